@@ -20,7 +20,13 @@ if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
 }
 
 /** Slow files of the unit project, slowest first (from `.ci/run`'s per-file times; the docs site's build and the compile of the docs' TypeScript blocks measured alone). */
-export const SLOW_FIRST = ['test/package/consumer.test.ts', 'test/docs/site-build.test.ts', 'test/docs/api-reference.test.ts', 'test/docs/typescript-blocks.test.ts', 'test/bin/app.test.ts'];
+export const SLOW_FIRST = [
+  'test/package/consumer.test.ts',
+  'test/docs/site-build.test.ts',
+  'test/docs/api-reference.test.ts',
+  'test/docs/typescript-blocks.test.ts',
+  'test/bin/app.test.ts',
+];
 
 /**
  * Each file's time in seconds in an earlier full run (scripts/test-durations.mjs
@@ -31,7 +37,7 @@ export const SLOW_FIRST = ['test/package/consumer.test.ts', 'test/docs/site-buil
  */
 export const DURATIONS: Record<string, number> = (() => {
   const file = join(process.cwd(), 'test', 'support', 'file-durations.json');
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, number> : {};
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
 })();
 
 /** A file the durations do not know yet (new since they were written): between the long and the short. */

@@ -116,9 +116,12 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
     schemaguard: async () => {
       const db = await createDatabase(o.adminUrl, 'schemaguard');
       const spawned = Date.now();
-      const r = mustSucceed('schemaguard migrate', await timeProcess(NODE, [CLI, 'migrate', '--database-url', via(db.url), '--dir', dir, '--quiet'], {
-        env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
-      }));
+      const r = mustSucceed(
+        'schemaguard migrate',
+        await timeProcess(NODE, [CLI, 'migrate', '--database-url', via(db.url), '--dir', dir, '--quiet'], {
+          env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
+        }),
+      );
       await expectTables(db.url, tables, 'schemaguard');
       const p = await phasesOf(db.url, o.migrations, spawned, r.ms);
       if (p.to_first_file_ms < 0 || p.after_last_file_ms < 0) clockNote = true;
@@ -129,9 +132,12 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
     },
     npm: async () => {
       const db = await createDatabase(o.adminUrl, 'npm');
-      const r = mustSucceed('node-pg-migrate up', await timeProcess(NODE, [
-        NODE_PG_MIGRATE, 'up', '-m', dir, '--no-single-transaction', '--no-verbose',
-      ], { env: { ...process.env, DATABASE_URL: via(db.url) } }));
+      const r = mustSucceed(
+        'node-pg-migrate up',
+        await timeProcess(NODE, [NODE_PG_MIGRATE, 'up', '-m', dir, '--no-single-transaction', '--no-verbose'], {
+          env: { ...process.env, DATABASE_URL: via(db.url) },
+        }),
+      );
       await expectTables(db.url, tables, 'node-pg-migrate');
       samples.node_pg_migrate.push(r.ms);
       await dropDatabase(o.adminUrl, db.name);
@@ -139,9 +145,10 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
     dbmate: async () => {
       if (dbmateNote) return;
       const db = await createDatabase(o.adminUrl, 'dbmate');
-      const r = mustSucceed('dbmate migrate', await timeProcess(NODE, [
-        DBMATE, '--url', withoutTls(via(db.url)), '--migrations-dir', dbmateDir, '--no-dump-schema', 'migrate',
-      ]));
+      const r = mustSucceed(
+        'dbmate migrate',
+        await timeProcess(NODE, [DBMATE, '--url', withoutTls(via(db.url)), '--migrations-dir', dbmateDir, '--no-dump-schema', 'migrate']),
+      );
       await expectTables(db.url, tables, 'dbmate');
       samples.dbmate.push(r.ms);
       await dropDatabase(o.adminUrl, db.name);
@@ -153,7 +160,9 @@ async function measure(o: ApplyOptions, dir: string, files: string[], floorDir: 
     const p = phases.at(-1);
     const cut = p ? ` (${Math.round(p.to_first_file_ms)} to the first file, ${Math.round(p.files_ms)} the files)` : '';
     const last = (xs: number[]) => (xs.length ? `${Math.round(xs.at(-1)!)} ms` : 'n/a');
-    o.onRun?.(`apply run ${run}/${o.runs}: schemaguard ${last(samples.schemaguard)}${cut}, floor ${last(samples.floor)}, node-pg-migrate ${last(samples.node_pg_migrate)}, dbmate ${last(samples.dbmate)}`);
+    o.onRun?.(
+      `apply run ${run}/${o.runs}: schemaguard ${last(samples.schemaguard)}${cut}, floor ${last(samples.floor)}, node-pg-migrate ${last(samples.node_pg_migrate)}, dbmate ${last(samples.dbmate)}`,
+    );
   }
   return {
     ...summarise(o, samples, clockNote ? [] : phases),
@@ -174,19 +183,34 @@ function orderOf(run: number): Tool[] {
 
 /** schemaguard's run cut by its first and last state rows (the server's clock, on this machine). */
 async function phasesOf(url: string, migrations: number, spawned: number, ms: number): Promise<Phases> {
-  const rows = await withClient(url, async (c) => (await c.query<{ n: string; first: string; last: string }>(
-    'SELECT count(*) AS n, extract(epoch FROM min(applied_at)) * 1000 AS first, extract(epoch FROM max(applied_at)) * 1000 AS last FROM schemaguard.applied_migrations',
-  )).rows[0]!);
+  const rows = await withClient(
+    url,
+    async (c) =>
+      (
+        await c.query<{ n: string; first: string; last: string }>(
+          'SELECT count(*) AS n, extract(epoch FROM min(applied_at)) * 1000 AS first, extract(epoch FROM max(applied_at)) * 1000 AS last FROM schemaguard.applied_migrations',
+        )
+      ).rows[0]!,
+  );
   const recorded = Number(rows.n);
   if (recorded !== migrations) throw new Error(`schemaguard recorded ${recorded} migrations, expected ${migrations}`);
-  return { to_first_file_ms: Number(rows.first) - spawned, files_ms: Number(rows.last) - Number(rows.first), after_last_file_ms: spawned + ms - Number(rows.last) };
+  return {
+    to_first_file_ms: Number(rows.first) - spawned,
+    files_ms: Number(rows.last) - Number(rows.first),
+    after_last_file_ms: spawned + ms - Number(rows.last),
+  };
 }
 
 function summarise(o: ApplyOptions, samples: ApplyResult['samples'], phases: Phases[]): Omit<ApplyResult, 'applied' | 'floor_note' | 'dbmate_note'> {
   const sg = median(samples.schemaguard);
-  const ratios = (xs: number[]) => (xs.length ? {
-    ms: round(median(xs)), ratio: round(sg / median(xs), 3), paired: round(median(samples.schemaguard.map((x, k) => x / xs[k]!)), 3),
-  } : { ms: null, ratio: null, paired: null });
+  const ratios = (xs: number[]) =>
+    xs.length
+      ? {
+          ms: round(median(xs)),
+          ratio: round(sg / median(xs), 3),
+          paired: round(median(samples.schemaguard.map((x, k) => x / xs[k]!)), 3),
+        }
+      : { ms: null, ratio: null, paired: null };
   const floor = ratios(samples.floor);
   const npm = ratios(samples.node_pg_migrate);
   const dbmate = ratios(samples.dbmate);
@@ -204,12 +228,19 @@ function summarise(o: ApplyOptions, samples: ApplyResult['samples'], phases: Pha
     paired_ratio_vs_floor: floor.paired,
     paired_ratio_vs_node_pg_migrate: npm.paired!,
     paired_ratio_vs_dbmate: dbmate.paired,
-    schemaguard_phases: !phases.length ? null : {
-      to_first_file_ms: round(median(phases.map((p) => p.to_first_file_ms))),
-      files_ms: round(median(phases.map((p) => p.files_ms))),
-      after_last_file_ms: round(median(phases.map((p) => p.after_last_file_ms))),
+    schemaguard_phases: !phases.length
+      ? null
+      : {
+          to_first_file_ms: round(median(phases.map((p) => p.to_first_file_ms))),
+          files_ms: round(median(phases.map((p) => p.files_ms))),
+          after_last_file_ms: round(median(phases.map((p) => p.after_last_file_ms))),
+        },
+    samples: {
+      schemaguard: rounded(samples.schemaguard),
+      floor: rounded(samples.floor),
+      node_pg_migrate: rounded(samples.node_pg_migrate),
+      dbmate: rounded(samples.dbmate),
     },
-    samples: { schemaguard: rounded(samples.schemaguard), floor: rounded(samples.floor), node_pg_migrate: rounded(samples.node_pg_migrate), dbmate: rounded(samples.dbmate) },
   };
 }
 

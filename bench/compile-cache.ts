@@ -45,8 +45,11 @@ export async function benchCompileCache(o: { node: string; url: string; dir: str
   const { NODE_DISABLE_COMPILE_CACHE: _off, ...base } = measuredEnv();
   const env = { with: { ...base, NODE_COMPILE_CACHE: cacheDir }, without: { ...base, NODE_DISABLE_COMPILE_CACHE: '1' } };
   const samples = { without: [] as number[], with: [] as number[] };
-  const run = async (kind: 'with' | 'without') => mustSucceed(`schemaguard migrate (no-op, ${kind} the cache)`,
-    await timeProcess(o.node, [CLI, 'migrate', '--database-url', o.url, '--dir', o.dir, '--quiet'], { env: env[kind] })).ms;
+  const run = async (kind: 'with' | 'without') =>
+    mustSucceed(
+      `schemaguard migrate (no-op, ${kind} the cache)`,
+      await timeProcess(o.node, [CLI, 'migrate', '--database-url', o.url, '--dir', o.dir, '--quiet'], { env: env[kind] }),
+    ).ms;
   try {
     await run('with'); // fills the cache, unmeasured
     for (let k = 0; k < o.pairs; k++) {

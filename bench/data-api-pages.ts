@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   const standin = new DataApiStandin(db.url);
   const direct = new PgDriver({ connectionString: db.url });
   const paged = new DataApiDriver({
-    client: standin, database: db.name,
+    client: standin,
+    database: db.name,
     resourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:schemaguard-bench',
     secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:schemaguard-bench-AbCdEf',
   });

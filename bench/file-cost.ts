@@ -54,7 +54,10 @@ function option(argv: string[], name: string): string | undefined {
   return k >= 0 ? argv[k + 1] : undefined;
 }
 
-interface Parts { reset: string; held: string }
+interface Parts {
+  reset: string;
+  held: string;
+}
 
 /** File `k`'s message in `variant`. */
 function message(variant: Variant, k: number, parts: Parts): string {
@@ -67,7 +70,12 @@ function message(variant: Variant, k: number, parts: Parts): string {
   const guard = guarded && k > 1 ? inFlightGuardSql(k - 1, parts.held) : undefined;
   const start = level >= VARIANTS.indexOf('timeouts') ? transactionStartSql(SETTINGS, guard, `${k}_step_${k}.sql`) : 'BEGIN';
   const reset = level >= VARIANTS.indexOf('reset') ? `${parts.reset}\n;\n` : '';
-  const row = insertAppliedTimedSql(DEFAULT_STATE_SCHEMA, { version: k, name: `step_${k}`, checksum: 'a'.repeat(64), appliedBy: 'bench' }, guarded, guarded ? parts.held : undefined);
+  const row = insertAppliedTimedSql(
+    DEFAULT_STATE_SCHEMA,
+    { version: k, name: `step_${k}`, checksum: 'a'.repeat(64), appliedBy: 'bench' },
+    guarded,
+    guarded ? parts.held : undefined,
+  );
   return `${start}\n;\n${file}\n;\n${reset}${row}\n;\nCOMMIT\n;\n`;
 }
 
@@ -82,9 +90,10 @@ function formMessage(form: 'plain_row' | 'merged_reset', k: number, file: string
   const mark = `set_config('${IN_FLIGHT_MARK}', '${k}', false) AS mark`;
   const insert = `INSERT INTO ${DEFAULT_STATE_SCHEMA}.applied_migrations (version, name, checksum, execution_ms, applied_by)`;
   const values = `${k}, 'step_${k}', '${'a'.repeat(64)}', ${EXECUTION_MS}, 'bench'`;
-  const tail = form === 'plain_row'
-    ? `${utilities}; SELECT ${calls}, ${mark}, ${EXECUTION_MS} AS execution_ms\n;\n${insert} VALUES (${values})`
-    : `${utilities}\n;\n${insert} SELECT ${values} FROM (SELECT ${calls}) AS reset RETURNING execution_ms, ${mark}`;
+  const tail =
+    form === 'plain_row'
+      ? `${utilities}; SELECT ${calls}, ${mark}, ${EXECUTION_MS} AS execution_ms\n;\n${insert} VALUES (${values})`
+      : `${utilities}\n;\n${insert} SELECT ${values} FROM (SELECT ${calls}) AS reset RETURNING execution_ms, ${mark}`;
   return `${start}\n;\n${file}\n;\n${tail}\n;\nCOMMIT\n;\n`;
 }
 
@@ -94,7 +103,17 @@ function backendCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 
-interface Lane { variant: Variant; client: pg.Client; pid: number; lock: MigrationLock; driver: PgDriver; db: string; cpuMs: number; wallMs: number; parts: Parts }
+interface Lane {
+  variant: Variant;
+  client: pg.Client;
+  pid: number;
+  lock: MigrationLock;
+  driver: PgDriver;
+  db: string;
+  cpuMs: number;
+  wallMs: number;
+  parts: Parts;
+}
 
 async function lane(adminUrl: string, variant: Variant): Promise<Lane> {
   const db = await createDatabase(adminUrl, `file_cost_${variant}`);
@@ -138,7 +157,13 @@ export interface FileCostResult {
 }
 
 /** Runs `count` files through every variant on the server of `adminUrl` (each in a database of its own, dropped after). */
-export async function benchFileCost(adminUrl: string, count: number, batch: number, onProgress?: (done: number) => void, set: VariantSet = 'parts'): Promise<FileCostResult> {
+export async function benchFileCost(
+  adminUrl: string,
+  count: number,
+  batch: number,
+  onProgress?: (done: number) => void,
+  set: VariantSet = 'parts',
+): Promise<FileCostResult> {
   const lanes: Lane[] = [];
   try {
     for (const v of SETS[set]) lanes.push(await lane(adminUrl, v));
@@ -158,13 +183,18 @@ export async function benchFileCost(adminUrl: string, count: number, batch: numb
       const r = await l.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${DEFAULT_STATE_SCHEMA}.applied_migrations`);
       recorded[l.variant] = r.rows[0]!.n;
     }
-    const variants = Object.fromEntries(lanes.map((l, k) => [l.variant, {
-      server_cpu_ms: round(l.cpuMs),
-      wall_ms: round(l.wallMs),
-      per_file_us: round((l.cpuMs / count) * 1000),
-      added_per_file_us: k === 0 ? 0 : round(((l.cpuMs - lanes[k - 1]!.cpuMs) / count) * 1000),
-      vs_first: round(l.cpuMs / Math.max(floor.cpuMs, 1), 2),
-    }])) as Partial<Record<Variant, VariantCost>>;
+    const variants = Object.fromEntries(
+      lanes.map((l, k) => [
+        l.variant,
+        {
+          server_cpu_ms: round(l.cpuMs),
+          wall_ms: round(l.wallMs),
+          per_file_us: round((l.cpuMs / count) * 1000),
+          added_per_file_us: k === 0 ? 0 : round(((l.cpuMs - lanes[k - 1]!.cpuMs) / count) * 1000),
+          vs_first: round(l.cpuMs / Math.max(floor.cpuMs, 1), 2),
+        },
+      ]),
+    ) as Partial<Record<Variant, VariantCost>>;
     return { set, migrations: count, batch, variants, recorded };
   } finally {
     for (const l of lanes) {
@@ -186,9 +216,15 @@ async function main(): Promise<void> {
   const set: VariantSet = argv.includes('--forms') ? 'forms' : 'parts';
   const server = await startBenchServer(option(argv, '--database-url') ?? process.env.BENCH_DATABASE_URL);
   try {
-    const { recorded: _recorded, ...result } = await benchFileCost(server.adminUrl, count, batch, (done) => {
-      process.stderr.write(`\r  ${done} / ${count} files in each of ${SETS[set].length} variants`);
-    }, set);
+    const { recorded: _recorded, ...result } = await benchFileCost(
+      server.adminUrl,
+      count,
+      batch,
+      (done) => {
+        process.stderr.write(`\r  ${done} / ${count} files in each of ${SETS[set].length} variants`);
+      },
+      set,
+    );
     process.stderr.write('\n');
     process.stdout.write(`${JSON.stringify({ server: server.version, ...result })}\n`);
   } finally {

@@ -51,8 +51,12 @@ export async function benchGuard(o: GuardBenchOptions): Promise<GuardBenchResult
       if (run > 0) samples.push(performance.now() - started);
     }
     return {
-      ms: round(median(samples)), runs: o.runs, contracts: contracts.length, migrations: migrations.length,
-      findings: last!.findings.length, samples: samples.map((x) => round(x)),
+      ms: round(median(samples)),
+      runs: o.runs,
+      contracts: contracts.length,
+      migrations: migrations.length,
+      findings: last!.findings.length,
+      samples: samples.map((x) => round(x)),
     };
   } finally {
     await dropDatabase(o.adminUrl, db.name);

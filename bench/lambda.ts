@@ -56,15 +56,22 @@ export async function benchLambda(o: LambdaOptions): Promise<LambdaResult> {
   await bundle(entryPoints, withoutSdk, [], [stubSdk]);
   const bytes = statSync(outfile).size;
 
-  const importer = (file: string) => `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
+  const importer = (file: string) =>
+    `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t));`;
   const samples = { import: [] as number[], process: [] as number[], import_with_sdk: [] as number[], import_without_sdk: [] as number[] };
   for (let run = 0; run < o.runs; run++) {
     const r = mustSucceed('node importing the bundle', await timeProcess(NODE, ['--input-type=module', '-e', importer(outfile)], { cwd: OUT_DIR }));
     samples.import.push(Number(r.stdout));
     samples.process.push(r.ms);
-    const s = mustSucceed('node importing the bundle with the SDK', await timeProcess(NODE, ['--input-type=module', '-e', importer(withSdk)], { cwd: OUT_DIR }));
+    const s = mustSucceed(
+      'node importing the bundle with the SDK',
+      await timeProcess(NODE, ['--input-type=module', '-e', importer(withSdk)], { cwd: OUT_DIR }),
+    );
     samples.import_with_sdk.push(Number(s.stdout));
-    const n = mustSucceed('node importing the bundle without the SDK', await timeProcess(NODE, ['--input-type=module', '-e', importer(withoutSdk)], { cwd: OUT_DIR }));
+    const n = mustSucceed(
+      'node importing the bundle without the SDK',
+      await timeProcess(NODE, ['--input-type=module', '-e', importer(withoutSdk)], { cwd: OUT_DIR }),
+    );
     samples.import_without_sdk.push(Number(n.stdout));
   }
   return {
@@ -77,7 +84,12 @@ export async function benchLambda(o: LambdaOptions): Promise<LambdaResult> {
     cold_import_with_sdk_ms: round(median(samples.import_with_sdk)),
     cold_import_without_sdk_ms: round(median(samples.import_without_sdk)),
     shares: shares(metafile, bytes),
-    samples: { import: samples.import.map((x) => round(x)), process: samples.process.map((x) => round(x)), import_with_sdk: samples.import_with_sdk.map((x) => round(x)), import_without_sdk: samples.import_without_sdk.map((x) => round(x)) },
+    samples: {
+      import: samples.import.map((x) => round(x)),
+      process: samples.process.map((x) => round(x)),
+      import_with_sdk: samples.import_with_sdk.map((x) => round(x)),
+      import_without_sdk: samples.import_without_sdk.map((x) => round(x)),
+    },
   };
 }
 
@@ -92,11 +104,25 @@ const stubSdk: Plugin = {
 async function bundle(entryPoints: string[], outfile: string, external: string[], plugins: Plugin[] = []): Promise<Metafile> {
   const r = await build({
     entryPoints: entryPoints.length === 1 ? entryPoints : undefined,
-    stdin: entryPoints.length === 1 ? undefined : {
-      contents: entryPoints.map((e, k) => `export * as m${k} from ${JSON.stringify(e)};`).join('\n'), resolveDir: ROOT, loader: 'ts',
-    },
-    outfile, bundle: true, minify: true, platform: 'node', target: 'node20', format: 'cjs',
-    external, plugins, metafile: true, logLevel: 'error', legalComments: 'none',
+    stdin:
+      entryPoints.length === 1
+        ? undefined
+        : {
+            contents: entryPoints.map((e, k) => `export * as m${k} from ${JSON.stringify(e)};`).join('\n'),
+            resolveDir: ROOT,
+            loader: 'ts',
+          },
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external,
+    plugins,
+    metafile: true,
+    logLevel: 'error',
+    legalComments: 'none',
   });
   return r.metafile;
 }
@@ -114,6 +140,5 @@ function shares(meta: Metafile, total: number): LambdaResult['shares'] {
       byPackage.set(p, (byPackage.get(p) ?? 0) + bytesInOutput);
     }
   }
-  return [...byPackage.entries()].sort((a, b) => b[1] - a[1])
-    .map(([p, bytes]) => ({ package: p, bytes, percent: round((100 * bytes) / total, 1) }));
+  return [...byPackage.entries()].sort((a, b) => b[1] - a[1]).map(([p, bytes]) => ({ package: p, bytes, percent: round((100 * bytes) / total, 1) }));
 }

@@ -83,22 +83,40 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
     writeFileSync(file, tiny.text);
     const least = await measureLintPlan(dir, runs, new RegExp(`^1_big\\.sql:1-${tiny.statements} `, 'm'), (what, r) => say(`SELECT 1 lines: ${what}`, r));
     return {
-      file_bytes: bytes, statements: big.statements,
-      migrate_rss_mb: round(many.migrate.rssMb), migrate_ms: round(many.migrate.ms),
-      lint_rss_mb: round(many.lint.rssMb), lint_ms: round(many.lint.ms),
-      plan_rss_mb: round(many.plan.rssMb), plan_ms: round(many.plan.ms),
+      file_bytes: bytes,
+      statements: big.statements,
+      migrate_rss_mb: round(many.migrate.rssMb),
+      migrate_ms: round(many.migrate.ms),
+      lint_rss_mb: round(many.lint.rssMb),
+      lint_ms: round(many.lint.ms),
+      plan_rss_mb: round(many.plan.rssMb),
+      plan_ms: round(many.plan.ms),
       samples: { lint_rss_mb: many.lints.map((r) => round(r.rssMb)), plan_rss_mb: many.plans.map((r) => round(r.rssMb)) },
-      psql_rss_mb: psql ? round(psql.rssMb) : null, psql_ms: psql ? round(psql.ms) : null,
+      psql_rss_mb: psql ? round(psql.rssMb) : null,
+      psql_ms: psql ? round(psql.ms) : null,
       one_insert: {
-        rows: insert.rows, migrate_rss_mb: round(one.migrate.rssMb), migrate_ms: round(one.migrate.ms),
-        lint_rss_mb: round(one.lint.rssMb), lint_ms: round(one.lint.ms), plan_rss_mb: round(one.plan.rssMb), plan_ms: round(one.plan.ms),
+        rows: insert.rows,
+        migrate_rss_mb: round(one.migrate.rssMb),
+        migrate_ms: round(one.migrate.ms),
+        lint_rss_mb: round(one.lint.rssMb),
+        lint_ms: round(one.lint.ms),
+        plan_rss_mb: round(one.plan.rssMb),
+        plan_ms: round(one.plan.ms),
       },
       one_token: {
-        migrate_rss_mb: round(body.migrate.rssMb), migrate_ms: round(body.migrate.ms),
-        lint_rss_mb: round(body.lint.rssMb), lint_ms: round(body.lint.ms), plan_rss_mb: round(body.plan.rssMb), plan_ms: round(body.plan.ms),
+        migrate_rss_mb: round(body.migrate.rssMb),
+        migrate_ms: round(body.migrate.ms),
+        lint_rss_mb: round(body.lint.rssMb),
+        lint_ms: round(body.lint.ms),
+        plan_rss_mb: round(body.plan.rssMb),
+        plan_ms: round(body.plan.ms),
       },
       tiny_statements: {
-        statements: tiny.statements, lint_rss_mb: round(least.lint.rssMb), lint_ms: round(least.lint.ms), plan_rss_mb: round(least.plan.rssMb), plan_ms: round(least.plan.ms),
+        statements: tiny.statements,
+        lint_rss_mb: round(least.lint.rssMb),
+        lint_ms: round(least.lint.ms),
+        plan_rss_mb: round(least.plan.rssMb),
+        plan_ms: round(least.plan.ms),
       },
       ...(psql ? {} : { note: `${PSQL} not found: psql not measured` }),
     };
@@ -109,15 +127,24 @@ export async function benchMemory(o: MemoryOptions): Promise<MemoryResult | { no
 
 /** migrate once, then lint and plan --offline `runs` times each (the highest peak kept), on the file in `dir`. */
 async function measureFile(
-  adminUrl: string, dir: string, big: { statements: number; rows: number; lastLine?: number }, runs: number, say: (what: string, r: MeasuredProc) => void,
+  adminUrl: string,
+  dir: string,
+  big: { statements: number; rows: number; lastLine?: number },
+  runs: number,
+  say: (what: string, r: MeasuredProc) => void,
 ): Promise<{ migrate: MeasuredProc } & LintPlanRuns> {
   const migrate = await migrateRun(adminUrl, dir, big.rows);
   say('migrate', migrate);
   // The statement table's last row (the file's first line is a comment), on its own or ending a run of statements alike: the whole report was printed.
-  return { migrate, ...await measureLintPlan(dir, runs, new RegExp(`^1_big\\.sql:(\\d+-)?${big.lastLine ?? big.statements + 1} `, 'm'), say) };
+  return { migrate, ...(await measureLintPlan(dir, runs, new RegExp(`^1_big\\.sql:(\\d+-)?${big.lastLine ?? big.statements + 1} `, 'm'), say)) };
 }
 
-interface LintPlanRuns { lint: MeasuredProc; plan: MeasuredProc; lints: MeasuredProc[]; plans: MeasuredProc[] }
+interface LintPlanRuns {
+  lint: MeasuredProc;
+  plan: MeasuredProc;
+  lints: MeasuredProc[];
+  plans: MeasuredProc[];
+}
 
 /** lint and plan --offline `runs` times each (the highest peak kept); plan's report must show `lastRow`. */
 async function measureLintPlan(dir: string, runs: number, lastRow: RegExp, say: (what: string, r: MeasuredProc) => void): Promise<LintPlanRuns> {
@@ -140,9 +167,12 @@ function highest(runs: MeasuredProc[]): MeasuredProc {
 async function migrateRun(adminUrl: string, dir: string, rows: number): Promise<MeasuredProc> {
   const db = await createDatabase(adminUrl, 'memory');
   try {
-    const r = mustSucceed('schemaguard migrate (16 MiB file)', await measureProcess(NODE, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
-      env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
-    }));
+    const r = mustSucceed(
+      'schemaguard migrate (16 MiB file)',
+      await measureProcess(NODE, [CLI, 'migrate', '--database-url', db.url, '--dir', dir, '--quiet'], {
+        env: { ...process.env, SCHEMAGUARD_APPLIED_BY: 'bench' },
+      }),
+    );
     await expectRows(db.url, rows, 'schemaguard', 'SELECT count(*) AS n FROM bench_big');
     await expectRows(db.url, 1, 'schemaguard', 'SELECT count(*) AS n FROM schemaguard.applied_migrations');
     return r;

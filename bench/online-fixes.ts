@@ -56,7 +56,8 @@ export async function benchOnlineFixes(o: FixesOptions): Promise<FixesResult> {
     const loadMs = performance.now() - started;
     o.onProgress?.(`online.fixes: loaded ${sizes.appointments} appointments, ${sizes.accounts} accounts in ${Math.round(loadMs)} ms`);
     const forms: [keyof Pick<FixesResult, 'online' | 'in_place'>, Migration[]][] = [
-      ['online', loadMigrations(MIGRATIONS_DIR)], ['in_place', inPlaceMigrations()],
+      ['online', loadMigrations(MIGRATIONS_DIR)],
+      ['in_place', inPlaceMigrations()],
     ];
     const runs: Partial<Record<'online' | 'in_place', FixesRun>> = {};
     for (const [form, migrations] of forms) {
@@ -64,14 +65,21 @@ export async function benchOnlineFixes(o: FixesOptions): Promise<FixesResult> {
       try {
         const run = await runUnderApplication(db.url, migrations, o);
         runs[form] = run;
-        o.onProgress?.(`online.fixes ${form}: ${run.outcome} in ${run.migration_ms} ms; failed ${run.failed_ops} of ${run.ops}, longest ${run.max_stall_ms} ms, p99 ${run.p99_ms} ms`);
+        o.onProgress?.(
+          `online.fixes ${form}: ${run.outcome} in ${run.migration_ms} ms; failed ${run.failed_ops} of ${run.ops}, longest ${run.max_stall_ms} ms, p99 ${run.p99_ms} ms`,
+        );
       } finally {
         await dropDatabase(o.adminUrl, db.name);
       }
     }
     return {
-      appointments: sizes.appointments, accounts: sizes.accounts, workers: o.workers ?? 4,
-      lock_timeout_ms: FIXES_LOCK_TIMEOUT_MS, load_ms: round(loadMs), online: runs.online!, in_place: runs.in_place!,
+      appointments: sizes.appointments,
+      accounts: sizes.accounts,
+      workers: o.workers ?? 4,
+      lock_timeout_ms: FIXES_LOCK_TIMEOUT_MS,
+      load_ms: round(loadMs),
+      online: runs.online!,
+      in_place: runs.in_place!,
     };
   } finally {
     await dropDatabase(o.adminUrl, template.name);
@@ -100,7 +108,9 @@ async function runUnderApplication(url: string, migrations: Migration[], o: Fixe
     await new Promise((r) => setTimeout(r, 300));
     const ops = await app.stop();
     return {
-      outcome, migration_ms: round(t1 - t0), ...summariseWindow(ops, t0, t1),
+      outcome,
+      migration_ms: round(t1 - t0),
+      ...summariseWindow(ops, t0, t1),
       p99_before_ms: summariseWindow(ops, baseline, t0).p99_ms,
     };
   } finally {

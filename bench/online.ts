@@ -82,14 +82,21 @@ export async function benchOnline(o: OnlineOptions): Promise<OnlineResult> {
         const run = await runUnderLoad(db.url, forms, leads, o);
         await assertFinalSchema(db.url);
         runs.push(run);
-        o.onProgress?.(`online ${forms}: ${run.migration_ms} ms, failed ops ${run.failed_ops}, p99 ${run.during.p99_ms} ms, longest stall ${run.max_stall_ms} ms`);
+        o.onProgress?.(
+          `online ${forms}: ${run.migration_ms} ms, failed ops ${run.failed_ops}, p99 ${run.during.p99_ms} ms, longest stall ${run.max_stall_ms} ms`,
+        );
       } finally {
         await dropDatabase(o.adminUrl, db.name);
       }
     }
     return {
-      rows: o.rows, workers: o.workers ?? 4, load_ms: round(loadMs), lock_timeout_ms: SAFE_LOCK_TIMEOUT_MS,
-      app_statement_timeout_ms: APP_STATEMENT_TIMEOUT_MS, safe: runs[0]!, naive: runs[1]!,
+      rows: o.rows,
+      workers: o.workers ?? 4,
+      load_ms: round(loadMs),
+      lock_timeout_ms: SAFE_LOCK_TIMEOUT_MS,
+      app_statement_timeout_ms: APP_STATEMENT_TIMEOUT_MS,
+      safe: runs[0]!,
+      naive: runs[1]!,
     };
   } finally {
     await dropDatabase(o.adminUrl, template.name);
@@ -114,10 +121,13 @@ async function loadTable(url: string, rows: number): Promise<string[]> {
         updated_at timestamptz NOT NULL DEFAULT now()
       );
       ALTER SEQUENCE lead_purchases_seq OWNED BY lead_purchases.seq;`);
-    await c.query(`
+    await c.query(
+      `
       INSERT INTO lead_purchases (id, seq, lead_id, student_id, course_id, is_active, price)
       SELECT gen_random_uuid(), g, (l.ids[1 + g % ${LEADS}])::text, gen_random_uuid(), g % 50, g % 3 = 0, 10
-        FROM generate_series(1, $1::bigint) AS g, (SELECT array_agg(id) AS ids FROM all_leads) AS l`, [rows]);
+        FROM generate_series(1, $1::bigint) AS g, (SELECT array_agg(id) AS ids FROM all_leads) AS l`,
+      [rows],
+    );
     await c.query(`SELECT setval('lead_purchases_seq', $1::bigint)`, [rows]);
     await c.query('CREATE UNIQUE INDEX lead_purchases_seq_key ON lead_purchases (seq)');
     await c.query('VACUUM ANALYZE lead_purchases');
@@ -126,7 +136,12 @@ async function loadTable(url: string, rows: number): Promise<string[]> {
   });
 }
 
-interface Op { start: number; end: number; ok: boolean; code?: string }
+interface Op {
+  start: number;
+  end: number;
+  ok: boolean;
+  code?: string;
+}
 
 async function runUnderLoad(url: string, forms: 'safe' | 'naive', leads: string[], o: OnlineOptions): Promise<OnlineRun> {
   const workers = o.workers ?? 4;
@@ -146,10 +161,13 @@ async function runUnderLoad(url: string, forms: 'safe' | 'naive', leads: string[
       const start = performance.now();
       try {
         if ((k + w) % 2 === 0) {
-          await c.query(
-            'INSERT INTO lead_purchases (id, lead_id, student_id, course_id, is_active, price) VALUES ($1, $2, $3, $4, true, $5)',
-            [randomUUID(), leads[Math.floor(Math.random() * leads.length)], randomUUID(), k % 50, 20],
-          );
+          await c.query('INSERT INTO lead_purchases (id, lead_id, student_id, course_id, is_active, price) VALUES ($1, $2, $3, $4, true, $5)', [
+            randomUUID(),
+            leads[Math.floor(Math.random() * leads.length)],
+            randomUUID(),
+            k % 50,
+            20,
+          ]);
         } else {
           await c.query('UPDATE lead_purchases SET price = price + 1, updated_at = now() WHERE seq = $1', [1 + Math.floor(Math.random() * o.rows)]);
         }
@@ -190,15 +208,24 @@ function summarise(forms: 'safe' | 'naive', migrations: number, ops: Op[], t0: n
   const failed = ops.filter((o) => !o.ok);
   const failures: Record<string, number> = {};
   for (const f of failed) failures[f.code ?? 'error'] = (failures[f.code ?? 'error'] ?? 0) + 1;
-  const ends = ops.filter((o) => o.end > t0 && o.start < t1).map((o) => o.end).sort((a, b) => a - b);
+  const ends = ops
+    .filter((o) => o.end > t0 && o.start < t1)
+    .map((o) => o.end)
+    .sort((a, b) => a - b);
   let gap = 0;
   let prev = t0;
-  for (const e of ends) { gap = Math.max(gap, e - prev); prev = e; }
+  for (const e of ends) {
+    gap = Math.max(gap, e - prev);
+    prev = e;
+  }
   gap = Math.max(gap, t1 - prev);
   const overlapping = ops.filter((o) => o.end > t0 && o.start < t1);
   return {
-    forms, migrations, migration_ms: round(t1 - t0),
-    failed_ops: failed.length, failures,
+    forms,
+    migrations,
+    migration_ms: round(t1 - t0),
+    failed_ops: failed.length,
+    failures,
     before: latency(before.map(lat)),
     during: latency(during.map(lat)),
     max_stall_ms: round(maxOf(overlapping.map(lat))),
@@ -219,12 +246,14 @@ function latency(values: number[]): LatencySummary {
 
 /** Both forms must end in the same schema: uuid lead_id with a valid foreign key, a valid partial unique index, the uuid default. */
 async function assertFinalSchema(url: string): Promise<void> {
-  const r = await withClient(url, (c) => c.query<{ type: string; nullable: string; fk: boolean | null; idx: boolean | null; def: string | null }>(`
+  const r = await withClient(url, (c) =>
+    c.query<{ type: string; nullable: string; fk: boolean | null; idx: boolean | null; def: string | null }>(`
     SELECT (SELECT data_type FROM information_schema.columns WHERE table_name = 'lead_purchases' AND column_name = 'lead_id') AS type,
            (SELECT is_nullable FROM information_schema.columns WHERE table_name = 'lead_purchases' AND column_name = 'lead_id') AS nullable,
            (SELECT convalidated FROM pg_constraint WHERE conname = 'lead_purchases_lead_id_fkey') AS fk,
            (SELECT indisvalid AND indisunique FROM pg_index WHERE indexrelid = to_regclass('lead_purchases_active_uniq')) AS idx,
-           (SELECT column_default FROM information_schema.columns WHERE table_name = 'lead_purchases' AND column_name = 'id') AS def`));
+           (SELECT column_default FROM information_schema.columns WHERE table_name = 'lead_purchases' AND column_name = 'id') AS def`),
+  );
   const s = r.rows[0]!;
   if (s.type !== 'uuid' || s.nullable !== 'YES' || s.fk !== true || s.idx !== true || s.def !== 'gen_random_uuid()') {
     throw new Error(`unexpected final schema: ${JSON.stringify(s)}`);

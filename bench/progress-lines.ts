@@ -45,7 +45,13 @@ process.stderr.write = (...a) => { n++; const t = process.hrtime.bigint(); try {
 process.on('exit', () => require('node:fs').writeFileSync(process.env.BENCH_WRITES_FILE, JSON.stringify({ n, ms: Number(ns) / 1e6 })));
 `;
 
-export async function benchProgressLines(o: { adminUrl: string; migrations: number; runs: number; cli?: string; onRun?: (line: string) => void }): Promise<ProgressLinesResult> {
+export async function benchProgressLines(o: {
+  adminUrl: string;
+  migrations: number;
+  runs: number;
+  cli?: string;
+  onRun?: (line: string) => void;
+}): Promise<ProgressLinesResult> {
   const cli = o.cli ?? CLI;
   const { dir } = generateMigrations(o.migrations);
   const scratch = mkdtempSync(join(tmpdir(), 'schemaguard-bench-progress-'));
@@ -86,10 +92,15 @@ export async function benchProgressLines(o: { adminUrl: string; migrations: numb
     rmSync(scratch, { recursive: true, force: true });
   }
   return {
-    cli, migrations: o.migrations, runs: o.runs,
-    quiet_ms: round(median(samples.quiet)), progress_ms: round(median(samples.progress)),
+    cli,
+    migrations: o.migrations,
+    runs: o.runs,
+    quiet_ms: round(median(samples.quiet)),
+    progress_ms: round(median(samples.progress)),
     cost_ms: round(median(samples.progress.map((p, k) => p - samples.quiet[k]!))),
-    stderr_writes: writes, stderr_write_ms: round(median(samples.stderr_write)), samples,
+    stderr_writes: writes,
+    stderr_write_ms: round(median(samples.stderr_write)),
+    samples,
   };
 }
 
@@ -103,8 +114,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const server = await startBenchServer();
   try {
     const r = await benchProgressLines({
-      adminUrl: server.adminUrl, migrations: Number(option(argv, '--migrations') ?? 300), runs: Number(option(argv, '--runs') ?? 7),
-      cli: option(argv, '--cli'), onRun: (l) => process.stderr.write(`${l}\n`),
+      adminUrl: server.adminUrl,
+      migrations: Number(option(argv, '--migrations') ?? 300),
+      runs: Number(option(argv, '--runs') ?? 7),
+      cli: option(argv, '--cli'),
+      onRun: (l) => process.stderr.write(`${l}\n`),
     });
     process.stdout.write(`${JSON.stringify(r)}\n`);
   } finally {

@@ -102,7 +102,10 @@ export async function benchRace(o: RaceOptions): Promise<RaceResult> {
     const ok = race.processes.filter((p) => p.code === 0).length;
     o.onProgress?.(`race: ${o.runners} runners ${Math.round(race.wallMs)} ms, ${ok} exited 0`);
     return {
-      runners: o.runners, files: o.files, rows: o.rows, ok,
+      runners: o.runners,
+      files: o.files,
+      rows: o.rows,
+      ok,
       wall_ms: Math.round(race.wallMs),
       single_ms: Math.round(single.ms),
       exactly_once: executions.size === o.files && [...executions.values()].every((n) => n === 1),

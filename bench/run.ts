@@ -32,16 +32,46 @@ const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'l
 type Part = (typeof ALL)[number];
 
 interface Sizes {
-  migrations: number; applyRuns: number; noopRuns: number; startupRuns: number; rows: number; baselineMs: number; lambdaRuns: number; synthRuns: number;
-  raceRunners: number; raceFiles: number; raceRows: number; guardRuns: number;
+  migrations: number;
+  applyRuns: number;
+  noopRuns: number;
+  startupRuns: number;
+  rows: number;
+  baselineMs: number;
+  lambdaRuns: number;
+  synthRuns: number;
+  raceRunners: number;
+  raceFiles: number;
+  raceRows: number;
+  guardRuns: number;
 }
 const FULL: Sizes = {
-  migrations: 1000, applyRuns: 5, noopRuns: 7, startupRuns: 7, rows: 2_000_000, baselineMs: 5000, lambdaRuns: 7, synthRuns: 3,
-  raceRunners: 8, raceFiles: 42, raceRows: 1_000_000, guardRuns: 20,
+  migrations: 1000,
+  applyRuns: 5,
+  noopRuns: 7,
+  startupRuns: 7,
+  rows: 2_000_000,
+  baselineMs: 5000,
+  lambdaRuns: 7,
+  synthRuns: 3,
+  raceRunners: 8,
+  raceFiles: 42,
+  raceRows: 1_000_000,
+  guardRuns: 20,
 };
 const QUICK: Sizes = {
-  migrations: 300, applyRuns: 3, noopRuns: 5, startupRuns: 5, rows: 300_000, baselineMs: 2000, lambdaRuns: 5, synthRuns: 1,
-  raceRunners: 8, raceFiles: 42, raceRows: 100_000, guardRuns: 7,
+  migrations: 300,
+  applyRuns: 3,
+  noopRuns: 5,
+  startupRuns: 5,
+  rows: 300_000,
+  baselineMs: 2000,
+  lambdaRuns: 5,
+  synthRuns: 1,
+  raceRunners: 8,
+  raceFiles: 42,
+  raceRows: 100_000,
+  guardRuns: 7,
 };
 
 function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?: string; tmpfs: boolean; latencyMs?: number } {
@@ -54,7 +84,7 @@ function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?:
     const a = argv[k]!;
     if (a === '--quick') quick = true;
     else if (a === '--only' || a.startsWith('--only=')) {
-      const v = a.includes('=') ? a.slice(7) : argv[++k] ?? '';
+      const v = a.includes('=') ? a.slice(7) : (argv[++k] ?? '');
       const parts = v.split(',').filter(Boolean);
       const bad = parts.filter((p) => !(ALL as readonly string[]).includes(p));
       if (bad.length || !parts.length) usage(`--only: unknown part "${bad.join(',') || v}"; choose from ${ALL.join(',')}`);
@@ -65,8 +95,7 @@ function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?:
       const v = argv[++k] ?? '';
       latencyMs = Number(v);
       if (!/^\d+$/.test(v) || latencyMs < 1) usage(`--latency-ms: "${v}" is not a whole number of milliseconds of at least 1 (the delay each way)`);
-    }
-    else usage(`unknown argument "${a}"`);
+    } else usage(`unknown argument "${a}"`);
   }
   if (tmpfs && databaseUrl) usage('--tmpfs places the server this run starts; it cannot move the one of --database-url');
   return { quick, only, databaseUrl, tmpfs, latencyMs };
@@ -78,7 +107,11 @@ function usage(message: string): never {
 }
 
 function psqlVersion(): string | null {
-  try { return execFileSync(PSQL, ['--version']).toString().trim(); } catch { return null; }
+  try {
+    return execFileSync(PSQL, ['--version']).toString().trim();
+  } catch {
+    return null;
+  }
 }
 
 async function main(): Promise<void> {
@@ -89,8 +122,12 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = {
     mode: args.quick ? 'quick' : 'full',
     machine: {
-      cores: cpus().length, cpu: cpus()[0]?.model, ram_gb: Math.round(totalmem() / 2 ** 30),
-      node: NODE === process.execPath ? process.version : execFileSync(NODE, ['--version']).toString().trim(), psql: psqlVersion(), loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
+      cores: cpus().length,
+      cpu: cpus()[0]?.model,
+      ram_gb: Math.round(totalmem() / 2 ** 30),
+      node: NODE === process.execPath ? process.version : execFileSync(NODE, ['--version']).toString().trim(),
+      psql: psqlVersion(),
+      loadavg_at_start: loadavg().map((x) => Math.round(x * 100) / 100),
     },
   };
   const machine = out.machine as Record<string, unknown>;
@@ -105,7 +142,9 @@ async function main(): Promise<void> {
   const needsDb = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard'].some((p) => args.only.has(p as Part));
   const server = needsDb ? await startBenchServer(args.databaseUrl, { tmpfs: args.tmpfs }) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.
-  process.once('SIGINT', () => { void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130)); });
+  process.once('SIGINT', () => {
+    void (server?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
   try {
     if (server) {
       machine.server = server.version;
@@ -116,7 +155,9 @@ async function main(): Promise<void> {
       const proxy = args.latencyMs ? await startLatencyProxy(server.adminUrl, args.latencyMs) : undefined;
       try {
         const latency = proxy ? { latency_ms_each_way: proxy.oneWayMs } : {};
-        say(`apply: ${sizes.migrations} migrations x ${sizes.applyRuns} runs (schemaguard, psql floor, node-pg-migrate, dbmate)${proxy ? `, every tool through a proxy that delays each way ${proxy.oneWayMs} ms` : ''}`);
+        say(
+          `apply: ${sizes.migrations} migrations x ${sizes.applyRuns} runs (schemaguard, psql floor, node-pg-migrate, dbmate)${proxy ? `, every tool through a proxy that delays each way ${proxy.oneWayMs} ms` : ''}`,
+        );
         const apply = await benchApply({ adminUrl: server.adminUrl, migrations: sizes.migrations, runs: sizes.applyRuns, onRun: say, via: proxy?.url });
         const { applied, ...rest } = apply;
         if (args.only.has('apply')) out.apply = { ...rest, ...latency };
@@ -140,14 +181,19 @@ async function main(): Promise<void> {
       out.startup = await benchStartup({ adminUrl: server.adminUrl, migrations: sizes.migrations, runs: sizes.startupRuns, onRun: say });
     }
     if (server && args.only.has('memory')) {
-      say('memory: one 16 MiB migration (the size limit) of single-row INSERTs: migrate, lint and plan --offline (3 runs each, the highest peak), psql; then one INSERT, one function body, SELECT 1 lines');
+      say(
+        'memory: one 16 MiB migration (the size limit) of single-row INSERTs: migrate, lint and plan --offline (3 runs each, the highest peak), psql; then one INSERT, one function body, SELECT 1 lines',
+      );
       out.memory = await benchMemory({ adminUrl: server.adminUrl, onProgress: say });
     }
     if (server && args.only.has('online')) {
       say(`online: ${sizes.rows} rows${args.quick ? ' (quick: the full run uses 2,000,000)' : ''}, 4 application connections`);
       const online = await benchOnline({ adminUrl: server.adminUrl, rows: sizes.rows, baselineMs: sizes.baselineMs, onProgress: say });
       say(`online.fixes: migrations/ on the drifted database, ${sizes.rows} appointments, 4 application connections (online forms, then the in-place texts)`);
-      out.online = { ...online, fixes: await benchOnlineFixes({ adminUrl: server.adminUrl, appointments: sizes.rows, baselineMs: sizes.baselineMs, onProgress: say }) };
+      out.online = {
+        ...online,
+        fixes: await benchOnlineFixes({ adminUrl: server.adminUrl, appointments: sizes.rows, baselineMs: sizes.baselineMs, onProgress: say }),
+      };
     }
     if (server && args.only.has('race')) {
       say(`race: ${sizes.raceRunners} migrate processes at once, ${sizes.raceFiles} files ending in CREATE INDEX CONCURRENTLY on ${sizes.raceRows} rows`);

@@ -38,7 +38,10 @@ async function driverResetSql(url: string): Promise<string> {
   }
 }
 
-interface RoundTrips { withMs: number[]; withoutMs: number[] }
+interface RoundTrips {
+  withMs: number[];
+  withoutMs: number[];
+}
 
 /** One migration-shaped transaction; returns its COMMIT round trip in ms. */
 async function oneMigration(c: pg.Client, k: number, reset: string | undefined): Promise<number> {
@@ -101,11 +104,15 @@ async function main(): Promise<void> {
     const serverUs = await serverMicros(db.url, count, reset);
     const withMs = median(trips.withMs);
     const withoutMs = median(trips.withoutMs);
-    process.stdout.write(`${JSON.stringify({
-      server: server.version, migrations: count, reset_sql: reset,
-      reset_server_us: { median: round(median(serverUs)), p90: round(percentile(serverUs, 90)) },
-      commit_round_trip_ms: { with_reset: round(withMs, 3), without_reset: round(withoutMs, 3), difference: round(withMs - withoutMs, 3) },
-    })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        server: server.version,
+        migrations: count,
+        reset_sql: reset,
+        reset_server_us: { median: round(median(serverUs)), p90: round(percentile(serverUs, 90)) },
+        commit_round_trip_ms: { with_reset: round(withMs, 3), without_reset: round(withoutMs, 3), difference: round(withMs - withoutMs, 3) },
+      })}\n`,
+    );
   } finally {
     await dropDatabase(server.adminUrl, db.name);
     await server.stop();

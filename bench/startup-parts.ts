@@ -49,14 +49,30 @@ export interface StartupParts {
 export async function benchStartupParts(o: { migrations: number; runs: number }): Promise<StartupParts> {
   const env = measuredEnv();
   const { dir } = generateMigrations(o.migrations);
-  const samples = { node: [] as number[], load: [] as number[], coreLoad: [] as number[], read: [] as number[], parse: [] as number[], warmRead: [] as number[], warmParse: [] as number[] };
+  const samples = {
+    node: [] as number[],
+    load: [] as number[],
+    coreLoad: [] as number[],
+    read: [] as number[],
+    parse: [] as number[],
+    warmRead: [] as number[],
+    warmParse: [] as number[],
+  };
   try {
     for (let k = 0; k < o.runs; k++) {
       samples.node.push(mustSucceed('node -e 0', await timeProcess(NODE, ['-e', '0'], { env })).ms);
       samples.load.push(mustSucceed('schemaguard --version', await timeProcess(NODE, [CLI, '--version'], { env })).ms);
       samples.coreLoad.push(mustSucceed('schemaguard migrate --version', await timeProcess(NODE, [CLI, 'migrate', '--version'], { env })).ms);
-      const child = mustSucceed('read and parse', await timeProcess(NODE, ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'startup-child.ts'), dir], { env, cwd: ROOT }));
-      const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { cold_read_ms: number; cold_parse_ms: number; warm_read_ms: number; warm_parse_ms: number };
+      const child = mustSucceed(
+        'read and parse',
+        await timeProcess(NODE, ['--import', 'tsx', join(ROOT, 'bench', 'lib', 'startup-child.ts'), dir], { env, cwd: ROOT }),
+      );
+      const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
+        cold_read_ms: number;
+        cold_parse_ms: number;
+        warm_read_ms: number;
+        warm_parse_ms: number;
+      };
       samples.read.push(r.cold_read_ms);
       samples.parse.push(r.cold_parse_ms);
       samples.warmRead.push(r.warm_read_ms);
@@ -67,10 +83,16 @@ export async function benchStartupParts(o: { migrations: number; runs: number })
   }
   const node = median(samples.node);
   return {
-    node: process.version, migrations: o.migrations, runs: o.runs,
-    node_ms: round(node), load_ms: round(median(samples.load) - node), core_load_ms: round(median(samples.coreLoad) - node),
-    read_ms: round(median(samples.read)), parse_ms: round(median(samples.parse)),
-    warm_read_ms: round(median(samples.warmRead)), warm_parse_ms: round(median(samples.warmParse)),
+    node: process.version,
+    migrations: o.migrations,
+    runs: o.runs,
+    node_ms: round(node),
+    load_ms: round(median(samples.load) - node),
+    core_load_ms: round(median(samples.coreLoad) - node),
+    read_ms: round(median(samples.read)),
+    parse_ms: round(median(samples.parse)),
+    warm_read_ms: round(median(samples.warmRead)),
+    warm_parse_ms: round(median(samples.warmParse)),
   };
 }
 

@@ -175,7 +175,10 @@ export function splitOf(events: TraceEvent[], spawned: number, firstRowAt: numbe
   const lockConn = connect.conn!;
   const lockWrite = find('runner lock query', (e) => e.what === 'write' && e.conn === lockConn && /pg_try_advisory_lock\(\$1::bigint\)/.test(e.sql ?? ''));
   const lockRead = answerTo(events, lockWrite) ?? lockWrite;
-  const applyingFirst = find('applying message', (e) => asks(e) && e.conn !== lockConn && e.at > lockRead.at && !/pg_backend_pid\(\) AS pid, current_setting/.test(e.sql ?? ''));
+  const applyingFirst = find(
+    'applying message',
+    (e) => asks(e) && e.conn !== lockConn && e.at > lockRead.at && !/pg_backend_pid\(\) AS pid, current_setting/.test(e.sql ?? ''),
+  );
   const fileWrite = find('first file', (e) => e.what === 'write' && /schemaguard: applying /.test(e.sql ?? ''));
   const ready = nthReady(events, lockConn, 1) ?? connect;
   const identified = nthReady(events, lockConn, 2) ?? ready;
@@ -196,8 +199,13 @@ export function splitOf(events: TraceEvent[], spawned: number, firstRowAt: numbe
     connections: new Set(before.filter((e) => e.what === 'connect').map((e) => e.conn)).size,
     round_trips: roundTrips(before).length,
     cpu: {
-      node_ms: preload.cpu, load_ms: connect.cpu - preload.cpu, connect_read_ms: lockWrite.cpu - connect.cpu, lock_ms: lockRead.cpu - lockWrite.cpu,
-      state_ms: applyingFirst.cpu - lockRead.cpu, state_table_ms: fileWrite.cpu - applyingFirst.cpu, to_first_file_message_ms: fileWrite.cpu,
+      node_ms: preload.cpu,
+      load_ms: connect.cpu - preload.cpu,
+      connect_read_ms: lockWrite.cpu - connect.cpu,
+      lock_ms: lockRead.cpu - lockWrite.cpu,
+      state_ms: applyingFirst.cpu - lockRead.cpu,
+      state_table_ms: fileWrite.cpu - applyingFirst.cpu,
+      to_first_file_message_ms: fileWrite.cpu,
     },
   };
   return split;
@@ -218,17 +226,20 @@ export function noopOf(events: TraceEvent[], processMs: number): NoopTrace {
 async function traced(url: string, dir: string, trace: string): Promise<{ events: TraceEvent[]; spawned: number; ms: number }> {
   rmSync(trace, { force: true });
   const spawned = Date.now();
-  const r = mustSucceed('schemaguard migrate (traced)', await timeProcess(NODE, ['-r', TRACE, CLI, 'migrate', '--database-url', url, '--dir', dir, '--quiet'], {
-    env: { ...measuredEnv(), SCHEMAGUARD_APPLIED_BY: 'bench', SCHEMAGUARD_BENCH_TRACE: trace },
-  }));
+  const r = mustSucceed(
+    'schemaguard migrate (traced)',
+    await timeProcess(NODE, ['-r', TRACE, CLI, 'migrate', '--database-url', url, '--dir', dir, '--quiet'], {
+      env: { ...measuredEnv(), SCHEMAGUARD_APPLIED_BY: 'bench', SCHEMAGUARD_BENCH_TRACE: trace },
+    }),
+  );
   return { events: JSON.parse(readFileSync(trace, 'utf8')) as TraceEvent[], spawned, ms: r.ms };
 }
 
 /** The first file's state row's `applied_at` (epoch ms). */
 async function firstRowAt(url: string): Promise<number> {
-  return withClient(url, async (c) => Number((await c.query<{ first: string }>(
-    `SELECT extract(epoch FROM min(applied_at)) * 1000 AS first FROM ${stateTable('schemaguard')}`,
-  )).rows[0]!.first));
+  return withClient(url, async (c) =>
+    Number((await c.query<{ first: string }>(`SELECT extract(epoch FROM min(applied_at)) * 1000 AS first FROM ${stateTable('schemaguard')}`)).rows[0]!.first),
+  );
 }
 
 /** One run of the floor on a fresh database: its steps. */
@@ -236,15 +247,21 @@ async function floorRun(adminUrl: string, bundle: string, dir: string): Promise<
   const db = await createDatabase(adminUrl, 'floor');
   try {
     const spawned = Date.now();
-    const r = mustSucceed('the start-up floor', await timeProcess(NODE, [FLOOR_RUN, bundle, db.url, dir], {
-      env: { ...measuredEnv(), SCHEMAGUARD_BENCH_STATE_DDL: stateDdl('schemaguard'), SCHEMAGUARD_BENCH_STATE_TABLE: stateTable('schemaguard') },
-    }));
+    const r = mustSucceed(
+      'the start-up floor',
+      await timeProcess(NODE, [FLOOR_RUN, bundle, db.url, dir], {
+        env: { ...measuredEnv(), SCHEMAGUARD_BENCH_STATE_DDL: stateDdl('schemaguard'), SCHEMAGUARD_BENCH_STATE_TABLE: stateTable('schemaguard') },
+      }),
+    );
     const at = JSON.parse(r.stdout) as { loaded: number; connected: number; read: number; stateTable: number };
     const ready = Math.max(at.connected, at.read);
     const first = await firstRowAt(db.url);
     return {
-      load_ms: at.loaded - spawned, connect_read_ms: ready - at.loaded, state_table_ms: at.stateTable - ready,
-      first_file_ms: first - at.stateTable, to_first_file_ms: first - spawned,
+      load_ms: at.loaded - spawned,
+      connect_read_ms: ready - at.loaded,
+      state_table_ms: at.stateTable - ready,
+      first_file_ms: first - at.stateTable,
+      to_first_file_ms: first - spawned,
     };
   } finally {
     await dropDatabase(adminUrl, db.name);
@@ -269,7 +286,9 @@ export async function benchStartup(o: { adminUrl: string; migrations: number; ru
         samples.push(split);
         const floor = await floorRun(o.adminUrl, floorBundle, dir);
         floors.push(floor);
-        o.onRun?.(`startup run ${run}/${o.runs}: ${Math.round(split.to_first_file_ms)} ms to the first file (${STEPS.map((s) => `${s.replace(/_ms$/, '')} ${Math.round(split[s])}`).join(', ')}); the floor ${Math.round(floor.to_first_file_ms)} ms`);
+        o.onRun?.(
+          `startup run ${run}/${o.runs}: ${Math.round(split.to_first_file_ms)} ms to the first file (${STEPS.map((s) => `${s.replace(/_ms$/, '')} ${Math.round(split[s])}`).join(', ')}); the floor ${Math.round(floor.to_first_file_ms)} ms`,
+        );
         const n = await traced(db.url, dir, trace);
         noop = noopOf(n.events, n.ms);
       } finally {
@@ -284,9 +303,14 @@ export async function benchStartup(o: { adminUrl: string; migrations: number; ru
   const split = medians(samples);
   const floor = medianEach(floors);
   return {
-    migrations: o.migrations, runs: o.runs, split, floor, ratio_vs_floor: round(split.to_first_file_ms / floor.to_first_file_ms, 2),
+    migrations: o.migrations,
+    runs: o.runs,
+    split,
+    floor,
+    ratio_vs_floor: round(split.to_first_file_ms / floor.to_first_file_ms, 2),
     noop: { ...noop!, process_ms: round(noop!.process_ms), cpu_ms: round(noop!.cpu_ms) },
-    samples: samples.map((s) => roundAll(s)), floor_samples: floors.map((f) => roundAll(f)),
+    samples: samples.map((s) => roundAll(s)),
+    floor_samples: floors.map((f) => roundAll(f)),
   };
 }
 
@@ -317,7 +341,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const server = await startBenchServer(option(argv, '--database-url') ?? process.env.BENCH_DATABASE_URL);
   try {
     const r = await benchStartup({
-      adminUrl: server.adminUrl, migrations: Number(option(argv, '--migrations') ?? 300), runs: Number(option(argv, '--runs') ?? 5),
+      adminUrl: server.adminUrl,
+      migrations: Number(option(argv, '--migrations') ?? 300),
+      runs: Number(option(argv, '--runs') ?? 5),
       onRun: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(`${JSON.stringify(r)}\n`);

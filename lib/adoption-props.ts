@@ -59,7 +59,9 @@ export function baselineProperties(baseline: SchemaMigrationsBaseline | undefine
   if ((version === undefined) === (from === undefined)) throw new Error(`SchemaMigrations: "baseline" takes a version or a from, one of them, ${EXAMPLE}`);
   if (from !== undefined) {
     if (!(HISTORY_SOURCES as readonly unknown[]).includes(from)) {
-      throw new Error(`SchemaMigrations: "baseline.from" is ${JSON.stringify(from)}; use one of: ${HISTORY_SOURCES.join(', ')} (the tools whose history table baseline reads)`);
+      throw new Error(
+        `SchemaMigrations: "baseline.from" is ${JSON.stringify(from)}; use one of: ${HISTORY_SOURCES.join(', ')} (the tools whose history table baseline reads)`,
+      );
     }
     return { [PROP.baselineFrom]: from as string, [PROP.baselineReason]: reason };
   }
@@ -69,7 +71,9 @@ export function baselineProperties(baseline: SchemaMigrationsBaseline | undefine
 function baselineVersion(version: unknown, migrations: Migration[]): string {
   if (version === 'none') return 'none';
   if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 0) {
-    throw new Error(`SchemaMigrations: "baseline.version" is ${JSON.stringify(version)}; give the version (a whole number) of the newest file the database already reflects, or 'none' when its tables are not the files'`);
+    throw new Error(
+      `SchemaMigrations: "baseline.version" is ${JSON.stringify(version)}; give the version (a whole number) of the newest file the database already reflects, or 'none' when its tables are not the files'`,
+    );
   }
   try {
     baselineFiles(migrations, version);

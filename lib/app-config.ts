@@ -101,7 +101,9 @@ const SIZES = /^(nano|micro|small|medium|large|xlarge|\d+xlarge|metal|metal-\d+x
 function str(key: ContextKey, raw: unknown): string {
   if (raw === undefined || raw === null) return String(CONTEXT_DEFAULTS[key]);
   if (typeof raw === 'string' || typeof raw === 'number') return String(raw).trim();
-  throw new ConfigError(`context ${CONTEXT_PREFIX}${key}: expected a string, got ${JSON.stringify(raw)}; set it in cdk.json or with -c ${CONTEXT_PREFIX}${key}=…`);
+  throw new ConfigError(
+    `context ${CONTEXT_PREFIX}${key}: expected a string, got ${JSON.stringify(raw)}; set it in cdk.json or with -c ${CONTEXT_PREFIX}${key}=…`,
+  );
 }
 
 function int(key: ContextKey, raw: string, min: number, max: number): number {
@@ -152,7 +154,9 @@ function refuseUnknownKeys(keys: string[]): void {
   const known = Object.keys(CONTEXT_DEFAULTS).map((k) => `${CONTEXT_PREFIX}${k}`);
   const unknown = keys.filter((k) => k.startsWith(CONTEXT_PREFIX) && !known.includes(k));
   if (unknown.length) {
-    throw new ConfigError(`unknown context ${noun(unknown.length, 'key')} ${unknown.join(', ')}; the known keys are ${known.join(', ')} (check the spelling in cdk.json or -c)`);
+    throw new ConfigError(
+      `unknown context ${noun(unknown.length, 'key')} ${unknown.join(', ')}; the known keys are ${known.join(', ')} (check the spelling in cdk.json or -c)`,
+    );
   }
 }
 
@@ -167,7 +171,9 @@ function readStage(v: Reader): Stage {
 function readEngine(v: Reader): Engine {
   const engine = v('engine') as Engine;
   if (!ENGINES.includes(engine)) {
-    throw new ConfigError(`context ${CONTEXT_PREFIX}engine: "${engine}" is not one of ${ENGINES.join(', ')}; use -c ${CONTEXT_PREFIX}engine=aurora for Aurora with the Data API`);
+    throw new ConfigError(
+      `context ${CONTEXT_PREFIX}engine: "${engine}" is not one of ${ENGINES.join(', ')}; use -c ${CONTEXT_PREFIX}engine=aurora for Aurora with the Data API`,
+    );
   }
   return engine;
 }
@@ -177,24 +183,38 @@ function readInstanceClass(v: Reader): string {
   const instanceClass = v('instanceClass').replace(/^db\./, '');
   const parts = instanceClass.split('.');
   if (parts.length !== 2 || !/^[a-z]+\d+[a-z-]*$/.test(parts[0]!) || !SIZES.test(parts[1]!)) {
-    throw new ConfigError(`context ${CONTEXT_PREFIX}instanceClass: "${v('instanceClass')}" is not an RDS instance class; write it like t4g.micro, m7g.large or db.r6g.xlarge`);
+    throw new ConfigError(
+      `context ${CONTEXT_PREFIX}instanceClass: "${v('instanceClass')}" is not an RDS instance class; write it like t4g.micro, m7g.large or db.r6g.xlarge`,
+    );
   }
   return instanceClass;
 }
 
 /** `schemaguard:engineVersion` for the engine: RDS for PostgreSQL's (default 18.3), or Aurora PostgreSQL's (default: the stack's, 17.6). */
-function readEngineVersion(v: Reader, engine: Engine, given: boolean): { engineVersion: rds.PostgresEngineVersion; auroraEngineVersion?: rds.AuroraPostgresEngineVersion; engineVersionText: string } {
+function readEngineVersion(
+  v: Reader,
+  engine: Engine,
+  given: boolean,
+): { engineVersion: rds.PostgresEngineVersion; auroraEngineVersion?: rds.AuroraPostgresEngineVersion; engineVersionText: string } {
   const engineVersionText = v('engineVersion');
   if (engine === 'aurora') {
     const auroraEngineVersion = given ? auroraVersionConstant(engineVersionText) : undefined;
     if (given && !auroraEngineVersion) {
-      throw new ConfigError(`context ${CONTEXT_PREFIX}engineVersion: "${engineVersionText}" is not an Aurora PostgreSQL version the Aurora stack deploys (${engineVersionProblem('aurora', engineVersionText) ?? 'not known to this aws-cdk-lib'}); use one of ${auroraVersions().join(', ')}`);
+      throw new ConfigError(
+        `context ${CONTEXT_PREFIX}engineVersion: "${engineVersionText}" is not an Aurora PostgreSQL version the Aurora stack deploys (${engineVersionProblem('aurora', engineVersionText) ?? 'not known to this aws-cdk-lib'}); use one of ${auroraVersions().join(', ')}`,
+      );
     }
-    return { engineVersion: rds.PostgresEngineVersion.VER_18_3, ...(auroraEngineVersion ? { auroraEngineVersion } : {}), engineVersionText: given ? engineVersionText : '17.6' };
+    return {
+      engineVersion: rds.PostgresEngineVersion.VER_18_3,
+      ...(auroraEngineVersion ? { auroraEngineVersion } : {}),
+      engineVersionText: given ? engineVersionText : '17.6',
+    };
   }
   const engineVersion = postgresVersionConstant(engineVersionText);
   if (!engineVersion) {
-    throw new ConfigError(`context ${CONTEXT_PREFIX}engineVersion: "${engineVersionText}" is not a PostgreSQL ${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest} version this aws-cdk-lib knows; use one of ${postgresVersions().join(', ')}`);
+    throw new ConfigError(
+      `context ${CONTEXT_PREFIX}engineVersion: "${engineVersionText}" is not a PostgreSQL ${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest} version this aws-cdk-lib knows; use one of ${postgresVersions().join(', ')}`,
+    );
   }
   return { engineVersion, engineVersionText };
 }
@@ -202,7 +222,9 @@ function readEngineVersion(v: Reader, engine: Engine, given: boolean): { engineV
 function readDatabaseName(v: Reader): string {
   const databaseName = v('databaseName');
   if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(databaseName) || databaseName.toLowerCase() === 'postgres' || databaseName.toLowerCase().startsWith('rds')) {
-    throw new ConfigError(`context ${CONTEXT_PREFIX}databaseName: "${databaseName}" is not allowed; use 1 to 63 letters, digits or _ starting with a letter, not "postgres" and not starting with "rds"`);
+    throw new ConfigError(
+      `context ${CONTEXT_PREFIX}databaseName: "${databaseName}" is not allowed; use 1 to 63 letters, digits or _ starting with a letter, not "postgres" and not starting with "rds"`,
+    );
   }
   return databaseName;
 }
@@ -212,7 +234,9 @@ function readInstanceIdentifier(v: Reader): string | undefined {
   const instanceIdentifier = v('instanceIdentifier');
   if (!instanceIdentifier) return undefined;
   if (!isRdsIdentifier(instanceIdentifier)) {
-    throw new ConfigError(`context ${CONTEXT_PREFIX}instanceIdentifier: "${instanceIdentifier}" is not an RDS identifier; use 1 to 63 lowercase letters, digits or single hyphens, starting with a letter and not ending with a hyphen (RDS lowercases identifiers, and the log group name must match)`);
+    throw new ConfigError(
+      `context ${CONTEXT_PREFIX}instanceIdentifier: "${instanceIdentifier}" is not an RDS identifier; use 1 to 63 lowercase letters, digits or single hyphens, starting with a letter and not ending with a hyphen (RDS lowercases identifiers, and the log group name must match)`,
+    );
   }
   return instanceIdentifier;
 }
@@ -242,10 +266,17 @@ function readHttpsUrl(v: Reader, key: 'alarmHttpsUrl' | 'alarmTicketHttpsUrl'): 
   const url = v(key) || undefined;
   if (url && !DYNAMIC_REFERENCE.test(url)) {
     let ok = false;
-    try { ok = new URL(url).protocol === 'https:'; } catch { ok = false; }
+    try {
+      ok = new URL(url).protocol === 'https:';
+    } catch {
+      ok = false;
+    }
     // Without its path: a PagerDuty or Opsgenie URL carries its routing key there (a broken dynamic reference holds none).
     const shown = url.startsWith('{{') ? `"${url}"` : urlWithoutPath(url) === '<not a URL>' ? 'the value (not shown)' : `"${urlWithoutPath(url)}"`;
-    if (!ok) throw new ConfigError(`context ${CONTEXT_PREFIX}${key}: ${shown} is not an https:// URL or a {{resolve:secretsmanager:<secret-id>}} dynamic reference; leave it empty for none`);
+    if (!ok)
+      throw new ConfigError(
+        `context ${CONTEXT_PREFIX}${key}: ${shown} is not an https:// URL or a {{resolve:secretsmanager:<secret-id>}} dynamic reference; leave it empty for none`,
+      );
   }
   return url;
 }
@@ -256,7 +287,9 @@ function readGuardSchedule(v: Reader): Duration | undefined {
   if (raw.toLowerCase() === 'off') return undefined;
   const ms = parseDuration(raw);
   if (ms === undefined || ms % 60_000 !== 0 || ms < 60_000 || ms > 86_400_000) {
-    throw new ConfigError(`context ${CONTEXT_PREFIX}guardSchedule: "${raw}" is not a schedule; use whole minutes from 1m to 24h (e.g. 15m, 1h), or off to run no guard`);
+    throw new ConfigError(
+      `context ${CONTEXT_PREFIX}guardSchedule: "${raw}" is not a schedule; use whole minutes from 1m to 24h (e.g. 15m, 1h), or off to run no guard`,
+    );
   }
   return Duration.minutes(ms / 60_000);
 }

@@ -49,7 +49,13 @@ export class AuroraDatabaseStack extends DatabaseStackBase<AuroraDatabaseStackPr
 
   constructor(scope: Construct, id: string, props: AuroraDatabaseStackProps) {
     // No NAT gateway: the migrations use the Data API from outside the VPC.
-    super(scope, id, props, { kind: 'cluster', identifierProp: 'clusterIdentifier', identifier: props.clusterIdentifier, natGateways: 0, engineLabel: ' (Aurora)' });
+    super(scope, id, props, {
+      kind: 'cluster',
+      identifierProp: 'clusterIdentifier',
+      identifier: props.clusterIdentifier,
+      natGateways: 0,
+      engineLabel: ' (Aurora)',
+    });
     this.cluster = this.database;
     this.clusterIdentifier = this.identifier;
   }
@@ -58,12 +64,16 @@ export class AuroraDatabaseStack extends DatabaseStackBase<AuroraDatabaseStackPr
     const version = props.engineVersion?.auroraPostgresFullVersion;
     const problem = version === undefined ? undefined : engineVersionProblem('aurora', version);
     if (problem) {
-      throw new Error(`AuroraDatabaseStack: "engineVersion" is ${version}; ${problem}: use rds.AuroraPostgresEngineVersion.VER_${auroraVersions().at(-1)!.replace('.', '_')} or another of ${Object.values(DATA_API_FROM).join(', ')} or later in its major`);
+      throw new Error(
+        `AuroraDatabaseStack: "engineVersion" is ${version}; ${problem}: use rds.AuroraPostgresEngineVersion.VER_${auroraVersions().at(-1)!.replace('.', '_')} or another of ${Object.values(DATA_API_FROM).join(', ')} or later in its major`,
+      );
     }
     const { minCapacity: min, maxCapacity: max } = capacityOf(props);
     const half = (n: number) => Number.isFinite(n) && Math.round(n * 2) === n * 2;
     if (!half(min) || min < 0 || min > 256 || !half(max) || max < 1 || max > 256 || max < min) {
-      throw new Error(`AuroraDatabaseStack: capacity ${min}..${max} ACU is not valid; use steps of 0.5 with 0 <= minCapacity <= maxCapacity, 1 <= maxCapacity <= 256`);
+      throw new Error(
+        `AuroraDatabaseStack: capacity ${min}..${max} ACU is not valid; use steps of 0.5 with 0 <= minCapacity <= maxCapacity, 1 <= maxCapacity <= 256`,
+      );
     }
   }
 
@@ -101,8 +111,11 @@ export class AuroraDatabaseStack extends DatabaseStackBase<AuroraDatabaseStackPr
   }
 
   protected override acknowledgeFindings(cluster: rds.DatabaseCluster): void {
-    acknowledge(cluster, 'AwsSolutions-RDS11',
-      'The default port 5432 is kept: the cluster is reachable only from security groups inside an isolated VPC (the migrations use the Data API, not the port) and forces TLS.');
+    acknowledge(
+      cluster,
+      'AwsSolutions-RDS11',
+      'The default port 5432 is kept: the cluster is reachable only from security groups inside an isolated VPC (the migrations use the Data API, not the port) and forces TLS.',
+    );
     if (!this.settings.prod) acknowledgeDevDeletionProtection(cluster);
   }
 }

@@ -28,9 +28,7 @@ export interface IamAuthenticationProps {
 }
 
 /** What authenticates: one of the two, checked at synth. */
-export type DatabaseAuth =
-  | { kind: 'secret'; secret: secretsmanager.ISecret }
-  | { kind: 'iam'; username: string };
+export type DatabaseAuth = { kind: 'secret'; secret: secretsmanager.ISecret } | { kind: 'iam'; username: string };
 
 /** The props that say how a construct's functions authenticate. */
 export interface AuthProps {
@@ -54,27 +52,37 @@ export interface AuthProps {
 export function resolveAuth(construct: string, props: AuthProps): DatabaseAuth {
   const secretProp = props.secretProp ?? 'secret';
   if (props.secret && props.masterSecret) {
-    throw new Error(`${construct}: "${secretProp}" and "masterSecret" were both given; pass "masterSecret" (the master user's: the deploy makes the migrator the migrations run as), `
-      + `or "${secretProp}" alone (the migrations run as its user: a migrator you made: ${DOCS_POINTERS.migrator})`);
+    throw new Error(
+      `${construct}: "${secretProp}" and "masterSecret" were both given; pass "masterSecret" (the master user's: the deploy makes the migrator the migrations run as), ` +
+        `or "${secretProp}" alone (the migrations run as its user: a migrator you made: ${DOCS_POINTERS.migrator})`,
+    );
   }
   const secret = props.secret ?? props.masterSecret;
   if (props.iamAuthentication !== undefined) return iamAuth(construct, props, secret ? (props.masterSecret ? 'masterSecret' : secretProp) : undefined);
   if (secret) return { kind: 'secret', secret };
-  const offers = 'masterSecret' in props
-    ? `"${secretProp}" and "masterSecret" are undefined; pass the master user's secret as "masterSecret" (or a migrator's as "${secretProp}")`
-    : `"${secretProp}" is undefined; pass the secret`;
-  throw new Error(`${construct}: ${offers} with the database credentials (username, password, host, port), or iamAuthentication: { username } to connect with IAM database authentication. `
-    + 'An rds.DatabaseInstance or DatabaseCluster has one (database.secret) only with credentials: rds.Credentials.fromGeneratedSecret(…) or fromSecret(…); '
-    + 'with Credentials.fromPassword(…) database.secret is undefined: switch to fromGeneratedSecret(\'postgres\'), or store the credentials in a secretsmanager.Secret, attach it (secret.attach(database)) and pass that');
+  const offers =
+    'masterSecret' in props
+      ? `"${secretProp}" and "masterSecret" are undefined; pass the master user's secret as "masterSecret" (or a migrator's as "${secretProp}")`
+      : `"${secretProp}" is undefined; pass the secret`;
+  throw new Error(
+    `${construct}: ${offers} with the database credentials (username, password, host, port), or iamAuthentication: { username } to connect with IAM database authentication. ` +
+      'An rds.DatabaseInstance or DatabaseCluster has one (database.secret) only with credentials: rds.Credentials.fromGeneratedSecret(…) or fromSecret(…); ' +
+      "with Credentials.fromPassword(…) database.secret is undefined: switch to fromGeneratedSecret('postgres'), or store the credentials in a secretsmanager.Secret, attach it (secret.attach(database)) and pass that",
+  );
 }
 
 /** `iamAuthentication` alone (`givenSecret` names a secret prop that was given too), not through the Data API, with a usable user name. */
 function iamAuth(construct: string, props: AuthProps, givenSecret: string | undefined): DatabaseAuth {
   if (givenSecret) throw new Error(`${construct}: pass "${givenSecret}" or "iamAuthentication", not both: with IAM authentication no secret is read`);
-  if (props.dataApi) throw new Error(`${construct}: "iamAuthentication" with "dataApiCluster": the RDS Data API authenticates with a secret only; pass "${props.secretProp ?? 'secret'}" (or migrate over a connection with "database" and "vpc")`);
+  if (props.dataApi)
+    throw new Error(
+      `${construct}: "iamAuthentication" with "dataApiCluster": the RDS Data API authenticates with a secret only; pass "${props.secretProp ?? 'secret'}" (or migrate over a connection with "database" and "vpc")`,
+    );
   const iamUser = props.iamAuthentication?.username;
   if (typeof iamUser !== 'string' || !/^[^\0]{1,63}$/.test(iamUser)) {
-    throw new Error(`${construct}: "iamAuthentication.username" is ${JSON.stringify(iamUser)}; pass the database user (1 to 63 characters) that was granted rds_iam`);
+    throw new Error(
+      `${construct}: "iamAuthentication.username" is ${JSON.stringify(iamUser)}; pass the database user (1 to 63 characters) that was granted rds_iam`,
+    );
   }
   return { kind: 'iam', username: iamUser };
 }
@@ -93,8 +101,10 @@ export function grantIamConnect(construct: string, database: unknown, role: iam.
   // By shape, not class: an imported instance, cluster or proxy has grantConnect too, and the app's aws-cdk-lib may be another copy.
   const grantable = database as { grantConnect?: (grantee: iam.IGrantable, dbUser: string) => iam.Grant };
   if (typeof grantable.grantConnect !== 'function') {
-    throw new Error(`${construct}: "iamAuthentication" needs the database as an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy (imported ones too: an instance with instanceResourceId, a cluster with clusterResourceIdentifier), `
-      + 'so that rds-db:connect can be granted on its resource id; another connectable has none: pass the rds construct, or use a secret');
+    throw new Error(
+      `${construct}: "iamAuthentication" needs the database as an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy (imported ones too: an instance with instanceResourceId, a cluster with clusterResourceIdentifier), ` +
+        'so that rds-db:connect can be granted on its resource id; another connectable has none: pass the rds construct, or use a secret',
+    );
   }
   refuseIamAuthenticationOff(construct, database);
   grantable.grantConnect(role, username);
@@ -112,11 +122,18 @@ function refuseIamAuthenticationOff(construct: string, database: unknown): void 
   const off = iamAuthenticationOff(database);
   if (!off) return;
   const path = (database as Partial<IConstruct>).node?.path ?? 'the database';
-  throw new Error(`${construct}: "iamAuthentication" connects with IAM database authentication, and the ${off.what} ${path} has it ${off.setting}; `
-    + `set ${off.fix} on the ${off.type} (${construct} does not change your ${off.what}), or use a secret`);
+  throw new Error(
+    `${construct}: "iamAuthentication" connects with IAM database authentication, and the ${off.what} ${path} has it ${off.setting}; ` +
+      `set ${off.fix} on the ${off.type} (${construct} does not change your ${off.what}), or use a secret`,
+  );
 }
 
-interface IamOff { what: string; type: string; setting: string; fix: string }
+interface IamOff {
+  what: string;
+  type: string;
+  setting: string;
+  fix: string;
+}
 
 function iamAuthenticationOff(database: unknown): IamOff | undefined {
   if (typeof database !== 'object' || database === null) return undefined;
@@ -125,14 +142,20 @@ function iamAuthenticationOff(database: unknown): IamOff | undefined {
     const setting = (database as { enableIamAuthentication?: boolean }).enableIamAuthentication;
     return setting === true ? undefined : { what: 'instance', type: 'rds.DatabaseInstance', setting: unset(setting), fix: 'iamAuthentication: true' };
   }
-  const resource = (database as Partial<IConstruct>).node?.defaultChild as { cfnResourceType?: string; enableIamDatabaseAuthentication?: unknown; auth?: unknown } | undefined;
+  const resource = (database as Partial<IConstruct>).node?.defaultChild as
+    | { cfnResourceType?: string; enableIamDatabaseAuthentication?: unknown; auth?: unknown }
+    | undefined;
   if (resource?.cfnResourceType === 'AWS::RDS::DBCluster') {
     const setting = resource.enableIamDatabaseAuthentication;
-    return setting === false || setting === undefined ? { what: 'cluster', type: 'rds.DatabaseCluster', setting: unset(setting), fix: 'iamAuthentication: true' } : undefined;
+    return setting === false || setting === undefined
+      ? { what: 'cluster', type: 'rds.DatabaseCluster', setting: unset(setting), fix: 'iamAuthentication: true' }
+      : undefined;
   }
   if (resource?.cfnResourceType === 'AWS::RDS::DBProxy' && Array.isArray(resource.auth)) {
     const modes = resource.auth.map((a: { iamAuth?: unknown }) => a.iamAuth);
-    return modes.every((m) => m === 'DISABLED' || m === undefined) ? { what: 'proxy', type: 'rds.DatabaseProxy', setting: 'off (iamAuth: false)', fix: 'iamAuth: true' } : undefined;
+    return modes.every((m) => m === 'DISABLED' || m === undefined)
+      ? { what: 'proxy', type: 'rds.DatabaseProxy', setting: 'off (iamAuth: false)', fix: 'iamAuth: true' }
+      : undefined;
   }
   return undefined;
 }

@@ -34,11 +34,13 @@ export interface DatabaseIdentity {
 export function databaseIdentity(scope: Construct, database: unknown, revisionProp: string): DatabaseIdentity | undefined {
   if (!Construct.isConstruct(database)) return undefined;
   if (Stack.of(database) !== Stack.of(scope)) {
-    Annotations.of(scope).addWarningV2('schemaguard:databaseInAnotherStack',
-      `the database ${database.node.path} is in another stack (${Stack.of(database).stackName}), so its identity is not in the custom resource's properties: `
-      + 'a reference to it would be a CloudFormation export, which cannot change while this stack imports it, and the database could then never be replaced. '
-      + `A replaced database is migrated only when this stack deploys with changed files or a raised "${revisionProp}": raise it in the deploy after the replacement, `
-      + 'or put the migrations in the database\'s stack');
+    Annotations.of(scope).addWarningV2(
+      'schemaguard:databaseInAnotherStack',
+      `the database ${database.node.path} is in another stack (${Stack.of(database).stackName}), so its identity is not in the custom resource's properties: ` +
+        'a reference to it would be a CloudFormation export, which cannot change while this stack imports it, and the database could then never be replaced. ' +
+        `A replaced database is migrated only when this stack deploys with changed files or a raised "${revisionProp}": raise it in the deploy after the replacement, ` +
+        "or put the migrations in the database's stack",
+    );
     return undefined;
   }
   return ownIdentity(database as Partial<rds.IDatabaseInstance & rds.IDatabaseCluster>);

@@ -54,7 +54,10 @@ export class DatabaseNetwork {
   /** The isolated subnets: where the database, the handler and the rotation function run. */
   readonly isolatedSubnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 
-  constructor(private readonly scope: Construct, props: DatabaseNetworkProps) {
+  constructor(
+    private readonly scope: Construct,
+    props: DatabaseNetworkProps,
+  ) {
     refuseWrongKinds('DatabaseNetwork', props, { natGateways: 'number' });
     const natGateways = props.natGateways ?? 0;
     if (!Number.isInteger(natGateways) || natGateways < 0 || natGateways > 3) {
@@ -99,10 +102,15 @@ export class DatabaseNetwork {
    */
   addSecretRotation(database: RotatableDatabase, reaches: 'database' | 'cluster'): ec2.SecurityGroup {
     const securityGroup = new ec2.SecurityGroup(this.scope, 'RotationSecurityGroup', {
-      vpc: this.vpc, description: `secret rotation function: reaches the ${reaches} and Secrets Manager`, allowAllOutbound: true,
+      vpc: this.vpc,
+      description: `secret rotation function: reaches the ${reaches} and Secrets Manager`,
+      allowAllOutbound: true,
     });
     database.addRotationSingleUser({
-      automaticallyAfter: SECRET_ROTATION_INTERVAL, endpoint: this.secretsManagerEndpoint, vpcSubnets: this.isolatedSubnets, securityGroup,
+      automaticallyAfter: SECRET_ROTATION_INTERVAL,
+      endpoint: this.secretsManagerEndpoint,
+      vpcSubnets: this.isolatedSubnets,
+      securityGroup,
     });
     this.secretsManagerEndpoint.connections.allowDefaultPortFrom(securityGroup, 'secret rotation to Secrets Manager');
     return securityGroup;
@@ -117,18 +125,22 @@ export class DatabaseNetwork {
  * secret through the endpoint is denied.
  */
 export function limitSecretsManagerEndpoint(endpoint: ec2.InterfaceVpcEndpoint, secrets: readonly secretsmanager.ISecret[]): void {
-  endpoint.addToPolicy(new iam.PolicyStatement({
-    sid: 'TheStackSecretsOnly',
-    principals: [new iam.AnyPrincipal()],
-    actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
-    resources: secrets.map((secret) => secret.secretFullArn ?? `${secret.secretArn}-??????`),
-  }));
-  endpoint.addToPolicy(new iam.PolicyStatement({
-    sid: 'RotationPasswords',
-    principals: [new iam.AnyPrincipal()],
-    actions: ['secretsmanager:GetRandomPassword'],
-    resources: ['*'],
-  }));
+  endpoint.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'TheStackSecretsOnly',
+      principals: [new iam.AnyPrincipal()],
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+      resources: secrets.map((secret) => secret.secretFullArn ?? `${secret.secretArn}-??????`),
+    }),
+  );
+  endpoint.addToPolicy(
+    new iam.PolicyStatement({
+      sid: 'RotationPasswords',
+      principals: [new iam.AnyPrincipal()],
+      actions: ['secretsmanager:GetRandomPassword'],
+      resources: ['*'],
+    }),
+  );
 }
 
 function subnetConfiguration(natGateways: number): ec2.SubnetConfiguration[] {

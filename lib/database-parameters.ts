@@ -52,7 +52,11 @@ export const PG_STAT_STATEMENTS_PRELOADED_FROM: Readonly<Record<'postgres' | 'au
 export function databaseParameterGroup(scope: Construct, engine: rds.IEngine, description: string): rds.ParameterGroup {
   const group = new rds.ParameterGroup(scope, 'Parameters', { engine, description, parameters: { ...DATABASE_PARAMETERS } });
   // Read once the app is complete: the stacks expose the group, and a parameter added to it later counts too.
-  Aspects.of(group).add({ visit: (node) => { if (node === group) warnOfReplicaRole(group); } });
+  Aspects.of(group).add({
+    visit: (node) => {
+      if (node === group) warnOfReplicaRole(group);
+    },
+  });
   return group;
 }
 
@@ -69,16 +73,20 @@ export function databaseParameterGroup(scope: Construct, engine: rds.IEngine, de
 function warnOfReplicaRole(group: rds.ParameterGroup): void {
   const value = groupParameters(group).session_replication_role;
   if (typeof value !== 'string' || value.trim().toLowerCase() !== 'replica') return;
-  Annotations.of(group).addWarningV2('schemaguard:sessionReplicationRoleReplica',
-    `the parameter group ${group.node.path} sets session_replication_role = ${value}: every session of the database then skips foreign-key checks and triggers `
-    + '(orphans are written without an error, audit and updated_at triggers do nothing), and no doctor or guard rule reads a parameter group; '
-    + 'leave it out of the group once the load that needed it is over, or set it only in the session that needs it (SET session_replication_role = replica, then RESET session_replication_role)');
+  Annotations.of(group).addWarningV2(
+    'schemaguard:sessionReplicationRoleReplica',
+    `the parameter group ${group.node.path} sets session_replication_role = ${value}: every session of the database then skips foreign-key checks and triggers ` +
+      '(orphans are written without an error, audit and updated_at triggers do nothing), and no doctor or guard rule reads a parameter group; ' +
+      'leave it out of the group once the load that needed it is over, or set it only in the session that needs it (SET session_replication_role = replica, then RESET session_replication_role)',
+  );
 }
 
 /** The parameters the group synthesises (its L1 resource exists once a database binds it). */
 function groupParameters(group: rds.ParameterGroup): Record<string, unknown> {
   const l1 = group.node.children.find((c) => c instanceof rds.CfnDBParameterGroup || c instanceof rds.CfnDBClusterParameterGroup) as
-    rds.CfnDBParameterGroup | rds.CfnDBClusterParameterGroup | undefined;
-  const resolved = l1 ? Stack.of(group).resolve(l1.parameters) as unknown : undefined;
-  return resolved && typeof resolved === 'object' ? resolved as Record<string, unknown> : {};
+    | rds.CfnDBParameterGroup
+    | rds.CfnDBClusterParameterGroup
+    | undefined;
+  const resolved = l1 ? (Stack.of(group).resolve(l1.parameters) as unknown) : undefined;
+  return resolved && typeof resolved === 'object' ? (resolved as Record<string, unknown>) : {};
 }

@@ -203,16 +203,35 @@ export interface DatabaseOutline {
  * included (a prop a stack does not have is never set).
  */
 const STACK_PROP_KINDS: Readonly<Record<string, PropKind>> = {
-  databaseName: 'string', migrationsDir: 'string', contractsDir: 'string', snapshotFile: 'string', parseAtSynth: 'boolean',
-  alarmEmail: 'string', alarmHttpsUrl: 'string', alarmTicketEmail: 'string', alarmTicketHttpsUrl: 'string', metricNamespace: 'string', guard: 'boolean', guardSchedule: 'duration', guardRoleRevision: 'number', migrationsRevision: 'number',
-  instanceIdentifier: 'string', natGateways: 'number', allocatedStorage: 'number', maxAllocatedStorage: 'number',
-  clusterIdentifier: 'string', minCapacity: 'number', maxCapacity: 'number',
+  databaseName: 'string',
+  migrationsDir: 'string',
+  contractsDir: 'string',
+  snapshotFile: 'string',
+  parseAtSynth: 'boolean',
+  alarmEmail: 'string',
+  alarmHttpsUrl: 'string',
+  alarmTicketEmail: 'string',
+  alarmTicketHttpsUrl: 'string',
+  metricNamespace: 'string',
+  guard: 'boolean',
+  guardSchedule: 'duration',
+  guardRoleRevision: 'number',
+  migrationsRevision: 'number',
+  instanceIdentifier: 'string',
+  natGateways: 'number',
+  allocatedStorage: 'number',
+  maxAllocatedStorage: 'number',
+  clusterIdentifier: 'string',
+  minCapacity: 'number',
+  maxCapacity: 'number',
 };
 
 /** The database's generated master secret, which `createDatabase` must give it (`Credentials.fromGeneratedSecret`). */
 function generatedSecret(owner: string, database: ManagedDatabase): secretsmanager.ISecret {
   if (database.secret) return database.secret;
-  throw new Error(`${owner}: createDatabase made ${database.node.path} without a secret; make it with credentials: rds.Credentials.fromGeneratedSecret(…), whose secret the migrations, the rotation and the endpoint policy use`);
+  throw new Error(
+    `${owner}: createDatabase made ${database.node.path} without a secret; make it with credentials: rds.Credentials.fromGeneratedSecret(…), whose secret the migrations, the rotation and the endpoint policy use`,
+  );
 }
 
 /** The outline DatabaseStack and AuroraDatabaseStack share (see the module comment for the order of the parts). */
@@ -249,17 +268,31 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
     super(scope, id, props);
     const owner = new.target.name;
     refuseWrongKinds(owner, props, STACK_PROP_KINDS);
-    refuseUnlessWhole(owner, 'guardRoleRevision', props.guardRoleRevision, REVISION_RANGE, 'use a whole number from 0, and raise it to set the guard\'s role again from its secret');
+    refuseUnlessWhole(
+      owner,
+      'guardRoleRevision',
+      props.guardRoleRevision,
+      REVISION_RANGE,
+      "use a whole number from 0, and raise it to set the guard's role again from its secret",
+    );
     this.settings = stageSettings(owner, props.stage, props.logRetention);
     this.databaseName = props.databaseName ?? DEFAULT_DATABASE_NAME;
     this.identifier = databaseIdentifier(owner, outline.identifierProp, props.stage, this.databaseName, outline.identifier);
     this.checkProps(props);
 
-    this.network = new DatabaseNetwork(this, { natGateways: outline.natGateways, logRetention: this.settings.logRetention, logRemovalPolicy: this.settings.logRemovalPolicy });
+    this.network = new DatabaseNetwork(this, {
+      natGateways: outline.natGateways,
+      logRetention: this.settings.logRetention,
+      logRemovalPolicy: this.settings.logRemovalPolicy,
+    });
     this.vpc = this.network.vpc;
     this.secretsManagerEndpoint = this.network.secretsManagerEndpoint;
     const engine = this.engine(props);
-    this.parameterGroup = databaseParameterGroup(this, engine, `schemaguard ${props.stage}${outline.engineLabel ?? ''}: TLS forced, failing statements and lock waits logged`);
+    this.parameterGroup = databaseParameterGroup(
+      this,
+      engine,
+      `schemaguard ${props.stage}${outline.engineLabel ?? ''}: TLS forced, failing statements and lock waits logged`,
+    );
     ({ logGroup: this.postgresLogGroup, retention: this.postgresLogRetention } = postgresLogGroup(this, outline.kind, this.identifier, this.settings));
     this.database = this.createDatabase(props, engine);
     this.database.node.addDependency(this.postgresLogRetention);
@@ -270,9 +303,15 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
 
     this.migrations = this.addMigrations(props);
     this.alarms = alarmsForStack(this, {
-      logGroup: this.postgresLogGroup, migrations: this.migrations, name: this.identifier,
-      alarmEmail: props.alarmEmail, alarmHttpsUrl: props.alarmHttpsUrl, ticketEmail: props.alarmTicketEmail, ticketHttpsUrl: props.alarmTicketHttpsUrl,
-      topic: props.alarmTopic, ticketTopic: props.alarmTicketTopic,
+      logGroup: this.postgresLogGroup,
+      migrations: this.migrations,
+      name: this.identifier,
+      alarmEmail: props.alarmEmail,
+      alarmHttpsUrl: props.alarmHttpsUrl,
+      ticketEmail: props.alarmTicketEmail,
+      ticketHttpsUrl: props.alarmTicketHttpsUrl,
+      topic: props.alarmTopic,
+      ticketTopic: props.alarmTicketTopic,
       metricNamespace: props.metricNamespace,
       topicKeyRemovalPolicy: this.settings.keyRemovalPolicy,
     });
@@ -297,8 +336,10 @@ export abstract class DatabaseStackBase<P extends DatabaseStackCommonProps, E ex
   /** The guard, its alarms into the alarm topics and its rows on the alarms' dashboard; none when turned off. */
   private addGuard(props: P): SchemaGuard | undefined {
     if (props.guard === false) {
-      if (props.guardSchedule) throw new Error(`${this.constructor.name}: "guardSchedule" is set and "guard" is false; remove guardSchedule, or turn the guard on`);
-      if (props.guardRoleRevision !== undefined) throw new Error(`${this.constructor.name}: "guardRoleRevision" is set and "guard" is false; remove guardRoleRevision, or turn the guard on`);
+      if (props.guardSchedule)
+        throw new Error(`${this.constructor.name}: "guardSchedule" is set and "guard" is false; remove guardSchedule, or turn the guard on`);
+      if (props.guardRoleRevision !== undefined)
+        throw new Error(`${this.constructor.name}: "guardRoleRevision" is set and "guard" is false; remove guardRoleRevision, or turn the guard on`);
       return undefined;
     }
     return new SchemaGuard(this, 'SchemaGuard', {

@@ -64,7 +64,9 @@ export class DatabaseStack extends DatabaseStackBase<DatabaseStackProps, rds.IIn
     const version = props.engineVersion?.postgresFullVersion;
     const problem = version === undefined ? undefined : engineVersionProblem('postgres', version);
     if (problem) {
-      throw new Error(`DatabaseStack: "engineVersion" is ${version}; ${problem}: use one of rds.PostgresEngineVersion.VER_13 to VER_${SUPPORTED_MAJORS.newest} (or their minors)`);
+      throw new Error(
+        `DatabaseStack: "engineVersion" is ${version}; ${problem}: use one of rds.PostgresEngineVersion.VER_13 to VER_${SUPPORTED_MAJORS.newest} (or their minors)`,
+      );
     }
     if (!Number.isInteger(natGateways) || natGateways < 0 || natGateways > 3) {
       throw new Error(`DatabaseStack: "natGateways" is ${natGateways}; use 0 (isolated subnets only) to 3`);
@@ -113,14 +115,20 @@ export class DatabaseStack extends DatabaseStackBase<DatabaseStackProps, rds.IIn
 
   protected override migrationConnection(instance: rds.DatabaseInstance): VpcConnection {
     return {
-      database: instance, vpc: this.vpc, vpcSubnets: this.network.isolatedSubnets, secretsManagerEndpoint: this.secretsManagerEndpoint,
+      database: instance,
+      vpc: this.vpc,
+      vpcSubnets: this.network.isolatedSubnets,
+      secretsManagerEndpoint: this.secretsManagerEndpoint,
       cloudFormationEndpoint: this.network.addCloudFormationEndpoint(),
     };
   }
 
   protected override acknowledgeFindings(instance: rds.DatabaseInstance): void {
-    acknowledge(instance, 'AwsSolutions-RDS11',
-      'The default port 5432 is kept: the instance is reachable only from security groups inside an isolated VPC and forces TLS; a different port hides nothing from a client that is already inside.');
+    acknowledge(
+      instance,
+      'AwsSolutions-RDS11',
+      'The default port 5432 is kept: the instance is reachable only from security groups inside an isolated VPC and forces TLS; a different port hides nothing from a client that is already inside.',
+    );
     if (this.settings.prod) return;
     acknowledge(instance, 'AwsSolutions-RDS3', 'dev stage: single-AZ to halve the cost of a disposable database; the prod stage is Multi-AZ.');
     acknowledgeDevDeletionProtection(instance);

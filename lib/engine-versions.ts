@@ -39,7 +39,8 @@ export function engineVersionProblem(engine: 'postgres' | 'aurora', version: str
   if (engine === 'aurora') {
     const from = DATA_API_FROM[major];
     if (!from) return `Aurora PostgreSQL ${major} has no RDS Data API, which the Aurora stack migrates through`;
-    if (minor >= 0 && minor < parts(from)[1]) return `the RDS Data API, which the Aurora stack migrates through, needs Aurora PostgreSQL ${from} or later in ${major}`;
+    if (minor >= 0 && minor < parts(from)[1])
+      return `the RDS Data API, which the Aurora stack migrates through, needs Aurora PostgreSQL ${from} or later in ${major}`;
   }
   return undefined;
 }

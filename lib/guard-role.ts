@@ -61,8 +61,10 @@ export interface GuardRoleProps {
  */
 export function defaultGuardRoleName(databaseName: string): string {
   if (Token.isUnresolved(databaseName)) {
-    throw new Error(`defaultGuardRoleName: the database name is a value known only at deploy time (${databaseName}), and a role name is fixed at synth time `
-      + '(folding the token\'s placeholder made a name that changed with unrelated edits to the app); pass the literal database name, or choose the role name yourself (SchemaGuard\'s "roleName")');
+    throw new Error(
+      `defaultGuardRoleName: the database name is a value known only at deploy time (${databaseName}), and a role name is fixed at synth time ` +
+        '(folding the token\'s placeholder made a name that changed with unrelated edits to the app); pass the literal database name, or choose the role name yourself (SchemaGuard\'s "roleName")',
+    );
   }
   const folded = databaseName.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const plain = `${GUARD_ROLE_PREFIX}_${folded}`;
@@ -90,8 +92,11 @@ export class GuardRole extends Construct {
     this.roleName = props.roleName;
     const secret = new rds.DatabaseSecret(this, 'Secret', { username: props.roleName });
     this.secret = secret;
-    acknowledge(secret, 'AwsSolutions-SMG4',
-      'The guard role\'s password is not rotated by a function: the single-user rotation would run ALTER ROLE in a session that is read-only by default (refused), and the multi-user one clones the role without its read-only setting. The password is generated, stored only here, reaches PostgreSQL only as a SCRAM verifier, and may be read by the guard and the function that sets the role alone (the secret\'s resource policy); replace it by putting a new value in the secret and raising the guard\'s roleRevision (or deploying a migration change): the role is set from the secret whenever the role resource\'s properties change.');
+    acknowledge(
+      secret,
+      'AwsSolutions-SMG4',
+      "The guard role's password is not rotated by a function: the single-user rotation would run ALTER ROLE in a session that is read-only by default (refused), and the multi-user one clones the role without its read-only setting. The password is generated, stored only here, reaches PostgreSQL only as a SCRAM verifier, and may be read by the guard and the function that sets the role alone (the secret's resource policy); replace it by putting a new value in the secret and raising the guard's roleRevision (or deploying a migration change): the role is set from the secret whenever the role resource's properties change.",
+    );
     // The function that makes roles: the role provisioner (the master user) when the migrations run as a migrator, else the migrations' own.
     const setter = props.migrations.roleSetter();
     this.setterRole = setter.functionRole;

@@ -56,7 +56,9 @@ class HandlerAssetFiles implements ILocalBundling {
 export function checkHandlerBundle(owner: string, bundleDir: string = HANDLER_BUNDLE_DIR): void {
   const missing = HANDLER_BUNDLE_FILES.filter((file) => !existsSync(join(bundleDir, file)));
   if (missing.length) {
-    throw new Error(`${owner}: the pre-built handler is missing (${missing.map((f) => join(bundleDir, f)).join(', ')}); in the schemaguard repository run \`npm run build\`, in an app reinstall schemaguard (the package ships it)`);
+    throw new Error(
+      `${owner}: the pre-built handler is missing (${missing.map((f) => join(bundleDir, f)).join(', ')}); in the schemaguard repository run \`npm run build\`, in an app reinstall schemaguard (the package ships it)`,
+    );
   }
 }
 

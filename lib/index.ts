@@ -8,7 +8,14 @@
  */
 
 // Constructs: add them to a stack of your own, beside your own database.
-export { SchemaMigrations, type DataApiConnectionProps, type DirectConnectionProps, type SchemaMigrationsBaseProps, type SchemaMigrationsProps, type StandbyWaitProps } from './schema-migrations';
+export {
+  SchemaMigrations,
+  type DataApiConnectionProps,
+  type DirectConnectionProps,
+  type SchemaMigrationsBaseProps,
+  type SchemaMigrationsProps,
+  type StandbyWaitProps,
+} from './schema-migrations';
 export type { OperatorCommands, SchemaMigrationsBaseline } from './adoption-props';
 export type { HistorySource } from '../lambda/engine/foreign-history/foreign-history';
 export type { DatabaseAuth, IamAuthenticationProps } from './database-auth';
@@ -21,22 +28,54 @@ export { defaultMigratorRoleName, limitReaders, RoleProvisioner, type RoleProvis
 export type { MigrationsTarget } from './schema-migrations';
 
 // The scheduled guard's metrics and alarms: names, severities, runbooks.
-export { GUARD_ALARMS, GUARD_FIRST_COMMAND, guardAlarmDescription, guardFirstCommand, type GuardAlarmSpec, type GuardCommandOptions, type GuardRunbookContext } from './alarms/guard-catalog';
+export {
+  GUARD_ALARMS,
+  GUARD_FIRST_COMMAND,
+  guardAlarmDescription,
+  guardFirstCommand,
+  type GuardAlarmSpec,
+  type GuardCommandOptions,
+  type GuardRunbookContext,
+} from './alarms/guard-catalog';
 export { GUARD_DIMENSION, GUARD_METRIC, GUARD_NAMESPACE, type GuardMetricName } from '../lambda/handler/constants';
 
 // The error classes the alarms page on, and what the filters and queries are made of.
 export {
-  ALARM_DESCRIPTION_MARGIN, alarmDescriptionFor, DEFAULT_QUERY_FOLDER, ECHOING_MESSAGES, ERROR_CATALOG, errorClass, errorMetricNamespace, filterPatternFor, METRIC_NAMESPACE_PREFIX,
-  insightsQueryFor, RDS_LOG_LINE_PREFIX, savedQueryNameFor,
+  ALARM_DESCRIPTION_MARGIN,
+  alarmDescriptionFor,
+  DEFAULT_QUERY_FOLDER,
+  ECHOING_MESSAGES,
+  ERROR_CATALOG,
+  errorClass,
+  errorMetricNamespace,
+  filterPatternFor,
+  METRIC_NAMESPACE_PREFIX,
+  insightsQueryFor,
+  RDS_LOG_LINE_PREFIX,
+  savedQueryNameFor,
   // The runbooks' own: when an alarm clears, the lock-timeout holder's SQL, the transaction-aborted session's query.
-  LOCK_HOLDERS_SQL, OLDEST_TRANSACTIONS_SQL, ON_CALL_POINTER, QUIET_MINUTES, sessionErrorsQuery,
-  type EchoingMessage, type ErrorClass, type LocateQuery, type Severity as AlarmSeverity,
+  LOCK_HOLDERS_SQL,
+  OLDEST_TRANSACTIONS_SQL,
+  ON_CALL_POINTER,
+  QUIET_MINUTES,
+  sessionErrorsQuery,
+  type EchoingMessage,
+  type ErrorClass,
+  type LocateQuery,
+  type Severity as AlarmSeverity,
 } from './alarms/error-catalog';
 
 // Ready-made stacks: a VPC, the database, the migrations and the alarms in one stack.
 export { DatabaseStack, type DatabaseStackProps } from './database-stack';
 export { AuroraDatabaseStack, type AuroraDatabaseStackProps } from './aurora-database-stack';
-export { DatabaseStackBase, type DatabaseOutline, type DatabaseStackCommonProps, type DataApiConnection, type ManagedDatabase, type VpcConnection } from './database-stack-base';
+export {
+  DatabaseStackBase,
+  type DatabaseOutline,
+  type DatabaseStackCommonProps,
+  type DataApiConnection,
+  type ManagedDatabase,
+  type VpcConnection,
+} from './database-stack-base';
 export { DatabaseNetwork, type DatabaseNetworkProps, type RotatableDatabase } from './database-network';
 export { STAGES, type Stage } from './app-config';
 export type { StageSettings } from './stage-settings';

@@ -24,7 +24,14 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { EXTENSION_NAME_PATTERN, GUARD_ROLE_NAME_PATTERN, MIGRATOR_PRIVILEGES_VERSION, MIGRATOR_ROLE_PREFIX, MIGRATOR_ROLE_PROP, MIGRATOR_ROLE_RESOURCE_TYPE } from '../lambda/handler/constants';
+import {
+  EXTENSION_NAME_PATTERN,
+  GUARD_ROLE_NAME_PATTERN,
+  MIGRATOR_PRIVILEGES_VERSION,
+  MIGRATOR_ROLE_PREFIX,
+  MIGRATOR_ROLE_PROP,
+  MIGRATOR_ROLE_RESOURCE_TYPE,
+} from '../lambda/handler/constants';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { acknowledge, arnToken } from './nag';
 import { DOCS_POINTERS } from '../lambda/engine/errors/docs-pointers';
@@ -58,7 +65,9 @@ export interface RoleProvisionerProps {
  */
 export function defaultMigratorRoleName(databaseName: string, stateSchema: string): string {
   if (Token.isUnresolved(databaseName)) {
-    throw new Error(`SchemaMigrations: the database name is a value known only at deploy time (${databaseName}), and the migrator's role name is fixed at synth; pass "migratorRoleName"`);
+    throw new Error(
+      `SchemaMigrations: the database name is a value known only at deploy time (${databaseName}), and the migrator's role name is fixed at synth; pass "migratorRoleName"`,
+    );
   }
   const source = stateSchema === DEFAULT_STATE_SCHEMA ? databaseName : `${databaseName}_${stateSchema}`;
   const folded = source.toLowerCase().replace(/[^a-z0-9_]/g, '_');
@@ -71,13 +80,21 @@ export function defaultMigratorRoleName(databaseName: string, stateSchema: strin
 /** Refuses a role name, schema or extension the handler would refuse at deploy time. */
 export function checkMigratorProps(roleName: string, schemas: readonly string[], extensions: readonly string[], revision?: number): void {
   if (!GUARD_ROLE_NAME_PATTERN.test(roleName)) {
-    throw new Error(`SchemaMigrations: "migratorRoleName" ${JSON.stringify(roleName)} is not a lowercase PostgreSQL identifier; use 1 to 63 lowercase letters, digits or _, starting with a letter or _`);
+    throw new Error(
+      `SchemaMigrations: "migratorRoleName" ${JSON.stringify(roleName)} is not a lowercase PostgreSQL identifier; use 1 to 63 lowercase letters, digits or _, starting with a letter or _`,
+    );
   }
   const schema = schemas.find((s) => typeof s !== 'string' || s.length === 0 || Buffer.byteLength(s, 'utf8') > 63 || s.includes('\u0000'));
   if (schema !== undefined) throw new Error(`SchemaMigrations: "migratorSchemas" holds ${JSON.stringify(schema)}, not a schema name (1 to 63 bytes, no NUL)`);
   const extension = extensions.find((e) => typeof e !== 'string' || !EXTENSION_NAME_PATTERN.test(e));
-  if (extension !== undefined) throw new Error(`SchemaMigrations: "masterExtensions" holds ${JSON.stringify(extension)}, not an extension name (as pg_available_extensions lists it, e.g. pg_stat_statements)`);
-  if (revision !== undefined && (!Number.isInteger(revision) || revision < 0)) throw new Error(`SchemaMigrations: "migratorRevision" is ${revision}; use a whole number from 0, and raise it to set the migrator's password again from its secret`);
+  if (extension !== undefined)
+    throw new Error(
+      `SchemaMigrations: "masterExtensions" holds ${JSON.stringify(extension)}, not an extension name (as pg_available_extensions lists it, e.g. pg_stat_statements)`,
+    );
+  if (revision !== undefined && (!Number.isInteger(revision) || revision < 0))
+    throw new Error(
+      `SchemaMigrations: "migratorRevision" is ${revision}; use a whole number from 0, and raise it to set the migrator's password again from its secret`,
+    );
 }
 
 export class RoleProvisioner extends Construct {
@@ -96,10 +113,11 @@ export class RoleProvisioner extends Construct {
     this.secret = attachedSecret(this, props.roleName, props.database);
     this.role = new iam.Role(this, 'FunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'schemaguard role provisioner: the master secret, to make the migrator and the guard\'s roles',
+      description: "schemaguard role provisioner: the master secret, to make the migrator and the guard's roles",
     });
     props.baseStatements(this.role);
-    for (const s of [...props.secretStatements(props.masterSecret, 'Master'), ...props.secretStatements(this.secret, 'Migrator')]) this.role.addToPrincipalPolicy(s);
+    for (const s of [...props.secretStatements(props.masterSecret, 'Master'), ...props.secretStatements(this.secret, 'Migrator')])
+      this.role.addToPrincipalPolicy(s);
     this.function = props.makeFunction(this, this.role, props.masterSecret);
     this.provider = new Provider(this, 'Provider', { onEventHandler: this.function });
     this.resource = new CustomResource(this, 'Resource', {
@@ -123,11 +141,16 @@ function attachedSecret(scope: Construct, username: string, database: unknown): 
   const secret = new rds.DatabaseSecret(scope, 'MigratorSecret', { username });
   const target = database as Partial<secretsmanager.ISecretAttachmentTarget>;
   if (typeof target.asSecretAttachmentTarget !== 'function') {
-    throw new Error('SchemaMigrations: "masterSecret" makes a migrator whose secret is attached to the database, and "database" is not an rds.DatabaseInstance or DatabaseCluster; '
-      + `pass one, or make the migrator yourself and pass its secret as "secret" (${DOCS_POINTERS.migrator})`);
+    throw new Error(
+      'SchemaMigrations: "masterSecret" makes a migrator whose secret is attached to the database, and "database" is not an rds.DatabaseInstance or DatabaseCluster; ' +
+        `pass one, or make the migrator yourself and pass its secret as "secret" (${DOCS_POINTERS.migrator})`,
+    );
   }
-  acknowledge(secret, 'AwsSolutions-SMG4',
-    'The migrator\'s password is not rotated by a function: it is generated, reaches PostgreSQL only as a SCRAM verifier, and may be read only by the migration handler and the role provisioner (the secret\'s resource policy); put a new value in the secret and deploy a change to the migrator resource to set it.');
+  acknowledge(
+    secret,
+    'AwsSolutions-SMG4',
+    "The migrator's password is not rotated by a function: it is generated, reaches PostgreSQL only as a SCRAM verifier, and may be read only by the migration handler and the role provisioner (the secret's resource policy); put a new value in the secret and deploy a change to the migrator resource to set it.",
+  );
   return secret.attach(target as secretsmanager.ISecretAttachmentTarget);
 }
 
@@ -138,23 +161,38 @@ function attachedSecret(scope: Construct, username: string, database: unknown): 
  * secretsmanager:GetSecretValue on "*" no longer reaches it.
  */
 export function limitReaders(secret: secretsmanager.ISecret, readers: readonly iam.IRole[]): void {
-  secret.addToResourcePolicy(new iam.PolicyStatement({
-    sid: 'OnlyItsFunctionsRead',
-    effect: iam.Effect.DENY,
-    principals: [new iam.AnyPrincipal()],
-    actions: ['secretsmanager:GetSecretValue'],
-    resources: ['*'],
-    conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers.map((r) => r.roleArn) } },
-  }));
+  secret.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'OnlyItsFunctionsRead',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: ['*'],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': readers.map((r) => r.roleArn) } },
+    }),
+  );
 }
 
 function acknowledgeProvisionerFindings(self: RoleProvisioner, inVpc: boolean): void {
-  acknowledge(self.function, 'AwsSolutions-L1',
-    'Pinned to Node.js 22 on purpose: the role provisioner is the handler bundle, which targets node22 and is tested on it.');
-  acknowledge(self.provider, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    'The framework function of aws-cdk-lib\'s Provider uses the AWS managed basic execution role (log writing only).');
-  acknowledge(self.provider, `AwsSolutions-IAM5[Resource::${arnToken(self.function)}:*]`,
-    'The Provider framework may invoke the role provisioner function and its versions (ARN:*); the wildcard is the version qualifier of this one function only.');
-  if (inVpc) acknowledge(self.role, 'AwsSolutions-IAM5[Resource::*]',
-    'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 has no resource-level permissions for them. Logs and the secrets are scoped to their ARNs.');
+  acknowledge(
+    self.function,
+    'AwsSolutions-L1',
+    'Pinned to Node.js 22 on purpose: the role provisioner is the handler bundle, which targets node22 and is tested on it.',
+  );
+  acknowledge(
+    self.provider,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    "The framework function of aws-cdk-lib's Provider uses the AWS managed basic execution role (log writing only).",
+  );
+  acknowledge(
+    self.provider,
+    `AwsSolutions-IAM5[Resource::${arnToken(self.function)}:*]`,
+    'The Provider framework may invoke the role provisioner function and its versions (ARN:*); the wildcard is the version qualifier of this one function only.',
+  );
+  if (inVpc)
+    acknowledge(
+      self.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 has no resource-level permissions for them. Logs and the secrets are scoped to their ARNs.',
+    );
 }

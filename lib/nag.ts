@@ -39,5 +39,9 @@ export function acknowledgedRules(root: IConstruct): AcknowledgedRule[] {
 
 /** The dev stage's database has no deletion protection (AwsSolutions-RDS10), so the stack can be destroyed. */
 export function acknowledgeDevDeletionProtection(database: IConstruct): void {
-  acknowledge(database, 'AwsSolutions-RDS10', 'dev stage: deletion protection off so the stack can be destroyed; the prod stage has deletion protection and a final snapshot.');
+  acknowledge(
+    database,
+    'AwsSolutions-RDS10',
+    'dev stage: deletion protection off so the stack can be destroyed; the prod stage has deletion protection and a final snapshot.',
+  );
 }

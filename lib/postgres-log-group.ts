@@ -39,11 +39,15 @@ const RDS_IDENTIFIER = /^[a-z](?:[a-z0-9]|-(?!-))*$/i;
  */
 export function postgresLogGroupName(kind: DatabaseKind, identifier: string): string {
   if (kind !== 'instance' && kind !== 'cluster') {
-    throw new Error(`postgresLogGroupName: kind ${JSON.stringify(kind)} is not 'instance' or 'cluster'; pass 'instance' for an rds.DatabaseInstance, 'cluster' for an Aurora cluster`);
+    throw new Error(
+      `postgresLogGroupName: kind ${JSON.stringify(kind)} is not 'instance' or 'cluster'; pass 'instance' for an rds.DatabaseInstance, 'cluster' for an Aurora cluster`,
+    );
   }
   if (Token.isUnresolved(identifier)) return `/aws/rds/${kind}/${identifier}/postgresql`;
   if (typeof identifier !== 'string' || identifier.length > 63 || !RDS_IDENTIFIER.test(identifier) || identifier.endsWith('-')) {
-    throw new Error(`postgresLogGroupName: ${JSON.stringify(identifier)} is not an RDS ${kind} identifier; pass the identifier the ${kind} has: 1 to 63 letters, digits or hyphens, a letter first, no hyphen last or twice in a row`);
+    throw new Error(
+      `postgresLogGroupName: ${JSON.stringify(identifier)} is not an RDS ${kind} identifier; pass the identifier the ${kind} has: 1 to 63 letters, digits or hyphens, a letter first, no hyphen last or twice in a row`,
+    );
   }
   return `/aws/rds/${kind}/${identifier.toLowerCase()}/postgresql`;
 }
@@ -59,7 +63,12 @@ export interface PostgresLogGroup {
  * `scope` (a LogRetention `PostgresLogRetention`), with the stage's retention; deleted with the
  * stack when the stage's log removal policy is DESTROY, else left.
  */
-export function postgresLogGroup(scope: Construct, kind: DatabaseKind, identifier: string, settings: Pick<StageSettings, 'logRetention' | 'logRemovalPolicy'>): PostgresLogGroup {
+export function postgresLogGroup(
+  scope: Construct,
+  kind: DatabaseKind,
+  identifier: string,
+  settings: Pick<StageSettings, 'logRetention' | 'logRemovalPolicy'>,
+): PostgresLogGroup {
   const logGroupName = postgresLogGroupName(kind, identifier);
   // Not the id `PostgresLogs` of the AWS::Logs::LogGroup before it: CloudFormation refuses a new type under one logical ID.
   const deletedWithStack = settings.logRemovalPolicy === RemovalPolicy.DESTROY;
@@ -77,12 +86,21 @@ function acknowledgeLogRetentionFindings(scope: Construct, logGroupName: string,
   const stack = Stack.of(scope);
   const fn = stack.node.children.find((c) => c.node.id.startsWith('LogRetention') && c.node.tryFindChild('ServiceRole'));
   if (!fn) return;
-  acknowledge(fn, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    'aws-cdk-lib\'s LogRetention function (it creates the database\'s log group if missing and sets its retention) uses the AWS managed basic execution role: CreateLogGroup, CreateLogStream, PutLogEvents; it cannot be given another.');
-  acknowledge(fn, 'AwsSolutions-IAM5[Resource::*]',
-    'aws-cdk-lib\'s LogRetention function is granted logs:PutRetentionPolicy and DeleteRetentionPolicy on "*" by aws-cdk-lib itself; it only ever sets the retention of the database\'s log group.');
+  acknowledge(
+    fn,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    "aws-cdk-lib's LogRetention function (it creates the database's log group if missing and sets its retention) uses the AWS managed basic execution role: CreateLogGroup, CreateLogStream, PutLogEvents; it cannot be given another.",
+  );
+  acknowledge(
+    fn,
+    'AwsSolutions-IAM5[Resource::*]',
+    'aws-cdk-lib\'s LogRetention function is granted logs:PutRetentionPolicy and DeleteRetentionPolicy on "*" by aws-cdk-lib itself; it only ever sets the retention of the database\'s log group.',
+  );
   // Only a group deleted with the stack gets LogRetention's logs:DeleteLogGroup on it (aws-cdk-lib's grantDeleteLogGroup).
   if (!deletedWithStack) return;
-  acknowledge(fn, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${logGroupName}:*]`,
-    'dev stage: LogRetention may delete the database\'s own log group (and its streams, ":*") when the stack is deleted, so a deleted dev stack leaves no log group behind.');
+  acknowledge(
+    fn,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${logGroupName}:*]`,
+    'dev stage: LogRetention may delete the database\'s own log group (and its streams, ":*") when the stack is deleted, so a deleted dev stack leaves no log group behind.',
+  );
 }

@@ -15,10 +15,10 @@ export type PropKind = 'string' | 'number' | 'boolean' | 'duration' | 'strings' 
 const EXAMPLES: Record<PropKind, string> = {
   string: 'a string',
   number: 'a number (a value from context is a string: Number(…) it)',
-  boolean: 'true or false (a value from context is a string: compare it with \'true\')',
+  boolean: "true or false (a value from context is a string: compare it with 'true')",
   duration: 'a Duration from aws-cdk-lib, e.g. Duration.minutes(5)',
-  strings: 'an array of strings, e.g. [\'rdsadmin\']',
-  port: 'an ec2.Port of the database\'s TCP port (1 to 65535), e.g. ec2.Port.tcp(5432)',
+  strings: "an array of strings, e.g. ['rdsadmin']",
+  port: "an ec2.Port of the database's TCP port (1 to 65535), e.g. ec2.Port.tcp(5432)",
   subnets: 'an ec2.SubnetSelection (an object), e.g. { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }',
 };
 
@@ -67,7 +67,8 @@ function hasKind(value: unknown, kind: PropKind): boolean {
 function portKindFix(value: unknown): string {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   const inRange = typeof n === 'number' && Number.isInteger(n) && n >= PORT_RANGE[0] && n <= PORT_RANGE[1];
-  if (!inRange) return `${EXAMPLES.port}${typeof n === 'number' ? `; ${String(value)} is not a port (a whole number from ${PORT_RANGE[0]} to ${PORT_RANGE[1]})` : ''}`;
+  if (!inRange)
+    return `${EXAMPLES.port}${typeof n === 'number' ? `; ${String(value)} is not a port (a whole number from ${PORT_RANGE[0]} to ${PORT_RANGE[1]})` : ''}`;
   return `an ec2.Port: ec2.Port.tcp(${n})`;
 }
 
@@ -76,7 +77,9 @@ function portProblem(port: ec2.Port): string | undefined {
   const rule = port.toRuleJson() as { ipProtocol?: string; fromPort?: number; toPort?: number };
   const shown = `ec2.Port ${port.toString()} (${rule.ipProtocol === '-1' ? 'all traffic' : `${rule.ipProtocol} ${rule.fromPort === rule.toPort ? rule.fromPort : `${rule.fromPort} to ${rule.toPort}`}`})`;
   if (rule.ipProtocol !== 'tcp') return `is ${shown}; the database is reached over TCP: pass ec2.Port.tcp(<its port>), e.g. ec2.Port.tcp(5432)`;
-  const outside = [rule.fromPort, rule.toPort].find((n) => !Token.isUnresolved(n) && !(n !== undefined && Number.isInteger(n) && n >= PORT_RANGE[0] && n <= PORT_RANGE[1]));
+  const outside = [rule.fromPort, rule.toPort].find(
+    (n) => !Token.isUnresolved(n) && !(n !== undefined && Number.isInteger(n) && n >= PORT_RANGE[0] && n <= PORT_RANGE[1]),
+  );
   if (outside === undefined) return undefined;
   return `is ${shown}, and ${outside} is not a port (a whole number from ${PORT_RANGE[0]} to ${PORT_RANGE[1]}); pass the database's port, e.g. ec2.Port.tcp(5432)`;
 }
@@ -86,20 +89,24 @@ function subnetsProblem(selection: Record<string, unknown>): string | undefined 
   const types = Object.values(ec2.SubnetType) as string[];
   if (selection.subnetType !== undefined && !types.includes(selection.subnetType as string)) {
     const named = Object.entries(ec2.SubnetType).find(([key]) => key === selection.subnetType)?.[1];
-    return `has subnetType ${described(selection.subnetType)}, which is no ec2.SubnetType (their values are ${types.map((t) => JSON.stringify(t)).join(', ')}); `
-      + `pass ${named === undefined ? `e.g. ${SUBNETS_EXAMPLE}` : `{ subnetType: ec2.SubnetType.${String(selection.subnetType)} } (its value is ${JSON.stringify(named)})`}`;
+    return (
+      `has subnetType ${described(selection.subnetType)}, which is no ec2.SubnetType (their values are ${types.map((t) => JSON.stringify(t)).join(', ')}); ` +
+      `pass ${named === undefined ? `e.g. ${SUBNETS_EXAMPLE}` : `{ subnetType: ec2.SubnetType.${String(selection.subnetType)} } (its value is ${JSON.stringify(named)})`}`
+    );
   }
   const keys = Object.keys(selection);
   if (keys.length === 0 || keys.some((key) => SUBNET_SELECTION_FIELDS.includes(key))) return undefined;
-  return `has ${keys.map((k) => `"${k}"`).join(', ')} and none of the fields of an ec2.SubnetSelection (${SUBNET_SELECTION_FIELDS.join(', ')}), so CDK would pick its default subnets; `
-    + `pass e.g. ${SUBNETS_EXAMPLE}`;
+  return (
+    `has ${keys.map((k) => `"${k}"`).join(', ')} and none of the fields of an ec2.SubnetSelection (${SUBNET_SELECTION_FIELDS.join(', ')}), so CDK would pick its default subnets; ` +
+    `pass e.g. ${SUBNETS_EXAMPLE}`
+  );
 }
 
 /** The message's tail (after the owner and the prop) for a value given, or undefined when it is right. */
 function problemOf(value: unknown, kind: PropKind): string | undefined {
   if (!hasKind(value, kind)) return `is ${described(value)}; pass ${kind === 'port' ? portKindFix(value) : EXAMPLES[kind]}`;
   if (kind === 'number' && Token.isUnresolved(value)) {
-    return 'is a number known only at deploy time (a token, such as a CfnParameter\'s valueAsNumber); pass a number known at synth: it is checked, and used, there';
+    return "is a number known only at deploy time (a token, such as a CfnParameter's valueAsNumber); pass a number known at synth: it is checked, and used, there";
   }
   if (kind === 'port') return portProblem(value as ec2.Port);
   if (kind === 'subnets') return subnetsProblem(value as Record<string, unknown>);

@@ -31,7 +31,16 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
-import { DEFAULTS, ENV, GUARD_DIMENSION, GUARD_HANDLER_NAME, GUARD_NAMESPACE, GUARD_ROLE_NAME_PATTERN, GUARD_ROLE_PREFIX, type GuardMetricName } from '../lambda/handler/constants';
+import {
+  DEFAULTS,
+  ENV,
+  GUARD_DIMENSION,
+  GUARD_HANDLER_NAME,
+  GUARD_NAMESPACE,
+  GUARD_ROLE_NAME_PATTERN,
+  GUARD_ROLE_PREFIX,
+  type GuardMetricName,
+} from '../lambda/handler/constants';
 import { heapOptions } from '../lambda/handler/memory';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
@@ -165,8 +174,15 @@ export { GUARD_ROLE_PREFIX };
 
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const GUARD_PROP_KINDS: Readonly<Record<string, PropKind>> = {
-  schedule: 'duration', timeout: 'duration', roleName: 'string', roleRevision: 'number', databaseIdentifier: 'string', databaseName: 'string',
-  alarmNamePrefix: 'string', metricNamespace: 'string', memorySize: 'number',
+  schedule: 'duration',
+  timeout: 'duration',
+  roleName: 'string',
+  roleRevision: 'number',
+  databaseIdentifier: 'string',
+  databaseName: 'string',
+  alarmNamePrefix: 'string',
+  metricNamespace: 'string',
+  memorySize: 'number',
 };
 
 /**
@@ -211,11 +227,19 @@ export class SchemaGuard extends Construct {
     this.dimensions = { [GUARD_DIMENSION.databaseIdentifier]: settings.databaseIdentifier, [GUARD_DIMENSION.databaseName]: settings.databaseName };
     const target = props.migrations.target;
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
     const ownRole = props.roleSecret !== undefined || props.iamAuthentication !== undefined;
     this.role = ownRole ? undefined : new GuardRole(this, 'Role', { migrations: props.migrations, roleName: settings.roleName, revision: props.roleRevision });
     this.roleSecret = props.roleSecret ?? this.role?.secret;
-    this.auth = resolveAuth('SchemaGuard', { secret: this.roleSecret, secretProp: 'roleSecret', iamAuthentication: props.iamAuthentication, dataApi: target.kind === 'data-api' });
+    this.auth = resolveAuth('SchemaGuard', {
+      secret: this.roleSecret,
+      secretProp: 'roleSecret',
+      iamAuthentication: props.iamAuthentication,
+      dataApi: target.kind === 'data-api',
+    });
     this.securityGroup = target.kind === 'connection' ? guardSecurityGroup(this, target, this.auth) : undefined;
     const functionRole = guardFunctionRole(this, target, this.auth);
     this.function = this.guardFunction(props, settings, target, functionRole);
@@ -228,12 +252,27 @@ export class SchemaGuard extends Construct {
       schedule: events.Schedule.rate(this.schedule),
       targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2, maxEventAge: this.schedule })],
     });
-    this.alarms = props.topic ? guardAlarms(this, {
-      metric: (name) => this.metric(name), topic: props.topic, ticketTopic: props.ticketTopic, alarmNamePrefix: props.alarmNamePrefix,
-      runbook: { database: `${settings.databaseIdentifier}/${settings.databaseName}`, ...shownLogGroup(this.logGroup), interval: describeInterval(this.schedule), command: guardCommandOptions(props.migrations), tokenMaxLengths: runbookTokenMaxima(settings, props.migrations.target) },
-    }) : {};
+    this.alarms = props.topic
+      ? guardAlarms(this, {
+          metric: (name) => this.metric(name),
+          topic: props.topic,
+          ticketTopic: props.ticketTopic,
+          alarmNamePrefix: props.alarmNamePrefix,
+          runbook: {
+            database: `${settings.databaseIdentifier}/${settings.databaseName}`,
+            ...shownLogGroup(this.logGroup),
+            interval: describeInterval(this.schedule),
+            command: guardCommandOptions(props.migrations),
+            tokenMaxLengths: runbookTokenMaxima(settings, props.migrations.target),
+          },
+        })
+      : {};
     if (props.topic && !props.ticketTopic) warnTicketsWithoutTopic(this);
-    if (props.dashboard) addGuardWidgets(props.dashboard, guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)));
+    if (props.dashboard)
+      addGuardWidgets(
+        props.dashboard,
+        guardDashboardWidgets((name) => this.metric(name), Object.values(this.alarms)),
+      );
     acknowledgeGuardFindings(this);
     if (this.role) claimRole(this, settings, props.migrations);
   }
@@ -242,8 +281,11 @@ export class SchemaGuard extends Construct {
   public metric(name: GuardMetricName): cloudwatch.Metric {
     // No label: a labelled metric renders as a metric-math `Metrics` array in an alarm instead of the plain form.
     return new cloudwatch.Metric({
-      namespace: this.metricNamespace, metricName: name, dimensionsMap: { ...this.dimensions },
-      statistic: cloudwatch.Stats.MAXIMUM, period: this.schedule,
+      namespace: this.metricNamespace,
+      metricName: name,
+      dimensionsMap: { ...this.dimensions },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: this.schedule,
     });
   }
 
@@ -279,29 +321,50 @@ interface GuardSettings {
 }
 
 function resolveGuardSettings(props: SchemaGuardProps): GuardSettings {
-  const fail = (msg: string): never => { throw new Error(`SchemaGuard: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new Error(`SchemaGuard: ${msg}`);
+  };
   const schedule = props.schedule ?? Duration.minutes(15);
   const minutes = concreteSeconds(schedule, 'schedule') / 60;
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) {
     fail(`"schedule" is ${schedule.toHumanString()}; use whole minutes from 1 minute to 24 hours (an EventBridge rate; the health alarm spans two intervals)`);
   }
-  if (props.roleName !== undefined && props.roleSecret) fail('"roleName" names the role created here, and "roleSecret" was given (your own role); remove roleName');
-  if (props.roleRevision !== undefined && props.roleSecret) fail('"roleRevision" sets the role created here again, and "roleSecret" was given (your own role, which is never set); remove roleRevision');
-  if (props.roleRevision !== undefined && (!Number.isInteger(props.roleRevision) || props.roleRevision < 0)) fail(`"roleRevision" is ${props.roleRevision}; use a whole number from 0, and raise it to set the role again from its secret`);
-  const databaseName = props.databaseName ?? props.migrations.databaseName
-    ?? fail('the database name is not known: the migrations take it from their secret at run time, but the metrics\' DatabaseName dimension is fixed at synth time; pass "databaseName" (here or to SchemaMigrations)');
-  if (props.roleName === undefined && !props.roleSecret && Token.isUnresolved(databaseName)) fail('"databaseName" is known only at deploy time, and it names the guard\'s default role; pass "roleName"');
+  if (props.roleName !== undefined && props.roleSecret)
+    fail('"roleName" names the role created here, and "roleSecret" was given (your own role); remove roleName');
+  if (props.roleRevision !== undefined && props.roleSecret)
+    fail('"roleRevision" sets the role created here again, and "roleSecret" was given (your own role, which is never set); remove roleRevision');
+  if (props.roleRevision !== undefined && (!Number.isInteger(props.roleRevision) || props.roleRevision < 0))
+    fail(`"roleRevision" is ${props.roleRevision}; use a whole number from 0, and raise it to set the role again from its secret`);
+  const databaseName =
+    props.databaseName ??
+    props.migrations.databaseName ??
+    fail(
+      'the database name is not known: the migrations take it from their secret at run time, but the metrics\' DatabaseName dimension is fixed at synth time; pass "databaseName" (here or to SchemaMigrations)',
+    );
+  if (props.roleName === undefined && !props.roleSecret && Token.isUnresolved(databaseName))
+    fail('"databaseName" is known only at deploy time, and it names the guard\'s default role; pass "roleName"');
   const roleName = props.roleName ?? defaultGuardRoleName(databaseName);
-  if (!GUARD_ROLE_NAME_PATTERN.test(roleName)) fail(`"roleName" ${JSON.stringify(roleName)} is not a lowercase PostgreSQL identifier; use 1 to 63 lowercase letters, digits or _, starting with a letter or _`);
+  if (!GUARD_ROLE_NAME_PATTERN.test(roleName))
+    fail(
+      `"roleName" ${JSON.stringify(roleName)} is not a lowercase PostgreSQL identifier; use 1 to 63 lowercase letters, digits or _, starting with a letter or _`,
+    );
   const timeout = props.timeout ?? Duration.minutes(1);
   const timeoutS = concreteSeconds(timeout, 'timeout');
-  if (timeoutS < 10 || timeoutS > Math.min(900, minutes * 60)) fail(`"timeout" is ${timeoutS} s; use 10 s up to the schedule (${minutes * 60} s) and at most 900 s`);
+  if (timeoutS < 10 || timeoutS > Math.min(900, minutes * 60))
+    fail(`"timeout" is ${timeoutS} s; use 10 s up to the schedule (${minutes * 60} s) and at most 900 s`);
   const memorySize = props.memorySize ?? 256;
   if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) fail(`"memorySize" is ${memorySize}; use an integer from 128 to 10240 (MB)`);
   const namespace = props.metricNamespace ?? GUARD_NAMESPACE;
-  if (!/^[A-Za-z0-9.\-_/#:]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) fail(`"metricNamespace" ${JSON.stringify(namespace)} is not a CloudWatch namespace; use 1-255 letters, digits or . - _ / # :, not starting with "AWS/" (e.g. "${GUARD_NAMESPACE}")`);
-  const databaseIdentifier = props.databaseIdentifier ?? identifierOf(props.migrations.target)
-    ?? fail('"databaseIdentifier" is not set and the migrations\' database is not an rds.DatabaseInstance or DatabaseCluster; pass the instance or cluster identifier');
+  if (!/^[A-Za-z0-9.\-_/#:]{1,255}$/.test(namespace) || namespace.startsWith('AWS/'))
+    fail(
+      `"metricNamespace" ${JSON.stringify(namespace)} is not a CloudWatch namespace; use 1-255 letters, digits or . - _ / # :, not starting with "AWS/" (e.g. "${GUARD_NAMESPACE}")`,
+    );
+  const databaseIdentifier =
+    props.databaseIdentifier ??
+    identifierOf(props.migrations.target) ??
+    fail(
+      '"databaseIdentifier" is not set and the migrations\' database is not an rds.DatabaseInstance or DatabaseCluster; pass the instance or cluster identifier',
+    );
   if (props.databaseIdentifier !== undefined && !Token.isUnresolved(props.databaseIdentifier)) checkIdentifier(props.databaseIdentifier, fail);
   return { schedule, roleName, databaseIdentifier, databaseName, namespace, timeout, memorySize };
 }
@@ -316,7 +379,9 @@ function checkIdentifier(id: string, fail: (message: string) => never): void {
     if (id !== id.toLowerCase()) fail(`"databaseIdentifier" ${JSON.stringify(id)} is not as RDS stores it; write it in lower case: "${id.toLowerCase()}"`);
     return;
   }
-  fail(`"databaseIdentifier" ${JSON.stringify(id)} is not an RDS instance or cluster identifier; use 1 to 63 letters, digits or hyphens, a letter first, no hyphen last or two in a row (the identifier the console shows)`);
+  fail(
+    `"databaseIdentifier" ${JSON.stringify(id)} is not an RDS instance or cluster identifier; use 1 to 63 letters, digits or hyphens, a letter first, no hyphen last or two in a row (the identifier the console shows)`,
+  );
 }
 
 /**
@@ -330,10 +395,19 @@ function claimRole(self: SchemaGuard, settings: GuardSettings, migrations: Schem
   const target = migrations.target;
   const construct = (target.kind === 'data-api' ? target.cluster : target.database) as Partial<IConstruct>;
   // Compared where the database is: two guards of one instance clash whatever stacks they are in.
-  const first = claimOnce(self, 'SchemaGuard.roleName', `${settings.databaseIdentifier}\u0000${settings.roleName}`, construct.node ? construct as IConstruct : self);
+  const first = claimOnce(
+    self,
+    'SchemaGuard.roleName',
+    `${settings.databaseIdentifier}\u0000${settings.roleName}`,
+    construct.node ? (construct as IConstruct) : self,
+  );
   if (first === undefined) return;
-  const database = !Token.isUnresolved(settings.databaseIdentifier) ? settings.databaseIdentifier : construct.node?.path ?? `the database of ${migrations.node.path}`;
-  throw new Error(`SchemaGuard: ${self.node.path} and ${first} would both create the role "${settings.roleName}" on ${database}, each with a secret of its own; PostgreSQL roles belong to the whole instance, so each deploy would set the other's password and that guard would fail (28P01) on every run. Give one of them another "roleName", or leave roleName unset on both: the default, schemaguard_guard_<databaseName>, is one role per database`);
+  const database = !Token.isUnresolved(settings.databaseIdentifier)
+    ? settings.databaseIdentifier
+    : (construct.node?.path ?? `the database of ${migrations.node.path}`);
+  throw new Error(
+    `SchemaGuard: ${self.node.path} and ${first} would both create the role "${settings.roleName}" on ${database}, each with a secret of its own; PostgreSQL roles belong to the whole instance, so each deploy would set the other's password and that guard would fail (28P01) on every run. Give one of them another "roleName", or leave roleName unset on both: the default, schemaguard_guard_<databaseName>, is one role per database`,
+  );
 }
 
 function concreteSeconds(d: Duration, prop: string): number {
@@ -370,7 +444,10 @@ function guardCommandOptions(migrations: SchemaMigrations): GuardCommandOptions 
     migrationsDir: shownMigrations,
     contractsDir: unlessDefault(contractsDir, byDefault.contracts),
     // The CLI's default follows --dir: the snapshot beside the migrations.
-    snapshotFile: unlessDefault(snapshotFile, settings.snapshot && !shownMigrations ? fromHere(settings.snapshot) : defaultSnapshot(shownMigrations ?? byDefault.migrations)),
+    snapshotFile: unlessDefault(
+      snapshotFile,
+      settings.snapshot && !shownMigrations ? fromHere(settings.snapshot) : defaultSnapshot(shownMigrations ?? byDefault.migrations),
+    ),
   };
 }
 
@@ -436,7 +513,9 @@ function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, targ
     const endpoint = databaseEndpoint(target.database);
     const proxy = proxyEnvironment(target.database);
     if (!endpoint && !Object.keys(proxy).length && !props.roleSecret) {
-      throw new Error('SchemaGuard: the migrations\' database is not an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy, so its host is unknown; pass "roleSecret" with host and port');
+      throw new Error(
+        'SchemaGuard: the migrations\' database is not an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy, so its host is unknown; pass "roleSecret" with host and port',
+      );
     }
     if (endpoint) Object.assign(environment, { [ENV.host]: endpoint.host, [ENV.port]: endpoint.port });
     Object.assign(environment, proxy);
@@ -466,9 +545,11 @@ function guardSecurityGroup(scope: Construct, target: Extract<MigrationsTarget, 
 function guardFunctionRole(self: SchemaGuard, target: MigrationsTarget, auth: DatabaseAuth): iam.Role {
   const role = new iam.Role(self, 'FunctionRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: 'schemaguard guard: its own logs, its database path, and the guard role\'s secret only',
+    description: "schemaguard guard: its own logs, its database path, and the guard role's secret only",
   });
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [self.logGroup.logGroupArn] }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [self.logGroup.logGroupArn] }),
+  );
   role.addToPrincipalPolicy(reachStatement(target));
   if (auth.kind === 'iam') grantIamConnect('SchemaGuard', target.kind === 'connection' ? target.database : undefined, role, auth.username);
   else for (const statement of secretStatements(auth.secret, Stack.of(self).region, 'GuardRole')) role.addToPrincipalPolicy(statement);
@@ -477,10 +558,17 @@ function guardFunctionRole(self: SchemaGuard, target: MigrationsTarget, auth: Da
 
 /** cdk-nag findings of the guard that are accepted, with their reasons. */
 function acknowledgeGuardFindings(self: SchemaGuard): void {
-  acknowledge(self.function, 'AwsSolutions-L1',
-    'Pinned to Node.js 22 on purpose: the guard is the handler bundle, which targets node22 and is tested on it; moving to a newer runtime is a deliberate change.');
-  if (self.securityGroup) acknowledge(self.node.findChild('FunctionRole'), 'AwsSolutions-IAM5[Resource::*]',
-    'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 has no resource-level permissions for them. Logs and the secret are scoped to their ARNs.');
+  acknowledge(
+    self.function,
+    'AwsSolutions-L1',
+    'Pinned to Node.js 22 on purpose: the guard is the handler bundle, which targets node22 and is tested on it; moving to a newer runtime is a deliberate change.',
+  );
+  if (self.securityGroup)
+    acknowledge(
+      self.node.findChild('FunctionRole'),
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 has no resource-level permissions for them. Logs and the secret are scoped to their ARNs.',
+    );
 }
 
 /**
@@ -502,7 +590,9 @@ function shownLogGroup(logGroup: logs.LogGroup): { logGroupName: string; logGrou
 /** The ticket alarms have no actions without `ticketTopic`: say so at synth, and how to give them one. */
 function warnTicketsWithoutTopic(scope: SchemaGuard): void {
   const tickets = GUARD_ALARMS.filter((a) => a.severity === 'ticket').map((a) => a.id);
-  Annotations.of(scope).addWarningV2('schemaguard:ticketsWithoutDestination',
-    `the ${tickets.length} ticket alarms (${tickets.join(', ')}) have no actions: "topic" takes the pages only, and no "ticketTopic" was given, so they open no ticket and never page (their state shows on the dashboard). `
-    + 'Pass "ticketTopic" (DatabaseAlarms\' ticketTopic; "topic" itself to receive them there, marked [TICKET]), or acknowledge this warning.');
+  Annotations.of(scope).addWarningV2(
+    'schemaguard:ticketsWithoutDestination',
+    `the ${tickets.length} ticket alarms (${tickets.join(', ')}) have no actions: "topic" takes the pages only, and no "ticketTopic" was given, so they open no ticket and never page (their state shows on the dashboard). ` +
+      'Pass "ticketTopic" (DatabaseAlarms\' ticketTopic; "topic" itself to receive them there, marked [TICKET]), or acknowledge this warning.',
+  );
 }

@@ -401,17 +401,40 @@ function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
   const wait = standbys?.wait;
   if (wait === undefined) return;
   if (!(wait instanceof Duration) || Token.isUnresolved(wait.toMilliseconds()) || wait.toMilliseconds() > 900_000) {
-    throw new Error(`SchemaMigrations: "standbys.wait" is ${wait instanceof Duration && !Token.isUnresolved(wait.toMilliseconds()) ? `${wait.toSeconds()} s` : String(wait)}; use a Duration from 0 to 15 minutes (the wait runs inside one handler invocation, within its time)`);
+    throw new Error(
+      `SchemaMigrations: "standbys.wait" is ${wait instanceof Duration && !Token.isUnresolved(wait.toMilliseconds()) ? `${wait.toSeconds()} s` : String(wait)}; use a Duration from 0 to 15 minutes (the wait runs inside one handler invocation, within its time)`,
+    );
   }
 }
 
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const PROP_KINDS: Readonly<Record<string, PropKind>> = {
-  databaseName: 'string', stateSchema: 'string', migrationsDir: 'string', migrationsLayout: 'string', contractsDir: 'string', snapshotFile: 'string', databaseLogGroupName: 'string', replicationPlanned: 'string',
-  migratorRoleName: 'string', migratorSchemas: 'strings', masterExtensions: 'strings', migratorRevision: 'number',
-  failOnDrift: 'boolean', parseAtSynth: 'boolean', outputs: 'boolean', memorySize: 'number', revision: 'number', versionParameterName: 'string',
-  handlerTimeout: 'duration', reserve: 'duration', lockTimeout: 'duration', queryInterval: 'duration', totalTimeout: 'duration', serviceTimeout: 'duration',
-  port: 'port', vpcSubnets: 'subnets',
+  databaseName: 'string',
+  stateSchema: 'string',
+  migrationsDir: 'string',
+  migrationsLayout: 'string',
+  contractsDir: 'string',
+  snapshotFile: 'string',
+  databaseLogGroupName: 'string',
+  replicationPlanned: 'string',
+  migratorRoleName: 'string',
+  migratorSchemas: 'strings',
+  masterExtensions: 'strings',
+  migratorRevision: 'number',
+  failOnDrift: 'boolean',
+  parseAtSynth: 'boolean',
+  outputs: 'boolean',
+  memorySize: 'number',
+  revision: 'number',
+  versionParameterName: 'string',
+  handlerTimeout: 'duration',
+  reserve: 'duration',
+  lockTimeout: 'duration',
+  queryInterval: 'duration',
+  totalTimeout: 'duration',
+  serviceTimeout: 'duration',
+  port: 'port',
+  vpcSubnets: 'subnets',
 };
 
 const MAX_LAMBDA_TIMEOUT = Duration.minutes(15);
@@ -423,6 +446,26 @@ const SERVICE_TIMEOUT_MARGIN_S = 60;
 const MAX_TOTAL_S = MAX_SERVICE_TIMEOUT_S - SERVICE_TIMEOUT_MARGIN_S;
 const DEFAULT_TOTAL_TIMEOUT = Duration.minutes(45);
 const DEFAULT_SERVICE_TIMEOUT = Duration.minutes(50);
+
+/** The props refused before anything is built (wrong kinds, a bad revision, migrator props without a master), and the credentials they give. */
+function checkedAuth(props: SchemaMigrationsProps): ReturnType<typeof resolveAuth> {
+  const given = resolveAuth('SchemaMigrations', {
+    secret: props.secret,
+    masterSecret: props.masterSecret,
+    iamAuthentication: props.iamAuthentication,
+    dataApi: props.dataApiCluster !== undefined,
+  });
+  refuseMigratorPropsWithoutMaster(props);
+  refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
+  refuseUnlessWhole(
+    'SchemaMigrations',
+    'revision',
+    props.revision,
+    [0, Number.MAX_SAFE_INTEGER],
+    'use a whole number from 0, and raise it to run the migrations again',
+  );
+  return given;
+}
 
 /**
  * Applies the app's migrations to a PostgreSQL database during `cdk deploy`
@@ -492,10 +535,7 @@ export class SchemaMigrations extends Construct {
 
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
-    const given = resolveAuth('SchemaMigrations', { secret: props.secret, masterSecret: props.masterSecret, iamAuthentication: props.iamAuthentication, dataApi: props.dataApiCluster !== undefined });
-    refuseMigratorPropsWithoutMaster(props);
-    refuseWrongKinds('SchemaMigrations', props, PROP_KINDS);
-    refuseUnlessWhole('SchemaMigrations', 'revision', props.revision, [0, Number.MAX_SAFE_INTEGER], 'use a whole number from 0, and raise it to run the migrations again');
+    const given = checkedAuth(props);
     const project = projectConfigFor('SchemaMigrations', process.cwd());
     const settings = resolveSettings(props, project);
     this.target = resolveTarget(props);
@@ -511,7 +551,12 @@ export class SchemaMigrations extends Construct {
     noteImplicitFiles(this, props, settings, project);
     if (this.target.kind === 'connection' && given.kind === 'secret' && !this.target.secretsManagerEndpoint) warnOfUnreachableSecretsManager(this, this.target);
     if (this.target.kind === 'connection' && given.kind === 'iam') refuseIamAcrossStacks(this, this.target.database);
-    this.userFiles = { migrationsDir: settings.migrationsDir, migrationsLayout: settings.migrationsLayout, contractsDir: settings.contractsDir, snapshotFile: settings.snapshotFile };
+    this.userFiles = {
+      migrationsDir: settings.migrationsDir,
+      migrationsLayout: settings.migrationsLayout,
+      contractsDir: settings.contractsDir,
+      snapshotFile: settings.snapshotFile,
+    };
     this.databaseName = props.databaseName;
     this.revision = props.revision;
     this.databaseIdentity = databaseIdentity(this, database, 'revision')?.value;
@@ -593,14 +638,23 @@ export class SchemaMigrations extends Construct {
   private roleProvisioner(props: SchemaMigrationsProps, masterSecret: secretsmanager.ISecret, settings: Settings): RoleProvisioner {
     const migrator = migratorSettings(props, this.stateSchema, settings);
     return new RoleProvisioner(this, 'Roles', {
-      masterSecret, database: targetDatabase(this.target), ...migrator, inVpc: this.target.kind === 'connection',
-      makeFunction: (scope, role, databaseSecret) => new lambda.Function(scope, 'Function', {
-        ...this.handlerFunctionProps(props, settings, role, this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema, { kind: 'secret', secret: databaseSecret }),
-        handler: `index.${ON_EVENT_HANDLER_NAME}`,
-        description: 'schemaguard: makes the migrator and the guard\'s roles, as the master user, during cdk deploy',
-      }),
+      masterSecret,
+      database: targetDatabase(this.target),
+      ...migrator,
+      inVpc: this.target.kind === 'connection',
+      makeFunction: (scope, role, databaseSecret) =>
+        new lambda.Function(scope, 'Function', {
+          ...this.handlerFunctionProps(props, settings, role, this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema, {
+            kind: 'secret',
+            secret: databaseSecret,
+          }),
+          handler: `index.${ON_EVENT_HANDLER_NAME}`,
+          description: "schemaguard: makes the migrator and the guard's roles, as the master user, during cdk deploy",
+        }),
       baseStatements: (role) => {
-        role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }));
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
+        );
         role.addToPrincipalPolicy(reachStatement(this.target));
       },
       secretStatements: (secret, name) => secretStatements(secret, Stack.of(this).region, name),
@@ -614,7 +668,13 @@ export class SchemaMigrations extends Construct {
   }
 
   /** What onEvent and isComplete share: one code asset, the role, the network, the log group, the environment. */
-  private handlerFunctionProps(props: SchemaMigrationsProps, settings: Settings, role: iam.IRole, stateSchema: string | undefined, auth: DatabaseAuth): Omit<lambda.FunctionProps, 'handler'> {
+  private handlerFunctionProps(
+    props: SchemaMigrationsProps,
+    settings: Settings,
+    role: iam.IRole,
+    stateSchema: string | undefined,
+    auth: DatabaseAuth,
+  ): Omit<lambda.FunctionProps, 'handler'> {
     return {
       code: handlerCode(settings),
       // The bundle targets node22 (scripts/build-handler.mjs).
@@ -623,13 +683,18 @@ export class SchemaMigrations extends Construct {
       memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
       timeout: settings.handlerTimeout,
       role,
-      ...(this.target.kind === 'connection' && this.securityGroup ? {
-        vpc: this.target.vpc,
-        vpcSubnets: this.target.vpcSubnets,
-        securityGroups: [this.securityGroup],
-      } : {}),
+      ...(this.target.kind === 'connection' && this.securityGroup
+        ? {
+            vpc: this.target.vpc,
+            vpcSubnets: this.target.vpcSubnets,
+            securityGroups: [this.securityGroup],
+          }
+        : {}),
       logGroup: this.logGroup,
-      environment: { ...handlerEnvironment(this, props, settings, auth, this.target), ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }) },
+      environment: {
+        ...handlerEnvironment(this, props, settings, auth, this.target),
+        ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }),
+      },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
   }
@@ -703,15 +768,24 @@ function handlerSecurityGroup(scope: Construct, network: ConnectionTarget, auth:
     // An imported database without its groups: allowTo wrote no rule (yet: a group added to it later gets one). Egress to the port in the VPC; the ingress is the user's.
     const cidr = vpcCidr(network.vpc);
     if (cidr) securityGroup.addEgressRule(ec2.Peer.ipv4(cidr), network.port, 'schemaguard migrations handler to the database port in the VPC');
-    Annotations.of(scope).addWarningV2('schemaguard:databaseWithoutSecurityGroups',
-      `the database had no security group when SchemaMigrations was made (imported without "securityGroups"), so its ingress from the handler is not written: allow the handler's group (SchemaMigrations.securityGroup) on ${network.port.toString()} in the database's group, or import the database with its securityGroups`
-      + (cidr ? '' : `; the VPC's CIDR is not known either (imported without vpcCidrBlock), so the handler has no egress to ${network.port.toString()}: add it (securityGroup.addEgressRule)`));
+    Annotations.of(scope).addWarningV2(
+      'schemaguard:databaseWithoutSecurityGroups',
+      `the database had no security group when SchemaMigrations was made (imported without "securityGroups"), so its ingress from the handler is not written: allow the handler's group (SchemaMigrations.securityGroup) on ${network.port.toString()} in the database's group, or import the database with its securityGroups` +
+        (cidr
+          ? ''
+          : `; the VPC's CIDR is not known either (imported without vpcCidrBlock), so the handler has no egress to ${network.port.toString()}: add it (securityGroup.addEgressRule)`),
+    );
   }
   // A token is signed locally, from the function's credentials: with IAM authentication nothing else is reached.
   if (auth.kind === 'iam') return securityGroup;
   if (secretsManagerEndpoint) {
     securityGroup.connections.allowTo(secretsManagerEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager');
-    if (cloudFormationEndpoint) securityGroup.connections.allowTo(cloudFormationEndpoint, ec2.Port.tcp(443), 'schemaguard migrations handler to CloudFormation (is the stack rolling back?)');
+    if (cloudFormationEndpoint)
+      securityGroup.connections.allowTo(
+        cloudFormationEndpoint,
+        ec2.Port.tcp(443),
+        'schemaguard migrations handler to CloudFormation (is the stack rolling back?)',
+      );
     else warnOfUnreachableCloudFormation(scope);
   } else {
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager and CloudFormation (HTTPS)');
@@ -721,10 +795,12 @@ function handlerSecurityGroup(scope: Construct, network: ConnectionTarget, auth:
 
 /** Egress to Secrets Manager's endpoint only: the handler cannot ask CloudFormation whether a failing Update is a rollback. */
 function warnOfUnreachableCloudFormation(scope: Construct): void {
-  Annotations.of(scope).addWarningV2('schemaguard:cloudFormationUnreachable',
-    'the handler reaches HTTPS only through "secretsManagerEndpoint", so it cannot ask CloudFormation whether the stack is rolling back: '
-    + 'an Update of a rollback that meets an unreachable database, a failing contract or drift with failOnDrift fails the rollback (UPDATE_ROLLBACK_FAILED) instead of reporting it. '
-    + 'Add an interface endpoint and pass it: cloudFormationEndpoint: vpc.addInterfaceEndpoint(\'CloudFormation\', { service: ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION })');
+  Annotations.of(scope).addWarningV2(
+    'schemaguard:cloudFormationUnreachable',
+    'the handler reaches HTTPS only through "secretsManagerEndpoint", so it cannot ask CloudFormation whether the stack is rolling back: ' +
+      'an Update of a rollback that meets an unreachable database, a failing contract or drift with failOnDrift fails the rollback (UPDATE_ROLLBACK_FAILED) instead of reporting it. ' +
+      "Add an interface endpoint and pass it: cloudFormationEndpoint: vpc.addInterfaceEndpoint('CloudFormation', { service: ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION })",
+  );
 }
 
 /** What to use instead of an attribute of the custom resource in another stack. */
@@ -752,16 +828,20 @@ function handlerRole(self: SchemaMigrations, target: MigrationsTarget, auth: Dat
       ? 'schemaguard migrations handler: its own logs, its VPC network interfaces, and the one database secret'
       : 'schemaguard migrations handler: its own logs, the RDS Data API on the one cluster, and its secret',
   });
-  role.addToPrincipalPolicy(new iam.PolicyStatement({
-    sid: 'OwnLogs',
-    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-    resources: [self.logGroup.logGroupArn],
-  }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'OwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [self.logGroup.logGroupArn],
+    }),
+  );
   role.addToPrincipalPolicy(reachStatement(target));
   if (auth.kind === 'iam') grantIamConnect('SchemaMigrations', targetDatabase(target), role, auth.username);
   else for (const statement of secretStatements(auth.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
   // Whether a failing Update is a rollback (lambda/handler/rollback-report.ts): the stack's own status only.
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'OwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(self).stackId] }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid: 'OwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(self).stackId] }),
+  );
   return role;
 }
 
@@ -773,7 +853,13 @@ export function reachStatement(target: MigrationsTarget): iam.PolicyStatement {
 function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'VpcNetworkInterfaces',
-    actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+    actions: [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ],
     resources: ['*'],
   });
 }
@@ -798,16 +884,25 @@ export function secretStatements(secret: secretsmanager.ISecret, region: string,
     resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
   });
   if (!secret.encryptionKey) return [read];
-  return [read, new iam.PolicyStatement({
-    sid: `DecryptThe${name}Secret`,
-    actions: ['kms:Decrypt'],
-    resources: [secret.encryptionKey.keyArn],
-    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
-  })];
+  return [
+    read,
+    new iam.PolicyStatement({
+      sid: `DecryptThe${name}Secret`,
+      actions: ['kms:Decrypt'],
+      resources: [secret.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+    }),
+  ];
 }
 
 /** The handler's environment: where its files are, which secret, and the optional settings. No secret value. */
-function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings, auth: DatabaseAuth, target: MigrationsTarget): Record<string, string> {
+function handlerEnvironment(
+  scope: Construct,
+  props: SchemaMigrationsProps,
+  settings: Settings,
+  auth: DatabaseAuth,
+  target: MigrationsTarget,
+): Record<string, string> {
   const environment: Record<string, string> = {
     ...authEnvironment(auth),
     ...(target.kind === 'connection' ? proxyEnvironment(target.database) : {}),
@@ -844,8 +939,10 @@ function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, sett
  */
 function refuseIamAcrossStacks(scope: Construct, database: unknown): void {
   if (Construct.isConstruct(database) && Stack.of(database) === Stack.of(scope)) return;
-  throw new Error(`SchemaMigrations: with "iamAuthentication" the handler takes the host from the database construct, and ${Construct.isConstruct(database) ? `${database.node.path} is in another stack` : 'the database is not a construct'}; `
-    + 'create SchemaMigrations in the database\'s stack (a cross-stack export of its endpoint would block replacing it), or use a secret that holds the host');
+  throw new Error(
+    `SchemaMigrations: with "iamAuthentication" the handler takes the host from the database construct, and ${Construct.isConstruct(database) ? `${database.node.path} is in another stack` : 'the database is not a construct'}; ` +
+      "create SchemaMigrations in the database's stack (a cross-stack export of its endpoint would block replacing it), or use a secret that holds the host",
+  );
 }
 
 /** Host and port of an rds.DatabaseInstance's or DatabaseCluster's endpoint; undefined for another connectable (a proxy). */
@@ -858,27 +955,49 @@ export function databaseEndpoint(database: unknown): { host: string; port: strin
 
 /** cdk-nag findings of this construct that are accepted, with their reasons. */
 function acknowledgeNagFindings(self: SchemaMigrations): void {
-  if (self.securityGroup) acknowledge(self.node.findChild('HandlerRole'), 'AwsSolutions-IAM5[Resource::*]',
-    'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 does not support resource-level permissions for them, and a function in a VPC needs them. Logs and the secret are scoped to their ARNs.');
+  if (self.securityGroup)
+    acknowledge(
+      self.node.findChild('HandlerRole'),
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 does not support resource-level permissions for them, and a function in a VPC needs them. Logs and the secret are scoped to their ARNs.',
+    );
   for (const fn of [self.onEventHandler, self.isCompleteHandler]) {
-    acknowledge(fn, 'AwsSolutions-L1',
-      'Pinned to Node.js 22 on purpose: the handler bundle targets node22 and is tested on it; moving to a newer runtime is a deliberate change, not a silent one.');
+    acknowledge(
+      fn,
+      'AwsSolutions-L1',
+      'Pinned to Node.js 22 on purpose: the handler bundle targets node22 and is tested on it; moving to a newer runtime is a deliberate change, not a silent one.',
+    );
   }
-  acknowledge(self.provider, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-    'The framework functions of aws-cdk-lib\'s Provider use the AWS managed basic execution role (log writing only); the Provider does not let it be replaced per statement.');
+  acknowledge(
+    self.provider,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    "The framework functions of aws-cdk-lib's Provider use the AWS managed basic execution role (log writing only); the Provider does not let it be replaced per statement.",
+  );
   for (const fn of [self.onEventHandler, self.isCompleteHandler]) {
-    acknowledge(self.provider, `AwsSolutions-IAM5[Resource::${arnToken(fn)}:*]`,
-      'The Provider framework may invoke the handler function and its versions (ARN:*); the wildcard is the version qualifier of this one function only.');
+    acknowledge(
+      self.provider,
+      `AwsSolutions-IAM5[Resource::${arnToken(fn)}:*]`,
+      'The Provider framework may invoke the handler function and its versions (ARN:*); the wildcard is the version qualifier of this one function only.',
+    );
   }
   const frameworkFns = ['framework-isComplete', 'framework-onTimeout'].map((id) => self.provider.node.findChild(id));
   for (const fn of frameworkFns) {
-    acknowledge(self.provider, `AwsSolutions-IAM5[Resource::${arnToken(fn)}:*]`,
-      'The waiter state machine may invoke the framework\'s own isComplete/onTimeout functions and their versions (ARN:*) only.');
+    acknowledge(
+      self.provider,
+      `AwsSolutions-IAM5[Resource::${arnToken(fn)}:*]`,
+      "The waiter state machine may invoke the framework's own isComplete/onTimeout functions and their versions (ARN:*) only.",
+    );
   }
-  acknowledge(self.provider, 'AwsSolutions-IAM5[Resource::*]',
-    'The waiter state machine role needs the CloudWatch Logs delivery actions (logs:CreateLogDelivery, GetLogDelivery, …) for its execution log; they do not support resource-level permissions.');
-  acknowledge(self.provider, 'AwsSolutions-SF2',
-    'The Provider framework\'s waiter state machine has no X-Ray option; it only polls isComplete, and its executions are logged to the provider log group.');
+  acknowledge(
+    self.provider,
+    'AwsSolutions-IAM5[Resource::*]',
+    'The waiter state machine role needs the CloudWatch Logs delivery actions (logs:CreateLogDelivery, GetLogDelivery, …) for its execution log; they do not support resource-level permissions.',
+  );
+  acknowledge(
+    self.provider,
+    'AwsSolutions-SF2',
+    "The Provider framework's waiter state machine has no X-Ray option; it only polls isComplete, and its executions are logged to the provider log group.",
+  );
 }
 
 /** The props with their defaults, checked against each other; the user's files as absolute paths. */
@@ -928,14 +1047,18 @@ function lockTimeoutOf(given: Duration | undefined, project: ProjectConfig): num
   if (given === undefined) {
     const fromFile = project.settings.lockTimeout;
     if (fromFile !== undefined && fromFile > MAX_LOCK_TIMEOUT_MS) {
-      throw new Error(`SchemaMigrations: "lockTimeout" in ${project.file} is ${fromFile} ms, over the ${MAX_LOCK_TIMEOUT_MS} ms (10 minutes) the handler takes; write a shorter duration there (a lock timeout is retried with backoff), or pass lockTimeout`);
+      throw new Error(
+        `SchemaMigrations: "lockTimeout" in ${project.file} is ${fromFile} ms, over the ${MAX_LOCK_TIMEOUT_MS} ms (10 minutes) the handler takes; write a shorter duration there (a lock timeout is retried with backoff), or pass lockTimeout`,
+      );
     }
     return fromFile;
   }
   const ms = given.toMilliseconds();
   if (Token.isUnresolved(ms)) throw new Error('SchemaMigrations: "lockTimeout" must be a concrete duration, not a token');
   if (ms < 1 || ms > MAX_LOCK_TIMEOUT_MS) {
-    throw new Error(`SchemaMigrations: "lockTimeout" is ${ms} ms; use Duration.millis(1) to Duration.minutes(10) (0 is no lock timeout in PostgreSQL: a migration would wait forever behind any lock; it is retried with backoff instead)`);
+    throw new Error(
+      `SchemaMigrations: "lockTimeout" is ${ms} ms; use Duration.millis(1) to Duration.minutes(10) (0 is no lock timeout in PostgreSQL: a migration would wait forever behind any lock; it is retried with backoff instead)`,
+    );
   }
   return ms;
 }
@@ -948,7 +1071,9 @@ function standbysOf(given: StandbyWaitProps | undefined, project: ProjectConfig)
   refuseBadStandbyWait(given);
   const fromFile = project.settings.standbyWait;
   if (given?.wait === undefined && fromFile !== undefined && fromFile > MAX_STANDBY_WAIT_MS) {
-    throw new Error(`SchemaMigrations: "standbyWait" in ${project.file} is ${fromFile} ms, over the ${MAX_STANDBY_WAIT_MS} ms (15 minutes) the handler takes (it waits inside one invocation); write a shorter duration there, or pass standbys: { wait }`);
+    throw new Error(
+      `SchemaMigrations: "standbyWait" in ${project.file} is ${fromFile} ms, over the ${MAX_STANDBY_WAIT_MS} ms (15 minutes) the handler takes (it waits inside one invocation); write a shorter duration there, or pass standbys: { wait }`,
+    );
   }
   return { standbyWaitMs: given?.wait?.toMilliseconds() ?? fromFile, standbyStrict: given?.strict ?? project.settings.standbyStrict };
 }
@@ -970,7 +1095,9 @@ function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
   const largest = files.largestMigration;
   const limit = maxFileBytesFor(memoryMb);
   if (!largest || largest.bytes <= limit) return;
-  throw new Error(`SchemaMigrations: migration ${largest.file} is ${largest.bytes} bytes, over the ${limit} bytes a handler with "memorySize" ${memoryMb} MB applies; ${memoryFix(memoryMb, largest.bytes)}`);
+  throw new Error(
+    `SchemaMigrations: migration ${largest.file} is ${largest.bytes} bytes, over the ${limit} bytes a handler with "memorySize" ${memoryMb} MB applies; ${memoryFix(memoryMb, largest.bytes)}`,
+  );
 }
 
 /**
@@ -981,13 +1108,20 @@ function refuseTooLarge(files: FilesSummary, memoryMb: number): void {
  */
 function refuseUnloadable({ migrationsDir, migrationsLayout }: UserFiles, memoryMb: number): Migration[] {
   try {
-    const migrations = loadMigrations(migrationsDir, { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes), layout: migrationsLayout });
+    const migrations = loadMigrations(migrationsDir, {
+      maxFileBytes: maxFileBytesFor(memoryMb),
+      tooLargeFix: (bytes) => memoryFix(memoryMb, bytes),
+      layout: migrationsLayout,
+    });
     // A new database runs every file: one still as `schemaguard new` wrote it is refused there.
     refuseUnwrittenTemplates(migrations, migrationsDir);
     return migrations;
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    throw new Error(`SchemaMigrations: the handler would refuse the migrations in ${migrationsDir}: ${e.message}${e.fix ? `; fix: ${e.fix}` : ''} (npx schemaguard lint --dir ${migrationsDir} says the same)`, { cause: e });
+    throw new Error(
+      `SchemaMigrations: the handler would refuse the migrations in ${migrationsDir}: ${e.message}${e.fix ? `; fix: ${e.fix}` : ''} (npx schemaguard lint --dir ${migrationsDir} says the same)`,
+      { cause: e },
+    );
   }
 }
 
@@ -1001,9 +1135,11 @@ function warnOfSubfolders(scope: Construct, migrationsDir: string): void {
   const nested = sqlSubfolders(migrationsDir);
   if (nested.length === 0) return;
   const files = nested.reduce((n, f) => n + f.files, 0);
-  Annotations.of(scope).addWarningV2('schemaguard:migrationsInSubfolders',
-    `${plural(files, '.sql file')} in subfolders of "migrationsDir" ${migrationsDir} ${oneOrMany(files, 'is', 'are')} never applied (nor shipped with the handler): ${describeSubfolders(nested)}; `
-    + `the handler reads only the files directly in ${migrationsDir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir"`);
+  Annotations.of(scope).addWarningV2(
+    'schemaguard:migrationsInSubfolders',
+    `${plural(files, '.sql file')} in subfolders of "migrationsDir" ${migrationsDir} ${oneOrMany(files, 'is', 'are')} never applied (nor shipped with the handler): ${describeSubfolders(nested)}; ` +
+      `the handler reads only the files directly in ${migrationsDir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir"`,
+  );
 }
 
 /**
@@ -1023,14 +1159,20 @@ function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files
     // What the construct took from the file: the settings with a prop, where the prop is not given.
     const keys = SETTINGS.filter((x) => x.prop && project.settings[x.key] !== undefined && propOf(props, x.prop) === undefined).map((x) => x.key);
     if (keys.length) Annotations.of(scope).addInfo(`read ${project.file} (${keys.join(', ')}); a prop given here wins over it`);
-    const absent = (['contracts', 'snapshot'] as const).filter((k) => project.settings[k] !== undefined && (k === 'contracts' ? files.contractsDir : files.snapshotFile) === undefined);
-    for (const key of absent) Annotations.of(scope).addInfo(`"${key}" in ${project.file} is ${project.settings[key]}, which is not there (yet): ${key === 'snapshot' ? 'no drift check until schemaguard snapshot writes it' : 'no contracts are shipped or checked'}`);
+    const absent = (['contracts', 'snapshot'] as const).filter(
+      (k) => project.settings[k] !== undefined && (k === 'contracts' ? files.contractsDir : files.snapshotFile) === undefined,
+    );
+    for (const key of absent)
+      Annotations.of(scope).addInfo(
+        `"${key}" in ${project.file} is ${project.settings[key]}, which is not there (yet): ${key === 'snapshot' ? 'no drift check until schemaguard snapshot writes it' : 'no contracts are shipped or checked'}`,
+      );
   }
   if (props.contractsDir === undefined && project.settings.contracts === undefined && files.contractsDir) {
     const n = readFiles(files.contractsDir).length;
     used.push(`"contractsDir" ${files.contractsDir} (its ${plural(n, '.sql file')} shipped and checked after each deploy; other files there are ignored)`);
   }
-  if (props.snapshotFile === undefined && project.settings.snapshot === undefined && files.snapshotFile) used.push(`"snapshotFile" ${files.snapshotFile} (drift is checked against it after each deploy)`);
+  if (props.snapshotFile === undefined && project.settings.snapshot === undefined && files.snapshotFile)
+    used.push(`"snapshotFile" ${files.snapshotFile} (drift is checked against it after each deploy)`);
   if (used.length === 0) return;
   Annotations.of(scope).addInfo(`not given, so taken from the working directory by default: ${used.join('; ')}; pass the prop to choose another`);
 }
@@ -1043,7 +1185,11 @@ function noteImplicitFiles(scope: Construct, props: SchemaMigrationsProps, files
  */
 function warnOfUnreachableSecretsManager(scope: Construct, network: ConnectionTarget): void {
   // Checked once the app is complete: an endpoint added to the VPC after the construct counts too.
-  Aspects.of(scope).add({ visit: (node) => { if (node === scope) warnIfNoEndpoint(scope, network); } });
+  Aspects.of(scope).add({
+    visit: (node) => {
+      if (node === scope) warnIfNoEndpoint(scope, network);
+    },
+  });
 }
 
 function warnIfNoEndpoint(scope: Construct, network: ConnectionTarget): void {
@@ -1051,16 +1197,19 @@ function warnIfNoEndpoint(scope: Construct, network: ConnectionTarget): void {
   const selected = network.vpc.selectSubnets(network.vpcSubnets).subnets;
   if (selected.length === 0 || !selected.every((subnet) => isolated.has(subnet.subnetId))) return;
   if (hasSecretsManagerEndpoint(scope, network.vpc)) return;
-  Annotations.of(scope).addWarningV2('schemaguard:secretsManagerUnreachable',
-    `the handler runs in isolated subnets of the VPC ${network.vpc.node.path} (no NAT: no route to Secrets Manager) and no "secretsManagerEndpoint" is given, so it cannot read the database secret and the deploy fails after its connect timeout; `
-    + 'add an interface endpoint and pass it: secretsManagerEndpoint: vpc.addInterfaceEndpoint(\'SecretsManager\', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER }), '
-    + 'or run the handler in subnets with a NAT route (vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS })');
+  Annotations.of(scope).addWarningV2(
+    'schemaguard:secretsManagerUnreachable',
+    `the handler runs in isolated subnets of the VPC ${network.vpc.node.path} (no NAT: no route to Secrets Manager) and no "secretsManagerEndpoint" is given, so it cannot read the database secret and the deploy fails after its connect timeout; ` +
+      "add an interface endpoint and pass it: secretsManagerEndpoint: vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER }), " +
+      'or run the handler in subnets with a NAT route (vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS })',
+  );
 }
 
 /** An interface endpoint for Secrets Manager in this VPC, made in the app (vpc.addInterfaceEndpoint or new InterfaceVpcEndpoint). */
 function hasSecretsManagerEndpoint(scope: Construct, vpc: ec2.IVpc): boolean {
-  return scope.node.root.node.findAll().some((c) => c instanceof ec2.CfnVPCEndpoint
-    && c.vpcId === vpc.vpcId && typeof c.serviceName === 'string' && c.serviceName.includes('.secretsmanager'));
+  return scope.node.root.node
+    .findAll()
+    .some((c) => c instanceof ec2.CfnVPCEndpoint && c.vpcId === vpc.vpcId && typeof c.serviceName === 'string' && c.serviceName.includes('.secretsmanager'));
 }
 
 /** The migrator's props make nothing without `masterSecret` (no migrator is made): refused rather than ignored. */
@@ -1068,11 +1217,17 @@ function refuseMigratorPropsWithoutMaster(props: SchemaMigrationsProps): void {
   if (props.masterSecret) return;
   const given = (['migratorRoleName', 'migratorSchemas', 'masterExtensions', 'migratorRevision'] as const).filter((k) => props[k] !== undefined);
   if (!given.length) return;
-  throw new Error(`SchemaMigrations: ${given.map((k) => `"${k}"`).join(', ')} set the migrator that "masterSecret" makes, and "masterSecret" is not set (the migrations run as "secret"'s user); pass "masterSecret" instead of "secret", or remove them`);
+  throw new Error(
+    `SchemaMigrations: ${given.map((k) => `"${k}"`).join(', ')} set the migrator that "masterSecret" makes, and "masterSecret" is not set (the migrations run as "secret"'s user); pass "masterSecret" instead of "secret", or remove them`,
+  );
 }
 
 /** The migrator's name, schemas and extensions, with their defaults, checked. */
-function migratorSettings(props: SchemaMigrationsProps, stateSchema: string, files: UserFiles): { roleName: string; schemas: string[]; extensions: string[]; revision?: number } {
+function migratorSettings(
+  props: SchemaMigrationsProps,
+  stateSchema: string,
+  files: UserFiles,
+): { roleName: string; schemas: string[]; extensions: string[]; revision?: number } {
   const roleName = migratorRoleName(props, stateSchema);
   const schemas = props.migratorSchemas ?? [...new Set(['public', ...snapshotSchemas(files.snapshotFile)])];
   const extensions = props.masterExtensions ?? [];
@@ -1084,7 +1239,9 @@ function migratorSettings(props: SchemaMigrationsProps, stateSchema: string, fil
 function migratorRoleName(props: SchemaMigrationsProps, stateSchema: string): string {
   if (props.migratorRoleName !== undefined) return props.migratorRoleName;
   if (props.databaseName === undefined) {
-    throw new Error('SchemaMigrations: "masterSecret" makes a migrator named after the database, and "databaseName" is not set; pass "databaseName" or "migratorRoleName"');
+    throw new Error(
+      'SchemaMigrations: "masterSecret" makes a migrator named after the database, and "databaseName" is not set; pass "databaseName" or "migratorRoleName"',
+    );
   }
   return defaultMigratorRoleName(props.databaseName, stateSchema);
 }
@@ -1101,7 +1258,13 @@ function snapshotSchemas(snapshotFile: string | undefined): string[] {
 }
 
 function validate(p: Checked): void {
-  const durations: [string, Duration][] = [['handlerTimeout', p.handlerTimeout], ['reserve', p.reserve], ['queryInterval', p.queryInterval], ['totalTimeout', p.totalTimeout], ['serviceTimeout', p.serviceTimeout]];
+  const durations: [string, Duration][] = [
+    ['handlerTimeout', p.handlerTimeout],
+    ['reserve', p.reserve],
+    ['queryInterval', p.queryInterval],
+    ['totalTimeout', p.totalTimeout],
+    ['serviceTimeout', p.serviceTimeout],
+  ];
   for (const [name, d] of durations) {
     if (Token.isUnresolved(d.toSeconds({ integral: false }))) {
       throw new Error(`SchemaMigrations: "${name}" must be a concrete duration, not a token; the props are checked against each other at synth time`);
@@ -1112,16 +1275,22 @@ function validate(p: Checked): void {
     throw new Error(`SchemaMigrations: "handlerTimeout" is ${s(p.handlerTimeout)} s; use 60 s to 900 s (the Lambda limit)`);
   }
   if (s(p.reserve) < 5 || s(p.reserve) > s(p.handlerTimeout) - 30) {
-    throw new Error(`SchemaMigrations: "reserve" is ${s(p.reserve)} s with "handlerTimeout" ${s(p.handlerTimeout)} s; use at least 5 s and leave at least 30 s of the timeout for work`);
+    throw new Error(
+      `SchemaMigrations: "reserve" is ${s(p.reserve)} s with "handlerTimeout" ${s(p.handlerTimeout)} s; use at least 5 s and leave at least 30 s of the timeout for work`,
+    );
   }
   if (s(p.queryInterval) < 1 || s(p.queryInterval) > s(p.totalTimeout)) {
     throw new Error(`SchemaMigrations: "queryInterval" is ${s(p.queryInterval)} s; use 1 s up to "totalTimeout" (${s(p.totalTimeout)} s)`);
   }
   if (s(p.totalTimeout) > MAX_TOTAL_S || s(p.totalTimeout) < s(p.handlerTimeout)) {
-    throw new Error(`SchemaMigrations: "totalTimeout" is ${s(p.totalTimeout)} s; use at least "handlerTimeout" (${s(p.handlerTimeout)} s) and at most ${MAX_TOTAL_S} s ("serviceTimeout" must exceed it by ${SERVICE_TIMEOUT_MARGIN_S} s and CloudFormation allows at most ${MAX_SERVICE_TIMEOUT_S} s)`);
+    throw new Error(
+      `SchemaMigrations: "totalTimeout" is ${s(p.totalTimeout)} s; use at least "handlerTimeout" (${s(p.handlerTimeout)} s) and at most ${MAX_TOTAL_S} s ("serviceTimeout" must exceed it by ${SERVICE_TIMEOUT_MARGIN_S} s and CloudFormation allows at most ${MAX_SERVICE_TIMEOUT_S} s)`,
+    );
   }
   if (s(p.serviceTimeout) > MAX_SERVICE_TIMEOUT_S || s(p.serviceTimeout) < s(p.totalTimeout) + SERVICE_TIMEOUT_MARGIN_S) {
-    throw new Error(`SchemaMigrations: "serviceTimeout" is ${s(p.serviceTimeout)} s with "totalTimeout" ${s(p.totalTimeout)} s; it must exceed totalTimeout by at least ${SERVICE_TIMEOUT_MARGIN_S} s (so the framework's timeout response reaches CloudFormation first) and be at most ${MAX_SERVICE_TIMEOUT_S} s`);
+    throw new Error(
+      `SchemaMigrations: "serviceTimeout" is ${s(p.serviceTimeout)} s with "totalTimeout" ${s(p.totalTimeout)} s; it must exceed totalTimeout by at least ${SERVICE_TIMEOUT_MARGIN_S} s (so the framework's timeout response reaches CloudFormation first) and be at most ${MAX_SERVICE_TIMEOUT_S} s`,
+    );
   }
   if (p.memorySize !== undefined && (!Number.isInteger(p.memorySize) || p.memorySize < 128 || p.memorySize > 10240)) {
     throw new Error(`SchemaMigrations: "memorySize" is ${p.memorySize}; use an integer from 128 to 10240 (MB)`);
@@ -1141,16 +1310,23 @@ function refuseUnusableDatabaseName(name: string | undefined): void {
   if (name === undefined || Token.isUnresolved(name)) return;
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes >= 1 && bytes <= 63 && !name.includes('\u0000')) return;
-  throw new Error(`SchemaMigrations: "databaseName" ${JSON.stringify(name)} is ${bytes === 0 ? 'empty' : name.includes('\u0000') ? 'a name with a NUL' : `${bytes} bytes`}: PostgreSQL database names are 1 to 63 bytes without NUL `
-    + '(a longer name is cut to 63 bytes by the server, and another database would be migrated); pass the name of the database as it exists, or leave databaseName unset to use the secret\'s dbname');
+  throw new Error(
+    `SchemaMigrations: "databaseName" ${JSON.stringify(name)} is ${bytes === 0 ? 'empty' : name.includes('\u0000') ? 'a name with a NUL' : `${bytes} bytes`}: PostgreSQL database names are 1 to 63 bytes without NUL ` +
+      "(a longer name is cut to 63 bytes by the server, and another database would be migrated); pass the name of the database as it exists, or leave databaseName unset to use the secret's dbname",
+  );
 }
 
 /** Where the migrations run: over a connection from the VPC, or through the Data API. */
 export type MigrationsTarget =
   | {
-    readonly kind: 'connection'; readonly vpc: ec2.IVpc; readonly vpcSubnets: ec2.SubnetSelection; readonly database: ec2.IConnectable & IDependable; readonly port: ec2.Port;
-    readonly secretsManagerEndpoint?: ec2.IConnectable; readonly cloudFormationEndpoint?: ec2.IConnectable;
-  }
+      readonly kind: 'connection';
+      readonly vpc: ec2.IVpc;
+      readonly vpcSubnets: ec2.SubnetSelection;
+      readonly database: ec2.IConnectable & IDependable;
+      readonly port: ec2.Port;
+      readonly secretsManagerEndpoint?: ec2.IConnectable;
+      readonly cloudFormationEndpoint?: ec2.IConnectable;
+    }
   | { readonly kind: 'data-api'; readonly cluster: rds.IDatabaseCluster };
 
 type ConnectionTarget = Extract<MigrationsTarget, { kind: 'connection' }>;
@@ -1173,23 +1349,34 @@ function resolveTarget(props: SchemaMigrationsProps): MigrationsTarget {
     // The types allow none of them here; a JavaScript app may pass them.
     const mixed = CONNECTION_PROPS.filter((k) => props[k] !== undefined);
     if (mixed.length) {
-      throw new Error(`SchemaMigrations: "dataApiCluster" runs the function outside the VPC over the RDS Data API; remove ${mixed.map((k) => `"${k}"`).join(', ')} (they are for a connection)`);
+      throw new Error(
+        `SchemaMigrations: "dataApiCluster" runs the function outside the VPC over the RDS Data API; remove ${mixed.map((k) => `"${k}"`).join(', ')} (they are for a connection)`,
+      );
     }
     refuseDataApiOff(cluster);
     return { kind: 'data-api', cluster };
   }
   if (props.database === undefined || props.vpc === undefined) {
-    throw new Error('SchemaMigrations: pass "database" and "vpc" (migrate over a connection), or "dataApiCluster" (an Aurora cluster with the Data API enabled)');
+    throw new Error(
+      'SchemaMigrations: pass "database" and "vpc" (migrate over a connection), or "dataApiCluster" (an Aurora cluster with the Data API enabled)',
+    );
   }
   const { database, vpc } = props;
   // RDS Proxy listens on 5432 for PostgreSQL, and its connections carry no default port.
   const port = props.port ?? database.connections.defaultPort ?? (Object.keys(proxyEnvironment(database)).length ? ec2.Port.tcp(5432) : undefined);
   if (!port) {
-    throw new Error('SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)');
+    throw new Error(
+      'SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)',
+    );
   }
   return {
-    kind: 'connection', vpc, vpcSubnets: props.vpcSubnets ?? defaultSubnets(vpc), database, port,
-    secretsManagerEndpoint: props.secretsManagerEndpoint, cloudFormationEndpoint: props.cloudFormationEndpoint,
+    kind: 'connection',
+    vpc,
+    vpcSubnets: props.vpcSubnets ?? defaultSubnets(vpc),
+    database,
+    port,
+    secretsManagerEndpoint: props.secretsManagerEndpoint,
+    cloudFormationEndpoint: props.cloudFormationEndpoint,
   };
 }
 
@@ -1202,9 +1389,19 @@ function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
   try {
     vpc.selectSubnets(isolated);
   } catch (cause) {
-    const types = ([['PRIVATE_WITH_EGRESS', vpc.privateSubnets], ['PUBLIC', vpc.publicSubnets]] as const).filter(([, subnets]) => subnets.length > 0).map(([type]) => type);
-    throw new Error(`SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC ${vpc.node.path} has no isolated subnets (it has ${andList(types) || 'none'}); `
-      + 'pass the subnets the function runs in, e.g. vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } (the private subnets of new ec2.Vpc(…), which reach Secrets Manager through their NAT gateway)', { cause });
+    const types = (
+      [
+        ['PRIVATE_WITH_EGRESS', vpc.privateSubnets],
+        ['PUBLIC', vpc.publicSubnets],
+      ] as const
+    )
+      .filter(([, subnets]) => subnets.length > 0)
+      .map(([type]) => type);
+    throw new Error(
+      `SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC ${vpc.node.path} has no isolated subnets (it has ${andList(types) || 'none'}); ` +
+        'pass the subnets the function runs in, e.g. vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } (the private subnets of new ec2.Vpc(…), which reach Secrets Manager through their NAT gateway)',
+      { cause },
+    );
   }
   return isolated;
 }
@@ -1233,6 +1430,8 @@ function refuseDataApiOff(cluster: rds.IDatabaseCluster): void {
     ? 'set enableDataApi: true on the cluster (SchemaMigrations does not change your cluster)'
     : 'enable the Data API on the cluster and import it with dataApiEnabled: true (DatabaseCluster.fromDatabaseClusterAttributes; fromLookup reads the setting from the cluster)';
   const state = setting === false ? 'has the Data API disabled (enableDataApi: false)' : 'leaves enableDataApi unset, so the Data API is off';
-  throw new Error(`SchemaMigrations: "dataApiCluster" ${cluster.node.path} ${state}, and the handler migrates through it; ${fix}, `
-    + 'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"');
+  throw new Error(
+    `SchemaMigrations: "dataApiCluster" ${cluster.node.path} ${state}, and the handler migrates through it; ${fix}, ` +
+      'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"',
+  );
 }

@@ -30,9 +30,14 @@ const RESERVED_PREFIX = /^\/?(aws|ssm)/i;
 export function defaultVersionParameterName(owner: IConstruct): string {
   const stack = Stack.of(owner);
   if (Token.isUnresolved(stack.stackName)) {
-    throw new Error(`SchemaMigrations: the stack of ${owner.node.path} has a name known only at deploy time (a nested stack), so the schema version's SSM parameter has no default name; pass "versionParameterName" (e.g. '/myapp/schema-version')`);
+    throw new Error(
+      `SchemaMigrations: the stack of ${owner.node.path} has a name known only at deploy time (a nested stack), so the schema version's SSM parameter has no default name; pass "versionParameterName" (e.g. '/myapp/schema-version')`,
+    );
   }
-  const inStack = owner.node.scopes.slice(stack.node.scopes.length).map((c) => c.node.id).join('.');
+  const inStack = owner.node.scopes
+    .slice(stack.node.scopes.length)
+    .map((c) => c.node.id)
+    .join('.');
   return `/schemaguard/${clean(stack.stackName)}/${clean(inStack)}/schema-version`;
 }
 
@@ -43,11 +48,15 @@ function clean(part: string): string {
 /** Refuses a name SSM would refuse, or one known only at deploy time (the reading stack needs it at synth). */
 export function refuseBadParameterName(name: string): void {
   if (Token.isUnresolved(name)) {
-    throw new Error('SchemaMigrations: "versionParameterName" is a value known only at deploy time; pass a literal name: the stacks that read the version need it at synth');
+    throw new Error(
+      'SchemaMigrations: "versionParameterName" is a value known only at deploy time; pass a literal name: the stacks that read the version need it at synth',
+    );
   }
   if (!PARAMETER_NAME.test(name) || RESERVED_PREFIX.test(name) || (name.includes('/') && !name.startsWith('/'))) {
-    throw new Error(`SchemaMigrations: "versionParameterName" ${JSON.stringify(name)} is not an SSM parameter name SchemaMigrations can create; `
-      + 'use letters, digits and _.-/ (1 to 1011 characters), a leading / when it has a path, and not beginning with aws or ssm, e.g. \'/myapp/schema-version\'');
+    throw new Error(
+      `SchemaMigrations: "versionParameterName" ${JSON.stringify(name)} is not an SSM parameter name SchemaMigrations can create; ` +
+        "use letters, digits and _.-/ (1 to 1011 characters), a leading / when it has a path, and not beginning with aws or ssm, e.g. '/myapp/schema-version'",
+    );
   }
 }
 
@@ -56,7 +65,7 @@ export function versionParameter(owner: IConstruct, name: string, version: strin
   return new ssm.StringParameter(owner as never, 'VersionParameter', {
     parameterName: name,
     stringValue: version,
-    description: 'schemaguard: the highest applied schema migration version, written by the migrations\' stack after each deploy that runs them',
+    description: "schemaguard: the highest applied schema migration version, written by the migrations' stack after each deploy that runs them",
     tier: ssm.ParameterTier.STANDARD,
   });
 }
@@ -101,9 +110,12 @@ export function exportedAttributeProblems(owner: IConstruct, resource: CfnResour
     }
   }
   const readers = importers(stack);
-  return found.map(({ attribute, through }) => `${attribute} of ${owner.node.path} reaches another stack through ${through}${readers}: `
-    + 'it changes with every deploy that applies a migration, and CloudFormation refuses to change an export another stack imports ("Cannot update export … as it is in use"), '
-    + `so the second such deploy would fail and roll back after its migration was applied. ${fix(attribute)}`);
+  return found.map(
+    ({ attribute, through }) =>
+      `${attribute} of ${owner.node.path} reaches another stack through ${through}${readers}: ` +
+      'it changes with every deploy that applies a migration, and CloudFormation refuses to change an export another stack imports ("Cannot update export … as it is in use"), ' +
+      `so the second such deploy would fail and roll back after its migration was applied. ${fix(attribute)}`,
+  );
 }
 
 /** The attributes of `logicalId` that `value` (a resolved template fragment) reads with Fn::GetAtt. */
@@ -117,6 +129,9 @@ function attributesIn(value: unknown, logicalId: string): string[] {
 
 /** ` (read by stack A, B)`: the stacks of the app that depend on `stack`, or nothing. */
 function importers(stack: Stack): string {
-  const names = stack.node.root.node.findAll().filter((c): c is Stack => Stack.isStack(c) && c !== stack && c.dependencies.includes(stack)).map((s) => s.stackName);
+  const names = stack.node.root.node
+    .findAll()
+    .filter((c): c is Stack => Stack.isStack(c) && c !== stack && c.dependencies.includes(stack))
+    .map((s) => s.stackName);
   return names.length ? ` (read by stack ${names.join(', ')})` : '';
 }

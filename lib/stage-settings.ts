@@ -49,7 +49,9 @@ export function stageSettings(owner: string, stage: Stage, logRetention?: logs.R
 /** Refuses an identifier that is not literal and lowercase: the log group name is built from it at synth time. */
 export function checkIdentifier(owner: string, prop: string, id: string): void {
   if (!isRdsIdentifier(id)) {
-    throw new Error(`${owner}: "${prop}" ${JSON.stringify(id)} is not a literal RDS identifier; use 1 to 63 lowercase letters, digits or single hyphens, starting with a letter (RDS lowercases it, and the log group name must match)`);
+    throw new Error(
+      `${owner}: "${prop}" ${JSON.stringify(id)} is not a literal RDS identifier; use 1 to 63 lowercase letters, digits or single hyphens, starting with a letter (RDS lowercases it, and the log group name must match)`,
+    );
   }
 }
 
@@ -63,7 +65,10 @@ const NAME_PART_MAX = 40;
  * of its sha-256, so two names never share a part.
  */
 export function databaseNamePart(databaseName: string): string {
-  const folded = databaseName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const folded = databaseName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   if (folded.length > 0 && folded.length <= NAME_PART_MAX && /^[a-z]/.test(folded)) return folded;
   const hash = createHash('sha256').update(databaseName).digest('hex').slice(0, 6);
   const head = `db-${folded}`.slice(0, NAME_PART_MAX - hash.length - 1).replace(/-+$/, '');
@@ -83,13 +88,17 @@ export function databaseNamePart(databaseName: string): string {
  */
 export function databaseIdentifier(owner: string, prop: string, stage: Stage, databaseName: string, given?: string): string {
   if (Token.isUnresolved(databaseName)) {
-    throw new Error(`${owner}: "databaseName" is a value known only at deploy time; the identifier (and the log group) are named after it at synth: pass the literal name`);
+    throw new Error(
+      `${owner}: "databaseName" is a value known only at deploy time; the identifier (and the log group) are named after it at synth: pass the literal name`,
+    );
   }
   const part = databaseNamePart(databaseName);
   if (given === undefined) return `schemaguard-${stage}-${part}`;
   checkIdentifier(owner, prop, given);
   if (`-${given}-`.includes(`-${part}-`)) return given;
-  throw new Error(`${owner}: "${prop}" ${JSON.stringify(given)} does not name the database ${JSON.stringify(databaseName)} ("${part}" between hyphens, e.g. "${given.slice(0, 62 - part.length)}-${part}"): `
-    + `"databaseName" replaces the database when it changes (RDS creates it only with a new instance or cluster, which starts empty), and CloudFormation cannot replace one whose "${prop}" stays the same. `
-    + `Put the name in the identifier, and change both together when you mean to move to a new, empty database (the migrations run on it in that deploy); or leave "${prop}" unset (schemaguard-<stage>-<databaseName>)`);
+  throw new Error(
+    `${owner}: "${prop}" ${JSON.stringify(given)} does not name the database ${JSON.stringify(databaseName)} ("${part}" between hyphens, e.g. "${given.slice(0, 62 - part.length)}-${part}"): ` +
+      `"databaseName" replaces the database when it changes (RDS creates it only with a new instance or cluster, which starts empty), and CloudFormation cannot replace one whose "${prop}" stays the same. ` +
+      `Put the name in the identifier, and change both together when you mean to move to a new, empty database (the migrations run on it in that deploy); or leave "${prop}" unset (schemaguard-<stage>-<databaseName>)`,
+  );
 }

@@ -15,7 +15,9 @@ import { claimOnce } from './synth-claims';
 export function resolveStateSchema(given: string | undefined): string {
   if (given === undefined) return DEFAULT_STATE_SCHEMA;
   if (Token.isUnresolved(given)) {
-    throw new Error('SchemaMigrations: "stateSchema" must be a concrete string, not a token; two SchemaMigrations on one database are told apart by it at synth time');
+    throw new Error(
+      'SchemaMigrations: "stateSchema" must be a concrete string, not a token; two SchemaMigrations on one database are told apart by it at synth time',
+    );
   }
   try {
     return validateSchemaName(given, '"stateSchema"');
@@ -40,15 +42,17 @@ export interface MigratedDatabase {
  * table, and the second deploy fails on the first one's checksums.
  */
 export function claimStateTable(owner: IConstruct, target: MigratedDatabase, stateSchema: string): void {
-  const name = target.databaseName ?? '(the secret\'s dbname)';
+  const name = target.databaseName ?? "(the secret's dbname)";
   const places: [IConstruct, string][] = target.secret ? [[target.secret, `secret ${target.secret.node.path}`]] : [];
   if (Construct.isConstruct(target.database)) places.unshift([target.database, `database ${target.database.node.path}`]);
   for (const [place, what] of places) {
     const first = claimOnce(owner, 'stateTable', `${place.node.path}\u0000${name}\u0000${stateSchema}`, place);
     if (first === undefined) continue;
-    throw new Error(`SchemaMigrations: ${owner.node.path} and ${first} both migrate the ${what}, database name ${JSON.stringify(name)}, with the state schema "${stateSchema}": `
-      + `they would share the state table ${stateSchema}.applied_migrations and the runner lock, and the second deploy would fail on the other's checksums. `
-      + 'Give each its own "stateSchema" (e.g. stateSchema: \'orders_schemaguard\'; the CLI takes it as --state-schema), '
-      + 'or use one SchemaMigrations with one migrations folder for the database');
+    throw new Error(
+      `SchemaMigrations: ${owner.node.path} and ${first} both migrate the ${what}, database name ${JSON.stringify(name)}, with the state schema "${stateSchema}": ` +
+        `they would share the state table ${stateSchema}.applied_migrations and the runner lock, and the second deploy would fail on the other's checksums. ` +
+        'Give each its own "stateSchema" (e.g. stateSchema: \'orders_schemaguard\'; the CLI takes it as --state-schema), ' +
+        'or use one SchemaMigrations with one migrations folder for the database',
+    );
   }
 }

@@ -48,6 +48,9 @@ function warnAcrossAgnosticStacks(owner: IConstruct, taken: Map<string, string>,
   }
   const [firstStack, firstPath] = first.split('\u0000');
   if (firstStack === stack.node.path) return;
-  Annotations.of(owner).addWarningV2(`schemaguard:${kind}`, `${kind} ${JSON.stringify(key.replace(/\u0000/g, '/'))} is also ${firstPath}'s, in another stack without an account and region: `
-    + 'deployed to one account and region, the second deploy fails on the name or the two count each other\'s errors; give the stacks different names (a stage, an identifier) or each its env');
+  Annotations.of(owner).addWarningV2(
+    `schemaguard:${kind}`,
+    `${kind} ${JSON.stringify(key.replace(/\u0000/g, '/'))} is also ${firstPath}'s, in another stack without an account and region: ` +
+      "deployed to one account and region, the second deploy fails on the name or the two count each other's errors; give the stacks different names (a stage, an identifier) or each its env",
+  );
 }

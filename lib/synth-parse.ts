@@ -53,11 +53,19 @@ const SKIP = 'set "parseAtSynth: false" to skip the check (the files are then fi
 export function refuseUnparsable(owner: string, files: SynthParseFiles, options: SynthParseOptions = {}): void {
   const script = options.script ?? SYNTH_PARSE_SCRIPT;
   const key = options.filesHash === undefined ? undefined : `${script}\0${options.filesHash}`;
-  const refusals = (key && answers.get(key)) || runParse(owner, { migrationsDir: files.migrationsDir, migrationsLayout: files.migrationsLayout, contractsDir: files.contractsDir }, script);
+  const refusals =
+    (key && answers.get(key)) ||
+    runParse(owner, { migrationsDir: files.migrationsDir, migrationsLayout: files.migrationsLayout, contractsDir: files.contractsDir }, script);
   if (key) answers.set(key, refusals);
   const problems = [
-    migrationsProblem(refusals.filter((r) => r.kind === 'migration'), files.migrationsDir),
-    contractsProblem(refusals.filter((r) => r.kind === 'contract'), files.contractsDir),
+    migrationsProblem(
+      refusals.filter((r) => r.kind === 'migration'),
+      files.migrationsDir,
+    ),
+    contractsProblem(
+      refusals.filter((r) => r.kind === 'contract'),
+      files.contractsDir,
+    ),
   ].filter((p): p is string => p !== undefined);
   if (problems.length) throw new Error(problems.map((p) => `${owner}: ${p}`).join('\n'));
 }
@@ -66,25 +74,40 @@ export function refuseUnparsable(owner: string, files: SynthParseFiles, options:
 function runParse(owner: string, request: FilesToParse, script: string): ParseRefusal[] {
   const cannot = (why: string, fix: string) => new Error(`${owner}: the migrations and contracts cannot be parsed at synth: ${why}; ${fix}, or ${SKIP}`);
   if (!existsSync(script)) {
-    throw cannot(`the parse script ${script} is missing`, 'in the schemaguard repository run `npm run build`, in an app reinstall schemaguard (the package ships it)');
+    throw cannot(
+      `the parse script ${script} is missing`,
+      'in the schemaguard repository run `npm run build`, in an app reinstall schemaguard (the package ships it)',
+    );
   }
   const child = spawnSync(process.execPath, [script], {
-    input: JSON.stringify(request), encoding: 'utf8', timeout: PARSE_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, windowsHide: true,
+    input: JSON.stringify(request),
+    encoding: 'utf8',
+    timeout: PARSE_TIMEOUT_MS,
+    maxBuffer: 64 * 1024 * 1024,
+    windowsHide: true,
   });
   const command = `${process.execPath} ${script}`;
   if (child.error) {
     const timedOut = (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
-    throw cannot(timedOut ? `${command} did not answer within ${PARSE_TIMEOUT_MS / 1000} s` : `${command} could not be run (${child.error.message})`,
-      timedOut ? 'run `npx schemaguard lint` on the migrations to see which file takes that long' : 'check that Node.js can start a child process here');
+    throw cannot(
+      timedOut ? `${command} did not answer within ${PARSE_TIMEOUT_MS / 1000} s` : `${command} could not be run (${child.error.message})`,
+      timedOut ? 'run `npx schemaguard lint` on the migrations to see which file takes that long' : 'check that Node.js can start a child process here',
+    );
   }
   if (child.status !== 0) {
     const exit = child.signal ? `was ended by ${child.signal}` : `exited with code ${child.status}`;
-    throw cannot(`${command} ${exit}: ${firstLines(child.stderr)}`, 'reinstall schemaguard so that its dependency libpg-query is there (`npm ls libpg-query`; in the schemaguard repository: `npm install`)');
+    throw cannot(
+      `${command} ${exit}: ${firstLines(child.stderr)}`,
+      'reinstall schemaguard so that its dependency libpg-query is there (`npm ls libpg-query`; in the schemaguard repository: `npm install`)',
+    );
   }
   try {
     return (JSON.parse(child.stdout) as { refusals: ParseRefusal[] }).refusals;
   } catch {
-    throw cannot(`${command} answered ${JSON.stringify(firstLines(child.stdout))}, not the JSON expected`, 'reinstall schemaguard (dist/synth-parse.cjs and the library come from one build)');
+    throw cannot(
+      `${command} answered ${JSON.stringify(firstLines(child.stdout))}, not the JSON expected`,
+      'reinstall schemaguard (dist/synth-parse.cjs and the library come from one build)',
+    );
   }
 }
 
@@ -100,16 +123,20 @@ function firstLines(text: string): string {
 function migrationsProblem(refused: ParseRefusal[], dir: string): string | undefined {
   if (refused.length === 0) return undefined;
   const which = oneOrMany(refused.length, 'a migration', `${refused.length} migrations`);
-  return `PostgreSQL's parser refuses ${which} in ${dir}, so the deploy would fail on ${oneOrMany(refused.length, 'it', 'them')} after the database was made: `
-    + `${refused.map((r) => r.message).join('; ')}; fix: correct the ${noun(refused.length, 'statement')}; \`npx schemaguard lint --dir ${shellWord(dir)}\` shows the same error`;
+  return (
+    `PostgreSQL's parser refuses ${which} in ${dir}, so the deploy would fail on ${oneOrMany(refused.length, 'it', 'them')} after the database was made: ` +
+    `${refused.map((r) => r.message).join('; ')}; fix: correct the ${noun(refused.length, 'statement')}; \`npx schemaguard lint --dir ${shellWord(dir)}\` shows the same error`
+  );
 }
 
 /** The first contract the handler would refuse (it loads them all before checking any), with the loader's fix. */
 function contractsProblem(refused: ParseRefusal[], dir: string | undefined): string | undefined {
   const first = refused[0];
   if (!first || dir === undefined) return undefined;
-  return `the handler would refuse the contracts in ${dir} after applying the migrations, failing the deploy: ${first.message}; `
-    + `fix: ${first.fix ?? 'correct the contract'}; \`npx schemaguard check --contracts ${shellWord(dir)}\` shows the same error`;
+  return (
+    `the handler would refuse the contracts in ${dir} after applying the migrations, failing the deploy: ${first.message}; ` +
+    `fix: ${first.fix ?? 'correct the contract'}; \`npx schemaguard check --contracts ${shellWord(dir)}\` shows the same error`
+  );
 }
 
 /** A path as a shell word: quoted when it holds anything but the characters of a plain path. */

@@ -79,25 +79,34 @@ export function projectConfigFor(owner: string, cwd: string): ProjectConfig {
  * (or the project file's key) and the resolved path, when a path that was
  * given, or the default migrations directory, is not there.
  */
-export function resolveUserFiles(owner: string, props: UserFileProps, cwd: string = process.cwd(), config: ProjectConfig = projectConfigFor(owner, cwd)): UserFiles {
+export function resolveUserFiles(
+  owner: string,
+  props: UserFileProps,
+  cwd: string = process.cwd(),
+  config: ProjectConfig = projectConfigFor(owner, cwd),
+): UserFiles {
   const migrationsDir = migrationsDirOf(owner, props, cwd, config);
   const fromFile = config.settings;
   return {
     migrationsDir,
     migrationsLayout: resolveLayout(owner, migrationsDir, props.migrationsLayout ?? fromFile.migrationsLayout),
-    contractsDir: props.contractsDir !== undefined
-      ? givenPath(owner, 'contractsDir', 'directory', props.contractsDir, cwd, 'create it or leave contractsDir unset')
-      : optional(fromFile.contracts ?? join(config.root, USER_FILE_DEFAULTS.contractsDir), 'directory'),
-    snapshotFile: props.snapshotFile !== undefined
-      ? givenPath(owner, 'snapshotFile', 'file', props.snapshotFile, cwd, 'write it (schemaguard diff reads the same file), or leave snapshotFile unset')
-      : optional(fromFile.snapshot ?? defaultSnapshot(migrationsDir), 'file'),
+    contractsDir:
+      props.contractsDir !== undefined
+        ? givenPath(owner, 'contractsDir', 'directory', props.contractsDir, cwd, 'create it or leave contractsDir unset')
+        : optional(fromFile.contracts ?? join(config.root, USER_FILE_DEFAULTS.contractsDir), 'directory'),
+    snapshotFile:
+      props.snapshotFile !== undefined
+        ? givenPath(owner, 'snapshotFile', 'file', props.snapshotFile, cwd, 'write it (schemaguard diff reads the same file), or leave snapshotFile unset')
+        : optional(fromFile.snapshot ?? defaultSnapshot(migrationsDir), 'file'),
   };
 }
 
 /** The layout named (one of MIGRATION_LAYOUTS), else the one `migrationsDir` has; synth stops, naming the prop, on a bad one. */
 function resolveLayout(owner: string, migrationsDir: string, given: MigrationLayout | undefined): MigrationLayout {
   if (given !== undefined && !(MIGRATION_LAYOUTS as readonly string[]).includes(given)) {
-    throw new Error(`${owner}: "migrationsLayout" ${JSON.stringify(given)} is not a layout; use one of ${MIGRATION_LAYOUTS.join(', ')}, or leave it unset (it is detected from ${migrationsDir})`);
+    throw new Error(
+      `${owner}: "migrationsLayout" ${JSON.stringify(given)} is not a layout; use one of ${MIGRATION_LAYOUTS.join(', ')}, or leave it unset (it is detected from ${migrationsDir})`,
+    );
   }
   try {
     return layoutOf(migrationsDir, given);
@@ -111,17 +120,23 @@ function migrationsDirOf(owner: string, props: UserFileProps, cwd: string, confi
   if (props.migrationsDir !== undefined) {
     const dir = resolve(cwd, props.migrationsDir);
     if (kindOf(dir) === 'directory') return dir;
-    throw new Error(`${owner}: "migrationsDir" ${described(props.migrationsDir, dir, cwd)} is not a directory; create it (it may be empty) or pass the directory that holds the migrations`);
+    throw new Error(
+      `${owner}: "migrationsDir" ${described(props.migrationsDir, dir, cwd)} is not a directory; create it (it may be empty) or pass the directory that holds the migrations`,
+    );
   }
   const configured = config.settings.migrations;
   const dir = configured ?? join(config.root, USER_FILE_DEFAULTS.migrationsDir);
   if (kindOf(dir) === 'directory') return dir;
   if (configured !== undefined) {
-    throw new Error(`${owner}: "migrations" in ${config.file} is ${dir}, which is not a directory; create it (it may be empty), correct "migrations" there, or pass migrationsDir`);
+    throw new Error(
+      `${owner}: "migrations" in ${config.file} is ${dir}, which is not a directory; create it (it may be empty), correct "migrations" there, or pass migrationsDir`,
+    );
   }
-  throw new Error(config.file
-    ? `${owner}: no "migrationsDir" was given, ${config.file} sets no "migrations", and the default ./${USER_FILE_DEFAULTS.migrationsDir} beside it is not a directory: ${dir}; create it (it may be empty), set "migrations" in ${CONFIG_FILE_NAME}, or pass migrationsDir`
-    : `${owner}: no "migrationsDir" was given and the default ./${USER_FILE_DEFAULTS.migrationsDir} is not a directory: ${dir} (the working directory is ${cwd}); create it (it may be empty), or pass migrationsDir — a relative path resolves against the working directory, like Code.fromAsset`);
+  throw new Error(
+    config.file
+      ? `${owner}: no "migrationsDir" was given, ${config.file} sets no "migrations", and the default ./${USER_FILE_DEFAULTS.migrationsDir} beside it is not a directory: ${dir}; create it (it may be empty), set "migrations" in ${CONFIG_FILE_NAME}, or pass migrationsDir`
+      : `${owner}: no "migrationsDir" was given and the default ./${USER_FILE_DEFAULTS.migrationsDir} is not a directory: ${dir} (the working directory is ${cwd}); create it (it may be empty), or pass migrationsDir — a relative path resolves against the working directory, like Code.fromAsset`,
+  );
 }
 
 /** A path from the project file or a default: used when it is there. */

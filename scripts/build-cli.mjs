@@ -73,7 +73,9 @@ function removeSplitBundle() {
         }
         if (readdirSync(path).length === 0) rmSync(path, { recursive: true, force: true });
       } else unlinkSync(path);
-    } catch { /* absent, or removed by another build */ }
+    } catch {
+      /* absent, or removed by another build */
+    }
   }
 }
 

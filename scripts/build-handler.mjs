@@ -38,10 +38,21 @@ export const PARSER_WASM = join(dirname(createRequire(import.meta.url).resolve('
 
 /** A minified CommonJS bundle for the Lambda runtime, written only where it changed. */
 async function lambdaBundle(entry, outfile, external) {
-  writeOutputs(await build({
-    entryPoints: [entry], outfile, absWorkingDir: root, bundle: true, platform: 'node', format: 'cjs',
-    target: HANDLER_TARGET, minify: true, external, logLevel: 'warning', write: false,
-  }));
+  writeOutputs(
+    await build({
+      entryPoints: [entry],
+      outfile,
+      absWorkingDir: root,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: HANDLER_TARGET,
+      minify: true,
+      external,
+      logLevel: 'warning',
+      write: false,
+    }),
+  );
 }
 
 export async function buildHandler() {
@@ -65,20 +76,22 @@ async function buildOperator() {
 }
 
 async function buildSynthParse() {
-  writeOutputs(await build({
-    entryPoints: [SYNTH_PARSE_ENTRY],
-    outfile: SYNTH_PARSE_OUT,
-    absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    // The app's Node.js, which runs it (package.json "engines").
-    target: 'node20',
-    minify: true,
-    external: ['libpg-query'],
-    logLevel: 'warning',
-    write: false,
-  }));
+  writeOutputs(
+    await build({
+      entryPoints: [SYNTH_PARSE_ENTRY],
+      outfile: SYNTH_PARSE_OUT,
+      absWorkingDir: root,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      // The app's Node.js, which runs it (package.json "engines").
+      target: 'node20',
+      minify: true,
+      external: ['libpg-query'],
+      logLevel: 'warning',
+      write: false,
+    }),
+  );
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

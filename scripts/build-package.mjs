@@ -24,21 +24,23 @@ export const LIBRARY_ENTRIES = [
 ];
 
 async function buildLibrary({ entry, outfile }) {
-  writeOutputs(await build({
-    entryPoints: [entry],
-    outfile,
-    absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    // lib/paths.ts finds the package root from its own URL; in CommonJS that is this file's.
-    define: { 'import.meta.url': '__schemaguard_module_url' },
-    banner: { js: 'const __schemaguard_module_url = require("node:url").pathToFileURL(__filename).href;' },
-    logLevel: 'warning',
-    write: false,
-  }));
+  writeOutputs(
+    await build({
+      entryPoints: [entry],
+      outfile,
+      absWorkingDir: root,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      // lib/paths.ts finds the package root from its own URL; in CommonJS that is this file's.
+      define: { 'import.meta.url': '__schemaguard_module_url' },
+      banner: { js: 'const __schemaguard_module_url = require("node:url").pathToFileURL(__filename).href;' },
+      logLevel: 'warning',
+      write: false,
+    }),
+  );
 }
 
 /** The declarations of both entry points, into dist/types/ (tsc from the project's own devDependencies). */

@@ -31,10 +31,12 @@ export function referencePages(): Map<string, string> {
 export function committedPages(): Map<string, string> {
   const docs = dirname(REFERENCE_DIR);
   const files = readdirSync(REFERENCE_DIR, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  return new Map(files.map((e) => {
-    const file = join(e.parentPath, e.name);
-    return [relative(docs, file).split('\\').join('/'), readFileSync(file, 'utf8')];
-  }));
+  return new Map(
+    files.map((e) => {
+      const file = join(e.parentPath, e.name);
+      return [relative(docs, file).split('\\').join('/'), readFileSync(file, 'utf8')];
+    }),
+  );
 }
 
 function write(): void {

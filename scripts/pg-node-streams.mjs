@@ -12,10 +12,10 @@ export const pgNodeStreams = {
       loader: 'js',
       contents: [
         "'use strict'",
-        "module.exports = {",
+        'module.exports = {',
         "  getStream: () => new (require('net').Socket)(),",
         "  getSecureStream: (options) => require('tls').connect(options),",
-        "}",
+        '}',
       ].join('\n'),
     }));
   },

@@ -65,14 +65,18 @@ export function restore(root) {
 
 /** Why `npm publish` from the directory is refused, and what to run. */
 export function refusePublishMessage(manifest) {
-  return `npm publish from the directory would send the registry this repository's package.json, scripts and all (npm reads it again after postpack restored it), `
-    + 'and npm 11 would list its "prepare" to every app that installs schemaguard; publish the tarball npm pack writes instead: '
-    + `npm pack && npm publish ${manifest.name}-${manifest.version}.tgz`;
+  return (
+    `npm publish from the directory would send the registry this repository's package.json, scripts and all (npm reads it again after postpack restored it), ` +
+    'and npm 11 would list its "prepare" to every app that installs schemaguard; publish the tarball npm pack writes instead: ' +
+    `npm pack && npm publish ${manifest.name}-${manifest.version}.tgz`
+  );
 }
 
 const COMMANDS = {
   strip: (root) => strip(root),
-  restore: (root) => { restore(root); },
+  restore: (root) => {
+    restore(root);
+  },
   'refuse-publish': (root) => {
     process.stderr.write(`${refusePublishMessage(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')))}\n`);
     process.exit(1);

@@ -10,10 +10,14 @@ import { join } from 'node:path';
 export function migrationText(k: number): string {
   const t = `bench_t${k - ((k - 1) % 4)}`;
   switch ((k - 1) % 4) {
-    case 0: return `-- generated benchmark migration ${k}\nCREATE TABLE ${t} (id bigint PRIMARY KEY, name text NOT NULL);\n`;
-    case 1: return `-- generated benchmark migration ${k}\nALTER TABLE ${t} ADD COLUMN note text;\n`;
-    case 2: return `-- generated benchmark migration ${k}\nCREATE INDEX ${t}_name_idx ON ${t} (name);\n`;
-    default: return `-- generated benchmark migration ${k}\nINSERT INTO ${t} (id, name) VALUES (1, 'a'), (2, 'b');\nCOMMENT ON TABLE ${t} IS 'generated';\n`;
+    case 0:
+      return `-- generated benchmark migration ${k}\nCREATE TABLE ${t} (id bigint PRIMARY KEY, name text NOT NULL);\n`;
+    case 1:
+      return `-- generated benchmark migration ${k}\nALTER TABLE ${t} ADD COLUMN note text;\n`;
+    case 2:
+      return `-- generated benchmark migration ${k}\nCREATE INDEX ${t}_name_idx ON ${t} (name);\n`;
+    default:
+      return `-- generated benchmark migration ${k}\nINSERT INTO ${t} (id, name) VALUES (1, 'a'), (2, 'b');\nCOMMENT ON TABLE ${t} IS 'generated';\n`;
   }
 }
 
@@ -40,7 +44,8 @@ export function generateMigrations(count: number, dir = mkdtempSync(join(tmpdir(
  * line, as `pg_dump --inserts --rows-per-insert` writes a table's data.
  */
 export function bigInsertText(bytes: number): { text: string; statements: number; rows: number } {
-  const head = '-- generated: one big migration of one multi-row INSERT\nCREATE TABLE bench_big (id integer PRIMARY KEY, note text NOT NULL);\nINSERT INTO bench_big (id, note) VALUES\n';
+  const head =
+    '-- generated: one big migration of one multi-row INSERT\nCREATE TABLE bench_big (id integer PRIMARY KEY, note text NOT NULL);\nINSERT INTO bench_big (id, note) VALUES\n';
   const parts = [head];
   let size = Buffer.byteLength(head);
   let rows = 0;
@@ -84,8 +89,9 @@ export function bigMigrationText(bytes: number): { text: string; statements: num
  * a row that calls it. `lastLine`: the line of its last statement.
  */
 export function bigTokenText(bytes: number): { text: string; statements: number; rows: number; lastLine: number } {
-  const head = "-- generated: one big migration that is mostly one function body\nCREATE TABLE bench_big (id integer PRIMARY KEY, note text NOT NULL);\nCREATE FUNCTION bench_body() RETURNS text LANGUAGE sql AS $body$\nSELECT 'one generated body'::text\n";
-  const tail = "$body$;\nINSERT INTO bench_big SELECT 1, bench_body();\n";
+  const head =
+    "-- generated: one big migration that is mostly one function body\nCREATE TABLE bench_big (id integer PRIMARY KEY, note text NOT NULL);\nCREATE FUNCTION bench_body() RETURNS text LANGUAGE sql AS $body$\nSELECT 'one generated body'::text\n";
+  const tail = '$body$;\nINSERT INTO bench_big SELECT 1, bench_body();\n';
   const parts = [head];
   let size = Buffer.byteLength(head) + tail.length;
   for (let k = 1; ; k++) {

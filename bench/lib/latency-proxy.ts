@@ -42,10 +42,11 @@ export async function startLatencyProxy(serverUrl: string, oneWayMs: number): Pr
       u.port = String(port);
       return u.href;
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of open) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -69,8 +70,18 @@ function relay(from: Socket, to: Socket, delayMs: number, open: Set<Socket>): vo
   open.add(from);
   from.setNoDelay(true);
   const later = delayQueue(delayMs);
-  from.on('data', (chunk: Buffer) => later(() => { if (!to.destroyed) to.write(chunk); }));
-  from.on('end', () => later(() => { if (!to.destroyed) to.end(); }));
+  from.on('data', (chunk: Buffer) =>
+    later(() => {
+      if (!to.destroyed) to.write(chunk);
+    }),
+  );
+  from.on('end', () =>
+    later(() => {
+      if (!to.destroyed) to.end();
+    }),
+  );
   from.on('error', () => later(() => to.destroy()));
-  from.on('close', () => { open.delete(from); });
+  from.on('close', () => {
+    open.delete(from);
+  });
 }

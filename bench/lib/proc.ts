@@ -21,8 +21,12 @@ export function timeProcess(cmd: string, args: string[], options: { env?: NodeJS
     const child = spawn(cmd, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
     child.on('error', reject);
     child.on('close', (code) => {
@@ -46,12 +50,21 @@ export interface MeasuredProc extends ProcResult {
 }
 
 /** Run a whole process under `/usr/bin/time` and return its result with its peak RSS. */
-export async function measureProcess(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<MeasuredProc> {
+export async function measureProcess(
+  cmd: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<MeasuredProc> {
   const marker = 'schemaguard-bench-rss-kb=';
   const r = await timeProcess(TIME, ['-f', `${marker}%M`, cmd, ...args], options);
   const at = r.stderr.lastIndexOf(marker);
   if (at < 0) throw new Error(`${TIME} reported no peak memory for ${cmd}: ${r.stderr.slice(-500)}`);
-  const kb = Number(r.stderr.slice(at + marker.length).trim().split('\n')[0]);
+  const kb = Number(
+    r.stderr
+      .slice(at + marker.length)
+      .trim()
+      .split('\n')[0],
+  );
   return { ...r, stderr: r.stderr.slice(0, at), rssMb: kb / 1024 };
 }
 

@@ -36,11 +36,22 @@ export async function startBenchServer(existingUrl?: string, options: { tmpfs?: 
   if (options.tmpfs) assertTmpfs();
   // A disposable server: durability off, so the numbers measure round trips
   // and the engine rather than this machine's disk.
-  const server = await startServer(embeddedBinDir(), {
-    fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_wal_size: '4GB',
-  }, 'bench', options.tmpfs ? TMPFS_DIR : undefined);
+  const server = await startServer(
+    embeddedBinDir(),
+    {
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_wal_size: '4GB',
+    },
+    'bench',
+    options.tmpfs ? TMPFS_DIR : undefined,
+  );
   const adminUrl = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
-  const stop = async () => { await server.stop(); cleanup(server); };
+  const stop = async () => {
+    await server.stop();
+    cleanup(server);
+  };
   try {
     return { adminUrl, version: await serverVersion(adminUrl), stop };
   } catch (e) {
@@ -62,7 +73,9 @@ function assertTmpfs(): void {
   const free = bavail * bsize;
   if (free < TMPFS_NEEDED_BYTES) {
     const gib = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GiB`;
-    throw new Error(`--tmpfs: ${TMPFS_DIR} has ${gib(free)} free, and a run may write ${gib(TMPFS_NEEDED_BYTES)} there (a container's default is 64 MB); run without --tmpfs, or give ${TMPFS_DIR} more room (docker run --shm-size=8g)`);
+    throw new Error(
+      `--tmpfs: ${TMPFS_DIR} has ${gib(free)} free, and a run may write ${gib(TMPFS_NEEDED_BYTES)} there (a container's default is 64 MB); run without --tmpfs, or give ${TMPFS_DIR} more room (docker run --shm-size=8g)`,
+    );
   }
 }
 
@@ -77,7 +90,10 @@ export function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pr
 
 /** A new database (empty from template0, or a copy of `template`); returns its URL and name. */
 export async function createDatabase(adminUrl: string, label: string, template = 'template0'): Promise<{ url: string; name: string }> {
-  const name = `bench_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(3).toString('hex')}`;
+  const name = `bench_${label
+    .replace(/[^a-z0-9_]/gi, '_')
+    .toLowerCase()
+    .slice(0, 30)}_${randomBytes(3).toString('hex')}`;
   const copy = template === 'template0' ? '' : ' STRATEGY FILE_COPY';
   await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${c.escapeIdentifier(name)} TEMPLATE ${c.escapeIdentifier(template)}${copy}`));
   return { url: databaseUrl(adminUrl, name), name };

@@ -41,7 +41,15 @@ type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 's
  * `helpFor`: the help line for one command, where the flag means more there (lint's --database-url).
  * `zero`: a duration that must be positive, and what 0 would mean (said when it is refused).
  */
-export interface FlagSpec { key: keyof AllOptions; kind: FlagKind; help: string; value?: string; for?: readonly Command[]; helpFor?: Partial<Record<Command, string>>; zero?: string }
+export interface FlagSpec {
+  key: keyof AllOptions;
+  kind: FlagKind;
+  help: string;
+  value?: string;
+  for?: readonly Command[];
+  helpFor?: Partial<Record<Command, string>>;
+  zero?: string;
+}
 
 /** `spec` with the commands that take its option's group; none for a common option (every command takes it). */
 function withTakers(spec: Omit<FlagSpec, 'for'>): FlagSpec {
@@ -51,56 +59,173 @@ function withTakers(spec: Omit<FlagSpec, 'for'>): FlagSpec {
 
 const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
   '--database-url': {
-    key: 'databaseUrl', kind: 'string', value: 'URL', help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/',
-    helpFor: { lint: 'PostgreSQL whose applied migrations lint takes as applied (or DATABASE_URL); default: what the embedded server under .schemaguard/ applied when it has data, else the files changed since the git base (origin/HEAD; --since REF names another), else every file counts as pending, and lint says so first' },
+    key: 'databaseUrl',
+    kind: 'string',
+    value: 'URL',
+    help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/',
+    helpFor: {
+      lint: 'PostgreSQL whose applied migrations lint takes as applied (or DATABASE_URL); default: what the embedded server under .schemaguard/ applied when it has data, else the files changed since the git base (origin/HEAD; --since REF names another), else every file counts as pending, and lint says so first',
+    },
   },
-  '--cluster-arn': { key: 'clusterArn', kind: 'string', value: 'ARN', help: 'an Aurora cluster to reach through the RDS Data API instead of a URL (with --secret-arn; AWS credentials from the standard chain, the region from the ARN)' },
+  '--cluster-arn': {
+    key: 'clusterArn',
+    kind: 'string',
+    value: 'ARN',
+    help: 'an Aurora cluster to reach through the RDS Data API instead of a URL (with --secret-arn; AWS credentials from the standard chain, the region from the ARN)',
+  },
   '--secret-arn': { key: 'secretArn', kind: 'string', value: 'ARN', help: 'with --cluster-arn: the Secrets Manager secret the Data API signs in with' },
   '--database': { key: 'database', kind: 'string', value: 'NAME', help: 'with --cluster-arn: the database on the cluster (default: postgres)' },
-  '--function': { key: 'functionName', kind: 'string', value: 'NAME', help: 'run the command in the deployed migration function (SchemaMigrations onEventHandler, its name or ARN), against its database with its deployed files; baseline and repair only where operatorCommands.writes allows' },
-  '--actor': { key: 'actor', kind: 'string', value: 'NAME', help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)' },
+  '--function': {
+    key: 'functionName',
+    kind: 'string',
+    value: 'NAME',
+    help: 'run the command in the deployed migration function (SchemaMigrations onEventHandler, its name or ARN), against its database with its deployed files; baseline and repair only where operatorCommands.writes allows',
+  },
+  '--actor': {
+    key: 'actor',
+    kind: 'string',
+    value: 'NAME',
+    help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)',
+  },
   '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
-  '--layout': { key: 'layout', kind: 'layout', value: 'LAYOUT', help: `how --dir is laid out: ${MIGRATION_LAYOUTS.join(', ')} (default: detected; drizzle by its meta/_journal.json, prisma by its <timestamp>_<name>/migration.sql folders)` },
-  '--config': { key: 'config', kind: 'string', value: 'FILE', help: 'the project file to read (default: schemaguard.config.json in the working directory or the nearest one above it)' },
+  '--layout': {
+    key: 'layout',
+    kind: 'layout',
+    value: 'LAYOUT',
+    help: `how --dir is laid out: ${MIGRATION_LAYOUTS.join(', ')} (default: detected; drizzle by its meta/_journal.json, prisma by its <timestamp>_<name>/migration.sql folders)`,
+  },
+  '--config': {
+    key: 'config',
+    kind: 'string',
+    value: 'FILE',
+    help: 'the project file to read (default: schemaguard.config.json in the working directory or the nearest one above it)',
+  },
   '--json': { key: 'json', kind: 'bool', help: 'print the result (or the error) as one JSON object' },
-  '--lock-wait': { key: 'lockWaitMs', kind: 'duration', value: 'DURATION', help: 'how long to wait for another runner\'s lock, trying again with backoff (default: 60s; 0 = one try)' },
-  '--lock-timeout': { key: 'lockTimeoutMs', kind: 'duration', value: 'DURATION', help: 'lock_timeout per migration without a directive, more than 0 (default: 5s)',
-    zero: 'lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind a waiting ALTER wait too' },
-  '--statement-timeout': { key: 'statementTimeoutMs', kind: 'duration', value: 'DURATION', help: 'statement_timeout per migration without a directive (default: 0 = none)' },
+  '--lock-wait': {
+    key: 'lockWaitMs',
+    kind: 'duration',
+    value: 'DURATION',
+    help: "how long to wait for another runner's lock, trying again with backoff (default: 60s; 0 = one try)",
+  },
+  '--lock-timeout': {
+    key: 'lockTimeoutMs',
+    kind: 'duration',
+    value: 'DURATION',
+    help: 'lock_timeout per migration without a directive, more than 0 (default: 5s)',
+    zero: 'lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind a waiting ALTER wait too',
+  },
+  '--statement-timeout': {
+    key: 'statementTimeoutMs',
+    kind: 'duration',
+    value: 'DURATION',
+    help: 'statement_timeout per migration without a directive (default: 0 = none)',
+  },
   '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: 'retries after a lock timeout, with backoff (default: 3)' },
   '--allow-ahead': { key: 'allowAhead', kind: 'bool', help: 'succeed when the database has migrations the files do not (rollbacks); status: with --exit-code' },
   '--out-of-order': { key: 'outOfOrder', kind: 'bool', help: 'apply pending migrations older than the newest applied one' },
-  '--ignore-foreign-history': { key: 'ignoreForeignHistory', kind: 'bool', help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)" },
+  '--ignore-foreign-history': {
+    key: 'ignoreForeignHistory',
+    kind: 'bool',
+    help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)",
+  },
   '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', help: "schema for schemaguard's state table (default: schemaguard)" },
-  '--embedded': { key: 'embedded', kind: 'bool', help: 'use the embedded server under .schemaguard/ although PGHOST, PGPORT, PGDATABASE, PGUSER or PGSERVICE is set (without it they are refused, never silently ignored)' },
-  '--iam': { key: 'iam', kind: 'bool', help: 'IAM database authentication: sign a token (15 minutes) for each connection from the AWS credential chain and region instead of a password; the URL names the user and no password, and TLS is verify-full unless its sslmode says otherwise' },
-  '--pooler': { key: 'pooler', kind: 'bool', help: 'the URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)' },
+  '--embedded': {
+    key: 'embedded',
+    kind: 'bool',
+    help: 'use the embedded server under .schemaguard/ although PGHOST, PGPORT, PGDATABASE, PGUSER or PGSERVICE is set (without it they are refused, never silently ignored)',
+  },
+  '--iam': {
+    key: 'iam',
+    kind: 'bool',
+    help: 'IAM database authentication: sign a token (15 minutes) for each connection from the AWS credential chain and region instead of a password; the URL names the user and no password, and TLS is verify-full unless its sslmode says otherwise',
+  },
+  '--pooler': {
+    key: 'pooler',
+    kind: 'bool',
+    help: 'the URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)',
+  },
   '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', help: 'data directory of the embedded server (default: .schemaguard)' },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
-  '--connect-timeout': { key: 'connectTimeoutMs', kind: 'duration', value: 'DURATION', help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)' },
-  '--connect-retries': { key: 'connectRetries', kind: 'int', value: 'N', help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)' },
+  '--connect-timeout': {
+    key: 'connectTimeoutMs',
+    kind: 'duration',
+    value: 'DURATION',
+    help: 'give up on one connection attempt after this long (default: 10s; 0 = no limit)',
+  },
+  '--connect-retries': {
+    key: 'connectRetries',
+    kind: 'int',
+    value: 'N',
+    help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)',
+  },
   '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check, guard and capture (default: contracts)' },
-  '--snapshot': { key: 'snapshot', kind: 'string', value: 'FILE', help: 'schema snapshot that snapshot writes and diff, guard and check read (default: schema.snapshot.json in the migrations directory)' },
-  '--format': { key: 'format', kind: 'format', value: 'FORMAT', help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)' },
+  '--snapshot': {
+    key: 'snapshot',
+    kind: 'string',
+    value: 'FILE',
+    help: 'schema snapshot that snapshot writes and diff, guard and check read (default: schema.snapshot.json in the migrations directory)',
+  },
+  '--format': {
+    key: 'format',
+    kind: 'format',
+    value: 'FORMAT',
+    help: 'text, json or github (workflow annotations; a failure is one) for every command; sarif (SARIF 2.1.0) for lint, check, doctor, diff, plan and guard (default: text)',
+  },
   '--reason': { key: 'reason', kind: 'string', value: 'TEXT', help: 'why: kept with the rows baseline records and with every checksum repair accepts' },
   '--rename': { key: 'rename', kind: 'bool', help: 'repair: also accept a file whose version ran under another name (that migration renamed, not a new one)' },
-  '--from': { key: 'from', kind: 'source', value: 'TOOL', help: `baseline: take the version from another tool's history table in the same database: ${BASELINE_SOURCES.join(', ')}` },
+  '--from': {
+    key: 'from',
+    kind: 'source',
+    value: 'TOOL',
+    help: `baseline: take the version from another tool's history table in the same database: ${BASELINE_SOURCES.join(', ')}`,
+  },
   '--exit-code': {
-    key: 'exitCode', kind: 'bool', help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database; plan: exit 1 when it reports an error (a CI gate)',
+    key: 'exitCode',
+    kind: 'bool',
+    help: 'status: exit 1 when a migration is pending or changed, or migrate would refuse the database; plan: exit 1 when it reports an error (a CI gate)',
     helpFor: {
       status: 'exit 1 when a migration is pending or changed, or migrate would refuse the database (a CI gate)',
       plan: 'exit 1 when plan reports an error, a lint error or a refusal of migrate, as lint does (a CI gate; without it plan is a report and exits 0)',
     },
   },
-  '--since': { key: 'since', kind: 'string', value: 'REF', help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main)' },
+  '--since': {
+    key: 'since',
+    kind: 'string',
+    value: 'REF',
+    help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main)',
+  },
   '--offline': { key: 'offline', kind: 'bool', help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
-  '--server-version': { key: 'serverVersion', kind: 'int', value: 'MAJOR', help: 'lint without a database, plan --offline: the PostgreSQL major version (13 to 18) the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)' },
-  '--warn-rows': { key: 'warnRows', kind: 'count', value: 'N', help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)' },
+  '--server-version': {
+    key: 'serverVersion',
+    kind: 'int',
+    value: 'MAJOR',
+    help: 'lint without a database, plan --offline: the PostgreSQL major version (13 to 18) the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)',
+  },
+  '--warn-rows': {
+    key: 'warnRows',
+    kind: 'count',
+    value: 'N',
+    help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)',
+  },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', help: 'capture: only statements executed at least N times (default: 5)' },
   '--dry-run': { key: 'dryRun', kind: 'bool', help: 'capture: list the contracts it would write, write nothing' },
-  '--replication-planned': { key: 'replicationPlanned', kind: 'string', value: 'REASON', help: 'migrate, plan: change tables that a publication or an active logical slot carries (RDS Blue/Green, DMS, Debezium, subscriptions), saying how that was planned for (without it such a file needs -- schemaguard:replication-planned, or is refused)' },
-  '--standby-wait': { key: 'standbyWaitMs', kind: 'duration', value: 'DURATION', help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)' },
-  '--standby-strict': { key: 'standbyStrict', kind: 'bool', help: 'migrate: exit 1 when a standby has not replayed the migrations within --standby-wait (default: a warning)' },
+  '--replication-planned': {
+    key: 'replicationPlanned',
+    kind: 'string',
+    value: 'REASON',
+    help: 'migrate, plan: change tables that a publication or an active logical slot carries (RDS Blue/Green, DMS, Debezium, subscriptions), saying how that was planned for (without it such a file needs -- schemaguard:replication-planned, or is refused)',
+  },
+  '--standby-wait': {
+    key: 'standbyWaitMs',
+    kind: 'duration',
+    value: 'DURATION',
+    help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)',
+  },
+  '--standby-strict': {
+    key: 'standbyStrict',
+    kind: 'bool',
+    help: 'migrate: exit 1 when a standby has not replayed the migrations within --standby-wait (default: a warning)',
+  },
 };
 
 export const FLAGS: Record<string, FlagSpec> = Object.fromEntries(Object.entries(FLAG_SPECS).map(([flag, spec]) => [flag, withTakers(spec)]));
@@ -113,11 +238,36 @@ const CONNECTION_FLAGS = ['--database-url', '--embedded', '--embedded-dir', '--c
  * ignored: refused as a flag the command does not take is.
  */
 const UNUSED_TOGETHER: readonly { flags: readonly string[]; when: (o: CliOptions) => boolean; why: string; fix: string }[] = [
-  { flags: ['--database-url'], when: (o) => o.command === 'snapshot', why: 'it applies the migrations to a throwaway embedded PostgreSQL', fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)' },
-  { flags: CONNECTION_FLAGS, when: (o) => o.command === 'plan' && o.offline, why: 'plan --offline reads no database', fix: 'drop it, or drop --offline to plan against a database' },
-  { flags: CONNECTION_FLAGS, when: (o) => o.command === 'lint' && o.since !== undefined, why: 'lint --since takes the applied files from git, not from a database', fix: 'give one: --since REF (the base branch\'s files count as applied), or the database to read them from' },
-  { flags: ['--embedded-dir'], when: (o) => o.given.has('databaseUrl'), why: '--database-url names the server, so no embedded server is used', fix: 'drop --embedded-dir, or drop --database-url to use the embedded server' },
-  { flags: ['--allow-ahead'], when: (o) => o.command === 'status' && !o.exitCode, why: 'status reports migrations the files do not have either way; --allow-ahead changes only the exit code of --exit-code', fix: 'add --exit-code, or drop --allow-ahead' },
+  {
+    flags: ['--database-url'],
+    when: (o) => o.command === 'snapshot',
+    why: 'it applies the migrations to a throwaway embedded PostgreSQL',
+    fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)',
+  },
+  {
+    flags: CONNECTION_FLAGS,
+    when: (o) => o.command === 'plan' && o.offline,
+    why: 'plan --offline reads no database',
+    fix: 'drop it, or drop --offline to plan against a database',
+  },
+  {
+    flags: CONNECTION_FLAGS,
+    when: (o) => o.command === 'lint' && o.since !== undefined,
+    why: 'lint --since takes the applied files from git, not from a database',
+    fix: "give one: --since REF (the base branch's files count as applied), or the database to read them from",
+  },
+  {
+    flags: ['--embedded-dir'],
+    when: (o) => o.given.has('databaseUrl'),
+    why: '--database-url names the server, so no embedded server is used',
+    fix: 'drop --embedded-dir, or drop --database-url to use the embedded server',
+  },
+  {
+    flags: ['--allow-ahead'],
+    when: (o) => o.command === 'status' && !o.exitCode,
+    why: 'status reports migrations the files do not have either way; --allow-ahead changes only the exit code of --exit-code',
+    fix: 'add --exit-code, or drop --allow-ahead',
+  },
 ];
 
 export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -171,13 +321,22 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   // No command (a CI step's `schemaguard $COMMAND` with the variable empty) is a usage error, not help: it must not pass.
   if (command === undefined) {
     // No `value`: the arguments may hold a database URL with its password.
-    throw new UsageError('no command given', { fix: `write schemaguard COMMAND [flags], COMMAND one of: ${COMMANDS.join(', ')} (schemaguard help lists them and the flags)` });
+    throw new UsageError('no command given', {
+      fix: `write schemaguard COMMAND [flags], COMMAND one of: ${COMMANDS.join(', ')} (schemaguard help lists them and the flags)`,
+    });
   }
-  if (command === 'help') { opts.command = 'help'; opts.helpFor = helpArguments(extra); return opts; }
+  if (command === 'help') {
+    opts.command = 'help';
+    opts.helpFor = helpArguments(extra);
+    return opts;
+  }
   opts.command = knownCommand(command);
   opts.args = commandArguments(opts.command, extra);
   if (opts.json && opts.format !== 'text' && opts.format !== 'json') {
-    throw new UsageError(`--json and --format ${opts.format} ask for two outputs`, { value: opts.format, fix: `write one: --json (the same as --format json) or --format ${opts.format}` });
+    throw new UsageError(`--json and --format ${opts.format} ask for two outputs`, {
+      value: opts.format,
+      fix: `write one: --json (the same as --format json) or --format ${opts.format}`,
+    });
   }
   if (opts.json) opts.format = 'json';
   else if (opts.format === 'json') opts.json = true;
@@ -194,15 +353,28 @@ function readFlags(argv: string[], opts: CliOptions): { rest: string[]; flags: s
   const flags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '-h' || arg === '--help') { opts.command = 'help'; opts.helpFor = commandIn(argv); return 'help'; }
-    if (arg === '-v' || arg === '--version') { opts.command = 'version'; return 'version'; }
-    if (!arg.startsWith('--')) { rest.push(arg); continue; }
+    if (arg === '-h' || arg === '--help') {
+      opts.command = 'help';
+      opts.helpFor = commandIn(argv);
+      return 'help';
+    }
+    if (arg === '-v' || arg === '--version') {
+      opts.command = 'version';
+      return 'version';
+    }
+    if (!arg.startsWith('--')) {
+      rest.push(arg);
+      continue;
+    }
     const eq = arg.indexOf('=');
     const name = eq >= 0 ? arg.slice(0, eq) : arg;
     const spec = FLAGS[name];
     if (!spec) {
       const near = Object.keys(FLAGS).find((f) => f.startsWith(name.slice(0, 6)));
-      throw new UsageError(`unknown flag ${name}`, { value: name, fix: near ? `did you mean ${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags' });
+      throw new UsageError(`unknown flag ${name}`, {
+        value: name,
+        fix: near ? `did you mean ${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags',
+      });
     }
     opts.given.add(spec.key);
     flags.push(name);
@@ -232,7 +404,10 @@ function refuseUnusedFlags(opts: CliOptions, flags: readonly string[]): void {
     if (unused) throw new UsageError(`${command} does not use ${flag}: ${unused.why}`, { value: flag, fix: unused.fix });
     const takers = FLAGS[flag]!.for;
     if (takers && !takers.includes(command)) {
-      throw new UsageError(`${command} does not use ${flag}`, { value: flag, fix: `drop ${flag}; it is for ${orList(takers)} (schemaguard help ${command} lists the flags ${command} takes)` });
+      throw new UsageError(`${command} does not use ${flag}`, {
+        value: flag,
+        fix: `drop ${flag}; it is for ${orList(takers)} (schemaguard help ${command} lists the flags ${command} takes)`,
+      });
     }
   }
 }
@@ -274,7 +449,8 @@ export function nearestCommand(typed: string): string | undefined {
 
 /** `help [COMMAND]`: a command named after help must be one. */
 function helpArguments(extra: string[]): Command | undefined {
-  if (extra.length > 1) throw new UsageError(`unexpected argument "${extra[1]}"`, { value: extra[1], fix: 'write schemaguard help, or schemaguard help COMMAND' });
+  if (extra.length > 1)
+    throw new UsageError(`unexpected argument "${extra[1]}"`, { value: extra[1], fix: 'write schemaguard help, or schemaguard help COMMAND' });
   return extra[0] === undefined ? undefined : knownCommand(extra[0]);
 }
 
@@ -302,7 +478,8 @@ function refuseFormat(command: Command, format: OutputFormat): void {
   const supported = formatsOf(command);
   if (supported.includes(format)) return;
   throw new UsageError(`--format ${format}: ${command} has no ${format} output`, {
-    value: format, fix: `${command} takes --format ${orList(supported)}; ${format} is for ${orList(SARIF_COMMANDS)}`,
+    value: format,
+    fix: `${command} takes --format ${orList(supported)}; ${format} is for ${orList(SARIF_COMMANDS)}`,
   });
 }
 
@@ -334,13 +511,20 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       const ms = parseDuration(raw);
       // A number with a unit that parseDuration cannot hold exactly is too large, not malformed.
       if (ms === undefined && !/^\s*\d+(?:\.\d+)?\s*(?:ms|s|m|min|h)\s*$/.test(raw)) {
-        throw new UsageError(`${name}: bad duration "${raw}"`, { value: raw, fix: durationFix(raw, spec.zero === undefined ? ZERO_MEANS[name] ?? 'none' : undefined) });
+        throw new UsageError(`${name}: bad duration "${raw}"`, {
+          value: raw,
+          fix: durationFix(raw, spec.zero === undefined ? (ZERO_MEANS[name] ?? 'none') : undefined),
+        });
       }
       const least = spec.zero ? '1ms' : '0';
       if (ms === undefined || ms > MAX_DURATION_MS) {
-        throw new UsageError(`${name}: ${raw} is out of range (from ${least} to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's and Node.js's largest timeout)`, {
-          value: raw, fix: `write ${name} with a duration from ${least} to 596h, e.g. ${name} 30s${spec.zero ? '' : ' (0 = none)'}`,
-        });
+        throw new UsageError(
+          `${name}: ${raw} is out of range (from ${least} to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's and Node.js's largest timeout)`,
+          {
+            value: raw,
+            fix: `write ${name} with a duration from ${least} to 596h, e.g. ${name} 30s${spec.zero ? '' : ' (0 = none)'}`,
+          },
+        );
       }
       if (ms === 0 && spec.zero) refuseZero(name, raw, spec.zero);
       return ms;
@@ -364,7 +548,8 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
 /** A duration flag that must be positive, written as 0 (or less than half a millisecond: `0.4ms`, rounded to 0). */
 function refuseZero(name: string, raw: string, zero: string): never {
   throw new UsageError(`${name}: ${raw} turns the timeout off (${zero})`, {
-    value: raw, fix: `write a positive duration, e.g. ${name} 5s (schemaguard retries lock timeouts with backoff); the lock-timeout=0 directive is refused by lint's lock-timeout-disabled for the same reason`,
+    value: raw,
+    fix: `write a positive duration, e.g. ${name} 5s (schemaguard retries lock timeouts with backoff); the lock-timeout=0 directive is refused by lint's lock-timeout-disabled for the same reason`,
   });
 }
 
@@ -376,9 +561,11 @@ const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 /** `digits` as a whole number from 0 to `max`, or a UsageError naming the flag, the value (as written) and the range. */
 function wholeNumber(name: string, digits: string, max: number, example: string, written = digits): number {
   const range = `from 0 to ${max}`;
-  if (!/^\d+$/.test(digits)) throw new UsageError(`${name}: "${written}" is not a whole number`, { value: written, fix: `write a whole number ${range}, e.g. ${name} ${example}` });
+  if (!/^\d+$/.test(digits))
+    throw new UsageError(`${name}: "${written}" is not a whole number`, { value: written, fix: `write a whole number ${range}, e.g. ${name} ${example}` });
   const n = Number(digits);
-  if (n > max) throw new UsageError(`${name}: ${written} is out of range (${range})`, { value: written, fix: `write a whole number ${range}, e.g. ${name} ${example}` });
+  if (n > max)
+    throw new UsageError(`${name}: ${written} is out of range (${range})`, { value: written, fix: `write a whole number ${range}, e.g. ${name} ${example}` });
   return n;
 }
 
@@ -404,7 +591,10 @@ function flagLine([flag, spec]: [string, FlagSpec], command?: Command): string {
 export function helpText(version: string, command?: Command): string {
   if (command) {
     const { usage, what } = commandSpec(command);
-    const flags = Object.entries(FLAGS).filter(([, spec]) => !spec.for || spec.for.includes(command)).map((f) => flagLine(f, command)).join('\n');
+    const flags = Object.entries(FLAGS)
+      .filter(([, spec]) => !spec.for || spec.for.includes(command))
+      .map((f) => flagLine(f, command))
+      .join('\n');
     return `schemaguard ${version} — ${command}: ${what.replace(/\n/g, ' ')}
 
 Usage: schemaguard ${usage} [flags]
@@ -432,7 +622,9 @@ Commands:
 ${commands}
 
 Flags:
-${Object.entries(FLAGS).map((f) => flagLine(f)).join('\n')}
+${Object.entries(FLAGS)
+  .map((f) => flagLine(f))
+  .join('\n')}
 
 ${EXIT_CODES}
 ${PROJECT_FILE_HELP}

@@ -33,7 +33,10 @@ export function defaultTls(url: string, env: NodeJS.ProcessEnv, anyHost = false)
 
 /** This machine: localhost, 127.0.0.0/8, ::1, a Unix socket's directory, or no host (the driver's localhost). */
 export function isLocalHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === '' || h.startsWith('/') || h === 'localhost' || h === '::1') return true;
   return /^127(\.\d{1,3}){3}$/.test(h);
 }

@@ -61,11 +61,17 @@ export async function awaitLeftoverInitdb(staging: string, record: string, onPro
   let told = false;
   while (identity && isProcessAlive(identity)) {
     if (Date.now() > deadline) {
-      throw new ConnectionError(`cannot initialise the embedded PostgreSQL: initdb (pid ${pid}), left running by a schemaguard that was killed, is still writing ${staging} after ${Math.round(timeoutMs / 1000)} s`, {
-        fix: `wait for it to end (ps -p ${pid}), or end it (kill ${pid}), then run again; the next run initialises again`,
-      });
+      throw new ConnectionError(
+        `cannot initialise the embedded PostgreSQL: initdb (pid ${pid}), left running by a schemaguard that was killed, is still writing ${staging} after ${Math.round(timeoutMs / 1000)} s`,
+        {
+          fix: `wait for it to end (ps -p ${pid}), or end it (kill ${pid}), then run again; the next run initialises again`,
+        },
+      );
     }
-    if (!told) { told = true; onProgress?.(`waiting for initdb (pid ${pid}), left running by a schemaguard that was killed, to finish with ${staging}; then initialising again`); }
+    if (!told) {
+      told = true;
+      onProgress?.(`waiting for initdb (pid ${pid}), left running by a schemaguard that was killed, to finish with ${staging}; then initialising again`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
   removeFile(record);
@@ -85,9 +91,18 @@ function initdbChild(staging: string): number | undefined {
 function children(): number[] {
   const tasks = `/proc/${process.pid}/task`;
   if (!existsSync(tasks)) return [];
-  const listed = readdirSync(tasks).map((tid) => `${tasks}/${tid}/children`).filter(existsSync);
-  if (listed.length > 0) return listed.flatMap((f) => readOrEmpty(f).trim().split(/\s+/)).filter(Boolean).map(Number);
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => parentOf(pid) === process.pid);
+  const listed = readdirSync(tasks)
+    .map((tid) => `${tasks}/${tid}/children`)
+    .filter(existsSync);
+  if (listed.length > 0)
+    return listed
+      .flatMap((f) => readOrEmpty(f).trim().split(/\s+/))
+      .filter(Boolean)
+      .map(Number);
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter((pid) => parentOf(pid) === process.pid);
 }
 
 function parentOf(pid: number): number | undefined {

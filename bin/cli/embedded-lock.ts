@@ -28,8 +28,14 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   for (;;) {
     const result = tryAcquire(path);
     if ('lock' in result) return result.lock;
-    if (Date.now() > deadline) throw new Error(`${path} is still held by pid ${result.holder} (a schemaguard that is starting or stopping the embedded PostgreSQL); if no such process runs, remove the file`);
-    if (!told && result.holder > 0) { told = true; options.onWait?.(result.holder); }
+    if (Date.now() > deadline)
+      throw new Error(
+        `${path} is still held by pid ${result.holder} (a schemaguard that is starting or stopping the embedded PostgreSQL); if no such process runs, remove the file`,
+      );
+    if (!told && result.holder > 0) {
+      told = true;
+      options.onWait?.(result.holder);
+    }
     await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
   }
 }
@@ -77,7 +83,11 @@ function breakStale(path: string, seen: string): void {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const other = readOrEmpty(breaker);
     if (other === '' ? ageMs(breaker) > 5_000 : !isProcessAlive(other)) {
-      try { unlinkSync(breaker); } catch { /* removed */ }
+      try {
+        unlinkSync(breaker);
+      } catch {
+        /* removed */
+      }
     }
     return;
   }
@@ -87,13 +97,21 @@ function breakStale(path: string, seen: string): void {
   } catch {
     // gone already
   } finally {
-    try { unlinkSync(breaker); } catch { /* removed */ }
+    try {
+      unlinkSync(breaker);
+    } catch {
+      /* removed */
+    }
   }
 }
 
 function removeIfStill(path: string, content: string): void {
   if (readOrEmpty(path) === content) {
-    try { unlinkSync(path); } catch { /* removed */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* removed */
+    }
   }
 }
 

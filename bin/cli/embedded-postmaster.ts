@@ -52,15 +52,22 @@ export async function startPostmaster(o: StartOptions): Promise<number> {
   let child;
   try {
     child = spawn(o.postgres, ['-D', o.dataDir, '-p', String(o.port), ...o.flags], {
-      ...owner, detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, LC_MESSAGES: 'C' },
+      ...owner,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, LC_MESSAGES: 'C' },
     });
   } finally {
     closeSync(fd);
   }
   if (child.pid) o.onSpawn?.(child.pid);
   let exited: string | undefined;
-  child.once('exit', (code, signal) => { exited = signal ? `it was ended by ${signal}` : `it exited with code ${code}`; });
-  child.once('error', (e) => { exited = e.message; });
+  child.once('exit', (code, signal) => {
+    exited = signal ? `it was ended by ${signal}` : `it exited with code ${code}`;
+  });
+  child.once('error', (e) => {
+    exited = e.message;
+  });
   const deadline = Date.now() + (o.timeoutMs ?? 120_000);
   while (exited === undefined) {
     const running = runningPostmaster(o.dataDir);
@@ -79,7 +86,10 @@ export async function startPostmaster(o: StartOptions): Promise<number> {
 
 /** The postmaster ended (or never became ready); `logStart`: where this start's lines begin in postgres.log. */
 export class StartFailedError extends Error {
-  constructor(message: string, readonly logStart: number) {
+  constructor(
+    message: string,
+    readonly logStart: number,
+  ) {
     super(message);
     this.name = 'StartFailedError';
   }
@@ -114,7 +124,8 @@ export function startedBeforeBoot(dataDir: string): boolean {
  */
 export async function stopPostmaster(dataDir: string, pid: number, timeoutMs = 120_000): Promise<void> {
   signalPostmaster(pid, 'SIGINT');
-  if (!(await waitUntilGone(dataDir, pid, timeoutMs))) throw new Error(`the embedded PostgreSQL (pid ${pid}) did not stop within ${Math.round(timeoutMs / 1000)} s`);
+  if (!(await waitUntilGone(dataDir, pid, timeoutMs)))
+    throw new Error(`the embedded PostgreSQL (pid ${pid}) did not stop within ${Math.round(timeoutMs / 1000)} s`);
 }
 
 /** The same, without giving the event loop a turn (for a signal handler); false when it still runs after `timeoutMs`. */

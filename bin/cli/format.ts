@@ -18,8 +18,15 @@ export function table(headers: string[], rows: string[][]): string {
  */
 export function* tableLines(headers: string[], rows: () => Iterable<string[]>): Generator<string> {
   const widths = headers.map((h) => h.length);
-  for (const r of rows()) r.forEach((c, i) => { if (c.length > (widths[i] ?? 0)) widths[i] = c.length; });
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  for (const r of rows())
+    r.forEach((c, i) => {
+      if (c.length > (widths[i] ?? 0)) widths[i] = c.length;
+    });
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   yield line(headers);
   yield line(widths.map((w) => '-'.repeat(w)));
   for (const r of rows()) yield line(r);
@@ -30,7 +37,12 @@ export function* tableLines(headers: string[], rows: () => Iterable<string[]>): 
  * once), waiting for `drained` after each: a pipe's slow reader keeps a block,
  * not the report, waiting in memory.
  */
-export async function writeLines(out: (text: string) => void, lines: Iterable<string>, drained: () => Promise<void> = async () => undefined, perBlock = 2000): Promise<void> {
+export async function writeLines(
+  out: (text: string) => void,
+  lines: Iterable<string>,
+  drained: () => Promise<void> = async () => undefined,
+  perBlock = 2000,
+): Promise<void> {
   let block: string[] = [];
   for (const l of lines) {
     block.push(l);
@@ -53,7 +65,10 @@ export function directivesOf(m: Migration): string {
 }
 
 const STATUS_LABEL: Record<PlanEntry['status'], string> = {
-  applied: 'applied', pending: 'pending', changed: 'CHANGED', unknown: 'unknown (no file)',
+  applied: 'applied',
+  pending: 'pending',
+  changed: 'CHANGED',
+  unknown: 'unknown (no file)',
 };
 
 /** `applied`, or `baselined` for a row recorded by baseline without running. */
@@ -65,22 +80,31 @@ function statusLabel(e: PlanEntry): string {
 
 export function statusTable(plan: Plan): string {
   if (plan.entries.length === 0) return '(no migrations)';
-  return table(['version', 'name', 'status', 'applied at', 'checksum'], plan.entries.map((e) => [
-    String(e.version),
-    e.name,
-    `${statusLabel(e)}${e.outOfOrder ? ' (out of order)' : ''}${appliedAsOther(e) !== undefined ? ` (ran as "${appliedAsOther(e)}")` : ''}`,
-    e.applied ? e.applied.appliedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '',
-    e.status === 'changed'
-      ? `db ${shortChecksum(e.applied!.checksum)} != file ${shortChecksum(e.migration!.checksum)}`
-      : shortChecksum(e.migration?.checksum ?? e.applied!.checksum),
-  ]));
+  return table(
+    ['version', 'name', 'status', 'applied at', 'checksum'],
+    plan.entries.map((e) => [
+      String(e.version),
+      e.name,
+      `${statusLabel(e)}${e.outOfOrder ? ' (out of order)' : ''}${appliedAsOther(e) !== undefined ? ` (ran as "${appliedAsOther(e)}")` : ''}`,
+      e.applied
+        ? e.applied.appliedAt
+            .toISOString()
+            .replace('T', ' ')
+            .replace(/\.\d+Z$/, 'Z')
+        : '',
+      e.status === 'changed'
+        ? `db ${shortChecksum(e.applied!.checksum)} != file ${shortChecksum(e.migration!.checksum)}`
+        : shortChecksum(e.migration?.checksum ?? e.applied!.checksum),
+    ]),
+  );
 }
 
 export function planTable(plan: Plan): string {
   if (plan.pending.length === 0) return 'nothing to apply: up to date';
-  return table(['#', 'version', 'file', 'statements', 'directives'], plan.pending.map((m, i) => [
-    String(i + 1), String(m.version), m.file, String(m.statementCount), directivesOf(m),
-  ]));
+  return table(
+    ['#', 'version', 'file', 'statements', 'directives'],
+    plan.pending.map((m, i) => [String(i + 1), String(m.version), m.file, String(m.statementCount), directivesOf(m)]),
+  );
 }
 
 /** What a blocker's ages measure, each labelled as what it is. */
@@ -107,7 +131,13 @@ export function formatError(e: MigrationError): string {
   if (e.detail) lines.push(`  detail: ${e.detail}`);
   if (e.hint) lines.push(`  hint: ${e.hint}`);
   // The server's context, innermost first: each line (a DO block's own line number is in the second).
-  if (e.where) lines.push(...e.where.split('\n').slice(0, 5).map((w) => `  where: ${w}`));
+  if (e.where)
+    lines.push(
+      ...e.where
+        .split('\n')
+        .slice(0, 5)
+        .map((w) => `  where: ${w}`),
+    );
   if (e.statement) lines.push(`  statement: ${e.statement.replace(/\s+/g, ' ').slice(0, 200)}`);
   if (e instanceof CheckFailedError) {
     for (const row of e.rows) lines.push(`  row: ${JSON.stringify(row)}`);

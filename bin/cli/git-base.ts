@@ -28,7 +28,9 @@ export function filesAtRef(dir: string, ref: string): Map<string, string> {
  */
 export function unchangedSince(dir: string, base: Map<string, string>, names: string[], ref: string): Set<string> {
   if (names.length === 0) return new Set();
-  const ids = git(dir, ['hash-object', '--', ...names], `--since ${ref}: could not hash the files of ${dir}/`).trim().split('\n');
+  const ids = git(dir, ['hash-object', '--', ...names], `--since ${ref}: could not hash the files of ${dir}/`)
+    .trim()
+    .split('\n');
   return new Set(names.filter((name, k) => base.get(name) === ids[k]));
 }
 
@@ -37,7 +39,12 @@ function git(cwd: string, args: string[], what: string): string {
     return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
   } catch (e) {
     const err = e as { code?: string; stderr?: unknown };
-    const why = err.code === 'ENOENT' ? 'git is not installed (or not on PATH)' : String(err.stderr ?? '').trim().split('\n')[0] || String(e);
+    const why =
+      err.code === 'ENOENT'
+        ? 'git is not installed (or not on PATH)'
+        : String(err.stderr ?? '')
+            .trim()
+            .split('\n')[0] || String(e);
     throw new InputError(`${what}: ${why}`, {
       value: args.join(' '),
       fix: 'run in the repository with that ref fetched: git fetch origin main (in GitHub Actions, actions/checkout with fetch-depth: 0), then --since origin/main',

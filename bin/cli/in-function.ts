@@ -19,7 +19,12 @@ import { readConfig, type HandlerConfig } from '../../lambda/handler/config';
 import { createConnector } from '../../lambda/handler/connection';
 import { operatorWrites, type OperatorSetup } from '../../lambda/handler/operator';
 import {
-  OPERATOR_COMMANDS, OPERATOR_FLAGS, OPERATOR_PROTOCOL_VERSION, OPERATOR_RESULT_FIELD, type OperatorRequest, type OperatorResult,
+  OPERATOR_COMMANDS,
+  OPERATOR_FLAGS,
+  OPERATOR_PROTOCOL_VERSION,
+  OPERATOR_RESULT_FIELD,
+  type OperatorRequest,
+  type OperatorResult,
 } from '../../lambda/handler/operator-protocol';
 import { FLAGS, type CliOptions } from './args';
 import type { Command } from './registry';
@@ -37,21 +42,34 @@ export async function runOperatorCommand(request: OperatorRequest, setup: Operat
   const keep = (stream: 0 | 1, t: string) => {
     const text = t.endsWith('\n') ? t : `${t}\n`;
     const size = Buffer.byteLength(JSON.stringify(text));
-    if (bytes + size > OUTPUT_LIMIT_BYTES) { cut += size; return; }
+    if (bytes + size > OUTPUT_LIMIT_BYTES) {
+      cut += size;
+      return;
+    }
     output.push([stream, text]);
     bytes += size;
   };
   const read = readSettings(setup.env);
   const functionName = setup.env.AWS_LAMBDA_FUNCTION_NAME || 'the migration function';
   // Who a baseline or repair records: the caller the CLI named, and through what.
-  const io: Io = { noProjectFile: true, out: (t) => keep(0, t), err: (t) => keep(1, t), env: { SCHEMAGUARD_APPLIED_BY: `${String(request.caller?.identity)} via function ${functionName}` } };
+  const io: Io = {
+    noProjectFile: true,
+    out: (t) => keep(0, t),
+    err: (t) => keep(1, t),
+    env: { SCHEMAGUARD_APPLIED_BY: `${String(request.caller?.identity)} via function ${functionName}` },
+  };
   const argv = [...requestArgv(request), ...(read.config ? functionFlags(read.config, request.command) : [])];
   const connector = createConnector({ ...setup.connector, applicationName: 'schemaguard-operator' });
-  const exitCode = await runCli(argv, io, async (ctx) => {
-    if (read.error) throw read.error;
-    refuseRequest(request, ctx.opts, operatorWrites(setup.env), read.config!);
-    return runCommand({ ...ctx, target: async () => ({ driver: await connector.connect(read.config!.database, setup.log, ctx.redactor), where: '' }) });
-  }, async (command, error, baseDir) => (await import('./output/sarif')).sarifErrorLog(command as never, error, baseDir));
+  const exitCode = await runCli(
+    argv,
+    io,
+    async (ctx) => {
+      if (read.error) throw read.error;
+      refuseRequest(request, ctx.opts, operatorWrites(setup.env), read.config!);
+      return runCommand({ ...ctx, target: async () => ({ driver: await connector.connect(read.config!.database, setup.log, ctx.redactor), where: '' }) });
+    },
+    async (command, error, baseDir) => (await import('./output/sarif')).sarifErrorLog(command as never, error, baseDir),
+  );
   if (cut) output.push([1, `note: ${cut} bytes of output were left out: the function answers with at most ${OUTPUT_LIMIT_BYTES} bytes\n`]);
   return { [OPERATOR_RESULT_FIELD]: OPERATOR_PROTOCOL_VERSION, exitCode, output };
 }
@@ -83,7 +101,8 @@ function functionFlags(config: HandlerConfig, command: unknown): string[] {
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
   };
   const flags: [string, string][] = [
-    ['--dir', shown(config.migrationsDir)], ['--state-schema', config.run.stateSchema],
+    ['--dir', shown(config.migrationsDir)],
+    ['--state-schema', config.run.stateSchema],
     ...(existsSync(config.contractsDir) ? [['--contracts', shown(config.contractsDir)] as [string, string]] : []),
     ...(config.verify.snapshotFile && existsSync(config.verify.snapshotFile) ? [['--snapshot', shown(config.verify.snapshotFile)] as [string, string]] : []),
   ];
@@ -95,22 +114,33 @@ function functionFlags(config: HandlerConfig, command: unknown): string[] {
 function refuseRequest(request: OperatorRequest, opts: CliOptions, writes: boolean, config: HandlerConfig): void {
   const commands = Object.keys(OPERATOR_COMMANDS);
   if (!commands.includes(opts.command)) {
-    throw new UsageError(`the migration function runs ${commands.join(', ')}; not ${opts.command}`, { value: opts.command, fix: 'run it where the database is reachable (--database-url or --cluster-arn)' });
+    throw new UsageError(`the migration function runs ${commands.join(', ')}; not ${opts.command}`, {
+      value: opts.command,
+      fix: 'run it where the database is reachable (--database-url or --cluster-arn)',
+    });
   }
   const flags = Object.keys(typeof request.flags === 'object' && request.flags !== null ? request.flags : {});
   const stray = flags.filter((f) => !(OPERATOR_FLAGS as readonly string[]).includes(f));
   if (stray.length) {
-    throw new UsageError(`the migration function takes no ${stray.join(', ')}: it uses its own files, database and state schema`, { value: stray.join(' '), fix: `send only ${OPERATOR_FLAGS.join(', ')}` });
-  }
-  if (!Array.isArray(request.args) || request.args.some(isFlagLike)) {
-    throw new UsageError('the request\'s arguments must be plain values (a version), not flags', { fix: 'send the flags in "flags"' });
-  }
-  if (OPERATOR_COMMANDS[opts.command as keyof typeof OPERATOR_COMMANDS] === 'writes' && !writes) {
-    throw new UsageError(`${opts.command} through the migration function is turned off: it writes the state table, and this function runs only the read-only commands`, {
-      fix: `to allow it, set SchemaMigrations operatorCommands: { writes: true } and deploy (whoever may invoke the function may then write); or run ${opts.command} where the database is reachable (--database-url or --cluster-arn)`,
+    throw new UsageError(`the migration function takes no ${stray.join(', ')}: it uses its own files, database and state schema`, {
+      value: stray.join(' '),
+      fix: `send only ${OPERATOR_FLAGS.join(', ')}`,
     });
   }
+  if (!Array.isArray(request.args) || request.args.some(isFlagLike)) {
+    throw new UsageError("the request's arguments must be plain values (a version), not flags", { fix: 'send the flags in "flags"' });
+  }
+  if (OPERATOR_COMMANDS[opts.command as keyof typeof OPERATOR_COMMANDS] === 'writes' && !writes) {
+    throw new UsageError(
+      `${opts.command} through the migration function is turned off: it writes the state table, and this function runs only the read-only commands`,
+      {
+        fix: `to allow it, set SchemaMigrations operatorCommands: { writes: true } and deploy (whoever may invoke the function may then write); or run ${opts.command} where the database is reachable (--database-url or --cluster-arn)`,
+      },
+    );
+  }
   if (opts.command === 'diff' && !(config.verify.snapshotFile && existsSync(config.verify.snapshotFile))) {
-    throw new UsageError('diff through the migration function needs the snapshot deployed with it, and it has none', { fix: 'give SchemaMigrations a snapshotFile (schemaguard snapshot writes one) and deploy' });
+    throw new UsageError('diff through the migration function needs the snapshot deployed with it, and it has none', {
+      fix: 'give SchemaMigrations a snapshotFile (schemaguard snapshot writes one) and deploy',
+    });
   }
 }

@@ -13,5 +13,7 @@ export { processIo, stderrLines, type Io } from './run-cli';
 export function main(argv: string[], io: Io = processIo): Promise<number> {
   // --format sarif is taken only by the commands that report findings (args.ts refuses it elsewhere).
   // Loaded only then: migrate and status never load the rule descriptions (commands/index.test.ts).
-  return runCli(argv, io, runCommand, async (command, error, baseDir) => (await import('./output/sarif')).sarifErrorLog(command as ReportingCommand, error, baseDir));
+  return runCli(argv, io, runCommand, async (command, error, baseDir) =>
+    (await import('./output/sarif')).sarifErrorLog(command as ReportingCommand, error, baseDir),
+  );
 }

@@ -193,15 +193,41 @@ export type OptionGroup = keyof OptionGroups;
 export type GroupKeys<G extends OptionGroup> = G extends OptionGroup ? keyof OptionGroups[G] : never;
 
 /** Every option of every group, and the common ones: what the parser fills. */
-export interface AllOptions extends CommonOptions, ConnectionOptions, RemoteOptions, StateOptions, FilesOptions, ContractsOptions, SnapshotOptions,
-  RunnerLockOptions, ApplyOptions, AheadOptions, ReplicationOptions, ExitCodeOptions, LintSettingsOptions, ReasonOptions, BaselineOptions,
-  RepairOptions, LintScopeOptions, PlanOptions, CaptureOptions {}
+export interface AllOptions
+  extends CommonOptions,
+    ConnectionOptions,
+    RemoteOptions,
+    StateOptions,
+    FilesOptions,
+    ContractsOptions,
+    SnapshotOptions,
+    RunnerLockOptions,
+    ApplyOptions,
+    AheadOptions,
+    ReplicationOptions,
+    ExitCodeOptions,
+    LintSettingsOptions,
+    ReasonOptions,
+    BaselineOptions,
+    RepairOptions,
+    LintScopeOptions,
+    PlanOptions,
+    CaptureOptions {}
 
 /** Each group's keys at run time (the compiler holds each list to its interface): a flag's group is its key's. */
 const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = {
   connection: {
-    databaseUrl: true, databaseUrlEnv: true, clusterArn: true, secretArn: true, database: true, embedded: true, embeddedDir: true,
-    iam: true, pooler: true, connectTimeoutMs: true, connectRetries: true,
+    databaseUrl: true,
+    databaseUrlEnv: true,
+    clusterArn: true,
+    secretArn: true,
+    database: true,
+    embedded: true,
+    embeddedDir: true,
+    iam: true,
+    pooler: true,
+    connectTimeoutMs: true,
+    connectRetries: true,
   },
   remote: { functionName: true, actor: true },
   state: { stateSchema: true },
@@ -209,7 +235,15 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
   contracts: { contractsDir: true },
   snapshot: { snapshot: true },
   runnerLock: { lockWaitMs: true },
-  apply: { lockTimeoutMs: true, statementTimeoutMs: true, lockRetries: true, outOfOrder: true, ignoreForeignHistory: true, standbyWaitMs: true, standbyStrict: true },
+  apply: {
+    lockTimeoutMs: true,
+    statementTimeoutMs: true,
+    lockRetries: true,
+    outOfOrder: true,
+    ignoreForeignHistory: true,
+    standbyWaitMs: true,
+    standbyStrict: true,
+  },
   ahead: { allowAhead: true },
   replication: { replicationPlanned: true },
   exitCode: { exitCode: true },

@@ -47,7 +47,8 @@ export function applyConfig(opts: CliOptions, config: ProjectConfig, cwd: string
     for (const setting of SETTINGS) {
       const flag = setting.flag ? FLAGS[setting.flag] : undefined;
       const byDefault = setting.path?.default;
-      if (flag && byDefault !== undefined && !opts.given.has(flag.key) && config.settings[setting.key] === undefined) set[flag.key] = fromCwd(cwd, resolve(config.root, byDefault));
+      if (flag && byDefault !== undefined && !opts.given.has(flag.key) && config.settings[setting.key] === undefined)
+        set[flag.key] = fromCwd(cwd, resolve(config.root, byDefault));
     }
   }
   if (!opts.given.has('snapshot') && config.settings.snapshot === undefined) opts.snapshot = defaultSnapshot(opts.dir);

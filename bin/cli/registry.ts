@@ -36,20 +36,101 @@ export interface CommandSpec {
 
 /** In the order "use one of" lists them. */
 const REGISTRY = {
-  migrate: { usage: 'migrate', what: 'apply pending migrations, each in its own transaction with its checks', connects: true, stateful: true, readsFiles: true },
-  plan: { usage: 'plan', what: 'what would run, in order: each statement\'s lock, its table\'s size, rewrites and scans, and the lint findings\n(writes nothing; exit 0 as a report, or with --exit-code 1 on an error, as lint)', connects: true, stateful: true, readsFiles: true },
+  migrate: {
+    usage: 'migrate',
+    what: 'apply pending migrations, each in its own transaction with its checks',
+    connects: true,
+    stateful: true,
+    readsFiles: true,
+  },
+  plan: {
+    usage: 'plan',
+    what: "what would run, in order: each statement's lock, its table's size, rewrites and scans, and the lint findings\n(writes nothing; exit 0 as a report, or with --exit-code 1 on an error, as lint)",
+    connects: true,
+    stateful: true,
+    readsFiles: true,
+  },
   status: { usage: 'status', what: 'applied / baselined / pending / changed / unknown, as a table', connects: true, stateful: true, readsFiles: true },
-  lint: { usage: 'lint', what: 'lint the pending migrations: those the database (or the embedded server, or git\'s base branch) has not applied;\nexit 1 on errors', connects: true, stateful: true, readsFiles: true },
-  check: { usage: 'check', what: 'check the query contracts (--contracts DIR) against the live schema, writing nothing', connects: true, stateful: false, readsFiles: false },
-  diff: { usage: 'diff', what: 'compare the live schema with the snapshot the migrations produce; exit 1 on drift (comment changes alone: reported, exit 0)', connects: true, stateful: true, readsFiles: true },
-  snapshot: { usage: 'snapshot', what: 'apply the migrations to a throwaway embedded PostgreSQL and write the schema they produce (--snapshot)', connects: false, stateful: false, readsFiles: true },
-  doctor: { usage: 'doctor', what: 'schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)', connects: true, stateful: true, readsFiles: false },
-  guard: { usage: 'guard', what: 'one read-only pass over a live database: drift, contracts, doctor errors, INVALID indexes,\nunvalidated constraints, pending or unknown migrations; exit 1 when a finding pages', connects: true, stateful: true, readsFiles: true },
-  capture: { usage: 'capture', what: 'write the application\'s statements from pg_stat_statements as contracts (--dry-run lists them)', connects: true, stateful: true, readsFiles: true },
-  new: { usage: 'new NAME', what: 'create the next-numbered migration file in --dir, with a header of directives', args: [1, 1], connects: false, stateful: false, readsFiles: true },
-  baseline: { usage: 'baseline VERSION', what: 'record the files up to VERSION as applied without running them (adopting an existing database)', args: [0, 1], connects: true, stateful: true, readsFiles: true },
-  repair: { usage: 'repair [VERSION…] --reason TEXT', what: 'accept the new text of applied files that were edited; old and new checksums are audited', args: [0, Number.POSITIVE_INFINITY], connects: true, stateful: true, readsFiles: true },
-  init: { usage: 'init', what: 'write schemaguard.config.json, the migrations and contracts folders and a GitHub Actions workflow\n(what exists is kept, and said)', connects: false, stateful: false, readsFiles: true },
+  lint: {
+    usage: 'lint',
+    what: "lint the pending migrations: those the database (or the embedded server, or git's base branch) has not applied;\nexit 1 on errors",
+    connects: true,
+    stateful: true,
+    readsFiles: true,
+  },
+  check: {
+    usage: 'check',
+    what: 'check the query contracts (--contracts DIR) against the live schema, writing nothing',
+    connects: true,
+    stateful: false,
+    readsFiles: false,
+  },
+  diff: {
+    usage: 'diff',
+    what: 'compare the live schema with the snapshot the migrations produce; exit 1 on drift (comment changes alone: reported, exit 0)',
+    connects: true,
+    stateful: true,
+    readsFiles: true,
+  },
+  snapshot: {
+    usage: 'snapshot',
+    what: 'apply the migrations to a throwaway embedded PostgreSQL and write the schema they produce (--snapshot)',
+    connects: false,
+    stateful: false,
+    readsFiles: true,
+  },
+  doctor: {
+    usage: 'doctor',
+    what: 'schema problems on any database (missing defaults, foreign keys, INVALID indexes, …)',
+    connects: true,
+    stateful: true,
+    readsFiles: false,
+  },
+  guard: {
+    usage: 'guard',
+    what: 'one read-only pass over a live database: drift, contracts, doctor errors, INVALID indexes,\nunvalidated constraints, pending or unknown migrations; exit 1 when a finding pages',
+    connects: true,
+    stateful: true,
+    readsFiles: true,
+  },
+  capture: {
+    usage: 'capture',
+    what: "write the application's statements from pg_stat_statements as contracts (--dry-run lists them)",
+    connects: true,
+    stateful: true,
+    readsFiles: true,
+  },
+  new: {
+    usage: 'new NAME',
+    what: 'create the next-numbered migration file in --dir, with a header of directives',
+    args: [1, 1],
+    connects: false,
+    stateful: false,
+    readsFiles: true,
+  },
+  baseline: {
+    usage: 'baseline VERSION',
+    what: 'record the files up to VERSION as applied without running them (adopting an existing database)',
+    args: [0, 1],
+    connects: true,
+    stateful: true,
+    readsFiles: true,
+  },
+  repair: {
+    usage: 'repair [VERSION…] --reason TEXT',
+    what: 'accept the new text of applied files that were edited; old and new checksums are audited',
+    args: [0, Number.POSITIVE_INFINITY],
+    connects: true,
+    stateful: true,
+    readsFiles: true,
+  },
+  init: {
+    usage: 'init',
+    what: 'write schemaguard.config.json, the migrations and contracts folders and a GitHub Actions workflow\n(what exists is kept, and said)',
+    connects: false,
+    stateful: false,
+    readsFiles: true,
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type Command = keyof typeof REGISTRY;
@@ -66,7 +147,22 @@ type CommandsWith<T extends Trait> = { [C in Command]: (typeof REGISTRY)[C][T] e
 const commandsWith = <T extends Trait>(trait: T): readonly CommandsWith<T>[] => COMMANDS.filter((c): c is CommandsWith<T> => REGISTRY[c][trait]);
 
 /** The order of the commands in the help and the reference: init first, where a project starts. */
-export const HELP_ORDER: readonly Command[] = ['init', 'plan', 'migrate', 'status', 'lint', 'check', 'diff', 'snapshot', 'doctor', 'guard', 'capture', 'new', 'baseline', 'repair'];
+export const HELP_ORDER: readonly Command[] = [
+  'init',
+  'plan',
+  'migrate',
+  'status',
+  'lint',
+  'check',
+  'diff',
+  'snapshot',
+  'doctor',
+  'guard',
+  'capture',
+  'new',
+  'baseline',
+  'repair',
+];
 
 /** The commands that write findings as SARIF, in the order messages name them; every command takes text, json and github. */
 export const SARIF_COMMANDS = ['lint', 'check', 'doctor', 'diff', 'plan', 'guard'] as const satisfies readonly Command[];

@@ -30,7 +30,9 @@ export interface Io {
 }
 
 /** stderr's lines, batched (line-batcher.ts); `runAsProcess` flushes them on the way out. */
-export const stderrLines = new LineBatcher((t) => { process.stderr.write(t); });
+export const stderrLines = new LineBatcher((t) => {
+  process.stderr.write(t);
+});
 
 export const processIo: Io = {
   out: (t) => {
@@ -43,13 +45,18 @@ export const processIo: Io = {
 };
 
 /** The SARIF log of a failed run (`output/sarif.ts`), from the bundle that has the SARIF commands (the core bundle has none). */
-export type SarifErrorLog = (command: CliOptions['command'], error: { message: string; fix?: string; file?: string; line?: number; exitCode: number }, baseDir: string) => Promise<Record<string, unknown>>;
+export type SarifErrorLog = (
+  command: CliOptions['command'],
+  error: { message: string; fix?: string; file?: string; line?: number; exitCode: number },
+  baseDir: string,
+) => Promise<Record<string, unknown>>;
 
 export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandContext) => Promise<number>, sarifErrorLog?: SarifErrorLog): Promise<number> {
   const redactor = new Redactor();
   let opts: CliOptions | undefined;
   // --json: every JSON document names the project file read (null: none), the command's and an error's alike.
-  const out = (t: string) => io.out(redactor.redact(opts?.format === 'json' && !io.noProjectFile && readsProjectFile(opts.command) ? withConfigField(t, opts.configFile) : t));
+  const out = (t: string) =>
+    io.out(redactor.redact(opts?.format === 'json' && !io.noProjectFile && readsProjectFile(opts.command) ? withConfigField(t, opts.configFile) : t));
   const err = (t: string) => io.err(redactor.redact(t));
   let embedded: EmbeddedServer | undefined;
   try {
@@ -61,10 +68,18 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     const quiet = opts.quiet;
     if (config?.file && !quiet) err(`config: ${opts.configFile}`);
     return await runCommand({
-      opts, env: io.env, out, err, redactor,
+      opts,
+      env: io.env,
+      out,
+      err,
+      redactor,
       outDrained: () => io.outDrained?.() ?? Promise.resolve(),
-      progress: (t) => { if (!quiet) err(t); },
-      onEmbedded: (e) => { embedded = e; },
+      progress: (t) => {
+        if (!quiet) err(t);
+      },
+      onEmbedded: (e) => {
+        embedded = e;
+      },
     });
   } catch (e) {
     const error = asMigrationError(e, opts);
@@ -76,7 +91,13 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     // In a workflow, the failure is an annotation too, on the file and line it names (each problem of the files on its own).
     if (stated.format === 'github') {
       for (const e of error instanceof InputProblemsError ? error.problems : [error]) {
-        out(githubErrorAnnotation(stated.command ?? '', { message: redactor.redact(e.message), file: e.file, line: e.line, column: e.column }, opts?.dir ?? 'migrations'));
+        out(
+          githubErrorAnnotation(
+            stated.command ?? '',
+            { message: redactor.redact(e.message), file: e.file, line: e.line, column: e.column },
+            opts?.dir ?? 'migrations',
+          ),
+        );
       }
       // Those not shown get one annotation on the run, as the text's last line counts them.
       if (error instanceof InputProblemsError && error.total > error.problems.length) {
@@ -87,7 +108,17 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
     // SARIF on stdout even then: a workflow uploads the file whatever the exit code.
     // A usage error too (its command read from the arguments), for a command that writes SARIF.
     if (stated.format === 'sarif' && sarifErrorLog && stated.command && (SARIF_COMMANDS as readonly string[]).includes(stated.command)) {
-      out(JSON.stringify(await sarifErrorLog(stated.command, { message: redactor.redact(error.message), fix: error.fix, file: error.file, line: error.line, exitCode: code }, opts?.dir ?? 'migrations'), null, 2));
+      out(
+        JSON.stringify(
+          await sarifErrorLog(
+            stated.command,
+            { message: redactor.redact(error.message), fix: error.fix, file: error.file, line: error.line, exitCode: code },
+            opts?.dir ?? 'migrations',
+          ),
+          null,
+          2,
+        ),
+      );
     }
     return code;
   } finally {
@@ -135,8 +166,16 @@ export function runAsProcess(main: (argv: string[]) => Promise<number>): void {
   let settled = false;
   exitIfNeverSettled(() => settled);
   main(process.argv.slice(2)).then(
-    (code) => { settled = true; stderrLines.flush(); return exitWhenWritten(code); },
-    (e: unknown) => { settled = true; stderrLines.flush(); return exitOnInternalError(e); },
+    (code) => {
+      settled = true;
+      stderrLines.flush();
+      return exitWhenWritten(code);
+    },
+    (e: unknown) => {
+      settled = true;
+      stderrLines.flush();
+      return exitOnInternalError(e);
+    },
   );
 }
 

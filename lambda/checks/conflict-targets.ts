@@ -30,7 +30,9 @@ export function conflictTargets(c: Contract): ConflictTarget[] {
     const elems = list(infer.indexElems).map((e) => as(e, 'IndexElem'));
     const columns = elems.every((e) => typeof e?.name === 'string') ? elems.map((e) => String(e!.name)) : [];
     out.push({
-      contract: c.name, table, columns,
+      contract: c.name,
+      table,
+      columns,
       constraint: typeof infer.conname === 'string' ? infer.conname : undefined,
       where: infer.whereClause as Node | undefined,
     });

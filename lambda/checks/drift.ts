@@ -70,10 +70,14 @@ export class DriftError extends MigrationError {
  * 12,000 schemas pass the Data API's 1 MiB).
  */
 export async function userSchemas(q: Queryable, stateSchema = DEFAULT_STATE_SCHEMA): Promise<string[]> {
-  return (await orderedRows<{ nspname: string }>(q,
-    `SELECT nspname, row_number() OVER (ORDER BY nspname) AS page_row FROM pg_namespace
-      WHERE nspname NOT IN ('information_schema', $1) AND nspname NOT LIKE 'pg\\_%' ORDER BY page_row`, [stateSchema],
-  )).map((r) => r.nspname);
+  return (
+    await orderedRows<{ nspname: string }>(
+      q,
+      `SELECT nspname, row_number() OVER (ORDER BY nspname) AS page_row FROM pg_namespace
+      WHERE nspname NOT IN ('information_schema', $1) AND nspname NOT LIKE 'pg\\_%' ORDER BY page_row`,
+      [stateSchema],
+    )
+  ).map((r) => r.nspname);
 }
 
 /** The snapshot of a database that has just been migrated from empty with `migrations`. */
@@ -166,8 +170,10 @@ export function viewsNotCompared(expected: Catalog, live: Catalog): string | und
   const liveViews = new Set(live.tables.filter((t) => t.definition !== undefined).map((t) => `${t.schema}.${t.name}`));
   const n = expected.tables.filter((t) => t.definition !== undefined && liveViews.has(`${t.schema}.${t.name}`)).length;
   if (!n) return undefined;
-  return `${n} ${oneOrMany(n, 'view\'s query was', 'views\' queries were')} not compared: the snapshot was taken on PostgreSQL ${expected.serverMajor}, this server is ${live.serverMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
-    + `to compare them, the snapshot must come from a PostgreSQL ${live.serverMajor} server (schemaguard snapshot takes it on its embedded PostgreSQL, whatever this server runs): migrate a throwaway database on one and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
+  return (
+    `${n} ${oneOrMany(n, "view's query was", "views' queries were")} not compared: the snapshot was taken on PostgreSQL ${expected.serverMajor}, this server is ${live.serverMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); ` +
+    `to compare them, the snapshot must come from a PostgreSQL ${live.serverMajor} server (schemaguard snapshot takes it on its embedded PostgreSQL, whatever this server runs): migrate a throwaway database on one and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`
+  );
 }
 
 /** A table only the live database has that is another tool's history (`foreign-tables.ts`). */
@@ -198,7 +204,10 @@ export function failingDrift(report: DriftReport): Difference[] {
 export function assertNoDrift(report: DriftReport): void {
   const failing = failingDrift(report);
   if (!failing.length) return;
-  const shown = failing.slice(0, 3).map((d) => formatDifferences([d], { a: 'snapshot', b: 'live' })).join('; ');
+  const shown = failing
+    .slice(0, 3)
+    .map((d) => formatDifferences([d], { a: 'snapshot', b: 'live' }))
+    .join('; ');
   const more = failing.length > 3 ? ` (and ${failing.length - 3} more)` : '';
   throw new DriftError(`the live schema differs from what the migrations produce: ${shown}${more}`, {
     differences: failing,

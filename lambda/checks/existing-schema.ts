@@ -45,7 +45,8 @@ const SAMPLE = 5;
  * (the names as one JSON text: the RDS Data API takes no array parameters).
  */
 export async function readExistingTables(q: Queryable, stateSchema: string): Promise<ExistingTables> {
-  const { rows } = await q.query<{ n: number; h: number; sample: string; states: string }>(`
+  const { rows } = await q.query<{ n: number; h: number; sample: string; states: string }>(
+    `
     WITH states AS (
       SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE c.relname = $3 AND c.relkind = 'r' AND n.nspname <> $1
@@ -61,9 +62,15 @@ export async function readExistingTables(q: Queryable, stateSchema: string): Pro
     SELECT (SELECT count(*)::int FROM app) AS n, (SELECT count(*)::int FROM rel WHERE history) AS h,
            (SELECT coalesce(json_agg(t), '[]')::text FROM (SELECT t FROM app ORDER BY t LIMIT ${SAMPLE}) s) AS sample,
            (SELECT coalesce(json_agg(nspname ORDER BY nspname), '[]')::text FROM states) AS states`,
-  [stateSchema, JSON.stringify(FOREIGN_HISTORY_TABLES), STATE_TABLE]);
+    [stateSchema, JSON.stringify(FOREIGN_HISTORY_TABLES), STATE_TABLE],
+  );
   const row = rows[0]!;
-  return { count: Number(row.n), historyNamed: Number(row.h), sample: JSON.parse(row.sample) as string[], otherStateSchemas: JSON.parse(row.states) as string[] };
+  return {
+    count: Number(row.n),
+    historyNamed: Number(row.h),
+    sample: JSON.parse(row.sample) as string[],
+    otherStateSchemas: JSON.parse(row.states) as string[],
+  };
 }
 
 export interface VersionEstimate {
@@ -96,15 +103,25 @@ export async function estimateVersion(q: Queryable, migrations: Migration[]): Pr
 function replay(files: { m: Migration; steps: Step[] }[], present: Set<string>, looked: number): VersionEstimate {
   const expected = new Set<string>();
   let missing = 0;
-  const add = (k: string) => { if (!expected.has(k)) { expected.add(k); if (!present.has(k)) missing++; } };
-  const drop = (k: string) => { if (expected.delete(k) && !present.has(k)) missing--; };
+  const add = (k: string) => {
+    if (!expected.has(k)) {
+      expected.add(k);
+      if (!present.has(k)) missing++;
+    }
+  };
+  const drop = (k: string) => {
+    if (expected.delete(k) && !present.has(k)) missing--;
+  };
   let version: number | undefined;
   let upTo: number | undefined;
   for (const { m, steps } of files) {
     for (const s of steps) {
       if ('add' in s) add(s.add);
       else if ('drop' in s) drop(s.drop);
-      else if (expected.has(s.from)) { drop(s.from); add(s.to); }
+      else if (expected.has(s.from)) {
+        drop(s.from);
+        add(s.to);
+      }
     }
     if (missing > 0) {
       const object = objectOf([...expected].find((k) => !present.has(k))!);
@@ -179,7 +196,9 @@ function stepsOfStatement(s: ParsedStatement): Step[] {
     }
     case 'DropStmt':
       if (!FOLLOWED.has(String(n.removeType))) return [];
-      return list(n.objects).map((o) => names((as(o, 'List') ?? {}).items)).filter((p) => p.length > 0)
+      return list(n.objects)
+        .map((o) => names((as(o, 'List') ?? {}).items))
+        .filter((p) => p.length > 0)
         .map((p) => ({ drop: key(p.length > 1 ? p[p.length - 2]! : 'public', p[p.length - 1]!) }));
     case 'RenameStmt': {
       const from = rangeVar(n.relation);

@@ -45,14 +45,18 @@ export interface FkTypeVerdict {
 /** The reason (and, for a wider integer column, a lower severity) for a foreign key `column` → `referenced` of different types. */
 export function fkTypeVerdict(column: KeyColumn, referenced: KeyColumn, otherwise: string): FkTypeVerdict {
   if (isArray(column.type) || isArray(referenced.type)) {
-    return { why: `PostgreSQL refuses this foreign key (42804, "foreign key constraint … cannot be implemented"): an array column references only an array of the same element type, ${column.type} is not ${referenced.type} (nor is a domain's array its base type's array)` };
+    return {
+      why: `PostgreSQL refuses this foreign key (42804, "foreign key constraint … cannot be implemented"): an array column references only an array of the same element type, ${column.type} is not ${referenced.type} (nor is a domain's array its base type's array)`,
+    };
   }
   const own = INTEGER_BYTES[column.type];
   const ref = INTEGER_BYTES[referenced.type];
   if (own === undefined || ref === undefined) return { why: otherwise };
   const shared = `${column.type} and ${referenced.type} are one operator family, so the key's checks and joins use the indexes on both sides`;
   if (own < ref) {
-    return { why: `${shared}; but ${column.name} cannot hold every key of ${referenced.name}: once the key passes ${INTEGER_MAX[column.type]}, a row referencing it fails to insert (22003 integer out of range)` };
+    return {
+      why: `${shared}; but ${column.name} cannot hold every key of ${referenced.name}: once the key passes ${INTEGER_MAX[column.type]}, a row referencing it fails to insert (22003 integer out of range)`,
+    };
   }
   return { why: `${shared}, and ${column.name} holds every key of ${referenced.name}: only the declared types disagree`, severity: 'warning' };
 }

@@ -51,9 +51,12 @@ function contents(text: string, token: SqlCursor): { from: number; to: number } 
       const tag = dollarTag(token.token()).length;
       return { from: token.offset + tag, to: token.end - tag };
     }
-    case 'line-comment': return { from: token.offset + 2, to: token.end };
-    case 'block-comment': return { from: token.offset + 2, to: token.end - 2 };
-    default: return undefined;
+    case 'line-comment':
+      return { from: token.offset + 2, to: token.end };
+    case 'block-comment':
+      return { from: token.offset + 2, to: token.end - 2 };
+    default:
+      return undefined;
   }
 }
 
@@ -78,4 +81,3 @@ export function quotedAsWritten(message: string, sql: string, at: number): strin
   const shown = token.length > QUOTED_CHARS ? `${token.slice(0, QUOTED_CHARS).join('')}…` : token.join('');
   return `${message.slice(0, near.index)} at or near "${shown}"`;
 }
-

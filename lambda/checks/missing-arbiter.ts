@@ -64,14 +64,15 @@ function uniqueIndexColumns(definition: string): string[] | undefined {
   const stmt = as(parseSql(definition).statements[0]?.stmt, 'IndexStmt');
   if (!stmt?.unique || !rangeVar(stmt.relation)) return undefined;
   const names = list(stmt.indexParams).map((p) => as(p, 'IndexElem')?.name);
-  return names.every((n) => typeof n === 'string') ? names as string[] : undefined;
+  return names.every((n) => typeof n === 'string') ? (names as string[]) : undefined;
 }
 
 async function describe(q: Queryable, f: ContractFailure, expected: SnapshotIndex): Promise<void> {
-  const live = (await q.query<{ valid: boolean | null }>(
-    'SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid',
-    [`${quoteIdent(expected.table.schema)}.${quoteIdent(expected.index.name)}`],
-  )).rows[0]?.valid;
+  const live = (
+    await q.query<{ valid: boolean | null }>('SELECT (SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass($1)) AS valid', [
+      `${quoteIdent(expected.table.schema)}.${quoteIdent(expected.index.name)}`,
+    ])
+  ).rows[0]?.valid;
   if (live === true) return;
   const what = `unique index ${expected.index.name} on ${expected.table.schema}.${expected.table.name} (${expected.columns.join(', ')})`;
   const build = `${expected.index.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX CONCURRENTLY ')};`;

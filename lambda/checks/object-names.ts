@@ -37,7 +37,8 @@ export function objectName(...parts: string[]): string {
   const room = NAME_BYTES - Buffer.byteLength(label) - 1 - (middle === undefined ? 0 : 1);
   let [a, b] = [Buffer.byteLength(first), middle === undefined ? 0 : Buffer.byteLength(middle)];
   while (a + b > room) {
-    if (a > b) a--; else b--;
+    if (a > b) a--;
+    else b--;
   }
   return [cutToBytes(first, a), ...(middle === undefined ? [] : [cutToBytes(middle, b)]), label].join('_');
 }

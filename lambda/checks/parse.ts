@@ -87,11 +87,17 @@ export function plpgsqlStatements(body: string): string[] {
   const stack: unknown[] = [tree];
   while (stack.length) {
     const n = stack.pop();
-    if (Array.isArray(n)) { for (let k = n.length - 1; k >= 0; k--) stack.push(n[k]); continue; }
+    if (Array.isArray(n)) {
+      for (let k = n.length - 1; k >= 0; k--) stack.push(n[k]);
+      continue;
+    }
     if (!n || typeof n !== 'object') continue;
     const sql = ((n as Node).PLpgSQL_stmt_execsql as Node | undefined)?.sqlstmt as Node | undefined;
     const query = (sql?.PLpgSQL_expr as Node | undefined)?.query;
-    if (typeof query === 'string') { found.push(query); continue; }
+    if (typeof query === 'string') {
+      found.push(query);
+      continue;
+    }
     const values = Object.values(n as Node);
     for (let k = values.length - 1; k >= 0; k--) stack.push(values[k]);
   }
@@ -108,7 +114,10 @@ export class TextPositions {
   private readonly bytes: Buffer;
   /** Each line's first byte: 4 bytes a line, counted first (a file of 8 million `;` lines made a growing array of 100 MB). */
   private readonly lineStarts: Uint32Array;
-  constructor(readonly text: string, private readonly firstLine = 1) {
+  constructor(
+    readonly text: string,
+    private readonly firstLine = 1,
+  ) {
     this.bytes = Buffer.from(text, 'utf8');
     let lines = 1;
     for (let k = this.bytes.indexOf(10); k >= 0; k = this.bytes.indexOf(10, k + 1)) lines++;
@@ -125,7 +134,8 @@ export class TextPositions {
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= byteOffset) lo = mid; else hi = mid - 1;
+      if (this.lineStarts[mid]! <= byteOffset) lo = mid;
+      else hi = mid - 1;
     }
     const column = this.bytes.subarray(this.lineStarts[lo]!, byteOffset).toString('utf8').length + 1;
     return { line: lo + this.firstLine, column };
@@ -144,7 +154,13 @@ export class TextPositions {
         let depth = 1;
         k += 2;
         while (k < b.length && depth > 0) {
-          if (b[k] === 47 && b[k + 1] === 42) { depth++; k += 2; } else if (b[k] === 42 && b[k + 1] === 47) { depth--; k += 2; } else k++;
+          if (b[k] === 47 && b[k + 1] === 42) {
+            depth++;
+            k += 2;
+          } else if (b[k] === 42 && b[k + 1] === 47) {
+            depth--;
+            k += 2;
+          } else k++;
         }
         continue;
       }
@@ -183,7 +199,10 @@ export const PARSE_CHUNK_CHARS = 16 * 1024;
  * small, and a caller that keeps only what it needs of each statement stays
  * small too. Offsets, lines and columns are those of the whole text.
  */
-export function parseSqlInChunks(text: string, options: ParseOptions = {}): { chunks: Generator<ParsedStatement[], void, undefined>; positions: TextPositions } {
+export function parseSqlInChunks(
+  text: string,
+  options: ParseOptions = {},
+): { chunks: Generator<ParsedStatement[], void, undefined>; positions: TextPositions } {
   const positions = new TextPositions(text, options.firstLine ?? 1);
   return { chunks: chunksOf(text, positions, options), positions };
 }
@@ -192,15 +211,18 @@ function* chunksOf(text: string, positions: TextPositions, options: ParseOptions
   const ready: Array<[number, number]> = [];
   let from: number | undefined;
   let to = 0;
-  const scanner = new StatementScanner({
-    statement: (s) => {
-      from ??= s.offset;
-      to = s.offset + statementLength(s);
-      if (to - from < PARSE_CHUNK_CHARS) return;
-      ready.push([from, to]);
-      from = undefined;
+  const scanner = new StatementScanner(
+    {
+      statement: (s) => {
+        from ??= s.offset;
+        to = s.offset + statementLength(s);
+        if (to - from < PARSE_CHUNK_CHARS) return;
+        ready.push([from, to]);
+        from = undefined;
+      },
     },
-  }, { ...options, readText: sliceOf(text) });
+    { ...options, readText: sliceOf(text) },
+  );
   // Characters and bytes of the text before the chunk being parsed, counted as the chunks go.
   const at = { chars: 0, bytes: 0 };
   const parse = function* (): Generator<ParsedStatement[], void, undefined> {
@@ -239,8 +261,11 @@ function parseAt(sql: string, byteBase: number, positions: TextPositions, option
     const said = byte === undefined || thin.text === sql ? (cause as Error).message : quotedAsWritten((cause as Error).message, sql, byte);
     const message = new Redactor().learn(sql, { words: true }).redact(said);
     throw new InputError(`${where}${message}`, {
-      file: options.file, line: at?.line, column: at?.column, cause,
-      fix: 'correct the SQL: PostgreSQL\'s own parser rejects it',
+      file: options.file,
+      line: at?.line,
+      column: at?.column,
+      cause,
+      fix: "correct the SQL: PostgreSQL's own parser rejects it",
     });
   }
   const statements: ParsedStatement[] = [];
@@ -253,8 +278,13 @@ function parseAt(sql: string, byteBase: number, positions: TextPositions, option
     const kind = Object.keys(raw.stmt)[0]!;
     const { line, column } = positions.at(start);
     statements.push({
-      stmt: raw.stmt, kind, node: raw.stmt[kind] as Node,
-      text: positions.slice(start, end).trim(), line, column, byteOffset: start,
+      stmt: raw.stmt,
+      kind,
+      node: raw.stmt[kind] as Node,
+      text: positions.slice(start, end).trim(),
+      line,
+      column,
+      byteOffset: start,
     });
   }
   return statements;
@@ -305,12 +335,17 @@ function shiftLocations(root: unknown, to: (location: number) => number): void {
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const n = stack.pop();
-    if (Array.isArray(n)) { for (const x of n) stack.push(x); continue; }
+    if (Array.isArray(n)) {
+      for (const x of n) stack.push(x);
+      continue;
+    }
     if (!n || typeof n !== 'object') continue;
     const node = n as Node;
     for (const k in node) {
       const v = node[k];
-      if (k === 'location' && typeof v === 'number') { if (v >= 0) node[k] = to(v); } else if (v && typeof v === 'object') stack.push(v);
+      if (k === 'location' && typeof v === 'number') {
+        if (v >= 0) node[k] = to(v);
+      } else if (v && typeof v === 'object') stack.push(v);
     }
   }
 }
@@ -372,7 +407,9 @@ export function list(v: unknown): unknown[] {
  * PostgreSQL 15 and 18): read here as on unless it says no.
  */
 export function optionOn(options: unknown, name: string): boolean {
-  const def = list(options).map((o) => as(o, 'DefElem')).find((d) => d?.defname === name);
+  const def = list(options)
+    .map((o) => as(o, 'DefElem'))
+    .find((d) => d?.defname === name);
   if (!def) return false;
   if (def.arg === undefined) return true;
   const int = as(def.arg, 'Integer');
@@ -385,7 +422,11 @@ export function names(v: unknown): string[] {
   return list(v).map((x) => String((as(x, 'String')?.sval as string | undefined) ?? ''));
 }
 
-export interface RangeVar { schema?: string; name: string; location?: number }
+export interface RangeVar {
+  schema?: string;
+  name: string;
+  location?: number;
+}
 
 export function rangeVar(v: unknown): RangeVar | undefined {
   const r = v as Node | undefined;
@@ -428,10 +469,27 @@ function withModifiers(base: string, mods: string[]): string {
 const INTERVAL_FULL_RANGE = 0x7fff;
 
 const TYPE_ALIASES: Record<string, string> = {
-  int4: 'integer', int: 'integer', int8: 'bigint', int2: 'smallint', float8: 'double precision', float4: 'real',
-  bool: 'boolean', varchar: 'character varying', bpchar: 'character', timestamptz: 'timestamp with time zone',
-  timestamp: 'timestamp without time zone', timetz: 'time with time zone', time: 'time without time zone',
-  decimal: 'numeric', varbit: 'bit varying', serial: 'integer', serial4: 'integer', bigserial: 'bigint', serial8: 'bigint', smallserial: 'smallint', serial2: 'smallint',
+  int4: 'integer',
+  int: 'integer',
+  int8: 'bigint',
+  int2: 'smallint',
+  float8: 'double precision',
+  float4: 'real',
+  bool: 'boolean',
+  varchar: 'character varying',
+  bpchar: 'character',
+  timestamptz: 'timestamp with time zone',
+  timestamp: 'timestamp without time zone',
+  timetz: 'time with time zone',
+  time: 'time without time zone',
+  decimal: 'numeric',
+  varbit: 'bit varying',
+  serial: 'integer',
+  serial4: 'integer',
+  bigserial: 'bigint',
+  serial8: 'bigint',
+  smallserial: 'smallint',
+  serial2: 'smallint',
 };
 
 /** The type name's last part, lower-case (`pg_catalog.int4` → `int4`). */

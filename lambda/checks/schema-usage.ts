@@ -16,7 +16,12 @@ import { searchPathSchemas } from './search-path';
 import { INSUFFICIENT_PRIVILEGE, UNDEFINED_FUNCTION, UNDEFINED_OBJECT, UNDEFINED_TABLE } from '../engine/errors/sqlstate';
 
 /** The parts of a contract's failure (contracts/index.ts) this reads and rewrites. */
-interface UsageFailure { reason: string; sqlstate?: string; fix?: string; schemaWithoutUsage?: string }
+interface UsageFailure {
+  reason: string;
+  sqlstate?: string;
+  fix?: string;
+  schemaWithoutUsage?: string;
+}
 
 /** `relation "t1" does not exist`: the name PostgreSQL looked for (PostgreSQL 15 to 18). */
 const NO_RELATION = /^relation "(.+)" does not exist/;
@@ -27,7 +32,13 @@ const NO_TYPE = /^type "([^".]+)" does not exist/;
 /** `permission denied for schema s5`. */
 const NO_SCHEMA = /^permission denied for schema (.+?)(?: \([0-9A-Z]{5}\))?\s*$/;
 
-interface HiddenRow { schema: string; object: string; kind: string; role: string; grant: string }
+interface HiddenRow {
+  schema: string;
+  object: string;
+  kind: string;
+  role: string;
+  grant: string;
+}
 
 /**
  * The schemas of the role's search_path, in order: `$2`, as
@@ -75,7 +86,10 @@ const HIDDEN_TYPE = `${SEARCH_PATH}
 
 /** Whether `explainSchemaUsage` may explain this failure (the session must be recovered first). */
 export function mayBeSchemaUsage(failure: UsageFailure): boolean {
-  return [UNDEFINED_TABLE, UNDEFINED_FUNCTION, INSUFFICIENT_PRIVILEGE].includes(failure.sqlstate ?? '') || (failure.sqlstate === UNDEFINED_OBJECT && NO_TYPE.test(failure.reason));
+  return (
+    [UNDEFINED_TABLE, UNDEFINED_FUNCTION, INSUFFICIENT_PRIVILEGE].includes(failure.sqlstate ?? '') ||
+    (failure.sqlstate === UNDEFINED_OBJECT && NO_TYPE.test(failure.reason))
+  );
 }
 
 /**
@@ -88,7 +102,8 @@ export async function explainSchemaUsage(q: Queryable, tree: Node, failure: Usag
   if (failure.sqlstate === INSUFFICIENT_PRIVILEGE) {
     const schema = NO_SCHEMA.exec(failure.reason)?.[1];
     if (!schema) return;
-    const grant = (await q.query<{ grant: string }>("SELECT format('GRANT USAGE ON SCHEMA %I TO %I;', $1::text, current_user) AS grant", [schema])).rows[0]!.grant;
+    const grant = (await q.query<{ grant: string }>("SELECT format('GRANT USAGE ON SCHEMA %I TO %I;', $1::text, current_user) AS grant", [schema])).rows[0]!
+      .grant;
     failure.schemaWithoutUsage = schema;
     failure.fix = `${grant}  -- as the schema's owner or the master user`;
     return;
@@ -113,5 +128,12 @@ async function hiddenObject(q: Queryable, tree: Node, failure: UsageFailure): Pr
 function unqualifiedNames(tree: Node, reason: string): string[] {
   const named = NO_RELATION.exec(reason)?.[1];
   if (named) return [named];
-  return [...new Set(findAll(tree, 'RangeVar').map(rangeVar).filter((r) => r && !r.schema).map((r) => r!.name))];
+  return [
+    ...new Set(
+      findAll(tree, 'RangeVar')
+        .map(rangeVar)
+        .filter((r) => r && !r.schema)
+        .map((r) => r!.name),
+    ),
+  ];
 }

@@ -48,7 +48,7 @@ function skipSpace(value: string, at: number): number {
 /** `"…"` from `at` (its opening quote): the name with `""` read as one quote, and where it ends. */
 function quotedName(value: string, at: number): { name: string; end: number } | undefined {
   let name = '';
-  for (let i = at + 1; ;) {
+  for (let i = at + 1; ; ) {
     const close = value.indexOf('"', i);
     if (close < 0) return undefined;
     name += value.slice(i, close);

@@ -132,14 +132,38 @@ function utf8Length(text: string, from: number, to: number): number {
     const c = text.charCodeAt(k);
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(k + 1) & 0xfc00) === 0xdc00) { n += 4; k++; } else n += 3; // a lone surrogate is written as U+FFFD
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(k + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      k++;
+    } else n += 3; // a lone surrogate is written as U+FFFD
   }
   return n;
 }
 
 const enum C {
-  Tab = 9, Newline = 10, Return = 13, Space = 32, Dollar = 36, Quote = 39, Open = 40, Close = 41, Star = 42, Comma = 44, Dash = 45, Slash = 47,
-  Zero = 48, Nine = 57, Semicolon = 59, UpperA = 65, UpperE = 69, UpperZ = 90, Backslash = 92, Underscore = 95, LowerA = 97, LowerE = 101, LowerZ = 122,
+  Tab = 9,
+  Newline = 10,
+  Return = 13,
+  Space = 32,
+  Dollar = 36,
+  Quote = 39,
+  Open = 40,
+  Close = 41,
+  Star = 42,
+  Comma = 44,
+  Dash = 45,
+  Slash = 47,
+  Zero = 48,
+  Nine = 57,
+  Semicolon = 59,
+  UpperA = 65,
+  UpperE = 69,
+  UpperZ = 90,
+  Backslash = 92,
+  Underscore = 95,
+  LowerA = 97,
+  LowerE = 101,
+  LowerZ = 122,
   DoubleQuote = 34,
 }
 
@@ -198,7 +222,10 @@ class Scanner {
         if (depth > 1) plain = false;
       } else if (c === C.Close) {
         depth--;
-        if (depth === 0) { this.at++; return plain; }
+        if (depth === 0) {
+          this.at++;
+          return plain;
+        }
       } else if (c === C.Dollar || (c === C.Dash && t.charCodeAt(this.at + 1) === C.Dash) || (c === C.Slash && t.charCodeAt(this.at + 1) === C.Star)) {
         plain = false;
       } else if (c === C.Semicolon) {
@@ -233,9 +260,15 @@ class Scanner {
     let k = this.at + 1;
     while (k < t.length) {
       const c = t.charCodeAt(k);
-      if (escapes && c === C.Backslash) { k += 2; continue; }
+      if (escapes && c === C.Backslash) {
+        k += 2;
+        continue;
+      }
       if (c === C.Quote) {
-        if (t.charCodeAt(k + 1) === C.Quote) { k += 2; continue; }
+        if (t.charCodeAt(k + 1) === C.Quote) {
+          k += 2;
+          continue;
+        }
         break;
       }
       k++;
@@ -250,8 +283,14 @@ class Scanner {
     let k = from;
     for (;;) {
       k = t.indexOf(mark, k);
-      if (k < 0) { this.at = t.length; return true; }
-      if (doubled && t.charCodeAt(k + 1) === end) { k += 2; continue; }
+      if (k < 0) {
+        this.at = t.length;
+        return true;
+      }
+      if (doubled && t.charCodeAt(k + 1) === end) {
+        k += 2;
+        continue;
+      }
       this.at = k + 1;
       return true;
     }
@@ -263,8 +302,17 @@ class Scanner {
     let k = this.at;
     while (k < t.length) {
       const c = t.charCodeAt(k);
-      if (c === C.Slash && t.charCodeAt(k + 1) === C.Star) { depth++; k += 2; continue; }
-      if (c === C.Star && t.charCodeAt(k + 1) === C.Slash) { depth--; k += 2; if (depth === 0) break; continue; }
+      if (c === C.Slash && t.charCodeAt(k + 1) === C.Star) {
+        depth++;
+        k += 2;
+        continue;
+      }
+      if (c === C.Star && t.charCodeAt(k + 1) === C.Slash) {
+        depth--;
+        k += 2;
+        if (depth === 0) break;
+        continue;
+      }
       k++;
     }
     this.at = k;

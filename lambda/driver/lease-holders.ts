@@ -70,7 +70,7 @@ export function leaseTableExists(q: Queryable, schema: string): Promise<boolean>
  */
 export async function otherLeases(q: Queryable, schema: string, exists: Promise<boolean> = leaseTableExists(q, schema)): Promise<Blocker[]> {
   try {
-    if (!await exists) return [];
+    if (!(await exists)) return [];
     const r = await q.query<LeaseHolderRow & { expired: boolean }>(
       `SELECT holder, owner, floor(extract(epoch FROM clock_timestamp() - acquired_at))::int AS held_for_s,
               greatest(0, floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000))::bigint AS expires_in_ms,
@@ -89,7 +89,11 @@ export async function otherLeases(q: Queryable, schema: string, exists: Promise<
     const role = quoteIdent((await q.query<{ r: string }>('SELECT current_user AS r')).rows[0]!.r);
     throw new MigrationError(
       `the runner lock's other form, a lease in ${table(schema)} (taken through the RDS Data API or a connection pooler), cannot be checked: ${e instanceof Error ? e.message : String(e)}; nothing was run`,
-      { cause: e, sqlstate: INSUFFICIENT_PRIVILEGE, fix: `have the table's owner run: GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${role}; GRANT SELECT, DELETE ON ${table(schema)} TO ${role} (a direct migrate checks that no runner holds the lease, and takes an expired one over)` },
+      {
+        cause: e,
+        sqlstate: INSUFFICIENT_PRIVILEGE,
+        fix: `have the table's owner run: GRANT USAGE ON SCHEMA ${quoteIdent(schema)} TO ${role}; GRANT SELECT, DELETE ON ${table(schema)} TO ${role} (a direct migrate checks that no runner holds the lease, and takes an expired one over)`,
+      },
     );
   }
 }

@@ -20,7 +20,17 @@ import { EMPTY_FILE_NOTE, isEmptyMigration, parseAllNow, runsOutsideTransaction,
 import { refuseAtStep, type FirstRunCheck, type RunCheck, type RunFacts } from './server/run-refusals';
 import { stateRefusals } from './state/state-refusals';
 import { refuseUnwrittenTemplates } from './files/template';
-import { DEFAULT_STATE_SCHEMA, isHeldGuardFailure, prepareState, readApplied, readStateForRun, stateTable, stateUpgradeSkipped, stateUpToDate, type AppliedKey } from './state/state';
+import {
+  DEFAULT_STATE_SCHEMA,
+  isHeldGuardFailure,
+  prepareState,
+  readApplied,
+  readStateForRun,
+  stateTable,
+  stateUpgradeSkipped,
+  stateUpToDate,
+  type AppliedKey,
+} from './state/state';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from './errors/sqlstate';
 
 export interface RunnerOptions {
@@ -134,7 +144,12 @@ export async function inspect(options: RunnerOptions): Promise<Plan> {
  * database as it was.
  */
 function startApplyingSession(
-  options: MigrateOptions, schema: string, columns: Parameters<typeof stateUpToDate>[0], upgradeSkipped: boolean, session: Session | undefined, monitor: Queryable | undefined,
+  options: MigrateOptions,
+  schema: string,
+  columns: Parameters<typeof stateUpToDate>[0],
+  upgradeSkipped: boolean,
+  session: Session | undefined,
+  monitor: Queryable | undefined,
 ): { opening?: Promise<Session>; preparing?: Promise<Session> } {
   let opening: Promise<Session> | undefined;
   if (!session) {
@@ -142,7 +157,9 @@ function startApplyingSession(
     opening.catch(() => undefined);
   }
   if (stateUpToDate(columns) || upgradeSkipped) return { opening };
-  const preparing = (opening ?? Promise.resolve(session!)).then((s) => beginStateChange(s, schema, columns, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, monitor));
+  const preparing = (opening ?? Promise.resolve(session!)).then((s) =>
+    beginStateChange(s, schema, columns, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, monitor),
+  );
   preparing.catch(() => undefined);
   return { opening, preparing };
 }
@@ -174,15 +191,26 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     await acquireLock(lock, options, emit, opened);
     const { plan, appliedCount, facts } = await planUnderLock(options, schema, lock, emit, opened);
     const result: MigrateResult = {
-      outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),
-      currentVersion: plan.currentVersion, appliedCount, elapsedMs: 0,
+      outcome: 'up-to-date',
+      applied: [],
+      remaining: [],
+      unknown: plan.unknown.map((u) => u.version),
+      currentVersion: plan.currentVersion,
+      appliedCount,
+      elapsedMs: 0,
     };
     if (plan.pending.length > 0) {
       const session = await openForApplying(options, lock, facts, opened);
       const settings = applySettings(options, schema, lock, emit, session);
       const run: PendingRun = {
-        options, session, lock, settings, reserveMs: options.reserveMs ?? 10_000, emit,
-        startedAt: Date.now() - Math.round(performance.now() - started), lost: () => opened.lockLost,
+        options,
+        session,
+        lock,
+        settings,
+        reserveMs: options.reserveMs ?? 10_000,
+        emit,
+        startedAt: Date.now() - Math.round(performance.now() - started),
+        lost: () => opened.lockLost,
       };
       await applyPending(run, plan.pending, result);
     }
@@ -217,7 +245,11 @@ async function acquireLock(lock: MigrationLock, options: MigrateOptions, emit: (
  * the state table is made ready) meanwhile.
  */
 async function planUnderLock(
-  options: MigrateOptions, schema: string, lock: MigrationLock, emit: (event: RunEvent) => void, opened: Opened,
+  options: MigrateOptions,
+  schema: string,
+  lock: MigrationLock,
+  emit: (event: RunEvent) => void,
+  opened: Opened,
 ): Promise<{ plan: Plan<AppliedKey>; appliedCount: number; facts: RunFacts }> {
   // The state is read only after the lock is held: a runner that waited sees what the other applied.
   const reader = lock.monitor ?? (opened.session = await options.driver.connect());
@@ -226,7 +258,13 @@ async function planUnderLock(
   refuse(plan, options);
   // What migrate refuses through this URL (`run-refusals.ts`), each check at its step, in the order plan names them.
   const facts: RunFacts = {
-    driver: options.driver, reader, pending: plan.pending, firstRun: applied.length === 0, ignoreForeignHistory: options.ignoreForeignHistory, firstRunCheck: options.firstRunCheck, checks: options.checks,
+    driver: options.driver,
+    reader,
+    pending: plan.pending,
+    firstRun: applied.length === 0,
+    ignoreForeignHistory: options.ignoreForeignHistory,
+    firstRunCheck: options.firstRunCheck,
+    checks: options.checks,
     session: async () => (opened.session ??= await (opened.opening ?? options.driver.connect())),
   };
   // A first run on a database another tool migrated: its files likely re-create what is there (baseline first).
@@ -234,12 +272,13 @@ async function planUnderLock(
   const notes = await refuseAtStep('state-read', facts);
   // An earlier version's table this role may not alter: the run goes on without the new columns, and says so.
   const upgradeSkipped = plan.pending.length > 0 ? await stateUpgradeSkipped(reader, schema, columns) : undefined;
-  if (plan.pending.length > 0) Object.assign(opened, startApplyingSession(options, schema, columns, upgradeSkipped !== undefined, opened.session, lock.monitor));
+  if (plan.pending.length > 0)
+    Object.assign(opened, startApplyingSession(options, schema, columns, upgradeSkipped !== undefined, opened.session, lock.monitor));
   // Every file that will run is parsed (and a bad one refused) before anything is written;
   // one still as `schemaguard new` wrote it too: recorded, its SQL written later would never run.
   await parseAllNow(plan.pending);
   refuseUnwrittenTemplates(plan.pending, options.source);
-  notes.push(...await refuseAtStep('files-parsed', facts));
+  notes.push(...(await refuseAtStep('files-parsed', facts)));
   emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
   for (const message of notes) emit({ type: 'note', message });
   if (upgradeSkipped) emit({ type: 'note', message: upgradeSkipped });
@@ -265,10 +304,20 @@ async function openForApplying(options: MigrateOptions, lock: MigrationLock, fac
 /** What the run opened, closed, and the runner lock released. */
 async function closeOpened(opened: Opened, lock: MigrationLock): Promise<void> {
   // The state table's transaction, when a bad file (or anything else) came first: rolled back.
-  if (opened.preparing) await opened.preparing.then((s) => s.rollback(), () => undefined).catch(() => undefined);
+  if (opened.preparing)
+    await opened.preparing
+      .then(
+        (s) => s.rollback(),
+        () => undefined,
+      )
+      .catch(() => undefined);
   if (opened.session) await opened.session.close();
   // Refused before it was used (a bad pending file): closed unused.
-  else if (opened.opening) await opened.opening.then((s) => s.close(), () => undefined);
+  else if (opened.opening)
+    await opened.opening.then(
+      (s) => s.close(),
+      () => undefined,
+    );
   await lock.release();
 }
 
@@ -290,8 +339,13 @@ async function upToDateBeforeLock(lock: MigrationLock, options: MigrateOptions, 
     if (plan.pending.length > 0) return false;
     refuse(plan, options);
     result = {
-      outcome: 'up-to-date', applied: [], remaining: [], unknown: plan.unknown.map((u) => u.version),
-      currentVersion: plan.currentVersion, appliedCount: applied.length, elapsedMs: 0,
+      outcome: 'up-to-date',
+      applied: [],
+      remaining: [],
+      unknown: plan.unknown.map((u) => u.version),
+      currentVersion: plan.currentVersion,
+      appliedCount: applied.length,
+      elapsedMs: 0,
     };
     return true;
   });
@@ -306,7 +360,11 @@ async function upToDateBeforeLock(lock: MigrationLock, options: MigrateOptions, 
  * for without end.
  */
 async function beginStateChange(
-  s: Session, schema: string, columns: Set<string> | undefined, lockTimeoutMs: number, monitor: Queryable | undefined,
+  s: Session,
+  schema: string,
+  columns: Set<string> | undefined,
+  lockTimeoutMs: number,
+  monitor: Queryable | undefined,
 ): Promise<Session> {
   await s.begin({ lockTimeoutMs, statementTimeoutMs: 0 });
   const watcher = new BlockerWatcher(monitor, () => s.pid, lockTimeoutMs);
@@ -364,16 +422,26 @@ async function lostOrAsIs(run: PendingRun, e: unknown, fallback: Migration): Pro
   if (!run.lost() && !guardFailed) return e;
   if (e instanceof LockLostError) return e;
   const file = e instanceof MigrationError && e.file ? e.file : fallback.file;
-  const version = file === fallback.file ? fallback.version : (e as MigrationError).version ?? fallback.version;
+  const version = file === fallback.file ? fallback.version : ((e as MigrationError).version ?? fallback.version);
   const state = guardFailed ? undefined : await recordedOf(run.options.driver, run.settings.stateSchema, [version]);
   // No new connection either: the server itself went (a shutdown, a failover), not the lock's connection alone.
   if (!guardFailed && state === undefined && e instanceof MigrationError) return e;
-  return lockLostError({ file, version, noTransaction: file === fallback.file && runsOutsideTransaction(fallback), cause: e, recorded: state?.has(version) ?? false });
+  return lockLostError({
+    file,
+    version,
+    noTransaction: file === fallback.file && runsOutsideTransaction(fallback),
+    cause: e,
+    recorded: state?.has(version) ?? false,
+  });
 }
 
 /** Files in flight whose answers were lost with the connection but that committed (with the lock held): reported applied. */
 async function reportCommitted(run: PendingRun, files: Migration[], result: MigrateResult): Promise<void> {
-  const recorded = await recordedOf(run.options.driver, run.settings.stateSchema, files.map((f) => f.version));
+  const recorded = await recordedOf(
+    run.options.driver,
+    run.settings.stateSchema,
+    files.map((f) => f.version),
+  );
   for (const m of files) {
     const executionMs = recorded?.get(m.version);
     if (executionMs === undefined) return;
@@ -384,7 +452,7 @@ async function reportCommitted(run: PendingRun, files: Migration[], result: Migr
 
 /** Apply each pending migration in order, stopping early (outcome `partial`) when the deadline's reserve is reached. */
 async function applyPending(run: PendingRun, pending: Migration[], result: MigrateResult): Promise<void> {
-  for (let k = 0; k < pending.length;) {
+  for (let k = 0; k < pending.length; ) {
     if (!withinDeadline(run)) return stopAtDeadline(run, pending.slice(k), result);
     // Two or more small files in a row, where the session pipelines: in flight together (apply-pipeline.ts).
     // Not under a deadline: a file written ahead starts later than its deadline check, past the reserve perhaps.

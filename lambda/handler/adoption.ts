@@ -26,10 +26,7 @@ import type { Logger } from './log';
 import { plural } from '../engine/errors/words';
 
 /** What `baseline` says, as the handler reads it from the resource properties. */
-export type BaselineSetting =
-  | { version: number; reason: string }
-  | { from: HistorySource; reason: string }
-  | { none: true; reason: string };
+export type BaselineSetting = { version: number; reason: string } | { from: HistorySource; reason: string } | { none: true; reason: string };
 
 const SET_BY = 'set by the SchemaMigrations prop "baseline"';
 
@@ -40,21 +37,29 @@ export function baselineSetting(props: Record<string, unknown> | undefined): Bas
   const reason = props?.[PROP.baselineReason];
   if (version === undefined && from === undefined) return undefined;
   if (typeof reason !== 'string' || reason.trim() === '') {
-    throw new InputError(`${PROP.baselineReason} is missing or blank (${SET_BY})`, { fix: "give baseline a reason, e.g. baseline: { version: 3, reason: 'adopted: built by hand up to 0003' }" });
+    throw new InputError(`${PROP.baselineReason} is missing or blank (${SET_BY})`, {
+      fix: "give baseline a reason, e.g. baseline: { version: 3, reason: 'adopted: built by hand up to 0003' }",
+    });
   }
   if (version !== undefined && from !== undefined) {
     throw new InputError(`${PROP.baselineVersion} and ${PROP.baselineFrom} are both set (${SET_BY})`, { fix: 'give baseline a version or a from, not both' });
   }
   if (from !== undefined) {
     if (!(HISTORY_SOURCES as readonly unknown[]).includes(from)) {
-      throw new InputError(`${PROP.baselineFrom} "${String(from)}" is not a tool baseline reads`, { value: String(from), fix: `use one of: ${HISTORY_SOURCES.join(', ')}` });
+      throw new InputError(`${PROP.baselineFrom} "${String(from)}" is not a tool baseline reads`, {
+        value: String(from),
+        fix: `use one of: ${HISTORY_SOURCES.join(', ')}`,
+      });
     }
     return { from: from as HistorySource, reason };
   }
   if (version === 'none') return { none: true, reason };
   const n = Number(version);
   if (typeof version !== 'string' || !/^\d+$/.test(version) || !Number.isSafeInteger(n)) {
-    throw new InputError(`${PROP.baselineVersion} "${String(version)}" is not a migration version`, { value: String(version), fix: "give the version of the newest file the database reflects (a whole number), or 'none'" });
+    throw new InputError(`${PROP.baselineVersion} "${String(version)}" is not a migration version`, {
+      value: String(version),
+      fix: "give the version of the newest file the database reflects (a whole number), or 'none'",
+    });
   }
   return { version: n, reason };
 }
@@ -84,15 +89,26 @@ export async function adoptBeforeMigrate(a: Adoption): Promise<void> {
     return;
   }
   if ('none' in a.setting) {
-    a.log.info('baseline none: the tables here are not the files\'; every file runs', { reason: a.setting.reason });
+    a.log.info("baseline none: the tables here are not the files'; every file runs", { reason: a.setting.reason });
     return;
   }
   const { version, reason } = 'from' in a.setting ? await versionFrom(a, a.setting.from, a.setting.reason) : a.setting;
-  const result = await named(() => baseline({
-    driver: a.driver, migrations: a.migrations, version, reason, stateSchema: a.stateSchema, actor: a.appliedBy, lockWaitMs: a.lockWaitMs,
-  }));
+  const result = await named(() =>
+    baseline({
+      driver: a.driver,
+      migrations: a.migrations,
+      version,
+      reason,
+      stateSchema: a.stateSchema,
+      actor: a.appliedBy,
+      lockWaitMs: a.lockWaitMs,
+    }),
+  );
   a.log.info('baseline recorded: the files up to the version are recorded as applied without running them', {
-    version, recorded: result.recorded.map((r) => r.file), pending: result.pending, reason,
+    version,
+    recorded: result.recorded.map((r) => r.file),
+    pending: result.pending,
+    reason,
   });
 }
 

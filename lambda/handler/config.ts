@@ -13,9 +13,7 @@ import { DEFAULTS, ENV, TLS_MODES, type TlsMode } from './constants';
 import type { FailureContext } from './failure';
 
 /** How the server certificate is checked. */
-export type TlsSettings =
-  | { mode: 'verify-full'; /** PEM bundle the chain is verified against. */ caBundle: string }
-  | { mode: 'disable' };
+export type TlsSettings = { mode: 'verify-full' /** PEM bundle the chain is verified against. */; caBundle: string } | { mode: 'disable' };
 
 /** Aurora through the RDS Data API: no connection, no VPC; the service reads the secret itself. */
 export interface DataApiTarget {
@@ -27,9 +25,7 @@ export interface DataApiTarget {
 }
 
 /** How a connection proves who it is: the secret's password, or an IAM token signed per connection. */
-export type ConnectionAuth =
-  | { kind: 'secret'; secretArn: string }
-  | { kind: 'iam'; /** The database user, granted rds_iam. */ username: string };
+export type ConnectionAuth = { kind: 'secret'; secretArn: string } | { kind: 'iam' /** The database user, granted rds_iam. */; username: string };
 
 /** A PostgreSQL connection with the credentials read from the secret, or signed for IAM authentication. */
 export interface ConnectionTarget {
@@ -106,7 +102,9 @@ export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     contractsDir,
     run,
     verify: {
-      contractsDir, stateSchema: run.stateSchema, failOnDrift: failOnDrift(env),
+      contractsDir,
+      stateSchema: run.stateSchema,
+      failOnDrift: failOnDrift(env),
       snapshotFile: snapshotFile ? inBundle(snapshotFile) : undefined,
     },
     logGroups: {
@@ -127,7 +125,11 @@ function databaseTarget(env: NodeJS.ProcessEnv, tls: TlsSettings): DatabaseTarge
   const clusterArn = env[ENV.clusterArn] || undefined;
   const iamUser = env[ENV.iamUser] || undefined;
   if (clusterArn) {
-    if (iamUser) throw new InputError(`${ENV.iamUser} is set with ${ENV.clusterArn}`, { value: iamUser, fix: 'the RDS Data API authenticates with a secret only: leave iamAuthentication unset with dataApiCluster' });
+    if (iamUser)
+      throw new InputError(`${ENV.iamUser} is set with ${ENV.clusterArn}`, {
+        value: iamUser,
+        fix: 'the RDS Data API authenticates with a secret only: leave iamAuthentication unset with dataApiCluster',
+      });
     return { kind: 'data-api', clusterArn, secretArn: requiredSecretArn(env), databaseName };
   }
   const endpoint = endpointHost ? { endpoint: { host: endpointHost, ...(endpointPort ? { port: endpointPort } : {}) } } : {};
@@ -137,13 +139,15 @@ function databaseTarget(env: NodeJS.ProcessEnv, tls: TlsSettings): DatabaseTarge
 
 /** IAM authentication: no secret beside it, and TLS, which RDS requires for a token. */
 function iamAuth(env: NodeJS.ProcessEnv, username: string, tls: TlsSettings): ConnectionAuth {
-  if (env[ENV.secretArn]) throw new InputError(`${ENV.secretArn} and ${ENV.iamUser} are both set`, { fix: 'give the construct either secret or iamAuthentication, not both' });
+  if (env[ENV.secretArn])
+    throw new InputError(`${ENV.secretArn} and ${ENV.iamUser} are both set`, { fix: 'give the construct either secret or iamAuthentication, not both' });
   if (!env[ENV.host] && !env[ENV.endpointHost]) {
     throw new InputError(`${ENV.iamUser} is set without ${ENV.host} or ${ENV.endpointHost}: with IAM authentication there is no secret to read the host from`, {
-      fix: 'pass an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy as the construct\'s database (its endpoint is used)',
+      fix: "pass an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy as the construct's database (its endpoint is used)",
     });
   }
-  if (tls.mode === 'disable' && env.AWS_LAMBDA_FUNCTION_NAME) throw new InputError(`${ENV.tls}=disable with ${ENV.iamUser}`, { fix: 'RDS accepts an IAM token over TLS only: leave SCHEMAGUARD_TLS unset' });
+  if (tls.mode === 'disable' && env.AWS_LAMBDA_FUNCTION_NAME)
+    throw new InputError(`${ENV.tls}=disable with ${ENV.iamUser}`, { fix: 'RDS accepts an IAM token over TLS only: leave SCHEMAGUARD_TLS unset' });
   return { kind: 'iam', username };
 }
 
@@ -164,7 +168,9 @@ function runSettings(env: NodeJS.ProcessEnv): RunSettings {
 function requiredSecretArn(env: NodeJS.ProcessEnv): string {
   const secretArn = env[ENV.secretArn];
   if (!secretArn) {
-    throw new InputError(`${ENV.secretArn} is not set`, { fix: 'deploy the function through the SchemaMigrations construct, which sets it to the database secret ARN' });
+    throw new InputError(`${ENV.secretArn} is not set`, {
+      fix: 'deploy the function through the SchemaMigrations construct, which sets it to the database secret ARN',
+    });
   }
   return secretArn;
 }
@@ -172,7 +178,10 @@ function requiredSecretArn(env: NodeJS.ProcessEnv): string {
 function tlsSettings(env: NodeJS.ProcessEnv): TlsSettings {
   const mode = (env[ENV.tls] || 'verify-full') as TlsMode;
   if (!TLS_MODES.includes(mode)) {
-    throw new InputError(`${ENV.tls}="${env[ENV.tls]}" is not one of ${TLS_MODES.join(', ')}`, { value: env[ENV.tls], fix: 'leave it unset (verify-full) in AWS' });
+    throw new InputError(`${ENV.tls}="${env[ENV.tls]}" is not one of ${TLS_MODES.join(', ')}`, {
+      value: env[ENV.tls],
+      fix: 'leave it unset (verify-full) in AWS',
+    });
   }
   return mode === 'disable' ? { mode } : { mode, caBundle: env[ENV.caBundle] || DEFAULTS.caBundle };
 }
@@ -188,7 +197,10 @@ function optionalInt(env: NodeJS.ProcessEnv, name: string, min: number, max: num
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new InputError(`${name}="${raw}" is not an integer between ${min} and ${max}`, { value: raw, fix: `set ${name} to an integer in ${min}..${max}, or unset it for the default` });
+    throw new InputError(`${name}="${raw}" is not an integer between ${min} and ${max}`, {
+      value: raw,
+      fix: `set ${name} to an integer in ${min}..${max}, or unset it for the default`,
+    });
   }
   return n;
 }
@@ -201,9 +213,13 @@ function optionalInt(env: NodeJS.ProcessEnv, name: string, min: number, max: num
 function positiveLockTimeout(env: NodeJS.ProcessEnv): number | undefined {
   const name = ENV.lockTimeoutMs;
   if (env[name] !== undefined && env[name] !== '' && Number(env[name]) === 0) {
-    throw new InputError(`${name}="${env[name]}" turns the lock timeout off (lock_timeout 0 in PostgreSQL: a migration waits forever behind any lock it conflicts with)`, {
-      value: env[name], fix: `set ${name} to a positive number of milliseconds up to 600000 (schemaguard retries lock timeouts with backoff), or unset it for ${DEFAULTS.lockTimeoutMs}`,
-    });
+    throw new InputError(
+      `${name}="${env[name]}" turns the lock timeout off (lock_timeout 0 in PostgreSQL: a migration waits forever behind any lock it conflicts with)`,
+      {
+        value: env[name],
+        fix: `set ${name} to a positive number of milliseconds up to 600000 (schemaguard retries lock timeouts with backoff), or unset it for ${DEFAULTS.lockTimeoutMs}`,
+      },
+    );
   }
   return optionalInt(env, name, 1, 600_000);
 }
@@ -212,7 +228,10 @@ function failOnDrift(env: NodeJS.ProcessEnv): boolean {
   const raw = env[ENV.failOnDrift];
   const value = (raw ?? '').toLowerCase();
   if (!['', 'true', 'false'].includes(value)) {
-    throw new InputError(`${ENV.failOnDrift}="${raw}" is not true or false`, { value: raw, fix: 'set it to true to fail the deploy on drift, or leave it unset' });
+    throw new InputError(`${ENV.failOnDrift}="${raw}" is not true or false`, {
+      value: raw,
+      fix: 'set it to true to fail the deploy on drift, or leave it unset',
+    });
   }
   return value === 'true';
 }

@@ -85,14 +85,17 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
     if (!host) {
       // SchemaGuard sets ENV.host, and SchemaMigrations ENV.endpointHost, from an rds instance or cluster; another connectable has neither.
       throw new InputError(`no database host: the secret ${secretArn} has no "host" and neither ${ENV.host} nor ${ENV.endpointHost} is set`, {
-        fix: 'put "host" and "port" in the secret: attach it to the instance or cluster (in CDK: pass secret.attach(database); the database.secret '
-          + 'of rds.Credentials.fromGeneratedSecret(…) or fromSecret(…) is attached already), or add them to its JSON value; '
-          + 'or pass an rds.DatabaseInstance or DatabaseCluster as the construct\'s database, whose endpoint is used',
+        fix:
+          'put "host" and "port" in the secret: attach it to the instance or cluster (in CDK: pass secret.attach(database); the database.secret ' +
+          'of rds.Credentials.fromGeneratedSecret(…) or fromSecret(…) is attached already), or add them to its JSON value; ' +
+          "or pass an rds.DatabaseInstance or DatabaseCluster as the construct's database, whose endpoint is used",
       });
     }
     return {
-      host, port: target.port ?? (own ? own.port : creds.port) ?? 5432,
-      user: creds.username, password: creds.password,
+      host,
+      port: target.port ?? (own ? own.port : creds.port) ?? 5432,
+      user: creds.username,
+      password: creds.password,
       database: target.databaseName ?? creds.dbname ?? 'postgres',
       names: settingNames(target, secretArn, creds, own !== undefined),
     };
@@ -129,11 +132,14 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
 function settingNames(target: ConnectionTarget, secretArn: string, creds: DatabaseCredentials, endpoint: boolean): ConnectionSettingNames {
   const field = (name: string) => `"${name}" in the database secret ${secretArn}`;
   const host = target.host !== undefined ? ENV.host : endpoint ? `${ENV.endpointHost} (the database's endpoint)` : field('host');
-  const port = target.port !== undefined ? ENV.port
-    : endpoint ? ENV.endpointPort
-    : creds.port !== undefined ? field('port') : `${field('port')} (absent: 5432)`;
-  const database = target.databaseName !== undefined ? `${ENV.databaseName} (SchemaMigrations databaseName)`
-    : creds.dbname !== undefined ? field('dbname') : `${field('dbname')} (absent: postgres)`;
+  const port =
+    target.port !== undefined ? ENV.port : endpoint ? ENV.endpointPort : creds.port !== undefined ? field('port') : `${field('port')} (absent: 5432)`;
+  const database =
+    target.databaseName !== undefined
+      ? `${ENV.databaseName} (SchemaMigrations databaseName)`
+      : creds.dbname !== undefined
+        ? field('dbname')
+        : `${field('dbname')} (absent: postgres)`;
   return {
     hostAndPort: `${host} and ${port}`,
     database,
@@ -154,7 +160,9 @@ function iamSettingNames(target: ConnectionTarget, database: string): Connection
 }
 
 function caBundleName(target: ConnectionTarget): string | undefined {
-  return target.tls.mode === 'verify-full' ? `the CA bundle ${target.tls.caBundle} (${ENV.caBundle}; unset: the Lambda runtime's Amazon CA certificates)` : undefined;
+  return target.tls.mode === 'verify-full'
+    ? `the CA bundle ${target.tls.caBundle} (${ENV.caBundle}; unset: the Lambda runtime's Amazon CA certificates)`
+    : undefined;
 }
 
 interface Credentials {
@@ -171,7 +179,10 @@ async function dataApiDriver(target: DataApiTarget, client: DataApiClient | unde
   // Loaded on first use, like the SDKs: a connection-mode container never pays for it.
   const { DataApiDriver } = await import('../driver/data-api/data-api-driver');
   return new DataApiDriver({
-    resourceArn: target.clusterArn, secretArn: target.secretArn, database: target.databaseName ?? 'postgres', client,
+    resourceArn: target.clusterArn,
+    secretArn: target.secretArn,
+    database: target.databaseName ?? 'postgres',
+    client,
   });
 }
 

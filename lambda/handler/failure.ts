@@ -32,7 +32,7 @@ export interface FailureContext {
 }
 
 /** The role in a permission fix: the function knows it only once the secret is read. */
-const SECRET_ROLE = '<the database secret\'s user>';
+const SECRET_ROLE = "<the database secret's user>";
 
 /** Budgets of the parts, in bytes; the whole is cut again to the response's budget. */
 const PART_BYTES = { message: 1400, detail: 500, hint: 350, fix: 700 } as const;
@@ -83,11 +83,22 @@ export function cut(text: string, maxBytes: number): string {
 export function reasonBudgetBytes(event: Partial<OnEventRequest> | undefined): number {
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
   const logical = str(event?.LogicalResourceId);
-  const physical = [str(event?.PhysicalResourceId), `${PHYSICAL_ID_PREFIX}-${logical}`, `${GUARD_ROLE_PHYSICAL_ID_PREFIX}-${'r'.repeat(63)}`, CREATE_FAILED_MARKER]
-    .reduce((a, b) => (jsonBytes(b) > jsonBytes(a) ? b : a));
-  const envelope = Buffer.byteLength(JSON.stringify({
-    Status: 'FAILED', Reason: '', StackId: str(event?.StackId), RequestId: str(event?.RequestId), PhysicalResourceId: physical, LogicalResourceId: logical,
-  }));
+  const physical = [
+    str(event?.PhysicalResourceId),
+    `${PHYSICAL_ID_PREFIX}-${logical}`,
+    `${GUARD_ROLE_PHYSICAL_ID_PREFIX}-${'r'.repeat(63)}`,
+    CREATE_FAILED_MARKER,
+  ].reduce((a, b) => (jsonBytes(b) > jsonBytes(a) ? b : a));
+  const envelope = Buffer.byteLength(
+    JSON.stringify({
+      Status: 'FAILED',
+      Reason: '',
+      StackId: str(event?.StackId),
+      RequestId: str(event?.RequestId),
+      PhysicalResourceId: physical,
+      LogicalResourceId: logical,
+    }),
+  );
   return Math.max(1000, RESPONSE_LIMIT_BYTES - envelope - FAILURE_RESPONSE_MARGIN_BYTES);
 }
 
@@ -99,7 +110,8 @@ const DEFAULT_BUDGET_BYTES = reasonBudgetBytes({
 });
 
 /** Said with a failed contract: the deploy's migrations stay applied, and the way forward is a new one. */
-export const CONTRACT_AFTER_MIGRATING = 'note: any migration this deploy applied stays applied (CloudFormation\'s rollback does not undo it): fix forward with a new migration file, never by editing an applied one';
+export const CONTRACT_AFTER_MIGRATING =
+  "note: any migration this deploy applied stays applied (CloudFormation's rollback does not undo it): fix forward with a new migration file, never by editing an applied one";
 
 /** The fix of an InputProblemsError in a reason, which has no room for each problem's own. */
 export const PROBLEMS_FIX = 'run schemaguard lint (or plan) on the migrations directory: it names each problem with its fix; nothing was run';
@@ -144,12 +156,15 @@ export function toFailure(e: unknown, redactor: Redactor, ctx: FailureContext): 
       e.file ? `${e.name === 'ContractFailedError' ? 'contract' : 'migration'} ${e.file}` : undefined,
       e.line !== undefined ? `line ${e.line}` : undefined,
       e.sqlstate ? `SQLSTATE ${e.sqlstate}` : undefined,
-    ].filter(Boolean).join(', ');
+    ]
+      .filter(Boolean)
+      .join(', ');
     if (where) parts.push(`[${clean(where)}]`);
     parts.push(`${e.name}: ${e instanceof InputProblemsError ? problemList(e, clean) : cut(clean(withoutValue(e)), PART_BYTES.message)}`);
     if (e.detail || withoutValue(e) !== e.message) parts.push(`detail: ${cut(clean(inTheLog(ctx)), PART_BYTES.detail)}`);
     if (e.hint) parts.push(`hint: ${cut(clean(e.hint), PART_BYTES.hint)}`);
-    const fix = e instanceof InputProblemsError ? PROBLEMS_FIX : e.fix ?? permissionFix(e, SECRET_ROLE, ctx.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema);
+    const fix =
+      e instanceof InputProblemsError ? PROBLEMS_FIX : (e.fix ?? permissionFix(e, SECRET_ROLE, ctx.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema));
     if (fix) parts.push(`fix: ${cut(clean(fix), PART_BYTES.fix)}`);
     // The contracts run after migrating: what this deploy applied stays, and editing it would be a changed checksum next time.
     if (e.name === 'ContractFailedError') parts.push(CONTRACT_AFTER_MIGRATING);

@@ -32,7 +32,8 @@ export interface FilesSummary {
  * shipped, so changing it redeploys nothing.
  */
 export function readFiles(dir: string): string[] {
-  return readdirSync(dir).sort()
+  return readdirSync(dir)
+    .sort()
     .filter((entry) => !entry.startsWith('.') && entry.toLowerCase().endsWith('.sql') && isFile(join(dir, entry)));
 }
 
@@ -53,7 +54,12 @@ export function migrationFilesOf(dir: string, layout?: MigrationLayout): string[
 function versionsOf(dir: string, layout: MigrationLayout | undefined): Map<string, number> {
   const read = layoutOf(dir, layout);
   if (read !== 'flat') return new Map(listLayout(dir, read).files.map((f) => [f.file, f.version]));
-  return new Map(readFiles(dir).flatMap((f) => { const m = FILE_NAME_PATTERN.exec(f); return m ? [[f, Number(m[1])] as [string, number]] : []; }));
+  return new Map(
+    readFiles(dir).flatMap((f) => {
+      const m = FILE_NAME_PATTERN.exec(f);
+      return m ? [[f, Number(m[1])] as [string, number]] : [];
+    }),
+  );
 }
 
 function isFile(path: string): boolean {
@@ -75,7 +81,10 @@ export function summariseFiles(migrationsDir: string, contractsDir?: string, lay
   let migrationCount = 0;
   let latestVersion = 0;
   let largestMigration: FilesSummary['largestMigration'];
-  const dirs: [string, string | undefined][] = [['migrations', migrationsDir], ['contracts', contractsDir]];
+  const dirs: [string, string | undefined][] = [
+    ['migrations', migrationsDir],
+    ['contracts', contractsDir],
+  ];
   for (const [label, dir] of dirs) {
     if (dir === undefined || !existsSync(dir)) continue;
     const versions = label === 'migrations' ? versionsOf(dir, layout) : new Map<string, number>();

@@ -48,11 +48,12 @@ async function foreignHistoryRefusal(q: Queryable, migrations: Migration[], pend
     if (read.empty) continue;
     const upTo = read.version === undefined ? '' : ` up to version ${read.version}`;
     const from = `baseline: { from: '${found.source}', ${REASON} }`;
-    const fix = read.version !== undefined
-      ? `set the SchemaMigrations prop ${from} and deploy again: it records the files up to version ${read.version} (what ${found.source}'s history says) as applied without running them, and the rest run in the same deploy`
-      : read.refusal
-        ? `${from} would refuse this history: ${read.refusal.message}; ${read.refusal.fix ?? ''}`
-        : `set the SchemaMigrations prop ${from}, after granting the database secret's user SELECT on ${found.table}, which it cannot read here (${read.unreadable}); or baseline: { version: N, ${REASON} } with the newest file the database reflects`;
+    const fix =
+      read.version !== undefined
+        ? `set the SchemaMigrations prop ${from} and deploy again: it records the files up to version ${read.version} (what ${found.source}'s history says) as applied without running them, and the rest run in the same deploy`
+        : read.refusal
+          ? `${from} would refuse this history: ${read.refusal.message}; ${read.refusal.fix ?? ''}`
+          : `set the SchemaMigrations prop ${from}, after granting the database secret's user SELECT on ${found.table}, which it cannot read here (${read.unreadable}); or baseline: { version: N, ${REASON} } with the newest file the database reflects`;
     return new ForeignHistoryError(
       `${found.table} (${found.source}'s history) records migrations${upTo} and schemaguard has recorded nothing here: this first deploy would run all ${plural(pending, 'migration file')} again on the schema ${found.source} built; nothing was run`,
       { source: found.source, fix },
@@ -62,7 +63,11 @@ async function foreignHistoryRefusal(q: Queryable, migrations: Migration[], pend
 }
 
 /** A history table read as `baseline --from` reads it: empty (as a new database), the version it gives, or its refusal. */
-async function readHistory(q: Queryable, found: ForeignHistoryTable, migrations: Migration[]): Promise<{ empty: boolean; version?: number; refusal?: MigrationError; unreadable?: string }> {
+async function readHistory(
+  q: Queryable,
+  found: ForeignHistoryTable,
+  migrations: Migration[],
+): Promise<{ empty: boolean; version?: number; refusal?: MigrationError; unreadable?: string }> {
   let history;
   try {
     history = await readForeignHistory(q, found.source, found.table);
@@ -88,9 +93,10 @@ async function tablesRefusal(q: Queryable, tables: ExistingTables, migrations: M
     `${tablesText(tables)} and schemaguard has recorded nothing here: this first deploy would run all ${plural(pending, 'migration file')} against them; nothing was run. ${estimateText(estimate, fileOf)}`,
     {
       versions: known?.version === undefined ? [] : [known.version],
-      fix: known?.version !== undefined
-        ? `set the SchemaMigrations prop baseline: { version: ${known.version}, ${REASON} } and deploy again: it records the files up to ${fileOf(known.version)} as applied without running them, and the rest run in the same deploy; ${NONE}`
-        : `${NONE}; or, when the database reflects the files up to a version, baseline: { version: N, ${REASON} }`,
+      fix:
+        known?.version !== undefined
+          ? `set the SchemaMigrations prop baseline: { version: ${known.version}, ${REASON} } and deploy again: it records the files up to ${fileOf(known.version)} as applied without running them, and the rest run in the same deploy; ${NONE}`
+          : `${NONE}; or, when the database reflects the files up to a version, baseline: { version: N, ${REASON} }`,
     },
   );
 }
@@ -106,9 +112,11 @@ function estimateText(e: VersionEstimate | MigrationError, fileOf: (v: number) =
   if (e.looked === 0) return 'The version it is at was not estimated: the files create no table, view, index or sequence to look for.';
   const missing = e.missing ? `, and ${e.missing.file} creates ${e.missing.object}, which does not` : ', as does every one the newer files create';
   const basis = '(estimated from names only: columns, definitions and data were not compared; a name without a schema was looked for in public)';
-  if (e.version === undefined) return `None of the files' objects appear to be here: ${e.missing!.file} creates ${e.missing!.object}, which does not exist ${basis}.`;
-  const range = e.upTo !== undefined && e.upTo > e.version
-    ? ` The files after it up to ${fileOf(e.upTo)} create nothing it can look for (they alter or fill): if they ran here, the version is up to ${e.upTo}.`
-    : '';
+  if (e.version === undefined)
+    return `None of the files' objects appear to be here: ${e.missing!.file} creates ${e.missing!.object}, which does not exist ${basis}.`;
+  const range =
+    e.upTo !== undefined && e.upTo > e.version
+      ? ` The files after it up to ${fileOf(e.upTo)} create nothing it can look for (they alter or fill): if they ran here, the version is up to ${e.upTo}.`
+      : '';
   return `It appears to be at version ${e.version}: every table, view, index and sequence the files up to ${fileOf(e.version)} create exists here${missing} ${basis}.${range}`;
 }

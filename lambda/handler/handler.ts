@@ -36,7 +36,17 @@ import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/files/source';
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
-import { GUARD_ROLE_ATTR, GUARD_ROLE_PHYSICAL_ID_PREFIX, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, MIGRATOR_ROLE_RESOURCE_TYPE, OUTCOME, PROP, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
+import {
+  GUARD_ROLE_ATTR,
+  GUARD_ROLE_PHYSICAL_ID_PREFIX,
+  GUARD_ROLE_PROP,
+  GUARD_ROLE_RESOURCE_TYPE,
+  MIGRATOR_ROLE_RESOURCE_TYPE,
+  OUTCOME,
+  PROP,
+  REQUEST_STARTED_FIELD,
+  ROLLBACK_REPORTED_FIELD,
+} from './constants';
 import { bundledOperator, operatorWrites, type OperatorRunner } from './operator';
 import { isOperatorRequest, type OperatorRequest, type OperatorResult } from './operator-protocol';
 import { reasonBudgetBytes, toFailure } from './failure';
@@ -46,8 +56,16 @@ import { migratorRoleOnEvent } from './migrator/role';
 import { connectionLost, lockBusy } from './lock-busy';
 import { createLogger, logRunEvent, logRunFinished, stdoutWriter, type LineWriter, type Logger } from './log';
 import {
-  appliedBy, CREATE_FAILED_MARKER, loggedRequest, physicalResourceId, validateRequest,
-  type InvocationContext, type IsCompleteRequest, type IsCompleteResponse, type OnEventRequest, type OnEventResponse,
+  appliedBy,
+  CREATE_FAILED_MARKER,
+  loggedRequest,
+  physicalResourceId,
+  validateRequest,
+  type InvocationContext,
+  type IsCompleteRequest,
+  type IsCompleteResponse,
+  type OnEventRequest,
+  type OnEventResponse,
 } from './request';
 import { maxFileBytesFor, memoryFix } from './memory';
 import { adoptBeforeMigrate, baselineOutcome, baselineSetting, type BaselineSetting } from './adoption';
@@ -58,10 +76,7 @@ import { requestState, responseData, rollbackProblemData, type KnownState } from
 import { secretsManagerClient, type SecretsClient } from './secret';
 import { SKIPPED_ON_ROLLBACK, verifySchema } from './verify';
 
-export {
-  CREATE_FAILED_MARKER,
-  type InvocationContext, type IsCompleteRequest, type IsCompleteResponse, type OnEventRequest, type OnEventResponse,
-};
+export { CREATE_FAILED_MARKER, type InvocationContext, type IsCompleteRequest, type IsCompleteResponse, type OnEventRequest, type OnEventResponse };
 export type { RequestType } from './request';
 
 export interface HandlerDependencies extends ConnectorDependencies {
@@ -131,7 +146,9 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   let secrets: Promise<SecretsClient> | undefined = deps.secrets && Promise.resolve(deps.secrets);
   let stacks: Promise<StackStatusClient> | undefined = deps.stacks && Promise.resolve(deps.stacks);
   const wiring: Wiring = {
-    env: deps.env ?? process.env, write: deps.write ?? stdoutWriter, connector: createConnector(deps),
+    env: deps.env ?? process.env,
+    write: deps.write ?? stdoutWriter,
+    connector: createConnector(deps),
     secrets: () => (secrets ??= secretsManagerClient()),
     connectorDeps: { secrets: deps.secrets, dataApi: deps.dataApi, applicationName: deps.applicationName, authRetryDelayMs: deps.authRetryDelayMs },
     operator: deps.operator,
@@ -149,15 +166,16 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   };
   return {
     onEvent: onEventOf as Handlers['onEvent'],
-    isComplete: (event, context) => roleHandler(event)
-      ? Promise.resolve({ IsComplete: true })
-      : guarded(wiring, 'isComplete', event, context, isComplete, isCompleteRollbackAnswer),
+    isComplete: (event, context) =>
+      roleHandler(event) ? Promise.resolve({ IsComplete: true }) : guarded(wiring, 'isComplete', event, context, isComplete, isCompleteRollbackAnswer),
   };
 }
 
 /** onEvent reports the rollback's problem itself; its isComplete then answers done at once, the Data kept by the framework. */
 const onEventRollbackAnswer: RollbackAnswer<OnEventResponse> = (problem, inv) => ({
-  PhysicalResourceId: physicalResourceId(inv.event), Data: rollbackProblemData(problem, inv.known), [ROLLBACK_REPORTED_FIELD]: true,
+  PhysicalResourceId: physicalResourceId(inv.event),
+  Data: rollbackProblemData(problem, inv.known),
+  [ROLLBACK_REPORTED_FIELD]: true,
 });
 
 const isCompleteRollbackAnswer: RollbackAnswer<IsCompleteResponse> = (problem, inv) => ({ IsComplete: true, Data: rollbackProblemData(problem, inv.known) });
@@ -185,9 +203,11 @@ const ROLE_HANDLERS: Record<string, { onEvent: typeof guardRoleOnEvent; rollback
 async function onEvent(inv: Invocation): Promise<OnEventResponse> {
   const { event, log } = inv;
   if (event.RequestType === 'Delete') {
-    log.info(event.PhysicalResourceId === CREATE_FAILED_MARKER
-      ? 'delete after a failed create: nothing to do'
-      : 'delete: the database and its schema are left as they are');
+    log.info(
+      event.PhysicalResourceId === CREATE_FAILED_MARKER
+        ? 'delete after a failed create: nothing to do'
+        : 'delete: the database and its schema are left as they are',
+    );
     return { PhysicalResourceId: physicalResourceId(event) };
   }
   const startedAt = Date.now();
@@ -206,7 +226,10 @@ function logReplacedDatabase(event: OnEventRequest, log: Logger): void {
   const before = event.OldResourceProperties?.[PROP.databaseIdentity];
   const now = event.ResourceProperties?.[PROP.databaseIdentity];
   if (before === undefined || now === undefined || before === now) return;
-  log.info('the database was replaced (its identity changed): the new one is migrated from its first pending migration', { oldDatabaseIdentity: before, databaseIdentity: now });
+  log.info('the database was replaced (its identity changed): the new one is migrated from its first pending migration', {
+    oldDatabaseIdentity: before,
+    databaseIdentity: now,
+  });
 }
 
 /** isComplete: continue migrating; when nothing is left, verify the schema and say what this request applied. */
@@ -241,7 +264,12 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
 async function operatorInvocation(wiring: Wiring, request: OperatorRequest, context: InvocationContext): Promise<OperatorResult> {
   const log = createLogger(new Redactor(), wiring.write, { phase: 'operator', requestId: context.awsRequestId });
   log.info('operator command', {
-    command: request.command, args: request.args, flags: request.flags, caller: request.caller, callerVerified: false, writesAllowed: operatorWrites(wiring.env),
+    command: request.command,
+    args: request.args,
+    flags: request.flags,
+    caller: request.caller,
+    callerVerified: false,
+    writesAllowed: operatorWrites(wiring.env),
   });
   const started = Date.now();
   const run = wiring.operator ?? bundledOperator(wiring.env);
@@ -262,7 +290,9 @@ async function standbysAfter(done: Run, run: HandlerConfig['run'], log: Invocati
   try {
     const timeoutMs = Math.max(0, Math.min(run.standbyWaitMs, done.deadline - Date.now() - run.reserveMs));
     const report = await waitForStandbys(session, {
-      timeoutMs, strict: run.standbyStrict, settings: { wait: 'the standbys.wait prop', strict: 'the standbys.strict prop' },
+      timeoutMs,
+      strict: run.standbyStrict,
+      settings: { wait: 'the standbys.wait prop', strict: 'the standbys.strict prop' },
       onProgress: (line) => log.info('standbys', { progress: line.trim() }),
     });
     if (report.standbys.length === 0) return {};
@@ -280,15 +310,31 @@ async function standbysAfter(done: Run, run: HandlerConfig['run'], log: Invocati
  * rolls back, into `onRollback`'s answer (rollback-report.ts).
  */
 async function guarded<T>(
-  wiring: Wiring, phase: string, event: OnEventRequest, context: InvocationContext, body: (inv: Invocation) => Promise<T>, onRollback: RollbackAnswer<T>,
+  wiring: Wiring,
+  phase: string,
+  event: OnEventRequest,
+  context: InvocationContext,
+  body: (inv: Invocation) => Promise<T>,
+  onRollback: RollbackAnswer<T>,
 ): Promise<T> {
   const redactor = new Redactor();
   const log = createLogger(redactor, wiring.write, {
-    phase, requestType: event.RequestType, requestId: event.RequestId, logicalResourceId: event.LogicalResourceId,
+    phase,
+    requestType: event.RequestType,
+    requestId: event.RequestId,
+    logicalResourceId: event.LogicalResourceId,
   });
   log.info('request', loggedRequest(event));
   const parsed = parseConfig(wiring.env);
-  const inv: Invocation = { event, context, log, redactor, connector: wiring.connector, env: wiring.env, config: () => parsed.config ?? failWith(parsed.error) };
+  const inv: Invocation = {
+    event,
+    context,
+    log,
+    redactor,
+    connector: wiring.connector,
+    env: wiring.env,
+    config: () => parsed.config ?? failWith(parsed.error),
+  };
   try {
     validateRequest(event);
     const out = await body(inv);
@@ -297,9 +343,19 @@ async function guarded<T>(
   } catch (e) {
     // A bad configuration leaves no log groups to name: the failure itself says what is wrong.
     const logStream = context.logStreamName ?? wiring.env.AWS_LAMBDA_LOG_STREAM_NAME;
-    const failure = toFailure(e, redactor, { ...parsed.config?.logGroups, logStream, stateSchema: parsed.config?.run.stateSchema, budgetBytes: reasonBudgetBytes(event) });
+    const failure = toFailure(e, redactor, {
+      ...parsed.config?.logGroups,
+      logStream,
+      stateSchema: parsed.config?.run.stateSchema,
+      budgetBytes: reasonBudgetBytes(event),
+    });
     log.error('failed', { error: failure.message, ...(e instanceof MigrationError ? { fields: e.toJSON() } : {}) });
-    const problem = await reportIfRollingBack(event, failure.message, { client: wiring.stacks, log, write: wiring.write, functionName: wiring.env.AWS_LAMBDA_FUNCTION_NAME });
+    const problem = await reportIfRollingBack(event, failure.message, {
+      client: wiring.stacks,
+      log,
+      write: wiring.write,
+      functionName: wiring.env.AWS_LAMBDA_FUNCTION_NAME,
+    });
     if (problem === undefined) throw failure;
     const out = onRollback(problem, inv);
     log.info('response', { response: out });
@@ -349,23 +405,36 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
   const baseline = baselineSetting(inv.event.ResourceProperties);
   const driver = await inv.connector.connect(cfg.database, inv.log, inv.redactor);
   const lockWaitMs = Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs));
-  await adoptBeforeMigrate({ driver, migrations, stateSchema: cfg.run.stateSchema, setting: baseline, appliedBy: appliedBy(inv.event), lockWaitMs, log: inv.log });
-  const check = { requestType: inv.event.RequestType, driver, migrations, stateSchema: cfg.run.stateSchema, log: inv.log };
-  const { result, ahead } = await migrateUnlessRollback(check, (allowAhead) => migrate({
-    driver, migrations, allowAhead, deadline,
+  await adoptBeforeMigrate({
+    driver,
+    migrations,
     stateSchema: cfg.run.stateSchema,
+    setting: baseline,
     appliedBy: appliedBy(inv.event),
-    // Without a baseline, a first run onto tables already there is refused; `version: 'none'` runs every file, another tool's history or not.
-    firstRunCheck: baseline ? undefined : existingSchemaCheck(cfg.run.stateSchema, migrations),
-    ignoreForeignHistory: baseline !== undefined && 'none' in baseline,
-    reserveMs: cfg.run.reserveMs,
-    lockTimeoutMs: cfg.run.lockTimeoutMs,
-    // The lock wait must leave the reserve, like every other step.
-    lockWaitMs: Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs)),
-    deadlineFix: deadlineFix(deadline - started),
-    checks: [replicationCheck({ planned: cfg.run.replicationPlanned, plannedSetting: 'the replicationPlanned prop of SchemaMigrations' })],
-    onEvent: (e) => logRunEvent(inv.log, e),
-  }));
+    lockWaitMs,
+    log: inv.log,
+  });
+  const check = { requestType: inv.event.RequestType, driver, migrations, stateSchema: cfg.run.stateSchema, log: inv.log };
+  const { result, ahead } = await migrateUnlessRollback(check, (allowAhead) =>
+    migrate({
+      driver,
+      migrations,
+      allowAhead,
+      deadline,
+      stateSchema: cfg.run.stateSchema,
+      appliedBy: appliedBy(inv.event),
+      // Without a baseline, a first run onto tables already there is refused; `version: 'none'` runs every file, another tool's history or not.
+      firstRunCheck: baseline ? undefined : existingSchemaCheck(cfg.run.stateSchema, migrations),
+      ignoreForeignHistory: baseline !== undefined && 'none' in baseline,
+      reserveMs: cfg.run.reserveMs,
+      lockTimeoutMs: cfg.run.lockTimeoutMs,
+      // The lock wait must leave the reserve, like every other step.
+      lockWaitMs: Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs)),
+      deadlineFix: deadlineFix(deadline - started),
+      checks: [replicationCheck({ planned: cfg.run.replicationPlanned, plannedSetting: 'the replicationPlanned prop of SchemaMigrations' })],
+      onEvent: (e) => logRunEvent(inv.log, e),
+    }),
+  );
   logRunFinished(inv.log, result, Date.now() - started);
   inv.known = { currentVersion: result.currentVersion === null ? 'none' : String(result.currentVersion), appliedCount: String(result.appliedCount) };
   return { result, ahead, driver, migrations, deadline, baseline };
@@ -377,17 +446,22 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
  * the function's timeout is what bounds it, not the file's directive.
  */
 function deadlineFix(invocationMs: number): string {
-  return `raise the SchemaMigrations handlerTimeout (this invocation had ${Math.round(invocationMs / 1000)} s; at most 15 minutes), `
-    + 'or split the migration into smaller files that each fit in one invocation';
+  return (
+    `raise the SchemaMigrations handlerTimeout (this invocation had ${Math.round(invocationMs / 1000)} s; at most 15 minutes), ` +
+    'or split the migration into smaller files that each fit in one invocation'
+  );
 }
 
 /** The migrations bundled with the function, with a warning when they are not the files the template was made from. */
 function loadBundle(inv: Invocation, cfg: HandlerConfig): Migration[] {
   // The largest file this function's memory applies (Lambda says how much it has).
   const memoryMb = Number(inv.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined;
-  const migrations = loadMigrations(cfg.migrationsDir, memoryMb
-    ? { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes), layout: cfg.migrationsLayout }
-    : { layout: cfg.migrationsLayout });
+  const migrations = loadMigrations(
+    cfg.migrationsDir,
+    memoryMb
+      ? { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes), layout: cfg.migrationsLayout }
+      : { layout: cfg.migrationsLayout },
+  );
   const files = summariseFiles(cfg.migrationsDir, cfg.contractsDir, cfg.migrationsLayout);
   const expected = inv.event.ResourceProperties?.[PROP.filesHash];
   if (typeof expected === 'string' && expected !== files.hash) {

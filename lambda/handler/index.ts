@@ -15,4 +15,7 @@ export const isComplete = handlers.isComplete;
 export const guard = createGuardHandler();
 
 /** Renaming an export or a constant without the other fails to compile here. */
-export const handlerExports = { onEvent, isComplete, guard } satisfies Record<typeof ON_EVENT_HANDLER_NAME | typeof IS_COMPLETE_HANDLER_NAME | typeof GUARD_HANDLER_NAME, unknown>;
+export const handlerExports = { onEvent, isComplete, guard } satisfies Record<
+  typeof ON_EVENT_HANDLER_NAME | typeof IS_COMPLETE_HANDLER_NAME | typeof GUARD_HANDLER_NAME,
+  unknown
+>;

@@ -31,7 +31,9 @@ export function lockBusy(e: LockWaitTimeoutError, event: Partial<IsCompleteReque
   const elapsedMs = elapsedOf(event, now);
   if (timeSpent(elapsedMs, run)) throw lockBusyError(e, elapsedMs, run.totalTimeoutMs!);
   log.warn('another runner holds the migration lock; nothing was applied; isComplete tries again', {
-    holders: e.holders.map((h) => h.pid), elapsedMs, totalTimeoutMs: run.totalTimeoutMs,
+    holders: e.holders.map((h) => h.pid),
+    elapsedMs,
+    totalTimeoutMs: run.totalTimeoutMs,
   });
 }
 
@@ -46,7 +48,10 @@ export function connectionLost(e: MigrationError, event: Partial<IsCompleteReque
   const elapsedMs = elapsedOf(event, now);
   if (timeSpent(elapsedMs, run)) throw e;
   log.warn('the connection was lost while a migration ran (rolled back, or committed with its state row); isComplete tries again', {
-    file: e.file, error: e.message, elapsedMs, totalTimeoutMs: run.totalTimeoutMs,
+    file: e.file,
+    error: e.message,
+    elapsedMs,
+    totalTimeoutMs: run.totalTimeoutMs,
   });
 }
 
@@ -55,8 +60,13 @@ export function lockBusyError(e: LockWaitTimeoutError, elapsedMs: number, totalT
   return new LockWaitTimeoutError(
     `another migration runner holds the lock: ${e.holder}; this request tried for ${Math.round(elapsedMs / 1000)} s of its ${Math.round(totalTimeoutMs / 1000)} s (SchemaMigrations totalTimeout) and applied nothing`,
     {
-      holders: e.holders, holder: e.holder, cause: e,
-      fix: lockWaitFix(e.holders, 'let that runner (another deploy of this database, or a schemaguard migrate) finish and deploy again; or raise the SchemaMigrations totalTimeout'),
+      holders: e.holders,
+      holder: e.holder,
+      cause: e,
+      fix: lockWaitFix(
+        e.holders,
+        'let that runner (another deploy of this database, or a schemaguard migrate) finish and deploy again; or raise the SchemaMigrations totalTimeout',
+      ),
     },
   );
 }

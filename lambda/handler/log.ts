@@ -42,21 +42,41 @@ export function createLogger(redactor: Redactor, write: LineWriter, base: Record
 /** The engine's progress, one record per event. */
 export function logRunEvent(log: Logger, e: RunEvent): void {
   switch (e.type) {
-    case 'lock-wait': log.info('waiting for another runner', { holders: e.holders.map((h) => h.pid) }); break;
-    case 'lock-acquired': log.info('runner lock acquired', { waitedMs: e.waitedMs }); break;
-    case 'plan': log.info('plan', { pending: e.pending, applied: e.applied }); break;
-    case 'migration-start': log.info('migration started', { file: e.migration.file }); break;
-    case 'migration-applied': log.info('migration applied', { file: e.migration.file, executionMs: e.executionMs, attempts: e.attempts }); break;
-    case 'retry': log.warn('lock timeout; retrying', { file: e.migration.file, attempt: e.attempt, delayMs: e.delayMs, error: e.message }); break;
-    case 'note': log.info(e.message); break;
-    case 'deadline': log.info('stopping before the invocation runs out of time; the next isComplete continues', { remaining: e.remaining.map((m) => m.file) }); break;
+    case 'lock-wait':
+      log.info('waiting for another runner', { holders: e.holders.map((h) => h.pid) });
+      break;
+    case 'lock-acquired':
+      log.info('runner lock acquired', { waitedMs: e.waitedMs });
+      break;
+    case 'plan':
+      log.info('plan', { pending: e.pending, applied: e.applied });
+      break;
+    case 'migration-start':
+      log.info('migration started', { file: e.migration.file });
+      break;
+    case 'migration-applied':
+      log.info('migration applied', { file: e.migration.file, executionMs: e.executionMs, attempts: e.attempts });
+      break;
+    case 'retry':
+      log.warn('lock timeout; retrying', { file: e.migration.file, attempt: e.attempt, delayMs: e.delayMs, error: e.message });
+      break;
+    case 'note':
+      log.info(e.message);
+      break;
+    case 'deadline':
+      log.info('stopping before the invocation runs out of time; the next isComplete continues', { remaining: e.remaining.map((m) => m.file) });
+      break;
   }
 }
 
 /** One record per invocation's run, whatever it did. */
 export function logRunFinished(log: Logger, result: MigrateResult, elapsedMs: number): void {
   log.info('run finished', {
-    outcome: result.outcome, applied: result.applied.map((a) => a.file), remaining: result.remaining,
-    currentVersion: result.currentVersion, appliedCount: result.appliedCount, elapsedMs,
+    outcome: result.outcome,
+    applied: result.applied.map((a) => a.file),
+    remaining: result.remaining,
+    currentVersion: result.currentVersion,
+    appliedCount: result.appliedCount,
+    elapsedMs,
   });
 }

@@ -12,7 +12,13 @@ export const OPERATOR_PROTOCOL_VERSION = 1;
 
 /** The commands a direct invocation may run: what each does to the database. */
 export const OPERATOR_COMMANDS = {
-  status: 'reads', plan: 'reads', diff: 'reads', guard: 'reads', doctor: 'reads', baseline: 'writes', repair: 'writes',
+  status: 'reads',
+  plan: 'reads',
+  diff: 'reads',
+  guard: 'reads',
+  doctor: 'reads',
+  baseline: 'writes',
+  repair: 'writes',
 } as const;
 export type OperatorCommand = keyof typeof OPERATOR_COMMANDS;
 
@@ -21,7 +27,18 @@ export type OperatorCommand = keyof typeof OPERATOR_COMMANDS;
  * function has its own of — its files, its database, its state schema — or
  * is the CLI's own (--function, --actor).
  */
-export const OPERATOR_FLAGS = ['--format', '--quiet', '--reason', '--rename', '--from', '--exit-code', '--allow-ahead', '--out-of-order', '--warn-rows', '--lock-wait'] as const;
+export const OPERATOR_FLAGS = [
+  '--format',
+  '--quiet',
+  '--reason',
+  '--rename',
+  '--from',
+  '--exit-code',
+  '--allow-ahead',
+  '--out-of-order',
+  '--warn-rows',
+  '--lock-wait',
+] as const;
 
 /** Who asks, as the CLI names them. The function cannot check it: it is kept and logged as the caller's claim. */
 export interface OperatorCaller {

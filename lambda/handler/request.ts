@@ -66,7 +66,8 @@ const FRAMEWORK_ONLY = `invoke this function through the Provider framework only
 export function validateRequest(event: OnEventRequest): void {
   if (!['Create', 'Update', 'Delete'].includes(event?.RequestType)) {
     throw new InputError(`RequestType "${String(event?.RequestType)}" is not Create, Update or Delete`, {
-      value: String(event?.RequestType), fix: FRAMEWORK_ONLY,
+      value: String(event?.RequestType),
+      fix: FRAMEWORK_ONLY,
     });
   }
   if (!event.LogicalResourceId || !event.RequestId) {
@@ -80,9 +81,12 @@ export function validateRequest(event: OnEventRequest): void {
  */
 export function physicalResourceId(event: OnEventRequest): string {
   switch (event.RequestType) {
-    case 'Create': return `${PHYSICAL_ID_PREFIX}-${event.LogicalResourceId}`;
-    case 'Update': return event.PhysicalResourceId!;
-    case 'Delete': return event.PhysicalResourceId ?? CREATE_FAILED_MARKER;
+    case 'Create':
+      return `${PHYSICAL_ID_PREFIX}-${event.LogicalResourceId}`;
+    case 'Update':
+      return event.PhysicalResourceId!;
+    case 'Delete':
+      return event.PhysicalResourceId ?? CREATE_FAILED_MARKER;
   }
 }
 
@@ -95,6 +99,8 @@ export function appliedBy(event: OnEventRequest): string {
 /** What is logged of a request. The ResponseURL is a presigned URL: never logged. */
 export function loggedRequest(event: OnEventRequest): Record<string, unknown> {
   return {
-    resourceProperties: event?.ResourceProperties, oldResourceProperties: event?.OldResourceProperties, physicalResourceId: event?.PhysicalResourceId,
+    resourceProperties: event?.ResourceProperties,
+    oldResourceProperties: event?.OldResourceProperties,
+    physicalResourceId: event?.PhysicalResourceId,
   };
 }

@@ -78,9 +78,12 @@ export function rollbackProblemData(problem: string, known: KnownState | undefin
 
 function message(outcome: string, mine: number[], ahead: number[], current: string): string {
   switch (outcome) {
-    case OUTCOME.applied: return `applied ${plural(mine.length, 'migration')}; the database is at version ${current}`;
-    case OUTCOME.databaseAhead: return `the database is ahead of these files (versions ${list(ahead, 200)} are not in them): a rollback to older code; nothing was changed`;
-    default: return `nothing to apply; the database is at version ${current}`;
+    case OUTCOME.applied:
+      return `applied ${plural(mine.length, 'migration')}; the database is at version ${current}`;
+    case OUTCOME.databaseAhead:
+      return `the database is ahead of these files (versions ${list(ahead, 200)} are not in them): a rollback to older code; nothing was changed`;
+    default:
+      return `nothing to apply; the database is at version ${current}`;
   }
 }
 

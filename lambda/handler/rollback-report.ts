@@ -39,7 +39,11 @@ export async function cloudFormationClient(): Promise<StackStatusClient> {
   const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
   return new CloudFormationClient({
     maxAttempts: CLOUDFORMATION_TIMEOUTS.maxAttempts,
-    requestHandler: { connectionTimeout: CLOUDFORMATION_TIMEOUTS.connectionTimeoutMs, requestTimeout: CLOUDFORMATION_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: CLOUDFORMATION_TIMEOUTS.connectionTimeoutMs,
+      requestTimeout: CLOUDFORMATION_TIMEOUTS.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
 }
 
@@ -66,11 +70,16 @@ export async function isRollingBack(client: () => Promise<StackStatusClient>, st
  * the response. `undefined` (nothing written) for any other request.
  */
 export async function reportIfRollingBack(
-  event: OnEventRequest, problem: string, deps: { client: () => Promise<StackStatusClient>; log: Logger; write: LineWriter; functionName?: string },
+  event: OnEventRequest,
+  problem: string,
+  deps: { client: () => Promise<StackStatusClient>; log: Logger; write: LineWriter; functionName?: string },
 ): Promise<string | undefined> {
   if (event.RequestType !== 'Update') return undefined;
   if (!(await isRollingBack(deps.client, event.StackId, deps.log))) return undefined;
-  deps.log.error('the stack is rolling back: this Update succeeds so the rollback can finish, and its failure is reported here, in the response (RollbackProblem) and in the RollbackProblems metric', { problem });
+  deps.log.error(
+    'the stack is rolling back: this Update succeeds so the rollback can finish, and its failure is reported here, in the response (RollbackProblem) and in the RollbackProblems metric',
+    { problem },
+  );
   deps.write(rollbackMetricLine(deps.functionName ?? 'unknown', Date.now()));
   return problem;
 }
@@ -80,7 +89,9 @@ export function rollbackMetricLine(functionName: string, timestamp: number): str
   return JSON.stringify({
     _aws: {
       Timestamp: timestamp,
-      CloudWatchMetrics: [{ Namespace: ROLLBACK_METRIC.namespace, Dimensions: [[ROLLBACK_METRIC.dimension]], Metrics: [{ Name: ROLLBACK_METRIC.name, Unit: 'Count' }] }],
+      CloudWatchMetrics: [
+        { Namespace: ROLLBACK_METRIC.namespace, Dimensions: [[ROLLBACK_METRIC.dimension]], Metrics: [{ Name: ROLLBACK_METRIC.name, Unit: 'Count' }] },
+      ],
     },
     [ROLLBACK_METRIC.dimension]: functionName,
     [ROLLBACK_METRIC.name]: 1,

@@ -59,7 +59,10 @@ export async function migrateUnlessRollback(c: RollbackCheck, apply: (allowAhead
     if (!(e instanceof DatabaseAheadError)) throw e;
     const late = await databaseAhead(c.driver, c.migrations, c.stateSchema);
     if (!late) throw e;
-    c.log.info('the database moved ahead of these files while this request waited for the lock (a CloudFormation rollback to older code): nothing will be changed', { aheadVersions: late });
+    c.log.info(
+      'the database moved ahead of these files while this request waited for the lock (a CloudFormation rollback to older code): nothing will be changed',
+      { aheadVersions: late },
+    );
     return { result: await apply(true), ahead: late };
   }
 }

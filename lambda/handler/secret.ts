@@ -33,11 +33,17 @@ export const SECRETS_MANAGER_TIMEOUTS = { connectionTimeoutMs: 3_000, requestTim
  * The real client. The SDK is loaded on first use, not at import: cold start pays only for what runs.
  * `endpoint` is for tests (a local server); the function uses the region's.
  */
-export async function secretsManagerClient(options: { endpoint?: string; region?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } = {}): Promise<SecretsClient> {
+export async function secretsManagerClient(
+  options: { endpoint?: string; region?: string; credentials?: { accessKeyId: string; secretAccessKey: string } } = {},
+): Promise<SecretsClient> {
   const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   return new SecretsManagerClient({
     ...options,
-    requestHandler: { connectionTimeout: SECRETS_MANAGER_TIMEOUTS.connectionTimeoutMs, requestTimeout: SECRETS_MANAGER_TIMEOUTS.requestTimeoutMs, throwOnRequestTimeout: true },
+    requestHandler: {
+      connectionTimeout: SECRETS_MANAGER_TIMEOUTS.connectionTimeoutMs,
+      requestTimeout: SECRETS_MANAGER_TIMEOUTS.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
 }
 
@@ -52,18 +58,23 @@ export async function readCredentials(client: SecretsClient, secretId: string): 
     // A timeout says how long it waited (no secret in it: nothing was answered).
     const detail = name === 'TimeoutError' ? ` (${(cause as Error).message})` : '';
     throw new MigrationError(`cannot read the database secret ${secretId}: ${name}${detail}`, {
-      cause, fix: 'check that the secret exists, that the function role may call secretsmanager:GetSecretValue on it, and that the VPC endpoint for Secrets Manager is reachable',
+      cause,
+      fix: 'check that the secret exists, that the function role may call secretsmanager:GetSecretValue on it, and that the VPC endpoint for Secrets Manager is reachable',
     });
   }
   // The secret text is never put in a message: only its shape is described.
   if (typeof out.SecretString !== 'string') {
-    throw new InputError(`the database secret ${secretId} has no SecretString`, { fix: 'store the credentials as a JSON SecretString (the RDS-generated secret does)' });
+    throw new InputError(`the database secret ${secretId} has no SecretString`, {
+      fix: 'store the credentials as a JSON SecretString (the RDS-generated secret does)',
+    });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(out.SecretString);
   } catch {
-    throw new InputError(`the database secret ${secretId} is not JSON`, { fix: 'store {"username": …, "password": …, "host": …, "port": …} as the SecretString' });
+    throw new InputError(`the database secret ${secretId} is not JSON`, {
+      fix: 'store {"username": …, "password": …, "host": …, "port": …} as the SecretString',
+    });
   }
   const o = (parsed ?? {}) as Record<string, unknown>;
   const missing = ['username', 'password'].filter((k) => typeof o[k] !== 'string' || !(o[k] as string));
@@ -91,7 +102,10 @@ function secretPort(raw: unknown, secretId: string): number | undefined {
   if (raw === undefined || raw === null || raw === '') return undefined;
   const port = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
   if (Number.isInteger(port) && port >= 1 && port <= 65535) return port;
-  throw new InputError(`the database secret ${secretId} has a "port" that is not a port number (an integer from 1 to 65535, as a number or a string of digits)`, {
-    fix: 'set "port" in the secret\'s JSON value to the database\'s port (RDS PostgreSQL: 5432 unless changed), or remove it for 5432',
-  });
+  throw new InputError(
+    `the database secret ${secretId} has a "port" that is not a port number (an integer from 1 to 65535, as a number or a string of digits)`,
+    {
+      fix: 'set "port" in the secret\'s JSON value to the database\'s port (RDS PostgreSQL: 5432 unless changed), or remove it for 5432',
+    },
+  );
 }

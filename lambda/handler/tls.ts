@@ -31,7 +31,9 @@ function readBundle(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (cause) {
     throw new InputError(`cannot read the CA bundle ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      value: path, cause, fix: `the Node.js 20+ Lambda runtimes ship the Amazon CA certificates in /var/runtime/ca-cert.pem; point ${ENV.caBundle} at a PEM bundle that holds the RDS CA`,
+      value: path,
+      cause,
+      fix: `the Node.js 20+ Lambda runtimes ship the Amazon CA certificates in /var/runtime/ca-cert.pem; point ${ENV.caBundle} at a PEM bundle that holds the RDS CA`,
     });
   }
 }

@@ -48,7 +48,8 @@ async function verifyContracts(driver: Driver, contractsDir: string, log: Logger
   const report = await checkContracts({ driver, contracts });
   for (const r of report.results) {
     const fields = { contract: r.file, ok: r.ok, arbiters: r.arbiters.map((a) => a.description), reasons: r.failures.map((f) => f.reason) };
-    if (r.ok) log.info('contract holds', fields); else log.error('contract failed', fields);
+    if (r.ok) log.info('contract holds', fields);
+    else log.error('contract failed', fields);
   }
   assertChecked(report);
   assertContracts(report);
@@ -68,11 +69,17 @@ async function verifyNoDrift(driver: Driver, migrations: Migration[], s: VerifyS
   if ('locked' in read) return notChecked(read, s.failOnDrift, log);
   const report = read;
   if (!report.differences.length) return 'none';
-  log.warn('drift: the live schema differs from what the migrations produce', { differences: report.differences.slice(0, 50), count: report.differences.length });
+  log.warn('drift: the live schema differs from what the migrations produce', {
+    differences: report.differences.slice(0, 50),
+    count: report.differences.length,
+  });
   if (s.failOnDrift) assertNoDrift(report);
   const n = report.differences.length;
   const comments = failingDrift(report).length ? '' : ' (comment changes only: reported, not failing)';
-  return `${plural(n, 'difference')}${comments}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(0, 600);
+  return `${plural(n, 'difference')}${comments}: ${formatDifferences(report.differences.slice(0, 3), { a: 'snapshot', b: 'live' }).replace(/\n/g, '; ')}`.slice(
+    0,
+    600,
+  );
 }
 
 /**
@@ -102,7 +109,8 @@ async function detectDriftBehindLocks(read: () => Promise<DriftReport>, log: Log
     } catch (e) {
       if (!(e instanceof CatalogReadTimeoutError) || e.sqlstate !== LOCK_NOT_AVAILABLE) throw e;
       const wait = DRIFT_READ_WAITS_MS[tries - 1];
-      if (wait === undefined || Date.now() + wait + CATALOG_READ_SETTINGS.lockTimeoutMs + ANSWER_MS > deadline) return { locked: e, tries, ms: Date.now() - started };
+      if (wait === undefined || Date.now() + wait + CATALOG_READ_SETTINGS.lockTimeoutMs + ANSWER_MS > deadline)
+        return { locked: e, tries, ms: Date.now() - started };
       log.info('drift check: the live schema is locked; reading it again', { holder: e.holder, tries, waitMs: wait });
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
@@ -114,10 +122,14 @@ function notChecked(r: Locked, failOnDrift: boolean, log: Logger): string {
   const holder = r.locked.holder ?? 'a lock';
   const tries = `${plural(r.tries, 'try', 'tries')} in ${Math.round(r.ms / 1000)} s, each past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s`;
   if (failOnDrift) {
-    throw new MigrationError(`the drift check could not read the live schema, and failOnDrift fails the deploy on a schema not checked: waiting on ${holder} (${tries}, 55P03)`, {
-      cause: r.locked, sqlstate: LOCK_NOT_AVAILABLE,
-      fix: 'deploy again once that session ends (a TRUNCATE, a maintenance job or another migration holds its tables until it commits); the migrations applied stay applied',
-    });
+    throw new MigrationError(
+      `the drift check could not read the live schema, and failOnDrift fails the deploy on a schema not checked: waiting on ${holder} (${tries}, 55P03)`,
+      {
+        cause: r.locked,
+        sqlstate: LOCK_NOT_AVAILABLE,
+        fix: 'deploy again once that session ends (a TRUNCATE, a maintenance job or another migration holds its tables until it commits); the migrations applied stay applied',
+      },
+    );
   }
   log.warn('drift not checked: the live schema stayed locked (failOnDrift is off: the deploy goes on)', { holder, tries: r.tries, ms: r.ms });
   return `not checked: ${holder} (${tries})`.slice(0, 600);

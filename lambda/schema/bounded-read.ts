@@ -56,14 +56,23 @@ async function readTimeoutError(session: Session, what: string, e: unknown): Pro
   if ((code !== LOCK_NOT_AVAILABLE && code !== QUERY_CANCELED) || isConnectionLoss(e) || session.broken) return e;
   const fields = { ...databaseFields(e), cause: e };
   if (code === QUERY_CANCELED) {
-    return new CatalogReadTimeoutError(`${what} could not be read: a query ran past statement_timeout ${CATALOG_READ_SETTINGS.statementTimeoutMs / 1000} s (57014)`, {
-      ...fields, fix: 'run it again when the server is less busy; a catalog this big reads faster over a direct connection',
-    });
+    return new CatalogReadTimeoutError(
+      `${what} could not be read: a query ran past statement_timeout ${CATALOG_READ_SETTINGS.statementTimeoutMs / 1000} s (57014)`,
+      {
+        ...fields,
+        fix: 'run it again when the server is less busy; a catalog this big reads faster over a direct connection',
+      },
+    );
   }
   const held = await lockWait(session);
-  return new CatalogReadTimeoutError(`${what} could not be read: waiting on ${held.text}, past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s (55P03)`, {
-    ...fields, holder: held.text,
-    fix: `run it again ${held.migration ? 'once the migration has committed (schemaguard status shows it applied)' : 'once that transaction ends (a migration holds its tables until it commits)'}; `
-      + 'the catalog is read through pg_get_expr, pg_get_indexdef, pg_get_constraintdef and (plan) pg_relation_size, which wait for such a lock',
-  });
+  return new CatalogReadTimeoutError(
+    `${what} could not be read: waiting on ${held.text}, past lock_timeout ${CATALOG_READ_SETTINGS.lockTimeoutMs / 1000} s (55P03)`,
+    {
+      ...fields,
+      holder: held.text,
+      fix:
+        `run it again ${held.migration ? 'once the migration has committed (schemaguard status shows it applied)' : 'once that transaction ends (a migration holds its tables until it commits)'}; ` +
+        'the catalog is read through pg_get_expr, pg_get_indexdef, pg_get_constraintdef and (plan) pg_relation_size, which wait for such a lock',
+    },
+  );
 }

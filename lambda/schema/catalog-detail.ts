@@ -150,11 +150,25 @@ SELECT n.nspname AS schema, c.relname AS table, con.conname AS constraint, tn.ns
  * recorded on the root: one `DISABLE TRIGGER ALL` on the parent is one
  * drifted key, not one per partition, and the parent's fix enables them all.
  */
-export async function readDisabledKeyTriggers(q: Queryable, names: string[], tables: Map<string, { constraints: { name: string; type: string; disabledTriggers?: KeyTrigger[] }[] }>): Promise<void> {
-  type Row = { schema: string; table: string; constraint: string; trigger_schema: string; trigger_table: string; trigger: string; root_schema: string; root_table: string };
+export async function readDisabledKeyTriggers(
+  q: Queryable,
+  names: string[],
+  tables: Map<string, { constraints: { name: string; type: string; disabledTriggers?: KeyTrigger[] }[] }>,
+): Promise<void> {
+  type Row = {
+    schema: string;
+    table: string;
+    constraint: string;
+    trigger_schema: string;
+    trigger_table: string;
+    trigger: string;
+    root_schema: string;
+    root_table: string;
+  };
   // Paged by trigger (`catalog-pages.ts`), then in the order one query gave: a root key collects its partitions' triggers in it.
-  const rows = (await catalogRows<Row>(q, SQL_DISABLED_KEY_TRIGGERS, names))
-    .sort((a, b) => compareBy(a, b, ['schema', 'table', 'constraint', 'trigger_schema', 'trigger_table', 'trigger']));
+  const rows = (await catalogRows<Row>(q, SQL_DISABLED_KEY_TRIGGERS, names)).sort((a, b) =>
+    compareBy(a, b, ['schema', 'table', 'constraint', 'trigger_schema', 'trigger_table', 'trigger']),
+  );
   const rootsOff = new Set(rows.filter((r) => r.schema === r.root_schema && r.table === r.root_table).map((r) => `${r.schema}.${r.table}.${r.constraint}`));
   for (const r of rows) {
     const owner = rootsOff.has(`${r.root_schema}.${r.root_table}.${r.constraint}`) ? `${r.root_schema}.${r.root_table}` : `${r.schema}.${r.table}`;
@@ -162,7 +176,8 @@ export async function readDisabledKeyTriggers(q: Queryable, names: string[], tab
     const key = tables.get(owner)?.constraints.find((c) => c.name === r.constraint && c.type === 'f');
     if (!key) continue;
     const trigger = { schema: r.trigger_schema, table: r.trigger_table, name: r.trigger };
-    if (!key.disabledTriggers?.some((t) => t.schema === trigger.schema && t.table === trigger.table && t.name === trigger.name)) (key.disabledTriggers ??= []).push(trigger);
+    if (!key.disabledTriggers?.some((t) => t.schema === trigger.schema && t.table === trigger.table && t.name === trigger.name))
+      (key.disabledTriggers ??= []).push(trigger);
   }
 }
 
@@ -177,7 +192,11 @@ interface DetailedTable {
 }
 
 /** Reads the detail into `tables` (by `schema.name`) and returns the enums and the server's major version. `names`: the schemas as one JSON text. */
-export async function readDetail(q: Queryable, names: string[], tables: Map<string, DetailedTable>): Promise<{ types: EnumInfo[]; domains: DomainInfo[]; serverMajor: number }> {
+export async function readDetail(
+  q: Queryable,
+  names: string[],
+  tables: Map<string, DetailedTable>,
+): Promise<{ types: EnumInfo[]; domains: DomainInfo[]; serverMajor: number }> {
   for (const t of tables.values()) {
     t.triggers = [];
     if (t.kind === 'r' || t.kind === 'p') {
@@ -211,7 +230,9 @@ export async function readDetail(q: Queryable, names: string[], tables: Map<stri
     .map((r) => ({ schema: r.schema, name: r.name, values: Array.isArray(r.values) ? r.values : parseTextArray(r.values) }))
     .sort(bySchemaAndName);
   const array = (v: string[] | string) => (Array.isArray(v) ? v : parseTextArray(v));
-  const domains = (await catalogRows<Omit<DomainInfo, 'checks'> & { check_names: string[] | string; check_definitions: string[] | string }>(q, SQL_DOMAINS, names))
+  const domains = (
+    await catalogRows<Omit<DomainInfo, 'checks'> & { check_names: string[] | string; check_definitions: string[] | string }>(q, SQL_DOMAINS, names)
+  )
     .map(({ check_names: checkNames, check_definitions: definitions, ...d }) => {
       const defs = array(definitions);
       return { ...d, checks: array(checkNames).map((name, k) => ({ name, definition: defs[k]! })) };

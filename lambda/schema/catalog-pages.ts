@@ -67,7 +67,12 @@ export async function orderedRows<R>(q: Queryable, sql: string, params: readonly
 }
 
 /** One paged read: the query, its keyed pages (`pagedSql`), and the order its rows come in. */
-interface PagedRead { sql: string; params: readonly unknown[]; keyed: { sql: string; key: PageKey }; order: readonly string[] }
+interface PagedRead {
+  sql: string;
+  params: readonly unknown[];
+  keyed: { sql: string; key: PageKey };
+  order: readonly string[];
+}
 
 /**
  * `read`'s rows, its query run once and its pages from one snapshot where
@@ -79,10 +84,12 @@ interface PagedRead { sql: string; params: readonly unknown[]; keyed: { sql: str
  */
 async function pagedRead<R>(q: Queryable, limit: number, read: PagedRead): Promise<R[]> {
   const session = q as Queryable & Partial<Session>;
-  const cursor = session.inTransaction ? () => cursorRows<R>(q, limit, read, true)
-    : session.begin && session.rollback ? () => inOwnTransaction(session as Session, () => cursorRows<R>(q, limit, read, false))
+  const cursor = session.inTransaction
+    ? () => cursorRows<R>(q, limit, read, true)
+    : session.begin && session.rollback
+      ? () => inOwnTransaction(session as Session, () => cursorRows<R>(q, limit, read, false))
       : undefined;
-  if (cursor && await pagesLikely(q, limit)) return cursor();
+  if (cursor && (await pagesLikely(q, limit))) return cursor();
   const first = await keyedPage<R>(q, limit, read.keyed, read.params, '0');
   if (!first.more) return first.rows;
   return cursor ? cursor() : pagedRows<R>(q, limit, read.keyed, read.params, first);
@@ -146,10 +153,14 @@ let cursors = 0;
  */
 async function cursorRows<R>(q: Queryable, limit: number, read: PagedRead, close: boolean): Promise<R[]> {
   const name = `schemaguard_page_${++cursors}`;
-  await q.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${cursorSql(read.sql, read.params.length, read.order)}`, [...read.params, Math.floor(limit / 2), ROW_OVERHEAD_BYTES]);
+  await q.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${cursorSql(read.sql, read.params.length, read.order)}`, [
+    ...read.params,
+    Math.floor(limit / 2),
+    ROW_OVERHEAD_BYTES,
+  ]);
   try {
     const out: R[] = [];
-    for (let n = 1; n > 0;) {
+    for (let n = 1; n > 0; ) {
       const page = (await q.query<R & PageColumns>(`FETCH FORWARD ${n} FROM ${name}`)).rows;
       out.push(...page.map(strip));
       n = page.length ? Number(page[page.length - 1]!.sg_then) : 0;
@@ -184,9 +195,13 @@ type PageKey = { column: 'page_oid'; type: 'oid' } | { column: 'page_row'; type:
 
 /** Keyed pages from the start, or after `first` (the first page, already read). */
 async function pagedRows<R>(
-  q: Queryable, limit: number, paged: { sql: string; key: PageKey }, params: readonly unknown[], first?: { rows: R[]; more: boolean; last: string },
+  q: Queryable,
+  limit: number,
+  paged: { sql: string; key: PageKey },
+  params: readonly unknown[],
+  first?: { rows: R[]; more: boolean; last: string },
 ): Promise<R[]> {
-  let page = first ?? await keyedPage<R>(q, limit, paged, params, '0');
+  let page = first ?? (await keyedPage<R>(q, limit, paged, params, '0'));
   const out = [...page.rows];
   while (page.more) {
     page = await keyedPage<R>(q, limit, paged, params, page.last);
@@ -196,7 +211,13 @@ async function pagedRows<R>(
 }
 
 /** The page after key `last`: its rows, whether more are left, and its last key. */
-async function keyedPage<R>(q: Queryable, limit: number, paged: { sql: string; key: PageKey }, params: readonly unknown[], last: string): Promise<{ rows: R[]; more: boolean; last: string }> {
+async function keyedPage<R>(
+  q: Queryable,
+  limit: number,
+  paged: { sql: string; key: PageKey },
+  params: readonly unknown[],
+  last: string,
+): Promise<{ rows: R[]; more: boolean; last: string }> {
   const page = (await q.query<R & PageColumns>(paged.sql, [...params, last, Math.floor(limit / 2), ROW_OVERHEAD_BYTES])).rows;
   const more = page.length > 0 && isTrue(page[0]!.sg_more);
   return { rows: page.map(strip), more, last: more ? String(page[page.length - 1]![paged.key.column]) : last };
@@ -219,18 +240,31 @@ interface PageColumns {
 function pagedSql(sql: string, n: number, key: PageKey, within: readonly string[]): { sql: string; key: PageKey } {
   const k = key.column;
   const order = [k, ...within].map((c) => `y.${c}`).join(', ');
-  return { key, sql: `SELECT * FROM (
+  return {
+    key,
+    sql: `SELECT * FROM (
   SELECT z.*, bool_or(z.sg_running > $${n + 2}::bigint) OVER () AS sg_more FROM (
     SELECT x.*, dense_rank() OVER (ORDER BY x.${k}) AS sg_group,
            sum(octet_length(x::text) + $${n + 3}::int) OVER (ORDER BY x.${k}) AS sg_running
       FROM (${sql}) x WHERE x.${k} > $${n + 1}::${key.type}) z) y
  WHERE y.sg_group = 1 OR y.sg_running <= $${n + 2}::bigint
- ORDER BY ${order}` };
+ ORDER BY ${order}`,
+  };
 }
 
 function strip<R>(row: R & { page_oid?: unknown; page_row?: unknown }): R {
   const {
-    page_oid: _oid, page_row: _row, sg_group: _g, sg_running: _r, sg_more: _m, sg_size: _s, sg_n: _n, sg_page: _p, sg_end: _e, sg_then: _t, ...rest
+    page_oid: _oid,
+    page_row: _row,
+    sg_group: _g,
+    sg_running: _r,
+    sg_more: _m,
+    sg_size: _s,
+    sg_n: _n,
+    sg_page: _p,
+    sg_end: _e,
+    sg_then: _t,
+    ...rest
   } = row as R & PageColumns;
   return rest as R;
 }

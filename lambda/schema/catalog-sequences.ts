@@ -83,7 +83,8 @@ export async function readSequences(q: Queryable, names: string[], tables: Map<s
   const own: SequenceInfo[] = [];
   for (const r of await catalogRows<SequenceRow>(q, SQL_SEQUENCES, names)) {
     const options: SequenceOptions = { type: r.type, increment: r.increment, min: r.min, max: r.max, start: r.start, cycle: r.cycle };
-    const column = r.table_schema !== null && r.table !== null ? tables.get(`${r.table_schema}.${r.table}`)?.columns.find((c) => c.name === r.column) : undefined;
+    const column =
+      r.table_schema !== null && r.table !== null ? tables.get(`${r.table_schema}.${r.table}`)?.columns.find((c) => c.name === r.column) : undefined;
     if (column && (r.dependency === 'i' || (r.dependency === 'a' && column.default === nextvalOf(r.regclass)))) {
       column.sequence = { schema: r.schema, name: r.name, ...options };
       continue;

@@ -188,7 +188,11 @@ export interface Catalog {
  * taken on a machine in Berlin reads as one of a database in UTC.
  */
 const PRINTING: readonly (readonly [string, string])[] = [
-  ['search_path', 'pg_catalog'], ['TimeZone', 'UTC'], ['DateStyle', 'ISO, MDY'], ['IntervalStyle', 'postgres'], ['extra_float_digits', '1'],
+  ['search_path', 'pg_catalog'],
+  ['TimeZone', 'UTC'],
+  ['DateStyle', 'ISO, MDY'],
+  ['IntervalStyle', 'postgres'],
+  ['extra_float_digits', '1'],
 ];
 
 /**
@@ -208,7 +212,11 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
     const names = [JSON.stringify(schemas)];
     // Every part paged where the driver bounds a response (`catalog-pages.ts`): each grows with the database.
     const extensions = await catalogRows<ExtensionInfo>(q, SQL_EXTENSIONS, []);
-    const relations = await catalogRows<{ schema: string; name: string; kind: string; comment: string | null; parent: string | null; bound: string | null }>(q, SQL_RELATIONS, names);
+    const relations = await catalogRows<{ schema: string; name: string; kind: string; comment: string | null; parent: string | null; bound: string | null }>(
+      q,
+      SQL_RELATIONS,
+      names,
+    );
     const columns = await catalogRows<Omit<ColumnInfo, 'collation'> & { schema: string; table: string; collation: string | null }>(q, SQL_COLUMNS, names);
     const constraints = await catalogRows<ConstraintInfo & { schema: string; table: string }>(q, SQL_CONSTRAINTS, names);
     const indexes = await catalogRows<IndexInfo & { schema: string; table: string }>(q, SQL_INDEXES, names);
@@ -216,7 +224,16 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
     const tables = new Map<string, TableInfo>();
     for (const r of relations) {
       const partition = r.parent !== null && r.bound !== null ? { partitionOf: r.parent, partitionBound: r.bound } : {};
-      tables.set(key(r.schema, r.name), { schema: r.schema, name: r.name, kind: r.kind, comment: r.comment, ...partition, columns: [], constraints: [], indexes: [] });
+      tables.set(key(r.schema, r.name), {
+        schema: r.schema,
+        name: r.name,
+        kind: r.kind,
+        comment: r.comment,
+        ...partition,
+        columns: [],
+        constraints: [],
+        indexes: [],
+      });
     }
     for (const { schema, table, collation, ...c } of columns) tables.get(key(schema, table))?.columns.push({ ...c, ...(collation ? { collation } : {}) });
     for (const { schema, table, ...c } of constraints) tables.get(key(schema, table))?.constraints.push(c);
@@ -251,9 +268,14 @@ export async function readCatalog(q: Queryable, options: CatalogOptions = {}): P
   } finally {
     // In a transaction a failed read (a lock timeout) leaves it aborted, and the restore would fail
     // with 25P02 in the read's place; the caller's ROLLBACK restores search_path then.
-    await q.query(`SELECT ${PRINTING.map(([name], k) => `set_config('${name}', $${k + 1}, false)`).join(', ')}`, PRINTING.map((_p, k) => previous[`s${k}`])).catch((e: unknown) => {
-      if (!failed) throw e;
-    });
+    await q
+      .query(
+        `SELECT ${PRINTING.map(([name], k) => `set_config('${name}', $${k + 1}, false)`).join(', ')}`,
+        PRINTING.map((_p, k) => previous[`s${k}`]),
+      )
+      .catch((e: unknown) => {
+        if (!failed) throw e;
+      });
   }
 }
 
@@ -342,7 +364,19 @@ SELECT n.nspname AS schema, p.proname AS name, pg_get_function_identity_argument
 
 // --- diff ---------------------------------------------------------------------
 
-export type DifferenceKind = 'schema' | 'extension' | 'type' | 'domain' | 'sequence' | 'table' | 'column' | 'constraint' | 'index' | 'trigger' | 'policy' | 'function';
+export type DifferenceKind =
+  | 'schema'
+  | 'extension'
+  | 'type'
+  | 'domain'
+  | 'sequence'
+  | 'table'
+  | 'column'
+  | 'constraint'
+  | 'index'
+  | 'trigger'
+  | 'policy'
+  | 'function';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -388,7 +422,8 @@ export function diffCatalogs(a: Catalog, b: Catalog): Difference[] {
     const inherited = partition ? [] : ['type' as const, 'identity' as const, ...collation];
     diffSets(out, 'column', ta.columns, tb.columns, (c) => prefix + c.name, [...inherited, 'nullable', 'default', 'generated', 'comment']);
     // A foreign key's enforcement (its triggers firing) is read since `detail`.
-    const keys = (t: TableInfo) => t.constraints.map((c) => ({ ...c, triggers: c.type === 'f' ? (c.disabledTriggers?.length ? 'disabled' : 'enabled') : null }));
+    const keys = (t: TableInfo) =>
+      t.constraints.map((c) => ({ ...c, triggers: c.type === 'f' ? (c.disabledTriggers?.length ? 'disabled' : 'enabled') : null }));
     const enforcement = a.detail && b.detail ? ['triggers' as const] : [];
     diffSets(out, 'constraint', keys(ta), keys(tb), (c) => prefix + c.name, ['type', 'definition', 'validated', 'comment', ...enforcement]);
     diffSets(out, 'index', ta.indexes, tb.indexes, (i) => prefix + i.name, ['definition', 'valid', 'constraint', 'comment']);
@@ -408,12 +443,25 @@ const RELATION_NOUNS: Record<string, string> = { v: 'view', m: 'materialized vie
 function nameRelations(out: Difference[], a: Catalog, b: Catalog): void {
   const kinds = new Map([...a.tables, ...b.tables].map((t) => [key(t.schema, t.name), t.kind]));
   for (const d of out) {
-    const noun = d.kind === 'table' ? RELATION_NOUNS[d.field === 'kind' ? '' : kinds.get(d.name) ?? ''] : undefined;
+    const noun = d.kind === 'table' ? RELATION_NOUNS[d.field === 'kind' ? '' : (kinds.get(d.name) ?? '')] : undefined;
     if (noun) d.object = noun;
   }
 }
 
-const KIND_ORDER: DifferenceKind[] = ['schema', 'extension', 'type', 'domain', 'sequence', 'table', 'column', 'constraint', 'index', 'trigger', 'policy', 'function'];
+const KIND_ORDER: DifferenceKind[] = [
+  'schema',
+  'extension',
+  'type',
+  'domain',
+  'sequence',
+  'table',
+  'column',
+  'constraint',
+  'index',
+  'trigger',
+  'policy',
+  'function',
+];
 
 /** The detail's differences (`Catalog.detail`), when both catalogs have it; views' definitions between servers of one major version. */
 function diffDetail(a: Catalog, b: Catalog, out: Difference[]): void {
@@ -443,9 +491,11 @@ export type NamedSequence = SequenceInfo & { attached: boolean };
 
 /** The sequences of `c` that have a name users know: its own, and each serial column's (owned by its column); not an identity's. */
 export function namedSequences(c: Catalog): NamedSequence[] {
-  const attached = c.tables.flatMap((t) => t.columns
-    .filter((col) => col.sequence && col.identity === null)
-    .map(({ name, sequence: s }): NamedSequence => ({ ...s!, ownedBy: `${key(t.schema, t.name)}.${name}`, attached: true })));
+  const attached = c.tables.flatMap((t) =>
+    t.columns
+      .filter((col) => col.sequence && col.identity === null)
+      .map(({ name, sequence: s }): NamedSequence => ({ ...s!, ownedBy: `${key(t.schema, t.name)}.${name}`, attached: true })),
+  );
   return [...(c.sequences ?? []).map((s) => ({ ...s, attached: false })), ...attached];
 }
 
@@ -474,7 +524,15 @@ function diffSequences(a: Catalog, b: Catalog, out: Difference[]): void {
       const follows = ca.identity !== null && cb!.identity !== null && ca.type !== cb!.type;
       for (const field of SEQUENCE_FIELDS) {
         if (follows && (field === 'type' || field === 'min' || field === 'max')) continue;
-        if (sa[field] !== sb[field]) out.push({ kind: 'column', name: `${key(ta.schema, ta.name)}.${ca.name}`, change: 'changed', field: `sequence.${field}`, a: sa[field], b: sb[field] });
+        if (sa[field] !== sb[field])
+          out.push({
+            kind: 'column',
+            name: `${key(ta.schema, ta.name)}.${ca.name}`,
+            change: 'changed',
+            field: `sequence.${field}`,
+            a: sa[field],
+            b: sb[field],
+          });
       }
     }
   }
@@ -518,8 +576,14 @@ function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], na
   for (const name of names) {
     const x = am.get(name);
     const y = bm.get(name);
-    if (!y) { out.push({ kind, name, change: 'only-in-a' }); continue; }
-    if (!x) { out.push({ kind, name, change: 'only-in-b' }); continue; }
+    if (!y) {
+      out.push({ kind, name, change: 'only-in-a' });
+      continue;
+    }
+    if (!x) {
+      out.push({ kind, name, change: 'only-in-b' });
+      continue;
+    }
     for (const field of fields) {
       // A field left out when it has nothing to say (a column's collation) reads as null.
       const [va, vb] = [x[field] ?? null, y[field] ?? null];
@@ -530,10 +594,12 @@ function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], na
 
 /** One line per difference, e.g. `column public.lead_purchases.id: default differs: gen_random_uuid() vs null`. */
 export function formatDifferences(diffs: readonly Difference[], labels: { a: string; b: string } = { a: 'a', b: 'b' }): string {
-  return diffs.map((d) => {
-    const noun = d.object ?? d.kind;
-    if (d.change === 'only-in-a') return `${noun} ${d.name}: only in ${labels.a}`;
-    if (d.change === 'only-in-b') return `${noun} ${d.name}: only in ${labels.b}`;
-    return `${noun} ${d.name}: ${d.field} differs: ${labels.a} ${JSON.stringify(d.a)} vs ${labels.b} ${JSON.stringify(d.b)}`;
-  }).join('\n');
+  return diffs
+    .map((d) => {
+      const noun = d.object ?? d.kind;
+      if (d.change === 'only-in-a') return `${noun} ${d.name}: only in ${labels.a}`;
+      if (d.change === 'only-in-b') return `${noun} ${d.name}: only in ${labels.b}`;
+      return `${noun} ${d.name}: ${d.field} differs: ${labels.a} ${JSON.stringify(d.a)} vs ${labels.b} ${JSON.stringify(d.b)}`;
+    })
+    .join('\n');
 }

@@ -14,12 +14,22 @@ import { isTrue, type Queryable } from '../engine/ports';
 import { queryFileSql, workerFile } from '../engine/apply/script';
 import { firstFew } from '../engine/errors/words';
 
-interface Holder { pid: number; granted: boolean | string; relations: string; user: string | null; application: string | null; state: string | null; xact_age_seconds: number | string | null; query_file: string | null }
+interface Holder {
+  pid: number;
+  granted: boolean | string;
+  relations: string;
+  user: string | null;
+  application: string | null;
+  state: string | null;
+  xact_age_seconds: number | string | null;
+  query_file: string | null;
+}
 
 /** Sessions other than this one holding (first) or queued for ACCESS EXCLUSIVE on relations of this database, each with those relations. */
 async function exclusiveHolders(q: Queryable): Promise<Holder[]> {
-  return (await q.query<Holder>(
-    `SELECT l.pid, bool_or(l.granted) AS granted, nullif(a.application_name, '') AS application, a.usename AS user, a.state,
+  return (
+    await q.query<Holder>(
+      `SELECT l.pid, bool_or(l.granted) AS granted, nullif(a.application_name, '') AS application, a.usename AS user, a.state,
             string_agg(coalesce(format('%I.%I', n.nspname, c.relname), l.relation::text), E'\\n' ORDER BY n.nspname, c.relname) AS relations,
             floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds, ${queryFileSql('a.query')} AS query_file
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -30,7 +40,9 @@ async function exclusiveHolders(q: Queryable): Promise<Holder[]> {
         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
       GROUP BY l.pid, a.application_name, a.usename, a.state, a.xact_start, a.query
       ORDER BY bool_or(l.granted) DESC, a.xact_start, l.pid
-      LIMIT 3`)).rows;
+      LIMIT 3`,
+    )
+  ).rows;
 }
 
 /** "pid 4242 (psql, user app, idle in transaction, in a transaction for 12 s) on public.a, public.b and 3 more": not its query. */
@@ -91,10 +103,15 @@ export async function lockWait(q: Queryable): Promise<LockWait> {
   const migrations = held.filter(isMigration);
   const others = held.filter((h) => !isMigration(h));
   const queued = holders.filter((h) => !isTrue(h.granted));
-  const who = [
-    ...migrations.length ? [`held by a migration (${migrations.map(migrationText).join('; ')})`] : [],
-    ...others.length ? [`held (ACCESS EXCLUSIVE) by ${others.map(holderText).join('; ')}`] : [],
-    ...queued.length ? [`queued ahead of it by ${queued.map((h) => isMigration(h) ? `schemaguard applying migrations (pid ${h.pid}) on ${relationsText(h)}` : holderText(h)).join('; ')}`] : [],
-  ].join(', and ') || 'whose holder had ended by the time it was looked up';
+  const who =
+    [
+      ...(migrations.length ? [`held by a migration (${migrations.map(migrationText).join('; ')})`] : []),
+      ...(others.length ? [`held (ACCESS EXCLUSIVE) by ${others.map(holderText).join('; ')}`] : []),
+      ...(queued.length
+        ? [
+            `queued ahead of it by ${queued.map((h) => (isMigration(h) ? `schemaguard applying migrations (pid ${h.pid}) on ${relationsText(h)}` : holderText(h))).join('; ')}`,
+          ]
+        : []),
+    ].join(', and ') || 'whose holder had ended by the time it was looked up';
   return { text: `a lock ${who}`, migration: migrations.length > 0 || queued.some(isMigration), found: holders.length > 0 };
 }

@@ -271,7 +271,9 @@ export class DatabaseAlarms extends Construct {
     this.queryFolder = queryFolderOf(props);
     const withFolder = { ...props, queryFolder: this.queryFolder };
     const held = heldBack(this.classes);
-    const perClass = this.classes.map((cls) => errorClassAlarm(this, cls, withFolder, held.has(cls) ? undefined : cls.severity === 'ticket' ? ticketAction : action));
+    const perClass = this.classes.map((cls) =>
+      errorClassAlarm(this, cls, withFolder, held.has(cls) ? undefined : cls.severity === 'ticket' ? ticketAction : action),
+    );
     this.metricFilters = Object.fromEntries(perClass.map(({ cls, filter }) => [cls.id, filter]));
     this.alarms = Object.fromEntries(perClass.map(({ cls, alarm }) => [cls.id, alarm]));
     ({ pages: this.heldPages, suppressor: this.otherPagesAlarm } = heldPages(this, perClass, held, withFolder, action));
@@ -293,7 +295,13 @@ export class DatabaseAlarms extends Construct {
   public metric(classId: string): cloudwatch.Metric {
     const cls = this.classes.find((c) => c.id === classId);
     if (!cls) throw new Error(`DatabaseAlarms: error class "${classId}" is not alarmed here; alarmed: ${this.classes.map((c) => c.id).join(', ')}`);
-    return new cloudwatch.Metric({ namespace: this.metricNamespace, metricName: cls.metricName, statistic: cloudwatch.Stats.SUM, period: PERIOD, label: cls.title });
+    return new cloudwatch.Metric({
+      namespace: this.metricNamespace,
+      metricName: cls.metricName,
+      statistic: cloudwatch.Stats.SUM,
+      period: PERIOD,
+      label: cls.title,
+    });
   }
 }
 
@@ -303,7 +311,9 @@ function databaseIdentifierOf(props: DatabaseAlarmsProps): string {
   if (identifier !== undefined) return identifier;
   const name = literalLogGroupName(props.logGroup);
   const shown = name === undefined ? 'whose name is known only at deploy time' : JSON.stringify(name);
-  throw new Error(`DatabaseAlarms: the log group ${shown} is not named /aws/rds/<instance|cluster>/<identifier>/postgresql, so the database whose errors it counts is unknown, and each database needs metrics of its own (two databases' alarms in one namespace count each other's errors); pass "databaseIdentifier" (the instance or cluster identifier) or "metricNamespace"`);
+  throw new Error(
+    `DatabaseAlarms: the log group ${shown} is not named /aws/rds/<instance|cluster>/<identifier>/postgresql, so the database whose errors it counts is unknown, and each database needs metrics of its own (two databases' alarms in one namespace count each other's errors); pass "databaseIdentifier" (the instance or cluster identifier) or "metricNamespace"`,
+  );
 }
 
 /** `databaseIdentifier`, or the one in the log group's literal name; undefined when neither is known. */
@@ -349,12 +359,16 @@ function claimNamespace(self: DatabaseAlarms, logGroup: logs.ILogGroup): void {
   const firstAlarms = self.node.root.node.findAll().find((c) => c.node.path === first);
   if (name !== undefined && firstAlarms !== undefined && watchedLogGroups.get(firstAlarms) === name) {
     const identifier = RDS_LOG_GROUP.exec(name)?.[1];
-    throw new Error(`DatabaseAlarms: ${self.node.path} and ${first} both watch the log group ${name} in the same account and region${identifier ? `, so both are for the database identifier "${identifier}"` : ''}. `
-      + 'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. '
-      + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>-<databaseName>), and its log group and namespace follow; '
-      + 'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier');
+    throw new Error(
+      `DatabaseAlarms: ${self.node.path} and ${first} both watch the log group ${name} in the same account and region${identifier ? `, so both are for the database identifier "${identifier}"` : ''}. ` +
+        'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. ' +
+        'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>-<databaseName>), and its log group and namespace follow; ' +
+        'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier',
+    );
   }
-  throw new Error(`DatabaseAlarms: ${self.node.path} would publish its error metrics to namespace "${self.metricNamespace}", which ${first} already does in the same account and region: each would page for the other's errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group`);
+  throw new Error(
+    `DatabaseAlarms: ${self.node.path} would publish its error metrics to namespace "${self.metricNamespace}", which ${first} already does in the same account and region: each would page for the other's errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group`,
+  );
 }
 
 /**
@@ -404,24 +418,30 @@ function subscribe(scope: DatabaseAlarms, prefix: string, topic: sns.ITopic, ema
  * alarms from using the key through CloudWatch (the confused deputy).
  */
 function topicKeyOf(scope: DatabaseAlarms, topicKey: kms.IKey | undefined, removalPolicy: RemovalPolicy = RemovalPolicy.RETAIN): kms.IKey {
-  const key = topicKey ?? new kms.Key(scope, 'TopicKey', {
-    description: 'Encrypts the schemaguard database alarm topic',
-    enableKeyRotation: true,
-    removalPolicy,
-    ...(removalPolicy === RemovalPolicy.DESTROY ? { pendingWindow: Duration.days(7) } : {}),
-  });
+  const key =
+    topicKey ??
+    new kms.Key(scope, 'TopicKey', {
+      description: 'Encrypts the schemaguard database alarm topic',
+      enableKeyRotation: true,
+      removalPolicy,
+      ...(removalPolicy === RemovalPolicy.DESTROY ? { pendingWindow: Duration.days(7) } : {}),
+    });
   // CloudWatch publishes to an encrypted topic only when the key lets it.
   const stack = Stack.of(scope);
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    sid: 'CloudWatchAlarmsOfThisAccount',
-    principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-    actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-    resources: ['*'],
-    conditions: {
-      StringEquals: { 'aws:SourceAccount': stack.account },
-      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
-    },
-  }));
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'CloudWatchAlarmsOfThisAccount',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        },
+      },
+    }),
+  );
   return key;
 }
 
@@ -443,15 +463,22 @@ function warnTicketsWithoutDestination(scope: DatabaseAlarms, props: DatabaseAla
   const pagesRouted = props.topic !== undefined || props.alarmEmail !== undefined || props.alarmHttpsUrl !== undefined;
   const ticketsRouted = props.ticketTopic !== undefined || ticketEmailOf(props) !== undefined || props.ticketHttpsUrl !== undefined;
   if (tickets.length === 0 || !pagesRouted || ticketsRouted) return;
-  Annotations.of(scope).addWarningV2('schemaguard:ticketsWithoutDestination',
-    `the ${plural(tickets.length, 'ticket alarm')} (${tickets.join(', ')}) publish to the ticket topic ${scope.ticketTopic.node.path}, which nothing subscribes to here: `
-    + 'they open no ticket and never page (their state shows on the dashboard); pages go to the paging topic as before. '
-    + 'Give tickets a destination: "ticketEmail" or "ticketHttpsUrl" (stacks: "alarmTicketEmail", "alarmTicketHttpsUrl"; app: -c schemaguard:alarmTicketEmail=… or -c schemaguard:alarmTicketHttpsUrl=…), or "ticketTopic" (stacks: "alarmTicketTopic"; the paging topic itself to receive them there, marked [TICKET]). '
-    + 'Acknowledge this warning when the ticket topic is subscribed to some other way.');
+  Annotations.of(scope).addWarningV2(
+    'schemaguard:ticketsWithoutDestination',
+    `the ${plural(tickets.length, 'ticket alarm')} (${tickets.join(', ')}) publish to the ticket topic ${scope.ticketTopic.node.path}, which nothing subscribes to here: ` +
+      'they open no ticket and never page (their state shows on the dashboard); pages go to the paging topic as before. ' +
+      'Give tickets a destination: "ticketEmail" or "ticketHttpsUrl" (stacks: "alarmTicketEmail", "alarmTicketHttpsUrl"; app: -c schemaguard:alarmTicketEmail=… or -c schemaguard:alarmTicketHttpsUrl=…), or "ticketTopic" (stacks: "alarmTicketTopic"; the paging topic itself to receive them there, marked [TICKET]). ' +
+      'Acknowledge this warning when the ticket topic is subscribed to some other way.',
+  );
 }
 
 /** One catalog class: the metric filter on its ERROR lines, the alarm carrying its runbook (and `action`, unless held back), its saved query. */
-function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: DatabaseAlarmsProps, action: cloudwatch.IAlarmAction | undefined): { cls: ErrorClass; filter: logs.MetricFilter; alarm: cloudwatch.Alarm } {
+function errorClassAlarm(
+  scope: DatabaseAlarms,
+  cls: ErrorClass,
+  props: DatabaseAlarmsProps,
+  action: cloudwatch.IAlarmAction | undefined,
+): { cls: ErrorClass; filter: logs.MetricFilter; alarm: cloudwatch.Alarm } {
   const cid = pascal(cls.id);
   const filter = new logs.MetricFilter(scope, `${cid}Filter`, {
     logGroup: props.logGroup,
@@ -463,10 +490,17 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
   });
   // A held class's own alarm has no actions: its description names the composite alarm that pages (heldPages). Without a prefix
   // CloudFormation names it (stack, logical ID, a random suffix), unknown here: the construct id read as its name, which it is not.
-  const pagedBy = action ? undefined : props.alarmNamePrefix
-    ? `the composite alarm ${props.alarmNamePrefix}-page-${cls.id}-alone`
-    : `the composite alarm of this stack whose description starts "[PAGE] PostgreSQL ${cls.title}"`;
-  const description = checkedDescription(`the runbook of error class "${cls.id}"`, alarmDescriptionFor(cls, props.queryFolder, pagedBy), {}, 'Shorten its meaning or fix in lib/alarms/error-catalog.ts');
+  const pagedBy = action
+    ? undefined
+    : props.alarmNamePrefix
+      ? `the composite alarm ${props.alarmNamePrefix}-page-${cls.id}-alone`
+      : `the composite alarm of this stack whose description starts "[PAGE] PostgreSQL ${cls.title}"`;
+  const description = checkedDescription(
+    `the runbook of error class "${cls.id}"`,
+    alarmDescriptionFor(cls, props.queryFolder, pagedBy),
+    {},
+    'Shorten its meaning or fix in lib/alarms/error-catalog.ts',
+  );
   const alarm = alarmOnce(scope, `${cid}Alarm`, action, {
     alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-${cls.severity}-${cls.id}` : undefined,
     alarmDescription: description,
@@ -485,7 +519,12 @@ function errorClassAlarm(scope: DatabaseAlarms, cls: ErrorClass, props: Database
  * a cron) raised and cleared the alarm at each failure: a new page each time,
  * each "resolved" a minute later while the failures went on.
  */
-function alarmOnce(scope: Construct, id: string, action: cloudwatch.IAlarmAction | undefined, props: Pick<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'metric'>): cloudwatch.Alarm {
+function alarmOnce(
+  scope: Construct,
+  id: string,
+  action: cloudwatch.IAlarmAction | undefined,
+  props: Pick<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription' | 'metric'>,
+): cloudwatch.Alarm {
   const alarm = new cloudwatch.Alarm(scope, id, {
     ...props,
     threshold: 1,
@@ -530,8 +569,11 @@ function heldBack(classes: readonly ErrorClass[]): Set<ErrorClass> {
  * to fire, and HOLD_EXTENSION after they clear before it pages alone.
  */
 function heldPages(
-  scope: DatabaseAlarms, perClass: { cls: ErrorClass; alarm: cloudwatch.Alarm }[], held: Set<ErrorClass>,
-  props: DatabaseAlarmsProps, action: cloudwatch.IAlarmAction,
+  scope: DatabaseAlarms,
+  perClass: { cls: ErrorClass; alarm: cloudwatch.Alarm }[],
+  held: Set<ErrorClass>,
+  props: DatabaseAlarmsProps,
+  action: cloudwatch.IAlarmAction,
 ): { pages: Record<string, cloudwatch.CompositeAlarm>; suppressor?: cloudwatch.CompositeAlarm } {
   if (held.size === 0) return { pages: {} };
   const causes = perClass.filter(({ cls }) => cls.severity === 'page' && !held.has(cls));
@@ -541,19 +583,21 @@ function heldPages(
     alarmDescription: `[STATE] In ALARM while any of these paging alarms is: ${causes.map(({ cls }) => cls.title).join(', ')}. No actions: it holds back the page of ${heldTitles}, which only follows another error (one incident, one page).`,
     alarmRule: cloudwatch.AlarmRule.anyOf(...causes.map(({ alarm }) => alarm)),
   });
-  const pages = perClass.filter(({ cls }) => held.has(cls)).map(({ cls, alarm }) => {
-    const page = new cloudwatch.CompositeAlarm(scope, `${pascal(cls.id)}Page`, {
-      compositeAlarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-${cls.id}-alone` : undefined,
-      alarmDescription: alarmDescriptionFor(cls, props.queryFolder),
-      alarmRule: cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM),
-      actionsSuppressor: suppressor,
-      actionsSuppressorWaitPeriod: HOLD_WAIT,
-      actionsSuppressorExtensionPeriod: HOLD_EXTENSION,
+  const pages = perClass
+    .filter(({ cls }) => held.has(cls))
+    .map(({ cls, alarm }) => {
+      const page = new cloudwatch.CompositeAlarm(scope, `${pascal(cls.id)}Page`, {
+        compositeAlarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-${cls.id}-alone` : undefined,
+        alarmDescription: alarmDescriptionFor(cls, props.queryFolder),
+        alarmRule: cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM),
+        actionsSuppressor: suppressor,
+        actionsSuppressorWaitPeriod: HOLD_WAIT,
+        actionsSuppressorExtensionPeriod: HOLD_EXTENSION,
+      });
+      page.addAlarmAction(action);
+      page.addOkAction(action);
+      return [cls.id, page] as const;
     });
-    page.addAlarmAction(action);
-    page.addOkAction(action);
-    return [cls.id, page] as const;
-  });
   return { pages: Object.fromEntries(pages), suppressor };
 }
 
@@ -580,11 +624,22 @@ function addOverviewQueries(scope: Construct, props: DatabaseAlarmsProps): void 
  */
 function migrationErrorsMetric(functions: lambda.IFunction[]): cloudwatch.IMetric | undefined {
   const errors = (f: lambda.IFunction) => f.metricErrors({ statistic: cloudwatch.Stats.SUM, period: PERIOD });
-  const rollbackProblems = (f: lambda.IFunction) => new cloudwatch.Metric({
-    namespace: ROLLBACK_METRIC.namespace, metricName: ROLLBACK_METRIC.name, dimensionsMap: { [ROLLBACK_METRIC.dimension]: f.functionName }, statistic: cloudwatch.Stats.SUM, period: PERIOD,
-  });
+  const rollbackProblems = (f: lambda.IFunction) =>
+    new cloudwatch.Metric({
+      namespace: ROLLBACK_METRIC.namespace,
+      metricName: ROLLBACK_METRIC.name,
+      dimensionsMap: { [ROLLBACK_METRIC.dimension]: f.functionName },
+      statistic: cloudwatch.Stats.SUM,
+      period: PERIOD,
+    });
   if (functions.length === 0) return undefined;
-  const metrics = functions.flatMap((f, k) => [[`e${k}`, errors(f)], [`r${k}`, rollbackProblems(f)]] as const);
+  const metrics = functions.flatMap(
+    (f, k) =>
+      [
+        [`e${k}`, errors(f)],
+        [`r${k}`, rollbackProblems(f)],
+      ] as const,
+  );
   return new cloudwatch.MathExpression({
     expression: metrics.map(([id]) => `FILL(${id}, 0)`).join(' + '),
     usingMetrics: Object.fromEntries(metrics),
@@ -606,10 +661,19 @@ function functionLogGroupName(fn: lambda.IFunction): string {
 }
 
 /** The page when a deploy's migration failed, with the runbook naming the handler's log group. */
-function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, applying: lambda.IFunction, metric: cloudwatch.IMetric, action: cloudwatch.IAlarmAction): cloudwatch.Alarm {
+function migrationErrorsAlarm(
+  scope: Construct,
+  props: DatabaseAlarmsProps,
+  applying: lambda.IFunction,
+  metric: cloudwatch.IMetric,
+  action: cloudwatch.IAlarmAction,
+): cloudwatch.Alarm {
   const logGroupName = props.migrationLogGroupName ?? functionLogGroupName(applying);
   const list = listTokens(logGroupName)[0];
-  if (list !== undefined) throw new Error(`DatabaseAlarms: ${props.migrationLogGroupName === undefined ? 'the migration function\'s log group name' : '"migrationLogGroupName"'} holds ${listTokenProblem(list)}, or pass the log group's name`);
+  if (list !== undefined)
+    throw new Error(
+      `DatabaseAlarms: ${props.migrationLogGroupName === undefined ? "the migration function's log group name" : '"migrationLogGroupName"'} holds ${listTokenProblem(list)}, or pass the log group's name`,
+    );
   const description = [
     '[PAGE] The schema-migration Lambda failed (Errors >= 1: a deploy could not apply or verify a fix; the stack rolled back) or a rollback went past a failure (RollbackProblems).',
     `Find: the log group ${logGroupName} and the stack events; the error names the migration file, line, SQLSTATE and PostgreSQL detail.`,
@@ -620,7 +684,7 @@ function migrationErrorsAlarm(scope: Construct, props: DatabaseAlarmsProps, appl
   const atLongest = Object.fromEntries(stringTokens(logGroupName).map((token) => [token, LOG_GROUP_NAME_MAX]));
   return alarmOnce(scope, 'MigrationErrorsAlarm', action, {
     alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-page-migration-errors` : undefined,
-    alarmDescription: checkedDescription('the migration alarm\'s runbook', description, atLongest, 'Pass a shorter "migrationLogGroupName"'),
+    alarmDescription: checkedDescription("the migration alarm's runbook", description, atLongest, 'Pass a shorter "migrationLogGroupName"'),
     metric,
   });
 }
@@ -632,7 +696,9 @@ const LOG_GROUP_NAME_MAX = 512;
 function checkedDescription(what: string, description: string, tokenMaxLengths: Readonly<Record<string, number>>, fix: string): string {
   const length = deployedLength(description, tokenMaxLengths);
   if (length > MAX_ALARM_DESCRIPTION_LENGTH) {
-    throw new Error(`DatabaseAlarms: ${what} makes an alarm description of up to ${length} characters once deployed; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. ${fix}`);
+    throw new Error(
+      `DatabaseAlarms: ${what} makes an alarm description of up to ${length} characters once deployed; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. ${fix}`,
+    );
   }
   return description;
 }
@@ -653,22 +719,28 @@ function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: 
   const dashboard = new DatabaseDashboard(scope, 'Dashboard', { dashboardName: props.dashboardName });
   const graph = (severity: ErrorClass['severity']) => {
     const metrics = content.metricsBySeverity(severity);
-    return metrics.length === 0 ? [] : [new cloudwatch.GraphWidget({
-      title: severity === 'page' ? 'Errors that page (count per minute)' : 'Errors that open a ticket (count per minute)',
-      left: metrics,
-      width: 12,
-      height: 6,
-    })];
+    return metrics.length === 0
+      ? []
+      : [
+          new cloudwatch.GraphWidget({
+            title: severity === 'page' ? 'Errors that page (count per minute)' : 'Errors that open a ticket (count per minute)',
+            left: metrics,
+            width: 12,
+            height: 6,
+          }),
+        ];
   };
   dashboard.addGraphs(...graph('page'), ...graph('ticket'));
   dashboard.addAlarmStates(new cloudwatch.AlarmStatusWidget({ title: 'Database alarms', alarms: content.alarms, width: 24, height: 4 }));
-  const logWidgets: cloudwatch.IWidget[] = [new cloudwatch.LogQueryWidget({
-    title: 'Latest PostgreSQL ERROR lines',
-    logGroupNames: [props.logGroup.logGroupName],
-    queryString: RECENT_ERRORS_QUERY,
-    width: content.migrationErrors ? 16 : 24,
-    height: 8,
-  })];
+  const logWidgets: cloudwatch.IWidget[] = [
+    new cloudwatch.LogQueryWidget({
+      title: 'Latest PostgreSQL ERROR lines',
+      logGroupNames: [props.logGroup.logGroupName],
+      queryString: RECENT_ERRORS_QUERY,
+      width: content.migrationErrors ? 16 : 24,
+      height: 8,
+    }),
+  ];
   if (content.migrationErrors) {
     logWidgets.push(new cloudwatch.GraphWidget({ title: 'Migration Lambda errors', left: [content.migrationErrors], width: 8, height: 8 }));
   }
@@ -678,18 +750,33 @@ function alarmsDashboard(scope: Construct, props: DatabaseAlarmsProps, content: 
 
 /** `not-null-violation` → `NotNullViolation`: construct ids from catalog ids. */
 export function pascal(id: string): string {
-  return id.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  return id
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
 }
 
 /** The props of a plain kind, checked at run time (a JavaScript app, a value from context). */
 const ALARMS_PROP_KINDS: Readonly<Record<string, PropKind>> = {
-  migrationLogGroupName: 'string', alarmEmail: 'string', alarmHttpsUrl: 'string', ticketEmail: 'string', ticketHttpsUrl: 'string', databaseIdentifier: 'string', metricNamespace: 'string',
-  errorClasses: 'strings', alarmNamePrefix: 'string', queryFolder: 'string', ignoredUsers: 'strings', dashboardName: 'string',
+  migrationLogGroupName: 'string',
+  alarmEmail: 'string',
+  alarmHttpsUrl: 'string',
+  ticketEmail: 'string',
+  ticketHttpsUrl: 'string',
+  databaseIdentifier: 'string',
+  metricNamespace: 'string',
+  errorClasses: 'strings',
+  alarmNamePrefix: 'string',
+  queryFolder: 'string',
+  ignoredUsers: 'strings',
+  dashboardName: 'string',
 };
 
 function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   refuseWrongKinds('DatabaseAlarms', props, ALARMS_PROP_KINDS);
-  const fail = (msg: string): never => { throw new Error(`DatabaseAlarms: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new Error(`DatabaseAlarms: ${msg}`);
+  };
   if (props.topic && props.ticketTopic && props.topicKey) {
     fail('"topicKey" encrypts the topics created here, and both "topic" and "ticketTopic" were given; remove topicKey (your topics keep their own encryption)');
   }
@@ -699,12 +786,18 @@ function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   checkHttpsUrl('ticketHttpsUrl', props.ticketHttpsUrl, fail);
   const ns = props.metricNamespace;
   if (ns !== undefined && (!NAMESPACE.test(ns) || ns.startsWith('AWS/') || ns.startsWith(':'))) {
-    fail(`"metricNamespace" must be 1-255 characters of letters, digits, . - _ / # : and not start with "AWS/" or ":", got ${JSON.stringify(ns)}; e.g. "${errorMetricNamespace('widgets-db')}"`);
+    fail(
+      `"metricNamespace" must be 1-255 characters of letters, digits, . - _ / # : and not start with "AWS/" or ":", got ${JSON.stringify(ns)}; e.g. "${errorMetricNamespace('widgets-db')}"`,
+    );
   }
   const ident = props.databaseIdentifier;
   if (ident !== undefined && (Token.isUnresolved(ident) || !/^[A-Za-z0-9.\-_#:]{1,63}$/.test(ident))) {
-    fail(`"databaseIdentifier" must be the literal instance or cluster identifier (1-63 letters, digits, hyphens), got ${JSON.stringify(ident)}; it names the metrics' namespace at synth time`
-      + (Token.isUnresolved(ident) ? ', and a generated identifier (db.instanceIdentifier without instanceIdentifier set) is known only at deploy time: give the instance or cluster an identifier, or pass "metricNamespace" instead' : ''));
+    fail(
+      `"databaseIdentifier" must be the literal instance or cluster identifier (1-63 letters, digits, hyphens), got ${JSON.stringify(ident)}; it names the metrics' namespace at synth time` +
+        (Token.isUnresolved(ident)
+          ? ', and a generated identifier (db.instanceIdentifier without instanceIdentifier set) is known only at deploy time: give the instance or cluster an identifier, or pass "metricNamespace" instead'
+          : ''),
+    );
   }
   if (props.dashboardName !== undefined && !Token.isUnresolved(props.dashboardName) && !/^[A-Za-z0-9_-]{1,255}$/.test(props.dashboardName)) {
     fail(`"dashboardName" may contain only letters, digits, - and _ (1-255), got ${JSON.stringify(props.dashboardName)}`);
@@ -714,7 +807,9 @@ function validate(props: DatabaseAlarmsProps): readonly ErrorClass[] {
   }
   const badUser = props.ignoredUsers?.find((u) => !/^[^\s"':@*]{1,63}\*?$/.test(u));
   if (badUser !== undefined) {
-    fail(`"ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @; a final * for every name that starts so), got ${JSON.stringify(badUser)}`);
+    fail(
+      `"ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @; a final * for every name that starts so), got ${JSON.stringify(badUser)}`,
+    );
   }
   if (props.queryFolder !== undefined && !/^[A-Za-z0-9_./ -]{1,100}$/.test(props.queryFolder)) {
     fail(`"queryFolder" may contain only letters, digits, space, . / - and _ (1-100), got ${JSON.stringify(props.queryFolder)}`);
@@ -739,17 +834,28 @@ function checkEmail(prop: string, email: string | undefined, fail: (msg: string)
 function checkHttpsUrl(prop: string, url: string | undefined, fail: (msg: string) => never): void {
   if (url === undefined || Token.isUnresolved(url) || DYNAMIC_REFERENCE.test(url)) return;
   let parsed: URL | undefined;
-  try { parsed = new URL(url); } catch { parsed = undefined; }
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
   if (!parsed || parsed.protocol !== 'https:') {
-    fail(`"${prop}" must be an https:// URL or a {{resolve:secretsmanager:...}} dynamic reference, got ${JSON.stringify(urlWithoutPath(url))}; pass such a URL, or leave it unset`);
+    fail(
+      `"${prop}" must be an https:// URL or a {{resolve:secretsmanager:...}} dynamic reference, got ${JSON.stringify(urlWithoutPath(url))}; pass such a URL, or leave it unset`,
+    );
   } else if (parsed.username || parsed.password) {
-    fail(`"${prop}" must not carry credentials in the URL (got ${JSON.stringify(urlWithoutPath(url))}); keep them in Secrets Manager and pass a {{resolve:secretsmanager:...}} dynamic reference`);
+    fail(
+      `"${prop}" must not carry credentials in the URL (got ${JSON.stringify(urlWithoutPath(url))}); keep them in Secrets Manager and pass a {{resolve:secretsmanager:...}} dynamic reference`,
+    );
   }
 }
 
-
 /** What a database stack passes to `alarmsForStack`. */
-export interface StackAlarmsOptions extends Pick<DatabaseAlarmsProps, 'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'ticketEmail' | 'ticketHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace' | 'topicKeyRemovalPolicy'> {
+export interface StackAlarmsOptions
+  extends Pick<
+    DatabaseAlarmsProps,
+    'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'ticketEmail' | 'ticketHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace' | 'topicKeyRemovalPolicy'
+  > {
   /** The custom resource's handlers and their log group. */
   readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
   /** Instance or cluster identifier: names the metrics' namespace, prefixes the alarm names and names the dashboard. */

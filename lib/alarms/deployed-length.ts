@@ -48,8 +48,10 @@ export function listTokens(text: string): string[] {
 
 /** Why a list token cannot be in a description, and the fix (a caller that takes longest lengths adds where to give the joined value's). */
 export function listTokenProblem(token: string): string {
-  return `a list known only at deploy time (${token}), which CloudFormation cannot put into a description (synth would stop on it: "encoded list token string in a scalar string context"); `
-    + 'join it into a string first: Fn.join(\', \', list)';
+  return (
+    `a list known only at deploy time (${token}), which CloudFormation cannot put into a description (synth would stop on it: "encoded list token string in a scalar string context"); ` +
+    "join it into a string first: Fn.join(', ', list)"
+  );
 }
 
 /**
@@ -68,7 +70,9 @@ export function deployedLength(text: string, tokenMaxLengths: Readonly<Record<st
   for (const token of text.match(STRING_TOKEN) ?? []) {
     const longest = tokenMaxLengths[token];
     if (longest === undefined) {
-      throw new Error(`the description holds a value known only at deploy time (${token}) whose longest length is not given; name its maximum in "tokenMaxLengths" (e.g. 63 for an RDS instance identifier)`);
+      throw new Error(
+        `the description holds a value known only at deploy time (${token}) whose longest length is not given; name its maximum in "tokenMaxLengths" (e.g. 63 for an RDS instance identifier)`,
+      );
     }
     length += longest - token.length;
   }

@@ -14,7 +14,21 @@
  * SQLSTATE, so classes are recognised by message text, never by SQLSTATE.
  */
 import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
-import { CHECK_VIOLATION, DEADLOCK_DETECTED, FOREIGN_KEY_VIOLATION, INVALID_COLUMN_REFERENCE, INVALID_TEXT_REPRESENTATION, IN_FAILED_SQL_TRANSACTION, LOCK_NOT_AVAILABLE, NOT_NULL_VIOLATION, NUMERIC_VALUE_OUT_OF_RANGE, SYNTAX_ERROR, UNDEFINED_COLUMN, UNDEFINED_FUNCTION, UNIQUE_VIOLATION } from '../../lambda/engine/errors/sqlstate';
+import {
+  CHECK_VIOLATION,
+  DEADLOCK_DETECTED,
+  FOREIGN_KEY_VIOLATION,
+  INVALID_COLUMN_REFERENCE,
+  INVALID_TEXT_REPRESENTATION,
+  IN_FAILED_SQL_TRANSACTION,
+  LOCK_NOT_AVAILABLE,
+  NOT_NULL_VIOLATION,
+  NUMERIC_VALUE_OUT_OF_RANGE,
+  SYNTAX_ERROR,
+  UNDEFINED_COLUMN,
+  UNDEFINED_FUNCTION,
+  UNIQUE_VIOLATION,
+} from '../../lambda/engine/errors/sqlstate';
 
 export type Severity = 'page' | 'ticket';
 
@@ -50,8 +64,17 @@ export const ERROR_LINE_TAG = ']:ERROR:';
  * count: that line also carries its own level tag.
  */
 export const OTHER_LEVEL_TAGS = [
-  ']:STATEMENT:', ']:DETAIL:', ']:HINT:', ']:CONTEXT:', ']:QUERY:',
-  ']:LOG:', ']:WARNING:', ']:NOTICE:', ']:INFO:', ']:FATAL:', ']:PANIC:',
+  ']:STATEMENT:',
+  ']:DETAIL:',
+  ']:HINT:',
+  ']:CONTEXT:',
+  ']:QUERY:',
+  ']:LOG:',
+  ']:WARNING:',
+  ']:NOTICE:',
+  ']:INFO:',
+  ']:FATAL:',
+  ']:PANIC:',
 ] as const;
 
 /** How to find the offending object in the logs (a Logs Insights query built from it). */
@@ -140,9 +163,10 @@ const NAME = '(?:"(?:[^"]|"")+"|[^\\s(."]+)';
  * pg_shdescription, pg_authid), which a session of another database can hold
  * and block here; another database's tables block no one here.
  */
-export const LOCK_HOLDERS_SQL = 'SELECT pid,pg_blocking_pids(pid) blocked_by,relation::regclass,mode,usename,state,now()-xact_start age,left(query,60) FROM pg_locks JOIN pg_stat_activity USING(pid)'
-  + ' WHERE granted AND relation>0 AND pid<>pg_backend_pid() AND(database=0 OR datname=current_database())ORDER BY pid IN(SELECT unnest(pg_blocking_pids(pid)) FROM pg_stat_activity) DESC,'
-  + 'backend_xid IS NOT NULL DESC,age DESC NULLS LAST';
+export const LOCK_HOLDERS_SQL =
+  'SELECT pid,pg_blocking_pids(pid) blocked_by,relation::regclass,mode,usename,state,now()-xact_start age,left(query,60) FROM pg_locks JOIN pg_stat_activity USING(pid)' +
+  ' WHERE granted AND relation>0 AND pid<>pg_backend_pid() AND(database=0 OR datname=current_database())ORDER BY pid IN(SELECT unnest(pg_blocking_pids(pid)) FROM pg_stat_activity) DESC,' +
+  'backend_xid IS NOT NULL DESC,age DESC NULLS LAST';
 
 /** @deprecated Use LOCK_HOLDERS_SQL (the same query: the blocking session first, not the oldest transaction). */
 export const OLDEST_TRANSACTIONS_SQL = LOCK_HOLDERS_SQL;
@@ -165,8 +189,9 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'NotNullViolations',
     runbook: {
-      meaning: 'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() here, or a NOT NULL column that callers cannot fill yet (a column made NOT NULL before the code that writes it shipped).',
-      fix: 'Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value. schemaguard guard, as the guard role, prints a lost default\'s SQL.',
+      meaning:
+        'An INSERT/UPDATE wrote NULL into a NOT NULL column: typically a uuid key without DEFAULT gen_random_uuid() here, or a NOT NULL column that callers cannot fill yet (a column made NOT NULL before the code that writes it shipped).',
+      fix: "Add the missing default (ALTER COLUMN id SET DEFAULT gen_random_uuid()) or drop the NOT NULL via a migration; or make the caller send the value. schemaguard guard, as the guard role, prints a lost default's SQL.",
     },
     locate: { line: 'ERROR', parse: 'null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"', by: ['relation', 'column'] },
   },
@@ -179,8 +204,9 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'OnConflictWithoutConstraint',
     runbook: {
-      meaning: 'An upsert names a conflict target that no unique index or constraint matches; the statement fails, its transaction is aborted, and the write is lost unless the caller retries it.',
-      fix: 'Create the unique (partial) index in this environment; for a partial index the statement must repeat its predicate: ON CONFLICT (a, b) WHERE is_active = true. schemaguard guard, as the guard role, prints a lost index\'s SQL.',
+      meaning:
+        'An upsert names a conflict target that no unique index or constraint matches; the statement fails, its transaction is aborted, and the write is lost unless the caller retries it.',
+      fix: "Create the unique (partial) index in this environment; for a partial index the statement must repeat its predicate: ON CONFLICT (a, b) WHERE is_active = true. schemaguard guard, as the guard role, prints a lost index's SQL.",
     },
     // Any case, across the statement's lines (a log entry of several lines is one event), after a WITH: only the words are matched.
     locate: {
@@ -189,7 +215,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
       // EXECUTE of a prepared statement (the guard's and `schemaguard check`'s EXPLAIN EXECUTE): no INSERT in the log, the statement's name stands for the relation.
       line: ['STATEMENT', 'CONTEXT'],
       text: `(?:SQL statement ")?${STATEMENT_START}${EXPLAIN}(?:${anyCase('INSERT')}\\s+${anyCase('INTO')}\\s[\\s\\S]*\\b${anyCase('ON')}\\s+${anyCase('CONFLICT')}\\b|${anyCase('EXECUTE')}\\s)`,
-      parse: `\\b(?:${anyCase('INSERT')}\\s+${anyCase('INTO')}|${anyCase('EXECUTE')})\\s+(?<relation>${NAME}(?:\\.${NAME})?)`, by: ['relation'],
+      parse: `\\b(?:${anyCase('INSERT')}\\s+${anyCase('INTO')}|${anyCase('EXECUTE')})\\s+(?<relation>${NAME}(?:\\.${NAME})?)`,
+      by: ['relation'],
     },
   },
   {
@@ -202,7 +229,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'TransactionAborted',
     followsAnotherError: true,
     runbook: {
-      meaning: 'A client went on after an error in its transaction; the cause is that session\'s (same pid) ERROR just before. It pages only while no other paging alarm of this database is in ALARM.',
+      meaning:
+        "A client went on after an error in its transaction; the cause is that session's (same pid) ERROR just before. It pages only while no other paging alarm of this database is in ALARM.",
       fix: `The cause: ${sessionErrorsQuery('PID')} (Aurora: and @logStream = "STREAM" of the row). Fix it; make the client roll back after an error.`,
     },
     locate: { line: 'ERROR', parse: ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d+)\\]:ERROR:', by: ['database', 'user', 'pid'] },
@@ -216,7 +244,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'page',
     metricName: 'UndefinedFunctions',
     runbook: {
-      meaning: 'No function of that name takes these argument types: a type mismatch (lower(uuid): a column changed type; HINT: add explicit type casts), an extension missing (uuid_generate_v4()), or a schema not on search_path.',
+      meaning:
+        'No function of that name takes these argument types: a type mismatch (lower(uuid): a column changed type; HINT: add explicit type casts), an extension missing (uuid_generate_v4()), or a schema not on search_path.',
       fix: 'Cast (lower(id::text)) or restore the type in a migration; or migrate CREATE EXTENSION IF NOT EXISTS "uuid-ossp"; CREATE EXTENSION IF NOT EXISTS pgcrypto; or qualify the call (s.f()).',
     },
     locate: { line: 'ERROR', parse: 'function (?<name>[^ ]+\\([^)]*\\)) does not exist', by: ['name'] },
@@ -230,7 +259,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'ticket',
     metricName: 'ForeignKeyViolations',
     runbook: {
-      meaning: 'A write referenced a missing parent row, or a delete left children behind; the constraint did its job, the caller sent a bad reference or wrote in the wrong order.',
+      meaning:
+        'A write referenced a missing parent row, or a delete left children behind; the constraint did its job, the caller sent a bad reference or wrote in the wrong order.',
       fix: 'Write parent and child in one transaction, parent first; look up the DETAIL line (Key (...)=(...) is not present) for the value.',
     },
     locate: { line: 'ERROR', parse: 'on table "(?<relation>[^"]+)" violates foreign key constraint "(?<constraint>[^"]+)"', by: ['relation', 'constraint'] },
@@ -244,7 +274,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'ticket',
     metricName: 'UniqueViolations',
     runbook: {
-      meaning: 'A write duplicated a key that a unique index protects: a sequence behind the data (duplicate on a serial key, e.g. t_pkey), a retried event, or an INSERT that should be an upsert.',
+      meaning:
+        'A write duplicated a key that a unique index protects: a sequence behind the data (duplicate on a serial key, e.g. t_pkey), a retried event, or an INSERT that should be an upsert.',
       fix: 'The DETAIL line names the key and value. Serial key: schemaguard guard/doctor report sequence-behind with its SELECT setval(...); ON CONFLICT would drop those rows silently. A retried event: make the write idempotent (ON CONFLICT on that index).',
     },
     locate: { line: 'ERROR', parse: 'violates unique constraint "(?<constraint>[^"]+)"', by: ['constraint'] },
@@ -273,7 +304,8 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     metricName: 'InvalidTextRepresentation',
     echoesInput: true,
     runbook: {
-      meaning: 'A value could not be converted to the column type, e.g. a non-UUID string into a uuid column, often a varchar key compared with or copied into a uuid key.',
+      meaning:
+        'A value could not be converted to the column type, e.g. a non-UUID string into a uuid column, often a varchar key compared with or copied into a uuid key.',
       fix: 'Validate input; align key column types (uuid vs varchar) in a migration after cleaning the non-conforming rows.',
     },
     locate: { line: 'ERROR', parse: 'invalid input syntax for type (?<type>[a-z0-9_ ]+): ', by: ['type'] },
@@ -292,8 +324,10 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     },
     // Rows: the CONTEXT line names the table (a row lock timeout writes one too); whole tables: only the DETAIL line, by number.
     locate: {
-      line: ['CONTEXT', 'DETAIL'], text: '(?:while [a-z ]+ tuple|Process \\d+ waits for \\w+ on (?:tuple \\S+ of )?relation \\d)',
-      parse: '(?:tuple \\S+ in relation "|Process \\d+ waits for \\w+ on (?:tuple \\S+ of )?relation )(?<relation>[^"]+?)(?:"|\\s+of database)', by: ['relation'],
+      line: ['CONTEXT', 'DETAIL'],
+      text: '(?:while [a-z ]+ tuple|Process \\d+ waits for \\w+ on (?:tuple \\S+ of )?relation \\d)',
+      parse: '(?:tuple \\S+ in relation "|Process \\d+ waits for \\w+ on (?:tuple \\S+ of )?relation )(?<relation>[^"]+?)(?:"|\\s+of database)',
+      by: ['relation'],
     },
   },
   {
@@ -305,13 +339,16 @@ export const ERROR_CATALOG: readonly ErrorClass[] = [
     severity: 'ticket',
     metricName: 'LockTimeouts',
     runbook: {
-      meaning: 'A statement waited past lock_timeout for another session\'s lock. Its pid N: the saved query (DETAIL "Process holding the lock: N", waits over 1 s).',
+      meaning:
+        'A statement waited past lock_timeout for another session\'s lock. Its pid N: the saved query (DETAIL "Process holding the lock: N", waits over 1 s).',
       fix: `A deploy that retried and applied: nothing to do. Else as the master user, blocker first: ${LOCK_HOLDERS_SQL}; end N or a blocker: SELECT pg_terminate_backend(N).`,
     },
     // The DETAIL of the lock wait's LOG entry (log_lock_waits, past deadlock_timeout) names the holder; the ERROR line does not.
     locate: {
-      line: ['DETAIL'], text: 'Process(?:es)? holding the lock: ',
-      parse: '@(?<database>[^:]*):\\[\\d+\\]:DETAIL:\\s+Process(?:es)? holding the lock: (?<holder>[0-9, ]+)\\.', by: ['database', 'holder'],
+      line: ['DETAIL'],
+      text: 'Process(?:es)? holding the lock: ',
+      parse: '@(?<database>[^:]*):\\[\\d+\\]:DETAIL:\\s+Process(?:es)? holding the lock: (?<holder>[0-9, ]+)\\.',
+      by: ['database', 'holder'],
     },
   },
 ];
@@ -337,10 +374,27 @@ export interface EchoingMessage {
  * a not-null violation.
  */
 export const ECHOING_MESSAGES: readonly EchoingMessage[] = [
-  { sqlstate: INVALID_TEXT_REPRESENTATION, fragment: 'invalid input value for enum', echoes: 'value', example: 'invalid input value for enum mood: "null value in column "x" violates not-null constraint"' },
-  { sqlstate: NUMERIC_VALUE_OUT_OF_RANGE, fragment: 'is out of range for type', echoes: 'value', example: 'value "999999999999 deadlock detected" is out of range for type integer' },
+  {
+    sqlstate: INVALID_TEXT_REPRESENTATION,
+    fragment: 'invalid input value for enum',
+    echoes: 'value',
+    example: 'invalid input value for enum mood: "null value in column "x" violates not-null constraint"',
+  },
+  {
+    sqlstate: NUMERIC_VALUE_OUT_OF_RANGE,
+    fragment: 'is out of range for type',
+    echoes: 'value',
+    example: 'value "999999999999 deadlock detected" is out of range for type integer',
+  },
   // Each literal kind on its own: `malformed` alone left out every line of a table, column or constraint whose name held it (malformed_events).
-  ...['array', 'range', 'multirange', 'record'].map((kind): EchoingMessage => ({ sqlstate: INVALID_TEXT_REPRESENTATION, fragment: `malformed ${kind} literal:`, echoes: 'value', example: `malformed ${kind} literal: "deadlock detected"` })),
+  ...['array', 'range', 'multirange', 'record'].map(
+    (kind): EchoingMessage => ({
+      sqlstate: INVALID_TEXT_REPRESENTATION,
+      fragment: `malformed ${kind} literal:`,
+      echoes: 'value',
+      example: `malformed ${kind} literal: "deadlock detected"`,
+    }),
+  ),
   { sqlstate: UNDEFINED_COLUMN, fragment: 'does not exist', echoes: 'name', example: 'column "violates check constraint" does not exist' },
   { sqlstate: SYNTAX_ERROR, fragment: 'syntax error at or near', echoes: 'name', example: 'syntax error at or near ""deadlock detected""' },
 ];
@@ -364,7 +418,8 @@ export function errorClass(id: string): ErrorClass {
 }
 
 function phrase(text: string): string {
-  if (text.includes('"')) throw new Error(`filter pattern phrase ${JSON.stringify(text)} contains a double quote, which CloudWatch cannot match inside a quoted phrase`);
+  if (text.includes('"'))
+    throw new Error(`filter pattern phrase ${JSON.stringify(text)} contains a double quote, which CloudWatch cannot match inside a quoted phrase`);
   return `"${text}"`;
 }
 
@@ -453,8 +508,8 @@ export const LOG_LINE_PARSE = ':(?<user>[^:@]*)@(?<database>[^:]*):\\[(?<pid>\\d
 export const NOT_NULL_WITH_STATEMENTS_QUERY = [
   'fields @timestamp, @logStream',
   `parse @message /${LOG_LINE_PARSE}/`,
-  `filter (level = "ERROR" and text like /^null value in column .* violates not-null constraint/) or (level = "DETAIL" and text like /^Failing row contains/)`
-    + ` or (level = "STATEMENT" and text like /^${STATEMENT_START}(?:${['INSERT', 'UPDATE', 'MERGE', 'COPY', 'CALL', 'EXECUTE'].map(anyCase).join('|')})\\b/)`,
+  `filter (level = "ERROR" and text like /^null value in column .* violates not-null constraint/) or (level = "DETAIL" and text like /^Failing row contains/)` +
+    ` or (level = "STATEMENT" and text like /^${STATEMENT_START}(?:${['INSERT', 'UPDATE', 'MERGE', 'COPY', 'CALL', 'EXECUTE'].map(anyCase).join('|')})\\b/)`,
   'parse text /null value in column "(?<column>[^"]+)" of relation "(?<relation>[^"]+)"/',
   'display @timestamp, pid, level, relation, column, text',
   'sort @timestamp desc',

@@ -60,10 +60,16 @@ export interface GuardDashboardWidgets {
 }
 
 export function guardDashboardWidgets(metric: (name: GuardMetricName) => cloudwatch.IMetric, alarms: cloudwatch.IAlarm[]): GuardDashboardWidgets {
-  const graph = (title: string, names: GuardMetricName[]) => new cloudwatch.GraphWidget({
-    title, left: names.map(metric), width: 8, height: 6, leftYAxis: { min: 0 },
-  });
-  const bySeverity = (severity: GuardAlarmSpec['severity']) => GUARD_ALARMS.filter((a) => a.severity === severity && a.metricName !== GUARD_METRIC.guardErrors).map((a) => a.metricName);
+  const graph = (title: string, names: GuardMetricName[]) =>
+    new cloudwatch.GraphWidget({
+      title,
+      left: names.map(metric),
+      width: 8,
+      height: 6,
+      leftYAxis: { min: 0 },
+    });
+  const bySeverity = (severity: GuardAlarmSpec['severity']) =>
+    GUARD_ALARMS.filter((a) => a.severity === severity && a.metricName !== GUARD_METRIC.guardErrors).map((a) => a.metricName);
   return {
     graphs: [
       graph('Schema guard: findings that page (per run)', bySeverity('page')),

@@ -48,7 +48,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 1,
     missingData: 'ignore',
     runbook: {
-      meaning: 'An object the migrations create differs live from the snapshot, or is missing: a hand edit such as a dropped default, a dropped or partial unique index, a changed type or nullability. The application fails on its next statement that needs the object (23502, 42P10).',
+      meaning:
+        'An object the migrations create differs live from the snapshot, or is missing: a hand edit such as a dropped default, a dropped or partial unique index, a changed type or nullability. The application fails on its next statement that needs the object (23502, 42P10).',
       fix: 'Put the object back as the finding says (its SQL is printed), in a new migration, and deploy; or revert the hand edit. The next run clears the alarm.',
     },
   },
@@ -60,7 +61,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 2,
     missingData: 'ignore',
     runbook: {
-      meaning: 'For two runs the live schema has drift the application does not depend on yet: an object added by hand, a changed comment, or any drift while migrations are pending (the deploy is not settled).',
+      meaning:
+        'For two runs the live schema has drift the application does not depend on yet: an object added by hand, a changed comment, or any drift while migrations are pending (the deploy is not settled).',
       fix: 'Fold the change into a migration (and schemaguard snapshot), or drop what was added by hand; if migrations are pending, deploy first.',
     },
   },
@@ -72,7 +74,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 1,
     missingData: 'ignore',
     runbook: {
-      meaning: 'A statement the application runs (contracts/) no longer works against the live schema: a missing column or index, a NOT NULL without default, an ON CONFLICT target with no matching unique index. It fails in production as soon as it runs.',
+      meaning:
+        'A statement the application runs (contracts/) no longer works against the live schema: a missing column or index, a NOT NULL without default, an ON CONFLICT target with no matching unique index. It fails in production as soon as it runs.',
       fix: 'Restore what the failing contract names (the index, default or column) with a migration and deploy; if the application changed on purpose, update the contract file.',
     },
   },
@@ -84,7 +87,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 2,
     missingData: 'ignore',
     runbook: {
-      meaning: 'For two runs: doctor errors (sequence-behind: a sequence behind its column, the next insert a duplicate key; fk-type-mismatch; extension-missing), a constraint never validated, or a contract the guard role may not check (contract-unchecked).',
+      meaning:
+        'For two runs: doctor errors (sequence-behind: a sequence behind its column, the next insert a duplicate key; fk-type-mismatch; extension-missing), a constraint never validated, or a contract the guard role may not check (contract-unchecked).',
       fix: 'Apply the fix each finding prints (SELECT setval(...), a migration); contract-unchecked: run the GRANT it prints as the master user.',
     },
   },
@@ -96,7 +100,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 2,
     missingData: 'ignore',
     runbook: {
-      meaning: 'An index is INVALID for two runs: a CREATE INDEX CONCURRENTLY failed or was cancelled. Queries do not use it and ON CONFLICT cannot infer it, while writes still maintain it.',
+      meaning:
+        'An index is INVALID for two runs: a CREATE INDEX CONCURRENTLY failed or was cancelled. Queries do not use it and ON CONFLICT cannot infer it, while writes still maintain it.',
       fix: 'DROP INDEX CONCURRENTLY it, then create it again CONCURRENTLY (the finding prints both statements), in a no-transaction migration.',
     },
   },
@@ -108,7 +113,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
     runs: 2,
     missingData: 'ignore',
     runbook: {
-      meaning: 'For two runs the database and the deployed migration files disagree: a file is not applied (a deploy stopped half way) or the database has a version the files do not (migrated by hand, or a rollback).',
+      meaning:
+        'For two runs the database and the deployed migration files disagree: a file is not applied (a deploy stopped half way) or the database has a version the files do not (migrated by hand, or a rollback).',
       fix: 'Pending or unknown: deploy again, or schemaguard status to see which versions differ. state-unreadable (the guard role may not read a state table): run the GRANT the finding prints as the master user; a deploy does not.',
     },
   },
@@ -143,7 +149,8 @@ export const GUARD_ALARMS: readonly GuardAlarmSpec[] = [
  * entry ... no encryption", 28000), and verify-full checks the RDS
  * certificate against that bundle, whose CA is not in Node.js's store.
  */
-export const GUARD_FIRST_COMMAND = 'printf \'Password: \' >&2 && read -rs PGPASSWORD && echo >&2 && export PGPASSWORD && npx schemaguard guard --database-url "postgres://GUARD_ROLE@ENDPOINT/DATABASE?sslmode=verify-full&sslrootcert=global-bundle.pem"';
+export const GUARD_FIRST_COMMAND =
+  'printf \'Password: \' >&2 && read -rs PGPASSWORD && echo >&2 && export PGPASSWORD && npx schemaguard guard --database-url "postgres://GUARD_ROLE@ENDPOINT/DATABASE?sslmode=verify-full&sslrootcert=global-bundle.pem"';
 
 /**
  * The options the deployed guard runs with that differ from the CLI's
@@ -162,7 +169,10 @@ export interface GuardCommandOptions {
 }
 
 const COMMAND_FLAGS: readonly [keyof GuardCommandOptions, string][] = [
-  ['stateSchema', '--state-schema'], ['migrationsDir', '--dir'], ['contractsDir', '--contracts'], ['snapshotFile', '--snapshot'],
+  ['stateSchema', '--state-schema'],
+  ['migrationsDir', '--dir'],
+  ['contractsDir', '--contracts'],
+  ['snapshotFile', '--snapshot'],
 ];
 
 /** A word for bash and zsh: as it is when it holds only safe characters, else in single quotes. */
@@ -248,17 +258,20 @@ export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookCon
   checkTokenMaxLengths(ctx);
   const when = spec.runs === 1 ? 'in one guard run' : `in two consecutive guard runs (every ${ctx.interval})`;
   const command = guardFirstCommand(ctx.command);
-  const build = ([logGroup, first, hint]: Shape) => [
-    `[${spec.severity.toUpperCase()}] ${spec.title} on ${ctx.database}: ${spec.metricName} >= 1 ${when}.`,
-    `Meaning: ${spec.runbook.meaning}`,
-    `First: ${first} (${hint})${logGroup === undefined ? '' : `; the guard's log group ${logGroup} has the last run's`}.`,
-    `Fix: ${spec.runbook.fix}`,
-  ].join('\n');
+  const build = ([logGroup, first, hint]: Shape) =>
+    [
+      `[${spec.severity.toUpperCase()}] ${spec.title} on ${ctx.database}: ${spec.metricName} >= 1 ${when}.`,
+      `Meaning: ${spec.runbook.meaning}`,
+      `First: ${first} (${hint})${logGroup === undefined ? '' : `; the guard's log group ${logGroup} has the last run's`}.`,
+      `Fix: ${spec.runbook.fix}`,
+    ].join('\n');
   // Paths too long to quote: the flags are named, their values are the stack's.
   const short = guardFirstCommand(Object.fromEntries(COMMAND_FLAGS.filter(([key]) => ctx.command?.[key] !== undefined).map(([key]) => [key, null])));
   // The longest that fits: a stack's name (up to 128 characters) may not leave room for the log group's full reference.
   const shapes: Shape[] = [
-    ...[ctx.logGroupName, ctx.logGroupShortName, undefined].flatMap((logGroup) => [command, short].map((first): Shape => [logGroup, first, FIRST_COMMAND_HINT])),
+    ...[ctx.logGroupName, ctx.logGroupShortName, undefined].flatMap((logGroup) =>
+      [command, short].map((first): Shape => [logGroup, first, FIRST_COMMAND_HINT]),
+    ),
     [undefined, short, FIRST_COMMAND_SHORT_HINT],
   ];
   const fitting = shapes.find((shape) => deployedLength(build(shape), ctx.tokenMaxLengths) <= MAX_ALARM_DESCRIPTION_LENGTH);
@@ -268,7 +281,10 @@ export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookCon
 /** The fields of a runbook context that hold text, as a caller names them. */
 function contextTexts(ctx: GuardRunbookContext): [field: string, text: string | null | undefined][] {
   return [
-    ['database', ctx.database], ['logGroupName', ctx.logGroupName], ['logGroupShortName', ctx.logGroupShortName], ['interval', ctx.interval],
+    ['database', ctx.database],
+    ['logGroupName', ctx.logGroupName],
+    ['logGroupShortName', ctx.logGroupShortName],
+    ['interval', ctx.interval],
     ...COMMAND_FLAGS.map(([key]): [string, string | null | undefined] => [`command.${key}`, ctx.command?.[key]]),
   ];
 }
@@ -282,19 +298,25 @@ function checkTokenMaxLengths(ctx: GuardRunbookContext): void {
   const given = ctx.tokenMaxLengths ?? {};
   for (const [token, longest] of Object.entries(given)) {
     if (!Number.isInteger(longest) || longest < 0) {
-      throw new Error(`guardAlarmDescription: tokenMaxLengths gives ${token} the longest length ${longest}; give a whole number of characters, 0 or more (e.g. 63 for an RDS instance identifier)`);
+      throw new Error(
+        `guardAlarmDescription: tokenMaxLengths gives ${token} the longest length ${longest}; give a whole number of characters, 0 or more (e.g. 63 for an RDS instance identifier)`,
+      );
     }
   }
   for (const [field, text] of contextTexts(ctx)) {
     const list = listTokens(text ?? '')[0];
     if (list !== undefined) {
-      throw new Error(`guardAlarmDescription: ctx.${field} holds ${listTokenProblem(list)}, and key the joined value's longest length by it in ctx.tokenMaxLengths`);
+      throw new Error(
+        `guardAlarmDescription: ctx.${field} holds ${listTokenProblem(list)}, and key the joined value's longest length by it in ctx.tokenMaxLengths`,
+      );
     }
     const token = stringTokens(text ?? '').find((t) => given[t] === undefined);
     if (token !== undefined) {
-      throw new Error(`guardAlarmDescription: ctx.${field} holds a value known only at deploy time (${token}), and ctx.tokenMaxLengths gives no longest length for it, `
-        + 'so whether the description fits CloudWatch\'s 1,024 characters once deployed is unknown. Key its maximum by the token itself: '
-        + `tokenMaxLengths: { [value]: n }, where value is what you put in ctx.${field} (e.g. { [instance.instanceIdentifier]: 63 }: an RDS identifier or database name has at most 63 characters)`);
+      throw new Error(
+        `guardAlarmDescription: ctx.${field} holds a value known only at deploy time (${token}), and ctx.tokenMaxLengths gives no longest length for it, ` +
+          "so whether the description fits CloudWatch's 1,024 characters once deployed is unknown. Key its maximum by the token itself: " +
+          `tokenMaxLengths: { [value]: n }, where value is what you put in ctx.${field} (e.g. { [instance.instanceIdentifier]: 63 }: an RDS identifier or database name has at most 63 characters)`,
+      );
     }
   }
 }
@@ -306,6 +328,8 @@ type Shape = [logGroup: string | undefined, first: string, hint: string];
 export function checkGuardDescription(spec: GuardAlarmSpec, description: string, tokenMaxLengths?: Readonly<Record<string, number>>): void {
   const length = deployedLength(description, tokenMaxLengths);
   if (length > MAX_ALARM_DESCRIPTION_LENGTH) {
-    throw new Error(`SchemaGuard: the runbook of alarm "${spec.id}" makes a description of up to ${length} characters once deployed; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Shorten its meaning or fix in lib/alarms/guard-catalog.ts`);
+    throw new Error(
+      `SchemaGuard: the runbook of alarm "${spec.id}" makes a description of up to ${length} characters once deployed; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Shorten its meaning or fix in lib/alarms/guard-catalog.ts`,
+    );
   }
 }

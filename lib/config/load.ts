@@ -77,7 +77,10 @@ export function loadProjectConfig(cwd: string, explicit?: string): ProjectConfig
   if (explicit !== undefined) {
     const file = resolve(cwd, explicit);
     if (!existsSync(file)) {
-      throw new ConfigError(explicit, `${explicit}: no such file`, { value: explicit, fix: `write the path of a ${CONFIG_FILE_NAME} (schemaguard init writes one), or leave --config out to find it from the working directory` });
+      throw new ConfigError(explicit, `${explicit}: no such file`, {
+        value: explicit,
+        fix: `write the path of a ${CONFIG_FILE_NAME} (schemaguard init writes one), or leave --config out to find it from the working directory`,
+      });
     }
     return readProjectConfig(file, cwd);
   }
@@ -115,7 +118,8 @@ function unknownKey(shown: string, key: string): ConfigError {
   const keys = SETTINGS.map((s) => s.key);
   const near = nearestWord(key, keys);
   return new ConfigError(shown, `${shown}: unknown key "${key}"`, {
-    key, value: key,
+    key,
+    value: key,
     fix: `${near ? `did you mean "${near}"? ` : ''}the keys are ${keys.join(', ')} (${DOCS_POINTERS.configuration}; the file's "$schema" lets an editor complete them)`,
   });
 }
@@ -130,11 +134,14 @@ function parseJson(shown: string, text: string): Record<string, unknown> {
     const at = /position (\d+)/.exec(message);
     const place = at ? lineColumn(text, Number(at[1])) : '';
     throw new ConfigError(shown, `${shown}${place}: not valid JSON (${message.replace(/ in JSON at position \d+.*$/, '')})`, {
-      fix: 'write plain JSON: double quotes, no comments, no comma after the last entry', cause: e,
+      fix: 'write plain JSON: double quotes, no comments, no comma after the last entry',
+      cause: e,
     });
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ConfigError(shown, `${shown}: not a JSON object`, { fix: 'write an object of settings, e.g. { "migrations": "db/migrations" } (schemaguard init writes one)' });
+    throw new ConfigError(shown, `${shown}: not a JSON object`, {
+      fix: 'write an object of settings, e.g. { "migrations": "db/migrations" } (schemaguard init writes one)',
+    });
   }
   return json as Record<string, unknown>;
 }

@@ -15,14 +15,18 @@ export const SCHEMA_URL = 'https://unpkg.com/schemaguard/schemaguard.schema.json
 /** The JSON Schema of the project file (draft-07: what editors' JSON support reads best). */
 export function configSchema(): JsonSchema {
   const properties: Record<string, JsonSchema> = {
-    $schema: { type: 'string', description: 'The JSON Schema of this file, for editors: ./node_modules/schemaguard/schemaguard.schema.json, or its published address.' },
+    $schema: {
+      type: 'string',
+      description: 'The JSON Schema of this file, for editors: ./node_modules/schemaguard/schemaguard.schema.json, or its published address.',
+    },
   };
   for (const s of SETTINGS) properties[s.key] = propertySchema(s);
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: SCHEMA_URL,
     title: CONFIG_FILE_NAME,
-    description: 'schemaguard\'s project file: found in the working directory or the nearest directory above it, read by every CLI command and by the constructs at synth. Paths are relative to this file. A flag (or a construct prop) given wins over it.',
+    description:
+      "schemaguard's project file: found in the working directory or the nearest directory above it, read by every CLI command and by the constructs at synth. Paths are relative to this file. A flag (or a construct prop) given wins over it.",
     type: 'object',
     additionalProperties: false,
     properties,

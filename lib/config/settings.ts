@@ -32,7 +32,10 @@ export type JsonSchema = Record<string, unknown>;
 
 /** A value the reader refuses: what is wrong with it, and what to write instead. */
 export class SettingValueError extends Error {
-  constructor(readonly problem: string, readonly fix: string) {
+  constructor(
+    readonly problem: string,
+    readonly fix: string,
+  ) {
     super(problem);
     this.name = 'SettingValueError';
   }
@@ -82,7 +85,8 @@ function setting<K extends string, T>(s: Setting<K, T>): Setting<K, T> {
 /** A path in the file: relative to the file's directory (absolute taken as it is); read as an absolute path. */
 function path(what: string): (value: unknown, at: ReadContext) => string {
   return (value, at) => {
-    if (typeof value !== 'string' || value.trim() === '') throw new SettingValueError(`is not a path`, `write the ${what} as a string, relative to the directory of the project file, e.g. "db/migrations"`);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new SettingValueError(`is not a path`, `write the ${what} as a string, relative to the directory of the project file, e.g. "db/migrations"`);
     return isAbsolute(value) ? value : resolve(at.dir, value);
   };
 }
@@ -95,9 +99,16 @@ function duration(positive?: string): (value: unknown) => number {
     const ms = typeof value === 'string' ? parseDuration(value) : undefined;
     if (ms === undefined || ms > MAX_DURATION_MS) {
       const number = typeof value === 'number' ? ` (a number: "${value}s" for seconds, "${value}ms" for milliseconds)` : '';
-      throw new SettingValueError('is not a duration', `${DURATION_FORMAT_HINT.replace(' (or 0 for none)', positive ? '' : ' (or "0" for none)')}, as a string, up to 596h${number}`);
+      throw new SettingValueError(
+        'is not a duration',
+        `${DURATION_FORMAT_HINT.replace(' (or 0 for none)', positive ? '' : ' (or "0" for none)')}, as a string, up to 596h${number}`,
+      );
     }
-    if (ms === 0 && positive) throw new SettingValueError(`turns the timeout off (${positive})`, 'write a positive duration, e.g. "5s" (schemaguard retries lock timeouts with backoff)');
+    if (ms === 0 && positive)
+      throw new SettingValueError(
+        `turns the timeout off (${positive})`,
+        'write a positive duration, e.g. "5s" (schemaguard retries lock timeouts with backoff)',
+      );
     return ms;
   };
 }
@@ -137,13 +148,21 @@ function readLintRules(value: unknown): Record<string, RuleSetting> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SettingValueError('is not an object of rules', `write ${example}`);
   const rules: Record<string, RuleSetting> = {};
   for (const [id, entry] of Object.entries(value)) {
-    if (!RULE_ID.test(id)) throw new SettingValueError(`has "${id}", which is not a rule id`, `use the rule ids lint prints (e.g. index-not-concurrent): ${example}`);
+    if (!RULE_ID.test(id))
+      throw new SettingValueError(`has "${id}", which is not a rule id`, `use the rule ids lint prints (e.g. index-not-concurrent): ${example}`);
     const e = entry as Partial<Record<string, unknown>>;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new SettingValueError(`"${id}" is not an object`, `write "${id}": { "level": "off", "reason": "why the team accepts it" }`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      throw new SettingValueError(`"${id}" is not an object`, `write "${id}": { "level": "off", "reason": "why the team accepts it" }`);
     const extra = Object.keys(e).filter((k) => k !== 'level' && k !== 'reason');
-    if (extra.length) throw new SettingValueError(`"${id}" has ${extra.map((k) => `"${k}"`).join(', ')}, which a rule does not take`, `give "${id}" only "level" and "reason"`);
-    if (!(RULE_LEVELS as readonly unknown[]).includes(e.level)) throw new SettingValueError(`"${id}" has level ${JSON.stringify(e.level)}`, `write "level": "off", "warning" or "error"`);
-    if (typeof e.reason !== 'string' || e.reason.trim() === '') throw new SettingValueError(`"${id}" has no reason`, `add "reason": why the team accepts it (as -- schemaguard:allow ${id} REASON needs one): it is printed with every finding it changes`);
+    if (extra.length)
+      throw new SettingValueError(`"${id}" has ${extra.map((k) => `"${k}"`).join(', ')}, which a rule does not take`, `give "${id}" only "level" and "reason"`);
+    if (!(RULE_LEVELS as readonly unknown[]).includes(e.level))
+      throw new SettingValueError(`"${id}" has level ${JSON.stringify(e.level)}`, `write "level": "off", "warning" or "error"`);
+    if (typeof e.reason !== 'string' || e.reason.trim() === '')
+      throw new SettingValueError(
+        `"${id}" has no reason`,
+        `add "reason": why the team accepts it (as -- schemaguard:allow ${id} REASON needs one): it is printed with every finding it changes`,
+      );
     rules[id] = { level: e.level as RuleLevel, reason: e.reason.trim() };
   }
   return rules;
@@ -152,32 +171,68 @@ function readLintRules(value: unknown): Record<string, RuleSetting> {
 /** The settings of `schemaguard.config.json`, in the reference's order. */
 export const SETTINGS = [
   setting({
-    key: 'migrations', flag: '--dir', prop: 'migrationsDir', defaultText: '"migrations"', default: 'migrations', example: 'db/migrations', path: { default: 'migrations' },
+    key: 'migrations',
+    flag: '--dir',
+    prop: 'migrationsDir',
+    defaultText: '"migrations"',
+    default: 'migrations',
+    example: 'db/migrations',
+    path: { default: 'migrations' },
     description: 'The folder of the migration files (`<version>_<name>.sql`).',
-    schema: PATH_SCHEMA, read: path('migrations folder'),
+    schema: PATH_SCHEMA,
+    read: path('migrations folder'),
   }),
   setting({
-    key: 'migrationsLayout', flag: '--layout', prop: 'migrationsLayout', defaultText: 'detected: drizzle with meta/_journal.json, prisma with migration_lock.toml or a <timestamp>_<name>/migration.sql folder, else flat', example: 'prisma',
+    key: 'migrationsLayout',
+    flag: '--layout',
+    prop: 'migrationsLayout',
+    defaultText: 'detected: drizzle with meta/_journal.json, prisma with migration_lock.toml or a <timestamp>_<name>/migration.sql folder, else flat',
+    example: 'prisma',
     description: `How the migrations folder is laid out: ${MIGRATION_LAYOUTS.map((l) => `"${l}"`).join(', ')} (\`<version>_<name>.sql\` files; the folder \`prisma migrate dev\` writes; the folder \`drizzle-kit generate\` writes, in its journal's order).`,
     schema: { enum: [...MIGRATION_LAYOUTS] },
     read: (value): MigrationLayout => {
-      if (!(MIGRATION_LAYOUTS as readonly unknown[]).includes(value)) throw new SettingValueError(`is not a layout (${MIGRATION_LAYOUTS.join(', ')})`, `write one of ${MIGRATION_LAYOUTS.map((l) => `"${l}"`).join(', ')}, or leave it out: the layout is detected`);
+      if (!(MIGRATION_LAYOUTS as readonly unknown[]).includes(value))
+        throw new SettingValueError(
+          `is not a layout (${MIGRATION_LAYOUTS.join(', ')})`,
+          `write one of ${MIGRATION_LAYOUTS.map((l) => `"${l}"`).join(', ')}, or leave it out: the layout is detected`,
+        );
       return value as MigrationLayout;
     },
   }),
   setting({
-    key: 'contracts', flag: '--contracts', prop: 'contractsDir', defaultText: '"contracts"', default: 'contracts', example: 'db/contracts', path: { default: 'contracts' },
-    description: 'The folder of the query contracts: the application\'s statements, checked against the migrated schema (`check`, `guard`, `capture`, and the custom resource after each deploy).',
-    schema: PATH_SCHEMA, read: path('contracts folder'),
+    key: 'contracts',
+    flag: '--contracts',
+    prop: 'contractsDir',
+    defaultText: '"contracts"',
+    default: 'contracts',
+    example: 'db/contracts',
+    path: { default: 'contracts' },
+    description:
+      "The folder of the query contracts: the application's statements, checked against the migrated schema (`check`, `guard`, `capture`, and the custom resource after each deploy).",
+    schema: PATH_SCHEMA,
+    read: path('contracts folder'),
   }),
   setting({
-    key: 'snapshot', flag: '--snapshot', prop: 'snapshotFile', defaultText: '"<migrations>/schema.snapshot.json"', example: 'db/migrations/schema.snapshot.json', path: {},
-    description: 'The schema snapshot `schemaguard snapshot` writes and `diff`, `guard` and the custom resource compare a live schema with. By default it sits in the migrations folder, beside the files that produce it.',
-    schema: PATH_SCHEMA, read: path('snapshot file'),
+    key: 'snapshot',
+    flag: '--snapshot',
+    prop: 'snapshotFile',
+    defaultText: '"<migrations>/schema.snapshot.json"',
+    example: 'db/migrations/schema.snapshot.json',
+    path: {},
+    description:
+      'The schema snapshot `schemaguard snapshot` writes and `diff`, `guard` and the custom resource compare a live schema with. By default it sits in the migrations folder, beside the files that produce it.',
+    schema: PATH_SCHEMA,
+    read: path('snapshot file'),
   }),
   setting({
-    key: 'stateSchema', flag: '--state-schema', prop: 'stateSchema', defaultText: '"schemaguard"', default: 'schemaguard', example: 'orders_schemaguard',
-    description: 'The schema of schemaguard\'s state table (`<stateSchema>.applied_migrations`), which also keys the runner lock: two services migrating one database need one each.',
+    key: 'stateSchema',
+    flag: '--state-schema',
+    prop: 'stateSchema',
+    defaultText: '"schemaguard"',
+    default: 'schemaguard',
+    example: 'orders_schemaguard',
+    description:
+      "The schema of schemaguard's state table (`<stateSchema>.applied_migrations`), which also keys the runner lock: two services migrating one database need one each.",
     schema: { type: 'string', minLength: 1, maxLength: 63, not: { pattern: '^pg_' } },
     read: (value) => {
       if (typeof value !== 'string') throw new SettingValueError('is not a schema name', 'write a string of 1 to 63 bytes, e.g. "schemaguard"');
@@ -190,78 +245,146 @@ export const SETTINGS = [
     },
   }),
   setting({
-    key: 'serverVersion', flag: '--server-version', defaultText: 'none: 18\'s grammar, no version checks', example: 16,
+    key: 'serverVersion',
+    flag: '--server-version',
+    defaultText: "none: 18's grammar, no version checks",
+    example: 16,
     description: `The PostgreSQL major version the migrations run on (${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest}), for \`lint\` and \`plan\` when no database says it: syntax that version lacks is an error, and plan shows that version's locks. With a database, its own version decides.`,
     note: 'The custom resource runs on the deployed server, which says its own version.',
     schema: { type: 'integer', minimum: SERVER_VERSIONS.oldest, maximum: SERVER_VERSIONS.newest },
     read: (value) => {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < SERVER_VERSIONS.oldest || value > SERVER_VERSIONS.newest) {
-        throw new SettingValueError(`is not a PostgreSQL major version lint knows (${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest})`, `write the major version as a number, e.g. 16 for 16.4 (files for a newer server are read with ${SERVER_VERSIONS.newest}'s grammar: leave it out)`);
+        throw new SettingValueError(
+          `is not a PostgreSQL major version lint knows (${SERVER_VERSIONS.oldest} to ${SERVER_VERSIONS.newest})`,
+          `write the major version as a number, e.g. 16 for 16.4 (files for a newer server are read with ${SERVER_VERSIONS.newest}'s grammar: leave it out)`,
+        );
       }
       return value;
     },
   }),
   setting({
-    key: 'lockTimeout', flag: '--lock-timeout', prop: 'lockTimeout', defaultText: `"${secondsText(DEFAULT_LOCK_TIMEOUT_MS)}"`, default: secondsText(DEFAULT_LOCK_TIMEOUT_MS), example: '3s',
-    description: '`lock_timeout` for each migration that sets none itself (`-- schemaguard:lock-timeout=…`): how long one of its statements waits for a lock before it gives up and is retried with backoff. More than 0.',
-    schema: durationSchema(true), read: duration('lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind it wait too'),
+    key: 'lockTimeout',
+    flag: '--lock-timeout',
+    prop: 'lockTimeout',
+    defaultText: `"${secondsText(DEFAULT_LOCK_TIMEOUT_MS)}"`,
+    default: secondsText(DEFAULT_LOCK_TIMEOUT_MS),
+    example: '3s',
+    description:
+      '`lock_timeout` for each migration that sets none itself (`-- schemaguard:lock-timeout=…`): how long one of its statements waits for a lock before it gives up and is retried with backoff. More than 0.',
+    schema: durationSchema(true),
+    read: duration(
+      'lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind it wait too',
+    ),
   }),
   setting({
-    key: 'lockWait', flag: '--lock-wait', defaultText: `"${secondsText(DEFAULT_LOCK_WAIT_MS)}"`, default: secondsText(DEFAULT_LOCK_WAIT_MS), example: '2m',
-    description: 'How long `migrate`, `baseline` and `repair` wait for another runner\'s lock (another deploy or CI job on the same database), trying again with backoff; "0" tries once.',
+    key: 'lockWait',
+    flag: '--lock-wait',
+    defaultText: `"${secondsText(DEFAULT_LOCK_WAIT_MS)}"`,
+    default: secondsText(DEFAULT_LOCK_WAIT_MS),
+    example: '2m',
+    description:
+      'How long `migrate`, `baseline` and `repair` wait for another runner\'s lock (another deploy or CI job on the same database), trying again with backoff; "0" tries once.',
     note: 'The custom resource waits for the runner lock across its invocations, up to its `totalTimeout`.',
-    schema: durationSchema(false), read: duration(),
+    schema: durationSchema(false),
+    read: duration(),
   }),
   setting({
-    key: 'lintRules', defaultText: '{} (every rule at its own level)', default: {}, example: { 'index-not-concurrent': { level: 'warning', reason: 'our tables are small: a plain CREATE INDEX blocks writes for milliseconds' } },
-    description: 'Lint rules the team turned off or gave another level, each with its reason (as `-- schemaguard:allow RULE REASON` takes one for a statement). `lint` and `plan` report a rule turned off as allowed, with the reason; its inline allows still apply.',
-    note: 'No flag: a team\'s choice belongs in the file; one statement\'s exception is `-- schemaguard:allow`.',
+    key: 'lintRules',
+    defaultText: '{} (every rule at its own level)',
+    default: {},
+    example: { 'index-not-concurrent': { level: 'warning', reason: 'our tables are small: a plain CREATE INDEX blocks writes for milliseconds' } },
+    description:
+      'Lint rules the team turned off or gave another level, each with its reason (as `-- schemaguard:allow RULE REASON` takes one for a statement). `lint` and `plan` report a rule turned off as allowed, with the reason; its inline allows still apply.',
+    note: "No flag: a team's choice belongs in the file; one statement's exception is `-- schemaguard:allow`.",
     schema: {
       type: 'object',
       propertyNames: { pattern: RULE_ID.source },
       additionalProperties: {
-        type: 'object', required: ['level', 'reason'], additionalProperties: false,
+        type: 'object',
+        required: ['level', 'reason'],
+        additionalProperties: false,
         properties: { level: { enum: [...RULE_LEVELS] }, reason: { type: 'string', minLength: 1 } },
       },
     },
     read: readLintRules,
   }),
   setting({
-    key: 'databaseUrlEnv', defaultText: '"DATABASE_URL"', default: 'DATABASE_URL', example: 'APP_DATABASE_URL',
-    description: 'The environment variable that holds the database URL for every command that connects (instead of `DATABASE_URL`). Without it, and without `--database-url`, commands use the embedded server.',
+    key: 'databaseUrlEnv',
+    defaultText: '"DATABASE_URL"',
+    default: 'DATABASE_URL',
+    example: 'APP_DATABASE_URL',
+    description:
+      'The environment variable that holds the database URL for every command that connects (instead of `DATABASE_URL`). Without it, and without `--database-url`, commands use the embedded server.',
     note: '`--database-url` names the server itself, and wins.',
     schema: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
     read: (value) => {
-      if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new SettingValueError('is not an environment variable name', 'write the variable\'s name, not its value: letters, digits and _, e.g. "APP_DATABASE_URL" (a URL there would be a secret in the repository)');
+      if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value))
+        throw new SettingValueError(
+          'is not an environment variable name',
+          'write the variable\'s name, not its value: letters, digits and _, e.g. "APP_DATABASE_URL" (a URL there would be a secret in the repository)',
+        );
       return value;
     },
   }),
   setting({
-    key: 'standbyWait', flag: '--standby-wait', prop: 'standbys.wait', defaultText: `"${secondsText(DEFAULT_STANDBY_WAIT_MS)}"`, default: secondsText(DEFAULT_STANDBY_WAIT_MS), example: '2m',
-    description: 'After `migrate` (and each deploy) applied migrations: how long to wait for the streaming standbys (RDS read replicas, Aurora readers) to replay them, so an application deployed next never reads the old schema there; "0" reports their lag without waiting. The custom resource takes up to 15 minutes (it waits inside one invocation).',
-    schema: durationSchema(false), read: duration(),
+    key: 'standbyWait',
+    flag: '--standby-wait',
+    prop: 'standbys.wait',
+    defaultText: `"${secondsText(DEFAULT_STANDBY_WAIT_MS)}"`,
+    default: secondsText(DEFAULT_STANDBY_WAIT_MS),
+    example: '2m',
+    description:
+      'After `migrate` (and each deploy) applied migrations: how long to wait for the streaming standbys (RDS read replicas, Aurora readers) to replay them, so an application deployed next never reads the old schema there; "0" reports their lag without waiting. The custom resource takes up to 15 minutes (it waits inside one invocation).',
+    schema: durationSchema(false),
+    read: duration(),
   }),
   setting({
-    key: 'standbyStrict', flag: '--standby-strict', prop: 'standbys.strict', defaultText: 'false (a warning)', default: false, example: true,
-    description: 'A standby that has not replayed the migrations within `standbyWait` fails the command (exit 1) and the deploy (the stack rolls back), instead of a warning.',
-    schema: { type: 'boolean' }, read: bool('fail when a standby is behind'),
+    key: 'standbyStrict',
+    flag: '--standby-strict',
+    prop: 'standbys.strict',
+    defaultText: 'false (a warning)',
+    default: false,
+    example: true,
+    description:
+      'A standby that has not replayed the migrations within `standbyWait` fails the command (exit 1) and the deploy (the stack rolls back), instead of a warning.',
+    schema: { type: 'boolean' },
+    read: bool('fail when a standby is behind'),
   }),
   setting({
-    key: 'pooler', flag: '--pooler', defaultText: 'false (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)', default: false, example: true,
-    description: 'The database URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused. It describes the server a URL names; the embedded server ignores it.',
+    key: 'pooler',
+    flag: '--pooler',
+    defaultText: 'false (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)',
+    default: false,
+    example: true,
+    description:
+      'The database URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused. It describes the server a URL names; the embedded server ignores it.',
     note: 'The constructs declare an rds.DatabaseProxy a pooler by themselves.',
-    schema: { type: 'boolean' }, read: bool('the URL is a pooler'),
+    schema: { type: 'boolean' },
+    read: bool('the URL is a pooler'),
   }),
   setting({
-    key: 'iam', flag: '--iam', defaultText: 'false (the URL\'s password, or PGPASSWORD)', default: false, example: true,
-    description: 'IAM database authentication: every command signs a token for each connection from the AWS credential chain and region instead of a password; the URL names the user and no password, and TLS is verify-full unless its sslmode says otherwise. It describes the server a URL names; the embedded server ignores it.',
-    note: 'The constructs\' `iamAuthentication` names the database user and the database to grant `rds-db:connect` on, which belong in code.',
-    schema: { type: 'boolean' }, read: bool('sign IAM tokens'),
+    key: 'iam',
+    flag: '--iam',
+    defaultText: "false (the URL's password, or PGPASSWORD)",
+    default: false,
+    example: true,
+    description:
+      'IAM database authentication: every command signs a token for each connection from the AWS credential chain and region instead of a password; the URL names the user and no password, and TLS is verify-full unless its sslmode says otherwise. It describes the server a URL names; the embedded server ignores it.',
+    note: "The constructs' `iamAuthentication` names the database user and the database to grant `rds-db:connect` on, which belong in code.",
+    schema: { type: 'boolean' },
+    read: bool('sign IAM tokens'),
   }),
   setting({
-    key: 'embeddedDir', flag: '--embedded-dir', defaultText: '".schemaguard"', default: '.schemaguard', example: '.schemaguard', path: { default: '.schemaguard' },
-    description: 'The data folder of the embedded PostgreSQL the CLI uses without a database URL (git-ignore it). `lint` without a database reads what it has applied.',
-    schema: PATH_SCHEMA, read: path('embedded server\'s data folder'),
+    key: 'embeddedDir',
+    flag: '--embedded-dir',
+    defaultText: '".schemaguard"',
+    default: '.schemaguard',
+    example: '.schemaguard',
+    path: { default: '.schemaguard' },
+    description:
+      'The data folder of the embedded PostgreSQL the CLI uses without a database URL (git-ignore it). `lint` without a database reads what it has applied.',
+    schema: PATH_SCHEMA,
+    read: path("embedded server's data folder"),
   }),
 ] as const;
 

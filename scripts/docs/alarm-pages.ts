@@ -6,7 +6,14 @@
 import { guardRules, type GuardRule } from '../../lambda/checks/guard/rules';
 import { metricsOf, type GuardFinding } from '../../lambda/checks/guard/report';
 import {
-  alarmDescriptionFor, ERROR_CATALOG, filterPatternFor, insightsQueryFor, METRIC_NAMESPACE_PREFIX, QUIET_MINUTES, savedQueryNameFor, type ErrorClass,
+  alarmDescriptionFor,
+  ERROR_CATALOG,
+  filterPatternFor,
+  insightsQueryFor,
+  METRIC_NAMESPACE_PREFIX,
+  QUIET_MINUTES,
+  savedQueryNameFor,
+  type ErrorClass,
 } from '../../lib/alarms/error-catalog';
 import { GUARD_ALARMS } from '../../lib/alarms/guard-catalog';
 import { GUARD_NAMESPACE, GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
@@ -53,7 +60,7 @@ function classPage(cls: ErrorClass, order: number): string {
       '## What the log says',
       `A real message of this class, as PostgreSQL writes it on the \`ERROR:\` line: ${code(cls.example)}. The metric filter counts each such line once (the lines of the guard's roles, ${code(`${GUARD_ROLE_PREFIX}*`)}, are left out):`,
       block('text', filterPatternFor(cls, ERROR_CATALOG, [`${GUARD_ROLE_PREFIX}*`])),
-      '## The alarm\'s description',
+      "## The alarm's description",
       `What the alarm carries into the page (with the default query folder; it clears after ${QUIET_MINUTES} quiet minutes):`,
       block('text', alarmDescriptionFor(cls, FOLDER)),
     ],
@@ -67,28 +74,38 @@ function indexPage(): string {
     body: [
       '# Alarms and runbooks',
       `\`DatabaseAlarms\` counts the ERROR lines of the PostgreSQL log by class and alarms on each: Sum over 1 minute ≥ 1, OK again after ${QUIET_MINUTES} minutes without one. A page goes to the paging topic, a ticket to the ticket topic. In the names below, PREFIX is the construct's \`alarmNamePrefix\` and IDENTIFIER the instance or cluster identifier.`,
-      table(['class', 'SQLSTATE', 'metric', 'severity', 'ERROR line contains'], ERROR_CATALOG.map((c) => [
-        `[${prose(c.title)}](./${c.id}.md)`, code(c.sqlstate), code(c.metricName), c.severity, c.fragments.map(code).join(' … '),
-      ])),
+      table(
+        ['class', 'SQLSTATE', 'metric', 'severity', 'ERROR line contains'],
+        ERROR_CATALOG.map((c) => [`[${prose(c.title)}](./${c.id}.md)`, code(c.sqlstate), code(c.metricName), c.severity, c.fragments.map(code).join(' … ')]),
+      ),
       'With `migrationFunctions`, one more alarm pages when a migration Lambda reports errors: ' + `${alarmName('page', 'migration-errors')}.`,
-      'The scheduled guard has alarms of its own: [the guard\'s alarms](./guard-alarms.md).',
+      "The scheduled guard has alarms of its own: [the guard's alarms](./guard-alarms.md).",
     ],
   });
 }
 
 function guardAlarmsPage(): string {
   const rows = GUARD_ALARMS.map((a) => [
-    code(a.metricName), alarmName(a.severity, a.id), a.severity, a.runs === 1 ? 'one run ≥ 1' : 'two runs in a row ≥ 1', a.missingData === 'ignore' ? 'ignored (keeps its state)' : 'breaching',
+    code(a.metricName),
+    alarmName(a.severity, a.id),
+    a.severity,
+    a.runs === 1 ? 'one run ≥ 1' : 'two runs in a row ≥ 1',
+    a.missingData === 'ignore' ? 'ignored (keeps its state)' : 'breaching',
   ]);
   return page({
-    title: 'The guard\'s alarms',
+    title: "The guard's alarms",
     order: 100,
     source: '`GUARD_ALARMS` in `lib/alarms/guard-catalog.ts`',
     body: [
-      '# The guard\'s alarms',
+      "# The guard's alarms",
       `The scheduled guard publishes one value per run of each metric, in the namespace ${code(GUARD_NAMESPACE)}, and \`SchemaGuard\` alarms on each (Maximum per schedule interval).`,
       table(['metric', 'alarm (with `alarmNamePrefix`)', 'severity', 'fires when', 'missing data'], rows),
-      ...GUARD_ALARMS.flatMap((a) => [`## ${a.title}`, `**${a.severity}**, metric ${code(a.metricName)}.`, `**Meaning:** ${prose(a.runbook.meaning)}`, `**Fix:** ${prose(a.runbook.fix)}`]),
+      ...GUARD_ALARMS.flatMap((a) => [
+        `## ${a.title}`,
+        `**${a.severity}**, metric ${code(a.metricName)}.`,
+        `**Meaning:** ${prose(a.runbook.meaning)}`,
+        `**Fix:** ${prose(a.runbook.fix)}`,
+      ]),
     ],
   });
 }
@@ -118,7 +135,10 @@ function guardFindingsPage(): string {
 
 /** The alarm pages, by path under docs/. */
 export function alarmPages(): Map<string, string> {
-  const pages = new Map<string, string>([['reference/alarms/index.md', indexPage()], ['reference/alarms/guard-alarms.md', guardAlarmsPage()]]);
+  const pages = new Map<string, string>([
+    ['reference/alarms/index.md', indexPage()],
+    ['reference/alarms/guard-alarms.md', guardAlarmsPage()],
+  ]);
   ERROR_CATALOG.forEach((c, k) => pages.set(`reference/alarms/${c.id}.md`, classPage(c, k + 1)));
   pages.set('reference/more/guard-findings.md', guardFindingsPage());
   return pages;

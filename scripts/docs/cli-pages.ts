@@ -35,15 +35,24 @@ export interface CliCommandDoc {
 export function cliRegistry(): { commands: CliCommandDoc[]; flags: CliFlagDoc[]; exitCodes: string } {
   const flags: CliFlagDoc[] = Object.entries(FLAGS).map(([flag, spec]) => {
     const configKey = SETTINGS.find((s) => s.flag === flag)?.key;
-    return { flag, ...(spec.value ? { value: spec.value } : {}), help: spec.help, commands: spec.for ?? COMMANDS, ...(spec.helpFor ? { helpFor: spec.helpFor } : {}), ...(configKey ? { configKey } : {}) };
+    return {
+      flag,
+      ...(spec.value ? { value: spec.value } : {}),
+      help: spec.help,
+      commands: spec.for ?? COMMANDS,
+      ...(spec.helpFor ? { helpFor: spec.helpFor } : {}),
+      ...(configKey ? { configKey } : {}),
+    };
   });
-  const commands = HELP_ORDER.map((name): CliCommandDoc => ({
-    name,
-    usage: commandSpec(name).usage,
-    what: commandSpec(name).what.replace(/\n/g, ' '),
-    formats: formatsOf(name),
-    flags: flags.filter((f) => f.commands.includes(name)),
-  }));
+  const commands = HELP_ORDER.map(
+    (name): CliCommandDoc => ({
+      name,
+      usage: commandSpec(name).usage,
+      what: commandSpec(name).what.replace(/\n/g, ' '),
+      formats: formatsOf(name),
+      flags: flags.filter((f) => f.commands.includes(name)),
+    }),
+  );
   return { commands, flags, exitCodes: EXIT_CODES };
 }
 
@@ -58,7 +67,7 @@ const GUIDES: Record<Command, [text: string, link: string]> = {
   snapshot: ['Drift', '../../guide/drift.md'],
   doctor: ['Doctor', '../../guide/doctor.md'],
   guard: ['The guard', '../../guide/guard.md'],
-  capture: ['Capturing the application\'s statements', '../../guide/capture.md'],
+  capture: ["Capturing the application's statements", '../../guide/capture.md'],
   new: ['Migration files and directives', '../../guide/migration-files.md'],
   baseline: ['Adopting an existing database', '../../guide/existing-database.md'],
   repair: ['Adopting an existing database', '../../guide/existing-database.md#a-file-edited-after-it-ran'],
@@ -85,7 +94,13 @@ function ruleLink(id: string, command: Command): string {
 function findingsSection(command: Command): string[] {
   if (!(SARIF_COMMANDS as readonly Command[]).includes(command)) return [];
   const rules = rulesOf(command as ReportingCommand);
-  return ['## What it reports', table(['rule', 'severity', 'what it finds'], rules.map((r) => [ruleLink(r.id, command), r.severity, prose(r.title)]))];
+  return [
+    '## What it reports',
+    table(
+      ['rule', 'severity', 'what it finds'],
+      rules.map((r) => [ruleLink(r.id, command), r.severity, prose(r.title)]),
+    ),
+  ];
 }
 
 function commandPage(c: CliCommandDoc, order: number, exitCodes: string): string {
@@ -101,7 +116,10 @@ function commandPage(c: CliCommandDoc, order: number, exitCodes: string): string
       `Output formats (\`--format\`): ${c.formats.map((f) => code(f)).join(', ')}. Guide: [${GUIDES[c.name][0]}](${GUIDES[c.name][1]}).`,
       partInclude('cli', c.name),
       '## Flags',
-      table(['flag', 'meaning'], c.flags.map((f) => [flagText(f), flagMeaning(f, c.name)])),
+      table(
+        ['flag', 'meaning'],
+        c.flags.map((f) => [flagText(f), flagMeaning(f, c.name)]),
+      ),
       ...findingsSection(c.name),
       '## Exit codes',
       prose(exitCodes),
@@ -117,9 +135,15 @@ function indexPage(reg: ReturnType<typeof cliRegistry>): string {
     body: [
       '# CLI commands',
       '```sh\nnpx schemaguard <command> [flags]\nnpx schemaguard help [command]\n```',
-      table(['command', 'what it does'], reg.commands.map((c) => [`[${code(c.usage)}](./${c.name}.md)`, prose(c.what)])),
+      table(
+        ['command', 'what it does'],
+        reg.commands.map((c) => [`[${code(c.usage)}](./${c.name}.md)`, prose(c.what)]),
+      ),
       '## Every flag',
-      table(['flag', 'commands', 'meaning'], reg.flags.map((f) => [flagText(f), f.commands.length === COMMANDS.length ? 'all' : f.commands.join(', '), flagMeaning(f)])),
+      table(
+        ['flag', 'commands', 'meaning'],
+        reg.flags.map((f) => [flagText(f), f.commands.length === COMMANDS.length ? 'all' : f.commands.join(', '), flagMeaning(f)]),
+      ),
       '## Exit codes',
       prose(reg.exitCodes),
       `A flag given wins over the project file, ${code(CONFIG_FILE_NAME)}: [its keys](../more/configuration.md).`,

@@ -15,7 +15,12 @@ export const CONFIG_REFERENCE_PAGE = 'reference/more/configuration.md';
 
 function configPage(): string {
   const rows = SETTINGS.map((s) => [
-    code(s.key), s.description, /^["{]/.test(s.defaultText) ? code(s.defaultText) : prose(s.defaultText), s.flag ? `[${code(s.flag)}](../cli/index.md)` : '—', s.prop ? code(s.prop) : '—', code(JSON.stringify(s.example)),
+    code(s.key),
+    s.description,
+    /^["{]/.test(s.defaultText) ? code(s.defaultText) : prose(s.defaultText),
+    s.flag ? `[${code(s.flag)}](../cli/index.md)` : '—',
+    s.prop ? code(s.prop) : '—',
+    code(JSON.stringify(s.example)),
   ]);
   const notes = SETTINGS.filter((s) => 'note' in s && s.note).map((s) => `- ${code(s.key)}: ${prose((s as { note: string }).note)}`);
   return page({

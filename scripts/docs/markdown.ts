@@ -10,11 +10,7 @@ export function cell(text: string): string {
 
 /** A Markdown table of `header` and `rows`, each cell escaped. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [
-    `| ${header.map(cell).join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ].join('\n');
+  return [`| ${header.map(cell).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
 /** `text` as inline code, with a fence longer than any run of backticks in it. */

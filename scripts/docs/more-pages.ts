@@ -16,7 +16,7 @@ function lockFormsPage(): string {
     source: '`LOCK_FORMS` in `lambda/checks/locks/forms.ts`',
     body: [
       '# Locks by statement',
-      'The statement forms `schemaguard plan` knows: the lock each takes on its table (PostgreSQL 18\'s; plan shows an older server\'s own where it differs), what waits while it is held, and whether it rewrites or reads every row. Each row is run on PostgreSQL 18 and 15 by `test/lambda/checks/locks/forms.int.test.ts`. A form not listed is shown as ACCESS EXCLUSIVE with a `?`; `DO` blocks and `CALL` are not read.',
+      "The statement forms `schemaguard plan` knows: the lock each takes on its table (PostgreSQL 18's; plan shows an older server's own where it differs), what waits while it is held, and whether it rewrites or reads every row. Each row is run on PostgreSQL 18 and 15 by `test/lambda/checks/locks/forms.int.test.ts`. A form not listed is shown as ACCESS EXCLUSIVE with a `?`; `DO` blocks and `CALL` are not read.",
       lockFormsTable(),
     ],
   });
@@ -29,7 +29,11 @@ function acknowledgements(): (AcknowledgedRule & { stacks: string[] })[] {
     writeFileSync(join(dir, '1_a.sql'), 'CREATE TABLE a (id int);\n');
     const app = new App();
     const built = (['dev', 'prod'] as const).flatMap((stage) => {
-      const config = (engine: string) => readAppConfig((k) => ({ 'schemaguard:stage': stage, 'schemaguard:engine': engine } as Record<string, string>)[k], ['schemaguard:stage', 'schemaguard:engine']);
+      const config = (engine: string) =>
+        readAppConfig(
+          (k) => (({ 'schemaguard:stage': stage, 'schemaguard:engine': engine }) as Record<string, string>)[k],
+          ['schemaguard:stage', 'schemaguard:engine'],
+        );
       return [
         { name: `DatabaseStack (${stage})`, stack: buildApp(app, config('postgres'), { migrationsDir: dir, stackName: `Rds${stage}` }) },
         { name: `AuroraDatabaseStack (${stage})`, stack: buildAuroraApp(app, config('aurora'), { migrationsDir: dir, stackName: `Aurora${stage}` }) },
@@ -59,7 +63,7 @@ function nagPage(): string {
     source: 'the acknowledgements in `lib/` (`acknowledge` in `lib/nag.ts`), read from the synthesised stacks',
     body: [
       '# cdk-nag acknowledgements',
-      'The ready-made stacks pass cdk-nag\'s AwsSolutions checks with these findings acknowledged, each on the construct that owns it, with its reason (`Validations.of(construct).acknowledge`, cdk-nag v3). `test/lib/nag.test.ts` fails on a finding that is not acknowledged.',
+      "The ready-made stacks pass cdk-nag's AwsSolutions checks with these findings acknowledged, each on the construct that owns it, with its reason (`Validations.of(construct).acknowledge`, cdk-nag v3). `test/lib/nag.test.ts` fails on a finding that is not acknowledged.",
       table(['rule', 'construct', 'stacks', 'why'], rows),
     ],
   });
@@ -67,5 +71,8 @@ function nagPage(): string {
 
 /** The pages of docs/reference/more. */
 export function morePages(): Map<string, string> {
-  return new Map([['reference/more/lock-forms.md', lockFormsPage()], ['reference/more/cdk-nag.md', nagPage()]]);
+  return new Map([
+    ['reference/more/lock-forms.md', lockFormsPage()],
+    ['reference/more/cdk-nag.md', nagPage()],
+  ]);
 }

@@ -9,7 +9,6 @@ import { block, code, page, partInclude, prose, table } from './markdown';
 /** squawk's page of one of its rules. */
 const squawkLink = (rule: string) => `[${code(rule)}](https://squawkhq.com/docs/${rule})`;
 
-
 function lintExamples(rule: LintRule): string[] {
   const { existing, triggers, passes } = rule.examples;
   return [
@@ -63,7 +62,9 @@ function doctorPage(rule: DoctorRule, order: number): string {
       ...doctorExamples(rule),
       partInclude('doctor', rule.id),
       '## squawk',
-      rule.squawk ? `squawk lints migration files; the rule nearest to this one is ${squawkLink(rule.squawk)}.` : 'squawk lints migration files and reads no database: none of its rules finds this.',
+      rule.squawk
+        ? `squawk lints migration files; the rule nearest to this one is ${squawkLink(rule.squawk)}.`
+        : 'squawk lints migration files and reads no database: none of its rules finds this.',
     ],
   });
 }
@@ -75,7 +76,10 @@ function indexPage(kind: 'lint' | 'doctor', rules: readonly { id: string; severi
     body: [
       `# ${kind === 'lint' ? 'Lint rules' : 'Doctor rules'}`,
       ...intro,
-      table(['rule', 'severity', 'what it finds'], rules.map((r) => [`[${code(r.id)}](./${r.id}.md)`, r.severity, prose(r.title)])),
+      table(
+        ['rule', 'severity', 'what it finds'],
+        rules.map((r) => [`[${code(r.id)}](./${r.id}.md)`, r.severity, prose(r.title)]),
+      ),
     ],
   });
 }
@@ -83,13 +87,19 @@ function indexPage(kind: 'lint' | 'doctor', rules: readonly { id: string; severi
 /** The lint and doctor pages, by path under docs/. */
 export function rulePages(): Map<string, string> {
   const pages = new Map<string, string>();
-  pages.set('reference/lint/index.md', indexPage('lint', LINT_RULES, [
-    '`schemaguard lint` (and `plan`) read the pending migrations with PostgreSQL\'s own parser and report, for each statement, what would hurt a live database. Errors exit 1; warnings do not. In the order the rules run:',
-  ]));
+  pages.set(
+    'reference/lint/index.md',
+    indexPage('lint', LINT_RULES, [
+      "`schemaguard lint` (and `plan`) read the pending migrations with PostgreSQL's own parser and report, for each statement, what would hurt a live database. Errors exit 1; warnings do not. In the order the rules run:",
+    ]),
+  );
   LINT_RULES.forEach((r, k) => pages.set(`reference/lint/${r.id}.md`, lintPage(r, k + 1)));
-  pages.set('reference/doctor/index.md', indexPage('doctor', DOCTOR_RULES, [
-    '`schemaguard doctor` reads the catalog of a live database (any database, migrated by schemaguard or not) for the root causes of the incidents schemaguard exists for. It exits 1 on an error finding. In report order:',
-  ]));
+  pages.set(
+    'reference/doctor/index.md',
+    indexPage('doctor', DOCTOR_RULES, [
+      '`schemaguard doctor` reads the catalog of a live database (any database, migrated by schemaguard or not) for the root causes of the incidents schemaguard exists for. It exits 1 on an error finding. In report order:',
+    ]),
+  );
   DOCTOR_RULES.forEach((r, k) => pages.set(`reference/doctor/${r.id}.md`, doctorPage(r, k + 1)));
   return pages;
 }

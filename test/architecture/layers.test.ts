@@ -31,8 +31,9 @@ function sourceFiles(dir: string): string[] {
 function resolveImport(file: string, specifier: string): string {
   if (!specifier.startsWith('.')) return `pkg:${specifier}`;
   const base = resolve(dirname(file), specifier);
-  const found = [`${base}.ts`, join(base, 'index.ts'), base.replace(/\.js$/, '.ts'), base]
-    .find((candidate) => existsSync(candidate) && statSync(candidate).isFile());
+  const found = [`${base}.ts`, join(base, 'index.ts'), base.replace(/\.js$/, '.ts'), base].find(
+    (candidate) => existsSync(candidate) && statSync(candidate).isFile(),
+  );
   return found ? relative(ROOT, found) : `unresolved:${relative(ROOT, base)}`;
 }
 
@@ -46,7 +47,10 @@ function importGraph(): Edge[] {
 
 const graph = importGraph();
 const under = (dir: string) => (path: string) => path.startsWith(`${dir}/`);
-const pkg = (...names: string[]) => (path: string) => names.some((n) => path === `pkg:${n}` || path.startsWith(`pkg:${n}/`));
+const pkg =
+  (...names: string[]) =>
+  (path: string) =>
+    names.some((n) => path === `pkg:${n}` || path.startsWith(`pkg:${n}/`));
 
 /** Imports from files matching `from` to anything matching `to`, as `from → to` lines. */
 function offenders(from: (path: string) => boolean, to: (path: string) => boolean): string[] {
@@ -132,8 +136,10 @@ describe('Architecture: engine rooms', () => {
 
   it('every engine file lives in a room but the front door (runner.ts) and the ports; each room says what it owns', () => {
     const loose = readdirSync(ENGINE).filter((entry) => entry.endsWith('.ts') && !statSync(join(ENGINE, entry)).isDirectory());
-    expect(loose.filter((file) => !["runner.ts","ports.ts","defaults.ts","capabilities.ts","driver-capabilities.ts","session-modes.ts"].includes(file))).toEqual([]);
-    expect(ROOMS).toEqual(expect.arrayContaining(["errors","runtime","sql","files","state","apply","lock","foreign-history","server"]));
+    expect(
+      loose.filter((file) => !['runner.ts', 'ports.ts', 'defaults.ts', 'capabilities.ts', 'driver-capabilities.ts', 'session-modes.ts'].includes(file)),
+    ).toEqual([]);
+    expect(ROOMS).toEqual(expect.arrayContaining(['errors', 'runtime', 'sql', 'files', 'state', 'apply', 'lock', 'foreign-history', 'server']));
     expect(ROOMS.filter((name) => !existsSync(join(ENGINE, name, 'README.md')))).toEqual([]);
   });
 
@@ -159,6 +165,11 @@ describe('Function: cycles', () => {
   });
 
   it('finds a file that imports itself and ignores packages', () => {
-    expect(cycles([{ from: 'a.ts', to: 'a.ts' }, { from: 'b.ts', to: 'pkg:b' }])).toEqual([['a.ts']]);
+    expect(
+      cycles([
+        { from: 'a.ts', to: 'a.ts' },
+        { from: 'b.ts', to: 'pkg:b' },
+      ]),
+    ).toEqual([['a.ts']]);
   });
 });

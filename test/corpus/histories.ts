@@ -45,7 +45,9 @@ export function loadHistories(): History[] {
 function loadHistory(name: string): History {
   const dir = join(CORPUS_DIR, name);
   const migrationsDir = join(dir, 'migrations');
-  const files = readdirSync(migrationsDir).filter((f) => FILE_NAME_PATTERN.test(f)).sort((a, b) => versionOf(a) - versionOf(b));
+  const files = readdirSync(migrationsDir)
+    .filter((f) => FILE_NAME_PATTERN.test(f))
+    .sort((a, b) => versionOf(a) - versionOf(b));
   const releases = readJson<Release[]>(join(dir, 'releases.json'));
   const last = versionOf(files[files.length - 1]!);
   if (releases[releases.length - 1]?.through !== last) {

@@ -27,7 +27,9 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stderr: strin
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
   });

@@ -7,18 +7,19 @@ const expected: ExpectedList = {
     { rule: 'column-type-rewrite', file: '0007_b.sql', line: 2, verdict: 'false', why: 'varchar to text' },
     { rule: 'fk-missing', object: 'executions.next_event_id', verdict: 'false', why: 'a counter' },
   ],
-  missing: [
-    { rule: 'adding-required-field', file: '0005_a.sql', line: 5, why: 'NOT NULL without default' },
-  ],
+  missing: [{ rule: 'adding-required-field', file: '0005_a.sql', line: 5, why: 'NOT NULL without default' }],
 };
 
 describe('Function: compareFindings', () => {
   it('scores the listed findings and counts the missing ones as missed', () => {
-    const c = compareFindings([
-      { rule: 'index-not-concurrent', file: '0005_a.sql', line: 7 },
-      { rule: 'column-type-rewrite', file: '0007_b.sql', line: 2 },
-      { rule: 'fk-missing', object: 'executions.next_event_id' },
-    ], expected);
+    const c = compareFindings(
+      [
+        { rule: 'index-not-concurrent', file: '0005_a.sql', line: 7 },
+        { rule: 'column-type-rewrite', file: '0007_b.sql', line: 2 },
+        { rule: 'fk-missing', object: 'executions.next_event_id' },
+      ],
+      expected,
+    );
     expect(c.score).toEqual({ reported: 3, truePositives: 1, falsePositives: 2, missed: 1 });
     expect(mismatches(c)).toEqual([]);
     expect(falseShare(c.score)).toBeCloseTo(2 / 3);
@@ -27,11 +28,14 @@ describe('Function: compareFindings', () => {
   });
 
   it('fails on a finding in neither list and on a listed finding no longer reported', () => {
-    const c = compareFindings([
-      { rule: 'column-type-rewrite', file: '0007_b.sql', line: 2 },
-      { rule: 'fk-missing', object: 'executions.next_event_id' },
-      { rule: 'fk-missing', object: 'executions.run_id' },
-    ], expected);
+    const c = compareFindings(
+      [
+        { rule: 'column-type-rewrite', file: '0007_b.sql', line: 2 },
+        { rule: 'fk-missing', object: 'executions.next_event_id' },
+        { rule: 'fk-missing', object: 'executions.run_id' },
+      ],
+      expected,
+    );
     expect(mismatches(c)).toEqual([
       'new finding, not in the list (judge it and add it): fk-missing executions.run_id',
       'listed true finding no longer reported: index-not-concurrent 0005_a.sql:7',
@@ -41,12 +45,15 @@ describe('Function: compareFindings', () => {
   });
 
   it('counts a missing finding that is now reported as true, with a note instead of a failure', () => {
-    const c = compareFindings([
-      { rule: 'index-not-concurrent', file: '0005_a.sql', line: 7 },
-      { rule: 'column-type-rewrite', file: '0007_b.sql', line: 2 },
-      { rule: 'fk-missing', object: 'executions.next_event_id' },
-      { rule: 'adding-required-field', file: '0005_a.sql', line: 5 },
-    ], expected);
+    const c = compareFindings(
+      [
+        { rule: 'index-not-concurrent', file: '0005_a.sql', line: 7 },
+        { rule: 'column-type-rewrite', file: '0007_b.sql', line: 2 },
+        { rule: 'fk-missing', object: 'executions.next_event_id' },
+        { rule: 'adding-required-field', file: '0005_a.sql', line: 5 },
+      ],
+      expected,
+    );
     expect(mismatches(c)).toEqual([]);
     expect(notes(c)).toEqual(['missing finding now reported (move it to findings as true): adding-required-field 0005_a.sql:5']);
     expect(c.score).toEqual({ reported: 4, truePositives: 2, falsePositives: 2, missed: 0 });

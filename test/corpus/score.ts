@@ -70,8 +70,7 @@ export function compareFindings(reported: readonly Located[], expected: Expected
     if (!j && !m) unexpected.push({ rule: r.rule, file: r.file, line: r.line, object: r.object });
   }
   const vanished = expected.findings.filter((f) => !seen.has(findingKey(f)));
-  score.missed = expected.missing.filter((f) => !seen.has(findingKey(f))).length
-    + vanished.filter((f) => f.verdict === 'true').length;
+  score.missed = expected.missing.filter((f) => !seen.has(findingKey(f))).length + vanished.filter((f) => f.verdict === 'true').length;
   return { score, unexpected, vanished, nowFound };
 }
 
@@ -138,10 +137,23 @@ export function formatScores(rows: readonly ScoreRow[]): string {
   }));
   const header = ['history', 'check', 'findings', 'true', 'false', 'missed', 'false/all', 'precision', 'recall'];
   const body = [...rows, ...overall].map((r) => [
-    r.history, r.check, String(r.score.reported), String(r.score.truePositives), String(r.score.falsePositives),
-    String(r.score.missed), `${r.score.falsePositives}/${r.score.reported} ${percent(falseShare(r.score))}`,
-    percent(precision(r.score)), percent(recall(r.score)),
+    r.history,
+    r.check,
+    String(r.score.reported),
+    String(r.score.truePositives),
+    String(r.score.falsePositives),
+    String(r.score.missed),
+    `${r.score.falsePositives}/${r.score.reported} ${percent(falseShare(r.score))}`,
+    percent(precision(r.score)),
+    percent(recall(r.score)),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  return [header, ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [header, ...body]
+    .map((cells) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

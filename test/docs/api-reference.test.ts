@@ -16,8 +16,10 @@ const fresh = mkdtempSync(join(tmpdir(), 'schemaguard-docs-'));
 afterAll(() => rmSync(fresh, { recursive: true, force: true }));
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 /**
@@ -27,16 +29,20 @@ function files(dir: string): string[] {
 const TYPEDOC_MS = 170_000;
 
 describe('docs/api', () => {
-  it('is what `npm run docs:api` generates from the current sources (run it and commit docs/api when this fails)', () => {
-    const typedoc = join(PACKAGE_ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc');
-    const r = spawnSync(process.execPath, [typedoc, '--out', fresh, '--logLevel', 'Warn'], { cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: TYPEDOC_MS });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
-    // Every type the API names is documented too (typedoc warns about the ones it would leave out).
-    expect(`${r.stdout}${r.stderr}`).not.toMatch(/warning/i);
-    expect(files(COMMITTED)).toEqual(files(fresh));
-    const stale = files(fresh).filter((f) => readFileSync(join(fresh, f), 'utf8') !== readFileSync(join(COMMITTED, f), 'utf8'));
-    expect(stale, 'stale pages: run npm run docs:api').toEqual([]);
-  }, TYPEDOC_MS + 10_000);
+  it(
+    'is what `npm run docs:api` generates from the current sources (run it and commit docs/api when this fails)',
+    () => {
+      const typedoc = join(PACKAGE_ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc');
+      const r = spawnSync(process.execPath, [typedoc, '--out', fresh, '--logLevel', 'Warn'], { cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: TYPEDOC_MS });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      // Every type the API names is documented too (typedoc warns about the ones it would leave out).
+      expect(`${r.stdout}${r.stderr}`).not.toMatch(/warning/i);
+      expect(files(COMMITTED)).toEqual(files(fresh));
+      const stale = files(fresh).filter((f) => readFileSync(join(fresh, f), 'utf8') !== readFileSync(join(COMMITTED, f), 'utf8'));
+      expect(stale, 'stale pages: run npm run docs:api').toEqual([]);
+    },
+    TYPEDOC_MS + 10_000,
+  );
 
   it('documents both entry points, under their import names', () => {
     const index = readFileSync(join(COMMITTED, 'README.md'), 'utf8');

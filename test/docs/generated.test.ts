@@ -30,15 +30,17 @@ describe('docs/reference', () => {
 
   it('has a page for every command, lint rule, doctor rule and error class', () => {
     const paths = [...fresh.keys()];
-    expect(paths).toEqual(expect.arrayContaining([
-      ...COMMANDS.map((c) => `reference/cli/${c}.md`),
-      ...LINT_RULES.map((r) => `reference/lint/${r.id}.md`),
-      ...DOCTOR_RULES.map((r) => `reference/doctor/${r.id}.md`),
-      ...ERROR_CATALOG.map((c) => `reference/alarms/${c.id}.md`),
-    ]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        ...COMMANDS.map((c) => `reference/cli/${c}.md`),
+        ...LINT_RULES.map((r) => `reference/lint/${r.id}.md`),
+        ...DOCTOR_RULES.map((r) => `reference/doctor/${r.id}.md`),
+        ...ERROR_CATALOG.map((c) => `reference/alarms/${c.id}.md`),
+      ]),
+    );
   });
 
-  it('shows each rule\'s why, fix and examples, and each class\'s runbook, as the code has them', () => {
+  it("shows each rule's why, fix and examples, and each class's runbook, as the code has them", () => {
     for (const r of LINT_RULES) {
       const text = fresh.get(`reference/lint/${r.id}.md`)!;
       expect(text).toContain(r.examples.triggers);

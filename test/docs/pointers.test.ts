@@ -38,10 +38,12 @@ describe('README.md and CONTRIBUTING.md', () => {
 });
 
 describe('Function: slugify', () => {
-  it('makes VitePress\'s anchors: lower case, punctuation and spaces to one dash, code marks gone', () => {
+  it("makes VitePress's anchors: lower case, punctuation and spaces to one dash, code marks gone", () => {
     expect(slugify('The role to grant')).toBe('the-role-to-grant');
     expect(slugify('Where to put DatabaseAlarms')).toBe('where-to-put-databasealarms');
     expect(slugify('What `DROP … CASCADE` would take'.replace(/`/g, ''))).toBe('what-drop-cascade-would-take');
-    expect(headingAnchors('# A\n```sh\n# not a heading\n```\n## Plan: locks and table sizes\n### Custom {#own}\n')).toEqual(new Set(['a', 'plan-locks-and-table-sizes', 'own']));
+    expect(headingAnchors('# A\n```sh\n# not a heading\n```\n## Plan: locks and table sizes\n### Custom {#own}\n')).toEqual(
+      new Set(['a', 'plan-locks-and-table-sizes', 'own']),
+    );
   });
 });

@@ -18,15 +18,25 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 const BUILD_MS = 600_000;
 
 describe('the docs site', () => {
-  it('builds with no dead link or anchor, and with its search index', () => {
-    const vitepress = join(PACKAGE_ROOT, 'node_modules', 'vitepress', 'bin', 'vitepress.js');
-    const started = performance.now();
-    const r = spawnSync(process.execPath, [vitepress, 'build', 'docs', '--outDir', out], { cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: BUILD_MS });
-    console.log(`[schemaguard tests] vitepress build: ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
-    for (const page of ['index.html', 'guide/getting-started.html', 'reference/cli/migrate.html', 'reference/lint/index-not-concurrent.html', 'api/schemaguard/classes/SchemaMigrations.html']) {
-      expect(existsSync(join(out, page)), page).toBe(true);
-    }
-    expect(readdirSync(join(out, 'assets', 'chunks')).some((f) => f.startsWith('@localSearchIndex'))).toBe(true);
-  }, BUILD_MS + 10_000);
+  it(
+    'builds with no dead link or anchor, and with its search index',
+    () => {
+      const vitepress = join(PACKAGE_ROOT, 'node_modules', 'vitepress', 'bin', 'vitepress.js');
+      const started = performance.now();
+      const r = spawnSync(process.execPath, [vitepress, 'build', 'docs', '--outDir', out], { cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: BUILD_MS });
+      console.log(`[schemaguard tests] vitepress build: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+      for (const page of [
+        'index.html',
+        'guide/getting-started.html',
+        'reference/cli/migrate.html',
+        'reference/lint/index-not-concurrent.html',
+        'api/schemaguard/classes/SchemaMigrations.html',
+      ]) {
+        expect(existsSync(join(out, page)), page).toBe(true);
+      }
+      expect(readdirSync(join(out, 'assets', 'chunks')).some((f) => f.startsWith('@localSearchIndex'))).toBe(true);
+    },
+    BUILD_MS + 10_000,
+  );
 });

@@ -31,8 +31,11 @@ function compile(blocks: Block[]): string[] {
   const config = ts.readConfigFile(join(PACKAGE_ROOT, 'tsconfig.json'), ts.sys.readFile).config;
   const { options } = ts.parseJsonConfigFileContent(config, ts.sys, PACKAGE_ROOT);
   const settings: ts.CompilerOptions = {
-    ...options, noEmit: true, moduleDetection: ts.ModuleDetectionKind.Force,
-    paths: { schemaguard: ['lib/index.ts'], 'schemaguard/engine': ['lambda/api.ts'] }, baseUrl: PACKAGE_ROOT,
+    ...options,
+    noEmit: true,
+    moduleDetection: ts.ModuleDetectionKind.Force,
+    paths: { schemaguard: ['lib/index.ts'], 'schemaguard/engine': ['lambda/api.ts'] },
+    baseUrl: PACKAGE_ROOT,
   };
   // Virtual files in the repository's root, so that aws-cdk-lib and constructs resolve from its node_modules.
   const files = new Map(blocks.map((b, k) => [join(PACKAGE_ROOT, `docs-block-${k}.ts`), b]));
@@ -40,13 +43,17 @@ function compile(blocks: Block[]): string[] {
   const { getSourceFile, fileExists, readFile } = host;
   host.fileExists = (f) => files.has(f) || fileExists.call(host, f);
   host.readFile = (f) => files.get(f)?.code ?? readFile.call(host, f);
-  host.getSourceFile = (f, lang, ...rest) => (files.has(f) ? ts.createSourceFile(f, files.get(f)!.code, lang, true) : getSourceFile.call(host, f, lang, ...rest));
+  host.getSourceFile = (f, lang, ...rest) =>
+    files.has(f) ? ts.createSourceFile(f, files.get(f)!.code, lang, true) : getSourceFile.call(host, f, lang, ...rest);
   const program = ts.createProgram([...files.keys()], settings, host);
-  return ts.getPreEmitDiagnostics(program).filter((d) => d.file && files.has(d.file.fileName)).map((d) => {
-    const block = files.get(d.file!.fileName)!;
-    const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
-    return `${block.source}:${block.line + 1 + line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-  });
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file && files.has(d.file.fileName))
+    .map((d) => {
+      const block = files.get(d.file!.fileName)!;
+      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
+      return `${block.source}:${block.line + 1 + line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+    });
 }
 
 /** One program for every block: the aws-cdk-lib types are read once (about 22 s of CPU; minutes at a load average of 30). */
@@ -60,11 +67,11 @@ describe('the TypeScript blocks of README.md and docs/', () => {
     problems = compile(blocks);
   }, COMPILE_MS);
 
-  it('compile against the package\'s types, each as a program of its own', () => {
+  it("compile against the package's types, each as a program of its own", () => {
     expect(problems).toEqual([]);
   });
 
-  it('include the README\'s CDK quick start and the guides\' examples', () => {
+  it("include the README's CDK quick start and the guides' examples", () => {
     expect(blocks.filter((b) => b.source === 'README.md')).toHaveLength(1);
     expect(blocks.filter((b) => b.source.startsWith('docs/guide/')).length).toBeGreaterThanOrEqual(8);
   });

@@ -21,7 +21,9 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
     // Prepare
     const url = await freshDatabase(target, 'kill_check');
     // The check sleeps 5 s (the killer ends it as soon as it sees it): with 1 s, a loaded machine's killer sometimes looked too late and the check passed.
-    const dir = tempDir(steps(3, { 1: COUNT_RUNS, 2: `\n-- schemaguard:check nothing is wrong\nSELECT 'marker_fault_check' AS m FROM ${sleepFirstRun(5)} WHERE random() > 2;` }));
+    const dir = tempDir(
+      steps(3, { 1: COUNT_RUNS, 2: `\n-- schemaguard:check nothing is wrong\nSELECT 'marker_fault_check' AS m FROM ${sleepFirstRun(5)} WHERE random() > 2;` }),
+    );
     // Act
     const killer = killAtMarker(url, 'marker_fault_check', 10_000, { inSleep: true });
     const e = await rejection<MigrationError>(runEngine(driver, url, dir));
@@ -34,7 +36,9 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
     expect(e.file).toBe('2_step2.sql');
     expect(e.message).toMatch(/check "nothing is wrong" could not run: connection lost: .*terminat/i);
     // It said "fix the check query" for a check that was merely cut off.
-    expect(e.fix).toBe('whether the migration committed is not known (the server may have reached its COMMIT after the connection was lost): schemaguard status tells; run again once the database is reachable, and a migration that committed is not run again');
+    expect(e.fix).toBe(
+      'whether the migration committed is not known (the server may have reached its COMMIT after the connection was lost): schemaguard status tells; run again once the database is reachable, and a migration that committed is not run again',
+    );
     await expectConsistent(url, [1]);
     const rerun = await runEngine(driver, url, dir);
     expect(rerun.applied.map((a) => a.version)).toEqual([2, 3]);
@@ -61,14 +65,19 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
     expect(e.file).toBe('2_step2.sql');
     expect(e.line).toBe(4);
     expect(e.message).toContain('connection lost');
-    expect(e.fix).toBe('lines 2, 3 of this no-transaction file committed before it and stay applied, but the file is not recorded: the next run starts again from its first line, so make those statements safe to run twice (IF NOT EXISTS) or undo them first; whether line 4 finished before the connection was lost is not known (a no-transaction file has no COMMIT: each statement commits as it ends), and the file is not recorded; run again once the database is reachable: it starts again from its first line, so each statement must be safe to run twice (IF NOT EXISTS)');
+    expect(e.fix).toBe(
+      'lines 2, 3 of this no-transaction file committed before it and stay applied, but the file is not recorded: the next run starts again from its first line, so make those statements safe to run twice (IF NOT EXISTS) or undo them first; whether line 4 finished before the connection was lost is not known (a no-transaction file has no COMMIT: each statement commits as it ends), and the file is not recorded; run again once the database is reachable: it starts again from its first line, so each statement must be safe to run twice (IF NOT EXISTS)',
+    );
     // What a no-transaction file promises: statements that finished stay, nothing is recorded.
     expect(await observe(url)).toEqual({ recorded: [1], tables: [1, 2], ledger: [1] });
     expect(await rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'step_2' ORDER BY 1")).toEqual([{ indexname: 'step2_a' }]);
     const rerun = await runEngine(driver, url, dir);
     expect(rerun.applied.map((a) => a.version)).toEqual([2, 3]);
     await expectConsistent(url, [1, 2, 3]);
-    expect(await rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'step_2' ORDER BY 1")).toEqual([{ indexname: 'step2_a' }, { indexname: 'step2_b' }]);
+    expect(await rows(url, "SELECT indexname FROM pg_indexes WHERE tablename = 'step_2' ORDER BY 1")).toEqual([
+      { indexname: 'step2_a' },
+      { indexname: 'step2_b' },
+    ]);
   });
 });
 
@@ -80,20 +89,30 @@ describe.each(driverCases())('Faults: a runner connection killed, on $name', ({ 
 describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a session connection killed, on $name', ({ target, driver }) => {
   it('killed inside CREATE INDEX CONCURRENTLY: the INVALID index it leaves is dropped and rebuilt by the rerun', async () => {
     const url = await freshDatabase(target, 'kill_cic');
-    await withClient(url, (c) => c.query(`
+    await withClient(url, (c) =>
+      c.query(`
       CREATE FUNCTION slow_id(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05); RETURN x; END $$;
-      CREATE TABLE big (id int); INSERT INTO big SELECT generate_series(1, 12)`));
+      CREATE TABLE big (id int); INSERT INTO big SELECT generate_series(1, 12)`),
+    );
     const dir = tempDir({
       '1_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS marker_fault_cic ON big (slow_id(id));',
     });
 
-    const killer = (async () => { await waitForMarker(url, 'marker_fault_cic'); await new Promise((r) => setTimeout(r, 200)); return killAtMarker(url, 'marker_fault_cic'); })();
+    const killer = (async () => {
+      await waitForMarker(url, 'marker_fault_cic');
+      await new Promise((r) => setTimeout(r, 200));
+      return killAtMarker(url, 'marker_fault_cic');
+    })();
     const e = await rejection<MigrationError>(runEngine(driver, url, dir));
 
     expect((await killer).length).toBe(1);
     expect(e.file).toBe('1_index.sql');
-    expect(e.fix).toBe('whether line 2 finished before the connection was lost is not known (a no-transaction file has no COMMIT: each statement commits as it ends), and the file is not recorded; run again once the database is reachable: it starts again from its first line, so each statement must be safe to run twice (IF NOT EXISTS). The concurrent build cut off may have left an INVALID index: the next run drops marker_fault_cic before building it again');
-    expect(await rows(url, "SELECT indexrelid::regclass::text AS i, indisvalid AS valid FROM pg_index WHERE indexrelid = 'marker_fault_cic'::regclass")).toEqual([{ i: 'marker_fault_cic', valid: false }]);
+    expect(e.fix).toBe(
+      'whether line 2 finished before the connection was lost is not known (a no-transaction file has no COMMIT: each statement commits as it ends), and the file is not recorded; run again once the database is reachable: it starts again from its first line, so each statement must be safe to run twice (IF NOT EXISTS). The concurrent build cut off may have left an INVALID index: the next run drops marker_fault_cic before building it again',
+    );
+    expect(
+      await rows(url, "SELECT indexrelid::regclass::text AS i, indisvalid AS valid FROM pg_index WHERE indexrelid = 'marker_fault_cic'::regclass"),
+    ).toEqual([{ i: 'marker_fault_cic', valid: false }]);
     const rerun = await runEngine(driver, url, dir);
     expect(rerun.applied.map((a) => a.version)).toEqual([1]);
     expect(rerun.events.some((ev) => ev.type === 'note' && ev.message.includes('dropped INVALID index public.marker_fault_cic'))).toBe(true);
@@ -112,12 +131,14 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a se
       return Date.now();
     })();
     const e = await rejection<MigrationError>(runEngine(driver, url, dir));
-    const stoppedMs = Date.now() - await killer;
+    const stoppedMs = Date.now() - (await killer);
 
     expect(e).toBeInstanceOf(LockLostError);
-    expect(e.message).toBe("lost the runner lock while 2_step2.sql ran: its connection closed; this runner dropped the migration's connection at once, so 2_step2.sql rolled back and is not recorded; no further migration starts");
+    expect(e.message).toBe(
+      "lost the runner lock while 2_step2.sql ran: its connection closed; this runner dropped the migration's connection at once, so 2_step2.sql rolled back and is not recorded; no further migration starts",
+    );
     expect(e.fix).toContain('run again');
-    expect(e.fix).toContain('not the lock\'s connection');
+    expect(e.fix).toContain("not the lock's connection");
     // At once: not when the file's 10-second sleep would have ended.
     expect(stoppedMs).toBeLessThan(5000);
     // Its server process is gone too (client_connection_check_interval), with its transaction.
@@ -135,7 +156,10 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Faults: a se
     files['2_step2.sql'] = "INSERT INTO ledger (version) VALUES (2);\nSELECT 'marker_fault_race' AS m, pg_sleep(1.5);";
     const dir = tempDir(files);
 
-    const first = runEngine(driver, url, dir).then(() => undefined, (e: unknown) => e);
+    const first = runEngine(driver, url, dir).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     await waitForMarker(url, 'marker_fault_race', 10_000, { inSleep: true });
     await rows(url, 'SELECT pg_terminate_backend($1)', [await lockHolderPid(url)]);
     const second = runEngine(driver, url, dir, { lockWaitMs: 5000 });

@@ -16,7 +16,10 @@ import { expectConsistent, leaks, steps, Transcript, cliInProcess } from './supp
 afterAll(dropDatabases);
 
 const transcript = new Transcript();
-const record = <R extends { stdout: string; stderr: string }>(r: R): R => { transcript.add(r.stdout, r.stderr); return r; };
+const record = <R extends { stdout: string; stderr: string }>(r: R): R => {
+  transcript.add(r.stdout, r.stderr);
+  return r;
+};
 
 /** Raises `sqlstate` while the flag table exists: "the disk is full" until the test frees it. */
 const failWhileFlagged = (sqlstate: string, message: string) => `DO $$ BEGIN
@@ -26,7 +29,7 @@ const failWhileFlagged = (sqlstate: string, message: string) => `DO $$ BEGIN
 END $$;`;
 
 describe.each(targets)('Faults: the database says no, on $name', (target) => {
-  it('a read-only database (default_transaction_read_only): exit 1 saying so, where it is set and the fix, without the DO block\'s context lines', async () => {
+  it("a read-only database (default_transaction_read_only): exit 1 saying so, where it is set and the fix, without the DO block's context lines", async () => {
     const url = await freshDatabase(target, 'read_only');
     const db = new URL(url).pathname.slice(1);
     await rows(url, `ALTER DATABASE "${db}" SET default_transaction_read_only = on`);
@@ -35,9 +38,13 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
     const r = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url]));
 
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error: the database is read-only (cannot execute CREATE SCHEMA in a read-only transaction): default_transaction_read_only is on (set for the database); nothing was applied');
+    expect(r.stderr).toContain(
+      'error: the database is read-only (cannot execute CREATE SCHEMA in a read-only transaction): default_transaction_read_only is on (set for the database); nothing was applied',
+    );
     expect(r.stderr).toContain('sqlstate: 25006');
-    expect(r.stderr).toContain(`fix: if the database is read-only on purpose (a migration freeze), lift it first: ALTER DATABASE "${db}" RESET default_transaction_read_only`);
+    expect(r.stderr).toContain(
+      `fix: if the database is read-only on purpose (a migration freeze), lift it first: ALTER DATABASE "${db}" RESET default_transaction_read_only`,
+    );
     expect(r.stderr).not.toContain('where:');
     // The test's own session is read-only too now: it turns that off for itself first.
     await withClient(url, async (c) => {
@@ -57,7 +64,9 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
       const r = record(await cliInProcess(['migrate', '--dir', tempDir(steps(2)), '--database-url', url]));
 
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('error: 2_step2.sql:1: the database is read-only (cannot execute CREATE TABLE in a read-only transaction): default_transaction_read_only is on (set for the database and role); 2_step2.sql was not applied');
+      expect(r.stderr).toContain(
+        'error: 2_step2.sql:1: the database is read-only (cannot execute CREATE TABLE in a read-only transaction): default_transaction_read_only is on (set for the database and role); 2_step2.sql was not applied',
+      );
       expect(r.stderr).toContain(`fix: have a superuser run ALTER ROLE "${role}" IN DATABASE "${db}" RESET default_transaction_read_only`);
     } finally {
       await withClient(url, async (c) => {
@@ -85,12 +94,16 @@ describe.each(targets)('Faults: the database says no, on $name', (target) => {
 
   it('a cancel from another session (pg_cancel_backend): exit 1 with 57014, and a fix about the cancel, not statement_timeout', async () => {
     const url = await freshDatabase(target, 'stmt_cancel');
-    const dir = tempDir(steps(2, { 2: "SELECT pg_sleep(30) /* cancel me */;" }));
+    const dir = tempDir(steps(2, { 2: 'SELECT pg_sleep(30) /* cancel me */;' }));
     const run = cliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     // Cancel the sleep once it runs: the file goes as one message, whose whole text (the marker included) shows from its first statement on.
     await withClient(url, async (c) => {
       for (let k = 0; k < 200; k++) {
-        const n = (await c.query<{ n: number }>("SELECT count(pg_cancel_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE '%cancel me%' AND pid <> pg_backend_pid() AND wait_event = 'PgSleep'")).rows[0]!.n;
+        const n = (
+          await c.query<{ n: number }>(
+            "SELECT count(pg_cancel_backend(pid))::int AS n FROM pg_stat_activity WHERE query LIKE '%cancel me%' AND pid <> pg_backend_pid() AND wait_event = 'PgSleep'",
+          )
+        ).rows[0]!.n;
         if (n > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -173,7 +186,10 @@ describe.each(targets)('Faults: server errors the file explains, with a fix, on 
     const dir = tempDir(steps(1, { 1: 'CREATE PROCEDURE batch() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO step_1 VALUES (1); COMMIT; END $$;' }));
     addFile(dir, '2_step2.sql', 'CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nCALL batch();');
 
-    const stderr = await failsWithFix(url, dir, '2D000', ['commits or rolls back, which PostgreSQL allows only when the CALL is not inside a transaction block', '-- schemaguard:no-transaction']);
+    const stderr = await failsWithFix(url, dir, '2D000', [
+      'commits or rolls back, which PostgreSQL allows only when the CALL is not inside a transaction block',
+      '-- schemaguard:no-transaction',
+    ]);
 
     expect(stderr).toContain('error: 2_step2.sql:3: invalid transaction termination');
     await expectConsistent(url, [1]);
@@ -185,7 +201,11 @@ describe.each(targets)('Faults: server errors the file explains, with a fix, on 
   it('55P04, a new enum value used in the transaction that added it: add it in one file, use it in the next', async () => {
     const url = await freshDatabase(target, 'enum_unsafe');
     const dir = tempDir(steps(1, { 1: "CREATE TYPE status AS ENUM ('a');" }));
-    addFile(dir, '2_step2.sql', "CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nALTER TYPE status ADD VALUE 'b';\nCREATE TABLE uses (s status DEFAULT 'b');");
+    addFile(
+      dir,
+      '2_step2.sql',
+      "CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nALTER TYPE status ADD VALUE 'b';\nCREATE TABLE uses (s status DEFAULT 'b');",
+    );
 
     const stderr = await failsWithFix(url, dir, '55P04', ['cannot be used in the transaction that added it', 'use it in a later file']);
 
@@ -195,7 +215,11 @@ describe.each(targets)('Faults: server errors the file explains, with a fix, on 
 
   it('25001 from a form refused by what the catalog holds (DROP SUBSCRIPTION of one with a slot): the no-transaction directive', async () => {
     const url = await freshDatabase(target, 'drop_subscription');
-    const dir = tempDir(steps(1, { 1: "CREATE PUBLICATION pub FOR TABLE step_1;\nCREATE SUBSCRIPTION sub CONNECTION 'host=127.0.0.1 port=1 dbname=none' PUBLICATION pub WITH (connect = false);" }));
+    const dir = tempDir(
+      steps(1, {
+        1: "CREATE PUBLICATION pub FOR TABLE step_1;\nCREATE SUBSCRIPTION sub CONNECTION 'host=127.0.0.1 port=1 dbname=none' PUBLICATION pub WITH (connect = false);",
+      }),
+    );
     addFile(dir, '2_step2.sql', 'CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nDROP SUBSCRIPTION sub;');
     try {
       const stderr = await failsWithFix(url, dir, '25001', ['by what the database holds', '-- schemaguard:no-transaction']);
@@ -211,10 +235,16 @@ describe.each(targets)('Faults: server errors the file explains, with a fix, on 
   it('23503 found at COMMIT by a deferred foreign key: says so, names the constraint, blames no line', async () => {
     const url = await freshDatabase(target, 'deferred_fk');
     const dir = tempDir(steps(1, { 1: 'CREATE TABLE parent (id int PRIMARY KEY);' }));
-    addFile(dir, '2_step2.sql', 'CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nCREATE TABLE child (id int, parent_id int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO child VALUES (1, 42);');
+    addFile(
+      dir,
+      '2_step2.sql',
+      'CREATE TABLE step_2 (id int);\nINSERT INTO ledger (version) VALUES (2);\nCREATE TABLE child (id int, parent_id int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO child VALUES (1, 42);',
+    );
 
     const stderr = await failsWithFix(url, dir, '23503', [
-      'found at COMMIT by the deferred constraint "child_parent_id_fkey" on "public"."child"', 'no line of the file is at fault by itself', 'SET CONSTRAINTS "child_parent_id_fkey" IMMEDIATE',
+      'found at COMMIT by the deferred constraint "child_parent_id_fkey" on "public"."child"',
+      'no line of the file is at fault by itself',
+      'SET CONSTRAINTS "child_parent_id_fkey" IMMEDIATE',
     ]);
 
     expect(stderr).toContain('error: 2_step2.sql: at COMMIT: insert or update on table "child" violates foreign key constraint "child_parent_id_fkey"');
@@ -246,8 +276,14 @@ describe.each(targets)('Faults: ten runners with plan and status alongside, on $
       // file as one message (BEGIN; …; SELECT pg_advisory_xact_lock(…); …; COMMIT), so the call is in the query text.
       let inside = false;
       for (let i = 0; i < 500 && !inside; i++) {
-        inside = (await rows(url, `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_advisory_xact_lock(${GATE})%' AND wait_event_type = 'Lock'
-                                      AND pid <> pg_backend_pid() AND datname = current_database()`)).length > 0;
+        inside =
+          (
+            await rows(
+              url,
+              `SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_advisory_xact_lock(${GATE})%' AND wait_event_type = 'Lock'
+                                      AND pid <> pg_backend_pid() AND datname = current_database()`,
+            )
+          ).length > 0;
         if (!inside) await new Promise((res) => setTimeout(res, 20));
       }
       expect(inside, 'a runner inside migration 3').toBe(true);
@@ -282,6 +318,11 @@ describe.each(targets)('Faults: ten runners with plan and status alongside, on $
 describe('Security: the output of these runs', () => {
   it('holds no password and no connection string with a password', () => {
     expect(transcript.texts.length).toBeGreaterThan(10);
-    expect(leaks(transcript.texts, targets.map((t) => t.password))).toEqual([]);
+    expect(
+      leaks(
+        transcript.texts,
+        targets.map((t) => t.password),
+      ),
+    ).toEqual([]);
   });
 });

@@ -32,11 +32,17 @@ export interface HandlerRig {
   done(): Promise<void>;
 }
 
-export async function handlerRig(transcript: Transcript, target: Target, label: string, files: Record<string, string>, options: {
-  env?: Record<string, string>;
-  remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number;
-  maxIsCompleteAttempts?: number;
-} = {}): Promise<HandlerRig> {
+export async function handlerRig(
+  transcript: Transcript,
+  target: Target,
+  label: string,
+  files: Record<string, string>,
+  options: {
+    env?: Record<string, string>;
+    remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number;
+    maxIsCompleteAttempts?: number;
+  } = {},
+): Promise<HandlerRig> {
   const url = await freshDatabase(target, label);
   const database = new URL(url).pathname.slice(1);
   const role = `sg_fault_${randomBytes(3).toString('hex')}`;
@@ -68,16 +74,31 @@ export async function handlerRig(transcript: Transcript, target: Target, label: 
   };
   const handlers = createHandlers({ secrets, env, write: (line) => lines.push(line) });
   const harness = new ProviderHarness({
-    onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never,
-    remainingTimeMs: options.remainingTimeMs, maxIsCompleteAttempts: options.maxIsCompleteAttempts,
+    onEvent: handlers.onEvent as never,
+    isComplete: handlers.isComplete as never,
+    remainingTimeMs: options.remainingTimeMs,
+    maxIsCompleteAttempts: options.maxIsCompleteAttempts,
   });
   await harness.start();
-  const props = () => { const s = summariseFiles(dir); return { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) }; };
+  const props = () => {
+    const s = summariseFiles(dir);
+    return { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) };
+  };
   return {
-    url, dir, password, handlers, harness, lines, props,
+    url,
+    dir,
+    password,
+    handlers,
+    harness,
+    lines,
+    props,
     event: (requestType, extra = {}) => ({
-      RequestType: requestType, StackId: STACK_ID, RequestId: `req-${randomBytes(4).toString('hex')}`,
-      LogicalResourceId: 'SchemaMigrationsResource', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: props(),
+      RequestType: requestType,
+      StackId: STACK_ID,
+      RequestId: `req-${randomBytes(4).toString('hex')}`,
+      LogicalResourceId: 'SchemaMigrationsResource',
+      ResourceType: 'Custom::SchemaMigrations',
+      ResourceProperties: props(),
       ...(requestType === 'Create' ? {} : { PhysicalResourceId: 'schemaguard-migrations-SchemaMigrationsResource' }),
       ...extra,
     }),
@@ -93,7 +114,6 @@ export const context = (ms: number): LambdaLikeContext => {
   return { getRemainingTimeInMillis: () => ms - (Date.now() - started), awsRequestId: randomBytes(8).toString('hex') };
 };
 
-
 // The rig keeps its secret and environment inside the handler; the rollback
 // handler (old code) is built from the same values.
 export async function secretOf(r: HandlerRig): Promise<Record<string, unknown>> {
@@ -103,8 +123,12 @@ export async function secretOf(r: HandlerRig): Promise<Record<string, unknown>> 
 }
 export function envOf(r: HandlerRig): Record<string, string> {
   return {
-    [ENV.secretArn]: SECRET_ARN, [ENV.migrationsDir]: r.dir, [ENV.contractsDir]: join(r.dir, 'no-contracts'),
-    [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2', [ENV.lockWaitMs]: '20000',
+    [ENV.secretArn]: SECRET_ARN,
+    [ENV.migrationsDir]: r.dir,
+    [ENV.contractsDir]: join(r.dir, 'no-contracts'),
+    [ENV.tls]: 'disable',
+    [ENV.reserveMs]: '1000',
+    [ENV.connectAttempts]: '2',
+    [ENV.lockWaitMs]: '20000',
   };
 }
-

@@ -31,7 +31,8 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
     // and statement_timeout (the deadline less half the reserve, >= 1 s) leaves it room on a loaded machine.
     const slow = 'SELECT pg_sleep(0.35);';
     const r = await handlerRig(transcript, target, 'cfn_slices', steps(4, { 1: slow, 2: slow, 3: slow, 4: slow }), {
-      remainingTimeMs: () => 2300, env: { [ENV.reserveMs]: '2000' },
+      remainingTimeMs: () => 2300,
+      env: { [ENV.reserveMs]: '2000' },
     });
     try {
       const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
@@ -49,16 +50,28 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
   });
 
   it('an invocation killed by the Lambda timeout mid-migration (its connections dropped): the next invocation rolls nothing forward twice and completes', async () => {
-    const r = await handlerRig(transcript, target, 'cfn_hard_timeout', steps(3, {
-      1: COUNT_RUNS,
-      2: `SELECT 'marker_fault_lambda' AS m, ${sleepFirstRun(30)};`,
-    }));
+    const r = await handlerRig(
+      transcript,
+      target,
+      'cfn_hard_timeout',
+      steps(3, {
+        1: COUNT_RUNS,
+        2: `SELECT 'marker_fault_lambda' AS m, ${sleepFirstRun(30)};`,
+      }),
+    );
     try {
       // Act 1: onEvent is frozen and killed by the runtime while migration 2 runs; its sockets die with the sandbox.
-      const first = r.handlers.onEvent(r.event('Create'), context(60_000)).then(() => undefined, (e: unknown) => e);
+      const first = r.handlers.onEvent(r.event('Create'), context(60_000)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await waitForMarker(r.url, 'marker_fault_lambda', 10_000, { inSleep: true });
-      await rows(target.adminUrl, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-        WHERE datname = $1 AND application_name = 'schemaguard-cfn'`, [new URL(r.url).pathname.slice(1)]);
+      await rows(
+        target.adminUrl,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = $1 AND application_name = 'schemaguard-cfn'`,
+        [new URL(r.url).pathname.slice(1)],
+      );
       // Its connection lost mid-migration, the handler answers that isComplete tries again (the migration was rolled back);
       // a runtime that kills the sandbox sends nothing at all. Either way the next invocation completes it.
       const e = await first;
@@ -99,15 +112,24 @@ describe.each(targets)('Faults: the custom resource, on $name', (target) => {
       });
       const rollbackEvent = { ...r.event('Update', { OldResourceProperties: r.props() }), ResourceProperties: oldProps };
       const [u, rb] = await Promise.all([
-        update.then((x) => x, (e: unknown) => e),
+        update.then(
+          (x) => x,
+          (e: unknown) => e,
+        ),
         (async () => {
           const ev = await rollbackRig.onEvent(rollbackEvent, context(60_000));
           return rollbackRig.isComplete({ ...rollbackEvent, PhysicalResourceId: ev.PhysicalResourceId }, context(60_000));
-        })().then((x) => x, (e: unknown) => e),
+        })().then(
+          (x) => x,
+          (e: unknown) => e,
+        ),
       ]);
 
       expect((u as { PhysicalResourceId?: string }).PhysicalResourceId, String((u as Error)?.message)).toBe('schemaguard-migrations-SchemaMigrationsResource');
-      expect(rb, String((rb as Error)?.message)).toMatchObject({ IsComplete: true, Data: { [ATTR.outcome]: OUTCOME.databaseAhead, [ATTR.aheadVersions]: '3,4' } });
+      expect(rb, String((rb as Error)?.message)).toMatchObject({
+        IsComplete: true,
+        Data: { [ATTR.outcome]: OUTCOME.databaseAhead, [ATTR.aheadVersions]: '3,4' },
+      });
       await expectConsistent(r.url, [1, 2, 3, 4]);
     } finally {
       await r.done();

@@ -21,11 +21,13 @@ import { COUNT_RUNS, expectConsistent, leaks, sleep, sleepFirstRun, steps, Trans
 
 afterAll(dropDatabases);
 
-
 const target = targets[0]!;
 const pg = driverKinds[0]!;
 const transcript = new Transcript();
-const record = (r: CliRun) => { transcript.add(r.stdout, r.stderr); return r; };
+const record = (r: CliRun) => {
+  transcript.add(r.stdout, r.stderr);
+  return r;
+};
 
 describe.each(targets)('Faults: the runner process killed, on $name', (t) => {
   it('SIGKILL mid-migration: nothing of that migration stays, the server ends the orphaned statement, and the next runner takes the lock and finishes', async () => {
@@ -34,14 +36,20 @@ describe.each(targets)('Faults: the runner process killed, on $name', (t) => {
     // The first execution of migration 2 would run for 20 s: the server must end
     // the orphaned statement rather than let it run out. nextval survives the
     // rollback, so the rerun's execution is quick.
-    const dir = tempDir(steps(3, {
-      1: COUNT_RUNS,
-      2: `SELECT 'marker_fault_sigkill' AS m, ${sleepFirstRun(20)};`,
-    }));
+    const dir = tempDir(
+      steps(3, {
+        1: COUNT_RUNS,
+        2: `SELECT 'marker_fault_sigkill' AS m, ${sleepFirstRun(20)};`,
+      }),
+    );
     const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d) => { output += d; });
-    child.stderr.on('data', (d) => { output += d; });
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
 
     // Act: kill the process while migration 2 runs, then start the next runner at once
@@ -73,7 +81,7 @@ describe('Faults: PostgreSQL restarted, unreachable or refusing TLS (a server of
     if (server) cleanup(server);
   });
 
-  it('migrate with nothing to do leaves no line in the server\'s log: its one connection is closed as any other', async () => {
+  it("migrate with nothing to do leaves no line in the server's log: its one connection is closed as any other", async () => {
     const db = 'noop_quiet';
     await withClient(url, (c) => c.query(`CREATE DATABASE ${db}`));
     const dbUrl = url.replace(/\/postgres$/, `/${db}`);
@@ -89,7 +97,13 @@ describe('Faults: PostgreSQL restarted, unreachable or refusing TLS (a server of
 
     // A process that exits with a connection half-open makes the server log "could not receive data from client: Connection reset by peer".
     await sleep(300);
-    expect(server.log().slice(from).split('\n').filter((l) => /LOG|FATAL|ERROR|WARNING/.test(l))).toEqual([]);
+    expect(
+      server
+        .log()
+        .slice(from)
+        .split('\n')
+        .filter((l) => /LOG|FATAL|ERROR|WARNING/.test(l)),
+    ).toEqual([]);
   });
 
   it('sslmode=require against a server without TLS: a clear message, exit 1, no retry and no hang', async () => {
@@ -147,11 +161,16 @@ describe('Faults: PostgreSQL restarted, unreachable or refusing TLS (a server of
     const port = server.port;
     await server.stop('fast');
     try {
-      const driver = new PgDriver({ connectionString: `postgres://postgres:${server.password}@127.0.0.1:${port}/postgres`, connectRetry: { attempts: 3, initialDelayMs: 100 } });
+      const driver = new PgDriver({
+        connectionString: `postgres://postgres:${server.password}@127.0.0.1:${port}/postgres`,
+        connectRetry: { attempts: 3, initialDelayMs: 100 },
+      });
       const started = Date.now();
       const e = await rejection<ConnectionError>(migrate({ driver, migrations: loadMigrations(tempDir(steps(1))), appliedBy: 'test' }));
       expect(e).toBeInstanceOf(ConnectionError);
-      expect(e.message).toMatch(/^cannot connect to postgres:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/postgres: .*ECONNREFUSED.* after 3 attempts over \d+\.\d s$/);
+      expect(e.message).toMatch(
+        /^cannot connect to postgres:\/\/postgres:\*\*\*\*@127\.0\.0\.1:\d+\/postgres: .*ECONNREFUSED.* after 3 attempts over \d+\.\d s$/,
+      );
       expect(Date.now() - started).toBeLessThan(3000);
       transcript.add(e.message);
     } finally {
@@ -166,22 +185,41 @@ describe('Faults: a database that does not answer', () => {
   const sockets: Socket[] = [];
   beforeAll(async () => {
     // Accepts TCP connections and never says a word: a black-holed server.
-    silent = createServer((socket) => { sockets.push(socket); });
+    silent = createServer((socket) => {
+      sockets.push(socket);
+    });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     silentPort = (silent.address() as { port: number }).port;
   });
-  afterAll(() => new Promise<void>((r) => { sockets.forEach((x) => x.destroy()); silent.close(() => r()); }));
+  afterAll(
+    () =>
+      new Promise<void>((r) => {
+        sockets.forEach((x) => x.destroy());
+        silent.close(() => r());
+      }),
+  );
 
   it('a server that accepts and never answers: --connect-timeout bounds each attempt, exit 1, no hang', async () => {
     const started = Date.now();
-    const r = record(await runCli(['status', '--dir', tempDir(steps(1)), '--database-url', `postgres://u:silent-Secret-77@127.0.0.1:${silentPort}/db`, '--connect-timeout', '500ms', '--connect-retries', '1']));
+    const r = record(
+      await runCli([
+        'status',
+        '--dir',
+        tempDir(steps(1)),
+        '--database-url',
+        `postgres://u:silent-Secret-77@127.0.0.1:${silentPort}/db`,
+        '--connect-timeout',
+        '500ms',
+        '--connect-retries',
+        '1',
+      ]),
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error: cannot connect to postgres://u:****@127.0.0.1:${silentPort}/db`);
     expect(r.stderr).toMatch(/timeout/i);
     expect(r.stderr).toContain('after 2 attempts');
     expect(Date.now() - started).toBeLessThan(8000);
   });
-
 });
 
 describe('Security: the output of these runs', () => {

@@ -18,8 +18,9 @@ afterAll(dropDatabases);
 const pgDriver = () => driverKinds.find((d) => d.name === 'pg')!;
 
 /** 50 ms a row while slow_on has its row (DELETE FROM slow_on: a rerun's build does not wait); qualified, as an index build's search_path is only pg_catalog from PostgreSQL 17. */
-const SLOW_ID = 'CREATE TABLE slow_on (); INSERT INTO slow_on DEFAULT VALUES; '
-  + 'CREATE FUNCTION slow_id(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05) FROM public.slow_on; RETURN x; END $$';
+const SLOW_ID =
+  'CREATE TABLE slow_on (); INSERT INTO slow_on DEFAULT VALUES; ' +
+  'CREATE FUNCTION slow_id(x int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.05) FROM public.slow_on; RETURN x; END $$';
 
 // From 14: a runner's orphaned backend is ended by client_connection_check_interval, which PostgreSQL 13 does not have (its CREATE INDEX CONCURRENTLY runs on: docs/guide/versions.md).
 describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 14))('Faults: the runner lock, on $name', (target) => {
@@ -39,7 +40,9 @@ describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 14))('Faults: 
     const error = JSON.parse(waiting.stdout) as { message: string; fix: string; holders: { pid: number; lockPid: number; file: string }[] };
     expect(worker).not.toBe(lockPid);
     expect(error.holders).toEqual([expect.objectContaining({ pid: worker, lockPid, file: '2_slow.sql' })]);
-    expect(error.message).toBe(`another migration runner holds the lock: pid ${worker} applying 2_slow.sql (its runner lock is held by its idle connection, pid ${lockPid}); waited 500 ms`);
+    expect(error.message).toBe(
+      `another migration runner holds the lock: pid ${worker} applying 2_slow.sql (its runner lock is held by its idle connection, pid ${lockPid}); waited 500 ms`,
+    );
     expect(error.fix).toContain(`SELECT pg_cancel_backend(${worker})`);
     expect(error.fix).not.toContain('pg_terminate_backend');
 
@@ -64,7 +67,9 @@ describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 14))('Faults: 
     const stopped = await first;
 
     expect(stopped.code).toBe(1);
-    expect(stopped.stderr).toContain('error: lost the runner lock while 1_idx.sql ran: its connection closed; this runner dropped the migration\'s connection at once, so the statement it ran was stopped');
+    expect(stopped.stderr).toContain(
+      "error: lost the runner lock while 1_idx.sql ran: its connection closed; this runner dropped the migration's connection at once, so the statement it ran was stopped",
+    );
     // The server ended the orphaned build within its client_connection_check_interval (1 s), well before its 10 s.
     await waitUntilNoBackend(url, 'items_slow_idx', 4000);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
@@ -86,7 +91,9 @@ describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 14))('Faults: 
       await blocker.query('LOCK TABLE t IN ACCESS SHARE MODE');
       let lost: Promise<unknown> | undefined;
       const first = runEngine(driver, url, dir, {
-        lockTimeoutMs: 200, lockRetries: 5, retryDelayMs: 1500,
+        lockTimeoutMs: 200,
+        lockRetries: 5,
+        retryDelayMs: 1500,
         onEvent: (e) => {
           // During the first backoff: the lock's connection ends, and another runner takes the lock and applies the file.
           if (e.type !== 'retry' || lost) return;
@@ -98,7 +105,7 @@ describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 14))('Faults: 
         },
       });
       const e = await rejection<MigrationError>(first);
-      const second = await lost as Awaited<ReturnType<typeof runEngine>>;
+      const second = (await lost) as Awaited<ReturnType<typeof runEngine>>;
 
       expect(second.applied.map((a) => a.version)).toEqual([1]);
       expect(e).toBeInstanceOf(LockLostError);
@@ -116,7 +123,10 @@ describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 14))('Faults: 
     const running = rejection<MigrationError>(runEngine(pgDriver(), url, dir));
     await waitForMarker(url, 'marker_rl_dup', 10_000, { inSleep: true });
     // What a runner of an earlier schemaguard (no guard on its state row) that took the lock over would write.
-    await rows(url, "INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (2, 'nt', repeat('a', 64), 1, 'other-runner')");
+    await rows(
+      url,
+      "INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (2, 'nt', repeat('a', 64), 1, 'other-runner')",
+    );
 
     const e = await running;
 

@@ -25,7 +25,10 @@ import { expectConsistent, leaks, steps, Transcript, URL_WITH_PASSWORD, cliInPro
 afterAll(dropDatabases);
 
 const transcript = new Transcript();
-const record = <R extends { stdout: string; stderr: string }>(r: R): R => { transcript.add(r.stdout, r.stderr); return r; };
+const record = <R extends { stdout: string; stderr: string }>(r: R): R => {
+  transcript.add(r.stdout, r.stderr);
+  return r;
+};
 
 const HOSTILE = [
   'x"; DROP TABLE important; --',
@@ -33,40 +36,56 @@ const HOSTILE = [
   '$$; DROP TABLE important; $$',
   'back\\slash"" and "quotes',
   'schéma ☃ ünïcode',
-  'x$schemaguard$; DROP TABLE important; $schemaguard$',  // the tag of the DO block that creates the schema
+  'x$schemaguard$; DROP TABLE important; $schemaguard$', // the tag of the DO block that creates the schema
 ];
 
-const victims = async (url: string) => rows<{ important: number; students: number }>(url, 'SELECT (SELECT count(*)::int FROM important) AS important, (SELECT count(*)::int FROM students) AS students');
+const victims = async (url: string) =>
+  rows<{ important: number; students: number }>(
+    url,
+    'SELECT (SELECT count(*)::int FROM important) AS important, (SELECT count(*)::int FROM students) AS students',
+  );
 
 async function prepareVictims(url: string): Promise<void> {
-  await withClient(url, (c) => c.query("CREATE TABLE important (id int); INSERT INTO important VALUES (1), (2); CREATE TABLE students (name text); INSERT INTO students VALUES ('Robert')"));
+  await withClient(url, (c) =>
+    c.query(
+      "CREATE TABLE important (id int); INSERT INTO important VALUES (1), (2); CREATE TABLE students (name text); INSERT INTO students VALUES ('Robert')",
+    ),
+  );
 }
 
 describe.each(targets)('Security: hostile state schema names, on $name', (target) => {
   // Quoting does not depend on the server version: every name on the first server, two on the others.
-  it.each(target === targets[0] ? HOSTILE : HOSTILE.slice(0, 2))('--state-schema %j: the state table lives in exactly that schema; migrate, status, plan and a rerun work; nothing is dropped', async (schema) => {
-    const url = await freshDatabase(target, 'hostile_schema');
-    await prepareVictims(url);
-    const dir = tempDir(steps(2));
+  it.each(target === targets[0] ? HOSTILE : HOSTILE.slice(0, 2))(
+    '--state-schema %j: the state table lives in exactly that schema; migrate, status, plan and a rerun work; nothing is dropped',
+    async (schema) => {
+      const url = await freshDatabase(target, 'hostile_schema');
+      await prepareVictims(url);
+      const dir = tempDir(steps(2));
 
-    const m = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--state-schema', schema]));
-    const again = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--state-schema', schema]));
-    const status = record(await cliInProcess(['status', '--json', '--dir', dir, '--database-url', url, '--state-schema', schema]));
-    const plan = record(await cliInProcess(['plan', '--json', '--dir', dir, '--database-url', url, '--state-schema', schema]));
+      const m = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--state-schema', schema]));
+      const again = record(await cliInProcess(['migrate', '--dir', dir, '--database-url', url, '--state-schema', schema]));
+      const status = record(await cliInProcess(['status', '--json', '--dir', dir, '--database-url', url, '--state-schema', schema]));
+      const plan = record(await cliInProcess(['plan', '--json', '--dir', dir, '--database-url', url, '--state-schema', schema]));
 
-    expect(m.code, m.stderr).toBe(0);
-    expect(again.stdout).toContain('up to date: version 2, 2 applied');
-    expect(JSON.parse(status.stdout).migrations.map((x: { status: string }) => x.status)).toEqual(['applied', 'applied']);
-    expect(JSON.parse(plan.stdout).pending).toEqual([]);
-    expect(await rows(url, "SELECT n.nspname AS schema, c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'applied_migrations'")).toEqual([{ schema, t: 'applied_migrations' }]);
-    expect(await rows(url, "SELECT to_regnamespace('schemaguard') AS s")).toEqual([{ s: null }]);
-    expect(await victims(url)).toEqual([{ important: 2, students: 1 }]);
-    await expectConsistent(url, [1, 2], schema);
-    // The runner lock is keyed on the exact name: another schema's runner is not blocked by it.
-    expect(advisoryLockKey(schema)).not.toBe(advisoryLockKey('schemaguard'));
-  });
+      expect(m.code, m.stderr).toBe(0);
+      expect(again.stdout).toContain('up to date: version 2, 2 applied');
+      expect(JSON.parse(status.stdout).migrations.map((x: { status: string }) => x.status)).toEqual(['applied', 'applied']);
+      expect(JSON.parse(plan.stdout).pending).toEqual([]);
+      expect(
+        await rows(
+          url,
+          "SELECT n.nspname AS schema, c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'applied_migrations'",
+        ),
+      ).toEqual([{ schema, t: 'applied_migrations' }]);
+      expect(await rows(url, "SELECT to_regnamespace('schemaguard') AS s")).toEqual([{ s: null }]);
+      expect(await victims(url)).toEqual([{ important: 2, students: 1 }]);
+      await expectConsistent(url, [1, 2], schema);
+      // The runner lock is keyed on the exact name: another schema's runner is not blocked by it.
+      expect(advisoryLockKey(schema)).not.toBe(advisoryLockKey('schemaguard'));
+    },
+  );
 
-  it('a password in PGPASSWORD (a URL without one) is masked in what the CLI prints, as the URL\'s is', async () => {
+  it("a password in PGPASSWORD (a URL without one) is masked in what the CLI prints, as the URL's is", async () => {
     const withPassword = new URL(await freshDatabase(target, 'pgpassword'));
     const secret = decodeURIComponent(withPassword.password);
     withPassword.password = '';
@@ -99,7 +118,10 @@ describe.each(targets)('Security: hostile state schema names, on $name', (target
     try {
       await prepareVictims(r.url);
       // The victims predate the files: the baseline says every file runs beside them.
-      const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: { ...r.props(), [PROP.baselineVersion]: 'none', [PROP.baselineReason]: 'the victims predate the files' } });
+      const created = await r.harness.send({
+        RequestType: 'Create',
+        ResourceProperties: { ...r.props(), [PROP.baselineVersion]: 'none', [PROP.baselineReason]: 'the victims predate the files' },
+      });
       transcript.add(JSON.stringify(created));
       expect(created.Status, created.Reason).toBe('SUCCESS');
       await expectConsistent(r.url, [1, 2], schema);
@@ -120,7 +142,13 @@ describe('Security: the synthesised cloud assembly', () => {
     app.synth();
 
     const files: string[] = [];
-    const walk = (d: string) => { for (const f of readdirSync(d)) { const p = join(d, f); if (statSync(p).isDirectory()) walk(p); else files.push(p); } };
+    const walk = (d: string) => {
+      for (const f of readdirSync(d)) {
+        const p = join(d, f);
+        if (statSync(p).isDirectory()) walk(p);
+        else files.push(p);
+      }
+    };
     walk(outdir);
     const texts = files.filter((f) => /\.(json|js|mjs|cjs|txt)$/.test(f)).map((f) => ({ f, t: readFileSync(f, 'utf8') }));
     const templates = texts.filter((x) => x.f.endsWith('.template.json'));

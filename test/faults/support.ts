@@ -59,9 +59,17 @@ export async function observe(url: string, stateSchema = 'schemaguard'): Promise
 async function observeOn(c: pg.Client, stateSchema: string): Promise<Observed> {
   const exists = async (name: string) => (await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [name])).rows[0]!.t !== null;
   const state = `${quoteIdent(stateSchema)}.applied_migrations`;
-  const recorded = await exists(state) ? (await c.query<{ v: string }>(`SELECT version::text AS v FROM ${state} ORDER BY version`)).rows.map((r) => Number(r.v)) : [];
-  const tables = (await c.query<{ v: string }>("SELECT substr(tablename, 6) AS v FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^step_[0-9]+$'")).rows.map((r) => Number(r.v)).sort((a, b) => a - b);
-  const ledger = await exists('public.ledger') ? (await c.query<{ v: number }>('SELECT version AS v FROM public.ledger ORDER BY version')).rows.map((r) => r.v) : [];
+  const recorded = (await exists(state))
+    ? (await c.query<{ v: string }>(`SELECT version::text AS v FROM ${state} ORDER BY version`)).rows.map((r) => Number(r.v))
+    : [];
+  const tables = (
+    await c.query<{ v: string }>("SELECT substr(tablename, 6) AS v FROM pg_tables WHERE schemaname = 'public' AND tablename ~ '^step_[0-9]+$'")
+  ).rows
+    .map((r) => Number(r.v))
+    .sort((a, b) => a - b);
+  const ledger = (await exists('public.ledger'))
+    ? (await c.query<{ v: number }>('SELECT version AS v FROM public.ledger ORDER BY version')).rows.map((r) => r.v)
+    : [];
   return { recorded, tables, ledger };
 }
 
@@ -79,9 +87,16 @@ export async function expectConsistent(url: string, expected: number[], stateSch
     // A dead runner's backend may take a moment to notice; its lock and transaction go with it.
     let left: unknown[] = [];
     for (let i = 0; i < 100; i++) {
-      left = (await c.query(`SELECT pid, state, left(query, 60) AS query FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'schemaguard%' AND application_name <> 'schemaguard-test'`)).rows;
-      const locks = (await c.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey(stateSchema)])).rows;
+      left = (
+        await c.query(`SELECT pid, state, left(query, 60) AS query FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'schemaguard%' AND application_name <> 'schemaguard-test'`)
+      ).rows;
+      const locks = (
+        await c.query(
+          `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+          [advisoryLockKey(stateSchema)],
+        )
+      ).rows;
       if (left.length === 0 && locks.length === 0) return;
       await sleep(50);
     }
@@ -103,8 +118,12 @@ export async function killAtMarker(url: string, marker: string, timeoutMs = 10_0
     // The kill in the select list, which runs only on the rows every condition kept. In WHERE, the
     // planner put pg_terminate_backend before the wait_event and datname conditions (EXPLAIN VERBOSE,
     // PostgreSQL 18): it ended a backend that had not reached the sleep yet, in any database.
-    const killed = await rows<{ pid: number; killed: boolean }>(url, `SELECT pid, pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'${sleeping}`, [`%${marker}%`]);
+    const killed = await rows<{ pid: number; killed: boolean }>(
+      url,
+      `SELECT pid, pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'${sleeping}`,
+      [`%${marker}%`],
+    );
     const pids = killed.filter((k) => k.killed).map((k) => k.pid);
     if (pids.length) return pids;
     await sleep(25);
@@ -120,8 +139,12 @@ export async function waitForMarker(url: string, marker: string, timeoutMs = 10_
   const until = Date.now() + timeoutMs;
   const sleeping = o.inSleep ? " AND wait_event = 'PgSleep'" : '';
   while (Date.now() < until) {
-    const found = await rows<{ pid: number }>(url, `SELECT pid FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'${sleeping}`, [`%${marker}%`]);
+    const found = await rows<{ pid: number }>(
+      url,
+      `SELECT pid FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'${sleeping}`,
+      [`%${marker}%`],
+    );
     if (found.length) return found[0]!.pid;
     await sleep(25);
   }
@@ -132,8 +155,12 @@ export async function waitForMarker(url: string, marker: string, timeoutMs = 10_
 export async function waitUntilNoBackend(url: string, marker: string, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const found = await rows(url, `SELECT pid FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'`, [`%${marker}%`]);
+    const found = await rows(
+      url,
+      `SELECT pid FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'`,
+      [`%${marker}%`],
+    );
     if (found.length === 0) return;
     await sleep(25);
   }
@@ -144,8 +171,12 @@ export async function waitUntilNoBackend(url: string, marker: string, timeoutMs 
 export async function lockHolderPid(url: string, stateSchema = 'schemaguard', timeoutMs = 10_000): Promise<number> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const r = await rows<{ pid: number }>(url, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey(stateSchema)]);
+    const r = await rows<{ pid: number }>(
+      url,
+      `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+      [advisoryLockKey(stateSchema)],
+    );
     if (r.length) return r[0]!.pid;
     await sleep(25);
   }
@@ -185,6 +216,14 @@ export async function cliInProcess(argv: string[], env: NodeJS.ProcessEnv = {}):
   const { main } = await import('../../bin/cli/main');
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { out: (t) => { stdout += t.endsWith('\n') ? t : `${t}\n`; }, err: (t) => { stderr += t.endsWith('\n') ? t : `${t}\n`; }, env });
+  const code = await main(argv, {
+    out: (t) => {
+      stdout += t.endsWith('\n') ? t : `${t}\n`;
+    },
+    err: (t) => {
+      stderr += t.endsWith('\n') ? t : `${t}\n`;
+    },
+    env,
+  });
   return { code, stdout, stderr };
 }

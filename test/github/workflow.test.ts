@@ -13,9 +13,19 @@ import { ROOT, CLI } from '../support/cli';
 import { tempDir } from '../support/files';
 import { sarifSchemaErrors } from '../support/sarif';
 
-interface Step { name?: string; id?: string; run?: string; uses?: string; if?: string; with?: Record<string, unknown>; 'continue-on-error'?: boolean }
+interface Step {
+  name?: string;
+  id?: string;
+  run?: string;
+  uses?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  'continue-on-error'?: boolean;
+}
 const workflow = parse(readFileSync(join(ROOT, '.github/workflows/schemaguard.yml'), 'utf8')) as {
-  on: Record<string, unknown>; permissions: Record<string, string>; jobs: { schema: { steps: Step[] } };
+  on: Record<string, unknown>;
+  permissions: Record<string, string>;
+  jobs: { schema: { steps: Step[] } };
 };
 const steps = workflow.jobs.schema.steps;
 const schemaguardLines = steps.flatMap((s) => (s.run ?? '').split('\n')).filter((l) => l.trim().startsWith('npx schemaguard'));
@@ -42,14 +52,21 @@ describe('GitHub workflow: .github/workflows/schemaguard.yml', () => {
     expect(schemaguardLines.length).toBeGreaterThanOrEqual(4);
     for (const line of schemaguardLines) {
       // The lint step's --since, as the shell expands it on a pull request.
-      const argv = line.replace(/\s*>.*$/, '').replace('${BASE:+--since "$BASE"}', '--since origin/main').trim().split(/\s+/).slice(2);
+      const argv = line
+        .replace(/\s*>.*$/, '')
+        .replace('${BASE:+--since "$BASE"}', '--since origin/main')
+        .trim()
+        .split(/\s+/)
+        .slice(2);
       expect(() => parseArgs(argv, {}), line).not.toThrow();
     }
   });
 
-  it('on a pull request, lints with the base branch\'s files as applied (a full clone: fetch-depth 0)', () => {
+  it("on a pull request, lints with the base branch's files as applied (a full clone: fetch-depth 0)", () => {
     const lint = steps.find((s) => s.id === 'lint')!;
-    expect((lint as { env?: Record<string, string> }).env?.BASE).toBe("${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref) || '' }}");
+    expect((lint as { env?: Record<string, string> }).env?.BASE).toBe(
+      "${{ github.event_name == 'pull_request' && format('origin/{0}', github.base_ref) || '' }}",
+    );
     expect(steps.find((s) => s.uses?.startsWith('actions/checkout'))!.with?.['fetch-depth']).toBe(0);
   });
 

@@ -23,7 +23,12 @@ function synth(extra: Partial<DirectProps>): { s: Stack; m: SchemaMigrations; t:
   const s = new Stack(new App(), 'Adopt');
   const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   const sg = new ec2.SecurityGroup(s, 'Sg', { vpc });
-  const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Db', { instanceIdentifier: 'x', instanceEndpointAddress: 'x', port: 5432, securityGroups: [sg] });
+  const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Db', {
+    instanceIdentifier: 'x',
+    instanceEndpointAddress: 'x',
+    port: 5432,
+    securityGroups: [sg],
+  });
   const m = new SchemaMigrations(s, 'M', { secret: new secretsmanager.Secret(s, 'S'), database, vpc, migrationsDir, parseAtSynth: false, ...extra });
   return { s, m, t: Template.fromStack(s) };
 }
@@ -31,25 +36,42 @@ function synth(extra: Partial<DirectProps>): { s: Stack; m: SchemaMigrations; t:
 describe('Prop: baseline', () => {
   it('is sent to the handler in the resource properties, the version as a string', () => {
     const { t } = synth({ baseline: { version: 2, reason: 'built by hand up to 2' } });
-    t.hasResourceProperties('Custom::SchemaMigrations', { [PROP.baselineVersion]: '2', [PROP.baselineReason]: 'built by hand up to 2', [PROP.baselineFrom]: Match.absent() });
+    t.hasResourceProperties('Custom::SchemaMigrations', {
+      [PROP.baselineVersion]: '2',
+      [PROP.baselineReason]: 'built by hand up to 2',
+      [PROP.baselineFrom]: Match.absent(),
+    });
   });
 
   it("takes 'none' and every tool of the foreign-history registry as from", () => {
-    synth({ baseline: { version: 'none', reason: 'new schema beside old tables' } }).t
-      .hasResourceProperties('Custom::SchemaMigrations', { [PROP.baselineVersion]: 'none' });
+    synth({ baseline: { version: 'none', reason: 'new schema beside old tables' } }).t.hasResourceProperties('Custom::SchemaMigrations', {
+      [PROP.baselineVersion]: 'none',
+    });
     for (const from of HISTORY_SOURCES) {
-      synth({ baseline: { from, reason: `moved from ${from}` } }).t
-        .hasResourceProperties('Custom::SchemaMigrations', { [PROP.baselineFrom]: from, [PROP.baselineVersion]: Match.absent() });
+      synth({ baseline: { from, reason: `moved from ${from}` } }).t.hasResourceProperties('Custom::SchemaMigrations', {
+        [PROP.baselineFrom]: from,
+        [PROP.baselineVersion]: Match.absent(),
+      });
     }
   });
 
   it('adds no property without it: a stack that never sets it keeps its template', () => {
     const resource = Object.values(synth({}).t.findResources('Custom::SchemaMigrations'))[0]!;
-    expect(Object.keys(resource.Properties).sort()).toEqual(['DatabaseIdentity', 'FilesHash', 'LatestVersion', 'MigrationCount', 'ServiceTimeout', 'ServiceToken']);
+    expect(Object.keys(resource.Properties).sort()).toEqual([
+      'DatabaseIdentity',
+      'FilesHash',
+      'LatestVersion',
+      'MigrationCount',
+      'ServiceTimeout',
+      'ServiceToken',
+    ]);
   });
 
   it.each([
-    [{ version: 3, reason: 'x' }, /^SchemaMigrations: "baseline.version": baseline 3: no migration file has version 3; pass the version of the newest file the database already reflects, one of: 1, 2, 5$/],
+    [
+      { version: 3, reason: 'x' },
+      /^SchemaMigrations: "baseline.version": baseline 3: no migration file has version 3; pass the version of the newest file the database already reflects, one of: 1, 2, 5$/,
+    ],
     [{ version: 9, reason: 'x' }, /no migration file has version 9 \(the newest file is 5\)/],
     [{ version: 2.5, reason: 'x' }, /^SchemaMigrations: "baseline.version" is 2.5; give the version \(a whole number\) of the newest file/],
     [{ version: '2' as never, reason: 'x' }, /"baseline.version" is "2"/],
@@ -82,7 +104,9 @@ describe('Prop: operatorCommands', () => {
     const invokers = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(`"${fn}"`));
     // The framework's own functions (onEvent, isComplete, onTimeout) are the only principals with a policy naming it.
     expect(invokers.map((p) => p.Properties.Roles[0].Ref).sort()).toEqual([
-      expect.stringMatching(/^MProviderframeworkisCompleteServiceRole/), expect.stringMatching(/^MProviderframeworkonEventServiceRole/), expect.stringMatching(/^MProviderframeworkonTimeoutServiceRole/),
+      expect.stringMatching(/^MProviderframeworkisCompleteServiceRole/),
+      expect.stringMatching(/^MProviderframeworkonEventServiceRole/),
+      expect.stringMatching(/^MProviderframeworkonTimeoutServiceRole/),
     ]);
   });
 

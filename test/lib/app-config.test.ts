@@ -30,25 +30,37 @@ describe('Function: readAppConfig', () => {
   it('reads the ticket destinations apart from the paging ones', () => {
     const c = read({
       'schemaguard:alarmHttpsUrl': 'https://events.example.com/integration/pages/enqueue',
-      'schemaguard:alarmTicketEmail': ' db-tickets@example.com ', 'schemaguard:alarmTicketHttpsUrl': 'https://events.example.com/integration/tickets/enqueue',
+      'schemaguard:alarmTicketEmail': ' db-tickets@example.com ',
+      'schemaguard:alarmTicketHttpsUrl': 'https://events.example.com/integration/tickets/enqueue',
     });
     expect([c.alarmEmail, c.alarmHttpsUrl, c.alarmTicketEmail, c.alarmTicketHttpsUrl]).toEqual([
-      undefined, 'https://events.example.com/integration/pages/enqueue', 'db-tickets@example.com', 'https://events.example.com/integration/tickets/enqueue',
+      undefined,
+      'https://events.example.com/integration/pages/enqueue',
+      'db-tickets@example.com',
+      'https://events.example.com/integration/tickets/enqueue',
     ]);
     expect(read({ 'schemaguard:alarmTicketEmail': '', 'schemaguard:alarmTicketHttpsUrl': '' }).alarmTicketHttpsUrl).toBeUndefined();
   });
 
   // Regression: the docs' own command (-c 'schemaguard:alarmHttpsUrl={{resolve:secretsmanager:…}}') stopped the app: "is not an https:// URL".
   it('regression: takes a Secrets Manager or SSM dynamic reference for either HTTPS endpoint, so the routing key stays out of the template', () => {
-    const c = read({ 'schemaguard:alarmHttpsUrl': '{{resolve:secretsmanager:schemaguard/pagerduty-url}}', 'schemaguard:alarmTicketHttpsUrl': '{{resolve:ssm:/schemaguard/ticket-url}}' });
-    expect([c.alarmHttpsUrl, c.alarmTicketHttpsUrl]).toEqual(['{{resolve:secretsmanager:schemaguard/pagerduty-url}}', '{{resolve:ssm:/schemaguard/ticket-url}}']);
+    const c = read({
+      'schemaguard:alarmHttpsUrl': '{{resolve:secretsmanager:schemaguard/pagerduty-url}}',
+      'schemaguard:alarmTicketHttpsUrl': '{{resolve:ssm:/schemaguard/ticket-url}}',
+    });
+    expect([c.alarmHttpsUrl, c.alarmTicketHttpsUrl]).toEqual([
+      '{{resolve:secretsmanager:schemaguard/pagerduty-url}}',
+      '{{resolve:ssm:/schemaguard/ticket-url}}',
+    ]);
   });
 
   it('migrationsRevision: a whole number, 0 for none', () => {
     expect(read({}).migrationsRevision).toBeUndefined();
     expect(read({ 'schemaguard:migrationsRevision': '2' }).migrationsRevision).toBe(2);
     expect(read({ 'schemaguard:migrationsRevision': 0 }).migrationsRevision).toBeUndefined();
-    expect(() => read({ 'schemaguard:migrationsRevision': '1.5' })).toThrow('context schemaguard:migrationsRevision: "1.5" is not an integer from 0 to 1000000');
+    expect(() => read({ 'schemaguard:migrationsRevision': '1.5' })).toThrow(
+      'context schemaguard:migrationsRevision: "1.5" is not an integer from 0 to 1000000',
+    );
   });
 
   it('guardRoleRevision: a whole number, 0 for none', () => {
@@ -68,9 +80,12 @@ describe('Function: readAppConfig', () => {
   });
 
   it('cdk.json carries exactly the known keys, with the defaults', () => {
-    const keys = Object.keys(cdkJson.context).filter((k) => k.startsWith('schemaguard:')).map((k) => k.slice('schemaguard:'.length));
+    const keys = Object.keys(cdkJson.context)
+      .filter((k) => k.startsWith('schemaguard:'))
+      .map((k) => k.slice('schemaguard:'.length));
     expect(keys.sort()).toEqual(Object.keys(CONTEXT_DEFAULTS).sort());
-    for (const k of keys) expect(String((cdkJson.context as Record<string, unknown>)[`schemaguard:${k}`])).toBe(String(CONTEXT_DEFAULTS[k as keyof typeof CONTEXT_DEFAULTS]));
+    for (const k of keys)
+      expect(String((cdkJson.context as Record<string, unknown>)[`schemaguard:${k}`])).toBe(String(CONTEXT_DEFAULTS[k as keyof typeof CONTEXT_DEFAULTS]));
     expect(cdkJson.app).toBe('npx tsx bin/app.ts');
   });
 
@@ -111,14 +126,17 @@ describe('Function: readAppConfig', () => {
   });
 
   it.each([
-    ['13.10', /"13\.10" is not an Aurora PostgreSQL version the Aurora stack deploys \(the RDS Data API, which the Aurora stack migrates through, needs Aurora PostgreSQL 13\.11 or later in 13\); use one of 13\.11, 13\.12/],
+    [
+      '13.10',
+      /"13\.10" is not an Aurora PostgreSQL version the Aurora stack deploys \(the RDS Data API, which the Aurora stack migrates through, needs Aurora PostgreSQL 13\.11 or later in 13\); use one of 13\.11, 13\.12/,
+    ],
     ['12.22', /"12\.22" is not an Aurora PostgreSQL version the Aurora stack deploys \(schemaguard supports PostgreSQL 13 to 18\)/],
     ['17', /"17" is not an Aurora PostgreSQL version the Aurora stack deploys \(not known to this aws-cdk-lib\)/],
   ])('refuses Aurora PostgreSQL %s, naming why and the versions it takes', (version, message) => {
     expect(() => read({ 'schemaguard:engine': 'aurora', 'schemaguard:engineVersion': version })).toThrow(message);
   });
 
-  it('offers Aurora versions from the Data API\'s first minor of each major 13 to 18, without Limitless Database\'s', () => {
+  it("offers Aurora versions from the Data API's first minor of each major 13 to 18, without Limitless Database's", () => {
     const v = auroraVersions();
     expect(v[0]).toBe('13.11');
     expect(v).not.toContain('14.7');
@@ -131,25 +149,46 @@ describe('Function: readAppConfig', () => {
     [{ 'schemaguard:stage': 'production' }, /schemaguard:stage: "production" is not one of dev, prod/],
     [{ 'schemaguard:instanceClass': 'large' }, /schemaguard:instanceClass: "large" is not an RDS instance class; write it like t4g\.micro/],
     [{ 'schemaguard:instanceClass': 't4g.huge' }, /"t4g\.huge" is not an RDS instance class/],
-    [{ 'schemaguard:engineVersion': '12.22' }, /schemaguard:engineVersion: "12\.22" is not a PostgreSQL 13 to 18 version this aws-cdk-lib knows; use one of 13, 13\.1/],
+    [
+      { 'schemaguard:engineVersion': '12.22' },
+      /schemaguard:engineVersion: "12\.22" is not a PostgreSQL 13 to 18 version this aws-cdk-lib knows; use one of 13, 13\.1/,
+    ],
     [{ 'schemaguard:databaseName': 'postgres' }, /schemaguard:databaseName: "postgres" is not allowed/],
     [{ 'schemaguard:databaseName': '1app' }, /"1app" is not allowed; use 1 to 63 letters/],
     [{ 'schemaguard:instanceIdentifier': 'Schemaguard' }, /schemaguard:instanceIdentifier: "Schemaguard" is not an RDS identifier; use 1 to 63 lowercase/],
     [{ 'schemaguard:natGateways': '-1' }, /schemaguard:natGateways: "-1" is not an integer from 0 to 3/],
-    [{ 'schemaguard:guardSchedule': '30s' }, /schemaguard:guardSchedule: "30s" is not a schedule; use whole minutes from 1m to 24h \(e\.g\. 15m, 1h\), or off to run no guard/],
+    [
+      { 'schemaguard:guardSchedule': '30s' },
+      /schemaguard:guardSchedule: "30s" is not a schedule; use whole minutes from 1m to 24h \(e\.g\. 15m, 1h\), or off to run no guard/,
+    ],
     [{ 'schemaguard:guardSchedule': '90s' }, /guardSchedule: "90s" is not a schedule/],
     [{ 'schemaguard:guardSchedule': '25h' }, /guardSchedule: "25h" is not a schedule/],
     [{ 'schemaguard:guardSchedule': '15' }, /guardSchedule: "15" is not a schedule/],
     [{ 'schemaguard:guardSchedule': 'never' }, /guardSchedule: "never" is not a schedule/],
     [{ 'schemaguard:logRetentionDays': 31 }, /schemaguard:logRetentionDays: 31 is not a CloudWatch Logs retention; use one of 1, 3, 5/],
     [{ 'schemaguard:alarmEmail': 'oncall' }, /schemaguard:alarmEmail: "oncall" is not an e-mail address/],
-    [{ 'schemaguard:alarmHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmHttpsUrl: "http:\/\/example\.com\/\.\.\." is not an https:\/\/ URL or a \{\{resolve:secretsmanager:<secret-id>\}\} dynamic reference; leave it empty for none/],
+    [
+      { 'schemaguard:alarmHttpsUrl': 'http://example.com/hook' },
+      /schemaguard:alarmHttpsUrl: "http:\/\/example\.com\/\.\.\." is not an https:\/\/ URL or a \{\{resolve:secretsmanager:<secret-id>\}\} dynamic reference; leave it empty for none/,
+    ],
     // Regression (review): the message printed the whole URL, a PagerDuty routing key included.
-    [{ 'schemaguard:alarmTicketHttpsUrl': 'http://events.pagerduty.com/integration/R0UTINGKEYSECRET/enqueue' }, /^(?![\s\S]*R0UTINGKEYSECRET)[\s\S]*"http:\/\/events\.pagerduty\.com\/\.\.\." is not an https:\/\/ URL/],
-    [{ 'schemaguard:alarmHttpsUrl': 'R0UTINGKEYSECRET' }, /^(?![\s\S]*R0UTINGKEYSECRET)[\s\S]*schemaguard:alarmHttpsUrl: the value \(not shown\) is not an https:\/\/ URL/],
+    [
+      { 'schemaguard:alarmTicketHttpsUrl': 'http://events.pagerduty.com/integration/R0UTINGKEYSECRET/enqueue' },
+      /^(?![\s\S]*R0UTINGKEYSECRET)[\s\S]*"http:\/\/events\.pagerduty\.com\/\.\.\." is not an https:\/\/ URL/,
+    ],
+    [
+      { 'schemaguard:alarmHttpsUrl': 'R0UTINGKEYSECRET' },
+      /^(?![\s\S]*R0UTINGKEYSECRET)[\s\S]*schemaguard:alarmHttpsUrl: the value \(not shown\) is not an https:\/\/ URL/,
+    ],
     [{ 'schemaguard:alarmTicketEmail': 'tickets' }, /schemaguard:alarmTicketEmail: "tickets" is not an e-mail address/],
-    [{ 'schemaguard:alarmTicketHttpsUrl': 'http://example.com/hook' }, /schemaguard:alarmTicketHttpsUrl: "http:\/\/example\.com\/\.\.\." is not an https:\/\/ URL/],
-    [{ 'schemaguard:alarmTicketHttpsUrl': '{{resolve:secretsmanager:' }, /schemaguard:alarmTicketHttpsUrl: "\{\{resolve:secretsmanager:" is not an https:\/\/ URL/],
+    [
+      { 'schemaguard:alarmTicketHttpsUrl': 'http://example.com/hook' },
+      /schemaguard:alarmTicketHttpsUrl: "http:\/\/example\.com\/\.\.\." is not an https:\/\/ URL/,
+    ],
+    [
+      { 'schemaguard:alarmTicketHttpsUrl': '{{resolve:secretsmanager:' },
+      /schemaguard:alarmTicketHttpsUrl: "\{\{resolve:secretsmanager:" is not an https:\/\/ URL/,
+    ],
     [{ 'schemaguard:stage': { nested: true } }, /schemaguard:stage: expected a string/],
   ])('refuses %j with a message naming the key, the value and the fix', (context, message) => {
     expect(() => read(context)).toThrow(ConfigError);

@@ -20,13 +20,27 @@ let aurora: AuroraDatabaseStack;
 beforeAll(() => {
   const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
   const app = new App();
-  rds = buildApp(app, config({
-    'schemaguard:stage': 'prod', 'schemaguard:instanceClass': 'db.m7g.large', 'schemaguard:engineVersion': '17',
-    'schemaguard:databaseName': 'orders', 'schemaguard:instanceIdentifier': 'orders-db', 'schemaguard:natGateways': '1',
-    'schemaguard:logRetentionDays': '90', 'schemaguard:alarmEmail': 'oncall@example.com', 'schemaguard:alarmTicketEmail': 'db-tickets@example.com',
-    'schemaguard:migrationsRevision': '2',
-  }), { migrationsDir });
-  aurora = buildAuroraApp(app, config({ 'schemaguard:engine': 'aurora', 'schemaguard:instanceIdentifier': 'app-cluster', 'schemaguard:migrationsRevision': '3' }), { migrationsDir, stackName: 'Aurora' });
+  rds = buildApp(
+    app,
+    config({
+      'schemaguard:stage': 'prod',
+      'schemaguard:instanceClass': 'db.m7g.large',
+      'schemaguard:engineVersion': '17',
+      'schemaguard:databaseName': 'orders',
+      'schemaguard:instanceIdentifier': 'orders-db',
+      'schemaguard:natGateways': '1',
+      'schemaguard:logRetentionDays': '90',
+      'schemaguard:alarmEmail': 'oncall@example.com',
+      'schemaguard:alarmTicketEmail': 'db-tickets@example.com',
+      'schemaguard:migrationsRevision': '2',
+    }),
+    { migrationsDir },
+  );
+  aurora = buildAuroraApp(
+    app,
+    config({ 'schemaguard:engine': 'aurora', 'schemaguard:instanceIdentifier': 'app-cluster', 'schemaguard:migrationsRevision': '3' }),
+    { migrationsDir, stackName: 'Aurora' },
+  );
 });
 
 describe('Function: buildApp', () => {
@@ -35,12 +49,26 @@ describe('Function: buildApp', () => {
     expect(rds.stackName).toBe(STACK_NAME);
     expect(rds.templateOptions.description).toBe('schemaguard (prod): RDS PostgreSQL 17 with deploy-time schema migrations');
     const t = Template.fromStack(rds);
-    t.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.m7g.large', EngineVersion: '17', DBName: 'orders', DBInstanceIdentifier: 'orders-db', DeletionProtection: true });
+    t.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBInstanceClass: 'db.m7g.large',
+      EngineVersion: '17',
+      DBName: 'orders',
+      DBInstanceIdentifier: 'orders-db',
+      DeletionProtection: true,
+    });
     t.resourceCountIs('AWS::EC2::NatGateway', 1);
     t.hasResourceProperties('Custom::LogRetention', { LogGroupName: '/aws/rds/instance/orders-db/postgresql', RetentionInDays: 90 });
     t.hasResourceProperties('Custom::SchemaMigrations', { [PROP.revision]: '2' });
-    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: rds.getLogicalId(rds.alarms.topic.node.defaultChild as never) } });
-    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'db-tickets@example.com', TopicArn: { Ref: rds.getLogicalId(rds.alarms.ticketTopic.node.defaultChild as never) } });
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: { Ref: rds.getLogicalId(rds.alarms.topic.node.defaultChild as never) },
+    });
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'db-tickets@example.com',
+      TopicArn: { Ref: rds.getLogicalId(rds.alarms.ticketTopic.node.defaultChild as never) },
+    });
   });
 });
 
@@ -58,9 +86,11 @@ describe('Function: buildAuroraApp', () => {
 });
 
 describe('Constant: REPO_FILES', () => {
-  it('names this repository\'s own migrations/, contracts/ and snapshot, which bin/app.ts passes explicitly', () => {
+  it("names this repository's own migrations/, contracts/ and snapshot, which bin/app.ts passes explicitly", () => {
     expect(Object.fromEntries(Object.entries(REPO_FILES).map(([k, v]) => [k, relative(PACKAGE_ROOT, v)]))).toEqual({
-      migrationsDir: 'migrations', contractsDir: 'contracts', snapshotFile: 'lambda/schema/snapshot.json',
+      migrationsDir: 'migrations',
+      contractsDir: 'contracts',
+      snapshotFile: 'lambda/schema/snapshot.json',
     });
     expect(statSync(REPO_FILES.migrationsDir).isDirectory()).toBe(true);
     expect(statSync(REPO_FILES.contractsDir).isDirectory()).toBe(true);

@@ -92,13 +92,20 @@ describe('Class: AuroraDatabaseStack', () => {
     it('the role may call only the four Data API actions on this cluster and read its secret — no VPC interfaces, no rds-data:*', () => {
       const role = cid(dev, dev.migrations.node.findChild('HandlerRole') as never);
       const policies = devT.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } });
-      const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[]);
+      const statements = Object.values(policies).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Sid: string; Action: string | string[]; Resource: unknown }[],
+      );
       // Its one secret is the migrator's: the master's and the guard's are the role provisioner's to read (migrator-role.test.ts).
       // And the stack's own status: whether a failing Update is a rollback's.
       expect(statements.map((s) => s.Sid).sort()).toEqual(['DataApiOnTheCluster', 'OwnLogs', 'OwnStackStatus', 'ReadTheDatabaseSecret']);
       expect(JSON.stringify(statements.find((s) => s.Sid === 'ReadTheDatabaseSecret')!.Resource)).toContain(cid(dev, dev.migrations.roles!.secret as never));
       const dataApi = statements.find((s) => s.Sid === 'DataApiOnTheCluster')!;
-      expect([dataApi.Action].flat().sort()).toEqual(['rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction']);
+      expect([dataApi.Action].flat().sort()).toEqual([
+        'rds-data:BeginTransaction',
+        'rds-data:CommitTransaction',
+        'rds-data:ExecuteStatement',
+        'rds-data:RollbackTransaction',
+      ]);
       expect(JSON.stringify(dataApi.Resource)).toContain(`:cluster:",{"Ref":"${cid(dev, dev.cluster)}"}`);
       const actions = statements.flatMap((s) => [s.Action].flat());
       expect(actions.filter((a) => a.startsWith('ec2:') || a === 'rds-data:*' || a === 'rds-data:BatchExecuteStatement')).toEqual([]);
@@ -122,7 +129,7 @@ describe('Class: AuroraDatabaseStack', () => {
   });
 
   describe('the scheduled guard, through the Data API', () => {
-    it('runs outside the VPC, the Data API on this cluster with the guard role\'s secret, the cluster identifier in its dimensions', () => {
+    it("runs outside the VPC, the Data API on this cluster with the guard role's secret, the cluster identifier in its dimensions", () => {
       const fn = Object.values(devT.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.guard' } }))[0]!;
       expect(fn.Properties.VpcConfig).toBeUndefined();
       const env = fn.Properties.Environment.Variables as Record<string, unknown>;
@@ -130,8 +137,12 @@ describe('Class: AuroraDatabaseStack', () => {
       expect(env[ENV.secretArn]).toEqual({ Ref: cid(dev, dev.guard!.roleSecret as never) });
       expect(env[ENV.guardDatabaseIdentifier]).toBe('schemaguard-dev-app');
       devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: 'schemaguard-dev-app-ticket-guard-health', TreatMissingData: 'breaching',
-        Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev-app' }, { Name: 'DatabaseName', Value: 'app' }],
+        AlarmName: 'schemaguard-dev-app-ticket-guard-health',
+        TreatMissingData: 'breaching',
+        Dimensions: [
+          { Name: 'DatabaseIdentifier', Value: 'schemaguard-dev-app' },
+          { Name: 'DatabaseName', Value: 'app' },
+        ],
       });
       devT.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('schemaguard guard') }, 0);
     });
@@ -139,13 +150,17 @@ describe('Class: AuroraDatabaseStack', () => {
 
   describe('props', () => {
     it('refuses a cluster identifier that is not literal', () => {
-      expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', clusterIdentifier: 'Bad_Id' })).toThrow(/"clusterIdentifier" "Bad_Id" is not a literal RDS identifier/);
+      expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', clusterIdentifier: 'Bad_Id' })).toThrow(
+        /"clusterIdentifier" "Bad_Id" is not a literal RDS identifier/,
+      );
     });
 
     it('refuses a capacity range that is not in steps of 0.5 ACU', () => {
       expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', minCapacity: 0.3 })).toThrow(/capacity 0.3..4 ACU is not valid/);
       // Regression (a JavaScript app, a value from context): a string capacity reached the capacity check as text.
-      expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', minCapacity: '0.5' as never })).toThrow(/^AuroraDatabaseStack: "minCapacity" is "0.5" \(a string\); pass a number/);
+      expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', minCapacity: '0.5' as never })).toThrow(
+        /^AuroraDatabaseStack: "minCapacity" is "0.5" \(a string\); pass a number/,
+      );
     });
 
     it('context schemaguard:engine accepts postgres or aurora only', () => {
@@ -179,10 +194,11 @@ describe('cdk-nag AwsSolutionsChecks on the Aurora variant', () => {
 });
 
 describe('Class: AuroraDatabaseStack, prop parseAtSynth', () => {
-  it('is passed to SchemaMigrations: on by default a file PostgreSQL\'s parser refuses stops synth; false synthesises it', () => {
+  it("is passed to SchemaMigrations: on by default a file PostgreSQL's parser refuses stops synth; false synthesises it", () => {
     const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int;\n' });
-    expect(() => new AuroraDatabaseStack(new App(), 'Parsed', { stage: 'dev', migrationsDir, guard: false }))
-      .toThrow(/^SchemaMigrations: PostgreSQL's parser refuses a migration in .*: 1_a\.sql:1:23: syntax error at or near ";"/);
+    expect(() => new AuroraDatabaseStack(new App(), 'Parsed', { stage: 'dev', migrationsDir, guard: false })).toThrow(
+      /^SchemaMigrations: PostgreSQL's parser refuses a migration in .*: 1_a\.sql:1:23: syntax error at or near ";"/,
+    );
     const off = Template.fromStack(new AuroraDatabaseStack(new App(), 'Unparsed', { stage: 'dev', migrationsDir, guard: false, parseAtSynth: false }));
     off.resourceCountIs('Custom::SchemaMigrations', 1);
   });

@@ -22,18 +22,35 @@ type DirectProps = SchemaMigrationsBaseProps & DirectConnectionProps;
 const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
 const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });
 
-interface Built { stack: Stack; vpc: ec2.Vpc; instance: rds.DatabaseInstance }
+interface Built {
+  stack: Stack;
+  vpc: ec2.Vpc;
+  instance: rds.DatabaseInstance;
+}
 
 function build(): Built {
   const stack = new Stack(new App(), 'Auth', { env: { account: '111111111111', region: 'eu-west-1' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   // IAM database authentication on: SchemaMigrations grants rds-db:connect, and never turns it on itself.
-  const instance = new rds.DatabaseInstance(stack, 'Db', { engine, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, credentials: rds.Credentials.fromGeneratedSecret('postgres'), iamAuthentication: true });
+  const instance = new rds.DatabaseInstance(stack, 'Db', {
+    engine,
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+    iamAuthentication: true,
+  });
   return { stack, vpc, instance };
 }
 
 function migrations(b: Built, props: Partial<DirectProps>): Template {
-  new SchemaMigrations(b.stack, 'Migrations', { database: b.instance, vpc: b.vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, ...props });
+  new SchemaMigrations(b.stack, 'Migrations', {
+    database: b.instance,
+    vpc: b.vpc,
+    migrationsDir,
+    contractsDir: tempDir({}, 'contracts'),
+    parseAtSynth: false,
+    ...props,
+  });
   return Template.fromStack(b.stack);
 }
 
@@ -53,11 +70,24 @@ describe('Class: SchemaMigrations', () => {
       const statements = handlerStatements(t);
       const connect = statements.filter((s) => actions(s).includes('rds-db:connect'));
       expect(connect).toHaveLength(1);
-      expect(JSON.stringify(connect[0]!.Resource)).toBe(JSON.stringify({
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds-db:eu-west-1:111111111111:dbuser:', { 'Fn::GetAtt': [Object.keys(t.findResources('AWS::RDS::DBInstance'))[0], 'DbiResourceId'] }, '/migrator']],
-      }));
+      expect(JSON.stringify(connect[0]!.Resource)).toBe(
+        JSON.stringify({
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':rds-db:eu-west-1:111111111111:dbuser:',
+              { 'Fn::GetAtt': [Object.keys(t.findResources('AWS::RDS::DBInstance'))[0], 'DbiResourceId'] },
+              '/migrator',
+            ],
+          ],
+        }),
+      );
       expect(statements.flatMap(actions).filter((a) => a.startsWith('secretsmanager:') || a === 'kms:Decrypt')).toEqual([]);
-      const functions = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: applies the migrations during cdk deploy' } }));
+      const functions = Object.values(
+        t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: applies the migrations during cdk deploy' } }),
+      );
       expect(functions).toHaveLength(2);
       for (const f of functions) {
         expect(f.Properties.Environment.Variables[ENV.iamUser]).toBe('migrator');
@@ -74,10 +104,20 @@ describe('Class: SchemaMigrations', () => {
     it('on a cluster: the cluster resource id (DBClusterResourceId)', () => {
       const b = build();
       const cluster = new rds.DatabaseCluster(b.stack, 'Cluster', {
-        engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }), vpc: b.vpc,
-        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, writer: rds.ClusterInstance.serverlessV2('writer'), iamAuthentication: true,
+        engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
+        vpc: b.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        writer: rds.ClusterInstance.serverlessV2('writer'),
+        iamAuthentication: true,
       });
-      new SchemaMigrations(b.stack, 'Migrations', { database: cluster, vpc: b.vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, iamAuthentication: { username: 'migrator' } });
+      new SchemaMigrations(b.stack, 'Migrations', {
+        database: cluster,
+        vpc: b.vpc,
+        migrationsDir,
+        contractsDir: tempDir({}, 'contracts'),
+        parseAtSynth: false,
+        iamAuthentication: { username: 'migrator' },
+      });
       const connect = handlerStatements(Template.fromStack(b.stack)).filter((s) => actions(s).includes('rds-db:connect'));
       expect(JSON.stringify(connect.map((s) => s.Resource))).toContain('"DBClusterResourceId"]},"/migrator"');
     });
@@ -85,16 +125,20 @@ describe('Class: SchemaMigrations', () => {
     it('refuses a cluster and a proxy whose IAM database authentication is off (a grant of rds-db:connect there would be in vain), naming the setting', () => {
       const b = build();
       const cluster = new rds.DatabaseCluster(b.stack, 'Cluster', {
-        engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }), vpc: b.vpc,
-        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, writer: rds.ClusterInstance.serverlessV2('writer'),
+        engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_4 }),
+        vpc: b.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        writer: rds.ClusterInstance.serverlessV2('writer'),
       });
       const props = { vpc: b.vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, iamAuthentication: { username: 'migrator' } };
       expect(() => new SchemaMigrations(b.stack, 'OnCluster', { database: cluster, ...props })).toThrow(
-        'SchemaMigrations: "iamAuthentication" connects with IAM database authentication, and the cluster Auth/Cluster has it unset (off); '
-        + 'set iamAuthentication: true on the rds.DatabaseCluster (SchemaMigrations does not change your cluster), or use a secret',
+        'SchemaMigrations: "iamAuthentication" connects with IAM database authentication, and the cluster Auth/Cluster has it unset (off); ' +
+          'set iamAuthentication: true on the rds.DatabaseCluster (SchemaMigrations does not change your cluster), or use a secret',
       );
       const proxy = b.instance.addProxy('Proxy', { secrets: [b.instance.secret!], vpc: b.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
-      expect(() => new SchemaMigrations(b.stack, 'OnProxy', { database: proxy, ...props })).toThrow(/and the proxy .*Proxy has it off \(iamAuth: false\); set iamAuth: true on the rds.DatabaseProxy/);
+      expect(() => new SchemaMigrations(b.stack, 'OnProxy', { database: proxy, ...props })).toThrow(
+        /and the proxy .*Proxy has it off \(iamAuth: false\); set iamAuth: true on the rds.DatabaseProxy/,
+      );
       // Nothing was granted to either.
       expect(handlerStatements(Template.fromStack(b.stack)).filter((st) => actions(st).includes('rds-db:connect'))).toEqual([]);
     });
@@ -112,42 +156,72 @@ describe('Class: SchemaMigrations', () => {
     it('refuses a database that is not an rds instance, cluster or proxy, and one in another stack', () => {
       const b = build();
       const sg = new ec2.SecurityGroup(b.stack, 'Other', { vpc: b.vpc });
-      expect(() => migrations(b, { iamAuthentication: { username: 'm' }, database: sg, port: ec2.Port.tcp(5432) })).toThrow(/"iamAuthentication" needs the database as an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy/);
+      expect(() => migrations(b, { iamAuthentication: { username: 'm' }, database: sg, port: ec2.Port.tcp(5432) })).toThrow(
+        /"iamAuthentication" needs the database as an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy/,
+      );
       const app = new App();
       const dbStack = new Stack(app, 'Db');
       const vpc = new ec2.Vpc(dbStack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
       const instance = new rds.DatabaseInstance(dbStack, 'Db', { engine, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
-      expect(() => new SchemaMigrations(new Stack(app, 'App'), 'M', { database: instance, vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, iamAuthentication: { username: 'm' } }))
-        .toThrow(/with "iamAuthentication" the handler takes the host from the database construct, and Db\/Db is in another stack/);
+      expect(
+        () =>
+          new SchemaMigrations(new Stack(app, 'App'), 'M', {
+            database: instance,
+            vpc,
+            migrationsDir,
+            contractsDir: tempDir({}, 'contracts'),
+            parseAtSynth: false,
+            iamAuthentication: { username: 'm' },
+          }),
+      ).toThrow(/with "iamAuthentication" the handler takes the host from the database construct, and Db\/Db is in another stack/);
     });
   });
 
   describe('Prop: database as an rds.DatabaseProxy', () => {
     function proxied(props: Partial<DirectProps>): { t: Template; proxy: rds.DatabaseProxy } {
       const b = build();
-      const proxy = b.instance.addProxy('Proxy', { secrets: [b.instance.secret!], vpc: b.vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, iamAuth: true });
-      new SchemaMigrations(b.stack, 'Migrations', { database: proxy, vpc: b.vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, secret: b.instance.secret, ...props });
+      const proxy = b.instance.addProxy('Proxy', {
+        secrets: [b.instance.secret!],
+        vpc: b.vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        iamAuth: true,
+      });
+      new SchemaMigrations(b.stack, 'Migrations', {
+        database: proxy,
+        vpc: b.vpc,
+        migrationsDir,
+        contractsDir: tempDir({}, 'contracts'),
+        parseAtSynth: false,
+        secret: b.instance.secret,
+        ...props,
+      });
       return { t: Template.fromStack(b.stack), proxy };
     }
 
-    it('connects to the proxy\'s endpoint on 5432, declared a pooler (the runner takes its lease); the proxy\'s group admits the handler', () => {
+    it("connects to the proxy's endpoint on 5432, declared a pooler (the runner takes its lease); the proxy's group admits the handler", () => {
       const { t } = proxied({ secret: undefined, iamAuthentication: { username: 'migrator' } });
-      const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: applies the migrations during cdk deploy' } }))[0]!;
+      const fn = Object.values(
+        t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: applies the migrations during cdk deploy' } }),
+      )[0]!;
       const vars = fn.Properties.Environment.Variables;
       expect(vars[ENV.host]).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Proxy/), 'Endpoint'] });
       expect(vars[ENV.port]).toBe('5432');
       expect(vars[ENV.pooler]).toBe('true');
       const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
-      expect(ingress).toEqual(expect.arrayContaining([expect.objectContaining({ FromPort: 5432, ToPort: 5432, Description: 'schemaguard migrations handler to the database' })]));
+      expect(ingress).toEqual(
+        expect.arrayContaining([expect.objectContaining({ FromPort: 5432, ToPort: 5432, Description: 'schemaguard migrations handler to the database' })]),
+      );
       // rds-db:connect on the proxy's own resource id (prx-…), split from its ARN.
       const connect = handlerStatements(t).filter((s) => actions(s).includes('rds-db:connect'));
       expect(JSON.stringify(connect.map((s) => s.Resource))).toMatch(/:dbuser:.*DBProxyArn.*\/migrator/);
     });
 
-    it('with the secret: the proxy\'s endpoint overrides the secret\'s host (the instance behind it)', () => {
+    it("with the secret: the proxy's endpoint overrides the secret's host (the instance behind it)", () => {
       const { t, proxy } = proxied({});
       expect(proxy).toBeDefined();
-      const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: applies the migrations during cdk deploy' } }))[0]!;
+      const fn = Object.values(
+        t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: applies the migrations during cdk deploy' } }),
+      )[0]!;
       expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(expect.arrayContaining([ENV.secretArn, ENV.host, ENV.pooler]));
     });
   });
@@ -155,13 +229,22 @@ describe('Class: SchemaMigrations', () => {
   describe('SchemaGuard: iamAuthentication', () => {
     it('runs as the IAM user: no role created, no secret, rds-db:connect on that user of the instance only', () => {
       const b = build();
-      const m = new SchemaMigrations(b.stack, 'Migrations', { database: b.instance, vpc: b.vpc, migrationsDir, contractsDir: tempDir({}, 'contracts'), parseAtSynth: false, iamAuthentication: { username: 'migrator' } });
+      const m = new SchemaMigrations(b.stack, 'Migrations', {
+        database: b.instance,
+        vpc: b.vpc,
+        migrationsDir,
+        contractsDir: tempDir({}, 'contracts'),
+        parseAtSynth: false,
+        iamAuthentication: { username: 'migrator' },
+      });
       const guard = new SchemaGuard(b.stack, 'Guard', { migrations: m, databaseName: 'app', iamAuthentication: { username: 'guard_reader' } });
       expect(guard.role).toBeUndefined();
       expect(guard.roleSecret).toBeUndefined();
       const t = Template.fromStack(b.stack);
       expect(Object.keys(t.findResources('AWS::SecretsManager::Secret')).filter((k) => k.startsWith('Guard'))).toEqual([]);
-      const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: the scheduled read-only schema guard' } }))[0]!;
+      const fn = Object.values(
+        t.findResources('AWS::Lambda::Function', { Properties: { Description: 'schemaguard: the scheduled read-only schema guard' } }),
+      )[0]!;
       expect(fn.Properties.Environment.Variables[ENV.iamUser]).toBe('guard_reader');
       expect(fn.Properties.Environment.Variables).not.toHaveProperty(ENV.secretArn);
       const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('GuardFunctionRole'));

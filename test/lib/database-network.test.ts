@@ -30,7 +30,9 @@ beforeAll(() => {
   const { stack, network } = networkStack();
   database = new rds.DatabaseInstance(stack, 'Database', {
     engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }),
-    vpc: network.vpc, vpcSubnets: network.isolatedSubnets, credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+    vpc: network.vpc,
+    vpcSubnets: network.isolatedSubnets,
+    credentials: rds.Credentials.fromGeneratedSecret('postgres'),
   });
   network.addSecretRotation(database, 'database');
   rotated = Template.fromStack(stack);
@@ -56,7 +58,11 @@ describe('Class: DatabaseNetwork', () => {
     });
 
     it('logs all its traffic to a flow-log group with the given retention and removal policy', () => {
-      isolatedT.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', LogGroupName: { Ref: 'FlowLogs16C1943A' } });
+      isolatedT.hasResourceProperties('AWS::EC2::FlowLog', {
+        TrafficType: 'ALL',
+        LogDestinationType: 'cloud-watch-logs',
+        LogGroupName: { Ref: 'FlowLogs16C1943A' },
+      });
       isolatedT.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     });
 
@@ -67,7 +73,9 @@ describe('Class: DatabaseNetwork', () => {
 
     // Regression (a JavaScript app, a value from context): "1" was reported as `"natGateways" is 1; use 0 (isolated subnets only) to 3`.
     it('refuses a count of the wrong kind, naming it', () => {
-      expect(() => networkStack('1' as never)).toThrow(/^DatabaseNetwork: "natGateways" is "1" \(a string\); pass a number \(a value from context is a string: Number\(…\) it\)$/);
+      expect(() => networkStack('1' as never)).toThrow(
+        /^DatabaseNetwork: "natGateways" is "1" \(a string\); pass a number \(a value from context is a string: Number\(…\) it\)$/,
+      );
     });
   });
 
@@ -99,11 +107,17 @@ describe('Class: DatabaseNetwork', () => {
     });
 
     it('opens the endpoint on 443 to the rotation group only', () => {
-      rotated.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', {
-        FromPort: 443, ToPort: 443, IpProtocol: 'tcp',
-        GroupId: { 'Fn::GetAtt': ['VpcSecretsManagerSecurityGroup3DBAE5C3', 'GroupId'] },
-        SourceSecurityGroupId: { 'Fn::GetAtt': ['RotationSecurityGroup8276CF62', 'GroupId'] },
-      }, 1);
+      rotated.resourcePropertiesCountIs(
+        'AWS::EC2::SecurityGroupIngress',
+        {
+          FromPort: 443,
+          ToPort: 443,
+          IpProtocol: 'tcp',
+          GroupId: { 'Fn::GetAtt': ['VpcSecretsManagerSecurityGroup3DBAE5C3', 'GroupId'] },
+          SourceSecurityGroupId: { 'Fn::GetAtt': ['RotationSecurityGroup8276CF62', 'GroupId'] },
+        },
+        1,
+      );
       rotated.resourcePropertiesCountIs('AWS::EC2::SecurityGroupIngress', { FromPort: 443 }, 1);
     });
   });
@@ -115,7 +129,9 @@ describe('Class: DatabaseNetwork', () => {
       expect(ids('AWS::Logs::LogGroup', isolatedT)).toEqual(['FlowLogs16C1943A']);
       expect(ids('AWS::EC2::FlowLog', isolatedT)).toEqual(['VpcallFlowLogF5ACEAEC']);
       expect(ids('AWS::EC2::VPCEndpoint', isolatedT)).toEqual(['VpcSecretsManagerC91B0406']);
-      expect(ids('AWS::EC2::SecurityGroup', rotated)).toEqual(expect.arrayContaining(['RotationSecurityGroup8276CF62', 'VpcSecretsManagerSecurityGroup3DBAE5C3']));
+      expect(ids('AWS::EC2::SecurityGroup', rotated)).toEqual(
+        expect.arrayContaining(['RotationSecurityGroup8276CF62', 'VpcSecretsManagerSecurityGroup3DBAE5C3']),
+      );
       expect(isolated.network.vpc.node.path).toBe('Network/Vpc');
     });
   });

@@ -25,7 +25,7 @@ describe('Constant: DATABASE_PARAMETERS', () => {
 });
 
 describe('pg_stat_statements (what `schemaguard capture` reads)', () => {
-  it('is left to the engines\' defaults, which preload it: no shared_preload_libraries that would replace their list', () => {
+  it("is left to the engines' defaults, which preload it: no shared_preload_libraries that would replace their list", () => {
     expect(DATABASE_PARAMETERS).not.toHaveProperty('shared_preload_libraries');
     for (const [engine, boundTo] of [
       [rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), 'instance'],
@@ -50,7 +50,11 @@ describe('Function: databaseParameterGroup', () => {
     const t = groupTemplate(rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), 'instance');
     t.resourceCountIs('AWS::RDS::DBParameterGroup', 1);
     t.resourceCountIs('AWS::RDS::DBClusterParameterGroup', 0);
-    t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Family: 'postgres18', Description: 'schemaguard test: TLS forced', Parameters: { ...DATABASE_PARAMETERS, log_line_prefix: Match.absent() } });
+    t.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Family: 'postgres18',
+      Description: 'schemaguard test: TLS forced',
+      Parameters: { ...DATABASE_PARAMETERS, log_line_prefix: Match.absent() },
+    });
     expect(Object.keys(t.findResources('AWS::RDS::DBParameterGroup'))).toEqual(['Parameters6795E5B4']);
   });
 
@@ -83,11 +87,16 @@ describe('Function: databaseParameterGroup, session_replication_role', () => {
   }
 
   it('warns at synth when the application sets it to replica in the group, added after the database bound it (instance and cluster group)', () => {
-    for (const [engine, boundTo] of [[instance, 'instance'], [cluster, 'cluster']] as const) {
+    for (const [engine, boundTo] of [
+      [instance, 'instance'],
+      [cluster, 'cluster'],
+    ] as const) {
       const found = warnings(engine, boundTo, 'replica');
       expect(found).toHaveLength(1);
       expect(found[0]!.id).toBe('/Replica/Parameters');
-      expect(found[0]!.entry.data).toMatch(/^the parameter group Replica\/Parameters sets session_replication_role = replica: every session of the database then skips foreign-key checks and triggers .*SET session_replication_role = replica, then RESET session_replication_role\) \[ack: schemaguard:sessionReplicationRoleReplica\]$/);
+      expect(found[0]!.entry.data).toMatch(
+        /^the parameter group Replica\/Parameters sets session_replication_role = replica: every session of the database then skips foreign-key checks and triggers .*SET session_replication_role = replica, then RESET session_replication_role\) \[ack: schemaguard:sessionReplicationRoleReplica\]$/,
+      );
     }
     expect(warnings(instance, 'instance', ' REPLICA ')).toHaveLength(1);
   });

@@ -51,7 +51,9 @@ describe('Class: DatabaseStackBase', () => {
       expect(ids(auroraT, 'AWS::EC2::VPCEndpoint')).toEqual(['VpcSecretsManagerC91B0406']);
       for (const t of [rdsT, auroraT]) {
         expect(ids(t, 'AWS::EC2::VPC')).toEqual(['Vpc8378EB38']);
-        expect(ids(t, 'AWS::Logs::LogGroup')).toEqual(expect.arrayContaining(['FlowLogs16C1943A', 'SchemaMigrationsHandlerLogs38E59D8A', 'SchemaMigrationsProviderLogs53C3EDAA']));
+        expect(ids(t, 'AWS::Logs::LogGroup')).toEqual(
+          expect.arrayContaining(['FlowLogs16C1943A', 'SchemaMigrationsHandlerLogs38E59D8A', 'SchemaMigrationsProviderLogs53C3EDAA']),
+        );
         // The PostgreSQL log group is made by a create-or-update resource, under a new logical ID (a type cannot change under one).
         expect(ids(t, 'Custom::LogRetention')).toEqual(['PostgresLogRetention2EA76B36']);
         expect(ids(t, 'AWS::EC2::SecurityGroup')).toEqual(expect.arrayContaining(['RotationSecurityGroup8276CF62', 'VpcSecretsManagerSecurityGroup3DBAE5C3']));
@@ -63,17 +65,25 @@ describe('Class: DatabaseStackBase', () => {
     it('RDS: the instance, its parameter group and its secret', () => {
       expect(ids(rdsT, 'AWS::RDS::DBInstance')).toEqual(['DatabaseB269D8BB']);
       expect(ids(rdsT, 'AWS::RDS::DBParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaMigrationsRolesMigratorSecret5C68EE6B', 'SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(rdsT, 'AWS::SecretsManager::Secret')).toEqual([
+        'SchemaGuardRoleSecretAA309610',
+        'SchemaMigrationsRolesMigratorSecret5C68EE6B',
+        'SchemaguardDatabaseSecretE197C9513fdaad7efa858a3daf9490cf0a702aeb',
+      ]);
     });
 
     it('Aurora: the cluster, its writer, its cluster parameter group and its secret', () => {
       expect(ids(auroraT, 'AWS::RDS::DBCluster')).toEqual(['ClusterEB0386A7']);
       expect(ids(auroraT, 'AWS::RDS::DBInstance')).toEqual(['ClusterWriterA91BB273']);
       expect(ids(auroraT, 'AWS::RDS::DBClusterParameterGroup')).toEqual(['Parameters6795E5B4']);
-      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual(['SchemaGuardRoleSecretAA309610', 'SchemaMigrationsRolesMigratorSecret5C68EE6B', 'SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb']);
+      expect(ids(auroraT, 'AWS::SecretsManager::Secret')).toEqual([
+        'SchemaGuardRoleSecretAA309610',
+        'SchemaMigrationsRolesMigratorSecret5C68EE6B',
+        'SchemaguardDatabaseClusterSecretDA2401083fdaad7efa858a3daf9490cf0a702aeb',
+      ]);
     });
 
-    it('the guard\'s resources (both stacks): the function, its role and log group, the schedule, the role secret and resource, the alarms', () => {
+    it("the guard's resources (both stacks): the function, its role and log group, the schedule, the role secret and resource, the alarms", () => {
       for (const t of [rdsT, auroraT]) {
         expect(ids(t, 'AWS::Lambda::Function')).toEqual(expect.arrayContaining(['SchemaGuardFunctionF270FBC7']));
         expect(ids(t, 'AWS::IAM::Role')).toEqual(expect.arrayContaining(['SchemaGuardFunctionRole89CF29E0']));
@@ -81,42 +91,64 @@ describe('Class: DatabaseStackBase', () => {
         expect(ids(t, 'AWS::Events::Rule')).toEqual(['SchemaGuardScheduleD999437C']);
         // Served by the role provisioner: a custom resource's ServiceToken cannot change, so it has an id of its own (SchemaGuardRole1CD37BBD was the migration handler's).
         expect(ids(t, 'Custom::SchemaguardGuardRole')).toEqual(['SchemaGuardRoleAsMasterAC2DD58B']);
-        expect(ids(t, 'AWS::CloudWatch::Alarm')).toEqual(expect.arrayContaining(['SchemaGuardSchemaDriftAlarm89C8CE8A', 'SchemaGuardGuardHealthAlarm8A579ACA']));
+        expect(ids(t, 'AWS::CloudWatch::Alarm')).toEqual(
+          expect.arrayContaining(['SchemaGuardSchemaDriftAlarm89C8CE8A', 'SchemaGuardGuardHealthAlarm8A579ACA']),
+        );
       }
       expect(ids(rdsT, 'AWS::EC2::SecurityGroup')).toEqual(expect.arrayContaining(['SchemaGuardSecurityGroup950E3382']));
     });
   });
 
   describe('what the guard changes in a stack deployed without it', () => {
-    it.each(['rds', 'aurora'] as const)('%s: only new resources, plus the role provisioner\'s policy (one statement), the Secrets Manager endpoint\'s policy (the guard\'s secret), the dashboard (its rows) and, on RDS, the migrations\' DependsOn (the guard\'s ingress rule is a child of the database)', (kind) => {
-      const before = withoutGuard(kind).toJSON().Resources as Record<string, { Properties?: unknown; DependsOn?: string[] }>;
-      const after = (kind === 'rds' ? rdsT : auroraT).toJSON().Resources as typeof before;
+    it.each(['rds', 'aurora'] as const)(
+      "%s: only new resources, plus the role provisioner's policy (one statement), the Secrets Manager endpoint's policy (the guard's secret), the dashboard (its rows) and, on RDS, the migrations' DependsOn (the guard's ingress rule is a child of the database)",
+      (kind) => {
+        const before = withoutGuard(kind).toJSON().Resources as Record<string, { Properties?: unknown; DependsOn?: string[] }>;
+        const after = (kind === 'rds' ? rdsT : auroraT).toJSON().Resources as typeof before;
 
-      const changed = Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
+        const changed = Object.keys(before)
+          .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+          .sort();
 
-      expect(Object.keys(before).filter((k) => !(k in after))).toEqual([]);
-      expect(changed).toEqual(kind === 'rds'
-        ? ['AlarmsDashboard690E1A42', 'SchemaMigrationsA6E9AE51', 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F', 'VpcSecretsManagerC91B0406']
-        : ['AlarmsDashboard690E1A42', 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F', 'VpcSecretsManagerC91B0406']);
-      if (kind === 'rds') expect(JSON.stringify(before.SchemaMigrationsA6E9AE51!.Properties)).toBe(JSON.stringify(after.SchemaMigrationsA6E9AE51!.Properties));
-      const sids = (r: (typeof before)[string]) => (r.Properties as { PolicyDocument: { Statement: { Sid: string }[] } }).PolicyDocument.Statement.map((s) => s.Sid);
-      expect(sids(after.SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F!)).toEqual([...sids(before.SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F!), 'ReadTheGuardRoleSecret']);
-    });
+        expect(Object.keys(before).filter((k) => !(k in after))).toEqual([]);
+        expect(changed).toEqual(
+          kind === 'rds'
+            ? ['AlarmsDashboard690E1A42', 'SchemaMigrationsA6E9AE51', 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F', 'VpcSecretsManagerC91B0406']
+            : ['AlarmsDashboard690E1A42', 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F', 'VpcSecretsManagerC91B0406'],
+        );
+        if (kind === 'rds')
+          expect(JSON.stringify(before.SchemaMigrationsA6E9AE51!.Properties)).toBe(JSON.stringify(after.SchemaMigrationsA6E9AE51!.Properties));
+        const sids = (r: (typeof before)[string]) =>
+          (r.Properties as { PolicyDocument: { Statement: { Sid: string }[] } }).PolicyDocument.Statement.map((s) => s.Sid);
+        expect(sids(after.SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F!)).toEqual([
+          ...sids(before.SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F!),
+          'ReadTheGuardRoleSecret',
+        ]);
+      },
+    );
 
-    it.each(['rds', 'aurora'] as const)('%s: on the dashboard, the guard\'s graphs sit under the error-class graphs and its alarm states under theirs, above the log row', (kind) => {
-      const errorGraphs = ['Errors that page (count per minute) @0,0 12x6', 'Errors that open a ticket (count per minute) @12,0 12x6'];
-      expect(layout(dashboardWidgets(withoutGuard(kind)))).toEqual([
-        ...errorGraphs,
-        'Database alarms @0,6 24x4',
-        'Latest PostgreSQL ERROR lines @0,10 16x8', 'Migration Lambda errors @16,10 8x8',
-      ]);
-      expect(layout(dashboardWidgets(kind === 'rds' ? rdsT : auroraT))).toEqual([
-        ...errorGraphs,
-        'Schema guard: findings that page (per run) @0,6 8x6', 'Schema guard: findings that open a ticket (per run) @8,6 8x6', 'Schema guard: failed runs @16,6 8x6',
-        'Database alarms @0,12 24x4', 'Schema guard alarms @0,16 24x3',
-        'Latest PostgreSQL ERROR lines @0,19 16x8', 'Migration Lambda errors @16,19 8x8',
-      ]);
-    });
+    it.each(['rds', 'aurora'] as const)(
+      "%s: on the dashboard, the guard's graphs sit under the error-class graphs and its alarm states under theirs, above the log row",
+      (kind) => {
+        const errorGraphs = ['Errors that page (count per minute) @0,0 12x6', 'Errors that open a ticket (count per minute) @12,0 12x6'];
+        expect(layout(dashboardWidgets(withoutGuard(kind)))).toEqual([
+          ...errorGraphs,
+          'Database alarms @0,6 24x4',
+          'Latest PostgreSQL ERROR lines @0,10 16x8',
+          'Migration Lambda errors @16,10 8x8',
+        ]);
+        expect(layout(dashboardWidgets(kind === 'rds' ? rdsT : auroraT))).toEqual([
+          ...errorGraphs,
+          'Schema guard: findings that page (per run) @0,6 8x6',
+          'Schema guard: findings that open a ticket (per run) @8,6 8x6',
+          'Schema guard: failed runs @16,6 8x6',
+          'Database alarms @0,12 24x4',
+          'Schema guard alarms @0,16 24x3',
+          'Latest PostgreSQL ERROR lines @0,19 16x8',
+          'Migration Lambda errors @16,19 8x8',
+        ]);
+      },
+    );
   });
 
   describe('the shared parts', () => {
@@ -137,7 +169,9 @@ describe('Class: DatabaseStackBase', () => {
 
     it('the parameter group describes the engine', () => {
       rdsT.hasResourceProperties('AWS::RDS::DBParameterGroup', { Description: 'schemaguard dev: TLS forced, failing statements and lock waits logged' });
-      auroraT.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', { Description: 'schemaguard dev (Aurora): TLS forced, failing statements and lock waits logged' });
+      auroraT.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+        Description: 'schemaguard dev (Aurora): TLS forced, failing statements and lock waits logged',
+      });
     });
 
     it('the rotation group names what it reaches', () => {
@@ -147,13 +181,25 @@ describe('Class: DatabaseStackBase', () => {
   });
 
   describe('the files and the topic of the app that uses them', () => {
-    it('take the app folder\'s ./migrations, ./contracts and snapshot by default, and its own paths when given', () => {
-      const app = tempDir({ 'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n', 'contracts/w.sql': 'SELECT id FROM widgets;\n', 'migrations/schema.snapshot.json': '{}\n' }, 'app');
+    it("take the app folder's ./migrations, ./contracts and snapshot by default, and its own paths when given", () => {
+      const app = tempDir(
+        {
+          'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n',
+          'contracts/w.sql': 'SELECT id FROM widgets;\n',
+          'migrations/schema.snapshot.json': '{}\n',
+        },
+        'app',
+      );
       const byDefault = inDirectory(app, () => new DatabaseStack(new App(), 'Widgets', { stage: 'dev' }));
       expect(byDefault.migrations.files.latestVersion).toBe(1);
-      Template.fromStack(byDefault).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { SCHEMAGUARD_SNAPSHOT_FILE: 'schema.snapshot.json' } } });
+      Template.fromStack(byDefault).hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: { SCHEMAGUARD_SNAPSHOT_FILE: 'schema.snapshot.json' } },
+      });
       const elsewhere = tempDir({ '7_gadgets.sql': 'CREATE TABLE gadgets (id int);\n' });
-      const given = inDirectory(app, () => new AuroraDatabaseStack(new App(), 'Gadgets', { stage: 'dev', migrationsDir: elsewhere, snapshotFile: 'migrations/schema.snapshot.json' }));
+      const given = inDirectory(
+        app,
+        () => new AuroraDatabaseStack(new App(), 'Gadgets', { stage: 'dev', migrationsDir: elsewhere, snapshotFile: 'migrations/schema.snapshot.json' }),
+      );
       expect(given.migrations.files.latestVersion).toBe(7);
     });
 
@@ -173,24 +219,36 @@ describe('Class: DatabaseStackBase', () => {
         return json.includes('OnCall') ? 'OnCall' : json.includes('Queue') ? 'Queue' : 'none';
       };
       const actions = (type: string) => Object.entries(t.findResources(type)).map(([id, a]) => `${id.replace(/[0-9A-F]{8}$/, '')}: ${target(a)}`);
-      expect(actions('AWS::CloudWatch::Alarm').filter((a) => !a.endsWith(': OnCall') && !a.endsWith(': Queue'))).toEqual(['AlarmsTransactionAbortedAlarm: none']);
+      expect(actions('AWS::CloudWatch::Alarm').filter((a) => !a.endsWith(': OnCall') && !a.endsWith(': Queue'))).toEqual([
+        'AlarmsTransactionAbortedAlarm: none',
+      ]);
       for (const [, a] of Object.entries(t.findResources('AWS::CloudWatch::Alarm')).filter(([id]) => !id.startsWith('AlarmsTransactionAbortedAlarm'))) {
-        expect(`${a.Properties.AlarmName}: ${target(a)}`).toBe(`${a.Properties.AlarmName}: ${String(a.Properties.AlarmName).includes('-ticket-') ? 'Queue' : 'OnCall'}`);
+        expect(`${a.Properties.AlarmName}: ${target(a)}`).toBe(
+          `${a.Properties.AlarmName}: ${String(a.Properties.AlarmName).includes('-ticket-') ? 'Queue' : 'OnCall'}`,
+        );
       }
       expect(actions('AWS::CloudWatch::CompositeAlarm').sort()).toEqual(['AlarmsOtherPagesAlarm: none', 'AlarmsTransactionAbortedPage: OnCall']);
     });
   });
 
   describe('props checks', () => {
-    it('the stage first, then the identifier, then the stack\'s own props', () => {
-      expect(() => new DatabaseStack(new App(), 'X', { stage: 'qa' as never, instanceIdentifier: 'Bad_Id', natGateways: 9 })).toThrow(/^DatabaseStack: "stage" is "qa"/);
-      expect(() => new DatabaseStack(new App(), 'X', { stage: 'dev', instanceIdentifier: 'Bad_Id', natGateways: 9 })).toThrow(/^DatabaseStack: "instanceIdentifier" "Bad_Id"/);
-      expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', clusterIdentifier: 'Bad_Id', minCapacity: 0.3 })).toThrow(/^AuroraDatabaseStack: "clusterIdentifier" "Bad_Id"/);
+    it("the stage first, then the identifier, then the stack's own props", () => {
+      expect(() => new DatabaseStack(new App(), 'X', { stage: 'qa' as never, instanceIdentifier: 'Bad_Id', natGateways: 9 })).toThrow(
+        /^DatabaseStack: "stage" is "qa"/,
+      );
+      expect(() => new DatabaseStack(new App(), 'X', { stage: 'dev', instanceIdentifier: 'Bad_Id', natGateways: 9 })).toThrow(
+        /^DatabaseStack: "instanceIdentifier" "Bad_Id"/,
+      );
+      expect(() => new AuroraDatabaseStack(new App(), 'X', { stage: 'dev', clusterIdentifier: 'Bad_Id', minCapacity: 0.3 })).toThrow(
+        /^AuroraDatabaseStack: "clusterIdentifier" "Bad_Id"/,
+      );
     });
 
-    it('name the concrete stack class, also a user\'s subclass', () => {
+    it("name the concrete stack class, also a user's subclass", () => {
       class OrdersDatabase extends AuroraDatabaseStack {}
-      expect(() => new OrdersDatabase(new App(), 'X', { stage: 'prod', clusterIdentifier: 'orders_db' })).toThrow(/^OrdersDatabase: "clusterIdentifier" "orders_db" is not a literal RDS identifier/);
+      expect(() => new OrdersDatabase(new App(), 'X', { stage: 'prod', clusterIdentifier: 'orders_db' })).toThrow(
+        /^OrdersDatabase: "clusterIdentifier" "orders_db" is not a literal RDS identifier/,
+      );
     });
   });
 });

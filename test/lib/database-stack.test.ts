@@ -24,8 +24,14 @@ beforeAll(() => {
   const app = new App();
   dev = new DatabaseStack(app, 'Dev', { stage: 'dev', migrationsDir });
   prod = new DatabaseStack(app, 'Prod', {
-    stage: 'prod', migrationsDir, alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/integration/k/enqueue', instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
-    engineVersion: rds.PostgresEngineVersion.VER_17, databaseName: 'orders', instanceIdentifier: 'orders-prod',
+    stage: 'prod',
+    migrationsDir,
+    alarmEmail: 'oncall@example.com',
+    alarmHttpsUrl: 'https://events.example.com/integration/k/enqueue',
+    instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
+    engineVersion: rds.PostgresEngineVersion.VER_17,
+    databaseName: 'orders',
+    instanceIdentifier: 'orders-prod',
   });
   devT = Template.fromStack(dev);
   prodT = Template.fromStack(prod);
@@ -89,19 +95,31 @@ describe('Class: DatabaseStack', () => {
     it('dev: no deletion protection, deleted with the stack, single-AZ', () => {
       devT.hasResource('AWS::RDS::DBInstance', {
         Properties: Match.objectLike({ DeletionProtection: false, MultiAZ: false }),
-        DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete',
+        DeletionPolicy: 'Delete',
+        UpdateReplacePolicy: 'Delete',
       });
     });
 
     it('prod: deletion protection, a snapshot on delete, Multi-AZ, 14 days of backups, the configured class, version and names', () => {
       prodT.hasResource('AWS::RDS::DBInstance', {
         Properties: Match.objectLike({
-          DeletionProtection: true, MultiAZ: true, BackupRetentionPeriod: 14, DeleteAutomatedBackups: false,
-          DBInstanceClass: 'db.m7g.large', EngineVersion: '17', DBInstanceIdentifier: 'orders-prod', DBName: 'orders',
+          DeletionProtection: true,
+          MultiAZ: true,
+          BackupRetentionPeriod: 14,
+          DeleteAutomatedBackups: false,
+          DBInstanceClass: 'db.m7g.large',
+          EngineVersion: '17',
+          DBInstanceIdentifier: 'orders-prod',
+          DBName: 'orders',
         }),
-        DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot',
+        DeletionPolicy: 'Snapshot',
+        UpdateReplacePolicy: 'Snapshot',
       });
-      prodT.hasResourceProperties('Custom::LogRetention', { LogGroupName: '/aws/rds/instance/orders-prod/postgresql', RetentionInDays: 365, RemovalPolicy: 'retain' });
+      prodT.hasResourceProperties('Custom::LogRetention', {
+        LogGroupName: '/aws/rds/instance/orders-prod/postgresql',
+        RetentionInDays: 365,
+        RemovalPolicy: 'retain',
+      });
       // A major engine version in engineVersion upgrades the instance in place.
       prodT.hasResourceProperties('AWS::RDS::DBInstance', { AllowMajorVersionUpgrade: true });
     });
@@ -118,7 +136,11 @@ describe('Class: DatabaseStack', () => {
     });
 
     it('makes /aws/rds/instance/<id>/postgresql exist with retention before the instance (create-or-update: deleted with dev)', () => {
-      const lg = logicalId(devT, 'Custom::LogRetention', { LogGroupName: '/aws/rds/instance/schemaguard-dev-app/postgresql', RetentionInDays: 30, RemovalPolicy: 'destroy' });
+      const lg = logicalId(devT, 'Custom::LogRetention', {
+        LogGroupName: '/aws/rds/instance/schemaguard-dev-app/postgresql',
+        RetentionInDays: 30,
+        RemovalPolicy: 'destroy',
+      });
       devT.hasResource('AWS::RDS::DBInstance', { DependsOn: Match.arrayWith([lg]) });
       devT.resourcePropertiesCountIs('AWS::Logs::LogGroup', { LogGroupName: '/aws/rds/instance/schemaguard-dev-app/postgresql' }, 0);
       expect(dev.postgresLogGroup.logGroupName).toBe('/aws/rds/instance/schemaguard-dev-app/postgresql');
@@ -171,13 +193,15 @@ describe('Class: DatabaseStack', () => {
       devT.hasResource('Custom::SchemaMigrations', { DependsOn: Match.arrayWith([db]) });
       devT.hasResourceProperties('AWS::Lambda::Function', {
         Handler: 'index.onEvent',
-        Environment: { Variables: Match.objectLike({ SCHEMAGUARD_DATABASE_NAME: 'app', SCHEMAGUARD_DATABASE_LOG_GROUP: '/aws/rds/instance/schemaguard-dev-app/postgresql' }) },
+        Environment: {
+          Variables: Match.objectLike({ SCHEMAGUARD_DATABASE_NAME: 'app', SCHEMAGUARD_DATABASE_LOG_GROUP: '/aws/rds/instance/schemaguard-dev-app/postgresql' }),
+        },
       });
     });
   });
 
   describe('alarms', () => {
-    it('puts one metric filter per catalog class on the PostgreSQL log group, and one alarm each plus the migration alarm and the guard\'s', () => {
+    it("puts one metric filter per catalog class on the PostgreSQL log group, and one alarm each plus the migration alarm and the guard's", () => {
       const logGroup = logicalId(devT, 'Custom::LogRetention', { LogGroupName: '/aws/rds/instance/schemaguard-dev-app/postgresql' });
       devT.resourceCountIs('AWS::Logs::MetricFilter', ERROR_CATALOG.length);
       devT.allResourcesProperties('AWS::Logs::MetricFilter', { LogGroupName: '/aws/rds/instance/schemaguard-dev-app/postgresql' });
@@ -187,13 +211,23 @@ describe('Class: DatabaseStack', () => {
       devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-app-page-not-null-violation' });
     });
 
-    it('regression: dev\'s and prod\'s error metrics are their own (one namespace made an error in dev page prod), no dimensions', () => {
-      const namespaces = (t: Template) => [...new Set(Object.values(t.findResources('AWS::Logs::MetricFilter')).map((f) => f.Properties.MetricTransformations[0].MetricNamespace))];
+    it("regression: dev's and prod's error metrics are their own (one namespace made an error in dev page prod), no dimensions", () => {
+      const namespaces = (t: Template) => [
+        ...new Set(Object.values(t.findResources('AWS::Logs::MetricFilter')).map((f) => f.Properties.MetricTransformations[0].MetricNamespace)),
+      ];
       expect(namespaces(devT)).toEqual(['Schemaguard/Database/schemaguard-dev-app']);
       expect(namespaces(prodT)).toEqual(['Schemaguard/Database/orders-prod']);
       devT.allResourcesProperties('AWS::Logs::MetricFilter', { MetricTransformations: [Match.objectLike({ Dimensions: Match.absent() })] });
-      devT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'schemaguard-dev-app-page-not-null-violation', Namespace: 'Schemaguard/Database/schemaguard-dev-app', MetricName: 'NotNullViolations' });
-      prodT.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'orders-prod-page-not-null-violation', Namespace: 'Schemaguard/Database/orders-prod', MetricName: 'NotNullViolations' });
+      devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'schemaguard-dev-app-page-not-null-violation',
+        Namespace: 'Schemaguard/Database/schemaguard-dev-app',
+        MetricName: 'NotNullViolations',
+      });
+      prodT.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'orders-prod-page-not-null-violation',
+        Namespace: 'Schemaguard/Database/orders-prod',
+        MetricName: 'NotNullViolations',
+      });
       expect(dev.alarms.metricNamespace).toBe('Schemaguard/Database/schemaguard-dev-app');
     });
 
@@ -206,13 +240,19 @@ describe('Class: DatabaseStack', () => {
       // Without an account and region each may go anywhere (dev and prod deployed with different profiles): not refused.
       expect(() => new DatabaseStack(app, 'AnyWhere1', { stage: 'dev', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false })).not.toThrow();
       let second: DatabaseStack | undefined;
-      expect(() => { second = new DatabaseStack(app, 'AnyWhere2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false }); }).not.toThrow();
+      expect(() => {
+        second = new DatabaseStack(app, 'AnyWhere2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false });
+      }).not.toThrow();
       // Regression (helper): said nowhere; deployed with one profile, the second deploy fails or the two count each other's errors. A warning now.
-      const warnings = Annotations.fromStack(second!).findWarning('*', Match.stringLikeRegexp('is also AnyWhere1/Alarms\'s, in another stack without an account and region'));
+      const warnings = Annotations.fromStack(second!).findWarning(
+        '*',
+        Match.stringLikeRegexp("is also AnyWhere1/Alarms's, in another stack without an account and region"),
+      );
       expect(warnings).toHaveLength(1);
       expect(Annotations.fromStack(shop).findWarning('*', Match.stringLikeRegexp('is also'))).toEqual([]);
       expect(() => new DatabaseStack(app, 'Shop2', { stage: 'prod', migrationsDir, metricNamespace: 'Shop/Postgres', guard: false, env })).toThrow(
-        /^DatabaseAlarms: Shop2\/Alarms would publish its error metrics to namespace "Shop\/Postgres", which Shop\/Alarms already does in the same account and region/);
+        /^DatabaseAlarms: Shop2\/Alarms would publish its error metrics to namespace "Shop\/Postgres", which Shop\/Alarms already does in the same account and region/,
+      );
     });
 
     it('alarms when either migration handler (onEvent or isComplete) reports errors', () => {
@@ -223,16 +263,30 @@ describe('Class: DatabaseStack', () => {
         Metrics: Match.arrayWith([
           Match.objectLike({ Expression: 'FILL(e0, 0) + FILL(r0, 0) + FILL(e1, 0) + FILL(r1, 0)' }),
           // A rollback that went on past a failure (the handler's RollbackProblems metric) pages as a failed deploy does.
-          Match.objectLike({ Id: 'r0', MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'Schemaguard/Migrations', MetricName: 'RollbackProblems' }) }) }),
+          Match.objectLike({
+            Id: 'r0',
+            MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'Schemaguard/Migrations', MetricName: 'RollbackProblems' }) }),
+          }),
         ]),
       });
     });
 
     it('lets the handler ask CloudFormation whether a failing Update is a rollback: an interface endpoint in the isolated subnets, DescribeStacks on this stack only', () => {
-      const endpoint = logicalId(devT, 'AWS::EC2::VPCEndpoint', { ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['.cloudformation'])] }), PrivateDnsEnabled: true });
-      devT.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 443, Description: Match.stringLikeRegexp('to CloudFormation'), DestinationSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VpcCloudFormationSecurityGroup'), 'GroupId'] } });
+      const endpoint = logicalId(devT, 'AWS::EC2::VPCEndpoint', {
+        ServiceName: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['.cloudformation'])] }),
+        PrivateDnsEnabled: true,
+      });
+      devT.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+        FromPort: 443,
+        Description: Match.stringLikeRegexp('to CloudFormation'),
+        DestinationSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VpcCloudFormationSecurityGroup'), 'GroupId'] },
+      });
       devT.hasResource('Custom::SchemaMigrations', { DependsOn: Match.arrayWith([endpoint]) });
-      devT.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([{ Sid: 'OwnStackStatus', Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } }]) } });
+      devT.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([{ Sid: 'OwnStackStatus', Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } }]),
+        },
+      });
     });
 
     it('subscribes the configured email and HTTPS endpoint only where given, to the paging topic, and the email to the ticket topic too (no ticket destination given)', () => {
@@ -241,44 +295,71 @@ describe('Class: DatabaseStack', () => {
       const pages = { Ref: logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database alarms' }) };
       const tickets = { Ref: logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' }) };
       prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: pages });
-      prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/k/enqueue', TopicArn: pages });
+      prodT.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'https',
+        Endpoint: 'https://events.example.com/integration/k/enqueue',
+        TopicArn: pages,
+      });
       prodT.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: tickets });
     });
 
     // Regression (on-call review, real synth): with a PagerDuty URL, the ticket classes' and the guard's ticket alarms went to the one topic it subscribes to.
-    it('regression: a paging endpoint receives no ticket; prod\'s email gets the tickets, so nothing warns; a stack with only a paging endpoint warns once that tickets reach no one; dev, configured for nothing, does not', () => {
+    it("regression: a paging endpoint receives no ticket; prod's email gets the tickets, so nothing warns; a stack with only a paging endpoint warns once that tickets reach no one; dev, configured for nothing, does not", () => {
       const pages = logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database alarms' });
       const all = [...Object.values(prodT.findResources('AWS::CloudWatch::Alarm')), ...Object.values(prodT.findResources('AWS::CloudWatch::CompositeAlarm'))];
-      const paging = all.filter((a) => JSON.stringify([a.Properties.AlarmActions, a.Properties.OKActions]).includes(pages)).map((a) => String(a.Properties.AlarmName));
+      const paging = all
+        .filter((a) => JSON.stringify([a.Properties.AlarmActions, a.Properties.OKActions]).includes(pages))
+        .map((a) => String(a.Properties.AlarmName));
       expect(paging.length).toBe(ERROR_CATALOG.filter((c) => c.severity === 'page').length + 1 + GUARD_ALARMS.filter((g) => g.severity === 'page').length);
       for (const name of paging) expect(name).toContain('-page-');
-      const warned = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ticket alarm')).map((w) => w.id);
-      expect(prodT.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'https', TopicArn: { Ref: logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' }) } } })).toEqual({});
+      const warned = (stack: Stack) =>
+        Annotations.fromStack(stack)
+          .findWarning('*', Match.stringLikeRegexp('ticket alarm'))
+          .map((w) => w.id);
+      expect(
+        prodT.findResources('AWS::SNS::Subscription', {
+          Properties: { Protocol: 'https', TopicArn: { Ref: logicalId(prodT, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' }) } },
+        }),
+      ).toEqual({});
       expect(warned(prod)).toEqual([]);
-      const paged = new DatabaseStack(new App(), 'Paged', { stage: 'prod', migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), alarmHttpsUrl: 'https://events.example.com/integration/k/enqueue' });
+      const paged = new DatabaseStack(new App(), 'Paged', {
+        stage: 'prod',
+        migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }),
+        alarmHttpsUrl: 'https://events.example.com/integration/k/enqueue',
+      });
       expect(warned(paged)).toEqual(['/Paged/Alarms']);
       expect(warned(dev)).toEqual([]);
     });
 
-    it('alarmTicketEmail and alarmTicketHttpsUrl subscribe to the ticket topic, which the error classes\' and the guard\'s ticket alarms use', () => {
+    it("alarmTicketEmail and alarmTicketHttpsUrl subscribe to the ticket topic, which the error classes' and the guard's ticket alarms use", () => {
       const stack = new DatabaseStack(new App(), 'Tickets', {
-        stage: 'dev', migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }),
-        alarmHttpsUrl: 'https://events.example.com/integration/pages/enqueue', alarmTicketEmail: 'db-tickets@example.com', alarmTicketHttpsUrl: 'https://events.example.com/integration/tickets/enqueue',
+        stage: 'dev',
+        migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }),
+        alarmHttpsUrl: 'https://events.example.com/integration/pages/enqueue',
+        alarmTicketEmail: 'db-tickets@example.com',
+        alarmTicketHttpsUrl: 'https://events.example.com/integration/tickets/enqueue',
       });
       const t = Template.fromStack(stack);
       const tickets = { Ref: logicalId(t, 'AWS::SNS::Topic', { DisplayName: 'schemaguard database tickets' }) };
       t.resourceCountIs('AWS::SNS::Subscription', 3);
       t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'db-tickets@example.com', TopicArn: tickets });
-      t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/tickets/enqueue', TopicArn: tickets });
+      t.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'https',
+        Endpoint: 'https://events.example.com/integration/tickets/enqueue',
+        TopicArn: tickets,
+      });
       const ticketAlarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((a) => String(a.Properties.AlarmName).includes('-ticket-'));
-      expect(ticketAlarms).toHaveLength(ERROR_CATALOG.filter((c) => c.severity === 'ticket').length + GUARD_ALARMS.filter((g) => g.severity === 'ticket').length);
-      for (const a of ticketAlarms) expect([a.Properties.AlarmName, a.Properties.AlarmActions, a.Properties.OKActions]).toEqual([a.Properties.AlarmName, [tickets], [tickets]]);
+      expect(ticketAlarms).toHaveLength(
+        ERROR_CATALOG.filter((c) => c.severity === 'ticket').length + GUARD_ALARMS.filter((g) => g.severity === 'ticket').length,
+      );
+      for (const a of ticketAlarms)
+        expect([a.Properties.AlarmName, a.Properties.AlarmActions, a.Properties.OKActions]).toEqual([a.Properties.AlarmName, [tickets], [tickets]]);
       expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ticket alarm'))).toEqual([]);
     });
   });
 
   describe('the scheduled guard', () => {
-    it('runs every 15 minutes in the isolated subnets as the read-only role, its alarms named after the instance and sent to the stack\'s topics (pages, tickets)', () => {
+    it("runs every 15 minutes in the isolated subnets as the read-only role, its alarms named after the instance and sent to the stack's topics (pages, tickets)", () => {
       devT.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
       devT.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.guard', VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }) });
       devT.hasResourceProperties('Custom::SchemaguardGuardRole', { RoleName: 'schemaguard_guard_app' });
@@ -287,9 +368,15 @@ describe('Class: DatabaseStack', () => {
       for (const spec of GUARD_ALARMS) {
         const topic = spec.severity === 'page' ? pages : tickets;
         devT.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          AlarmName: `schemaguard-dev-app-${spec.severity}-${spec.id}`, Namespace: 'Schemaguard/Schema', MetricName: spec.metricName,
-          Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'schemaguard-dev-app' }, { Name: 'DatabaseName', Value: 'app' }],
-          AlarmActions: [topic], OKActions: [topic],
+          AlarmName: `schemaguard-dev-app-${spec.severity}-${spec.id}`,
+          Namespace: 'Schemaguard/Schema',
+          MetricName: spec.metricName,
+          Dimensions: [
+            { Name: 'DatabaseIdentifier', Value: 'schemaguard-dev-app' },
+            { Name: 'DatabaseName', Value: 'app' },
+          ],
+          AlarmActions: [topic],
+          OKActions: [topic],
         });
       }
       expect(dev.guard!.node.path).toBe('Dev/SchemaGuard');
@@ -297,7 +384,11 @@ describe('Class: DatabaseStack', () => {
 
     it('prod: the configured names in its dimensions, its log group kept a year and retained', () => {
       prodT.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: 'orders-prod-page-schema-drift', Dimensions: [{ Name: 'DatabaseIdentifier', Value: 'orders-prod' }, { Name: 'DatabaseName', Value: 'orders' }],
+        AlarmName: 'orders-prod-page-schema-drift',
+        Dimensions: [
+          { Name: 'DatabaseIdentifier', Value: 'orders-prod' },
+          { Name: 'DatabaseName', Value: 'orders' },
+        ],
       });
       const logs = prodT.findResources('AWS::Logs::LogGroup')[prod.getLogicalId(prod.guard!.logGroup.node.defaultChild as never)]!;
       expect(logs).toMatchObject({ Properties: { RetentionInDays: 365 }, DeletionPolicy: 'Retain' });
@@ -311,33 +402,46 @@ describe('Class: DatabaseStack', () => {
       off.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
       const hourly = Template.fromStack(new DatabaseStack(new App(), 'Hourly', { stage: 'dev', migrationsDir, guardSchedule: Duration.hours(1) }));
       hourly.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
-      expect(() => new DatabaseStack(new App(), 'Both', { stage: 'dev', migrationsDir, guard: false, guardSchedule: Duration.hours(1) }))
-        .toThrow(/^DatabaseStack: "guardSchedule" is set and "guard" is false; remove guardSchedule, or turn the guard on/);
-      expect(() => new DatabaseStack(new App(), 'Reset', { stage: 'dev', migrationsDir, guard: false, guardRoleRevision: 2 }))
-        .toThrow(/^DatabaseStack: "guardRoleRevision" is set and "guard" is false; remove guardRoleRevision, or turn the guard on/);
+      expect(() => new DatabaseStack(new App(), 'Both', { stage: 'dev', migrationsDir, guard: false, guardSchedule: Duration.hours(1) })).toThrow(
+        /^DatabaseStack: "guardSchedule" is set and "guard" is false; remove guardSchedule, or turn the guard on/,
+      );
+      expect(() => new DatabaseStack(new App(), 'Reset', { stage: 'dev', migrationsDir, guard: false, guardRoleRevision: 2 })).toThrow(
+        /^DatabaseStack: "guardRoleRevision" is set and "guard" is false; remove guardRoleRevision, or turn the guard on/,
+      );
     });
 
     it('guardRoleRevision: the role resource gets a Revision, so raising it makes the next deploy set the role again from its secret', () => {
       devT.hasResourceProperties('Custom::SchemaguardGuardRole', { Revision: Match.absent() });
-      const reset = Template.fromStack(new DatabaseStack(new App(), 'Reset', { stage: 'dev', migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), guardRoleRevision: 2 }));
+      const reset = Template.fromStack(
+        new DatabaseStack(new App(), 'Reset', { stage: 'dev', migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), guardRoleRevision: 2 }),
+      );
       reset.hasResourceProperties('Custom::SchemaguardGuardRole', { RoleName: 'schemaguard_guard_app', Revision: '2' });
     });
 
     it('alarmTicketTopic: ticket alarms (error classes and guard findings) go there, pages stay on the alarm topic', () => {
       const app = new App();
       const tickets = new sns.Topic(new Stack(app, 'Ticketing'), 'Queue');
-      const stack = new DatabaseStack(app, 'Routed', { stage: 'dev', migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), alarmTicketTopic: tickets });
+      const stack = new DatabaseStack(app, 'Routed', {
+        stage: 'dev',
+        migrationsDir: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }),
+        alarmTicketTopic: tickets,
+      });
       const t = Template.fromStack(stack);
       // The composite that pages for a 25P02 in the place of its alarm (which has no actions), and the other pages' suppressor (none either).
-      const alarms = [...Object.values(t.findResources('AWS::CloudWatch::Alarm')), ...Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm'))]
-        .filter((a) => a.Properties.AlarmActions !== undefined);
-      expect(alarms.map((a) => String(a.Properties.AlarmName)).filter((n) => n.includes('transaction-aborted'))).toEqual([expect.stringMatching(/-page-transaction-aborted-alone$/)]);
-      const routed = (a: (typeof alarms)[number]) => JSON.stringify(a.Properties.AlarmActions).includes('Ticketing') ? 'tickets' : 'pages';
+      const alarms = [...Object.values(t.findResources('AWS::CloudWatch::Alarm')), ...Object.values(t.findResources('AWS::CloudWatch::CompositeAlarm'))].filter(
+        (a) => a.Properties.AlarmActions !== undefined,
+      );
+      expect(alarms.map((a) => String(a.Properties.AlarmName)).filter((n) => n.includes('transaction-aborted'))).toEqual([
+        expect.stringMatching(/-page-transaction-aborted-alone$/),
+      ]);
+      const routed = (a: (typeof alarms)[number]) => (JSON.stringify(a.Properties.AlarmActions).includes('Ticketing') ? 'tickets' : 'pages');
       for (const a of alarms) {
         const name = String(a.Properties.AlarmName);
         expect(`${name}: ${routed(a)}`).toBe(`${name}: ${name.includes('-ticket-') ? 'tickets' : 'pages'}`);
       }
-      expect(alarms.filter((a) => routed(a) === 'tickets')).toHaveLength(ERROR_CATALOG.filter((c) => c.severity === 'ticket').length + GUARD_ALARMS.filter((g) => g.severity === 'ticket').length);
+      expect(alarms.filter((a) => routed(a) === 'tickets')).toHaveLength(
+        ERROR_CATALOG.filter((c) => c.severity === 'ticket').length + GUARD_ALARMS.filter((g) => g.severity === 'ticket').length,
+      );
     });
   });
 
@@ -353,7 +457,10 @@ describe('Class: DatabaseStack', () => {
       [{ natGateways: '1' }, /^DatabaseStack: "natGateways" is "1" \(a string\); pass a number/],
       [{ guard: 'false' }, /^DatabaseStack: "guard" is "false" \(a string\); pass true or false/],
       // Regression: a revision of -1 or 1.5 was refused by SchemaGuard, naming its "roleRevision", a prop the stack does not have.
-      [{ guardRoleRevision: -1 }, /^DatabaseStack: "guardRoleRevision" is -1; use a whole number from 0, and raise it to set the guard's role again from its secret$/],
+      [
+        { guardRoleRevision: -1 },
+        /^DatabaseStack: "guardRoleRevision" is -1; use a whole number from 0, and raise it to set the guard's role again from its secret$/,
+      ],
       [{ guardRoleRevision: 1.5 }, /^DatabaseStack: "guardRoleRevision" is 1.5; use a whole number from 0/],
     ])('refuses %j', (props, message) => {
       expect(() => new DatabaseStack(new App(), 'Bad', { stage: 'dev', ...props } as never)).toThrow(message);
@@ -362,10 +469,11 @@ describe('Class: DatabaseStack', () => {
 });
 
 describe('Class: DatabaseStack, prop parseAtSynth', () => {
-  it('is passed to SchemaMigrations: on by default a file PostgreSQL\'s parser refuses stops synth; false synthesises it', () => {
+  it("is passed to SchemaMigrations: on by default a file PostgreSQL's parser refuses stops synth; false synthesises it", () => {
     const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int;\n' });
-    expect(() => new DatabaseStack(new App(), 'Parsed', { stage: 'dev', migrationsDir, guard: false }))
-      .toThrow(/^SchemaMigrations: PostgreSQL's parser refuses a migration in .*: 1_a\.sql:1:23: syntax error at or near ";"/);
+    expect(() => new DatabaseStack(new App(), 'Parsed', { stage: 'dev', migrationsDir, guard: false })).toThrow(
+      /^SchemaMigrations: PostgreSQL's parser refuses a migration in .*: 1_a\.sql:1:23: syntax error at or near ";"/,
+    );
     const off = Template.fromStack(new DatabaseStack(new App(), 'Unparsed', { stage: 'dev', migrationsDir, guard: false, parseAtSynth: false }));
     off.resourceCountIs('Custom::SchemaMigrations', 1);
   });

@@ -14,7 +14,9 @@ describe('Function: defaultGuardRoleName', () => {
     // Prepare
     const name = new CfnParameter(new Stack(new App(), 'Roles'), 'DbName').valueAsString;
     // Act / Assess
-    expect(() => defaultGuardRoleName(name)).toThrow(`defaultGuardRoleName: the database name is a value known only at deploy time (${name}), and a role name is fixed at synth time`);
+    expect(() => defaultGuardRoleName(name)).toThrow(
+      `defaultGuardRoleName: the database name is a value known only at deploy time (${name}), and a role name is fixed at synth time`,
+    );
     expect(() => defaultGuardRoleName(name)).toThrow('pass the literal database name, or choose the role name yourself (SchemaGuard\'s "roleName")');
   });
 
@@ -29,7 +31,12 @@ describe('Class: GuardRole', () => {
     const stack = new Stack(new App(), 'Roles');
     const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const sg = new ec2.SecurityGroup(stack, 'Sg', { vpc });
-    const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Db', { instanceIdentifier: 'x', instanceEndpointAddress: 'x', port: 5432, securityGroups: [sg] });
+    const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Db', {
+      instanceIdentifier: 'x',
+      instanceEndpointAddress: 'x',
+      port: 5432,
+      securityGroups: [sg],
+    });
     const migrations = new SchemaMigrations(stack, 'M', { secret: new secretsmanager.Secret(stack, 'S'), database, vpc, migrationsDir, parseAtSynth: false });
     return { stack, migrations };
   };

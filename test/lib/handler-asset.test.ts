@@ -12,27 +12,34 @@ import { HANDLER_BUNDLE_DIR } from '../../lib/paths';
 import { resolveUserFiles, type UserFiles } from '../../lib/user-files';
 import { tempDir } from '../support/files';
 
-const withAll = tempDir({
-  'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n',
-  'migrations/.gitkeep': '',
-  // Regression (helper): a dot file was shipped in the asset (FilesHash leaves it out), a .env with a password included.
-  'migrations/.env': 'DB_PASSWORD=hunter2\n',
-  'contracts/.cache/x.sql': 'SELECT 1;\n',
-  'migrations/notes/README.md': 'why\n',
-  'contracts/widget_insert.sql': 'INSERT INTO widgets (id) VALUES ($1);\n',
-  // The snapshot's default place, beside the migrations: shipped once, as the snapshot, not among the migrations.
-  'migrations/schema.snapshot.json': '{"format":1}\n',
-}, 'app');
+const withAll = tempDir(
+  {
+    'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n',
+    'migrations/.gitkeep': '',
+    // Regression (helper): a dot file was shipped in the asset (FilesHash leaves it out), a .env with a password included.
+    'migrations/.env': 'DB_PASSWORD=hunter2\n',
+    'contracts/.cache/x.sql': 'SELECT 1;\n',
+    'migrations/notes/README.md': 'why\n',
+    'contracts/widget_insert.sql': 'INSERT INTO widgets (id) VALUES ($1);\n',
+    // The snapshot's default place, beside the migrations: shipped once, as the snapshot, not among the migrations.
+    'migrations/schema.snapshot.json': '{"format":1}\n',
+  },
+  'app',
+);
 const migrationsOnly = tempDir({ 'migrations/0001_gadgets.sql': 'CREATE TABLE gadgets (id int);\n' }, 'app');
 
 /** Synthesise one function per set of files; returns each function's asset directory in the assembly. */
 function synthesise(fileSets: UserFiles[]): string[] {
   const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new Stack(app, 'Assets');
-  const fns = fileSets.map((files, k) => new lambda.Function(stack, `Fn${k}`, { code: handlerCode(files), handler: 'index.onEvent', runtime: lambda.Runtime.NODEJS_22_X }));
+  const fns = fileSets.map(
+    (files, k) => new lambda.Function(stack, `Fn${k}`, { code: handlerCode(files), handler: 'index.onEvent', runtime: lambda.Runtime.NODEJS_22_X }),
+  );
   const assembly = app.synth();
   const template = assembly.getStackByName('Assets').template as { Resources: Record<string, { Metadata: Record<string, string> }> };
-  return fns.map((fn) => join(assembly.directory, template.Resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)]!.Metadata['aws:asset:path']!));
+  return fns.map((fn) =>
+    join(assembly.directory, template.Resources[stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)]!.Metadata['aws:asset:path']!),
+  );
 }
 
 /** Every file under `dir`, relative, sorted. */
@@ -58,16 +65,20 @@ afterAll(() => {
 });
 
 describe('Function: handlerCode', () => {
-  it('carries the pre-built bundle byte for byte, the parser module, and the user\'s files under the names the handler reads (no dot files)', () => {
+  it("carries the pre-built bundle byte for byte, the parser module, and the user's files under the names the handler reads (no dot files)", () => {
     const [asset] = assets;
     expect(listing(asset!)).toEqual([
-      'contracts/widget_insert.sql', 'index.js', 'libpg-query.wasm',
+      'contracts/widget_insert.sql',
+      'index.js',
+      'libpg-query.wasm',
       // Regression (tester): notes/README.md was shipped (and hashed); the handler reads only the folders' own .sql files.
       'migrations/0001_widgets.sql',
       // The CLI's commands for --function, loaded only by a direct invocation.
-      'operator.js', 'schema.snapshot.json',
+      'operator.js',
+      'schema.snapshot.json',
     ]);
-    for (const file of ['index.js', 'operator.js', 'libpg-query.wasm']) expect(readFileSync(join(asset!, file)).equals(readFileSync(join(HANDLER_BUNDLE_DIR, file)))).toBe(true);
+    for (const file of ['index.js', 'operator.js', 'libpg-query.wasm'])
+      expect(readFileSync(join(asset!, file)).equals(readFileSync(join(HANDLER_BUNDLE_DIR, file)))).toBe(true);
     expect(readFileSync(join(asset!, 'schema.snapshot.json'), 'utf8')).toBe('{"format":1}\n');
   });
 
@@ -81,7 +92,11 @@ describe('Function: handlerCode', () => {
     const again = synthesise([resolveUserFiles('X', {}, migrationsOnly)]);
     expect(again[0]!.split('/').pop()).toBe(assets[1]!.split('/').pop());
     const changed = tempDir({ 'migrations/0001_gadgets.sql': 'CREATE TABLE gadgets (id bigint);\n' }, 'app');
-    expect(synthesise([resolveUserFiles('X', {}, changed)])[0]!.split('/').pop()).not.toBe(assets[1]!.split('/').pop());
+    expect(
+      synthesise([resolveUserFiles('X', {}, changed)])[0]!
+        .split('/')
+        .pop(),
+    ).not.toBe(assets[1]!.split('/').pop());
   });
 });
 

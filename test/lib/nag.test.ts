@@ -20,8 +20,16 @@ let prod: DatabaseStack;
 beforeAll(() => {
   const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
   app = new App();
-  dev = buildApp(app, readAppConfig(() => undefined, []), { migrationsDir, stackName: 'Dev' });
-  prod = buildApp(app, readAppConfig((k) => (k === 'schemaguard:stage' ? 'prod' : undefined), ['schemaguard:stage']), { migrationsDir, stackName: 'Prod' });
+  dev = buildApp(
+    app,
+    readAppConfig(() => undefined, []),
+    { migrationsDir, stackName: 'Dev' },
+  );
+  prod = buildApp(
+    app,
+    readAppConfig((k) => (k === 'schemaguard:stage' ? 'prod' : undefined), ['schemaguard:stage']),
+    { migrationsDir, stackName: 'Prod' },
+  );
 });
 
 describe('cdk-nag AwsSolutionsChecks', () => {
@@ -58,7 +66,11 @@ describe('the check itself', () => {
     const rds = await import('aws-cdk-lib/aws-rds');
     const s = new Stack(new App(), 'Bare');
     const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0 });
-    new rds.DatabaseInstance(s, 'Db', { engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    new rds.DatabaseInstance(s, 'Db', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }),
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    });
     const names = new AwsSolutionsChecks().validateScope(s).violations.map((v) => v.ruleName);
     expect(names).toEqual(expect.arrayContaining(['AwsSolutions-RDS3', 'AwsSolutions-RDS10', 'AwsSolutions-RDS11', 'AwsSolutions-VPC7']));
   });
@@ -73,6 +85,8 @@ describe('Function: acknowledgeDevDeletionProtection', () => {
     new Construct(s, 'Other');
     acknowledgeDevDeletionProtection(database);
     const rules = acknowledgedRules(s).filter((r) => r.id.startsWith('AwsSolutions-'));
-    expect(rules).toEqual([{ path: 'Dev/Database', id: 'AwsSolutions-RDS10', reason: expect.stringMatching(/^dev stage: deletion protection off so the stack can be destroyed/) }]);
+    expect(rules).toEqual([
+      { path: 'Dev/Database', id: 'AwsSolutions-RDS10', reason: expect.stringMatching(/^dev stage: deletion protection off so the stack can be destroyed/) },
+    ]);
   });
 });

@@ -23,7 +23,7 @@ describe('Module: paths', () => {
     expect(statSync(SYNTH_PARSE_SCRIPT).isFile()).toBe(true);
   });
 
-  it('names none of the repository\'s own migrations or contracts', async () => {
+  it("names none of the repository's own migrations or contracts", async () => {
     const paths = await import('../../lib/paths');
     const values = Object.values(paths).flat().map(String);
     expect(values.filter((v) => /migrations|contracts|snapshot/.test(v))).toEqual([]);

@@ -22,12 +22,20 @@ describe('Function: postgresLogGroupName', () => {
   });
 
   it.each([
-    ['instance', 'widgets db', 'postgresLogGroupName: "widgets db" is not an RDS instance identifier; pass the identifier the instance has: 1 to 63 letters, digits or hyphens, a letter first, no hyphen last or twice in a row'],
+    [
+      'instance',
+      'widgets db',
+      'postgresLogGroupName: "widgets db" is not an RDS instance identifier; pass the identifier the instance has: 1 to 63 letters, digits or hyphens, a letter first, no hyphen last or twice in a row',
+    ],
     ['cluster', '1orders', '"1orders" is not an RDS cluster identifier'],
     ['instance', 'app--db', '"app--db" is not an RDS instance identifier'],
     ['instance', 'app-', '"app-" is not an RDS instance identifier'],
     ['instance', `a${'b'.repeat(63)}`, 'is not an RDS instance identifier'],
-    ['Instance', 'orders', 'postgresLogGroupName: kind "Instance" is not \'instance\' or \'cluster\'; pass \'instance\' for an rds.DatabaseInstance, \'cluster\' for an Aurora cluster'],
+    [
+      'Instance',
+      'orders',
+      "postgresLogGroupName: kind \"Instance\" is not 'instance' or 'cluster'; pass 'instance' for an rds.DatabaseInstance, 'cluster' for an Aurora cluster",
+    ],
   ])('refuses kind %s with %s, naming the value', (kind, identifier, message) => {
     expect(() => postgresLogGroupName(kind as never, identifier)).toThrow(message);
   });
@@ -35,17 +43,21 @@ describe('Function: postgresLogGroupName', () => {
 
 describe('Function: postgresLogGroup', () => {
   it.each([
-    [RemovalPolicy.RETAIN, 'retain'], [RemovalPolicy.DESTROY, 'destroy'],
-  ] as const)('makes the group exist with its retention through a create-or-update resource `PostgresLogRetention`, no named AWS::Logs::LogGroup (removal %s)', (removalPolicy, rendered) => {
-    const stack = new Stack(new App(), 'Logs');
-    const group = postgresLogGroup(stack, 'cluster', 'orders', { logRetention: logs.RetentionDays.ONE_YEAR, logRemovalPolicy: removalPolicy });
-    const t = Template.fromStack(stack);
-    // A named group kept on delete would make the next deploy of the stack fail with "already exists".
-    t.resourceCountIs('AWS::Logs::LogGroup', 0);
-    t.resourceCountIs('Custom::LogRetention', 1);
-    t.hasResourceProperties('Custom::LogRetention', { LogGroupName: '/aws/rds/cluster/orders/postgresql', RetentionInDays: 365, RemovalPolicy: rendered });
-    expect(Object.keys(t.findResources('Custom::LogRetention'))).toEqual([stack.getLogicalId(group.retention.node.defaultChild as never)]);
-    expect(group.logGroup.logGroupName).toBe('/aws/rds/cluster/orders/postgresql');
-    expect(group.retention.node.path).toBe('Logs/PostgresLogRetention');
-  });
+    [RemovalPolicy.RETAIN, 'retain'],
+    [RemovalPolicy.DESTROY, 'destroy'],
+  ] as const)(
+    'makes the group exist with its retention through a create-or-update resource `PostgresLogRetention`, no named AWS::Logs::LogGroup (removal %s)',
+    (removalPolicy, rendered) => {
+      const stack = new Stack(new App(), 'Logs');
+      const group = postgresLogGroup(stack, 'cluster', 'orders', { logRetention: logs.RetentionDays.ONE_YEAR, logRemovalPolicy: removalPolicy });
+      const t = Template.fromStack(stack);
+      // A named group kept on delete would make the next deploy of the stack fail with "already exists".
+      t.resourceCountIs('AWS::Logs::LogGroup', 0);
+      t.resourceCountIs('Custom::LogRetention', 1);
+      t.hasResourceProperties('Custom::LogRetention', { LogGroupName: '/aws/rds/cluster/orders/postgresql', RetentionInDays: 365, RemovalPolicy: rendered });
+      expect(Object.keys(t.findResources('Custom::LogRetention'))).toEqual([stack.getLogicalId(group.retention.node.defaultChild as never)]);
+      expect(group.logGroup.logGroupName).toBe('/aws/rds/cluster/orders/postgresql');
+      expect(group.retention.node.path).toBe('Logs/PostgresLogRetention');
+    },
+  );
 });

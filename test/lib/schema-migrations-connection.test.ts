@@ -18,7 +18,12 @@ import { tempDir } from '../support/files';
 
 const migrationsDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
 
-interface Place { stack: Stack; vpc: ec2.Vpc; instance: rds.DatabaseInstance; cluster: rds.DatabaseCluster }
+interface Place {
+  stack: Stack;
+  vpc: ec2.Vpc;
+  instance: rds.DatabaseInstance;
+  cluster: rds.DatabaseCluster;
+}
 
 /** A stack with an instance and an Aurora cluster, as the user makes them. */
 function place(instanceProps: Partial<rds.DatabaseInstanceProps> = {}, clusterProps: Partial<rds.DatabaseClusterProps> = {}): Place {
@@ -26,12 +31,19 @@ function place(instanceProps: Partial<rds.DatabaseInstanceProps> = {}, clusterPr
   const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
   const vpcSubnets = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   const instance = new rds.DatabaseInstance(stack, 'Db', {
-    engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }), vpc, vpcSubnets,
-    credentials: rds.Credentials.fromGeneratedSecret('postgres'), ...instanceProps,
+    engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+    vpc,
+    vpcSubnets,
+    credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+    ...instanceProps,
   });
   const cluster = new rds.DatabaseCluster(stack, 'Cluster', {
-    engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_6 }), vpc, vpcSubnets,
-    writer: rds.ClusterInstance.serverlessV2('Writer'), credentials: rds.Credentials.fromGeneratedSecret('postgres'), ...clusterProps,
+    engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_6 }),
+    vpc,
+    vpcSubnets,
+    writer: rds.ClusterInstance.serverlessV2('Writer'),
+    credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+    ...clusterProps,
   });
   return { stack, vpc, instance, cluster };
 }
@@ -87,7 +99,8 @@ describe('Class: SchemaMigrations, its connection', () => {
 
   it('from JavaScript: neither way, or a connection without its VPC, is refused naming both ways', () => {
     const p = place();
-    const message = 'SchemaMigrations: pass "database" and "vpc" (migrate over a connection), or "dataApiCluster" (an Aurora cluster with the Data API enabled)';
+    const message =
+      'SchemaMigrations: pass "database" and "vpc" (migrate over a connection), or "dataApiCluster" (an Aurora cluster with the Data API enabled)';
     expect(() => fromJavaScript(p, { secret: p.instance.secret })).toThrow(message);
     expect(() => fromJavaScript(p, { database: p.instance, secret: p.instance.secret })).toThrow(message);
     expect(() => fromJavaScript(p, { vpc: p.vpc, secret: p.instance.secret })).toThrow(message);
@@ -104,14 +117,22 @@ describe('Class: SchemaMigrations, its connection', () => {
     const p = place({ iamAuthentication: true });
     const secret = p.instance.secret;
     const iamAuthentication = { username: 'migrator' };
-    expect(() => fromJavaScript(p, { database: p.instance, vpc: p.vpc, secret, masterSecret: secret })).toThrow(/^SchemaMigrations: "secret" and "masterSecret" were both given; pass "masterSecret"/);
-    expect(() => fromJavaScript(p, { database: p.instance, vpc: p.vpc, masterSecret: secret, iamAuthentication })).toThrow('SchemaMigrations: pass "masterSecret" or "iamAuthentication", not both');
-    expect(() => fromJavaScript(p, { database: p.instance, vpc: p.vpc, secret, iamAuthentication })).toThrow('SchemaMigrations: pass "secret" or "iamAuthentication", not both');
-    expect(() => fromJavaScript(p, { database: p.instance, vpc: p.vpc })).toThrow(/^SchemaMigrations: "secret" and "masterSecret" are undefined; pass the master user's secret as "masterSecret"/);
+    expect(() => fromJavaScript(p, { database: p.instance, vpc: p.vpc, secret, masterSecret: secret })).toThrow(
+      /^SchemaMigrations: "secret" and "masterSecret" were both given; pass "masterSecret"/,
+    );
+    expect(() => fromJavaScript(p, { database: p.instance, vpc: p.vpc, masterSecret: secret, iamAuthentication })).toThrow(
+      'SchemaMigrations: pass "masterSecret" or "iamAuthentication", not both',
+    );
+    expect(() => fromJavaScript(p, { database: p.instance, vpc: p.vpc, secret, iamAuthentication })).toThrow(
+      'SchemaMigrations: pass "secret" or "iamAuthentication", not both',
+    );
+    expect(() => fromJavaScript(p, { database: p.instance, vpc: p.vpc })).toThrow(
+      /^SchemaMigrations: "secret" and "masterSecret" are undefined; pass the master user's secret as "masterSecret"/,
+    );
   });
 });
 
-describe('Class: SchemaMigrations leaves the user\'s database as the user made it', () => {
+describe("Class: SchemaMigrations leaves the user's database as the user made it", () => {
   /** Every resource of the user's stack, synthesised without SchemaMigrations. */
   const before = (make: () => Place) => Template.fromStack(make().stack).toJSON().Resources as Record<string, unknown>;
 
@@ -132,7 +153,9 @@ describe('Class: SchemaMigrations leaves the user\'s database as the user made i
 
   it('a cluster that leaves enableDataApi unset is refused, and SchemaMigrations did not turn it on (grantDataApiAccess would)', () => {
     const p = place();
-    expect(() => new SchemaMigrations(p.stack, 'M', { dataApiCluster: p.cluster, secret: p.cluster.secret!, migrationsDir, parseAtSynth: false })).toThrow(/leaves enableDataApi unset, so the Data API is off/);
+    expect(() => new SchemaMigrations(p.stack, 'M', { dataApiCluster: p.cluster, secret: p.cluster.secret!, migrationsDir, parseAtSynth: false })).toThrow(
+      /leaves enableDataApi unset, so the Data API is off/,
+    );
     const cluster = (t: Template) => Object.values(t.findResources('AWS::RDS::DBCluster'))[0]!.Properties;
     expect(cluster(Template.fromStack(p.stack))).not.toHaveProperty('EnableHttpEndpoint');
     // What the cluster's own grant does to the same cluster, and SchemaMigrations no longer does.
@@ -151,9 +174,18 @@ describe('Class: SchemaMigrations leaves the user\'s database as the user made i
 
   it('an instance without IAM database authentication is refused with the setting to make, and SchemaMigrations did not turn it on (grantConnect would)', () => {
     const p = place();
-    expect(() => new SchemaMigrations(p.stack, 'M', { database: p.instance, vpc: p.vpc, iamAuthentication: { username: 'migrator' }, migrationsDir, parseAtSynth: false })).toThrow(
-      'SchemaMigrations: "iamAuthentication" connects with IAM database authentication, and the instance User/Db has it unset (off); '
-      + 'set iamAuthentication: true on the rds.DatabaseInstance (SchemaMigrations does not change your instance), or use a secret',
+    expect(
+      () =>
+        new SchemaMigrations(p.stack, 'M', {
+          database: p.instance,
+          vpc: p.vpc,
+          iamAuthentication: { username: 'migrator' },
+          migrationsDir,
+          parseAtSynth: false,
+        }),
+    ).toThrow(
+      'SchemaMigrations: "iamAuthentication" connects with IAM database authentication, and the instance User/Db has it unset (off); ' +
+        'set iamAuthentication: true on the rds.DatabaseInstance (SchemaMigrations does not change your instance), or use a secret',
     );
     const instance = (t: Template) => Object.values(t.findResources('AWS::RDS::DBInstance'))[0]!.Properties;
     expect(instance(Template.fromStack(p.stack))).not.toHaveProperty('EnableIAMDatabaseAuthentication');

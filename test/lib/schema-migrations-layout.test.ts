@@ -22,7 +22,10 @@ const table = (name: string) => `export const ${name} = pgTable('${name}', { id:
 
 /** Every file under `dir`, relative, sorted. */
 function listing(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 let prismaDir: string;
@@ -51,22 +54,30 @@ beforeAll(() => {
 }, 120_000);
 
 describe('Class: SchemaMigrations (migrationsLayout)', () => {
-  it('ships Prisma\'s folders and lock file in their places, and no other file of the folder', () => {
-    expect(listing(join(prisma.assetDir, 'migrations'))).toEqual(['20240101120000_init/migration.sql', '20240215093000_posts/migration.sql', 'migration_lock.toml']);
+  it("ships Prisma's folders and lock file in their places, and no other file of the folder", () => {
+    expect(listing(join(prisma.assetDir, 'migrations'))).toEqual([
+      '20240101120000_init/migration.sql',
+      '20240215093000_posts/migration.sql',
+      'migration_lock.toml',
+    ]);
     expect(readFileSync(join(prisma.assetDir, 'migrations', '20240215093000_posts', 'migration.sql'), 'utf8')).toBe(prismaCreateTable('Post'));
   });
 
-  it('ships drizzle\'s listed files and journal in their places, not its snapshots', () => {
+  it("ships drizzle's listed files and journal in their places, not its snapshots", () => {
     const journal = JSON.parse(readFileSync(join(drizzleDir, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
     expect(journal.entries.map((e) => e.tag)).toEqual(['_init', '_posts']);
     expect(listing(drizzleDir).filter((f) => f.endsWith('snapshot.json')).length).toBeGreaterThan(0);
     expect(listing(join(drizzle.assetDir, 'migrations'))).toEqual(['_init.sql', '_posts.sql', 'meta/_journal.json']);
   });
 
-  it('tells the handler the layout, named or detected; the properties count the migrations with the layout\'s versions', () => {
+  it("tells the handler the layout, named or detected; the properties count the migrations with the layout's versions", () => {
     expect([prisma, drizzle, detected].map(layoutOfHandler)).toEqual(['prisma', 'drizzle', 'drizzle']);
     expect(prisma.env[ENV.migrationsDir]).toBe('migrations');
-    expect(prisma.props).toMatchObject({ [PROP.filesHash]: summariseFiles(prismaDir, undefined, 'prisma').hash, [PROP.latestVersion]: '20240215093000', [PROP.migrationCount]: '2' });
+    expect(prisma.props).toMatchObject({
+      [PROP.filesHash]: summariseFiles(prismaDir, undefined, 'prisma').hash,
+      [PROP.latestVersion]: '20240215093000',
+      [PROP.migrationCount]: '2',
+    });
     expect(drizzle.props).toMatchObject({ [PROP.latestVersion]: '1', [PROP.migrationCount]: '2' });
     expect(detected.props[PROP.filesHash]).toBe(drizzle.props[PROP.filesHash]);
   });
@@ -85,10 +96,12 @@ describe('Class: SchemaMigrations (migrationsLayout)', () => {
     expect(listing(join(added!.assetDir, 'migrations'))).toContain('20240301080000_tags/migration.sql');
   }, 60_000);
 
-  it('stops synth on a layout that is not one, naming the prop, and on Prisma\'s folder read as flat, naming the fix', () => {
-    expect(() => synthLayouts([{ migrationsDir: prismaDir, migrationsLayout: 'rails' as never }]))
-      .toThrow(/SchemaMigrations: "migrationsLayout" "rails" is not a layout; use one of flat, prisma, drizzle/);
-    expect(() => synthLayouts([{ migrationsDir: prismaDir, migrationsLayout: 'flat' }]))
-      .toThrow(/20240101120000_init\/migration\.sql: a migration in a folder of its own \(Prisma's layout/);
+  it("stops synth on a layout that is not one, naming the prop, and on Prisma's folder read as flat, naming the fix", () => {
+    expect(() => synthLayouts([{ migrationsDir: prismaDir, migrationsLayout: 'rails' as never }])).toThrow(
+      /SchemaMigrations: "migrationsLayout" "rails" is not a layout; use one of flat, prisma, drizzle/,
+    );
+    expect(() => synthLayouts([{ migrationsDir: prismaDir, migrationsLayout: 'flat' }])).toThrow(
+      /20240101120000_init\/migration\.sql: a migration in a folder of its own \(Prisma's layout/,
+    );
   });
 });

@@ -53,21 +53,42 @@ beforeAll(() => {
   cluster = new rds.DatabaseCluster(stack, 'Cluster', {
     engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_9 }),
     writer: rds.ClusterInstance.serverlessV2('writer'),
-    vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     credentials: rds.Credentials.fromGeneratedSecret('postgres'),
   });
-  onCluster = new SchemaMigrations(stack, 'ClusterMigrations', { secret: cluster.secret!, database: cluster, vpc, migrationsDir, contractsDir, databaseName: 'orders' });
+  onCluster = new SchemaMigrations(stack, 'ClusterMigrations', {
+    secret: cluster.secret!,
+    database: cluster,
+    vpc,
+    migrationsDir,
+    contractsDir,
+    databaseName: 'orders',
+  });
 
   const key = new kms.Key(stack, 'SecretKey', { enableKeyRotation: true });
   const secret = new secretsmanager.Secret(stack, 'ImportedSecret', { encryptionKey: key });
   const sg = new ec2.SecurityGroup(stack, 'ImportedDbSg', { vpc });
   const imported = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, 'Imported', {
-    instanceIdentifier: 'legacy', instanceEndpointAddress: 'legacy.example.internal', port: 6432, securityGroups: [sg],
+    instanceIdentifier: 'legacy',
+    instanceEndpointAddress: 'legacy.example.internal',
+    port: 6432,
+    securityGroups: [sg],
   });
-  onImported = inDirectory(appDir, () => new SchemaMigrations(stack, 'ImportedMigrations', {
-    secret, database: imported, vpc, handlerTimeout: Duration.minutes(10), totalTimeout: Duration.minutes(30),
-    queryInterval: Duration.seconds(30), serviceTimeout: Duration.minutes(40), outputs: false,
-  }));
+  onImported = inDirectory(
+    appDir,
+    () =>
+      new SchemaMigrations(stack, 'ImportedMigrations', {
+        secret,
+        database: imported,
+        vpc,
+        handlerTimeout: Duration.minutes(10),
+        totalTimeout: Duration.minutes(30),
+        queryInterval: Duration.seconds(30),
+        serviceTimeout: Duration.minutes(40),
+        outputs: false,
+      }),
+  );
 
   t = Template.fromStack(stack);
   json = JSON.stringify(t.toJSON());
@@ -79,7 +100,10 @@ const cid = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.no
 describe('Class: SchemaMigrations', () => {
   describe('the handler functions', () => {
     it('are Node.js 22 on arm64, in the VPC, with the shared handler names, a log group with retention', () => {
-      for (const [fn, handler] of [[onCluster.onEventHandler, ON_EVENT_HANDLER_NAME], [onCluster.isCompleteHandler, IS_COMPLETE_HANDLER_NAME]] as const) {
+      for (const [fn, handler] of [
+        [onCluster.onEventHandler, ON_EVENT_HANDLER_NAME],
+        [onCluster.isCompleteHandler, IS_COMPLETE_HANDLER_NAME],
+      ] as const) {
         t.hasResourceProperties('AWS::Lambda::Function', {
           Handler: `index.${handler}`,
           Runtime: 'nodejs22.x',
@@ -124,7 +148,11 @@ describe('Class: SchemaMigrations', () => {
     });
 
     it('bundle the handler with the engine and ship migrations/ and contracts/ (no aws-cdk-lib inside)', () => {
-      const fn = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent', Environment: { Variables: Match.objectLike({ [ENV.databaseName]: 'orders' }) } } }))[0]!;
+      const fn = Object.values(
+        t.findResources('AWS::Lambda::Function', {
+          Properties: { Handler: 'index.onEvent', Environment: { Variables: Match.objectLike({ [ENV.databaseName]: 'orders' }) } },
+        }),
+      )[0]!;
       const dir = join(assemblyDir, fn.Metadata['aws:asset:path']);
       // The pre-built bundle, byte for byte: nothing is compiled at synth time.
       expect(readFileSync(join(dir, 'index.js')).equals(readFileSync(join(HANDLER_BUNDLE_DIR, 'index.js')))).toBe(true);
@@ -140,9 +168,14 @@ describe('Class: SchemaMigrations', () => {
       const outside = requires.filter((r) => !builtinModules.includes(r.replace(/^node:/, '')));
       expect(outside.every((r) => r.startsWith('@aws-sdk/') || r === 'pg-native')).toBe(true);
       // The bundle loads under Node (the SDK resolved as the runtime provides it) and exports the names the construct configures.
-      const exported = execFileSync(process.execPath, ['-e', `const m = require(${JSON.stringify(join(dir, 'index.js'))}); console.log(Object.keys(m).sort().join(','))`], {
-        encoding: 'utf8', env: { ...process.env, NODE_PATH: join(REPO_ROOT, 'node_modules') },
-      }).trim();
+      const exported = execFileSync(
+        process.execPath,
+        ['-e', `const m = require(${JSON.stringify(join(dir, 'index.js'))}); console.log(Object.keys(m).sort().join(','))`],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, NODE_PATH: join(REPO_ROOT, 'node_modules') },
+        },
+      ).trim();
       expect(exported.split(',')).toEqual(expect.arrayContaining([ON_EVENT_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME, GUARD_HANDLER_NAME]));
       // The hash the handler computes over its bundled files equals the one in the template.
       expect(summariseFiles(join(dir, 'migrations'), join(dir, 'contracts')).hash).toBe(onCluster.files.hash);
@@ -154,24 +187,54 @@ describe('Class: SchemaMigrations', () => {
       const policies = t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: cid(onCluster.node.findChild('HandlerRole') as never) }] } });
       const statements = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
       expect(statements).toEqual([
-        { Sid: 'OwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [cid(onCluster.logGroup), 'Arn'] } },
-        { Sid: 'VpcNetworkInterfaces', Effect: 'Allow', Action: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], Resource: '*' },
-        { Sid: 'ReadTheDatabaseSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: expect.stringMatching(/^ClusterSecretAttachment/) } },
+        {
+          Sid: 'OwnLogs',
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [cid(onCluster.logGroup), 'Arn'] },
+        },
+        {
+          Sid: 'VpcNetworkInterfaces',
+          Effect: 'Allow',
+          Action: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          Resource: '*',
+        },
+        {
+          Sid: 'ReadTheDatabaseSecret',
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: { Ref: expect.stringMatching(/^ClusterSecretAttachment/) },
+        },
         // Whether a failing Update is a rollback's: this stack's status only.
         { Sid: 'OwnStackStatus', Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: { Ref: 'AWS::StackId' } },
       ]);
-      t.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }), ManagedPolicyArns: Match.absent() });
+      t.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }),
+        ManagedPolicyArns: Match.absent(),
+      });
     });
 
     it('with a customer managed key: kms:Decrypt on that key, only through Secrets Manager', () => {
       const role = cid(onImported.node.findChild('HandlerRole') as never);
       t.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: role }],
-        PolicyDocument: { Statement: Match.arrayWith([{
-          Sid: 'DecryptTheDatabaseSecret', Effect: 'Allow', Action: 'kms:Decrypt',
-          Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretKey'), 'Arn'] },
-          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
-        }]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'DecryptTheDatabaseSecret',
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretKey'), 'Arn'] },
+              Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+            },
+          ]),
+        },
       });
       t.resourcePropertiesCountIs('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'kms:Decrypt' })]) } }, 1);
     });
@@ -181,12 +244,16 @@ describe('Class: SchemaMigrations', () => {
       t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
         GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ClusterSecurityGroup'), 'GroupId'] },
         SourceSecurityGroupId: { 'Fn::GetAtt': [handlerSg, 'GroupId'] },
-        IpProtocol: 'tcp', FromPort: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Endpoint.Port'] }, ToPort: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Endpoint.Port'] },
+        IpProtocol: 'tcp',
+        FromPort: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Endpoint.Port'] },
+        ToPort: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Endpoint.Port'] },
       });
       t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
         GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedDbSg'), 'GroupId'] },
         SourceSecurityGroupId: { 'Fn::GetAtt': [cid(onImported.securityGroup!), 'GroupId'] },
-        IpProtocol: 'tcp', FromPort: 6432, ToPort: 6432,
+        IpProtocol: 'tcp',
+        FromPort: 6432,
+        ToPort: 6432,
       });
       // The handler's own group: no ingress, egress to the database port and HTTPS only.
       const own = t.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('^schemaguard migrations handler') } });
@@ -231,7 +298,12 @@ describe('Class: SchemaMigrations', () => {
       expect(onImported.files).toEqual(ownFiles);
       // An imported instance without its resource id: its endpoint is its identity; no databaseName given, none in the properties.
       t.hasResourceProperties('Custom::SchemaMigrations', {
-        ServiceTimeout: '2400', [PROP.filesHash]: ownFiles.hash, [PROP.latestVersion]: '1', [PROP.databaseIdentity]: 'legacy.example.internal', [PROP.databaseName]: Match.absent(), [PROP.revision]: Match.absent(),
+        ServiceTimeout: '2400',
+        [PROP.filesHash]: ownFiles.hash,
+        [PROP.latestVersion]: '1',
+        [PROP.databaseIdentity]: 'legacy.example.internal',
+        [PROP.databaseName]: Match.absent(),
+        [PROP.revision]: Match.absent(),
       });
     });
 
@@ -240,23 +312,65 @@ describe('Class: SchemaMigrations', () => {
       const dbStack = new Stack(app, 'Db');
       const vpc = new ec2.Vpc(dbStack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
       const instance = new rds.DatabaseInstance(dbStack, 'Instance', {
-        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+        vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
         credentials: rds.Credentials.fromGeneratedSecret('postgres'),
       });
-      const same = new SchemaMigrations(dbStack, 'Migrations', { database: instance, secret: instance.secret!, vpc, migrationsDir, revision: 3, outputs: false });
+      const same = new SchemaMigrations(dbStack, 'Migrations', {
+        database: instance,
+        secret: instance.secret!,
+        vpc,
+        migrationsDir,
+        revision: 3,
+        outputs: false,
+      });
       const service = new Stack(app, 'Service');
-      const other = new SchemaMigrations(service, 'Migrations', { database: instance, secret: instance.secret!, vpc, migrationsDir, outputs: false, stateSchema: 'service_schemaguard' });
+      const other = new SchemaMigrations(service, 'Migrations', {
+        database: instance,
+        secret: instance.secret!,
+        vpc,
+        migrationsDir,
+        outputs: false,
+        stateSchema: 'service_schemaguard',
+      });
       expect(dbStack.resolve(same.databaseIdentity)).toEqual({ 'Fn::GetAtt': [dbStack.getLogicalId(instance.node.defaultChild as never), 'DbiResourceId'] });
       Template.fromStack(dbStack).hasResourceProperties('Custom::SchemaMigrations', { [PROP.revision]: '3', [PROP.databaseIdentity]: Match.anyValue() });
       expect(other.databaseIdentity).toBeUndefined();
-      Template.fromStack(service).hasResourceProperties('Custom::SchemaMigrations', { [PROP.databaseIdentity]: Match.absent(), [PROP.revision]: Match.absent() });
-      expect(Annotations.fromStack(service).findWarning('*', Match.stringLikeRegexp('is in another stack \\(Db\\), so its identity is not in the custom resource\'s properties.*raise it in the deploy after the replacement'))).toHaveLength(1);
-      expect(() => new SchemaMigrations(dbStack, 'Bad', { database: instance, secret: instance.secret!, vpc, migrationsDir, revision: 1.5, stateSchema: 'bad_schemaguard' })).toThrow('SchemaMigrations: "revision" is 1.5; use a whole number from 0, and raise it to run the migrations again');
+      Template.fromStack(service).hasResourceProperties('Custom::SchemaMigrations', {
+        [PROP.databaseIdentity]: Match.absent(),
+        [PROP.revision]: Match.absent(),
+      });
+      expect(
+        Annotations.fromStack(service).findWarning(
+          '*',
+          Match.stringLikeRegexp(
+            "is in another stack \\(Db\\), so its identity is not in the custom resource's properties.*raise it in the deploy after the replacement",
+          ),
+        ),
+      ).toHaveLength(1);
+      expect(
+        () =>
+          new SchemaMigrations(dbStack, 'Bad', {
+            database: instance,
+            secret: instance.secret!,
+            vpc,
+            migrationsDir,
+            revision: 1.5,
+            stateSchema: 'bad_schemaguard',
+          }),
+      ).toThrow('SchemaMigrations: "revision" is 1.5; use a whole number from 0, and raise it to run the migrations again');
     });
 
     it('uses the Provider framework with isComplete, polling every queryInterval until totalTimeout, its executions logged', () => {
       t.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [cid(onCluster.onEventHandler), 'Arn'] }, USER_IS_COMPLETE_FUNCTION_ARN: { 'Fn::GetAtt': [cid(onCluster.isCompleteHandler), 'Arn'] }, WAITER_STATE_MACHINE_ARN: Match.anyValue() } },
+        Environment: {
+          Variables: {
+            USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [cid(onCluster.onEventHandler), 'Arn'] },
+            USER_IS_COMPLETE_FUNCTION_ARN: { 'Fn::GetAtt': [cid(onCluster.isCompleteHandler), 'Arn'] },
+            WAITER_STATE_MACHINE_ARN: Match.anyValue(),
+          },
+        },
       });
       const machines = Object.values(t.findResources('AWS::StepFunctions::StateMachine'));
       expect(machines).toHaveLength(2);
@@ -267,13 +381,18 @@ describe('Class: SchemaMigrations', () => {
       t.allResourcesProperties('AWS::StepFunctions::StateMachine', { LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }) });
     });
 
-    it('logs the waiter\'s executions under /aws/vendedlogs/states/ (no entry in the account\'s size-limited Logs resource policy), named after the isComplete function', () => {
+    it("logs the waiter's executions under /aws/vendedlogs/states/ (no entry in the account's size-limited Logs resource policy), named after the isComplete function", () => {
       const waiterLogs = onCluster.node.findChild('WaiterLogs') as logs.LogGroup;
       t.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: { 'Fn::Join': ['', ['/aws/vendedlogs/states/schemaguard-waiter-', { Ref: cid(onCluster.isCompleteHandler) }]] }, RetentionInDays: 90,
+        LogGroupName: { 'Fn::Join': ['', ['/aws/vendedlogs/states/schemaguard-waiter-', { Ref: cid(onCluster.isCompleteHandler) }]] },
+        RetentionInDays: 90,
       });
       t.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-        LoggingConfiguration: { Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [cid(waiterLogs), 'Arn'] } } }], Level: 'ALL', IncludeExecutionData: false },
+        LoggingConfiguration: {
+          Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [cid(waiterLogs), 'Arn'] } } }],
+          Level: 'ALL',
+          IncludeExecutionData: false,
+        },
       });
       // Every state machine here logs under the prefix.
       for (const machine of Object.values(t.findResources('AWS::StepFunctions::StateMachine'))) {
@@ -299,7 +418,12 @@ describe('Class: SchemaMigrations', () => {
       const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
       const secret = new secretsmanager.Secret(s, 'S');
       const sg = new ec2.SecurityGroup(s, 'Sg', { vpc });
-      const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Db', { instanceIdentifier: 'x', instanceEndpointAddress: 'x', port: 5432, securityGroups: [sg] });
+      const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Db', {
+        instanceIdentifier: 'x',
+        instanceEndpointAddress: 'x',
+        port: 5432,
+        securityGroups: [sg],
+      });
       return { s, props: { secret, database, vpc, migrationsDir } };
     };
     it.each([
@@ -308,29 +432,56 @@ describe('Class: SchemaMigrations', () => {
       [{ snapshotFile: '/nonexistent/snapshot.json' }, /"snapshotFile" \/nonexistent\/snapshot.json does not exist/],
       [{ handlerTimeout: Duration.minutes(20) }, /"handlerTimeout" is 1200 s; use 60 s to 900 s/],
       [{ reserve: Duration.minutes(5) }, /"reserve" is 300 s with "handlerTimeout" 300 s; use at least 5 s and leave at least 30 s/],
-      [{ totalTimeout: Duration.hours(2) }, /"totalTimeout" is 7200 s; use at least "handlerTimeout" \(300 s\) and at most 3540 s \("serviceTimeout" must exceed it by 60 s and CloudFormation allows at most 3600 s\)/],
+      [
+        { totalTimeout: Duration.hours(2) },
+        /"totalTimeout" is 7200 s; use at least "handlerTimeout" \(300 s\) and at most 3540 s \("serviceTimeout" must exceed it by 60 s and CloudFormation allows at most 3600 s\)/,
+      ],
       [{ totalTimeout: Duration.hours(1) }, /"totalTimeout" is 3600 s; use at least "handlerTimeout" \(300 s\) and at most 3540 s/],
-      [{ totalTimeout: Duration.minutes(55), serviceTimeout: Duration.minutes(50) }, /"serviceTimeout" is 3000 s with "totalTimeout" 3300 s; it must exceed totalTimeout by at least 60 s/],
+      [
+        { totalTimeout: Duration.minutes(55), serviceTimeout: Duration.minutes(50) },
+        /"serviceTimeout" is 3000 s with "totalTimeout" 3300 s; it must exceed totalTimeout by at least 60 s/,
+      ],
       [{ serviceTimeout: Duration.minutes(45) }, /"serviceTimeout" is 2700 s with "totalTimeout" 2700 s; it must exceed totalTimeout by at least 60 s/],
       [{ queryInterval: Duration.millis(200) }, /"queryInterval" is 0.2 s; use 1 s up to "totalTimeout"/],
       [{ memorySize: 64 }, /"memorySize" is 64; use an integer from 128 to 10240/],
-      [{ databaseName: '' }, /^SchemaMigrations: "databaseName" "" is empty: PostgreSQL database names are 1 to 63 bytes without NUL \(a longer name is cut to 63 bytes by the server, and another database would be migrated\); pass the name of the database as it exists, or leave databaseName unset/],
+      [
+        { databaseName: '' },
+        /^SchemaMigrations: "databaseName" "" is empty: PostgreSQL database names are 1 to 63 bytes without NUL \(a longer name is cut to 63 bytes by the server, and another database would be migrated\); pass the name of the database as it exists, or leave databaseName unset/,
+      ],
       [{ databaseName: 'x'.repeat(64) }, /"databaseName" "x{64}" is 64 bytes: PostgreSQL database names are 1 to 63 bytes without NUL/],
       [{ databaseName: 'a\u0000b' }, /"databaseName" "a\\u0000b" is a name with a NUL/],
       // Regression (a JavaScript app, a value from context): the wrong kind failed deep inside ("d.toSeconds is not a function", Buffer's
       // ERR_INVALID_ARG_TYPE) or looked right ("memorySize" is 512; use an integer).
-      [{ memorySize: '512' as never }, /^SchemaMigrations: "memorySize" is "512" \(a string\); pass a number \(a value from context is a string: Number\(…\) it\)$/],
-      [{ handlerTimeout: 300 as never }, /^SchemaMigrations: "handlerTimeout" is 300 \(a number\); pass a Duration from aws-cdk-lib, e.g. Duration.minutes\(5\)$/],
+      [
+        { memorySize: '512' as never },
+        /^SchemaMigrations: "memorySize" is "512" \(a string\); pass a number \(a value from context is a string: Number\(…\) it\)$/,
+      ],
+      [
+        { handlerTimeout: 300 as never },
+        /^SchemaMigrations: "handlerTimeout" is 300 \(a number\); pass a Duration from aws-cdk-lib, e.g. Duration.minutes\(5\)$/,
+      ],
       [{ totalTimeout: '45m' as never }, /^SchemaMigrations: "totalTimeout" is "45m" \(a string\); pass a Duration/],
       [{ databaseName: 5 as never }, /^SchemaMigrations: "databaseName" is 5 \(a number\); pass a string$/],
       [{ migrationsDir: ['migrations'] as never }, /^SchemaMigrations: "migrationsDir" is an array; pass a string$/],
       [{ failOnDrift: 'yes' as never }, /^SchemaMigrations: "failOnDrift" is "yes" \(a string\); pass true or false/],
       // Regression (a JavaScript app, a value from context): port: 99999 failed with "connection.toRuleJson is not a function", ec2.Port.tcp(99999)
       // reached the template as a security-group rule, and vpcSubnets: 'isolated' was ignored (the function went to the VPC's default subnets).
-      [{ port: 99999 as never }, /^SchemaMigrations: "port" is 99999 \(a number\); pass an ec2.Port of the database's TCP port \(1 to 65535\), e.g. ec2.Port.tcp\(5432\); 99999 is not a port/],
-      [{ port: ec2.Port.tcp(99999) }, /^SchemaMigrations: "port" is ec2.Port 99999 \(tcp 99999\), and 99999 is not a port \(a whole number from 1 to 65535\); pass the database's port, e.g. ec2.Port.tcp\(5432\)$/],
-      [{ vpcSubnets: 'isolated' as never }, /^SchemaMigrations: "vpcSubnets" is "isolated" \(a string\); pass an ec2.SubnetSelection \(an object\), e.g. \{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED \}$/],
-      [{ vpcSubnets: { subnetType: 'isolated' as never } }, /^SchemaMigrations: "vpcSubnets" has subnetType "isolated" \(a string\), which is no ec2.SubnetType/],
+      [
+        { port: 99999 as never },
+        /^SchemaMigrations: "port" is 99999 \(a number\); pass an ec2.Port of the database's TCP port \(1 to 65535\), e.g. ec2.Port.tcp\(5432\); 99999 is not a port/,
+      ],
+      [
+        { port: ec2.Port.tcp(99999) },
+        /^SchemaMigrations: "port" is ec2.Port 99999 \(tcp 99999\), and 99999 is not a port \(a whole number from 1 to 65535\); pass the database's port, e.g. ec2.Port.tcp\(5432\)$/,
+      ],
+      [
+        { vpcSubnets: 'isolated' as never },
+        /^SchemaMigrations: "vpcSubnets" is "isolated" \(a string\); pass an ec2.SubnetSelection \(an object\), e.g. \{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED \}$/,
+      ],
+      [
+        { vpcSubnets: { subnetType: 'isolated' as never } },
+        /^SchemaMigrations: "vpcSubnets" has subnetType "isolated" \(a string\), which is no ec2.SubnetType/,
+      ],
     ])('refuses %j with a message naming the prop, the value and the fix', (override, message) => {
       const { s, props } = base();
       expect(() => new SchemaMigrations(s, 'M', { ...props, ...override })).toThrow(message);
@@ -343,8 +494,9 @@ describe('Class: SchemaMigrations', () => {
       new SchemaMigrations(s, 'Hyphen', { ...props, databaseName: 'my-db' });
       new SchemaMigrations(s, 'Token', { ...props, databaseName: parameter.valueAsString });
       new SchemaMigrations(s, 'Odd', { ...props, databaseName: `Ödül "quoted" ${'x'.repeat(40)}` });
-      const names = Object.values(Template.fromStack(s).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } }))
-        .map((f) => f.Properties.Environment.Variables[ENV.databaseName]);
+      const names = Object.values(Template.fromStack(s).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } })).map(
+        (f) => f.Properties.Environment.Variables[ENV.databaseName],
+      );
       expect(names).toEqual(['my-db', { Ref: 'DbName' }, `Ödül "quoted" ${'x'.repeat(40)}`]);
     });
 
@@ -374,13 +526,20 @@ describe('Class: SchemaMigrations', () => {
       // Regression (newcomer): an unedited `schemaguard new` file was recorded as a no-op, and the SQL written into it later never ran.
       [{ '0001_add_nickname.sql': migrationTemplate('0001_add_nickname.sql') }, '0001_add_nickname.sql is still the template schemaguard new wrote'],
       // Regression (exploratory tester): a dbmate file's down section ran right after its up section.
-      [{ '1_orders.sql': '-- migrate:up\nCREATE TABLE orders (id int);\n-- migrate:down\nDROP TABLE orders;' }, '1_orders.sql:3: "-- migrate:down" starts dbmate\'s down section'],
-      [{ '000001_init.up.sql': 'SELECT 1;', '000001_init.down.sql': 'SELECT 2;' }, '000001_init.down.sql: golang-migrate\'s down migration'],
+      [
+        { '1_orders.sql': '-- migrate:up\nCREATE TABLE orders (id int);\n-- migrate:down\nDROP TABLE orders;' },
+        '1_orders.sql:3: "-- migrate:down" starts dbmate\'s down section',
+      ],
+      [{ '000001_init.up.sql': 'SELECT 1;', '000001_init.down.sql': 'SELECT 2;' }, "000001_init.down.sql: golang-migrate's down migration"],
     ])('refuses at synth the migrations %j that the handler would refuse, with its message and fix', (files, message) => {
       const { s, props } = base();
       const dir = tempDir(files);
       let error: Error | undefined;
-      try { new SchemaMigrations(s, 'M', { ...props, migrationsDir: dir }); } catch (e) { error = e as Error; }
+      try {
+        new SchemaMigrations(s, 'M', { ...props, migrationsDir: dir });
+      } catch (e) {
+        error = e as Error;
+      }
       expect(error?.message).toMatch(new RegExp(`^SchemaMigrations: the handler would refuse the migrations in ${dir}: `));
       expect(error?.message).toContain(message);
       expect(error?.message).toContain(`; fix: `);
@@ -396,52 +555,93 @@ describe('Class: SchemaMigrations', () => {
 
       const warnings = Annotations.fromStack(s).findWarning(`/${s.stackName}/M`, Match.stringLikeRegexp('in subfolders of'));
       expect(warnings).toHaveLength(1);
-      expect(String(warnings[0]!.entry.data)).toBe(`2 .sql files in subfolders of "migrationsDir" ${dir} are never applied (nor shipped with the handler): archive/ (2 .sql files); the handler reads only the files directly in ${dir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir" [ack: schemaguard:migrationsInSubfolders]`);
+      expect(String(warnings[0]!.entry.data)).toBe(
+        `2 .sql files in subfolders of "migrationsDir" ${dir} are never applied (nor shipped with the handler): archive/ (2 .sql files); the handler reads only the files directly in ${dir} (subfolders are not searched): move them up as <version>_<name>.sql, or pass the folder that holds them as "migrationsDir" [ack: schemaguard:migrationsInSubfolders]`,
+      );
       expect(Annotations.fromStack(s).findWarning(`/${s.stackName}/Flat`, Match.stringLikeRegexp('in subfolders of'))).toEqual([]);
     });
 
     // Regression (helper): an imported database without its security groups got a handler with no egress to its port, and no word of it.
     it('an imported database without security groups: egress to its port in the VPC, and a warning naming what the user must allow', () => {
       const { s, props } = base();
-      const bare = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Bare', { instanceIdentifier: 'b', instanceEndpointAddress: 'b.internal', port: 5432, securityGroups: [] });
+      const bare = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Bare', {
+        instanceIdentifier: 'b',
+        instanceEndpointAddress: 'b.internal',
+        port: 5432,
+        securityGroups: [],
+      });
       const m = new SchemaMigrations(s, 'M', { ...props, database: bare });
       Template.fromStack(s).hasResourceProperties('AWS::EC2::SecurityGroup', {
         GroupDescription: Match.stringLikeRegexp('^schemaguard migrations handler'),
-        SecurityGroupEgress: Match.arrayWith([Match.objectLike({ FromPort: 5432, ToPort: 5432, CidrIp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Vpc'), 'CidrBlock'] } })]),
+        SecurityGroupEgress: Match.arrayWith([
+          Match.objectLike({ FromPort: 5432, ToPort: 5432, CidrIp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Vpc'), 'CidrBlock'] } }),
+        ]),
       });
       const warnings = Annotations.fromStack(s).findWarning(`/${s.stackName}/M`, Match.stringLikeRegexp('the database had no security group'));
       expect(warnings).toHaveLength(1);
-      expect(String(warnings[0]!.entry.data)).toContain("had no security group when SchemaMigrations was made (imported without \"securityGroups\"), so its ingress from the handler is not written: allow the handler's group (SchemaMigrations.securityGroup) on 5432 in the database's group");
+      expect(String(warnings[0]!.entry.data)).toContain(
+        'had no security group when SchemaMigrations was made (imported without "securityGroups"), so its ingress from the handler is not written: allow the handler\'s group (SchemaMigrations.securityGroup) on 5432 in the database\'s group',
+      );
       expect(m.securityGroup).toBeDefined();
       // Review: a VPC imported without its CIDR made synth throw; a Secrets Manager endpoint given as a bare peer made addDependency throw.
       const vpc = ec2.Vpc.fromVpcAttributes(s, 'ImportedVpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'], isolatedSubnetIds: ['subnet-1'] });
-      const other = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Bare2', { instanceIdentifier: 'c', instanceEndpointAddress: 'c.internal', port: 5432, securityGroups: [] });
+      const other = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'Bare2', {
+        instanceIdentifier: 'c',
+        instanceEndpointAddress: 'c.internal',
+        port: 5432,
+        securityGroups: [],
+      });
       const endpoint = new ec2.Connections({ peer: ec2.Peer.ipv4('10.0.0.0/16') });
-      expect(() => new SchemaMigrations(s, 'M2', { ...props, database: other, vpc, secretsManagerEndpoint: endpoint, stateSchema: 'm2_schemaguard' })).not.toThrow();
-      expect(String(Annotations.fromStack(s).findWarning(`/${s.stackName}/M2`, Match.anyValue())[0]!.entry.data)).toContain("the VPC's CIDR is not known either");
+      expect(
+        () => new SchemaMigrations(s, 'M2', { ...props, database: other, vpc, secretsManagerEndpoint: endpoint, stateSchema: 'm2_schemaguard' }),
+      ).not.toThrow();
+      expect(String(Annotations.fromStack(s).findWarning(`/${s.stackName}/M2`, Match.anyValue())[0]!.entry.data)).toContain(
+        "the VPC's CIDR is not known either",
+      );
     });
 
     // Regression (tester): ./contracts (another tool's Pact JSON there) and the snapshot were taken by default without a word.
     it('says once, in an info annotation, which default contracts folder and snapshot it picked up; nothing when they are given', () => {
       const { s, props } = base();
-      const app = tempDir({ 'migrations/1_a.sql': 'SELECT 1;', 'contracts/orders.sql': 'SELECT 1;', 'contracts/pact.json': '{}', 'migrations/schema.snapshot.json': '{}' }, 'app');
+      const app = tempDir(
+        { 'migrations/1_a.sql': 'SELECT 1;', 'contracts/orders.sql': 'SELECT 1;', 'contracts/pact.json': '{}', 'migrations/schema.snapshot.json': '{}' },
+        'app',
+      );
       inDirectory(app, () => new SchemaMigrations(s, 'Implicit', { ...props, migrationsDir: undefined }));
-      new SchemaMigrations(s, 'Explicit', { ...props, contractsDir, snapshotFile: join(REPO_ROOT, 'lambda/schema/snapshot.json'), stateSchema: 'explicit_schemaguard' });
-      const infos = Annotations.fromStack(s).findInfo('/V/Implicit', Match.anyValue()).map((i) => i.entry.data);
-      expect(infos).toEqual([`not given, so taken from the working directory by default: "contractsDir" ${join(app, 'contracts')} (its 1 .sql file shipped and checked after each deploy; other files there are ignored); `
-        + `"snapshotFile" ${join(app, 'migrations/schema.snapshot.json')} (drift is checked against it after each deploy); pass the prop to choose another`]);
+      new SchemaMigrations(s, 'Explicit', {
+        ...props,
+        contractsDir,
+        snapshotFile: join(REPO_ROOT, 'lambda/schema/snapshot.json'),
+        stateSchema: 'explicit_schemaguard',
+      });
+      const infos = Annotations.fromStack(s)
+        .findInfo('/V/Implicit', Match.anyValue())
+        .map((i) => i.entry.data);
+      expect(infos).toEqual([
+        `not given, so taken from the working directory by default: "contractsDir" ${join(app, 'contracts')} (its 1 .sql file shipped and checked after each deploy; other files there are ignored); ` +
+          `"snapshotFile" ${join(app, 'migrations/schema.snapshot.json')} (drift is checked against it after each deploy); pass the prop to choose another`,
+      ]);
       expect(Annotations.fromStack(s).findInfo('/V/Explicit', Match.anyValue())).toEqual([]);
     });
 
     // Issue 54: the construct reads the project file the CLI reads, says so, and a prop wins over it.
     it('takes stateSchema, lockTimeout and the folders from schemaguard.config.json, says which in an info annotation, and a prop wins', () => {
-      const project = tempDir({
-        'db/migrations/1_a.sql': 'SELECT 1;',
-        'schemaguard.config.json': JSON.stringify({ migrations: 'db/migrations', contracts: 'db/contracts', stateSchema: 'team_schemaguard', lockTimeout: '3s' }),
-        'infra/.keep': '',
-      }, 'project');
-      const onEvent = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: `index.${ON_EVENT_HANDLER_NAME}` } }))[0]!
-        .Properties.Environment.Variables as Record<string, string>;
+      const project = tempDir(
+        {
+          'db/migrations/1_a.sql': 'SELECT 1;',
+          'schemaguard.config.json': JSON.stringify({
+            migrations: 'db/migrations',
+            contracts: 'db/contracts',
+            stateSchema: 'team_schemaguard',
+            lockTimeout: '3s',
+          }),
+          'infra/.keep': '',
+        },
+        'project',
+      );
+      const onEvent = (stack: Stack) =>
+        Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: `index.${ON_EVENT_HANDLER_NAME}` } }))[0]!
+          .Properties.Environment.Variables as Record<string, string>;
 
       const fromFile = base();
       const m = inDirectory(join(project, 'infra'), () => new SchemaMigrations(fromFile.s, 'FromFile', { ...fromFile.props, migrationsDir: undefined }));
@@ -449,27 +649,43 @@ describe('Class: SchemaMigrations', () => {
       expect(onEvent(fromFile.s)).toMatchObject({ [ENV.stateSchema]: 'team_schemaguard', [ENV.lockTimeoutMs]: '3000' });
       expect(m.userFiles.migrationsDir).toBe(join(project, 'db', 'migrations'));
       const file = join(project, 'schemaguard.config.json');
-      expect(Annotations.fromStack(fromFile.s).findInfo('/V/FromFile', Match.anyValue()).map((i) => i.entry.data)).toEqual([
+      expect(
+        Annotations.fromStack(fromFile.s)
+          .findInfo('/V/FromFile', Match.anyValue())
+          .map((i) => i.entry.data),
+      ).toEqual([
         `read ${file} (migrations, contracts, stateSchema, lockTimeout); a prop given here wins over it`,
         `"contracts" in ${file} is ${join(project, 'db', 'contracts')}, which is not there (yet): no contracts are shipped or checked`,
       ]);
 
       const given = base();
-      const p = inDirectory(join(project, 'infra'), () => new SchemaMigrations(given.s, 'Given', { ...given.props, stateSchema: 'prop_schemaguard', lockTimeout: Duration.seconds(7) }));
+      const p = inDirectory(
+        join(project, 'infra'),
+        () => new SchemaMigrations(given.s, 'Given', { ...given.props, stateSchema: 'prop_schemaguard', lockTimeout: Duration.seconds(7) }),
+      );
       expect(p.stateSchema).toBe('prop_schemaguard');
       expect(p.userFiles.migrationsDir).toBe(migrationsDir);
       expect(onEvent(given.s)).toMatchObject({ [ENV.stateSchema]: 'prop_schemaguard', [ENV.lockTimeoutMs]: '7000' });
-      expect(Annotations.fromStack(given.s).findInfo('/V/Given', Match.stringLikeRegexp('^read ')).map((i) => i.entry.data)).toEqual([`read ${file} (contracts); a prop given here wins over it`]);
+      expect(
+        Annotations.fromStack(given.s)
+          .findInfo('/V/Given', Match.stringLikeRegexp('^read '))
+          .map((i) => i.entry.data),
+      ).toEqual([`read ${file} (contracts); a prop given here wins over it`]);
     });
 
     // Regression (tester): a handler in isolated subnets with no Secrets Manager endpoint synthesised silently, and the deploy hung until the Lambda timeout.
-    it('warns when the handler\'s subnets are isolated and no secretsManagerEndpoint is given; not with an endpoint in the VPC, one passed, or NAT subnets', () => {
+    it("warns when the handler's subnets are isolated and no secretsManagerEndpoint is given; not with an endpoint in the VPC, one passed, or NAT subnets", () => {
       const { s, props } = base();
       new SchemaMigrations(s, 'Isolated', props);
-      const warning = `the handler runs in isolated subnets of the VPC V/Vpc (no NAT: no route to Secrets Manager) and no "secretsManagerEndpoint" is given, so it cannot read the database secret and the deploy fails after its connect timeout; `
-        + 'add an interface endpoint and pass it: secretsManagerEndpoint: vpc.addInterfaceEndpoint(\'SecretsManager\', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER }), '
-        + 'or run the handler in subnets with a NAT route (vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }) [ack: schemaguard:secretsManagerUnreachable]';
-      expect(Annotations.fromStack(s).findWarning('/V/Isolated', Match.stringLikeRegexp('secretsManagerUnreachable')).map((w) => w.entry.data)).toEqual([warning]);
+      const warning =
+        `the handler runs in isolated subnets of the VPC V/Vpc (no NAT: no route to Secrets Manager) and no "secretsManagerEndpoint" is given, so it cannot read the database secret and the deploy fails after its connect timeout; ` +
+        "add an interface endpoint and pass it: secretsManagerEndpoint: vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER }), " +
+        'or run the handler in subnets with a NAT route (vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }) [ack: schemaguard:secretsManagerUnreachable]';
+      expect(
+        Annotations.fromStack(s)
+          .findWarning('/V/Isolated', Match.stringLikeRegexp('secretsManagerUnreachable'))
+          .map((w) => w.entry.data),
+      ).toEqual([warning]);
 
       const withEndpoint = base();
       new SchemaMigrations(withEndpoint.s, 'Later', withEndpoint.props);
@@ -480,8 +696,19 @@ describe('Class: SchemaMigrations', () => {
       new SchemaMigrations(passed.s, 'Passed', { ...passed.props, secretsManagerEndpoint: endpoint });
       const nat = new Stack(new App(), 'Nat');
       const natVpc = new ec2.Vpc(nat, 'Vpc', { natGateways: 1 });
-      const natDb = rds.DatabaseInstance.fromDatabaseInstanceAttributes(nat, 'Db', { instanceIdentifier: 'x', instanceEndpointAddress: 'x', port: 5432, securityGroups: [new ec2.SecurityGroup(nat, 'Sg', { vpc: natVpc })] });
-      new SchemaMigrations(nat, 'Egress', { secret: new secretsmanager.Secret(nat, 'S'), database: natDb, vpc: natVpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, migrationsDir });
+      const natDb = rds.DatabaseInstance.fromDatabaseInstanceAttributes(nat, 'Db', {
+        instanceIdentifier: 'x',
+        instanceEndpointAddress: 'x',
+        port: 5432,
+        securityGroups: [new ec2.SecurityGroup(nat, 'Sg', { vpc: natVpc })],
+      });
+      new SchemaMigrations(nat, 'Egress', {
+        secret: new secretsmanager.Secret(nat, 'S'),
+        database: natDb,
+        vpc: natVpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        migrationsDir,
+      });
       for (const stack of [withEndpoint.s, passed.s, nat]) {
         expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('secretsManagerUnreachable'))).toEqual([]);
       }
@@ -491,41 +718,60 @@ describe('Class: SchemaMigrations', () => {
       const alone = base();
       const sm = (alone.props.vpc as ec2.Vpc).addInterfaceEndpoint('Sm', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
       new SchemaMigrations(alone.s, 'Alone', { ...alone.props, secretsManagerEndpoint: sm });
-      expect(Annotations.fromStack(alone.s).findWarning('/V/Alone', Match.stringLikeRegexp('cannot ask CloudFormation whether the stack is rolling back.*cloudFormationEndpoint: vpc.addInterfaceEndpoint'))).toHaveLength(1);
+      expect(
+        Annotations.fromStack(alone.s).findWarning(
+          '/V/Alone',
+          Match.stringLikeRegexp('cannot ask CloudFormation whether the stack is rolling back.*cloudFormationEndpoint: vpc.addInterfaceEndpoint'),
+        ),
+      ).toHaveLength(1);
 
       const both = base();
       const vpc = both.props.vpc as ec2.Vpc;
-      const endpoints = [ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION].map((service, k) => vpc.addInterfaceEndpoint(`E${k}`, { service, open: false }));
+      const endpoints = [ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION].map((service, k) =>
+        vpc.addInterfaceEndpoint(`E${k}`, { service, open: false }),
+      );
       const m = new SchemaMigrations(both.s, 'Both', { ...both.props, secretsManagerEndpoint: endpoints[0], cloudFormationEndpoint: endpoints[1] });
       expect(Annotations.fromStack(both.s).findWarning('*', Match.stringLikeRegexp('cloudFormationUnreachable'))).toEqual([]);
       const t2 = Template.fromStack(both.s);
       for (const endpoint of endpoints) {
-        t2.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { GroupId: { 'Fn::GetAtt': [both.s.getLogicalId(m.securityGroup!.node.defaultChild as never), 'GroupId'] }, FromPort: 443, DestinationSecurityGroupId: { 'Fn::GetAtt': [both.s.getLogicalId(endpoint.connections.securityGroups[0]!.node.defaultChild as never), 'GroupId'] } });
+        t2.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+          GroupId: { 'Fn::GetAtt': [both.s.getLogicalId(m.securityGroup!.node.defaultChild as never), 'GroupId'] },
+          FromPort: 443,
+          DestinationSecurityGroupId: { 'Fn::GetAtt': [both.s.getLogicalId(endpoint.connections.securityGroups[0]!.node.defaultChild as never), 'GroupId'] },
+        });
       }
       t2.hasResource('Custom::SchemaMigrations', { DependsOn: Match.arrayWith(endpoints.map((e) => both.s.getLogicalId(e.node.defaultChild as never))) });
     });
 
     // Review: the endpoint of a database in another stack became an export, which blocks replacing the database.
-    it('passes the database\'s endpoint only when the database is in its own stack', () => {
+    it("passes the database's endpoint only when the database is in its own stack", () => {
       const app = new App();
       const dbStack = new Stack(app, 'Db');
       const vpc = new ec2.Vpc(dbStack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
       const instance = new rds.DatabaseInstance(dbStack, 'Instance', {
-        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }), vpc,
-        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+        vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        credentials: rds.Credentials.fromGeneratedSecret('postgres'),
       });
       const appStack = new Stack(app, 'App');
       new SchemaMigrations(appStack, 'M', { database: instance, secret: instance.secret!, vpc, migrationsDir });
       new SchemaMigrations(dbStack, 'Here', { database: instance, secret: instance.secret!, vpc, migrationsDir, stateSchema: 'here_schemaguard' });
-      const envOf = (stack: Stack) => Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } }))[0]!.Properties.Environment.Variables;
+      const envOf = (stack: Stack) =>
+        Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.onEvent' } }))[0]!.Properties.Environment
+          .Variables;
       expect(envOf(appStack)[ENV.endpointHost]).toBeUndefined();
-      expect(envOf(dbStack)[ENV.endpointHost]).toEqual({ 'Fn::GetAtt': [dbStack.getLogicalId(instance.node.defaultChild as rds.CfnDBInstance), 'Endpoint.Address'] });
+      expect(envOf(dbStack)[ENV.endpointHost]).toEqual({
+        'Fn::GetAtt': [dbStack.getLogicalId(instance.node.defaultChild as rds.CfnDBInstance), 'Endpoint.Address'],
+      });
     });
 
     it('refuses an undefined secret (database.secret of Credentials.fromPassword) naming "secret" and the fix', () => {
       const { s, props } = base();
       const instance = new rds.DatabaseInstance(s, 'Pw', {
-        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }), vpc: props.vpc!, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18_3 }),
+        vpc: props.vpc!,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
         credentials: rds.Credentials.fromPassword('postgres', SecretValue.unsafePlainText('not-a-secret-in-real-life')),
       });
       expect(instance.secret).toBeUndefined();
@@ -550,11 +796,23 @@ describe('Class: SchemaMigrations', () => {
       const { s, props } = base();
       const standard = new ec2.Vpc(s, 'Standard');
       const sg = new ec2.SecurityGroup(s, 'StdSg', { vpc: standard });
-      const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'StdDb', { instanceIdentifier: 'y', instanceEndpointAddress: 'y', port: 5432, securityGroups: [sg] });
-      const error = (() => { try { new SchemaMigrations(s, 'M', { ...props, database, vpc: standard }); } catch (e) { return e as Error; } return undefined; })();
+      const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(s, 'StdDb', {
+        instanceIdentifier: 'y',
+        instanceEndpointAddress: 'y',
+        port: 5432,
+        securityGroups: [sg],
+      });
+      const error = (() => {
+        try {
+          new SchemaMigrations(s, 'M', { ...props, database, vpc: standard });
+        } catch (e) {
+          return e as Error;
+        }
+        return undefined;
+      })();
       expect(error?.message).toBe(
-        'SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC V/Standard has no isolated subnets (it has PRIVATE_WITH_EGRESS and PUBLIC); '
-        + 'pass the subnets the function runs in, e.g. vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } (the private subnets of new ec2.Vpc(…), which reach Secrets Manager through their NAT gateway)',
+        'SchemaMigrations: "vpcSubnets" is not set, and its default, { subnetType: PRIVATE_ISOLATED }, selects nothing: the VPC V/Standard has no isolated subnets (it has PRIVATE_WITH_EGRESS and PUBLIC); ' +
+          'pass the subnets the function runs in, e.g. vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } (the private subnets of new ec2.Vpc(…), which reach Secrets Manager through their NAT gateway)',
       );
       const migrations = new SchemaMigrations(s, 'M2', { ...props, database, vpc: standard, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } });
       // CDK's own error stays reachable as the cause.
@@ -567,28 +825,33 @@ describe('Class: SchemaMigrations', () => {
       }
     });
 
-    it('a port given: the handler\'s egress and the database\'s ingress are for that port only', () => {
+    it("a port given: the handler's egress and the database's ingress are for that port only", () => {
       const { s: st, props } = base();
       const migrations = new SchemaMigrations(st, 'M', { ...props, port: ec2.Port.tcp(6432), vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
       const t2 = Template.fromStack(st);
       const group = { 'Fn::GetAtt': [st.getLogicalId(migrations.securityGroup!.node.defaultChild as never), 'GroupId'] };
       t2.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { SourceSecurityGroupId: group, IpProtocol: 'tcp', FromPort: 6432, ToPort: 6432 });
       t2.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { GroupId: group, IpProtocol: 'tcp', FromPort: 6432, ToPort: 6432 });
-      const ports = ['AWS::EC2::SecurityGroupIngress', 'AWS::EC2::SecurityGroupEgress'].flatMap((type) => Object.values(t2.findResources(type)).map((r) => r.Properties.FromPort));
+      const ports = ['AWS::EC2::SecurityGroupIngress', 'AWS::EC2::SecurityGroupEgress'].flatMap((type) =>
+        Object.values(t2.findResources(type)).map((r) => r.Properties.FromPort),
+      );
       expect(ports.sort()).toEqual([6432, 6432]);
     });
 
     it('refuses a memorySize known only at deploy time, naming it, before it is used to size the files it applies', () => {
       const { s: st, props } = base();
       const memorySize = new CfnParameter(st, 'Memory', { type: 'Number' }).valueAsNumber;
-      expect(() => new SchemaMigrations(st, 'M', { ...props, memorySize }))
-        .toThrow(/^SchemaMigrations: "memorySize" is a number known only at deploy time \(a token, such as a CfnParameter's valueAsNumber\); pass a number known at synth/);
+      expect(() => new SchemaMigrations(st, 'M', { ...props, memorySize })).toThrow(
+        /^SchemaMigrations: "memorySize" is a number known only at deploy time \(a token, such as a CfnParameter's valueAsNumber\); pass a number known at synth/,
+      );
     });
 
     it('refuses a database without a default port when no port is given', () => {
       const { s, props } = base();
       const bare = new ec2.SecurityGroup(s, 'Bare', { vpc: props.vpc! });
-      expect(() => new SchemaMigrations(s, 'M', { ...props, database: bare })).toThrow(/"port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp\(5432\)/);
+      expect(() => new SchemaMigrations(s, 'M', { ...props, database: bare })).toThrow(
+        /"port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp\(5432\)/,
+      );
     });
   });
 
@@ -598,30 +861,37 @@ describe('Class: SchemaMigrations', () => {
       const vpc = new ec2.Vpc(s, 'Vpc');
       const cluster = new rds.DatabaseCluster(s, 'C', {
         engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_6 }),
-        vpc, writer: rds.ClusterInstance.serverlessV2('W'), enableDataApi,
+        vpc,
+        writer: rds.ClusterInstance.serverlessV2('W'),
+        enableDataApi,
       });
       return { s, cluster };
     };
-    const dataApiStatements = (s: Stack, m: SchemaMigrations) => Object.values(Template.fromStack(s).findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: s.getLogicalId(m.node.findChild('HandlerRole').node.defaultChild as never) }] },
-    })).flatMap((p) => p.Properties.PolicyDocument.Statement).filter((st: { Action: string | string[] }) => [st.Action].flat().some((a) => a.startsWith('rds-data:')));
+    const dataApiStatements = (s: Stack, m: SchemaMigrations) =>
+      Object.values(
+        Template.fromStack(s).findResources('AWS::IAM::Policy', {
+          Properties: { Roles: [{ Ref: s.getLogicalId(m.node.findChild('HandlerRole').node.defaultChild as never) }] },
+        }),
+      )
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter((st: { Action: string | string[] }) => [st.Action].flat().some((a) => a.startsWith('rds-data:')));
 
     it('refuses a cluster with enableDataApi: false, as its grantDataApiAccess does, naming the cluster, the setting and the fix', () => {
       const { s, cluster } = auroraCluster(false);
       expect(() => cluster.grantDataApiAccess(new iam.User(s, 'U'))).toThrow('Cannot grant Data API access when the Data API is disabled');
       expect(() => new SchemaMigrations(s, 'M', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir })).toThrow(
-        'SchemaMigrations: "dataApiCluster" D/C has the Data API disabled (enableDataApi: false), and the handler migrates through it; '
-        + 'set enableDataApi: true on the cluster (SchemaMigrations does not change your cluster), '
-        + 'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"',
+        'SchemaMigrations: "dataApiCluster" D/C has the Data API disabled (enableDataApi: false), and the handler migrates through it; ' +
+          'set enableDataApi: true on the cluster (SchemaMigrations does not change your cluster), ' +
+          'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"',
       );
     });
 
-    it('refuses a cluster that leaves enableDataApi unset (the Data API off), where grantDataApiAccess would turn it on: the fix is the cluster\'s own setting', () => {
+    it("refuses a cluster that leaves enableDataApi unset (the Data API off), where grantDataApiAccess would turn it on: the fix is the cluster's own setting", () => {
       const { s, cluster } = auroraCluster(undefined);
       expect(() => new SchemaMigrations(s, 'M', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir })).toThrow(
-        'SchemaMigrations: "dataApiCluster" D/C leaves enableDataApi unset, so the Data API is off, and the handler migrates through it; '
-        + 'set enableDataApi: true on the cluster (SchemaMigrations does not change your cluster), '
-        + 'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"',
+        'SchemaMigrations: "dataApiCluster" D/C leaves enableDataApi unset, so the Data API is off, and the handler migrates through it; ' +
+          'set enableDataApi: true on the cluster (SchemaMigrations does not change your cluster), ' +
+          'or migrate over a connection: "database" and "vpc" instead of "dataApiCluster"',
       );
     });
 
@@ -630,11 +900,14 @@ describe('Class: SchemaMigrations', () => {
       const m = new SchemaMigrations(s, 'M', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir });
       const t2 = Template.fromStack(s);
       t2.hasResourceProperties('AWS::RDS::DBCluster', { EnableHttpEndpoint: true });
-      expect(dataApiStatements(s, m)).toEqual([{
-        Sid: 'DataApiOnTheCluster', Effect: 'Allow',
-        Action: ['rds-data:ExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
-        Resource: expect.anything(),
-      }]);
+      expect(dataApiStatements(s, m)).toEqual([
+        {
+          Sid: 'DataApiOnTheCluster',
+          Effect: 'Allow',
+          Action: ['rds-data:ExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
+          Resource: expect.anything(),
+        },
+      ]);
       expect(JSON.stringify(dataApiStatements(s, m)[0].Resource)).toContain(`{"Ref":"${s.getLogicalId(cluster.node.defaultChild as never)}"}`);
     });
 
@@ -658,16 +931,22 @@ describe('Class: SchemaMigrations, wired into an app (the CDK guide)', () => {
     const s = new Stack(app, 'Database');
     const vpc = new ec2.Vpc(s, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const db = new rds.DatabaseInstance(s, 'Db', {
-      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }), instanceIdentifier: 'widgets-db',
-      vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED }, credentials: rds.Credentials.fromGeneratedSecret('postgres'),
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+      instanceIdentifier: 'widgets-db',
+      vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      credentials: rds.Credentials.fromGeneratedSecret('postgres'),
     });
     const log = new logs.LogGroup(s, 'PostgresLog', { logGroupName: postgresLogGroupName('instance', 'widgets-db') });
     return { s, vpc, db, log };
   }
-  const api = (scope: Stack, migrations: SchemaMigrations) => new lambda.Function(scope, 'Api', {
-    runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}'),
-    environment: { SCHEMA_VERSION: migrations.currentVersion, APPLIED: migrations.appliedVersions },
-  });
+  const api = (scope: Stack, migrations: SchemaMigrations) =>
+    new lambda.Function(scope, 'Api', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {}'),
+      environment: { SCHEMA_VERSION: migrations.currentVersion, APPLIED: migrations.appliedVersions },
+    });
   const resourceCounts = (t: Template) => {
     const counts: Record<string, number> = {};
     for (const r of Object.values(t.toJSON().Resources as Record<string, { Type: string }>)) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
@@ -684,18 +963,22 @@ describe('Class: SchemaMigrations, wired into an app (the CDK guide)', () => {
     const cr = s.getLogicalId(migrations.resource.node.defaultChild as never);
     t.hasResource('AWS::Lambda::Function', {
       DependsOn: Match.arrayWith([cr]),
-      Properties: { Environment: { Variables: { SCHEMA_VERSION: { 'Fn::GetAtt': [cr, 'CurrentVersion'] }, APPLIED: { 'Fn::GetAtt': [cr, 'AppliedVersions'] } } } },
+      Properties: {
+        Environment: { Variables: { SCHEMA_VERSION: { 'Fn::GetAtt': [cr, 'CurrentVersion'] }, APPLIED: { 'Fn::GetAtt': [cr, 'AppliedVersions'] } } },
+      },
     });
   });
 
-  it('a service in another stack: versionFor gives the version through SSM (a deploy-time parameter, no import) and the stack deploys after the migrations\' stack; currentVersion there is refused at synth', () => {
+  it("a service in another stack: versionFor gives the version through SSM (a deploy-time parameter, no import) and the stack deploys after the migrations' stack; currentVersion there is refused at synth", () => {
     const app = new App();
     const { s, vpc, db } = databaseStack(app);
     const migrations = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
     const serviceStack = new Stack(app, 'Service');
     // As docs/guide/cdk-app.md shows it.
     new lambda.Function(serviceStack, 'Api', {
-      runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => {}'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {}'),
       environment: { SCHEMA_VERSION: migrations.versionFor(serviceStack) },
     });
     const t = Template.fromStack(serviceStack);
@@ -707,7 +990,9 @@ describe('Class: SchemaMigrations, wired into an app (the CDK guide)', () => {
     const two = databaseStack(refused);
     const m2 = new SchemaMigrations(two.s, 'Migrations', { database: two.db, secret: two.db.secret!, vpc: two.vpc, migrationsDir: migrationsOnly });
     api(new Stack(refused, 'Service'), m2);
-    expect(() => refused.synth()).toThrow(/CurrentVersion of Database\/Migrations reaches another stack .* Read it there through SSM: migrations\.versionFor\(this\)/);
+    expect(() => refused.synth()).toThrow(
+      /CurrentVersion of Database\/Migrations reaches another stack .* Read it there through SSM: migrations\.versionFor\(this\)/,
+    );
   });
 
   it('DatabaseAlarms with migrationFunctions in the database stack and the migrations in an app stack is a cycle; both in the app stack synthesise', () => {
@@ -735,16 +1020,37 @@ describe('Class: SchemaMigrations, wired into an app (the CDK guide)', () => {
     const before = resourceCounts(Template.fromStack(databaseStack(new App()).s));
     const m = new SchemaMigrations(s, 'Migrations', { database: db, secret: db.secret!, vpc, migrationsDir: migrationsOnly });
     const alarms = new Stack(app, 'Alarms');
-    new DatabaseAlarms(alarms, 'Alarms', { logGroup: logs.LogGroup.fromLogGroupName(alarms, 'Log', log.logGroupName), databaseIdentifier: 'widgets-db', migrationFunctions: [m.onEventHandler, m.isCompleteHandler] });
+    new DatabaseAlarms(alarms, 'Alarms', {
+      logGroup: logs.LogGroup.fromLogGroupName(alarms, 'Log', log.logGroupName),
+      databaseIdentifier: 'widgets-db',
+      migrationFunctions: [m.onEventHandler, m.isCompleteHandler],
+    });
     const after = resourceCounts(Template.fromStack(s));
-    const added = Object.fromEntries(Object.keys(after).filter((k) => after[k] !== before[k]).map((k) => [k, after[k]! - (before[k] ?? 0)]));
+    const added = Object.fromEntries(
+      Object.keys(after)
+        .filter((k) => after[k] !== before[k])
+        .map((k) => [k, after[k]! - (before[k] ?? 0)]),
+    );
     expect(added).toEqual({
-      'AWS::Lambda::Function': 5, 'AWS::IAM::Role': 5, 'AWS::IAM::Policy': 5, 'AWS::StepFunctions::StateMachine': 1, 'AWS::Logs::LogGroup': 3,
-      'AWS::EC2::SecurityGroup': 1, 'AWS::EC2::SecurityGroupIngress': 1, 'AWS::EC2::SecurityGroupEgress': 1, 'Custom::SchemaMigrations': 1,
+      'AWS::Lambda::Function': 5,
+      'AWS::IAM::Role': 5,
+      'AWS::IAM::Policy': 5,
+      'AWS::StepFunctions::StateMachine': 1,
+      'AWS::Logs::LogGroup': 3,
+      'AWS::EC2::SecurityGroup': 1,
+      'AWS::EC2::SecurityGroupIngress': 1,
+      'AWS::EC2::SecurityGroupEgress': 1,
+      'Custom::SchemaMigrations': 1,
     });
     expect(resourceCounts(Template.fromStack(alarms))).toEqual({
-      'AWS::Logs::MetricFilter': ERROR_CATALOG.length, 'AWS::CloudWatch::Alarm': ERROR_CATALOG.length + 1, 'AWS::CloudWatch::CompositeAlarm': 2,
-      'AWS::Logs::QueryDefinition': 12, 'AWS::CloudWatch::Dashboard': 1, 'AWS::SNS::Topic': 2, 'AWS::SNS::TopicPolicy': 2, 'AWS::KMS::Key': 1,
+      'AWS::Logs::MetricFilter': ERROR_CATALOG.length,
+      'AWS::CloudWatch::Alarm': ERROR_CATALOG.length + 1,
+      'AWS::CloudWatch::CompositeAlarm': 2,
+      'AWS::Logs::QueryDefinition': 12,
+      'AWS::CloudWatch::Dashboard': 1,
+      'AWS::SNS::Topic': 2,
+      'AWS::SNS::TopicPolicy': 2,
+      'AWS::KMS::Key': 1,
     });
     expect(ERROR_CATALOG.length).toBe(10);
   });

@@ -19,7 +19,15 @@ import { readAppConfig } from '../../lib/app-config';
 import { PACKAGE_ROOT } from '../../lib/paths';
 import { GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, PROP } from '../../lambda/handler/constants';
 import { tempDir } from '../support/files';
-import { fixedNameReplacements, nameProperties, replacements, retainedFixedNames, updatedProperties, type NameProperties, type Template } from '../support/template-diff';
+import {
+  fixedNameReplacements,
+  nameProperties,
+  replacements,
+  retainedFixedNames,
+  updatedProperties,
+  type NameProperties,
+  type Template,
+} from '../support/template-diff';
 
 /** The context of each synth: the default dev stack, and one change of a context key at a time. */
 const VARIANTS = {
@@ -60,8 +68,15 @@ function only(t: Template, type: string): [string, Record<string, unknown>] {
 
 describe('template pairs: what CloudFormation does between two deploys', () => {
   it.each([
-    ['dev', 'devOrders'], ['dev', 'devNat'], ['dev', 'devClass'], ['dev', 'prod'], ['prod17', 'prod'], ['prod', 'prodOrders'],
-    ['aurora', 'auroraOrders'], ['dev', 'aurora'], ['aurora', 'dev'],
+    ['dev', 'devOrders'],
+    ['dev', 'devNat'],
+    ['dev', 'devClass'],
+    ['dev', 'prod'],
+    ['prod17', 'prod'],
+    ['prod', 'prodOrders'],
+    ['aurora', 'auroraOrders'],
+    ['dev', 'aurora'],
+    ['aurora', 'dev'],
   ] as const)('%s → %s replaces no resource whose name stays (CloudFormation could not)', (before, after) => {
     // A new parameter group is applied to the instance in place (a reboot), as a major engine upgrade's new family is.
     expect(fixedNameReplacements(templates[before], templates[after], named, { 'AWS::RDS::DBInstance': ['DBParameterGroupName'] })).toEqual([]);
@@ -70,10 +85,18 @@ describe('template pairs: what CloudFormation does between two deploys', () => {
   it('another databaseName replaces the instance (DBName) under a new identifier, and both custom resources get an Update in that deploy', () => {
     const [dbId, before] = only(templates.dev, 'AWS::RDS::DBInstance');
     const [, after] = only(templates.devOrders, 'AWS::RDS::DBInstance');
-    expect(replacements(templates.dev, templates.devOrders)).toContainEqual({ logicalId: dbId, type: 'AWS::RDS::DBInstance', impact: 'WILL_REPLACE', causes: ['DBInstanceIdentifier', 'DBName'] });
+    expect(replacements(templates.dev, templates.devOrders)).toContainEqual({
+      logicalId: dbId,
+      type: 'AWS::RDS::DBInstance',
+      impact: 'WILL_REPLACE',
+      causes: ['DBInstanceIdentifier', 'DBName'],
+    });
     expect([before.DBInstanceIdentifier, after.DBInstanceIdentifier]).toEqual(['schemaguard-dev-app', 'schemaguard-dev-orders']);
     // The database's identity is the new instance's DbiResourceId, and its name changes too: CloudFormation sends Updates.
-    for (const [type, identity, name] of [['Custom::SchemaMigrations', PROP.databaseIdentity, PROP.databaseName], [GUARD_ROLE_RESOURCE_TYPE, GUARD_ROLE_PROP.databaseIdentity, GUARD_ROLE_PROP.databaseName]] as const) {
+    for (const [type, identity, name] of [
+      ['Custom::SchemaMigrations', PROP.databaseIdentity, PROP.databaseName],
+      [GUARD_ROLE_RESOURCE_TYPE, GUARD_ROLE_PROP.databaseIdentity, GUARD_ROLE_PROP.databaseName],
+    ] as const) {
       const [id, old] = only(templates.dev, type);
       const [, next] = only(templates.devOrders, type);
       expect(next[identity], type).toEqual({ 'Fn::GetAtt': [dbId, 'DbiResourceId'] });
@@ -82,10 +105,12 @@ describe('template pairs: what CloudFormation does between two deploys', () => {
     }
   });
 
-  it('Aurora: another databaseName replaces the cluster (DatabaseName) under a new identifier; the custom resource\'s identity is its DBClusterResourceId', () => {
+  it("Aurora: another databaseName replaces the cluster (DatabaseName) under a new identifier; the custom resource's identity is its DBClusterResourceId", () => {
     const [clusterId, before] = only(templates.aurora, 'AWS::RDS::DBCluster');
     const [, after] = only(templates.auroraOrders, 'AWS::RDS::DBCluster');
-    expect(replacements(templates.aurora, templates.auroraOrders)).toContainEqual(expect.objectContaining({ logicalId: clusterId, impact: 'WILL_REPLACE', causes: expect.arrayContaining(['DatabaseName']) }));
+    expect(replacements(templates.aurora, templates.auroraOrders)).toContainEqual(
+      expect.objectContaining({ logicalId: clusterId, impact: 'WILL_REPLACE', causes: expect.arrayContaining(['DatabaseName']) }),
+    );
     expect([before.DBClusterIdentifier, after.DBClusterIdentifier]).toEqual(['schemaguard-dev-app', 'schemaguard-dev-orders']);
     expect(only(templates.auroraOrders, 'Custom::SchemaMigrations')[1][PROP.databaseIdentity]).toEqual({ 'Fn::GetAtt': [clusterId, 'DBClusterResourceId'] });
   });
@@ -97,7 +122,9 @@ describe('template pairs: what CloudFormation does between two deploys', () => {
     const replaced = replacements(templates.prod17, templates.prod);
     expect(replaced.filter((r) => r.impact === 'WILL_REPLACE').map((r) => `${r.type} ${r.causes.join(',')}`)).toEqual(['AWS::RDS::DBParameterGroup Family']);
     // The specification marks DBParameterGroupName "may replace"; with the family it moves with the engine, which RDS upgrades in place.
-    expect(replaced.filter((r) => r.logicalId === dbId)).toEqual([{ logicalId: dbId, type: 'AWS::RDS::DBInstance', impact: 'MAY_REPLACE', causes: ['DBParameterGroupName'] }]);
+    expect(replaced.filter((r) => r.logicalId === dbId)).toEqual([
+      { logicalId: dbId, type: 'AWS::RDS::DBInstance', impact: 'MAY_REPLACE', causes: ['DBParameterGroupName'] },
+    ]);
   });
 
   it('finds a replaced resource whose name stays (so an empty result above means something)', () => {
@@ -111,18 +138,26 @@ describe('template pairs: what CloudFormation does between two deploys', () => {
 });
 
 describe('delete, and deploy again: what each stage leaves', () => {
-  it.each(['dev', 'aurora'] as const)('%s leaves nothing: every resource is deleted with the stack, the KMS key scheduled for deletion after 7 days', (variant) => {
-    const t = templates[variant];
-    const kept = Object.entries(t.Resources).filter(([, r]) => r.DeletionPolicy !== undefined && r.DeletionPolicy !== 'Delete').map(([id, r]) => `${id} ${r.Type} ${r.DeletionPolicy}`);
-    expect(kept).toEqual([]);
-    const [, key] = only(t, 'AWS::KMS::Key');
-    expect(key.PendingWindowInDays).toBe(7);
-    expect(only(t, 'Custom::LogRetention')[1].RemovalPolicy).toBe('destroy');
-  });
+  it.each(['dev', 'aurora'] as const)(
+    '%s leaves nothing: every resource is deleted with the stack, the KMS key scheduled for deletion after 7 days',
+    (variant) => {
+      const t = templates[variant];
+      const kept = Object.entries(t.Resources)
+        .filter(([, r]) => r.DeletionPolicy !== undefined && r.DeletionPolicy !== 'Delete')
+        .map(([id, r]) => `${id} ${r.Type} ${r.DeletionPolicy}`);
+      expect(kept).toEqual([]);
+      const [, key] = only(t, 'AWS::KMS::Key');
+      expect(key.PendingWindowInDays).toBe(7);
+      expect(only(t, 'Custom::LogRetention')[1].RemovalPolicy).toBe('destroy');
+    },
+  );
 
-  it('prod keeps the database\'s final snapshot, its logs and the key, none under a literal name the same stack deployed again would meet', () => {
+  it("prod keeps the database's final snapshot, its logs and the key, none under a literal name the same stack deployed again would meet", () => {
     const t = templates.prod;
-    const policies = Object.values(t.Resources).filter((r) => r.DeletionPolicy !== undefined && r.DeletionPolicy !== 'Delete').map((r) => `${r.Type} ${r.DeletionPolicy}`).sort();
+    const policies = Object.values(t.Resources)
+      .filter((r) => r.DeletionPolicy !== undefined && r.DeletionPolicy !== 'Delete')
+      .map((r) => `${r.Type} ${r.DeletionPolicy}`)
+      .sort();
     expect(new Set(policies)).toEqual(new Set(['AWS::RDS::DBInstance Snapshot', 'AWS::Logs::LogGroup Retain', 'AWS::KMS::Key Retain']));
     expect(retainedFixedNames(t, named)).toEqual([]);
     // The PostgreSQL log group has a fixed name: it is made by a create-or-update resource that leaves it on delete and takes it over on the next create.
@@ -133,20 +168,33 @@ describe('delete, and deploy again: what each stage leaves', () => {
   });
 
   it('finds a retained resource under a literal name (so an empty result above means something)', () => {
-    const t: Template = { Resources: { Logs: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/aws/rds/instance/x/postgresql' }, DeletionPolicy: 'Retain' } } };
+    const t: Template = {
+      Resources: { Logs: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/aws/rds/instance/x/postgresql' }, DeletionPolicy: 'Retain' } },
+    };
     expect(retainedFixedNames(t, named)).toEqual(['Logs (AWS::Logs::LogGroup) /aws/rds/instance/x/postgresql']);
   });
 });
 
 describe('docs/guide/lifecycle.md', () => {
-  it.each(['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster'])('lists the properties of %s whose change replaces it, as the resource specification has them', async (type) => {
-    const page = readFileSync(join(PACKAGE_ROOT, 'docs', 'guide', 'lifecycle.md'), 'utf8');
-    const line = page.split('\n').find((l) => l.startsWith(`- \`${type}\` replaced when it changes: `))!;
-    expect(line, type).toBeDefined();
-    const listed = [...line.split(': ').slice(1).join(': ').matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]);
-    const db = await loadAwsServiceSpec();
-    const resource = db.lookup('resource', 'cloudFormationType', 'equals', type).only();
-    const replacing = Object.entries(resource.properties).filter(([, p]) => p.causesReplacement === 'yes').map(([k]) => k);
-    expect(listed).toEqual(replacing.sort());
-  });
+  it.each(['AWS::RDS::DBInstance', 'AWS::RDS::DBCluster'])(
+    'lists the properties of %s whose change replaces it, as the resource specification has them',
+    async (type) => {
+      const page = readFileSync(join(PACKAGE_ROOT, 'docs', 'guide', 'lifecycle.md'), 'utf8');
+      const line = page.split('\n').find((l) => l.startsWith(`- \`${type}\` replaced when it changes: `))!;
+      expect(line, type).toBeDefined();
+      const listed = [
+        ...line
+          .split(': ')
+          .slice(1)
+          .join(': ')
+          .matchAll(/`([A-Za-z]+)`/g),
+      ].map((m) => m[1]);
+      const db = await loadAwsServiceSpec();
+      const resource = db.lookup('resource', 'cloudFormationType', 'equals', type).only();
+      const replacing = Object.entries(resource.properties)
+        .filter(([, p]) => p.causesReplacement === 'yes')
+        .map(([k]) => k);
+      expect(listed).toEqual(replacing.sort());
+    },
+  );
 });

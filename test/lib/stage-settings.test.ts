@@ -9,8 +9,13 @@ describe('Function: stageSettings', () => {
   it('dev is disposable: logs and database destroyed with the stack, no deletion protection, 1 day of backups, a month of logs', () => {
     const dev = stageSettings('TestStack', 'dev');
     expect(dev).toMatchObject({
-      stage: 'dev', prod: false, logRetention: logs.RetentionDays.ONE_MONTH,
-      logRemovalPolicy: RemovalPolicy.DESTROY, databaseRemovalPolicy: RemovalPolicy.DESTROY, deletionProtection: false, keyRemovalPolicy: RemovalPolicy.DESTROY,
+      stage: 'dev',
+      prod: false,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+      databaseRemovalPolicy: RemovalPolicy.DESTROY,
+      deletionProtection: false,
+      keyRemovalPolicy: RemovalPolicy.DESTROY,
     });
     expect(dev.backupRetention.toDays()).toBe(1);
   });
@@ -18,8 +23,13 @@ describe('Function: stageSettings', () => {
   it('prod keeps: logs retained, a final snapshot, deletion protection, 14 days of backups, a year of logs', () => {
     const prod = stageSettings('TestStack', 'prod');
     expect(prod).toMatchObject({
-      stage: 'prod', prod: true, logRetention: logs.RetentionDays.ONE_YEAR,
-      logRemovalPolicy: RemovalPolicy.RETAIN, databaseRemovalPolicy: RemovalPolicy.SNAPSHOT, deletionProtection: true, keyRemovalPolicy: RemovalPolicy.RETAIN,
+      stage: 'prod',
+      prod: true,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+      logRemovalPolicy: RemovalPolicy.RETAIN,
+      databaseRemovalPolicy: RemovalPolicy.SNAPSHOT,
+      deletionProtection: true,
+      keyRemovalPolicy: RemovalPolicy.RETAIN,
     });
     expect(prod.backupRetention.toDays()).toBe(Duration.days(14).toDays());
   });
@@ -40,16 +50,22 @@ describe('Function: checkIdentifier', () => {
   });
 
   it.each(['Bad_Id', 'Orders', '1db', 'db-', 'db--x', '', `a${'b'.repeat(63)}`])('refuses %j, naming the stack and the prop', (id) => {
-    expect(() => checkIdentifier('TestStack', 'clusterIdentifier', id)).toThrow(`TestStack: "clusterIdentifier" ${JSON.stringify(id)} is not a literal RDS identifier; use 1 to 63 lowercase letters`);
+    expect(() => checkIdentifier('TestStack', 'clusterIdentifier', id)).toThrow(
+      `TestStack: "clusterIdentifier" ${JSON.stringify(id)} is not a literal RDS identifier; use 1 to 63 lowercase letters`,
+    );
   });
 });
 
 describe('Function: databaseNamePart', () => {
-  it.each([['app', 'app'], ['Orders_EU', 'orders-eu'], ['orders__2', 'orders-2']])('folds %s to %s', (name, part) => {
+  it.each([
+    ['app', 'app'],
+    ['Orders_EU', 'orders-eu'],
+    ['orders__2', 'orders-2'],
+  ])('folds %s to %s', (name, part) => {
     expect(databaseNamePart(name)).toBe(part);
   });
 
-  it('keeps a long name\'s first letters and ends with 6 hex digits of its hash, so two names never share a part', () => {
+  it("keeps a long name's first letters and ends with 6 hex digits of its hash, so two names never share a part", () => {
     const a = databaseNamePart(`a${'b'.repeat(50)}`);
     const b = databaseNamePart(`a${'b'.repeat(51)}`);
     expect(a).toMatch(/^db-ab+-[0-9a-f]{6}$/);
@@ -70,12 +86,15 @@ describe('Function: databaseIdentifier', () => {
 
   it('refuses a given identifier that does not name the database, naming both props and why (CloudFormation cannot replace a custom-named instance)', () => {
     expect(() => databaseIdentifier('TestStack', 'clusterIdentifier', 'prod', 'sales', 'orders-prod')).toThrow(
-      /^TestStack: "clusterIdentifier" "orders-prod" does not name the database "sales" \("sales" between hyphens, e\.g\. "orders-prod-sales"\): "databaseName" replaces the database when it changes .* CloudFormation cannot replace one whose "clusterIdentifier" stays the same/);
+      /^TestStack: "clusterIdentifier" "orders-prod" does not name the database "sales" \("sales" between hyphens, e\.g\. "orders-prod-sales"\): "databaseName" replaces the database when it changes .* CloudFormation cannot replace one whose "clusterIdentifier" stays the same/,
+    );
     // A word that only contains the name is not it.
     expect(() => databaseIdentifier('TestStack', 'instanceIdentifier', 'dev', 'app', 'myapp-dev')).toThrow(/does not name the database "app"/);
   });
 
   it('checks the given identifier is an RDS identifier first', () => {
-    expect(() => databaseIdentifier('TestStack', 'instanceIdentifier', 'dev', 'app', 'Bad_Id')).toThrow(/"instanceIdentifier" "Bad_Id" is not a literal RDS identifier/);
+    expect(() => databaseIdentifier('TestStack', 'instanceIdentifier', 'dev', 'app', 'Bad_Id')).toThrow(
+      /"instanceIdentifier" "Bad_Id" is not a literal RDS identifier/,
+    );
   });
 });

@@ -20,18 +20,27 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 function startMigrate(url: string): { child: ChildProcess; output: () => string; exit: Promise<number | string | null> } {
   const child = spawn(process.execPath, [CLI, 'migrate', '--dir', MIGRATIONS_DIR, '--database-url', url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exit = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(signal ?? code)));
   return { child, output: () => out, exit };
 }
 
 async function progress(url: string): Promise<{ rows_done: number; last_key: string | null } | undefined> {
-  const r = await rows<{ rows_done: string; last_key: string | null; t: string | null }>(url, `
-    SELECT to_regclass('schema_fix_audit.uuid_backfill')::text AS t`);
+  const r = await rows<{ rows_done: string; last_key: string | null; t: string | null }>(
+    url,
+    `
+    SELECT to_regclass('schema_fix_audit.uuid_backfill')::text AS t`,
+  );
   if (!r[0]!.t) return undefined;
-  const p = await rows<{ rows_done: string; last_key: string | null }>(url,
-    `SELECT rows_done::text, last_key FROM schema_fix_audit.uuid_backfill WHERE table_name = 'appointments'`);
+  const p = await rows<{ rows_done: string; last_key: string | null }>(
+    url,
+    `SELECT rows_done::text, last_key FROM schema_fix_audit.uuid_backfill WHERE table_name = 'appointments'`,
+  );
   return p[0] ? { rows_done: Number(p[0].rows_done), last_key: p[0].last_key } : undefined;
 }
 
@@ -56,7 +65,10 @@ describe.each(targets)('$name', (target) => {
     // The server ends the orphaned backfill by itself (client_connection_check_interval), within seconds.
     let left: unknown[] = [];
     for (let i = 0; i < 100; i++) {
-      left = await rows(url, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND (application_name = 'schemaguard' OR application_name LIKE 'schemaguard: applying %')`);
+      left = await rows(
+        url,
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND (application_name = 'schemaguard' OR application_name LIKE 'schemaguard: applying %')`,
+      );
       if (left.length === 0) break;
       await sleep(50);
     }
@@ -80,10 +92,20 @@ describe.each(targets)('$name', (target) => {
     await runFixes(fresh);
     expect(formatDifferences(diffCatalogs(await catalogOf(fresh), await catalogOf(url)))).toBe('');
     expect(await rows(url, `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM appointments`)).toEqual([{ n: 200_000, ids: 200_000 }]);
-    expect(await rows(url, `SELECT count(*)::int AS n FROM before_fix.appointments b JOIN appointments a ON a.id = b.id
-                             WHERE a.account_id::text IS NOT DISTINCT FROM lower(b.account_id)`)).toEqual([{ n: 200_000 }]);
-    expect(await rows(url, `SELECT count(*)::int AS n FROM before_fix.done d JOIN appointments a ON a.id = d.id
-                             WHERE a.xmin::text <> d.written_by`)).toEqual([{ n: 0 }]);
+    expect(
+      await rows(
+        url,
+        `SELECT count(*)::int AS n FROM before_fix.appointments b JOIN appointments a ON a.id = b.id
+                             WHERE a.account_id::text IS NOT DISTINCT FROM lower(b.account_id)`,
+      ),
+    ).toEqual([{ n: 200_000 }]);
+    expect(
+      await rows(
+        url,
+        `SELECT count(*)::int AS n FROM before_fix.done d JOIN appointments a ON a.id = d.id
+                             WHERE a.xmin::text <> d.written_by`,
+      ),
+    ).toEqual([{ n: 0 }]);
     expect(second.output()).toMatch(/note: 0003_accounts_id_uuid\.sql: backfill appointments\.account_id: 200,000 rows set/);
   });
 });

@@ -27,9 +27,23 @@ describe.each(fullMatrixMajors)('$name', (target) => {
   describe('from an empty database', () => {
     it('creates every application table, constraint, index and the function', () => {
       expect(expected.tables.map((t) => t.name)).toEqual([
-        'accounts', 'all_leads', 'appointments', 'availability_configs', 'blackout_dates', 'bot_configs', 'conversations',
-        'lead_purchases', 'leads', 'services', 'social_sessions', 'student_course_purchases', 'test_chat_sessions', 'users',
-        'voice_sessions', 'web_sessions', 'whatsapp_sessions',
+        'accounts',
+        'all_leads',
+        'appointments',
+        'availability_configs',
+        'blackout_dates',
+        'bot_configs',
+        'conversations',
+        'lead_purchases',
+        'leads',
+        'services',
+        'social_sessions',
+        'student_course_purchases',
+        'test_chat_sessions',
+        'users',
+        'voice_sessions',
+        'web_sessions',
+        'whatsapp_sessions',
       ]);
       const fks = expected.tables.flatMap((t) => t.constraints.filter((c) => c.type === 'f').map((c) => `${t.name}.${c.name}`));
       expect(fks).toHaveLength(15);
@@ -112,9 +126,12 @@ describe.each(fullMatrixMajors)('$name', (target) => {
     const url = await freshDatabase(target, 'invalididx');
     await loadFixture(url, 'duplicate_purchases');
     // Fixed by hand, half-way: the concurrent build fails on the duplicates and leaves an INVALID index.
-    const failed = await withClient(url, (c) => c.query(
-      'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true',
-    ).then(() => undefined, (e: { code?: string }) => e.code));
+    const failed = await withClient(url, (c) =>
+      c.query('CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true').then(
+        () => undefined,
+        (e: { code?: string }) => e.code,
+      ),
+    );
     expect(failed).toBe('23505');
     expect(await rows(url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'unique_active_purchase'::regclass`)).toEqual([{ indisvalid: false }]);
 
@@ -144,8 +161,11 @@ describe.each(fullMatrixMajors)('$name', (target) => {
     await loadFixture(url, 'wrong_definitions');
     await runFixes(url);
     // The non-partial unique index is gone: a student may buy a course again after cancelling.
-    await rows(url, `INSERT INTO student_course_purchases (student_id, course_id, is_active)
-                     VALUES ('f0000000-0000-4000-8000-000000000002', 'f1000000-0000-4000-8000-000000000001', true)`);
+    await rows(
+      url,
+      `INSERT INTO student_course_purchases (student_id, course_id, is_active)
+                     VALUES ('f0000000-0000-4000-8000-000000000002', 'f1000000-0000-4000-8000-000000000001', true)`,
+    );
     expect(await rows(url, `SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'f'`)).toEqual([
       { conname: 'users_account_id_fkey' },
     ]);

@@ -21,7 +21,10 @@ const USER = 'c0000000-0000-4000-8000-0000000000a1';
 
 /** The SQLSTATE a statement fails with, or undefined when it succeeds. */
 async function sqlstateOf(c: pg.Client, sql: string, params: unknown[] = []): Promise<string | undefined> {
-  return c.query(sql, params).then(() => undefined, (e: { code?: string }) => e.code ?? 'no sqlstate');
+  return c.query(sql, params).then(
+    () => undefined,
+    (e: { code?: string }) => e.code ?? 'no sqlstate',
+  );
 }
 
 describe.each(fullMatrixMajors)('$name', (target) => {
@@ -57,9 +60,12 @@ describe.each(fullMatrixMajors)('$name', (target) => {
         expect(second).toBe(first);
         expect(await sqlstateOf(c, `INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2)`, [STUDENT, COURSE])).toBe('23505');
         // Without the predicate PostgreSQL cannot infer the partial index: the statement must repeat it.
-        expect(await sqlstateOf(c,
-          `INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO NOTHING`,
-          [STUDENT, COURSE])).toBe('42P10');
+        expect(
+          await sqlstateOf(c, `INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO NOTHING`, [
+            STUDENT,
+            COURSE,
+          ]),
+        ).toBe('42P10');
         // After cancelling, the student can buy the course again.
         await c.query(`UPDATE student_course_purchases SET is_active = false WHERE id = $1`, [first]);
         const again = (await c.query<{ id: string }>(contract('purchase_upsert'), [STUDENT, COURSE])).rows[0]!.id;
@@ -70,9 +76,12 @@ describe.each(fullMatrixMajors)('$name', (target) => {
     it('sets appointments.account_id (and every other account_id) to NULL when the account is deleted', async () => {
       await withClient(url, async (c) => {
         const account = (await c.query<{ id: string }>(`INSERT INTO accounts (name) VALUES ('Gone Ltd') RETURNING id`)).rows[0]!.id;
-        const appointment = (await c.query<{ id: string }>(
-          `INSERT INTO appointments (account_id, customer_phone, datetime, status) VALUES ($1, '+1', now(), 'confirmed') RETURNING id`, [account],
-        )).rows[0]!.id;
+        const appointment = (
+          await c.query<{ id: string }>(
+            `INSERT INTO appointments (account_id, customer_phone, datetime, status) VALUES ($1, '+1', now(), 'confirmed') RETURNING id`,
+            [account],
+          )
+        ).rows[0]!.id;
         const user = (await c.query<{ id: string }>(`INSERT INTO users (account_id, email) VALUES ($1, 'x@example.com') RETURNING id`, [account])).rows[0]!.id;
         await c.query('DELETE FROM accounts WHERE id = $1', [account]);
         expect((await c.query('SELECT account_id FROM appointments WHERE id = $1', [appointment])).rows).toEqual([{ account_id: null }]);
@@ -85,12 +94,17 @@ describe.each(fullMatrixMajors)('$name', (target) => {
     it('creates a lead and its conversation together, and a bad lead type leaves no conversation behind', async () => {
       await withClient(url, async (c) => {
         const count = async () => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM conversations WHERE user_id = $1', [USER])).rows[0]!.n);
-        const r = await c.query<{ result: { lead_id: string; conversation_id: string } }>(
-          contract('create_lead_with_conversation'), [USER, '+44 20 7946 0000', 'Dee', 'booking', 'wants a table for two'],
-        );
+        const r = await c.query<{ result: { lead_id: string; conversation_id: string } }>(contract('create_lead_with_conversation'), [
+          USER,
+          '+44 20 7946 0000',
+          'Dee',
+          'booking',
+          'wants a table for two',
+        ]);
         const { lead_id, conversation_id } = r.rows[0]!.result;
-        expect((await c.query('SELECT conversation_id::text, lead_type, status FROM leads WHERE id = $1', [lead_id])).rows)
-          .toEqual([{ conversation_id, lead_type: 'booking', status: 'new' }]);
+        expect((await c.query('SELECT conversation_id::text, lead_type, status FROM leads WHERE id = $1', [lead_id])).rows).toEqual([
+          { conversation_id, lead_type: 'booking', status: 'new' },
+        ]);
         expect(await count()).toBe(1);
 
         expect(await sqlstateOf(c, contract('create_lead_with_conversation'), [USER, '+44 20 7946 0001', 'Eve', 'not-a-type', null])).toBe('23514');

@@ -11,12 +11,21 @@ import { loadFixture, runFixes } from '../support/schema-fixes';
 afterAll(dropDatabases);
 
 /** relfilenode of every table in public: it changes only when a table is rewritten. */
-const fileNodes = async (url: string) => Object.fromEntries((await rows<{ t: string; f: string }>(url,
-  `SELECT c.relname AS t, pg_relation_filenode(c.oid)::text AS f FROM pg_class c
-    WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY 1`)).map((r) => [r.t, r.f]));
+const fileNodes = async (url: string) =>
+  Object.fromEntries(
+    (
+      await rows<{ t: string; f: string }>(
+        url,
+        `SELECT c.relname AS t, pg_relation_filenode(c.oid)::text AS f FROM pg_class c
+    WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' ORDER BY 1`,
+      )
+    ).map((r) => [r.t, r.f]),
+  );
 
 function rewritten(before: Record<string, string>, after: Record<string, string>): string[] {
-  return Object.keys(before).filter((t) => after[t] !== before[t]).sort();
+  return Object.keys(before)
+    .filter((t) => after[t] !== before[t])
+    .sort();
 }
 
 describe.each(fullMatrixMajors)('$name', (target) => {
@@ -38,8 +47,13 @@ describe.each(fullMatrixMajors)('$name', (target) => {
     await runFixes(url);
 
     // varchar in the hand-written script: accounts.id, users/appointments/blackout_dates/test_chat_sessions.account_id.
-    expect(await rows(url, `SELECT count(*)::int AS n FROM information_schema.columns
-                             WHERE table_schema = 'public' AND column_name IN ('id', 'account_id') AND data_type <> 'uuid'`)).toEqual([{ n: 0 }]);
+    expect(
+      await rows(
+        url,
+        `SELECT count(*)::int AS n FROM information_schema.columns
+                             WHERE table_schema = 'public' AND column_name IN ('id', 'account_id') AND data_type <> 'uuid'`,
+      ),
+    ).toEqual([{ n: 0 }]);
     expect(rewritten(before, await fileNodes(url))).toEqual([]);
   });
 
@@ -56,7 +70,9 @@ describe.each(fullMatrixMajors)('$name', (target) => {
       expect(result.applied.map((a) => a.version)).toEqual([8, 9]);
       await writer.query('COMMIT');
     });
-    expect(await rows(url, `SELECT count(*)::int AS n FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND NOT convalidated`)).toEqual([{ n: 0 }]);
+    expect(await rows(url, `SELECT count(*)::int AS n FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND NOT convalidated`)).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it('renames an index (0005) with SHARE UPDATE EXCLUSIVE on the index and no lock on its table', async () => {
@@ -67,7 +83,8 @@ describe.each(fullMatrixMajors)('$name', (target) => {
       await c.query('ALTER INDEX public.unique_active_purchase RENAME TO unique_active_purchase_replaced');
       const r = await c.query<{ rel: string; mode: string }>(
         `SELECT relation::regclass::text AS rel, mode FROM pg_locks
-          WHERE pid = pg_backend_pid() AND locktype = 'relation' AND relation::regclass::text LIKE '%purchase%' ORDER BY 1, 2`);
+          WHERE pid = pg_backend_pid() AND locktype = 'relation' AND relation::regclass::text LIKE '%purchase%' ORDER BY 1, 2`,
+      );
       await c.query('ROLLBACK');
       return r.rows;
     });

@@ -24,7 +24,10 @@ describe.each(allMajors)('migrations/ on $name', (target) => {
     await runFixes(url, { upTo: 6 });
     await withClient(url, (c) => c.query('ALTER TABLE web_sessions ADD CONSTRAINT hand_made_lead_fk FOREIGN KEY (lead_id) REFERENCES all_leads(id)'));
     await runFixes(url);
-    const keys = await rows<{ conname: string }>(url, "SELECT conname FROM pg_constraint WHERE conrelid = 'web_sessions'::regclass AND contype = 'f' ORDER BY 1");
+    const keys = await rows<{ conname: string }>(
+      url,
+      "SELECT conname FROM pg_constraint WHERE conrelid = 'web_sessions'::regclass AND contype = 'f' ORDER BY 1",
+    );
     expect(keys.map((k) => k.conname)).toEqual(['web_sessions_lead_id_fkey']);
   });
 });

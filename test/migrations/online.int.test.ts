@@ -14,7 +14,14 @@ import { diffCatalogs, formatDifferences, type Catalog } from '../../lambda/sche
 import { CLI, ROOT } from '../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
 import {
-  loadDriftedDatabase, sampleAppData, startApplication, summariseWindow, watchLockWaits, type AppOp, type DriftSizes, type LockWait,
+  loadDriftedDatabase,
+  sampleAppData,
+  startApplication,
+  summariseWindow,
+  watchLockWaits,
+  type AppOp,
+  type DriftSizes,
+  type LockWait,
 } from '../support/drifted-app';
 import { appliedVersions, ALL_VERSIONS, catalogOf, MIGRATIONS_DIR, runFixes } from '../support/schema-fixes';
 
@@ -35,18 +42,27 @@ const MIGRATE_MS = 150_000;
 /** `schemaguard migrate` as a user runs it; resolves with its exit code and output. */
 function migrateCli(url: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'migrate', '--dir', MIGRATIONS_DIR, '--database-url', url, '--lock-timeout', '2s'],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'migrate', '--dir', MIGRATIONS_DIR, '--database-url', url, '--lock-timeout', '2s'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const interrupt = setTimeout(() => {
       out += `\n[test] still running after ${MIGRATE_MS / 1000} s: SIGINT\n`;
       child.kill('SIGINT');
       setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
     }, MIGRATE_MS);
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
     child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(interrupt); resolve({ code, out }); });
+    child.on('close', (code) => {
+      clearTimeout(interrupt);
+      resolve({ code, out });
+    });
   });
 }
 
@@ -85,7 +101,12 @@ describe('the lock watcher', () => {
       });
       const waits = await watch.stop();
       expect(waits.length).toBeGreaterThan(0);
-      expect(waits[0]).toMatchObject({ waitingFor: 't2', wanted: 'AccessExclusiveLock', holding: ['t1 AccessExclusiveLock'], statement: 'LOCK TABLE t2 IN ACCESS EXCLUSIVE MODE' });
+      expect(waits[0]).toMatchObject({
+        waitingFor: 't2',
+        wanted: 'AccessExclusiveLock',
+        holding: ['t1 AccessExclusiveLock'],
+        statement: 'LOCK TABLE t2 IN ACCESS EXCLUSIVE MODE',
+      });
     });
   });
 });
@@ -99,57 +120,72 @@ describe.each(targets)('$name', (target) => {
     expected = await catalogOf(url);
   });
 
-  it('migrates 200,000 appointments under four application connections: 0 failed statements, no stall as long as the lock timeout', async () => {
-    const started = performance.now();
-    const url = await freshDatabase(target, 'online');
-    await loadDriftedDatabase(url, SIZES);
-    const loadMs = Math.round(performance.now() - started);
-    // What was there before, kept outside public (the catalog comparison reads public only).
-    await rows(url, 'CREATE SCHEMA before_fix; CREATE TABLE before_fix.appointments AS SELECT id, account_id FROM public.appointments');
-    const data = await sampleAppData(url);
-    const app = await startApplication(url, data, 4);
-    const watch = await watchLockWaits(url, 'schemaguard');
-    let run: { code: number | null; out: string } = { code: null, out: '' };
-    let ops: AppOp[] = [];
-    let waits: LockWait[] = [];
-    let t0 = 0;
-    let t1 = 0;
-    try {
-      await new Promise((r) => setTimeout(r, 1000));
-      t0 = performance.now();
-      run = await migrateCli(url);
-      t1 = performance.now();
-      await new Promise((r) => setTimeout(r, 300));
-    } finally {
-      ops = await app.stop();
-      waits = await watch.stop();
-    }
+  it(
+    'migrates 200,000 appointments under four application connections: 0 failed statements, no stall as long as the lock timeout',
+    async () => {
+      const started = performance.now();
+      const url = await freshDatabase(target, 'online');
+      await loadDriftedDatabase(url, SIZES);
+      const loadMs = Math.round(performance.now() - started);
+      // What was there before, kept outside public (the catalog comparison reads public only).
+      await rows(url, 'CREATE SCHEMA before_fix; CREATE TABLE before_fix.appointments AS SELECT id, account_id FROM public.appointments');
+      const data = await sampleAppData(url);
+      const app = await startApplication(url, data, 4);
+      const watch = await watchLockWaits(url, 'schemaguard');
+      let run: { code: number | null; out: string } = { code: null, out: '' };
+      let ops: AppOp[] = [];
+      let waits: LockWait[] = [];
+      let t0 = 0;
+      let t1 = 0;
+      try {
+        await new Promise((r) => setTimeout(r, 1000));
+        t0 = performance.now();
+        run = await migrateCli(url);
+        t1 = performance.now();
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        ops = await app.stop();
+        waits = await watch.stop();
+      }
 
-    expect(run.code, run.out).toBe(0);
-    const during = summariseWindow(ops, t0, t1);
-    console.log(`[online ${target.name}] load ${loadMs} ms; migration ${Math.round(t1 - t0)} ms; application ${JSON.stringify(during)}; lock samples ${watch.samples()}\n`
-      + run.out.split('\n').filter((l) => /applied|note/.test(l)).join('\n'));
-    expect(during.ops).toBeGreaterThan(100);
-    expect(during.failures).toEqual({});
-    expect(during.failed_ops).toBe(0);
-    expect(during.max_stall_ms).toBeLessThan(LOCK_TIMEOUT_MS);
-    expect(watch.samples()).toBeGreaterThan(50);
-    expect(waits).toEqual([]);
+      expect(run.code, run.out).toBe(0);
+      const during = summariseWindow(ops, t0, t1);
+      console.log(
+        `[online ${target.name}] load ${loadMs} ms; migration ${Math.round(t1 - t0)} ms; application ${JSON.stringify(during)}; lock samples ${watch.samples()}\n` +
+          run.out
+            .split('\n')
+            .filter((l) => /applied|note/.test(l))
+            .join('\n'),
+      );
+      expect(during.ops).toBeGreaterThan(100);
+      expect(during.failures).toEqual({});
+      expect(during.failed_ops).toBe(0);
+      expect(during.max_stall_ms).toBeLessThan(LOCK_TIMEOUT_MS);
+      expect(watch.samples()).toBeGreaterThan(50);
+      expect(waits).toEqual([]);
 
-    expect(await appliedVersions(url)).toEqual(ALL_VERSIONS);
-    expect(formatDifferences(diffCatalogs(expected, await catalogOf(url)), { a: 'fresh', b: 'drifted, migrated under load' })).toBe('');
-    // Nothing lost: every appointment that was there, and every one the application inserted.
-    const lost = await rows<{ n: number }>(url, `SELECT count(*)::int AS n FROM before_fix.appointments b WHERE NOT EXISTS (SELECT 1 FROM appointments a WHERE a.id = b.id)`);
-    expect(lost).toEqual([{ n: 0 }]);
-    const present = await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM appointments WHERE id = ANY ($1::uuid[])', [app.inserted]);
-    expect(present).toEqual([{ n: app.inserted.length }]);
-    expect(await rows(url, 'SELECT count(*)::int AS n FROM appointments')).toEqual([{ n: SIZES.appointments + app.inserted.length }]);
-    // Every account reference kept: the value it had, or one the application wrote since.
-    const changed = await rows<{ id: string; before: string; after: string }>(url, `
+      expect(await appliedVersions(url)).toEqual(ALL_VERSIONS);
+      expect(formatDifferences(diffCatalogs(expected, await catalogOf(url)), { a: 'fresh', b: 'drifted, migrated under load' })).toBe('');
+      // Nothing lost: every appointment that was there, and every one the application inserted.
+      const lost = await rows<{ n: number }>(
+        url,
+        `SELECT count(*)::int AS n FROM before_fix.appointments b WHERE NOT EXISTS (SELECT 1 FROM appointments a WHERE a.id = b.id)`,
+      );
+      expect(lost).toEqual([{ n: 0 }]);
+      const present = await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM appointments WHERE id = ANY ($1::uuid[])', [app.inserted]);
+      expect(present).toEqual([{ n: app.inserted.length }]);
+      expect(await rows(url, 'SELECT count(*)::int AS n FROM appointments')).toEqual([{ n: SIZES.appointments + app.inserted.length }]);
+      // Every account reference kept: the value it had, or one the application wrote since.
+      const changed = await rows<{ id: string; before: string; after: string }>(
+        url,
+        `
       SELECT a.id::text AS id, b.account_id AS before, a.account_id::text AS after
         FROM before_fix.appointments b JOIN appointments a ON a.id = b.id
-       WHERE a.account_id::text IS DISTINCT FROM lower(b.account_id)`);
-    const unexplained = changed.filter((c) => !(app.accountWrites.get(c.id) ?? []).includes(c.after));
-    expect(unexplained).toEqual([]);
-  }, TEST_MS);
+       WHERE a.account_id::text IS DISTINCT FROM lower(b.account_id)`,
+      );
+      const unexplained = changed.filter((c) => !(app.accountWrites.get(c.id) ?? []).includes(c.after));
+      expect(unexplained).toEqual([]);
+    },
+    TEST_MS,
+  );
 });

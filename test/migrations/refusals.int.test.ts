@@ -19,18 +19,24 @@ import { appliedVersions, catalogOf, loadFixture, MIGRATIONS_DIR, rowCounts, run
 afterAll(dropDatabases);
 
 async function failure(p: Promise<unknown>): Promise<MigrationError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(MigrationError);
   return e as MigrationError;
 }
 
 /** The line of 0003's first step that raises `text`: a failure inside a DO block is reported at the line PL/pgSQL names. */
-const raiseLine = (text: string) => readFileSync(join(MIGRATIONS_DIR, '0003_accounts_id_uuid.sql'), 'utf8').split('\n').findIndex((l) => l.includes(`RAISE EXCEPTION '${text}`)) + 1;
+const raiseLine = (text: string) =>
+  readFileSync(join(MIGRATIONS_DIR, '0003_accounts_id_uuid.sql'), 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(`RAISE EXCEPTION '${text}`)) + 1;
 const NOT_UUID_LINE = raiseLine('accounts.id cannot be converted to uuid');
 const MISSING_LINE = raiseLine('accounts.id and every account_id column must exist');
 
-const columnType = (url: string, table: string, column: string) => rows<{ t: string }>(url,
-  `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`, [table, column]);
+const columnType = (url: string, table: string, column: string) =>
+  rows<{ t: string }>(url, `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`, [table, column]);
 
 describe.each(fullMatrixMajors)('$name', (target) => {
   describe('ids that are not UUIDs', () => {
@@ -45,8 +51,8 @@ describe.each(fullMatrixMajors)('$name', (target) => {
       expect(e.line).toBe(NOT_UUID_LINE);
       expect(e.sqlstate).toBe('22P02');
       expect(e.message).toBe(
-        `0003_accounts_id_uuid.sql:${NOT_UUID_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs: `
-        + "accounts.id: 3 value(s), e.g. '', '42', 'acct-001'; users.account_id: 1 value(s), e.g. 'acct-001'",
+        `0003_accounts_id_uuid.sql:${NOT_UUID_LINE}: accounts.id cannot be converted to uuid: 4 value(s) are not UUIDs: ` +
+          "accounts.id: 3 value(s), e.g. '', '42', 'acct-001'; users.account_id: 1 value(s), e.g. 'acct-001'",
       );
       expect(e.hint).toMatch(/map each listed value to a UUID/);
       expect(await appliedVersions(url)).toEqual([1, 2]);
@@ -78,21 +84,28 @@ describe.each(fullMatrixMajors)('$name', (target) => {
       expect(e.file).toBe('0008_validate_constraints.sql');
       expect(e.sqlstate, e.message).toBe('23503');
       expect(e.message).toContain('cannot validate constraints: 5 row(s) violate them');
-      expect(e.message).toContain('appointments_account_id_fkey (appointments.account_id → accounts.id): 2 orphaned row(s), '
-        + 'e.g. id=16000000-0000-4000-8000-000000000002 account_id=12000000-0000-4000-8000-0000000000dd, '
-        + 'id=16000000-0000-4000-8000-000000000003 account_id=12000000-0000-4000-8000-0000000000ee');
+      expect(e.message).toContain(
+        'appointments_account_id_fkey (appointments.account_id → accounts.id): 2 orphaned row(s), ' +
+          'e.g. id=16000000-0000-4000-8000-000000000002 account_id=12000000-0000-4000-8000-0000000000dd, ' +
+          'id=16000000-0000-4000-8000-000000000003 account_id=12000000-0000-4000-8000-0000000000ee',
+      );
       expect(e.message).toContain('users_account_id_fkey (users.account_id → accounts.id): 1 orphaned row(s), e.g. id=13000000-0000-4000-8000-000000000002');
       expect(e.message).toContain('web_sessions_lead_id_fkey (web_sessions.lead_id → all_leads.id): 1 orphaned row(s)');
-      expect(e.message).toContain('appointments_duration_check (appointments ((duration > 0))): 1 row(s) violate it, e.g. id=16000000-0000-4000-8000-000000000004');
+      expect(e.message).toContain(
+        'appointments_duration_check (appointments ((duration > 0))): 1 row(s) violate it, e.g. id=16000000-0000-4000-8000-000000000004',
+      );
       expect(await appliedVersions(url)).toEqual([1, 2, 3, 4, 5, 6, 7]);
       const after = await rowCounts(url);
       expect(Object.fromEntries(Object.keys(before).map((t) => [t, after[t]]))).toEqual(before);
 
       // The constraints exist, not yet validated, and already refuse a new orphan.
       expect(await rows(url, `SELECT convalidated FROM pg_constraint WHERE conname = 'appointments_account_id_fkey'`)).toEqual([{ convalidated: false }]);
-      const refused = await withClient(url, (c) => c.query(
-        `INSERT INTO appointments (account_id, datetime) VALUES ('12000000-0000-4000-8000-0000000000ff', now())`,
-      ).then(() => undefined, (err: { code?: string }) => err.code));
+      const refused = await withClient(url, (c) =>
+        c.query(`INSERT INTO appointments (account_id, datetime) VALUES ('12000000-0000-4000-8000-0000000000ff', now())`).then(
+          () => undefined,
+          (err: { code?: string }) => err.code,
+        ),
+      );
       expect(refused).toBe('23503');
     });
 
@@ -151,14 +164,24 @@ describe.each(fullMatrixMajors)('$name', (target) => {
       const notes: string[] = [];
       const driver = new PgDriver({ connectionString: url });
       try {
-        await migrate({ driver, migrations: loadMigrations(MIGRATIONS_DIR), appliedBy: 'test', onEvent: (e) => { if (e.type === 'note') notes.push(e.message); } });
+        await migrate({
+          driver,
+          migrations: loadMigrations(MIGRATIONS_DIR),
+          appliedBy: 'test',
+          onEvent: (e) => {
+            if (e.type === 'note') notes.push(e.message);
+          },
+        });
       } finally {
         await driver.end();
       }
-      expect(notes.some((n) => /users\.account_id will be converted in place \(a \d+ kB rewrite under ACCESS EXCLUSIVE\): index users_account_email_key/.test(n))).toBe(true);
+      expect(
+        notes.some((n) => /users\.account_id will be converted in place \(a \d+ kB rewrite under ACCESS EXCLUSIVE\): index users_account_email_key/.test(n)),
+      ).toBe(true);
       expect(await columnType(url, 'users', 'account_id')).toEqual([{ t: 'uuid' }]);
       expect(await rows(url, `SELECT pg_get_indexdef('users_account_email_key'::regclass) AS d`)).toEqual([
-        { d: 'CREATE UNIQUE INDEX users_account_email_key ON public.users USING btree (account_id, email)' }]);
+        { d: 'CREATE UNIQUE INDEX users_account_email_key ON public.users USING btree (account_id, email)' },
+      ]);
     });
 
     it('is refused above schema_fix.max_blocking_rewrite, naming the table, its size and the override; the override converts it', async () => {
@@ -173,7 +196,9 @@ describe.each(fullMatrixMajors)('$name', (target) => {
 
       expect(e.file).toBe('0003_accounts_id_uuid.sql');
       expect(e.sqlstate).toBe('55000');
-      expect(e.message).toMatch(/cannot convert a column to uuid online, and a blocking rewrite of that size is over schema_fix\.max_blocking_rewrite \(1MB\): users\.account_id \(index users_account_email_key; table users is \d+ (kB|MB)\)/);
+      expect(e.message).toMatch(
+        /cannot convert a column to uuid online, and a blocking rewrite of that size is over schema_fix\.max_blocking_rewrite \(1MB\): users\.account_id \(index users_account_email_key; table users is \d+ (kB|MB)\)/,
+      );
       expect(e.hint).toContain(`ALTER DATABASE ${db} SET schema_fix.max_blocking_rewrite = '<size>'`);
       expect(await catalogFingerprint(url)).toBe(before);
 

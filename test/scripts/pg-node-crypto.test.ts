@@ -38,7 +38,7 @@ describe('scripts/pg-node-crypto.cjs', () => {
     expect(bytes(await ours.sha256(ka))).toBe(bytes(await pgs.sha256(kb)));
   });
 
-  it('derives a key once per password, salt and round count: the same bytes again, and never another password\'s', async () => {
+  it("derives a key once per password, salt and round count: the same bytes again, and never another password's", async () => {
     const salt = Buffer.from('YW5vdGhlcnNhbHQ=', 'base64');
     const first = await ours.deriveKey('secret-1', salt, 4096);
     const again = await ours.deriveKey('secret-1', salt, 4096);
@@ -47,7 +47,11 @@ describe('scripts/pg-node-crypto.cjs', () => {
     // A caller that changes the buffer it got does not change the next one.
     (again as Buffer).fill(0);
     expect(bytes(await ours.deriveKey('secret-1', salt, 4096))).toBe(bytes(first));
-    for (const [password, s, n] of [['secret-2', salt, 4096], ['secret-1', Buffer.from('b3RoZXI=', 'base64'), 4096], ['secret-1', salt, 4097]] as const) {
+    for (const [password, s, n] of [
+      ['secret-2', salt, 4096],
+      ['secret-1', Buffer.from('b3RoZXI=', 'base64'), 4096],
+      ['secret-1', salt, 4097],
+    ] as const) {
       expect(bytes(await ours.deriveKey(password, s, n)), `${password} ${n}`).toBe(bytes(await pgs.deriveKey(password, s, n)));
     }
     // After other entries pushed it out of the cache, still the same bytes.
@@ -70,7 +74,7 @@ describe('scripts/pg-node-crypto.cjs', () => {
     expect(ours.randomBytes(18).equals(ours.randomBytes(18))).toBe(false);
   });
 
-  it('is what the built CLI bundle has in place of pg\'s', () => {
+  it("is what the built CLI bundle has in place of pg's", () => {
     const bundle = readFileSync(join(ROOT, 'dist', 'schemaguard.cjs'), 'utf8');
     expect(bundle.match(/crypto\d*\.pbkdf2Sync\(password, salt, iterations, 32, ["']sha256["']\)/g)).toHaveLength(1);
     expect(bundle).not.toContain('subtleCrypto.deriveBits');

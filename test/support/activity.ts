@@ -16,20 +16,26 @@ export interface ActivitySample {
 
 /** pg_stat_activity of the sessions named `application` in this database (other test files run beside), every `everyMs` for `forMs`. */
 export async function sampleActivity(url: string, application: string, forMs: number, everyMs = 20): Promise<ActivitySample[]> {
-  return withClient(url, async (c) => {
-    const out: ActivitySample[] = [];
-    const until = Date.now() + forMs;
-    while (Date.now() < until) {
-      const r = await c.query<ActivitySample>(
-        `SELECT pid, state, wait_event_type, wait_event, xact_start IS NOT NULL AS in_transaction,
+  return withClient(
+    url,
+    async (c) => {
+      const out: ActivitySample[] = [];
+      const until = Date.now() + forMs;
+      while (Date.now() < until) {
+        const r = await c.query<ActivitySample>(
+          `SELECT pid, state, wait_event_type, wait_event, xact_start IS NOT NULL AS in_transaction,
                 backend_xmin IS NOT NULL AS xmin, left(query, 200) AS query
            FROM pg_stat_activity
           WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()
             -- A backend still starting (its connection's own setup runs in a transaction before its first command) reports no state yet.
-            AND state IS NOT NULL`, [application]);
-      out.push(...r.rows);
-      await sleep(everyMs);
-    }
-    return out;
-  }, 'schemaguard-test-observer');
+            AND state IS NOT NULL`,
+          [application],
+        );
+        out.push(...r.rows);
+        await sleep(everyMs);
+      }
+      return out;
+    },
+    'schemaguard-test-observer',
+  );
 }

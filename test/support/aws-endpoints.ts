@@ -20,7 +20,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
-  BeginTransactionCommand, CommitTransactionCommand, ExecuteStatementCommand, RollbackTransactionCommand, type SqlParameter,
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  ExecuteStatementCommand,
+  RollbackTransactionCommand,
+  type SqlParameter,
 } from '@aws-sdk/client-rds-data';
 import type { DataApiStandin } from './data-api-standin';
 
@@ -56,8 +60,12 @@ export class AwsEndpoints {
       AWS_ENDPOINT_URL_RDS_DATA: `http://127.0.0.1:${this.ports.dataApi}`,
       AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${this.ports.lambda}`,
       AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${this.ports.sts}`,
-      AWS_ACCESS_KEY_ID: 'AKIDSTANDIN', AWS_SECRET_ACCESS_KEY: 'standin-secret', AWS_REGION: 'eu-west-1',
-      AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent/aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+      AWS_ACCESS_KEY_ID: 'AKIDSTANDIN',
+      AWS_SECRET_ACCESS_KEY: 'standin-secret',
+      AWS_REGION: 'eu-west-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: '/nonexistent/aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
     };
   }
 
@@ -70,7 +78,9 @@ export class AwsEndpoints {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        route(req, Buffer.concat(chunks), res).catch((e: unknown) => send(res, 500, { 'x-amzn-ErrorType': 'InternalServerErrorException' }, JSON.stringify({ message: String(e) })));
+        route(req, Buffer.concat(chunks), res).catch((e: unknown) =>
+          send(res, 500, { 'x-amzn-ErrorType': 'InternalServerErrorException' }, JSON.stringify({ message: String(e) })),
+        );
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -80,21 +90,32 @@ export class AwsEndpoints {
 
   private async dataApi(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
     const standin = this.options.dataApi;
-    if (!standin) { send(res, 404, {}, '{}'); return; }
+    if (!standin) {
+      send(res, 404, {}, '{}');
+      return;
+    }
     const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
     try {
       const output = await dataApiCall(standin, (req.url ?? '').split('?')[0]!, input);
       send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(output, wireValue));
     } catch (e) {
       const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-      send(res, err.$metadata?.httpStatusCode ?? 400, { 'content-type': 'application/json', 'x-amzn-ErrorType': err.name ?? 'InternalServerErrorException' }, JSON.stringify({ ...(e as object), message: err.message }, wireValue));
+      send(
+        res,
+        err.$metadata?.httpStatusCode ?? 400,
+        { 'content-type': 'application/json', 'x-amzn-ErrorType': err.name ?? 'InternalServerErrorException' },
+        JSON.stringify({ ...(e as object), message: err.message }, wireValue),
+      );
     }
   }
 
   private async lambda(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
     const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
     const fn = this.options.lambda;
-    if (!match || !fn) { send(res, 404, { 'x-amzn-ErrorType': 'ResourceNotFoundException' }, JSON.stringify({ message: `Function not found: ${req.url}` })); return; }
+    if (!match || !fn) {
+      send(res, 404, { 'x-amzn-ErrorType': 'ResourceNotFoundException' }, JSON.stringify({ message: `Function not found: ${req.url}` }));
+      return;
+    }
     const functionName = decodeURIComponent(match[1]!);
     this.invocations.push({ functionName, payload: body.toString('utf8') });
     try {
@@ -102,18 +123,30 @@ export class AwsEndpoints {
       send(res, 200, { 'content-type': 'application/json', 'X-Amz-Executed-Version': '$LATEST' }, JSON.stringify(result ?? null));
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      send(res, 200, { 'content-type': 'application/json', 'X-Amz-Executed-Version': '$LATEST', 'X-Amz-Function-Error': 'Unhandled' },
-        JSON.stringify({ errorType: err.name, errorMessage: err.message, trace: (err.stack ?? '').split('\n') }));
+      send(
+        res,
+        200,
+        { 'content-type': 'application/json', 'X-Amz-Executed-Version': '$LATEST', 'X-Amz-Function-Error': 'Unhandled' },
+        JSON.stringify({ errorType: err.name, errorMessage: err.message, trace: (err.stack ?? '').split('\n') }),
+      );
     }
   }
 
   private async sts(body: Buffer, res: ServerResponse): Promise<void> {
     this.stsCalls++;
-    if (!new URLSearchParams(body.toString('utf8')).get('Action')?.startsWith('GetCallerIdentity')) { send(res, 400, {}, '<ErrorResponse/>'); return; }
+    if (!new URLSearchParams(body.toString('utf8')).get('Action')?.startsWith('GetCallerIdentity')) {
+      send(res, 400, {}, '<ErrorResponse/>');
+      return;
+    }
     const arn = this.options.callerArn ?? TEST_CALLER_ARN;
-    send(res, 200, { 'content-type': 'text/xml' }, `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>`
-      + `<Arn>${arn}</Arn><UserId>AROASTANDIN:alice</UserId><Account>111111111111</Account></GetCallerIdentityResult>`
-      + `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`);
+    send(
+      res,
+      200,
+      { 'content-type': 'text/xml' },
+      `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+        `<Arn>${arn}</Arn><UserId>AROASTANDIN:alice</UserId><Account>111111111111</Account></GetCallerIdentityResult>` +
+        `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+    );
   }
 }
 
@@ -126,14 +159,19 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 function dataApiCall(standin: DataApiStandin, path: string, input: Record<string, unknown>): Promise<unknown> {
   switch (path) {
     case '/Execute': {
-      const parameters = (input.parameters as SqlParameter[] | undefined)?.map((p) => (p.value && 'blobValue' in p.value
-        ? { ...p, value: { blobValue: Buffer.from(p.value.blobValue as unknown as string, 'base64') } } : p));
+      const parameters = (input.parameters as SqlParameter[] | undefined)?.map((p) =>
+        p.value && 'blobValue' in p.value ? { ...p, value: { blobValue: Buffer.from(p.value.blobValue as unknown as string, 'base64') } } : p,
+      );
       return standin.send(new ExecuteStatementCommand({ ...input, ...(parameters ? { parameters } : {}) } as never));
     }
-    case '/BeginTransaction': return standin.send(new BeginTransactionCommand(input as never));
-    case '/CommitTransaction': return standin.send(new CommitTransactionCommand(input as never));
-    case '/RollbackTransaction': return standin.send(new RollbackTransactionCommand(input as never));
-    default: throw Object.assign(new Error(`unknown Data API path ${path}`), { name: 'BadRequestException' });
+    case '/BeginTransaction':
+      return standin.send(new BeginTransactionCommand(input as never));
+    case '/CommitTransaction':
+      return standin.send(new CommitTransactionCommand(input as never));
+    case '/RollbackTransaction':
+      return standin.send(new RollbackTransactionCommand(input as never));
+    default:
+      throw Object.assign(new Error(`unknown Data API path ${path}`), { name: 'BadRequestException' });
   }
 }
 

@@ -41,14 +41,20 @@ export function runNode(argv: string[], options: CliRunOptions = {}): Promise<Cl
     if (options.env && 'DATABASE_URL' in options.env && options.env.DATABASE_URL === undefined) delete env.DATABASE_URL;
     const pipes = options.slowReaderMs ? shellPipes() : undefined;
     const child = spawn(process.execPath, argv, {
-      cwd: options.cwd ?? ROOT, env, stdio: ['ignore', pipes?.stdout.writeFd ?? 'pipe', pipes?.stderr.writeFd ?? 'pipe'],
+      cwd: options.cwd ?? ROOT,
+      env,
+      stdio: ['ignore', pipes?.stdout.writeFd ?? 'pipe', pipes?.stderr.writeFd ?? 'pipe'],
     });
     pipes?.closeWriteEnds();
     const text = { stdout: '', stderr: '' };
     let open = 2;
     const read = (name: 'stdout' | 'stderr', stream: NodeJS.ReadableStream) => {
-      stream.on('data', (d) => { text[name] += d; });
-      stream.on('close', () => { if (--open === 0) finish(); });
+      stream.on('data', (d) => {
+        text[name] += d;
+      });
+      stream.on('close', () => {
+        if (--open === 0) finish();
+      });
     };
     let reading = false;
     const startReading = () => {
@@ -57,7 +63,10 @@ export function runNode(argv: string[], options: CliRunOptions = {}): Promise<Cl
       read('stdout', pipes.stdout.reader());
       read('stderr', pipes.stderr.reader());
     };
-    if (!pipes) { read('stdout', child.stdout!); read('stderr', child.stderr!); }
+    if (!pipes) {
+      read('stdout', child.stdout!);
+      read('stderr', child.stderr!);
+    }
     const hold = setTimeout(startReading, options.slowReaderMs ?? 0);
     let code: number | undefined;
     const finish = () => {
@@ -66,9 +75,17 @@ export function runNode(argv: string[], options: CliRunOptions = {}): Promise<Cl
       pipes?.remove();
       resolve({ code, ...text });
     };
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`${argv.join(' ')} timed out\n${text.stderr}`)); }, options.timeoutMs ?? 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${argv.join(' ')} timed out\n${text.stderr}`));
+    }, options.timeoutMs ?? 60_000);
     child.on('error', reject);
-    child.on('exit', (c) => { code = c ?? -1; clearTimeout(hold); startReading(); finish(); });
+    child.on('exit', (c) => {
+      code = c ?? -1;
+      clearTimeout(hold);
+      startReading();
+      finish();
+    });
   });
 }
 
@@ -92,8 +109,12 @@ function shellPipes(): { stdout: ShellPipe; stderr: ShellPipe; closeWriteEnds():
   const stdout = make('stdout');
   const stderr = make('stderr');
   return {
-    stdout, stderr,
-    closeWriteEnds: () => { closeSync(stdout.writeFd); closeSync(stderr.writeFd); },
+    stdout,
+    stderr,
+    closeWriteEnds: () => {
+      closeSync(stdout.writeFd);
+      closeSync(stderr.writeFd);
+    },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

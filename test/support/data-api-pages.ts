@@ -37,5 +37,8 @@ export async function withPagedRig<T>(url: string, work: (rig: PagedRig) => Prom
 
 /** 'read whole' when `read` succeeds, else its SQLSTATE (54000: past the response limit). */
 export function outcome(read: Promise<unknown>): Promise<string | undefined> {
-  return read.then(() => 'read whole', (e: unknown) => (e as { code?: string }).code);
+  return read.then(
+    () => 'read whole',
+    (e: unknown) => (e as { code?: string }).code,
+  );
 }

@@ -44,11 +44,22 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import {
-  BadRequestException, BeginTransactionCommand, CommitTransactionCommand, DatabaseErrorException, ExecuteStatementCommand,
-  RollbackTransactionCommand, StatementTimeoutException, TransactionNotFoundException,
-  type BeginTransactionCommandOutput, type ColumnMetadata, type CommitTransactionCommandOutput,
-  type ExecuteStatementCommandInput, type ExecuteStatementCommandOutput, type Field,
-  type RollbackTransactionCommandOutput, type SqlParameter,
+  BadRequestException,
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  DatabaseErrorException,
+  ExecuteStatementCommand,
+  RollbackTransactionCommand,
+  StatementTimeoutException,
+  TransactionNotFoundException,
+  type BeginTransactionCommandOutput,
+  type ColumnMetadata,
+  type CommitTransactionCommandOutput,
+  type ExecuteStatementCommandInput,
+  type ExecuteStatementCommandOutput,
+  type Field,
+  type RollbackTransactionCommandOutput,
+  type SqlParameter,
 } from '@aws-sdk/client-rds-data';
 
 export interface StandinOptions {
@@ -88,7 +99,10 @@ export class DataApiStandin {
   private readonly maxResponseBytes: number;
   private closed = false;
 
-  constructor(private readonly url: string, options: StandinOptions = {}) {
+  constructor(
+    private readonly url: string,
+    options: StandinOptions = {},
+  ) {
     this.syncLimitMs = options.syncLimitMs ?? 45_000;
     this.transactionIdleMs = options.transactionIdleMs ?? 180_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
@@ -237,7 +251,10 @@ export class DataApiStandin {
     try {
       const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
       const r = await this.run(client, pid, text, values, input.continueAfterTimeout ?? false, () => {
-        void client.query('DISCARD ALL').catch(() => undefined).finally(() => client.release());
+        void client
+          .query('DISCARD ALL')
+          .catch(() => undefined)
+          .finally(() => client.release());
       });
       return await this.output(r, input, client);
     } catch (e) {
@@ -254,12 +271,19 @@ export class DataApiStandin {
 
   /** Run with the synchronous call limit; `onLateEnd` runs when a continued statement finally ends. */
   private async run(
-    client: pg.ClientBase, pid: number, text: string, values: unknown[], continueAfterTimeout: boolean, onLateEnd: () => void,
+    client: pg.ClientBase,
+    pid: number,
+    text: string,
+    values: unknown[],
+    continueAfterTimeout: boolean,
+    onLateEnd: () => void,
   ): Promise<pg.QueryResult> {
     // queryMode 'extended' refuses multi-statement text, as the service does.
     const running = client.query({ text, values, queryMode: 'extended', rowMode: 'array' } as pg.QueryArrayConfig);
     let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), this.syncLimitMs); });
+    const limit = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.syncLimitMs);
+    });
     try {
       const first = await Promise.race([running, limit]);
       if (first !== 'timeout') return first;
@@ -273,7 +297,8 @@ export class DataApiStandin {
       await running.catch(() => undefined);
     }
     throw new StatementTimeoutException({
-      ...meta, message: `The statement timed out after ${this.syncLimitMs / 1000} seconds${continueAfterTimeout ? ' and continues to run' : ''}`,
+      ...meta,
+      message: `The statement timed out after ${this.syncLimitMs / 1000} seconds${continueAfterTimeout ? ' and continues to run' : ''}`,
       dbConnectionId: pid,
     });
   }
@@ -293,7 +318,10 @@ export class DataApiStandin {
     const isSelect = Array.isArray(r.fields) && r.fields.length > 0;
     const out: ExecuteStatementCommandOutput = { ...meta, numberOfRecordsUpdated: isSelect ? 0 : (r.rowCount ?? 0) };
     if (!isSelect) return out;
-    const types = await this.resolveTypes(client, r.fields.map((f) => f.dataTypeID));
+    const types = await this.resolveTypes(
+      client,
+      r.fields.map((f) => f.dataTypeID),
+    );
     const options = input.resultSetOptions ?? {};
     const columns: ColumnMetadata[] = r.fields.map((f) => ({ name: f.name, label: f.name, typeName: types.get(f.dataTypeID) }));
     const rows = r.rows as unknown as (string | null)[][];
@@ -382,13 +410,20 @@ function castOf(p: SqlParameter): string {
   if ('booleanValue' in v && v.booleanValue !== undefined) return '::boolean';
   if ('blobValue' in v && v.blobValue !== undefined) return '::bytea';
   switch (p.typeHint) {
-    case 'UUID': return '::uuid';
-    case 'TIMESTAMP': return '::timestamp';
-    case 'DATE': return '::date';
-    case 'TIME': return '::time';
-    case 'DECIMAL': return '::numeric';
-    case 'JSON': return '::json';
-    default: return '::varchar';
+    case 'UUID':
+      return '::uuid';
+    case 'TIMESTAMP':
+      return '::timestamp';
+    case 'DATE':
+      return '::date';
+    case 'TIME':
+      return '::time';
+    case 'DECIMAL':
+      return '::numeric';
+    case 'JSON':
+      return '::json';
+    default:
+      return '::varchar';
   }
 }
 

@@ -39,16 +39,20 @@ export { withClient };
  * migration's ACCESS EXCLUSIVE.
  */
 export async function whileHeld(url: string, lockSql: string, fn: (pid: number) => Promise<void>, application = 'a_migration'): Promise<void> {
-  await withClient(url, async (holder) => {
-    await holder.query('BEGIN');
-    await holder.query(lockSql);
-    const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    try {
-      await fn(pid);
-    } finally {
-      await holder.query('ROLLBACK');
-    }
-  }, application);
+  await withClient(
+    url,
+    async (holder) => {
+      await holder.query('BEGIN');
+      await holder.query(lockSql);
+      const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      try {
+        await fn(pid);
+      } finally {
+        await holder.query('ROLLBACK');
+      }
+    },
+    application,
+  );
 }
 
 export function urlFor(target: Target, database: string): string {
@@ -56,7 +60,10 @@ export function urlFor(target: Target, database: string): string {
 }
 
 export async function freshDatabase(target: Target, label = 'db'): Promise<string> {
-  const name = `sg_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const name = `sg_${label
+    .replace(/[^a-z0-9_]/gi, '_')
+    .toLowerCase()
+    .slice(0, 30)}_${randomBytes(4).toString('hex')}`;
   await admin(target).query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE template0${copyStrategy(target)}`);
   created.push({ target, name });
   return urlFor(target, name);
@@ -94,7 +101,9 @@ function copyStrategy(target: Target): string {
 /** Drops the file's databases, on the server's admin session. */
 export async function dropDatabases(): Promise<void> {
   for (const { target, name } of created.splice(0)) {
-    await admin(target).query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`).catch(() => undefined);
+    await admin(target)
+      .query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)
+      .catch(() => undefined);
   }
 }
 

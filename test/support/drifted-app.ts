@@ -61,13 +61,16 @@ export async function loadDriftedDatabase(url: string, sizes: DriftSizes): Promi
       INSERT INTO availability_configs (id, account_id, day_of_week, start_time, end_time) SELECT gen_random_uuid(), a.id, 1, '09:00', '17:00' FROM acct a WHERE a.n <= 100;
       INSERT INTO blackout_dates (id, account_id, date) SELECT gen_random_uuid(), a.id, '2026-12-25' FROM acct a WHERE a.n <= 100;
       INSERT INTO test_chat_sessions (id, account_id) SELECT gen_random_uuid(), a.id FROM acct a WHERE a.n <= 100;`);
-    await c.query(`
+    await c.query(
+      `
       INSERT INTO appointments (id, account_id, appointment_type, customer_phone, datetime, status)
       SELECT gen_random_uuid(), a.id, s.ids[1 + g % ${SERVICES}], '+1555' || g, timestamptz '2026-01-01' + g * interval '1 minute',
              (ARRAY['pending', 'confirmed', 'completed'])[1 + g % 3]
         FROM generate_series(1, $1::int) AS g
         JOIN acct a ON a.n = 1 + g % ${sizes.accounts}
-        CROSS JOIN (SELECT array_agg(id) AS ids FROM services) AS s`, [sizes.appointments]);
+        CROSS JOIN (SELECT array_agg(id) AS ids FROM services) AS s`,
+      [sizes.appointments],
+    );
     await c.query('VACUUM ANALYZE');
   });
 }
@@ -136,14 +139,15 @@ export async function startApplication(url: string, data: AppData, workers = 4):
         const id = randomUUID();
         await c.query(
           `INSERT INTO appointments (id, account_id, appointment_type, customer_phone, datetime, status) VALUES ($1, $2, $3, $4, now(), 'pending')`,
-          [id, pick(data.accounts), pick(data.services), `+1666${k}`]);
+          [id, pick(data.accounts), pick(data.services), `+1666${k}`],
+        );
         inserted.push(id);
       } else if (kind === 'update') {
         if (k % 2) await c.query(`UPDATE appointments SET status = 'confirmed' WHERE id = $1`, [pick(data.appointments)]);
         else {
           const [id, account] = [pick(data.appointments), pick(data.accounts)];
           // Recorded before it runs: a write that fails is still a value the row may hold if it committed.
-          accountWrites.set(id, [...accountWrites.get(id) ?? [], account]);
+          accountWrites.set(id, [...(accountWrites.get(id) ?? []), account]);
           await c.query('UPDATE appointments SET account_id = $2 WHERE id = $1', [id, account]);
         }
       } else {
@@ -201,12 +205,19 @@ export function summariseWindow(all: AppOp[], t0: number, t1: number): LoadSumma
     failures[key] ??= { count: 0, example: f.message ?? '' };
     failures[key].count++;
   }
-  const latencies = ops.filter((o) => o.ok).map((o) => o.end - o.start).sort((a, b) => a - b);
+  const latencies = ops
+    .filter((o) => o.ok)
+    .map((o) => o.end - o.start)
+    .sort((a, b) => a - b);
   const at = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! : 0);
   const r = (x: number) => Math.round(x * 10) / 10;
   return {
-    ops: ops.length, failed_ops: ops.filter((o) => !o.ok).length, failures,
-    max_stall_ms: r(ops.reduce((m, o) => Math.max(m, o.end - o.start), 0)), p50_ms: r(at(50)), p99_ms: r(at(99)),
+    ops: ops.length,
+    failed_ops: ops.filter((o) => !o.ok).length,
+    failures,
+    max_stall_ms: r(ops.reduce((m, o) => Math.max(m, o.end - o.start), 0)),
+    p50_ms: r(at(50)),
+    p99_ms: r(at(99)),
   };
 }
 
@@ -237,7 +248,9 @@ export async function watchLockWaits(url: string, applicationName: string, inter
     while (!stopping) {
       // One read of the lock table (a CTE): pg_locks named twice is read twice, at two moments, and a lock held
       // until a COMMIT then showed beside the wait of the next transaction (a false wait-while-holding, once in ~10 runs).
-      const r = await c.query<{ pid: number; waiting_for: string; wanted: string; holding: string[]; statement: string }>(`
+      const r = await c
+        .query<{ pid: number; waiting_for: string; wanted: string; holding: string[]; statement: string }>(
+          `
         WITH l AS MATERIALIZED (SELECT * FROM pg_locks)
         SELECT w.pid, w.relation::regclass::text AS waiting_for, w.mode AS wanted,
                array_agg(DISTINCT h.relation::regclass::text || ' ' || h.mode) AS holding, left(a.query, 300) AS statement
@@ -247,7 +260,10 @@ export async function watchLockWaits(url: string, applicationName: string, inter
            AND h.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
           JOIN pg_class hc ON hc.oid = h.relation AND hc.relkind IN ('r', 'p')
          WHERE NOT w.granted AND w.locktype = 'relation'
-         GROUP BY w.pid, w.relation, w.mode, a.query`, [applicationName]).catch(() => ({ rows: [] }));
+         GROUP BY w.pid, w.relation, w.mode, a.query`,
+          [applicationName],
+        )
+        .catch(() => ({ rows: [] }));
       n++;
       for (const x of r.rows) found.push({ pid: x.pid, waitingFor: x.waiting_for, wanted: x.wanted, holding: x.holding, statement: x.statement });
       await new Promise((res) => setTimeout(res, intervalMs));

@@ -9,9 +9,33 @@
  * number, and a `Unit` from the CloudWatch list when present).
  */
 const UNITS = new Set([
-  'Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes', 'Bits', 'Kilobits', 'Megabits',
-  'Gigabits', 'Terabits', 'Percent', 'Count', 'Bytes/Second', 'Kilobytes/Second', 'Megabytes/Second', 'Gigabytes/Second', 'Terabytes/Second',
-  'Bits/Second', 'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second', 'Terabits/Second', 'Count/Second', 'None',
+  'Seconds',
+  'Microseconds',
+  'Milliseconds',
+  'Bytes',
+  'Kilobytes',
+  'Megabytes',
+  'Gigabytes',
+  'Terabytes',
+  'Bits',
+  'Kilobits',
+  'Megabits',
+  'Gigabits',
+  'Terabits',
+  'Percent',
+  'Count',
+  'Bytes/Second',
+  'Kilobytes/Second',
+  'Megabytes/Second',
+  'Gigabytes/Second',
+  'Terabytes/Second',
+  'Bits/Second',
+  'Kilobits/Second',
+  'Megabits/Second',
+  'Gigabits/Second',
+  'Terabits/Second',
+  'Count/Second',
+  'None',
 ]);
 
 export interface ExtractedMetrics {
@@ -35,7 +59,8 @@ export function extractEmf(line: string): ExtractedMetrics {
   if (typeof aws.Timestamp !== 'number') throw new Error('EMF: _aws.Timestamp must be a number (ms since the epoch)');
   if (!Array.isArray(aws.CloudWatchMetrics) || aws.CloudWatchMetrics.length !== 1) throw new Error('EMF: expected exactly one CloudWatchMetrics directive');
   const directive = aws.CloudWatchMetrics[0] as { Namespace?: unknown; Dimensions?: unknown; Metrics?: unknown };
-  if (typeof directive.Namespace !== 'string' || directive.Namespace.length < 1 || directive.Namespace.length > 255) throw new Error('EMF: Namespace must be 1-255 characters');
+  if (typeof directive.Namespace !== 'string' || directive.Namespace.length < 1 || directive.Namespace.length > 255)
+    throw new Error('EMF: Namespace must be 1-255 characters');
   const dimensions = dimensionValues(root, directive.Dimensions);
   const { metrics, units } = metricValues(root, directive.Metrics);
   return { namespace: directive.Namespace, timestamp: aws.Timestamp, dimensions, metrics, units, root };
@@ -59,7 +84,8 @@ function metricValues(root: Record<string, unknown>, list: unknown): { metrics: 
   const units: Record<string, string | undefined> = {};
   for (const m of list as { Name?: unknown; Unit?: unknown }[]) {
     if (typeof m.Name !== 'string' || typeof root[m.Name] !== 'number') throw new Error(`EMF: metric ${String(m.Name)} has no numeric value at the root`);
-    if (m.Unit !== undefined && (typeof m.Unit !== 'string' || !UNITS.has(m.Unit))) throw new Error(`EMF: metric ${m.Name} has unit ${String(m.Unit)}, not a CloudWatch unit`);
+    if (m.Unit !== undefined && (typeof m.Unit !== 'string' || !UNITS.has(m.Unit)))
+      throw new Error(`EMF: metric ${m.Name} has unit ${String(m.Unit)}, not a CloudWatch unit`);
     metrics[m.Name] = root[m.Name] as number;
     units[m.Name] = m.Unit as string | undefined;
   }

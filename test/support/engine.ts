@@ -12,9 +12,16 @@ export async function runEngine(driver: DriverKind, url: string, dir: string, op
   const d = driver.make(url);
   try {
     const result = await migrate({
-      driver: d, migrations: loadMigrations(dir), appliedBy: 'test', lockWaitMs: 30_000, retryDelayMs: 50,
+      driver: d,
+      migrations: loadMigrations(dir),
+      appliedBy: 'test',
+      lockWaitMs: 30_000,
+      retryDelayMs: 50,
       ...options,
-      onEvent: (e) => { events.push(e); options.onEvent?.(e); },
+      onEvent: (e) => {
+        events.push(e);
+        options.onEvent?.(e);
+      },
     });
     return { ...result, events };
   } finally {

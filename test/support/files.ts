@@ -44,7 +44,8 @@ export function inDirectory<T>(dir: string, fn: () => T): T {
 export function manyMigrations(count: number): Record<string, string> {
   const files: Record<string, string> = {};
   for (let v = 1; v <= count; v++) {
-    files[`${String(v).padStart(4, '0')}_create_table_number_${v}_with_a_rather_long_descriptive_name_as_real_projects_write_them.sql`] = `CREATE TABLE t${v} (id int);\n`;
+    files[`${String(v).padStart(4, '0')}_create_table_number_${v}_with_a_rather_long_descriptive_name_as_real_projects_write_them.sql`] =
+      `CREATE TABLE t${v} (id int);\n`;
   }
   return files;
 }

@@ -61,14 +61,16 @@ export function parseFilterPattern(pattern: string): ParsedPattern {
       if (end < 0) throw new FilterPatternSyntaxError(`unterminated phrase starting at ${i}: ${pattern.slice(i)}`);
       term = pattern.slice(i + 1, end);
       i = end + 1;
-      if (i < n && !isSpace(pattern[i])) throw new FilterPatternSyntaxError(`double quote inside a phrase, or text right after a phrase, at ${i - 1}: ${pattern}`);
+      if (i < n && !isSpace(pattern[i]))
+        throw new FilterPatternSyntaxError(`double quote inside a phrase, or text right after a phrase, at ${i - 1}: ${pattern}`);
     } else {
       let j = i;
       while (j < n && !isSpace(pattern[j])) j++;
       term = pattern.slice(i, j);
       i = j;
       if (term.startsWith('%')) throw new FilterPatternSyntaxError(`regex patterns are not supported here: ${term}`);
-      if (!BARE_TERM.test(term)) throw new FilterPatternSyntaxError(`term ${JSON.stringify(term)} has characters other than alphanumerics or underscore; quote it`);
+      if (!BARE_TERM.test(term))
+        throw new FilterPatternSyntaxError(`term ${JSON.stringify(term)} has characters other than alphanumerics or underscore; quote it`);
     }
     (op === '?' ? any : op === '-' ? none : all).push(term);
   }

@@ -26,7 +26,6 @@ import type { Target } from './targets';
 
 export const SYSTEM_PG_BIN = process.env.SCHEMAGUARD_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
-
 const servers: StartedServer[] = [];
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -52,7 +51,16 @@ async function prepare(project: TestProject): Promise<void> {
   let majors: Target[];
   if (process.env.DATABASE_URL) {
     const u = new URL(process.env.DATABASE_URL);
-    majors = [{ name: 'DATABASE_URL', major: 0, adminUrl: process.env.DATABASE_URL, port: Number(u.port || 5432), password: decodeURIComponent(u.password), isDefault: true }];
+    majors = [
+      {
+        name: 'DATABASE_URL',
+        major: 0,
+        adminUrl: process.env.DATABASE_URL,
+        port: Number(u.port || 5432),
+        password: decodeURIComponent(u.password),
+        isDefault: true,
+      },
+    ];
   } else {
     majors = await startMajors(serverCandidates(skipped));
   }
@@ -79,7 +87,10 @@ function requestedMajors(): number[] | undefined {
   if (value === undefined || value === '' || value === FULL_MATRIX) return undefined;
   const majors = value.split(',').map((m) => Number(m.trim()));
   const unknown = majors.filter((m) => !supportedMajors().includes(m));
-  if (unknown.length > 0) throw new Error(`SCHEMAGUARD_TEST_MAJORS=${value}: ${unknown.join(', ')} is not a supported major; give some of ${supportedMajors().join(',')}, or ${FULL_MATRIX}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `SCHEMAGUARD_TEST_MAJORS=${value}: ${unknown.join(', ')} is not a supported major; give some of ${supportedMajors().join(',')}, or ${FULL_MATRIX}`,
+    );
   return majors;
 }
 
@@ -89,7 +100,12 @@ const FULL_MATRIX = 'all';
 /** The servers most integration files run on (test/support/db.ts's `targets`): the newest, and Debian's 15 (or the registry's). */
 const DEFAULT_MAJORS = [18, 15];
 
-interface Candidate { major: number; name: string; binDir: string; isDefault: boolean }
+interface Candidate {
+  major: number;
+  name: string;
+  binDir: string;
+  isDefault: boolean;
+}
 
 /**
  * One server per supported major (db.ts's `allMajors`): 18 from the
@@ -104,8 +120,14 @@ function serverCandidates(skipped: string[]): Candidate[] {
   const out: Candidate[] = [];
   for (const major of supportedMajors().filter((m) => wanted.includes(m))) {
     const isDefault = DEFAULT_MAJORS.includes(major);
-    if (major === SUPPORTED_MAJORS.newest) { out.push({ major, name: 'embedded', binDir: embeddedBinDir(), isDefault }); continue; }
-    if (major === 15 && existsSync(join(SYSTEM_PG_BIN, 'postgres'))) { out.push({ major, name: 'system', binDir: SYSTEM_PG_BIN, isDefault }); continue; }
+    if (major === SUPPORTED_MAJORS.newest) {
+      out.push({ major, name: 'embedded', binDir: embeddedBinDir(), isDefault });
+      continue;
+    }
+    if (major === 15 && existsSync(join(SYSTEM_PG_BIN, 'postgres'))) {
+      out.push({ major, name: 'system', binDir: SYSTEM_PG_BIN, isDefault });
+      continue;
+    }
     if (major === 15) skipped.push(`PostgreSQL binaries not found in ${SYSTEM_PG_BIN}: PostgreSQL 15 comes from the postgresql-15 dev dependency`);
     const binDir = majorBinDir(major);
     if (binDir) out.push({ major, name: 'embedded', binDir, isDefault });
@@ -121,17 +143,28 @@ async function startMajors(candidates: Candidate[]): Promise<Target[]> {
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   const pg = (await import('pg')).default;
-  return Promise.all(candidates.map(async (c, k) => {
-    const s = (settled[k] as PromiseFulfilledResult<StartedServer>).value;
-    const adminUrl = `postgres://postgres:${s.password}@127.0.0.1:${s.port}/postgres`;
-    const client = new pg.Client(adminUrl);
-    await client.connect();
-    const v = (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v;
-    await client.end();
-    const major = majorOf(Number(v));
-    if (major !== c.major) throw new Error(`${c.binDir} started PostgreSQL ${major}, not ${c.major}`);
-    return { name: `PostgreSQL ${major} (${c.name})`, major, adminUrl, port: s.port, password: s.password, dataDir: s.dataDir, binDir: s.binDir, isDefault: c.isDefault };
-  }));
+  return Promise.all(
+    candidates.map(async (c, k) => {
+      const s = (settled[k] as PromiseFulfilledResult<StartedServer>).value;
+      const adminUrl = `postgres://postgres:${s.password}@127.0.0.1:${s.port}/postgres`;
+      const client = new pg.Client(adminUrl);
+      await client.connect();
+      const v = (await client.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v;
+      await client.end();
+      const major = majorOf(Number(v));
+      if (major !== c.major) throw new Error(`${c.binDir} started PostgreSQL ${major}, not ${c.major}`);
+      return {
+        name: `PostgreSQL ${major} (${c.name})`,
+        major,
+        adminUrl,
+        port: s.port,
+        password: s.password,
+        dataDir: s.dataDir,
+        binDir: s.binDir,
+        isDefault: c.isDefault,
+      };
+    }),
+  );
 }
 
 /** Memory-backed on Linux; the run's directory goes there when it has room (runTempParent). */
@@ -176,7 +209,9 @@ export function runTempParent(env: NodeJS.ProcessEnv = process.env, shm = SHM, m
     accessSync(shm, constants.W_OK);
     const fs = statfsSync(shm);
     if (fs.bavail * fs.bsize >= minFree) return shm;
-  } catch { /* no /dev/shm here */ }
+  } catch {
+    /* no /dev/shm here */
+  }
   return tmpdir();
 }
 
@@ -187,6 +222,8 @@ export function removeStaleRuns(parent: string, now = Date.now()): void {
     const path = join(parent, name);
     try {
       if (now - statSync(path).mtimeMs > STALE_RUN_MS) rmSync(path, { recursive: true, force: true });
-    } catch { /* removed by its own run meanwhile */ }
+    } catch {
+      /* removed by its own run meanwhile */
+    }
   }
 }

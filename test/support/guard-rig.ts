@@ -8,7 +8,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { ENV, GUARD_PRIVILEGES_VERSION, GUARD_ROLE_PROP, GUARD_ROLE_RESOURCE_TYPE, MIGRATOR_PRIVILEGES_VERSION, MIGRATOR_ROLE_PROP, MIGRATOR_ROLE_RESOURCE_TYPE, PROP } from '../../lambda/handler/constants';
+import {
+  ENV,
+  GUARD_PRIVILEGES_VERSION,
+  GUARD_ROLE_PROP,
+  GUARD_ROLE_RESOURCE_TYPE,
+  MIGRATOR_PRIVILEGES_VERSION,
+  MIGRATOR_ROLE_PROP,
+  MIGRATOR_ROLE_RESOURCE_TYPE,
+  PROP,
+} from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
 import { createHandlers, type Handlers, type OnEventRequest } from '../../lambda/handler/handler';
 import { DataApiStandin } from './data-api-standin';
@@ -95,7 +104,9 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
     [MASTER_SECRET_ARN]: { username: master.name, password: master.password, host: '127.0.0.1', port: target.port, dbname: database },
     [GUARD_SECRET_ARN]: { username: options.guardUser ?? guard.name, password: guard.password },
     // As secret.attach(database) leaves it: host, port and database beside the credentials.
-    ...(migrator ? { [MIGRATOR_SECRET_ARN]: { username: migrator.name, password: migrator.password, host: '127.0.0.1', port: target.port, dbname: database } } : {}),
+    ...(migrator
+      ? { [MIGRATOR_SECRET_ARN]: { username: migrator.name, password: migrator.password, host: '127.0.0.1', port: target.port, dbname: database } }
+      : {}),
   };
   const secrets = {
     send: async (command: GetSecretValueCommand) => {
@@ -120,14 +131,32 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
   const lines: string[] = [];
   const base = { StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Guarded/x', ResourceProperties: {} };
   const rig: GuardRig = {
-    target, url, database, master, guard, migrator, lines, secretReads, standin, env,
+    target,
+    url,
+    database,
+    master,
+    guard,
+    migrator,
+    lines,
+    secretReads,
+    standin,
+    env,
     handlers: createHandlers({ secrets, dataApi: standin, env, write: (l) => lines.push(l) }),
     async migrate(dir, requestType = 'Create', options = {}) {
       const asMigrator = migrator && !options.asMaster;
-      const h = createHandlers({ secrets, dataApi: asMigrator ? migrationsStandin : standin, env: { ...env, [ENV.migrationsDir]: dir, ...(asMigrator ? { [ENV.secretArn]: MIGRATOR_SECRET_ARN } : {}) }, write: (l) => lines.push(l) });
+      const h = createHandlers({
+        secrets,
+        dataApi: asMigrator ? migrationsStandin : standin,
+        env: { ...env, [ENV.migrationsDir]: dir, ...(asMigrator ? { [ENV.secretArn]: MIGRATOR_SECRET_ARN } : {}) },
+        write: (l) => lines.push(l),
+      });
       const s = summariseFiles(dir);
       const event: OnEventRequest = {
-        ...base, RequestType: requestType, RequestId: `mig-${randomBytes(3).toString('hex')}`, LogicalResourceId: 'SchemaMigrations', ResourceType: 'Custom::SchemaMigrations',
+        ...base,
+        RequestType: requestType,
+        RequestId: `mig-${randomBytes(3).toString('hex')}`,
+        LogicalResourceId: 'SchemaMigrations',
+        ResourceType: 'Custom::SchemaMigrations',
         ResourceProperties: { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) },
         ...(requestType === 'Update' ? { PhysicalResourceId: 'schemaguard-migrations-SchemaMigrations' } : {}),
       };
@@ -136,9 +165,16 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
       throw new Error('the migrations did not complete');
     },
     roleEvent: (requestType, extra = {}) => ({
-      ...base, RequestType: requestType, RequestId: `role-${randomBytes(3).toString('hex')}`, LogicalResourceId: 'SchemaGuardRole', ResourceType: GUARD_ROLE_RESOURCE_TYPE,
+      ...base,
+      RequestType: requestType,
+      RequestId: `role-${randomBytes(3).toString('hex')}`,
+      LogicalResourceId: 'SchemaGuardRole',
+      ResourceType: GUARD_ROLE_RESOURCE_TYPE,
       ResourceProperties: {
-        [GUARD_ROLE_PROP.roleName]: guard.name, [GUARD_ROLE_PROP.secretArn]: GUARD_SECRET_ARN, [GUARD_ROLE_PROP.filesHash]: 'x', [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION,
+        [GUARD_ROLE_PROP.roleName]: guard.name,
+        [GUARD_ROLE_PROP.secretArn]: GUARD_SECRET_ARN,
+        [GUARD_ROLE_PROP.filesHash]: 'x',
+        [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION,
         ...(migrator ? { [GUARD_ROLE_PROP.migratorRole]: migrator.name } : {}),
       },
       ...(requestType === 'Create' ? {} : { PhysicalResourceId: `schemaguard-guard-role-${guard.name}` }),
@@ -149,8 +185,17 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
       if (migrationsStandin !== standin) await migrationsStandin?.close();
     },
     migratorEvent: (requestType, extra = {}) => ({
-      ...base, RequestType: requestType, RequestId: `migrator-${randomBytes(3).toString('hex')}`, LogicalResourceId: 'SchemaMigratorRole', ResourceType: MIGRATOR_ROLE_RESOURCE_TYPE,
-      ResourceProperties: { [MIGRATOR_ROLE_PROP.roleName]: migrator?.name ?? 'no_migrator', [MIGRATOR_ROLE_PROP.secretArn]: MIGRATOR_SECRET_ARN, [MIGRATOR_ROLE_PROP.schemas]: ['public'], [MIGRATOR_ROLE_PROP.privilegesVersion]: MIGRATOR_PRIVILEGES_VERSION },
+      ...base,
+      RequestType: requestType,
+      RequestId: `migrator-${randomBytes(3).toString('hex')}`,
+      LogicalResourceId: 'SchemaMigratorRole',
+      ResourceType: MIGRATOR_ROLE_RESOURCE_TYPE,
+      ResourceProperties: {
+        [MIGRATOR_ROLE_PROP.roleName]: migrator?.name ?? 'no_migrator',
+        [MIGRATOR_ROLE_PROP.secretArn]: MIGRATOR_SECRET_ARN,
+        [MIGRATOR_ROLE_PROP.schemas]: ['public'],
+        [MIGRATOR_ROLE_PROP.privilegesVersion]: MIGRATOR_PRIVILEGES_VERSION,
+      },
       ...(requestType === 'Create' ? {} : { PhysicalResourceId: `schemaguard-migrator-role-${migrator?.name ?? 'no_migrator'}` }),
       ...extra,
     }),

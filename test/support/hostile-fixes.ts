@@ -53,7 +53,9 @@ export function statementKinds(fix: string): string[] {
 /** Statements of `fix` (as the parser reads them) that name `victim` themselves. */
 export function victimStatements(fix: string): string[] {
   try {
-    return parseStatements(fix).filter((s) => /"(?:relname|sval)":"victim"/.test(JSON.stringify(s.node))).map((s) => s.kind);
+    return parseStatements(fix)
+      .filter((s) => /"(?:relname|sval)":"victim"/.test(JSON.stringify(s.node)))
+      .map((s) => s.kind);
   } catch {
     return [];
   }

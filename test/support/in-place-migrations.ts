@@ -16,9 +16,11 @@ export const IN_PLACE_DIR = join(ROOT, 'test', 'fixtures', 'migrations-in-place'
  * 0003, 0004 and 0007 replaced by their earlier, in-place texts.
  */
 export function inPlaceMigrations(): Migration[] {
-  const earlier = new Map(readdirSync(IN_PLACE_DIR).filter((f) => f.endsWith('.sql'))
-    .map((f) => parseMigration(f, readFileSync(join(IN_PLACE_DIR, f), 'utf8'), join(IN_PLACE_DIR, f)))
-    .map((m) => [m.version, m]));
+  const earlier = new Map(
+    readdirSync(IN_PLACE_DIR)
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => parseMigration(f, readFileSync(join(IN_PLACE_DIR, f), 'utf8'), join(IN_PLACE_DIR, f)))
+      .map((m) => [m.version, m]),
+  );
   return loadMigrations(MIGRATIONS_DIR).map((m) => earlier.get(m.version) ?? m);
 }
-

@@ -10,12 +10,21 @@ const events = [
 
 describe('Function: runInsightsQuery', () => {
   it('filters with like / not like, parses named groups, counts by a field and sorts', () => {
-    const rows = runInsightsQuery('fields @message | filter @message like /ERROR:/ and @message not like /again/ | parse @message /relation "(?<rel>[^"]+)"/ | stats count(*) as n by rel | sort n desc', events);
-    expect(rows).toEqual([{ rel: 'a', n: 1 }, { rel: 'b', n: 1 }]);
+    const rows = runInsightsQuery(
+      'fields @message | filter @message like /ERROR:/ and @message not like /again/ | parse @message /relation "(?<rel>[^"]+)"/ | stats count(*) as n by rel | sort n desc',
+      events,
+    );
+    expect(rows).toEqual([
+      { rel: 'a', n: 1 },
+      { rel: 'b', n: 1 },
+    ]);
   });
 
   it('evaluates = , in, or, parentheses and ispresent, then display, sort by @timestamp and limit', () => {
-    const rows = runInsightsQuery('parse @message /\\[(?<pid>\\d+)\\]:(?<level>[A-Z]+):/ | filter (level = "LOG" or pid in ["4"]) and ispresent(pid) | display pid, level | sort @timestamp desc | limit 1', events);
+    const rows = runInsightsQuery(
+      'parse @message /\\[(?<pid>\\d+)\\]:(?<level>[A-Z]+):/ | filter (level = "LOG" or pid in ["4"]) and ispresent(pid) | display pid, level | sort @timestamp desc | limit 1',
+      events,
+    );
     expect(rows).toEqual([{ pid: '4', level: 'ERROR' }]);
   });
 

@@ -23,12 +23,19 @@ function tokenize(text: string): Token[] {
   const prev = () => out[out.length - 1];
   while (i < text.length) {
     const ch = text[i]!;
-    if (/\s/.test(ch)) { i++; continue; }
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
     if (ch === '/' && (prev()?.value === 'like' || (out.length >= 2 && out[out.length - 2]?.value === 'parse'))) {
       let j = i + 1;
       let body = '';
       while (j < text.length && text[j] !== '/') {
-        if (text[j] === '\\' && j + 1 < text.length) { body += text[j]! + text[j + 1]!; j += 2; continue; }
+        if (text[j] === '\\' && j + 1 < text.length) {
+          body += text[j]! + text[j + 1]!;
+          j += 2;
+          continue;
+        }
         body += text[j];
         j++;
       }
@@ -44,7 +51,11 @@ function tokenize(text: string): Token[] {
       i = j + 1;
       continue;
     }
-    if ('|(),[]=*'.includes(ch)) { out.push({ kind: 'punct', value: ch }); i++; continue; }
+    if ('|(),[]=*'.includes(ch)) {
+      out.push({ kind: 'punct', value: ch });
+      i++;
+      continue;
+    }
     const m = /^[@A-Za-z_][\w.@]*|^\d+/.exec(text.slice(i));
     if (!m) throw new Error(`unexpected character ${JSON.stringify(ch)} at ${i}: ${text.slice(i, i + 40)}`);
     out.push({ kind: 'word', value: m[0] });
@@ -58,7 +69,9 @@ type Expr = (row: Row) => boolean;
 class Parser {
   private i = 0;
   constructor(private readonly t: Token[]) {}
-  peek(): Token | undefined { return this.t[this.i]; }
+  peek(): Token | undefined {
+    return this.t[this.i];
+  }
   next(): Token {
     const tok = this.t[this.i++];
     if (!tok) throw new Error('unexpected end of query');
@@ -68,7 +81,10 @@ class Parser {
     const tok = this.next();
     if (tok.value !== value) throw new Error(`expected ${value}, got ${tok.value}`);
   }
-  atCommandEnd(): boolean { const p = this.peek(); return !p || (p.kind === 'punct' && p.value === '|'); }
+  atCommandEnd(): boolean {
+    const p = this.peek();
+    return !p || (p.kind === 'punct' && p.value === '|');
+  }
   words(): string[] {
     const out: string[] = [];
     while (!this.atCommandEnd()) {
@@ -79,19 +95,35 @@ class Parser {
   }
   or(): Expr {
     let left = this.and();
-    while (this.peek()?.value === 'or') { this.next(); const l = left; const r = this.and(); left = (row) => l(row) || r(row); }
+    while (this.peek()?.value === 'or') {
+      this.next();
+      const l = left;
+      const r = this.and();
+      left = (row) => l(row) || r(row);
+    }
     return left;
   }
   and(): Expr {
     let left = this.primary();
-    while (this.peek()?.value === 'and') { this.next(); const l = left; const r = this.primary(); left = (row) => l(row) && r(row); }
+    while (this.peek()?.value === 'and') {
+      this.next();
+      const l = left;
+      const r = this.primary();
+      left = (row) => l(row) && r(row);
+    }
     return left;
   }
   primary(): Expr {
     const tok = this.next();
-    if (tok.value === '(') { const e = this.or(); this.expect(')'); return e; }
+    if (tok.value === '(') {
+      const e = this.or();
+      this.expect(')');
+      return e;
+    }
     if (tok.value === 'ispresent') {
-      this.expect('('); const f = this.next().value; this.expect(')');
+      this.expect('(');
+      const f = this.next().value;
+      this.expect(')');
       return (row) => row[f] !== undefined && row[f] !== '';
     }
     if (tok.kind !== 'word') throw new Error(`expected a field, got ${tok.value}`);
@@ -103,7 +135,11 @@ class Parser {
       if (re.kind !== 'regex') throw new Error(`like needs a /regex/, got ${re.value}`);
       const rx = new RegExp(re.value);
       const negate = op.value === 'not';
-      return (row) => { const v = row[field]; const hit = v !== undefined && rx.test(String(v)); return negate ? !hit : hit; };
+      return (row) => {
+        const v = row[field];
+        const hit = v !== undefined && rx.test(String(v));
+        return negate ? !hit : hit;
+      };
     }
     if (op.value === '=') {
       const v = this.next();
@@ -128,10 +164,18 @@ export function runInsightsQuery(query: string, messages: string[]): Row[] {
   while (p.peek()) {
     const cmd = p.next().value;
     switch (cmd) {
-      case 'fields': p.words(); break;
+      case 'fields':
+        p.words();
+        break;
       // display chooses the output fields only; later commands still see every field.
-      case 'display': display = p.words(); break;
-      case 'filter': { const e = p.or(); rows = rows.filter(e); break; }
+      case 'display':
+        display = p.words();
+        break;
+      case 'filter': {
+        const e = p.or();
+        rows = rows.filter(e);
+        break;
+      }
       case 'parse': {
         const field = p.next().value;
         const re = p.next();
@@ -141,7 +185,11 @@ export function runInsightsQuery(query: string, messages: string[]): Row[] {
         break;
       }
       case 'stats': {
-        p.expect('count'); p.expect('('); p.expect('*'); p.expect(')'); p.expect('as');
+        p.expect('count');
+        p.expect('(');
+        p.expect('*');
+        p.expect(')');
+        p.expect('as');
         const name = p.next().value;
         p.expect('by');
         const by = p.words();
@@ -159,15 +207,22 @@ export function runInsightsQuery(query: string, messages: string[]): Row[] {
         const field = p.next().value;
         const dir = p.atCommandEnd() ? 'asc' : p.next().value;
         const sign = dir === 'desc' ? -1 : 1;
-        rows = rows.map((r, i) => [r, i] as const).sort(([a, ia], [b, ib]) => {
-          const x = a[field]; const y = b[field];
-          if (x === y) return ia - ib;
-          return (x === undefined ? -1 : y === undefined ? 1 : x < y ? -1 : 1) * sign;
-        }).map(([r]) => r);
+        rows = rows
+          .map((r, i) => [r, i] as const)
+          .sort(([a, ia], [b, ib]) => {
+            const x = a[field];
+            const y = b[field];
+            if (x === y) return ia - ib;
+            return (x === undefined ? -1 : y === undefined ? 1 : x < y ? -1 : 1) * sign;
+          })
+          .map(([r]) => r);
         break;
       }
-      case 'limit': rows = rows.slice(0, Number(p.next().value)); break;
-      default: throw new Error(`unsupported command ${cmd}`);
+      case 'limit':
+        rows = rows.slice(0, Number(p.next().value));
+        break;
+      default:
+        throw new Error(`unsupported command ${cmd}`);
     }
     if (p.peek()) p.expect('|');
   }

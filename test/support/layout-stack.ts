@@ -33,7 +33,10 @@ export function synthLayouts(folders: { migrationsDir: string; migrationsLayout?
   const sg = new ec2.SecurityGroup(stack, 'DbSg', { vpc });
   const built = folders.map((f, k) => {
     const database = rds.DatabaseInstance.fromDatabaseInstanceAttributes(stack, `Db${k}`, {
-      instanceIdentifier: `db${k}`, instanceEndpointAddress: `db${k}.example.internal`, port: 5432, securityGroups: [sg],
+      instanceIdentifier: `db${k}`,
+      instanceEndpointAddress: `db${k}.example.internal`,
+      port: 5432,
+      securityGroups: [sg],
     });
     const secret = new secretsmanager.Secret(stack, `Secret${k}`);
     // An empty contracts folder: not the working directory's ./contracts.
@@ -45,7 +48,11 @@ export function synthLayouts(folders: { migrationsDir: string; migrationsLayout?
     const fnId = stack.getLogicalId(m.onEventHandler.node.defaultChild as never);
     const fn = template.toJSON().Resources[fnId] as { Metadata: Record<string, string>; Properties: { Environment: { Variables: Record<string, unknown> } } };
     const cr = Object.values(template.findResources('Custom::SchemaMigrations', { Properties: Match.objectLike({ FilesHash: m.files.hash }) }))[0]!;
-    return { env: fn.Properties.Environment.Variables, props: cr.Properties as Record<string, unknown>, assetDir: join(assembly.directory, fn.Metadata['aws:asset:path']!) };
+    return {
+      env: fn.Properties.Environment.Variables,
+      props: cr.Properties as Record<string, unknown>,
+      assetDir: join(assembly.directory, fn.Metadata['aws:asset:path']!),
+    };
   });
 }
 

@@ -48,7 +48,7 @@ function longestRef(ref: string, declared: Declared): number {
   const parameter = declared.Parameters?.[ref];
   const longest = LONGEST_PSEUDO[ref] ?? (parameter ? Number(parameter.MaxLength ?? Number.NaN) : LONGEST_REF[declared.Resources[ref]?.Type ?? '']);
   if (longest === undefined || Number.isNaN(longest)) {
-    const what = parameter ? 'a parameter without MaxLength' : declared.Resources[ref]?.Type ?? 'no such resource';
+    const what = parameter ? 'a parameter without MaxLength' : (declared.Resources[ref]?.Type ?? 'no such resource');
     throw new Error(`no longest value known for {"Ref":"${ref}"} (${what}); add it to test/support/longest-description.ts`);
   }
   return longest;

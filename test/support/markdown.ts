@@ -15,7 +15,15 @@ export function codeBlocks(text: string, source: string, languages: readonly str
     const open = /^(\s*)(`{3,})\s*([\w-]+)\s*$/.exec(lines[i]!);
     if (!open) continue;
     const end = lines.findIndex((l, k) => k > i && l.trim() === open[2]);
-    if (languages.includes(open[3]!)) blocks.push({ source, line: i + 1, code: lines.slice(i + 1, end).map((l) => l.slice(open[1]!.length)).join('\n') });
+    if (languages.includes(open[3]!))
+      blocks.push({
+        source,
+        line: i + 1,
+        code: lines
+          .slice(i + 1, end)
+          .map((l) => l.slice(open[1]!.length))
+          .join('\n'),
+      });
     i = end;
   }
   return blocks;

@@ -15,7 +15,10 @@ import { PACKAGE_ROOT } from '../../lib/paths';
 /** npm pack builds every part: minutes on a loaded machine. */
 const PACK_MS = 900_000;
 
-export interface Packed { tarball: string; files: { path: string }[] }
+export interface Packed {
+  tarball: string;
+  files: { path: string }[];
+}
 
 /** Blocks this worker for `ms` (a test file's beforeAll waits for the other's pack). */
 function sleep(ms: number): void {
@@ -30,7 +33,7 @@ export function packOnce(env: NodeJS.ProcessEnv = process.env): Packed {
   try {
     mkdirSync(dir);
   } catch {
-    for (const until = Date.now() + PACK_MS; !existsSync(done) && !existsSync(failed) && Date.now() < until;) sleep(500);
+    for (const until = Date.now() + PACK_MS; !existsSync(done) && !existsSync(failed) && Date.now() < until; ) sleep(500);
     if (existsSync(failed)) throw new Error(`npm pack failed in another test file: ${readFileSync(failed, 'utf8')}`);
     if (!existsSync(done)) throw new Error(`npm pack in another test file did not finish within ${PACK_MS / 1000} s`);
     return JSON.parse(readFileSync(done, 'utf8')) as Packed;

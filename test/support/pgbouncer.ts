@@ -18,7 +18,9 @@ export const PGBOUNCER_BIN = process.env.SCHEMAGUARD_TEST_PGBOUNCER ?? '/usr/sbi
 export function ensurePgbouncer(): string {
   if (existsSync(PGBOUNCER_BIN)) return PGBOUNCER_BIN;
   if (process.getuid?.() !== 0) {
-    throw new Error(`PgBouncer not found at ${PGBOUNCER_BIN} and not running as root to install it: run \`sudo apt-get install pgbouncer\` (or set SCHEMAGUARD_TEST_PGBOUNCER to its path)`);
+    throw new Error(
+      `PgBouncer not found at ${PGBOUNCER_BIN} and not running as root to install it: run \`sudo apt-get install pgbouncer\` (or set SCHEMAGUARD_TEST_PGBOUNCER to its path)`,
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = () => execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'pgbouncer'], { env, stdio: 'pipe', timeout: 300_000 });
@@ -32,9 +34,12 @@ export function ensurePgbouncer(): string {
     }
   } catch (e) {
     const out = (e as { stderr?: Buffer }).stderr?.toString().trim().split('\n').slice(-3).join(' | ') ?? String(e);
-    throw new Error(`PgBouncer is needed by the pooler tests and \`apt-get install pgbouncer\` failed: ${out}; install it by hand (or set SCHEMAGUARD_TEST_PGBOUNCER)`);
+    throw new Error(
+      `PgBouncer is needed by the pooler tests and \`apt-get install pgbouncer\` failed: ${out}; install it by hand (or set SCHEMAGUARD_TEST_PGBOUNCER)`,
+    );
   }
-  if (!existsSync(PGBOUNCER_BIN)) throw new Error(`apt-get installed pgbouncer, but ${PGBOUNCER_BIN} does not exist; set SCHEMAGUARD_TEST_PGBOUNCER to its path`);
+  if (!existsSync(PGBOUNCER_BIN))
+    throw new Error(`apt-get installed pgbouncer, but ${PGBOUNCER_BIN} does not exist; set SCHEMAGUARD_TEST_PGBOUNCER to its path`);
   return PGBOUNCER_BIN;
 }
 
@@ -94,11 +99,18 @@ export async function startPgbouncer(target: Target, options: PgbouncerOptions =
   if (ids) for (const f of ['', 'users.txt', 'pgbouncer.ini']) chownSync(join(dir, f), ids.uid, ids.gid);
   let output = '';
   const child = spawn(bin, [join(dir, 'pgbouncer.ini')], { ...(ids ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`PgBouncer did not start within 10 s:\n${output}`)), 10_000);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`PgBouncer exited with ${code}:\n${output}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`PgBouncer exited with ${code}:\n${output}`));
+    });
     const check = setInterval(() => {
       if (/listening on 127\.0\.0\.1/.test(output + readLog(dir))) {
         clearInterval(check);
@@ -116,12 +128,20 @@ export async function startPgbouncer(target: Target, options: PgbouncerOptions =
       return u.toString();
     },
     log: () => output + readLog(dir),
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) { rmSync(dir, { recursive: true, force: true }); resolve(); return; }
-      child.once('exit', () => { rmSync(dir, { recursive: true, force: true }); resolve(); });
-      // SIGTERM: immediate shutdown (SIGINT would wait for clients to finish).
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+          return;
+        }
+        child.once('exit', () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        // SIGTERM: immediate shutdown (SIGINT would wait for clients to finish).
+        child.kill('SIGTERM');
+      }),
   };
 }
 

@@ -43,7 +43,17 @@ function loadRuntime(): { framework: FrameworkModule; outbound: OutboundModule; 
   const original = mod._load;
   mod._load = function (req: string, parent: unknown, isMain: boolean) {
     if (stubbed.has(req)) {
-      return new Proxy({}, { get: (_t, p) => (p === '__esModule' ? false : () => { throw new Error(`${req}.${String(p)} must not be called in tests: the harness routes this call`); }) });
+      return new Proxy(
+        {},
+        {
+          get: (_t, p) =>
+            p === '__esModule'
+              ? false
+              : () => {
+                  throw new Error(`${req}.${String(p)} must not be called in tests: the harness routes this call`);
+                },
+        },
+      );
     }
     return original.call(this, req, parent, isMain);
   };
@@ -128,10 +138,16 @@ export class ProviderHarness {
     this.server = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
-      req.on('data', (c: string) => { body += c; });
+      req.on('data', (c: string) => {
+        body += c;
+      });
       req.on('end', () => {
         const key = (req.url ?? '').split('?')[0]!;
-        if (req.method !== 'PUT') { res.statusCode = 405; res.end(); return; }
+        if (req.method !== 'PUT') {
+          res.statusCode = 405;
+          res.end();
+          return;
+        }
         this.bodies.set(key, [...(this.bodies.get(key) ?? []), body]);
         this.rawResponses.push(body);
         res.statusCode = 200;
@@ -150,16 +166,23 @@ export class ProviderHarness {
       this.pendingWaiters.push(req.input);
       return { executionArn: `${WAITER_ARN}:execution:${randomUUID()}` };
     };
-    out.httpRequest = (options, body) => new Promise<void>((resolve, reject) => {
-      if (options.hostname !== '127.0.0.1') { reject(new Error(`response sent to ${options.hostname}, not to the ResponseURL`)); return; }
-      const r = request({ host: '127.0.0.1', port: this.port, path: options.path, method: options.method, headers: options.headers as Record<string, string> }, (res) => {
-        res.resume();
-        if (!res.statusCode || res.statusCode >= 400) reject(new Error(`Unsuccessful HTTP response: ${res.statusCode}`));
-        else resolve();
+    out.httpRequest = (options, body) =>
+      new Promise<void>((resolve, reject) => {
+        if (options.hostname !== '127.0.0.1') {
+          reject(new Error(`response sent to ${options.hostname}, not to the ResponseURL`));
+          return;
+        }
+        const r = request(
+          { host: '127.0.0.1', port: this.port, path: options.path, method: options.method, headers: options.headers as Record<string, string> },
+          (res) => {
+            res.resume();
+            if (!res.statusCode || res.statusCode >= 400) reject(new Error(`Unsuccessful HTTP response: ${res.statusCode}`));
+            else resolve();
+          },
+        );
+        r.on('error', reject);
+        r.end(body);
       });
-      r.on('error', reject);
-      r.end(body);
-    });
   }
 
   async stop(): Promise<void> {
@@ -173,7 +196,8 @@ export class ProviderHarness {
     const budget = this.options.remainingTimeMs?.(fn, n) ?? 15 * 60_000;
     const started = Date.now();
     const context: LambdaLikeContext = {
-      getRemainingTimeInMillis: () => budget - (Date.now() - started), awsRequestId: randomUUID(),
+      getRemainingTimeInMillis: () => budget - (Date.now() - started),
+      awsRequestId: randomUUID(),
       logStreamName: `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
     };
     const event = JSON.parse(req.Payload) as { RequestType: string };
@@ -236,7 +260,9 @@ export class ProviderHarness {
 
   private async captureLogs(fn: () => Promise<void>): Promise<void> {
     const original = console.log;
-    console.log = (...args: unknown[]) => { this.logs.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')); };
+    console.log = (...args: unknown[]) => {
+      this.logs.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+    };
     try {
       await fn();
     } finally {

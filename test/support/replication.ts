@@ -17,7 +17,11 @@ export function adminUrl(s: StartedServer, database = 'postgres'): string {
 
 /** A server that can publish and stream: logical WAL, senders and slots to spare. */
 export function startPrimary(binDir: string): Promise<StartedServer> {
-  return startServer(binDir, { wal_level: 'logical', max_wal_senders: '10', max_replication_slots: '10', wal_keep_size: '64MB', max_connections: '50' }, 'primary');
+  return startServer(
+    binDir,
+    { wal_level: 'logical', max_wal_senders: '10', max_replication_slots: '10', wal_keep_size: '64MB', max_connections: '50' },
+    'primary',
+  );
 }
 
 /**
@@ -31,8 +35,16 @@ export async function subscribe(primary: StartedServer, database: string, public
   await withClient(adminUrl(primary, 'subscriber'), (c) => c.query(tables));
   await withClient(adminUrl(primary, database), (c) => c.query("SELECT pg_create_logical_replication_slot('sub_slot', 'pgoutput')"));
   const conninfo = `host=127.0.0.1 port=${primary.port} user=postgres password=${primary.password} dbname=${database}`;
-  await withClient(adminUrl(primary, 'subscriber'), (c) => c.query(`CREATE SUBSCRIPTION sub CONNECTION '${conninfo}' PUBLICATION ${publication} WITH (create_slot = false, slot_name = 'sub_slot', copy_data = false)`));
-  await until(async () => (await withClient(adminUrl(primary, database), (c) => c.query("SELECT active FROM pg_replication_slots WHERE slot_name = 'sub_slot'"))).rows[0]?.active === true);
+  await withClient(adminUrl(primary, 'subscriber'), (c) =>
+    c.query(
+      `CREATE SUBSCRIPTION sub CONNECTION '${conninfo}' PUBLICATION ${publication} WITH (create_slot = false, slot_name = 'sub_slot', copy_data = false)`,
+    ),
+  );
+  await until(
+    async () =>
+      (await withClient(adminUrl(primary, database), (c) => c.query("SELECT active FROM pg_replication_slots WHERE slot_name = 'sub_slot'"))).rows[0]
+        ?.active === true,
+  );
 }
 
 /**
@@ -50,10 +62,22 @@ export async function startStandby(primary: StartedServer, name = 'standby1'): P
   // As pg_basebackup leaves them: the primary's replication slots are its own.
   for (const slot of readdirSync(join(dataDir, 'pg_replslot'))) rmSync(join(dataDir, 'pg_replslot', slot), { recursive: true, force: true });
   writeFileSync(join(dataDir, 'standby.signal'), '');
-  appendFileSync(join(dataDir, 'postgresql.auto.conf'), `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=postgres password=${primary.password} application_name=${name}'\n`);
+  appendFileSync(
+    join(dataDir, 'postgresql.auto.conf'),
+    `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=postgres password=${primary.password} application_name=${name}'\n`,
+  );
   const standby = await startOnDataDir(primary.binDir, dataDir, primary.password, { hot_standby: 'on', max_connections: '50' });
-  await until(async () => (await withClient(adminUrl(primary), (c) => c.query('SELECT 1 FROM pg_stat_replication WHERE application_name = $1', [name]))).rows.length === 1);
-  return { ...standby, remove: async () => { await standby.stop(); rmSync(base, { recursive: true, force: true }); } };
+  await until(
+    async () =>
+      (await withClient(adminUrl(primary), (c) => c.query('SELECT 1 FROM pg_stat_replication WHERE application_name = $1', [name]))).rows.length === 1,
+  );
+  return {
+    ...standby,
+    remove: async () => {
+      await standby.stop();
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Stop a rig's server and remove its files. */

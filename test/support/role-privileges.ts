@@ -22,7 +22,9 @@ export interface RolePower {
 const TABLE = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 
 export async function rolePower(url: string, role: string): Promise<RolePower> {
-  const relations = await rows<{ line: string }>(url, `
+  const relations = await rows<{ line: string }>(
+    url,
+    `
     SELECT format('%s %I.%I: %s', CASE c.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' ELSE 'table' END, n.nspname, c.relname,
                   array_to_string(ARRAY(SELECT p FROM unnest(CASE WHEN c.relkind = 'S' THEN ARRAY['SELECT', 'USAGE', 'UPDATE'] ELSE $2::text[] END) p
                                          WHERE CASE WHEN c.relkind = 'S' THEN has_sequence_privilege($1, c.oid, p)
@@ -31,17 +33,35 @@ export async function rolePower(url: string, role: string): Promise<RolePower> {
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
        AND n.nspname NOT LIKE 'pg\\_%' AND has_schema_privilege($1, n.oid, 'USAGE')
-     ORDER BY 1`, [role, TABLE]);
-  const schemas = await rows<{ line: string }>(url, `
+     ORDER BY 1`,
+    [role, TABLE],
+  );
+  const schemas = await rows<{ line: string }>(
+    url,
+    `
     SELECT format('schema %s: %s', n.nspname, array_to_string(ARRAY(SELECT p FROM unnest(ARRAY['USAGE', 'CREATE']) p WHERE has_schema_privilege($1, n.oid, p)), ', ')) AS line
       FROM pg_namespace n WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
-       AND (has_schema_privilege($1, n.oid, 'USAGE') OR has_schema_privilege($1, n.oid, 'CREATE')) ORDER BY 1`, [role]);
-  const [db] = await rows<{ p: string }>(url, `SELECT array_to_string(ARRAY(SELECT p FROM unnest(ARRAY['CONNECT', 'TEMPORARY', 'CREATE']) p WHERE has_database_privilege($1, current_database(), p)), ', ') AS p`, [role]);
-  const memberOf = await rows<{ g: string }>(url, `SELECT g.rolname::text AS g FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1 ORDER BY 1`, [role]);
-  const [attrs] = await rows<{ a: string[] }>(url, `
+       AND (has_schema_privilege($1, n.oid, 'USAGE') OR has_schema_privilege($1, n.oid, 'CREATE')) ORDER BY 1`,
+    [role],
+  );
+  const [db] = await rows<{ p: string }>(
+    url,
+    `SELECT array_to_string(ARRAY(SELECT p FROM unnest(ARRAY['CONNECT', 'TEMPORARY', 'CREATE']) p WHERE has_database_privilege($1, current_database(), p)), ', ') AS p`,
+    [role],
+  );
+  const memberOf = await rows<{ g: string }>(
+    url,
+    `SELECT g.rolname::text AS g FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1 ORDER BY 1`,
+    [role],
+  );
+  const [attrs] = await rows<{ a: string[] }>(
+    url,
+    `
     SELECT ARRAY(SELECT a FROM (VALUES ('LOGIN', rolcanlogin), ('SUPERUSER', rolsuper), ('CREATEROLE', rolcreaterole), ('CREATEDB', rolcreatedb),
                                      ('REPLICATION', rolreplication), ('BYPASSRLS', rolbypassrls)) v(a, has) WHERE has) AS a
-      FROM pg_roles WHERE rolname = $1`, [role]);
+      FROM pg_roles WHERE rolname = $1`,
+    [role],
+  );
   return {
     relations: relations.map((r) => r.line).filter((l) => !l.endsWith(': ')),
     schemas: schemas.map((r) => r.line),
@@ -56,9 +76,12 @@ export async function rolePower(url: string, role: string): Promise<RolePower> {
  * before and after means not one row was added, changed or removed.
  */
 export async function tableContents(url: string): Promise<string[]> {
-  const tables = await rows<{ t: string }>(url, `
+  const tables = await rows<{ t: string }>(
+    url,
+    `
     SELECT c.oid::regclass::text AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1`);
+     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1`,
+  );
   const out: string[] = [];
   for (const { t } of tables) {
     const [r] = await rows<{ n: number; h: string | null }>(url, `SELECT count(*)::int AS n, md5(string_agg(x::text, ',' ORDER BY x::text)) AS h FROM ${t} x`);

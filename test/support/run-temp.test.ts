@@ -7,8 +7,8 @@ import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { removeStaleRuns, runTempParent } from './global-setup';
 
-describe('the test run\'s temporary directory', () => {
-  it('is this worker\'s TMPDIR, of the run, writable by all and sticky like /tmp', () => {
+describe("the test run's temporary directory", () => {
+  it("is this worker's TMPDIR, of the run, writable by all and sticky like /tmp", () => {
     expect(basename(tmpdir())).toMatch(/^schemaguard-test-run-/);
     expect(statSync(tmpdir()).mode & 0o7777).toBe(0o1777);
   });
@@ -20,7 +20,7 @@ describe('the test run\'s temporary directory', () => {
   });
 });
 
-describe('where the run\'s directory goes (runTempParent)', () => {
+describe("where the run's directory goes (runTempParent)", () => {
   const roomy = mkdtempSync(join(tmpdir(), 'shm-'));
 
   it('is SCHEMAGUARD_TEST_TMPDIR when set', () => {
@@ -31,7 +31,7 @@ describe('where the run\'s directory goes (runTempParent)', () => {
     expect(runTempParent({}, roomy, 0)).toBe(roomy);
   });
 
-  it('is the system\'s temporary directory when that directory lacks the room, or is missing', () => {
+  it("is the system's temporary directory when that directory lacks the room, or is missing", () => {
     expect(runTempParent({}, roomy, Number.MAX_SAFE_INTEGER)).toBe(tmpdir());
     expect(runTempParent({}, join(roomy, 'missing'), 0)).toBe(tmpdir());
   });

@@ -39,9 +39,12 @@ export function multitoolErrors(logs: unknown[]): string[] {
   });
   const out = join(dir, 'validation.sarif');
   const run = spawnSync(MULTITOOL, ['validate', ...files, '--rule-kind', 'Gh;Sarif', '-o', out, '--log', 'ForceOverwrite'], {
-    encoding: 'utf8', timeout: 120_000, env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: '1' },
   });
   if (!existsSync(out)) throw new Error(`the SARIF validator did not run: ${run.stderr || run.stdout || run.error?.message}`);
-  const results = (JSON.parse(readFileSync(out, 'utf8')) as { runs: { results?: { level?: string; ruleId: string; message: unknown }[] }[] }).runs[0]?.results ?? [];
+  const results =
+    (JSON.parse(readFileSync(out, 'utf8')) as { runs: { results?: { level?: string; ruleId: string; message: unknown }[] }[] }).runs[0]?.results ?? [];
   return results.filter((r) => r.level === 'error').map((r) => `${r.ruleId}: ${JSON.stringify(r.message)}`);
 }

@@ -27,14 +27,19 @@ export async function loadFixture(url: string, name: string): Promise<void> {
  * `migrations` replaces the files (e.g. `inPlaceMigrations()`).
  */
 export async function runFixes(
-  url: string, options: { upTo?: number; lockTimeoutMs?: number; lockRetries?: number; migrations?: Migration[] } = {},
+  url: string,
+  options: { upTo?: number; lockTimeoutMs?: number; lockRetries?: number; migrations?: Migration[] } = {},
 ): Promise<MigrateResult> {
   const driver = new PgDriver({ connectionString: url });
   try {
     return await migrate({
-      driver, migrations: (options.migrations ?? loadMigrations(MIGRATIONS_DIR)).filter((m) => m.version <= (options.upTo ?? Infinity)),
-      appliedBy: 'schema-fix tests', lockWaitMs: 10_000, retryDelayMs: 50,
-      lockTimeoutMs: options.lockTimeoutMs, lockRetries: options.lockRetries,
+      driver,
+      migrations: (options.migrations ?? loadMigrations(MIGRATIONS_DIR)).filter((m) => m.version <= (options.upTo ?? Infinity)),
+      appliedBy: 'schema-fix tests',
+      lockWaitMs: 10_000,
+      retryDelayMs: 50,
+      lockTimeoutMs: options.lockTimeoutMs,
+      lockRetries: options.lockRetries,
     });
   } finally {
     await driver.end();

@@ -91,13 +91,18 @@ export async function startServer(binDir: string, settings: Record<string, strin
 async function initAndStart(binDir: string, settings: Record<string, string>, base: string, ids: ReturnType<typeof postgresIds>): Promise<StartedServer> {
   const dataDir = join(base, 'data');
   mkdirSync(dataDir);
-  if (ids) { chownSync(base, ids.uid, ids.gid); chownSync(dataDir, ids.uid, ids.gid); }
+  if (ids) {
+    chownSync(base, ids.uid, ids.gid);
+    chownSync(dataDir, ids.uid, ids.gid);
+  }
   const password = 'test-only-password';
   const pwfile = join(base, 'pw');
   writeFileSync(pwfile, `${password}\n`);
   if (ids) chownSync(pwfile, ids.uid, ids.gid);
   execFileSync(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--locale=C'], {
-    ...(ids ?? {}), stdio: 'pipe', env: { ...process.env, LC_ALL: 'C' },
+    ...(ids ?? {}),
+    stdio: 'pipe',
+    env: { ...process.env, LC_ALL: 'C' },
   });
   rmSync(pwfile);
   // A `port` setting picks the port (a machine that hands out port ranges); else a free one.
@@ -114,36 +119,56 @@ export async function startOnDataDir(binDir: string, dataDir: string, password: 
   return runServer(binDir, dataDir, await freePort(), password, settings, postgresIds());
 }
 
-async function runServer(binDir: string, dataDir: string, port: number, password: string, settings: Record<string, string>, ids: ReturnType<typeof postgresIds>): Promise<StartedServer> {
+async function runServer(
+  binDir: string,
+  dataDir: string,
+  port: number,
+  password: string,
+  settings: Record<string, string>,
+  ids: ReturnType<typeof postgresIds>,
+): Promise<StartedServer> {
   const all = { listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '300', fsync: 'off', ...settings };
   let output = '';
   let child: ReturnType<typeof spawn> | undefined;
 
-  const start = () => new Promise<void>((resolve, reject) => {
-    child = spawn(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...Object.entries(all).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
-      ...(ids ?? {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' },
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      child = spawn(join(binDir, 'postgres'), ['-D', dataDir, '-p', String(port), ...Object.entries(all).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
+        ...(ids ?? {}),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C' },
+      });
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('database system is ready to accept')) resolve();
+      };
+      child.stderr!.on('data', onData);
+      child.stdout!.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`postgres exited with ${code}: ${output.slice(-2000)}`)));
     });
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('database system is ready to accept')) resolve();
-    };
-    child.stderr!.on('data', onData);
-    child.stdout!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`postgres exited with ${code}: ${output.slice(-2000)}`)));
-  });
 
-  const stop = (mode: 'fast' | 'immediate' = 'fast') => new Promise<void>((resolve) => {
-    if (!child || child.exitCode !== null) { resolve(); return; }
-    child.once('exit', () => resolve());
-    child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
-  });
+  const stop = (mode: 'fast' | 'immediate' = 'fast') =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null) {
+        resolve();
+        return;
+      }
+      child.once('exit', () => resolve());
+      child.kill(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+    });
 
   await start();
   return {
-    port, password, dataDir, binDir,
+    port,
+    password,
+    dataDir,
+    binDir,
     log: () => output,
     stop,
-    restart: async () => { output = ''; await start(); },
+    restart: async () => {
+      output = '';
+      await start();
+    },
   };
 }
 

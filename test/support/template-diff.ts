@@ -62,7 +62,9 @@ export function replacements(before: Template, after: Template): Replacement[] {
   fullDiff(before, after).resources.forEachDifference((logicalId, change) => {
     const impact = change.changeImpact;
     if (change.resourceTypeChanged || (impact !== ResourceImpact.WILL_REPLACE && impact !== ResourceImpact.MAY_REPLACE)) return;
-    const causes = Object.entries(change.propertyUpdates).filter(([, p]) => p.changeImpact === ResourceImpact.WILL_REPLACE || p.changeImpact === ResourceImpact.MAY_REPLACE).map(([k]) => k);
+    const causes = Object.entries(change.propertyUpdates)
+      .filter(([, p]) => p.changeImpact === ResourceImpact.WILL_REPLACE || p.changeImpact === ResourceImpact.MAY_REPLACE)
+      .map(([k]) => k);
     out.push({ logicalId, type: change.resourceType ?? '?', impact, causes });
   });
   return out;
@@ -76,7 +78,11 @@ export function replacements(before: Template, after: Template): Replacement[] {
  * replace their resource; a custom resource's are not in the specification.)
  */
 export function updatedProperties(before: Template, after: Template, logicalId: string): string[] {
-  const replaced = new Set(replacements(before, after).filter((r) => r.impact === 'WILL_REPLACE').map((r) => r.logicalId));
+  const replaced = new Set(
+    replacements(before, after)
+      .filter((r) => r.impact === 'WILL_REPLACE')
+      .map((r) => r.logicalId),
+  );
   const change = fullDiff(before, markReferences(structuredClone(after), replaced)).resources.get(logicalId);
   return change ? Object.keys(change.propertyUpdates).sort() : [];
 }
@@ -105,7 +111,12 @@ function literalName(resource: Template['Resources'][string] | undefined, proper
  * update in place: a resource that may be replaced for those alone is not
  * counted.
  */
-export function fixedNameReplacements(before: Template, after: Template, named: NameProperties, inPlace: Readonly<Record<string, readonly string[]>> = {}): (Replacement & { name: string })[] {
+export function fixedNameReplacements(
+  before: Template,
+  after: Template,
+  named: NameProperties,
+  inPlace: Readonly<Record<string, readonly string[]>> = {},
+): (Replacement & { name: string })[] {
   return replacements(before, after).flatMap((r) => {
     if (r.impact === 'MAY_REPLACE' && r.causes.every((c) => inPlace[r.type]?.includes(c))) return [];
     const property = named.get(r.type);
@@ -126,5 +137,9 @@ export function retainedFixedNames(template: Template, named: NameProperties): s
 
 /** Outputs exported to other stacks, with the value each exports. */
 export function exportsOf(template: Template): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(template.Outputs ?? {}).filter(([, o]) => o.Export !== undefined).map(([id, o]) => [id, o.Value]));
+  return Object.fromEntries(
+    Object.entries(template.Outputs ?? {})
+      .filter(([, o]) => o.Export !== undefined)
+      .map(([id, o]) => [id, o.Value]),
+  );
 }

@@ -7,12 +7,18 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface Compile { file: string; cached: boolean; rejected: boolean }
+export interface Compile {
+  file: string;
+  cached: boolean;
+  rejected: boolean;
+}
 
 /** Writes the preload into `dir`; returns its path. */
 export function writeCompileSpy(dir: string): string {
   const file = join(dir, 'v8-compiles.cjs');
-  writeFileSync(file, `const vm = require('node:vm');
+  writeFileSync(
+    file,
+    `const vm = require('node:vm');
 const seen = [];
 const Script = vm.Script;
 vm.Script = class extends Script {
@@ -23,7 +29,8 @@ vm.Script = class extends Script {
   }
 };
 process.on('exit', () => require('node:fs').writeFileSync(process.env.V8_COMPILES_FILE, JSON.stringify(seen)));
-`);
+`,
+  );
   return file;
 }
 

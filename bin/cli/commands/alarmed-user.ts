@@ -18,7 +18,11 @@ import type { OptionsIn } from '../args';
 export function connectingUser(url: URL, env: NodeJS.ProcessEnv): string {
   if (url.username) return decodeURIComponent(url.username);
   if (env.PGUSER) return env.PGUSER;
-  try { return userInfo().username; } catch { return ''; }
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -36,9 +40,11 @@ function guardRoleFor(url: URL): string {
 export function alarmedUserNote(url: URL, env: NodeJS.ProcessEnv, contracts: number): string | undefined {
   const user = connectingUser(url, env);
   if (contracts === 0 || user.startsWith(GUARD_ROLE_PREFIX)) return undefined;
-  return `connected as "${user}": the database alarms count this user's ERROR lines (they leave out only users whose name starts with ${GUARD_ROLE_PREFIX}), `
-    + 'and a failing contract logs the error the application would meet, which pages as that error class; '
-    + `connect as the guard role (${guardRoleFor(url)} by default; its password is in the guard role's secret) to page no one, or add "${user}" to DatabaseAlarms' ignoredUsers`;
+  return (
+    `connected as "${user}": the database alarms count this user's ERROR lines (they leave out only users whose name starts with ${GUARD_ROLE_PREFIX}), ` +
+    'and a failing contract logs the error the application would meet, which pages as that error class; ' +
+    `connect as the guard role (${guardRoleFor(url)} by default; its password is in the guard role's secret) to page no one, or add "${user}" to DatabaseAlarms' ignoredUsers`
+  );
 }
 
 /**

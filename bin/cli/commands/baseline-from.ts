@@ -28,8 +28,10 @@ export async function baselineFromCommand(ctx: ContextOf<'baseline'>): Promise<n
     }
     ctx.progress(`${table}: ${source} applied up to version ${version}`);
     if (repeatables.length) {
-      ctx.progress(`note: ${table} also records repeatable migrations (${repeatableList(repeatables)}): they have no version and nothing is recorded for them; `
-        + `a file that holds one's text runs with migrate when its version is above ${version} (keep it re-runnable: CREATE OR REPLACE)`);
+      ctx.progress(
+        `note: ${table} also records repeatable migrations (${repeatableList(repeatables)}): they have no version and nothing is recorded for them; ` +
+          `a file that holds one's text runs with migrate when its version is above ${version} (keep it re-runnable: CREATE OR REPLACE)`,
+      );
     }
     ctx.opts.reason ??= `adopted from ${source} (${table}, up to version ${version})`;
     return await runBaseline(ctx, driver, where, migrations, version);

@@ -14,7 +14,10 @@ import { connectTarget, type ContextOf } from './context';
 export async function baselineCommand(ctx: ContextOf<'baseline'>): Promise<number> {
   const { opts } = ctx;
   if (opts.from) return baselineFromCommand(ctx);
-  if (!opts.args[0]) throw new UsageError('baseline needs a VERSION', { fix: 'write schemaguard baseline VERSION (the newest file the database already reflects), or --from flyway|node-pg-migrate|golang-migrate|prisma' });
+  if (!opts.args[0])
+    throw new UsageError('baseline needs a VERSION', {
+      fix: 'write schemaguard baseline VERSION (the newest file the database already reflects), or --from flyway|node-pg-migrate|golang-migrate|prisma',
+    });
   const version = versionArgument(opts.args[0], 'baseline');
   // Files first: bad input (or a version no file has) never reaches a database.
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });

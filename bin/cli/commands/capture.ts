@@ -46,6 +46,8 @@ export function captureText(report: CaptureReport, dir: string, dryRun: boolean)
   // A skipped statement's text is not shown: it may hold what no parameter replaced.
   for (const s of skipped.filter((x) => !x.notApplication)) lines.push(`skipped     queryid ${s.queryid} (${s.calls} calls): ${s.reason}`);
   const other = skipped.filter((x) => x.notApplication).length;
-  lines.push(`capture: ${count('new').length} ${dryRun ? 'to write' : 'written'}, ${count('present').length} already present, ${skipped.length - other} skipped; ${other} not the application's (catalog, utility or schemaguard statements); at least ${report.minCalls} calls`);
+  lines.push(
+    `capture: ${count('new').length} ${dryRun ? 'to write' : 'written'}, ${count('present').length} already present, ${skipped.length - other} skipped; ${other} not the application's (catalog, utility or schemaguard statements); at least ${report.minCalls} calls`,
+  );
   return lines.join('\n');
 }

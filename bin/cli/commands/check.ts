@@ -49,7 +49,13 @@ export async function checkCommand(ctx: ContextOf<'check'>): Promise<number> {
     if (opts.format === 'json') ctx.out(JSON.stringify({ command: 'check', target: driver.target, ...report }));
     else if (opts.format === 'text') ctx.out(contractsReport(report));
     else printFindings(ctx, 'check', contractFindings(report), { baseDir: opts.contractsDir });
-    if (report.failed) ctx.err(`error: ${report.failed} of ${report.results.length} contracts failed: ${report.results.filter((r) => !r.ok).map((r) => r.file).join(', ')}`);
+    if (report.failed)
+      ctx.err(
+        `error: ${report.failed} of ${report.results.length} contracts failed: ${report.results
+          .filter((r) => !r.ok)
+          .map((r) => r.file)
+          .join(', ')}`,
+      );
     return report.failed ? 1 : 0;
   } finally {
     await driver.end();

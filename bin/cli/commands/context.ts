@@ -92,7 +92,10 @@ async function dataApiTarget(ctx: Connecting): Promise<{ driver: Driver; where: 
   } catch (e) {
     // The driver's words name its options; here they are flags.
     if (!(e instanceof InputError)) throw e;
-    const message = e.message.replace('data-api: resourceArn', '--cluster-arn').replace('data-api: secretArn', '--secret-arn').replace('data-api: database', '--database');
+    const message = e.message
+      .replace('data-api: resourceArn', '--cluster-arn')
+      .replace('data-api: secretArn', '--secret-arn')
+      .replace('data-api: database', '--database');
     throw new UsageError(message, { value: e.value, fix: e.fix, cause: e });
   }
 }
@@ -118,7 +121,8 @@ async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: str
     if (url === '') {
       // A CI secret that is missing expands to nothing: never migrate a scratch server in its place.
       throw new UsageError(`${variable} is set but empty`, {
-        value: '', fix: `set it to postgres://user:password@host:5432/database, or unset it (unset ${variable}) to use the embedded server under ${ctx.opts.embeddedDir}/`,
+        value: '',
+        fix: `set it to postgres://user:password@host:5432/database, or unset it (unset ${variable}) to use the embedded server under ${ctx.opts.embeddedDir}/`,
       });
     }
     if (!ctx.opts.embedded) refuseIgnoredPgVariables(ctx.env, variable);
@@ -133,7 +137,9 @@ async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: str
   }
   const given = (['iam', 'pooler'] as const).find((k) => ctx.opts[k] && ctx.opts.given.has(k));
   if (given && embeddedTls) {
-    throw new UsageError(`--${given} is for a database server named by --database-url (or DATABASE_URL), not the embedded one`, { fix: 'pass --database-url postgres://USER@HOST:5432/DATABASE' });
+    throw new UsageError(`--${given} is for a database server named by --database-url (or DATABASE_URL), not the embedded one`, {
+      fix: 'pass --database-url postgres://USER@HOST:5432/DATABASE',
+    });
   }
   // The project file's iam and pooler describe the server a URL names: the embedded server ignores them.
   const iam = ctx.opts.iam && !embeddedTls;
@@ -143,8 +149,12 @@ async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: str
   const tls = embeddedTls ? { url, defaulted: false } : defaultTls(url, ctx.env, iam);
   if (tls.defaulted) ctx.progress(DEFAULT_TLS_NOTE);
   const driver = new PgDriver({
-    connectionString: tls.url, redactor: ctx.redactor, ...embeddedTls, ...(tls.defaulted ? { sslModeDefaulted: true } : {}),
-    ...(iam ? { iam: {} } : {}), ...(pooler ? { pooler: true } : {}),
+    connectionString: tls.url,
+    redactor: ctx.redactor,
+    ...embeddedTls,
+    ...(tls.defaulted ? { sslModeDefaulted: true } : {}),
+    ...(iam ? { iam: {} } : {}),
+    ...(pooler ? { pooler: true } : {}),
     connectTimeoutMs: ctx.opts.connectTimeoutMs,
     connectRetry: { attempts: ctx.opts.connectRetries + 1 },
     onConnectRetry: (attempt, delayMs, message) => ctx.progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
@@ -161,9 +171,16 @@ function checkIamUrl(url: string, source: string): void {
   const u = new URL(url);
   if (u.password) {
     const off = source === '--iam' ? '' : ` (or set "iam": false there for a server without IAM authentication)`;
-    throw new UsageError(`${source} signs a token in place of the password, and the URL has one`, { value: maskUrl(url), fix: `drop the password from the URL: postgres://USER@HOST:5432/DATABASE${off}` });
+    throw new UsageError(`${source} signs a token in place of the password, and the URL has one`, {
+      value: maskUrl(url),
+      fix: `drop the password from the URL: postgres://USER@HOST:5432/DATABASE${off}`,
+    });
   }
-  if (!u.username) throw new UsageError(`${source} needs the database user in the URL`, { value: maskUrl(url), fix: 'write it as postgres://USER@HOST:5432/DATABASE, USER granted rds_iam' });
+  if (!u.username)
+    throw new UsageError(`${source} needs the database user in the URL`, {
+      value: maskUrl(url),
+      fix: 'write it as postgres://USER@HOST:5432/DATABASE, USER granted rds_iam',
+    });
 }
 
 /** The libpq variables that name a server (PGPASSWORD and the PGSSL… ones only complete a URL's connection). */
@@ -180,11 +197,15 @@ export function refuseIgnoredPgVariables(env: NodeJS.ProcessEnv, variable = 'DAT
   const set = TARGET_PG_VARIABLES.filter((name) => env[name]);
   if (set.length === 0) return;
   const shown = set.map((name) => `${name}=${env[name]}`).join(' ');
-  throw new UsageError(`${shown} ${oneOrMany(set.length, 'is', 'are')} set, but schemaguard connects only where --database-url or ${variable} says; without one it would use its embedded server under .schemaguard/`, {
-    value: shown,
-    fix: `to migrate the server ${oneOrMany(set.length, 'it names', 'they name')}, pass --database-url ${urlFromPgVariables(env)} (or set ${variable}; the URL needs the host, and parts it leaves out, the user, port, database or password, are taken from PGUSER, PGPORT, PGDATABASE, PGPASSWORD as psql would); `
-      + `to use the embedded server, pass --embedded (or unset ${set.join(' ')})`,
-  });
+  throw new UsageError(
+    `${shown} ${oneOrMany(set.length, 'is', 'are')} set, but schemaguard connects only where --database-url or ${variable} says; without one it would use its embedded server under .schemaguard/`,
+    {
+      value: shown,
+      fix:
+        `to migrate the server ${oneOrMany(set.length, 'it names', 'they name')}, pass --database-url ${urlFromPgVariables(env)} (or set ${variable}; the URL needs the host, and parts it leaves out, the user, port, database or password, are taken from PGUSER, PGPORT, PGDATABASE, PGPASSWORD as psql would); ` +
+        `to use the embedded server, pass --embedded (or unset ${set.join(' ')})`,
+    },
+  );
 }
 
 /** A --database-url for what the PG* variables name, for the fix (no password: PGPASSWORD still applies). */
@@ -232,13 +253,18 @@ export function serverVersionFlag(opts: OptionsIn<'lintSettings'>, connects: boo
     // The project file's serverVersion is for runs without a database; with one, its version decides, as the flag's refusal says.
     if (!opts.given.has('serverVersion')) return undefined;
     throw new UsageError('--server-version is for lint and plan without a database: with one, its own version decides', {
-      value: `--server-version ${v}`, fix: 'drop --server-version (the database says its version), or lint without a database (no --database-url, no DATABASE_URL) / add --offline (plan)',
+      value: `--server-version ${v}`,
+      fix: 'drop --server-version (the database says its version), or lint without a database (no --database-url, no DATABASE_URL) / add --offline (plan)',
     });
   }
   if (v < SUPPORTED_MAJORS.oldest || v > SUPPORTED_MAJORS.newest) {
-    throw new UsageError(`--server-version ${v} is not a PostgreSQL major version schemaguard supports (${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest})`, {
-      value: String(v), fix: `give the major version only, ${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest} (--server-version 15 for 15.8); files for a newer server are read with 18's grammar: leave it out`,
-    });
+    throw new UsageError(
+      `--server-version ${v} is not a PostgreSQL major version schemaguard supports (${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest})`,
+      {
+        value: String(v),
+        fix: `give the major version only, ${SUPPORTED_MAJORS.oldest} to ${SUPPORTED_MAJORS.newest} (--server-version 15 for 15.8); files for a newer server are read with 18's grammar: leave it out`,
+      },
+    );
   }
   return v;
 }
@@ -256,10 +282,12 @@ export function stateSchemaFlag(opts: OptionsIn<'state'>): string {
 function scriptConfigNote(dir: string, configs: { file: string; noTransaction: boolean }[]): string {
   const names = configs.map((c) => c.file).join(', ');
   const noTx = configs.filter((c) => c.noTransaction).map((c) => c.file.replace(/\.conf$/i, ''));
-  return `note: ${dir}/: ${names}: Flyway's per-script configuration, which schemaguard does not read; `
-    + (noTx.length
+  return (
+    `note: ${dir}/: ${names}: Flyway's per-script configuration, which schemaguard does not read; ` +
+    (noTx.length
       ? `executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of ${noTx.join(', ')} (${DOCS_POINTERS.directives})`
-      : `for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead (${DOCS_POINTERS.directives})`);
+      : `for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead (${DOCS_POINTERS.directives})`)
+  );
 }
 
 /**
@@ -277,20 +305,27 @@ export function warnAboutFiles(ctx: Pick<CommandContext<OptionsIn<'files'>>, 'op
     return;
   }
   const skipped = skippedLookalikes(dir);
-  if (count === 0) ctx.err(`warning: no migration files in ${dir}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)`);
-  if (skipped.length) ctx.err(`note: ${dir}/: skipped ${skipped.join(', ')}: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)`);
+  if (count === 0)
+    ctx.err(`warning: no migration files in ${dir}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)`);
+  if (skipped.length)
+    ctx.err(`note: ${dir}/: skipped ${skipped.join(', ')}: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)`);
   const nested = sqlSubfolders(dir);
   if (nested.length) ctx.err(subfolderWarning(dir, nested));
   const configs = scriptConfigs(dir);
   if (configs.length) ctx.err(scriptConfigNote(dir, configs));
   const ups = upFiles(dir);
-  if (ups.length) ctx.err(`note: ${dir}/: ${ups.join(', ')} ${verb(ups.length, 'keep')} golang-migrate's .up in the name (${ups[0]!.replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${oneOrMany(ups.length, 'it', 'them')} (a database records the name)`);
+  if (ups.length)
+    ctx.err(
+      `note: ${dir}/: ${ups.join(', ')} ${verb(ups.length, 'keep')} golang-migrate's .up in the name (${ups[0]!.replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${oneOrMany(ups.length, 'it', 'them')} (a database records the name)`,
+    );
 }
 
 /** .sql files in subfolders of --dir: never read (no recursion), said once with the folders and the fix. */
 function subfolderWarning(dir: string, nested: ReturnType<typeof sqlSubfolders>): string {
   const files = nested.reduce((n, f) => n + f.files, 0);
   const folder = nested.length === 1 ? `${dir}/${nested[0]!.folder}` : 'the folder that holds them';
-  return `warning: ${dir}/: ${files} .sql ${noun(files, 'file')} in subfolders ${oneOrMany(nested.length, 'is', 'are')} not read: ${describeSubfolders(nested)}; `
-    + `schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at ${folder}`;
+  return (
+    `warning: ${dir}/: ${files} .sql ${noun(files, 'file')} in subfolders ${oneOrMany(nested.length, 'is', 'are')} not read: ${describeSubfolders(nested)}; ` +
+    `schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at ${folder}`
+  );
 }

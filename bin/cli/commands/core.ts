@@ -18,8 +18,14 @@ export type CommandRun<C extends Command | undefined = undefined> = (ctx: C exte
 export type CommandTable = { [C in Command]?: () => Promise<CommandRun<C>> } & { help?: () => Promise<CommandRun>; version?: () => Promise<CommandRun> };
 
 export const CORE_COMMAND_RUNS = {
-  help: async () => async (ctx) => { ctx.out(helpText(VERSION, ctx.opts.helpFor)); return 0; },
-  version: async () => async (ctx) => { ctx.out(VERSION); return 0; },
+  help: async () => async (ctx) => {
+    ctx.out(helpText(VERSION, ctx.opts.helpFor));
+    return 0;
+  },
+  version: async () => async (ctx) => {
+    ctx.out(VERSION);
+    return 0;
+  },
   status: async () => (await import('./status')).statusCommand,
   migrate: async () => (await import('./migrate')).migrateCommand,
   new: async () => (await import('./new')).newCommand,
@@ -30,8 +36,12 @@ export const CORE_COMMAND_RUNS = {
 /** Runs the command `ctx.opts` names from `table`; with --function, in the deployed migration function (remote.ts). */
 export function commandRunner(table: CommandTable): (ctx: CommandContext) => Promise<number> {
   return async (ctx) => {
-    if (ctx.opts.functionName !== undefined && ctx.opts.command !== 'help' && ctx.opts.command !== 'version') return (await import('./remote')).remoteCommand(ctx);
-    if (ctx.opts.actor !== undefined) throw new UsageError('--actor names who asks the deployed function, and --function is not given', { fix: 'add --function NAME, or drop --actor (a local run records SCHEMAGUARD_APPLIED_BY, else cli:USER@HOST)' });
+    if (ctx.opts.functionName !== undefined && ctx.opts.command !== 'help' && ctx.opts.command !== 'version')
+      return (await import('./remote')).remoteCommand(ctx);
+    if (ctx.opts.actor !== undefined)
+      throw new UsageError('--actor names who asks the deployed function, and --function is not given', {
+        fix: 'add --function NAME, or drop --actor (a local run records SCHEMAGUARD_APPLIED_BY, else cli:USER@HOST)',
+      });
     const load = table[ctx.opts.command];
     // The executable picks this bundle only for its own commands.
     if (!load) throw new Error(`this bundle of the CLI has no "${ctx.opts.command}" command (bin/schemaguard.cjs picks the bundle by the first argument)`);

@@ -10,7 +10,8 @@ export async function doctorCommand(ctx: ContextOf<'doctor'>): Promise<number> {
   try {
     const report = await doctor({ driver }, { stateSchema: ctx.opts.stateSchema });
     const counts = countBySeverity(report.findings);
-    if (ctx.opts.format === 'json') ctx.out(JSON.stringify({ command: 'doctor', target: driver.target, ...counts, findings: report.findings, notes: report.notes }));
+    if (ctx.opts.format === 'json')
+      ctx.out(JSON.stringify({ command: 'doctor', target: driver.target, ...counts, findings: report.findings, notes: report.notes }));
     else if (ctx.opts.format !== 'text') {
       printFindings(ctx, 'doctor', report.findings, { baseDir: '' });
       for (const n of report.notes) ctx.progress(`note: ${n}`);

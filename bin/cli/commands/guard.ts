@@ -29,9 +29,16 @@ interface GuardInputs {
 async function readInputs(ctx: ContextOf<'guard'>): Promise<GuardInputs> {
   const { opts } = ctx;
   // Asked for by name and not there (a typo): an error, not a guard that silently checks less.
-  for (const [key, flag, path] of [['contractsDir', '--contracts', opts.contractsDir], ['snapshot', '--snapshot', opts.snapshot]] as const) {
+  for (const [key, flag, path] of [
+    ['contractsDir', '--contracts', opts.contractsDir],
+    ['snapshot', '--snapshot', opts.snapshot],
+  ] as const) {
     if (opts.given.has(key) && !existsSync(path)) {
-      throw new InputError(`${flag} ${path}: no such ${key === 'snapshot' ? 'file' : 'directory'}`, { file: path, value: path, fix: `check the path; without ${flag} the guard looks for ${key === 'snapshot' ? 'the project\'s snapshot (schema.snapshot.json in the migrations folder, or the project file\'s "snapshot")' : 'the project\'s contracts folder'} and says in a note when it is not there` });
+      throw new InputError(`${flag} ${path}: no such ${key === 'snapshot' ? 'file' : 'directory'}`, {
+        file: path,
+        value: path,
+        fix: `check the path; without ${flag} the guard looks for ${key === 'snapshot' ? 'the project\'s snapshot (schema.snapshot.json in the migrations folder, or the project file\'s "snapshot")' : "the project's contracts folder"} and says in a note when it is not there`,
+      });
     }
   }
   const notes: string[] = [];
@@ -49,7 +56,9 @@ export async function guardCommand(ctx: ContextOf<'guard'>): Promise<number> {
   const stateSchema = stateSchemaFlag(opts);
   const { driver, where } = await connectTarget(ctx);
   try {
-    ctx.progress(`guard ${driver.target}${where}: ${plural(migrations.length, 'migration')} in ${opts.dir}/, ${plural(inputs.contracts.length, 'contract')}${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`);
+    ctx.progress(
+      `guard ${driver.target}${where}: ${plural(migrations.length, 'migration')} in ${opts.dir}/, ${plural(inputs.contracts.length, 'contract')}${inputs.snapshot ? `, snapshot ${opts.snapshot}` : ''}`,
+    );
     const report = await runGuard({ driver, migrations, contracts: inputs.contracts, snapshot: inputs.snapshot, stateSchema });
     const url = connectedUrl(ctx, driver.target);
     const alarmed = url ? alarmedUserNote(url, ctx.env, inputs.contracts.length) : undefined;
@@ -81,9 +90,14 @@ export function guardText(report: GuardReport, notes: readonly string[]): string
     lines.push(`       fix: ${f.fix.replace(/\n/g, '\n            ')}`);
   }
   const pages = report.findings.filter((f) => f.severity === 'page').length;
-  const counts = Object.entries(report.metrics).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-  lines.push(report.outcome === 'clean'
-    ? `guard: clean in ${report.durationMs} ms`
-    : `guard: ${pages} to page, ${report.findings.length - pages} for a ticket in ${report.durationMs} ms (${counts})`);
+  const counts = Object.entries(report.metrics)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  lines.push(
+    report.outcome === 'clean'
+      ? `guard: clean in ${report.durationMs} ms`
+      : `guard: ${pages} to page, ${report.findings.length - pages} for a ticket in ${report.durationMs} ms (${counts})`,
+  );
   return lines.join('\n');
 }

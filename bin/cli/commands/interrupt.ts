@@ -34,7 +34,8 @@ export class RunProgress {
     this.track(e);
     const first = this.inFlight[0];
     // A retry's attempt starts once its wait is over.
-    if (first !== this.head?.migration || e.type === 'retry') this.head = first && { migration: first, since: this.now() + (e.type === 'retry' ? e.delayMs : 0), dueS: STILL_FIRST_S };
+    if (first !== this.head?.migration || e.type === 'retry')
+      this.head = first && { migration: first, since: this.now() + (e.type === 'retry' ? e.delayMs : 0), dueS: STILL_FIRST_S };
   }
 
   /**
@@ -80,8 +81,12 @@ export class RunProgress {
     const n = this.appliedFiles.length;
     const outside = m !== undefined && runsOutsideTransaction(m);
     const left = lost
-      ? outside ? lostOutsideTransaction(committedLines) : 'the connection was lost, so whether its COMMIT was reached is not known (schemaguard status tells)'
-      : outside ? outsideTransaction(committedLines) : 'rolled back, nothing of it applied';
+      ? outside
+        ? lostOutsideTransaction(committedLines)
+        : 'the connection was lost, so whether its COMMIT was reached is not known (schemaguard status tells)'
+      : outside
+        ? outsideTransaction(committedLines)
+        : 'rolled back, nothing of it applied';
     const pending = this.pending === undefined ? '' : `, ${this.pending - n} still pending (${file} included)`;
     return `migrate stopped at ${file}: ${left}; ${plural(n, 'migration')} applied before it by this run ${verb(n, 'stay')} applied${pending}`;
   }
@@ -102,9 +107,11 @@ export class RunProgress {
     // A file whose script the server already holds whole (its COMMIT included) may still commit: status tells.
     if (behind.length) {
       // Only small transactional files are written ahead (apply-pipeline.ts), each behind a guard on the one before it.
-      return `migrate interrupted (${signal}) during ${m.file}, with ${andList(behind.map((b) => b.file))} sent behind it: each is applied whole or not at all, `
-        + 'and only if the one before it is; their transactions are rolled back as the connection closes, unless the server had already reached a COMMIT '
-        + `(schemaguard status shows which); ${done}; run schemaguard migrate again to continue`;
+      return (
+        `migrate interrupted (${signal}) during ${m.file}, with ${andList(behind.map((b) => b.file))} sent behind it: each is applied whole or not at all, ` +
+        'and only if the one before it is; their transactions are rolled back as the connection closes, unless the server had already reached a COMMIT ' +
+        `(schemaguard status shows which); ${done}; run schemaguard migrate again to continue`
+      );
     }
     const state = runsOutsideTransaction(m)
       ? `it runs outside a transaction, so its statements that finished stay: schemaguard status and schemaguard doctor (INVALID indexes) show what is left`
@@ -125,7 +132,8 @@ function duration(s: number): string {
 /** A failed no-transaction file: what of it committed (the error's fix names the lines only when a statement failed after them). */
 function outsideTransaction(committedLines: readonly number[]): string {
   // An earlier run's statements may stay (a rerun that failed at its first line): "by this run".
-  if (!committedLines.length) return 'not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed)';
+  if (!committedLines.length)
+    return 'not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed)';
   return `not recorded, though ${committedPart(committedLines)} (it runs outside a transaction): the next run starts again from its first line`;
 }
 
@@ -157,6 +165,8 @@ export function sayWhenInterrupted(line: (signal: string) => string): () => void
     process.on(signal, handler);
     return [signal, handler] as const;
   });
-  const remove = () => { for (const [signal, handler] of handlers) process.off(signal, handler); };
+  const remove = () => {
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
   return remove;
 }

@@ -74,9 +74,14 @@ function gitScope(ctx: ContextOf<'lint'>, sources: LintSource[], ref: string, na
   for (const s of sources) s.applied = unchanged.has(s.file);
   const pending = sources.length - unchanged.size;
   const edited = inBase.length - unchanged.size;
-  if (edited) ctx.progress(`  ${edited} of them ${oneOrMany(edited, 'is a file', 'are files')} ${ref} has, edited since: linted as pending; an applied file edited is refused by migrate (its checksum)`);
+  if (edited)
+    ctx.progress(
+      `  ${edited} of them ${oneOrMany(edited, 'is a file', 'are files')} ${ref} has, edited since: linted as pending; an applied file edited is refused by migrate (its checksum)`,
+    );
   return {
-    applied: 'git', source: ref, refusals: [],
+    applied: 'git',
+    source: ref,
+    refusals: [],
     line: `${plural(pending, 'file')} new or changed since ${ref}, of ${sources.length} in ${dir}/ (${named}: the others count as applied, their tables exist)`,
   };
 }
@@ -91,10 +96,18 @@ async function databaseScope(ctx: ContextOf<'lint'>, sources: LintSource[], mark
       const dependencies = needsDependencies(sources);
       if (dependencies) ctx.progress(`lint reads what depends on what in ${driver.target} (pg_depend): a pending file says CASCADE`);
       // Bounded: its pg_get_constraintdef waits behind a migration's ACCESS EXCLUSIVE on a table until it commits.
-      const catalog = await boundedCatalogRead(session, 'the database catalog for lint', () => readLintCatalog(session, { dependencies, tables: alteredTables(sources), onUnread: ctx.progress }));
+      const catalog = await boundedCatalogRead(session, 'the database catalog for lint', () =>
+        readLintCatalog(session, { dependencies, tables: alteredTables(sources), onUnread: ctx.progress }),
+      );
       const pending = sources.filter((s) => !s.applied).length;
       const what = applied === 'embedded' ? `what the embedded server under ${opts.embeddedDir}/ applied` : `what ${driver.target} applied`;
-      return { applied, source: `${driver.target}${where}`, catalog, refusals, line: `${pending} pending of ${sources.length} files in ${opts.dir}/ (${what}: the others count as applied)` };
+      return {
+        applied,
+        source: `${driver.target}${where}`,
+        catalog,
+        refusals,
+        line: `${pending} pending of ${sources.length} files in ${opts.dir}/ (${what}: the others count as applied)`,
+      };
     } finally {
       await session.close();
     }
@@ -107,9 +120,15 @@ async function databaseScope(ctx: ContextOf<'lint'>, sources: LintSource[], mark
 function noneLine(ctx: ContextOf<'lint'>, files: number): string {
   const { opts } = ctx;
   const all = theOneOrAll(files, 'file');
-  const embedded = opts.databaseUrl === '' ? 'so not the embedded server in its place'
-    : opts.projectFiles ? `no embedded server data in ${opts.embeddedDir}/` : `${opts.dir}/ is not the project's migrations folder, so not the embedded server's`;
+  const embedded =
+    opts.databaseUrl === ''
+      ? 'so not the embedded server in its place'
+      : opts.projectFiles
+        ? `no embedded server data in ${opts.embeddedDir}/`
+        : `${opts.dir}/ is not the project's migrations folder, so not the embedded server's`;
   const database = opts.databaseUrl === '' ? `${opts.databaseUrlEnv} is set but empty` : `no database (--database-url or ${opts.databaseUrlEnv})`;
-  return `every file counts as pending, ${all} in ${opts.dir}/: ${database}, ${embedded}, and no git base branch (origin/HEAD) to compare with; `
-    + 'a table these files change counts as new, so the rules for existing tables cannot fire. Give lint what is applied: --since REF, --database-url URL, or run schemaguard migrate first';
+  return (
+    `every file counts as pending, ${all} in ${opts.dir}/: ${database}, ${embedded}, and no git base branch (origin/HEAD) to compare with; ` +
+    'a table these files change counts as new, so the rules for existing tables cannot fire. Give lint what is applied: --since REF, --database-url URL, or run schemaguard migrate first'
+  );
 }

@@ -27,11 +27,13 @@ import { plural, theOneOrAll } from '../../../lambda/engine/errors/words';
  */
 export function readLintSources(dir: string, serverMajor?: number, layout?: MigrationLayout): VersionedSource[] {
   const problems = new InputProblems();
-  const sources = migrationFiles(dir, layout).map((f) => problems.attempt(() => {
-    const text = readMigrationText(f.file, f.path);
-    validateMigrationText(f.file, text, serverMajor === undefined ? {} : { serverMajor });
-    return Object.assign(lintSourceFromText(f.file, text), { version: f.version, name: f.name, path: f.path });
-  }));
+  const sources = migrationFiles(dir, layout).map((f) =>
+    problems.attempt(() => {
+      const text = readMigrationText(f.file, f.path);
+      validateMigrationText(f.file, text, serverMajor === undefined ? {} : { serverMajor });
+      return Object.assign(lintSourceFromText(f.file, text), { version: f.version, name: f.name, path: f.path });
+    }),
+  );
   // Every file's problems at once, as migrate and plan give them.
   problems.throwIfAny();
   return sources.filter((s): s is VersionedSource => s !== undefined);
@@ -55,13 +57,23 @@ export function lintReport(result: LintResult, refusals: readonly Refusal[] = []
   const errors = counted.errors + refusals.length;
   const { warnings } = counted;
   const allowed = allowedCount(result);
-  lines.push(`lint: ${plural(result.files.length, 'file')}, ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${allowed ? `, ${allowed} allowed` : ''}`);
+  lines.push(
+    `lint: ${plural(result.files.length, 'file')}, ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${allowed ? `, ${allowed} allowed` : ''}`,
+  );
   return lines.join('\n');
 }
 
 /** What --json gives: the counts, every finding counted; the kept findings; per file and rule, how many more were not kept; the same of the allowed findings. */
 export function lintJson(result: LintResult): Record<string, unknown> {
-  return { files: result.files, ...lintCounts(result), notes: result.notes, findings: result.findings, omitted: result.omitted, allowed: result.allowed, allowedOmitted: result.allowedOmitted };
+  return {
+    files: result.files,
+    ...lintCounts(result),
+    notes: result.notes,
+    findings: result.findings,
+    omitted: result.omitted,
+    allowed: result.allowed,
+    allowedOmitted: result.allowedOmitted,
+  };
 }
 
 export async function lintCommand(ctx: ContextOf<'lint'>): Promise<number> {
@@ -72,7 +84,10 @@ export async function lintCommand(ctx: ContextOf<'lint'>): Promise<number> {
   const sources = readLintSources(opts.dir, serverMajor, opts.layout);
   const scope = await lintScope(ctx, sources, (_marked, applied) => markApplied(sources, applied, opts.dir));
   // Refused as migrate refuses it (exit 2): a pending file still as `schemaguard new` wrote it.
-  refuseUnwrittenTemplates(sources.filter((s) => !s.applied).map((s) => ({ file: s.file, checksum: checksum(s.text) })), opts.dir);
+  refuseUnwrittenTemplates(
+    sources.filter((s) => !s.applied).map((s) => ({ file: s.file, checksum: checksum(s.text) })),
+    opts.dir,
+  );
   const result = await lintWithProjectLevels(opts, sources, { catalog: scope.catalog, serverMajor });
   printLint(ctx, result, scope);
   return lintCounts(result).errors > 0 || scope.refusals.length ? 1 : 0;
@@ -96,7 +111,12 @@ function printLint(ctx: ContextOf<'lint'>, result: LintResult, scope: LintScope)
   else {
     const outlook = { refusals, notes: [] };
     if (opts.format === 'github') for (const line of runAnnotations(outlook, opts.dir, 'lint')) ctx.out(line);
-    printFindings(ctx, 'lint', result.findings, { baseDir: opts.dir, runResults: runResults(outlook), omitted: result.omitted, notices: warning ? [`warning: ${warning}`] : [] });
+    printFindings(ctx, 'lint', result.findings, {
+      baseDir: opts.dir,
+      runResults: runResults(outlook),
+      omitted: result.omitted,
+      notices: warning ? [`warning: ${warning}`] : [],
+    });
   }
 }
 
@@ -125,7 +145,16 @@ function markApplied(sources: VersionedSource[], applied: AppliedMigration[], di
 /** What the state comparison reads of a lint source: its name, version, checksum and valid-checksums (no statements). */
 function asMigration(s: VersionedSource): Migration {
   return {
-    version: s.version, name: s.name, file: s.file, path: s.path, text: s.text, checksum: checksum(s.text),
-    directives: { noTransaction: s.noTransaction, validChecksums: s.validChecksums }, statements: [], statementCount: 0, checks: [], allowances: s.allowances,
+    version: s.version,
+    name: s.name,
+    file: s.file,
+    path: s.path,
+    text: s.text,
+    checksum: checksum(s.text),
+    directives: { noTransaction: s.noTransaction, validChecksums: s.validChecksums },
+    statements: [],
+    statementCount: 0,
+    checks: [],
+    allowances: s.allowances,
   };
 }

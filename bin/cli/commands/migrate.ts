@@ -31,9 +31,17 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
     // Imported when run, so the deploy's bundle starts without the checks (it reads the parser only when a publication or slot exists).
     const { replicationCheck } = await import('../../../lambda/checks/replication/refusal');
     const result = await migrate({
-      driver, migrations, stateSchema: stateSchemaFlag(opts), appliedBy: appliedBy(ctx.env),
-      lockWaitMs: opts.lockWaitMs, lockTimeoutMs: opts.lockTimeoutMs, statementTimeoutMs: opts.statementTimeoutMs,
-      lockRetries: opts.lockRetries, allowAhead: opts.allowAhead, source: opts.dir, allowOutOfOrder: opts.outOfOrder,
+      driver,
+      migrations,
+      stateSchema: stateSchemaFlag(opts),
+      appliedBy: appliedBy(ctx.env),
+      lockWaitMs: opts.lockWaitMs,
+      lockTimeoutMs: opts.lockTimeoutMs,
+      statementTimeoutMs: opts.statementTimeoutMs,
+      lockRetries: opts.lockRetries,
+      allowAhead: opts.allowAhead,
+      source: opts.dir,
+      allowOutOfOrder: opts.outOfOrder,
       ignoreForeignHistory: opts.ignoreForeignHistory,
       checks: [replicationCheck({ planned: opts.replicationPlanned })],
       onEvent: (e) => {
@@ -50,7 +58,14 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
     if (e instanceof MigrationError) e.appliedBefore = [...run.appliedFiles];
     // A migration's own failure (not a refusal before anything ran): where the run stopped, in the progress lines.
     if ((e instanceof StatementError || e instanceof CheckFailedError || e instanceof LockTimeoutError) && e.file) {
-      ctx.progress(run.failedLine(migrations.find((m) => m.file === e.file), e.file, / connection lost: /.test(e.message), e.committedLines));
+      ctx.progress(
+        run.failedLine(
+          migrations.find((m) => m.file === e.file),
+          e.file,
+          / connection lost: /.test(e.message),
+          e.committedLines,
+        ),
+      );
     }
     throw e;
   } finally {
@@ -65,7 +80,12 @@ async function standbysAfter(ctx: ContextOf<'migrate'>, driver: Driver): Promise
   const { waitForStandbys } = await import('../../../lambda/checks/replication/standbys');
   const session = await driver.connect();
   try {
-    const report = await waitForStandbys(session, { timeoutMs: ctx.opts.standbyWaitMs, strict: ctx.opts.standbyStrict, onProgress: ctx.progress, settings: standbySettingNames(ctx.opts) });
+    const report = await waitForStandbys(session, {
+      timeoutMs: ctx.opts.standbyWaitMs,
+      strict: ctx.opts.standbyStrict,
+      onProgress: ctx.progress,
+      settings: standbySettingNames(ctx.opts),
+    });
     if (report.standbys.length) ctx.progress(report.caughtUp ? report.summary : `warning: ${report.summary}`);
     return report;
   } finally {
@@ -83,7 +103,11 @@ function standbySettingNames(opts: ContextOf<'migrate'>['opts']): { wait: string
 export function appliedBy(env: NodeJS.ProcessEnv): string {
   if (env.SCHEMAGUARD_APPLIED_BY) return env.SCHEMAGUARD_APPLIED_BY;
   let user = 'unknown';
-  try { user = userInfo().username; } catch { /* no passwd entry */ }
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry */
+  }
   return `cli:${user}@${hostname()}`;
 }
 
@@ -122,7 +146,9 @@ export function progressLine(e: RunEvent, progress: (t: string) => void, width: 
     case 'migration-sent':
       break;
     case 'migration-applied':
-      progress(`  applied ${e.migration.file.padEnd(width)} ${String(e.executionMs).padStart(6)} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}${directivesOf(e.migration) ? `  [${directivesOf(e.migration)}]` : ''}`);
+      progress(
+        `  applied ${e.migration.file.padEnd(width)} ${String(e.executionMs).padStart(6)} ms${e.attempts > 1 ? ` (attempt ${e.attempts})` : ''}${directivesOf(e.migration) ? `  [${directivesOf(e.migration)}]` : ''}`,
+      );
       break;
     case 'retry':
       progress(`  ${e.migration.file}: lock timeout, retry ${e.attempt} in ${e.delayMs} ms${retryBlockers(e.blockers)}`);

@@ -30,11 +30,26 @@ export function migrationName(raw: string): string {
   if (NAME_PATTERN.test(raw) && !/\.sql$/i.test(raw) && !LEADING_VERSION.test(raw)) return raw;
   // Accents dropped, not the letters (café → cafe): NFKD splits é into e and a combining mark.
   // A file name's version goes too: new numbers the file (0010_foo.sql would make 0011_0010_foo.sql).
-  const suggestion = raw.replace(/\.sql$/i, '').replace(/^\d+[_-]+(?=[^_-])/, '').normalize('NFKD').replace(/\p{M}+/gu, '').trim().toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').replace(/^[^a-z0-9]+|_+$/g, '');
-  throw new UsageError(`bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no version: new numbers the file; no .sql, no spaces, no /)`, {
-    value: raw, fix: (suggestion ? `e.g. schemaguard new ${suggestion}` : 'e.g. schemaguard new add_lead_index')
-      + (LEADING_VERSION.test(raw) && !/\.sql$/i.test(raw) && suggestion ? `; a number that is part of the name goes after a word (${numberAfter(raw, suggestion)})` : ''),
-  });
+  const suggestion = raw
+    .replace(/\.sql$/i, '')
+    .replace(/^\d+[_-]+(?=[^_-])/, '')
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '_')
+    .replace(/^[^a-z0-9]+|_+$/g, '');
+  throw new UsageError(
+    `bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no version: new numbers the file; no .sql, no spaces, no /)`,
+    {
+      value: raw,
+      fix:
+        (suggestion ? `e.g. schemaguard new ${suggestion}` : 'e.g. schemaguard new add_lead_index') +
+        (LEADING_VERSION.test(raw) && !/\.sql$/i.test(raw) && suggestion
+          ? `; a number that is part of the name goes after a word (${numberAfter(raw, suggestion)})`
+          : ''),
+    },
+  );
 }
 
 /** `2024-q1-cleanup` → `q1-cleanup-2024`: the leading number after the name, joined as it was. */
@@ -91,10 +106,13 @@ export function nextMigrationFile(existing: readonly string[], name: string, now
 
 /** The newest file's version is past 2^53 (node-pg-migrate's YYYYMMDDHHMMSSmmm): the file after it would be too. */
 function versionTooLarge(newest: string, file: string): InputError {
-  return new InputError(`new: the next version after ${newest} would be ${file.split('_')[0]}, above 2^53 (${Number.MAX_SAFE_INTEGER}), the largest version schemaguard reads; nothing was created`, {
-    value: newest,
-    fix: newest.length === 17 ? MILLISECOND_VERSIONS_FIX : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
-  });
+  return new InputError(
+    `new: the next version after ${newest} would be ${file.split('_')[0]}, above 2^53 (${Number.MAX_SAFE_INTEGER}), the largest version schemaguard reads; nothing was created`,
+    {
+      value: newest,
+      fix: newest.length === 17 ? MILLISECOND_VERSIONS_FIX : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
+    },
+  );
 }
 
 export async function newCommand(ctx: ContextOf<'new'>): Promise<number> {
@@ -103,8 +121,12 @@ export async function newCommand(ctx: ContextOf<'new'>): Promise<number> {
   const missing = !existsSync(opts.dir);
   const layout = missing ? 'flat' : layoutOf(opts.dir, opts.layout);
   if (layout !== 'flat') {
-    throw new UsageError(`new: ${opts.dir} is ${layout === 'prisma' ? 'Prisma\'s' : 'drizzle\'s'} migrations folder, whose tool names and lists its migrations`, {
-      value: opts.dir, fix: layout === 'prisma' ? `write it with prisma migrate dev --create-only --name ${name} (schemaguard lints, plans and applies it)` : `write it with drizzle-kit generate --custom --name ${name} (it lists the file in meta/_journal.json; schemaguard lints, plans and applies it)`,
+    throw new UsageError(`new: ${opts.dir} is ${layout === 'prisma' ? "Prisma's" : "drizzle's"} migrations folder, whose tool names and lists its migrations`, {
+      value: opts.dir,
+      fix:
+        layout === 'prisma'
+          ? `write it with prisma migrate dev --create-only --name ${name} (schemaguard lints, plans and applies it)`
+          : `write it with drizzle-kit generate --custom --name ${name} (it lists the file in meta/_journal.json; schemaguard lints, plans and applies it)`,
     });
   }
   const { version, file } = nextMigrationFile(missing ? [] : readDirectory(opts.dir), name);
@@ -119,7 +141,11 @@ export async function newCommand(ctx: ContextOf<'new'>): Promise<number> {
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     throw new InputError(`${path}: cannot create (${code ?? String(cause)})`, {
-      file, value: path, cause, fix: code === 'EEXIST' ? 'another file took this version meanwhile: run schemaguard new again' : `check that ${opts.dir}/ is a directory you can write to`,
+      file,
+      value: path,
+      cause,
+      fix:
+        code === 'EEXIST' ? 'another file took this version meanwhile: run schemaguard new again' : `check that ${opts.dir}/ is a directory you can write to`,
     });
   }
   if (opts.json) ctx.out(JSON.stringify({ command: 'new', version, file, path }));
@@ -136,9 +162,13 @@ function refuseLongFileName(name: string, file: string): void {
   if (bytes <= MAX_FILE_NAME_BYTES) return;
   const most = MAX_FILE_NAME_BYTES - (bytes - Buffer.byteLength(name));
   const shorter = name.slice(0, Math.min(most, 60)).replace(/[_.-]+$/, '');
-  throw new UsageError(`migration name too long: ${name.length} characters, which make the file name ${bytes} bytes (${file.slice(0, 40)}…); a file name has at most ${MAX_FILE_NAME_BYTES}`, {
-    value: `${name.slice(0, 40)}…`, fix: `shorten NAME to at most ${most} characters, e.g. schemaguard new ${shorter}`,
-  });
+  throw new UsageError(
+    `migration name too long: ${name.length} characters, which make the file name ${bytes} bytes (${file.slice(0, 40)}…); a file name has at most ${MAX_FILE_NAME_BYTES}`,
+    {
+      value: `${name.slice(0, 40)}…`,
+      fix: `shorten NAME to at most ${most} characters, e.g. schemaguard new ${shorter}`,
+    },
+  );
 }
 
 function readDirectory(dir: string): string[] {
@@ -146,7 +176,10 @@ function readDirectory(dir: string): string[] {
     return readdirSync(dir);
   } catch (cause) {
     throw new InputError(`${dir}: cannot read the migrations directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      file: dir, value: dir, cause, fix: 'pass the directory that holds the migrations with --dir',
+      file: dir,
+      value: dir,
+      cause,
+      fix: 'pass the directory that holds the migrations with --dir',
     });
   }
 }

@@ -3,7 +3,20 @@ import type { Session } from '../../../lambda/engine/ports';
 import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
 import type { Plan } from '../../../lambda/engine/state/plan';
 import type { Migration } from '../../../lambda/engine/files/source';
-import { alteredTables, applyRuleLevels, LINT_RULE_IDS, lintMigrations, lintSourceOf, needsDependencies, readLintCatalog, unknownRules, type LintCatalog, type LintOptions, type LintResult, type LintSource } from '../../../lambda/checks/lint';
+import {
+  alteredTables,
+  applyRuleLevels,
+  LINT_RULE_IDS,
+  lintMigrations,
+  lintSourceOf,
+  needsDependencies,
+  readLintCatalog,
+  unknownRules,
+  type LintCatalog,
+  type LintOptions,
+  type LintResult,
+  type LintSource,
+} from '../../../lambda/checks/lint';
 import { nearestWord } from '../../../lambda/engine/errors/nearest';
 import { ConfigError } from '../../../lib/config/load';
 import type { OptionsIn } from '../args';
@@ -25,7 +38,9 @@ export async function planLintContext(migrations: Migration[], plan: Plan, sessi
   const sources = migrations.map((m) => lintSourceOf(m, !pending.has(m.version)));
   // Bounded: its pg_get_constraintdef waits behind a migration's ACCESS EXCLUSIVE on a table until it commits.
   const catalog = session
-    ? await boundedCatalogRead(session, 'the database catalog for plan', () => readLintCatalog(session, { dependencies: needsDependencies(sources), tables: alteredTables(sources), onUnread }))
+    ? await boundedCatalogRead(session, 'the database catalog for plan', () =>
+        readLintCatalog(session, { dependencies: needsDependencies(sources), tables: alteredTables(sources), onUnread }),
+      )
     : undefined;
   return { sources, applied: migrations.filter((m) => !pending.has(m.version)), catalog };
 }
@@ -47,6 +62,8 @@ export function refuseUnknownRules(opts: OptionsIn<'lintSettings'>): void {
   const near = nearestWord(id, LINT_RULE_IDS);
   const file = opts.configFile ?? 'the project file';
   throw new ConfigError(file, `${file}: "lintRules": no lint rule is called "${id}"`, {
-    key: 'lintRules', value: id, fix: `${near ? `did you mean "${near}"? ` : ''}the rules are ${LINT_RULE_IDS.join(', ')} (${DOCS_POINTERS.configuration})`,
+    key: 'lintRules',
+    value: id,
+    fix: `${near ? `did you mean "${near}"? ` : ''}the rules are ${LINT_RULE_IDS.join(', ')} (${DOCS_POINTERS.configuration})`,
   });
 }

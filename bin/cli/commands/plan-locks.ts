@@ -51,15 +51,26 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
   const rows = function* (): Generator<string[]> {
     for (const s of locks.statements) {
       const [rowsCell, bytesCell] = sizeCells(s, locks.sized);
-      yield [whereCell(s), lockCell(s), s.table ?? (s.domain ? `tables of ${s.domain}` : ''), rowsCell, bytesCell, didCell(s, s.rewrites), didCell(s, s.scans), statementCell(s)];
+      yield [
+        whereCell(s),
+        lockCell(s),
+        s.table ?? (s.domain ? `tables of ${s.domain}` : ''),
+        rowsCell,
+        bytesCell,
+        didCell(s, s.rewrites),
+        didCell(s, s.scans),
+        statementCell(s),
+      ];
     }
   };
   await writeLines(out, tableLines(['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'], rows), drained);
   const lines: string[] = [];
   for (const s of locks.statements) lines.push(...statementNotes(s));
   if (locks.statements.some((s) => s.assumed)) lines.push('?: a form plan does not know; ACCESS EXCLUSIVE assumed');
-  if (locks.statements.some((s) => s.oldTypeUnknown)) lines.push('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
-  if (locks.statements.some((s) => s.notRead)) lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
+  if (locks.statements.some((s) => s.oldTypeUnknown))
+    lines.push('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
+  if (locks.statements.some((s) => s.notRead))
+    lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
   if (locks.statements.some((s) => s.alike)) lines.push(ALIKE_NOTE);
   if (locks.statements.some((s) => s.interleaved)) lines.push(INTERLEAVED_NOTE);
   lines.push(...keptLines(locks.findings, locks.omitted, formatFinding, omittedLine));
@@ -68,7 +79,10 @@ export async function printLockTable(out: (text: string) => void, drained: () =>
 
 /** Why a foreign key's other table is locked. */
 function keyNote(k: NonNullable<StatementLockReport['referenced']>[number]): string {
-  if (k.action === 'copies') return k.referencing ? `which references the parent through ${k.constraint}: the partition joins it` : `the referenced table of ${k.constraint}, which the partition gets a copy of`;
+  if (k.action === 'copies')
+    return k.referencing
+      ? `which references the parent through ${k.constraint}: the partition joins it`
+      : `the referenced table of ${k.constraint}, which the partition gets a copy of`;
   if (k.action === 'detaches') {
     return k.referencing
       ? `which references the parent through ${k.constraint}: read for rows that reference the partition`
@@ -83,7 +97,8 @@ function olderServersNote(s: StatementLockReport, older: NonNullable<StatementLo
   const at = `${s.file}:${s.line}:`;
   const newer = `PostgreSQL ${older.major + 1} and later (seen on each)`;
   const otherTable = s.other ? `${s.other.table} (${OTHER_ROLE_TEXT[s.other.role]})` : 'the other table';
-  if (older.lock === s.lock && older.other) return `${at} ${s.other?.lock ?? ''} on ${otherTable} on ${newer}; PostgreSQL ${older.major} and older take ${older.other} on it (with --database-url, plan shows the server's)`;
+  if (older.lock === s.lock && older.other)
+    return `${at} ${s.other?.lock ?? ''} on ${otherTable} on ${newer}; PostgreSQL ${older.major} and older take ${older.other} on it (with --database-url, plan shows the server's)`;
   return `${at} ${s.lock} on ${newer}; PostgreSQL ${older.major} and older take ${older.lock ?? 'no lock on the table'} (with --database-url, plan shows the server's)`;
 }
 
@@ -94,7 +109,8 @@ function statementNotes(s: StatementLockReport): string[] {
   if (s.olderServers) notes.push(olderServersNote(s, s.olderServers));
   if (s.other) notes.push(`${at} also ${s.other.lock} on ${s.other.table} (${OTHER_ROLE_TEXT[s.other.role]})`);
   for (const k of s.referenced ?? []) notes.push(`${at} also ${k.lock} on ${k.table} (${keyNote(k)})`);
-  if (s.boundMayBeImplied) notes.push(`${at} ${s.table} has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)`);
+  if (s.boundMayBeImplied)
+    notes.push(`${at} ${s.table} has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)`);
   const d = s.defaultPartition;
   if (d) {
     const rows = d.rows === null ? '' : `, ~${d.rows.toLocaleString('en-US')} rows`;

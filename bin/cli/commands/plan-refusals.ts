@@ -35,9 +35,20 @@ const REFUSES = 'migrate through this URL will refuse to run';
  * runs anything: first each changed, missing and out-of-order file (as
  * migrate without --allow-ahead and --out-of-order), then what the URL refuses.
  */
-export async function runOutlook(driver: Pick<Driver, 'assertRunnable'>, session: Session, plan: Plan, files: StateRefusalOptions, checks: readonly RunCheck[] = []): Promise<RunOutlook> {
+export async function runOutlook(
+  driver: Pick<Driver, 'assertRunnable'>,
+  session: Session,
+  plan: Plan,
+  files: StateRefusalOptions,
+  checks: readonly RunCheck[] = [],
+): Promise<RunOutlook> {
   const { refusals, notes } = await runRefusals({
-    driver, reader: session, session: async () => session, pending: plan.pending, firstRun: plan.currentVersion === null, checks,
+    driver,
+    reader: session,
+    session: async () => session,
+    pending: plan.pending,
+    firstRun: plan.currentVersion === null,
+    checks,
   });
   return { refusals: [...stateRefusals(plan, files, true), ...refusals].map(asRefusal), notes };
 }
@@ -59,7 +70,9 @@ export function refusalLines(refusals: readonly Refusal[], level: 'warning' | 'e
  */
 export function runAnnotations(o: RunOutlook, baseDir: string, command: 'plan' | 'lint' = 'plan'): string[] {
   return [
-    ...o.refusals.map((r) => `::error ${refusalPlace(r, baseDir)}title=schemaguard ${command}::${escapeData(`${REFUSES}: ${r.message}${r.fix ? `\nFix: ${r.fix}` : ''}`)}`),
+    ...o.refusals.map(
+      (r) => `::error ${refusalPlace(r, baseDir)}title=schemaguard ${command}::${escapeData(`${REFUSES}: ${r.message}${r.fix ? `\nFix: ${r.fix}` : ''}`)}`,
+    ),
     ...o.notes.map((n) => `::notice title=schemaguard plan::${escapeData(n)}`),
   ];
 }
@@ -72,10 +85,16 @@ function refusalPlace(r: Refusal, baseDir: string): string {
 /** --format sarif: each refusal at level error, with its fix (at its file when it names one), and each note at level note. */
 export function runResults(o: RunOutlook): SarifFinding[] {
   return [
-    ...o.refusals.map((r): SarifFinding => ({
-      rule: MIGRATE_REFUSAL_RULE.id, severity: 'error', message: `${REFUSES}: ${r.message}`, why: MIGRATE_REFUSAL_RULE.why!, fix: r.fix ?? '',
-      ...(r.file ? { file: r.file, line: r.line ?? 1 } : {}),
-    })),
+    ...o.refusals.map(
+      (r): SarifFinding => ({
+        rule: MIGRATE_REFUSAL_RULE.id,
+        severity: 'error',
+        message: `${REFUSES}: ${r.message}`,
+        why: MIGRATE_REFUSAL_RULE.why!,
+        fix: r.fix ?? '',
+        ...(r.file ? { file: r.file, line: r.line ?? 1 } : {}),
+      }),
+    ),
     ...o.notes.map((n): SarifFinding => ({ rule: PLAN_NOTE_RULE.id, severity: 'note', message: n, why: '', fix: '' })),
   ];
 }

@@ -48,14 +48,19 @@ export async function planCommand(ctx: ContextOf<'plan'>): Promise<number> {
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   warnAboutFiles(ctx, migrations.length);
   // In text, the table comes first: a file the SQL parser refuses still shows where it stands in the plan.
-  const early = opts.format === 'text' ? (target: string, plan: Plan, outlook: RunOutlook) => printTable(ctx.out, opts.dir, target, migrations, plan, outlook) : undefined;
+  const early =
+    opts.format === 'text' ? (target: string, plan: Plan, outlook: RunOutlook) => printTable(ctx.out, opts.dir, target, migrations, plan, outlook) : undefined;
   const report = opts.offline ? await offlinePlan(ctx, migrations, early) : await livePlan(ctx, migrations, early);
   if (opts.format === 'json') ctx.out(JSON.stringify(planJson(report)));
   else if (opts.format === 'text') await printAnalysis(ctx, report);
   else {
     // In a workflow, what migrate would refuse (at its file, or on the run) and a history set aside, as text prints them under the table.
     if (opts.format === 'github') for (const line of runAnnotations(report.outlook, opts.dir)) ctx.out(line);
-    printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], { baseDir: opts.dir, runResults: runResults(report.outlook), omitted: [...report.locks.omitted, ...report.lint.omitted] });
+    printFindings(ctx, 'plan', [...report.locks.findings, ...report.lint.findings], {
+      baseDir: opts.dir,
+      runResults: runResults(report.outlook),
+      omitted: [...report.locks.omitted, ...report.lint.omitted],
+    });
   }
   return opts.exitCode && planErrors(report) > 0 ? 1 : 0;
 }
@@ -73,7 +78,7 @@ async function offlinePlan(ctx: ContextOf<'plan'>, migrations: Migration[], earl
   refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
   const target = 'no database (--offline: every file counts as pending)';
   early?.(target, plan, NO_OUTLOOK);
-  const context = { ...await planLintContext(migrations, plan), serverMajor: serverVersionFlag(ctx.opts, false) };
+  const context = { ...(await planLintContext(migrations, plan)), serverMajor: serverVersionFlag(ctx.opts, false) };
   const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows, applied: context.applied, serverMajor: context.serverMajor });
   return { target, migrations, plan, locks, lint: await lintPlan(ctx.opts, context), outlook: NO_OUTLOOK };
 }
@@ -88,7 +93,9 @@ async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: 
       // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
       const target = `${driver.target}${where}`;
-      const outlook = await runOutlook(driver, session, plan, { migrations, source: ctx.opts.dir }, [replicationCheck({ planned: ctx.opts.replicationPlanned })]);
+      const outlook = await runOutlook(driver, session, plan, { migrations, source: ctx.opts.dir }, [
+        replicationCheck({ planned: ctx.opts.replicationPlanned }),
+      ]);
       early?.(target, plan, outlook);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
@@ -105,8 +112,18 @@ async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: 
 export function planJson(r: PlanReport): Record<string, unknown> {
   const { plan } = r;
   return {
-    command: 'plan', target: r.target, currentVersion: plan.currentVersion,
-    pending: plan.pending.map((m) => ({ version: m.version, name: m.name, file: m.file, checksum: m.checksum, statements: m.statementCount, checks: m.checks.map((c) => c.description), directives: m.directives })),
+    command: 'plan',
+    target: r.target,
+    currentVersion: plan.currentVersion,
+    pending: plan.pending.map((m) => ({
+      version: m.version,
+      name: m.name,
+      file: m.file,
+      checksum: m.checksum,
+      statements: m.statementCount,
+      checks: m.checks.map((c) => c.description),
+      directives: m.directives,
+    })),
     changed: plan.changed.map((c) => c.migration!.file),
     unknown: plan.unknown.map((u) => u.version),
     // The first of each, as before there were lists, then every one.

@@ -19,8 +19,14 @@
 import { ConnectionError, MigrationError } from '../../../lambda/engine/errors/errors';
 import { importModule } from '../../../lambda/engine/runtime/import-module';
 import {
-  OPERATOR_COMMANDS, OPERATOR_FLAGS, OPERATOR_PROTOCOL_VERSION, OPERATOR_REQUEST_FIELD, OPERATOR_RESULT_FIELD,
-  type OperatorCaller, type OperatorRequest, type OperatorResult,
+  OPERATOR_COMMANDS,
+  OPERATOR_FLAGS,
+  OPERATOR_PROTOCOL_VERSION,
+  OPERATOR_REQUEST_FIELD,
+  OPERATOR_RESULT_FIELD,
+  type OperatorCaller,
+  type OperatorRequest,
+  type OperatorResult,
 } from '../../../lambda/handler/operator-protocol';
 import { FLAGS, type CliOptions } from '../args';
 import { UsageError } from '../errors';
@@ -35,7 +41,11 @@ export async function remoteCommand(ctx: CommandContext): Promise<number> {
   const fn = ctx.opts.functionName!;
   if (!(ctx.opts.command in OPERATOR_COMMANDS)) {
     throw new UsageError(`--function runs ${Object.keys(OPERATOR_COMMANDS).join(', ')}; not ${ctx.opts.command}`, {
-      value: ctx.opts.command, fix: ctx.opts.command === 'migrate' ? 'the deploy migrates (cdk deploy runs the function through CloudFormation)' : `run ${ctx.opts.command} with --database-url or --cluster-arn`,
+      value: ctx.opts.command,
+      fix:
+        ctx.opts.command === 'migrate'
+          ? 'the deploy migrates (cdk deploy runs the function through CloudFormation)'
+          : `run ${ctx.opts.command} with --database-url or --cluster-arn`,
     });
   }
   const region = LAMBDA_ARN.exec(fn)?.[1];
@@ -55,7 +65,8 @@ export function requestFlags(opts: CliOptions): Record<string, string | true> {
     if (!opts.given.has(spec.key) || LOCAL_FLAGS.includes(flag) || flag === '--format') continue;
     if (!(OPERATOR_FLAGS as readonly string[]).includes(flag)) {
       throw new UsageError(`${flag} is for a local run: with --function, the function uses its own files, database and state schema`, {
-        value: flag, fix: `drop ${flag}; to use ${flag}, run the command where the database is reachable (--database-url or --cluster-arn)`,
+        value: flag,
+        fix: `drop ${flag}; to use ${flag}, run the command where the database is reachable (--database-url or --cluster-arn)`,
       });
     }
     flags[flag] = rawValue(opts, spec.key, spec.kind);
@@ -88,15 +99,23 @@ async function invoke(fn: string, region: string | undefined, request: OperatorR
   const { InvokeCommand, LambdaClient } = await importModule('@aws-sdk/client-lambda', () => import('@aws-sdk/client-lambda'));
   let response;
   try {
-    response = await new LambdaClient(region ? { region } : {}).send(new InvokeCommand({ FunctionName: fn, Payload: new TextEncoder().encode(JSON.stringify(request)) }));
+    response = await new LambdaClient(region ? { region } : {}).send(
+      new InvokeCommand({ FunctionName: fn, Payload: new TextEncoder().encode(JSON.stringify(request)) }),
+    );
   } catch (e) {
-    throw awsError(e, `lambda:InvokeFunction on ${fn}`, `allow lambda:InvokeFunction on the function's ARN to these credentials; ${fn} must be SchemaMigrations' onEventHandler (its name or ARN)`);
+    throw awsError(
+      e,
+      `lambda:InvokeFunction on ${fn}`,
+      `allow lambda:InvokeFunction on the function's ARN to these credentials; ${fn} must be SchemaMigrations' onEventHandler (its name or ARN)`,
+    );
   }
   const text = new TextDecoder().decode(response.Payload ?? new Uint8Array());
   const body = parse(text);
   if (response.FunctionError) {
     const said = (body as { errorMessage?: string } | undefined)?.errorMessage ?? text;
-    throw new MigrationError(`the function ${fn} failed (${response.FunctionError}): ${said}`, { fix: 'read the function\'s log group (/aws/lambda/<its name>) for the request' });
+    throw new MigrationError(`the function ${fn} failed (${response.FunctionError}): ${said}`, {
+      fix: "read the function's log group (/aws/lambda/<its name>) for the request",
+    });
   }
   if (!body || typeof body !== 'object' || (body as Record<string, unknown>)[OPERATOR_RESULT_FIELD] !== OPERATOR_PROTOCOL_VERSION) {
     throw new MigrationError(`the function ${fn} answered something other than schemaguard's result: ${text.slice(0, 200)}`, {
@@ -119,10 +138,15 @@ function awsError(e: unknown, call: string, fix: string): MigrationError {
   const name = (e as { name?: string })?.name ?? 'Error';
   const message = e instanceof Error ? e.message : String(e);
   if (name === 'CredentialsProviderError' || /credential/i.test(message)) {
-    return new ConnectionError(`${call}: no AWS credentials (${message})`, { cause: e, fix: 'sign in as for the AWS CLI: AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' });
+    return new ConnectionError(`${call}: no AWS credentials (${message})`, {
+      cause: e,
+      fix: 'sign in as for the AWS CLI: AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    });
   }
   if (/region/i.test(message) && name !== 'ResourceNotFoundException') {
-    return new UsageError(`${call}: no AWS region (${message})`, { fix: 'set AWS_REGION (or AWS_PROFILE with a region), or pass the function\'s ARN, which carries its region' });
+    return new UsageError(`${call}: no AWS region (${message})`, {
+      fix: "set AWS_REGION (or AWS_PROFILE with a region), or pass the function's ARN, which carries its region",
+    });
   }
   return new ConnectionError(`${call} failed: ${name}: ${message}`, { cause: e, fix });
 }

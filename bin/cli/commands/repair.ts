@@ -22,8 +22,15 @@ export async function repairCommand(ctx: ContextOf<'repair'>): Promise<number> {
   try {
     ctx.progress(`repair ${driver.target}${where}: ${versions ? `version ${versions.join(', ')}` : 'every changed file'} in ${opts.dir}/`);
     const result = await repair({
-      driver, migrations, reason, versions, rename: opts.rename, stateSchema: stateSchemaFlag(opts), actor: appliedBy(ctx.env),
-      lockWaitMs: opts.lockWaitMs, onLockWait: (holders) => ctx.progress(lockWaitLine(holders)),
+      driver,
+      migrations,
+      reason,
+      versions,
+      rename: opts.rename,
+      stateSchema: stateSchemaFlag(opts),
+      actor: appliedBy(ctx.env),
+      lockWaitMs: opts.lockWaitMs,
+      onLockWait: (holders) => ctx.progress(lockWaitLine(holders)),
     });
     ctx.out(opts.json ? JSON.stringify({ command: 'repair', target: driver.target, reason, ...result }) : repairReport(result));
     return 0;
@@ -45,6 +52,8 @@ export function repairReport(result: RepairResult): string {
   if (result.repaired.length === 0) return 'repair: nothing to accept, no applied file changed';
   return [
     `repair: accepted the new text of ${result.repaired.length} applied ${noun(result.repaired.length, 'file')} (nothing was run):`,
-    ...result.repaired.map((r) => `  ${r.file}: ${shortChecksum(r.oldChecksum)} -> ${shortChecksum(r.newChecksum)}${r.oldName !== undefined ? ` (was "${r.oldName}")` : ''}`),
+    ...result.repaired.map(
+      (r) => `  ${r.file}: ${shortChecksum(r.oldChecksum)} -> ${shortChecksum(r.newChecksum)}${r.oldName !== undefined ? ` (was "${r.oldName}")` : ''}`,
+    ),
   ].join('\n');
 }

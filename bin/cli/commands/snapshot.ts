@@ -27,7 +27,9 @@ export async function snapshotOf(migrations: Migration[], appliedBy: string, onP
       const driver = new PgDriver({ connectionString: server.url, ssl: false }); // whatever PGSSLMODE the shell has
       try {
         // The server has no role but its superuser: a dump's OWNER TO and GRANT fail here, and the error says how to dump.
-        await migrate({ driver, migrations, appliedBy }).catch((e: unknown) => { throw withMissingRoleFix(e); });
+        await migrate({ driver, migrations, appliedBy }).catch((e: unknown) => {
+          throw withMissingRoleFix(e);
+        });
         const session = await driver.connect();
         try {
           return await takeSnapshot(session, migrations);
@@ -51,8 +53,11 @@ export function snapshotCounts(snapshot: Snapshot): { tables: number; views: num
   const of = (kind: string) => tables.filter((t) => t.kind === kind).length;
   const owned = tables.reduce((n, t) => n + t.columns.filter((c) => c.sequence).length, 0);
   return {
-    tables: tables.length - of('v') - of('m'), views: of('v'), materializedViews: of('m'),
-    sequences: (sequences?.length ?? 0) + owned, functions: functions.length,
+    tables: tables.length - of('v') - of('m'),
+    views: of('v'),
+    materializedViews: of('m'),
+    sequences: (sequences?.length ?? 0) + owned,
+    functions: functions.length,
   };
 }
 
@@ -62,9 +67,12 @@ export function writeSnapshot(file: string, snapshot: Snapshot, migrations: numb
   writeFileSync(file, `${JSON.stringify(snapshot, null, 2)}\n`);
   const n = snapshotCounts(snapshot);
   const parts = [
-    plural(n.tables, 'table'), plural(n.views, 'view'),
+    plural(n.tables, 'table'),
+    plural(n.views, 'view'),
     ...(n.materializedViews ? [plural(n.materializedViews, 'materialized view')] : []),
-    plural(n.sequences, 'sequence'), plural(n.functions, 'function'), plural(migrations, 'migration'),
+    plural(n.sequences, 'sequence'),
+    plural(n.functions, 'function'),
+    plural(migrations, 'migration'),
   ];
   return `wrote ${file}: ${parts.join(', ')}, PostgreSQL ${Math.floor(snapshot.serverVersion / 10000)}`;
 }
@@ -75,6 +83,16 @@ export async function snapshotCommand(ctx: ContextOf<'snapshot'>): Promise<numbe
   ctx.progress(`snapshot: applying ${plural(migrations.length, 'migration')} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
   const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);
   const line = writeSnapshot(opts.snapshot, snapshot, migrations.length);
-  ctx.out(opts.json ? JSON.stringify({ command: 'snapshot', file: opts.snapshot, ...snapshotCounts(snapshot), migrations: migrations.length, serverVersion: snapshot.serverVersion }) : line);
+  ctx.out(
+    opts.json
+      ? JSON.stringify({
+          command: 'snapshot',
+          file: opts.snapshot,
+          ...snapshotCounts(snapshot),
+          migrations: migrations.length,
+          serverVersion: snapshot.serverVersion,
+        })
+      : line,
+  );
   return 0;
 }

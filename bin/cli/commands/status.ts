@@ -20,7 +20,7 @@ export async function statusCommand(ctx: ContextOf<'status'>): Promise<number> {
     const running = await runningLine(driver, plan, stateSchemaFlag(opts));
     if (opts.json) ctx.out(JSON.stringify({ ...statusJson(driver.target, plan), migrationRunning: running ?? null }));
     else {
-      ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir) ?? await foreignHistoryLine(driver, plan)));
+      ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir) ?? (await foreignHistoryLine(driver, plan))));
       if (running) ctx.out(`note: ${running}`);
       for (const m of plan.pending.filter(isUnwrittenTemplate)) ctx.out(`note: ${unwrittenTemplateError(m.file, opts.dir).message}; migrate refuses it`);
     }
@@ -53,7 +53,7 @@ async function foreignHistoryLine(driver: Driver, plan: Plan): Promise<string | 
   const session = await driver.connect();
   try {
     const found = await foreignHistoryTables(session);
-    const note = await foreignHistoryNote(session, found) ?? await emptyForeignHistoryNote(session, found);
+    const note = (await foreignHistoryNote(session, found)) ?? (await emptyForeignHistoryNote(session, found));
     return note && `note: ${note}`;
   } finally {
     await session.close();
@@ -68,7 +68,8 @@ function gateExitCode(ctx: ContextOf<'status'>, plan: Plan, files: Migration[], 
   if (plan.pending.length === 0 && plan.changed.length === 0 && missing.length === 0 && ahead.length === 0) return 0;
   const parts = [];
   if (missing.length) parts.push(`${missing.length} applied but missing from ${ctx.opts.dir}/ (version ${missing.map((m) => m.version).join(', ')})`);
-  if (ahead.length) parts.push(`${ahead.length} applied above the newest file (version ${ahead.map((u) => u.version).join(', ')}: migrate refuses without --allow-ahead)`);
+  if (ahead.length)
+    parts.push(`${ahead.length} applied above the newest file (version ${ahead.map((u) => u.version).join(', ')}: migrate refuses without --allow-ahead)`);
   if (plan.pending.length) parts.push(`${plan.pending.length} pending (${plan.pending.map((m) => m.file).join(', ')})`);
   if (plan.changed.length) parts.push(`${plan.changed.length} changed after it was applied (${plan.changed.map((c) => c.migration!.file).join(', ')})`);
   // Pending while a migration applies them is still pending: the exit code stays 1, and the reason says so.
@@ -76,7 +77,10 @@ function gateExitCode(ctx: ContextOf<'status'>, plan: Plan, files: Migration[], 
   ctx.err(`status --exit-code: ${parts.join('; ')}`);
   // In a workflow the reason is an annotation too: one for the gate, one on each changed file.
   if (ctx.opts.format === 'github') {
-    for (const c of plan.changed) ctx.out(githubErrorAnnotation('status', { message: `${c.migration!.file} changed after it was applied`, file: c.migration!.file, line: 1 }, ctx.opts.dir));
+    for (const c of plan.changed)
+      ctx.out(
+        githubErrorAnnotation('status', { message: `${c.migration!.file} changed after it was applied`, file: c.migration!.file, line: 1 }, ctx.opts.dir),
+      );
     ctx.out(githubErrorAnnotation('status', { message: `status --exit-code: ${parts.join('; ')}` }, ctx.opts.dir));
   }
   return 1;
@@ -84,11 +88,22 @@ function gateExitCode(ctx: ContextOf<'status'>, plan: Plan, files: Migration[], 
 
 export function statusJson(target: string, plan: Plan): Record<string, unknown> {
   return {
-    command: 'status', target, currentVersion: plan.currentVersion,
+    command: 'status',
+    target,
+    currentVersion: plan.currentVersion,
     migrations: plan.entries.map((e) => ({
-      version: e.version, name: e.name, status: e.status, kind: e.applied?.kind, reason: e.applied?.reason, outOfOrder: e.outOfOrder || undefined,
-      appliedAt: e.applied?.appliedAt.toISOString(), appliedBy: e.applied?.appliedBy, executionMs: e.applied?.executionMs,
-      checksum: e.migration?.checksum, appliedChecksum: e.applied?.checksum, appliedName: appliedAsOther(e),
+      version: e.version,
+      name: e.name,
+      status: e.status,
+      kind: e.applied?.kind,
+      reason: e.applied?.reason,
+      outOfOrder: e.outOfOrder || undefined,
+      appliedAt: e.applied?.appliedAt.toISOString(),
+      appliedBy: e.applied?.appliedBy,
+      executionMs: e.applied?.executionMs,
+      checksum: e.migration?.checksum,
+      appliedChecksum: e.applied?.checksum,
+      appliedName: appliedAsOther(e),
     })),
   };
 }

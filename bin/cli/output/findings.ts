@@ -28,11 +28,14 @@ export interface FindingsOutput {
 export function printFindings(ctx: CommonContext, command: ReportingCommand, findings: readonly Finding[], output: FindingsOutput): void {
   const omitted = output.omitted ?? [];
   if (ctx.opts.format === 'sarif') {
-    printSarif(ctx, command, [...output.runResults ?? [], ...findings], output);
+    printSarif(ctx, command, [...(output.runResults ?? []), ...findings], output);
     return;
   }
   for (const f of findings) ctx.out(githubAnnotation(f, output.baseDir));
-  for (const o of omitted) ctx.out(`::notice file=${escapeProperty(repositoryPath(output.baseDir, o.file))},title=${escapeProperty(`schemaguard ${o.rule}`)}::${escapeData(omittedLine(o))}`);
+  for (const o of omitted)
+    ctx.out(
+      `::notice file=${escapeProperty(repositoryPath(output.baseDir, o.file))},title=${escapeProperty(`schemaguard ${o.rule}`)}::${escapeData(omittedLine(o))}`,
+    );
   const run = output.runResults ?? [];
   const counted = countBySeverity([...findings]);
   const errors = counted.errors + run.filter((r) => r.severity === 'error').length + omitted.reduce((n, o) => n + o.errors, 0);
@@ -46,9 +49,22 @@ export function printFindings(ctx: CommonContext, command: ReportingCommand, fin
  * stderr say how many of each and how to see them all.
  */
 function printSarif(ctx: CommonContext, command: ReportingCommand, results: readonly SarifFinding[], output: FindingsOutput): void {
-  const notes = [...output.notices ?? [], ...capNotes((output.omitted ?? []).map(omittedLine))];
-  const fitted = fitSarif(results.map((r) => r.severity), output.sarifLimits ?? CODE_SCANNING_LIMITS, (kept, left) =>
-    JSON.stringify(sarifLog(command, kept.map((k) => results[k]!), output.baseDir, left ? [...notes, leftOutLine(command, left)] : notes), null, 2));
+  const notes = [...(output.notices ?? []), ...capNotes((output.omitted ?? []).map(omittedLine))];
+  const fitted = fitSarif(
+    results.map((r) => r.severity),
+    output.sarifLimits ?? CODE_SCANNING_LIMITS,
+    (kept, left) =>
+      JSON.stringify(
+        sarifLog(
+          command,
+          kept.map((k) => results[k]!),
+          output.baseDir,
+          left ? [...notes, leftOutLine(command, left)] : notes,
+        ),
+        null,
+        2,
+      ),
+  );
   ctx.out(fitted.text);
   if (fitted.left) ctx.err(`schemaguard ${command}: ${leftOutLine(command, fitted.left)}`);
 }

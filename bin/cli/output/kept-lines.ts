@@ -3,7 +3,12 @@ import type { Finding } from '../../../lambda/checks/finding';
 import type { OmittedFindings } from '../../../lambda/checks/lint/kept';
 
 /** The kept findings, in order, each file's followed by its omitted counts (`… and N more`, with `more`). */
-export function keptLines<F extends Finding>(kept: readonly F[], omitted: readonly OmittedFindings[], line: (f: F) => string, more: (o: OmittedFindings) => string): string[] {
+export function keptLines<F extends Finding>(
+  kept: readonly F[],
+  omitted: readonly OmittedFindings[],
+  line: (f: F) => string,
+  more: (o: OmittedFindings) => string,
+): string[] {
   const lines: string[] = [];
   const omittedIn = (file: string | undefined) => omitted.filter((o) => o.file === file).map(more);
   let file: string | undefined;

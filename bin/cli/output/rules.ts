@@ -24,7 +24,8 @@ export interface SarifFinding extends Omit<Finding, 'severity'> {
 
 /** plan: what migrate through the URL would refuse before it runs anything, each with its fix. */
 export const MIGRATE_REFUSAL_RULE: SarifRule = {
-  id: 'migrate-would-refuse', severity: 'error',
+  id: 'migrate-would-refuse',
+  severity: 'error',
   title: 'migrate through this URL would refuse to run',
   why: 'migrate checks this before it runs anything and stops there: the deploy fails until it is fixed',
   fix: 'each result names the fix',
@@ -32,7 +33,8 @@ export const MIGRATE_REFUSAL_RULE: SarifRule = {
 
 /** plan: what migrate would note through the URL and go on (another tool's history that records no applied migration, set aside). */
 export const PLAN_NOTE_RULE: SarifRule = {
-  id: 'plan-note', severity: 'note',
+  id: 'plan-note',
+  severity: 'note',
   title: 'migrate through this URL would note this and go on',
   fix: 'nothing to fix: read it, and check it is what you expect',
 };
@@ -40,12 +42,18 @@ export const PLAN_NOTE_RULE: SarifRule = {
 /** The rules each command can report, in a stable order. */
 export function rulesOf(command: ReportingCommand): SarifRule[] {
   switch (command) {
-    case 'lint': return [...LINT_RULES];
-    case 'plan': return [MIGRATE_REFUSAL_RULE, PLAN_NOTE_RULE, LOCK_WARNING_RULE, ...LINT_RULES];
-    case 'doctor': return DOCTOR_RULES.map((r) => ({ id: r.id, severity: r.severity, title: r.title, why: r.why, fix: r.fix }));
-    case 'check': return Object.values(CONTRACT_RULES);
-    case 'diff': return [DRIFT_RULE, COMMENT_DRIFT_RULE];
-    case 'guard': return guardRules().map((r) => ({ id: r.id, severity: r.severity === 'page' ? 'error' : 'warning', title: r.title, why: r.why, fix: r.fix }));
+    case 'lint':
+      return [...LINT_RULES];
+    case 'plan':
+      return [MIGRATE_REFUSAL_RULE, PLAN_NOTE_RULE, LOCK_WARNING_RULE, ...LINT_RULES];
+    case 'doctor':
+      return DOCTOR_RULES.map((r) => ({ id: r.id, severity: r.severity, title: r.title, why: r.why, fix: r.fix }));
+    case 'check':
+      return Object.values(CONTRACT_RULES);
+    case 'diff':
+      return [DRIFT_RULE, COMMENT_DRIFT_RULE];
+    case 'guard':
+      return guardRules().map((r) => ({ id: r.id, severity: r.severity === 'page' ? 'error' : 'warning', title: r.title, why: r.why, fix: r.fix }));
   }
 }
 

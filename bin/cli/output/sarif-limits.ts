@@ -48,7 +48,9 @@ function leftOutOf(levels: readonly SarifLevel[], kept: ReadonlySet<number>): Le
   const left: LeftOut = { errors: 0, warnings: 0, notes: 0 };
   levels.forEach((level, k) => {
     if (kept.has(k)) return;
-    if (level === 'error') left.errors++; else if (level === 'warning') left.warnings++; else left.notes++;
+    if (level === 'error') left.errors++;
+    else if (level === 'warning') left.warnings++;
+    else left.notes++;
   });
   return left;
 }
@@ -66,7 +68,11 @@ export function gzippedSize(text: string, limit: number): number {
  * Each try that is over keeps fewer, in proportion to how far over it was,
  * so a few tries settle it; with no result left the log is what it is.
  */
-export function fitSarif(levels: readonly SarifLevel[], limits: SarifLimits, render: (kept: number[], left: LeftOut | undefined) => string): { text: string; left: LeftOut | undefined } {
+export function fitSarif(
+  levels: readonly SarifLevel[],
+  limits: SarifLimits,
+  render: (kept: number[], left: LeftOut | undefined) => string,
+): { text: string; left: LeftOut | undefined } {
   const order = priority(levels);
   let n = Math.min(levels.length, limits.results);
   for (;;) {
@@ -95,7 +101,9 @@ export function capNotes(notes: readonly string[]): string[] {
  */
 export function leftOutLine(command: string, left: LeftOut): string {
   const total = left.errors + left.warnings + left.notes;
-  const levels = [plural(left.errors, 'error'), plural(left.warnings, 'warning'), ...left.notes ? [plural(left.notes, 'note')] : []].join(', ');
-  return `${plural(total, 'result')} left out of this SARIF file (${levels}): code scanning rejects a file of more than 25,000 results `
-    + `or 10 MB gzip-compressed, so the lowest severities were left out first; \`schemaguard ${command} --format text\` (or \`--format json\`) shows every one`;
+  const levels = [plural(left.errors, 'error'), plural(left.warnings, 'warning'), ...(left.notes ? [plural(left.notes, 'note')] : [])].join(', ');
+  return (
+    `${plural(total, 'result')} left out of this SARIF file (${levels}): code scanning rejects a file of more than 25,000 results ` +
+    `or 10 MB gzip-compressed, so the lowest severities were left out first; \`schemaguard ${command} --format text\` (or \`--format json\`) shows every one`
+  );
 }

@@ -15,7 +15,11 @@ import { describeRules, type ReportingCommand, type SarifFinding, type SarifRule
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 
 function pascal(id: string): string {
-  return id.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
 }
 
 function sentence(text: string): string {
@@ -24,7 +28,13 @@ function sentence(text: string): string {
 }
 
 function sarifRule(r: SarifRule): Record<string, unknown> {
-  const help = [sentence(r.title), r.why ? `Why: ${sentence(r.why)}` : '', r.fix ? `Fix: ${sentence(r.fix)}` : 'Fix: each result names the exact statement that fixes it.'].filter(Boolean).join('\n');
+  const help = [
+    sentence(r.title),
+    r.why ? `Why: ${sentence(r.why)}` : '',
+    r.fix ? `Fix: ${sentence(r.fix)}` : 'Fix: each result names the exact statement that fixes it.',
+  ]
+    .filter(Boolean)
+    .join('\n');
   return {
     id: r.id,
     name: pascal(r.id),
@@ -57,26 +67,35 @@ function resultMessage(f: SarifFinding): string {
 }
 
 /** `notes`: what the results leave out (findings counted, not given), as notifications of a successful invocation. */
-export function sarifLog(command: ReportingCommand, findings: readonly SarifFinding[], baseDir: string, notes: readonly string[] = []): Record<string, unknown> {
+export function sarifLog(
+  command: ReportingCommand,
+  findings: readonly SarifFinding[],
+  baseDir: string,
+  notes: readonly string[] = [],
+): Record<string, unknown> {
   const rules = describeRules(command, findings);
   const index = new Map(rules.map((r, k) => [r.id, k]));
-  const invocations = notes.length ? { invocations: [{ executionSuccessful: true, toolExecutionNotifications: notes.map((text) => ({ level: 'note', message: { text: sentence(text) } })) }] } : {};
+  const invocations = notes.length
+    ? { invocations: [{ executionSuccessful: true, toolExecutionNotifications: notes.map((text) => ({ level: 'note', message: { text: sentence(text) } })) }] }
+    : {};
   return {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
-    runs: [{
-      tool: { driver: { name: 'schemaguard', version: VERSION, semanticVersion: VERSION, rules: rules.map(sarifRule) } },
-      automationDetails: { id: `schemaguard/${command}/` },
-      columnKind: 'unicodeCodePoints',
-      results: findings.map((f) => ({
-        ruleId: f.rule,
-        ruleIndex: index.get(f.rule)!,
-        level: f.severity,
-        message: { text: resultMessage(f) },
-        locations: [location(f, baseDir)],
-      })),
-      ...invocations,
-    }],
+    runs: [
+      {
+        tool: { driver: { name: 'schemaguard', version: VERSION, semanticVersion: VERSION, rules: rules.map(sarifRule) } },
+        automationDetails: { id: `schemaguard/${command}/` },
+        columnKind: 'unicodeCodePoints',
+        results: findings.map((f) => ({
+          ruleId: f.rule,
+          ruleIndex: index.get(f.rule)!,
+          level: f.severity,
+          message: { text: resultMessage(f) },
+          locations: [location(f, baseDir)],
+        })),
+        ...invocations,
+      },
+    ],
   };
 }
 
@@ -86,12 +105,22 @@ export function sarifLog(command: ReportingCommand, findings: readonly SarifFind
  * and the invocation says the run did not succeed, so a workflow that
  * uploads the file has one to upload.
  */
-export function sarifErrorLog(command: ReportingCommand, error: { message: string; fix?: string; file?: string; line?: number; exitCode: number }, baseDir: string): Record<string, unknown> {
+export function sarifErrorLog(
+  command: ReportingCommand,
+  error: { message: string; fix?: string; file?: string; line?: number; exitCode: number },
+  baseDir: string,
+): Record<string, unknown> {
   const finding: Finding = {
-    rule: 'schemaguard-error', severity: 'error', message: `schemaguard ${command} could not run: ${error.message}`, why: '', fix: error.fix ?? 'see the message',
+    rule: 'schemaguard-error',
+    severity: 'error',
+    message: `schemaguard ${command} could not run: ${error.message}`,
+    why: '',
+    fix: error.fix ?? 'see the message',
     ...(error.file ? { file: error.file, line: error.line ?? 1, column: 1 } : {}),
   };
   const log = sarifLog(command, [finding], baseDir) as { runs: Record<string, unknown>[] };
-  log.runs[0]!.invocations = [{ executionSuccessful: false, exitCode: error.exitCode, toolExecutionNotifications: [{ level: 'error', message: { text: sentence(error.message) } }] }];
+  log.runs[0]!.invocations = [
+    { executionSuccessful: false, exitCode: error.exitCode, toolExecutionNotifications: [{ level: 'error', message: { text: sentence(error.message) } }] },
+  ];
   return log;
 }

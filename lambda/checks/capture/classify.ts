@@ -13,11 +13,13 @@ import { as, findAll, list, names, rangeVar, type ParsedStatement } from '../par
 /** `call`: a SELECT whose only application object is a function it calls. */
 export type StatementKind = 'select' | 'insert' | 'upsert' | 'update' | 'delete' | 'merge' | 'call';
 
-export type Classification =
-  | { application: true; table: string; kind: StatementKind }
-  | { application: false; reason: string; own?: boolean };
+export type Classification = { application: true; table: string; kind: StatementKind } | { application: false; reason: string; own?: boolean };
 
-interface Resolved { schema: string; name: string; extension: boolean }
+interface Resolved {
+  schema: string;
+  name: string;
+  extension: boolean;
+}
 
 const KINDS: Record<string, StatementKind> = { SelectStmt: 'select', InsertStmt: 'insert', UpdateStmt: 'update', DeleteStmt: 'delete', MergeStmt: 'merge' };
 
@@ -26,12 +28,17 @@ export async function classify(q: Queryable, stmt: ParsedStatement, stateSchema:
   if (!base) return { application: false, reason: `a ${stmt.kind.replace(/Stmt$/, '')} statement, not a query or data change` };
   const ctes = new Set(findAll(stmt.stmt, 'CommonTableExpr').map((c) => String(c.ctename)));
   // The written table (INSERT INTO, UPDATE, DELETE FROM, MERGE INTO) is a bare RangeVar in the tree; the others are wrapped.
-  const written = [rangeVar(stmt.node.relation), ...findAll(stmt.stmt, 'RangeVar').map(rangeVar)]
-    .filter((r) => r && !(r.schema === undefined && ctes.has(r.name)));
+  const written = [rangeVar(stmt.node.relation), ...findAll(stmt.stmt, 'RangeVar').map(rangeVar)].filter(
+    (r) => r && !(r.schema === undefined && ctes.has(r.name)),
+  );
   const relations: Resolved[] = [];
   for (const r of written) {
     const found = await resolveRelation(q, r!.schema ? `${quote(r!.schema)}.${quote(r!.name)}` : quote(r!.name));
-    if (!found) return { application: false, reason: `names ${r!.schema ? `${r!.schema}.` : ''}${r!.name}, which this database does not have (a temporary table, or another search_path)` };
+    if (!found)
+      return {
+        application: false,
+        reason: `names ${r!.schema ? `${r!.schema}.` : ''}${r!.name}, which this database does not have (a temporary table, or another search_path)`,
+      };
     relations.push(found);
   }
   const functions = await resolveFunctions(q, stmt);
@@ -42,7 +49,7 @@ export async function classify(q: Queryable, stmt: ParsedStatement, stateSchema:
   if (target) return { application: true, table: nameFor(target), kind: base === 'insert' && as(stmt.stmt, 'InsertStmt')?.onConflictClause ? 'upsert' : base };
   const fn = functions.find(isApp);
   if (fn) return { application: true, table: nameFor(fn), kind: 'call' };
-  return { application: false, reason: 'names no table or function of the application (the catalogs or an extension\'s objects only)' };
+  return { application: false, reason: "names no table or function of the application (the catalogs or an extension's objects only)" };
 }
 
 function quote(name: string): string {
@@ -65,11 +72,14 @@ function nameFor(o: Resolved): string {
 }
 
 async function resolveRelation(q: Queryable, name: string): Promise<Resolved | undefined> {
-  return (await q.query<Resolved>(
-    `SELECT n.nspname AS schema, c.relname AS name,
+  return (
+    await q.query<Resolved>(
+      `SELECT n.nspname AS schema, c.relname AS name,
             EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') AS extension
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`, [name],
-  )).rows[0];
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)`,
+      [name],
+    )
+  ).rows[0];
 }
 
 /** Each function called, in the schema the search path finds it in first (unknown names are left out: PREPARE reports them). */
@@ -79,13 +89,16 @@ async function resolveFunctions(q: Queryable, stmt: ParsedStatement): Promise<Re
     const parts = names(list(call.funcname));
     const name = parts[parts.length - 1]!;
     const schema = parts.length > 1 ? parts[parts.length - 2]! : null;
-    const found = (await q.query<Resolved>(
-      `SELECT n.nspname AS schema, p.proname AS name,
+    const found = (
+      await q.query<Resolved>(
+        `SELECT n.nspname AS schema, p.proname AS name,
               EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') AS extension
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE p.proname = $1 AND (n.nspname = $2 OR ($2::text IS NULL AND n.nspname = ANY (current_schemas(true))))
-        ORDER BY array_position(current_schemas(true), n.nspname) LIMIT 1`, [name, schema],
-    )).rows[0];
+        ORDER BY array_position(current_schemas(true), n.nspname) LIMIT 1`,
+        [name, schema],
+      )
+    ).rows[0];
     if (found) out.push(found);
   }
   return out;

@@ -23,7 +23,7 @@ export function contractText(row: StatRow, statement: string): string {
   const end = /--[^\n]*$/.test(body) ? '\n;' : ';';
   return [
     `-- Captured from pg_stat_statements by schemaguard capture (queryid ${row.queryid}, ${row.calls} calls).`,
-    '-- The application\'s constants are $n parameters here; check binds NULL to each.',
+    "-- The application's constants are $n parameters here; check binds NULL to each.",
     `${body}${end}`,
     '',
   ].join('\n');

@@ -80,7 +80,8 @@ export interface CaptureReport {
  */
 export async function captureStatements(options: CaptureOptions): Promise<CaptureReport> {
   const minCalls = options.minCalls ?? 5;
-  if (!Number.isSafeInteger(minCalls) || minCalls < 1) throw new InputError(`minCalls must be a whole number of at least 1, not ${minCalls}`, { value: String(minCalls), fix: 'e.g. 5' });
+  if (!Number.isSafeInteger(minCalls) || minCalls < 1)
+    throw new InputError(`minCalls must be a whole number of at least 1, not ${minCalls}`, { value: String(minCalls), fix: 'e.g. 5' });
   await loadParser();
   const own = options.session ? undefined : await options.driver.connect();
   const q = options.session ?? own!;
@@ -116,7 +117,11 @@ function knownFingerprints(contracts: readonly Contract[], migrations: readonly 
   const known = new Map<string, string>();
   for (const m of migrations) {
     for (const s of m.statements) {
-      try { known.set(fingerprint(s.text), m.file); } catch { /* not parsable alone (a DO body): not a statement pg_stat_statements shows */ }
+      try {
+        known.set(fingerprint(s.text), m.file);
+      } catch {
+        /* not parsable alone (a DO body): not a statement pg_stat_statements shows */
+      }
     }
   }
   for (const c of contracts) known.set(fingerprint(c.statement), c.file);
@@ -130,7 +135,8 @@ async function captureOne(q: Queryable, row: StatRow, ctx: CaptureContext): Prom
     parsed = parseSql(row.query).statements;
   } catch (e) {
     // pg_stat_statements of PostgreSQL 18 writes utility statements' names as $n too (SAVEPOINT $1).
-    if (!QUERY_WORDS.has(firstToken(row.query) ?? '')) return { ...base, status: 'skipped', reason: 'a utility statement, not a query or data change', notApplication: true };
+    if (!QUERY_WORDS.has(firstToken(row.query) ?? ''))
+      return { ...base, status: 'skipped', reason: 'a utility statement, not a query or data change', notApplication: true };
     return { ...base, status: 'skipped', reason: `not parsable: ${withoutQuotedText((e as Error).message)}` };
   }
   if (parsed.length !== 1) return { ...base, status: 'skipped', reason: `${parsed.length} statements in one entry` };
@@ -161,10 +167,15 @@ async function makeContract(q: Queryable, row: StatRow, stem: string, ctx: Captu
     const typed = restoreTypedLiterals(text);
     const restored = await restoreArbiterPredicates(q, typed, await parseContract(draft, typed));
     if ('unrestored' in restored) {
-      return { reason: `its ON CONFLICT predicate had constants that pg_stat_statements replaced (${restored.unrestored.join(', ')}), and no unique index of its table has a predicate of that form to take them from` };
+      return {
+        reason: `its ON CONFLICT predicate had constants that pg_stat_statements replaced (${restored.unrestored.join(', ')}), and no unique index of its table has a predicate of that form to take them from`,
+      };
     }
     const unknown = await unknownQuotedNames(q, parseSql(restored.text).statements[0]!, restored.text);
-    if (unknown) return { reason: `${plural(unknown, 'quoted name')} neither in the catalog nor defined by the statement, not shown (such a name may be data): write this contract by hand` };
+    if (unknown)
+      return {
+        reason: `${plural(unknown, 'quoted name')} neither in the catalog nor defined by the statement, not shown (such a name may be data): write this contract by hand`,
+      };
     const contract = contractText(row, restored.text);
     await parseContract(draft, contract);
     return { file: ctx.nextFile(stem), contract };

@@ -52,12 +52,15 @@ const LITERAL = /^(?:[eEnN]|[bBxX]|[uU]&)?'|^\$[^$]*\$/;
 
 /** How many constants `sql` still writes out (the normalisation left them: no parameter can stand there). */
 export function literalCount(sql: string): number {
-  return scanTokens(sql).filter((t) => t.tokenName === 'SCONST' || (t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT' && LITERAL.test(t.text))).length;
+  return scanTokens(sql).filter((t) => t.tokenName === 'SCONST' || (t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT' && LITERAL.test(t.text)))
+    .length;
 }
 
 /** The names in double quotes (or U&"…") of `sql`, as it spells them. */
 function quotedNames(sql: string): string[] {
-  return scanTokens(sql).filter((t) => /^(?:[uU]&)?"/.test(t.text)).map((t) => t.text.startsWith('"') ? t.text.slice(1, -1).replace(/""/g, '"') : t.text);
+  return scanTokens(sql)
+    .filter((t) => /^(?:[uU]&)?"/.test(t.text))
+    .map((t) => (t.text.startsWith('"') ? t.text.slice(1, -1).replace(/""/g, '"') : t.text));
 }
 
 /** A name as code writes one: letters, digits, `_`, `$` and `.`, no run of six digits (a card or a phone number). */
@@ -66,7 +69,9 @@ const NAME_LIKE = /^[\p{L}_][\p{L}\p{N}_$.]*$/u;
 /** Names the statement itself gives (table and column aliases, output names, WITH names) that read as names. */
 function definedNames(stmt: ParsedStatement): Set<string> {
   const names = new Set<string>();
-  const add = (n: unknown) => { if (typeof n === 'string' && NAME_LIKE.test(n) && !/\d{6}/.test(n)) names.add(n); };
+  const add = (n: unknown) => {
+    if (typeof n === 'string' && NAME_LIKE.test(n) && !/\d{6}/.test(n)) names.add(n);
+  };
   for (const a of findAll(stmt.stmt, 'Alias')) {
     add(a.aliasname);
     for (const c of (a.colnames as Node[] | undefined) ?? []) add((c.String as Node | undefined)?.sval);
@@ -87,7 +92,8 @@ export async function unknownQuotedNames(q: Queryable, stmt: ParsedStatement, te
       WHERE NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = u.n) AND NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attname = u.n AND attnum > 0)
         AND NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = u.n) AND NOT EXISTS (SELECT 1 FROM pg_type WHERE typname = u.n)
         AND NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = u.n) AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = u.n)
-        AND NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = u.n)`, [JSON.stringify(asked)],
+        AND NOT EXISTS (SELECT 1 FROM pg_collation WHERE collname = u.n)`,
+    [JSON.stringify(asked)],
   );
   return r.rows.length;
 }

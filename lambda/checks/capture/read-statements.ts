@@ -15,12 +15,15 @@ export interface StatRow {
  * application's role is rarely the one that captures.
  */
 export async function readStatements(q: Queryable, pgss: StatStatements, minCalls: number): Promise<StatRow[]> {
-  const rows = (await q.query<{ queryid: string; query: string | null; calls: string | number }>(
-    `SELECT queryid::text AS queryid, query, calls::bigint AS calls
+  const rows = (
+    await q.query<{ queryid: string; query: string | null; calls: string | number }>(
+      `SELECT queryid::text AS queryid, query, calls::bigint AS calls
        FROM ${quoteIdent(pgss.schema)}.pg_stat_statements
       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND calls >= $1${pgss.hasToplevel ? ' AND toplevel' : ''}
-      ORDER BY calls DESC, queryid`, [minCalls],
-  )).rows;
+      ORDER BY calls DESC, queryid`,
+      [minCalls],
+    )
+  ).rows;
   return rows.filter((r) => r.query).map((r) => ({ queryid: r.queryid, query: r.query!.trim(), calls: Number(r.calls) }));
 }

@@ -34,7 +34,12 @@ export interface StatStatements {
 }
 
 interface ServerRow {
-  schema: string | null; available: boolean; preload: string | null; role: string; may_read_all: boolean; has_toplevel: boolean;
+  schema: string | null;
+  available: boolean;
+  preload: string | null;
+  role: string;
+  may_read_all: boolean;
+  has_toplevel: boolean;
 }
 
 const SERVER_SQL = `
@@ -50,25 +55,35 @@ SELECT n.nspname AS schema,
   LEFT JOIN pg_extension e ON e.extname = 'pg_stat_statements'
   LEFT JOIN pg_namespace n ON n.oid = e.extnamespace`;
 
-const PRELOAD_FIX = "add pg_stat_statements to shared_preload_libraries (postgresql.conf; on RDS and Aurora, the DB parameter group) and restart the server";
+const PRELOAD_FIX = 'add pg_stat_statements to shared_preload_libraries (postgresql.conf; on RDS and Aurora, the DB parameter group) and restart the server';
 
 export async function assertCaptureAvailable(q: Queryable): Promise<StatStatements> {
   const row = (await q.query<ServerRow>(SERVER_SQL)).rows[0]!;
   const missing: string[] = [];
   const preloadKnown = row.preload !== null;
-  const preloaded = preloadKnown && row.preload!.split(',').map((s) => s.trim().replace(/^"|"$/g, '')).includes('pg_stat_statements');
+  const preloaded =
+    preloadKnown &&
+    row
+      .preload!.split(',')
+      .map((s) => s.trim().replace(/^"|"$/g, ''))
+      .includes('pg_stat_statements');
   if (preloadKnown && !preloaded) missing.push(`the library is not loaded: shared_preload_libraries is "${row.preload}"; ${PRELOAD_FIX}`);
   if (row.schema === null) {
-    missing.push(row.available
-      ? 'the extension is not created in this database: CREATE EXTENSION pg_stat_statements; (as a superuser, or rds_superuser on RDS and Aurora)'
-      : 'the extension is not installed on this server (its files are not in the server\'s share/extension directory): install the PostgreSQL contrib package');
+    missing.push(
+      row.available
+        ? 'the extension is not created in this database: CREATE EXTENSION pg_stat_statements; (as a superuser, or rds_superuser on RDS and Aurora)'
+        : "the extension is not installed on this server (its files are not in the server's share/extension directory): install the PostgreSQL contrib package",
+    );
   } else if (preloaded || !preloadKnown) {
     const loadedProblem = await notLoaded(q, row.schema);
     if (loadedProblem) missing.push(loadedProblem);
   }
   if (!row.may_read_all) missing.push(`role ${row.role} may read only its own statements: GRANT pg_read_all_stats TO ${quoteIdent(row.role)};`);
   if (missing.length) {
-    throw new CaptureUnavailableError(`capture reads pg_stat_statements, and this server cannot give it: ${missing.join('; ')}`, { missing, fix: missing.join('\n') });
+    throw new CaptureUnavailableError(`capture reads pg_stat_statements, and this server cannot give it: ${missing.join('; ')}`, {
+      missing,
+      fix: missing.join('\n'),
+    });
   }
   return { schema: row.schema!, hasToplevel: row.has_toplevel };
 }

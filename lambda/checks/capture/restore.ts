@@ -20,7 +20,11 @@ import { conflictTargets, sameColumns, type ConflictTarget } from '../conflict-t
 import type { Contract } from '../contracts';
 import { as, findAll, parseSql, typeNameText, unwrap, type Node } from '../parse';
 
-interface Edit { from: number; to: number; text: string }
+interface Edit {
+  from: number;
+  to: number;
+  text: string;
+}
 
 /** Apply byte-offset edits (libpg-query locations are byte offsets) to `text`. */
 function applyEdits(text: string, edits: readonly Edit[]): string {
@@ -67,11 +71,14 @@ export async function restoreArbiterPredicates(q: Queryable, text: string, contr
 
 async function fromLiveIndex(q: Queryable, target: ConflictTarget): Promise<Edit[] | undefined> {
   const name = target.table.schema ? `${quoteIdent(target.table.schema)}.${quoteIdent(target.table.name)}` : quoteIdent(target.table.name);
-  const indexes = (await q.query<{ pred: string; cols: string[] | string }>(
-    `SELECT pg_get_expr(i.indpred, i.indrelid) AS pred,
+  const indexes = (
+    await q.query<{ pred: string; cols: string[] | string }>(
+      `SELECT pg_get_expr(i.indpred, i.indrelid) AS pred,
             ARRAY(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS cols
-       FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NOT NULL`, [name],
-  )).rows;
+       FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NOT NULL`,
+      [name],
+    )
+  ).rows;
   for (const index of indexes) {
     const cols = typeof index.cols === 'string' ? index.cols.replace(/[{}"]/g, '').split(',') : index.cols;
     if (!sameColumns(cols, target.columns)) continue;
@@ -99,7 +106,10 @@ function matchConstants(captured: unknown, index: unknown, edits: Edit[]): boole
     return Array.isArray(captured) && Array.isArray(index) && captured.length === index.length && captured.every((c, k) => matchConstants(c, index[k], edits));
   }
   if (!captured || !index || typeof captured !== 'object' || typeof index !== 'object') return captured === index;
-  const keys = (o: object) => Object.keys(o).filter((k) => k !== 'location').sort();
+  const keys = (o: object) =>
+    Object.keys(o)
+      .filter((k) => k !== 'location')
+      .sort();
   const [a, b] = [keys(captured), keys(index)];
   return a.length === b.length && a.every((k, i) => k === b[i] && matchConstants((captured as Node)[k], (index as Node)[k], edits));
 }

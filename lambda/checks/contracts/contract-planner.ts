@@ -77,10 +77,10 @@ export async function plannerAvailable(q: Queryable, stateSchema: string): Promi
 
 /** The planner's answer for the contract; undefined when it does not have this name with this text. */
 export async function planThroughPlanner(q: Queryable, stateSchema: string, name: string, statement: string): Promise<PlannerAnswer | undefined> {
-  const r = await q.query<{ answer: unknown }>(
-    `SELECT ${quoteIdent(stateSchema)}.${PLANNER.function}($1, $2)::text AS answer`,
-    [name, contractChecksum(statement)],
-  );
+  const r = await q.query<{ answer: unknown }>(`SELECT ${quoteIdent(stateSchema)}.${PLANNER.function}($1, $2)::text AS answer`, [
+    name,
+    contractChecksum(statement),
+  ]);
   const text = r.rows[0]?.answer;
-  return typeof text === 'string' ? JSON.parse(text) as PlannerAnswer : undefined;
+  return typeof text === 'string' ? (JSON.parse(text) as PlannerAnswer) : undefined;
 }

@@ -45,10 +45,19 @@ import { duplicateRowsQuery, uniqueKeyOf } from '../doctor/duplicate-rows';
 import { planThroughPlanner, writesData, type PlannerAnswer } from './contract-planner';
 import { IDLE_IN_TRANSACTION } from '../idle-in-transaction';
 import { explainSchemaUsage, mayBeSchemaUsage } from '../schema-usage';
+import { as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar } from '../parse';
 import {
-  as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar,
-} from '../parse';
-import { DATATYPE_MISMATCH, INVALID_COLUMN_REFERENCE, LOCK_NOT_AVAILABLE, NONSTANDARD_USE_OF_ESCAPE_CHARACTER, NOT_NULL_VIOLATION, QUERY_CANCELED, UNDEFINED_COLUMN, UNDEFINED_FUNCTION, UNDEFINED_OBJECT, UNDEFINED_TABLE } from '../../engine/errors/sqlstate';
+  DATATYPE_MISMATCH,
+  INVALID_COLUMN_REFERENCE,
+  LOCK_NOT_AVAILABLE,
+  NONSTANDARD_USE_OF_ESCAPE_CHARACTER,
+  NOT_NULL_VIOLATION,
+  QUERY_CANCELED,
+  UNDEFINED_COLUMN,
+  UNDEFINED_FUNCTION,
+  UNDEFINED_OBJECT,
+  UNDEFINED_TABLE,
+} from '../../engine/errors/sqlstate';
 
 export interface Contract {
   /** From `-- contract: <name>`, else the file name without `.sql`. */
@@ -124,7 +133,9 @@ export class ContractFailedError extends MigrationError {
   override toJSON(): Record<string, unknown> {
     return {
       ...super.toJSON(),
-      failedContracts: this.report.results.filter((r) => !r.ok).map((r) => ({ name: r.name, file: r.file, line: r.line, reasons: r.failures.map((f) => f.reason) })),
+      failedContracts: this.report.results
+        .filter((r) => !r.ok)
+        .map((r) => ({ name: r.name, file: r.file, line: r.line, reasons: r.failures.map((f) => f.reason) })),
     };
   }
 }
@@ -139,15 +150,22 @@ export async function parseContract(file: string, text: string): Promise<Contrac
   const { statements } = parseSql(normalised, { file });
   if (statements.length !== 1) {
     throw new InputError(`${file}: a contract file holds exactly one statement (found ${statements.length})`, {
-      file, line: statements[1]?.line ?? 1,
+      file,
+      line: statements[1]?.line ?? 1,
       fix: statements.length ? 'split it into one file per statement' : 'write the statement the application runs, with $1, $2, … for its parameters',
     });
   }
   const s = statements[0]!;
   if (!STATEMENT_KINDS.has(s.kind)) {
-    throw new InputError(`${file}:${s.line}: ${leadingKeyword(s.text)} is not allowed in a check: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE)`, {
-      file, line: s.line, value: s.text.slice(0, 80), fix: 'schema changes belong in migrations/; contracts hold the statements the application runs',
-    });
+    throw new InputError(
+      `${file}:${s.line}: ${leadingKeyword(s.text)} is not allowed in a check: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE)`,
+      {
+        file,
+        line: s.line,
+        value: s.text.slice(0, 80),
+        fix: 'schema changes belong in migrations/; contracts hold the statements the application runs',
+      },
+    );
   }
   const base = file.replace(/\.sql$/i, '');
   return { name: NAME_LINE.exec(normalised)?.[1] ?? base, file, statement: s.text.replace(/;\s*$/, ''), line: s.line, tree: s.stmt };
@@ -155,7 +173,10 @@ export async function parseContract(file: string, text: string): Promise<Contrac
 
 /** The statement's leading keyword as written in SQL (`CALL`, `DROP TABLE`, `CREATE INDEX`), not the parser's node name. */
 function leadingKeyword(text: string): string {
-  const words = [...lexSql(text)].filter((t) => t.kind === 'word').slice(0, 6).map((t) => t.text.toUpperCase());
+  const words = [...lexSql(text)]
+    .filter((t) => t.kind === 'word')
+    .slice(0, 6)
+    .map((t) => t.text.toUpperCase());
   const [first, ...rest] = words;
   if (!first) return 'this statement';
   if (!['CREATE', 'ALTER', 'DROP'].includes(first)) return first;
@@ -164,19 +185,36 @@ function leadingKeyword(text: string): string {
   return [first, ...(object === 'VIEW' && rest.includes('MATERIALIZED') ? ['MATERIALIZED'] : []), ...(object ? [object] : [])].join(' ');
 }
 
-const DDL_MODIFIERS = new Set(['OR', 'REPLACE', 'UNIQUE', 'TEMP', 'TEMPORARY', 'UNLOGGED', 'GLOBAL', 'LOCAL', 'RECURSIVE', 'TRUSTED', 'PROCEDURAL', 'MATERIALIZED']);
+const DDL_MODIFIERS = new Set([
+  'OR',
+  'REPLACE',
+  'UNIQUE',
+  'TEMP',
+  'TEMPORARY',
+  'UNLOGGED',
+  'GLOBAL',
+  'LOCAL',
+  'RECURSIVE',
+  'TRUSTED',
+  'PROCEDURAL',
+  'MATERIALIZED',
+]);
 
 /** Read every `*.sql` file of a directory as a contract, in name order. */
 export async function loadContracts(dir: string): Promise<Contract[]> {
   const abs = resolve(dir);
   let entries: string[];
   try {
-    if (!statSync(abs).isDirectory()) throw new InputError(`${dir}: not a directory`, { file: dir, value: dir, fix: 'pass the directory of contract files with --contracts' });
+    if (!statSync(abs).isDirectory())
+      throw new InputError(`${dir}: not a directory`, { file: dir, value: dir, fix: 'pass the directory of contract files with --contracts' });
     entries = readdirSync(abs).sort();
   } catch (cause) {
     if (cause instanceof MigrationError) throw cause;
     throw new InputError(`${dir}: cannot read the contracts directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      file: dir, value: dir, cause, fix: 'create it (one .sql file per statement) or pass the right one with --contracts',
+      file: dir,
+      value: dir,
+      cause,
+      fix: 'create it (one .sql file per statement) or pass the right one with --contracts',
     });
   }
   const out: Contract[] = [];
@@ -190,7 +228,12 @@ export async function loadContracts(dir: string): Promise<Contract[]> {
   const seen = new Map<string, string>();
   for (const c of out) {
     const other = seen.get(c.name);
-    if (other) throw new InputError(`contracts ${other} and ${c.file} are both named "${c.name}"`, { file: c.file, value: c.name, fix: 'give each contract its own -- contract: name' });
+    if (other)
+      throw new InputError(`contracts ${other} and ${c.file} are both named "${c.name}"`, {
+        file: c.file,
+        value: c.name,
+        fix: 'give each contract its own -- contract: name',
+      });
     seen.set(c.name, c.file);
   }
   return out;
@@ -227,8 +270,9 @@ export async function checkContracts(options: CheckContractsOptions): Promise<Co
     const conforming = await conformingStrings(session);
     for (const [k, c] of options.contracts.entries()) {
       const sendable = conforming.on || !escapedString(c.statement);
-      const planned = sendable && options.plannerSchema && writesData(c.tree) ? await checkThroughPlanner(session, c, options.plannerSchema, options) : undefined;
-      results.push(!sendable ? notSent(c, conforming.database) : planned ?? await checkOne(session, c, `schemaguard_contract_${k}`, options));
+      const planned =
+        sendable && options.plannerSchema && writesData(c.tree) ? await checkThroughPlanner(session, c, options.plannerSchema, options) : undefined;
+      results.push(!sendable ? notSent(c, conforming.database) : (planned ?? (await checkOne(session, c, `schemaguard_contract_${k}`, options))));
     }
     const failed = results.filter((r) => !r.ok).length;
     return { results, passed: results.length - failed, failed };
@@ -239,7 +283,8 @@ export async function checkContracts(options: CheckContractsOptions): Promise<Co
 
 /** Whether the session reads '…' strings as schemaguard does (standard_conforming_strings on), and its database. */
 async function conformingStrings(q: Queryable): Promise<{ on: boolean; database: string }> {
-  const r = (await q.query<{ on: string; database: string }>("SELECT current_setting('standard_conforming_strings') AS on, current_database() AS database")).rows[0]!;
+  const r = (await q.query<{ on: string; database: string }>("SELECT current_setting('standard_conforming_strings') AS on, current_database() AS database"))
+    .rows[0]!;
   return { on: r.on === 'on', database: r.database };
 }
 
@@ -247,12 +292,21 @@ async function conformingStrings(q: Queryable): Promise<{ on: boolean; database:
 function notSent(c: Contract, database: string): ContractResult {
   const t = escapedString(c.statement)!;
   return {
-    name: c.name, file: c.file, line: c.line, statement: c.statement, ok: false, parameterTypes: [], arbiters: [],
-    failures: [{
-      stage: 'prepare', sqlstate: NONSTANDARD_USE_OF_ESCAPE_CHARACTER,
-      reason: `not checked, not sent: ${t.text.slice(0, 40)}${t.text.length > 40 ? '…' : ''} (line ${c.line + t.line - 1}) is a string with a backslash, and this session's standard_conforming_strings is off: the server would read the backslash as an escape, and the text maybe as other statements than the one schemaguard parsed`,
-      fix: conformingStringsFix(database),
-    }],
+    name: c.name,
+    file: c.file,
+    line: c.line,
+    statement: c.statement,
+    ok: false,
+    parameterTypes: [],
+    arbiters: [],
+    failures: [
+      {
+        stage: 'prepare',
+        sqlstate: NONSTANDARD_USE_OF_ESCAPE_CHARACTER,
+        reason: `not checked, not sent: ${t.text.slice(0, 40)}${t.text.length > 40 ? '…' : ''} (line ${c.line + t.line - 1}) is a string with a backslash, and this session's standard_conforming_strings is off: the server would read the backslash as an escape, and the text maybe as other statements than the one schemaguard parsed`,
+        fix: conformingStringsFix(database),
+      },
+    ],
   };
 }
 
@@ -266,10 +320,14 @@ export function assertChecked(report: ContractsReport): void {
     const stopped = r.failures.find((f) => f.sqlstate === LOCK_NOT_AVAILABLE || f.sqlstate === QUERY_CANCELED);
     if (!stopped) continue;
     throw new MigrationError(`contract ${r.file}:${r.line} (${r.name}) could not be checked: ${stopped.reason}`, {
-      sqlstate: stopped.sqlstate, file: r.file, line: r.line,
-      fix: stopped.sqlstate === LOCK_NOT_AVAILABLE
-        ? stopped.fix ?? 'another session held a lock on its table longer than the check\'s lock_timeout (2 s; a CREATE INDEX without CONCURRENTLY, an ALTER TABLE, a LOCK TABLE): check again once that ends (pg_blocking_pids() shows who holds it)'
-        : 'its planning ran longer than the check\'s statement_timeout (15 s): check again when the server is less busy',
+      sqlstate: stopped.sqlstate,
+      file: r.file,
+      line: r.line,
+      fix:
+        stopped.sqlstate === LOCK_NOT_AVAILABLE
+          ? (stopped.fix ??
+            "another session held a lock on its table longer than the check's lock_timeout (2 s; a CREATE INDEX without CONCURRENTLY, an ALTER TABLE, a LOCK TABLE): check again once that ends (pg_blocking_pids() shows who holds it)")
+          : "its planning ran longer than the check's statement_timeout (15 s): check again when the server is less busy",
     });
   }
 }
@@ -279,10 +337,22 @@ export function assertContracts(report: ContractsReport): void {
   const bad = report.results.filter((r) => !r.ok);
   if (!bad.length) return;
   const first = bad[0]!;
-  const more = bad.length > 1 ? ` (and ${bad.length - 1} more: ${bad.slice(1).map((r) => r.file).join(', ')})` : '';
+  const more =
+    bad.length > 1
+      ? ` (and ${bad.length - 1} more: ${bad
+          .slice(1)
+          .map((r) => r.file)
+          .join(', ')})`
+      : '';
   throw new ContractFailedError(`contract ${first.file}:${first.line} (${first.name}) failed: ${first.failures[0]!.reason}${more}`, {
-    file: first.file, line: first.line, statement: first.statement, sqlstate: first.failures[0]!.sqlstate,
-    detail: first.failures[0]!.detail, hint: first.failures[0]!.hint, fix: first.failures[0]!.fix, report,
+    file: first.file,
+    line: first.line,
+    statement: first.statement,
+    sqlstate: first.failures[0]!.sqlstate,
+    detail: first.failures[0]!.detail,
+    hint: first.failures[0]!.hint,
+    fix: first.failures[0]!.fix,
+    report,
   });
 }
 
@@ -332,7 +402,12 @@ async function plannerFailure(session: Session, c: Contract, answer: PlannerAnsw
   const sqlstate = answer.sqlstate;
   const stage = answer.stage === 'prepare' ? 'prepare' : 'plan';
   const failure: ContractFailure = {
-    reason: `${answer.message ?? 'the planner failed'} (${sqlstate})`, sqlstate, detail: answer.detail ?? undefined, hint: answer.hint ?? undefined, stage, fix: fixFor(sqlstate),
+    reason: `${answer.message ?? 'the planner failed'} (${sqlstate})`,
+    sqlstate,
+    detail: answer.detail ?? undefined,
+    hint: answer.hint ?? undefined,
+    stage,
+    fix: fixFor(sqlstate),
   };
   if (sqlstate === LOCK_NOT_AVAILABLE) await nameLockHolder(session, settings, failure, false);
   if (sqlstate === INVALID_COLUMN_REFERENCE) await explainConflictTarget(session, c, failure);
@@ -438,9 +513,9 @@ async function recover(session: Session, settings: TransactionSettings): Promise
 }
 
 async function parameterTypes(session: Session, handle: string): Promise<string[]> {
-  const t = (await session.query<{ t: string[] | string }>(
-    'SELECT parameter_types::text[] AS t FROM pg_prepared_statements WHERE name = $1', [handle],
-  )).rows[0]?.t ?? [];
+  const t =
+    (await session.query<{ t: string[] | string }>('SELECT parameter_types::text[] AS t FROM pg_prepared_statements WHERE name = $1', [handle])).rows[0]?.t ??
+    [];
   return typeof t === 'string' ? parseTextArray(t) : t;
 }
 
@@ -463,12 +538,18 @@ function failureFrom(e: unknown, stage: ContractFailure['stage']): ContractFailu
 
 function fixFor(sqlstate: string | undefined): string | undefined {
   switch (sqlstate) {
-    case UNDEFINED_TABLE: return 'a migration must create the table, or the statement names the wrong one';
-    case UNDEFINED_COLUMN: return 'a migration must add the column, or the statement names the wrong one';
-    case UNDEFINED_FUNCTION: return 'a migration must create the function (or enable its extension, e.g. CREATE EXTENSION IF NOT EXISTS pgcrypto), or the call needs explicit casts';
-    case DATATYPE_MISMATCH: return 'make the column type and the value type agree (a migration that changes the column, or a cast in the statement)';
-    case INVALID_COLUMN_REFERENCE: return 'create the unique index or constraint the ON CONFLICT target names, or name its columns (and a partial index\'s WHERE predicate) exactly';
-    default: return undefined;
+    case UNDEFINED_TABLE:
+      return 'a migration must create the table, or the statement names the wrong one';
+    case UNDEFINED_COLUMN:
+      return 'a migration must add the column, or the statement names the wrong one';
+    case UNDEFINED_FUNCTION:
+      return 'a migration must create the function (or enable its extension, e.g. CREATE EXTENSION IF NOT EXISTS pgcrypto), or the call needs explicit casts';
+    case DATATYPE_MISMATCH:
+      return 'make the column type and the value type agree (a migration that changes the column, or a cast in the statement)';
+    case INVALID_COLUMN_REFERENCE:
+      return "create the unique index or constraint the ON CONFLICT target names, or name its columns (and a partial index's WHERE predicate) exactly";
+    default:
+      return undefined;
   }
 }
 
@@ -490,18 +571,32 @@ async function explainConflictTarget(session: Session, c: Contract, failure: Con
     const rel = rangeVar(ins.relation);
     const infer = (ins.onConflictClause as Node).infer as Node | undefined;
     if (!rel || !infer) continue;
-    const cols = list(infer.indexElems).map((e) => String(as(e, 'IndexElem')?.name ?? '')).filter(Boolean);
+    const cols = list(infer.indexElems)
+      .map((e) => String(as(e, 'IndexElem')?.name ?? ''))
+      .filter(Boolean);
     const oid = await tableOid(session, rel);
     if (!oid || !cols.length) continue;
-    const rows = (await session.query<{ name: string; cols: string[] | string; pred: string | null; con: string | null; valid: boolean; def: string; schema: string; table: string }>(
-      `SELECT i.indexrelid::regclass::text AS name, i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def,
+    const rows = (
+      await session.query<{
+        name: string;
+        cols: string[] | string;
+        pred: string | null;
+        con: string | null;
+        valid: boolean;
+        def: string;
+        schema: string;
+        table: string;
+      }>(
+        `SELECT i.indexrelid::regclass::text AS name, i.indisvalid AS valid, pg_get_indexdef(i.indexrelid) AS def,
               (SELECT n.nspname::text FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace WHERE t.oid = i.indrelid) AS schema,
               (SELECT relname::text FROM pg_class WHERE oid = i.indrelid) AS table,
               ARRAY(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS cols,
               pg_get_expr(i.indpred, i.indrelid) AS pred,
               (SELECT conname FROM pg_constraint WHERE conindid = i.indexrelid LIMIT 1) AS con
-         FROM pg_index i WHERE i.indrelid = $1 AND i.indisunique`, [oid],
-    )).rows;
+         FROM pg_index i WHERE i.indrelid = $1 AND i.indisunique`,
+        [oid],
+      )
+    ).rows;
     const same = rows.filter((r) => {
       const rc = Array.isArray(r.cols) ? r.cols : parseTextArray(r.cols);
       return rc.length === cols.length && rc.every((x) => cols.includes(x));
@@ -546,11 +641,14 @@ async function explainConstraintName(session: Session, c: Contract, failure: Con
   for (const { rel, conname } of constraintTargets(c)) {
     const oid = await tableOid(session, rel);
     if (!oid) continue;
-    const rows = (await session.query<{ con: string; cols: string[] | string }>(
-      `SELECT conname::text AS con,
+    const rows = (
+      await session.query<{ con: string; cols: string[] | string }>(
+        `SELECT conname::text AS con,
               ARRAY(SELECT a.attname::text FROM unnest(conkey) k JOIN pg_attribute a ON a.attrelid = conrelid AND a.attnum = k) AS cols
-         FROM pg_constraint WHERE conrelid = $1 AND contype IN ('p', 'u', 'x') ORDER BY conname`, [oid],
-    )).rows;
+         FROM pg_constraint WHERE conrelid = $1 AND contype IN ('p', 'u', 'x') ORDER BY conname`,
+        [oid],
+      )
+    ).rows;
     if (rows.some((r) => r.con === conname)) continue;
     const has = rows.map((r) => `${r.con} (${(Array.isArray(r.cols) ? r.cols : parseTextArray(r.cols)).join(', ')})`);
     failure.reason = `ON CONFLICT ON CONSTRAINT ${conname}: ${rel.name} has no constraint of that name (${has.length ? `it has ${has.join(', ')}` : 'it has no unique, primary-key or exclusion constraint'}); a migration renamed or dropped it (42704)`;
@@ -576,7 +674,10 @@ export function stripOuterParens(expr: string): string {
 function arbiterIndexes(plan: unknown): string[][] {
   const found: string[][] = [];
   const walk = (n: unknown): void => {
-    if (Array.isArray(n)) { n.forEach(walk); return; }
+    if (Array.isArray(n)) {
+      n.forEach(walk);
+      return;
+    }
     if (!n || typeof n !== 'object') return;
     const o = n as Record<string, unknown>;
     if ('Conflict Resolution' in o) found.push((o['Conflict Arbiter Indexes'] as string[] | undefined) ?? []);
@@ -597,18 +698,28 @@ async function describeArbiters(session: Session, c: Contract, plan: unknown, re
     const constraints: (string | null)[] = [];
     const parts: string[] = [];
     for (const idx of indexes) {
-      const row = oid ? (await session.query<{ con: string | null; pred: string | null; contype: string | null }>(
-        `SELECT c.conname AS con, c.contype::text AS contype, pg_get_expr(i.indpred, i.indrelid) AS pred
+      const row = oid
+        ? (
+            await session.query<{ con: string | null; pred: string | null; contype: string | null }>(
+              `SELECT c.conname AS con, c.contype::text AS contype, pg_get_expr(i.indpred, i.indrelid) AS pred
            FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
            LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-          WHERE i.indrelid = $1 AND x.relname = $2`, [oid, idx],
-      )).rows[0] : undefined;
+          WHERE i.indrelid = $1 AND x.relname = $2`,
+              [oid, idx],
+            )
+          ).rows[0]
+        : undefined;
       constraints.push(row?.con ?? null);
-      const kind = row?.contype === 'p' ? 'primary key' : row?.contype === 'u' ? 'unique constraint' : row?.contype === 'x' ? 'exclusion constraint' : 'unique index';
-      parts.push(`${kind} ${row?.con ?? idx}${row?.con && row.con !== idx ? ` (index ${idx})` : ''}${row?.pred ? ` (partial: WHERE ${stripOuterParens(row.pred)})` : ''}`);
+      const kind =
+        row?.contype === 'p' ? 'primary key' : row?.contype === 'u' ? 'unique constraint' : row?.contype === 'x' ? 'exclusion constraint' : 'unique index';
+      parts.push(
+        `${kind} ${row?.con ?? idx}${row?.con && row.con !== idx ? ` (index ${idx})` : ''}${row?.pred ? ` (partial: WHERE ${stripOuterParens(row.pred)})` : ''}`,
+      );
     }
     result.arbiters.push({
-      table: rel.schema ? `${rel.schema}.${rel.name}` : rel.name, indexes, constraints,
+      table: rel.schema ? `${rel.schema}.${rel.name}` : rel.name,
+      indexes,
+      constraints,
       description: indexes.length ? parts.join(', ') : 'no conflict target: any unique index or constraint (DO NOTHING)',
     });
   }
@@ -630,7 +741,12 @@ interface ColumnInfo {
   primaryKey: boolean;
 }
 
-interface DomainInfo { base: number; hasDefault: boolean; notNull: boolean; name: string }
+interface DomainInfo {
+  base: number;
+  hasDefault: boolean;
+  notNull: boolean;
+  name: string;
+}
 
 async function insertFailures(session: Session, c: Contract): Promise<ContractFailure[]> {
   const failures: ContractFailure[] = [];
@@ -645,7 +761,10 @@ async function insertFailures(session: Session, c: Contract): Promise<ContractFa
     const kind = (await session.query<{ relkind: string }>('SELECT relkind::text AS relkind FROM pg_class WHERE oid = $1', [oid])).rows[0]?.relkind;
     if (kind !== 'r' && kind !== 'p') continue; // views and foreign tables: their own rules apply
     const columns = await insertColumns(session, oid);
-    const { set, nulled } = columnsSet(ins, columns.map((col) => col.name));
+    const { set, nulled } = columnsSet(
+      ins,
+      columns.map((col) => col.name),
+    );
     const table = rel.schema ? `${rel.schema}.${rel.name}` : rel.name;
     for (const col of columns) {
       const failure = columnFailure(col, domainChain(domains, col.typeOid), table, set, nulled);
@@ -658,11 +777,13 @@ async function insertFailures(session: Session, c: Contract): Promise<ContractFa
 /** Every domain of the database: paged under a driver's response limit (thousands pass the Data API's 1 MiB). */
 async function readDomains(session: Session): Promise<Map<number, DomainInfo>> {
   const domains = new Map<number, DomainInfo>();
-  for (const d of await orderedRows<{ oid: number; base: number; has_default: boolean; not_null: boolean; name: string }>(session,
+  for (const d of await orderedRows<{ oid: number; base: number; has_default: boolean; not_null: boolean; name: string }>(
+    session,
     `SELECT oid::int AS oid, typbasetype::int AS base, typdefault IS NOT NULL OR typdefaultbin IS NOT NULL AS has_default, typnotnull AS not_null,
             format_type(oid, NULL) AS name, row_number() OVER (ORDER BY oid) AS page_row
        FROM pg_type WHERE typtype = 'd' ORDER BY page_row`,
-  )) domains.set(Number(d.oid), { base: Number(d.base), hasDefault: d.has_default, notNull: d.not_null, name: d.name });
+  ))
+    domains.set(Number(d.oid), { base: Number(d.base), hasDefault: d.has_default, notNull: d.not_null, name: d.name });
   return domains;
 }
 
@@ -673,14 +794,17 @@ function domainChain(domains: Map<number, DomainInfo>, oid: number): DomainInfo[
 }
 
 async function insertColumns(session: Session, oid: number): Promise<ColumnInfo[]> {
-  return (await session.query<ColumnInfo & { type_oid: number; not_null: boolean; has_default: boolean; primary_key: boolean }>(
-    `SELECT attname AS name, attnotnull AS not_null, atthasdef AS has_default, attidentity::text AS identity,
+  return (
+    await session.query<ColumnInfo & { type_oid: number; not_null: boolean; has_default: boolean; primary_key: boolean }>(
+      `SELECT attname AS name, attnotnull AS not_null, atthasdef AS has_default, attidentity::text AS identity,
             attgenerated::text AS generated, atttypid::int AS type_oid, format_type(atttypid, atttypmod) AS type,
             (SELECT f.confrelid::regclass::text FROM pg_constraint f
               WHERE f.conrelid = a.attrelid AND f.contype = 'f' AND a.attnum = ANY (f.conkey) ORDER BY f.conname LIMIT 1) AS "references",
             EXISTS (SELECT 1 FROM pg_constraint p WHERE p.conrelid = a.attrelid AND p.contype = 'p' AND a.attnum = ANY (p.conkey)) AS primary_key
-       FROM pg_attribute a WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [oid],
-  )).rows.map((r) => ({ ...r, notNull: r.not_null, hasDefault: r.has_default, typeOid: Number(r.type_oid), primaryKey: r.primary_key }));
+       FROM pg_attribute a WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      [oid],
+    )
+  ).rows.map((r) => ({ ...r, notNull: r.not_null, hasDefault: r.has_default, typeOid: Number(r.type_oid), primaryKey: r.primary_key }));
 }
 
 /** The failure of one NOT NULL column the INSERT leaves empty or sets to NULL, if it does. */
@@ -690,11 +814,17 @@ function columnFailure(col: ColumnInfo, chain: DomainInfo[], table: string, set:
   if (!notNull) return undefined;
   const domain = col.notNull ? '' : ` (domain ${chain.find((d) => d.notNull)!.name})`;
   if (nulled.has(col.name)) {
-    return { stage: 'insert', sqlstate: NOT_NULL_VIOLATION, reason: `${table}.${col.name} is NOT NULL${domain} and the statement sets it to NULL`, fix: `set ${col.name} to a value` };
+    return {
+      stage: 'insert',
+      sqlstate: NOT_NULL_VIOLATION,
+      reason: `${table}.${col.name} is NOT NULL${domain} and the statement sets it to NULL`,
+      fix: `set ${col.name} to a value`,
+    };
   }
   if (set.has(col.name) || col.hasDefault || chain.some((d) => d.hasDefault)) return undefined;
   return {
-    stage: 'insert', sqlstate: NOT_NULL_VIOLATION,
+    stage: 'insert',
+    sqlstate: NOT_NULL_VIOLATION,
     reason: `${table}.${col.name} is NOT NULL${domain}, has no DEFAULT, and the statement does not set it`,
     fix: omittedColumnFix(col, table),
   };
@@ -732,13 +862,16 @@ function columnsSet(ins: Node, tableColumns: string[]): { set: Set<string>; null
   let width: number;
   if (rows.length) width = Math.max(...rows.map((r) => r.length));
   else if (list(select.targetList).some((t) => findAll(t, 'A_Star').length)) width = named.length || tableColumns.length;
-  else width = list(select.targetList).length || (named.length || tableColumns.length);
+  else width = list(select.targetList).length || named.length || tableColumns.length;
   const target = named.length ? named : tableColumns.slice(0, width);
   target.forEach((col, k) => {
     if (rows.length) {
       const cells = rows.map((r) => r[k]);
       if (cells.every((x) => x && as(x, 'SetToDefault'))) return;
-      if (cells.every((x) => x && (as(x, 'A_Const')?.isnull === true))) { nulled.add(col); return; }
+      if (cells.every((x) => x && as(x, 'A_Const')?.isnull === true)) {
+        nulled.add(col);
+        return;
+      }
     }
     set.add(col);
   });

@@ -54,7 +54,7 @@ function closing(text: string, open: number): number {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     const ch = text[i]!;
-    if (ch === '"' || ch === '\'') i = text.indexOf(ch, i + 1);
+    if (ch === '"' || ch === "'") i = text.indexOf(ch, i + 1);
     else if (ch === '(') depth++;
     else if (ch === ')' && --depth === 0) return i;
     if (i < 0) break;
@@ -67,9 +67,12 @@ function splitTopLevel(text: string): string[] {
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
-    if (ch === '"' || ch === '\'') i = text.indexOf(ch, i + 1);
+    if (ch === '"' || ch === "'") i = text.indexOf(ch, i + 1);
     else if (ch === '(') i = closing(text, i);
-    else if (ch === ',') { parts.push(text.slice(start, i).trim()); start = i + 1; }
+    else if (ch === ',') {
+      parts.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
     if (i < 0) break;
   }
   parts.push(text.slice(start).trim());

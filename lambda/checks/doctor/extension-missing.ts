@@ -26,25 +26,36 @@ CREATE TABLE tokens (id uuid PRIMARY KEY DEFAULT uuid_generate_v4());`,
 };
 
 export async function extensionMissing(ctx: DoctorContext): Promise<Finding[]> {
-  return [...await generatorMissing(ctx), ...await defaultsWithoutExtension(ctx)];
+  return [...(await generatorMissing(ctx)), ...(await defaultsWithoutExtension(ctx))];
 }
 
 /** uuid keys that need gen_random_uuid() for their default, on a server without it. */
 async function generatorMissing(ctx: DoctorContext): Promise<Finding[]> {
   if (ctx.hasGenRandomUuid || !(await keysWithoutDefault(ctx)).some((p) => p.type === 'uuid')) return [];
-  return [{
-    rule: EXTENSION_MISSING.id, severity: EXTENSION_MISSING.severity, object: 'gen_random_uuid()',
-    message: `gen_random_uuid() does not exist on this server (PostgreSQL ${Math.floor(ctx.serverVersion / 10000)}), and the uuid primary keys above need it for their default`,
-    why: 'INSERTs fail with "function gen_random_uuid() does not exist" (42883), or the default cannot be added at all',
-    fix: 'CREATE EXTENSION IF NOT EXISTS pgcrypto;  -- built into PostgreSQL 13 and later',
-  }];
+  return [
+    {
+      rule: EXTENSION_MISSING.id,
+      severity: EXTENSION_MISSING.severity,
+      object: 'gen_random_uuid()',
+      message: `gen_random_uuid() does not exist on this server (PostgreSQL ${Math.floor(ctx.serverVersion / 10000)}), and the uuid primary keys above need it for their default`,
+      why: 'INSERTs fail with "function gen_random_uuid() does not exist" (42883), or the default cannot be added at all',
+      fix: 'CREATE EXTENSION IF NOT EXISTS pgcrypto;  -- built into PostgreSQL 13 and later',
+    },
+  ];
 }
 
 /** The functions of uuid-ossp and pgcrypto that defaults call, by the extension that provides them. */
 const EXTENSION_FUNCTIONS: Readonly<Record<string, string>> = {
-  uuid_generate_v1: 'uuid-ossp', uuid_generate_v1mc: 'uuid-ossp', uuid_generate_v3: 'uuid-ossp',
-  uuid_generate_v4: 'uuid-ossp', uuid_generate_v5: 'uuid-ossp',
-  gen_random_bytes: 'pgcrypto', digest: 'pgcrypto', hmac: 'pgcrypto', crypt: 'pgcrypto', gen_salt: 'pgcrypto',
+  uuid_generate_v1: 'uuid-ossp',
+  uuid_generate_v1mc: 'uuid-ossp',
+  uuid_generate_v3: 'uuid-ossp',
+  uuid_generate_v4: 'uuid-ossp',
+  uuid_generate_v5: 'uuid-ossp',
+  gen_random_bytes: 'pgcrypto',
+  digest: 'pgcrypto',
+  hmac: 'pgcrypto',
+  crypt: 'pgcrypto',
+  gen_salt: 'pgcrypto',
 };
 
 /**
@@ -54,7 +65,8 @@ const EXTENSION_FUNCTIONS: Readonly<Record<string, string>> = {
  * restore or a new environment will not have.
  */
 async function defaultsWithoutExtension(ctx: DoctorContext): Promise<Finding[]> {
-  const needs = await orderedRows<{ schema: string; table: string; column: string; expr: string; proname: string }>(ctx.q,
+  const needs = await orderedRows<{ schema: string; table: string; column: string; expr: string; proname: string }>(
+    ctx.q,
     `SELECT d.*, row_number() OVER (ORDER BY d.schema, d.table, d.column, d.proname) AS page_row FROM (
      SELECT DISTINCT n.nspname AS schema, c.relname AS table, a.attname AS column, pg_get_expr(d.adbin, d.adrelid) AS expr, p.proname
        FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -68,14 +80,18 @@ async function defaultsWithoutExtension(ctx: DoctorContext): Promise<Finding[]> 
     [ctx.stateSchema, JSON.stringify(Object.keys(EXTENSION_FUNCTIONS))],
   );
   const installed = new Set((await ctx.q.query<{ extname: string }>('SELECT extname FROM pg_extension')).rows.map((r) => r.extname));
-  return needs.filter((n) => !installed.has(EXTENSION_FUNCTIONS[n.proname]!)).map((n) => {
-    const ext = EXTENSION_FUNCTIONS[n.proname]!;
-    const where = `${qualified(n.schema, n.table)}.${n.column}`;
-    return {
-      rule: EXTENSION_MISSING.id, severity: EXTENSION_MISSING.severity, object: where,
-      message: `the default of ${where} (${n.expr}) needs extension ${ext}, which is not installed (the function comes from elsewhere)`,
-      why: `a restore or a new environment built from this schema fails where ${ext} is absent; the function resolved today may not be the extension's`,
-      fix: `CREATE EXTENSION IF NOT EXISTS ${sqlIdent(ext)};${ext === 'uuid-ossp' ? '  -- or switch the default to gen_random_uuid() (built in since PostgreSQL 13)' : ''}`,
-    };
-  });
+  return needs
+    .filter((n) => !installed.has(EXTENSION_FUNCTIONS[n.proname]!))
+    .map((n) => {
+      const ext = EXTENSION_FUNCTIONS[n.proname]!;
+      const where = `${qualified(n.schema, n.table)}.${n.column}`;
+      return {
+        rule: EXTENSION_MISSING.id,
+        severity: EXTENSION_MISSING.severity,
+        object: where,
+        message: `the default of ${where} (${n.expr}) needs extension ${ext}, which is not installed (the function comes from elsewhere)`,
+        why: `a restore or a new environment built from this schema fails where ${ext} is absent; the function resolved today may not be the extension's`,
+        fix: `CREATE EXTENSION IF NOT EXISTS ${sqlIdent(ext)};${ext === 'uuid-ossp' ? '  -- or switch the default to gen_random_uuid() (built in since PostgreSQL 13)' : ''}`,
+      };
+    });
 }

@@ -25,12 +25,14 @@ import { oneOrMany, plural } from '../../engine/errors/words';
 export const FK_MISSING: DoctorRule = {
   id: 'fk-missing',
   severity: 'warning',
-  title: '*_id column without a foreign key, where the table it names (or the schema\'s foreign keys on that column name) gives a matching unique key',
+  title: "*_id column without a foreign key, where the table it names (or the schema's foreign keys on that column name) gives a matching unique key",
   why: 'without a foreign key nothing stops rows that point at nothing (orphans), and they are found only when a join silently drops them',
   fix: 'ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then VALIDATE CONSTRAINT in a separate transaction (after the type change, when the types differ)',
   examples: {
-    finds: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid);',
-    passes: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES leads (id));\nCREATE INDEX web_sessions_lead_id ON web_sessions (lead_id);',
+    finds:
+      'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid);',
+    passes:
+      'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES leads (id));\nCREATE INDEX web_sessions_lead_id ON web_sessions (lead_id);',
   },
   check: fkMissing,
 };
@@ -67,8 +69,7 @@ interface Reference extends Candidate {
 const NOT_VALID_ON_PARTITIONED = 180000;
 
 export async function fkMissing(ctx: DoctorContext): Promise<Finding[]> {
-  const references = chooseReferences(await candidates(ctx))
-    .map((r) => ({ ...r, notValid: !r.partitioned || ctx.serverVersion >= NOT_VALID_ON_PARTITIONED }));
+  const references = chooseReferences(await candidates(ctx)).map((r) => ({ ...r, notValid: !r.partitioned || ctx.serverVersion >= NOT_VALID_ON_PARTITIONED }));
   const constrained = await schemasWithForeignKeys(ctx);
   const findings: Finding[] = [];
   for (const schema of [...new Set(references.map((r) => r.schema))]) {
@@ -87,7 +88,8 @@ export async function fkMissing(ctx: DoctorContext): Promise<Finding[]> {
  * on the same name, of the tables the column names.
  */
 async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
-  return orderedRows<Candidate>(ctx.q,
+  return orderedRows<Candidate>(
+    ctx.q,
     `WITH loose AS (
        SELECT c.oid AS relid, c.relnamespace, c.relkind, n.nspname, c.relname, a.attnum, a.attname, a.atttypid, a.atttypmod, left(a.attname, -3) AS stem
          FROM pg_attribute a
@@ -129,7 +131,8 @@ async function candidates(ctx: DoctorContext): Promise<Candidate[]> {
         AND EXISTS (SELECT 1 FROM pg_index i
                      WHERE i.indrelid = t.ref AND i.indisunique AND i.indisvalid AND i.indimmediate
                        AND i.indpred IS NULL AND i.indexprs IS NULL AND i.indnkeyatts = 1 AND i.indkey[0] = t.refnum)
-      ORDER BY page_row`, [ctx.stateSchema],
+      ORDER BY page_row`,
+    [ctx.stateSchema],
   );
 }
 
@@ -149,7 +152,7 @@ function chooseReferences(all: Candidate[]): (Candidate & { retype?: string })[]
   const byColumn = new Map<string, Candidate[]>();
   for (const c of all) {
     const key = JSON.stringify([c.schema, c.table, c.column]);
-    byColumn.set(key, [...byColumn.get(key) ?? [], c]);
+    byColumn.set(key, [...(byColumn.get(key) ?? []), c]);
   }
   for (const [key, options] of byColumn) {
     const conventions = new Set(options.filter((c) => c.via !== null).map((c) => `${c.ref_schema}.${c.ref_table}.${c.ref_column}`));
@@ -173,17 +176,25 @@ function fits(c: Candidate): string | undefined {
 }
 
 async function schemasWithForeignKeys(ctx: DoctorContext): Promise<Set<string>> {
-  return new Set((await orderedRows<{ schema: string }>(ctx.q,
-    `SELECT n.nspname AS schema, row_number() OVER (ORDER BY n.nspname) AS page_row FROM pg_namespace n
+  return new Set(
+    (
+      await orderedRows<{ schema: string }>(
+        ctx.q,
+        `SELECT n.nspname AS schema, row_number() OVER (ORDER BY n.nspname) AS page_row FROM pg_namespace n
       WHERE EXISTS (SELECT 1 FROM pg_constraint f JOIN pg_class c ON c.oid = f.conrelid WHERE f.contype = 'f' AND c.relnamespace = n.oid AND ${USER_TABLE})
-      ORDER BY page_row`, [ctx.stateSchema],
-  )).map((r) => r.schema));
+      ORDER BY page_row`,
+        [ctx.stateSchema],
+      )
+    ).map((r) => r.schema),
+  );
 }
 
 function columnFinding(r: Reference): Finding {
   const t = qualified(r.schema, r.table);
   return {
-    rule: FK_MISSING.id, severity: FK_MISSING.severity, object: `${t}.${r.column}`,
+    rule: FK_MISSING.id,
+    severity: FK_MISSING.severity,
+    object: `${t}.${r.column}`,
     message: `${t}.${r.column} (${r.type}) has no foreign key; it looks like a reference to ${describe(r)}${r.retype ? ', whose type differs' : ''}${r.via ? `, as ${qualified(r.schema, r.via)}.${r.column} is` : ''}`,
     why: FK_MISSING.why,
     fix: foreignKeyFix(r),
@@ -191,10 +202,15 @@ function columnFinding(r: Reference): Finding {
 }
 
 function schemaFinding(schema: string, references: Reference[]): Finding {
-  const listed = references.slice(0, 5).map((r) => `${qualified(r.schema, r.table)}.${r.column} → ${describe(r)}`).join(', ');
+  const listed = references
+    .slice(0, 5)
+    .map((r) => `${qualified(r.schema, r.table)}.${r.column} → ${describe(r)}`)
+    .join(', ');
   const more = references.length > 5 ? `, and ${references.length - 5} more` : '';
   return {
-    rule: FK_MISSING.id, severity: FK_MISSING.severity, object: ident(schema),
+    rule: FK_MISSING.id,
+    severity: FK_MISSING.severity,
+    object: ident(schema),
     message: `schema ${ident(schema)} has no foreign key at all; ${plural(references.length, 'column')} ${oneOrMany(references.length, 'looks like a reference', 'look like references')}: ${listed}${more}`,
     why: 'a schema without any foreign key is usually a decision (integrity kept by the application, sharding); if it is not, nothing stops rows that point at nothing (orphans)',
     fix: `-- by design: nothing to do. Otherwise one foreign key at a time, e.g.\n${foreignKeyFix(references[0]!)}`,
@@ -217,7 +233,16 @@ function foreignKeyFix(r: Reference): string {
   return [
     ...(r.retype ? [typeChangeFix({ ...r, type: r.retype, using: true, note: `rewrites ${t}; check first that every value casts` })] : []),
     ...(r.notValid
-      ? [`${add} NOT VALID;`, '-- then, in a transaction of its own (a separate migration), once no row points at nothing:', `ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};`]
-      : [sqlComment(`${t} is partitioned: before PostgreSQL 18 its foreign key cannot be added NOT VALID, so this checks every row while it blocks writes to both tables`), `${add};`]),
+      ? [
+          `${add} NOT VALID;`,
+          '-- then, in a transaction of its own (a separate migration), once no row points at nothing:',
+          `ALTER TABLE ${t} VALIDATE CONSTRAINT ${name};`,
+        ]
+      : [
+          sqlComment(
+            `${t} is partitioned: before PostgreSQL 18 its foreign key cannot be added NOT VALID, so this checks every row while it blocks writes to both tables`,
+          ),
+          `${add};`,
+        ]),
   ].join('\n');
 }

@@ -26,11 +26,13 @@ export const FK_WITHOUT_INDEX: DoctorRule = {
   id: 'fk-without-index',
   severity: 'warning',
   title: 'foreign key without an index on its referencing columns',
-  why: 'each DELETE of a referenced row (and each UPDATE of its key) scans the whole referencing table to find the rows that point at it, holding the row\'s lock meanwhile',
-  fix: 'CREATE INDEX CONCURRENTLY on the referencing columns, in a no-transaction migration (for a partitioned table: ON ONLY the parent, each partition\'s CONCURRENTLY, then ATTACH PARTITION)',
+  why: "each DELETE of a referenced row (and each UPDATE of its key) scans the whole referencing table to find the rows that point at it, holding the row's lock meanwhile",
+  fix: "CREATE INDEX CONCURRENTLY on the referencing columns, in a no-transaction migration (for a partitioned table: ON ONLY the parent, each partition's CONCURRENTLY, then ATTACH PARTITION)",
   examples: {
-    finds: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES leads (id));',
-    passes: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES leads (id));\nCREATE INDEX web_sessions_lead_id ON web_sessions (lead_id);',
+    finds:
+      'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES leads (id));',
+    passes:
+      'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());\nCREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES leads (id));\nCREATE INDEX web_sessions_lead_id ON web_sessions (lead_id);',
   },
   check: fkWithoutIndex,
 };
@@ -48,7 +50,8 @@ interface Unindexed {
 }
 
 async function fkWithoutIndex(ctx: DoctorContext): Promise<Finding[]> {
-  const found = await orderedRows<Unindexed>(ctx.q,
+  const found = await orderedRows<Unindexed>(
+    ctx.q,
     `SELECT n.nspname AS schema, c.relname AS table, con.conname AS constraint,
             row_number() OVER (ORDER BY n.nspname, c.relname, con.conname) AS page_row,
             (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
@@ -69,13 +72,17 @@ async function fkWithoutIndex(ctx: DoctorContext): Promise<Finding[]> {
                            WHERE x.ord <= cardinality(con.conkey)) AS l
            WHERE i.indrelid = con.conrelid AND i.indisvalid AND i.indpred IS NULL
              AND l.lead @> con.conkey AND l.lead <@ con.conkey)
-      ORDER BY page_row`, [ctx.stateSchema],
+      ORDER BY page_row`,
+    [ctx.stateSchema],
   );
   return found.map((u) => {
     const table = qualified(u.schema, u.table);
     const cols = u.columns.map(ident).join(', ');
     return {
-      rule: FK_WITHOUT_INDEX.id, severity: FK_WITHOUT_INDEX.severity, object: `${table}.${u.constraint}`, why: FK_WITHOUT_INDEX.why,
+      rule: FK_WITHOUT_INDEX.id,
+      severity: FK_WITHOUT_INDEX.severity,
+      object: `${table}.${u.constraint}`,
+      why: FK_WITHOUT_INDEX.why,
       message: `foreign key ${ident(u.constraint)} on ${table} (${cols}) → ${qualified(u.ref_schema, u.ref_table)}: no index of ${table} begins with its ${noun(u.columns.length, 'column')}, so each DELETE from ${qualified(u.ref_schema, u.ref_table)} scans ${table}`,
       fix: fixFor(u, cols),
     };
@@ -91,8 +98,12 @@ function fixFor(u: Unindexed, cols: string): string {
     const own = indexName(p.name, u.columns);
     const table = qualified(p.schema, p.name);
     return {
-      table, index: qualified(p.schema, own), partitioned: p.partitioned,
-      build: p.partitioned ? `CREATE INDEX IF NOT EXISTS ${ident(own)} ON ONLY ${table} (${cols})` : `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${ident(own)} ON ${table} (${cols})`,
+      table,
+      index: qualified(p.schema, own),
+      partitioned: p.partitioned,
+      build: p.partitioned
+        ? `CREATE INDEX IF NOT EXISTS ${ident(own)} ON ONLY ${table} (${cols})`
+        : `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${ident(own)} ON ${table} (${cols})`,
     };
   });
   return [

@@ -76,7 +76,11 @@ export async function doctor(target: DoctorTarget, options: DoctorOptions = {}):
   try {
     const q = own ?? (target as { session: Queryable }).session;
     const open = target as { session: Queryable; inTransaction?: boolean; reopen?: () => Promise<void> };
-    const isolated = own ? ownSavepoints(own) : open.inTransaction ? savepoints(q, errorEnds(open.session) ? open.reopen : undefined) : <T>(work: () => Promise<T>) => work();
+    const isolated = own
+      ? ownSavepoints(own)
+      : open.inTransaction
+        ? savepoints(q, errorEnds(open.session) ? open.reopen : undefined)
+        : <T>(work: () => Promise<T>) => work();
     const ctx = await doctorContext(q, options.stateSchema ?? DEFAULT_STATE_SCHEMA, isolated);
     const findings: Finding[] = [];
     // With a session of its own, each rule in a transaction with lock and statement timeouts: one that waits behind a

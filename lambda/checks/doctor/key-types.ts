@@ -20,7 +20,6 @@ export function baseType(typeOid: string): string {
 
 /** SQL: base types `a` and `b` (oid expressions, see `baseType`) hold the same key values. */
 export function sameKeyType(a: string, b: string): string {
-  const coercible = (from: string, to: string) =>
-    `EXISTS (SELECT 1 FROM pg_cast WHERE castsource = ${from} AND casttarget = ${to} AND castmethod = 'b')`;
+  const coercible = (from: string, to: string) => `EXISTS (SELECT 1 FROM pg_cast WHERE castsource = ${from} AND casttarget = ${to} AND castmethod = 'b')`;
   return `(${a} = ${b} OR (${coercible(a, b)} AND ${coercible(b, a)}))`;
 }

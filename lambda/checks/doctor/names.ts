@@ -11,7 +11,8 @@ import { quoteLiteral, sqlIdent } from '../../engine/sql/sql-quote';
  * 'U', PostgreSQL 18, a superset of 15's): reserved, column-name and
  * type/function-name keywords.
  */
-export const QUOTED_KEYWORDS: ReadonlySet<string> = new Set(`
+export const QUOTED_KEYWORDS: ReadonlySet<string> = new Set(
+  `
   all analyse analyze and any array as asc asymmetric authorization between bigint binary bit boolean
   both case cast char character check coalesce collate collation column concurrently constraint
   create cross current_catalog current_date current_role current_schema current_time
@@ -26,7 +27,10 @@ export const QUOTED_KEYWORDS: ReadonlySet<string> = new Set(`
   then time timestamp to trailing treat trim true union unique user using values varchar variadic
   verbose when where window with xmlattributes xmlconcat xmlelement xmlexists xmlforest xmlnamespaces
   xmlparse xmlpi xmlroot xmlserialize xmltable
-`.trim().split(/\s+/));
+`
+    .trim()
+    .split(/\s+/),
+);
 
 export function ident(name: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) && !QUOTED_KEYWORDS.has(name) ? name : sqlIdent(name);

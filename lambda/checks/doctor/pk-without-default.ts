@@ -40,7 +40,8 @@ export interface KeyWithoutDefault {
 const BEFORE_INSERT_ROW = 1 | 2 | 4;
 
 export async function keysWithoutDefault(ctx: DoctorContext): Promise<KeyWithoutDefault[]> {
-  return orderedRows<KeyWithoutDefault>(ctx.q,
+  return orderedRows<KeyWithoutDefault>(
+    ctx.q,
     `SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
             row_number() OVER (ORDER BY n.nspname, c.relname) AS page_row,
             (SELECT string_agg(quote_ident(t.tgname), ', ' ORDER BY t.tgname) FROM pg_trigger t
@@ -52,7 +53,8 @@ export async function keysWithoutDefault(ctx: DoctorContext): Promise<KeyWithout
         AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conrelid = k.conrelid AND a.attnum = ANY (f.conkey))
         AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
         AND (a.atttypid = 'uuid'::regtype OR a.atttypid IN ('int4'::regtype, 'int8'::regtype, 'int2'::regtype) AND a.attname = 'id')
-      ORDER BY page_row`, [ctx.stateSchema],
+      ORDER BY page_row`,
+    [ctx.stateSchema],
   );
 }
 
@@ -66,7 +68,9 @@ export async function pkWithoutDefault(ctx: DoctorContext): Promise<Finding[]> {
     // A BEFORE INSERT trigger may fill it: doctor cannot read what the trigger does, so the finding names it.
     const fails = `fails with "null value in column \\"${p.column}\\" of relation \\"${p.table}\\" violates not-null constraint" (23502)`;
     return {
-      rule: PK_WITHOUT_DEFAULT.id, severity: PK_WITHOUT_DEFAULT.severity, object: `${t}.${p.column}`,
+      rule: PK_WITHOUT_DEFAULT.id,
+      severity: PK_WITHOUT_DEFAULT.severity,
+      object: `${t}.${p.column}`,
       message: `${t}.${p.column} is a primary key of type ${p.type} without a default${uuid ? '' : ' or identity'}${p.triggers ? ` (the BEFORE INSERT trigger ${p.triggers} may fill it)` : ''}`,
       why: p.triggers
         ? `unless ${p.triggers} sets ${p.column}, every INSERT that omits it ${fails}; a default states it in the schema, where drift checks and doctor see it`

@@ -41,7 +41,9 @@ async function replicationRoleReplica(ctx: DoctorContext): Promise<Finding[]> {
 function finding(r: RoleSetting, db: string): Finding {
   const { object, reset } = settingScope(r, ident(db), 'session_replication_role');
   return {
-    rule: REPLICATION_ROLE_REPLICA.id, severity: REPLICATION_ROLE_REPLICA.severity, object,
+    rule: REPLICATION_ROLE_REPLICA.id,
+    severity: REPLICATION_ROLE_REPLICA.severity,
+    object,
     message: `session_replication_role = replica is set for ${object}${r.role !== null && !r.all_databases ? ` in database ${ident(db)}` : ''}: its new sessions skip foreign-key checks and ordinary triggers`,
     why: REPLICATION_ROLE_REPLICA.why,
     fix: `${reset}  -- new sessions check foreign keys and fire triggers again (open ones keep replica until they reconnect); rows written meanwhile are not checked again: look for orphans`,

@@ -22,15 +22,18 @@ export interface RoleSetting {
 
 /** Every setting of `parameter` that applies to this database, the database's first, then by role. */
 export async function roleSettings(q: Queryable, parameter: string): Promise<RoleSetting[]> {
-  return (await q.query<RoleSetting>(
-    `SELECT r.rolname::text AS role, s.setdatabase = 0 AS all_databases, r.rolcanlogin AS can_login, substr(c, strpos(c, '=') + 1) AS value
+  return (
+    await q.query<RoleSetting>(
+      `SELECT r.rolname::text AS role, s.setdatabase = 0 AS all_databases, r.rolcanlogin AS can_login, substr(c, strpos(c, '=') + 1) AS value
        FROM pg_db_role_setting s
        LEFT JOIN pg_roles r ON r.oid = s.setrole
        CROSS JOIN LATERAL unnest(s.setconfig) AS c
       WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
         AND lower(split_part(c, '=', 1)) = $1
-      ORDER BY s.setdatabase = 0, r.rolname NULLS FIRST`, [parameter],
-  )).rows;
+      ORDER BY s.setdatabase = 0, r.rolname NULLS FIRST`,
+      [parameter],
+    )
+  ).rows;
 }
 
 /** Who a setting applies to, as a finding names it, and the RESET that removes it (`db`: this database, quoted). */

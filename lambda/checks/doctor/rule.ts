@@ -124,10 +124,15 @@ export async function ruleInTransaction(session: Session, rule: DoctorRule, ctx:
  * new one with the rule's settings after it.
  */
 export function ownSavepoints(session: Session): DoctorContext['isolated'] {
-  return savepoints(session, session.errorEndsTransaction ? async () => {
-    await session.rollback().catch(() => undefined);
-    await session.begin(RULE_SETTINGS);
-  } : undefined);
+  return savepoints(
+    session,
+    session.errorEndsTransaction
+      ? async () => {
+          await session.rollback().catch(() => undefined);
+          await session.begin(RULE_SETTINGS);
+        }
+      : undefined,
+  );
 }
 
 /**
@@ -156,7 +161,9 @@ export function savepoints(q: Queryable, reopen?: () => Promise<void>): DoctorCo
       }
       // A transaction that cannot begin again would leave the next batches outside it (not READ ONLY): the pass ends.
       await reopen().catch((r: unknown) => {
-        throw new Error(`the read-only transaction could not begin again after a batch failed (${(e as Error).message}): ${(r as Error).message}`, { cause: r });
+        throw new Error(`the read-only transaction could not begin again after a batch failed (${(e as Error).message}): ${(r as Error).message}`, {
+          cause: r,
+        });
       });
       throw e;
     }

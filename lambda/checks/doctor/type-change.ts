@@ -40,7 +40,13 @@ export function typeChangeFix(change: TypeChange): string {
   const column = ident(change.column);
   const views = [...change.views].sort((a, b) => `${a.schema}.${a.name}`.localeCompare(`${b.schema}.${b.name}`)).map((v) => qualified(v.schema, v.name));
   return [
-    ...(views.length ? [sqlComment(`first drop ${views.join(', ')} (${oneOrMany(views.length, 'it reads', 'they read')} ${column}: the type change fails while ${oneOrMany(views.length, 'it exists', 'they exist')}), and re-create ${oneOrMany(views.length, 'it', 'them')} with ${oneOrMany(views.length, 'its', 'their')} grants after, in the same transaction`)] : []),
+    ...(views.length
+      ? [
+          sqlComment(
+            `first drop ${views.join(', ')} (${oneOrMany(views.length, 'it reads', 'they read')} ${column}: the type change fails while ${oneOrMany(views.length, 'it exists', 'they exist')}), and re-create ${oneOrMany(views.length, 'it', 'them')} with ${oneOrMany(views.length, 'its', 'their')} grants after, in the same transaction`,
+          ),
+        ]
+      : []),
     `ALTER TABLE ${t} ALTER COLUMN ${column} TYPE ${change.type}${change.using ? ` USING ${column}::${change.type}` : ''};  ${sqlComment(change.note)}`,
   ].join('\n');
 }

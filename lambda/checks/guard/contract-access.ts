@@ -24,7 +24,11 @@ import { INSUFFICIENT_PRIVILEGE } from '../../engine/errors/sqlstate';
 /** `permission denied for table t5` (also view, materialized view, schema), PostgreSQL 15 to 18. */
 const DENIED = /permission denied for (table|view|materialized view|schema) (.+?)(?: \([0-9A-Z]{5}\))?\s*$/;
 
-interface Denied { result: ContractResult; kind: string; name: string }
+interface Denied {
+  result: ContractResult;
+  kind: string;
+  name: string;
+}
 
 /**
  * A failure that is the role's privileges: 42501, or a table in a schema the
@@ -45,7 +49,15 @@ export function deniedContracts(results: readonly ContractResult[]): Denied[] {
   });
 }
 
-interface ObjectRow { schema: string | null; name: string | null; role: string; select: boolean | null; insert: boolean | null; update: boolean | null; delete: boolean | null }
+interface ObjectRow {
+  schema: string | null;
+  name: string | null;
+  role: string;
+  select: boolean | null;
+  insert: boolean | null;
+  update: boolean | null;
+  delete: boolean | null;
+}
 
 /** One ticket per contract the role may not check, with the GRANT that lets it. */
 /**
@@ -65,7 +77,10 @@ async function accessFinding(q: Queryable, d: Denied, planner: { stateSchema: st
   const needs = await statementNeeds(d.result.statement);
   const { object, grant, writes } = d.kind === 'schema' ? await schemaGrant(q, d.name, needs) : await tableGrant(q, d.result.statement, d.name, needs);
   return {
-    kind: 'doctor', rule: rule.id, severity: rule.severity, object: `${d.result.file}: ${object}`,
+    kind: 'doctor',
+    rule: rule.id,
+    severity: rule.severity,
+    object: `${d.result.file}: ${object}`,
     message: `the guard cannot check contract ${d.result.name} (${d.result.file}:${d.result.line}): ${reason}: its role may not use ${object}; the contract was not checked, every other check ran`,
     why: rule.why,
     fix: accessFix(grant, writes, planner.available ? undefined : await plannerGrant(q, planner.stateSchema)),
@@ -79,22 +94,29 @@ async function accessFinding(q: Queryable, d: Denied, planner: { stateSchema: st
 function accessFix(grant: string, writes: readonly TablePrivilege[], plannerMissing: string | undefined): string {
   const granted = grant.startsWith('GRANT ') ? `${grant}  -- as the master user (${DOCS_POINTERS.roleToGrant})` : grant;
   if (!writes.length) return granted;
-  const how = plannerMissing ?? 'it plans the text the deploy shipped, so deploy this version of the contract, or check it with schemaguard check as the migrating role';
+  const how =
+    plannerMissing ?? 'it plans the text the deploy shipped, so deploy this version of the contract, or check it with schemaguard check as the migrating role';
   const why = `the ${writes.join(', ')} it also needs is never granted to the guard's role (a session of it could write): the deploy's contract planner plans writing contracts; ${how} (${DOCS_POINTERS.guardRole})`;
   return granted ? `${granted}; ${why}` : why;
 }
 
 /** What lets this role call the planner, or that there is none (no SchemaGuard deploy made one here). */
 async function plannerGrant(q: Queryable, stateSchema: string): Promise<string> {
-  const r = (await q.query<{ role: string; exists: boolean }>(
-    `SELECT current_user::text AS role, EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2) AS exists`,
-    [stateSchema, PLANNER.function],
-  )).rows[0]!;
+  const r = (
+    await q.query<{ role: string; exists: boolean }>(
+      `SELECT current_user::text AS role, EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2) AS exists`,
+      [stateSchema, PLANNER.function],
+    )
+  ).rows[0]!;
   if (!r.exists) return `there is none here (a SchemaGuard deploy makes it): check this contract with schemaguard check as the migrating role`;
   return `this role may not call it: GRANT USAGE ON SCHEMA ${ident(stateSchema)} TO ${ident(r.role)}; GRANT EXECUTE ON FUNCTION ${ident(stateSchema)}.${PLANNER.function}(text, text) TO ${ident(r.role)};`;
 }
 
-interface Access { object: string; grant: string; writes: TablePrivilege[] }
+interface Access {
+  object: string;
+  grant: string;
+  writes: TablePrivilege[];
+}
 
 /**
  * The GRANT USAGE on the schema and, in the same fix, the SELECT each of the
@@ -130,9 +152,18 @@ async function tableGrant(q: Queryable, statement: string, name: string, needs: 
   const writes = missing.filter((p) => p !== 'SELECT');
   if (missing.length) return { object, grant: missing.includes('SELECT') ? `GRANT SELECT ON ${object} TO ${ident(row.role)};` : '', writes };
   // A table the statement does not name, behind a view or function it uses: the privilege is its owner's, not the role's.
-  if (!row.schema) return { object, grant: `the statement does not name ${name} and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)`, writes };
+  if (!row.schema)
+    return {
+      object,
+      grant: `the statement does not name ${name} and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)`,
+      writes,
+    };
   // Every table privilege the statement needs is there: what PostgreSQL refused is another (a column's, or one a view's owner lacks).
-  return { object, grant: `the catalog shows ${ident(row.role)} has ${order(needed).join(', ')} on ${object}: PostgreSQL refused another privilege (a column's, or one the owner of a view lacks); the error says which`, writes };
+  return {
+    object,
+    grant: `the catalog shows ${ident(row.role)} has ${order(needed).join(', ')} on ${object}: PostgreSQL refused another privilege (a column's, or one the owner of a view lacks); the error says which`,
+    writes,
+  };
 }
 
 const ORDER: TablePrivilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
@@ -147,8 +178,9 @@ function missingPrivileges(row: ObjectRow, needed: Set<TablePrivilege>): TablePr
 
 /** The table (by schema and name, else `regclass` as the search path finds it) and the role's privileges on it; all null when there is none. */
 async function privilegeRow(q: Queryable, schema: string | null, name: string | null, regclass: string | null): Promise<ObjectRow> {
-  return (await q.query<ObjectRow>(
-    `SELECT n.nspname::text AS schema, c.relname::text AS name, current_user::text AS role,
+  return (
+    await q.query<ObjectRow>(
+      `SELECT n.nspname::text AS schema, c.relname::text AS name, current_user::text AS role,
             has_table_privilege(c.oid, 'SELECT') AS select, has_table_privilege(c.oid, 'INSERT') AS insert,
             has_table_privilege(c.oid, 'UPDATE') AS update, has_table_privilege(c.oid, 'DELETE') AS delete
        FROM (SELECT current_user) u
@@ -157,8 +189,9 @@ async function privilegeRow(q: Queryable, schema: string | null, name: string | 
          (SELECT q.oid FROM pg_class q JOIN pg_namespace qn ON qn.oid = q.relnamespace WHERE qn.nspname = $1::text AND q.relname = $2::text),
          to_regclass($3::text))
        LEFT JOIN pg_namespace n ON n.oid = c.relnamespace`,
-    [schema, name, regclass],
-  )).rows[0]!;
+      [schema, name, regclass],
+    )
+  ).rows[0]!;
 }
 
 /** The schema and table where the statement names the table with its schema (`s5.t5`, `"S5"."t5"`), as the catalog spells them. */

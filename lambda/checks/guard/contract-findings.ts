@@ -9,15 +9,22 @@ import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/errors/sqlstate
 export function contractFindings(report: ContractsReport): GuardFinding[] {
   assertChecked(report);
   // A contract the role may not check (42501, or its table in a schema without USAGE) is its own ticket (contract-access.ts), not a failing contract.
-  return report.results.filter((r) => !deniedFailure(r)).flatMap((r) => r.failures.map((f): GuardFinding => {
-    const rule = CONTRACT_RULES[f.stage];
-    return {
-      kind: 'contract', rule: rule.id, severity: 'page', object: r.file,
-      message: `contract ${r.name} (${r.file}:${r.line}) fails: ${f.reason}`,
-      why: [f.detail, f.hint].filter(Boolean).join('; ') || rule.why!,
-      fix: f.fix ?? rule.fix!,
-    };
-  }));
+  return report.results
+    .filter((r) => !deniedFailure(r))
+    .flatMap((r) =>
+      r.failures.map((f): GuardFinding => {
+        const rule = CONTRACT_RULES[f.stage];
+        return {
+          kind: 'contract',
+          rule: rule.id,
+          severity: 'page',
+          object: r.file,
+          message: `contract ${r.name} (${r.file}:${r.line}) fails: ${f.reason}`,
+          why: [f.detail, f.hint].filter(Boolean).join('; ') || rule.why!,
+          fix: f.fix ?? rule.fix!,
+        };
+      }),
+    );
 }
 
 /**
@@ -28,8 +35,8 @@ export function contractFindings(report: ContractsReport): GuardFinding[] {
  */
 const NOT_CHECKED: Record<string, string> = {
   // A lock held by someone else (a migration that started meanwhile), or a slow server.
-  [LOCK_NOT_AVAILABLE]: 'another session held a lock on the contract\'s table longer than the guard\'s lock_timeout; the next run tries again',
-  [QUERY_CANCELED]: 'the statement ran longer than the guard\'s statement_timeout; the next run tries again',
+  [LOCK_NOT_AVAILABLE]: "another session held a lock on the contract's table longer than the guard's lock_timeout; the next run tries again",
+  [QUERY_CANCELED]: "the statement ran longer than the guard's statement_timeout; the next run tries again",
 };
 
 /**
@@ -41,7 +48,10 @@ function assertChecked(report: ContractsReport): void {
     const stopped = r.failures.find((f) => f.sqlstate && f.sqlstate in NOT_CHECKED);
     if (stopped) {
       throw new MigrationError(`the guard cannot check contract ${r.name} (${r.file}): ${stopped.reason}`, {
-        sqlstate: stopped.sqlstate, file: r.file, line: r.line, fix: NOT_CHECKED[stopped.sqlstate!],
+        sqlstate: stopped.sqlstate,
+        file: r.file,
+        line: r.line,
+        fix: NOT_CHECKED[stopped.sqlstate!],
       });
     }
   }

@@ -72,7 +72,8 @@ function targetNeeds(kind: string, node: Node): TablePrivilege[] {
       const readsColumns = reads || list(node.usingClause).length > 0 || findAll(node.whereClause, 'ColumnRef').length > 0;
       return ['DELETE', ...(readsColumns ? ['SELECT' as const] : [])];
     }
-    default: return ['SELECT', ...mergeActions(node)];
+    default:
+      return ['SELECT', ...mergeActions(node)];
   }
 }
 

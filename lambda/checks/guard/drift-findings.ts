@@ -27,9 +27,13 @@ export function driftFindings(ctx: DriftContext): GuardFinding[] {
     const unsettled = rule === GUARD_RULES.schemaDrift && ctx.unsettled;
     const message = formatDifferences(diffs, { a: 'snapshot', b: 'live' }).replace(/\n(\w+ \S+: )?/g, '; ');
     return {
-      kind: 'drift', rule: rule.id, severity: unsettled ? 'ticket' : rule.severity, object: diffs[0]!.name,
+      kind: 'drift',
+      rule: rule.id,
+      severity: unsettled ? 'ticket' : rule.severity,
+      object: diffs[0]!.name,
       message: unsettled ? `${message} (ticket, not page: ${ctx.unsettled})` : message,
-      why: rule.why, fix: driftFix(diffs, ctx.snapshot, ctx.live),
+      why: rule.why,
+      fix: driftFix(diffs, ctx.snapshot, ctx.live),
     };
   });
 }

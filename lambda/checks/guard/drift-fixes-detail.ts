@@ -64,7 +64,8 @@ export function enumFix(d: Difference, snapshot: Catalog, liveCatalog: Catalog):
   const find = (c: Catalog) => c.types?.find((t) => `${t.schema}.${t.name}` === d.name);
   const type = find(snapshot);
   const added = find(liveCatalog);
-  if (d.change === 'only-in-b') return `put it in a migration (then schemaguard snapshot), or drop it when no column uses it${added ? `: DROP TYPE ${qualified(added.schema, added.name)};` : ''}`;
+  if (d.change === 'only-in-b')
+    return `put it in a migration (then schemaguard snapshot), or drop it when no column uses it${added ? `: DROP TYPE ${qualified(added.schema, added.name)};` : ''}`;
   if (!type) return `undo the change to type ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   const name = qualified(type.schema, type.name);
   if (d.change === 'only-in-a') return `CREATE TYPE ${name} AS ENUM (${type.values.map(quoteLiteral).join(', ')});`;
@@ -76,10 +77,15 @@ export function enumFix(d: Difference, snapshot: Catalog, liveCatalog: Catalog):
   }
   const adds = missing.map((v) => {
     const k = type.values.indexOf(v);
-    const after = type.values.slice(0, k).reverse().find((x) => live.includes(x));
+    const after = type.values
+      .slice(0, k)
+      .reverse()
+      .find((x) => live.includes(x));
     return `ALTER TYPE ${name} ADD VALUE IF NOT EXISTS ${quoteLiteral(v)}${after ? ` AFTER ${quoteLiteral(after)}` : ''};`;
   });
-  const kept = extra.length ? `${adds.length ? '\n' : ''}${sqlComment(`${extra.map(quoteLiteral).join(', ')}: added by hand; PostgreSQL cannot drop an enum label (${INTO_MIGRATION})`)}` : '';
+  const kept = extra.length
+    ? `${adds.length ? '\n' : ''}${sqlComment(`${extra.map(quoteLiteral).join(', ')}: added by hand; PostgreSQL cannot drop an enum label (${INTO_MIGRATION})`)}`
+    : '';
   return `${adds.join('\n')}${kept}`;
 }
 
@@ -95,25 +101,34 @@ export function domainFix(diffs: readonly Difference[], snapshot: Catalog, live:
   const d = diffs[0]!;
   const find = (c: Catalog) => c.domains?.find((x) => `${x.schema}.${x.name}` === d.name);
   const [want, now] = [find(snapshot), find(live)];
-  if (d.change === 'only-in-b') return `put it in a migration (then schemaguard snapshot), or drop it when no column uses it${now ? `: DROP DOMAIN ${qualified(now.schema, now.name)};` : ''}`;
+  if (d.change === 'only-in-b')
+    return `put it in a migration (then schemaguard snapshot), or drop it when no column uses it${now ? `: DROP DOMAIN ${qualified(now.schema, now.name)};` : ''}`;
   if (!want) return `undo the change to domain ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   const name = qualified(want.schema, want.name);
   const scan = '  -- SHARE on every table with a column of the domain, each read';
   const validated = (c: { name: string; definition: string }) => {
     const notValid = c.definition.endsWith(' NOT VALID');
     const check = notValid ? c.definition : `${c.definition} NOT VALID`;
-    return [`ALTER DOMAIN ${name} ADD CONSTRAINT ${ident(c.name)} ${check};`, ...(notValid ? [] : [`ALTER DOMAIN ${name} VALIDATE CONSTRAINT ${ident(c.name)};${scan}`])];
+    return [
+      `ALTER DOMAIN ${name} ADD CONSTRAINT ${ident(c.name)} ${check};`,
+      ...(notValid ? [] : [`ALTER DOMAIN ${name} VALIDATE CONSTRAINT ${ident(c.name)};${scan}`]),
+    ];
   };
   if (d.change === 'only-in-a') {
-    return [`CREATE DOMAIN ${name} AS ${want.baseType}${want.default === null ? '' : ` DEFAULT ${want.default}`}${want.notNull ? ' NOT NULL' : ''};`, ...want.checks.flatMap(validated)].join('\n');
+    return [
+      `CREATE DOMAIN ${name} AS ${want.baseType}${want.default === null ? '' : ` DEFAULT ${want.default}`}${want.notNull ? ' NOT NULL' : ''};`,
+      ...want.checks.flatMap(validated),
+    ].join('\n');
   }
   const lines: string[] = [];
   for (const x of diffs) {
     if (x.field === 'notNull') lines.push(want.notNull ? `ALTER DOMAIN ${name} SET NOT NULL;${scan}` : `ALTER DOMAIN ${name} DROP NOT NULL;`);
-    else if (x.field === 'default') lines.push(want.default === null ? `ALTER DOMAIN ${name} DROP DEFAULT;` : `ALTER DOMAIN ${name} SET DEFAULT ${want.default};`);
+    else if (x.field === 'default')
+      lines.push(want.default === null ? `ALTER DOMAIN ${name} DROP DEFAULT;` : `ALTER DOMAIN ${name} SET DEFAULT ${want.default};`);
     else if (x.field === 'checks') {
       const live = now?.checks ?? [];
-      for (const c of live) if (!want.checks.some((w) => w.name === c.name && w.definition === c.definition)) lines.push(`ALTER DOMAIN ${name} DROP CONSTRAINT ${ident(c.name)};`);
+      for (const c of live)
+        if (!want.checks.some((w) => w.name === c.name && w.definition === c.definition)) lines.push(`ALTER DOMAIN ${name} DROP CONSTRAINT ${ident(c.name)};`);
       for (const c of want.checks) if (!live.some((l) => l.name === c.name && l.definition === c.definition)) lines.push(...validated(c));
     } else lines.push(`undo the change to ${x.field} of domain ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`);
   }

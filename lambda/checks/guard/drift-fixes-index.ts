@@ -14,7 +14,10 @@ const NAME = String.raw`(?:"(?:[^"]|"")*"|[^\s"])+`;
 const HEAD = new RegExp(String.raw`^CREATE (UNIQUE )?INDEX (${NAME}) ON (ONLY )?(${NAME}) `);
 
 /** What an index's definition says besides its name and table: UNIQUE, and `USING btree (customer_id) WHERE …`. */
-interface Shape { unique: boolean; rest: string }
+interface Shape {
+  unique: boolean;
+  rest: string;
+}
 
 function shapeOf(definition: string): Shape | undefined {
   const m = HEAD.exec(definition);
@@ -61,10 +64,16 @@ function stepsFor(table: TableInfo, parentIndex: string, like: Shape, snapshot: 
   return partitionsOf(snapshot, table).flatMap((p) => {
     const expected = twin(p, like);
     const name = expected?.name ?? `${p.name}_${parentIndex.split('.').pop()!.replace(/"/g, '')}`;
-    const has = twin(live.tables.find((t) => t.schema === p.schema && t.name === p.name), like, name);
+    const has = twin(
+      live.tables.find((t) => t.schema === p.schema && t.name === p.name),
+      like,
+      name,
+    );
     const partitioned = p.kind === 'p';
     const step: PartitionIndexStep = {
-      table: qualified(p.schema, p.name), index: qualified(p.schema, has?.name ?? name), partitioned,
+      table: qualified(p.schema, p.name),
+      index: qualified(p.schema, has?.name ?? name),
+      partitioned,
       build: has ? undefined : buildSql(like, name, p),
     };
     const own = partitionIndexLines(parentIndex, [step]);
@@ -112,7 +121,9 @@ export function partitionIndexFix(table: TableInfo, index: IndexInfo, snapshot: 
 export function partitionChangedStrayFix(table: TableInfo, stray: IndexInfo, snapshot: Catalog, live: Catalog): string | undefined {
   const changed = changedAncestor(table, shapeOf(stray.definition), snapshot, live);
   if (!changed) return undefined;
-  return sqlComment(`attached to ${qualified(changed.table.schema, changed.table.name)}.${ident(changed.index.name)}, changed by hand: that index's fix drops it with ${ident(changed.index.name)}: run that one`);
+  return sqlComment(
+    `attached to ${qualified(changed.table.schema, changed.table.name)}.${ident(changed.index.name)}, changed by hand: that index's fix drops it with ${ident(changed.index.name)}: run that one`,
+  );
 }
 
 /** The index changed by hand above `table` (its parent's, or its parent's parent's) that an index shaped `shape` on `table` is attached under. */

@@ -26,7 +26,9 @@ export function keyTriggersFix(d: Difference, live: Catalog): string {
   const orphans = orphanQuery(table, key);
   const enable = byTable(key.disabledTriggers).map(([on, names]) => `ALTER TABLE ${on} ${names.map((n) => `ENABLE TRIGGER ${ident(n)}`).join(', ')};`);
   return [
-    orphans ? `${orphans}  -- rows written while the key was off that break it: repair or delete them first (enabling checks only rows written after)` : sqlComment(`first find the rows of ${table} written while the key was off that break it (${key.definition}): enabling checks only rows written after`),
+    orphans
+      ? `${orphans}  -- rows written while the key was off that break it: repair or delete them first (enabling checks only rows written after)`
+      : sqlComment(`first find the rows of ${table} written while the key was off that break it (${key.definition}): enabling checks only rows written after`),
     `${enable.join(' ')}  -- its own enforcement triggers only (ENABLE TRIGGER ALL would also enable the tables' triggers disabled on purpose); a superuser's: PostgreSQL refuses a system trigger to others`,
     // A table owner who is no superuser (RDS) cannot touch the triggers; a key made again has new ones, and VALIDATE checks every row.
     sqlComment(`or, as the table's owner: ${ownerReadd(at.table, key, live)}`),
@@ -81,14 +83,20 @@ export function orphanQuery(table: string, key: ConstraintInfo): string | undefi
   const match = columns.map((c, k) => `p.${referenced[k]} = c.${c}`).join(' AND ');
   const missing = `NOT EXISTS (SELECT 1 FROM ${m[2]} p WHERE ${match})`;
   const all = columns.map((c) => `c.${c} IS NOT NULL`).join(' AND ');
-  const where = m[4] && columns.length > 1
-    ? `(${all} AND ${missing}) OR num_nulls(${columns.map((c) => `c.${c}`).join(', ')}) NOT IN (0, ${columns.length})`
-    : `${all} AND ${missing}`;
+  const where =
+    m[4] && columns.length > 1
+      ? `(${all} AND ${missing}) OR num_nulls(${columns.map((c) => `c.${c}`).join(', ')}) NOT IN (0, ${columns.length})`
+      : `${all} AND ${missing}`;
   return `SELECT c.* FROM ${table} c WHERE ${where} LIMIT 100;`;
 }
 
 /** A key only the snapshot has, where the live table has a unique index of its name, not a constraint's. */
-interface KeyOnIndex { table: TableInfo; key: ConstraintInfo; index: IndexInfo; liveIndex: IndexInfo }
+interface KeyOnIndex {
+  table: TableInfo;
+  key: ConstraintInfo;
+  index: IndexInfo;
+  liveIndex: IndexInfo;
+}
 
 function keyOnIndex(table: TableInfo, name: string | null | undefined, live: Catalog): KeyOnIndex | undefined {
   const key = table.constraints.find((c) => c.name === name && (c.type === 'p' || c.type === 'u'));
@@ -148,7 +156,7 @@ function partitionedKeyFix({ table: t, key, index }: KeyOnIndex): string {
     'BEGIN;  -- ADD CONSTRAINT … USING INDEX is refused on a partitioned table: the key is made again',
     `DROP INDEX ${qualified(t.schema, index.name)};  -- each partition's attached index goes with it (CONCURRENTLY is refused on a partitioned index)`,
     `ALTER TABLE ${table} ADD CONSTRAINT ${ident(key.name)} ${key.definition};  ${sqlComment(`builds each partition's index under ACCESS EXCLUSIVE on ${table} and its partitions (reads and writes wait): run it when the table is quiet`)}`,
-    'COMMIT;  -- one fix for the key, its index and its partitions\' keys',
+    "COMMIT;  -- one fix for the key, its index and its partitions' keys",
   ].join('\n');
 }
 
@@ -159,7 +167,9 @@ function partitionKeyFix(table: TableInfo, name: string | null | undefined, snap
   const parentKey = parent?.constraints.find((c) => c.type === key?.type && c.definition === key?.definition);
   const found = parent && parentKey && keyOnIndex(parent, parentKey.name, live);
   if (!key || !found) return undefined;
-  return sqlComment(`made by the fix of ${qualified(parent!.schema, parent!.name)}.${ident(parentKey!.name)} (its partitioned key, replaced by a unique index too: ADD CONSTRAINT on the parent builds each partition's): run that one`);
+  return sqlComment(
+    `made by the fix of ${qualified(parent!.schema, parent!.name)}.${ident(parentKey!.name)} (its partitioned key, replaced by a unique index too: ADD CONSTRAINT on the parent builds each partition's): run that one`,
+  );
 }
 
 /**
@@ -173,9 +183,12 @@ export function partitionStrayIndexFix(d: Difference, snapshot: Catalog, live: C
   const stray = at?.table.indexes.find((i) => i.name === at.member);
   const parent = at?.table.partitionOf === undefined ? undefined : snapshot.tables.find((t) => `${ident(t.schema)}.${ident(t.name)}` === at.table.partitionOf);
   const using = (definition: string) => definition.slice(usingOffset(definition));
-  const found = stray && parent?.constraints.map((c) => keyOnIndex(parent, c.name, live)).find((k) => k && using(k.liveIndex.definition) === using(stray.definition));
+  const found =
+    stray && parent?.constraints.map((c) => keyOnIndex(parent, c.name, live)).find((k) => k && using(k.liveIndex.definition) === using(stray.definition));
   if (!found || !/^CREATE UNIQUE /.test(stray.definition)) return undefined;
-  return sqlComment(`attached to ${qualified(parent!.schema, found.liveIndex.name)}, the unique index in the place of key ${qualified(parent!.schema, parent!.name)}.${ident(found.key.name)}: that key's fix drops it with ${ident(found.liveIndex.name)}: run that one`);
+  return sqlComment(
+    `attached to ${qualified(parent!.schema, found.liveIndex.name)}, the unique index in the place of key ${qualified(parent!.schema, parent!.name)}.${ident(found.key.name)}: that key's fix drops it with ${ident(found.liveIndex.name)}: run that one`,
+  );
 }
 
 function sameIndex(live: IndexInfo, expected: IndexInfo): boolean {

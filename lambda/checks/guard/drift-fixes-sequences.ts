@@ -37,12 +37,16 @@ export function sequenceFix(diffs: readonly Difference[], snapshot: Catalog, liv
   const owner = ownedBy(s.ownedBy, [snapshot, live]);
   // An owner the catalogs do not hold (an extension's table; never another schema's: PostgreSQL keeps a sequence in its table's)
   // cannot be named here: the fix says so in words rather than clear it (OWNED BY NONE).
-  const unnamed = s.ownedBy !== null && !owner
-    ? `its owner in the snapshot, ${s.ownedBy}, is not a table drift reads (an extension's): set it by hand (ALTER SEQUENCE ${name} OWNED BY …)` : undefined;
+  const unnamed =
+    s.ownedBy !== null && !owner
+      ? `its owner in the snapshot, ${s.ownedBy}, is not a table drift reads (an extension's): set it by hand (ALTER SEQUENCE ${name} OWNED BY …)`
+      : undefined;
   if (d.change === 'only-in-a') {
     const create = `CREATE SEQUENCE ${name} ${SEQUENCE_FIELDS.map((f) => CLAUSES[f](s[f])).join(' ')}${owner ? ` OWNED BY ${owner}` : ''};`;
     const serial = s.attached ? serialFix(s, snapshot) : undefined;
-    return serial ? `${create}\n${serial}` : `${create}  ${sqlComment(`starts at ${s.start}: setval() it past the values in use${unnamed ? `; ${unnamed}` : ''}`)}`;
+    return serial
+      ? `${create}\n${serial}`
+      : `${create}  ${sqlComment(`starts at ${s.start}: setval() it past the values in use${unnamed ? `; ${unnamed}` : ''}`)}`;
   }
   const changed = new Set(diffs.map((x) => x.field));
   const clauses = SEQUENCE_FIELDS.filter((f) => changed.has(f)).map((f) => CLAUSES[f](s[f]));

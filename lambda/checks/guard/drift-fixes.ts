@@ -32,7 +32,10 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
     return [...new Set(fixes)].join('\n');
   }
   if (d.kind === 'constraint' && diffs.every((x) => x.field === 'triggers')) return keyTriggersFix(d, live);
-  const onIndex = (d.kind === 'constraint' && d.change === 'only-in-a') || (d.kind === 'index' && (d.change === 'only-in-a' || diffs.some((x) => x.field === 'constraint'))) ? keyOnIndexFix(d, snapshot, live) : undefined;
+  const onIndex =
+    (d.kind === 'constraint' && d.change === 'only-in-a') || (d.kind === 'index' && (d.change === 'only-in-a' || diffs.some((x) => x.field === 'constraint')))
+      ? keyOnIndexFix(d, snapshot, live)
+      : undefined;
   if (onIndex) return onIndex;
   if (d.kind === 'table' && d.field === 'definition') return viewFix(d, snapshot);
   if (d.kind === 'table' && d.field === 'comment') return tableCommentFix(d, snapshot);
@@ -40,14 +43,20 @@ export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   if (d.kind === 'table' && d.field === 'replicaIdentity') return replicaIdentityFix(d, snapshot);
   if (d.kind === 'table' && (d.field === 'partitionOf' || d.field === 'partitionBound')) return partitionFix(d, snapshot, live);
   switch (d.kind) {
-    case 'column': return columnFix(diffs, snapshot);
-    case 'index': return indexFix(d, snapshot, live);
-    case 'constraint': return constraintFix(d, snapshot);
-    case 'function': return functionFix(d, snapshot);
-    case 'extension': return extensionFix(d);
-    default: return d.change === 'only-in-a'
-      ? `restore ${d.kind} ${oneLine(d.name)} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
-      : `undo the change to ${d.kind} ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
+    case 'column':
+      return columnFix(diffs, snapshot);
+    case 'index':
+      return indexFix(d, snapshot, live);
+    case 'constraint':
+      return constraintFix(d, snapshot);
+    case 'function':
+      return functionFix(d, snapshot);
+    case 'extension':
+      return extensionFix(d);
+    default:
+      return d.change === 'only-in-a'
+        ? `restore ${d.kind} ${oneLine(d.name)} as the migrations create it (and its rows from a backup); the snapshot holds its definition`
+        : `undo the change to ${d.kind} ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   }
 }
 
@@ -58,7 +67,9 @@ function isSequenceField(d: Difference): boolean {
 /** A column whose sequence's options changed (and maybe more of it): ALTER SEQUENCE for those, the column's own fixes for the rest. */
 function withSequenceFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
   const rest = diffs.filter((d) => !isSequenceField(d));
-  const sequence = columnSequenceFix(diffs.filter(isSequenceField), snapshot, live) ?? `undo the change to the sequence of ${oneLine(diffs[0]!.name)} by hand, ${INTO_MIGRATION}`;
+  const sequence =
+    columnSequenceFix(diffs.filter(isSequenceField), snapshot, live) ??
+    `undo the change to the sequence of ${oneLine(diffs[0]!.name)} by hand, ${INTO_MIGRATION}`;
   return rest.length ? `${driftFix(rest, snapshot, live)}\n${sequence}` : sequence;
 }
 
@@ -130,22 +141,26 @@ function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
   if (diffs[0]!.change === 'only-in-a') {
     return `ALTER TABLE ${table} ADD COLUMN ${ident(column.name)} ${column.type}${column.default ? ` DEFAULT ${column.default}` : ''};  ${sqlComment(`${column.nullable ? '' : `then backfill it and ${alter} SET NOT NULL; `}its data is gone: restore it from a backup`)}`;
   }
-  return diffs.map((d) => {
-    if (d.field === 'default') return column.default === null ? `${alter} DROP DEFAULT;` : `${alter} SET DEFAULT ${column.default};`;
-    if (d.field === 'nullable') {
-      return column.nullable
-        ? `${alter} DROP NOT NULL;`
-        : `${alter} SET NOT NULL;  ${sqlComment(`scans the table under ACCESS EXCLUSIVE: on a big table add CHECK (${ident(column.name)} IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL`)}`;
-    }
-    if (d.field === 'type') {
-      return `${alter} TYPE ${column.type} USING ${ident(column.name)}::${column.type};  -- rewrites the table under ACCESS EXCLUSIVE: on a big table use a new column backfilled in batches`;
-    }
-    // The table keeps its rows (the types are the same); the indexes on the column are rebuilt.
-    if (d.field === 'collation') return `${alter} TYPE ${column.type} COLLATE ${column.collation ?? 'pg_catalog."default"'};  -- no rewrite; rebuilds the column's indexes`;
-    if (d.field === 'comment') return `COMMENT ON COLUMN ${table}.${ident(column.name)} IS ${column.comment === null ? 'NULL' : quoteLiteral(column.comment)};`;
-    if (d.field === 'identity') return identityFix(table, column, d.b);
-    return `undo the change to ${d.field} of ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
-  }).join('\n');
+  return diffs
+    .map((d) => {
+      if (d.field === 'default') return column.default === null ? `${alter} DROP DEFAULT;` : `${alter} SET DEFAULT ${column.default};`;
+      if (d.field === 'nullable') {
+        return column.nullable
+          ? `${alter} DROP NOT NULL;`
+          : `${alter} SET NOT NULL;  ${sqlComment(`scans the table under ACCESS EXCLUSIVE: on a big table add CHECK (${ident(column.name)} IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL`)}`;
+      }
+      if (d.field === 'type') {
+        return `${alter} TYPE ${column.type} USING ${ident(column.name)}::${column.type};  -- rewrites the table under ACCESS EXCLUSIVE: on a big table use a new column backfilled in batches`;
+      }
+      // The table keeps its rows (the types are the same); the indexes on the column are rebuilt.
+      if (d.field === 'collation')
+        return `${alter} TYPE ${column.type} COLLATE ${column.collation ?? 'pg_catalog."default"'};  -- no rewrite; rebuilds the column's indexes`;
+      if (d.field === 'comment')
+        return `COMMENT ON COLUMN ${table}.${ident(column.name)} IS ${column.comment === null ? 'NULL' : quoteLiteral(column.comment)};`;
+      if (d.field === 'identity') return identityFix(table, column, d.b);
+      return `undo the change to ${d.field} of ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
+    })
+    .join('\n');
 }
 
 /** An identity changed, added or dropped by hand, as the snapshot has it; one added again takes the snapshot's sequence options. */
@@ -190,9 +205,15 @@ function indexFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   const at = locate(d, [snapshot]);
   const index = at?.table.indexes.find((i) => i.name === at.member);
   if (!at || !index) return `undo the change to ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
-  if (d.field === 'comment') return `COMMENT ON INDEX ${qualified(at.table.schema, index.name)} IS ${index.comment === null ? 'NULL' : quoteLiteral(index.comment)};`;
+  if (d.field === 'comment')
+    return `COMMENT ON INDEX ${qualified(at.table.schema, index.name)} IS ${index.comment === null ? 'NULL' : quoteLiteral(index.comment)};`;
   if (d.change === 'only-in-a' && !index.constraint) {
-    const partitioned = at.table.kind === 'p' ? partitionedIndexFix(at.table, index, snapshot, live) : at.table.partitionOf !== undefined ? partitionIndexFix(at.table, index, snapshot, live) : undefined;
+    const partitioned =
+      at.table.kind === 'p'
+        ? partitionedIndexFix(at.table, index, snapshot, live)
+        : at.table.partitionOf !== undefined
+          ? partitionIndexFix(at.table, index, snapshot, live)
+          : undefined;
     if (partitioned) return partitioned;
   }
   if (d.change === 'changed' && d.field === 'definition' && at.table.kind === 'p' && !index.constraint) {
@@ -204,7 +225,9 @@ function indexFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   // A unique index: the rows its build would fail on (and leave one more INVALID index), first.
   const key = uniqueKeyOf(index.definition, at.table.schema, at.table.name);
   const duplicates = key ? `${duplicateRowsQuery(key)}\n` : '';
-  return index.constraint ? `${constraintFix({ ...d, kind: 'constraint', name: `${at.table.schema}.${at.table.name}.${index.constraint}` }, snapshot)}` : `${duplicates}${drop}${build}`;
+  return index.constraint
+    ? `${constraintFix({ ...d, kind: 'constraint', name: `${at.table.schema}.${at.table.name}.${index.constraint}` }, snapshot)}`
+    : `${duplicates}${drop}${build}`;
 }
 
 function constraintFix(d: Difference, snapshot: Catalog): string {
@@ -212,7 +235,8 @@ function constraintFix(d: Difference, snapshot: Catalog): string {
   const constraint = at?.table.constraints.find((c) => c.name === at.member);
   if (!at || !constraint) return `undo the change to ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
   const table = qualified(at.table.schema, at.table.name);
-  if (d.field === 'comment') return `COMMENT ON CONSTRAINT ${ident(constraint.name)} ON ${table} IS ${constraint.comment === null ? 'NULL' : quoteLiteral(constraint.comment)};`;
+  if (d.field === 'comment')
+    return `COMMENT ON CONSTRAINT ${ident(constraint.name)} ON ${table} IS ${constraint.comment === null ? 'NULL' : quoteLiteral(constraint.comment)};`;
   const drop = d.change === 'changed' ? `ALTER TABLE ${table} DROP CONSTRAINT ${ident(constraint.name)};\n` : '';
   return `${drop}${addConstraint(table, constraint)}`;
 }
@@ -221,7 +245,8 @@ function constraintFix(d: Difference, snapshot: Catalog): string {
 function addConstraint(table: string, c: ConstraintInfo): string {
   const add = `ALTER TABLE ${table} ADD CONSTRAINT ${ident(c.name)} ${c.definition.replace(/ NOT VALID$/, '')}`;
   if (c.type === 'f' || c.type === 'c') return `${add} NOT VALID;\nALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(c.name)};`;
-  if (c.type === 'u' || c.type === 'p') return `${add};  -- builds its index under ACCESS EXCLUSIVE: on a big table CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … USING INDEX`;
+  if (c.type === 'u' || c.type === 'p')
+    return `${add};  -- builds its index under ACCESS EXCLUSIVE: on a big table CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … USING INDEX`;
   return `${add};`;
 }
 
@@ -235,7 +260,9 @@ function extensionFix(d: Difference): string {
 
 function functionFix(d: Difference, snapshot: Catalog): string {
   const fn = snapshot.functions.find((f) => `${f.schema}.${f.name}(${f.arguments})` === d.name);
-  return fn ? `${fn.definition.trim().replace(/;?$/, ';')}  ${sqlComment('the migrations\' definition')}` : `undo the change to ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
+  return fn
+    ? `${fn.definition.trim().replace(/;?$/, ';')}  ${sqlComment("the migrations' definition")}`
+    : `undo the change to ${oneLine(d.name)} by hand, ${INTO_MIGRATION}`;
 }
 
 /** An object only in the live schema: keep it through a migration, or drop it. */
@@ -248,14 +275,18 @@ function additionFix(d: Difference, snapshot: Catalog, live: Catalog): string {
   const table = at ? qualified(at.table.schema, at.table.name) : '';
   const drop = (() => {
     switch (d.kind) {
-      case 'index': return at ? `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(at.table.schema, at.member)};` : undefined;
-      case 'constraint': return at ? `ALTER TABLE ${table} DROP CONSTRAINT ${ident(at.member)};` : undefined;
+      case 'index':
+        return at ? `DROP INDEX CONCURRENTLY IF EXISTS ${qualified(at.table.schema, at.member)};` : undefined;
+      case 'constraint':
+        return at ? `ALTER TABLE ${table} DROP CONSTRAINT ${ident(at.member)};` : undefined;
       case 'function': {
         const fn = live.functions.find((f) => `${f.schema}.${f.name}(${f.arguments})` === d.name);
         return fn ? `DROP FUNCTION ${qualified(fn.schema, fn.name)}(${fn.arguments});` : undefined;
       }
-      case 'extension': return `DROP EXTENSION ${ident(d.name)};`;
-      default: return undefined;
+      case 'extension':
+        return `DROP EXTENSION ${ident(d.name)};`;
+      default:
+        return undefined;
     }
   })();
   return `put it in a migration (then schemaguard snapshot)${drop ? `, or drop it: ${drop}` : ', or drop it'}`;

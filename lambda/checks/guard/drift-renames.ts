@@ -23,7 +23,11 @@ export function renamedColumn(table: TableInfo | undefined, other: TableInfo | u
 /** The one table of `other` that `catalog` lacks and that has `table`'s columns (names and types): a rename (or SET SCHEMA) between the two. */
 export function renamedTable(table: TableInfo | undefined, catalog: Catalog, other: Catalog): TableInfo | undefined {
   if (!table) return undefined;
-  const shape = (t: TableInfo) => t.columns.map((c) => `${c.name} ${c.type}`).sort().join(', ');
+  const shape = (t: TableInfo) =>
+    t.columns
+      .map((c) => `${c.name} ${c.type}`)
+      .sort()
+      .join(', ');
   const key = (t: TableInfo) => `${t.schema}.${t.name}`;
   const has = new Set(catalog.tables.map(key));
   // Partitions come and go with their parent's rotation (one dropped, one made alike): never a rename.

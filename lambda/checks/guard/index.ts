@@ -84,14 +84,23 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
 }
 
 /** The checks: a skip reason, or the findings (drift, contracts, doctor, migrations) and what was not compared. */
-async function guardChecks(session: Session, options: GuardOptions, stateSchema: string, settings: PassSettings): Promise<string | { findings: GuardFinding[]; notes: string[] }> {
+async function guardChecks(
+  session: Session,
+  options: GuardOptions,
+  stateSchema: string,
+  settings: PassSettings,
+): Promise<string | { findings: GuardFinding[]; notes: string[] }> {
   const catalog = await catalogPass(session, options, stateSchema, settings);
   if (typeof catalog === 'string') return catalog;
   const contracts = await contractChecks(session, options, stateSchema, settings);
   return { findings: [...catalog.drift.findings, ...contracts, ...catalog.doctor, ...catalog.migrations], notes: catalog.drift.notes };
 }
 
-interface CatalogFindings { drift: { findings: GuardFinding[]; notes: string[] }; doctor: GuardFinding[]; migrations: GuardFinding[] }
+interface CatalogFindings {
+  drift: { findings: GuardFinding[]; notes: string[] };
+  doctor: GuardFinding[];
+  migrations: GuardFinding[];
+}
 
 /**
  * The catalog checks' pass, run again when the lease table was dropped while
@@ -130,7 +139,11 @@ async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: 
   // a batch whose error ended the transaction (the Data API: no savepoint recovers there) is a note, and the pass goes on in a new one.
   const checkup = await doctor({ session: pass, inTransaction: true, reopen }, { stateSchema });
   const migrations = [...(plan ? migrationFindings(plan) : []), ...stateFindings(unreadable, stateSchema)];
-  return { drift: { ...drift, notes: [...(elsewhere ? [elsewhere.note] : []), ...drift.notes, ...checkup.notes] }, doctor: await doctorFindings(pass, checkup.findings, options.contracts), migrations };
+  return {
+    drift: { ...drift, notes: [...(elsewhere ? [elsewhere.note] : []), ...drift.notes, ...checkup.notes] },
+    doctor: await doctorFindings(pass, checkup.findings, options.contracts),
+    migrations,
+  };
 }
 
 /**
@@ -152,13 +165,31 @@ async function contractChecks(session: Session, options: GuardOptions, stateSche
   return [...contractFindings(report), ...access];
 }
 
-async function snapshotFindings(q: Queryable, options: GuardOptions, stateSchema: string, unsettled: string | undefined): Promise<{ findings: GuardFinding[]; notes: string[] }> {
+async function snapshotFindings(
+  q: Queryable,
+  options: GuardOptions,
+  stateSchema: string,
+  unsettled: string | undefined,
+): Promise<{ findings: GuardFinding[]; notes: string[] }> {
   const snapshot = options.snapshot;
   if (!snapshot) return { findings: [], notes: [] };
   const stale = staleSnapshot(snapshot, options.migrations);
   if (stale.length) {
     const rule = GUARD_RULES.snapshotStale;
-    return { findings: [{ kind: 'drift', rule: rule.id, severity: rule.severity, object: 'snapshot', message: `drift not compared: ${stale.join('; ')}`, why: rule.why, fix: rule.fix }], notes: [] };
+    return {
+      findings: [
+        {
+          kind: 'drift',
+          rule: rule.id,
+          severity: rule.severity,
+          object: 'snapshot',
+          message: `drift not compared: ${stale.join('; ')}`,
+          why: rule.why,
+          fix: rule.fix,
+        },
+      ],
+      notes: [],
+    };
   }
   const live = await readCatalog(q, { schemas: snapshot.catalog.schemas, stateSchema, otherSchemas: true });
   const notes = [viewsNotCompared(snapshot.catalog, live), sequencesNotRecorded(snapshot.catalog, live)].filter((n): n is string => n !== undefined);
@@ -170,23 +201,39 @@ function isTimeout(e: unknown): boolean {
   return code === LOCK_NOT_AVAILABLE || code === QUERY_CANCELED;
 }
 
-interface LockHolder { pid: number; relation: string; user: string | null; application: string | null; state: string | null; xact_age_seconds: number | null }
+interface LockHolder {
+  pid: number;
+  relation: string;
+  user: string | null;
+  application: string | null;
+  state: string | null;
+  xact_age_seconds: number | null;
+}
 
 /** Sessions holding ACCESS EXCLUSIVE on a table of this database (what a catalog read's lock timeout waited for), oldest transaction first. */
 async function tableLockHolders(q: Queryable): Promise<LockHolder[]> {
-  return (await q.query<LockHolder>(
-    `SELECT l.pid, l.relation::regclass::text AS relation, a.usename AS user, a.application_name AS application, a.state,
+  return (
+    await q.query<LockHolder>(
+      `SELECT l.pid, l.relation::regclass::text AS relation, a.usename AS user, a.application_name AS application, a.state,
             floor(extract(epoch FROM now() - a.xact_start))::int AS xact_age_seconds
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()
         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
       ORDER BY a.xact_start NULLS LAST, l.pid LIMIT 5`,
-  )).rows;
+    )
+  ).rows;
 }
 
 /** Who holds the lock, not its query (which may carry its data). */
 function holderText(h: LockHolder): string {
-  const about = [h.user && `user ${h.user}`, h.application && `app "${h.application}"`, h.state, h.xact_age_seconds !== null && `${h.xact_age_seconds}s in transaction`].filter(Boolean).join(', ');
+  const about = [
+    h.user && `user ${h.user}`,
+    h.application && `app "${h.application}"`,
+    h.state,
+    h.xact_age_seconds !== null && `${h.xact_age_seconds}s in transaction`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   return `pid ${h.pid} holds ACCESS EXCLUSIVE on ${h.relation}${about ? ` (${about})` : ''}`;
 }
 
@@ -195,10 +242,11 @@ function guardError(e: unknown, settings: PassSettings, holders: readonly LockHo
   if (e instanceof MigrationError || !isPgError(e)) return e;
   const fields = databaseFields(e);
   const held = holders.length ? `; ${holders.map(holderText).join('; ')}` : '';
-  const fix = fields.sqlstate === INSUFFICIENT_PRIVILEGE
-    ? `give the guard's role what it reads (the GRANTs: ${DOCS_POINTERS.roleToGrant})`
-    : isTimeout(e)
-      ? `another session held a lock or the server was slow (lock_timeout ${settings.lockTimeoutMs} ms, statement_timeout ${settings.statementTimeoutMs} ms); the next run tries again`
-      : undefined;
+  const fix =
+    fields.sqlstate === INSUFFICIENT_PRIVILEGE
+      ? `give the guard's role what it reads (the GRANTs: ${DOCS_POINTERS.roleToGrant})`
+      : isTimeout(e)
+        ? `another session held a lock or the server was slow (lock_timeout ${settings.lockTimeoutMs} ms, statement_timeout ${settings.statementTimeoutMs} ms); the next run tries again`
+        : undefined;
   return new MigrationError(`the guard's read-only pass failed: ${e.message}${held}`, { ...fields, cause: e, fix });
 }

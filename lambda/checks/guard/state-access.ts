@@ -24,7 +24,12 @@ export interface UnreadableTable {
   grants: string[];
 }
 
-interface AccessRow { table: string; role: string; usage: boolean; can_select: boolean }
+interface AccessRow {
+  table: string;
+  role: string;
+  usage: boolean;
+  can_select: boolean;
+}
 
 const SQL = `
 SELECT c.relname::text AS table, current_user::text AS role,
@@ -37,19 +42,25 @@ SELECT c.relname::text AS table, current_user::text AS role,
 export async function unreadableState(q: Queryable, stateSchema: string): Promise<UnreadableTable[]> {
   const rows = (await q.query<AccessRow>(SQL, [stateSchema, [STATE_TABLE, LEASE_TABLE]])).rows;
   const schema = ident(stateSchema);
-  return rows.filter((r) => !r.usage || !r.can_select).map((r) => {
-    const role = ident(r.role);
-    return {
-      table: r.table, role: r.role,
-      missing: [...(r.usage ? [] : [`USAGE on schema ${stateSchema}`]), ...(r.can_select ? [] : [`SELECT on ${stateSchema}.${r.table}`])],
-      grants: [...(r.usage ? [] : [`GRANT USAGE ON SCHEMA ${schema} TO ${role};`]), ...(r.can_select ? [] : [`GRANT SELECT ON ${schema}.${ident(r.table)} TO ${role};`])],
-    };
-  });
+  return rows
+    .filter((r) => !r.usage || !r.can_select)
+    .map((r) => {
+      const role = ident(r.role);
+      return {
+        table: r.table,
+        role: r.role,
+        missing: [...(r.usage ? [] : [`USAGE on schema ${stateSchema}`]), ...(r.can_select ? [] : [`SELECT on ${stateSchema}.${r.table}`])],
+        grants: [
+          ...(r.usage ? [] : [`GRANT USAGE ON SCHEMA ${schema} TO ${role};`]),
+          ...(r.can_select ? [] : [`GRANT SELECT ON ${schema}.${ident(r.table)} TO ${role};`]),
+        ],
+      };
+    });
 }
 
 /** What was left out because of each table. */
 const LEFT_OUT: Record<string, string> = {
-  [STATE_TABLE]: 'migrations pending, changed or unknown were not compared, and drift is rated as if the database were at the snapshot\'s migrations',
+  [STATE_TABLE]: "migrations pending, changed or unknown were not compared, and drift is rated as if the database were at the snapshot's migrations",
   [LEASE_TABLE]: 'a migration run through the RDS Data API (or a pooler) holding the runner lease is not seen: while one runs, its changes may show as drift',
 };
 
@@ -57,7 +68,10 @@ const LEFT_OUT: Record<string, string> = {
 export function stateFindings(unreadable: readonly UnreadableTable[], stateSchema: string): GuardFinding[] {
   const rule = GUARD_RULES.stateUnreadable;
   return unreadable.map((u) => ({
-    kind: 'migration', rule: rule.id, severity: rule.severity, object: `${stateSchema}.${u.table}`,
+    kind: 'migration',
+    rule: rule.id,
+    severity: rule.severity,
+    object: `${stateSchema}.${u.table}`,
     message: `role ${u.role} may not read ${stateSchema}.${u.table} (no ${u.missing.join(', no ')}): ${LEFT_OUT[u.table] ?? 'it was not read'}; every other check ran`,
     why: rule.why,
     fix: `${u.grants.join(' ')}  -- as the master user (${DOCS_POINTERS.roleToGrant})`,
@@ -75,17 +89,21 @@ export const STATE_COLUMNS = ['version', 'name', 'checksum', 'applied_at', 'exec
  * `schemas`: where the state tables are (not drift: the note covers them).
  */
 export async function stateElsewhere(q: Queryable, stateSchema: string): Promise<{ note: string; schemas: string[] } | undefined> {
-  const rows = (await q.query<{ schema: string }>(
-    `SELECT n.nspname::text AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  const rows = (
+    await q.query<{ schema: string }>(
+      `SELECT n.nspname::text AS schema FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relname = $2 AND c.relkind IN ('r', 'p') AND n.nspname <> $1
         AND NOT EXISTS (SELECT 1 FROM pg_class h JOIN pg_namespace hn ON hn.oid = h.relnamespace WHERE hn.nspname = $1 AND h.relname = $2)
         AND (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND NOT a.attisdropped AND a.attname IN (${STATE_COLUMNS.map((c) => `'${c}'`).join(', ')})) = ${STATE_COLUMNS.length}
-      ORDER BY 1`, [stateSchema, STATE_TABLE],
-  )).rows;
+      ORDER BY 1`,
+      [stateSchema, STATE_TABLE],
+    )
+  ).rows;
   if (!rows.length) return undefined;
   const tables = rows.map((r) => `${r.schema}.${STATE_TABLE}`).join(', ');
-  const note = `no ${stateSchema}.${STATE_TABLE} here (the state schema the guard was given), but ${tables} ${oneOrMany(rows.length, 'is a', 'are')} schemaguard state ${noun(rows.length, 'table')}: `
-    + `this database was migrated with --state-schema ${rows[0]!.schema}; run the guard with --state-schema ${rows[0]!.schema} (the scheduled guard: the migrations' stateSchema). `
-    + 'Migrations pending, changed or unknown were not compared, and a migration running through the RDS Data API is not seen';
+  const note =
+    `no ${stateSchema}.${STATE_TABLE} here (the state schema the guard was given), but ${tables} ${oneOrMany(rows.length, 'is a', 'are')} schemaguard state ${noun(rows.length, 'table')}: ` +
+    `this database was migrated with --state-schema ${rows[0]!.schema}; run the guard with --state-schema ${rows[0]!.schema} (the scheduled guard: the migrations' stateSchema). ` +
+    'Migrations pending, changed or unknown were not compared, and a migration running through the RDS Data API is not seen';
   return { note, schemas: rows.map((r) => r.schema) };
 }

@@ -16,7 +16,8 @@ export function allowancesByRule(allowances: readonly Allowance[]): Map<string, 
   // A push each, not a spread per directive: a file with one before every statement stays linear.
   for (const a of allowances) {
     const list = byRule.get(a.rule);
-    if (list) list.push(a); else byRule.set(a.rule, [a]);
+    if (list) list.push(a);
+    else byRule.set(a.rule, [a]);
   }
   for (const list of byRule.values()) list.sort((x, y) => x.line - y.line);
   return byRule;
@@ -29,7 +30,8 @@ function lastAtOrBelow<T>(items: readonly T[], value: (item: T) => number, at: n
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     const v = value(items[mid]!);
-    if (strict ? v < at : v <= at) lo = mid + 1; else hi = mid;
+    if (strict ? v < at : v <= at) lo = mid + 1;
+    else hi = mid;
   }
   return lo - 1;
 }
@@ -46,7 +48,11 @@ const itself = (n: number) => n;
  * statement is read waits for all of them). Two binary searches: a file with
  * a directive before every statement stays linear.
  */
-export function allowanceFor(byRule: ReadonlyMap<string, readonly Allowance[]>, f: Pick<Finding, 'rule' | 'line'>, lines: readonly number[]): Allowance | undefined {
+export function allowanceFor(
+  byRule: ReadonlyMap<string, readonly Allowance[]>,
+  f: Pick<Finding, 'rule' | 'line'>,
+  lines: readonly number[],
+): Allowance | undefined {
   const directives = byRule.get(f.rule);
   const at = lastAtOrBelow(lines, itself, f.line ?? 0, false);
   if (!directives || at < 0) return undefined;

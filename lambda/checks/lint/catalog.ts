@@ -175,7 +175,10 @@ const QUALIFIED = String.raw`(?:${NAME}\s*\.\s*)?(${NAME})`;
  * (RENAME and the rest), CREATE INDEX … ON, TRUNCATE, LOCK, UPDATE, DELETE
  * FROM, REFERENCES. DROP TABLE's list is read apart (`DROP_LIST`).
  */
-const NAMED_TABLE = new RegExp(String.raw`\b(?:alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?|\bon\s+(?:only\s+)?|truncate\s+(?:table\s+)?(?:only\s+)?|lock\s+(?:table\s+)?(?:only\s+)?|update\s+(?:only\s+)?|delete\s+from\s+(?:only\s+)?|references\s+)${QUALIFIED}`, 'giu');
+const NAMED_TABLE = new RegExp(
+  String.raw`\b(?:alter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?|\bon\s+(?:only\s+)?|truncate\s+(?:table\s+)?(?:only\s+)?|lock\s+(?:table\s+)?(?:only\s+)?|update\s+(?:only\s+)?|delete\s+from\s+(?:only\s+)?|references\s+)${QUALIFIED}`,
+  'giu',
+);
 const DROP_LIST = new RegExp(String.raw`\bdrop\s+table\s+(?:if\s+exists\s+)?(${QUALIFIED}(?:\s*,\s*${QUALIFIED})*)`, 'giu');
 const LIST_ITEM = new RegExp(QUALIFIED, 'gu');
 
@@ -227,19 +230,30 @@ SELECT n.nspname AS schema, c.relname AS "table", x.relname AS name
 const VOLATILITY: Record<string, Volatility> = { i: 'immutable', s: 'stable', v: 'volatile' };
 
 export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions = {}): Promise<LintCatalog> {
-  const functions = (await q.query<{ schema: string; name: string; nargs: number; ndefaults: number; variadic: boolean; v: string }>(
-    `SELECT n.nspname AS schema, p.proname AS name, p.pronargs AS nargs, p.pronargdefaults AS ndefaults,
+  const functions = (
+    await q.query<{ schema: string; name: string; nargs: number; ndefaults: number; variadic: boolean; v: string }>(
+      `SELECT n.nspname AS schema, p.proname AS name, p.pronargs AS nargs, p.pronargdefaults AS ndefaults,
             p.provariadic <> 0 AS variadic, p.provolatile AS v
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE p.prokind = 'f'`,
-  )).rows.map((r) => ({ schema: r.schema, name: r.name, nargs: Number(r.nargs), ndefaults: Number(r.ndefaults), variadic: r.variadic, volatility: VOLATILITY[r.v] ?? 'volatile' }));
-  const domains = (await q.query<CatalogDomain>(
-    `SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS "baseType", t.typnotnull AS "notNull",
+    )
+  ).rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    nargs: Number(r.nargs),
+    ndefaults: Number(r.ndefaults),
+    variadic: r.variadic,
+    volatility: VOLATILITY[r.v] ?? 'volatile',
+  }));
+  const domains = (
+    await q.query<CatalogDomain>(
+      `SELECT n.nspname AS schema, t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS "baseType", t.typnotnull AS "notNull",
             t.typdefaultbin IS NOT NULL AS "hasDefault",
             EXISTS (SELECT 1 FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') AS constrained
        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
       WHERE t.typtype = 'd'`,
-  )).rows;
+    )
+  ).rows;
   const notValidNotNull = (await q.query<CatalogNotValidNotNull>(NOT_VALID_NOT_NULL_SQL)).rows;
   const checkRows = (await q.query<{ schema: string; table: string; name: string; def: string }>(NOT_NULL_CHECKS_SQL)).rows;
   if (checkRows.length) await loadParser(); // their definitions are read by PostgreSQL's parser
@@ -247,17 +261,28 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
     .map((r) => ({ schema: r.schema, table: r.table, name: r.name, columns: checkProves(r.def) }))
     .filter((c) => c.columns.length > 0);
   // The zone's offset in January and in July (a zone with summer time is not UTC, even while its offset is 0).
-  const [zone] = (await q.query<{ utc: boolean; version: number }>(
-    "SELECT extract(timezone FROM '2000-01-15 12:00+00'::timestamptz) = 0 AND extract(timezone FROM '2000-07-15 12:00+00'::timestamptz) = 0 AS utc, current_setting('server_version_num')::int AS version",
-  )).rows;
-  const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows
-    .map((r) => ({ schema: r.schema, name: r.name, partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })) }));
+  const [zone] = (
+    await q.query<{ utc: boolean; version: number }>(
+      "SELECT extract(timezone FROM '2000-01-15 12:00+00'::timestamptz) = 0 AND extract(timezone FROM '2000-07-15 12:00+00'::timestamptz) = 0 AS utc, current_setting('server_version_num')::int AS version",
+    )
+  ).rows;
+  const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows.map((r) => ({
+    schema: r.schema,
+    name: r.name,
+    partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })),
+  }));
   const named = options.tables?.length ? await readNamedTables(q, options.tables) : undefined;
   // As text: the RDS Data API returns no arrays.
-  const [path] = (await q.query<{ p: string }>("SELECT array_to_json(current_schemas(false))::text AS p")).rows;
+  const [path] = (await q.query<{ p: string }>('SELECT array_to_json(current_schemas(false))::text AS p')).rows;
   const searchPath = path ? (JSON.parse(path.p) as string[]) : undefined;
   return {
-    functions, domains, notValidNotNull, notNullChecks, partitionedTables, utcSessions: zone?.utc === true, ...named,
+    functions,
+    domains,
+    notValidNotNull,
+    notNullChecks,
+    partitionedTables,
+    utcSessions: zone?.utc === true,
+    ...named,
     ...(zone?.version ? { serverMajor: Math.floor(Number(zone.version) / 10000) } : {}),
     ...(searchPath?.length ? { searchPath } : {}),
     ...(options.dependencies ? { dependencies: await readOrSay(q, options.onUnread) } : {}),
@@ -265,7 +290,10 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
 }
 
 /** What the database has of the tables of these names: the relations, their columns, constraints and indexes. */
-async function readNamedTables(q: Queryable, tables: readonly string[]): Promise<Pick<LintCatalog, 'tablesRead' | 'relations' | 'columns' | 'constraints' | 'indexes'>> {
+async function readNamedTables(
+  q: Queryable,
+  tables: readonly string[],
+): Promise<Pick<LintCatalog, 'tablesRead' | 'relations' | 'columns' | 'constraints' | 'indexes'>> {
   const names = [JSON.stringify(tables)];
   return {
     tablesRead: [...tables],
@@ -303,7 +331,7 @@ export function checkProves(def: string): string[] {
   }
   const cmd = as(list(stmt?.node.cmds)[0], 'AlterTableCmd');
   const con = as(cmd?.def, 'Constraint');
-  return con ? notNullColumns(con) ?? [] : [];
+  return con ? (notNullColumns(con) ?? []) : [];
 }
 
 /**
@@ -317,7 +345,9 @@ export function notNullProvenInDatabase(catalog: LintCatalog | undefined, t: Tab
   const inDatabase = t.databaseColumns?.get(column) ?? column;
   const settled = t.notNullSettled;
   if (settled?.columns.has(column) || settled?.columns.has(inDatabase)) return false;
-  return catalog.notNullChecks.some((c) => c.schema === db.schema && c.table === db.name && c.columns.includes(inDatabase) && !settled?.constraints.has(c.name));
+  return catalog.notNullChecks.some(
+    (c) => c.schema === db.schema && c.table === db.name && c.columns.includes(inDatabase) && !settled?.constraints.has(c.name),
+  );
 }
 
 /** Whether `t` is partitioned: a migration made it so, or the database's catalog says so (under the name it had before the run). */

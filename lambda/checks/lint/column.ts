@@ -26,11 +26,21 @@ export interface ColumnParts {
 export const SERIAL_TYPES = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 
 export function columnParts(col: Node): ColumnParts {
-  const r: ColumnParts = { hasDefault: false, identity: false, primaryKey: false, unique: false, notNull: false, serial: SERIAL_TYPES.has(typeBase(col.typeName)) };
+  const r: ColumnParts = {
+    hasDefault: false,
+    identity: false,
+    primaryKey: false,
+    unique: false,
+    notNull: false,
+    serial: SERIAL_TYPES.has(typeBase(col.typeName)),
+  };
   for (const c of list(col.constraints)) {
     const con = as(c, 'Constraint');
     if (!con) continue;
-    if (con.contype === 'CONSTR_DEFAULT') { r.hasDefault = true; r.defaultExpr = con.raw_expr; }
+    if (con.contype === 'CONSTR_DEFAULT') {
+      r.hasDefault = true;
+      r.defaultExpr = con.raw_expr;
+    }
     if (con.contype === 'CONSTR_IDENTITY') r.identity = true;
     if (con.contype === 'CONSTR_GENERATED') r.generated = con.generated_kind === 'v' ? 'v' : 's';
     if (con.contype === 'CONSTR_PRIMARY') r.primaryKey = true;
@@ -84,7 +94,12 @@ export function columnRewrite(col: Node, ctx: RewriteContext = BUILTINS_ONLY): C
   if (volatile.length) return { cause: 'volatile', what: `a volatile default (${volatile.join(', ')})`, certain: true };
   const domain = ctx.domain(col.typeName);
   if (domain && (domain.constrained || domain.notNull)) {
-    return { cause: 'domain', domain, what: `type ${names((col.typeName as Node).names).join('.')}, a domain with ${domain.constrained ? 'a CHECK' : 'NOT NULL'} (every row is checked against it)`, certain: true };
+    return {
+      cause: 'domain',
+      domain,
+      what: `type ${names((col.typeName as Node).names).join('.')}, a domain with ${domain.constrained ? 'a CHECK' : 'NOT NULL'} (every row is checked against it)`,
+      certain: true,
+    };
   }
   const unknown = calls.filter((v) => v.volatility === 'unknown').map((v) => callText(v.call));
   if (unknown.length) return { cause: 'unknown', what: `a default calling ${unknown.join(', ')}, whose volatility lint does not know`, certain: false };
@@ -126,7 +141,12 @@ function overDomains(one: (typeName: unknown) => DomainFacts | undefined, typeNa
   for (let depth = 0; facts && depth < MAX_DOMAIN_DEPTH; depth++) {
     const base = one(typeNameOf(facts.baseType));
     if (!base) return facts;
-    facts = { baseType: base.baseType, constrained: facts.constrained || base.constrained, notNull: facts.notNull || base.notNull, hasDefault: facts.hasDefault === true || base.hasDefault === true };
+    facts = {
+      baseType: base.baseType,
+      constrained: facts.constrained || base.constrained,
+      notNull: facts.notNull || base.notNull,
+      hasDefault: facts.hasDefault === true || base.hasDefault === true,
+    };
   }
   return facts;
 }

@@ -165,8 +165,21 @@ const GRAPH = `
 
 interface GraphRow {
   k: 's' | 'e' | 'o' | 'h' | 'a' | 'c' | 'f' | 't';
-  c: number; o: number; s: number; rc: number; ro: number; rs: number; t: string;
-  description: string | null; kind: string; sub: string; schema: string; parent: string; parent_oid: number; name: string; args: string;
+  c: number;
+  o: number;
+  s: number;
+  rc: number;
+  ro: number;
+  rs: number;
+  t: string;
+  description: string | null;
+  kind: string;
+  sub: string;
+  schema: string;
+  parent: string;
+  parent_oid: number;
+  name: string;
+  args: string;
 }
 
 function push<V>(map: Map<string, V[]>, key: string, value: V): void {
@@ -180,8 +193,18 @@ const relation = (oid: number) => `${PG_CLASS}/${oid}/0`;
 /** Read the graph: one catalog query (about 1–2 s for 2,000 tables, some 50,000 objects). */
 export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
   const graph: DependencyGraph = {
-    user: '', searchPath: [], objects: new Map(), byName: new Map(), byRef: new Map(), owner: new Map(),
-    children: new Map(), partitionOf: new Map(), inherited: new Set(), inheritedColumns: new Map(), referencedBy: new Map(), typed: new Set(),
+    user: '',
+    searchPath: [],
+    objects: new Map(),
+    byName: new Map(),
+    byRef: new Map(),
+    owner: new Map(),
+    children: new Map(),
+    partitionOf: new Map(),
+    inherited: new Set(),
+    inheritedColumns: new Map(),
+    referencedBy: new Map(),
+    typed: new Set(),
   };
   for (const r of (await q.query<GraphRow>(GRAPH)).rows) {
     switch (r.k) {
@@ -198,19 +221,37 @@ export async function readDependencies(q: Queryable): Promise<DependencyGraph> {
       }
       case 'o': {
         const id = `${r.c}/${r.o}/${r.s}`;
-        const o: DependencyObject = { id, kind: r.kind, sub: r.sub, schema: r.schema, parent: r.parent, parentId: r.parent_oid ? relation(r.parent_oid) : '', name: r.name, args: r.args, description: r.description ?? id };
+        const o: DependencyObject = {
+          id,
+          kind: r.kind,
+          sub: r.sub,
+          schema: r.schema,
+          parent: r.parent,
+          parentId: r.parent_oid ? relation(r.parent_oid) : '',
+          name: r.name,
+          args: r.args,
+          description: r.description ?? id,
+        };
         graph.objects.set(id, o);
         push(graph.byName, o.name, o);
         break;
       }
-      case 'h': push(graph.children, relation(r.ro), relation(r.o)); break;
+      case 'h':
+        push(graph.children, relation(r.ro), relation(r.o));
+        break;
       case 'a':
         graph.inherited.add(`${relation(r.o)}:column:${r.name}`);
         if (r.t === 'd') push(graph.inheritedColumns, `${relation(r.ro)}:${r.name}`, { relation: relation(r.o), column: `${PG_CLASS}/${r.o}/${r.s}` });
         break;
-      case 'c': graph.inherited.add(`${relation(r.o)}:constraint:${r.name}`); break;
-      case 'f': push(graph.referencedBy, relation(r.ro), relation(r.o)); break;
-      case 't': graph.typed.add(relation(r.o)); break;
+      case 'c':
+        graph.inherited.add(`${relation(r.o)}:constraint:${r.name}`);
+        break;
+      case 'f':
+        push(graph.referencedBy, relation(r.ro), relation(r.o));
+        break;
+      case 't':
+        graph.typed.add(relation(r.o));
+        break;
     }
   }
   return graph;
@@ -320,7 +361,8 @@ export function cascadeOf(graph: DependencyGraph, dropped: readonly string[]): C
     const owner = graph.owner.get(id) ?? graph.partitionOf.get(id);
     if (owner !== undefined && !startSet.has(owner) && !partOf(owner, startSet)) {
       // A partitioned table's key column is recorded as an internal part of its own table.
-      if (partOf(id, new Set([owner]))) return { names: [], refused: `${describe(graph, id)} is part of the partition key`, sqlstate: INVALID_TABLE_DEFINITION };
+      if (partOf(id, new Set([owner])))
+        return { names: [], refused: `${describe(graph, id)} is part of the partition key`, sqlstate: INVALID_TABLE_DEFINITION };
       return { names: [], refused: `${describe(graph, owner)} requires ${describe(graph, id)}` };
     }
   }

@@ -36,11 +36,9 @@ const MARKER = /^-- file (\d+) of (\d+): /;
 export function renderFix(files: FixFile[]): string {
   const only = files[0];
   if (files.length === 1 && only && only.place === 'instead' && !only.noTransaction) return only.lines.join('\n');
-  return files.flatMap((f, k) => [
-    `-- file ${k + 1} of ${files.length}: ${PLACES[f.place]}`,
-    ...(f.noTransaction ? ['-- schemaguard:no-transaction'] : []),
-    ...f.lines,
-  ]).join('\n');
+  return files
+    .flatMap((f, k) => [`-- file ${k + 1} of ${files.length}: ${PLACES[f.place]}`, ...(f.noTransaction ? ['-- schemaguard:no-transaction'] : []), ...f.lines])
+    .join('\n');
 }
 
 /** The migration files a fix text describes (one when it has no file markers). */

@@ -42,42 +42,67 @@ function figureName(node: Node | undefined): { name: string; strength: number } 
   if (!node) return undefined;
   const [kind, n] = Object.entries(node)[0] as [string, Node];
   switch (kind) {
-    case 'ColumnRef': return lastString(n.fields);
-    case 'A_Indirection': return lastString(n.indirection) ?? figureName(n.arg as Node);
-    case 'FuncCall': return good(names(n.funcname).at(-1));
-    case 'A_Expr': return n.kind === 'AEXPR_NULLIF' ? good('nullif') : undefined;
+    case 'ColumnRef':
+      return lastString(n.fields);
+    case 'A_Indirection':
+      return lastString(n.indirection) ?? figureName(n.arg as Node);
+    case 'FuncCall':
+      return good(names(n.funcname).at(-1));
+    case 'A_Expr':
+      return n.kind === 'AEXPR_NULLIF' ? good('nullif') : undefined;
     case 'TypeCast': {
       const arg = figureName(n.arg as Node);
       if (arg && arg.strength > 1) return arg;
       const type = names((n.typeName as Node | undefined)?.names).at(-1);
       return type ? { name: type, strength: 1 } : arg;
     }
-    case 'CollateClause': return figureName(n.arg as Node);
-    case 'GroupingFunc': return good('grouping');
-    case 'SubLink': return SUBLINKS[String(n.subLinkType)] ? good(SUBLINKS[String(n.subLinkType)]) : undefined;
+    case 'CollateClause':
+      return figureName(n.arg as Node);
+    case 'GroupingFunc':
+      return good('grouping');
+    case 'SubLink':
+      return SUBLINKS[String(n.subLinkType)] ? good(SUBLINKS[String(n.subLinkType)]) : undefined;
     case 'CaseExpr': {
       const d = figureName(n.defresult as Node);
       return d && d.strength > 1 ? d : { name: 'case', strength: 1 };
     }
-    case 'A_ArrayExpr': return good('array');
-    case 'RowExpr': return good('row');
-    case 'CoalesceExpr': return good('coalesce');
-    case 'MinMaxExpr': return good(n.op === 'IS_GREATEST' ? 'greatest' : n.op === 'IS_LEAST' ? 'least' : undefined);
-    case 'SQLValueFunction': return good(SQL_VALUE_FUNCTIONS[String(n.op)]);
-    case 'XmlExpr': return good(String(n.op) === 'IS_DOCUMENT' ? undefined : String(n.op).replace(/^IS_/, '').toLowerCase());
-    case 'XmlSerialize': return good('xmlserialize');
-    default: return undefined;
+    case 'A_ArrayExpr':
+      return good('array');
+    case 'RowExpr':
+      return good('row');
+    case 'CoalesceExpr':
+      return good('coalesce');
+    case 'MinMaxExpr':
+      return good(n.op === 'IS_GREATEST' ? 'greatest' : n.op === 'IS_LEAST' ? 'least' : undefined);
+    case 'SQLValueFunction':
+      return good(SQL_VALUE_FUNCTIONS[String(n.op)]);
+    case 'XmlExpr':
+      return good(String(n.op) === 'IS_DOCUMENT' ? undefined : String(n.op).replace(/^IS_/, '').toLowerCase());
+    case 'XmlSerialize':
+      return good('xmlserialize');
+    default:
+      return undefined;
   }
 }
 
 const SUBLINKS: Record<string, string> = { EXISTS_SUBLINK: 'exists', ARRAY_SUBLINK: 'array' };
 
 const SQL_VALUE_FUNCTIONS: Record<string, string> = {
-  SVFOP_CURRENT_DATE: 'current_date', SVFOP_CURRENT_TIME: 'current_time', SVFOP_CURRENT_TIME_N: 'current_time',
-  SVFOP_CURRENT_TIMESTAMP: 'current_timestamp', SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp', SVFOP_LOCALTIME: 'localtime',
-  SVFOP_LOCALTIME_N: 'localtime', SVFOP_LOCALTIMESTAMP: 'localtimestamp', SVFOP_LOCALTIMESTAMP_N: 'localtimestamp',
-  SVFOP_CURRENT_ROLE: 'current_role', SVFOP_CURRENT_USER: 'current_user', SVFOP_USER: 'user', SVFOP_SESSION_USER: 'session_user',
-  SVFOP_CURRENT_CATALOG: 'current_catalog', SVFOP_CURRENT_SCHEMA: 'current_schema',
+  SVFOP_CURRENT_DATE: 'current_date',
+  SVFOP_CURRENT_TIME: 'current_time',
+  SVFOP_CURRENT_TIME_N: 'current_time',
+  SVFOP_CURRENT_TIMESTAMP: 'current_timestamp',
+  SVFOP_CURRENT_TIMESTAMP_N: 'current_timestamp',
+  SVFOP_LOCALTIME: 'localtime',
+  SVFOP_LOCALTIME_N: 'localtime',
+  SVFOP_LOCALTIMESTAMP: 'localtimestamp',
+  SVFOP_LOCALTIMESTAMP_N: 'localtimestamp',
+  SVFOP_CURRENT_ROLE: 'current_role',
+  SVFOP_CURRENT_USER: 'current_user',
+  SVFOP_USER: 'user',
+  SVFOP_SESSION_USER: 'session_user',
+  SVFOP_CURRENT_CATALOG: 'current_catalog',
+  SVFOP_CURRENT_SCHEMA: 'current_schema',
 };
 
 function good(name: string | undefined): { name: string; strength: number } | undefined {
@@ -86,7 +111,11 @@ function good(name: string | undefined): { name: string; strength: number } | un
 
 /** The last field name of a ColumnRef or an indirection (`*` and subscripts left out). */
 function lastString(fields: unknown): { name: string; strength: number } | undefined {
-  return good(list(fields).flatMap((f) => (typeof as(f, 'String')?.sval === 'string' ? [String(as(f, 'String')!.sval)] : [])).at(-1));
+  return good(
+    list(fields)
+      .flatMap((f) => (typeof as(f, 'String')?.sval === 'string' ? [String(as(f, 'String')!.sval)] : []))
+      .at(-1),
+  );
 }
 
 /** ChooseIndexNameAddition: the names joined by `_`, stopping once 64 bytes are reached. */

@@ -184,7 +184,12 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
       if (a) allow(f, a);
       else if (!later.has(f) || keeper.keep(f)) result.findings.push(f);
     }
-    for (const f of unusedAllows(src, used, LINT_RULES.map((r) => r.id))) if (keeper.keep(f)) result.findings.push(f);
+    for (const f of unusedAllows(
+      src,
+      used,
+      LINT_RULES.map((r) => r.id),
+    ))
+      if (keeper.keep(f)) result.findings.push(f);
     for (const o of keeper.omitted()) result.omitted.push(o);
     for (const o of allowedKeeper.omitted()) result.allowedOmitted.push(o);
   }
@@ -199,10 +204,16 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
  Only the findings `keep` accepts are held, so a file where every
  * statement is reported does not hold a finding per statement.
  */
-function lintFile(base: Omit<RuleContext, 'report' | 'reportAt'>, chunks: Iterable<ParsedStatement[]>, keep: (f: Finding, lines: readonly number[]) => boolean): { raw: Finding[]; lines: number[] } {
+function lintFile(
+  base: Omit<RuleContext, 'report' | 'reportAt'>,
+  chunks: Iterable<ParsedStatement[]>,
+  keep: (f: Finding, lines: readonly number[]) => boolean,
+): { raw: Finding[]; lines: number[] } {
   const raw: Finding[] = [];
   const lines: number[] = [];
-  const add = (f: Finding) => { if (keep(f, lines)) raw.push(f); };
+  const add = (f: Finding) => {
+    if (keep(f, lines)) raw.push(f);
+  };
   const rules = LINT_RULES;
   const ctx: RuleContext = {
     ...base,

@@ -34,8 +34,9 @@ export class FindingsKeeper {
       return true;
     }
     let o = this.over.get(f.rule);
-    if (!o) this.over.set(f.rule, o = { file: this.file, rule: f.rule, errors: 0, warnings: 0 });
-    if (f.severity === 'error') o.errors++; else o.warnings++;
+    if (!o) this.over.set(f.rule, (o = { file: this.file, rule: f.rule, errors: 0, warnings: 0 }));
+    if (f.severity === 'error') o.errors++;
+    else o.warnings++;
     return false;
   }
 
@@ -49,8 +50,13 @@ export class FindingsKeeper {
 export function lintCounts(result: { findings: Finding[]; omitted: readonly OmittedFindings[] }): { errors: number; warnings: number } {
   let errors = 0;
   let warnings = 0;
-  for (const f of result.findings) if (f.severity === 'error') errors++; else warnings++;
-  for (const o of result.omitted) { errors += o.errors; warnings += o.warnings; }
+  for (const f of result.findings)
+    if (f.severity === 'error') errors++;
+    else warnings++;
+  for (const o of result.omitted) {
+    errors += o.errors;
+    warnings += o.warnings;
+  }
   return { errors, warnings };
 }
 

@@ -29,7 +29,9 @@ export interface LevelledFindings {
 export function applyRuleLevels<R extends LevelledFindings>(result: R, levels: Readonly<Record<string, RuleLevel>>, source: string): R {
   if (Object.keys(levels).length === 0) return result;
   const off = (rule: string) => levels[rule]?.level === 'off';
-  const allowed: AllowedFinding[] = result.findings.filter((f) => off(f.rule)).map((f) => ({ ...f, allowed: { reason: `${source}: ${levels[f.rule]!.reason}`, line: 0 } }));
+  const allowed: AllowedFinding[] = result.findings
+    .filter((f) => off(f.rule))
+    .map((f) => ({ ...f, allowed: { reason: `${source}: ${levels[f.rule]!.reason}`, line: 0 } }));
   return {
     ...result,
     findings: result.findings.filter((f) => !off(f.rule)).map((f) => relevelled(f, levels[f.rule])),

@@ -101,6 +101,8 @@ export function disagreementNote(differences: ReadonlyMap<string, string[]>): st
   if (differences.size === 0) return undefined;
   const tables = [...differences].slice(0, TABLES_NAMED).map(([table, what]) => `${table} (${what.join('; ')})`);
   const more = differences.size > TABLES_NAMED ? `, and ${differences.size - TABLES_NAMED} more` : '';
-  return `the database differs from what the applied files make, and lint takes the database's tables: ${tables.join(', ')}${more}`
-    + ' (done where lint cannot follow, as in a DO block, or by hand since)';
+  return (
+    `the database differs from what the applied files make, and lint takes the database's tables: ${tables.join(', ')}${more}` +
+    ' (done where lint cannot follow, as in a DO block, or by hand since)'
+  );
 }

@@ -26,19 +26,27 @@ function qualified(model: FunctionScope, parts: string[]): { schema: string; nam
 }
 
 function volatilityOf(options: unknown): Volatility | undefined {
-  const d = list(options).map((o) => as(o, 'DefElem')).find((o) => o?.defname === 'volatility');
+  const d = list(options)
+    .map((o) => as(o, 'DefElem'))
+    .find((o) => o?.defname === 'volatility');
   const v = String((as(d?.arg, 'String')?.sval as string | undefined) ?? '').toLowerCase();
   return v === 'immutable' || v === 'stable' || v === 'volatile' ? v : undefined;
 }
 
 function createFunction(model: FunctionScope, n: Node): void {
   const { schema, name } = qualified(model, names(n.funcname));
-  const params = list(n.parameters).map((p) => as(p, 'FunctionParameter')).filter((p): p is Node => !!p && INPUT_MODES.has(String(p.mode)));
+  const params = list(n.parameters)
+    .map((p) => as(p, 'FunctionParameter'))
+    .filter((p): p is Node => !!p && INPUT_MODES.has(String(p.mode)));
   const argTypes = params.map((p) => typeNameText(p.argType));
   let ndefaults = 0;
   for (let k = params.length - 1; k >= 0 && params[k]!.defexpr !== undefined; k--) ndefaults++;
   const f: ModelFunction = {
-    schema, name, argTypes, nargs: params.length, ndefaults,
+    schema,
+    name,
+    argTypes,
+    nargs: params.length,
+    ndefaults,
     variadic: params.some((p) => p.mode === 'FUNC_PARAM_VARIADIC'),
     volatility: volatilityOf(n.options) ?? 'volatile',
   };

@@ -21,12 +21,22 @@ export interface CommandOrigin {
 }
 
 const KINDS: Record<string, ConstraintKind> = {
-  CONSTR_CHECK: 'check', CONSTR_FOREIGN: 'foreign', CONSTR_PRIMARY: 'primary', CONSTR_UNIQUE: 'unique', CONSTR_EXCLUSION: 'exclusion',
+  CONSTR_CHECK: 'check',
+  CONSTR_FOREIGN: 'foreign',
+  CONSTR_PRIMARY: 'primary',
+  CONSTR_UNIQUE: 'unique',
+  CONSTR_EXCLUSION: 'exclusion',
 };
 
 export function createdTable(n: Node, base: Pick<TableModel, 'schema' | 'name' | 'isNew'>, lookup: (r: RangeVar) => TableModel | undefined): TableModel {
   const spec = n.partspec as Node | undefined;
-  const t: TableModel = { ...base, columns: new Map(), primaryKey: [], constraints: new Map(), ...(spec ? { partitioned: true, partitions: [], partitionKey: partitionKeyColumns(spec) } : {}) };
+  const t: TableModel = {
+    ...base,
+    columns: new Map(),
+    primaryKey: [],
+    constraints: new Map(),
+    ...(spec ? { partitioned: true, partitions: [], partitionKey: partitionKeyColumns(spec) } : {}),
+  };
   for (const parent of list(n.inhRelations)) copyColumns(t, rangeVar(as(parent, 'RangeVar')), lookup);
   for (const elt of list(n.tableElts)) {
     const like = as(elt, 'TableLikeClause');
@@ -41,7 +51,9 @@ export function createdTable(n: Node, base: Pick<TableModel, 'schema' | 'name' |
 
 /** The columns a PARTITION BY names or uses in its expressions. */
 function partitionKeyColumns(spec: Node): string[] {
-  return list(spec.partParams).map((p) => as(p, 'PartitionElem')).filter((e): e is Node => !!e)
+  return list(spec.partParams)
+    .map((p) => as(p, 'PartitionElem'))
+    .filter((e): e is Node => !!e)
     .flatMap((e) => (typeof e.name === 'string' ? [e.name] : findAll(e.expr, 'ColumnRef').map((r) => names(r.fields).pop() ?? '')));
 }
 
@@ -59,16 +71,21 @@ export function constraintIndexes(t: TableModel): string[] {
 /** `ifNotExists`: ADD COLUMN IF NOT EXISTS, whose column may be there already, with values. */
 function addColumn(t: TableModel, col: Node, origin: CommandOrigin | undefined, ifNotExists = false): void {
   const name = String(col.colname);
-  const constraints = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
+  const constraints = list(col.constraints)
+    .map((c) => as(c, 'Constraint'))
+    .filter((c): c is Node => !!c);
   const notNull = constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY' || c.contype === 'CONSTR_IDENTITY');
   const filled = notNull || constraints.some((c) => c.contype === 'CONSTR_DEFAULT' || c.contype === 'CONSTR_GENERATED');
   const nullInEveryRow = origin?.pending === true && !t.isNew && !filled && !ifNotExists;
   const generated = constraints.find((c) => c.contype === 'CONSTR_GENERATED');
   const noDefault = !constraints.some((c) => c.contype === 'CONSTR_DEFAULT' || c.contype === 'CONSTR_GENERATED' || c.contype === 'CONSTR_IDENTITY');
   t.columns.set(name, {
-    type: typeNameText(col.typeName), notNull, ...(origin?.pending ? { addedInPending: true } : {}), ...(nullInEveryRow ? { nullInEveryRow } : {}),
+    type: typeNameText(col.typeName),
+    notNull,
+    ...(origin?.pending ? { addedInPending: true } : {}),
+    ...(nullInEveryRow ? { nullInEveryRow } : {}),
     ...(noDefault ? { noDefault } : {}),
-    ...(generated ? { generated: generated.generated_kind === 'v' ? 'v' as const : 's' as const } : {}),
+    ...(generated ? { generated: generated.generated_kind === 'v' ? ('v' as const) : ('s' as const) } : {}),
   });
   for (const con of constraints) addConstraint(t, con, [name], origin);
 }
@@ -78,16 +95,21 @@ export function defaultConstraintName(table: string, con: Node, columns: string[
   // USING INDEX: the constraint takes the index's name (a named one renames the index instead).
   if (typeof con.indexname === 'string') return con.indexname;
   switch (con.contype) {
-    case 'CONSTR_PRIMARY': return objectName(table, 'pkey');
-    case 'CONSTR_UNIQUE': return objectName(table, ...(names(con.keys).length ? names(con.keys) : columns), 'key');
-    case 'CONSTR_EXCLUSION': return objectName(table, ...(columns.length ? columns : ['excl']), 'excl');
-    case 'CONSTR_FOREIGN': return objectName(table, ...(names(con.fk_attrs).length ? names(con.fk_attrs) : columns), 'fkey');
+    case 'CONSTR_PRIMARY':
+      return objectName(table, 'pkey');
+    case 'CONSTR_UNIQUE':
+      return objectName(table, ...(names(con.keys).length ? names(con.keys) : columns), 'key');
+    case 'CONSTR_EXCLUSION':
+      return objectName(table, ...(columns.length ? columns : ['excl']), 'excl');
+    case 'CONSTR_FOREIGN':
+      return objectName(table, ...(names(con.fk_attrs).length ? names(con.fk_attrs) : columns), 'fkey');
     case 'CONSTR_CHECK': {
       // PostgreSQL names a CHECK after its column when the expression references exactly one.
       const refs = new Set(findAll(con.raw_expr, 'ColumnRef').map((r) => names(r.fields).pop() ?? ''));
       return refs.size === 1 ? objectName(table, [...refs][0]!, 'check') : objectName(table, 'check');
     }
-    default: return objectName(table, ...columns, 'not_null');
+    default:
+      return objectName(table, ...columns, 'not_null');
   }
 }
 
@@ -96,8 +118,11 @@ function addConstraint(t: TableModel, con: Node, columns: string[], origin: Comm
   const kind = KINDS[String(con.contype)];
   if (con.contype === 'CONSTR_PRIMARY') {
     const usingIndex = typeof con.indexname === 'string' ? t.indexColumns?.get(con.indexname) : undefined;
-    t.primaryKey = names(con.keys).length ? names(con.keys) : usingIndex ?? columns;
-    for (const c of t.primaryKey) { const col = t.columns.get(c); if (col) col.notNull = true; }
+    t.primaryKey = names(con.keys).length ? names(con.keys) : (usingIndex ?? columns);
+    for (const c of t.primaryKey) {
+      const col = t.columns.get(c);
+      if (col) col.notNull = true;
+    }
   }
   if (!kind) return undefined;
   const name = typeof con.conname === 'string' ? con.conname : defaultConstraintName(t.name, con, columns);
@@ -140,9 +165,7 @@ function provenNotNull(expr: unknown, negated: boolean): string[] {
   if (bool.boolop === 'NOT_EXPR') return provenNotNull(args[0], !negated);
   // NOT (a AND b) is NOT a OR NOT b: an AND under a NOT proves what an OR does.
   const parts = args.map((a) => provenNotNull(a, negated));
-  return (bool.boolop === 'AND_EXPR') !== negated
-    ? [...new Set(parts.flat())]
-    : (parts[0] ?? []).filter((c) => parts.every((p) => p.includes(c)));
+  return (bool.boolop === 'AND_EXPR') !== negated ? [...new Set(parts.flat())] : (parts[0] ?? []).filter((c) => parts.every((p) => p.includes(c)));
 }
 
 /** Whether `column` holds no NULL: NOT NULL, or proved by a validated CHECK (PostgreSQL then sets NOT NULL without a scan). */
@@ -160,7 +183,8 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
       if (def && !(cmd.missing_ok && t.columns.has(String(def.colname)))) addColumn(t, def, origin, cmd.missing_ok === true);
       return undefined;
     }
-    case 'AT_DropColumn': return dropColumn(t, String(cmd.name));
+    case 'AT_DropColumn':
+      return dropColumn(t, String(cmd.name));
     case 'AT_AlterColumnType':
       if (col) {
         col.type = typeNameText(as(cmd.def, 'ColumnDef')?.typeName);
@@ -168,10 +192,24 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
       } else if (typeof cmd.name === 'string') t.columns.set(cmd.name, { type: typeNameText(as(cmd.def, 'ColumnDef')?.typeName), notNull: false });
       return undefined;
     // SET NOT NULL validates a NOT VALID NOT NULL constraint of the column (checked on PostgreSQL 18).
-    case 'AT_SetNotNull': if (col) { col.notNull = true; delete col.notNullNotValid; } return undefined;
-    case 'AT_DropNotNull': if (col) { col.notNull = false; delete col.notNullNotValid; } return undefined;
-    case 'AT_ColumnDefault': if (col) col.noDefault = cmd.def === undefined; return undefined;
-    case 'AT_AddIdentity': if (col) delete col.noDefault; return undefined;
+    case 'AT_SetNotNull':
+      if (col) {
+        col.notNull = true;
+        delete col.notNullNotValid;
+      }
+      return undefined;
+    case 'AT_DropNotNull':
+      if (col) {
+        col.notNull = false;
+        delete col.notNullNotValid;
+      }
+      return undefined;
+    case 'AT_ColumnDefault':
+      if (col) col.noDefault = cmd.def === undefined;
+      return undefined;
+    case 'AT_AddIdentity':
+      if (col) delete col.noDefault;
+      return undefined;
     case 'AT_AddConstraint': {
       const con = as(cmd.def, 'Constraint');
       // PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col; NOT VALID leaves a later SET NOT NULL a scan to do.
@@ -185,14 +223,18 @@ export function applyAlterCommand(t: TableModel, cmd: Node, origin: CommandOrigi
     case 'AT_ValidateConstraint': {
       const c = t.constraints.get(String(cmd.name));
       if (c) c.validated = true;
-      for (const column of notValidNotNull(t, String(cmd.name))) { column.notNull = true; delete column.notNullNotValid; }
+      for (const column of notValidNotNull(t, String(cmd.name))) {
+        column.notNull = true;
+        delete column.notNullNotValid;
+      }
       return undefined;
     }
     case 'AT_DropConstraint':
       t.constraints.delete(String(cmd.name));
       for (const column of notValidNotNull(t, String(cmd.name))) delete column.notNullNotValid;
       return undefined;
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -216,7 +258,14 @@ function addNotNull(t: TableModel, con: Node, origin: CommandOrigin): void {
     const c = t.columns.get(k);
     if (!c) continue;
     if (!con.skip_validation) c.notNull = true;
-    else if (!c.notNull) c.notNullNotValid = { name: typeof con.conname === 'string' ? con.conname : defaultConstraintName(t.name, con, [k]), file: origin.file, line: origin.line, transactional: origin.transactional, statement: origin.statement };
+    else if (!c.notNull)
+      c.notNullNotValid = {
+        name: typeof con.conname === 'string' ? con.conname : defaultConstraintName(t.name, con, [k]),
+        file: origin.file,
+        line: origin.line,
+        transactional: origin.transactional,
+        statement: origin.statement,
+      };
   }
 }
 

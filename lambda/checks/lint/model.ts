@@ -226,19 +226,28 @@ export class PendingModel implements FunctionScope {
   apply(s: ParsedStatement, onCommand?: CommandHook): void {
     const n = s.node;
     switch (s.kind) {
-      case 'CreateStmt': return this.createTable(n);
-      case 'CreateTableAsStmt': return this.createTableAs(n);
-      case 'ViewStmt': return this.createView(n);
-      case 'AlterTableStmt': return this.alterTable(s, onCommand);
-      case 'IndexStmt': return this.createIndex(n);
-      case 'RenameStmt': return this.rename(n);
-      case 'AlterObjectSchemaStmt': return this.setSchema(n);
+      case 'CreateStmt':
+        return this.createTable(n);
+      case 'CreateTableAsStmt':
+        return this.createTableAs(n);
+      case 'ViewStmt':
+        return this.createView(n);
+      case 'AlterTableStmt':
+        return this.alterTable(s, onCommand);
+      case 'IndexStmt':
+        return this.createIndex(n);
+      case 'RenameStmt':
+        return this.rename(n);
+      case 'AlterObjectSchemaStmt':
+        return this.setSchema(n);
       case 'DropStmt':
         this.drop(n);
         return applyFunctionStatement(this, s);
       case 'UpdateStmt':
-      case 'MergeStmt': return this.written(rangeVar(n.relation));
-      case 'InsertStmt': return (n.onConflictClause as Node | undefined)?.action === 'ONCONFLICT_UPDATE' ? this.written(rangeVar(n.relation)) : undefined;
+      case 'MergeStmt':
+        return this.written(rangeVar(n.relation));
+      case 'InsertStmt':
+        return (n.onConflictClause as Node | undefined)?.action === 'ONCONFLICT_UPDATE' ? this.written(rangeVar(n.relation)) : undefined;
       case 'DoStmt':
         this.doBlock(s);
         this.setConfig(n);
@@ -250,10 +259,14 @@ export class PendingModel implements FunctionScope {
       case 'CreateSchemaStmt':
         if (this.isNewHere() && typeof n.schemaname === 'string') this.newSchemas.add(n.schemaname);
         return undefined;
-      case 'CreateDomainStmt': return this.createDomain(n);
-      case 'AlterDomainStmt': return this.alterDomain(n);
-      case 'VariableSetStmt': return this.setVariable(n);
-      default: applyFunctionStatement(this, s);
+      case 'CreateDomainStmt':
+        return this.createDomain(n);
+      case 'AlterDomainStmt':
+        return this.alterDomain(n);
+      case 'VariableSetStmt':
+        return this.setVariable(n);
+      default:
+        applyFunctionStatement(this, s);
     }
   }
 
@@ -332,7 +345,11 @@ export class PendingModel implements FunctionScope {
       onCommand?.(target, cmd);
       if (cmd.subtype === 'AT_AttachPartition' || cmd.subtype === 'AT_DetachPartition') this.partitionCommand(target.table, cmd);
       const index = applyAlterCommand(target.table, cmd, {
-        file: this.source.file, line: s.line, statement: s.text, transactional: !this.source.noTransaction, pending: !this.source.applied,
+        file: this.source.file,
+        line: s.line,
+        statement: s.text,
+        transactional: !this.source.noTransaction,
+        pending: !this.source.applied,
       });
       if (index) this.indexes.set(`${target.table.schema}.${index}`, this.keyOf(rel));
       // ADD CONSTRAINT name … USING INDEX renames the index to the constraint's name.
@@ -378,11 +395,16 @@ export class PendingModel implements FunctionScope {
     switch (n.renameType) {
       case 'OBJECT_TABLE':
       case 'OBJECT_VIEW':
-      case 'OBJECT_MATVIEW': return this.moveTable(rangeVar(n.relation), undefined, String(n.newname));
-      case 'OBJECT_COLUMN': return this.renameColumn(rangeVar(n.relation), String(n.subname), String(n.newname));
-      case 'OBJECT_TABCONSTRAINT': return this.renameConstraint(rangeVar(n.relation), String(n.subname), String(n.newname));
-      case 'OBJECT_INDEX': return this.renameIndex(rangeVar(n.relation), String(n.newname));
-      case 'OBJECT_SCHEMA': return this.renameSchema(String(n.subname), String(n.newname));
+      case 'OBJECT_MATVIEW':
+        return this.moveTable(rangeVar(n.relation), undefined, String(n.newname));
+      case 'OBJECT_COLUMN':
+        return this.renameColumn(rangeVar(n.relation), String(n.subname), String(n.newname));
+      case 'OBJECT_TABCONSTRAINT':
+        return this.renameConstraint(rangeVar(n.relation), String(n.subname), String(n.newname));
+      case 'OBJECT_INDEX':
+        return this.renameIndex(rangeVar(n.relation), String(n.newname));
+      case 'OBJECT_SCHEMA':
+        return this.renameSchema(String(n.subname), String(n.newname));
       default:
     }
   }
@@ -424,7 +446,11 @@ export class PendingModel implements FunctionScope {
     }
     t.primaryKey = t.primaryKey.map((c) => (c === from ? to : c));
     if (t.partitionKey) t.partitionKey = t.partitionKey.map((c) => (c === from ? to : c));
-    for (const [k, cols] of t.indexColumns ?? []) t.indexColumns!.set(k, cols.map((c) => (c === from ? to : c)));
+    for (const [k, cols] of t.indexColumns ?? [])
+      t.indexColumns!.set(
+        k,
+        cols.map((c) => (c === from ? to : c)),
+      );
     for (const c of t.constraints.values()) {
       c.notNullOf = c.notNullOf?.map((n) => (n === from ? to : n));
       c.checkColumns = c.checkColumns?.map((n) => (n === from ? to : n));
@@ -462,7 +488,10 @@ export class PendingModel implements FunctionScope {
     this.indexes.set(`${key.split('.')[0]}.${to}`, table);
     const columns = this.tables.get(table)?.indexColumns;
     const cols = columns?.get(r.name);
-    if (columns && cols) { columns.delete(r.name); columns.set(to, cols); }
+    if (columns && cols) {
+      columns.delete(r.name);
+      columns.set(to, cols);
+    }
     // An index behind a PRIMARY KEY or UNIQUE constraint renames the constraint with it.
     this.renameConstraint({ schema: table.split('.')[0], name: table.slice(table.indexOf('.') + 1) }, r.name, to);
   }
@@ -568,7 +597,9 @@ export class PendingModel implements FunctionScope {
     // name, `'Sales'` keeps its case, and `''` names no schema there is. A
     // constant is cut to 63 bytes as a name is (the parser cuts only the
     // bare and quoted names; PostgreSQL 15 and 18 cut each when they read the path).
-    this.path = list(n.args).map((a) => cutToBytes(String((as(a, 'A_Const')?.sval as Node | undefined)?.sval ?? ''))).filter((v) => v !== '');
+    this.path = list(n.args)
+      .map((a) => cutToBytes(String((as(a, 'A_Const')?.sval as Node | undefined)?.sval ?? '')))
+      .filter((v) => v !== '');
   }
 
   /**
@@ -587,7 +618,7 @@ export class PendingModel implements FunctionScope {
    */
   private doBlock(s: ParsedStatement): void {
     const args = list(s.node.args).map((a) => as(a, 'DefElem'));
-    const text = (k: string) => (as(args.find((a) => a?.defname === k)?.arg, 'String')?.sval);
+    const text = (k: string) => as(args.find((a) => a?.defname === k)?.arg, 'String')?.sval;
     const body = text('as');
     const language = text('language');
     if (typeof body !== 'string' || (typeof language === 'string' && language.toLowerCase() !== 'plpgsql')) return;
@@ -680,8 +711,10 @@ function zoneIsUtc(arg: unknown): boolean {
 
 function zoneNameIsUtc(zone: string): boolean {
   try {
-    const offset = (month: number) => new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'shortOffset' })
-      .formatToParts(Date.UTC(2000, month, 15, 12)).find((p) => p.type === 'timeZoneName')?.value;
+    const offset = (month: number) =>
+      new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'shortOffset' })
+        .formatToParts(Date.UTC(2000, month, 15, 12))
+        .find((p) => p.type === 'timeZoneName')?.value;
     // "GMT", or "GMT+0" in some ICU versions.
     return [0, 6].every((m) => /^GMT(?:[+-]0+(?::0+)?)?$/.test(offset(m) ?? ''));
   } catch {

@@ -82,7 +82,8 @@ export function finding(rule: LintRule, file: string, line: number, column: numb
  * password=…'`). The fix then says so: copied as printed, it would not be
  * the statement the file has.
  */
-export const MASKED_FIX_NOTE = '-- where this fix shows ****, the output masked a literal that may hold a password: copy that literal from the migration file, not ****';
+export const MASKED_FIX_NOTE =
+  '-- where this fix shows ****, the output masked a literal that may hold a password: copy that literal from the migration file, not ****';
 
 function withMaskNote(fix: string): string {
   return maskStatementSecrets(fix) === fix ? fix : `${fix}\n${MASKED_FIX_NOTE}`;

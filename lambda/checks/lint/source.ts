@@ -20,8 +20,14 @@ export interface LintSource {
 /** The text is read when lint reaches the file (a large migration's text is read from its file again, one file at a time). */
 export function lintSourceOf(m: Migration, applied = false): LintSource {
   return {
-    file: m.file, get text() { return m.text; },
-    noTransaction: m.directives.noTransaction, lockTimeoutMs: m.directives.lockTimeoutMs, allowances: m.allowances, applied,
+    file: m.file,
+    get text() {
+      return m.text;
+    },
+    noTransaction: m.directives.noTransaction,
+    lockTimeoutMs: m.directives.lockTimeoutMs,
+    allowances: m.allowances,
+    applied,
     validChecksums: m.directives.validChecksums,
   };
 }

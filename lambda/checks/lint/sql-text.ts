@@ -53,7 +53,10 @@ export function tokensOf(s: ParsedStatement): ScanToken[] {
 
 /** The statement's text between two byte offsets of the file. */
 export function sliceOf(s: ParsedStatement, from: number, to: number): string {
-  return Buffer.from(s.text).subarray(from - s.byteOffset, to - s.byteOffset).toString('utf8').trim();
+  return Buffer.from(s.text)
+    .subarray(from - s.byteOffset, to - s.byteOffset)
+    .toString('utf8')
+    .trim();
 }
 
 export interface ClauseOptions {
@@ -79,11 +82,17 @@ export function clauseAt(s: ParsedStatement, from: number, o: ClauseOptions = {}
   for (const t of tokensOf(s)) {
     if (t.start < rel) continue;
     if (seen++ === (o.skip ?? 0)) start = t.start;
-    if (o.stop !== undefined && t.start >= o.stop - s.byteOffset) { end = t.start; break; }
+    if (o.stop !== undefined && t.start >= o.stop - s.byteOffset) {
+      end = t.start;
+      break;
+    }
     if (t.text === '(' || t.text === '[') depth++;
     if (t.text === ')' || t.text === ']') depth--;
     const ends = (depth === 0 && (t.text === ',' || o.stopWords?.includes(t.text.toLowerCase()))) || depth < 0 || t.text === ';';
-    if (ends) { end = t.start; break; }
+    if (ends) {
+      end = t.start;
+      break;
+    }
   }
   return sliceOf(s, s.byteOffset + Math.min(start, end), s.byteOffset + end);
 }
@@ -96,7 +105,21 @@ export function typeAsWritten(s: ParsedStatement, typeName: unknown): string {
 }
 
 /** What can follow a type in a column definition or ALTER … TYPE. */
-const TYPE_ENDS = ['using', 'collate', 'constraint', 'not', 'null', 'default', 'primary', 'unique', 'references', 'check', 'generated', 'compression', 'storage'];
+const TYPE_ENDS = [
+  'using',
+  'collate',
+  'constraint',
+  'not',
+  'null',
+  'default',
+  'primary',
+  'unique',
+  'references',
+  'check',
+  'generated',
+  'compression',
+  'storage',
+];
 
 /** Byte offset (in the file) of the first token after `from` whose text is `word` (case-insensitive). */
 export function tokenAfter(s: ParsedStatement, from: number, word: string): ScanToken | undefined {
@@ -119,12 +142,19 @@ export function replaceIn(s: ParsedStatement, from: number, to: number, text: st
 }
 
 /** A change to a statement's text: the bytes `at`–`end` of the file replaced by `text`. */
-export interface Edit { at: number; end: number; text: string }
+export interface Edit {
+  at: number;
+  end: number;
+  text: string;
+}
 
 /** The statement with `edits` (byte offsets of the file, not overlapping) made, from the end so that offsets hold, and its `;`. */
 export function edited(s: ParsedStatement, edits: Edit[]): string {
   const sorted = [...edits].sort((x, y) => y.at - x.at);
-  const text = sorted.reduce((t, e) => Buffer.concat([t.subarray(0, e.at - s.byteOffset), Buffer.from(e.text), t.subarray(e.end - s.byteOffset)]), Buffer.from(s.text));
+  const text = sorted.reduce(
+    (t, e) => Buffer.concat([t.subarray(0, e.at - s.byteOffset), Buffer.from(e.text), t.subarray(e.end - s.byteOffset)]),
+    Buffer.from(s.text),
+  );
   return `${text.toString('utf8')};`;
 }
 
@@ -174,8 +204,11 @@ function commandSpans(s: ParsedStatement): { start: number; end: number }[] {
     if (t.text === ';') break;
     if (t.text === '(' || t.text === '[') depth++;
     if (t.text === ')' || t.text === ']') depth--;
-    if (depth === 0 && t.text === ',') { open = undefined; continue; }
-    if (!open) spans.push(open = { start: t.start, end: t.end });
+    if (depth === 0 && t.text === ',') {
+      open = undefined;
+      continue;
+    }
+    if (!open) spans.push((open = { start: t.start, end: t.end }));
     open.end = t.end;
   }
   return spans;

@@ -27,10 +27,7 @@ function parseType(t: string): ParsedType | undefined {
 
 const TEXTUAL = new Set(['character varying', 'text']);
 /** Types whose modifier is a precision or length that may only grow. */
-const WIDENING = new Set([
-  'character varying', 'bit varying', 'timestamp without time zone', 'timestamp with time zone',
-  'time without time zone', 'interval',
-]);
+const WIDENING = new Set(['character varying', 'bit varying', 'timestamp without time zone', 'timestamp with time zone', 'time without time zone', 'interval']);
 /** Binary-compatible pairs, `from>to`, whatever the first type's modifier, when the second has none (`bit(8)` → `bit varying`; `bit varying(8)` is a length check). */
 const COMPATIBLE = new Set(['cidr>inet', 'xml>text', 'xml>character varying', 'bit>bit varying']);
 

@@ -58,10 +58,26 @@ export interface BuiltinFunction extends FunctionSignature {
   since?: number;
 }
 
-const core = (name: string, nargs: number, volatility: Volatility, example: string, more: Partial<BuiltinFunction> = {}): BuiltinFunction =>
-  ({ schema: 'pg_catalog', name, nargs, ndefaults: 0, variadic: false, volatility, example, ...more });
-const ext = (extension: string, name: string, nargs: number, volatility: Volatility, example: string): BuiltinFunction =>
-  ({ schema: 'public', name, nargs, ndefaults: 0, variadic: false, volatility, example, extension });
+const core = (name: string, nargs: number, volatility: Volatility, example: string, more: Partial<BuiltinFunction> = {}): BuiltinFunction => ({
+  schema: 'pg_catalog',
+  name,
+  nargs,
+  ndefaults: 0,
+  variadic: false,
+  volatility,
+  example,
+  ...more,
+});
+const ext = (extension: string, name: string, nargs: number, volatility: Volatility, example: string): BuiltinFunction => ({
+  schema: 'public',
+  name,
+  nargs,
+  ndefaults: 0,
+  variadic: false,
+  volatility,
+  example,
+  extension,
+});
 
 export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
   core('now', 0, 'stable', 'timestamptz DEFAULT now()'),
@@ -86,7 +102,7 @@ export const BUILTIN_FUNCTIONS: readonly BuiltinFunction[] = [
   core('json_build_object', 1, 'stable', "json DEFAULT json_build_object('a', 1)", { variadic: true }),
   core('jsonb_build_array', 1, 'stable', 'jsonb DEFAULT jsonb_build_array(1, 2)', { variadic: true }),
   core('to_jsonb', 1, 'stable', "jsonb DEFAULT to_jsonb('a'::text)"),
-  core('array_fill', 2, 'immutable', "int[] DEFAULT array_fill(0, ARRAY[3])"),
+  core('array_fill', 2, 'immutable', 'int[] DEFAULT array_fill(0, ARRAY[3])'),
   core('clock_timestamp', 0, 'volatile', 'timestamptz DEFAULT clock_timestamp()'),
   core('timeofday', 0, 'volatile', 'text DEFAULT timeofday()'),
   core('random', 0, 'volatile', 'double precision DEFAULT random()'),

@@ -8,7 +8,10 @@ import { qualifiedIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import type { RelationRef } from './statement-lock';
 
-export interface DomainRef { schema?: string; name: string }
+export interface DomainRef {
+  schema?: string;
+  name: string;
+}
 
 export function domainKey(d: DomainRef): string {
   return qualifiedIdent(d.schema, d.name);

@@ -43,7 +43,12 @@ SELECT t.k, c.conname AS constraint, format('%I.%I', n.nspname, o.relname) AS ot
 export async function readForeignKeys(q: Queryable, tables: RelationRef[]): Promise<Map<string, ForeignKey[]>> {
   const unique = [...new Map(tables.map((t) => [refKey(t), t])).entries()];
   if (unique.length === 0) return new Map();
-  const rows = (await q.query<Omit<ForeignKey, 'otherRef'> & { k: string; other_schema: string; other_name: string }>(FOREIGN_KEYS_SQL, [unique.map(([k]) => k), unique.map(([, t]) => qualifiedIdent(t.schema, t.name))])).rows;
+  const rows = (
+    await q.query<Omit<ForeignKey, 'otherRef'> & { k: string; other_schema: string; other_name: string }>(FOREIGN_KEYS_SQL, [
+      unique.map(([k]) => k),
+      unique.map(([, t]) => qualifiedIdent(t.schema, t.name)),
+    ])
+  ).rows;
   const byTable = new Map<string, ForeignKey[]>();
   for (const { k, other_schema: schema, other_name: name, ...fk } of rows) byTable.set(k, [...(byTable.get(k) ?? []), { ...fk, otherRef: { schema, name } }]);
   return byTable;

@@ -42,8 +42,10 @@ export async function readNullableKeyColumns(q: Queryable, indexes: IndexRef[]):
   const names = [...new Set(indexes.map(indexText))];
   if (names.length === 0) return new Map();
   const rows = (await q.query<{ name: string; nullable: string[]; notValid: string[]; checks: string[] }>(KEY_SQL, [names])).rows;
-  return new Map(rows.map((r) => {
-    const proven = new Set(r.checks.flatMap(checkProves));
-    return [r.name, [...r.nullable.filter((c) => !proven.has(c)), ...r.notValid]];
-  }));
+  return new Map(
+    rows.map((r) => {
+      const proven = new Set(r.checks.flatMap(checkProves));
+      return [r.name, [...r.nullable.filter((c) => !proven.has(c)), ...r.notValid]];
+    }),
+  );
 }

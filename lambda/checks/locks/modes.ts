@@ -51,7 +51,11 @@ export function strongest(a: LockMode | undefined, b: LockMode | undefined): Loc
 
 /** The name `pg_locks.mode` uses: `SHARE UPDATE EXCLUSIVE` → `ShareUpdateExclusiveLock`. */
 export function pgLocksMode(mode: LockMode): string {
-  return `${mode.toLowerCase().split(' ').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}Lock`;
+  return `${mode
+    .toLowerCase()
+    .split(' ')
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('')}Lock`;
 }
 
 /** What the mode stops, for a reviewer. */

@@ -26,7 +26,17 @@ import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns'
 import { as, list, loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
 import { PARTITION_LOCKS_REFERENCING_FROM, type OtherRole } from './forms';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
-import { statementLock, withCurrentStorage, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns, type ForeignKeysTouched, type RelationRef, type StatementLock } from './statement-lock';
+import {
+  statementLock,
+  withCurrentStorage,
+  withCurrentTypes,
+  withKeyColumnsNotNull,
+  withNotNullProven,
+  withVirtualColumns,
+  type ForeignKeysTouched,
+  type RelationRef,
+  type StatementLock,
+} from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
 
 export const LOCK_WARNING_RULE = {
@@ -238,8 +248,15 @@ function readOf(m: Migration, s: ParsedStatement, model: PendingModel, catalog: 
   const dropped = droppedTables(s);
   const modelTypes = typesBefore(sl, (c) => table?.columns.get(c)?.type);
   return {
-    m, line: s.line, column: s.column, headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120), created: createdTable(s), sl,
-    ...(dropped.length ? { dropped } : {}), ...(keyIndex ? { keyIndex } : {}), ...(model.sessionUtc !== undefined ? { utc: model.sessionUtc } : {}),
+    m,
+    line: s.line,
+    column: s.column,
+    headline: (end < 0 ? s.text : s.text.slice(0, end)).slice(0, 120),
+    created: createdTable(s),
+    sl,
+    ...(dropped.length ? { dropped } : {}),
+    ...(keyIndex ? { keyIndex } : {}),
+    ...(model.sessionUtc !== undefined ? { utc: model.sessionUtc } : {}),
     ...(modelTypes.size ? { modelTypes } : {}),
   };
 }
@@ -402,10 +419,18 @@ async function readCatalogFacts(catalog: Queryable | Session, parsed: Read[]): P
     const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
     const sizes = await readTableSizes(catalog, refs);
     await addDefaultPartitions(catalog, reads, sizes);
-    const foreignKeys = await readForeignKeys(catalog, reads.flatMap(({ sl }) => { const on = keysOf(sl); return on ? [on] : []; }));
+    const foreignKeys = await readForeignKeys(
+      catalog,
+      reads.flatMap(({ sl }) => {
+        const on = keysOf(sl);
+        return on ? [on] : [];
+      }),
+    );
     // A DETACH reads each table that references the parent: sized too, for its warning.
     const detaching = reads.flatMap(({ sl }) => (sl.form.id.startsWith('detach-partition') && keysOf(sl) ? [keysOf(sl)!] : []));
-    const referencing = detaching.flatMap((t) => (foreignKeys.get(refKey(t)) ?? []).filter((k) => k.referencing).map((k) => ({ ...k.otherRef, kind: 'table' as const })));
+    const referencing = detaching.flatMap((t) =>
+      (foreignKeys.get(refKey(t)) ?? []).filter((k) => k.referencing).map((k) => ({ ...k.otherRef, kind: 'table' as const })),
+    );
     if (referencing.length) for (const [k, v] of await readTableSizes(catalog, referencing)) sizes.set(k, v);
     const keys = reads.flatMap((r) => (r.keyIndex ? [r.keyIndex] : []));
     const keyNullable = keys.length ? await readNullableKeyColumns(catalog, keys) : new Map<string, string[]>();
@@ -432,7 +457,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     if (m.file !== file) {
       file = m.file;
       held.clear();
-      plan.omitted.push(...keeper?.omitted() ?? []);
+      plan.omitted.push(...(keeper?.omitted() ?? []));
       keeper = new FindingsKeeper(file);
     }
     const size = raw.table ? sizes.get(refKey(raw.table)) : undefined;
@@ -443,13 +468,21 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     const major = options.serverMajor ?? options.lintCatalog?.serverMajor;
     const sl = atServerVersion(keyed, major);
     const report = reportOf(read, sl, size, sizes, created, dropped);
-    if (sl.form.until && major === undefined) report.olderServers = { major: sl.form.until.major, lock: sl.form.until.lock ?? null, ...(sl.form.until.other ? { other: sl.form.until.other } : {}) };
+    if (sl.form.until && major === undefined)
+      report.olderServers = { major: sl.form.until.major, lock: sl.form.until.lock ?? null, ...(sl.form.until.other ? { other: sl.form.until.other } : {}) };
     if (sl.form.id === 'alter-column-type' && sl.typeChanges.some((c) => !c.transforms && currentType(c.column) === undefined)) report.oldTypeUnknown = true;
     const on = keysOf(sl);
-    const touched = on ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!).filter((k) => !(k.action === 'copies' && k.referencing && major !== undefined && major < PARTITION_LOCKS_REFERENCING_FROM)) : [];
+    const touched = on
+      ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!).filter(
+          (k) => !(k.action === 'copies' && k.referencing && major !== undefined && major < PARTITION_LOCKS_REFERENCING_FROM),
+        )
+      : [];
     if (touched.length) {
       report.referenced = touched.map((k) => ({
-        table: k.other, constraint: k.constraint, action: k.action, lock: keyLock(k.action, k.referencing),
+        table: k.other,
+        constraint: k.constraint,
+        action: k.action,
+        lock: keyLock(k.action, k.referencing),
         ...(k.referencing ? { referencing: true as const } : {}),
       }));
     }
@@ -459,8 +492,11 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     if (sl.form.id === 'attach-partition' && size?.checked) report.boundMayBeImplied = true;
     const warnRows = options.warnRows ?? 100_000;
     const warnings = [
-      report.boundMayBeImplied ? undefined : lockWarning(report, sl, warnRows), defaultPartitionWarning(report, warnRows),
-      ...touched.filter((k) => k.action === 'detaches' && k.referencing).map((k) => referencingReadWarning(report, k, sizes.get(refKey({ ...k.otherRef, kind: 'table' })), warnRows)),
+      report.boundMayBeImplied ? undefined : lockWarning(report, sl, warnRows),
+      defaultPartitionWarning(report, warnRows),
+      ...touched
+        .filter((k) => k.action === 'detaches' && k.referencing)
+        .map((k) => referencingReadWarning(report, k, sizes.get(refKey({ ...k.otherRef, kind: 'table' })), warnRows)),
     ];
     for (const warning of warnings) {
       // The first of each rule in each file kept, the rest counted: a file where every statement is warned of holds no warning per statement.
@@ -472,7 +508,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     }
     if (read.created) created.add(read.created);
   }
-  plan.omitted.push(...keeper?.omitted() ?? []);
+  plan.omitted.push(...(keeper?.omitted() ?? []));
   return plan;
 }
 
@@ -497,7 +533,7 @@ function keyLock(action: ForeignKeysTouched['action'], referencing: boolean): Lo
 
 /** The table whose foreign keys the statement drops, rebuilds or copies. */
 function keysOf(sl: StatementLock): RelationRef | undefined {
-  const on = sl.foreignKeys ? sl.foreignKeysOn ?? sl.table : undefined;
+  const on = sl.foreignKeys ? (sl.foreignKeysOn ?? sl.table) : undefined;
   return on?.kind === 'table' ? on : undefined;
 }
 
@@ -544,7 +580,13 @@ function defaultPartitionOf(sl: StatementLock, sizes: Map<string, TableSize>): S
   const d = defaultPartitionRef(sl, sizes);
   if (!d) return undefined;
   const size = sizes.get(refKey(d));
-  return { table: size?.table ?? `${d.schema}.${d.name}`, rows: size?.rows ?? null, bytes: size?.bytes ?? null, reads: sl.form.defaultPartition === 'reads', checked: size?.checked ?? false };
+  return {
+    table: size?.table ?? `${d.schema}.${d.name}`,
+    rows: size?.rows ?? null,
+    bytes: size?.bytes ?? null,
+    reads: sl.form.defaultPartition === 'reads',
+    checked: size?.checked ?? false,
+  };
 }
 
 /** The locks the server's major version takes: a form's older servers (`until`) take another lock, or none, and another on the second table. */
@@ -558,23 +600,36 @@ function display(ref: RelationRef): string {
   return ref.schema ? `${ref.schema}.${ref.name}` : ref.name;
 }
 
-function reportOf({ m, line, column, headline, run }: Read, sl: StatementLock, size: TableSize | undefined, sizes: Map<string, TableSize>, created: Set<string>, dropped: Set<string>): StatementLockReport {
+function reportOf(
+  { m, line, column, headline, run }: Read,
+  sl: StatementLock,
+  size: TableSize | undefined,
+  sizes: Map<string, TableSize>,
+  created: Set<string>,
+  dropped: Set<string>,
+): StatementLockReport {
   // A CREATE … IF NOT EXISTS of a table the database has makes nothing: new only when the catalog has none, or the plan dropped it first.
   const isNew = !!sl.table && sl.table.kind === 'table' && created.has(tableKey(sl.table)) && (!size || dropped.has(tableKey(sl.table)));
-  const other = sl.other ? { table: sizes.get(refKey(sl.other.table))?.table ?? display(sl.other.table), lock: sl.other.lock, role: sl.other.role ?? 'referenced' } : undefined;
+  const other = sl.other
+    ? { table: sizes.get(refKey(sl.other.table))?.table ?? display(sl.other.table), lock: sl.other.lock, role: sl.other.role ?? 'referenced' }
+    : undefined;
   const defaultPartition = defaultPartitionOf(sl, sizes);
   return {
-    file: m.file, version: m.version, line, column,
+    file: m.file,
+    version: m.version,
+    line,
+    column,
     statement: headline,
     form: sl.form.statement,
     lock: sl.lock ?? null,
     ...(sl.lock && sl.form.indexLock ? { indexLock: sl.form.indexLock } : {}),
     ...(sl.form.rowLocks ? { rowLocks: true as const } : {}),
-    table: sl.table ? size?.table ?? display(sl.table) : null,
+    table: sl.table ? (size?.table ?? display(sl.table)) : null,
     ...(sl.domain ? { domain: display({ ...sl.domain, kind: 'table' }) } : {}),
-    rows: isNew ? 0 : size?.rows ?? null,
-    bytes: isNew ? 0 : size?.bytes ?? null,
-    rewrites: sl.rewrites, scans: sl.scans,
+    rows: isNew ? 0 : (size?.rows ?? null),
+    bytes: isNew ? 0 : (size?.bytes ?? null),
+    rewrites: sl.rewrites,
+    scans: sl.scans,
     ...(other ? { other } : {}),
     ...(defaultPartition ? { defaultPartition } : {}),
     ...(isNew ? { newTable: true } : {}),
@@ -617,11 +672,16 @@ function lockWarning(r: StatementLockReport, sl: StatementLock, warnRows: number
       ? `${sl.form.statement.split(' (')[0]} takes ${locks} on ${r.table} (${size}) and locks every row it reads or changes until COMMIT: ${stops} of those rows wait until then`
       : `${sl.domain ? 'ALTER DOMAIN' : sl.form.statement.split(' (')[0]} takes ${locks} on ${r.table} (${size}) and ${work} it under that lock: ${stops} on ${r.table} wait until it ends`;
   return {
-    rule: LOCK_WARNING_RULE.id, severity: 'warning', file: r.file, line: r.line, column: r.column, message,
+    rule: LOCK_WARNING_RULE.id,
+    severity: 'warning',
+    file: r.file,
+    line: r.line,
+    column: r.column,
+    message,
     why: `the time a ${work === 'rewrites' ? 'rewrite' : 'scan'} takes grows with the table; every ${stops === 'reads and writes' ? 'query' : stops === 'writes' ? 'INSERT, UPDATE and DELETE' : 'UPDATE and DELETE'} on it queues behind the lock for that long, and so does everything queued behind them`,
     fix: r.held
       ? `move this statement into a migration of its own, so it does not run under the ${lock} lock of line ${r.held.line}`
-      : sl.form.saferForm ?? 'run it in a maintenance window, or raise --warn-rows if this size is acceptable',
+      : (sl.form.saferForm ?? 'run it in a maintenance window, or raise --warn-rows if this size is acceptable'),
   };
 }
 
@@ -638,10 +698,19 @@ function lockWarning(r: StatementLockReport, sl: StatementLock, warnRows: number
  * parent and reads it for rows that reference the partition; CONCURRENTLY
  * too (pg_locks and the scan counters, 18).
  */
-function referencingReadWarning(r: StatementLockReport, k: { other: string; constraint: string }, size: TableSize | undefined, warnRows: number): Finding | undefined {
+function referencingReadWarning(
+  r: StatementLockReport,
+  k: { other: string; constraint: string },
+  size: TableSize | undefined,
+  warnRows: number,
+): Finding | undefined {
   if (!size || size.rows === null || size.rows < warnRows) return undefined;
   return {
-    rule: LOCK_WARNING_RULE.id, severity: 'warning', file: r.file, line: r.line, column: r.column,
+    rule: LOCK_WARNING_RULE.id,
+    severity: 'warning',
+    file: r.file,
+    line: r.line,
+    column: r.column,
     message: `DETACH PARTITION takes ACCESS EXCLUSIVE on ${size.table} (~${size.rows.toLocaleString('en-US')} rows, ${formatBytes(size.bytes ?? 0)}), which references ${r.table} through ${k.constraint}, and reads it for rows that reference the partition: reads and writes on ${size.table} wait until it ends`,
     why: 'the read takes as long as the referencing table is big, and every query on it queues behind the lock for that long; DETACH … CONCURRENTLY locks and reads it the same way',
     fix: `run it when writes to ${size.table} can wait; or first drop ${k.constraint}, detach, then add it again NOT VALID and VALIDATE CONSTRAINT it in a later migration (SHARE UPDATE EXCLUSIVE: writes go on)`,
@@ -655,7 +724,11 @@ function defaultPartitionWarning(r: StatementLockReport, warnRows: number): Find
   const parent = r.other?.role === 'parent' ? r.other.table : r.table!;
   const waits = r.lock === 'ACCESS EXCLUSIVE' && r.table === parent ? `reads and writes on ${parent} and all its partitions` : `reads and writes on ${d.table}`;
   return {
-    rule: LOCK_WARNING_RULE.id, severity: 'warning', file: r.file, line: r.line, column: r.column,
+    rule: LOCK_WARNING_RULE.id,
+    severity: 'warning',
+    file: r.file,
+    line: r.line,
+    column: r.column,
     message: `this takes ACCESS EXCLUSIVE on ${d.table}, the DEFAULT partition of ${parent} (~${d.rows.toLocaleString('en-US')} rows, ${formatBytes(d.bytes ?? 0)}), and reads all of it to check that none of its rows belongs to the new bound: ${waits} wait until it ends`,
     why: 'the read takes as long as the DEFAULT partition is big, and every query on the locked tables queues behind it for that long',
     fix: `first move the rows of the new bound out of ${d.table} and add a CHECK to it that excludes the bound (NOT VALID, then VALIDATE CONSTRAINT: SHARE UPDATE EXCLUSIVE): PostgreSQL then skips the read`,
@@ -666,6 +739,9 @@ export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let v = bytes;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return `${u === 0 ? v : v.toFixed(v >= 10 ? 0 : 1)} ${units[u]}`;
 }

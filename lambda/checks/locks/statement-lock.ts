@@ -129,40 +129,78 @@ function single(f: LockForm, t: RelationRef | undefined, extra: Partial<Statemen
 export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): StatementLock {
   const n = s.node;
   switch (s.kind) {
-    case 'AlterTableStmt': return alterTable(n, rewrite);
-    case 'IndexStmt': return single(form(n.concurrent ? 'create-index-concurrently' : 'create-index'), table(rangeVar(n.relation)), n.relation && (n.relation as Node).inh !== true ? { onlyParent: true } : {});
-    case 'DropStmt': return drop(n);
-    case 'ReindexStmt': return reindex(n);
-    case 'CreateStmt': return createTable(n);
-    case 'TruncateStmt': return withMore(single(form('truncate'), relations(n.relations)[0]), relations(n.relations));
-    case 'CreateTrigStmt': return single(form('create-trigger'), table(rangeVar(n.relation)));
-    case 'CreatePolicyStmt': case 'AlterPolicyStmt': return single(form('policy'), table(rangeVar(n.table)));
-    case 'RuleStmt': return single(form('policy'), table(rangeVar(n.relation)));
-    case 'CommentStmt': return comment(n);
-    case 'CreateStatsStmt': return single(form('comment'), table(rangeVar(as(list(n.relations)[0], 'RangeVar'))));
-    case 'VacuumStmt': return vacuum(n);
-    case 'ClusterStmt': return single(form('vacuum-full'), table(rangeVar(n.relation)));
-    case 'RefreshMatViewStmt': return single(form(n.concurrent ? 'refresh-materialized-view-concurrently' : 'refresh-materialized-view'), table(rangeVar(n.relation)));
-    case 'InsertStmt': return single(form('insert'), table(rangeVar(n.relation)));
-    case 'UpdateStmt': case 'DeleteStmt': case 'MergeStmt':
+    case 'AlterTableStmt':
+      return alterTable(n, rewrite);
+    case 'IndexStmt':
+      return single(
+        form(n.concurrent ? 'create-index-concurrently' : 'create-index'),
+        table(rangeVar(n.relation)),
+        n.relation && (n.relation as Node).inh !== true ? { onlyParent: true } : {},
+      );
+    case 'DropStmt':
+      return drop(n);
+    case 'ReindexStmt':
+      return reindex(n);
+    case 'CreateStmt':
+      return createTable(n);
+    case 'TruncateStmt':
+      return withMore(single(form('truncate'), relations(n.relations)[0]), relations(n.relations));
+    case 'CreateTrigStmt':
+      return single(form('create-trigger'), table(rangeVar(n.relation)));
+    case 'CreatePolicyStmt':
+    case 'AlterPolicyStmt':
+      return single(form('policy'), table(rangeVar(n.table)));
+    case 'RuleStmt':
+      return single(form('policy'), table(rangeVar(n.relation)));
+    case 'CommentStmt':
+      return comment(n);
+    case 'CreateStatsStmt':
+      return single(form('comment'), table(rangeVar(as(list(n.relations)[0], 'RangeVar'))));
+    case 'VacuumStmt':
+      return vacuum(n);
+    case 'ClusterStmt':
+      return single(form('vacuum-full'), table(rangeVar(n.relation)));
+    case 'RefreshMatViewStmt':
+      return single(form(n.concurrent ? 'refresh-materialized-view-concurrently' : 'refresh-materialized-view'), table(rangeVar(n.relation)));
+    case 'InsertStmt':
+      return single(form('insert'), table(rangeVar(n.relation)));
+    case 'UpdateStmt':
+    case 'DeleteStmt':
+    case 'MergeStmt':
       return single(form('update-delete'), table(rangeVar(n.relation)), { scans: s.kind === 'MergeStmt' || !n.whereClause });
-    case 'SelectStmt': return select(n);
-    case 'LockStmt': return lockTable(n);
-    case 'RenameStmt': return rename(n);
-    case 'AlterObjectSchemaStmt': return n.objectType === 'OBJECT_TABLE' ? single(form('alter-table-other'), table(rangeVar(n.relation))) : single(form('no-table-lock'), undefined);
-    case 'GrantStmt': return n.objtype === 'OBJECT_TABLE' ? single(form('grant'), table(rangeVar(as(list(n.objects)[0], 'RangeVar')))) : single(form('no-table-lock'), undefined);
-    case 'DoStmt': case 'CallStmt': return single(form('code'), undefined);
-    case 'AlterDomainStmt': return alterDomain(n);
-    case 'AlterSeqStmt': case 'CreateSeqStmt': return sequenceOwner(n);
+    case 'SelectStmt':
+      return select(n);
+    case 'LockStmt':
+      return lockTable(n);
+    case 'RenameStmt':
+      return rename(n);
+    case 'AlterObjectSchemaStmt':
+      return n.objectType === 'OBJECT_TABLE' ? single(form('alter-table-other'), table(rangeVar(n.relation))) : single(form('no-table-lock'), undefined);
+    case 'GrantStmt':
+      return n.objtype === 'OBJECT_TABLE'
+        ? single(form('grant'), table(rangeVar(as(list(n.objects)[0], 'RangeVar'))))
+        : single(form('no-table-lock'), undefined);
+    case 'DoStmt':
+    case 'CallStmt':
+      return single(form('code'), undefined);
+    case 'AlterDomainStmt':
+      return alterDomain(n);
+    case 'AlterSeqStmt':
+    case 'CreateSeqStmt':
+      return sequenceOwner(n);
     // ALL IN TABLESPACE names no table: the relations it moves are those of the tablespace (and owners) when it runs.
-    case 'AlterTableMoveAllStmt': return single(form('move-all-tablespace'), undefined);
-    default: return otherStatement(n);
+    case 'AlterTableMoveAllStmt':
+      return single(form('move-all-tablespace'), undefined);
+    default:
+      return otherStatement(n);
   }
 }
 
 /** CREATE / ALTER SEQUENCE … OWNED BY table.column: ACCESS SHARE on the table (pg_locks, 18 and 15); without it (or OWNED BY NONE), no table lock. */
 function sequenceOwner(n: Node): StatementLock {
-  const owned = list(n.options).map((o) => as(o, 'DefElem')).find((d) => d?.defname === 'owned_by');
+  const owned = list(n.options)
+    .map((o) => as(o, 'DefElem'))
+    .find((d) => d?.defname === 'owned_by');
   const parts = list(as(owned?.arg, 'List')?.items).map((p) => String(as(p, 'String')?.sval ?? ''));
   if (parts.length < 2) return single(form('no-table-lock'), undefined);
   return single(form('sequence-owned-by'), { ...(parts.length > 2 ? { schema: parts[parts.length - 3] } : {}), name: parts[parts.length - 2]!, kind: 'table' });
@@ -179,7 +217,9 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
   const kind = n.objtype === 'OBJECT_INDEX' ? 'index' : 'table';
   const rel = table(rangeVar(n.relation), kind);
   if (n.objtype === 'OBJECT_INDEX') return alterIndex(n, rel);
-  const cmds = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c);
+  const cmds = list(n.cmds)
+    .map((c) => as(c, 'AlterTableCmd'))
+    .filter((c): c is Node => !!c);
   // ATTACH and DETACH PARTITION stand alone in their ALTER TABLE (PostgreSQL's grammar).
   const partition = cmds.length === 1 ? partitionCommand(cmds[0]!, rel) : undefined;
   if (partition) return partition;
@@ -195,9 +235,12 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     lock = next;
   }
   return {
-    form: main.form, lock, table: rel,
+    form: main.form,
+    lock,
+    table: rel,
     other: parts.find((p) => p.other)?.other,
-    rewrites: parts.some((p) => p.form.rewrites), scans: parts.some((p) => p.form.scans),
+    rewrites: parts.some((p) => p.form.rewrites),
+    scans: parts.some((p) => p.form.scans),
     assumed: parts.some((p) => p.assumed),
     typeChanges: parts.flatMap((p) => (p.typeChange ? [p.typeChange] : [])),
     ...keyIndex(parts),
@@ -211,7 +254,9 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
 
 /** ALTER INDEX: its lock is on the index; SET TABLESPACE copies it, ATTACH PARTITION locks the partition's index too. */
 function alterIndex(n: Node, index: RelationRef | undefined): StatementLock {
-  const cmds = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c);
+  const cmds = list(n.cmds)
+    .map((c) => as(c, 'AlterTableCmd'))
+    .filter((c): c is Node => !!c);
   const attach = cmds.find((c) => c.subtype === 'AT_AttachPartition');
   if (attach) {
     const f = form('attach-index-partition');
@@ -234,19 +279,31 @@ function partitionCommand(cmd: Node, parent: RelationRef | undefined): Statement
   if (cmd.subtype === 'AT_AttachPartition') {
     const f = form('attach-partition');
     // The partition gets a copy of each of the parent's foreign keys, validated: SHARE ROW EXCLUSIVE at their other ends.
-    return single(f, partition, { other: parent && { table: parent, lock: f.other!, role: f.otherRole }, partitioned: parent, foreignKeys: [{ by: 'all', action: 'copies' }], foreignKeysOn: parent });
+    return single(f, partition, {
+      other: parent && { table: parent, lock: f.other!, role: f.otherRole },
+      partitioned: parent,
+      foreignKeys: [{ by: 'all', action: 'copies' }],
+      foreignKeysOn: parent,
+    });
   }
   if (cmd.subtype === 'AT_DetachPartition') {
     const f = form(as(cmd.def, 'PartitionCmd')?.concurrent ? 'detach-partition-concurrently' : 'detach-partition');
     // DETACH checks the parent's keys (pg_locks and the scan counters, 18 and 15; CONCURRENTLY too, seen on 18).
-    return single(f, parent, { other: partition && { table: partition, lock: f.other!, role: f.otherRole }, partitioned: parent, foreignKeys: [{ by: 'all', action: 'detaches' }] });
+    return single(f, parent, {
+      other: partition && { table: partition, lock: f.other!, role: f.otherRole },
+      partitioned: parent,
+      foreignKeys: [{ by: 'all', action: 'detaches' }],
+    });
   }
   return undefined;
 }
 
 /** The columns the subcommands name for one refinement (SET NOT NULL's, SET EXPRESSION's). */
 function columnsOf<K extends 'notNull' | 'expressions'>(parts: Part[], key: K, column: (p: Part) => string | undefined): Pick<StatementLock, K> {
-  const columns = parts.flatMap((p) => { const c = column(p); return c ? [c] : []; });
+  const columns = parts.flatMap((p) => {
+    const c = column(p);
+    return c ? [c] : [];
+  });
   return (columns.length ? { [key]: columns } : {}) as Pick<StatementLock, K>;
 }
 
@@ -279,19 +336,46 @@ function keyIndex(parts: Part[]): Pick<StatementLock, 'primaryKeyIndex'> {
 }
 
 const SUBCOMMAND_FORMS: Record<string, string> = {
-  AT_DropColumn: 'drop-column', AT_ColumnDefault: 'set-default', AT_CookedColumnDefault: 'set-default',
-  AT_SetNotNull: 'set-not-null', AT_DropNotNull: 'drop-not-null',
-  AT_SetStatistics: 'set-statistics', AT_SetOptions: 'set-statistics', AT_ResetOptions: 'set-statistics',
-  AT_SetStorage: 'set-storage', AT_SetCompression: 'set-storage',
-  AT_ValidateConstraint: 'validate-constraint', AT_DropConstraint: 'drop-constraint', AT_AlterConstraint: 'alter-constraint',
-  AT_SetRelOptions: 'set-options', AT_ResetRelOptions: 'set-options', AT_ClusterOn: 'set-options', AT_DropCluster: 'set-options',
-  AT_EnableTrig: 'enable-trigger', AT_DisableTrig: 'enable-trigger', AT_EnableAlwaysTrig: 'enable-trigger', AT_EnableReplicaTrig: 'enable-trigger',
-  AT_EnableTrigAll: 'enable-trigger', AT_DisableTrigAll: 'enable-trigger', AT_EnableTrigUser: 'enable-trigger', AT_DisableTrigUser: 'enable-trigger',
-  AT_SetLogged: 'rewrite-storage', AT_SetUnLogged: 'rewrite-storage', AT_SetTableSpace: 'rewrite-storage', AT_SetAccessMethod: 'rewrite-storage',
-  AT_ChangeOwner: 'alter-table-other', AT_ReplicaIdentity: 'alter-table-other', AT_EnableRowSecurity: 'alter-table-other',
-  AT_DisableRowSecurity: 'alter-table-other', AT_ForceRowSecurity: 'alter-table-other', AT_NoForceRowSecurity: 'alter-table-other',
-  AT_AddIdentity: 'alter-table-other', AT_SetIdentity: 'alter-table-other', AT_DropIdentity: 'alter-table-other',
-  AT_AddInherit: 'alter-table-other', AT_DropInherit: 'alter-table-other',
+  AT_DropColumn: 'drop-column',
+  AT_ColumnDefault: 'set-default',
+  AT_CookedColumnDefault: 'set-default',
+  AT_SetNotNull: 'set-not-null',
+  AT_DropNotNull: 'drop-not-null',
+  AT_SetStatistics: 'set-statistics',
+  AT_SetOptions: 'set-statistics',
+  AT_ResetOptions: 'set-statistics',
+  AT_SetStorage: 'set-storage',
+  AT_SetCompression: 'set-storage',
+  AT_ValidateConstraint: 'validate-constraint',
+  AT_DropConstraint: 'drop-constraint',
+  AT_AlterConstraint: 'alter-constraint',
+  AT_SetRelOptions: 'set-options',
+  AT_ResetRelOptions: 'set-options',
+  AT_ClusterOn: 'set-options',
+  AT_DropCluster: 'set-options',
+  AT_EnableTrig: 'enable-trigger',
+  AT_DisableTrig: 'enable-trigger',
+  AT_EnableAlwaysTrig: 'enable-trigger',
+  AT_EnableReplicaTrig: 'enable-trigger',
+  AT_EnableTrigAll: 'enable-trigger',
+  AT_DisableTrigAll: 'enable-trigger',
+  AT_EnableTrigUser: 'enable-trigger',
+  AT_DisableTrigUser: 'enable-trigger',
+  AT_SetLogged: 'rewrite-storage',
+  AT_SetUnLogged: 'rewrite-storage',
+  AT_SetTableSpace: 'rewrite-storage',
+  AT_SetAccessMethod: 'rewrite-storage',
+  AT_ChangeOwner: 'alter-table-other',
+  AT_ReplicaIdentity: 'alter-table-other',
+  AT_EnableRowSecurity: 'alter-table-other',
+  AT_DisableRowSecurity: 'alter-table-other',
+  AT_ForceRowSecurity: 'alter-table-other',
+  AT_NoForceRowSecurity: 'alter-table-other',
+  AT_AddIdentity: 'alter-table-other',
+  AT_SetIdentity: 'alter-table-other',
+  AT_DropIdentity: 'alter-table-other',
+  AT_AddInherit: 'alter-table-other',
+  AT_DropInherit: 'alter-table-other',
 };
 
 function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
@@ -306,12 +390,15 @@ function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
     const def = as(cmd.def, 'ColumnDef');
     const column = String(cmd.name);
     return {
-      form: form('alter-column-type'), typeChange: { column, type: typeNameText(def?.typeName), transforms: usingTransforms(def, column) },
+      form: form('alter-column-type'),
+      typeChange: { column, type: typeNameText(def?.typeName), transforms: usingTransforms(def, column) },
       foreignKeys: { by: 'column', name: column, action: 'rebuilds' },
     };
   }
-  if (subtype === 'AT_DropColumn' && typeof cmd.name === 'string') return { form: form('drop-column'), foreignKeys: { by: 'column', name: cmd.name, action: 'drops' } };
-  if (subtype === 'AT_DropConstraint' && typeof cmd.name === 'string') return { form: form('drop-constraint'), foreignKeys: { by: 'constraint', name: cmd.name, action: 'drops' } };
+  if (subtype === 'AT_DropColumn' && typeof cmd.name === 'string')
+    return { form: form('drop-column'), foreignKeys: { by: 'column', name: cmd.name, action: 'drops' } };
+  if (subtype === 'AT_DropConstraint' && typeof cmd.name === 'string')
+    return { form: form('drop-constraint'), foreignKeys: { by: 'constraint', name: cmd.name, action: 'drops' } };
   if ((subtype === 'AT_SetRelOptions' || subtype === 'AT_ResetRelOptions') && setsCatalogOption(cmd)) return { form: form('set-options-catalog') };
   const id = SUBCOMMAND_FORMS[subtype];
   return id ? { form: form(id) } : { form: form('alter-table-other'), assumed: true };
@@ -320,11 +407,16 @@ function alterCommand(cmd: Node, rewrite: RewriteContext | undefined): Part {
 /** What a storage subcommand asks for; undefined for the others, and for one whose target is not named (SET ACCESS METHOD DEFAULT). */
 function storageTarget(cmd: Node): StorageTarget | undefined {
   switch (cmd.subtype) {
-    case 'AT_SetLogged': return { persistence: 'permanent' };
-    case 'AT_SetUnLogged': return { persistence: 'unlogged' };
-    case 'AT_SetTableSpace': return typeof cmd.name === 'string' ? { tablespace: cmd.name } : undefined;
-    case 'AT_SetAccessMethod': return typeof cmd.name === 'string' ? { accessMethod: cmd.name } : undefined;
-    default: return undefined;
+    case 'AT_SetLogged':
+      return { persistence: 'permanent' };
+    case 'AT_SetUnLogged':
+      return { persistence: 'unlogged' };
+    case 'AT_SetTableSpace':
+      return typeof cmd.name === 'string' ? { tablespace: cmd.name } : undefined;
+    case 'AT_SetAccessMethod':
+      return typeof cmd.name === 'string' ? { accessMethod: cmd.name } : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -346,27 +438,33 @@ function addColumn(col: Node | undefined, rewrite: RewriteContext | undefined): 
   const referenced = table(rangeVar(fk?.pktable));
   const other = referenced && { table: referenced, lock: 'SHARE ROW EXCLUSIVE' as const };
   // A CHECK is verified and an index built over every row; a foreign key is validated when a DEFAULT fills the column ("verifying table", "validating foreign key constraint" on 18 and 15).
-  const reads = constraints.some((c) => c && CONSTRAINTS_READING_ROWS.has(String(c.contype))) || (!!fk && constraints.some((c) => c?.contype === 'CONSTR_DEFAULT'));
+  const reads =
+    constraints.some((c) => c && CONSTRAINTS_READING_ROWS.has(String(c.contype))) || (!!fk && constraints.some((c) => c?.contype === 'CONSTR_DEFAULT'));
   if (reads) return { form: form('add-column-constrained'), ...(other ? { other } : {}) };
   return other ? { form: form('add-column-references'), other } : { form: form('add-column') };
 }
 
 function addConstraint(con: Node | undefined): Part {
   switch (con?.contype) {
-    case 'CONSTR_CHECK': return { form: form(con.skip_validation ? 'add-check-not-valid' : 'add-check') };
+    case 'CONSTR_CHECK':
+      return { form: form(con.skip_validation ? 'add-check-not-valid' : 'add-check') };
     // PostgreSQL 18: NOT VALID records the constraint without reading a row (VALIDATE reads them).
-    case 'CONSTR_NOTNULL': return con.skip_validation ? { form: form('add-check-not-valid') } : { form: form('set-not-null'), notNullColumn: names(con.keys)[0] };
+    case 'CONSTR_NOTNULL':
+      return con.skip_validation ? { form: form('add-check-not-valid') } : { form: form('set-not-null'), notNullColumn: names(con.keys)[0] };
     case 'CONSTR_FOREIGN': {
       const f = form(con.skip_validation ? 'add-foreign-key-not-valid' : 'add-foreign-key');
       const referenced = table(rangeVar(con.pktable));
       return { form: f, other: referenced ? { table: referenced, lock: 'SHARE ROW EXCLUSIVE' } : undefined };
     }
-    case 'CONSTR_UNIQUE': return { form: form(con.indexname ? 'add-constraint-using-index' : 'add-unique') };
+    case 'CONSTR_UNIQUE':
+      return { form: form(con.indexname ? 'add-constraint-using-index' : 'add-unique') };
     case 'CONSTR_PRIMARY':
       // Its columns become NOT NULL: a scan unless each is NOT NULL already or a validated CHECK proves it (known to plan, not here).
       return typeof con.indexname === 'string' ? { form: form('add-primary-key-using-index'), primaryKeyIndex: con.indexname } : { form: form('add-unique') };
-    case 'CONSTR_EXCLUSION': return { form: form('add-unique') };
-    default: return { form: form('alter-table-other'), assumed: true };
+    case 'CONSTR_EXCLUSION':
+      return { form: form('add-unique') };
+    default:
+      return { form: form('alter-table-other'), assumed: true };
   }
 }
 
@@ -394,11 +492,23 @@ function drop(n: Node): StatementLock {
   const objects = list(n.objects).map((o) => names(as(o, 'List')?.items));
   const first = objects[0] ?? [];
   switch (n.removeType) {
-    case 'OBJECT_INDEX': return withMore(single(form(n.concurrent ? 'drop-index-concurrently' : 'drop-index'), qualifiedName(first, 'index')), objects.map((o) => qualifiedName(o, 'index')));
-    case 'OBJECT_TABLE': return withMore(single(form('drop-table'), qualifiedName(first, 'table'), { foreignKeys: [{ by: 'all', action: 'drops' }] }), objects.map((o) => qualifiedName(o, 'table')));
-    case 'OBJECT_TRIGGER': return single(form('drop-trigger'), qualifiedName(first.slice(0, -1), 'table'));
-    case 'OBJECT_POLICY': case 'OBJECT_RULE': return single(form('policy'), qualifiedName(first.slice(0, -1), 'table'));
-    default: return single(form('no-table-lock'), undefined);
+    case 'OBJECT_INDEX':
+      return withMore(
+        single(form(n.concurrent ? 'drop-index-concurrently' : 'drop-index'), qualifiedName(first, 'index')),
+        objects.map((o) => qualifiedName(o, 'index')),
+      );
+    case 'OBJECT_TABLE':
+      return withMore(
+        single(form('drop-table'), qualifiedName(first, 'table'), { foreignKeys: [{ by: 'all', action: 'drops' }] }),
+        objects.map((o) => qualifiedName(o, 'table')),
+      );
+    case 'OBJECT_TRIGGER':
+      return single(form('drop-trigger'), qualifiedName(first.slice(0, -1), 'table'));
+    case 'OBJECT_POLICY':
+    case 'OBJECT_RULE':
+      return single(form('policy'), qualifiedName(first.slice(0, -1), 'table'));
+    default:
+      return single(form('no-table-lock'), undefined);
   }
 }
 
@@ -496,8 +606,10 @@ export function withCurrentTypes(sl: StatementLock, currentType: (column: string
  */
 export function withCurrentStorage(sl: StatementLock, current: Required<StorageTarget> | undefined): StatementLock {
   if (!sl.storage || !current) return sl;
-  const has = (t: StorageTarget) => (t.persistence ?? current.persistence) === current.persistence
-    && (t.tablespace ?? current.tablespace) === current.tablespace && (t.accessMethod ?? current.accessMethod) === current.accessMethod;
+  const has = (t: StorageTarget) =>
+    (t.persistence ?? current.persistence) === current.persistence &&
+    (t.tablespace ?? current.tablespace) === current.tablespace &&
+    (t.accessMethod ?? current.accessMethod) === current.accessMethod;
   return sl.storage.every(has) ? cleared(sl, 'storage') : sl;
 }
 

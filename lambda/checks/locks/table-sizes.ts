@@ -42,9 +42,22 @@ export function refKey(ref: RelationRef): string {
 
 /** One row per storage of a relation: itself, or each leaf partition of a partitioned table (none for one without partitions). */
 interface SizeRow {
-  k: string; table_name: string; partitioned: boolean; reltuples: number | null; relpages: number | null; heap_bytes: string | null; bytes: string | null;
-  block_size: number; n_live_tup: string | null; columns: string | null; default_schema: string | null; default_name: string | null; checked: boolean;
-  persistence: string; tablespace: string | null; access_method: string | null;
+  k: string;
+  table_name: string;
+  partitioned: boolean;
+  reltuples: number | null;
+  relpages: number | null;
+  heap_bytes: string | null;
+  bytes: string | null;
+  block_size: number;
+  n_live_tup: string | null;
+  columns: string | null;
+  default_schema: string | null;
+  default_name: string | null;
+  checked: boolean;
+  persistence: string;
+  tablespace: string | null;
+  access_method: string | null;
 }
 
 const SIZES_SQL = `
@@ -95,7 +108,8 @@ function storageRows(row: SizeRow): Pick<TableSize, 'rows' | 'rowsFrom'> {
   if (row.reltuples === null || row.relpages === null) return { rows: 0, rowsFrom: 'empty' }; // a partitioned table without partitions
   const heapBytes = Number(row.heap_bytes);
   const live = row.n_live_tup === null ? null : Number(row.n_live_tup);
-  if (row.reltuples >= 0 && row.relpages > 0) return { rows: Math.round((row.reltuples / row.relpages) * (heapBytes / row.block_size)), rowsFrom: 'statistics' };
+  if (row.reltuples >= 0 && row.relpages > 0)
+    return { rows: Math.round((row.reltuples / row.relpages) * (heapBytes / row.block_size)), rowsFrom: 'statistics' };
   if (heapBytes === 0) return { rows: 0, rowsFrom: 'empty' };
   if (live !== null && live > 0) return { rows: live, rowsFrom: 'activity' };
   return { rows: null, rowsFrom: 'unknown' };
@@ -115,10 +129,22 @@ function sizeOf(storages: SizeRow[]): TableSize {
   const columns = new Map(Object.entries(JSON.parse(row.columns ?? '{}') as Record<string, string>));
   const defaultPartition = row.default_schema !== null && row.default_name !== null ? { schema: row.default_schema, name: row.default_name } : undefined;
   return {
-    table: row.table_name, rows, rowsFrom, bytes: storages.reduce((n, r) => n + Number(r.bytes ?? 0), 0), columns, checked: row.checked,
-    ...(row.partitioned ? { partitioned: true } : {}), ...(defaultPartition ? { defaultPartition } : {}),
+    table: row.table_name,
+    rows,
+    rowsFrom,
+    bytes: storages.reduce((n, r) => n + Number(r.bytes ?? 0), 0),
+    columns,
+    checked: row.checked,
+    ...(row.partitioned ? { partitioned: true } : {}),
+    ...(defaultPartition ? { defaultPartition } : {}),
     ...(row.tablespace !== null && row.access_method !== null && (row.persistence === 'p' || row.persistence === 'u')
-      ? { storage: { persistence: row.persistence === 'p' ? 'permanent' as const : 'unlogged' as const, tablespace: row.tablespace, accessMethod: row.access_method } }
+      ? {
+          storage: {
+            persistence: row.persistence === 'p' ? ('permanent' as const) : ('unlogged' as const),
+            tablespace: row.tablespace,
+            accessMethod: row.access_method,
+          },
+        }
       : {}),
   };
 }

@@ -33,11 +33,14 @@ export interface Carriers {
 
 /** The publications and this database's logical slots. */
 export async function readCarriers(q: Queryable): Promise<Carriers> {
-  const publications = (await q.query<{ name: string; all: boolean }>('SELECT pubname AS name, puballtables AS "all" FROM pg_publication ORDER BY 1')).rows
-    .map((r) => ({ name: r.name, allTables: r.all === true }));
-  const slots = (await q.query<{ name: string; plugin: string; active: boolean }>(
-    "SELECT slot_name AS name, plugin, active FROM pg_replication_slots WHERE slot_type = 'logical' AND database = current_database() ORDER BY 1",
-  )).rows.map((r) => ({ name: r.name, plugin: r.plugin, active: r.active === true }));
+  const publications = (await q.query<{ name: string; all: boolean }>('SELECT pubname AS name, puballtables AS "all" FROM pg_publication ORDER BY 1')).rows.map(
+    (r) => ({ name: r.name, allTables: r.all === true }),
+  );
+  const slots = (
+    await q.query<{ name: string; plugin: string; active: boolean }>(
+      "SELECT slot_name AS name, plugin, active FROM pg_replication_slots WHERE slot_type = 'logical' AND database = current_database() ORDER BY 1",
+    )
+  ).rows.map((r) => ({ name: r.name, plugin: r.plugin, active: r.active === true }));
   return { publications, slots };
 }
 
@@ -69,16 +72,20 @@ export interface ResolvedTable {
 export async function resolveTables(q: Queryable, names: readonly { schema?: string; name: string }[]): Promise<ResolvedTable[]> {
   const out: ResolvedTable[] = [];
   for (const n of names) {
-    const rows = (await q.query<{ schema: string; table: string; publication: string | null }>(
-      `SELECT n.nspname AS schema, c.relname AS "table", p.pubname AS publication
+    const rows = (
+      await q.query<{ schema: string; table: string; publication: string | null }>(
+        `SELECT n.nspname AS schema, c.relname AS "table", p.pubname AS publication
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          LEFT JOIN pg_publication_tables p ON p.schemaname = n.nspname AND p.tablename = c.relname
         WHERE c.oid = to_regclass($1) ORDER BY 3`,
-      [qualifiedIdent(n.schema, n.name)],
-    )).rows;
+        [qualifiedIdent(n.schema, n.name)],
+      )
+    ).rows;
     if (rows.length === 0) continue;
     out.push({
-      named: n.schema === undefined ? n.name : `${n.schema}.${n.name}`, schema: rows[0]!.schema, table: rows[0]!.table,
+      named: n.schema === undefined ? n.name : `${n.schema}.${n.name}`,
+      schema: rows[0]!.schema,
+      table: rows[0]!.table,
       publications: rows.map((r) => r.publication).filter((p): p is string => p !== null),
     });
   }

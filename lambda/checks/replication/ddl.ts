@@ -21,8 +21,16 @@ export interface ShapeChange {
 
 /** ALTER TABLE subcommands that change what a row carries, or how a subscriber finds it. */
 const SHAPE_COMMANDS = new Set([
-  'AT_AddColumn', 'AT_DropColumn', 'AT_AlterColumnType', 'AT_ReplicaIdentity', 'AT_DropConstraint',
-  'AT_SetExpression', 'AT_DropExpression', 'AT_AttachPartition', 'AT_DetachPartition', 'AT_DetachPartitionFinalize',
+  'AT_AddColumn',
+  'AT_DropColumn',
+  'AT_AlterColumnType',
+  'AT_ReplicaIdentity',
+  'AT_DropConstraint',
+  'AT_SetExpression',
+  'AT_DropExpression',
+  'AT_AttachPartition',
+  'AT_DetachPartition',
+  'AT_DetachPartitionFinalize',
 ]);
 
 /** Every statement of the pending files that changes a table's rows as sent, in file order. */
@@ -57,7 +65,9 @@ function changedTables(s: ParsedStatement): { schema?: string; name: string }[] 
     return rel ? [rel] : [];
   }
   if (s.kind === 'DropStmt' && n.removeType === 'OBJECT_TABLE') {
-    return list(n.objects).map((o) => names(as(o, 'List')?.items)).filter((p) => p.length > 0)
+    return list(n.objects)
+      .map((o) => names(as(o, 'List')?.items))
+      .filter((p) => p.length > 0)
       .map((p) => ({ ...(p.length > 1 ? { schema: p[p.length - 2] } : {}), name: p[p.length - 1]! }));
   }
   return [];

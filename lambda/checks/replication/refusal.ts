@@ -89,14 +89,16 @@ function refusal(refused: readonly Carried[], carriers: Carriers, setting: strin
   const first = refused[0]!;
   const inactive = carriers.slots.filter((s) => !s.active).map((s) => s.name);
   return new ReplicationError(
-    `${first.change.file}:${first.change.line}: ${plural(refused.length, 'pending statement')} ${verb(refused.length, 'change')} tables that logical replication carries; nothing was run\n${lines.join('\n')}`
-    + (inactive.length ? `\n  (inactive logical slots, which decode these changes when their consumer resumes: ${inactive.join(', ')})` : ''),
+    `${first.change.file}:${first.change.line}: ${plural(refused.length, 'pending statement')} ${verb(refused.length, 'change')} tables that logical replication carries; nothing was run\n${lines.join('\n')}` +
+      (inactive.length ? `\n  (inactive logical slots, which decode these changes when their consumer resumes: ${inactive.join(', ')})` : ''),
     {
-      file: first.change.file, line: first.change.line,
+      file: first.change.file,
+      line: first.change.line,
       statements: refused.map((c) => ({ file: c.change.file, line: c.change.line, table: c.table, carriedBy: c.by })),
-      fix: 'logical replication sends rows, not DDL: a subscriber without the change stops applying (or its copy diverges). Either wait until the replication ends (an RDS Blue/Green switchover done, the DMS task or Debezium connector stopped) and migrate then; '
-        + 'or make the same change on the subscriber first (an added column must exist there before rows with it arrive), then say so on the file: -- schemaguard:replication-planned <how>; '
-        + `or, for the whole run: ${setting} "<how>"`,
+      fix:
+        'logical replication sends rows, not DDL: a subscriber without the change stops applying (or its copy diverges). Either wait until the replication ends (an RDS Blue/Green switchover done, the DMS task or Debezium connector stopped) and migrate then; ' +
+        'or make the same change on the subscriber first (an added column must exist there before rows with it arrive), then say so on the file: -- schemaguard:replication-planned <how>; ' +
+        `or, for the whole run: ${setting} "<how>"`,
     },
   );
 }

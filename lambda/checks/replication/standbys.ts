@@ -71,7 +71,13 @@ export async function waitForStandbys(q: Queryable, options: StandbyWaitOptions)
   }
   const waitedMs = Date.now() - started;
   const caughtUp = allCaughtUp(standbys);
-  const report = { ...(reader.target ? { target: reader.target } : {}), standbys, waitedMs, caughtUp, summary: summaryLine(standbys, caughtUp, waitedMs, options, settings) };
+  const report = {
+    ...(reader.target ? { target: reader.target } : {}),
+    standbys,
+    waitedMs,
+    caughtUp,
+    summary: summaryLine(standbys, caughtUp, waitedMs, options, settings),
+  };
   if (!caughtUp && options.strict) {
     throw new StandbyLagError(report.summary, {
       fix: `the application deployed next may read the old schema there: find why replay is behind (SELECT * FROM pg_stat_replication on the primary; pg_is_wal_replay_paused() on the standby), or wait longer (${settings.wait}), or drop ${settings.strict} to deploy with a warning`,
@@ -85,10 +91,21 @@ function allCaughtUp(standbys: readonly StandbyState[]): boolean {
 }
 
 function describe(standbys: readonly StandbyState[]): string {
-  return standbys.map((s) => `${s.name}${s.address ? ` (${s.address})` : ''}${s.behindBytes !== undefined ? ` ${s.behindBytes} bytes behind` : ''}${s.lagMs !== undefined ? `, lag ${s.lagMs} ms` : ''}`).join(', ');
+  return standbys
+    .map(
+      (s) =>
+        `${s.name}${s.address ? ` (${s.address})` : ''}${s.behindBytes !== undefined ? ` ${s.behindBytes} bytes behind` : ''}${s.lagMs !== undefined ? `, lag ${s.lagMs} ms` : ''}`,
+    )
+    .join(', ');
 }
 
-function summaryLine(standbys: readonly StandbyState[], caughtUp: boolean, waitedMs: number, options: StandbyWaitOptions, settings: { wait: string; strict: string }): string {
+function summaryLine(
+  standbys: readonly StandbyState[],
+  caughtUp: boolean,
+  waitedMs: number,
+  options: StandbyWaitOptions,
+  settings: { wait: string; strict: string },
+): string {
   const unknown = standbys.filter((s) => s.unknown !== undefined);
   const behind = standbys.filter((s) => !s.caughtUp && s.unknown === undefined);
   const parts: string[] = [];
@@ -110,9 +127,11 @@ interface Reader {
 
 /** How to read this server's standbys: Aurora's readers, or the streaming ones; undefined when it has none (or is a standby itself). */
 async function standbyReader(q: Queryable): Promise<Reader | undefined> {
-  const [self] = (await q.query<{ recovery: boolean; aurora: boolean }>(
-    "SELECT pg_is_in_recovery() AS recovery, to_regprocedure('aurora_replica_status()') IS NOT NULL AS aurora",
-  )).rows;
+  const [self] = (
+    await q.query<{ recovery: boolean; aurora: boolean }>(
+      "SELECT pg_is_in_recovery() AS recovery, to_regprocedure('aurora_replica_status()') IS NOT NULL AS aurora",
+    )
+  ).rows;
   if (!self || self.recovery) return undefined;
   if (self.aurora) return auroraReader(q);
   const [target] = (await q.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows;
@@ -130,24 +149,37 @@ SELECT r.application_name AS name, host(r.client_addr) AS address, r.replay_lsn:
  ORDER BY r.application_name, r.pid`;
 
 async function readStreaming(q: Queryable, target: string): Promise<StandbyState[]> {
-  const rows = (await q.query<{ name: string; address: string | null; replay: string | null; caughtUp: boolean | null; behind: number | null; lag: number | null }>(STREAMING_SQL, [target])).rows;
-  return rows.map((r) => r.replay === null
-    ? { name: r.name, caughtUp: false, unknown: 'its replay position is not visible to this role (grant pg_monitor)' }
-    : {
-      name: r.name, ...(r.address ? { address: r.address } : {}), caughtUp: r.caughtUp === true,
-      behindBytes: Math.max(0, Number(r.behind ?? 0)), ...(r.lag !== null ? { lagMs: Math.round(Number(r.lag)) } : {}),
-    });
+  const rows = (
+    await q.query<{ name: string; address: string | null; replay: string | null; caughtUp: boolean | null; behind: number | null; lag: number | null }>(
+      STREAMING_SQL,
+      [target],
+    )
+  ).rows;
+  return rows.map((r) =>
+    r.replay === null
+      ? { name: r.name, caughtUp: false, unknown: 'its replay position is not visible to this role (grant pg_monitor)' }
+      : {
+          name: r.name,
+          ...(r.address ? { address: r.address } : {}),
+          caughtUp: r.caughtUp === true,
+          behindBytes: Math.max(0, Number(r.behind ?? 0)),
+          ...(r.lag !== null ? { lagMs: Math.round(Number(r.lag)) } : {}),
+        },
+  );
 }
 
 /** Aurora readers: caught up once their last status, less their lag, is later than the migrations' commit. */
 async function auroraReader(q: Queryable): Promise<Reader | undefined> {
   const [now] = (await q.query<{ t: string }>('SELECT clock_timestamp()::text AS t')).rows;
   const committed = now!.t;
-  const read = async () => (await q.query<{ name: string; lag: number | null; caughtUp: boolean | null }>(
-    `SELECT server_id AS name, replica_lag_in_msec::float8 AS lag,
+  const read = async () =>
+    (
+      await q.query<{ name: string; lag: number | null; caughtUp: boolean | null }>(
+        `SELECT server_id AS name, replica_lag_in_msec::float8 AS lag,
             last_update_timestamp - make_interval(secs => coalesce(replica_lag_in_msec, 0) / 1000.0) >= $1::timestamptz AS "caughtUp"
        FROM aurora_replica_status() WHERE session_id <> 'MASTER_SESSION_ID' ORDER BY 1`,
-    [committed],
-  )).rows.map((r) => ({ name: r.name, caughtUp: r.caughtUp === true, ...(r.lag !== null ? { lagMs: Math.round(Number(r.lag)) } : {}) }));
+        [committed],
+      )
+    ).rows.map((r) => ({ name: r.name, caughtUp: r.caughtUp === true, ...(r.lag !== null ? { lagMs: Math.round(Number(r.lag)) } : {}) }));
   return (await read()).length ? { read } : undefined;
 }

@@ -13,7 +13,10 @@ import { lexSql } from '../../engine/sql/lexer';
 
 /** A parameter with an explicit Data API type hint (`typed('…', 'UUID')`). */
 export class TypedParameter {
-  constructor(readonly value: unknown, readonly typeHint: TypeHint) {}
+  constructor(
+    readonly value: unknown,
+    readonly typeHint: TypeHint,
+  ) {}
 }
 
 export function typed(value: unknown, typeHint: TypeHint): TypedParameter {
@@ -49,9 +52,14 @@ export function toSqlParameter(k: number, value: unknown): SqlParameter {
   const name = `p${k}`;
   if (value instanceof TypedParameter) {
     if (value.value === null || value.value === undefined) return { name, value: { isNull: true } };
-    const text = value.value instanceof Date
-      ? (value.typeHint === 'DATE' ? value.value.toISOString().slice(0, 10) : timestampText(value.value))
-      : typeof value.value === 'object' ? JSON.stringify(value.value) : String(value.value);
+    const text =
+      value.value instanceof Date
+        ? value.typeHint === 'DATE'
+          ? value.value.toISOString().slice(0, 10)
+          : timestampText(value.value)
+        : typeof value.value === 'object'
+          ? JSON.stringify(value.value)
+          : String(value.value);
     return { name, value: { stringValue: text }, typeHint: value.typeHint };
   }
   if (value === null || value === undefined) return { name, value: { isNull: true } };
@@ -102,12 +110,20 @@ export function translateStatement(sql: string, params: readonly unknown[] = [])
 // --- results ---------------------------------------------------------------
 
 type FieldShape = {
-  isNull?: boolean; stringValue?: string; longValue?: number; doubleValue?: number; booleanValue?: boolean;
-  blobValue?: Uint8Array; arrayValue?: ArrayShape;
+  isNull?: boolean;
+  stringValue?: string;
+  longValue?: number;
+  doubleValue?: number;
+  booleanValue?: boolean;
+  blobValue?: Uint8Array;
+  arrayValue?: ArrayShape;
 };
 type ArrayShape = {
-  stringValues?: (string | null)[]; longValues?: (number | null)[]; doubleValues?: (number | null)[];
-  booleanValues?: (boolean | null)[]; arrayValues?: ArrayShape[];
+  stringValues?: (string | null)[];
+  longValues?: (number | null)[];
+  doubleValues?: (number | null)[];
+  booleanValues?: (boolean | null)[];
+  arrayValues?: ArrayShape[];
 };
 
 /** `YYYY-MM-DD HH:MM:SS[.ffffff][±hh[:mm]]` — without an offset the service means UTC. */
@@ -194,7 +210,12 @@ export class DataApiSqlError extends Error {
   /** The service's exception name (DatabaseErrorException, BadRequestException). */
   readonly exception: string;
 
-  constructor(message: string, exception: string, fields: { code?: string; detail?: string; hint?: string; position?: string; where?: string; fix?: string; blockers?: Blocker[] }, cause?: unknown) {
+  constructor(
+    message: string,
+    exception: string,
+    fields: { code?: string; detail?: string; hint?: string; position?: string; where?: string; fix?: string; blockers?: Blocker[] },
+    cause?: unknown,
+  ) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'DataApiSqlError';
     this.exception = exception;

@@ -39,14 +39,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  BeginTransactionCommand, CommitTransactionCommand, ExecuteStatementCommand, RDSDataClient, RollbackTransactionCommand,
-  type BeginTransactionCommandOutput, type CommitTransactionCommandOutput, type ExecuteStatementCommandInput,
-  type ExecuteStatementCommandOutput, type RollbackTransactionCommandOutput,
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  ExecuteStatementCommand,
+  RDSDataClient,
+  RollbackTransactionCommand,
+  type BeginTransactionCommandOutput,
+  type CommitTransactionCommandOutput,
+  type ExecuteStatementCommandInput,
+  type ExecuteStatementCommandOutput,
+  type RollbackTransactionCommandOutput,
 } from '@aws-sdk/client-rds-data';
 import { ConnectionError, InputError, MigrationError, sqlstateOf, type Blocker } from '../../engine/errors/errors';
-import type {
-  Driver, LockOptions, MigrationLock, QueryResult, Session, SessionCapabilities, TransactionSettings,
-} from '../../engine/ports';
+import type { Driver, LockOptions, MigrationLock, QueryResult, Session, SessionCapabilities, TransactionSettings } from '../../engine/ports';
 import { sleep } from '../../engine/runtime/sleep';
 import type { Migration } from '../../engine/files/source';
 import { classifySql, concurrentIndexTarget, mayEndTransactions, refusesTransactionBlock } from '../../engine/sql/classify';
@@ -56,7 +61,15 @@ import { LeaseLock, type LeaseTimings } from './lease-lock';
 import { dropStaleMarkers, markDoBlock, markerName, refuseWhileStaleBlockRuns, refuseWithoutMarkerPrivilege, type MarkedStatement } from './outcome-marker';
 import { quoteIdent } from '../../engine/state/identifiers';
 import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
-import { CONNECTION_FAILURE, IDLE_IN_TRANSACTION_SESSION_TIMEOUT, INSUFFICIENT_PRIVILEGE, IN_FAILED_SQL_TRANSACTION, LOCK_NOT_AVAILABLE, PROGRAM_LIMIT_EXCEEDED, QUERY_CANCELED } from '../../engine/errors/sqlstate';
+import {
+  CONNECTION_FAILURE,
+  IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+  INSUFFICIENT_PRIVILEGE,
+  IN_FAILED_SQL_TRANSACTION,
+  LOCK_NOT_AVAILABLE,
+  PROGRAM_LIMIT_EXCEEDED,
+  QUERY_CANCELED,
+} from '../../engine/errors/sqlstate';
 
 /** How long connecting to the Data API endpoint may take (each SDK attempt). */
 const DATA_API_CONNECTION_TIMEOUT_MS = 5_000;
@@ -123,7 +136,8 @@ export class DataApiDriver implements Driver {
     const region = CLUSTER_ARN.exec(options.resourceArn)?.[1];
     if (!region) {
       throw new InputError(`data-api: resourceArn "${options.resourceArn}" is not an Aurora cluster ARN`, {
-        value: options.resourceArn, fix: 'use the cluster ARN, e.g. arn:aws:rds:eu-west-1:123456789012:cluster:my-cluster (the Data API exists only for Aurora clusters)',
+        value: options.resourceArn,
+        fix: 'use the cluster ARN, e.g. arn:aws:rds:eu-west-1:123456789012:cluster:my-cluster (the Data API exists only for Aurora clusters)',
       });
     }
     if (!SECRET_ARN.test(options.secretArn)) {
@@ -151,7 +165,9 @@ export class DataApiDriver implements Driver {
       try {
         await session.query('SELECT 1');
       } catch (e) {
-        throw e instanceof ConnectionError ? e : new ConnectionError(`cannot reach ${this.target}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw e instanceof ConnectionError
+          ? e
+          : new ConnectionError(`cannot reach ${this.target}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
       this.probed = true;
     }
@@ -185,23 +201,38 @@ export class DataApiDriver implements Driver {
 
   /** One ExecuteStatement with the driver's ARNs; SDK errors become engine errors. */
   async execute(input: Omit<ExecuteStatementCommandInput, 'resourceArn' | 'secretArn' | 'database'>): Promise<ExecuteStatementCommandOutput> {
-    return this.call(() => this.client.send(new ExecuteStatementCommand({
-      ...input, resourceArn: this.options.resourceArn, secretArn: this.options.secretArn, database: this.options.database,
-    })), input.transactionId === undefined);
+    return this.call(
+      () =>
+        this.client.send(
+          new ExecuteStatementCommand({
+            ...input,
+            resourceArn: this.options.resourceArn,
+            secretArn: this.options.secretArn,
+            database: this.options.database,
+          }),
+        ),
+      input.transactionId === undefined,
+    );
   }
 
   async beginTransaction(): Promise<string> {
-    const r = await this.call(() => this.client.send(new BeginTransactionCommand({
-      resourceArn: this.options.resourceArn, secretArn: this.options.secretArn, database: this.options.database,
-    })), true);
+    const r = await this.call(
+      () =>
+        this.client.send(
+          new BeginTransactionCommand({
+            resourceArn: this.options.resourceArn,
+            secretArn: this.options.secretArn,
+            database: this.options.database,
+          }),
+        ),
+      true,
+    );
     return r.transactionId!;
   }
 
   async endTransaction(transactionId: string, commit: boolean): Promise<void> {
     const input = { resourceArn: this.options.resourceArn, secretArn: this.options.secretArn, transactionId };
-    await this.call(() => (commit
-      ? this.client.send(new CommitTransactionCommand(input))
-      : this.client.send(new RollbackTransactionCommand(input))), false);
+    await this.call(() => (commit ? this.client.send(new CommitTransactionCommand(input)) : this.client.send(new RollbackTransactionCommand(input))), false);
   }
 
   /** Retries while a paused cluster resumes (only calls that can be repeated safely). */
@@ -233,7 +264,12 @@ export function translateError(e: unknown, target: string): Error {
     case 'BadRequestException': {
       const f = parseSqlErrorMessage(e.message);
       if (f.message === 'Database response exceeded size limit' || /exceeded size limit|packet for query is too large/i.test(f.message)) {
-        return new DataApiSqlError(`${f.message}: a Data API response is limited to 1 MiB (64 KB per row); return fewer or smaller rows`, name, { code: PROGRAM_LIMIT_EXCEEDED }, e);
+        return new DataApiSqlError(
+          `${f.message}: a Data API response is limited to 1 MiB (64 KB per row); return fewer or smaller rows`,
+          name,
+          { code: PROGRAM_LIMIT_EXCEEDED },
+          e,
+        );
       }
       return new DataApiSqlError(f.message, name, f, e);
     }
@@ -242,7 +278,9 @@ export function translateError(e: unknown, target: string): Error {
     case 'TransactionNotFoundException':
       return new DataApiSqlError(
         `${e.message}: a Data API transaction ends after 3 minutes without a call, on COMMIT/ROLLBACK, or when one of its statements fails`,
-        name, { code: IDLE_IN_TRANSACTION_SESSION_TIMEOUT }, e,
+        name,
+        { code: IDLE_IN_TRANSACTION_SESSION_TIMEOUT },
+        e,
       );
     case 'DatabaseUnavailableException':
     case 'DatabaseResumingException':
@@ -253,16 +291,19 @@ export function translateError(e: unknown, target: string): Error {
     case 'AccessDeniedException':
     case 'ForbiddenException':
       return new ConnectionError(`${target}: ${name}: ${e.message}`, {
-        cause: e, fix: 'grant the caller rds-data:ExecuteStatement/BeginTransaction/CommitTransaction/RollbackTransaction on the cluster and secretsmanager:GetSecretValue on the secret',
+        cause: e,
+        fix: 'grant the caller rds-data:ExecuteStatement/BeginTransaction/CommitTransaction/RollbackTransaction on the cluster and secretsmanager:GetSecretValue on the secret',
       });
     case 'InvalidSecretException':
     case 'SecretsErrorException':
       return new ConnectionError(`${target}: ${name}: ${e.message}`, {
-        cause: e, fix: 'check that the secret holds the cluster credentials (username/password) and that the caller may read it',
+        cause: e,
+        fix: 'check that the secret holds the cluster credentials (username/password) and that the caller may read it',
       });
     case 'HttpEndpointNotEnabledException':
       return new ConnectionError(`${target}: the Data API is not enabled on the cluster`, {
-        cause: e, fix: 'enable it (CDK: enableDataApi: true on the DatabaseCluster; CLI: aws rds enable-http-endpoint)',
+        cause: e,
+        fix: 'enable it (CDK: enableDataApi: true on the DatabaseCluster; CLI: aws rds enable-http-endpoint)',
       });
     case 'DatabaseNotFoundException':
     case 'NotFoundException':
@@ -319,7 +360,12 @@ class DataApiSession implements Session {
     return this.run<R>(sql, params, undefined, t);
   }
 
-  private async run<R>(sql: string, params: readonly unknown[] | undefined, transactionId: string | undefined, settings: TransactionSettings): Promise<QueryResult<R>> {
+  private async run<R>(
+    sql: string,
+    params: readonly unknown[] | undefined,
+    transactionId: string | undefined,
+    settings: TransactionSettings,
+  ): Promise<QueryResult<R>> {
     const cont = (this.driver.options.continueAfterTimeout ?? true) && isWrite(sql);
     const tag = cont ? `${TAG_PREFIX}${randomBytes(8).toString('hex')}*/ ` : '';
     const marker = cont && transactionId === undefined ? await this.outcomeMarker(sql) : undefined;
@@ -394,7 +440,12 @@ class DataApiSession implements Session {
    * Then its outcome, which the Data API never returns (`confirmBareCall`).
    */
   private async awaitContinued(
-    sql: string, tag: string, transactionId: string | undefined, settings: TransactionSettings, started: number, marker?: string,
+    sql: string,
+    tag: string,
+    transactionId: string | undefined,
+    settings: TransactionSettings,
+    started: number,
+    marker?: string,
   ): Promise<void> {
     const limit = settings.statementTimeoutMs > 0 ? settings.statementTimeoutMs : (this.driver.options.maxStatementWaitMs ?? 900_000);
     const poll = this.driver.options.statementPollMs ?? 1000;
@@ -408,15 +459,16 @@ class DataApiSession implements Session {
         if (rows.some((x) => x.state === 'idle in transaction (aborted)')) {
           throw new DataApiSqlError(
             'the statement failed after its Data API call returned at the 45-second limit; its error is in the PostgreSQL log (the transaction is rolled back)',
-            'DatabaseErrorException', { code: IN_FAILED_SQL_TRANSACTION },
+            'DatabaseErrorException',
+            { code: IN_FAILED_SQL_TRANSACTION },
           );
         }
         return;
       }
       const waiting = running.find((x) => x.wait_event_type === 'Lock');
-      lockWaitSince = waiting ? lockWaitSince ?? Date.now() : undefined;
-      const lockedOut = transactionId === undefined && waiting !== undefined && settings.lockTimeoutMs > 0
-        && Date.now() - lockWaitSince! >= settings.lockTimeoutMs;
+      lockWaitSince = waiting ? (lockWaitSince ?? Date.now()) : undefined;
+      const lockedOut =
+        transactionId === undefined && waiting !== undefined && settings.lockTimeoutMs > 0 && Date.now() - lockWaitSince! >= settings.lockTimeoutMs;
       if (lockedOut || Date.now() - started >= limit) {
         const blockers = waiting ? await sampleBlockers(new DataApiSession(this.driver), Number(waiting.pid)).catch(() => []) : [];
         await this.driver.execute({
@@ -452,7 +504,11 @@ class DataApiSession implements Session {
    */
   private async confirmBareCall(sql: string, marker: string | undefined): Promise<void> {
     if (marker !== undefined) {
-      const r = await this.driver.execute({ sql: 'SELECT to_regclass(:p1) IS NULL AS done', parameters: [{ name: 'p1', value: { stringValue: marker } }], includeResultMetadata: true });
+      const r = await this.driver.execute({
+        sql: 'SELECT to_regclass(:p1) IS NULL AS done',
+        parameters: [{ name: 'p1', value: { stringValue: marker } }],
+        includeResultMetadata: true,
+      });
       if (decodeRecords<{ done: boolean }>(r.records, r.columnMetadata)[0]?.done === true) return;
       throw unconfirmedOutcome('did not reach its end (it raised an error, or RETURNed before it)');
     }
@@ -460,14 +516,18 @@ class DataApiSession implements Session {
     if (!target) throw unconfirmedOutcome();
     const r = await this.driver.execute({
       sql: `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass(:p1) AND c.relname = :p2`,
-      parameters: [{ name: 'p1', value: { stringValue: target.table } }, { name: 'p2', value: { stringValue: identifierName(target.index) } }],
+      parameters: [
+        { name: 'p1', value: { stringValue: target.table } },
+        { name: 'p2', value: { stringValue: identifierName(target.index) } },
+      ],
       includeResultMetadata: true,
     });
     const valid = decodeRecords<{ indisvalid: boolean }>(r.records, r.columnMetadata)[0]?.indisvalid;
     if (valid === true) return;
     throw new DataApiSqlError(
       `the index build failed after its Data API call returned at the 45-second limit: ${target.index} is ${valid === false ? 'INVALID' : 'missing'} (the Data API returns no error for a statement that outlived its call; PostgreSQL logged it: on a UNIQUE index the usual cause is duplicate keys, SQLSTATE 23505)`,
-      'StatementTimeoutException', {
+      'StatementTimeoutException',
+      {
         fix: `find the cause in the PostgreSQL log (for a UNIQUE index: SELECT the key columns FROM ${target.table} GROUP BY them HAVING count(*) > 1), repair it and run again; or run this file with the CLI over a direct connection (--database-url), which reports the build's own error`,
       },
     );
@@ -539,18 +599,28 @@ class DataApiSession implements Session {
 function continuedLockTimeout(lockTimeoutMs: number, blockers: Blocker[]): DataApiSqlError {
   return new DataApiSqlError(
     `canceling statement due to lock timeout (${lockTimeoutMs} ms, enforced by the Data API driver: the statement outlived its 45-second call waiting for a lock${blockers.length ? ` held by pid ${blockers.map((b) => b.pid).join(', ')}` : ''}; CREATE INDEX CONCURRENTLY also waits so for older transactions)`,
-    'StatementTimeoutException', { code: LOCK_NOT_AVAILABLE, blockers },
+    'StatementTimeoutException',
+    { code: LOCK_NOT_AVAILABLE, blockers },
   );
 }
 
 /** A continued statement cancelled at its statement timeout; when it was waiting for a lock (or older transactions), who held it. */
 function continuedStatementTimeout(limitMs: number, waiting: boolean, blockers: Blocker[]): DataApiSqlError {
-  const who = blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.user ? ` user ${b.user}` : ''}${b.state ? ` ${b.state}` : ''}${b.locks ? `, holding ${b.locks}` : ''}`).join('; ');
+  const who = blockers
+    .map(
+      (b) =>
+        `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.user ? ` user ${b.user}` : ''}${b.state ? ` ${b.state}` : ''}${b.locks ? `, holding ${b.locks}` : ''}`,
+    )
+    .join('; ');
   return new DataApiSqlError(
     `canceling statement due to statement timeout (${limitMs} ms, enforced by the Data API driver)${waiting ? `; it was waiting for a lock or for older transactions${who ? `, held by ${who}` : ''}` : ''}`,
-    'StatementTimeoutException', {
-      code: QUERY_CANCELED, blockers,
-      fix: waiting ? 'the statement was not slow but waiting: let the blocking transactions finish or end them (SELECT pg_terminate_backend(pid)), then run again' : undefined,
+    'StatementTimeoutException',
+    {
+      code: QUERY_CANCELED,
+      blockers,
+      fix: waiting
+        ? 'the statement was not slow but waiting: let the blocking transactions finish or end them (SELECT pg_terminate_backend(pid)), then run again'
+        : undefined,
     },
   );
 }
@@ -559,7 +629,8 @@ function continuedStatementTimeout(limitMs: number, waiting: boolean, blockers: 
 function unconfirmedOutcome(how = 'ended'): DataApiSqlError {
   return new DataApiSqlError(
     `the statement ran past the Data API's 45-second call limit and ${how}, but its outcome could not be confirmed through the Data API (it returns no result and no error for a statement that outlived its call, and PostgreSQL keeps none outside the session): the file is not recorded as applied`,
-    'StatementTimeoutException', {
+    'StatementTimeoutException',
+    {
       fix: 'check by hand whether the statement did all its work (a DO block that raised keeps the batches it committed before the error); then run this file with the CLI over a direct connection (schemaguard migrate --database-url …), which sees its error, or make each such statement end within 45 s (smaller batches: a resumable backfill is recorded by the next run, which finds nothing left to do)',
     },
   );
@@ -568,8 +639,12 @@ function unconfirmedOutcome(how = 'ended'): DataApiSqlError {
 /** The marker could not be made: the role may not create tables in the state schema. */
 function markerRefused(schema: string, role: string | undefined, cause: unknown): MigrationError {
   return new MigrationError(
-    `a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema ${schema} for the call, and role ${role ?? '(the secret\'s)'} may not create tables there (${cause instanceof Error ? cause.message : String(cause)}); the block was not run`,
-    { cause, sqlstate: INSUFFICIENT_PRIVILEGE, fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${role ? quoteIdent(role) : '<the role of the cluster secret>'};  (${DOCS_POINTERS.longNoTransaction})` },
+    `a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema ${schema} for the call, and role ${role ?? "(the secret's)"} may not create tables there (${cause instanceof Error ? cause.message : String(cause)}); the block was not run`,
+    {
+      cause,
+      sqlstate: INSUFFICIENT_PRIVILEGE,
+      fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${role ? quoteIdent(role) : '<the role of the cluster secret>'};  (${DOCS_POINTERS.longNoTransaction})`,
+    },
   );
 }
 

@@ -94,7 +94,10 @@ export class LeaseLock implements MigrationLock {
   /** Other runners' live leases the last try found. */
   private seen: HolderRow[] = [];
 
-  constructor(private readonly driver: Driver, private readonly options: LeaseLockOptions) {
+  constructor(
+    private readonly driver: Driver,
+    private readonly options: LeaseLockOptions,
+  ) {
     this.ttlMs = options.ttlMs ?? 60_000;
     this.renewEveryMs = options.renewEveryMs ?? Math.max(50, Math.floor(this.ttlMs / 3));
     this.pollMs = options.pollMs ?? 1000;
@@ -134,7 +137,7 @@ export class LeaseLock implements MigrationLock {
     this.committed = false;
     this.seen = [];
     this.advisory = [];
-    if (!(await this.advisoryFree() && await this.createTableTaking() && await this.clearOfAdvisory())) await this.waitForLease(waitMs, onWait);
+    if (!((await this.advisoryFree()) && (await this.createTableTaking()) && (await this.clearOfAdvisory()))) await this.waitForLease(waitMs, onWait);
     this.held = true;
     this.lost = undefined;
     this.startRenewing();
@@ -155,7 +158,7 @@ export class LeaseLock implements MigrationLock {
   private async clearOfAdvisory(): Promise<boolean> {
     const s = this.session!;
     if (await this.advisoryFree()) return true;
-    if (!await this.removeCreatedTable(s)) {
+    if (!(await this.removeCreatedTable(s))) {
       await s.query(`DELETE FROM ${this.table} WHERE name = $1 AND holder = $2`, [this.name, this.holderId]);
     }
     return false;
@@ -184,13 +187,13 @@ export class LeaseLock implements MigrationLock {
     this.advisory = [];
     try {
       this.seen = (await this.holders()).filter((h) => h.holder !== this.holderId && Number(h.expires_in_ms) > 0);
-      if (this.seen.length > 0 || !await this.advisoryFree()) return false;
-      return await this.tryTake(s) && await this.clearOfAdvisory();
+      if (this.seen.length > 0 || !(await this.advisoryFree())) return false;
+      return (await this.tryTake(s)) && (await this.clearOfAdvisory());
     } catch (e) {
       // The holder removed the table it had created (its run committed nothing): create it again, with the lease.
       if (!isLeaseTableGone(e)) throw e;
       this.seen = [];
-      return await this.advisoryFree() && await this.createTableTaking() && await this.clearOfAdvisory();
+      return (await this.advisoryFree()) && (await this.createTableTaking()) && (await this.clearOfAdvisory());
     }
   }
 
@@ -228,19 +231,28 @@ export class LeaseLock implements MigrationLock {
     const h = seen[0];
     const who = h
       ? `lease ${h.holder} of ${h.owner}, expires in ${Math.ceil(Number(h.expires_in_ms) / 1000)} s unless renewed`
-      : holders.length ? holders.map(holderName).join(', ') : 'another runner';
+      : holders.length
+        ? holders.map(holderName).join(', ')
+        : 'another runner';
     return new LockWaitTimeoutError(`another migration runner holds the lock: ${who}; waited ${waitMs} ms`, {
-      holders, holder: who,
-      fix: h || !holders.length
-        ? `wait for it to finish or raise --lock-wait; a runner that died leaves a lease that expires by itself within ${Math.ceil(this.ttlMs / 1000)} s`
-        : lockWaitFix(holders, 'wait for it to finish (a runner connected to the server directly holds the advisory lock), or raise --lock-wait'),
+      holders,
+      holder: who,
+      fix:
+        h || !holders.length
+          ? `wait for it to finish or raise --lock-wait; a runner that died leaves a lease that expires by itself within ${Math.ceil(this.ttlMs / 1000)} s`
+          : lockWaitFix(holders, 'wait for it to finish (a runner connected to the server directly holds the advisory lock), or raise --lock-wait'),
     });
   }
 
   private startRenewing(): void {
     this.stopRenewing();
     this.timer = setInterval(() => {
-      if (!this.renewing) this.renewing = this.renew().catch(() => undefined).finally(() => { this.renewing = undefined; });
+      if (!this.renewing)
+        this.renewing = this.renew()
+          .catch(() => undefined)
+          .finally(() => {
+            this.renewing = undefined;
+          });
     }, this.renewEveryMs);
     this.timer.unref?.();
   }
@@ -272,7 +284,9 @@ export class LeaseLock implements MigrationLock {
     try {
       await this.renew();
     } catch (e) {
-      throw new LeaseLostError(`could not renew the migration lease: ${e instanceof Error ? e.message : String(e)}; stopping before the next migration`, { cause: e });
+      throw new LeaseLostError(`could not renew the migration lease: ${e instanceof Error ? e.message : String(e)}; stopping before the next migration`, {
+        cause: e,
+      });
     }
     if (this.lost) throw new LeaseLostError(`lost the migration lease: ${this.lost}; stopping before the next migration`);
   }
@@ -282,10 +296,7 @@ export class LeaseLock implements MigrationLock {
    * and refuse unless it is still ours (expired or not: nobody took it over).
    */
   async fence(q: Queryable): Promise<void> {
-    const r = await q.query<{ holder: string }>(
-      `SELECT holder FROM ${this.table} WHERE name = $1 FOR UPDATE`,
-      [this.name],
-    );
+    const r = await q.query<{ holder: string }>(`SELECT holder FROM ${this.table} WHERE name = $1 FOR UPDATE`, [this.name]);
     const row = r.rows[0];
     if (!row || row.holder !== this.holderId) {
       this.lost = row ? 'another runner took the lease over' : 'the lease row was deleted';
@@ -316,7 +327,7 @@ export class LeaseLock implements MigrationLock {
     this.held = false;
     if (!s) return;
     try {
-      if (wasHeld && !s.broken && !await this.removeCreatedTable(s)) {
+      if (wasHeld && !s.broken && !(await this.removeCreatedTable(s))) {
         await s.query(`DELETE FROM ${this.table} WHERE name = $1 AND holder = $2`, [this.name, this.holderId]);
       }
     } catch {
@@ -326,4 +337,3 @@ export class LeaseLock implements MigrationLock {
     }
   }
 }
-

@@ -100,10 +100,12 @@ async function createLeaseTable(s: Session, schema: string, take: (q: Queryable)
     try {
       return await underDdlLock(s, schema, async () => {
         // Looked at again under the lock: a runner that held it a moment ago may have created the table.
-        const before = (await s.query<{ table: boolean; schema: boolean }>(
-          'SELECT to_regclass($1) IS NOT NULL AS table, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS schema',
-          [leaseTable(schema), schema],
-        )).rows[0]!;
+        const before = (
+          await s.query<{ table: boolean; schema: boolean }>(
+            'SELECT to_regclass($1) IS NOT NULL AS table, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS schema',
+            [leaseTable(schema), schema],
+          )
+        ).rows[0]!;
         if (before.table) return undefined;
         for (const stmt of leaseDdl(schema, !before.schema)) await s.query(stmt);
         await take(s);
@@ -129,16 +131,24 @@ async function createLeaseTable(s: Session, schema: string, take: (q: Queryable)
  */
 export async function removeLeaseTable(s: Session, schema: string, created: LeaseTableCreation, own: LeaseRowKey): Promise<boolean> {
   try {
-    const removed = await underDdlLock(s, schema, async () => {
-      await s.query(`LOCK TABLE ${leaseTable(schema)} IN ACCESS EXCLUSIVE MODE`);
-      const rows = (await s.query<{ own: number | string; all: number | string }>(
-        `SELECT count(*) FILTER (WHERE name = $1 AND holder = $2) AS own, count(*) AS all FROM ${leaseTable(schema)}`, [own.name, own.holder],
-      )).rows[0];
-      if (Number(rows?.own) !== 1 || Number(rows?.all) !== 1) return false;
-      await s.query(`DROP TABLE ${leaseTable(schema)}`);
-      if (created.schema && await schemaIsEmpty(s, schema)) await s.query(`DROP SCHEMA ${quoteIdent(schema)}`);
-      return true;
-    }, 1000);
+    const removed = await underDdlLock(
+      s,
+      schema,
+      async () => {
+        await s.query(`LOCK TABLE ${leaseTable(schema)} IN ACCESS EXCLUSIVE MODE`);
+        const rows = (
+          await s.query<{ own: number | string; all: number | string }>(
+            `SELECT count(*) FILTER (WHERE name = $1 AND holder = $2) AS own, count(*) AS all FROM ${leaseTable(schema)}`,
+            [own.name, own.holder],
+          )
+        ).rows[0];
+        if (Number(rows?.own) !== 1 || Number(rows?.all) !== 1) return false;
+        await s.query(`DROP TABLE ${leaseTable(schema)}`);
+        if (created.schema && (await schemaIsEmpty(s, schema))) await s.query(`DROP SCHEMA ${quoteIdent(schema)}`);
+        return true;
+      },
+      1000,
+    );
     return removed === true;
   } catch {
     return false;

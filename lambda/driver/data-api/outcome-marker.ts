@@ -72,7 +72,9 @@ export function markDoBlock(sql: string, table: string, tag: string): MarkedStat
   const quote = dollarTag(body);
   const inner = body.text.slice(quote.length, body.text.length - quote.length);
   // The body's own last `;` (after its END) would make an empty statement, which PL/pgSQL refuses.
-  const last = tokenize(inner).filter((t) => !isComment(t)).at(-1);
+  const last = tokenize(inner)
+    .filter((t) => !isComment(t))
+    .at(-1);
   const content = last?.text === ';' ? inner.slice(0, last.offset) + inner.slice(last.end) : inner;
   // The marker's name first, on the body's first line: pg_stat_activity shows a statement's first 1 kB (track_activity_query_size),
   // so the next run can tell the block of a runner that died still running (`refuseWhileStaleBlockRuns`).
@@ -89,7 +91,9 @@ export function markDoBlock(sql: string, table: string, tag: string): MarkedStat
  * be dropped is left for the next run. Returns the markers dropped.
  */
 export async function dropStaleMarkers(q: Queryable, schema: string): Promise<string[]> {
-  const stale = (await q.query<{ marker: string }>(`SELECT format('%I.%I', nspname, relname) AS marker FROM (${staleMarkersSql(schema)}) s ORDER BY relname`, [schema])).rows.map((r) => r.marker);
+  const stale = (
+    await q.query<{ marker: string }>(`SELECT format('%I.%I', nspname, relname) AS marker FROM (${staleMarkersSql(schema)}) s ORDER BY relname`, [schema])
+  ).rows.map((r) => r.marker);
   const dropped: string[] = [];
   for (const marker of stale) {
     try {
@@ -123,13 +127,15 @@ function staleMarkersSql(schema: string): string {
  * own sessions show their query (another role's need pg_read_all_stats).
  */
 export async function refuseWhileStaleBlockRuns(q: Queryable, schema: string): Promise<void> {
-  const running = (await q.query<{ marker: string; pid: number; seconds: number }>(
-    `SELECT format('%I.%I', s.nspname, s.relname) AS marker, a.pid, floor(extract(epoch FROM clock_timestamp() - a.query_start))::int AS seconds
+  const running = (
+    await q.query<{ marker: string; pid: number; seconds: number }>(
+      `SELECT format('%I.%I', s.nspname, s.relname) AS marker, a.pid, floor(extract(epoch FROM clock_timestamp() - a.query_start))::int AS seconds
        FROM (${staleMarkersSql(schema)}) s
        JOIN pg_stat_activity a ON a.pid <> pg_backend_pid() AND a.state = 'active' AND position(s.relname IN a.query) > 0
       ORDER BY a.query_start LIMIT 1`,
-    [schema],
-  )).rows[0];
+      [schema],
+    )
+  ).rows[0];
   if (!running) return;
   throw new MigrationError(
     `a DO block of a runner that stopped (its lease expired) is still running: pid ${running.pid}, for ${running.seconds} s (outcome marker ${running.marker}); nothing was run`,
@@ -149,16 +155,21 @@ export async function refuseWhileStaleBlockRuns(q: Queryable, schema: string): P
 export async function refuseWithoutMarkerPrivilege(q: Queryable, schema: string, pending: readonly Migration[]): Promise<void> {
   const first = firstMarkedBlock(pending);
   if (!first) return;
-  const r = (await q.query<{ role: string; may: boolean | null }>(
-    `SELECT current_user::text AS role, (SELECT has_schema_privilege(n.oid, 'CREATE') FROM pg_namespace n WHERE n.nspname = $1) AS may`,
-    [schema],
-  )).rows[0]!;
+  const r = (
+    await q.query<{ role: string; may: boolean | null }>(
+      `SELECT current_user::text AS role, (SELECT has_schema_privilege(n.oid, 'CREATE') FROM pg_namespace n WHERE n.nspname = $1) AS may`,
+      [schema],
+    )
+  ).rows[0]!;
   // No state schema yet: the runner creates it, and owns it.
   if (r.may !== false) return;
   throw new MigrationError(
     `${first.migration.file}:${first.line}: a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema ${schema} for the call, and role ${r.role} may not create tables there; nothing was run`,
     {
-      file: first.migration.file, version: first.migration.version, line: first.line, sqlstate: INSUFFICIENT_PRIVILEGE,
+      file: first.migration.file,
+      version: first.migration.version,
+      line: first.line,
+      sqlstate: INSUFFICIENT_PRIVILEGE,
       fix: `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(r.role)};  (the marker tells the driver that a block outliving its 45-second call succeeded; ${DOCS_POINTERS.longNoTransaction})`,
     },
   );

@@ -65,8 +65,14 @@ SELECT coalesce(w.pid, a.pid) AS pid, coalesce(w.usename, a.usename) AS user,
    AND a.pid <> pg_backend_pid()`;
 
 interface HolderRow {
-  pid: number; user: string; application: string; state: string; query_file: string | null;
-  xact_age_seconds: number | null; connected_seconds: number | null; lock_pid: number | null;
+  pid: number;
+  user: string;
+  application: string;
+  state: string;
+  query_file: string | null;
+  xact_age_seconds: number | null;
+  connected_seconds: number | null;
+  lock_pid: number | null;
 }
 
 /** The first key of the worker's announcement (`announceWorker`): 31 bits of the runner lock's key. */
@@ -74,13 +80,17 @@ export function workerKey(key: string): number {
   return Number(BigInt.asUintN(31, BigInt(key)));
 }
 
-
 export async function lockHolders(q: { query: Session['query'] }, key: string): Promise<Blocker[]> {
   const r = await q.query<HolderRow>(HOLDERS_SQL, [key, workerKey(key)]);
   return r.rows.map((x) => ({
-    pid: x.pid, user: x.user, application: x.application, state: x.state,
-    xactAgeSeconds: x.xact_age_seconds ?? undefined, connectedSeconds: x.connected_seconds ?? undefined,
-    lockPid: x.lock_pid ?? undefined, file: x.lock_pid === null ? undefined : workerFile(x.application, x.query_file ?? undefined),
+    pid: x.pid,
+    user: x.user,
+    application: x.application,
+    state: x.state,
+    xactAgeSeconds: x.xact_age_seconds ?? undefined,
+    connectedSeconds: x.connected_seconds ?? undefined,
+    lockPid: x.lock_pid ?? undefined,
+    file: x.lock_pid === null ? undefined : workerFile(x.application, x.query_file ?? undefined),
   }));
 }
 
@@ -103,7 +113,11 @@ export class AdvisoryLock implements MigrationLock {
   private leases: Blocker[] = [];
 
   /** `session`: the connection to hold the lock on; by default the lock opens its own. */
-  constructor(private readonly driver: Driver, private readonly stateSchema: string, session?: Session) {
+  constructor(
+    private readonly driver: Driver,
+    private readonly stateSchema: string,
+    session?: Session,
+  ) {
     this.key = advisoryLockKey(stateSchema);
     this.session = session;
   }
@@ -117,7 +131,7 @@ export class AdvisoryLock implements MigrationLock {
     await pollForLock({
       waitMs,
       tryTake: () => this.tryTake(s),
-      holders: async () => [...await lockHolders(s, this.key), ...this.leases],
+      holders: async () => [...(await lockHolders(s, this.key)), ...this.leases],
       onBusy: onWait,
       timeout: (holders) => this.waitError(waitMs, holders),
     });
@@ -146,13 +160,12 @@ export class AdvisoryLock implements MigrationLock {
   }
 
   private waitError(waitMs: number, holders: Blocker[]): LockWaitTimeoutError {
-    const who = holders.length
-      ? holders.map(holderName).join(', ')
-      : 'another session';
-    return new LockWaitTimeoutError(
-      `another migration runner holds the lock: ${who}; waited ${waitMs} ms`,
-      { holders, holder: who, fix: lockWaitFix(holders, 'wait for it to finish, or raise --lock-wait') },
-    );
+    const who = holders.length ? holders.map(holderName).join(', ') : 'another session';
+    return new LockWaitTimeoutError(`another migration runner holds the lock: ${who}; waited ${waitMs} ms`, {
+      holders,
+      holder: who,
+      fix: lockWaitFix(holders, 'wait for it to finish, or raise --lock-wait'),
+    });
   }
 
   onLost(listener: () => void): void {
@@ -174,7 +187,11 @@ export class AdvisoryLock implements MigrationLock {
       return;
     }
     const key = runKey();
-    const r = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int), pg_try_advisory_lock($3::bigint) AS ok', [workerKey(this.key), pid, key]);
+    const r = await s.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int), pg_try_advisory_lock($3::bigint) AS ok', [
+      workerKey(this.key),
+      pid,
+      key,
+    ]);
     if (r.rows[0]?.ok === true) this.runKey = key;
   }
 

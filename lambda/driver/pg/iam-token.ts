@@ -37,16 +37,23 @@ export function iamPassword(options: IamAuthOptions): () => Promise<string> {
   const region = options.region ?? regionOfEndpoint(options.hostname) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) {
     throw new InputError(`IAM authentication: no AWS region for ${options.hostname}`, {
-      value: options.hostname, fix: 'set AWS_REGION (or AWS_DEFAULT_REGION), or connect to the RDS endpoint by its name (…<region>.rds.amazonaws.com), which says the region',
+      value: options.hostname,
+      fix: 'set AWS_REGION (or AWS_DEFAULT_REGION), or connect to the RDS endpoint by its name (…<region>.rds.amazonaws.com), which says the region',
     });
   }
   // Loaded when the first connection signs: a run without --iam never loads the SDK.
   let signer: Promise<{ getAuthToken(): Promise<string> }> | undefined;
   return async () => {
-    signer ??= importModule('@aws-sdk/rds-signer', () => import('@aws-sdk/rds-signer')).then(({ Signer }) => new Signer({
-      hostname: options.hostname, port: options.port, username: options.username, region,
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-    }));
+    signer ??= importModule('@aws-sdk/rds-signer', () => import('@aws-sdk/rds-signer')).then(
+      ({ Signer }) =>
+        new Signer({
+          hostname: options.hostname,
+          port: options.port,
+          username: options.username,
+          region,
+          ...(options.credentials ? { credentials: options.credentials } : {}),
+        }),
+    );
     const token = await (await signer).getAuthToken();
     options.onToken?.(token);
     return token;
@@ -55,9 +62,11 @@ export function iamPassword(options: IamAuthOptions): () => Promise<string> {
 
 /** What a refused token's fix says: the grant, the policy, and the token's own limits. */
 export function iamRefusalFix(username: string, hostname: string): string {
-  return `the database user ${username} must be granted rds_iam (as the master user: GRANT rds_iam TO ${quoteUser(username)};), `
-    + `and the AWS identity the token was signed with needs rds-db:connect on arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/${username} `
-    + `(the instance's or cluster's resource id, not its name); the token is for ${hostname} and that port only, valid 15 minutes, and only over TLS`;
+  return (
+    `the database user ${username} must be granted rds_iam (as the master user: GRANT rds_iam TO ${quoteUser(username)};), ` +
+    `and the AWS identity the token was signed with needs rds-db:connect on arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/${username} ` +
+    `(the instance's or cluster's resource id, not its name); the token is for ${hostname} and that port only, valid 15 minutes, and only over TLS`
+  );
 }
 
 function quoteUser(name: string): string {

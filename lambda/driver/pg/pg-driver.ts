@@ -14,9 +14,7 @@ import pg from 'pg';
 // Types by name, never through the default import: the shipped .d.ts then need no esModuleInterop in the app that reads them.
 import type { Client, ClientConfig, QueryConfig } from 'pg';
 import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionLoss, sqlstateOf } from '../../engine/errors/errors';
-import type {
-  Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, SessionCapabilities, TransactionSettings,
-} from '../../engine/ports';
+import type { Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, SessionCapabilities, TransactionSettings } from '../../engine/ports';
 import { MASK, maskUrl, Redactor } from '../../engine/errors/redact';
 import { localTimeoutCalls } from '../../engine/apply/script';
 import { sleep } from '../../engine/runtime/sleep';
@@ -28,7 +26,15 @@ import { parse as parseConnectionString } from 'pg-connection-string';
 import { PgRunnerLock } from './runner-lock';
 import { ScriptQuery } from './script-query';
 import { CA_FIX, hbaRefusal, RDS_CA_BUNDLE, urlTls, withoutTlsParameters, type UrlTls } from './ssl-mode';
-import { CANNOT_CONNECT_NOW, INSUFFICIENT_PRIVILEGE, INVALID_AUTHORIZATION_SPECIFICATION, INVALID_CATALOG_NAME, INVALID_PASSWORD, NO_ACTIVE_SQL_TRANSACTION, TOO_MANY_CONNECTIONS } from '../../engine/errors/sqlstate';
+import {
+  CANNOT_CONNECT_NOW,
+  INSUFFICIENT_PRIVILEGE,
+  INVALID_AUTHORIZATION_SPECIFICATION,
+  INVALID_CATALOG_NAME,
+  INVALID_PASSWORD,
+  NO_ACTIVE_SQL_TRANSACTION,
+  TOO_MANY_CONNECTIONS,
+} from '../../engine/errors/sqlstate';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -98,14 +104,14 @@ export interface ConnectionSettingNames {
 }
 
 const URL_SETTING_NAMES: ConnectionSettingNames = {
-  hostAndPort: 'the host and port in the URL', database: 'the database name in the URL', userAndDatabase: 'them in the URL',
+  hostAndPort: 'the host and port in the URL',
+  database: 'the database name in the URL',
+  userAndDatabase: 'them in the URL',
 };
 
 /** Either a URL or discrete settings, never both. */
-export type PgDriverOptions = PgDriverCommon & (
-  | { connectionString: string; config?: never }
-  | { config: Omit<ClientConfig, 'connectionString' | 'ssl'>; connectionString?: never }
-);
+export type PgDriverOptions = PgDriverCommon &
+  ({ connectionString: string; config?: never } | { config: Omit<ClientConfig, 'connectionString' | 'ssl'>; connectionString?: never });
 
 /** Validate a `postgres://` URL; the message never contains its password. */
 export function parseDatabaseUrl(url: string, source = 'connectionString'): URL {
@@ -115,22 +121,31 @@ export function parseDatabaseUrl(url: string, source = 'connectionString'): URL 
   } catch {
     // psql also takes `host=… dbname=…`; schemaguard takes URLs only, and says so.
     const keywords = /^\s*[a-z_]+\s*=/i.test(url);
-    throw new InputError(`${source}: not a valid URL${keywords ? ' (a keyword/value connection string, as psql takes, is not supported)' : ''}: ${maskUrl(url)}`, {
-      value: maskUrl(url), fix: 'write it as postgres://user:password@host:5432/database (percent-encode special characters in the password)',
-    });
+    throw new InputError(
+      `${source}: not a valid URL${keywords ? ' (a keyword/value connection string, as psql takes, is not supported)' : ''}: ${maskUrl(url)}`,
+      {
+        value: maskUrl(url),
+        fix: 'write it as postgres://user:password@host:5432/database (percent-encode special characters in the password)',
+      },
+    );
   }
-  for (const [part, text] of [['user name', parsed.username], ['password', parsed.password]] as const) {
+  for (const [part, text] of [
+    ['user name', parsed.username],
+    ['password', parsed.password],
+  ] as const) {
     try {
       decodeURIComponent(text);
     } catch {
       throw new InputError(`${source}: the ${part} in ${maskUrl(url)} has a % that does not start a percent-encoded byte`, {
-        value: part === 'password' ? MASK : text, fix: 'write a % in it as %25 (percent-encode special characters: @ as %40, / as %2F)',
+        value: part === 'password' ? MASK : text,
+        fix: 'write a % in it as %25 (percent-encode special characters: @ as %40, / as %2F)',
       });
     }
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
     throw new InputError(`${source}: unsupported scheme "${parsed.protocol}" in ${maskUrl(url)}`, {
-      value: parsed.protocol, fix: 'use postgres:// or postgresql://',
+      value: parsed.protocol,
+      fix: 'use postgres:// or postgresql://',
     });
   }
   if (!parsed.hostname && !parsed.searchParams.get('host')) {
@@ -167,7 +182,7 @@ export class PgDriver implements Driver {
       // An explicit ssl option (the custom resource's CA bundle) wins: the URL's sslmode can neither weaken it nor fall back to no TLS.
       this.tls = options.ssl === undefined ? urlTls(options.connectionString) : undefined;
       // Without either, pg reads the URL itself (?ssl=true, a lone sslrootcert): it keeps them.
-      this.url = options.ssl !== undefined ? withoutTlsParameters(options.connectionString) : this.tls?.connectionString ?? options.connectionString;
+      this.url = options.ssl !== undefined ? withoutTlsParameters(options.connectionString) : (this.tls?.connectionString ?? options.connectionString);
     } else {
       const c = options.config;
       if (typeof c.password === 'string') this.redactor.add(c.password);
@@ -175,7 +190,8 @@ export class PgDriver implements Driver {
     }
     const where = this.hostPortUser();
     this.declaredPooler = options.pooler === true ? 'declared' : isRdsProxyEndpoint(where.host) ? 'rds-proxy' : undefined;
-    if (options.iam) this.password = iamPassword({ hostname: where.host, port: where.port, username: where.user, ...options.iam, onToken: (t) => this.redactor.add(t) });
+    if (options.iam)
+      this.password = iamPassword({ hostname: where.host, port: where.port, username: where.user, ...options.iam, onToken: (t) => this.redactor.add(t) });
   }
 
   /** The host, port and user the connections are for (IAM signs its token for them). */
@@ -261,11 +277,18 @@ export class PgDriver implements Driver {
           const hba = tlsRefusal !== undefined && (!NO_TLS.test(messageOf(tlsRefusal)) || hbaRefusal(sqlstateOf(e), messageOf(e)) !== undefined);
           const both = hba ? `with TLS: ${this.describe(tlsRefusal)}; without TLS: ` : '';
           const iamRefused = this.password !== undefined && AUTH_REFUSED.has(sqlstateOf(e) ?? '');
-          const fix = iamRefused ? iamRefusalFix(this.hostPortUser().user, this.hostPortUser().host)
-            : (this.options.sslModeDefaulted ? defaultedTlsFix(e) : undefined) ?? connectFix(e, this.options.ssl !== undefined, tlsRefusal, this.options.settingNames, this.tlsSetting());
-          throw new ConnectionError(`cannot connect to ${this.target}: ${both}${why}${tries}${iamRefused ? ' (IAM authentication: the token was refused)' : ''}`, {
-            ...databaseFields(e), cause: e, fix,
-          });
+          const fix = iamRefused
+            ? iamRefusalFix(this.hostPortUser().user, this.hostPortUser().host)
+            : ((this.options.sslModeDefaulted ? defaultedTlsFix(e) : undefined) ??
+              connectFix(e, this.options.ssl !== undefined, tlsRefusal, this.options.settingNames, this.tlsSetting()));
+          throw new ConnectionError(
+            `cannot connect to ${this.target}: ${both}${why}${tries}${iamRefused ? ' (IAM authentication: the token was refused)' : ''}`,
+            {
+              ...databaseFields(e),
+              cause: e,
+              fix,
+            },
+          );
         }
         this.options.onConnectRetry?.(attempt, delay, why);
         await sleep(delay);
@@ -280,7 +303,7 @@ export class PgDriver implements Driver {
     const url = this.url !== undefined ? { connectionString: this.url } : o.config!;
     // pg lets a URL's (empty) password win over the option: with a token, the URL is given as its parts.
     const base = this.password ? { ...(this.url !== undefined ? urlParts(this.url) : o.config!), password: this.password } : url;
-    const ssl = plain ? false : o.ssl ?? this.tls?.ssl;
+    const ssl = plain ? false : (o.ssl ?? this.tls?.ssl);
     return ssl !== undefined ? { ...base, ssl } : base;
   }
 
@@ -307,7 +330,10 @@ export class PgDriver implements Driver {
     // data from client: Connection reset by peer", seen on PostgreSQL 18).
     const early = this.early;
     this.early = undefined;
-    await early?.then((s) => s.close(), () => undefined);
+    await early?.then(
+      (s) => s.close(),
+      () => undefined,
+    );
   }
 }
 
@@ -329,7 +355,8 @@ const NO_PASSWORD = /client password must be a string|password authentication re
 
 function isRetriableConnectError(e: unknown): boolean {
   const code = sqlstateOf(e);
-  if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION_SPECIFICATION || code === INVALID_CATALOG_NAME || code === INSUFFICIENT_PRIVILEGE) return false; // auth, no database, no permission
+  if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION_SPECIFICATION || code === INVALID_CATALOG_NAME || code === INSUFFICIENT_PRIVILEGE)
+    return false; // auth, no database, no permission
   if (code === CANNOT_CONNECT_NOW || code === TOO_MANY_CONNECTIONS) return true; // starting up, too many connections
   const msg = e instanceof Error ? e.message : '';
   if (/ssl|tls|certificate|self[- ]signed/i.test(msg)) return false; // a TLS refusal will not fix itself
@@ -349,27 +376,36 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names
   const refusal = hbaRefusal(code, msg);
   if (refusal === 'plain' && tlsRefusal !== undefined && NO_TLS.test(messageOf(tlsRefusal))) {
     // Not a TLS-only pg_hba.conf: the server has TLS off, so no hostssl line can take anyone.
-    return `the server has TLS off and its pg_hba.conf has no line for this client address, user and database: check ${names.userAndDatabase}, `
-      + 'or ask for a pg_hba.conf line (host or hostnossl)';
+    return (
+      `the server has TLS off and its pg_hba.conf has no line for this client address, user and database: check ${names.userAndDatabase}, ` +
+      'or ask for a pg_hba.conf line (host or hostnossl)'
+    );
   }
   if (refusal === 'plain' && tlsRefusal !== undefined) {
-    return `the server's pg_hba.conf has no line for this client address, user and database, with TLS or without: check ${names.userAndDatabase}, `
-      + 'or ask for a pg_hba.conf line (host, or hostssl to take it over TLS only)';
+    return (
+      `the server's pg_hba.conf has no line for this client address, user and database, with TLS or without: check ${names.userAndDatabase}, ` +
+      'or ask for a pg_hba.conf line (host, or hostssl to take it over TLS only)'
+    );
   }
   if (refusal === 'plain') {
     // Without a TLS attempt, a hostssl-only pg_hba.conf and one without any line for the client look alike.
-    return 'the server\'s pg_hba.conf takes this client only over TLS, if at all (RDS: rds.force_ssl=1): add ?sslmode=verify-full&sslrootcert=/path/ca.pem '
-      + `to the URL (${RDS_CA_BUNDLE} for RDS), or ?sslmode=require to encrypt without verifying; if that is refused too, check the user and database in the URL`;
+    return (
+      "the server's pg_hba.conf takes this client only over TLS, if at all (RDS: rds.force_ssl=1): add ?sslmode=verify-full&sslrootcert=/path/ca.pem " +
+      `to the URL (${RDS_CA_BUNDLE} for RDS), or ?sslmode=require to encrypt without verifying; if that is refused too, check the user and database in the URL`
+    );
   }
   if (refusal === 'tls') {
-    return `the server's pg_hba.conf has no line for this client address, user and database over TLS: check ${names.userAndDatabase}; if it takes them without TLS `
-      + '(a hostnossl line), sslmode=prefer connects so; or ask for a host or hostssl line';
+    return (
+      `the server's pg_hba.conf has no line for this client address, user and database over TLS: check ${names.userAndDatabase}; if it takes them without TLS ` +
+      '(a hostnossl line), sslmode=prefer connects so; or ask for a host or hostssl line'
+    );
   }
   if (code === INVALID_AUTHORIZATION_SPECIFICATION && /no pg_hba\.conf entry/i.test(msg)) {
     return `the server's pg_hba.conf has no line for this client address, user and database: check ${names.userAndDatabase}, or ask for a pg_hba.conf line`;
   }
   // RDS: for a user granted rds_iam, IAM authentication takes the place of its password.
-  if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION_SPECIFICATION) return 'check the user name and password (the password is never printed); on RDS, if the user was granted rds_iam, log in with IAM authentication instead (--iam, or iamAuthentication in the constructs)';
+  if (code === INVALID_PASSWORD || code === INVALID_AUTHORIZATION_SPECIFICATION)
+    return 'check the user name and password (the password is never printed); on RDS, if the user was granted rds_iam, log in with IAM authentication instead (--iam, or iamAuthentication in the constructs)';
   if (code === INVALID_CATALOG_NAME) return `create the database first, or fix ${names.database}`;
   if (NO_PASSWORD.test(msg)) return 'put the password in the URL, after the user name and a colon, percent-encoded; or in PGPASSWORD';
   if (explicitSsl) {
@@ -378,8 +414,10 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names
   }
   if (NO_TLS.test(msg)) return `the server has TLS off: drop ${tlsSetting} for a local server (or use sslmode=prefer), or enable TLS on it`;
   if ((e as { code?: string })?.code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return 'the certificate is for another host name: connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME), '
-      + 'or check the chain alone with sslmode=verify-ca&sslrootcert=/path/ca.pem';
+    return (
+      'the certificate is for another host name: connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME), ' +
+      'or check the chain alone with sslmode=verify-ca&sslrootcert=/path/ca.pem'
+    );
   }
   if (/certificate|self[- ]signed/i.test(msg)) {
     return `the server's certificate is not signed by a CA this process trusts: ${CA_FIX}; or encrypt without verifying with sslmode=require (as psql does)`;
@@ -388,7 +426,8 @@ function connectFix(e: unknown, explicitSsl = false, tlsRefusal?: unknown, names
 }
 
 /** The explicit choices, for a TLS failure under the caller's default (`sslModeDefaulted`). */
-const CHOOSE_SSLMODE = 'or choose in the URL: ?sslmode=require (encrypted, the certificate not verified) or ?sslmode=disable (no TLS: only on a network you trust)';
+const CHOOSE_SSLMODE =
+  'or choose in the URL: ?sslmode=require (encrypted, the certificate not verified) or ?sslmode=disable (no TLS: only on a network you trust)';
 
 /**
  * What to do when the connection failed for TLS the user did not ask for:
@@ -415,9 +454,10 @@ function defaultedTlsFix(e: unknown): string | undefined {
  * in the global bundle and in its Region's bundle; rds-ca-2019 expired in
  * August 2024.
  */
-const RDS_CA_ADVICE = `for RDS or Aurora, a bundle with the CA the database is set to (its CACertificateIdentifier: rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1): `
-  + `the bundle of the database's AWS Region or the global one, ${RDS_CA_BUNDLE}; a database still on rds-ca-2019 (expired August 2024) needs modifying to one of those. `
-  + '`openssl s_client -starttls postgres -connect <host>:<port> -showcerts` shows the certificate the server sends and its issuer';
+const RDS_CA_ADVICE =
+  `for RDS or Aurora, a bundle with the CA the database is set to (its CACertificateIdentifier: rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1): ` +
+  `the bundle of the database's AWS Region or the global one, ${RDS_CA_BUNDLE}; a database still on rds-ca-2019 (expired August 2024) needs modifying to one of those. ` +
+  '`openssl s_client -starttls postgres -connect <host>:<port> -showcerts` shows the certificate the server sends and its issuer';
 
 /**
  * What to do when TLS verified against the `ssl` option's CA bundle failed,
@@ -429,15 +469,19 @@ const RDS_CA_ADVICE = `for RDS or Aurora, a bundle with the CA the database is s
 function caBundleFix(e: unknown, bundle: string, url: boolean): string | undefined {
   const msg = messageOf(e);
   const code = (e as { code?: string })?.code;
-  const sslmode = url ? ' (while the ssl option is given, the URL\'s sslmode and sslrootcert are not read)' : '';
+  const sslmode = url ? " (while the ssl option is given, the URL's sslmode and sslrootcert are not read)" : '';
   if (NO_TLS.test(msg)) {
-    return `the server has TLS off, and this connection verifies the server against ${bundle}${sslmode}: check that the host is the database itself `
-      + '(RDS and Aurora always offer TLS: a tunnel or pooler in between may not), or turn TLS on at the server (ssl=on, with a certificate a CA in that bundle signed); '
-      + 'verification stays on: do not drop the bundle to get past this';
+    return (
+      `the server has TLS off, and this connection verifies the server against ${bundle}${sslmode}: check that the host is the database itself ` +
+      '(RDS and Aurora always offer TLS: a tunnel or pooler in between may not), or turn TLS on at the server (ssl=on, with a certificate a CA in that bundle signed); ' +
+      'verification stays on: do not drop the bundle to get past this'
+    );
   }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return `the certificate (verified against ${bundle}) is for another host name: connect with a name the certificate holds `
-      + '(RDS: the instance or cluster endpoint, not an IP address or a CNAME)';
+    return (
+      `the certificate (verified against ${bundle}) is for another host name: connect with a name the certificate holds ` +
+      '(RDS: the instance or cluster endpoint, not an IP address or a CNAME)'
+    );
   }
   if (code === 'CERT_HAS_EXPIRED') {
     return `the server's certificate, or a CA in its chain in ${bundle}, has expired: ${RDS_CA_ADVICE}`;
@@ -468,7 +512,9 @@ class PgSession implements Session {
   capabilities: SessionCapabilities = { script: false, pipelines: false, fusedTransactions: true };
 
   constructor(
-    private readonly client: Client, private readonly target: string, private readonly lease: () => LeaseLock | undefined,
+    private readonly client: Client,
+    private readonly target: string,
+    private readonly lease: () => LeaseLock | undefined,
     private readonly declaredPooler?: PoolerEvidence['declared'],
   ) {
     client.on('notice', (n) => {
@@ -542,7 +588,8 @@ class PgSession implements Session {
    * setting, the statement is sent again without it.
    */
   private async identify(announced: number | undefined): Promise<{ pid: number; checkInterval: boolean; standardStrings: boolean }> {
-    const who = "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version, current_setting('standard_conforming_strings') <> 'off' AS standard";
+    const who =
+      "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version, current_setting('standard_conforming_strings') <> 'off' AS standard";
     const own = Number.isSafeInteger(announced) ? `pg_backend_pid() = ${announced}` : 'false';
     try {
       const r = await this.client.query<{ pid: number; check_interval: string | null; standard: boolean }>(
@@ -588,7 +635,11 @@ class PgSession implements Session {
     }
   }
 
-  private async runScript(sql: readonly (string | Uint8Array)[], keepRowsOf: ReadonlySet<number> = new Set(), onNotice?: (message: string) => void): Promise<ScriptResult> {
+  private async runScript(
+    sql: readonly (string | Uint8Array)[],
+    keepRowsOf: ReadonlySet<number> = new Set(),
+    onNotice?: (message: string) => void,
+  ): Promise<ScriptResult> {
     const q: ScriptQuery = new ScriptQuery(sql, keepRowsOf, onNotice, () => {
       const at = this.running.indexOf(q);
       if (at >= 0) this.running.splice(at, 1);
@@ -721,8 +772,8 @@ const CHECK_INTERVAL_CALL = "set_config('client_connection_check_interval', '100
  * cached plans, temporary tables, sequence state (session advisory locks:
  * pg_advisory_unlock_all() in the SELECT that follows, `resetSql`).
  */
-const RESET_SESSION_SQL = 'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; '
-  + 'DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';
+const RESET_SESSION_SQL =
+  'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; ' + 'DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';
 
 /** Make a server error's `position` (1-based characters) relative to the text after `chars` prefix characters. */
 function shiftPosition(e: unknown, chars: number): void {

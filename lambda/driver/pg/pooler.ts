@@ -55,13 +55,15 @@ export function announcedPid(client: unknown): number | undefined {
 }
 
 export function describePooler(p: PoolerEvidence): string {
-  if (p.declared === 'rds-proxy') return `${p.target} is an RDS Proxy endpoint, which hands each transaction to whichever database connection is free (it pins a session only on some statements), so its server session may change between transactions`;
+  if (p.declared === 'rds-proxy')
+    return `${p.target} is an RDS Proxy endpoint, which hands each transaction to whichever database connection is free (it pins a session only on some statements), so its server session may change between transactions`;
   if (p.declared === 'declared') return `${p.target} was declared a pooler or proxy (--pooler), so its server session may change between transactions`;
   const announced = p.announcedPid === undefined ? 'no server pid at connect' : `pid ${p.announcedPid} at connect`;
   return `${p.target} goes through a connection pooler such as PgBouncer (it announced ${announced}, and its first statement ran in server pid ${p.serverPid}), so its server session may change between transactions`;
 }
 
-export const DIRECT_URL_FIX = 'point --database-url (DATABASE_URL) at the database server itself for migrations (e.g. port 5432, not the pooler\'s 6432); the application can keep using the pooler';
+export const DIRECT_URL_FIX =
+  "point --database-url (DATABASE_URL) at the database server itself for migrations (e.g. port 5432, not the pooler's 6432); the application can keep using the pooler";
 
 /**
  * No-transaction files run statement by statement outside a transaction with
@@ -73,7 +75,13 @@ export function refuseNoTransaction(p: PoolerEvidence, pending: Migration[]): vo
   const files = pending.filter(runsOutsideTransaction);
   const first = files[0];
   if (!first) return;
-  const more = files.length > 1 ? ` (and ${files.slice(1).map((m) => m.file).join(', ')})` : '';
+  const more =
+    files.length > 1
+      ? ` (and ${files
+          .slice(1)
+          .map((m) => m.file)
+          .join(', ')})`
+      : '';
   throw new PoolerError(
     `${first.file}${more} is a no-transaction file, and ${describePooler(p)}: its statements run outside a transaction with session-level timeouts, which a pooler does not keep (a SET would stay behind for other clients of the pool); nothing was run`,
     { file: first.file, version: first.version, fix: DIRECT_URL_FIX },

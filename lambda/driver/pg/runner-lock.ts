@@ -31,7 +31,10 @@ export class PgRunnerLock implements MigrationLock {
   /** The connection `skipWhen` opened, kept for `acquire`. */
   private opened?: Session;
 
-  constructor(private readonly driver: PgLockHost, private readonly options: LockOptions) {}
+  constructor(
+    private readonly driver: PgLockHost,
+    private readonly options: LockOptions,
+  ) {}
 
   get monitor(): Session | undefined {
     return this.inner?.monitor as Session | undefined;
@@ -63,7 +66,7 @@ export class PgRunnerLock implements MigrationLock {
 
   async acquire(waitMs: number, onWait?: (holders: Blocker[]) => void): Promise<void> {
     // Connecting tells whether this is one server session: decide before anything is written.
-    const session = this.opened ?? await this.driver.connect();
+    const session = this.opened ?? (await this.driver.connect());
     this.opened = undefined;
     if (this.driver.pooler) {
       const lease = new LeaseLock(this.driver, { ...this.driver.leaseTimings, ...this.options, session });

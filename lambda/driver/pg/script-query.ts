@@ -23,10 +23,16 @@ import type { ScriptResult } from '../../engine/ports';
 
 type Row = Record<string, unknown>;
 /** The part of pg's connection a Submittable writes to (what its own `_send` does). */
-interface Connection { stream: { writable: boolean; write(bytes: Uint8Array): boolean } }
+interface Connection {
+  stream: { writable: boolean; write(bytes: Uint8Array): boolean };
+}
 /** The simple-query message's type byte, 'Q'. */
 const QUERY = 0x51;
-interface Field { name: string; dataTypeID: number; format?: string }
+interface Field {
+  name: string;
+  dataTypeID: number;
+  format?: string;
+}
 /** How pg parses a text-format value of a column: the same parsers `client.query` uses. */
 type Parser = (value: string) => unknown;
 
@@ -83,7 +89,9 @@ export class ScriptQuery extends Query {
     private onEnd?: () => void,
   ) {
     super({ text: '' });
-    this.done = new Promise((resolve, reject) => { this.settle = { resolve, reject }; });
+    this.done = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
   }
 
   // A property, as pg's types declare it.
@@ -109,7 +117,9 @@ export class ScriptQuery extends Query {
     if (!columns) return;
     try {
       const row: Row = {};
-      msg.fields.forEach((value, i) => { row[columns.names[i]!] = value === null ? null : columns.parsers[i]!(value); });
+      msg.fields.forEach((value, i) => {
+        row[columns.names[i]!] = value === null ? null : columns.parsers[i]!(value);
+      });
       const rows = this.kept.get(this.completed);
       if (rows) rows.push(row);
       else this.kept.set(this.completed, [row]);

@@ -45,8 +45,9 @@ const TLS_PARAMETERS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'ssl', 'u
 /** The CA bundle of RDS and Aurora, all regions. */
 export const RDS_CA_BUNDLE = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
 /** Where to find the CA, for every message about an untrusted certificate. */
-export const CA_FIX = 'add ?sslrootcert=/path/ca.pem to the URL (the CA that signed the server\'s certificate), or set NODE_EXTRA_CA_CERTS=/path/ca.pem; '
-  + `for RDS that file is the AWS CA bundle (${RDS_CA_BUNDLE})`;
+export const CA_FIX =
+  "add ?sslrootcert=/path/ca.pem to the URL (the CA that signed the server's certificate), or set NODE_EXTRA_CA_CERTS=/path/ca.pem; " +
+  `for RDS that file is the AWS CA bundle (${RDS_CA_BUNDLE})`;
 
 export interface UrlTls {
   /** The URL for pg, without the TLS parameters. */
@@ -75,7 +76,7 @@ export function urlTls(url: string, env: NodeJS.ProcessEnv = process.env): UrlTl
     throw new InputError(`${source}: unknown value "${raw}"`, { value: raw, fix: `use one of: ${SSL_MODES.join(', ')} (psql's meanings)` });
   }
   const files = certificateFiles(q, env);
-  const mode: SslMode = files.sslrootcert?.path === 'system' ? 'verify-full' : raw as SslMode;
+  const mode: SslMode = files.sslrootcert?.path === 'system' ? 'verify-full' : (raw as SslMode);
   const ssl = sslOption(mode, files, source);
   for (const p of TLS_PARAMETERS) q.delete(p);
   return { connectionString: u.toString(), ssl, fallBackToPlain: mode === 'allow' || mode === 'prefer', mode };
@@ -123,17 +124,24 @@ function sslOption(mode: SslMode, named: CertificateFiles, source: string): Conn
     ...(key !== undefined ? { key } : {}),
   };
   switch (mode) {
-    case 'allow': case 'prefer':
+    case 'allow':
+    case 'prefer':
       return { ...files, rejectUnauthorized: false };
-    case 'require': case 'no-verify':
+    case 'require':
+    case 'no-verify':
       // libpq: require with a root certificate verifies the chain, as verify-ca does.
       return ca !== undefined ? { ...files, checkServerIdentity: () => undefined } : { ...files, rejectUnauthorized: false };
     case 'verify-ca':
       if (ca === undefined) {
-        throw new InputError(`${source}=verify-ca needs sslrootcert: it checks the certificate's chain but not its host name, which only protects against a CA of your own`, {
-          value: 'verify-ca', fix: `add &sslrootcert=/path/ca.pem to the URL or set PGSSLROOTCERT (the CA that signed the server's certificate; for RDS the AWS CA bundle, ${RDS_CA_BUNDLE}), `
-            + `or use ${source}=verify-full, which checks the host name too`,
-        });
+        throw new InputError(
+          `${source}=verify-ca needs sslrootcert: it checks the certificate's chain but not its host name, which only protects against a CA of your own`,
+          {
+            value: 'verify-ca',
+            fix:
+              `add &sslrootcert=/path/ca.pem to the URL or set PGSSLROOTCERT (the CA that signed the server's certificate; for RDS the AWS CA bundle, ${RDS_CA_BUNDLE}), ` +
+              `or use ${source}=verify-full, which checks the host name too`,
+          },
+        );
       }
       return { ...files, checkServerIdentity: () => undefined };
     default:
@@ -166,7 +174,9 @@ function readPem({ path, from }: CertificateFile, skipMissing = false): string |
     const where = from.startsWith('PG') ? from : `${from} in the URL`;
     const rds = /rootcert/i.test(from) ? ` (for RDS: the AWS CA bundle, ${RDS_CA_BUNDLE})` : '';
     throw new InputError(`${from}: cannot read ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      value: path, cause, fix: `point ${where} at a readable PEM file${rds}`,
+      value: path,
+      cause,
+      fix: `point ${where} at a readable PEM file${rds}`,
     });
   }
 }

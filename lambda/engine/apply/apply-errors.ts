@@ -4,7 +4,14 @@
  * lock that could not be had.
  */
 import {
-  CheckFailedError, DeadlineError, LockTimeoutError, MigrationError, StatementError, databaseFields, isConnectionLoss, type Blocker,
+  CheckFailedError,
+  DeadlineError,
+  LockTimeoutError,
+  MigrationError,
+  StatementError,
+  databaseFields,
+  isConnectionLoss,
+  type Blocker,
 } from '../errors/errors';
 import { Redactor } from '../errors/redact';
 import { deferredFix, serverFix } from './server-fixes';
@@ -35,7 +42,7 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   if (e instanceof MigrationError) return e;
   const fields = databaseFields(e);
   if (position !== undefined) fields.position = position ?? undefined;
-  const line = stmt ? doBlockLine(stmt, fields.where) ?? lineOfPosition(stmt, fields.position) : undefined;
+  const line = stmt ? (doBlockLine(stmt, fields.where) ?? lineOfPosition(stmt, fields.position)) : undefined;
   // A password in the statement (ALTER ROLE … PASSWORD '…') never leaves in it, nor where the server repeats it.
   const shown = stmt ? shownText(stmt) : undefined;
   const secrets = new Redactor().learn(shown?.secretsIn, { words: true });
@@ -43,11 +50,16 @@ export function statementError(m: Migration, stmt: SqlStatement | null, e: unkno
   const lost = broken || isConnectionLoss(e);
   // No statement of the file failed: its transaction's end did (a deferred constraint's check).
   const deferred = stmt === null && !lost ? deferredFix(fields, why) : undefined;
-  const explained = deferred ?? (lost ? undefined : stateRowFix(m, fields) ?? serverFix(m, fields, why, stmt));
+  const explained = deferred ?? (lost ? undefined : (stateRowFix(m, fields) ?? serverFix(m, fields, why, stmt)));
   const where = line ? `${m.file}:${line}` : deferred ? `${m.file}: at COMMIT` : m.file;
   return new StatementError(`${where}: ${lost ? `connection lost: ${why}` : why}`, {
-    ...secrets.redactValue(fields), file: m.file, version: m.version, line, statement: shown ? shorten(secrets.redact(shown.head)) : undefined, cause: e,
-    fix: lost ? lostFix(m, stmt) : cancelFix(fields.sqlstate, why) ?? explained ?? ownFix(e),
+    ...secrets.redactValue(fields),
+    file: m.file,
+    version: m.version,
+    line,
+    statement: shown ? shorten(secrets.redact(shown.head)) : undefined,
+    cause: e,
+    fix: lost ? lostFix(m, stmt) : (cancelFix(fields.sqlstate, why) ?? explained ?? ownFix(e)),
   });
 }
 
@@ -61,7 +73,7 @@ function stateRowFix(m: Migration, fields: { sqlstate?: string; constraint?: str
   if (fields.sqlstate !== UNIQUE_VIOLATION || fields.constraint !== `${STATE_TABLE}_pkey`) return undefined;
   const here = runsOutsideTransaction(m)
     ? 'the statements of this no-transaction file ran here too and stay applied (make them safe to run twice: IF NOT EXISTS)'
-    : 'this runner\'s transaction rolled back, so nothing of the file ran twice';
+    : "this runner's transaction rolled back, so nothing of the file ran twice";
   return `another runner applied version ${m.version} meanwhile and recorded it: ${here}. Two runners ran at once because this one's runner lock was lost (its connection ended) or taken over; run again to see the state and apply what is left`;
 }
 
@@ -98,9 +110,11 @@ function lostFix(m: Migration, stmt: SqlStatement | null): string {
       : `the statements of this no-transaction file stay applied (each committed as it ended); schemaguard status tells whether the file was recorded before the connection was lost: if it was not, ${again}`;
   if (!stmt || stmt.words[0] !== 'create' || classifyStatement(stmt).kind !== 'concurrently') return fix;
   const target = concurrentIndexTarget(stmt.text);
-  return `${fix}. The concurrent build cut off may have left an INVALID index: ${target
-    ? `the next run drops ${target.index} before building it again`
-    : 'it has no name, so the next run builds another beside it; find it with SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid and drop it with DROP INDEX CONCURRENTLY'}`;
+  return `${fix}. The concurrent build cut off may have left an INVALID index: ${
+    target
+      ? `the next run drops ${target.index} before building it again`
+      : 'it has no name, so the next run builds another beside it; find it with SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid and drop it with DROP INDEX CONCURRENTLY'
+  }`;
 }
 
 /**
@@ -125,7 +139,8 @@ function ownFix(e: unknown): string | undefined {
 /** 57014 (query_canceled) says why in its message: statement_timeout, or a cancel (pg_cancel_backend, a client). */
 function cancelFix(sqlstate: string | undefined, message: string): string | undefined {
   if (sqlstate !== QUERY_CANCELED || /waiting for a lock/.test(message)) return undefined;
-  if (/statement timeout/i.test(message)) return 'the statement ran past statement_timeout; raise it for this file with -- schemaguard:statement-timeout=… or make the statement cheaper';
+  if (/statement timeout/i.test(message))
+    return 'the statement ran past statement_timeout; raise it for this file with -- schemaguard:statement-timeout=… or make the statement cheaper';
   if (/user request/i.test(message)) return 'another session cancelled it (pg_cancel_backend, or an operator): run again when that is settled';
   return undefined;
 }
@@ -163,8 +178,16 @@ export function deadlineCutError(e: MigrationError, m: Migration, capMs: number,
     ? `the statements together ran past the ${capMs} ms left before the deadline, and schemaguard stopped the migration there; statement_timeout bounds each statement, not the file`
     : `the statement timeout was the ${capMs} ms left before the deadline, not the file's`;
   return new StatementError(`${e.message} (${why})`, {
-    file: e.file, line: e.line, version: e.version, sqlstate: e.sqlstate, detail: e.detail, hint: e.hint, position: e.position,
-    statement: e.statement, where: e.where, cause: e,
+    file: e.file,
+    line: e.line,
+    version: e.version,
+    sqlstate: e.sqlstate,
+    detail: e.detail,
+    hint: e.hint,
+    position: e.position,
+    statement: e.statement,
+    where: e.where,
+    cause: e,
     fix: `${kept}${fix}; -- schemaguard:statement-timeout cannot raise this limit (the timeout is the lower of the directive and the time left)`,
   });
 }
@@ -176,7 +199,12 @@ export function wrapUnknown(m: Migration, e: unknown): MigrationError {
 /** The sessions that held a lock, for an error message. */
 function blockedBy(blockers: Blocker[]): string {
   return blockers.length
-    ? blockers.map((b) => `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.user ? ` user ${b.user}` : ''}${b.state ? ` ${b.state}` : ''}${olderText(b)}${b.locks ? `, holding ${b.locks}` : ''}`).join('; ')
+    ? blockers
+        .map(
+          (b) =>
+            `pid ${b.pid}${b.application ? ` (${b.application})` : ''}${b.user ? ` user ${b.user}` : ''}${b.state ? ` ${b.state}` : ''}${olderText(b)}${b.locks ? `, holding ${b.locks}` : ''}`,
+        )
+        .join('; ')
     : 'unknown (the blocker was gone before it could be sampled)';
 }
 
@@ -195,8 +223,10 @@ function lockTimeoutFix(blockers: Blocker[]): string {
     return 'a long transaction holds a lock on the table: let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout';
   }
   const pids = blockers.map((b) => b.pid).join(', ');
-  return `no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${pids} `
-    + `${oneOrMany(blockers.length, 'has', 'have')} one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let ${oneOrMany(blockers.length, 'it', 'them')} finish or end ${oneOrMany(blockers.length, 'it', 'them')} (SELECT pg_terminate_backend(${blockers[0]!.pid})), then run again; or raise --lock-timeout`;
+  return (
+    `no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${pids} ` +
+    `${oneOrMany(blockers.length, 'has', 'have')} one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let ${oneOrMany(blockers.length, 'it', 'them')} finish or end ${oneOrMany(blockers.length, 'it', 'them')} (SELECT pg_terminate_backend(${blockers[0]!.pid})), then run again; or raise --lock-timeout`
+  );
 }
 
 export function lockTimeoutError(m: Migration, err: MigrationError, attempts: number, blockers: Blocker[], lockTimeoutMs: number): LockTimeoutError {
@@ -204,8 +234,14 @@ export function lockTimeoutError(m: Migration, err: MigrationError, attempts: nu
   return new LockTimeoutError(
     `${err.file ?? m.file}${err.line ? `:${err.line}` : ''}: could not get a lock within ${lockTimeoutMs} ms after ${plural(attempts, 'attempt')}; blocked by ${who}`,
     {
-      file: m.file, version: m.version, line: err.line, sqlstate: LOCK_NOT_AVAILABLE, statement: err.statement, cause: err,
-      blockers, attempts,
+      file: m.file,
+      version: m.version,
+      line: err.line,
+      sqlstate: LOCK_NOT_AVAILABLE,
+      statement: err.statement,
+      cause: err,
+      blockers,
+      attempts,
       fix: lockTimeoutFix(blockers),
     },
   );
@@ -216,13 +252,15 @@ export function stateLockTimeoutError(table: string, e: unknown, blockers: Block
   return new LockTimeoutError(
     `could not get a lock on the state table ${table} within ${lockTimeoutMs} ms to bring it up to date; blocked by ${blockedBy(blockers)}; nothing was run`,
     {
-      ...databaseFields(e), sqlstate: LOCK_NOT_AVAILABLE, cause: e, blockers, attempts: 1,
+      ...databaseFields(e),
+      sqlstate: LOCK_NOT_AVAILABLE,
+      cause: e,
+      blockers,
+      attempts: 1,
       fix: `a session holds ${table} in an open transaction (a status or query left open): let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout`,
     },
   );
 }
-
-
 
 /**
  * A check query that failed to run. `position`: PostgreSQL's, in the check
@@ -236,10 +274,14 @@ export function checkRunError(m: Migration, check: Check, e: unknown, broken: bo
   // A check cut off by a lost connection is not a wrong query: say so, and give the right advice.
   const lost = broken || isConnectionLoss(e);
   return new StatementError(`${m.file}:${line}: check "${check.description}" could not run: ${lost ? `connection lost: ${why}` : why}`, {
-    ...fields, position: own, file: m.file, version: m.version, line, statement: shorten(check.statement.text), cause: e,
-    fix: lost
-      ? lostFix(m, null)
-      : 'fix the check query; the migration was rolled back',
+    ...fields,
+    position: own,
+    file: m.file,
+    version: m.version,
+    line,
+    statement: shorten(check.statement.text),
+    cause: e,
+    fix: lost ? lostFix(m, null) : 'fix the check query; the migration was rolled back',
   });
 }
 
@@ -248,8 +290,12 @@ export function checkFailure(m: Migration, check: Check, rows: Record<string, un
   if (rows.length === 0) return undefined;
   const count = rows.length > CHECK_COUNT_LIMIT ? `more than ${CHECK_COUNT_LIMIT}` : String(rows.length);
   return new CheckFailedError(`${m.file}:${check.statement.line}: check failed: ${check.description} (${count} ${noun(rows.length, 'offending row')})`, {
-    file: m.file, version: m.version, line: check.statement.line, check: check.description,
-    rowCount: rows.length, rows: checkRowsAsText(rows.slice(0, CHECK_EXAMPLES)),
+    file: m.file,
+    version: m.version,
+    line: check.statement.line,
+    check: check.description,
+    rowCount: rows.length,
+    rows: checkRowsAsText(rows.slice(0, CHECK_EXAMPLES)),
     fix: runsOutsideTransaction(m)
       ? 'the statements of this no-transaction file stay applied but it is not recorded; repair the data or the file and run again'
       : 'the migration was rolled back; repair the rows shown (or the migration) and run again',

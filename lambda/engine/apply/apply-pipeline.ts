@@ -97,6 +97,24 @@ function isGuard(message: ScriptMessage, e: unknown): boolean {
   return err?.code === DIVISION_BY_ZERO && message.locate(err)?.part === message.first;
 }
 
+/** Sends one file's whole message behind the file before it (guarded by that file's state row); answered later, in turn. */
+function sendFile(session: ScriptSession, m: Migration, s: ApplySettings, before: Migration | undefined, held: string, hooks: InFlightHooks): Written {
+  const guard = before && inFlightGuardSql(before.version, held);
+  const message = wholeFileMessage(session, m, s, effectiveSettings(m, s), guard);
+  const w: Written = { m, chars: message.size, answer: Promise.resolve(0), notes: [], live: false };
+  w.answer = session
+    .script(message.pieces, new Set(message.rowsOf.keys()), (text) => (w.live ? hooks.notice(m, text) : w.notes.push(text)))
+    .then(
+      (r) => executionMs(message, r),
+      (e: unknown) => {
+        throw guard && isGuard(message, e) ? new NotRun() : located(session, m, message, e);
+      },
+    );
+  // Answered in turn; a file behind a failed one fails too, and is not reported.
+  w.answer.catch(() => undefined);
+  return w;
+}
+
 /**
  * Applies `files` (all `pipelinable`) in order, writing each file after the
  * first with a guard (`inFlightGuardSql`) on the file before it and on
@@ -122,17 +140,7 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
         stopped = true;
         return;
       }
-      const before = written.at(-1)?.m;
-      const guard = before && inFlightGuardSql(before.version, held);
-      const message = wholeFileMessage(session, m, s, effectiveSettings(m, s), guard);
-      const w: Written = { m, chars: message.size, answer: Promise.resolve(0), notes: [], live: false };
-      w.answer = session.script(message.pieces, new Set(message.rowsOf.keys()), (text) => (w.live ? hooks.notice(m, text) : w.notes.push(text))).then(
-        (r) => executionMs(message, r),
-        (e: unknown) => { throw guard && isGuard(message, e) ? new NotRun() : located(session, m, message, e); },
-      );
-      // Answered in turn below; a file behind a failed one fails too, and is not reported.
-      w.answer.catch(() => undefined);
-      written.push(w);
+      written.push(sendFile(session, m, s, written.at(-1)?.m, held, hooks));
       hooks.sent(m);
       next++;
     }
@@ -146,7 +154,9 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
       announced++;
     }
     const { value: ms, attempts } = await retryLockTimeouts({
-      session, m: head.m, lockTimeoutMs: effectiveSettings(head.m, s).lockTimeoutMs,
+      session,
+      m: head.m,
+      lockTimeoutMs: effectiveSettings(head.m, s).lockTimeoutMs,
       policy: { ...s, onRetry: (n, delayMs, blockers, error) => hooks.retry(head.m, n, delayMs, blockers, error) },
       attempt: async (watcher, n) => {
         if (n > 1) {

@@ -33,7 +33,11 @@ export const MESSAGE_CHARS = 32 * 1024;
 
 /** One attempt at the migration; returns its execution time. Throws with the file's line; the caller rolls back. */
 export async function scriptAttempt(
-  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string; endsAt?: number; held?: string }, settings: TransactionSettings, watcher: BlockerWatcher,
+  session: ScriptSession,
+  m: Migration,
+  s: { stateSchema: string; appliedBy: string; endsAt?: number; held?: string },
+  settings: TransactionSettings,
+  watcher: BlockerWatcher,
 ): Promise<number> {
   let message = new ScriptMessage().own(transactionStartSql(settings, undefined, m.file), false, TRANSACTION_START_STATEMENTS);
   /** Line of the first statement the message being built holds: under a deadline, no message starts once the time is up. */
@@ -41,7 +45,7 @@ export async function scriptAttempt(
   // One batch ahead: the last one travels with the checks or with COMMIT, and a
   // large file is known unchanged (bodyBatches) before that message is sent.
   const batches = bodyBatches(m, MESSAGE_CHARS);
-  for (let next = batches.next(); !next.done;) {
+  for (let next = batches.next(); !next.done; ) {
     line ??= next.value[0]?.line;
     for (const statement of next.value) message.statement(statement);
     next = batches.next();
@@ -72,7 +76,11 @@ export async function scriptAttempt(
  * file may run (`apply-pipeline.ts`).
  */
 export function wholeFileMessage(
-  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string; held?: string }, settings: TransactionSettings, guard?: string,
+  session: ScriptSession,
+  m: Migration,
+  s: { stateSchema: string; appliedBy: string; held?: string },
+  settings: TransactionSettings,
+  guard?: string,
 ): ScriptMessage {
   const message = new ScriptMessage().own(transactionStartSql(settings, guard, m.file), false, TRANSACTION_START_STATEMENTS);
   for (const statement of m.statements) message.statement(statement);
@@ -85,7 +93,12 @@ export function wholeFileMessage(
  * for the guard of the file written behind it (`inFlightGuardSql`).
  */
 function finish(
-  session: ScriptSession, m: Migration, s: { stateSchema: string; appliedBy: string; held?: string }, settings: TransactionSettings, message: ScriptMessage, mark = false,
+  session: ScriptSession,
+  m: Migration,
+  s: { stateSchema: string; appliedBy: string; held?: string },
+  settings: TransactionSettings,
+  message: ScriptMessage,
+  mark = false,
 ): ScriptMessage {
   const reset = session.resetSql?.(settings);
   if (reset) message.own(reset);

@@ -28,7 +28,14 @@ import { scriptAttempt } from './apply-script';
 import type { BlockerWatcher } from '../lock/blockers';
 import { MigrationError } from '../errors/errors';
 import { retryLockTimeouts, type LockRetryPolicy } from '../lock/lock-retry';
-import { dropLeftoverInvalidIndexes, dropNewInvalidIndexes, invalidIndexes, newInvalidIndexes, refuseNewInvalidIndexes, refuseSkippedIndex } from './invalid-indexes';
+import {
+  dropLeftoverInvalidIndexes,
+  dropNewInvalidIndexes,
+  invalidIndexes,
+  newInvalidIndexes,
+  refuseNewInvalidIndexes,
+  refuseSkippedIndex,
+} from './invalid-indexes';
 import { fusesTransactions, scripts, type Session, type TransactionSettings } from '../ports';
 import { checkSql } from './script';
 import { bodyBatches, runsOutsideTransaction, type Check, type Migration } from '../files/source';
@@ -93,13 +100,14 @@ const NO_TRANSACTION_BATCH_CHARS = 256 * 1024;
 
 async function applyInTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {
   const r = await retryLockTimeouts({
-    session, m, policy: s, lockTimeoutMs: effectiveSettings(m, s).lockTimeoutMs,
+    session,
+    m,
+    policy: s,
+    lockTimeoutMs: effectiveSettings(m, s).lockTimeoutMs,
     attempt: (watcher) => {
       // Each attempt's own: under a deadline a retry has less time left.
       const settings = effectiveSettings(m, s);
-      return scripts(session)
-        ? scriptAttempt(session, m, s, settings, watcher)
-        : statementsAttempt(session, m, s, settings, watcher);
+      return scripts(session) ? scriptAttempt(session, m, s, settings, watcher) : statementsAttempt(session, m, s, settings, watcher);
     },
     undo: () => rollbackAndReset(session),
   });
@@ -134,7 +142,9 @@ async function statementsAttempt(session: Session, m: Migration, s: ApplySetting
     await runStatement(session, m, null, watcher, () => fused.commitWith(sql));
   } else {
     if (reset) await runStatement(session, m, null, watcher, () => session.query(reset));
-    await runStatement(session, m, null, watcher, () => session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]));
+    await runStatement(session, m, null, watcher, () =>
+      session.query(insertAppliedSql(s.stateSchema), [m.version, m.name, m.checksum, executionMs, s.appliedBy]),
+    );
     await session.commit();
   }
   return executionMs;
@@ -188,10 +198,15 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
  * the next run starts again from its first line.
  */
 function committedBefore(committed: SqlStatement[]): string {
-  const shown = committed.slice(0, 5).map((c) => c.line).join(', ');
+  const shown = committed
+    .slice(0, 5)
+    .map((c) => c.line)
+    .join(', ');
   const lines = `${noun(committed.length, 'line')} ${shown}${committed.length > 5 ? ` and ${committed.length - 5} more` : ''}`;
   const once = committed.filter(failsTwice).map((c) => c.line);
-  const named = !once.length ? '' : `; as written, ${noun(once.length, 'line')} ${once.slice(0, 5).join(', ')}${once.length > 5 ? ` and ${once.length - 5} more` : ''} ${verb(once.length, 'fail')} when run again (already exists)`;
+  const named = !once.length
+    ? ''
+    : `; as written, ${noun(once.length, 'line')} ${once.slice(0, 5).join(', ')}${once.length > 5 ? ` and ${once.length - 5} more` : ''} ${verb(once.length, 'fail')} when run again (already exists)`;
   return `${lines} of this no-transaction file committed before it and ${verb(committed.length, 'stay')} applied, but the file is not recorded: the next run starts again from its first line, so make ${oneOrMany(committed.length, 'that statement', 'those statements')} safe to run twice (IF NOT EXISTS) or undo ${oneOrMany(committed.length, 'it', 'them')} first${named}`;
 }
 
@@ -237,12 +252,21 @@ export async function resetSession(session: Session): Promise<void> {
  * connection's state (what the file set before the failure), unless it is gone.
  */
 export async function rollbackAndReset(session: Session): Promise<void> {
-  if (!session.broken) await session.rollback().then(() => resetSession(session)).catch(() => undefined);
+  if (!session.broken)
+    await session
+      .rollback()
+      .then(() => resetSession(session))
+      .catch(() => undefined);
 }
 
 /** One statement of a no-transaction file, retried on lock timeout; returns how many retries it took. */
 async function runWithLockRetries(
-  session: Session, m: Migration, stmt: SqlStatement, s: ApplySettings, settings: TransactionSettings, invalidBefore: Set<string>,
+  session: Session,
+  m: Migration,
+  stmt: SqlStatement,
+  s: ApplySettings,
+  settings: TransactionSettings,
+  invalidBefore: Set<string>,
 ): Promise<number> {
   /** The statement's own lock timeout (file and line), which the last one to give up names. */
   let timedOut: MigrationError | undefined;
@@ -251,7 +275,10 @@ async function runWithLockRetries(
   let dropNew = false;
   let dropping = true;
   const { attempts } = await retryLockTimeouts({
-    session, m, policy: s, lockTimeoutMs: settings.lockTimeoutMs,
+    session,
+    m,
+    policy: s,
+    lockTimeoutMs: settings.lockTimeoutMs,
     attempt: async (watcher) => {
       dropping = true;
       refuseOutOfTime(m, stmt.line, s.endsAt);
@@ -296,7 +323,9 @@ async function dropOrNameNewInvalidIndexes(session: Session, invalidBefore: Set<
   } catch {
     if (session.broken) return;
     for (const name of await newInvalidIndexes(session, invalidBefore).catch(() => [])) {
-      s.onNote?.(`INVALID index ${name} is left: its DROP INDEX CONCURRENTLY waited for the same sessions as the build. Once they ended, run DROP INDEX CONCURRENTLY ${name}; (the next run drops it itself when the file names it: CREATE INDEX CONCURRENTLY IF NOT EXISTS <name>)`);
+      s.onNote?.(
+        `INVALID index ${name} is left: its DROP INDEX CONCURRENTLY waited for the same sessions as the build. Once they ended, run DROP INDEX CONCURRENTLY ${name}; (the next run drops it itself when the file names it: CREATE INDEX CONCURRENTLY IF NOT EXISTS <name>)`,
+      );
     }
   }
 }
@@ -314,7 +343,10 @@ async function runChecksReadOnly(session: Session, m: Migration, settings: Trans
 
 /** Run one statement; errors become StatementError with the file's line. */
 async function runStatement(
-  session: Session, m: Migration, stmt: SqlStatement | null, watcher: BlockerWatcher,
+  session: Session,
+  m: Migration,
+  stmt: SqlStatement | null,
+  watcher: BlockerWatcher,
   run: () => Promise<unknown> = () => session.query(stmt!.text),
 ): Promise<void> {
   watcher.start();

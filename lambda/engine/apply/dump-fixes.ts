@@ -21,10 +21,14 @@ export const DUMP_FLAGS = '--schema-only --no-owner --no-privileges';
 export function withStateSchemaFix(e: unknown, schema: string): unknown {
   if (!(e instanceof MigrationError)) return e;
   const schemaExists = e.sqlstate === DUPLICATE_SCHEMA && e.message.endsWith(`schema "${schema}" already exists`);
-  const tableExists = e.sqlstate === DUPLICATE_TABLE && [STATE_TABLE, REPAIR_TABLE].some((t) => e.message.endsWith(`relation "${t}" already exists`)) && (e.statement ?? '').includes(schema);
+  const tableExists =
+    e.sqlstate === DUPLICATE_TABLE &&
+    [STATE_TABLE, REPAIR_TABLE].some((t) => e.message.endsWith(`relation "${t}" already exists`)) &&
+    (e.statement ?? '').includes(schema);
   if (schemaExists || tableExists) {
-    e.fix = `the file creates schemaguard's own state schema "${schema}", which migrate made before it ran (a pg_dump of a database schemaguard already manages has it): `
-      + `dump again with pg_dump ${DUMP_FLAGS} --exclude-schema=${schema}, or delete the file's statements on ${schema} (its CREATE SCHEMA, tables, constraints and comments)`;
+    e.fix =
+      `the file creates schemaguard's own state schema "${schema}", which migrate made before it ran (a pg_dump of a database schemaguard already manages has it): ` +
+      `dump again with pg_dump ${DUMP_FLAGS} --exclude-schema=${schema}, or delete the file's statements on ${schema} (its CREATE SCHEMA, tables, constraints and comments)`;
   }
   return e;
 }
@@ -38,8 +42,9 @@ export function withMissingRoleFix(e: unknown): unknown {
   if (!(e instanceof MigrationError) || e.fix || e.sqlstate !== UNDEFINED_OBJECT) return e;
   const role = /role "(.+)" does not exist$/.exec(e.message)?.[1];
   if (role) {
-    e.fix = `snapshot's throwaway server has no role but its superuser: dump with pg_dump ${DUMP_FLAGS} (owners and grants are the target's, not the schema's), `
-      + `or create the role in a migration before it is named (CREATE ROLE ${quoteRole(role)} NOLOGIN, in a DO block that checks pg_roles first so it runs where the role exists)`;
+    e.fix =
+      `snapshot's throwaway server has no role but its superuser: dump with pg_dump ${DUMP_FLAGS} (owners and grants are the target's, not the schema's), ` +
+      `or create the role in a migration before it is named (CREATE ROLE ${quoteRole(role)} NOLOGIN, in a DO block that checks pg_roles first so it runs where the role exists)`;
   }
   return e;
 }

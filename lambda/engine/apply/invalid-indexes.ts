@@ -34,7 +34,8 @@ export async function refuseNewInvalidIndexes(session: Session, m: Migration, be
   const leftover = await newInvalidIndexes(session, before);
   if (leftover.length) {
     throw new MigrationError(`${m.file}: left INVALID index ${leftover.join(', ')}`, {
-      file: m.file, version: m.version,
+      file: m.file,
+      version: m.version,
       fix: 'an index build failed without an error reaching schemaguard; it has been dropped — run again',
     });
   }
@@ -70,9 +71,23 @@ export async function dropLeftoverInvalidIndexes(session: Session, m: Migration,
   }
 }
 
-interface NamedRelation { name: string; kind: string; valid: boolean | null; on_table: boolean | null; on: string | null }
+interface NamedRelation {
+  name: string;
+  kind: string;
+  valid: boolean | null;
+  on_table: boolean | null;
+  on: string | null;
+}
 
-const KINDS: Record<string, string> = { r: 'a table', p: 'a partitioned table', v: 'a view', m: 'a materialized view', S: 'a sequence', f: 'a foreign table', c: 'a composite type' };
+const KINDS: Record<string, string> = {
+  r: 'a table',
+  p: 'a partitioned table',
+  v: 'a view',
+  m: 'a materialized view',
+  S: 'a sequence',
+  f: 'a foreign table',
+  c: 'a composite type',
+};
 
 /**
  * After `CREATE INDEX [CONCURRENTLY] IF NOT EXISTS name ON table` in a
@@ -102,10 +117,17 @@ export async function refuseSkippedIndex(session: Session, m: Migration, stmt: S
   const what = !index
     ? `${KINDS[found.kind] ?? `a relation (relkind ${found.kind})`}`
     : `${found.valid ? 'an' : 'an INVALID'} index on ${found.on_table ? target.table : found.on}${found.valid ? '' : ' (a build that failed or was cut off left it)'}`;
-  const fix = index && !found.valid
-    ? `drop it and run again: DROP INDEX CONCURRENTLY ${found.name};`
-    : `give the new index another name in ${m.file} (an index's name is unique among the tables, views, sequences and indexes of its schema), or rename the existing ${index ? 'index' : 'relation'} if it is the one in the wrong place`;
-  throw new MigrationError(`${where}: CREATE INDEX IF NOT EXISTS ${target.index} built nothing: PostgreSQL skipped it because ${found.name} already exists and is ${what}, not a valid index on ${target.table}; the file is not recorded`, {
-    file: m.file, version: m.version, line: stmt.line, fix,
-  });
+  const fix =
+    index && !found.valid
+      ? `drop it and run again: DROP INDEX CONCURRENTLY ${found.name};`
+      : `give the new index another name in ${m.file} (an index's name is unique among the tables, views, sequences and indexes of its schema), or rename the existing ${index ? 'index' : 'relation'} if it is the one in the wrong place`;
+  throw new MigrationError(
+    `${where}: CREATE INDEX IF NOT EXISTS ${target.index} built nothing: PostgreSQL skipped it because ${found.name} already exists and is ${what}, not a valid index on ${target.table}; the file is not recorded`,
+    {
+      file: m.file,
+      version: m.version,
+      line: stmt.line,
+      fix,
+    },
+  );
 }

@@ -21,10 +21,7 @@ import type { Check } from '../files/source';
 import { splitSql, type SqlStatement } from '../sql/splitter';
 
 /** What a stretch of the message is. */
-export type ScriptPart =
-  | { kind: 'own'; sql: string }
-  | { kind: 'statement'; statement: SqlStatement }
-  | { kind: 'check'; check: Check; index: number };
+export type ScriptPart = { kind: 'own'; sql: string } | { kind: 'statement'; statement: SqlStatement } | { kind: 'check'; check: Check; index: number };
 
 interface Placed {
   part: ScriptPart;
@@ -135,7 +132,8 @@ function int(ms: number): number {
  * literal of each value's text output, as psql shows it: `2024-01-31`,
  * `2024-01-31 23:30:00`, `\x00ff`), read back by `checkRowsAsText`.
  */
-export const CHECK_PREFIX = 'SELECT (SELECT json_agg(k) FROM json_object_keys(row_to_json(schemaguard_check)) AS k)::text AS schemaguard_columns, schemaguard_check::text AS schemaguard_row FROM (\n';
+export const CHECK_PREFIX =
+  'SELECT (SELECT json_agg(k) FROM json_object_keys(row_to_json(schemaguard_check)) AS k)::text AS schemaguard_columns, schemaguard_check::text AS schemaguard_row FROM (\n';
 export function checkSql(check: Check, limit: number): string {
   return `${CHECK_PREFIX}${check.statement.text}\n) AS schemaguard_check LIMIT ${limit + 1}`;
 }

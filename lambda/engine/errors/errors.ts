@@ -91,8 +91,21 @@ export class MigrationError extends Error {
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = { error: this.name, message: this.message };
     for (const key of [
-      'file', 'line', 'column', 'version', 'sqlstate', 'detail', 'hint', 'position',
-      'statement', 'where', 'table', 'columnName', 'constraint', 'fix', 'appliedBefore',
+      'file',
+      'line',
+      'column',
+      'version',
+      'sqlstate',
+      'detail',
+      'hint',
+      'position',
+      'statement',
+      'where',
+      'table',
+      'columnName',
+      'constraint',
+      'fix',
+      'appliedBefore',
     ] as const) {
       if (this[key] !== undefined) out[key] = this[key];
     }
@@ -139,7 +152,10 @@ export class InputProblemsError extends InputError {
     const lines = shown.map((p) => `  ${p.message}${p.fix ? `\n    fix: ${p.fix}` : ''}`);
     if (total > shown.length) lines.push(`  and ${total - shown.length} more (fix these and run again to see them)`);
     super(`${total} problems in the migration files, each below with its fix:\n${lines.join('\n')}`, {
-      file: first.file, line: first.line, value: first.value, version: first.version,
+      file: first.file,
+      line: first.line,
+      value: first.value,
+      version: first.version,
       fix: 'fix each problem as its line says, then run again (nothing was run)',
     });
     this.problems = shown;
@@ -217,7 +233,8 @@ export function lockWaitFix(holders: Blocker[], wait: string): string {
   if (workers.length) {
     return `${wait}; to stop it, cancel the migration it runs with SELECT pg_cancel_backend(${workers[0]}) (that file rolls back and the runner stops, releasing the lock); not its lock's idle connection`;
   }
-  if (holders.some((h) => h.pid > 0)) return `${wait}; a runner applies its migrations on a second connection from the same client: if one is stuck, cancel that one (pg_cancel_backend), not the lock's idle connection`;
+  if (holders.some((h) => h.pid > 0))
+    return `${wait}; a runner applies its migrations on a second connection from the same client: if one is stuck, cancel that one (pg_cancel_backend), not the lock's idle connection`;
   return wait;
 }
 
@@ -422,8 +439,7 @@ export interface PgErrorLike {
 }
 
 export function isPgError(e: unknown): e is PgErrorLike & Error {
-  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string'
-    && /^[0-9A-Z]{5}$/.test((e as unknown as { code: string }).code);
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((e as unknown as { code: string }).code);
 }
 
 /** SQLSTATE of an error, if it carries one. */
@@ -470,9 +486,10 @@ export interface LostWhile {
   cause?: unknown;
 }
 
-const LOCK_LOST_FIX = 'run again: every migration that committed is recorded, the next run applies the rest. '
-  + 'The lock\'s connection is idle by design while the migrations run on a second one: look for what ended it (pg_terminate_backend on that pid, '
-  + 'idle_session_timeout, a proxy\'s or firewall\'s idle timeout, a failover); to stop a run, cancel the process applying the file (pg_cancel_backend), not the lock\'s connection';
+const LOCK_LOST_FIX =
+  'run again: every migration that committed is recorded, the next run applies the rest. ' +
+  "The lock's connection is idle by design while the migrations run on a second one: look for what ended it (pg_terminate_backend on that pid, " +
+  "idle_session_timeout, a proxy's or firewall's idle timeout, a failover); to stop a run, cancel the process applying the file (pg_cancel_backend), not the lock's connection";
 
 /**
  * The runner lock's session is gone (its connection closed): the run stopped —
@@ -483,7 +500,10 @@ const LOCK_LOST_FIX = 'run again: every migration that committed is recorded, th
 export class LockLostError extends MigrationError {
   constructor(during?: LostWhile) {
     super(during ? lostWhileMessage(during) : 'lost the runner lock: its connection closed; stopping before the next migration', {
-      fix: LOCK_LOST_FIX, file: during?.file, version: during?.version, cause: during?.cause,
+      fix: LOCK_LOST_FIX,
+      file: during?.file,
+      version: during?.version,
+      cause: during?.cause,
     });
     this.name = 'LockLostError';
   }

@@ -51,7 +51,8 @@ export class InputProblems {
     if (this.count === 1) throw this.kept[0]!;
     const files = new Map<string | undefined, number>();
     for (const p of this.kept) if (!files.has(p.file)) files.set(p.file, files.size);
-    const ordered = this.kept.map((p, k) => ({ p, k }))
+    const ordered = this.kept
+      .map((p, k) => ({ p, k }))
       .sort((a, b) => files.get(a.p.file)! - files.get(b.p.file)! || (a.p.line ?? 0) - (b.p.line ?? 0) || a.k - b.k)
       .map((x) => x.p);
     throw new InputProblemsError(ordered, this.count);

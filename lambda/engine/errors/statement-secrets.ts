@@ -34,7 +34,10 @@ const DOLLAR = String.raw`\$(?<tag>[A-Za-z_][A-Za-z_0-9]*)?\$[\s\S]*?(?:\$\k<tag
  * which the lexer reads as two tokens) it counts only where a statement has
  * it (`tightInStatement`), not in prose (`the password's`).
  */
-const PASSWORD_LITERAL = new RegExp(String.raw`(?<head>(?:\b|(?<=\\[nrt]))password"?(?<gap>${GAP_OR_COMMENT})?)(?<literal>${E_LITERAL}|${LITERAL}|${DOLLAR})`, 'gi');
+const PASSWORD_LITERAL = new RegExp(
+  String.raw`(?<head>(?:\b|(?<=\\[nrt]))password"?(?<gap>${GAP_OR_COMMENT})?)(?<literal>${E_LITERAL}|${LITERAL}|${DOLLAR})`,
+  'gi',
+);
 /**
  * A literal right after another one (sticky, from where the last one
  * ended): PostgreSQL joins string literals separated by a newline into one
@@ -83,7 +86,10 @@ function literalContents(literal: string): string {
   return body.endsWith("'") ? body.slice(0, -1) : body;
 }
 
-interface Span { start: number; end: number }
+interface Span {
+  start: number;
+  end: number;
+}
 
 /**
  * Where the password literals of `text` are: each literal after PASSWORD

@@ -15,7 +15,8 @@ export const plural = (n: number, word: string, many?: string): string => `${n} 
 /** A verb agreeing with `n` things: `stays` for 1, `stay` for more. */
 export const verb = (n: number, stem: string): string => oneOrMany(n, `${stem}s`, stem);
 
-const joined = (items: readonly string[], last: string): string => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${last} ${items.at(-1)}`);
+const joined = (items: readonly string[], last: string): string =>
+  items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${last} ${items.at(-1)}`;
 
 /** `a`, `a or b`, `a, b or c`. */
 export const orList = (items: readonly string[]): string => joined(items, 'or');
@@ -25,7 +26,7 @@ export const andList = (items: readonly string[]): string => joined(items, 'and'
 
 /** Up to `shown` items, then how many more: `a, b, c and 4 more`. */
 export const firstFew = (items: readonly string[], shown: number): string =>
-  (items.length <= shown ? items.join(', ') : `${items.slice(0, shown).join(', ')} and ${items.length - shown} more`);
+  items.length <= shown ? items.join(', ') : `${items.slice(0, shown).join(', ')} and ${items.length - shown} more`;
 
 /** Every one of `n` things: `the 1 file`, `all 3 files`. */
 export const theOneOrAll = (n: number, word: string): string => oneOrMany(n, `the 1 ${word}`, `all ${n} ${word}s`);

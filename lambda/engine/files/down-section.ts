@@ -42,7 +42,9 @@ export function downSectionError(file: string, marker: DownMarker, statementLine
   return new InputError(
     `${file}:${marker.line}: "${marker.text}" starts ${marker.tool}'s down section, and schemaguard runs the whole file: the statements below it (from line ${statementLine}) would run right after the up section and undo it in the same migration`,
     {
-      file, line: marker.line, value: marker.text,
+      file,
+      line: marker.line,
+      value: marker.text,
       fix: `keep only the up section: delete line ${marker.line} and everything below it (the up marker may stay, it is a comment). schemaguard has no down migrations: a rollback is a new forward file. If a database recorded this file already, its down section ran there too: check what it undid, put that in a new file, and accept the edited text with schemaguard repair VERSION --reason …`,
     },
   );

@@ -25,7 +25,14 @@ import { InputProblems } from '../errors/input-problems';
 import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock, TRANSACTION_WORDS, type StatementClass } from '../sql/classify';
-import { isSetTransaction, refusedTransactionSetting, setTransactionError, TRANSACTION_SETTINGS, transactionModesAdvice, transactionSettingError } from './transaction-modes';
+import {
+  isSetTransaction,
+  refusedTransactionSetting,
+  setTransactionError,
+  TRANSACTION_SETTINGS,
+  transactionModesAdvice,
+  transactionSettingError,
+} from './transaction-modes';
 import { allowArgument, checksumArgument, readDirectives, type Directive } from '../sql/directives';
 import { isComment, lexSql, tokenize, type Token } from '../sql/lexer';
 import { readsAsTrue, settingChanges, type SettingChange } from '../sql/settings';
@@ -90,7 +97,10 @@ export class MigrationParser implements ScanSink {
    * `concurrentlyInTransaction`: CONCURRENTLY in a transactional file is not refused (lint reports it as a finding);
    * `serverMajor`: the target server's major version, where known (`lint --server-version`): syntax it lacks is refused as such.
    */
-  constructor(private readonly file: string, options: { keepStatements: boolean; onStatement?: (s: SqlStatement) => void; concurrentlyInTransaction?: boolean; serverMajor?: number }) {
+  constructor(
+    private readonly file: string,
+    options: { keepStatements: boolean; onStatement?: (s: SqlStatement) => void; concurrentlyInTransaction?: boolean; serverMajor?: number },
+  ) {
     this.keepStatements = options.keepStatements;
     this.onStatement = options.onStatement;
     this.concurrentlyInTransaction = options.concurrentlyInTransaction === true;
@@ -151,10 +161,17 @@ export class MigrationParser implements ScanSink {
     const inside = this.breakpoints.find((line) => line > s.line);
     this.breakpoints = [];
     if (inside === undefined) return;
-    this.problems.add(new InputError(`${this.file}:${inside}: "${BREAKPOINT}" inside the statement that starts on line ${s.line}: drizzle's migrator sends the text on each side of it as a statement of its own, schemaguard the whole statement up to its ;`, {
-      file: this.file, line: inside, value: BREAKPOINT,
-      fix: `end the statement with ; before the breakpoint (drizzle-kit writes "...;${BREAKPOINT}"), so that both read the same statements`,
-    }));
+    this.problems.add(
+      new InputError(
+        `${this.file}:${inside}: "${BREAKPOINT}" inside the statement that starts on line ${s.line}: drizzle's migrator sends the text on each side of it as a statement of its own, schemaguard the whole statement up to its ;`,
+        {
+          file: this.file,
+          line: inside,
+          value: BREAKPOINT,
+          fix: `end the statement with ; before the breakpoint (drizzle-kit writes "...;${BREAKPOINT}"), so that both read the same statements`,
+        },
+      ),
+    );
   }
 
   /** Notes what of a body statement is refused once the directives are known. */
@@ -164,7 +181,8 @@ export class MigrationParser implements ScanSink {
     if (kind === 'transaction-control') this.controls.add(s, c);
     // What its refusal shows, not the statement (a file may hold thousands).
     else if (isSetTransaction(s.words)) this.setTransactions.push({ line: s.line, words: s.words.slice(0, 16), text: s.text.slice(0, 80) });
-    else if (kind === 'do-commits' || (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction))) this.blockRefusing.add(s, c);
+    else if (kind === 'do-commits' || (refusesTransactionBlock(kind) && !(kind === 'concurrently' && this.concurrentlyInTransaction)))
+      this.blockRefusing.add(s, c);
     const setting = refusedTransactionSetting(changes);
     if (setting) this.setTransactions.push({ line: s.line, words: [], text: s.text.slice(0, 80), setting });
   }
@@ -184,7 +202,9 @@ export class MigrationParser implements ScanSink {
       this.problems.countMore(refusals.more);
     }
     for (const s of this.setTransactions) {
-      this.problems.add(s.setting ? transactionSettingError(this.file, s, s.setting, directives.noTransaction) : setTransactionError(this.file, s, directives.noTransaction));
+      this.problems.add(
+        s.setting ? transactionSettingError(this.file, s, s.setting, directives.noTransaction) : setTransactionError(this.file, s, directives.noTransaction),
+      );
     }
     this.problems.throwIfAny();
     return { directives, allowances, checks, statements: this.keepStatements ? this.kept : undefined, statementCount: this.count };
@@ -199,16 +219,24 @@ export class MigrationParser implements ScanSink {
 
   private readDirective(d: Directive, directives: MigrationDirectives, allowances: Allowance[]): void {
     if (d.nearMiss) {
-      throw new InputError(`${this.file}:${d.line}: "${d.text.trim()}" is not read as a directive: schemaguard reads "-- schemaguard:${d.name}" only as written so (lower case, no space around the colon), and would take this line for a plain comment`, {
-        file: this.file, line: d.line, value: d.text.trim(), fix: `write the line as: ${d.nearMiss.canonical}`,
-      });
+      throw new InputError(
+        `${this.file}:${d.line}: "${d.text.trim()}" is not read as a directive: schemaguard reads "-- schemaguard:${d.name}" only as written so (lower case, no space around the colon), and would take this line for a plain comment`,
+        {
+          file: this.file,
+          line: d.line,
+          value: d.text.trim(),
+          fix: `write the line as: ${d.nearMiss.canonical}`,
+        },
+      );
     }
     if (HEADER_DIRECTIVES.has(d.name)) this.readHeaderDirective(d, directives);
     else if (d.name === 'check') checkDescription(this.file, d);
     else if (d.name === 'allow') allowances.push(allowance(this.file, d));
     else {
       throw new InputError(`${this.file}:${d.line}: unknown directive schemaguard:${d.name}`, {
-        file: this.file, line: d.line, value: d.text.trim(),
+        file: this.file,
+        line: d.line,
+        value: d.text.trim(),
         fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, replication-planned <reason>, check <description>, allow <rule> <reason>',
       });
     }
@@ -218,13 +246,19 @@ export class MigrationParser implements ScanSink {
     const file = this.file;
     if (d.line > this.firstStatementLine) {
       throw new InputError(`${file}:${d.line}: directive schemaguard:${d.name} must come before the first statement`, {
-        file, line: d.line, value: d.text.trim(), fix: 'move it to the comment block at the top of the file',
+        file,
+        line: d.line,
+        value: d.text.trim(),
+        fix: 'move it to the comment block at the top of the file',
       });
     }
     if (d.name === 'no-transaction') {
       if (d.argument.trim() !== '') {
         throw new InputError(`${file}:${d.line}: schemaguard:no-transaction takes no value`, {
-          file, line: d.line, value: d.text.trim(), fix: 'write the line as: -- schemaguard:no-transaction',
+          file,
+          line: d.line,
+          value: d.text.trim(),
+          fix: 'write the line as: -- schemaguard:no-transaction',
         });
       }
       directives.noTransaction = true;
@@ -241,16 +275,25 @@ export class MigrationParser implements ScanSink {
     refuseMissingEquals(file, d);
     const v = /^\s*=\s*(\S+)\s*$/.exec(d.argument);
     // A number with a unit too large to hold exactly is out of range, not malformed.
-    const ms = v ? parseDuration(v[1]!) ?? (/^\d+(?:\.\d+)?(?:ms|s|m|min|h)$/.test(v[1]!) ? Infinity : undefined) : undefined;
+    const ms = v ? (parseDuration(v[1]!) ?? (/^\d+(?:\.\d+)?(?:ms|s|m|min|h)$/.test(v[1]!) ? Infinity : undefined)) : undefined;
     if (ms === undefined) {
       throw new InputError(`${file}:${d.line}: schemaguard:${d.name} has a bad duration "${d.argument.replace(/^\s*=\s*/, '').trim()}"`, {
-        file, line: d.line, value: d.argument.trim(), fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${d.name}=5s`,
+        file,
+        line: d.line,
+        value: d.argument.trim(),
+        fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${d.name}=5s`,
       });
     }
     if (ms > MAX_DURATION_MS) {
-      throw new InputError(`${file}:${d.line}: schemaguard:${d.name}=${v![1]} is out of range (from 0 to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's largest ${d.name.replace('-', '_')})`, {
-        file, line: d.line, value: v![1], fix: `write a duration from 0 to 596h, e.g. -- schemaguard:${d.name}=5s (0 = none)`,
-      });
+      throw new InputError(
+        `${file}:${d.line}: schemaguard:${d.name}=${v![1]} is out of range (from 0 to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's largest ${d.name.replace('-', '_')})`,
+        {
+          file,
+          line: d.line,
+          value: v![1],
+          fix: `write a duration from 0 to 596h, e.g. -- schemaguard:${d.name}=5s (0 = none)`,
+        },
+      );
     }
     if (d.name === 'lock-timeout') directives.lockTimeoutMs = ms;
     else directives.statementTimeoutMs = ms;
@@ -263,22 +306,31 @@ export class MigrationParser implements ScanSink {
     if (!description) return undefined;
     if (r.statements.length !== 1) {
       throw new InputError(`${file}:${r.line}: check "${description}" must be exactly one query (found ${r.statements.length})`, {
-        file, line: r.line, fix: 'follow each -- schemaguard:check line with one SELECT that returns the offending rows',
+        file,
+        line: r.line,
+        fix: 'follow each -- schemaguard:check line with one SELECT that returns the offending rows',
       });
     }
     const stmt = r.statements[0]!;
     if (classifyStatement(stmt).kind !== 'query') {
-      throw new InputError(`${file}:${stmt.line}: check "${description}" must be a query (SELECT/WITH/VALUES/TABLE), found ${(stmt.words[0] ?? '').toUpperCase()}`, {
-        file, line: stmt.line, value: stmt.text.slice(0, 80),
-        fix: 'a check returns the rows that violate it; move changes into the migration body',
-      });
+      throw new InputError(
+        `${file}:${stmt.line}: check "${description}" must be a query (SELECT/WITH/VALUES/TABLE), found ${(stmt.words[0] ?? '').toUpperCase()}`,
+        {
+          file,
+          line: stmt.line,
+          value: stmt.text.slice(0, 80),
+          fix: 'a check returns the rows that violate it; move changes into the migration body',
+        },
+      );
     }
     return { description, statement: stmt };
   }
 
   private splitError(d: Directive, s: SqlStatement): InputError {
     return new InputError(`${this.file}:${d.line}: schemaguard:check inside the statement that starts on line ${s.line}`, {
-      file: this.file, line: d.line, value: d.text.trim(),
+      file: this.file,
+      line: d.line,
+      value: d.text.trim(),
       fix: 'end the statement with ; before the check line; a check starts after the body (or the previous check)',
     });
   }
@@ -289,28 +341,56 @@ export class MigrationParser implements ScanSink {
     const c = s.c;
     if (c.kind === 'transaction-control') {
       const [where, fix] = directives.noTransaction
-        ? ['in a no-transaction file', 'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive']
+        ? [
+            'in a no-transaction file',
+            'a no-transaction file runs each statement on its own; split transactional work into a separate migration without the directive',
+          ]
         : ['inside a transactional migration', 'remove it: schemaguard wraps each migration in its own transaction together with its state row and checks'];
       const modes = transactionModesAdvice(s.words);
-      throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix: modes ? `${fix}. ${modes}` : fix });
+      throw new InputError(`${file}:${s.line}: ${c.keyword} ${where}`, {
+        file,
+        line: s.line,
+        value: s.text.slice(0, 80),
+        fix: modes ? `${fix}. ${modes}` : fix,
+      });
     }
     if (!directives.noTransaction && c.kind === 'do-commits') {
       throw new InputError(`${file}:${s.line}: a DO block with COMMIT or ROLLBACK inside a transactional migration`, {
-        file, line: s.line, value: s.text.slice(0, 80),
+        file,
+        line: s.line,
+        value: s.text.slice(0, 80),
         fix: 'put "-- schemaguard:no-transaction" on the first line of the file: a DO block may end transactions only when it does not run inside a transaction block (PostgreSQL refuses it with 2D000), and schemaguard runs a transactional file in one',
       });
     }
     if (directives.noTransaction || !refusesTransactionBlock(c.kind)) return;
     const bare = unnamedReindex(s.words, s.text);
     if (bare && this.serverMajor !== undefined && this.serverMajor < UNNAMED_REINDEX_SINCE) {
-      throw new InputError(`${file}:${s.line}: ${unnamedReindexSyntax(bare, this.serverMajor)}`, { file, line: s.line, value: s.text.slice(0, 80), fix: unnamedReindexFix(bare, this.serverMajor) });
+      throw new InputError(`${file}:${s.line}: ${unnamedReindexSyntax(bare, this.serverMajor)}`, {
+        file,
+        line: s.line,
+        value: s.text.slice(0, 80),
+        fix: unnamedReindexFix(bare, this.serverMajor),
+      });
     }
-    const [why, fixFor] = c.kind === 'concurrently'
-      ? ['CONCURRENTLY cannot run inside a transaction', `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`]
-      : [`${c.keyword} cannot run inside a transaction block${BLOCK_REFUSAL_WHY[c.keyword] ?? ''}`, BLOCK_REFUSAL_FIX[c.keyword] ?? `move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)${BLOCK_REFUSAL_OR[c.keyword] ?? ''}`];
+    const [why, fixFor] =
+      c.kind === 'concurrently'
+        ? [
+            'CONCURRENTLY cannot run inside a transaction',
+            `move it to a migration of its own that starts with "-- schemaguard:no-transaction"${RERUNNABLE[s.words[0] ?? ''] ?? ''}: there each statement commits on its own, and a failure leaves those before it applied; or drop CONCURRENTLY`,
+          ]
+        : [
+            `${c.keyword} cannot run inside a transaction block${BLOCK_REFUSAL_WHY[c.keyword] ?? ''}`,
+            BLOCK_REFUSAL_FIX[c.keyword] ??
+              `move it to a migration of its own that starts with "-- schemaguard:no-transaction" (each statement there commits on its own, and a failure leaves those before it applied)${BLOCK_REFUSAL_OR[c.keyword] ?? ''}`,
+          ];
     const fix = bare && this.serverMajor === undefined ? `${fixFor}; ${UNNAMED_REINDEX_BEFORE_16}` : fixFor;
     const marker = this.foreignNoTransaction ?? foreignNoTransactionFileName(this.file);
-    throw new InputError(`${file}:${c.line}: ${why}`, { file, line: c.line, value: s.text.slice(0, 80), fix: marker ? `${fix}; ${foreignMarkerAdvice(marker)}` : fix });
+    throw new InputError(`${file}:${c.line}: ${why}`, {
+      file,
+      line: c.line,
+      value: s.text.slice(0, 80),
+      fix: marker ? `${fix}; ${foreignMarkerAdvice(marker)}` : fix,
+    });
   }
 }
 
@@ -364,15 +444,19 @@ const BLOCK_REFUSAL_WHY: Record<string, string> = {
 
 /** The form that may stay in the file's transaction, where there is one. */
 const BLOCK_REFUSAL_OR: Record<string, string> = {
-  'CREATE SUBSCRIPTION': '; or, with the slot made on the publisher, add WITH (create_slot = false, slot_name = \'…\'), which runs in a transaction',
-  'ALTER SUBSCRIPTION SET PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
-  'ALTER SUBSCRIPTION ADD PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
-  'ALTER SUBSCRIPTION DROP PUBLICATION': '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+  'CREATE SUBSCRIPTION': "; or, with the slot made on the publisher, add WITH (create_slot = false, slot_name = '…'), which runs in a transaction",
+  'ALTER SUBSCRIPTION SET PUBLICATION':
+    '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+  'ALTER SUBSCRIPTION ADD PUBLICATION':
+    '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
+  'ALTER SUBSCRIPTION DROP PUBLICATION':
+    '; or add WITH (refresh = false), which runs in a transaction, and put ALTER SUBSCRIPTION … REFRESH PUBLICATION in a no-transaction migration',
 };
 
 /** A statement refused in a transaction block that has no place in a no-transaction migration either. */
 const BLOCK_REFUSAL_FIX: Record<string, string> = {
-  'DISCARD ALL': 'delete it: it changes no schema, and each migration already starts in a clean session; in a no-transaction migration it would also reset the lock_timeout and statement_timeout schemaguard runs the statements after it under',
+  'DISCARD ALL':
+    'delete it: it changes no schema, and each migration already starts in a clean session; in a no-transaction migration it would also reset the lock_timeout and statement_timeout schemaguard runs the statements after it under',
 };
 
 /** How a concurrent statement is written to run again after a failed run (a no-transaction file is not rolled back). */
@@ -419,14 +503,18 @@ const leavesOn = (value: string) => readsAsTrue(value) || value.toLowerCase() ==
 function unlikePsql(file: string, s: SqlStatement, changes: readonly SettingChange[]): InputError | undefined {
   if (isCopyFromStdin(s.words)) {
     return new InputError(`${file}:${s.line}: COPY … FROM STDIN with its data in the file, as psql takes it, is not supported`, {
-      file, line: s.line, value: s.text.slice(0, 80),
-      fix: 'load data from the application, or write it as INSERT statements (pg_dump --inserts); schemaguard sends SQL to the server, not psql\'s data lines',
+      file,
+      line: s.line,
+      value: s.text.slice(0, 80),
+      fix: "load data from the application, or write it as INSERT statements (pg_dump --inserts); schemaguard sends SQL to the server, not psql's data lines",
     });
   }
   if (changes.some((c) => c.name === SCS && !leavesOn(c.value))) {
     return new InputError(`${file}:${s.line}: standard_conforming_strings set off: the statements after it would not be read as psql reads them`, {
-      file, line: s.line, value: s.text.slice(0, 80),
-      fix: 'remove it and write strings with backslash escapes as E\'…\' (E\'C:\\\\path\'): schemaguard reads a file\'s strings with the setting on, and sends a transactional file\'s statements together, which the server reads all with the setting as it was before this statement ran',
+      file,
+      line: s.line,
+      value: s.text.slice(0, 80),
+      fix: "remove it and write strings with backslash escapes as E'…' (E'C:\\\\path'): schemaguard reads a file's strings with the setting on, and sends a transactional file's statements together, which the server reads all with the setting as it was before this statement ran",
     });
   }
   return undefined;
@@ -436,7 +524,9 @@ function checkDescription(file: string, d: Directive): string {
   const description = d.argument.trim();
   if (!description) {
     throw new InputError(`${file}:${d.line}: schemaguard:check needs a description of what it asserts`, {
-      file, line: d.line, fix: 'e.g. -- schemaguard:check no uuid primary key without a default',
+      file,
+      line: d.line,
+      fix: 'e.g. -- schemaguard:check no uuid primary key without a default',
     });
   }
   return description;
@@ -446,7 +536,10 @@ function allowance(file: string, d: Directive): Allowance {
   const a = allowArgument(d.argument);
   if (!a) {
     throw new InputError(`${file}:${d.line}: schemaguard:allow needs a rule id and a reason`, {
-      file, line: d.line, value: d.text.trim(), fix: 'e.g. -- schemaguard:allow index-not-concurrent table is created empty in this release',
+      file,
+      line: d.line,
+      value: d.text.trim(),
+      fix: 'e.g. -- schemaguard:allow index-not-concurrent table is created empty in this release',
     });
   }
   return { ...a, line: d.line };
@@ -457,7 +550,9 @@ function validChecksum(file: string, d: Directive): string {
   const sum = checksumArgument(d.argument);
   if (sum === undefined) {
     throw new InputError(`${file}:${d.line}: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "${d.argument.trim()}"`, {
-      file, line: d.line, value: d.text.trim(),
+      file,
+      line: d.line,
+      value: d.text.trim(),
       fix: 'copy the full checksum of the earlier text (the appliedChecksum of `schemaguard status --json`, or `sha256sum` of that text with LF line endings), one directive per checksum',
     });
   }
@@ -474,12 +569,18 @@ function refuseMissingEquals(file: string, d: Directive): void {
   const value = d.argument.trim().replace(/^:\s*/, '');
   if (value === '') {
     throw new InputError(`${file}:${d.line}: schemaguard:${d.name} has no value`, {
-      file, line: d.line, value: d.text.trim(), fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${d.name}=5s`,
+      file,
+      line: d.line,
+      value: d.text.trim(),
+      fix: `${DURATION_FORMAT_HINT}, e.g. -- schemaguard:${d.name}=5s`,
     });
   }
   if (/\s/.test(value) || parseDuration(value) === undefined) return;
   throw new InputError(`${file}:${d.line}: schemaguard:${d.name} is missing the "=" before its value ${value}`, {
-    file, line: d.line, value: d.text.trim(), fix: `write the line as: -- schemaguard:${d.name}=${value}`,
+    file,
+    line: d.line,
+    value: d.text.trim(),
+    fix: `write the line as: -- schemaguard:${d.name}=${value}`,
   });
 }
 
@@ -488,7 +589,9 @@ function replicationReason(file: string, d: Directive): string {
   const reason = d.argument.trim();
   if (!/^\s/.test(d.argument) || reason === '') {
     throw new InputError(`${file}:${d.line}: schemaguard:replication-planned needs a reason`, {
-      file, line: d.line, value: d.text.trim(),
+      file,
+      line: d.line,
+      value: d.text.trim(),
       fix: 'say how the replication was planned for, e.g. -- schemaguard:replication-planned the subscriber got the column in release 41',
     });
   }

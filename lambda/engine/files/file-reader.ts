@@ -132,7 +132,12 @@ export class PieceIndex {
  * is given with it). A piece whose text is not the one read then — the file
  * changed — ends the reading with `changed()`'s error.
  */
-export function* piecesFrom(path: string, index: PieceIndex, offset: number, changed: () => Error): Generator<{ text: string; chars: number }, void, undefined> {
+export function* piecesFrom(
+  path: string,
+  index: PieceIndex,
+  offset: number,
+  changed: () => Error,
+): Generator<{ text: string; chars: number }, void, undefined> {
   const fd = openSync(path, 'r');
   try {
     const first = index.pieceAt(offset);

@@ -10,7 +10,10 @@ export function requireDirectory(dir: string): void {
     ok = statSync(resolve(dir)).isDirectory();
   } catch (cause) {
     throw new InputError(`${dir}: cannot read the migrations directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      file: dir, value: dir, cause, fix: 'create it or pass the right one with --dir',
+      file: dir,
+      value: dir,
+      cause,
+      fix: 'create it or pass the right one with --dir',
     });
   }
   if (!ok) throw new InputError(`${dir}: not a directory`, { file: dir, value: dir, fix: 'pass the directory that holds the migrations with --dir' });
@@ -19,7 +22,10 @@ export function requireDirectory(dir: string): void {
 /** The names of the folders of `abs` (dot folders left out); none when it cannot be read. */
 export function subfolders(abs: string): string[] {
   try {
-    return readdirSync(abs, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    return readdirSync(abs, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   } catch {
     return [];
   }
@@ -28,7 +34,9 @@ export function subfolders(abs: string): string[] {
 /** The `.sql` files directly in `abs` (dot files left out), by name; none when it cannot be read. */
 export function topLevelSql(abs: string): string[] {
   try {
-    return readdirSync(abs).filter((f) => !f.startsWith('.') && f.toLowerCase().endsWith('.sql') && isFileAt(join(abs, f))).sort();
+    return readdirSync(abs)
+      .filter((f) => !f.startsWith('.') && f.toLowerCase().endsWith('.sql') && isFileAt(join(abs, f)))
+      .sort();
   } catch {
     return [];
   }

@@ -40,10 +40,15 @@ function readLock(dir: string, abs: string): string[] {
   const provider = at < 0 ? undefined : /^\s*provider\s*=\s*"([^"]*)"/.exec(lines[at]!)?.[1];
   if (provider === undefined || !POSTGRES_PROVIDERS.includes(provider)) {
     const file = join(dir, PRISMA_LOCK);
-    throw new InputError(`${file}${at < 0 ? '' : `:${at + 1}`}: ${provider === undefined ? 'no provider = "…" line' : `provider "${provider}"`}: these are not PostgreSQL migrations (schemaguard migrates PostgreSQL)`, {
-      file, line: at < 0 ? undefined : at + 1, value: provider ?? text.slice(0, 80),
-      fix: 'point --dir (the construct\'s migrationsDir) at the migrations of a datasource with provider = "postgresql"',
-    });
+    throw new InputError(
+      `${file}${at < 0 ? '' : `:${at + 1}`}: ${provider === undefined ? 'no provider = "…" line' : `provider "${provider}"`}: these are not PostgreSQL migrations (schemaguard migrates PostgreSQL)`,
+      {
+        file,
+        line: at < 0 ? undefined : at + 1,
+        value: provider ?? text.slice(0, 80),
+        fix: 'point --dir (the construct\'s migrationsDir) at the migrations of a datasource with provider = "postgresql"',
+      },
+    );
   }
   return [PRISMA_LOCK];
 }
@@ -53,26 +58,36 @@ function refuseLooseFiles(dir: string, abs: string): void {
   const loose = topLevelSql(abs);
   if (!loose.length) return;
   const file = join(dir, loose[0]!);
-  throw new InputError(`${file}: a .sql file beside Prisma's migration folders, which Prisma never applies${loose.length > 1 ? ` (and ${loose.length - 1} more)` : ''}`, {
-    file, value: loose[0],
-    fix: `make it a migration the Prisma way (a folder <timestamp>_<name>/ holding it as ${PRISMA_SCRIPT}), or move it out of ${dir}`,
-  });
+  throw new InputError(
+    `${file}: a .sql file beside Prisma's migration folders, which Prisma never applies${loose.length > 1 ? ` (and ${loose.length - 1} more)` : ''}`,
+    {
+      file,
+      value: loose[0],
+      fix: `make it a migration the Prisma way (a folder <timestamp>_<name>/ holding it as ${PRISMA_SCRIPT}), or move it out of ${dir}`,
+    },
+  );
 }
 
 function prismaFile(dir: string, abs: string, folder: string): LayoutFile {
   const file = `${folder}/${PRISMA_SCRIPT}`;
   if (!isFileAt(join(abs, folder, PRISMA_SCRIPT))) {
     throw new InputError(`${join(dir, folder)}: a folder without ${PRISMA_SCRIPT}; Prisma reads every folder here as a migration`, {
-      file: join(dir, folder), value: folder, fix: `move the folder out of ${dir}, or put the migration's SQL in ${join(dir, file)}`,
+      file: join(dir, folder),
+      value: folder,
+      fix: `move the folder out of ${dir}, or put the migration's SQL in ${join(dir, file)}`,
     });
   }
   const m = /^(\d+)_(.*)$/.exec(folder);
   const version = m ? Number(m[1]) : NaN;
   if (!m || !Number.isSafeInteger(version)) {
-    throw new InputError(`${join(dir, folder)}: ${m ? `version ${m[1]} is past 2^53, the largest schemaguard reads exactly` : 'the folder name has no leading number, which schemaguard takes as the version'}`, {
-      file: join(dir, file), value: folder,
-      fix: 'name it as prisma migrate dev does, <timestamp>_<name> (e.g. 20240101120000_init), while no database has applied it (Prisma records the folder name)',
-    });
+    throw new InputError(
+      `${join(dir, folder)}: ${m ? `version ${m[1]} is past 2^53, the largest schemaguard reads exactly` : 'the folder name has no leading number, which schemaguard takes as the version'}`,
+      {
+        file: join(dir, file),
+        value: folder,
+        fix: 'name it as prisma migrate dev does, <timestamp>_<name> (e.g. 20240101120000_init), while no database has applied it (Prisma records the folder name)',
+      },
+    );
   }
   return { file, path: join(abs, file), version, name: m[2]!, origin: folder };
 }
@@ -83,13 +98,18 @@ function refuseOrder(dir: string, files: LayoutFile[]): void {
     const [a, b] = [files[k - 1]!, files[k]!];
     if (a.version < b.version) continue;
     const same = a.version === b.version;
-    throw new InputError(same
-      ? `duplicate version ${a.version}: ${join(dir, a.file)} and ${join(dir, b.file)}`
-      : `${join(dir, b.origin!)}: Prisma applies it after ${a.origin} (folder-name order) but its version ${b.version} is lower than ${a.version}`, {
-      file: join(dir, b.file), value: b.origin, version: b.version,
-      fix: same
-        ? `give ${b.origin} a version of its own (folder names <timestamp>_<name>), while no database has applied it`
-        : 'give the folders numbers of one width (timestamps, as prisma migrate dev names them), so that name order and number order agree',
-    });
+    throw new InputError(
+      same
+        ? `duplicate version ${a.version}: ${join(dir, a.file)} and ${join(dir, b.file)}`
+        : `${join(dir, b.origin!)}: Prisma applies it after ${a.origin} (folder-name order) but its version ${b.version} is lower than ${a.version}`,
+      {
+        file: join(dir, b.file),
+        value: b.origin,
+        version: b.version,
+        fix: same
+          ? `give ${b.origin} a version of its own (folder names <timestamp>_<name>), while no database has applied it`
+          : 'give the folders numbers of one width (timestamps, as prisma migrate dev names them), so that name order and number order agree',
+      },
+    );
   }
 }

@@ -34,7 +34,9 @@ export function detectLayout(dir: string): MigrationLayout {
   const prisma = existsSync(join(abs, PRISMA_LOCK)) || subfolders(abs).some((f) => isPrismaFolder(join(abs, f)));
   if (drizzle && prisma) {
     throw new InputError(`${dir}: holds both drizzle's ${DRIZZLE_JOURNAL} and Prisma's migration folders; cannot tell which layout to read`, {
-      file: dir, value: dir, fix: 'name it: --layout drizzle or --layout prisma (the construct\'s migrationsLayout), or keep each tool\'s migrations in a folder of its own',
+      file: dir,
+      value: dir,
+      fix: "name it: --layout drizzle or --layout prisma (the construct's migrationsLayout), or keep each tool's migrations in a folder of its own",
     });
   }
   return drizzle ? 'drizzle' : prisma ? 'prisma' : 'flat';
@@ -54,5 +56,8 @@ export function listLayout(dir: string, layout: Exclude<MigrationLayout, 'flat'>
 /** Reads `--layout` / `migrationsLayout`: one of MIGRATION_LAYOUTS, or an InputError naming the value. */
 export function parseLayout(raw: string, where: string): MigrationLayout {
   if ((MIGRATION_LAYOUTS as readonly string[]).includes(raw)) return raw as MigrationLayout;
-  throw new InputError(`${where}: unknown layout "${raw}"`, { value: raw, fix: `one of ${MIGRATION_LAYOUTS.join(', ')} (or leave it out: the layout is detected)` });
+  throw new InputError(`${where}: unknown layout "${raw}"`, {
+    value: raw,
+    fix: `one of ${MIGRATION_LAYOUTS.join(', ')} (or leave it out: the layout is detected)`,
+  });
 }

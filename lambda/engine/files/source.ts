@@ -59,8 +59,17 @@ export function parseMigration(file: string, rawText: string, path = file, ident
   refuseNul(file, text, 0);
   const parsed = parseText(file, [text], true);
   return {
-    version, name, file, path, text, checksum: checksum(text), directives: parsed.directives,
-    statements: parsed.statements!, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances,
+    version,
+    name,
+    file,
+    path,
+    text,
+    checksum: checksum(text),
+    directives: parsed.directives,
+    statements: parsed.statements!,
+    statementCount: parsed.statementCount,
+    checks: parsed.checks,
+    allowances: parsed.allowances,
     ...(origin === undefined ? {} : { origin }),
   };
 }
@@ -108,7 +117,12 @@ class DeferredMigration implements Migration {
   origin?: string;
 
   constructor(
-    public version: number, public name: string, public file: string, public path: string, public text: string, public checksum: string,
+    public version: number,
+    public name: string,
+    public file: string,
+    public path: string,
+    public text: string,
+    public checksum: string,
   ) {}
 
   get #fields(): ParsedFields {
@@ -119,16 +133,36 @@ class DeferredMigration implements Migration {
     return this.#parsed;
   }
 
-  get directives(): ParsedFields['directives'] { return this.#fields.directives; }
-  set directives(v: ParsedFields['directives']) { this.#fields.directives = v; }
-  get statements(): ParsedFields['statements'] { return this.#fields.statements; }
-  set statements(v: ParsedFields['statements']) { this.#fields.statements = v; }
-  get statementCount(): number { return this.#fields.statementCount; }
-  set statementCount(v: number) { this.#fields.statementCount = v; }
-  get checks(): ParsedFields['checks'] { return this.#fields.checks; }
-  set checks(v: ParsedFields['checks']) { this.#fields.checks = v; }
-  get allowances(): ParsedFields['allowances'] { return this.#fields.allowances; }
-  set allowances(v: ParsedFields['allowances']) { this.#fields.allowances = v; }
+  get directives(): ParsedFields['directives'] {
+    return this.#fields.directives;
+  }
+  set directives(v: ParsedFields['directives']) {
+    this.#fields.directives = v;
+  }
+  get statements(): ParsedFields['statements'] {
+    return this.#fields.statements;
+  }
+  set statements(v: ParsedFields['statements']) {
+    this.#fields.statements = v;
+  }
+  get statementCount(): number {
+    return this.#fields.statementCount;
+  }
+  set statementCount(v: number) {
+    this.#fields.statementCount = v;
+  }
+  get checks(): ParsedFields['checks'] {
+    return this.#fields.checks;
+  }
+  set checks(v: ParsedFields['checks']) {
+    this.#fields.checks = v;
+  }
+  get allowances(): ParsedFields['allowances'] {
+    return this.#fields.allowances;
+  }
+  set allowances(v: ParsedFields['allowances']) {
+    this.#fields.allowances = v;
+  }
 
   /** Every field, parsed, as the other migrations give them to JSON.stringify (a spread copies only the fields read at load). */
   toJSON(): Migration {
@@ -160,7 +194,12 @@ export function runsOutsideTransaction(m: Migration): boolean {
 }
 
 /** One pass of the scanner over the pieces of a file's text. */
-function parseText(file: string, pieces: Iterable<string>, keepStatements: boolean, readText?: (offset: number, length: number) => Iterable<string>): ParsedFile {
+function parseText(
+  file: string,
+  pieces: Iterable<string>,
+  keepStatements: boolean,
+  readText?: (offset: number, length: number) => Iterable<string>,
+): ParsedFile {
   const parser = new MigrationParser(file, { keepStatements });
   const scanner = new StatementScanner(parser, { file, readText, rereadAbove: REREAD_ABOVE, watch: LOAD_PATTERNS });
   for (const piece of pieces) scanner.push(piece);
@@ -172,8 +211,9 @@ function parseText(file: string, pieces: Iterable<string>, keepStatements: boole
  * node-pg-migrate's `--migration-filename-format utc` names files
  * YYYYMMDDHHMMSSmmm_name (17 digits), past 2^53: what to do with them.
  */
-export const MILLISECOND_VERSIONS_FIX = 'node-pg-migrate\'s UTC file names (YYYYMMDDHHMMSSmmm, 17 digits) are past the largest exact version: '
-  + 'keep them to the second, the first 14 digits, in the same order (baseline --from node-pg-migrate matches them to the 17-digit names it recorded)';
+export const MILLISECOND_VERSIONS_FIX =
+  "node-pg-migrate's UTC file names (YYYYMMDDHHMMSSmmm, 17 digits) are past the largest exact version: " +
+  'keep them to the second, the first 14 digits, in the same order (baseline --from node-pg-migrate matches them to the 17-digit names it recorded)';
 
 /** 17 digits that read as YYYYMMDDHHMMSSmmm (node-pg-migrate's UTC file names). */
 export function isMillisecondVersion(digits: string): boolean {
@@ -193,22 +233,27 @@ function parseFileName(file: string, path = file): FileIdentity {
     const renamed = flyway ? undefined : versionedRename(file);
     const unnamed = /^(\d+)[^A-Za-z0-9]*\.sql$/i.exec(file);
     throw new InputError(`${file}: file name does not match <version>_<name>.sql`, {
-      file, value: file,
+      file,
+      value: file,
       fix: flyway
         ? `rename it to ${flyway[1]}_${flyway[2]}.sql (Flyway's V<version>__<name>.sql, with the number kept)`
         : unnamed
           ? `add a name after an underscore, e.g. ${unnamed[1]}_describe_change.sql (the version, ${unnamed[1]}, kept as it is)`
           : renamed
-          ? `rename it to ${renamed} (${shellCommand('git', 'mv', typed(), beside(renamed))})`
-          : /^R__/i.test(file)
-            ? `Flyway's repeatable migration: schemaguard has none. Put its current text in a new versioned file (the next number: NNNN_${file.slice(3).replace(/[^A-Za-z0-9_.-]+/g, '_')}, written to run on the schema as it is: CREATE OR REPLACE …), delete this one, and make each later change another new file`
-            : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
+            ? `rename it to ${renamed} (${shellCommand('git', 'mv', typed(), beside(renamed))})`
+            : /^R__/i.test(file)
+              ? `Flyway's repeatable migration: schemaguard has none. Put its current text in a new versioned file (the next number: NNNN_${file.slice(3).replace(/[^A-Za-z0-9_.-]+/g, '_')}, written to run on the schema as it is: CREATE OR REPLACE …), delete this one, and make each later change another new file`
+              : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
     });
   }
   const version = Number(m[1]);
   if (!Number.isSafeInteger(version)) {
     throw new InputError(`${file}: version ${m[1]} is too large: schemaguard versions are below 2^53 (${Number.MAX_SAFE_INTEGER}), read exactly`, {
-      file, value: m[1], fix: isMillisecondVersion(m[1]!) ? `${MILLISECOND_VERSIONS_FIX} (here: ${shellCommand('git', 'mv', typed(), beside(`${m[1]!.slice(0, 14)}_${m[2]}.sql`))})` : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
+      file,
+      value: m[1],
+      fix: isMillisecondVersion(m[1]!)
+        ? `${MILLISECOND_VERSIONS_FIX} (here: ${shellCommand('git', 'mv', typed(), beside(`${m[1]!.slice(0, 14)}_${m[2]}.sql`))})`
+        : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
     });
   }
   return { version, name: m[2]! };
@@ -221,10 +266,11 @@ function parseFileName(file: string, path = file): FileIdentity {
  * schemaguard runs forward only.
  */
 function refuseBackwardFile(file: string, typed: () => string): void {
-  const tool = /^\d+_.+\.down\.sql$/i.test(file) ? 'golang-migrate\'s down migration' : /^U\d+__.+\.sql$/i.test(file) ? 'Flyway\'s undo migration' : undefined;
+  const tool = /^\d+_.+\.down\.sql$/i.test(file) ? "golang-migrate's down migration" : /^U\d+__.+\.sql$/i.test(file) ? "Flyway's undo migration" : undefined;
   if (!tool) return;
   throw new InputError(`${file}: ${tool}, and schemaguard runs forward only (read as a migration, it would run forward too)`, {
-    file, value: file,
+    file,
+    value: file,
     fix: `delete it (${shellCommand('git', 'rm', typed())}): schemaguard has no down or undo migrations; a rollback is a new forward file`,
   });
 }
@@ -268,14 +314,39 @@ function largeMigration(file: string, path: string, identity?: FileIdentity): Mi
   let m: Migration | undefined;
   const changed = () => changedError(file, m?.checksum, undefined, m !== undefined && runsOutsideTransaction(m));
   const readText = (offset: number, length: number) => textRange(path, index, offset, length, changed);
-  const parsed = parseText(file, drain(pieces, (s) => { sum = s; }), false, readText);
-  m = { version, name, file, path, checksum: sum, directives: parsed.directives, statementCount: parsed.statementCount, checks: parsed.checks, allowances: parsed.allowances } as Migration;
+  const parsed = parseText(
+    file,
+    drain(pieces, (s) => {
+      sum = s;
+    }),
+    false,
+    readText,
+  );
+  m = {
+    version,
+    name,
+    file,
+    path,
+    checksum: sum,
+    directives: parsed.directives,
+    statementCount: parsed.statementCount,
+    checks: parsed.checks,
+    allowances: parsed.allowances,
+  } as Migration;
   if (origin !== undefined) m.origin = origin;
   const loaded = m;
   READ_AGAIN.add(loaded);
   return Object.defineProperties(loaded, {
     text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(loaded, s))].join(''), enumerable: false },
-    statements: { get: () => parseText(file, drain(filePieces(file, path), (s) => unchanged(loaded, s)), true).statements!, enumerable: false },
+    statements: {
+      get: () =>
+        parseText(
+          file,
+          drain(filePieces(file, path), (s) => unchanged(loaded, s)),
+          true,
+        ).statements!,
+      enumerable: false,
+    },
   });
 }
 
@@ -468,7 +539,10 @@ function* readMigrations(dir: string, options: LoadOptions): Generator<void, Mig
 function inVersionOrder(entries: Dirent[]): Dirent[] {
   const version = (e: Dirent) => Number(FILE_NAME_PATTERN.exec(e.name)?.[1] ?? -1);
   // Array.prototype.sort is stable: the entries come sorted by name.
-  return entries.map((e) => ({ e, v: version(e) })).sort((a, b) => a.v - b.v).map((x) => x.e);
+  return entries
+    .map((e) => ({ e, v: version(e) }))
+    .sort((a, b) => a.v - b.v)
+    .map((x) => x.e);
 }
 
 /**
@@ -481,10 +555,12 @@ export function migrationFiles(dir: string, layout?: MigrationLayout): { file: s
   const read = layoutOf(dir, layout);
   if (read !== 'flat') return listLayout(dir, read).files.map(({ file, path, version, name }) => ({ file, path, version, name }));
   const abs = resolve(dir);
-  return orderMigrations(migrationEntries(dir, abs).map((e) => {
-    const { version, name } = parseFileName(e.name, `${abs}/${e.name}`);
-    return { file: e.name, path: `${abs}/${e.name}`, version, name };
-  }));
+  return orderMigrations(
+    migrationEntries(dir, abs).map((e) => {
+      const { version, name } = parseFileName(e.name, `${abs}/${e.name}`);
+      return { file: e.name, path: `${abs}/${e.name}`, version, name };
+    }),
+  );
 }
 
 /**
@@ -498,7 +574,8 @@ export function skippedLookalikes(dir: string): string[] {
   try {
     return readdirSync(abs, { withFileTypes: true })
       .filter((e) => /^\d+[_-]/.test(e.name) && !e.name.toLowerCase().endsWith('.sql') && !SCRIPT_CONFIG.test(e.name) && (e.isFile() || e.isSymbolicLink()))
-      .map((e) => e.name).sort();
+      .map((e) => e.name)
+      .sort();
   } catch {
     return [];
   }
@@ -515,7 +592,10 @@ const SCRIPT_CONFIG = /\.sql\.conf$/i;
 export function scriptConfigs(dir: string): { file: string; noTransaction: boolean }[] {
   const abs = resolve(dir);
   try {
-    return readdirSync(abs).filter((f) => SCRIPT_CONFIG.test(f)).sort().map((file) => ({ file, noTransaction: setsNoTransaction(join(abs, file)) }));
+    return readdirSync(abs)
+      .filter((f) => SCRIPT_CONFIG.test(f))
+      .sort()
+      .map((file) => ({ file, noTransaction: setsNoTransaction(join(abs, file)) }));
   } catch {
     return [];
   }
@@ -533,7 +613,9 @@ function setsNoTransaction(path: string): boolean {
 /** The files of `dir` named as golang-migrate's up files (`000001_init.up.sql`): they run, and their name keeps `.up`. */
 export function upFiles(dir: string): string[] {
   try {
-    return readdirSync(resolve(dir)).filter((f) => /^\d+_.+\.up\.sql$/i.test(f)).sort();
+    return readdirSync(resolve(dir))
+      .filter((f) => /^\d+_.+\.up\.sql$/i.test(f))
+      .sort();
   } catch {
     return [];
   }
@@ -550,7 +632,10 @@ function migrationEntries(dir: string, abs: string): Dirent[] {
   } catch (cause) {
     if (cause instanceof MigrationError) throw cause;
     throw new InputError(`${dir}: cannot read the migrations directory (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-      file: dir, value: dir, cause, fix: 'create it or pass the right one with --dir',
+      file: dir,
+      value: dir,
+      cause,
+      fix: 'create it or pass the right one with --dir',
     });
   }
   refuseMigrationFolders(dir, abs, entries);
@@ -572,7 +657,9 @@ function refuseMigrationFolders(dir: string, abs: string, entries: Dirent[]): vo
     // A folder named like a migration file was read as nothing: say so.
     if (FILE_NAME_PATTERN.test(e.name)) {
       throw new InputError(`${join(dir, e.name)}: a directory named like a migration file; schemaguard applies files`, {
-        file: join(dir, e.name), value: e.name, fix: `rename the directory (a migration is a file <version>_<name>.sql in ${dir})`,
+        file: join(dir, e.name),
+        value: e.name,
+        fix: `rename the directory (a migration is a file <version>_<name>.sql in ${dir})`,
       });
     }
     let sql: string | undefined;
@@ -584,10 +671,14 @@ function refuseMigrationFolders(dir: string, abs: string, entries: Dirent[]): vo
     }
     if (!sql) continue;
     const prisma = /^migration\.sql$/i.test(sql);
-    throw new InputError(`${join(dir, e.name, sql)}: a migration in a folder of its own (${prisma ? 'Prisma\'s' : 'Diesel\'s'} layout, <version>_<name>/${sql}); the flat layout reads the .sql files directly in ${dir}`, {
-      file: join(dir, e.name, sql), value: e.name,
-      fix: `${prisma ? 'read the folder as Prisma\'s (--layout prisma, or leave --layout out: it is detected), or ' : ''}make each folder's file a file of ${dir} named after the folder (${shellCommand('mv', join(dir, e.name, sql), join(dir, `${e.name}.sql`))}), or pass the directory that holds the .sql files with --dir`,
-    });
+    throw new InputError(
+      `${join(dir, e.name, sql)}: a migration in a folder of its own (${prisma ? "Prisma's" : "Diesel's"} layout, <version>_<name>/${sql}); the flat layout reads the .sql files directly in ${dir}`,
+      {
+        file: join(dir, e.name, sql),
+        value: e.name,
+        fix: `${prisma ? "read the folder as Prisma's (--layout prisma, or leave --layout out: it is detected), or " : ''}make each folder's file a file of ${dir} named after the folder (${shellCommand('mv', join(dir, e.name, sql), join(dir, `${e.name}.sql`))}), or pass the directory that holds the .sql files with --dir`,
+      },
+    );
   }
 }
 
@@ -597,7 +688,11 @@ function isFile(e: Dirent, path: string): boolean {
   try {
     return statSync(path).isFile();
   } catch (cause) {
-    throw new InputError(`${e.name}: cannot stat (${(cause as NodeJS.ErrnoException).code})`, { file: e.name, cause, fix: 'check the file exists and is readable' });
+    throw new InputError(`${e.name}: cannot stat (${(cause as NodeJS.ErrnoException).code})`, {
+      file: e.name,
+      cause,
+      fix: 'check the file exists and is readable',
+    });
   }
 }
 
@@ -651,7 +746,9 @@ function refuseTooLarge(file: string, path: string, size: number, maxBytes: numb
   if (bytes <= maxBytes) return;
   const counted = bytes === size ? `${size} bytes` : `${bytes} bytes with LF line endings (${size} on disk, each CRLF counted as one byte)`;
   throw new InputError(`${file}: ${counted} is over the ${maxBytes}-byte limit for a migration`, {
-    file, value: String(bytes), fix: fix?.(bytes) ?? 'load bulk data with COPY from the application, not from a migration; or split the file',
+    file,
+    value: String(bytes),
+    fix: fix?.(bytes) ?? 'load bulk data with COPY from the application, not from a migration; or split the file',
   });
 }
 
@@ -681,7 +778,9 @@ export function readMigrationText(file: string, path: string): string {
 
 function unreadable(file: string, cause: unknown): InputError {
   return new InputError(`${file}: cannot read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, {
-    file, cause, fix: 'make the file readable by the user running schemaguard',
+    file,
+    cause,
+    fix: 'make the file readable by the user running schemaguard',
   });
 }
 
@@ -696,7 +795,9 @@ export function orderMigrations<M extends Pick<Migration, 'version' | 'file'>>(m
       const next = sorted[sorted.length - 1]!.version + 1;
       const renamed = (f: string) => f.replace(/^\d+/, (digits) => String(next).padStart(digits.length, '0'));
       throw new InputError(`duplicate version ${a.version}: ${a.file} and ${b.file}`, {
-        file: b.file, value: String(a.version), version: a.version,
+        file: b.file,
+        value: String(a.version),
+        version: a.version,
         fix: `give ${b.file} the next free version number, ${next}: rename it to ${renamed(b.file)} (or, if ${b.file} is the one a database already applied, ${a.file} to ${renamed(a.file)})`,
       });
     }

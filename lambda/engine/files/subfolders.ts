@@ -37,7 +37,10 @@ export function sqlSubfolders(dir: string): SqlSubfolder[] {
 
 /** `archive/ (2 .sql files), v2/ (1 .sql file)`; 3 folders at most, then how many more. */
 export function describeSubfolders(found: readonly SqlSubfolder[]): string {
-  return firstFew(found.map((f) => `${f.folder}/ (${plural(f.files, '.sql file')})`), 3);
+  return firstFew(
+    found.map((f) => `${f.folder}/ (${plural(f.files, '.sql file')})`),
+    3,
+  );
 }
 
 /** The `.sql` files under `folder`, breadth first, at most MAX_FOLDERS folders read. */

@@ -51,7 +51,8 @@ export function unwrittenTemplateError(file: string, dir?: string): InputError {
   return new InputError(
     `${file} is still the template schemaguard new wrote, with no statement of yours: recorded as applied now, it would run nothing, and the SQL written into it later would never run`,
     {
-      file, value: file,
+      file,
+      value: file,
       fix: `write its SQL (below the directives), or delete ${path} if you no longer need it; if a database recorded it already (as a no-op, before schemaguard refused it), keep it unwritten and add the line -- schemaguard:valid-checksum ${checksum(migrationTemplate(file))} below its first line: it is then no longer the template, and that database's record still matches`,
     },
   );

@@ -23,7 +23,14 @@ export function isSetTransaction(words: readonly string[]): boolean {
 
 /** The transaction modes after BEGIN [WORK | TRANSACTION], START TRANSACTION or SET TRANSACTION, from the statement's words: its isolation level and access mode. */
 export function transactionModes(words: readonly string[]): { level?: string; readOnly: boolean; deferrable: boolean } | undefined {
-  const start = (words[0] === 'start' || words[0] === 'set') && words[1] === 'transaction' ? 2 : words[0] === 'begin' ? (words[1] === 'work' || words[1] === 'transaction' ? 2 : 1) : undefined;
+  const start =
+    (words[0] === 'start' || words[0] === 'set') && words[1] === 'transaction'
+      ? 2
+      : words[0] === 'begin'
+        ? words[1] === 'work' || words[1] === 'transaction'
+          ? 2
+          : 1
+        : undefined;
   if (start === undefined) return undefined;
   const text = ` ${words.slice(start).join(' ')} `;
   const level = LEVELS.find((l) => text.includes(` isolation level ${l} `));
@@ -41,9 +48,20 @@ export function setTransactionError(file: string, s: Pick<SqlStatement, 'line' |
   // How to keep a mode is about a transactional file's transaction: a no-transaction file has none.
   const modes = noTransaction ? undefined : transactionModesAdvice(s.words);
   const [where, fix] = noTransaction
-    ? ['in a no-transaction file', 'remove it: a no-transaction file runs each statement in a transaction of its own, so a SET TRANSACTION there sets nothing (PostgreSQL only warns, 25P01, "SET TRANSACTION can only be used in transaction blocks")']
-    : ['inside a transactional migration', `remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file's first statement${modes ? '' : ', so a SET TRANSACTION there fails (25001, "must be called before any query") or changes nothing'}`];
-  return new InputError(`${file}:${s.line}: SET TRANSACTION ${where}`, { file, line: s.line, value: s.text.slice(0, 80), fix: modes ? `${fix}. ${modes}` : fix });
+    ? [
+        'in a no-transaction file',
+        'remove it: a no-transaction file runs each statement in a transaction of its own, so a SET TRANSACTION there sets nothing (PostgreSQL only warns, 25P01, "SET TRANSACTION can only be used in transaction blocks")',
+      ]
+    : [
+        'inside a transactional migration',
+        `remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file's first statement${modes ? '' : ', so a SET TRANSACTION there fails (25001, "must be called before any query") or changes nothing'}`,
+      ];
+  return new InputError(`${file}:${s.line}: SET TRANSACTION ${where}`, {
+    file,
+    line: s.line,
+    value: s.text.slice(0, 80),
+    fix: modes ? `${fix}. ${modes}` : fix,
+  });
 }
 
 /** What a refused BEGIN / START TRANSACTION / SET TRANSACTION with modes (`words`) says about them, or undefined when it asks for none. */
@@ -53,11 +71,16 @@ export function transactionModesAdvice(words: readonly string[]): string | undef
   const advice: string[] = [];
   if (modes.level && modes.level !== 'read committed') {
     const level = modes.level.toUpperCase();
-    advice.push(`Its ISOLATION LEVEL ${level} cannot be kept in the file: schemaguard's transaction has run a query of its own before the file's first statement, so a SET TRANSACTION ISOLATION LEVEL ${level} there fails (25001, "must be called before any query"). ${levelAdvice(modes.level)}`);
+    advice.push(
+      `Its ISOLATION LEVEL ${level} cannot be kept in the file: schemaguard's transaction has run a query of its own before the file's first statement, so a SET TRANSACTION ISOLATION LEVEL ${level} there fails (25001, "must be called before any query"). ${levelAdvice(modes.level)}`,
+    );
   } else if (modes.level) {
-    advice.push('Its ISOLATION LEVEL READ COMMITTED is PostgreSQL\'s default, which schemaguard\'s transaction has unless the role or database sets another');
+    advice.push("Its ISOLATION LEVEL READ COMMITTED is PostgreSQL's default, which schemaguard's transaction has unless the role or database sets another");
   }
-  if (modes.readOnly) advice.push('Its READ ONLY cannot be kept: the migration\'s transaction writes the migration\'s state row; a file that only reads is a check (-- schemaguard:check)');
+  if (modes.readOnly)
+    advice.push(
+      "Its READ ONLY cannot be kept: the migration's transaction writes the migration's state row; a file that only reads is a check (-- schemaguard:check)",
+    );
   if (modes.deferrable) advice.push('Its DEFERRABLE matters only to a SERIALIZABLE READ ONLY transaction: drop it');
   return advice.join('. ');
 }
@@ -97,7 +120,7 @@ function levelOf(value: string): string | undefined {
 }
 
 function settingInsideFix(change: SettingChange): string {
-  const fix = 'remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file\'s first statement';
+  const fix = "remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file's first statement";
   if (change.name === 'transaction_read_only') {
     return `${fix}; transaction_read_only on is taken there, and then the file's writes and its state row fail (25006, "cannot execute … in a read-only transaction"). ${transactionModesAdvice(['set', 'transaction', 'read', 'only'])}`;
   }
@@ -106,15 +129,16 @@ function settingInsideFix(change: SettingChange): string {
     return `${fix}, so setting transaction_deferrable there fails (25001, "must be called before any query")${deferrable}`;
   }
   const level = levelOf(change.value);
-  const advice = level === 'read committed'
-    ? transactionModesAdvice(['set', 'transaction', 'isolation', 'level', 'read', 'committed'])
-    : levelAdvice(level ?? '<level>');
+  const advice =
+    level === 'read committed' ? transactionModesAdvice(['set', 'transaction', 'isolation', 'level', 'read', 'committed']) : levelAdvice(level ?? '<level>');
   return `${fix}, so setting transaction_isolation there fails (25001, "must be called before any query") or, at the level the transaction has, changes nothing. ${advice}`;
 }
 
 function settingOutsideFix(change: SettingChange): string {
-  const byQuery = change.name === 'transaction_read_only' ? ''
-    : `, and a query that sets it (set_config, a DO block, UPDATE pg_settings) fails (25001, "must be called before any query")${change.name === 'transaction_isolation' ? ' unless it names the level in force' : ''}`;
+  const byQuery =
+    change.name === 'transaction_read_only'
+      ? ''
+      : `, and a query that sets it (set_config, a DO block, UPDATE pg_settings) fails (25001, "must be called before any query")${change.name === 'transaction_isolation' ? ' unless it names the level in force' : ''}`;
   const fix = `remove it: a no-transaction file runs each statement in a transaction of its own, so ${change.name} set there lasts only for that statement's own transaction (a SET LOCAL only warns, 25P01)${byQuery}`;
   if (change.name !== 'transaction_isolation') return fix;
   return `${fix}. ${levelAdvice(levelOf(change.value) ?? '<level>')}`;

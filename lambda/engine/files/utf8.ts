@@ -12,9 +12,15 @@ export function decodeUtf8(file: string, bytes: Uint8Array): string {
     const offset = firstInvalidUtf8Offset(bytes);
     let line = 1;
     for (let k = 0; k < offset; k++) if (bytes[k] === 10) line++;
-    const shown = Array.from(bytes.slice(offset, offset + 4)).map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
+    const shown = Array.from(bytes.slice(offset, offset + 4))
+      .map((b) => `0x${b.toString(16).padStart(2, '0')}`)
+      .join(' ');
     throw new InputError(`${file}:${line}: not valid UTF-8 (bytes ${shown} at offset ${offset})`, {
-      file, line, value: shown, cause, fix: utf8Fix(bytes),
+      file,
+      line,
+      value: shown,
+      cause,
+      fix: utf8Fix(bytes),
     });
   }
 }
@@ -32,8 +38,10 @@ function firstInvalidUtf8Offset(b: Uint8Array): number {
   while (i < b.length) {
     const x = b[i]!;
     let need = 0;
-    if (x < 0x80) { i++; continue; }
-    else if (x >= 0xc2 && x <= 0xdf) need = 1;
+    if (x < 0x80) {
+      i++;
+      continue;
+    } else if (x >= 0xc2 && x <= 0xdf) need = 1;
     else if (x >= 0xe0 && x <= 0xef) need = 2;
     else if (x >= 0xf0 && x <= 0xf4) need = 3;
     else return i;

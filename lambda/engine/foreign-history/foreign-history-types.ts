@@ -7,7 +7,18 @@
 import type { Queryable } from '../ports';
 
 /** The `--from` values: one key of HISTORY_TOOLS each (`satisfies Record<HistorySource, HistoryTool>` keeps them equal). */
-export type HistorySource = 'flyway' | 'node-pg-migrate' | 'golang-migrate' | 'prisma' | 'drizzle' | 'knex' | 'typeorm' | 'sequelize' | 'kysely' | 'mikro-orm' | 'dbmate';
+export type HistorySource =
+  | 'flyway'
+  | 'node-pg-migrate'
+  | 'golang-migrate'
+  | 'prisma'
+  | 'drizzle'
+  | 'knex'
+  | 'typeorm'
+  | 'sequelize'
+  | 'kysely'
+  | 'mikro-orm'
+  | 'dbmate';
 
 /** One tool whose history `baseline --from` reads, and how its table is told from another tool's of the same name. */
 export interface HistoryTool {

@@ -34,7 +34,10 @@ import type { ForeignHistory, HistorySource } from './foreign-history-types';
 import type { Queryable } from '../ports';
 
 /** A row as the tool names it (for messages) and the version it maps to. */
-interface MappedRow { row: string; version: number }
+interface MappedRow {
+  row: string;
+  version: number;
+}
 
 /** The recorded names of `sql` (one column `v`, in the tool's order), as versions. */
 async function namedRows(q: Queryable, source: HistorySource, table: string, sql: string, sortByName: boolean): Promise<ForeignHistory> {
@@ -51,9 +54,13 @@ export function leadingVersion(source: HistorySource, table: string, name: strin
   const m = /^(?:Migration)?(\d+(?:[_\-.:]\d+)*)/.exec(name);
   const digits = m?.[1]!.replace(/\D/g, '');
   if (digits && Number.isSafeInteger(Number(digits))) return Number(digits);
-  throw new InputError(`baseline --from ${source}: ${table} has "${name}", ${digits ? `whose version ${digits} is past 2^53 (${Number.MAX_SAFE_INTEGER}), the largest schemaguard reads exactly` : 'which has no leading number to take as its version'}`, {
-    value: name, fix: 'schemaguard versions are whole numbers below 2^53: pass instead the version of the newest file this database already has: schemaguard baseline VERSION',
-  });
+  throw new InputError(
+    `baseline --from ${source}: ${table} has "${name}", ${digits ? `whose version ${digits} is past 2^53 (${Number.MAX_SAFE_INTEGER}), the largest schemaguard reads exactly` : 'which has no leading number to take as its version'}`,
+    {
+      value: name,
+      fix: 'schemaguard versions are whole numbers below 2^53: pass instead the version of the newest file this database already has: schemaguard baseline VERSION',
+    },
+  );
 }
 
 /** Two rows on one version, or a row after another whose version is higher: the files cannot keep the tool's order. */
@@ -61,7 +68,10 @@ function refuseDisorder(source: HistorySource, table: string, rows: MappedRow[])
   for (let k = 1; k < rows.length; k++) {
     const [a, b] = [rows[k - 1]!, rows[k]!];
     if (a.version < b.version) continue;
-    const why = a.version === b.version ? `both map to version ${a.version}` : `${source} runs ${b.row} after ${a.row}, but its version ${b.version} is below ${a.version}`;
+    const why =
+      a.version === b.version
+        ? `both map to version ${a.version}`
+        : `${source} runs ${b.row} after ${a.row}, but its version ${b.version} is below ${a.version}`;
     throw new StateRefusalError(`baseline --from ${source}: ${table} rows ${a.row} and ${b.row}: ${why}; nothing was recorded`, {
       versions: [a.version, b.version],
       fix: `number the files here so that each row has a version of its own in ${source}'s order, then record the newest with schemaguard baseline VERSION`,
@@ -76,17 +86,23 @@ export const readKnex = async (q: Queryable, table: string): Promise<ForeignHist
 
 /** knex's lock table (`<table>_lock`) says a run holds it, or one stopped midway. */
 async function refuseKnexLock(q: Queryable, table: string): Promise<void> {
-  const found = (await q.query<{ t: string }>(
-    `SELECT l.oid::regclass::text AS t FROM pg_class c JOIN pg_class l ON l.relnamespace = c.relnamespace AND l.relname = c.relname || '_lock'
-      WHERE c.oid = $1::regclass AND l.relkind IN ('r', 'p')`, [table],
-  )).rows[0];
+  const found = (
+    await q.query<{ t: string }>(
+      `SELECT l.oid::regclass::text AS t FROM pg_class c JOIN pg_class l ON l.relnamespace = c.relnamespace AND l.relname = c.relname || '_lock'
+      WHERE c.oid = $1::regclass AND l.relkind IN ('r', 'p')`,
+      [table],
+    )
+  ).rows[0];
   if (!found) return;
   const lock = { t: found.t, locked: (await q.query<{ locked: boolean | null }>(`SELECT bool_or(is_locked = 1) AS locked FROM ${found.t}`)).rows[0]?.locked };
   if (!lock?.locked) return;
-  throw new StateRefusalError(`baseline --from knex: detected a held lock (${lock.t}: is_locked = 1): a knex migration is running, or one stopped midway and left it; nothing was recorded`, {
-    versions: [],
-    fix: 'wait for the running knex migrate to end; if none runs, repair what the stopped one left by hand (its transaction was rolled back unless it ran without one), then knex migrate:unlock, and baseline --from knex again',
-  });
+  throw new StateRefusalError(
+    `baseline --from knex: detected a held lock (${lock.t}: is_locked = 1): a knex migration is running, or one stopped midway and left it; nothing was recorded`,
+    {
+      versions: [],
+      fix: 'wait for the running knex migrate to end; if none runs, repair what the stopped one left by hand (its transaction was rolled back unless it ran without one), then knex migrate:unlock, and baseline --from knex again',
+    },
+  );
 }
 
 export const readTypeorm = async (q: Queryable, table: string): Promise<ForeignHistory> => {
@@ -99,10 +115,17 @@ export const readTypeorm = async (q: Queryable, table: string): Promise<ForeignH
 export const readSequelize = (q: Queryable, table: string): Promise<ForeignHistory> => namedRows(q, 'sequelize', table, 'SELECT name AS v FROM %s', true);
 export const readKysely = (q: Queryable, table: string): Promise<ForeignHistory> => namedRows(q, 'kysely', table, 'SELECT name AS v FROM %s', true);
 export const readMikroOrm = (q: Queryable, table: string): Promise<ForeignHistory> => namedRows(q, 'mikro-orm', table, 'SELECT name AS v FROM %s', true);
-export const readDbmate = (q: Queryable, table: string): Promise<ForeignHistory> => namedRows(q, 'dbmate', table, 'SELECT version AS v FROM %s ORDER BY version', false);
+export const readDbmate = (q: Queryable, table: string): Promise<ForeignHistory> =>
+  namedRows(q, 'dbmate', table, 'SELECT version AS v FROM %s ORDER BY version', false);
 
 /** drizzle's rows in its order (created_at), each mapped to a file later by its `when` (`resolveOrigins`). */
 export const readDrizzle = async (q: Queryable, table: string): Promise<ForeignHistory> => {
-  const rows = (await q.query<{ id: number; hash: string; at: string | null }>(`SELECT id, hash, created_at::text AS at FROM ${table} ORDER BY created_at, id`)).rows;
-  return { source: 'drizzle', table, versions: [], origins: rows.map((r) => ({ origin: r.at ?? '', hash: r.hash, row: `id ${r.id} (created_at ${r.at ?? 'null'}, hash ${r.hash.slice(0, 12)})` })) };
+  const rows = (await q.query<{ id: number; hash: string; at: string | null }>(`SELECT id, hash, created_at::text AS at FROM ${table} ORDER BY created_at, id`))
+    .rows;
+  return {
+    source: 'drizzle',
+    table,
+    versions: [],
+    origins: rows.map((r) => ({ origin: r.at ?? '', hash: r.hash, row: `id ${r.id} (created_at ${r.at ?? 'null'}, hash ${r.hash.slice(0, 12)})` })),
+  };
 };

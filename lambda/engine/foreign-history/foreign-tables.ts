@@ -7,7 +7,17 @@
  * `foreign-history.ts`) is noted and set aside: the database is new to migrate.
  */
 import { ForeignHistoryError, StateRefusalError } from '../errors/errors';
-import { flywayRepeatablesOnly, historyTables, HISTORY_TOOLS, readForeignHistory, repeatableList, TABLES, type ForeignHistory, type HistorySource, type HistoryTool } from './foreign-history';
+import {
+  flywayRepeatablesOnly,
+  historyTables,
+  HISTORY_TOOLS,
+  readForeignHistory,
+  repeatableList,
+  TABLES,
+  type ForeignHistory,
+  type HistorySource,
+  type HistoryTool,
+} from './foreign-history';
 import type { Queryable } from '../ports';
 import { oneOrMany, plural } from '../errors/words';
 
@@ -35,11 +45,15 @@ async function recorded(q: Queryable, found: ForeignHistoryTable): Promise<{ cou
   const tool: HistoryTool = HISTORY_TOOLS[found.source];
   const read = async <T>(sql: string | undefined, pick: (rows: Record<string, unknown>[]) => T): Promise<T | undefined> => {
     if (!sql) return undefined;
-    try { return pick((await q.query<Record<string, unknown>>(sql.replace('%s', found.table))).rows); } catch { return undefined; }
+    try {
+      return pick((await q.query<Record<string, unknown>>(sql.replace('%s', found.table))).rows);
+    } catch {
+      return undefined;
+    }
   };
   return {
     count: await read(tool.count, (r) => r[0]?.n as number | undefined),
-    failed: await read(tool.failed, (r) => r.map((x) => String(x.f))) ?? [],
+    failed: (await read(tool.failed, (r) => r.map((x) => String(x.f)))) ?? [],
     newest: await read(tool.newest, (r) => (r[0]?.v ?? undefined) as string | undefined),
   };
 }
@@ -86,7 +100,9 @@ function baselineCommand(found: ForeignHistoryTable, flags: string): string {
 }
 
 function failedPart(failed: string[]): string {
-  return failed.length ? `; it records ${oneOrMany(failed.length, 'a failed migration', `${failed.length} failed migrations`)}: ${failed.slice(0, 3).join(', ')} (repair what it left by hand first)` : '';
+  return failed.length
+    ? `; it records ${oneOrMany(failed.length, 'a failed migration', `${failed.length} failed migrations`)}: ${failed.slice(0, 3).join(', ')} (repair what it left by hand first)`
+    : '';
 }
 
 /** Flyway's history whose one version is its `<< Flyway Baseline >>` row (repeatables aside): the version it was baselined at. */
@@ -110,7 +126,13 @@ function recordsPhrase(r: { count?: number; failed: string[]; newest?: string },
     return `records ${also ? '' : 'only '}a Flyway baseline, at version ${base} (<< Flyway Baseline >>, written by flyway baseline: the schema up to version ${base} was there before Flyway ran)${also}`;
   }
   const above = history?.baselineVersion !== undefined ? ` above a Flyway baseline at version ${history.baselineVersion}` : '';
-  const records = r.count ? `records ${plural(r.count, 'applied migration')}` : r.newest ? `records migrations up to version ${r.newest}` : r.failed.length ? '' : 'records migrations';
+  const records = r.count
+    ? `records ${plural(r.count, 'applied migration')}`
+    : r.newest
+      ? `records migrations up to version ${r.newest}`
+      : r.failed.length
+        ? ''
+        : 'records migrations';
   return records ? `${records}${above}${also}` : records;
 }
 
@@ -136,8 +158,10 @@ export async function foreignHistoryNote(q: Queryable, tables: ForeignHistoryTab
   const command = repeatables
     ? `schemaguard baseline VERSION --reason … (the newest file that re-creates what its repeatable migrations ${repeatableList(repeatables)} made: they have no version for baseline --from to read)`
     : baselineCommand(first, '--reason …');
-  return `${found.map((f) => `${f.table} (${f.source}'s history)`).join(', ')} is here and schemaguard has recorded nothing yet${failedPart(r.failed)}: if these files re-create the schema ${first.source} made, `
-    + `stop and record them first, without running them: ${command}`;
+  return (
+    `${found.map((f) => `${f.table} (${f.source}'s history)`).join(', ')} is here and schemaguard has recorded nothing yet${failedPart(r.failed)}: if these files re-create the schema ${first.source} made, ` +
+    `stop and record them first, without running them: ${command}`
+  );
 }
 
 /**
@@ -153,17 +177,26 @@ export async function foreignHistoryRefusal(q: Queryable, tables: ForeignHistory
   // A failed migration: repaired first, as baseline --from says (it refuses until then).
   const { refusal, history } = await adoption(q, first);
   const records = recordsPhrase(r, history);
-  const others = found.length > 1 ? ` (also: ${found.slice(1).map((f) => `${f.table}, ${f.source}'s`).join('; ')})` : '';
+  const others =
+    found.length > 1
+      ? ` (also: ${found
+          .slice(1)
+          .map((f) => `${f.table}, ${f.source}'s`)
+          .join('; ')})`
+      : '';
   const failed = records ? failedPart(r.failed) : failedPart(r.failed).replace(/^; it /, '');
   // Only repeatables ran: the files never did, but the objects those made are there.
   const again = flywayRepeatables(history) ? `on the objects ${first.source}'s repeatable migrations made` : `again on the schema ${first.source} built`;
   return new ForeignHistoryError(
     `${first.table} (${first.source}'s history) ${records}${failed}${others} and schemaguard has recorded nothing here: migrate would run all ${plural(pending, 'file')} ${again}; nothing was run`,
     {
-      table: first.table, source: first.source, appliedCount: r.count,
-      fix: `${refusal?.fix ? `${refusal.fix}; then migrate` : recordFix(first, history)}`
-        + '. If these files do not re-create what it made (a new schema beside it), '
-        + 'run them once with schemaguard migrate --ignore-foreign-history (the engine\'s ignoreForeignHistory option): once schemaguard has recorded a migration it no longer asks',
+      table: first.table,
+      source: first.source,
+      appliedCount: r.count,
+      fix:
+        `${refusal?.fix ? `${refusal.fix}; then migrate` : recordFix(first, history)}` +
+        '. If these files do not re-create what it made (a new schema beside it), ' +
+        "run them once with schemaguard migrate --ignore-foreign-history (the engine's ignoreForeignHistory option): once schemaguard has recorded a migration it no longer asks",
     },
   );
 }

@@ -20,7 +20,11 @@ export class BlockerWatcher {
   private readonly interval: number;
 
   // The pid is read at each sample: a Data API session only has one while a transaction is open.
-  constructor(private readonly monitor: Queryable | undefined, private readonly pid: () => number | undefined, lockTimeoutMs: number) {
+  constructor(
+    private readonly monitor: Queryable | undefined,
+    private readonly pid: () => number | undefined,
+    lockTimeoutMs: number,
+  ) {
     const base = lockTimeoutMs > 0 ? lockTimeoutMs / 3 : 1000;
     this.interval = Math.max(25, Math.min(1000, Math.floor(base)));
   }
@@ -70,7 +74,17 @@ export async function sampleBlockers(q: Queryable, pid: number): Promise<Blocker
  * again), which pg_blocking_pids() read a moment before.
  */
 async function sampleWait(q: Queryable, pid: number): Promise<{ blockers: Blocker[]; waiting: boolean }> {
-  const r = await q.query<{ pid: number; user: string; application: string; state: string; locks: string | null; file: string | null; xact_age_seconds: number | null; older: boolean | string | null; waiting: boolean | string }>(
+  const r = await q.query<{
+    pid: number;
+    user: string;
+    application: string;
+    state: string;
+    locks: string | null;
+    file: string | null;
+    xact_age_seconds: number | null;
+    older: boolean | string | null;
+    waiting: boolean | string;
+  }>(
     `WITH l AS MATERIALIZED (SELECT locktype, database, relation, virtualxid, transactionid, pid, mode, granted FROM pg_locks)
      SELECT b.pid, b.usename AS user, b.application_name AS application, b.state, ${queryFileSql('b.query')} AS file,
             (SELECT string_agg(DISTINCT bl.mode || coalesce(' on ' || bl.relation::regclass::text, ''), ', ')
@@ -88,12 +102,19 @@ async function sampleWait(q: Queryable, pid: number): Promise<{ blockers: Blocke
     [pid],
   );
   const waiting = r.rows.some((x) => isTrue(x.waiting));
-  return { waiting, blockers: r.rows.map((x) => ({
-    pid: x.pid, user: x.user, application: x.application, state: x.state,
-    ...(x.locks ? { locks: x.locks } : {}), ...(x.file ? { file: x.file } : {}),
-    xactAgeSeconds: x.xact_age_seconds ?? undefined,
-    ...(isTrue(x.older) ? { olderTransaction: true } : {}),
-  })) };
+  return {
+    waiting,
+    blockers: r.rows.map((x) => ({
+      pid: x.pid,
+      user: x.user,
+      application: x.application,
+      state: x.state,
+      ...(x.locks ? { locks: x.locks } : {}),
+      ...(x.file ? { file: x.file } : {}),
+      xactAgeSeconds: x.xact_age_seconds ?? undefined,
+      ...(isTrue(x.older) ? { olderTransaction: true } : {}),
+    })),
+  };
 }
 
 /**

@@ -26,10 +26,13 @@ export class DeadlineWatchdog {
   /** Cancel the backend `pid` (when there is one and a connection to do it from) once the time is up. */
   start(monitor: Queryable | undefined, pid: number | undefined): this {
     if (!monitor || pid === undefined) return this;
-    this.timer = setTimeout(() => {
-      this.cancelled = true;
-      monitor.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
-    }, Math.max(0, this.endsAt - Date.now()) + CANCEL_AFTER_CAP_MS);
+    this.timer = setTimeout(
+      () => {
+        this.cancelled = true;
+        monitor.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+      },
+      Math.max(0, this.endsAt - Date.now()) + CANCEL_AFTER_CAP_MS,
+    );
     this.timer.unref?.();
     return this;
   }

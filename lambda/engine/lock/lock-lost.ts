@@ -17,15 +17,17 @@ import { stateTable } from '../state/state';
 export async function refuseRetry(session: Session, schema: string, lock: MigrationLock, m: Migration): Promise<void> {
   await lock.assertHeld();
   const r = await session.query<{ applied_by: string | null; applied_at: string }>(
-    `SELECT applied_by, applied_at::text FROM ${stateTable(schema)} WHERE version = $1`, [m.version],
+    `SELECT applied_by, applied_at::text FROM ${stateTable(schema)} WHERE version = $1`,
+    [m.version],
   );
   const row = r.rows[0];
   if (!row) return;
   throw new MigrationError(
     `${m.file} was applied meanwhile by another runner (${row.applied_by ? `applied_by ${row.applied_by}, ` : ''}at ${row.applied_at}) while this one waited to retry it after a lock timeout; it is not run again`,
     {
-      file: m.file, version: m.version,
-      fix: 'nothing to do for this file. Two runners ran at once: this one\'s runner lock was lost (its connection ended); run again to apply what is left',
+      file: m.file,
+      version: m.version,
+      fix: "nothing to do for this file. Two runners ran at once: this one's runner lock was lost (its connection ended); run again to apply what is left",
     },
   );
 }
@@ -36,7 +38,8 @@ export async function recordedOf(driver: Driver, schema: string, versions: numbe
     const s = await driver.connect();
     try {
       const r = await s.query<{ version: string; execution_ms: number }>(
-        `SELECT version, execution_ms FROM ${stateTable(schema)} WHERE version = ANY($1::bigint[])`, [versions],
+        `SELECT version, execution_ms FROM ${stateTable(schema)} WHERE version = ANY($1::bigint[])`,
+        [versions],
       );
       return new Map(r.rows.map((x) => [Number(x.version), Number(x.execution_ms)]));
     } finally {

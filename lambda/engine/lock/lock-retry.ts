@@ -53,11 +53,7 @@ export interface LockRetryRun<T> {
 }
 
 /** What follows a failed attempt. */
-export type LockRetryDecision =
-  | { action: 'throw' }
-  | { action: 'give-up' }
-  | { action: 'out-of-time'; delayMs: number }
-  | { action: 'retry'; delayMs: number };
+export type LockRetryDecision = { action: 'throw' } | { action: 'give-up' } | { action: 'out-of-time'; delayMs: number } | { action: 'retry'; delayMs: number };
 
 /** The wait before retry `attempt` (from 1): `baseMs` doubled each time up to 10 s, the upper half of it at random. */
 export function backoffMs(attempt: number, baseMs: number, random: () => number = Math.random): number {
@@ -67,8 +63,12 @@ export function backoffMs(attempt: number, baseMs: number, random: () => number 
 
 /** Whether a failed attempt is retried: a lock timeout on a session still alive, with retries and time left. */
 export function decideLockRetry(
-  err: MigrationError, broken: boolean, attempt: number, policy: Pick<LockRetryPolicy, 'lockRetries' | 'retryDelayMs' | 'endsAt'>,
-  now = Date.now(), random: () => number = Math.random,
+  err: MigrationError,
+  broken: boolean,
+  attempt: number,
+  policy: Pick<LockRetryPolicy, 'lockRetries' | 'retryDelayMs' | 'endsAt'>,
+  now = Date.now(),
+  random: () => number = Math.random,
 ): LockRetryDecision {
   if (err.sqlstate !== LOCK_NOT_AVAILABLE || broken) return { action: 'throw' };
   if (attempt > policy.lockRetries) return { action: 'give-up' };

@@ -51,8 +51,16 @@ export class LeaseTableGoneError extends MigrationError {
 }
 
 /** `can_read` is null when the table's oid names nothing any more: it was dropped after the look-up found it. */
-interface LookRow { pids: number[] | string; lease_table: boolean; can_read: boolean | null; role: string }
-interface LeaseRow { owner: string; expires_in_s: number | string }
+interface LookRow {
+  pids: number[] | string;
+  lease_table: boolean;
+  can_read: boolean | null;
+  role: string;
+}
+interface LeaseRow {
+  owner: string;
+  expires_in_s: number | string;
+}
 
 /**
  * Why the guard must skip (a migration holds the runner lock), or undefined
@@ -80,11 +88,13 @@ export async function runningMigration(q: Queryable, stateSchema: string, unread
 
 async function liveLease(q: Queryable, stateSchema: string): Promise<LeaseRow | undefined> {
   try {
-    return (await q.query<LeaseRow>(
-      `SELECT owner, ceil(extract(epoch FROM expires_at - clock_timestamp()))::int AS expires_in_s
+    return (
+      await q.query<LeaseRow>(
+        `SELECT owner, ceil(extract(epoch FROM expires_at - clock_timestamp()))::int AS expires_in_s
          FROM ${quoteIdent(stateSchema)}.${quoteIdent(LEASE_TABLE)} WHERE name = $1 AND expires_at > clock_timestamp()`,
-      [DEFAULT_LEASE_NAME],
-    )).rows[0];
+        [DEFAULT_LEASE_NAME],
+      )
+    ).rows[0];
   } catch (e) {
     // 42P01: the table went; 3F000: its schema too (a runner that created both removes both).
     const code = sqlstateOf(e);

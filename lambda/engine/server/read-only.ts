@@ -11,7 +11,13 @@ import { sqlIdent } from '../sql/sql-quote';
 import type { Driver, Queryable } from '../ports';
 import { READ_ONLY_SQL_TRANSACTION } from '../errors/sqlstate';
 
-interface ReadOnlyFacts { recovery: boolean; default_read_only: string; source: string | null; db: string; role: string }
+interface ReadOnlyFacts {
+  recovery: boolean;
+  default_read_only: string;
+  source: string | null;
+  db: string;
+  role: string;
+}
 
 /** `e` as the read-only target's error when it is 25006 (read_only_sql_transaction); `e` itself otherwise. */
 export async function explainReadOnly(e: unknown, driver: Driver, reader?: Queryable): Promise<unknown> {
@@ -21,7 +27,11 @@ export async function explainReadOnly(e: unknown, driver: Driver, reader?: Query
   const why = e instanceof Error ? e.message.replace(/^\S+\.sql(:\d+)?: /, '') : String(e);
   const file = e instanceof MigrationError ? e.file : undefined;
   return new MigrationError(`${at}the database is read-only (${why}): ${cause(facts)}; ${file ? `${file} was not applied` : 'nothing was applied'}`, {
-    cause: e, sqlstate: READ_ONLY_SQL_TRANSACTION, file: (e as MigrationError).file, version: (e as MigrationError).version, line: (e as MigrationError).line,
+    cause: e,
+    sqlstate: READ_ONLY_SQL_TRANSACTION,
+    file: (e as MigrationError).file,
+    version: (e as MigrationError).version,
+    line: (e as MigrationError).line,
     fix: fixFor(facts, driver.target),
   });
 }
@@ -42,7 +52,8 @@ async function readOnlyFacts(driver: Driver, reader: Queryable | undefined): Pro
 function cause(f: ReadOnlyFacts | undefined): string {
   if (!f) return 'a standby (read replica, reader endpoint), or default_transaction_read_only is on';
   if (f.recovery) return 'it is a standby (pg_is_in_recovery() is true): a read replica, or an Aurora reader endpoint';
-  if (f.default_read_only === 'on') return `default_transaction_read_only is on${f.source ? ` (set for the ${f.source === 'database user' ? 'database and role' : f.source === 'user' ? 'role' : f.source})` : ''}`;
+  if (f.default_read_only === 'on')
+    return `default_transaction_read_only is on${f.source ? ` (set for the ${f.source === 'database user' ? 'database and role' : f.source === 'user' ? 'role' : f.source})` : ''}`;
   return 'a read-only transaction (a standby, or default_transaction_read_only)';
 }
 
@@ -54,6 +65,7 @@ function fixFor(f: ReadOnlyFacts | undefined, target: string): string {
   const role = sqlIdent(f.role);
   if (f.source === 'user') return `migrate as a role that may write, or have a superuser run ALTER ROLE ${role} RESET default_transaction_read_only`;
   if (f.source === 'database user') return `have a superuser run ALTER ROLE ${role} IN DATABASE ${db} RESET default_transaction_read_only`;
-  if (f.source === 'database') return `if the database is read-only on purpose (a migration freeze), lift it first: ALTER DATABASE ${db} RESET default_transaction_read_only (the database owner or a superuser), and set it again after`;
+  if (f.source === 'database')
+    return `if the database is read-only on purpose (a migration freeze), lift it first: ALTER DATABASE ${db} RESET default_transaction_read_only (the database owner or a superuser), and set it again after`;
   return `turn default_transaction_read_only off where it is set (source: ${f.source ?? 'unknown'}: the server's configuration, or PGOPTIONS)`;
 }

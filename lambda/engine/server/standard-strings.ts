@@ -32,9 +32,15 @@ export function refuseEscapedStrings(pending: readonly Migration[], database: st
   for (const m of pending) {
     const t = escapedString(m.text);
     if (t) {
-      throw new InputError(`${m.file}:${t.line}: a string with a backslash, and this session's standard_conforming_strings is off: the server would read the backslash as an escape where schemaguard (and psql after a SET standard_conforming_strings = on) reads it as written`, {
-        file: m.file, line: t.line, value: t.text.slice(0, 80), fix: conformingStringsFix(database),
-      });
+      throw new InputError(
+        `${m.file}:${t.line}: a string with a backslash, and this session's standard_conforming_strings is off: the server would read the backslash as an escape where schemaguard (and psql after a SET standard_conforming_strings = on) reads it as written`,
+        {
+          file: m.file,
+          line: t.line,
+          value: t.text.slice(0, 80),
+          fix: conformingStringsFix(database),
+        },
+      );
     }
   }
 }

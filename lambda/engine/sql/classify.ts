@@ -154,9 +154,12 @@ function optionValue(s: StatementWords, name: string, list: 'with' | 'parens'): 
   if (s.text === undefined) return optionValueInWords(s.words, name, list);
   const tokens: Token[] = [];
   for (const token of lexSql(s.text)) if (!isComment(token)) tokens.push(token);
-  const open = list === 'parens'
-    ? (tokens[1]?.text === '(' ? 1 : -1)
-    : tokens.findIndex((t, k) => k >= 2 && t.kind === 'word' && t.text.toLowerCase() === 'with' && tokens[k + 1]?.text === '(') + 1;
+  const open =
+    list === 'parens'
+      ? tokens[1]?.text === '('
+        ? 1
+        : -1
+      : tokens.findIndex((t, k) => k >= 2 && t.kind === 'word' && t.text.toLowerCase() === 'with' && tokens[k + 1]?.text === '(') + 1;
   if (open < 1) return 'absent';
   let depth = 0;
   for (let k = open; k < tokens.length; k++) {
@@ -183,7 +186,7 @@ const BOOLEAN_SPELLINGS: Record<string, boolean> = { true: true, on: true, false
 function booleanSpelling(t: Token): boolean | 'unknown' {
   if (t.kind === 'number') return t.text === '1' ? true : t.text === '0' ? false : 'unknown';
   const text = t.kind === 'word' ? t.text : t.kind === 'quoted-identifier' ? t.text.slice(1, -1) : literalContent(t);
-  return text === undefined ? 'unknown' : BOOLEAN_SPELLINGS[text.toLowerCase()] ?? 'unknown';
+  return text === undefined ? 'unknown' : (BOOLEAN_SPELLINGS[text.toLowerCase()] ?? 'unknown');
 }
 
 /** optionValue from the words alone: a value that is a word (true, on, false, off); 'unknown' for a string or number, which is no word. */
@@ -192,7 +195,7 @@ function optionValueInWords(words: readonly string[], name: string, list: 'with'
   const at = start < 0 ? -1 : words.indexOf(name, start + 1);
   if (at < 0) return 'absent';
   const value = words[at + 1];
-  return value === undefined ? 'unknown' : BOOLEAN_SPELLINGS[value] ?? (list === 'parens' ? true : 'unknown');
+  return value === undefined ? 'unknown' : (BOOLEAN_SPELLINGS[value] ?? (list === 'parens' ? true : 'unknown'));
 }
 
 /** Classify SQL text that has not been through the splitter (what a driver is handed); never throws. */

@@ -90,7 +90,10 @@ export class SqlCursor {
   unterminated = false;
   private lineStart: number;
 
-  constructor(private readonly input: string, options: CursorOptions = {}) {
+  constructor(
+    private readonly input: string,
+    options: CursorOptions = {},
+  ) {
     const start = options.start ?? 0;
     this.offset = start;
     this.end = start;
@@ -105,11 +108,17 @@ export class SqlCursor {
     let i = this.end;
     // Newlines inside the previous token (a comment, a string) count too.
     for (let k = this.offset; k < i; k++) {
-      if (input.charCodeAt(k) === NEWLINE) { this.line++; this.lineStart = k + 1; }
+      if (input.charCodeAt(k) === NEWLINE) {
+        this.line++;
+        this.lineStart = k + 1;
+      }
     }
     for (; i < n; i++) {
       const c = input.charCodeAt(i);
-      if (c === NEWLINE) { this.line++; this.lineStart = i + 1; } else if (!isSpace(c)) break;
+      if (c === NEWLINE) {
+        this.line++;
+        this.lineStart = i + 1;
+      } else if (!isSpace(c)) break;
     }
     this.offset = i;
     if (i >= n) {
@@ -179,11 +188,26 @@ const DOLLAR = 36;
 function tokenEnd(cursor: { kind: TokenKind }, input: string, i: number): number {
   const c = input.charCodeAt(i);
   const next = input.charCodeAt(i + 1);
-  if (c === DASH && next === DASH) { cursor.kind = 'line-comment'; return lineEnd(input, i); }
-  if (c === SLASH && next === STAR) { cursor.kind = 'block-comment'; return blockCommentEnd(input, i); }
-  if (c === QUOTE) { cursor.kind = 'string'; return quotedEnd(input, i + 1, "'", false); }
-  if ((c === 69 || c === 101) && next === QUOTE && !afterIdentChar(input, i)) { cursor.kind = 'string'; return quotedEnd(input, i + 2, "'", true); }
-  if (c === DOUBLE_QUOTE) { cursor.kind = 'quoted-identifier'; return quotedEnd(input, i + 1, '"', false); }
+  if (c === DASH && next === DASH) {
+    cursor.kind = 'line-comment';
+    return lineEnd(input, i);
+  }
+  if (c === SLASH && next === STAR) {
+    cursor.kind = 'block-comment';
+    return blockCommentEnd(input, i);
+  }
+  if (c === QUOTE) {
+    cursor.kind = 'string';
+    return quotedEnd(input, i + 1, "'", false);
+  }
+  if ((c === 69 || c === 101) && next === QUOTE && !afterIdentChar(input, i)) {
+    cursor.kind = 'string';
+    return quotedEnd(input, i + 2, "'", true);
+  }
+  if (c === DOUBLE_QUOTE) {
+    cursor.kind = 'quoted-identifier';
+    return quotedEnd(input, i + 1, '"', false);
+  }
   if (c === DOLLAR && !afterIdentChar(input, i)) {
     const tag = stickyMatch(DOLLAR_TAG, input, i);
     if (tag) {
@@ -192,10 +216,19 @@ function tokenEnd(cursor: { kind: TokenKind }, input: string, i: number): number
       return close < 0 ? -1 : close + tag.length;
     }
     const parameter = stickyMatch(PARAMETER, input, i);
-    if (parameter) { cursor.kind = 'parameter'; return i + parameter.length; }
+    if (parameter) {
+      cursor.kind = 'parameter';
+      return i + parameter.length;
+    }
   }
-  if (isIdentStart(c)) { cursor.kind = 'word'; return wordEnd(input, i + 1); }
-  if (c >= 48 && c <= 57) { cursor.kind = 'number'; return i + stickyMatch(NUMBER, input, i)!.length; }
+  if (isIdentStart(c)) {
+    cursor.kind = 'word';
+    return wordEnd(input, i + 1);
+  }
+  if (c >= 48 && c <= 57) {
+    cursor.kind = 'number';
+    return i + stickyMatch(NUMBER, input, i)!.length;
+  }
   cursor.kind = 'symbol';
   return i + 1;
 }

@@ -30,7 +30,13 @@ export function settingChanges(tokens: readonly Token[], names: ReadonlySet<stri
     // The body: the literal that is not the LANGUAGE's name (DO LANGUAGE 'plpgsql' $$ … $$).
     const body = code.find((t, k) => (t.kind === 'string' || t.kind === 'dollar-string') && word(code, k - 1) !== 'language');
     const text = tokenValue(body);
-    if (text !== undefined) changes.push(...bodyChanges(tokenize(text).filter((t) => !isComment(t)), names));
+    if (text !== undefined)
+      changes.push(
+        ...bodyChanges(
+          tokenize(text).filter((t) => !isComment(t)),
+          names,
+        ),
+      );
   }
   return changes;
 }
@@ -90,7 +96,11 @@ function pgSettingsUpdate(code: readonly Token[], k: number, names: ReadonlySet<
   while (end < code.length && code[end]!.text !== ';') end++;
   const set = code.findIndex((t, j) => j > at && j < end && t.kind === 'word' && t.text.toLowerCase() === 'set');
   const [value] = set > 0 && tokenValue(code[set + 1]) === 'setting' && code[set + 2]?.text === '=' ? argument(code, set + 3) : [undefined];
-  const named = code.slice(at, end).filter((t) => t.kind !== 'word').map((t) => tokenValue(t)?.toLowerCase()).filter((n): n is string => n !== undefined && names.has(n));
+  const named = code
+    .slice(at, end)
+    .filter((t) => t.kind !== 'word')
+    .map((t) => tokenValue(t)?.toLowerCase())
+    .filter((n): n is string => n !== undefined && names.has(n));
   return [...new Set(named)].map((name) => ({ name, value: value ?? '?' }));
 }
 

@@ -160,7 +160,10 @@ export class StatementScanner {
    */
   private long?: { open: OpenToken; token: Token };
 
-  constructor(private readonly sink: ScanSink, private readonly options: SplitOptions = {}) {
+  constructor(
+    private readonly sink: ScanSink,
+    private readonly options: SplitOptions = {},
+  ) {
     this.at.line = options.firstLine ?? 1;
     this.collector = new StatementCollector(options.readText, options.rereadAbove, options.watch);
   }
@@ -230,7 +233,13 @@ export class StatementScanner {
           break;
         }
       }
-      if (!final && (token.unterminated || token.end === window.length || (kind === 'symbol' && needsLookahead(window, token.offset)) || (kind === 'number' && window.length - token.end < 3))) {
+      if (
+        !final &&
+        (token.unterminated ||
+          token.end === window.length ||
+          (kind === 'symbol' && needsLookahead(window, token.offset)) ||
+          (kind === 'number' && window.length - token.end < 3))
+      ) {
         hold = token.offset;
         break;
       }
@@ -367,7 +376,12 @@ export class StatementScanner {
 function longStatement(pieces: NonNullable<SqlStatement['textPieces']>, at: Omit<SqlStatement, 'text'>): SqlStatement {
   let text: string | undefined;
   // Each piece ends at a token's start: none cuts a character in two.
-  const statement = { ...at, get text(): string { return text ??= pieces.bytes.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')).join(''); } };
+  const statement = {
+    ...at,
+    get text(): string {
+      return (text ??= pieces.bytes.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')).join(''));
+    },
+  };
   return Object.defineProperty(statement, 'textPieces', { value: pieces, enumerable: false }) as SqlStatement;
 }
 
@@ -385,10 +399,19 @@ const rereads = new WeakMap<SqlStatement, { length: number; parts: () => Iterabl
 
 /** A statement longer than a window whose text is read from the input again when first asked for (`readText`). */
 function rereadStatement(
-  readText: (offset: number, length: number) => Iterable<string>, length: number, at: Omit<SqlStatement, 'text'>, watched: readonly RegExp[], found: ReadonlySet<RegExp>,
+  readText: (offset: number, length: number) => Iterable<string>,
+  length: number,
+  at: Omit<SqlStatement, 'text'>,
+  watched: readonly RegExp[],
+  found: ReadonlySet<RegExp>,
 ): SqlStatement {
   let text: string | undefined;
-  const statement = { ...at, get text(): string { return text ??= [...readText(at.offset, length)].join(''); } };
+  const statement = {
+    ...at,
+    get text(): string {
+      return (text ??= [...readText(at.offset, length)].join(''));
+    },
+  };
   // Once read whole, not read again.
   rereads.set(statement, { length, parts: () => (text !== undefined ? [text] : readText(at.offset, length)), watched, found });
   return statement;
@@ -563,7 +586,9 @@ class StatementCollector {
       const at = { line: start.line, column: start.column, offset: start.offset, words: this.words, wordLines: this.wordLines, terminated };
       if (this.cut) {
         if (trimSqlEnd(rest).length > 0) this.keepText(rest);
-        statement = this.reread ? rereadStatement(this.readText!, this.length, at, this.watch, this.found) : longStatement({ bytes: this.pieces, length: this.length }, at);
+        statement = this.reread
+          ? rereadStatement(this.readText!, this.length, at, this.watch, this.found)
+          : longStatement({ bytes: this.pieces, length: this.length }, at);
       } else {
         const text = trimSqlEnd(this.space + rest);
         if (text.length > 0) statement = { text, ...at };
@@ -606,16 +631,14 @@ class StatementCollector {
 
 /** What an open token is called, and how to close it (dollar quotes name their tag). */
 const UNTERMINATED: Partial<Record<Token['kind'], { what: string; fix: string }>> = {
-  'string': { what: 'unterminated quoted string', fix: "close the string with ' (write '' for a quote inside it)" },
+  string: { what: 'unterminated quoted string', fix: "close the string with ' (write '' for a quote inside it)" },
   'quoted-identifier': { what: 'unterminated quoted identifier', fix: 'close the identifier with " (write "" for a quote inside it)' },
   'block-comment': { what: 'unterminated /* comment', fix: 'close the comment with */' },
 };
 
 function unterminated(token: Token, file: string | undefined): InputError {
   const tag = token.kind === 'dollar-string' ? dollarTag(token) : undefined;
-  const { what, fix } = tag
-    ? { what: `unterminated dollar-quoted string ${tag}`, fix: `close the body with ${tag}` }
-    : UNTERMINATED[token.kind]!;
+  const { what, fix } = tag ? { what: `unterminated dollar-quoted string ${tag}`, fix: `close the body with ${tag}` } : UNTERMINATED[token.kind]!;
   return new InputError(`${file ?? 'SQL'}:${token.line}: ${what}`, { file, line: token.line, fix });
 }
 
@@ -631,7 +654,7 @@ export function isCopyFromStdin(words: readonly string[]): boolean {
  * and more input follows.
  */
 function copyDataEnd(window: string, from: number, final: boolean): number | undefined {
-  for (let k = from; k < window.length;) {
+  for (let k = from; k < window.length; ) {
     const newline = window.indexOf('\n', k);
     if (newline < 0) break;
     if (window.charCodeAt(k) === BACKSLASH && window.slice(k, newline).trimEnd() === '\\.') return newline + 1;
@@ -644,7 +667,9 @@ function copyDataEnd(window: string, from: number, final: boolean): number | und
 function metaCommand(input: string, token: Token, file: string | undefined): InputError {
   const command = input.slice(token.offset, token.offset + 12).split(/\s/)[0];
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql meta-command "${command}" is not SQL`, {
-    file, line: token.line, value: command,
+    file,
+    line: token.line,
+    value: command,
     fix: /^\\(un)?restrict$/.test(command ?? '')
       ? 'delete the \\restrict and \\unrestrict lines: recent pg_dump releases (15.18 among them) write them around a plain dump for psql, which then refuses any other meta-command in between; the SQL between them is what schemaguard runs'
       : 'remove psql meta-commands (\\i, \\set, \\connect …); schemaguard sends SQL to the server as written',
@@ -680,12 +705,63 @@ function isPsqlVariable(input: string, at: number, inBrackets: boolean): boolean
 
 /** Words after which a value or a name comes, not a slice's lower bound. */
 const KEYWORDS_BEFORE_VALUE = new Set([
-  'select', 'from', 'where', 'and', 'or', 'not', 'values', 'set', 'into', 'table', 'join', 'on', 'by', 'as', 'in', 'is', 'then', 'else',
-  'when', 'returning', 'limit', 'offset', 'like', 'ilike', 'update', 'insert', 'delete', 'to', 'owner', 'schema', 'exists', 'default', 'using', 'with',
+  'select',
+  'from',
+  'where',
+  'and',
+  'or',
+  'not',
+  'values',
+  'set',
+  'into',
+  'table',
+  'join',
+  'on',
+  'by',
+  'as',
+  'in',
+  'is',
+  'then',
+  'else',
+  'when',
+  'returning',
+  'limit',
+  'offset',
+  'like',
+  'ilike',
+  'update',
+  'insert',
+  'delete',
+  'to',
+  'owner',
+  'schema',
+  'exists',
+  'default',
+  'using',
+  'with',
   // Where psql scripts put a name (ALTER ROLE :role, GRANT … TO :role, CREATE INDEX … ON :tbl …): reserved words, or words no slice bound is called.
-  'role', 'user', 'database', 'index', 'view', 'sequence', 'column', 'references', 'trigger', 'function', 'procedure', 'extension', 'domain', 'authorization',
+  'role',
+  'user',
+  'database',
+  'index',
+  'view',
+  'sequence',
+  'column',
+  'references',
+  'trigger',
+  'function',
+  'procedure',
+  'extension',
+  'domain',
+  'authorization',
   // Where they put a value: CREATE ROLE … PASSWORD :'pw', VALID UNTIL :'d', SET TABLESPACE :ts, FETCH FIRST :n ROWS, BETWEEN :lo AND :hi.
-  'password', 'until', 'tablespace', 'first', 'next', 'between', 'having',
+  'password',
+  'until',
+  'tablespace',
+  'first',
+  'next',
+  'between',
+  'having',
 ]);
 
 /** The psql variable at `at` as written (`:name`, `:'name'`, `:"name"`). */
@@ -695,8 +771,10 @@ function psqlVariableText(input: string, at: number): string {
 
 function psqlVariable(variable: string, token: Token, file: string | undefined): InputError {
   return new InputError(`${file ?? 'SQL'}:${token.line}: psql variable ${variable} is not SQL`, {
-    file, line: token.line, value: variable,
-    fix: 'write the value itself: psql replaces its variables (:name, :\'name\', :"name") before sending, schemaguard sends SQL to the server as written; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
+    file,
+    line: token.line,
+    value: variable,
+    fix: "write the value itself: psql replaces its variables (:name, :'name', :\"name\") before sending, schemaguard sends SQL to the server as written; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting('app.name')",
   });
 }
 
@@ -705,8 +783,10 @@ const FLYWAY_PLACEHOLDER = /^\$\{[A-Za-z_][\w.:-]*\}/;
 
 function flywayPlaceholder(placeholder: string, token: Token, file: string | undefined): InputError {
   return new InputError(`${file ?? 'SQL'}:${token.line}: Flyway placeholder ${placeholder} is not SQL`, {
-    file, line: token.line, value: placeholder,
-    fix: 'write the value itself: Flyway replaces its placeholders before sending, schemaguard sends SQL to the server as written (inside strings and function bodies too, where they are not refused); for ${flyway:defaultSchema} write the schema\'s name; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
+    file,
+    line: token.line,
+    value: placeholder,
+    fix: "write the value itself: Flyway replaces its placeholders before sending, schemaguard sends SQL to the server as written (inside strings and function bodies too, where they are not refused); for ${flyway:defaultSchema} write the schema's name; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting('app.name')",
   });
 }
 
@@ -779,7 +859,9 @@ const GO_TEMPLATE = /^\{\{[^\n]*?\}\}|^\{\{[^\n]{0,40}/;
 
 function goTemplate(action: string, token: Token, file: string | undefined): InputError {
   return new InputError(`${file ?? 'SQL'}:${token.line}: Go template action ${action} is not SQL`, {
-    file, line: token.line, value: action,
-    fix: 'write the SQL the template gives: a tool that renders Go templates ({{ .Name }}, {{ if … }}) does so before sending, schemaguard sends the file to the server as written (inside strings and function bodies too, where it is not refused). Render it once and commit the result as the migration; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting(\'app.name\')',
+    file,
+    line: token.line,
+    value: action,
+    fix: "write the SQL the template gives: a tool that renders Go templates ({{ .Name }}, {{ if … }}) does so before sending, schemaguard sends the file to the server as written (inside strings and function bodies too, where it is not refused). Render it once and commit the result as the migration; for a value that differs per environment, set it in the database (ALTER DATABASE … SET app.name = …) and read it with current_setting('app.name')",
   });
 }

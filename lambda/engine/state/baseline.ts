@@ -81,24 +81,33 @@ function refuseConflicts(files: Migration[], applied: AppliedMigration[], versio
   const fileOf = new Map(files.map((m) => [m.version, m]));
   const changed = applied.filter((a) => a.version <= version && fileOf.has(a.version) && fileOf.get(a.version)!.checksum !== a.checksum);
   if (changed.length) {
-    const list = changed.map((a) => `${fileOf.get(a.version)!.file} (applied ${shortChecksum(a.checksum)}, file ${shortChecksum(fileOf.get(a.version)!.checksum)})`).join(', ');
+    const list = changed
+      .map((a) => `${fileOf.get(a.version)!.file} (applied ${shortChecksum(a.checksum)}, file ${shortChecksum(fileOf.get(a.version)!.checksum)})`)
+      .join(', ');
     throw new StateRefusalError(`baseline ${version}: applied migrations differ from their files: ${list}; nothing was recorded`, {
-      versions: changed.map((a) => a.version), file: fileOf.get(changed[0]!.version)!.file,
+      versions: changed.map((a) => a.version),
+      file: fileOf.get(changed[0]!.version)!.file,
       fix: 'restore the files as they were applied, or accept the new text with schemaguard repair --reason "…", then baseline again',
     });
   }
   const unknown = applied.filter((a) => a.version <= version && !fileOf.has(a.version));
   if (unknown.length) {
-    throw new StateRefusalError(`baseline ${version}: the database has applied versions no file has: ${unknown.map((a) => `${a.version} (${a.name})`).join(', ')}; nothing was recorded`, {
-      versions: unknown.map((a) => a.version),
-      fix: 'you are baselining with older files than the database was migrated with: check out the files it was migrated with',
-    });
+    throw new StateRefusalError(
+      `baseline ${version}: the database has applied versions no file has: ${unknown.map((a) => `${a.version} (${a.name})`).join(', ')}; nothing was recorded`,
+      {
+        versions: unknown.map((a) => a.version),
+        fix: 'you are baselining with older files than the database was migrated with: check out the files it was migrated with',
+      },
+    );
   }
   const above = applied.filter((a) => a.version > version);
   if (above.length && todo.length) {
-    throw new StateRefusalError(`baseline ${version}: the database already has migrations above ${version} applied (${above.map((a) => a.version).join(', ')}) while ${todo.map((m) => m.file).join(', ')} ${oneOrMany(todo.length, 'is', 'are')} not recorded; nothing was recorded`, {
-      versions: above.map((a) => a.version),
-      fix: `baseline applies to a database that has not run files above ${version}: check the version, or run migrate (with --out-of-order if the unrecorded files are independent)`,
-    });
+    throw new StateRefusalError(
+      `baseline ${version}: the database already has migrations above ${version} applied (${above.map((a) => a.version).join(', ')}) while ${todo.map((m) => m.file).join(', ')} ${oneOrMany(todo.length, 'is', 'are')} not recorded; nothing was recorded`,
+      {
+        versions: above.map((a) => a.version),
+        fix: `baseline applies to a database that has not run files above ${version}: check the version, or run migrate (with --out-of-order if the unrecorded files are independent)`,
+      },
+    );
   }
 }

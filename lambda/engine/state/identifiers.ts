@@ -22,13 +22,15 @@ export function qualifiedIdent(schema: string | undefined, name: string): string
 export function validateSchemaName(name: string, setting = 'stateSchema'): string {
   if (name.length === 0 || Buffer.byteLength(name, 'utf8') > 63 || name.includes('\u0000')) {
     throw new InputError(`${setting}: "${name.replace(/\u0000/g, '\\0')}" is not a usable schema name`, {
-      value: name, fix: 'use 1 to 63 bytes without NUL, e.g. schemaguard',
+      value: name,
+      fix: 'use 1 to 63 bytes without NUL, e.g. schemaguard',
     });
   }
   // PostgreSQL reserves the prefix for its own schemas (CREATE SCHEMA refuses it: 42939).
   if (name.startsWith('pg_')) {
     throw new InputError(`${setting}: "${name}" begins with pg_, which PostgreSQL reserves for system schemas`, {
-      value: name, fix: 'use a name without the pg_ prefix, e.g. schemaguard',
+      value: name,
+      fix: 'use a name without the pg_ prefix, e.g. schemaguard',
     });
   }
   return name;

@@ -8,18 +8,26 @@
 import { DatabaseAheadError } from '../errors/errors';
 import { noun } from '../errors/words';
 
-interface FileVersion { version: number; file: string }
-interface Applied { version: number; name?: string }
+interface FileVersion {
+  version: number;
+  file: string;
+}
+interface Applied {
+  version: number;
+  name?: string;
+}
 
 /** The applied versions of `unknown` that lie below the newest file, each with the files either side. */
 export function missingFiles(unknown: readonly Applied[], files: readonly FileVersion[]): Array<Applied & { before?: string; after?: string }> {
   const sorted = [...files].sort((a, b) => a.version - b.version);
   const newest = sorted.at(-1)?.version ?? -Infinity;
-  return unknown.filter((u) => u.version < newest).map((u) => ({
-    ...u,
-    before: sorted.filter((f) => f.version < u.version).at(-1)?.file,
-    after: sorted.find((f) => f.version > u.version)?.file,
-  }));
+  return unknown
+    .filter((u) => u.version < newest)
+    .map((u) => ({
+      ...u,
+      before: sorted.filter((f) => f.version < u.version).at(-1)?.file,
+      after: sorted.find((f) => f.version > u.version)?.file,
+    }));
 }
 
 /** One missing file, as a phrase: `version 2 (add_index), between 0001_a.sql and 0003_b.sql`. */
@@ -30,9 +38,11 @@ function place(m: ReturnType<typeof missingFiles>[number]): string {
 
 /** What to do about missing files in `dir` (the directory as its user names it; undefined where that is not known, as in the custom resource). */
 export function restoreFix(dir = '<migrations directory>'): string {
-  return `restore the file (it was deleted or renamed): git log --diff-filter=DR --name-status -- ${dir}/ names the commit, `
-    + `then git checkout <that commit>^ -- ${dir}/<file>; an applied migration's file stays for good (undo what it did with a new migration). `
-    + 'repair does not apply (it accepts the new text of files that exist); --allow-ahead accepts it as it is';
+  return (
+    `restore the file (it was deleted or renamed): git log --diff-filter=DR --name-status -- ${dir}/ names the commit, ` +
+    `then git checkout <that commit>^ -- ${dir}/<file>; an applied migration's file stays for good (undo what it did with a new migration). ` +
+    'repair does not apply (it accepts the new text of files that exist); --allow-ahead accepts it as it is'
+  );
 }
 
 /** The note status prints under its table when applied files are missing, or undefined. */

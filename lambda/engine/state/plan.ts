@@ -78,5 +78,6 @@ export function appliedAsOther<A extends AppliedKey>(e: PlanEntry<A>): string | 
 export function renumberedFile<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>): Migration | undefined {
   const ran = e.applied?.checksum;
   if (!ran) return undefined;
-  return plan.entries.find((x) => x.version !== e.version && x.migration && (x.status === 'pending' || x.status === 'changed') && x.migration.checksum === ran)?.migration;
+  return plan.entries.find((x) => x.version !== e.version && x.migration && (x.status === 'pending' || x.status === 'changed') && x.migration.checksum === ran)
+    ?.migration;
 }

@@ -61,7 +61,8 @@ function requestedFiles(migrations: Migration[], versions: number[]): void {
   const missing = versions.filter((v) => !known.has(v));
   if (missing.length) {
     throw new InputError(`repair: no migration file has version ${missing.join(', ')}`, {
-      value: missing.join(', '), fix: 'name versions of files in --dir, or name none to repair every changed file',
+      value: missing.join(', '),
+      fix: 'name versions of files in --dir, or name none to repair every changed file',
     });
   }
 }
@@ -74,22 +75,34 @@ export async function repair(options: RepairOptions): Promise<RepairResult> {
     const wanted = options.versions ? new Set(options.versions) : undefined;
     const pending = plan.pending.filter((m) => wanted?.has(m.version));
     if (pending.length) {
-      throw new StateRefusalError(`repair: ${pending.map((m) => m.file).join(', ')} ${oneOrMany(pending.length, 'is', 'are')} not applied; repair accepts the text of applied files only, nothing was changed`, {
-        versions: pending.map((m) => m.version), file: pending[0]!.file,
-        fix: 'a pending file has no checksum to repair: migrate runs it as it is now',
-      });
+      throw new StateRefusalError(
+        `repair: ${pending.map((m) => m.file).join(', ')} ${oneOrMany(pending.length, 'is', 'are')} not applied; repair accepts the text of applied files only, nothing was changed`,
+        {
+          versions: pending.map((m) => m.version),
+          file: pending[0]!.file,
+          fix: 'a pending file has no checksum to repair: migrate runs it as it is now',
+        },
+      );
     }
     const changed = plan.changed.filter((e) => !wanted || wanted.has(e.version));
     const taken = changed.filter((e) => appliedAsOther(e) !== undefined);
     if (taken.length && !options.rename) {
       const list = taken.map((e) => `${e.migration!.file} (version ${e.version} ran as "${e.applied!.name}")`).join(', ');
-      throw new StateRefusalError(`repair: ${list}: another migration may have taken the version, and accepting it would record it applied without running it; nothing was changed`, {
-        versions: taken.map((e) => e.version), file: taken[0]!.migration!.file,
-        fix: `when it is another migration, give it a version above the newest applied one (schemaguard migrate says which file ran); when it is the migration that ran, renamed, repeat with --rename: schemaguard repair ${taken.map((e) => e.version).join(' ')} --rename --reason …`,
-      });
+      throw new StateRefusalError(
+        `repair: ${list}: another migration may have taken the version, and accepting it would record it applied without running it; nothing was changed`,
+        {
+          versions: taken.map((e) => e.version),
+          file: taken[0]!.migration!.file,
+          fix: `when it is another migration, give it a version above the newest applied one (schemaguard migrate says which file ran); when it is the migration that ran, renamed, repeat with --rename: schemaguard repair ${taken.map((e) => e.version).join(' ')} --rename --reason …`,
+        },
+      );
     }
     const repaired: RepairedMigration[] = changed.map((e) => ({
-      version: e.version, name: e.migration!.name, file: e.migration!.file, oldChecksum: e.applied!.checksum, newChecksum: e.migration!.checksum,
+      version: e.version,
+      name: e.migration!.name,
+      file: e.migration!.file,
+      oldChecksum: e.applied!.checksum,
+      newChecksum: e.migration!.checksum,
       ...(appliedAsOther(e) !== undefined ? { oldName: e.applied!.name } : {}),
     }));
     if (repaired.length === 0) return { repaired };
@@ -103,14 +116,25 @@ export async function repair(options: RepairOptions): Promise<RepairResult> {
 }
 
 async function recordRepair(q: Queryable, schema: string, r: RepairedMigration, actor: string, reason: string): Promise<void> {
-  const updated = await q.query(`UPDATE ${stateTable(schema)} SET checksum = $3, name = $4 WHERE version = $1 AND checksum = $2`, [r.version, r.oldChecksum, r.newChecksum, r.name]);
+  const updated = await q.query(`UPDATE ${stateTable(schema)} SET checksum = $3, name = $4 WHERE version = $1 AND checksum = $2`, [
+    r.version,
+    r.oldChecksum,
+    r.newChecksum,
+    r.name,
+  ]);
   if (updated.rowCount !== 1) {
     throw new StateRefusalError(`repair: the state row of ${r.file} is no longer at checksum ${shortChecksum(r.oldChecksum)}; nothing was changed`, {
-      versions: [r.version], file: r.file, fix: 'run schemaguard status and repair again',
+      versions: [r.version],
+      file: r.file,
+      fix: 'run schemaguard status and repair again',
     });
   }
-  await q.query(
-    `INSERT INTO ${repairTable(schema)} (version, name, old_checksum, new_checksum, repaired_by, reason) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [r.version, r.name, r.oldChecksum, r.newChecksum, actor, r.oldName !== undefined ? `${reason} (renamed: it ran as "${r.oldName}")` : reason],
-  );
+  await q.query(`INSERT INTO ${repairTable(schema)} (version, name, old_checksum, new_checksum, repaired_by, reason) VALUES ($1, $2, $3, $4, $5, $6)`, [
+    r.version,
+    r.name,
+    r.oldChecksum,
+    r.newChecksum,
+    actor,
+    r.oldName !== undefined ? `${reason} (renamed: it ran as "${r.oldName}")` : reason,
+  ]);
 }

@@ -53,11 +53,15 @@ function changedRefusal<A extends AppliedKey>(plan: Plan<A>, changed: PlanEntry<
   return new ChecksumMismatchError(
     `${m.file} was changed after it was applied: applied checksum ${shortChecksum(a.checksum)}, file checksum ${shortChecksum(m.checksum)}${others}; nothing was run`,
     {
-      file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
+      file: m.file,
+      version: m.version,
+      appliedChecksum: a.checksum,
+      fileChecksum: m.checksum,
       // Whether the applied row ran statements is not recorded: the fix says what each way out does, not which to take.
-      fix: `restore the file as it was applied (${shellCommand('git', 'log', '-p', '--', typedPath(m.path))}) and put a change that must run in a new migration (schemaguard new NAME); `
-        + `valid-checksum and repair record the new text as applied WITHOUT running it, so use them only when it does the same job on a database that ran the old one: `
-        + `-- schemaguard:valid-checksum ${a.checksum} in its header (every database), or schemaguard repair ${m.version} --reason … (this one)`,
+      fix:
+        `restore the file as it was applied (${shellCommand('git', 'log', '-p', '--', typedPath(m.path))}) and put a change that must run in a new migration (schemaguard new NAME); ` +
+        `valid-checksum and repair record the new text as applied WITHOUT running it, so use them only when it does the same job on a database that ran the old one: ` +
+        `-- schemaguard:valid-checksum ${a.checksum} in its header (every database), or schemaguard repair ${m.version} --reason … (this one)`,
     },
   );
 }
@@ -77,12 +81,16 @@ function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
   // The renumbered file's name with the applied version, padded as it is padded.
   const back = moved?.file.replace(/^\d+/, (d) => String(a.version).padStart(d.length, '0'));
   return new ChecksumMismatchError(
-    `version ${a.version} was applied as "${a.name}" (checksum ${shortChecksum(a.checksum)}), and its file is now ${m.file}, another migration (checksum ${shortChecksum(m.checksum)})`
-      + `${moved ? `; ${moved.file} holds the text that ran as version ${a.version}: it was renumbered, and would run again` : ''}${others}; nothing was run`,
+    `version ${a.version} was applied as "${a.name}" (checksum ${shortChecksum(a.checksum)}), and its file is now ${m.file}, another migration (checksum ${shortChecksum(m.checksum)})` +
+      `${moved ? `; ${moved.file} holds the text that ran as version ${a.version}: it was renumbered, and would run again` : ''}${others}; nothing was run`,
     {
-      file: m.file, version: m.version, appliedChecksum: a.checksum, fileChecksum: m.checksum,
-      fix: `give ${m.file} a version above the newest applied one${moved ? `, and give ${moved.file} its applied version back (${shellCommand('git', 'mv', typedPath(moved.path), join(dirname(typedPath(moved.path)), back!))})` : `, and restore the migration that ran as ${ran}`}; `
-        + `repair refuses this: it would record ${m.file} applied without running it (when ${m.file} is that migration renamed, schemaguard repair ${a.version} --rename accepts the new name)`,
+      file: m.file,
+      version: m.version,
+      appliedChecksum: a.checksum,
+      fileChecksum: m.checksum,
+      fix:
+        `give ${m.file} a version above the newest applied one${moved ? `, and give ${moved.file} its applied version back (${shellCommand('git', 'mv', typedPath(moved.path), join(dirname(typedPath(moved.path)), back!))})` : `, and restore the migration that ran as ${ran}`}; ` +
+        `repair refuses this: it would record ${m.file} applied without running it (when ${m.file} is that migration renamed, schemaguard repair ${a.version} --rename accepts the new name)`,
     },
   );
 }
@@ -98,13 +106,14 @@ function aheadRefusal<A extends AppliedKey>(plan: Plan<A>, options: StateRefusal
   if (below.length) {
     const files = below.map((m) => m.file);
     return new DatabaseAheadError(
-      `the database and the files have diverged: the database has applied migrations that are not in the files (${list}), `
-        + `and ${files.join(', ')} ${oneOrMany(files.length, 'is', 'are')} pending below ${oneOrMany(unknownVersions.length, 'it', 'them')}; nothing was run`,
+      `the database and the files have diverged: the database has applied migrations that are not in the files (${list}), ` +
+        `and ${files.join(', ')} ${oneOrMany(files.length, 'is', 'are')} pending below ${oneOrMany(unknownVersions.length, 'it', 'them')}; nothing was run`,
       {
         unknownVersions,
-        fix: `another branch's migrations ran on this database: merge that branch (its files for ${unknownVersions.join(', ')}) into this one and renumber `
-          + `${files.join(', ')} above ${Math.max(...unknownVersions)}; passing --allow-ahead and --out-of-order instead runs ${oneOrMany(files.length, 'it', 'them')} without the other branch's files, `
-          + 'only safe when they are independent of them',
+        fix:
+          `another branch's migrations ran on this database: merge that branch (its files for ${unknownVersions.join(', ')}) into this one and renumber ` +
+          `${files.join(', ')} above ${Math.max(...unknownVersions)}; passing --allow-ahead and --out-of-order instead runs ${oneOrMany(files.length, 'it', 'them')} without the other branch's files, ` +
+          'only safe when they are independent of them',
       },
     );
   }
@@ -115,11 +124,9 @@ function aheadRefusal<A extends AppliedKey>(plan: Plan<A>, options: StateRefusal
 }
 
 function outOfOrderRefusal<A extends AppliedKey>(plan: Plan<A>, m: Migration): OutOfOrderError {
-  return new OutOfOrderError(
-    `${m.file} is pending but older than the newest applied version ${plan.currentVersion}; nothing was run`,
-    {
-      file: m.file, version: m.version,
-      fix: `renumber it above ${plan.currentVersion}, or pass --out-of-order if it is independent of the newer migrations`,
-    },
-  );
+  return new OutOfOrderError(`${m.file} is pending but older than the newest applied version ${plan.currentVersion}; nothing was run`, {
+    file: m.file,
+    version: m.version,
+    fix: `renumber it above ${plan.currentVersion}, or pass --out-of-order if it is independent of the newer migrations`,
+  });
 }

@@ -41,7 +41,7 @@ export async function withLockedState<T>(options: StateWriteOptions, work: (stat
   let session: Session | undefined;
   try {
     await lock.acquire(options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS, options.onLockWait);
-    const s = session = await options.driver.connect();
+    const s = (session = await options.driver.connect());
     const applied = await readApplied(s, schema);
     const transaction = async (write: (q: Session) => Promise<void>): Promise<void> => {
       await s.begin({ lockTimeoutMs: STATE_LOCK_TIMEOUT_MS, statementTimeoutMs: 0 });

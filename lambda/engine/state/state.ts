@@ -129,10 +129,11 @@ export interface StateNeed {
 function stateUpgradeRefusal(schema: string, missing: string[], who: StateOwnership, needs: StateNeed): MigrationError {
   const sql = stateUpgradeSql(schema, missing);
   return new MigrationError(
-    `${needs.command}: ${stateTable(schema)} was made by an earlier schemaguard and lacks the ${noun(missing.length, 'column')} ${missing.join(', ')}, where ${needs.command} records ${needs.writes}; `
-      + `schemaguard's own statement ${sql[0]} needs the table's owner (${quoteIdent(who.owner)}), and role ${quoteIdent(who.role)} is not: nothing was written`,
+    `${needs.command}: ${stateTable(schema)} was made by an earlier schemaguard and lacks the ${noun(missing.length, 'column')} ${missing.join(', ')}, where ${needs.command} records ${needs.writes}; ` +
+      `schemaguard's own statement ${sql[0]} needs the table's owner (${quoteIdent(who.owner)}), and role ${quoteIdent(who.role)} is not: nothing was written`,
     {
-      sqlstate: INSUFFICIENT_PRIVILEGE, statement: sql[0],
+      sqlstate: INSUFFICIENT_PRIVILEGE,
+      statement: sql[0],
       fix: `have ${quoteIdent(who.owner)} (or a superuser) run once: ${sql.join('; ')}; then run ${needs.command} again (migrate and repair work without them)`,
     },
   );
@@ -176,9 +177,11 @@ export async function stateOwnership(q: Queryable, schema: string): Promise<Stat
  * record its rows too.
  */
 export function stateUpgradeNote(schema: string, missing: string[], who: StateOwnership): string {
-  return `${stateTable(schema)} was made by an earlier schemaguard and lacks the ${noun(missing.length, 'column')} ${missing.join(', ')}; `
-    + `role ${quoteIdent(who.role)} does not own it (${quoteIdent(who.owner)} does), so this run goes on without them (it does not need them); `
-    + `baseline needs them: have ${quoteIdent(who.owner)} run once: ${stateUpgradeSql(schema, missing).join('; ')}`;
+  return (
+    `${stateTable(schema)} was made by an earlier schemaguard and lacks the ${noun(missing.length, 'column')} ${missing.join(', ')}; ` +
+    `role ${quoteIdent(who.role)} does not own it (${quoteIdent(who.owner)} does), so this run goes on without them (it does not need them); ` +
+    `baseline needs them: have ${quoteIdent(who.owner)} run once: ${stateUpgradeSql(schema, missing).join('; ')}`
+  );
 }
 
 /**
@@ -199,13 +202,19 @@ export async function stateUpgradeSkipped(q: Queryable, schema: string, columns:
  * lock (`readStateForRun`), without reading them again: no query when the
  * table is up to date.
  */
-export async function prepareState(q: Queryable & { readonly capabilities?: SessionCapabilities }, schema: string, columns: Set<string> | undefined): Promise<void> {
+export async function prepareState(
+  q: Queryable & { readonly capabilities?: SessionCapabilities },
+  schema: string,
+  columns: Set<string> | undefined,
+): Promise<void> {
   if (!columns) {
     await inOrder(q, [
       // After a lease runner's creation of the lease table (and schema), and before its removal when it backs off from this runner.
       ['SELECT pg_advisory_xact_lock($1::bigint)', [stateDdlLockKey(schema)]],
       [createSchemaIfMissing(schema)],
-      ...stateDdl(schema, false).split(';\n').map((stmt) => [stmt] as const),
+      ...stateDdl(schema, false)
+        .split(';\n')
+        .map((stmt) => [stmt] as const),
     ]);
     return;
   }
@@ -219,7 +228,10 @@ export async function prepareState(q: Queryable & { readonly capabilities?: Sess
  * runs each after the one before, and refuses those after an error in the
  * aborted transaction).
  */
-async function inOrder(q: Queryable & { readonly capabilities?: SessionCapabilities }, statements: ReadonlyArray<readonly [string, unknown[]?]>): Promise<void> {
+async function inOrder(
+  q: Queryable & { readonly capabilities?: SessionCapabilities },
+  statements: ReadonlyArray<readonly [string, unknown[]?]>,
+): Promise<void> {
   if (!q.capabilities?.pipelines) {
     for (const [sql, params] of statements) await q.query(sql, params);
     return;
@@ -247,8 +259,14 @@ export async function ensureRepairLog(q: Queryable, schema: string): Promise<voi
 }
 
 interface StateRow {
-  version: string | number; name: string; checksum: string; applied_at: Date | string;
-  execution_ms: number; applied_by: string; kind?: string; reason?: string | null;
+  version: string | number;
+  name: string;
+  checksum: string;
+  applied_at: Date | string;
+  execution_ms: number;
+  applied_by: string;
+  kind?: string;
+  reason?: string | null;
 }
 
 /** What comparing the files with the state needs of an applied migration (`computePlan`). */
@@ -320,12 +338,14 @@ export function isHeldGuardFailure(e: { sqlstate?: string; line?: number } | und
   return e?.sqlstate === DIVISION_BY_ZERO && e.line === undefined;
 }
 
-
 /**
  * The state row's INSERT with its values inlined, for drivers that send it
  * together with COMMIT in one round trip (no parameters there).
  */
-export function insertAppliedLiteralSql(schema: string, row: { version: number; name: string; checksum: string; executionMs: number; appliedBy: string }): string {
+export function insertAppliedLiteralSql(
+  schema: string,
+  row: { version: number; name: string; checksum: string; executionMs: number; appliedBy: string },
+): string {
   if (!Number.isSafeInteger(row.version) || !Number.isSafeInteger(row.executionMs)) {
     throw new TypeError(`state row: version ${row.version} and execution time ${row.executionMs} must be integers`);
   }
@@ -363,9 +383,16 @@ export function inFlightGuardSql(version: number, held: string): string {
  * in IN_FLIGHT_MARK (see `inFlightGuardSql`), in the same statement. With
  * `held`, it fails unless the runner lock is still held (`heldGuarded`).
  */
-export function insertAppliedTimedSql(schema: string, row: { version: number; name: string; checksum: string; appliedBy: string }, mark = false, held?: string): string {
+export function insertAppliedTimedSql(
+  schema: string,
+  row: { version: number; name: string; checksum: string; appliedBy: string },
+  mark = false,
+  held?: string,
+): string {
   if (!Number.isSafeInteger(row.version)) throw new TypeError(`state row: version ${row.version} must be an integer`);
-  return `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES (${row.version}, ${quoteLiteral(row.name)}, ${quoteLiteral(row.checksum)}, `
-    + `${heldGuarded('round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int', held)}, ${quoteLiteral(row.appliedBy)}) RETURNING execution_ms`
-    + (mark ? `, set_config('${IN_FLIGHT_MARK}', '${row.version}', false) AS mark` : '');
+  return (
+    `INSERT INTO ${stateTable(schema)} (version, name, checksum, execution_ms, applied_by) VALUES (${row.version}, ${quoteLiteral(row.name)}, ${quoteLiteral(row.checksum)}, ` +
+    `${heldGuarded('round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int', held)}, ${quoteLiteral(row.appliedBy)}) RETURNING execution_ms` +
+    (mark ? `, set_config('${IN_FLIGHT_MARK}', '${row.version}', false) AS mark` : '')
+  );
 }

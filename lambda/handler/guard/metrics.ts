@@ -37,7 +37,12 @@ export interface MetricTarget {
 }
 
 const COUNT_NAMES = [
-  GUARD_METRIC.driftedObjects, GUARD_METRIC.minorDrift, GUARD_METRIC.contractFailures, GUARD_METRIC.doctorErrors, GUARD_METRIC.invalidIndexes, GUARD_METRIC.pendingMigrations,
+  GUARD_METRIC.driftedObjects,
+  GUARD_METRIC.minorDrift,
+  GUARD_METRIC.contractFailures,
+  GUARD_METRIC.doctorErrors,
+  GUARD_METRIC.invalidIndexes,
+  GUARD_METRIC.pendingMigrations,
 ] as const satisfies readonly (keyof GuardCounts)[];
 
 /** The EMF line(s) of one run, at `timestamp` (ms since the epoch). */
@@ -47,11 +52,13 @@ export function guardMetricLines(result: GuardRunResult, target: MetricTarget, t
   const document = {
     _aws: {
       Timestamp: timestamp,
-      CloudWatchMetrics: [{
-        Namespace: target.namespace,
-        Dimensions: [[GUARD_DIMENSION.databaseIdentifier, GUARD_DIMENSION.databaseName]],
-        Metrics: names.map((name) => ({ Name: name, Unit: 'Count' })),
-      }],
+      CloudWatchMetrics: [
+        {
+          Namespace: target.namespace,
+          Dimensions: [[GUARD_DIMENSION.databaseIdentifier, GUARD_DIMENSION.databaseName]],
+          Metrics: names.map((name) => ({ Name: name, Unit: 'Count' })),
+        },
+      ],
     },
     [GUARD_DIMENSION.databaseIdentifier]: target.databaseIdentifier,
     [GUARD_DIMENSION.databaseName]: target.databaseName,

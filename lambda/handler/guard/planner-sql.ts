@@ -44,16 +44,20 @@ const POWERS = ['rolcanlogin', 'rolsuper', 'rolcreaterole', 'rolcreatedb', 'rolr
 
 /** CREATE ROLE … NOLOGIN, or refuse an existing role of that name that can log in or has an attribute. */
 export async function ensurePlannerRole(session: Session, planner: string): Promise<void> {
-  const found = (await session.query<Record<(typeof POWERS)[number], boolean>>(`SELECT ${POWERS.join(', ')} FROM pg_roles WHERE rolname = $1`, [planner])).rows[0];
+  const found = (await session.query<Record<(typeof POWERS)[number], boolean>>(`SELECT ${POWERS.join(', ')} FROM pg_roles WHERE rolname = $1`, [planner]))
+    .rows[0];
   if (!found) {
     await session.query(`CREATE ROLE ${quoteIdent(planner)} NOLOGIN`);
     return;
   }
   const powers = POWERS.filter((p) => found[p]).map((p) => p.replace(/^rol/, '').toUpperCase());
   if (powers.length) {
-    throw new MigrationError(`the role ${planner} already exists with ${powers.join(', ')}: it cannot be the guard's contract planner (a role without login or attributes)`, {
-      fix: `remove those attributes (ALTER ROLE ${planner} NO${powers[0] === 'CANLOGIN' ? 'LOGIN' : powers[0]}), or drop the role (DROP OWNED BY ${planner}; DROP ROLE ${planner}) and deploy again`,
-    });
+    throw new MigrationError(
+      `the role ${planner} already exists with ${powers.join(', ')}: it cannot be the guard's contract planner (a role without login or attributes)`,
+      {
+        fix: `remove those attributes (ALTER ROLE ${planner} NO${powers[0] === 'CANLOGIN' ? 'LOGIN' : powers[0]}), or drop the role (DROP OWNED BY ${planner}; DROP ROLE ${planner}) and deploy again`,
+      },
+    );
   }
 }
 
@@ -69,7 +73,13 @@ export async function grantPlanner(session: Session, planner: string, schemas: r
 }
 
 /** The contracts table, holding exactly `contracts` (the ones shipped with this deploy), readable by the planner alone (not the guard: it reads the state schema's other tables). */
-export async function storeContracts(session: Session, stateSchema: string, planner: string, guardRole: string, contracts: readonly StoredContract[]): Promise<void> {
+export async function storeContracts(
+  session: Session,
+  stateSchema: string,
+  planner: string,
+  guardRole: string,
+  contracts: readonly StoredContract[],
+): Promise<void> {
   const table = `${quoteIdent(stateSchema)}.${quoteIdent(PLANNER.table)}`;
   await session.query(`CREATE TABLE IF NOT EXISTS ${table} (name text PRIMARY KEY, statement text NOT NULL, checksum text NOT NULL)`);
   await session.query(`DELETE FROM ${table}`);

@@ -48,16 +48,19 @@ export async function migrationSchemas(session: Session, migrator: string, state
  */
 export async function revokeEverything(session: Session, role: string): Promise<void> {
   const r = quoteIdent(role);
-  const schemas = (await session.query<{ nspname: string; own: boolean }>(
-    `WITH g AS (SELECT oid FROM pg_roles WHERE rolname = $1)
+  const schemas = (
+    await session.query<{ nspname: string; own: boolean }>(
+      `WITH g AS (SELECT oid FROM pg_roles WHERE rolname = $1)
      SELECT n.nspname::text AS nspname, EXISTS (SELECT 1 FROM aclexplode(n.nspacl) a WHERE a.grantee = g.oid) AS own
        FROM pg_namespace n, g
       WHERE n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast%'
         AND (EXISTS (SELECT 1 FROM aclexplode(n.nspacl) a WHERE a.grantee = g.oid)
              OR EXISTS (SELECT 1 FROM pg_class c, aclexplode(c.relacl) a WHERE c.relnamespace = n.oid AND a.grantee = g.oid)
              OR EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) a WHERE p.pronamespace = n.oid AND a.grantee = g.oid))
-      ORDER BY 1`, [role],
-  )).rows;
+      ORDER BY 1`,
+      [role],
+    )
+  ).rows;
   for (const { nspname, own } of schemas) {
     const s = quoteIdent(nspname);
     await session.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${s} FROM ${r}`);
@@ -74,13 +77,16 @@ const DEFAULT_KINDS: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 
 
 /** ALTER DEFAULT PRIVILEGES … REVOKE ALL … FROM role, for each entry naming it that this session may change. */
 async function revokeDefaults(session: Session, role: string): Promise<void> {
-  const rows = (await session.query<{ owner: string; schema: string | null; kind: string }>(
-    `WITH g AS (SELECT oid FROM pg_roles WHERE rolname = $1)
+  const rows = (
+    await session.query<{ owner: string; schema: string | null; kind: string }>(
+      `WITH g AS (SELECT oid FROM pg_roles WHERE rolname = $1)
      SELECT o.rolname::text AS owner, n.nspname::text AS schema, d.defaclobjtype::text AS kind
        FROM pg_default_acl d JOIN pg_roles o ON o.oid = d.defaclrole LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace, g
       WHERE EXISTS (SELECT 1 FROM aclexplode(d.defaclacl) a WHERE a.grantee = g.oid) AND pg_has_role(current_user, o.oid, 'MEMBER')
-      ORDER BY 1, 2, 3`, [role],
-  )).rows;
+      ORDER BY 1, 2, 3`,
+      [role],
+    )
+  ).rows;
   for (const d of rows) {
     const kind = DEFAULT_KINDS[d.kind];
     if (!kind) continue;
@@ -97,11 +103,14 @@ async function revokeDefaults(session: Session, role: string): Promise<void> {
  * warning, and the audit names CREATE on public as the guard's write.
  */
 export async function securePublicSchema(session: Session, migrator: string): Promise<void> {
-  const r = (await session.query<{ public_create: boolean; migrator_owns: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM aclexplode(n.nspacl) a WHERE a.grantee = 0 AND a.privilege_type = 'CREATE') AS public_create,
+  const r = (
+    await session.query<{ public_create: boolean; migrator_owns: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM aclexplode(n.nspacl) a WHERE a.grantee = 0 AND a.privilege_type = 'CREATE') AS public_create,
             pg_has_role($1, n.nspowner, 'USAGE') AS migrator_owns
-       FROM pg_namespace n WHERE n.nspname = 'public'`, [migrator],
-  )).rows[0];
+       FROM pg_namespace n WHERE n.nspname = 'public'`,
+      [migrator],
+    )
+  ).rows[0];
   if (!r?.public_create) return;
   if (!r.migrator_owns) await session.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${quoteIdent(migrator)}`);
   await session.query('REVOKE CREATE ON SCHEMA public FROM PUBLIC');

@@ -93,7 +93,10 @@ async function setRole(session: Session, spec: GuardRoleSpec): Promise<GuardRole
 
 function checkSpec(spec: GuardRoleSpec): void {
   if (!GUARD_ROLE_NAME_PATTERN.test(spec.roleName)) {
-    throw new InputError(`guard role name "${spec.roleName}" is not a lowercase PostgreSQL identifier`, { value: spec.roleName, fix: 'use 1 to 63 lowercase letters, digits or _, starting with a letter or _' });
+    throw new InputError(`guard role name "${spec.roleName}" is not a lowercase PostgreSQL identifier`, {
+      value: spec.roleName,
+      fix: 'use 1 to 63 lowercase letters, digits or _, starting with a letter or _',
+    });
   }
   if (!/^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/.test(spec.verifier)) {
     throw new InputError('the guard role password verifier is not a SCRAM-SHA-256 verifier', { fix: 'compute it with scramSha256Verifier' });
@@ -102,10 +105,16 @@ function checkSpec(spec: GuardRoleSpec): void {
 
 /** The migrating role: given (it must exist, and this session must act for it), or the session's own. */
 async function migratingRole(session: Session, given: string | undefined): Promise<string> {
-  const r = (await session.query<{ name: string | null; acts: boolean | null }>(
-    `SELECT rolname::text AS name, pg_has_role(current_user, oid, 'USAGE') AS acts FROM pg_roles WHERE rolname = coalesce($1, current_user::text)`, [given ?? null],
-  )).rows[0];
-  if (!r?.name) throw new MigrationError(`the migrating role ${given} does not exist`, { fix: 'deploy the migrator role first (SchemaMigrations "masterSecret" creates it before the migrations)' });
+  const r = (
+    await session.query<{ name: string | null; acts: boolean | null }>(
+      `SELECT rolname::text AS name, pg_has_role(current_user, oid, 'USAGE') AS acts FROM pg_roles WHERE rolname = coalesce($1, current_user::text)`,
+      [given ?? null],
+    )
+  ).rows[0];
+  if (!r?.name)
+    throw new MigrationError(`the migrating role ${given} does not exist`, {
+      fix: 'deploy the migrator role first (SchemaMigrations "masterSecret" creates it before the migrations)',
+    });
   if (!r.acts) {
     throw new MigrationError(`this session's role may not act for the migrating role ${r.name} (it is not a member of it), so it cannot grant on its tables`, {
       fix: `as the master user: GRANT ${quoteIdent(r.name)} TO CURRENT_USER (the deploy's migrator resource does this)`,
@@ -119,7 +128,9 @@ async function upsertRole(session: Session, spec: GuardRoleSpec): Promise<GuardR
   const role = quoteIdent(spec.roleName);
   const found = await session.query<Record<(typeof POWERS)[number], boolean> & { member_of: string[] | string | null }>(
     `SELECT ${POWERS.join(', ')}, ARRAY(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid ORDER BY 1) AS member_of
-       FROM pg_roles r WHERE rolname = $1`, [spec.roleName]);
+       FROM pg_roles r WHERE rolname = $1`,
+    [spec.roleName],
+  );
   const existing = found.rows[0];
   if (existing) refuseMorePowerful(spec.roleName, existing);
   // The verifier is base64 and `$:` only (checked above): no quote can end the literal.
@@ -135,11 +146,20 @@ function refuseMorePowerful(roleName: string, existing: Record<(typeof POWERS)[n
       fix: `choose another guard role name (SchemaGuard "roleName"), or remove those attributes (ALTER ROLE ${roleName} NO${powers[0]})`,
     });
   }
-  const memberOf = typeof existing.member_of === 'string' ? existing.member_of.replace(/^\{|\}$/g, '').split(',').filter(Boolean) : existing.member_of ?? [];
+  const memberOf =
+    typeof existing.member_of === 'string'
+      ? existing.member_of
+          .replace(/^\{|\}$/g, '')
+          .split(',')
+          .filter(Boolean)
+      : (existing.member_of ?? []);
   if (memberOf.length) {
-    throw new MigrationError(`the role ${roleName} already exists as a member of ${memberOf.join(', ')}: it would have their privileges, so it cannot be the guard's read-only role`, {
-      fix: `REVOKE ${memberOf.map(quoteIdent).join(', ')} FROM ${quoteIdent(roleName)}; or choose another guard role name (SchemaGuard "roleName")`,
-    });
+    throw new MigrationError(
+      `the role ${roleName} already exists as a member of ${memberOf.join(', ')}: it would have their privileges, so it cannot be the guard's read-only role`,
+      {
+        fix: `REVOKE ${memberOf.map(quoteIdent).join(', ')} FROM ${quoteIdent(roleName)}; or choose another guard role name (SchemaGuard "roleName")`,
+      },
+    );
   }
 }
 

@@ -29,7 +29,9 @@ import { ensureGuardRole } from './role-sql';
 export async function guardRoleOnEvent(inv: RoleInvocation): Promise<RoleResponse> {
   const { event, log } = inv;
   if (event.RequestType === 'Delete') {
-    log.info('delete: the guard role is left in the database; drop it with DROP OWNED BY <role>; DROP ROLE <role>', { physicalResourceId: event.PhysicalResourceId });
+    log.info('delete: the guard role is left in the database; drop it with DROP OWNED BY <role>; DROP ROLE <role>', {
+      physicalResourceId: event.PhysicalResourceId,
+    });
     return { PhysicalResourceId: event.PhysicalResourceId ?? `${GUARD_ROLE_PHYSICAL_ID_PREFIX}-deleted` };
   }
   const { roleName, secretArn, migrator } = roleProperties(event);
@@ -43,9 +45,15 @@ export async function guardRoleOnEvent(inv: RoleInvocation): Promise<RoleRespons
     const result = await ensureGuardRole(session, { roleName, verifier, stateSchema: cfg.run.stateSchema, migrator, contracts });
     log.info(`guard role ${result.outcome}`, { roleName, planner: result.planner, schemas: result.schemas, plannedContracts: contracts.map((c) => c.name) });
     if (result.definers.length) {
-      log.warn(`the guard role may execute ${result.definers.length} SECURITY DEFINER function(s), which run as their owner: revoke EXECUTE from PUBLIC on any that writes, and grant it to the roles that call it`, { functions: result.definers.slice(0, 20) });
+      log.warn(
+        `the guard role may execute ${result.definers.length} SECURITY DEFINER function(s), which run as their owner: revoke EXECUTE from PUBLIC on any that writes, and grant it to the roles that call it`,
+        { functions: result.definers.slice(0, 20) },
+      );
     }
-    return { PhysicalResourceId: `${GUARD_ROLE_PHYSICAL_ID_PREFIX}-${roleName}`, Data: { [GUARD_ROLE_ATTR.roleName]: roleName, [GUARD_ROLE_ATTR.outcome]: result.outcome } };
+    return {
+      PhysicalResourceId: `${GUARD_ROLE_PHYSICAL_ID_PREFIX}-${roleName}`,
+      Data: { [GUARD_ROLE_ATTR.roleName]: roleName, [GUARD_ROLE_ATTR.outcome]: result.outcome },
+    };
   } finally {
     await session.close();
     await driver.end();
@@ -61,7 +69,10 @@ export async function guardRoleOnEvent(inv: RoleInvocation): Promise<RoleRespons
 function logRename(event: OnEventRequest, roleName: string, log: Logger): void {
   const old = event.RequestType === 'Update' ? event.OldResourceProperties?.[GUARD_ROLE_PROP.roleName] : undefined;
   if (typeof old !== 'string' || old === roleName) return;
-  log.info(`guard role renamed from ${old} to ${roleName}: ${old} is left as it was (another guard may still run as it); once none does, drop it with DROP OWNED BY ${old}; DROP ROLE ${old}; in each database it was granted on`, { oldRoleName: old, roleName });
+  log.info(
+    `guard role renamed from ${old} to ${roleName}: ${old} is left as it was (another guard may still run as it); once none does, drop it with DROP OWNED BY ${old}; DROP ROLE ${old}; in each database it was granted on`,
+    { oldRoleName: old, roleName },
+  );
 }
 
 /** The contracts shipped with the function that write: the planner plans those for the guard. */
@@ -76,13 +87,19 @@ function roleProperties(event: OnEventRequest): { roleName: string; secretArn: s
   const secretArn = props[GUARD_ROLE_PROP.secretArn];
   const migrator = props[GUARD_ROLE_PROP.migratorRole];
   if (migrator !== undefined && (typeof migrator !== 'string' || !GUARD_ROLE_NAME_PATTERN.test(migrator))) {
-    throw new InputError(`${GUARD_ROLE_PROP.migratorRole} ${JSON.stringify(migrator)} is not a lowercase PostgreSQL role name`, { fix: 'deploy the resource through the SchemaGuard construct, which sets it' });
+    throw new InputError(`${GUARD_ROLE_PROP.migratorRole} ${JSON.stringify(migrator)} is not a lowercase PostgreSQL role name`, {
+      fix: 'deploy the resource through the SchemaGuard construct, which sets it',
+    });
   }
   if (typeof roleName !== 'string' || !GUARD_ROLE_NAME_PATTERN.test(roleName)) {
-    throw new InputError(`${GUARD_ROLE_PROP.roleName} ${JSON.stringify(roleName)} is not a lowercase PostgreSQL role name`, { fix: 'deploy the resource through the SchemaGuard construct, which checks it' });
+    throw new InputError(`${GUARD_ROLE_PROP.roleName} ${JSON.stringify(roleName)} is not a lowercase PostgreSQL role name`, {
+      fix: 'deploy the resource through the SchemaGuard construct, which checks it',
+    });
   }
   if (typeof secretArn !== 'string' || !secretArn.startsWith('arn:')) {
-    throw new InputError(`${GUARD_ROLE_PROP.secretArn} ${JSON.stringify(secretArn)} is not a secret ARN`, { fix: 'deploy the resource through the SchemaGuard construct, which sets it' });
+    throw new InputError(`${GUARD_ROLE_PROP.secretArn} ${JSON.stringify(secretArn)} is not a secret ARN`, {
+      fix: 'deploy the resource through the SchemaGuard construct, which sets it',
+    });
   }
   return { roleName, secretArn, ...(migrator === undefined ? {} : { migrator }) };
 }

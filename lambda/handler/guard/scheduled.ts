@@ -72,7 +72,12 @@ export function createGuardHandler(deps: GuardHandlerDependencies = {}): GuardHa
 
 /** One pass, as a report or as the failure that stopped it. */
 async function guardRun(
-  env: NodeJS.ProcessEnv, connector: ReturnType<typeof createConnector>, log: Logger, redactor: Redactor, started: number, now: () => number,
+  env: NodeJS.ProcessEnv,
+  connector: ReturnType<typeof createConnector>,
+  log: Logger,
+  redactor: Redactor,
+  started: number,
+  now: () => number,
 ): Promise<GuardRunResult & { report?: GuardReport }> {
   try {
     const cfg = readConfig(env);
@@ -100,7 +105,7 @@ async function bundledFiles(cfg: HandlerConfig): Promise<Pick<Parameters<typeof 
   return {
     migrations: loadMigrations(cfg.migrationsDir, { layout: cfg.migrationsLayout }),
     contracts: existsSync(cfg.contractsDir) ? await loadContracts(cfg.contractsDir) : [],
-    snapshot: snapshotFile && existsSync(snapshotFile) ? JSON.parse(readFileSync(snapshotFile, 'utf8')) as Snapshot : undefined,
+    snapshot: snapshotFile && existsSync(snapshotFile) ? (JSON.parse(readFileSync(snapshotFile, 'utf8')) as Snapshot) : undefined,
   };
 }
 
@@ -116,11 +121,23 @@ function metricTarget(env: NodeJS.ProcessEnv): MetricTarget {
 /** One record per run: the outcome and counts, and the findings (object, rule, message, fix), page first. */
 function logReport(log: Logger, report: GuardReport): void {
   // Notes say what was not checked (tables not read in time, sequences the role may not read): in the record, not lost.
-  const fields = { outcome: report.outcome, metrics: report.metrics, page: report.page, durationMs: report.durationMs, ...(report.notes?.length ? { notes: report.notes } : {}) };
+  const fields = {
+    outcome: report.outcome,
+    metrics: report.metrics,
+    page: report.page,
+    durationMs: report.durationMs,
+    ...(report.notes?.length ? { notes: report.notes } : {}),
+  };
   if (report.outcome === 'skipped') return log.info('schema guard skipped', { ...fields, skippedReason: report.skippedReason });
-  const findings = report.findings.slice(0, LOGGED_FINDINGS).map((f) => ({ severity: f.severity, rule: f.rule, object: f.object, message: f.message, fix: f.fix }));
+  const findings = report.findings
+    .slice(0, LOGGED_FINDINGS)
+    .map((f) => ({ severity: f.severity, rule: f.rule, object: f.object, message: f.message, fix: f.fix }));
   const more = report.findings.length - findings.length;
-  (report.page ? log.error : report.outcome === 'findings' ? log.warn : log.info)(`schema guard: ${report.outcome}`, { ...fields, findings, ...(more > 0 ? { moreFindings: more } : {}) });
+  (report.page ? log.error : report.outcome === 'findings' ? log.warn : log.info)(`schema guard: ${report.outcome}`, {
+    ...fields,
+    findings,
+    ...(more > 0 ? { moreFindings: more } : {}),
+  });
 }
 
 function describe(e: unknown): string {
@@ -132,7 +149,10 @@ function summary(result: GuardRunResult & { report?: GuardReport }): GuardRunSum
   if (result.kind === 'failed') return { outcome: 'failed', error: result.error, durationMs: result.durationMs };
   const report = result.report!;
   return {
-    outcome: report.outcome, metrics: report.metrics, page: report.page, durationMs: result.durationMs,
+    outcome: report.outcome,
+    metrics: report.metrics,
+    page: report.page,
+    durationMs: result.durationMs,
     ...(report.skippedReason ? { skippedReason: report.skippedReason } : {}),
   };
 }

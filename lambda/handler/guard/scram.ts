@@ -28,7 +28,9 @@ const SALT_BYTES = 16;
 export function scramSha256Verifier(password: string, salt: Buffer = randomBytes(SALT_BYTES), iterations = SCRAM_ITERATIONS): string {
   if (!/^[\x21-\x7e]+$/.test(password)) {
     // Only the shape is described: the password itself never goes into a message.
-    throw new Error(`the guard role's password has ${password.length} characters, not all printable ASCII without spaces; generate it with printable ASCII (SASLprep leaves those unchanged)`);
+    throw new Error(
+      `the guard role's password has ${password.length} characters, not all printable ASCII without spaces; generate it with printable ASCII (SASLprep leaves those unchanged)`,
+    );
   }
   const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, 32, 'sha256');
   const clientKey = createHmac('sha256', salted).update('Client Key').digest();

@@ -61,19 +61,28 @@ export async function ensureMigratorRole(session: Session, spec: MigratorRoleSpe
 
 function checkSpec(spec: MigratorRoleSpec): void {
   if (!GUARD_ROLE_NAME_PATTERN.test(spec.roleName)) {
-    throw new InputError(`migrator role name "${spec.roleName}" is not a lowercase PostgreSQL identifier`, { value: spec.roleName, fix: 'use 1 to 63 lowercase letters, digits or _, starting with a letter or _' });
+    throw new InputError(`migrator role name "${spec.roleName}" is not a lowercase PostgreSQL identifier`, {
+      value: spec.roleName,
+      fix: 'use 1 to 63 lowercase letters, digits or _, starting with a letter or _',
+    });
   }
   if (!/^SCRAM-SHA-256\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/.test(spec.verifier)) {
     throw new InputError('the migrator role password verifier is not a SCRAM-SHA-256 verifier', { fix: 'compute it with scramSha256Verifier' });
   }
   const bad = spec.extensions.find((e) => !EXTENSION_NAME_PATTERN.test(e));
-  if (bad !== undefined) throw new InputError(`extension name ${JSON.stringify(bad)} is not one CREATE EXTENSION takes`, { value: bad, fix: 'use the name pg_available_extensions lists, e.g. pg_stat_statements' });
+  if (bad !== undefined)
+    throw new InputError(`extension name ${JSON.stringify(bad)} is not one CREATE EXTENSION takes`, {
+      value: bad,
+      fix: 'use the name pg_available_extensions lists, e.g. pg_stat_statements',
+    });
 }
 
 /** CREATE ROLE, or ALTER ROLE … LOGIN PASSWORD when it exists without attributes; one with SUPERUSER, CREATEROLE, … is refused. */
 async function upsertMigrator(session: Session, spec: MigratorRoleSpec): Promise<'created' | 'updated'> {
   const role = quoteIdent(spec.roleName);
-  const existing = (await session.query<Record<(typeof POWERS)[number], boolean>>(`SELECT ${POWERS.join(', ')} FROM pg_roles WHERE rolname = $1`, [spec.roleName])).rows[0];
+  const existing = (
+    await session.query<Record<(typeof POWERS)[number], boolean>>(`SELECT ${POWERS.join(', ')} FROM pg_roles WHERE rolname = $1`, [spec.roleName])
+  ).rows[0];
   const powers = existing ? POWERS.filter((p) => existing[p]).map((p) => p.replace(/^rol/, '').toUpperCase()) : [];
   if (powers.length) {
     throw new MigrationError(`the role ${spec.roleName} already exists with ${powers.join(', ')}: the migrations' role has none of those`, {
@@ -92,23 +101,31 @@ async function grantMigrator(session: Session, migrator: string): Promise<void> 
   if (!member) await session.query(`GRANT ${role} TO CURRENT_USER`);
   const db = (await session.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
   await session.query(`GRANT CONNECT, CREATE, TEMPORARY ON DATABASE ${quoteIdent(db)} TO ${role}`);
-  const publicSchema = (await session.query<{ owns: boolean }>(`SELECT pg_has_role($1, nspowner, 'USAGE') AS owns FROM pg_namespace WHERE nspname = 'public'`, [migrator])).rows[0];
+  const publicSchema = (
+    await session.query<{ owns: boolean }>(`SELECT pg_has_role($1, nspowner, 'USAGE') AS owns FROM pg_namespace WHERE nspname = 'public'`, [migrator])
+  ).rows[0];
   if (publicSchema && !publicSchema.owns) await session.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${role}`);
   await securePublicSchema(session, migrator);
 }
 
 /** A migrator that is a member (directly or not) of the master user, rds_superuser, a predefined pg_* role or a role with an attribute: refused. */
 async function refuseStrongMemberships(session: Session, migrator: string): Promise<void> {
-  const strong = (await session.query<{ name: string }>(
-    `SELECT g.rolname::text AS name FROM pg_roles g, pg_roles m
+  const strong = (
+    await session.query<{ name: string }>(
+      `SELECT g.rolname::text AS name FROM pg_roles g, pg_roles m
       -- pg_database_owner's members are the database's owner, implicitly: it follows from a membership named here.
       WHERE m.rolname = $1 AND g.oid <> m.oid AND g.rolname <> 'pg_database_owner' AND pg_has_role(m.oid, g.oid, 'MEMBER')
         AND (g.rolsuper OR g.rolcreaterole OR g.rolcreatedb OR g.rolreplication OR g.rolbypassrls
              OR g.rolname = 'rds_superuser' OR g.rolname LIKE 'pg\\_%' OR g.oid = (SELECT oid FROM pg_roles WHERE rolname = current_user))
-      ORDER BY 1`, [migrator],
-  )).rows.map((r) => r.name);
+      ORDER BY 1`,
+      [migrator],
+    )
+  ).rows.map((r) => r.name);
   if (!strong.length) return;
-  throw new MigrationError(`the migrator ${migrator} is a member of ${strong.join(', ')}: it would have their powers (the master user's, rds_superuser's), which is what a migrator is for avoiding; nothing was committed`, {
-    fix: `REVOKE ${strong.map(quoteIdent).join(', ')} FROM ${quoteIdent(migrator)}; then deploy again (${DOCS_POINTERS.migrator})`,
-  });
+  throw new MigrationError(
+    `the migrator ${migrator} is a member of ${strong.join(', ')}: it would have their powers (the master user's, rds_superuser's), which is what a migrator is for avoiding; nothing was committed`,
+    {
+      fix: `REVOKE ${strong.map(quoteIdent).join(', ')} FROM ${quoteIdent(migrator)}; then deploy again (${DOCS_POINTERS.migrator})`,
+    },
+  );
 }

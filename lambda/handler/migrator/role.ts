@@ -26,20 +26,39 @@ export async function migratorRoleOnEvent(inv: RoleInvocation): Promise<RoleResp
   }
   const p = migratorProperties(event);
   const cfg = inv.config();
-  const verifier = await roleVerifier(await inv.secrets(), inv.redactor, { secretArn: p.secretArn, roleName: p.roleName, what: 'migrator', prop: 'SchemaMigrations "migratorRoleName"' });
+  const verifier = await roleVerifier(await inv.secrets(), inv.redactor, {
+    secretArn: p.secretArn,
+    roleName: p.roleName,
+    what: 'migrator',
+    prop: 'SchemaMigrations "migratorRoleName"',
+  });
   const driver = await inv.connector.connect(cfg.database, log, inv.redactor);
   const session = await driver.connect();
   try {
-    const result = await ensureMigratorRole(session, { roleName: p.roleName, verifier, schemas: p.schemas, extensions: p.extensions, stateSchema: cfg.run.stateSchema });
+    const result = await ensureMigratorRole(session, {
+      roleName: p.roleName,
+      verifier,
+      schemas: p.schemas,
+      extensions: p.extensions,
+      stateSchema: cfg.run.stateSchema,
+    });
     log.info(`migrator role ${result.outcome}`, { roleName: p.roleName, adopted: result.adopted, extensions: p.extensions });
-    return { PhysicalResourceId: `${MIGRATOR_ROLE_PHYSICAL_ID_PREFIX}-${p.roleName}`, Data: { [MIGRATOR_ROLE_ATTR.roleName]: p.roleName, [MIGRATOR_ROLE_ATTR.outcome]: result.outcome } };
+    return {
+      PhysicalResourceId: `${MIGRATOR_ROLE_PHYSICAL_ID_PREFIX}-${p.roleName}`,
+      Data: { [MIGRATOR_ROLE_ATTR.roleName]: p.roleName, [MIGRATOR_ROLE_ATTR.outcome]: result.outcome },
+    };
   } finally {
     await session.close();
     await driver.end();
   }
 }
 
-interface MigratorProperties { roleName: string; secretArn: string; schemas: string[]; extensions: string[] }
+interface MigratorProperties {
+  roleName: string;
+  secretArn: string;
+  schemas: string[];
+  extensions: string[];
+}
 
 function migratorProperties(event: OnEventRequest): MigratorProperties {
   const props = event.ResourceProperties ?? {};
@@ -52,7 +71,12 @@ function migratorProperties(event: OnEventRequest): MigratorProperties {
   if (typeof secretArn !== 'string' || !secretArn.startsWith('arn:')) {
     throw new InputError(`${MIGRATOR_ROLE_PROP.secretArn} ${JSON.stringify(secretArn)} is not a secret ARN`, { fix });
   }
-  return { roleName, secretArn, schemas: names(props, MIGRATOR_ROLE_PROP.schemas, /^[^\0]{1,63}$/, fix), extensions: names(props, MIGRATOR_ROLE_PROP.extensions, EXTENSION_NAME_PATTERN, fix) };
+  return {
+    roleName,
+    secretArn,
+    schemas: names(props, MIGRATOR_ROLE_PROP.schemas, /^[^\0]{1,63}$/, fix),
+    extensions: names(props, MIGRATOR_ROLE_PROP.extensions, EXTENSION_NAME_PATTERN, fix),
+  };
 }
 
 /** A list property of names, each matching `pattern`; absent is empty. */

@@ -5,7 +5,12 @@ import { COMMANDS } from '../../../bin/cli/registry';
 import { UsageError } from '../../../bin/cli/errors';
 
 function usage(argv: string[]): UsageError {
-  try { parseArgs(argv, {}); } catch (e) { if (e instanceof UsageError) return e; throw e; }
+  try {
+    parseArgs(argv, {});
+  } catch (e) {
+    if (e instanceof UsageError) return e;
+    throw e;
+  }
   throw new Error('expected a UsageError');
 }
 
@@ -16,7 +21,10 @@ describe('Function: parseArgs', () => {
   });
 
   it('takes the largest values in range: 1000 retries, 596h, a safe integer of rows', () => {
-    expect(parseArgs(['migrate', '--lock-retries', '1000', '--connect-timeout', '2147483647ms'], {})).toMatchObject({ lockRetries: 1000, connectTimeoutMs: 2_147_483_647 });
+    expect(parseArgs(['migrate', '--lock-retries', '1000', '--connect-timeout', '2147483647ms'], {})).toMatchObject({
+      lockRetries: 1000,
+      connectTimeoutMs: 2_147_483_647,
+    });
     expect(parseArgs(['plan', '--warn-rows', '9007199254740991'], {})).toMatchObject({ warnRows: Number.MAX_SAFE_INTEGER });
   });
 
@@ -55,14 +63,38 @@ describe('Function: parseArgs', () => {
     [['migrate', 'extra'], 'unexpected argument "extra"', 'flags start with --'],
     [['migrate', '--lock-retries', 'many'], '--lock-retries: "many" is not a whole number', '--lock-retries 3'],
     [['migrate', '--lock-retries', '-1'], '--lock-retries: "-1" is not a whole number', 'from 0 to 1000'],
-    [['migrate', '--lock-retries', '99999999999'], '--lock-retries: 99999999999 is out of range (from 0 to 1000)', 'write a whole number from 0 to 1000, e.g. --lock-retries 3'],
+    [
+      ['migrate', '--lock-retries', '99999999999'],
+      '--lock-retries: 99999999999 is out of range (from 0 to 1000)',
+      'write a whole number from 0 to 1000, e.g. --lock-retries 3',
+    ],
     [['migrate', '--connect-retries=1001'], '--connect-retries: 1001 is out of range (from 0 to 1000)', 'e.g. --connect-retries 3'],
-    [['plan', '--warn-rows', '99_999_999_999_999_999'], '--warn-rows: 99_999_999_999_999_999 is out of range (from 0 to 9007199254740991)', 'e.g. --warn-rows 1_000_000'],
-    [['migrate', '--connect-timeout', '1000h'], "--connect-timeout: 1000h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL's and Node.js's largest timeout)", 'from 0 to 596h'],
-    [['migrate', '--lock-wait', '99999999999999999h'], "--lock-wait: 99999999999999999h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL's and Node.js's largest timeout)", '--lock-wait 30s'],
-    [['status', '--format', 'sarif'], '--format sarif: status has no sarif output', 'status takes --format text, json or github; sarif is for lint, check, doctor, diff, plan or guard'],
+    [
+      ['plan', '--warn-rows', '99_999_999_999_999_999'],
+      '--warn-rows: 99_999_999_999_999_999 is out of range (from 0 to 9007199254740991)',
+      'e.g. --warn-rows 1_000_000',
+    ],
+    [
+      ['migrate', '--connect-timeout', '1000h'],
+      "--connect-timeout: 1000h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL's and Node.js's largest timeout)",
+      'from 0 to 596h',
+    ],
+    [
+      ['migrate', '--lock-wait', '99999999999999999h'],
+      "--lock-wait: 99999999999999999h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL's and Node.js's largest timeout)",
+      '--lock-wait 30s',
+    ],
+    [
+      ['status', '--format', 'sarif'],
+      '--format sarif: status has no sarif output',
+      'status takes --format text, json or github; sarif is for lint, check, doctor, diff, plan or guard',
+    ],
     [['migrate', '--format=sarif'], '--format sarif: migrate has no sarif output', 'migrate takes --format text, json or github'],
-    [['lint', '--json', '--format', 'sarif'], '--json and --format sarif ask for two outputs', 'write one: --json (the same as --format json) or --format sarif'],
+    [
+      ['lint', '--json', '--format', 'sarif'],
+      '--json and --format sarif ask for two outputs',
+      'write one: --json (the same as --format json) or --format sarif',
+    ],
     [['help', 'deploy'], 'unknown command "deploy"', 'use one of: help, migrate'],
     // Regression (newcomer): a typo got the list of every command, not the one it meant.
     [['migrat'], 'unknown command "migrat"', 'did you mean migrate? (use one of: help, migrate'],
@@ -79,11 +111,18 @@ describe('Function: parseArgs', () => {
 
 describe('Function: parseArgs, --lock-timeout', () => {
   // Regression (review): --lock-timeout 0 was taken, a migration then waited for its locks forever, while lint refuses the lock-timeout=0 directive.
-  it.each([['migrate', '0'], ['migrate', '0s'], ['snapshot', '0ms'], ['migrate', '0.4ms']])('refuses %s --lock-timeout %s: 0 is no timeout (wait forever)', (command, value) => {
+  it.each([
+    ['migrate', '0'],
+    ['migrate', '0s'],
+    ['snapshot', '0ms'],
+    ['migrate', '0.4ms'],
+  ])('refuses %s --lock-timeout %s: 0 is no timeout (wait forever)', (command, value) => {
     const e = usage([command, '--lock-timeout', value]);
 
     expect(e.exitCode).toBe(2);
-    expect(e.message).toBe(`--lock-timeout: ${value} turns the timeout off (lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind a waiting ALTER wait too)`);
+    expect(e.message).toBe(
+      `--lock-timeout: ${value} turns the timeout off (lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind a waiting ALTER wait too)`,
+    );
     expect(e.value).toBe(value);
     expect(e.fix).toContain('write a positive duration, e.g. --lock-timeout 5s');
   });
@@ -110,25 +149,35 @@ describe('Function: parseArgs, --lock-timeout', () => {
 
 describe('Function: nearestCommand', () => {
   it('names the command a typo meant, and none for a word far from every command', () => {
-    expect(['migrat', 'migrae', 'mirgate', 'MIGRATE', 'mig', 'statsu', 'doctr', 'snapshto', 'cpature'].map(nearestCommand))
-      .toEqual(['migrate', 'migrate', 'migrate', 'migrate', 'migrate', 'status', 'doctor', 'snapshot', 'capture']);
+    expect(['migrat', 'migrae', 'mirgate', 'MIGRATE', 'mig', 'statsu', 'doctr', 'snapshto', 'cpature'].map(nearestCommand)).toEqual([
+      'migrate',
+      'migrate',
+      'migrate',
+      'migrate',
+      'migrate',
+      'status',
+      'doctor',
+      'snapshot',
+      'capture',
+    ]);
     expect(['deploy', 'frobnicate', 'up', 'ba', 'x'].map(nearestCommand)).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 });
 
 describe('Function: helpText, for one command', () => {
-  it.each([
-    [['migrate', '--help']], [['help', 'migrate']], [['--dir', 'db', 'migrate', '-h']], [['--lock-timeout=2s', 'migrate', '--help']],
-  ])('%j asks for the help of migrate', (argv) => {
-    expect(parseArgs(argv, {})).toMatchObject({ command: 'help', helpFor: 'migrate' });
-  });
+  it.each([[['migrate', '--help']], [['help', 'migrate']], [['--dir', 'db', 'migrate', '-h']], [['--lock-timeout=2s', 'migrate', '--help']]])(
+    '%j asks for the help of migrate',
+    (argv) => {
+      expect(parseArgs(argv, {})).toMatchObject({ command: 'help', helpFor: 'migrate' });
+    },
+  );
 
-  it('a flag\'s value is not taken for the command (--dir lint migrate --help is migrate\'s)', () => {
+  it("a flag's value is not taken for the command (--dir lint migrate --help is migrate's)", () => {
     expect(parseArgs(['--dir', 'lint', 'migrate', '--help'], {}).helpFor).toBe('migrate');
     expect(parseArgs(['--help', 'nonsense'], {}).helpFor).toBeUndefined();
   });
 
-  it('lists the command\'s usage and only the flags it takes', () => {
+  it("lists the command's usage and only the flags it takes", () => {
     const migrate = helpText('1.2.3', 'migrate');
     expect(migrate).toMatch(/^schemaguard 1\.2\.3 — migrate: apply pending migrations/);
     expect(migrate).toContain('Usage: schemaguard migrate [flags]');
@@ -157,13 +206,33 @@ describe('Function: parseArgs, a flag the command does not use', () => {
     [['status', '--out-of-order'], 'status does not use --out-of-order', 'it is for migrate'],
     [['snapshot', '--lock-timeout', '5s'], 'snapshot does not use --lock-timeout', 'it is for migrate'],
     [['new', 'x', '--database-url', 'postgres://u@h/d'], 'new does not use --database-url', 'drop --database-url'],
-    [['snapshot', '--database-url', 'postgres://u@h/d'], 'snapshot does not use --database-url: it applies the migrations to a throwaway embedded PostgreSQL', 'schemaguard diff --database-url URL'],
+    [
+      ['snapshot', '--database-url', 'postgres://u@h/d'],
+      'snapshot does not use --database-url: it applies the migrations to a throwaway embedded PostgreSQL',
+      'schemaguard diff --database-url URL',
+    ],
     [['plan', '--offline', '--database-url', 'postgres://u@h/d'], 'plan does not use --database-url: plan --offline reads no database', 'drop --offline'],
     [['plan', '--offline', '--state-schema', 's'], 'plan does not use --state-schema: plan --offline reads no database', 'drop it'],
-    [['lint', '--since', 'origin/main', '--embedded'], 'lint does not use --embedded: lint --since takes the applied files from git, not from a database', '--since REF'],
-    [['lint', '--since', 'origin/main', '--database-url', 'postgres://u@h/d'], 'lint does not use --database-url: lint --since takes the applied files from git, not from a database', 'give one'],
-    [['status', '--database-url', 'postgres://u@h/d', '--embedded-dir', 'x'], 'status does not use --embedded-dir: --database-url names the server, so no embedded server is used', 'drop --embedded-dir'],
-    [['status', '--allow-ahead'], 'status does not use --allow-ahead: status reports migrations the files do not have either way; --allow-ahead changes only the exit code of --exit-code', 'add --exit-code'],
+    [
+      ['lint', '--since', 'origin/main', '--embedded'],
+      'lint does not use --embedded: lint --since takes the applied files from git, not from a database',
+      '--since REF',
+    ],
+    [
+      ['lint', '--since', 'origin/main', '--database-url', 'postgres://u@h/d'],
+      'lint does not use --database-url: lint --since takes the applied files from git, not from a database',
+      'give one',
+    ],
+    [
+      ['status', '--database-url', 'postgres://u@h/d', '--embedded-dir', 'x'],
+      'status does not use --embedded-dir: --database-url names the server, so no embedded server is used',
+      'drop --embedded-dir',
+    ],
+    [
+      ['status', '--allow-ahead'],
+      'status does not use --allow-ahead: status reports migrations the files do not have either way; --allow-ahead changes only the exit code of --exit-code',
+      'add --exit-code',
+    ],
     [['migrate', '--exit-code'], 'migrate does not use --exit-code', 'it is for status or plan'],
   ])('refuses %j', (argv, message, fix) => {
     const e = usage(argv);
@@ -189,9 +258,11 @@ describe('Function: parseArgs, a flag the command does not use', () => {
 
 describe('Function: helpText, telling the truth', () => {
   // Regression (issue 54): lint --help said its --database-url default was the embedded server.
-  it('gives lint\'s --database-url its own default, and names the project file\'s key beside a flag', () => {
+  it("gives lint's --database-url its own default, and names the project file's key beside a flag", () => {
     const lint = helpText('v', 'lint');
-    expect(lint).toMatch(/--database-url URL +PostgreSQL whose applied migrations lint takes as applied .*default: what the embedded server under \.schemaguard\/ applied when it has data, else the files changed since the git base/);
+    expect(lint).toMatch(
+      /--database-url URL +PostgreSQL whose applied migrations lint takes as applied .*default: what the embedded server under \.schemaguard\/ applied when it has data, else the files changed since the git base/,
+    );
     expect(lint).toContain('--server-version MAJOR');
     expect(lint).toContain('schemaguard.config.json: "serverVersion"');
     expect(helpText('v', 'migrate')).toMatch(/--lock-timeout DURATION .*; schemaguard\.config\.json: "lockTimeout"/);

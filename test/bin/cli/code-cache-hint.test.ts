@@ -4,16 +4,23 @@ import { COMMANDS } from '../../../bin/cli/registry';
 import { CODE_CACHE, hintCodeCache } from '../../../bin/cli/code-cache-hint';
 
 const hint = () => (globalThis as { [CODE_CACHE]?: string })[CODE_CACHE];
-afterEach(() => { delete (globalThis as { [CODE_CACHE]?: string })[CODE_CACHE]; });
+afterEach(() => {
+  delete (globalThis as { [CODE_CACHE]?: string })[CODE_CACHE];
+});
 
 describe('hintCodeCache', () => {
   it('migrate, the command of every deploy, is preferred; help and the version save nothing; every other command saves', () => {
-    const said = Object.fromEntries([...COMMANDS, 'help', 'version'].map((command) => {
-      hintCodeCache(command as Parameters<typeof hintCodeCache>[0]);
-      return [command, hint()];
-    }));
+    const said = Object.fromEntries(
+      [...COMMANDS, 'help', 'version'].map((command) => {
+        hintCodeCache(command as Parameters<typeof hintCodeCache>[0]);
+        return [command, hint()];
+      }),
+    );
     expect(said).toEqual({
-      ...Object.fromEntries(COMMANDS.map((c) => [c, 'save'])), migrate: 'prefer', help: 'skip', version: 'skip',
+      ...Object.fromEntries(COMMANDS.map((c) => [c, 'save'])),
+      migrate: 'prefer',
+      help: 'skip',
+      version: 'skip',
     });
   });
 

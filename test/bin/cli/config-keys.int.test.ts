@@ -37,7 +37,10 @@ const run = (root: string, args: string[], env: NodeJS.ProcessEnv = NO_DB): Prom
 let rig: Promise<{ primary: StartedServer; standby: Awaited<ReturnType<typeof startStandby>> }> | undefined;
 afterAll(async () => {
   const r = await rig?.catch(() => undefined);
-  if (r) { await r.standby.remove(); await removeServer(r.primary); }
+  if (r) {
+    await r.standby.remove();
+    await removeServer(r.primary);
+  }
 });
 async function behindStandby(database: string): Promise<string> {
   rig ??= (async () => {
@@ -70,7 +73,10 @@ async function refused(config: Record<string, unknown>, problem: string): Promis
 /** One test per key: what the file sets, observed in what a command does. */
 const CASES: Record<SettingKey, () => Promise<void>> = {
   async migrations() {
-    const root = project({ migrations: 'db/sql' }, { 'db/sql/0001_a.sql': 'CREATE TABLE a (id int);\n', 'migrations/0001_other.sql': 'CREATE TABLE other (id int);\n' });
+    const root = project(
+      { migrations: 'db/sql' },
+      { 'db/sql/0001_a.sql': 'CREATE TABLE a (id int);\n', 'migrations/0001_other.sql': 'CREATE TABLE other (id int);\n' },
+    );
     // From a subfolder: the file's path is relative to the file, and the messages name it from where the command ran.
     const r = await run(join(root, 'src'), ['lint']);
     expect(r.code, r.stderr).toBe(0);
@@ -95,7 +101,10 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
   },
   async contracts() {
     const url = await freshDatabase(target, 'cfg_contracts');
-    const root = project({ contracts: 'db/contracts' }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n', 'db/contracts/read_b.sql': 'SELECT id FROM b;\n' });
+    const root = project(
+      { contracts: 'db/contracts' },
+      { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n', 'db/contracts/read_b.sql': 'SELECT id FROM b;\n' },
+    );
     await run(root, ['migrate', '--database-url', url]);
     const r = await run(root, ['check', '--database-url', url]);
     expect(r.code).toBe(1);
@@ -113,11 +122,14 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
     const url = await freshDatabase(target, 'cfg_state');
     const root = project({ stateSchema: 'orders_schemaguard' }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' });
     expect((await run(root, ['migrate', '--database-url', url])).code).toBe(0);
-    expect(await rows(url, "SELECT to_regclass('orders_schemaguard.applied_migrations')::text AS t, to_regclass('schemaguard.applied_migrations')::text AS d")).toEqual([{ t: 'orders_schemaguard.applied_migrations', d: null }]);
+    expect(
+      await rows(url, "SELECT to_regclass('orders_schemaguard.applied_migrations')::text AS t, to_regclass('schemaguard.applied_migrations')::text AS d"),
+    ).toEqual([{ t: 'orders_schemaguard.applied_migrations', d: null }]);
   },
   async serverVersion() {
     // MERGE … RETURNING came with PostgreSQL 17.
-    const sql = 'CREATE TABLE t (id int PRIMARY KEY, n int);\nMERGE INTO t USING (SELECT 1 AS id) s ON t.id = s.id WHEN MATCHED THEN UPDATE SET n = 1 RETURNING t.id;\n';
+    const sql =
+      'CREATE TABLE t (id int PRIMARY KEY, n int);\nMERGE INTO t USING (SELECT 1 AS id) s ON t.id = s.id WHEN MATCHED THEN UPDATE SET n = 1 RETURNING t.id;\n';
     const root = project({ serverVersion: 16 }, { 'migrations/0001_merge.sql': sql });
     const on16 = await run(root, ['lint', '--json']);
     expect(on16.code).not.toBe(0);
@@ -128,11 +140,12 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
   async lockTimeout() {
     const url = await freshDatabase(target, 'cfg_lock_timeout');
     // The check returns a row, failing the migration, unless the file ran with lock_timeout 7s.
-    const file = "CREATE TABLE a (id int);\n-- schemaguard:check lock_timeout is the project's\nSELECT current_setting('lock_timeout') AS lock_timeout WHERE current_setting('lock_timeout') <> '7s';\n";
+    const file =
+      "CREATE TABLE a (id int);\n-- schemaguard:check lock_timeout is the project's\nSELECT current_setting('lock_timeout') AS lock_timeout WHERE current_setting('lock_timeout') <> '7s';\n";
     const root = project({ lockTimeout: '7s' }, { 'migrations/0001_a.sql': file });
     const flag = await run(root, ['migrate', '--database-url', url, '--lock-timeout', '8s']);
     expect(flag.code).toBe(1);
-    expect(flag.stderr).toContain('lock_timeout is the project\'s');
+    expect(flag.stderr).toContain("lock_timeout is the project's");
     const r = await run(root, ['migrate', '--database-url', url]);
     expect(r.code, r.stderr).toBe(0);
   },
@@ -158,7 +171,11 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
     expect(off.code, off.stdout).toBe(0);
     expect(off.stdout).toContain('0002_b.sql:1:22: allowed index-not-concurrent (schemaguard.config.json: a is small)');
     expect(off.stdout).toContain('lint: 1 file, 0 errors, 0 warnings, 1 allowed');
-    const warn = await run(project({ lintRules: { 'index-not-concurrent': { level: 'warning', reason: 'a is small' } } }, files), ['lint', '--database-url', url]);
+    const warn = await run(project({ lintRules: { 'index-not-concurrent': { level: 'warning', reason: 'a is small' } } }, files), [
+      'lint',
+      '--database-url',
+      url,
+    ]);
     expect(warn.code).toBe(0);
     expect(warn.stdout).toContain('0002_b.sql:1:22: warning index-not-concurrent');
     expect(warn.stdout).toContain('(error by default; warning here: a is small)');
@@ -180,14 +197,24 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
     expect(fromFile.code, fromFile.stderr).toBe(0);
     expect(waited(fromFile)).toBeGreaterThanOrEqual(2000);
     expect(waited(fromFile)).toBeLessThan(60_000);
-    const flag = await run(project({ standbyWait: '2s' }, { ...first, 'migrations/0002_b.sql': 'CREATE TABLE b (id int);\n' }), ['migrate', '--database-url', url, '--standby-wait', '0']);
+    const flag = await run(project({ standbyWait: '2s' }, { ...first, 'migrations/0002_b.sql': 'CREATE TABLE b (id int);\n' }), [
+      'migrate',
+      '--database-url',
+      url,
+      '--standby-wait',
+      '0',
+    ]);
     expect(flag.code, flag.stderr).toBe(0);
     expect(waited(flag)).toBeLessThan(2000);
     await refused({ standbyWait: 60 }, 'is not a duration');
   },
   async standbyStrict() {
     const url = await behindStandby('cfg_standby_strict');
-    const r = await run(project({ standbyWait: '0', standbyStrict: true }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' }), ['migrate', '--database-url', url]);
+    const r = await run(project({ standbyWait: '0', standbyStrict: true }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' }), [
+      'migrate',
+      '--database-url',
+      url,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('standbys: 1 still behind');
     expect(r.stderr).toContain('drop --standby-strict (or "standbyStrict" in schemaguard.config.json) to deploy with a warning');
@@ -195,7 +222,10 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
   },
   async pooler() {
     const url = await freshDatabase(target, 'cfg_pooler');
-    const files = { 'migrations/0001_t.sql': 'CREATE TABLE t (v int);\n', 'migrations/0002_i.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n' };
+    const files = {
+      'migrations/0001_t.sql': 'CREATE TABLE t (v int);\n',
+      'migrations/0002_i.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n',
+    };
     // A connection that looks direct, declared a pooler by the file: no-transaction files are refused before anything runs.
     const r = await run(project({ pooler: true }, files), ['migrate', '--database-url', url]);
     expect(r.code).toBe(2);
@@ -257,7 +287,11 @@ describe('CLI: schemaguard.config.json, named and refused', () => {
     const json = await run(join(bad, 'src'), ['migrate', '--json']);
     expect(json.code).toBe(2);
     expect(JSON.parse(json.stdout)).toMatchObject({
-      command: 'migrate', error: 'ConfigError', configFile: '../schemaguard.config.json', key: 'lockTimeout', value: '"5"',
+      command: 'migrate',
+      error: 'ConfigError',
+      configFile: '../schemaguard.config.json',
+      key: 'lockTimeout',
+      value: '"5"',
       message: '../schemaguard.config.json: "lockTimeout": "5" is not a duration',
     });
   });
@@ -273,7 +307,10 @@ describe('CLI: schemaguard.config.json, named and refused', () => {
   });
 
   it('--config names another file, whose folder is the project root its paths start from', async () => {
-    const root = project({}, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n', 'ci/schemaguard.json': JSON.stringify({ migrations: '../migrations', embeddedDir: 'pg' }) });
+    const root = project(
+      {},
+      { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n', 'ci/schemaguard.json': JSON.stringify({ migrations: '../migrations', embeddedDir: 'pg' }) },
+    );
     const r = await run(root, ['lint', '--config', 'ci/schemaguard.json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('config: ci/schemaguard.json');

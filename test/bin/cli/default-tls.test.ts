@@ -57,11 +57,12 @@ describe('Function: defaultTls', () => {
 });
 
 describe('Function: isLocalHost', () => {
-  it('this machine\'s names and addresses, a socket directory, no host', () => {
+  it("this machine's names and addresses, a socket directory, no host", () => {
     for (const h of ['localhost', '127.0.0.1', '127.255.255.254', '::1', '[::1]', '/tmp', '']) expect(isLocalHost(h), h).toBe(true);
   });
 
   it('everything else, including names that only start like a local one', () => {
-    for (const h of ['db.example.com', 'localhost.example.com', '127.0.0.1.nip.io', '128.0.0.1', '10.0.0.1', '::2', '0:0:0:0:0:0:0:2']) expect(isLocalHost(h), h).toBe(false);
+    for (const h of ['db.example.com', 'localhost.example.com', '127.0.0.1.nip.io', '128.0.0.1', '10.0.0.1', '::2', '0:0:0:0:0:0:0:2'])
+      expect(isLocalHost(h), h).toBe(false);
   });
 });

@@ -51,10 +51,14 @@ describe.runIf(process.platform === 'linux')('Function: withRecordedInitdb', () 
   // SIGINT and SIGHUP take the same listener (one loop registers all three).
   it.each(['SIGTERM'])('%s before the poll has found initdb: initdb is ended with the run', async (signal) => {
     const dir = tempDir({});
-    const run = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN, '--', join(dir, 'data.init'), join(dir, 'initdb'), signal],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const run = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', RUN, '--', join(dir, 'data.init'), join(dir, 'initdb'), signal], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
-    run.stdout.on('data', (d) => { out += d; });
+    run.stdout.on('data', (d) => {
+      out += d;
+    });
     const code = await new Promise<number | null>((r) => run.on('exit', r));
     const initdb = Number(out.trim());
     expect(initdb).toBeGreaterThan(0);

@@ -78,9 +78,14 @@ describe('Function: acquireLock', () => {
     const startAt = Date.now() + 2_500;
     const codes = await Promise.all(Array.from({ length: 6 }, () => runChild(script, [lockPath, logPath, String(startAt), '40'])));
     expect(codes).toEqual([0, 0, 0, 0, 0, 0]);
-    const held = readFileSync(logPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number; entered: number; left: number }).sort((a, b) => a.entered - b.entered);
+    const held = readFileSync(logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { pid: number; entered: number; left: number })
+      .sort((a, b) => a.entered - b.entered);
     expect(held).toHaveLength(6);
-    for (let k = 1; k < held.length; k++) expect(held[k]!.entered, `pid ${held[k]!.pid} took the lock while pid ${held[k - 1]!.pid} held it`).toBeGreaterThanOrEqual(held[k - 1]!.left);
+    for (let k = 1; k < held.length; k++)
+      expect(held[k]!.entered, `pid ${held[k]!.pid} took the lock while pid ${held[k - 1]!.pid} held it`).toBeGreaterThanOrEqual(held[k - 1]!.left);
     expect(existsSync(lockPath)).toBe(false);
   });
 });

@@ -43,7 +43,9 @@ describe('Function: stopPostmasterSync', () => {
   /** A process that has set its SIGINT handler (a postmaster's is set some 30 ms before it writes postmaster.pid): `exits` on SIGINT, or lives on until its stdin closes. */
   async function startingPostmaster(onSigint: 'exits' | 'lives on') {
     const handler = onSigint === 'exits' ? 'process.exit(0)' : '{}';
-    const child = spawn(process.execPath, ['-e', `process.on('SIGINT', () => ${handler}); process.stdin.resume(); process.stdout.write('set')`], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, ['-e', `process.on('SIGINT', () => ${handler}); process.stdin.resume(); process.stdout.write('set')`], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
     await new Promise((res) => child.stdout.once('data', res));
     return child;
   }

@@ -1,5 +1,17 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -56,7 +68,9 @@ describe('CLI: a project folder the postgres user cannot enter', () => {
 
     if (process.getuid?.() === 0) {
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain(`error: cannot start the embedded PostgreSQL in ${realpathSync(cwd)}/.schemaguard as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${realpathSync(cwd)} (mode 700, owner root (uid 0)) on the way to its data; schemaguard does not change the permissions of your directories`);
+      expect(run.stderr).toContain(
+        `error: cannot start the embedded PostgreSQL in ${realpathSync(cwd)}/.schemaguard as root: PostgreSQL runs as the OS user postgres (it refuses to run as root), and that user cannot enter ${realpathSync(cwd)} (mode 700, owner root (uid 0)) on the way to its data; schemaguard does not change the permissions of your directories`,
+      );
       expect(run.stderr).toContain(`chmod o+x ${realpathSync(cwd)}; or use a server of your own: --database-url URL`);
       expect(run.stderr).toContain('; or keep the embedded data where that user can reach it: --embedded-dir /var/tmp/schemaguard-'); // the binaries (this repository's) are reachable
       expect(statSync(cwd).mode & 0o777).toBe(0o700);
@@ -83,7 +97,9 @@ describe('CLI: an embedded PostgreSQL that cannot start', () => {
     const status = await runCli(['status', '--exit-code', '--json'], { cwd, env, timeoutMs: 120_000 });
 
     expect(migrate.code).toBe(1);
-    expect(migrate.stderr).toMatch(/error: cannot start the embedded PostgreSQL in .*: configuration file ".*postgresql\.conf" contains errors \(unrecognized configuration parameter "bogus_setting_xyz" in file ".*" line \d+\)/);
+    expect(migrate.stderr).toMatch(
+      /error: cannot start the embedded PostgreSQL in .*: configuration file ".*postgresql\.conf" contains errors \(unrecognized configuration parameter "bogus_setting_xyz" in file ".*" line \d+\)/,
+    );
     expect(migrate.stderr).toContain('fix: see ');
     expect(status.code).toBe(1);
     expect(JSON.parse(status.stdout)).toMatchObject({ error: 'ConnectionError', message: expect.stringContaining('contains errors') });
@@ -157,7 +173,9 @@ describe('CLI: a first run killed during initdb', () => {
     expect(passwordFileIn(sharedTmp)).toBe(false);
     expect(existsSync(join(cwd, '.schemaguard', 'tmp'))).toBe(false);
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain(`error: cannot start the embedded PostgreSQL in ${dataDir}: the directory has no global/pg_control (an initialisation that was interrupted)`);
+    expect(broken.stderr).toContain(
+      `error: cannot start the embedded PostgreSQL in ${dataDir}: the directory has no global/pg_control (an initialisation that was interrupted)`,
+    );
     expect(broken.stderr).toContain(`fix: remove ${dataDir}; the next run initialises it again`);
   });
 
@@ -179,8 +197,12 @@ describe('CLI: a first run killed during initdb', () => {
     let closed: Promise<number | null>;
     try {
       const next = spawn(process.execPath, [CLI, 'status'], { cwd, env: withoutDatabaseUrl(), stdio: ['ignore', 'pipe', 'pipe'] });
-      next.stdout!.on('data', (d) => { stdout += d; });
-      next.stderr!.on('data', (d) => { stderr += d; });
+      next.stdout!.on('data', (d) => {
+        stdout += d;
+      });
+      next.stderr!.on('data', (d) => {
+        stderr += d;
+      });
       closed = new Promise((res) => next.on('close', res));
       await until(() => stderr.includes('waiting for initdb') || next.exitCode !== null);
     } finally {
@@ -188,7 +210,9 @@ describe('CLI: a first run killed during initdb', () => {
     }
     const code = await closed;
 
-    expect(stderr).toContain(`waiting for initdb (pid ${orphan}), left running by a schemaguard that was killed, to finish with ${staging}; then initialising again`);
+    expect(stderr).toContain(
+      `waiting for initdb (pid ${orphan}), left running by a schemaguard that was killed, to finish with ${staging}; then initialising again`,
+    );
     expect(code, stderr).toBe(0);
     expect(stdout).toContain('0 applied, 1 pending');
     expect(existsSync(join(cwd, '.schemaguard', 'initdb'))).toBe(false);
@@ -223,7 +247,9 @@ describe('CLI: a .schemaguard/ this user may not write to', () => {
     const run = await new Promise<{ code: number | null; stderr: string }>((res) => {
       const child = spawn(process.execPath, [CLI, 'status'], { cwd, env: withoutDatabaseUrl(), stdio: ['ignore', 'ignore', 'pipe'], ...other });
       let stderr = '';
-      child.stderr!.on('data', (d) => { stderr += d; });
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+      });
       child.on('close', (code) => res({ code, stderr }));
     });
     if (!other) chmodSync(dir, 0o755);
@@ -244,15 +270,27 @@ describe('CLI: the embedded PostgreSQL for a user other than root', () => {
   it('initialises and runs the server as that user', async () => {
     const cwd = tempDir({ 'migrations/1_a.sql': 'CREATE TABLE a (id int);' }, 'project');
     // As root, another user: nobody, owning the project; else the user running the tests already is one.
-    const nobody = process.getuid?.() === 0 ? { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) } : undefined;
+    const nobody =
+      process.getuid?.() === 0
+        ? { uid: Number(execFileSync('id', ['-u', 'nobody']).toString()), gid: Number(execFileSync('id', ['-g', 'nobody']).toString()) }
+        : undefined;
     if (nobody) for (const p of [cwd, join(cwd, 'migrations'), join(cwd, 'migrations', '1_a.sql')]) chownSync(p, nobody.uid, nobody.gid);
 
     const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((res) => {
-      const child = spawn(process.execPath, [CLI, 'migrate'], { cwd, env: { ...withoutDatabaseUrl(), HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'], ...nobody });
+      const child = spawn(process.execPath, [CLI, 'migrate'], {
+        cwd,
+        env: { ...withoutDatabaseUrl(), HOME: cwd },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...nobody,
+      });
       let stdout = '';
       let stderr = '';
-      child.stdout!.on('data', (d) => { stdout += d; });
-      child.stderr!.on('data', (d) => { stderr += d; });
+      child.stdout!.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+      });
       child.on('close', (code) => res({ code, stdout, stderr }));
     });
 
@@ -332,9 +370,14 @@ describe('CLI: several processes sharing .schemaguard/', () => {
 
   // Regression: the run that started the server stopped it under the run waiting for the migration lock ("Client has encountered a connection error").
   it('a run that started the server leaves it to a run still using it, which stops it; Ctrl-C stops a server nobody else uses', async () => {
-    const cwd = tempDir({
-      'migrations/1_a.sql': 'CREATE TABLE a (id int);', 'migrations/4_d.sql': 'SELECT pg_sleep(2);', 'migrations/5_e.sql': 'SELECT pg_sleep(3);',
-    }, 'project');
+    const cwd = tempDir(
+      {
+        'migrations/1_a.sql': 'CREATE TABLE a (id int);',
+        'migrations/4_d.sql': 'SELECT pg_sleep(2);',
+        'migrations/5_e.sql': 'SELECT pg_sleep(3);',
+      },
+      'project',
+    );
     const init = await runCli(['status'], { cwd, env, timeoutMs: 180_000 });
     expect(init.code, init.stderr).toBe(0);
 
@@ -383,7 +426,9 @@ describe('CLI: the last run stopping the server while another run starts', () =>
     expect(init.code, init.stderr).toBe(0);
     addFile(join(cwd, 'migrations'), '2_b.sql', 'SELECT pg_sleep(60);');
     const a = spawn(process.execPath, [CLI, 'migrate'], { cwd, env: withoutDatabaseUrl(), stdio: 'ignore' });
-    const aEnded = new Promise<{ code: number | null; signal: NodeJS.Signals | null; serverGone: boolean }>((res) => a.on('exit', (code, signal) => res({ code, signal, serverGone: !existsSync(pidFile(cwd)) })));
+    const aEnded = new Promise<{ code: number | null; signal: NodeJS.Signals | null; serverGone: boolean }>((res) =>
+      a.on('exit', (code, signal) => res({ code, signal, serverGone: !existsSync(pidFile(cwd)) })),
+    );
     await until(() => readyPostmaster(pidFile(cwd)));
     const postmaster = Number(readFileSync(pidFile(cwd), 'utf8').split('\n')[0]);
     await untilAsync(() => sessionRuns(cwd, 'pg_sleep(60)'));
@@ -425,7 +470,8 @@ describe('CLI: the last run stopping the server while another run starts', () =>
     const progress: string[] = [];
 
     const second = await startEmbedded({
-      dir, onProgress: (line) => {
+      dir,
+      onProgress: (line) => {
         progress.push(line);
         if (line.includes('is shutting down')) void session.end(); // now the server can stop
       },
@@ -456,11 +502,18 @@ describe('CLI: the last run stopping the server while another run starts', () =>
     await admin.query('LOCK TABLE pg_database IN ACCESS EXCLUSIVE MODE');
     const progress: string[] = [];
     const second = startEmbedded({ dir, onProgress: (line) => progress.push(line) }).then(
-      async (server) => { await server.release(); return undefined; }, (e: unknown) => e as Error & { sqlstate?: string; fix?: string });
+      async (server) => {
+        await server.release();
+        return undefined;
+      },
+      (e: unknown) => e as Error & { sqlstate?: string; fix?: string },
+    );
     let waiting: number | undefined;
     while (waiting === undefined) {
       await admin.query('SELECT pg_stat_clear_snapshot()'); // else the transaction sees pg_stat_activity as it first read it
-      const found = await admin.query("SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'starting' AND wait_event_type = 'Lock'");
+      const found = await admin.query(
+        "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'starting' AND wait_event_type = 'Lock'",
+      );
       waiting = found.rows[0]?.pid;
     }
     await admin.query('SELECT pg_terminate_backend($1)', [waiting]);
@@ -473,7 +526,9 @@ describe('CLI: the last run stopping the server while another run starts', () =>
     await admin.end();
     await first.release();
 
-    expect(failure?.message).toMatch(/^the embedded PostgreSQL \(pid \d+\) ended this run's session and runs on: terminating connection due to administrator command \(another session ended it: pg_terminate_backend/);
+    expect(failure?.message).toMatch(
+      /^the embedded PostgreSQL \(pid \d+\) ended this run's session and runs on: terminating connection due to administrator command \(another session ended it: pg_terminate_backend/,
+    );
     expect(failure?.sqlstate).toBe('57P01');
     expect(failure?.fix).toMatch(/^run again; if it happens again, look for what ends sessions on the embedded server \(port \d+\)$/);
     expect(progress).toEqual([]);
@@ -516,19 +571,25 @@ function sleeper(cwd: string, dataDir: string, started: ChildProcess[]): number 
 
 /** The pid of the initdb that runs on `staging` (its command line names it), if one runs. */
 function initdbOn(staging: string): number | undefined {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => readOrEmpty(`/proc/${pid}/cmdline`).split('\0').includes(`--pgdata=${staging}`));
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .find((pid) => readOrEmpty(`/proc/${pid}/cmdline`).split('\0').includes(`--pgdata=${staging}`));
 }
 
 /** The pids of the processes whose working directory is `dir` (a postmaster's and its children's is their data directory). */
 function workingIn(dir: string): number[] {
   const real = realpathSync(dir);
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
-    try {
-      return readlinkSync(`/proc/${pid}/cwd`) === real;
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/cwd`) === real;
+      } catch {
+        return false;
+      }
+    });
 }
 
 async function untilAsync(condition: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {

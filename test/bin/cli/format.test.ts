@@ -9,12 +9,15 @@ import { table, tableLines, writeLines } from '../../../bin/cli/format';
 
 describe('Function: table', () => {
   it('pads every column but the last to its widest cell, header included', () => {
-    expect(table(['where', 'lock'], [['a.sql:1', 'ACCESS EXCLUSIVE'], ['bb.sql:12', '-']])).toBe([
-      'where      lock',
-      '---------  ----------------',
-      'a.sql:1    ACCESS EXCLUSIVE',
-      'bb.sql:12  -',
-    ].join('\n'));
+    expect(
+      table(
+        ['where', 'lock'],
+        [
+          ['a.sql:1', 'ACCESS EXCLUSIVE'],
+          ['bb.sql:12', '-'],
+        ],
+      ),
+    ).toBe(['where      lock', '---------  ----------------', 'a.sql:1    ACCESS EXCLUSIVE', 'bb.sql:12  -'].join('\n'));
   });
 
   it('takes 200,000 rows (a spread of that many widths overflowed the call stack)', () => {
@@ -31,7 +34,13 @@ describe('Function: tableLines and writeLines', () => {
     };
     const writes: string[] = [];
     let waits = 0;
-    await writeLines((t) => writes.push(t), tableLines(['where', 'lock', 'statement'], rows), async () => { waits++; });
+    await writeLines(
+      (t) => writes.push(t),
+      tableLines(['where', 'lock', 'statement'], rows),
+      async () => {
+        waits++;
+      },
+    );
 
     expect(writes).toHaveLength(Math.ceil((n + 2) / 2000));
     expect(waits, 'the reader is waited for after each full block').toBe(Math.floor((n + 2) / 2000));

@@ -9,7 +9,8 @@ import { runCli } from '../../support/cli';
 import { tempDir } from '../../support/files';
 import { PRISMA_LOCK_TEXT, prismaCreateTable } from '../../support/prisma-tool';
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' });
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' });
 
 /** Commits what `root` holds on main, and starts a branch. */
 function commitThenBranch(root: string): void {
@@ -42,24 +43,30 @@ describe('Module: git-base', () => {
   it('refuses a ref git does not know, naming it, with the fetch to run', () => {
     const root = project();
     expect(() => filesAtRef(join(root, 'migrations'), 'origin/main')).toThrow(InputError);
-    expect(() => filesAtRef(join(root, 'migrations'), 'origin/main')).toThrow(/^--since origin\/main: could not list .*migrations\/ at origin\/main: fatal: Not a valid object name origin\/main/);
+    expect(() => filesAtRef(join(root, 'migrations'), 'origin/main')).toThrow(
+      /^--since origin\/main: could not list .*migrations\/ at origin\/main: fatal: Not a valid object name origin\/main/,
+    );
   });
 
-  it('lint --since main: the branch\'s new index on the table main created is an error; without it every file is pending and the table new', async () => {
+  it("lint --since main: the branch's new index on the table main created is an error; without it every file is pending and the table new", async () => {
     const root = project();
     const since = await runCli(['lint', '--since', 'main'], { cwd: root, env: { DATABASE_URL: '' } });
     expect(since.code).toBe(1);
     expect(since.stdout).toContain('0002_widgets_name.sql:1:30: error index-not-concurrent');
-    expect(since.stderr).toContain('lint 1 file new or changed since main, of 2 in migrations/ (--since main: the others count as applied, their tables exist)');
+    expect(since.stderr).toContain(
+      'lint 1 file new or changed since main, of 2 in migrations/ (--since main: the others count as applied, their tables exist)',
+    );
     // Without it, and without a remote's branch to compare with, every file is pending, and lint says so first.
     const without = await runCli(['lint'], { cwd: root, env: { DATABASE_URL: undefined, GITHUB_BASE_REF: undefined } });
     expect(without.code).toBe(0);
-    expect(without.stdout).toMatch(/^warning: every file counts as pending, all 2 files in migrations\/: .*no git base branch \(origin\/HEAD\) to compare with/);
+    expect(without.stdout).toMatch(
+      /^warning: every file counts as pending, all 2 files in migrations\/: .*no git base branch \(origin\/HEAD\) to compare with/,
+    );
     expect(without.stdout).toContain('lint: 2 files, 0 errors, 0 warnings');
   });
 
   // Issue 54: without --since, lint finds the base branch itself (a pull request's in GitHub Actions, else the remote's default branch).
-  it('lint without --since takes the remote\'s base branch as --since, saying so, and a pull request\'s base in GitHub Actions', async () => {
+  it("lint without --since takes the remote's base branch as --since, saying so, and a pull request's base in GitHub Actions", async () => {
     const root = project();
     const origin = tempDir({}, 'origin');
     git(origin, 'init', '-q', '--bare');
@@ -68,7 +75,9 @@ describe('Module: git-base', () => {
     git(root, 'fetch', '-q', 'origin');
     const r = await runCli(['lint'], { cwd: root, env: { DATABASE_URL: undefined, GITHUB_BASE_REF: undefined } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('lint 1 file new or changed since origin/main, of 2 in migrations/ (the git base origin/main: the others count as applied, their tables exist)');
+    expect(r.stderr).toContain(
+      'lint 1 file new or changed since origin/main, of 2 in migrations/ (the git base origin/main: the others count as applied, their tables exist)',
+    );
     expect(r.stdout).toContain('0002_widgets_name.sql:1:30: error index-not-concurrent');
     expect(baseRef(join(root, 'migrations'), {})).toBe('origin/main');
     git(root, 'push', '-q', 'origin', 'HEAD:release');
@@ -90,11 +99,17 @@ describe('Module: git-base', () => {
     expect(both.stderr).not.toContain('secret');
   });
 
-  it('lint --since main over Prisma\'s folders: the folders main has count as applied, so the branch\'s new index on their table is an error', async () => {
-    const root = tempDir({ 'prisma/migrations/migration_lock.toml': PRISMA_LOCK_TEXT, 'prisma/migrations/20240101120000_init/migration.sql': prismaCreateTable('User') }, 'repo');
+  it("lint --since main over Prisma's folders: the folders main has count as applied, so the branch's new index on their table is an error", async () => {
+    const root = tempDir(
+      { 'prisma/migrations/migration_lock.toml': PRISMA_LOCK_TEXT, 'prisma/migrations/20240101120000_init/migration.sql': prismaCreateTable('User') },
+      'repo',
+    );
     commitThenBranch(root);
     mkdirSync(join(root, 'prisma', 'migrations', '20240215093000_user_id'));
-    writeFileSync(join(root, 'prisma', 'migrations', '20240215093000_user_id', 'migration.sql'), '-- CreateIndex\nCREATE INDEX "User_id_idx" ON "User"("id");\n');
+    writeFileSync(
+      join(root, 'prisma', 'migrations', '20240215093000_user_id', 'migration.sql'),
+      '-- CreateIndex\nCREATE INDEX "User_id_idx" ON "User"("id");\n',
+    );
     expect([...filesAtRef(join(root, 'prisma', 'migrations'), 'main').keys()].sort()).toEqual(['20240101120000_init/migration.sql', 'migration_lock.toml']);
     const since = await runCli(['lint', '--dir', 'prisma/migrations', '--since', 'main'], { cwd: root, env: { DATABASE_URL: '' } });
     expect(since.code, since.stdout + since.stderr).toBe(1);
@@ -102,9 +117,20 @@ describe('Module: git-base', () => {
     expect(since.stderr).toContain('lint 1 file new or changed since main, of 2 in prisma/migrations/');
   });
 
-  it('lint --since main over drizzle\'s folder: the files main has count as applied, whatever the journal says since', async () => {
-    const journal = (tags: string[]) => JSON.stringify({ version: '7', dialect: 'postgresql', entries: tags.map((tag, idx) => ({ idx, version: '7', when: 1700000000000 + idx, tag, breakpoints: true })) });
-    const root = tempDir({ 'drizzle/meta/_journal.json': journal(['0000_init']), 'drizzle/0000_init.sql': 'CREATE TABLE "posts" (\n\t"id" serial PRIMARY KEY NOT NULL,\n\t"title" text\n);\n' }, 'repo');
+  it("lint --since main over drizzle's folder: the files main has count as applied, whatever the journal says since", async () => {
+    const journal = (tags: string[]) =>
+      JSON.stringify({
+        version: '7',
+        dialect: 'postgresql',
+        entries: tags.map((tag, idx) => ({ idx, version: '7', when: 1700000000000 + idx, tag, breakpoints: true })),
+      });
+    const root = tempDir(
+      {
+        'drizzle/meta/_journal.json': journal(['0000_init']),
+        'drizzle/0000_init.sql': 'CREATE TABLE "posts" (\n\t"id" serial PRIMARY KEY NOT NULL,\n\t"title" text\n);\n',
+      },
+      'repo',
+    );
     commitThenBranch(root);
     writeFileSync(join(root, 'drizzle', 'meta', '_journal.json'), journal(['0000_init', '0001_title_index']));
     writeFileSync(join(root, 'drizzle', '0001_title_index.sql'), 'CREATE INDEX "posts_title_idx" ON "posts" USING btree ("title");');

@@ -13,11 +13,28 @@ import { ROOT } from '../../support/cli';
 describe('LineBatcher', () => {
   let clock = 0;
   let writes: string[] = [];
-  const batcher = (maxHeld?: number) => new LineBatcher((t) => { writes.push(t); }, 50, () => clock, maxHeld);
+  const batcher = (maxHeld?: number) =>
+    new LineBatcher(
+      (t) => {
+        writes.push(t);
+      },
+      50,
+      () => clock,
+      maxHeld,
+    );
 
-  beforeEach(() => { vi.useFakeTimers(); clock = 1000; writes = []; });
-  afterEach(() => { vi.useRealTimers(); });
-  const advance = (ms: number) => { clock += ms; vi.advanceTimersByTime(ms); };
+  beforeEach(() => {
+    vi.useFakeTimers();
+    clock = 1000;
+    writes = [];
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+  const advance = (ms: number) => {
+    clock += ms;
+    vi.advanceTimersByTime(ms);
+  };
 
   it('writes a line after a quiet spell at once, and holds the ones that follow closely until the interval is up', () => {
     const b = batcher();
@@ -49,7 +66,10 @@ describe('LineBatcher', () => {
   it('a steady stream of lines goes out in one write per interval, in order', () => {
     const b = batcher();
 
-    for (let k = 0; k < 100; k++) { b.line(`${k}\n`); advance(2); }
+    for (let k = 0; k < 100; k++) {
+      b.line(`${k}\n`);
+      advance(2);
+    }
     advance(50);
 
     expect(writes.join('')).toBe(Array.from({ length: 100 }, (_, k) => `${k}\n`).join(''));
@@ -86,7 +106,9 @@ function child(script: string): Promise<{ stderr: string; code: number | null; s
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    c.stderr.on('data', (d) => { stderr += d; });
+    c.stderr.on('data', (d) => {
+      stderr += d;
+    });
     c.on('error', reject);
     c.on('close', (code, signal) => resolve({ stderr, code, signal }));
   });
@@ -105,7 +127,7 @@ describe('flushOnExit, in a child process', () => {
     expect(r.signal).toBe('SIGTERM');
   }, 30_000);
 
-  it('SIGINT with another listener (the embedded server\'s clean-up): the lines are written and that listener decides how the process ends', async () => {
+  it("SIGINT with another listener (the embedded server's clean-up): the lines are written and that listener decides how the process ends", async () => {
     const r = await child(`${HOLDING}\nprocess.on('SIGINT', () => process.exit(130)); setInterval(() => {}, 1000); process.kill(process.pid, 'SIGINT');`);
 
     expect(r.stderr).toBe('first\nheld 1\nheld 2\n');

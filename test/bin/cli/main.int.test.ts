@@ -55,7 +55,11 @@ describe(`CLI: schemaguard on ${target.name}`, () => {
     expect(r.stderr + r.stdout).not.toContain('hunter2secret');
   });
 
-  it.each([['frobnicate', '--json'], ['status', '--bogus', '--format', 'json'], ['status', '--json', '--lock-wait', '5']])('a usage error under --json (%j) is one JSON object on stdout, as every other error', async (...argv) => {
+  it.each([
+    ['frobnicate', '--json'],
+    ['status', '--bogus', '--format', 'json'],
+    ['status', '--json', '--lock-wait', '5'],
+  ])('a usage error under --json (%j) is one JSON object on stdout, as every other error', async (...argv) => {
     const r = await runCli(argv, { env: { DATABASE_URL: undefined } });
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toMatchObject({ error: 'UsageError', message: expect.any(String), fix: expect.any(String) });
@@ -72,7 +76,7 @@ describe(`CLI: schemaguard on ${target.name}`, () => {
     expect(r.stderr + r.stdout).not.toContain('wrong-Pa55word-xyz');
   });
 
-  it('says so when the server asks for a password and the URL has none (pg\'s words were a SCRAM message, with a fix about reaching the server)', async () => {
+  it("says so when the server asks for a password and the URL has none (pg's words were a SCRAM message, with a fix about reaching the server)", async () => {
     const u = new URL(target.adminUrl);
     u.password = '';
     const r = await runCli(['status', '--dir', tempDir({ '1_a.sql': 'SELECT 1;' }), '--database-url', u.toString()], { env: { PGPASSWORD: undefined } });

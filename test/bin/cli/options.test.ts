@@ -14,12 +14,27 @@ import { groupOf, type CommonOptions, type GroupKeys, type OptionGroup } from '.
 import { commandSpec, COMMANDS, OPTION_TAKERS, type Command } from '../../../bin/cli/registry';
 
 /** Type-checked by tsc, never called: what each command's code may read. */
-export function typeProof(status: ContextOf<'status'>, migrate: ContextOf<'migrate'>, check: ContextOf<'check'>, snapshot: ContextOf<'snapshot'>, init: ContextOf<'init'>): unknown[] {
+export function typeProof(
+  status: ContextOf<'status'>,
+  migrate: ContextOf<'migrate'>,
+  check: ContextOf<'check'>,
+  snapshot: ContextOf<'snapshot'>,
+  init: ContextOf<'init'>,
+): unknown[] {
   return [
     // Its own groups, and the common options.
-    status.opts.exitCode, status.opts.allowAhead, status.opts.dir, status.opts.stateSchema, status.opts.databaseUrl, status.opts.format,
-    migrate.opts.lockTimeoutMs, migrate.opts.standbyWaitMs, migrate.opts.replicationPlanned, migrate.opts.lockWaitMs,
-    check.opts.contractsDir, check.opts.snapshot,
+    status.opts.exitCode,
+    status.opts.allowAhead,
+    status.opts.dir,
+    status.opts.stateSchema,
+    status.opts.databaseUrl,
+    status.opts.format,
+    migrate.opts.lockTimeoutMs,
+    migrate.opts.standbyWaitMs,
+    migrate.opts.replicationPlanned,
+    migrate.opts.lockWaitMs,
+    check.opts.contractsDir,
+    check.opts.snapshot,
     // @ts-expect-error status takes no --offline (plan's group)
     status.opts.offline,
     // @ts-expect-error status takes no --lock-timeout (migrate's apply group)
@@ -49,7 +64,9 @@ describe('Type: OptionsOf', () => {
   it('is the common options and the groups the registry gives the command, no more', () => {
     expectTypeOf<keyof OptionsOf<'check'>>().toEqualTypeOf<'command' | keyof CommonOptions | GroupKeys<'connection' | 'contracts' | 'snapshot'>>();
     expectTypeOf<keyof OptionsOf<'new'>>().toEqualTypeOf<'command' | keyof CommonOptions | GroupKeys<'files'>>();
-    expectTypeOf<keyof OptionsOf<'migrate'>>().toEqualTypeOf<'command' | keyof CommonOptions | GroupKeys<'connection' | 'state' | 'files' | 'runnerLock' | 'apply' | 'ahead' | 'replication'>>();
+    expectTypeOf<keyof OptionsOf<'migrate'>>().toEqualTypeOf<
+      'command' | keyof CommonOptions | GroupKeys<'connection' | 'state' | 'files' | 'runnerLock' | 'apply' | 'ahead' | 'replication'>
+    >();
   });
 
   it('covers every option the parser fills: each is common or in one group', () => {
@@ -59,7 +76,16 @@ describe('Type: OptionsOf', () => {
 });
 
 /** A value each kind of flag takes. */
-const VALUES: Record<string, string | undefined> = { string: 'x', duration: '5s', int: '3', count: '10', bool: undefined, format: 'text', source: 'flyway', layout: 'flat' };
+const VALUES: Record<string, string | undefined> = {
+  string: 'x',
+  duration: '5s',
+  int: '3',
+  count: '10',
+  bool: undefined,
+  format: 'text',
+  source: 'flyway',
+  layout: 'flat',
+};
 
 function refusal(argv: string[]): string | undefined {
   try {
@@ -71,7 +97,7 @@ function refusal(argv: string[]): string | undefined {
   }
 }
 
-describe('Function: parseArgs, by the registry\'s option groups', () => {
+describe("Function: parseArgs, by the registry's option groups", () => {
   it('takes a flag on the commands that take its group, and refuses it on every other', () => {
     for (const command of COMMANDS) {
       const args = Array.from({ length: commandSpec(command).args?.[0] ?? 0 }, () => 'x');

@@ -12,7 +12,7 @@ import { tempDir } from '../../support/files';
 afterAll(dropDatabases);
 
 describe.each(targets)('CLI: schemaguard migrate as a role without privileges, on $name', (t) => {
-  it('cannot create the state schema, then (given that schema by the owner) cannot create in schema public: each error has its SQLSTATE and the GRANT; the migration\'s has its file and line', async () => {
+  it("cannot create the state schema, then (given that schema by the owner) cannot create in schema public: each error has its SQLSTATE and the GRANT; the migration's has its file and line", async () => {
     // Prepare: a role that may connect, nothing more
     const url = await freshDatabase(t, 'perm');
     const role = `sg_perm_${randomBytes(4).toString('hex')}`;
@@ -33,11 +33,17 @@ describe.each(targets)('CLI: schemaguard migrate as a role without privileges, o
       // Assess
       expect(noState.code).toBe(1);
       expect(noState.stderr).toContain(`error: permission denied for database ${database}\n  sqlstate: 42501\n`);
-      expect(noState.stderr).toContain(`fix: "${role}" may not create schemas in ${database}, and migrate creates its state schema "schemaguard" (--state-schema) there: `
-        + `as the database's owner (or a superuser): CREATE SCHEMA "schemaguard" AUTHORIZATION "${role}"; or GRANT CREATE ON DATABASE "${database}" TO "${role}"`);
+      expect(noState.stderr).toContain(
+        `fix: "${role}" may not create schemas in ${database}, and migrate creates its state schema "schemaguard" (--state-schema) there: ` +
+          `as the database's owner (or a superuser): CREATE SCHEMA "schemaguard" AUTHORIZATION "${role}"; or GRANT CREATE ON DATABASE "${database}" TO "${role}"`,
+      );
       expect(noCreate.code).toBe(1);
       expect(JSON.parse(noCreate.stdout)).toMatchObject({
-        error: 'StatementError', message: '0001_a.sql:3: permission denied for schema public', file: '0001_a.sql', line: 3, sqlstate: '42501',
+        error: 'StatementError',
+        message: '0001_a.sql:3: permission denied for schema public',
+        file: '0001_a.sql',
+        line: 3,
+        sqlstate: '42501',
         fix: `as the schema's owner (or a superuser): GRANT USAGE, CREATE ON SCHEMA "public" TO "${role}"; or run migrate as the role that owns the schema`,
       });
       // The fix works: granted as it says, the migration applies.

@@ -17,12 +17,20 @@ describe.each(targets)('CLI: PG* variables, on $name', (target) => {
     const url = new URL(await freshDatabase(target, 'pgvars'));
     const cwd = tempDir({});
     const dir = tempDir({ '1_t.sql': 'CREATE TABLE t (id int);' });
-    const env = { DATABASE_URL: undefined, PGHOST: url.hostname, PGPORT: url.port, PGUSER: decodeURIComponent(url.username), PGDATABASE: url.pathname.slice(1) };
+    const env = {
+      DATABASE_URL: undefined,
+      PGHOST: url.hostname,
+      PGPORT: url.port,
+      PGUSER: decodeURIComponent(url.username),
+      PGDATABASE: url.pathname.slice(1),
+    };
 
     const r = await runCli(['migrate', '--dir', dir], { env, cwd });
 
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`error: PGHOST=${url.hostname} PGPORT=${url.port} PGDATABASE=${env.PGDATABASE} PGUSER=${env.PGUSER} are set, but schemaguard connects only where --database-url or DATABASE_URL says`);
+    expect(r.stderr).toContain(
+      `error: PGHOST=${url.hostname} PGPORT=${url.port} PGDATABASE=${env.PGDATABASE} PGUSER=${env.PGUSER} are set, but schemaguard connects only where --database-url or DATABASE_URL says`,
+    );
     expect(r.stderr).toContain(`pass --database-url postgres://${url.username}@${url.hostname}:${url.port}/${env.PGDATABASE}`);
     expect(r.stderr).toContain('to use the embedded server, pass --embedded (or unset PGHOST PGPORT PGDATABASE PGUSER)');
     expect(existsSync(join(cwd, '.schemaguard'))).toBe(false);
@@ -33,8 +41,12 @@ describe.each(targets)('CLI: PG* variables, on $name', (target) => {
     const url = new URL(await freshDatabase(target, 'pgvars_url'));
     const dir = tempDir({ '1_t.sql': 'CREATE TABLE t (id int);' });
     const env = {
-      DATABASE_URL: undefined, PGHOST: 'nowhere.invalid', PGPORT: url.port, PGUSER: decodeURIComponent(url.username),
-      PGPASSWORD: decodeURIComponent(url.password), PGDATABASE: url.pathname.slice(1),
+      DATABASE_URL: undefined,
+      PGHOST: 'nowhere.invalid',
+      PGPORT: url.port,
+      PGUSER: decodeURIComponent(url.username),
+      PGPASSWORD: decodeURIComponent(url.password),
+      PGDATABASE: url.pathname.slice(1),
     };
 
     const r = await runCli(['migrate', '--dir', dir, '--database-url', `postgres://${url.hostname}`], { env });

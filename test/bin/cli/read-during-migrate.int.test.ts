@@ -18,10 +18,15 @@ const TABLE = `CREATE TABLE big (id bigint PRIMARY KEY, v int NOT NULL, note tex
 INSERT INTO big SELECT g, g % 1000, md5(g::text) FROM generate_series(1, 200000) g;
 ANALYZE big;`;
 const FILES = {
-  '1_index.sql': "-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY big_key ON big (md5(repeat(note, 200)), v);\n",
+  '1_index.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY big_key ON big (md5(repeat(note, 200)), v);\n',
 };
 
-interface Migrated { indexMs: number; retries: number; lockWaitMs: number; samples: number }
+interface Migrated {
+  indexMs: number;
+  retries: number;
+  lockWaitMs: number;
+  samples: number;
+}
 
 const SAMPLE_MS = 10;
 
@@ -62,14 +67,15 @@ describe.each(targets)('CLI: status and plan during a long CREATE INDEX CONCURRE
     let looping = true;
     // Each run's start and end.
     const reads: { command: string; from: number; to: number }[] = [];
-    const loop = (command: string) => (async () => {
-      while (looping) {
-        const from = Date.now();
-        const r = await runCli([command, '--dir', dir, '--database-url', url]);
-        expect(r.code).toBe(0);
-        reads.push({ command, from, to: Date.now() });
-      }
-    })();
+    const loop = (command: string) =>
+      (async () => {
+        while (looping) {
+          const from = Date.now();
+          const r = await runCli([command, '--dir', dir, '--database-url', url]);
+          expect(r.code).toBe(0);
+          reads.push({ command, from, to: Date.now() });
+        }
+      })();
     const loops = [loop('status'), loop('plan')];
     const started = Date.now();
     const busy = await migrateWatched(url, dir);
@@ -80,7 +86,9 @@ describe.each(targets)('CLI: status and plan during a long CREATE INDEX CONCURRE
     // The runs in flight during the later half of the migration, when the index is being built (the build takes most of it).
     const middle = started + (ended - started) / 2;
     const overlapping = reads.filter((r) => r.from < ended && r.to > middle);
-    console.log(`[read-during-migrate] ${target.name}: index build ${quiet.indexMs} ms alone, ${busy.indexMs} ms with ${overlapping.length} status/plan runs in its later half; in lock waits ${busy.lockWaitMs} ms`);
+    console.log(
+      `[read-during-migrate] ${target.name}: index build ${quiet.indexMs} ms alone, ${busy.indexMs} ms with ${overlapping.length} status/plan runs in its later half; in lock waits ${busy.lockWaitMs} ms`,
+    );
     // The reads really overlapped the build: status and plan each ran during it (on a loaded machine one CLI
     // process can take as long as the build, so a run counts when it overlaps, not only when it ends inside).
     expect(new Set(overlapping.map((r) => r.command))).toEqual(new Set(['status', 'plan']));

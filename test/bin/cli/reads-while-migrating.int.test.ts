@@ -20,7 +20,8 @@ import { tempDir } from '../../support/files';
 afterAll(dropDatabases);
 
 const GATE = 424242;
-const FIRST = 'CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, a int DEFAULT 1 CHECK (a > 0));\nINSERT INTO t (a) SELECT g FROM generate_series(1, 100) g;\n';
+const FIRST =
+  'CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, a int DEFAULT 1 CHECK (a > 0));\nINSERT INTO t (a) SELECT g FROM generate_series(1, 100) g;\n';
 const FILES = {
   '1_t.sql': FIRST,
   '2_slow.sql': `-- schemaguard:lock-timeout=60s\nALTER TABLE t ADD COLUMN b int;\nSELECT pg_advisory_xact_lock(${GATE});\n`,
@@ -40,7 +41,10 @@ async function snapshotFile(target: (typeof targets)[number], dir: string): Prom
 
 async function untilWaiting(url: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const waiting = await rows(url, "SELECT 1 FROM pg_stat_activity WHERE application_name = 'schemaguard' AND wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'");
+    const waiting = await rows(
+      url,
+      "SELECT 1 FROM pg_stat_activity WHERE application_name = 'schemaguard' AND wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'",
+    );
     if (waiting.length) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -75,18 +79,32 @@ describe.each(targets)('CLI: reads while a migration runs on $name', (target) =>
     const migrated = await migrating!;
 
     expect(migrated.code).toBe(0);
-    const running = /a migration is running: server process \d+ holds the runner lock \(advisory lock -?\d+\), most likely applying 2_slow\.sql \(the first pending file\)/;
-    expect([r.status!.code, r.status!.stdout]).toEqual([0, expect.stringMatching(new RegExp(`1 applied, 2 pending, 0 changed, 0 unknown; version 1\\nnote: ${running.source}\\n`))]);
+    const running =
+      /a migration is running: server process \d+ holds the runner lock \(advisory lock -?\d+\), most likely applying 2_slow\.sql \(the first pending file\)/;
+    expect([r.status!.code, r.status!.stdout]).toEqual([
+      0,
+      expect.stringMatching(new RegExp(`1 applied, 2 pending, 0 changed, 0 unknown; version 1\\nnote: ${running.source}\\n`)),
+    ]);
     expect((JSON.parse(r.json!.stdout) as { migrationRunning: string }).migrationRunning).toMatch(running);
-    expect([r.gate!.code, r.gate!.stderr]).toEqual([1, expect.stringMatching(new RegExp(`status --exit-code: 2 pending \\(2_slow\\.sql, 3_more\\.sql\\); ${running.source}`))]);
+    expect([r.gate!.code, r.gate!.stderr]).toEqual([
+      1,
+      expect.stringMatching(new RegExp(`status --exit-code: 2 pending \\(2_slow\\.sql, 3_more\\.sql\\); ${running.source}`)),
+    ]);
     // The file in flight is named, read from the comment heading its message.
-    const held = /a lock held by a migration \(a migration is running: schemaguard applies 2_slow\.sql in pid \d+, in its transaction for \d+ s, with ACCESS EXCLUSIVE on public\.t\)/;
+    const held =
+      /a lock held by a migration \(a migration is running: schemaguard applies 2_slow\.sql in pid \d+, in its transaction for \d+ s, with ACCESS EXCLUSIVE on public\.t\)/;
     expect(r.check!.code).toBe(1);
-    expect(r.check!.stderr).toMatch(new RegExp(`fix: waited on ${held.source}, past the check's lock_timeout \\(2 s\\): check again once the migration has committed \\(schemaguard status shows it applied\\)`));
+    expect(r.check!.stderr).toMatch(
+      new RegExp(
+        `fix: waited on ${held.source}, past the check's lock_timeout \\(2 s\\): check again once the migration has committed \\(schemaguard status shows it applied\\)`,
+      ),
+    );
     expect(r.diff!.code).toBe(1);
     expect(r.diff!.stderr).toMatch(new RegExp(`error: the live schema could not be read: waiting on ${held.source}, past lock_timeout 1 s \\(55P03\\)`));
     expect(r.diff!.stderr).toContain('fix: run it again once the migration has committed (schemaguard status shows it applied)');
-    expect(r.doctor!.stdout).toMatch(new RegExp(`\\nnote: [a-z-]+: .*waiting on ${held.source}, past lock_timeout \\(55P03\\); try again once the migration has committed`));
+    expect(r.doctor!.stdout).toMatch(
+      new RegExp(`\\nnote: [a-z-]+: .*waiting on ${held.source}, past lock_timeout \\(55P03\\); try again once the migration has committed`),
+    );
     expect(`${r.doctor!.stdout}${r.check!.stderr}${r.diff!.stderr}`).not.toContain('set_config');
     // Once it ended, status says nothing of it.
     const after = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);

@@ -14,12 +14,20 @@ const LOCAL = ['help', 'version'];
 
 describe('the command registry', () => {
   it('the core bundle loads exactly the commands of core-commands.json, which the executable reads', () => {
-    expect(Object.keys(CORE_COMMAND_RUNS).filter((c) => !LOCAL.includes(c)).sort()).toEqual([...CORE_COMMANDS].sort());
+    expect(
+      Object.keys(CORE_COMMAND_RUNS)
+        .filter((c) => !LOCAL.includes(c))
+        .sort(),
+    ).toEqual([...CORE_COMMANDS].sort());
     expect(readFileSync(new URL('../../../bin/schemaguard.cjs', import.meta.url), 'utf8')).toContain("require('./cli/core-commands.json')");
   });
 
   it('the whole CLI loads every command, and nothing else', () => {
-    expect(Object.keys(COMMAND_RUNS).filter((c) => !LOCAL.includes(c)).sort()).toEqual([...COMMANDS].sort());
+    expect(
+      Object.keys(COMMAND_RUNS)
+        .filter((c) => !LOCAL.includes(c))
+        .sort(),
+    ).toEqual([...COMMANDS].sort());
   });
 
   it('the help lists every command once; the SARIF, core and --function lists name commands', () => {

@@ -11,8 +11,12 @@ function child(mainSource: string): Promise<{ stdout: string; stderr: string; co
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const text = { stdout: '', stderr: '' };
-    c.stdout.on('data', (d) => { text.stdout += d; });
-    c.stderr.on('data', (d) => { text.stderr += d; });
+    c.stdout.on('data', (d) => {
+      text.stdout += d;
+    });
+    c.stderr.on('data', (d) => {
+      text.stderr += d;
+    });
     c.on('error', reject);
     c.on('close', (code) => resolve({ ...text, code }));
   });

@@ -19,7 +19,17 @@ describe('the SQL parser in a bundle', () => {
     const out = mkdtempSync(join(tmpdir(), 'schemaguard-bundle-'));
     const entry = join(out, 'entry.ts');
     writeFileSync(entry, `export { parseContract } from ${JSON.stringify(join(ROOT, 'lambda', 'checks', 'contracts', 'index.ts'))};\n`);
-    await build({ entryPoints: [entry], outfile: join(out, 'index.js'), bundle: true, platform: 'node', format: 'cjs', target: 'node22', minify: true, logLevel: 'error', external: ['pg-native'] });
+    await build({
+      entryPoints: [entry],
+      outfile: join(out, 'index.js'),
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node22',
+      minify: true,
+      logLevel: 'error',
+      external: ['pg-native'],
+    });
     copyFileSync(PARSER_WASM, join(out, 'libpg-query.wasm'));
     const script = `require(${JSON.stringify(join(out, 'index.js'))}).parseContract('a.sql', 'INSERT INTO t (a) VALUES ($1) ON CONFLICT (a) WHERE b DO NOTHING').then((c) => console.log(Object.keys(c.tree)[0]))`;
     // Run from a directory without node_modules: nothing may be resolved outside the bundle.

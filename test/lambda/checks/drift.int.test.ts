@@ -7,7 +7,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  assertNoDrift, compareCatalogs, detectDrift, DriftError, failingDrift, formatDrift, staleSnapshot, takeSnapshot, userSchemas, type Snapshot,
+  assertNoDrift,
+  compareCatalogs,
+  detectDrift,
+  DriftError,
+  failingDrift,
+  formatDrift,
+  staleSnapshot,
+  takeSnapshot,
+  userSchemas,
+  type Snapshot,
 } from '../../../lambda/checks/drift';
 import { runGuard } from '../../../lambda/checks/guard';
 import { driftFix } from '../../../lambda/checks/guard/drift-fixes';
@@ -42,11 +51,14 @@ describe('the committed snapshot (lambda/schema/snapshot.json)', () => {
 describe('Function: staleSnapshot', () => {
   it('names files added, changed and removed since the snapshot', () => {
     const migrations = loadMigrations(MIGRATIONS_DIR);
-    const snapshot: Snapshot = { ...committed, migrations: [
-      ...committed.migrations.slice(0, 1).map((m) => ({ ...m, checksum: 'x' })),
-      ...committed.migrations.slice(1, -1),
-      { version: 999, file: '0999_gone.sql', checksum: 'y' },
-    ] };
+    const snapshot: Snapshot = {
+      ...committed,
+      migrations: [
+        ...committed.migrations.slice(0, 1).map((m) => ({ ...m, checksum: 'x' })),
+        ...committed.migrations.slice(1, -1),
+        { version: 999, file: '0999_gone.sql', checksum: 'y' },
+      ],
+    };
     expect(staleSnapshot(snapshot, migrations)).toEqual([
       `${migrations[0]!.file} changed since the snapshot`,
       `${migrations[migrations.length - 1]!.file} is not in the snapshot`,
@@ -64,7 +76,9 @@ describe.each(allMajors)('Function: detectDrift on $name', (target) => {
     await runFixes(url);
     driver = new PgDriver({ connectionString: url });
   });
-  afterAll(async () => { await driver.end(); });
+  afterAll(async () => {
+    await driver.end();
+  });
 
   it('finds no drift right after migrating (extension versions of another release are ignored, not drift)', async () => {
     const report = await detectDrift({ driver, snapshot: committed });
@@ -74,16 +88,23 @@ describe.each(allMajors)('Function: detectDrift on $name', (target) => {
   });
 
   // Regression: the restore of search_path ran in the aborted transaction, and its 25P02 hid the lock timeout.
-  it('a table locked by another session past the read\'s lock_timeout: the error is the lock timeout, naming the holder, with what to do', async () => {
+  it("a table locked by another session past the read's lock_timeout: the error is the lock timeout, naming the holder, with what to do", async () => {
     await withClient(url, async (holder) => {
       await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
       const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       try {
         const started = Date.now();
-        const error = await detectDrift({ driver, snapshot: committed }).then(() => undefined, (e: unknown) => e);
+        const error = await detectDrift({ driver, snapshot: committed }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(Date.now() - started).toBeLessThan(10_000);
         expect(error).toMatchObject({ name: 'CatalogReadTimeoutError', sqlstate: '55P03' });
-        expect((error as Error).message).toMatch(new RegExp(`^the live schema could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(schemaguard-test, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.lead_purchases, past lock_timeout 1 s \\(55P03\\)$`));
+        expect((error as Error).message).toMatch(
+          new RegExp(
+            `^the live schema could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(schemaguard-test, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.lead_purchases, past lock_timeout 1 s \\(55P03\\)$`,
+          ),
+        );
         expect((error as { fix: string }).fix).toMatch(/^run it again once that transaction ends \(a migration holds its tables until it commits\)/);
       } finally {
         await holder.query('ROLLBACK');
@@ -96,12 +117,23 @@ describe.each(allMajors)('Function: detectDrift on $name', (target) => {
     await withClient(url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT'));
     try {
       const report = await detectDrift({ driver, snapshot: committed });
-      expect(report.differences).toEqual([{
-        kind: 'column', name: 'public.lead_purchases.id', change: 'changed', field: 'default', a: 'gen_random_uuid()', b: null,
-      }]);
+      expect(report.differences).toEqual([
+        {
+          kind: 'column',
+          name: 'public.lead_purchases.id',
+          change: 'changed',
+          field: 'default',
+          a: 'gen_random_uuid()',
+          b: null,
+        },
+      ]);
       expect(formatDrift(report)).toBe('column public.lead_purchases.id: default differs: snapshot "gen_random_uuid()" vs live null');
       let error: unknown;
-      try { assertNoDrift(report); } catch (e) { error = e; }
+      try {
+        assertNoDrift(report);
+      } catch (e) {
+        error = e;
+      }
       expect(error).toBeInstanceOf(DriftError);
       expect((error as DriftError).message).toContain('public.lead_purchases.id: default differs');
       expect((error as DriftError).exitCode).toBe(1);
@@ -111,11 +143,13 @@ describe.each(allMajors)('Function: detectDrift on $name', (target) => {
   });
 
   it('finds an extra column, a nullability change, a dropped index and a new function', async () => {
-    await withClient(url, (c) => c.query(`
+    await withClient(url, (c) =>
+      c.query(`
       ALTER TABLE leads ADD COLUMN hand_added text;
       ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL;
       DROP INDEX appointments_customer_phone_idx;
-      CREATE FUNCTION public.hand_made() RETURNS int LANGUAGE sql AS 'SELECT 1';`));
+      CREATE FUNCTION public.hand_made() RETURNS int LANGUAGE sql AS 'SELECT 1';`),
+    );
     try {
       const report = await detectDrift({ driver, snapshot: committed });
       // Order is the catalog diff's business; the set is what matters here.
@@ -126,11 +160,13 @@ describe.each(allMajors)('Function: detectDrift on $name', (target) => {
         'index public.appointments.appointments_customer_phone_idx only-in-a',
       ]);
     } finally {
-      await withClient(url, (c) => c.query(`
+      await withClient(url, (c) =>
+        c.query(`
         ALTER TABLE leads DROP COLUMN hand_added;
         ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL;
         CREATE INDEX appointments_customer_phone_idx ON public.appointments USING btree (customer_phone);
-        DROP FUNCTION public.hand_made();`));
+        DROP FUNCTION public.hand_made();`),
+      );
     }
     expect((await detectDrift({ driver, snapshot: committed })).differences).toEqual([]);
   });
@@ -146,8 +182,11 @@ describe.each(allMajors)('Partitions: a snapshot taken on PostgreSQL 18, the liv
   let url: string;
   beforeAll(async () => ({ snapshot, url } = await snapshottedOnFirst(target, 'partitions', PARTITIONED)));
 
-  it('records each partition\'s parent and bound, and finds no drift whichever server shows the identity on partitions', async () => {
-    expect(snapshot.catalog.tables.find((t) => t.name === 'events_2025')).toMatchObject({ partitionOf: 'public.events', partitionBound: "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')" });
+  it("records each partition's parent and bound, and finds no drift whichever server shows the identity on partitions", async () => {
+    expect(snapshot.catalog.tables.find((t) => t.name === 'events_2025')).toMatchObject({
+      partitionOf: 'public.events',
+      partitionBound: "FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+    });
     expect(snapshot.catalog.tables.find((t) => t.name === 'events')).not.toHaveProperty('partitionOf');
     const driver = new PgDriver({ connectionString: url });
     try {
@@ -172,14 +211,25 @@ describe.each(allMajors)('Partitions: a snapshot taken on PostgreSQL 18, the liv
     }
   });
 
-  it('finds a partition detached by hand; the guard\'s fix attaches it again', async () => {
+  it("finds a partition detached by hand; the guard's fix attaches it again", async () => {
     await withClient(url, (c) => c.query('ALTER TABLE events DETACH PARTITION events_2025'));
     const driver = new PgDriver({ connectionString: url });
     try {
       const report = await detectDrift({ driver, snapshot });
-      expect(report.differences).toContainEqual({ kind: 'table', name: 'public.events_2025', change: 'changed', field: 'partitionOf', a: 'public.events', b: null });
+      expect(report.differences).toContainEqual({
+        kind: 'table',
+        name: 'public.events_2025',
+        change: 'changed',
+        field: 'partitionOf',
+        a: 'public.events',
+        b: null,
+      });
       const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
-      const fix = driftFix(report.differences.filter((d) => d.kind === 'table'), snapshot.catalog, live);
+      const fix = driftFix(
+        report.differences.filter((d) => d.kind === 'table'),
+        snapshot.catalog,
+        live,
+      );
       expect(fix).toMatch(/^ALTER TABLE public\.events ATTACH PARTITION events_2025 FOR VALUES FROM \('2025-01-01'\) TO \('2026-01-01'\);/);
       await withClient(url, (c) => c.query(fix.split(';')[0]!));
       expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
@@ -219,14 +269,20 @@ async function editByHand(url: string, driver: PgDriver, snapshot: Snapshot, edi
 }
 
 // Regression: a column's collation was not read, so a COLLATE changed by hand (sort order, uniqueness, LIKE's index use) was no drift.
-describe.each(allMajors)('Collations: a column\'s collation changed by hand, on $name', (target) => {
+describe.each(allMajors)("Collations: a column's collation changed by hand, on $name", (target) => {
   const TABLE = 'CREATE TABLE products (id int PRIMARY KEY, title text COLLATE "C", body text);\nCREATE INDEX products_title ON products (title);';
   let snapshot: Snapshot;
   let url: string;
-  beforeAll(async () => { ({ url, snapshot } = await snapshotted(target, 'collation_drift', TABLE)); });
+  beforeAll(async () => {
+    ({ url, snapshot } = await snapshotted(target, 'collation_drift', TABLE));
+  });
 
-  it('is drift, and the guard\'s fix (no rewrite) restores it', async () => {
-    expect(snapshot.catalog.tables[0]!.columns.map((c) => [c.name, c.collation])).toEqual([['body', undefined], ['id', undefined], ['title', '"C"']]);
+  it("is drift, and the guard's fix (no rewrite) restores it", async () => {
+    expect(snapshot.catalog.tables[0]!.columns.map((c) => [c.name, c.collation])).toEqual([
+      ['body', undefined],
+      ['id', undefined],
+      ['title', '"C"'],
+    ]);
     await withClient(url, (c) => c.query('ALTER TABLE products ALTER COLUMN title TYPE text COLLATE "default"'));
     const driver = new PgDriver({ connectionString: url });
     try {
@@ -273,7 +329,16 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
   async function driftAfter(edit: string): Promise<{ drift: string; fixes: string[] }> {
     const { report, live } = await editByHand(url, driver, snapshot, edit);
     const fixes = report.differences.map((d) => driftFix([d], snapshot.catalog, live));
-    for (const fix of fixes) await withClient(url, (c) => c.query(fix.split('\n').filter((l) => !l.startsWith('--')).join('\n').replace(/ {2}--.*$/gm, '')));
+    for (const fix of fixes)
+      await withClient(url, (c) =>
+        c.query(
+          fix
+            .split('\n')
+            .filter((l) => !l.startsWith('--'))
+            .join('\n')
+            .replace(/ {2}--.*$/gm, ''),
+        ),
+      );
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
     return { drift: formatDrift(report), fixes };
   }
@@ -289,16 +354,20 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
     });
   });
 
-  it('a view redefined without its WHERE: drift on a server of the snapshot\'s major version, and its fix restores the query', async () => {
+  it("a view redefined without its WHERE: drift on a server of the snapshot's major version, and its fix restores the query", async () => {
     const { drift, fixes } = await driftAfter('CREATE OR REPLACE VIEW active_orders AS SELECT id, status FROM orders');
     expect(drift).toMatch(/^view public\.active_orders: definition differs: snapshot ".*WHERE.*" vs live ".*"$/s);
     expect(fixes[0]).toMatch(/^CREATE OR REPLACE VIEW active_orders AS\n/);
   });
 
   // Regression (helper): a domain's CHECK dropped or its NOT NULL removed by hand was no drift.
-  it('a domain\'s CHECK dropped and its NOT NULL removed: drift, and its fix adds the CHECK NOT VALID, validates it, and sets NOT NULL', async () => {
+  it("a domain's CHECK dropped and its NOT NULL removed: drift, and its fix adds the CHECK NOT VALID, validates it, and sets NOT NULL", async () => {
     expect(await driftAfter('ALTER DOMAIN email_address DROP CONSTRAINT email_has_at; ALTER DOMAIN email_address DROP NOT NULL')).toEqual({
-      drift: `domain public.email_address: notNull differs: snapshot true vs live false; checks differs: snapshot "email_has_at CHECK ((VALUE ~~ '%@%'::text))" vs live ""`.replace('; checks', '\ndomain public.email_address: checks'),
+      drift:
+        `domain public.email_address: notNull differs: snapshot true vs live false; checks differs: snapshot "email_has_at CHECK ((VALUE ~~ '%@%'::text))" vs live ""`.replace(
+          '; checks',
+          '\ndomain public.email_address: checks',
+        ),
       fixes: [
         'ALTER DOMAIN email_address SET NOT NULL;  -- SHARE on every table with a column of the domain, each read',
         "ALTER DOMAIN email_address ADD CONSTRAINT email_has_at CHECK ((VALUE ~~ '%@%'::text)) NOT VALID;\nALTER DOMAIN email_address VALIDATE CONSTRAINT email_has_at;  -- SHARE on every table with a column of the domain, each read",
@@ -322,10 +391,15 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
     });
     await withClient(url, (c) => c.query('ALTER TABLE orders REPLICA IDENTITY USING INDEX orders_pkey, ENABLE ROW LEVEL SECURITY'));
     const report = await detectDrift({ driver, snapshot });
-    expect(formatDrift(report)).toBe('table public.orders: rowSecurity differs: snapshot "off" vs live "on"\ntable public.orders: replicaIdentity differs: snapshot "default" vs live "index orders_pkey"');
+    expect(formatDrift(report)).toBe(
+      'table public.orders: rowSecurity differs: snapshot "off" vs live "on"\ntable public.orders: replicaIdentity differs: snapshot "default" vs live "index orders_pkey"',
+    );
     const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
     const fix = driftFix(report.differences, snapshot.catalog, live);
-    expect(fix.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual(['ALTER TABLE orders DISABLE ROW LEVEL SECURITY;', 'ALTER TABLE orders REPLICA IDENTITY DEFAULT;']);
+    expect(fix.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
+      'ALTER TABLE orders DISABLE ROW LEVEL SECURITY;',
+      'ALTER TABLE orders REPLICA IDENTITY DEFAULT;',
+    ]);
     await withClient(url, (c) => c.query(fix.replace(/ {2}--.*$/gm, '')));
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
   });
@@ -342,7 +416,9 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
     ]);
     expect(await driftAfter('DROP POLICY tenant_notes ON notes')).toEqual({ drift: 'policy public.notes.tenant_notes: only in snapshot', fixes: [`${made};`] });
     const { drift, fixes } = await driftAfter('ALTER POLICY tenant_notes ON notes USING (true)');
-    expect(drift).toBe(`policy public.notes.tenant_notes: definition differs: snapshot ${JSON.stringify(made)} vs live ${JSON.stringify(made.replace(/USING .*/, 'USING (true)'))}`);
+    expect(drift).toBe(
+      `policy public.notes.tenant_notes: definition differs: snapshot ${JSON.stringify(made)} vs live ${JSON.stringify(made.replace(/USING .*/, 'USING (true)'))}`,
+    );
     expect(fixes).toEqual([`BEGIN;\nDROP POLICY tenant_notes ON notes;\n${made};\nCOMMIT;`]);
     // A policy added by hand is a ticket (guard), with the statement that drops it; a snapshot that did not read policies compares none.
     await withClient(url, (c) => c.query('CREATE POLICY all_notes ON notes FOR SELECT TO PUBLIC USING (true)'));
@@ -350,7 +426,9 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
       const report = await detectDrift({ driver, snapshot });
       expect(formatDrift(report)).toBe('policy public.notes.all_notes: only in live');
       const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
-      expect(driftFix(report.differences, snapshot.catalog, live)).toBe('put it in a migration (then schemaguard snapshot), or drop it: DROP POLICY all_notes ON notes;');
+      expect(driftFix(report.differences, snapshot.catalog, live)).toBe(
+        'put it in a migration (then schemaguard snapshot), or drop it: DROP POLICY all_notes ON notes;',
+      );
       const older = { ...snapshot.catalog, tables: snapshot.catalog.tables.map(({ policies: _read, ...t }) => t) };
       expect(formatDrift(await detectDrift({ driver, snapshot: { ...snapshot, catalog: older } }))).toBe('');
     } finally {
@@ -366,26 +444,33 @@ CREATE POLICY own_notes ON notes FOR UPDATE TO CURRENT_USER USING (true);`;
     });
     await withClient(url, (c) => c.query("ALTER TYPE order_status ADD VALUE 'refunded'"));
     const report = await detectDrift({ driver, snapshot });
-    expect(formatDrift(report)).toBe(`type public.order_status: values differs: snapshot "'new', 'paid', 'shipped'" vs live "'new', 'paid', 'shipped', 'refunded'"`);
+    expect(formatDrift(report)).toBe(
+      `type public.order_status: values differs: snapshot "'new', 'paid', 'shipped'" vs live "'new', 'paid', 'shipped', 'refunded'"`,
+    );
     const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
-    expect(driftFix(report.differences, snapshot.catalog, live)).toBe("-- 'refunded': added by hand; PostgreSQL cannot drop an enum label (or keep it: put it in a migration, then schemaguard snapshot)");
+    expect(driftFix(report.differences, snapshot.catalog, live)).toBe(
+      "-- 'refunded': added by hand; PostgreSQL cannot drop an enum label (or keep it: put it in a migration, then schemaguard snapshot)",
+    );
   });
 });
 
 // Regression (review): a partition bound, a view and a default holding a timestamptz printed in the session's TimeZone: a snapshot taken outside UTC paged against a database in UTC, with a fix that detached a live partition.
-describe.each(allMajors)('The session\'s TimeZone does not change the catalog, on $name', (target) => {
+describe.each(allMajors)("The session's TimeZone does not change the catalog, on $name", (target) => {
   it('a snapshot read in Europe/Berlin equals the live schema read in UTC', async () => {
     const url = await freshDatabase(target, 'zone_catalog');
-    await withClient(url, (c) => c.query(`CREATE TABLE logs (id int, at timestamptz DEFAULT '2024-01-01 00:00+00', cost interval DEFAULT '1 day 02:00:00') PARTITION BY RANGE (at);
+    await withClient(url, (c) =>
+      c.query(`CREATE TABLE logs (id int, at timestamptz DEFAULT '2024-01-01 00:00+00', cost interval DEFAULT '1 day 02:00:00') PARTITION BY RANGE (at);
       CREATE TABLE logs_2024 PARTITION OF logs FOR VALUES FROM ('2024-01-01 00:00+00') TO ('2025-01-01 00:00+00');
-      CREATE VIEW recent AS SELECT id FROM logs WHERE at > '2024-06-01 00:00+00';`));
-    const read = (zone: string) => withClient(url, async (c) => {
-      await c.query(`SET TimeZone = '${zone}'; SET DateStyle = 'SQL, DMY'; SET IntervalStyle = 'sql_standard'`);
-      const catalog = await readCatalog(c, { schemas: ['public'] });
-      // Restored after the read.
-      expect((await c.query('SHOW TimeZone')).rows[0].TimeZone).toBe(zone);
-      return catalog;
-    });
+      CREATE VIEW recent AS SELECT id FROM logs WHERE at > '2024-06-01 00:00+00';`),
+    );
+    const read = (zone: string) =>
+      withClient(url, async (c) => {
+        await c.query(`SET TimeZone = '${zone}'; SET DateStyle = 'SQL, DMY'; SET IntervalStyle = 'sql_standard'`);
+        const catalog = await readCatalog(c, { schemas: ['public'] });
+        // Restored after the read.
+        expect((await c.query('SHOW TimeZone')).rows[0].TimeZone).toBe(zone);
+        return catalog;
+      });
     const berlin = await read('Europe/Berlin');
     expect(berlin.tables.find((t) => t.name === 'logs_2024')!.partitionBound).toBe("FOR VALUES FROM ('2024-01-01 00:00:00+00') TO ('2025-01-01 00:00:00+00')");
     expect(compareCatalogs(berlin, await read('UTC')).differences).toEqual([]);
@@ -421,20 +506,28 @@ INSERT INTO accounts VALUES (1);`;
     for (const d of report.differences) groups.set(`${d.kind} ${d.name}`, [...(groups.get(`${d.kind} ${d.name}`) ?? []), d]);
     return { drift: formatDrift(report), fixes: [...groups.values()].map((g) => driftFix(g, snapshot.catalog, live)) };
   }
-  const run = (sql: string) => withClient(url, async (c) => (await c.query(sql.replace(/ {2}--.*$/gm, '').replace(/^--.*$/gm, ''))));
+  const run = (sql: string) => withClient(url, async (c) => await c.query(sql.replace(/ {2}--.*$/gm, '').replace(/^--.*$/gm, '')));
   const clean = async () => expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
 
   it('records no disabled trigger for a key whose triggers fire', () => {
     expect(snapshot.catalog.tables.find((t) => t.name === 'users')!.constraints.find((c) => c.type === 'f')).not.toHaveProperty('disabledTriggers');
   });
 
-  it('a foreign key switched off by DISABLE TRIGGER ALL: drift on the key; its fix lists the orphans, then enables its own triggers only (the table\'s trigger disabled on purpose stays off)', async () => {
-    const { drift, fixes } = await driftOf("ALTER TABLE users DISABLE TRIGGER ALL; INSERT INTO users VALUES (1, 1, 'a@x'), (2, 42, 'orphan@x'), (3, NULL, 'none@x')");
+  it("a foreign key switched off by DISABLE TRIGGER ALL: drift on the key; its fix lists the orphans, then enables its own triggers only (the table's trigger disabled on purpose stays off)", async () => {
+    const { drift, fixes } = await driftOf(
+      "ALTER TABLE users DISABLE TRIGGER ALL; INSERT INTO users VALUES (1, 1, 'a@x'), (2, 42, 'orphan@x'), (3, NULL, 'none@x')",
+    );
     expect(drift).toBe('constraint public.users.users_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
     const [orphans, enable, owner] = fixes[0]!.split('\n');
-    expect(orphans).toMatch(/^SELECT c\.\* FROM users c WHERE c\.account_id IS NOT NULL AND NOT EXISTS \(SELECT 1 FROM public\.accounts p WHERE p\.id = c\.account_id\) LIMIT 100; {2}-- rows written while the key was off/);
-    expect(enable).toMatch(/^ALTER TABLE users ENABLE TRIGGER "RI_ConstraintTrigger_c_\d+", ENABLE TRIGGER "RI_ConstraintTrigger_c_\d+"; {2}-- its own enforcement triggers only .*a superuser's/);
-    expect(owner).toMatch(/^-- or, as the table's owner: ALTER TABLE users DROP CONSTRAINT users_account_id_fkey, ADD CONSTRAINT users_account_id_fkey FOREIGN KEY \(account_id\) REFERENCES public\.accounts\(id\) NOT VALID; then VALIDATE/);
+    expect(orphans).toMatch(
+      /^SELECT c\.\* FROM users c WHERE c\.account_id IS NOT NULL AND NOT EXISTS \(SELECT 1 FROM public\.accounts p WHERE p\.id = c\.account_id\) LIMIT 100; {2}-- rows written while the key was off/,
+    );
+    expect(enable).toMatch(
+      /^ALTER TABLE users ENABLE TRIGGER "RI_ConstraintTrigger_c_\d+", ENABLE TRIGGER "RI_ConstraintTrigger_c_\d+"; {2}-- its own enforcement triggers only .*a superuser's/,
+    );
+    expect(owner).toMatch(
+      /^-- or, as the table's owner: ALTER TABLE users DROP CONSTRAINT users_account_id_fkey, ADD CONSTRAINT users_account_id_fkey FOREIGN KEY \(account_id\) REFERENCES public\.accounts\(id\) NOT VALID; then VALIDATE/,
+    );
     expect((await run(orphans!)).rows).toEqual([{ id: 2, account_id: 42, email: 'orphan@x', Tag: null }]);
     await run('DELETE FROM users WHERE id = 2');
     await run(enable!);
@@ -443,12 +536,16 @@ INSERT INTO accounts VALUES (1);`;
     await expect(run('INSERT INTO users VALUES (4, 43)')).rejects.toThrow(/violates foreign key constraint/);
   });
 
-  it('the referenced table\'s triggers switched off: drift on the key, enabled on that table; a MATCH FULL key\'s orphans include a half-NULL row', async () => {
-    const { drift, fixes } = await driftOf("ALTER TABLE accounts DISABLE TRIGGER ALL; ALTER TABLE grants DISABLE TRIGGER ALL; INSERT INTO grants VALUES (1, NULL), (NULL, NULL)");
-    expect(drift).toBe([
-      'constraint public.grants.grants_account_id_user_no_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
-      'constraint public.users.users_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
-    ].join('\n'));
+  it("the referenced table's triggers switched off: drift on the key, enabled on that table; a MATCH FULL key's orphans include a half-NULL row", async () => {
+    const { drift, fixes } = await driftOf(
+      'ALTER TABLE accounts DISABLE TRIGGER ALL; ALTER TABLE grants DISABLE TRIGGER ALL; INSERT INTO grants VALUES (1, NULL), (NULL, NULL)',
+    );
+    expect(drift).toBe(
+      [
+        'constraint public.grants.grants_account_id_user_no_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
+        'constraint public.users.users_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
+      ].join('\n'),
+    );
     const [grantsOrphans, grantsEnable] = fixes[0]!.split('\n');
     expect((await run(grantsOrphans!)).rows).toEqual([{ account_id: 1, user_no: null }]);
     await run('DELETE FROM grants');
@@ -476,7 +573,7 @@ INSERT INTO accounts VALUES (1);`;
     await clean();
   });
 
-  it('a unique index of the key\'s name on other columns: built again as the snapshot has it, then the key on it', async () => {
+  it("a unique index of the key's name on other columns: built again as the snapshot has it, then the key on it", async () => {
     const { fixes } = await driftOf('ALTER TABLE products DROP CONSTRAINT products_pkey; CREATE UNIQUE INDEX products_pkey ON products (name)');
     const fix = fixes.find((f) => f.startsWith('DROP INDEX'))!;
     expect(fix.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
@@ -498,20 +595,24 @@ INSERT INTO accounts VALUES (1);`;
   });
 
   // Regression (review): ADD CONSTRAINT … USING INDEX is refused on a partitioned table, and each partition got an ADD PRIMARY KEY of its own.
-  it('a partitioned table\'s primary key replaced by a unique index: the index dropped and the key added again (ACCESS EXCLUSIVE said); the partitions\' findings point at it', async () => {
+  it("a partitioned table's primary key replaced by a unique index: the index dropped and the key added again (ACCESS EXCLUSIVE said); the partitions' findings point at it", async () => {
     const { drift, fixes } = await driftOf('ALTER TABLE ledger DROP CONSTRAINT ledger_pkey; CREATE UNIQUE INDEX ledger_pkey ON ledger (id, at)');
     expect(drift).toContain('constraint public.ledger.ledger_pkey: only in snapshot');
     expect(drift).toContain('constraint public.ledger_2025.ledger_2025_pkey: only in snapshot');
     const parent = fixes.filter((f) => f.startsWith('BEGIN;'));
     expect(new Set(parent).size).toBe(1);
     expect(parent[0]!.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
-      'BEGIN;', 'DROP INDEX ledger_pkey;', 'ALTER TABLE ledger ADD CONSTRAINT ledger_pkey PRIMARY KEY (id, at);', 'COMMIT;',
+      'BEGIN;',
+      'DROP INDEX ledger_pkey;',
+      'ALTER TABLE ledger ADD CONSTRAINT ledger_pkey PRIMARY KEY (id, at);',
+      'COMMIT;',
     ]);
     expect(parent[0]).toContain('under ACCESS EXCLUSIVE on ledger and its partitions');
     // Each partition's key, its index, and the unique index attached in its place.
     const partitions = fixes.filter((f) => !f.startsWith('BEGIN;'));
     expect(partitions).toHaveLength(6);
-    for (const fix of partitions) expect(fix).toMatch(/^-- (made by the fix of ledger\.ledger_pkey|attached to ledger_pkey, the unique index in the place of key ledger\.ledger_pkey)/);
+    for (const fix of partitions)
+      expect(fix).toMatch(/^-- (made by the fix of ledger\.ledger_pkey|attached to ledger_pkey, the unique index in the place of key ledger\.ledger_pkey)/);
     await run(parent[0]!);
     await clean();
   });
@@ -546,16 +647,16 @@ CREATE TABLE visits_2026 PARTITION OF visits FOR VALUES FROM ('2026-01-01') TO (
       const { report, live } = await editByHand(url, driver, snapshot, edit);
       return { drift: formatDrift(report), fixes: report.differences.map((d) => driftFix([d], snapshot.catalog, live)) };
     },
-    run: (sql: string) => withClient(url, async (c) => (await c.query(sql.replace(/ {2}--.*$/gm, '')))),
+    run: (sql: string) => withClient(url, async (c) => await c.query(sql.replace(/ {2}--.*$/gm, ''))),
     drift: async () => formatDrift(await detectDrift({ driver, snapshot })),
   };
 }
 
 // Regression (review): one DISABLE TRIGGER ALL on a partitioned table was one finding per partition too, each with a fix PostgreSQL refuses (DROP of an inherited key; NOT VALID on a partitioned table before 18).
-describe.each(allMajors)('A partitioned table\'s foreign key switched off partition by partition, on $name', (target) => {
+describe.each(allMajors)("A partitioned table's foreign key switched off partition by partition, on $name", (target) => {
   const { fixesAfter, run, drift } = partitionedKeyRig(target);
 
-  it('one partition\'s triggers switched off: its own finding; the owner\'s alternative names the parent (a partition\'s copy cannot be dropped alone)', async () => {
+  it("one partition's triggers switched off: its own finding; the owner's alternative names the parent (a partition's copy cannot be dropped alone)", async () => {
     const { drift: found, fixes } = await fixesAfter('ALTER TABLE visits_2025 DISABLE TRIGGER ALL');
     expect(found).toBe('constraint public.visits_2025.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
     const [, enable, owner] = fixes[0]!.split('\n');
@@ -565,8 +666,10 @@ describe.each(allMajors)('A partitioned table\'s foreign key switched off partit
     expect(await drift()).toBe('');
   });
 
-  it('every partition\'s triggers switched off (on 13 and 14 the only way to switch the key off): a finding per partition, each enabled by name after its orphans are repaired', async () => {
-    const { drift: found, fixes } = await fixesAfter("ALTER TABLE visits_2025 DISABLE TRIGGER ALL; ALTER TABLE visits_2026 DISABLE TRIGGER ALL; INSERT INTO visits VALUES (42, '2025-05-01'), (1, '2026-05-01')");
+  it("every partition's triggers switched off (on 13 and 14 the only way to switch the key off): a finding per partition, each enabled by name after its orphans are repaired", async () => {
+    const { drift: found, fixes } = await fixesAfter(
+      "ALTER TABLE visits_2025 DISABLE TRIGGER ALL; ALTER TABLE visits_2026 DISABLE TRIGGER ALL; INSERT INTO visits VALUES (42, '2025-05-01'), (1, '2026-05-01')",
+    );
     expect(found.split('\n')).toEqual([
       'constraint public.visits_2025.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
       'constraint public.visits_2026.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"',
@@ -586,39 +689,47 @@ describe.each(allMajors)('A partitioned table\'s foreign key switched off partit
 
 // From PostgreSQL 15 a partitioned table has its foreign keys' triggers itself, and DISABLE TRIGGER ALL on it reaches
 // its partitions' (on 13 and 14 only the partitions have them: the next block).
-describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 15))('A partitioned table\'s foreign key switched off by DISABLE TRIGGER ALL on the parent, on $name', (target) => {
-  const { fixesAfter, run, drift } = partitionedKeyRig(target);
-  const OFF = "ALTER TABLE visits DISABLE TRIGGER ALL; INSERT INTO visits VALUES (1, '2025-05-01'), (42, '2026-05-01')";
+describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 15))(
+  "A partitioned table's foreign key switched off by DISABLE TRIGGER ALL on the parent, on $name",
+  (target) => {
+    const { fixesAfter, run, drift } = partitionedKeyRig(target);
+    const OFF = "ALTER TABLE visits DISABLE TRIGGER ALL; INSERT INTO visits VALUES (1, '2025-05-01'), (42, '2026-05-01')";
 
-  it('one finding, on the parent; its triggers enabled by name (the partitions\' too) after the orphans are repaired', async () => {
-    const { drift: found, fixes } = await fixesAfter(OFF);
-    expect(found).toBe('constraint public.visits.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
-    const [orphans, enable] = fixes[0]!.split('\n');
-    expect((await run(orphans!)).rows).toEqual([{ account_id: 42, at: expect.anything() }]);
-    expect(enable).toMatch(/^ALTER TABLE visits ENABLE TRIGGER .*; ALTER TABLE visits_2025 ENABLE TRIGGER .*; ALTER TABLE visits_2026 ENABLE TRIGGER .*; {2}-- its own enforcement triggers only/);
-    await run('DELETE FROM visits WHERE account_id = 42');
-    await run(enable!);
-    expect(await drift()).toBe('');
-    await expect(run("INSERT INTO visits VALUES (43, '2025-05-01')")).rejects.toThrow(/violates foreign key constraint/);
-  });
+    it("one finding, on the parent; its triggers enabled by name (the partitions' too) after the orphans are repaired", async () => {
+      const { drift: found, fixes } = await fixesAfter(OFF);
+      expect(found).toBe('constraint public.visits.visits_account_id_fkey: triggers differs: snapshot "enabled" vs live "disabled"');
+      const [orphans, enable] = fixes[0]!.split('\n');
+      expect((await run(orphans!)).rows).toEqual([{ account_id: 42, at: expect.anything() }]);
+      expect(enable).toMatch(
+        /^ALTER TABLE visits ENABLE TRIGGER .*; ALTER TABLE visits_2025 ENABLE TRIGGER .*; ALTER TABLE visits_2026 ENABLE TRIGGER .*; {2}-- its own enforcement triggers only/,
+      );
+      await run('DELETE FROM visits WHERE account_id = 42');
+      await run(enable!);
+      expect(await drift()).toBe('');
+      await expect(run("INSERT INTO visits VALUES (43, '2025-05-01')")).rejects.toThrow(/violates foreign key constraint/);
+    });
 
-  it('the owner\'s alternative, on the parent: validated at once before PostgreSQL 18 (NOT VALID is refused there), NOT VALID then VALIDATE on 18', async () => {
-    const { fixes } = await fixesAfter(OFF);
-    const [orphans, , owner] = fixes[0]!.split('\n');
-    await run('DELETE FROM visits WHERE account_id = 42');
-    expect((await run(orphans!)).rows).toEqual([]);
-    const readd = /^-- or, as the table's owner: (ALTER TABLE visits DROP CONSTRAINT visits_account_id_fkey, ADD CONSTRAINT visits_account_id_fkey FOREIGN KEY \(account_id\) REFERENCES public\.accounts\(id\)( NOT VALID)?;)/.exec(owner!)!;
-    expect(readd[2] === undefined).toBe(target.major < 18);
-    await run(readd[1]!);
-    if (readd[2]) await run('ALTER TABLE visits VALIDATE CONSTRAINT visits_account_id_fkey');
-    expect(await drift()).toBe('');
-  });
-});
+    it("the owner's alternative, on the parent: validated at once before PostgreSQL 18 (NOT VALID is refused there), NOT VALID then VALIDATE on 18", async () => {
+      const { fixes } = await fixesAfter(OFF);
+      const [orphans, , owner] = fixes[0]!.split('\n');
+      await run('DELETE FROM visits WHERE account_id = 42');
+      expect((await run(orphans!)).rows).toEqual([]);
+      const readd =
+        /^-- or, as the table's owner: (ALTER TABLE visits DROP CONSTRAINT visits_account_id_fkey, ADD CONSTRAINT visits_account_id_fkey FOREIGN KEY \(account_id\) REFERENCES public\.accounts\(id\)( NOT VALID)?;)/.exec(
+          owner!,
+        )!;
+      expect(readd[2] === undefined).toBe(target.major < 18);
+      await run(readd[1]!);
+      if (readd[2]) await run('ALTER TABLE visits VALIDATE CONSTRAINT visits_account_id_fkey');
+      expect(await drift()).toBe('');
+    });
+  },
+);
 
 describe.each(allMajors.filter((t) => t.major !== 0 && t.major < 15))('DISABLE TRIGGER ALL on a partitioned table, on $name', (target) => {
   const { fixesAfter, run, drift } = partitionedKeyRig(target);
 
-  it('leaves its foreign key enforced (the parent has none of the key\'s triggers; its partitions\' stay on): the orphan is refused, and there is no drift', async () => {
+  it("leaves its foreign key enforced (the parent has none of the key's triggers; its partitions' stay on): the orphan is refused, and there is no drift", async () => {
     const { drift: found } = await fixesAfter('ALTER TABLE visits DISABLE TRIGGER ALL');
     expect(found).toBe('');
     await expect(run("INSERT INTO visits VALUES (42, '2026-05-01')")).rejects.toThrow(/violates foreign key constraint "visits_account_id_fkey"/);
@@ -628,7 +739,7 @@ describe.each(allMajors.filter((t) => t.major !== 0 && t.major < 15))('DISABLE T
 });
 
 // Regression (exploratory test): the fix of a partitioned table's index dropped by hand was CREATE INDEX CONCURRENTLY … ON ONLY, which PostgreSQL refuses.
-describe.each(allMajors)('A partitioned table\'s index dropped by hand, on $name', (target) => {
+describe.each(allMajors)("A partitioned table's index dropped by hand, on $name", (target) => {
   const SCHEMA = `CREATE TABLE orders (id int, customer_id int, region text, at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE orders_2025 PARTITION OF orders FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 CREATE TABLE orders_2026 PARTITION OF orders FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
@@ -649,32 +760,38 @@ CREATE UNIQUE INDEX orders_id_at_key ON orders (id, at, region);`;
   }
   /** orders_customer_id_idx built again: the parent's ON ONLY, each partition's CONCURRENTLY (a sub-partitioned one ON ONLY, then its own), each attached. */
   const REBUILD = [
-      'CREATE INDEX IF NOT EXISTS orders_customer_id_idx ON ONLY public.orders USING btree (customer_id);',
-      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public.orders_2025 USING btree (customer_id);',
-      'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2025_customer_id_idx;',
-      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2026_customer_id_idx ON public.orders_2026 USING btree (customer_id);',
-      'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2026_customer_id_idx;',
-      'CREATE INDEX IF NOT EXISTS orders_2027_customer_id_idx ON ONLY public.orders_2027 USING btree (customer_id);',
-      'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2027_customer_id_idx;',
-      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2027_eu_customer_id_idx ON public.orders_2027_eu USING btree (customer_id);',
-      'ALTER INDEX orders_2027_customer_id_idx ATTACH PARTITION orders_2027_eu_customer_id_idx;',
+    'CREATE INDEX IF NOT EXISTS orders_customer_id_idx ON ONLY public.orders USING btree (customer_id);',
+    'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public.orders_2025 USING btree (customer_id);',
+    'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2025_customer_id_idx;',
+    'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2026_customer_id_idx ON public.orders_2026 USING btree (customer_id);',
+    'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2026_customer_id_idx;',
+    'CREATE INDEX IF NOT EXISTS orders_2027_customer_id_idx ON ONLY public.orders_2027 USING btree (customer_id);',
+    'ALTER INDEX orders_customer_id_idx ATTACH PARTITION orders_2027_customer_id_idx;',
+    'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2027_eu_customer_id_idx ON public.orders_2027_eu USING btree (customer_id);',
+    'ALTER INDEX orders_2027_customer_id_idx ATTACH PARTITION orders_2027_eu_customer_id_idx;',
   ];
 
   /** Each statement on its own, outside a transaction (CONCURRENTLY), comments cut. */
-  const runEach = async (fix: string) => { for (const line of fix.split('\n')) await withClient(url, (c) => c.query(line.replace(/ {2}--.*$/, ''))); };
+  const runEach = async (fix: string) => {
+    for (const line of fix.split('\n')) await withClient(url, (c) => c.query(line.replace(/ {2}--.*$/, '')));
+  };
 
-  it('dropped with every partition\'s: the parent\'s ON ONLY, each partition\'s CONCURRENTLY (a sub-partitioned one ON ONLY, then its own), each attached; the partitions\' own fixes then do nothing', async () => {
+  it("dropped with every partition's: the parent's ON ONLY, each partition's CONCURRENTLY (a sub-partitioned one ON ONLY, then its own), each attached; the partitions' own fixes then do nothing", async () => {
     const [parent, ...partitions] = await fixesAfter('DROP INDEX orders_customer_id_idx');
     expect(parent!.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual(REBUILD);
     expect(partitions).toHaveLength(4);
-    expect(partitions[0]).toMatch(/^CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public\.orders_2025 USING btree \(customer_id\); {2}-- the fix of orders\.orders_customer_id_idx/);
+    expect(partitions[0]).toMatch(
+      /^CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public\.orders_2025 USING btree \(customer_id\); {2}-- the fix of orders\.orders_customer_id_idx/,
+    );
     await runEach(parent!);
     for (const fix of partitions) await runEach(fix);
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
-    expect((await withClient(url, (c) => c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer_id_idx'::regclass"))).rows).toEqual([{ indisvalid: true }]);
+    expect((await withClient(url, (c) => c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer_id_idx'::regclass"))).rows).toEqual([
+      { indisvalid: true },
+    ]);
   });
 
-  it('a partition that kept its index (detached while the parent\'s was dropped): attached, not built again', async () => {
+  it("a partition that kept its index (detached while the parent's was dropped): attached, not built again", async () => {
     const fixes = await fixesAfter(`ALTER TABLE orders DETACH PARTITION orders_2025; DROP INDEX orders_customer_id_idx;
       ALTER TABLE orders ATTACH PARTITION orders_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')`);
     const parent = fixes[0]!;
@@ -685,7 +802,7 @@ CREATE UNIQUE INDEX orders_id_at_key ON orders (id, at, region);`;
   });
 
   // Regression (review): the partitions' builds were plain CREATE INDEX under the parent's CREATE UNIQUE INDEX … ON ONLY: ATTACH failed, the parent stayed INVALID.
-  it('a UNIQUE one: UNIQUE on every partition\'s build too; a partition\'s non-unique index on the same columns is not attached in its place', async () => {
+  it("a UNIQUE one: UNIQUE on every partition's build too; a partition's non-unique index on the same columns is not attached in its place", async () => {
     const fixes = await fixesAfter('DROP INDEX orders_id_at_key; CREATE INDEX orders_2025_plain ON orders_2025 (id, at, region)');
     const parent = fixes.find((f) => f.includes('ON ONLY public.orders '))!;
     expect(parent.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
@@ -702,25 +819,33 @@ CREATE UNIQUE INDEX orders_id_at_key ON orders (id, at, region);`;
     await runEach(parent);
     await withClient(url, (c) => c.query('DROP INDEX orders_2025_plain'));
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
-    expect((await withClient(url, (c) => c.query("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'orders_id_at_key'::regclass"))).rows).toEqual([{ indisvalid: true, indisunique: true }]);
+    expect(
+      (await withClient(url, (c) => c.query("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'orders_id_at_key'::regclass"))).rows,
+    ).toEqual([{ indisvalid: true, indisunique: true }]);
   });
   // Regression (review): an index changed by hand on a partitioned table got DROP INDEX CONCURRENTLY, which PostgreSQL refuses there ("cannot drop partitioned index … concurrently").
-  it('changed by hand (another column list): dropped without CONCURRENTLY (refused there) and built again as a dropped one; the partitions\' findings point at it, and the drift is gone once it runs', async () => {
+  it("changed by hand (another column list): dropped without CONCURRENTLY (refused there) and built again as a dropped one; the partitions' findings point at it, and the drift is gone once it runs", async () => {
     const fixes = await fixesAfter('DROP INDEX orders_customer_id_idx; CREATE INDEX orders_customer_id_idx ON orders (customer_id, region)');
     const [parent, ...partitions] = fixes;
     expect(parent!.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual(['DROP INDEX IF EXISTS orders_customer_id_idx;', ...REBUILD]);
     expect(partitions).toHaveLength(8);
     expect(partitions.filter((f) => f.startsWith('-- attached to orders.orders_customer_id_idx, changed by hand'))).toHaveLength(4);
-    expect(partitions).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public.orders_2025 USING btree (customer_id);  -- the fix of orders.orders_customer_id_idx (its partitioned index, changed too) makes and attaches it: run that one');
-    expect(partitions).toContain('-- attached to orders.orders_customer_id_idx, changed by hand: that index\'s fix drops it with orders_customer_id_idx: run that one');
+    expect(partitions).toContain(
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_2025_customer_id_idx ON public.orders_2025 USING btree (customer_id);  -- the fix of orders.orders_customer_id_idx (its partitioned index, changed too) makes and attaches it: run that one',
+    );
+    expect(partitions).toContain(
+      "-- attached to orders.orders_customer_id_idx, changed by hand: that index's fix drops it with orders_customer_id_idx: run that one",
+    );
     for (const fix of fixes) await runEach(fix!);
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
-    expect((await withClient(url, (c) => c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer_id_idx'::regclass"))).rows).toEqual([{ indisvalid: true }]);
+    expect((await withClient(url, (c) => c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer_id_idx'::regclass"))).rows).toEqual([
+      { indisvalid: true },
+    ]);
   });
 });
 
 // Regression (exploratory test): a table's comment and an identity changed by hand got "by hand" fixes although the snapshot has what restores them.
-describe.each(allMajors)('A table\'s comment and a column\'s identity changed by hand, on $name', (target) => {
+describe.each(allMajors)("A table's comment and a column's identity changed by hand, on $name", (target) => {
   const SCHEMA = `CREATE TABLE orders (id int GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, note text);
 CREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text);
 CREATE TABLE tags (id int PRIMARY KEY);
@@ -754,12 +879,16 @@ COMMENT ON VIEW recent_notes IS 'the last notes';`;
 
   it('an identity set to ALWAYS, one dropped, one added: SET GENERATED, ADD GENERATED (its sequence moved past the rows), DROP IDENTITY', async () => {
     await withClient(url, (c) => c.query("INSERT INTO notes (body) VALUES ('a'), ('b'), ('c')"));
-    const { drift, fix } = await fixAfter('ALTER TABLE orders ALTER COLUMN id SET GENERATED ALWAYS; ALTER TABLE notes ALTER COLUMN id DROP IDENTITY; ALTER TABLE tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY');
-    expect(drift).toBe([
-      'column public.notes.id: identity differs: snapshot "a" vs live null',
-      'column public.orders.id: identity differs: snapshot "d" vs live "a"',
-      'column public.tags.id: identity differs: snapshot null vs live "a"',
-    ].join('\n'));
+    const { drift, fix } = await fixAfter(
+      'ALTER TABLE orders ALTER COLUMN id SET GENERATED ALWAYS; ALTER TABLE notes ALTER COLUMN id DROP IDENTITY; ALTER TABLE tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY',
+    );
+    expect(drift).toBe(
+      [
+        'column public.notes.id: identity differs: snapshot "a" vs live null',
+        'column public.orders.id: identity differs: snapshot "d" vs live "a"',
+        'column public.tags.id: identity differs: snapshot null vs live "a"',
+      ].join('\n'),
+    );
     expect(fix.split('\n').map((l) => l.replace(/ {2}--.*/, ''))).toEqual([
       'ALTER TABLE notes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY;',
       "SELECT setval(pg_get_serial_sequence('notes', 'id'), greatest(max(id) + 1, 1), false) FROM notes;",
@@ -788,20 +917,40 @@ CREATE SEQUENCE extra;`;
   beforeAll(async () => ({ url, snapshot, driver } = withDriver(await snapshottedOnFirst(target, 'sequences', SCHEMA))));
   afterAll(() => driver.end());
 
-  it('records an identity\'s and a serial column\'s sequence on its column, the others as objects with their owner; inserts (the current value) are no drift', async () => {
+  it("records an identity's and a serial column's sequence on its column, the others as objects with their owner; inserts (the current value) are no drift", async () => {
     const column = (table: string) => snapshot.catalog.tables.find((t) => t.name === table)!.columns.find((c) => c.name === 'id')!.sequence;
     const int = { min: '1', cycle: false };
-    expect(column('orders')).toEqual({ schema: 'public', name: 'orders_id_seq', type: 'bigint', increment: '2', ...int, max: '9223372036854775807', start: '1' });
+    expect(column('orders')).toEqual({
+      schema: 'public',
+      name: 'orders_id_seq',
+      type: 'bigint',
+      increment: '2',
+      ...int,
+      max: '9223372036854775807',
+      start: '1',
+    });
     expect(column('legacy')).toEqual({ schema: 'public', name: 'legacy_id_seq', type: 'integer', increment: '1', ...int, max: '2147483647', start: '1' });
     expect(snapshot.catalog.sequences).toEqual([
-      { schema: 'public', name: 'Odd Seq', type: 'bigint', increment: '1', min: '1', max: '9223372036854775807', start: '1', cycle: false, ownedBy: 'public.orders.n' },
+      {
+        schema: 'public',
+        name: 'Odd Seq',
+        type: 'bigint',
+        increment: '1',
+        min: '1',
+        max: '9223372036854775807',
+        start: '1',
+        cycle: false,
+        ownedBy: 'public.orders.n',
+      },
       { schema: 'public', name: 'invoice_no', type: 'integer', increment: '1', min: '1', max: '999999', start: '1000', cycle: true, ownedBy: null },
     ]);
-    await withClient(url, (c) => c.query("INSERT INTO orders (n) VALUES (1), (2); INSERT INTO legacy DEFAULT VALUES; SELECT nextval('invoice_no'), nextval('\"Odd Seq\"')"));
+    await withClient(url, (c) =>
+      c.query("INSERT INTO orders (n) VALUES (1), (2); INSERT INTO legacy DEFAULT VALUES; SELECT nextval('invoice_no'), nextval('\"Odd Seq\"')"),
+    );
     expect((await detectDrift({ driver, snapshot })).differences).toEqual([]);
   });
 
-  it('one changed, one made standalone and narrowed, one dropped, one added, an identity\'s increment changed: a line each, failing; the guard\'s fixes restore them', async () => {
+  it("one changed, one made standalone and narrowed, one dropped, one added, an identity's increment changed: a line each, failing; the guard's fixes restore them", async () => {
     await withClient(url, (c) => c.query(EDITS));
     const report = await detectDrift({ driver, snapshot });
     expect(formatDrift(report).split('\n')).toEqual([
@@ -820,7 +969,11 @@ CREATE SEQUENCE extra;`;
     const guard = await runGuard({ driver, migrations: [], contracts: [], snapshot });
     const drift = guard.findings.filter((f) => f.kind === 'drift').map((f) => ({ object: f.object, severity: f.severity, fix: f.fix }));
     expect(drift).toEqual([
-      { object: 'public.Odd Seq', severity: 'page', fix: 'CREATE SEQUENCE "Odd Seq" AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 NO CYCLE OWNED BY orders.n;  -- starts at 1: setval() it past the values in use' },
+      {
+        object: 'public.Odd Seq',
+        severity: 'page',
+        fix: 'CREATE SEQUENCE "Odd Seq" AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 NO CYCLE OWNED BY orders.n;  -- starts at 1: setval() it past the values in use',
+      },
       { object: 'public.invoice_no', severity: 'page', fix: 'ALTER SEQUENCE invoice_no INCREMENT BY 1 CYCLE;' },
       { object: 'public.legacy_id_seq', severity: 'page', fix: 'ALTER SEQUENCE legacy_id_seq AS integer MAXVALUE 2147483647 OWNED BY legacy.id;' },
       { object: 'public.orders.id', severity: 'page', fix: 'ALTER SEQUENCE orders_id_seq INCREMENT BY 2;' },
@@ -832,7 +985,7 @@ CREATE SEQUENCE extra;`;
     expect((await detectDrift({ driver, snapshot })).differences).toEqual([]);
   });
 
-  it('an identity dropped by hand is added again with the snapshot\'s options; a column\'s type changed carries its identity\'s sequence along (one difference)', async () => {
+  it("an identity dropped by hand is added again with the snapshot's options; a column's type changed carries its identity's sequence along (one difference)", async () => {
     const report = await detectDrift({ driver, snapshot });
     expect(report.differences).toEqual([]);
     await withClient(url, (c) => c.query('ALTER TABLE orders ALTER COLUMN id DROP IDENTITY'));
@@ -840,7 +993,9 @@ CREATE SEQUENCE extra;`;
     expect(formatDrift(dropped)).toBe('column public.orders.id: identity differs: snapshot "d" vs live null');
     const live = await withClient(url, (c) => readCatalog(c, { schemas: ['public'] }));
     const fix = driftFix(dropped.differences, snapshot.catalog, live);
-    expect(fix.split('\n')[0]).toBe('ALTER TABLE orders ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (INCREMENT BY 2);  -- a new sequence: the next statement moves it past the rows\' values');
+    expect(fix.split('\n')[0]).toBe(
+      "ALTER TABLE orders ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (INCREMENT BY 2);  -- a new sequence: the next statement moves it past the rows' values",
+    );
     await withClient(url, (c) => c.query(fix.replace(/ {2}--.*$/gm, '')));
     expect(formatDrift(await detectDrift({ driver, snapshot }))).toBe('');
     await withClient(url, (c) => c.query('ALTER TABLE orders ALTER COLUMN id TYPE integer'));
@@ -851,7 +1006,10 @@ CREATE SEQUENCE extra;`;
 
   it('a snapshot taken before sequences were recorded compares none (not "all dropped"), and diff and guard say so', async () => {
     const { sequences: _read, ...catalog } = snapshot.catalog;
-    const older = { ...snapshot, catalog: { ...catalog, tables: catalog.tables.map((t) => ({ ...t, columns: t.columns.map(({ sequence: _s, ...c }) => c) })) } };
+    const older = {
+      ...snapshot,
+      catalog: { ...catalog, tables: catalog.tables.map((t) => ({ ...t, columns: t.columns.map(({ sequence: _s, ...c }) => c) })) },
+    };
     await withClient(url, (c) => c.query(EDITS));
     try {
       const report = await detectDrift({ driver, snapshot: older });
@@ -871,7 +1029,7 @@ CREATE SEQUENCE extra;`;
 // Regression (review): a serial column's sequence dropped by hand (DROP SEQUENCE … CASCADE, which takes the default along) was only its
 // column's default (SET DEFAULT nextval of a sequence that no longer exists: refused); an identity added again moved its sequence as an
 // ascending one from 1 (a descending one's setval out of bounds, START WITH ignored); OWNED BY NONE cleared an owner the catalogs lack.
-describe.each(allMajors)('Sequences dropped, added again or narrowed by hand: the guard\'s fixes run in order, on $name', (target) => {
+describe.each(allMajors)("Sequences dropped, added again or narrowed by hand: the guard's fixes run in order, on $name", (target) => {
   const SCHEMA = `CREATE TABLE orders (id serial PRIMARY KEY, n int);
 CREATE TABLE desc_t (id int GENERATED BY DEFAULT AS IDENTITY (INCREMENT BY -1), v text);
 CREATE TABLE desc_empty (id int GENERATED BY DEFAULT AS IDENTITY (INCREMENT BY -1), v text);
@@ -895,12 +1053,14 @@ ALTER EXTENSION plpgsql ADD TABLE ext_t;`;
     return { findings, after: formatDrift(await detectDrift({ driver, snapshot })) };
   }
 
-  it('a serial column\'s sequence dropped with CASCADE: the sequence is only in snapshot, made again with its options and owner, the default set, then moved past the rows', async () => {
+  it("a serial column's sequence dropped with CASCADE: the sequence is only in snapshot, made again with its options and owner, the default set, then moved past the rows", async () => {
     await withClient(url, (c) => c.query('INSERT INTO orders (n) VALUES (1), (2), (3)'));
     const { findings, after } = await guardFixes('DROP SEQUENCE orders_id_seq CASCADE');
     expect(findings).toEqual([
       {
-        object: 'public.orders_id_seq', severity: 'page', fix: [
+        object: 'public.orders_id_seq',
+        severity: 'page',
+        fix: [
           'CREATE SEQUENCE orders_id_seq AS integer INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 NO CYCLE OWNED BY orders.id;',
           "ALTER TABLE orders ALTER COLUMN id SET DEFAULT nextval('public.orders_id_seq'::regclass);",
           "SELECT setval(pg_get_serial_sequence('orders', 'id'), greatest(max(id) + 1, 1), false) FROM orders;",
@@ -920,32 +1080,44 @@ ALTER TABLE desc_empty ALTER COLUMN id DROP IDENTITY; ALTER TABLE asc_t ALTER CO
       "SELECT setval(pg_get_serial_sequence('desc_empty', 'id'), least(min(id) - 1, -1), false) FROM desc_empty;",
       "SELECT setval(pg_get_serial_sequence('desc_t', 'id'), least(min(id) - 1, -1), false) FROM desc_t;",
     ]);
-    expect(findings[2]!.fix.split('\n')[0]).toBe('ALTER TABLE desc_t ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (INCREMENT BY -1 MINVALUE -2147483648 MAXVALUE -1);  -- a new sequence: the next statement moves it past the rows\' values');
+    expect(findings[2]!.fix.split('\n')[0]).toBe(
+      "ALTER TABLE desc_t ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (INCREMENT BY -1 MINVALUE -2147483648 MAXVALUE -1);  -- a new sequence: the next statement moves it past the rows' values",
+    );
     expect(after).toBe('');
     const next = (table: string) => withClient(url, (c) => c.query(`INSERT INTO ${table} (v) VALUES ('x') RETURNING id`)).then((r) => r.rows[0].id as number);
     expect([await next('desc_t'), await next('desc_empty'), await next('asc_t')]).toEqual([-4, -1, 100]);
   });
 
-  it('a serial column\'s sequence added by hand is only in live: its DROP comes after the column\'s default as the snapshot has it (PostgreSQL refuses it while the default calls it)', async () => {
-    const { findings, after } = await guardFixes("CREATE SEQUENCE bare_t_id_seq OWNED BY bare_t.id; ALTER TABLE bare_t ALTER COLUMN id SET DEFAULT nextval('bare_t_id_seq')");
+  it("a serial column's sequence added by hand is only in live: its DROP comes after the column's default as the snapshot has it (PostgreSQL refuses it while the default calls it)", async () => {
+    const { findings, after } = await guardFixes(
+      "CREATE SEQUENCE bare_t_id_seq OWNED BY bare_t.id; ALTER TABLE bare_t ALTER COLUMN id SET DEFAULT nextval('bare_t_id_seq')",
+    );
     expect(findings).toEqual([
       { object: 'public.bare_t.id', severity: 'page', fix: 'ALTER TABLE bare_t ALTER COLUMN id SET DEFAULT 0;' },
-      { object: 'public.bare_t_id_seq', severity: 'ticket', fix: 'put it in a migration (then schemaguard snapshot), or drop it: ALTER TABLE bare_t ALTER COLUMN id SET DEFAULT 0; DROP SEQUENCE bare_t_id_seq;' },
+      {
+        object: 'public.bare_t_id_seq',
+        severity: 'ticket',
+        fix: 'put it in a migration (then schemaguard snapshot), or drop it: ALTER TABLE bare_t ALTER COLUMN id SET DEFAULT 0; DROP SEQUENCE bare_t_id_seq;',
+      },
     ]);
     expect(after).toBe('');
   });
 
-  it('a sequence whose owner is a table drift does not read (an extension\'s): its owner is named in words, never cleared with OWNED BY NONE', async () => {
-    const note = 'its owner in the snapshot, public.ext_t.c, is not a table drift reads (an extension\'s): set it by hand (ALTER SEQUENCE ext_seq OWNED BY …)';
+  it("a sequence whose owner is a table drift does not read (an extension's): its owner is named in words, never cleared with OWNED BY NONE", async () => {
+    const note = "its owner in the snapshot, public.ext_t.c, is not a table drift reads (an extension's): set it by hand (ALTER SEQUENCE ext_seq OWNED BY …)";
     await withClient(url, (c) => c.query('ALTER SEQUENCE ext_seq AS bigint OWNED BY NONE'));
     const guard = await runGuard({ driver, migrations: [], contracts: [], snapshot });
     expect(guard.findings.filter((f) => f.kind === 'drift').map((f) => f.fix)).toEqual([`ALTER SEQUENCE ext_seq AS integer MAXVALUE 2147483647;  -- ${note}`]);
     await withClient(url, (c) => c.query('ALTER SEQUENCE ext_seq AS integer MAXVALUE 2147483647'));
     const owner = await runGuard({ driver, migrations: [], contracts: [], snapshot });
-    expect(owner.findings.filter((f) => f.kind === 'drift').map((f) => [f.message, f.fix])).toEqual([['sequence public.ext_seq: ownedBy differs: snapshot "public.ext_t.c" vs live null', note]]);
+    expect(owner.findings.filter((f) => f.kind === 'drift').map((f) => [f.message, f.fix])).toEqual([
+      ['sequence public.ext_seq: ownedBy differs: snapshot "public.ext_t.c" vs live null', note],
+    ]);
     await withClient(url, (c) => c.query('DROP SEQUENCE ext_seq'));
     const dropped = await runGuard({ driver, migrations: [], contracts: [], snapshot });
-    expect(dropped.findings.filter((f) => f.kind === 'drift').map((f) => f.fix)).toEqual([`CREATE SEQUENCE ext_seq AS integer INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 NO CYCLE;  -- starts at 1: setval() it past the values in use; ${note}`]);
+    expect(dropped.findings.filter((f) => f.kind === 'drift').map((f) => f.fix)).toEqual([
+      `CREATE SEQUENCE ext_seq AS integer INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 NO CYCLE;  -- starts at 1: setval() it past the values in use; ${note}`,
+    ]);
     await withClient(url, (c) => c.query('CREATE SEQUENCE ext_seq AS integer OWNED BY ext_t.c'));
     expect((await detectDrift({ driver, snapshot })).differences).toEqual([]);
   });
@@ -972,13 +1144,17 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`;
         expect(guard).not.toHaveProperty('notes');
         return;
       }
-      const noteOf = (snapshotMajor: number | undefined, liveMajor: number | undefined) => `2 views' queries were not compared: the snapshot was taken on PostgreSQL ${snapshotMajor}, this server is ${liveMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); `
-        + `to compare them, the snapshot must come from a PostgreSQL ${liveMajor} server (schemaguard snapshot takes it on its embedded PostgreSQL, whatever this server runs): migrate a throwaway database on one and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
+      const noteOf = (snapshotMajor: number | undefined, liveMajor: number | undefined) =>
+        `2 views' queries were not compared: the snapshot was taken on PostgreSQL ${snapshotMajor}, this server is ${liveMajor}, and each major version prints a view's query its own way (a view redefined by hand is not found here); ` +
+        `to compare them, the snapshot must come from a PostgreSQL ${liveMajor} server (schemaguard snapshot takes it on its embedded PostgreSQL, whatever this server runs): migrate a throwaway database on one and take its snapshot with takeSnapshot (schemaguard/engine), or compare pg_get_viewdef here with the migrations' CREATE VIEW by hand`;
       const note = noteOf(snapshot.catalog.serverMajor, target.major);
       expect(report.notes).toEqual([note]);
       expect(guard.notes).toEqual([note]);
       // What the note says works: a snapshot taken on this server's major version compares them.
-      const same = await withClient(await freshDatabase(target, 'views_same'), async (c) => { await c.query(SCHEMA); return takeSnapshot(c, []); });
+      const same = await withClient(await freshDatabase(target, 'views_same'), async (c) => {
+        await c.query(SCHEMA);
+        return takeSnapshot(c, []);
+      });
       await withClient(url, (c) => c.query('CREATE OR REPLACE VIEW active_orders AS SELECT id FROM orders'));
       expect(formatDrift(await detectDrift({ driver, snapshot: same }))).toMatch(/^view public\.active_orders: definition differs/);
       expect((await detectDrift({ driver, snapshot: same })).notes).toEqual([]);
@@ -1001,11 +1177,13 @@ describe.each(allMajors)('Function: userSchemas through the Data API on $name', 
   it('reads 13,000 schemas in pages, the names a connection reads (one query was past the 1 MiB response: "Database response exceeded size limit")', async () => {
     // Prepare: 13,000 schemas with long names: about 1.1 MB through the Data API in one query.
     const url = await freshDatabase(target, 'drift_schema_pages');
-    await withClient(url, (c) => c.query(`DO $d$ BEGIN
+    await withClient(url, (c) =>
+      c.query(`DO $d$ BEGIN
       FOR s IN 1..13000 LOOP
         EXECUTE format('CREATE SCHEMA a_schema_with_a_long_name_to_fill_a_data_api_response_%s', s);
       END LOOP;
-    END $d$`));
+    END $d$`),
+    );
 
     await withPagedRig(url, async ({ session, unpaged, fetches }) => {
       // Act

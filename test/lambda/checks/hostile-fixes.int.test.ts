@@ -57,7 +57,10 @@ function roleSettings(n: Namer, role: string, db: string): string {
     CREATE TABLE ${q(n('fk_parent', 0))} (id int PRIMARY KEY); CREATE TABLE ${q(n('fk_child', 1))} (${q(n('parent', 2))} int REFERENCES ${q(n('fk_parent', 0))});`;
 }
 
-interface Printed { rule: string; fix: string }
+interface Printed {
+  rule: string;
+  fix: string;
+}
 
 async function doctorFixes(target: (typeof targets)[number], n: Namer, label: string): Promise<{ url: string; fixes: Printed[] }> {
   const url = await freshDatabase(target, label);
@@ -101,14 +104,21 @@ async function expectContained(url: string, hostile: Printed[], plain: Printed[]
   expect(await victimRows(url)).toBe(1);
 }
 
-describe.each(targets)('Doctor\'s fixes for hostile names on $name', (target) => {
-  it('every rule\'s fix reads as the plain names\' fix, and psql running each leaves victim in place', async () => {
+describe.each(targets)("Doctor's fixes for hostile names on $name", (target) => {
+  it("every rule's fix reads as the plain names' fix, and psql running each leaves victim in place", async () => {
     const plain = await doctorFixes(target, plainName, 'hostile_doctor_plain');
     const hostile = await doctorFixes(target, hostileName, 'hostile_doctor');
     const rules = new Set(hostile.fixes.map((f) => f.rule));
     expect([...rules].sort()).toEqual([
-      'constraint-not-validated', 'extension-missing', 'fk-missing', 'fk-type-mismatch', 'fk-without-index',
-      'invalid-index', 'pk-without-default', 'replication-role-replica', 'sequence-behind',
+      'constraint-not-validated',
+      'extension-missing',
+      'fk-missing',
+      'fk-type-mismatch',
+      'fk-without-index',
+      'invalid-index',
+      'pk-without-default',
+      'replication-role-replica',
+      'sequence-behind',
     ]);
     await expectContained(hostile.url, hostile.fixes, plain.fixes);
   });
@@ -157,8 +167,8 @@ async function guardFixes(target: (typeof targets)[number], n: Namer, label: str
   }
 }
 
-describe.each(targets)('The guard\'s drift fixes for hostile names on $name', (target) => {
-  it('every drift fix reads as the plain names\' fix (an enum label added, a column renamed, objects added by hand among them), and psql running each leaves victim in place', async () => {
+describe.each(targets)("The guard's drift fixes for hostile names on $name", (target) => {
+  it("every drift fix reads as the plain names' fix (an enum label added, a column renamed, objects added by hand among them), and psql running each leaves victim in place", async () => {
     const plain = await guardFixes(target, plainName, 'hostile_guard_plain');
     const hostile = await guardFixes(target, hostileName, 'hostile_guard');
     expect(hostile.fixes.length).toBeGreaterThanOrEqual(9);

@@ -27,7 +27,7 @@ describe('Function: thinLongTokens', () => {
   });
 
   // Regression: an E'' string with a bad escape, emptied, passed lint; the server refuses it.
-  it('keeps whole a string whose escapes PostgreSQL reads: E\'…\' with a backslash, U&\'…\'', () => {
+  it("keeps whole a string whose escapes PostgreSQL reads: E'…' with a backslash, U&'…'", () => {
     const escaped = `SELECT E'${'a'.repeat(THIN_ABOVE_CHARS)}\\uD800';`;
     const unicode = `SELECT U&'${'a'.repeat(THIN_ABOVE_CHARS)}\\zzzz';`;
     expect(thinLongTokens(escaped)).toEqual({ text: escaped, cuts: [] });
@@ -43,7 +43,7 @@ describe('Function: thinLongTokens', () => {
     expect(thin.text).toBe("DELETE FROM t WHERE '~1' = '~2';");
   });
 
-  it('keeps a long token left open (the parser\'s error is about the text as written)', () => {
+  it("keeps a long token left open (the parser's error is about the text as written)", () => {
     const open = `SELECT $b$${body}`;
     expect(thinLongTokens(open)).toEqual({ text: open, cuts: [] });
   });
@@ -56,7 +56,10 @@ describe('Function: parseSqlInChunks past a long body', () => {
     const { chunks, positions } = parseSqlInChunks(sql);
     const statements = [...chunks].flat();
     const lines = sql.split('\n').length;
-    expect(statements.map((s) => [s.kind, s.line, s.column])).toEqual([['CreateFunctionStmt', 1, 1], ['SelectStmt', lines, 1]]);
+    expect(statements.map((s) => [s.kind, s.line, s.column])).toEqual([
+      ['CreateFunctionStmt', 1, 1],
+      ['SelectStmt', lines, 1],
+    ]);
     expect(statements[0]!.text).toBe(sql.slice(0, sql.indexOf('$b$;') + 3));
     expect(findAll(statements[1]!.stmt, 'ColumnRef').map((c) => positions.at(c.location as number))).toEqual([{ line: lines, column: 8 }]);
     expect(statements.map((s) => [s.byteOffset, s.text])).toEqual(parseSql(sql).statements.map((s) => [s.byteOffset, s.text]));
@@ -64,7 +67,11 @@ describe('Function: parseSqlInChunks past a long body', () => {
 
   it('names the line and column of a syntax error after the body', () => {
     let error: unknown;
-    try { [...parseSqlInChunks(`DO $b$${body}$b$;\nSELEC 1;`, { file: '7_fn.sql' }).chunks]; } catch (e) { error = e; }
+    try {
+      [...parseSqlInChunks(`DO $b$${body}$b$;\nSELEC 1;`, { file: '7_fn.sql' }).chunks];
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe(`7_fn.sql:${body.split('\n').length + 1}:1: syntax error at or near "SELEC"`);
   });
@@ -73,7 +80,11 @@ describe('Function: parseSqlInChunks past a long body', () => {
   it('quotes an emptied constant as written (its first 60 characters and …), at its line and column', () => {
     const seed = 'Hello wörld 😀, the seed text that goes on and on. '.repeat(Math.ceil(THIN_ABOVE_CHARS / 40));
     const messageOf = (sql: string) => {
-      try { [...parseSqlInChunks(sql, { file: '3_seed.sql' }).chunks]; } catch (e) { return (e as InputError).message; }
+      try {
+        [...parseSqlInChunks(sql, { file: '3_seed.sql' }).chunks];
+      } catch (e) {
+        return (e as InputError).message;
+      }
       return undefined;
     };
     const shown = [...`'${seed}`].slice(0, 60).join('');

@@ -21,7 +21,11 @@ describe('Function: parseSql', () => {
 
   it('puts a syntax error after multi-byte characters at its line and column (the parser counts characters, not bytes)', () => {
     let error: unknown;
-    try { parseSql("SELECT 'é€😀', 'ü';\n  SELEC 2;", { file: 'x.sql' }); } catch (e) { error = e; }
+    try {
+      parseSql("SELECT 'é€😀', 'ü';\n  SELEC 2;", { file: 'x.sql' });
+    } catch (e) {
+      error = e;
+    }
     expect((error as InputError).message).toBe('x.sql:2:3: syntax error at or near "SELEC"');
   });
 
@@ -32,7 +36,11 @@ describe('Function: parseSql', () => {
 
   it('throws an InputError at the line and column where the parser stopped', () => {
     let error: unknown;
-    try { parseSql('SELECT 1;\nSELEC 2;', { file: 'x.sql' }); } catch (e) { error = e; }
+    try {
+      parseSql('SELECT 1;\nSELEC 2;', { file: 'x.sql' });
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe('x.sql:2:1: syntax error at or near "SELEC"');
     expect((error as InputError).line).toBe(2);
@@ -42,7 +50,11 @@ describe('Function: parseSql', () => {
 describe('Function: parseSqlInChunks', () => {
   // Enough statements for several chunks; multi-byte characters so bytes and characters differ.
   const rows = Math.ceil((PARSE_CHUNK_CHARS * 3.5) / 40);
-  const text = ['-- a large file', ...Array.from({ length: rows }, (_, k) => `INSERT INTO t VALUES (${k}, 'ünï ${k}');`), "SELECT 'é€😀',\n  missing_column FROM t;"].join('\n');
+  const text = [
+    '-- a large file',
+    ...Array.from({ length: rows }, (_, k) => `INSERT INTO t VALUES (${k}, 'ünï ${k}');`),
+    "SELECT 'é€😀',\n  missing_column FROM t;",
+  ].join('\n');
 
   it('gives the statements parseSql gives, a chunk at a time, with node locations in the whole text', () => {
     const whole = parseSql(text);
@@ -66,7 +78,11 @@ describe('Function: parseSqlInChunks', () => {
 
   it('names the line and column of a syntax error in a later chunk', () => {
     let error: unknown;
-    try { [...parseSqlInChunks(`${text}\nSELEC 2;`, { file: 'x.sql' }).chunks]; } catch (e) { error = e; }
+    try {
+      [...parseSqlInChunks(`${text}\nSELEC 2;`, { file: 'x.sql' }).chunks];
+    } catch (e) {
+      error = e;
+    }
     expect((error as InputError).message).toBe(`x.sql:${rows + 4}:1: syntax error at or near "SELEC"`);
   });
 });

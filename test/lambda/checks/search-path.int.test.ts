@@ -49,13 +49,20 @@ describe.each(targets)('Function: searchPathSchemas, against PostgreSQL on $name
       await c.query("SELECT set_config('search_path', $1, false)", [value]);
       return (await c.query<{ s: string[]; role: string }>('SELECT current_schemas(false)::text[] AS s, current_user::text AS role')).rows[0]!;
     });
-    const read = searchPathSchemas(value)!.map((s) => (s === '$user' ? postgres.role : s)).filter((s) => existing.has(s));
+    const read = searchPathSchemas(value)!
+      .map((s) => (s === '$user' ? postgres.role : s))
+      .filter((s) => existing.has(s));
 
     expect([...new Set(read)]).toEqual(postgres.s);
   });
 
   it.each(REFUSED)('%j: refused by PostgreSQL, undefined here', async (value) => {
-    const refused = await withClient(url, (c) => c.query("SELECT set_config('search_path', $1, false)", [value]).then(() => undefined, (e: Error) => e.message));
+    const refused = await withClient(url, (c) =>
+      c.query("SELECT set_config('search_path', $1, false)", [value]).then(
+        () => undefined,
+        (e: Error) => e.message,
+      ),
+    );
 
     expect(refused).toContain('invalid value for parameter "search_path"');
     expect(searchPathSchemas(value)).toBeUndefined();

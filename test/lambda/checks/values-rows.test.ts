@@ -20,10 +20,14 @@ describe('Function: thinValuesRows', () => {
     const sql = `INSERT INTO t (id, name, d) VALUES ${plainRows(many, (k) => `(${k}, 'ünï ${k} 😀', NULL)`)}\nON CONFLICT (id) DO NOTHING;`;
     const { text, cuts, batches } = thinValuesRows(sql);
     expect(text).toBe(`${head}\nON CONFLICT (id) DO NOTHING;`);
-    expect(cuts).toEqual([{ char: head.length, byte: Buffer.byteLength(head), chars: sql.length - text.length, bytes: Buffer.byteLength(sql) - Buffer.byteLength(text) }]);
+    expect(cuts).toEqual([
+      { char: head.length, byte: Buffer.byteLength(head), chars: sql.length - text.length, bytes: Buffer.byteLength(sql) - Buffer.byteLength(text) },
+    ]);
     // The runs, one after another, are the rows cut: each starts with a row's bracket and ends with one.
     expect(batches.length).toBeGreaterThan(1);
-    expect(batches.map(([from, to]) => sql.slice(from, to)).join(',\n')).toBe(plainRows(many, (k) => `(${k}, 'ünï ${k} 😀', NULL)`).slice(`(0, 'ünï 0 😀', NULL),\n`.length));
+    expect(batches.map(([from, to]) => sql.slice(from, to)).join(',\n')).toBe(
+      plainRows(many, (k) => `(${k}, 'ünï ${k} 😀', NULL)`).slice(`(0, 'ünï 0 😀', NULL),\n`.length),
+    );
   });
 
   // Regression: lint and plan on a 16 MiB INSERT of 340,000 rows ended with "Maximum call stack size exceeded".
@@ -58,12 +62,18 @@ describe('Function: parseSqlInChunks on a large INSERT', () => {
     const sql = `INSERT INTO t (id, name, d) VALUES ${rows}\nON CONFLICT (id) DO UPDATE SET name = missing_column;\nSELECT other_missing;`;
     const { chunks, positions } = parseSqlInChunks(sql);
     const statements = [...chunks].flat();
-    expect(statements.map((s) => [s.kind, s.line, s.column])).toEqual([['InsertStmt', 1, 1], ['SelectStmt', many + 2, 1]]);
+    expect(statements.map((s) => [s.kind, s.line, s.column])).toEqual([
+      ['InsertStmt', 1, 1],
+      ['SelectStmt', many + 2, 1],
+    ]);
     const insert = statements[0]!;
     expect(insert.text).toBe(sql.slice(0, sql.indexOf(';')));
     expect((insert.node.selectStmt as { SelectStmt: { valuesLists: unknown[] } }).SelectStmt.valuesLists).toHaveLength(1);
     const refs = statements.flatMap((s) => findAll(s.stmt, 'ColumnRef')).map((c) => positions.at(c.location as number));
-    expect(refs).toEqual([{ line: many + 1, column: 39 }, { line: many + 2, column: 8 }]);
+    expect(refs).toEqual([
+      { line: many + 1, column: 39 },
+      { line: many + 2, column: 8 },
+    ]);
     // The same statements as a parse of the whole text, but for the rows.
     const whole = parseSql(sql).statements;
     expect(statements.map((s) => [s.byteOffset, s.text])).toEqual(whole.map((s) => [s.byteOffset, s.text]));
@@ -72,14 +82,22 @@ describe('Function: parseSqlInChunks on a large INSERT', () => {
   it('names the line and column of a syntax error in a row it would have cut', () => {
     const broken = plainRows(many, (k) => (k === 500 ? `(${k}, 'name', )` : `(${k}, 'name ${k}', '2024-01-01')`));
     let error: unknown;
-    try { [...parseSqlInChunks(`-- seed\nINSERT INTO t VALUES ${broken};`, { file: '5_seed.sql' }).chunks]; } catch (e) { error = e; }
+    try {
+      [...parseSqlInChunks(`-- seed\nINSERT INTO t VALUES ${broken};`, { file: '5_seed.sql' }).chunks];
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).message).toBe('5_seed.sql:502:15: syntax error at or near ")"');
   });
 
   it('names the line and column of a syntax error after the rows it cut', () => {
     let error: unknown;
-    try { [...parseSqlInChunks(`INSERT INTO t VALUES ${plainRows(many)}\nRETURNIN id;`, { file: '6_seed.sql' }).chunks]; } catch (e) { error = e; }
+    try {
+      [...parseSqlInChunks(`INSERT INTO t VALUES ${plainRows(many)}\nRETURNIN id;`, { file: '6_seed.sql' }).chunks];
+    } catch (e) {
+      error = e;
+    }
     expect((error as InputError).message).toBe(`6_seed.sql:${many + 1}:1: syntax error at or near "RETURNIN"`);
   });
 });

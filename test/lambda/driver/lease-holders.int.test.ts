@@ -26,17 +26,30 @@ import { lockHolderPid, sleep } from '../../faults/support';
 afterAll(dropDatabases);
 
 /** Each file counts its own executions (exactly once: one row per version), and sleeps so that two runs overlap. */
-const FILES = Object.fromEntries(Array.from({ length: 4 }, (_, k) => [
-  `${k + 1}_step${k + 1}.sql`,
-  `CREATE TABLE IF NOT EXISTS runs (version int);\nCREATE TABLE t${k + 1} (id int);\nINSERT INTO runs VALUES (${k + 1});\nSELECT pg_sleep(0.15);`,
-]));
+const FILES = Object.fromEntries(
+  Array.from({ length: 4 }, (_, k) => [
+    `${k + 1}_step${k + 1}.sql`,
+    `CREATE TABLE IF NOT EXISTS runs (version int);\nCREATE TABLE t${k + 1} (id int);\nINSERT INTO runs VALUES (${k + 1});\nSELECT pg_sleep(0.15);`,
+  ]),
+);
 
-interface Run { result?: MigrateResult; error?: unknown; events: RunEvent[] }
+interface Run {
+  result?: MigrateResult;
+  error?: unknown;
+  events: RunEvent[];
+}
 
 async function run(driver: Driver, who: string): Promise<Run> {
   const events: RunEvent[] = [];
   try {
-    const result = await migrate({ driver, migrations: loadMigrations(tempDir(FILES)), appliedBy: who, lockWaitMs: 30_000, retryDelayMs: 50, onEvent: (e) => events.push(e) });
+    const result = await migrate({
+      driver,
+      migrations: loadMigrations(tempDir(FILES)),
+      appliedBy: who,
+      lockWaitMs: 30_000,
+      retryDelayMs: 50,
+      onEvent: (e) => events.push(e),
+    });
     return { result, events };
   } catch (error) {
     return { error, events };
@@ -53,7 +66,12 @@ async function appliedOnce(url: string, runs: Run[]): Promise<void> {
     [1, 2, 3, 4].map((v) => ({ version: v, n: 1 })),
   );
   expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 4 }]);
-  expect(await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).toEqual([{ n: 0 }]);
+  expect(
+    await rows(
+      url,
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    ),
+  ).toEqual([{ n: 0 }]);
 }
 
 /** Until the lease row of `owner` is there (10 s at most). */
@@ -67,7 +85,7 @@ async function leaseTaken(url: string, owner: string): Promise<void> {
 
 const waited = (r: Run) => r.events.some((e) => e.type === 'lock-wait');
 
-describe.each(targets)('The runner lock\'s two forms on $name', (target) => {
+describe.each(targets)("The runner lock's two forms on $name", (target) => {
   let bouncer: RunningPgbouncer;
 
   beforeAll(async () => {
@@ -113,16 +131,15 @@ describe.each(targets)('The runner lock\'s two forms on $name', (target) => {
 
     it('started together, three of each apply every file once', async () => {
       const url = await freshDatabase(target, 'forms_race');
-      const runs = await Promise.all([0, 1, 2].flatMap((k) => [
-        run(new PgDriver({ connectionString: url }), `direct-${k}`),
-        run(leaseDriver(url), `leased-${k}`),
-      ]));
+      const runs = await Promise.all(
+        [0, 1, 2].flatMap((k) => [run(new PgDriver({ connectionString: url }), `direct-${k}`), run(leaseDriver(url), `leased-${k}`)]),
+      );
       await appliedOnce(url, runs);
     });
   });
 
   describe('Class: LeaseLock', () => {
-    it('backs off from another session\'s advisory lock: the wait names it, and nothing of the lease is left', async () => {
+    it("backs off from another session's advisory lock: the wait names it, and nothing of the lease is left", async () => {
       const url = await freshDatabase(target, 'forms_lease_backoff');
       const holder = new pg.Client({ connectionString: url, application_name: 'operator-migrate' });
       await holder.connect();
@@ -169,8 +186,12 @@ describe.each(targets)('The runner lock\'s two forms on $name', (target) => {
         const lock = new PgDriver({ connectionString: u.toString() }).createLock({ stateSchema: 'schemaguard', owner: 'direct' });
         const e = await rejection<MigrationError>(lock.acquire(0));
         await lock.release();
-        expect(e.message).toMatch(/^the runner lock's other form, a lease in "schemaguard"\."runner_lease" \(taken through the RDS Data API or a connection pooler\), cannot be checked: permission denied for table runner_lease; nothing was run$/);
-        expect(e.fix).toBe(`have the table's owner run: GRANT USAGE ON SCHEMA "schemaguard" TO "${role}"; GRANT SELECT, DELETE ON "schemaguard"."runner_lease" TO "${role}" (a direct migrate checks that no runner holds the lease, and takes an expired one over)`);
+        expect(e.message).toMatch(
+          /^the runner lock's other form, a lease in "schemaguard"\."runner_lease" \(taken through the RDS Data API or a connection pooler\), cannot be checked: permission denied for table runner_lease; nothing was run$/,
+        );
+        expect(e.fix).toBe(
+          `have the table's owner run: GRANT USAGE ON SCHEMA "schemaguard" TO "${role}"; GRANT SELECT, DELETE ON "schemaguard"."runner_lease" TO "${role}" (a direct migrate checks that no runner holds the lease, and takes an expired one over)`,
+        );
         // Nothing was run: the state table is not there (the lock went with its session, closed by release).
         expect(await rows(url, "SELECT to_regclass('schemaguard.applied_migrations')::text AS t")).toEqual([{ t: null }]);
 

@@ -17,7 +17,8 @@ describe('Function: pollForLock', () => {
     let tries = 0;
     const told: string[][] = [];
     await pollForLock({
-      waitMs: 5000, backoff: fast,
+      waitMs: 5000,
+      backoff: fast,
       tryTake: async () => ++tries === 4,
       holders: async () => ['pid 7'],
       onBusy: (h) => told.push(h),
@@ -32,8 +33,12 @@ describe('Function: pollForLock', () => {
     let asked = 0;
     const started = Date.now();
     const e = await pollForLock({
-      waitMs: 60, backoff: fast,
-      tryTake: async () => { tries++; return false; },
+      waitMs: 60,
+      backoff: fast,
+      tryTake: async () => {
+        tries++;
+        return false;
+      },
       holders: async () => [`read ${++asked}`],
       timeout: (h) => new Error(`held by ${h.join()}`),
     }).catch((x: Error) => x);
@@ -45,7 +50,13 @@ describe('Function: pollForLock', () => {
   it('with waitMs 0 tries once', async () => {
     let tries = 0;
     const e = await pollForLock({
-      waitMs: 0, tryTake: async () => { tries++; return false; }, holders: async () => [], timeout: () => new Error('busy'),
+      waitMs: 0,
+      tryTake: async () => {
+        tries++;
+        return false;
+      },
+      holders: async () => [],
+      timeout: () => new Error('busy'),
     }).catch((x: Error) => x);
     expect((e as Error).message).toBe('busy');
     expect(tries).toBe(1);
@@ -55,7 +66,8 @@ describe('Function: pollForLock', () => {
     let tries = 0;
     const started = Date.now();
     await pollForLock({
-      waitMs: 10_000, backoff: { initialMs: 5000, maxMs: 5000 },
+      waitMs: 10_000,
+      backoff: { initialMs: 5000, maxMs: 5000 },
       tryTake: async () => ++tries === 2,
       holders: async () => [],
       timeout: () => new Error('timed out'),

@@ -1,6 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  CheckFailedError, ChecksumMismatchError, DatabaseAheadError, ForeignHistoryError, InputError, LockTimeoutError, MigrationError, OutOfOrderError, StatementError,
+  CheckFailedError,
+  ChecksumMismatchError,
+  DatabaseAheadError,
+  ForeignHistoryError,
+  InputError,
+  LockTimeoutError,
+  MigrationError,
+  OutOfOrderError,
+  StatementError,
 } from '../../../lambda/engine/errors/errors';
 import type { Driver } from '../../../lambda/engine/ports';
 import { migrate, type MigrateOptions, type RunEvent } from '../../../lambda/engine/runner';
@@ -14,8 +22,10 @@ import { addFile, tempDir } from '../../support/files';
 
 afterAll(dropDatabases);
 
-const tables = (url: string) => rows<{ t: string }>(url, "SELECT string_agg(tablename, ',' ORDER BY tablename) AS t FROM pg_tables WHERE schemaname = 'public'").then((r) => r[0]!.t);
-const appliedVersions = async (url: string) => (await rows<{ version: string }>(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).map((r) => Number(r.version));
+const tables = (url: string) =>
+  rows<{ t: string }>(url, "SELECT string_agg(tablename, ',' ORDER BY tablename) AS t FROM pg_tables WHERE schemaname = 'public'").then((r) => r[0]!.t);
+const appliedVersions = async (url: string) =>
+  (await rows<{ version: string }>(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).map((r) => Number(r.version));
 
 /**
  * A database whose table `busy` another session holds ACCESS EXCLUSIVE while `act` runs a migration that alters it
@@ -60,7 +70,9 @@ async function atFittingScale<T>(attempt: (scale: number) => Promise<T | undefin
 /** A run under a deadline, settled: its result or error, and whether its first migration started. */
 async function deadlineRun(driver: DriverKind, url: string, dir: string, options: Partial<MigrateOptions>): Promise<DeadlineRun> {
   let started = false;
-  const onEvent = (e: RunEvent) => { if (e.type === 'migration-start') started = true; };
+  const onEvent = (e: RunEvent) => {
+    if (e.type === 'migration-start') started = true;
+  };
   try {
     return { result: await runEngine(driver, url, dir, { ...options, onEvent }), started };
   } catch (error) {
@@ -80,7 +92,7 @@ async function whileBusyUnderDeadline(target: Target, label: string, start: (dir
   let out: (DeadlineRun & { deadline: number }) | undefined;
   const added = await whileBusyTableHeld(url, async (dir) => {
     const { deadline, run } = start(dir, url);
-    out = { deadline, ...await run };
+    out = { deadline, ...(await run) };
   });
   return out!.started ? { added, deadline: out!.deadline, e: out!.error as StatementError | undefined } : undefined;
 }
@@ -115,7 +127,11 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
     expect(second.outcome).toBe('up-to-date');
     expect(second.appliedCount).toBe(3);
     const state = await rows(url, 'SELECT version, name, checksum, execution_ms, applied_by, applied_at FROM schemaguard.applied_migrations ORDER BY version');
-    expect(state.map((r) => [r.version, r.name, r.applied_by])).toEqual([['1', 'a', 'cli:tester@host'], ['2', 'b', 'cli:tester@host'], ['10', 'c', 'cli:tester@host']]);
+    expect(state.map((r) => [r.version, r.name, r.applied_by])).toEqual([
+      ['1', 'a', 'cli:tester@host'],
+      ['2', 'b', 'cli:tester@host'],
+      ['10', 'c', 'cli:tester@host'],
+    ]);
     for (const r of state) {
       expect(r.checksum).toMatch(/^[0-9a-f]{64}$/);
       expect(r.execution_ms).toBeGreaterThanOrEqual(0);
@@ -205,13 +221,21 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
 
   it('names pg_dump --exclude-schema with the state schema when a file creates it (a fresh dump of a database schemaguard manages failed with 42P06 and no fix)', async () => {
     const url = await freshDatabase(target, 'redump');
-    const dump = (schema: string) => `CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nCREATE SCHEMA ${schema};\nCREATE TABLE ${schema}.applied_migrations (version bigint PRIMARY KEY);`;
+    const dump = (schema: string) =>
+      `CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nCREATE SCHEMA ${schema};\nCREATE TABLE ${schema}.applied_migrations (version bigint PRIMARY KEY);`;
     const e = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': dump('schemaguard') })));
     expect(e.sqlstate).toBe('42P06');
     expect(e.message).toBe('1_initial.sql:3: schema "schemaguard" already exists');
     expect(e.fix).toContain('dump again with pg_dump --schema-only --no-owner --no-privileges --exclude-schema=schemaguard');
     // A configured state schema is the one named; CREATE SCHEMA IF NOT EXISTS fails on its table instead (42P07).
-    const own = await rejection<StatementError>(runEngine(driver, url, tempDir({ '1_initial.sql': 'CREATE SCHEMA IF NOT EXISTS deploy_state;\nCREATE TABLE deploy_state.applied_migrations (version bigint PRIMARY KEY);' }), { stateSchema: 'deploy_state' }));
+    const own = await rejection<StatementError>(
+      runEngine(
+        driver,
+        url,
+        tempDir({ '1_initial.sql': 'CREATE SCHEMA IF NOT EXISTS deploy_state;\nCREATE TABLE deploy_state.applied_migrations (version bigint PRIMARY KEY);' }),
+        { stateSchema: 'deploy_state' },
+      ),
+    );
     expect(own.sqlstate).toBe('42P07');
     expect(own.fix).toContain('--exclude-schema=deploy_state');
     // Another schema that exists is the file's own business: not the state schema's fix, the general one (IF NOT EXISTS, schemaguard diff).
@@ -238,13 +262,19 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
 
     expect(e).toBeInstanceOf(CheckFailedError);
     expect(e.message).toBe('2_fix.sql:4: check failed: every lead has an email (2 offending rows)');
-    expect(e.rows).toEqual([{ id: '2', email: null }, { id: '3', email: null }]);
+    expect(e.rows).toEqual([
+      { id: '2', email: null },
+      { id: '3', email: null },
+    ]);
     expect(e.rowCount).toBe(2);
-    expect(await rows(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'lead' ORDER BY ordinal_position")).toEqual([{ column_name: 'id' }, { column_name: 'email' }]);
+    expect(await rows(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'lead' ORDER BY ordinal_position")).toEqual([
+      { column_name: 'id' },
+      { column_name: 'email' },
+    ]);
     expect(await appliedVersions(url)).toEqual([1]);
   });
 
-  it('shows a failed check\'s dates, timestamps, bytea and quoted text as PostgreSQL prints them (pg showed a date as 2024-01-31T08:00:00.000Z under TZ=America/Los_Angeles, bytea as a Buffer)', async () => {
+  it("shows a failed check's dates, timestamps, bytea and quoted text as PostgreSQL prints them (pg showed a date as 2024-01-31T08:00:00.000Z under TZ=America/Los_Angeles, bytea as a Buffer)", async () => {
     // Prepare: a machine west of UTC, where parsing a date into a JS Date moved it.
     const zone = process.env.TZ;
     process.env.TZ = 'America/Los_Angeles';
@@ -266,9 +296,19 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
 
     // Assess
     expect(e).toBeInstanceOf(CheckFailedError);
-    expect(e.rows).toEqual([{
-      d: '2024-01-31', ts: '2024-01-31 23:30:00', b: '\\x00ff', ok: 't', n: '12.50', q: 'a "quoted", (text)', empty: '', nothing: null, arr: '{1,2}',
-    }]);
+    expect(e.rows).toEqual([
+      {
+        d: '2024-01-31',
+        ts: '2024-01-31 23:30:00',
+        b: '\\x00ff',
+        ok: 't',
+        n: '12.50',
+        q: 'a "quoted", (text)',
+        empty: '',
+        nothing: null,
+        arr: '{1,2}',
+      },
+    ]);
   });
 
   it('names the check and its line when the check query itself fails', async () => {
@@ -305,9 +345,13 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
     const e = await rejection<DatabaseAheadError>(runEngine(driver, url, other));
     expect(e).toBeInstanceOf(DatabaseAheadError);
     expect(e.unknownVersions).toEqual([4]);
-    expect(e.message).toBe('the database and the files have diverged: the database has applied migrations that are not in the files (4 (d)), and 3_c.sql is pending below it; nothing was run');
-    expect(e.fix).toBe("another branch's migrations ran on this database: merge that branch (its files for 4) into this one and renumber 3_c.sql above 4; "
-      + "passing --allow-ahead and --out-of-order instead runs it without the other branch's files, only safe when they are independent of them");
+    expect(e.message).toBe(
+      'the database and the files have diverged: the database has applied migrations that are not in the files (4 (d)), and 3_c.sql is pending below it; nothing was run',
+    );
+    expect(e.fix).toBe(
+      "another branch's migrations ran on this database: merge that branch (its files for 4) into this one and renumber 3_c.sql above 4; " +
+        "passing --allow-ahead and --out-of-order instead runs it without the other branch's files, only safe when they are independent of them",
+    );
     // The fix's second way out runs it: nothing was run before.
     expect(await appliedVersions(url)).toEqual([1, 4]);
     const r = await runEngine(driver, url, other, { allowAhead: true, allowOutOfOrder: true });
@@ -370,31 +414,48 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
     expect(e.message).toMatch(/the statements together ran past the \d+ ms left before the deadline/);
     expect(e.fix).toContain('the migration was rolled back');
     expect(await tables(url)).toBeNull();
-    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'")).toEqual([{ n: 0 }]);
+    expect(
+      await rows(
+        url,
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%' AND state = 'active'",
+      ),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('gives up a lock-timeout retry whose backoff would end past the deadline, rather than start it late', async () => {
-    const { added, deadline, e } = await atFittingScale((k) => whileBusyUnderDeadline(target, 'deadline_retry', (dir, url) => {
-      // Statements may run until about 3 s from now; the attempt waits 1 s for the lock, and its backoff would be 2-4 s (times k).
-      const deadline = Date.now() + 4000 * k;
-      return { deadline, run: deadlineRun(driver, url, dir, { deadline, reserveMs: 2000 * k, lockTimeoutMs: 1000 * k, lockRetries: 10, retryDelayMs: 4000 * k }) };
-    }));
+    const { added, deadline, e } = await atFittingScale((k) =>
+      whileBusyUnderDeadline(target, 'deadline_retry', (dir, url) => {
+        // Statements may run until about 3 s from now; the attempt waits 1 s for the lock, and its backoff would be 2-4 s (times k).
+        const deadline = Date.now() + 4000 * k;
+        return {
+          deadline,
+          run: deadlineRun(driver, url, dir, { deadline, reserveMs: 2000 * k, lockTimeoutMs: 1000 * k, lockRetries: 10, retryDelayMs: 4000 * k }),
+        };
+      }),
+    );
 
     expect(e).toBeInstanceOf(StatementError);
     expect(deadline - Date.now()).toBeGreaterThan(0);
     expect(e!.sqlstate).toBe('57014');
     expect(e!.line).toBe(1);
-    expect(e!.message).toMatch(/^1_alter\.sql:1: canceling statement due to lock timeout, and no time is left before the deadline for another attempt \(the statements together ran past/);
+    expect(e!.message).toMatch(
+      /^1_alter\.sql:1: canceling statement due to lock timeout, and no time is left before the deadline for another attempt \(the statements together ran past/,
+    );
     expect(added).toBe(false);
   });
 
   it('cancels a lock-timeout retry still waiting for its lock when the time left before the deadline runs out', async () => {
-    const { added, deadline, e } = await atFittingScale((k) => whileBusyUnderDeadline(target, 'deadline_retry_wait', (dir, url) => {
-      // Statements may run until about 3 s from now. The first attempt waits 2.5 s for the lock; the retry starts
-      // about 0.1 s later and would wait 2.5 s more, past the deadline: its statement timeout is still the first one's (times k).
-      const deadline = Date.now() + 4000 * k;
-      return { deadline, run: deadlineRun(driver, url, dir, { deadline, reserveMs: 2000 * k, lockTimeoutMs: 2500 * k, lockRetries: 10, retryDelayMs: 100 * k }) };
-    }));
+    const { added, deadline, e } = await atFittingScale((k) =>
+      whileBusyUnderDeadline(target, 'deadline_retry_wait', (dir, url) => {
+        // Statements may run until about 3 s from now. The first attempt waits 2.5 s for the lock; the retry starts
+        // about 0.1 s later and would wait 2.5 s more, past the deadline: its statement timeout is still the first one's (times k).
+        const deadline = Date.now() + 4000 * k;
+        return {
+          deadline,
+          run: deadlineRun(driver, url, dir, { deadline, reserveMs: 2000 * k, lockTimeoutMs: 2500 * k, lockRetries: 10, retryDelayMs: 100 * k }),
+        };
+      }),
+    );
 
     expect(e).toBeInstanceOf(StatementError);
     expect(deadline - Date.now()).toBeGreaterThan(0);
@@ -418,13 +479,16 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
     const url = await freshDatabase(target, 'killed');
     const dir = tempDir({
       '1_a.sql': 'CREATE TABLE a (id int);',
-      '2_b.sql': "CREATE TABLE b (id int);\nINSERT INTO b VALUES (1);\nSELECT pg_sleep(1.5) AS marker_killed_mid_migration;",
+      '2_b.sql': 'CREATE TABLE b (id int);\nINSERT INTO b VALUES (1);\nSELECT pg_sleep(1.5) AS marker_killed_mid_migration;',
     });
     const killer = (async () => {
       for (let i = 0; i < 100; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        const killed = await rows<{ ok: boolean }>(url, `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
-          WHERE datname = current_database() AND query LIKE '%marker_killed_mid_migration%' AND pid <> pg_backend_pid()`);
+        const killed = await rows<{ ok: boolean }>(
+          url,
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE '%marker_killed_mid_migration%' AND pid <> pg_backend_pid()`,
+        );
         if (killed.length) return killed.length;
       }
       return 0;
@@ -460,7 +524,12 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
       expect(e.file).toBe('1_alter.sql');
       expect(e.blockers.map((b) => b.pid)).toContain(blockerPid);
       // Who it is and what it holds; not its SQL, which may carry its data.
-      expect(e.blockers.find((b) => b.pid === blockerPid)).toMatchObject({ application: 'report-job', user: 'postgres', state: 'idle in transaction', locks: 'AccessExclusiveLock on busy' });
+      expect(e.blockers.find((b) => b.pid === blockerPid)).toMatchObject({
+        application: 'report-job',
+        user: 'postgres',
+        state: 'idle in transaction',
+        locks: 'AccessExclusiveLock on busy',
+      });
       expect(e.blockers.find((b) => b.pid === blockerPid)).not.toHaveProperty('query');
       expect(e.message).toContain(`blocked by pid ${blockerPid} (report-job) user postgres idle in transaction, holding AccessExclusiveLock on busy`);
       expect(e.message).not.toContain('LOCK TABLE');
@@ -478,8 +547,11 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
       const run = runEngine(driver, url, dir, {
-        lockTimeoutMs: 200, lockRetries: 5,
-        onEvent: (ev) => { if (ev.type === 'retry') void blocker.query('ROLLBACK'); },
+        lockTimeoutMs: 200,
+        lockRetries: 5,
+        onEvent: (ev) => {
+          if (ev.type === 'retry') void blocker.query('ROLLBACK');
+        },
       });
       return run;
     });
@@ -492,13 +564,16 @@ describe.each(engineCases)('Function: migrate on $name', ({ target, driver }) =>
 describe.each(driverCases(allMajors).filter((c) => c.driver.name === 'pg'))('Function: migrate, notices on $name', ({ target, driver }) => {
   it('passes RAISE NOTICE messages on as notes naming the file', async () => {
     const url = await freshDatabase(target, 'notice');
-    const dir = tempDir({ '1_n.sql': "CREATE TABLE IF NOT EXISTS t (id int);\nCREATE TABLE IF NOT EXISTS t (id int);\nDO $$ BEGIN RAISE NOTICE 'deactivated % duplicate purchases', 3; END $$;" });
+    const dir = tempDir({
+      '1_n.sql':
+        "CREATE TABLE IF NOT EXISTS t (id int);\nCREATE TABLE IF NOT EXISTS t (id int);\nDO $$ BEGIN RAISE NOTICE 'deactivated % duplicate purchases', 3; END $$;",
+    });
     const r = await runEngine(driver, url, dir);
     expect(r.events.filter((e) => e.type === 'note')).toEqual([{ type: 'note', message: '1_n.sql: deactivated 3 duplicate purchases' }]);
   });
 
   // Regression (tester): with several small files sent together, every file's notes came before the first "applied".
-  it('says each file\'s notices with it, after the file before it is applied, when small files are sent together', async () => {
+  it("says each file's notices with it, after the file before it is applied, when small files are sent together", async () => {
     const url = await freshDatabase(target, 'notice_order');
     const notice = (k: number) => `CREATE TABLE t${k} (id int);\nDO $$ BEGIN RAISE NOTICE 'file ${k}'; END $$;`;
     const dir = tempDir({ '1_a.sql': notice(1), '2_b.sql': notice(2), '3_c.sql': notice(3) });
@@ -506,7 +581,7 @@ describe.each(driverCases(allMajors).filter((c) => c.driver.name === 'pg'))('Fun
     const r = await runEngine(driver, url, dir);
 
     expect(r.events.some((e) => e.type === 'migration-sent')).toBe(true);
-    const said = r.events.flatMap((e) => e.type === 'note' ? [e.message] : e.type === 'migration-applied' ? [`applied ${e.migration.file}`] : []);
+    const said = r.events.flatMap((e) => (e.type === 'note' ? [e.message] : e.type === 'migration-applied' ? [`applied ${e.migration.file}`] : []));
     expect(said).toEqual(['1_a.sql: file 1', 'applied 1_a.sql', '2_b.sql: file 2', 'applied 2_b.sql', '3_c.sql: file 3', 'applied 3_c.sql']);
   });
 });
@@ -516,7 +591,8 @@ describe.each(driverCases(allMajors).filter((c) => c.driver.name === 'pg'))('Fun
   async function sessionsLeft(url: string): Promise<number> {
     let n = -1;
     for (let i = 0; i < 100; i++) {
-      n = (await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()'))[0]!.n;
+      n = (await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()'))[0]!
+        .n;
       if (n === 0) return 0;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -533,8 +609,14 @@ describe.each(driverCases(allMajors).filter((c) => c.driver.name === 'pg'))('Fun
     const d = driver.make(url);
     let connections = 0;
     const counted: Driver = {
-      kind: d.kind, target: d.target, createLock: (o) => d.createLock(o), end: () => d.end(),
-      connect: () => { connections++; return d.connect(); },
+      kind: d.kind,
+      target: d.target,
+      createLock: (o) => d.createLock(o),
+      end: () => d.end(),
+      connect: () => {
+        connections++;
+        return d.connect();
+      },
     };
     const e = await rejection(migrate({ driver: counted, migrations: loadMigrations(dir, { deferParse: true }), appliedBy: 'test' }));
 
@@ -550,19 +632,23 @@ describe.each(driverCases(allMajors).filter((c) => c.driver.name === 'pg'))('Fun
   });
 });
 
-describe.each(engineCases)('Function: migrate, another tool\'s history on $name', ({ target, driver }) => {
+describe.each(engineCases)("Function: migrate, another tool's history on $name", ({ target, driver }) => {
   // Regression (exploratory tester): a note, then every file node-pg-migrate had applied ran again (a seed row twice), outcome applied.
   it('refuses a first run where pgmigrations records applied migrations, before anything runs; ignoreForeignHistory runs them with the note', async () => {
     const url = await freshDatabase(target, 'foreign_history');
-    await withClient(url, (c) => c.query(`CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
-      INSERT INTO pgmigrations (name, run_on) VALUES ('1_seed', now()); CREATE TABLE plans (name text); INSERT INTO plans VALUES ('free')`));
+    await withClient(url, (c) =>
+      c.query(`CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+      INSERT INTO pgmigrations (name, run_on) VALUES ('1_seed', now()); CREATE TABLE plans (name text); INSERT INTO plans VALUES ('free')`),
+    );
     const dir = tempDir({ '1_seed.sql': "CREATE TABLE IF NOT EXISTS plans (name text);\nINSERT INTO plans VALUES ('free');" });
 
     const e = await rejection<ForeignHistoryError>(runEngine(driver, url, dir));
 
     expect(e).toBeInstanceOf(ForeignHistoryError);
     expect(e.exitCode).toBe(1);
-    expect(e.message).toBe("public.pgmigrations (node-pg-migrate's history) records 1 applied migration and schemaguard has recorded nothing here: migrate would run all 1 file again on the schema node-pg-migrate built; nothing was run");
+    expect(e.message).toBe(
+      "public.pgmigrations (node-pg-migrate's history) records 1 applied migration and schemaguard has recorded nothing here: migrate would run all 1 file again on the schema node-pg-migrate built; nothing was run",
+    );
     expect(e.fix).toMatch(/^record the files node-pg-migrate applied without running them, then migrate: schemaguard baseline --from node-pg-migrate /);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM plans')).toEqual([{ n: 1 }]);
     expect(await rows(url, "SELECT to_regclass('schemaguard.applied_migrations') AS t")).toEqual([{ t: null }]);

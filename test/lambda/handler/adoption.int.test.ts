@@ -23,7 +23,8 @@ const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemag
 
 /** Each file fails when run a second time (CREATE TABLE of a table that exists; the INSERT doubles a row the CHECK of 3 counts). */
 const FILES = {
-  '1_leads.sql': 'CREATE TABLE leads (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\nCREATE UNIQUE INDEX leads_email ON leads (email);\n',
+  '1_leads.sql':
+    'CREATE TABLE leads (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\nCREATE UNIQUE INDEX leads_email ON leads (email);\n',
   '2_plans.sql': "CREATE TABLE plans (code text PRIMARY KEY);\nINSERT INTO plans VALUES ('basic');\n",
   '3_lead_plan.sql': 'ALTER TABLE leads ADD COLUMN plan text REFERENCES plans (code);\n',
   '4_notes.sql': 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id bigint REFERENCES leads (id));\n',
@@ -47,7 +48,14 @@ interface Rig {
 }
 
 /** A database with `byHand` files' SQL run in it (and `sql` after), and the handler behind the framework, pointed at `files`. */
-async function rig(target: Target, label: string, files: Record<string, string>, byHand: string[], sql: string[] = [], env: Record<string, string> = {}): Promise<Rig> {
+async function rig(
+  target: Target,
+  label: string,
+  files: Record<string, string>,
+  byHand: string[],
+  sql: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Rig> {
   const url = await freshDatabase(target, label);
   await withClient(url, async (c) => {
     for (const f of byHand) await c.query(files[f]!);
@@ -56,25 +64,51 @@ async function rig(target: Target, label: string, files: Record<string, string>,
   const dir = tempDir(files);
   const admin = new URL(url);
   const secrets = {
-    send: async () => ({ SecretString: JSON.stringify({ username: decodeURIComponent(admin.username), password: target.password, host: '127.0.0.1', port: target.port, dbname: admin.pathname.slice(1) }) }),
+    send: async () => ({
+      SecretString: JSON.stringify({
+        username: decodeURIComponent(admin.username),
+        password: target.password,
+        host: '127.0.0.1',
+        port: target.port,
+        dbname: admin.pathname.slice(1),
+      }),
+    }),
   };
   const lines: string[] = [];
   const handlers = createHandlers({
-    secrets, write: (l) => lines.push(l),
-    env: { [ENV.secretArn]: SECRET_ARN, [ENV.migrationsDir]: dir, [ENV.contractsDir]: `${dir}/none`, [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2', ...env },
+    secrets,
+    write: (l) => lines.push(l),
+    env: {
+      [ENV.secretArn]: SECRET_ARN,
+      [ENV.migrationsDir]: dir,
+      [ENV.contractsDir]: `${dir}/none`,
+      [ENV.tls]: 'disable',
+      [ENV.reserveMs]: '1000',
+      [ENV.connectAttempts]: '2',
+      ...env,
+    },
   });
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never });
   await harness.start();
   const summary = summariseFiles(dir);
   const responses: CfnResponse[] = [];
   return {
-    harness, url, lines, password: target.password, responses,
+    harness,
+    url,
+    lines,
+    password: target.password,
+    responses,
     send: async (event) => {
       const res = await harness.send(event);
       responses.push(res);
       return res;
     },
-    props: (extra = {}) => ({ [PROP.filesHash]: summary.hash, [PROP.latestVersion]: String(summary.latestVersion), [PROP.migrationCount]: String(summary.migrationCount), ...extra }),
+    props: (extra = {}) => ({
+      [PROP.filesHash]: summary.hash,
+      [PROP.latestVersion]: String(summary.latestVersion),
+      [PROP.migrationCount]: String(summary.migrationCount),
+      ...extra,
+    }),
   };
 }
 
@@ -87,7 +121,9 @@ async function state(url: string): Promise<{ version: string; kind: string; reas
 }
 
 async function schemas(url: string): Promise<string[]> {
-  return (await rows<{ n: string }>(url, "SELECT nspname AS n FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1")).map((r) => r.n);
+  return (
+    await rows<{ n: string }>(url, "SELECT nspname AS n FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' ORDER BY 1")
+  ).map((r) => r.n);
 }
 
 function logged(r: Rig, message: RegExp): Record<string, unknown>[] {
@@ -121,16 +157,24 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
       // Assess: 1-3 recorded as baselined by this request, with the reason; 4 and 5 ran
       const rs = await state(r.url);
       expect(rs.map((s) => [s.version, s.kind, s.reason])).toEqual([
-        ['1', 'baseline', 'adopted: built by hand'], ['2', 'baseline', 'adopted: built by hand'], ['3', 'baseline', 'adopted: built by hand'],
-        ['4', 'migrate', null], ['5', 'migrate', null],
+        ['1', 'baseline', 'adopted: built by hand'],
+        ['2', 'baseline', 'adopted: built by hand'],
+        ['3', 'baseline', 'adopted: built by hand'],
+        ['4', 'migrate', null],
+        ['5', 'migrate', null],
       ]);
       expect(new Set(rs.map((s) => s.applied_by))).toEqual(new Set([`cloudformation:SchemaguardTest/SchemaMigrationsResource/${res.RequestId}`]));
       expect(await rows(r.url, 'SELECT code FROM plans')).toEqual([{ code: 'basic' }]);
       expect(res.Data).toMatchObject({
-        [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '4,5', [ATTR.appliedThisRun]: '2', [ATTR.currentVersion]: '5',
+        [ATTR.outcome]: OUTCOME.applied,
+        [ATTR.appliedVersions]: '4,5',
+        [ATTR.appliedThisRun]: '2',
+        [ATTR.currentVersion]: '5',
         [ATTR.baseline]: 'recorded: 3 files up to version 3 as applied without running them',
       });
-      expect(logged(r, /^baseline recorded/)).toEqual([expect.objectContaining({ version: 3, recorded: ['1_leads.sql', '2_plans.sql', '3_lead_plan.sql'], pending: [4, 5] })]);
+      expect(logged(r, /^baseline recorded/)).toEqual([
+        expect.objectContaining({ version: 3, recorded: ['1_leads.sql', '2_plans.sql', '3_lead_plan.sql'], pending: [4, 5] }),
+      ]);
     });
   });
 
@@ -140,15 +184,20 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
       const first = created(await r.send({ RequestType: 'Create', ResourceProperties: r.props(baselineProps('3')) }));
       const before = await state(r.url);
       // Act: the prop left in the code, another property changed (a new reason here)
-      const second = created(await r.send({
-        RequestType: 'Update', PhysicalResourceId: first.PhysicalResourceId,
-        ResourceProperties: r.props(baselineProps('3', 'still here')), OldResourceProperties: r.props(baselineProps('3')),
-      }));
+      const second = created(
+        await r.send({
+          RequestType: 'Update',
+          PhysicalResourceId: first.PhysicalResourceId,
+          ResourceProperties: r.props(baselineProps('3', 'still here')),
+          OldResourceProperties: r.props(baselineProps('3')),
+        }),
+      );
       // Assess
       expect(await state(r.url)).toEqual(before);
       expect(second.Data).toMatchObject({
         [ATTR.outcome]: OUTCOME.upToDate,
-        [ATTR.baseline]: 'ignored: schemaguard had already recorded 5 migrations here (up to version 5): a baseline applies only to a database where nothing is recorded (remove the prop)',
+        [ATTR.baseline]:
+          'ignored: schemaguard had already recorded 5 migrations here (up to version 5): a baseline applies only to a database where nothing is recorded (remove the prop)',
       });
       // Said by each invocation of the request (onEvent, then isComplete), never recorded.
       expect(logged(r, /^baseline ignored/).length).toBeGreaterThanOrEqual(1);
@@ -157,16 +206,23 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
   });
 
   it("baseline { from: 'flyway' } takes the version from Flyway's history table and applies the files above it", async () => {
-    const flyway = [FLYWAY_HISTORY, `INSERT INTO flyway_schema_history VALUES
+    const flyway = [
+      FLYWAY_HISTORY,
+      `INSERT INTO flyway_schema_history VALUES
       (1, '1', 'leads', 'SQL', 'V1__leads.sql', 1, 'app', now(), 5, true),
-      (2, '2', 'plans', 'SQL', 'V2__plans.sql', 2, 'app', now(), 5, true)`];
+      (2, '2', 'plans', 'SQL', 'V2__plans.sql', 2, 'app', now(), 5, true)`,
+    ];
     const r = await rig(target, 'adopt_flyway', FILES, ['1_leads.sql', '2_plans.sql'], flyway);
     await withRig(r, async () => {
-      const res = created(await r.send({ RequestType: 'Create', ResourceProperties: r.props({ [PROP.baselineFrom]: 'flyway', [PROP.baselineReason]: 'moved from Flyway' }) }));
+      const res = created(
+        await r.send({ RequestType: 'Create', ResourceProperties: r.props({ [PROP.baselineFrom]: 'flyway', [PROP.baselineReason]: 'moved from Flyway' }) }),
+      );
       expect((await state(r.url)).map((s) => [s.version, s.kind, s.reason])).toEqual([
         ['1', 'baseline', 'moved from Flyway (from flyway: public.flyway_schema_history, up to version 2)'],
         ['2', 'baseline', 'moved from Flyway (from flyway: public.flyway_schema_history, up to version 2)'],
-        ['3', 'migrate', null], ['4', 'migrate', null], ['5', 'migrate', null],
+        ['3', 'migrate', null],
+        ['4', 'migrate', null],
+        ['5', 'migrate', null],
       ]);
       expect(res.Data).toMatchObject({ [ATTR.appliedVersions]: '3,4,5', [ATTR.baseline]: 'recorded: 2 files up to version 2 as applied without running them' });
     });
@@ -181,7 +237,9 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
       // Assess: FAILED with the prop and the estimate (3 alters only: 2 or 3); nothing written, not even the state schema
       expect(res.Status).toBe('FAILED');
       expect(res.Reason).toContain('the database already has 2 tables or views (public.leads, public.plans) and schemaguard has recorded nothing here');
-      expect(res.Reason).toContain('It appears to be at version 2: every table, view, index and sequence the files up to 2_plans.sql create exists here, and 4_notes.sql creates public.notes, which does not');
+      expect(res.Reason).toContain(
+        'It appears to be at version 2: every table, view, index and sequence the files up to 2_plans.sql create exists here, and 4_notes.sql creates public.notes, which does not',
+      );
       expect(res.Reason).toContain('estimated from names only');
       expect(res.Reason).toContain('if they ran here, the version is up to 3');
       expect(res.Reason).toContain("fix: set the SchemaMigrations prop baseline: { version: 2, reason: '…' }");
@@ -198,10 +256,24 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
     try {
       const before = await schemas(url);
       const h = createHandlers({
-        dataApi: standin, write: () => undefined,
-        env: { [ENV.secretArn]: TEST_SECRET_ARN, [ENV.clusterArn]: TEST_CLUSTER_ARN, [ENV.databaseName]: new URL(url).pathname.slice(1), [ENV.migrationsDir]: tempDir(FILES), [ENV.contractsDir]: '/nonexistent' },
+        dataApi: standin,
+        write: () => undefined,
+        env: {
+          [ENV.secretArn]: TEST_SECRET_ARN,
+          [ENV.clusterArn]: TEST_CLUSTER_ARN,
+          [ENV.databaseName]: new URL(url).pathname.slice(1),
+          [ENV.migrationsDir]: tempDir(FILES),
+          [ENV.contractsDir]: '/nonexistent',
+        },
       });
-      const event = { RequestType: 'Create' as const, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/A/x', RequestId: 'r1', LogicalResourceId: 'M', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: {} };
+      const event = {
+        RequestType: 'Create' as const,
+        StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/A/x',
+        RequestId: 'r1',
+        LogicalResourceId: 'M',
+        ResourceType: 'Custom::SchemaMigrations',
+        ResourceProperties: {},
+      };
       await expect(h.onEvent(event, { getRemainingTimeInMillis: () => 120_000 })).rejects.toThrow(/baseline: \{ version: 1, reason: '…' \}/);
       expect(await schemas(url)).toEqual(before);
       expect(standin.openTransactions).toBe(0);
@@ -216,7 +288,9 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
     await withRig(r, async () => {
       const res = await r.send({ RequestType: 'Create', ResourceProperties: r.props() });
       expect(res.Status).toBe('FAILED');
-      expect(res.Reason).toContain("ForeignHistoryError: public.flyway_schema_history (flyway's history) records migrations up to version 1 and schemaguard has recorded nothing here");
+      expect(res.Reason).toContain(
+        "ForeignHistoryError: public.flyway_schema_history (flyway's history) records migrations up to version 1 and schemaguard has recorded nothing here",
+      );
       expect(res.Reason).toContain("fix: set the SchemaMigrations prop baseline: { from: 'flyway', reason: '…' }");
       expect(await state(r.url)).toEqual([]);
     });
@@ -252,7 +326,9 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
     await withRig(r, async () => {
       const res = await r.send({ RequestType: 'Create', ResourceProperties: r.props({ [PROP.baselineFrom]: 'flyway', [PROP.baselineReason]: 'moved' }) });
       expect(res.Status).toBe('FAILED');
-      expect(res.Reason).toContain('StateRefusalError: SchemaMigrations "baseline": baseline --from flyway: public.flyway_schema_history and the files disagree');
+      expect(res.Reason).toContain(
+        'StateRefusalError: SchemaMigrations "baseline": baseline --from flyway: public.flyway_schema_history and the files disagree',
+      );
       expect(await state(r.url)).toEqual([]);
     });
   });

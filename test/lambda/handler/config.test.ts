@@ -10,34 +10,64 @@ describe('Function: readConfig', () => {
 
     // Assess
     expect(c).toMatchObject({
-      migrationsDir: '/var/task/migrations', contractsDir: '/var/task/contracts',
+      migrationsDir: '/var/task/migrations',
+      contractsDir: '/var/task/contracts',
       run: { stateSchema: 'schemaguard', reserveMs: DEFAULTS.reserveMs, lockTimeoutMs: DEFAULTS.lockTimeoutMs, lockWaitMs: DEFAULTS.lockWaitMs },
       logGroups: { handlerLogGroup: '/aws/lambda/x', databaseLogGroup: undefined },
     });
     expect(c.database).toEqual({
-      kind: 'connection', auth: { kind: 'secret', secretArn: 'arn:s' }, pooler: false, databaseName: undefined, host: undefined, port: undefined,
-      connectAttempts: DEFAULTS.connectAttempts, tls: { mode: 'verify-full', caBundle: '/var/runtime/ca-cert.pem' },
+      kind: 'connection',
+      auth: { kind: 'secret', secretArn: 'arn:s' },
+      pooler: false,
+      databaseName: undefined,
+      host: undefined,
+      port: undefined,
+      connectAttempts: DEFAULTS.connectAttempts,
+      tls: { mode: 'verify-full', caBundle: '/var/runtime/ca-cert.pem' },
     });
     expect(c.verify).toEqual({
-      contractsDir: '/var/task/contracts', stateSchema: 'schemaguard', failOnDrift: false, snapshotFile: '/var/task/schema.snapshot.json',
+      contractsDir: '/var/task/contracts',
+      stateSchema: 'schemaguard',
+      failOnDrift: false,
+      snapshotFile: '/var/task/schema.snapshot.json',
     });
   });
 
   it('reads every variable the construct sets', () => {
     const c = readConfig({
-      [ENV.secretArn]: 'arn:s', [ENV.databaseName]: 'app', [ENV.host]: 'proxy.example', [ENV.port]: '6432',
-      [ENV.migrationsDir]: '/m', [ENV.migrationsLayout]: 'prisma', [ENV.contractsDir]: 'c', [ENV.stateSchema]: 'ops', [ENV.reserveMs]: '20000',
-      [ENV.connectAttempts]: '3', [ENV.lockTimeoutMs]: '100', [ENV.lockWaitMs]: '200', [ENV.caBundle]: '/ca.pem',
-      [ENV.databaseLogGroup]: '/aws/rds/instance/db/postgresql', [ENV.snapshotFile]: 'snap.json', [ENV.failOnDrift]: 'TRUE',
+      [ENV.secretArn]: 'arn:s',
+      [ENV.databaseName]: 'app',
+      [ENV.host]: 'proxy.example',
+      [ENV.port]: '6432',
+      [ENV.migrationsDir]: '/m',
+      [ENV.migrationsLayout]: 'prisma',
+      [ENV.contractsDir]: 'c',
+      [ENV.stateSchema]: 'ops',
+      [ENV.reserveMs]: '20000',
+      [ENV.connectAttempts]: '3',
+      [ENV.lockTimeoutMs]: '100',
+      [ENV.lockWaitMs]: '200',
+      [ENV.caBundle]: '/ca.pem',
+      [ENV.databaseLogGroup]: '/aws/rds/instance/db/postgresql',
+      [ENV.snapshotFile]: 'snap.json',
+      [ENV.failOnDrift]: 'TRUE',
       LAMBDA_TASK_ROOT: '/var/task',
     });
 
     expect(c).toEqual({
       database: {
-        kind: 'connection', auth: { kind: 'secret', secretArn: 'arn:s' }, pooler: false, databaseName: 'app', host: 'proxy.example', port: 6432,
-        connectAttempts: 3, tls: { mode: 'verify-full', caBundle: '/ca.pem' },
+        kind: 'connection',
+        auth: { kind: 'secret', secretArn: 'arn:s' },
+        pooler: false,
+        databaseName: 'app',
+        host: 'proxy.example',
+        port: 6432,
+        connectAttempts: 3,
+        tls: { mode: 'verify-full', caBundle: '/ca.pem' },
       },
-      migrationsDir: '/m', migrationsLayout: 'prisma', contractsDir: '/var/task/c',
+      migrationsDir: '/m',
+      migrationsLayout: 'prisma',
+      contractsDir: '/var/task/c',
       run: { stateSchema: 'ops', reserveMs: 20_000, lockTimeoutMs: 100, lockWaitMs: 200, standbyWaitMs: 60_000, standbyStrict: false },
       verify: { contractsDir: '/var/task/c', stateSchema: 'ops', failOnDrift: true, snapshotFile: '/var/task/snap.json' },
       logGroups: { handlerLogGroup: undefined, databaseLogGroup: '/aws/rds/instance/db/postgresql' },
@@ -45,11 +75,19 @@ describe('Function: readConfig', () => {
   });
 
   it('IAM authentication: the user to sign tokens for, no secret, the endpoint the construct set; a declared pooler', () => {
-    const c = readConfig({ [ENV.iamUser]: 'migrator', [ENV.endpointHost]: 'db.abc.eu-west-1.rds.amazonaws.com', [ENV.endpointPort]: '5432', [ENV.pooler]: 'true' });
+    const c = readConfig({
+      [ENV.iamUser]: 'migrator',
+      [ENV.endpointHost]: 'db.abc.eu-west-1.rds.amazonaws.com',
+      [ENV.endpointPort]: '5432',
+      [ENV.pooler]: 'true',
+    });
 
     expect(c.database).toMatchObject({
-      kind: 'connection', auth: { kind: 'iam', username: 'migrator' }, pooler: true,
-      endpoint: { host: 'db.abc.eu-west-1.rds.amazonaws.com', port: 5432 }, tls: { mode: 'verify-full' },
+      kind: 'connection',
+      auth: { kind: 'iam', username: 'migrator' },
+      pooler: true,
+      endpoint: { host: 'db.abc.eu-west-1.rds.amazonaws.com', port: 5432 },
+      tls: { mode: 'verify-full' },
     });
   });
 
@@ -87,7 +125,10 @@ describe('Function: readConfig', () => {
     [{ [ENV.secretArn]: 'a', [ENV.failOnDrift]: 'yes' }, /SCHEMAGUARD_FAIL_ON_DRIFT="yes" is not true or false/],
     [{ [ENV.secretArn]: 'a', [ENV.migrationsLayout]: 'rails' }, /SCHEMAGUARD_MIGRATIONS_LAYOUT: unknown layout "rails"/],
     // Regression (review): 0 was taken (no lock timeout: a migration waits forever behind any lock), as the CLI's --lock-timeout 0 was.
-    [{ [ENV.secretArn]: 'a', [ENV.lockTimeoutMs]: '0' }, /SCHEMAGUARD_LOCK_TIMEOUT_MS="0" turns the lock timeout off \(lock_timeout 0 in PostgreSQL: a migration waits forever/],
+    [
+      { [ENV.secretArn]: 'a', [ENV.lockTimeoutMs]: '0' },
+      /SCHEMAGUARD_LOCK_TIMEOUT_MS="0" turns the lock timeout off \(lock_timeout 0 in PostgreSQL: a migration waits forever/,
+    ],
     [{ [ENV.secretArn]: 'a', [ENV.lockTimeoutMs]: '-1' }, /SCHEMAGUARD_LOCK_TIMEOUT_MS="-1" is not an integer between 1 and 600000/],
     // A bad value is refused whichever way the database is reached.
     [{ [ENV.secretArn]: 'a', [ENV.clusterArn]: 'arn:c', [ENV.port]: 'x' }, /SCHEMAGUARD_DB_PORT="x" is not an integer/],
@@ -97,7 +138,14 @@ describe('Function: readConfig', () => {
   });
 
   it('names the variable, the value and the fix', () => {
-    const e = (() => { try { readConfig({ [ENV.secretArn]: 'a', [ENV.lockWaitMs]: '-5' }); } catch (x) { return x as InputError; } return undefined; })();
+    const e = (() => {
+      try {
+        readConfig({ [ENV.secretArn]: 'a', [ENV.lockWaitMs]: '-5' });
+      } catch (x) {
+        return x as InputError;
+      }
+      return undefined;
+    })();
 
     expect(e).toBeInstanceOf(InputError);
     expect(e?.message).toBe('SCHEMAGUARD_LOCK_WAIT_MS="-5" is not an integer between 0 and 900000');

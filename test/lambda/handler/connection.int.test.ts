@@ -16,8 +16,12 @@ import { tempDir } from '../../support/files';
 afterAll(dropDatabases);
 
 const event = {
-  RequestType: 'Create' as const, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Connect/x', RequestId: 'connect-1',
-  LogicalResourceId: 'Migrations', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: {},
+  RequestType: 'Create' as const,
+  StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Connect/x',
+  RequestId: 'connect-1',
+  LogicalResourceId: 'Migrations',
+  ResourceType: 'Custom::SchemaMigrations',
+  ResourceProperties: {},
 };
 const ctx = { getRemainingTimeInMillis: () => 120_000 };
 
@@ -31,22 +35,45 @@ async function lateProxy(targetPort: number, delayMs: number): Promise<{ port: n
       const upstream = connect(targetPort, '127.0.0.1');
       sockets.add(client).add(upstream);
       client.pipe(upstream).pipe(client);
-      const end = () => { client.destroy(); upstream.destroy(); };
-      client.on('error', end); upstream.on('error', end); client.on('close', end); upstream.on('close', end);
+      const end = () => {
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', end);
+      upstream.on('error', end);
+      client.on('close', end);
+      upstream.on('close', end);
     }).listen(port, '127.0.0.1');
   }, delayMs);
   return {
     port,
-    close: () => new Promise<void>((r) => { clearTimeout(timer); sockets.forEach((s) => s.destroy()); if (server) server.close(() => r()); else r(); }),
+    close: () =>
+      new Promise<void>((r) => {
+        clearTimeout(timer);
+        sockets.forEach((s) => s.destroy());
+        if (server) server.close(() => r());
+        else r();
+      }),
   };
 }
 
 describe.each(targets)('$name', (target) => {
   function handlers(port: number, database: string, attempts: string, lines: string[]) {
-    const secrets = { send: async (_c: GetSecretValueCommand) => ({ SecretString: JSON.stringify({ username: 'postgres', password: target.password, host: '127.0.0.1', port, dbname: database }) }) };
+    const secrets = {
+      send: async (_c: GetSecretValueCommand) => ({
+        SecretString: JSON.stringify({ username: 'postgres', password: target.password, host: '127.0.0.1', port, dbname: database }),
+      }),
+    };
     return createHandlers({
-      secrets, write: (l) => lines.push(l),
-      env: { [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:c', [ENV.migrationsDir]: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), [ENV.contractsDir]: '/nonexistent/contracts', [ENV.tls]: 'disable', [ENV.connectAttempts]: attempts },
+      secrets,
+      write: (l) => lines.push(l),
+      env: {
+        [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:c',
+        [ENV.migrationsDir]: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }),
+        [ENV.contractsDir]: '/nonexistent/contracts',
+        [ENV.tls]: 'disable',
+        [ENV.connectAttempts]: attempts,
+      },
     });
   }
 
@@ -59,7 +86,9 @@ describe.each(targets)('$name', (target) => {
       const r = await h.onEvent(event, ctx);
       const done = await h.isComplete({ ...event, PhysicalResourceId: r.PhysicalResourceId }, ctx);
       expect(done).toMatchObject({ IsComplete: true, Data: { [ATTR.appliedVersions]: '1' } });
-      const retries = lines.map((l) => JSON.parse(l) as { message: string; attempt?: number; delayMs?: number }).filter((l) => l.message === 'database not reachable yet; retrying');
+      const retries = lines
+        .map((l) => JSON.parse(l) as { message: string; attempt?: number; delayMs?: number })
+        .filter((l) => l.message === 'database not reachable yet; retrying');
       expect(retries.length).toBeGreaterThanOrEqual(1);
       expect(retries.map((x) => x.delayMs)).toEqual([1000, 2000, 4000].slice(0, retries.length));
       expect(lines.join('\n')).not.toContain(target.password);
@@ -80,10 +109,17 @@ describe.each(targets)('$name', (target) => {
         send: async (_c: GetSecretValueCommand) => {
           const password = reads.length === 0 ? stale : target.password;
           reads.push(password);
-          return { SecretString: JSON.stringify({ username: 'postgres', password, host: '127.0.0.1', port: target.port, dbname: new URL(url).pathname.slice(1) }) };
+          return {
+            SecretString: JSON.stringify({ username: 'postgres', password, host: '127.0.0.1', port: target.port, dbname: new URL(url).pathname.slice(1) }),
+          };
         },
       },
-      env: { [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:c', [ENV.migrationsDir]: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }), [ENV.contractsDir]: '/nonexistent/contracts', [ENV.tls]: 'disable' },
+      env: {
+        [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:c',
+        [ENV.migrationsDir]: tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' }),
+        [ENV.contractsDir]: '/nonexistent/contracts',
+        [ENV.tls]: 'disable',
+      },
     });
 
     // Act
@@ -92,8 +128,12 @@ describe.each(targets)('$name', (target) => {
     // Assess: two reads, one warning, no password of either read in the log.
     expect(r.PhysicalResourceId).toBe('schemaguard-migrations-Migrations');
     expect(reads).toEqual([stale, target.password]);
-    const refused = lines.map((l) => JSON.parse(l) as { level: string; message: string; attempt?: number }).filter((l) => l.message.startsWith('password refused'));
-    expect(refused).toEqual([expect.objectContaining({ level: 'warn', message: 'password refused; reading the secret again (a rotation may be in progress)', attempt: 1 })]);
+    const refused = lines
+      .map((l) => JSON.parse(l) as { level: string; message: string; attempt?: number })
+      .filter((l) => l.message.startsWith('password refused'));
+    expect(refused).toEqual([
+      expect.objectContaining({ level: 'warn', message: 'password refused; reading the secret again (a rotation may be in progress)', attempt: 1 }),
+    ]);
     expect(lines.join('\n')).not.toContain(stale);
     expect(lines.join('\n')).not.toContain(target.password);
   });
@@ -103,9 +143,14 @@ describe.each(targets)('$name', (target) => {
     const lines: string[] = [];
     const h = handlers(port, 'postgres', '3', lines);
     const started = Date.now();
-    const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
+    const err = await h.onEvent(event, ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(new RegExp(`cannot connect to postgres://postgres@127\\.0\\.0\\.1:${port}/postgres: .*after 3 attempts`));
-    expect(err?.message).toContain('fix: check that the server is running and reachable from here, and "host" in the database secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:c and "port" in the database secret');
+    expect(err?.message).toContain(
+      'fix: check that the server is running and reachable from here, and "host" in the database secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:c and "port" in the database secret',
+    );
     expect(err?.message).not.toContain('URL');
     // 1 s + 2 s of backoff, bounded.
     expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
@@ -116,9 +161,14 @@ describe.each(targets)('$name', (target) => {
   it('names the secret\'s "dbname", not a URL, when the database does not exist', async () => {
     const lines: string[] = [];
     const h = handlers(target.port, 'no_such_database_here', '1', lines);
-    const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
+    const err = await h.onEvent(event, ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).toContain('SQLSTATE 3D000');
-    expect(err?.message).toContain('fix: create the database first, or fix "dbname" in the database secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:c');
+    expect(err?.message).toContain(
+      'fix: create the database first, or fix "dbname" in the database secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:c',
+    );
     expect(err?.message).not.toContain('URL');
     expect([err?.message, ...lines].join('\n')).not.toContain(target.password);
   });
@@ -126,8 +176,13 @@ describe.each(targets)('$name', (target) => {
   it('refuses a secret whose "port" is not a port number, naming the field, before connecting (it connected to 5432)', async () => {
     const lines: string[] = [];
     const h = handlers('abc' as unknown as number, 'postgres', '1', lines);
-    const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
-    expect(err?.message).toContain('InputError: the database secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:c has a "port" that is not a port number');
+    const err = await h.onEvent(event, ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain(
+      'InputError: the database secret arn:aws:secretsmanager:eu-west-1:111111111111:secret:c has a "port" that is not a port number',
+    );
     expect(err?.message).toContain('fix: set "port" in the secret\'s JSON value');
     expect([err?.message, ...lines].join('\n')).not.toContain(target.password);
     expect(lines.some((l) => JSON.parse(l).message === 'migration started')).toBe(false);

@@ -19,8 +19,12 @@ afterAll(async () => {
 });
 
 const event = {
-  RequestType: 'Create' as const, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Aurora/x', RequestId: 'aurora-1',
-  LogicalResourceId: 'Migrations', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: {},
+  RequestType: 'Create' as const,
+  StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Aurora/x',
+  RequestId: 'aurora-1',
+  LogicalResourceId: 'Migrations',
+  ResourceType: 'Custom::SchemaMigrations',
+  ResourceProperties: {},
 };
 const ctx = { getRemainingTimeInMillis: () => 120_000 };
 
@@ -33,7 +37,12 @@ describe.each(targets)('$name', (target) => {
     const lines: string[] = [];
     const h = createHandlers({
       dataApi: standin,
-      secrets: { send: async (c: unknown) => { secretReads.push(c); throw new Error('the handler must not read the secret in Data API mode'); } },
+      secrets: {
+        send: async (c: unknown) => {
+          secretReads.push(c);
+          throw new Error('the handler must not read the secret in Data API mode');
+        },
+      },
       write: (l) => lines.push(l),
       env: {
         [ENV.secretArn]: TEST_SECRET_ARN,

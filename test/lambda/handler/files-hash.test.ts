@@ -38,7 +38,7 @@ describe('Function: summariseFiles', () => {
   });
 
   // Regression (tester): a README.md in the migrations folder, or Pact JSON files in contracts/, changed FilesHash and redeployed the handler.
-  it('covers only the files the handler reads: the folders\' own .sql files, not a README, JSON contracts of another tool or a subfolder', () => {
+  it("covers only the files the handler reads: the folders' own .sql files, not a README, JSON contracts of another tool or a subfolder", () => {
     const files = { '1_a.sql': 'a', '2_b.sql': 'b' };
     const contracts = { 'orders.sql': 'SELECT 1;' };
     const plain = summariseFiles(tempDir(files), tempDir(contracts, 'contracts'));

@@ -8,9 +8,14 @@ import { ENV } from '../../../lambda/handler/constants';
 import { CREATE_FAILED_MARKER, createHandlers, type OnEventRequest } from '../../../lambda/handler/handler';
 
 const event = (requestType: OnEventRequest['RequestType'], extra: Partial<OnEventRequest> = {}): OnEventRequest => ({
-  RequestType: requestType, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Unit/x', RequestId: 'unit-1',
-  LogicalResourceId: 'Migrations', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: {},
-  ResponseURL: 'https://cloudformation-custom-resource-response.example/presigned?X-Amz-Signature=abc', ...extra,
+  RequestType: requestType,
+  StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Unit/x',
+  RequestId: 'unit-1',
+  LogicalResourceId: 'Migrations',
+  ResourceType: 'Custom::SchemaMigrations',
+  ResourceProperties: {},
+  ResponseURL: 'https://cloudformation-custom-resource-response.example/presigned?X-Amz-Signature=abc',
+  ...extra,
 });
 const ctx = { getRemainingTimeInMillis: () => 60_000 };
 
@@ -18,8 +23,14 @@ function rig(env: NodeJS.ProcessEnv) {
   const secretReads: unknown[] = [];
   const lines: string[] = [];
   const handlers = createHandlers({
-    env, write: (l) => lines.push(l),
-    secrets: { send: async (c) => { secretReads.push(c); throw new Error('no secret in this test'); } },
+    env,
+    write: (l) => lines.push(l),
+    secrets: {
+      send: async (c) => {
+        secretReads.push(c);
+        throw new Error('no secret in this test');
+      },
+    },
   });
   return { handlers, secretReads, lines };
 }
@@ -43,7 +54,10 @@ describe('Function: createHandlers', () => {
     it('refuses a bad environment on Create before the secret is read, naming the variable and the value', async () => {
       const r = rig({ [ENV.secretArn]: 'arn:s', [ENV.failOnDrift]: 'yes' });
 
-      const e = await r.handlers.onEvent(event('Create'), ctx).then(() => undefined, (x: Error) => x);
+      const e = await r.handlers.onEvent(event('Create'), ctx).then(
+        () => undefined,
+        (x: Error) => x,
+      );
 
       expect(e?.name).toBe('SchemaMigrationFailedError');
       expect(e?.message).toContain(`${ENV.failOnDrift}="yes" is not true or false`);
@@ -54,7 +68,10 @@ describe('Function: createHandlers', () => {
     it('checks the request before the environment: a malformed event is named even when the configuration is bad too', async () => {
       const r = rig({});
 
-      const e = await r.handlers.onEvent(event('Replace' as 'Create'), ctx).then(() => undefined, (x: Error) => x);
+      const e = await r.handlers.onEvent(event('Replace' as 'Create'), ctx).then(
+        () => undefined,
+        (x: Error) => x,
+      );
 
       expect(e?.message).toContain('RequestType "Replace" is not Create, Update or Delete');
       expect(e?.message).toContain('fix: invoke this function through the Provider framework only');

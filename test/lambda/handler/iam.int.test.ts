@@ -15,14 +15,26 @@ import { tempDir } from '../../support/files';
 
 afterAll(dropDatabases);
 
-const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'AKIATESTONLY0000EXAM', AWS_SECRET_ACCESS_KEY: 'test-only/secret+key/0000000000000000000000', AWS_REGION: 'eu-west-1' };
+const CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'AKIATESTONLY0000EXAM',
+  AWS_SECRET_ACCESS_KEY: 'test-only/secret+key/0000000000000000000000',
+  AWS_REGION: 'eu-west-1',
+};
 const NOW = Date.UTC(2026, 10, 27, 12, 0, 0);
 const event = {
-  RequestType: 'Create' as const, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Iam/x', RequestId: 'iam-1',
-  LogicalResourceId: 'Migrations', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: {},
+  RequestType: 'Create' as const,
+  StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Iam/x',
+  RequestId: 'iam-1',
+  LogicalResourceId: 'Migrations',
+  ResourceType: 'Custom::SchemaMigrations',
+  ResourceProperties: {},
 };
 const ctx = { getRemainingTimeInMillis: () => 120_000 };
-const noSecrets = { send: async () => { throw new Error('the secret was read'); } };
+const noSecrets = {
+  send: async () => {
+    throw new Error('the secret was read');
+  },
+};
 
 describe.each(targets)('the handler with IAM authentication, on $name', (target) => {
   let database: string;
@@ -45,10 +57,16 @@ describe.each(targets)('the handler with IAM authentication, on $name', (target)
   const setPassword = (password: string) => withClient(target.adminUrl, (c) => c.query(`ALTER ROLE ${role} PASSWORD '${password.replaceAll("'", "''")}'`));
   function handlers(lines: string[]) {
     return createHandlers({
-      secrets: noSecrets, write: (l) => lines.push(l),
+      secrets: noSecrets,
+      write: (l) => lines.push(l),
       env: {
-        [ENV.iamUser]: role, [ENV.host]: '127.0.0.1', [ENV.port]: String(target.port), [ENV.databaseName]: database, [ENV.tls]: 'disable',
-        [ENV.migrationsDir]: tempDir({ '1_iam.sql': 'CREATE TABLE iam_cr (id int);\n' }), [ENV.contractsDir]: '/nonexistent/contracts',
+        [ENV.iamUser]: role,
+        [ENV.host]: '127.0.0.1',
+        [ENV.port]: String(target.port),
+        [ENV.databaseName]: database,
+        [ENV.tls]: 'disable',
+        [ENV.migrationsDir]: tempDir({ '1_iam.sql': 'CREATE TABLE iam_cr (id int);\n' }),
+        [ENV.contractsDir]: '/nonexistent/contracts',
       },
     });
   }
@@ -63,7 +81,9 @@ describe.each(targets)('the handler with IAM authentication, on $name', (target)
     const done = await h.isComplete({ ...event, PhysicalResourceId: r.PhysicalResourceId }, ctx);
     expect(done.IsComplete).toBe(true);
     expect(done.Data?.[ATTR.appliedCount]).toBe('1');
-    const owner = await withClient(`${target.adminUrl.replace(/\/[^/?]*(\?|$)/, `/${database}$1`)}`, (c) => c.query("SELECT tableowner FROM pg_tables WHERE tablename = 'iam_cr'"));
+    const owner = await withClient(`${target.adminUrl.replace(/\/[^/?]*(\?|$)/, `/${database}$1`)}`, (c) =>
+      c.query("SELECT tableowner FROM pg_tables WHERE tablename = 'iam_cr'"),
+    );
     expect(owner.rows[0].tableowner).toBe(role);
     expect(lines.join('\n')).not.toContain(signed.slice(-40));
   });
@@ -73,7 +93,10 @@ describe.each(targets)('the handler with IAM authentication, on $name', (target)
     vi.useFakeTimers({ toFake: ['Date'], now: NOW });
     const lines: string[] = [];
     const h = handlers(lines);
-    const failure = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
+    const failure = await h.onEvent(event, ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(failure?.message).toContain('IAM authentication: the token was refused');
     expect(failure?.message).toContain(`GRANT rds_iam TO ${role};`);
     expect(`${failure?.message}\n${lines.join('\n')}`).not.toContain('X-Amz-Signature=');

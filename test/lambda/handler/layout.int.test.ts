@@ -25,12 +25,25 @@ afterAll(dropDatabases);
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemaguard-layout-AbCdEf';
 
 /** Sends `requests` in turn through the framework to a handler running on what `synth()` gives at each request, on `url`. */
-async function deploy(target: Target, url: string, requests: { type: 'Create' | 'Update'; synth: () => Synthesised }[]): Promise<{ responses: CfnResponse[]; lines: string[] }> {
+async function deploy(
+  target: Target,
+  url: string,
+  requests: { type: 'Create' | 'Update'; synth: () => Synthesised }[],
+): Promise<{ responses: CfnResponse[]; lines: string[] }> {
   const u = new URL(url);
   const secrets = {
     send: async (command: GetSecretValueCommand) => {
       expect(command.input.SecretId).toBe(SECRET_ARN);
-      return { SecretString: JSON.stringify({ engine: 'postgres', username: 'postgres', password: target.password, host: '127.0.0.1', port: target.port, dbname: u.pathname.slice(1) }) };
+      return {
+        SecretString: JSON.stringify({
+          engine: 'postgres',
+          username: 'postgres',
+          password: target.password,
+          host: '127.0.0.1',
+          port: target.port,
+          dbname: u.pathname.slice(1),
+        }),
+      };
     },
   };
   const env: Record<string, string> = { [ENV.secretArn]: SECRET_ARN, [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2' };
@@ -44,9 +57,19 @@ async function deploy(target: Target, url: string, requests: { type: 'Create' | 
     for (const r of requests) {
       const s = r.synth();
       // What the function runs with: its asset's folders, the variables synth gave it.
-      Object.assign(env, { [ENV.migrationsDir]: join(s.assetDir, s.env[ENV.migrationsDir] as string), [ENV.contractsDir]: join(s.assetDir, s.env[ENV.contractsDir] as string), [ENV.migrationsLayout]: layoutOfHandler(s) });
+      Object.assign(env, {
+        [ENV.migrationsDir]: join(s.assetDir, s.env[ENV.migrationsDir] as string),
+        [ENV.contractsDir]: join(s.assetDir, s.env[ENV.contractsDir] as string),
+        [ENV.migrationsLayout]: layoutOfHandler(s),
+      });
       const { ServiceToken: _token, ...props } = s.props;
-      responses.push(await harness.send({ RequestType: r.type, ResourceProperties: props, ...(old ? { OldResourceProperties: old, PhysicalResourceId: responses[0]!.PhysicalResourceId } : {}) }));
+      responses.push(
+        await harness.send({
+          RequestType: r.type,
+          ResourceProperties: props,
+          ...(old ? { OldResourceProperties: old, PhysicalResourceId: responses[0]!.PhysicalResourceId } : {}),
+        }),
+      );
       old = props;
     }
   } finally {
@@ -68,14 +91,18 @@ beforeAll(() => {
   drizzleDir = join(work, 'drizzle');
 }, 120_000);
 
-describe.each(targets)('the handler over a generator\'s folder as synth ships it, on $name', (target) => {
+describe.each(targets)("the handler over a generator's folder as synth ships it, on $name", (target) => {
   it('Prisma: Create applies the folders with their numbers as versions; an Update with a folder added later applies it alone', async () => {
     const dir = tempDir({ 'migration_lock.toml': PRISMA_LOCK_TEXT, '20240101120000_init/migration.sql': prismaCreateTable('User') });
     const url = await freshDatabase(target, 'layout_prisma');
-    const { responses: [created, updated], lines } = await deploy(target, url, [
+    const {
+      responses: [created, updated],
+      lines,
+    } = await deploy(target, url, [
       { type: 'Create', synth: () => synthLayouts([{ migrationsDir: dir }])[0]! },
       {
-        type: 'Update', synth: () => {
+        type: 'Update',
+        synth: () => {
           mkdirSync(join(dir, '20240215093000_posts'));
           writeFileSync(join(dir, '20240215093000_posts', 'migration.sql'), prismaCreateTable('Post'));
           return synthLayouts([{ migrationsDir: dir }])[0]!;
@@ -85,19 +112,33 @@ describe.each(targets)('the handler over a generator\'s folder as synth ships it
     expect(created!.Status, created!.Reason).toBe('SUCCESS');
     expect(created!.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '20240101120000', [ATTR.currentVersion]: '20240101120000' });
     expect(updated!.Status, updated!.Reason).toBe('SUCCESS');
-    expect(updated!.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '20240215093000', [ATTR.appliedThisRun]: '1', [ATTR.currentVersion]: '20240215093000' });
-    expect(await applied(url)).toEqual([{ version: '20240101120000', name: 'init' }, { version: '20240215093000', name: 'posts' }]);
+    expect(updated!.Data).toMatchObject({
+      [ATTR.outcome]: OUTCOME.applied,
+      [ATTR.appliedVersions]: '20240215093000',
+      [ATTR.appliedThisRun]: '1',
+      [ATTR.currentVersion]: '20240215093000',
+    });
+    expect(await applied(url)).toEqual([
+      { version: '20240101120000', name: 'init' },
+      { version: '20240215093000', name: 'posts' },
+    ]);
     expect(await rows(url, `SELECT to_regclass('public."Post"') IS NOT NULL AS made`)).toEqual([{ made: true }]);
     // The bundled files are the ones the template was made from.
     expect(lines.filter((l) => l.includes('the bundled files differ'))).toEqual([]);
   }, 120_000);
 
-  it('drizzle: Create applies the journal\'s files in its order, versions its idx', async () => {
+  it("drizzle: Create applies the journal's files in its order, versions its idx", async () => {
     const url = await freshDatabase(target, 'layout_drizzle');
-    const { responses: [created], lines } = await deploy(target, url, [{ type: 'Create', synth: () => synthLayouts([{ migrationsDir: drizzleDir }])[0]! }]);
+    const {
+      responses: [created],
+      lines,
+    } = await deploy(target, url, [{ type: 'Create', synth: () => synthLayouts([{ migrationsDir: drizzleDir }])[0]! }]);
     expect(created!.Status, created!.Reason).toBe('SUCCESS');
     expect(created!.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '0,1', [ATTR.currentVersion]: '1' });
-    expect(await applied(url)).toEqual([{ version: '0', name: 'init' }, { version: '1', name: 'posts' }]);
+    expect(await applied(url)).toEqual([
+      { version: '0', name: 'init' },
+      { version: '1', name: 'posts' },
+    ]);
     expect(await rows(url, "SELECT to_regclass('public.posts') IS NOT NULL AS made")).toEqual([{ made: true }]);
     expect(lines.filter((l) => l.includes('the bundled files differ'))).toEqual([]);
   }, 120_000);

@@ -14,13 +14,17 @@ const secret = env.SG_TEST_SECRET!;
 const handlers = createHandlers({ env, write: () => undefined, secrets: { send: async () => ({ SecretString: secret }) } as never });
 const files = summariseFiles(env[ENV.migrationsDir]!);
 const event: OnEventRequest = {
-  RequestType: 'Create', StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Memory/1', RequestId: 'req-memory',
-  LogicalResourceId: 'SchemaMigrationsResource', ResourceType: 'Custom::SchemaMigrations',
+  RequestType: 'Create',
+  StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Memory/1',
+  RequestId: 'req-memory',
+  LogicalResourceId: 'SchemaMigrationsResource',
+  ResourceType: 'Custom::SchemaMigrations',
   ResourceProperties: { ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:x', [PROP.filesHash]: files.hash },
 } as OnEventRequest;
 const context = { getRemainingTimeInMillis: () => 600_000, awsRequestId: 'memory' };
 
 const created = await handlers.onEvent(event, context);
 let complete = await handlers.isComplete({ ...event, PhysicalResourceId: created.PhysicalResourceId } as never, context);
-for (let k = 0; k < 5 && !complete.IsComplete; k++) complete = await handlers.isComplete({ ...event, PhysicalResourceId: created.PhysicalResourceId } as never, context);
+for (let k = 0; k < 5 && !complete.IsComplete; k++)
+  complete = await handlers.isComplete({ ...event, PhysicalResourceId: created.PhysicalResourceId } as never, context);
 process.stdout.write(`${JSON.stringify({ complete, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);

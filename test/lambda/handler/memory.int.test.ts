@@ -30,7 +30,12 @@ const CHILD = join(ROOT, 'node_modules', '.cache', 'schemaguard-test', 'handler-
 
 async function bundleChild(): Promise<void> {
   await build({
-    entryPoints: [join(__dirname, 'memory-child.ts')], outfile: CHILD, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    entryPoints: [join(__dirname, 'memory-child.ts')],
+    outfile: CHILD,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
     // As the handler's own bundle: the SDK comes from the runtime; the parser's .wasm sits in its package.
     external: ['@aws-sdk/*', 'pg-native', 'libpg-query'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
@@ -45,28 +50,43 @@ const SHAPES = [
 ];
 
 describe.each(targets)('Handler memory on $name', (target) => {
-  it.each(SHAPES)(`applies a ${MAX_FILE_BYTES / 2 ** 20} MiB migration of $shape within ${DEFAULT_MEMORY_MB - MARGIN_MB} MB`, async ({ make }) => {
-    await bundleChild();
-    const url = await freshDatabase(target, 'handler_memory');
-    const big = make(MAX_FILE_BYTES);
-    const dir = tempDir({ [`1_big.sql`]: big.text });
-    const u = new URL(url);
-    const secret = JSON.stringify({ username: u.username, password: decodeURIComponent(u.password), host: u.hostname, port: Number(u.port), dbname: u.pathname.slice(1) });
+  it.each(SHAPES)(
+    `applies a ${MAX_FILE_BYTES / 2 ** 20} MiB migration of $shape within ${DEFAULT_MEMORY_MB - MARGIN_MB} MB`,
+    async ({ make }) => {
+      await bundleChild();
+      const url = await freshDatabase(target, 'handler_memory');
+      const big = make(MAX_FILE_BYTES);
+      const dir = tempDir({ [`1_big.sql`]: big.text });
+      const u = new URL(url);
+      const secret = JSON.stringify({
+        username: u.username,
+        password: decodeURIComponent(u.password),
+        host: u.hostname,
+        port: Number(u.port),
+        dbname: u.pathname.slice(1),
+      });
 
-    const r = await timeProcess(process.execPath, [CHILD], {
-      env: {
-        PATH: process.env.PATH, SG_TEST_SECRET: secret, NODE_OPTIONS: heapOptions(DEFAULT_MEMORY_MB),
-        [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:memory-AbCdEf', [ENV.migrationsDir]: dir,
-        [ENV.contractsDir]: join(dir, 'no-contracts'), [ENV.tls]: 'disable', [ENV.reserveMs]: '1000',
-      },
-      timeoutMs: 600_000,
-    });
+      const r = await timeProcess(process.execPath, [CHILD], {
+        env: {
+          PATH: process.env.PATH,
+          SG_TEST_SECRET: secret,
+          NODE_OPTIONS: heapOptions(DEFAULT_MEMORY_MB),
+          [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:memory-AbCdEf',
+          [ENV.migrationsDir]: dir,
+          [ENV.contractsDir]: join(dir, 'no-contracts'),
+          [ENV.tls]: 'disable',
+          [ENV.reserveMs]: '1000',
+        },
+        timeoutMs: 600_000,
+      });
 
-    expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { complete: { IsComplete: boolean }; maxRssMb: number };
-    console.log(`[handler memory] ${target.name}: ${big.statements} statements, peak ${out.maxRssMb.toFixed(1)} MB, ${(r.ms / 1000).toFixed(1)} s`);
-    expect(out.complete.IsComplete).toBe(true);
-    expect(await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM bench_big')).toEqual([{ n: big.rows }]);
-    expect(out.maxRssMb).toBeLessThan(DEFAULT_MEMORY_MB - MARGIN_MB);
-  }, 900_000);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { complete: { IsComplete: boolean }; maxRssMb: number };
+      console.log(`[handler memory] ${target.name}: ${big.statements} statements, peak ${out.maxRssMb.toFixed(1)} MB, ${(r.ms / 1000).toFixed(1)} s`);
+      expect(out.complete.IsComplete).toBe(true);
+      expect(await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM bench_big')).toEqual([{ n: big.rows }]);
+      expect(out.maxRssMb).toBeLessThan(DEFAULT_MEMORY_MB - MARGIN_MB);
+    },
+    900_000,
+  );
 });

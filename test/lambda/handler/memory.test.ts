@@ -21,16 +21,34 @@ describe('Function: maxFileBytesFor', () => {
   });
 });
 
-describe('Function: onEvent, a file over what the function\'s memory applies', () => {
+describe("Function: onEvent, a file over what the function's memory applies", () => {
   it('fails before connecting, naming the file, its size and the memory that would apply it', async () => {
     const dir = tempDir({ '1_big.sql': `-- ${'x'.repeat(3 * 2 ** 20)}\nSELECT 1;\n` });
-    const env = { [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:x-AbCdEf', [ENV.migrationsDir]: dir, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128' };
+    const env = {
+      [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:x-AbCdEf',
+      [ENV.migrationsDir]: dir,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+    };
     // A secret that is never read: the files are refused first.
-    const secrets = { send: async () => { throw new Error('the secret must not be read'); } };
+    const secrets = {
+      send: async () => {
+        throw new Error('the secret must not be read');
+      },
+    };
     const handlers = createHandlers({ env, secrets: secrets as never, write: () => undefined });
-    const event = { RequestType: 'Create', RequestId: 'r', StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/S/1', LogicalResourceId: 'M', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: {} } as unknown as OnEventRequest;
+    const event = {
+      RequestType: 'Create',
+      RequestId: 'r',
+      StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/S/1',
+      LogicalResourceId: 'M',
+      ResourceType: 'Custom::SchemaMigrations',
+      ResourceProperties: {},
+    } as unknown as OnEventRequest;
 
-    const e = await handlers.onEvent(event, { getRemainingTimeInMillis: () => 60_000 }).then(() => undefined, (x: unknown) => x as Error);
+    const e = await handlers.onEvent(event, { getRemainingTimeInMillis: () => 60_000 }).then(
+      () => undefined,
+      (x: unknown) => x as Error,
+    );
 
     expect(e).toBeInstanceOf(Error);
     expect(e!.message).toContain('1_big.sql: 3145742 bytes is over the 1048576-byte limit for a migration');

@@ -46,7 +46,11 @@ interface Rig {
 }
 
 async function rig(
-  target: Target, label: string, files: Record<string, string>, remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number, extraEnv: Record<string, string> = {},
+  target: Target,
+  label: string,
+  files: Record<string, string>,
+  remainingTimeMs?: (fn: 'onEvent' | 'isComplete', n: number) => number,
+  extraEnv: Record<string, string> = {},
 ): Promise<Rig> {
   const url = await freshDatabase(target, label);
   const database = new URL(url).pathname.slice(1);
@@ -84,10 +88,23 @@ async function rig(
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never, remainingTimeMs });
   await harness.start();
   return {
-    harness, handlers, get dir() { return dir; }, url, password, handlerLines,
+    harness,
+    handlers,
+    get dir() {
+      return dir;
+    },
+    url,
+    password,
+    handlerLines,
     secretReads: () => reads,
-    useMigrationsDir: (d: string) => { dir = d; env[ENV.migrationsDir] = d; },
-    props: () => { const s = summariseFiles(dir); return { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) }; },
+    useMigrationsDir: (d: string) => {
+      dir = d;
+      env[ENV.migrationsDir] = d;
+    },
+    props: () => {
+      const s = summariseFiles(dir);
+      return { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) };
+    },
     everything: () => [...harness.logs, ...handlerLines, ...harness.rawResponses],
   };
 }
@@ -113,7 +130,8 @@ async function tables(url: string): Promise<string[]> {
 }
 
 const M1 = 'CREATE TABLE lead_purchases (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), amount int NOT NULL);\n';
-const M2 = 'CREATE TABLE web_sessions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lead_id uuid);\n\n-- schemaguard:check lead_id is nullable\nSELECT 1 FROM information_schema.columns WHERE table_name = \'web_sessions\' AND column_name = \'lead_id\' AND is_nullable = \'NO\';\n';
+const M2 =
+  "CREATE TABLE web_sessions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lead_id uuid);\n\n-- schemaguard:check lead_id is nullable\nSELECT 1 FROM information_schema.columns WHERE table_name = 'web_sessions' AND column_name = 'lead_id' AND is_nullable = 'NO';\n";
 const M3 = 'ALTER TABLE web_sessions ADD COLUMN channel text;\n';
 const BAD = 'CREATE TABLE half_done (id int);\n-- the next statement fails\nINSERT INTO no_such_table VALUES (1);\n';
 
@@ -129,9 +147,17 @@ describe.each(targets)('$name', (target) => {
         expect(created.Status, created.Reason).toBe('SUCCESS');
         expect(created.PhysicalResourceId).toBe('schemaguard-migrations-SchemaMigrationsResource');
         expect(created.Data).toEqual({
-          [ATTR.outcome]: OUTCOME.applied, [ATTR.currentVersion]: '2', [ATTR.appliedCount]: '2', [ATTR.appliedThisRun]: '2',
-          [ATTR.appliedVersions]: '1,2', [ATTR.aheadVersions]: '', [ATTR.message]: 'applied 2 migrations; the database is at version 2', [ATTR.rollbackProblem]: '',
-          [VERIFY_ATTR.contracts]: 'none', [VERIFY_ATTR.drift]: 'not checked (no snapshot)', [ATTR.baseline]: 'not set',
+          [ATTR.outcome]: OUTCOME.applied,
+          [ATTR.currentVersion]: '2',
+          [ATTR.appliedCount]: '2',
+          [ATTR.appliedThisRun]: '2',
+          [ATTR.appliedVersions]: '1,2',
+          [ATTR.aheadVersions]: '',
+          [ATTR.message]: 'applied 2 migrations; the database is at version 2',
+          [ATTR.rollbackProblem]: '',
+          [VERIFY_ATTR.contracts]: 'none',
+          [VERIFY_ATTR.drift]: 'not checked (no snapshot)',
+          [ATTR.baseline]: 'not set',
         });
         expectFits(created);
         const afterCreate = await state(r.url);
@@ -140,19 +166,41 @@ describe.each(targets)('$name', (target) => {
         expect(await tables(r.url)).toEqual(['lead_purchases', 'web_sessions']);
 
         // Act: the same files again (CloudFormation only sends this when another property changed)
-        const noop = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: r.props() });
+        const noop = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: r.props(),
+          OldResourceProperties: r.props(),
+        });
         expect(noop.Status, noop.Reason).toBe('SUCCESS');
         expect(noop.PhysicalResourceId).toBe(created.PhysicalResourceId);
-        expect(noop.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.upToDate, [ATTR.appliedThisRun]: '0', [ATTR.appliedVersions]: '', [ATTR.currentVersion]: '2', [ATTR.appliedCount]: '2' });
+        expect(noop.Data).toMatchObject({
+          [ATTR.outcome]: OUTCOME.upToDate,
+          [ATTR.appliedThisRun]: '0',
+          [ATTR.appliedVersions]: '',
+          [ATTR.currentVersion]: '2',
+          [ATTR.appliedCount]: '2',
+        });
         expect(await state(r.url)).toEqual(afterCreate);
 
         // Act: a new migration
         const old = r.props();
         writeFileSync(join(r.dir, '3_channel.sql'), M3);
-        const updated = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: old });
+        const updated = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: r.props(),
+          OldResourceProperties: old,
+        });
         expect(updated.Status, updated.Reason).toBe('SUCCESS');
         expect(updated.PhysicalResourceId).toBe(created.PhysicalResourceId);
-        expect(updated.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '3', [ATTR.appliedThisRun]: '1', [ATTR.currentVersion]: '3', [ATTR.appliedCount]: '3' });
+        expect(updated.Data).toMatchObject({
+          [ATTR.outcome]: OUTCOME.applied,
+          [ATTR.appliedVersions]: '3',
+          [ATTR.appliedThisRun]: '1',
+          [ATTR.currentVersion]: '3',
+          [ATTR.appliedCount]: '3',
+        });
         const afterUpdate = await state(r.url);
         expect(afterUpdate.slice(0, 2)).toEqual(afterCreate);
         expect(afterUpdate[2]!.applied_by).toContain(updated.RequestId);
@@ -174,7 +222,12 @@ describe.each(targets)('$name', (target) => {
         // Act: the deploy with a broken migration
         writeFileSync(join(r.dir, '3_half_done.sql'), BAD);
         const bad = r.props();
-        const failed = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: bad, OldResourceProperties: good });
+        const failed = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: bad,
+          OldResourceProperties: good,
+        });
 
         // Assess: FAILED, naming the migration, the line, the SQLSTATE and the log groups
         expect(failed.Status).toBe('FAILED');
@@ -190,7 +243,12 @@ describe.each(targets)('$name', (target) => {
 
         // Act: CloudFormation rolls back: the old properties, and the old code without the file
         rmSync(join(r.dir, '3_half_done.sql'));
-        const rollback = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: good, OldResourceProperties: bad });
+        const rollback = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: good,
+          OldResourceProperties: bad,
+        });
         expect(rollback.Status, rollback.Reason).toBe('SUCCESS');
         expect(rollback.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.upToDate, [ATTR.appliedThisRun]: '0', [ATTR.currentVersion]: '2' });
         expect(await state(r.url)).toEqual(before);
@@ -206,24 +264,39 @@ describe.each(targets)('$name', (target) => {
         const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
         const old = r.props();
         writeFileSync(join(r.dir, '3_channel.sql'), M3);
-        const updated = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: old });
+        const updated = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: r.props(),
+          OldResourceProperties: old,
+        });
         expect(updated.Status, updated.Reason).toBe('SUCCESS');
         const newer = r.props();
         const before = await state(r.url);
 
         // Act: a later resource failed; CloudFormation sends the old properties to the old code
         rmSync(join(r.dir, '3_channel.sql'));
-        const rollback = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: old, OldResourceProperties: newer });
+        const rollback = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: old,
+          OldResourceProperties: newer,
+        });
 
         // Assess
         expect(rollback.Status, rollback.Reason).toBe('SUCCESS');
         expect(rollback.PhysicalResourceId).toBe(created.PhysicalResourceId);
         expect(rollback.Data).toMatchObject({
-          [ATTR.outcome]: OUTCOME.databaseAhead, [ATTR.aheadVersions]: '3', [ATTR.appliedThisRun]: '0', [ATTR.currentVersion]: '3',
+          [ATTR.outcome]: OUTCOME.databaseAhead,
+          [ATTR.aheadVersions]: '3',
+          [ATTR.appliedThisRun]: '0',
+          [ATTR.currentVersion]: '3',
         });
         expect(rollback.Data![ATTR.message]).toContain('nothing was changed');
         expect(await state(r.url)).toEqual(before);
-        expect((await rows(r.url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'web_sessions' AND column_name = 'channel'")).length).toBe(1);
+        expect(
+          (await rows(r.url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'web_sessions' AND column_name = 'channel'")).length,
+        ).toBe(1);
         expectNoSecret(r);
       } finally {
         await r.harness.stop();
@@ -308,7 +381,11 @@ describe.each(targets)('$name', (target) => {
         const requestId = 'repo-create';
         const created = await r.harness.send({ RequestType: 'Create', RequestId: requestId, ResourceProperties: r.props() });
         expect(created.Status, created.Reason).toBe('SUCCESS');
-        expect(created.Data).toMatchObject({ [ATTR.appliedThisRun]: String(count), [ATTR.appliedCount]: String(count), [ATTR.outcome]: count ? OUTCOME.applied : OUTCOME.upToDate });
+        expect(created.Data).toMatchObject({
+          [ATTR.appliedThisRun]: String(count),
+          [ATTR.appliedCount]: String(count),
+          [ATTR.outcome]: count ? OUTCOME.applied : OUTCOME.upToDate,
+        });
         expectFits(created);
         expect((await state(r.url)).length).toBe(count);
         const again = await r.harness.send({ RequestType: 'Create', RequestId: requestId, ResourceProperties: r.props() });
@@ -322,7 +399,8 @@ describe.each(targets)('$name', (target) => {
 
   describe('response size', () => {
     it('a failure with a huge PostgreSQL message still fits in the 4 KB response, naming the migration and SQLSTATE', async () => {
-      const huge = "DO $$ BEGIN RAISE EXCEPTION 'broken: %', repeat('x', 6000) USING ERRCODE = '23514', DETAIL = repeat('d', 3000), HINT = repeat('h', 3000); END $$;\n";
+      const huge =
+        "DO $$ BEGIN RAISE EXCEPTION 'broken: %', repeat('x', 6000) USING ERRCODE = '23514', DETAIL = repeat('d', 3000), HINT = repeat('h', 3000); END $$;\n";
       const r = await rig(target, 'cfn_huge', { '1_purchases.sql': M1, '2_huge.sql': huge });
       try {
         const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
@@ -340,14 +418,17 @@ describe.each(targets)('$name', (target) => {
 
   // Regression (security review): PostgreSQL's DETAIL values (row data) reached CloudFormation's Reason.
   describe('row data', () => {
-    it('a unique violation\'s DETAIL (an e-mail address) is in the function\'s log, and the Reason names its log stream instead', async () => {
-      const dupes = "CREATE TABLE people (email text);\nINSERT INTO people VALUES ('ann@example.com'), ('ann@example.com');\nCREATE UNIQUE INDEX people_email ON people (email);\n";
+    it("a unique violation's DETAIL (an e-mail address) is in the function's log, and the Reason names its log stream instead", async () => {
+      const dupes =
+        "CREATE TABLE people (email text);\nINSERT INTO people VALUES ('ann@example.com'), ('ann@example.com');\nCREATE UNIQUE INDEX people_email ON people (email);\n";
       const r = await rig(target, 'cfn_detail', { '1_purchases.sql': M1, '2_people.sql': dupes });
       try {
         const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
         expect(failed.Status).toBe('FAILED');
         expect(failed.Reason).toContain('[migration 2_people.sql, line 3, SQLSTATE 23505]');
-        expect(failed.Reason).toMatch(/detail: PostgreSQL's detail \(row data\) is not shown here: it is in the log stream \d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32} of /);
+        expect(failed.Reason).toMatch(
+          /detail: PostgreSQL's detail \(row data\) is not shown here: it is in the log stream \d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32} of /,
+        );
         expect(r.harness.rawResponses.join('\n')).not.toContain('ann@example.com');
         expect(r.handlerLines.join('\n')).toContain('Key (email)=(ann@example.com) is duplicated.');
       } finally {
@@ -359,7 +440,8 @@ describe.each(targets)('$name', (target) => {
   describe('response size in bytes', () => {
     it('a failure whose message, detail and hint are CJK and emoji fits in 4096 bytes of valid UTF-8, naming the file, line and SQLSTATE', async () => {
       // 3 bytes a CJK character, 4 an emoji (a surrogate pair in JavaScript): cut by characters, this made 4,632 bytes.
-      const raise = "CREATE TABLE before_it (id int);\nDO $$ BEGIN RAISE EXCEPTION '在庫の確認に失敗しました: %', repeat('漢字', 3000) USING ERRCODE = '23514', DETAIL = repeat('東京😀', 1000), HINT = repeat('🙂ヒント', 1000); END $$;\n";
+      const raise =
+        "CREATE TABLE before_it (id int);\nDO $$ BEGIN RAISE EXCEPTION '在庫の確認に失敗しました: %', repeat('漢字', 3000) USING ERRCODE = '23514', DETAIL = repeat('東京😀', 1000), HINT = repeat('🙂ヒント', 1000); END $$;\n";
       const r = await rig(target, 'cfn_cjk', { '1_purchases.sql': M1, '2_cjk.sql': raise });
       try {
         const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
@@ -402,8 +484,12 @@ describe.each(targets)('$name', (target) => {
       const r = await rig(target, 'cfn_concurrent', { '1_slow.sql': 'CREATE TABLE slow (id int);\nSELECT pg_sleep(0.5);\n', '2_sessions.sql': M2 });
       try {
         const event = {
-          RequestType: 'Create' as const, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/SchemaguardTest/x', RequestId: 'same-request',
-          LogicalResourceId: 'SchemaMigrationsResource', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: r.props(),
+          RequestType: 'Create' as const,
+          StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/SchemaguardTest/x',
+          RequestId: 'same-request',
+          LogicalResourceId: 'SchemaMigrationsResource',
+          ResourceType: 'Custom::SchemaMigrations',
+          ResourceProperties: r.props(),
         };
         const ctx = { getRemainingTimeInMillis: () => 60_000 };
         const [a, b] = await Promise.all([r.handlers.onEvent(event, ctx), r.handlers.onEvent(event, ctx)]);
@@ -431,12 +517,17 @@ describe.each(targets)('$name', (target) => {
 
     it('each invocation answers not complete, having applied nothing, while it is held; SUCCESS once it is released', async () => {
       // Each invocation waits 300 ms for the lock; the harness calls isComplete again at once (no query interval).
-      const r = await rig(target, 'cfn_lock_busy', { '1_purchases.sql': M1, '2_sessions.sql': M2 }, undefined, { [ENV.lockWaitMs]: '300', [ENV.totalTimeoutMs]: '60000' });
+      const r = await rig(target, 'cfn_lock_busy', { '1_purchases.sql': M1, '2_sessions.sql': M2 }, undefined, {
+        [ENV.lockWaitMs]: '300',
+        [ENV.totalTimeoutMs]: '60000',
+      });
       const holder = await holdLock(r.url);
       try {
         const sending = r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
-        const busyLines = () => r.handlerLines.map((l) => JSON.parse(l) as { phase: string; message: string; holders?: number[]; response?: { IsComplete?: boolean } })
-          .filter((l) => l.message === 'another runner holds the migration lock; nothing was applied; isComplete tries again');
+        const busyLines = () =>
+          r.handlerLines
+            .map((l) => JSON.parse(l) as { phase: string; message: string; holders?: number[]; response?: { IsComplete?: boolean } })
+            .filter((l) => l.message === 'another runner holds the migration lock; nothing was applied; isComplete tries again');
         // Three invocations found it held (not a fixed time: on a loaded machine an invocation takes longer than its 300 ms wait).
         for (let k = 0; k < 300 && busyLines().length < 3; k++) await new Promise((done) => setTimeout(done, 100));
         expect(await state(r.url)).toEqual([]);
@@ -468,7 +559,9 @@ describe.each(targets)('$name', (target) => {
       try {
         const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
         expect(failed.Status).toBe('FAILED');
-        expect(failed.Reason).toContain(`LockWaitTimeoutError: another migration runner holds the lock: pid ${holder.pid} (other-runner); this request tried for`);
+        expect(failed.Reason).toContain(
+          `LockWaitTimeoutError: another migration runner holds the lock: pid ${holder.pid} (other-runner); this request tried for`,
+        );
         expect(failed.Reason).toMatch(/of its 2 s \(SchemaMigrations totalTimeout\) and applied nothing/);
         expect(failed.Reason).toContain('raise the SchemaMigrations totalTimeout');
         expect(failed.Reason).not.toContain('--lock-wait');
@@ -505,7 +598,7 @@ describe.each(targets)('$name', (target) => {
       }
     });
 
-    it('the runner lock\'s own connection lost: the migration in flight rolls back at once, isComplete goes on and applies both once; SUCCESS', async () => {
+    it("the runner lock's own connection lost: the migration in flight rolls back at once, isComplete goes on and applies both once; SUCCESS", async () => {
       const slow = "CREATE TABLE slow_one (id int);\nSELECT 'marker_cfn_lock' AS m, pg_sleep(1.5);\n";
       const r = await rig(target, 'cfn_lock_lost', { '1_slow.sql': slow, '2_sessions.sql': M2 }, undefined, { [ENV.totalTimeoutMs]: '60000' });
       try {
@@ -559,13 +652,20 @@ describe.each(targets)('$name', (target) => {
     it('onEvent stops before its time runs out and isComplete continues', async () => {
       // Reserve 1000 ms; onEvent starts with 1500 ms: migration 1 (two 300 ms statements) starts, 2 does not.
       const slow = 'CREATE TABLE step_one (id int);\nSELECT pg_sleep(0.3);\nSELECT pg_sleep(0.3);\n';
-      const r = await rig(target, 'cfn_continue', { '1_slow.sql': slow, '2_sessions.sql': M2, '3_channel.sql': M3 },
-        (fn) => (fn === 'onEvent' ? 1500 : 60_000));
+      const r = await rig(target, 'cfn_continue', { '1_slow.sql': slow, '2_sessions.sql': M2, '3_channel.sql': M3 }, (fn) =>
+        fn === 'onEvent' ? 1500 : 60_000,
+      );
       try {
         const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
         expect(created.Status, created.Reason).toBe('SUCCESS');
-        expect(created.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '1,2,3', [ATTR.appliedThisRun]: '3', [ATTR.currentVersion]: '3' });
-        const finished = r.handlerLines.map((l) => JSON.parse(l) as { phase: string; message: string; outcome?: string; applied?: string[] })
+        expect(created.Data).toMatchObject({
+          [ATTR.outcome]: OUTCOME.applied,
+          [ATTR.appliedVersions]: '1,2,3',
+          [ATTR.appliedThisRun]: '3',
+          [ATTR.currentVersion]: '3',
+        });
+        const finished = r.handlerLines
+          .map((l) => JSON.parse(l) as { phase: string; message: string; outcome?: string; applied?: string[] })
           .filter((l) => l.message === 'run finished');
         expect(finished.map((l) => [l.phase, l.outcome, l.applied])).toEqual([
           ['onEvent', 'partial', ['1_slow.sql']],
@@ -586,15 +686,22 @@ describe.each(targets)('$name', (target) => {
         const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
         expect(created.Status, created.Reason).toBe('SUCCESS');
         expect(created.Data).toMatchObject({ [ATTR.appliedVersions]: '1,2', [ATTR.appliedThisRun]: '2', [ATTR.currentVersion]: '2' });
-        const logged = r.handlerLines.map((l) => JSON.parse(l) as { phase: string; message: string; outcome?: string; applied?: string[]; remaining?: number[] });
+        const logged = r.handlerLines.map(
+          (l) => JSON.parse(l) as { phase: string; message: string; outcome?: string; applied?: string[]; remaining?: number[] },
+        );
         expect(logged.filter((l) => l.message === 'run finished').map((l) => [l.phase, l.outcome, l.applied, l.remaining])).toEqual([
           ['onEvent', 'partial', ['1_first.sql'], [2]],
           ['isComplete', 'applied', ['2_second.sql'], []],
         ]);
-        expect(logged.some((l) => l.phase === 'onEvent' && /^2_second\.sql: cut by the deadline after \d+ ms and rolled back; it is still pending$/.test(l.message))).toBe(true);
+        expect(
+          logged.some((l) => l.phase === 'onEvent' && /^2_second\.sql: cut by the deadline after \d+ ms and rolled back; it is still pending$/.test(l.message)),
+        ).toBe(true);
         expect((await state(r.url)).map((s) => s.version)).toEqual(['1', '2']);
         expect(await tables(r.url)).toEqual(['step_1', 'step_2']);
-        expect(r.harness.invocations.map((i) => [i.fn, i.error])).toEqual([['onEvent', undefined], ['isComplete', undefined]]);
+        expect(r.harness.invocations.map((i) => [i.fn, i.error])).toEqual([
+          ['onEvent', undefined],
+          ['isComplete', undefined],
+        ]);
       } finally {
         await r.harness.stop();
       }
@@ -609,7 +716,9 @@ describe.each(targets)('$name', (target) => {
         expect(failed.Status).toBe('FAILED');
         expect(failed.Reason).toContain('migration 2_slow.sql, line 3, SQLSTATE 57014');
         expect(failed.Reason).toMatch(/the statement timeout was the \d+ ms left before the deadline, not the file's/);
-        expect(failed.Reason).toMatch(/fix: the migration was rolled back; raise the SchemaMigrations handlerTimeout \(this invocation had \d+ s; at most 15 minutes\), or split the migration/);
+        expect(failed.Reason).toMatch(
+          /fix: the migration was rolled back; raise the SchemaMigrations handlerTimeout \(this invocation had \d+ s; at most 15 minutes\), or split the migration/,
+        );
         expect(failed.Reason).not.toMatch(/raise it for this file/);
         expectFits(failed);
         // 2 was started in onEvent after 1, but within the reserve of the run's start: not worth another invocation.
@@ -628,7 +737,9 @@ describe.each(targets)('$name', (target) => {
         const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
         expect(failed.Status).toBe('FAILED');
         expect(failed.Reason).toContain('migration 2_outside.sql, line 3, SQLSTATE 57014');
-        expect(failed.Reason).toContain('fix: the statements of this no-transaction file before it stay applied and it is not recorded, so it is not retried by itself');
+        expect(failed.Reason).toContain(
+          'fix: the statements of this no-transaction file before it stay applied and it is not recorded, so it is not retried by itself',
+        );
         expect(failed.Reason).toContain('raise the SchemaMigrations handlerTimeout');
         expect((await state(r.url)).map((s) => s.version)).toEqual(['1']);
         expect(await tables(r.url)).toEqual(['step_1', 'step_2']);
@@ -641,7 +752,12 @@ describe.each(targets)('$name', (target) => {
       const slow = 'CREATE TABLE step_one (id int);\nSELECT pg_sleep(0.3);\nSELECT pg_sleep(0.3);\n';
       // Every invocation has too little time to start anything.
       const r = await rig(target, 'cfn_timeout', { '1_slow.sql': slow }, () => 500);
-      const harness = new ProviderHarness({ onEvent: r.handlers.onEvent as never, isComplete: r.handlers.isComplete as never, remainingTimeMs: () => 500, maxIsCompleteAttempts: 3 });
+      const harness = new ProviderHarness({
+        onEvent: r.handlers.onEvent as never,
+        isComplete: r.handlers.isComplete as never,
+        remainingTimeMs: () => 500,
+        maxIsCompleteAttempts: 3,
+      });
       await r.harness.stop();
       await harness.start();
       try {

@@ -27,11 +27,22 @@ const target = targets.find((t) => t.binDir !== undefined);
 async function deploy(primary: StartedServer, files: Record<string, string>, env: Record<string, string> = {}) {
   const dir = tempDir(files);
   const secrets = {
-    send: async (_c: GetSecretValueCommand) => ({ SecretString: JSON.stringify({ username: 'postgres', password: primary.password, host: '127.0.0.1', port: primary.port, dbname: 'app' }) }),
+    send: async (_c: GetSecretValueCommand) => ({
+      SecretString: JSON.stringify({ username: 'postgres', password: primary.password, host: '127.0.0.1', port: primary.port, dbname: 'app' }),
+    }),
   };
   const handlers = createHandlers({
-    secrets, write: () => undefined,
-    env: { [ENV.secretArn]: SECRET_ARN, [ENV.migrationsDir]: dir, [ENV.contractsDir]: `${dir}/none`, [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2', ...env },
+    secrets,
+    write: () => undefined,
+    env: {
+      [ENV.secretArn]: SECRET_ARN,
+      [ENV.migrationsDir]: dir,
+      [ENV.contractsDir]: `${dir}/none`,
+      [ENV.tls]: 'disable',
+      [ENV.reserveMs]: '1000',
+      [ENV.connectAttempts]: '2',
+      ...env,
+    },
   });
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never });
   await harness.start();
@@ -39,7 +50,15 @@ async function deploy(primary: StartedServer, files: Record<string, string>, env
     const s = summariseFiles(dir);
     // The files alter a table that is there already, not made by them: the baseline says so (every file runs).
     const baseline = { [PROP.baselineVersion]: 'none', [PROP.baselineReason]: 'orders predates the files' };
-    return await harness.send({ RequestType: 'Create', ResourceProperties: { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount), ...baseline } });
+    return await harness.send({
+      RequestType: 'Create',
+      ResourceProperties: {
+        [PROP.filesHash]: s.hash,
+        [PROP.latestVersion]: String(s.latestVersion),
+        [PROP.migrationCount]: String(s.migrationCount),
+        ...baseline,
+      },
+    });
   } finally {
     await harness.stop();
   }
@@ -63,7 +82,12 @@ describe.runIf(target)(`Handler: replication, on ${target?.name}`, () => {
     if (primary) await removeServer(primary);
   });
 
-  const columns = async () => (await withClient(adminUrl(primary, 'app'), (c) => c.query("SELECT attname FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"))).rows.map((r) => r.attname);
+  const columns = async () =>
+    (
+      await withClient(adminUrl(primary, 'app'), (c) =>
+        c.query("SELECT attname FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"),
+      )
+    ).rows.map((r) => r.attname);
 
   it('a migration that changes the published table fails the deploy before anything runs, naming the prop to set', async () => {
     const r = await deploy(primary, { '1_note.sql': 'ALTER TABLE orders ADD COLUMN note text;' }, { [ENV.stateSchema]: 'sg_refused' });
@@ -75,7 +99,11 @@ describe.runIf(target)(`Handler: replication, on ${target?.name}`, () => {
 
   it('with replicationPlanned it applies, and the response says the standby caught up', async () => {
     await withClient(adminUrl(primary, 'subscriber'), (c) => c.query('ALTER TABLE orders ADD COLUMN note text'));
-    const r = await deploy(primary, { '1_note.sql': 'ALTER TABLE orders ADD COLUMN note text;' }, { [ENV.stateSchema]: 'sg_planned', [ENV.replicationPlanned]: 'the subscriber has the column' });
+    const r = await deploy(
+      primary,
+      { '1_note.sql': 'ALTER TABLE orders ADD COLUMN note text;' },
+      { [ENV.stateSchema]: 'sg_planned', [ENV.replicationPlanned]: 'the subscriber has the column' },
+    );
     expect(r.Status, r.Reason).toBe('SUCCESS');
     expect(r.Data?.Standbys).toMatch(/^standbys: 1 caught up \(standby1 \(127\.0\.0\.1\)/);
     expect(await columns()).toEqual(['id', 'total', 'note']);
@@ -87,7 +115,11 @@ describe.runIf(target)(`Handler: replication, on ${target?.name}`, () => {
       const warned = await deploy(primary, { '1_a.sql': 'CREATE TABLE a (id int);' }, { [ENV.stateSchema]: 'sg_paused_warn', [ENV.standbyWaitMs]: '1000' });
       expect(warned.Status, warned.Reason).toBe('SUCCESS');
       expect(warned.Data?.Standbys).toMatch(/^standbys: 1 still behind after \d+ ms: standby1/);
-      const strict = await deploy(primary, { '1_b.sql': 'CREATE TABLE b (id int);' }, { [ENV.stateSchema]: 'sg_paused_strict', [ENV.standbyWaitMs]: '1000', [ENV.standbyStrict]: 'true' });
+      const strict = await deploy(
+        primary,
+        { '1_b.sql': 'CREATE TABLE b (id int);' },
+        { [ENV.stateSchema]: 'sg_paused_strict', [ENV.standbyWaitMs]: '1000', [ENV.standbyStrict]: 'true' },
+      );
       expect(strict.Status).toBe('FAILED');
       expect(strict.Reason).toContain('standby1');
       expect(strict.Reason).toContain('the standbys.strict prop');

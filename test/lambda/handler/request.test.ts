@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lambda/engine/errors/errors';
-import {
-  appliedBy, CREATE_FAILED_MARKER, loggedRequest, physicalResourceId, validateRequest, type OnEventRequest,
-} from '../../../lambda/handler/request';
+import { appliedBy, CREATE_FAILED_MARKER, loggedRequest, physicalResourceId, validateRequest, type OnEventRequest } from '../../../lambda/handler/request';
 
 const base: OnEventRequest = {
-  RequestType: 'Create', StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Shop/0f1e2d3c', RequestId: 'r-1',
-  LogicalResourceId: 'Migrations', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: { FilesHash: 'h' },
-  ResponseURL: 'https://example.invalid/presigned?X-Amz-Signature=secret', ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:p',
+  RequestType: 'Create',
+  StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Shop/0f1e2d3c',
+  RequestId: 'r-1',
+  LogicalResourceId: 'Migrations',
+  ResourceType: 'Custom::SchemaMigrations',
+  ResourceProperties: { FilesHash: 'h' },
+  ResponseURL: 'https://example.invalid/presigned?X-Amz-Signature=secret',
+  ServiceToken: 'arn:aws:lambda:eu-west-1:111111111111:function:p',
 };
 
 describe('Function: physicalResourceId', () => {

@@ -28,7 +28,12 @@ describe('Function: rollbackProblemData', () => {
   it('has every attribute a successful answer has, the unknown ones said to be unknown', () => {
     const d = rollbackProblemData('cannot connect to 127.0.0.1:5432', undefined);
     expect(Object.keys(d).sort()).toEqual([...Object.values(ATTR), ...Object.values(VERIFY_ATTR)].sort());
-    expect(d).toMatchObject({ [ATTR.outcome]: OUTCOME.rollbackProblem, [ATTR.currentVersion]: 'unknown', [ATTR.appliedCount]: 'unknown', [ATTR.rollbackProblem]: 'cannot connect to 127.0.0.1:5432' });
+    expect(d).toMatchObject({
+      [ATTR.outcome]: OUTCOME.rollbackProblem,
+      [ATTR.currentVersion]: 'unknown',
+      [ATTR.appliedCount]: 'unknown',
+      [ATTR.rollbackProblem]: 'cannot connect to 127.0.0.1:5432',
+    });
   });
 
   it('keeps what was seen of the database, and a huge problem within the budget, cut on a character', () => {

@@ -25,13 +25,24 @@ function capture(): { lines: string[]; log: ReturnType<typeof createLogger> } {
   return { lines, log: createLogger(new Redactor(), (l) => lines.push(l)) };
 }
 
-const update = { RequestType: 'Update', StackId: STACK_ID, RequestId: 'r', LogicalResourceId: 'M', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: {} } as OnEventRequest;
+const update = {
+  RequestType: 'Update',
+  StackId: STACK_ID,
+  RequestId: 'r',
+  LogicalResourceId: 'M',
+  ResourceType: 'Custom::SchemaMigrations',
+  ResourceProperties: {},
+} as OnEventRequest;
 
 describe('Function: isRollingBack', () => {
   it.each([
-    ['UPDATE_ROLLBACK_IN_PROGRESS', true], ['IMPORT_ROLLBACK_IN_PROGRESS', true],
-    ['UPDATE_IN_PROGRESS', false], ['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', false], ['ROLLBACK_IN_PROGRESS', false], [undefined, false],
-  ] as const)('asks for the request\'s own stack: %s is %s', async (status, expected) => {
+    ['UPDATE_ROLLBACK_IN_PROGRESS', true],
+    ['IMPORT_ROLLBACK_IN_PROGRESS', true],
+    ['UPDATE_IN_PROGRESS', false],
+    ['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', false],
+    ['ROLLBACK_IN_PROGRESS', false],
+    [undefined, false],
+  ] as const)("asks for the request's own stack: %s is %s", async (status, expected) => {
     const { client, asked } = answering(status);
     expect(await isRollingBack(client, STACK_ID, capture().log)).toBe(expected);
     expect(asked).toEqual([STACK_ID]);
@@ -39,20 +50,24 @@ describe('Function: isRollingBack', () => {
 
   it('is false, with a warning naming the fix, when CloudFormation cannot be reached', async () => {
     const { lines, log } = capture();
-    const unreachable = async (): Promise<StackStatusClient> => ({ send: async () => { throw Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:443'), { name: 'TimeoutError' }); } });
+    const unreachable = async (): Promise<StackStatusClient> => ({
+      send: async () => {
+        throw Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:443'), { name: 'TimeoutError' });
+      },
+    });
     expect(await isRollingBack(unreachable, STACK_ID, log)).toBe(false);
     const warning = JSON.parse(lines[0]!) as { level: string; error: string; fix: string };
     expect(warning).toMatchObject({ level: 'warn', error: 'TimeoutError: connect ETIMEDOUT 10.0.0.1:443' });
     expect(warning.fix).toContain('cloudFormationEndpoint');
   });
 
-  it('lists only the statuses of a rollback\'s Updates', () => {
+  it("lists only the statuses of a rollback's Updates", () => {
     expect(ROLLBACK_STATUSES).toEqual(['UPDATE_ROLLBACK_IN_PROGRESS', 'IMPORT_ROLLBACK_IN_PROGRESS']);
   });
 });
 
 describe('Function: reportIfRollingBack', () => {
-  it('asks nothing for a Create or a Delete: neither is a rollback\'s Update', async () => {
+  it("asks nothing for a Create or a Delete: neither is a rollback's Update", async () => {
     for (const RequestType of ['Create', 'Delete'] as const) {
       const { client, asked } = answering('UPDATE_ROLLBACK_IN_PROGRESS');
       const { lines, log } = capture();
@@ -75,7 +90,10 @@ describe('Function: reportIfRollingBack', () => {
 describe('Function: rollbackMetricLine', () => {
   it('is an embedded-metric-format document: one Count metric in the namespace, keyed by the function', () => {
     expect(JSON.parse(rollbackMetricLine('fn-1', 1700000000000))).toEqual({
-      _aws: { Timestamp: 1700000000000, CloudWatchMetrics: [{ Namespace: 'Schemaguard/Migrations', Dimensions: [['FunctionName']], Metrics: [{ Name: 'RollbackProblems', Unit: 'Count' }] }] },
+      _aws: {
+        Timestamp: 1700000000000,
+        CloudWatchMetrics: [{ Namespace: 'Schemaguard/Migrations', Dimensions: [['FunctionName']], Metrics: [{ Name: 'RollbackProblems', Unit: 'Count' }] }],
+      },
       FunctionName: 'fn-1',
       RollbackProblems: 1,
     });

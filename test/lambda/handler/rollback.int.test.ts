@@ -64,13 +64,15 @@ describe.each(targets)('rollback detection on $name', (target) => {
       const { url, driver } = await database('rb_update', ['1_a.sql', '2_b.sql']);
       const files = only('1_a.sql');
       try {
-        const run = await migrateUnlessRollback({ requestType: 'Update', driver, migrations: files, stateSchema: 'schemaguard', log },
-          (allowAhead) => migrate({ driver, migrations: files, appliedBy: 'older-code', allowAhead }));
+        const run = await migrateUnlessRollback({ requestType: 'Update', driver, migrations: files, stateSchema: 'schemaguard', log }, (allowAhead) =>
+          migrate({ driver, migrations: files, appliedBy: 'older-code', allowAhead }),
+        );
 
         expect(run.ahead).toEqual([2]);
         expect(run.result).toMatchObject({ outcome: 'up-to-date', applied: [], currentVersion: 2 });
         expect(await rows(url, 'SELECT version, applied_by FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
-          { version: '1', applied_by: 'newer-code' }, { version: '2', applied_by: 'newer-code' },
+          { version: '1', applied_by: 'newer-code' },
+          { version: '2', applied_by: 'newer-code' },
         ]);
       } finally {
         await driver.end();
@@ -81,8 +83,11 @@ describe.each(targets)('rollback detection on $name', (target) => {
       const { driver } = await database('rb_create', ['1_a.sql', '2_b.sql']);
       const files = only('1_a.sql');
       try {
-        const e = await rejection(migrateUnlessRollback({ requestType: 'Create', driver, migrations: files, stateSchema: 'schemaguard', log },
-          (allowAhead) => migrate({ driver, migrations: files, appliedBy: 'create', allowAhead })));
+        const e = await rejection(
+          migrateUnlessRollback({ requestType: 'Create', driver, migrations: files, stateSchema: 'schemaguard', log }, (allowAhead) =>
+            migrate({ driver, migrations: files, appliedBy: 'create', allowAhead }),
+          ),
+        );
 
         expect(e).toBeInstanceOf(DatabaseAheadError);
       } finally {
@@ -94,8 +99,11 @@ describe.each(targets)('rollback detection on $name', (target) => {
       const { url, driver } = await database('rb_gap', ['1_a.sql', '2_b.sql', '3_c.sql']);
       const files = only('1_a.sql', '3_c.sql');
       try {
-        const e = await rejection<DatabaseAheadError>(migrateUnlessRollback({ requestType: 'Update', driver, migrations: files, stateSchema: 'schemaguard', log },
-          (allowAhead) => migrate({ driver, migrations: files, appliedBy: 'gap', allowAhead })));
+        const e = await rejection<DatabaseAheadError>(
+          migrateUnlessRollback({ requestType: 'Update', driver, migrations: files, stateSchema: 'schemaguard', log }, (allowAhead) =>
+            migrate({ driver, migrations: files, appliedBy: 'gap', allowAhead }),
+          ),
+        );
 
         expect(e).toBeInstanceOf(DatabaseAheadError);
         expect(e.message).toBe('applied migration missing from the migration files: version 2 (b), between 1_a.sql and 3_c.sql; nothing was run');

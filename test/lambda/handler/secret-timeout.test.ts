@@ -15,7 +15,10 @@ const sockets: Socket[] = [];
 
 beforeAll(async () => {
   // Accepts, reads, never writes a byte.
-  server = createServer((socket) => { sockets.push(socket); socket.on('data', () => undefined); });
+  server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('data', () => undefined);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as { port: number }).port;
 });
@@ -28,13 +31,19 @@ afterAll(async () => {
 describe('Function: secretsManagerClient', () => {
   // Regression (tester): with no route to Secrets Manager the SDK waited for ever, and the deploy failed only at the Lambda timeout.
   it('gives up on an endpoint that never answers, with the VPC endpoint fix, well within the shortest handler timeout (60 s)', async () => {
-    const client = await secretsManagerClient({ endpoint: `http://127.0.0.1:${port}`, region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } });
+    const client = await secretsManagerClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
+    });
     const started = Date.now();
     const e = await readCredentials(client, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf').catch((x: unknown) => x);
     const tookMs = Date.now() - started;
 
     expect(e).toBeInstanceOf(MigrationError);
-    expect((e as MigrationError).message).toMatch(/^cannot read the database secret arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf: TimeoutError \(.+\)$/);
+    expect((e as MigrationError).message).toMatch(
+      /^cannot read the database secret arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf: TimeoutError \(.+\)$/,
+    );
     expect((e as MigrationError).fix).toContain('that the VPC endpoint for Secrets Manager is reachable');
     // Each attempt waits for its request timeout; the SDK makes 3 with a short backoff.
     expect(tookMs).toBeGreaterThanOrEqual(SECRETS_MANAGER_TIMEOUTS.requestTimeoutMs);

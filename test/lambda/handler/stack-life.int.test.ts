@@ -57,7 +57,9 @@ async function rig(target: Target, label: string, files: Record<string, string>,
   const secrets = {
     send: async (command: GetSecretValueCommand) => {
       expect(command.input.SecretId).toBe(SECRET_ARN);
-      return { SecretString: JSON.stringify({ username: 'postgres', password: target.password, host: '127.0.0.1', port, dbname: new URL(url).pathname.slice(1) }) };
+      return {
+        SecretString: JSON.stringify({ username: 'postgres', password: target.password, host: '127.0.0.1', port, dbname: new URL(url).pathname.slice(1) }),
+      };
     },
   };
   const stacks = {
@@ -70,24 +72,47 @@ async function rig(target: Target, label: string, files: Record<string, string>,
   };
   const lines: string[] = [];
   const handlers = createHandlers({
-    secrets, stacks, write: (line) => lines.push(line),
+    secrets,
+    stacks,
+    write: (line) => lines.push(line),
     env: {
-      [ENV.secretArn]: SECRET_ARN, [ENV.migrationsDir]: join(dir, 'migrations'), [ENV.contractsDir]: join(dir, 'contracts'), [ENV.snapshotFile]: '',
-      [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2', AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME, ...env,
+      [ENV.secretArn]: SECRET_ARN,
+      [ENV.migrationsDir]: join(dir, 'migrations'),
+      [ENV.contractsDir]: join(dir, 'contracts'),
+      [ENV.snapshotFile]: '',
+      [ENV.tls]: 'disable',
+      [ENV.reserveMs]: '1000',
+      [ENV.connectAttempts]: '2',
+      AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
+      ...env,
     },
   });
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never });
   await harness.start();
   return {
-    harness, dir, lines, stack,
-    get url() { return url; },
-    replaceDatabase: async () => { url = await freshDatabase(target, `${label}_new`); identity = 'db-BBBB2222'; return url; },
-    unreachable: () => { port = 1; },
+    harness,
+    dir,
+    lines,
+    stack,
+    get url() {
+      return url;
+    },
+    replaceDatabase: async () => {
+      url = await freshDatabase(target, `${label}_new`);
+      identity = 'db-BBBB2222';
+      return url;
+    },
+    unreachable: () => {
+      port = 1;
+    },
     props: () => {
       const s = summariseFiles(join(dir, 'migrations'), join(dir, 'contracts'));
       return {
-        [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount),
-        [PROP.databaseIdentity]: identity, [PROP.databaseName]: 'app',
+        [PROP.filesHash]: s.hash,
+        [PROP.latestVersion]: String(s.latestVersion),
+        [PROP.migrationCount]: String(s.migrationCount),
+        [PROP.databaseIdentity]: identity,
+        [PROP.databaseName]: 'app',
       };
     },
   };
@@ -101,12 +126,18 @@ async function versions(url: string): Promise<string[]> {
 
 /** The handler's log records at `level`. */
 function records(r: Rig, level: string): { message: string; problem?: string }[] {
-  return r.lines.filter((l) => l.startsWith('{"level"')).map((l) => JSON.parse(l) as { level: string; message: string; problem?: string }).filter((x) => x.level === level);
+  return r.lines
+    .filter((l) => l.startsWith('{"level"'))
+    .map((l) => JSON.parse(l) as { level: string; message: string; problem?: string })
+    .filter((x) => x.level === level);
 }
 
 /** The RollbackProblems metric lines (embedded metric format). */
 function metricLines(r: Rig): Record<string, unknown>[] {
-  return r.lines.filter((l) => l.includes(ROLLBACK_METRIC.name)).map((l) => JSON.parse(l) as Record<string, unknown>).filter((x) => '_aws' in x);
+  return r.lines
+    .filter((l) => l.includes(ROLLBACK_METRIC.name))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((x) => '_aws' in x);
 }
 
 function expectFits(response: CfnResponse): void {
@@ -124,12 +155,16 @@ function expectReported(r: Rig, answer: CfnResponse, problem: RegExp): void {
   expect(answer.Data![ATTR.outcome]).toBe(OUTCOME.rollbackProblem);
   expect(answer.Data![ATTR.rollbackProblem]).toMatch(problem);
   expectFits(answer);
-  expect(records(r, 'error').filter((x) => x.message.startsWith('the stack is rolling back')).map((x) => x.problem)).toEqual([expect.stringMatching(problem)]);
+  expect(
+    records(r, 'error')
+      .filter((x) => x.message.startsWith('the stack is rolling back'))
+      .map((x) => x.problem),
+  ).toEqual([expect.stringMatching(problem)]);
   expect(metricLines(r)).toEqual([expect.objectContaining({ [ROLLBACK_METRIC.dimension]: FUNCTION_NAME, [ROLLBACK_METRIC.name]: 1 })]);
 }
 
 describe.each(targets)('$name', (target) => {
-  describe('Provider framework: a stack\'s life', () => {
+  describe("Provider framework: a stack's life", () => {
     it('create, a new migration, the database replaced (the new, empty one migrated in that deploy), delete', async () => {
       // Prepare
       const r = await rig(target, 'life', { 'migrations/1_purchases.sql': M1, 'migrations/2_sessions.sql': M2 });
@@ -142,7 +177,12 @@ describe.each(targets)('$name', (target) => {
         // Act: a deploy that adds a migration
         const before = r.props();
         writeFileSync(join(r.dir, 'migrations', '3_channel.sql'), M3);
-        const added = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: before });
+        const added = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: r.props(),
+          OldResourceProperties: before,
+        });
         expect(added.Status, added.Reason).toBe('SUCCESS');
         expect(added.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '3', [ATTR.currentVersion]: '3' });
         const oldUrl = r.url;
@@ -151,15 +191,27 @@ describe.each(targets)('$name', (target) => {
         const old = r.props();
         const newUrl = await r.replaceDatabase();
         expect(await versions(newUrl)).toEqual([]);
-        const replaced = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props(), OldResourceProperties: old });
+        const replaced = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: r.props(),
+          OldResourceProperties: old,
+        });
 
         // Assess: the new database has every migration, applied by this request; the old one is as it was
         expect(replaced.Status, replaced.Reason).toBe('SUCCESS');
         expect(replaced.PhysicalResourceId).toBe(created.PhysicalResourceId);
-        expect(replaced.Data).toMatchObject({ [ATTR.outcome]: OUTCOME.applied, [ATTR.appliedVersions]: '1,2,3', [ATTR.appliedThisRun]: '3', [ATTR.currentVersion]: '3' });
+        expect(replaced.Data).toMatchObject({
+          [ATTR.outcome]: OUTCOME.applied,
+          [ATTR.appliedVersions]: '1,2,3',
+          [ATTR.appliedThisRun]: '3',
+          [ATTR.currentVersion]: '3',
+        });
         expect(await versions(newUrl)).toEqual(['1', '2', '3']);
         expect(await versions(oldUrl)).toEqual(['1', '2', '3']);
-        expect(records(r, 'info').map((x) => x.message)).toContain('the database was replaced (its identity changed): the new one is migrated from its first pending migration');
+        expect(records(r, 'info').map((x) => x.message)).toContain(
+          'the database was replaced (its identity changed): the new one is migrated from its first pending migration',
+        );
 
         // Act: delete
         const deleted = await r.harness.send({ RequestType: 'Delete', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: r.props() });
@@ -175,7 +227,7 @@ describe.each(targets)('$name', (target) => {
   });
 
   describe('Provider framework: a rollback never fails on a check', () => {
-    it('the database unreachable: the rollback\'s Update succeeds and reports it; a forward Update still fails', async () => {
+    it("the database unreachable: the rollback's Update succeeds and reports it; a forward Update still fails", async () => {
       const r = await rig(target, 'rb_unreachable', { 'migrations/1_purchases.sql': M1 });
       try {
         const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
@@ -183,7 +235,12 @@ describe.each(targets)('$name', (target) => {
         const good = r.props();
         r.unreachable();
 
-        const forward = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: { ...good, [PROP.revision]: '1' }, OldResourceProperties: good });
+        const forward = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: { ...good, [PROP.revision]: '1' },
+          OldResourceProperties: good,
+        });
         expect(forward.Status).toBe('FAILED');
         expect(forward.Reason).toMatch(/127\.0\.0\.1:1/);
         expect(metricLines(r)).toEqual([]);
@@ -192,14 +249,18 @@ describe.each(targets)('$name', (target) => {
         const rollback = await r.harness.send(rollbackOf(created, good, { ...good, [PROP.revision]: '1' }));
         expectReported(r, rollback, /127\.0\.0\.1:1/);
         // Not reached: what it holds is not known.
-        expect(rollback.Data).toMatchObject({ [ATTR.currentVersion]: 'unknown', [ATTR.appliedCount]: 'unknown', [VERIFY_ATTR.contracts]: 'not verified (rollback problem)' });
+        expect(rollback.Data).toMatchObject({
+          [ATTR.currentVersion]: 'unknown',
+          [ATTR.appliedCount]: 'unknown',
+          [VERIFY_ATTR.contracts]: 'not verified (rollback problem)',
+        });
         expect(r.stack.asked).toBe(2);
       } finally {
         await r.harness.stop();
       }
     });
 
-    it('a contract broken by hand since the last deploy: the rollback\'s Update succeeds and reports it', async () => {
+    it("a contract broken by hand since the last deploy: the rollback's Update succeeds and reports it", async () => {
       const r = await rig(target, 'rb_contract', { 'migrations/1_purchases.sql': M1, 'contracts/lead_purchase_insert.sql': CONTRACT });
       try {
         const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });
@@ -209,7 +270,12 @@ describe.each(targets)('$name', (target) => {
         await withClient(r.url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT'));
         const failed = { ...good, [PROP.revision]: '1' };
 
-        const forward = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: failed, OldResourceProperties: good });
+        const forward = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: failed,
+          OldResourceProperties: good,
+        });
         expect(forward.Status).toBe('FAILED');
         expect(forward.Reason).toContain('lead_purchase_insert.sql');
 
@@ -224,7 +290,7 @@ describe.each(targets)('$name', (target) => {
       }
     });
 
-    it('drift with failOnDrift: the rollback\'s Update succeeds and reports it', async () => {
+    it("drift with failOnDrift: the rollback's Update succeeds and reports it", async () => {
       const snapshotFile = join(tempDir({}), 'schema.snapshot.json');
       const r = await rig(target, 'rb_drift', { 'migrations/1_purchases.sql': M1 }, { [ENV.snapshotFile]: snapshotFile, [ENV.failOnDrift]: 'true' });
       try {
@@ -237,7 +303,12 @@ describe.each(targets)('$name', (target) => {
         const good = r.props();
         const failed = { ...good, [PROP.revision]: '1' };
 
-        const forward = await r.harness.send({ RequestType: 'Update', PhysicalResourceId: created.PhysicalResourceId, ResourceProperties: failed, OldResourceProperties: good });
+        const forward = await r.harness.send({
+          RequestType: 'Update',
+          PhysicalResourceId: created.PhysicalResourceId,
+          ResourceProperties: failed,
+          OldResourceProperties: good,
+        });
         expect(forward.Status).toBe('FAILED');
         expect(forward.Reason).toContain('column public.lead_purchases.price: default differs');
 

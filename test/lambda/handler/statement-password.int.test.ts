@@ -21,21 +21,36 @@ describe.each(targets)('custom resource: a password in a failing statement on $n
   // Regression (tester): the handler's CloudWatch error line and the FAILED reason carried ALTER ROLE nosuchrole PASSWORD 'S3cretPW' whole.
   it('the FAILED reason and the log lines mask the password of ALTER ROLE … PASSWORD and of an unquoted one the server repeats', async () => {
     // The last: two literals after PASSWORD, a syntax error whose message repeats the second (only the first was masked).
-    for (const sql of ["ALTER ROLE nosuchrole\n  PASSWORD 'S3cretPW';\n", 'CREATE ROLE pw_app WITH ENCRYPTED PASSWORD S3cretPW;\n', "CREATE ROLE pw_app LOGIN PASSWORD 'S3cretOne' 'S3cretTwo';\n"]) {
+    for (const sql of [
+      "ALTER ROLE nosuchrole\n  PASSWORD 'S3cretPW';\n",
+      'CREATE ROLE pw_app WITH ENCRYPTED PASSWORD S3cretPW;\n',
+      "CREATE ROLE pw_app LOGIN PASSWORD 'S3cretOne' 'S3cretTwo';\n",
+    ]) {
       // Prepare
       const url = await freshDatabase(target, 'cfn_pw');
       const dir = tempDir({ 'migrations/1_role.sql': sql, 'contracts/.keep': '' });
       const lines: string[] = [];
       const secrets = {
         send: async (_c: GetSecretValueCommand) => ({
-          SecretString: JSON.stringify({ username: 'postgres', password: target.password, host: '127.0.0.1', port: target.port, dbname: new URL(url).pathname.slice(1) }),
+          SecretString: JSON.stringify({
+            username: 'postgres',
+            password: target.password,
+            host: '127.0.0.1',
+            port: target.port,
+            dbname: new URL(url).pathname.slice(1),
+          }),
         }),
       };
       const handlers = createHandlers({
         secrets,
         env: {
-          [ENV.secretArn]: SECRET_ARN, [ENV.migrationsDir]: join(dir, 'migrations'), [ENV.contractsDir]: join(dir, 'contracts'),
-          [ENV.snapshotFile]: '', [ENV.tls]: 'disable', [ENV.reserveMs]: '1000', [ENV.connectAttempts]: '2',
+          [ENV.secretArn]: SECRET_ARN,
+          [ENV.migrationsDir]: join(dir, 'migrations'),
+          [ENV.contractsDir]: join(dir, 'contracts'),
+          [ENV.snapshotFile]: '',
+          [ENV.tls]: 'disable',
+          [ENV.reserveMs]: '1000',
+          [ENV.connectAttempts]: '2',
         },
         write: (line: string) => void lines.push(line),
       });
@@ -45,7 +60,10 @@ describe.each(targets)('custom resource: a password in a failing statement on $n
         const s = summariseFiles(join(dir, 'migrations'), join(dir, 'contracts'));
 
         // Act
-        const r = await harness.send({ RequestType: 'Create', ResourceProperties: { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) } });
+        const r = await harness.send({
+          RequestType: 'Create',
+          ResourceProperties: { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) },
+        });
 
         // Assess
         expect(r.Status).toBe('FAILED');

@@ -38,7 +38,26 @@ beforeAll(async () => {
   makeCa(dir, 'other-ca');
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr'], dir);
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'test-ca.pem', '-CAkey', 'test-ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'san.ext', '-out', 'server.pem'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'test-ca.pem',
+      '-CAkey',
+      'test-ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+      '-out',
+      'server.pem',
+    ],
+    dir,
+  );
   writeFileSync(join(dir, 'pg_hba.conf'), 'hostssl all all 127.0.0.1/32 scram-sha-256\n');
   chmodSync(join(dir, 'server.key'), 0o600);
   if (process.getuid?.() === 0) {
@@ -48,36 +67,62 @@ beforeAll(async () => {
   }
   goodCa = join(dir, 'test-ca.pem');
   otherCa = join(dir, 'other-ca.pem');
-  server = await startServer(binDir, {
-    ssl: 'on', ssl_cert_file: join(dir, 'server.pem'), ssl_key_file: join(dir, 'server.key'), hba_file: join(dir, 'pg_hba.conf'),
-  }, 'tls');
+  server = await startServer(
+    binDir,
+    {
+      ssl: 'on',
+      ssl_cert_file: join(dir, 'server.pem'),
+      ssl_key_file: join(dir, 'server.key'),
+      hba_file: join(dir, 'pg_hba.conf'),
+    },
+    'tls',
+  );
 });
 
 afterAll(async () => {
-  if (server) { await server.stop(); cleanup(server); }
+  if (server) {
+    await server.stop();
+    cleanup(server);
+  }
 });
 
 /** `to`: another server than this file's (its port and password). */
 function handlersFor(caBundle: string, lines: string[], to: { port: number; password: string } = server!) {
   const migrations = tempDir({ '1_a.sql': 'CREATE TABLE tls_ok (id int);\n' });
   const secrets = {
-    send: async (_c: GetSecretValueCommand) => ({ SecretString: JSON.stringify({ username: 'postgres', password: to.password, host: '127.0.0.1', port: to.port, dbname: 'postgres' }) }),
+    send: async (_c: GetSecretValueCommand) => ({
+      SecretString: JSON.stringify({ username: 'postgres', password: to.password, host: '127.0.0.1', port: to.port, dbname: 'postgres' }),
+    }),
   };
   return createHandlers({
-    secrets, write: (l) => lines.push(l),
-    env: { [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:tls', [ENV.migrationsDir]: migrations, [ENV.contractsDir]: '/nonexistent/contracts', [ENV.caBundle]: caBundle, [ENV.connectAttempts]: '3' },
+    secrets,
+    write: (l) => lines.push(l),
+    env: {
+      [ENV.secretArn]: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:tls',
+      [ENV.migrationsDir]: migrations,
+      [ENV.contractsDir]: '/nonexistent/contracts',
+      [ENV.caBundle]: caBundle,
+      [ENV.connectAttempts]: '3',
+    },
   });
 }
 
 const event = {
-  RequestType: 'Create' as const, StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Tls/x', RequestId: 'tls-1',
-  LogicalResourceId: 'Migrations', ResourceType: 'Custom::SchemaMigrations', ResourceProperties: {},
+  RequestType: 'Create' as const,
+  StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Tls/x',
+  RequestId: 'tls-1',
+  LogicalResourceId: 'Migrations',
+  ResourceType: 'Custom::SchemaMigrations',
+  ResourceProperties: {},
 };
 const ctx = { getRemainingTimeInMillis: () => 60_000 };
 
 describe('TLS to the database', () => {
   it('the test server refuses connections without TLS', async () => {
-    if (!binDir) { console.log('[schemaguard tests] no PostgreSQL binaries from this run (DATABASE_URL mode): TLS tests need their own server'); return; }
+    if (!binDir) {
+      console.log('[schemaguard tests] no PostgreSQL binaries from this run (DATABASE_URL mode): TLS tests need their own server');
+      return;
+    }
     const c = new pg.Client({ host: '127.0.0.1', port: server!.port, user: 'postgres', password: server!.password, database: 'postgres', ssl: false });
     await expect(c.connect()).rejects.toThrow(/no pg_hba.conf entry|SSL off/);
   });
@@ -97,12 +142,17 @@ describe('TLS to the database', () => {
     const lines: string[] = [];
     const h = handlersFor(otherCa, lines);
     const started = Date.now();
-    const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
+    const err = await h.onEvent(event, ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(/cannot connect to postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: .*(self[- ]signed|unable to verify|certificate)/i);
     // Regression: the fix named no bundle ("the CA bundle this connection was given"); it names the file used and where to find the right CA.
-    expect(err?.message).toContain(`fix: the server's certificate is not signed by a CA in the CA bundle ${otherCa} (SCHEMAGUARD_CA_BUNDLE; unset: the Lambda runtime's Amazon CA certificates): `
-      + 'for RDS or Aurora, a bundle with the CA the database is set to (its CACertificateIdentifier: rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1): '
-      + "the bundle of the database's AWS Region or the global one, https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem");
+    expect(err?.message).toContain(
+      `fix: the server's certificate is not signed by a CA in the CA bundle ${otherCa} (SCHEMAGUARD_CA_BUNDLE; unset: the Lambda runtime's Amazon CA certificates): ` +
+        'for RDS or Aurora, a bundle with the CA the database is set to (its CACertificateIdentifier: rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1): ' +
+        "the bundle of the database's AWS Region or the global one, https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem",
+    );
     expect(err?.message).not.toContain('sslmode'); // the custom resource has no URL to put one in
     expect(err?.message).not.toMatch(/drop|disable/i);
     expect(Date.now() - started).toBeLessThan(3000);
@@ -111,14 +161,21 @@ describe('TLS to the database', () => {
   });
 
   // Regression: the fix said "drop the ssl option", which for the custom resource (its CA bundle) meant turning verification off.
-  it('a server with TLS off: the fix names the CA bundle and the host or the server\'s TLS, never dropping verification', async () => {
+  it("a server with TLS off: the fix names the CA bundle and the host or the server's TLS, never dropping verification", async () => {
     if (!binDir) return;
     const plain = targets[0]!; // the run's own server: TLS off
     const h = handlersFor(goodCa, [], plain);
-    const err = await h.onEvent(event, ctx).then(() => undefined, (e: Error) => e);
+    const err = await h.onEvent(event, ctx).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err?.message).toMatch(/cannot connect to postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres: .*does not support SSL/);
-    expect(err?.message).toContain(`fix: the server has TLS off, and this connection verifies the server against the CA bundle ${goodCa} (SCHEMAGUARD_CA_BUNDLE; `);
-    expect(err?.message).toContain('check that the host is the database itself (RDS and Aurora always offer TLS: a tunnel or pooler in between may not), or turn TLS on at the server');
+    expect(err?.message).toContain(
+      `fix: the server has TLS off, and this connection verifies the server against the CA bundle ${goodCa} (SCHEMAGUARD_CA_BUNDLE; `,
+    );
+    expect(err?.message).toContain(
+      'check that the host is the database itself (RDS and Aurora always offer TLS: a tunnel or pooler in between may not), or turn TLS on at the server',
+    );
     expect(err?.message).not.toMatch(/drop the ssl option|drop sslmode|sslmode=prefer/);
     expect(err?.message).not.toContain(plain.password);
   });

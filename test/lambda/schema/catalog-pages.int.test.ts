@@ -28,7 +28,7 @@ function addBeforeThirdRead(standin: DataApiStandin, url: string, insert: string
   const send = standin.send.bind(standin) as (c: unknown) => Promise<unknown>;
   let reads = 0;
   (standin as { send: unknown }).send = async (command: unknown) => {
-    const sql = command instanceof ExecuteStatementCommand ? command.input.sql ?? '' : '';
+    const sql = command instanceof ExecuteStatementCommand ? (command.input.sql ?? '') : '';
     if ((sql.includes('sg_running') || sql.startsWith('FETCH')) && ++reads === 3) await withClient(url, (c) => c.query(insert));
     return send(command);
   };
@@ -36,12 +36,18 @@ function addBeforeThirdRead(standin: DataApiStandin, url: string, insert: string
 
 /** What the stand-in was sent that reads rows: 'keyed' (a keyed page), 'DECLARE', 'FETCH'. */
 function readCalls(standin: DataApiStandin): string[] {
-  return standin.calls.filter((c) => c.sql?.includes('sg_running') || c.sql?.startsWith('FETCH')).map((c) => (c.sql!.includes('sg_more') ? 'keyed' : c.sql!.split(' ')[0]!));
+  return standin.calls
+    .filter((c) => c.sql?.includes('sg_running') || c.sql?.startsWith('FETCH'))
+    .map((c) => (c.sql!.includes('sg_more') ? 'keyed' : c.sql!.split(' ')[0]!));
 }
 
 describe.each(allMajors)('Function: orderedRows through the Data API on $name', (target) => {
-  it.each([['a transaction of its own', false], ["the caller's read-only transaction", true]])(
-    'reads the pages from one snapshot, in %s: a row added between two pages is not read (keyed pages read a row twice)', async (_name, callers) => {
+  it.each([
+    ['a transaction of its own', false],
+    ["the caller's read-only transaction", true],
+  ])(
+    'reads the pages from one snapshot, in %s: a row added between two pages is not read (keyed pages read a row twice)',
+    async (_name, callers) => {
       // Prepare
       const url = await freshDatabase(target, 'ordered_rows_snapshot');
       await withClient(url, (c) => c.query(ITEMS));
@@ -67,7 +73,9 @@ describe.each(allMajors)('Function: orderedRows through the Data API on $name', 
         expect(after?.rows[0]?.n).toBe(callers ? '0' : undefined); // the caller's transaction goes on without the cursor
         expect(await outcome(orderedRows(unpaged, READ))).toBe('54000');
       });
-    }, 60_000);
+    },
+    60_000,
+  );
 });
 
 /** Each default of `accounts`, printed with pg_get_expr (which opens the table). */
@@ -87,13 +95,20 @@ describe.each(allMajors)('Function: orderedRows through the Data API, a table a 
       await whileHeld(url, 'ALTER TABLE accounts ADD COLUMN added_by_a_migration int', async (pid) => {
         // Act
         const started = Date.now();
-        const error = await orderedRows(session, READ_DEFAULTS).then(() => undefined, (e: unknown) => e);
+        const error = await orderedRows(session, READ_DEFAULTS).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         const took = Date.now() - started;
 
         // Assess
         expect(took).toBeLessThan(10_000);
         expect(error).toMatchObject({ name: 'CatalogReadTimeoutError', sqlstate: '55P03' });
-        expect((error as Error).message).toMatch(new RegExp(`^the catalog could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)$`));
+        expect((error as Error).message).toMatch(
+          new RegExp(
+            `^the catalog could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)$`,
+          ),
+        );
         expect(session.inTransaction).toBe(false);
       });
       expect(await orderedRows(session, READ_DEFAULTS)).toEqual([{ name: 'plan', expr: "'free'::text" }]);
@@ -106,8 +121,12 @@ describe.each(allMajors)('Function: orderedRows through the Data API, a table a 
 const READ_BY_OID = 'SELECT i, filler, i::oid AS page_oid FROM items ORDER BY page_oid';
 
 describe.each(allMajors)('Function: catalogRows through the Data API on $name', (target) => {
-  it.each([['a transaction of its own', false], ["the caller's read-only transaction", true]])(
-    'reads the pages from one snapshot, in %s: a row added between two pages is not read (keyed pages, each its own snapshot, read it)', async (_name, callers) => {
+  it.each([
+    ['a transaction of its own', false],
+    ["the caller's read-only transaction", true],
+  ])(
+    'reads the pages from one snapshot, in %s: a row added between two pages is not read (keyed pages, each its own snapshot, read it)',
+    async (_name, callers) => {
       // Prepare
       const url = await freshDatabase(target, 'catalog_rows_snapshot');
       await withClient(url, (c) => c.query(ITEMS));
@@ -130,7 +149,9 @@ describe.each(allMajors)('Function: catalogRows through the Data API on $name', 
         expect(fetches()).toBeGreaterThan(2);
         expect(await outcome(catalogRows(unpaged, READ_BY_OID, []))).toBe('54000');
       });
-    }, 60_000);
+    },
+    60_000,
+  );
 });
 
 describe.each(allMajors)('Function: orderedRows, how many calls, on $name', (target) => {

@@ -39,7 +39,13 @@ describe.each(allMajors)('$name', (target) => {
       const child = cat.tables[0]!;
       expect(child.columns.map((c) => c.name)).toEqual(['active', 'id', 'parent_id', 'qty']);
       expect(child.columns.find((c) => c.name === 'parent_id')).toEqual({
-        name: 'parent_id', type: 'uuid', nullable: true, default: null, identity: null, generated: null, comment: 'nullable on purpose',
+        name: 'parent_id',
+        type: 'uuid',
+        nullable: true,
+        default: null,
+        identity: null,
+        generated: null,
+        comment: 'nullable on purpose',
       });
       expect(child.constraints.map((c) => [c.name, c.type, c.definition])).toEqual([
         ['child_parent_id_fkey', 'f', 'FOREIGN KEY (parent_id) REFERENCES public.parent(id) ON DELETE SET NULL'],
@@ -71,12 +77,16 @@ describe.each(allMajors)('$name', (target) => {
       const b = await freshDatabase(target, 'catalogorder_b');
       await withClient(a, (c) => c.query(SCHEMA));
       // Same schema, columns added in another order.
-      await withClient(b, (c) => c.query(SCHEMA.replace(
-        /CREATE TABLE child \([\s\S]*?active boolean NOT NULL DEFAULT true\);/,
-        `CREATE TABLE child (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), active boolean NOT NULL DEFAULT true);
+      await withClient(b, (c) =>
+        c.query(
+          SCHEMA.replace(
+            /CREATE TABLE child \([\s\S]*?active boolean NOT NULL DEFAULT true\);/,
+            `CREATE TABLE child (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), active boolean NOT NULL DEFAULT true);
          ALTER TABLE child ADD COLUMN qty integer NOT NULL CONSTRAINT child_qty_check CHECK (qty > 0);
          ALTER TABLE child ADD COLUMN parent_id uuid CONSTRAINT child_parent_id_fkey REFERENCES parent(id) ON DELETE SET NULL;`,
-      )));
+          ),
+        ),
+      );
 
       const ca = await withClient(a, (c) => readCatalog(c));
       const { cb, path } = await withClient(b, async (c) => {
@@ -96,7 +106,8 @@ describe.each(allMajors)('$name', (target) => {
     it('reads a catalog bigger than one response in pages, equal to the pg read (it failed past about 450 tables: "Database response exceeded size limit")', async () => {
       // Prepare: 400 tables of 12 columns, each with a key, a check, an index, a trigger and a policy, and a view each 50: about 1.7 MB of columns alone.
       const url = await freshDatabase(target, 'catalog_pages');
-      await withClient(url, (c) => c.query(`
+      await withClient(url, (c) =>
+        c.query(`
         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NEW; END $f$;
         DO $d$ BEGIN
           FOR t IN 1..400 LOOP
@@ -108,13 +119,18 @@ describe.each(allMajors)('$name', (target) => {
             IF t % 50 = 0 THEN EXECUTE format('CREATE VIEW wide_view_%s AS SELECT id FROM wide_table_number_%s', t, t); END IF;
             IF t % 100 = 0 THEN EXECUTE format('CREATE SEQUENCE wide_seq_%s AS integer CYCLE OWNED BY wide_table_number_%s.id', t, t); END IF;
           END LOOP;
-        END $d$;`));
+        END $d$;`),
+      );
       const standin = new DataApiStandin(url);
       const session = await makeDataApiDriver(url, standin).connect();
       const unpaged: Queryable = { query: (sql, params) => session.query(sql, params) }; // the same calls, without the driver's limit
       const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
         await session.begin({ lockTimeoutMs: 2000, statementTimeoutMs: 60_000 });
-        try { return await work(); } finally { await session.rollback(); }
+        try {
+          return await work();
+        } finally {
+          await session.rollback();
+        }
       };
 
       try {
@@ -126,7 +142,9 @@ describe.each(allMajors)('$name', (target) => {
         // Assess
         expect(whole).toMatchObject({ code: '54000' }); // one query per part is over the limit
         expect(paged.tables).toHaveLength(408);
-        expect(paged.sequences!.map((q) => [q.name, q.cycle, q.ownedBy])).toEqual([100, 200, 300, 400].map((t) => [`wide_seq_${t}`, true, `public.wide_table_number_${t}.id`]));
+        expect(paged.sequences!.map((q) => [q.name, q.cycle, q.ownedBy])).toEqual(
+          [100, 200, 300, 400].map((t) => [`wide_seq_${t}`, true, `public.wide_table_number_${t}.id`]),
+        );
         expect(paged).toEqual(expected);
         // The columns' query ran once, through one cursor, its pages FETCHed (keyed pages ran it once per page).
         const columns = standin.calls.filter((c) => c.sql?.includes('sg_running') && c.sql.includes('pg_attribute a'));
@@ -143,7 +161,8 @@ describe.each(allMajors)('$name', (target) => {
     it('reads thousands of enums and domains in pages, equal to the pg read (one query each was past the 1 MiB response: "Database response exceeded size limit")', async () => {
       // Prepare: a few tables, 4,000 enums of 8 labels and 4,000 domains with a CHECK: each part about 1.2 MB through the Data API.
       const url = await freshDatabase(target, 'catalog_type_pages');
-      await withClient(url, (c) => c.query(`
+      await withClient(url, (c) =>
+        c.query(`
         CREATE TABLE small (id int PRIMARY KEY);
         DO $d$ BEGIN
           FOR t IN 1..4000 LOOP
@@ -151,16 +170,26 @@ describe.each(allMajors)('$name', (target) => {
               (SELECT string_agg(format('''a_label_of_some_length_%s''', k), ', ') FROM generate_series(1, 8) k));
             EXECUTE format('CREATE DOMAIN domain_number_%s AS text CONSTRAINT domain_number_%s_check CHECK (char_length(VALUE) BETWEEN 1 AND 200 AND VALUE ~ ''^[a-z0-9_]+$'')', t, t);
           END LOOP;
-        END $d$;`));
+        END $d$;`),
+      );
       const standin = new DataApiStandin(url);
       const session = await makeDataApiDriver(url, standin).connect();
       const failed: string[] = [];
-      const unpaged: Queryable = { // the same calls, without the driver's limit
-        query: <R>(sql: string, params?: readonly unknown[]) => session.query<R>(sql, params).catch((e: unknown) => { failed.push(sql); throw e; }),
+      const unpaged: Queryable = {
+        // the same calls, without the driver's limit
+        query: <R>(sql: string, params?: readonly unknown[]) =>
+          session.query<R>(sql, params).catch((e: unknown) => {
+            failed.push(sql);
+            throw e;
+          }),
       };
       const inTransaction = async <T>(work: () => Promise<T>): Promise<T> => {
         await session.begin({ lockTimeoutMs: 2000, statementTimeoutMs: 60_000 });
-        try { return await work(); } finally { await session.rollback(); }
+        try {
+          return await work();
+        } finally {
+          await session.rollback();
+        }
       };
 
       try {
@@ -192,7 +221,8 @@ describe.each(allMajors)('$name', (target) => {
       const a = await freshDatabase(target, 'diff_a');
       const b = await freshDatabase(target, 'diff_b');
       await withClient(a, (c) => c.query(SCHEMA));
-      await withClient(b, (c) => c.query(`${SCHEMA}
+      await withClient(b, (c) =>
+        c.query(`${SCHEMA}
         ALTER TABLE parent ALTER COLUMN id DROP DEFAULT;
         ALTER TABLE child ALTER COLUMN parent_id SET NOT NULL;
         ALTER TABLE child DROP CONSTRAINT child_parent_id_fkey;
@@ -200,7 +230,8 @@ describe.each(allMajors)('$name', (target) => {
         DROP INDEX child_active;
         CREATE INDEX child_qty ON child (qty);
         CREATE OR REPLACE FUNCTION add_one(x integer) RETURNS integer LANGUAGE sql AS $$ SELECT x + 2 $$;
-        CREATE TABLE extra (id int);`));
+        CREATE TABLE extra (id int);`),
+      );
 
       const diffs = diffCatalogs(await withClient(a, (c) => readCatalog(c)), await withClient(b, (c) => readCatalog(c)));
 
@@ -212,8 +243,10 @@ describe.each(allMajors)('$name', (target) => {
         'constraint public.child.child_parent_id_fkey: validated differs: expected true vs actual false',
         'index public.child.child_active: only in expected',
         'index public.child.child_qty: only in actual',
-        'function public.add_one(x integer): definition differs: expected '
-          + JSON.stringify(diffs.find((d) => d.kind === 'function')!.a) + ' vs actual ' + JSON.stringify(diffs.find((d) => d.kind === 'function')!.b),
+        'function public.add_one(x integer): definition differs: expected ' +
+          JSON.stringify(diffs.find((d) => d.kind === 'function')!.a) +
+          ' vs actual ' +
+          JSON.stringify(diffs.find((d) => d.kind === 'function')!.b),
       ]);
     });
   });

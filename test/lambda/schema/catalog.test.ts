@@ -2,15 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences, type Catalog, type TableInfo } from '../../../lambda/schema/catalog';
 
 const table = (name: string, over: Partial<TableInfo> = {}): TableInfo => ({
-  schema: 'public', name, kind: 'r', comment: null,
+  schema: 'public',
+  name,
+  kind: 'r',
+  comment: null,
   columns: [{ name: 'id', type: 'uuid', nullable: false, default: 'gen_random_uuid()', identity: null, generated: null, comment: null }],
   constraints: [{ name: `${name}_pkey`, type: 'p', definition: 'PRIMARY KEY (id)', validated: true, comment: null }],
-  indexes: [{ name: `${name}_pkey`, definition: `CREATE UNIQUE INDEX ${name}_pkey ON public.${name} USING btree (id)`, valid: true, constraint: `${name}_pkey`, comment: null }],
+  indexes: [
+    {
+      name: `${name}_pkey`,
+      definition: `CREATE UNIQUE INDEX ${name}_pkey ON public.${name} USING btree (id)`,
+      valid: true,
+      constraint: `${name}_pkey`,
+      comment: null,
+    },
+  ],
   ...over,
 });
 
 const catalog = (tables: TableInfo[], over: Partial<Catalog> = {}): Catalog => ({
-  schemas: ['public'], extensions: [{ name: 'pgcrypto', schema: 'public', version: '1.3' }], tables, functions: [], ...over,
+  schemas: ['public'],
+  extensions: [{ name: 'pgcrypto', schema: 'public', version: '1.3' }],
+  tables,
+  functions: [],
+  ...over,
 });
 
 describe('Function: diffCatalogs', () => {
@@ -23,7 +38,10 @@ describe('Function: diffCatalogs', () => {
     b.columns = [{ ...b.columns[0]!, default: null }];
     const diffs = diffCatalogs(
       catalog([table('a'), table('gone')]),
-      catalog([b, table('new')], { extensions: [], functions: [{ schema: 'public', name: 'f', arguments: 'x integer', result: 'integer', language: 'sql', definition: '…', comment: null }] }),
+      catalog([b, table('new')], {
+        extensions: [],
+        functions: [{ schema: 'public', name: 'f', arguments: 'x integer', result: 'integer', language: 'sql', definition: '…', comment: null }],
+      }),
     );
     expect(diffs).toEqual([
       { kind: 'extension', name: 'pgcrypto', change: 'only-in-a' },
@@ -52,18 +70,34 @@ describe('Function: diffCatalogs', () => {
       'materialized view public.mv: only in snapshot',
       'view public.v: comment differs: snapshot "old" vs live "new"',
     ]);
-    expect(diffs.map((d) => [d.kind, d.object])).toEqual([['table', 'foreign table'], ['table', 'materialized view'], ['table', 'view']]);
+    expect(diffs.map((d) => [d.kind, d.object])).toEqual([
+      ['table', 'foreign table'],
+      ['table', 'materialized view'],
+      ['table', 'view'],
+    ]);
   });
 });
 
 describe('Function: diffCatalogs on sequences', () => {
   const options = { type: 'integer', increment: '1', min: '1', max: '2147483647', start: '1', cycle: false };
-  const serial = (over: Partial<typeof options> = {}) => table('orders', {
-    columns: [{ name: 'id', type: 'integer', nullable: false, default: "nextval('public.orders_id_seq'::regclass)", identity: null, generated: null, comment: null, sequence: { schema: 'public', name: 'orders_id_seq', ...options, ...over } }],
-  });
+  const serial = (over: Partial<typeof options> = {}) =>
+    table('orders', {
+      columns: [
+        {
+          name: 'id',
+          type: 'integer',
+          nullable: false,
+          default: "nextval('public.orders_id_seq'::regclass)",
+          identity: null,
+          generated: null,
+          comment: null,
+          sequence: { schema: 'public', name: 'orders_id_seq', ...options, ...over },
+        },
+      ],
+    });
   const plain = table('orders', { columns: [{ ...serial().columns[0]!, sequence: undefined }] });
 
-  it('compares a serial column\'s sequence options on its column, and a serial sequence made one of its own as an owner changed', () => {
+  it("compares a serial column's sequence options on its column, and a serial sequence made one of its own as an owner changed", () => {
     expect(diffCatalogs(catalog([serial()], { sequences: [] }), catalog([serial({ increment: '5' })], { sequences: [] }))).toEqual([
       { kind: 'column', name: 'public.orders.id', change: 'changed', field: 'sequence.increment', a: '1', b: '5' },
     ]);

@@ -27,7 +27,9 @@ export interface AlarmsStack {
   template: Template;
 }
 
-export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction?: boolean; nag?: boolean; keyArn?: string; topicArn?: string; context?: Record<string, unknown> } = {}): AlarmsStack {
+export function alarmsStack(
+  props: Partial<DatabaseAlarmsProps> & { withFunction?: boolean; nag?: boolean; keyArn?: string; topicArn?: string; context?: Record<string, unknown> } = {},
+): AlarmsStack {
   const { withFunction, nag, context, keyArn, topicArn, ...rest } = props;
   const outdir = mkdtempSync(join(tmpdir(), 'schemaguard-alarms-'));
   outdirs.push(outdir);
@@ -41,7 +43,14 @@ export function alarmsStack(props: Partial<DatabaseAlarmsProps> & { withFunction
   const topic = topicArn ? sns.Topic.fromTopicArn(stack, 'OnCallTopic', topicArn) : undefined;
   const alarms = new DatabaseAlarms(stack, 'DatabaseAlarms', { logGroup, migrationFunctions, topicKey, topic, ...rest });
   let template: Template | undefined;
-  return { app, stack, alarms, get template() { return (template ??= Template.fromStack(stack)); } };
+  return {
+    app,
+    stack,
+    alarms,
+    get template() {
+      return (template ??= Template.fromStack(stack));
+    },
+  };
 }
 
 /** FilterPattern of every AWS::Logs::MetricFilter in the template, by metric name. */

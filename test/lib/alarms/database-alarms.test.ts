@@ -64,7 +64,7 @@ describe('Construct: DatabaseAlarms', () => {
       }
     });
 
-    it('does not count the guard roles\' lines (their failing contracts page through the guard\'s own alarm), nor those of the users named instead', () => {
+    it("does not count the guard roles' lines (their failing contracts page through the guard's own alarm), nor those of the users named instead", () => {
       const patterns = [...filterPatternsByMetric(alarmsStack().template).values()];
       // Every user whose name starts with schemaguard_guard: the default roles are schemaguard_guard_<database>.
       for (const p of patterns) expect(p.endsWith(' -":schemaguard_guard"')).toBe(true);
@@ -77,25 +77,31 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it('refuses an ignored user the log could not print as one name', () => {
-      expect(() => alarmsStack({ ignoredUsers: ['app user'] })).toThrow('DatabaseAlarms: "ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @; a final * for every name that starts so), got "app user"');
+      expect(() => alarmsStack({ ignoredUsers: ['app user'] })).toThrow(
+        'DatabaseAlarms: "ignoredUsers" names database users as the log prints them (1-63 characters, no space, quote, : or @; a final * for every name that starts so), got "app user"',
+      );
       expect(() => alarmsStack({ ignoredUsers: ['*guard'] })).toThrow(/"ignoredUsers" names database users .* got "\*guard"/);
     });
 
-    it('publishes to the database\'s own namespace, Schemaguard/Database/<identifier>, the identifier read from the log group name', () => {
+    it("publishes to the database's own namespace, Schemaguard/Database/<identifier>, the identifier read from the log group name", () => {
       const { alarms, template } = alarmsStack();
       expect(alarms.metricNamespace).toBe('Schemaguard/Database/schemaguard-db');
       expect(alarms.metric('deadlock').namespace).toBe('Schemaguard/Database/schemaguard-db');
-      template.allResourcesProperties('AWS::Logs::MetricFilter', { MetricTransformations: [Match.objectLike({ MetricNamespace: 'Schemaguard/Database/schemaguard-db', Dimensions: Match.absent() })] });
+      template.allResourcesProperties('AWS::Logs::MetricFilter', {
+        MetricTransformations: [Match.objectLike({ MetricNamespace: 'Schemaguard/Database/schemaguard-db', Dimensions: Match.absent() })],
+      });
       template.allResourcesProperties('AWS::CloudWatch::Alarm', { Namespace: 'Schemaguard/Database/schemaguard-db' });
       const dashboard = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
       expect(dashboard).toContain('Schemaguard/Database/schemaguard-db');
       expect(dashboard).not.toMatch(/Schemaguard\/Database\\",/);
     });
 
-    it('reads the identifier from an imported log group (an Aurora cluster\'s), or takes databaseIdentifier', () => {
+    it("reads the identifier from an imported log group (an Aurora cluster's), or takes databaseIdentifier", () => {
       const app = new App();
       const stack = new Stack(app, 'Imported', { env: { account: '111111111111', region: 'eu-west-1' } });
-      const cluster = new DatabaseAlarms(stack, 'Cluster', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'ClusterLog', '/aws/rds/cluster/orders-aurora/postgresql') });
+      const cluster = new DatabaseAlarms(stack, 'Cluster', {
+        logGroup: logs.LogGroup.fromLogGroupName(stack, 'ClusterLog', '/aws/rds/cluster/orders-aurora/postgresql'),
+      });
       expect(cluster.metricNamespace).toBe('Schemaguard/Database/orders-aurora');
       const given = new DatabaseAlarms(stack, 'Given', { logGroup: new logs.LogGroup(stack, 'Generated'), databaseIdentifier: 'widgets-db' });
       expect(given.metricNamespace).toBe('Schemaguard/Database/widgets-db');
@@ -104,9 +110,15 @@ describe('Construct: DatabaseAlarms', () => {
     it('refuses a log group that names no database, unless databaseIdentifier or metricNamespace says which', () => {
       const stack = new Stack(new App(), 'Unnamed');
       expect(() => new DatabaseAlarms(stack, 'A', { logGroup: new logs.LogGroup(stack, 'Generated') })).toThrow(
-        'DatabaseAlarms: the log group whose name is known only at deploy time is not named /aws/rds/<instance|cluster>/<identifier>/postgresql, so the database whose errors it counts is unknown, and each database needs metrics of its own (two databases\' alarms in one namespace count each other\'s errors); pass "databaseIdentifier" (the instance or cluster identifier) or "metricNamespace"');
-      expect(() => new DatabaseAlarms(stack, 'B', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'AppLog', '/app/postgres') })).toThrow(/^DatabaseAlarms: the log group "\/app\/postgres" is not named/);
-      expect(new DatabaseAlarms(stack, 'C', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'AppLog2', '/app/postgres'), metricNamespace: 'Shop/Postgres' }).metricNamespace).toBe('Shop/Postgres');
+        'DatabaseAlarms: the log group whose name is known only at deploy time is not named /aws/rds/<instance|cluster>/<identifier>/postgresql, so the database whose errors it counts is unknown, and each database needs metrics of its own (two databases\' alarms in one namespace count each other\'s errors); pass "databaseIdentifier" (the instance or cluster identifier) or "metricNamespace"',
+      );
+      expect(() => new DatabaseAlarms(stack, 'B', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'AppLog', '/app/postgres') })).toThrow(
+        /^DatabaseAlarms: the log group "\/app\/postgres" is not named/,
+      );
+      expect(
+        new DatabaseAlarms(stack, 'C', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'AppLog2', '/app/postgres'), metricNamespace: 'Shop/Postgres' })
+          .metricNamespace,
+      ).toBe('Shop/Postgres');
     });
 
     it('regression: two databases in one account and region never share a metric (an error in dev paged prod)', () => {
@@ -131,28 +143,45 @@ describe('Construct: DatabaseAlarms', () => {
       const env = { account: '111111111111', region: 'eu-west-1' };
       const alarmsIn = (id: string, props: Partial<DatabaseAlarmsProps> = {}, stackEnv = env) => {
         const stack = new Stack(app, id, { env: stackEnv });
-        return () => new DatabaseAlarms(stack, 'Alarms', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'Log', '/aws/rds/instance/shop/postgresql'), ...props });
+        return () =>
+          new DatabaseAlarms(stack, 'Alarms', { logGroup: logs.LogGroup.fromLogGroupName(stack, 'Log', '/aws/rds/instance/shop/postgresql'), ...props });
       };
       alarmsIn('First')();
       // Regression (tester): two stages with one instance identifier were told to set "metricNamespace"; the cause is the one identifier (and log group), which RDS and CloudWatch Logs refuse anyway.
       expect(alarmsIn('Second')).toThrow(
-        'DatabaseAlarms: Second/Alarms and First/Alarms both watch the log group /aws/rds/instance/shop/postgresql in the same account and region, so both are for the database identifier "shop". '
-        + 'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. '
-        + 'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>-<databaseName>), and its log group and namespace follow; '
-        + 'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier');
+        'DatabaseAlarms: Second/Alarms and First/Alarms both watch the log group /aws/rds/instance/shop/postgresql in the same account and region, so both are for the database identifier "shop". ' +
+          'Two databases of one identifier cannot exist there (RDS refuses the second instance or cluster, and CloudWatch Logs a second log group of that name), and one database needs one DatabaseAlarms. ' +
+          'Give each stage its own identifier (stacks: "instanceIdentifier" or "clusterIdentifier", context schemaguard:instanceIdentifier, default schemaguard-<stage>-<databaseName>), and its log group and namespace follow; ' +
+          'another "metricNamespace" alone would not help: the second deploy would still fail on the identifier',
+      );
       // Different log groups, one namespace given by hand: the namespace is the cause.
-      expect(alarmsIn('SharedNamespace', { metricNamespace: 'Shared/Postgres', logGroup: logs.LogGroup.fromLogGroupName(new Stack(app, 'L1', { env }), 'Log', '/aws/rds/instance/a/postgresql') })).not.toThrow();
-      expect(alarmsIn('SharedNamespace2', { metricNamespace: 'Shared/Postgres', logGroup: logs.LogGroup.fromLogGroupName(new Stack(app, 'L2', { env }), 'Log', '/aws/rds/instance/b/postgresql') })).toThrow(
-        'DatabaseAlarms: SharedNamespace2/Alarms would publish its error metrics to namespace "Shared/Postgres", which SharedNamespace/Alarms already does in the same account and region: each would page for the other\'s errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group');
+      expect(
+        alarmsIn('SharedNamespace', {
+          metricNamespace: 'Shared/Postgres',
+          logGroup: logs.LogGroup.fromLogGroupName(new Stack(app, 'L1', { env }), 'Log', '/aws/rds/instance/a/postgresql'),
+        }),
+      ).not.toThrow();
+      expect(
+        alarmsIn('SharedNamespace2', {
+          metricNamespace: 'Shared/Postgres',
+          logGroup: logs.LogGroup.fromLogGroupName(new Stack(app, 'L2', { env }), 'Log', '/aws/rds/instance/b/postgresql'),
+        }),
+      ).toThrow(
+        'DatabaseAlarms: SharedNamespace2/Alarms would publish its error metrics to namespace "Shared/Postgres", which SharedNamespace/Alarms already does in the same account and region: each would page for the other\'s errors. Give each database its own: pass "metricNamespace" (stacks: "metricNamespace"), or "databaseIdentifier", or put one DatabaseAlarms on each log group',
+      );
       expect(alarmsIn('OtherRegion', {}, { ...env, region: 'us-east-1' })).not.toThrow();
       expect(alarmsIn('OwnNamespace', { metricNamespace: 'Shop/Postgres' })).not.toThrow();
-      expect(alarmsIn('SameOwnNamespace', { metricNamespace: 'Shop/Postgres' })).toThrow(/SameOwnNamespace\/Alarms and OwnNamespace\/Alarms both watch the log group \/aws\/rds\/instance\/shop\/postgresql/);
+      expect(alarmsIn('SameOwnNamespace', { metricNamespace: 'Shop/Postgres' })).toThrow(
+        /SameOwnNamespace\/Alarms and OwnNamespace\/Alarms both watch the log group \/aws\/rds\/instance\/shop\/postgresql/,
+      );
       // Stacks without an account and region may be deployed anywhere: compared within each stack only.
       const agnostic = new Stack(app, 'Agnostic');
       const log = (id: string) => logs.LogGroup.fromLogGroupName(agnostic, id, '/aws/rds/instance/shop/postgresql');
       expect(() => new DatabaseAlarms(new Stack(app, 'AgnosticOther'), 'Alarms', { logGroup: log('Log0') })).not.toThrow();
       expect(() => new DatabaseAlarms(agnostic, 'Alarms1', { logGroup: log('Log1') })).not.toThrow();
-      expect(() => new DatabaseAlarms(agnostic, 'Alarms2', { logGroup: log('Log2') })).toThrow(/Agnostic\/Alarms2 and Agnostic\/Alarms1 both watch the log group \/aws\/rds\/instance\/shop\/postgresql/);
+      expect(() => new DatabaseAlarms(agnostic, 'Alarms2', { logGroup: log('Log2') })).toThrow(
+        /Agnostic\/Alarms2 and Agnostic\/Alarms1 both watch the log group \/aws\/rds\/instance\/shop\/postgresql/,
+      );
     });
 
     it('uses the namespace given', () => {
@@ -216,9 +245,16 @@ describe('Construct: DatabaseAlarms', () => {
       const { template } = alarmsStack({ withFunction: true });
       template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length + 1);
       // The function's Errors, and the RollbackProblems it reports (a rollback's Update that met a failure and went on), added up.
-      const perMinute = (namespace: string, name: string, id: string) => Match.objectLike({
-        Id: id, MetricStat: { Metric: { Namespace: namespace, MetricName: name, Dimensions: [{ Name: 'FunctionName', Value: Match.anyValue() }] }, Period: 60, Stat: 'Sum' }, ReturnData: false,
-      });
+      const perMinute = (namespace: string, name: string, id: string) =>
+        Match.objectLike({
+          Id: id,
+          MetricStat: {
+            Metric: { Namespace: namespace, MetricName: name, Dimensions: [{ Name: 'FunctionName', Value: Match.anyValue() }] },
+            Period: 60,
+            Stat: 'Sum',
+          },
+          ReturnData: false,
+        });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Metrics: [
           Match.objectLike({ Expression: 'FILL(e0, 0) + FILL(r0, 0)', ReturnData: true }),
@@ -232,12 +268,21 @@ describe('Construct: DatabaseAlarms', () => {
         TreatMissingData: 'notBreaching',
         AlarmActions: [topicRef()],
         OKActions: [topicRef()],
-        AlarmDescription: { 'Fn::Join': ['', [Match.stringLikeRegexp('^\\[PAGE\\] The schema-migration Lambda failed'), Match.anyValue(), Match.stringLikeRegexp(`^ and the stack events[\\s\\S]*\\nOver: the alarm clears after ${QUIET_MINUTES} minutes`)]] },
+        AlarmDescription: {
+          'Fn::Join': [
+            '',
+            [
+              Match.stringLikeRegexp('^\\[PAGE\\] The schema-migration Lambda failed'),
+              Match.anyValue(),
+              Match.stringLikeRegexp(`^ and the stack events[\\s\\S]*\\nOver: the alarm clears after ${QUIET_MINUTES} minutes`),
+            ],
+          ],
+        },
       });
     });
 
     // Regression (helper): the runbook named /aws/lambda/<function>, which SchemaMigrations' handlers never write to (they log to their own HandlerLogs).
-    it('names the log group of the function\'s logging configuration in the runbook, and Lambda\'s default for a function without one', () => {
+    it("names the log group of the function's logging configuration in the runbook, and Lambda's default for a function without one", () => {
       const stack = new Stack(new App(), 'OwnLogs');
       const own = new logs.LogGroup(stack, 'HandlerLogs', { logGroupName: 'orders-migrations-logs' });
       const code = lambda.Code.fromInline('exports.handler = async () => {}');
@@ -247,10 +292,15 @@ describe('Construct: DatabaseAlarms', () => {
       new DatabaseAlarms(stack, 'A', { logGroup: pg('OrdersA'), migrationFunctions: [fn], alarmEmail: 'oncall@example.com' });
       new DatabaseAlarms(stack, 'B', { logGroup: pg('OrdersB'), migrationFunctions: [plain], alarmEmail: 'oncall@example.com' });
       const descriptions = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))
-        .map((a) => JSON.stringify(a.Properties.AlarmDescription)).filter((d) => d.includes('schema-migration Lambda'));
+        .map((a) => JSON.stringify(a.Properties.AlarmDescription))
+        .filter((d) => d.includes('schema-migration Lambda'));
       expect(descriptions).toHaveLength(2);
-      expect(descriptions[0]).toContain(`Find: the log group ",{"Ref":"${stack.getLogicalId(own.node.defaultChild as logs.CfnLogGroup)}"}," and the stack events`);
-      expect(descriptions[1]).toContain(`Find: the log group /aws/lambda/",{"Ref":"${stack.getLogicalId(plain.node.defaultChild as lambda.CfnFunction)}"}," and the stack events`);
+      expect(descriptions[0]).toContain(
+        `Find: the log group ",{"Ref":"${stack.getLogicalId(own.node.defaultChild as logs.CfnLogGroup)}"}," and the stack events`,
+      );
+      expect(descriptions[1]).toContain(
+        `Find: the log group /aws/lambda/",{"Ref":"${stack.getLogicalId(plain.node.defaultChild as lambda.CfnFunction)}"}," and the stack events`,
+      );
     });
 
     it('every description, alarms and composite alarms, fits 1,024 characters once deployed with a 63-character identifier, the longest query folder and migration log groups named at deploy time (a log group name counted at 512 characters, a function name at 64)', () => {
@@ -258,7 +308,12 @@ describe('Construct: DatabaseAlarms', () => {
       const stack = new Stack(new App(), 'S'.repeat(128));
       const identifier = `i${'-0'.repeat(31)}`;
       const code = lambda.Code.fromInline('exports.handler = async () => {}');
-      const own = new lambda.Function(stack, 'Fn', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X, logGroup: new logs.LogGroup(stack, 'HandlerLogs') });
+      const own = new lambda.Function(stack, 'Fn', {
+        code,
+        handler: 'index.handler',
+        runtime: lambda.Runtime.NODEJS_22_X,
+        logGroup: new logs.LogGroup(stack, 'HandlerLogs'),
+      });
       const plain = new lambda.Function(stack, 'Plain', { code, handler: 'index.handler', runtime: lambda.Runtime.NODEJS_22_X });
       const logGroup = new logs.LogGroup(stack, 'PostgresLog', { logGroupName: `/aws/rds/instance/${identifier}/postgresql` });
       const queryFolder = `q/${'f'.repeat(98)}`;
@@ -285,18 +340,25 @@ describe('Construct: DatabaseAlarms', () => {
         return stack;
       };
       const literal = Object.values(Template.fromStack(describedWith('x')).findResources('AWS::CloudWatch::Alarm'))
-        .map((a) => a.Properties.AlarmDescription).find((d) => typeof d === 'string' && d.includes('schema-migration Lambda')) as string;
+        .map((a) => a.Properties.AlarmDescription)
+        .find((d) => typeof d === 'string' && d.includes('schema-migration Lambda')) as string;
       const stack = new Stack(new App(), 'Numbered');
       const port = new CfnParameter(stack, 'Port', { type: 'Number' }).valueAsNumber;
       const room = MAX_ALARM_DESCRIPTION_LENGTH - (literal.length - 1) - String(port).length;
       const logGroup = logs.LogGroup.fromLogGroupName(stack, 'Pg', LOG_GROUP_NAME);
       // Act / Assess: at its placeholder it fits exactly; as deployed it may take 25 characters
-      expect(() => new DatabaseAlarms(stack, 'Over', { logGroup, migrationFunctions: migrationFunctions(stack), migrationLogGroupName: `${'g'.repeat(room)}${port}` }))
-        .toThrow(`DatabaseAlarms: the migration alarm's runbook makes an alarm description of up to ${MAX_ALARM_DESCRIPTION_LENGTH - String(port).length + 25} characters once deployed; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Pass a shorter "migrationLogGroupName"`);
+      expect(
+        () =>
+          new DatabaseAlarms(stack, 'Over', { logGroup, migrationFunctions: migrationFunctions(stack), migrationLogGroupName: `${'g'.repeat(room)}${port}` }),
+      ).toThrow(
+        `DatabaseAlarms: the migration alarm's runbook makes an alarm description of up to ${MAX_ALARM_DESCRIPTION_LENGTH - String(port).length + 25} characters once deployed; CloudWatch allows ${MAX_ALARM_DESCRIPTION_LENGTH}. Pass a shorter "migrationLogGroupName"`,
+      );
       const shorter = `${'g'.repeat(room - (25 - String(port).length))}${port}`;
       expect(() => describedWith(shorter)).not.toThrow();
       const zones = new CfnParameter(stack, 'Zones', { type: 'CommaDelimitedList' }).valueAsList;
-      expect(() => describedWith(`/aws/lambda/${zones}`)).toThrow(`DatabaseAlarms: "migrationLogGroupName" holds a list known only at deploy time (${String(zones)}), which CloudFormation cannot put into a description`);
+      expect(() => describedWith(`/aws/lambda/${zones}`)).toThrow(
+        `DatabaseAlarms: "migrationLogGroupName" holds a list known only at deploy time (${String(zones)}), which CloudFormation cannot put into a description`,
+      );
     });
 
     it('has no Lambda alarm without a function', () => {
@@ -308,13 +370,17 @@ describe('Construct: DatabaseAlarms', () => {
   describe('one incident, one page: a 25P02 after the error that aborted its transaction', () => {
     /** A composite alarm's rule with each alarm's logical id in place of its ARN. */
     type Part = string | { 'Fn::GetAtt': [string, string] };
-    const ruleOf = (r: { [key: string]: any }) => (r.Properties.AlarmRule['Fn::Join'][1] as Part[]).map((p) => (typeof p === 'string' ? p : p['Fn::GetAtt'][0])).join('');
+    const ruleOf = (r: { [key: string]: any }) =>
+      (r.Properties.AlarmRule['Fn::Join'][1] as Part[]).map((p) => (typeof p === 'string' ? p : p['Fn::GetAtt'][0])).join('');
     const composites = (template: Template) => template.findResources('AWS::CloudWatch::CompositeAlarm');
 
-    it('pages for it through a composite alarm, its actions suppressed while another paging class\'s alarm is in ALARM', () => {
+    it("pages for it through a composite alarm, its actions suppressed while another paging class's alarm is in ALARM", () => {
       const { template } = alarmsStack();
       const all = composites(template);
-      expect(Object.keys(all).sort()).toEqual([expect.stringMatching(/^DatabaseAlarmsOtherPagesAlarm/), expect.stringMatching(/^DatabaseAlarmsTransactionAbortedPage/)]);
+      expect(Object.keys(all).sort()).toEqual([
+        expect.stringMatching(/^DatabaseAlarmsOtherPagesAlarm/),
+        expect.stringMatching(/^DatabaseAlarmsTransactionAbortedPage/),
+      ]);
       const [suppressorId, suppressor] = Object.entries(all).find(([id]) => id.startsWith('DatabaseAlarmsOtherPagesAlarm'))!;
       const [, page] = Object.entries(all).find(([id]) => id.startsWith('DatabaseAlarmsTransactionAbortedPage'))!;
       // The suppressor: every other paging class (never a ticket class, never the 25P02 itself), no actions of its own.
@@ -324,7 +390,9 @@ describe('Construct: DatabaseAlarms', () => {
       for (const c of ERROR_CATALOG) expect([c.id, rule.includes(`ALARM("DatabaseAlarms${pascalOf(c.id)}Alarm`)]).toEqual([c.id, causes.includes(c)]);
       expect(rule.split(' OR ')).toHaveLength(causes.length);
       expect(suppressor.Properties.AlarmActions).toBeUndefined();
-      expect(suppressor.Properties.AlarmDescription).toMatch(/^\[STATE\] In ALARM while any of these paging alarms is: Not-null violation, ON CONFLICT without a matching constraint, Undefined function\. No actions/);
+      expect(suppressor.Properties.AlarmDescription).toMatch(
+        /^\[STATE\] In ALARM while any of these paging alarms is: Not-null violation, ON CONFLICT without a matching constraint, Undefined function\. No actions/,
+      );
       // The page: the 25P02 alarm's state, the runbook, the topic; it waits 2 minutes for the other alarm to fire, and pages alone 5 minutes after it cleared.
       expect(ruleOf(page)).toMatch(/^ALARM\("DatabaseAlarmsTransactionAbortedAlarm[0-9A-F]{8}"\)$/);
       expect(page.Properties).toMatchObject({
@@ -335,24 +403,32 @@ describe('Construct: DatabaseAlarms', () => {
         OKActions: [{ Ref: expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/) }],
         AlarmDescription: alarmDescriptionFor(ERROR_CATALOG.find((c) => c.followsAnotherError)!, FOLDER),
       });
-      expect(alarmDescriptionFor(ERROR_CATALOG.find((c) => c.id === 'transaction-aborted')!)).toContain('It pages only while no other paging alarm of this database is in ALARM.');
+      expect(alarmDescriptionFor(ERROR_CATALOG.find((c) => c.id === 'transaction-aborted')!)).toContain(
+        'It pages only while no other paging alarm of this database is in ALARM.',
+      );
       // Regression: the 25P02's own alarm (no actions) also read [PAGE]; it names the alarm that pages.
       const own = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === 'TransactionAborted')!;
       expect(own.Properties.AlarmActions).toBeUndefined();
       // Regression: without alarmNamePrefix it named the construct id (TransactionAbortedPage), not the name CloudFormation gives the composite.
-    expect(own.Properties.AlarmDescription).toMatch(/^\[STATE\] PostgreSQL Current transaction aborted \(SQLSTATE 25P02\) logged\. No actions: the composite alarm of this stack whose description starts "\[PAGE\] PostgreSQL Current transaction aborted" pages\.\nMeaning: /);
-    expect(page.Properties.AlarmDescription).toMatch(/^\[PAGE\] PostgreSQL Current transaction aborted /);
+      expect(own.Properties.AlarmDescription).toMatch(
+        /^\[STATE\] PostgreSQL Current transaction aborted \(SQLSTATE 25P02\) logged\. No actions: the composite alarm of this stack whose description starts "\[PAGE\] PostgreSQL Current transaction aborted" pages\.\nMeaning: /,
+      );
+      expect(page.Properties.AlarmDescription).toMatch(/^\[PAGE\] PostgreSQL Current transaction aborted /);
     });
 
     it('names them <prefix>-page-transaction-aborted-alone and <prefix>-state-other-pages with a prefix; the ticket topic does not take the page', () => {
       const tickets = sns.Topic.fromTopicArn(new Stack(new App(), 'Ticketing'), 'Queue', 'arn:aws:sns:eu-west-1:111111111111:tickets');
       const { template } = alarmsStack({ alarmNamePrefix: 'shop-prod', ticketTopic: tickets });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'shop-prod-ticket-deadlock', AlarmActions: ['arn:aws:sns:eu-west-1:111111111111:tickets'] });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'shop-prod-ticket-deadlock',
+        AlarmActions: ['arn:aws:sns:eu-west-1:111111111111:tickets'],
+      });
       template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'shop-prod-page-transaction-aborted-alone', AlarmActions: [topicRef()] });
       template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmName: 'shop-prod-state-other-pages' });
       // The 25P02's own alarm keeps its name (renaming it would have CloudFormation create the composite under a name still in use).
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: 'shop-prod-page-transaction-aborted', AlarmActions: Match.absent(),
+        AlarmName: 'shop-prod-page-transaction-aborted',
+        AlarmActions: Match.absent(),
         AlarmDescription: Match.stringLikeRegexp('^\\[STATE\\] .* No actions: the composite alarm shop-prod-page-transaction-aborted-alone pages\\.'),
       });
     });
@@ -360,12 +436,13 @@ describe('Construct: DatabaseAlarms', () => {
     it.each([
       [['transaction-aborted', 'deadlock'], true],
       [['not-null-violation', 'unique-violation'], false],
-    ])('holds nothing back when no other paging class is alarmed (errorClasses %j): the class\'s own alarm pages', (errorClasses, withAborted) => {
+    ])("holds nothing back when no other paging class is alarmed (errorClasses %j): the class's own alarm pages", (errorClasses, withAborted) => {
       const { template, alarms } = alarmsStack({ errorClasses });
       template.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 0);
       expect(alarms.heldPages).toEqual({});
       expect(alarms.otherPagesAlarm).toBeUndefined();
-      if (withAborted) template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionAborted', AlarmActions: [topicRef()], OKActions: [topicRef()] });
+      if (withAborted)
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'TransactionAborted', AlarmActions: [topicRef()], OKActions: [topicRef()] });
       else template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
     });
   });
@@ -381,11 +458,13 @@ describe('Construct: DatabaseAlarms', () => {
       template.hasResourceProperties('AWS::KMS::Key', {
         EnableKeyRotation: true,
         KeyPolicy: {
-          Statement: Match.arrayWith([Match.objectLike({
-            Effect: 'Allow',
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          })]),
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            }),
+          ]),
         },
       });
     });
@@ -393,8 +472,9 @@ describe('Construct: DatabaseAlarms', () => {
     it('lets CloudWatch use the key only for alarms of this account and region (aws:SourceAccount, aws:SourceArn), never unconditionally', () => {
       const { template } = alarmsStack();
       const [key] = Object.values(template.findResources('AWS::KMS::Key'));
-      const forCloudWatch = (key!.Properties.KeyPolicy.Statement as { Principal?: { Service?: string }; Condition?: unknown; Resource: unknown }[])
-        .filter((st) => st.Principal?.Service === 'cloudwatch.amazonaws.com');
+      const forCloudWatch = (key!.Properties.KeyPolicy.Statement as { Principal?: { Service?: string }; Condition?: unknown; Resource: unknown }[]).filter(
+        (st) => st.Principal?.Service === 'cloudwatch.amazonaws.com',
+      );
       expect(forCloudWatch).toHaveLength(1);
       expect(forCloudWatch[0]!.Resource).toBe('*');
       // The test stack's environment: account 111111111111, eu-west-1.
@@ -410,12 +490,14 @@ describe('Construct: DatabaseAlarms', () => {
         template.hasResourceProperties('AWS::SNS::TopicPolicy', {
           Topics: [ref],
           PolicyDocument: {
-            Statement: Match.arrayWith([Match.objectLike({
-              Effect: 'Deny',
-              Principal: '*',
-              Action: 'sns:Publish',
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            })]),
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Principal: '*',
+                Action: 'sns:Publish',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              }),
+            ]),
           },
         });
       }
@@ -429,7 +511,7 @@ describe('Construct: DatabaseAlarms', () => {
       template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
     });
 
-    it('sends the pages\' alarm and OK actions to the topic given (the one on-call already has) and the tickets\' to a ticket topic created here', () => {
+    it("sends the pages' alarm and OK actions to the topic given (the one on-call already has) and the tickets' to a ticket topic created here", () => {
       const topicArn = 'arn:aws:sns:eu-west-1:111111111111:oncall-paging';
       const own = alarmsStack({ withFunction: true, alarmEmail: 'oncall@example.com', topicArn });
       own.template.resourceCountIs('AWS::SNS::Topic', 1);
@@ -441,7 +523,11 @@ describe('Construct: DatabaseAlarms', () => {
         const target = held ? undefined : ticket ? [{ Ref: expect.stringMatching(/^DatabaseAlarmsTicketTopic[0-9A-F]{8}$/) }] : [topicArn];
         expect({ id, actions: alarm.Properties.AlarmActions, ok: alarm.Properties.OKActions }).toEqual({ id, actions: target, ok: target });
       }
-      own.template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', { AlarmActions: [topicArn], OKActions: [topicArn], ActionsSuppressor: Match.anyValue() });
+      own.template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', {
+        AlarmActions: [topicArn],
+        OKActions: [topicArn],
+        ActionsSuppressor: Match.anyValue(),
+      });
       own.template.hasResourceProperties('AWS::SNS::Subscription', { TopicArn: topicArn, Protocol: 'email', Endpoint: 'oncall@example.com' });
       expect(own.alarms.topic.topicArn).toBe(topicArn);
       expect(own.alarms.topicKey).toBeDefined();
@@ -455,7 +541,11 @@ describe('Construct: DatabaseAlarms', () => {
       template.resourceCountIs('AWS::KMS::Key', 0);
       expect(alarms.topicKey).toBeUndefined();
       expect(alarms.ticketTopic).toBe(tickets);
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'UniqueViolations', AlarmActions: ['arn:aws:sns:eu-west-1:111111111111:tickets'], OKActions: ['arn:aws:sns:eu-west-1:111111111111:tickets'] });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'UniqueViolations',
+        AlarmActions: ['arn:aws:sns:eu-west-1:111111111111:tickets'],
+        OKActions: ['arn:aws:sns:eu-west-1:111111111111:tickets'],
+      });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'NotNullViolations', AlarmActions: [topicArn], OKActions: [topicArn] });
     });
 
@@ -463,10 +553,16 @@ describe('Construct: DatabaseAlarms', () => {
       const { template } = alarmsStack({ alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/x' });
       const ids = (type: string) => Object.keys(template.findResources(type)).sort();
       expect(ids('AWS::KMS::Key')).toEqual([expect.stringMatching(/^DatabaseAlarmsTopicKey[0-9A-F]{8}$/)]);
-      expect(ids('AWS::SNS::Topic')).toEqual([expect.stringMatching(/^DatabaseAlarmsTicketTopic[0-9A-F]{8}$/), expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/)]);
+      expect(ids('AWS::SNS::Topic')).toEqual([
+        expect.stringMatching(/^DatabaseAlarmsTicketTopic[0-9A-F]{8}$/),
+        expect.stringMatching(/^DatabaseAlarmsTopic[0-9A-F]{8}$/),
+      ]);
       // The paging email gets the tickets too (no ticket destination given): one subscription more, the old ones' IDs kept.
-      expect(ids('AWS::SNS::Subscription')).toEqual([expect.stringMatching(/^DatabaseAlarmsEmailSubscription[0-9A-F]{8}$/), expect.stringMatching(/^DatabaseAlarmsHttpsSubscription[0-9A-F]{8}$/),
-        expect.stringMatching(/^DatabaseAlarmsTicketEmailSubscription[0-9A-F]{8}$/)]);
+      expect(ids('AWS::SNS::Subscription')).toEqual([
+        expect.stringMatching(/^DatabaseAlarmsEmailSubscription[0-9A-F]{8}$/),
+        expect.stringMatching(/^DatabaseAlarmsHttpsSubscription[0-9A-F]{8}$/),
+        expect.stringMatching(/^DatabaseAlarmsTicketEmailSubscription[0-9A-F]{8}$/),
+      ]);
     });
   });
 
@@ -475,14 +571,25 @@ describe('Construct: DatabaseAlarms', () => {
     it('regression: with only a paging HTTPS endpoint, no ticket alarm publishes to the paging topic, and synth warns that tickets reach no one', () => {
       const { stack, template } = alarmsStack({ alarmHttpsUrl: 'https://events.pagerduty.example/integration/abc/enqueue', withFunction: true });
       const onPagingTopic = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
-        .filter((a) => JSON.stringify(a.Properties.AlarmActions ?? []).includes('DatabaseAlarmsTopic') || JSON.stringify(a.Properties.OKActions ?? []).includes('DatabaseAlarmsTopic'))
+        .filter(
+          (a) =>
+            JSON.stringify(a.Properties.AlarmActions ?? []).includes('DatabaseAlarmsTopic') ||
+            JSON.stringify(a.Properties.OKActions ?? []).includes('DatabaseAlarmsTopic'),
+        )
         .map((a) => String(a.Properties.MetricName ?? 'migration errors and rollback problems'));
-      expect(onPagingTopic.sort()).toEqual(['migration errors and rollback problems', ...ERROR_CATALOG.filter((c) => c.severity === 'page' && !c.followsAnotherError).map((c) => c.metricName)].sort());
+      expect(onPagingTopic.sort()).toEqual(
+        [
+          'migration errors and rollback problems',
+          ...ERROR_CATALOG.filter((c) => c.severity === 'page' && !c.followsAnotherError).map((c) => c.metricName),
+        ].sort(),
+      );
       template.resourceCountIs('AWS::SNS::Subscription', 1);
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', TopicArn: topicRef() });
       const warnings = ticketWarnings(stack);
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]!.entry.data).toContain(`the ${TICKET_CLASSES.length} ticket alarms (${TICKET_CLASSES.join(', ')}) publish to the ticket topic AlarmsTest/DatabaseAlarms/TicketTopic, which nothing subscribes to here`);
+      expect(warnings[0]!.entry.data).toContain(
+        `the ${TICKET_CLASSES.length} ticket alarms (${TICKET_CLASSES.join(', ')}) publish to the ticket topic AlarmsTest/DatabaseAlarms/TicketTopic, which nothing subscribes to here`,
+      );
       expect(warnings[0]!.entry.data).toContain('-c schemaguard:alarmTicketHttpsUrl=');
       expect(warnings[0]!.entry.data).toContain('[ack: schemaguard:ticketsWithoutDestination]');
     });
@@ -490,21 +597,38 @@ describe('Construct: DatabaseAlarms', () => {
     it('subscribes ticketEmail and ticketHttpsUrl to the ticket topic only, and does not warn', () => {
       const { stack, template } = alarmsStack({
         alarmHttpsUrl: 'https://events.pagerduty.example/integration/pages/enqueue',
-        ticketEmail: 'db-tickets@example.com', ticketHttpsUrl: 'https://events.pagerduty.example/integration/low-urgency/enqueue',
+        ticketEmail: 'db-tickets@example.com',
+        ticketHttpsUrl: 'https://events.pagerduty.example/integration/low-urgency/enqueue',
       });
       template.resourceCountIs('AWS::SNS::Subscription', 3);
-      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.pagerduty.example/integration/pages/enqueue', TopicArn: topicRef() });
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'https',
+        Endpoint: 'https://events.pagerduty.example/integration/pages/enqueue',
+        TopicArn: topicRef(),
+      });
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'db-tickets@example.com', TopicArn: ticketTopicRef() });
-      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.pagerduty.example/integration/low-urgency/enqueue', TopicArn: ticketTopicRef() });
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'https',
+        Endpoint: 'https://events.pagerduty.example/integration/low-urgency/enqueue',
+        TopicArn: ticketTopicRef(),
+      });
       const ids = Object.keys(template.findResources('AWS::SNS::Subscription')).sort();
-      expect(ids).toEqual([expect.stringMatching(/^DatabaseAlarmsHttpsSubscription/), expect.stringMatching(/^DatabaseAlarmsTicketEmailSubscription/), expect.stringMatching(/^DatabaseAlarmsTicketHttpsSubscription/)]);
+      expect(ids).toEqual([
+        expect.stringMatching(/^DatabaseAlarmsHttpsSubscription/),
+        expect.stringMatching(/^DatabaseAlarmsTicketEmailSubscription/),
+        expect.stringMatching(/^DatabaseAlarmsTicketHttpsSubscription/),
+      ]);
       expect(ticketWarnings(stack)).toEqual([]);
     });
 
     it('subscribes ticketHttpsUrl to a ticketTopic given, as alarmHttpsUrl to a topic given', () => {
       const tickets = sns.Topic.fromTopicArn(new Stack(new App(), 'Ticketing'), 'Queue', 'arn:aws:sns:eu-west-1:111111111111:tickets');
       const { template } = alarmsStack({ ticketTopic: tickets, ticketHttpsUrl: '{{resolve:secretsmanager:schemaguard/ticket-url}}' });
-      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: '{{resolve:secretsmanager:schemaguard/ticket-url}}', TopicArn: 'arn:aws:sns:eu-west-1:111111111111:tickets' });
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'https',
+        Endpoint: '{{resolve:secretsmanager:schemaguard/ticket-url}}',
+        TopicArn: 'arn:aws:sns:eu-west-1:111111111111:tickets',
+      });
     });
 
     it('takes the paging topic as the ticket topic when asked: tickets arrive there, marked [TICKET], and nothing is warned', () => {
@@ -515,14 +639,22 @@ describe('Construct: DatabaseAlarms', () => {
       new DatabaseAlarms(stack, 'Alarms', { logGroup, topic: onCall, ticketTopic: onCall });
       const template = Template.fromStack(stack);
       template.resourceCountIs('AWS::SNS::Topic', 0);
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Deadlocks', AlarmActions: [topicArn], AlarmDescription: Match.stringLikeRegexp('^\\[TICKET\\]') });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'Deadlocks',
+        AlarmActions: [topicArn],
+        AlarmDescription: Match.stringLikeRegexp('^\\[TICKET\\]'),
+      });
       expect(ticketWarnings(stack)).toEqual([]);
     });
 
     it.each([
       ['no destination at all (nothing to warn about: nothing pages either)', {}, 0],
       ['only an email for pages (it gets the tickets too)', { alarmEmail: 'oncall@example.com' }, 0],
-      ['an email and an HTTPS endpoint for pages (the email gets the tickets)', { alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/x' }, 0],
+      [
+        'an email and an HTTPS endpoint for pages (the email gets the tickets)',
+        { alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/x' },
+        0,
+      ],
       ['a paging topic of your own', { topicArn: 'arn:aws:sns:eu-west-1:111111111111:oncall' }, 1],
       ['no ticket class alarmed', { alarmEmail: 'oncall@example.com', errorClasses: ['not-null-violation'] }, 0],
       ['a ticket email', { alarmEmail: 'oncall@example.com', ticketEmail: 'tickets@example.com' }, 0],
@@ -558,7 +690,11 @@ describe('Construct: DatabaseAlarms', () => {
     it('subscribes the HTTPS endpoint only', () => {
       const { template } = alarmsStack({ alarmHttpsUrl: 'https://events.example.com/integration/abc/enqueue' });
       template.resourceCountIs('AWS::SNS::Subscription', 1);
-      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://events.example.com/integration/abc/enqueue', TopicArn: topicRef() });
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'https',
+        Endpoint: 'https://events.example.com/integration/abc/enqueue',
+        TopicArn: topicRef(),
+      });
     });
 
     it('subscribes both', () => {
@@ -570,7 +706,10 @@ describe('Construct: DatabaseAlarms', () => {
     it('keeps a routing key out of the template with a Secrets Manager dynamic reference', () => {
       const ref = SecretValue.secretsManager('schemaguard/pagerduty-url').unsafeUnwrap();
       const { template } = alarmsStack({ alarmHttpsUrl: ref });
-      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: '{{resolve:secretsmanager:schemaguard/pagerduty-url:SecretString:::}}' });
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'https',
+        Endpoint: '{{resolve:secretsmanager:schemaguard/pagerduty-url:SecretString:::}}',
+      });
       const literal = alarmsStack({ alarmHttpsUrl: '{{resolve:secretsmanager:schemaguard/pagerduty-url}}' }).template;
       literal.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: '{{resolve:secretsmanager:schemaguard/pagerduty-url}}' });
     });
@@ -598,12 +737,19 @@ describe('Construct: DatabaseAlarms', () => {
       template.resourceCountIs('AWS::Logs::QueryDefinition', ERROR_CATALOG.length + 2);
     });
 
-    it('puts them in the folder given, and each alarm names its class\'s query there', () => {
+    it("puts them in the folder given, and each alarm names its class's query there", () => {
       const { template } = alarmsStack({ queryFolder: 'shop/db' });
       template.hasResourceProperties('AWS::Logs::QueryDefinition', { Name: 'shop/db/Top failing relations' });
       for (const cls of ERROR_CATALOG) {
-        template.hasResourceProperties('AWS::Logs::QueryDefinition', { Name: savedQueryNameFor(cls, 'shop/db'), QueryString: insightsQueryFor(cls), LogGroupNames: [logGroupRef] });
-        template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: cls.metricName, AlarmDescription: alarmDescriptionFor(cls, 'shop/db', cls.followsAnotherError ? HELD_PAGED_BY : undefined) });
+        template.hasResourceProperties('AWS::Logs::QueryDefinition', {
+          Name: savedQueryNameFor(cls, 'shop/db'),
+          QueryString: insightsQueryFor(cls),
+          LogGroupNames: [logGroupRef],
+        });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          MetricName: cls.metricName,
+          AlarmDescription: alarmDescriptionFor(cls, 'shop/db', cls.followsAnotherError ? HELD_PAGED_BY : undefined),
+        });
       }
     });
   });
@@ -614,7 +760,12 @@ describe('Construct: DatabaseAlarms', () => {
       const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
       expect(dashboards).toHaveLength(1);
       expect(dashboards[0]!.Properties.DashboardName).toBe('schemaguard-db');
-      const body = JSON.parse(stack.resolve(dashboards[0]!.Properties.DashboardBody)['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN')).join('')) as { widgets: { type: string; properties: Record<string, unknown> }[] };
+      const body = JSON.parse(
+        stack
+          .resolve(dashboards[0]!.Properties.DashboardBody)
+          ['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'TOKEN'))
+          .join(''),
+      ) as { widgets: { type: string; properties: Record<string, unknown> }[] };
       const types = body.widgets.map((w) => w.type);
       expect(types.filter((t) => t === 'metric')).toHaveLength(3);
       expect(types).toContain('alarm');
@@ -633,9 +784,11 @@ describe('Construct: DatabaseAlarms', () => {
     it('lays out the error-class graphs, then the alarm states, then the log row', () => {
       const { template } = alarmsStack({ withFunction: true });
       expect(layout(dashboardWidgets(template))).toEqual([
-        'Errors that page (count per minute) @0,0 12x6', 'Errors that open a ticket (count per minute) @12,0 12x6',
+        'Errors that page (count per minute) @0,0 12x6',
+        'Errors that open a ticket (count per minute) @12,0 12x6',
         'Database alarms @0,6 24x4',
-        'Latest PostgreSQL ERROR lines @0,10 16x8', 'Migration Lambda errors @16,10 8x8',
+        'Latest PostgreSQL ERROR lines @0,10 16x8',
+        'Migration Lambda errors @16,10 8x8',
       ]);
     });
 
@@ -643,7 +796,8 @@ describe('Construct: DatabaseAlarms', () => {
       const built = alarmsStack({ errorClasses: ['not-null-violation'] });
       built.alarms.dashboard.addGraphs(new cloudwatch.GraphWidget({ title: 'Orders written', left: [built.alarms.metric('not-null-violation')], width: 8 }));
       expect(layout(dashboardWidgets(built.template))).toEqual([
-        'Errors that page (count per minute) @0,0 12x6', 'Orders written @12,0 8x6',
+        'Errors that page (count per minute) @0,0 12x6',
+        'Orders written @12,0 8x6',
         'Database alarms @0,6 24x4',
         'Latest PostgreSQL ERROR lines @0,10 24x8',
       ]);
@@ -656,14 +810,23 @@ describe('Construct: DatabaseAlarms', () => {
     it.each([
       [{ alarmEmail: 'oncall' }, /"alarmEmail" must be an email address, got "oncall"; pass an address such as oncall@example.com/],
       [{ alarmEmail: '' }, /"alarmEmail" must be an email address, got ""/],
-      [{ alarmHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' }, /"alarmHttpsUrl" must be an https:\/\/ URL or a \{\{resolve:secretsmanager:...\}\} dynamic reference, got "http:\/\/events.example.com\/..."/],
+      [
+        { alarmHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' },
+        /"alarmHttpsUrl" must be an https:\/\/ URL or a \{\{resolve:secretsmanager:...\}\} dynamic reference, got "http:\/\/events.example.com\/..."/,
+      ],
       [{ alarmHttpsUrl: 'https://user:pw@events.example.com/x' }, /"alarmHttpsUrl" must not carry credentials/],
       [{ ticketEmail: 'tickets' }, /"ticketEmail" must be an email address, got "tickets"/],
-      [{ ticketHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' }, /"ticketHttpsUrl" must be an https:\/\/ URL or a \{\{resolve:secretsmanager:...\}\} dynamic reference, got "http:\/\/events.example.com\/..."/],
+      [
+        { ticketHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' },
+        /"ticketHttpsUrl" must be an https:\/\/ URL or a \{\{resolve:secretsmanager:...\}\} dynamic reference, got "http:\/\/events.example.com\/..."/,
+      ],
       [{ ticketHttpsUrl: 'https://user:pw@events.example.com/x' }, /"ticketHttpsUrl" must not carry credentials/],
       [{ ticketEmail: 5 as never }, /^DatabaseAlarms: "ticketEmail" is 5 \(a number\); pass a string/],
       [{ metricNamespace: 'AWS/RDS' }, /"metricNamespace" must be .* got "AWS\/RDS"; e.g. "Schemaguard\/Database\/widgets-db"/],
-      [{ databaseIdentifier: 'widgets db' }, /"databaseIdentifier" must be the literal instance or cluster identifier \(1-63 letters, digits, hyphens\), got "widgets db"/],
+      [
+        { databaseIdentifier: 'widgets db' },
+        /"databaseIdentifier" must be the literal instance or cluster identifier \(1-63 letters, digits, hyphens\), got "widgets db"/,
+      ],
       [{ errorClasses: [] }, /"errorClasses" is empty/],
       [{ errorClasses: ['deadlock', 'deadlock'] }, /"errorClasses" names "deadlock" twice/],
       [{ errorClasses: ['not-null'] }, /"errorClasses" names unknown class "not-null"; known: not-null-violation, /],
@@ -673,14 +836,25 @@ describe('Construct: DatabaseAlarms', () => {
       [{ ignoredUsers: [5] as never }, /^DatabaseAlarms: "ignoredUsers" is an array; pass an array of strings/],
       [{ dashboardName: 'my dashboard' }, /"dashboardName" may contain only/],
       [{ alarmNamePrefix: 'a b' }, /"alarmNamePrefix" may contain only/],
-      [{ topicArn: 'arn:aws:sns:eu-west-1:111111111111:oncall', ticketTopic: sns.Topic.fromTopicArn(new Stack(new App(), 'T'), 'Q', 'arn:aws:sns:eu-west-1:111111111111:tickets'), keyArn: 'arn:aws:kms:eu-west-1:111111111111:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9' }, /"topicKey" encrypts the topics created here, and both "topic" and "ticketTopic" were given; remove topicKey/],
+      [
+        {
+          topicArn: 'arn:aws:sns:eu-west-1:111111111111:oncall',
+          ticketTopic: sns.Topic.fromTopicArn(new Stack(new App(), 'T'), 'Q', 'arn:aws:sns:eu-west-1:111111111111:tickets'),
+          keyArn: 'arn:aws:kms:eu-west-1:111111111111:key/0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9',
+        },
+        /"topicKey" encrypts the topics created here, and both "topic" and "ticketTopic" were given; remove topicKey/,
+      ],
     ])('throws for %j', (props, message) => {
       expect(build(props)).toThrow(message);
     });
 
     it('never repeats the path of a rejected URL (where routing keys live)', () => {
       let message = '';
-      try { alarmsStack({ alarmHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' }); } catch (e) { message = String(e); }
+      try {
+        alarmsStack({ alarmHttpsUrl: 'http://events.example.com/integration/SECRETKEY/enqueue' });
+      } catch (e) {
+        message = String(e);
+      }
       expect(message).toContain('"alarmHttpsUrl"');
       expect(message).not.toContain('SECRETKEY');
     });
@@ -699,9 +873,20 @@ describe('Construct: DatabaseAlarms', () => {
     };
 
     it('AwsSolutionsChecks passes on a stack with the construct, its subscriptions and the Lambda alarm', () => {
-      const { app } = alarmsStack({ nag: true, withFunction: true, alarmEmail: 'oncall@example.com', alarmHttpsUrl: 'https://events.example.com/x', ticketEmail: 'tickets@example.com', ticketHttpsUrl: 'https://events.example.com/t' });
+      const { app } = alarmsStack({
+        nag: true,
+        withFunction: true,
+        alarmEmail: 'oncall@example.com',
+        alarmHttpsUrl: 'https://events.example.com/x',
+        ticketEmail: 'tickets@example.com',
+        ticketHttpsUrl: 'https://events.example.com/t',
+      });
       let failure = '';
-      try { app.synth(); } catch (e) { failure = `${String(e)}\n${report(app)}`; }
+      try {
+        app.synth();
+      } catch (e) {
+        failure = `${String(e)}\n${report(app)}`;
+      }
       expect(failure).toBe('');
     });
 
@@ -730,7 +915,15 @@ describe('Package: schemaguard (lib/index.ts)', () => {
     // Prepare
     const pkg: Record<string, unknown> = await import('../../../lib/index');
     const docs = ['alarms.md', 'on-call.md'].map((p) => readFileSync(new URL(`../../../docs/guide/${p}`, import.meta.url), 'utf8')).join('\n');
-    const named = ['QUIET_MINUTES', 'LOCK_HOLDERS_SQL', 'OLDEST_TRANSACTIONS_SQL', 'ON_CALL_POINTER', 'sessionErrorsQuery', 'savedQueryNameFor', 'ALARM_DESCRIPTION_MARGIN'];
+    const named = [
+      'QUIET_MINUTES',
+      'LOCK_HOLDERS_SQL',
+      'OLDEST_TRANSACTIONS_SQL',
+      'ON_CALL_POINTER',
+      'sessionErrorsQuery',
+      'savedQueryNameFor',
+      'ALARM_DESCRIPTION_MARGIN',
+    ];
     // Assess
     for (const name of named) {
       expect(docs, name).toContain(`\`${name}\``);

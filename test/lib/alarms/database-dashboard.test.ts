@@ -30,10 +30,15 @@ describe('Class: DatabaseDashboard', () => {
     d.addAlarmStates(text('more states', 24, 3));
 
     expect(placed(Template.fromStack(stack))).toEqual([
-      'page @0,0 12x6', 'ticket @12,0 12x6',
-      'g1 @0,6 8x6', 'g2 @8,6 8x6', 'g3 @16,6 8x6',
-      'states @0,12 24x4', 'more states @0,16 24x3',
-      'logs @0,19 16x8', 'errors @16,19 8x8',
+      'page @0,0 12x6',
+      'ticket @12,0 12x6',
+      'g1 @0,6 8x6',
+      'g2 @8,6 8x6',
+      'g3 @16,6 8x6',
+      'states @0,12 24x4',
+      'more states @0,16 24x3',
+      'logs @0,19 16x8',
+      'errors @16,19 8x8',
     ]);
   });
 
@@ -54,8 +59,11 @@ describe('Class: DatabaseDashboard', () => {
 
   it('passes on the warnings of the widgets it is given, as addWidgets does', () => {
     const { stack, d } = dashboard();
-    const wrong = new cloudwatch.MathExpression({ expression: 'm1 + m2', usingMetrics: { m1: new cloudwatch.Metric({ namespace: 'Orders', metricName: 'Written' }) } });
+    const wrong = new cloudwatch.MathExpression({
+      expression: 'm1 + m2',
+      usingMetrics: { m1: new cloudwatch.Metric({ namespace: 'Orders', metricName: 'Written' }) },
+    });
     d.addGraphs(new cloudwatch.GraphWidget({ title: 'wrong', left: [wrong] }));
-    Annotations.fromStack(stack).hasWarning('/Dash/Dashboard', Match.stringLikeRegexp("references unknown identifiers: m2"));
+    Annotations.fromStack(stack).hasWarning('/Dash/Dashboard', Match.stringLikeRegexp('references unknown identifiers: m2'));
   });
 });

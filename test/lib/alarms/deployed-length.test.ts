@@ -19,7 +19,9 @@ describe('Module: deployed-length', () => {
   });
 
   it('deployedLength: refuses a token whose longest value is not given (counting it as its placeholder let descriptions overflow)', () => {
-    expect(() => deployedLength(`on ${identifier}/${name}`, { [identifier]: 63 })).toThrow(`the description holds a value known only at deploy time (${name}) whose longest length is not given; name its maximum in "tokenMaxLengths"`);
+    expect(() => deployedLength(`on ${identifier}/${name}`, { [identifier]: 63 })).toThrow(
+      `the description holds a value known only at deploy time (${name}) whose longest length is not given; name its maximum in "tokenMaxLengths"`,
+    );
   });
 
   describe('numbers and lists known only at deploy time', () => {
@@ -36,7 +38,14 @@ describe('Module: deployed-length', () => {
     });
 
     it('NUMBER_TOKEN_MAX_LENGTH is the longest a number prints as', () => {
-      const longest = [-0.0000012345678901234567, -1.7976931348623157e308, -2.2250738585072014e-308, -123456789012345680000, Number.MIN_VALUE, -Number.MAX_SAFE_INTEGER];
+      const longest = [
+        -0.0000012345678901234567,
+        -1.7976931348623157e308,
+        -2.2250738585072014e-308,
+        -123456789012345680000,
+        Number.MIN_VALUE,
+        -Number.MAX_SAFE_INTEGER,
+      ];
       expect(Math.max(...longest.map((n) => String(n).length))).toBe(NUMBER_TOKEN_MAX_LENGTH);
     });
 
@@ -50,8 +59,10 @@ describe('Module: deployed-length', () => {
     });
 
     it('deployedLength: refuses a list token (CloudFormation cannot put a list into a description), naming it and the fix; takes it joined, at the length given', () => {
-      expect(() => deployedLength(`zones ${zones}`)).toThrow(`the description holds a list known only at deploy time (${String(zones)}), which CloudFormation cannot put into a description `
-        + '(synth would stop on it: "encoded list token string in a scalar string context"); join it into a string first: Fn.join(\', \', list), and name the joined value\'s longest length in "tokenMaxLengths"');
+      expect(() => deployedLength(`zones ${zones}`)).toThrow(
+        `the description holds a list known only at deploy time (${String(zones)}), which CloudFormation cannot put into a description ` +
+          '(synth would stop on it: "encoded list token string in a scalar string context"); join it into a string first: Fn.join(\', \', list), and name the joined value\'s longest length in "tokenMaxLengths"',
+      );
       const joined = Fn.join(', ', zones);
       expect(deployedLength(`zones ${joined}`, { [joined]: 100 })).toBe('zones '.length + 100);
     });

@@ -33,7 +33,11 @@ describe('Module: error-catalog', () => {
   });
 
   it('pages for the classes the schema fixes exist for', () => {
-    expect(ERROR_CATALOG.filter((c) => c.severity === 'page').map((c) => c.sqlstate).sort()).toEqual(['23502', '25P02', '42883', '42P10']);
+    expect(
+      ERROR_CATALOG.filter((c) => c.severity === 'page')
+        .map((c) => c.sqlstate)
+        .sort(),
+    ).toEqual(['23502', '25P02', '42883', '42P10']);
   });
 
   it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: its example contains every fragment, none with a double quote', (_id, c) => {
@@ -67,7 +71,7 @@ describe('Module: error-catalog', () => {
     });
   });
 
-  it('keeps every alarm description ALARM_DESCRIPTION_MARGIN (256) characters below CloudWatch\'s 1024, with the longest query folder; the lock timeout\'s, which carries its SQL whole, within 1024', () => {
+  it("keeps every alarm description ALARM_DESCRIPTION_MARGIN (256) characters below CloudWatch's 1024, with the longest query folder; the lock timeout's, which carries its SQL whole, within 1024", () => {
     // Regression: the descriptions quoted their Logs Insights query and were at 1,006-1,021 characters: any runbook edit overflowed.
     const longestFolder = 'f'.repeat(100);
     expect(ALARM_DESCRIPTION_MARGIN).toBe(256);
@@ -86,15 +90,16 @@ describe('Module: error-catalog', () => {
     for (const c of ERROR_CATALOG) expect(alarmDescriptionFor(c).endsWith(`\nOver: OK after 15 minutes without one. ${ON_CALL_POINTER}`), c.id).toBe(true);
   });
 
-  it('names the class\'s saved query in its description, in the given folder', () => {
+  it("names the class's saved query in its description, in the given folder", () => {
     const c = errorClass('lock-timeout');
     expect(alarmDescriptionFor(c)).toContain('\nFind: the saved Logs Insights query "schemaguard/Lock timeout by database, holder".\n');
     expect(alarmDescriptionFor(c, 'shop/db')).toContain(`"${savedQueryNameFor(c, 'shop/db')}"`);
     expect(savedQueryNameFor(c, 'shop/db')).toBe('shop/db/Lock timeout by database, holder');
   });
 
-  it('regression: the not-null and ON CONFLICT runbooks point to schemaguard guard, which prints the lost default\'s or index\'s SQL (no error-class runbook named it)', () => {
-    for (const id of ['not-null-violation', 'on-conflict-without-constraint']) expect(errorClass(id).runbook.fix, id).toMatch(/schemaguard guard, as the guard role, prints a lost (default|index)'s SQL\.$/);
+  it("regression: the not-null and ON CONFLICT runbooks point to schemaguard guard, which prints the lost default's or index's SQL (no error-class runbook named it)", () => {
+    for (const id of ['not-null-violation', 'on-conflict-without-constraint'])
+      expect(errorClass(id).runbook.fix, id).toMatch(/schemaguard guard, as the guard role, prints a lost (default|index)'s SQL\.$/);
   });
 
   it('names the known ids for an unknown one', () => {
@@ -121,8 +126,11 @@ describe('The saved queries on edge-shaped lines', () => {
     expect(query('on-conflict-without-constraint')).not.toMatch(/\/\*|\*\//);
   });
 
-  it('deadlock: a tuple lock\'s DETAIL (no CONTEXT line) gives the table by number', () => {
-    expect(runInsightsQuery(query('deadlock'), [`${at}DETAIL:  Process 1 waits for ExclusiveLock on tuple (0,1) of relation 16391 of database 5; blocked by process 2.`]))
-      .toEqual([{ relation: '16391', failures: 1 }]);
+  it("deadlock: a tuple lock's DETAIL (no CONTEXT line) gives the table by number", () => {
+    expect(
+      runInsightsQuery(query('deadlock'), [
+        `${at}DETAIL:  Process 1 waits for ExclusiveLock on tuple (0,1) of relation 16391 of database 5; blocked by process 2.`,
+      ]),
+    ).toEqual([{ relation: '16391', failures: 1 }]);
   });
 });

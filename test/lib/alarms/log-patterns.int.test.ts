@@ -16,7 +16,14 @@ import pg from 'pg';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CATALOG, LOCK_HOLDERS_SQL, alarmDescriptionFor, savedQueryNameFor, sessionErrorsQuery, type ErrorClass } from '../../../lib/alarms/error-catalog';
+import {
+  ERROR_CATALOG,
+  LOCK_HOLDERS_SQL,
+  alarmDescriptionFor,
+  savedQueryNameFor,
+  sessionErrorsQuery,
+  type ErrorClass,
+} from '../../../lib/alarms/error-catalog';
 import { defaultGuardRoleName } from '../../../lib/guard-role';
 import { targets } from '../../support/db';
 import { matchesFilterPattern } from '../../support/filter-pattern';
@@ -41,7 +48,16 @@ const SETTINGS = {
 const ENTRY_START = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+:/;
 const PREFIX = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+:(?<client>[^:]*):(?<user>[^@:]*)@(?<database>[^:]*):\[(?<pid>\d+)\]:(?<level>[A-Z]+):/;
 
-interface Entry { index: number; text: string; firstLine: number; lines: string[]; pid?: number; database?: string; user?: string; level?: string }
+interface Entry {
+  index: number;
+  text: string;
+  firstLine: number;
+  lines: string[];
+  pid?: number;
+  database?: string;
+  user?: string;
+  level?: string;
+}
 
 function entries(log: string): { lines: string[]; entries: Entry[] } {
   const lines = log.split('\n').filter((l) => l.length > 0);
@@ -49,7 +65,16 @@ function entries(log: string): { lines: string[]; entries: Entry[] } {
   lines.forEach((line, i) => {
     if (ENTRY_START.test(line) || out.length === 0) {
       const m = PREFIX.exec(line);
-      out.push({ index: out.length, text: line, firstLine: i, lines: [line], pid: m ? Number(m.groups!.pid) : undefined, database: m?.groups!.database, user: m?.groups!.user, level: m?.groups!.level });
+      out.push({
+        index: out.length,
+        text: line,
+        firstLine: i,
+        lines: [line],
+        pid: m ? Number(m.groups!.pid) : undefined,
+        database: m?.groups!.database,
+        user: m?.groups!.user,
+        level: m?.groups!.level,
+      });
     } else {
       const last = out[out.length - 1]!;
       last.lines.push(line);
@@ -93,7 +118,11 @@ class Session {
   /** Runs a statement that must fail with `sqlstate`; checks the catalog's fragments against the real message. */
   async fails(sqlstate: string, sql: string, params?: unknown[], wording: 'catalog' | 'other' = 'catalog'): Promise<void> {
     let caught: (Error & { code?: string }) | undefined;
-    try { await this.client.query(sql, params); } catch (e) { caught = e as Error & { code?: string }; }
+    try {
+      await this.client.query(sql, params);
+    } catch (e) {
+      caught = e as Error & { code?: string };
+    }
     expect(caught, `expected SQLSTATE ${sqlstate} from: ${sql}`).toBeDefined();
     expect(caught!.code, `${sql} -> ${caught!.message}`).toBe(sqlstate);
     const cls = bySqlstate.get(sqlstate);
@@ -101,8 +130,12 @@ class Session {
     this.errors.push(sqlstate);
   }
   /** Records a failure observed elsewhere (the deadlock victim). */
-  record(sqlstate: string): void { this.errors.push(sqlstate); }
-  async close(): Promise<void> { await this.client.end().catch(() => undefined); }
+  record(sqlstate: string): void {
+    this.errors.push(sqlstate);
+  }
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
 }
 
 /** Every word of every fragment, and the ERROR tag, in one string: noise that must match nothing. */
@@ -127,19 +160,27 @@ async function triggerEverything(url: string): Promise<Session[]> {
   await a.ok(`SELECT ']:ERROR:  deadlock detected' AS quoted_error_line`);
   await a.ok(`/* ]:ERROR:  canceling statement due to lock timeout */ SELECT 1`);
   await a.ok(`SELECT $1::text AS msg`, [']:ERROR:  duplicate key value violates unique constraint "x"']);
-  await a.ok(`DO $$ BEGIN RAISE WARNING ']:ERROR:  null value in column "id" of relation "t" violates not-null constraint'; RAISE NOTICE ']:ERROR:  deadlock detected'; END $$`);
+  await a.ok(
+    `DO $$ BEGIN RAISE WARNING ']:ERROR:  null value in column "id" of relation "t" violates not-null constraint'; RAISE NOTICE ']:ERROR:  deadlock detected'; END $$`,
+  );
   await a.ok(`INSERT INTO enrolments (student_id, course_id) VALUES (1, 1) ON CONFLICT (student_id, course_id) WHERE is_active DO NOTHING`);
 
   // 23502 not-null, three times; the third statement quotes another class's ERROR line.
   await a.fails('23502', `INSERT INTO lead_purchases (lead_id, amount) VALUES (NULL, 1)`);
   await a.fails('23502', `INSERT INTO web_sessions (id) VALUES (gen_random_uuid())`);
-  await a.fails('23502', `INSERT INTO lead_purchases (id, note) VALUES (NULL, ']:ERROR:  duplicate key value violates unique constraint "lead_purchases_pkey"')`);
+  await a.fails(
+    '23502',
+    `INSERT INTO lead_purchases (id, note) VALUES (NULL, ']:ERROR:  duplicate key value violates unique constraint "lead_purchases_pkey"')`,
+  );
   // 42P10 then 25P02 in the same transaction, as the worker saw it.
   await a.fails('42P10', `INSERT INTO enrolments (student_id, course_id) VALUES (1, 1) ON CONFLICT (student_id, course_id) DO NOTHING`);
   // Regression (helper): lower case, over several lines, after a WITH: the saved query found none of these.
   await a.fails('42P10', `insert into enrolments (student_id, course_id) values (3, 3) on conflict (student_id, course_id) do nothing`);
   await a.fails('42P10', `INSERT INTO enrolments (student_id, course_id)\nVALUES (4, 4)\nON CONFLICT (student_id, course_id) DO NOTHING`);
-  await a.fails('42P10', `WITH x AS (SELECT 5 AS s) INSERT INTO enrolments (student_id, course_id) SELECT s, s FROM x ON CONFLICT (student_id, course_id) DO NOTHING`);
+  await a.fails(
+    '42P10',
+    `WITH x AS (SELECT 5 AS s) INSERT INTO enrolments (student_id, course_id) SELECT s, s FROM x ON CONFLICT (student_id, course_id) DO NOTHING`,
+  );
   await a.ok('BEGIN');
   await a.fails('42P10', `INSERT INTO enrolments (student_id, course_id) VALUES (2, 2) ON CONFLICT (student_id, course_id) DO UPDATE SET is_active = true`);
   await a.fails('25P02', `INSERT INTO leads (email) VALUES ('b@example.com')`);
@@ -174,18 +215,32 @@ async function triggerEverything(url: string): Promise<Session[]> {
   await b.ok('ROLLBACK');
   await lockHoldersOfAnotherDatabase(url);
   // 40P01: two sessions update two rows in opposite order.
-  await deadlock(a, b, ['UPDATE counters SET v = 1 WHERE id = 1', 'UPDATE counters SET v = 1 WHERE id = 2'], ['UPDATE counters SET v = 2 WHERE id = 2', 'UPDATE counters SET v = 2 WHERE id = 1']);
+  await deadlock(
+    a,
+    b,
+    ['UPDATE counters SET v = 1 WHERE id = 1', 'UPDATE counters SET v = 1 WHERE id = 2'],
+    ['UPDATE counters SET v = 2 WHERE id = 2', 'UPDATE counters SET v = 2 WHERE id = 1'],
+  );
   // 40P01 between whole tables (two LOCK TABLEs in opposite order): no CONTEXT line, the DETAIL names the tables by number.
   await a.ok('CREATE TABLE ledger (id int)');
-  await deadlock(a, b, ['LOCK TABLE counters IN SHARE MODE', 'LOCK TABLE ledger IN SHARE MODE'], ['LOCK TABLE ledger IN EXCLUSIVE MODE', 'LOCK TABLE counters IN EXCLUSIVE MODE']);
-  const oids = await a.client.query<{ counters: string; ledger: string }>("SELECT 'counters'::regclass::oid::text AS counters, 'ledger'::regclass::oid::text AS ledger");
+  await deadlock(
+    a,
+    b,
+    ['LOCK TABLE counters IN SHARE MODE', 'LOCK TABLE ledger IN SHARE MODE'],
+    ['LOCK TABLE ledger IN EXCLUSIVE MODE', 'LOCK TABLE counters IN EXCLUSIVE MODE'],
+  );
+  const oids = await a.client.query<{ counters: string; ledger: string }>(
+    "SELECT 'counters'::regclass::oid::text AS counters, 'ledger'::regclass::oid::text AS ledger",
+  );
   (a as unknown as { tableOids: Record<string, string> }).tableOids = oids.rows[0]!;
   // A multi-line failing statement: its STATEMENT entry spans lines.
   await a.fails('23502', `INSERT INTO web_sessions (id, lead_id)\n  VALUES (gen_random_uuid(),\n          NULL)`);
   // The guard's role checks a contract whose unique index is missing, as the guard does: an ERROR line of 42P10 from its user.
   await a.ok(`CREATE ROLE ${GUARD_ROLE} LOGIN PASSWORD 'guard-test-only'; GRANT SELECT ON enrolments TO ${GUARD_ROLE}`);
   const guard = await Session.open(url.replace(/\/\/[^@]*@/, `//${GUARD_ROLE}:guard-test-only@`));
-  await guard.ok('PREPARE contract_1(int, int) AS INSERT INTO enrolments (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO NOTHING');
+  await guard.ok(
+    'PREPARE contract_1(int, int) AS INSERT INTO enrolments (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO NOTHING',
+  );
   await guard.fails('42P10', 'EXPLAIN (FORMAT JSON) EXECUTE contract_1(NULL, NULL)');
   await Promise.all([a.close(), b.close(), guard.close()]);
   return [a, b, guard];
@@ -202,7 +257,12 @@ async function lockHoldersAsOnCall(url: string, a: Session, b: Session): Promise
     const s = await Session.open(url.replace(/\/\/[^@]*@/, `//${role}:${role}-test-only@`));
     const rows = (await s.client.query<{ pid: number; usename: string; age: unknown }>(LOCK_HOLDERS_SQL)).rows;
     await s.close();
-    expect(rows[0], `${role}: the runbook query names the holder first`).toMatchObject({ pid: b.pid, usename: 'postgres', relation: 'counters', mode: 'AccessExclusiveLock' });
+    expect(rows[0], `${role}: the runbook query names the holder first`).toMatchObject({
+      pid: b.pid,
+      usename: 'postgres',
+      relation: 'counters',
+      mode: 'AccessExclusiveLock',
+    });
     expect(rows[0]!.age === null, `${role}: the holder's transaction age is hidden without pg_monitor`).toBe(role === 'oncall');
     expect(rows.map((r) => r.pid)).not.toContain(a.pid);
   }
@@ -224,7 +284,10 @@ async function lockHoldersOfAnotherDatabase(url: string): Promise<void> {
     const s = await Session.open(url.replace(/\/\/[^@]*@/, '//oncall:oncall-test-only@'));
     const rows = (await s.client.query<{ pid: number; relation: string }>(LOCK_HOLDERS_SQL)).rows;
     await s.close();
-    expect(rows.filter((r) => r.pid === other.pid).map((r) => r.relation), JSON.stringify(rows)).toEqual(['pg_shdescription']);
+    expect(
+      rows.filter((r) => r.pid === other.pid).map((r) => r.relation),
+      JSON.stringify(rows),
+    ).toEqual(['pg_shdescription']);
   } finally {
     await other.ok('ROLLBACK');
     await other.ok('DROP TABLE elsewhere');
@@ -240,7 +303,10 @@ async function deadlock(a: Session, b: Session, first: [string, string], crossin
   await b.ok(first[1]);
   const settled = await Promise.allSettled([a.client.query(crossing[0]), b.client.query(crossing[1])]);
   const codes = settled.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'ok'));
-  expect(codes.filter((c) => c === '40P01'), `deadlock outcome ${codes.join(', ')}`).toHaveLength(1);
+  expect(
+    codes.filter((c) => c === '40P01'),
+    `deadlock outcome ${codes.join(', ')}`,
+  ).toHaveLength(1);
   (codes[0] === '40P01' ? a : b).record('40P01');
   await a.ok('ROLLBACK');
   await b.ok('ROLLBACK');
@@ -281,7 +347,9 @@ async function triggerResiduals(url: string): Promise<void> {
  * not-null, check and foreign-key alarms.
  */
 async function triggerMalformedNames(a: Session): Promise<void> {
-  await a.ok('CREATE TABLE malformed_events (id int PRIMARY KEY, parent int REFERENCES malformed_events (id), n int NOT NULL, v int CONSTRAINT malformed_v_check CHECK (v > 0))');
+  await a.ok(
+    'CREATE TABLE malformed_events (id int PRIMARY KEY, parent int REFERENCES malformed_events (id), n int NOT NULL, v int CONSTRAINT malformed_v_check CHECK (v > 0))',
+  );
   await a.fails('23502', 'INSERT INTO malformed_events (id, n) VALUES (1, NULL)');
   await a.fails('23514', 'INSERT INTO malformed_events (id, n, v) VALUES (1, 1, -1)');
   await a.fails('23503', 'INSERT INTO malformed_events (id, parent, n) VALUES (1, 99, 1)');
@@ -291,14 +359,21 @@ async function triggerMalformedNames(a: Session): Promise<void> {
 async function triggerUpsertForms(a: Session): Promise<void> {
   await a.ok('CREATE TABLE enrol (s int, c int, active boolean)');
   await a.ok('CREATE UNIQUE INDEX enrol_active_key ON enrol (s, c) WHERE active');
-  await a.ok('CREATE FUNCTION upsert_enrol(x int) RETURNS void LANGUAGE plpgsql AS $$ BEGIN INSERT INTO enrol (s, c) VALUES (x, x) ON CONFLICT (s, c) DO NOTHING; END $$');
+  await a.ok(
+    'CREATE FUNCTION upsert_enrol(x int) RETURNS void LANGUAGE plpgsql AS $$ BEGIN INSERT INTO enrol (s, c) VALUES (x, x) ON CONFLICT (s, c) DO NOTHING; END $$',
+  );
   await a.fails('42P10', 'SELECT upsert_enrol(1)');
   await a.ok('PREPARE upsert_stmt(int, int) AS INSERT INTO enrol (s, c) VALUES ($1, $2) ON CONFLICT (s, c) DO NOTHING');
   await a.fails('42P10', 'EXPLAIN (FORMAT JSON) EXECUTE upsert_stmt(NULL, NULL)');
 }
 
 /** What LOCK_HOLDERS_SQL returned in the report's scenario, by when and as whom. */
-const lockRepro: { report: number; worker: number; waiter: number; rows: Record<string, { pid: number; blocked_by: number[] }[]> } = { report: 0, worker: 0, waiter: 0, rows: {} };
+const lockRepro: { report: number; worker: number; waiter: number; rows: Record<string, { pid: number; blocked_by: number[] }[]> } = {
+  report: 0,
+  worker: 0,
+  waiter: 0,
+  rows: {},
+};
 
 /**
  * The on-call review's repro: a read-only report's open transaction (it
@@ -329,7 +404,8 @@ async function lockBehindAReport(url: string): Promise<void> {
   // The long wait, read while it waits; it leaves no line in the log (the saved query counts the timed-out wait's DETAIL alone).
   await waiter.ok(`SET lock_timeout = '30s'; SET log_lock_waits = off; SET log_min_messages = fatal`);
   const waiting = waiter.fails('57014', 'UPDATE dl SET v = 2 WHERE id = 1', undefined, 'other');
-  for (let i = 0; i < 500 && !(await report.client.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [waiter.pid])).rowCount; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 500 && !(await report.client.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [waiter.pid])).rowCount; i++)
+    await new Promise((r) => setTimeout(r, 20));
   await asRoles('waiting');
   await report.ok('SELECT pg_cancel_backend($1)', [waiter.pid]);
   await waiting;
@@ -405,13 +481,19 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
     residual = all.filter((e) => e.database === 'residual');
     for (const s of sessions) {
       const errs = shop.filter((e) => e.pid === s.pid && e.level === 'ERROR');
-      expect(errs.map((e) => e.text.replace(/^.*?\]:ERROR:\s+/, '')), `ERROR entries of pid ${s.pid}`).toHaveLength(s.errors.length);
+      expect(
+        errs.map((e) => e.text.replace(/^.*?\]:ERROR:\s+/, '')),
+        `ERROR entries of pid ${s.pid}`,
+      ).toHaveLength(s.errors.length);
       errs.forEach((e, i) => truth.set(e.index, s.errors[i]!));
     }
   }, 120_000);
 
   afterAll(async () => {
-    if (server) { await server.stop(); cleanup(server); }
+    if (server) {
+      await server.stop();
+      cleanup(server);
+    }
   });
 
   it('produced the RDS format: ERROR entries followed by DETAIL/HINT/STATEMENT lines, and LOG lines quoting the error words', () => {
@@ -427,7 +509,10 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
     const pattern = patternOf(cls);
     const matched = shop.filter((e) => matchesFilterPattern(pattern, e.text)).map((e) => e.index);
     // In log order (the truth is filled session by session; two sessions' failures interleave).
-    const expected = [...truth.entries()].filter(([i, s]) => s === cls.sqlstate && counted(all[i]!)).map(([i]) => i).sort((x, y) => x - y);
+    const expected = [...truth.entries()]
+      .filter(([i, s]) => s === cls.sqlstate && counted(all[i]!))
+      .map(([i]) => i)
+      .sort((x, y) => x - y);
     expect(expected.length).toBeGreaterThan(0);
     const show = (ids: number[]) => ids.map((i) => all[i]!.text);
     expect(show(matched)).toEqual(show(expected));
@@ -435,8 +520,14 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
 
   it.each(ERROR_CATALOG.map((c) => [c.id, c] as const))('%s: line by line (RDS splitting each line into an event), still only the ERROR lines', (_id, cls) => {
     const pattern = patternOf(cls);
-    const matched = lines.map((l, i) => [l, i] as const).filter(([l, i]) => !residual.some((e) => i >= e.firstLine && i < e.firstLine + e.lines.length) && matchesFilterPattern(pattern, l)).map(([, i]) => i);
-    const expected = [...truth.entries()].filter(([i, s]) => s === cls.sqlstate && counted(all[i]!)).map(([i]) => all[i]!.firstLine).sort((x, y) => x - y);
+    const matched = lines
+      .map((l, i) => [l, i] as const)
+      .filter(([l, i]) => !residual.some((e) => i >= e.firstLine && i < e.firstLine + e.lines.length) && matchesFilterPattern(pattern, l))
+      .map(([, i]) => i);
+    const expected = [...truth.entries()]
+      .filter(([i, s]) => s === cls.sqlstate && counted(all[i]!))
+      .map(([i]) => all[i]!.firstLine)
+      .sort((x, y) => x - y);
     expect(matched.map((i) => lines[i])).toEqual(expected.map((i) => lines[i]));
   });
 
@@ -449,7 +540,7 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
     expect(patterns.some((p) => matchesFilterPattern(p, divByZero[0]!.text))).toBe(false);
   });
 
-  it('the guard role\'s failing contract is a real 42P10 ERROR line, and no pattern counts it', () => {
+  it("the guard role's failing contract is a real 42P10 ERROR line, and no pattern counts it", () => {
     const guardErrors = shop.filter((e) => e.user === GUARD_ROLE && e.level === 'ERROR');
     expect(guardErrors.map((e) => truth.get(e.index))).toEqual(['42P10']);
     expect(guardErrors[0]!.text).toContain(`:${GUARD_ROLE}@shop:`);
@@ -467,7 +558,10 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
     const run = (name: string) => {
       const q = QUERIES.get(name);
       if (!q) throw new Error(`no QueryDefinition named ${name} in the synthesized template; have: ${[...QUERIES.keys()].join(', ')}`);
-      return runInsightsQuery(q, shop.map((e) => e.text));
+      return runInsightsQuery(
+        q,
+        shop.map((e) => e.text),
+      );
     };
     const expected: Record<string, (s: Session[]) => string[]> = {
       'not-null-violation': () => ['lead_purchases/id', 'web_sessions/lead_id'],
@@ -499,12 +593,18 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
       const rows = run(savedQueryNameFor(errorById('on-conflict-without-constraint'), FOLDER));
       const failed = shop.filter((e) => e.level === 'ERROR' && truth.get(e.index) === '42P10' && counted(e)).length;
       expect(failed).toBe(5);
-      expect(rows).toEqual([{ relation: 'enrolments', failures: failed }, { relation: 'contract_1', failures: 1 }]);
+      expect(rows).toEqual([
+        { relation: 'enrolments', failures: failed },
+        { relation: 'contract_1', failures: 1 },
+      ]);
     });
 
-    it('transaction aborted: the runbook\'s query for the pid it names lists the error that poisoned each transaction just before', () => {
+    it("transaction aborted: the runbook's query for the pid it names lists the error that poisoned each transaction just before", () => {
       const [row] = run(`${FOLDER}/Current transaction aborted by database, user, pid`);
-      const lines = runInsightsQuery(sessionErrorsQuery(String(row!.pid)), shop.map((e) => e.text)).map((r) => String(r['@message']));
+      const lines = runInsightsQuery(
+        sessionErrorsQuery(String(row!.pid)),
+        shop.map((e) => e.text),
+      ).map((r) => String(r['@message']));
       const causes = lines.flatMap((l, i) => (l.includes('current transaction is aborted') ? [lines[i - 1]!.replace(/^.*?\]:ERROR:\s+/, '')] : []));
       expect(causes).toEqual(['there is no unique or exclusion constraint matching the ON CONFLICT specification', 'division by zero']);
     });
@@ -514,10 +614,15 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
       expect(Object.fromEntries(rows.map((r) => [r.relation, r.errors]))).toEqual({ lead_purchases: 4, web_sessions: 2, leads: 1 });
     });
 
-    it('last not-null violations with their statements: each violation, newest first, with its session\'s DETAIL and STATEMENT', () => {
+    it("last not-null violations with their statements: each violation, newest first, with its session's DETAIL and STATEMENT", () => {
       const rows = run(`${FOLDER}/Last not-null violations with their statements`);
       const violations = rows.filter((r) => r.level === 'ERROR');
-      expect(violations.map((r) => `${r.relation}.${r.column}`)).toEqual(['web_sessions.lead_id', 'lead_purchases.id', 'web_sessions.lead_id', 'lead_purchases.id']);
+      expect(violations.map((r) => `${r.relation}.${r.column}`)).toEqual([
+        'web_sessions.lead_id',
+        'lead_purchases.id',
+        'web_sessions.lead_id',
+        'lead_purchases.id',
+      ]);
       for (const v of violations) {
         const at = rows.indexOf(v);
         const after = rows.slice(0, at).reverse();
@@ -546,30 +651,47 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
 
     it('regression: a table, column or constraint named malformed… counts in its class (every pattern left out "malformed")', () => {
       const lines = residual.filter((e) => e.level === 'ERROR' && e.text.includes('malformed_'));
-      expect(lines.map((e) => ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), e.text)).map((c) => c.id))).toEqual([['not-null-violation'], ['check-violation'], ['foreign-key-violation']]);
+      expect(lines.map((e) => ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), e.text)).map((c) => c.id))).toEqual([
+        ['not-null-violation'],
+        ['check-violation'],
+        ['foreign-key-violation'],
+      ]);
     });
 
     it('regression: the ON CONFLICT query finds the upsert of a PL/pgSQL function (CONTEXT line) and of EXPLAIN EXECUTE (the prepared statement), both counted by the filter', () => {
-      const errors = residual.filter((e) => e.level === 'ERROR' && e.text.includes(']:ERROR:  there is no unique or exclusion constraint matching the ON CONFLICT specification'));
+      const errors = residual.filter(
+        (e) => e.level === 'ERROR' && e.text.includes(']:ERROR:  there is no unique or exclusion constraint matching the ON CONFLICT specification'),
+      );
       expect(errors).toHaveLength(2);
       for (const e of errors) expect(matchesFilterPattern(patternOf(errorById('on-conflict-without-constraint')), e.text)).toBe(true);
-      const rows = runInsightsQuery(QUERIES.get(savedQueryNameFor(errorById('on-conflict-without-constraint'), FOLDER))!, residual.map((e) => e.text));
-      expect(rows).toEqual([{ relation: 'enrol', failures: 1 }, { relation: 'upsert_stmt', failures: 1 }]);
+      const rows = runInsightsQuery(
+        QUERIES.get(savedQueryNameFor(errorById('on-conflict-without-constraint'), FOLDER))!,
+        residual.map((e) => e.text),
+      );
+      expect(rows).toEqual([
+        { relation: 'enrol', failures: 1 },
+        { relation: 'upsert_stmt', failures: 1 },
+      ]);
     });
 
     it('lower(uuid) is an undefined function whose HINT says to add explicit type casts, which its runbook names', () => {
       const line = residualError('function lower(uuid) does not exist');
       expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text)).map((c) => c.id)).toEqual(['undefined-function']);
-      expect(all[line.index + 1]!.text).toMatch(/:HINT: {2}No function matches the given name and argument types\. You might need to add explicit type casts\.$/);
+      expect(all[line.index + 1]!.text).toMatch(
+        /:HINT: {2}No function matches the given name and argument types\. You might need to add explicit type casts\.$/,
+      );
       expect(alarmDescriptionFor(errorById('undefined-function'))).toMatch(/HINT: add explicit type casts/);
     });
 
-    it('regression: the lock timeout runbook\'s SQL lists the blocking worker first, not the older report that blocks nothing, while the waiter waits and after it gave up, as any role', () => {
+    it("regression: the lock timeout runbook's SQL lists the blocking worker first, not the older report that blocks nothing, while the waiter waits and after it gave up, as any role", () => {
       for (const when of ['waiting', 'after']) {
         for (const role of ['oncall', 'monitor']) {
           const rows = lockRepro.rows[`${when} ${role}`]!;
           expect(rows[0]?.pid, `${when}, as ${role}: ${JSON.stringify(rows)}`).toBe(lockRepro.worker);
-          expect(rows.map((r) => r.pid), `${when}, as ${role}`).toContain(lockRepro.report);
+          expect(
+            rows.map((r) => r.pid),
+            `${when}, as ${role}`,
+          ).toContain(lockRepro.report);
         }
       }
       expect(lockRepro.rows['waiting monitor']!.find((r) => r.pid === lockRepro.waiter)?.blocked_by).toEqual([lockRepro.worker]);
@@ -578,7 +700,10 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
     it('the lock timeout\'s saved query gives the holder from the wait\'s DETAIL ("Process holding the lock: N")', () => {
       const detail = residual.find((e) => e.level === 'DETAIL' && e.pid === lockRepro.waiter && e.text.includes('Process holding the lock:'));
       expect(detail?.text).toContain(`Process holding the lock: ${lockRepro.worker}. Wait queue: ${lockRepro.waiter}.`);
-      const rows = runInsightsQuery(QUERIES.get(savedQueryNameFor(errorById('lock-timeout'), FOLDER))!, residual.map((e) => e.text));
+      const rows = runInsightsQuery(
+        QUERIES.get(savedQueryNameFor(errorById('lock-timeout'), FOLDER))!,
+        residual.map((e) => e.text),
+      );
       expect(rows).toEqual([{ database: 'residual', holder: String(lockRepro.worker), failures: 1 }]);
     });
 
@@ -587,14 +712,31 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
       expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), line.text))).toEqual([]);
     });
 
-    it('regression: an error that quotes another class\'s words in a value or name (enum, out of range, array, column, relation, syntax) counts in no pattern and no saved query', () => {
-      const echoes = residual.filter((e) => e.level === 'ERROR' && /invalid input value for enum|is out of range for type|malformed (?:array|range|multirange|record) literal|column "violates|relation "current|syntax error at or near/.test(e.text));
+    it("regression: an error that quotes another class's words in a value or name (enum, out of range, array, column, relation, syntax) counts in no pattern and no saved query", () => {
+      const echoes = residual.filter(
+        (e) =>
+          e.level === 'ERROR' &&
+          /invalid input value for enum|is out of range for type|malformed (?:array|range|multirange|record) literal|column "violates|relation "current|syntax error at or near/.test(
+            e.text,
+          ),
+      );
       expect(echoes).toHaveLength(ECHOES.length);
-      for (const e of echoes) expect(ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), e.text)).map((c) => c.id), e.text).toEqual([]);
-      for (const cls of ERROR_CATALOG) expect(runInsightsQuery(QUERIES.get(savedQueryNameFor(cls, FOLDER))!, echoes.map((e) => e.text)), cls.id).toEqual([]);
+      for (const e of echoes)
+        expect(
+          ERROR_CATALOG.filter((c) => matchesFilterPattern(patternOf(c), e.text)).map((c) => c.id),
+          e.text,
+        ).toEqual([]);
+      for (const cls of ERROR_CATALOG)
+        expect(
+          runInsightsQuery(
+            QUERIES.get(savedQueryNameFor(cls, FOLDER))!,
+            echoes.map((e) => e.text),
+          ),
+          cls.id,
+        ).toEqual([]);
     });
 
-    it('regression: the undefined-function runbook\'s SQL runs as copied (CREATE EXTENSION … (or uuid-ossp) was a syntax error)', () => {
+    it("regression: the undefined-function runbook's SQL runs as copied (CREATE EXTENSION … (or uuid-ossp) was a syntax error)", () => {
       expect(runbookStatements(errorById('undefined-function'))).toHaveLength(2);
       expect(runbookExtensions).toEqual(expect.arrayContaining(['pgcrypto', 'uuid-ossp']));
     });

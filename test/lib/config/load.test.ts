@@ -38,10 +38,18 @@ describe('Function: findConfigFile', () => {
 
 describe('Function: loadProjectConfig', () => {
   it('reads paths relative to the file, durations as milliseconds, from a subfolder too', () => {
-    const root = project({ $schema: './node_modules/schemaguard/schemaguard.schema.json', migrations: 'db/migrations', lockTimeout: '3s', lockWait: '0', serverVersion: 16, stateSchema: 'orders' });
+    const root = project({
+      $schema: './node_modules/schemaguard/schemaguard.schema.json',
+      migrations: 'db/migrations',
+      lockTimeout: '3s',
+      lockWait: '0',
+      serverVersion: 16,
+      stateSchema: 'orders',
+    });
     const config = loadProjectConfig(join(root, 'src', 'deep'));
     expect(config).toEqual({
-      file: join(root, CONFIG_FILE_NAME), root,
+      file: join(root, CONFIG_FILE_NAME),
+      root,
       settings: { migrations: join(root, 'db', 'migrations'), lockTimeout: 3000, lockWait: 0, serverVersion: 16, stateSchema: 'orders' },
     });
   });
@@ -62,28 +70,76 @@ describe('Function: loadProjectConfig', () => {
   it('reads lintRules with their reasons, and an absolute path as it is', () => {
     const rules = { 'index-not-concurrent': { level: 'off', reason: ' small tables ' }, 'dropping-column': { level: 'error', reason: 'never' } };
     const config = loadProjectConfig(project({ lintRules: rules, contracts: '/srv/contracts' }));
-    expect(config.settings).toEqual({ contracts: '/srv/contracts', lintRules: { 'index-not-concurrent': { level: 'off', reason: 'small tables' }, 'dropping-column': { level: 'error', reason: 'never' } } });
+    expect(config.settings).toEqual({
+      contracts: '/srv/contracts',
+      lintRules: { 'index-not-concurrent': { level: 'off', reason: 'small tables' }, 'dropping-column': { level: 'error', reason: 'never' } },
+    });
   });
 });
 
 describe('Function: loadProjectConfig, refusing (exit 2: the file, the key, the value and the fix)', () => {
   it.each([
     [{ lockTimout: '5s' }, 'schemaguard.config.json: unknown key "lockTimout"', 'did you mean "lockTimeout"?', 'lockTimout'],
-    [{ lockTimeout: '5' }, 'schemaguard.config.json: "lockTimeout": "5" is not a duration', 'write a number with a unit: 500ms, 5s, 2m, 1h, as a string', 'lockTimeout'],
+    [
+      { lockTimeout: '5' },
+      'schemaguard.config.json: "lockTimeout": "5" is not a duration',
+      'write a number with a unit: 500ms, 5s, 2m, 1h, as a string',
+      'lockTimeout',
+    ],
     [{ lockTimeout: 5 }, 'schemaguard.config.json: "lockTimeout": 5 is not a duration', '(a number: "5s" for seconds, "5ms" for milliseconds)', 'lockTimeout'],
-    [{ lockTimeout: '0s' }, 'schemaguard.config.json: "lockTimeout": "0s" turns the timeout off (lock_timeout 0 in PostgreSQL means none', 'write a positive duration, e.g. "5s"', 'lockTimeout'],
+    [
+      { lockTimeout: '0s' },
+      'schemaguard.config.json: "lockTimeout": "0s" turns the timeout off (lock_timeout 0 in PostgreSQL means none',
+      'write a positive duration, e.g. "5s"',
+      'lockTimeout',
+    ],
     [{ lockWait: 'soon' }, 'schemaguard.config.json: "lockWait": "soon" is not a duration', '(or "0" for none)', 'lockWait'],
-    [{ serverVersion: 12 }, 'schemaguard.config.json: "serverVersion": 12 is not a PostgreSQL major version lint knows (13 to 18)', 'e.g. 16 for 16.4', 'serverVersion'],
+    [
+      { serverVersion: 12 },
+      'schemaguard.config.json: "serverVersion": 12 is not a PostgreSQL major version lint knows (13 to 18)',
+      'e.g. 16 for 16.4',
+      'serverVersion',
+    ],
     [{ serverVersion: '16' }, 'schemaguard.config.json: "serverVersion": "16" is not a PostgreSQL major version lint knows', 'as a number', 'serverVersion'],
-    [{ stateSchema: 'pg_state' }, 'schemaguard.config.json: "stateSchema": "pg_state" begins with pg_, which PostgreSQL reserves for system schemas', 'use a name without the pg_ prefix', 'stateSchema'],
+    [
+      { stateSchema: 'pg_state' },
+      'schemaguard.config.json: "stateSchema": "pg_state" begins with pg_, which PostgreSQL reserves for system schemas',
+      'use a name without the pg_ prefix',
+      'stateSchema',
+    ],
     [{ stateSchema: 'x'.repeat(64) }, `"stateSchema": "${'x'.repeat(64)}" is not a usable schema name`, 'use 1 to 63 bytes', 'stateSchema'],
     [{ migrations: '' }, 'schemaguard.config.json: "migrations": "" is not a path', 'relative to the directory of the project file', 'migrations'],
     [{ contracts: ['a'] }, 'schemaguard.config.json: "contracts": ["a"] is not a path', 'as a string', 'contracts'],
-    [{ databaseUrlEnv: 'postgres://u:p@h/db' }, 'schemaguard.config.json: "databaseUrlEnv": "postgres://u:p@h/db" is not an environment variable name', 'the variable\'s name, not its value', 'databaseUrlEnv'],
-    [{ lintRules: { 'index-not-concurrent': 'off' } }, '"lintRules": {"index-not-concurrent":"off"} "index-not-concurrent" is not an object', '{ "level": "off", "reason": "why the team accepts it" }', 'lintRules'],
-    [{ lintRules: { 'index-not-concurrent': { level: 'off' } } }, '"index-not-concurrent" has no reason', 'as -- schemaguard:allow index-not-concurrent REASON needs one', 'lintRules'],
-    [{ lintRules: { 'index-not-concurrent': { level: 'info', reason: 'x' } } }, '"index-not-concurrent" has level "info"', '"off", "warning" or "error"', 'lintRules'],
-    [{ lintRules: { 'Index Not Concurrent': { level: 'off', reason: 'x' } } }, 'has "Index Not Concurrent", which is not a rule id', 'e.g. index-not-concurrent', 'lintRules'],
+    [
+      { databaseUrlEnv: 'postgres://u:p@h/db' },
+      'schemaguard.config.json: "databaseUrlEnv": "postgres://u:p@h/db" is not an environment variable name',
+      "the variable's name, not its value",
+      'databaseUrlEnv',
+    ],
+    [
+      { lintRules: { 'index-not-concurrent': 'off' } },
+      '"lintRules": {"index-not-concurrent":"off"} "index-not-concurrent" is not an object',
+      '{ "level": "off", "reason": "why the team accepts it" }',
+      'lintRules',
+    ],
+    [
+      { lintRules: { 'index-not-concurrent': { level: 'off' } } },
+      '"index-not-concurrent" has no reason',
+      'as -- schemaguard:allow index-not-concurrent REASON needs one',
+      'lintRules',
+    ],
+    [
+      { lintRules: { 'index-not-concurrent': { level: 'info', reason: 'x' } } },
+      '"index-not-concurrent" has level "info"',
+      '"off", "warning" or "error"',
+      'lintRules',
+    ],
+    [
+      { lintRules: { 'Index Not Concurrent': { level: 'off', reason: 'x' } } },
+      'has "Index Not Concurrent", which is not a rule id',
+      'e.g. index-not-concurrent',
+      'lintRules',
+    ],
   ])('%j', (config, message, fix, key) => {
     const e = refused(config);
     expect(e.message).toContain(message);

@@ -28,7 +28,7 @@ describe('Generated: schemaguard.schema.json and the configuration reference', (
     }
   });
 
-  it('the schema offers the lint rules\' ids for lintRules', () => {
+  it("the schema offers the lint rules' ids for lintRules", () => {
     const rules = (configSchema().properties as Record<string, { propertyNames?: { enum: string[] } }>).lintRules!;
     expect(rules.propertyNames!.enum).toEqual([...LINT_RULE_IDS]);
   });
@@ -46,16 +46,42 @@ describe('The schema and the loader agree', () => {
   };
 
   it.each([
-    ['migrations', 'db/migrations'], ['migrations', ''], ['migrations', 3],
-    ['lockTimeout', '5s'], ['lockTimeout', '500ms'], ['lockTimeout', '0'], ['lockTimeout', '0s'], ['lockTimeout', '5'], ['lockTimeout', 5],
-    ['lockWait', '0'], ['lockWait', '2m'], ['lockWait', 'soon'],
-    ['serverVersion', 15], ['serverVersion', 18], ['serverVersion', 14], ['serverVersion', 19], ['serverVersion', 16.5],
-    ['stateSchema', 'orders'], ['stateSchema', 'pg_x'], ['stateSchema', ''],
-    ['databaseUrlEnv', 'APP_DB'], ['databaseUrlEnv', 'postgres://x'],
-    ['standbyWait', '0'], ['standbyWait', '2m'], ['standbyWait', 60],
-    ['standbyStrict', true], ['standbyStrict', false], ['standbyStrict', 'true'], ['pooler', true], ['pooler', 1], ['iam', false], ['iam', 'yes'],
-    ['lintRules', { 'index-not-concurrent': { level: 'off', reason: 'x' } }], ['lintRules', { 'index-not-concurrent': { level: 'off' } }],
-    ['lintRules', { 'index-not-concurrent': { level: 'loud', reason: 'x' } }], ['lintRules', { 'index-not-concurrent': { level: 'off', reason: 'x', extra: 1 } }],
+    ['migrations', 'db/migrations'],
+    ['migrations', ''],
+    ['migrations', 3],
+    ['lockTimeout', '5s'],
+    ['lockTimeout', '500ms'],
+    ['lockTimeout', '0'],
+    ['lockTimeout', '0s'],
+    ['lockTimeout', '5'],
+    ['lockTimeout', 5],
+    ['lockWait', '0'],
+    ['lockWait', '2m'],
+    ['lockWait', 'soon'],
+    ['serverVersion', 15],
+    ['serverVersion', 18],
+    ['serverVersion', 14],
+    ['serverVersion', 19],
+    ['serverVersion', 16.5],
+    ['stateSchema', 'orders'],
+    ['stateSchema', 'pg_x'],
+    ['stateSchema', ''],
+    ['databaseUrlEnv', 'APP_DB'],
+    ['databaseUrlEnv', 'postgres://x'],
+    ['standbyWait', '0'],
+    ['standbyWait', '2m'],
+    ['standbyWait', 60],
+    ['standbyStrict', true],
+    ['standbyStrict', false],
+    ['standbyStrict', 'true'],
+    ['pooler', true],
+    ['pooler', 1],
+    ['iam', false],
+    ['iam', 'yes'],
+    ['lintRules', { 'index-not-concurrent': { level: 'off', reason: 'x' } }],
+    ['lintRules', { 'index-not-concurrent': { level: 'off' } }],
+    ['lintRules', { 'index-not-concurrent': { level: 'loud', reason: 'x' } }],
+    ['lintRules', { 'index-not-concurrent': { level: 'off', reason: 'x', extra: 1 } }],
   ])('%s: %j', (key, value) => {
     expect(validate({ [key]: value }), JSON.stringify(validate.errors)).toBe(reads(key, value));
   });
@@ -65,7 +91,7 @@ describe('The schema and the loader agree', () => {
     expect(validate({ $schema: './schemaguard.schema.json' })).toBe(true);
   });
 
-  it('takes the repository\'s own project file', () => {
+  it("takes the repository's own project file", () => {
     expect(validate(JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schemaguard.config.json'), 'utf8')))).toBe(true);
   });
 });

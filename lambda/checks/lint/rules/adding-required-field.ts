@@ -44,11 +44,17 @@ export const ADDING_REQUIRED_FIELD: LintRule = {
       sqlComment(`then deploy code that writes ${column}, and backfill the existing rows in batches`),
       sqlComment(`(or, when every existing row can take one constant value: ADD COLUMN ${column} … NOT NULL DEFAULT <that value>, no rewrite)`),
     );
-    const [add, validate] = notNullSteps(t.rel, column, later(), { only, partitioned: isPartitioned(ctx.catalog, t.table), taken: constraintNames(ctx.catalog, t.table) });
+    const [add, validate] = notNullSteps(t.rel, column, later(), {
+      only,
+      partitioned: isPartitioned(ctx.catalog, t.table),
+      taken: constraintNames(ctx.catalog, t.table),
+    });
     deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, validated), add!, validate!, { only });
     ctx.report(ADDING_REQUIRED_FIELD, s, {
       message: `ADD COLUMN ${ident(column)} on existing table ${table} is NOT NULL${p.primaryKey ? ' (PRIMARY KEY)' : domainNotNull ? ' (its domain is)' : ''} without a default: it fails with 23502 on any row already there`,
-      fix: renderFix([first, add!, validate!]) + (p.primaryKey ? '\n-- then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)' : ''),
+      fix:
+        renderFix([first, add!, validate!]) +
+        (p.primaryKey ? '\n-- then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)' : ''),
       at: col.location as number | undefined,
     });
   },

@@ -64,6 +64,6 @@ export const COLUMN_TYPE_REWRITE: LintRule = {
 function zoneNote(utc: boolean | undefined, setByFile: boolean): string {
   if (setByFile) return ': the file sets a TimeZone that is not UTC (in UTC, PostgreSQL 12 and later would keep the table)';
   return utc === false
-    ? ': the database\'s sessions are not in UTC (in UTC, PostgreSQL 12 and later would keep the table)'
-    : ' unless the session\'s TimeZone is UTC (then PostgreSQL 12 and later keep the table; schemaguard does not set TimeZone: the server\'s, database\'s or role\'s setting decides; lint with --database-url to know)';
+    ? ": the database's sessions are not in UTC (in UTC, PostgreSQL 12 and later would keep the table)"
+    : " unless the session's TimeZone is UTC (then PostgreSQL 12 and later keep the table; schemaguard does not set TimeZone: the server's, database's or role's setting decides; lint with --database-url to know)";
 }

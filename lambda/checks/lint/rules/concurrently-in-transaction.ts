@@ -5,7 +5,12 @@
  * so it can list it with the other findings.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from '../../../engine/files/foreign-no-transaction';
+import {
+  foreignMarkerAdvice,
+  foreignNoTransactionFileName,
+  foreignNoTransactionMarker,
+  type ForeignNoTransactionMarker,
+} from '../../../engine/files/foreign-no-transaction';
 import { scanSql } from '../../../engine/sql/splitter';
 import { optionOn, rangeVar, type ParsedStatement } from '../../parse';
 import { ownNoTransaction, renderFix } from '../fix';
@@ -32,7 +37,8 @@ export const CONCURRENTLY_IN_TRANSACTION: LintRule = {
     const rel = s.kind === 'IndexStmt' ? rangeVar(s.node.relation) : undefined;
     if (rel && partitionedTable(ctx, rel)) return;
     // An unnamed index gets a name too: a rerun finds a named leftover (unnamed-concurrent-index).
-    if (s.kind === 'IndexStmt' && s.node.concurrent && typeof s.node.idxname !== 'string') reportText(ctx, s, 'CREATE INDEX CONCURRENTLY', unnamedIndexNamed(s));
+    if (s.kind === 'IndexStmt' && s.node.concurrent && typeof s.node.idxname !== 'string')
+      reportText(ctx, s, 'CREATE INDEX CONCURRENTLY', unnamedIndexNamed(s));
     else if (s.kind === 'IndexStmt' && s.node.concurrent) report(ctx, s, 'CREATE INDEX CONCURRENTLY', s.node.if_not_exists ? undefined : 'IF NOT EXISTS');
     if (s.kind === 'DropStmt' && s.node.concurrent) report(ctx, s, 'DROP INDEX CONCURRENTLY', s.node.missing_ok ? undefined : 'IF EXISTS');
     const reindex = s.kind === 'ReindexStmt' && optionOn(s.node.params, 'concurrently');

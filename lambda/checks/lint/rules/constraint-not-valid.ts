@@ -35,8 +35,7 @@ export const CONSTRAINT_NOT_VALID: LintRule = {
   },
 };
 
-const validated = (con: Node | undefined): con is Node =>
-  !!con && (con.contype === 'CONSTR_FOREIGN' || con.contype === 'CONSTR_CHECK') && !con.skip_validation;
+const validated = (con: Node | undefined): con is Node => !!con && (con.contype === 'CONSTR_FOREIGN' || con.contype === 'CONSTR_CHECK') && !con.skip_validation;
 
 function why(t: AlterTarget, con: Node): string {
   return con.contype === 'CONSTR_FOREIGN'
@@ -90,7 +89,12 @@ function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: No
 }
 
 /** A new column's constraints that are validated at once (`cons`), those of them marked valid unchecked, and whether its identity must wait. */
-function columnConstraints(ctx: RuleContext, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): { cons: Node[]; unchecked: Node[]; identity: boolean } | undefined {
+function columnConstraints(
+  ctx: RuleContext,
+  t: AlterTarget,
+  col: Node | undefined,
+  ifNotExists: boolean,
+): { cons: Node[]; unchecked: Node[]; identity: boolean } | undefined {
   if (!col || (ifNotExists && t.table.columns.has(String(col.colname)))) return undefined;
   const unchecked = uncheckedForeignKeys(ctx, col);
   const cons = [...validatedColumnConstraints(col), ...unchecked];
@@ -112,7 +116,12 @@ function columnPart(s: ParsedStatement, t: AlterTarget, col: Node, found: { cons
 }
 
 /** What one command of the statement changes in the fix: its text, or the command taken out (`removes`, a location in it), and what is added after the statement. */
-interface Part { edit?: Edit; removes?: number; constraints: DeferredConstraint[]; after?: string }
+interface Part {
+  edit?: Edit;
+  removes?: number;
+  constraints: DeferredConstraint[];
+  after?: string;
+}
 
 const fixes = new WeakMap<ParsedStatement, string>();
 
@@ -128,19 +137,30 @@ const fixes = new WeakMap<ParsedStatement, string>();
 function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): string {
   const known = fixes.get(s);
   if (known !== undefined) return known;
-  const parts = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).flatMap((cmd): Part[] => {
-    const con = cmd?.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
-    if (validated(con)) return [constraintPart(s, t, con)];
-    const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
-    const found = columnConstraints(ctx, t, col, cmd?.missing_ok === true);
-    return found ? [columnPart(s, t, col!, found)] : [];
-  });
-  const removed = commandsRemoved(s, parts.flatMap((p) => (p.removes === undefined ? [] : [p.removes])));
-  const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...removed ?? []];
+  const parts = list(s.node.cmds)
+    .map((c) => as(c, 'AlterTableCmd'))
+    .flatMap((cmd): Part[] => {
+      const con = cmd?.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
+      if (validated(con)) return [constraintPart(s, t, con)];
+      const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
+      const found = columnConstraints(ctx, t, col, cmd?.missing_ok === true);
+      return found ? [columnPart(s, t, col!, found)] : [];
+    });
+  const removed = commandsRemoved(
+    s,
+    parts.flatMap((p) => (p.removes === undefined ? [] : [p.removes])),
+  );
+  const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...(removed ?? [])];
   const files = [inPlace(...(removed ? [edited(s, edits)] : [])), later()];
   const names = new Set<string>();
   for (const p of parts) {
-    deferInto(t.rel, p.constraints.map((c) => ({ ...c, name: unusedName(c.name, names) })), files[0]!, files[1]!, { only: onlyIn(s) });
+    deferInto(
+      t.rel,
+      p.constraints.map((c) => ({ ...c, name: unusedName(c.name, names) })),
+      files[0]!,
+      files[1]!,
+      { only: onlyIn(s) },
+    );
     if (p.after) files[0]!.lines.push(p.after);
   }
   const fix = renderFix(files);
@@ -162,7 +182,9 @@ function unusedName(name: string, used: Set<string>): string {
 
 function validatedReport(t: AlterTarget, col: Node, cons: Node[]): { message: string; why: string } {
   const kinds = andList(cons.map((c) => (c.contype === 'CONSTR_FOREIGN' ? 'foreign key' : 'CHECK')));
-  const fk = cons.some((c) => c.contype === 'CONSTR_FOREIGN') ? ` (${filledBy(col)}: PostgreSQL checks a new column's foreign key against every row unless the column is added without a default)` : '';
+  const fk = cons.some((c) => c.contype === 'CONSTR_FOREIGN')
+    ? ` (${filledBy(col)}: PostgreSQL checks a new column's foreign key against every row unless the column is added without a default)`
+    : '';
   return {
     message: `the ${kinds} on new column ${ident(String(col.colname))} of existing table ${tableName(t.rel)} ${oneOrMany(cons.length, 'is', 'are')} validated at once${fk}`,
     why: why(t, cons[0]!),
@@ -186,7 +208,9 @@ function uncheckedForeignKeys(ctx: RuleContext, col: Node): Node[] {
   if (p.hasDefault || p.serial || p.generated !== undefined) return [];
   // The domain from the migrations, or the database's when lint has one.
   if (!p.identity && !rewriteContextOf(ctx).domain(col.typeName)?.hasDefault) return [];
-  return list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => c?.contype === 'CONSTR_FOREIGN');
+  return list(col.constraints)
+    .map((c) => as(c, 'Constraint'))
+    .filter((c): c is Node => c?.contype === 'CONSTR_FOREIGN');
 }
 
 function uncheckedReport(t: AlterTarget, col: Node, withCheck: boolean): { message: string; why: string } {

@@ -46,7 +46,7 @@ export const DROP_CASCADE: LintRule = {
   id: 'drop-cascade',
   severity: 'warning',
   title: 'DROP … CASCADE or TRUNCATE … CASCADE of an existing object',
-  why: 'CASCADE also drops what depends on the object, unnamed in the migration: a column default that called a sequence (the running application\'s INSERTs then fail with 23502), the columns of a type with their data, views (42P01), triggers, other tables\' foreign keys; TRUNCATE … CASCADE empties every table that references it',
+  why: "CASCADE also drops what depends on the object, unnamed in the migration: a column default that called a sequence (the running application's INSERTs then fail with 23502), the columns of a type with their data, views (42P01), triggers, other tables' foreign keys; TRUNCATE … CASCADE empties every table that references it",
   fix: 'the statement without CASCADE: PostgreSQL then refuses it while anything depends on the object and names each dependent (2BP01; 0A000 for TRUNCATE), and those are dropped or changed explicitly first',
   squawk: ['ban-truncate-cascade'],
   examples: {
@@ -90,7 +90,8 @@ function messageFor(s: ParsedStatement, what: Cascaded, known: InDatabase | unde
   if (known.typed) {
     return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (42809), since the table is of a composite type (CREATE TABLE … OF): ALTER TYPE … DROP ATTRIBUTE … CASCADE drops the column from every table of that type`;
   }
-  if (known.refused) return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (${known.sqlstate ?? DEPENDENT_OBJECTS_STILL_EXIST}), since ${known.refused}`;
+  if (known.refused)
+    return `${what.text} with CASCADE: in the database now PostgreSQL refuses it (${known.sqlstate ?? DEPENDENT_OBJECTS_STILL_EXIST}), since ${known.refused}`;
   if (known.names.length) {
     // In a stable order (the catalog's is not): the same database gives the same message.
     const shown = [...known.names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, SHOWN);
@@ -132,7 +133,14 @@ function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncat
   // Complete: each target found, a column nothing depends on, or of a kind whose absence means there is nothing (`ALWAYS_IN_GRAPH`).
   const complete = usable.every((u, k) => u.length > 0 || found[k]!.independent === true || (!found[k]!.named && ALWAYS_IN_GRAPH.has(targets[k]!.kind)));
   if (!ids.length) return complete && found.some((f) => f.independent) ? { names: [], complete } : undefined;
-  if (truncate) return { names: truncatedWith(graph, usable.flatMap((u, k) => u.map((id) => ({ id, only: targets[k]!.only === true })))), complete };
+  if (truncate)
+    return {
+      names: truncatedWith(
+        graph,
+        usable.flatMap((u, k) => u.map((id) => ({ id, only: targets[k]!.only === true }))),
+      ),
+      complete,
+    };
   return { ...cascadeOf(graph, ids), complete };
 }
 
@@ -140,28 +148,46 @@ function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncat
 function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   const n = s.node;
   const named = (text: string, count: number, targets: (DropTarget | undefined)[]): Cascaded => ({
-    text, them: oneOrMany(count, 'it', 'them'), targets: targets.every((t) => t !== undefined) ? targets as DropTarget[] : undefined,
+    text,
+    them: oneOrMany(count, 'it', 'them'),
+    targets: targets.every((t) => t !== undefined) ? (targets as DropTarget[]) : undefined,
   });
   if (s.kind === 'DropStmt' && n.behavior === 'DROP_CASCADE') {
     const kind = String(n.removeType);
     const objects = list(n.objects).filter((o) => existedBefore(ctx, kind, o));
     if (!objects.length) return undefined;
     const shown = objects.map((o) => displayName(kind, o)).filter((o) => o !== '');
-    return named(`DROP ${kindWords(kind)}${shown.length ? ` of ${shown.join(', ')}` : ''}`, objects.length, objects.map((o) => dropTarget(kind, o)));
+    return named(
+      `DROP ${kindWords(kind)}${shown.length ? ` of ${shown.join(', ')}` : ''}`,
+      objects.length,
+      objects.map((o) => dropTarget(kind, o)),
+    );
   }
   if (s.kind === 'DropOwnedStmt' && n.behavior === 'DROP_CASCADE') {
-    const roles = list(n.roles).map(roleName).filter((r) => !(CREATED.get(ctx.model)?.has(`OBJECT_ROLE:${r}`) ?? false));
-    return roles.length ? { text: `DROP OWNED BY ${roles.join(', ')}`, them: `the objects ${oneOrMany(roles.length, `${roles[0]} owns`, 'they own')}, whoever owns it,` } : undefined;
+    const roles = list(n.roles)
+      .map(roleName)
+      .filter((r) => !(CREATED.get(ctx.model)?.has(`OBJECT_ROLE:${r}`) ?? false));
+    return roles.length
+      ? { text: `DROP OWNED BY ${roles.join(', ')}`, them: `the objects ${oneOrMany(roles.length, `${roles[0]} owns`, 'they own')}, whoever owns it,` }
+      : undefined;
   }
   if (s.kind === 'TruncateStmt' && n.behavior === 'DROP_CASCADE') {
-    const tables = list(n.relations).map((r) => ({ ...rangeVar(as(r, 'RangeVar'))!, inh: as(r, 'RangeVar')?.inh === true })).filter((r) => r.name !== undefined && ctx.model.isNamedBeforeRun(r));
+    const tables = list(n.relations)
+      .map((r) => ({ ...rangeVar(as(r, 'RangeVar'))!, inh: as(r, 'RangeVar')?.inh === true }))
+      .filter((r) => r.name !== undefined && ctx.model.isNamedBeforeRun(r));
     return tables.length
-      ? named(`TRUNCATE of ${tables.map(tableName).join(', ')}`, tables.length, tables.map((r) => ({ kind: 'relation', schema: r.schema, name: r.name, relkinds: 'rp', only: !r.inh })))
+      ? named(
+          `TRUNCATE of ${tables.map(tableName).join(', ')}`,
+          tables.length,
+          tables.map((r) => ({ kind: 'relation', schema: r.schema, name: r.name, relkinds: 'rp', only: !r.inh })),
+        )
       : undefined;
   }
   const rel = rangeVar(n.relation);
   if (s.kind !== 'AlterTableStmt' || !rel || !ctx.model.isNamedBeforeRun(rel)) return undefined;
-  const drops = list(n.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => c?.behavior === 'DROP_CASCADE' && DROP_SUBCOMMANDS[String(c.subtype)] !== undefined);
+  const drops = list(n.cmds)
+    .map((c) => as(c, 'AlterTableCmd'))
+    .filter((c): c is Node => c?.behavior === 'DROP_CASCADE' && DROP_SUBCOMMANDS[String(c.subtype)] !== undefined);
   if (!drops.length) return undefined;
   const table = tableKey(ctx, rel);
   const names = NAMES.get(ctx.model);
@@ -215,7 +241,8 @@ function tableKey(ctx: RuleContext, rel: RangeVar): string {
 /** A table and, in the database, its partitions and inheritance children, all the way down: a column or constraint renamed on it is renamed on them. */
 function withDescendants(ctx: RuleContext, key: string): string[] {
   const keys = [key];
-  for (let k = 0; k < keys.length; k++) for (const child of ctx.catalog?.dependencies?.children.get(keys[k]!) ?? []) if (!keys.includes(child)) keys.push(child);
+  for (let k = 0; k < keys.length; k++)
+    for (const child of ctx.catalog?.dependencies?.children.get(keys[k]!) ?? []) if (!keys.includes(child)) keys.push(child);
   return keys;
 }
 
@@ -244,8 +271,12 @@ function trackNames(ctx: RuleContext, s: ParsedStatement): void {
     const parent = beforeOf(key);
     // PostgreSQL renames a child's column with its parent's, and a child's constraint only when the parent's is a
     // CHECK or NOT NULL constraint and the child got it from the parent (not NO INHERIT).
-    const carried = (k: string, before: string | null | false) => renamed === 'column' || (typeof before === 'string' && graph?.inherited.has(`${k}:constraint:${before}`) === true
-      && typeof parent === 'string' && (graph.byName.get(parent) ?? []).some((o) => o.kind === 'constraint' && o.parentId === key && (o.sub === 'c' || o.sub === 'n')));
+    const carried = (k: string, before: string | null | false) =>
+      renamed === 'column' ||
+      (typeof before === 'string' &&
+        graph?.inherited.has(`${k}:constraint:${before}`) === true &&
+        typeof parent === 'string' &&
+        (graph.byName.get(parent) ?? []).some((o) => o.kind === 'constraint' && o.parentId === key && (o.sub === 'c' || o.sub === 'n')));
     for (const k of [key, ...descendants]) {
       const before = beforeOf(k);
       if (k !== key && !carried(k, before)) continue;
@@ -306,7 +337,8 @@ function dropTarget(kind: string, o: unknown): DropTarget | undefined {
   if (!looked || !name || parts.length > 2) return undefined;
   const withArgs = as(o, 'ObjectWithArgs');
   // Argument types as format_type writes them, without modifiers (a function's signature has none).
-  const args = withArgs && !withArgs.args_unspecified ? list(withArgs.objargs).map((t) => typeNameText(as(t, 'TypeName')).replace(/\([^)]*\)/g, '')) : undefined;
+  const args =
+    withArgs && !withArgs.args_unspecified ? list(withArgs.objargs).map((t) => typeNameText(as(t, 'TypeName')).replace(/\([^)]*\)/g, '')) : undefined;
   return { ...looked, schema: parts.length === 2 ? parts[0] : undefined, name, ...(args ? { args } : {}) };
 }
 
@@ -314,8 +346,18 @@ const DROP_SUBCOMMANDS: Record<string, string> = { AT_DropColumn: 'DROP COLUMN',
 
 /** How the statement names the kind: OBJECT_MATVIEW → MATERIALIZED VIEW. */
 function kindWords(kind: string): string {
-  return ({ OBJECT_MATVIEW: 'MATERIALIZED VIEW', OBJECT_FDW: 'FOREIGN DATA WRAPPER', OBJECT_OPCLASS: 'OPERATOR CLASS', OBJECT_OPFAMILY: 'OPERATOR FAMILY', OBJECT_TSCONFIGURATION: 'TEXT SEARCH CONFIGURATION', OBJECT_TSDICTIONARY: 'TEXT SEARCH DICTIONARY' } as Record<string, string>)[kind]
-    ?? kind.replace(/^OBJECT_/, '').replace(/_/g, ' ');
+  return (
+    (
+      {
+        OBJECT_MATVIEW: 'MATERIALIZED VIEW',
+        OBJECT_FDW: 'FOREIGN DATA WRAPPER',
+        OBJECT_OPCLASS: 'OPERATOR CLASS',
+        OBJECT_OPFAMILY: 'OPERATOR FAMILY',
+        OBJECT_TSCONFIGURATION: 'TEXT SEARCH CONFIGURATION',
+        OBJECT_TSDICTIONARY: 'TEXT SEARCH DICTIONARY',
+      } as Record<string, string>
+    )[kind] ?? kind.replace(/^OBJECT_/, '').replace(/_/g, ' ')
+  );
 }
 
 /** The parts of a dropped object's name, as the parse tree holds them. */
@@ -361,20 +403,33 @@ function createdKeys(s: ParsedStatement): string[] {
   const n = s.node;
   const last = (v: unknown): string => names(v).pop() ?? '';
   switch (s.kind) {
-    case 'CreateSeqStmt': return [`OBJECT_SEQUENCE:${rangeVar(n.sequence)?.name ?? ''}`];
-    case 'IndexStmt': return typeof n.idxname === 'string' ? [`OBJECT_INDEX:${n.idxname}`] : [];
+    case 'CreateSeqStmt':
+      return [`OBJECT_SEQUENCE:${rangeVar(n.sequence)?.name ?? ''}`];
+    case 'IndexStmt':
+      return typeof n.idxname === 'string' ? [`OBJECT_INDEX:${n.idxname}`] : [];
     case 'CreateEnumStmt':
-    case 'CreateRangeStmt': return [`OBJECT_TYPE:${last(n.typeName)}`];
-    case 'CompositeTypeStmt': return [`OBJECT_TYPE:${rangeVar(n.typevar)?.name ?? ''}`];
-    case 'DefineStmt': return [`${String(n.kind)}:${last(n.defnames)}`];
-    case 'CreateDomainStmt': return [`OBJECT_DOMAIN:${last(n.domainname)}`];
-    case 'CreateFunctionStmt': return [n.is_procedure ? 'OBJECT_PROCEDURE' : 'OBJECT_FUNCTION', 'OBJECT_ROUTINE'].map((k) => `${k}:${last(n.funcname)}`);
-    case 'CreateRoleStmt': return [`OBJECT_ROLE:${ident(String(n.role))}`];
-    case 'CreateExtensionStmt': return [`OBJECT_EXTENSION:${String(n.extname)}`];
-    case 'CreateTrigStmt': return [`OBJECT_TRIGGER:${String(n.trigname)}`];
-    case 'CreatePolicyStmt': return [`OBJECT_POLICY:${String(n.policy_name)}`];
-    case 'CreateForeignTableStmt': return [`OBJECT_FOREIGN_TABLE:${rangeVar((n.base as Node | undefined)?.relation)?.name ?? ''}`];
-    default: return [];
+    case 'CreateRangeStmt':
+      return [`OBJECT_TYPE:${last(n.typeName)}`];
+    case 'CompositeTypeStmt':
+      return [`OBJECT_TYPE:${rangeVar(n.typevar)?.name ?? ''}`];
+    case 'DefineStmt':
+      return [`${String(n.kind)}:${last(n.defnames)}`];
+    case 'CreateDomainStmt':
+      return [`OBJECT_DOMAIN:${last(n.domainname)}`];
+    case 'CreateFunctionStmt':
+      return [n.is_procedure ? 'OBJECT_PROCEDURE' : 'OBJECT_FUNCTION', 'OBJECT_ROUTINE'].map((k) => `${k}:${last(n.funcname)}`);
+    case 'CreateRoleStmt':
+      return [`OBJECT_ROLE:${ident(String(n.role))}`];
+    case 'CreateExtensionStmt':
+      return [`OBJECT_EXTENSION:${String(n.extname)}`];
+    case 'CreateTrigStmt':
+      return [`OBJECT_TRIGGER:${String(n.trigname)}`];
+    case 'CreatePolicyStmt':
+      return [`OBJECT_POLICY:${String(n.policy_name)}`];
+    case 'CreateForeignTableStmt':
+      return [`OBJECT_FOREIGN_TABLE:${rangeVar((n.base as Node | undefined)?.relation)?.name ?? ''}`];
+    default:
+      return [];
   }
 }
 
@@ -412,12 +467,15 @@ function statementWithoutCascade(s: ParsedStatement): string {
 }
 
 function fixFor(s: ParsedStatement): string {
-  const refused = s.kind === 'TruncateStmt'
-    ? '-- without CASCADE, PostgreSQL refuses this (0A000) while another table has a foreign key to it, and its DETAIL names that table: list each table to empty in the TRUNCATE itself'
-    : '-- without CASCADE, PostgreSQL refuses this (2BP01) while anything depends on it, and its DETAIL names each dependent: drop or change those explicitly before it, in this migration';
-  return renderFix([inPlace(
-    `${statementWithoutCascade(s)};`,
-    refused,
-    '-- or, when losing everything that depends on it is intended: the statement as it was, after an allow directive for drop-cascade whose reason names what goes with it',
-  )]);
+  const refused =
+    s.kind === 'TruncateStmt'
+      ? '-- without CASCADE, PostgreSQL refuses this (0A000) while another table has a foreign key to it, and its DETAIL names that table: list each table to empty in the TRUNCATE itself'
+      : '-- without CASCADE, PostgreSQL refuses this (2BP01) while anything depends on it, and its DETAIL names each dependent: drop or change those explicitly before it, in this migration';
+  return renderFix([
+    inPlace(
+      `${statementWithoutCascade(s)};`,
+      refused,
+      '-- or, when losing everything that depends on it is intended: the statement as it was, after an allow directive for drop-cascade whose reason names what goes with it',
+    ),
+  ]);
 }

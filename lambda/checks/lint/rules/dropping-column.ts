@@ -22,7 +22,7 @@ export const DROPPING_COLUMN: LintRule = {
   id: 'dropping-column',
   severity: 'warning',
   title: 'DROP COLUMN on an existing table',
-  why: 'the application version still running during the deploy fails from the moment the migration commits: 42703 (undefined_column) on each statement that names the column, 0A000 (cached plan must not change result type) on each statement it prepared with SELECT * on the table; and the column\'s data is gone',
+  why: "the application version still running during the deploy fails from the moment the migration commits: 42703 (undefined_column) on each statement that names the column, 0A000 (cached plan must not change result type) on each statement it prepared with SELECT * on the table; and the column's data is gone",
   fix: 'release code that no longer names the column first (an ORM that caches columns told to ignore it), then drop it in a later migration after an allow directive that says no running code names it',
   squawk: ['ban-drop-column'],
   examples: {
@@ -38,7 +38,11 @@ export const DROPPING_COLUMN: LintRule = {
     ctx.report(DROPPING_COLUMN, s, {
       message: `DROP COLUMN ${column} on existing table ${table}: the running application's statements that name ${table}.${column} fail with 42703 until its new version has replaced it`,
       fix: renderFix([
-        inPlace(sqlComment(`nothing in its place: first release code that no longer names ${table}.${column} (an ORM that caches a table's columns: told to ignore it); the statement's other changes stay`)),
+        inPlace(
+          sqlComment(
+            `nothing in its place: first release code that no longer names ${table}.${column} (an ORM that caches a table's columns: told to ignore it); the statement's other changes stay`,
+          ),
+        ),
         later(
           sqlComment(`once no running code names ${column}`),
           ...dropColumnLater(table, cmd.name, { ifExists: cmd.missing_ok === true, cascade: cmd.behavior === 'DROP_CASCADE' }),

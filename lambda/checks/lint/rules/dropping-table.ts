@@ -124,11 +124,10 @@ function retake(ctx: RuleContext, s: ParsedStatement): void {
 /** Nothing in place of the statement (for this table); the DROP, with the allow directive, in a later migration. */
 function fixFor(table: string, s: ParsedStatement): string {
   return renderFix([
-    inPlace(sqlComment(`nothing in its place: first release code that no longer names ${table}; the statement's other tables, if any, are judged on their own`)),
-    later(
-      sqlComment(`once no running code names ${table}`),
-      ...dropTableLater(table, dropOptions(s)),
+    inPlace(
+      sqlComment(`nothing in its place: first release code that no longer names ${table}; the statement's other tables, if any, are judged on their own`),
     ),
+    later(sqlComment(`once no running code names ${table}`), ...dropTableLater(table, dropOptions(s))),
   ]);
 }
 
@@ -141,20 +140,24 @@ function dropOptions(s: ParsedStatement): { ifExists: boolean; cascade: boolean 
 function createdWhat(s: ParsedStatement): string {
   if (s.kind === 'CreateStmt') return s.node.partbound ? 'a new, empty partition' : 'a new, empty table';
   if (s.kind === 'ViewStmt') return 'a view';
-  return (s.node.objtype === 'OBJECT_MATVIEW') ? 'a materialized view' : 'a table from a query';
+  return s.node.objtype === 'OBJECT_MATVIEW' ? 'a materialized view' : 'a table from a query';
 }
 
 /** The drop of a table whose name a CREATE takes in the same transaction: its rows are gone at COMMIT. */
 function recreated(table: string, s: ParsedStatement, c: Creation): Report {
   return {
     message: `DROP TABLE of existing table ${table}, and line ${c.line} creates ${c.what} under its name: every row of ${table} is lost when the migration commits`,
-    why: 'the relation created under the old name holds none of the dropped table\'s rows: they are gone from COMMIT on, and the running application reads and writes the new one',
-    fix: renderFix([inPlace(
-      sqlComment(`to change ${table} and keep its rows: ALTER TABLE ${table} … in place of this DROP and the CREATE on line ${c.line}`),
-      sqlComment(`or create the new table under another name, copy the rows (INSERT INTO … SELECT … FROM ${table}), then drop ${table} and rename the new one to ${table}, all in this transaction`),
-      '-- (a pg_dump --clean file drops and creates every table again: dump without --clean, and migrate only what is new)',
-      sqlComment(`or, when the rows of ${table} are not needed: the DROP, after an allow directive that says so`),
-      ...dropTableLater(table, { ...dropOptions(s), reason: `the rows of ${table} are not needed: this migration creates it again` }),
-    )]),
+    why: "the relation created under the old name holds none of the dropped table's rows: they are gone from COMMIT on, and the running application reads and writes the new one",
+    fix: renderFix([
+      inPlace(
+        sqlComment(`to change ${table} and keep its rows: ALTER TABLE ${table} … in place of this DROP and the CREATE on line ${c.line}`),
+        sqlComment(
+          `or create the new table under another name, copy the rows (INSERT INTO … SELECT … FROM ${table}), then drop ${table} and rename the new one to ${table}, all in this transaction`,
+        ),
+        '-- (a pg_dump --clean file drops and creates every table again: dump without --clean, and migrate only what is new)',
+        sqlComment(`or, when the rows of ${table} are not needed: the DROP, after an allow directive that says so`),
+        ...dropTableLater(table, { ...dropOptions(s), reason: `the rows of ${table} are not needed: this migration creates it again` }),
+      ),
+    ]),
   };
 }

@@ -22,7 +22,12 @@ import type { LintRule, RuleContext } from '../rule';
 import type { LintSource } from '../source';
 
 /** An added label: its type (as written, and its name alone), the line, and whether this file created the type. */
-interface Added { type: string; typeName: string; line: number; typeCreatedHere: boolean }
+interface Added {
+  type: string;
+  typeName: string;
+  line: number;
+  typeCreatedHere: boolean;
+}
 
 /** The labels each file added so far, and the enum types it created (by name). */
 const added = new WeakMap<LintSource, { labels: Map<string, Added>; types: Set<string> }>();
@@ -67,11 +72,15 @@ function report(ctx: RuleContext, s: ParsedStatement, used: string, a: Added, ca
   ctx.report(ENUM_VALUE_BEFORE_COMMIT, s, {
     message: `uses '${used}', the label line ${a.line} adds to ${a.type} in this transaction: ${server} refuses it until the ADD VALUE commits (55P04), and the migration is rolled back${created}`,
     ...(cast ? { severity: 'error' as const } : {}),
-    fix: renderFix([inPlace(
-      sqlComment(`move line ${a.line} (ALTER TYPE ${a.type} ADD VALUE ${quoteLiteral(used)}) into a migration of its own, before this one: it commits there, and this file can use the label`),
-      ...(a.typeCreatedHere ? [sqlComment(`or list ${quoteLiteral(used)} in the CREATE TYPE of ${a.type} instead of adding it after`)] : []),
-      '-- or make this file no-transaction (the directive on its first line), so each statement commits on its own',
-    )]),
+    fix: renderFix([
+      inPlace(
+        sqlComment(
+          `move line ${a.line} (ALTER TYPE ${a.type} ADD VALUE ${quoteLiteral(used)}) into a migration of its own, before this one: it commits there, and this file can use the label`,
+        ),
+        ...(a.typeCreatedHere ? [sqlComment(`or list ${quoteLiteral(used)} in the CREATE TYPE of ${a.type} instead of adding it after`)] : []),
+        '-- or make this file no-transaction (the directive on its first line), so each statement commits on its own',
+      ),
+    ]),
   });
 }
 

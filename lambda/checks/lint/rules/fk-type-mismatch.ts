@@ -22,7 +22,7 @@ export const FK_TYPE_MISMATCH: LintRule = {
   severity: 'error',
   title: 'foreign key column type differs from the referenced column',
   why: 'PostgreSQL either refuses the foreign key (no equality operator between the types) or every join and lookup needs a cast that can defeat the referenced index; between integer widths the indexes are used, but a narrower column cannot reference keys past its range',
-  fix: 'declare the column with the referenced column\'s type',
+  fix: "declare the column with the referenced column's type",
   squawk: [],
   examples: {
     existing: 'CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());',
@@ -65,16 +65,24 @@ export const FK_TYPE_MISMATCH: LintRule = {
  * the table as it will be with every column the statement adds.
  */
 function statementMismatches(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): Mismatch[] {
-  const cmds = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).filter((c): c is Node => !!c);
-  const added = cmds.filter((c) => c.subtype === 'AT_AddColumn').map((c) => as(c.def, 'ColumnDef')).filter((c): c is Node => !!c)
+  const cmds = list(s.node.cmds)
+    .map((c) => as(c, 'AlterTableCmd'))
+    .filter((c): c is Node => !!c);
+  const added = cmds
+    .filter((c) => c.subtype === 'AT_AddColumn')
+    .map((c) => as(c.def, 'ColumnDef'))
+    .filter((c): c is Node => !!c)
     .filter((col) => !t.table.columns.has(String(col.colname)));
   const columns = new Map([...t.table.columns, ...added.map((col) => [String(col.colname), { type: typeNameText(col.typeName), notNull: false }] as const)]);
   const own: TableModel = { ...t.table, columns };
   return cmds.flatMap((cmd) => {
     const con = as(cmd.def, 'Constraint');
-    if (cmd.subtype === 'AT_AddConstraint' && con?.contype === 'CONSTR_FOREIGN') return mismatches(ctx, t.rel, own, names(con.fk_attrs), con).map((m) => ({ ...m, cmd }));
+    if (cmd.subtype === 'AT_AddConstraint' && con?.contype === 'CONSTR_FOREIGN')
+      return mismatches(ctx, t.rel, own, names(con.fk_attrs), con).map((m) => ({ ...m, cmd }));
     const col = cmd.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
-    return list(col?.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => c?.contype === 'CONSTR_FOREIGN')
+    return list(col?.constraints)
+      .map((c) => as(c, 'Constraint'))
+      .filter((c): c is Node => c?.contype === 'CONSTR_FOREIGN')
       .flatMap((c) => mismatches(ctx, t.rel, own, [String(col!.colname)], c).map((m) => ({ ...m, cmd, inline: col })));
   });
 }
@@ -91,10 +99,19 @@ function statementFix(s: ParsedStatement, t: AlterTarget, all: Mismatch[]): FixF
   const declared = all.filter((m) => declaredIn(s, m.target.fk));
   const moved = t.existing ? declared.filter((m) => m.inline) : [];
   const swapped = all.filter((m) => !declaredIn(s, m.target.fk));
-  const removed = commandsRemoved(s, swapped.map((m) => m.con.location as number));
-  const edits = [...typeEdits(s, declared), ...moved.map((m) => referencesEdit(s, m.inline!, m.con)), ...removed ?? []];
+  const removed = commandsRemoved(
+    s,
+    swapped.map((m) => m.con.location as number),
+  );
+  const edits = [...typeEdits(s, declared), ...moved.map((m) => referencesEdit(s, m.inline!, m.con)), ...(removed ?? [])];
   const files = [inPlace(...(removed ? [edited(s, edits)] : [])), later()];
-  deferInto(t.rel, moved.flatMap((m) => deferredColumnConstraints(s, t.rel, m.inline!, [m.con])), files[0]!, files[1]!, { only: onlyIn(s) });
+  deferInto(
+    t.rel,
+    moved.flatMap((m) => deferredColumnConstraints(s, t.rel, m.inline!, [m.con])),
+    files[0]!,
+    files[1]!,
+    { only: onlyIn(s) },
+  );
   for (const m of swapped) swapInto(m.target, files[0]!, files[1]!, { only: onlyIn(s) });
   return files[1]!.lines.length ? files : [files[0]!];
 }
@@ -113,7 +130,9 @@ function typeEdit(s: ParsedStatement, m: Mismatch): Edit {
 
 /** A column constraint (`con`, of `col`) taken out of the column's definition: up to the next constraint, or, the last, with the space before it. */
 function referencesEdit(s: ParsedStatement, col: Node, con: Node): Edit {
-  const cons = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
+  const cons = list(col.constraints)
+    .map((c) => as(c, 'Constraint'))
+    .filter((c): c is Node => !!c);
   const next = cons[cons.indexOf(con) + 1]?.location as number | undefined;
   if (next !== undefined) return { at: con.location as number, end: next, text: '' };
   const start = col.location as number;
@@ -131,14 +150,19 @@ function baseType(t: string): string {
 
 /** The column definition in this statement (CREATE TABLE, ADD COLUMN), when it declares the column. */
 function declaredIn(s: ParsedStatement, column: string): Node | undefined {
-  const cols = s.kind === 'CreateStmt'
-    ? list(s.node.tableElts).map((e) => as(e, 'ColumnDef'))
-    : list(s.node.cmds).map((c) => as(as(c, 'AlterTableCmd')?.def, 'ColumnDef'));
+  const cols =
+    s.kind === 'CreateStmt'
+      ? list(s.node.tableElts).map((e) => as(e, 'ColumnDef'))
+      : list(s.node.cmds).map((c) => as(as(c, 'AlterTableCmd')?.def, 'ColumnDef'));
   return cols.find((c) => c?.colname === column);
 }
 
 interface Mismatch {
-  target: Target; message: string; why: string; severity?: Severity; at?: number;
+  target: Target;
+  message: string;
+  why: string;
+  severity?: Severity;
+  at?: number;
   /** The foreign key: a column's REFERENCES or a table FOREIGN KEY. */
   con: Node;
   /** The ALTER TABLE command that adds it. */
@@ -163,16 +187,21 @@ function mismatches(ctx: RuleContext, rel: RangeVar, own: TableModel, fkCols: st
     // A domain compares as its base type (through domains over domains): a column of a domain over bigint references a bigint key as bigint does.
     const [baseA, baseB] = [a, b].map((t) => baseType(overDomain(rewriteContextOf(ctx), t))) as [string, string];
     if (sameKeyType(baseA, baseB)) return [];
-    const verdict = fkTypeVerdict({ name: `${tableName(rel)}.${ident(fk)}`, type: baseA }, { name: `${tableName(pkRel)}.${ident(pk)}`, type: baseB },
-      `PostgreSQL either refuses the foreign key (no equality operator between ${a} and ${b}) or every join and lookup needs a cast, which can defeat the index on ${tableName(pkRel)}.${ident(pk)}; a column that cannot be constrained collects orphans silently`);
-    return [{
-      target: { rel, fk, type: b, pkRel, pk },
-      message: `${tableName(rel)}.${ident(fk)} (${a}) references ${tableName(pkRel)}.${ident(pk)} (${b}): the types differ`,
-      why: verdict.why,
-      severity: verdict.severity,
-      at: con.location as number | undefined,
-      con,
-    }];
+    const verdict = fkTypeVerdict(
+      { name: `${tableName(rel)}.${ident(fk)}`, type: baseA },
+      { name: `${tableName(pkRel)}.${ident(pk)}`, type: baseB },
+      `PostgreSQL either refuses the foreign key (no equality operator between ${a} and ${b}) or every join and lookup needs a cast, which can defeat the index on ${tableName(pkRel)}.${ident(pk)}; a column that cannot be constrained collects orphans silently`,
+    );
+    return [
+      {
+        target: { rel, fk, type: b, pkRel, pk },
+        message: `${tableName(rel)}.${ident(fk)} (${a}) references ${tableName(pkRel)}.${ident(pk)} (${b}): the types differ`,
+        why: verdict.why,
+        severity: verdict.severity,
+        at: con.location as number | undefined,
+        con,
+      },
+    ];
   });
 }
 
@@ -192,7 +221,13 @@ function swapped(t: Target): FixFile[] {
   return files;
 }
 
-interface Target { rel: RangeVar; fk: string; type: string; pkRel: RangeVar; pk: string }
+interface Target {
+  rel: RangeVar;
+  fk: string;
+  type: string;
+  pkRel: RangeVar;
+  pk: string;
+}
 
 /**
  * For a column the table already has: a new column of the right type, added
@@ -206,7 +241,13 @@ function swapInto(t: Target, add: FixFile, validate: FixFile, o: OnlyOption = {}
   const table = tableName(t.rel);
   const column = objectName(t.fk, 'new');
   const name = defaultConstraintName(t.rel.name, { contype: 'CONSTR_FOREIGN' }, [column]);
-  const [a, v] = notValidSteps(t.rel, name, `FOREIGN KEY (${ident(column)}) REFERENCES ${tableName(t.pkRel)} (${ident(t.pk)})`, [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`], o);
+  const [a, v] = notValidSteps(
+    t.rel,
+    name,
+    `FOREIGN KEY (${ident(column)}) REFERENCES ${tableName(t.pkRel)} (${ident(t.pk)})`,
+    [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`],
+    o,
+  );
   a!.lines.splice(1, 0, sqlComment(`backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`));
   add.lines.push(...a!.lines);
   validate.lines.push(...v!.lines, ...dropColumnLater(table, t.fk), keepsItsName(ident(column), t.fk));

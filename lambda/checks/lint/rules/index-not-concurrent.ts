@@ -22,7 +22,8 @@ import { clauseAt, commandsRemoved, edited, ident, insertInto, objectName, onlyI
 export const INDEX_NOT_CONCURRENT: LintRule = {
   id: 'index-not-concurrent',
   severity: 'error',
-  title: 'index built or rebuilt without CONCURRENTLY on an existing table (CREATE INDEX, ADD CONSTRAINT … UNIQUE/PRIMARY KEY, ADD COLUMN … UNIQUE/PRIMARY KEY, REINDEX)',
+  title:
+    'index built or rebuilt without CONCURRENTLY on an existing table (CREATE INDEX, ADD CONSTRAINT … UNIQUE/PRIMARY KEY, ADD COLUMN … UNIQUE/PRIMARY KEY, REINDEX)',
   why: 'the build holds a lock that blocks every INSERT, UPDATE and DELETE on the table (ACCESS EXCLUSIVE for a constraint: reads too) until it ends',
   fix: 'CREATE INDEX CONCURRENTLY IF NOT EXISTS in a no-transaction migration; for a constraint, then ADD CONSTRAINT … USING INDEX',
   squawk: ['require-concurrent-index-creation', 'disallowed-unique-constraint', 'adding-serial-primary-key-field'],
@@ -66,10 +67,12 @@ function reindex(ctx: RuleContext, s: ParsedStatement): void {
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `REINDEX ${what} without CONCURRENTLY`,
     why: `a plain REINDEX holds a SHARE lock on the table (every INSERT, UPDATE and DELETE waits) and an ACCESS EXCLUSIVE lock on each index it rebuilds (queries that would plan with it wait too) until it ends`,
-    fix: renderFix([ownNoTransaction(
-      `${insertInto(s, keyword.end, 'CONCURRENTLY')};`,
-      '-- REINDEX CONCURRENTLY builds each index anew beside the old one and swaps them; it cannot run inside a transaction block',
-    )]),
+    fix: renderFix([
+      ownNoTransaction(
+        `${insertInto(s, keyword.end, 'CONCURRENTLY')};`,
+        '-- REINDEX CONCURRENTLY builds each index anew beside the old one and swaps them; it cannot run inside a transaction block',
+      ),
+    ]),
     at: rel.location,
   });
 }
@@ -84,10 +87,12 @@ function reindexMany(ctx: RuleContext, s: ParsedStatement, keyword: 'schema' | '
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `REINDEX ${keyword}${name ? ` ${ident(name)}` : ''} without CONCURRENTLY`,
     why: `a plain REINDEX ${keyword.toUpperCase()} rebuilds every table's indexes in turn, each table under a SHARE lock (its INSERT, UPDATE and DELETE wait) and each index under ACCESS EXCLUSIVE (queries that would plan with it wait too) while it is rebuilt`,
-    fix: renderFix([ownNoTransaction(
-      `${insertInto(s, tokenAfter(s, s.byteOffset, keyword)!.end, 'CONCURRENTLY')};`,
-      '-- REINDEX CONCURRENTLY builds each index anew beside the old one and swaps them; like this statement, it cannot run inside a transaction block',
-    )]),
+    fix: renderFix([
+      ownNoTransaction(
+        `${insertInto(s, tokenAfter(s, s.byteOffset, keyword)!.end, 'CONCURRENTLY')};`,
+        '-- REINDEX CONCURRENTLY builds each index anew beside the old one and swaps them; like this statement, it cannot run inside a transaction block',
+      ),
+    ]),
   });
 }
 
@@ -119,10 +124,9 @@ function createIndex(ctx: RuleContext, s: ParsedStatement): void {
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `CREATE ${unique}INDEX ${idx === undefined ? '' : ident(idx)} on existing table ${tableName(rel)} without CONCURRENTLY`.replace('  ', ' '),
     why: `a plain CREATE INDEX holds a SHARE lock on ${tableName(rel)} for the whole build: every INSERT, UPDATE and DELETE waits until it ends`,
-    fix: renderFix([ownNoTransaction(
-      concurrentText(s, rel.name),
-      '-- if the build fails, schemaguard drops the INVALID index it left, so the file can run again',
-    )]),
+    fix: renderFix([
+      ownNoTransaction(concurrentText(s, rel.name), '-- if the build fails, schemaguard drops the INVALID index it left, so the file can run again'),
+    ]),
     at: rel.location,
   });
 }
@@ -152,10 +156,14 @@ function concurrentOnPartitioned(ctx: RuleContext, s: ParsedStatement, rel: Rang
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     ...refusedConcurrently(s, rel),
     severity: 'error',
-    fix: renderFix([inPlace(
-      `${replaceIn(s, index.end, concurrently.end, '')};`,
-      only ? '-- ON ONLY builds no index: the parent\'s alone, invalid until each partition\'s is attached' : sqlComment(`${tableName(rel)} is created by the pending migrations: nothing waits for the build yet`),
-    )]),
+    fix: renderFix([
+      inPlace(
+        `${replaceIn(s, index.end, concurrently.end, '')};`,
+        only
+          ? "-- ON ONLY builds no index: the parent's alone, invalid until each partition's is attached"
+          : sqlComment(`${tableName(rel)} is created by the pending migrations: nothing waits for the build yet`),
+      ),
+    ]),
   });
 }
 
@@ -214,29 +222,43 @@ function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, t
   const body = indexBody(s, rel);
   const schemaOf = (schema: string) => (rel.schema || schema !== table.schema ? `${ident(schema)}.` : '');
   // Each partition's index, attached to its parent's; a partition partitioned itself gets an index ON ONLY it, its own partitions' attached to that.
-  const linesFor = (parentIndex: string, partitions: readonly PartitionRef[], depth: number): string[] => partitions.flatMap((p) => {
-    const index = ident(indexName(s, p.name));
-    const [on, attached] = [`${schemaOf(p.schema)}${ident(p.name)}`, `${schemaOf(p.schema)}${index}`];
-    const subs = depth < 8 ? subPartitions(ctx, p) : undefined;
-    const attach = `ALTER INDEX ${parentIndex} ATTACH PARTITION ${attached};`;
-    if (subs) return [`${create} IF NOT EXISTS ${index} ON ONLY ${on} ${body};  ${sqlComment(`${on} is partitioned too`)}`, ...linesFor(attached, subs, depth + 1), attach];
-    return [`${create} CONCURRENTLY IF NOT EXISTS ${index} ON ${on} ${body};`, attach];
-  });
+  const linesFor = (parentIndex: string, partitions: readonly PartitionRef[], depth: number): string[] =>
+    partitions.flatMap((p) => {
+      const index = ident(indexName(s, p.name));
+      const [on, attached] = [`${schemaOf(p.schema)}${ident(p.name)}`, `${schemaOf(p.schema)}${index}`];
+      const subs = depth < 8 ? subPartitions(ctx, p) : undefined;
+      const attach = `ALTER INDEX ${parentIndex} ATTACH PARTITION ${attached};`;
+      if (subs)
+        return [
+          `${create} IF NOT EXISTS ${index} ON ONLY ${on} ${body};  ${sqlComment(`${on} is partitioned too`)}`,
+          ...linesFor(attached, subs, depth + 1),
+          attach,
+        ];
+      return [`${create} CONCURRENTLY IF NOT EXISTS ${index} ON ${on} ${body};`, attach];
+    });
   const top = `${schemaOf(table.schema)}${ident(idx)}`;
   const lines = table.partitions.length
     ? linesFor(top, table.partitions, 0)
-    : ['-- for each partition (the migrations lint read create none), with its own index name:',
-      ...[`${create} CONCURRENTLY IF NOT EXISTS <partition_idx> ON <partition> ${body};`, `ALTER INDEX ${top} ATTACH PARTITION <partition_idx>;`].map((l) => sqlComment(`  ${l}`))];
+    : [
+        '-- for each partition (the migrations lint read create none), with its own index name:',
+        ...[`${create} CONCURRENTLY IF NOT EXISTS <partition_idx> ON <partition> ${body};`, `ALTER INDEX ${top} ATTACH PARTITION <partition_idx>;`].map((l) =>
+          sqlComment(`  ${l}`),
+        ),
+      ];
   ctx.report(INDEX_NOT_CONCURRENT, s, {
-    ...concurrent ? refusedConcurrently(s, rel) : {
-      message: `${create} ${ident(idx)} on partitioned table ${tableName(rel)} builds every partition's index while blocking writes`,
-      why: `CREATE INDEX on partitioned ${tableName(rel)} builds each partition's index under a SHARE lock that blocks its writes, and PostgreSQL refuses CONCURRENTLY on a partitioned table`,
-    },
-    fix: renderFix([ownNoTransaction(
-      `${create} IF NOT EXISTS ${ident(idx)} ON ONLY ${tableName(rel)} ${body};  -- the parent's index alone: invalid until every partition's is attached`,
-      ...lines,
-      '-- partitions created later get their own index; if a build fails, schemaguard drops the INVALID index it left, so the file can run again',
-    )]),
+    ...(concurrent
+      ? refusedConcurrently(s, rel)
+      : {
+          message: `${create} ${ident(idx)} on partitioned table ${tableName(rel)} builds every partition's index while blocking writes`,
+          why: `CREATE INDEX on partitioned ${tableName(rel)} builds each partition's index under a SHARE lock that blocks its writes, and PostgreSQL refuses CONCURRENTLY on a partitioned table`,
+        }),
+    fix: renderFix([
+      ownNoTransaction(
+        `${create} IF NOT EXISTS ${ident(idx)} ON ONLY ${tableName(rel)} ${body};  -- the parent's index alone: invalid until every partition's is attached`,
+        ...lines,
+        '-- partitions created later get their own index; if a build fails, schemaguard drops the INVALID index it left, so the file can run again',
+      ),
+    ]),
     at: rel.location,
   });
 }
@@ -247,7 +269,9 @@ function indexBody(s: ParsedStatement, rel: RangeVar): string {
   const open = tokenAfter(s, after, '(')!;
   const using = tokenAfter(s, after, 'using');
   const from = using && using.start < open.start ? using.start : open.start;
-  return sliceOf(s, from, s.byteOffset + Buffer.byteLength(s.text)).replace(/;$/, '').trim();
+  return sliceOf(s, from, s.byteOffset + Buffer.byteLength(s.text))
+    .replace(/;$/, '')
+    .trim();
 }
 
 const KINDS: Record<string, 'UNIQUE' | 'PRIMARY KEY' | 'EXCLUDE'> = { CONSTR_UNIQUE: 'UNIQUE', CONSTR_PRIMARY: 'PRIMARY KEY', CONSTR_EXCLUSION: 'EXCLUDE' };
@@ -263,9 +287,10 @@ function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `ADD CONSTRAINT … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking writes`,
     why: 'the index behind the constraint is built under an ACCESS EXCLUSIVE lock: every read and write of the table waits until the build ends',
-    fix: kind === 'EXCLUDE'
-      ? renderFix([inPlace('-- an exclusion constraint cannot adopt an index built beforehand: add it in a maintenance window, or while the table is empty')])
-      : statementFix(ctx, s, t),
+    fix:
+      kind === 'EXCLUDE'
+        ? renderFix([inPlace('-- an exclusion constraint cannot adopt an index built beforehand: add it in a maintenance window, or while the table is empty')])
+        : statementFix(ctx, s, t),
     at: con.location as number | undefined,
   });
 }
@@ -291,7 +316,12 @@ function columnKey(t: AlterTarget, col: Node | undefined, ifNotExists: boolean):
 }
 
 /** What one command of the statement changes in the fix: its text, or the command taken out (`removes`, a location in it), and its key's steps after the statement. */
-interface KeyPart { edit?: Edit; removes?: number; steps: FixFile[]; fill?: string }
+interface KeyPart {
+  edit?: Edit;
+  removes?: number;
+  steps: FixFile[];
+  fill?: string;
+}
 
 /** An ADD CONSTRAINT … UNIQUE / PRIMARY KEY taken out of the statement, or a new column without its key: the key built CONCURRENTLY after. */
 function keyPart(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, cmd: Node | undefined, o: KeyOptions): KeyPart | undefined {
@@ -318,7 +348,9 @@ const isAttribute = (c: Node) => String(c.contype).startsWith('CONSTR_ATTR_');
 
 /** A new column's UNIQUE and PRIMARY KEY, each with the DEFERRABLE / INITIALLY words after it (nodes of their own in the parse tree). */
 function columnKeyConstraints(col: Node): Node[] {
-  const cons = list(col.constraints).map((c) => as(c, 'Constraint')).filter((c): c is Node => !!c);
+  const cons = list(col.constraints)
+    .map((c) => as(c, 'Constraint'))
+    .filter((c): c is Node => !!c);
   let inKey = false;
   return cons.filter((c) => {
     if (!isAttribute(c)) inKey = c.contype === 'CONSTR_UNIQUE' || c.contype === 'CONSTR_PRIMARY';
@@ -334,7 +366,12 @@ function writtenKey(keys: Node[], kind: 'UNIQUE' | 'PRIMARY KEY'): Node | undefi
   return { ...keys[k]!, deferrable: attributes.includes('CONSTR_ATTR_DEFERRABLE'), initdeferred: attributes.includes('CONSTR_ATTR_DEFERRED') };
 }
 
-interface KeyOptions { only: boolean; partitioned: boolean; taken: ReadonlySet<string>; childrenNotNull: boolean }
+interface KeyOptions {
+  only: boolean;
+  partitioned: boolean;
+  taken: ReadonlySet<string>;
+  childrenNotNull: boolean;
+}
 
 /**
  * ALTER TABLE ONLY of a partitioned table builds no index: the constraint's
@@ -354,8 +391,10 @@ function onlyOnPartitioned(ctx: RuleContext, s: ParsedStatement, t: AlterTarget)
  */
 function onlyNote(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): string {
   if (!onlyIn(s) || ctx.catalog || t.table.partitioned || t.table.columns.size > 0) return '';
-  return `\n-- ONLY kept; but if ${tableName(t.rel)} is partitioned, PostgreSQL refuses CREATE INDEX CONCURRENTLY on it, and ALTER TABLE ONLY there builds no index`
-    + '\n-- (the parent\'s alone, invalid until each partition\'s is attached): keep the statement, with -- schemaguard:allow index-not-concurrent and why (lint --database-url knows)';
+  return (
+    `\n-- ONLY kept; but if ${tableName(t.rel)} is partitioned, PostgreSQL refuses CREATE INDEX CONCURRENTLY on it, and ALTER TABLE ONLY there builds no index` +
+    "\n-- (the parent's alone, invalid until each partition's is attached): keep the statement, with -- schemaguard:allow index-not-concurrent and why (lint --database-url knows)"
+  );
 }
 
 const fixes = new WeakMap<ParsedStatement, string>();
@@ -372,12 +411,27 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
   const known = fixes.get(s);
   if (known !== undefined) return known;
   // PostgreSQL 18's primary key needs the inheritance children's columns NOT NULL too; before 18 ONLY left them as they were.
-  const o = { only: onlyIn(s), partitioned: isPartitioned(ctx.catalog, t.table), taken: constraintNames(ctx.catalog, t.table), childrenNotNull: (ctx.serverMajor ?? 18) >= 18 };
+  const o = {
+    only: onlyIn(s),
+    partitioned: isPartitioned(ctx.catalog, t.table),
+    taken: constraintNames(ctx.catalog, t.table),
+    childrenNotNull: (ctx.serverMajor ?? 18) >= 18,
+  };
   const parts = list(s.node.cmds).flatMap((c) => keyPart(ctx, s, t, as(c, 'AlterTableCmd'), o) ?? []);
-  const removed = commandsRemoved(s, parts.flatMap((p) => (p.removes === undefined ? [] : [p.removes])));
-  const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...removed ?? []];
+  const removed = commandsRemoved(
+    s,
+    parts.flatMap((p) => (p.removes === undefined ? [] : [p.removes])),
+  );
+  const edits = [...parts.flatMap((p) => (p.edit ? [p.edit] : [])), ...(removed ?? [])];
   const statement = removed ? [inPlace(edited(s, edits), ...parts.flatMap((p) => p.fill ?? []))] : [];
-  const fix = renderFix([...statement, ...keyFiles(parts.map((p) => p.steps), statement.length ? 'later' : 'own')]) + onlyNote(ctx, s, t);
+  const fix =
+    renderFix([
+      ...statement,
+      ...keyFiles(
+        parts.map((p) => p.steps),
+        statement.length ? 'later' : 'own',
+      ),
+    ]) + onlyNote(ctx, s, t);
   fixes.set(s, fix);
   return fix;
 }
@@ -393,7 +447,16 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
  * themselves (checked on PostgreSQL 15 and 18: no new index on a partition).
  * A primary key's columns are made NOT NULL first, on every partition.
  */
-function partitionedKeySteps(ctx: RuleContext, rel: RangeVar, kind: 'UNIQUE' | 'PRIMARY KEY', columns: string[], nullableColumns: string[], buildPlace: FixPlace = 'own', con?: Node, o: KeyStepOptions = {}): FixFile[] {
+function partitionedKeySteps(
+  ctx: RuleContext,
+  rel: RangeVar,
+  kind: 'UNIQUE' | 'PRIMARY KEY',
+  columns: string[],
+  nullableColumns: string[],
+  buildPlace: FixPlace = 'own',
+  con?: Node,
+  o: KeyStepOptions = {},
+): FixFile[] {
   const t = tableName(rel);
   const table = partitionedTable(ctx, rel) ?? { schema: rel.schema ?? 'public', partitions: [] };
   const include = names(con?.including);
@@ -408,17 +471,37 @@ function partitionedKeySteps(ctx: RuleContext, rel: RangeVar, kind: 'UNIQUE' | '
   const leaves = leafPartitions(ctx, table.partitions, 0);
   const leafIndex = (p: PartitionRef) => ident(objectName(p.name, ...label));
   const [build, attach] = leaves.length
-    ? [leaves.map((p) => `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${leafIndex(p)} ON ${schemaOf(p.schema)}${ident(p.name)} ${cols}${includeText}${nnd};`),
-      leaves.map((p) => `ALTER TABLE ${schemaOf(p.schema)}${ident(p.name)} ADD CONSTRAINT ${leafIndex(p)} ${kind} USING INDEX ${leafIndex(p)}${timing};`)]
-    : [[sqlComment(`for each partition (the migrations lint read create none), with its own index name: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS <partition_key> ON <partition> ${cols}${includeText}${nnd};`)],
-      [sqlComment(`for each partition: ALTER TABLE <partition> ADD CONSTRAINT <partition_key> ${kind} USING INDEX <partition_key>${timing};`)]];
+    ? [
+        leaves.map(
+          (p) => `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${leafIndex(p)} ON ${schemaOf(p.schema)}${ident(p.name)} ${cols}${includeText}${nnd};`,
+        ),
+        leaves.map((p) => `ALTER TABLE ${schemaOf(p.schema)}${ident(p.name)} ADD CONSTRAINT ${leafIndex(p)} ${kind} USING INDEX ${leafIndex(p)}${timing};`),
+      ]
+    : [
+        [
+          sqlComment(
+            `for each partition (the migrations lint read create none), with its own index name: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS <partition_key> ON <partition> ${cols}${includeText}${nnd};`,
+          ),
+        ],
+        [sqlComment(`for each partition: ALTER TABLE <partition> ADD CONSTRAINT <partition_key> ${kind} USING INDEX <partition_key>${timing};`)],
+      ];
   const notNull = kind === 'PRIMARY KEY' ? nullableColumns.flatMap((c) => notNullSteps(rel, c, later(), { ...o, only: false, partitioned: true })) : [];
   return [
-    { ...ownNoTransaction(sqlComment(`${t} is partitioned: PostgreSQL refuses CONCURRENTLY and USING INDEX on it, so each partition's index is built here, and made its constraint below`), ...build), place: buildPlace },
+    {
+      ...ownNoTransaction(
+        sqlComment(
+          `${t} is partitioned: PostgreSQL refuses CONCURRENTLY and USING INDEX on it, so each partition's index is built here, and made its constraint below`,
+        ),
+        ...build,
+      ),
+      place: buildPlace,
+    },
     ...notNull,
     later(
       ...attach,
-      sqlComment(`schemaguard:allow index-not-concurrent every partition has its ${kind === 'PRIMARY KEY' ? 'primary key' : 'unique constraint'} above: this takes them as its own and builds no index`),
+      sqlComment(
+        `schemaguard:allow index-not-concurrent every partition has its ${kind === 'PRIMARY KEY' ? 'primary key' : 'unique constraint'} above: this takes them as its own and builds no index`,
+      ),
       `ALTER TABLE ${t} ADD CONSTRAINT ${ident(name)} ${kind}${nnd} ${cols}${includeText}${timing};`,
     ),
   ];
@@ -435,10 +518,6 @@ function leafPartitions(ctx: RuleContext, partitions: readonly PartitionRef[], d
 /** Each key's steps (build, the primary key's NOT NULL steps, attach) merged file by file: every build in one no-transaction file, every attach in the last. */
 function keyFiles(steps: FixFile[][], buildPlace: FixPlace): FixFile[] {
   const middle: FixFile[] = [];
-  for (const s of steps) s.slice(1, -1).forEach((f, k) => middle[k] = later(...middle[k]?.lines ?? [], ...f.lines));
-  return [
-    { ...ownNoTransaction(...steps.flatMap((s) => s[0]!.lines)), place: buildPlace },
-    ...middle,
-    later(...steps.flatMap((s) => s.at(-1)!.lines)),
-  ];
+  for (const s of steps) s.slice(1, -1).forEach((f, k) => (middle[k] = later(...(middle[k]?.lines ?? []), ...f.lines)));
+  return [{ ...ownNoTransaction(...steps.flatMap((s) => s[0]!.lines)), place: buildPlace }, ...middle, later(...steps.flatMap((s) => s.at(-1)!.lines))];
 }

@@ -34,8 +34,8 @@ export const LOCK_TIMEOUT_DISABLED: LintRule = {
   fix: 'keep a bounded lock timeout (the lock-timeout directive, e.g. 5s); schemaguard retries lock timeouts with backoff',
   squawk: [],
   examples: {
-    triggers: "SET lock_timeout = 0;\nCREATE TABLE t (id int);",
-    passes: "-- schemaguard:lock-timeout=5s\nCREATE TABLE t (id int);",
+    triggers: 'SET lock_timeout = 0;\nCREATE TABLE t (id int);',
+    passes: '-- schemaguard:lock-timeout=5s\nCREATE TABLE t (id int);',
   },
   file(ctx) {
     if (ctx.src.lockTimeoutMs === 0) concurrentOnly.set(ctx, ctx.src.noTransaction);
@@ -53,10 +53,16 @@ export const LOCK_TIMEOUT_DISABLED: LintRule = {
     concurrentOnly.delete(ctx);
     if (concurrent === undefined) return;
     const line = ctx.src.text.split('\n').findIndex((l) => /schemaguard:lock-timeout/i.test(l)) + 1;
-    ctx.reportAt(LOCK_TIMEOUT_DISABLED, line || 1, concurrent ? CONCURRENT_REPORT(ctx.src.file) : {
-      message: `${ctx.src.file} sets lock-timeout=0: its statements wait for locks forever`,
-      fix: renderFix([inPlace('-- schemaguard:lock-timeout=5s', '-- a bounded timeout in the header; schemaguard retries lock timeouts with backoff')]),
-    });
+    ctx.reportAt(
+      LOCK_TIMEOUT_DISABLED,
+      line || 1,
+      concurrent
+        ? CONCURRENT_REPORT(ctx.src.file)
+        : {
+            message: `${ctx.src.file} sets lock-timeout=0: its statements wait for locks forever`,
+            fix: renderFix([inPlace('-- schemaguard:lock-timeout=5s', '-- a bounded timeout in the header; schemaguard retries lock timeouts with backoff')]),
+          },
+    );
   },
 };
 
@@ -72,8 +78,13 @@ function concurrentIndexStatement(s: ParsedStatement): boolean {
 /** The directive in a no-transaction file of concurrent index statements only: no read or write waits, but the build may wait forever. */
 const CONCURRENT_REPORT = (file: string) => ({
   message: `${file} sets lock-timeout=0: its concurrent index statements wait forever for every transaction older than them (an idle-in-transaction session too)`,
-  why: 'a concurrent index build holds up no read or write while it waits, but it holds SHARE UPDATE EXCLUSIVE on the table, which stops VACUUM, ANALYZE, other index builds and every ALTER TABLE there, and schemaguard\'s runner lock: the deploy hangs instead of failing with the blocking sessions named',
-  fix: renderFix([inPlace('-- schemaguard:lock-timeout=10min', '-- a long but bounded wait for the transactions older than the build; when one outlives it, the build fails naming it and schemaguard drops its INVALID index')]),
+  why: "a concurrent index build holds up no read or write while it waits, but it holds SHARE UPDATE EXCLUSIVE on the table, which stops VACUUM, ANALYZE, other index builds and every ALTER TABLE there, and schemaguard's runner lock: the deploy hangs instead of failing with the blocking sessions named",
+  fix: renderFix([
+    inPlace(
+      '-- schemaguard:lock-timeout=10min',
+      '-- a long but bounded wait for the transactions older than the build; when one outlives it, the build fails naming it and schemaguard drops its INVALID index',
+    ),
+  ]),
 });
 
 interface Change {
@@ -82,17 +93,21 @@ interface Change {
   to: 'zero' | 'default';
 }
 
-const RESET_TO = 'the statements after it wait for locks as long as the session default says: 0, forever, unless postgresql.conf, the database or the role sets lock_timeout (ALTER DATABASE/ROLE … SET lock_timeout)';
+const RESET_TO =
+  'the statements after it wait for locks as long as the session default says: 0, forever, unless postgresql.conf, the database or the role sets lock_timeout (ALTER DATABASE/ROLE … SET lock_timeout)';
 
 function report(ctx: RuleContext, s: ParsedStatement, c: Change): void {
   ctx.report(LOCK_TIMEOUT_DISABLED, s, {
-    message: c.to === 'zero'
-      ? `${c.what} turns off the lock timeout schemaguard sets (lock_timeout 0): the statements after it wait for locks forever`
-      : `${c.what} drops the lock timeout schemaguard set for this migration: ${RESET_TO}`,
-    fix: renderFix([inPlace(
-      sqlComment(`remove the ${c.to === 'zero' ? 'SET' : 'reset'}; when the default does not fit, bound it in the header instead:`),
-      '-- schemaguard:lock-timeout=5s',
-    )]),
+    message:
+      c.to === 'zero'
+        ? `${c.what} turns off the lock timeout schemaguard sets (lock_timeout 0): the statements after it wait for locks forever`
+        : `${c.what} drops the lock timeout schemaguard set for this migration: ${RESET_TO}`,
+    fix: renderFix([
+      inPlace(
+        sqlComment(`remove the ${c.to === 'zero' ? 'SET' : 'reset'}; when the default does not fit, bound it in the header instead:`),
+        '-- schemaguard:lock-timeout=5s',
+      ),
+    ]),
   });
 }
 

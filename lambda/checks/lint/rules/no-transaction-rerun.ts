@@ -23,8 +23,10 @@ export const NO_TRANSACTION_RERUN: LintRule = {
   squawk: [],
   examples: {
     existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, name text, email text);',
-    triggers: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY leads_name_idx ON leads (name);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_email_idx ON leads (email);',
-    passes: '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name_idx ON leads (name);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_email_idx ON leads (email);',
+    triggers:
+      '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY leads_name_idx ON leads (name);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_email_idx ON leads (email);',
+    passes:
+      '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name_idx ON leads (name);\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_email_idx ON leads (email);',
   },
   statement(ctx, s) {
     if (!ctx.src.noTransaction) return;
@@ -32,11 +34,14 @@ export const NO_TRANSACTION_RERUN: LintRule = {
     waiting.get(ctx)?.();
     waiting.delete(ctx);
     const once = runsOnce(s);
-    if (once) waiting.set(ctx, () => ctx.report(NO_TRANSACTION_RERUN, s, {
-      message: `${once.what} without IF NOT EXISTS, with statements after it in a no-transaction file: if one of them fails, the rerun starts again from the first line and fails here (${once.sqlstate})`,
-      fix: renderFix([{ place: 'instead', noTransaction: true, lines: [`${once.fixed};`] }]),
-      at: once.at,
-    }));
+    if (once)
+      waiting.set(ctx, () =>
+        ctx.report(NO_TRANSACTION_RERUN, s, {
+          message: `${once.what} without IF NOT EXISTS, with statements after it in a no-transaction file: if one of them fails, the rerun starts again from the first line and fails here (${once.sqlstate})`,
+          fix: renderFix([{ place: 'instead', noTransaction: true, lines: [`${once.fixed};`] }]),
+          at: once.at,
+        }),
+      );
   },
   endFile(ctx) {
     waiting.delete(ctx);
@@ -46,7 +51,12 @@ export const NO_TRANSACTION_RERUN: LintRule = {
 /** The finding held for each file's last statement that cannot run twice, until a statement after it is seen. */
 const waiting = new WeakMap<RuleContext, () => void>();
 
-interface Once { what: string; sqlstate: string; fixed: string; at?: number }
+interface Once {
+  what: string;
+  sqlstate: string;
+  fixed: string;
+  at?: number;
+}
 
 /** What of `s` fails when run twice, and `s` written so that it does not; undefined when it runs twice. */
 function runsOnce(s: ParsedStatement): Once | undefined {
@@ -54,7 +64,8 @@ function runsOnce(s: ParsedStatement): Once | undefined {
   if (s.kind === 'CreateStmt' && !s.node.if_not_exists) {
     const rel = rangeVar(s.node.relation);
     // CREATE TABLE … PARTITION OF and OF type too: the name is where IF NOT EXISTS goes.
-    return rel?.location === undefined ? undefined
+    return rel?.location === undefined
+      ? undefined
       : { what: `CREATE TABLE ${tableName(rel)}`, sqlstate: DUPLICATE_TABLE, fixed: replaceIn(s, rel.location, rel.location, 'IF NOT EXISTS ') };
   }
   if (s.kind === 'AlterTableStmt' && s.node.objtype === 'OBJECT_TABLE') return addColumns(s);
@@ -70,14 +81,21 @@ function createIndex(s: ParsedStatement): Once | undefined {
 
 /** ALTER TABLE … ADD COLUMN without IF NOT EXISTS: each such column gets it. */
 function addColumns(s: ParsedStatement): Once | undefined {
-  const columns = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd'))
+  const columns = list(s.node.cmds)
+    .map((c) => as(c, 'AlterTableCmd'))
     .filter((c): c is Node => c?.subtype === 'AT_AddColumn' && c.missing_ok !== true)
-    .map((c) => as(c.def, 'ColumnDef')).filter((d): d is Node => typeof d?.location === 'number');
+    .map((c) => as(c.def, 'ColumnDef'))
+    .filter((d): d is Node => typeof d?.location === 'number');
   if (!columns.length) return undefined;
   // From the last, so that each location still points at its column.
   let fixed = s;
   for (const d of [...columns].sort((a, b) => (b.location as number) - (a.location as number))) {
     fixed = { ...fixed, text: replaceIn(fixed, d.location as number, d.location as number, 'IF NOT EXISTS ') };
   }
-  return { what: `ADD COLUMN ${columns.map((d) => ident(String(d.colname))).join(', ')}`, sqlstate: DUPLICATE_COLUMN, fixed: fixed.text, at: columns[0]!.location as number };
+  return {
+    what: `ADD COLUMN ${columns.map((d) => ident(String(d.colname))).join(', ')}`,
+    sqlstate: DUPLICATE_COLUMN,
+    fixed: fixed.text,
+    at: columns[0]!.location as number,
+  };
 }

@@ -27,9 +27,11 @@ export const PRIMARY_KEY_NOT_VALID_NOT_NULL: LintRule = {
   fix: 'VALIDATE CONSTRAINT the NOT NULL constraint first (it scans under SHARE UPDATE EXCLUSIVE: writes go on), then add the primary key',
   squawk: [],
   examples: {
-    existing: 'CREATE TABLE accounts (id bigint, email text);\nCREATE UNIQUE INDEX accounts_id_key ON accounts (id);\nALTER TABLE accounts ADD CONSTRAINT accounts_id_not_null NOT NULL id NOT VALID;',
+    existing:
+      'CREATE TABLE accounts (id bigint, email text);\nCREATE UNIQUE INDEX accounts_id_key ON accounts (id);\nALTER TABLE accounts ADD CONSTRAINT accounts_id_not_null NOT NULL id NOT VALID;',
     triggers: 'ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_key;',
-    passes: 'ALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_not_null;\nALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_key;',
+    passes:
+      'ALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_not_null;\nALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_key;',
   },
   alterCommand(ctx, s, t, cmd) {
     const con = cmd.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
@@ -57,24 +59,37 @@ function inDatabase(ctx: RuleContext, t: AlterTarget, index: string | undefined,
   if (!t.existing || !ctx.catalog?.notValidNotNull) return [];
   const { notNullSettled: settled, databaseColumns } = t.table;
   const db = t.table.databaseName ?? t.table;
-  const nameNow = (column: string) => [...databaseColumns ?? []].find(([, original]) => original === column)?.[0] ?? column;
+  const nameNow = (column: string) => [...(databaseColumns ?? [])].find(([, original]) => original === column)?.[0] ?? column;
   const indexInDatabase = index === undefined ? undefined : ctx.model.databaseIndexName(t.table.schema, index);
   return ctx.catalog.notValidNotNull
     .filter((c) => c.schema === db.schema && c.table === db.name)
     .map((c) => ({ ...c, column: nameNow(c.column), databaseColumn: c.column }))
-    .filter((c) => (known ? known.includes(c.column) : c.indexes.includes(indexInDatabase!))
-      && !t.table.columns.get(c.column)?.notNullNotValid
-      && !settled?.constraints.has(c.name) && !settled?.columns.has(c.column) && !settled?.columns.has(c.databaseColumn));
+    .filter(
+      (c) =>
+        (known ? known.includes(c.column) : c.indexes.includes(indexInDatabase!)) &&
+        !t.table.columns.get(c.column)?.notNullNotValid &&
+        !settled?.constraints.has(c.name) &&
+        !settled?.columns.has(c.column) &&
+        !settled?.columns.has(c.databaseColumn),
+    );
 }
 
-function report(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: string, notValid: NonNullable<ColumnModel['notNullNotValid']>, at: number | undefined): void {
+function report(
+  ctx: RuleContext,
+  s: ParsedStatement,
+  t: AlterTarget,
+  column: string,
+  notValid: NonNullable<ColumnModel['notNullNotValid']>,
+  at: number | undefined,
+): void {
   const table = tableName(t.rel);
   const where = notValid.file === ctx.src.file ? `line ${notValid.line}` : `${notValid.file}:${notValid.line}`;
   const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(notValid.name)};  -- scans under SHARE UPDATE EXCLUSIVE: writes go on`;
   // Added NOT VALID in this transactional file: validated here, the scan would run under the ADD's lock (validate-in-same-transaction).
-  const files: FixFile[] = notValid.file === ctx.src.file && notValid.transactional
-    ? [{ place: 'without', lines: [`${notValid.statement};`] }, later(validate, `${s.text.trim()};`)]
-    : [inPlace(validate, `${s.text.trim()};`)];
+  const files: FixFile[] =
+    notValid.file === ctx.src.file && notValid.transactional
+      ? [{ place: 'without', lines: [`${notValid.statement};`] }, later(validate, `${s.text.trim()};`)]
+      : [inPlace(validate, `${s.text.trim()};`)];
   ctx.report(PRIMARY_KEY_NOT_VALID_NOT_NULL, s, {
     message: `PRIMARY KEY on ${table}.${ident(column)}, whose NOT NULL constraint ${ident(notValid.name)} is NOT VALID (added at ${where}): PostgreSQL 18 refuses it (55000)`,
     fix: renderFix(files),
@@ -86,7 +101,7 @@ function report(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, column: st
 function reportInDatabase(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, c: CatalogNotValidNotNull, at: number | undefined): void {
   const table = tableName(t.rel);
   // Renamed by a pending migration: named as it is by then.
-  const name = [...t.table.notNullSettled?.renamed ?? []].find(([, original]) => original === c.name)?.[0] ?? c.name;
+  const name = [...(t.table.notNullSettled?.renamed ?? [])].find(([, original]) => original === c.name)?.[0] ?? c.name;
   const validate = `ALTER TABLE ${table} VALIDATE CONSTRAINT ${ident(name)};  -- scans under SHARE UPDATE EXCLUSIVE: writes go on`;
   ctx.report(PRIMARY_KEY_NOT_VALID_NOT_NULL, s, {
     message: `PRIMARY KEY on ${table}.${ident(c.column)}, whose NOT NULL constraint ${ident(name)} is NOT VALID in the database (no migration added it): PostgreSQL 18 refuses it (55000)`,

@@ -71,10 +71,14 @@ const ESCAPE = (table: string, from: string) =>
 function fixFor(rel: RangeVar, kind: RelationKind, from: string, to: string, target: TableModel | undefined): FixFile[] {
   if (kind !== 'table') return [viewSteps(rel, kind, from, to)];
   if (target?.partitionKey?.includes(from)) {
-    return [inPlace(
-      sqlComment(`${ident(from)} is in the partition key of ${tableName(rel)}: PostgreSQL drops no key column, and no new column can take its place; keep the name`),
-      ESCAPE(tableName(rel), from),
-    )];
+    return [
+      inPlace(
+        sqlComment(
+          `${ident(from)} is in the partition key of ${tableName(rel)}: PostgreSQL drops no key column, and no new column can take its place; keep the name`,
+        ),
+        ESCAPE(tableName(rel), from),
+      ),
+    ];
   }
   return tableSteps(rel, from, to, target);
 }
@@ -88,9 +92,19 @@ function tableSteps(rel: RangeVar, from: string, to: string, target: TableModel 
   return [
     inPlace(
       type ? add : sqlComment(`${add}  (the type of ${ident(from)} is not known from the migrations)`),
-      sqlComment(`then deploy code that writes both ${ident(from)} and ${ident(to)} (or a trigger that copies ${ident(from)} into ${ident(to)}), backfill ${ident(to)} in batches, and switch the readers to ${ident(to)}`),
-      ...(column?.notNull ? [sqlComment(`${ident(to)} NOT NULL like ${ident(from)}: once backfilled, through a validated CHECK (see set-not-null-without-check)`)] : []),
-      ...(target?.primaryKey.includes(from) ? [sqlComment(`${ident(from)} is in the primary key: build the key on ${ident(to)} (a unique index CONCURRENTLY, then ADD PRIMARY KEY USING INDEX; see index-not-concurrent) before ${ident(from)} is dropped`)] : []),
+      sqlComment(
+        `then deploy code that writes both ${ident(from)} and ${ident(to)} (or a trigger that copies ${ident(from)} into ${ident(to)}), backfill ${ident(to)} in batches, and switch the readers to ${ident(to)}`,
+      ),
+      ...(column?.notNull
+        ? [sqlComment(`${ident(to)} NOT NULL like ${ident(from)}: once backfilled, through a validated CHECK (see set-not-null-without-check)`)]
+        : []),
+      ...(target?.primaryKey.includes(from)
+        ? [
+            sqlComment(
+              `${ident(from)} is in the primary key: build the key on ${ident(to)} (a unique index CONCURRENTLY, then ADD PRIMARY KEY USING INDEX; see index-not-concurrent) before ${ident(from)} is dropped`,
+            ),
+          ]
+        : []),
       ESCAPE(table, from),
     ),
     later(sqlComment(`once no running code names ${ident(from)}`), ...dropColumnLater(table, from)),
@@ -102,7 +116,9 @@ function viewSteps(rel: RangeVar, kind: RelationKind, from: string, to: string):
   const table = tableName(rel);
   const redo = kind === 'view' ? 'CREATE OR REPLACE VIEW may add it at the end' : 'a materialized view is created again';
   return inPlace(
-    sqlComment(`give ${table} both names (…, ${ident(from)}, ${ident(from)} AS ${ident(to)}: ${redo}), switch the readers to ${ident(to)}, and drop ${ident(from)} from it in a later migration`),
+    sqlComment(
+      `give ${table} both names (…, ${ident(from)}, ${ident(from)} AS ${ident(to)}: ${redo}), switch the readers to ${ident(to)}, and drop ${ident(from)} from it in a later migration`,
+    ),
     ESCAPE(table, from),
   );
 }

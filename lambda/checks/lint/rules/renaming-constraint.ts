@@ -29,7 +29,8 @@ export const RENAMING_CONSTRAINT: LintRule = {
   examples: {
     existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, email text CONSTRAINT leads_email_key UNIQUE);',
     triggers: 'ALTER TABLE leads RENAME CONSTRAINT leads_email_key TO leads_email_unique;',
-    passes: '-- schemaguard:allow renaming-constraint the application upserts with ON CONFLICT (email) since release 42\nALTER TABLE leads RENAME CONSTRAINT leads_email_key TO leads_email_unique;',
+    passes:
+      '-- schemaguard:allow renaming-constraint the application upserts with ON CONFLICT (email) since release 42\nALTER TABLE leads RENAME CONSTRAINT leads_email_key TO leads_email_unique;',
   },
   statement(ctx, s) {
     if (s.kind !== 'RenameStmt') return;
@@ -67,10 +68,15 @@ function check(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, t: TableMode
   const kind = c?.kind;
   const upsert = kind === undefined || kind === 'primary' || kind === 'unique' || kind === 'exclusion';
   const table = tableName(rel);
-  const message = `${s.node.renameType === 'OBJECT_INDEX' ? `RENAME of index ${ident(from)} (and so of its constraint)` : `RENAME CONSTRAINT ${ident(from)}`} TO ${ident(to)} on existing table ${table}: `
-    + `${upsert ? `the running application's ON CONFLICT ON CONSTRAINT ${ident(from)} fails with 42704, and ` : ''}its error handling that matches the name ${ident(from)} stops matching until its new version has replaced it`;
+  const message =
+    `${s.node.renameType === 'OBJECT_INDEX' ? `RENAME of index ${ident(from)} (and so of its constraint)` : `RENAME CONSTRAINT ${ident(from)}`} TO ${ident(to)} on existing table ${table}: ` +
+    `${upsert ? `the running application's ON CONFLICT ON CONSTRAINT ${ident(from)} fails with 42704, and ` : ''}its error handling that matches the name ${ident(from)} stops matching until its new version has replaced it`;
   const fix = renderFix([
-    inPlace(sqlComment(`nothing in its place: first release code that names no constraint ${ident(from)}${upsert ? ` (ON CONFLICT (<its columns>) instead of ON CONFLICT ON CONSTRAINT ${ident(from)})` : ''}, telling errors apart by their columns`)),
+    inPlace(
+      sqlComment(
+        `nothing in its place: first release code that names no constraint ${ident(from)}${upsert ? ` (ON CONFLICT (<its columns>) instead of ON CONFLICT ON CONSTRAINT ${ident(from)})` : ''}, telling errors apart by their columns`,
+      ),
+    ),
     later(
       sqlComment(`once no running code names ${ident(from)}`),
       sqlComment(`schemaguard:allow renaming-constraint no running code names ${ident(from)} any more`),

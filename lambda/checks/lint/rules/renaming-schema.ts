@@ -25,7 +25,7 @@ export const RENAMING_SCHEMA: LintRule = {
   id: 'renaming-schema',
   severity: 'error',
   title: 'ALTER SCHEMA … RENAME TO of an existing schema',
-  why: 'the application version still running during the deploy names the schema\'s tables and functions by the old schema: its statements fail with 42P01 (undefined_table) or 3F000 (invalid_schema_name) from the moment the migration commits',
+  why: "the application version still running during the deploy names the schema's tables and functions by the old schema: its statements fail with 42P01 (undefined_table) or 3F000 (invalid_schema_name) from the moment the migration commits",
   fix: 'keep the old names working: the old schema again, with a view of each table under its old name, in the same migration, dropped in a later one; or allow it with a reason when no running code names the schema',
   squawk: [],
   examples: {
@@ -55,9 +55,10 @@ const NAMED = 3;
 function check(ctx: RuleContext, s: ParsedStatement, from: string, to: string): void {
   const relations = ctx.model.relationsIn(from).filter((t) => ctx.model.isNamedBeforeRun(t));
   const names = relations.map((t) => `${ident(from)}.${ident(t.name)}`);
-  const named = names.length === 0
-    ? `its tables and functions as ${ident(from)}.name`
-    : `${names.slice(0, NAMED).join(', ')}${names.length > NAMED ? ` and ${names.length - NAMED} more` : ''}`;
+  const named =
+    names.length === 0
+      ? `its tables and functions as ${ident(from)}.name`
+      : `${names.slice(0, NAMED).join(', ')}${names.length > NAMED ? ` and ${names.length - NAMED} more` : ''}`;
   const message = `RENAME TO ${ident(to)} of existing schema ${ident(from)}: the running application that names ${named}, or finds them through a search_path with ${ident(from)}, fails with 42P01 (3F000 for its functions) until its new version has replaced it`;
   HELD.hold(ctx, from, () => ctx.report(RENAMING_SCHEMA, s, { message, fix: fixFor(s, from, to, relations) }));
 }
@@ -70,15 +71,17 @@ function fixFor(s: ParsedStatement, from: string, to: string, relations: TableMo
     inPlace(
       `${s.text};`,
       `CREATE SCHEMA ${old};`,
-      ...(views.length ? views : [sqlComment(`CREATE VIEW ${old}.<table> AS SELECT * FROM ${moved}.<table>; for each table and view the running code names (lint knows none in ${old})`)]),
+      ...(views.length
+        ? views
+        : [
+            sqlComment(
+              `CREATE VIEW ${old}.<table> AS SELECT * FROM ${moved}.<table>; for each table and view the running code names (lint knows none in ${old})`,
+            ),
+          ]),
       '-- the running code reads and writes through the views (a view of one table is updatable); grant its role USAGE on the schema and on each view what it had on the table',
       sqlComment(`a function it calls as ${old}.f() needs one of the same name in ${old} that calls ${moved}.f()`),
       sqlComment(`or, when no running code names ${old}: the statement alone, after an allow directive for renaming-schema whose reason says so`),
     ),
-    later(
-      sqlComment(`once no running code names ${old}`),
-      ...relations.map((t) => `DROP VIEW ${old}.${ident(t.name)};`),
-      `DROP SCHEMA ${old};`,
-    ),
+    later(sqlComment(`once no running code names ${old}`), ...relations.map((t) => `DROP VIEW ${old}.${ident(t.name)};`), `DROP SCHEMA ${old};`),
   ]);
 }

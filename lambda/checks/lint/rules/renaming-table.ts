@@ -85,32 +85,34 @@ function check(ctx: RuleContext, s: ParsedStatement, m: Move): void {
   if (!ctx.model.isNamedBeforeRun(m.rel)) return;
   const oldName = tableName(m.rel);
   const what = `existing ${m.kind} ${oldName}`;
-  const message = m.newName !== undefined
-    ? `RENAME TO ${ident(m.newName)} of ${what}: the running application still names it ${oldName}, and fails with 42P01 until its new version has replaced it`
-    : `SET SCHEMA ${ident(m.newSchema!)} moves ${what} out of schema ${ident(schema)}: the running application that names it ${ident(schema)}.${ident(m.rel.name)}, or finds it through a search_path without ${ident(m.newSchema!)}, fails with 42P01 until its new version has replaced it`;
+  const message =
+    m.newName !== undefined
+      ? `RENAME TO ${ident(m.newName)} of ${what}: the running application still names it ${oldName}, and fails with 42P01 until its new version has replaced it`
+      : `SET SCHEMA ${ident(m.newSchema!)} moves ${what} out of schema ${ident(schema)}: the running application that names it ${ident(schema)}.${ident(m.rel.name)}, or finds it through a search_path without ${ident(m.newSchema!)}, fails with 42P01 until its new version has replaced it`;
   const fix = fixFor(s, m, schema);
   HELD.hold(ctx, key, () => ctx.report(RENAMING_TABLE, s, { message, fix }));
 }
 
 /** What the running code can still do through the view under the old name. */
 const THROUGH_VIEW: Record<RelationKind, string> = {
-  'table': '-- the running code reads and writes through the view (a view of one table is updatable: INSERT, UPDATE, DELETE and ON CONFLICT go through it; TRUNCATE does not)',
-  'view': '-- the running code reads through it, and writes where the view itself was updatable',
+  table:
+    '-- the running code reads and writes through the view (a view of one table is updatable: INSERT, UPDATE, DELETE and ON CONFLICT go through it; TRUNCATE does not)',
+  view: '-- the running code reads through it, and writes where the view itself was updatable',
   'materialized view': '-- the running code reads through it; a REFRESH MATERIALIZED VIEW of the old name fails: refresh the new one',
 };
 
 /** The statement and a view under the old name, in the same transaction; the view dropped in a later migration. */
 function fixFor(s: ParsedStatement, m: Move, schema: string): string {
   const old = m.newSchema !== undefined ? `${ident(schema)}.${ident(m.rel.name)}` : tableName(m.rel);
-  const moved = m.newSchema !== undefined
-    ? `${ident(m.newSchema)}.${ident(m.rel.name)}`
-    : tableName({ schema: m.rel.schema, name: m.newName! });
+  const moved = m.newSchema !== undefined ? `${ident(m.newSchema)}.${ident(m.rel.name)}` : tableName({ schema: m.rel.schema, name: m.newName! });
   return renderFix([
     inPlace(
       `${s.text};`,
       `CREATE VIEW ${old} AS SELECT * FROM ${moved};`,
       THROUGH_VIEW[m.kind],
-      ...(m.kind === 'table' ? [sqlComment(`or: a new table ${moved} that both versions write, backfilled in batches, and ${old} dropped once no running code names it`)] : []),
+      ...(m.kind === 'table'
+        ? [sqlComment(`or: a new table ${moved} that both versions write, backfilled in batches, and ${old} dropped once no running code names it`)]
+        : []),
       sqlComment(`or, when no running code names ${old}: the statement alone, after an allow directive for renaming-table whose reason says so`),
     ),
     later(sqlComment(`once no running code names ${old}`), `DROP VIEW ${old};`),

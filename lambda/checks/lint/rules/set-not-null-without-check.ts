@@ -22,7 +22,7 @@ export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
   id: 'set-not-null-without-check',
   severity: 'error',
   title: 'SET NOT NULL (or ADD CONSTRAINT … NOT NULL) on an existing table without a validated CHECK (col IS NOT NULL) first',
-  why: 'SET NOT NULL (and PostgreSQL 18\'s ADD CONSTRAINT … NOT NULL) scans the whole table while holding an ACCESS EXCLUSIVE lock; PostgreSQL 12+ skips the scan only when a validated CHECK constraint already proves the column has no NULL',
+  why: "SET NOT NULL (and PostgreSQL 18's ADD CONSTRAINT … NOT NULL) scans the whole table while holding an ACCESS EXCLUSIVE lock; PostgreSQL 12+ skips the scan only when a validated CHECK constraint already proves the column has no NULL",
   fix: 'ADD CONSTRAINT … CHECK (col IS NOT NULL) NOT VALID; in a later migration VALIDATE it, SET NOT NULL (no scan), DROP the CHECK',
   squawk: ['adding-not-nullable-field'],
   examples: {
@@ -43,13 +43,18 @@ export const SET_NOT_NULL_WITHOUT_CHECK: LintRule = {
 };
 
 /** A command that makes a column NOT NULL with a scan: SET NOT NULL, or PostgreSQL 18's ADD [CONSTRAINT name] NOT NULL col (`added`; its NOT VALID form does not scan). */
-interface MadeNotNull { column: string; added?: { clause: string; name?: string } }
+interface MadeNotNull {
+  column: string;
+  added?: { clause: string; name?: string };
+}
 
 function madeNotNull(s: ParsedStatement, cmd: Node | undefined): MadeNotNull | undefined {
   if (cmd?.subtype === 'AT_SetNotNull' && typeof cmd.name === 'string') return { column: cmd.name };
   const con = cmd?.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
   const column = con?.contype === 'CONSTR_NOTNULL' && !con.skip_validation ? names(con.keys)[0] : undefined;
-  return column ? { column, added: { clause: clauseAt(s, con!.location as number), name: typeof con!.conname === 'string' ? con!.conname : undefined } } : undefined;
+  return column
+    ? { column, added: { clause: clauseAt(s, con!.location as number), name: typeof con!.conname === 'string' ? con!.conname : undefined } }
+    : undefined;
 }
 
 /** Nothing needs a scan: a validated CHECK (in the migrations, or the database's) proves the column has no NULL, or it is NOT NULL already. */
@@ -74,19 +79,26 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
     const m = madeNotNull(s, as(c, 'AlterTableCmd'));
     return m && !proven(ctx, t, m.column) ? [{ ...m, at: starts[k]! }] : [];
   });
-  const removed = commandsRemoved(s, made.map((m) => m.at));
+  const removed = commandsRemoved(
+    s,
+    made.map((m) => m.at),
+  );
   const table = tableName(t.rel);
   // The statement's ONLY stays on every step: the CHECK is then NO INHERIT, except on a partitioned table (notNullSteps).
   const only = onlyIn(s);
   const partitioned = isPartitioned(ctx.catalog, t.table);
-  const steps = made.map((m) => notNullSteps(t.rel, m.column, undefined, {
-    only, partitioned, taken: constraintNames(ctx.catalog, t.table),
-    makeNotNull: m.added && { sql: `ALTER TABLE ${only ? 'ONLY ' : ''}${table} ADD ${m.added.clause};  -- no scan: the validated CHECK proves it`, name: m.added.name },
-  }));
-  const fix = renderFix([
-    inPlace(...(removed ? [edited(s, removed)] : []), ...steps.flatMap((f) => f[0]!.lines)),
-    later(...steps.flatMap((f) => f[1]!.lines)),
-  ]);
+  const steps = made.map((m) =>
+    notNullSteps(t.rel, m.column, undefined, {
+      only,
+      partitioned,
+      taken: constraintNames(ctx.catalog, t.table),
+      makeNotNull: m.added && {
+        sql: `ALTER TABLE ${only ? 'ONLY ' : ''}${table} ADD ${m.added.clause};  -- no scan: the validated CHECK proves it`,
+        name: m.added.name,
+      },
+    }),
+  );
+  const fix = renderFix([inPlace(...(removed ? [edited(s, removed)] : []), ...steps.flatMap((f) => f[0]!.lines)), later(...steps.flatMap((f) => f[1]!.lines))]);
   fixes.set(s, fix);
   return fix;
 }

@@ -32,7 +32,9 @@ import { oneOrMany } from '../../../engine/errors/words';
  */
 function allowFix(ctx: RuleContext, s: ParsedStatement, what: string, tables: string, extra = ''): string {
   const lines = [
-    sqlComment(`PostgreSQL has no online form of ${what}: run it in a maintenance window, or rebuild the table online outside the migration (an extension such as pg_repack${extra})`),
+    sqlComment(
+      `PostgreSQL has no online form of ${what}: run it in a maintenance window, or rebuild the table online outside the migration (an extension such as pg_repack${extra})`,
+    ),
     '-- on a small table, keep it after an allow directive that says why:',
     sqlComment(`schemaguard:allow table-rewrite ${tables} is small: the copy under ACCESS EXCLUSIVE takes a moment`),
     `${s.text};`,
@@ -42,18 +44,23 @@ function allowFix(ctx: RuleContext, s: ParsedStatement, what: string, tables: st
 }
 
 const STORAGE_COMMANDS: Record<string, string> = {
-  AT_SetLogged: 'SET LOGGED', AT_SetUnLogged: 'SET UNLOGGED', AT_SetTableSpace: 'SET TABLESPACE', AT_SetAccessMethod: 'SET ACCESS METHOD',
+  AT_SetLogged: 'SET LOGGED',
+  AT_SetUnLogged: 'SET UNLOGGED',
+  AT_SetTableSpace: 'SET TABLESPACE',
+  AT_SetAccessMethod: 'SET ACCESS METHOD',
 };
 
 export const TABLE_REWRITE: LintRule = {
   id: 'table-rewrite',
   severity: 'warning',
-  title: 'VACUUM FULL, CLUSTER, REFRESH MATERIALIZED VIEW without CONCURRENTLY, ALTER TABLE … SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD on an existing table, ALTER INDEX … SET TABLESPACE, or ALL IN TABLESPACE',
+  title:
+    'VACUUM FULL, CLUSTER, REFRESH MATERIALIZED VIEW without CONCURRENTLY, ALTER TABLE … SET LOGGED / UNLOGGED / TABLESPACE / ACCESS METHOD on an existing table, ALTER INDEX … SET TABLESPACE, or ALL IN TABLESPACE',
   why: 'each copies the whole table (or materialized view) into new storage under ACCESS EXCLUSIVE: every query on it, reads included, waits until the copy ends, minutes on a large table',
   fix: 'REFRESH MATERIALIZED VIEW CONCURRENTLY where the view has a unique index; for the others a maintenance window or an online rebuild outside the migration; on a small table, allow it with a reason',
   squawk: [],
   examples: {
-    existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, score int);\nCREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads;\nCREATE UNIQUE INDEX lead_scores_id ON lead_scores (id);',
+    existing:
+      'CREATE TABLE leads (id bigint PRIMARY KEY, score int);\nCREATE MATERIALIZED VIEW lead_scores AS SELECT id, score FROM leads;\nCREATE UNIQUE INDEX lead_scores_id ON lead_scores (id);',
     triggers: 'REFRESH MATERIALIZED VIEW lead_scores;',
     passes: 'REFRESH MATERIALIZED VIEW CONCURRENTLY lead_scores;',
   },
@@ -62,7 +69,13 @@ export const TABLE_REWRITE: LintRule = {
     else if (s.kind === 'AlterTableStmt' && s.node.objtype === 'OBJECT_INDEX') indexTablespace(ctx, s);
     else if (s.kind === 'AlterTableStmt') storage(ctx, s);
     else if (s.kind === 'AlterTableMoveAllStmt') moveAll(ctx, s);
-    else if (s.kind === 'VacuumStmt' && s.node.is_vacuumcmd && optionOn(s.node.options, 'full')) rebuild(ctx, s, 'VACUUM FULL', list(s.node.rels).map((r) => rangeVar(as(r, 'VacuumRelation')?.relation)));
+    else if (s.kind === 'VacuumStmt' && s.node.is_vacuumcmd && optionOn(s.node.options, 'full'))
+      rebuild(
+        ctx,
+        s,
+        'VACUUM FULL',
+        list(s.node.rels).map((r) => rangeVar(as(r, 'VacuumRelation')?.relation)),
+      );
     else if (s.kind === 'ClusterStmt') rebuild(ctx, s, 'CLUSTER', [rangeVar(s.node.relation)]);
   },
 };
@@ -83,7 +96,10 @@ function rebuild(ctx: RuleContext, s: ParsedStatement, verb: string, rels: (Rang
   const named = rels.filter((r): r is RangeVar => !!r);
   if (named.length === 0) {
     const which = verb === 'CLUSTER' ? 'every table clustered before' : 'every table of the database';
-    ctx.report(TABLE_REWRITE, s, { message: `${verb} without a table rewrites ${which}, each under ACCESS EXCLUSIVE: every query on each waits while it is copied`, fix: allowFix(ctx, s, verb, 'every table') });
+    ctx.report(TABLE_REWRITE, s, {
+      message: `${verb} without a table rewrites ${which}, each under ACCESS EXCLUSIVE: every query on each waits while it is copied`,
+      fix: allowFix(ctx, s, verb, 'every table'),
+    });
     return;
   }
   const existing = named.filter((r) => ctx.model.isExisting(r));
@@ -104,7 +120,9 @@ function rebuild(ctx: RuleContext, s: ParsedStatement, verb: string, rels: (Rang
  */
 function storage(ctx: RuleContext, s: ParsedStatement): void {
   if (s.node.objtype !== 'OBJECT_TABLE' && s.node.objtype !== 'OBJECT_MATVIEW') return;
-  const cmd = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).find((c) => c && STORAGE_COMMANDS[String(c.subtype)]);
+  const cmd = list(s.node.cmds)
+    .map((c) => as(c, 'AlterTableCmd'))
+    .find((c) => c && STORAGE_COMMANDS[String(c.subtype)]);
   const rel = rangeVar(s.node.relation);
   if (!cmd || !rel || !ctx.model.isExisting(rel) || ctx.model.table(rel)?.partitioned) return;
   const what = STORAGE_COMMANDS[String(cmd.subtype)]!;
@@ -124,7 +142,9 @@ function storage(ctx: RuleContext, s: ParsedStatement): void {
  * the new tablespace and drops the old one.
  */
 function indexTablespace(ctx: RuleContext, s: ParsedStatement): void {
-  const cmd = list(s.node.cmds).map((c) => as(c, 'AlterTableCmd')).find((c) => c?.subtype === 'AT_SetTableSpace');
+  const cmd = list(s.node.cmds)
+    .map((c) => as(c, 'AlterTableCmd'))
+    .find((c) => c?.subtype === 'AT_SetTableSpace');
   const rel = rangeVar(s.node.relation);
   if (!cmd || !rel || ctx.model.indexTable(rel)?.isNew) return;
   const index = tableName(rel);
@@ -132,12 +152,14 @@ function indexTablespace(ctx: RuleContext, s: ParsedStatement): void {
   ctx.report(TABLE_REWRITE, s, {
     message: `ALTER INDEX ${index} SET TABLESPACE copies the index into ${space} under ACCESS EXCLUSIVE on it: every query on its table opens the table's indexes to plan, so reads and writes wait until the copy ends`,
     why: 'the copy takes as long as the index is big, and the queries on its table queue behind the lock for that long, reads included, with everything queued behind them',
-    fix: renderFix([ownNoTransaction(
-      sqlComment(`build the index anew in ${space} beside the old one, then drop the old one; writes go on (SHARE UPDATE EXCLUSIVE)`),
-      `CREATE [UNIQUE] INDEX CONCURRENTLY ${ident(`${rel.name}_moved`)} ON <its table> USING … (…) TABLESPACE ${space};  ${sqlComment(`${index}'s own definition (pg_indexes.indexdef: method, columns, INCLUDE, WHERE)`)}`,
-      `DROP INDEX CONCURRENTLY ${index};  -- an index behind a PRIMARY KEY or UNIQUE constraint cannot be dropped: swap it in with ALTER TABLE … ADD CONSTRAINT … USING INDEX instead`,
-      `ALTER INDEX ${rel.schema ? `${ident(rel.schema)}.` : ''}${ident(`${rel.name}_moved`)} RENAME TO ${ident(rel.name)};`,
-    )]),
+    fix: renderFix([
+      ownNoTransaction(
+        sqlComment(`build the index anew in ${space} beside the old one, then drop the old one; writes go on (SHARE UPDATE EXCLUSIVE)`),
+        `CREATE [UNIQUE] INDEX CONCURRENTLY ${ident(`${rel.name}_moved`)} ON <its table> USING … (…) TABLESPACE ${space};  ${sqlComment(`${index}'s own definition (pg_indexes.indexdef: method, columns, INCLUDE, WHERE)`)}`,
+        `DROP INDEX CONCURRENTLY ${index};  -- an index behind a PRIMARY KEY or UNIQUE constraint cannot be dropped: swap it in with ALTER TABLE … ADD CONSTRAINT … USING INDEX instead`,
+        `ALTER INDEX ${rel.schema ? `${ident(rel.schema)}.` : ''}${ident(`${rel.name}_moved`)} RENAME TO ${ident(rel.name)};`,
+      ),
+    ]),
   });
 }
 
@@ -147,11 +169,13 @@ function moveAll(ctx: RuleContext, s: ParsedStatement): void {
   const what = `ALTER ${kind} ALL IN TABLESPACE`;
   ctx.report(TABLE_REWRITE, s, {
     message: `${what} ${s.node.orig_tablespacename} SET TABLESPACE ${s.node.new_tablespacename} copies every ${kind === 'INDEX' ? 'index' : kind === 'TABLE' ? 'table' : 'materialized view'} of ${s.node.orig_tablespacename}${s.node.roles ? ' owned by the roles named' : ''} into new storage, each under ACCESS EXCLUSIVE held until COMMIT: queries on each wait, on the first one moved until the last one is copied`,
-    fix: renderFix([inPlace(
-      `-- move one relation at a time, each in a migration of its own (ALTER TABLE … SET TABLESPACE; an index: CREATE INDEX CONCURRENTLY … TABLESPACE, then DROP INDEX CONCURRENTLY the old one),`,
-      '-- or keep it for a maintenance window, after an allow directive that says why:',
-      '-- schemaguard:allow table-rewrite everything it moves is small: each copy under ACCESS EXCLUSIVE takes a moment',
-      `${s.text};`,
-    )]),
+    fix: renderFix([
+      inPlace(
+        `-- move one relation at a time, each in a migration of its own (ALTER TABLE … SET TABLESPACE; an index: CREATE INDEX CONCURRENTLY … TABLESPACE, then DROP INDEX CONCURRENTLY the old one),`,
+        '-- or keep it for a maintenance window, after an allow directive that says why:',
+        '-- schemaguard:allow table-rewrite everything it moves is small: each copy under ACCESS EXCLUSIVE takes a moment',
+        `${s.text};`,
+      ),
+    ]),
   });
 }

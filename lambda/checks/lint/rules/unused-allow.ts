@@ -26,8 +26,12 @@ export function unusedAllow(a: Allowance, known: readonly string[]): Report {
   const isKnown = known.includes(a.rule);
   return {
     message: isKnown ? `allow ${a.rule} silences nothing: the next statement has no ${a.rule} finding` : `allow names an unknown rule "${a.rule}"`,
-    fix: renderFix([inPlace(isKnown
-      ? sqlComment(`delete line ${a.line} (the allow directive), or move it to the line just before the statement it is for`)
-      : sqlComment(`name one of: ${known.join(', ')}`))]),
+    fix: renderFix([
+      inPlace(
+        isKnown
+          ? sqlComment(`delete line ${a.line} (the allow directive), or move it to the line just before the statement it is for`)
+          : sqlComment(`name one of: ${known.join(', ')}`),
+      ),
+    ]),
   };
 }

@@ -43,12 +43,18 @@ export const UUID_PK_WITHOUT_DEFAULT: LintRule = {
   alterCommand(ctx, s, t, cmd) {
     const con = cmd.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
     if (con?.contype !== 'CONSTR_PRIMARY') return;
-    const keys = typeof con.indexname === 'string' ? t.table.indexColumns?.get(con.indexname) ?? [] : names(con.keys);
+    const keys = typeof con.indexname === 'string' ? (t.table.indexColumns?.get(con.indexname) ?? []) : names(con.keys);
     const col = keys.length === 1 ? t.table.columns.get(keys[0]!) : undefined;
     if (!col || col.type !== 'uuid' || col.noDefault !== true) return;
     const column = keys[0]!;
-    report(ctx, s, t.rel, column, con.location as number | undefined,
-      `ALTER TABLE ${tableName(t.rel)} ALTER COLUMN ${ident(column)} SET DEFAULT gen_random_uuid();\n${s.text.trim()};`);
+    report(
+      ctx,
+      s,
+      t.rel,
+      column,
+      con.location as number | undefined,
+      `ALTER TABLE ${tableName(t.rel)} ALTER COLUMN ${ident(column)} SET DEFAULT gen_random_uuid();\n${s.text.trim()};`,
+    );
   },
 };
 
@@ -57,26 +63,40 @@ function report(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, col: string
   ctx.report(UUID_PK_WITHOUT_DEFAULT, s, {
     message: `${tableName(rel)}.${ident(col)} is a uuid primary key without a DEFAULT`,
     why: `every INSERT that omits ${ident(col)} fails with "null value in column \\"${col}\\" … violates not-null constraint" (23502); the application has to generate ids itself, and one code path that forgets breaks`,
-    fix: renderFix([inPlace(
-      fixed,
-      '-- gen_random_uuid() is built in since PostgreSQL 13 (CREATE EXTENSION pgcrypto before that)',
-      ...(surrogate ? [] : [sqlComment(`or, if ${ident(col)} copies another table's id, say so with an allow directive for uuid-pk-without-default and the reason`)]),
-    )]),
+    fix: renderFix([
+      inPlace(
+        fixed,
+        '-- gen_random_uuid() is built in since PostgreSQL 13 (CREATE EXTENSION pgcrypto before that)',
+        ...(surrogate
+          ? []
+          : [sqlComment(`or, if ${ident(col)} copies another table's id, say so with an allow directive for uuid-pk-without-default and the reason`)]),
+      ),
+    ]),
     at,
   });
 }
 
 /** The table's one-column uuid primary key, when it has no default and is not also a foreign key. */
 function uuidKeyWithoutDefault(n: Node): Node | undefined {
-  const cols = list(n.tableElts).map((e) => as(e, 'ColumnDef')).filter((c): c is Node => !!c);
-  const tableCons = list(n.tableElts).map((e) => as(e, 'Constraint')).filter((c): c is Node => !!c);
+  const cols = list(n.tableElts)
+    .map((e) => as(e, 'ColumnDef'))
+    .filter((c): c is Node => !!c);
+  const tableCons = list(n.tableElts)
+    .map((e) => as(e, 'Constraint'))
+    .filter((c): c is Node => !!c);
   const pk = [
     ...cols.filter((c) => columnParts(c).primaryKey).map((c) => String(c.colname)),
     ...tableCons.filter((c) => c.contype === 'CONSTR_PRIMARY').flatMap((c) => names(c.keys)),
   ];
   if (pk.length !== 1) return undefined;
   const col = cols.find((c) => c.colname === pk[0]);
-  if (!col || names((col.typeName as Node | undefined)?.names).pop()?.toLowerCase() !== 'uuid') return undefined;
+  if (
+    !col ||
+    names((col.typeName as Node | undefined)?.names)
+      .pop()
+      ?.toLowerCase() !== 'uuid'
+  )
+    return undefined;
   const p = columnParts(col);
   if (p.hasDefault || p.generated) return undefined;
   const columnFk = list(col.constraints).some((c) => as(c, 'Constraint')?.contype === 'CONSTR_FOREIGN');

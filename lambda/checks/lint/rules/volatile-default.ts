@@ -20,7 +20,8 @@ import { ident, objectName, regclassName, tableName } from '../sql-text';
 export const VOLATILE_DEFAULT: LintRule = {
   id: 'volatile-default',
   severity: 'error',
-  title: 'new column on an existing table whose value is computed per row (volatile or unknown default, serial, identity, stored generated, constrained domain)',
+  title:
+    'new column on an existing table whose value is computed per row (volatile or unknown default, serial, identity, stored generated, constrained domain)',
   why: 'PostgreSQL rewrites the whole table and its indexes under an ACCESS EXCLUSIVE lock to fill the column: reads and writes stop for the duration (a constant or stable default such as now() is stored once, without a rewrite)',
   fix: 'add the column without it, SET DEFAULT for new rows, backfill existing rows in batches',
   squawk: ['adding-field-with-default'],
@@ -38,7 +39,9 @@ export const VOLATILE_DEFAULT: LintRule = {
     const name = String(col.colname);
     ctx.report(VOLATILE_DEFAULT, s, {
       message: `ADD COLUMN ${ident(name)} on existing table ${tableName(t.rel)} with ${rewrite.what}${rewrite.certain ? '' : ': it rewrites the table if that function is VOLATILE'}`,
-      fix: renderFix(rewrite.domain ? domainFix(s, t, col, rewrite.domain) : fixFor(s, t, col)) + (rewrite.certain ? '' : '\n-- or, when the function is STABLE or IMMUTABLE: lint with --database-url reads its volatility from pg_proc'),
+      fix:
+        renderFix(rewrite.domain ? domainFix(s, t, col, rewrite.domain) : fixFor(s, t, col)) +
+        (rewrite.certain ? '' : '\n-- or, when the function is STABLE or IMMUTABLE: lint with --database-url reads its volatility from pg_proc'),
       at: col.location as number | undefined,
     });
   },
@@ -52,19 +55,25 @@ function fixFor(s: ParsedStatement, t: AlterTarget, col: Node): FixFile[] {
   if (p.serial) return serialFix(t, col);
   const plain = columnWithout(s, col, (c) => REWRITING.has(String(c.contype)));
   if (p.identity || p.generated) {
-    return [inPlace(
-      `ALTER TABLE ${table} ADD COLUMN ${plain};`,
-      p.identity
-        ? identityLater(table, name)
-        : sqlComment(`PostgreSQL 18: GENERATED ALWAYS AS (…) VIRTUAL adds it without a rewrite; before 18, fill ${name} from a trigger and backfill existing rows in batches`),
-    )];
+    return [
+      inPlace(
+        `ALTER TABLE ${table} ADD COLUMN ${plain};`,
+        p.identity
+          ? identityLater(table, name)
+          : sqlComment(
+              `PostgreSQL 18: GENERATED ALWAYS AS (…) VIRTUAL adds it without a rewrite; before 18, fill ${name} from a trigger and backfill existing rows in batches`,
+            ),
+      ),
+    ];
   }
   const expr = defaultExpression(s, col);
-  return [inPlace(
-    `ALTER TABLE ${table} ADD COLUMN ${plain};`,
-    ...(expr ? [`ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${expr};  -- for new rows only: no rewrite`] : []),
-    sqlComment(`then backfill existing rows in batches${expr ? `: UPDATE ${table} SET ${name} = ${expr} WHERE ${name} IS NULL AND …` : ''}`),
-  )];
+  return [
+    inPlace(
+      `ALTER TABLE ${table} ADD COLUMN ${plain};`,
+      ...(expr ? [`ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${expr};  -- for new rows only: no rewrite`] : []),
+      sqlComment(`then backfill existing rows in batches${expr ? `: UPDATE ${table} SET ${name} = ${expr} WHERE ${name} IS NULL AND …` : ''}`),
+    ),
+  ];
 }
 
 /** A constrained domain: the column of its base type, the default for new rows; the domain after the backfill. */
@@ -72,18 +81,25 @@ function domainFix(s: ParsedStatement, t: AlterTarget, col: Node, domain: Domain
   const table = tableName(t.rel);
   const name = ident(String(col.colname));
   const expr = defaultExpression(s, col);
-  return [inPlace(
-    `ALTER TABLE ${table} ADD COLUMN ${name} ${domain.baseType};`,
-    ...(expr ? [`ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${expr};  -- for new rows only: no rewrite`] : []),
-    sqlComment(`then backfill existing rows in batches, and keep the domain's rule as a CHECK on ${name} added NOT VALID and validated in a later migration`),
-  )];
+  return [
+    inPlace(
+      `ALTER TABLE ${table} ADD COLUMN ${name} ${domain.baseType};`,
+      ...(expr ? [`ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${expr};  -- for new rows only: no rewrite`] : []),
+      sqlComment(`then backfill existing rows in batches, and keep the domain's rule as a CHECK on ${name} added NOT VALID and validated in a later migration`),
+    ),
+  ];
 }
 
 /** What makes a column rewrite, and NOT NULL / PRIMARY KEY, which a column added empty cannot take yet. */
 const REWRITING = new Set(['CONSTR_DEFAULT', 'CONSTR_IDENTITY', 'CONSTR_GENERATED', 'CONSTR_NOTNULL', 'CONSTR_PRIMARY']);
 
 const SERIAL_BASE: Record<string, string> = {
-  serial: 'integer', serial4: 'integer', bigserial: 'bigint', serial8: 'bigint', smallserial: 'smallint', serial2: 'smallint',
+  serial: 'integer',
+  serial4: 'integer',
+  bigserial: 'bigint',
+  serial8: 'bigint',
+  smallserial: 'smallint',
+  serial2: 'smallint',
 };
 
 /** A serial column is its integer type, a sequence it owns and a nextval() default for new rows. */
@@ -93,17 +109,21 @@ function serialFix(t: AlterTarget, col: Node): FixFile[] {
   const seqName = objectName(t.rel.name, String(col.colname), 'seq');
   const seq = ident(seqName);
   const nextval = `nextval(${quoteLiteral(regclassName(seqName))})`;
-  return [inPlace(
-    `CREATE SEQUENCE IF NOT EXISTS ${seq};`,
-    `ALTER TABLE ${table} ADD COLUMN ${name} ${SERIAL_BASE[typeBase(col.typeName)] ?? 'bigint'};`,
-    `ALTER SEQUENCE ${seq} OWNED BY ${table}.${name};`,
-    `ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${nextval};  -- for new rows only: no rewrite`,
-    sqlComment(`then backfill existing rows in batches: UPDATE ${table} SET ${name} = ${nextval} WHERE ${name} IS NULL AND …`),
-  )];
+  return [
+    inPlace(
+      `CREATE SEQUENCE IF NOT EXISTS ${seq};`,
+      `ALTER TABLE ${table} ADD COLUMN ${name} ${SERIAL_BASE[typeBase(col.typeName)] ?? 'bigint'};`,
+      `ALTER SEQUENCE ${seq} OWNED BY ${table}.${name};`,
+      `ALTER TABLE ${table} ALTER COLUMN ${name} SET DEFAULT ${nextval};  -- for new rows only: no rewrite`,
+      sqlComment(`then backfill existing rows in batches: UPDATE ${table} SET ${name} = ${nextval} WHERE ${name} IS NULL AND …`),
+    ),
+  ];
 }
 
 /** The column's DEFAULT expression as written. */
 function defaultExpression(s: ParsedStatement, col: Node): string | undefined {
-  const con = list(col.constraints).map((c) => as(c, 'Constraint')).find((c) => c?.contype === 'CONSTR_DEFAULT');
+  const con = list(col.constraints)
+    .map((c) => as(c, 'Constraint'))
+    .find((c) => c?.contype === 'CONSTR_DEFAULT');
   return con ? columnConstraintText(s, col, con, 1) : undefined;
 }

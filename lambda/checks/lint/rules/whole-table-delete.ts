@@ -22,7 +22,7 @@ export const WHOLE_TABLE_DELETE: LintRule = {
   id: 'whole-table-delete',
   severity: 'warning',
   title: 'DELETE of every row of an existing table (no WHERE, or one every row matches), in one statement',
-  why: 'every row it deletes stays locked until its transaction commits: the application\'s writes to those rows wait for the whole table, and every row becomes a dead tuple at once',
+  why: "every row it deletes stays locked until its transaction commits: the application's writes to those rows wait for the whole table, and every row becomes a dead tuple at once",
   fix: 'delete in batches of the primary key, each committed on its own (a DO block in a no-transaction file); TRUNCATE where a brief ACCESS EXCLUSIVE lock fits; or allow it with a reason when the table is small',
   squawk: [],
   examples: {
@@ -37,9 +37,13 @@ export const WHOLE_TABLE_DELETE: LintRule = {
     const every = everyRow(ctx, s, rel);
     if (every === undefined) return;
     const table = tableName(rel);
-    const until = ctx.src.noTransaction ? 'until the statement ends' : 'until the file\'s COMMIT';
+    const until = ctx.src.noTransaction ? 'until the statement ends' : "until the file's COMMIT";
     const batches = byKeyRanges(ctx, s, rel, { verb: 'DELETE', rerun: 'a re-run after a failure starts over; the rows deleted stay deleted' });
-    batches.lines.push(sqlComment(`or, when no other table references ${table} and a moment of ACCESS EXCLUSIVE fits: TRUNCATE ${table}; (not MVCC-safe: a transaction that started before it sees the table empty)`));
+    batches.lines.push(
+      sqlComment(
+        `or, when no other table references ${table} and a moment of ACCESS EXCLUSIVE fits: TRUNCATE ${table}; (not MVCC-safe: a transaction that started before it sees the table empty)`,
+      ),
+    );
     ctx.report(WHOLE_TABLE_DELETE, s, {
       message: `DELETE of every row of existing table ${table} in one statement${every}: each row it deletes stays locked ${until}, and the application's writes to them wait`,
       fix: renderFix([batches]),

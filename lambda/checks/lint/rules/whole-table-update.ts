@@ -26,7 +26,7 @@ export const WHOLE_TABLE_UPDATE: LintRule = {
   id: 'whole-table-update',
   severity: 'warning',
   title: 'UPDATE of every row of an existing table (no WHERE, or one every row matches), in one statement',
-  why: 'every row it changes stays locked until its transaction commits: the application\'s writes to those rows wait for the whole table (minutes on millions of rows), and an ALTER TABLE earlier in the same file makes reads wait too',
+  why: "every row it changes stays locked until its transaction commits: the application's writes to those rows wait for the whole table (minutes on millions of rows), and an ALTER TABLE earlier in the same file makes reads wait too",
   fix: 'backfill in batches of the primary key, each committed on its own (a DO block in a no-transaction file); or allow it with a reason when the table is small',
   squawk: [],
   examples: {
@@ -40,7 +40,7 @@ export const WHOLE_TABLE_UPDATE: LintRule = {
     if (!rel || !ctx.model.isExisting(rel)) return;
     const every = everyRow(ctx, s, rel);
     if (every === undefined) return;
-    const until = ctx.src.noTransaction ? 'until the statement ends' : 'until the file\'s COMMIT';
+    const until = ctx.src.noTransaction ? 'until the statement ends' : "until the file's COMMIT";
     ctx.report(WHOLE_TABLE_UPDATE, s, {
       message: `UPDATE of every row of existing table ${tableName(rel)} in one statement${every}: each row it changes stays locked ${until}, and the application's writes to them wait`,
       fix: fixFor(ctx, s, rel),
@@ -50,8 +50,10 @@ export const WHOLE_TABLE_UPDATE: LintRule = {
 
 /** A DO block that runs the UPDATE one primary-key range at a time, or the way to write one when the key is not known. */
 function fixFor(ctx: RuleContext, s: ParsedStatement, rel: RangeVar): string {
-  return renderFix([byKeyRanges(ctx, s, rel, {
-    verb: 'UPDATE',
-    rerun: 'the SET must give the same result when run again: a re-run after a failure starts over from the first key',
-  })]);
+  return renderFix([
+    byKeyRanges(ctx, s, rel, {
+      verb: 'UPDATE',
+      rerun: 'the SET must give the same result when run again: a re-run after a failure starts over from the first key',
+    }),
+  ]);
 }

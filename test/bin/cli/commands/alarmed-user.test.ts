@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { alarmedUserNote, connectingUser } from '../../../../bin/cli/commands/alarmed-user';
 
 describe('Function: alarmedUserNote', () => {
-  it('regression: as the master user, guard and check name the guard role to use (their failing contract\'s 42P10 paged as OnConflictWithoutConstraint)', () => {
+  it("regression: as the master user, guard and check name the guard role to use (their failing contract's 42P10 paged as OnConflictWithoutConstraint)", () => {
     const note = alarmedUserNote(new URL('postgres://postgres@db.example.com/app'), {}, 3);
-    expect(note).toBe('connected as "postgres": the database alarms count this user\'s ERROR lines (they leave out only users whose name starts with schemaguard_guard), '
-      + 'and a failing contract logs the error the application would meet, which pages as that error class; '
-      + 'connect as the guard role (schemaguard_guard_app by default; its password is in the guard role\'s secret) to page no one, or add "postgres" to DatabaseAlarms\' ignoredUsers');
+    expect(note).toBe(
+      'connected as "postgres": the database alarms count this user\'s ERROR lines (they leave out only users whose name starts with schemaguard_guard), ' +
+        'and a failing contract logs the error the application would meet, which pages as that error class; ' +
+        'connect as the guard role (schemaguard_guard_app by default; its password is in the guard role\'s secret) to page no one, or add "postgres" to DatabaseAlarms\' ignoredUsers',
+    );
   });
 
   it('says nothing as a guard role, or without contracts (nothing that fails on purpose)', () => {
@@ -20,7 +22,7 @@ describe('Function: alarmedUserNote', () => {
 });
 
 describe('Function: connectingUser', () => {
-  it('takes the URL\'s user, else PGUSER, else the operating-system user, as pg does', () => {
+  it("takes the URL's user, else PGUSER, else the operating-system user, as pg does", () => {
     expect(connectingUser(new URL('postgres://a%40b@h/d'), { PGUSER: 'x' })).toBe('a@b');
     expect(connectingUser(new URL('postgres://h/d'), { PGUSER: 'schemaguard_guard_d' })).toBe('schemaguard_guard_d');
     expect(connectingUser(new URL('postgres://h/d'), {}).length).toBeGreaterThan(0);

@@ -23,8 +23,11 @@ async function handBuilt(target: (typeof targets)[number], label: string): Promi
   return url;
 }
 
-const state = (url: string) => rows<{ version: string; kind: string; applied_by: string; reason: string | null; execution_ms: number }>(
-  url, 'SELECT version, kind, applied_by, reason, execution_ms FROM schemaguard.applied_migrations ORDER BY version');
+const state = (url: string) =>
+  rows<{ version: string; kind: string; applied_by: string; reason: string | null; execution_ms: number }>(
+    url,
+    'SELECT version, kind, applied_by, reason, execution_ms FROM schemaguard.applied_migrations ORDER BY version',
+  );
 
 describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
   it('records the files up to VERSION as baselined without running them; migrate then applies only the rest', async () => {
@@ -38,7 +41,9 @@ describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
     const m = await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
     // Assess
     expect(b.code, b.stderr).toBe(0);
-    expect(b.stdout).toContain('baseline 3: recorded 3 files as applied without running them (kind baseline): 0001_leads.sql, 0002_purchases.sql, 0003_purchase_index.sql');
+    expect(b.stdout).toContain(
+      'baseline 3: recorded 3 files as applied without running them (kind baseline): 0001_leads.sql, 0002_purchases.sql, 0003_purchase_index.sql',
+    );
     expect(b.stdout).toContain('pending above the baseline: 0004_note.sql');
     expect(status.stdout).toMatch(/1\s+leads\s+baselined/);
     expect(status.stdout).toMatch(/4\s+note\s+pending/);
@@ -100,7 +105,9 @@ describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
     const r = await runCli(['baseline', '2', '--dir', dir, '--database-url', url]);
 
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/baseline 2: applied migrations differ from their files: 0001_leads\.sql \(applied [0-9a-f]{12}, file [0-9a-f]{12}\); nothing was recorded/);
+    expect(r.stderr).toMatch(
+      /baseline 2: applied migrations differ from their files: 0001_leads\.sql \(applied [0-9a-f]{12}, file [0-9a-f]{12}\); nothing was recorded/,
+    );
     expect(r.stderr).toContain('schemaguard repair');
     expect(await catalogFingerprint(url)).toBe(before);
     expect(await state(url)).toEqual(stateBefore);

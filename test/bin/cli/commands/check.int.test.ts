@@ -31,15 +31,21 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
   });
 
   it('check exits 1 naming the file, the statement and the reason', async () => {
-    const contracts = tempDir({
-      'upsert.sql': 'INSERT INTO student_course_purchases (student_id, course_id, is_active) VALUES ($1, $2, true)\nON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()',
-      'call.sql': 'SELECT no_such_function($1)',
-    }, 'contracts');
+    const contracts = tempDir(
+      {
+        'upsert.sql':
+          'INSERT INTO student_course_purchases (student_id, course_id, is_active) VALUES ($1, $2, true)\nON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()',
+        'call.sql': 'SELECT no_such_function($1)',
+      },
+      'contracts',
+    );
     const r = await runCli(['check', '--contracts', contracts, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('FAILED upsert.sql:1 upsert ($1 uuid, $2 uuid)');
     expect(r.stdout).toContain('statement: INSERT INTO student_course_purchases (student_id, course_id, is_active) VALUES ($1, $2, true) ON CONFLICT');
-    expect(r.stdout).toContain('reason: ON CONFLICT (student_id, course_id) matches no unique index or constraint of student_course_purchases: the unique index unique_active_purchase');
+    expect(r.stdout).toContain(
+      'reason: ON CONFLICT (student_id, course_id) matches no unique index or constraint of student_course_purchases: the unique index unique_active_purchase',
+    );
     expect(r.stdout).toContain('FAILED call.sql:1 call');
     expect(r.stdout).toContain('reason: function no_such_function(unknown) does not exist (42883)');
     expect(r.stderr).toContain('error: 2 of 2 contracts failed: call.sql, upsert.sql');
@@ -49,14 +55,14 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
   });
 
   // Regression: a lock held on a contract's table was reported as a failed contract ("1 of 3 contracts failed").
-  it('a contract\'s table locked past the lock_timeout: an error saying it could not be checked, with the fix, not a failed contract', async () => {
+  it("a contract's table locked past the lock_timeout: an error saying it could not be checked, with the fix, not a failed contract", async () => {
     await withClient(url, async (holder) => {
       await holder.query('BEGIN; LOCK TABLE student_course_purchases IN SHARE MODE');
       try {
         const r = await runCli(['check', '--database-url', url]);
         expect(r.code).toBe(1);
         expect(r.stderr).toMatch(/error: contract purchase_upsert\.sql:5 \(purchase_upsert\) could not be checked: canceling statement due to lock timeout/);
-        expect(r.stderr).toContain('fix: another session held a lock on its table longer than the check\'s lock_timeout');
+        expect(r.stderr).toContain("fix: another session held a lock on its table longer than the check's lock_timeout");
         expect(r.stderr).not.toContain('contracts failed');
       } finally {
         await holder.query('ROLLBACK');
@@ -65,10 +71,12 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
   });
 
   // Regression: run by a role without USAGE on public, check said "relation … does not exist" and "a migration must create the table".
-  it('as a role without USAGE on the table\'s schema: the failure says the table exists and gives the GRANT USAGE (text and --json)', async () => {
+  it("as a role without USAGE on the table's schema: the failure says the table exists and gives the GRANT USAGE (text and --json)", async () => {
     const role = `sg_check_${randomBytes(4).toString('hex')}`;
     const password = randomBytes(12).toString('hex');
-    await withClient(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT SELECT ON lead_purchases TO ${role}; REVOKE USAGE ON SCHEMA public FROM PUBLIC`));
+    await withClient(url, (c) =>
+      c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT SELECT ON lead_purchases TO ${role}; REVOKE USAGE ON SCHEMA public FROM PUBLIC`),
+    );
     try {
       const roleUrl = new URL(url);
       roleUrl.username = role;
@@ -76,11 +84,17 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
       const contracts = tempDir({ 'price.sql': 'SELECT price FROM lead_purchases WHERE id = $1' }, 'contracts');
       const r = await runCli(['check', '--contracts', contracts, '--database-url', roleUrl.toString()]);
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain(`reason: relation "lead_purchases" does not exist (42P01): the table public.lead_purchases exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path\n`);
+      expect(r.stdout).toContain(
+        `reason: relation "lead_purchases" does not exist (42P01): the table public.lead_purchases exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path\n`,
+      );
       expect(r.stdout).toContain(`fix: GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user\n`);
       expect(r.stdout).not.toContain('a migration must create the table');
       const j = await runCli(['check', '--contracts', contracts, '--database-url', roleUrl.toString(), '--json']);
-      expect(JSON.parse(j.stdout).results[0].failures[0]).toMatchObject({ sqlstate: '42P01', schemaWithoutUsage: 'public', fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user` });
+      expect(JSON.parse(j.stdout).results[0].failures[0]).toMatchObject({
+        sqlstate: '42P01',
+        schemaWithoutUsage: 'public',
+        fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
+      });
     } finally {
       await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA public TO PUBLIC; DROP OWNED BY ${role}; DROP ROLE ${role}`));
     }

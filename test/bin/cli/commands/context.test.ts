@@ -7,7 +7,16 @@ import { Redactor } from '../../../../lambda/engine/errors/redact';
 
 function contextWith(opts: Partial<ReturnType<typeof defaults>>): CommandContext {
   const none = () => undefined;
-  return { opts: { ...defaults({}), ...opts }, env: {}, out: none, outDrained: async () => undefined, err: none, progress: none, redactor: new Redactor(), onEmbedded: none };
+  return {
+    opts: { ...defaults({}), ...opts },
+    env: {},
+    out: none,
+    outDrained: async () => undefined,
+    err: none,
+    progress: none,
+    redactor: new Redactor(),
+    onEmbedded: none,
+  };
 }
 
 describe('Function: stateSchemaFlag', () => {
@@ -17,7 +26,11 @@ describe('Function: stateSchemaFlag', () => {
 
   it('refuses a 64-byte name as a usage error named after the flag', () => {
     let e: unknown;
-    try { stateSchemaFlag(contextWith({ stateSchema: 's'.repeat(64) }).opts); } catch (x) { e = x; }
+    try {
+      stateSchemaFlag(contextWith({ stateSchema: 's'.repeat(64) }).opts);
+    } catch (x) {
+      e = x;
+    }
     expect(e).toBeInstanceOf(UsageError);
     expect((e as UsageError).message).toBe(`--state-schema: "${'s'.repeat(64)}" is not a usable schema name`);
     expect((e as UsageError).toJSON()).toMatchObject({ error: 'UsageError', value: 's'.repeat(64), fix: expect.stringContaining('1 to 63 bytes') });
@@ -25,7 +38,7 @@ describe('Function: stateSchemaFlag', () => {
 });
 
 describe('Function: connectTarget', () => {
-  it('refuses a bad --database-url under the flag\'s name, password masked, before any connection', async () => {
+  it("refuses a bad --database-url under the flag's name, password masked, before any connection", async () => {
     const e = await connectTarget(contextWith({ databaseUrl: 'mysql://u:hunter2secret@h/db' })).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
     expect((e as InputError).message).toBe('--database-url: unsupported scheme "mysql:" in mysql://u:****@h/db');

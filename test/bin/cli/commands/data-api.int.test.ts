@@ -26,7 +26,13 @@ const FILES = {
   '2_notes.sql': 'CREATE TABLE notes (id bigint PRIMARY KEY, lead_id bigint REFERENCES leads (id));\n',
 };
 
-interface Rig { url: string; standin: DataApiStandin; endpoints: AwsEndpoints; flags: string[]; env: NodeJS.ProcessEnv }
+interface Rig {
+  url: string;
+  standin: DataApiStandin;
+  endpoints: AwsEndpoints;
+  flags: string[];
+  env: NodeJS.ProcessEnv;
+}
 
 const rigs: Rig[] = [];
 afterAll(async () => {
@@ -43,7 +49,9 @@ async function rig(target: (typeof targets)[number], label: string): Promise<Rig
   const endpoints = new AwsEndpoints({ dataApi: standin });
   await endpoints.start();
   const r = {
-    url, standin, endpoints,
+    url,
+    standin,
+    endpoints,
     flags: ['--cluster-arn', TEST_CLUSTER_ARN, '--secret-arn', TEST_SECRET_ARN, '--database', new URL(url).pathname.slice(1)],
     env: { ...endpoints.env(), DATABASE_URL: undefined },
   };
@@ -131,7 +139,9 @@ describe.each(targets)('CLI: the Data API (--cluster-arn) on $name', (target) =>
       { version: '1', kind: 'baseline', reason: 'built by hand', applied_by: 'ci:adopt' },
       { version: '2', kind: 'migrate', reason: null, applied_by: 'ci:adopt' },
     ]);
-    expect(await rows(r.url, 'SELECT version, reason, repaired_by FROM schemaguard.checksum_repairs')).toEqual([{ version: '1', reason: 'comment added', repaired_by: 'ci:adopt' }]);
+    expect(await rows(r.url, 'SELECT version, reason, repaired_by FROM schemaguard.checksum_repairs')).toEqual([
+      { version: '1', reason: 'comment added', repaired_by: 'ci:adopt' },
+    ]);
   });
 });
 
@@ -144,7 +154,10 @@ describe('CLI: the Data API flags, refused before anything is reached', () => {
     [['status', '--cluster-arn', TEST_CLUSTER_ARN], /--cluster-arn needs --secret-arn/],
     [['status', '--secret-arn', TEST_SECRET_ARN], /--secret-arn is for the RDS Data API, and --cluster-arn is not given/],
     [['status', '--database', 'orders'], /--database is for the RDS Data API, and --cluster-arn is not given/],
-    [['status', '--cluster-arn', TEST_CLUSTER_ARN, '--secret-arn', TEST_SECRET_ARN, '--database-url', 'postgres://x@h/d'], /--cluster-arn and --database-url name two different databases/],
+    [
+      ['status', '--cluster-arn', TEST_CLUSTER_ARN, '--secret-arn', TEST_SECRET_ARN, '--database-url', 'postgres://x@h/d'],
+      /--cluster-arn and --database-url name two different databases/,
+    ],
     [['status', '--cluster-arn', TEST_CLUSTER_ARN, '--secret-arn', TEST_SECRET_ARN, '--embedded'], /--cluster-arn and --embedded name two different databases/],
     [['status', '--cluster-arn', 'my-cluster', '--secret-arn', TEST_SECRET_ARN], /--cluster-arn "my-cluster" is not an Aurora cluster ARN/],
     [['snapshot', '--cluster-arn', TEST_CLUSTER_ARN], /snapshot does not use --cluster-arn/],

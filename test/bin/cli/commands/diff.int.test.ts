@@ -50,14 +50,21 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
       const j = await runCli(['diff', '--database-url', url, '--json']);
       expect(j.code).toBe(0);
       expect(JSON.parse(j.stdout)).toMatchObject({ drift: true, failing: false });
-      const sarif = JSON.parse((await runCli(['diff', '--database-url', url, '--format', 'sarif'])).stdout) as { runs: { results: { ruleId: string; level: string }[] }[] };
-      expect(sarif.runs[0]!.results.map((x) => [x.ruleId, x.level])).toEqual([['comment-drift', 'warning'], ['comment-drift', 'warning']]);
+      const sarif = JSON.parse((await runCli(['diff', '--database-url', url, '--format', 'sarif'])).stdout) as {
+        runs: { results: { ruleId: string; level: string }[] }[];
+      };
+      expect(sarif.runs[0]!.results.map((x) => [x.ruleId, x.level])).toEqual([
+        ['comment-drift', 'warning'],
+        ['comment-drift', 'warning'],
+      ]);
       await withClient(url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT'));
       const both = await runCli(['diff', '--database-url', url]);
       expect(both.code).toBe(1);
       expect(both.stdout).toContain('drift: 3 differences (2 of them comment changes: reported, not failing)');
     } finally {
-      await withClient(url, (c) => c.query('COMMENT ON TABLE leads IS NULL; COMMENT ON COLUMN leads.id IS NULL; ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid()'));
+      await withClient(url, (c) =>
+        c.query('COMMENT ON TABLE leads IS NULL; COMMENT ON COLUMN leads.id IS NULL; ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid()'),
+      );
     }
   });
 
@@ -76,27 +83,34 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
   }
 
   it('a schema made outside the migrations is a note, not drift (exit 0)', async () => {
-    await noteNotDrift('CREATE SCHEMA audit; CREATE TABLE audit.events (id int)', 'DROP SCHEMA audit CASCADE',
-      'note: schema not in the snapshot, not compared: audit (made outside the migrations; guard reports it as a ticket)');
+    await noteNotDrift(
+      'CREATE SCHEMA audit; CREATE TABLE audit.events (id int)',
+      'DROP SCHEMA audit CASCADE',
+      'note: schema not in the snapshot, not compared: audit (made outside the migrations; guard reports it as a ticket)',
+    );
   });
 
   // Regression (helper): after adopting from Flyway, diff failed (exit 1) forever on its history table, "only in live".
-  it('another tool\'s history table kept after adoption is a note, not drift (exit 0)', async () => {
-    await noteNotDrift('CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50))',
+  it("another tool's history table kept after adoption is a note, not drift (exit 0)", async () => {
+    await noteNotDrift(
+      'CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50))',
       'DROP TABLE flyway_schema_history; DROP TABLE IF EXISTS flyway_schema_history_copy',
       "note: another tool's history, not compared: public.flyway_schema_history (kept from before schemaguard; drop it once nothing reads it)",
       async () => {
         // A table of any other name is drift.
         await withClient(url, (c) => c.query('CREATE TABLE flyway_schema_history_copy (id int)'));
         expect((await runCli(['diff', '--database-url', url])).code).toBe(1);
-      });
+      },
+    );
   });
 
   // Regression (exploratory tester): golang-migrate's schema_migrations and Prisma's _prisma_migrations were drift "only in live".
-  it('golang-migrate\'s and Prisma\'s history tables kept after adoption are a note, not drift (exit 0)', async () => {
-    await noteNotDrift('CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL)',
+  it("golang-migrate's and Prisma's history tables kept after adoption are a note, not drift (exit 0)", async () => {
+    await noteNotDrift(
+      'CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, migration_name varchar(255) NOT NULL)',
       'DROP TABLE schema_migrations, _prisma_migrations',
-      "note: another tool's history, not compared: public._prisma_migrations, public.schema_migrations (kept from before schemaguard; drop it once nothing reads it)");
+      "note: another tool's history, not compared: public._prisma_migrations, public.schema_migrations (kept from before schemaguard; drop it once nothing reads it)",
+    );
   });
 
   it('diff says when migrations are not applied yet, and exits 2 without a snapshot', async () => {
@@ -122,7 +136,10 @@ describe('CLI: schemaguard diff and guard against a snapshot of another major ve
     }
     const SCHEMA = 'CREATE TABLE orders (id int PRIMARY KEY, active boolean); CREATE VIEW active_orders AS SELECT id FROM orders WHERE active;';
     const source = await freshDatabase(target, 'cli_views_snapshot');
-    const snapshot = await withClient(source, async (c) => { await c.query(SCHEMA); return takeSnapshot(c, []); });
+    const snapshot = await withClient(source, async (c) => {
+      await c.query(SCHEMA);
+      return takeSnapshot(c, []);
+    });
     const dir = tempDir({ 'snapshot.json': JSON.stringify(snapshot), 'migrations/.keep': '', 'contracts/.keep': '' }, 'views');
     const url = await freshDatabase(other, 'cli_views_live');
     await withClient(url, (c) => c.query(SCHEMA));
@@ -130,7 +147,19 @@ describe('CLI: schemaguard diff and guard against a snapshot of another major ve
     const diff = await runCli(['diff', '--database-url', url, '--snapshot', join(dir, 'snapshot.json'), '--dir', join(dir, 'migrations')]);
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);
     expect(diff.stdout).toContain(note);
-    const guard = await runCli(['guard', '--database-url', url, '--snapshot', join(dir, 'snapshot.json'), '--dir', join(dir, 'migrations'), '--contracts', join(dir, 'contracts'), '--format', 'text']);
+    const guard = await runCli([
+      'guard',
+      '--database-url',
+      url,
+      '--snapshot',
+      join(dir, 'snapshot.json'),
+      '--dir',
+      join(dir, 'migrations'),
+      '--contracts',
+      join(dir, 'contracts'),
+      '--format',
+      'text',
+    ]);
     expect(guard.code, guard.stdout + guard.stderr).toBe(0);
     expect(guard.stdout).toContain(note);
   });

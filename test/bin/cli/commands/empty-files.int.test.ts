@@ -41,7 +41,9 @@ describe(`CLI: files with no statement, on ${target.name}`, () => {
     for (const f of EMPTY) expect(migrate.stderr).toContain(`  note: ${f}: ${NOTE}\n  applied ${f}`);
     expect(migrate.stdout).toMatch(/^applied 5 migrations/);
     expect(JSON.parse(status.stdout).migrations.map((m: { status: string }) => m.status)).toEqual(Array(5).fill('applied'));
-    expect(await rows(url, "SELECT checksum FROM schemaguard.applied_migrations WHERE version = 2")).toEqual([{ checksum: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }]);
+    expect(await rows(url, 'SELECT checksum FROM schemaguard.applied_migrations WHERE version = 2')).toEqual([
+      { checksum: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+    ]);
   });
 
   // Regression (newcomer): `new` then `migrate` recorded the unedited template as applied; the SQL written into it afterwards was a
@@ -72,6 +74,9 @@ describe(`CLI: files with no statement, on ${target.name}`, () => {
     appendFileSync(join(dir, file), 'ALTER TABLE users ADD COLUMN nickname text;\n');
     const written = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(written.code, written.stderr).toBe(0);
-    expect(await rows(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY column_name")).toEqual([{ column_name: 'id' }, { column_name: 'nickname' }]);
+    expect(await rows(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY column_name")).toEqual([
+      { column_name: 'id' },
+      { column_name: 'nickname' },
+    ]);
   });
 });

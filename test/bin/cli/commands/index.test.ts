@@ -26,7 +26,10 @@ let graph: Metafile['inputs'];
 let core: string[];
 beforeAll(async () => {
   type Options = () => Parameters<typeof build>[0];
-  const { cliBuildOptions, coreBuildOptions } = await import(pathToFileURL(join(ROOT, 'scripts', 'build-cli.mjs')).href) as { cliBuildOptions: Options; coreBuildOptions: Options };
+  const { cliBuildOptions, coreBuildOptions } = (await import(pathToFileURL(join(ROOT, 'scripts', 'build-cli.mjs')).href)) as {
+    cliBuildOptions: Options;
+    coreBuildOptions: Options;
+  };
   graph = (await build({ ...cliBuildOptions(), metafile: true, logLevel: 'silent' })).metafile!.inputs;
   core = Object.keys((await build({ ...coreBuildOptions(), metafile: true, logLevel: 'silent' })).metafile!.inputs);
 }, 60_000);
@@ -58,14 +61,23 @@ function externalsOf(modules: string[]): string[] {
 const NEVER_FOR_MIGRATE = [
   // The handler's but one module: the operator protocol's names (no imports), from which the arguments know the commands --function runs.
   // lib/config (the project file every command reads) imports nothing of the CDK: the rest of lib/ does.
-  /^lambda\/checks\//, /^lambda\/schema\//, /^lambda\/handler\/(?!operator-protocol\.ts$)/, /^lib\/(?!config\/(settings|load)\.ts$)/, /^bin\/cli\/output\/(sarif|rules|findings)/,
+  /^lambda\/checks\//,
+  /^lambda\/schema\//,
+  /^lambda\/handler\/(?!operator-protocol\.ts$)/,
+  /^lib\/(?!config\/(settings|load)\.ts$)/,
+  /^bin\/cli\/output\/(sarif|rules|findings)/,
   /node_modules\/(libpg-query|@aws-sdk|aws-cdk-lib|constructs|undici)\//,
 ];
 
 /** What migrate imports when it runs: the replication check (and the parser's module, read only when a publication or an active logical slot exists). */
 const REPLICATION_CHECK = [
-  'lambda/checks/replication/refusal.ts', 'lambda/checks/replication/carriers.ts', 'lambda/checks/replication/standbys.ts',
-  'lambda/checks/replication/ddl.ts', 'lambda/checks/parse.ts', 'lambda/checks/long-tokens.ts', 'lambda/checks/values-rows.ts',
+  'lambda/checks/replication/refusal.ts',
+  'lambda/checks/replication/carriers.ts',
+  'lambda/checks/replication/standbys.ts',
+  'lambda/checks/replication/ddl.ts',
+  'lambda/checks/parse.ts',
+  'lambda/checks/long-tokens.ts',
+  'lambda/checks/values-rows.ts',
 ];
 
 describe('the CLI bundle', () => {
@@ -93,7 +105,8 @@ describe('the CLI bundle', () => {
 
   it('the core bundle holds the commands of a deploy and not the others: none of the linter, the parser, the doctor, the SDK or the CDK', () => {
     for (const command of CORE_COMMANDS) expect(core, command).toContain(`bin/cli/commands/${command}.ts`);
-    for (const command of COMMANDS.filter((c) => !(CORE_COMMANDS as readonly string[]).includes(c))) expect(core, command).not.toContain(`bin/cli/commands/${command}.ts`);
+    for (const command of COMMANDS.filter((c) => !(CORE_COMMANDS as readonly string[]).includes(c)))
+      expect(core, command).not.toContain(`bin/cli/commands/${command}.ts`);
     expect(core).toEqual(expect.arrayContaining(['lambda/engine/runner.ts', 'lambda/driver/pg/pg-driver.ts']));
     // Of the checks, only the replication check, which migrate imports when it runs (and the parser's module, which it imports only when a publication or slot exists).
     expect(core.filter((s) => NEVER_FOR_MIGRATE.some((r) => r.test(s))).sort()).toEqual([...REPLICATION_CHECK].sort());

@@ -19,7 +19,9 @@ afterAll(dropDatabases);
 async function untilGone(url: string, marker: string, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const found = await rows(url, `SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'`, [`%${marker}%`]);
+    const found = await rows(url, `SELECT 1 FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE $1 AND query NOT LIKE '%pg_stat_activity%'`, [
+      `%${marker}%`,
+    ]);
     if (found.length === 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -29,10 +31,17 @@ async function untilGone(url: string, marker: string, timeoutMs = 15_000): Promi
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 /** `migrate --database-url …args` run by the CLI, sent SIGINT (what Ctrl-C sends) once `when` resolves; its exit and stderr. */
-async function migrateSignalled(url: string, dir: string, args: string[], when: (stderr: () => string) => Promise<void>): Promise<{ exit: Exit; stderr: string }> {
+async function migrateSignalled(
+  url: string,
+  dir: string,
+  args: string[],
+  when: (stderr: () => string) => Promise<void>,
+): Promise<{ exit: Exit; stderr: string }> {
   const child = spawn(process.execPath, [CLI, 'migrate', '--dir', dir, '--database-url', url, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   // 'close', not 'exit': stderr is read to its end
   const exited = new Promise<Exit>((r) => child.on('close', (code, signal) => r({ code, signal })));
   await Promise.race([when(() => stderr), exited]);
@@ -42,7 +51,9 @@ async function migrateSignalled(url: string, dir: string, args: string[], when: 
 
 /** SIGINT once `marker`'s statement runs; returns once the server's session is gone too. */
 async function migrateInterrupted(url: string, dir: string, marker: string): Promise<{ exit: Exit; stderr: string }> {
-  const run = await migrateSignalled(url, dir, [], async () => { await waitForMarker(url, marker, 10_000, { inSleep: true }); });
+  const run = await migrateSignalled(url, dir, [], async () => {
+    await waitForMarker(url, marker, 10_000, { inSleep: true });
+  });
   await untilGone(url, marker);
   return run;
 }
@@ -69,8 +80,10 @@ describe.each(targets)('CLI: Ctrl-C during schemaguard migrate --database-url, o
 
     // Assess
     expect(exit, 'ended by SIGINT, as before: a shell reports 130').toEqual({ code: null, signal: 'SIGINT' });
-    expect(stderr).toContain('migrate interrupted (SIGINT) during 0002_b.sql: its transaction is rolled back as the connection closes, unless the server had already '
-      + 'reached its COMMIT (schemaguard status shows which): it is applied whole or not at all; 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n');
+    expect(stderr).toContain(
+      'migrate interrupted (SIGINT) during 0002_b.sql: its transaction is rolled back as the connection closes, unless the server had already ' +
+        'reached its COMMIT (schemaguard status shows which): it is applied whole or not at all; 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n',
+    );
     expect(await rows(url, "SELECT to_regclass('b') AS b")).toEqual([{ b: null }]);
     expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
     const rerun = await runCli(['migrate', '--dir', dir, '--database-url', url]);
@@ -96,9 +109,11 @@ describe(`CLI: Ctrl-C during schemaguard migrate --database-url with files in fl
 
     // Assess
     expect(exit).toEqual({ code: null, signal: 'SIGINT' });
-    expect(stderr).toContain('migrate interrupted (SIGINT) during 0002_b.sql, with 0003_c.sql and 0004_d.sql sent behind it: each is applied whole or not at all, '
-      + 'and only if the one before it is; their transactions are rolled back as the connection closes, unless the server had already reached a COMMIT '
-      + '(schemaguard status shows which); 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n');
+    expect(stderr).toContain(
+      'migrate interrupted (SIGINT) during 0002_b.sql, with 0003_c.sql and 0004_d.sql sent behind it: each is applied whole or not at all, ' +
+        'and only if the one before it is; their transactions are rolled back as the connection closes, unless the server had already reached a COMMIT ' +
+        '(schemaguard status shows which); 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n',
+    );
     expect(await rows(url, "SELECT to_regclass('b') AS b, to_regclass('c') AS c, to_regclass('d') AS d")).toEqual([{ b: null, c: null, d: null }]);
     expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
   }, 60_000);
@@ -115,13 +130,16 @@ describe(`CLI: Ctrl-C during schemaguard migrate --database-url while a file wai
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE a IN ACCESS SHARE MODE');
       // Act: SIGINT as the third retry's wait (1-2 s) starts
-      const { exit, stderr } = await migrateSignalled(url, dir, ['--lock-timeout', '100ms', '--lock-retries', '5'],
-        (text) => untilPrinted(text, /0002_b\.sql: lock timeout, retry 3 in \d+ ms/));
+      const { exit, stderr } = await migrateSignalled(url, dir, ['--lock-timeout', '100ms', '--lock-retries', '5'], (text) =>
+        untilPrinted(text, /0002_b\.sql: lock timeout, retry 3 in \d+ ms/),
+      );
 
       // Assess
       expect(exit, stderr).toEqual({ code: null, signal: 'SIGINT' });
-      expect(stderr).toContain('migrate interrupted (SIGINT) while 0002_b.sql waited to retry after a lock timeout: the attempt that timed out was rolled back, '
-        + 'so none of it is applied; 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n');
+      expect(stderr).toContain(
+        'migrate interrupted (SIGINT) while 0002_b.sql waited to retry after a lock timeout: the attempt that timed out was rolled back, ' +
+          'so none of it is applied; 1 migration applied by this run stays applied; run schemaguard migrate again to continue\n',
+      );
       expect(await rows(url, "SELECT to_regclass('b') AS b")).toEqual([{ b: null }]);
       expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
       await holder.query('ROLLBACK');
@@ -141,8 +159,10 @@ describe('Class: RunProgress', () => {
     p.onEvent({ type: 'migration-sent', migration: tx });
     p.onEvent({ type: 'migration-start', migration: tx });
     p.onEvent({ type: 'migration-applied', migration: tx, executionMs: 1, attempts: 1 });
-    expect(p.interruptedLine('SIGTERM')).toBe('migrate interrupted (SIGTERM) between migrations, none sent and unanswered: 1 migration applied by this run stays applied; '
-      + 'run schemaguard migrate again to continue');
+    expect(p.interruptedLine('SIGTERM')).toBe(
+      'migrate interrupted (SIGTERM) between migrations, none sent and unanswered: 1 migration applied by this run stays applied; ' +
+        'run schemaguard migrate again to continue',
+    );
   });
 
   it('after a lock timeout in flight: only the file that timed out is named (those behind it did not run), waiting, then running, until the others are sent again', () => {
@@ -152,8 +172,10 @@ describe('Class: RunProgress', () => {
     for (const m of [tx, b, c]) p.onEvent({ type: 'migration-sent', migration: m });
     p.onEvent({ type: 'migration-start', migration: tx });
     p.onEvent({ type: 'retry', migration: tx, attempt: 1, delayMs: 50, blockers: [], message: 'lock timeout' });
-    expect(p.interruptedLine('SIGINT')).toBe('migrate interrupted (SIGINT) while 0001_a.sql waited to retry after a lock timeout: the attempt that timed out was rolled back, '
-      + 'so none of it is applied; 0 migrations applied by this run stay applied; run schemaguard migrate again to continue');
+    expect(p.interruptedLine('SIGINT')).toBe(
+      'migrate interrupted (SIGINT) while 0001_a.sql waited to retry after a lock timeout: the attempt that timed out was rolled back, ' +
+        'so none of it is applied; 0 migrations applied by this run stay applied; run schemaguard migrate again to continue',
+    );
     // The wait is over: the next attempt runs (one file alone sends no event for it)
     clock += 50;
     expect(p.interruptedLine('SIGINT')).toMatch(/^migrate interrupted \(SIGINT\) during 0001_a\.sql: its transaction/);
@@ -165,9 +187,11 @@ describe('Class: RunProgress', () => {
     const p = new RunProgress(() => 0);
     p.onEvent({ type: 'migration-start', migration: notx });
     p.onEvent({ type: 'retry', migration: notx, attempt: 2, delayMs: 900, blockers: [], message: 'lock timeout' });
-    expect(p.interruptedLine('SIGTERM')).toBe('migrate interrupted (SIGTERM) while 0002_idx.sql waited to retry after a lock timeout: it runs outside a transaction, '
-      + 'so its statements that finished before the lock timeout stay: schemaguard status and schemaguard doctor (INVALID indexes) show what is left; '
-      + '0 migrations applied by this run stay applied; run schemaguard migrate again to continue');
+    expect(p.interruptedLine('SIGTERM')).toBe(
+      'migrate interrupted (SIGTERM) while 0002_idx.sql waited to retry after a lock timeout: it runs outside a transaction, ' +
+        'so its statements that finished before the lock timeout stay: schemaguard status and schemaguard doctor (INVALID indexes) show what is left; ' +
+        '0 migrations applied by this run stay applied; run schemaguard migrate again to continue',
+    );
   });
 
   it('during a no-transaction file: its finished statements stay, and where to look', () => {
@@ -175,8 +199,10 @@ describe('Class: RunProgress', () => {
     p.onEvent({ type: 'migration-start', migration: tx });
     p.onEvent({ type: 'migration-applied', migration: tx, executionMs: 1, attempts: 1 });
     p.onEvent({ type: 'migration-start', migration: notx });
-    expect(p.interruptedLine('SIGINT')).toBe('migrate interrupted (SIGINT) during 0002_idx.sql: it runs outside a transaction, so its statements that finished stay: '
-      + 'schemaguard status and schemaguard doctor (INVALID indexes) show what is left; 1 migration applied by this run stays applied; run schemaguard migrate again to continue');
+    expect(p.interruptedLine('SIGINT')).toBe(
+      'migrate interrupted (SIGINT) during 0002_idx.sql: it runs outside a transaction, so its statements that finished stay: ' +
+        'schemaguard status and schemaguard doctor (INVALID indexes) show what is left; 1 migration applied by this run stays applied; run schemaguard migrate again to continue',
+    );
   });
 });
 
@@ -193,12 +219,22 @@ describe('Class: RunProgress, the line after a failed migration', () => {
   it('a transactional file: rolled back; a no-transaction file: not recorded, with what of it committed; a lost connection: not known', () => {
     const tx = parseMigration('2_b.sql', 'CREATE TABLE b (id int);');
     const noTx = parseMigration('2_b.sql', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY b_id ON b (id);');
-    expect(run().failedLine(tx, '2_b.sql')).toBe('migrate stopped at 2_b.sql: rolled back, nothing of it applied; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
-    expect(run().failedLine(noTx, '2_b.sql')).toBe('migrate stopped at 2_b.sql: not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
-    expect(run().failedLine(noTx, '2_b.sql', false, [2, 3])).toBe('migrate stopped at 2_b.sql: not recorded, though 2 of its statements (from line 2) committed and stay applied (it runs outside a transaction): the next run starts again from its first line; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
-    expect(run().failedLine(tx, '2_b.sql', true)).toMatch(/^migrate stopped at 2_b\.sql: the connection was lost, so whether its COMMIT was reached is not known \(schemaguard status tells\);/);
+    expect(run().failedLine(tx, '2_b.sql')).toBe(
+      'migrate stopped at 2_b.sql: rolled back, nothing of it applied; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)',
+    );
+    expect(run().failedLine(noTx, '2_b.sql')).toBe(
+      'migrate stopped at 2_b.sql: not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)',
+    );
+    expect(run().failedLine(noTx, '2_b.sql', false, [2, 3])).toBe(
+      'migrate stopped at 2_b.sql: not recorded, though 2 of its statements (from line 2) committed and stay applied (it runs outside a transaction): the next run starts again from its first line; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)',
+    );
+    expect(run().failedLine(tx, '2_b.sql', true)).toMatch(
+      /^migrate stopped at 2_b\.sql: the connection was lost, so whether its COMMIT was reached is not known \(schemaguard status tells\);/,
+    );
     // A no-transaction file has no COMMIT: what finished stays, the statement cut off may or may not have (it said "whether its COMMIT was reached").
-    expect(run().failedLine(noTx, '2_b.sql', true, [2])).toBe('migrate stopped at 2_b.sql: the connection was lost; it runs outside a transaction, so line 2 committed and stays applied, whether the statement cut off finished is not known, and the file is not recorded: the next run starts again from its first line; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
+    expect(run().failedLine(noTx, '2_b.sql', true, [2])).toBe(
+      'migrate stopped at 2_b.sql: the connection was lost; it runs outside a transaction, so line 2 committed and stays applied, whether the statement cut off finished is not known, and the file is not recorded: the next run starts again from its first line; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)',
+    );
   });
 });
 
@@ -211,7 +247,10 @@ describe('Class: RunProgress, the "still applying" line of a long file', () => {
     let clock = 0;
     const p = new RunProgress(() => clock);
     p.onEvent({ type: 'migration-start', migration: a });
-    const at = (s: number) => { clock = s * 1000; return p.stillRunningLine(); };
+    const at = (s: number) => {
+      clock = s * 1000;
+      return p.stillRunningLine();
+    };
     expect(at(9.9)).toBeUndefined();
     expect(at(10)).toBe('  still applying 0001_a.sql: 10 s so far');
     expect(at(11)).toBeUndefined();
@@ -238,7 +277,7 @@ describe('Class: RunProgress, the "still applying" line of a long file', () => {
     expect(p.stillRunningLine()).toBeUndefined();
   });
 
-  it('is quiet while a lock timeout\'s retry waits, then counts the new attempt from its start; says a no-transaction file commits as it goes', () => {
+  it("is quiet while a lock timeout's retry waits, then counts the new attempt from its start; says a no-transaction file commits as it goes", () => {
     let clock = 0;
     const p = new RunProgress(() => clock);
     p.onEvent({ type: 'migration-start', migration: idx });

@@ -38,7 +38,9 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
       expect(r.stdout).toContain('index-not-concurrent');
       expect(r.stdout).not.toContain('LintSecret1');
       expect(r.stdout).toContain('password=****');
-      expect(r.stdout).toContain('-- where this fix shows ****, the output masked a literal that may hold a password: copy that literal from the migration file, not ****');
+      expect(r.stdout).toContain(
+        '-- where this fix shows ****, the output masked a literal that may hold a password: copy that literal from the migration file, not ****',
+      );
     }
   });
 
@@ -51,14 +53,42 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
 
   it('refuses the files migrate and plan refuse (a .sql name without a version, a version twice, BEGIN, SET TRANSACTION, VACUUM, a bad directive or check), with their message and exit 2; other files are left out', async () => {
     const cases: { files: Record<string, string>; error: string; fix: string }[] = [
-      { files: { 'V1__init.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes' }, error: 'V1__init.sql: file name does not match <version>_<name>.sql', fix: 'rename it to 1_init.sql (Flyway\'s V<version>__<name>.sql, with the number kept)' },
-      { files: { '1_a.sql': 'CREATE TABLE t (id int);', '001_b.sql': 'CREATE TABLE u (id int);' }, error: 'duplicate version 1: 001_b.sql and 1_a.sql', fix: 'give 1_a.sql the next free version number, 2: rename it to 2_a.sql' },
+      {
+        files: { 'V1__init.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes' },
+        error: 'V1__init.sql: file name does not match <version>_<name>.sql',
+        fix: "rename it to 1_init.sql (Flyway's V<version>__<name>.sql, with the number kept)",
+      },
+      {
+        files: { '1_a.sql': 'CREATE TABLE t (id int);', '001_b.sql': 'CREATE TABLE u (id int);' },
+        error: 'duplicate version 1: 001_b.sql and 1_a.sql',
+        fix: 'give 1_a.sql the next free version number, 2: rename it to 2_a.sql',
+      },
       { files: { '1_a.sql': 'BEGIN;\nCREATE TABLE t (id int);' }, error: '1_a.sql:1: BEGIN inside a transactional migration', fix: 'remove it' },
-      { files: { '1_a.sql': 'CREATE TABLE t (id int);\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;' }, error: '1_a.sql:2: SET TRANSACTION inside a transactional migration', fix: 'remove it: schemaguard runs the file in its own transaction' },
-      { files: { '1_a.sql': 'CREATE TABLE t (id int);\nVACUUM t;' }, error: '1_a.sql:2: VACUUM cannot run inside a transaction block', fix: 'move it to a migration of its own that starts with "-- schemaguard:no-transaction"' },
-      { files: { '1_a.sql': '-- schemaguard:no-transactoin\nCREATE TABLE t (id int);' }, error: '1_a.sql:1: unknown directive schemaguard:no-transactoin', fix: 'known directives' },
-      { files: { '1_a.sql': '-- schemaguard:lock-timeout=banana\nCREATE TABLE t (id int);' }, error: '1_a.sql:1: schemaguard:lock-timeout has a bad duration "banana"', fix: '' },
-      { files: { '1_a.sql': 'CREATE TABLE t (id int);\n-- schemaguard:check no rows\n' }, error: '1_a.sql:2: check "no rows" must be exactly one query (found 0)', fix: 'follow each' },
+      {
+        files: { '1_a.sql': 'CREATE TABLE t (id int);\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;' },
+        error: '1_a.sql:2: SET TRANSACTION inside a transactional migration',
+        fix: 'remove it: schemaguard runs the file in its own transaction',
+      },
+      {
+        files: { '1_a.sql': 'CREATE TABLE t (id int);\nVACUUM t;' },
+        error: '1_a.sql:2: VACUUM cannot run inside a transaction block',
+        fix: 'move it to a migration of its own that starts with "-- schemaguard:no-transaction"',
+      },
+      {
+        files: { '1_a.sql': '-- schemaguard:no-transactoin\nCREATE TABLE t (id int);' },
+        error: '1_a.sql:1: unknown directive schemaguard:no-transactoin',
+        fix: 'known directives',
+      },
+      {
+        files: { '1_a.sql': '-- schemaguard:lock-timeout=banana\nCREATE TABLE t (id int);' },
+        error: '1_a.sql:1: schemaguard:lock-timeout has a bad duration "banana"',
+        fix: '',
+      },
+      {
+        files: { '1_a.sql': 'CREATE TABLE t (id int);\n-- schemaguard:check no rows\n' },
+        error: '1_a.sql:2: check "no rows" must be exactly one query (found 0)',
+        fix: 'follow each',
+      },
     ];
     for (const c of cases) {
       const dir = tempDir(c.files);
@@ -77,7 +107,9 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const tooLarge = await runCli(['lint', '--dir', big], { env: NO_DB });
     expect(tooLarge.code).toBe(2);
     expect(tooLarge.stderr).toContain('error: 1_big.sql: 16777217 bytes is over the 16777216-byte limit for a migration');
-    const notes = await runCli(['lint', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes', 'seed.csv': 'a,b' })], { env: NO_DB });
+    const notes = await runCli(['lint', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes', 'seed.csv': 'a,b' })], {
+      env: NO_DB,
+    });
     expect(notes.code).toBe(0);
     expect(notes.stdout).toContain('lint: 1 file, 0 errors');
   });
@@ -103,29 +135,56 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const json = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
     expect(json.code).toBe(1);
     const out = JSON.parse(json.stdout);
-    expect(Object.keys(out)).toEqual(['command', 'config', 'scope', 'files', 'errors', 'warnings', 'notes', 'findings', 'omitted', 'allowed', 'allowedOmitted']);
+    expect(Object.keys(out)).toEqual([
+      'command',
+      'config',
+      'scope',
+      'files',
+      'errors',
+      'warnings',
+      'notes',
+      'findings',
+      'omitted',
+      'allowed',
+      'allowedOmitted',
+    ]);
     expect(out.scope).toMatchObject({ applied: 'none', appliedKnown: false });
-    expect(out).toMatchObject({ files: ['1_reset.sql'], errors: 5000, warnings: 0, omitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }], allowed: [] });
+    expect(out).toMatchObject({
+      files: ['1_reset.sql'],
+      errors: 5000,
+      warnings: 0,
+      omitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }],
+      allowed: [],
+    });
     expect(out.findings).toHaveLength(100);
 
     const github = await runCli(['lint', '--dir', dir, '--format', 'github'], { env: NO_DB });
     expect(github.code).toBe(1);
     const lines = github.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('::error '))).toHaveLength(100);
-    expect(lines.slice(-2)).toEqual([expect.stringMatching(new RegExp(`^::notice file=.*1_reset\\.sql,title=schemaguard lock-timeout-disabled::${more}$`)), 'lint: 5000 errors, 0 warnings']);
+    expect(lines.slice(-2)).toEqual([
+      expect.stringMatching(new RegExp(`^::notice file=.*1_reset\\.sql,title=schemaguard lock-timeout-disabled::${more}$`)),
+      'lint: 5000 errors, 0 warnings',
+    ]);
 
     const sarif = await runCli(['lint', '--dir', dir, '--format', 'sarif'], { env: NO_DB });
     expect(sarif.code).toBe(1);
     const run = JSON.parse(sarif.stdout).runs[0];
     expect(run.results).toHaveLength(100);
     // First, what the run could not know: no database, no embedded server, no git base said which files were applied.
-    expect(run.invocations).toEqual([{ executionSuccessful: true, toolExecutionNotifications: [
-      { level: 'note', message: { text: expect.stringMatching(/^warning: every file counts as pending, the 1 file in /) } }, { level: 'note', message: { text: `${more}.` } },
-    ] }]);
+    expect(run.invocations).toEqual([
+      {
+        executionSuccessful: true,
+        toolExecutionNotifications: [
+          { level: 'note', message: { text: expect.stringMatching(/^warning: every file counts as pending, the 1 file in /) } },
+          { level: 'note', message: { text: `${more}.` } },
+        ],
+      },
+    ]);
   });
 
   // Regression: past 25,000 results the SARIF file kept the first 25,000 in file order, so a warning could take an error's place.
-  it('keeps a SARIF file within code scanning\'s 25,000 results, errors first, saying what it left out in the log and on stderr; exit 1 and the counts as before', async () => {
+  it("keeps a SARIF file within code scanning's 25,000 results, errors first, saying what it left out in the log and on stderr; exit 1 and the counts as before", async () => {
     const files: Record<string, string> = { '1_a.sql': [1, 2, 3].map((k) => `CREATE TABLE p${k} (id uuid PRIMARY KEY);\n`).join('') };
     for (let k = 2; k <= 252; k++) files[`${k}_reset.sql`] = 'RESET ALL;\n'.repeat(100);
     const dir = tempDir(files);
@@ -137,9 +196,13 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     // The warnings of the first file go first, then the last file's errors: 25,100 errors, 25,000 kept.
     expect(run.results.at(-1).locations[0].physicalLocation.artifactLocation.uri).toMatch(/251_reset\.sql$/);
     expect(run.results.at(-1).locations[0].physicalLocation.region.startLine).toBe(100);
-    const left = '103 results left out of this SARIF file (100 errors, 3 warnings): code scanning rejects a file of more than 25,000 results or 10 MB gzip-compressed, '
-      + 'so the lowest severities were left out first; `schemaguard lint --format text` (or `--format json`) shows every one';
-    expect(run.invocations[0].toolExecutionNotifications.map((n: { message: { text: string } }) => n.message.text)).toEqual([expect.stringMatching(/^warning: every file counts as pending/), `${left}.`]);
+    const left =
+      '103 results left out of this SARIF file (100 errors, 3 warnings): code scanning rejects a file of more than 25,000 results or 10 MB gzip-compressed, ' +
+      'so the lowest severities were left out first; `schemaguard lint --format text` (or `--format json`) shows every one';
+    expect(run.invocations[0].toolExecutionNotifications.map((n: { message: { text: string } }) => n.message.text)).toEqual([
+      expect.stringMatching(/^warning: every file counts as pending/),
+      `${left}.`,
+    ]);
     expect(sarif.stderr).toContain(`schemaguard lint: ${left}\n`);
     const text = await runCli(['lint', '--dir', dir], { env: NO_DB });
     expect(text.code).toBe(1);
@@ -156,7 +219,11 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
       const r = await runCli(['lint', '--dir', dir, '--database-url', url]);
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`error: the database catalog for lint could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)\n`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `error: the database catalog for lint could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.accounts, past lock_timeout 1 s \\(55P03\\)\n`,
+        ),
+      );
       expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
     });
     const free = await runCli(['lint', '--dir', dir, '--database-url', url]);
@@ -179,7 +246,13 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(json.code, json.stderr).toBe(0);
     const out = JSON.parse(json.stdout);
     expect(out.allowed).toHaveLength(100);
-    expect(out).toMatchObject({ errors: 0, warnings: 0, findings: [], omitted: [], allowedOmitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }] });
+    expect(out).toMatchObject({
+      errors: 0,
+      warnings: 0,
+      findings: [],
+      omitted: [],
+      allowedOmitted: [{ file: '1_reset.sql', rule: 'lock-timeout-disabled', errors: 4900, warnings: 0 }],
+    });
   });
 
   it('with --database-url lints only pending files, with the applied ones as context', async () => {
@@ -196,7 +269,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(withoutDb.code).toBe(0);
   });
 
-  it('with --database-url lints a file at a version applied under another name or text, and fails with migrate\'s refusal (it was skipped as applied: exit 0 on a set migrate refuses)', async () => {
+  it("with --database-url lints a file at a version applied under another name or text, and fails with migrate's refusal (it was skipped as applied: exit 0 on a set migrate refuses)", async () => {
     const url = await freshDatabase(target, 'cli_lint_version_taken');
     const ran = { '0001_a.sql': 'CREATE TABLE t (id int);', '0002_search_path.sql': 'CREATE TABLE u (id int);' };
     expect((await runCli(['migrate', '--dir', tempDir(ran), '--database-url', url, '--quiet'])).code).toBe(0);
@@ -208,32 +281,45 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(r.stdout).toContain('fix: give 0002_clean.sql a version above the newest applied one, and restore the migration that ran as 0002_search_path.sql;');
     expect(r.stdout).toContain('lint: 1 file, 2 errors, 0 warnings');
     const json = JSON.parse((await runCli(['lint', '--dir', renamed, '--database-url', url, '--json'])).stdout);
-    expect(json).toMatchObject({ files: ['0002_clean.sql'], errors: 1, refusals: [{ file: '0002_clean.sql', message: expect.stringContaining('version 2 was applied as "search_path"') }] });
+    expect(json).toMatchObject({
+      files: ['0002_clean.sql'],
+      errors: 1,
+      refusals: [{ file: '0002_clean.sql', message: expect.stringContaining('version 2 was applied as "search_path"') }],
+    });
     const plan = JSON.parse((await runCli(['plan', '--dir', renamed, '--database-url', url, '--json'])).stdout);
     expect(plan.lint.files).toEqual(['0002_clean.sql']);
     // The same name, edited after it ran: linted, and refused as migrate refuses it; a valid-checksum for the text that ran counts as applied.
     const edited = tempDir({ '0001_a.sql': ran['0001_a.sql'], '0002_search_path.sql': 'CREATE TABLE u (id int);\nCREATE INDEX ui ON u (id);' });
     const e = await runCli(['lint', '--dir', edited, '--database-url', url, '--format', 'github']);
     expect(e.code).toBe(1);
-    expect(e.stdout).toMatch(/^::error file=.*0002_search_path\.sql,line=1,title=schemaguard lint::migrate through this URL will refuse to run: 0002_search_path\.sql was changed after it was applied/m);
+    expect(e.stdout).toMatch(
+      /^::error file=.*0002_search_path\.sql,line=1,title=schemaguard lint::migrate through this URL will refuse to run: 0002_search_path\.sql was changed after it was applied/m,
+    );
     expect(e.stdout).toContain('lint: 1 error, 0 warnings');
-    const accepted = tempDir({ '0001_a.sql': ran['0001_a.sql'], '0002_search_path.sql': `-- schemaguard:valid-checksum ${checksum(ran['0002_search_path.sql'])}\nCREATE TABLE IF NOT EXISTS u (id int);` });
+    const accepted = tempDir({
+      '0001_a.sql': ran['0001_a.sql'],
+      '0002_search_path.sql': `-- schemaguard:valid-checksum ${checksum(ran['0002_search_path.sql'])}\nCREATE TABLE IF NOT EXISTS u (id int);`,
+    });
     const v = await runCli(['lint', '--dir', accepted, '--database-url', url]);
     expect(v.code, v.stdout).toBe(0);
     expect(v.stdout).toContain('lint: 0 files, 0 errors, 0 warnings');
   });
 
-  it('with --database-url reads functions\' volatility from pg_proc: a STABLE function of the database does not rewrite', async () => {
+  it("with --database-url reads functions' volatility from pg_proc: a STABLE function of the database does not rewrite", async () => {
     const url = await freshDatabase(target, 'cli_lint_volatility');
     const applied = { '1_a.sql': 'CREATE TABLE t (id int);' };
     expect((await runCli(['migrate', '--dir', tempDir(applied), '--database-url', url, '--quiet'])).code).toBe(0);
-    await withClient(url, (c) => c.query("CREATE TABLE accounts (id int); CREATE FUNCTION tenant() RETURNS text LANGUAGE plpgsql STABLE AS $$BEGIN RETURN 't'; END$$"));
+    await withClient(url, (c) =>
+      c.query("CREATE TABLE accounts (id int); CREATE FUNCTION tenant() RETURNS text LANGUAGE plpgsql STABLE AS $$BEGIN RETURN 't'; END$$"),
+    );
     const dir = tempDir({ ...applied, '2_b.sql': 'ALTER TABLE accounts ADD COLUMN tenant text DEFAULT tenant();' });
     const withDb = await runCli(['lint', '--dir', dir, '--database-url', url]);
     const withoutDb = await runCli(['lint', '--dir', dir], { env: NO_DB });
     expect(withDb.code, withDb.stdout).toBe(0);
     expect(withoutDb.code).toBe(1);
-    expect(withoutDb.stdout).toContain('2_b.sql:1:33: error volatile-default: ADD COLUMN tenant on existing table accounts with a default calling tenant(), whose volatility lint does not know');
+    expect(withoutDb.stdout).toContain(
+      '2_b.sql:1:33: error volatile-default: ADD COLUMN tenant on existing table accounts with a default calling tenant(), whose volatility lint does not know',
+    );
     const plan = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
     expect(JSON.parse(plan.stdout).lint.findings).toEqual([]);
   });
@@ -246,11 +332,17 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const withDb = await runCli(['lint', '--dir', dir, '--database-url', url]);
     expect(withDb.code).toBe(0);
     expect(withDb.stderr).toMatch(/^lint reads what depends on what in .+ \(pg_depend\): a pending file says CASCADE$/m);
-    expect(withDb.stdout).toContain('2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, column m of table leads, view moods');
+    expect(withDb.stdout).toContain(
+      '2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, column m of table leads, view moods',
+    );
     const withoutDb = await runCli(['lint', '--dir', tempDir({ '2_b.sql': 'DROP TYPE mood CASCADE;' })], { env: NO_DB });
-    expect(withoutDb.stdout).toContain('2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is\n');
+    expect(withoutDb.stdout).toContain(
+      '2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is\n',
+    );
     const plan = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
-    expect(JSON.parse(plan.stdout).lint.findings).toMatchObject([{ rule: 'drop-cascade', message: expect.stringMatching(/: in the database now, column m of table leads, view moods$/) }]);
+    expect(JSON.parse(plan.stdout).lint.findings).toMatchObject([
+      { rule: 'drop-cascade', message: expect.stringMatching(/: in the database now, column m of table leads, view moods$/) },
+    ]);
   });
 
   it('passes on migrations/ of this repository', async () => {

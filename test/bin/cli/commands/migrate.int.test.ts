@@ -33,7 +33,9 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: 1_a\.sql was changed after it was applied: applied checksum [0-9a-f]{12}, file checksum [0-9a-f]{12}; nothing was run/);
-    expect(r.stderr).toContain(`fix: restore the file as it was applied (git log -p -- ${join(dir, '1_a.sql')}) and put a change that must run in a new migration (schemaguard new NAME); `);
+    expect(r.stderr).toContain(
+      `fix: restore the file as it was applied (git log -p -- ${join(dir, '1_a.sql')}) and put a change that must run in a new migration (schemaguard new NAME); `,
+    );
     // Regression (newcomer): the fix offered valid-checksum and repair for a change that had to run; both record it without running it.
     expect(r.stderr).toContain('valid-checksum and repair record the new text as applied WITHOUT running it');
   });
@@ -51,10 +53,16 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
   it('after a failed migration, says where the run stopped, that the file was rolled back, what it applied before and what is still pending', async () => {
     // Regression (newcomer): a failed run printed the error alone; the applied and pending counts were only in --json.
     const url = await freshDatabase(target, 'stopped');
-    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int NOT NULL);', '2_b.sql': 'CREATE TABLE b (id int);\nINSERT INTO a VALUES (NULL);', '3_c.sql': 'CREATE TABLE c (id int);' });
+    const dir = tempDir({
+      '1_a.sql': 'CREATE TABLE a (id int NOT NULL);',
+      '2_b.sql': 'CREATE TABLE b (id int);\nINSERT INTO a VALUES (NULL);',
+      '3_c.sql': 'CREATE TABLE c (id int);',
+    });
     const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('migrate stopped at 2_b.sql: rolled back, nothing of it applied; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)');
+    expect(r.stderr).toContain(
+      'migrate stopped at 2_b.sql: rolled back, nothing of it applied; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)',
+    );
     expect(await rows(url, "SELECT to_regclass('b') AS b, to_regclass('a')::text AS a")).toEqual([{ b: null, a: 'a' }]);
   });
 
@@ -65,11 +73,18 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     const first = tempDir({ '1_a.sql': dup, '2_idx.sql': '-- schemaguard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY i ON roles (schemeid);' });
     const r = await runCli(['migrate', '--dir', first, '--database-url', url]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('migrate stopped at 2_idx.sql: not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 1 still pending (2_idx.sql included)');
+    expect(r.stderr).toContain(
+      'migrate stopped at 2_idx.sql: not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 1 still pending (2_idx.sql included)',
+    );
     expect(r.stderr).not.toContain('see the fix below');
-    const later = tempDir({ '1_a.sql': dup, '2_idx.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY j ON roles (schemeid);\nCREATE UNIQUE INDEX CONCURRENTLY i ON roles (schemeid);' });
+    const later = tempDir({
+      '1_a.sql': dup,
+      '2_idx.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY j ON roles (schemeid);\nCREATE UNIQUE INDEX CONCURRENTLY i ON roles (schemeid);',
+    });
     const again = await runCli(['migrate', '--dir', later, '--database-url', url]);
-    expect(again.stderr).toContain('migrate stopped at 2_idx.sql: not recorded, though line 2 committed and stays applied (it runs outside a transaction): the next run starts again from its first line; 0 migrations applied before it');
+    expect(again.stderr).toContain(
+      'migrate stopped at 2_idx.sql: not recorded, though line 2 committed and stays applied (it runs outside a transaction): the next run starts again from its first line; 0 migrations applied before it',
+    );
     expect(again.stderr).toContain('fix: line 2 of this no-transaction file committed before it and stays applied');
   });
 
@@ -89,7 +104,11 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     ['duplicate versions', { '1_a.sql': 'SELECT 1;', '01_b.sql': 'SELECT 1;' }, 'duplicate version 1: 01_b.sql and 1_a.sql'],
     ['a bad name', { 'add_index.sql': 'SELECT 1;' }, 'add_index.sql: file name does not match <version>_<name>.sql'],
     ['non-UTF-8 bytes', { '1_latin.sql': Buffer.from([0x53, 0x45, 0x4c, 0x45, 0x43, 0x54, 0x20, 0x27, 0xff, 0x27, 0x3b]) }, '1_latin.sql:1: not valid UTF-8'],
-    ['CONCURRENTLY in a transactional file', { '1_i.sql': 'CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY i ON t (a);' }, '1_i.sql:2: CONCURRENTLY cannot run inside a transaction'],
+    [
+      'CONCURRENTLY in a transactional file',
+      { '1_i.sql': 'CREATE TABLE t (a int);\nCREATE INDEX CONCURRENTLY i ON t (a);' },
+      '1_i.sql:2: CONCURRENTLY cannot run inside a transaction',
+    ],
     ['its own COMMIT', { '1_c.sql': 'CREATE TABLE t (a int);\nCOMMIT;' }, '1_c.sql:2: COMMIT inside a transactional migration'],
     ['an unterminated dollar quote', { '1_d.sql': 'DO $$ BEGIN\n  PERFORM 1;\n' }, '1_d.sql:1: unterminated dollar-quoted string $$'],
     ['a bad directive value', { '1_t.sql': '-- schemaguard:lock-timeout=soon\nSELECT 1;' }, '1_t.sql:1: schemaguard:lock-timeout has a bad duration "soon"'],
@@ -144,7 +163,11 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     const io = { out: () => undefined, err: () => undefined, env: { SCHEMAGUARD_APPLIED_BY: 'test' } };
     expect(await main(['migrate', '--dir', dir, '--database-url', url], io)).toBe(0);
     const role = `one_slot_${randomBytes(3).toString('hex')}`;
-    await withClient(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD 'one-slot-pw' CONNECTION LIMIT 1; GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA schemaguard TO ${role}`));
+    await withClient(url, (c) =>
+      c.query(
+        `CREATE ROLE ${role} LOGIN PASSWORD 'one-slot-pw' CONNECTION LIMIT 1; GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT SELECT ON ALL TABLES IN SCHEMA schemaguard TO ${role}`,
+      ),
+    );
     const u = new URL(url);
     u.username = role;
     u.password = 'one-slot-pw';
@@ -169,8 +192,12 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
 
     for (const r of runs) {
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain(`warning: no migration files in ${empty}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)\n`);
-      expect(r.stderr).toContain(`note: ${empty}/: skipped 0005_add_phone, 6_notes.txt: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)\n`);
+      expect(r.stderr).toContain(
+        `warning: no migration files in ${empty}/ (a migration is <version>_<name>.sql, e.g. 0001_create_users.sql; schemaguard new NAME makes one)\n`,
+      );
+      expect(r.stderr).toContain(
+        `note: ${empty}/: skipped 0005_add_phone, 6_notes.txt: named like migrations, but only <version>_<name>.sql files are read (rename to .sql to apply)\n`,
+      );
     }
     expect(runs[0]!.stdout).toMatch(/^up to date: version none/);
 
@@ -180,25 +207,39 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
   });
 
   // Regression (tester): Flyway's V2__idx.sql.conf (executeInTransaction=false) beside the files was ignored without a word.
-  it('notes Flyway\'s per-script configuration, which it does not read, naming the directive for executeInTransaction=false', async () => {
+  it("notes Flyway's per-script configuration, which it does not read, naming the directive for executeInTransaction=false", async () => {
     const url = await freshDatabase(target, 'script_conf');
     const dir = tempDir({
-      '1_a.sql': 'CREATE TABLE a (id int);', '2_idx.sql': 'CREATE INDEX a_id ON a (id);',
-      '2_idx.sql.conf': '# Flyway\nexecuteInTransaction = false\n', '1_a.sql.conf': 'encoding=UTF-8\n',
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      '2_idx.sql': 'CREATE INDEX a_id ON a (id);',
+      '2_idx.sql.conf': '# Flyway\nexecuteInTransaction = false\n',
+      '1_a.sql.conf': 'encoding=UTF-8\n',
     });
 
     const r = await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]);
 
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe(`note: ${dir}/: 1_a.sql.conf, 2_idx.sql.conf: Flyway's per-script configuration, which schemaguard does not read; executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of 2_idx.sql (docs guide/migration-files#directives)\n`);
+    expect(r.stderr).toBe(
+      `note: ${dir}/: 1_a.sql.conf, 2_idx.sql.conf: Flyway's per-script configuration, which schemaguard does not read; executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of 2_idx.sql (docs guide/migration-files#directives)\n`,
+    );
     const other = tempDir({ '1_a.sql': 'SELECT 1;', '1_a.sql.conf': 'encoding=UTF-8\n' });
-    expect((await runCli(['plan', '--dir', other, '--database-url', url])).stderr).toContain(`note: ${other}/: 1_a.sql.conf: Flyway's per-script configuration, which schemaguard does not read; for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead`);
+    expect((await runCli(['plan', '--dir', other, '--database-url', url])).stderr).toContain(
+      `note: ${other}/: 1_a.sql.conf: Flyway's per-script configuration, which schemaguard does not read; for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead`,
+    );
   });
 
   // Regression (review): .sql files in subfolders (Flyway reads its locations recursively) were not read, without a word: "up to date".
   it('migrate, status and plan warn once of .sql files in subfolders (exit 0), naming the folders, the count and the fix; they are not applied', async () => {
     const url = await freshDatabase(target, 'subfolders');
-    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', 'archive/2_b.sql': 'CREATE TABLE b (id int);', 'archive/old/3_c.sql': 'SELECT 1;', 'v2/4_d.sql': 'SELECT 1;', 'v2/notes.md': 'x', '.git/x.sql': 'x', 'empty/readme.txt': 'x' });
+    const dir = tempDir({
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      'archive/2_b.sql': 'CREATE TABLE b (id int);',
+      'archive/old/3_c.sql': 'SELECT 1;',
+      'v2/4_d.sql': 'SELECT 1;',
+      'v2/notes.md': 'x',
+      '.git/x.sql': 'x',
+      'empty/readme.txt': 'x',
+    });
 
     const runs = [
       await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]),
@@ -215,14 +256,16 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
   });
 
   // Regression (exploratory tester): golang-migrate's 000001_init.up.sql ran as "init.up", without a word about the name.
-  it('migrate notes golang-migrate\'s .up in a file name and the name without it, and runs the file', async () => {
+  it("migrate notes golang-migrate's .up in a file name and the name without it, and runs the file", async () => {
     const url = await freshDatabase(target, 'up_files');
     const dir = tempDir({ '000001_init.up.sql': 'CREATE TABLE t (id int);' });
 
     const r = await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]);
 
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe(`note: ${dir}/: 000001_init.up.sql keeps golang-migrate's .up in the name (000001_init.sql reads better): rename while no database has applied it (a database records the name)\n`);
+    expect(r.stderr).toBe(
+      `note: ${dir}/: 000001_init.up.sql keeps golang-migrate's .up in the name (000001_init.sql reads better): rename while no database has applied it (a database records the name)\n`,
+    );
     expect(await rows(url, "SELECT to_regclass('public.t')::text AS t")).toEqual([{ t: 't' }]);
   });
 });

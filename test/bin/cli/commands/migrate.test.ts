@@ -11,8 +11,9 @@ describe('Function: lockWaitLine', () => {
 
   // A lease has no server process: the line said "pid 0 (deploy-stack)".
   it('names a lease by its id and owner, not pid 0', () => {
-    expect(lockWaitLine([{ pid: 0, application: 'deploy-stack', state: 'lease 3d2c8849, expires in 60 s unless renewed', heldForSeconds: 3 }]))
-      .toBe('  waiting for the migration lock held by lease 3d2c8849 of deploy-stack, expires in 60 s unless renewed');
+    expect(lockWaitLine([{ pid: 0, application: 'deploy-stack', state: 'lease 3d2c8849, expires in 60 s unless renewed', heldForSeconds: 3 }])).toBe(
+      '  waiting for the migration lock held by lease 3d2c8849 of deploy-stack, expires in 60 s unless renewed',
+    );
   });
 
   it('says another session when nobody could be named', () => {
@@ -20,7 +21,7 @@ describe('Function: lockWaitLine', () => {
   });
 });
 
-describe('Function: progressLine, a lock timeout\'s retry', () => {
+describe("Function: progressLine, a lock timeout's retry", () => {
   const m = parseMigration('0002_idx.sql', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);');
   const line = (blockers: Blocker[]) => {
     const said: string[] = [];
@@ -34,7 +35,9 @@ describe('Function: progressLine, a lock timeout\'s retry', () => {
 
   // A concurrent build waits for every older transaction: the one it waited for holds no lock on the table.
   it('says a concurrent build waits for older transactions to end when no blocker holds a lock on the table', () => {
-    expect(line([{ pid: 4242, olderTransaction: true }])).toEqual(['  0002_idx.sql: lock timeout, retry 1 in 250 ms (waiting for the older transaction of pid 4242 to end)']);
+    expect(line([{ pid: 4242, olderTransaction: true }])).toEqual([
+      '  0002_idx.sql: lock timeout, retry 1 in 250 ms (waiting for the older transaction of pid 4242 to end)',
+    ]);
     expect(line([{ pid: 1, olderTransaction: true }, { pid: 2 }])).toEqual(['  0002_idx.sql: lock timeout, retry 1 in 250 ms (blocked by pid 1, 2)']);
   });
 });

@@ -9,7 +9,17 @@ import { parseMigration } from '../../../../lambda/engine/files/source';
 import { tempDir } from '../../../support/files';
 
 function capture(): Io & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', env: {}, out: (t: string) => { io.stdout += `${t}\n`; }, err: (t: string) => { io.stderr += `${t}\n`; } };
+  const io = {
+    stdout: '',
+    stderr: '',
+    env: {},
+    out: (t: string) => {
+      io.stdout += `${t}\n`;
+    },
+    err: (t: string) => {
+      io.stderr += `${t}\n`;
+    },
+  };
   return io;
 }
 
@@ -27,19 +37,28 @@ describe('Function: nextMigrationFile', () => {
   // Regression: in a history of Flyway's 12-digit timestamps (V202401011230__x.sql, renamed 202401011230_x.sql), new wrote the newest + 1.
   it('takes the time now (UTC) to the minute where the newest version is a 12-digit timestamp', () => {
     const now = new Date(Date.UTC(2026, 10, 27, 7, 5, 9));
-    expect(nextMigrationFile(['202401011230_users.sql', '202402021200_posts.sql'], 'add_email', now)).toEqual({ version: 202611270705, file: '202611270705_add_email.sql' });
+    expect(nextMigrationFile(['202401011230_users.sql', '202402021200_posts.sql'], 'add_email', now)).toEqual({
+      version: 202611270705,
+      file: '202611270705_add_email.sql',
+    });
     expect(nextMigrationFile(['203012312359_x.sql'], 'y', now).version).toBe(203012312360);
     // 12 digits that are no time (hour 24) count on by one.
     expect(nextMigrationFile(['202401012400_x.sql'], 'y', now).version).toBe(202401012401);
   });
 
-  it('compares versions past 2^53 exactly and refuses to write one (node-pg-migrate\'s 17-digit UTC names), nothing rounded', () => {
+  it("compares versions past 2^53 exactly and refuses to write one (node-pg-migrate's 17-digit UTC names), nothing rounded", () => {
     const now = new Date(Date.UTC(2026, 10, 27, 7, 5, 9));
     expect(nextMigrationFile(['9007199254740990_a.sql'], 'b', now)).toEqual({ version: 9007199254740991, file: '9007199254740991_b.sql' });
-    expect(() => nextMigrationFile(['9007199254740991_a.sql'], 'b', now)).toThrow('new: the next version after 9007199254740991 would be 9007199254740992, above 2^53');
+    expect(() => nextMigrationFile(['9007199254740991_a.sql'], 'b', now)).toThrow(
+      'new: the next version after 9007199254740991 would be 9007199254740992, above 2^53',
+    );
     // 20240101123045123 and 20240101123045124 are one number to JavaScript: the newest is found by its digits.
-    expect(() => nextMigrationFile(['20240101123045124_b.sql', '20240101123045123_a.sql', '20240101123045_c.sql'], 'd', now))
-      .toThrow(expect.objectContaining({ message: expect.stringContaining('the next version after 20240101123045124 would be 20240101123045125'), fix: expect.stringContaining('keep them to the second, the first 14 digits') }));
+    expect(() => nextMigrationFile(['20240101123045124_b.sql', '20240101123045123_a.sql', '20240101123045_c.sql'], 'd', now)).toThrow(
+      expect.objectContaining({
+        message: expect.stringContaining('the next version after 20240101123045124 would be 20240101123045125'),
+        fix: expect.stringContaining('keep them to the second, the first 14 digits'),
+      }),
+    );
   });
 
   it('pads like the newest file and counts from the highest version', () => {
@@ -61,7 +80,14 @@ describe('Function: migrationName', () => {
     expect(() => migrationName('../evil')).toThrow(/bad migration name/);
     expect(() => migrationName('_x')).toThrow(/bad migration name/);
     expect(() => migrationName('x.sql')).toThrow(/no \.sql/);
-    const fix = (raw: string) => { try { migrationName(raw); return undefined; } catch (e) { return (e as { fix: string }).fix; } };
+    const fix = (raw: string) => {
+      try {
+        migrationName(raw);
+        return undefined;
+      } catch (e) {
+        return (e as { fix: string }).fix;
+      }
+    };
     expect(fix('Add Lead Index')).toBe('e.g. schemaguard new add_lead_index');
     // Regression (helper): an accented letter was dropped with its accent ("café" suggested "caf").
     expect(fix('café crème')).toBe('e.g. schemaguard new cafe_creme');
@@ -83,10 +109,19 @@ describe('Function: migrationName', () => {
     ['2024-q1-cleanup', 'q1-cleanup', 'q1-cleanup-2024'],
     ['0010_foo', 'foo', 'foo_0010'],
   ])('refuses %s: a leading version with a hyphen as with an underscore, suggesting the name without it', (raw, name, numbered) => {
-    const e = (() => { try { migrationName(raw); } catch (x) { return x as UsageError; } return undefined; })();
+    const e = (() => {
+      try {
+        migrationName(raw);
+      } catch (x) {
+        return x as UsageError;
+      }
+      return undefined;
+    })();
 
     expect(e).toBeInstanceOf(UsageError);
-    expect(e!.message).toBe(`bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no version: new numbers the file; no .sql, no spaces, no /)`);
+    expect(e!.message).toBe(
+      `bad migration name "${raw}": a name is letters, digits, _ . or -, starting with a letter or digit (no version: new numbers the file; no .sql, no spaces, no /)`,
+    );
     expect(e!.fix).toBe(`e.g. schemaguard new ${name}; a number that is part of the name goes after a word (${numbered})`);
   });
 });

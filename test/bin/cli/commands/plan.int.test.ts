@@ -17,7 +17,10 @@ describe(`CLI: schemaguard plan on ${target.name}`, () => {
   it('plan writes nothing — not even the state table — and runs on a read-only connection', async () => {
     const url = await freshDatabase(target, 'plan');
     await withClient(url, (c) => c.query('CREATE TABLE existing (id int); INSERT INTO existing VALUES (1)'));
-    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_idx.sql': '-- schemaguard:no-transaction\n-- schemaguard:lock-timeout=2s\nCREATE INDEX CONCURRENTLY i ON a (id);' });
+    const dir = tempDir({
+      '1_a.sql': 'CREATE TABLE a (id int);',
+      '2_idx.sql': '-- schemaguard:no-transaction\n-- schemaguard:lock-timeout=2s\nCREATE INDEX CONCURRENTLY i ON a (id);',
+    });
     const before = await catalogFingerprint(url);
     const readOnly = `${url}?options=${encodeURIComponent('-c default_transaction_read_only=on')}`;
 
@@ -44,19 +47,29 @@ describe(`CLI: schemaguard plan on ${target.name}`, () => {
 });
 
 // Regression: a timestamp → timestamptz change was a rewrite in plan and an error in lint where the sessions run in UTC and PostgreSQL 12+ keeps the table.
-describe.each(targets)('CLI: schemaguard plan --database-url behind a migration\'s lock, on $name', (t) => {
+describe.each(targets)("CLI: schemaguard plan --database-url behind a migration's lock, on $name", (t) => {
   // Regression: plan's table sizes (pg_relation_size, pg_total_relation_size) and ADD PRIMARY KEY USING INDEX's key columns waited behind a
   // migration's ACCESS EXCLUSIVE until it committed, saying nothing; a table without CHECK constraints, so lint's bounded read passes.
   it('a table held ACCESS EXCLUSIVE: exit 1 within seconds, naming the holder and what to do; once it ends, the plan with its size', async () => {
     const url = await freshDatabase(t, 'cli_plan_locked');
-    await withClient(url, (c) => c.query("CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT g, 'v' || g FROM generate_series(1, 1000) g; CREATE UNIQUE INDEX big_v ON big (v); ANALYZE big"));
-    const dir = tempDir({ '1_alter.sql': 'ALTER TABLE big ADD COLUMN w int;\nALTER TABLE big DROP CONSTRAINT big_pkey, ADD CONSTRAINT big_v_key PRIMARY KEY USING INDEX big_v;\n' });
+    await withClient(url, (c) =>
+      c.query(
+        "CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT g, 'v' || g FROM generate_series(1, 1000) g; CREATE UNIQUE INDEX big_v ON big (v); ANALYZE big",
+      ),
+    );
+    const dir = tempDir({
+      '1_alter.sql': 'ALTER TABLE big ADD COLUMN w int;\nALTER TABLE big DROP CONSTRAINT big_pkey, ADD CONSTRAINT big_v_key PRIMARY KEY USING INDEX big_v;\n',
+    });
     await whileHeld(url, 'LOCK TABLE big IN ACCESS EXCLUSIVE MODE', async (pid) => {
       const started = Date.now();
       const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`error: the table sizes for plan could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.big, past lock_timeout 1 s \\(55P03\\)\n`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `error: the table sizes for plan could not be read: waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(a_migration, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.big, past lock_timeout 1 s \\(55P03\\)\n`,
+        ),
+      );
       expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
     });
     const free = await runCli(['plan', '--dir', dir, '--database-url', url]);
@@ -67,7 +80,10 @@ describe.each(targets)('CLI: schemaguard plan --database-url behind a migration\
 });
 
 describe.each(targets)('CLI: timestamp → timestamptz on $name', (t) => {
-  it.each([['UTC', false], ['Europe/Paris', true]] as const)('sessions in %s: plan\'s rewrite and lint\'s finding are what PostgreSQL does (%s)', async (zone, rewrites) => {
+  it.each([
+    ['UTC', false],
+    ['Europe/Paris', true],
+  ] as const)("sessions in %s: plan's rewrite and lint's finding are what PostgreSQL does (%s)", async (zone, rewrites) => {
     const url = await freshDatabase(t, 'plan_zone');
     await rows(url, `ALTER DATABASE ${url.split('/').pop()!.split('?')[0]} SET timezone = '${zone}'`);
     const dir = tempDir({ '0001_events.sql': 'CREATE TABLE events (id int, at timestamp(3));' });
@@ -80,7 +96,9 @@ describe.each(targets)('CLI: timestamp → timestamptz on $name', (t) => {
 
     expect(plan.code, plan.stderr).toBe(0);
     expect(JSON.parse(plan.stdout).statements.map((s: { rewrites: boolean }) => s.rewrites)).toEqual([rewrites]);
-    expect(JSON.parse(lint.stdout).findings.map((f: { rule: string; severity: string }) => `${f.severity} ${f.rule}`)).toEqual(rewrites ? ['error column-type-rewrite'] : []);
+    expect(JSON.parse(lint.stdout).findings.map((f: { rule: string; severity: string }) => `${f.severity} ${f.rule}`)).toEqual(
+      rewrites ? ['error column-type-rewrite'] : [],
+    );
     const rewrote = await withClient(url, async (c) => {
       await c.query('BEGIN');
       try {
@@ -101,8 +119,10 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
   let dir: string;
   beforeAll(async () => {
     url = await freshDatabase(t, 'plan_locks');
-    await withClient(url, (c) => c.query(`CREATE TABLE big (id int PRIMARY KEY, a int, note text);
-      INSERT INTO big SELECT g, g, md5(g::text) FROM generate_series(1, ${ROWS}) g; ANALYZE big`));
+    await withClient(url, (c) =>
+      c.query(`CREATE TABLE big (id int PRIMARY KEY, a int, note text);
+      INSERT INTO big SELECT g, g, md5(g::text) FROM generate_series(1, ${ROWS}) g; ANALYZE big`),
+    );
     dir = tempDir({
       '0001_type.sql': 'ALTER TABLE big ALTER COLUMN a TYPE bigint;',
       '0002_index.sql': 'CREATE INDEX big_a ON big (a);',
@@ -131,7 +151,12 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
     // text → varchar(64) is not binary-compatible (the catalog's type says text): a rewrite.
     expect(at('0005_text.sql')).toMatchObject({ lock: 'ACCESS EXCLUSIVE', rewrites: true });
     expect(at('0005_text.sql', 3)).toMatchObject({ lock: 'SHARE', table: 'tags', rows: 0, newTable: true });
-    expect(warnings.map((w: { file: string; line: number }) => `${w.file}:${w.line}`)).toEqual(['0001_type.sql:1', '0002_index.sql:1', '0004_held.sql:2', '0005_text.sql:1']);
+    expect(warnings.map((w: { file: string; line: number }) => `${w.file}:${w.line}`)).toEqual([
+      '0001_type.sql:1',
+      '0002_index.sql:1',
+      '0004_held.sql:2',
+      '0005_text.sql:1',
+    ]);
     expect(warnings[0]).toMatchObject({ rule: 'blocking-lock-on-large-table', severity: 'warning' });
     expect(await catalogFingerprint(url)).toBe(before);
   });
@@ -146,14 +171,17 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
   });
 
   it('a new column of a constrained domain rewrites, one whose default calls an IMMUTABLE function does not: plan says what lint says and PostgreSQL does', async () => {
-    await withClient(url, (c) => c.query(`CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE DOMAIN nn AS text NOT NULL;
-      CREATE FUNCTION imm(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1'`));
+    await withClient(url, (c) =>
+      c.query(`CREATE DOMAIN pos AS int CHECK (VALUE > 0); CREATE DOMAIN nn AS text NOT NULL;
+      CREATE FUNCTION imm(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1'`),
+    );
     const files: Record<string, string> = {
       '0001_domain.sql': 'ALTER TABLE big ADD COLUMN d pos;',
       '0002_domain_default.sql': 'ALTER TABLE big ADD COLUMN d2 pos DEFAULT 5;',
       '0003_not_null_domain.sql': "ALTER TABLE big ADD COLUMN e nn DEFAULT 'x';",
       '0004_immutable.sql': 'ALTER TABLE big ADD COLUMN x int DEFAULT imm(3);',
-      '0005_own.sql': "CREATE DOMAIN own_pos AS int CHECK (VALUE > 0);\nCREATE FUNCTION own_imm(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1';\nALTER TABLE big ADD COLUMN f int DEFAULT own_imm(1);\nALTER TABLE big ADD COLUMN g own_pos;",
+      '0005_own.sql':
+        "CREATE DOMAIN own_pos AS int CHECK (VALUE > 0);\nCREATE FUNCTION own_imm(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1';\nALTER TABLE big ADD COLUMN f int DEFAULT own_imm(1);\nALTER TABLE big ADD COLUMN g own_pos;",
     };
     const domainDir = tempDir(files);
 
@@ -163,13 +191,26 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
     const { statements, warnings, lint } = JSON.parse(r.stdout);
     const adds = statements.filter((s: { statement: string }) => s.statement.includes('ADD COLUMN'));
     const claimed = adds.map((s: { file: string; line: number; rewrites: boolean }) => [`${s.file}:${s.line}`, s.rewrites]);
-    expect(claimed).toEqual([['0001_domain.sql:1', true], ['0002_domain_default.sql:1', true], ['0003_not_null_domain.sql:1', true], ['0004_immutable.sql:1', false], ['0005_own.sql:3', false], ['0005_own.sql:4', true]]);
+    expect(claimed).toEqual([
+      ['0001_domain.sql:1', true],
+      ['0002_domain_default.sql:1', true],
+      ['0003_not_null_domain.sql:1', true],
+      ['0004_immutable.sql:1', false],
+      ['0005_own.sql:3', false],
+      ['0005_own.sql:4', true],
+    ]);
     const where = (fs: { file: string; line: number }[]) => fs.map((f) => `${f.file}:${f.line}`);
     expect(where(warnings)).toEqual(['0001_domain.sql:1', '0002_domain_default.sql:1', '0003_not_null_domain.sql:1', '0005_own.sql:4']);
     expect(where(lint.findings.filter((f: { rule: string }) => f.rule === 'volatile-default'))).toEqual(where(warnings));
     // Without a database, the files' own CREATE DOMAIN and CREATE FUNCTION still decide.
-    const offline = JSON.parse((await runCli(['plan', '--dir', tempDir({ '0005_own.sql': files['0005_own.sql']! }), '--offline', '--json'], { env: { DATABASE_URL: undefined } })).stdout);
-    expect(offline.statements.filter((s: { statement: string }) => s.statement.includes('ADD COLUMN')).map((s: { rewrites: boolean }) => s.rewrites)).toEqual([false, true]);
+    const offline = JSON.parse(
+      (await runCli(['plan', '--dir', tempDir({ '0005_own.sql': files['0005_own.sql']! }), '--offline', '--json'], { env: { DATABASE_URL: undefined } }))
+        .stdout,
+    );
+    expect(offline.statements.filter((s: { statement: string }) => s.statement.includes('ADD COLUMN')).map((s: { rewrites: boolean }) => s.rewrites)).toEqual([
+      false,
+      true,
+    ]);
     // What PostgreSQL does: each file run in a transaction that is rolled back, the table's file node before and after.
     for (const [file, text] of Object.entries(files)) {
       const rewrote = await withClient(url, async (c) => {
@@ -193,7 +234,15 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
     const { statements, warnings, sized, target } = JSON.parse(r.stdout);
     expect(target).toContain('--offline');
     expect(sized).toBe(false);
-    expect(statements[0]).toMatchObject({ file: '0001_type.sql', lock: 'ACCESS EXCLUSIVE', table: 'big', rows: null, bytes: null, rewrites: true, scans: true });
+    expect(statements[0]).toMatchObject({
+      file: '0001_type.sql',
+      lock: 'ACCESS EXCLUSIVE',
+      table: 'big',
+      rows: null,
+      bytes: null,
+      rewrites: true,
+      scans: true,
+    });
     expect(statements[1]).toMatchObject({ lock: 'SHARE', rewrites: false, scans: true });
     expect(warnings).toEqual([]);
   });
@@ -202,14 +251,22 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
 describe(`CLI: schemaguard plan --offline of a type change, on ${target.name}`, () => {
   // Regression: offline, varchar(128) → varchar(1024) of a column an earlier file created said rewrites yes, scans yes (against a database: no, no).
   it('takes the old type from the earlier file (no rewrite, as PostgreSQL does), and says ? when no file declares the column', async () => {
-    const files = { '1_a.sql': 'CREATE TABLE kv (k text PRIMARY KEY, v varchar(128));', '2_b.sql': 'ALTER TABLE kv ALTER COLUMN v TYPE varchar(1024);\nALTER TABLE elsewhere ALTER COLUMN x TYPE varchar(10);' };
+    const files = {
+      '1_a.sql': 'CREATE TABLE kv (k text PRIMARY KEY, v varchar(128));',
+      '2_b.sql': 'ALTER TABLE kv ALTER COLUMN v TYPE varchar(1024);\nALTER TABLE elsewhere ALTER COLUMN x TYPE varchar(10);',
+    };
     const dir = tempDir(files);
     const j = JSON.parse((await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } })).stdout);
-    expect(j.statements.slice(1).map((s: { rewrites: boolean; scans: boolean; oldTypeUnknown?: boolean }) => [s.rewrites, s.scans, s.oldTypeUnknown])).toEqual([[false, false, undefined], [true, true, true]]);
+    expect(j.statements.slice(1).map((s: { rewrites: boolean; scans: boolean; oldTypeUnknown?: boolean }) => [s.rewrites, s.scans, s.oldTypeUnknown])).toEqual([
+      [false, false, undefined],
+      [true, true, true],
+    ]);
     const text = (await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } })).stdout;
     expect(text).toMatch(/^2_b\.sql:1\s+ACCESS EXCLUSIVE\s+kv\s+no\s+no\s+ALTER TABLE kv/m);
     expect(text).toMatch(/^2_b\.sql:2\s+ACCESS EXCLUSIVE\s+elsewhere\s+\?\s+\?\s+ALTER TABLE elsewhere/m);
-    expect(text).toContain('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
+    expect(text).toContain(
+      '? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table',
+    );
     const url = await freshDatabase(target, 'plan_offline_type');
     const nodes = await withClient(url, async (c) => {
       await c.query(`${files['1_a.sql']} INSERT INTO kv VALUES ('a', 'b')`);
@@ -225,7 +282,11 @@ describe(`CLI: schemaguard plan of DO blocks and CALL on ${target.name}`, () => 
   // Regression: a DO block that UPDATEs and ALTERs a table showed lock -, rewrites no, scans no, as if it locked nothing.
   it('shows ? for the lock, rewrites and scans of code it does not read, with the legend; --json says notRead', async () => {
     const url = await freshDatabase(target, 'plan_do');
-    await withClient(url, (c) => c.query("CREATE TABLE roles (id bigint PRIMARY KEY, schemeid text); INSERT INTO roles VALUES (1, 'a'); CREATE PROCEDURE touch_roles() LANGUAGE sql AS $$UPDATE roles SET schemeid = 'b'$$"));
+    await withClient(url, (c) =>
+      c.query(
+        "CREATE TABLE roles (id bigint PRIMARY KEY, schemeid text); INSERT INTO roles VALUES (1, 'a'); CREATE PROCEDURE touch_roles() LANGUAGE sql AS $$UPDATE roles SET schemeid = 'b'$$",
+      ),
+    );
     const dir = tempDir({ '1_do.sql': "DO $$BEGIN UPDATE roles SET schemeid = 'x'; ALTER TABLE roles ADD COLUMN z int; END$$;\nCALL touch_roles();" });
     const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
     expect(r.code, r.stderr).toBe(0);
@@ -233,7 +294,10 @@ describe(`CLI: schemaguard plan of DO blocks and CALL on ${target.name}`, () => 
     expect(r.stdout).toMatch(/^1_do\.sql:2\s+\?\s+\?\s+\?\s+CALL touch_roles\(\)/m);
     expect(r.stdout).toContain('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
     const j = JSON.parse((await runCli(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
-    expect(j.statements.map((s: { notRead?: boolean; lock: string | null }) => [s.notRead, s.lock])).toEqual([[true, null], [true, null]]);
+    expect(j.statements.map((s: { notRead?: boolean; lock: string | null }) => [s.notRead, s.lock])).toEqual([
+      [true, null],
+      [true, null],
+    ]);
     // What the block does when it runs: ACCESS EXCLUSIVE on roles, held until COMMIT (what "-" denied).
     const held = await withClient(url, async (c) => {
       await c.query('BEGIN');
@@ -247,7 +311,7 @@ describe(`CLI: schemaguard plan of DO blocks and CALL on ${target.name}`, () => 
 });
 
 describe('CLI: schemaguard plan --offline with a file the parser refuses', () => {
-  it('prints the table first, then the parser\'s error (exit 2)', async () => {
+  it("prints the table first, then the parser's error (exit 2)", async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE (;' });
     const r = await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
     expect(r.code).toBe(2);
@@ -277,7 +341,14 @@ describe(`CLI: the files' problems in order of version, on ${target.name}`, () =
     for (const r of [text, json, github, lint, migrate]) expect(r.code, r.stderr).toBe(2);
     expect(named(text.stderr)).toEqual(firstTwenty);
     expect(JSON.parse(json.stdout).problems.map((p: { file: string }) => p.file)).toEqual(firstTwenty);
-    expect(named(github.stdout.split('\n').filter((l) => l.startsWith('::error file=')).join('\n'))).toEqual(firstTwenty);
+    expect(
+      named(
+        github.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('::error file='))
+          .join('\n'),
+      ),
+    ).toEqual(firstTwenty);
     expect(named(lint.stderr)).toEqual(firstTwenty);
     expect(named(migrate.stderr)).toEqual(firstTwenty);
     expect(await rows(url, "SELECT to_regnamespace('schemaguard')::text AS s")).toEqual([{ s: null }]);
@@ -290,12 +361,17 @@ describe(`CLI: the files' problems in order of version, on ${target.name}`, () =
     const plan = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], { env: { DATABASE_URL: undefined } });
     const lint = await runCli(['lint', '--dir', dir, '--format', 'github'], { env: { DATABASE_URL: undefined } });
 
-    for (const [command, r] of [['plan', plan], ['lint', lint]] as const) {
+    for (const [command, r] of [
+      ['plan', plan],
+      ['lint', lint],
+    ] as const) {
       expect(r.code, r.stderr).toBe(2);
       const annotations = r.stdout.split('\n').filter((l) => l.startsWith('::'));
       expect(annotations).toHaveLength(21);
       expect(annotations.slice(0, 20).every((l) => l.startsWith('::error file='))).toBe(true);
-      expect(annotations[20]).toBe(`::error title=schemaguard ${command} failed::and 5 more problems in the migration files, not annotated (25 in all; fix these and run schemaguard ${command} again to see them)`);
+      expect(annotations[20]).toBe(
+        `::error title=schemaguard ${command} failed::and 5 more problems in the migration files, not annotated (25 in all; fix these and run schemaguard ${command} again to see them)`,
+      );
       expect(r.stderr).toContain('  and 5 more (fix these and run again to see them)');
     }
   });
@@ -311,7 +387,7 @@ describe(`CLI: the files' problems in order of version, on ${target.name}`, () =
 
 // Regression: plan said nothing (exit 0, no refusal) of a file migrate refuses where standard_conforming_strings is off.
 describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings is off, on $name', (t) => {
-  it('names the file migrate refuses, with migrate\'s message and fix (text and --json), and writes nothing', async () => {
+  it("names the file migrate refuses, with migrate's message and fix (text and --json), and writes nothing", async () => {
     const url = await freshDatabase(t, 'plan_scs_off');
     const database = new URL(url).pathname.slice(1);
     await withClient(url, (c) => c.query(`ALTER DATABASE ${database} SET standard_conforming_strings = off`));
@@ -335,20 +411,28 @@ describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings 
     expect(JSON.parse(json.stdout).refusal).toEqual({ message: expect.stringMatching(new RegExp(`^${message}`)), fix, file: '2_ins.sql', line: 1 });
     // In a workflow: an error at the file (plan said nothing of it in --format github), counted in the summary line.
     expect(github.code, github.stderr).toBe(0);
-    expect(github.stdout).toMatch(new RegExp(`^::error file=[^,]*2_ins\\.sql,line=1,title=schemaguard plan::migrate through this URL will refuse to run: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*%0AFix: `, 'm'));
+    expect(github.stdout).toMatch(
+      new RegExp(
+        `^::error file=[^,]*2_ins\\.sql,line=1,title=schemaguard plan::migrate through this URL will refuse to run: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*%0AFix: `,
+        'm',
+      ),
+    );
     expect(github.stdout).toMatch(/^plan: 1 error, \d+ warnings?$/m);
     expect(JSON.parse(json.stdout).note).toBeNull();
     expect(await catalogFingerprint(url)).toBe(before);
   });
 
-  it('says nothing of it when no pending file has a backslash in a \'…\' string, or when the setting is on', async () => {
+  it("says nothing of it when no pending file has a backslash in a '…' string, or when the setting is on", async () => {
     const off = await freshDatabase(t, 'plan_scs_off_clean');
     await withClient(off, (c) => c.query(`ALTER DATABASE ${new URL(off).pathname.slice(1)} SET standard_conforming_strings = off`));
     const on = await freshDatabase(t, 'plan_scs_on');
     const clean = tempDir({ '1_t.sql': "CREATE TABLE t (p text DEFAULT E'a\\\\b');\n" });
     const backslash = tempDir({ '1_t.sql': "CREATE TABLE t (p text DEFAULT 'C:\\dir');\n" });
 
-    for (const [url, dir] of [[off, clean], [on, backslash]] as const) {
+    for (const [url, dir] of [
+      [off, clean],
+      [on, backslash],
+    ] as const) {
       const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).refusal).toBeNull();
@@ -358,43 +442,71 @@ describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings 
 
 // Regression: plan left out of `refusals`, ::warning and SARIF what migrate refuses first of all (a changed file, an applied
 // file deleted, a file older than the newest applied): they were warning lines under its table only, and a CI gate missed them.
-describe.each(targets)('CLI: plan names migrate\'s refusals of the files against the state, on $name', (t) => {
+describe.each(targets)("CLI: plan names migrate's refusals of the files against the state, on $name", (t) => {
   const cases = [
-    ['a file changed after it was applied', (dir: string) => addFile(dir, '3_c.sql', 'CREATE TABLE c (id bigint);'), '3_c.sql', /^3_c\.sql was changed after it was applied: applied checksum [0-9a-f]{12}, file checksum [0-9a-f]{12}$/],
-    ['an applied file deleted', (dir: string) => rmSync(join(dir, '3_c.sql')), undefined, /^applied migration missing from .+\/: version 3 \(c\), between 1_a\.sql and 5_e\.sql$/],
-    ['a file older than the newest applied', (dir: string) => addFile(dir, '2_b.sql', 'CREATE TABLE b (id int);'), '2_b.sql', /^2_b\.sql is pending but older than the newest applied version 5$/],
+    [
+      'a file changed after it was applied',
+      (dir: string) => addFile(dir, '3_c.sql', 'CREATE TABLE c (id bigint);'),
+      '3_c.sql',
+      /^3_c\.sql was changed after it was applied: applied checksum [0-9a-f]{12}, file checksum [0-9a-f]{12}$/,
+    ],
+    [
+      'an applied file deleted',
+      (dir: string) => rmSync(join(dir, '3_c.sql')),
+      undefined,
+      /^applied migration missing from .+\/: version 3 \(c\), between 1_a\.sql and 5_e\.sql$/,
+    ],
+    [
+      'a file older than the newest applied',
+      (dir: string) => addFile(dir, '2_b.sql', 'CREATE TABLE b (id int);'),
+      '2_b.sql',
+      /^2_b\.sql is pending but older than the newest applied version 5$/,
+    ],
   ] as const;
 
-  it.each(cases)('%s: migrate\'s message and fix in --json refusals, an ::error counted in the summary, a SARIF error at the file', async (_, change, file, message) => {
-    const url = await freshDatabase(t, 'plan_state_refusal');
-    const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '3_c.sql': 'CREATE TABLE c (id int);', '5_e.sql': 'CREATE TABLE e (id int);' });
-    expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
-    change(dir);
-    const before = await catalogFingerprint(url);
+  it.each(cases)(
+    "%s: migrate's message and fix in --json refusals, an ::error counted in the summary, a SARIF error at the file",
+    async (_, change, file, message) => {
+      const url = await freshDatabase(t, 'plan_state_refusal');
+      const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '3_c.sql': 'CREATE TABLE c (id int);', '5_e.sql': 'CREATE TABLE e (id int);' });
+      expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
+      change(dir);
+      const before = await catalogFingerprint(url);
 
-    const json = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
-    const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
-    const sarif = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'sarif']);
-    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+      const json = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+      const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
+      const sarif = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'sarif']);
+      const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
 
-    for (const r of [json, github, sarif]) expect(r.code, r.stderr).toBe(0);
-    const { refusals, refusal } = JSON.parse(json.stdout) as { refusal: unknown; refusals: { message: string; fix: string; file?: string }[] };
-    expect(refusals).toHaveLength(1);
-    expect(refusal).toEqual(refusals[0]);
-    expect(refusals[0]!.message).toMatch(message);
-    expect(refusals[0]!.file).toBe(file);
-    expect(migrate.code).toBe(1);
-    expect(migrate.stderr).toContain(`error: ${refusals[0]!.message}; nothing was run\n  fix: ${refusals[0]!.fix}\n`);
-    const annotation = github.stdout.split('\n').find((l) => l.includes('title=schemaguard plan::'));
-    expect(annotation).toMatch(file ? new RegExp(`^::error file=[^,]*/${file.replace('.', '\\.')},line=1,title=`) : /^::error title=/);
-    expect(github.stdout).toMatch(/^plan: 1 error, 0 warnings$/m);
-    const results = (JSON.parse(sarif.stdout) as { runs: { results: { ruleId: string; level: string; locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] }).runs[0]!.results;
-    expect(results.map((r) => [r.ruleId, r.level])).toEqual([['migrate-would-refuse', 'error']]);
-    const at = results[0]!.locations[0]!.physicalLocation;
-    if (file) expect([at!.artifactLocation.uri.endsWith(`/${file}`), at!.region.startLine]).toEqual([true, 1]);
-    else expect(at).toBeUndefined();
-    expect(await catalogFingerprint(url)).toBe(before);
-  });
+      for (const r of [json, github, sarif]) expect(r.code, r.stderr).toBe(0);
+      const { refusals, refusal } = JSON.parse(json.stdout) as { refusal: unknown; refusals: { message: string; fix: string; file?: string }[] };
+      expect(refusals).toHaveLength(1);
+      expect(refusal).toEqual(refusals[0]);
+      expect(refusals[0]!.message).toMatch(message);
+      expect(refusals[0]!.file).toBe(file);
+      expect(migrate.code).toBe(1);
+      expect(migrate.stderr).toContain(`error: ${refusals[0]!.message}; nothing was run\n  fix: ${refusals[0]!.fix}\n`);
+      const annotation = github.stdout.split('\n').find((l) => l.includes('title=schemaguard plan::'));
+      expect(annotation).toMatch(file ? new RegExp(`^::error file=[^,]*/${file.replace('.', '\\.')},line=1,title=`) : /^::error title=/);
+      expect(github.stdout).toMatch(/^plan: 1 error, 0 warnings$/m);
+      const results = (
+        JSON.parse(sarif.stdout) as {
+          runs: {
+            results: {
+              ruleId: string;
+              level: string;
+              locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } } }[];
+            }[];
+          }[];
+        }
+      ).runs[0]!.results;
+      expect(results.map((r) => [r.ruleId, r.level])).toEqual([['migrate-would-refuse', 'error']]);
+      const at = results[0]!.locations[0]!.physicalLocation;
+      if (file) expect([at!.artifactLocation.uri.endsWith(`/${file}`), at!.region.startLine]).toEqual([true, 1]);
+      else expect(at).toBeUndefined();
+      expect(await catalogFingerprint(url)).toBe(before);
+    },
+  );
 });
 
 // Regression: plan kept a row per statement: a 16 MiB file of `DO $$BEGIN END$$;` lines (932,067 statements) peaked at 721 MB and printed 932,067 rows.
@@ -416,7 +528,10 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
     const text = await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
 
     expect(j.code, j.stderr).toBe(0);
-    const { statements, pending } = JSON.parse(j.stdout) as { statements: { line: number; alike?: number; lastLine?: number }[]; pending: { statements: number }[] };
+    const { statements, pending } = JSON.parse(j.stdout) as {
+      statements: { line: number; alike?: number; lastLine?: number }[];
+      pending: { statements: number }[];
+    };
     expect(statements.reduce((n, s) => n + (s.alike ?? 1), 0)).toBe(pending[0]!.statements);
     expect(statements).toHaveLength(1 + 1 + 1 + ALIKE_RUN + 1 + 1);
     expect(statements[1]).toMatchObject({ line: 2, lastLine: 1501, alike: 1500, lock: 'ROW EXCLUSIVE', table: 't', statement: 'INSERT INTO t VALUES (0)' });
@@ -459,7 +574,15 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
       { line: 3, alike: 600, lastLine: 1201, interleaved: true, notRead: true, statement: 'DO $$BEGIN END$$' },
       { line: 1202, lock: 'ACCESS EXCLUSIVE', table: 't' },
       // Each INSERT runs under the ACCESS EXCLUSIVE of line 1202, as its row says.
-      { line: 1203, alike: 600, lastLine: 2401, interleaved: true, lock: 'ROW EXCLUSIVE', held: { lock: 'ACCESS EXCLUSIVE', line: 1202 }, statement: 'INSERT INTO t VALUES (0)' },
+      {
+        line: 1203,
+        alike: 600,
+        lastLine: 2401,
+        interleaved: true,
+        lock: 'ROW EXCLUSIVE',
+        held: { lock: 'ACCESS EXCLUSIVE', line: 1202 },
+        statement: 'INSERT INTO t VALUES (0)',
+      },
       { line: 1204, alike: 600, lastLine: 2402, interleaved: true, statement: 'SELECT 1' },
     ]);
     expect(turns.slice(6).map((s) => [s.line, s.alike])).toEqual(lines(1002, (k) => [2403 + k, undefined]));
@@ -467,7 +590,9 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/^1_turns\.sql:2-1200\s+-\s+SELECT 1 \(and 599 more alike, interleaved\)$/m);
     expect(text.stdout).toMatch(/^1_turns\.sql:3-1201\s+\?\s+\?\s+\?\s+DO \$\$BEGIN END\$\$ \(and 599 more alike, interleaved\)$/m);
-    expect(text.stdout).toMatch(/^1_turns\.sql:1203-2401\s+ROW EXCLUSIVE \(under ACCESS EXCLUSIVE from line 1202\)\s+t\s+no\s+no\s+INSERT INTO t VALUES \(0\) \(and 599 more alike, interleaved\)$/m);
+    expect(text.stdout).toMatch(
+      /^1_turns\.sql:1203-2401\s+ROW EXCLUSIVE \(under ACCESS EXCLUSIVE from line 1202\)\s+t\s+no\s+no\s+INSERT INTO t VALUES \(0\) \(and 599 more alike, interleaved\)$/m,
+    );
     expect(text.stdout).toContain(`\n${ALIKE_NOTE}\n${INTERLEAVED_NOTE}\n`);
   });
 
@@ -484,10 +609,12 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
   });
 
   // Regression: plan's warnings were not capped: a file where every statement is warned of held (and printed) a warning each.
-  it('with a database: the run\'s row has its table\'s size; statements that scan under a lock are never folded, each keeps its row; the first 100 warnings are kept, the rest counted', async () => {
+  it("with a database: the run's row has its table's size; statements that scan under a lock are never folded, each keeps its row; the first 100 warnings are kept, the rest counted", async () => {
     const url = await freshDatabase(target, 'plan_alike');
     await withClient(url, (c) => c.query('CREATE TABLE e (id int); INSERT INTO e SELECT generate_series(1, 1000); ANALYZE e'));
-    const dir = tempDir({ '1_many.sql': [...lines(ALIKE_RUN + 1, (k) => `INSERT INTO e VALUES (${k});`), ...lines(ALIKE_RUN + 1, () => 'CREATE INDEX ON e (id);')].join('\n') });
+    const dir = tempDir({
+      '1_many.sql': [...lines(ALIKE_RUN + 1, (k) => `INSERT INTO e VALUES (${k});`), ...lines(ALIKE_RUN + 1, () => 'CREATE INDEX ON e (id);')].join('\n'),
+    });
     const more = '… and 901 more blocking-lock-on-large-table findings in 1_many.sql';
 
     const j = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--json']);
@@ -495,7 +622,11 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
     const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--format', 'github']);
 
     expect(j.code, j.stderr).toBe(0);
-    const { statements, warnings, warningsOmitted } = JSON.parse(j.stdout) as { statements: { line: number; alike?: number }[]; warnings: { line: number }[]; warningsOmitted: unknown[] };
+    const { statements, warnings, warningsOmitted } = JSON.parse(j.stdout) as {
+      statements: { line: number; alike?: number }[];
+      warnings: { line: number }[];
+      warningsOmitted: unknown[];
+    };
     expect(statements).toHaveLength(1 + ALIKE_RUN + 1);
     expect(statements[0]).toMatchObject({ line: 1, alike: ALIKE_RUN + 1, lastLine: ALIKE_RUN + 1, lock: 'ROW EXCLUSIVE', table: 'public.e', rows: 1000 });
     expect(warnings.map((w) => w.line)).toEqual(lines(100, (k) => ALIKE_RUN + 2 + k));
@@ -507,7 +638,9 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
     expect(github.code, github.stderr).toBe(0);
     const annotations = github.stdout.trim().split('\n');
     expect(annotations.filter((l) => l.startsWith('::warning '))).toHaveLength(100);
-    expect(annotations).toContainEqual(expect.stringMatching(new RegExp(`^::notice file=.*1_many\\.sql,title=schemaguard blocking-lock-on-large-table::${more}$`)));
+    expect(annotations).toContainEqual(
+      expect.stringMatching(new RegExp(`^::notice file=.*1_many\\.sql,title=schemaguard blocking-lock-on-large-table::${more}$`)),
+    );
     // Every warning counted, and lint's index-not-concurrent errors (capped as ever).
     expect(annotations.at(-1)).toBe('plan: 1001 errors, 1001 warnings');
   });

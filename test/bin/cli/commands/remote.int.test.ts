@@ -68,21 +68,44 @@ async function rig(target: Target, label: string, env: Record<string, string> = 
   const snapshot = join(tempDir({}, 'snapshot'), 'schema.snapshot.json');
   await withClient(url, async (c: pg.Client) => writeFileSync(snapshot, JSON.stringify(await takeSnapshot(c, loadMigrations(dir)))));
   const u = new URL(url);
-  const secrets = { send: async () => ({ SecretString: JSON.stringify({ username: decodeURIComponent(u.username), password: target.password, host: '127.0.0.1', port: target.port, dbname: u.pathname.slice(1) }) }) };
+  const secrets = {
+    send: async () => ({
+      SecretString: JSON.stringify({
+        username: decodeURIComponent(u.username),
+        password: target.password,
+        host: '127.0.0.1',
+        port: target.port,
+        dbname: u.pathname.slice(1),
+      }),
+    }),
+  };
   const lines: string[] = [];
   const printed: string[] = [];
   const handlers = createHandlers({
-    secrets, write: (l) => lines.push(l), operator: runOperatorCommand,
+    secrets,
+    write: (l) => lines.push(l),
+    operator: runOperatorCommand,
     env: {
-      [ENV.secretArn]: TEST_SECRET_ARN, [ENV.migrationsDir]: dir, [ENV.contractsDir]: contracts, [ENV.snapshotFile]: snapshot,
-      [ENV.tls]: 'disable', [ENV.connectAttempts]: '1', AWS_LAMBDA_FUNCTION_NAME: FUNCTION, ...env,
+      [ENV.secretArn]: TEST_SECRET_ARN,
+      [ENV.migrationsDir]: dir,
+      [ENV.contractsDir]: contracts,
+      [ENV.snapshotFile]: snapshot,
+      [ENV.tls]: 'disable',
+      [ENV.connectAttempts]: '1',
+      AWS_LAMBDA_FUNCTION_NAME: FUNCTION,
+      ...env,
     },
   });
   const endpoints = new AwsEndpoints({ lambda: (payload) => handlers.onEvent(payload as OperatorRequest, CONTEXT) });
   await endpoints.start();
   stops.push(() => endpoints.stop());
   return {
-    url, dir, contracts, handlers, endpoints, lines,
+    url,
+    dir,
+    contracts,
+    handlers,
+    endpoints,
+    lines,
     printed,
     remote: async (args, extraEnv = {}) => {
       const res = await runCli([...args, '--function', FUNCTION], { env: { ...endpoints.env(), DATABASE_URL: undefined, ...extraEnv }, cwd: dirname(dir) });
@@ -90,7 +113,11 @@ async function rig(target: Target, label: string, env: Record<string, string> = 
       return res;
     },
     // The function's own files, as the flags the command takes (the parser refuses the others); from the app's folder, no project file above it.
-    local: (args) => runCli([...args, ...takes(args[0]!, ['--dir', dir], ['--contracts', contracts], ['--snapshot', snapshot]), '--database-url', url], { env: { DATABASE_URL: undefined }, cwd: dirname(dir) }),
+    local: (args) =>
+      runCli([...args, ...takes(args[0]!, ['--dir', dir], ['--contracts', contracts], ['--snapshot', snapshot]), '--database-url', url], {
+        env: { DATABASE_URL: undefined },
+        cwd: dirname(dir),
+      }),
   };
 }
 
@@ -104,7 +131,11 @@ function expectPasswordKept(r: Rig, password: string): void {
 }
 
 /** What differs between the two ways in and from run to run: the URL's masked password, timings. */
-const same = (text: string) => text.replace(/postgres:\/\/([^:@/\s]+)(:\*\*\*\*)?@/g, 'postgres://$1@').replace(/\d+ ms/g, 'N ms').replace(/"durationMs":\d+/g, '"durationMs":N');
+const same = (text: string) =>
+  text
+    .replace(/postgres:\/\/([^:@/\s]+)(:\*\*\*\*)?@/g, 'postgres://$1@')
+    .replace(/\d+ ms/g, 'N ms')
+    .replace(/"durationMs":\d+/g, '"durationMs":N');
 
 describe.each(targets)('CLI: --function (the deployed migration function) on $name', (target) => {
   it('status, plan, doctor, guard and diff print what the local command prints, --json included, with its exit code', async () => {
@@ -119,7 +150,13 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
     }
     // Each call said who asked (the STS ARN), and carried the flags, not the files
     const sent = r.endpoints.invocations.map((i) => JSON.parse(i.payload) as OperatorRequest);
-    expect(sent[1]).toEqual({ [OPERATOR_REQUEST_FIELD]: OPERATOR_PROTOCOL_VERSION, command: 'status', args: [], flags: { '--format': 'json' }, caller: { identity: TEST_CALLER_ARN, source: 'sts' } });
+    expect(sent[1]).toEqual({
+      [OPERATOR_REQUEST_FIELD]: OPERATOR_PROTOCOL_VERSION,
+      command: 'status',
+      args: [],
+      flags: { '--format': 'json' },
+      caller: { identity: TEST_CALLER_ARN, source: 'sts' },
+    });
     expect(r.endpoints.invocations.every((i) => i.functionName === FUNCTION)).toBe(true);
     const logged = r.lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'operator command');
     expect(logged[0]).toMatchObject({ command: 'status', caller: { identity: TEST_CALLER_ARN, source: 'sts' }, callerVerified: false, phase: 'operator' });
@@ -131,7 +168,12 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
     for (const json of [false, true]) {
       const res = await r.remote(['baseline', '1', '--reason', 'adopt', ...(json ? ['--json'] : [])]);
       expect(res.code).toBe(2);
-      if (json) expect(JSON.parse(res.stdout)).toMatchObject({ command: 'baseline', error: 'UsageError', fix: expect.stringContaining('operatorCommands: { writes: true }') });
+      if (json)
+        expect(JSON.parse(res.stdout)).toMatchObject({
+          command: 'baseline',
+          error: 'UsageError',
+          fix: expect.stringContaining('operatorCommands: { writes: true }'),
+        });
       else expect(res.stderr).toContain('baseline through the migration function is turned off');
     }
     expect((await rows<{ t: string | null }>(r.url, "SELECT to_regclass('schemaguard.applied_migrations')::text AS t"))[0]!.t).toBeNull();
@@ -151,16 +193,30 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
     expect(await rows(r.url, 'SELECT version, kind, reason, applied_by FROM schemaguard.applied_migrations')).toEqual([
       { version: '1', kind: 'baseline', reason: 'adopted: built by hand', applied_by: `${TEST_CALLER_ARN} via function ${FUNCTION}` },
     ]);
-    expect(await rows(r.url, 'SELECT reason, repaired_by FROM schemaguard.checksum_repairs')).toEqual([{ reason: 'comment added', repaired_by: `${TEST_CALLER_ARN} via function ${FUNCTION}` }]);
-    expect(r.lines.map((l) => JSON.parse(l)).find((l) => l.message === 'operator command' && l.caller?.source === 'actor')).toMatchObject({ caller: { identity: 'bob@example.com' }, flags: { '--reason': 'again' } });
+    expect(await rows(r.url, 'SELECT reason, repaired_by FROM schemaguard.checksum_repairs')).toEqual([
+      { reason: 'comment added', repaired_by: `${TEST_CALLER_ARN} via function ${FUNCTION}` },
+    ]);
+    expect(r.lines.map((l) => JSON.parse(l)).find((l) => l.message === 'operator command' && l.caller?.source === 'actor')).toMatchObject({
+      caller: { identity: 'bob@example.com' },
+      flags: { '--reason': 'again' },
+    });
     expectPasswordKept(r, target.password);
   });
 
   it('the function refuses what it does not run: another command, a flag naming files or a database, a flag as an argument, an unknown payload', async () => {
     const r = await rig(target, 'fn_refusals');
-    const ask = (request: Partial<OperatorRequest>) => r.handlers.onEvent({
-      [OPERATOR_REQUEST_FIELD]: OPERATOR_PROTOCOL_VERSION, command: 'status', args: [], flags: {}, caller: { identity: 'x', source: 'actor' }, ...request,
-    } as OperatorRequest, CONTEXT) as Promise<OperatorResult>;
+    const ask = (request: Partial<OperatorRequest>) =>
+      r.handlers.onEvent(
+        {
+          [OPERATOR_REQUEST_FIELD]: OPERATOR_PROTOCOL_VERSION,
+          command: 'status',
+          args: [],
+          flags: {},
+          caller: { identity: 'x', source: 'actor' },
+          ...request,
+        } as OperatorRequest,
+        CONTEXT,
+      ) as Promise<OperatorResult>;
     const text = (res: OperatorResult) => res.output.map(([, t]) => t).join('');
     for (const [request, message] of [
       [{ command: 'migrate' }, 'the migration function runs status, plan, diff, guard, doctor, baseline, repair; not migrate'],
@@ -173,7 +229,9 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
       expect(res.exitCode, JSON.stringify(request)).toBe(2);
       expect(text(res)).toContain(message);
     }
-    await expect(r.handlers.onEvent({ hello: 'world' } as never, CONTEXT)).rejects.toThrow(/RequestType "undefined" is not Create, Update or Delete.*--function NAME/);
+    await expect(r.handlers.onEvent({ hello: 'world' } as never, CONTEXT)).rejects.toThrow(
+      /RequestType "undefined" is not Create, Update or Delete.*--function NAME/,
+    );
     // And the CLI refuses, before invoking, the flags that name local files or a database
     const local = await r.remote(['status', '--dir', r.dir]);
     expect(local.code).toBe(2);
@@ -197,8 +255,12 @@ describe('CLI: --function through the real bundles (dist/handler: index.js loadi
     await endpoints.start();
     const saved = { ...process.env };
     Object.assign(process.env, endpoints.env(), {
-      LAMBDA_TASK_ROOT: taskRoot, AWS_LAMBDA_FUNCTION_NAME: FUNCTION, [ENV.secretArn]: TEST_SECRET_ARN, [ENV.clusterArn]: TEST_CLUSTER_ARN,
-      [ENV.databaseName]: new URL(url).pathname.slice(1), [ENV.snapshotFile]: '',
+      LAMBDA_TASK_ROOT: taskRoot,
+      AWS_LAMBDA_FUNCTION_NAME: FUNCTION,
+      [ENV.secretArn]: TEST_SECRET_ARN,
+      [ENV.clusterArn]: TEST_CLUSTER_ARN,
+      [ENV.databaseName]: new URL(url).pathname.slice(1),
+      [ENV.snapshotFile]: '',
     });
     const bundle = createRequire(join(taskRoot, 'index.js'))('./index.js') as { onEvent(e: unknown, c: unknown): Promise<unknown> };
     try {
@@ -207,8 +269,13 @@ describe('CLI: --function through the real bundles (dist/handler: index.js loadi
       // Assess: the bundled commands read the deployed files, through the Data API
       expect(res.code, res.stderr).toBe(0);
       expect(JSON.parse(res.stdout)).toMatchObject({
-        command: 'status', target: `data-api://${TEST_CLUSTER_ARN}/${new URL(url).pathname.slice(1)}`, currentVersion: null,
-        migrations: [{ version: 1, status: 'pending' }, { version: 2, status: 'pending' }],
+        command: 'status',
+        target: `data-api://${TEST_CLUSTER_ARN}/${new URL(url).pathname.slice(1)}`,
+        currentVersion: null,
+        migrations: [
+          { version: 1, status: 'pending' },
+          { version: 2, status: 'pending' },
+        ],
       });
       expect(standin.calls.length).toBeGreaterThan(0);
     } finally {

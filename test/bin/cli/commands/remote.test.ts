@@ -14,7 +14,10 @@ describe('Function: requestFlags', () => {
     const opts = parseArgs(['baseline', '3', '--json', '--reason', 'adopt it', '--lock-wait', '2s', '--function', 'fn', '--actor', 'bob'], {});
     expect(requestFlags(opts)).toEqual({ '--reason': 'adopt it', '--lock-wait': '2000ms', '--format': 'json' });
     expect(requestFlags(parseArgs(['status', '--exit-code', '--quiet', '--function', 'fn'], {}))).toEqual({ '--exit-code': true, '--quiet': true });
-    expect(requestFlags(parseArgs(['plan', '--warn-rows', '5_000', '--format', 'sarif', '--function', 'fn'], {}))).toEqual({ '--warn-rows': '5000', '--format': 'sarif' });
+    expect(requestFlags(parseArgs(['plan', '--warn-rows', '5_000', '--format', 'sarif', '--function', 'fn'], {}))).toEqual({
+      '--warn-rows': '5000',
+      '--format': 'sarif',
+    });
   });
 
   it.each(['--dir', '--database-url', '--state-schema', '--cluster-arn', '--contracts', '--snapshot'])('refuses %s: the function has its own', (flag) => {

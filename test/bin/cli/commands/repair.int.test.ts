@@ -41,10 +41,19 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
     expect(r.stdout).toContain(`1_a.sql: ${checksum(A).slice(0, 12)} -> ${checksum(A_EDITED).slice(0, 12)}`);
     expect(m.code, m.stderr).toBe(0);
     expect(m.stdout).toContain('applied 1 migration');
-    expect(await rows(url, 'SELECT version, checksum FROM schemaguard.applied_migrations WHERE version = 1')).toEqual([{ version: '1', checksum: checksum(A_EDITED) }]);
-    expect(await rows(url, 'SELECT version, name, old_checksum, new_checksum, repaired_by, reason FROM schemaguard.checksum_repairs')).toEqual([{
-      version: '1', name: 'a', old_checksum: checksum(A), new_checksum: checksum(A_EDITED), repaired_by: 'cli:ana@laptop', reason: 'comment added to 1_a after it ran',
-    }]);
+    expect(await rows(url, 'SELECT version, checksum FROM schemaguard.applied_migrations WHERE version = 1')).toEqual([
+      { version: '1', checksum: checksum(A_EDITED) },
+    ]);
+    expect(await rows(url, 'SELECT version, name, old_checksum, new_checksum, repaired_by, reason FROM schemaguard.checksum_repairs')).toEqual([
+      {
+        version: '1',
+        name: 'a',
+        old_checksum: checksum(A),
+        new_checksum: checksum(A_EDITED),
+        repaired_by: 'cli:ana@laptop',
+        reason: 'comment added to 1_a after it ran',
+      },
+    ]);
   });
 
   it('runs nothing: the edited SQL is not executed', async () => {
@@ -104,7 +113,8 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
     const { url, dir } = await editedAfterApply(target, 'repair_json');
     const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'comment', '--json']);
     expect(JSON.parse(r.stdout)).toMatchObject({
-      command: 'repair', reason: 'comment',
+      command: 'repair',
+      reason: 'comment',
       repaired: [{ version: 1, file: '1_a.sql', oldChecksum: checksum(A), newChecksum: checksum(A_EDITED) }],
     });
   });
@@ -128,7 +138,11 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
     expect(m.stderr).toContain('3_alice.sql holds the text that ran as version 2: it was renumbered, and would run again; nothing was run');
     expect(m.stderr).toContain(`git mv ${join(dir, '3_alice.sql')} ${join(dir, '2_alice.sql')}`);
     const status = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);
-    expect(JSON.parse(status.stdout).migrations.find((x: { version: number }) => x.version === 2)).toMatchObject({ status: 'changed', name: 'bob', appliedName: 'alice' });
+    expect(JSON.parse(status.stdout).migrations.find((x: { version: number }) => x.version === 2)).toMatchObject({
+      status: 'changed',
+      name: 'bob',
+      appliedName: 'alice',
+    });
     const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'typo']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('repair: 2_bob.sql (version 2 ran as "alice"): another migration may have taken the version');
@@ -154,7 +168,9 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
     const r = await runCli(['repair', '1', '--rename', '--dir', dir, '--database-url', url, '--reason', 'file renamed, comment added']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`1_create_leads.sql: ${checksum(A).slice(0, 12)} -> ${checksum(A_EDITED).slice(0, 12)} (was "a")`);
-    expect(await rows(url, 'SELECT name, reason FROM schemaguard.checksum_repairs')).toEqual([{ name: 'create_leads', reason: 'file renamed, comment added (renamed: it ran as "a")' }]);
+    expect(await rows(url, 'SELECT name, reason FROM schemaguard.checksum_repairs')).toEqual([
+      { name: 'create_leads', reason: 'file renamed, comment added (renamed: it ran as "a")' },
+    ]);
     expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
   });
 });

@@ -19,7 +19,9 @@ describe(`CLI: schemaguard snapshot, then diff on ${target.name}`, () => {
     const out = join(tempDir({}), 'schema', 'snapshot.json');
     const r = await runCli(['snapshot', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^wrote ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: 1 table, 0 views, 1 sequence, 0 functions, 2 migrations, PostgreSQL \\d+\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(`^wrote ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: 1 table, 0 views, 1 sequence, 0 functions, 2 migrations, PostgreSQL \\d+\\n$`),
+    );
     expect(r.stderr).toContain(`snapshot: applying 2 migrations in ${dir}/ to a throwaway embedded PostgreSQL`);
     const snapshot = JSON.parse(readFileSync(out, 'utf8')) as { migrations: { file: string }[]; catalog: { tables: { name: string }[] } };
     expect(snapshot.migrations.map((m) => m.file)).toEqual(['1_orders.sql', '2_index.sql']);
@@ -50,7 +52,15 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/: 1 table, 2 views, 1 materialized view, 2 sequences, 0 functions, 1 migration, PostgreSQL \d+\n$/);
     const json = await runCli(['snapshot', '--json', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
-    expect(JSON.parse(json.stdout)).toMatchObject({ command: 'snapshot', tables: 1, views: 2, materializedViews: 1, sequences: 2, functions: 0, migrations: 1 });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      command: 'snapshot',
+      tables: 1,
+      views: 2,
+      materializedViews: 1,
+      sequences: 2,
+      functions: 0,
+      migrations: 1,
+    });
 
     const url = await freshDatabase(target, 'cli_snapshot_sequences');
     expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
@@ -68,7 +78,9 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
     writeFileSync(olderFile, JSON.stringify(older));
     const before = await runCli(['diff', '--dir', dir, '--snapshot', olderFile, '--database-url', url]);
     expect(before.code, before.stdout + before.stderr).toBe(0);
-    expect(before.stdout).toContain('note: sequences were not compared: the snapshot was taken before schemaguard recorded them (run schemaguard snapshot to record them)\n');
+    expect(before.stdout).toContain(
+      'note: sequences were not compared: the snapshot was taken before schemaguard recorded them (run schemaguard snapshot to record them)\n',
+    );
     expect(before.stdout).toContain('no drift');
   });
 
@@ -86,7 +98,9 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
     const flag = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--snapshot', out, '--database-url', target.adminUrl]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('error: snapshot does not use --database-url: it applies the migrations to a throwaway embedded PostgreSQL');
-    const bad = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCOMMIT;' }), '--snapshot', out], { env: { DATABASE_URL: undefined } });
+    const bad = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCOMMIT;' }), '--snapshot', out], {
+      env: { DATABASE_URL: undefined },
+    });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('error: 1_a.sql:2: COMMIT inside a transactional migration');
     expect(() => readFileSync(out)).toThrow();

@@ -75,7 +75,9 @@ describe(`CLI: status --exit-code and plan where migrate would refuse, on ${targ
     expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     addFile(dir, '0_early.sql', 'CREATE TABLE early (id int);');
     const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
-    expect(plan.stdout).toContain('warning: migrate through this URL will refuse to run: 0_early.sql is pending but older than the newest applied version 3\n  fix: renumber it above 3, or pass --out-of-order if it is independent of the newer migrations');
+    expect(plan.stdout).toContain(
+      'warning: migrate through this URL will refuse to run: 0_early.sql is pending but older than the newest applied version 3\n  fix: renumber it above 3, or pass --out-of-order if it is independent of the newer migrations',
+    );
   });
 });
 

@@ -9,7 +9,10 @@ import type { SarifFinding } from '../../../../bin/cli/output/rules';
 import { CODE_SCANNING_LIMITS, SARIF_MAX_NOTES } from '../../../../bin/cli/output/sarif-limits';
 import { sarifSchemaErrors } from '../../../support/sarif';
 
-interface Printed { out: string[]; err: string[] }
+interface Printed {
+  out: string[];
+  err: string[];
+}
 
 function printWith(format: 'sarif' | 'github', findings: Finding[], output: Partial<FindingsOutput> = {}): Printed {
   const printed: Printed = { out: [], err: [] };
@@ -22,7 +25,10 @@ function print(format: 'sarif' | 'github', findings: Finding[]): string[] {
   return printWith(format, findings).out;
 }
 
-interface SarifRun { results: { ruleId: string; level: string; message: { text: string } }[]; invocations: { toolExecutionNotifications: { message: { text: string } }[] }[] }
+interface SarifRun {
+  results: { ruleId: string; level: string; message: { text: string } }[];
+  invocations: { toolExecutionNotifications: { message: { text: string } }[] }[];
+}
 
 function runOf(printed: Printed): SarifRun {
   return JSON.parse(printed.out.join('\n')).runs[0] as SarifRun;
@@ -32,10 +38,20 @@ function notifications(run: SarifRun): string[] {
   return run.invocations[0]!.toolExecutionNotifications.map((n) => n.message.text);
 }
 
-const finding = (k: number, severity: Finding['severity'], message = `DROP TABLE t${k}`): Finding => ({ rule: 'dropping-table', severity, message, why: 'gone', fix: 'keep it', file: '1_a.sql', line: k + 1, column: 1 });
+const finding = (k: number, severity: Finding['severity'], message = `DROP TABLE t${k}`): Finding => ({
+  rule: 'dropping-table',
+  severity,
+  message,
+  why: 'gone',
+  fix: 'keep it',
+  file: '1_a.sql',
+  line: k + 1,
+  column: 1,
+});
 const many = Array.from({ length: CODE_SCANNING_LIMITS.results + 3 }, (_, k) => finding(k, 'warning'));
 
-const HOW_TO_SEE = "code scanning rejects a file of more than 25,000 results or 10 MB gzip-compressed, so the lowest severities were left out first; `schemaguard lint --format text` (or `--format json`) shows every one";
+const HOW_TO_SEE =
+  'code scanning rejects a file of more than 25,000 results or 10 MB gzip-compressed, so the lowest severities were left out first; `schemaguard lint --format text` (or `--format json`) shows every one';
 
 describe('Function: printFindings', () => {
   it('gives code scanning at most 25,000 results in a run (it rejects more) and says what it left out, in the log and on stderr', () => {
@@ -74,7 +90,9 @@ describe('Function: printFindings', () => {
 
   it('keeps a file of 25,000 long results under the real limit, with room for the fingerprints upload-sarif adds', () => {
     // ~450 random bytes (600 characters) per result: 25,000 of them are ~12 MB gzip-compressed, over GitHub's 10 MB.
-    const findings = Array.from({ length: 25_000 }, (_, k) => finding(k, k % 10 ? 'warning' : 'error', `ALTER TABLE t${k} ${randomBytes(450).toString('base64')}`));
+    const findings = Array.from({ length: 25_000 }, (_, k) =>
+      finding(k, k % 10 ? 'warning' : 'error', `ALTER TABLE t${k} ${randomBytes(450).toString('base64')}`),
+    );
     const printed = printWith('sarif', findings);
     const text = printed.out.join('\n');
     expect(gzipSync(text).length).toBeLessThanOrEqual(CODE_SCANNING_LIMITS.gzipBytes);
@@ -83,7 +101,9 @@ describe('Function: printFindings', () => {
     expect(kept).toBeGreaterThan(15_000);
     expect(kept).toBeLessThan(25_000);
     expect(log.runs[0].results.filter((r) => r.level === 'error')).toHaveLength(2_500);
-    expect(printed.err).toEqual([`schemaguard lint: ${25_000 - kept} results left out of this SARIF file (0 errors, ${25_000 - kept} warnings): ${HOW_TO_SEE}`]);
+    expect(printed.err).toEqual([
+      `schemaguard lint: ${25_000 - kept} results left out of this SARIF file (0 errors, ${25_000 - kept} warnings): ${HOW_TO_SEE}`,
+    ]);
     // What github/codeql-action/upload-sarif sends: the log re-serialised, a partialFingerprints hash on each result, gzip-compressed.
     for (const r of log.runs[0].results) r.partialFingerprints = { primaryLocationLineHash: `${randomBytes(8).toString('hex')}:1` };
     expect(gzipSync(JSON.stringify(log)).length).toBeLessThan(10_000_000);

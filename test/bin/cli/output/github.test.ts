@@ -9,17 +9,27 @@ import { inDirectory, tempDir } from '../../../support/files';
 import { sarifSchemaErrors } from '../../../support/sarif';
 
 const finding: Finding = {
-  rule: 'index-not-concurrent', severity: 'warning', file: 'a,b:c%.sql', line: 3, column: 7,
-  message: '100% of writes wait', why: 'line one\r\nline two', fix: 'CREATE INDEX CONCURRENTLY i ON t (a, b);',
+  rule: 'index-not-concurrent',
+  severity: 'warning',
+  file: 'a,b:c%.sql',
+  line: 3,
+  column: 7,
+  message: '100% of writes wait',
+  why: 'line one\r\nline two',
+  fix: 'CREATE INDEX CONCURRENTLY i ON t (a, b);',
 };
 
 describe('Function: githubAnnotation', () => {
   it('escapes % CR LF in the message and also : , in properties, as the Actions toolkit does', () => {
-    expect(githubAnnotation(finding, '.')).toBe('::warning file=a%2Cb%3Ac%25.sql,line=3,col=7,title=schemaguard index-not-concurrent::100%25 of writes wait%0AWhy: line one%0D%0Aline two%0AFix: CREATE INDEX CONCURRENTLY i ON t (a, b);');
+    expect(githubAnnotation(finding, '.')).toBe(
+      '::warning file=a%2Cb%3Ac%25.sql,line=3,col=7,title=schemaguard index-not-concurrent::100%25 of writes wait%0AWhy: line one%0D%0Aline two%0AFix: CREATE INDEX CONCURRENTLY i ON t (a, b);',
+    );
   });
 
   it('names the object when there is no file', () => {
-    expect(githubAnnotation({ ...finding, file: undefined, object: 'public.t' }, '.')).toMatch(/^::warning title=schemaguard index-not-concurrent::public\.t: 100%25/);
+    expect(githubAnnotation({ ...finding, file: undefined, object: 'public.t' }, '.')).toMatch(
+      /^::warning title=schemaguard index-not-concurrent::public\.t: 100%25/,
+    );
   });
 });
 
@@ -41,7 +51,9 @@ describe('Function: repositoryPath', () => {
 
 describe('Function: sarifLog', () => {
   it('lists a rule it does not know from the finding itself, percent-encodes the file, and stays valid SARIF', () => {
-    const log = sarifLog('lint', [{ ...finding, rule: 'brand-new-rule' }], '.') as { runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleIndex: number }[] }[] };
+    const log = sarifLog('lint', [{ ...finding, rule: 'brand-new-rule' }], '.') as {
+      runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleIndex: number }[] }[];
+    };
     const rules = log.runs[0]!.tool.driver.rules;
     expect(rules.map((r) => r.id)).toContain('brand-new-rule');
     expect(rules[log.runs[0]!.results[0]!.ruleIndex]!.id).toBe('brand-new-rule');

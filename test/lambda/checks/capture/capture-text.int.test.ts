@@ -37,7 +37,9 @@ describe.each(targets)('capture of statements that hold private data, on $name',
     const file = readFileSync(join(dir, 'web_sessions_select.sql'), 'utf8');
     expect(file).toMatch(/\nSELECT id FROM web_sessions WHERE visitor_id = \$1\nORDER BY id;\n$/);
     expect(leaks(file)).toEqual([]);
-    expect(r.stdout).toMatch(/^skipped {5}queryid -?\d+ \(5 calls\): 1 quoted name neither in the catalog nor defined by the statement, not shown \(such a name may be data\): write this contract by hand$/m);
+    expect(r.stdout).toMatch(
+      /^skipped {5}queryid -?\d+ \(5 calls\): 1 quoted name neither in the catalog nor defined by the statement, not shown \(such a name may be data\): write this contract by hand$/m,
+    );
     expect(leaks(r.stdout + r.stderr)).toEqual([]);
   });
 

@@ -26,7 +26,9 @@ async function victimThere(url: string): Promise<boolean> {
 
 async function database(target: (typeof targets)[number], scs: 'on' | 'off'): Promise<string> {
   const url = await freshDatabase(target, `contract_scs_${scs}`);
-  await withClient(url, (c) => c.query(`CREATE TABLE victim (id int); ALTER DATABASE ${new URL(url).pathname.slice(1)} SET standard_conforming_strings = ${scs}`));
+  await withClient(url, (c) =>
+    c.query(`CREATE TABLE victim (id int); ALTER DATABASE ${new URL(url).pathname.slice(1)} SET standard_conforming_strings = ${scs}`),
+  );
   return url;
 }
 
@@ -42,7 +44,9 @@ describe.each(targets)('Contracts and standard_conforming_strings on $name', (ta
     try {
       const report = await checkContracts({ driver, contracts: [await parseContract('victim.sql', TEXT)] });
       expect(report.failed).toBe(1);
-      expect(report.results[0]!.failures).toEqual([expect.objectContaining({ stage: 'prepare', sqlstate: '22P06', reason: expect.stringContaining("standard_conforming_strings is off") })]);
+      expect(report.results[0]!.failures).toEqual([
+        expect.objectContaining({ stage: 'prepare', sqlstate: '22P06', reason: expect.stringContaining('standard_conforming_strings is off') }),
+      ]);
       expect(report.results[0]!.failures[0]!.fix).toContain('SET standard_conforming_strings = on');
     } finally {
       await driver.end();
@@ -63,12 +67,15 @@ describe.each(targets)('Contracts and standard_conforming_strings on $name', (ta
     expect(await victimThere(url)).toBe(true);
   });
 
-  it('off, sent through a connection\'s extended protocol anyway: the server refuses several statements in one Parse (42601); victim stays', async () => {
+  it("off, sent through a connection's extended protocol anyway: the server refuses several statements in one Parse (42601); victim stays", async () => {
     const url = await database(target, 'off');
     const driver = new PgDriver({ connectionString: url });
     const session = await driver.connect();
     try {
-      await expect(session.queryOne!(`PREPARE h AS ${TEXT}`)).rejects.toMatchObject({ code: '42601', message: 'cannot insert multiple commands into a prepared statement' });
+      await expect(session.queryOne!(`PREPARE h AS ${TEXT}`)).rejects.toMatchObject({
+        code: '42601',
+        message: 'cannot insert multiple commands into a prepared statement',
+      });
     } finally {
       await session.close();
       await driver.end();

@@ -29,7 +29,9 @@ const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapsho
 const ctx = { getRemainingTimeInMillis: () => 120_000 };
 let contracts: Contract[];
 const rigs: GuardRig[] = [];
-beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
+beforeAll(async () => {
+  contracts = await loadContracts(CONTRACTS_DIR);
+});
 afterAll(async () => {
   await dropDatabases();
   await dropRigRoles();
@@ -67,16 +69,28 @@ describe.each(targets)('Function: runGuard as the deployed guard role, with its 
     expect(await catalogFingerprint(r.url)).toBe(before.catalog);
   });
 
-  it.each(['pg', 'data-api'] as const)('through %s: hand edits that break writing contracts page as failing contracts, found by the planner', async (through) => {
-    await withClient(r.url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL; DROP INDEX unique_active_purchase'));
-    try {
-      const report = await guardAs(r, through);
-      expect(summary(report).filter((f) => f.includes('contract'))).toEqual(['page contract-plan purchase_upsert.sql', 'page contract-insert web_session_insert.sql']);
-      expect(report.findings.find((f) => f.rule === 'contract-plan')!.message).toMatch(/ON CONFLICT \(student_id, course_id\) matches no unique index or constraint of student_course_purchases/);
-    } finally {
-      await withClient(r.url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL; CREATE UNIQUE INDEX unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true'));
-    }
-  });
+  it.each(['pg', 'data-api'] as const)(
+    'through %s: hand edits that break writing contracts page as failing contracts, found by the planner',
+    async (through) => {
+      await withClient(r.url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL; DROP INDEX unique_active_purchase'));
+      try {
+        const report = await guardAs(r, through);
+        expect(summary(report).filter((f) => f.includes('contract'))).toEqual([
+          'page contract-plan purchase_upsert.sql',
+          'page contract-insert web_session_insert.sql',
+        ]);
+        expect(report.findings.find((f) => f.rule === 'contract-plan')!.message).toMatch(
+          /ON CONFLICT \(student_id, course_id\) matches no unique index or constraint of student_course_purchases/,
+        );
+      } finally {
+        await withClient(r.url, (c) =>
+          c.query(
+            'ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL; CREATE UNIQUE INDEX unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true',
+          ),
+        );
+      }
+    },
+  );
 
   it('a writing contract whose text is not the deployed one is planned by the role itself: a contract-unchecked ticket, not a pass, and no GRANT of a write to the guard', async () => {
     const changed = await loadContracts(tempDir({ 'web_session_insert.sql': 'INSERT INTO web_sessions (visitor_id) VALUES ($1) RETURNING id, visitor_id;\n' }));

@@ -41,7 +41,9 @@ describe.each(targets)('$name', (target) => {
     await withClient(url, (c) => c.query(SCHEMA));
     driver = new PgDriver({ connectionString: url });
   });
-  afterAll(async () => { await driver.end(); });
+  afterAll(async () => {
+    await driver.end();
+  });
 
   async function check(text: string, file = 'contract.sql'): Promise<ContractResult> {
     const report = await checkContracts({ driver, contracts: [await parseContract(file, text)] });
@@ -49,7 +51,8 @@ describe.each(targets)('$name', (target) => {
   }
 
   describe('ON CONFLICT', () => {
-    const withoutPredicate = 'INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()';
+    const withoutPredicate =
+      'INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()';
 
     it('PREPARE alone accepts an upsert whose target matches no index (the planner finds out)', async () => {
       await withClient(url, async (c) => {
@@ -64,26 +67,34 @@ describe.each(targets)('$name', (target) => {
       expect(r.ok).toBe(false);
       expect(r.failures).toHaveLength(1);
       expect(r.failures[0]).toMatchObject({ stage: 'plan', sqlstate: '42P10' });
-      expect(r.failures[0]!.reason).toBe('ON CONFLICT (student_id, course_id) matches no unique index or constraint of student_course_purchases: the unique index unique_active_purchase on (student_id, course_id) is partial (WHERE is_active = true) and is inferred only when the statement repeats its predicate (42P10)');
+      expect(r.failures[0]!.reason).toBe(
+        'ON CONFLICT (student_id, course_id) matches no unique index or constraint of student_course_purchases: the unique index unique_active_purchase on (student_id, course_id) is partial (WHERE is_active = true) and is inferred only when the statement repeats its predicate (42P10)',
+      );
       expect(r.failures[0]!.fix).toBe('write ON CONFLICT (student_id, course_id) WHERE is_active = true');
     });
 
     // Regression: an INVALID index (a failed CREATE UNIQUE INDEX CONCURRENTLY) was explained as a predicate the statement did repeat.
     it('an upsert that repeats the predicate of an INVALID unique index: the reason is the INVALID index, with its fix', async () => {
-      const sql = 'CREATE TABLE tickets (id int, state text); INSERT INTO tickets VALUES (1, \'open\'), (1, \'open\')';
+      const sql = "CREATE TABLE tickets (id int, state text); INSERT INTO tickets VALUES (1, 'open'), (1, 'open')";
       await withClient(url, async (c) => {
         await c.query(sql);
-        await expect(c.query("CREATE UNIQUE INDEX CONCURRENTLY tickets_one_open ON tickets (id) WHERE state = 'open'")).rejects.toMatchObject({ code: '23505' });
+        await expect(c.query("CREATE UNIQUE INDEX CONCURRENTLY tickets_one_open ON tickets (id) WHERE state = 'open'")).rejects.toMatchObject({
+          code: '23505',
+        });
       });
       try {
         const r = await check("INSERT INTO tickets (id, state) VALUES ($1, 'open') ON CONFLICT (id) WHERE state = 'open' DO NOTHING");
         expect(r.failures[0]).toMatchObject({ stage: 'plan', sqlstate: '42P10' });
-        expect(r.failures[0]!.reason).toBe('ON CONFLICT (id) matches no usable unique index of tickets: the unique index tickets_one_open on (id) is INVALID (a CREATE UNIQUE INDEX CONCURRENTLY that failed, on duplicate rows or a lock), and PostgreSQL infers no arbiter from an INVALID index (42P10)');
-        expect(r.failures[0]!.fix).toBe([
-          // Regression: "remove the duplicates" without the query that lists them (doctor's invalid-index gives it).
-          "SELECT id, count(*) FROM tickets WHERE (state = 'open'::text) AND id IS NOT NULL GROUP BY id HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first",
-          'remove the duplicates, then REINDEX INDEX CONCURRENTLY tickets_one_open (or DROP INDEX CONCURRENTLY tickets_one_open and build it again)',
-        ].join('\n'));
+        expect(r.failures[0]!.reason).toBe(
+          'ON CONFLICT (id) matches no usable unique index of tickets: the unique index tickets_one_open on (id) is INVALID (a CREATE UNIQUE INDEX CONCURRENTLY that failed, on duplicate rows or a lock), and PostgreSQL infers no arbiter from an INVALID index (42P10)',
+        );
+        expect(r.failures[0]!.fix).toBe(
+          [
+            // Regression: "remove the duplicates" without the query that lists them (doctor's invalid-index gives it).
+            "SELECT id, count(*) FROM tickets WHERE (state = 'open'::text) AND id IS NOT NULL GROUP BY id HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first",
+            'remove the duplicates, then REINDEX INDEX CONCURRENTLY tickets_one_open (or DROP INDEX CONCURRENTLY tickets_one_open and build it again)',
+          ].join('\n'),
+        );
       } finally {
         await withClient(url, (c) => c.query('DROP TABLE tickets'));
       }
@@ -93,10 +104,14 @@ describe.each(targets)('$name', (target) => {
       const r = await check(`${withoutPredicate.replace('DO UPDATE', 'WHERE is_active = true DO UPDATE')} RETURNING id`);
       expect(r.failures).toEqual([]);
       expect(r.parameterTypes).toEqual(['uuid', 'uuid']);
-      expect(r.arbiters).toEqual([{
-        table: 'student_course_purchases', indexes: ['unique_active_purchase'], constraints: [null],
-        description: 'unique index unique_active_purchase (partial: WHERE is_active = true)',
-      }]);
+      expect(r.arbiters).toEqual([
+        {
+          table: 'student_course_purchases',
+          indexes: ['unique_active_purchase'],
+          constraints: [null],
+          description: 'unique index unique_active_purchase (partial: WHERE is_active = true)',
+        },
+      ]);
     });
 
     it('fails a target with no unique index at all', async () => {
@@ -105,10 +120,14 @@ describe.each(targets)('$name', (target) => {
     });
 
     it('reports the constraint behind the index: a unique constraint, a primary key by name', async () => {
-      expect((await check("INSERT INTO events (kind, note) VALUES ($1, 'x') ON CONFLICT (kind) DO NOTHING")).arbiters[0])
-        .toMatchObject({ indexes: ['events_kind_key'], constraints: ['events_kind_key'], description: 'unique constraint events_kind_key' });
-      expect((await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT ON CONSTRAINT lead_purchases_pkey DO NOTHING')).arbiters[0])
-        .toMatchObject({ description: 'primary key lead_purchases_pkey' });
+      expect((await check("INSERT INTO events (kind, note) VALUES ($1, 'x') ON CONFLICT (kind) DO NOTHING")).arbiters[0]).toMatchObject({
+        indexes: ['events_kind_key'],
+        constraints: ['events_kind_key'],
+        description: 'unique constraint events_kind_key',
+      });
+      expect(
+        (await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT ON CONSTRAINT lead_purchases_pkey DO NOTHING')).arbiters[0],
+      ).toMatchObject({ description: 'primary key lead_purchases_pkey' });
     });
 
     it('fails ON CONFLICT ON CONSTRAINT once a migration renamed that constraint (42704), naming it', async () => {
@@ -122,19 +141,26 @@ describe.each(targets)('$name', (target) => {
 
         expect(r.ok).toBe(false);
         expect(r.failures).toEqual([expect.objectContaining({ stage: 'prepare', sqlstate: '42704' })]);
-        expect(r.failures[0]!.reason).toBe('ON CONFLICT ON CONSTRAINT renamed_keys_k_key: renamed_keys has no constraint of that name (it has renamed_keys_k_unique (k)); a migration renamed or dropped it (42704)');
-        expect(r.failures[0]!.fix).toBe('name the constraint as it is called now, or write the target as its columns, ON CONFLICT (…), which survives a rename');
+        expect(r.failures[0]!.reason).toBe(
+          'ON CONFLICT ON CONSTRAINT renamed_keys_k_key: renamed_keys has no constraint of that name (it has renamed_keys_k_unique (k)); a migration renamed or dropped it (42704)',
+        );
+        expect(r.failures[0]!.fix).toBe(
+          'name the constraint as it is called now, or write the target as its columns, ON CONFLICT (…), which survives a rename',
+        );
 
         await withClient(url, (c) => c.query('ALTER TABLE renamed_keys DROP CONSTRAINT renamed_keys_k_unique'));
-        expect((await check(upsert)).failures[0]!.fix).toBe('a migration must create the constraint renamed_keys_k_key on renamed_keys, or the statement must name the columns of a unique index');
+        expect((await check(upsert)).failures[0]!.fix).toBe(
+          'a migration must create the constraint renamed_keys_k_key on renamed_keys, or the statement must name the columns of a unique index',
+        );
       } finally {
         await withClient(url, (c) => c.query('DROP TABLE renamed_keys'));
       }
     });
 
     it('says when DO NOTHING has no target (any unique index)', async () => {
-      expect((await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING')).arbiters[0]!.description)
-        .toBe('no conflict target: any unique index or constraint (DO NOTHING)');
+      expect((await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT DO NOTHING')).arbiters[0]!.description).toBe(
+        'no conflict target: any unique index or constraint (DO NOTHING)',
+      );
     });
   });
 
@@ -149,9 +175,11 @@ describe.each(targets)('$name', (target) => {
 
     // Regression: a NOT NULL uuid foreign key set by hand got SET DEFAULT gen_random_uuid(), which breaks every insert (23503).
     it('a NOT NULL uuid foreign key the INSERT omits: no generated default, DROP NOT NULL or set it, and the DROP NOT NULL clears it', async () => {
-      await withClient(url, (c) => c.query(`CREATE TABLE all_leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
+      await withClient(url, (c) =>
+        c.query(`CREATE TABLE all_leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
         CREATE TABLE web_sessions (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), lead_id uuid REFERENCES all_leads, started_at timestamptz);
-        ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
+        ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`),
+      );
       const contract = 'INSERT INTO web_sessions (started_at) VALUES (now()) RETURNING id';
       const r = await check(contract);
       expect(r.failures.map((f) => f.reason)).toEqual(['web_sessions.lead_id is NOT NULL, has no DEFAULT, and the statement does not set it']);
@@ -173,12 +201,15 @@ describe.each(targets)('$name', (target) => {
 
     it('reads positional INSERTs, DEFAULT and NULL in VALUES', async () => {
       expect((await check('INSERT INTO lead_purchases VALUES ($1, $2, $3)')).failures).toEqual([]);
-      expect((await check('INSERT INTO lead_purchases VALUES ($1)')).failures.map((f) => f.reason))
-        .toEqual(['lead_purchases.lead_id is NOT NULL, has no DEFAULT, and the statement does not set it']);
-      expect((await check('INSERT INTO lead_purchases VALUES (DEFAULT, $1, $2)')).failures.map((f) => f.reason))
-        .toEqual(['lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it']);
-      expect((await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, NULL)')).failures.map((f) => f.reason))
-        .toEqual(['lead_purchases.lead_id is NOT NULL and the statement sets it to NULL']);
+      expect((await check('INSERT INTO lead_purchases VALUES ($1)')).failures.map((f) => f.reason)).toEqual([
+        'lead_purchases.lead_id is NOT NULL, has no DEFAULT, and the statement does not set it',
+      ]);
+      expect((await check('INSERT INTO lead_purchases VALUES (DEFAULT, $1, $2)')).failures.map((f) => f.reason)).toEqual([
+        'lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it',
+      ]);
+      expect((await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, NULL)')).failures.map((f) => f.reason)).toEqual([
+        'lead_purchases.lead_id is NOT NULL and the statement sets it to NULL',
+      ]);
     });
 
     it('checks an INSERT inside WITH and INSERT … SELECT', async () => {
@@ -209,21 +240,23 @@ describe.each(targets)('$name', (target) => {
       expect((await check('SELECT * FROM web_sessions')).failures[0]!.sqlstate).toBe('42P01');
     });
     it('fails a type mismatch (42804)', async () => {
-      const r = await check("INSERT INTO lead_purchases (id, lead_id) VALUES ($1, now())");
+      const r = await check('INSERT INTO lead_purchases (id, lead_id) VALUES ($1, now())');
       expect(r.failures[0]).toMatchObject({ stage: 'prepare', sqlstate: '42804' });
       expect(r.failures[0]!.reason).toContain('column "lead_id" is of type uuid but expression is of type timestamp with time zone');
     });
   });
 
   // Regression: a table in a schema the role had no USAGE on (REVOKE USAGE ON SCHEMA public FROM PUBLIC) read "relation … does not exist", as if it were missing.
-  describe('a role without USAGE on the table\'s schema', () => {
+  describe("a role without USAGE on the table's schema", () => {
     const role = `sg_no_usage_${randomBytes(4).toString('hex')}`;
     const password = randomBytes(12).toString('hex');
     let roleDriver: PgDriver;
 
     beforeAll(async () => {
-      await withClient(url, (c) => c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT SELECT ON lead_purchases TO ${role};
-        CREATE SCHEMA hidden; CREATE TABLE hidden.h (id int); GRANT SELECT ON hidden.h TO ${role}; REVOKE USAGE ON SCHEMA public FROM PUBLIC`));
+      await withClient(url, (c) =>
+        c.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'; GRANT SELECT ON lead_purchases TO ${role};
+        CREATE SCHEMA hidden; CREATE TABLE hidden.h (id int); GRANT SELECT ON hidden.h TO ${role}; REVOKE USAGE ON SCHEMA public FROM PUBLIC`),
+      );
       const u = new URL(url);
       u.username = role;
       u.password = password;
@@ -240,11 +273,17 @@ describe.each(targets)('$name', (target) => {
 
     it('a table named without its schema: the failure says the table exists, names the schema and the GRANT USAGE; granted, the contract passes', async () => {
       const r = await checkAs('SELECT price FROM lead_purchases WHERE id = $1');
-      expect(r.failures).toEqual([{
-        stage: 'prepare', sqlstate: '42P01', detail: undefined, hint: undefined, schemaWithoutUsage: 'public',
-        reason: `relation "lead_purchases" does not exist (42P01): the table public.lead_purchases exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path`,
-        fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
-      }]);
+      expect(r.failures).toEqual([
+        {
+          stage: 'prepare',
+          sqlstate: '42P01',
+          detail: undefined,
+          hint: undefined,
+          schemaWithoutUsage: 'public',
+          reason: `relation "lead_purchases" does not exist (42P01): the table public.lead_purchases exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path`,
+          fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
+        },
+      ]);
       await withClient(url, (c) => c.query(r.failures[0]!.fix!.replace(/ {2}--.*$/, '')));
       try {
         expect((await checkAs('SELECT price FROM lead_purchases WHERE id = $1')).ok).toBe(true);
@@ -257,7 +296,9 @@ describe.each(targets)('$name', (target) => {
       await withClient(url, (c) => c.query(`CREATE FUNCTION public.lead_price(uuid) RETURNS numeric LANGUAGE sql AS 'SELECT 1'`));
       const r = await checkAs('SELECT lead_price($1)');
       expect(r.failures[0]).toMatchObject({
-        sqlstate: '42883', schemaWithoutUsage: 'public', fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
+        sqlstate: '42883',
+        schemaWithoutUsage: 'public',
+        fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
         reason: `function lead_price(unknown) does not exist (42883): the function public.lead_price exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path`,
       });
       expect((await checkAs('SELECT missing_fn($1)')).failures[0]!.schemaWithoutUsage).toBeUndefined();
@@ -267,7 +308,9 @@ describe.each(targets)('$name', (target) => {
       await withClient(url, (c) => c.query("CREATE TYPE public.lead_state AS ENUM ('new', 'won')"));
       const r = await checkAs('SELECT $1::lead_state');
       expect(r.failures[0]).toMatchObject({
-        sqlstate: '42704', schemaWithoutUsage: 'public', fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
+        sqlstate: '42704',
+        schemaWithoutUsage: 'public',
+        fix: `GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user`,
         reason: `type "lead_state" does not exist (42704): the type public.lead_state exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path`,
       });
       expect((await checkAs('SELECT $1::no_such_type')).failures[0]!.schemaWithoutUsage).toBeUndefined();
@@ -290,7 +333,11 @@ describe.each(targets)('$name', (target) => {
         await withClient(url, (c) => c.query(`ALTER ROLE ${role} SET search_path = "x, hidden ,y", "a,b", "$user"`));
         const inQuoted = await checkAs('SELECT id FROM comma_t');
         const notInPath = await checkAs('SELECT id FROM h');
-        expect(inQuoted.failures[0]).toMatchObject({ sqlstate: '42P01', schemaWithoutUsage: 'a,b', fix: `GRANT USAGE ON SCHEMA "a,b" TO ${role};  -- as the schema's owner or the master user` });
+        expect(inQuoted.failures[0]).toMatchObject({
+          sqlstate: '42P01',
+          schemaWithoutUsage: 'a,b',
+          fix: `GRANT USAGE ON SCHEMA "a,b" TO ${role};  -- as the schema's owner or the master user`,
+        });
         expect(notInPath.failures[0]).toMatchObject({ sqlstate: '42P01', reason: 'relation "h" does not exist (42P01)' });
         expect(notInPath.failures[0]!.schemaWithoutUsage).toBeUndefined();
       } finally {
@@ -300,13 +347,20 @@ describe.each(targets)('$name', (target) => {
 
     it('a table no schema of the search_path holds is still a missing table (42P01, the migration fix)', async () => {
       const r = await checkAs('SELECT * FROM web_sessions');
-      expect(r.failures[0]).toMatchObject({ sqlstate: '42P01', reason: 'relation "web_sessions" does not exist (42P01)', fix: 'a migration must create the table, or the statement names the wrong one' });
+      expect(r.failures[0]).toMatchObject({
+        sqlstate: '42P01',
+        reason: 'relation "web_sessions" does not exist (42P01)',
+        fix: 'a migration must create the table, or the statement names the wrong one',
+      });
       expect(r.failures[0]!.schemaWithoutUsage).toBeUndefined();
     });
 
     it('through the Data API, which ends the transaction at the failed PREPARE: the same failures', async () => {
-      const contracts = await Promise.all(['SELECT price FROM lead_purchases WHERE id = $1', 'SELECT id FROM hidden.h', 'SELECT * FROM web_sessions']
-        .map((text, k) => parseContract(`${k}.sql`, text)));
+      const contracts = await Promise.all(
+        ['SELECT price FROM lead_purchases WHERE id = $1', 'SELECT id FROM hidden.h', 'SELECT * FROM web_sessions'].map((text, k) =>
+          parseContract(`${k}.sql`, text),
+        ),
+      );
       const roleUrl = new URL(url);
       roleUrl.username = role;
       roleUrl.password = password;
@@ -319,7 +373,9 @@ describe.each(targets)('$name', (target) => {
     it('a table named with its schema (permission denied for schema, 42501): the same GRANT USAGE', async () => {
       const r = await checkAs('SELECT id FROM hidden.h');
       expect(r.failures[0]).toMatchObject({
-        sqlstate: '42501', reason: 'permission denied for schema hidden (42501)', schemaWithoutUsage: 'hidden',
+        sqlstate: '42501',
+        reason: 'permission denied for schema hidden (42501)',
+        schemaWithoutUsage: 'hidden',
         fix: `GRANT USAGE ON SCHEMA hidden TO ${role};  -- as the schema's owner or the master user`,
       });
     });
@@ -346,34 +402,50 @@ describe.each(targets)('$name', (target) => {
   });
 
   it('through the Data API, which ends a transaction when a statement fails: every result as over a connection', async () => {
-    const contracts = await Promise.all([
-      'INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()',
-      'INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT (lead_id) DO NOTHING',
-      'SELECT buyer_id FROM lead_purchases WHERE id = $1',
-      'INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) WHERE is_active = true DO NOTHING',
-      'INSERT INTO lead_purchases (lead_id, price) VALUES ($1, $2)',
-    ].map((text, k) => parseContract(`${k}.sql`, text)));
+    const contracts = await Promise.all(
+      [
+        'INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) DO UPDATE SET updated_at = now()',
+        'INSERT INTO lead_purchases (id, lead_id) VALUES ($1, $2) ON CONFLICT (lead_id) DO NOTHING',
+        'SELECT buyer_id FROM lead_purchases WHERE id = $1',
+        'INSERT INTO student_course_purchases (student_id, course_id) VALUES ($1, $2) ON CONFLICT (student_id, course_id) WHERE is_active = true DO NOTHING',
+        'INSERT INTO lead_purchases (lead_id, price) VALUES ($1, $2)',
+      ].map((text, k) => parseContract(`${k}.sql`, text)),
+    );
     const dataApi = makeDataApiDriver(url);
 
     const report = await checkContracts({ driver: dataApi, contracts });
 
-    expect(report.results.map((r) => r.failures.map((f) => `${f.stage} ${f.sqlstate}`)))
-      .toEqual([['plan 42P10'], ['plan 42P10'], ['prepare 42703'], [], ['insert 23502']]);
+    expect(report.results.map((r) => r.failures.map((f) => `${f.stage} ${f.sqlstate}`))).toEqual([
+      ['plan 42P10'],
+      ['plan 42P10'],
+      ['prepare 42703'],
+      [],
+      ['insert 23502'],
+    ]);
     expect(report).toEqual(await checkContracts({ driver, contracts }));
     expect(standinFor(url).openTransactions).toBe(0);
   });
 
   it('assertContracts throws ContractFailedError naming the file, line, statement and reason', async () => {
-    const report = await checkContracts({ driver, contracts: [
-      await parseContract('ok.sql', 'SELECT 1'),
-      await parseContract('lead_purchase_insert.sql', '-- buy a lead\nINSERT INTO lead_purchases (lead_id) VALUES ($1)'),
-    ] });
+    const report = await checkContracts({
+      driver,
+      contracts: [
+        await parseContract('ok.sql', 'SELECT 1'),
+        await parseContract('lead_purchase_insert.sql', '-- buy a lead\nINSERT INTO lead_purchases (lead_id) VALUES ($1)'),
+      ],
+    });
     let error: unknown;
-    try { assertContracts(report); } catch (e) { error = e; }
+    try {
+      assertContracts(report);
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(ContractFailedError);
     const e = error as ContractFailedError;
     expect(e.exitCode).toBe(1);
-    expect(e.message).toBe('contract lead_purchase_insert.sql:2 (lead_purchase_insert) failed: lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it');
+    expect(e.message).toBe(
+      'contract lead_purchase_insert.sql:2 (lead_purchase_insert) failed: lead_purchases.id is NOT NULL, has no DEFAULT, and the statement does not set it',
+    );
     expect(e.statement).toBe('INSERT INTO lead_purchases (lead_id) VALUES ($1)');
     expect(e.toJSON()).toMatchObject({ error: 'ContractFailedError', failedContracts: [{ file: 'lead_purchase_insert.sql', reasons: [expect.any(String)] }] });
   });
@@ -405,16 +477,17 @@ describe.each(targets)('checkContracts through the Data API, thousands of domain
   it('reads the domains in pages, and reports what a connection reports (one query was "Database response exceeded size limit")', async () => {
     // Prepare: the contracts' schema and 7,000 domains with long names: about 1.3 MB through the Data API in one query.
     const url = await freshDatabase(target, 'contracts_domains');
-    await withClient(url, (c) => c.query(`${SCHEMA}
+    await withClient(url, (c) =>
+      c.query(`${SCHEMA}
       DO $d$ BEGIN
         FOR t IN 1..7000 LOOP
           EXECUTE format('CREATE DOMAIN a_domain_with_a_long_name_to_fill_a_response_%s AS text NOT NULL', t);
         END LOOP;
-      END $d$;`));
-    const contracts = await Promise.all([
-      'INSERT INTO events (kind) VALUES ($1)',
-      "INSERT INTO events (kind, note) VALUES ($1, 'x')",
-    ].map((text, k) => parseContract(`${k}.sql`, text)));
+      END $d$;`),
+    );
+    const contracts = await Promise.all(
+      ['INSERT INTO events (kind) VALUES ($1)', "INSERT INTO events (kind, note) VALUES ($1, 'x')"].map((text, k) => parseContract(`${k}.sql`, text)),
+    );
     const overConnection = new PgDriver({ connectionString: url });
     const dataApi = makeDataApiDriver(url);
     const session = await dataApi.connect();
@@ -422,8 +495,14 @@ describe.each(targets)('checkContracts through the Data API, thousands of domain
     try {
       // Act
       const report = await checkContracts({ driver: dataApi, contracts });
-      const whole = await session.query("SELECT oid::int AS oid, typbasetype::int AS base, typdefault IS NOT NULL OR typdefaultbin IS NOT NULL AS has_default, typnotnull AS not_null, format_type(oid, NULL) AS name FROM pg_type WHERE typtype = 'd'")
-        .then(() => 'read whole', (e: unknown) => (e as { code?: string }).code);
+      const whole = await session
+        .query(
+          "SELECT oid::int AS oid, typbasetype::int AS base, typdefault IS NOT NULL OR typdefaultbin IS NOT NULL AS has_default, typnotnull AS not_null, format_type(oid, NULL) AS name FROM pg_type WHERE typtype = 'd'",
+        )
+        .then(
+          () => 'read whole',
+          (e: unknown) => (e as { code?: string }).code,
+        );
 
       // Assess
       expect(whole).toBe('54000');

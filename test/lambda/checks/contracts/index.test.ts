@@ -6,7 +6,10 @@ import { rejection } from '../../../support/engine';
 
 describe('Function: parseContract', () => {
   it('takes the name from a -- contract: line, and the statement and its line without the semicolon', async () => {
-    const c = await parseContract('upsert.sql', '-- The purchase upsert.\n-- contract: purchase upsert\nINSERT INTO t (a) VALUES ($1)\n  ON CONFLICT (a) DO NOTHING;\n');
+    const c = await parseContract(
+      'upsert.sql',
+      '-- The purchase upsert.\n-- contract: purchase upsert\nINSERT INTO t (a) VALUES ($1)\n  ON CONFLICT (a) DO NOTHING;\n',
+    );
     expect(c).toMatchObject({ name: 'purchase upsert', file: 'upsert.sql', line: 3, statement: 'INSERT INTO t (a) VALUES ($1)\n  ON CONFLICT (a) DO NOTHING' });
   });
 
@@ -32,8 +35,11 @@ describe('Function: parseContract', () => {
 
   // Regression (tester): the parser's node name showed through ("not Call").
   it.each([
-    ['CALL refresh_totals()', 'CALL'], ['-- why\nCREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$', 'CREATE FUNCTION'],
-    ['CREATE UNIQUE INDEX i ON t (a)', 'CREATE INDEX'], ['DROP MATERIALIZED VIEW mv', 'DROP MATERIALIZED VIEW'], ['VACUUM t', 'VACUUM'],
+    ['CALL refresh_totals()', 'CALL'],
+    ['-- why\nCREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$', 'CREATE FUNCTION'],
+    ['CREATE UNIQUE INDEX i ON t (a)', 'CREATE INDEX'],
+    ['DROP MATERIALIZED VIEW mv', 'DROP MATERIALIZED VIEW'],
+    ['VACUUM t', 'VACUUM'],
   ])('names %j as SQL writes it: %s', async (sql, keyword) => {
     const e = await rejection<InputError>(parseContract('x.sql', sql));
     expect(e.message).toMatch(new RegExp(`^x\\.sql:\\d+: ${keyword} is not allowed in a check: a contract is a query or a data change`));

@@ -64,7 +64,12 @@ export function findingsOfRule(target: Target, rule: DoctorRule): () => Finding[
 }
 
 /** The findings of `rules` on a fresh database holding `sql`, and that database's URL. */
-export async function findingsOnSchema(target: Target, label: string, sql: string, rules?: readonly DoctorRule[]): Promise<{ url: string; findings: Finding[] }> {
+export async function findingsOnSchema(
+  target: Target,
+  label: string,
+  sql: string,
+  rules?: readonly DoctorRule[],
+): Promise<{ url: string; findings: Finding[] }> {
   const url = await freshDatabase(target, label);
   await withClient(url, (c) => c.query(sql));
   return { url, findings: await findingsOn(url, rules) };

@@ -65,7 +65,10 @@ describe.each(targets)('Function: doctor through the Data API on $name', (target
       expect(paged).toEqual(expected);
       const count = (rule: string) => paged.findings.filter((f) => f.rule === rule).length;
       expect(RULES.map((r) => [r.id, count(r.id)])).toEqual([
-        ['sequence-behind', 1], ['fk-type-mismatch', TABLES * EACH], ['fk-without-index', TABLES * EACH], ['constraint-not-validated', 2 * TABLES * EACH],
+        ['sequence-behind', 1],
+        ['fk-type-mismatch', TABLES * EACH],
+        ['fk-without-index', TABLES * EACH],
+        ['constraint-not-validated', 2 * TABLES * EACH],
       ]);
       expect(paged.notes).toEqual([]);
       expect(fetches()).toBeGreaterThan(10);
@@ -85,8 +88,10 @@ describe.each(targets)('Function: doctor through the Data API on $name', (target
     const db = new URL(url).pathname.slice(1);
     const role = `${db}_app`;
     // As ALTER ROLE … IN DATABASE … SET writes them (this machine has no de_DE locale, so ALTER ROLE refuses that value).
-    await withClient(url, (c) => c.query(`CREATE TABLE t (id uuid PRIMARY KEY); CREATE ROLE ${role} LOGIN; SET allow_system_table_mods = on;
-      INSERT INTO pg_db_role_setting VALUES ((SELECT oid FROM pg_database WHERE datname = current_database()), '${role}'::regrole, '{session_replication_role=replica,lc_messages=de_DE.UTF-8}')`));
+    await withClient(url, (c) =>
+      c.query(`CREATE TABLE t (id uuid PRIMARY KEY); CREATE ROLE ${role} LOGIN; SET allow_system_table_mods = on;
+      INSERT INTO pg_db_role_setting VALUES ((SELECT oid FROM pg_database WHERE datname = current_database()), '${role}'::regrole, '{session_replication_role=replica,lc_messages=de_DE.UTF-8}')`),
+    );
     const standin = new DataApiStandin(url);
     const driver = makeDataApiDriver(url, standin);
     try {
@@ -100,7 +105,8 @@ describe.each(targets)('Function: doctor through the Data API on $name', (target
       // Assess
       expect(report).toEqual(expected);
       expect(report.findings.map((f) => [f.rule, f.object])).toEqual([
-        ['replication-role-replica', `role ${role}`], ['log-language', `lc_messages = 'de_DE.UTF-8' (role ${role} in database ${db})`],
+        ['replication-role-replica', `role ${role}`],
+        ['log-language', `lc_messages = 'de_DE.UTF-8' (role ${role} in database ${db})`],
       ]);
       // connect's SELECT 1, the context's two reads, then two reads per rule: no BeginTransaction, no RollbackTransaction.
       expect(settingsCalls).toEqual(Array(7).fill('ExecuteStatement'));

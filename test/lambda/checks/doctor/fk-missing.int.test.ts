@@ -16,7 +16,9 @@ describe.each(fullMatrixMajors)('Rule: fk-missing on $name', (target) => {
 
   it('recognises the table a *_id column points at, and the type it must take first', () => {
     const f = findings().find((x) => x.rule === 'fk-missing')!;
-    expect(f.message).toBe('lead_purchases.lead_id (character varying(36)) has no foreign key; it looks like a reference to leads.id (uuid), whose type differs');
+    expect(f.message).toBe(
+      'lead_purchases.lead_id (character varying(36)) has no foreign key; it looks like a reference to leads.id (uuid), whose type differs',
+    );
     expect(f.fix).toContain('ALTER TABLE lead_purchases ALTER COLUMN lead_id TYPE uuid USING lead_id::uuid;');
     expect(f.fix).toContain('FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID;');
   });
@@ -61,12 +63,14 @@ describe.each(fullMatrixMajors)('Rule: fk-missing stays quiet where no foreign k
     ({ url, findings: found } = await findingsOnSchema(target, 'doctor_fk_quiet', NOT_REFERENCES, [FK_MISSING]));
   });
 
-  it('finds nothing: composite-key parts, counters, a table\'s own key, ids of other systems, polymorphic, generated and untyped references', () => {
+  it("finds nothing: composite-key parts, counters, a table's own key, ids of other systems, polymorphic, generated and untyped references", () => {
     expect(found.map((f) => f.object)).toEqual([]);
   });
 
   it('is right to: PostgreSQL refuses the foreign key to a part of a composite key (42830)', async () => {
-    const refused = await withClient(url, (c) => c.query('ALTER TABLE executions ADD FOREIGN KEY (namespace_id) REFERENCES namespaces (id)').catch((e: { code?: string }) => e.code));
+    const refused = await withClient(url, (c) =>
+      c.query('ALTER TABLE executions ADD FOREIGN KEY (namespace_id) REFERENCES namespaces (id)').catch((e: { code?: string }) => e.code),
+    );
     expect(refused).toBe('42830');
   });
 });
@@ -139,7 +143,7 @@ CREATE TABLE transfers (wallet_id bigint REFERENCES accounts (id));
 CREATE TABLE refunds (wallet_id bigint);
 `;
 
-describe.each(fullMatrixMajors)('Rule: fk-missing on the schema\'s own conventions, on $name', (target) => {
+describe.each(fullMatrixMajors)("Rule: fk-missing on the schema's own conventions, on $name", (target) => {
   it('finds the column a copied table lost its foreign key on, with the key the original references (in any schema), and none where such keys disagree or point at their own table', async () => {
     const { url, findings: found } = await findingsOnSchema(target, 'doctor_fk_convention', CONVENTIONS, [FK_MISSING]);
     expect(found.map((f) => f.message)).toEqual([
@@ -154,25 +158,39 @@ describe.each(fullMatrixMajors)('Rule: fk-missing on the schema\'s own conventio
 
 describe.each(fullMatrixMajors)('Rule: fk-missing on a schema without any foreign key, on $name', (target) => {
   it('says so once, naming the columns that look like references, not once per column', async () => {
-    const { findings: found } = await findingsOnSchema(target, 'doctor_fk_none', `
+    const { findings: found } = await findingsOnSchema(
+      target,
+      'doctor_fk_none',
+      `
       CREATE TABLE shards (shard_id integer PRIMARY KEY);
       CREATE TABLE workflows (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), shard_id integer);
       CREATE TABLE tasks (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), workflow_id uuid, shard_id integer, next_task_id bigint);
-    `, [FK_MISSING]);
+    `,
+      [FK_MISSING],
+    );
     expect(found.map((f) => [f.object, f.severity])).toEqual([['public', 'warning']]);
-    expect(found[0]!.message).toBe('schema public has no foreign key at all; 3 columns look like references: '
-      + 'tasks.shard_id → shards.shard_id (integer), tasks.workflow_id → workflows.id (uuid), workflows.shard_id → shards.shard_id (integer)');
-    expect(found[0]!.fix).toMatch(/^-- by design: nothing to do\. Otherwise one foreign key at a time, e\.g\.\nALTER TABLE tasks ADD CONSTRAINT tasks_shard_id_fkey /);
+    expect(found[0]!.message).toBe(
+      'schema public has no foreign key at all; 3 columns look like references: ' +
+        'tasks.shard_id → shards.shard_id (integer), tasks.workflow_id → workflows.id (uuid), workflows.shard_id → shards.shard_id (integer)',
+    );
+    expect(found[0]!.fix).toMatch(
+      /^-- by design: nothing to do\. Otherwise one foreign key at a time, e\.g\.\nALTER TABLE tasks ADD CONSTRAINT tasks_shard_id_fkey /,
+    );
   });
 });
 
 describe.each(fullMatrixMajors)('Rule: fk-missing on inheritance, on $name', (target) => {
-  it('reports a child\'s inherited column through its parent only', async () => {
-    const { findings: found } = await findingsOnSchema(target, 'doctor_fk_inherit', `
+  it("reports a child's inherited column through its parent only", async () => {
+    const { findings: found } = await findingsOnSchema(
+      target,
+      'doctor_fk_inherit',
+      `
       CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
       CREATE TABLE audit (user_id bigint REFERENCES users (id), at timestamptz);
       CREATE TABLE audit_2024 () INHERITS (audit);
-    `, [FK_MISSING]);
+    `,
+      [FK_MISSING],
+    );
     expect(found).toEqual([]);
   });
 });

@@ -28,7 +28,8 @@ async function doctorWith(driver: Driver): Promise<DoctorReport> {
 
 describe.each(fullMatrixMajors)('Function: doctor while a migration holds a table, $name', (target) => {
   it.each(driverKinds.map((k) => [k.name, k] as const))(
-    'through %s: the rule that would wait is a note naming the holder\'s pid, user and application (not its statement); the other rules report as without the lock', async (_name, kind) => {
+    "through %s: the rule that would wait is a note naming the holder's pid, user and application (not its statement); the other rules report as without the lock",
+    async (_name, kind) => {
       // Prepare
       const url = await badSchemaDatabase(target, 'doctor_lock_waits');
       const free = await doctorWith(kind.make(url));
@@ -51,17 +52,21 @@ describe.each(fullMatrixMajors)('Function: doctor while a migration holds a tabl
         expect(free.findings.filter((f) => f.rule === 'extension-missing').map((f) => f.object)).toEqual(['tokens.id']);
         expect(held.findings).toEqual(free.findings.filter((f) => f.rule !== 'extension-missing'));
         expect(held.notes).toEqual([
-          `extension-missing: could not read: waiting on a lock held (ACCESS EXCLUSIVE) by pid ${pid} (a_migration, user postgres, idle in transaction, in a transaction for ${held.notes[0]?.match(/for (\d+) s/)?.[1]} s) `
-          + 'on public.tokens, past lock_timeout (55P03); try again once that transaction ends (the other rules were checked)',
+          `extension-missing: could not read: waiting on a lock held (ACCESS EXCLUSIVE) by pid ${pid} (a_migration, user postgres, idle in transaction, in a transaction for ${held.notes[0]?.match(/for (\d+) s/)?.[1]} s) ` +
+            'on public.tokens, past lock_timeout (55P03); try again once that transaction ends (the other rules were checked)',
         ]);
         // Not the holder's SQL: another session's query may carry its data.
         expect(held.notes.join('\n')).not.toContain('SET DEFAULT');
         if (cli) {
-          expect(cli.stdout).toContain(`\nnote: extension-missing: could not read: waiting on a lock held (ACCESS EXCLUSIVE) by pid ${pid} (a_migration, user postgres, idle in transaction, in a transaction for `);
+          expect(cli.stdout).toContain(
+            `\nnote: extension-missing: could not read: waiting on a lock held (ACCESS EXCLUSIVE) by pid ${pid} (a_migration, user postgres, idle in transaction, in a transaction for `,
+          );
           expect(cli.stdout).toContain('(55P03); try again once that transaction ends (the other rules were checked)\n');
         }
       } finally {
         await holder.end();
       }
-    }, 60_000);
+    },
+    60_000,
+  );
 });

@@ -32,27 +32,34 @@ describe.each(fullMatrixMajors)('Rule: log-language on $name', (target) => {
 
   // Regression (tester): ALTER ROLE app_user IN DATABASE app SET lc_messages = 'de_DE.UTF-8' made the app's errors log in German, and the rule,
   // reading only its own session's setting, found nothing; its fix, ALTER DATABASE … SET lc_messages, is refused to the database's owner.
-  it('finds the database\'s and a login role\'s lc_messages, as a role without privileges reads them; each fix, run as a superuser, clears it', async () => {
+  it("finds the database's and a login role's lc_messages, as a role without privileges reads them; each fix, run as a superuser, clears it", async () => {
     const url = await freshDatabase(target, 'doctor_log_language_roles');
     const db = new URL(url).pathname.slice(1);
     const tag = randomBytes(4).toString('hex');
     const [app, owner, checker, password] = [`app_user_${tag}`, `app_owner_${tag}`, `checker_${tag}`, randomBytes(12).toString('hex')];
     const checkerUrl = Object.assign(new URL(url), { username: checker, password }).toString();
-    await withClient(url, (c) => c.query(`CREATE ROLE ${app} LOGIN; CREATE ROLE ${owner} LOGIN; CREATE ROLE ${checker} LOGIN PASSWORD '${password}';
-      ALTER DATABASE ${db} OWNER TO ${owner}`));
+    await withClient(url, (c) =>
+      c.query(`CREATE ROLE ${app} LOGIN; CREATE ROLE ${owner} LOGIN; CREATE ROLE ${checker} LOGIN PASSWORD '${password}';
+      ALTER DATABASE ${db} OWNER TO ${owner}`),
+    );
     try {
       // lc_messages is superuser-only: the database's owner may not set it (what the fix used to ask).
       await expect(withClient(url, (c) => c.query(`SET ROLE ${owner}; ALTER DATABASE ${db} SET lc_messages = 'C'`))).rejects.toMatchObject({ code: '42501' });
       // This machine has no de_DE locale, so ALTER … SET refuses the value: the rows are written as ALTER DATABASE and ALTER ROLE write them.
-      await withClient(url, (c) => c.query(`SET allow_system_table_mods = on;
+      await withClient(url, (c) =>
+        c.query(`SET allow_system_table_mods = on;
         INSERT INTO pg_db_role_setting VALUES ((SELECT oid FROM pg_database WHERE datname = current_database()), 0, '{lc_messages=fr_FR.UTF-8}');
-        INSERT INTO pg_db_role_setting VALUES ((SELECT oid FROM pg_database WHERE datname = current_database()), '${app}'::regrole, '{work_mem=8MB,lc_messages=de_DE.UTF-8}')`));
+        INSERT INTO pg_db_role_setting VALUES ((SELECT oid FROM pg_database WHERE datname = current_database()), '${app}'::regrole, '{work_mem=8MB,lc_messages=de_DE.UTF-8}')`),
+      );
       const findings = await findingsOn(checkerUrl, [LOG_LANGUAGE]);
       expect(findings.map((f) => `${f.severity} ${f.object}`)).toEqual([
         `warning lc_messages = 'fr_FR.UTF-8' (database ${db})`,
         `warning lc_messages = 'de_DE.UTF-8' (role ${app} in database ${db})`,
       ]);
-      expect(findings.map((f) => f.fix.replace(/ {2}--.*$/, ''))).toEqual([`ALTER DATABASE ${db} RESET lc_messages;`, `ALTER ROLE ${app} IN DATABASE ${db} RESET lc_messages;`]);
+      expect(findings.map((f) => f.fix.replace(/ {2}--.*$/, ''))).toEqual([
+        `ALTER DATABASE ${db} RESET lc_messages;`,
+        `ALTER ROLE ${app} IN DATABASE ${db} RESET lc_messages;`,
+      ]);
       for (const f of findings) await applyFix(url, f.fix);
       expect(await findingsOn(checkerUrl, [LOG_LANGUAGE])).toEqual([]);
     } finally {

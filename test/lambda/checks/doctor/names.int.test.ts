@@ -7,10 +7,11 @@ afterAll(dropDatabases);
 const ODD = ['leads', 'Leads', 'lead purchases', '_x1', '1x', 'a"b', 'café', 'x$y', 'name', 'type', 'value'];
 
 /** quote_ident() of each name on the server at `url`. */
-const quoteIdent = async (url: string, names: string[]) => (await rows<{ q: string }>(url, 'SELECT quote_ident(n) AS q FROM unnest($1::text[]) WITH ORDINALITY AS u(n, k) ORDER BY k', [names])).map((r) => r.q);
+const quoteIdent = async (url: string, names: string[]) =>
+  (await rows<{ q: string }>(url, 'SELECT quote_ident(n) AS q FROM unnest($1::text[]) WITH ORDINALITY AS u(n, k) ORDER BY k', [names])).map((r) => r.q);
 
 describe.each(allMajors)('Function: ident on $name', (target) => {
-  it('quotes what the newest server\'s quote_ident() quotes, so every word this server quotes too: every keyword, and odd names', async () => {
+  it("quotes what the newest server's quote_ident() quotes, so every word this server quotes too: every keyword, and odd names", async () => {
     const url = await freshDatabase(target, 'doctor_names');
     const words = (await rows<{ word: string }>(url, 'SELECT word FROM pg_get_keywords()')).map((r) => r.word);
     const names = [...words, ...ODD];

@@ -28,27 +28,40 @@ describe.each(fullMatrixMajors)('Rule: pk-without-default on $name', (target) =>
 });
 
 describe.each(fullMatrixMajors)('Rule: pk-without-default on keys that need no default, on $name', (target) => {
-  it('finds no key that is also a foreign key (1:1 tables copy the other table\'s key)', async () => {
-    const { findings } = await findingsOnSchema(target, 'doctor_pk_1to1', `
+  it("finds no key that is also a foreign key (1:1 tables copy the other table's key)", async () => {
+    const { findings } = await findingsOnSchema(
+      target,
+      'doctor_pk_1to1',
+      `
       CREATE TABLE users (id uuid PRIMARY KEY DEFAULT gen_random_uuid());
       CREATE TABLE user_profiles (user_id uuid PRIMARY KEY REFERENCES users (id), bio text);
       CREATE TABLE accounts (id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE);
       CREATE TABLE counters (id integer PRIMARY KEY);
-    `, [PK_WITHOUT_DEFAULT]);
+    `,
+      [PK_WITHOUT_DEFAULT],
+    );
     expect(findings.map((f) => f.object)).toEqual(['counters.id']);
   });
 
   it('finds no integer natural key: an integer key not named id is written by every INSERT', async () => {
-    const { findings } = await findingsOnSchema(target, 'doctor_pk_natural', `
+    const { findings } = await findingsOnSchema(
+      target,
+      'doctor_pk_natural',
+      `
       CREATE TABLE shards (shard_id integer PRIMARY KEY, range_id bigint);
       CREATE TABLE namespace_metadata (partition_id integer PRIMARY KEY);
       CREATE TABLE sessions (session_id uuid PRIMARY KEY);
-    `, [PK_WITHOUT_DEFAULT]);
+    `,
+      [PK_WITHOUT_DEFAULT],
+    );
     expect(findings.map((f) => [f.object, f.severity])).toEqual([['sessions.session_id', 'warning']]);
   });
 
   it('a uuid id that a BEFORE INSERT trigger may fill is named with the trigger, and the trigger does fill it', async () => {
-    const { url, findings } = await findingsOnSchema(target, 'doctor_pk_trigger', `
+    const { url, findings } = await findingsOnSchema(
+      target,
+      'doctor_pk_trigger',
+      `
       CREATE TABLE orders (id uuid PRIMARY KEY, note text);
       CREATE FUNCTION orders_fill_id() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.id := coalesce(NEW.id, gen_random_uuid()); RETURN NEW; END $$;
       CREATE TRIGGER orders_id BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION orders_fill_id();
@@ -57,33 +70,49 @@ describe.each(fullMatrixMajors)('Rule: pk-without-default on keys that need no d
       CREATE TABLE paused (id uuid PRIMARY KEY);
       CREATE TRIGGER paused_id BEFORE INSERT ON paused FOR EACH ROW EXECUTE FUNCTION orders_fill_id();
       ALTER TABLE paused DISABLE TRIGGER paused_id;
-    `, [PK_WITHOUT_DEFAULT]);
-    expect(findings.map((f) => [f.object, f.severity])).toEqual([['audit.id', 'warning'], ['orders.id', 'warning'], ['paused.id', 'warning']]);
+    `,
+      [PK_WITHOUT_DEFAULT],
+    );
+    expect(findings.map((f) => [f.object, f.severity])).toEqual([
+      ['audit.id', 'warning'],
+      ['orders.id', 'warning'],
+      ['paused.id', 'warning'],
+    ]);
     expect(findings[1]!.message).toBe('orders.id is a primary key of type uuid without a default (the BEFORE INSERT trigger orders_id may fill it)');
     expect(findings[1]!.why).toMatch(/^unless orders_id sets id, every INSERT that omits it fails with /);
     expect(await rows(url, "INSERT INTO orders (note) VALUES ('x') RETURNING id IS NOT NULL AS filled")).toEqual([{ filled: true }]);
   });
 
-  it('reports a partitioned table\'s key once, on the table, not on each partition', async () => {
-    const { findings } = await findingsOnSchema(target, 'doctor_pk_parts', `
+  it("reports a partitioned table's key once, on the table, not on each partition", async () => {
+    const { findings } = await findingsOnSchema(
+      target,
+      'doctor_pk_parts',
+      `
       CREATE TABLE events (id uuid, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
       CREATE TABLE jobs (id uuid PRIMARY KEY) PARTITION BY HASH (id);
       CREATE TABLE jobs_0 PARTITION OF jobs FOR VALUES WITH (MODULUS 2, REMAINDER 0);
       CREATE TABLE jobs_1 PARTITION OF jobs FOR VALUES WITH (MODULUS 2, REMAINDER 1);
-    `, [PK_WITHOUT_DEFAULT]);
+    `,
+      [PK_WITHOUT_DEFAULT],
+    );
     expect(findings.map((f) => f.object)).toEqual(['jobs.id']);
   });
 });
 
 describe.each(fullMatrixMajors)('Rule: pk-without-default fixes on tables named by keywords, on $name', (target) => {
   it('quotes the names the fix needs quoted, and the fix applies', async () => {
-    const { url, findings } = await findingsOnSchema(target, 'doctor_pk_quote', `
+    const { url, findings } = await findingsOnSchema(
+      target,
+      'doctor_pk_quote',
+      `
       CREATE TABLE "user" (id uuid PRIMARY KEY);
       CREATE TABLE "order" (id integer PRIMARY KEY);
       CREATE SCHEMA "Billing";
       CREATE TABLE "Billing"."Invoice" (id bigint PRIMARY KEY);
       INSERT INTO "order" VALUES (41);
-    `, [PK_WITHOUT_DEFAULT]);
+    `,
+      [PK_WITHOUT_DEFAULT],
+    );
     expect(findings.map((f) => f.object)).toEqual(['"Billing"."Invoice".id', '"order".id', '"user".id']);
     for (const f of findings) await applyFix(url, f.fix);
     expect(await findingsOn(url, [PK_WITHOUT_DEFAULT])).toEqual([]);

@@ -5,7 +5,16 @@ import { DOCTOR_RULES } from '../../../../lambda/checks/doctor';
 describe('Constant: DOCTOR_RULES', () => {
   it('holds the ten rules, each id once, in report order', () => {
     expect(DOCTOR_RULES.map((r) => r.id)).toEqual([
-      'pk-without-default', 'sequence-behind', 'fk-missing', 'fk-type-mismatch', 'fk-without-index', 'invalid-index', 'constraint-not-validated', 'extension-missing', 'replication-role-replica', 'log-language',
+      'pk-without-default',
+      'sequence-behind',
+      'fk-missing',
+      'fk-type-mismatch',
+      'fk-without-index',
+      'invalid-index',
+      'constraint-not-validated',
+      'extension-missing',
+      'replication-role-replica',
+      'log-language',
     ]);
   });
 

@@ -38,15 +38,25 @@ describe.each(fullMatrixMajors)('doctor and extension-owned objects on $name', (
     });
   });
 
-  it('finds the problems while the tables are the database user\'s', () => {
-    expect(Object.keys(byRule(before)).sort()).toEqual(['constraint-not-validated', 'extension-missing', 'fk-missing', 'fk-type-mismatch', 'fk-without-index', 'invalid-index', 'pk-without-default']);
+  it("finds the problems while the tables are the database user's", () => {
+    expect(Object.keys(byRule(before)).sort()).toEqual([
+      'constraint-not-validated',
+      'extension-missing',
+      'fk-missing',
+      'fk-type-mismatch',
+      'fk-without-index',
+      'invalid-index',
+      'pk-without-default',
+    ]);
   });
 
   it('marks them as members of the extension (pg_depend deptype e)', async () => {
-    const members = await rows<{ relname: string }>(url,
+    const members = await rows<{ relname: string }>(
+      url,
       `SELECT c.relname FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
         WHERE d.classid = 'pg_class'::regclass AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'citext') AND d.deptype = 'e'
-        ORDER BY 1`);
+        ORDER BY 1`,
+    );
     expect(members.map((m) => m.relname)).toEqual([...MEMBERS].sort());
   });
 
@@ -55,7 +65,7 @@ describe.each(fullMatrixMajors)('doctor and extension-owned objects on $name', (
   });
 });
 
-describe.each(fullMatrixMajors)('doctor and other sessions\' temporary tables on $name', (target) => {
+describe.each(fullMatrixMajors)("doctor and other sessions' temporary tables on $name", (target) => {
   it('reports nothing about them (they live in pg_temp_N, a system schema)', async () => {
     const { url } = await findingsOnSchema(target, 'doctor_temp', 'CREATE TABLE users (id uuid PRIMARY KEY DEFAULT gen_random_uuid());', []);
     const during = await withClient(url, async (c) => {

@@ -21,14 +21,15 @@ import { cleanup, startServer, type StartedServer } from '../../../support/syste
 const TABLES = 600;
 
 const withBinaries = targets.filter((t) => t.binDir);
-if (withBinaries.length < targets.length) console.log('[sequence-behind-locks] a target without binaries (DATABASE_URL) is not tested: the test starts a server of its own');
+if (withBinaries.length < targets.length)
+  console.log('[sequence-behind-locks] a target without binaries (DATABASE_URL) is not tested: the test starts a server of its own');
 
 describe.each(withBinaries)('Rule: sequence-behind with a small lock table, $name binaries', (target) => {
   let server: StartedServer;
   let url: string;
 
   beforeAll(async () => {
-    const port = process.env.SCHEMAGUARD_TEST_PORT ? String(Number(process.env.SCHEMAGUARD_TEST_PORT) + target.major % 2) : '';
+    const port = process.env.SCHEMAGUARD_TEST_PORT ? String(Number(process.env.SCHEMAGUARD_TEST_PORT) + (target.major % 2)) : '';
     server = await startServer(target.binDir!, { max_connections: '20', max_locks_per_transaction: '10', ...(port ? { port } : {}) }, 'locks');
     url = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
     const c = new pg.Client(url);
@@ -53,7 +54,9 @@ describe.each(withBinaries)('Rule: sequence-behind with a small lock table, $nam
     const c = new pg.Client(url);
     await c.connect();
     try {
-      const all = Array.from({ length: TABLES }, (_, k) => `SELECT max(id) AS v FROM t${k + 1} WHERE (SELECT last_value FROM t${k + 1}_id_seq) > 0`).join(' UNION ALL ');
+      const all = Array.from({ length: TABLES }, (_, k) => `SELECT max(id) AS v FROM t${k + 1} WHERE (SELECT last_value FROM t${k + 1}_id_seq) > 0`).join(
+        ' UNION ALL ',
+      );
       await expect(c.query(all)).rejects.toMatchObject({ code: '53200' });
     } finally {
       await c.end();
@@ -89,7 +92,11 @@ describe.each(withBinaries)('Rule: sequence-behind with a small lock table, $nam
 
       expect(report.findings.map((f) => f.object)).toEqual([`public.t${TABLES}.id`]);
       expect(report.notes).toHaveLength(1);
-      expect(report.notes[0]).toMatch(new RegExp(`^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t1, public\\.t10, public\\.t100, .* and ${SEQUENCE_BATCH - 5} more\\): waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.t1, past lock_timeout \\(55P03\\); try again once that transaction ends$`));
+      expect(report.notes[0]).toMatch(
+        new RegExp(
+          `^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t1, public\\.t10, public\\.t100, .* and ${SEQUENCE_BATCH - 5} more\\): waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid ${pid} \\(user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.t1, past lock_timeout \\(55P03\\); try again once that transaction ends$`,
+        ),
+      );
       expect(guard.findings.filter((f) => f.rule === SEQUENCE_BEHIND.id).map((f) => f.object)).toEqual([`public.t${TABLES}.id`]);
       // The holder's transaction has aged between the runs.
       const aged = (note: string) => note.replace(/for \d+ s/g, 'for N s');

@@ -46,10 +46,22 @@ describe.each(fullMatrixMajors)('Rule: sequence-behind on $name', (target) => {
   it('finds the sequences behind their key columns (never moved, or reset by hand), not those in step, unindexed or empty', async () => {
     const { findings } = await findingsOnSchema(target, 'doctor_sequence_behind', SCHEMA, [SEQUENCE_BEHIND]);
     expect(findings.map((f) => [f.object, f.message])).toEqual([
-      ['Other.Mixed Case.Key', 'sequence "Other"."Mixed Case_Key_seq" of "Other"."Mixed Case"."Key" would hand out 1 next, and the column holds values up to 7: the next INSERT that takes the default fails with a duplicate key'],
-      ['public.countdown.id', 'sequence public.countdown_id_seq of public.countdown.id would hand out -1 next, and the column holds values up to -2: the next INSERT that takes the default fails with a duplicate key'],
-      ['public.customers.id', 'sequence public.customers_id_seq of public.customers.id would hand out 1 next, and the column holds values up to 3: the next INSERT that takes the default fails with a duplicate key'],
-      ['public.orders.id', 'sequence public.orders_id_seq of public.orders.id would hand out 2 next, and the column holds values up to 2: the next INSERT that takes the default fails with a duplicate key'],
+      [
+        'Other.Mixed Case.Key',
+        'sequence "Other"."Mixed Case_Key_seq" of "Other"."Mixed Case"."Key" would hand out 1 next, and the column holds values up to 7: the next INSERT that takes the default fails with a duplicate key',
+      ],
+      [
+        'public.countdown.id',
+        'sequence public.countdown_id_seq of public.countdown.id would hand out -1 next, and the column holds values up to -2: the next INSERT that takes the default fails with a duplicate key',
+      ],
+      [
+        'public.customers.id',
+        'sequence public.customers_id_seq of public.customers.id would hand out 1 next, and the column holds values up to 3: the next INSERT that takes the default fails with a duplicate key',
+      ],
+      [
+        'public.orders.id',
+        'sequence public.orders_id_seq of public.orders.id would hand out 2 next, and the column holds values up to 2: the next INSERT that takes the default fails with a duplicate key',
+      ],
     ]);
     expect(findings.every((f) => f.severity === 'error')).toBe(true);
   });

@@ -27,7 +27,9 @@ afterAll(dropDatabases);
 
 const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapshot.json'), 'utf8')) as Snapshot;
 let contracts: Contract[];
-beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
+beforeAll(async () => {
+  contracts = await loadContracts(CONTRACTS_DIR);
+});
 
 async function guard(url: string, driver: Driver = makeDataApiDriver(url), lockTimeoutMs?: number): Promise<GuardReport> {
   try {
@@ -49,7 +51,10 @@ describe.each(targets)('Function: runGuard through the Data API on $name', (targ
     await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL'));
     try {
       const r = await guard(url);
-      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual(['page schema-drift public.web_sessions.lead_id', 'page contract-insert web_session_insert.sql']);
+      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual([
+        'page schema-drift public.web_sessions.lead_id',
+        'page contract-insert web_session_insert.sql',
+      ]);
     } finally {
       await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
     }
@@ -69,7 +74,9 @@ describe.each(targets)('Function: runGuard through the Data API on $name', (targ
       expect(r.metrics).toMatchObject({ DriftedObjects: 2, ContractFailures: 2 });
       const upsert = r.findings.find((f) => f.object === 'purchase_upsert.sql')!;
       expect(upsert).toMatchObject({ severity: 'page', rule: 'contract-plan' });
-      expect(upsert.message).toMatch(/\(42P10\): the arbiter the migrations create, unique index unique_active_purchase on public\.student_course_purchases \(student_id, course_id\), is missing here$/);
+      expect(upsert.message).toMatch(
+        /\(42P10\): the arbiter the migrations create, unique index unique_active_purchase on public\.student_course_purchases \(student_id, course_id\), is missing here$/,
+      );
       expect(r.findings.find((f) => f.object === 'web_session_insert.sql')).toMatchObject({ severity: 'page', rule: 'contract-prepare' });
       expect(r.findings).toEqual(overConnection.findings);
       expect(standinFor(url).openTransactions).toBe(0);
@@ -101,7 +108,10 @@ describe.each(targets)('Function: runGuard through the Data API on $name', (targ
     await withClient(url, (c) => c.query(leaseDdl('schemaguard').join(';\n')));
     await withClient(url, async (remover) => {
       await remover.query('BEGIN; LOCK TABLE schemaguard.runner_lease IN ACCESS EXCLUSIVE MODE');
-      const running = guard(url, makeDataApiDriver(url), 60_000).then((r) => r, (e: unknown) => e);
+      const running = guard(url, makeDataApiDriver(url), 60_000).then(
+        (r) => r,
+        (e: unknown) => e,
+      );
       for (let waiting = false; !waiting; await new Promise((r) => setTimeout(r, 20))) {
         waiting = (await rows(url, "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'schemaguard.runner_lease'::regclass")).length > 0;
       }
@@ -116,16 +126,18 @@ describe.each(targets)('Function: runGuard through the Data API on $name', (targ
 
 describe.each(targets)('Function: runGuard through the Data API, a sequence-behind batch that fails, on $name', (target) => {
   // Regression: the batch's error ended the pass's Data API transaction (no savepoint recovers there) and the run failed whole.
-  it('is a note naming its tables and the lock\'s holder; the other batches and the rest of the pass still run, with the findings a connection gives', async () => {
+  it("is a note naming its tables and the lock's holder; the other batches and the rest of the pass still run, with the findings a connection gives", async () => {
     // Prepare: 101 keyed tables (two batches), the last one's sequence behind; a constraint never validated (a later rule); t001 held.
     const url = await freshDatabase(target, 'guard_data_api_batch');
-    await withClient(url, (c) => c.query(`
+    await withClient(url, (c) =>
+      c.query(`
       DO $d$ BEGIN
         FOR t IN 1..${SEQUENCE_BATCH + 1} LOOP EXECUTE format('CREATE TABLE t%s (id serial PRIMARY KEY)', lpad(t::text, 3, '0')); END LOOP;
       END $d$;
       INSERT INTO t${SEQUENCE_BATCH + 1} (id) VALUES (1), (2);
       CREATE TABLE checked (n int);
-      ALTER TABLE checked ADD CONSTRAINT checked_n_positive CHECK (n > 0) NOT VALID;`));
+      ALTER TABLE checked ADD CONSTRAINT checked_n_positive CHECK (n > 0) NOT VALID;`),
+    );
     const run = async (driver: Driver) => {
       try {
         return await runGuard({ driver, migrations: [], contracts: [] });
@@ -144,7 +156,13 @@ describe.each(targets)('Function: runGuard through the Data API, a sequence-behi
       // Assess
       expect(overDataApi).not.toBeInstanceOf(Error);
       const r = overDataApi as GuardReport;
-      expect(r.notes).toEqual([expect.stringMatching(new RegExp(`^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t001, .*\\): waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid \\d+ \\(schemaguard-test, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.t001, past lock_timeout \\(55P03\\); try again once that transaction ends$`))]);
+      expect(r.notes).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^sequence-behind: ${SEQUENCE_BATCH} key columns not checked \\(public\\.t001, .*\\): waiting on a lock held \\(ACCESS EXCLUSIVE\\) by pid \\d+ \\(schemaguard-test, user \\w+, idle in transaction, in a transaction for \\d+ s\\) on public\\.t001, past lock_timeout \\(55P03\\); try again once that transaction ends$`,
+          ),
+        ),
+      ]);
       expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual([
         `ticket sequence-behind public.t${SEQUENCE_BATCH + 1}.id`,
         'ticket constraint-not-validated checked.checked_n_positive',

@@ -23,7 +23,9 @@ afterAll(dropDatabases);
 const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapshot.json'), 'utf8')) as Snapshot;
 const migrations = loadMigrations(MIGRATIONS_DIR);
 let contracts: Contract[];
-beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
+beforeAll(async () => {
+  contracts = await loadContracts(CONTRACTS_DIR);
+});
 
 async function guard(url: string, options: { migrations?: Migration[]; snapshot?: Snapshot } = {}): Promise<GuardReport> {
   const driver = new PgDriver({ connectionString: url });
@@ -48,10 +50,14 @@ async function applyFixes(url: string, findings: readonly GuardFinding[]): Promi
 
 /** A failed CREATE INDEX CONCURRENTLY over two active rows of the same key leaves the upsert's arbiter INVALID, as in production. */
 async function invalidArbiter(url: string, student: string, course: string): Promise<void> {
-  await sql(url, `DROP INDEX unique_active_purchase;
-    INSERT INTO student_course_purchases (student_id, course_id, is_active) SELECT '${student}', '${course}', true FROM generate_series(1, 2)`);
-  await expect(sql(url, 'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true'))
-    .rejects.toThrow(/could not create unique index/);
+  await sql(
+    url,
+    `DROP INDEX unique_active_purchase;
+    INSERT INTO student_course_purchases (student_id, course_id, is_active) SELECT '${student}', '${course}', true FROM generate_series(1, 2)`,
+  );
+  await expect(
+    sql(url, 'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON student_course_purchases (student_id, course_id) WHERE is_active = true'),
+  ).rejects.toThrow(/could not create unique index/);
 }
 
 const summary = (r: GuardReport) => r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`);
@@ -70,44 +76,63 @@ describe.each(allMajors)('Function: runGuard on $name', (target) => {
       const r = await guard(url);
       const fixes = Object.fromEntries(r.findings.filter((f) => f.kind === 'drift').map((f) => [f.object, f.fix]));
       expect(fixes).toEqual({
-        'public.blackout_dates.reason': 'ALTER TABLE blackout_dates RENAME COLUMN why TO reason;  -- why has its type, default and nullability: it looks renamed, with its data',
-        'public.blackout_dates.why': 'it looks like reason renamed, with its data (the same type, default and nullability): ALTER TABLE blackout_dates RENAME COLUMN why TO reason;',
+        'public.blackout_dates.reason':
+          'ALTER TABLE blackout_dates RENAME COLUMN why TO reason;  -- why has its type, default and nullability: it looks renamed, with its data',
+        'public.blackout_dates.why':
+          'it looks like reason renamed, with its data (the same type, default and nullability): ALTER TABLE blackout_dates RENAME COLUMN why TO reason;',
         'public.bot_configs': 'ALTER TABLE bot_settings RENAME TO bot_configs;  -- bot_settings has its columns: it looks renamed, with its rows',
         'public.bot_settings': 'it looks like bot_configs renamed, with its rows (the same columns): ALTER TABLE bot_settings RENAME TO bot_configs;',
-        'public.services.services_bot_config_id_fkey': 'it follows bot_settings, which looks like bot_configs renamed: renaming it back restores this too (ALTER TABLE bot_settings RENAME TO bot_configs;)',
+        'public.services.services_bot_config_id_fkey':
+          'it follows bot_settings, which looks like bot_configs renamed: renaming it back restores this too (ALTER TABLE bot_settings RENAME TO bot_configs;)',
       });
       await sql(url, `${fixes['public.blackout_dates.reason']!.split(';')[0]}; ${fixes['public.bot_configs']!.split(';')[0]}`);
       expect(summary(await guard(url))).toEqual([]);
     } finally {
-      await sql(url, `DO $$ BEGIN
+      await sql(
+        url,
+        `DO $$ BEGIN
         IF to_regclass('bot_settings') IS NOT NULL THEN ALTER TABLE bot_settings RENAME TO bot_configs; END IF;
         IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'blackout_dates'::regclass AND attname = 'why') THEN ALTER TABLE blackout_dates RENAME COLUMN why TO reason; END IF;
-      END $$`);
+      END $$`,
+      );
     }
   });
 
   // Regression (exploratory test): a column renamed and one added under its old name got a bare DROP COLUMN of the renamed one: the only copy of its data.
   it('a column renamed and one of its old name added: the fix counts what the renamed one holds, says it may be the old column, and copies the values back before any DROP', async () => {
-    await sql(url, "INSERT INTO all_leads (email) VALUES ('a@x'), ('b@x'); ALTER TABLE all_leads RENAME COLUMN email TO email_old; ALTER TABLE all_leads ADD COLUMN email text");
+    await sql(
+      url,
+      "INSERT INTO all_leads (email) VALUES ('a@x'), ('b@x'); ALTER TABLE all_leads RENAME COLUMN email TO email_old; ALTER TABLE all_leads ADD COLUMN email text",
+    );
     try {
       const r = await guard(url);
       expect(summary(r)).toEqual(['ticket schema-addition public.all_leads.email_old']);
       const [count, renamed, drop] = r.findings[0]!.fix.split('\n');
-      expect(count).toBe('SELECT count(email_old) AS email_old_values, count(email) AS email_values, count(*) AS rows FROM all_leads;  -- what email_old holds: dropping it destroys these values');
-      expect(renamed).toBe('-- email_old may be email renamed (the same type, text), and email added again since, without its values: if so, copy them back before anything drops it: UPDATE all_leads SET email = email_old WHERE email IS NULL AND email_old IS NOT NULL;  (in batches on a big table)');
-      expect(drop).toBe('put it in a migration (then schemaguard snapshot), or, once its values are kept elsewhere, drop it: ALTER TABLE all_leads DROP COLUMN email_old;');
-      expect(await withClient(url, async (c) => (await c.query(count!.replace(/ {2}--.*/, ''))).rows)).toEqual([{ email_old_values: '2', email_values: '0', rows: '2' }]);
+      expect(count).toBe(
+        'SELECT count(email_old) AS email_old_values, count(email) AS email_values, count(*) AS rows FROM all_leads;  -- what email_old holds: dropping it destroys these values',
+      );
+      expect(renamed).toBe(
+        '-- email_old may be email renamed (the same type, text), and email added again since, without its values: if so, copy them back before anything drops it: UPDATE all_leads SET email = email_old WHERE email IS NULL AND email_old IS NOT NULL;  (in batches on a big table)',
+      );
+      expect(drop).toBe(
+        'put it in a migration (then schemaguard snapshot), or, once its values are kept elsewhere, drop it: ALTER TABLE all_leads DROP COLUMN email_old;',
+      );
+      expect(await withClient(url, async (c) => (await c.query(count!.replace(/ {2}--.*/, ''))).rows)).toEqual([
+        { email_old_values: '2', email_values: '0', rows: '2' },
+      ]);
       await sql(url, renamed!.replace(/^.*copy them back before anything drops it: /, '').replace(/ {2}\(.*$/, ''));
       await sql(url, drop!.replace(/^.*drop it: /, ''));
       expect(summary(await guard(url))).toEqual([]);
-      expect(await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n FROM all_leads WHERE email IN ('a@x', 'b@x')")).rows)).toEqual([{ n: 2 }]);
+      expect(await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n FROM all_leads WHERE email IN ('a@x', 'b@x')")).rows)).toEqual([
+        { n: 2 },
+      ]);
     } finally {
       await sql(url, `ALTER TABLE all_leads DROP COLUMN IF EXISTS email_old; DELETE FROM all_leads WHERE email IN ('a@x', 'b@x')`);
     }
   });
 
   // Regression: a schema made by hand was never looked at; one named after the application's role shadows its tables ("$user" comes first).
-  it('a schema made by hand, holding a table named like the application\'s: a ticket naming the schema, and what its search_path does', async () => {
+  it("a schema made by hand, holding a table named like the application's: a ticket naming the schema, and what its search_path does", async () => {
     await sql(url, 'CREATE SCHEMA shadow; CREATE TABLE shadow.lead_purchases (id uuid PRIMARY KEY)');
     try {
       const r = await guard(url);
@@ -129,13 +154,18 @@ describe.each(allMajors)('Function: runGuard on $name', (target) => {
       await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
       try {
         const driver = new PgDriver({ connectionString: url });
-        const error = await runGuard({ driver, migrations, contracts, snapshot, lockTimeoutMs: 100 }).then(() => undefined, (e: unknown) => e).finally(() => driver.end());
+        const error = await runGuard({ driver, migrations, contracts, snapshot, lockTimeoutMs: 100 })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          )
+          .finally(() => driver.end());
         expect(error).toMatchObject({ sqlstate: '55P03', message: expect.stringContaining('lock timeout') });
         expect((error as { fix?: string }).fix).toContain('the next run tries again');
         // Regression (helper): the error named neither the table nor who held it, which is on-call's next step.
-        expect((error as Error).message).toMatch(new RegExp(
-          `; pid ${pid} holds ACCESS EXCLUSIVE on lead_purchases \\(user \\w+, app "[^"]*", idle in transaction, \\d+s in transaction\\)$`,
-        ));
+        expect((error as Error).message).toMatch(
+          new RegExp(`; pid ${pid} holds ACCESS EXCLUSIVE on lead_purchases \\(user \\w+, app "[^"]*", idle in transaction, \\d+s in transaction\\)$`),
+        );
       } finally {
         await holder.query('ROLLBACK');
       }
@@ -154,10 +184,7 @@ describe.each(allMajors)('Function: runGuard on $name', (target) => {
     await sql(url, 'ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT');
     const r = await guard(url);
     expect(r.page).toBe(true);
-    expect(summary(r)).toEqual([
-      'page schema-drift public.lead_purchases.id',
-      'page contract-insert lead_purchase_insert.sql',
-    ]);
+    expect(summary(r)).toEqual(['page schema-drift public.lead_purchases.id', 'page contract-insert lead_purchase_insert.sql']);
     const [drift, contract] = r.findings;
     expect(drift!.message).toBe('column public.lead_purchases.id: default differs: snapshot "gen_random_uuid()" vs live null');
     expect(drift!.fix).toBe('ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid();');
@@ -170,17 +197,18 @@ describe.each(allMajors)('Function: runGuard on $name', (target) => {
   it('DROP INDEX unique_active_purchase: the index is missing and the upsert fails naming it; recreating it from the fix repairs it', async () => {
     await sql(url, 'DROP INDEX unique_active_purchase');
     const r = await guard(url);
-    expect(summary(r)).toEqual([
-      'page schema-drift public.student_course_purchases.unique_active_purchase',
-      'page contract-plan purchase_upsert.sql',
-    ]);
+    expect(summary(r)).toEqual(['page schema-drift public.student_course_purchases.unique_active_purchase', 'page contract-plan purchase_upsert.sql']);
     const [drift, contract] = r.findings;
     expect(drift!.message).toBe('index public.student_course_purchases.unique_active_purchase: only in snapshot');
-    expect(drift!.fix).toBe([
-      'SELECT student_id, course_id, count(*) FROM student_course_purchases WHERE (is_active = true) AND student_id IS NOT NULL AND course_id IS NOT NULL GROUP BY student_id, course_id HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first',
-      'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON public.student_course_purchases USING btree (student_id, course_id) WHERE (is_active = true);',
-    ].join('\n'));
-    expect(contract!.message).toContain('the arbiter the migrations create, unique index unique_active_purchase on public.student_course_purchases (student_id, course_id), is missing here');
+    expect(drift!.fix).toBe(
+      [
+        'SELECT student_id, course_id, count(*) FROM student_course_purchases WHERE (is_active = true) AND student_id IS NOT NULL AND course_id IS NOT NULL GROUP BY student_id, course_id HAVING count(*) > 1 LIMIT 20;  -- a UNIQUE build fails again while these exist: keep one row of each first',
+        'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON public.student_course_purchases USING btree (student_id, course_id) WHERE (is_active = true);',
+      ].join('\n'),
+    );
+    expect(contract!.message).toContain(
+      'the arbiter the migrations create, unique index unique_active_purchase on public.student_course_purchases (student_id, course_id), is missing here',
+    );
     await applyFixes(url, [drift!]);
     expect(summary(await guard(url))).toEqual([]);
   });
@@ -199,18 +227,20 @@ describe.each(allMajors)('Function: runGuard on $name', (target) => {
   it('a varchar account_id (its foreign key dropped first, as a hand-written script must): both objects page; the fixes restore type and key', async () => {
     await sql(url, 'ALTER TABLE appointments DROP CONSTRAINT appointments_account_id_fkey; ALTER TABLE appointments ALTER COLUMN account_id TYPE varchar(255)');
     const r = await guard(url);
-    expect(summary(r)).toEqual([
-      'page schema-drift public.appointments.account_id',
-      'page schema-drift public.appointments.appointments_account_id_fkey',
-    ]);
+    expect(summary(r)).toEqual(['page schema-drift public.appointments.account_id', 'page schema-drift public.appointments.appointments_account_id_fkey']);
     expect(r.findings[0]!.message).toBe('column public.appointments.account_id: type differs: snapshot "uuid" vs live "character varying(255)"');
     expect(r.findings[1]!.message).toBe('constraint public.appointments.appointments_account_id_fkey: only in snapshot');
-    expect(r.findings[1]!.fix).toBe([
-      'ALTER TABLE appointments ADD CONSTRAINT appointments_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id) ON DELETE SET NULL NOT VALID;',
-      'ALTER TABLE appointments VALIDATE CONSTRAINT appointments_account_id_fkey;',
-    ].join('\n'));
+    expect(r.findings[1]!.fix).toBe(
+      [
+        'ALTER TABLE appointments ADD CONSTRAINT appointments_account_id_fkey FOREIGN KEY (account_id) REFERENCES public.accounts(id) ON DELETE SET NULL NOT VALID;',
+        'ALTER TABLE appointments VALIDATE CONSTRAINT appointments_account_id_fkey;',
+      ].join('\n'),
+    );
     expect(r.metrics.DriftedObjects).toBe(2);
-    await applyFixes(url, r.findings.filter((f) => f.severity === 'page'));
+    await applyFixes(
+      url,
+      r.findings.filter((f) => f.severity === 'page'),
+    );
     expect(summary(await guard(url))).toEqual([]);
   });
 });
@@ -227,7 +257,9 @@ describe.each(allMajors)('Function: runGuard on $name, INVALID indexes, NOT VALI
     const r = await guard(url);
     expect(summary(r)).toEqual(['page contract-plan purchase_upsert.sql', 'page invalid-index unique_active_purchase']);
     expect(r.findings[0]!.message).toContain('unique index unique_active_purchase on public.student_course_purchases (student_id, course_id), is INVALID here');
-    expect(r.findings[1]!.message).toBe('index unique_active_purchase on student_course_purchases is INVALID, and it backs contract purchase_upsert (its ON CONFLICT arbiter)');
+    expect(r.findings[1]!.message).toBe(
+      'index unique_active_purchase on student_course_purchases is INVALID, and it backs contract purchase_upsert (its ON CONFLICT arbiter)',
+    );
     expect(r.metrics).toMatchObject({ InvalidIndexes: 1, ContractFailures: 1, DriftedObjects: 0 });
     await sql(url, 'UPDATE student_course_purchases SET is_active = false WHERE id = (SELECT min(id::text)::uuid FROM student_course_purchases)');
     await applyFixes(url, [r.findings[1]!]);
@@ -236,13 +268,15 @@ describe.each(allMajors)('Function: runGuard on $name, INVALID indexes, NOT VALI
 
   // Regression (tester): the contract-plan page's fix for an INVALID arbiter (and the drift fix for a missing one) was DROP INDEX and CREATE UNIQUE
   // INDEX CONCURRENTLY alone: with the duplicate rows still there it failed again and left another INVALID index.
-  it('an INVALID or missing unique arbiter over duplicate rows: the contract\'s and the drift\'s fixes list the duplicates first, as the invalid-index finding does', async () => {
+  it("an INVALID or missing unique arbiter over duplicate rows: the contract's and the drift's fixes list the duplicates first, as the invalid-index finding does", async () => {
     await invalidArbiter(url, '00000000-0000-4000-8000-000000000003', '00000000-0000-4000-8000-000000000004');
     const invalid = await guard(url);
     const [contract, index] = invalid.findings;
     expect(summary(invalid)).toEqual(['page contract-plan purchase_upsert.sql', 'page invalid-index unique_active_purchase']);
     const duplicates = index!.fix.split('\n')[0]!;
-    expect(duplicates).toMatch(/^SELECT student_id, course_id, count\(\*\) FROM student_course_purchases WHERE \(is_active = true\) AND .* HAVING count\(\*\) > 1 LIMIT 20;/);
+    expect(duplicates).toMatch(
+      /^SELECT student_id, course_id, count\(\*\) FROM student_course_purchases WHERE \(is_active = true\) AND .* HAVING count\(\*\) > 1 LIMIT 20;/,
+    );
     expect(contract!.fix.split('\n')).toEqual([
       duplicates,
       'DROP INDEX CONCURRENTLY IF EXISTS unique_active_purchase;',
@@ -254,7 +288,10 @@ describe.each(allMajors)('Function: runGuard on $name, INVALID indexes, NOT VALI
     await sql(url, 'DROP INDEX unique_active_purchase');
     const missing = await guard(url);
     expect(missing.findings.map((f) => f.fix.split('\n')[0])).toEqual([duplicates, duplicates]);
-    await sql(url, "UPDATE student_course_purchases SET is_active = false WHERE student_id = '00000000-0000-4000-8000-000000000003' AND id = (SELECT min(id::text)::uuid FROM student_course_purchases WHERE student_id = '00000000-0000-4000-8000-000000000003')");
+    await sql(
+      url,
+      "UPDATE student_course_purchases SET is_active = false WHERE student_id = '00000000-0000-4000-8000-000000000003' AND id = (SELECT min(id::text)::uuid FROM student_course_purchases WHERE student_id = '00000000-0000-4000-8000-000000000003')",
+    );
     expect((await withClient(url, (c) => c.query(duplicates.replace(/ {2}--.*$/, '')))).rows).toEqual([]);
     await applyFixes(url, [missing.findings[0]!]);
     expect(summary(await guard(url))).toEqual([]);
@@ -282,9 +319,12 @@ describe.each(allMajors)('Function: runGuard on $name, INVALID indexes, NOT VALI
   it('a migration file not applied and an applied one without a file are tickets; drift against the snapshot is then a ticket too', async () => {
     const last = migrations[migrations.length - 1]!;
     // The state says the last file is pending and a later version (no file) was applied: the database is not at the snapshot's migrations.
-    await sql(url, `DELETE FROM schemaguard.applied_migrations WHERE version = ${last.version};
+    await sql(
+      url,
+      `DELETE FROM schemaguard.applied_migrations WHERE version = ${last.version};
       INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (9999, 'later', repeat('a', 64), 1, 'test');
-      ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT`);
+      ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT`,
+    );
     try {
       const r = await guard(url);
       expect(summary(r)).toEqual([
@@ -293,12 +333,17 @@ describe.each(allMajors)('Function: runGuard on $name, INVALID indexes, NOT VALI
         `ticket migration-pending ${last.file}`,
         'ticket migration-unknown 9999_later',
       ]);
-      expect(r.findings[1]!.message).toContain("(ticket, not page: the database is not at the snapshot's migrations: 1 migration pending, 1 unknown to the files)");
+      expect(r.findings[1]!.message).toContain(
+        "(ticket, not page: the database is not at the snapshot's migrations: 1 migration pending, 1 unknown to the files)",
+      );
       expect(r.metrics).toMatchObject({ DriftedObjects: 0, MinorDrift: 1, PendingMigrations: 2 });
     } finally {
-      await sql(url, `ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid();
+      await sql(
+        url,
+        `ALTER TABLE lead_purchases ALTER COLUMN id SET DEFAULT gen_random_uuid();
         DELETE FROM schemaguard.applied_migrations WHERE version = 9999;
-        INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (${last.version}, '${last.name}', '${last.checksum}', 1, 'test')`);
+        INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (${last.version}, '${last.name}', '${last.checksum}', 1, 'test')`,
+      );
     }
     expect(summary(await guard(url))).toEqual([]);
   });
@@ -311,7 +356,9 @@ describe.each(allMajors)('Function: runGuard on $name, INVALID indexes, NOT VALI
       const r = await guard(url);
       expect(r.findings.filter((f) => f.kind === 'migration')).toEqual([]);
       expect(summary(r)).toEqual(['page schema-drift public.lead_purchases.id', 'page contract-insert lead_purchase_insert.sql']); // ops is no addition to drop
-      expect(r.notes?.[0]).toMatch(/^no schemaguard\.applied_migrations here \(the state schema the guard was given\), but ops\.applied_migrations is a schemaguard state table: this database was migrated with --state-schema ops; run the guard with --state-schema ops /);
+      expect(r.notes?.[0]).toMatch(
+        /^no schemaguard\.applied_migrations here \(the state schema the guard was given\), but ops\.applied_migrations is a schemaguard state table: this database was migrated with --state-schema ops; run the guard with --state-schema ops /,
+      );
       const driver = new PgDriver({ connectionString: url });
       try {
         const right = await runGuard({ driver, migrations, contracts, snapshot, stateSchema: 'ops' });

@@ -24,7 +24,9 @@ import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema
 afterAll(dropDatabases);
 
 let contracts: Contract[];
-beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
+beforeAll(async () => {
+  contracts = await loadContracts(CONTRACTS_DIR);
+});
 
 async function guard(url: string, lockTimeoutMs?: number): Promise<GuardReport> {
   const driver = new PgDriver({ connectionString: url });
@@ -44,7 +46,13 @@ async function until(what: string, test: () => Promise<boolean>, timeoutMs = 15_
 }
 
 const runnerLockHeld = (url: string) => async () =>
-  (await rows(url, `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [advisoryLockKey('schemaguard')])).length > 0;
+  (
+    await rows(
+      url,
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+      [advisoryLockKey('schemaguard')],
+    )
+  ).length > 0;
 
 describe.each(targets)('Function: runGuard while a migration runs, on $name', (target) => {
   let url: string;
@@ -59,10 +67,15 @@ describe.each(targets)('Function: runGuard while a migration runs, on $name', (t
     addFile(dir, '0100_slow.sql', '-- schemaguard:lock-timeout=200ms\nSELECT pg_sleep(1.5);\nALTER TABLE lead_purchases ADD COLUMN guard_probe integer;\n');
     const driver = new PgDriver({ connectionString: url });
     const events: RunEvent[] = [];
-    const running = migrate({ driver, migrations: loadMigrations(dir), appliedBy: 'test', lockRetries: 0, onEvent: (e) => events.push(e) })
-      .finally(() => driver.end());
+    const running = migrate({ driver, migrations: loadMigrations(dir), appliedBy: 'test', lockRetries: 0, onEvent: (e) => events.push(e) }).finally(() =>
+      driver.end(),
+    );
     let done = false;
-    void running.finally(() => { done = true; }).catch(() => undefined);
+    void running
+      .finally(() => {
+        done = true;
+      })
+      .catch(() => undefined);
     await until('the runner lock', runnerLockHeld(url));
     const reports: GuardReport[] = [];
     while (!done) reports.push(await guard(url));
@@ -82,7 +95,7 @@ describe.each(targets)('Function: runGuard while a migration runs, on $name', (t
     expect((await guard(url)).outcome).not.toBe('skipped');
   });
 
-  it('a migration of another database on the same server is not this database\'s: the run goes on (advisory locks are per database)', async () => {
+  it("a migration of another database on the same server is not this database's: the run goes on (advisory locks are per database)", async () => {
     const other = await freshDatabase(target, 'guard_running_other');
     await withClient(other, async (c) => {
       await c.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
@@ -112,15 +125,24 @@ describe.each(targets)('Function: runGuard while a migration runs, on $name', (t
   it('a migration that takes the lock while the run waits on a table: the lock timeout becomes a skip; without a migration it is an error naming the timeout', async () => {
     await withClient(url, async (holder) => {
       await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
-      const waiting = guard(url).then((r) => r, (e: unknown) => e);
-      await until('the guard waiting for the table lock', async () => (await rows(url, "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'lead_purchases'::regclass")).length > 0);
+      const waiting = guard(url).then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+      await until(
+        'the guard waiting for the table lock',
+        async () => (await rows(url, "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'lead_purchases'::regclass")).length > 0,
+      );
       await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
-      const r = await waiting as GuardReport;
+      const r = (await waiting) as GuardReport;
       expect(r.outcome).toBe('skipped');
       expect(r.skippedReason).toMatch(/^a migration is running: server process \d+ holds the runner lock/);
       await holder.query('SELECT pg_advisory_unlock($1::bigint)', [advisoryLockKey('schemaguard')]);
 
-      const error = await guard(url).then(() => undefined, (e: unknown) => e);
+      const error = await guard(url).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(MigrationError);
       expect((error as MigrationError).sqlstate).toBe('55P03');
       expect((error as MigrationError).fix).toContain('the next run tries again');
@@ -140,7 +162,12 @@ describe.each(targets)('Function: runGuard while a migration runs, on $name', (t
     // Act: the look that found the table, its privilege checked on that same oid after the DROP.
     const look = { pids: [], lease_table: true, can_read, role: 'schemaguard_guard_app' };
     const queried: string[] = [];
-    const q: Queryable = { query: (async (sql: string) => { queried.push(sql); return { rows: [look], rowCount: 1 }; }) as Queryable['query'] };
+    const q: Queryable = {
+      query: (async (sql: string) => {
+        queried.push(sql);
+        return { rows: [look], rowCount: 1 };
+      }) as Queryable['query'],
+    };
     // Assess: no lease, and the lease row is not read (the table is gone)
     expect(await runningMigration(q, 'schemaguard')).toBeUndefined();
     expect(queried).toHaveLength(1);
@@ -156,8 +183,14 @@ describe.each(targets)('Function: runGuard while a migration runs, on $name', (t
     await withClient(url, async (remover) => {
       // The removing runner's transaction: ACCESS EXCLUSIVE first, the DROP after the guard queued behind it.
       await remover.query('BEGIN; LOCK TABLE schemaguard.runner_lease IN ACCESS EXCLUSIVE MODE');
-      const running = guard(url, 60_000).then((r) => r, (e: unknown) => e);
-      await until('the guard waiting for the lease table', async () => (await rows(url, "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'schemaguard.runner_lease'::regclass")).length > 0);
+      const running = guard(url, 60_000).then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+      await until(
+        'the guard waiting for the lease table',
+        async () => (await rows(url, "SELECT 1 FROM pg_locks WHERE NOT granted AND relation = 'schemaguard.runner_lease'::regclass")).length > 0,
+      );
       await remover.query('DROP TABLE schemaguard.runner_lease; COMMIT');
       const r = await running;
       expect(r).not.toBeInstanceOf(Error);

@@ -29,7 +29,9 @@ import { CONTRACTS_DIR, MIGRATIONS_DIR, runFixes } from '../../../support/schema
 
 const snapshot = JSON.parse(readFileSync(join(ROOT, 'lambda', 'schema', 'snapshot.json'), 'utf8')) as Snapshot;
 let contracts: Contract[];
-beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
+beforeAll(async () => {
+  contracts = await loadContracts(CONTRACTS_DIR);
+});
 
 /**
  * The guard guide, "The role to grant": its SQL block as written, for this role,
@@ -39,9 +41,17 @@ beforeAll(async () => { contracts = await loadContracts(CONTRACTS_DIR); });
 function guideGrants(role: string, database: string, password: string, migrator: string): string[] {
   const guide = readFileSync(join(ROOT, 'docs', 'guide', 'guard.md'), 'utf8');
   const block = /```sql\n(CREATE ROLE schemaguard_guard [^`]*)```/.exec(guide.slice(guide.indexOf('## The role to grant')))![1]!;
-  return block.split(';\n').map((s) => s.trim()).filter(Boolean).map((s) => s
-    .replace(/\bschemaguard_guard\b/g, role).replace(/\bDATABASE app\b/, `DATABASE ${database}`)
-    .replace(/\bFOR ROLE migrator\b/, `FOR ROLE ${migrator}`).replace("'change-me'", `'${password}'`));
+  return block
+    .split(';\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) =>
+      s
+        .replace(/\bschemaguard_guard\b/g, role)
+        .replace(/\bDATABASE app\b/, `DATABASE ${database}`)
+        .replace(/\bFOR ROLE migrator\b/, `FOR ROLE ${migrator}`)
+        .replace("'change-me'", `'${password}'`),
+    );
 }
 
 /** The guard role and its contract planner, as the deploy's guard-role resource makes them, with the shipped writing contracts. */
@@ -50,7 +60,12 @@ async function deployPlanner(url: string, deployRole: string): Promise<void> {
   const session = await driver.connect();
   try {
     const writing = contracts.filter((c) => writesData(c.tree)).map((c) => ({ name: c.name, statement: c.statement }));
-    await ensureGuardRole(session, { roleName: deployRole, verifier: scramSha256Verifier(randomBytes(12).toString('hex')), stateSchema: 'schemaguard', contracts: writing });
+    await ensureGuardRole(session, {
+      roleName: deployRole,
+      verifier: scramSha256Verifier(randomBytes(12).toString('hex')),
+      stateSchema: 'schemaguard',
+      contracts: writing,
+    });
   } finally {
     await session.close();
     await driver.end();
@@ -94,7 +109,11 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
   beforeAll(async () => {
     url = await freshDatabase(target, 'guard_role');
     await runFixes(url);
-    roles.push({ adminUrl: target.adminUrl, url, role }, { adminUrl: target.adminUrl, url, role: deployRole }, { adminUrl: target.adminUrl, url, role: plannerRoleName(deployRole) });
+    roles.push(
+      { adminUrl: target.adminUrl, url, role },
+      { adminUrl: target.adminUrl, url, role: deployRole },
+      { adminUrl: target.adminUrl, url, role: plannerRoleName(deployRole) },
+    );
     const database = new URL(url).pathname.slice(1);
     // A SchemaGuard deploy made the contract planner (the guide's role is granted EXECUTE on it).
     await deployPlanner(url, deployRole);
@@ -124,7 +143,10 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       const before = await catalogFingerprint(url);
       const r = await guardAs(guardUrl);
       expect(r.page).toBe(true);
-      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual(['page schema-drift public.web_sessions.lead_id', 'page contract-insert web_session_insert.sql']);
+      expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual([
+        'page schema-drift public.web_sessions.lead_id',
+        'page contract-insert web_session_insert.sql',
+      ]);
       expect(await catalogFingerprint(url)).toBe(before);
     } finally {
       await withClient(url, (c) => c.query('ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL'));
@@ -160,9 +182,15 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(tickets.map((t) => t.object.replace(/: .*/, ''))).toEqual(contracts.filter((c) => writesData(c.tree)).map((c) => c.file));
       for (const t of tickets) {
         expect(t.severity).toBe('ticket');
-        expect(t.message).toMatch(/^the guard cannot check contract \w+ \(\w+\.sql:\d+\): permission denied for table \w+ \(42501\): its role may not use public\.\w+; the contract was not checked, every other check ran$/);
+        expect(t.message).toMatch(
+          /^the guard cannot check contract \w+ \(\w+\.sql:\d+\): permission denied for table \w+ \(42501\): its role may not use public\.\w+; the contract was not checked, every other check ran$/,
+        );
         expect(t.fix).not.toMatch(/GRANT[^;]*\b(INSERT|UPDATE|DELETE)\b/);
-        expect(t.fix).toMatch(new RegExp(`this role may not call it: GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT EXECUTE ON FUNCTION schemaguard\\.plan_contract\\(text, text\\) TO ${role}; \\(docs guide/guard-role#the-contract-planner\\)$`));
+        expect(t.fix).toMatch(
+          new RegExp(
+            `this role may not call it: GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT EXECUTE ON FUNCTION schemaguard\\.plan_contract\\(text, text\\) TO ${role}; \\(docs guide/guard-role#the-contract-planner\\)$`,
+          ),
+        );
       }
       await withClient(url, (c) => c.query(`GRANT EXECUTE ON FUNCTION ${planner} TO ${role}`));
       expect((await guardAs(guardUrl)).findings.map((f) => f.rule)).toEqual(['schema-drift', 'contract-insert']);
@@ -178,7 +206,9 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       const t5 = await loadContracts(tempDir({ 't5_select.sql': 'SELECT id FROM s5.t5 WHERE id = $1;\n' }));
       const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...t5], snapshot });
       expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toContain('ticket contract-unchecked t5_select.sql: s5.t5');
-      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT SELECT ON s5.t5 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`);
+      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(
+        `GRANT SELECT ON s5.t5 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`,
+      );
     } finally {
       await driver.end();
       await withClient(url, (c) => c.query('DROP SCHEMA s5 CASCADE'));
@@ -192,7 +222,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
     try {
       const t5 = await loadContracts(tempDir({ 't5_select.sql': 'SELECT /* was hidden5.t5 */ id FROM s5.t5 WHERE id = $1;\n' }));
       const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...t5], snapshot });
-      const ticket = r.findings.find((f) => f.rule === 'contract-unchecked')!
+      const ticket = r.findings.find((f) => f.rule === 'contract-unchecked')!;
       expect(ticket.message).toMatch(/^the guard cannot check contract t5_select \(t5_select\.sql:1\): permission denied for table t5 \(42501\)/);
       expect(ticket.fix).toBe(`GRANT SELECT ON s5.t5 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`);
     } finally {
@@ -213,7 +243,11 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(tickets.map((t) => t.object)).toEqual(contracts.filter((c) => !writesData(c.tree)).map((c) => `${c.file}: schema public`));
       for (const t of tickets) {
         expect(t.severity).toBe('ticket');
-        expect(t.message).toMatch(new RegExp(`^the guard cannot check contract \\w+ \\(\\w+\\.sql:\\d+\\): (relation "\\w+" does not exist \\(42P01\\): the table|function \\w+\\([\\w, ]*\\) does not exist \\(42883\\): the function) public\\.\\w+ exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path: its role may not use schema public; `));
+        expect(t.message).toMatch(
+          new RegExp(
+            `^the guard cannot check contract \\w+ \\(\\w+\\.sql:\\d+\\): (relation "\\w+" does not exist \\(42P01\\): the table|function \\w+\\([\\w, ]*\\) does not exist \\(42883\\): the function) public\\.\\w+ exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path: its role may not use schema public; `,
+          ),
+        );
         expect(t.fix).toBe(`GRANT USAGE ON SCHEMA public TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`);
       }
       await withClient(url, (c) => c.query(tickets[0]!.fix.replace(/ {2}--.*$/, '')));
@@ -226,7 +260,9 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
   // Regression: an upsert contract on a schema the role had no USAGE on, with an INVALID index present, ended the pass (to_regclass: permission denied for schema s6).
   it('an upsert on a table of a schema without USAGE while an INVALID index exists: the pass goes on; its ticket, the INVALID index backing it and the drift are reported', async () => {
     await withClient(url, async (c) => {
-      await c.query("CREATE SCHEMA s6; CREATE TABLE s6.t6 (id int); INSERT INTO s6.t6 VALUES (1), (1); ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL");
+      await c.query(
+        'CREATE SCHEMA s6; CREATE TABLE s6.t6 (id int); INSERT INTO s6.t6 VALUES (1), (1); ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL',
+      );
       await expect(c.query('CREATE UNIQUE INDEX CONCURRENTLY t6_id_key ON s6.t6 (id)')).rejects.toMatchObject({ code: '23505' });
     });
     const driver = new PgDriver({ connectionString: guardUrl });
@@ -237,8 +273,10 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(found).toContain('page schema-drift public.web_sessions.lead_id');
       expect(found).toContain('ticket contract-unchecked t6_upsert.sql: schema s6');
       expect(found).toContain('page invalid-index s6.t6_id_key');
-      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(`GRANT USAGE ON SCHEMA s6 TO ${role}; GRANT SELECT ON s6.t6 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant); `
-        + 'the INSERT it also needs is never granted to the guard\'s role (a session of it could write): the deploy\'s contract planner plans writing contracts; it plans the text the deploy shipped, so deploy this version of the contract, or check it with schemaguard check as the migrating role (docs guide/guard-role#the-contract-planner)');
+      expect(r.findings.find((f) => f.rule === 'contract-unchecked')!.fix).toBe(
+        `GRANT USAGE ON SCHEMA s6 TO ${role}; GRANT SELECT ON s6.t6 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant); ` +
+          "the INSERT it also needs is never granted to the guard's role (a session of it could write): the deploy's contract planner plans writing contracts; it plans the text the deploy shipped, so deploy this version of the contract, or check it with schemaguard check as the migrating role (docs guide/guard-role#the-contract-planner)",
+      );
       expect(r.findings.find((f) => f.rule === 'invalid-index')!.message).toMatch(/, and it backs contract t6_upsert \(its ON CONFLICT arbiter\)$/);
     } finally {
       await driver.end();
@@ -250,11 +288,15 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
   it('an upsert (ON CONFLICT DO UPDATE) on a table the role may not use, not deployed: the ticket grants exactly the reads missing, names both writes it never grants, and running it leaves only those', async () => {
     await withClient(url, (c) => c.query('CREATE SCHEMA probe; CREATE TABLE probe.t (id int PRIMARY KEY, v text)'));
     const driver = new PgDriver({ connectionString: guardUrl });
-    const upsert = await loadContracts(tempDir({ 'probe_upsert.sql': 'INSERT INTO probe.t (id, v) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;\n' }));
-    const tickets = async () => (await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...upsert], snapshot }))
-      .findings.filter((f) => f.rule === 'contract-unchecked');
+    const upsert = await loadContracts(
+      tempDir({ 'probe_upsert.sql': 'INSERT INTO probe.t (id, v) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;\n' }),
+    );
+    const tickets = async () =>
+      (await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...upsert], snapshot })).findings.filter(
+        (f) => f.rule === 'contract-unchecked',
+      );
     const grant = (t: { fix: string }) => t.fix.replace(/ {2}--.*$/, '');
-    const writes = 'the INSERT, UPDATE it also needs is never granted to the guard\'s role (a session of it could write)';
+    const writes = "the INSERT, UPDATE it also needs is never granted to the guard's role (a session of it could write)";
     try {
       // No USAGE on the schema: USAGE and the table's SELECT in the one ticket; the writes named, not granted.
       const first = await tickets();
@@ -270,19 +312,27 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
   });
 
   // Regression: with nothing missing the ticket printed a GRANT to the guard's role again, which never cleared it (here the view's owner lacks SELECT on its table).
-  it('a contract refused for a privilege the guard\'s role already has (a view whose owner may not read its table): the ticket says the owner needs it, no GRANT that changes nothing', async () => {
+  it("a contract refused for a privilege the guard's role already has (a view whose owner may not read its table): the ticket says the owner needs it, no GRANT that changes nothing", async () => {
     const owner = `${role}_view_owner`;
-    await withClient(url, (c) => c.query(`CREATE SCHEMA pv; CREATE ROLE ${owner}; CREATE TABLE pv.base (id int); CREATE VIEW pv.v AS SELECT id FROM pv.base;
-      ALTER VIEW pv.v OWNER TO ${owner}; GRANT USAGE ON SCHEMA pv TO ${role}, ${owner}; GRANT SELECT ON pv.v, pv.base TO ${role}`));
+    await withClient(url, (c) =>
+      c.query(`CREATE SCHEMA pv; CREATE ROLE ${owner}; CREATE TABLE pv.base (id int); CREATE VIEW pv.v AS SELECT id FROM pv.base;
+      ALTER VIEW pv.v OWNER TO ${owner}; GRANT USAGE ON SCHEMA pv TO ${role}, ${owner}; GRANT SELECT ON pv.v, pv.base TO ${role}`),
+    );
     const driver = new PgDriver({ connectionString: guardUrl });
     try {
       const viewContract = await loadContracts(tempDir({ 'pv_select.sql': 'SELECT id FROM pv.v WHERE id = $1;\n' }));
       const r = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...viewContract], snapshot });
       const ticket = r.findings.find((f) => f.rule === 'contract-unchecked')!;
       expect(ticket.message).toContain('permission denied for table base');
-      expect(ticket.fix).toBe('the statement does not name base and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)');
+      expect(ticket.fix).toBe(
+        'the statement does not name base and the search path does not find it: a view or function the statement uses reads it, and its owner needs the privilege (GRANT … ON the table TO that owner)',
+      );
       await withClient(url, (c) => c.query(`GRANT SELECT ON pv.base TO ${owner}`));
-      expect((await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...viewContract], snapshot })).findings.map((f) => f.rule)).toEqual(['schema-addition']); // pv itself
+      expect(
+        (await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts: [...contracts, ...viewContract], snapshot })).findings.map(
+          (f) => f.rule,
+        ),
+      ).toEqual(['schema-addition']); // pv itself
     } finally {
       await driver.end();
       await withClient(url, (c) => c.query(`DROP SCHEMA pv CASCADE; DROP OWNED BY ${owner}; DROP ROLE ${owner}`));
@@ -291,7 +341,7 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
 
   // Regression (tester): GRANT … ON ALL TABLES does not cover sequences: with the guide's role sequence-behind never ran, silently.
   it('sequence-behind runs as the role (its sequences are granted, later ones by default); a sequence it may not read is one note with the GRANT', async () => {
-    await withClient(url, (c) => c.query("CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2)"));
+    await withClient(url, (c) => c.query('CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2)'));
     try {
       const r = await guardAs(guardUrl);
       expect(r.findings.filter((f) => f.rule === 'sequence-behind').map((f) => `${f.severity} ${f.object}`)).toEqual(['ticket public.loaded.id']);
@@ -312,14 +362,21 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
 
   // Regression: a key table in a schema the role had no USAGE on failed its whole batch (permission denied for schema), the note said "the next run tries again", and the other keys of the batch went unchecked.
   it('sequence-behind with a key table in a schema without USAGE: the other keys are still checked, and one note gives the GRANT USAGE', async () => {
-    await withClient(url, (c) => c.query(`CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2);
-      CREATE SCHEMA s7; CREATE TABLE s7.loaded7 (id serial PRIMARY KEY); INSERT INTO s7.loaded7 (id) VALUES (1), (2); GRANT SELECT ON s7.loaded7, s7.loaded7_id_seq TO ${role}`));
+    await withClient(url, (c) =>
+      c.query(`CREATE TABLE public.loaded (id serial PRIMARY KEY); INSERT INTO public.loaded (id) VALUES (1), (2);
+      CREATE SCHEMA s7; CREATE TABLE s7.loaded7 (id serial PRIMARY KEY); INSERT INTO s7.loaded7 (id) VALUES (1), (2); GRANT SELECT ON s7.loaded7, s7.loaded7_id_seq TO ${role}`),
+    );
     try {
       const r = await guardAs(guardUrl);
       expect(r.findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id']);
-      expect(r.notes).toEqual([`sequence-behind: role ${role} has no USAGE on schema s7, so 1 key column was not checked (s7.loaded7.id): GRANT USAGE ON SCHEMA s7 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`]);
+      expect(r.notes).toEqual([
+        `sequence-behind: role ${role} has no USAGE on schema s7, so 1 key column was not checked (s7.loaded7.id): GRANT USAGE ON SCHEMA s7 TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`,
+      ]);
       await withClient(url, (c) => c.query(r.notes![0]!.replace(/^.*: (GRANT [^;]*;).*$/, '$1')));
-      expect((await guardAs(guardUrl)).findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual(['public.loaded.id', 's7.loaded7.id']);
+      expect((await guardAs(guardUrl)).findings.filter((f) => f.rule === 'sequence-behind').map((f) => f.object)).toEqual([
+        'public.loaded.id',
+        's7.loaded7.id',
+      ]);
     } finally {
       await withClient(url, (c) => c.query('DROP TABLE public.loaded; DROP SCHEMA s7 CASCADE'));
     }
@@ -333,9 +390,14 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       await holder.query('BEGIN; LOCK TABLE lead_purchases IN ACCESS EXCLUSIVE MODE');
       const driver = new PgDriver({ connectionString: guardUrl });
       try {
-        const error = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot, lockTimeoutMs: 100 }).then(() => undefined, (e: unknown) => e);
+        const error = await runGuard({ driver, migrations: loadMigrations(MIGRATIONS_DIR), contracts, snapshot, lockTimeoutMs: 100 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error).toMatchObject({ sqlstate: '55P03' });
-        expect((error as Error).message).toMatch(new RegExp(`; pid ${pid} holds ACCESS EXCLUSIVE on lead_purchases \\(user postgres, app "schemaguard-test"[^;]*\\)$`));
+        expect((error as Error).message).toMatch(
+          new RegExp(`; pid ${pid} holds ACCESS EXCLUSIVE on lead_purchases \\(user postgres, app "schemaguard-test"[^;]*\\)$`),
+        );
         expect((error as Error).message).not.toContain('<insufficient privilege>');
         expect((error as Error).message).not.toContain('LOCK TABLE');
       } finally {
@@ -376,11 +438,17 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
 
   // Regression (review): a runner_lease the role may not read ended the pass ("cannot tell whether a migration is running"), drift unreported.
   it('without SELECT on runner_lease: the runner lock is still looked for, drift is still checked, and one ticket gives the GRANT', async () => {
-    await withClient(url, (c) => c.query(`${leaseDdl('schemaguard').join(';\n')}; REVOKE SELECT ON schemaguard.runner_lease FROM ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`));
+    await withClient(url, (c) =>
+      c.query(
+        `${leaseDdl('schemaguard').join(';\n')}; REVOKE SELECT ON schemaguard.runner_lease FROM ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id SET NOT NULL`,
+      ),
+    );
     try {
       const r = await guardAs(guardUrl);
       expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object}`)).toEqual([
-        'page schema-drift public.web_sessions.lead_id', 'page contract-insert web_session_insert.sql', 'ticket state-unreadable schemaguard.runner_lease',
+        'page schema-drift public.web_sessions.lead_id',
+        'page contract-insert web_session_insert.sql',
+        'ticket state-unreadable schemaguard.runner_lease',
       ]);
       expect(r.findings[2]!.message).toMatch(/\(no SELECT on schemaguard\.runner_lease\): a migration run through the RDS Data API .* is not seen/);
       await withClient(url, (c) => c.query(r.findings[2]!.fix.replace(/ {2}--.*$/, '')));
@@ -398,11 +466,16 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       // The contract planner is in the state schema too: without USAGE there, each writing contract is a ticket that says so.
       const writing = contracts.filter((c) => writesData(c.tree));
       expect(r.findings.map((f) => `${f.severity} ${f.rule} ${f.object.replace(/\.sql: .*/, '.sql')}`)).toEqual([
-        'page schema-drift public.web_sessions.lead_id', ...writing.map((c) => `ticket contract-unchecked ${c.file}`), 'ticket state-unreadable schemaguard.applied_migrations',
+        'page schema-drift public.web_sessions.lead_id',
+        ...writing.map((c) => `ticket contract-unchecked ${c.file}`),
+        'ticket state-unreadable schemaguard.applied_migrations',
       ]);
-      for (const f of r.findings.filter((x) => x.rule === 'contract-unchecked')) expect(f.fix).toContain(`this role may not call it: GRANT USAGE ON SCHEMA schemaguard TO ${role};`);
+      for (const f of r.findings.filter((x) => x.rule === 'contract-unchecked'))
+        expect(f.fix).toContain(`this role may not call it: GRANT USAGE ON SCHEMA schemaguard TO ${role};`);
       const ticket = r.findings.find((f) => f.rule === 'state-unreadable')!;
-      expect(ticket.message).toBe(`role ${role} may not read schemaguard.applied_migrations (no USAGE on schema schemaguard): migrations pending, changed or unknown were not compared, and drift is rated as if the database were at the snapshot's migrations; every other check ran`);
+      expect(ticket.message).toBe(
+        `role ${role} may not read schemaguard.applied_migrations (no USAGE on schema schemaguard): migrations pending, changed or unknown were not compared, and drift is rated as if the database were at the snapshot's migrations; every other check ran`,
+      );
       expect(ticket.fix).toMatch(new RegExp(`^GRANT USAGE ON SCHEMA schemaguard TO ${role};  -- `));
       await withClient(url, (c) => c.query(`${ticket.fix.replace(/ {2}--.*$/, '')} REVOKE SELECT ON schemaguard.applied_migrations FROM ${role}`));
       const table = (await guardAs(guardUrl)).findings.filter((f) => f.rule === 'state-unreadable');
@@ -410,16 +483,22 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       await withClient(url, (c) => c.query(table[0]!.fix.replace(/ {2}--.*$/, '')));
       expect((await guardAs(guardUrl)).findings.map((f) => f.rule)).toEqual(['schema-drift', 'contract-insert']);
     } finally {
-      await withClient(url, (c) => c.query(`GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT SELECT ON schemaguard.applied_migrations TO ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL`));
+      await withClient(url, (c) =>
+        c.query(
+          `GRANT USAGE ON SCHEMA schemaguard TO ${role}; GRANT SELECT ON schemaguard.applied_migrations TO ${role}; ALTER TABLE web_sessions ALTER COLUMN lead_id DROP NOT NULL`,
+        ),
+      );
     }
   });
 
   // Regression: such a table failed its whole sequence-behind batch (42501: permission denied for schema), a note
   // naming up to 100 tables; through the Data API that error ended the pass's transaction, and the run failed whole.
   it('a key table in a schema the role has no USAGE on: a note naming it and the GRANT USAGE that lets the guard read it; the tables read with it are still checked, through a connection and the Data API alike', async () => {
-    await withClient(url, (c) => c.query(`CREATE SCHEMA app_private; CREATE TABLE app_private.loaded (id serial PRIMARY KEY);
+    await withClient(url, (c) =>
+      c.query(`CREATE SCHEMA app_private; CREATE TABLE app_private.loaded (id serial PRIMARY KEY);
       CREATE TABLE public.loaded_too (id serial PRIMARY KEY); INSERT INTO public.loaded_too (id) VALUES (1);
-      GRANT SELECT ON app_private.loaded, app_private.loaded_id_seq, public.loaded_too, public.loaded_too_id_seq TO ${role}`));
+      GRANT SELECT ON app_private.loaded, app_private.loaded_id_seq, public.loaded_too, public.loaded_too_id_seq TO ${role}`),
+    );
     try {
       const overConnection = await guardAs(guardUrl);
       const overDataApi = await guardAs(guardUrl, 'data-api').catch((e: unknown) => e);
@@ -427,7 +506,11 @@ describe.each(targets)('Function: runGuard as a least-privilege, read-only role 
       expect(overConnection.notes).toEqual([
         `sequence-behind: role ${role} has no USAGE on schema app_private, so 1 key column was not checked (app_private.loaded.id): GRANT USAGE ON SCHEMA app_private TO ${role};  -- as the master user (docs guide/guard#the-role-to-grant)`,
       ]);
-      expect(overConnection.findings.map((f) => `${f.rule} ${f.object}`)).toEqual(['schema-addition public.loaded_too', 'schema-addition app_private', 'sequence-behind public.loaded_too.id']);
+      expect(overConnection.findings.map((f) => `${f.rule} ${f.object}`)).toEqual([
+        'schema-addition public.loaded_too',
+        'schema-addition app_private',
+        'sequence-behind public.loaded_too.id',
+      ]);
       expect(overDataApi).not.toBeInstanceOf(Error);
       expect((overDataApi as GuardReport).notes).toEqual(overConnection.notes);
       expect((overDataApi as GuardReport).findings).toEqual(overConnection.findings);

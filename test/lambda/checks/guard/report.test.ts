@@ -4,12 +4,21 @@ import { CONTRACT_RULES } from '../../../../lambda/checks/report-findings';
 import { findingsReport, metricsOf, skippedReport, type GuardFinding } from '../../../../lambda/checks/guard/report';
 import { GUARD_RULES, guardRules } from '../../../../lambda/checks/guard/rules';
 
-const finding = (kind: GuardFinding['kind'], severity: GuardFinding['severity'], object: string): GuardFinding =>
-  ({ kind, rule: kind, severity, object, message: `${kind} ${object}`, why: 'why', fix: 'fix' });
+const finding = (kind: GuardFinding['kind'], severity: GuardFinding['severity'], object: string): GuardFinding => ({
+  kind,
+  rule: kind,
+  severity,
+  object,
+  message: `${kind} ${object}`,
+  why: 'why',
+  fix: 'fix',
+});
 
 describe('Function: guardRules', () => {
   it('pages on drift of a checked object and on every contract stage; everything else is a ticket', () => {
-    const pages = guardRules().filter((r) => r.severity === 'page').map((r) => r.id);
+    const pages = guardRules()
+      .filter((r) => r.severity === 'page')
+      .map((r) => r.id);
     expect(pages).toEqual(['schema-drift', ...Object.values(CONTRACT_RULES).map((r) => r.id)]);
     expect(GUARD_RULES.invalidIndex.exception).toMatch(/^page when a contract's ON CONFLICT/);
     expect(GUARD_RULES.schemaDrift.exception).toMatch(/^ticket while the database is not at the snapshot's migrations/);
@@ -20,10 +29,16 @@ describe('Function: guardRules', () => {
 describe('Function: metricsOf', () => {
   it('counts distinct objects per kind, drift split by severity, contracts by contract', () => {
     const m = metricsOf([
-      finding('drift', 'page', 'public.a.id'), finding('drift', 'page', 'public.b'), finding('drift', 'ticket', 'public.c'),
-      finding('contract', 'page', 'a.sql'), finding('contract', 'page', 'a.sql'), finding('contract', 'page', 'b.sql'),
-      finding('doctor', 'ticket', 'a.id'), finding('not-validated', 'ticket', 'a.k'),
-      finding('invalid-index', 'page', 'i'), finding('invalid-index', 'ticket', 'j'),
+      finding('drift', 'page', 'public.a.id'),
+      finding('drift', 'page', 'public.b'),
+      finding('drift', 'ticket', 'public.c'),
+      finding('contract', 'page', 'a.sql'),
+      finding('contract', 'page', 'a.sql'),
+      finding('contract', 'page', 'b.sql'),
+      finding('doctor', 'ticket', 'a.id'),
+      finding('not-validated', 'ticket', 'a.k'),
+      finding('invalid-index', 'page', 'i'),
+      finding('invalid-index', 'ticket', 'j'),
       finding('migration', 'ticket', '1_a.sql'),
     ]);
     expect(m).toEqual({ DriftedObjects: 2, MinorDrift: 1, ContractFailures: 2, DoctorErrors: 2, InvalidIndexes: 2, PendingMigrations: 1 });

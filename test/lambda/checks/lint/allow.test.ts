@@ -13,13 +13,17 @@ describe('Directive: allow', () => {
     expect(r.findings.map((f) => `${f.rule}@${f.line}`)).toEqual(['index-not-concurrent@3']);
   });
   it('silences each statement that starts on the line after it', async () => {
-    const r = await lint('-- schemaguard:allow index-not-concurrent small\nCREATE INDEX a ON leads (name); CREATE INDEX b ON leads (score);\nCREATE INDEX c ON leads (code);');
+    const r = await lint(
+      '-- schemaguard:allow index-not-concurrent small\nCREATE INDEX a ON leads (name); CREATE INDEX b ON leads (score);\nCREATE INDEX c ON leads (code);',
+    );
     expect(r.allowed.map((a) => `${a.line}:${a.column}@${a.allowed.line}`)).toEqual(['2:19@1', '2:51@1']);
     expect(r.findings.map((f) => `${f.rule}@${f.line}`)).toEqual(['index-not-concurrent@3']);
   });
   it('silences only its own rule', async () => {
-    expect(await rules('-- schemaguard:allow constraint-not-valid wrong rule\nCREATE INDEX a ON leads (name);'))
-      .toEqual(['unused-allow', 'index-not-concurrent']);
+    expect(await rules('-- schemaguard:allow constraint-not-valid wrong rule\nCREATE INDEX a ON leads (name);')).toEqual([
+      'unused-allow',
+      'index-not-concurrent',
+    ]);
   });
   it('reports an allow that silences nothing, and one naming an unknown rule', async () => {
     const r = await lint('-- schemaguard:allow index-not-concurrent stale\nCREATE TABLE t (id int);\n-- schemaguard:allow no-such-rule because\nSELECT 1;');

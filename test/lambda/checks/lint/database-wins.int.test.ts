@@ -22,7 +22,8 @@ BEGIN
     ALTER TABLE users RENAME COLUMN confirmed_at TO confirmed_at_old;
   END IF;
 END $$;`;
-const GENERATED = 'ALTER TABLE users ADD COLUMN IF NOT EXISTS confirmed_at timestamptz GENERATED ALWAYS AS (LEAST(email_confirmed_at, phone_confirmed_at)) STORED;';
+const GENERATED =
+  'ALTER TABLE users ADD COLUMN IF NOT EXISTS confirmed_at timestamptz GENERATED ALWAYS AS (LEAST(email_confirmed_at, phone_confirmed_at)) STORED;';
 
 describe.each(targets)('Lint with a database: the database wins over the replay of the applied files, on $name', (target) => {
   let url: string;
@@ -31,7 +32,7 @@ describe.each(targets)('Lint with a database: the database wins over the replay 
     await withClient(url, async (c) => {
       await c.query(USERS);
       await c.query(RENAME_IN_DO);
-      await c.query("INSERT INTO users (id) SELECT g FROM generate_series(1, 50) g");
+      await c.query('INSERT INTO users (id) SELECT g FROM generate_series(1, 50) g');
     });
   });
 
@@ -45,17 +46,18 @@ describe.each(targets)('Lint with a database: the database wins over the replay 
   };
 
   /** Whether `sql` gives users a new file node (a rewrite), in a transaction rolled back. */
-  const rewrites = (sql: string) => withClient(url, async (c) => {
-    await c.query('BEGIN');
-    try {
-      const node = async () => (await c.query("SELECT pg_relation_filenode('users') AS n")).rows[0].n as string;
-      const before = await node();
-      await c.query(sql);
-      return (await node()) !== before;
-    } finally {
-      await c.query('ROLLBACK');
-    }
-  });
+  const rewrites = (sql: string) =>
+    withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        const node = async () => (await c.query("SELECT pg_relation_filenode('users') AS n")).rows[0].n as string;
+        const before = await node();
+        await c.query(sql);
+        return (await node()) !== before;
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
 
   // Regression (issue 56): the replay missed the DO block's rename, so ADD COLUMN IF NOT EXISTS looked like a no-op, and lint said 0 errors.
   it('a generated column added IF NOT EXISTS where a DO block renamed the old one away: volatile-default, and the server rewrites the table', async () => {
@@ -68,7 +70,9 @@ describe.each(targets)('Lint with a database: the database wins over the replay 
   it('says once where the database and the replay disagree, naming the table and the columns', async () => {
     // Hide the DO block's rename from the replay: the database still has it.
     const r = await lintWith([GENERATED, 'ALTER TABLE users ADD COLUMN note text;'], [USERS]);
-    expect(r.notes).toEqual([expect.stringContaining('public.users (column confirmed_at is not in the database; column confirmed_at_old is only in the database)')]);
+    expect(r.notes).toEqual([
+      expect.stringContaining('public.users (column confirmed_at is not in the database; column confirmed_at_old is only in the database)'),
+    ]);
     expect(r.findings.map((f) => f.rule)).toEqual(['volatile-default']);
   });
 
@@ -99,11 +103,11 @@ describe.each(targets)('Lint with a database: the database wins over the replay 
   });
 
   // Issue 56: plan's lint and its lock table never contradict each other.
-  it('lint and plan through the CLI: the same error, and plan\'s lock table says the table is rewritten', async () => {
+  it("lint and plan through the CLI: the same error, and plan's lock table says the table is rewritten", async () => {
     const dir = tempDir({ '0001_users.sql': USERS, '0002_rename.sql': RENAME_IN_DO });
     const migrated = await freshDatabase(target, 'lint_db_wins_cli');
     expect((await runCli(['migrate', '--database-url', migrated, '--dir', dir, '--quiet'])).code).toBe(0);
-    await withClient(migrated, (c) => c.query("INSERT INTO users (id) SELECT g FROM generate_series(1, 50) g"));
+    await withClient(migrated, (c) => c.query('INSERT INTO users (id) SELECT g FROM generate_series(1, 50) g'));
     addFile(dir, '0003_generated.sql', `${GENERATED}\nDROP TABLE IF EXISTS subscribers;\n`);
     const lint = await runCli(['lint', '--database-url', migrated, '--dir', dir]);
     const plan = await runCli(['plan', '--database-url', migrated, '--dir', dir]);

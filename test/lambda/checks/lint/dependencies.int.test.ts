@@ -93,24 +93,29 @@ async function postgresSays(c: pg.Client, sql: string): Promise<string[]> {
     await c.query('ROLLBACK');
     c.off('notice', listen);
   }
-  return said.map((l) => /^(?:drop|truncate) cascades to (?!\d+ other objects)(.+)$/.exec(l)?.[1]).filter((l): l is string => l !== undefined)
-    .map((l) => l.replace(/^table "(.+)"$/, 'table $1')).sort();
+  return said
+    .map((l) => /^(?:drop|truncate) cascades to (?!\d+ other objects)(.+)$/.exec(l)?.[1])
+    .filter((l): l is string => l !== undefined)
+    .map((l) => l.replace(/^table "(.+)"$/, 'table $1'))
+    .sort();
 }
 
 const PATH = ['$user', 'public'];
 
 /** What drop-cascade adds to "nothing depends on it": PostgreSQL's record leaves out string function bodies. */
-const UNRECORDED = ' (PostgreSQL does not record what a function body in quotes uses, such as PL/pgSQL\'s: such a function stays, and fails when it next runs)';
+const UNRECORDED = " (PostgreSQL does not record what a function body in quotes uses, such as PL/pgSQL's: such a function stays, and fails when it next runs)";
 
 /** drop-cascade's messages for a pending file `sql` after SCHEMA (applied), with the catalog of the database at `url` read now. */
 async function cascadeMessages(url: string, sql: string): Promise<string[]> {
   const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
   return (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog })).findings
-    .filter((f) => f.rule === 'drop-cascade').map((f) => f.message);
+    .filter((f) => f.rule === 'drop-cascade')
+    .map((f) => f.message);
 }
 
 /** What a child got from its parent (42P16), as lint words the refusal. */
-const inheritedRefusal = (named: string) => `${named} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got it from a parent: drop it on the parent, which drops it on every child`;
+const inheritedRefusal = (named: string) =>
+  `${named} with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got it from a parent: drop it on the parent, which drops it on every child`;
 
 const DROPS: [string, DropTarget][] = [
   ['DROP SEQUENCE lead_numbers CASCADE', { kind: 'relation', name: 'lead_numbers', relkinds: 'S' }],
@@ -153,7 +158,11 @@ const REFUSED: [string, DropTarget, string][] = [
   ['DROP SEQUENCE scores_d_seq CASCADE', { kind: 'relation', name: 'scores_d_seq', relkinds: 'S' }, 'column d of table scores requires sequence scores_d_seq'],
   ['DROP VIEW vault_secrets CASCADE', { kind: 'relation', name: 'vault_secrets', relkinds: 'v' }, 'extension pgcrypto requires view vault_secrets'],
   ['DROP INDEX leads_pkey CASCADE', { kind: 'relation', name: 'leads_pkey', relkinds: 'iI' }, 'constraint leads_pkey on table leads requires index leads_pkey'],
-  ['DROP INDEX events_2026_at_idx CASCADE', { kind: 'relation', name: 'events_2026_at_idx', relkinds: 'iI' }, 'index events_at requires index events_2026_at_idx'],
+  [
+    'DROP INDEX events_2026_at_idx CASCADE',
+    { kind: 'relation', name: 'events_2026_at_idx', relkinds: 'iI' },
+    'index events_at requires index events_2026_at_idx',
+  ],
   ['DROP TYPE floatmultirange CASCADE', { kind: 'type', name: 'floatmultirange' }, 'type floatrange requires type floatmultirange'],
 ];
 
@@ -166,7 +175,7 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     graph = await withClient(url, (c) => readDependencies(c));
   });
 
-  it.each(DROPS)('%s: lint names what PostgreSQL\'s NOTICE names', async (sql, dropped) => {
+  it.each(DROPS)("%s: lint names what PostgreSQL's NOTICE names", async (sql, dropped) => {
     const { ids } = resolve(graph, dropped, PATH);
     // One object; a parent's column comes with the columns it passed to its children.
     expect(ids.length).toBeGreaterThanOrEqual(1);
@@ -179,7 +188,12 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
 
   it.each(REFUSED)('%s: PostgreSQL refuses it (2BP01), and lint says why in its words', async (sql, dropped, why) => {
     const { ids } = resolve(graph, dropped, PATH);
-    const e = await withClient(url, (c) => postgresSays(c, sql).then(() => undefined, (err: { code?: string; message?: string }) => err));
+    const e = await withClient(url, (c) =>
+      postgresSays(c, sql).then(
+        () => undefined,
+        (err: { code?: string; message?: string }) => err,
+      ),
+    );
     expect(e).toMatchObject({ code: '2BP01' });
     expect(e!.message).toMatch(/^cannot drop \S+ \S+ because .+ requires it$/);
     expect(cascadeOf(graph, ids)).toEqual({ names: [], refused: why });
@@ -198,42 +212,112 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     ['notes', true, []],
     ['shifts_2026', false, ['table shift_notes', 'table shift_notes_2026']],
     ['shifts', false, ['table shift_notes', 'table shift_notes_2026']],
-  ])('TRUNCATE %s CASCADE (ONLY: %s): lint names the tables PostgreSQL empties with it, through foreign keys, children and partitions', async (table, only, tables) => {
-    const pgSays = await withClient(url, (c) => postgresSays(c, `TRUNCATE ${only ? 'ONLY ' : ''}${table} CASCADE`));
-    expect(pgSays).toEqual(tables);
-    const { ids } = resolve(graph, { kind: 'relation', name: table, relkinds: 'rp' }, PATH);
-    // PostgreSQL's TRUNCATE notice names a table without its schema.
-    expect(truncatedWith(graph, ids.map((id) => ({ id, only }))).map((t) => t.replace('billing.', '')).sort()).toEqual(pgSays);
-  });
+  ])(
+    'TRUNCATE %s CASCADE (ONLY: %s): lint names the tables PostgreSQL empties with it, through foreign keys, children and partitions',
+    async (table, only, tables) => {
+      const pgSays = await withClient(url, (c) => postgresSays(c, `TRUNCATE ${only ? 'ONLY ' : ''}${table} CASCADE`));
+      expect(pgSays).toEqual(tables);
+      const { ids } = resolve(graph, { kind: 'relation', name: table, relkinds: 'rp' }, PATH);
+      // PostgreSQL's TRUNCATE notice names a table without its schema.
+      expect(
+        truncatedWith(
+          graph,
+          ids.map((id) => ({ id, only })),
+        )
+          .map((t) => t.replace('billing.', ''))
+          .sort(),
+      ).toEqual(pgSays);
+    },
+  );
 
   it.each([
-    ['ALTER TABLE lead_notes DROP COLUMN body CASCADE', '42P16', 'cannot drop inherited column "body"', inheritedRefusal('ALTER TABLE lead_notes DROP COLUMN body')],
-    ['ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check CASCADE', '42P16', 'cannot drop inherited constraint "notes_body_check" of relation "lead_notes"',
-      inheritedRefusal('ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check')],
-    ['ALTER TABLE events_2026 DROP COLUMN what CASCADE', '42P16', 'cannot drop inherited column "what"', inheritedRefusal('ALTER TABLE events_2026 DROP COLUMN what')],
-    ['ALTER TABLE events RENAME COLUMN what TO w;\nALTER TABLE events_2026 DROP COLUMN w CASCADE', '42P16', 'cannot drop inherited column "w"', inheritedRefusal('ALTER TABLE events_2026 DROP COLUMN w')],
-    ['ALTER TABLE events DROP COLUMN at CASCADE', '42P16', 'cannot drop column "at" because it is part of the partition key of relation "events"',
-      'ALTER TABLE events DROP COLUMN at with CASCADE: in the database now PostgreSQL refuses it (42P16), since column at of table events is part of the partition key'],
-    ['ALTER TABLE shift_notes RENAME CONSTRAINT shift_notes_id_at_fkey TO shift_notes_fk;\nALTER TABLE shift_notes_2026 DROP CONSTRAINT shift_notes_id_at_fkey CASCADE', '42P16',
-      'cannot drop inherited constraint "shift_notes_id_at_fkey" of relation "shift_notes_2026"', inheritedRefusal('ALTER TABLE shift_notes_2026 DROP CONSTRAINT shift_notes_id_at_fkey')],
-    ['ALTER TABLE pairs DROP COLUMN x CASCADE', '42809', 'cannot drop column from typed table',
-      'ALTER TABLE pairs DROP COLUMN x with CASCADE: in the database now PostgreSQL refuses it (42809), since the table is of a composite type (CREATE TABLE … OF): ALTER TYPE … DROP ATTRIBUTE … CASCADE drops the column from every table of that type'],
+    [
+      'ALTER TABLE lead_notes DROP COLUMN body CASCADE',
+      '42P16',
+      'cannot drop inherited column "body"',
+      inheritedRefusal('ALTER TABLE lead_notes DROP COLUMN body'),
+    ],
+    [
+      'ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check CASCADE',
+      '42P16',
+      'cannot drop inherited constraint "notes_body_check" of relation "lead_notes"',
+      inheritedRefusal('ALTER TABLE lead_notes DROP CONSTRAINT notes_body_check'),
+    ],
+    [
+      'ALTER TABLE events_2026 DROP COLUMN what CASCADE',
+      '42P16',
+      'cannot drop inherited column "what"',
+      inheritedRefusal('ALTER TABLE events_2026 DROP COLUMN what'),
+    ],
+    [
+      'ALTER TABLE events RENAME COLUMN what TO w;\nALTER TABLE events_2026 DROP COLUMN w CASCADE',
+      '42P16',
+      'cannot drop inherited column "w"',
+      inheritedRefusal('ALTER TABLE events_2026 DROP COLUMN w'),
+    ],
+    [
+      'ALTER TABLE events DROP COLUMN at CASCADE',
+      '42P16',
+      'cannot drop column "at" because it is part of the partition key of relation "events"',
+      'ALTER TABLE events DROP COLUMN at with CASCADE: in the database now PostgreSQL refuses it (42P16), since column at of table events is part of the partition key',
+    ],
+    [
+      'ALTER TABLE shift_notes RENAME CONSTRAINT shift_notes_id_at_fkey TO shift_notes_fk;\nALTER TABLE shift_notes_2026 DROP CONSTRAINT shift_notes_id_at_fkey CASCADE',
+      '42P16',
+      'cannot drop inherited constraint "shift_notes_id_at_fkey" of relation "shift_notes_2026"',
+      inheritedRefusal('ALTER TABLE shift_notes_2026 DROP CONSTRAINT shift_notes_id_at_fkey'),
+    ],
+    [
+      'ALTER TABLE pairs DROP COLUMN x CASCADE',
+      '42809',
+      'cannot drop column from typed table',
+      'ALTER TABLE pairs DROP COLUMN x with CASCADE: in the database now PostgreSQL refuses it (42809), since the table is of a composite type (CREATE TABLE … OF): ALTER TYPE … DROP ATTRIBUTE … CASCADE drops the column from every table of that type',
+    ],
   ])('%s: PostgreSQL refuses it (%s), and lint says so', async (sql, code, pgMessage, lintMessage) => {
-    const e = await withClient(url, (c) => postgresSays(c, sql).then(() => undefined, (err: { code?: string; message?: string }) => err));
+    const e = await withClient(url, (c) =>
+      postgresSays(c, sql).then(
+        () => undefined,
+        (err: { code?: string; message?: string }) => err,
+      ),
+    );
     expect(e).toMatchObject({ code, message: pgMessage });
     expect(await cascadeMessages(url, `${sql};`)).toEqual([lintMessage]);
   });
 
   it.each([
-    ['ALTER TABLE leads RENAME COLUMN name TO full_name;\nALTER TABLE leads DROP COLUMN full_name CASCADE;', 'a column renamed first: by the name the database has'],
-    ['ALTER TABLE leads RENAME name TO was_name;\nALTER TABLE leads RENAME COLUMN m TO name;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'another column renamed into the name'],
+    [
+      'ALTER TABLE leads RENAME COLUMN name TO full_name;\nALTER TABLE leads DROP COLUMN full_name CASCADE;',
+      'a column renamed first: by the name the database has',
+    ],
+    [
+      'ALTER TABLE leads RENAME name TO was_name;\nALTER TABLE leads RENAME COLUMN m TO name;\nALTER TABLE leads DROP COLUMN name CASCADE;',
+      'another column renamed into the name',
+    ],
     ['ALTER TABLE lonely ADD COLUMN extra int;\nALTER TABLE lonely DROP COLUMN extra CASCADE;', 'a column the pending set added'],
-    ['ALTER TABLE leads RENAME COLUMN name TO old_name;\nALTER TABLE leads ADD COLUMN name text;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'a column renamed away, and a new one of its name'],
-    ['ALTER TABLE leads ADD COLUMN IF NOT EXISTS name text;\nALTER TABLE leads DROP COLUMN name CASCADE;', 'ADD COLUMN IF NOT EXISTS of a column the table has'],
-    ['ALTER TABLE leads RENAME CONSTRAINT leads_pkey TO leads_key;\nALTER TABLE leads DROP CONSTRAINT leads_key CASCADE;', 'a constraint renamed first: by the name the database has'],
-    ['ALTER TABLE scores ADD CONSTRAINT a_positive CHECK (a > 0);\nALTER TABLE scores DROP CONSTRAINT a_positive CASCADE;', 'a constraint the pending set added'],
-    ['ALTER TABLE notes RENAME CONSTRAINT notes_body_check TO body_given;\nALTER TABLE notes DROP CONSTRAINT body_given CASCADE;', 'a parent\'s constraint renamed, then dropped on the parent'],
-    ['ALTER TABLE folders RENAME CONSTRAINT folder_key TO folder_positive;\nALTER TABLE sub_folders DROP CONSTRAINT folder_key CASCADE;', 'a parent\'s constraint renamed, not inherited: the child\'s of that name keeps it'],
+    [
+      'ALTER TABLE leads RENAME COLUMN name TO old_name;\nALTER TABLE leads ADD COLUMN name text;\nALTER TABLE leads DROP COLUMN name CASCADE;',
+      'a column renamed away, and a new one of its name',
+    ],
+    [
+      'ALTER TABLE leads ADD COLUMN IF NOT EXISTS name text;\nALTER TABLE leads DROP COLUMN name CASCADE;',
+      'ADD COLUMN IF NOT EXISTS of a column the table has',
+    ],
+    [
+      'ALTER TABLE leads RENAME CONSTRAINT leads_pkey TO leads_key;\nALTER TABLE leads DROP CONSTRAINT leads_key CASCADE;',
+      'a constraint renamed first: by the name the database has',
+    ],
+    [
+      'ALTER TABLE scores ADD CONSTRAINT a_positive CHECK (a > 0);\nALTER TABLE scores DROP CONSTRAINT a_positive CASCADE;',
+      'a constraint the pending set added',
+    ],
+    [
+      'ALTER TABLE notes RENAME CONSTRAINT notes_body_check TO body_given;\nALTER TABLE notes DROP CONSTRAINT body_given CASCADE;',
+      "a parent's constraint renamed, then dropped on the parent",
+    ],
+    [
+      'ALTER TABLE folders RENAME CONSTRAINT folder_key TO folder_positive;\nALTER TABLE sub_folders DROP CONSTRAINT folder_key CASCADE;',
+      "a parent's constraint renamed, not inherited: the child's of that name keeps it",
+    ],
   ])('%s (%s): lint names what PostgreSQL names when it runs the file', async (sql) => {
     const [message] = await cascadeMessages(url, sql);
     const pgSays = await withClient(url, (c) => postgresSays(c, sql));
@@ -249,7 +333,12 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     expect(await withClient(url, (c) => postgresSays(c, usingIndex))).toEqual(['constraint slot_refs_id_fkey on table slot_refs']);
     expect(await cascadeMessages(url, usingIndex)).toEqual([general('ALTER TABLE slots DROP CONSTRAINT slots_key')]);
     const parentAdded = 'ALTER TABLE notes ADD COLUMN extra int;\nALTER TABLE lead_notes DROP COLUMN extra CASCADE;';
-    const e = await withClient(url, (c) => postgresSays(c, parentAdded).then(() => undefined, (err: { code?: string }) => err));
+    const e = await withClient(url, (c) =>
+      postgresSays(c, parentAdded).then(
+        () => undefined,
+        (err: { code?: string }) => err,
+      ),
+    );
     expect(e).toMatchObject({ code: '42P16' });
     expect(await cascadeMessages(url, parentAdded)).toEqual([general('ALTER TABLE lead_notes DROP COLUMN extra')]);
   });
@@ -257,7 +346,9 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
   it('a table the pending files made not typed (NOT OF): PostgreSQL drops the column, and lint does not say it refuses', async () => {
     const sql = 'ALTER TABLE pairs NOT OF;\nALTER TABLE pairs DROP COLUMN x CASCADE;';
     expect(await withClient(url, (c) => postgresSays(c, sql))).toEqual([]);
-    expect(await cascadeMessages(url, sql)).toEqual(['ALTER TABLE pairs DROP COLUMN x with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is']);
+    expect(await cascadeMessages(url, sql)).toEqual([
+      'ALTER TABLE pairs DROP COLUMN x with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is',
+    ]);
   });
 
   it('a column nothing depends on is not in the graph: lint finds its table and knows nothing depends on it, as PostgreSQL names nothing', async () => {
@@ -298,7 +389,11 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
       'DROP TABLE of invoices with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, view billing.open_invoices',
     ]);
     const general = 'with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is';
-    expect(await messages('DROP TABLE IF EXISTS not_there CASCADE;\nDROP TYPE IF EXISTS no_type, public.no_type_either CASCADE;\nDROP SCHEMA IF EXISTS no_schema CASCADE;')).toEqual([]);
+    expect(
+      await messages(
+        'DROP TABLE IF EXISTS not_there CASCADE;\nDROP TYPE IF EXISTS no_type, public.no_type_either CASCADE;\nDROP SCHEMA IF EXISTS no_schema CASCADE;',
+      ),
+    ).toEqual([]);
     expect(await messages('DROP TABLE IF EXISTS not_there, lonely CASCADE;')).toEqual([
       `DROP TABLE of not_there, lonely with CASCADE: nothing depends on them in the database now, but anything that does by the time this runs is dropped too, unnamed in the migration${UNRECORDED}`,
     ]);
@@ -329,16 +424,20 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
     expect(await messages('ALTER TABLE lead_notes DROP COLUMN lead_id CASCADE, DROP COLUMN body CASCADE;')).toEqual([
       'ALTER TABLE lead_notes DROP COLUMN lead_id, DROP COLUMN body with CASCADE: in the database now PostgreSQL refuses it (42P16), since the table got at least one of them from a parent: drop that one on the parent, which drops it on every child',
     ]);
-    expect(await messages('ALTER TABLE notes DROP COLUMN body CASCADE;')).toEqual([`ALTER TABLE notes DROP COLUMN body ${general}: in the database now, view lead_note_bodies`]);
+    expect(await messages('ALTER TABLE notes DROP COLUMN body CASCADE;')).toEqual([
+      `ALTER TABLE notes DROP COLUMN body ${general}: in the database now, view lead_note_bodies`,
+    ]);
   });
 
-  it('looks unqualified names up through the session\'s search path (here the database\'s own), unless the file sets one', async () => {
+  it("looks unqualified names up through the session's search path (here the database's own), unless the file sets one", async () => {
     await rows(url, `ALTER DATABASE ${url.split('/').pop()} SET search_path = billing, public`);
     try {
       const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
       expect(catalog.dependencies!.searchPath).toEqual(['billing', 'public']);
-      const lint = async (sql: string) => (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog }))
-        .findings.filter((f) => f.rule === 'drop-cascade').map((f) => f.message.split(': in the database now, ')[1]);
+      const lint = async (sql: string) =>
+        (await lintMigrations([lintSourceFromText('1_schema.sql', SCHEMA, true), lintSourceFromText('2_drop.sql', sql)], { catalog })).findings
+          .filter((f) => f.rule === 'drop-cascade')
+          .map((f) => f.message.split(': in the database now, ')[1]);
       expect(await lint('DROP TABLE invoices CASCADE;')).toEqual(['view open_invoices']);
       expect(await lint('SET search_path = public;\nDROP TABLE invoices CASCADE;')).toEqual([]);
       // A column renamed under one name of the table and dropped under another: one table.
@@ -372,17 +471,26 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
 
   it('through the RDS Data API, a graph over its 1 MiB limit is not read: lint says why and goes on without the names', async () => {
     const big = await freshDatabase(target, 'lint_dependencies_big');
-    await rows(big, "DO $$BEGIN FOR i IN 1..400 LOOP EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, name text); CREATE VIEW v%s AS SELECT * FROM t%s', i, i, i); END LOOP; END$$");
+    await rows(
+      big,
+      "DO $$BEGIN FOR i IN 1..400 LOOP EXECUTE format('CREATE TABLE t%s (id int PRIMARY KEY, name text); CREATE VIEW v%s AS SELECT * FROM t%s', i, i, i); END LOOP; END$$",
+    );
     const driver = makeDataApiDriver(big);
     const session = await driver.connect();
     try {
       const lines: string[] = [];
       const catalog = await readLintCatalog(session, { dependencies: true, onUnread: (line) => lines.push(line) });
-      expect(lines).toEqual([expect.stringMatching(/^lint could not read what depends on what \(Database response exceeded size limit: a Data API response is limited to 1 MiB.*\), so drop-cascade names no dependents$/)]);
+      expect(lines).toEqual([
+        expect.stringMatching(
+          /^lint could not read what depends on what \(Database response exceeded size limit: a Data API response is limited to 1 MiB.*\), so drop-cascade names no dependents$/,
+        ),
+      ]);
       expect(catalog.dependencies).toBeUndefined();
       expect(catalog.functions.length).toBeGreaterThan(1000);
       const findings = (await lintMigrations([lintSourceFromText('1_drop.sql', 'DROP TABLE t1 CASCADE;')], { catalog })).findings;
-      expect(findings.map((f) => f.message)).toContain('DROP TABLE of t1 with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is');
+      expect(findings.map((f) => f.message)).toContain(
+        'DROP TABLE of t1 with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is',
+      );
       expect((await withClient(big, (c) => readDependencies(c))).objects.size).toBeGreaterThan(4000);
     } finally {
       await session.close();
@@ -395,7 +503,9 @@ describe.each(targets)('what CASCADE takes, on $name', (target) => {
       await c.query('BEGIN');
       try {
         await readLintCatalog(c, { dependencies: true });
-        const locks = await c.query("SELECT count(*)::int AS n FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND mode <> 'AccessShareLock'");
+        const locks = await c.query(
+          "SELECT count(*)::int AS n FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND mode <> 'AccessShareLock'",
+        );
         expect(locks.rows).toEqual([{ n: 0 }]);
       } finally {
         await c.query('ROLLBACK');

@@ -41,24 +41,49 @@ const NOT_NULL = `SELECT a.attrelid::regclass::text AS table, a.attname AS colum
 const KEYS = `SELECT conrelid::regclass::text AS table, conname AS name, pg_get_constraintdef(oid) AS def, regexp_replace(pg_get_indexdef(conindid), 'INDEX \\S+ ON', 'INDEX ON') AS index
   FROM pg_constraint WHERE contype IN ('u', 'p') AND connamespace = 'public'::regnamespace ORDER BY 1, 2`;
 
-export interface Outcome { refused?: string; constraints: Record<string, unknown>[]; notNull: Record<string, unknown>[]; keys: Record<string, unknown>[] }
+export interface Outcome {
+  refused?: string;
+  constraints: Record<string, unknown>[];
+  notNull: Record<string, unknown>[];
+  keys: Record<string, unknown>[];
+}
 
 async function outcome(url: string, run: () => Promise<unknown>): Promise<Outcome> {
   let refused: string | undefined;
   // PostgreSQL's message, without the engine's `file:line: ` before it.
-  await run().catch((e: Error) => { refused = e.message.split('\n')[0]!.replace(/^\S+\.sql:\d+: /, ''); });
-  return { ...(refused === undefined ? {} : { refused }), constraints: await rows(url, CONSTRAINTS), notNull: await rows(url, NOT_NULL), keys: await rows(url, KEYS) };
+  await run().catch((e: Error) => {
+    refused = e.message.split('\n')[0]!.replace(/^\S+\.sql:\d+: /, '');
+  });
+  return {
+    ...(refused === undefined ? {} : { refused }),
+    constraints: await rows(url, CONSTRAINTS),
+    notNull: await rows(url, NOT_NULL),
+    keys: await rows(url, KEYS),
+  };
 }
 
 /** `sql` after `setup`, and the fix `rule` prints for it (its files, then `after`), each on a fresh database; lint told `serverMajor` when given. */
-export async function directAndFixed(target: Target, rule: string, setup: string, sql: string, after = '', serverMajor?: number): Promise<{ direct: Outcome; fixed: Outcome; fixFindings: string[]; fix: string }> {
+export async function directAndFixed(
+  target: Target,
+  rule: string,
+  setup: string,
+  sql: string,
+  after = '',
+  serverMajor?: number,
+): Promise<{ direct: Outcome; fixed: Outcome; fixFindings: string[]; fix: string }> {
   const direct = await freshDatabase(target, 'as_written');
   await withClient(direct, (c) => c.query(setup));
-  const directOutcome = await outcome(direct, () => withClient(direct, async (c) => {
-    await c.query(sql);
-    if (after) await c.query(after);
-  }));
-  const lintOf = (...pending: string[]) => lintMigrations([lintSourceFromText('1_existing.sql', setup, true), ...pending.map((text, k) => lintSourceFromText(`${k + 2}_pending.sql`, text))], serverMajor === undefined ? {} : { serverMajor });
+  const directOutcome = await outcome(direct, () =>
+    withClient(direct, async (c) => {
+      await c.query(sql);
+      if (after) await c.query(after);
+    }),
+  );
+  const lintOf = (...pending: string[]) =>
+    lintMigrations(
+      [lintSourceFromText('1_existing.sql', setup, true), ...pending.map((text, k) => lintSourceFromText(`${k + 2}_pending.sql`, text))],
+      serverMajor === undefined ? {} : { serverMajor },
+    );
   const fix = (await lintOf(sql)).findings.find((f) => f.rule === rule)!.fix;
   const files = fixFiles(fix);
   const fixFindings = (await lintOf(...files)).findings.map(formatFinding);

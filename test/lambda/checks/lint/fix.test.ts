@@ -10,11 +10,17 @@ describe('Function: renderFix', () => {
     expect(renderFix([inPlace('ALTER TABLE t ADD COLUMN a int;', '-- then backfill')])).toBe('ALTER TABLE t ADD COLUMN a int;\n-- then backfill');
   });
   it('marks each file when there is more than one, and starts a no-transaction file with its directive', () => {
-    expect(renderFix([inPlace('SELECT 1;'), ownNoTransaction('CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);'), later('SELECT 2;')])).toBe([
-      '-- file 1 of 3: in place of the statement', 'SELECT 1;',
-      '-- file 2 of 3: a migration of its own, in place of the statement', '-- schemaguard:no-transaction', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);',
-      '-- file 3 of 3: a later migration', 'SELECT 2;',
-    ].join('\n'));
+    expect(renderFix([inPlace('SELECT 1;'), ownNoTransaction('CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);'), later('SELECT 2;')])).toBe(
+      [
+        '-- file 1 of 3: in place of the statement',
+        'SELECT 1;',
+        '-- file 2 of 3: a migration of its own, in place of the statement',
+        '-- schemaguard:no-transaction',
+        'CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);',
+        '-- file 3 of 3: a later migration',
+        'SELECT 2;',
+      ].join('\n'),
+    );
   });
 });
 

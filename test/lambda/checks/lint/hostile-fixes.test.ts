@@ -13,15 +13,40 @@ import { loadLibpg } from '../../../support/sql-parse';
 import { FIX_CASES, TABLES } from './fix-cases';
 import { lintAfter } from './pending';
 
-beforeAll(async () => { await loadParser(); await loadLibpg(); });
+beforeAll(async () => {
+  await loadParser();
+  await loadLibpg();
+});
 
 /** The names a case's SQL gives its tables and columns, each made hostile (quoted) in the hostile run. */
-const NAMES = ['leads', 'purchases', 'events', 'tickets', 'quotas', 'ledger', 'referrals', 'notes', 'customers', 'name', 'score', 'email', 'code', 'kind', 'note', 'full_name', 'lead_id', 'legacy_lead'];
+const NAMES = [
+  'leads',
+  'purchases',
+  'events',
+  'tickets',
+  'quotas',
+  'ledger',
+  'referrals',
+  'notes',
+  'customers',
+  'name',
+  'score',
+  'email',
+  'code',
+  'kind',
+  'note',
+  'full_name',
+  'lead_id',
+  'legacy_lead',
+];
 const WORD = new RegExp(`(?<![\\w."'])(${NAMES.join('|')})(?![\\w"'])`, 'g');
 
 /** `sql` with each name of NAMES hostile, outside strings and comments. */
 function hostile(sql: string): string {
-  return sql.split(/('(?:[^']|'')*'|--[^\n]*)/).map((part, k) => (k % 2 ? part : part.replace(WORD, (w) => sqlIdent(hostileName(w, NAMES.indexOf(w)))))).join('');
+  return sql
+    .split(/('(?:[^']|'')*'|--[^\n]*)/)
+    .map((part, k) => (k % 2 ? part : part.replace(WORD, (w) => sqlIdent(hostileName(w, NAMES.indexOf(w))))))
+    .join('');
 }
 
 async function fixesOf(rule: string, existing: string, sql: string): Promise<string[]> {
@@ -35,7 +60,7 @@ async function fixesOf(rule: string, existing: string, sql: string): Promise<str
  */
 const CASES = FIX_CASES.filter((c) => !c.databaseOnly && !/^ALTER INDEX leads_pkey /.test(c.sql));
 
-describe('Lint\'s fixes for hostile names', () => {
+describe("Lint's fixes for hostile names", () => {
   it.each(CASES)('$rule ($what)', async ({ rule, sql }) => {
     const plain = await fixesOf(rule, TABLES, sql);
     const bad = await fixesOf(rule, hostile(TABLES), hostile(sql));

@@ -24,23 +24,23 @@ const KEYS: [table: string, key: string][] = [
   ['orders', '((at::date))'],
   ['orders', '((total + 1))'],
   ['orders', '((1::int + total))'],
-  ["orders", "((note || 'x'))"],
+  ['orders', "((note || 'x'))"],
   ['orders', '(lower(note), lower(note2), lower(code))'],
   ['orders', '(note, note)'],
-  ["orders", "((coalesce(note, '')))"],
-  ["orders", "((nullif(note, '')))"],
+  ['orders', "((coalesce(note, '')))"],
+  ['orders', "((nullif(note, '')))"],
   ['orders', '((CASE WHEN total > 0 THEN note ELSE code END))'],
   ['orders', '((CASE WHEN total > 0 THEN 1 END))'],
   ['orders', '((greatest(total, 0)))'],
   ['orders', '((least(total, 0)))'],
   ['orders', '((ARRAY[total]))'],
   ['orders', '((note COLLATE "C"))'],
-  ["orders", "((data->>'k'))"],
-  ["orders", "((data['k']))"],
+  ['orders', "((data->>'k'))"],
+  ['orders', "((data['k']))"],
   ['orders', '((EXTRACT(year FROM at)))'],
   ['orders', '((substring(note from 1 for 3)))'],
   ['orders', '((trim(note)))'],
-  ["orders", "((date_trunc('day', at)))"],
+  ['orders', "((date_trunc('day', at)))"],
   ['orders', '("Mixed", lower("Mixed"))'],
   ['orders', '(id) INCLUDE (note)'],
   ['orders', '(lower(note)) INCLUDE (note, code)'],
@@ -50,7 +50,7 @@ const KEYS: [table: string, key: string][] = [
   [LONG, '(lower(a_first_column_with_a_long_name), lower(a_first_column_with_a_long_name))'],
 ];
 
-describe.each(targets)('defaultIndexName: PostgreSQL\'s own name for an unnamed index, on $name', (target) => {
+describe.each(targets)("defaultIndexName: PostgreSQL's own name for an unnamed index, on $name", (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'index_names');
@@ -65,8 +65,12 @@ describe.each(targets)('defaultIndexName: PostgreSQL\'s own name for an unnamed 
       await c.query('BEGIN');
       try {
         await c.query(sql);
-        return (await c.query<{ name: string }>(
-          'SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1::regclass ORDER BY c.oid DESC LIMIT 1', [table])).rows[0]!.name;
+        return (
+          await c.query<{ name: string }>(
+            'SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = $1::regclass ORDER BY c.oid DESC LIMIT 1',
+            [table],
+          )
+        ).rows[0]!.name;
       } finally {
         await c.query('ROLLBACK');
       }

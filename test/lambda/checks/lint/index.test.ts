@@ -24,14 +24,19 @@ describe('Function: lintMigrations', () => {
     const union = Array.from({ length: 6500 }, (_, k) => `SELECT 'c${k}', 'Country ${k}'`).join('\nUNION ALL ');
     const r = await lintMigrations([
       lintSourceFromText('1_base.sql', 'CREATE TABLE t (v text);\nCREATE TABLE countries (code text, name text);', true),
-      lintSourceFromText('2_deep.sql', `INSERT INTO t VALUES (${joined});\nINSERT INTO countries (code, name)\n${union};\nALTER TABLE t ADD COLUMN w text DEFAULT clock_timestamp()::text || ${joined};`),
+      lintSourceFromText(
+        '2_deep.sql',
+        `INSERT INTO t VALUES (${joined});\nINSERT INTO countries (code, name)\n${union};\nALTER TABLE t ADD COLUMN w text DEFAULT clock_timestamp()::text || ${joined};`,
+      ),
     ]);
     expect(r.findings.map((f) => `${f.line} ${f.rule}`)).toEqual(['6503 volatile-default']);
   });
 
   it('formats a finding as location, severity, rule, message, why and fix', async () => {
     const text = formatFinding((await lint('CREATE INDEX leads_name ON leads (name);')).findings[0]!);
-    expect(text).toMatch(/^2_pending\.sql:1:28: error index-not-concurrent: CREATE INDEX leads_name on existing table leads without CONCURRENTLY\n {2}why: .+\n {2}fix: .+/);
+    expect(text).toMatch(
+      /^2_pending\.sql:1:28: error index-not-concurrent: CREATE INDEX leads_name on existing table leads without CONCURRENTLY\n {2}why: .+\n {2}fix: .+/,
+    );
   });
 
   it('has a rule table with unique ids', () => {

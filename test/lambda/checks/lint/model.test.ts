@@ -30,15 +30,21 @@ describe('Class: PendingModel', () => {
       expect(m.table({ name: 'leads' })?.primaryKey).toEqual(['id']);
     });
     it('moves a table on RENAME TO and SET SCHEMA, keeping its columns and whether it is new', () => {
-      const m = modelAfter(BASE, 'CREATE TABLE tmp (a int);\nALTER TABLE tmp RENAME TO t;\nCREATE SCHEMA app;\nALTER TABLE leads SET SCHEMA app;\nALTER TABLE app.leads RENAME TO prospects;');
+      const m = modelAfter(
+        BASE,
+        'CREATE TABLE tmp (a int);\nALTER TABLE tmp RENAME TO t;\nCREATE SCHEMA app;\nALTER TABLE leads SET SCHEMA app;\nALTER TABLE app.leads RENAME TO prospects;',
+      );
       expect(m.table({ name: 'tmp' })).toBeUndefined();
       expect(m.isExisting({ name: 't' })).toBe(false);
       expect(m.table({ name: 'leads' })).toBeUndefined();
       expect(m.table({ schema: 'app', name: 'prospects' })?.columns.get('score')?.type).toBe('integer');
       expect(m.isExisting({ schema: 'app', name: 'prospects' })).toBe(true);
     });
-    it('knows which names the application running before this run knows: not a new table\'s, nor a name given in the pending set', () => {
-      const m = modelAfter(`${BASE}\nCREATE TABLE old (a int);\nALTER TABLE old RENAME TO older;`, 'CREATE TABLE notes (id int);\nALTER TABLE leads RENAME TO prospects;');
+    it("knows which names the application running before this run knows: not a new table's, nor a name given in the pending set", () => {
+      const m = modelAfter(
+        `${BASE}\nCREATE TABLE old (a int);\nALTER TABLE old RENAME TO older;`,
+        'CREATE TABLE notes (id int);\nALTER TABLE leads RENAME TO prospects;',
+      );
       expect(m.isNamedBeforeRun({ name: 'older' })).toBe(true);
       expect(m.isNamedBeforeRun({ name: 'elsewhere' })).toBe(true);
       expect(m.isNamedBeforeRun({ name: 'notes' })).toBe(false);
@@ -46,15 +52,20 @@ describe('Class: PendingModel', () => {
       expect(m.isExisting({ name: 'prospects' })).toBe(true);
     });
     it('renames a column, its primary key entry and the CHECK that proves it not null', () => {
-      const m = modelAfter(BASE, 'ALTER TABLE leads ADD CONSTRAINT s_nn CHECK (score IS NOT NULL) NOT VALID;\nALTER TABLE leads RENAME COLUMN score TO points;\nALTER TABLE leads RENAME id TO lead_id;');
+      const m = modelAfter(
+        BASE,
+        'ALTER TABLE leads ADD CONSTRAINT s_nn CHECK (score IS NOT NULL) NOT VALID;\nALTER TABLE leads RENAME COLUMN score TO points;\nALTER TABLE leads RENAME id TO lead_id;',
+      );
       const t = m.table({ name: 'leads' })!;
       expect([...t.columns.keys()]).toEqual(['code', 'points', 'lead_id']);
       expect(t.primaryKey).toEqual(['lead_id']);
       expect(t.constraints.get('s_nn')).toMatchObject({ kind: 'check', notNullOf: ['points'], checkColumns: ['points'], validated: false });
     });
-    it('knows an index\'s key columns through renames, and the primary key ADD PRIMARY KEY USING INDEX makes of them (NOT NULL)', () => {
-      const m = modelAfter(`${BASE}\nCREATE TABLE w (a int, b int, c int);`,
-        'CREATE UNIQUE INDEX w_ab ON w (a, b);\nCREATE UNIQUE INDEX w_lower ON w (lower(c::text));\nALTER INDEX w_ab RENAME TO w_key;\nALTER TABLE w RENAME COLUMN b TO b2;');
+    it("knows an index's key columns through renames, and the primary key ADD PRIMARY KEY USING INDEX makes of them (NOT NULL)", () => {
+      const m = modelAfter(
+        `${BASE}\nCREATE TABLE w (a int, b int, c int);`,
+        'CREATE UNIQUE INDEX w_ab ON w (a, b);\nCREATE UNIQUE INDEX w_lower ON w (lower(c::text));\nALTER INDEX w_ab RENAME TO w_key;\nALTER TABLE w RENAME COLUMN b TO b2;',
+      );
       expect(m.indexKey({ name: 'w_key' })?.columns).toEqual(['a', 'b2']);
       expect(m.indexKey({ name: 'w_ab' })).toBeUndefined();
       expect(m.indexKey({ name: 'w_lower' })).toBeUndefined();
@@ -71,11 +82,17 @@ describe('Class: PendingModel', () => {
       expect([w.constraints.has('w_c'), m.hasIndex(undefined, 'w_c')]).toEqual([true, true]);
     });
     it('forgets an index dropped, or one whose column is dropped', () => {
-      const m = modelAfter(`${BASE}\nCREATE TABLE w (a int, b int);\nCREATE UNIQUE INDEX w_a ON w (a);\nCREATE UNIQUE INDEX w_b ON w (b);`, 'DROP INDEX w_a;\nALTER TABLE w DROP COLUMN b;');
+      const m = modelAfter(
+        `${BASE}\nCREATE TABLE w (a int, b int);\nCREATE UNIQUE INDEX w_a ON w (a);\nCREATE UNIQUE INDEX w_b ON w (b);`,
+        'DROP INDEX w_a;\nALTER TABLE w DROP COLUMN b;',
+      );
       expect([m.indexKey({ name: 'w_a' }), m.indexKey({ name: 'w_b' })]).toEqual([undefined, undefined]);
     });
     it('knows a column added by a pending migration as added in the pending set, through a rename', () => {
-      const m = modelAfter(`${BASE}\nALTER TABLE leads ADD COLUMN old_note text;`, 'ALTER TABLE leads ADD COLUMN note text;\nALTER TABLE leads RENAME COLUMN note TO remark;');
+      const m = modelAfter(
+        `${BASE}\nALTER TABLE leads ADD COLUMN old_note text;`,
+        'ALTER TABLE leads ADD COLUMN note text;\nALTER TABLE leads RENAME COLUMN note TO remark;',
+      );
       const t = m.table({ name: 'leads' })!;
       expect(t.columns.get('remark')?.addedInPending).toBe(true);
       expect(t.columns.get('old_note')?.addedInPending).toBeUndefined();
@@ -103,12 +120,15 @@ describe('Class: PendingModel', () => {
       const t = m.table({ name: 'leads' })!;
       expect(Object.fromEntries([...t.columns].map(([k, v]) => [k, v.type]))).toEqual({ id: 'uuid', score: 'bigint', at: 'timestamp(3) with time zone' });
     });
-    it('knows a partitioned table\'s key columns (named or in a key expression), through RENAME COLUMN', () => {
+    it("knows a partitioned table's key columns (named or in a key expression), through RENAME COLUMN", () => {
       const m = modelAfter('CREATE TABLE p (a int, b text, c int) PARTITION BY RANGE (a, lower(b));', 'ALTER TABLE p RENAME COLUMN a TO k;');
       expect(m.table({ name: 'p' })?.partitionKey).toEqual(['k', 'b']);
     });
     it('copies columns for LIKE, INHERITS and PARTITION OF', () => {
-      const m = modelAfter(BASE, 'CREATE TABLE l2 (LIKE leads, extra text);\nCREATE TABLE p (a int, b text) PARTITION BY LIST (a);\nCREATE TABLE p1 PARTITION OF p FOR VALUES IN (1);');
+      const m = modelAfter(
+        BASE,
+        'CREATE TABLE l2 (LIKE leads, extra text);\nCREATE TABLE p (a int, b text) PARTITION BY LIST (a);\nCREATE TABLE p1 PARTITION OF p FOR VALUES IN (1);',
+      );
       expect([...m.table({ name: 'l2' })!.columns.keys()]).toEqual(['id', 'code', 'score', 'extra']);
       expect([...m.table({ name: 'p1' })!.columns.keys()]).toEqual(['a', 'b']);
     });
@@ -131,7 +151,7 @@ describe('Class: PendingModel', () => {
       expect(m.isExisting({ schema: 'app', name: 'users' })).toBe(false);
     });
     // Regression: `SET search_path = '<over 63 bytes>'` was looked up whole, so a table of that schema made in the file read as one of the database (index-not-concurrent reported its index).
-    it('cuts a SET search_path constant to 63 bytes, at a character\'s end, as PostgreSQL does', () => {
+    it("cuts a SET search_path constant to 63 bytes, at a character's end, as PostgreSQL does", () => {
       const wide = 'é'.repeat(40);
       const m = new PendingModel();
       m.startFile(lintSourceFromText('1_a.sql', ''));

@@ -1,10 +1,14 @@
 /** Lint test helpers: two existing tables (an applied migration) and pending files after them. */
 import { lintMigrations, lintSourceFromText, type LintSource } from '../../../../lambda/checks/lint';
 
-export const APPLIED = lintSourceFromText('1_base.sql', `
+export const APPLIED = lintSourceFromText(
+  '1_base.sql',
+  `
 CREATE TABLE leads (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), name text, score int, price numeric(10,2), code varchar(20));
 CREATE TABLE purchases (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, lead_id uuid, legacy_lead varchar(36));
-`, true);
+`,
+  true,
+);
 
 /** Lint `pending` (one text per file, named 2_pending.sql, 3_pending.sql, …) after APPLIED. */
 export async function lint(...pending: string[]) {

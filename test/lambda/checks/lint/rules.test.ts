@@ -42,13 +42,16 @@ describe('Constant: LINT_RULES', () => {
 describe('Lint messages: identifiers as the fixes write them', () => {
   // Regression: a Prisma history's messages printed CHECK (secondaryId IS NOT NULL) and INDEX VerificationToken_secondaryId_key bare, though PostgreSQL folds them to lower case; the fixes quoted them.
   it('quotes mixed-case names in messages (quote_ident rules), and leaves lower-case ones bare', async () => {
-    const r = await lintAfter('CREATE TABLE "VerificationToken" (token text, "secondaryId" text); CREATE TABLE "User" (id text PRIMARY KEY, "Email" text);', [
-      'ALTER TABLE "VerificationToken" ALTER COLUMN "secondaryId" SET NOT NULL;',
-      'CREATE UNIQUE INDEX "VerificationToken_secondaryId_key" ON "VerificationToken" ("secondaryId");',
-      'ALTER TABLE "User" ADD COLUMN "Age" integer NOT NULL;',
-      'ALTER TABLE "User" ALTER COLUMN "Email" TYPE varchar(5);',
-      'ALTER TABLE "VerificationToken" ADD CONSTRAINT "VT_fk" FOREIGN KEY (token) REFERENCES "User" (id);',
-    ].join('\n'));
+    const r = await lintAfter(
+      'CREATE TABLE "VerificationToken" (token text, "secondaryId" text); CREATE TABLE "User" (id text PRIMARY KEY, "Email" text);',
+      [
+        'ALTER TABLE "VerificationToken" ALTER COLUMN "secondaryId" SET NOT NULL;',
+        'CREATE UNIQUE INDEX "VerificationToken_secondaryId_key" ON "VerificationToken" ("secondaryId");',
+        'ALTER TABLE "User" ADD COLUMN "Age" integer NOT NULL;',
+        'ALTER TABLE "User" ALTER COLUMN "Email" TYPE varchar(5);',
+        'ALTER TABLE "VerificationToken" ADD CONSTRAINT "VT_fk" FOREIGN KEY (token) REFERENCES "User" (id);',
+      ].join('\n'),
+    );
     expect(r.findings.map((f) => f.message)).toEqual([
       'SET NOT NULL on "VerificationToken"."secondaryId" without a validated CHECK ("secondaryId" IS NOT NULL) first',
       'CREATE UNIQUE INDEX "VerificationToken_secondaryId_key" on existing table "VerificationToken" without CONCURRENTLY',

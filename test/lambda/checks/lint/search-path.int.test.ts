@@ -30,7 +30,7 @@ const WAYS = [
   "SET search_path = ''",
   'SET LOCAL search_path = billing',
   "SELECT set_config('search_path', 'billing, public', false)",
-  "SELECT pg_catalog.set_config('search_path', 'Sales, \"X\", \"Sales\"', false)",
+  'SELECT pg_catalog.set_config(\'search_path\', \'Sales, "X", "Sales"\', false)',
   "SELECT pg_catalog.set_config('search_path', '', false)",
   "SELECT set_config('search_path', '  \"a, b\" ,billing', true)",
   "SELECT set_config('application_name', 'billing', false)",
@@ -103,8 +103,8 @@ describe.each(targets)('search_path, lint against PostgreSQL, on $name', (target
   it("pg_dump's set_config: drop-cascade looks a name up in the file's path, not the session's", async () => {
     await withClient(url, (c) => c.query('CREATE TABLE billing.invoices (id int); CREATE VIEW billing.open_invoices AS SELECT id FROM billing.invoices'));
     const catalog = await withClient(url, (c) => readLintCatalog(c, { dependencies: true }));
-    const messages = async (sql: string) => (await lintMigrations([lintSourceFromText('1_drop.sql', sql)], { catalog }))
-      .findings.filter((f) => f.rule === 'drop-cascade').map((f) => f.message);
+    const messages = async (sql: string) =>
+      (await lintMigrations([lintSourceFromText('1_drop.sql', sql)], { catalog })).findings.filter((f) => f.rule === 'drop-cascade').map((f) => f.message);
 
     expect(await messages("SELECT pg_catalog.set_config('search_path', 'billing', false);\nDROP TABLE invoices CASCADE;")).toEqual([
       'DROP TABLE of invoices with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, view billing.open_invoices',

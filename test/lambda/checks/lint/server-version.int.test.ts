@@ -26,17 +26,22 @@ async function serverAnswer(url: string, gate: (typeof VERSION_GATES)[number]): 
 }
 
 describe.each(allMajors)('server-version-syntax on $name', (target) => {
-  it('each gate: the server refuses its example with 42601 before the gate\'s version, runs it from then on; lint reports exactly those', async () => {
+  it("each gate: the server refuses its example with 42601 before the gate's version, runs it from then on; lint reports exactly those", async () => {
     const url = await freshDatabase(target, 'gates');
     const answers: string[] = [];
     const expected: string[] = [];
     for (const gate of VERSION_GATES) {
       answers.push(`${gate.what} (${gate.since}): ${await serverAnswer(url, gate)}`);
-      expected.push(`${gate.what} (${gate.since}): ${target.major < gate.since ? gate.refusal ?? '42601' : 'ok'}`);
+      expected.push(`${gate.what} (${gate.since}): ${target.major < gate.since ? (gate.refusal ?? '42601') : 'ok'}`);
     }
     expect(answers).toEqual(expected);
 
-    const sources = VERSION_GATES.map((g, k) => ({ file: `${k + 1}_gate.sql`, text: `${g.example.setup ?? ''}\n${g.example.sql};\n`, noTransaction: !!g.example.noTransaction, allowances: [] }));
+    const sources = VERSION_GATES.map((g, k) => ({
+      file: `${k + 1}_gate.sql`,
+      text: `${g.example.setup ?? ''}\n${g.example.sql};\n`,
+      noTransaction: !!g.example.noTransaction,
+      allowances: [],
+    }));
     const found = (await lintMigrations(sources, { serverMajor: target.major })).findings.filter((f) => f.rule === SERVER_VERSION_RULE.id);
     expect([...new Set(found.map((f) => f.file))]).toEqual(VERSION_GATES.flatMap((g, k) => (target.major < g.since ? [`${k + 1}_gate.sql`] : [])));
     for (const f of found) expect(f.message).toContain(`the server is PostgreSQL ${target.major}, which refuses it (`);

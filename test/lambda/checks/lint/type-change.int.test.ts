@@ -18,21 +18,50 @@ beforeAll(loadParser);
 
 /** [from, to]: every binary-compatible rule of rewritesOnTypeChange, and rewriting neighbours. */
 const PAIRS: [string, string][] = [
-  ['varchar(20)', 'varchar(40)'], ['varchar(20)', 'text'], ['varchar(20)', 'varchar'], ['text', 'varchar'],
-  ['text', 'varchar(10)'], ['varchar(40)', 'varchar(20)'],
-  ['numeric(10,2)', 'numeric(12,2)'], ['numeric(10,2)', 'numeric'], ['numeric(10,2)', 'numeric(12,4)'], ['numeric', 'numeric(10,2)'],
-  ['timestamp(3)', 'timestamp(6)'], ['timestamp(3)', 'timestamp'], ['timestamptz(3)', 'timestamptz'], ['timestamptz(6)', 'timestamptz(3)'],
-  ['time(3)', 'time'], ['interval(3)', 'interval'], ['interval(3)', 'interval(6)'],
-  ['bit varying(5)', 'bit varying(10)'], ['varbit(5)', 'varbit'], ['bit(8)', 'varbit'], ['bit(8)', 'varbit(8)'], ['cidr', 'inet'], ['xml', 'text'],
-  ['int', 'bigint'], ['smallint', 'int'], ['timestamp', 'timestamptz'], ['char(10)', 'text'], ['char(10)', 'char(20)'],
-  ['json', 'jsonb'], ['uuid', 'text'], ['varchar(20)[]', 'text[]'],
+  ['varchar(20)', 'varchar(40)'],
+  ['varchar(20)', 'text'],
+  ['varchar(20)', 'varchar'],
+  ['text', 'varchar'],
+  ['text', 'varchar(10)'],
+  ['varchar(40)', 'varchar(20)'],
+  ['numeric(10,2)', 'numeric(12,2)'],
+  ['numeric(10,2)', 'numeric'],
+  ['numeric(10,2)', 'numeric(12,4)'],
+  ['numeric', 'numeric(10,2)'],
+  ['timestamp(3)', 'timestamp(6)'],
+  ['timestamp(3)', 'timestamp'],
+  ['timestamptz(3)', 'timestamptz'],
+  ['timestamptz(6)', 'timestamptz(3)'],
+  ['time(3)', 'time'],
+  ['interval(3)', 'interval'],
+  ['interval(3)', 'interval(6)'],
+  ['bit varying(5)', 'bit varying(10)'],
+  ['varbit(5)', 'varbit'],
+  ['bit(8)', 'varbit'],
+  ['bit(8)', 'varbit(8)'],
+  ['cidr', 'inet'],
+  ['xml', 'text'],
+  ['int', 'bigint'],
+  ['smallint', 'int'],
+  ['timestamp', 'timestamptz'],
+  ['char(10)', 'text'],
+  ['char(10)', 'char(20)'],
+  ['json', 'jsonb'],
+  ['uuid', 'text'],
+  ['varchar(20)[]', 'text[]'],
 ];
 
 /** [from, to, USING]: a USING that computes the value rewrites between binary-compatible types; the column itself, or cast to the new type, does not. */
 const USING_CASES: [string, string, string][] = [
-  ['varchar(20)', 'varchar(40)', 'lower(c)'], ['varchar(20)', 'text', 'trim(c)'], ['numeric(10,2)', 'numeric(12,2)', 'round(c, 1)'],
-  ['bigint', 'bigint', 'c + 0'], ['varchar(20)', 'text', 'c'], ['varchar(20)', 'text', 't.c'], ['varchar(20)', 'text', 'c::text'],
-  ['varchar(20)', 'varchar(40)', 'CAST(c AS varchar(40))'], ['int', 'bigint', 'c'],
+  ['varchar(20)', 'varchar(40)', 'lower(c)'],
+  ['varchar(20)', 'text', 'trim(c)'],
+  ['numeric(10,2)', 'numeric(12,2)', 'round(c, 1)'],
+  ['bigint', 'bigint', 'c + 0'],
+  ['varchar(20)', 'text', 'c'],
+  ['varchar(20)', 'text', 't.c'],
+  ['varchar(20)', 'text', 'c::text'],
+  ['varchar(20)', 'varchar(40)', 'CAST(c AS varchar(40))'],
+  ['int', 'bigint', 'c'],
 ];
 
 /** The ALTER COLUMN … TYPE's ColumnDef as lint reads it. */
@@ -78,25 +107,28 @@ describe.each(targets)('Type changes on $name', (target) => {
   });
 
   // Regression: lint reported timestamp → timestamptz as a rewrite (an error) where the sessions run in UTC and PostgreSQL 12+ keeps the table.
-  it.each(['UTC', 'Etc/GMT', 'Europe/Paris', 'Europe/London'])('the database\'s sessions in %s: utcSessions says whether timestamp → timestamptz rewrites there', async (zone) => {
-    const db = await freshDatabase(target, 'lint_zone');
-    await withClient(db, (c) => c.query(`ALTER DATABASE ${db.split('/').pop()!.split('?')[0]} SET timezone = '${zone}'`));
-    const { utc, rewrites } = await withClient(db, async (c) => {
-      const catalog = await readLintCatalog(c);
-      await c.query('BEGIN');
-      try {
-        await c.query("CREATE TABLE t (id int, at timestamp(3)); INSERT INTO t SELECT g, now() FROM generate_series(1, 20) g");
-        const before = (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n;
-        await c.query('ALTER TABLE t ALTER COLUMN at TYPE timestamptz');
-        return { utc: catalog.utcSessions, rewrites: (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n !== before };
-      } finally {
-        await c.query('ROLLBACK');
-      }
-    });
-    expect(isZoneChange(lintType('timestamp(3)'), lintType('timestamptz'))).toBe(true);
-    expect(utc).toBe(!rewrites);
-    expect(utc).toBe(zone === 'UTC' || zone === 'Etc/GMT');
-  });
+  it.each(['UTC', 'Etc/GMT', 'Europe/Paris', 'Europe/London'])(
+    "the database's sessions in %s: utcSessions says whether timestamp → timestamptz rewrites there",
+    async (zone) => {
+      const db = await freshDatabase(target, 'lint_zone');
+      await withClient(db, (c) => c.query(`ALTER DATABASE ${db.split('/').pop()!.split('?')[0]} SET timezone = '${zone}'`));
+      const { utc, rewrites } = await withClient(db, async (c) => {
+        const catalog = await readLintCatalog(c);
+        await c.query('BEGIN');
+        try {
+          await c.query('CREATE TABLE t (id int, at timestamp(3)); INSERT INTO t SELECT g, now() FROM generate_series(1, 20) g');
+          const before = (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n;
+          await c.query('ALTER TABLE t ALTER COLUMN at TYPE timestamptz');
+          return { utc: catalog.utcSessions, rewrites: (await c.query("SELECT pg_relation_filenode('t') AS n")).rows[0].n !== before };
+        } finally {
+          await c.query('ROLLBACK');
+        }
+      });
+      expect(isZoneChange(lintType('timestamp(3)'), lintType('timestamptz'))).toBe(true);
+      expect(utc).toBe(!rewrites);
+      expect(utc).toBe(zone === 'UTC' || zone === 'Etc/GMT');
+    },
+  );
 
   // Regression: lint and plan read the database's TimeZone and ignored the file's own SET before the type change.
   it.each([
@@ -108,8 +140,10 @@ describe.each(targets)('Type changes on $name', (target) => {
     ['UTC', "SET TIME ZONE 'America/New_York';\nRESET timezone;"],
   ])('the database in %s, the file setting %s: lint and plan say what the server does', async (zone, set) => {
     const db = await freshDatabase(target, 'lint_file_zone');
-    await withClient(db, (c) => c.query(`ALTER DATABASE ${db.split('/').pop()!.split('?')[0]} SET timezone = '${zone}';
-      CREATE TABLE ev (id int, at timestamp(3)); INSERT INTO ev SELECT g, now() FROM generate_series(1, 200) g; ANALYZE ev;`));
+    await withClient(db, (c) =>
+      c.query(`ALTER DATABASE ${db.split('/').pop()!.split('?')[0]} SET timezone = '${zone}';
+      CREATE TABLE ev (id int, at timestamp(3)); INSERT INTO ev SELECT g, now() FROM generate_series(1, 200) g; ANALYZE ev;`),
+    );
     const alter = 'ALTER TABLE ev ALTER COLUMN at TYPE timestamptz;';
     const rewrites = await withClient(db, async (c) => {
       await c.query('BEGIN');
@@ -123,14 +157,21 @@ describe.each(targets)('Type changes on $name', (target) => {
     });
     const catalog = await withClient(db, (c) => readLintCatalog(c));
     // The table as an applied migration made it: lint knows its column's type from the migrations.
-    const lint = await lintMigrations([lintSourceFromText('1_ev.sql', 'CREATE TABLE ev (id int, at timestamp(3));', true), lintSourceFromText('2_zone.sql', `${set}\n${alter}`)], { catalog });
+    const lint = await lintMigrations(
+      [lintSourceFromText('1_ev.sql', 'CREATE TABLE ev (id int, at timestamp(3));', true), lintSourceFromText('2_zone.sql', `${set}\n${alter}`)],
+      { catalog },
+    );
     expect(lint.findings.some((f) => f.rule === 'column-type-rewrite')).toBe(rewrites);
     const plan = await planWithCatalog(db, { '1_zone.sql': `${set}\n${alter}` }, { warnRows: 100 });
     expect(plan.statements.find((st) => st.statement.startsWith('ALTER'))!.rewrites).toBe(rewrites);
   });
 
   it('a renamed varchar column changed to text: no rewrite, and lint reports none (only the rename, under renaming-column)', async () => {
-    const files = ['CREATE TABLE leads (id int, code varchar(20));', 'ALTER TABLE leads RENAME COLUMN code TO referral;', 'ALTER TABLE leads ALTER COLUMN referral TYPE text;'];
+    const files = [
+      'CREATE TABLE leads (id int, code varchar(20));',
+      'ALTER TABLE leads RENAME COLUMN code TO referral;',
+      'ALTER TABLE leads ALTER COLUMN referral TYPE text;',
+    ];
     const node = await withClient(url, async (c) => {
       await c.query('BEGIN');
       try {

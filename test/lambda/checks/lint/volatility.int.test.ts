@@ -57,11 +57,14 @@ describe.each(targets)('Volatility on $name', (target) => {
   });
 
   it.each(BUILTIN_FUNCTIONS.map((b) => [`${b.name}/${b.nargs}`, b] as const))('built-in %s: pg_proc says what the table says', async (_id, b) => {
-    const found = await rows<{ v: string }>(url, `
+    const found = await rows<{ v: string }>(
+      url,
+      `
       SELECT p.provolatile AS v FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE p.proname = $1 AND ($2::text IS NULL OR n.nspname = 'pg_catalog')
          AND ($3 BETWEEN p.pronargs - p.pronargdefaults AND p.pronargs OR (p.provariadic <> 0 AND $3 >= p.pronargs - 1))`,
-    [b.name, b.extension ? null : 'core', b.nargs]);
+      [b.name, b.extension ? null : 'core', b.nargs],
+    );
     if (!applies(b, target.major)) {
       expect(found, `${b.name} is new in PostgreSQL ${b.since}`).toEqual([]);
       return;
@@ -87,7 +90,7 @@ describe.each(targets)('Volatility on $name', (target) => {
     ['a domain without constraints', 'label', false],
     ['a domain over a domain with a CHECK (checked against it too)', 'positive_ref DEFAULT 1', true],
     ['now() and a constant', "timestamptz DEFAULT now() + interval '1 day'", false],
-  ])('with the database\'s catalog, %s: lint and PostgreSQL agree', async (_what, column, expected) => {
+  ])("with the database's catalog, %s: lint and PostgreSQL agree", async (_what, column, expected) => {
     const catalog = await withClient(url, (c) => readLintCatalog(c));
     expect(await withClient(url, (c) => rewrites(c, column))).toBe(expected);
     expect(await lintReports(column, catalog)).toBe(expected);

@@ -2,8 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { acceptsArity, callVolatility, type FunctionSignature } from '../../../../lambda/checks/lint/volatility';
 
-const sig = (schema: string, name: string, volatility: FunctionSignature['volatility'], nargs = 0, more: Partial<FunctionSignature> = {}): FunctionSignature =>
-  ({ schema, name, nargs, ndefaults: 0, variadic: false, volatility, ...more });
+const sig = (
+  schema: string,
+  name: string,
+  volatility: FunctionSignature['volatility'],
+  nargs = 0,
+  more: Partial<FunctionSignature> = {},
+): FunctionSignature => ({ schema, name, nargs, ndefaults: 0, variadic: false, volatility, ...more });
 
 describe('Function: acceptsArity', () => {
   it('counts arguments with defaults and VARIADIC', () => {

@@ -48,12 +48,16 @@ describe.each(fullMatrixMajors)('Function: planLocks, ALTER DOMAIN, on $name', (
       ['public.refund', 'SHARE', 50, true, 'billing.cents'],
     ]);
     expect(p.findings).toHaveLength(1);
-    expect(p.findings[0]!.message).toBe('ALTER DOMAIN takes SHARE on billing.amount (~500 rows, 48 kB) and scans it under that lock: writes on billing.amount wait until it ends');
+    expect(p.findings[0]!.message).toBe(
+      'ALTER DOMAIN takes SHARE on billing.amount (~500 rows, 48 kB) and scans it under that lock: writes on billing.amount wait until it ends',
+    );
     expect(p.findings[0]!.fix).toContain('put the CHECK on each table instead');
-    await withClient(url, async (c) => expect(await sees(c, CHECK)).toEqual({ locks: { amount: 'ShareLock', refund: 'ShareLock' }, read: ['amount', 'refund'] }));
+    await withClient(url, async (c) =>
+      expect(await sees(c, CHECK)).toEqual({ locks: { amount: 'ShareLock', refund: 'ShareLock' }, read: ['amount', 'refund'] }),
+    );
   });
 
-  it('SET NOT NULL is named as ALTER DOMAIN in the warning, not as the form\'s first alternative', async () => {
+  it("SET NOT NULL is named as ALTER DOMAIN in the warning, not as the form's first alternative", async () => {
     const p = await plan({ '1_not_null.sql': 'ALTER DOMAIN billing.cents SET NOT NULL;\n' });
     expect(p.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^ALTER DOMAIN takes SHARE on billing\.amount /)]);
   });

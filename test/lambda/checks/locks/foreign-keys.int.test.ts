@@ -39,8 +39,11 @@ async function lockedReferenced(c: pg.Client, sql: string): Promise<string[]> {
   await c.query('BEGIN');
   try {
     await c.query(sql);
-    return (await c.query<{ relname: string }>(
-      "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND l.mode = 'AccessExclusiveLock' AND c.relname IN ('customers', 'regions') ORDER BY 1")).rows.map((r) => r.relname);
+    return (
+      await c.query<{ relname: string }>(
+        "SELECT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND l.mode = 'AccessExclusiveLock' AND c.relname IN ('customers', 'regions') ORDER BY 1",
+      )
+    ).rows.map((r) => r.relname);
   } finally {
     await c.query('ROLLBACK');
   }
@@ -61,9 +64,14 @@ describe.each(fullMatrixMajors)('Function: planLocks, dropped foreign keys, on $
   const rig = outsideRig(target);
   const plan = rig.plan;
 
-
   it.each([
-    ['DROP TABLE orders', [['public.customers', 'orders_customer_fk', 'drops'], ['public.regions', 'orders_region_fk', 'drops']]],
+    [
+      'DROP TABLE orders',
+      [
+        ['public.customers', 'orders_customer_fk', 'drops'],
+        ['public.regions', 'orders_region_fk', 'drops'],
+      ],
+    ],
     ['ALTER TABLE orders DROP CONSTRAINT orders_customer_fk', [['public.customers', 'orders_customer_fk', 'drops']]],
     ['ALTER TABLE orders DROP COLUMN region_id', [['public.regions', 'orders_region_fk', 'drops']]],
     ['ALTER TABLE orders ALTER COLUMN customer_id TYPE bigint', [['public.customers', 'orders_customer_fk', 'rebuilds']]],
@@ -90,7 +98,11 @@ describe.each(fullMatrixMajors)('Function: planLocks, dropped foreign keys, on $
       await c.query('BEGIN');
       try {
         await c.query(sql);
-        const held = (await c.query<{ mode: string }>("SELECT l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND c.relname = 'orders'")).rows.map((r) => r.mode);
+        const held = (
+          await c.query<{ mode: string }>(
+            "SELECT l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND c.relname = 'orders'",
+          )
+        ).rows.map((r) => r.mode);
         expect(held).toContain('AccessExclusiveLock');
       } finally {
         await c.query('ROLLBACK');
@@ -107,19 +119,32 @@ describe.each(fullMatrixMajors)('Function: planLocks, dropped foreign keys, on $
   });
 
   it('the CLI says which key makes the lock, and nothing without a database', async () => {
-    const dir = tempDir({ '1_drop.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;\n', '2_type.sql': 'ALTER TABLE orders ALTER COLUMN region_id TYPE bigint;\n' });
+    const dir = tempDir({
+      '1_drop.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;\n',
+      '2_type.sql': 'ALTER TABLE orders ALTER COLUMN region_id TYPE bigint;\n',
+    });
     const online = await runCli(['plan', '--database-url', rig.url, '--dir', dir]);
     expect(online.stdout).toContain('1_drop.sql:1: also ACCESS EXCLUSIVE on public.customers (the referenced table of orders_customer_fk, which this drops)\n');
-    expect(online.stdout).toContain('2_type.sql:1: also ACCESS EXCLUSIVE on public.regions (the referenced table of orders_region_fk, which this drops and adds again)\n');
-    const referencing = await runCli(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_type.sql': 'ALTER TABLE customers ALTER COLUMN id TYPE bigint;\n' })]);
-    expect(referencing.stdout).toContain('1_type.sql:1: also ACCESS EXCLUSIVE on public.orders (which references it through orders_customer_fk, which this drops and adds again)\n');
+    expect(online.stdout).toContain(
+      '2_type.sql:1: also ACCESS EXCLUSIVE on public.regions (the referenced table of orders_region_fk, which this drops and adds again)\n',
+    );
+    const referencing = await runCli([
+      'plan',
+      '--database-url',
+      rig.url,
+      '--dir',
+      tempDir({ '1_type.sql': 'ALTER TABLE customers ALTER COLUMN id TYPE bigint;\n' }),
+    ]);
+    expect(referencing.stdout).toContain(
+      '1_type.sql:1: also ACCESS EXCLUSIVE on public.orders (which references it through orders_customer_fk, which this drops and adds again)\n',
+    );
     const offline = await runCli(['plan', '--offline', '--dir', dir]);
     expect(offline.stdout).not.toContain('also ACCESS EXCLUSIVE');
   });
 });
 
 // What a partition's keys lock differs by major (PARTITION_LOCKS_REFERENCING_FROM): on every major.
-describe.each(allMajors)('Function: planLocks, a partition\'s foreign keys, on $name', (target) => {
+describe.each(allMajors)("Function: planLocks, a partition's foreign keys, on $name", (target) => {
   const rig = outsideRig(target);
   const plan = rig.plan;
 
@@ -138,15 +163,24 @@ describe.each(allMajors)('Function: planLocks, a partition\'s foreign keys, on $
       await c.query('BEGIN');
       try {
         await c.query(sql);
-        const held = (await c.query<{ relname: string }>("SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND l.mode = 'ShareRowExclusiveLock' AND c.relname IN ('carriers', 'labels') ORDER BY 1")).rows.map((r) => r.relname);
+        const held = (
+          await c.query<{ relname: string }>(
+            "SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = pg_backend_pid() AND l.granted AND l.mode = 'ShareRowExclusiveLock' AND c.relname IN ('carriers', 'labels') ORDER BY 1",
+          )
+        ).rows.map((r) => r.relname);
         expect(held).toEqual(referencing ? ['carriers', 'labels'] : ['carriers']);
       } finally {
         await c.query('ROLLBACK');
       }
     });
     const r = await runCli(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_partition.sql': `${sql};\n` })]);
-    expect(r.stdout).toContain('1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.carriers (the referenced table of shipments_carrier_fk, which the partition gets a copy of)\n');
-    if (referencing) expect(r.stdout).toContain('1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: the partition joins it)\n');
+    expect(r.stdout).toContain(
+      '1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.carriers (the referenced table of shipments_carrier_fk, which the partition gets a copy of)\n',
+    );
+    if (referencing)
+      expect(r.stdout).toContain(
+        '1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: the partition joins it)\n',
+      );
     else expect(r.stdout).not.toContain('on public.labels');
   });
 
@@ -161,7 +195,9 @@ describe.each(allMajors)('Function: planLocks, a partition\'s foreign keys, on $
     const seen = await withClient(rig.url, (c) => serverSees(c, sql, ['carriers', 'labels']));
     expect(seen).toEqual({ locks: { carriers: 'ShareRowExclusiveLock', labels: 'AccessExclusiveLock' }, read: ['labels'] });
     const r = await runCli(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_detach.sql': `${sql};\n` })]);
-    expect(r.stdout).toContain('1_detach.sql:1: also ACCESS EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: read for rows that reference the partition)\n');
+    expect(r.stdout).toContain(
+      '1_detach.sql:1: also ACCESS EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: read for rows that reference the partition)\n',
+    );
   });
 
   it('DETACH PARTITION of a parent a large table references: a warning naming that table, which it locks and reads (CONCURRENTLY too)', async () => {
@@ -171,7 +207,9 @@ describe.each(allMajors)('Function: planLocks, a partition\'s foreign keys, on $
       const file = sql.endsWith('CONCURRENTLY') ? `-- schemaguard:no-transaction\n${sql};\n` : `${sql};\n`;
       const p = await planWithCatalog(db, { '1_detach.sql': file }, { warnRows: 100 });
       expect(p.findings.map((f) => f.message)).toEqual([
-        expect.stringMatching(/^DETACH PARTITION takes ACCESS EXCLUSIVE on public\.labels \(~300 rows, [\d.]+ kB\), which references public\.shipments through labels_shipment_fk, and reads it for rows that reference the partition: reads and writes on public\.labels wait until it ends$/),
+        expect.stringMatching(
+          /^DETACH PARTITION takes ACCESS EXCLUSIVE on public\.labels \(~300 rows, [\d.]+ kB\), which references public\.shipments through labels_shipment_fk, and reads it for rows that reference the partition: reads and writes on public\.labels wait until it ends$/,
+        ),
       ]);
     }
     const seen = await withClient(db, (c) => serverSees(c, 'ALTER TABLE shipments DETACH PARTITION shipments_1', ['labels']));

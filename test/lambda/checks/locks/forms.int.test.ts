@@ -25,7 +25,13 @@ const strongestHeld = (modes: string[]): string | undefined => modes.sort((a, b)
 
 async function classify(c: pg.Client, f: LockForm): Promise<StatementLock> {
   const sl = statementLock(parseSql(f.example).statements[0]!);
-  const types = new Map((await c.query<{ attname: string; t: string }>("SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0")).rows.map((r) => [r.attname, r.t]));
+  const types = new Map(
+    (
+      await c.query<{ attname: string; t: string }>(
+        "SELECT attname, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0",
+      )
+    ).rows.map((r) => [r.attname, r.t]),
+  );
   return withCurrentTypes(sl, (col) => types.get(col));
 }
 
@@ -36,20 +42,46 @@ async function exampleSchema(c: pg.Client): Promise<void> {
   await c.query(LOCK_EXAMPLE_SCHEMA);
 }
 
-interface Observed { lock?: string; other?: string; indexes?: string; rewrote: boolean; scanned: boolean }
+interface Observed {
+  lock?: string;
+  other?: string;
+  indexes?: string;
+  rewrote: boolean;
+  scanned: boolean;
+}
 
 /** Run a transactional example and roll it back, reporting what it held on its table and on its second table (`r` unless the form names one). */
 async function observeInTransaction(c: pg.Client, f: LockForm): Promise<Observed> {
   const target = f.exampleTable ?? 't';
   await c.query('BEGIN');
   try {
-    const before = (await c.query(`SELECT $1::regclass::oid AS oid, $2::regclass::oid AS r, pg_relation_filenode($1::regclass) AS node,
-      coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::regclass), 0) AS scans`, [target, f.exampleOther ?? 'r'])).rows[0];
+    const before = (
+      await c.query(
+        `SELECT $1::regclass::oid AS oid, $2::regclass::oid AS r, pg_relation_filenode($1::regclass) AS node,
+      coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::regclass), 0) AS scans`,
+        [target, f.exampleOther ?? 'r'],
+      )
+    ).rows[0];
     await c.query(f.example);
-    const held = (await c.query<{ relation: number; mode: string }>("SELECT relation::int AS relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted AND relation IN ($1, $2)", [before.oid, before.r])).rows;
-    const onIndexes = (await c.query<{ mode: string }>("SELECT mode FROM pg_locks l JOIN pg_index i ON i.indexrelid = l.relation WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND i.indrelid = $1", [before.oid])).rows;
-    const after = (await c.query(`SELECT pg_relation_filenode($1::oid::regclass) AS node,
-      coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::oid), 0) AS scans`, [before.oid])).rows[0];
+    const held = (
+      await c.query<{ relation: number; mode: string }>(
+        "SELECT relation::int AS relation, mode FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted AND relation IN ($1, $2)",
+        [before.oid, before.r],
+      )
+    ).rows;
+    const onIndexes = (
+      await c.query<{ mode: string }>(
+        "SELECT mode FROM pg_locks l JOIN pg_index i ON i.indexrelid = l.relation WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND i.indrelid = $1",
+        [before.oid],
+      )
+    ).rows;
+    const after = (
+      await c.query(
+        `SELECT pg_relation_filenode($1::oid::regclass) AS node,
+      coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = $1::oid), 0) AS scans`,
+        [before.oid],
+      )
+    ).rows[0];
     return {
       lock: strongestHeld(held.filter((h) => h.relation === Number(before.oid)).map((h) => h.mode)),
       other: strongestHeld(held.filter((h) => h.relation === Number(before.r)).map((h) => h.mode)),
@@ -62,7 +94,11 @@ async function observeInTransaction(c: pg.Client, f: LockForm): Promise<Observed
   }
 }
 
-interface Waits { reads: boolean; writes: boolean; rowWrites: boolean }
+interface Waits {
+  reads: boolean;
+  writes: boolean;
+  rowWrites: boolean;
+}
 
 /**
  * What a second session meets while the example's transaction is open: does
@@ -76,7 +112,13 @@ async function observeWaits(url: string, f: LockForm): Promise<Waits> {
     await other.query('BEGIN');
     try {
       await other.query("SET LOCAL lock_timeout = '20ms'"); // a conflicting lock waits at once; one that does not never times out
-      return await other.query(sql).then(() => false, (e: { code?: string }) => { if (e.code !== '55P03') throw e; return true; });
+      return await other.query(sql).then(
+        () => false,
+        (e: { code?: string }) => {
+          if (e.code !== '55P03') throw e;
+          return true;
+        },
+      );
     } finally {
       await other.query('ROLLBACK');
     }
@@ -116,7 +158,12 @@ async function observeWaiting(url: string, f: LockForm): Promise<Observed> {
     const running = runner.query(f.example);
     let waiting: string | undefined;
     for (let k = 0; k < 200 && !waiting; k++) {
-      waiting = (await watcher.query<{ mode: string }>("SELECT mode FROM pg_locks WHERE pid = $1 AND locktype = 'relation' AND NOT granted AND relation = $2::regclass", [pid, target])).rows[0]?.mode;
+      waiting = (
+        await watcher.query<{ mode: string }>(
+          "SELECT mode FROM pg_locks WHERE pid = $1 AND locktype = 'relation' AND NOT granted AND relation = $2::regclass",
+          [pid, target],
+        )
+      ).rows[0]?.mode;
       if (!waiting) await new Promise((r) => setTimeout(r, 25));
     }
     await holder.query('ROLLBACK');
@@ -136,7 +183,9 @@ describe.each(allMajors)('Lock forms against $name', (target) => {
     await c.connect();
     await exampleSchema(c);
   });
-  afterAll(async () => { await c.end(); });
+  afterAll(async () => {
+    await c.end();
+  });
 
   /** A form whose syntax this server lacks: it refuses the example (42601), and there is nothing to observe. */
   const olderThan = (f: LockForm) => f.minMajor !== undefined && target.major > 0 && target.major < f.minMajor;
@@ -164,23 +213,29 @@ describe.each(allMajors)('Lock forms against $name', (target) => {
   });
 
   // The examples on t and on its index t_a (whose lock queries on t meet when they plan): the lock table's "what waits", seen from a second session.
-  it.each(LOCK_FORMS.filter((f) => !f.noTransaction && (!f.exampleTable || f.exampleTable === 't_a') && !f.until).map((f) => [f.id, f] as const))('%s: what waits for it, as a second session sees', async (_id, f) => {
-    expect(await observeWaits(url, f)).toEqual(expectedWaits(f));
-  });
+  it.each(LOCK_FORMS.filter((f) => !f.noTransaction && (!f.exampleTable || f.exampleTable === 't_a') && !f.until).map((f) => [f.id, f] as const))(
+    '%s: what waits for it, as a second session sees',
+    async (_id, f) => {
+      expect(await observeWaits(url, f)).toEqual(expectedWaits(f));
+    },
+  );
 
-  it.each(LOCK_FORMS.filter((f) => f.noTransaction).map((f) => [f.id, f] as const))('%s (no transaction): the lock it waits for, and no rewrite', async (_id, f) => {
-    const db = await freshDatabase(target, `lock_${f.id}`);
-    await withClient(db, exampleSchema);
-    if (olderThan(f)) {
-      await expect(withClient(db, (k) => k.query(f.example))).rejects.toMatchObject({ code: '42601' });
-      return;
-    }
-    const classified = statementLock(parseSql(f.example).statements[0]!);
-    const seen = await observeWaiting(db, f);
-    expect(classified.form.id).toBe(f.id);
-    expect(seen.lock).toBe(pgLocksMode(classified.lock!));
-    expect(seen.rewrote).toBe(classified.rewrites);
-  });
+  it.each(LOCK_FORMS.filter((f) => f.noTransaction).map((f) => [f.id, f] as const))(
+    '%s (no transaction): the lock it waits for, and no rewrite',
+    async (_id, f) => {
+      const db = await freshDatabase(target, `lock_${f.id}`);
+      await withClient(db, exampleSchema);
+      if (olderThan(f)) {
+        await expect(withClient(db, (k) => k.query(f.example))).rejects.toMatchObject({ code: '42601' });
+        return;
+      }
+      const classified = statementLock(parseSql(f.example).statements[0]!);
+      const seen = await observeWaiting(db, f);
+      expect(classified.form.id).toBe(f.id);
+      expect(seen.lock).toBe(pgLocksMode(classified.lock!));
+      expect(seen.rewrote).toBe(classified.rewrites);
+    },
+  );
 
   it('the conflict table: every pair of modes conflicts exactly when LOCK TABLE … NOWAIT says so', async () => {
     const other = new pg.Client(url);
@@ -192,7 +247,10 @@ describe.each(allMajors)('Lock forms against $name', (target) => {
           await c.query('BEGIN');
           await c.query(`LOCK TABLE r IN ${a} MODE`);
           await other.query('BEGIN');
-          const blocked = await other.query(`LOCK TABLE r IN ${b} MODE NOWAIT`).then(() => false, (e: { code?: string }) => e.code === '55P03');
+          const blocked = await other.query(`LOCK TABLE r IN ${b} MODE NOWAIT`).then(
+            () => false,
+            (e: { code?: string }) => e.code === '55P03',
+          );
           await other.query('ROLLBACK');
           await c.query('ROLLBACK');
           if (blocked !== conflicts(a as LockMode, b as LockMode)) mismatches.push(`${a} vs ${b}: server ${blocked ? 'conflicts' : 'allows'}`);

@@ -9,7 +9,8 @@ describe('Constant: LOCK_FORMS', () => {
     expect(new Set(LOCK_FORMS.map((f) => f.id)).size).toBe(LOCK_FORMS.length);
     for (const f of LOCK_FORMS) {
       expect(f.example.length).toBeGreaterThan(5);
-      if (f.lock && blocksWrites(f.lock) && (f.rewrites || f.scans) && !f.noTransaction && f.id !== 'alter-column-type-compatible') expect(f.saferForm, f.id).toBeDefined();
+      if (f.lock && blocksWrites(f.lock) && (f.rewrites || f.scans) && !f.noTransaction && f.id !== 'alter-column-type-compatible')
+        expect(f.saferForm, f.id).toBeDefined();
     }
   });
 

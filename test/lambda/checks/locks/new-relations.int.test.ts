@@ -23,22 +23,29 @@ describe.each(fullMatrixMajors)('Function: planLocks, relations the plan makes, 
   });
 
   /** The rows of `big` after `sql`, in a transaction rolled back. */
-  const rowsAfter = (sql: string) => withClient(url, async (c) => {
-    await c.query('BEGIN');
-    try {
-      await c.query(sql);
-      return Number((await c.query('SELECT count(*) AS n FROM big')).rows[0].n);
-    } finally {
-      await c.query('ROLLBACK');
-    }
-  });
+  const rowsAfter = (sql: string) =>
+    withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query(sql);
+        return Number((await c.query('SELECT count(*) AS n FROM big')).rows[0].n);
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
 
   // Regression: the statements after the CREATE were sized by the dropped table (200,000 rows), with two false large-table warnings.
   it('a table dropped and created again: the statements on it after the CREATE are on a new, empty table, and warn of nothing', async () => {
-    const sql = 'DROP TABLE IF EXISTS public.big;\nCREATE TABLE public.big (id int, a int);\nCREATE INDEX big_a ON public.big (a);\nALTER TABLE public.big ALTER COLUMN a TYPE bigint;\n';
+    const sql =
+      'DROP TABLE IF EXISTS public.big;\nCREATE TABLE public.big (id int, a int);\nCREATE INDEX big_a ON public.big (a);\nALTER TABLE public.big ALTER COLUMN a TYPE bigint;\n';
     expect(await rowsAfter(sql)).toBe(0);
     const plan = await planWithCatalog(url, { '1_replace.sql': sql }, { warnRows: 100 });
-    expect(plan.statements.map((s) => [s.line, s.rows, s.newTable ?? false])).toEqual([[1, 500, false], [2, null, false], [3, 0, true], [4, 0, true]]);
+    expect(plan.statements.map((s) => [s.line, s.rows, s.newTable ?? false])).toEqual([
+      [1, 500, false],
+      [2, null, false],
+      [3, 0, true],
+      [4, 0, true],
+    ]);
     expect(plan.findings).toEqual([]);
   });
 
@@ -53,7 +60,12 @@ describe.each(fullMatrixMajors)('Function: planLocks, relations the plan makes, 
 
   // Regression: plan showed "not found" for a view and a sequence it creates.
   it('a view and a sequence the plan creates are new', async () => {
-    const plan = await planWithCatalog(url, { '1_v.sql': 'CREATE VIEW v AS SELECT 1 AS x;\nALTER TABLE v OWNER TO CURRENT_USER;\nCREATE SEQUENCE s;\nALTER SEQUENCE s OWNER TO CURRENT_USER;\n' });
-    expect(plan.statements.filter((s) => s.table).map((s) => [s.table, s.newTable])).toEqual([['v', true], ['s', true]]);
+    const plan = await planWithCatalog(url, {
+      '1_v.sql': 'CREATE VIEW v AS SELECT 1 AS x;\nALTER TABLE v OWNER TO CURRENT_USER;\nCREATE SEQUENCE s;\nALTER SEQUENCE s OWNER TO CURRENT_USER;\n',
+    });
+    expect(plan.statements.filter((s) => s.table).map((s) => [s.table, s.newTable])).toEqual([
+      ['v', true],
+      ['s', true],
+    ]);
   });
 });

@@ -49,7 +49,9 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
   it('a new partition: ACCESS EXCLUSIVE on the parent and on the DEFAULT partition, which it reads; plan warns of the read', async () => {
     const p = await plan(CREATE);
     expect(p.statements[0]).toMatchObject({
-      lock: 'ACCESS EXCLUSIVE', table: 'public.ev', scans: false,
+      lock: 'ACCESS EXCLUSIVE',
+      table: 'public.ev',
+      scans: false,
       defaultPartition: { table: 'public.ev_default', rows: 500, reads: true, checked: false },
     });
     expect(p.findings).toHaveLength(1);
@@ -57,15 +59,21 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
     expect(p.findings[0]!.message).toContain('ACCESS EXCLUSIVE on public.ev_default, the DEFAULT partition of public.ev (~500 rows');
     expect(p.findings[0]!.message).toContain('reads and writes on public.ev and all its partitions wait');
     expect(p.findings[0]!.fix).toContain('add a CHECK to it that excludes the bound');
-    await withClient(url, async (c) => expect(await sees(c, CREATE)).toEqual({
-      locks: { ev: 'AccessExclusiveLock', ev_default: 'AccessExclusiveLock' }, read: ['ev_default'],
-    }));
+    await withClient(url, async (c) =>
+      expect(await sees(c, CREATE)).toEqual({
+        locks: { ev: 'AccessExclusiveLock', ev_default: 'AccessExclusiveLock' },
+        read: ['ev_default'],
+      }),
+    );
   });
 
   it('ATTACH PARTITION: ACCESS EXCLUSIVE on the table attached, which it reads, SHARE UPDATE EXCLUSIVE on the parent, and the DEFAULT partition read', async () => {
     const p = await plan(ATTACH);
     expect(p.statements[0]).toMatchObject({
-      lock: 'ACCESS EXCLUSIVE', table: 'public.ev_next', rows: 100, scans: true,
+      lock: 'ACCESS EXCLUSIVE',
+      table: 'public.ev_next',
+      rows: 100,
+      scans: true,
       other: { table: 'public.ev', lock: 'SHARE UPDATE EXCLUSIVE', role: 'parent' },
       defaultPartition: { table: 'public.ev_default', rows: 500, reads: true },
     });
@@ -74,9 +82,12 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
     expect(p.findings[0]!.message).toContain('ATTACH PARTITION takes ACCESS EXCLUSIVE on public.ev_next (~100 rows');
     expect(p.findings[0]!.fix).toContain('first add a CHECK matching the bound NOT VALID');
     expect(p.findings[1]!.message).toContain('reads and writes on public.ev_default wait');
-    await withClient(url, async (c) => expect(await sees(c, ATTACH)).toEqual({
-      locks: { ev: 'ShareUpdateExclusiveLock', ev_default: 'AccessExclusiveLock', ev_next: 'AccessExclusiveLock' }, read: ['ev_default', 'ev_next'],
-    }));
+    await withClient(url, async (c) =>
+      expect(await sees(c, ATTACH)).toEqual({
+        locks: { ev: 'ShareUpdateExclusiveLock', ev_default: 'AccessExclusiveLock', ev_next: 'AccessExclusiveLock' },
+        read: ['ev_default', 'ev_next'],
+      }),
+    );
   });
 
   it('a CHECK on the DEFAULT partition that excludes the bound: the server skips the read, and plan does not warn of it', async () => {
@@ -100,8 +111,13 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
     expect(p.findings.map((f) => f.message)).toEqual([expect.stringContaining('takes ACCESS EXCLUSIVE on public.ev (~500 rows')]);
   });
 
-  it('SET TABLESPACE of the partitioned table copies nothing (only its partitions\' default)', async () => {
-    expect((await plan('ALTER TABLE ev SET TABLESPACE pg_default')).statements[0]).toMatchObject({ table: 'public.ev', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false });
+  it("SET TABLESPACE of the partitioned table copies nothing (only its partitions' default)", async () => {
+    expect((await plan('ALTER TABLE ev SET TABLESPACE pg_default')).statements[0]).toMatchObject({
+      table: 'public.ev',
+      lock: 'ACCESS EXCLUSIVE',
+      rewrites: false,
+      scans: false,
+    });
   });
 
   // Regression: plan said CREATE INDEX … ON ONLY the partitioned table scans; it builds the parent's index alone.
@@ -127,7 +143,7 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
   });
 
   it('ATTACH PARTITION of a table with a validated CHECK of its own: no warning for the table, as the CHECK may spare the read', async () => {
-    const check = "ALTER TABLE ev_next ADD CONSTRAINT ev_next_bound CHECK (id IS NOT NULL AND id >= 200 AND id < 300)";
+    const check = 'ALTER TABLE ev_next ADD CONSTRAINT ev_next_bound CHECK (id IS NOT NULL AND id >= 200 AND id < 300)';
     await withClient(url, async (c) => expect((await sees(c, ATTACH, check)).read).toEqual(['ev_default']));
     await withClient(url, (c) => c.query(check));
     try {
@@ -135,7 +151,9 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
       expect(p.statements[0]).toMatchObject({ table: 'public.ev_next', scans: true, boundMayBeImplied: true });
       expect(p.findings.map((f) => f.message)).toEqual([expect.stringContaining('the DEFAULT partition of public.ev')]);
       const r = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_attach.sql': `${ATTACH};\n` }), '--warn-rows', '100']);
-      expect(r.stdout).toContain('1_attach.sql:1: public.ev_next has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)\n');
+      expect(r.stdout).toContain(
+        '1_attach.sql:1: public.ev_next has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)\n',
+      );
     } finally {
       await withClient(url, (c) => c.query('ALTER TABLE ev_next DROP CONSTRAINT ev_next_bound'));
     }
@@ -146,24 +164,33 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
     const partitionLock = target.major > 0 && target.major <= until.major ? until.other! : 'ACCESS EXCLUSIVE';
     const p = await plan(DETACH);
     expect(p.statements[0]).toMatchObject({
-      lock: 'ACCESS EXCLUSIVE', table: 'public.ev', scans: false,
+      lock: 'ACCESS EXCLUSIVE',
+      table: 'public.ev',
+      scans: false,
       other: { table: 'public.ev_1', lock: partitionLock, role: 'partition' },
       defaultPartition: { table: 'public.ev_default', reads: false },
     });
     expect(p.findings).toEqual([]);
-    await withClient(url, async (c) => expect(await sees(c, DETACH)).toEqual({
-      locks: { ev: 'AccessExclusiveLock', ev_1: pgLocksMode(partitionLock), ev_default: 'AccessExclusiveLock' }, read: [],
-    }));
+    await withClient(url, async (c) =>
+      expect(await sees(c, DETACH)).toEqual({
+        locks: { ev: 'AccessExclusiveLock', ev_1: pgLocksMode(partitionLock), ev_default: 'AccessExclusiveLock' },
+        read: [],
+      }),
+    );
   });
 
   it('the CLI names the second table and the DEFAULT partition under the statement table', async () => {
     const dir = tempDir({ '1_create.sql': `${CREATE};\n`, '2_attach.sql': `${ATTACH};\n`, '3_detach.sql': `${DETACH};\n` });
     const r = await runCli(['plan', '--database-url', url, '--dir', dir, '--warn-rows', '100'], { cwd: dir });
     expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('1_create.sql:1: also ACCESS EXCLUSIVE on public.ev_default (the DEFAULT partition, ~500 rows), which it reads for rows of the new bound\n');
+    expect(r.stdout).toContain(
+      '1_create.sql:1: also ACCESS EXCLUSIVE on public.ev_default (the DEFAULT partition, ~500 rows), which it reads for rows of the new bound\n',
+    );
     expect(r.stdout).toContain('2_attach.sql:1: also SHARE UPDATE EXCLUSIVE on public.ev (the parent)\n');
     const until = LOCK_FORMS.find((f) => f.id === 'detach-partition')!.until!;
-    expect(r.stdout).toContain(`3_detach.sql:1: also ${target.major > 0 && target.major <= until.major ? until.other : 'ACCESS EXCLUSIVE'} on public.ev_1 (the partition)\n`);
+    expect(r.stdout).toContain(
+      `3_detach.sql:1: also ${target.major > 0 && target.major <= until.major ? until.other : 'ACCESS EXCLUSIVE'} on public.ev_1 (the partition)\n`,
+    );
     expect(r.stdout).toContain('3_detach.sql:1: also ACCESS EXCLUSIVE on public.ev_default (the DEFAULT partition, ~500 rows)\n');
     expect(r.stdout).not.toContain('?: a form plan does not know');
   });

@@ -26,7 +26,8 @@ ALTER TABLE w VALIDATE CONSTRAINT w_a_nn;
 async function serverScans(c: pg.Client, sql: string): Promise<boolean> {
   await c.query('BEGIN');
   try {
-    const n = async () => Number((await c.query("SELECT coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'w'::regclass), 0) AS n")).rows[0].n);
+    const n = async () =>
+      Number((await c.query("SELECT coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'w'::regclass), 0) AS n")).rows[0].n);
     const start = await n();
     await c.query(sql);
     return (await n()) > start;
@@ -62,13 +63,17 @@ describe.each(allMajors)('Function: planLocks, scans, on $name', (target) => {
     await withClient(url, async (c) => expect(await serverScans(c, sql)).toBe(scans));
   });
 
-  it('PostgreSQL 18\'s ADD CONSTRAINT … NOT NULL … NOT VALID reads no row; without NOT VALID it reads them unless proved', async () => {
+  it("PostgreSQL 18's ADD CONSTRAINT … NOT NULL … NOT VALID reads no row; without NOT VALID it reads them unless proved", async () => {
     if (target.major !== 0 && target.major < 18) {
       // PostgreSQL 15 has no NOT NULL constraint syntax: the server refuses it, and plan's answer is the same either way.
       expect(await planScans('ALTER TABLE w ADD CONSTRAINT w_b_nn NOT NULL b NOT VALID')).toBe(false);
       return;
     }
-    for (const [sql, scans] of [['ALTER TABLE w ADD CONSTRAINT w_b_nn NOT NULL b NOT VALID', false], ['ALTER TABLE w ADD CONSTRAINT w_b_nn NOT NULL b', true], ['ALTER TABLE w ADD CONSTRAINT w_a_nn2 NOT NULL a', false]] as const) {
+    for (const [sql, scans] of [
+      ['ALTER TABLE w ADD CONSTRAINT w_b_nn NOT NULL b NOT VALID', false],
+      ['ALTER TABLE w ADD CONSTRAINT w_b_nn NOT NULL b', true],
+      ['ALTER TABLE w ADD CONSTRAINT w_a_nn2 NOT NULL a', false],
+    ] as const) {
       expect([sql, await planScans(sql)]).toEqual([sql, scans]);
       await withClient(url, async (c) => expect([sql, await serverScans(c, sql)]).toEqual([sql, scans]));
     }
@@ -76,7 +81,8 @@ describe.each(allMajors)('Function: planLocks, scans, on $name', (target) => {
 });
 
 describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 18))('Function: planLocks, SET EXPRESSION, on $name', (target) => {
-  const GENERATED = 'CREATE TABLE g (a int, s int GENERATED ALWAYS AS (a * 2) STORED, v int GENERATED ALWAYS AS (a * 3) VIRTUAL);\nINSERT INTO g (a) SELECT g FROM generate_series(1, 100) g;\n';
+  const GENERATED =
+    'CREATE TABLE g (a int, s int GENERATED ALWAYS AS (a * 2) STORED, v int GENERATED ALWAYS AS (a * 3) VIRTUAL);\nINSERT INTO g (a) SELECT g FROM generate_series(1, 100) g;\n';
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'plan_expressions');
@@ -92,7 +98,9 @@ describe.each(allMajors.filter((t) => t.major === 0 || t.major >= 18))('Function
     await withClient(url, async (c) => {
       await c.query('BEGIN');
       try {
-        const seen = async () => (await c.query("SELECT pg_relation_filenode('g') AS n, coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'g'), 0) AS scans")).rows[0] as { n: string; scans: string };
+        const seen = async () =>
+          (await c.query("SELECT pg_relation_filenode('g') AS n, coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'g'), 0) AS scans"))
+            .rows[0] as { n: string; scans: string };
         const before = await seen();
         await c.query(sql);
         const after = await seen();
@@ -133,7 +141,7 @@ describe.each(allMajors)('Function: planLocks, storage the table has already, on
         const node = async () => (await c.query("SELECT pg_relation_filenode('st') AS n")).rows[0].n as string;
         const before = await node();
         await c.query(sql);
-        expect(await node() !== before).toBe(rewrites);
+        expect((await node()) !== before).toBe(rewrites);
       } finally {
         await c.query('ROLLBACK');
       }

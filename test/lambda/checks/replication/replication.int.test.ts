@@ -32,9 +32,16 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
     });
     await subscribe(primary, 'app', 'orders_pub', TABLES);
   });
-  afterAll(async () => { if (primary) await removeServer(primary); });
+  afterAll(async () => {
+    if (primary) await removeServer(primary);
+  });
 
-  const columns = async (table: string) => (await withClient(url, (c) => c.query('SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum', [table]))).rows.map((r) => r.attname);
+  const columns = async (table: string) =>
+    (
+      await withClient(url, (c) =>
+        c.query('SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum', [table]),
+      )
+    ).rows.map((r) => r.attname);
 
   it('refuses ADD COLUMN on the published table before anything runs: exit 2, naming the file, line, table and publication; nothing applied', async () => {
     const dir = tempDir({ '1_notes.sql': 'ALTER TABLE notes ADD COLUMN author text;', '2_orders.sql': 'SELECT 1;\nALTER TABLE orders ADD COLUMN note text;' });
@@ -49,13 +56,18 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
     expect(await columns('orders')).toEqual(['id', 'total']);
     const json = await runCli(['migrate', '--database-url', url, '--dir', dir, '--json']);
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toMatchObject({ error: 'ReplicationError', statements: [{ file: '2_orders.sql', line: 2, table: 'public.orders', carriedBy: ['publication orders_pub'] }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: 'ReplicationError',
+      statements: [{ file: '2_orders.sql', line: 2, table: 'public.orders', carriedBy: ['publication orders_pub'] }],
+    });
   });
 
   it('plan shows the same refusal as a warning, and in --json', async () => {
     const dir = tempDir({ '1_orders.sql': 'ALTER TABLE orders ALTER COLUMN total TYPE text;' });
     const r = await runCli(['plan', '--database-url', url, '--dir', dir]);
-    expect(r.stdout).toContain('warning: migrate through this URL will refuse to run: 1_orders.sql:1: 1 pending statement changes tables that logical replication carries');
+    expect(r.stdout).toContain(
+      'warning: migrate through this URL will refuse to run: 1_orders.sql:1: 1 pending statement changes tables that logical replication carries',
+    );
     const json = JSON.parse((await runCli(['plan', '--database-url', url, '--dir', dir, '--json'])).stdout);
     expect(json.refusals).toEqual([expect.objectContaining({ file: '1_orders.sql', line: 1 })]);
   });
@@ -68,7 +80,9 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
   });
 
   it('runs a file that says how the replication was planned for, with a note', async () => {
-    const dir = tempDir({ '1_orders.sql': '-- schemaguard:replication-planned the subscriber got the column in release 41\nALTER TABLE orders ADD COLUMN placed_at timestamptz;' });
+    const dir = tempDir({
+      '1_orders.sql': '-- schemaguard:replication-planned the subscriber got the column in release 41\nALTER TABLE orders ADD COLUMN placed_at timestamptz;',
+    });
     await withClient(adminUrl(primary, 'subscriber'), (c) => c.query('ALTER TABLE orders ADD COLUMN placed_at timestamptz'));
     const r = await runCli(['migrate', '--database-url', url, '--dir', dir, '--state-schema', 'sg_planned_file']);
     expect(r.code).toBe(0);
@@ -79,7 +93,17 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
   it('runs with --replication-planned REASON for the whole run', async () => {
     const dir = tempDir({ '1_orders.sql': 'ALTER TABLE orders ADD COLUMN source text;' });
     await withClient(adminUrl(primary, 'subscriber'), (c) => c.query('ALTER TABLE orders ADD COLUMN source text'));
-    const r = await runCli(['migrate', '--database-url', url, '--dir', dir, '--state-schema', 'sg_planned_run', '--replication-planned', 'blue/green switchover done']);
+    const r = await runCli([
+      'migrate',
+      '--database-url',
+      url,
+      '--dir',
+      dir,
+      '--state-schema',
+      'sg_planned_run',
+      '--replication-planned',
+      'blue/green switchover done',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('planned for, as the run says: blue/green switchover done');
   });
@@ -121,9 +145,22 @@ describe.each(started)('Replication: a streaming standby after migrate, on $name
       const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
       const warned = await runCli(['migrate', '--database-url', adminUrl(primary), '--dir', dir, '--standby-wait', '1s', '--state-schema', 'sg_paused']);
       expect(warned.code).toBe(0);
-      expect(warned.stderr).toMatch(/warning: standbys: 1 still behind after \d+ ms: standby1 \(127\.0\.0\.1\) \d+ bytes behind.*the application deployed next may read the old schema there \(a warning: --standby-strict makes it fail the run\)/);
+      expect(warned.stderr).toMatch(
+        /warning: standbys: 1 still behind after \d+ ms: standby1 \(127\.0\.0\.1\) \d+ bytes behind.*the application deployed next may read the old schema there \(a warning: --standby-strict makes it fail the run\)/,
+      );
       const strictDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);' });
-      const strict = await runCli(['migrate', '--database-url', adminUrl(primary), '--dir', strictDir, '--standby-wait', '1s', '--standby-strict', '--state-schema', 'sg_paused']);
+      const strict = await runCli([
+        'migrate',
+        '--database-url',
+        adminUrl(primary),
+        '--dir',
+        strictDir,
+        '--standby-wait',
+        '1s',
+        '--standby-strict',
+        '--state-schema',
+        'sg_paused',
+      ]);
       expect(strict.code).toBe(1);
       expect(strict.stderr).toContain('standby1');
       expect(strict.stderr).toContain('pg_is_wal_replay_paused()');

@@ -24,7 +24,9 @@ $$`;
 
 describe.each(targets)('Function: waitForStandbys, on $name', (target) => {
   let url: string;
-  beforeAll(async () => { url = await freshDatabase(target, 'standbys'); });
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'standbys');
+  });
 
   it('a server without standbys: none, caught up, no wait', async () => {
     const report = await withClient(url, (c) => waitForStandbys(c, { timeoutMs: 5000 }));

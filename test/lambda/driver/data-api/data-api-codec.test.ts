@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  arrayLiteral, decodeField, decodeRecords, parseSqlErrorMessage, parseTimestamp, toNamedPlaceholders, toSqlParameter,
-  translateStatement, typed,
+  arrayLiteral,
+  decodeField,
+  decodeRecords,
+  parseSqlErrorMessage,
+  parseTimestamp,
+  toNamedPlaceholders,
+  toSqlParameter,
+  translateStatement,
+  typed,
 } from '../../../../lambda/driver/data-api/data-api-codec';
 import { splitSql } from '../../../../lambda/engine/sql/splitter';
 
@@ -28,7 +35,7 @@ describe('Function: toNamedPlaceholders', () => {
     [`SELECT 'a\\', $1`, `SELECT 'a\\', :p1`],
     [`SELECT xE'\\', $1`, `SELECT xE'\\', :p1`],
     [`SELECT 9E'\\', $1`, `SELECT 9E'\\', :p1`],
-  ])('reads E\'\' strings as the splitter does: %s', (sql, rewritten) => {
+  ])("reads E'' strings as the splitter does: %s", (sql, rewritten) => {
     expect(toNamedPlaceholders(sql).sql).toBe(rewritten);
     expect(splitSql(`${sql}; SELECT 2`).map((st) => st.text)).toEqual([sql, 'SELECT 2']);
   });
@@ -62,7 +69,9 @@ describe('Function: toSqlParameter', () => {
 
   it('uses an explicit hint: UUID, DECIMAL, DATE, TIME', () => {
     expect(toSqlParameter(2, typed('3f1c9a52-3c3e-4d9a-9d55-0c8a1e1e2b77', 'UUID'))).toEqual({
-      name: 'p2', value: { stringValue: '3f1c9a52-3c3e-4d9a-9d55-0c8a1e1e2b77' }, typeHint: 'UUID',
+      name: 'p2',
+      value: { stringValue: '3f1c9a52-3c3e-4d9a-9d55-0c8a1e1e2b77' },
+      typeHint: 'UUID',
     });
     expect(toSqlParameter(3, typed(12.5, 'DECIMAL')).value).toEqual({ stringValue: '12.5' });
     expect(toSqlParameter(4, typed(new Date('2026-05-06T00:00:00Z'), 'DATE')).value).toEqual({ stringValue: '2026-05-06' });
@@ -71,7 +80,12 @@ describe('Function: toSqlParameter', () => {
   });
 
   it('nests arrays and refuses an array of objects, naming what it holds', () => {
-    expect(arrayLiteral([[1, 2], [3, null]])).toBe('{{"1","2"},{"3",NULL}}');
+    expect(
+      arrayLiteral([
+        [1, 2],
+        [3, null],
+      ]),
+    ).toBe('{{"1","2"},{"3",NULL}}');
     expect(arrayLiteral([])).toBe('{}');
     expect(() => toSqlParameter(1, [{ a: 1 }])).toThrow(/cannot send an array holding a object as a Data API parameter/);
   });
@@ -128,10 +142,19 @@ describe('Function: decodeField', () => {
 describe('Function: decodeRecords', () => {
   it('keys rows by column label', () => {
     const rows = decodeRecords(
-      [[{ longValue: 1 }, { stringValue: 'a' }], [{ longValue: 2 }, { isNull: true }]],
-      [{ label: 'id', typeName: 'int4' }, { name: 'name', typeName: 'text' }],
+      [
+        [{ longValue: 1 }, { stringValue: 'a' }],
+        [{ longValue: 2 }, { isNull: true }],
+      ],
+      [
+        { label: 'id', typeName: 'int4' },
+        { name: 'name', typeName: 'text' },
+      ],
     );
-    expect(rows).toEqual([{ id: 1, name: 'a' }, { id: 2, name: null }]);
+    expect(rows).toEqual([
+      { id: 1, name: 'a' },
+      { id: 2, name: null },
+    ]);
   });
 
   it('returns no rows when the service returned no records (DML)', () => {
@@ -142,16 +165,22 @@ describe('Function: decodeRecords', () => {
 describe('Function: parseSqlErrorMessage', () => {
   it('reads message, position and SQLSTATE', () => {
     expect(parseSqlErrorMessage('ERROR: relation "x" does not exist\n  Position: 15; SQLState: 42P01')).toEqual({
-      message: 'relation "x" does not exist', position: '15', code: '42P01',
+      message: 'relation "x" does not exist',
+      position: '15',
+      code: '42P01',
     });
   });
 
   it('reads detail and hint', () => {
     expect(parseSqlErrorMessage('ERROR: duplicate key value violates unique constraint "k"\n  Detail: Key (id)=(1) already exists.; SQLState: 23505')).toEqual({
-      message: 'duplicate key value violates unique constraint "k"', detail: 'Key (id)=(1) already exists.', code: '23505',
+      message: 'duplicate key value violates unique constraint "k"',
+      detail: 'Key (id)=(1) already exists.',
+      code: '23505',
     });
     expect(parseSqlErrorMessage('ERROR: function f() does not exist\n  Hint: No function matches.\n  Position: 8; SQLState: 42883')).toMatchObject({
-      hint: 'No function matches.', position: '8', code: '42883',
+      hint: 'No function matches.',
+      position: '8',
+      code: '42883',
     });
   });
 

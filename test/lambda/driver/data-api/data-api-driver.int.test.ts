@@ -42,7 +42,9 @@ describe.each(targets)('$name', (target) => {
         await withClient(url, (c) => c.query('CREATE SCHEMA "odd ""name"""; CREATE TABLE "odd ""name""".t (id int); CREATE TABLE public.u (id int)'));
         const session = await makeDataApiDriver(url, standin(url)).connect();
 
-        const found = await session.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY ($1::text[]) ORDER BY 1', [['public', 'odd "name"', 'absent']]);
+        const found = await session.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY ($1::text[]) ORDER BY 1', [
+          ['public', 'odd "name"', 'absent'],
+        ]);
         const catalog = await readCatalog(session, { schemas: ['public', 'odd "name"'] });
         await session.close();
 
@@ -76,16 +78,37 @@ describe.each(targets)('$name', (target) => {
       it('binds $n parameters as named parameters with type hints', async () => {
         const url = await freshDatabase(target, 'dapi_params');
         const s = await makeDataApiDriver(url, standin(url)).connect();
-        await s.query(`CREATE TABLE p (id uuid PRIMARY KEY, at timestamptz, doc jsonb, amount numeric(10,2), d date, t time, n bigint, ok boolean, x float8, note text)`);
+        await s.query(
+          `CREATE TABLE p (id uuid PRIMARY KEY, at timestamptz, doc jsonb, amount numeric(10,2), d date, t time, n bigint, ok boolean, x float8, note text)`,
+        );
         const id = '3f1c9a52-3c3e-4d9a-9d55-0c8a1e1e2b77';
         const at = new Date('2026-03-04T05:06:07.890Z');
         const r = await s.query(
           `INSERT INTO p VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id::text, at, doc, amount, d::text, t::text, n, ok, x, note`,
-          [typed(id, 'UUID'), at, { k: ['v', 1] }, typed('12.34', 'DECIMAL'), typed('2026-03-04', 'DATE'), typed('05:06:07', 'TIME'), 9007199254740993n, true, 0.25, "it's $1 -- not a parameter"],
+          [
+            typed(id, 'UUID'),
+            at,
+            { k: ['v', 1] },
+            typed('12.34', 'DECIMAL'),
+            typed('2026-03-04', 'DATE'),
+            typed('05:06:07', 'TIME'),
+            9007199254740993n,
+            true,
+            0.25,
+            "it's $1 -- not a parameter",
+          ],
         );
         expect(r.rowCount).toBe(1);
         expect(r.rows[0]).toEqual({
-          id, at, doc: { k: ['v', 1] }, amount: '12.34', d: '2026-03-04', t: '05:06:07', n: '9007199254740993', ok: true, x: 0.25,
+          id,
+          at,
+          doc: { k: ['v', 1] },
+          amount: '12.34',
+          d: '2026-03-04',
+          t: '05:06:07',
+          n: '9007199254740993',
+          ok: true,
+          x: 0.25,
           note: "it's $1 -- not a parameter",
         });
         // Without the UUID hint the service binds a string as varchar: PostgreSQL has no uuid = varchar operator.
@@ -109,7 +132,8 @@ describe.each(targets)('$name', (target) => {
         const url = await freshDatabase(target, 'dapi_big');
         const s = await makeDataApiDriver(url, standin(url)).connect();
         await expect(s.query(`SELECT repeat('x', 60000) AS big FROM generate_series(1, 20)`)).rejects.toMatchObject({
-          code: '54000', message: expect.stringContaining('1 MiB'),
+          code: '54000',
+          message: expect.stringContaining('1 MiB'),
         });
       });
     });
@@ -139,7 +163,10 @@ describe.each(targets)('$name', (target) => {
         expect((await session.query(`SELECT current_setting('lock_timeout') AS lt`)).rows).toEqual([{ lt: '0' }]);
         // A session-level advisory lock taken in one call is gone after it: why the Data API needs a lease.
         await session.query('SELECT pg_advisory_lock(42)');
-        const held = await rows(url, `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 42 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+        const held = await rows(
+          url,
+          `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 42 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        );
         expect(held).toEqual([{ n: 0 }]);
       });
 
@@ -207,9 +234,12 @@ describe.each(targets)('$name', (target) => {
       it('a DO block that fails after its call returned at the limit is not recorded as applied (its outcome cannot be confirmed)', async () => {
         // Prepare
         const url = await freshDatabase(target, 'dapi_unconfirmed');
-        await withClient(url, (c) => c.query('CREATE TABLE bf (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false); INSERT INTO bf (id) SELECT generate_series(1, 10)'));
+        await withClient(url, (c) =>
+          c.query('CREATE TABLE bf (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false); INSERT INTO bf (id) SELECT generate_series(1, 10)'),
+        );
         const dir = tempDir({
-          '1_backfill.sql': '-- schemaguard:no-transaction\nDO $$ BEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  PERFORM pg_sleep(1.5);\n  UPDATE bf SET done = true WHERE id > 5;\n  RAISE EXCEPTION \'backfill batch 2 failed\';\nEND $$;\n',
+          '1_backfill.sql':
+            "-- schemaguard:no-transaction\nDO $$ BEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  PERFORM pg_sleep(1.5);\n  UPDATE bf SET done = true WHERE id > 5;\n  RAISE EXCEPTION 'backfill batch 2 failed';\nEND $$;\n",
         });
 
         // Act
@@ -218,7 +248,9 @@ describe.each(targets)('$name', (target) => {
         // Assess
         expect(err).toBeInstanceOf(StatementError);
         expect(err).toMatchObject({ file: '1_backfill.sql', line: 2 });
-        expect((err as StatementError).message).toMatch(/^1_backfill\.sql:2: .*did not reach its end.*outcome could not be confirmed through the Data API.*not recorded/);
+        expect((err as StatementError).message).toMatch(
+          /^1_backfill\.sql:2: .*did not reach its end.*outcome could not be confirmed through the Data API.*not recorded/,
+        );
         expect((err as StatementError).fix).toMatch(/check by hand.*CLI over a direct connection/);
         expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
         expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 5 }]);
@@ -228,9 +260,12 @@ describe.each(targets)('$name', (target) => {
       it('a DO block that commits its batches and succeeds after its call returned at the limit is recorded (its last step drops a marker table)', async () => {
         // Prepare
         const url = await freshDatabase(target, 'dapi_confirmed');
-        await withClient(url, (c) => c.query('CREATE TABLE bf (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false); INSERT INTO bf (id) SELECT generate_series(1, 10)'));
+        await withClient(url, (c) =>
+          c.query('CREATE TABLE bf (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false); INSERT INTO bf (id) SELECT generate_series(1, 10)'),
+        );
         const dir = tempDir({
-          '1_backfill.sql': '-- schemaguard:no-transaction\nDO $$\nDECLARE n int;\nBEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  PERFORM pg_sleep(1.5);\n  UPDATE bf SET done = true WHERE id > 5;\nEND;  -- the last batch\n$$;\n',
+          '1_backfill.sql':
+            '-- schemaguard:no-transaction\nDO $$\nDECLARE n int;\nBEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  PERFORM pg_sleep(1.5);\n  UPDATE bf SET done = true WHERE id > 5;\nEND;  -- the last batch\n$$;\n',
         });
 
         // Act
@@ -242,9 +277,9 @@ describe.each(targets)('$name', (target) => {
         expect(await rows(url, "SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'schemaguard\\_outcome\\_%'")).toEqual([{ n: 0 }]);
       });
 
-      it('a DO block that commits its batches and fails within its call still names the line of its error (the marker keeps PL/pgSQL\'s lines)', async () => {
+      it("a DO block that commits its batches and fails within its call still names the line of its error (the marker keeps PL/pgSQL's lines)", async () => {
         const url = await freshDatabase(target, 'dapi_marked_line');
-        const dir = tempDir({ '1_do.sql': '-- schemaguard:no-transaction\nDO $$\nBEGIN\n  COMMIT;\n  RAISE EXCEPTION \'batch failed\';\nEND\n$$;\n' });
+        const dir = tempDir({ '1_do.sql': "-- schemaguard:no-transaction\nDO $$\nBEGIN\n  COMMIT;\n  RAISE EXCEPTION 'batch failed';\nEND\n$$;\n" });
 
         const err = await migrate({ driver: slowCallDriver(url, 5000), migrations: loadMigrations(dir), appliedBy: 'test' }).catch((e: unknown) => e);
 
@@ -255,9 +290,11 @@ describe.each(targets)('$name', (target) => {
       it('a CREATE UNIQUE INDEX CONCURRENTLY on duplicates that fails after its call returned names its line and the INVALID index, and is not recorded', async () => {
         // Prepare: a key function slow enough that the build outlives a 500 ms call.
         const url = await freshDatabase(target, 'dapi_cic_dupes');
-        await withClient(url, (c) => c.query(`CREATE TABLE acct (id int, email text);
+        await withClient(url, (c) =>
+          c.query(`CREATE TABLE acct (id int, email text);
           INSERT INTO acct SELECT g, 'a' || (g % 4) FROM generate_series(1, 8) g;
-          CREATE FUNCTION slow_key(t text) RETURNS text IMMUTABLE LANGUAGE plpgsql AS $f$ BEGIN PERFORM pg_sleep(0.15); RETURN t; END $f$;`));
+          CREATE FUNCTION slow_key(t text) RETURNS text IMMUTABLE LANGUAGE plpgsql AS $f$ BEGIN PERFORM pg_sleep(0.15); RETURN t; END $f$;`),
+        );
         const dir = tempDir({ '1_uniq.sql': '-- schemaguard:no-transaction\n\nCREATE UNIQUE INDEX CONCURRENTLY acct_email ON acct (slow_key(email));\n' });
 
         // Act
@@ -285,9 +322,22 @@ describe.each(targets)('$name', (target) => {
 
         // Act
         const err = await migrate({
-          driver: slowCallDriver(url, 400), migrations: loadMigrations(dir), appliedBy: 'test',
-          lockTimeoutMs: 300, lockRetries: 1, retryDelayMs: 50, onEvent: (e) => { if (e.type === 'retry') retries.push(e.attempt); },
-        }).catch((e: unknown) => e).finally(async () => { await holder.rollback(); await holder.close(); await old.end(); });
+          driver: slowCallDriver(url, 400),
+          migrations: loadMigrations(dir),
+          appliedBy: 'test',
+          lockTimeoutMs: 300,
+          lockRetries: 1,
+          retryDelayMs: 50,
+          onEvent: (e) => {
+            if (e.type === 'retry') retries.push(e.attempt);
+          },
+        })
+          .catch((e: unknown) => e)
+          .finally(async () => {
+            await holder.rollback();
+            await holder.close();
+            await old.end();
+          });
 
         // Assess
         expect(err).toBeInstanceOf(LockTimeoutError);
@@ -304,7 +354,7 @@ describe.each(targets)('$name', (target) => {
       const markers = (url: string) => rows(url, "SELECT relname AS name FROM pg_class WHERE relname LIKE 'schemaguard\\_outcome\\_%' ORDER BY 1");
 
       // Regression: a runner that died mid-call (its Lambda ended) left its marker table in the state schema for good.
-      it('the next run that applies a file drops, under the runner lock, the markers of runners whose lease is gone; a live runner\'s stay', async () => {
+      it("the next run that applies a file drops, under the runner lock, the markers of runners whose lease is gone; a live runner's stay", async () => {
         // Prepare: the state made by a first run; markers of a dead runner (and one of the form without a holder), and one of a live lease of another name.
         const url = await freshDatabase(target, 'dapi_markers');
         const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' });
@@ -313,10 +363,12 @@ describe.each(targets)('$name', (target) => {
         const id = () => randomBytes(8).toString('hex');
         const dead = [markerName(id(), randomUUID()), markerName(id())];
         const kept = markerName(id(), live);
-        await withClient(url, (c) => c.query(`
+        await withClient(url, (c) =>
+          c.query(`
           INSERT INTO schemaguard.runner_lease (name, holder, owner, acquired_at, renewed_at, expires_at)
           VALUES ('backfill', '${live}', 'another runner', now(), now(), now() + interval '10 minutes');
-          ${[...dead, kept].map((m) => `CREATE TABLE schemaguard.${m} ();`).join('\n')}`));
+          ${[...dead, kept].map((m) => `CREATE TABLE schemaguard.${m} ();`).join('\n')}`),
+        );
 
         // Act: a run with nothing to apply, then one that applies a file.
         await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(dir), appliedBy: 'test' });
@@ -334,20 +386,30 @@ describe.each(targets)('$name', (target) => {
       it('a run while the DO block of a runner whose lease expired still runs: refused before anything runs, naming its pid; once it ends, the run goes on and drops its marker', async () => {
         // Prepare: the state made by a first run; a dead runner's marker, and its block still running on the server (the call outlived the runner).
         const url = await freshDatabase(target, 'dapi_stale_block');
-        await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' })), appliedBy: 'test' });
+        await migrate({
+          driver: makeDataApiDriver(url, standin(url)),
+          migrations: loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n' })),
+          appliedBy: 'test',
+        });
         const marker = markerName(randomBytes(8).toString('hex'), randomUUID());
         await withClient(url, (c) => c.query(`CREATE TABLE schemaguard.${marker} ()`));
         const old = new PgDriver({ connectionString: url });
         const block = await old.connect();
         const pid = Number((await block.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
         // As the driver sent it: longer than the 1 kB of a query pg_stat_activity shows.
-        const sent = markDoBlock(`DO $$\nBEGIN\n  COMMIT;\n${'  PERFORM 1;\n'.repeat(200)}  PERFORM pg_sleep(60);\nEND\n$$`, `schemaguard.${marker}`, 'sgw_1')!.sql;
+        const sent = markDoBlock(
+          `DO $$\nBEGIN\n  COMMIT;\n${'  PERFORM 1;\n'.repeat(200)}  PERFORM pg_sleep(60);\nEND\n$$`,
+          `schemaguard.${marker}`,
+          'sgw_1',
+        )!.sql;
         const running = block.query(sent).catch((e: unknown) => e);
         await expect.poll(async () => (await rows(url, `SELECT state FROM pg_stat_activity WHERE pid = ${pid}`))[0]).toEqual({ state: 'active' });
         const files = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n' });
 
         // Act: a run while the block runs; then the block is cancelled, as the fix says, and the run is repeated.
-        const err = await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(files), appliedBy: 'test' }).catch((e: unknown) => e);
+        const err = await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(files), appliedBy: 'test' }).catch(
+          (e: unknown) => e,
+        );
         const whileRunning = await rows(url, "SELECT to_regclass('b') AS b");
         await withClient(url, (c) => c.query(`SELECT pg_cancel_backend(${pid})`));
         expect(await running).toMatchObject({ code: '57014' });
@@ -357,7 +419,11 @@ describe.each(targets)('$name', (target) => {
 
         // Assess
         expect(err).toBeInstanceOf(MigrationError);
-        expect((err as MigrationError).message).toMatch(new RegExp(`^a DO block of a runner that stopped \\(its lease expired\\) is still running: pid ${pid}, for \\d+ s \\(outcome marker schemaguard\\.${marker}\\); nothing was run$`));
+        expect((err as MigrationError).message).toMatch(
+          new RegExp(
+            `^a DO block of a runner that stopped \\(its lease expired\\) is still running: pid ${pid}, for \\d+ s \\(outcome marker schemaguard\\.${marker}\\); nothing was run$`,
+          ),
+        );
         expect((err as MigrationError).fix).toContain(`SELECT pg_cancel_backend(${pid})`);
         expect(whileRunning).toEqual([{ b: null }]);
         expect(result.applied.map((a) => a.file)).toEqual(['2_b.sql']);
@@ -372,18 +438,26 @@ describe.each(targets)('$name', (target) => {
         roles.push({ adminUrl: target.adminUrl, url, role });
         const files = {
           '1_bf.sql': 'CREATE TABLE bf (id int PRIMARY KEY, done boolean NOT NULL DEFAULT false);\nINSERT INTO bf (id) SELECT generate_series(1, 10);\n',
-          '2_backfill.sql': '-- schemaguard:no-transaction\nDO $$\nBEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  UPDATE bf SET done = true WHERE id > 5;\nEND\n$$;\n',
+          '2_backfill.sql':
+            '-- schemaguard:no-transaction\nDO $$\nBEGIN\n  UPDATE bf SET done = true WHERE id <= 5;\n  COMMIT;\n  UPDATE bf SET done = true WHERE id > 5;\nEND\n$$;\n',
         };
-        await migrate({ driver: makeDataApiDriver(url, standin(url)), migrations: loadMigrations(tempDir({ '1_bf.sql': files['1_bf.sql'] })), appliedBy: 'admin' });
-        await withClient(url, (c) => c.query(`
+        await migrate({
+          driver: makeDataApiDriver(url, standin(url)),
+          migrations: loadMigrations(tempDir({ '1_bf.sql': files['1_bf.sql'] })),
+          appliedBy: 'admin',
+        });
+        await withClient(url, (c) =>
+          c.query(`
           CREATE ROLE ${role} LOGIN PASSWORD '${password}';
           GRANT USAGE ON SCHEMA schemaguard TO ${role};
           GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA schemaguard TO ${role};
-          GRANT SELECT, UPDATE ON bf TO ${role};`));
+          GRANT SELECT, UPDATE ON bf TO ${role};`),
+        );
         const asRole = new URL(url);
         asRole.username = role;
         asRole.password = password;
-        const run = () => migrate({ driver: makeDataApiDriver(asRole.toString(), standin(asRole.toString())), migrations: loadMigrations(tempDir(files)), appliedBy: role });
+        const run = () =>
+          migrate({ driver: makeDataApiDriver(asRole.toString(), standin(asRole.toString())), migrations: loadMigrations(tempDir(files)), appliedBy: role });
 
         // Act
         const err = await run().catch((e: unknown) => e);
@@ -391,7 +465,9 @@ describe.each(targets)('$name', (target) => {
         // Assess
         expect(err).toBeInstanceOf(MigrationError);
         expect(err).toMatchObject({ file: '2_backfill.sql', line: 2, sqlstate: '42501' });
-        expect((err as MigrationError).message).toBe(`2_backfill.sql:2: a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema schemaguard for the call, and role ${role} may not create tables there; nothing was run`);
+        expect((err as MigrationError).message).toBe(
+          `2_backfill.sql:2: a DO block that commits its batches runs through the Data API with an outcome marker, a table made in the state schema schemaguard for the call, and role ${role} may not create tables there; nothing was run`,
+        );
         expect((err as MigrationError).fix).toMatch(new RegExp(`^GRANT CREATE ON SCHEMA "schemaguard" TO "${role}";  \\(the marker tells the driver`));
         expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 0 }]);
         expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
@@ -400,7 +476,10 @@ describe.each(targets)('$name', (target) => {
         const driver = makeDataApiDriver(asRole.toString(), standin(asRole.toString()));
         driver.stateSchema = 'schemaguard';
         const session = await driver.connect();
-        const late = await session.query(files['2_backfill.sql']).catch((e: unknown) => e).finally(() => session.close());
+        const late = await session
+          .query(files['2_backfill.sql'])
+          .catch((e: unknown) => e)
+          .finally(() => session.close());
         expect(late).toMatchObject({ sqlstate: '42501', fix: expect.stringMatching(new RegExp(`^GRANT CREATE ON SCHEMA "schemaguard" TO "${role}";`)) });
         expect(await rows(url, 'SELECT count(*) FILTER (WHERE done)::int AS done FROM bf')).toEqual([{ done: 0 }]);
 
@@ -425,9 +504,9 @@ describe.each(targets)('$name', (target) => {
       // Prepare
       const url = await freshDatabase(target, 'dapi_ten');
       const dir = tempDir({
-        '1_log.sql': 'CREATE TABLE log (version int NOT NULL, runner text NOT NULL);\nINSERT INTO log VALUES (1, current_setting(\'application_name\'));\n',
-        '2_more.sql': 'INSERT INTO log VALUES (2, \'x\');\nSELECT pg_sleep(0.2);\n',
-        '3_idx.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY log_version ON log (version);\nINSERT INTO log VALUES (3, \'x\');\n',
+        '1_log.sql': "CREATE TABLE log (version int NOT NULL, runner text NOT NULL);\nINSERT INTO log VALUES (1, current_setting('application_name'));\n",
+        '2_more.sql': "INSERT INTO log VALUES (2, 'x');\nSELECT pg_sleep(0.2);\n",
+        '3_idx.sql': "-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY log_version ON log (version);\nINSERT INTO log VALUES (3, 'x');\n",
       });
       const migrations = loadMigrations(dir);
       const s = standin(url, { poolSize: 20 });
@@ -435,10 +514,19 @@ describe.each(targets)('$name', (target) => {
       let waited = 0;
 
       // Act
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => migrate({
-        driver: makeDataApiDriver(url, s), migrations, appliedBy: `runner-${i}`, lockWaitMs: 60_000,
-        onEvent: (e) => { if (e.type === 'lock-wait') waited++; },
-      })));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          migrate({
+            driver: makeDataApiDriver(url, s),
+            migrations,
+            appliedBy: `runner-${i}`,
+            lockWaitMs: 60_000,
+            onEvent: (e) => {
+              if (e.type === 'lock-wait') waited++;
+            },
+          }),
+        ),
+      );
 
       // Assess
       const applied = results.flatMap((r: MigrateResult) => r.applied.map((a) => a.version)).sort();
@@ -446,10 +534,14 @@ describe.each(targets)('$name', (target) => {
       expect(waited).toBeGreaterThan(0); // they really ran into each other
       expect(results.every((r) => r.currentVersion === 3)).toBe(true);
       expect(await rows(url, 'SELECT version, count(*)::int AS n FROM log GROUP BY version ORDER BY version')).toEqual([
-        { version: 1, n: 1 }, { version: 2, n: 1 }, { version: 3, n: 1 },
+        { version: 1, n: 1 },
+        { version: 2, n: 1 },
+        { version: 3, n: 1 },
       ]);
       expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
-        { version: '1' }, { version: '2' }, { version: '3' },
+        { version: '1' },
+        { version: '2' },
+        { version: '3' },
       ]);
       expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease')).toEqual([{ n: 0 }]);
       expect(s.openTransactions).toBe(0);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DatabaseErrorException, StatementTimeoutException, TransactionNotFoundException, AccessDeniedException, HttpEndpointNotEnabledException } from '@aws-sdk/client-rds-data';
+import {
+  DatabaseErrorException,
+  StatementTimeoutException,
+  TransactionNotFoundException,
+  AccessDeniedException,
+  HttpEndpointNotEnabledException,
+} from '@aws-sdk/client-rds-data';
 import { DataApiSqlError } from '../../../../lambda/driver/data-api/data-api-codec';
 import { DataApiDriver, isWrite, needsOwnCall, translateError } from '../../../../lambda/driver/data-api/data-api-driver';
 import { ConnectionError, InputError, databaseFields } from '../../../../lambda/engine/errors/errors';
@@ -10,7 +16,13 @@ describe('Function: translateError', () => {
   const target = 'data-api://cluster/db';
 
   it('turns DatabaseErrorException into a pg-shaped error the engine reads', () => {
-    const e = translateError(new DatabaseErrorException({ ...meta, message: 'ERROR: null value in column "id" of relation "t" violates not-null constraint\n  Detail: Failing row contains (null).; SQLState: 23502' }), target);
+    const e = translateError(
+      new DatabaseErrorException({
+        ...meta,
+        message: 'ERROR: null value in column "id" of relation "t" violates not-null constraint\n  Detail: Failing row contains (null).; SQLState: 23502',
+      }),
+      target,
+    );
     expect(e).toBeInstanceOf(DataApiSqlError);
     expect(databaseFields(e)).toMatchObject({ sqlstate: '23502', detail: 'Failing row contains (null).' });
   });
@@ -18,7 +30,8 @@ describe('Function: translateError', () => {
   it('maps the service limits to SQLSTATEs', () => {
     expect(translateError(new StatementTimeoutException({ ...meta, message: 'timed out' }), target)).toMatchObject({ code: '57014' });
     expect(translateError(new TransactionNotFoundException({ ...meta, message: 'Transaction abc is not found' }), target)).toMatchObject({
-      code: '25P03', message: expect.stringContaining('3 minutes'),
+      code: '25P03',
+      message: expect.stringContaining('3 minutes'),
     });
     expect(translateError(new DatabaseErrorException({ ...meta, message: 'Database response exceeded size limit' }), target)).toMatchObject({ code: '54000' });
   });
@@ -27,13 +40,17 @@ describe('Function: translateError', () => {
     const denied = translateError(new AccessDeniedException({ ...meta, message: 'not authorized' }), target);
     expect(denied).toBeInstanceOf(ConnectionError);
     expect((denied as ConnectionError).fix).toMatch(/rds-data:ExecuteStatement/);
-    expect(translateError(new HttpEndpointNotEnabledException({ ...meta, message: 'x' }), target)).toMatchObject({ fix: expect.stringContaining('enableDataApi') });
+    expect(translateError(new HttpEndpointNotEnabledException({ ...meta, message: 'x' }), target)).toMatchObject({
+      fix: expect.stringContaining('enableDataApi'),
+    });
   });
 });
 
 describe('Class: DataApiDriver', () => {
   const ok = {
-    resourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:db', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf', database: 'app',
+    resourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:db',
+    secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf',
+    database: 'app',
   };
 
   it('throws when resourceArn is not a cluster ARN', () => {

@@ -35,7 +35,9 @@ function driverFor(url: string, ttlMs: number, renewals: { through: boolean; blo
     }) as DataApiClient['send'],
   };
   return new DataApiDriver({
-    client, resourceArn: TEST_CLUSTER_ARN, secretArn: TEST_SECRET_ARN,
+    client,
+    resourceArn: TEST_CLUSTER_ARN,
+    secretArn: TEST_SECRET_ARN,
     database: decodeURIComponent(new URL(url).pathname.slice(1)),
     lease: { ttlMs, pollMs: 50 },
   });
@@ -46,14 +48,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Resolves when a runner starts the given version. */
 function startOf(version: number): { onEvent: (e: { type: string; migration?: { version: number } }) => void; started: Promise<void> } {
   let resolve!: () => void;
-  const started = new Promise<void>((r) => { resolve = r; });
-  return { onEvent: (e) => { if (e.type === 'migration-start' && e.migration?.version === version) resolve(); }, started };
+  const started = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return {
+    onEvent: (e) => {
+      if (e.type === 'migration-start' && e.migration?.version === version) resolve();
+    },
+    started,
+  };
 }
 
 /** The state schema and the lease table, null where absent. */
 async function leaseTable(url: string): Promise<{ s: string | null; t: string | null } | undefined> {
-  return (await rows<{ s: string | null; t: string | null }>(url,
-    "SELECT to_regnamespace('schemaguard')::text AS s, to_regclass('schemaguard.runner_lease')::text AS t"))[0];
+  return (
+    await rows<{ s: string | null; t: string | null }>(
+      url,
+      "SELECT to_regnamespace('schemaguard')::text AS s, to_regclass('schemaguard.runner_lease')::text AS t",
+    )
+  )[0];
 }
 
 async function expireLease(url: string): Promise<void> {
@@ -69,7 +82,7 @@ describe.each(targets)('$name', (target) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/lease-holder.ts', url, String(ttlMs), 'doomed-runner'], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const [chunk] = await once(child.stdout!, 'data') as [Buffer];
+      const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
       expect(chunk.toString()).toBe('held\n');
       // While it lives it renews: two TTLs later the lease is still taken.
       await sleep(2 * ttlMs);
@@ -83,9 +96,13 @@ describe.each(targets)('$name', (target) => {
       const killedAt = Date.now();
       const holders: Blocker[][] = [];
       const result = await migrate({
-        driver: driverFor(url, ttlMs), migrations: loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' })),
-        appliedBy: 'survivor', lockWaitMs: 10_000,
-        onEvent: (e) => { if (e.type === 'lock-wait') holders.push(e.holders); },
+        driver: driverFor(url, ttlMs),
+        migrations: loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' })),
+        appliedBy: 'survivor',
+        lockWaitMs: 10_000,
+        onEvent: (e) => {
+          if (e.type === 'lock-wait') holders.push(e.holders);
+        },
       });
 
       // Assess
@@ -135,12 +152,14 @@ describe.each(targets)('$name', (target) => {
       const url = await freshDatabase(target, 'lease_race');
       const driver = driverFor(url, 5000);
       const order: number[] = [];
-      await Promise.all(Array.from({ length: 10 }, async (_, i) => {
-        const lock = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: `r${i}`, ttlMs: 5000, pollMs: 20 });
-        await lock.acquire(20_000);
-        order.push(i);
-        await lock.release();
-      }));
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, i) => {
+          const lock = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: `r${i}`, ttlMs: 5000, pollMs: 20 });
+          await lock.acquire(20_000);
+          order.push(i);
+          await lock.release();
+        }),
+      );
       expect(order.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     });
 
@@ -164,7 +183,7 @@ describe.each(targets)('$name', (target) => {
       expect(await leaseTable(url)).toEqual({ s: null, t: null });
     });
 
-    it('a waiting runner does not queue behind the holder\'s lock on the lease row', async () => {
+    it("a waiting runner does not queue behind the holder's lock on the lease row", async () => {
       const url = await freshDatabase(target, 'lease_row_wait');
       const driver = driverFor(url, 5000);
       const first = new LeaseLock(driver, { stateSchema: 'schemaguard', owner: 'first', ttlMs: 5000 });
@@ -262,7 +281,10 @@ describe.each(targets)('$name', (target) => {
       const url = await freshDatabase(target, 'lease_lapsed');
       const at2 = startOf(2);
       const running = migrate({
-        driver: driverFor(url, 1000), migrations: loadMigrations(tempDir(files)), appliedBy: 'late', onEvent: at2.onEvent,
+        driver: driverFor(url, 1000),
+        migrations: loadMigrations(tempDir(files)),
+        appliedBy: 'late',
+        onEvent: at2.onEvent,
       });
       await at2.started;
       await expireLease(url);
@@ -275,7 +297,10 @@ describe.each(targets)('$name', (target) => {
       const url = await freshDatabase(target, 'lease_fence');
       const at2 = startOf(2);
       const running = migrate({
-        driver: driverFor(url, 1000), migrations: loadMigrations(tempDir(files)), appliedBy: 'stalled', onEvent: at2.onEvent,
+        driver: driverFor(url, 1000),
+        migrations: loadMigrations(tempDir(files)),
+        appliedBy: 'stalled',
+        onEvent: at2.onEvent,
       }).catch((e: unknown) => e);
       await at2.started;
       // Another runner's takeover, as its upsert does it, while the file sleeps.
@@ -304,7 +329,8 @@ describe.each(targets)('$name', (target) => {
       expect(firstOutcome).toBeInstanceOf(MigrationError);
       expect(second.applied.map((a) => a.version)).toEqual([2]);
       expect(await rows(url, 'SELECT version, applied_by FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
-        { version: '1', applied_by: 'first' }, { version: '2', applied_by: 'second' },
+        { version: '1', applied_by: 'first' },
+        { version: '2', applied_by: 'second' },
       ]);
       expect(await rows(url, 'SELECT count(*)::int AS n FROM log WHERE version = 2')).toEqual([{ n: 1 }]);
       await withClient(url, async (c) => {

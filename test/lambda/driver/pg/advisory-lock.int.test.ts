@@ -22,10 +22,15 @@ import { tempDir } from '../../../support/files';
 afterAll(dropDatabases);
 
 /** Backends holding the session-level advisory lock for `key`. */
-const holders = (url: string, key: string) => rows<{ pid: number }>(url, `
+const holders = (url: string, key: string) =>
+  rows<{ pid: number }>(
+    url,
+    `
   SELECT pid FROM pg_locks
    WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-     AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`, [key]);
+     AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+    [key],
+  );
 
 const pg = driverKinds.find((d) => d.name === 'pg')!;
 
@@ -68,7 +73,11 @@ describe.each(allMajors)('Class: AdvisoryLock on $name', (target) => {
     await first.acquire(0);
     try {
       let seen: Blocker[] = [];
-      const e = await rejection<LockWaitTimeoutError>(second.acquire(0, (h) => { seen = h; }));
+      const e = await rejection<LockWaitTimeoutError>(
+        second.acquire(0, (h) => {
+          seen = h;
+        }),
+      );
 
       expect(e).toBeInstanceOf(LockWaitTimeoutError);
       expect(e.message).toMatch(/^another migration runner holds the lock: pid \d+ \(first-runner\); waited 0 ms$/);
@@ -110,7 +119,7 @@ describe.each(allMajors)('Class: AdvisoryLock on $name', (target) => {
     }
   });
 
-  it('is per database: runners of two databases on one server do not wait for each other, and a refusal names only its own database\'s holder', async () => {
+  it("is per database: runners of two databases on one server do not wait for each other, and a refusal names only its own database's holder", async () => {
     const urlA = await freshDatabase(target, 'advisory_db_a');
     const urlB = await freshDatabase(target, 'advisory_db_b');
     const a = new AdvisoryLock(new PgDriver({ connectionString: urlA, applicationName: 'runner-of-a' }), 'schemaguard');
@@ -120,7 +129,11 @@ describe.each(allMajors)('Class: AdvisoryLock on $name', (target) => {
       await a.acquire(0);
       await b.acquire(0);
       let seen: Blocker[] = [];
-      const e = await rejection<LockWaitTimeoutError>(b2.acquire(0, (h) => { seen = h; }));
+      const e = await rejection<LockWaitTimeoutError>(
+        b2.acquire(0, (h) => {
+          seen = h;
+        }),
+      );
 
       expect(seen.map((h) => h.application)).toEqual(['runner-of-b']);
       expect(e.message).toMatch(/^another migration runner holds the lock: pid \d+ \(runner-of-b\); waited 0 ms$/);
@@ -137,9 +150,18 @@ describe.each(allMajors)('Class: AdvisoryLock on $name', (target) => {
     const next = new AdvisoryLock(new PgDriver({ connectionString: url }), 'schemaguard');
     await lock.acquire(0);
     try {
-      const [{ pid }] = await holders(url, lock.key) as [{ pid: number }];
+      const [{ pid }] = (await holders(url, lock.key)) as [{ pid: number }];
       await rows(url, 'SELECT pg_terminate_backend($1)', [pid]);
-      await expect.poll(() => { try { lock.assertHeld(); return 'held'; } catch (e) { return e; } }).toBeInstanceOf(MigrationError);
+      await expect
+        .poll(() => {
+          try {
+            lock.assertHeld();
+            return 'held';
+          } catch (e) {
+            return e;
+          }
+        })
+        .toBeInstanceOf(MigrationError);
 
       await next.acquire(5_000);
       expect(() => next.assertHeld()).not.toThrow();
@@ -149,7 +171,7 @@ describe.each(allMajors)('Class: AdvisoryLock on $name', (target) => {
     }
   });
 
-  it('a runner waiting for the lock no longer stalls the holder\'s CREATE INDEX CONCURRENTLY', async () => {
+  it("a runner waiting for the lock no longer stalls the holder's CREATE INDEX CONCURRENTLY", async () => {
     // Regression: the waiter sat in `SELECT pg_advisory_lock(…)`, the index build
     // waited for its snapshot until lock_timeout ("blocked by pid N … pg_advisory_lock").
     const url = await freshDatabase(target, 'cic_waiter');
@@ -199,7 +221,12 @@ describe.each(allMajors)('Class: AdvisoryLock on $name', (target) => {
 
     expect(e).toBeInstanceOf(PoolerError);
     expect(e.message).toContain(`it started on server pid ${real.pid! + 1}, and the next statement ran on pid ${real.pid}`);
-    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).toEqual([{ n: 0 }]);
+    expect(
+      await rows(
+        url,
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      ),
+    ).toEqual([{ n: 0 }]);
     await lock.release();
   });
 
@@ -223,16 +250,20 @@ describe.each(allMajors)('Class: AdvisoryLock on $name', (target) => {
     // Regression: connection age (backend_start) was printed as "Ns in transaction".
     const url = await freshDatabase(target, 'held_by');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-    await withClient(url, async (holder) => {
-      await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
-      await sleep(1100);
+    await withClient(
+      url,
+      async (holder) => {
+        await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+        await sleep(1100);
 
-      const r = await runCli(['migrate', '--dir', dir, '--database-url', url, '--lock-wait', '200ms']);
+        const r = await runCli(['migrate', '--dir', dir, '--database-url', url, '--lock-wait', '200ms']);
 
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/held by: pid \d+ user postgres app "schemaguard-test" \(idle, connected [1-9]\d*s ago\)/);
-      expect(r.stderr).not.toContain('in transaction');
-    }, 'schemaguard-test');
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/held by: pid \d+ user postgres app "schemaguard-test" \(idle, connected [1-9]\d*s ago\)/);
+        expect(r.stderr).not.toContain('in transaction');
+      },
+      'schemaguard-test',
+    );
   });
 
   it('the held-by report gives a holder inside a transaction its transaction age', async () => {

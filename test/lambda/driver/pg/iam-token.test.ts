@@ -28,8 +28,13 @@ describe('Function: iamPassword', () => {
     }
   });
 
-  it('signs a token for the endpoint\'s region, host, port and user (SigV4, service rds-db, 15 minutes)', async () => {
-    const sign = iamPassword({ hostname: 'db.c1.eu-west-1.rds.amazonaws.com', port: 5432, username: 'migrator', credentials: { accessKeyId: 'AKIATESTONLY0000EXAM', secretAccessKey: 'test-only' } });
+  it("signs a token for the endpoint's region, host, port and user (SigV4, service rds-db, 15 minutes)", async () => {
+    const sign = iamPassword({
+      hostname: 'db.c1.eu-west-1.rds.amazonaws.com',
+      port: 5432,
+      username: 'migrator',
+      credentials: { accessKeyId: 'AKIATESTONLY0000EXAM', secretAccessKey: 'test-only' },
+    });
     const token = await sign();
     expect(token).toMatch(/^db\.c1\.eu-west-1\.rds\.amazonaws\.com:5432\/\?Action=connect&DBUser=migrator&/);
     expect(token).toContain('X-Amz-Credential=AKIATESTONLY0000EXAM%2F');
@@ -39,7 +44,7 @@ describe('Function: iamPassword', () => {
 });
 
 describe('Function: iamRefusalFix', () => {
-  it('names the grant (quoting a user that needs it), the policy\'s resource and the token\'s limits', () => {
+  it("names the grant (quoting a user that needs it), the policy's resource and the token's limits", () => {
     expect(iamRefusalFix('Migrator', 'db')).toContain('GRANT rds_iam TO "Migrator";');
     expect(iamRefusalFix('migrator', 'db')).toContain('rds-db:connect on arn:aws:rds-db:<region>:<account>:dbuser:<DbiResourceId>/migrator');
   });

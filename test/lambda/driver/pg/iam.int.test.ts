@@ -47,9 +47,18 @@ describe.each(targets)('IAM authentication, on $name', (target) => {
 
   const setPassword = (password: string) => withClient(target.adminUrl, (c) => c.query(`ALTER ROLE ${role} PASSWORD '${password.replaceAll("'", "''")}'`));
   const iamUrl = () => `postgres://${role}@127.0.0.1:${target.port}/${new URL(url).pathname.slice(1)}?sslmode=disable`;
-  const cli = (args: string[]) => runNode(['--require', FIXED_CLOCK, CLI, ...args], {
-    env: { SCHEMAGUARD_TEST_NOW: String(NOW), AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey, AWS_REGION: REGION, AWS_EC2_METADATA_DISABLED: 'true', DATABASE_URL: undefined, PGPASSWORD: undefined },
-  });
+  const cli = (args: string[]) =>
+    runNode(['--require', FIXED_CLOCK, CLI, ...args], {
+      env: {
+        SCHEMAGUARD_TEST_NOW: String(NOW),
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        AWS_REGION: REGION,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        DATABASE_URL: undefined,
+        PGPASSWORD: undefined,
+      },
+    });
 
   it('the CLI with --iam sends the token the signer makes (as the password) and migrates; the token is never printed', async () => {
     const token = await tokenAt(NOW, target.port, role);

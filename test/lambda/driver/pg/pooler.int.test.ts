@@ -20,11 +20,13 @@ import { startPgbouncer, type RunningPgbouncer } from '../../../support/pgbounce
 
 afterAll(dropDatabases);
 
-const FILES = Object.fromEntries(Array.from({ length: 5 }, (_, k) => [
-  `${k + 1}_step${k + 1}.sql`,
-  // Each migration counts its own executions: exactly once means one row per version.
-  `CREATE TABLE IF NOT EXISTS runs (version int, at timestamptz DEFAULT clock_timestamp());\nINSERT INTO runs (version) VALUES (${k + 1});\nSELECT pg_sleep(0.05);`,
-]));
+const FILES = Object.fromEntries(
+  Array.from({ length: 5 }, (_, k) => [
+    `${k + 1}_step${k + 1}.sql`,
+    // Each migration counts its own executions: exactly once means one row per version.
+    `CREATE TABLE IF NOT EXISTS runs (version int, at timestamptz DEFAULT clock_timestamp());\nINSERT INTO runs (version) VALUES (${k + 1});\nSELECT pg_sleep(0.05);`,
+  ]),
+);
 
 /** A table, then a no-transaction file that indexes it: a pooler in transaction mode cannot run the second. */
 const NO_TRANSACTION_FILES = {
@@ -34,7 +36,10 @@ const NO_TRANSACTION_FILES = {
 
 /** What the server shows of schemaguard's locks and leases after the runs (read directly, not through the pooler). */
 async function leftovers(url: string): Promise<{ advisory: number; leases: number }> {
-  const [l] = await rows<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+  const [l] = await rows<{ n: number }>(
+    url,
+    "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+  );
   const [t] = await rows<{ t: string | null }>(url, "SELECT to_regclass('schemaguard.runner_lease')::text AS t");
   const leases = t!.t ? (await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM schemaguard.runner_lease'))[0]!.n : 0;
   return { advisory: l!.n, leases };
@@ -86,7 +91,9 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
   describe('Function: migrate through the pooler', () => {
     it('a migration longer than the lease through a pool of one server connection commits: its renewals wait for that COMMIT, and nobody took the lease over', async () => {
       const url = await freshDatabase(target, 'pool_one_long');
-      const migrations = loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_slow.sql': 'SELECT pg_sleep(2.5);', '3_b.sql': 'CREATE TABLE b (id int);' }));
+      const migrations = loadMigrations(
+        tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_slow.sql': 'SELECT pg_sleep(2.5);', '3_b.sql': 'CREATE TABLE b (id int);' }),
+      );
       const driver = new PgDriver({ connectionString: single.url(url), lease: { ttlMs: 1000, pollMs: 50 } });
       const r = await migrate({ driver, migrations, appliedBy: 'pooled' });
       expect(r.applied.map((a) => a.version)).toEqual([1, 2, 3]);
@@ -115,7 +122,9 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       const url = await freshDatabase(target, 'pool_cli');
       const dir = tempDir(FILES);
 
-      const runs = await Promise.all(Array.from({ length: 8 }, () => runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)], { timeoutMs: 120_000 })));
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, () => runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)], { timeoutMs: 120_000 })),
+      );
 
       expect(runs.map((r) => `${r.code} ${r.code ? r.stderr : ''}`)).toEqual(Array(8).fill('0 '));
       expect(runs.filter((r) => r.stdout.startsWith('applied 5 migrations')).length).toBe(1);
@@ -125,10 +134,12 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
     it('eight in-process runners through a pool of two apply each migration exactly once', async () => {
       const url = await freshDatabase(target, 'pool_engine');
       const migrations = loadMigrations(tempDir(FILES));
-      const results = await Promise.all(Array.from({ length: 8 }, async () => {
-        const driver = new PgDriver({ connectionString: bouncer.url(url) });
-        return migrate({ driver, migrations, appliedBy: 'pooled', lockWaitMs: 60_000, retryDelayMs: 50 });
-      }));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const driver = new PgDriver({ connectionString: bouncer.url(url) });
+          return migrate({ driver, migrations, appliedBy: 'pooled', lockWaitMs: 60_000, retryDelayMs: 50 });
+        }),
+      );
       expect(results.flatMap((r) => r.applied.map((a) => a.version)).sort()).toEqual([1, 2, 3, 4, 5]);
       await exactlyOnce(url);
     });
@@ -146,7 +157,9 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(r.stderr).toContain('goes through a connection pooler such as PgBouncer');
       expect(r.stderr).toContain('nothing was run');
       expect(r.stderr).toContain('fix: point --database-url (DATABASE_URL) at the database server itself for migrations');
-      expect(await rows(url, "SELECT to_regclass('public.t1')::text AS t, to_regclass('schemaguard.applied_migrations')::text AS s")).toEqual([{ t: null, s: null }]);
+      expect(await rows(url, "SELECT to_regclass('public.t1')::text AS t, to_regclass('schemaguard.applied_migrations')::text AS s")).toEqual([
+        { t: null, s: null },
+      ]);
       expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
       // Regression: the lease's schema and table, created before the files were checked, stayed behind.
       expect(await catalogFingerprint(url)).toBe(before);
@@ -168,22 +181,27 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       const direct = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
 
       expect(text.code, text.stderr).toBe(0);
-      expect(text.stdout).toContain(`warning: migrate through this URL will refuse to run: 2_index.sql is a no-transaction file, and postgres://postgres:****@127.0.0.1:${bouncer.port}/`);
+      expect(text.stdout).toContain(
+        `warning: migrate through this URL will refuse to run: 2_index.sql is a no-transaction file, and postgres://postgres:****@127.0.0.1:${bouncer.port}/`,
+      );
       expect(text.stdout).toContain('  fix: point --database-url (DATABASE_URL) at the database server itself for migrations');
       expect(text.stdout).not.toContain('nothing was run');
       expect(json.code, json.stderr).toBe(0);
       expect((JSON.parse(json.stdout) as { refusal: { message: string; fix: string } }).refusal).toMatchObject({
-        message: expect.stringContaining('2_index.sql is a no-transaction file'), fix: expect.stringContaining('at the database server itself'),
+        message: expect.stringContaining('2_index.sql is a no-transaction file'),
+        fix: expect.stringContaining('at the database server itself'),
       });
       expect((JSON.parse(direct.stdout) as { refusal: unknown }).refusal).toBeNull();
       expect(await catalogFingerprint(url)).toBe(before);
     });
 
     // Regression: plan kept one refusal of several, and the first it checked (the pooler), where migrate meets another tool's history first.
-    it('plan names every refusal migrate would meet, in the order migrate meets them: another tool\'s history, the no-transaction file, the backslash', async () => {
+    it("plan names every refusal migrate would meet, in the order migrate meets them: another tool's history, the no-transaction file, the backslash", async () => {
       const url = await freshDatabase(target, 'pool_plan_all');
-      await withClient(url, (c) => c.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET standard_conforming_strings = off;
-        CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (3, false)`));
+      await withClient(url, (c) =>
+        c.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET standard_conforming_strings = off;
+        CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL); INSERT INTO schema_migrations VALUES (3, false)`),
+      );
       const dir = tempDir({ ...NO_TRANSACTION_FILES, '3_ins.sql': "INSERT INTO t1 (id) SELECT length('C:\\dir');\n" });
       const before = await catalogFingerprint(url);
 
@@ -192,17 +210,27 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       const github = await runCli(['plan', '--dir', dir, '--database-url', bouncer.url(url), '--format', 'github']);
       const migrate = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
 
-      const starts = ['public.schema_migrations (golang-migrate\'s history) records migrations up to version 3', '2_index.sql is a no-transaction file', '3_ins.sql:1: a string with a backslash'];
+      const starts = [
+        "public.schema_migrations (golang-migrate's history) records migrations up to version 3",
+        '2_index.sql is a no-transaction file',
+        '3_ins.sql:1: a string with a backslash',
+      ];
       for (const r of [text, json, github]) expect(r.code, r.stderr).toBe(0);
       const warnings = text.stdout.split('\n').filter((l) => l.startsWith('warning: migrate through this URL will refuse to run: '));
       expect(warnings.map((l) => starts.findIndex((s) => l.includes(`refuse to run: ${s}`)))).toEqual([0, 1, 2]);
       expect(text.stdout.split('\n').filter((l) => l.startsWith('  fix: '))).toHaveLength(3);
       const report = JSON.parse(json.stdout) as { refusal: unknown; refusals: { message: string; fix: string; file?: string; line?: number }[] };
       expect(report.refusals.map((r) => starts.findIndex((s) => r.message.startsWith(s)))).toEqual([0, 1, 2]);
-      expect(report.refusals.map((r) => [r.file, r.line, r.fix.length > 0])).toEqual([[undefined, undefined, true], ['2_index.sql', undefined, true], ['3_ins.sql', 1, true]]);
+      expect(report.refusals.map((r) => [r.file, r.line, r.fix.length > 0])).toEqual([
+        [undefined, undefined, true],
+        ['2_index.sql', undefined, true],
+        ['3_ins.sql', 1, true],
+      ]);
       // The single field of before: the first, the one migrate stops at.
       expect(report.refusal).toEqual(report.refusals[0]);
-      const annotations = github.stdout.split('\n').filter((l) => /^::error (file=[^,]+,line=1,)?title=schemaguard plan::migrate through this URL will refuse to run: /.test(l));
+      const annotations = github.stdout
+        .split('\n')
+        .filter((l) => /^::error (file=[^,]+,line=1,)?title=schemaguard plan::migrate through this URL will refuse to run: /.test(l));
       expect(annotations.map((l) => starts.findIndex((s) => l.includes(`refuse to run: ${s}`)))).toEqual([0, 1, 2]);
       expect(migrate.code).toBe(1);
       expect(migrate.stderr).toContain(`error: ${report.refusals[0]!.message}; nothing was run`);
@@ -246,20 +274,27 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       const url = await freshDatabase(target, 'pool_noop');
       const migrations = loadMigrations(tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }));
       await migrate({ driver: new PgDriver({ connectionString: url }), migrations, appliedBy: 'direct' });
-      await withClient(url, (c) => c.query(`
+      await withClient(url, (c) =>
+        c.query(`
         CREATE TABLE ddl_log (tag text, object text);
         CREATE FUNCTION log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
           BEGIN INSERT INTO ddl_log SELECT command_tag, object_identity FROM pg_event_trigger_ddl_commands(); END $$;
-        CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION log_ddl();`));
+        CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION log_ddl();`),
+      );
       const before = await catalogFingerprint(url);
       // Act: twice, as each deploy would
       const events: RunEvent['type'][] = [];
       const runs = [];
       for (let i = 0; i < 2; i++) {
-        runs.push(await migrate({ driver: new PgDriver({ connectionString: bouncer.url(url) }), migrations, appliedBy: 'pooled', onEvent: (e) => events.push(e.type) }));
+        runs.push(
+          await migrate({ driver: new PgDriver({ connectionString: bouncer.url(url) }), migrations, appliedBy: 'pooled', onEvent: (e) => events.push(e.type) }),
+        );
       }
       // Assess
-      expect(runs.map((r) => [r.outcome, r.appliedCount, r.currentVersion])).toEqual([['up-to-date', 1, 1], ['up-to-date', 1, 1]]);
+      expect(runs.map((r) => [r.outcome, r.appliedCount, r.currentVersion])).toEqual([
+        ['up-to-date', 1, 1],
+        ['up-to-date', 1, 1],
+      ]);
       expect(await rows(url, 'SELECT tag, object FROM ddl_log')).toEqual([]);
       // Nothing to apply was seen before the lock: it was not taken.
       expect(events).toEqual(['plan', 'plan']);
@@ -271,7 +306,8 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       const r = await migrate({ driver: new PgDriver({ connectionString: bouncer.url(url) }), migrations: more, appliedBy: 'pooled' });
       expect(r.applied.map((a) => a.version)).toEqual([2]);
       expect(await rows(url, "SELECT object FROM ddl_log WHERE tag = 'CREATE TABLE' ORDER BY object")).toEqual([
-        { object: 'public.b' }, { object: 'schemaguard.runner_lease' },
+        { object: 'public.b' },
+        { object: 'schemaguard.runner_lease' },
       ]);
       expect(await leftovers(url)).toEqual({ advisory: 0, leases: 0 });
 
@@ -284,7 +320,10 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
 
     it('applies a no-transaction file with no statement (a placeholder): it has nothing that needs a session', async () => {
       const url = await freshDatabase(target, 'pool_notx_empty');
-      const dir = tempDir({ '1_table.sql': 'CREATE TABLE t1 (id int);', '2_placeholder.sql': '-- schemaguard:no-transaction\n-- the index is built by hand on this database\n' });
+      const dir = tempDir({
+        '1_table.sql': 'CREATE TABLE t1 (id int);',
+        '2_placeholder.sql': '-- schemaguard:no-transaction\n-- the index is built by hand on this database\n',
+      });
 
       const r = await runCli(['migrate', '--dir', dir, '--database-url', bouncer.url(url)]);
 
@@ -302,12 +341,13 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       await withClient(single.url(url), async (c) => {
         const s = await c.query<{ check: string; lock: string; statement: string }>(
           `SELECT current_setting('client_connection_check_interval') AS check, current_setting('lock_timeout') AS lock,
-                  current_setting('statement_timeout') AS statement`);
+                  current_setting('statement_timeout') AS statement`,
+        );
         expect(s.rows).toEqual([{ check: '0', lock: '0', statement: '0' }]);
       });
     });
 
-    it('what a file sets in its session reaches neither the next file nor the pool\'s next client, and the fence runs after a SET ROLE', async () => {
+    it("what a file sets in its session reaches neither the next file nor the pool's next client, and the fence runs after a SET ROLE", async () => {
       const url = await freshDatabase(target, 'pool_hygiene');
       const role = `sg_pool_owner_${url.slice(-8)}`;
       await withClient(url, async (c) => {
@@ -325,9 +365,13 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
         const r = await migrate({ driver: new PgDriver({ connectionString: single.url(url) }), migrations: loadMigrations(dir), appliedBy: 't' });
 
         expect(r.applied.map((a) => a.version)).toEqual([1, 2]);
-        expect(await rows(url, "SELECT schemaname AS schema, tableowner AS owner FROM pg_tables WHERE tablename = 'users'")).toEqual([{ schema: 'public', owner: 'postgres' }]);
+        expect(await rows(url, "SELECT schemaname AS schema, tableowner AS owner FROM pg_tables WHERE tablename = 'users'")).toEqual([
+          { schema: 'public', owner: 'postgres' },
+        ]);
         await withClient(single.url(url), async (c) => {
-          const s = await c.query("SELECT current_setting('search_path') AS path, current_user AS who, coalesce(current_setting('app.tenant', true), '') AS tenant");
+          const s = await c.query(
+            "SELECT current_setting('search_path') AS path, current_user AS who, coalesce(current_setting('app.tenant', true), '') AS tenant",
+          );
           expect(s.rows).toEqual([{ path: '"$user", public', who: 'postgres', tenant: '' }]);
         });
       } finally {
@@ -344,10 +388,16 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
         await holder.query('LOCK TABLE a IN ACCESS SHARE MODE');
         const pid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 
-        const e = await rejection<LockTimeoutError>(migrate({
-          driver: new PgDriver({ connectionString: bouncer.url(url) }), migrations: loadMigrations(dir), appliedBy: 't',
-          lockTimeoutMs: 400, lockRetries: 1, retryDelayMs: 50,
-        }));
+        const e = await rejection<LockTimeoutError>(
+          migrate({
+            driver: new PgDriver({ connectionString: bouncer.url(url) }),
+            migrations: loadMigrations(dir),
+            appliedBy: 't',
+            lockTimeoutMs: 400,
+            lockRetries: 1,
+            retryDelayMs: 50,
+          }),
+        );
 
         expect(e).toBeInstanceOf(LockTimeoutError);
         expect(e.blockers.map((b) => b.pid)).toEqual([pid]);
@@ -356,11 +406,13 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
       expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 1 }]);
     });
 
-    it('passes a migration\'s RAISE NOTICE on to the runner', async () => {
+    it("passes a migration's RAISE NOTICE on to the runner", async () => {
       const url = await freshDatabase(target, 'pool_notice');
       const events: RunEvent[] = [];
       await migrate({
-        driver: new PgDriver({ connectionString: bouncer.url(url) }), appliedBy: 't', onEvent: (e) => events.push(e),
+        driver: new PgDriver({ connectionString: bouncer.url(url) }),
+        appliedBy: 't',
+        onEvent: (e) => events.push(e),
         migrations: loadMigrations(tempDir({ '1_n.sql': "DO $$ BEGIN RAISE NOTICE 'deactivated 3 duplicates'; END $$;" })),
       });
       expect(events).toContainEqual({ type: 'note', message: '1_n.sql: deactivated 3 duplicates' });
@@ -396,14 +448,18 @@ describe.each(targets)('PgBouncer pool_mode=transaction in front of $name', (tar
     it('a lease lost through the pooler stops the runner before COMMIT', async () => {
       const url = await freshDatabase(target, 'pool_fence');
       const dir = tempDir({ '1_log.sql': 'CREATE TABLE log (v int);', '2_slow.sql': 'INSERT INTO log VALUES (2);\nSELECT pg_sleep(1);' });
-      const e = await rejection<Error>(migrate({
-        driver: new PgDriver({ connectionString: bouncer.url(url), lease: { ttlMs: 3000 } }), migrations: loadMigrations(dir), appliedBy: 't',
-        onEvent: (ev) => {
-          if (ev.type === 'migration-start' && ev.migration.version === 2) {
-            void rows(url, "UPDATE schemaguard.runner_lease SET holder = 'someone-else'");
-          }
-        },
-      }));
+      const e = await rejection<Error>(
+        migrate({
+          driver: new PgDriver({ connectionString: bouncer.url(url), lease: { ttlMs: 3000 } }),
+          migrations: loadMigrations(dir),
+          appliedBy: 't',
+          onEvent: (ev) => {
+            if (ev.type === 'migration-start' && ev.migration.version === 2) {
+              void rows(url, "UPDATE schemaguard.runner_lease SET holder = 'someone-else'");
+            }
+          },
+        }),
+      );
       expect(e.message).toContain('lost the migration lease before COMMIT');
       expect(await rows(url, 'SELECT count(*)::int AS n FROM log')).toEqual([{ n: 0 }]);
     });

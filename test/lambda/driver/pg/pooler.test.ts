@@ -29,10 +29,16 @@ describe('Function: refuseNoTransaction', () => {
 
   it('refuses a pending no-transaction file, naming it, the others, the pooler and the fix', () => {
     let e: unknown;
-    try { refuseNoTransaction(evidence, [tx, notx, notx2]); } catch (x) { e = x; }
+    try {
+      refuseNoTransaction(evidence, [tx, notx, notx2]);
+    } catch (x) {
+      e = x;
+    }
     expect(e).toBeInstanceOf(PoolerError);
     const err = e as PoolerError;
-    expect(err.message).toBe('2_idx.sql (and 3_idx.sql) is a no-transaction file, and postgres://app:****@pooler:6432/app goes through a connection pooler such as PgBouncer (it announced pid 1057729575 at connect, and its first statement ran in server pid 16737), so its server session may change between transactions: its statements run outside a transaction with session-level timeouts, which a pooler does not keep (a SET would stay behind for other clients of the pool); nothing was run');
+    expect(err.message).toBe(
+      '2_idx.sql (and 3_idx.sql) is a no-transaction file, and postgres://app:****@pooler:6432/app goes through a connection pooler such as PgBouncer (it announced pid 1057729575 at connect, and its first statement ran in server pid 16737), so its server session may change between transactions: its statements run outside a transaction with session-level timeouts, which a pooler does not keep (a SET would stay behind for other clients of the pool); nothing was run',
+    );
     expect(err.file).toBe('2_idx.sql');
     expect(err.exitCode).toBe(2);
     expect(err.fix).toContain('point --database-url (DATABASE_URL) at the database server itself');

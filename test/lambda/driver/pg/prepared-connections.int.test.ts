@@ -17,8 +17,8 @@ import { rejection } from '../../../support/engine';
 afterAll(dropDatabases);
 
 /** Sessions of `app` on the database of `url`. */
-const sessionsOf = (url: string, app: string) => rows<{ pid: number }>(url,
-  'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 ORDER BY pid', [app]);
+const sessionsOf = (url: string, app: string) =>
+  rows<{ pid: number }>(url, 'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 ORDER BY pid', [app]);
 
 async function until<T>(what: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
   let v = await what();
@@ -36,7 +36,10 @@ describe.each(targets)('Function: PgDriver.prepareConnection on $name', (target)
     const driver = new PgDriver({ connectionString: url, applicationName: app });
     driver.prepareConnection();
     driver.prepareConnection(); // a second call while one waits starts no other
-    const started = await until(() => sessionsOf(url, app), (s) => s.length === 1);
+    const started = await until(
+      () => sessionsOf(url, app),
+      (s) => s.length === 1,
+    );
     expect(started).toHaveLength(1);
 
     const sessions: Session[] = [];
@@ -50,9 +53,17 @@ describe.each(targets)('Function: PgDriver.prepareConnection on $name', (target)
       for (const s of sessions) await s.close();
     }
     driver.prepareConnection();
-    await until(() => sessionsOf(url, app), (s) => s.length === 1);
+    await until(
+      () => sessionsOf(url, app),
+      (s) => s.length === 1,
+    );
     await driver.end();
-    expect(await until(() => sessionsOf(url, app), (s) => s.length === 0)).toEqual([]);
+    expect(
+      await until(
+        () => sessionsOf(url, app),
+        (s) => s.length === 0,
+      ),
+    ).toEqual([]);
   });
 
   it('a prepared connection that fails reports its own error, after its own retries', async () => {
@@ -63,7 +74,11 @@ describe.each(targets)('Function: PgDriver.prepareConnection on $name', (target)
     bad.username = role;
     bad.password = 'wrong';
     const retries: string[] = [];
-    const refused = new PgDriver({ connectionString: bad.href, connectRetry: { attempts: 2, initialDelayMs: 20 }, onConnectRetry: (_a, _d, why) => retries.push(why) });
+    const refused = new PgDriver({
+      connectionString: bad.href,
+      connectRetry: { attempts: 2, initialDelayMs: 20 },
+      onConnectRetry: (_a, _d, why) => retries.push(why),
+    });
     refused.prepareConnection();
     const e = await rejection<ConnectionError>(refused.connect());
     await refused.end();
@@ -79,10 +94,18 @@ describe.each(targets)('Function: PgDriver.prepareConnection on $name', (target)
     const app = `closed_${randomBytes(3).toString('hex')}`;
     const driver = new PgDriver({ connectionString: url, applicationName: app });
     driver.prepareConnection();
-    const [waiting] = await until(() => sessionsOf(url, app), (s) => s.length === 1);
+    const [waiting] = await until(
+      () => sessionsOf(url, app),
+      (s) => s.length === 1,
+    );
     expect(waiting).toBeDefined();
     await withClient(url, (c) => c.query('SELECT pg_terminate_backend($1)', [waiting!.pid]));
-    expect(await until(() => sessionsOf(url, app), (s) => s.length === 0)).toEqual([]);
+    expect(
+      await until(
+        () => sessionsOf(url, app),
+        (s) => s.length === 0,
+      ),
+    ).toEqual([]);
     await sleep(100); // the client reads the server's FATAL and the end of the stream
 
     const session = await driver.connect();
@@ -103,7 +126,12 @@ describe.each(targets)('Function: PgDriver.prepareConnection on $name', (target)
       driver.prepareConnection();
       await driver.end();
       expect(tcp.connections()).toBe(1);
-      expect(await until(async () => tcp.open(), (n) => n === 0)).toBe(0);
+      expect(
+        await until(
+          async () => tcp.open(),
+          (n) => n === 0,
+        ),
+      ).toBe(0);
     } finally {
       await tcp.close();
     }
@@ -133,9 +161,10 @@ async function countingPassThrough(url: string): Promise<{ url: string; connecti
     url: through.href,
     connections: () => count,
     open: () => sockets.size,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

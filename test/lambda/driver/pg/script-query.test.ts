@@ -15,9 +15,9 @@ describe('Function: messageBuffers', () => {
     expect(m.length).toBe(1 + 4 + Buffer.byteLength(text) + 1);
   });
 
-  it('passes a long statement\'s UTF-8 pieces through as they are, in order among the strings, and counts their bytes', () => {
-    const a = utf8('INSERT INTO t VALUES (1, \'😀\')');
-    const b = utf8(', (2, \'é\')');
+  it("passes a long statement's UTF-8 pieces through as they are, in order among the strings, and counts their bytes", () => {
+    const a = utf8("INSERT INTO t VALUES (1, '😀')");
+    const b = utf8(", (2, 'é')");
     for (const pieces of [[a], [a, b], ['BEGIN\n;\n', a, b, '\n;\nCOMMIT\n;\n'], ['BEGIN\n;\n', a, '\n;\n', b]]) {
       const buffers = messageBuffers(pieces);
       const text = pieces.map((p) => (typeof p === 'string' ? p : Buffer.from(p).toString('utf8'))).join('');

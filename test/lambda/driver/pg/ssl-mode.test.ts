@@ -11,7 +11,11 @@ const ca = join(dir, 'ca.pem');
 writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
 
 function refusal(url: string, env: NodeJS.ProcessEnv = {}): InputError {
-  try { urlTls(url, env); } catch (e) { return e as InputError; }
+  try {
+    urlTls(url, env);
+  } catch (e) {
+    return e as InputError;
+  }
   throw new Error(`${url} was accepted`);
 }
 
@@ -83,9 +87,10 @@ describe('Function: urlTls (PGSSLROOTCERT, PGSSLCERT, PGSSLKEY)', () => {
     expect(urlTls(base, { PGSSLMODE: 'require', PGSSLROOTCERT: 'system' })!.mode).toBe('verify-full');
   });
 
-  it('the URL\'s parameter wins over the variable; without an sslmode (URL or PGSSLMODE) the variables turn nothing on', () => {
-    expect(urlTls(`${base}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`, { PGSSLROOTCERT: '/nonexistent/ca.pem' })!.ssl)
-      .toEqual({ ca: expect.stringContaining('BEGIN CERTIFICATE') });
+  it("the URL's parameter wins over the variable; without an sslmode (URL or PGSSLMODE) the variables turn nothing on", () => {
+    expect(urlTls(`${base}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`, { PGSSLROOTCERT: '/nonexistent/ca.pem' })!.ssl).toEqual({
+      ca: expect.stringContaining('BEGIN CERTIFICATE'),
+    });
     expect(urlTls(base, { PGSSLROOTCERT: ca, PGSSLCERT: ca, PGSSLKEY: key })).toBeUndefined();
   });
 

@@ -27,8 +27,26 @@ const caFile = join(certDir, 'ca.pem');
 async function turnOnTls(s: StartedServer, admin: string): Promise<void> {
   const crt = join(s.dataDir, 'server.crt');
   const key = join(s.dataDir, 'server.key');
-  execFileSync('openssl', ['req', '-new', '-x509', '-days', '2', '-nodes', '-subj', '/CN=db.test.internal',
-    '-addext', 'subjectAltName=DNS:db.test.internal', '-keyout', key, '-out', crt], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-new',
+      '-x509',
+      '-days',
+      '2',
+      '-nodes',
+      '-subj',
+      '/CN=db.test.internal',
+      '-addext',
+      'subjectAltName=DNS:db.test.internal',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+    ],
+    { stdio: 'pipe' },
+  );
   const { uid, gid } = statSync(s.dataDir);
   for (const f of [crt, key]) chownSync(f, uid, gid);
   writeFileSync(caFile, readFileSync(crt));
@@ -65,7 +83,11 @@ beforeAll(async () => {
   url = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
   await turnOnTls(server, url);
   // A CA that signed nothing this server has.
-  execFileSync('openssl', ['req', '-new', '-x509', '-days', '2', '-nodes', '-subj', '/CN=other-ca', '-keyout', join(certDir, 'other-ca.key'), '-out', join(certDir, 'other-ca.pem')], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    ['req', '-new', '-x509', '-days', '2', '-nodes', '-subj', '/CN=other-ca', '-keyout', join(certDir, 'other-ca.key'), '-out', join(certDir, 'other-ca.pem')],
+    { stdio: 'pipe' },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -92,7 +114,7 @@ describe('Class: PgDriver (TLS, self-signed certificate)', () => {
     expect(await encrypted(`${url}?sslmode=disable`)).toBe(false);
   });
 
-  it('sslmode=verify-ca with sslrootcert verifies the chain and connects by IP address (not the certificate\'s name)', async () => {
+  it("sslmode=verify-ca with sslrootcert verifies the chain and connects by IP address (not the certificate's name)", async () => {
     expect(await encrypted(`${url}?sslmode=verify-ca&sslrootcert=${encodeURIComponent(caFile)}`)).toBe(true);
   });
 
@@ -129,7 +151,10 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
     // pg_hba.conf as RDS with rds.force_ssl=1 has it for this role: a hostssl line and no host line.
     const hba = join(server.dataDir, 'pg_hba.conf');
     // And plain_only's as a hostnossl line makes it: only without TLS.
-    writeFileSync(hba, `hostssl all tls_only 127.0.0.1/32 scram-sha-256\nhostnossl all plain_only 127.0.0.1/32 scram-sha-256\nhost all postgres 127.0.0.1/32 scram-sha-256\n`);
+    writeFileSync(
+      hba,
+      `hostssl all tls_only 127.0.0.1/32 scram-sha-256\nhostnossl all plain_only 127.0.0.1/32 scram-sha-256\nhost all postgres 127.0.0.1/32 scram-sha-256\n`,
+    );
     await withClient(url, async (c) => {
       await c.query(`CREATE ROLE tls_only LOGIN PASSWORD '${server.password}'`);
       await c.query(`CREATE ROLE plain_only LOGIN PASSWORD '${server.password}'`);
@@ -138,7 +163,7 @@ describe('Class: PgDriver (a role the server takes over TLS only, as rds.force_s
     });
     // Reloaded once a plain connection of the role is refused (pg_hba_file_rules shows the file, not what is loaded).
     const plain = `postgres://tls_only:${server.password}@127.0.0.1:${server.port}/postgres`;
-    for (let tries = 0; tries < 200 && await withClient(plain, async () => true).catch(() => false); tries++) {
+    for (let tries = 0; tries < 200 && (await withClient(plain, async () => true).catch(() => false)); tries++) {
       await new Promise((r) => setTimeout(r, 50));
     }
   });
@@ -203,17 +228,24 @@ describe('Class: PgDriver (a server with TLS off)', () => {
   });
 });
 
-describe('Class: PgDriver (the ssl option with a CA bundle: the engine\'s API, the custom resource)', () => {
+describe("Class: PgDriver (the ssl option with a CA bundle: the engine's API, the custom resource)", () => {
   /** The driver's error connecting to this file's server with `ssl`, the URL's sslmode given too. */
   async function refusal(ssl: ConnectionOptions): Promise<ConnectionError> {
     const driver = new PgDriver({ connectionString: `${url}?sslmode=verify-full`, ssl });
-    return rejection<ConnectionError>(driver.connect().then((s) => s.close()).finally(() => driver.end()));
+    return rejection<ConnectionError>(
+      driver
+        .connect()
+        .then((s) => s.close())
+        .finally(() => driver.end()),
+    );
   }
 
-  it('a bundle without the server\'s CA: the fix names the RDS CAs, the bundles and how to see the server\'s certificate, and that the URL\'s sslmode is not read', async () => {
+  it("a bundle without the server's CA: the fix names the RDS CAs, the bundles and how to see the server's certificate, and that the URL's sslmode is not read", async () => {
     const e = await refusal({ ca: readFileSync(join(certDir, 'other-ca.pem'), 'utf8'), rejectUnauthorized: true });
     expect(e.message).toContain('self-signed certificate');
-    expect(e.fix).toContain('the server\'s certificate is not signed by a CA in the CA bundle of the ssl option (while the ssl option is given, the URL\'s sslmode and sslrootcert are not read): ');
+    expect(e.fix).toContain(
+      "the server's certificate is not signed by a CA in the CA bundle of the ssl option (while the ssl option is given, the URL's sslmode and sslrootcert are not read): ",
+    );
     expect(e.fix).toContain('rds-ca-rsa2048-g1, rds-ca-rsa4096-g1 or rds-ca-ecc384-g1');
     expect(e.fix).toContain('openssl s_client -starttls postgres -connect <host>:<port> -showcerts');
     expect(e.fix).not.toMatch(/drop|NODE_EXTRA_CA_CERTS|sslmode=require/);
@@ -222,7 +254,9 @@ describe('Class: PgDriver (the ssl option with a CA bundle: the engine\'s API, t
   it('the right bundle, another host name: the fix names the endpoint, not a weaker sslmode', async () => {
     const e = await refusal({ ca: readFileSync(caFile, 'utf8'), rejectUnauthorized: true });
     expect(e.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
-    expect(e.fix).toBe('the certificate (verified against the CA bundle of the ssl option) is for another host name: connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME)');
+    expect(e.fix).toBe(
+      'the certificate (verified against the CA bundle of the ssl option) is for another host name: connect with a name the certificate holds (RDS: the instance or cluster endpoint, not an IP address or a CNAME)',
+    );
   });
 
   // Regression: the fix said "drop the ssl option for a local server", which turns verification off for a CA-bundle user.
@@ -241,7 +275,7 @@ describe('Class: PgDriver (the ssl option with a CA bundle: the engine\'s API, t
 });
 
 describe('CLI: schemaguard status --database-url …?sslmode=require (TLS server, self-signed certificate)', () => {
-  it('connects, exit 0, without pg-connection-string\'s security warning', async () => {
+  it("connects, exit 0, without pg-connection-string's security warning", async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
     const r = await runCli(['status', '--dir', dir, '--database-url', `${url}?sslmode=require`]);
     expect(r.code, r.stderr).toBe(0);
@@ -271,13 +305,14 @@ describe('CLI: schemaguard status --database-url …?sslmode=require (TLS server
 /** Resolves db.test.internal (the name in this file's certificate) to 127.0.0.1 in the CLI process, as an /etc/hosts line would. */
 const TEST_HOSTS = join(ROOT, 'test', 'support', 'test-hosts.cjs');
 
-describe('CLI: --database-url for a remote host without sslmode (db.test.internal, resolved to this file\'s TLS server)', () => {
+describe("CLI: --database-url for a remote host without sslmode (db.test.internal, resolved to this file's TLS server)", () => {
   const remote = () => `postgres://postgres:${server.password}@db.test.internal:${server.port}/postgres`;
-  const status = (databaseUrl: string, env: NodeJS.ProcessEnv = {}) => runNode(['--require', TEST_HOSTS, CLI, 'status', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--database-url', databaseUrl], {
-    env: { SCHEMAGUARD_TEST_HOSTS: 'db.test.internal=127.0.0.1', PGSSLMODE: undefined, PGSSLROOTCERT: undefined, ...env },
-  });
+  const status = (databaseUrl: string, env: NodeJS.ProcessEnv = {}) =>
+    runNode(['--require', TEST_HOSTS, CLI, 'status', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--database-url', databaseUrl], {
+      env: { SCHEMAGUARD_TEST_HOSTS: 'db.test.internal=127.0.0.1', PGSSLMODE: undefined, PGSSLROOTCERT: undefined, ...env },
+    });
 
-  it('connects with sslmode=verify-full and says so: the certificate verified against the URL\'s sslrootcert and the host name, exit 0', async () => {
+  it("connects with sslmode=verify-full and says so: the certificate verified against the URL's sslrootcert and the host name, exit 0", async () => {
     const r = await status(`${remote()}?sslrootcert=${encodeURIComponent(caFile)}`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('TLS: verify-full (the URL gives no sslmode; add ?sslmode=… to choose)');
@@ -293,7 +328,7 @@ describe('CLI: --database-url for a remote host without sslmode (db.test.interna
     expect(r.stderr).toContain('?sslmode=require (encrypted, the certificate not verified) or ?sslmode=disable');
   });
 
-  it('the URL\'s sslmode and PGSSLMODE decide: require connects without verifying, and nothing is said about a default', async () => {
+  it("the URL's sslmode and PGSSLMODE decide: require connects without verifying, and nothing is said about a default", async () => {
     for (const r of [await status(`${remote()}?sslmode=require`), await status(remote(), { PGSSLMODE: 'require' })]) {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).not.toContain('TLS: verify-full');
@@ -313,7 +348,7 @@ describe('CLI: --database-url for a remote host without sslmode (db.test.interna
     }
   });
 
-  it('127.0.0.1 without sslmode keeps the driver\'s default, no TLS: the self-signed certificate is not checked, exit 0', async () => {
+  it("127.0.0.1 without sslmode keeps the driver's default, no TLS: the self-signed certificate is not checked, exit 0", async () => {
     const r = await status(url);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('TLS: verify-full');
@@ -328,7 +363,7 @@ describe.each(targets)('Class: PgDriver (sslmode=prefer, a server without TLS: $
   });
 
   // Regression: the URL's sslmode=prefer made a driver given its own ssl option fall back to no TLS.
-  it('an explicit ssl option wins: the URL\'s sslmode=prefer (or verify-ca without a root certificate) neither falls back to no TLS nor is refused', async () => {
+  it("an explicit ssl option wins: the URL's sslmode=prefer (or verify-ca without a root certificate) neither falls back to no TLS nor is refused", async () => {
     const u = new URL(t.adminUrl);
     u.searchParams.set('sslmode', 'prefer');
     const driver = new PgDriver({ connectionString: u.toString(), ssl: { rejectUnauthorized: true } });

@@ -22,8 +22,10 @@ import { tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
 
-const tables = async (url: string) => (await rows<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.t);
-const applied = async (url: string) => (await rows<{ version: string }>(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY 1')).map((r) => Number(r.version));
+const tables = async (url: string) =>
+  (await rows<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.t);
+const applied = async (url: string) =>
+  (await rows<{ version: string }>(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY 1')).map((r) => Number(r.version));
 
 /** `count` files `N_tN.sql`, each creating table tN, with `replace` overriding some. */
 function files(count: number, replace: Record<number, string> = {}): Record<string, string> {
@@ -37,8 +39,15 @@ async function run(url: string, dir: string, options: { lockTimeoutMs?: number; 
   const driver = new CountingDriver(new PgDriver({ connectionString: url }));
   const events: RunEvent[] = [];
   const result = migrate({
-    driver, migrations: loadMigrations(dir), appliedBy: 'test', retryDelayMs: 50, ...options,
-    onEvent: (e) => { events.push(e); options.onEvent?.(e); },
+    driver,
+    migrations: loadMigrations(dir),
+    appliedBy: 'test',
+    retryDelayMs: 50,
+    ...options,
+    onEvent: (e) => {
+      events.push(e);
+      options.onEvent?.(e);
+    },
   });
   return { result, driver, events };
 }
@@ -56,7 +65,8 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(r.outcome).toBe('applied');
     expect(driver.maxInFlight).toBe(PIPELINE_FILES);
     expect(await applied(url)).toEqual(Array.from({ length: count }, (_, k) => k + 1));
-    const order = events.filter((e) => e.type === 'migration-start' || e.type === 'migration-applied')
+    const order = events
+      .filter((e) => e.type === 'migration-start' || e.type === 'migration-applied')
       .map((e) => `${e.type === 'migration-start' ? 'start' : 'applied'} ${(e as { migration: { version: number } }).migration.version}`);
     expect(order).toEqual(Array.from({ length: count }, (_, k) => [`start ${k + 1}`, `applied ${k + 1}`]).flat());
     // Every state row's time came from the server, for its own file.
@@ -70,7 +80,8 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     let inFlight = 0;
     let most = 0;
     const driver: Driver = {
-      kind: inner.kind, target: inner.target,
+      kind: inner.kind,
+      target: inner.target,
       createLock: (o) => inner.createLock(o),
       end: () => inner.end(),
       connect: async () => {
@@ -78,7 +89,9 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
         const script = session.script!.bind(session);
         (session as { script?: Session['script'] }).script = (sql, keep, onNotice) => {
           most = Math.max(most, ++inFlight);
-          return script(sql, keep, onNotice).finally(() => { inFlight--; });
+          return script(sql, keep, onNotice).finally(() => {
+            inFlight--;
+          });
         };
         return session;
       },
@@ -91,12 +104,19 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     expect(most).toBe(12);
     expect(await applied(url)).toEqual(Array.from({ length: 12 }, (_, k) => k + 1));
     // pg_locks shows the whole server: the other test files' databases share it.
-    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).toEqual([{ n: 0 }]);
+    expect(
+      await rows(
+        url,
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      ),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('stops at a file that fails in the middle: the files written behind it commit nothing, and the error names its line', async () => {
     const url = await freshDatabase(target, 'pipe_fail');
-    const dir = tempDir(files(8, { 3: 'CREATE TABLE t3 (id int PRIMARY KEY);\nINSERT INTO t3 VALUES (1);\n-- the same key again\nINSERT INTO t3\n  VALUES (1);\n' }));
+    const dir = tempDir(
+      files(8, { 3: 'CREATE TABLE t3 (id int PRIMARY KEY);\nINSERT INTO t3 VALUES (1);\n-- the same key again\nINSERT INTO t3\n  VALUES (1);\n' }),
+    );
 
     const { result, driver } = await run(url, dir);
     const e = await rejection<StatementError>(result);
@@ -110,11 +130,14 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
 
   it('stops at a file whose COMMIT fails (a deferred constraint): the next file does not run on the idle session', async () => {
     const url = await freshDatabase(target, 'pipe_commit');
-    const dir = tempDir(files(6, {
-      2: 'CREATE TABLE parent (id int PRIMARY KEY);\n'
-        + 'CREATE TABLE child (parent_id int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\n'
-        + 'INSERT INTO child VALUES (42);\n',
-    }));
+    const dir = tempDir(
+      files(6, {
+        2:
+          'CREATE TABLE parent (id int PRIMARY KEY);\n' +
+          'CREATE TABLE child (parent_id int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\n' +
+          'INSERT INTO child VALUES (42);\n',
+      }),
+    );
 
     const { result, driver } = await run(url, dir);
     const e = await rejection<StatementError>(result);
@@ -139,8 +162,11 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
       const { result, events } = await run(url, dir, {
-        lockTimeoutMs: 200, lockRetries: 5,
-        onEvent: (ev) => { if (ev.type === 'retry') void blocker.query('ROLLBACK'); },
+        lockTimeoutMs: 200,
+        lockRetries: 5,
+        onEvent: (ev) => {
+          if (ev.type === 'retry') void blocker.query('ROLLBACK');
+        },
       });
       return { r: await result, events };
     });
@@ -187,9 +213,11 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
       onEvent: (ev) => {
         if (ev.type !== 'migration-applied' || ev.migration.version !== 2) return;
         // The runner lock's own session goes away (a failover, an idle-session timeout).
-        killed = withClient(url, (c) => c.query(
-          "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-        ));
+        killed = withClient(url, (c) =>
+          c.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+          ),
+        );
       },
     });
     const e = await rejection<Error>(result);
@@ -212,7 +240,10 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
 
     expect(driver.maxInFlight).toBeGreaterThan(2);
     expect(events.filter((e) => e.type === 'note').map((e) => (e as { message: string }).message)).toEqual([
-      '1_t1.sql: from file 1', '2_t2.sql: from file 2', '3_t3.sql: from file 3', '5_t5.sql: from file 5',
+      '1_t1.sql: from file 1',
+      '2_t2.sql: from file 2',
+      '3_t3.sql: from file 3',
+      '5_t5.sql: from file 5',
     ]);
   });
 
@@ -227,12 +258,19 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     // 1–2 together, 3 alone (body with its checks, then the state row with COMMIT), 4–6 together.
     // After the state table's own transaction (a new database).
     // Each file's message is headed by the comment naming it (pg_stat_activity shows it): left out here.
-    const work = driver.texts.map((s) => s.replace(/^\/\* schemaguard: applying \S+ \*\/ /, '')).filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT')).slice(2);
+    const work = driver.texts
+      .map((s) => s.replace(/^\/\* schemaguard: applying \S+ \*\/ /, ''))
+      .filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'))
+      .slice(2);
     expect(work).toHaveLength(7);
-    expect(work[1]).toMatch(/^BEGIN; SELECT .*, 1 \/ \(CASE WHEN current_setting\('schemaguard\.in_flight_applied', true\) = '1' AND NOT pg_try_advisory_xact_lock_shared\(-?\d+::bigint\) THEN 1 ELSE 0 END\) AS guard\n;\nCREATE TABLE t2/);
+    expect(work[1]).toMatch(
+      /^BEGIN; SELECT .*, 1 \/ \(CASE WHEN current_setting\('schemaguard\.in_flight_applied', true\) = '1' AND NOT pg_try_advisory_xact_lock_shared\(-?\d+::bigint\) THEN 1 ELSE 0 END\) AS guard\n;\nCREATE TABLE t2/,
+    );
     expect(work[2]).toContain('schemaguard_check');
     expect(work[2]).not.toContain('AS guard');
     expect(work[4]).not.toContain('AS guard');
-    expect(work[5]).toMatch(/in_flight_applied', true\) = '4' AND NOT pg_try_advisory_xact_lock_shared\(-?\d+::bigint\) THEN 1 ELSE 0 END\) AS guard\n;\nCREATE TABLE t5/);
+    expect(work[5]).toMatch(
+      /in_flight_applied', true\) = '4' AND NOT pg_try_advisory_xact_lock_shared\(-?\d+::bigint\) THEN 1 ELSE 0 END\) AS guard\n;\nCREATE TABLE t5/,
+    );
   });
 });

@@ -22,17 +22,25 @@ function expectOneSafeLine(fix: string | undefined, name: string): void {
   expect(fix).toContain(sqlIdent(name));
 }
 
-describe.each(HOSTILE_NAMES)('migrate\'s fix lines for the name %j', (name) => {
+describe.each(HOSTILE_NAMES)("migrate's fix lines for the name %j", (name) => {
   it('serverFix of a NOT NULL on a column with NULLs names table and column quoted', () => {
-    const fix = serverFix(inTransaction, { sqlstate: '23502', schema: name, table: name, columnName: name }, 'column "c" of relation "t" contains null values', { words: ['alter', 'table', 't', 'add', 'column'] });
+    const fix = serverFix(
+      inTransaction,
+      { sqlstate: '23502', schema: name, table: name, columnName: name },
+      'column "c" of relation "t" contains null values',
+      { words: ['alter', 'table', 't', 'add', 'column'] },
+    );
     expectOneSafeLine(fix, name);
   });
 
   it('deferredFix names the constraint and its table quoted', () => {
-    expectOneSafeLine(deferredFix({ sqlstate: '23503', constraint: name, table: name, schema: name }, 'insert or update violates foreign key constraint'), name);
+    expectOneSafeLine(
+      deferredFix({ sqlstate: '23503', constraint: name, table: name, schema: name }, 'insert or update violates foreign key constraint'),
+      name,
+    );
   });
 
-  it('permissionFix GRANTs to the URL\'s role quoted', () => {
+  it("permissionFix GRANTs to the URL's role quoted", () => {
     const role = roleOf(`postgres://${encodeURIComponent(name)}:pw@db.example/app`);
     expect(role).toBe(sqlIdent(name));
     expectOneSafeLine(permissionFix(new StatementError('permission denied for table leads', { sqlstate: '42501' }), role, 'schemaguard'), name);

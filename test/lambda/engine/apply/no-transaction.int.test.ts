@@ -8,14 +8,21 @@ import { tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
 
-const indexes = (url: string) => rows<{ name: string; valid: boolean }>(url, `
+const indexes = (url: string) =>
+  rows<{ name: string; valid: boolean }>(
+    url,
+    `
   SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1`);
+   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' ORDER BY 1`,
+  );
 
-const seed = (url: string, duplicates: boolean) => withClient(url, (c) => c.query(`
+const seed = (url: string, duplicates: boolean) =>
+  withClient(url, (c) =>
+    c.query(`
   CREATE TABLE purchases (student_id int, course_id int, is_active boolean);
   INSERT INTO purchases SELECT g, g, true FROM generate_series(1, 200) g;
-  ${duplicates ? 'INSERT INTO purchases VALUES (7, 7, true);' : ''}`));
+  ${duplicates ? 'INSERT INTO purchases VALUES (7, 7, true);' : ''}`),
+  );
 
 const CIC = `-- schemaguard:no-transaction
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS unique_active_purchase
@@ -27,12 +34,14 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS unique_active_purchase
  * deleted), and `more` SQL beside it.
  */
 async function leftoverInApp(url: string, more = ''): Promise<void> {
-  await withClient(url, (c) => c.query(`
+  await withClient(url, (c) =>
+    c.query(`
     CREATE SCHEMA app;
     CREATE TABLE app.purchases (student_id int, course_id int);
     INSERT INTO app.purchases SELECT g, g FROM generate_series(1, 200) g;
     INSERT INTO app.purchases VALUES (7, 7);
-    ${more}`));
+    ${more}`),
+  );
   await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY purchase_key ON app.purchases (student_id, course_id)').catch(() => undefined));
   await withClient(url, (c) => c.query('DELETE FROM app.purchases WHERE ctid = (SELECT max(ctid) FROM app.purchases WHERE student_id = 7)'));
 }
@@ -70,45 +79,60 @@ describe.each(driverCases())('no-transaction migrations on $name', ({ target, dr
     // Regression: the next run failed on "column already exists" with nothing having said line 2 stayed applied.
     const url = await freshDatabase(target, 'cicpart');
     await seed(url, true);
-    const dir = tempDir({ '1_idx.sql': `-- schemaguard:no-transaction\nALTER TABLE purchases ADD COLUMN status text;\n${CIC.split('\n').slice(1).join('\n')}` });
+    const dir = tempDir({
+      '1_idx.sql': `-- schemaguard:no-transaction\nALTER TABLE purchases ADD COLUMN status text;\n${CIC.split('\n').slice(1).join('\n')}`,
+    });
 
     const e = await rejection<StatementError>(runEngine(driver, url, dir));
 
     expect({ sqlstate: e.sqlstate, line: e.line }).toEqual({ sqlstate: '23505', line: 3 });
-    expect(e.fix).toMatch(/^line 2 of this no-transaction file committed before it and stays applied, but the file is not recorded: the next run starts again from its first line, so make that statement safe to run twice \(IF NOT EXISTS\) or undo it first; as written, line 2 fails when run again \(already exists\)$/);
-    expect(await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'purchases' AND column_name = 'status'")).toEqual([{ n: 1 }]);
+    expect(e.fix).toMatch(
+      /^line 2 of this no-transaction file committed before it and stays applied, but the file is not recorded: the next run starts again from its first line, so make that statement safe to run twice \(IF NOT EXISTS\) or undo it first; as written, line 2 fails when run again \(already exists\)$/,
+    );
+    expect(await rows(url, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'purchases' AND column_name = 'status'")).toEqual([
+      { n: 1 },
+    ]);
   });
 
-  it('indexes a partitioned table partition by partition: keeps the parent\'s index (INVALID by design) when a partition\'s build fails, and a rerun attaches the rest', async () => {
+  it("indexes a partitioned table partition by partition: keeps the parent's index (INVALID by design) when a partition's build fails, and a rerun attaches the rest", async () => {
     const url = await freshDatabase(target, 'cicparts');
-    await withClient(url, (c) => c.query(`
+    await withClient(url, (c) =>
+      c.query(`
       CREATE TABLE ledger (id bigint, at date NOT NULL) PARTITION BY RANGE (at);
       CREATE TABLE ledger_2025 PARTITION OF ledger FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
       CREATE TABLE ledger_2026 PARTITION OF ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
       INSERT INTO ledger SELECT g, DATE '2025-01-01' + (g % 700) FROM generate_series(1, 2000) g;
-      INSERT INTO ledger VALUES (5, DATE '2026-06-01'), (5, DATE '2026-06-01');`));
+      INSERT INTO ledger VALUES (5, DATE '2026-06-01'), (5, DATE '2026-06-01');`),
+    );
     // What lint prints for CREATE UNIQUE INDEX ON ledger (id, at) (index-not-concurrent).
-    const dir = tempDir({ '1_idx.sql': `-- schemaguard:no-transaction
+    const dir = tempDir({
+      '1_idx.sql': `-- schemaguard:no-transaction
 CREATE UNIQUE INDEX IF NOT EXISTS ledger_id_at_idx ON ONLY ledger (id, at);
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ledger_2025_id_at_idx ON ledger_2025 (id, at);
 ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2025_id_at_idx;
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ledger_2026_id_at_idx ON ledger_2026 (id, at);
 ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
-` });
+`,
+    });
 
     const e = await rejection<StatementError>(runEngine(driver, url, dir));
 
     expect([e.sqlstate, e.line]).toEqual(['23505', 5]);
     // The failed partition's index is dropped; the parent's stays, INVALID, with the 2025 partition's attached.
-    expect(await indexes(url)).toEqual([{ name: 'ledger_2025_id_at_idx', valid: true }, { name: 'ledger_id_at_idx', valid: false }]);
+    expect(await indexes(url)).toEqual([
+      { name: 'ledger_2025_id_at_idx', valid: true },
+      { name: 'ledger_id_at_idx', valid: false },
+    ]);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
 
-    await withClient(url, (c) => c.query("DELETE FROM ledger WHERE ctid = (SELECT max(ctid) FROM ledger_2026 WHERE id = 5)"));
+    await withClient(url, (c) => c.query('DELETE FROM ledger WHERE ctid = (SELECT max(ctid) FROM ledger_2026 WHERE id = 5)'));
     const rerun = await runEngine(driver, url, dir);
 
     expect(rerun.outcome).toBe('applied');
     expect(await indexes(url)).toEqual([
-      { name: 'ledger_2025_id_at_idx', valid: true }, { name: 'ledger_2026_id_at_idx', valid: true }, { name: 'ledger_id_at_idx', valid: true },
+      { name: 'ledger_2025_id_at_idx', valid: true },
+      { name: 'ledger_2026_id_at_idx', valid: true },
+      { name: 'ledger_id_at_idx', valid: true },
     ]);
   });
 
@@ -116,27 +140,49 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
     const url = await freshDatabase(target, 'cicleft');
     await seed(url, true);
     // An earlier run outside schemaguard failed and left the index INVALID.
-    await withClient(url, (c) => c.query('CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON purchases (student_id, course_id) WHERE is_active = true').catch(() => undefined));
+    await withClient(url, (c) =>
+      c.query('CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON purchases (student_id, course_id) WHERE is_active = true').catch(() => undefined),
+    );
     expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: false }]);
     await withClient(url, (c) => c.query('DELETE FROM purchases WHERE ctid = (SELECT max(ctid) FROM purchases WHERE student_id = 7)'));
 
     const r = await runEngine(driver, url, tempDir({ '1_idx.sql': CIC }));
 
-    expect(r.events.some((ev) => ev.type === 'note' && ev.message.includes('dropped INVALID index public.unique_active_purchase left by an earlier failed run'))).toBe(true);
+    expect(
+      r.events.some((ev) => ev.type === 'note' && ev.message.includes('dropped INVALID index public.unique_active_purchase left by an earlier failed run')),
+    ).toBe(true);
     expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: true }]);
   });
 
-  it('finds the INVALID index an earlier build left on a table outside public in that table\'s schema (not through search_path)', async () => {
+  it("finds the INVALID index an earlier build left on a table outside public in that table's schema (not through search_path)", async () => {
     // Regression: the leftover was looked up by its bare name, found public's valid namesake, and IF NOT EXISTS kept app's INVALID one: the file was recorded, the index never usable.
     const url = await freshDatabase(target, 'cicschema');
     await leftoverInApp(url, 'CREATE TABLE public.purchases (student_id int); CREATE INDEX purchase_key ON public.purchases (student_id);');
-    const validity = () => rows(url, "SELECT n.nspname AS schema, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'purchase_key' ORDER BY 1");
-    expect(await validity()).toEqual([{ schema: 'app', valid: false }, { schema: 'public', valid: true }]);
+    const validity = () =>
+      rows(
+        url,
+        "SELECT n.nspname AS schema, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = 'purchase_key' ORDER BY 1",
+      );
+    expect(await validity()).toEqual([
+      { schema: 'app', valid: false },
+      { schema: 'public', valid: true },
+    ]);
 
-    const r = await runEngine(driver, url, tempDir({ '1_idx.sql': '-- schemaguard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_key ON app.purchases (student_id, course_id);\n' }));
+    const r = await runEngine(
+      driver,
+      url,
+      tempDir({
+        '1_idx.sql': '-- schemaguard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_key ON app.purchases (student_id, course_id);\n',
+      }),
+    );
 
-    expect(r.events.filter((ev) => ev.type === 'note').map((ev) => ev.message)).toContain('1_idx.sql: dropped INVALID index app.purchase_key left by an earlier failed run');
-    expect(await validity()).toEqual([{ schema: 'app', valid: true }, { schema: 'public', valid: true }]);
+    expect(r.events.filter((ev) => ev.type === 'note').map((ev) => ev.message)).toContain(
+      '1_idx.sql: dropped INVALID index app.purchase_key left by an earlier failed run',
+    );
+    expect(await validity()).toEqual([
+      { schema: 'app', valid: true },
+      { schema: 'public', valid: true },
+    ]);
   });
 
   it('refuses a CREATE INDEX IF NOT EXISTS that PostgreSQL skipped for an INVALID index of that name on another table, shows the skip notice, and builds it once that is dropped', async () => {
@@ -150,7 +196,9 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
 
     const e = await rejection<MigrationError>(runEngine(driver, url, dir, { onEvent: (ev) => events.push(ev) }));
 
-    expect(e.message).toBe('1_idx.sql:2: CREATE INDEX IF NOT EXISTS unique_active_purchase built nothing: PostgreSQL skipped it because public.unique_active_purchase already exists and is an INVALID index on other (a build that failed or was cut off left it), not a valid index on purchases; the file is not recorded');
+    expect(e.message).toBe(
+      '1_idx.sql:2: CREATE INDEX IF NOT EXISTS unique_active_purchase built nothing: PostgreSQL skipped it because public.unique_active_purchase already exists and is an INVALID index on other (a build that failed or was cut off left it), not a valid index on purchases; the file is not recorded',
+    );
     expect(e.fix).toBe('drop it and run again: DROP INDEX CONCURRENTLY public.unique_active_purchase;');
     // The server's notice, as psql shows it (the Data API returns no notices).
     if (driver.name === 'pg') expect(events).toContainEqual({ type: 'note', message: '1_idx.sql: relation "unique_active_purchase" already exists, skipping' });
@@ -158,7 +206,9 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
 
     await withClient(url, (c) => c.query(e.fix!.replace(/^drop it and run again: /, '')));
     expect((await runEngine(driver, url, dir)).applied.map((a) => a.version)).toEqual([1]);
-    expect(await rows(url, "SELECT indrelid::regclass::text AS t, indisvalid AS valid FROM pg_index WHERE indexrelid = 'unique_active_purchase'::regclass")).toEqual([{ t: 'purchases', valid: true }]);
+    expect(
+      await rows(url, "SELECT indrelid::regclass::text AS t, indisvalid AS valid FROM pg_index WHERE indexrelid = 'unique_active_purchase'::regclass"),
+    ).toEqual([{ t: 'purchases', valid: true }]);
   });
 
   it('refuses a CREATE INDEX IF NOT EXISTS skipped for a table of that name, and keeps a rerun that finds its valid index on its table', async () => {
@@ -171,7 +221,9 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
 
     expect(e.message).toContain('public.unique_active_purchase already exists and is a table, not a valid index on purchases');
     expect(e.fix).toMatch(/^give the new index another name in 1_idx.sql/);
-    await withClient(url, (c) => c.query('DROP TABLE unique_active_purchase; CREATE UNIQUE INDEX unique_active_purchase ON purchases (student_id, course_id) WHERE is_active = true'));
+    await withClient(url, (c) =>
+      c.query('DROP TABLE unique_active_purchase; CREATE UNIQUE INDEX unique_active_purchase ON purchases (student_id, course_id) WHERE is_active = true'),
+    );
     expect((await runEngine(driver, url, dir)).applied.map((a) => a.version)).toEqual([1]);
   });
 
@@ -188,11 +240,18 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
 
 // Through the Data API a concurrent build runs as a bare call, without lock_timeout, and a session's SET does not outlive its call (data-api-driver.ts).
 describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transaction files in one session on $name', ({ target, driver }) => {
-  it('finds it too when the file\'s own SET search_path names the schema (looked up just before the statement, in its session)', async () => {
+  it("finds it too when the file's own SET search_path names the schema (looked up just before the statement, in its session)", async () => {
     const url = await freshDatabase(target, 'cicpath');
     await leftoverInApp(url);
 
-    const r = await runEngine(driver, url, tempDir({ '1_idx.sql': '-- schemaguard:no-transaction\nSET search_path = app;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_key ON purchases (student_id, course_id);\n' }));
+    const r = await runEngine(
+      driver,
+      url,
+      tempDir({
+        '1_idx.sql':
+          '-- schemaguard:no-transaction\nSET search_path = app;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_key ON purchases (student_id, course_id);\n',
+      }),
+    );
 
     expect(r.outcome).toBe('applied');
     expect(await rows(url, "SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = 'app.purchase_key'::regclass")).toEqual([{ valid: true }]);
@@ -209,9 +268,15 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transacti
       await blocker.query('BEGIN');
       await blocker.query('UPDATE purchases SET course_id = course_id WHERE student_id = 1');
       const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      const err = await rejection<LockTimeoutError>(runEngine(driver, url, dir, {
-        lockTimeoutMs: 300, lockRetries: 2, onEvent: (ev) => { if (ev.type === 'note') notes.push(ev.message); },
-      }));
+      const err = await rejection<LockTimeoutError>(
+        runEngine(driver, url, dir, {
+          lockTimeoutMs: 300,
+          lockRetries: 2,
+          onEvent: (ev) => {
+            if (ev.type === 'note') notes.push(ev.message);
+          },
+        }),
+      );
       // A second run while the transaction is still open: the leftover's drop waits under the file's lock_timeout too, and retries.
       const again = await rejection<LockTimeoutError>(runEngine(driver, url, dir, { lockTimeoutMs: 300, lockRetries: 1 }));
       await blocker.query('ROLLBACK');
@@ -226,8 +291,12 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transacti
     expect(e.err.blockers.map((b) => b.pid)).toContain(e.pid);
     expect(e.err.message).toContain(`blocked by pid ${e.pid} (billing-batch)`);
     // It writes the table: a lock on it, not an older transaction elsewhere.
-    expect(e.err.fix).toBe('a long transaction holds a lock on the table: let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout');
-    expect(notes.join('\n')).toMatch(/INVALID index public\.unique_active_purchase is left: its DROP INDEX CONCURRENTLY waited for the same sessions as the build/);
+    expect(e.err.fix).toBe(
+      'a long transaction holds a lock on the table: let it finish or end it (SELECT pg_terminate_backend(pid)), then run again; or raise --lock-timeout',
+    );
+    expect(notes.join('\n')).toMatch(
+      /INVALID index public\.unique_active_purchase is left: its DROP INDEX CONCURRENTLY waited for the same sessions as the build/,
+    );
     expect(await indexes(url)).toEqual([{ name: 'unique_active_purchase', valid: false }]);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
 
@@ -255,9 +324,13 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transacti
 
     expect(e.err).toBeInstanceOf(LockTimeoutError);
     expect(e.err.blockers.map((b) => [b.pid, b.olderTransaction])).toEqual([[e.pid, true]]);
-    expect(e.err.message).toMatch(new RegExp(`blocked by pid ${e.pid} \\(monthly-report\\) user \\w+ idle in transaction, an open transaction \\(\\d+ s\\) holding no lock on the table`));
+    expect(e.err.message).toMatch(
+      new RegExp(`blocked by pid ${e.pid} \\(monthly-report\\) user \\w+ idle in transaction, an open transaction \\(\\d+ s\\) holding no lock on the table`),
+    );
     expect(e.err.message).not.toContain('SELECT count');
-    expect(e.err.fix).toBe(`no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${e.pid} `
-      + `has one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let it finish or end it (SELECT pg_terminate_backend(${e.pid})), then run again; or raise --lock-timeout`);
+    expect(e.err.fix).toBe(
+      `no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${e.pid} ` +
+        `has one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let it finish or end it (SELECT pg_terminate_backend(${e.pid})), then run again; or raise --lock-timeout`,
+    );
   });
 });

@@ -31,7 +31,7 @@ describe('Function: permissionFix', () => {
 });
 
 describe('Function: roleOf', () => {
-  it('is the URL\'s user, quoted; the embedded server\'s superuser without a URL', () => {
+  it("is the URL's user, quoted; the embedded server's superuser without a URL", () => {
     expect(roleOf('postgres://deploy%40corp:pw@db/app')).toBe('"deploy@corp"');
     expect(roleOf(undefined)).toBe('postgres');
     expect(roleOf('postgres://db/app')).toBe('<your role>');

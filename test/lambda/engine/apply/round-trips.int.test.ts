@@ -27,8 +27,10 @@ afterAll(dropDatabases);
 /** A message without the comment naming its file that heads it. */
 const uncommented = (s: string) => s.replace(/^\/\* schemaguard: applying \S+ \*\/ /, '');
 
-const tables = async (url: string) => (await rows<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.t);
-const applied = async (url: string) => (await rows<{ version: string }>(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY 1')).map((r) => Number(r.version));
+const tables = async (url: string) =>
+  (await rows<{ t: string }>(url, "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).map((r) => r.t);
+const applied = async (url: string) =>
+  (await rows<{ version: string }>(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY 1')).map((r) => Number(r.version));
 
 describe.each(driverCases())('Function: migrate, a transactional file as one message, on $name', ({ target, driver }) => {
   it('reports the line and position of an error in the first statement of a file', async () => {
@@ -49,7 +51,8 @@ describe.each(driverCases())('Function: migrate, a transactional file as one mes
     const url = await freshDatabase(target, 'middle_runtime');
     const dir = tempDir({
       '1_ok.sql': 'CREATE TABLE kept (id int PRIMARY KEY);',
-      '2_bad.sql': 'CREATE TABLE a (id int PRIMARY KEY);\nINSERT INTO a VALUES (1);\n-- the same key again\nINSERT INTO a\n  VALUES (1);\nCREATE TABLE b (id int);\n',
+      '2_bad.sql':
+        'CREATE TABLE a (id int PRIMARY KEY);\nINSERT INTO a VALUES (1);\n-- the same key again\nINSERT INTO a\n  VALUES (1);\nCREATE TABLE b (id int);\n',
       '3_never.sql': 'CREATE TABLE never (id int);',
     });
 
@@ -65,7 +68,9 @@ describe.each(driverCases())('Function: migrate, a transactional file as one mes
 
   it('names the line and position of an analysis error in the middle, with characters PostgreSQL counts one by one before it', async () => {
     const url = await freshDatabase(target, 'middle_position');
-    const dir = tempDir({ '1_bad.sql': "CREATE TABLE a (note text);\nINSERT INTO a VALUES ('ünï😀😀');\nSELECT note,\n       nope\n  FROM a;\nCREATE TABLE b (id int);" });
+    const dir = tempDir({
+      '1_bad.sql': "CREATE TABLE a (note text);\nINSERT INTO a VALUES ('ünï😀😀');\nSELECT note,\n       nope\n  FROM a;\nCREATE TABLE b (id int);",
+    });
 
     const e = await rejection<StatementError>(runEngine(driver, url, dir));
 
@@ -98,7 +103,8 @@ describe.each(driverCases())('Function: migrate, a transactional file as one mes
     const url = await freshDatabase(target, 'check');
     const dir = tempDir({
       '1_ok.sql': 'CREATE TABLE t (id int, v int);\nINSERT INTO t VALUES (1, 1);\n-- schemaguard:check no v is null\nSELECT id FROM t WHERE v IS NULL;',
-      '2_bad.sql': 'INSERT INTO t VALUES (2, NULL), (3, NULL);\nCREATE TABLE never (id int);\n-- schemaguard:check no v is null\nSELECT id FROM t WHERE v IS NULL ORDER BY id;',
+      '2_bad.sql':
+        'INSERT INTO t VALUES (2, NULL), (3, NULL);\nCREATE TABLE never (id int);\n-- schemaguard:check no v is null\nSELECT id FROM t WHERE v IS NULL ORDER BY id;',
     });
 
     const e = await rejection<CheckFailedError>(runEngine(driver, url, dir));
@@ -118,7 +124,10 @@ describe.each(driverCases())('Function: migrate, a transactional file as one mes
 
     const r = await runEngine(driver, url, dir, { appliedBy });
 
-    const state = await rows<{ name: string; applied_by: string; execution_ms: number }>(url, 'SELECT name, applied_by, execution_ms FROM schemaguard.applied_migrations');
+    const state = await rows<{ name: string; applied_by: string; execution_ms: number }>(
+      url,
+      'SELECT name, applied_by, execution_ms FROM schemaguard.applied_migrations',
+    );
     expect(state).toEqual([{ name: 'ok', applied_by: appliedBy, execution_ms: r.applied[0]!.executionMs }]);
     expect(r.applied[0]!.executionMs).toBeGreaterThanOrEqual(50);
     expect(await tables(url)).toEqual(['a']);
@@ -129,9 +138,11 @@ describe.each(driverCases())('Function: migrate, a transactional file as one mes
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);' });
     await runEngine(driver, url, dir, { migrations: loadMigrations(dir).slice(0, 1) });
     // A trigger that refuses version 2's state row, after the migration's statements ran.
-    await withClient(url, (c) => c.query(`
+    await withClient(url, (c) =>
+      c.query(`
       CREATE FUNCTION public.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'state row refused'; END $$;
-      CREATE TRIGGER refuse BEFORE INSERT ON schemaguard.applied_migrations FOR EACH ROW EXECUTE FUNCTION public.refuse();`));
+      CREATE TRIGGER refuse BEFORE INSERT ON schemaguard.applied_migrations FOR EACH ROW EXECUTE FUNCTION public.refuse();`),
+    );
 
     const e = await rejection<StatementError>(runEngine(driver, url, dir));
 
@@ -141,7 +152,6 @@ describe.each(driverCases())('Function: migrate, a transactional file as one mes
     expect(await tables(url)).toEqual(['a']);
     expect(await applied(url)).toEqual([1]);
   });
-
 });
 
 describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: migrate round trips on $name', ({ target, driver }) => {
@@ -149,7 +159,10 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
   it('commits nothing of a file larger than one message when its last statement fails, and names that line', async () => {
     const url = await freshDatabase(target, 'large');
     const rowsIn = Math.ceil((IN_MEMORY_BYTES + MESSAGE_CHARS) / 50);
-    const body = ['CREATE TABLE big (id int PRIMARY KEY, note text);', ...Array.from({ length: rowsIn }, (_, k) => `INSERT INTO big VALUES (${k + 1}, 'row ${k + 1}');`)];
+    const body = [
+      'CREATE TABLE big (id int PRIMARY KEY, note text);',
+      ...Array.from({ length: rowsIn }, (_, k) => `INSERT INTO big VALUES (${k + 1}, 'row ${k + 1}');`),
+    ];
     const dir = tempDir({ '1_big.sql': `${body.join('\n')}\nINSERT INTO big VALUES (7, 'again');\n` });
 
     const e = await rejection<StatementError>(runEngine(driver, url, dir));
@@ -238,19 +251,40 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('Function: mi
     const [stateBegin, ...rest] = first.texts.slice(first.texts.indexOf('BEGIN; SET LOCAL …'));
     expect(stateBegin).toBe('BEGIN; SET LOCAL …');
     // Serialised with a lease runner creating (or, backing off, removing) the lease table and the schema.
-    expect(rest.slice(0, 5).map((s) => s.split(' ').slice(0, 3).join(' '))).toEqual(['SELECT pg_advisory_xact_lock($1::bigint)', 'DO $schemaguard$ BEGIN\n', 'CREATE TABLE IF', 'COMMENT ON TABLE', 'COMMIT']);
+    expect(rest.slice(0, 5).map((s) => s.split(' ').slice(0, 3).join(' '))).toEqual([
+      'SELECT pg_advisory_xact_lock($1::bigint)',
+      'DO $schemaguard$ BEGIN\n',
+      'CREATE TABLE IF',
+      'COMMENT ON TABLE',
+      'COMMIT',
+    ]);
     // Each file's message is headed by the comment naming it (what pg_stat_activity shows of it).
-    expect(rest.slice(5).filter((s) => s.startsWith('/* schemaguard: applying ')).map((s) => /^\/\* schemaguard: applying (\S+) \*\//.exec(s)?.[1])).toEqual(['1_a.sql', '2_b.sql', '3_c.sql']);
-    const work = rest.slice(5).map(uncommented).filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'));
+    expect(
+      rest
+        .slice(5)
+        .filter((s) => s.startsWith('/* schemaguard: applying '))
+        .map((s) => /^\/\* schemaguard: applying (\S+) \*\//.exec(s)?.[1]),
+    ).toEqual(['1_a.sql', '2_b.sql', '3_c.sql']);
+    const work = rest
+      .slice(5)
+      .map(uncommented)
+      .filter((s) => s.startsWith('BEGIN') || s.includes('COMMIT'));
     const start = "BEGIN; SELECT set_config('lock_timeout', '5000', true), set_config('statement_timeout', '0', true)";
-    expect(work.map((s) => s.slice(0, start.length))).toEqual([start, start, start, 'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; DISCARD PLANS; DISCARD TEMP'.slice(0, start.length)]);
+    expect(work.map((s) => s.slice(0, start.length))).toEqual([
+      start,
+      start,
+      start,
+      'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; DISCARD PLANS; DISCARD TEMP'.slice(0, start.length),
+    ]);
     // Files 1 and 2 were in flight together: 2 checks, after BEGIN, that 1 committed (the mark its state row set) and the runner lock is still taken.
     expect(work[0]).not.toContain('AS guard');
     expect(work[0]).toContain("RETURNING execution_ms, set_config('schemaguard.in_flight_applied', '1', false) AS mark");
     expect(work[1]).toContain("1 / (CASE WHEN current_setting('schemaguard.in_flight_applied', true) = '1' AND NOT pg_try_advisory_xact_lock_shared(");
     expect(work.filter((s) => s.endsWith('COMMIT\n;\n'))).toHaveLength(3);
     // The session reset between files rides in the message of the state row and COMMIT.
-    expect(work[0]).toMatch(/CREATE TABLE a \(id int\)\n;\nCLOSE ALL; .*\n;\nINSERT INTO "schemaguard"\."applied_migrations" .* RETURNING execution_ms, set_config.* AS mark\n;\nCOMMIT\n;\n$/s);
+    expect(work[0]).toMatch(
+      /CREATE TABLE a \(id int\)\n;\nCLOSE ALL; .*\n;\nINSERT INTO "schemaguard"\."applied_migrations" .* RETURNING execution_ms, set_config.* AS mark\n;\nCOMMIT\n;\n$/s,
+    );
     expect(work[1]).toMatch(/CREATE INDEX ON b \(id\)\n;\nINSERT INTO b VALUES \(1\)\n;\nCLOSE ALL; /);
     expect(work[2]).toContain(`${CHECK_PREFIX}SELECT 1 WHERE NOT EXISTS (SELECT FROM b)\n) AS schemaguard_check LIMIT 1001`);
     expect(work[2]).not.toContain('COMMIT');

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CHECK_PREFIX, ScriptMessage, TRANSACTION_START_STATEMENTS, recordFields, transactionStartSql, utf16Offset } from '../../../../lambda/engine/apply/script';
+import {
+  CHECK_PREFIX,
+  ScriptMessage,
+  TRANSACTION_START_STATEMENTS,
+  recordFields,
+  transactionStartSql,
+  utf16Offset,
+} from '../../../../lambda/engine/apply/script';
 import { inFlightGuardSql, insertAppliedTimedSql } from '../../../../lambda/engine/state/state';
 import type { Check } from '../../../../lambda/engine/files/source';
 import { lineOfPosition, splitSql } from '../../../../lambda/engine/sql/splitter';
@@ -21,24 +28,29 @@ function message(): { m: ScriptMessage; statements: ReturnType<typeof splitSql>;
 }
 
 describe('Class: ScriptMessage', () => {
-  it('puts the file\'s statements between schemaguard\'s own, each closed on a line of its own', () => {
+  it("puts the file's statements between schemaguard's own, each closed on a line of its own", () => {
     const { m } = message();
-    expect(m.sql).toBe([
-      'BEGIN; SET LOCAL lock_timeout = 5000; SET LOCAL statement_timeout = 0\n;\n',
-      'CREATE TABLE a (id int)\n;\n',
-      "INSERT INTO a\n  VALUES ('😀', nope)\n;\n",
-      'SELECT 1 -- ends in a comment\n;\n',
-      `${CHECK_PREFIX}SELECT id FROM a WHERE id IS NULL\n) AS schemaguard_check LIMIT 1001\n;\n`,
-      'INSERT INTO t VALUES (1) RETURNING x\n;\n',
-      'COMMIT\n;\n',
-    ].join(''));
+    expect(m.sql).toBe(
+      [
+        'BEGIN; SET LOCAL lock_timeout = 5000; SET LOCAL statement_timeout = 0\n;\n',
+        'CREATE TABLE a (id int)\n;\n',
+        "INSERT INTO a\n  VALUES ('😀', nope)\n;\n",
+        'SELECT 1 -- ends in a comment\n;\n',
+        `${CHECK_PREFIX}SELECT id FROM a WHERE id IS NULL\n) AS schemaguard_check LIMIT 1001\n;\n`,
+        'INSERT INTO t VALUES (1) RETURNING x\n;\n',
+        'COMMIT\n;\n',
+      ].join(''),
+    );
     expect(splitSql(m.sql)).toHaveLength(3 + 3 + 1 + 1 + 1);
     expect(m.size).toBe(m.sql.length);
   });
 
   it('knows which statements return the rows the engine reads: the checks and the state row', () => {
     const { m, check } = message();
-    expect([...m.rowsOf.entries()].map(([k, p]) => [k, p.kind === 'check' ? p.check : p.kind])).toEqual([[6, check], [7, 'own']]);
+    expect([...m.rowsOf.entries()].map(([k, p]) => [k, p.kind === 'check' ? p.check : p.kind])).toEqual([
+      [6, check],
+      [7, 'own'],
+    ]);
   });
 
   it('puts an error with a position (code points, as PostgreSQL counts) on the file statement and its own position', () => {
@@ -53,7 +65,7 @@ describe('Class: ScriptMessage', () => {
     expect(statements[1]!.text.slice(where.position! - 1)).toMatch(/^nope/);
   });
 
-  it('carries a statement longer than the scanner\'s window as its UTF-8 pieces, and reads and places it as its text', () => {
+  it("carries a statement longer than the scanner's window as its UTF-8 pieces, and reads and places it as its text", () => {
     const long = `INSERT INTO a VALUES ${Array.from({ length: 4000 }, (_, k) => `(${k}, 'ünï😀 ${k}')`).join(', ')}`;
     const [short, statement] = splitSql(`SELECT 1;\n${long};`);
     expect(statement!.textPieces!.bytes.length).toBeGreaterThan(1);
@@ -64,7 +76,10 @@ describe('Class: ScriptMessage', () => {
     expect(m.sql).toBe(`BEGIN\n;\nSELECT 1\n;\n${long}\n;\nCOMMIT\n;\n`);
     expect(m.size).toBe(m.sql.length);
     const at = m.sql.indexOf("'ünï😀 3999'");
-    expect(m.locate({ position: String([...m.sql.slice(0, at)].length + 1) })).toEqual({ part: { kind: 'statement', statement }, position: long.indexOf("'ünï😀 3999'") + 1 });
+    expect(m.locate({ position: String([...m.sql.slice(0, at)].length + 1) })).toEqual({
+      part: { kind: 'statement', statement },
+      position: long.indexOf("'ünï😀 3999'") + 1,
+    });
   });
 
   it('puts an error without a position on the statement that did not complete', () => {
@@ -92,11 +107,13 @@ describe('Statement counts of the texts that come with their count', () => {
 
   it('transactionStartSql holds TRANSACTION_START_STATEMENTS, with a guard or without', () => {
     expect(splitSql(transactionStartSql(settings))).toHaveLength(TRANSACTION_START_STATEMENTS);
-    expect(splitSql(transactionStartSql(settings, inFlightGuardSql(41, 'NOT pg_try_advisory_xact_lock_shared(7::bigint)')))).toHaveLength(TRANSACTION_START_STATEMENTS);
+    expect(splitSql(transactionStartSql(settings, inFlightGuardSql(41, 'NOT pg_try_advisory_xact_lock_shared(7::bigint)')))).toHaveLength(
+      TRANSACTION_START_STATEMENTS,
+    );
   });
 
   it('the state row is one statement, whatever its name and applied_by hold', () => {
-    const row = { version: 3, name: "add; 'x' -- y /* z", checksum: 'a'.repeat(64), appliedBy: 'cli:o\'neil;@host $$' };
+    const row = { version: 3, name: "add; 'x' -- y /* z", checksum: 'a'.repeat(64), appliedBy: "cli:o'neil;@host $$" };
     expect(splitSql(insertAppliedTimedSql('schemaguard', row))).toHaveLength(1);
     expect(splitSql(insertAppliedTimedSql('schemaguard', row, true))).toHaveLength(1);
   });

@@ -101,14 +101,14 @@ describe.each(driverCases())('Session hygiene: migrate on $name', ({ target, dri
     expect(await rows(url, "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242")).toEqual([]);
   });
 
-  it('a file\'s own checks still see what its body set (they belong to the file, as in psql)', async () => {
+  it("a file's own checks still see what its body set (they belong to the file, as in psql)", async () => {
     const url = await freshDatabase(target, 'own_check');
     await withClient(url, (c) => c.query('CREATE SCHEMA app'));
     const dir = tempDir({
       '1_app.sql': [
         'SET search_path = app, public;',
         'CREATE TABLE settings (key text);',
-        '-- schemaguard:check settings is reached through the file\'s search_path',
+        "-- schemaguard:check settings is reached through the file's search_path",
         'SELECT key FROM settings WHERE key IS NULL;',
       ].join('\n'),
     });
@@ -119,7 +119,7 @@ describe.each(driverCases())('Session hygiene: migrate on $name', ({ target, dri
     expect(await whereIs(url, 'settings')).toEqual([{ schema: 'app', owner: 'postgres' }]);
   });
 
-  it('a no-transaction file\'s SET does not reach the next file either', async () => {
+  it("a no-transaction file's SET does not reach the next file either", async () => {
     const url = await freshDatabase(target, 'notx_path');
     await withClient(url, (c) => c.query('CREATE SCHEMA app; CREATE TABLE app.events (id int)'));
     const dir = tempDir({
@@ -133,7 +133,7 @@ describe.each(driverCases())('Session hygiene: migrate on $name', ({ target, dri
     expect(await whereIs(url, 'users')).toEqual([{ schema: 'public', owner: 'postgres' }]);
   });
 
-  it('a retry after a lock timeout starts clean too: the file\'s PREPARE does not collide with its first attempt\'s', async () => {
+  it("a retry after a lock timeout starts clean too: the file's PREPARE does not collide with its first attempt's", async () => {
     const url = await freshDatabase(target, 'retry_clean');
     await withClient(url, (c) => c.query('CREATE TABLE busy (id int)'));
     const dir = tempDir({ '1_alter.sql': 'PREPARE get_one AS SELECT 1;\nALTER TABLE busy ADD COLUMN note text;' });
@@ -142,8 +142,11 @@ describe.each(driverCases())('Session hygiene: migrate on $name', ({ target, dri
       await blocker.query('BEGIN');
       await blocker.query('LOCK TABLE busy IN ACCESS EXCLUSIVE MODE');
       return runEngine(driver, url, dir, {
-        lockTimeoutMs: 200, lockRetries: 5,
-        onEvent: (ev) => { if (ev.type === 'retry') void blocker.query('ROLLBACK'); },
+        lockTimeoutMs: 200,
+        lockRetries: 5,
+        onEvent: (ev) => {
+          if (ev.type === 'retry') void blocker.query('ROLLBACK');
+        },
       });
     });
 

@@ -45,7 +45,7 @@ const DUMP = [
 const TEMPLATE = 'CREATE TABLE {{ .Schema }}.items (id int);\nGRANT SELECT ON items TO ${app_role};\n';
 
 describe.each(driverCases())('Every problem of the files in one run: migrate on $name', ({ target, driver }) => {
-  it('refuses a pg_dump file and a template file with each problem\'s file, line, value and fix, in order, the database as it was', async () => {
+  it("refuses a pg_dump file and a template file with each problem's file, line, value and fix, in order, the database as it was", async () => {
     const url = await freshDatabase(target, 'all_problems');
     const dir = tempDir({ '1_users.sql': 'CREATE TABLE users (id int);' });
     await runEngine(driver, url, dir);
@@ -70,11 +70,17 @@ describe.each(driverCases())('Every problem of the files in one run: migrate on 
       ]);
       expect(e.problems.every((p) => p instanceof InputError && p.fix)).toBe(true);
       expect([e.file, e.line]).toEqual(['2_dump.sql', 4]);
-      expect(e.message).toMatch(/^7 problems in the migration files, each below with its fix:\n {2}2_dump\.sql:4: psql meta-command "\\restrict" is not SQL\n {4}fix: delete the \\restrict and \\unrestrict lines: recent pg_dump releases/);
+      expect(e.message).toMatch(
+        /^7 problems in the migration files, each below with its fix:\n {2}2_dump\.sql:4: psql meta-command "\\restrict" is not SQL\n {4}fix: delete the \\restrict and \\unrestrict lines: recent pg_dump releases/,
+      );
       expect(e.message).toContain('\n  3_template.sql:1: Go template action {{ .Schema }} is not SQL\n    fix: write the SQL the template gives');
     }
-    expect(await rows(url, "SELECT to_regclass('public.orders')::text AS orders, to_regclass('public.items')::text AS items, (SELECT count(*)::int FROM schemaguard.applied_migrations) AS n"))
-      .toEqual([{ orders: null, items: null, n: 1 }]);
+    expect(
+      await rows(
+        url,
+        "SELECT to_regclass('public.orders')::text AS orders, to_regclass('public.items')::text AS items, (SELECT count(*)::int FROM schemaguard.applied_migrations) AS n",
+      ),
+    ).toEqual([{ orders: null, items: null, n: 1 }]);
   });
 
   it('refuses one problem alone as the InputError it always was', async () => {
@@ -112,8 +118,12 @@ describe.each(driverCases())('Every problem of the files in one run: migrate on 
       '2_db.sql:4: CREATE DATABASE cannot run inside a transaction block',
     ]);
     expect(e.problems.every((p) => p.fix)).toBe(true);
-    expect(await rows(url, "SELECT to_regclass('public.a')::text AS a, to_regclass('public.b')::text AS b, to_regnamespace('schemaguard')::text AS s, (SELECT count(*)::int FROM pg_database WHERE datname LIKE 'other%') AS dbs"))
-      .toEqual([{ a: null, b: null, s: null, dbs: 0 }]);
+    expect(
+      await rows(
+        url,
+        "SELECT to_regclass('public.a')::text AS a, to_regclass('public.b')::text AS b, to_regnamespace('schemaguard')::text AS s, (SELECT count(*)::int FROM pg_database WHERE datname LIKE 'other%') AS dbs",
+      ),
+    ).toEqual([{ a: null, b: null, s: null, dbs: 0 }]);
   });
 
   it('keeps the first 50 statements a file cannot run where it runs them and counts the others', async () => {

@@ -32,8 +32,9 @@ describe('Class: Redactor', () => {
     const r = new Redactor();
     const target = maskUrl('postgres://postgres@127.0.0.1:5432/app?password=hunter22');
 
-    expect(r.redact(`cannot connect to ${target}: password authentication failed for user "postgres"`))
-      .toBe('cannot connect to postgres://postgres@127.0.0.1:5432/app?password=****: password authentication failed for user "postgres"');
+    expect(r.redact(`cannot connect to ${target}: password authentication failed for user "postgres"`)).toBe(
+      'cannot connect to postgres://postgres@127.0.0.1:5432/app?password=****: password authentication failed for user "postgres"',
+    );
     expect(r.redact(`cannot connect to ${target}`)).toBe(`cannot connect to ${target}`);
     expect(r.redact('postgres://h/app?password=hunter22: failed')).toBe('postgres://h/app?password=**** failed');
     expect(r.redact('postgres://h/app?password=****x:y failed')).toBe('postgres://h/app?password=**** failed');
@@ -42,7 +43,11 @@ describe('Class: Redactor', () => {
   it('removes registered secrets, raw and URL-encoded, from text and values', () => {
     const r = new Redactor().add('p@ss word!');
     expect(r.redact('auth failed for p@ss word! and p%40ss%20word!')).toBe('auth failed for **** and ****');
-    expect(r.redactValue({ message: 'x p@ss word!', password: 'anything', nested: ['p@ss word!'] })).toEqual({ message: 'x ****', password: '****', nested: ['****'] });
+    expect(r.redactValue({ message: 'x p@ss word!', password: 'anything', nested: ['p@ss word!'] })).toEqual({
+      message: 'x ****',
+      password: '****',
+      nested: ['****'],
+    });
   });
 
   it('masks a URL after 100 KB of letters in linear time (the scheme pattern was retried at every letter: quadratic, ~20 s)', () => {
@@ -62,11 +67,14 @@ describe('Function: maskStatementSecrets', () => {
     ["ALTER ROLE nosuchrole PASSWORD 'S3cretPW'", "ALTER ROLE nosuchrole PASSWORD '****'"],
     ["create user app with encrypted password 'S3cret''PW'", "create user app with encrypted password '****'"],
     ["ALTER USER app\n  PASSWORD\n  E'S3cret\\'PW' VALID UNTIL 'infinity'", "ALTER USER app\n  PASSWORD\n  E'****' VALID UNTIL 'infinity'"],
-    ['CREATE ROLE app PASSWORD $q$S3cret\'PW$q$ LOGIN', 'CREATE ROLE app PASSWORD $q$****$q$ LOGIN'],
+    ["CREATE ROLE app PASSWORD $q$S3cret'PW$q$ LOGIN", 'CREATE ROLE app PASSWORD $q$****$q$ LOGIN'],
     ['CREATE ROLE app PASSWORD $$S3cretPW$$', 'CREATE ROLE app PASSWORD $$****$$'],
     ["CREATE ROLE app PASSWORD U&'S3cret\\0041'", "CREATE ROLE app PASSWORD U&'****'"],
-    ["CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password 'S3cretPW')", "CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password '****')"],
-    ["ALTER USER MAPPING FOR app SERVER s OPTIONS (SET \"password\" 'S3cretPW')", "ALTER USER MAPPING FOR app SERVER s OPTIONS (SET \"password\" '****')"],
+    [
+      "CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password 'S3cretPW')",
+      "CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password '****')",
+    ],
+    ['ALTER USER MAPPING FOR app SERVER s OPTIONS (SET "password" \'S3cretPW\')', 'ALTER USER MAPPING FOR app SERVER s OPTIONS (SET "password" \'****\')'],
     ["SELECT dblink_connect('host=db password=S3cretPW dbname=app')", "SELECT dblink_connect('host=db password=**** dbname=app')"],
     ["SELECT dblink_connect('host=db password = ''S3cret PW''')", "SELECT dblink_connect('host=db password = ****')"],
     // shortened for display, the literal cut: what is left of it is masked to the end
@@ -86,11 +94,23 @@ describe('Function: maskStatementSecrets', () => {
     ["1_role.sql:1  -  ALTER ROLE app PASSWORD'S3cretPW'", "1_role.sql:1  -  ALTER ROLE app PASSWORD'****'"],
     // Regression: a user mapping's password'…' without a space was left whole where the text did not hold the statement's start on one line
     // (a comment or a newline between CREATE and USER, a ';' in an earlier option, an excerpt), and a second literal after PASSWORD'…' too.
-    ["CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password'S3cretPW')", "CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password'****')"],
-    ["CREATE /* reports */ USER MAPPING FOR app SERVER s OPTIONS (password'S3cretPW')", "CREATE /* reports */ USER MAPPING FOR app SERVER s OPTIONS (password'****')"],
-    ["create user mapping for app server s options (user 'a;b', password'S3cretPW')", "create user mapping for app server s options (user 'a;b', password'****')"],
-    ["ALTER USER MAPPING FOR app SERVER s OPTIONS (SET \"password\"E'S3cret\\'PW')", "ALTER USER MAPPING FOR app SERVER s OPTIONS (SET \"password\"E'****')"],
-    [JSON.stringify("CREATE\nUSER MAPPING FOR app SERVER s OPTIONS (ADD password'S3cretPW')"), JSON.stringify("CREATE\nUSER MAPPING FOR app SERVER s OPTIONS (ADD password'****')")],
+    [
+      "CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password'S3cretPW')",
+      "CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password'****')",
+    ],
+    [
+      "CREATE /* reports */ USER MAPPING FOR app SERVER s OPTIONS (password'S3cretPW')",
+      "CREATE /* reports */ USER MAPPING FOR app SERVER s OPTIONS (password'****')",
+    ],
+    [
+      "create user mapping for app server s options (user 'a;b', password'S3cretPW')",
+      "create user mapping for app server s options (user 'a;b', password'****')",
+    ],
+    ["ALTER USER MAPPING FOR app SERVER s OPTIONS (SET \"password\"E'S3cret\\'PW')", 'ALTER USER MAPPING FOR app SERVER s OPTIONS (SET "password"E\'****\')'],
+    [
+      JSON.stringify("CREATE\nUSER MAPPING FOR app SERVER s OPTIONS (ADD password'S3cretPW')"),
+      JSON.stringify("CREATE\nUSER MAPPING FOR app SERVER s OPTIONS (ADD password'****')"),
+    ],
     ["1_map.sql:2  -  OPTIONS (user 'app', password'S3cretPW')", "1_map.sql:2  -  OPTIONS (user 'app', password'****')"],
     ["CREATE ROLE app LOGIN PASSWORD'S3cretOne' 'S3cretTwo'", "CREATE ROLE app LOGIN PASSWORD'****' '****'"],
     ["the password's rotated: ALTER ROLE app PASSWORD 'S3cretPW'", "the password's rotated: ALTER ROLE app PASSWORD '****'"],
@@ -107,11 +127,18 @@ describe('Function: maskStatementSecrets', () => {
       "the password's length is checked -- by 'the server'",
       "ALTER ROLE app PASSWORD NULL VALID UNTIL 'infinity'",
       "the password's length (and the 'user' name) are checked",
-    ]) expect(maskStatementSecrets(text)).toBe(text);
+    ])
+      expect(maskStatementSecrets(text)).toBe(text);
   });
 
   it('masks in linear time a long text of "password" followed by comments that never end in a literal (a comment rescanned from every one: quadratic)', () => {
-    for (const text of ['password -- '.repeat(30_000), 'password /* '.repeat(30_000), 'password /* x */ '.repeat(20_000), 'alter role password '.repeat(20_000), "the password's ".repeat(20_000)]) {
+    for (const text of [
+      'password -- '.repeat(30_000),
+      'password /* '.repeat(30_000),
+      'password /* x */ '.repeat(20_000),
+      'alter role password '.repeat(20_000),
+      "the password's ".repeat(20_000),
+    ]) {
       const started = performance.now();
       expect(maskStatementSecrets(text)).toBe(text);
       new Redactor().learn(text, { words: true }).redact(text);
@@ -131,7 +158,7 @@ describe('Method: Redactor.learn', () => {
   });
 
   // Regression: the server repeats the second of two literals after PASSWORD (syntax error at or near "'S3cretTwo'"), which was not learned.
-  it('learns every literal after PASSWORD, one continuing another, and one written without a space (PASSWORD\'S3cret\')', () => {
+  it("learns every literal after PASSWORD, one continuing another, and one written without a space (PASSWORD'S3cret')", () => {
     const r = new Redactor().learn("CREATE ROLE app PASSWORD 'S3cretOne' 'S3cretTwo'", { words: true });
     expect(r.redact('syntax error at or near "\'S3cretTwo\'"')).toBe('syntax error at or near "\'****\'"');
     const tight = new Redactor().learn("ALTER ROLE app PASSWORD'S3cretPW' junk", { words: true });
@@ -146,7 +173,9 @@ describe('Method: Redactor.learn', () => {
     const r = new Redactor().learn('the server asks for a password and none was given', { words: true });
     expect(r.redact('this and that')).toBe('this and that');
     const v = new Redactor();
-    expect(v.redactValue({ message: 'syntax error at or near "S3cretPW2"', statement: "CREATE ROLE a PASSWORD 'S3cretPW2'" }))
-      .toEqual({ message: 'syntax error at or near "****"', statement: "CREATE ROLE a PASSWORD '****'" });
+    expect(v.redactValue({ message: 'syntax error at or near "S3cretPW2"', statement: "CREATE ROLE a PASSWORD 'S3cretPW2'" })).toEqual({
+      message: 'syntax error at or near "****"',
+      statement: "CREATE ROLE a PASSWORD '****'",
+    });
   });
 });

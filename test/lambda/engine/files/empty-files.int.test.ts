@@ -39,15 +39,24 @@ describe.each(driverCases())('Empty files: migrate on $name', ({ target, driver 
     expect(second.outcome).toBe('up-to-date');
     expect(await rows(url, 'SELECT version::int AS v FROM schemaguard.applied_migrations ORDER BY version')).toEqual([1, 2, 3, 4, 5, 6].map((v) => ({ v })));
     expect(first.events.filter((e) => e.type === 'note').map((e) => e.type === 'note' && e.message)).toEqual(
-      ['2_empty.sql', '3_blank.sql', '4_mysql_only.sql', '5_directives.sql'].map((f) => `${f}: no statements (empty, or only comments and directives): recorded as applied, nothing runs`),
+      ['2_empty.sql', '3_blank.sql', '4_mysql_only.sql', '5_directives.sql'].map(
+        (f) => `${f}: no statements (empty, or only comments and directives): recorded as applied, nothing runs`,
+      ),
     );
-    expect(await rows(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).toEqual([{ tablename: 'orders' }, { tablename: 'users' }]);
+    expect(await rows(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).toEqual([
+      { tablename: 'orders' },
+      { tablename: 'users' },
+    ]);
   });
 
   it('a file of checks alone is recorded when they hold, and stops the run when one fails', async () => {
     const url = await freshDatabase(target, 'check_only');
     const assertion = '-- schemaguard:check no two users share an email\nSELECT email FROM users GROUP BY email HAVING count(*) > 1;';
-    const dir = tempDir({ '1_users.sql': PLACEHOLDERS['1_users.sql'], '2_unique_emails.sql': assertion, '3_index.sql': 'CREATE UNIQUE INDEX users_email ON users (email);' });
+    const dir = tempDir({
+      '1_users.sql': PLACEHOLDERS['1_users.sql'],
+      '2_unique_emails.sql': assertion,
+      '3_index.sql': 'CREATE UNIQUE INDEX users_email ON users (email);',
+    });
     await runEngine(driver, url, dir);
     expect(await rows(url, 'SELECT version::int AS v FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }]);
 
@@ -71,7 +80,9 @@ describe.each(driverCases())('Empty files: migrate on $name', ({ target, driver 
 
     expect(e).toBeInstanceOf(InputError);
     expect(e.file).toBe('2_add_nickname.sql');
-    expect(e.fix).toMatch(/^write its SQL \(below the directives\), or delete migrations\/2_add_nickname\.sql if you no longer need it; if a database recorded it already/);
+    expect(e.fix).toMatch(
+      /^write its SQL \(below the directives\), or delete migrations\/2_add_nickname\.sql if you no longer need it; if a database recorded it already/,
+    );
     expect(await rows(url, "SELECT to_regclass('public.users') AS t")).toEqual([{ t: null }]);
   });
 
@@ -81,7 +92,11 @@ describe.each(driverCases())('Empty files: migrate on $name', ({ target, driver 
     const dir = tempDir({ '1_users.sql': PLACEHOLDERS['1_users.sql'], [file]: migrationTemplate(file) });
     await runEngine(driver, url, tempDir({ '1_users.sql': PLACEHOLDERS['1_users.sql'] }));
     // As an earlier version recorded it: the template's own checksum, applied.
-    await withClient(url, (c) => c.query("INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (2, 'add_nickname', $1, 0, 'test')", [checksum(migrationTemplate(file))]));
+    await withClient(url, (c) =>
+      c.query("INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (2, 'add_nickname', $1, 0, 'test')", [
+        checksum(migrationTemplate(file)),
+      ]),
+    );
     // The run refuses only pending files: this one is applied, unchanged. The checks without a database (synth, lint, plan --offline) cannot know, and refuse it with this fix.
     expect((await runEngine(driver, url, dir)).outcome).toBe('up-to-date');
     expect(() => refuseUnwrittenTemplates(loadMigrations(dir))).toThrow(InputError);

@@ -15,15 +15,20 @@ function read(bytes: string | Uint8Array, pieceBytes: number): { text: string; s
 }
 
 function error(fn: () => unknown): InputError {
-  try { fn(); } catch (e) { if (e instanceof InputError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
   throw new Error('expected an InputError');
 }
 
 describe('Function: filePieces', () => {
-  const text = 'SELECT \'é€😀\';\r\nSELECT 2;\rSELECT 3;\r\n';
+  const text = "SELECT 'é€😀';\r\nSELECT 2;\rSELECT 3;\r\n";
 
   it('gives the LF-normalised text and its checksum, wherever the pieces are cut (CRLF and multi-byte characters across a cut)', () => {
-    const normalised = 'SELECT \'é€😀\';\nSELECT 2;\nSELECT 3;\n';
+    const normalised = "SELECT 'é€😀';\nSELECT 2;\nSELECT 3;\n";
     for (let size = 1; size <= Buffer.byteLength(text) + 1; size++) {
       expect(read(text, size), `pieces of ${size} bytes`).toEqual({ text: normalised, sum: checksum(normalised) });
     }
@@ -36,7 +41,7 @@ describe('Function: filePieces', () => {
   });
 
   it('refuses bytes that are not UTF-8 with the message of a file read whole', () => {
-    const bytes = Buffer.concat([Buffer.from('SELECT 1;\nSELECT \''), Buffer.from([0xe9]), Buffer.from('t\';\n')]);
+    const bytes = Buffer.concat([Buffer.from("SELECT 1;\nSELECT '"), Buffer.from([0xe9]), Buffer.from("t';\n")]);
     expect(error(() => read(bytes, 4)).message).toBe('1_x.sql:2: not valid UTF-8 (bytes 0xe9 0x74 0x27 0x3b at offset 18)');
   });
 });
@@ -44,7 +49,7 @@ describe('Function: filePieces', () => {
 describe('Function: piecesFrom', () => {
   // A BOM, CRLF, a lone CR, characters of 2, 3 and 4 bytes, so that some cut falls inside each, and a U+FEFF inside the text
   // (regression, review: a reading that began at it dropped it as a BOM, shifting the text by one).
-  const text = '\ufeffSELECT \'é€😀\';\r\nSELECT 2;\rSELECT \ufeff3;\r\n😀\r';
+  const text = "\ufeffSELECT 'é€😀';\r\nSELECT 2;\rSELECT \ufeff3;\r\n😀\r";
   // As a file read whole: its BOM dropped, the U+FEFF inside kept.
   const normalised = text.slice(1).replace(/\r\n?/g, '\n');
   const changed = () => new Error('changed');

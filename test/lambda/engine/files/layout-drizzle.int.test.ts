@@ -26,14 +26,18 @@ afterAll(dropDatabases);
 const PREFIXES = ['index', 'timestamp', 'unix', 'none'] as const;
 const HEAD = "import { pgTable, serial, text, index } from 'drizzle-orm/pg-core';\n";
 const POSTS = "export const posts = pgTable('posts', { id: serial('id').primaryKey(), title: text('title').notNull() });\n";
-const INDEXED = "export const posts = pgTable('posts', { id: serial('id').primaryKey(), title: text('title').notNull() }, (t) => [index('posts_title_idx').on(t.title)]);\n";
+const INDEXED =
+  "export const posts = pgTable('posts', { id: serial('id').primaryKey(), title: text('title').notNull() }, (t) => [index('posts_title_idx').on(t.title)]);\n";
 
 /** drizzle-kit's output folder per prefix style. */
 const dirs: Record<string, string> = {};
 
 /** Every file under `dir`, relative, sorted. */
 function listing(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 beforeAll(() => {
@@ -49,31 +53,38 @@ beforeAll(() => {
   }
 }, 240_000);
 
-describe('drizzle-kit\'s prefix styles', () => {
-  it.each(PREFIXES)('%s: read in the journal\'s order (version = idx), planned, migrated, linted as applied', async (prefix) => {
-    const dir = dirs[prefix]!;
-    const migrations = loadMigrations(dir);
-    expect(detectLayout(dir)).toBe('drizzle');
-    expect(migrations.map((m) => [m.version, m.name])).toEqual([[0, 'init'], [1, 'title_index']]);
-    expect(migrations[1]!.text).toContain('CREATE INDEX "posts_title_idx"');
-    expect(migrations.every((m) => /^\d{13}$/.test(m.origin!))).toBe(true);
-    expect(migrationFilesOf(dir)).toEqual([...migrations.map((m) => m.file), 'meta/_journal.json'].sort());
-    expect(summariseFiles(dir)).toMatchObject({ migrationCount: 2, latestVersion: 1 });
+describe("drizzle-kit's prefix styles", () => {
+  it.each(PREFIXES)(
+    "%s: read in the journal's order (version = idx), planned, migrated, linted as applied",
+    async (prefix) => {
+      const dir = dirs[prefix]!;
+      const migrations = loadMigrations(dir);
+      expect(detectLayout(dir)).toBe('drizzle');
+      expect(migrations.map((m) => [m.version, m.name])).toEqual([
+        [0, 'init'],
+        [1, 'title_index'],
+      ]);
+      expect(migrations[1]!.text).toContain('CREATE INDEX "posts_title_idx"');
+      expect(migrations.every((m) => /^\d{13}$/.test(m.origin!))).toBe(true);
+      expect(migrationFilesOf(dir)).toEqual([...migrations.map((m) => m.file), 'meta/_journal.json'].sort());
+      expect(summariseFiles(dir)).toMatchObject({ migrationCount: 2, latestVersion: 1 });
 
-    const url = await freshDatabase(targets[0]!, `drizzle_${prefix}`);
-    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
-    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
-    expect(plan.stdout + plan.stderr).toContain(migrations[1]!.file);
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-    expect(m.code, m.stderr).toBe(0);
-    expect(await rows(url, 'SELECT version::text, name FROM schemaguard.applied_migrations ORDER BY version')).toEqual(
-      migrations.map((g) => ({ version: String(g.version), name: g.name })),
-    );
-    expect(await rows(url, "SELECT to_regclass('public.posts_title_idx') IS NOT NULL AS made")).toEqual([{ made: true }]);
-    const lint = await runCli(['lint', '--dir', dir, '--database-url', url]);
-    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
-    expect(lint.stderr).toContain('lint 0 pending of 2 files');
-  }, 60_000);
+      const url = await freshDatabase(targets[0]!, `drizzle_${prefix}`);
+      const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+      expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+      expect(plan.stdout + plan.stderr).toContain(migrations[1]!.file);
+      const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+      expect(m.code, m.stderr).toBe(0);
+      expect(await rows(url, 'SELECT version::text, name FROM schemaguard.applied_migrations ORDER BY version')).toEqual(
+        migrations.map((g) => ({ version: String(g.version), name: g.name })),
+      );
+      expect(await rows(url, "SELECT to_regclass('public.posts_title_idx') IS NOT NULL AS made")).toEqual([{ made: true }]);
+      const lint = await runCli(['lint', '--dir', dir, '--database-url', url]);
+      expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+      expect(lint.stderr).toContain('lint 0 pending of 2 files');
+    },
+    60_000,
+  );
 
   it('each style synthesises (detected): the handler is told drizzle, the asset ships the listed files and the journal', () => {
     const built = synthLayouts(PREFIXES.map((p) => ({ migrationsDir: dirs[p]! })));

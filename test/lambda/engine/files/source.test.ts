@@ -3,30 +3,60 @@ import { describe, expect, it } from 'vitest';
 import { checksum } from '../../../../lambda/engine/files/checksum';
 import { InputError } from '../../../../lambda/engine/errors/errors';
 import { pipelinable } from '../../../../lambda/engine/apply/apply-pipeline';
-import { bodyBatches, IN_MEMORY_BYTES, isEmptyMigration, loadMigrations, MAX_FILE_BYTES, parseMigration, parseNow, readMigrationText, runsOutsideTransaction, validateMigrationText } from '../../../../lambda/engine/files/source';
+import {
+  bodyBatches,
+  IN_MEMORY_BYTES,
+  isEmptyMigration,
+  loadMigrations,
+  MAX_FILE_BYTES,
+  parseMigration,
+  parseNow,
+  readMigrationText,
+  runsOutsideTransaction,
+  validateMigrationText,
+} from '../../../../lambda/engine/files/source';
 import { splitSql } from '../../../../lambda/engine/sql/splitter';
 import { addFile, tempDir } from '../../../support/files';
 
 function inputError(fn: () => unknown): InputError {
-  try { fn(); } catch (e) { if (e instanceof InputError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
   throw new Error('expected an InputError');
 }
 
 describe('Function: loadMigrations', () => {
   it('orders files by numeric version, not by name', () => {
     const dir = tempDir({ '10_ten.sql': 'SELECT 10;', '2_two.sql': 'SELECT 2;', '001_one.sql': 'SELECT 1;', 'README.md': 'not sql' });
-    expect(loadMigrations(dir).map((m) => [m.version, m.name])).toEqual([[1, 'one'], [2, 'two'], [10, 'ten']]);
+    expect(loadMigrations(dir).map((m) => [m.version, m.name])).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+      [10, 'ten'],
+    ]);
   });
 
   // Regression: Prisma's layout was read as no migration at all, and migrate said "up to date".
-  it('refuses a folder named like a migration with SQL in it (Prisma\'s <version>_<name>/migration.sql), naming the move', () => {
-    const dir = tempDir({ '20240101120000_init/migration.sql': 'CREATE TABLE a (id int);', '20240202120000_add/migration.sql': 'SELECT 1;', 'migration_lock.toml': 'provider = "postgresql"' });
+  it("refuses a folder named like a migration with SQL in it (Prisma's <version>_<name>/migration.sql), naming the move", () => {
+    const dir = tempDir({
+      '20240101120000_init/migration.sql': 'CREATE TABLE a (id int);',
+      '20240202120000_add/migration.sql': 'SELECT 1;',
+      'migration_lock.toml': 'provider = "postgresql"',
+    });
     // Read as flat (named: Prisma's folder is otherwise detected and read as Prisma's).
     const e = inputError(() => loadMigrations(dir, { layout: 'flat' }));
-    expect(e.message).toBe(`${dir}/20240101120000_init/migration.sql: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); the flat layout reads the .sql files directly in ${dir}`);
+    expect(e.message).toBe(
+      `${dir}/20240101120000_init/migration.sql: a migration in a folder of its own (Prisma's layout, <version>_<name>/migration.sql); the flat layout reads the .sql files directly in ${dir}`,
+    );
     expect(e.fix).toContain(`mv ${dir}/20240101120000_init/migration.sql ${dir}/20240101120000_init.sql`);
     // Other folders, one named like a version without SQL in it, and an archive of old files are left alone; Diesel's up.sql is not.
-    expect(loadMigrations(tempDir({ '1_a.sql': 'SELECT 1;', 'archive/old.sql': 'SELECT 0;', '2_notes/README.md': 'x', '0001_archive/0001_old.sql': 'SELECT 0;' })).map((m) => m.file)).toEqual(['1_a.sql']);
+    expect(
+      loadMigrations(
+        tempDir({ '1_a.sql': 'SELECT 1;', 'archive/old.sql': 'SELECT 0;', '2_notes/README.md': 'x', '0001_archive/0001_old.sql': 'SELECT 0;' }),
+      ).map((m) => m.file),
+    ).toEqual(['1_a.sql']);
     expect(() => loadMigrations(tempDir({ '2023-01-01-000000_init/up.sql': 'SELECT 1;' }))).toThrow(/a migration in a folder of its own/);
   });
 
@@ -43,8 +73,12 @@ describe('Function: loadMigrations', () => {
     expect(e.message).toBe('duplicate version 3: 003_b.sql and 3_a.sql');
     expect(e.exitCode).toBe(2);
     // Regression (newcomer): the fix said "the next free version number" without naming it.
-    const f = inputError(() => loadMigrations(tempDir({ '0001_a.sql': 'SELECT 1;', '0002_b.sql': 'SELECT 1;', '0002_c.sql': 'SELECT 2;', '0009_d.sql': 'SELECT 3;' })));
-    expect(f.fix).toBe('give 0002_c.sql the next free version number, 10: rename it to 0010_c.sql (or, if 0002_c.sql is the one a database already applied, 0002_b.sql to 0010_b.sql)');
+    const f = inputError(() =>
+      loadMigrations(tempDir({ '0001_a.sql': 'SELECT 1;', '0002_b.sql': 'SELECT 1;', '0002_c.sql': 'SELECT 2;', '0009_d.sql': 'SELECT 3;' })),
+    );
+    expect(f.fix).toBe(
+      'give 0002_c.sql the next free version number, 10: rename it to 0010_c.sql (or, if 0002_c.sql is the one a database already applied, 0002_b.sql to 0010_b.sql)',
+    );
   });
 
   it.each(['x_1.sql', 'V1__a b.sql'])('refuses the file name %j', (name) => {
@@ -56,8 +90,12 @@ describe('Function: loadMigrations', () => {
 
   // Regression (newcomer): an upper-case extension or a dashed name got the general rule, not the name to give the file.
   it.each([
-    ['0005_add_phone.SQL', '0005_add_phone.sql'], ['5-add-phone.sql', '5_add_phone.sql'], ['1-x.sql', '1_x.sql'],
-    ['1_a b.sql', '1_a_b.sql'], ['0007_add-col.Sql', '0007_add-col.sql'], ['12 - notes.sql', '12_notes.sql'],
+    ['0005_add_phone.SQL', '0005_add_phone.sql'],
+    ['5-add-phone.sql', '5_add_phone.sql'],
+    ['1-x.sql', '1_x.sql'],
+    ['1_a b.sql', '1_a_b.sql'],
+    ['0007_add-col.Sql', '0007_add-col.sql'],
+    ['12 - notes.sql', '12_notes.sql'],
   ])('refuses the file name %j, with the exact rename %j', (name, renamed) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
@@ -65,14 +103,22 @@ describe('Function: loadMigrations', () => {
   });
 
   // Regression (tester): 0004.sql was told to become 000_4.sql (version 0), 20240101120000.sql 2024010112000_0.sql (another order).
-  it.each([['0004.sql', '0004'], ['20240101120000.sql', '20240101120000'], ['1_.sql', '1'], ['0007 - .SQL', '0007']])('refuses %j, a version without a name, keeping the version %j and offering no git mv', (name, version) => {
+  it.each([
+    ['0004.sql', '0004'],
+    ['20240101120000.sql', '20240101120000'],
+    ['1_.sql', '1'],
+    ['0007 - .SQL', '0007'],
+  ])('refuses %j, a version without a name, keeping the version %j and offering no git mv', (name, version) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
     expect(e.fix).toBe(`add a name after an underscore, e.g. ${version}_describe_change.sql (the version, ${version}, kept as it is)`);
   });
 
   // Regression (tester): the printed git mv did not quote a name with a space (the shell read three names).
-  it.each([['0002_add users.sql', "git mv '0002_add users.sql' 0002_add_users.sql"], ["3 it's.sql", "git mv '3 it'\\''s.sql' 3_it_s.sql"]])('quotes the printed command for %j', (name, command) => {
+  it.each([
+    ['0002_add users.sql', "git mv '0002_add users.sql' 0002_add_users.sql"],
+    ["3 it's.sql", "git mv '3 it'\\''s.sql' 3_it_s.sql"],
+  ])('quotes the printed command for %j', (name, command) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.fix).toContain(`(${command})`);
   });
@@ -86,7 +132,10 @@ describe('Function: loadMigrations', () => {
     expect(withMark!.statements.map((st) => st.text)).toEqual(['SELECT 1']);
   });
 
-  it.each([['V1__x.sql', '1_x.sql'], ['v0042__add_index.v2.sql', '0042_add_index.v2.sql']])('refuses Flyway\'s name %j, with the name that keeps its number', (name, renamed) => {
+  it.each([
+    ['V1__x.sql', '1_x.sql'],
+    ['v0042__add_index.v2.sql', '0042_add_index.v2.sql'],
+  ])("refuses Flyway's name %j, with the name that keeps its number", (name, renamed) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
     expect(e.fix).toBe(`rename it to ${renamed} (Flyway's V<version>__<name>.sql, with the number kept)`);
@@ -111,7 +160,7 @@ describe('Function: loadMigrations', () => {
     "DO 'BEGIN EXECUTE ''SET LOCAL standard_conforming_strings = off''; END';",
     "UPDATE pg_settings SET setting = 'off' WHERE name = 'standard_conforming_strings';",
     "update pg_catalog.pg_settings set setting = 'off' where name in ('standard_conforming_strings');",
-    "UPDATE \"pg_catalog\".\"pg_settings\" SET setting = 'off' WHERE name = 'standard_conforming_strings';",
+    'UPDATE "pg_catalog"."pg_settings" SET setting = \'off\' WHERE name = \'standard_conforming_strings\';',
     "DO LANGUAGE 'plpgsql' $$ BEGIN SET standard_conforming_strings = off; END $$;",
   ])('refuses %j with its line: the server reads a whole message with the setting as before, psql one statement at a time', (sql) => {
     const e = inputError(() => parseMigration('5_dump.sql', `CREATE TABLE t (v text);\n${sql}\nINSERT INTO t VALUES ('C:\\\\dir');`));
@@ -145,14 +194,17 @@ describe('Function: loadMigrations', () => {
   });
 
   it('refuses non-UTF-8 bytes with the line and the bytes', () => {
-    const bytes = Buffer.concat([Buffer.from('SELECT 1;\nSELECT \''), Buffer.from([0xe9]), Buffer.from('t\';\n')]);
+    const bytes = Buffer.concat([Buffer.from("SELECT 1;\nSELECT '"), Buffer.from([0xe9]), Buffer.from("t';\n")]);
     const e = inputError(() => loadMigrations(tempDir({ '1_latin1.sql': bytes })));
     expect(e.message).toBe('1_latin1.sql:2: not valid UTF-8 (bytes 0xe9 0x74 0x27 0x3b at offset 18)');
     expect(e.fix).toBe('save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)');
   });
 
   // Regression (exploratory test): a file an editor saved as "Unicode" was told to convert from Latin-1.
-  it.each([['FF FE', 'utf-16le', 'utf16le'], ['FE FF', 'utf-16be', 'utf16be']] as const)('names UTF-16 when the file starts with its byte order mark %s', (mark, iconv, encoding) => {
+  it.each([
+    ['FF FE', 'utf-16le', 'utf16le'],
+    ['FE FF', 'utf-16be', 'utf16be'],
+  ] as const)('names UTF-16 when the file starts with its byte order mark %s', (mark, iconv, encoding) => {
     const text = Buffer.from('\uFEFFCREATE TABLE t (id int);\n', 'utf16le');
     const bytes = encoding === 'utf16le' ? text : Buffer.from(text).swap16();
     const e = inputError(() => loadMigrations(tempDir({ '1_unicode.sql': bytes })));
@@ -182,8 +234,17 @@ describe('Function: loadMigrations with deferParse', () => {
     const eager = loadMigrations(dir);
     const deferred = loadMigrations(dir, { deferParse: true });
     const fields = (m: (typeof eager)[number]) => ({
-      version: m.version, name: m.name, file: m.file, path: m.path, text: m.text, checksum: m.checksum,
-      directives: m.directives, statements: m.statements, statementCount: m.statementCount, checks: m.checks, allowances: m.allowances,
+      version: m.version,
+      name: m.name,
+      file: m.file,
+      path: m.path,
+      text: m.text,
+      checksum: m.checksum,
+      directives: m.directives,
+      statements: m.statements,
+      statementCount: m.statementCount,
+      checks: m.checks,
+      allowances: m.allowances,
     });
     expect(deferred.map(fields)).toEqual(eager.map(fields));
     expect(JSON.parse(JSON.stringify(deferred))).toEqual(JSON.parse(JSON.stringify(eager)));
@@ -210,20 +271,26 @@ describe('Function: loadMigrations with deferParse', () => {
 
 describe('Function: parseMigration', () => {
   it('reads header directives and checks', () => {
-    const m = parseMigration('7_fix.sql', [
-      '-- Adds a default.',
-      '-- schemaguard:lock-timeout=2s',
-      '-- schemaguard:statement-timeout=10m',
-      'ALTER TABLE t ALTER COLUMN id SET DEFAULT gen_random_uuid();',
-      '',
-      '-- schemaguard:check every id has a default',
-      "SELECT 1 FROM information_schema.columns WHERE column_default IS NULL AND column_name = 'id';",
-      '-- schemaguard:check no nulls',
-      'SELECT id FROM t WHERE id IS NULL',
-    ].join('\n'));
+    const m = parseMigration(
+      '7_fix.sql',
+      [
+        '-- Adds a default.',
+        '-- schemaguard:lock-timeout=2s',
+        '-- schemaguard:statement-timeout=10m',
+        'ALTER TABLE t ALTER COLUMN id SET DEFAULT gen_random_uuid();',
+        '',
+        '-- schemaguard:check every id has a default',
+        "SELECT 1 FROM information_schema.columns WHERE column_default IS NULL AND column_name = 'id';",
+        '-- schemaguard:check no nulls',
+        'SELECT id FROM t WHERE id IS NULL',
+      ].join('\n'),
+    );
     expect(m.directives).toEqual({ noTransaction: false, lockTimeoutMs: 2000, statementTimeoutMs: 600_000 });
     expect(m.statements).toHaveLength(1);
-    expect(m.checks.map((c) => [c.description, c.statement.line])).toEqual([['every id has a default', 7], ['no nulls', 9]]);
+    expect(m.checks.map((c) => [c.description, c.statement.line])).toEqual([
+      ['every id has a default', 7],
+      ['no nulls', 9],
+    ]);
   });
 
   it('computes the checksum over LF-normalised text', () => {
@@ -252,9 +319,21 @@ describe('Function: parseMigration', () => {
   // Regression (newcomer): "-- schemaguard:lock-timeout 5s" said bad duration "5s", a good duration.
   it.each([
     ['-- schemaguard:lock-timeout 5s', 'schemaguard:lock-timeout is missing the "=" before its value 5s', 'write the line as: -- schemaguard:lock-timeout=5s'],
-    ['-- schemaguard:statement-timeout: 10m', 'schemaguard:statement-timeout is missing the "=" before its value 10m', 'write the line as: -- schemaguard:statement-timeout=10m'],
-    ['-- schemaguard:lock-timeout', 'schemaguard:lock-timeout has no value', 'write a number with a unit: 500ms, 5s, 2m, 1h (or 0 for none), e.g. -- schemaguard:lock-timeout=5s'],
-    ['-- schemaguard:lock-timeout soon', 'schemaguard:lock-timeout has a bad duration "soon"', 'write a number with a unit: 500ms, 5s, 2m, 1h (or 0 for none), e.g. -- schemaguard:lock-timeout=5s'],
+    [
+      '-- schemaguard:statement-timeout: 10m',
+      'schemaguard:statement-timeout is missing the "=" before its value 10m',
+      'write the line as: -- schemaguard:statement-timeout=10m',
+    ],
+    [
+      '-- schemaguard:lock-timeout',
+      'schemaguard:lock-timeout has no value',
+      'write a number with a unit: 500ms, 5s, 2m, 1h (or 0 for none), e.g. -- schemaguard:lock-timeout=5s',
+    ],
+    [
+      '-- schemaguard:lock-timeout soon',
+      'schemaguard:lock-timeout has a bad duration "soon"',
+      'write a number with a unit: 500ms, 5s, 2m, 1h (or 0 for none), e.g. -- schemaguard:lock-timeout=5s',
+    ],
   ])('refuses %j naming what is wrong, with the line to write', (line, message, fix) => {
     const e = inputError(() => parseMigration('1_d.sql', `${line}\nSELECT 1;`));
     expect(e.message).toBe(`1_d.sql:1: ${message}`);
@@ -268,22 +347,46 @@ describe('Function: parseMigration', () => {
     ['1_b.sql', 'SELECT 1;\nCOMMIT;', '1_b.sql:2: COMMIT inside a transactional migration'],
     ['1_b.sql', 'START TRANSACTION;', '1_b.sql:1: START TRANSACTION inside a transactional migration'],
     ['1_v.sql', 'VACUUM t;', '1_v.sql:1: VACUUM cannot run inside a transaction block'],
-    ['1_do.sql', 'SELECT 1;\nDO $$ BEGIN UPDATE t SET a = 1; ROLLBACK; END $$;', '1_do.sql:2: a DO block with COMMIT or ROLLBACK inside a transactional migration'],
+    [
+      '1_do.sql',
+      'SELECT 1;\nDO $$ BEGIN UPDATE t SET a = 1; ROLLBACK; END $$;',
+      '1_do.sql:2: a DO block with COMMIT or ROLLBACK inside a transactional migration',
+    ],
     ['1_v.sql', 'SELECT 1;\nCLUSTER;', '1_v.sql:2: CLUSTER cannot run inside a transaction block'],
     // Regression (tester): these ran, and failed with 25001 and no fix.
-    ['1_s.sql', "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p;", '1_s.sql:1: CREATE SUBSCRIPTION cannot run inside a transaction block when it creates its replication slot'],
+    [
+      '1_s.sql',
+      "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p;",
+      '1_s.sql:1: CREATE SUBSCRIPTION cannot run inside a transaction block when it creates its replication slot',
+    ],
     ['1_s.sql', 'SELECT 1;\nALTER DATABASE d SET TABLESPACE ts;', '1_s.sql:2: ALTER DATABASE SET TABLESPACE cannot run inside a transaction block'],
-    ['1_s.sql', 'ALTER SUBSCRIPTION s ADD PUBLICATION p2;', '1_s.sql:1: ALTER SUBSCRIPTION ADD PUBLICATION cannot run inside a transaction block with its refresh'],
+    [
+      '1_s.sql',
+      'ALTER SUBSCRIPTION s ADD PUBLICATION p2;',
+      '1_s.sql:1: ALTER SUBSCRIPTION ADD PUBLICATION cannot run inside a transaction block with its refresh',
+    ],
     ['1_s.sql', 'DISCARD ALL;', '1_s.sql:1: DISCARD ALL cannot run inside a transaction block'],
     ['1_c.sql', 'ALTER TABLE p\n  DETACH PARTITION p1 CONCURRENTLY;', '1_c.sql:2: CONCURRENTLY cannot run inside a transaction'],
     ['1_d.sql', 'SELECT 1;\n-- schemaguard:lock-timeout=5s\n', '1_d.sql:2: directive schemaguard:lock-timeout must come before the first statement'],
     ['1_d.sql', '-- schemaguard:lock-timeout=5\nSELECT 1;', '1_d.sql:1: schemaguard:lock-timeout has a bad duration "5"'],
-    ['1_d.sql', '-- schemaguard:lock-timeout=600h\nSELECT 1;', '1_d.sql:1: schemaguard:lock-timeout=600h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL\'s largest lock_timeout)'],
+    [
+      '1_d.sql',
+      '-- schemaguard:lock-timeout=600h\nSELECT 1;',
+      "1_d.sql:1: schemaguard:lock-timeout=600h is out of range (from 0 to 2147483647ms, about 596h: PostgreSQL's largest lock_timeout)",
+    ],
     ['1_d.sql', '-- schemaguard:statement-timeout=99999999999999s\nSELECT 1;', '1_d.sql:1: schemaguard:statement-timeout=99999999999999s is out of range'],
     ['1_d.sql', '-- schemaguard:no-transactions\nSELECT 1;', '1_d.sql:1: unknown directive schemaguard:no-transactions'],
-    ['1_s.sql', '-- schemaguard:valid-checksum abc\nSELECT 1;', '1_s.sql:1: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "abc"'],
+    [
+      '1_s.sql',
+      '-- schemaguard:valid-checksum abc\nSELECT 1;',
+      '1_s.sql:1: schemaguard:valid-checksum needs one sha-256 checksum (64 lower-case hex digits), found "abc"',
+    ],
     ['1_s.sql', `-- schemaguard:valid-checksum ${'A'.repeat(64)}\nSELECT 1;`, '1_s.sql:1: schemaguard:valid-checksum needs one sha-256 checksum'],
-    ['1_s.sql', `SELECT 1;\n-- schemaguard:valid-checksum ${'a'.repeat(64)}\n`, '1_s.sql:2: directive schemaguard:valid-checksum must come before the first statement'],
+    [
+      '1_s.sql',
+      `SELECT 1;\n-- schemaguard:valid-checksum ${'a'.repeat(64)}\n`,
+      '1_s.sql:2: directive schemaguard:valid-checksum must come before the first statement',
+    ],
     ['1_k.sql', 'SELECT 1;\n-- schemaguard:check \nSELECT 2;', '1_k.sql:2: schemaguard:check needs a description'],
     ['1_k.sql', 'SELECT 1;\n-- schemaguard:check two\nSELECT 2; SELECT 3;', '1_k.sql:2: check "two" must be exactly one query (found 2)'],
     ['1_k.sql', 'SELECT 1;\n-- schemaguard:check writes\nDELETE FROM t;', '1_k.sql:3: check "writes" must be a query (SELECT/WITH/VALUES/TABLE), found DELETE'],
@@ -307,7 +410,7 @@ describe('Function: parseMigration', () => {
 
   // Regression: a file carrying mattermost's or dbmate's no-transaction marker was refused for CONCURRENTLY without a word about the marker (a plain comment to schemaguard).
   it.each([
-    ['-- morph:nontransactional', "morph (mattermost)'s no-transaction marker \"-- morph:nontransactional\" (line 1)"],
+    ['-- morph:nontransactional', 'morph (mattermost)\'s no-transaction marker "-- morph:nontransactional" (line 1)'],
     ['-- migrate:up transaction:false', 'dbmate\'s no-transaction marker "-- migrate:up transaction:false" (line 1)'],
     ['-- +goose NO TRANSACTION', 'goose\'s no-transaction marker "-- +goose NO TRANSACTION" (line 1)'],
     ['-- postgres-migrations disable-transaction', 'postgres-migrations\'s no-transaction marker "-- postgres-migrations disable-transaction" (line 1)'],
@@ -318,14 +421,18 @@ describe('Function: parseMigration', () => {
   ])('a CONCURRENTLY refused in a file carrying %s: the fix names the marker and the directive to write', (marker, named) => {
     const e = inputError(() => parseMigration('1_c.sql', `${marker}\nCREATE INDEX CONCURRENTLY i ON t (a);`));
     expect(e.message).toBe('1_c.sql:2: CONCURRENTLY cannot run inside a transaction');
-    expect(e.fix).toContain(`; this file carries ${named}, which schemaguard reads as a plain comment: write -- schemaguard:no-transaction on the file's first line instead`);
+    expect(e.fix).toContain(
+      `; this file carries ${named}, which schemaguard reads as a plain comment: write -- schemaguard:no-transaction on the file's first line instead`,
+    );
     expect(inputError(() => parseMigration('1_c.sql', 'CREATE INDEX CONCURRENTLY i ON t (a);')).fix).not.toContain('this file carries');
   });
 
   // Issue 56: pop marks a no-transaction migration in its file name, which a user converting from it keeps.
-  it('a CONCURRENTLY refused in a file named ….autocommit.sql: the fix names pop\'s marker in the name', () => {
+  it("a CONCURRENTLY refused in a file named ….autocommit.sql: the fix names pop's marker in the name", () => {
     const e = inputError(() => parseMigration('20210101_idx.up.autocommit.sql', 'CREATE INDEX CONCURRENTLY i ON t (a);'));
-    expect(e.fix).toContain('; this file\'s name carries pop\'s no-transaction marker ".autocommit.", which schemaguard does not read: write -- schemaguard:no-transaction on the file\'s first line instead');
+    expect(e.fix).toContain(
+      "; this file's name carries pop's no-transaction marker \".autocommit.\", which schemaguard does not read: write -- schemaguard:no-transaction on the file's first line instead",
+    );
   });
 
   it.each([
@@ -346,7 +453,10 @@ describe('Function: parseMigration', () => {
   });
 
   it('reads checks without statements as an assertion, not an empty file: it runs its checks in a transaction', () => {
-    const m = parseMigration('8_assert.sql', '-- schemaguard:no-transaction\n-- schemaguard:check no duplicate emails\nSELECT email FROM users GROUP BY email HAVING count(*) > 1;');
+    const m = parseMigration(
+      '8_assert.sql',
+      '-- schemaguard:no-transaction\n-- schemaguard:check no duplicate emails\nSELECT email FROM users GROUP BY email HAVING count(*) > 1;',
+    );
     expect(m.statements).toEqual([]);
     expect(m.checks.map((c) => c.description)).toEqual(['no duplicate emails']);
     expect(isEmptyMigration(m)).toBe(false);
@@ -374,7 +484,14 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
   // Rows of a data fix, a check at the end; CRLF line endings, which the checksum and the statements do not see.
   const rows = Math.ceil((IN_MEMORY_BYTES * 1.5) / 60);
   const body = Array.from({ length: rows }, (_, k) => `INSERT INTO t (id, note) VALUES (${k + 1}, 'row ${k + 1} ünïcødé');`);
-  const text = ['-- schemaguard:lock-timeout=2s', 'CREATE TABLE t (id int PRIMARY KEY, note text);', ...body, '-- schemaguard:check every row', 'SELECT id FROM t WHERE note IS NULL;', ''].join('\n');
+  const text = [
+    '-- schemaguard:lock-timeout=2s',
+    'CREATE TABLE t (id int PRIMARY KEY, note text);',
+    ...body,
+    '-- schemaguard:check every row',
+    'SELECT id FROM t WHERE note IS NULL;',
+    '',
+  ].join('\n');
   const big = () => {
     const dir = tempDir({ '1_big.sql': text.replace(/\n/g, '\r\n'), '2_small.sql': 'SELECT 1;' });
     return { dir, m: loadMigrations(dir)[0]! };
@@ -391,7 +508,7 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
     expect(m.text).toBe(text);
   });
 
-  it('does not keep the text: the migration holds no property of the file\'s size', () => {
+  it("does not keep the text: the migration holds no property of the file's size", () => {
     const { m } = big();
     expect(JSON.stringify(m).length).toBeLessThan(2000);
   });
@@ -400,7 +517,11 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
     const { m } = big();
     const batches = [...bodyBatches(m, 64 * 1024)];
     expect(batches.length).toBeGreaterThan(20);
-    expect(batches.flat().map((s) => s.text)).toEqual(splitSql(text).slice(0, rows + 1).map((s) => s.text));
+    expect(batches.flat().map((s) => s.text)).toEqual(
+      splitSql(text)
+        .slice(0, rows + 1)
+        .map((s) => s.text),
+    );
     for (const b of batches.slice(0, -1)) expect(b.reduce((n, s) => n + s.text.length, 0)).toBeLessThan(64 * 1024 + 200);
   });
 
@@ -411,7 +532,9 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
     let caught: unknown;
     try {
       for (const b of bodyBatches(m, 64 * 1024)) seen.push(b.length);
-    } catch (e) { caught = e; }
+    } catch (e) {
+      caught = e;
+    }
     expect(caught).toBeInstanceOf(InputError);
     expect((caught as InputError).message).toMatch(/^1_big\.sql changed while schemaguard was running/);
     expect(seen.reduce((a, b) => a + b, 0)).toBeLessThan(rows + 1);
@@ -455,7 +578,9 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
       const e = inputError(() => loadMigrations(tempDir({ '1_big.sql': `${bad}-- ${'z'.repeat(IN_MEMORY_BYTES)}\n` })));
       expect(e.message).toBe(inputError(() => parseMigration('1_big.sql', bad)).message);
       expect(e.message).toMatch(/^1_big\.sql:2: /);
-      expect(loadMigrations(tempDir({ '1_big.sql': `${block('PERFORM 2; -- no commit here')}-- ${'z'.repeat(IN_MEMORY_BYTES)}\n` }))[0]!.statementCount).toBe(1);
+      expect(loadMigrations(tempDir({ '1_big.sql': `${block('PERFORM 2; -- no commit here')}-- ${'z'.repeat(IN_MEMORY_BYTES)}\n` }))[0]!.statementCount).toBe(
+        1,
+      );
     });
 
     it('refuses standard_conforming_strings set off in a statement longer than a MiB, at its line', () => {
@@ -476,32 +601,45 @@ describe('Function: loadMigrations, a file over IN_MEMORY_BYTES', () => {
   });
 });
 
-describe('Function: validateMigrationText, another tool\'s down section (what lint reads)', () => {
+describe("Function: validateMigrationText, another tool's down section (what lint reads)", () => {
   it('refuses a statement below a down marker of sql-migrate, node-pg-migrate in any case, not one inside a string or a body', () => {
     expect(inputError(() => validateMigrationText('1_a.sql', '-- +migrate Up\nSELECT 1;\n-- +migrate Down\nSELECT 2;')).line).toBe(3);
-    expect(inputError(() => validateMigrationText('1_a.sql', 'SELECT 1;\n--down migration\nSELECT 2;')).message).toMatch(/^1_a\.sql:2: "--down migration" starts node-pg-migrate's down section/);
+    expect(inputError(() => validateMigrationText('1_a.sql', 'SELECT 1;\n--down migration\nSELECT 2;')).message).toMatch(
+      /^1_a\.sql:2: "--down migration" starts node-pg-migrate's down section/,
+    );
     expect(() => validateMigrationText('1_a.sql', "SELECT '\n-- migrate:down\n';\nSELECT 1; -- migrate:down\nSELECT 2;")).not.toThrow();
   });
 });
 
-describe('Function: loadMigrations, other tools\' file names', () => {
+describe("Function: loadMigrations, other tools' file names", () => {
   // Regression (review): any comment that began with "Down migration" was a marker, and a marker inside a statement refused that statement ("from line 1").
   it('takes only a whole marker line for one, and not a marker inside a statement', () => {
-    expect(() => validateMigrationText('1_a.sql', '-- Down migration of the legacy API is handled in 0012; here we only add.\nCREATE TABLE a (id int);')).not.toThrow();
+    expect(() =>
+      validateMigrationText('1_a.sql', '-- Down migration of the legacy API is handled in 0012; here we only add.\nCREATE TABLE a (id int);'),
+    ).not.toThrow();
     expect(() => validateMigrationText('2_b.sql', 'CREATE TABLE b (\n  id int,\n  -- migrate:down\n  note text\n);')).not.toThrow();
     expect(() => validateMigrationText('3_c.sql', '-- +goose Down the hill\nSELECT 1;')).not.toThrow();
-    expect(inputError(() => validateMigrationText('4_d.sql', 'SELECT 1;\n-- migrate:down transaction:false\nSELECT 2;')).message).toMatch(/^4_d\.sql:2: .* starts dbmate's down section/);
-    expect(inputError(() => validateMigrationText('5_e.sql', 'SELECT 1;\n-- +migrate Down notransaction\nSELECT 2;')).message).toMatch(/^5_e\.sql:2: .* starts sql-migrate's down section/);
+    expect(inputError(() => validateMigrationText('4_d.sql', 'SELECT 1;\n-- migrate:down transaction:false\nSELECT 2;')).message).toMatch(
+      /^4_d\.sql:2: .* starts dbmate's down section/,
+    );
+    expect(inputError(() => validateMigrationText('5_e.sql', 'SELECT 1;\n-- +migrate Down notransaction\nSELECT 2;')).message).toMatch(
+      /^5_e\.sql:2: .* starts sql-migrate's down section/,
+    );
   });
 
   // Regression (exploratory tester): a down or undo file was told to be renamed to a forward file, a repeatable got the generic advice.
   it('says to delete a down or undo file, turn a repeatable into versioned files, and reads an .up.sql file', () => {
     // The path as typed where the command runs: a folder outside the working directory, absolute.
     const down = tempDir({ '000001_init.up.sql': 'SELECT 1;', '000001_init.down.sql': 'SELECT 2;' });
-    expect(inputError(() => loadMigrations(down)).fix)
-      .toBe(`delete it (git rm ${down}/000001_init.down.sql): schemaguard has no down or undo migrations; a rollback is a new forward file`);
-    expect(inputError(() => loadMigrations(tempDir({ 'U2__add.sql': 'SELECT 1;' }))).message).toBe('U2__add.sql: Flyway\'s undo migration, and schemaguard runs forward only (read as a migration, it would run forward too)');
-    expect(inputError(() => loadMigrations(tempDir({ 'R__views.sql': 'SELECT 1;' }))).fix).toMatch(/^Flyway's repeatable migration: schemaguard has none\. Put its current text in a new versioned file \(the next number: NNNN_views\.sql,/);
+    expect(inputError(() => loadMigrations(down)).fix).toBe(
+      `delete it (git rm ${down}/000001_init.down.sql): schemaguard has no down or undo migrations; a rollback is a new forward file`,
+    );
+    expect(inputError(() => loadMigrations(tempDir({ 'U2__add.sql': 'SELECT 1;' }))).message).toBe(
+      "U2__add.sql: Flyway's undo migration, and schemaguard runs forward only (read as a migration, it would run forward too)",
+    );
+    expect(inputError(() => loadMigrations(tempDir({ 'R__views.sql': 'SELECT 1;' }))).fix).toMatch(
+      /^Flyway's repeatable migration: schemaguard has none\. Put its current text in a new versioned file \(the next number: NNNN_views\.sql,/,
+    );
     expect(loadMigrations(tempDir({ '000001_init.up.sql': 'SELECT 1;' })).map((m) => m.name)).toEqual(['init.up']);
   });
 });
@@ -528,7 +666,9 @@ describe('Function: loadMigrations, a file at the MAX_FILE_BYTES limit', () => {
 
     const over = tempDir({ '1_lf.sql': `${lf}\n` });
     const overCrlf = tempDir({ '1_crlf.sql': `${crlf}\r\n` });
-    expect(inputError(() => loadMigrations(over)).message).toBe(`1_lf.sql: ${MAX_FILE_BYTES + 1} bytes is over the ${MAX_FILE_BYTES}-byte limit for a migration`);
+    expect(inputError(() => loadMigrations(over)).message).toBe(
+      `1_lf.sql: ${MAX_FILE_BYTES + 1} bytes is over the ${MAX_FILE_BYTES}-byte limit for a migration`,
+    );
     const onDisk = Buffer.byteLength(crlf) + 2;
     const message = `1_crlf.sql: ${MAX_FILE_BYTES + 1} bytes with LF line endings (${onDisk} on disk, each CRLF counted as one byte) is over the ${MAX_FILE_BYTES}-byte limit for a migration`;
     expect(inputError(() => loadMigrations(overCrlf)).message).toBe(message);

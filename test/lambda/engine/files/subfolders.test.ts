@@ -9,13 +9,21 @@ import { tempDir } from '../../../support/files';
 describe('Function: sqlSubfolders', () => {
   it('counts the .sql files of each subfolder at any depth, in name order; dot folders, other files and links to folders left out', () => {
     const dir = tempDir({
-      '1_a.sql': 'SELECT 1;', 'v2/2_b.SQL': 'SELECT 1;', 'archive/old/3_c.sql': 'SELECT 1;', 'archive/4_d.sql': 'SELECT 1;',
-      'archive/notes.md': 'x', '.git/hooks/x.sql': 'x', 'docs/readme.txt': 'x',
+      '1_a.sql': 'SELECT 1;',
+      'v2/2_b.SQL': 'SELECT 1;',
+      'archive/old/3_c.sql': 'SELECT 1;',
+      'archive/4_d.sql': 'SELECT 1;',
+      'archive/notes.md': 'x',
+      '.git/hooks/x.sql': 'x',
+      'docs/readme.txt': 'x',
     });
     // A link back to the directory: no loop, not counted.
     symlinkSync(dir, join(dir, 'archive', 'loop'));
 
-    expect(sqlSubfolders(dir)).toEqual([{ folder: 'archive', files: 2 }, { folder: 'v2', files: 1 }]);
+    expect(sqlSubfolders(dir)).toEqual([
+      { folder: 'archive', files: 2 },
+      { folder: 'v2', files: 1 },
+    ]);
     // Regression (review): they were silently not read; they still are not (no recursion).
     expect(loadMigrations(dir).map((m) => m.file)).toEqual(['1_a.sql']);
   });

@@ -27,7 +27,7 @@ const SETTINGS = { lockTimeoutMs: 1000, statementTimeoutMs: 0 };
 const atLevel = (table: string, level: string) =>
   `CREATE TABLE ${table} (id int);\n\n-- schemaguard:check the file ran at ${level}\nSELECT current_setting('transaction_isolation') AS level WHERE current_setting('transaction_isolation') <> '${level}';\n`;
 
-describe.each(driverCases())('A file\'s own transaction modes: migrate on $name', ({ target, driver }) => {
+describe.each(driverCases())("A file's own transaction modes: migrate on $name", ({ target, driver }) => {
   it('refuses BEGIN ISOLATION LEVEL SERIALIZABLE with a fix that says how to keep the level', async () => {
     const url = await freshDatabase(target, 'begin_modes');
     const dir = tempDir({ '1_begin.sql': 'BEGIN ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE t (id int);\nCOMMIT;\n' });
@@ -61,18 +61,22 @@ describe.each(driverCases())('A file\'s own transaction modes: migrate on $name'
       '3_more.sql:3: VACUUM cannot run inside a transaction block',
     ]);
     expect(e.problems[0]!.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'serializable'");
-    expect(await rows(url, "SELECT to_regclass('public.ok')::text AS ok, to_regclass('public.t')::text AS t, to_regnamespace('schemaguard')::text AS state"))
-      .toEqual([{ ok: null, t: null, state: null }]);
+    expect(
+      await rows(url, "SELECT to_regclass('public.ok')::text AS ok, to_regclass('public.t')::text AS t, to_regnamespace('schemaguard')::text AS state"),
+    ).toEqual([{ ok: null, t: null, state: null }]);
   });
 
-  it('what the refusal says: in schemaguard\'s transaction SET TRANSACTION ISOLATION LEVEL fails with 25001, and READ ONLY fails the writes after it with 25006', async () => {
+  it("what the refusal says: in schemaguard's transaction SET TRANSACTION ISOLATION LEVEL fails with 25001, and READ ONLY fails the writes after it with 25006", async () => {
     const url = await freshDatabase(target, 'set_transaction_claims');
     const session = await driver.make(url).connect();
     // The transaction as the engine starts it: pg's script starts with a SELECT that sets the timeouts.
     const begin = () => (session.script ? session.script([transactionStartSql(SETTINGS)]) : session.begin(SETTINGS));
     try {
       await begin();
-      await expect(session.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE')).rejects.toMatchObject({ code: '25001', message: expect.stringContaining('must be called before any query') });
+      await expect(session.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE')).rejects.toMatchObject({
+        code: '25001',
+        message: expect.stringContaining('must be called before any query'),
+      });
       await session.rollback();
 
       await begin();
@@ -97,13 +101,14 @@ describe.each(driverCases())('A file\'s own transaction modes: migrate on $name'
   });
 
   // Regression: these got past the refusal of SET TRANSACTION; migrate ran the earlier files, then failed on them with 25001.
-  it('refuses SET transaction_isolation, set_config(\'transaction_isolation\', …) and transaction_deferrable up front, and runs nothing', async () => {
+  it("refuses SET transaction_isolation, set_config('transaction_isolation', …) and transaction_deferrable up front, and runs nothing", async () => {
     const url = await freshDatabase(target, 'isolation_setting');
     const dir = tempDir({
       '1_ok.sql': 'CREATE TABLE ok (id int);\n',
       '2_set.sql': `SET transaction_isolation = 'serializable';\n${atLevel('t', 'serializable')}`,
       '3_config.sql': "CREATE TABLE u (id int);\nSELECT set_config('transaction_isolation', 'repeatable read', true);\n",
-      '4_deferrable.sql': "-- schemaguard:no-transaction\nSET LOCAL transaction_deferrable TO on;\nDO $$ BEGIN EXECUTE 'SET transaction_isolation = serializable'; END $$;\n",
+      '4_deferrable.sql':
+        "-- schemaguard:no-transaction\nSET LOCAL transaction_deferrable TO on;\nDO $$ BEGIN EXECUTE 'SET transaction_isolation = serializable'; END $$;\n",
     });
 
     const e = await rejection<InputProblemsError>(runEngine(driver, url, dir));
@@ -117,19 +122,24 @@ describe.each(driverCases())('A file\'s own transaction modes: migrate on $name'
       '4_deferrable.sql:3: transaction_isolation set in a no-transaction file',
     ]);
     expect(e.problems[0]!.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'serializable'");
-    expect(await rows(url, "SELECT to_regclass('public.ok')::text AS ok, to_regclass('public.u')::text AS u, to_regnamespace('schemaguard')::text AS state"))
-      .toEqual([{ ok: null, u: null, state: null }]);
+    expect(
+      await rows(url, "SELECT to_regclass('public.ok')::text AS ok, to_regclass('public.u')::text AS u, to_regnamespace('schemaguard')::text AS state"),
+    ).toEqual([{ ok: null, u: null, state: null }]);
   });
 
-  it('what the setting\'s refusal says: in schemaguard\'s transaction each form of it fails with 25001, the level it has changes nothing, and transaction_read_only on fails the writes with 25006', async () => {
+  it("what the setting's refusal says: in schemaguard's transaction each form of it fails with 25001, the level it has changes nothing, and transaction_read_only on fails the writes with 25006", async () => {
     const url = await freshDatabase(target, 'isolation_setting_claims');
     const session = await driver.make(url).connect();
     const begin = () => (session.script ? session.script([transactionStartSql(SETTINGS)]) : session.begin(SETTINGS));
     try {
       for (const sql of [
-        "SET transaction_isolation = 'serializable'", "SET LOCAL transaction_isolation TO 'repeatable read'", "SELECT set_config('transaction_isolation', 'serializable', false)",
-        "UPDATE pg_settings SET setting = 'serializable' WHERE name = 'transaction_isolation'", "DO $$ BEGIN EXECUTE 'SET transaction_isolation = serializable'; END $$",
-        'SET transaction_deferrable = off', "SELECT set_config('transaction_deferrable', 'on', true)",
+        "SET transaction_isolation = 'serializable'",
+        "SET LOCAL transaction_isolation TO 'repeatable read'",
+        "SELECT set_config('transaction_isolation', 'serializable', false)",
+        "UPDATE pg_settings SET setting = 'serializable' WHERE name = 'transaction_isolation'",
+        "DO $$ BEGIN EXECUTE 'SET transaction_isolation = serializable'; END $$",
+        'SET transaction_deferrable = off',
+        "SELECT set_config('transaction_deferrable', 'on', true)",
       ]) {
         await begin();
         await expect(session.query(sql), sql).rejects.toMatchObject({ code: '25001', message: expect.stringContaining('must be called before any query') });
@@ -162,9 +172,12 @@ describe.each(driverCases())('A file\'s own transaction modes: migrate on $name'
     }
   });
 
-  it('the role\'s default_transaction_isolation in the database runs every file at that level', async () => {
+  it("the role's default_transaction_isolation in the database runs every file at that level", async () => {
     const url = await freshDatabase(target, 'role_isolation');
-    await rows(url, "DO $$ BEGIN EXECUTE format('ALTER ROLE %I IN DATABASE %I SET default_transaction_isolation = %L', current_user, current_database(), 'serializable'); END $$");
+    await rows(
+      url,
+      "DO $$ BEGIN EXECUTE format('ALTER ROLE %I IN DATABASE %I SET default_transaction_isolation = %L', current_user, current_database(), 'serializable'); END $$",
+    );
     const dir = tempDir({ '1_a.sql': atLevel('a', 'serializable'), '2_b.sql': atLevel('b', 'serializable') });
 
     const run = await runEngine(driver, url, dir);
@@ -173,7 +186,7 @@ describe.each(driverCases())('A file\'s own transaction modes: migrate on $name'
   });
 });
 
-describe.each(targets)('A file\'s own transaction modes: the connection\'s options on $name', (target) => {
+describe.each(targets)("A file's own transaction modes: the connection's options on $name", (target) => {
   it('options=-c default_transaction_isolation=… in the URL runs every file at that level (a space in the value escaped with a backslash)', async () => {
     const url = await freshDatabase(target, 'url_isolation');
     const withOptions = `${url}?options=-c%20default_transaction_isolation%3Drepeatable%5C%20read`;

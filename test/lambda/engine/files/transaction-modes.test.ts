@@ -29,20 +29,26 @@ describe('Function: transactionModesAdvice', () => {
     expect(advice).toMatch(/^Its ISOLATION LEVEL REPEATABLE READ cannot be kept in the file: .* fails \(25001, "must be called before any query"\)/);
     expect(advice).toContain("SET default_transaction_isolation = 'repeatable read'");
     expect(advice).toContain('options=-c%20default_transaction_isolation%3Drepeatable%5C%20read');
-    expect(advice).toContain('Its READ ONLY cannot be kept: the migration\'s transaction writes the migration\'s state row');
+    expect(advice).toContain("Its READ ONLY cannot be kept: the migration's transaction writes the migration's state row");
     expect(advice).toContain('Its DEFERRABLE matters only to a SERIALIZABLE READ ONLY transaction');
     expect(transactionModesAdvice(words('BEGIN'))).toBeUndefined();
   });
 
-  it('is added to the refusal\'s fix; the message stays as it was', () => {
+  it("is added to the refusal's fix; the message stays as it was", () => {
     let e: unknown;
-    try { parseMigration('1_x.sql', 'START TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\nCOMMIT;'); } catch (caught) { e = caught; }
+    try {
+      parseMigration('1_x.sql', 'START TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\nCOMMIT;');
+    } catch (caught) {
+      e = caught;
+    }
     // The COMMIT is refused too, with its own line (each refusal of the file in one run).
     const [start, commit] = (e as InputProblemsError).problems;
     expect(commit).toMatchObject({ message: '1_x.sql:3: COMMIT inside a transactional migration', line: 3 });
     e = start;
     expect(e).toMatchObject({ message: '1_x.sql:1: START TRANSACTION inside a transactional migration', line: 1 });
-    expect((e as { fix: string }).fix).toMatch(/^remove it: schemaguard wraps each migration in its own transaction together with its state row and checks\. Its ISOLATION LEVEL SERIALIZABLE/);
+    expect((e as { fix: string }).fix).toMatch(
+      /^remove it: schemaguard wraps each migration in its own transaction together with its state row and checks\. Its ISOLATION LEVEL SERIALIZABLE/,
+    );
   });
 });
 
@@ -75,13 +81,18 @@ describe('Function: parseMigration: SET TRANSACTION', () => {
     const [e, ...more] = problems('1_x.sql', '-- at serializable\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE t (id int);\n');
 
     expect(more).toEqual([]);
-    expect(e).toMatchObject({ message: '1_x.sql:2: SET TRANSACTION inside a transactional migration', line: 2, value: 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE', exitCode: 2 });
+    expect(e).toMatchObject({
+      message: '1_x.sql:2: SET TRANSACTION inside a transactional migration',
+      line: 2,
+      value: 'SET TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+      exitCode: 2,
+    });
     expect(e!.fix).toMatch(/^remove it: schemaguard runs the file in its own transaction, .* fails \(25001, "must be called before any query"\)/);
     expect(e!.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'serializable'");
     expect(e!.fix).toContain('options=-c%20default_transaction_isolation%3Dserializable');
   });
 
-  it('refuses every SET TRANSACTION, among the file\'s other problems, in order of line', () => {
+  it("refuses every SET TRANSACTION, among the file's other problems, in order of line", () => {
     const sql = 'SET TRANSACTION READ ONLY;\nCREATE TABLE t (id int);\nVACUUM t;\nset transaction isolation level repeatable read, deferrable;\n\\set x 1\n';
 
     const found = problems('1_x.sql', sql);
@@ -98,16 +109,23 @@ describe('Function: parseMigration: SET TRANSACTION', () => {
   });
 
   it('refuses SET TRANSACTION in a no-transaction file: it sets nothing there', () => {
-    const [e, ...more] = problems('1_x.sql', '-- schemaguard:no-transaction\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE INDEX CONCURRENTLY i ON t (id);\n');
+    const [e, ...more] = problems(
+      '1_x.sql',
+      '-- schemaguard:no-transaction\nSET TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nCREATE INDEX CONCURRENTLY i ON t (id);\n',
+    );
 
     expect(more).toEqual([]);
     expect(e).toMatchObject({ message: '1_x.sql:2: SET TRANSACTION in a no-transaction file', line: 2 });
-    expect(e!.fix).toMatch(/^remove it: a no-transaction file runs each statement in a transaction of its own, so a SET TRANSACTION there sets nothing \(PostgreSQL only warns, 25P01/);
-    expect(e!.fix).not.toContain('schemaguard\'s transaction');
+    expect(e!.fix).toMatch(
+      /^remove it: a no-transaction file runs each statement in a transaction of its own, so a SET TRANSACTION there sets nothing \(PostgreSQL only warns, 25P01/,
+    );
+    expect(e!.fix).not.toContain("schemaguard's transaction");
   });
 
   it('leaves SET SESSION CHARACTERISTICS and other SETs alone', () => {
-    expect(problems('1_x.sql', 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nSET LOCAL lock_timeout = 0;\nCREATE TABLE t (id int);\n')).toEqual([]);
+    expect(
+      problems('1_x.sql', 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE;\nSET LOCAL lock_timeout = 0;\nCREATE TABLE t (id int);\n'),
+    ).toEqual([]);
   });
 });
 
@@ -129,14 +147,18 @@ describe('Function: parseMigration: a transaction-mode setting', () => {
     const [e, ...more] = problems('1_x.sql', `CREATE TABLE t (id int);\n${sql}\n`);
     expect(more).toEqual([]);
     expect(e).toMatchObject({ message: `1_x.sql:2: ${name} set inside a transactional migration`, line: 2, value: sql.slice(0, -1).slice(0, 80), exitCode: 2 });
-    expect(e!.fix).toMatch(/^remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file's first statement[,;] .*\((25001|25006), /);
+    expect(e!.fix).toMatch(
+      /^remove it: schemaguard runs the file in its own transaction, which has run queries of its own before the file's first statement[,;] .*\((25001|25006), /,
+    );
 
     const [outside] = problems('1_x.sql', `-- schemaguard:no-transaction\n${sql}\n`);
     expect(outside).toMatchObject({ message: `1_x.sql:2: ${name} set in a no-transaction file`, line: 2 });
-    expect(outside!.fix).toContain(`remove it: a no-transaction file runs each statement in a transaction of its own, so ${name} set there lasts only for that statement's own transaction`);
+    expect(outside!.fix).toContain(
+      `remove it: a no-transaction file runs each statement in a transaction of its own, so ${name} set there lasts only for that statement's own transaction`,
+    );
   });
 
-  it('gives the fix of SET TRANSACTION ISOLATION LEVEL: the role\'s default_transaction_isolation, or the connection\'s options', () => {
+  it("gives the fix of SET TRANSACTION ISOLATION LEVEL: the role's default_transaction_isolation, or the connection's options", () => {
     const [e] = problems('1_x.sql', "SET transaction_isolation TO 'repeatable read';\n");
     expect(e!.fix).toContain("ALTER ROLE <role> IN DATABASE <database> SET default_transaction_isolation = 'repeatable read'");
     expect(e!.fix).toContain('options=-c%20default_transaction_isolation%3Drepeatable%5C%20read');

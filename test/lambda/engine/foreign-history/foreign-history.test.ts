@@ -11,9 +11,9 @@ import { toolOfTable } from '../../../../lambda/engine/foreign-history/foreign-h
 
 describe('Function: toolOfTable', () => {
   it.each([
-    ['golang-migrate\'s', { version: 'bigint', dirty: 'boolean' }, false, 'golang-migrate'],
-    ['dbmate\'s', { version: 'character varying' }, false, 'dbmate'],
-    ['Rails\' (ar_internal_metadata beside it)', { version: 'character varying' }, true, undefined],
+    ["golang-migrate's", { version: 'bigint', dirty: 'boolean' }, false, 'golang-migrate'],
+    ["dbmate's", { version: 'character varying' }, false, 'dbmate'],
+    ["Rails' (ar_internal_metadata beside it)", { version: 'character varying' }, true, undefined],
     ['one with another column too', { version: 'character varying', note: 'text' }, false, undefined],
     ['one whose version is a number without dirty', { version: 'bigint' }, false, undefined],
   ] as const)('schema_migrations: %s is %s', (_what, columns, rails, tool) => {

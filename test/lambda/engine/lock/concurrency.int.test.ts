@@ -9,11 +9,13 @@ import { tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
 
-const FILES = Object.fromEntries(Array.from({ length: 5 }, (_, k) => [
-  `${k + 1}_step${k + 1}.sql`,
-  // Each migration counts its own executions: exactly once means one row per version.
-  `CREATE TABLE IF NOT EXISTS runs (version int, at timestamptz DEFAULT clock_timestamp());\nINSERT INTO runs (version) VALUES (${k + 1});\nSELECT pg_sleep(0.05);`,
-]));
+const FILES = Object.fromEntries(
+  Array.from({ length: 5 }, (_, k) => [
+    `${k + 1}_step${k + 1}.sql`,
+    // Each migration counts its own executions: exactly once means one row per version.
+    `CREATE TABLE IF NOT EXISTS runs (version int, at timestamptz DEFAULT clock_timestamp());\nINSERT INTO runs (version) VALUES (${k + 1});\nSELECT pg_sleep(0.05);`,
+  ]),
+);
 
 describe.each(driverCases())('Function: migrate, concurrently on $name', ({ target, driver }) => {
   it('ten concurrent runners apply every migration exactly once; the others find it up to date', async () => {
@@ -69,12 +71,17 @@ describe.each(targets)('Class: AdvisoryLock on $name', (target) => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
     const pg = (await import('../../../support/drivers')).driverKinds[0]!;
     await runEngine(pg, url, dir);
-    const held = await rows(url, "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())");
+    const held = await rows(
+      url,
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
     expect(held).toEqual([{ n: 0 }]);
-    const e = await rejection<LockWaitTimeoutError>(withClient(url, async (c) => {
-      await c.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
-      return runEngine(pg, url, dir, { lockWaitMs: 0 });
-    }));
+    const e = await rejection<LockWaitTimeoutError>(
+      withClient(url, async (c) => {
+        await c.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
+        return runEngine(pg, url, dir, { lockWaitMs: 0 });
+      }),
+    );
     expect(e).toBeInstanceOf(LockWaitTimeoutError);
     // The holder's connection is gone now, and so is its lock.
     const after = await runEngine(pg, url, dir, { lockWaitMs: 0 });

@@ -49,7 +49,9 @@ describe('retryLockTimeouts', () => {
     const retries: number[] = [];
     const before: string[] = [];
     const r = await retryLockTimeouts({
-      session, m, lockTimeoutMs: 100,
+      session,
+      m,
+      lockTimeoutMs: 100,
       policy: policy({ onRetry: (n) => retries.push(n), beforeRetry: async (x) => void before.push(x.file) }),
       attempt: async (_w, n) => {
         if (n < 3) throw timeout();
@@ -66,12 +68,19 @@ describe('retryLockTimeouts', () => {
   it('gives up with a LockTimeoutError naming the last blockers seen and the attempts', async () => {
     const carried = Object.assign(timeout(), { blockers: [blocker] });
     const e = await retryLockTimeouts({
-      session, m, lockTimeoutMs: 100, policy: policy({ lockRetries: 1 }),
-      attempt: async (_w, n) => { throw n === 1 ? carried : timeout(); },
+      session,
+      m,
+      lockTimeoutMs: 100,
+      policy: policy({ lockRetries: 1 }),
+      attempt: async (_w, n) => {
+        throw n === 1 ? carried : timeout();
+      },
       undo: async () => undefined,
     }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(LockTimeoutError);
-    expect((e as LockTimeoutError).message).toBe('7_add_index.sql:1: could not get a lock within 100 ms after 2 attempts; blocked by pid 4242 (psql) user app idle in transaction');
+    expect((e as LockTimeoutError).message).toBe(
+      '7_add_index.sql:1: could not get a lock within 100 ms after 2 attempts; blocked by pid 4242 (psql) user app idle in transaction',
+    );
   });
 
   it('throws another error as it is, after undoing the attempt, without a retry', async () => {
@@ -79,8 +88,14 @@ describe('retryLockTimeouts', () => {
     let attempts = 0;
     let undone = 0;
     const e = await retryLockTimeouts({
-      session, m, lockTimeoutMs: 100, policy: policy(),
-      attempt: async () => { attempts++; throw failed; },
+      session,
+      m,
+      lockTimeoutMs: 100,
+      policy: policy(),
+      attempt: async () => {
+        attempts++;
+        throw failed;
+      },
       undo: async () => void undone++,
     }).catch((x: unknown) => x);
     expect([e, attempts, undone]).toEqual([failed, 1, 1]);
@@ -89,8 +104,14 @@ describe('retryLockTimeouts', () => {
   it('does not retry on a broken session', async () => {
     let attempts = 0;
     const e = await retryLockTimeouts({
-      session: { pid: 1, broken: true }, m, lockTimeoutMs: 100, policy: policy(),
-      attempt: async () => { attempts++; throw timeout(); },
+      session: { pid: 1, broken: true },
+      m,
+      lockTimeoutMs: 100,
+      policy: policy(),
+      attempt: async () => {
+        attempts++;
+        throw timeout();
+      },
       undo: async () => undefined,
     }).catch((x: unknown) => x);
     expect((e as MigrationError).sqlstate).toBe('55P03');
@@ -100,22 +121,37 @@ describe('retryLockTimeouts', () => {
 
   it('stops with a DeadlineError when no time is left for the backoff', async () => {
     const e = await retryLockTimeouts({
-      session, m, lockTimeoutMs: 100, policy: policy({ retryDelayMs: 10_000, endsAt: Date.now() + 1000 }),
-      attempt: async () => { throw timeout(2); },
+      session,
+      m,
+      lockTimeoutMs: 100,
+      policy: policy({ retryDelayMs: 10_000, endsAt: Date.now() + 1000 }),
+      attempt: async () => {
+        throw timeout(2);
+      },
       undo: async () => undefined,
     }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(DeadlineError);
-    expect((e as DeadlineError).message).toBe('7_add_index.sql:2: canceling statement due to lock timeout, and no time is left before the deadline for another attempt');
+    expect((e as DeadlineError).message).toBe(
+      '7_add_index.sql:2: canceling statement due to lock timeout, and no time is left before the deadline for another attempt',
+    );
   });
 
   it('names the error the path chooses, told whether it is a lock timeout', async () => {
     const seen: boolean[] = [];
     const own = timeout(5);
     const e = await retryLockTimeouts({
-      session, m, lockTimeoutMs: 100, policy: policy({ lockRetries: 0 }),
-      attempt: async () => { throw new MigrationError('drop timed out', { sqlstate: '55P03' }); },
+      session,
+      m,
+      lockTimeoutMs: 100,
+      policy: policy({ lockRetries: 0 }),
+      attempt: async () => {
+        throw new MigrationError('drop timed out', { sqlstate: '55P03' });
+      },
       undo: async () => undefined,
-      errorOf: (_e, _err, lockTimeout) => { seen.push(lockTimeout); return own; },
+      errorOf: (_e, _err, lockTimeout) => {
+        seen.push(lockTimeout);
+        return own;
+      },
     }).catch((x: unknown) => x);
     expect(seen).toEqual([true]);
     expect((e as LockTimeoutError).message).toMatch(/^7_add_index\.sql:5: could not get a lock within 100 ms after 1 attempt;/);
@@ -125,8 +161,18 @@ describe('retryLockTimeouts', () => {
     const refused = new MigrationError('applied meanwhile by another runner');
     let attempts = 0;
     const e = await retryLockTimeouts({
-      session, m, lockTimeoutMs: 100, policy: policy({ beforeRetry: async () => { throw refused; } }),
-      attempt: async () => { attempts++; throw timeout(); },
+      session,
+      m,
+      lockTimeoutMs: 100,
+      policy: policy({
+        beforeRetry: async () => {
+          throw refused;
+        },
+      }),
+      attempt: async () => {
+        attempts++;
+        throw timeout();
+      },
       undo: async () => undefined,
     }).catch((x: unknown) => x);
     expect([e, attempts]).toEqual([refused, 1]);

@@ -25,7 +25,11 @@ import { ALL_VERSIONS, loadFixture, MIGRATIONS_DIR } from '../../../support/sche
 afterAll(dropDatabases);
 
 /** What one runner reports: success and the versions it applied, or its error. */
-interface Outcome { ok: boolean; applied: number[]; error?: string }
+interface Outcome {
+  ok: boolean;
+  applied: number[];
+  error?: string;
+}
 
 const fromResult = (r: Pick<MigrateResult, 'applied'>): Outcome => ({ ok: true, applied: r.applied.map((a) => a.version) });
 
@@ -39,8 +43,14 @@ const RACE_RUNNER = join(ROOT, 'node_modules', '.cache', 'schemaguard-test', 'ra
 
 beforeAll(async () => {
   await build({
-    entryPoints: [join(ROOT, 'test', 'support', 'race-runner.ts')], outfile: RACE_RUNNER,
-    bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', logLevel: 'warning',
+    entryPoints: [join(ROOT, 'test', 'support', 'race-runner.ts')],
+    outfile: RACE_RUNNER,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
   });
 });
 
@@ -49,8 +59,12 @@ function processOnDataApi(url: string, dir: string): Promise<Outcome> {
     const child = spawn(process.execPath, [RACE_RUNNER, url, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve(code === 0 ? fromResult(JSON.parse(out) as MigrateResult) : { ok: false, applied: [], error: `exit ${code}: ${err}` }));
   });
@@ -84,10 +98,23 @@ const SETS = [
     // Each file records its own executions in `runs`.
     countsRuns: true,
   },
-  { name: 'the shipped migrations/ on an empty database', dir: () => MIGRATIONS_DIR, versions: ALL_VERSIONS, prepare: async (_url: string) => undefined, countsRuns: false },
+  {
+    name: 'the shipped migrations/ on an empty database',
+    dir: () => MIGRATIONS_DIR,
+    versions: ALL_VERSIONS,
+    prepare: async (_url: string) => undefined,
+    countsRuns: false,
+  },
   // The race is the engine's and the lock's, not the server version's: the drifted start runs on the first server only
   // (the fixes' convergence on a drifted database is proven on both by migrations/converge.int.test.ts). It saves ~40 s.
-  { name: 'the shipped migrations/ on a drifted database', dir: () => MIGRATIONS_DIR, versions: ALL_VERSIONS, prepare: (url: string) => loadFixture(url, 'partly_fixed'), countsRuns: false, firstServerOnly: true },
+  {
+    name: 'the shipped migrations/ on a drifted database',
+    dir: () => MIGRATIONS_DIR,
+    versions: ALL_VERSIONS,
+    prepare: (url: string) => loadFixture(url, 'partly_fixed'),
+    countsRuns: false,
+    firstServerOnly: true,
+  },
 ];
 
 /**
@@ -107,26 +134,32 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 
 describe.each(targets)('Function: migrate, runners racing on $name', (target) => {
   describe.each(SETS.filter((s) => !('firstServerOnly' in s) || target === targets[0]))('$name', (set) => {
-    it.each(MODES)('$name: all succeed, each migration runs once, no INVALID index, close to one runner\'s time', async (mode) => {
-      const dir = set.dir();
-      const alone = await freshDatabase(target, 'race_alone');
-      await set.prepare(alone);
-      const single = await timed(() => mode.run(alone, dir));
-      expect(single.value.error).toBeUndefined();
+    it.each(MODES)(
+      "$name: all succeed, each migration runs once, no INVALID index, close to one runner's time",
+      async (mode) => {
+        const dir = set.dir();
+        const alone = await freshDatabase(target, 'race_alone');
+        await set.prepare(alone);
+        const single = await timed(() => mode.run(alone, dir));
+        expect(single.value.error).toBeUndefined();
 
-      const url = await freshDatabase(target, 'race');
-      await set.prepare(url);
-      const race = await timed(() => Promise.all(Array.from({ length: mode.runners }, () => mode.run(url, dir))));
+        const url = await freshDatabase(target, 'race');
+        await set.prepare(url);
+        const race = await timed(() => Promise.all(Array.from({ length: mode.runners }, () => mode.run(url, dir))));
 
-      expect(race.value.filter((o) => !o.ok).map((o) => o.error)).toEqual([]);
-      expect(race.value.flatMap((o) => o.applied).sort((a, b) => a - b)).toEqual(set.versions);
-      expect(await rows(url, 'SELECT version::int AS v FROM schemaguard.applied_migrations ORDER BY version')).toEqual(set.versions.map((v) => ({ v })));
-      if (set.countsRuns) {
-        expect(await rows(url, 'SELECT version, count(*)::int AS n FROM runs GROUP BY version ORDER BY version')).toEqual(set.versions.map((version) => ({ version, n: 1 })));
-      }
-      expect(await rows(url, 'SELECT indexrelid::regclass::text AS index FROM pg_index WHERE NOT indisvalid')).toEqual([]);
-      console.log(`[race] ${target.name} / ${set.name} / ${mode.name}: ${Math.round(race.ms)} ms (one runner alone: ${Math.round(single.ms)} ms)`);
-      expect(race.ms).toBeLessThan(bound(single.ms));
-    }, 240_000);
+        expect(race.value.filter((o) => !o.ok).map((o) => o.error)).toEqual([]);
+        expect(race.value.flatMap((o) => o.applied).sort((a, b) => a - b)).toEqual(set.versions);
+        expect(await rows(url, 'SELECT version::int AS v FROM schemaguard.applied_migrations ORDER BY version')).toEqual(set.versions.map((v) => ({ v })));
+        if (set.countsRuns) {
+          expect(await rows(url, 'SELECT version, count(*)::int AS n FROM runs GROUP BY version ORDER BY version')).toEqual(
+            set.versions.map((version) => ({ version, n: 1 })),
+          );
+        }
+        expect(await rows(url, 'SELECT indexrelid::regclass::text AS index FROM pg_index WHERE NOT indisvalid')).toEqual([]);
+        console.log(`[race] ${target.name} / ${set.name} / ${mode.name}: ${Math.round(race.ms)} ms (one runner alone: ${Math.round(single.ms)} ms)`);
+        expect(race.ms).toBeLessThan(bound(single.ms));
+      },
+      240_000,
+    );
   });
 });

@@ -28,14 +28,20 @@ describe.runIf(bin12)('migrate on PostgreSQL 12 (embedded, from the postgresql-1
     if (server) cleanup(server);
   });
 
-  it('refuses before anything runs, naming the server\'s version and the supported range (exit 1); the database is left as it was', async () => {
+  it("refuses before anything runs, naming the server's version and the supported range (exit 1); the database is left as it was", async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
     const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/error: the server is PostgreSQL 12 \(server_version_num 1200\d\d\); schemaguard supports PostgreSQL 13 to 18, the majors RDS and Aurora run: nothing was run/);
+    expect(r.stderr).toMatch(
+      /error: the server is PostgreSQL 12 \(server_version_num 1200\d\d\); schemaguard supports PostgreSQL 13 to 18, the majors RDS and Aurora run: nothing was run/,
+    );
     expect(r.stderr).toContain('upgrade the server to PostgreSQL 13 or later (on RDS and Aurora, a major version upgrade), then run migrate again');
-    const left = await withClient(url, async (c) => (await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname = 'schemaguard'")).rows[0]!.n
-      + (await c.query<{ t: string | null }>("SELECT to_regclass('public.a')::text AS t")).rows[0]!.t);
+    const left = await withClient(
+      url,
+      async (c) =>
+        (await c.query<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname = 'schemaguard'")).rows[0]!.n +
+        (await c.query<{ t: string | null }>("SELECT to_regclass('public.a')::text AS t")).rows[0]!.t,
+    );
     expect(left).toBe('0null');
   });
 
@@ -48,7 +54,9 @@ describe.runIf(bin12)('migrate on PostgreSQL 12 (embedded, from the postgresql-1
 
 describe('Function: unsupportedServer', () => {
   it('refuses 12 and older, lets 13 to 18 and newer through', () => {
-    expect(unsupportedServer(120022)?.message).toBe('the server is PostgreSQL 12 (server_version_num 120022); schemaguard supports PostgreSQL 13 to 18, the majors RDS and Aurora run: nothing was run');
+    expect(unsupportedServer(120022)?.message).toBe(
+      'the server is PostgreSQL 12 (server_version_num 120022); schemaguard supports PostgreSQL 13 to 18, the majors RDS and Aurora run: nothing was run',
+    );
     expect(unsupportedServer(90624)?.message).toContain('PostgreSQL 9 ');
     for (const v of [130000, 130023, 150018, 180004, 190000]) expect(unsupportedServer(v)).toBeUndefined();
     expect(SUPPORTED_MAJORS).toEqual({ oldest: 13, newest: 18 });

@@ -24,8 +24,13 @@ const DUMPED = `SET standard_conforming_strings = on;
 CREATE TABLE users (email text CHECK (email ~ '^\\S+@\\S+$'));
 `;
 
-const definition = (url: string) => withClient(url, async (c) => (await c.query<{ def: string }>(
-  "SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'c'")).rows[0]!.def);
+const definition = (url: string) =>
+  withClient(
+    url,
+    async (c) =>
+      (await c.query<{ def: string }>("SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'c'"))
+        .rows[0]!.def,
+  );
 
 describe.each(targets)('standard_conforming_strings off for the database, on $name', (target) => {
   it('refuses a file with a backslash in a string, naming its line, and leaves the database as it was', async () => {
@@ -37,11 +42,14 @@ describe.each(targets)('standard_conforming_strings off for the database, on $na
     expect(e.exitCode).toBe(2);
     expect(e.message).toMatch(/^0002_dumped\.sql:2: a string with a backslash, and this session's standard_conforming_strings is off/);
     expect(e.fix).toMatch(/ALTER DATABASE \S+ SET standard_conforming_strings = on/);
-    const left = await withClient(url, async (c) => (await c.query("SELECT to_regclass('notes') AS notes, to_regclass('users') AS users, to_regnamespace('schemaguard') AS state")).rows[0]);
+    const left = await withClient(
+      url,
+      async (c) => (await c.query("SELECT to_regclass('notes') AS notes, to_regclass('users') AS users, to_regnamespace('schemaguard') AS state")).rows[0],
+    );
     expect(left).toEqual({ notes: null, users: null, state: null });
   });
 
-  it('runs files without one: an E\'…\' string reads the same either way', async () => {
+  it("runs files without one: an E'…' string reads the same either way", async () => {
     const url = await freshDatabase(target, 'scs_off_e');
     await withClient(url, (c) => c.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET standard_conforming_strings = off`));
     const run = await runEngine(pg, url, tempDir({ '0001_ok.sql': "CREATE TABLE notes (body text DEFAULT E'a\\\\b');\nINSERT INTO notes DEFAULT VALUES;\n" }));
@@ -64,19 +72,22 @@ const OFF_ELSEWHERE = [
 ];
 
 describe.each(targets)('standard_conforming_strings set off in a DO block or through pg_settings, on $name', (target) => {
-  it.each(OFF_ELSEWHERE)('what the refusal says of %j: psql, sending statements one at a time, reads a string after it with escapes; one message, as schemaguard sends a file, reads it as written', async (off) => {
-    const url = await freshDatabase(target, 'scs_elsewhere');
-    const length = "SELECT length('a\\b') AS n";
-    const alone = await withClient(url, async (c) => {
-      await c.query(off);
-      return (await c.query<{ n: number }>(length)).rows[0]!.n;
-    });
-    const together = await withClient(url, async (c) => {
-      const results = (await c.query(`BEGIN; ${off}; ${length}; COMMIT`)) as unknown as { rows: { n: number }[] }[];
-      return results[2]!.rows[0]!.n;
-    });
-    expect({ alone, together }).toEqual({ alone: 2, together: 3 });
-  });
+  it.each(OFF_ELSEWHERE)(
+    'what the refusal says of %j: psql, sending statements one at a time, reads a string after it with escapes; one message, as schemaguard sends a file, reads it as written',
+    async (off) => {
+      const url = await freshDatabase(target, 'scs_elsewhere');
+      const length = "SELECT length('a\\b') AS n";
+      const alone = await withClient(url, async (c) => {
+        await c.query(off);
+        return (await c.query<{ n: number }>(length)).rows[0]!.n;
+      });
+      const together = await withClient(url, async (c) => {
+        const results = (await c.query(`BEGIN; ${off}; ${length}; COMMIT`)) as unknown as { rows: { n: number }[] }[];
+        return results[2]!.rows[0]!.n;
+      });
+      expect({ alone, together }).toEqual({ alone: 2, together: 3 });
+    },
+  );
 
   // Regression: the refusal saw only SET and set_config as statements of the file; these ran.
   it('refuses each before anything runs, with its line', async () => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  classifySql, classifyStatement, concurrentIndexTarget, leadingWords, mayEndTransactions, refusesTransactionBlock, type StatementKind,
+  classifySql,
+  classifyStatement,
+  concurrentIndexTarget,
+  leadingWords,
+  mayEndTransactions,
+  refusesTransactionBlock,
+  type StatementKind,
 } from '../../../../lambda/engine/sql/classify';
 import { splitSql } from '../../../../lambda/engine/sql/splitter';
 
@@ -64,17 +70,21 @@ describe('Function: classifySql', () => {
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = 'true', enabled = false)", 'no-transaction-block', 'CREATE SUBSCRIPTION'],
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = 'On')", 'no-transaction-block', 'CREATE SUBSCRIPTION'],
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = 1)", 'no-transaction-block', 'CREATE SUBSCRIPTION'],
-    ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = \"TRUE\")", 'no-transaction-block', 'CREATE SUBSCRIPTION'],
+    ['CREATE SUBSCRIPTION s CONNECTION \'host=x\' PUBLICATION p WITH (create_slot = "TRUE")', 'no-transaction-block', 'CREATE SUBSCRIPTION'],
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot, enabled = false)", 'no-transaction-block', 'CREATE SUBSCRIPTION'],
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (connect = 'ON')", 'no-transaction-block', 'CREATE SUBSCRIPTION'],
-    ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = $$true$$ /* a dollar string */)", 'no-transaction-block', 'CREATE SUBSCRIPTION'],
+    [
+      "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = $$true$$ /* a dollar string */)",
+      'no-transaction-block',
+      'CREATE SUBSCRIPTION',
+    ],
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = 0)", 'other', 'CREATE'],
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = 'OFF')", 'other', 'CREATE'],
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (connect = 'off')", 'other', 'CREATE'],
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x with (create_slot = true)' PUBLICATION p WITH (create_slot = false)", 'other', 'CREATE'],
-    ['ALTER SUBSCRIPTION s SET PUBLICATION p WITH (refresh = \'false\')', 'other', 'ALTER'],
+    ["ALTER SUBSCRIPTION s SET PUBLICATION p WITH (refresh = 'false')", 'other', 'ALTER'],
     ['ALTER SUBSCRIPTION s ADD PUBLICATION p WITH (refresh = 0)', 'other', 'ALTER'],
-    ['ALTER SUBSCRIPTION s ADD PUBLICATION p WITH (refresh = \'true\')', 'no-transaction-block', 'ALTER SUBSCRIPTION ADD PUBLICATION'],
+    ["ALTER SUBSCRIPTION s ADD PUBLICATION p WITH (refresh = 'true')", 'no-transaction-block', 'ALTER SUBSCRIPTION ADD PUBLICATION'],
     // Spellings the server refuses ("create_slot requires a Boolean value"): left to it.
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = 'yes')", 'other', 'CREATE'],
     ["CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p WITH (create_slot = '1')", 'other', 'CREATE'],
@@ -107,7 +117,7 @@ describe('Function: classifySql', () => {
   it.each<[string, StatementKind]>([
     ["DO $$ BEGIN RAISE NOTICE 'COMMIT'; END $$", 'other'],
     ['DO $$ BEGIN -- no COMMIT here\n NULL; END $$', 'other'],
-    ["DO $$ BEGIN EXECUTE $q$ROLLBACK$q$; END $$", 'other'],
+    ['DO $$ BEGIN EXECUTE $q$ROLLBACK$q$; END $$', 'other'],
     ['DO $body$ BEGIN CREATE INDEX CONCURRENTLY i ON t (a); END $body$', 'other'],
     ["SELECT E'it\\'s; VACUUM t; CREATE INDEX CONCURRENTLY'", 'query'],
     ["SELECT 'concurrently'", 'query'],
@@ -142,7 +152,7 @@ describe('Function: classifyStatement', () => {
     expect(classifyStatement(s!)).toEqual({ kind: 'concurrently', keyword: 'CONCURRENTLY', line: 3 });
   });
 
-  it('reads a DO block\'s body from the statement text, and without the text takes the block for kind other', () => {
+  it("reads a DO block's body from the statement text, and without the text takes the block for kind other", () => {
     const [s] = splitSql('DO $$ BEGIN UPDATE t SET a = 1; COMMIT; END $$;');
     expect(classifyStatement(s!).kind).toBe('do-commits');
     expect(classifyStatement({ words: s!.words, wordLines: s!.wordLines, line: s!.line }).kind).toBe('other');

@@ -6,48 +6,92 @@ const kinds = (sql: string) => tokenize(sql).map((t) => [t.kind, t.text]);
 describe('Function: tokenize', () => {
   it('splits a statement into words, symbols, numbers, strings and parameters, skipping whitespace', () => {
     expect(kinds(`SELECT a.id, 3.5e2 FROM t WHERE b = 'x' AND c = $1;`)).toEqual([
-      ['word', 'SELECT'], ['word', 'a'], ['symbol', '.'], ['word', 'id'], ['symbol', ','], ['number', '3.5e2'],
-      ['word', 'FROM'], ['word', 't'], ['word', 'WHERE'], ['word', 'b'], ['symbol', '='], ['string', "'x'"],
-      ['word', 'AND'], ['word', 'c'], ['symbol', '='], ['parameter', '$1'], ['symbol', ';'],
+      ['word', 'SELECT'],
+      ['word', 'a'],
+      ['symbol', '.'],
+      ['word', 'id'],
+      ['symbol', ','],
+      ['number', '3.5e2'],
+      ['word', 'FROM'],
+      ['word', 't'],
+      ['word', 'WHERE'],
+      ['word', 'b'],
+      ['symbol', '='],
+      ['string', "'x'"],
+      ['word', 'AND'],
+      ['word', 'c'],
+      ['symbol', '='],
+      ['parameter', '$1'],
+      ['symbol', ';'],
     ]);
   });
 
   it("reads E'' strings with backslash escapes as one token: \\' does not end them", () => {
-    expect(kinds(`E'it\\'s; $1' e'\\\\' x`)).toEqual([['string', `E'it\\'s; $1'`], ['string', `e'\\\\'`], ['word', 'x']]);
+    expect(kinds(`E'it\\'s; $1' e'\\\\' x`)).toEqual([
+      ['string', `E'it\\'s; $1'`],
+      ['string', `e'\\\\'`],
+      ['word', 'x'],
+    ]);
   });
 
   it("treats a backslash in a standard string as an ordinary character: '\\' is a whole string", () => {
-    expect(kinds(`'a\\', $1`)).toEqual([['string', `'a\\'`], ['symbol', ','], ['parameter', '$1']]);
+    expect(kinds(`'a\\', $1`)).toEqual([
+      ['string', `'a\\'`],
+      ['symbol', ','],
+      ['parameter', '$1'],
+    ]);
   });
 
-  it("does not take the E at the end of an identifier for an escape-string prefix", () => {
-    expect(kinds(`xE'\\', $1`)).toEqual([['word', 'xE'], ['string', `'\\'`], ['symbol', ','], ['parameter', '$1']]);
+  it('does not take the E at the end of an identifier for an escape-string prefix', () => {
+    expect(kinds(`xE'\\', $1`)).toEqual([
+      ['word', 'xE'],
+      ['string', `'\\'`],
+      ['symbol', ','],
+      ['parameter', '$1'],
+    ]);
   });
 
   it('keeps doubled quotes inside strings and quoted identifiers', () => {
-    expect(kinds(`'it''s' "we""ird"`)).toEqual([['string', "'it''s'"], ['quoted-identifier', '"we""ird"']]);
+    expect(kinds(`'it''s' "we""ird"`)).toEqual([
+      ['string', "'it''s'"],
+      ['quoted-identifier', '"we""ird"'],
+    ]);
   });
 
   it('reads nested block comments as one token, and /*/ does not close one', () => {
     expect(kinds('/* a /* b */ c */ x /*/ y */ z')).toEqual([
-      ['block-comment', '/* a /* b */ c */'], ['word', 'x'], ['block-comment', '/*/ y */'], ['word', 'z'],
+      ['block-comment', '/* a /* b */ c */'],
+      ['word', 'x'],
+      ['block-comment', '/*/ y */'],
+      ['word', 'z'],
     ]);
   });
 
   it('ends a line comment at the newline', () => {
-    expect(kinds("-- a 'b\nc")).toEqual([['line-comment', "-- a 'b"], ['word', 'c']]);
+    expect(kinds("-- a 'b\nc")).toEqual([
+      ['line-comment', "-- a 'b"],
+      ['word', 'c'],
+    ]);
   });
 
   it('reads dollar quotes with and without tags, and tells them from parameters and identifiers with $', () => {
     expect(kinds('$$ a; $x$ $$ $fn$ b $fn$ $2 a$b$ c')).toEqual([
-      ['dollar-string', '$$ a; $x$ $$'], ['dollar-string', '$fn$ b $fn$'], ['parameter', '$2'], ['word', 'a$b$'], ['word', 'c'],
+      ['dollar-string', '$$ a; $x$ $$'],
+      ['dollar-string', '$fn$ b $fn$'],
+      ['parameter', '$2'],
+      ['word', 'a$b$'],
+      ['word', 'c'],
     ]);
   });
 
   it('gives each token its offset, line and column, counting newlines inside multi-line tokens', () => {
     const tokens = tokenize("SELECT 'a\nb',\n  /* c\n d */ x", { firstLine: 10 });
     expect(tokens.map((t) => [t.text.split('\n')[0], t.offset, t.line, t.column])).toEqual([
-      ['SELECT', 0, 10, 1], ["'a", 7, 10, 8], [',', 12, 11, 3], ['/* c', 16, 12, 3], ['x', 27, 13, 7],
+      ['SELECT', 0, 10, 1],
+      ["'a", 7, 10, 8],
+      [',', 12, 11, 3],
+      ['/* c', 16, 12, 3],
+      ['x', 27, 13, 7],
     ]);
     expect(tokens[1]!.end).toBe(12);
   });

@@ -9,32 +9,145 @@
  * failure reproduces.
  */
 import { describe, expect, it } from 'vitest';
-import { SCAN_WINDOW, StatementScanner, textIncludes, textParts, type LineComment, type ScanSink, type SqlStatement } from '../../../../lambda/engine/sql/splitter';
+import {
+  SCAN_WINDOW,
+  StatementScanner,
+  textIncludes,
+  textParts,
+  type LineComment,
+  type ScanSink,
+  type SqlStatement,
+} from '../../../../lambda/engine/sql/splitter';
 
 const ATOMS = [
-  'select', 'from', 'begin', 'end', 'case', 'copy', 'stdin', 'create', 'function', 'or', 'replace', 'atomic', 'E', 'e', 'x', 'index', 'abc$d', 'é', '😀', '中文', 'ab😀', '\u00a0',
-  '1', '1.5', '1e5', '1E+5', '2.5e-3', '1.', '.5', '1e', 'e+', '+5',
-  "'a''b'", "E'\\''", "E'a\\\\'", "'x;y'", "e'q\\'r;'", "''", "'😀;'", '"a""b"', '"x;"', 'U&"x"',
-  '$$ a; b $$', '$tag$ x; $$ y $tag$', '$a$$a$', '$1', '$', 'a$$b', '$body$ -- x\n \' /* ; $$ $body$', '$q$', '$$',
-  '-- c; x\n', '--\n', '/* a /* b; */ c */', '/**/', '/*😀*/', '/* x -- y */', '--a/*\n', "'--'", '"/*"',
-  ':name', ":'name'", ':"n"', 'a[1:n]', 'x::text', 'v[lo:hi]', ':', ':=', '::', 'x:y', 'a[:"hi"]', 'from :"t"', "limit :'n'",
-  '${x}', '${flyway:defaultSchema}', '{{ .Name }}', '{{- end }}', '{', '{{ if', '\\set x 1\n', '\\i file.sql\n', '\\', '\\.\n',
-  'COPY t FROM stdin;\n1\t2\n\\.\n', 'copy t (a) from stdin with csv; -- c\na,b\n\\.\nselect 1;', 'copy z from stdin; select 2;\nq\n\\.\n',
+  'select',
+  'from',
+  'begin',
+  'end',
+  'case',
+  'copy',
+  'stdin',
+  'create',
+  'function',
+  'or',
+  'replace',
+  'atomic',
+  'E',
+  'e',
+  'x',
+  'index',
+  'abc$d',
+  'é',
+  '😀',
+  '中文',
+  'ab😀',
+  '\u00a0',
+  '1',
+  '1.5',
+  '1e5',
+  '1E+5',
+  '2.5e-3',
+  '1.',
+  '.5',
+  '1e',
+  'e+',
+  '+5',
+  "'a''b'",
+  "E'\\''",
+  "E'a\\\\'",
+  "'x;y'",
+  "e'q\\'r;'",
+  "''",
+  "'😀;'",
+  '"a""b"',
+  '"x;"',
+  'U&"x"',
+  '$$ a; b $$',
+  '$tag$ x; $$ y $tag$',
+  '$a$$a$',
+  '$1',
+  '$',
+  'a$$b',
+  "$body$ -- x\n ' /* ; $$ $body$",
+  '$q$',
+  '$$',
+  '-- c; x\n',
+  '--\n',
+  '/* a /* b; */ c */',
+  '/**/',
+  '/*😀*/',
+  '/* x -- y */',
+  '--a/*\n',
+  "'--'",
+  '"/*"',
+  ':name',
+  ":'name'",
+  ':"n"',
+  'a[1:n]',
+  'x::text',
+  'v[lo:hi]',
+  ':',
+  ':=',
+  '::',
+  'x:y',
+  'a[:"hi"]',
+  'from :"t"',
+  "limit :'n'",
+  '${x}',
+  '${flyway:defaultSchema}',
+  '{{ .Name }}',
+  '{{- end }}',
+  '{',
+  '{{ if',
+  '\\set x 1\n',
+  '\\i file.sql\n',
+  '\\',
+  '\\.\n',
+  'COPY t FROM stdin;\n1\t2\n\\.\n',
+  'copy t (a) from stdin with csv; -- c\na,b\n\\.\nselect 1;',
+  'copy z from stdin; select 2;\nq\n\\.\n',
   'CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 1 END; END;',
-  ';', ';', ';', '(', ')', ',', '.', '=', '-', '/', '*', '[', ']', '+', ' ', ' ', ' ', '\n', '\n', '\t', '  \n  ', "E'", '/*', "'", '"',
+  ';',
+  ';',
+  ';',
+  '(',
+  ')',
+  ',',
+  '.',
+  '=',
+  '-',
+  '/',
+  '*',
+  '[',
+  ']',
+  '+',
+  ' ',
+  ' ',
+  ' ',
+  '\n',
+  '\n',
+  '\t',
+  '  \n  ',
+  "E'",
+  '/*',
+  "'",
+  '"',
 ];
 
 /** A linear congruential generator: the same texts and cuts on every run. */
 function random(seed: number): { next(): number; int(n: number): number; pick<T>(a: readonly T[]): T } {
   let s = seed;
-  const next = () => { s = (s * 1103515245 + 12345) & 0x7fffffff; return s / 0x80000000; };
+  const next = () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x80000000;
+  };
   const int = (n: number) => Math.floor(next() * n);
   return { next, int, pick: (a) => a[int(a.length)]! };
 }
 
 function text(r: ReturnType<typeof random>, size: number): string {
   const parts: string[] = [];
-  for (let length = 0; length < size;) {
+  for (let length = 0; length < size; ) {
     const part = r.pick(ATOMS) + r.pick([' ', ' ', '', '\n']);
     parts.push(part);
     length += part.length;
@@ -45,7 +158,8 @@ function text(r: ReturnType<typeof random>, size: number): string {
 function scan(pieces: readonly string[], problems: boolean): unknown {
   const out = { statements: [] as unknown[], comments: [] as LineComment[], problems: [] as unknown[], error: undefined as string | undefined };
   const sink: ScanSink = {
-    statement: (s: SqlStatement) => out.statements.push({ text: s.text, line: s.line, column: s.column, offset: s.offset, words: s.words, wordLines: s.wordLines, terminated: s.terminated }),
+    statement: (s: SqlStatement) =>
+      out.statements.push({ text: s.text, line: s.line, column: s.column, offset: s.offset, words: s.words, wordLines: s.wordLines, terminated: s.terminated }),
     comment: (c) => out.comments.push(c),
   };
   if (problems) sink.problem = (e, leftOpen) => out.problems.push([e.message, leftOpen === true]);
@@ -61,7 +175,7 @@ function scan(pieces: readonly string[], problems: boolean): unknown {
 
 function cut(sql: string, size: () => number): string[] {
   const pieces: string[] = [];
-  for (let k = 0; k < sql.length;) {
+  for (let k = 0; k < sql.length; ) {
     const n = size();
     pieces.push(sql.slice(k, k + n));
     k += n;
@@ -72,7 +186,7 @@ function cut(sql: string, size: () => number): string[] {
 describe('Class: StatementScanner, a string or body longer than many windows', () => {
   // Each body runs over several windows; its ends and the quotes and backslashes around each window's end fall where they may.
   const bodies = (r: ReturnType<typeof random>) => {
-    const chunk = () => r.pick(["a''b", "''", 'x;y', '😀', '\\\\', '\\\'', '$', '$ta', 'g$', '$$', '\n', ' -- ', '/* ']);
+    const chunk = () => r.pick(["a''b", "''", 'x;y', '😀', '\\\\', "\\'", '$', '$ta', 'g$', '$$', '\n', ' -- ', '/* ']);
     return Array.from({ length: 45_000 }, chunk).join('');
   };
 
@@ -84,11 +198,15 @@ describe('Class: StatementScanner, a string or body longer than many windows', (
       const plain = body.replaceAll("'", "''");
       const escaped = body.replaceAll('\\', '\\\\').replaceAll("'", "\\'");
       const sql = [
-        `SELECT 1;`, `CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $tag$${dollar}$tag$;`, `SELECT '${plain}' AS s;`,
-        `SELECT E'${escaped}' AS e;`, `SELECT "${body.replaceAll('"', '""').slice(0, 70_000)}" FROM t;`, `SELECT 2`,
+        `SELECT 1;`,
+        `CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $tag$${dollar}$tag$;`,
+        `SELECT '${plain}' AS s;`,
+        `SELECT E'${escaped}' AS e;`,
+        `SELECT "${body.replaceAll('"', '""').slice(0, 70_000)}" FROM t;`,
+        `SELECT 2`,
       ].join('\n');
       const whole = scan([sql], k % 2 === 0) as { statements: Array<{ text: string; line: number }> };
-      expect(whole.statements.map((st) => st.text.slice(0, 8))).toEqual(['SELECT 1', 'CREATE F', 'SELECT \'', 'SELECT E', 'SELECT "', 'SELECT 2']);
+      expect(whole.statements.map((st) => st.text.slice(0, 8))).toEqual(['SELECT 1', 'CREATE F', "SELECT '", 'SELECT E', 'SELECT "', 'SELECT 2']);
       expect(whole.statements[1]!.text).toBe(`CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $tag$${dollar}$tag$`);
       expect(whole.statements[2]!.text).toBe(`SELECT '${plain}' AS s`);
       expect(whole.statements[3]!.text).toBe(`SELECT E'${escaped}' AS e`);
@@ -120,14 +238,18 @@ describe('Class: StatementScanner, fed random texts in random pieces', () => {
     }
   });
 
-  it('finds in long texts, the hard tokens across a window\'s end, what it finds in the whole text', () => {
+  it("finds in long texts, the hard tokens across a window's end, what it finds in the whole text", () => {
     const r = random(11);
     for (let k = 0; k < 16; k++) {
       const filler = r.pick(['select 1;\n', "'pad'  ", ' ', '-- pad\n', 'x ']);
       const sql = filler.repeat(Math.ceil((2 * SCAN_WINDOW) / filler.length)).slice(0, SCAN_WINDOW * (1 + r.int(2)) - r.int(300)) + text(r, 600);
       const problems = r.next() < 0.7;
       const whole = scan([sql], problems);
-      for (const size of [() => 1 + r.int(200), () => r.pick([1, 2, 7, 1000, SCAN_WINDOW - 1, SCAN_WINDOW, SCAN_WINDOW + 1, 70_000]), () => 1 + r.int(sql.length)]) {
+      for (const size of [
+        () => 1 + r.int(200),
+        () => r.pick([1, 2, 7, 1000, SCAN_WINDOW - 1, SCAN_WINDOW, SCAN_WINDOW + 1, 70_000]),
+        () => 1 + r.int(sql.length),
+      ]) {
         expect(scan(cut(sql, size), problems), `long text ${k}`).toEqual(whole);
       }
     }
@@ -143,9 +265,10 @@ describe('Function: textIncludes', () => {
     return out;
   };
   // Read again in parts of 1,000 characters, as a file is read again.
-  const again = (sql: string) => function* readText(offset: number, length: number) {
-    for (let k = offset; k < offset + length; k += 1000) yield sql.slice(k, Math.min(k + 1000, offset + length));
-  };
+  const again = (sql: string) =>
+    function* readText(offset: number, length: number) {
+      for (let k = offset; k < offset + length; k += 1000) yield sql.slice(k, Math.min(k + 1000, offset + length));
+    };
 
   // A long statement is read a piece at a time; the word may sit across the cut of a long string's pieces.
   it('finds a word wherever it sits in a long statement, kept in pieces or read again, and only where it is', () => {
@@ -181,10 +304,16 @@ describe('Option: rereadAbove', () => {
     const sql = `${short}\nSELECT '${'y'.repeat(70_000)}';\n`;
     let reads = 0;
     const out: SqlStatement[] = [];
-    const scanner = new StatementScanner({ statement: (s) => out.push(s) }, {
-      rereadAbove: 1000,
-      readText: (offset, length) => { reads++; return [sql.slice(offset, offset + length)]; },
-    });
+    const scanner = new StatementScanner(
+      { statement: (s) => out.push(s) },
+      {
+        rereadAbove: 1000,
+        readText: (offset, length) => {
+          reads++;
+          return [sql.slice(offset, offset + length)];
+        },
+      },
+    );
     for (let k = 0; k < sql.length; k += 7000) scanner.push(sql.slice(k, k + 7000));
     scanner.end();
 

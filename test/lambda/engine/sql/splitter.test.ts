@@ -79,14 +79,18 @@ SELECT 3;`;
     ['SELECT "a[", :\'id\' FROM t', "psql variable :'id' is not SQL"],
     // Regression (exploratory tester): Flyway's placeholders reached the server as "syntax error at or near $".
     ['CREATE TABLE ${flyway:defaultSchema}.t (a int)', 'Flyway placeholder ${flyway:defaultSchema} is not SQL'],
-    ["INSERT INTO t VALUES (1, ${name})", 'Flyway placeholder ${name} is not SQL'],
+    ['INSERT INTO t VALUES (1, ${name})', 'Flyway placeholder ${name} is not SQL'],
     // Regression (newcomer): a Go template's action reached the server as "syntax error at or near {".
     ['CREATE TABLE {{ .Schema }}.t (a int)', 'Go template action {{ .Schema }} is not SQL'],
     ['{{- if .Partitioned }}', 'Go template action {{- if .Partitioned }} is not SQL'],
     ['SELECT {{ .Unclosed', 'Go template action {{ .Unclosed is not SQL'],
   ])('refuses %j with the line it starts on', (sql, message) => {
     let caught: unknown;
-    try { splitSql(`SELECT 1;\n${sql}`, { file: 'x.sql' }); } catch (e) { caught = e; }
+    try {
+      splitSql(`SELECT 1;\n${sql}`, { file: 'x.sql' });
+    } catch (e) {
+      caught = e;
+    }
     expect(caught).toBeInstanceOf(InputError);
     expect((caught as InputError).message).toContain(message);
     expect((caught as InputError).line).toBe(2);
@@ -94,16 +98,20 @@ SELECT 3;`;
   });
 
   it('keeps a cast to a quoted type, an array slice, and a colon before a quote inside a string or body', () => {
-    const sql = 'SELECT x::"text" FROM s;\nSELECT (a)[1:n] FROM s;\nSELECT \':\'\'x\'\'\', $$ :\'y\' $$;\nSELECT v[1:"Hi"], v[:"Hi"], v[lo : "Hi"] FROM s;'
-      + '\nSELECT x::text, a[lo:hi], a[1:n], a[:n], f(p := 1), $1::int FROM s;\nSELECT \':x\', $$ :y $$ /* :z */;'
+    const sql =
+      'SELECT x::"text" FROM s;\nSELECT (a)[1:n] FROM s;\nSELECT \':\'\'x\'\'\', $$ :\'y\' $$;\nSELECT v[1:"Hi"], v[:"Hi"], v[lo : "Hi"] FROM s;' +
+      "\nSELECT x::text, a[lo:hi], a[1:n], a[:n], f(p := 1), $1::int FROM s;\nSELECT ':x', $$ :y $$ /* :z */;" +
       // Regression (review): a slice between columns named like keywords read as a psql variable (PostgreSQL runs these).
-      + '\nSELECT vals[index:index], vals[sequence:sequence + 1], m[1][role:role] FROM s;';
+      '\nSELECT vals[index:index], vals[sequence:sequence + 1], m[1][role:role] FROM s;';
     expect(splitSql(sql).map((x) => x.line)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('reports top-level line comments, not those inside strings', () => {
     const { comments } = scanSql(`-- a\nSELECT '-- b' -- c\n;`);
-    expect(comments.map((c) => [c.line, c.text, c.ownLine])).toEqual([[1, '-- a', true], [2, '-- c', false]]);
+    expect(comments.map((c) => [c.line, c.text, c.ownLine])).toEqual([
+      [1, '-- a', true],
+      [2, '-- c', false],
+    ]);
   });
 });
 
@@ -120,7 +128,10 @@ describe('Class: StatementScanner', () => {
     const out: ScanResult = { statements: [], comments: [] };
     const scanner = new StatementScanner({ statement: (s) => out.statements.push(s), comment: (c) => out.comments.push(c) }, options);
     let from = 0;
-    for (const cut of [...cuts, sql.length]) { scanner.push(sql.slice(from, cut)); from = cut; }
+    for (const cut of [...cuts, sql.length]) {
+      scanner.push(sql.slice(from, cut));
+      from = cut;
+    }
     scanner.end();
     return out;
   };
@@ -174,7 +185,11 @@ SELECT $$;$$ -- the end`;
   it('refuses a psql variable, a placeholder and a meta-command with the same message wherever the cut', () => {
     for (const bad of ["SELECT 1;\nSELECT :'name';", 'SELECT 1;\nSELECT ${schema}.t;', 'SELECT 1;\n\\i other.sql\n']) {
       let expected = '';
-      try { scanSql(bad, { file: 'x.sql' }); } catch (e) { expected = (e as Error).message; }
+      try {
+        scanSql(bad, { file: 'x.sql' });
+      } catch (e) {
+        expected = (e as Error).message;
+      }
       expect(expected).toMatch(/^x\.sql:2: /);
       for (let cut = 0; cut <= bad.length; cut++) expect(() => scanInPieces(bad, [cut], { file: 'x.sql' }), `${bad} cut at ${cut}`).toThrow(expected);
     }
@@ -201,7 +216,7 @@ SELECT $$;$$ -- the end`;
     "1\tit's; -- not a comment",
     '2\t/* nor this',
     '\\.',
-    'CREATE TABLE u (id int, s text DEFAULT :\'v\');',
+    "CREATE TABLE u (id int, s text DEFAULT :'v');",
     'GRANT SELECT ON u TO ${role};',
     'SELECT {{ .Name }}; \\gset',
     '{{- if .Partitioned }}',
@@ -211,12 +226,18 @@ SELECT $$;$$ -- the end`;
 
   const scanProblems = (sql: string, cuts: number[]) => {
     const out = { statements: [] as [number, string][], problems: [] as [number | undefined, string | undefined, boolean][] };
-    const scanner = new StatementScanner({
-      statement: (s) => out.statements.push([s.line, s.text]),
-      problem: (e, leftOpen) => out.problems.push([e.line, e.value, leftOpen === true]),
-    }, { file: 'x.sql' });
+    const scanner = new StatementScanner(
+      {
+        statement: (s) => out.statements.push([s.line, s.text]),
+        problem: (e, leftOpen) => out.problems.push([e.line, e.value, leftOpen === true]),
+      },
+      { file: 'x.sql' },
+    );
     let from = 0;
-    for (const cut of [...cuts, sql.length]) { scanner.push(sql.slice(from, cut)); from = cut; }
+    for (const cut of [...cuts, sql.length]) {
+      scanner.push(sql.slice(from, cut));
+      from = cut;
+    }
     scanner.end();
     return out;
   };
@@ -224,30 +245,50 @@ SELECT $$;$$ -- the end`;
   it('hands meta-commands, psql variables and placeholders to a sink that takes problems, steps over them and over COPY data, wherever the cut', () => {
     const expected = {
       statements: [
-        [2, 'SET statement_timeout = 0'], [3, 'COPY public.t (a, b) FROM stdin'], [7, "CREATE TABLE u (id int, s text DEFAULT :'v')"],
-        [8, 'GRANT SELECT ON u TO ${role}'], [9, 'SELECT {{ .Name }}'], [11, 'COPY public.u FROM stdin'],
+        [2, 'SET statement_timeout = 0'],
+        [3, 'COPY public.t (a, b) FROM stdin'],
+        [7, "CREATE TABLE u (id int, s text DEFAULT :'v')"],
+        [8, 'GRANT SELECT ON u TO ${role}'],
+        [9, 'SELECT {{ .Name }}'],
+        [11, 'COPY public.u FROM stdin'],
       ],
-      problems: [[1, '\\restrict', false], [7, ":'v'", false], [8, '${role}', false], [9, '{{ .Name }}', false], [9, '\\gset', false], [10, '{{- if .Partitioned }}', false]],
+      problems: [
+        [1, '\\restrict', false],
+        [7, ":'v'", false],
+        [8, '${role}', false],
+        [9, '{{ .Name }}', false],
+        [9, '\\gset', false],
+        [10, '{{- if .Partitioned }}', false],
+      ],
     };
     expect(scanProblems(dump, [])).toEqual(expected);
     for (let cut = 0; cut <= dump.length; cut++) expect(scanProblems(dump, [cut]), `cut at ${cut}`).toEqual(expected);
-    expect(scanProblems(dump, Array.from({ length: dump.length }, (_, k) => k + 1))).toEqual(expected);
+    expect(
+      scanProblems(
+        dump,
+        Array.from({ length: dump.length }, (_, k) => k + 1),
+      ),
+    ).toEqual(expected);
   });
 
   it('hands text left open over as the last problem, after the statements before it', () => {
     expect(scanProblems("\\connect app\nSELECT 1;\nSELECT 'abc\n;", [])).toEqual({
-      statements: [[2, 'SELECT 1']], problems: [[1, '\\connect', false], [3, undefined, true]],
+      statements: [[2, 'SELECT 1']],
+      problems: [
+        [1, '\\connect', false],
+        [3, undefined, true],
+      ],
     });
   });
 
-  it('keeps what PostgreSQL reads as part of a name: a no-break space at a statement\'s start or end is no whitespace', () => {
+  it("keeps what PostgreSQL reads as part of a name: a no-break space at a statement's start or end is no whitespace", () => {
     expect(splitSql('\u00a0 x').map((s) => [s.text, s.offset, s.column])).toEqual([['\u00a0 x', 0, 1]]);
     expect(splitSql('SELECT 1 AS a\u00a0;\nSELECT 2 \t\f\v\r\n;').map((s) => s.text)).toEqual(['SELECT 1 AS a\u00a0', 'SELECT 2']);
     const long = `\u00a0${'\u00a0'.repeat(SCAN_WINDOW + 10)} x`;
     expect(splitSql(long)[0]!.text).toBe(long);
   });
 
-  it('reads a dollar tag that runs past a window\'s end, however long', () => {
+  it("reads a dollar tag that runs past a window's end, however long", () => {
     const tag = `$${'a'.repeat(300)}$`;
     const sql = `${'SELECT 1;'.padEnd(SCAN_WINDOW - 280)}SELECT ${tag} x; y ${tag};`;
     expect(splitSql(sql).map((s) => s.text)).toEqual(['SELECT 1', `SELECT ${tag} x; y ${tag}`]);
@@ -257,10 +298,18 @@ SELECT $$;$$ -- the end`;
     for (const gap of [10, 9000]) {
       const sql = `SELECT y${'\n'.repeat(gap)}:name FROM t;`;
       let whole = '';
-      try { whole = JSON.stringify(scanSql(sql)); } catch (e) { whole = (e as Error).message; }
+      try {
+        whole = JSON.stringify(scanSql(sql));
+      } catch (e) {
+        whole = (e as Error).message;
+      }
       for (const at of [1, 100, 5000, gap]) {
         let got = '';
-        try { got = JSON.stringify(scanInPieces(sql, [at])); } catch (e) { got = (e as Error).message; }
+        try {
+          got = JSON.stringify(scanInPieces(sql, [at]));
+        } catch (e) {
+          got = (e as Error).message;
+        }
         expect(got, `gap ${gap}, cut at ${at}`).toBe(whole);
       }
     }

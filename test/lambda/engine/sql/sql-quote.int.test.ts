@@ -15,7 +15,7 @@ beforeAll(loadLibpg);
 const UNSAFE_RAW = /[\n\r\u2028\u2029\u0085\u202e\u000b\u000c\u0007]/;
 
 describe('Function: sqlComment', () => {
-  it.each(HOSTILE_NAMES)('keeps %j inside one comment, on one line, for PostgreSQL\'s parser', (name) => {
+  it.each(HOSTILE_NAMES)("keeps %j inside one comment, on one line, for PostgreSQL's parser", (name) => {
     const sql = `SELECT 1; ${sqlComment(`drop ${sqlIdent(name)} or ${name}`)}\nSELECT 2;`;
     expect(parseStatements(sql).map((s) => s.kind)).toEqual(['SelectStmt', 'SelectStmt']);
     expect(sqlComment(name)).not.toMatch(UNSAFE_RAW);
@@ -46,7 +46,9 @@ describe('Function: sqlIdent and quoteLiteral', () => {
 
 describe.each(targets)('Quoting on $name', (target) => {
   let url = '';
-  beforeAll(async () => { url = await freshDatabase(target, 'sql_quote'); });
+  beforeAll(async () => {
+    url = await freshDatabase(target, 'sql_quote');
+  });
 
   it.each(['on', 'off'])('the server reads every hostile name back as it is, standard_conforming_strings = %s', async (scs) => {
     await withClient(url, async (c) => {
@@ -66,10 +68,12 @@ describe.each(targets)('Quoting on $name', (target) => {
         await c.query(`CREATE TYPE s.${sqlIdent(name)} AS ENUM (${quoteLiteral(name)})`);
         await c.query(`CREATE TABLE s.t${k} (${sqlIdent(name)} s.${sqlIdent(name)})`);
         await c.query(`CREATE INDEX ${sqlIdent(`${name} i`)} ON s.t${k} (${sqlIdent(name)}) WHERE ${sqlIdent(name)} <> ${quoteLiteral(name)}`);
-        const { type, def } = (await c.query<{ type: string; def: string }>(
-          `SELECT format_type(a.atttypid, NULL) AS type, pg_get_indexdef(i.indexrelid) AS def
+        const { type, def } = (
+          await c.query<{ type: string; def: string }>(
+            `SELECT format_type(a.atttypid, NULL) AS type, pg_get_indexdef(i.indexrelid) AS def
              FROM pg_attribute a JOIN pg_index i ON i.indrelid = a.attrelid WHERE a.attrelid = 's.t${k}'::regclass AND a.attnum = 1`,
-        )).rows[0]!;
+          )
+        ).rows[0]!;
         // The server writes the name raw in both; escapeQuoted does not.
         if (UNSAFE_RAW.test(name)) expect(type).toMatch(UNSAFE_RAW);
         for (const text of [escapeQuoted(type), escapeQuoted(def)]) expect(text).not.toMatch(UNSAFE_RAW);

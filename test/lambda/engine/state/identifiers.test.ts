@@ -3,7 +3,12 @@ import { InputError } from '../../../../lambda/engine/errors/errors';
 import { quoteIdent, validateSchemaName } from '../../../../lambda/engine/state/identifiers';
 
 function refusal(run: () => unknown): InputError {
-  try { run(); } catch (e) { if (e instanceof InputError) return e; throw e; }
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof InputError) return e;
+    throw e;
+  }
   throw new Error('expected an InputError');
 }
 

@@ -4,13 +4,25 @@ import { parseMigration } from '../../../../lambda/engine/files/source';
 import type { AppliedMigration } from '../../../../lambda/engine/state/state';
 
 const m = (v: number, text = `SELECT ${v};`) => parseMigration(`${v}_m${v}.sql`, text);
-const applied = (v: number, checksum: string): AppliedMigration => ({ version: v, name: `m${v}`, checksum, appliedAt: new Date(0), executionMs: 1, appliedBy: 'test' });
+const applied = (v: number, checksum: string): AppliedMigration => ({
+  version: v,
+  name: `m${v}`,
+  checksum,
+  appliedAt: new Date(0),
+  executionMs: 1,
+  appliedBy: 'test',
+});
 
 describe('Function: computePlan', () => {
   it('classifies applied, pending, changed and unknown', () => {
     const files = [m(1), m(2, 'SELECT 22;'), m(4)];
     const plan = computePlan(files, [applied(1, files[0]!.checksum), applied(2, m(2).checksum), applied(3, 'c'.repeat(64))]);
-    expect(plan.entries.map((e) => [e.version, e.status])).toEqual([[1, 'applied'], [2, 'changed'], [3, 'unknown'], [4, 'pending']]);
+    expect(plan.entries.map((e) => [e.version, e.status])).toEqual([
+      [1, 'applied'],
+      [2, 'changed'],
+      [3, 'unknown'],
+      [4, 'pending'],
+    ]);
     expect(plan.pending.map((p) => p.version)).toEqual([4]);
     expect(plan.currentVersion).toBe(3);
     expect(plan.outOfOrder).toEqual([]);

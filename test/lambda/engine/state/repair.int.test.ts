@@ -26,7 +26,9 @@ describe.each(driverCases())('Function: repair on $name', ({ target, driver }) =
       await d.end();
     }
     expect((await runEngine(driver, url, dir)).outcome).toBe('up-to-date');
-    expect(await rows(url, 'SELECT version, reason, repaired_by FROM schemaguard.checksum_repairs')).toEqual([{ version: '1', reason: 'comment', repaired_by: 'test' }]);
+    expect(await rows(url, 'SELECT version, reason, repaired_by FROM schemaguard.checksum_repairs')).toEqual([
+      { version: '1', reason: 'comment', repaired_by: 'test' },
+    ]);
   });
 
   it('baseline writes nothing when one of its rows cannot be inserted (one transaction)', async () => {
@@ -34,8 +36,10 @@ describe.each(driverCases())('Function: repair on $name', ({ target, driver }) =
     const dir = tempDir({ '1_a.sql': 'SELECT 1;', '2_b.sql': 'SELECT 2;' });
     const migrations = loadMigrations(dir);
     // A name the state table refuses half-way: the first row must not stay behind.
-    await withClient(url, (c) => c.query(`CREATE SCHEMA schemaguard; CREATE TABLE schemaguard.applied_migrations (version bigint PRIMARY KEY, name text NOT NULL CHECK (name <> 'b'),
-      checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT clock_timestamp(), execution_ms integer NOT NULL, applied_by text NOT NULL)`));
+    await withClient(url, (c) =>
+      c.query(`CREATE SCHEMA schemaguard; CREATE TABLE schemaguard.applied_migrations (version bigint PRIMARY KEY, name text NOT NULL CHECK (name <> 'b'),
+      checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT clock_timestamp(), execution_ms integer NOT NULL, applied_by text NOT NULL)`),
+    );
     const d = driver.make(url);
     try {
       const e = await rejection(baseline({ driver: d, migrations, version: 2, actor: 'test' }));
@@ -44,6 +48,8 @@ describe.each(driverCases())('Function: repair on $name', ({ target, driver }) =
       await d.end();
     }
     expect(await rows(url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 0 }]);
-    expect(await rows(url, "SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = 'schemaguard.applied_migrations'::regclass AND attname = 'kind'")).toEqual([{ n: 0 }]);
+    expect(
+      await rows(url, "SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = 'schemaguard.applied_migrations'::regclass AND attname = 'kind'"),
+    ).toEqual([{ n: 0 }]);
   });
 });

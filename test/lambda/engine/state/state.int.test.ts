@@ -39,7 +39,11 @@ async function waitFor(url: string, sql: string): Promise<void> {
   throw new Error(`no row within 10 s: ${sql}`);
 }
 
-const columns = (url: string) => rows<{ c: string }>(url, "SELECT string_agg(attname, ',' ORDER BY attnum) AS c FROM pg_attribute WHERE attrelid = 'schemaguard.applied_migrations'::regclass AND attnum > 0 AND NOT attisdropped").then((r) => r[0]!.c);
+const columns = (url: string) =>
+  rows<{ c: string }>(
+    url,
+    "SELECT string_agg(attname, ',' ORDER BY attnum) AS c FROM pg_attribute WHERE attrelid = 'schemaguard.applied_migrations'::regclass AND attnum > 0 AND NOT attisdropped",
+  ).then((r) => r[0]!.c);
 
 describe.each(driverCases(allMajors))('State table of an earlier version on $name', ({ target, driver }) => {
   async function oldDatabase(label: string): Promise<{ url: string; dir: string }> {
@@ -49,7 +53,11 @@ describe.each(driverCases(allMajors))('State table of an earlier version on $nam
     await withClient(url, async (c) => {
       await c.query(OLD_STATE);
       await c.query(first!.text);
-      await c.query('INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (1, $1, $2, 3, $3)', [first!.name, first!.checksum, 'cli:old@host']);
+      await c.query('INSERT INTO schemaguard.applied_migrations (version, name, checksum, execution_ms, applied_by) VALUES (1, $1, $2, 3, $3)', [
+        first!.name,
+        first!.checksum,
+        'cli:old@host',
+      ]);
     });
     return { url, dir };
   }
@@ -120,10 +128,13 @@ describe.each(driverCases(allMajors))('State table of an earlier version on $nam
       const migrations = await loadMigrationsAsync(dir, { deferParse: true });
       const e = await rejection<LockTimeoutError>(migrate({ driver: d, migrations, appliedBy: 'test', lockTimeoutMs: 300 }));
       expect(e).toBeInstanceOf(LockTimeoutError);
-      expect(e.message).toMatch(/^could not get a lock on the state table "schemaguard"\."applied_migrations" within 300 ms to bring it up to date; blocked by .*; nothing was run$/);
+      expect(e.message).toMatch(
+        /^could not get a lock on the state table "schemaguard"\."applied_migrations" within 300 ms to bring it up to date; blocked by .*; nothing was run$/,
+      );
       expect(e.fix).toMatch(/raise --lock-timeout/);
       // The pg driver samples who blocks from the runner lock's connection; the Data API has no second session to ask from.
-      if (driver.name === 'pg') expect(e.blockers).toMatchObject([{ pid: (reader as unknown as { processID: number }).processID, application: 'status-left-open' }]);
+      if (driver.name === 'pg')
+        expect(e.blockers).toMatchObject([{ pid: (reader as unknown as { processID: number }).processID, application: 'status-left-open' }]);
     } finally {
       await reader.end();
       await d.end();
@@ -142,7 +153,10 @@ describe.each(driverCases(allMajors))('State table of an earlier version on $nam
       const migrations = await loadMigrationsAsync(dir, { deferParse: true });
       const running = rejection<MigrationError>(migrate({ driver: d, migrations, appliedBy: 'test', lockTimeoutMs: 30_000 }));
       // The upgrade's ALTER TABLE waits for the reader; meanwhile the runner lock goes.
-      await waitFor(url, "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ALTER TABLE %applied_migrations%'");
+      await waitFor(
+        url,
+        "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ALTER TABLE %applied_migrations%'",
+      );
       if (driver.name === 'pg') {
         const holder = await lockHolderPid(url);
         await rows(url, 'SELECT pg_terminate_backend($1)', [holder]);
@@ -202,10 +216,11 @@ describe.each(driverCases(allMajors))('State table of an earlier version on $nam
     const u = new URL(url);
     u.username = role;
     u.password = password;
-    const drop = () => withClient(urlFor(target, 'postgres'), async (c) => {
-      await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await c.query(`DROP ROLE IF EXISTS ${role}`);
-    }).then(() => undefined);
+    const drop = () =>
+      withClient(urlFor(target, 'postgres'), async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        await c.query(`DROP ROLE IF EXISTS ${role}`);
+      }).then(() => undefined);
     return { roleUrl: u.toString(), role, drop };
   }
 
@@ -217,12 +232,14 @@ describe.each(driverCases(allMajors))('State table of an earlier version on $nam
       expect(r.applied.map((a) => a.version)).toEqual([2, 3]);
       const notes = r.events.filter((e) => e.type === 'note').map((e) => (e as { message: string }).message);
       expect(notes.filter((n) => n.includes('lacks the columns kind, reason'))).toEqual([
-        `"schemaguard"."applied_migrations" was made by an earlier schemaguard and lacks the columns kind, reason; role "${deploy.role}" does not own it ("postgres" does), so this run goes on without them (it does not need them); `
-        + `baseline needs them: have "postgres" run once: ALTER TABLE "schemaguard"."applied_migrations" ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'baseline')); ALTER TABLE "schemaguard"."applied_migrations" ADD COLUMN IF NOT EXISTS reason text`,
+        `"schemaguard"."applied_migrations" was made by an earlier schemaguard and lacks the columns kind, reason; role "${deploy.role}" does not own it ("postgres" does), so this run goes on without them (it does not need them); ` +
+          `baseline needs them: have "postgres" run once: ALTER TABLE "schemaguard"."applied_migrations" ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'baseline')); ALTER TABLE "schemaguard"."applied_migrations" ADD COLUMN IF NOT EXISTS reason text`,
       ]);
       expect(await columns(url)).toBe('version,name,checksum,applied_at,execution_ms,applied_by');
       expect(await rows(url, 'SELECT version, applied_by FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
-        { version: '1', applied_by: 'cli:old@host' }, { version: '2', applied_by: 'test' }, { version: '3', applied_by: 'test' },
+        { version: '1', applied_by: 'cli:old@host' },
+        { version: '2', applied_by: 'test' },
+        { version: '3', applied_by: 'test' },
       ]);
       // Nothing pending: no note, nothing written.
       const again = await runEngine(driver, deploy.roleUrl, dir);
@@ -233,7 +250,7 @@ describe.each(driverCases(allMajors))('State table of an earlier version on $nam
     }
   });
 
-  it('baseline as a role that does not own the earlier table refuses before writing, naming schemaguard\'s ALTER and giving the owner\'s statements as the fix', async () => {
+  it("baseline as a role that does not own the earlier table refuses before writing, naming schemaguard's ALTER and giving the owner's statements as the fix", async () => {
     const { url, dir } = await oldDatabase('old_state_not_owner_baseline');
     await withClient(url, (c) => c.query('CREATE TABLE b (id int)'));
     const deploy = await deployRole(url);
@@ -241,14 +258,26 @@ describe.each(driverCases(allMajors))('State table of an earlier version on $nam
     try {
       const e = await rejection<MigrationError>(baseline({ driver: d, migrations: loadMigrations(dir), version: 2, actor: 'test', reason: 'b built by hand' }));
       expect(e).toBeInstanceOf(MigrationError);
-      expect(e.message).toBe(`baseline: "schemaguard"."applied_migrations" was made by an earlier schemaguard and lacks the columns kind, reason, where baseline records kind = 'baseline' and the --reason; `
-        + `schemaguard's own statement ALTER TABLE "schemaguard"."applied_migrations" ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'baseline')) needs the table's owner ("postgres"), and role "${deploy.role}" is not: nothing was written`);
+      expect(e.message).toBe(
+        `baseline: "schemaguard"."applied_migrations" was made by an earlier schemaguard and lacks the columns kind, reason, where baseline records kind = 'baseline' and the --reason; ` +
+          `schemaguard's own statement ALTER TABLE "schemaguard"."applied_migrations" ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'migrate' CHECK (kind IN ('migrate', 'baseline')) needs the table's owner ("postgres"), and role "${deploy.role}" is not: nothing was written`,
+      );
       expect(e.sqlstate).toBe('42501');
-      expect(e.fix).toMatch(/^have "postgres" \(or a superuser\) run once: ALTER TABLE .* ADD COLUMN IF NOT EXISTS kind .*; ALTER TABLE .* ADD COLUMN IF NOT EXISTS reason text; then run baseline again/);
+      expect(e.fix).toMatch(
+        /^have "postgres" \(or a superuser\) run once: ALTER TABLE .* ADD COLUMN IF NOT EXISTS kind .*; ALTER TABLE .* ADD COLUMN IF NOT EXISTS reason text; then run baseline again/,
+      );
       expect(await rows(url, 'SELECT version FROM schemaguard.applied_migrations ORDER BY version')).toEqual([{ version: '1' }]);
       // Once the owner ran the fix, the same role records it.
-      await withClient(url, async (c) => { for (const stmt of e.fix!.replace(/^have .*? run once: /, '').replace(/; then run .*$/, '').split('; ')) await c.query(stmt); });
-      expect((await baseline({ driver: d, migrations: loadMigrations(dir), version: 2, actor: 'test', reason: 'b built by hand' })).recorded.map((m) => m.version)).toEqual([2]);
+      await withClient(url, async (c) => {
+        for (const stmt of e
+          .fix!.replace(/^have .*? run once: /, '')
+          .replace(/; then run .*$/, '')
+          .split('; '))
+          await c.query(stmt);
+      });
+      expect(
+        (await baseline({ driver: d, migrations: loadMigrations(dir), version: 2, actor: 'test', reason: 'b built by hand' })).recorded.map((m) => m.version),
+      ).toEqual([2]);
     } finally {
       await d.end();
       await deploy.drop();

@@ -23,7 +23,15 @@ describe('Function: guardMetricLines', () => {
     expect(m.namespace).toBe('Schemaguard/Schema');
     expect(m.timestamp).toBe(AT);
     expect(m.dimensions).toEqual({ DatabaseIdentifier: 'schemaguard-prod', DatabaseName: 'app' });
-    expect(m.metrics).toEqual({ DriftedObjects: 0, MinorDrift: 0, ContractFailures: 0, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0, GuardErrors: 0 });
+    expect(m.metrics).toEqual({
+      DriftedObjects: 0,
+      MinorDrift: 0,
+      ContractFailures: 0,
+      DoctorErrors: 0,
+      InvalidIndexes: 0,
+      PendingMigrations: 0,
+      GuardErrors: 0,
+    });
     expect(new Set(Object.values(m.units))).toEqual(new Set(['Count']));
     expect(m.root).toMatchObject({ outcome: 'clean', durationMs: 413, message: 'schema guard: clean' });
   });
@@ -61,7 +69,9 @@ describe('Function: guardMetricLines', () => {
   it('throws on a count that is not a non-negative integer, naming it (the handler reports that as a failed run)', () => {
     for (const bad of [-1, 1.5, Number.NaN, undefined]) {
       const metrics = { ...zero, InvalidIndexes: bad } as unknown as GuardCounts;
-      expect(() => guardMetricLines({ kind: 'report', outcome: 'findings', metrics, durationMs: 1 }, target, AT)).toThrow(/guard metric InvalidIndexes is .*not a count/);
+      expect(() => guardMetricLines({ kind: 'report', outcome: 'findings', metrics, durationMs: 1 }, target, AT)).toThrow(
+        /guard metric InvalidIndexes is .*not a count/,
+      );
     }
   });
 

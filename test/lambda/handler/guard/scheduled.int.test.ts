@@ -51,7 +51,12 @@ async function deployed(target: (typeof targets)[number], mode: DriverMode, labe
   return rig;
 }
 
-interface Run { summary: GuardRunSummary; metrics: ExtractedMetrics; lines: string[]; standin?: DataApiStandin }
+interface Run {
+  summary: GuardRunSummary;
+  metrics: ExtractedMetrics;
+  lines: string[];
+  standin?: DataApiStandin;
+}
 
 /** One scheduled invocation; through the Data API the stand-in runs as the guard role. */
 async function invoke(rig: GuardRig, mode: DriverMode, extraEnv: Record<string, string> = {}): Promise<Run> {
@@ -59,7 +64,13 @@ async function invoke(rig: GuardRig, mode: DriverMode, extraEnv: Record<string, 
   const standin = mode === 'data-api' ? new DataApiStandin(rig.guard.url) : undefined;
   if (standin) standins.push(standin);
   // A refused password reads the secret again after 50 ms here, not 5 s (connection.int.test.ts waits the real delay).
-  const guard = createGuardHandler({ env: rig.guardEnv(FILES, extraEnv), secrets: rig.secretsClient, dataApi: standin, write: (l) => lines.push(l), authRetryDelayMs: 50 });
+  const guard = createGuardHandler({
+    env: rig.guardEnv(FILES, extraEnv),
+    secrets: rig.secretsClient,
+    dataApi: standin,
+    write: (l) => lines.push(l),
+    authRetryDelayMs: 50,
+  });
   const summary = await guard({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx);
   const emf = lines.filter((l) => l.includes('"_aws"'));
   expect(emf, 'one EMF line per run').toHaveLength(1);
@@ -81,7 +92,15 @@ describe.each(targets)('$name', (target) => {
       expect(run.summary, run.summary.error).toMatchObject({ outcome: 'clean', page: false });
       expect(run.metrics.namespace).toBe('Schemaguard/Schema');
       expect(run.metrics.dimensions).toEqual({ DatabaseIdentifier: 'schemaguard-test', DatabaseName: rig.database });
-      expect(run.metrics.metrics).toEqual({ DriftedObjects: 0, MinorDrift: 0, ContractFailures: 0, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0, GuardErrors: 0 });
+      expect(run.metrics.metrics).toEqual({
+        DriftedObjects: 0,
+        MinorDrift: 0,
+        ContractFailures: 0,
+        DoctorErrors: 0,
+        InvalidIndexes: 0,
+        PendingMigrations: 0,
+        GuardErrors: 0,
+      });
       expect(run.metrics.root.outcome).toBe('clean');
       // The scheduled guard's guide: under 2 KB of log a clean run.
       expect(Buffer.byteLength(run.lines.join('\n'))).toBeLessThan(2048);
@@ -99,7 +118,7 @@ describe.each(targets)('$name', (target) => {
       }
     });
 
-    it('after the seeds\' hand edits (a dropped default, a NOT NULL added): the counts of the findings, each object named in the log', async () => {
+    it("after the seeds' hand edits (a dropped default, a NOT NULL added): the counts of the findings, each object named in the log", async () => {
       const rig = await deployed(target, mode, `sched_drift_${mode.replace('-', '')}`);
       await withClient(rig.master.url, async (c) => {
         await c.query('ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT');
@@ -111,12 +130,24 @@ describe.each(targets)('$name', (target) => {
       expect(run.summary, run.summary.error).toMatchObject({ outcome: 'findings', page: true });
       // The key without its default is no doctor error (pk-without-default is a warning: an application may generate its
       // ids); the lost default pages as drift, and the contract whose INSERT omits the key fails.
-      expect(run.metrics.metrics).toEqual({ DriftedObjects: 2, MinorDrift: 0, ContractFailures: 2, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0, GuardErrors: 0 });
+      expect(run.metrics.metrics).toEqual({
+        DriftedObjects: 2,
+        MinorDrift: 0,
+        ContractFailures: 2,
+        DoctorErrors: 0,
+        InvalidIndexes: 0,
+        PendingMigrations: 0,
+        GuardErrors: 0,
+      });
       const report = logged(run).find((r) => r.message === 'schema guard: findings')!;
       expect(report.level).toBe('error');
       // Drift names the columns, the contracts their files.
-      expect((report.findings as { object: string }[]).map((f) => f.object).sort())
-        .toEqual(['lead_purchase_insert.sql', 'public.lead_purchases.id', 'public.web_sessions.lead_id', 'web_session_insert.sql']);
+      expect((report.findings as { object: string }[]).map((f) => f.object).sort()).toEqual([
+        'lead_purchase_insert.sql',
+        'public.lead_purchases.id',
+        'public.web_sessions.lead_id',
+        'web_session_insert.sql',
+      ]);
     });
 
     it('a dropped unique index (an upsert fails with 42P10): drift and the contract counted, the index named', async () => {
@@ -126,24 +157,39 @@ describe.each(targets)('$name', (target) => {
       const run = await invoke(rig, mode);
 
       expect(run.summary, run.summary.error).toMatchObject({ outcome: 'findings', page: true });
-      expect(run.metrics.metrics).toEqual({ DriftedObjects: 1, MinorDrift: 0, ContractFailures: 1, DoctorErrors: 0, InvalidIndexes: 0, PendingMigrations: 0, GuardErrors: 0 });
+      expect(run.metrics.metrics).toEqual({
+        DriftedObjects: 1,
+        MinorDrift: 0,
+        ContractFailures: 1,
+        DoctorErrors: 0,
+        InvalidIndexes: 0,
+        PendingMigrations: 0,
+        GuardErrors: 0,
+      });
       const findings = logged(run).find((r) => r.message === 'schema guard: findings')!.findings as { object: string; message: string }[];
       expect(findings.map((f) => f.object).sort()).toEqual(['public.student_course_purchases.unique_active_purchase', 'purchase_upsert.sql']);
-      expect(findings.find((f) => f.object === 'purchase_upsert.sql')!.message)
-        .toMatch(/\(42P10\): the arbiter the migrations create, unique index unique_active_purchase on public\.student_course_purchases \(student_id, course_id\), is missing here$/);
+      expect(findings.find((f) => f.object === 'purchase_upsert.sql')!.message).toMatch(
+        /\(42P10\): the arbiter the migrations create, unique index unique_active_purchase on public\.student_course_purchases \(student_id, course_id\), is missing here$/,
+      );
       // Nothing left open on the service's side.
       expect(run.standin?.openTransactions ?? 0).toBe(0);
     });
 
     // Regression (tester): what a run did not check (a key sequence the role may not read) was said nowhere in the function's log.
-    it('a key sequence the guard role may not read: the run\'s record carries the note with the GRANT', async () => {
+    it("a key sequence the guard role may not read: the run's record carries the note with the GRANT", async () => {
       const rig = await deployed(target, mode, `sched_note_${mode.replace('-', '')}`);
       await withClient(rig.master.url, (c) => c.query(`CREATE TABLE loaded (id serial PRIMARY KEY); REVOKE SELECT ON loaded_id_seq FROM ${rig.guard.name}`));
 
       const run = await invoke(rig, mode);
 
       const record = logged(run).find((r) => typeof r.message === 'string' && r.message.startsWith('schema guard: '))!;
-      expect(record.notes).toEqual([expect.stringMatching(new RegExp(`^sequence-behind: role ${rig.guard.name} may not read 1 key sequence \\(public\\.loaded_id_seq\\).*GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${rig.guard.name};`))]);
+      expect(record.notes).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^sequence-behind: role ${rig.guard.name} may not read 1 key sequence \\(public\\.loaded_id_seq\\).*GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO ${rig.guard.name};`,
+          ),
+        ),
+      ]);
     });
   });
 
@@ -198,5 +244,4 @@ describe.each(targets)('$name', (target) => {
       await lease.release();
     }
   });
-
 });

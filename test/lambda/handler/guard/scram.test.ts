@@ -16,7 +16,7 @@ describe('Function: scramSha256Verifier', () => {
     expect(scramSha256Verifier('pencil-Str0ng!~', salt)).toBe(POSTGRES_WROTE);
   });
 
-  it('uses PostgreSQL\'s default iterations and a fresh 16-byte salt each time', () => {
+  it("uses PostgreSQL's default iterations and a fresh 16-byte salt each time", () => {
     const a = scramSha256Verifier('pencil-Str0ng!~');
     const b = scramSha256Verifier('pencil-Str0ng!~');
     expect(SCRAM_ITERATIONS).toBe(4096);
@@ -28,7 +28,11 @@ describe('Function: scramSha256Verifier', () => {
   it('refuses a password that is not printable ASCII, without putting it in the message', () => {
     for (const bad of ['with space', 'naïve-password', 'tab\there', '']) {
       expect(() => scramSha256Verifier(bad)).toThrow(/not all printable ASCII without spaces/);
-      try { scramSha256Verifier(bad); } catch (e) { if (bad) expect(String(e)).not.toContain(bad); }
+      try {
+        scramSha256Verifier(bad);
+      } catch (e) {
+        if (bad) expect(String(e)).not.toContain(bad);
+      }
     }
   });
 });

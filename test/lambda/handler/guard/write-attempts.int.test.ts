@@ -63,7 +63,7 @@ const SEED = `INSERT INTO all_leads (name) VALUES ('a'), ('b');
   INSERT INTO web_sessions (visitor_id) VALUES ('v1');
   CREATE SEQUENCE public.order_numbers`;
 
-describe.each(targets)('the guard\'s role on $name', (target) => {
+describe.each(targets)("the guard's role on $name", (target) => {
   let r: GuardRig;
   let before: { contents: string[]; catalog: string };
   const victim = 'public.web_sessions';
@@ -79,7 +79,7 @@ describe.each(targets)('the guard\'s role on $name', (target) => {
     before = { contents: await tableContents(r.url), catalog: await catalogFingerprint(r.url) };
   });
 
-  it('holds exactly: LOGIN; CONNECT and TEMPORARY on the database; USAGE on the migrations\' schemas and the state schema; SELECT on their tables and sequences; nothing else', async () => {
+  it("holds exactly: LOGIN; CONNECT and TEMPORARY on the database; USAGE on the migrations' schemas and the state schema; SELECT on their tables and sequences; nothing else", async () => {
     const power = await rolePower(r.url, r.guard.name);
     expect(power.attributes).toEqual(['LOGIN']);
     expect(power.memberOf).toEqual([]);
@@ -91,12 +91,16 @@ describe.each(targets)('the guard\'s role on $name', (target) => {
     expect(power.relations).toContain('table schemaguard.applied_migrations: SELECT');
     expect(power.relations.filter((l) => l.includes(PLANNER.table))).toEqual([]);
     expect(power.relations).toContain(`table ${victim}: SELECT`);
-    const functions = await rows<{ f: string }>(r.url, `SELECT p.oid::regprocedure::text AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE n.nspname = 'schemaguard' AND has_function_privilege($1, p.oid, 'EXECUTE')`, [r.guard.name]);
+    const functions = await rows<{ f: string }>(
+      r.url,
+      `SELECT p.oid::regprocedure::text AS f FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = 'schemaguard' AND has_function_privilege($1, p.oid, 'EXECUTE')`,
+      [r.guard.name],
+    );
     expect(functions).toEqual([{ f: `schemaguard.${PLANNER.function}(text,text)` }]);
   });
 
-  it('its planner holds exactly: no LOGIN, no membership; USAGE on the migrations\' schemas and the state schema; SELECT, INSERT, UPDATE, DELETE on the migrations\' tables; SELECT on the stored contracts; it owns the plan function', async () => {
+  it("its planner holds exactly: no LOGIN, no membership; USAGE on the migrations' schemas and the state schema; SELECT, INSERT, UPDATE, DELETE on the migrations' tables; SELECT on the stored contracts; it owns the plan function", async () => {
     const planner = plannerRoleName(r.guard.name);
     const power = await rolePower(r.url, planner);
     expect(power.attributes).toEqual([]);
@@ -104,33 +108,65 @@ describe.each(targets)('the guard\'s role on $name', (target) => {
     expect(power.schemas).toEqual(['schema public: USAGE', 'schema schema_fix_audit: USAGE', 'schema schemaguard: USAGE']);
     const inState = power.relations.filter((l) => l.includes(' schemaguard.'));
     expect(inState).toEqual([`table schemaguard.${PLANNER.table}: SELECT`]);
-    expect(power.relations.filter((l) => l.startsWith('table ') && !l.includes(' schemaguard.') && !l.endsWith(': SELECT, INSERT, UPDATE, DELETE'))).toEqual([]);
-    expect(await rows(r.url, `SELECT pg_get_userbyid(proowner)::text AS owner, prosecdef AS definer FROM pg_proc WHERE proname = $1`, [PLANNER.function])).toEqual([{ owner: planner, definer: true }]);
+    expect(power.relations.filter((l) => l.startsWith('table ') && !l.includes(' schemaguard.') && !l.endsWith(': SELECT, INSERT, UPDATE, DELETE'))).toEqual(
+      [],
+    );
+    expect(
+      await rows(r.url, `SELECT pg_get_userbyid(proowner)::text AS owner, prosecdef AS definer FROM pg_proc WHERE proname = $1`, [PLANNER.function]),
+    ).toEqual([{ owner: planner, definer: true }]);
   });
 
   it.each([
-    ['a plain INSERT (the role\'s default is read-only)', [`INSERT INTO ${victim} (visitor_id) VALUES ('x')`], '25006'],
-    ['SET default_transaction_read_only = off, then INSERT … RETURNING', ['SET default_transaction_read_only = off', `INSERT INTO ${victim} (visitor_id) VALUES ('x') RETURNING id`], '42501'],
+    ["a plain INSERT (the role's default is read-only)", [`INSERT INTO ${victim} (visitor_id) VALUES ('x')`], '25006'],
+    [
+      'SET default_transaction_read_only = off, then INSERT … RETURNING',
+      ['SET default_transaction_read_only = off', `INSERT INTO ${victim} (visitor_id) VALUES ('x') RETURNING id`],
+      '42501',
+    ],
     ['SET default_transaction_read_only = off, then DELETE', ['SET default_transaction_read_only = off', `DELETE FROM ${victim}`], '42501'],
-    ['SET transaction_read_only = off in a new transaction, then UPDATE', ['BEGIN', 'SET transaction_read_only = off', `UPDATE ${victim} SET visitor_id = 'y'`], '42501'],
-    ['SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE, then DELETE', ['SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE', `DELETE FROM ${victim}`], '42501'],
+    [
+      'SET transaction_read_only = off in a new transaction, then UPDATE',
+      ['BEGIN', 'SET transaction_read_only = off', `UPDATE ${victim} SET visitor_id = 'y'`],
+      '42501',
+    ],
+    [
+      'SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE, then DELETE',
+      ['SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE', `DELETE FROM ${victim}`],
+      '42501',
+    ],
     ['BEGIN READ WRITE, then TRUNCATE', ['BEGIN READ WRITE', `TRUNCATE ${victim}`], '42501'],
-    ['BEGIN READ WRITE, then INSERT … ON CONFLICT DO UPDATE', ['BEGIN READ WRITE', "INSERT INTO all_leads (name) VALUES ('z') ON CONFLICT DO NOTHING"], '42501'],
+    [
+      'BEGIN READ WRITE, then INSERT … ON CONFLICT DO UPDATE',
+      ['BEGIN READ WRITE', "INSERT INTO all_leads (name) VALUES ('z') ON CONFLICT DO NOTHING"],
+      '42501',
+    ],
     ['BEGIN READ WRITE, then a writable CTE', ['BEGIN READ WRITE', `WITH d AS (DELETE FROM ${victim} RETURNING 1) SELECT count(*) FROM d`], '42501'],
     ['BEGIN READ WRITE, then COPY … FROM STDIN', ['BEGIN READ WRITE', `COPY ${victim} (visitor_id) FROM STDIN`], '42501'],
     ['BEGIN READ WRITE, then the state table of this service', ['BEGIN READ WRITE', 'DELETE FROM schemaguard.applied_migrations'], '42501'],
-    ['BEGIN READ WRITE, then the second service\'s state table', ['BEGIN READ WRITE', 'DELETE FROM billing_state.applied_migrations'], '42501'],
-    ['BEGIN READ WRITE, then the planner\'s contracts table', ['BEGIN READ WRITE', `DELETE FROM schemaguard.${PLANNER.table}`], '42501'],
+    ["BEGIN READ WRITE, then the second service's state table", ['BEGIN READ WRITE', 'DELETE FROM billing_state.applied_migrations'], '42501'],
+    ["BEGIN READ WRITE, then the planner's contracts table", ['BEGIN READ WRITE', `DELETE FROM schemaguard.${PLANNER.table}`], '42501'],
     ['BEGIN READ WRITE, then nextval', ['BEGIN READ WRITE', "SELECT nextval('public.order_numbers')"], '42501'],
     ['BEGIN READ WRITE, then setval', ['BEGIN READ WRITE', "SELECT setval('public.order_numbers', 100)"], '42501'],
     ['BEGIN READ WRITE, then CREATE TABLE in public (PUBLIC had CREATE there)', ['BEGIN READ WRITE', 'CREATE TABLE public.sneaky (id int)'], '42501'],
     ['BEGIN READ WRITE, then CREATE SCHEMA', ['BEGIN READ WRITE', 'CREATE SCHEMA sneaky'], '42501'],
-    ['BEGIN READ WRITE, then CREATE FUNCTION in public', ['BEGIN READ WRITE', "CREATE FUNCTION public.sneaky() RETURNS int LANGUAGE sql AS 'SELECT 1'"], '42501'],
+    [
+      'BEGIN READ WRITE, then CREATE FUNCTION in public',
+      ['BEGIN READ WRITE', "CREATE FUNCTION public.sneaky() RETURNS int LANGUAGE sql AS 'SELECT 1'"],
+      '42501',
+    ],
     ['BEGIN READ WRITE, then ALTER TABLE', ['BEGIN READ WRITE', `ALTER TABLE ${victim} ADD COLUMN sneaky int`], '42501'],
     // A GRANT of what it does not hold is a warning, "no privileges were granted": the INSERT after it is still refused.
-    ['BEGIN READ WRITE, then GRANT itself a write', ['BEGIN READ WRITE', `GRANT INSERT ON ${victim} TO CURRENT_USER`, `INSERT INTO ${victim} (visitor_id) VALUES ('x')`], '42501'],
+    [
+      'BEGIN READ WRITE, then GRANT itself a write',
+      ['BEGIN READ WRITE', `GRANT INSERT ON ${victim} TO CURRENT_USER`, `INSERT INTO ${victim} (visitor_id) VALUES ('x')`],
+      '42501',
+    ],
     ['BEGIN READ WRITE, then LOCK TABLE … ACCESS EXCLUSIVE', ['BEGIN READ WRITE', `LOCK TABLE ${victim} IN ACCESS EXCLUSIVE MODE`], '42501'],
-    ['BEGIN READ WRITE, then the application\'s function that writes', ['BEGIN READ WRITE', "SELECT create_lead_with_conversation(gen_random_uuid(), '+1', 'Eve', 'booking')"], '42501'],
+    [
+      "BEGIN READ WRITE, then the application's function that writes",
+      ['BEGIN READ WRITE', "SELECT create_lead_with_conversation(gen_random_uuid(), '+1', 'Eve', 'booking')"],
+      '42501',
+    ],
     ['BEGIN READ WRITE, then lo_import (a server file into a large object)', ['BEGIN READ WRITE', "SELECT lo_import('/etc/hostname')"], '42501'],
     ['SET ROLE to the contract planner', ['SET ROLE PLANNER'], '42501'],
     ['SET SESSION AUTHORIZATION to the master user', ['SET SESSION AUTHORIZATION MASTER'], '42501'],
@@ -142,10 +178,17 @@ describe.each(targets)('the guard\'s role on $name', (target) => {
     expect(await attempt(r, resolved)).toBe(expected);
   });
 
-  it('the planner refuses a session with a temporary table that could stand in for a contract\'s', async () => {
+  it("the planner refuses a session with a temporary table that could stand in for a contract's", async () => {
     const [stored] = await rows<{ checksum: string }>(r.url, `SELECT checksum FROM schemaguard.${PLANNER.table} WHERE name = 'web_session_insert'`);
-    const refused = await attemptWithMessage(r, ['BEGIN READ WRITE', 'CREATE TEMP TABLE web_sessions (id uuid, visitor_id text)', `SELECT schemaguard.${PLANNER.function}('web_session_insert', '${stored!.checksum}')`]);
-    expect(refused).toEqual({ code: '42501', message: 'the contract planner refuses a session with temporary objects (they could stand in for the contract\'s tables or types)' });
+    const refused = await attemptWithMessage(r, [
+      'BEGIN READ WRITE',
+      'CREATE TEMP TABLE web_sessions (id uuid, visitor_id text)',
+      `SELECT schemaguard.${PLANNER.function}('web_session_insert', '${stored!.checksum}')`,
+    ]);
+    expect(refused).toEqual({
+      code: '42501',
+      message: "the contract planner refuses a session with temporary objects (they could stand in for the contract's tables or types)",
+    });
   });
 
   it.each([
@@ -159,12 +202,16 @@ describe.each(targets)('the guard\'s role on $name', (target) => {
     expect(await attempt(r, [statement], resolved)).toBe(expected);
   });
 
-  it('every function the role may execute in the migrations\' schemas, called with NULLs in a READ WRITE transaction, writes nothing', async () => {
-    const functions = await rows<{ call: string }>(r.url, `
+  it("every function the role may execute in the migrations' schemas, called with NULLs in a READ WRITE transaction, writes nothing", async () => {
+    const functions = await rows<{ call: string }>(
+      r.url,
+      `
       SELECT format('SELECT %I.%I(%s)', n.nspname, p.proname, array_to_string(ARRAY(SELECT 'NULL::' || format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) AS t), ', ')) AS call
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
        WHERE n.nspname IN ('public', 'schema_fix_audit', 'schemaguard') AND p.prokind = 'f' AND NOT p.proretset
-         AND has_function_privilege($1, p.oid, 'EXECUTE') ORDER BY 1`, [r.guard.name]);
+         AND has_function_privilege($1, p.oid, 'EXECUTE') ORDER BY 1`,
+      [r.guard.name],
+    );
     expect(functions.length).toBeGreaterThan(10);
     for (const { call } of functions) await attempt(r, ['BEGIN READ WRITE', call, 'COMMIT']);
     expect(await tableContents(r.url)).toEqual(before.contents);
@@ -172,7 +219,14 @@ describe.each(targets)('the guard\'s role on $name', (target) => {
 
   it('the planner, called with each contract it holds in a READ WRITE transaction, plans and writes nothing; SQL text is no contract name; it leaves no prepared statement', async () => {
     const stored = await rows<{ name: string; checksum: string }>(r.url, `SELECT name, checksum FROM schemaguard.${PLANNER.table} ORDER BY name`);
-    expect(stored.map((s) => s.name)).toEqual(['lead_purchase_insert', 'purchase_upsert', 'social_session_insert', 'voice_session_insert', 'web_session_insert', 'whatsapp_session_insert']);
+    expect(stored.map((s) => s.name)).toEqual([
+      'lead_purchase_insert',
+      'purchase_upsert',
+      'social_session_insert',
+      'voice_session_insert',
+      'web_session_insert',
+      'whatsapp_session_insert',
+    ]);
     const c = new pg.Client({ connectionString: r.guard.url });
     await c.connect();
     try {

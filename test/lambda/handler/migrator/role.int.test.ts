@@ -35,14 +35,22 @@ async function rig(target: (typeof targets)[number], mode: DriverMode, label: st
 }
 
 /** The SQLSTATE of `sql` as the migrator (`ok` when it runs). */
-const asMigrator = (r: GuardRig, sql: string) => withClient(r.migrator!.url, (c) => c.query(sql)).then(() => 'ok', (e: { code?: string }) => e.code ?? String(e));
-const owners = (r: GuardRig, schema: string) => rows<{ owner: string; n: number }>(r.url,
-  `SELECT pg_get_userbyid(relowner)::text AS owner, count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'S') GROUP BY 1 ORDER BY 1`, [schema]);
+const asMigrator = (r: GuardRig, sql: string) =>
+  withClient(r.migrator!.url, (c) => c.query(sql)).then(
+    () => 'ok',
+    (e: { code?: string }) => e.code ?? String(e),
+  );
+const owners = (r: GuardRig, schema: string) =>
+  rows<{ owner: string; n: number }>(
+    r.url,
+    `SELECT pg_get_userbyid(relowner)::text AS owner, count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'S') GROUP BY 1 ORDER BY 1`,
+    [schema],
+  );
 
 describe.each(targets)('$name', (target) => {
   describe.each(['pg', 'data-api'] as const)('through %s', (mode) => {
-    it('a new database: the migrator is made first, the migrations run as it and it owns what they make; the guard\'s role is granted on its schemas', async () => {
+    it("a new database: the migrator is made first, the migrations run as it and it owns what they make; the guard's role is granted on its schemas", async () => {
       const r = await rig(target, mode, `mig_new_${mode.replace('-', '')}`);
 
       const made = await r.handlers.onEvent(r.migratorEvent('Create'), ctx);
@@ -51,7 +59,9 @@ describe.each(targets)('$name', (target) => {
 
       expect(made).toEqual({ PhysicalResourceId: `schemaguard-migrator-role-${r.migrator!.name}`, Data: { RoleName: r.migrator!.name, Outcome: 'created' } });
       expect(await owners(r, 'public')).toEqual([{ owner: r.migrator!.name, n: expect.any(Number) }]);
-      expect(await rows(r.url, `SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname IN ('schemaguard', 'schema_fix_audit') ORDER BY nspname`)).toEqual([{ owner: r.migrator!.name }, { owner: r.migrator!.name }]);
+      expect(
+        await rows(r.url, `SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname IN ('schemaguard', 'schema_fix_audit') ORDER BY nspname`),
+      ).toEqual([{ owner: r.migrator!.name }, { owner: r.migrator!.name }]);
       expect(await rows(r.url, `SELECT extowner::regrole::text AS owner FROM pg_extension WHERE extname = 'pgcrypto'`)).toEqual([{ owner: r.migrator!.name }]);
       expect(await rows(r.url, 'SELECT applied_by FROM schemaguard.applied_migrations LIMIT 1')).toHaveLength(1);
       expect((await rolePower(r.url, r.guard.name)).schemas).toEqual(['schema public: USAGE', 'schema schema_fix_audit: USAGE', 'schema schemaguard: USAGE']);
@@ -65,7 +75,9 @@ describe.each(targets)('$name', (target) => {
     await r.handlers.onEvent(r.migratorEvent('Create'), ctx);
     await r.migrate(MIGRATIONS_DIR);
     await r.handlers.onEvent(r.roleEvent('Create'), ctx);
-    await withClient(r.master.url, (c) => c.query('CREATE SCHEMA other_service; CREATE TABLE other_service.ledger (id int); INSERT INTO other_service.ledger VALUES (1)'));
+    await withClient(r.master.url, (c) =>
+      c.query('CREATE SCHEMA other_service; CREATE TABLE other_service.ledger (id int); INSERT INTO other_service.ledger VALUES (1)'),
+    );
 
     const power = await rolePower(r.url, r.migrator!.name);
     expect(power.attributes).toEqual(['LOGIN']);
@@ -87,9 +99,12 @@ describe.each(targets)('$name', (target) => {
     expect(await asMigrator(r, 'CREATE EXTENSION pg_buffercache')).toBe('42501');
   });
 
-  it('an adopted database (migrated as the master): the migrator takes over what the master owns in the migrations\' schemas, and a later ALTER TABLE runs as it; another service\'s schema stays the master\'s', async () => {
+  it("an adopted database (migrated as the master): the migrator takes over what the master owns in the migrations' schemas, and a later ALTER TABLE runs as it; another service's schema stays the master's", async () => {
     const r = await rig(target, 'pg', 'mig_adopt', { contractsDir: '/nonexistent/contracts' });
-    const first = { '1_orders.sql': 'CREATE TABLE orders (id serial PRIMARY KEY, total numeric NOT NULL);\nCREATE TYPE order_state AS ENUM (\'new\', \'paid\');\nCREATE FUNCTION order_total(int) RETURNS numeric LANGUAGE sql AS \'SELECT total FROM orders WHERE id = $1\';\n' };
+    const first = {
+      '1_orders.sql':
+        "CREATE TABLE orders (id serial PRIMARY KEY, total numeric NOT NULL);\nCREATE TYPE order_state AS ENUM ('new', 'paid');\nCREATE FUNCTION order_total(int) RETURNS numeric LANGUAGE sql AS 'SELECT total FROM orders WHERE id = $1';\n",
+    };
     // Before the migrator: the migrations ran as the master (its secret), as every deploy did until now.
     await r.migrate(tempDir(first), 'Create', { asMaster: true });
     await withClient(r.master.url, (c) => c.query('CREATE SCHEMA other_service; CREATE TABLE other_service.ledger (id int)'));
@@ -103,7 +118,10 @@ describe.each(targets)('$name', (target) => {
     expect(await rows(r.url, `SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname = 'schemaguard'`)).toEqual([{ owner: r.migrator!.name }]);
     expect(await owners(r, 'other_service')).toEqual([{ owner: r.master.name, n: 1 }]);
 
-    await r.migrate(tempDir({ ...first, '2_orders_note.sql': 'ALTER TABLE orders ADD COLUMN note text;\nALTER TYPE order_state ADD VALUE \'shipped\';\n' }), 'Update');
+    await r.migrate(
+      tempDir({ ...first, '2_orders_note.sql': "ALTER TABLE orders ADD COLUMN note text;\nALTER TYPE order_state ADD VALUE 'shipped';\n" }),
+      'Update',
+    );
     expect(await rows(r.url, `SELECT count(*)::int AS n FROM schemaguard.applied_migrations`)).toEqual([{ n: 2 }]);
     expect(await rows(r.url, `SELECT attname FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'note'`)).toEqual([{ attname: 'note' }]);
   });
@@ -115,7 +133,10 @@ describe.each(targets)('$name', (target) => {
     await expect(r.migrate(dir)).rejects.toThrow(/permission denied to create extension "pg_buffercache"/);
 
     const old = r.migratorEvent('Update').ResourceProperties;
-    await r.handlers.onEvent(r.migratorEvent('Update', { ResourceProperties: { ...old, [MIGRATOR_ROLE_PROP.extensions]: ['pg_buffercache'] }, OldResourceProperties: old }), ctx);
+    await r.handlers.onEvent(
+      r.migratorEvent('Update', { ResourceProperties: { ...old, [MIGRATOR_ROLE_PROP.extensions]: ['pg_buffercache'] }, OldResourceProperties: old }),
+      ctx,
+    );
     await r.migrate(dir, 'Update');
 
     expect(await rows(r.url, `SELECT extowner::regrole::text AS owner FROM pg_extension WHERE extname = 'pg_buffercache'`)).toEqual([{ owner: r.master.name }]);
@@ -124,9 +145,19 @@ describe.each(targets)('$name', (target) => {
   it('refuses an existing role of that name that is a member of the master user, or has CREATEROLE, and commits nothing', async () => {
     const r = await rig(target, 'pg', 'mig_refuse');
     await withClient(target.adminUrl, (c) => c.query(`CREATE ROLE ${r.migrator!.name} LOGIN; GRANT ${r.master.name} TO ${r.migrator!.name}`));
-    await expect(r.handlers.onEvent(r.migratorEvent('Create'), ctx)).rejects.toThrow(new RegExp(`the migrator ${r.migrator!.name} is a member of ${r.master.name}: .*nothing was committed`));
-    expect(await rows(r.url, `SELECT rolpassword IS NULL AS no_password FROM pg_authid WHERE rolname = $1`, [r.migrator!.name])).toEqual([{ no_password: true }]);
-    expect(await rows(r.url, `SELECT count(*)::int AS n FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database() AND a.grantee = to_regrole($1)`, [r.migrator!.name])).toEqual([{ n: 0 }]);
+    await expect(r.handlers.onEvent(r.migratorEvent('Create'), ctx)).rejects.toThrow(
+      new RegExp(`the migrator ${r.migrator!.name} is a member of ${r.master.name}: .*nothing was committed`),
+    );
+    expect(await rows(r.url, `SELECT rolpassword IS NULL AS no_password FROM pg_authid WHERE rolname = $1`, [r.migrator!.name])).toEqual([
+      { no_password: true },
+    ]);
+    expect(
+      await rows(
+        r.url,
+        `SELECT count(*)::int AS n FROM pg_database d, aclexplode(d.datacl) a WHERE d.datname = current_database() AND a.grantee = to_regrole($1)`,
+        [r.migrator!.name],
+      ),
+    ).toEqual([{ n: 0 }]);
 
     await withClient(target.adminUrl, (c) => c.query(`REVOKE ${r.master.name} FROM ${r.migrator!.name}; ALTER ROLE ${r.migrator!.name} CREATEROLE`));
     await expect(r.handlers.onEvent(r.migratorEvent('Create'), ctx)).rejects.toThrow(`the role ${r.migrator!.name} already exists with CREATEROLE`);
@@ -139,7 +170,10 @@ describe.each(targets)('$name', (target) => {
     expect(await asMigrator(r, 'SELECT 1')).toBe('28P01');
     const old = r.migratorEvent('Update').ResourceProperties!;
 
-    const updated = await r.handlers.onEvent(r.migratorEvent('Update', { ResourceProperties: { ...old, [MIGRATOR_ROLE_PROP.revision]: '1' }, OldResourceProperties: old }), ctx);
+    const updated = await r.handlers.onEvent(
+      r.migratorEvent('Update', { ResourceProperties: { ...old, [MIGRATOR_ROLE_PROP.revision]: '1' }, OldResourceProperties: old }),
+      ctx,
+    );
 
     expect(updated.Data).toMatchObject({ Outcome: 'updated' });
     expect(await asMigrator(r, 'SELECT 1')).toBe('ok');
@@ -148,7 +182,9 @@ describe.each(targets)('$name', (target) => {
   it('a secret for another user is refused; Delete leaves the role and the database alone', async () => {
     const r = await rig(target, 'pg', 'mig_delete');
     r.putSecret(MIGRATOR_SECRET_ARN, { username: 'someone_else', password: 'Pw-12345678' });
-    await expect(r.handlers.onEvent(r.migratorEvent('Create'), ctx)).rejects.toThrow(`the migrator secret ${MIGRATOR_SECRET_ARN} is for user "someone_else", not the role ${r.migrator!.name}`);
+    await expect(r.handlers.onEvent(r.migratorEvent('Create'), ctx)).rejects.toThrow(
+      `the migrator secret ${MIGRATOR_SECRET_ARN} is for user "someone_else", not the role ${r.migrator!.name}`,
+    );
     const deleted = await r.handlers.onEvent(r.migratorEvent('Delete'), ctx);
     expect(deleted.PhysicalResourceId).toBe(`schemaguard-migrator-role-${r.migrator!.name}`);
     expect(await rows(r.url, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [r.migrator!.name])).toEqual([]);

@@ -6,11 +6,15 @@ describe('Rule: adding-required-field', () => {
   it('reports ADD COLUMN … NOT NULL without a default on an existing table, at the column', async () => {
     const r = await lint('ALTER TABLE leads ADD COLUMN public boolean NOT NULL;');
     expect(r.findings).toMatchObject([{ rule: 'adding-required-field', severity: 'error', line: 1, column: 30 }]);
-    expect(r.findings[0]!.message).toBe('ADD COLUMN public on existing table leads is NOT NULL without a default: it fails with 23502 on any row already there');
+    expect(r.findings[0]!.message).toBe(
+      'ADD COLUMN public on existing table leads is NOT NULL without a default: it fails with 23502 on any row already there',
+    );
   });
   // Regression: the CHECK's name was not checked against the table's constraints.
-  it('names the fix\'s CHECK so that it takes no name a constraint of the table has', async () => {
-    const r = await lint("ALTER TABLE leads ADD CONSTRAINT leads_public_not_null_proof CHECK (score > 0) NOT VALID;\nALTER TABLE leads ADD COLUMN public boolean NOT NULL;");
+  it("names the fix's CHECK so that it takes no name a constraint of the table has", async () => {
+    const r = await lint(
+      'ALTER TABLE leads ADD CONSTRAINT leads_public_not_null_proof CHECK (score > 0) NOT VALID;\nALTER TABLE leads ADD COLUMN public boolean NOT NULL;',
+    );
     const fix = r.findings.find((f) => f.rule === 'adding-required-field')!.fix;
     expect(fix).toContain('ALTER TABLE leads ADD CONSTRAINT leads_public_not_null_proof1 CHECK (public IS NOT NULL) NOT VALID;');
     expect(fix).toContain('ALTER TABLE leads DROP CONSTRAINT leads_public_not_null_proof1;');
@@ -21,8 +25,12 @@ describe('Rule: adding-required-field', () => {
   it('fix: the column nullable, then a CHECK NOT VALID, then VALIDATE and SET NOT NULL, in three files', async () => {
     const fix = (await lint('ALTER TABLE leads ADD COLUMN public boolean NOT NULL;')).findings[0]!.fix;
     expect(fix).toContain('-- file 1 of 3: in place of the statement\nALTER TABLE leads ADD COLUMN public boolean;');
-    expect(fix).toContain('-- file 2 of 3: a later migration\nALTER TABLE leads ADD CONSTRAINT leads_public_not_null_proof CHECK (public IS NOT NULL) NOT VALID;');
-    expect(fix).toContain('-- file 3 of 3: a later migration\nALTER TABLE leads VALIDATE CONSTRAINT leads_public_not_null_proof;\nALTER TABLE leads ALTER COLUMN public SET NOT NULL;');
+    expect(fix).toContain(
+      '-- file 2 of 3: a later migration\nALTER TABLE leads ADD CONSTRAINT leads_public_not_null_proof CHECK (public IS NOT NULL) NOT VALID;',
+    );
+    expect(fix).toContain(
+      '-- file 3 of 3: a later migration\nALTER TABLE leads VALIDATE CONSTRAINT leads_public_not_null_proof;\nALTER TABLE leads ALTER COLUMN public SET NOT NULL;',
+    );
   });
   it.each([
     ['a constant default', 'ALTER TABLE leads ADD COLUMN public boolean NOT NULL DEFAULT false;'],

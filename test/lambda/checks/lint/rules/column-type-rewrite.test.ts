@@ -33,11 +33,17 @@ describe('Rule: column-type-rewrite', () => {
     expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE text USING code::text;')).toEqual([]);
     expect(await rules('ALTER TABLE leads ALTER COLUMN code TYPE varchar(40) USING CAST(code AS varchar(40));')).toEqual([]);
   });
-  it('timestamp → timestamptz: a warning without a database (the session\'s TimeZone decides), nothing when its sessions are in UTC, an error when not', async () => {
-    const change = async (utcSessions?: boolean) => (await lintMigrations([
-      lintSourceFromText('1_events.sql', 'CREATE TABLE events (id int, at timestamp(3));', true),
-      lintSourceFromText('2_zone.sql', 'ALTER TABLE events ALTER COLUMN at TYPE timestamptz;'),
-    ], utcSessions === undefined ? {} : { catalog: { functions: [], domains: [], utcSessions } })).findings.map((f) => `${f.severity}: ${f.message}`);
+  it("timestamp → timestamptz: a warning without a database (the session's TimeZone decides), nothing when its sessions are in UTC, an error when not", async () => {
+    const change = async (utcSessions?: boolean) =>
+      (
+        await lintMigrations(
+          [
+            lintSourceFromText('1_events.sql', 'CREATE TABLE events (id int, at timestamp(3));', true),
+            lintSourceFromText('2_zone.sql', 'ALTER TABLE events ALTER COLUMN at TYPE timestamptz;'),
+          ],
+          utcSessions === undefined ? {} : { catalog: { functions: [], domains: [], utcSessions } },
+        )
+      ).findings.map((f) => `${f.severity}: ${f.message}`);
     expect(await change()).toEqual([
       "warning: events.at: type change from timestamp(3) without time zone to timestamp with time zone rewrites the table unless the session's TimeZone is UTC (then PostgreSQL 12 and later keep the table; schemaguard does not set TimeZone: the server's, database's or role's setting decides; lint with --database-url to know)",
     ]);
@@ -52,12 +58,21 @@ describe('Rule: column-type-rewrite', () => {
   });
 
   it('follows RENAME COLUMN: varchar(20) → text on the renamed column rewrites nothing', async () => {
-    expect(await rules('ALTER TABLE leads RENAME COLUMN code TO referral_code;', 'ALTER TABLE leads ALTER COLUMN referral_code TYPE text;')).toEqual(['renaming-column']);
+    expect(await rules('ALTER TABLE leads RENAME COLUMN code TO referral_code;', 'ALTER TABLE leads ALTER COLUMN referral_code TYPE text;')).toEqual([
+      'renaming-column',
+    ]);
   });
   it('follows RENAME TO and SET SCHEMA: the column types go with the table', async () => {
-    expect(await rules('CREATE SCHEMA archive;\nALTER TABLE leads RENAME TO old_leads;\nALTER TABLE old_leads SET SCHEMA archive;', 'ALTER TABLE archive.old_leads ALTER COLUMN code TYPE varchar(64);')).toEqual(['renaming-table']);
+    expect(
+      await rules(
+        'CREATE SCHEMA archive;\nALTER TABLE leads RENAME TO old_leads;\nALTER TABLE old_leads SET SCHEMA archive;',
+        'ALTER TABLE archive.old_leads ALTER COLUMN code TYPE varchar(64);',
+      ),
+    ).toEqual(['renaming-table']);
     const r = await lint('ALTER TABLE leads RENAME TO prospects;', 'ALTER TABLE prospects ALTER COLUMN score TYPE bigint;');
-    expect(r.findings.filter((f) => f.rule === 'column-type-rewrite').map((f) => f.message)).toEqual(['prospects.score: type change from integer to bigint rewrites the table']);
+    expect(r.findings.filter((f) => f.rule === 'column-type-rewrite').map((f) => f.message)).toEqual([
+      'prospects.score: type change from integer to bigint rewrites the table',
+    ]);
   });
   it('does not fire on a table created and renamed in the pending set', async () => {
     expect(await rules('CREATE TABLE t_new (a int);\nALTER TABLE t_new RENAME TO t;', 'ALTER TABLE t ALTER COLUMN a TYPE bigint;')).toEqual([]);

@@ -12,9 +12,11 @@ describe('Rule: concurrently-in-transaction', () => {
     expect(await rules('REINDEX (CONCURRENTLY) INDEX i;')).toEqual(['concurrently-in-transaction']);
   });
   // Regression: mattermost's -- morph:nontransactional is a plain comment to schemaguard; the fix did not say so.
-  it('names another tool\'s no-transaction marker in the fix, and the directive to write instead', async () => {
+  it("names another tool's no-transaction marker in the fix, and the directive to write instead", async () => {
     const r = await lint('-- morph:nontransactional\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (id);');
-    expect(r.findings[0]!.fix.split('\n').slice(1, 3)).toEqual(['-- schemaguard:no-transaction',
-      '-- this file carries morph (mattermost)\'s no-transaction marker "-- morph:nontransactional" (line 1), which schemaguard reads as a plain comment: write -- schemaguard:no-transaction on the file\'s first line instead']);
+    expect(r.findings[0]!.fix.split('\n').slice(1, 3)).toEqual([
+      '-- schemaguard:no-transaction',
+      '-- this file carries morph (mattermost)\'s no-transaction marker "-- morph:nontransactional" (line 1), which schemaguard reads as a plain comment: write -- schemaguard:no-transaction on the file\'s first line instead',
+    ]);
   });
 });

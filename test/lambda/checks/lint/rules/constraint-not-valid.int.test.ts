@@ -31,11 +31,12 @@ const CONSTRAINTS = `SELECT conname AS name, pg_get_constraintdef(oid) AS def, c
 
 describe.each(targets)('constraint-not-valid: new columns beside other commands, on $name', (target) => {
   // Regression: the fix was ALTER TABLE … ADD COLUMN of the reported column alone: ADD COLUMN note and ADD CONSTRAINT orders_id_positive were gone, and each new column's fix left the other's CHECK or REFERENCES validated at once.
-  it('the fix\'s two files, applied, give every column and constraint of the statement, each validated', async () => {
+  it("the fix's two files, applied, give every column and constraint of the statement, each validated", async () => {
     const url = await freshDatabase(target, 'cnv_beside');
     const existing = 'CREATE TABLE leads (id uuid PRIMARY KEY);\nCREATE TABLE orders (id bigint PRIMARY KEY);\nINSERT INTO orders VALUES (1);\n';
-    const alter = "ALTER TABLE orders ADD CONSTRAINT orders_id_positive CHECK (id > 0), ADD COLUMN note text NOT NULL DEFAULT 'none',\n"
-      + '  ADD COLUMN qty int DEFAULT 1 CHECK (qty > 0), ADD COLUMN lead_id uuid DEFAULT NULL CONSTRAINT orders_lead_fk REFERENCES leads (id) ON DELETE SET NULL;';
+    const alter =
+      "ALTER TABLE orders ADD CONSTRAINT orders_id_positive CHECK (id > 0), ADD COLUMN note text NOT NULL DEFAULT 'none',\n" +
+      '  ADD COLUMN qty int DEFAULT 1 CHECK (qty > 0), ADD COLUMN lead_id uuid DEFAULT NULL CONSTRAINT orders_lead_fk REFERENCES leads (id) ON DELETE SET NULL;';
     const findings = (await lintAfter(existing, alter)).findings.filter((f) => f.rule === 'constraint-not-valid');
     expect(findings).toHaveLength(3);
     expect(new Set(findings.map((f) => f.fix)).size).toBe(1);
@@ -63,10 +64,18 @@ describe.each(targets)('constraint-not-valid: new columns beside other commands,
 describe.each(targets)('constraint-not-valid: the fix of an ALTER TABLE ONLY, on $name', (target) => {
   const cases: { sql: string; after?: string; refused?: string }[] = [
     { sql: 'ALTER TABLE ONLY ledger ADD CONSTRAINT ledger_n_positive CHECK (n > 0);', refused: 'constraint must be added to child tables too' },
-    { sql: 'ALTER TABLE ONLY ledger ADD CONSTRAINT ledger_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id);', refused: 'cannot use ONLY for foreign key on partitioned table "ledger" referencing relation "leads"' },
-    { sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_positive CHECK (n > 0) NO INHERIT, ADD CONSTRAINT parent_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id);' },
+    {
+      sql: 'ALTER TABLE ONLY ledger ADD CONSTRAINT ledger_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id);',
+      refused: 'cannot use ONLY for foreign key on partitioned table "ledger" referencing relation "leads"',
+    },
+    {
+      sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_positive CHECK (n > 0) NO INHERIT, ADD CONSTRAINT parent_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id);',
+    },
     // The VALIDATE goes without ONLY: a partition created after the NOT VALID holds the constraint too, and ONLY would be refused.
-    { sql: 'ALTER TABLE ONLY journal ADD CONSTRAINT journal_n_positive CHECK (n > 0);', after: 'CREATE TABLE journal_1 PARTITION OF journal FOR VALUES FROM (0) TO (100);\nINSERT INTO journal VALUES (1, 1);' },
+    {
+      sql: 'ALTER TABLE ONLY journal ADD CONSTRAINT journal_n_positive CHECK (n > 0);',
+      after: 'CREATE TABLE journal_1 PARTITION OF journal FOR VALUES FROM (0) TO (100);\nINSERT INTO journal VALUES (1, 1);',
+    },
   ];
 
   it.each(cases)('$sql', async ({ sql, after, refused }) => {
@@ -82,7 +91,10 @@ describe.each(targets)('constraint-not-valid: the fix of an ALTER TABLE ONLY, on
 describe.each(targets)('constraint-not-valid: unnamed and deferrable constraints of one statement, on $name', (target) => {
   it.each([
     ['ALTER TABLE parent ADD CHECK (n > 0), ADD CHECK (n < 100);', ['parent_n_check', 'parent_n_check1']],
-    ['ALTER TABLE parent ADD COLUMN c int DEFAULT 1 CHECK (c > 0) CHECK (c < 10), ADD CHECK (c <> 5);', ['parent_c_check', 'parent_c_check1', 'parent_c_check2']],
+    [
+      'ALTER TABLE parent ADD COLUMN c int DEFAULT 1 CHECK (c > 0) CHECK (c < 10), ADD CHECK (c <> 5);',
+      ['parent_c_check', 'parent_c_check1', 'parent_c_check2'],
+    ],
     // Regression: the column kept a bare DEFERRABLE (refused by PostgreSQL), and the deferred key lost it.
     ['ALTER TABLE parent ADD COLUMN lead2 int DEFAULT 1 REFERENCES leads (id) DEFERRABLE INITIALLY DEFERRED, ADD COLUMN note text;', ['parent_lead2_fkey']],
   ])('%s', async (sql, names) => {

@@ -51,7 +51,9 @@ describe.each(targets)('dropping-column on $name', (target) => {
     const dir = tempDir({ '1_leads.sql': TABLE, '2_now.sql': first!, '3_later.sql': later! });
     const r = await runEngine(pgDriver, url, dir);
     expect(r.applied.map((a) => a.file)).toEqual(['1_leads.sql', '2_now.sql', '3_later.sql']);
-    expect(await rows(url, "SELECT attname FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum"))
-      .toEqual([{ attname: 'id' }, { attname: 'name' }]);
+    expect(await rows(url, "SELECT attname FROM pg_attribute WHERE attrelid = 'leads'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")).toEqual([
+      { attname: 'id' },
+      { attname: 'name' },
+    ]);
   });
 });

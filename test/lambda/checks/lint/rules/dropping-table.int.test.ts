@@ -53,7 +53,11 @@ describe.each(targets)('dropping-table on $name', (target) => {
 
     const found = (await lintAfter(TABLES, recreate)).findings;
     expect(found.map((f) => [f.rule, f.line, f.message])).toEqual([
-      ['dropping-table', 1, 'DROP TABLE of existing table lead_imports, and line 2 creates a new, empty table under its name: every row of lead_imports is lost when the migration commits'],
+      [
+        'dropping-table',
+        1,
+        'DROP TABLE of existing table lead_imports, and line 2 creates a new, empty table under its name: every row of lead_imports is lost when the migration commits',
+      ],
     ]);
     const url2 = await freshDatabase(target, 'dropping_table_recreate_fix');
     const fixed = `${found[0]!.fix}\nCREATE TABLE lead_imports (id bigint PRIMARY KEY, payload jsonb);`;

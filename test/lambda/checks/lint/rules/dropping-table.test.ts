@@ -6,23 +6,30 @@ describe('Rule: dropping-table', () => {
   it('reports DROP TABLE of an existing table as a warning, naming the table', async () => {
     const r = await lint('CREATE TABLE notes (id int);\nDROP TABLE purchases;');
     expect(r.findings).toMatchObject([{ rule: 'dropping-table', severity: 'warning', file: '2_pending.sql', line: 2, column: 1 }]);
-    expect(r.findings[0]!.message).toBe("DROP TABLE of existing table purchases: the running application's statements that name purchases fail with 42P01 until its new version has replaced it");
+    expect(r.findings[0]!.message).toBe(
+      "DROP TABLE of existing table purchases: the running application's statements that name purchases fail with 42P01 until its new version has replaced it",
+    );
   });
 
   it('fix: nothing in place of the statement, the DROP in a later migration after the allow directive, without CASCADE (drop-cascade)', async () => {
-    expect((await lint('DROP TABLE IF EXISTS purchases CASCADE;')).findings.find((f) => f.rule === 'dropping-table')!.fix).toBe([
-      '-- file 1 of 2: in place of the statement',
-      "-- nothing in its place: first release code that no longer names purchases; the statement's other tables, if any, are judged on their own",
-      '-- file 2 of 2: a later migration',
-      '-- once no running code names purchases',
-      '-- without CASCADE (drop-cascade): PostgreSQL refuses the drop while anything depends on it, and names each dependent; drop those explicitly first',
-      '-- schemaguard:allow dropping-table no running code names purchases any more',
-      'DROP TABLE IF EXISTS purchases;',
-    ].join('\n'));
+    expect((await lint('DROP TABLE IF EXISTS purchases CASCADE;')).findings.find((f) => f.rule === 'dropping-table')!.fix).toBe(
+      [
+        '-- file 1 of 2: in place of the statement',
+        "-- nothing in its place: first release code that no longer names purchases; the statement's other tables, if any, are judged on their own",
+        '-- file 2 of 2: a later migration',
+        '-- once no running code names purchases',
+        '-- without CASCADE (drop-cascade): PostgreSQL refuses the drop while anything depends on it, and names each dependent; drop those explicitly first',
+        '-- schemaguard:allow dropping-table no running code names purchases any more',
+        'DROP TABLE IF EXISTS purchases;',
+      ].join('\n'),
+    );
   });
 
   it('reports each existing table of a statement that drops several, quoting names that need it', async () => {
-    const r = await lintAfter('CREATE SCHEMA app;\nCREATE TABLE app."Accounts" (id int);\nCREATE TABLE logs (id int);', 'CREATE TABLE scratch (id int);\nDROP TABLE app."Accounts", scratch, logs;');
+    const r = await lintAfter(
+      'CREATE SCHEMA app;\nCREATE TABLE app."Accounts" (id int);\nCREATE TABLE logs (id int);',
+      'CREATE TABLE scratch (id int);\nDROP TABLE app."Accounts", scratch, logs;',
+    );
     expect(r.findings.map((f) => f.message.split(':')[0])).toEqual(['DROP TABLE of existing table app."Accounts"', 'DROP TABLE of existing table logs']);
     expect(r.findings[0]!.fix).toContain('\nDROP TABLE app."Accounts";');
   });
@@ -37,7 +44,8 @@ describe('Rule: dropping-table', () => {
 
   // Issue 56, without a database (lint --since): the replay follows a DO block's rename.
   it('a column an applied file renamed inside a DO block is gone from its old name: ADD COLUMN IF NOT EXISTS under it adds one', async () => {
-    const applied = 'CREATE TABLE users (id int PRIMARY KEY, a timestamptz, b timestamptz, confirmed_at timestamptz);\nDO $$ BEGIN ALTER TABLE users RENAME COLUMN confirmed_at TO confirmed_at_old; END $$;';
+    const applied =
+      'CREATE TABLE users (id int PRIMARY KEY, a timestamptz, b timestamptz, confirmed_at timestamptz);\nDO $$ BEGIN ALTER TABLE users RENAME COLUMN confirmed_at TO confirmed_at_old; END $$;';
     const r = await lintAfter(applied, 'ALTER TABLE users ADD COLUMN IF NOT EXISTS confirmed_at timestamptz GENERATED ALWAYS AS (LEAST(a, b)) STORED;');
     expect(r.findings.map((f) => f.rule)).toEqual(['volatile-default']);
   });
@@ -51,8 +59,15 @@ describe('Rule: dropping-table', () => {
   it.each([
     ['a table created in the pending set', 'CREATE TABLE t (a int);', 'DROP TABLE t;'],
     ['a table renamed in the pending set (renaming-table reports the rename)', 'ALTER TABLE purchases RENAME TO orders;\nDROP TABLE orders;'],
-    ['a table whose name another table is renamed into in the same transaction', 'CREATE TABLE purchases_v2 (id bigint);\nDROP TABLE purchases;\nALTER TABLE purchases_v2 RENAME TO purchases;'],
-    ['a view dropped and created again with another query', 'CREATE VIEW lead_names AS SELECT name FROM leads;', 'DROP VIEW lead_names;\nCREATE VIEW lead_names AS SELECT name, score FROM leads;'],
+    [
+      'a table whose name another table is renamed into in the same transaction',
+      'CREATE TABLE purchases_v2 (id bigint);\nDROP TABLE purchases;\nALTER TABLE purchases_v2 RENAME TO purchases;',
+    ],
+    [
+      'a view dropped and created again with another query',
+      'CREATE VIEW lead_names AS SELECT name FROM leads;',
+      'DROP VIEW lead_names;\nCREATE VIEW lead_names AS SELECT name, score FROM leads;',
+    ],
   ])('leaves alone %s', async (_what, ...files) => {
     expect((await rules(...files)).filter((r) => r === 'dropping-table')).toEqual([]);
   });
@@ -61,7 +76,9 @@ describe('Rule: dropping-table', () => {
   it('reports a table dropped and created again in the same transaction: its rows are lost; the fix keeps only the DROP, after an allow directive', async () => {
     const r = await lint('DROP TABLE IF EXISTS purchases;\nCREATE TABLE purchases (id bigint PRIMARY KEY, email text);');
     expect(r.findings).toMatchObject([{ rule: 'dropping-table', severity: 'warning', line: 1 }]);
-    expect(r.findings[0]!.message).toBe('DROP TABLE of existing table purchases, and line 2 creates a new, empty table under its name: every row of purchases is lost when the migration commits');
+    expect(r.findings[0]!.message).toBe(
+      'DROP TABLE of existing table purchases, and line 2 creates a new, empty table under its name: every row of purchases is lost when the migration commits',
+    );
     expect(r.findings[0]!.fix.split('\n').slice(-2)).toEqual([
       '-- schemaguard:allow dropping-table the rows of purchases are not needed: this migration creates it again',
       'DROP TABLE IF EXISTS purchases;',
@@ -74,17 +91,26 @@ describe('Rule: dropping-table', () => {
     ['a table in the schema the name resolves to', 'CREATE TABLE public.purchases (id int);', 'a new, empty table'],
   ])('reports the drop when %s takes the name after it', async (_what, create, what) => {
     const r = await lint(`DROP TABLE purchases;\n${create}`);
-    expect(r.findings.map((f) => f.message)).toEqual([`DROP TABLE of existing table purchases, and line 2 creates ${what} under its name: every row of purchases is lost when the migration commits`]);
+    expect(r.findings.map((f) => f.message)).toEqual([
+      `DROP TABLE of existing table purchases, and line 2 creates ${what} under its name: every row of purchases is lost when the migration commits`,
+    ]);
   });
 
   it('a rename swap (the new table renamed into the name, as it was filled) stays unreported; a drop and a create in separate files is the plain finding', async () => {
-    expect(await rules('CREATE TABLE purchases_v2 (id bigint);\nINSERT INTO purchases_v2 SELECT id FROM purchases;\nDROP TABLE purchases;\nALTER TABLE purchases_v2 RENAME TO purchases;')).toEqual([]);
+    expect(
+      await rules(
+        'CREATE TABLE purchases_v2 (id bigint);\nINSERT INTO purchases_v2 SELECT id FROM purchases;\nDROP TABLE purchases;\nALTER TABLE purchases_v2 RENAME TO purchases;',
+      ),
+    ).toEqual([]);
     const r = await lint('DROP TABLE purchases;', 'CREATE TABLE purchases (id bigint);');
     expect(r.findings.map((f) => f.message.split(':')[0])).toEqual(['DROP TABLE of existing table purchases']);
   });
 
   it('leaves alone an existing view or materialized view (no data is lost)', async () => {
-    const r = await lintAfter('CREATE TABLE leads (name text);\nCREATE VIEW lead_names AS SELECT name FROM leads;\nCREATE MATERIALIZED VIEW lead_count AS SELECT count(*) FROM leads;', 'DROP VIEW lead_names;\nDROP MATERIALIZED VIEW lead_count;');
+    const r = await lintAfter(
+      'CREATE TABLE leads (name text);\nCREATE VIEW lead_names AS SELECT name FROM leads;\nCREATE MATERIALIZED VIEW lead_count AS SELECT count(*) FROM leads;',
+      'DROP VIEW lead_names;\nDROP MATERIALIZED VIEW lead_count;',
+    );
     expect(r.findings).toEqual([]);
     expect((await lintAfter('CREATE TABLE leads (name text);', 'DROP TABLE leads;')).findings.map((f) => f.rule)).toEqual(['dropping-table']);
   });
@@ -95,7 +121,13 @@ describe('Rule: dropping-table', () => {
       "CREATE TABLE ledger_2020 PARTITION OF ledger FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');",
       "CREATE TABLE ledger_2021 PARTITION OF ledger FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');",
     ].join('\n');
-    const r = await lintAfter(existing, 'DROP TABLE ledger_2020;', '-- schemaguard:no-transaction\nALTER TABLE ledger DETACH PARTITION ledger_2021 CONCURRENTLY;', 'DROP TABLE ledger_2021;', 'DROP TABLE ledger;');
+    const r = await lintAfter(
+      existing,
+      'DROP TABLE ledger_2020;',
+      '-- schemaguard:no-transaction\nALTER TABLE ledger DETACH PARTITION ledger_2021 CONCURRENTLY;',
+      'DROP TABLE ledger_2021;',
+      'DROP TABLE ledger;',
+    );
     expect(r.findings.map((f) => `${f.file} ${f.rule}`)).toEqual(['5_pending.sql dropping-table']);
   });
 

@@ -33,9 +33,16 @@ describe.each(targets)('Rule: enum-value-before-commit, on $name', (target) => {
   it('lint warns at the statement that uses the label, naming the line that adds it; not in a no-transaction file, nor for another literal', async () => {
     const found = (await lintAfter(EXISTING, `${ADD}\n${USE}`)).findings;
     expect(found.map((f) => [f.rule, f.severity, f.line, f.message])).toEqual([
-      ['enum-value-before-commit', 'warning', 2, "uses 'refunded', the label line 1 adds to order_status in this transaction: PostgreSQL refuses it until the ADD VALUE commits (55P04), and the migration is rolled back"],
+      [
+        'enum-value-before-commit',
+        'warning',
+        2,
+        "uses 'refunded', the label line 1 adds to order_status in this transaction: PostgreSQL refuses it until the ADD VALUE commits (55P04), and the migration is rolled back",
+      ],
     ]);
-    expect((await lintAfter(EXISTING, `-- schemaguard:no-transaction\n${ADD}\n${USE}`)).findings.filter((f) => f.rule === 'enum-value-before-commit')).toEqual([]);
+    expect((await lintAfter(EXISTING, `-- schemaguard:no-transaction\n${ADD}\n${USE}`)).findings.filter((f) => f.rule === 'enum-value-before-commit')).toEqual(
+      [],
+    );
     expect((await lintAfter(EXISTING, `${ADD}\nUPDATE orders SET status = 'paid' WHERE id = 1;`)).findings).toEqual([]);
   });
 });
@@ -49,17 +56,32 @@ describe.each(targets)('Rule: enum-value-before-commit, a type the file creates,
     const major = await withClient(url, async (c) => {
       await c.query('BEGIN');
       const n = Number((await c.query("SELECT current_setting('server_version_num')::int / 10000 AS n")).rows[0].n);
-      const applied = c.query(CREATED_HERE).then(() => 'ok', (e: { code?: string }) => e.code);
+      const applied = c.query(CREATED_HERE).then(
+        () => 'ok',
+        (e: { code?: string }) => e.code,
+      );
       expect(await applied).toBe(n >= 17 ? 'ok' : '55P04');
       await c.query('ROLLBACK');
       return n;
     });
     const without = (await lintAfter(undefined, CREATED_HERE)).findings;
-    expect(without.map((f) => [f.line, f.severity, f.message])).toEqual([3, 4].map((line) => [line, 'warning',
-      `uses 'B', the label line 2 adds to Status in this transaction: PostgreSQL < 17 refuses it until the ADD VALUE commits (55P04), and the migration is rolled back (PostgreSQL 17+ takes it: this file creates Status)`]));
+    expect(without.map((f) => [f.line, f.severity, f.message])).toEqual(
+      [3, 4].map((line) => [
+        line,
+        'warning',
+        `uses 'B', the label line 2 adds to Status in this transaction: PostgreSQL < 17 refuses it until the ADD VALUE commits (55P04), and the migration is rolled back (PostgreSQL 17+ takes it: this file creates Status)`,
+      ]),
+    );
     expect(without[0]!.fix).toContain("-- or list 'B' in the CREATE TYPE of Status instead of adding it after");
     const withDb = (await lintWithDatabase(url, [CREATED_HERE])).findings;
-    expect(withDb.map((f) => f.message.split(':')[1]!.trim())).toEqual(major >= 17 ? [] : [`PostgreSQL ${major} refuses it until the ADD VALUE commits (55P04), and the migration is rolled back (PostgreSQL 17+ takes it`, `PostgreSQL ${major} refuses it until the ADD VALUE commits (55P04), and the migration is rolled back (PostgreSQL 17+ takes it`]);
+    expect(withDb.map((f) => f.message.split(':')[1]!.trim())).toEqual(
+      major >= 17
+        ? []
+        : [
+            `PostgreSQL ${major} refuses it until the ADD VALUE commits (55P04), and the migration is rolled back (PostgreSQL 17+ takes it`,
+            `PostgreSQL ${major} refuses it until the ADD VALUE commits (55P04), and the migration is rolled back (PostgreSQL 17+ takes it`,
+          ],
+    );
     // Without a database, --server-version (lintMigrations' serverMajor) says the same major: one field, LintCatalog's serverMajor's name.
     const flagged = (await lintMigrations([lintSourceFromText('1_created.sql', CREATED_HERE)], { serverMajor: major })).findings;
     expect(flagged.filter((f) => f.rule === 'enum-value-before-commit').map((f) => f.message)).toEqual(withDb.map((f) => f.message));

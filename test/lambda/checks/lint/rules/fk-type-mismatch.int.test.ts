@@ -50,7 +50,7 @@ describe.each(targets)('fk-type-mismatch: two keys in one ALTER TABLE, on $name'
     expect(await rows(url, COLUMNS)).toEqual(RIGHT);
   });
 
-  it('of an existing table: the fix\'s two files, applied, give both columns the referenced types, both keys validated', async () => {
+  it("of an existing table: the fix's two files, applied, give both columns the referenced types, both keys validated", async () => {
     const url = await freshDatabase(target, 'fk_two_existing');
     const existing = `${KEYS}CREATE TABLE orders (id bigint PRIMARY KEY);\n`;
     const findings = (await lintAfter(existing, ALTER)).findings.filter((f) => f.rule === 'fk-type-mismatch');
@@ -75,11 +75,12 @@ const ALL_COLUMNS = `SELECT a.attname AS column, format_type(a.atttypid, a.attty
 
 describe.each(targets)('fk-type-mismatch: new columns of an existing table beside other commands, on $name', (target) => {
   // Regression: the fix held only the mismatched columns: ADD COLUMN note, and the columns' other constraints, were gone from it.
-  it('the fix\'s two files, applied, give every column of the statement, with the referenced types and every constraint', async () => {
+  it("the fix's two files, applied, give every column of the statement, with the referenced types and every constraint", async () => {
     const url = await freshDatabase(target, 'fk_beside');
     const existing = `${KEYS}CREATE TABLE orders (id bigint PRIMARY KEY);\nINSERT INTO orders VALUES (1);\n`;
-    const alter = "ALTER TABLE orders ADD COLUMN lead_id text REFERENCES leads (id) ON DELETE CASCADE, ADD COLUMN note text NOT NULL DEFAULT 'none',\n"
-      + '  ADD COLUMN buyer_id integer CONSTRAINT orders_buyer_fk REFERENCES buyers (id) CHECK (buyer_id > 0);';
+    const alter =
+      "ALTER TABLE orders ADD COLUMN lead_id text REFERENCES leads (id) ON DELETE CASCADE, ADD COLUMN note text NOT NULL DEFAULT 'none',\n" +
+      '  ADD COLUMN buyer_id integer CONSTRAINT orders_buyer_fk REFERENCES buyers (id) CHECK (buyer_id > 0);';
     const findings = (await lintAfter(existing, alter)).findings.filter((f) => f.rule === 'fk-type-mismatch');
     expect(findings).toHaveLength(2);
     const files = fixFiles(findings[0]!.fix);
@@ -92,8 +93,9 @@ describe.each(targets)('fk-type-mismatch: new columns of an existing table besid
       { column: 'note', type: 'text', not_null: true, default: "'none'::text", fk: null, refs: null, on_delete: null, valid: null },
       { column: 'buyer_id', type: 'bigint', not_null: false, default: null, fk: 'orders_buyer_fk', refs: 'buyers', on_delete: 'a', valid: true },
     ]);
-    expect(await rows(url, "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'c'"))
-      .toEqual([{ conname: 'orders_buyer_id_check', def: 'CHECK ((buyer_id > 0))' }]);
+    expect(
+      await rows(url, "SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'c'"),
+    ).toEqual([{ conname: 'orders_buyer_id_check', def: 'CHECK ((buyer_id > 0))' }]);
     expect(await rows(url, 'SELECT id, note FROM orders')).toEqual([{ id: '1', note: 'none' }]);
   });
 });
@@ -115,11 +117,12 @@ async function applyTheFix(url: string, existing: string, alter: string): Promis
 
 describe.each(targets)('fk-type-mismatch: the fix beside other commands, on $name', (target) => {
   // Regression: for FOREIGN KEYs on columns the table already has, the fix was only the swap to new columns: ADD COLUMN note, the statement's other command, was gone.
-  it('existing columns: the fix\'s two files, applied, keep the other command, and swap each column for one of the referenced type', async () => {
+  it("existing columns: the fix's two files, applied, keep the other command, and swap each column for one of the referenced type", async () => {
     const url = await freshDatabase(target, 'fk_swap_beside');
     const existing = `${KEYS}CREATE TABLE orders (id bigint PRIMARY KEY, lead_id text, buyer_id integer);\nINSERT INTO orders (id) VALUES (1);\n`;
-    const alter = 'ALTER TABLE orders ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID,\n'
-      + "  ADD COLUMN note text NOT NULL DEFAULT 'none', ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;";
+    const alter =
+      'ALTER TABLE orders ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) NOT VALID,\n' +
+      "  ADD COLUMN note text NOT NULL DEFAULT 'none', ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;";
     expect(await applyTheFix(url, existing, alter)).toHaveLength(2);
 
     expect(await rows(url, ALL_COLUMNS)).toEqual([
@@ -134,8 +137,9 @@ describe.each(targets)('fk-type-mismatch: the fix beside other commands, on $nam
   it('FOREIGN KEYs on columns the statement adds: the one fix, applied, gives both columns the referenced types, with every command', async () => {
     const url = await freshDatabase(target, 'fk_table_keys');
     const existing = `${KEYS}CREATE TABLE orders (id bigint PRIMARY KEY);\nINSERT INTO orders VALUES (1);\n`;
-    const alter = "ALTER TABLE orders ADD COLUMN lead_id text, ADD COLUMN note text NOT NULL DEFAULT 'none', ADD COLUMN buyer_id integer,\n"
-      + '  ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE NOT VALID, ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;';
+    const alter =
+      "ALTER TABLE orders ADD COLUMN lead_id text, ADD COLUMN note text NOT NULL DEFAULT 'none', ADD COLUMN buyer_id integer,\n" +
+      '  ADD CONSTRAINT orders_lead_fk FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE NOT VALID, ADD CONSTRAINT orders_buyer_fk FOREIGN KEY (buyer_id) REFERENCES buyers (id) NOT VALID;';
     expect(await applyTheFix(url, existing, alter)).toHaveLength(1);
 
     expect(await rows(url, ALL_COLUMNS)).toEqual([

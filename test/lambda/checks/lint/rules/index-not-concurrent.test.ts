@@ -49,9 +49,15 @@ describe('Rule: index-not-concurrent', () => {
   });
 
   it('reports REINDEX SCHEMA of a schema a pending migration renamed, or moved an existing table into', async () => {
-    const renamed = await lintAfter('CREATE SCHEMA app;\nCREATE TABLE app.a (id int);', 'ALTER SCHEMA app RENAME TO core;', '-- schemaguard:no-transaction\nREINDEX SCHEMA core;');
+    const renamed = await lintAfter(
+      'CREATE SCHEMA app;\nCREATE TABLE app.a (id int);',
+      'ALTER SCHEMA app RENAME TO core;',
+      '-- schemaguard:no-transaction\nREINDEX SCHEMA core;',
+    );
     expect(renamed.findings.map((f) => f.rule)).toEqual(['renaming-schema', 'index-not-concurrent']);
-    expect(await rules('CREATE SCHEMA fresh;\nALTER TABLE leads SET SCHEMA fresh;', '-- schemaguard:no-transaction\nREINDEX SCHEMA fresh;')).toContain('index-not-concurrent');
+    expect(await rules('CREATE SCHEMA fresh;\nALTER TABLE leads SET SCHEMA fresh;', '-- schemaguard:no-transaction\nREINDEX SCHEMA fresh;')).toContain(
+      'index-not-concurrent',
+    );
   });
 
   // Regression: REINDEX SCHEMA and DATABASE were left to plan; they rebuild every table's indexes in turn with REINDEX TABLE's locks.
@@ -85,17 +91,34 @@ describe('Rule: index-not-concurrent', () => {
     expect(await rules('CREATE TABLE t (a int);\nALTER TABLE t ADD COLUMN handle text UNIQUE;')).toEqual([]);
   });
   it('accepts CREATE INDEX IF NOT EXISTS of an index an earlier migration created (a no-op)', async () => {
-    expect(await rules('-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);', 'CREATE INDEX IF NOT EXISTS leads_name ON leads (name);')).toEqual([]);
+    expect(
+      await rules(
+        '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS leads_name ON leads (name);',
+        'CREATE INDEX IF NOT EXISTS leads_name ON leads (name);',
+      ),
+    ).toEqual([]);
   });
   it('follows a table created and renamed in the pending set: still new', async () => {
-    expect(await rules('CREATE TABLE accounts_v2 (id int, email text);', 'ALTER TABLE accounts_v2 RENAME TO accounts;\nCREATE INDEX accounts_email ON accounts (email);')).toEqual([]);
+    expect(
+      await rules(
+        'CREATE TABLE accounts_v2 (id int, email text);',
+        'ALTER TABLE accounts_v2 RENAME TO accounts;\nCREATE INDEX accounts_email ON accounts (email);',
+      ),
+    ).toEqual([]);
   });
   it('follows ALTER TABLE … SET SCHEMA: the moved table is still new', async () => {
-    expect(await rules('CREATE SCHEMA app;\nCREATE TABLE accounts (id int);\nALTER TABLE accounts SET SCHEMA app;', 'CREATE INDEX accounts_id ON app.accounts (id);')).toEqual([]);
+    expect(
+      await rules(
+        'CREATE SCHEMA app;\nCREATE TABLE accounts (id int);\nALTER TABLE accounts SET SCHEMA app;',
+        'CREATE INDEX accounts_id ON app.accounts (id);',
+      ),
+    ).toEqual([]);
   });
-  it('resolves unqualified names through the file\'s search_path, and starts each file from the default', async () => {
-    expect(await rules("CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE users (id int);\nCREATE INDEX users_id ON users (id);")).toEqual([]);
-    expect(await rules("CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE users (id int);", 'CREATE INDEX users_id ON users (id);')).toEqual(['index-not-concurrent']);
+  it("resolves unqualified names through the file's search_path, and starts each file from the default", async () => {
+    expect(await rules('CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE users (id int);\nCREATE INDEX users_id ON users (id);')).toEqual([]);
+    expect(await rules('CREATE SCHEMA app;\nSET search_path = app;\nCREATE TABLE users (id int);', 'CREATE INDEX users_id ON users (id);')).toEqual([
+      'index-not-concurrent',
+    ]);
   });
 });
 
@@ -107,7 +130,7 @@ CREATE TABLE ledger_old (id bigint, at date NOT NULL, kind text);
 ALTER TABLE ledger ATTACH PARTITION ledger_old FOR VALUES FROM ('2020-01-01') TO ('2025-01-01');
 ALTER TABLE ledger DETACH PARTITION ledger_2026;`;
 
-  it('prints the parent\'s index ON ONLY, then each partition\'s built CONCURRENTLY and attached (PostgreSQL refuses CONCURRENTLY on the parent)', async () => {
+  it("prints the parent's index ON ONLY, then each partition's built CONCURRENTLY and attached (PostgreSQL refuses CONCURRENTLY on the parent)", async () => {
     const r = await lintAfter(LEDGER, 'CREATE INDEX ledger_kind ON ledger USING btree (kind) WHERE kind IS NOT NULL;');
     expect(r.findings.map((f) => f.rule)).toEqual(['index-not-concurrent']);
     expect(r.findings[0]!.message).toBe("CREATE INDEX ledger_kind on partitioned table ledger builds every partition's index while blocking writes");
@@ -124,7 +147,10 @@ ALTER TABLE ledger DETACH PARTITION ledger_2026;`;
   it('leaves out a partition dropped by a migration, and prints the steps as a template when no migration creates a partition', async () => {
     const dropped = await lintAfter(`${LEDGER}\nDROP TABLE ledger_old;`, 'CREATE INDEX ledger_kind ON ledger (kind);');
     expect(dropped.findings[0]!.fix).not.toContain('ledger_old');
-    const none = await lintAfter('CREATE SCHEMA app; CREATE TABLE app.events (id bigint, at date) PARTITION BY LIST (at);', 'CREATE INDEX events_id ON app.events (id);');
+    const none = await lintAfter(
+      'CREATE SCHEMA app; CREATE TABLE app.events (id bigint, at date) PARTITION BY LIST (at);',
+      'CREATE INDEX events_id ON app.events (id);',
+    );
     expect(none.findings[0]!.fix.split('\n').slice(2)).toEqual([
       "CREATE INDEX IF NOT EXISTS events_id ON ONLY app.events (id);  -- the parent's index alone: invalid until every partition's is attached",
       '-- for each partition (the migrations lint read create none), with its own index name:',
@@ -142,7 +168,11 @@ ALTER TABLE ledger DETACH PARTITION ledger_2026;`;
   it('reports CREATE INDEX CONCURRENTLY on a partitioned table as an error (PostgreSQL refuses it), with the ON ONLY route; no other rule on it', async () => {
     const r = await lintAfter(LEDGER, '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS ledger_kind ON ledger (kind);');
     expect(r.findings.map((f) => [f.rule, f.severity, f.message])).toEqual([
-      ['index-not-concurrent', 'error', 'CREATE INDEX CONCURRENTLY ledger_kind on partitioned table ledger: PostgreSQL refuses it (0A000), and the migration fails'],
+      [
+        'index-not-concurrent',
+        'error',
+        'CREATE INDEX CONCURRENTLY ledger_kind on partitioned table ledger: PostgreSQL refuses it (0A000), and the migration fails',
+      ],
     ]);
     expect(r.findings[0]!.fix.split('\n').filter((l) => !l.startsWith('--'))).toEqual([
       "CREATE INDEX IF NOT EXISTS ledger_kind ON ONLY ledger (kind);  -- the parent's index alone: invalid until every partition's is attached",
@@ -157,7 +187,11 @@ ALTER TABLE ledger DETACH PARTITION ledger_2026;`;
     ]);
   });
   it('reports CREATE INDEX CONCURRENTLY on a partitioned table the pending files create, and ON ONLY: the fix drops CONCURRENTLY', async () => {
-    const created = await lintAfter(undefined, 'CREATE TABLE p (id int, at date) PARTITION BY RANGE (at);', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS p_id_idx ON p (id);');
+    const created = await lintAfter(
+      undefined,
+      'CREATE TABLE p (id int, at date) PARTITION BY RANGE (at);',
+      '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS p_id_idx ON p (id);',
+    );
     expect(created.findings.map((f) => [f.file, f.rule, f.severity, f.fix.split('\n')[0]])).toEqual([
       ['3_pending.sql', 'index-not-concurrent', 'error', 'CREATE INDEX IF NOT EXISTS p_id_idx ON p (id);'],
     ]);
@@ -165,12 +199,17 @@ ALTER TABLE ledger DETACH PARTITION ledger_2026;`;
     expect(only.findings.map((f) => f.fix.split('\n')[0])).toEqual(['CREATE INDEX ledger_id ON ONLY ledger (id);']);
   });
   it('a plain table keeps CREATE INDEX CONCURRENTLY unreported', async () => {
-    expect((await lintAfter('CREATE TABLE t (id int);', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id);')).findings).toEqual([]);
+    expect(
+      (await lintAfter('CREATE TABLE t (id int);', '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_id ON t (id);')).findings,
+    ).toEqual([]);
   });
-  it('a primary key\'s fix proves NOT NULL only for the columns no validated CHECK (name IS NOT NULL AND …) proves already', async () => {
-    const before = 'ALTER TABLE purchases ADD CONSTRAINT purchases_legacy_nn CHECK (legacy_lead IS NOT NULL AND legacy_lead <> \'\') NOT VALID;\nALTER TABLE purchases ADD CONSTRAINT purchases_lead_nn CHECK (lead_id IS NOT NULL) NOT VALID;';
+  it("a primary key's fix proves NOT NULL only for the columns no validated CHECK (name IS NOT NULL AND …) proves already", async () => {
+    const before =
+      "ALTER TABLE purchases ADD CONSTRAINT purchases_legacy_nn CHECK (legacy_lead IS NOT NULL AND legacy_lead <> '') NOT VALID;\nALTER TABLE purchases ADD CONSTRAINT purchases_lead_nn CHECK (lead_id IS NOT NULL) NOT VALID;";
     const validated = 'ALTER TABLE purchases VALIDATE CONSTRAINT purchases_legacy_nn;';
-    const fix = (await lint(before, validated, 'ALTER TABLE purchases ADD CONSTRAINT purchases_key PRIMARY KEY (legacy_lead, lead_id);')).findings.find((f) => f.rule === 'index-not-concurrent')!.fix;
+    const fix = (await lint(before, validated, 'ALTER TABLE purchases ADD CONSTRAINT purchases_key PRIMARY KEY (legacy_lead, lead_id);')).findings.find(
+      (f) => f.rule === 'index-not-concurrent',
+    )!.fix;
     expect(fix).toContain('SET NOT NULL');
     expect(fix).toContain('ALTER COLUMN lead_id SET NOT NULL');
     expect(fix).not.toContain('ALTER COLUMN legacy_lead SET NOT NULL');

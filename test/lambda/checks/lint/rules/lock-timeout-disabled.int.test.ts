@@ -21,7 +21,12 @@ async function client(url: string, name: string): Promise<pg.Client> {
 /** The SQLSTATE of `sql` under a 1 s lock_timeout, or 'ok'. */
 async function underTimeout(c: pg.Client, sql: string): Promise<string> {
   await c.query("SET lock_timeout = '1s'");
-  try { await c.query(sql); return 'ok'; } catch (e) { return (e as { code?: string }).code ?? String(e); }
+  try {
+    await c.query(sql);
+    return 'ok';
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
 }
 
 /** Waits until the session named `name` waits for a lock; returns what it waits on. */
@@ -29,7 +34,9 @@ async function waitingOn(c: pg.Client, name: string): Promise<{ event: string; h
   for (let i = 0; i < 200; i++) {
     const r = await c.query("SELECT wait_event, pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [name]);
     if (r.rows.length) {
-      const held = await c.query("SELECT mode FROM pg_locks WHERE pid = $1 AND granted AND locktype = 'relation' AND relation = 't'::regclass", [r.rows[0].pid]);
+      const held = await c.query("SELECT mode FROM pg_locks WHERE pid = $1 AND granted AND locktype = 'relation' AND relation = 't'::regclass", [
+        r.rows[0].pid,
+      ]);
       return { event: r.rows[0].wait_event, held: held.rows.map((h) => h.mode) };
     }
     await new Promise((res) => setTimeout(res, 50));
@@ -46,7 +53,10 @@ describe.each(targets)('Rule: lock-timeout-disabled, a concurrent build on $name
       await old.query('BEGIN');
       await old.query('INSERT INTO t VALUES (0, 0)');
       await build.query('SET lock_timeout = 0');
-      const building = build.query('CREATE INDEX CONCURRENTLY t_v ON t (v)').then(() => 'built', (e) => `failed ${e.code}`);
+      const building = build.query('CREATE INDEX CONCURRENTLY t_v ON t (v)').then(
+        () => 'built',
+        (e) => `failed ${e.code}`,
+      );
 
       expect(await waitingOn(app, 'build')).toEqual({ event: 'virtualxid', held: ['ShareUpdateExclusiveLock'] });
       expect(await underTimeout(app, 'SELECT count(*) FROM t')).toBe('ok');

@@ -29,7 +29,8 @@ async function duplicateNames(c: pg.Client): Promise<string | undefined> {
   }
 }
 
-const constraints = (url: string) => rows<{ conname: string }>(url, "SELECT conname FROM pg_constraint WHERE conrelid = 'leads'::regclass AND contype IN ('p', 'u') ORDER BY conname");
+const constraints = (url: string) =>
+  rows<{ conname: string }>(url, "SELECT conname FROM pg_constraint WHERE conrelid = 'leads'::regclass AND contype IN ('p', 'u') ORDER BY conname");
 
 describe.each(targets)('renaming-constraint on $name', (target) => {
   it('the running application fails once the rename commits: 42704 on ON CONFLICT ON CONSTRAINT, another name on its 23505', async () => {
@@ -38,7 +39,11 @@ describe.each(targets)('renaming-constraint on $name', (target) => {
     await app.connect();
     try {
       await app.query(`${TABLE} INSERT INTO leads VALUES (1, 'a@example.com');`);
-      const upsert: pg.QueryConfig = { name: 'upsert', text: 'INSERT INTO leads VALUES ($1, $2) ON CONFLICT ON CONSTRAINT leads_email_key DO NOTHING', values: [2, 'a@example.com'] };
+      const upsert: pg.QueryConfig = {
+        name: 'upsert',
+        text: 'INSERT INTO leads VALUES ($1, $2) ON CONFLICT ON CONSTRAINT leads_email_key DO NOTHING',
+        values: [2, 'a@example.com'],
+      };
       expect([await outcome(app, upsert), await duplicateNames(app)]).toEqual(['ok', 'leads_email_key']);
 
       const [finding] = (await lintAfter(TABLE, 'ALTER TABLE leads RENAME CONSTRAINT leads_email_key TO leads_email_unique;')).findings;
@@ -54,7 +59,7 @@ describe.each(targets)('renaming-constraint on $name', (target) => {
     }
   });
 
-  it('ALTER INDEX … RENAME of the index behind the primary key renames the constraint; the fix\'s later file applies and lints clean', async () => {
+  it("ALTER INDEX … RENAME of the index behind the primary key renames the constraint; the fix's later file applies and lints clean", async () => {
     const url = await freshDatabase(target, 'renaming_constraint_fix');
     const [finding] = (await lintAfter(TABLE, 'ALTER INDEX leads_pkey RENAME TO leads_id_pkey;')).findings;
     expect(finding).toMatchObject({ rule: 'renaming-constraint' });

@@ -31,21 +31,24 @@ describe.each(targets)('set-not-null-without-check with a database, on $name', (
     await withClient(url, (c) => c.query(OUTSIDE));
   });
 
-  const lint = async (pending: string[], withDatabase = true) => (await lintWithDatabase(url, pending, withDatabase)).findings.map((f) => `${f.file}:${f.line} ${f.rule}`);
+  const lint = async (pending: string[], withDatabase = true) =>
+    (await lintWithDatabase(url, pending, withDatabase)).findings.map((f) => `${f.file}:${f.line} ${f.rule}`);
 
   /** Whether the server reads the table for `sql`, in a transaction rolled back. */
-  const serverScans = (sql: string, before = '') => withClient(url, async (c) => {
-    await c.query('BEGIN');
-    try {
-      if (before) await c.query(before);
-      const n = async () => Number((await c.query("SELECT coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'contacts'), 0) AS n")).rows[0].n);
-      const start = await n();
-      await c.query(sql);
-      return (await n()) > start;
-    } finally {
-      await c.query('ROLLBACK');
-    }
-  });
+  const serverScans = (sql: string, before = '') =>
+    withClient(url, async (c) => {
+      await c.query('BEGIN');
+      try {
+        if (before) await c.query(before);
+        const n = async () =>
+          Number((await c.query("SELECT coalesce((SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'contacts'), 0) AS n")).rows[0].n);
+        const start = await n();
+        await c.query(sql);
+        return (await n()) > start;
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
 
   it('a CHECK of the database proves email: no finding, no scan; phone has none: a finding and a scan', async () => {
     expect(await lint(['ALTER TABLE contacts ALTER COLUMN email SET NOT NULL;'])).toEqual([]);
@@ -63,8 +66,19 @@ describe.each(targets)('set-not-null-without-check with a database, on $name', (
 
   it('plan with the database says no scan for the proved column, as lint does', async () => {
     const catalog = await withClient(url, (c) => readLintCatalog(c));
-    const p = await planLocks(loadMigrations(tempDir({ '1_email.sql': 'ALTER TABLE contacts ALTER COLUMN email SET NOT NULL;\n', '2_phone.sql': 'ALTER TABLE contacts ALTER COLUMN phone SET NOT NULL;\n' })), { lintCatalog: catalog });
-    expect(p.statements.map((s) => [s.file, s.scans])).toEqual([['1_email.sql', false], ['2_phone.sql', true]]);
+    const p = await planLocks(
+      loadMigrations(
+        tempDir({
+          '1_email.sql': 'ALTER TABLE contacts ALTER COLUMN email SET NOT NULL;\n',
+          '2_phone.sql': 'ALTER TABLE contacts ALTER COLUMN phone SET NOT NULL;\n',
+        }),
+      ),
+      { lintCatalog: catalog },
+    );
+    expect(p.statements.map((s) => [s.file, s.scans])).toEqual([
+      ['1_email.sql', false],
+      ['2_phone.sql', true],
+    ]);
   });
 });
 
@@ -82,9 +96,14 @@ describe.each(targets)('set-not-null-without-check: the fix of a statement with 
     const pg = driverKinds.find((d) => d.name === 'pg')!;
     const r = await runEngine(pg, url, tempDir({ '1_legacy.sql': LEGACY, ...Object.fromEntries(files.map((text, k) => [`${k + 2}_fix.sql`, text])) }));
     expect(r.applied.map((a) => a.file)).toEqual(['1_legacy.sql', '2_fix.sql', '3_fix.sql']);
-    expect(await rows(url, `SELECT a.attname AS name, a.attnotnull AS "notNull", pg_get_expr(d.adbin, d.adrelid) AS "default"
+    expect(
+      await rows(
+        url,
+        `SELECT a.attname AS name, a.attnotnull AS "notNull", pg_get_expr(d.adbin, d.adrelid) AS "default"
       FROM pg_attribute a LEFT JOIN pg_attrdef d ON (d.adrelid, d.adnum) = (a.attrelid, a.attnum)
-      WHERE a.attrelid = 'legacy'::regclass AND a.attnum > 0 ORDER BY a.attnum`)).toEqual([
+      WHERE a.attrelid = 'legacy'::regclass AND a.attnum > 0 ORDER BY a.attnum`,
+      ),
+    ).toEqual([
       { name: 'n', notNull: true, default: null },
       { name: 'code', notNull: false, default: "'x'::text" },
       { name: 'm', notNull: true, default: null },
@@ -106,10 +125,12 @@ describe.each(targets)('set-not-null-without-check: the fix leaves what the stat
     { sql: 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL, ADD CONSTRAINT parent_id_pos CHECK (id > 0) NO INHERIT NOT VALID;' },
     { sql: 'ALTER TABLE ONLY ledger ALTER COLUMN n SET NOT NULL;', refused: 'constraint must be added to child tables too' },
     // PostgreSQL 18's ADD CONSTRAINT … NOT NULL (15's grammar has none: fixes.int.test.ts): refused with ONLY on a parent with children, as the fix's same step.
-    ...target.major >= 18 ? [
-      { sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_nn NOT NULL n;', refused: 'constraint must be added to child tables too' },
-      { sql: 'ALTER TABLE ONLY journal ADD CONSTRAINT journal_n_nn NOT NULL n;' },
-    ] : [],
+    ...(target.major >= 18
+      ? [
+          { sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_nn NOT NULL n;', refused: 'constraint must be added to child tables too' },
+          { sql: 'ALTER TABLE ONLY journal ADD CONSTRAINT journal_n_nn NOT NULL n;' },
+        ]
+      : []),
     // Names cut to 63 bytes as PostgreSQL cuts them: the table's and the column's shares, the column's at a character's end.
     { sql: `ALTER TABLE ${'t'.repeat(63)} ALTER COLUMN ${'é'.repeat(31)} SET NOT NULL;`, setup: LONG },
   ];
@@ -131,12 +152,14 @@ describe.each(targets)('set-not-null-without-check: the fix leaves what the stat
   it('the CHECK is <table>_<column>_not_null_proof, and PostgreSQL 18 names its NOT NULL constraint as without the fix', async () => {
     const r = await directAndFixed(target, 'set-not-null-without-check', ONLY_SETUP, 'ALTER TABLE ONLY parent ALTER COLUMN n SET NOT NULL;');
     expect(r.fix).toContain('ALTER TABLE ONLY parent ADD CONSTRAINT parent_n_not_null_proof CHECK (n IS NOT NULL) NO INHERIT NOT VALID;');
-    expect(r.fixed.notNull.filter((c) => c.table === 'parent')).toEqual([{ table: 'parent', column: 'n', name: target.major >= 18 ? 'parent_n_not_null' : null }]);
+    expect(r.fixed.notNull.filter((c) => c.table === 'parent')).toEqual([
+      { table: 'parent', column: 'n', name: target.major >= 18 ? 'parent_n_not_null' : null },
+    ]);
   });
 });
 
 // Regression: the fix's CHECK was named <table>_<column>_not_null_proof whatever the table had: a constraint of that name in the database made the fix fail.
-describe.each(targets)('set-not-null-without-check: the fix\'s CHECK takes a name the database\'s table does not have, on $name', (target) => {
+describe.each(targets)("set-not-null-without-check: the fix's CHECK takes a name the database's table does not have, on $name", (target) => {
   const TAKEN = `CREATE TABLE people (id int, email text, CONSTRAINT people_email_not_null_proof CHECK (email <> ''));
 INSERT INTO people VALUES (1, 'a');`;
   const pg = driverKinds.find((d) => d.name === 'pg')!;
@@ -148,13 +171,16 @@ INSERT INTO people VALUES (1, 'a');`;
     await withClient(url, (c) => c.query(TAKEN));
     const fix = (await lintWithDatabase(url, [sql], withDatabase)).findings[0]!.fix;
     const files = fixFiles(fix);
-    const error = await runEngine(pg, url, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text])))).then(() => undefined, (e: Error) => e.message);
+    const error = await runEngine(pg, url, tempDir(Object.fromEntries(files.map((text, k) => [`${k + 1}_fix.sql`, text])))).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
     return { fix, error, notNull: await rows(url, "SELECT attnotnull AS n FROM pg_attribute WHERE attrelid = 'people'::regclass AND attname = 'email'") };
   };
 
   it('with the database: …_not_null_proof1, and the fix applies; without it the name is taken and PostgreSQL refuses the fix', async () => {
     const known = await applied(true);
-    expect(known.fix).toContain("ALTER TABLE people ADD CONSTRAINT people_email_not_null_proof1 CHECK (email IS NOT NULL) NOT VALID;");
+    expect(known.fix).toContain('ALTER TABLE people ADD CONSTRAINT people_email_not_null_proof1 CHECK (email IS NOT NULL) NOT VALID;');
     expect(known.error).toBeUndefined();
     expect(known.notNull).toEqual([{ n: true }]);
     const blind = await applied(false);

@@ -24,7 +24,10 @@ describe('Rule: table-rewrite', () => {
     ['ALTER MATERIALIZED VIEW lead_scores SET TABLESPACE pg_default;', 'ALTER MATERIALIZED VIEW lead_scores SET TABLESPACE copies it'],
     ['VACUUM (FULL true) leads;', 'VACUUM FULL leads copies the table'],
     ['ALTER INDEX leads_score SET TABLESPACE fast;', 'ALTER INDEX leads_score SET TABLESPACE copies the index into fast under ACCESS EXCLUSIVE on it'],
-    ['ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE fast;', 'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE fast copies every table of pg_default'],
+    [
+      'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE fast;',
+      'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE fast copies every table of pg_default',
+    ],
     ['ALTER INDEX ALL IN TABLESPACE pg_default OWNED BY app SET TABLESPACE fast;', 'copies every index of pg_default owned by the roles named'],
   ])('reports %s', async (sql, message) => {
     const found = await rules(sql);
@@ -53,13 +56,14 @@ describe('Rule: table-rewrite', () => {
   });
 
   it('passes SET TABLESPACE of a partitioned table, which moves no partition (only their default), and VACUUM with FULL off', async () => {
-    const partitioned = 'CREATE TABLE ledger (id int, at date) PARTITION BY RANGE (at);\nCREATE TABLE ledger_2026 PARTITION OF ledger FOR VALUES FROM (\'2026-01-01\') TO (\'2027-01-01\');';
+    const partitioned =
+      "CREATE TABLE ledger (id int, at date) PARTITION BY RANGE (at);\nCREATE TABLE ledger_2026 PARTITION OF ledger FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');";
     expect(await rules('ALTER TABLE ledger SET TABLESPACE pg_default;', partitioned)).toEqual([]);
     expect(await rules('ALTER TABLE ledger_2026 SET TABLESPACE pg_default;', partitioned)).toHaveLength(1);
     expect(await rules('VACUUM (FULL false) leads;\nVACUUM (FULL off, ANALYZE) leads;\nVACUUM (FULL 0) leads;')).toEqual([]);
   });
 
-  it('puts VACUUM FULL\'s kept statement in a no-transaction file, as PostgreSQL never runs VACUUM in a transaction block', async () => {
+  it("puts VACUUM FULL's kept statement in a no-transaction file, as PostgreSQL never runs VACUUM in a transaction block", async () => {
     const [f] = (await lintAfter(EXISTING, 'VACUUM FULL leads;')).findings;
     expect(f!.fix).toContain('-- schemaguard:no-transaction\n');
     expect(f!.fix).toContain('-- schemaguard:allow table-rewrite leads is small');
@@ -79,7 +83,8 @@ describe('Rule: table-rewrite', () => {
   });
 
   it('passes a table or view the same run creates', async () => {
-    const sql = 'CREATE TABLE fresh (id int);\nVACUUM FULL fresh;\nALTER TABLE fresh SET UNLOGGED;\nCREATE MATERIALIZED VIEW fresh_ids AS SELECT id FROM fresh;\nREFRESH MATERIALIZED VIEW fresh_ids;\n';
+    const sql =
+      'CREATE TABLE fresh (id int);\nVACUUM FULL fresh;\nALTER TABLE fresh SET UNLOGGED;\nCREATE MATERIALIZED VIEW fresh_ids AS SELECT id FROM fresh;\nREFRESH MATERIALIZED VIEW fresh_ids;\n';
     expect(await rules(sql, '')).toEqual([]);
   });
 

@@ -13,7 +13,7 @@ describe('Rule: uuid-pk-without-default', () => {
   it('reports a table-level PRIMARY KEY (id) too', async () => {
     expect(await rules('CREATE TABLE t (id uuid NOT NULL, PRIMARY KEY (id));')).toEqual(['uuid-pk-without-default']);
   });
-  it('reports a key not named id as a warning too, its fix naming the allow (it may copy another table\'s id)', async () => {
+  it("reports a key not named id as a warning too, its fix naming the allow (it may copy another table's id)", async () => {
     const r = await lint('CREATE TABLE audit (purchase_id uuid PRIMARY KEY);');
     expect(r.findings[0]).toMatchObject({ rule: 'uuid-pk-without-default', severity: 'warning' });
   });
@@ -21,7 +21,7 @@ describe('Rule: uuid-pk-without-default', () => {
     expect(await rules('CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid());')).toEqual([]);
   });
 
-  it('accepts a uuid key that is also a foreign key (a 1:1 table takes the other table\'s id)', async () => {
+  it("accepts a uuid key that is also a foreign key (a 1:1 table takes the other table's id)", async () => {
     expect(await rules('CREATE TABLE lead_profiles (lead_id uuid PRIMARY KEY REFERENCES leads (id), bio text);')).toEqual([]);
     expect(await rules('CREATE TABLE lead_notes (id uuid PRIMARY KEY REFERENCES leads ON DELETE CASCADE, body text);')).toEqual([]);
     expect(await rules('CREATE TABLE lead_flags (id uuid NOT NULL, flag text, PRIMARY KEY (id), FOREIGN KEY (id) REFERENCES leads (id));')).toEqual([]);
@@ -31,11 +31,20 @@ describe('Rule: uuid-pk-without-default', () => {
     expect(r.findings[0]!.fix.split('\n')[0]).toBe('CREATE TABLE lead_purchases (id uuid DEFAULT gen_random_uuid() PRIMARY KEY, lead_id uuid);');
   });
   // Regression: pg_dump's form (the column in CREATE TABLE, the key in a later ALTER TABLE ONLY … ADD CONSTRAINT) was not reported, though id uuid PRIMARY KEY was.
-  it('reports pg_dump\'s form: the key added by ALTER TABLE ONLY … ADD CONSTRAINT … PRIMARY KEY, with a SET DEFAULT before it', async () => {
+  it("reports pg_dump's form: the key added by ALTER TABLE ONLY … ADD CONSTRAINT … PRIMARY KEY, with a SET DEFAULT before it", async () => {
     const r = await lint('CREATE TABLE tokens (id uuid NOT NULL, body text);\nALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);');
     expect(r.findings.map((f) => [f.rule, f.line, f.message])).toEqual([['uuid-pk-without-default', 2, 'tokens.id is a uuid primary key without a DEFAULT']]);
-    expect(r.findings[0]!.fix.split('\n').slice(0, 2)).toEqual(['ALTER TABLE tokens ALTER COLUMN id SET DEFAULT gen_random_uuid();', 'ALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);']);
-    expect(await rules('CREATE TABLE tokens (id uuid NOT NULL);\nALTER TABLE ONLY tokens ALTER COLUMN id SET DEFAULT gen_random_uuid();\nALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);')).toEqual([]);
-    expect(await rules('CREATE TABLE tokens (id uuid DEFAULT gen_random_uuid() NOT NULL);\nALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);')).toEqual([]);
+    expect(r.findings[0]!.fix.split('\n').slice(0, 2)).toEqual([
+      'ALTER TABLE tokens ALTER COLUMN id SET DEFAULT gen_random_uuid();',
+      'ALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);',
+    ]);
+    expect(
+      await rules(
+        'CREATE TABLE tokens (id uuid NOT NULL);\nALTER TABLE ONLY tokens ALTER COLUMN id SET DEFAULT gen_random_uuid();\nALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);',
+      ),
+    ).toEqual([]);
+    expect(
+      await rules('CREATE TABLE tokens (id uuid DEFAULT gen_random_uuid() NOT NULL);\nALTER TABLE ONLY tokens ADD CONSTRAINT tokens_pkey PRIMARY KEY (id);'),
+    ).toEqual([]);
   });
 });

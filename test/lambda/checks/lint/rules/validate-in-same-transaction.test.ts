@@ -12,8 +12,11 @@ describe('Rule: validate-in-same-transaction', () => {
     expect(r.findings[0]!.message).toContain('(line 1)');
   });
   it('reports a CHECK added NOT VALID and validated in one file', async () => {
-    expect(await rules('ALTER TABLE leads ADD CONSTRAINT leads_score_positive CHECK (score > 0) NOT VALID;\nALTER TABLE leads VALIDATE CONSTRAINT leads_score_positive;'))
-      .toEqual(['validate-in-same-transaction']);
+    expect(
+      await rules(
+        'ALTER TABLE leads ADD CONSTRAINT leads_score_positive CHECK (score > 0) NOT VALID;\nALTER TABLE leads VALIDATE CONSTRAINT leads_score_positive;',
+      ),
+    ).toEqual(['validate-in-same-transaction']);
   });
   it('fix: this file without the VALIDATE, the VALIDATE in a later migration', async () => {
     const fix = (await lint(`${ADD_FK}\n${VALIDATE_FK}`)).findings[0]!.fix;
@@ -26,10 +29,15 @@ describe('Rule: validate-in-same-transaction', () => {
     expect(await rules(`-- schemaguard:no-transaction\n${ADD_FK}\n${VALIDATE_FK}`)).toEqual([]);
   });
   it('does not fire on a table created in the pending set', async () => {
-    expect(await rules('CREATE TABLE t (a int);', 'ALTER TABLE t ADD CONSTRAINT t_a CHECK (a > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT t_a;')).toEqual([]);
+    expect(await rules('CREATE TABLE t (a int);', 'ALTER TABLE t ADD CONSTRAINT t_a CHECK (a > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT t_a;')).toEqual(
+      [],
+    );
   });
   it('follows RENAME CONSTRAINT within the file', async () => {
-    expect(await rules(`${ADD_FK}\nALTER TABLE purchases RENAME CONSTRAINT purchases_lead_fk TO purchases_lead_ref;\nALTER TABLE purchases VALIDATE CONSTRAINT purchases_lead_ref;`))
-      .toEqual(['validate-in-same-transaction']);
+    expect(
+      await rules(
+        `${ADD_FK}\nALTER TABLE purchases RENAME CONSTRAINT purchases_lead_fk TO purchases_lead_ref;\nALTER TABLE purchases VALIDATE CONSTRAINT purchases_lead_ref;`,
+      ),
+    ).toEqual(['validate-in-same-transaction']);
   });
 });

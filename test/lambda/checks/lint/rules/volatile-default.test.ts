@@ -4,7 +4,9 @@ import { lint, rules } from '../pending';
 
 describe('Rule: volatile-default', () => {
   it.each(['clock_timestamp()', 'random()', 'gen_random_uuid()'])('reports ADD COLUMN … DEFAULT %s on an existing table', async (expr) => {
-    const r = await lint(`ALTER TABLE leads ADD COLUMN x ${expr.startsWith('gen') ? 'uuid' : expr.startsWith('random') ? 'float8' : 'timestamptz'} DEFAULT ${expr};`);
+    const r = await lint(
+      `ALTER TABLE leads ADD COLUMN x ${expr.startsWith('gen') ? 'uuid' : expr.startsWith('random') ? 'float8' : 'timestamptz'} DEFAULT ${expr};`,
+    );
     expect(r.findings.map((f) => f.rule)).toEqual(['volatile-default']);
     expect(r.findings[0]!.message).toContain(expr);
   });
@@ -20,7 +22,7 @@ describe('Rule: volatile-default', () => {
   });
 
   it('reports a default calling a VOLATILE function created by a migration (VOLATILE when not declared)', async () => {
-    const fn = "CREATE FUNCTION make_code() RETURNS text LANGUAGE plpgsql AS $$BEGIN RETURN md5(random()::text); END$$;";
+    const fn = 'CREATE FUNCTION make_code() RETURNS text LANGUAGE plpgsql AS $$BEGIN RETURN md5(random()::text); END$$;';
     const r = await lint(fn, 'ALTER TABLE leads ADD COLUMN ref text DEFAULT make_code();');
     expect(r.findings.map((f) => f.message)).toEqual(['ADD COLUMN ref on existing table leads with a volatile default (make_code())']);
   });
@@ -29,32 +31,44 @@ describe('Rule: volatile-default', () => {
     expect(await rules(fn, 'ALTER TABLE leads ADD COLUMN tenant text DEFAULT app_tenant();')).toEqual([]);
   });
   it('follows CREATE OR REPLACE and ALTER FUNCTION … IMMUTABLE', async () => {
-    expect(await rules(
-      "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
-      'ALTER FUNCTION f() IMMUTABLE;\nALTER TABLE leads ADD COLUMN a int DEFAULT f();',
-    )).toEqual([]);
-    expect(await rules(
-      "CREATE FUNCTION f() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';",
-      "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1';\nALTER TABLE leads ADD COLUMN a int DEFAULT f();",
-    )).toEqual(['volatile-default']);
+    expect(
+      await rules(
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+        'ALTER FUNCTION f() IMMUTABLE;\nALTER TABLE leads ADD COLUMN a int DEFAULT f();',
+      ),
+    ).toEqual([]);
+    expect(
+      await rules(
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';",
+        "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1';\nALTER TABLE leads ADD COLUMN a int DEFAULT f();",
+      ),
+    ).toEqual(['volatile-default']);
   });
   it('tells overloads apart by their number of arguments, and schemas apart', async () => {
-    const fns = "CREATE SCHEMA util;\nCREATE FUNCTION util.code() RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT 'a'$$;\nCREATE FUNCTION util.code(n int) RETURNS text LANGUAGE plpgsql VOLATILE AS $$BEGIN RETURN n::text; END$$;";
+    const fns =
+      "CREATE SCHEMA util;\nCREATE FUNCTION util.code() RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT 'a'$$;\nCREATE FUNCTION util.code(n int) RETURNS text LANGUAGE plpgsql VOLATILE AS $$BEGIN RETURN n::text; END$$;";
     expect(await rules(fns, 'ALTER TABLE leads ADD COLUMN a text DEFAULT util.code();')).toEqual([]);
     expect(await rules(fns, 'ALTER TABLE leads ADD COLUMN a text DEFAULT util.code(3);')).toEqual(['volatile-default']);
     expect(await rules(fns, 'ALTER TABLE leads ADD COLUMN a text DEFAULT other.code();')).toEqual(['volatile-default']);
   });
   it('reports a default calling a function lint does not know, as one that may rewrite', async () => {
     const r = await lint('ALTER TABLE leads ADD COLUMN slug text DEFAULT make_slug();');
-    expect(r.findings.map((f) => f.message)).toEqual(['ADD COLUMN slug on existing table leads with a default calling make_slug(), whose volatility lint does not know: it rewrites the table if that function is VOLATILE']);
+    expect(r.findings.map((f) => f.message)).toEqual([
+      'ADD COLUMN slug on existing table leads with a default calling make_slug(), whose volatility lint does not know: it rewrites the table if that function is VOLATILE',
+    ]);
     expect(r.findings[0]!.fix).toContain('--database-url');
   });
   it('reports now(…) with arguments: not the built-in now()', async () => {
     expect(await rules("ALTER TABLE leads ADD COLUMN at timestamptz DEFAULT now('utc');")).toEqual(['volatile-default']);
   });
   it.each([
-    ['txid_current()', 'bigint'], ['statement_timestamp()', 'timestamptz'], ["timezone('utc', now())", 'timestamp'],
-    ["(now() AT TIME ZONE 'utc')", 'timestamp'], ['CURRENT_DATE', 'date'], ["jsonb_build_object('a', 1)", 'jsonb'], ["'{}'::jsonb", 'jsonb'],
+    ['txid_current()', 'bigint'],
+    ['statement_timestamp()', 'timestamptz'],
+    ["timezone('utc', now())", 'timestamp'],
+    ["(now() AT TIME ZONE 'utc')", 'timestamp'],
+    ['CURRENT_DATE', 'date'],
+    ["jsonb_build_object('a', 1)", 'jsonb'],
+    ["'{}'::jsonb", 'jsonb'],
   ])('accepts a stable or constant default: %s', async (expr, type) => {
     expect(await rules(`ALTER TABLE leads ADD COLUMN x ${type} DEFAULT ${expr};`)).toEqual([]);
   });
@@ -63,7 +77,9 @@ describe('Rule: volatile-default', () => {
   });
   it('reports a column of a domain with a CHECK or NOT NULL (every row is checked: a rewrite), not of a plain domain', async () => {
     expect(await rules('CREATE DOMAIN positive_int AS int CHECK (VALUE > 0);', 'ALTER TABLE leads ADD COLUMN qty positive_int;')).toEqual(['volatile-default']);
-    expect(await rules('CREATE DOMAIN qty_t AS int;', 'ALTER DOMAIN qty_t SET NOT NULL;\nALTER TABLE leads ADD COLUMN qty qty_t DEFAULT 1;')).toEqual(['volatile-default']);
+    expect(await rules('CREATE DOMAIN qty_t AS int;', 'ALTER DOMAIN qty_t SET NOT NULL;\nALTER TABLE leads ADD COLUMN qty qty_t DEFAULT 1;')).toEqual([
+      'volatile-default',
+    ]);
     expect(await rules('CREATE DOMAIN label AS text;', 'ALTER TABLE leads ADD COLUMN l label;')).toEqual([]);
   });
 

@@ -22,7 +22,9 @@ describe('Rule: whole-table-delete', () => {
     const r = await lint('ALTER TABLE purchases ADD COLUMN archived_at timestamptz;\nDELETE FROM purchases WHERE archived_at IS NULL;');
     expect(r.findings).toMatchObject([{ rule: 'whole-table-delete', line: 2 }]);
     expect(r.findings[0]!.message).toContain('(its WHERE matches every row: archived_at was added by this run without a default, so it is NULL in every row)');
-    expect(fixFiles(r.findings[0]!.fix)[0]).toContain('DELETE FROM purchases WHERE (sg_done IS NULL OR id > sg_done) AND id <= sg_upto AND (archived_at IS NULL);');
+    expect(fixFiles(r.findings[0]!.fix)[0]).toContain(
+      'DELETE FROM purchases WHERE (sg_done IS NULL OR id > sg_done) AND id <= sg_upto AND (archived_at IS NULL);',
+    );
   });
 
   it('judges a DELETE with USING and a WHERE as possibly narrower', async () => {

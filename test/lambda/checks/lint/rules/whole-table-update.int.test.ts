@@ -34,7 +34,10 @@ async function fixOf(sql = UPDATE, rule = 'whole-table-update'): Promise<string[
 /** Waits until a session of the database waits for a lock. */
 async function someoneWaits(url: string): Promise<void> {
   for (let k = 0; k < 200; k++) {
-    const [r] = await rows<{ n: number }>(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+    const [r] = await rows<{ n: number }>(
+      url,
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
     if (r!.n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -88,8 +91,10 @@ describe.each(targets)('whole-table-update and whole-table-delete on $name', (ta
     } finally {
       await app.end();
     }
-    const [r] = await rows<{ open: number; paid: number; batches: number }>(url,
-      "SELECT count(*) FILTER (WHERE status = 'open')::int AS open, count(*) FILTER (WHERE status = 'paid')::int AS paid, count(DISTINCT xmin::text)::int AS batches FROM orders");
+    const [r] = await rows<{ open: number; paid: number; batches: number }>(
+      url,
+      "SELECT count(*) FILTER (WHERE status = 'open')::int AS open, count(*) FILTER (WHERE status = 'paid')::int AS paid, count(DISTINCT xmin::text)::int AS batches FROM orders",
+    );
     // Order 1 was written by the application after its batch committed, so the backfill did not touch it again.
     expect(r).toEqual({ open: ROWS - 1, paid: 1, batches: 4 });
   });
