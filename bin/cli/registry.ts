@@ -124,6 +124,13 @@ const REGISTRY = {
     stateful: true,
     readsFiles: true,
   },
+  lsp: {
+    usage: 'lsp --stdio',
+    what: "a language server for editors, on stdin and stdout: lint's findings as you type, each statement's plan row on hover,\nthe fixes as code actions; reads the database as lint does (on open and save), writes nothing",
+    connects: true,
+    stateful: true,
+    readsFiles: true,
+  },
   init: {
     usage: 'init',
     what: 'write schemaguard.config.json, the migrations and contracts folders and a GitHub Actions workflow\n(what exists is kept, and said)',
@@ -162,6 +169,7 @@ export const HELP_ORDER: readonly Command[] = [
   'new',
   'baseline',
   'repair',
+  'lsp',
 ];
 
 /** The commands that write findings as SARIF, in the order messages name them; every command takes text, json and github. */
@@ -195,13 +203,14 @@ export const OPTION_TAKERS = {
   ahead: ['migrate', 'status'],
   replication: ['migrate', 'plan'],
   exitCode: ['status', 'plan'],
-  lintSettings: ['lint', 'plan'],
+  lintSettings: ['lint', 'plan', 'lsp'],
   reason: ['baseline', 'repair'],
   baseline: ['baseline'],
   repair: ['repair'],
-  lintScope: ['lint'],
+  lintScope: ['lint', 'lsp'],
   plan: ['plan'],
   capture: ['capture'],
+  lsp: ['lsp'],
 } as const satisfies Record<OptionGroup, readonly Command[]>;
 
 /** The option groups `command` takes. */

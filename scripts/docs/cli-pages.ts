@@ -72,6 +72,7 @@ const GUIDES: Record<Command, [text: string, link: string]> = {
   baseline: ['Adopting an existing database', '../../guide/existing-database.md'],
   repair: ['Adopting an existing database', '../../guide/existing-database.md#a-file-edited-after-it-ran'],
   init: ['Configuration', '../../guide/configuration.md'],
+  lsp: ['In the editor', '../../guide/editor.md'],
 };
 
 const flagText = (f: CliFlagDoc) => code(f.value ? `${f.flag} ${f.value}` : f.flag);

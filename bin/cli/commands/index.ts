@@ -33,6 +33,10 @@ export const COMMAND_RUNS = {
   guard: async () => (await import('./guard')).guardCommand,
   capture: async () => (await import('./capture')).captureCommand,
   init: async () => (await import('./init')).initCommand,
+  lsp: async () => {
+    await keepParseTreesYoung();
+    return (await import('./lsp')).lspCommand;
+  },
 } satisfies Required<CommandTable>;
 
 export const runCommand = commandRunner(COMMAND_RUNS);

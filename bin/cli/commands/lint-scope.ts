@@ -15,9 +15,13 @@ import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';
 import { readApplied } from '../../../lambda/engine/state/state';
 import { baseRef, filesAtRef, unchangedSince } from '../git-base';
 import { UsageError } from '../errors';
-import { connectTarget, namesDatabase, stateSchemaFlag, TARGET_PG_VARIABLES, type ContextOf } from './context';
+import { connectTarget, namesDatabase, stateSchemaFlag, TARGET_PG_VARIABLES, type CommandContext } from './context';
+import type { OptionsIn } from '../args';
 import type { Refusal } from './plan-refusals';
 import { oneOrMany, plural, theOneOrAll } from '../../../lambda/engine/errors/words';
+
+/** What choosing the applied files reads: the files, a database, git (`lint`, and `lsp` as lint takes them). */
+export type ScopeContext = CommandContext<OptionsIn<'connection' | 'state' | 'files' | 'lintScope'>>;
 
 /** Where the applied files came from. */
 export type AppliedFrom = 'database' | 'embedded' | 'git' | 'none';
@@ -33,7 +37,7 @@ export interface LintScope {
 }
 
 /** Marks `sources` applied as the chosen source says; what lint says about it, and with a database its catalog and migrate's refusals. */
-export async function lintScope(ctx: ContextOf<'lint'>, sources: LintSource[], markApplied: MarkApplied): Promise<LintScope> {
+export async function lintScope(ctx: ScopeContext, sources: LintSource[], markApplied: MarkApplied): Promise<LintScope> {
   const { opts } = ctx;
   if (opts.since !== undefined) {
     if (opts.given.has('databaseUrl') || opts.clusterArn !== undefined) {
@@ -61,12 +65,12 @@ export type MarkApplied = (sources: LintSource[], applied: Awaited<ReturnType<ty
  * by --dir, which that server never applied), and no PG* variable names
  * another server (connectTarget would refuse them; lint looks elsewhere).
  */
-function embeddedHasData(ctx: ContextOf<'lint'>): boolean {
+function embeddedHasData(ctx: ScopeContext): boolean {
   const { opts } = ctx;
   return opts.projectFiles && existsSync(join(opts.embeddedDir, 'data', 'PG_VERSION')) && !TARGET_PG_VARIABLES.some((name) => ctx.env[name]);
 }
 
-function gitScope(ctx: ContextOf<'lint'>, sources: LintSource[], ref: string, named: string): LintScope {
+function gitScope(ctx: ScopeContext, sources: LintSource[], ref: string, named: string): LintScope {
   const { dir } = ctx.opts;
   const base = filesAtRef(dir, ref);
   const inBase = sources.filter((s) => base.has(s.file)).map((s) => s.file);
@@ -86,7 +90,7 @@ function gitScope(ctx: ContextOf<'lint'>, sources: LintSource[], ref: string, na
   };
 }
 
-async function databaseScope(ctx: ContextOf<'lint'>, sources: LintSource[], markApplied: MarkApplied, applied: 'database' | 'embedded'): Promise<LintScope> {
+async function databaseScope(ctx: ScopeContext, sources: LintSource[], markApplied: MarkApplied, applied: 'database' | 'embedded'): Promise<LintScope> {
   const { opts } = ctx;
   const { driver, where } = await connectTarget(ctx);
   try {
@@ -117,7 +121,7 @@ async function databaseScope(ctx: ContextOf<'lint'>, sources: LintSource[], mark
 }
 
 /** Nothing says what is applied: the warning lint prints first. */
-function noneLine(ctx: ContextOf<'lint'>, files: number): string {
+function noneLine(ctx: ScopeContext, files: number): string {
   const { opts } = ctx;
   const all = theOneOrAll(files, 'file');
   const embedded =

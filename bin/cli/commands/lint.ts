@@ -27,20 +27,23 @@ import { plural, theOneOrAll } from '../../../lambda/engine/errors/words';
  */
 export function readLintSources(dir: string, serverMajor?: number, layout?: MigrationLayout): VersionedSource[] {
   const problems = new InputProblems();
-  const sources = migrationFiles(dir, layout).map((f) =>
-    problems.attempt(() => {
-      const text = readMigrationText(f.file, f.path);
-      validateMigrationText(f.file, text, serverMajor === undefined ? {} : { serverMajor });
-      return Object.assign(lintSourceFromText(f.file, text), { version: f.version, name: f.name, path: f.path });
-    }),
-  );
+  const sources = migrationFiles(dir, layout).map((f) => problems.attempt(() => lintSourceOfFile(f, readMigrationText(f.file, f.path), serverMajor)));
   // Every file's problems at once, as migrate and plan give them.
   problems.throwIfAny();
   return sources.filter((s): s is VersionedSource => s !== undefined);
 }
 
+/** One listed file's text as lint reads it (the editor's text, in `lsp`), refused as migrate refuses it. */
+export function lintSourceOfFile(f: MigrationFileEntry, text: string, serverMajor?: number): VersionedSource {
+  validateMigrationText(f.file, text, serverMajor === undefined ? {} : { serverMajor });
+  return Object.assign(lintSourceFromText(f.file, text), { version: f.version, name: f.name, path: f.path });
+}
+
+/** A migration file as the folder lists it (`migrationFiles`). */
+export type MigrationFileEntry = ReturnType<typeof migrationFiles>[number];
+
 /** A file lint reads, with the version and name its layout gives it (a Prisma folder's number, a drizzle journal's idx), as migrate reads them, and its path (what the fixes name). */
-type VersionedSource = LintSource & { version: number; name: string; path: string };
+export type VersionedSource = LintSource & { version: number; name: string; path: string };
 
 /**
  * The findings, each file's followed by a line per rule with more than were
@@ -133,7 +136,7 @@ function scopeJson(scope: LintScope): Record<string, unknown> {
  * the one that ran, so it is linted as pending (its SQL may never have run
  * anywhere) and the refusal fails lint, as it fails migrate.
  */
-function markApplied(sources: VersionedSource[], applied: AppliedMigration[], dir: string): Refusal[] {
+export function markApplied(sources: VersionedSource[], applied: AppliedMigration[], dir: string): Refusal[] {
   const migrations = sources.map(asMigration);
   const plan = computePlan(migrations, applied);
   const appliedFiles = new Set(plan.entries.filter((e) => e.status === 'applied').map((e) => e.migration!.file));
@@ -143,7 +146,7 @@ function markApplied(sources: VersionedSource[], applied: AppliedMigration[], di
 }
 
 /** What the state comparison reads of a lint source: its name, version, checksum and valid-checksums (no statements). */
-function asMigration(s: VersionedSource): Migration {
+export function asMigration(s: VersionedSource): Migration {
   return {
     version: s.version,
     name: s.name,

@@ -45,36 +45,49 @@ function didCell(s: StatementLockReport, did: boolean): string {
   return s.lock ? yesNo(did) : '';
 }
 
+/** The columns of plan's statement table. */
+export const PLAN_COLUMNS = ['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'] as const;
+
+/** A statement's row of the table, a cell per column (`sized`: the sizes come from a database). */
+export function planRow(s: StatementLockReport, sized: boolean): string[] {
+  const [rowsCell, bytesCell] = sizeCells(s, sized);
+  return [
+    whereCell(s),
+    lockCell(s),
+    s.table ?? (s.domain ? `tables of ${s.domain}` : ''),
+    rowsCell,
+    bytesCell,
+    didCell(s, s.rewrites),
+    didCell(s, s.scans),
+    statementCell(s),
+  ];
+}
+
 /** Prints the table through `out` a block of rows at a time, as the reader takes them: its rows are made when printed, never all held. */
 export async function printLockTable(out: (text: string) => void, drained: () => Promise<void>, locks: LockPlan): Promise<void> {
   out(`statements (a lock is held until COMMIT in a transactional file${locks.sized ? '' : '; no database, so no table sizes'}):`);
   const rows = function* (): Generator<string[]> {
-    for (const s of locks.statements) {
-      const [rowsCell, bytesCell] = sizeCells(s, locks.sized);
-      yield [
-        whereCell(s),
-        lockCell(s),
-        s.table ?? (s.domain ? `tables of ${s.domain}` : ''),
-        rowsCell,
-        bytesCell,
-        didCell(s, s.rewrites),
-        didCell(s, s.scans),
-        statementCell(s),
-      ];
-    }
+    for (const s of locks.statements) yield planRow(s, locks.sized);
   };
-  await writeLines(out, tableLines(['where', 'lock', 'table', 'rows', 'size', 'rewrites', 'scans', 'statement'], rows), drained);
+  await writeLines(out, tableLines([...PLAN_COLUMNS], rows), drained);
   const lines: string[] = [];
   for (const s of locks.statements) lines.push(...statementNotes(s));
-  if (locks.statements.some((s) => s.assumed)) lines.push('?: a form plan does not know; ACCESS EXCLUSIVE assumed');
-  if (locks.statements.some((s) => s.oldTypeUnknown))
-    lines.push('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
-  if (locks.statements.some((s) => s.notRead))
-    lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
-  if (locks.statements.some((s) => s.alike)) lines.push(ALIKE_NOTE);
-  if (locks.statements.some((s) => s.interleaved)) lines.push(INTERLEAVED_NOTE);
+  lines.push(...markNotes(locks.statements));
   lines.push(...keptLines(locks.findings, locks.omitted, formatFinding, omittedLine));
   await writeLines(out, lines, drained);
+}
+
+/** What the table's `?` and `N-M` marks mean, for those its rows carry. */
+export function markNotes(statements: readonly StatementLockReport[]): string[] {
+  const lines: string[] = [];
+  if (statements.some((s) => s.assumed)) lines.push('?: a form plan does not know; ACCESS EXCLUSIVE assumed');
+  if (statements.some((s) => s.oldTypeUnknown))
+    lines.push('? rewrites, scans: a type change of a column whose current type neither the database nor the migrations say: it may rewrite the table');
+  if (statements.some((s) => s.notRead))
+    lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
+  if (statements.some((s) => s.alike)) lines.push(ALIKE_NOTE);
+  if (statements.some((s) => s.interleaved)) lines.push(INTERLEAVED_NOTE);
+  return lines;
 }
 
 /** Why a foreign key's other table is locked. */
@@ -103,7 +116,7 @@ function olderServersNote(s: StatementLockReport, older: NonNullable<StatementLo
 }
 
 /** The lines under the table for one statement: its other tables' locks, and what may spare its read. */
-function statementNotes(s: StatementLockReport): string[] {
+export function statementNotes(s: StatementLockReport): string[] {
   const at = `${s.file}:${s.line}:`;
   const notes: string[] = [];
   if (s.olderServers) notes.push(olderServersNote(s, s.olderServers));

@@ -43,12 +43,22 @@ export function renderFix(files: FixFile[]): string {
 
 /** The migration files a fix text describes (one when it has no file markers). */
 export function fixFiles(fix: string): string[] {
-  const files: string[][] = [];
+  return placedFixFiles(fix).map((f) => f.text);
+}
+
+/** The same, each with where it goes: `instead` for a fix without file markers (the statement's replacement). */
+export function placedFixFiles(fix: string): { place: FixPlace; text: string }[] {
+  const files: { place: FixPlace; lines: string[] }[] = [];
   for (const line of fix.split('\n')) {
-    if (MARKER.test(line) || files.length === 0) files.push([]);
-    if (!MARKER.test(line)) files[files.length - 1]!.push(line);
+    const marker = MARKER.exec(line);
+    if (marker || files.length === 0) files.push({ place: marker ? placeOf(line.slice(marker[0].length)) : 'instead', lines: [] });
+    if (!marker) files[files.length - 1]!.lines.push(line);
   }
-  return files.map((f) => f.join('\n'));
+  return files.map((f) => ({ place: f.place, text: f.lines.join('\n') }));
+}
+
+function placeOf(words: string): FixPlace {
+  return (Object.keys(PLACES) as FixPlace[]).find((p) => PLACES[p] === words) ?? 'later';
 }
 
 /** One statement in place of the reported one. */
