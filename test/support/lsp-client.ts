@@ -33,7 +33,7 @@ export interface LspClient {
   open(path: string, text?: string): Promise<Diagnostic[]>;
   /** didChange with the whole new text; the diagnostics published for that version. */
   change(path: string, text: string): Promise<Diagnostic[]>;
-  /** Writes `text` to disk and sends didSave: the server reads the folder and the database again. */
+  /** Writes `text` to disk, sends it as a change, then didSave: the diagnostics published once the server read the folder and the database again. */
   save(path: string, text: string): Promise<Diagnostic[]>;
   hover(path: string, line: number, character: number): Promise<Hover | null>;
   codeActions(path: string, diagnostics: Diagnostic[]): Promise<CodeAction[]>;
@@ -111,7 +111,9 @@ export async function startLsp(options: { cwd: string; env?: NodeJS.ProcessEnv; 
     },
     async save(path, text) {
       writeFileSync(path, text);
-      const diagnostics = this.change(path, text);
+      await this.change(path, text);
+      // The diagnostics published after the server read the folder and the database again.
+      const diagnostics = published(path, versions.get(path)!);
       await connection.sendNotification('textDocument/didSave', { textDocument: { uri: uri(path) } });
       return diagnostics;
     },

@@ -4,11 +4,12 @@
  * running from that place to the end of its statement; migrate's refusals
  * of the file as errors; and an input error lint stops at (PostgreSQL's
  * parser refusing the file, a bad directive, another file of the folder) as
- * one error, with the error's message less the place it names.
+ * one error, with the error's message less the place it names; so is a
+ * database that could not be read (lint would exit with that error).
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticSeverity, type Diagnostic, type Position } from 'vscode-languageserver';
-import type { InputError } from '../../../lambda/engine/errors/errors';
+import type { MigrationError } from '../../../lambda/engine/errors/errors';
 import type { Finding } from '../../../lambda/checks/finding';
 import { MIGRATE_REFUSAL_RULE } from '../output/rules';
 import type { Refusal } from '../commands/plan-refusals';
@@ -56,7 +57,7 @@ function refusalDiagnostic(doc: TextDocument, spans: readonly StatementSpan[], r
 }
 
 /** An input error: at its place in this file, else on the first line (another file's, or the folder's), naming where it is. */
-function problemDiagnostic(doc: TextDocument, spans: readonly StatementSpan[], file: string, e: InputError): Diagnostic {
+function problemDiagnostic(doc: TextDocument, spans: readonly StatementSpan[], file: string, e: MigrationError): Diagnostic {
   const own = e.file === file;
   const data: DiagnosticData = { ...(e.fix ? { fix: e.fix } : {}) };
   return {

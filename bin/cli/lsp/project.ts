@@ -7,7 +7,7 @@
  * a keystroke lints from memory.
  */
 import { resolve, sep } from 'node:path';
-import { InputError } from '../../../lambda/engine/errors/errors';
+import { InputError, MigrationError } from '../../../lambda/engine/errors/errors';
 import { checksum } from '../../../lambda/engine/files/checksum';
 import { migrationFiles, readMigrationText } from '../../../lambda/engine/files/source';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/files/template';
@@ -27,7 +27,7 @@ import { CatalogCache } from './catalog-cache';
 export type OpenTexts = (path: string) => string | undefined;
 
 /** What lint says of one file: its findings and migrate's refusals of it, or the input errors that stop lint (as `lint` exits 2 on them). */
-export type FileLint = { findings: Finding[]; refusals: Refusal[] } | { problems: InputError[] };
+export type FileLint = { findings: Finding[]; refusals: Refusal[] } | { problems: MigrationError[] };
 
 /** A statement's plan rows for the hover, and the tables whose sizes wait for a save. */
 export interface FilePlan {
@@ -60,7 +60,7 @@ export class LspProject {
   private diskText = new Map<string, string>();
   private scope: Scope | undefined;
   /** Why the last refresh could not read what is applied: every file is refused with it, as lint exits 2. */
-  private scopeError: InputError | undefined;
+  private scopeError: MigrationError | undefined;
   private readonly sizes = new CatalogCache();
   private readonly serverMajor: number | undefined;
 
@@ -100,7 +100,7 @@ export class LspProject {
       this.scopeError = undefined;
       if (scope.applied === 'database' || scope.applied === 'embedded') await this.readSizes(sources);
     } catch (e) {
-      this.scopeError = e instanceof InputError ? e : new InputError(e instanceof Error ? e.message : String(e), { cause: e });
+      this.scopeError = e instanceof MigrationError ? e : new MigrationError(e instanceof Error ? e.message : String(e), { cause: e });
     }
   }
 
@@ -151,7 +151,7 @@ export class LspProject {
   }
 
   /** Why lint would not lint this file now (its own input errors, another file's, what is applied unread), or undefined. */
-  private stop(path: string, text: string): InputError[] | undefined {
+  private stop(path: string, text: string): MigrationError[] | undefined {
     const entry = this.entryOf(path);
     if (!entry) return undefined;
     const own = inputErrorOf(() => lintSourceOfFile(entry, text, this.serverMajor));
