@@ -200,7 +200,7 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     key: 'serverVersion',
     kind: 'int',
     value: 'MAJOR',
-    help: 'lint without a database, plan --offline: the PostgreSQL major version (13 to 18) the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)',
+    help: 'lint and lsp without a database, plan --offline: the PostgreSQL major version (13 to 18) the migrations run on (e.g. 15): syntax it lacks is an error, and plan shows its locks (default: 18, the grammar they are parsed with; with a database, its own)',
   },
   '--warn-rows': {
     key: 'warnRows',
@@ -267,6 +267,12 @@ const UNUSED_TOGETHER: readonly { flags: readonly string[]; when: (o: CliOptions
     when: (o) => o.command === 'lsp' && o.since !== undefined,
     why: 'lsp --since takes the applied files from git, not from a database',
     fix: "give one: --since REF (the base branch's files count as applied), or the database to read them from",
+  },
+  {
+    flags: ['--json', '--format'],
+    when: (o) => o.command === 'lsp',
+    why: 'it speaks the Language Server Protocol on stdout, whatever the format',
+    fix: 'drop it: an editor reads the diagnostics from the protocol (lint --json prints the same findings)',
   },
   {
     flags: ['--embedded-dir'],

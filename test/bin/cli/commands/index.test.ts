@@ -66,7 +66,8 @@ const NEVER_FOR_MIGRATE = [
   /^lambda\/handler\/(?!operator-protocol\.ts$)/,
   /^lib\/(?!config\/(settings|load)\.ts$)/,
   /^bin\/cli\/output\/(sarif|rules|findings)/,
-  /node_modules\/(libpg-query|@aws-sdk|aws-cdk-lib|constructs|undici)\//,
+  /node_modules\/(libpg-query|@aws-sdk|aws-cdk-lib|constructs|undici|vscode-languageserver[^/]*)\//,
+  /^bin\/cli\/lsp\//,
 ];
 
 /** What migrate imports when it runs: the replication check (and the parser's module, read only when a publication or an active logical slot exists). */
@@ -118,5 +119,15 @@ describe('the CLI bundle', () => {
     const modules = loadedBy('lint');
     expect(modules).toContain('bin/cli/commands/lint.ts');
     expect(modules.filter((s) => s.startsWith('lambda/checks/lint')).length).toBeGreaterThan(0);
+  });
+
+  it('runs the language server for lsp alone, its protocol packages outside the bundle', () => {
+    const external = (m: string[]) => externalsOf(m).filter((p) => p.startsWith('vscode-languageserver'));
+    expect(external(loadedBy('lsp'))).toEqual([]);
+    // The command's module imports the server when it runs: what that loads, only then.
+    const server = [...staticClosure('bin/cli/lsp/server.ts')];
+    expect(external(server)).toEqual(expect.arrayContaining(['vscode-languageserver/node', 'vscode-languageserver-textdocument']));
+    expect(server).toEqual(expect.arrayContaining(['lambda/checks/lint/index.ts', 'lambda/checks/locks/plan-locks.ts']));
+    for (const command of ['migrate', 'status', 'lint', 'plan']) expect(external(loadedBy(command)), command).toEqual([]);
   });
 });
