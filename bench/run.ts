@@ -4,7 +4,7 @@
  *
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
- *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth
+ *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth,lsp
  *   npm run bench -- --tmpfs      the server's data directory in /dev/shm (see lib/server.ts)
  *   npm run bench -- --latency-ms 1   apply and noop through a proxy that delays each way (lib/latency-proxy.ts)
  *   BENCH_NODE=/path/to/node npm run bench   the measured processes on another Node.js
@@ -17,6 +17,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { benchApply, PSQL } from './apply';
 import { benchGuard } from './guard';
 import { benchLambda } from './lambda';
+import { benchLsp } from './lsp';
 import { benchMemory } from './memory';
 import { benchNoop } from './noop';
 import { benchOnline } from './online';
@@ -28,7 +29,7 @@ import { startBenchServer, dropDatabase, TMPFS_DIR } from './lib/server';
 import { benchStartup } from './startup';
 import { benchSynth } from './synth';
 
-const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'lambda', 'synth'] as const;
+const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'lambda', 'synth', 'lsp'] as const;
 type Part = (typeof ALL)[number];
 
 interface Sizes {
@@ -44,6 +45,7 @@ interface Sizes {
   raceFiles: number;
   raceRows: number;
   guardRuns: number;
+  lspChanges: number;
 }
 const FULL: Sizes = {
   migrations: 1000,
@@ -58,6 +60,7 @@ const FULL: Sizes = {
   raceFiles: 42,
   raceRows: 1_000_000,
   guardRuns: 20,
+  lspChanges: 60,
 };
 const QUICK: Sizes = {
   migrations: 300,
@@ -72,6 +75,7 @@ const QUICK: Sizes = {
   raceFiles: 42,
   raceRows: 100_000,
   guardRuns: 7,
+  lspChanges: 20,
 };
 
 function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?: string; tmpfs: boolean; latencyMs?: number } {
@@ -210,6 +214,10 @@ async function main(): Promise<void> {
   if (args.only.has('synth')) {
     say('synth: cdk synth on a fresh copy');
     out.synth = await benchSynth({ runs: sizes.synthRuns });
+  }
+  if (args.only.has('lsp')) {
+    say(`lsp: change to diagnostics, a 100- and a 1,000-line migration open, ${sizes.lspChanges} keystrokes each`);
+    out.lsp = await benchLsp({ changes: sizes.lspChanges, onProgress: say });
   }
   out.total_s = Math.round((performance.now() - started) / 100) / 10;
   process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -227,6 +227,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     kind: 'bool',
     help: 'lsp: speak the Language Server Protocol on stdin and stdout (the only transport; editors pass it, and it may be left out)',
   },
+  '--clientProcessId': {
+    key: 'clientProcessId',
+    kind: 'count',
+    value: 'PID',
+    help: "lsp: the editor's process id (VS Code's language client passes it): the server ends when that process has",
+  },
   '--standby-strict': {
     key: 'standbyStrict',
     kind: 'bool',

@@ -169,6 +169,8 @@ export interface CaptureOptions {
 export interface LspOptions {
   /** `lsp --stdio`: the transport editors ask for by name; stdin and stdout are the only one. */
   stdio: boolean;
+  /** `lsp --clientProcessId`: the editor's process; the server ends when it does (the protocol library reads it). */
+  clientProcessId?: number;
 }
 
 /** The groups some commands take, by name (registry.ts says which commands). */
@@ -261,7 +263,7 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
   lintScope: { since: true },
   plan: { offline: true, warnRows: true },
   capture: { minCalls: true, dryRun: true },
-  lsp: { stdio: true },
+  lsp: { stdio: true, clientProcessId: true },
 };
 
 /** The group that holds option `key`, or undefined for a common one (every command takes it). */
