@@ -111,9 +111,9 @@ export class LspProject {
       const folder = this.problems.get('');
       return folder && isWithin(resolve(this.ctx.opts.dir), path) ? { problems: [folder] } : undefined;
     }
-    const stop = this.stop(path, text);
-    if (stop) return { problems: stop };
-    const { sources, upTo, entry } = this.withText(path, text);
+    const files = this.withText(path, text);
+    if ('problems' in files) return files;
+    const { sources, upTo, entry } = files;
     const refusals = this.markScope(sources, path, text);
     const refused = inputErrorOf(() =>
       refuseUnwrittenTemplates(
@@ -133,8 +133,9 @@ export class LspProject {
 
   /** `plan`'s rows for the file's statements (its pending files up to it), the sizes from the last read: no round trip. */
   async planFile(path: string, text: string): Promise<FilePlan | undefined> {
-    if (!this.entryOf(path) || this.stop(path, text)) return undefined;
-    const { sources, upTo } = this.withText(path, text);
+    const files = this.entryOf(path) && this.withText(path, text);
+    if (!files || 'problems' in files) return undefined;
+    const { sources, upTo } = files;
     this.markScope(sources, path, text);
     const migrations = upTo.map(asMigration);
     const pending = migrations.filter((_, k) => !upTo[k]!.applied);
@@ -150,22 +151,25 @@ export class LspProject {
     return { locks, sized, unread: [...replay.unread] };
   }
 
-  /** Why lint would not lint this file now (its own input errors, another file's, what is applied unread), or undefined. */
-  private stop(path: string, text: string): MigrationError[] | undefined {
-    const entry = this.entryOf(path);
-    if (!entry) return undefined;
-    const own = inputErrorOf(() => lintSourceOfFile(entry, text, this.serverMajor));
-    const others = [...this.problems].filter(([p]) => p !== path).map(([, e]) => e);
-    const all = [...(own ? [own] : []), ...others, ...(this.scopeError ? [this.scopeError] : [])];
-    return all.length ? all : undefined;
-  }
-
-  /** The files with the editor's `text` for `path`: all of them, those up to it, and its entry. */
-  private withText(path: string, text: string): { sources: VersionedSource[]; upTo: VersionedSource[]; entry: MigrationFileEntry } {
+  /**
+   * The files with the editor's `text` for `path` (all of them, and those up
+   * to it), or why lint would not lint them now: the file's own input error,
+   * another file's, or what is applied that could not be read.
+   */
+  private withText(
+    path: string,
+    text: string,
+  ): { problems: MigrationError[] } | { sources: VersionedSource[]; upTo: VersionedSource[]; entry: MigrationFileEntry } {
     const entry = this.entryOf(path)!;
-    const sources = this.entries.map((e) => (resolve(e.path) === path ? lintSourceOfFile(e, text, this.serverMajor) : { ...this.sources.get(e.path)! }));
-    const at = this.entries.indexOf(entry);
-    return { sources, upTo: sources.slice(0, at + 1), entry };
+    let own: VersionedSource | undefined;
+    const error = inputErrorOf(() => {
+      own = lintSourceOfFile(entry, text, this.serverMajor);
+    });
+    const others = [...this.problems].filter(([p]) => p !== path).map(([, e]) => e);
+    const problems = [...(error ? [error] : []), ...others, ...(this.scopeError ? [this.scopeError] : [])];
+    if (problems.length) return { problems };
+    const sources = this.entries.map((e) => (e === entry ? own! : { ...this.sources.get(e.path)! }));
+    return { sources, upTo: sources.slice(0, this.entries.indexOf(entry) + 1), entry };
   }
 
   /** Marks the applied files as the last refresh found them (an edited file is pending again); migrate's refusals, with a database. */

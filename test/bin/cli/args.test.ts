@@ -20,6 +20,17 @@ describe('Function: parseArgs', () => {
     expect(o).toMatchObject({ command: 'migrate', dir: 'db', lockWaitMs: 120_000, lockTimeoutMs: 500, json: true, lockRetries: 0 });
   });
 
+  it("takes lsp as VS Code's language client starts it: --stdio and --clientProcessId=PID after its own arguments", () => {
+    expect(parseArgs(['lsp', '--config', 'db/schemaguard.config.json', '--stdio', '--clientProcessId=4242'], {})).toMatchObject({
+      command: 'lsp',
+      stdio: true,
+      clientProcessId: 4242,
+      config: 'db/schemaguard.config.json',
+    });
+    expect(() => parseArgs(['lint', '--stdio'], {})).toThrow('lint does not use --stdio');
+    expect(() => parseArgs(['lsp', '--json'], {})).toThrow('lsp does not use --json: it speaks the Language Server Protocol on stdout');
+  });
+
   it('takes the largest values in range: 1000 retries, 596h, a safe integer of rows', () => {
     expect(parseArgs(['migrate', '--lock-retries', '1000', '--connect-timeout', '2147483647ms'], {})).toMatchObject({
       lockRetries: 1000,
@@ -192,7 +203,8 @@ describe('Function: helpText, for one command', () => {
   });
 
   it('every flag is in the help of at least one command, and every command names only known ones', () => {
-    const shown = new Set(COMMANDS.flatMap((c) => [...helpText('v', c).matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1])));
+    // --clientProcessId is spelt as VS Code's language client passes it.
+    const shown = new Set(COMMANDS.flatMap((c) => [...helpText('v', c).matchAll(/^ {2}(--clientProcessId|--[a-z-]+)/gm)].map((m) => m[1])));
     expect([...shown].sort()).toEqual(Object.keys(FLAGS).sort());
   });
 });
