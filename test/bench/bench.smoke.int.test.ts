@@ -12,6 +12,7 @@ import { benchApply, PSQL } from '../../bench/apply';
 import { benchCompileCache } from '../../bench/compile-cache';
 import { benchFileCost } from '../../bench/file-cost';
 import { benchLambda } from '../../bench/lambda';
+import { benchLsp } from '../../bench/lsp';
 import { benchMemory } from '../../bench/memory';
 import { TIME } from '../../bench/lib/proc';
 import { startLatencyProxy } from '../../bench/lib/latency-proxy';
@@ -148,6 +149,14 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
     expect(r.shares.reduce((a, s) => a + s.bytes, 0)).toBeLessThanOrEqual(r.bundle_bytes);
     expect(r.samples.import).toHaveLength(1);
   });
+
+  it("lsp: each file's diagnostics come back after every change, the same as when it opened; the result has lsp.p50_ms and lsp.p95_ms", async () => {
+    const r = await benchLsp({ changes: 1 });
+
+    expect(r).toMatchObject({ lines: 1000, diagnostics: 20, changes: 1, small: { lines: 100, diagnostics: 2 }, worst: { lines: 1000, diagnostics: 200 } });
+    expect(r.p50_ms).toBeGreaterThan(0);
+    expect(r.p95_ms).toBeGreaterThanOrEqual(r.p50_ms);
+  }, 120_000);
 
   it('synth: measures cdk synth when the CDK app is present, and says so when it is not', async () => {
     const r = await benchSynth({ runs: 1 });
