@@ -52,7 +52,9 @@ export async function startLsp(options: { cwd: string; env?: NodeJS.ProcessEnv; 
   const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const logs: LspClient['logs'] = [];
   const waiting = new Map<string, { version: number; resolve: (d: Diagnostic[]) => void }[]>();
-  connection.onNotification('window/logMessage', (p: { type: number; message: string }) => logs.push(p));
+  connection.onNotification('window/logMessage', (p: { type: number; message: string }) => {
+    logs.push(p);
+  });
   connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; version?: number; diagnostics: Diagnostic[] }) => {
     const list = waiting.get(p.uri) ?? [];
     for (const w of list.filter((w) => p.version === undefined || p.version >= w.version)) w.resolve(p.diagnostics);
@@ -89,7 +91,7 @@ export async function startLsp(options: { cwd: string; env?: NodeJS.ProcessEnv; 
     versions.set(path, v);
     return v;
   };
-  return {
+  const client: LspClient = {
     connection,
     child,
     logs,
@@ -111,7 +113,7 @@ export async function startLsp(options: { cwd: string; env?: NodeJS.ProcessEnv; 
     },
     async save(path, text) {
       writeFileSync(path, text);
-      await this.change(path, text);
+      await client.change(path, text);
       // The diagnostics published after the server read the folder and the database again.
       const diagnostics = published(path, versions.get(path)!);
       await connection.sendNotification('textDocument/didSave', { textDocument: { uri: uri(path) } });
@@ -133,6 +135,7 @@ export async function startLsp(options: { cwd: string; env?: NodeJS.ProcessEnv; 
       return code;
     },
   };
+  return client;
 }
 
 /** Applies a workspace edit (text edits and created files) to the files on disk, as the editor would. */

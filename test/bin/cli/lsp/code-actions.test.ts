@@ -5,7 +5,7 @@
  * a file would have to go where none can.
  */
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Diagnostic, TextDocumentEdit } from 'vscode-languageserver';
+import type { Diagnostic, TextDocumentEdit, TextEdit } from 'vscode-languageserver';
 import { describe, expect, it } from 'vitest';
 import { fixAction, type FixTarget } from '../../../../bin/cli/lsp/code-actions';
 import { applyEdits } from '../../../support/lsp-client';
@@ -34,7 +34,7 @@ function actionOn(text: string, d: Diagnostic, t = target()) {
   return {
     action,
     text: own ? applyEdits(text, own.edits as never) : text,
-    created: Object.fromEntries(created.map((c) => [c.textDocument.uri.split('/').at(-1)!, c.edits[0]!.newText])),
+    created: Object.fromEntries(created.map((c) => [c.textDocument.uri.split('/').at(-1)!, (c.edits[0] as TextEdit).newText])),
   };
 }
 
