@@ -19,6 +19,10 @@ import { median, percentile, round } from './lib/stats';
 export interface LspBenchOptions {
   /** Measured changes per file, after the warm-up ones. */
   changes: number;
+  /** Unmeasured changes first. @default 5 */
+  warmUp?: number;
+  /** The files' lines. @default { small: 100, large: 1000 } */
+  lines?: { small: number; large: number };
   onProgress?: (line: string) => void;
 }
 
@@ -37,7 +41,6 @@ export interface LspLatency {
 export type LspBenchResult = LspLatency & { small: LspLatency; worst: LspLatency };
 
 const APPLIED = 'CREATE TABLE leads (id bigint PRIMARY KEY, name text, score int);\nCREATE TABLE purchases (id bigint PRIMARY KEY, lead_id bigint);\n';
-const WARM_UP = 5;
 
 /**
  * A migration of `lines` lines as a schema change is written: steps of ten
@@ -86,9 +89,10 @@ export async function benchLsp(options: LspBenchOptions): Promise<LspBenchResult
     git('init', '-q');
     git('add', '.');
     git('commit', '-qm', 'applied');
-    const small = await latency(root, schemaMigration(100), 'schema change', options);
-    const large = await latency(root, schemaMigration(1000), 'schema change', options);
-    const worst = await latency(root, riskyMigration(1000), 'worst case, every statement but the comments reported', options);
+    const lines = options.lines ?? { small: 100, large: 1000 };
+    const small = await latency(root, schemaMigration(lines.small), 'schema change', options);
+    const large = await latency(root, schemaMigration(lines.large), 'schema change', options);
+    const worst = await latency(root, riskyMigration(lines.large), 'worst case, every statement but the comments reported', options);
     return { ...large, small, worst };
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -106,14 +110,15 @@ async function latency(root: string, text: string, what: string, options: LspBen
     const middle = text.indexOf(`-- step ${Math.floor(lines / 20)}`);
     const samples: number[] = [];
     let cpuStart: number | null = null;
-    for (let k = 0; k < WARM_UP + options.changes; k++) {
-      if (k === WARM_UP) cpuStart = cpuMs(lsp.child.pid);
+    const warmUp = options.warmUp ?? 5;
+    for (let k = 0; k < warmUp + options.changes; k++) {
+      if (k === warmUp) cpuStart = cpuMs(lsp.child.pid);
       const edited = k % 2 === 0 ? `${text.slice(0, middle)}-- x${text.slice(middle + 2)}` : text;
       const started = performance.now();
       const diagnostics = await lsp.change(file, edited);
       const took = performance.now() - started;
       if (diagnostics.length !== first.length) throw new Error(`a keystroke in a comment changed the diagnostics: ${first.length} → ${diagnostics.length}`);
-      if (k >= WARM_UP) samples.push(took);
+      if (k >= warmUp) samples.push(took);
     }
     const cpuEnd = cpuMs(lsp.child.pid);
     const result = {

@@ -10,7 +10,7 @@
  * quick start is copied into the same app as printed, compiled and
  * synthesised too.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -333,6 +333,27 @@ describe('the app that installed it', () => {
     const lint = mustRun('npx schemaguard lint', 'npx', ['--no-install', 'schemaguard', 'lint', '--quiet'], app, { DATABASE_URL: '' });
     expect(lint.stdout).toContain('lint: 1 file, 0 errors, 0 warnings');
   });
+
+  it('runs `npx schemaguard lsp --stdio` with the protocol package the app installed: it answers initialize, and exits 0 after shutdown and exit', async () => {
+    const frame = (m: object) => `Content-Length: ${Buffer.byteLength(JSON.stringify(m))}\r\n\r\n${JSON.stringify(m)}`;
+    const input = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } },
+      { jsonrpc: '2.0', id: 2, method: 'shutdown' },
+      { jsonrpc: '2.0', method: 'exit' },
+    ]
+      .map(frame)
+      .join('');
+    const child = spawn('npx', ['--no-install', 'schemaguard', 'lsp', '--stdio'], { cwd: app, env: { ...process.env, DATABASE_URL: '' } });
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    // stdin left open, as an editor keeps it: the protocol's exit ends the server.
+    child.stdin.write(input);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stdout).toContain('"serverInfo":{"name":"schemaguard"');
+    expect(code).toBe(0);
+  }, 120_000);
 
   // Regression (tester): dist/types/lambda/driver/pg/pg-driver.d.ts had `import pg from 'pg'`, and an app without esModuleInterop got TS1192 "has no default export".
   it('type-checks an app of module commonjs, strict, without esModuleInterop or skipLibCheck, importing both entry points', () => {
