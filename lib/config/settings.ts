@@ -202,7 +202,10 @@ function backfillValue(key: keyof typeof BACKFILL_KEYS, value: unknown): number 
   }
   if (kind === 'autovacuum') {
     if (!(AUTOVACUUM_MODES as readonly unknown[]).includes(value))
-      throw new SettingValueError(`"${key}" is ${JSON.stringify(value)}`, `write "pause" (any autovacuum on the table), "wraparound" (only one to prevent wraparound) or "ignore"`);
+      throw new SettingValueError(
+        `"${key}" is ${JSON.stringify(value)}`,
+        `write "pause" (any autovacuum on the table), "wraparound" (only one to prevent wraparound) or "ignore"`,
+      );
     return value as string;
   }
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
@@ -216,7 +219,12 @@ function readBackfill(value: unknown): Partial<BackfillSettings> {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     if (!(key in BACKFILL_KEYS))
-      throw new SettingValueError(`has "${key}", which backfill does not take`, `use ${Object.keys(BACKFILL_KEYS).map((k) => `"${k}"`).join(', ')}`);
+      throw new SettingValueError(
+        `has "${key}", which backfill does not take`,
+        `use ${Object.keys(BACKFILL_KEYS)
+          .map((k) => `"${k}"`)
+          .join(', ')}`,
+      );
     out[BACKFILL_KEYS[key as keyof typeof BACKFILL_KEYS].field] = backfillValue(key as keyof typeof BACKFILL_KEYS, v);
   }
   const read = out as Partial<BackfillSettings>;

@@ -37,7 +37,12 @@ export function refuseUnknownAfterBackfill(pending: readonly Migration[], migrat
 }
 
 /** The backfills `m` waits for, by file, as the database has them (a file recorded without one, by baseline, counts as done). */
-export async function awaitedBackfills(q: Queryable, schema: string, m: Migration, migrations: readonly Migration[]): Promise<{ file: string; row?: BackfillRow }[]> {
+export async function awaitedBackfills(
+  q: Queryable,
+  schema: string,
+  m: Migration,
+  migrations: readonly Migration[],
+): Promise<{ file: string; row?: BackfillRow }[]> {
   const out: { file: string; row?: BackfillRow }[] = [];
   for (const file of m.directives.afterBackfill ?? []) {
     const target = migrations.find((x) => x.file === file);

@@ -122,9 +122,10 @@ export class HealthCheck {
 
 /** Sessions waiting behind `pid` (a batch's), as pg_blocking_pids sees them. */
 export async function waitersBehind(q: Queryable, pid: number): Promise<number> {
-  const r = await q.query<{ n: number | string }>('SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE $1::int = ANY (pg_catalog.pg_blocking_pids(pid))', [
-    pid,
-  ]);
+  const r = await q.query<{ n: number | string }>(
+    'SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity WHERE $1::int = ANY (pg_catalog.pg_blocking_pids(pid))',
+    [pid],
+  );
   return Number(r.rows[0]?.n ?? 0);
 }
 

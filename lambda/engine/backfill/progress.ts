@@ -161,10 +161,13 @@ function refuseUnbatchable(r: BackfillRecord, table: string, facts: KeyFacts): v
   }
   if (facts.key_columns === 1 && facts.key_column && facts.key_type) return;
   const has = facts.keys === 0 ? 'has no primary key' : `has a primary key of ${facts.key_columns} columns`;
-  throw new InputError(`${r.file}:${r.statement.line}: the backfill's table ${facts.table_name} ${has}: batches walk a table by a one-column key, in its order`, {
-    ...at,
-    fix: `give ${facts.table_name} a one-column primary key in an earlier file (e.g. ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY, then ADD PRIMARY KEY (id) USING INDEX of a unique index built CONCURRENTLY), or run the UPDATE without -- schemaguard:backfill, in batches of your own`,
-  });
+  throw new InputError(
+    `${r.file}:${r.statement.line}: the backfill's table ${facts.table_name} ${has}: batches walk a table by a one-column key, in its order`,
+    {
+      ...at,
+      fix: `give ${facts.table_name} a one-column primary key in an earlier file (e.g. ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY, then ADD PRIMARY KEY (id) USING INDEX of a unique index built CONCURRENTLY), or run the UPDATE without -- schemaguard:backfill, in batches of your own`,
+    },
+  );
 }
 
 interface Row {

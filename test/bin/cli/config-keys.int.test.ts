@@ -189,7 +189,9 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
     const url = await freshDatabase(target, 'cfg_backfill');
     const r = await run(project({ backfill: { minRows: 50, maxRows: 100 } }, files), ['migrate', '--database-url', url]);
     expect(r.code, r.stderr).toBe(0);
-    expect(await rows(url, 'SELECT batches::int AS batches, rows_done::int AS rows_done FROM schemaguard.backfills')).toEqual([{ batches: 10, rows_done: 1000 }]);
+    expect(await rows(url, 'SELECT batches::int AS batches, rows_done::int AS rows_done FROM schemaguard.backfills')).toEqual([
+      { batches: 10, rows_done: 1000 },
+    ]);
     await refused({ backfill: { batchTime: 200 } }, '"batchTime" is not a duration');
   },
   async databaseUrlEnv() {
