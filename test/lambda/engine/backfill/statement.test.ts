@@ -44,16 +44,15 @@ describe('Function: readBackfillStatement', () => {
     ['WITH x AS (SELECT 1) UPDATE orders SET region = 1 WHERE region IS NULL', 'is not an UPDATE (found WITH)'],
     ['UPDATE orders SET region = 1 WHERE CURRENT OF c', 'is WHERE CURRENT OF a cursor'],
   ])('refuses %s, naming the file, the line and the way out', (text, why) => {
-    const e = (() => {
-      try {
-        read(text);
-      } catch (err) {
-        return err;
-      }
-    })() as InputError;
+    let e: unknown;
+    try {
+      read(text);
+    } catch (err) {
+      e = err;
+    }
     expect(e).toBeInstanceOf(InputError);
-    expect(e.message).toContain(`0007_x.sql:4: the backfill statement ${why}`);
-    expect(e.fix).toBeTruthy();
+    expect((e as InputError).message).toContain(`0007_x.sql:4: the backfill statement ${why}`);
+    expect((e as InputError).fix).toBeTruthy();
   });
 });
 
