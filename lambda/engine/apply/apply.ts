@@ -43,7 +43,6 @@ import type { SqlStatement } from '../sql/splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from '../state/state';
 import { noun, oneOrMany, verb } from '../errors/words';
 import { recordBackfill, type BackfillRecord } from '../backfill/progress';
-import { DEFAULT_BACKFILL } from '../defaults';
 
 export { CHECK_COUNT_LIMIT, CHECK_EXAMPLES } from './apply-errors';
 
@@ -65,7 +64,7 @@ export interface ApplySettings extends LockRetryPolicy {
    */
   held?: string;
   onNote?: (message: string) => void;
-  /** The first batch's size a backfill file records. @default DEFAULT_BACKFILL.minRows */
+  /** The first batch's size a backfill file records (the batches' bounds apply). @default 1000 */
   backfillBatchRows?: number;
   /**
    * Under a deadline: epoch ms by which the migration's statements must end
@@ -156,6 +155,9 @@ async function statementsAttempt(session: Session, m: Migration, s: ApplySetting
   return executionMs;
 }
 
+/** The first batch's size: small enough to take a moment on any table, large enough that sizing up takes few batches. */
+const FIRST_BATCH_ROWS = 1000;
+
 /** The backfill's row as the expand records it: the file's own timeouts (not a deadline's cap), and the first batch's size. */
 function backfillRecord(m: Migration, s: ApplySettings, settings: TransactionSettings): BackfillRecord {
   return {
@@ -164,7 +166,7 @@ function backfillRecord(m: Migration, s: ApplySettings, settings: TransactionSet
     statement: m.backfill!,
     lockTimeoutMs: settings.lockTimeoutMs,
     statementTimeoutMs: m.directives.statementTimeoutMs ?? s.statementTimeoutMs,
-    batchRows: s.backfillBatchRows ?? DEFAULT_BACKFILL.minRows,
+    batchRows: s.backfillBatchRows ?? FIRST_BATCH_ROWS,
   };
 }
 

@@ -339,10 +339,10 @@ function watchWaiters(walk: Walk): { stop(): Promise<number> } {
   };
 }
 
-/** The next batch's size: scaled to the target duration, at most doubled or halved at once, within the bounds. */
+/** The next batch's size: scaled to the target duration, at most four times larger or half as large at once, within the bounds. */
 export function nextSize(rows: number, tookMs: number, s: Pick<BackfillSettings, 'batchTimeMs' | 'minRows' | 'maxRows'>): number {
   const scaled = Math.round((rows * s.batchTimeMs) / Math.max(1, tookMs));
-  return clamp(Math.min(rows * 2, Math.max(Math.floor(rows / 2), scaled)), s);
+  return clamp(Math.min(rows * 4, Math.max(Math.floor(rows / 2), scaled)), s);
 }
 
 function clamp(rows: number, s: Pick<BackfillSettings, 'minRows' | 'maxRows'>): number {
