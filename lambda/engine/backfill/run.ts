@@ -9,16 +9,23 @@
  * second one (the CLI beside the deployed workflow) neither repeats nor
  * skips a range.
  */
-import type { DEFAULT_BACKFILL } from '../defaults';
 import { BackfillError, databaseFields, isConnectionLoss, MigrationError, sqlstateOf } from '../errors/errors';
 import { DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../errors/sqlstate';
 import type { Queryable, Session } from '../ports';
 import { sleep } from '../runtime/sleep';
-import { HealthCheck, waitersBehind } from './health';
+import { HealthCheck, waitersBehind, type HealthBounds } from './health';
 import { backfillTable, readBackfill, setBackfillState, type BackfillRow, type BackfillState } from './progress';
 import { batchSql, leftoverSql, readBackfillStatement, type BackfillStatement } from './statement';
 
-export type BackfillSettings = typeof DEFAULT_BACKFILL;
+/** How a backfill's batches are sized and when they pause (`DEFAULT_BACKFILL`; the project file's `backfill`). */
+export interface BackfillSettings extends HealthBounds {
+  /** The duration each batch is sized to take. */
+  batchTimeMs: number;
+  /** The fewest keys one batch covers. */
+  minRows: number;
+  /** The most keys one batch covers. */
+  maxRows: number;
+}
 
 /** Where a backfill stands, after each batch and each change of state. */
 export interface BackfillProgress {
