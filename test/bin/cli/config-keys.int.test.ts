@@ -185,7 +185,7 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
       'migrations/0001_t.sql': 'CREATE TABLE t (id int PRIMARY KEY, v int);\nINSERT INTO t SELECT g, NULL FROM generate_series(1, 1000) g;\n',
       'migrations/0002_fill.sql': '-- schemaguard:backfill\nUPDATE t SET v = id WHERE v IS NULL;\n',
     };
-    // Batches of 100 keys at most: the 1,000 rows take ten.
+    // Batches of 100 keys at most: the 1,000 rows take ten, and an eleventh, open-ended range finds the table's end.
     const url = await freshDatabase(target, 'cfg_backfill');
     const r = await run(project({ backfill: { minRows: 50, maxRows: 100 } }, files), ['migrate', '--database-url', url]);
     expect(r.code, r.stderr).toBe(0);
