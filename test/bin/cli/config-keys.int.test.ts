@@ -190,7 +190,7 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
     const r = await run(project({ backfill: { minRows: 50, maxRows: 100 } }, files), ['migrate', '--database-url', url]);
     expect(r.code, r.stderr).toBe(0);
     expect(await rows(url, 'SELECT batches::int AS batches, rows_done::int AS rows_done FROM schemaguard.backfills')).toEqual([
-      { batches: 10, rows_done: 1000 },
+      { batches: 11, rows_done: 1000 },
     ]);
     await refused({ backfill: { batchTime: 200 } }, '"batchTime" is not a duration');
   },
