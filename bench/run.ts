@@ -4,7 +4,8 @@
  *
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
- *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth,lsp
+ *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth,backfill,lsp
+ *   npm run bench -- --only backfill --rows 2000000 --writers 4   the backfill's size and its writers (default: 20,000,000, or 2,000,000 with --quick; 4)
  *   npm run bench -- --tmpfs      the server's data directory in /dev/shm (see lib/server.ts)
  *   npm run bench -- --latency-ms 1   apply and noop through a proxy that delays each way (lib/latency-proxy.ts)
  *   BENCH_NODE=/path/to/node npm run bench   the measured processes on another Node.js
@@ -15,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchApply, PSQL } from './apply';
+import { benchBackfill } from './backfill';
 import { benchGuard } from './guard';
 import { benchLambda } from './lambda';
 import { benchLsp } from './lsp';
@@ -29,7 +31,7 @@ import { startBenchServer, dropDatabase, TMPFS_DIR } from './lib/server';
 import { benchStartup } from './startup';
 import { benchSynth } from './synth';
 
-const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'lambda', 'synth', 'lsp'] as const;
+const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'lambda', 'synth', 'backfill', 'lsp'] as const;
 type Part = (typeof ALL)[number];
 
 interface Sizes {
@@ -46,6 +48,7 @@ interface Sizes {
   raceRows: number;
   guardRuns: number;
   lspChanges: number;
+  backfillRows: number;
 }
 const FULL: Sizes = {
   migrations: 1000,
@@ -61,6 +64,7 @@ const FULL: Sizes = {
   raceRows: 1_000_000,
   guardRuns: 20,
   lspChanges: 60,
+  backfillRows: 20_000_000,
 };
 const QUICK: Sizes = {
   migrations: 300,
@@ -76,9 +80,29 @@ const QUICK: Sizes = {
   raceRows: 100_000,
   guardRuns: 7,
   lspChanges: 20,
+  backfillRows: 2_000_000,
 };
 
-function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?: string; tmpfs: boolean; latencyMs?: number } {
+interface Args {
+  quick: boolean;
+  only: Set<Part>;
+  databaseUrl?: string;
+  tmpfs: boolean;
+  latencyMs?: number;
+  /** `--rows`, `--writers`: the backfill's table and its application connections. */
+  rows?: number;
+  writers?: number;
+}
+
+/** A whole number of at least `least`, or the usage. */
+function count(flag: string, v: string, least: number): number {
+  if (!/^\d+$/.test(v) || Number(v) < least) usage(`${flag}: "${v}" is not a whole number of at least ${least}`);
+  return Number(v);
+}
+
+function parse(argv: string[]): Args {
+  let rows: number | undefined;
+  let writers: number | undefined;
   let quick = false;
   let tmpfs = false;
   let latencyMs: number | undefined;
@@ -95,6 +119,8 @@ function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?:
       only = new Set(parts as Part[]);
     } else if (a === '--database-url') databaseUrl = argv[++k];
     else if (a === '--tmpfs') tmpfs = true;
+    else if (a === '--rows') rows = count(a, argv[++k] ?? '', 1);
+    else if (a === '--writers') writers = count(a, argv[++k] ?? '', 0);
     else if (a === '--latency-ms') {
       const v = argv[++k] ?? '';
       latencyMs = Number(v);
@@ -102,11 +128,13 @@ function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?:
     } else usage(`unknown argument "${a}"`);
   }
   if (tmpfs && databaseUrl) usage('--tmpfs places the server this run starts; it cannot move the one of --database-url');
-  return { quick, only, databaseUrl, tmpfs, latencyMs };
+  return { quick, only, databaseUrl, tmpfs, latencyMs, rows, writers };
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N]\n`);
+  process.stderr.write(
+    `bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N] [--rows N] [--writers N]\n`,
+  );
   process.exit(2);
 }
 
@@ -143,7 +171,7 @@ async function main(): Promise<void> {
   // Every process the parts below start inherits this.
   process.env = measuredEnv();
   say(`node start (node -e 0): ${machine.node_start_ms} ms`);
-  const needsDb = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard'].some((p) => args.only.has(p as Part));
+  const needsDb = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'backfill'].some((p) => args.only.has(p as Part));
   const server = needsDb ? await startBenchServer(args.databaseUrl, { tmpfs: args.tmpfs }) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.
   process.once('SIGINT', () => {
@@ -204,6 +232,11 @@ async function main(): Promise<void> {
       out.race = await benchRace({ adminUrl: server.adminUrl, runners: sizes.raceRunners, files: sizes.raceFiles, rows: sizes.raceRows, onProgress: say });
     }
     if (server && args.only.has('guard')) out.guard = await benchGuard({ adminUrl: server.adminUrl, runs: sizes.guardRuns, onProgress: say });
+    if (server && args.only.has('backfill')) {
+      const rows = args.rows ?? sizes.backfillRows;
+      say(`backfill: ${rows} rows, ${args.writers ?? 4} writers; one plain UPDATE of the same rows is the floor`);
+      out.backfill = await benchBackfill({ adminUrl: server.adminUrl, rows, writers: args.writers, onProgress: say });
+    }
   } finally {
     await server?.stop();
   }

@@ -35,6 +35,10 @@ export {
 } from './engine/files/source';
 export type { SqlStatement } from './engine/sql/splitter';
 export { inspect as plan, migrate, type AppliedSummary, type MigrateOptions, type MigrateResult, type RunEvent, type RunnerOptions } from './engine/runner';
+export type { BackfillMode } from './engine/backfill/gate';
+export type { BackfillProgress, BackfillSettings } from './engine/backfill/run';
+export type { BackfillState } from './engine/backfill/progress';
+export type { HealthBounds } from './engine/backfill/health';
 export { RUN_STEPS, type RunCheck, type RunCheckResult, type RunFacts, type RunStep } from './engine/server/run-refusals';
 export { computePlan, type EntryStatus, type Plan, type PlanEntry } from './engine/state/plan';
 export { checksum } from './engine/files/checksum';

@@ -15,6 +15,7 @@ export {
   type SchemaMigrationsBaseProps,
   type SchemaMigrationsProps,
   type StandbyWaitProps,
+  type BackfillProps,
 } from './schema-migrations';
 export type { OperatorCommands, SchemaMigrationsBaseline } from './adoption-props';
 export type { HistorySource } from '../lambda/engine/foreign-history/foreign-history';

@@ -43,7 +43,8 @@ import { defaultVersionParameterName, exportedAttributeProblems, readVersion, re
 import { claimStateTable, resolveStateSchema } from './state-schema';
 import { refuseUnparsable } from './synth-parse';
 import type { ProjectConfig } from './config/load';
-import { SETTINGS } from './config/settings';
+import { SETTINGS, SettingValueError } from './config/settings';
+import type { BackfillSettings } from '../lambda/engine/backfill/run';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { andList, oneOrMany, plural } from '../lambda/engine/errors/words';
@@ -173,6 +174,15 @@ export interface SchemaMigrationsBaseProps extends UserFileProps {
    * @default - wait up to 60 s (within the invocation's time), then a warning in the log and `Standbys`
    */
   readonly standbys?: StandbyWaitProps;
+  /**
+   * How `-- schemaguard:backfill` statements run: the keys of the project
+   * file's `backfill` (batch sizes, health bounds), each given winning over
+   * the file's. A deploy runs a backfill's expand and first batch; a file
+   * that says `-- schemaguard:after-backfill` of one not done fails the
+   * deploy, naming it (docs/guide/backfills.md).
+   * @default - the project file's `backfill`, else batches of 200 ms paused past a standby lag of 10 s, 1 GB of WAL retained by a logical slot, autovacuum on the table or 3 waiting sessions
+   */
+  readonly backfill?: BackfillProps;
   /**
    * Timeout of one handler invocation (onEvent or one isComplete). Work that does
    * not fit continues in the next isComplete.
@@ -383,6 +393,24 @@ export interface DataApiConnectionProps {
 export type SchemaMigrationsProps = SchemaMigrationsBaseProps & (DirectConnectionProps | DataApiConnectionProps);
 
 /** How SchemaMigrations waits for standbys after applying. */
+/** The project file's `backfill` keys, as a prop (lib/config/settings.ts reads both). */
+export interface BackfillProps {
+  /** The duration each batch is sized to take, e.g. `"200ms"`. @default "200ms" */
+  readonly batchTime?: string;
+  /** The fewest keys one batch covers. @default 100 */
+  readonly minRows?: number;
+  /** The most keys one batch covers. @default 50000 */
+  readonly maxRows?: number;
+  /** A standby's or Aurora reader's lag past which batches pause, e.g. `"10s"`. @default "10s" */
+  readonly standbyLag?: string;
+  /** WAL a logical slot retains past which batches pause, e.g. `"1GB"`. @default "1GB" */
+  readonly slotRetainedWal?: string;
+  /** Which autovacuum on the table pauses batches. @default "pause" */
+  readonly autovacuum?: 'pause' | 'wraparound' | 'ignore';
+  /** Sessions waiting behind one batch at once that pause the next. @default 3 */
+  readonly lockWaiters?: number;
+}
+
 export interface StandbyWaitProps {
   /**
    * How long to wait. `Duration.seconds(0)` reports their lag without waiting.
@@ -922,6 +950,7 @@ function handlerEnvironment(
   if (props.replicationPlanned) environment[ENV.replicationPlanned] = props.replicationPlanned;
   if (settings.standbyWaitMs !== undefined) environment[ENV.standbyWaitMs] = String(settings.standbyWaitMs);
   if (settings.standbyStrict) environment[ENV.standbyStrict] = 'true';
+  if (Object.keys(settings.backfill).length > 0) environment[ENV.backfill] = JSON.stringify(settings.backfill);
   if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
   if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
   if (target.kind === 'data-api') environment[ENV.clusterArn] = target.cluster.clusterArn;
@@ -1007,6 +1036,8 @@ interface Settings extends UserFiles {
   /** `standbys` (or the project file's `standbyWait`, `standbyStrict`), checked; undefined: the handler's 60 s, a warning. */
   standbyWaitMs?: number;
   standbyStrict?: boolean;
+  /** `backfill` over the project file's, read into the engine's units; {} for none. */
+  backfill: Partial<BackfillSettings>;
   handlerTimeout: Duration;
   reserve: Duration;
   queryInterval: Duration;
@@ -1026,6 +1057,7 @@ function resolveSettings(props: SchemaMigrationsProps, project: ProjectConfig): 
     ...resolveUserFiles('SchemaMigrations', props, process.cwd(), project),
     lockTimeoutMs: lockTimeoutOf(props.lockTimeout, project),
     ...standbysOf(props.standbys, project),
+    backfill: backfillOf(props.backfill, project),
     handlerTimeout: props.handlerTimeout ?? Duration.minutes(5),
     reserve: props.reserve ?? Duration.millis(DEFAULTS.reserveMs),
     queryInterval: props.queryInterval ?? Duration.seconds(10),
@@ -1061,6 +1093,19 @@ function lockTimeoutOf(given: Duration | undefined, project: ProjectConfig): num
     );
   }
   return ms;
+}
+
+/** `backfill`, each key given over the project file's, read as the file's own are (lib/config/settings.ts). */
+function backfillOf(given: BackfillProps | undefined, project: ProjectConfig): Partial<BackfillSettings> {
+  const fromFile = project.settings.backfill ?? {};
+  if (given === undefined) return fromFile;
+  const setting = SETTINGS.find((s) => s.key === 'backfill')!;
+  try {
+    return { ...fromFile, ...setting.read(given, { dir: process.cwd() }) };
+  } catch (e) {
+    if (e instanceof SettingValueError) throw new Error(`SchemaMigrations: "backfill" ${e.problem}; ${e.fix}`);
+    throw e;
+  }
 }
 
 /** The longest `standbys.wait` (and the file's `standbyWait`) the handler takes: it waits inside one invocation. */

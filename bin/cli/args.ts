@@ -124,6 +124,11 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
   '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: 'retries after a lock timeout, with backoff (default: 3)' },
   '--allow-ahead': { key: 'allowAhead', kind: 'bool', help: 'succeed when the database has migrations the files do not (rollbacks); status: with --exit-code' },
   '--out-of-order': { key: 'outOfOrder', kind: 'bool', help: 'apply pending migrations older than the newest applied one' },
+  '--backfill-later': {
+    key: 'backfillLater',
+    kind: 'bool',
+    help: 'run the first batch of each -- schemaguard:backfill and leave the rest for a later migrate (or the deployed workflow); a file that says -- schemaguard:after-backfill of one not done is then refused (exit 2), the files before it applied',
+  },
   '--ignore-foreign-history': {
     key: 'ignoreForeignHistory',
     kind: 'bool',
@@ -307,6 +312,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     lockRetries: DEFAULT_LOCK_RETRIES,
     allowAhead: false,
     outOfOrder: false,
+    backfillLater: false,
+    backfill: {},
     ignoreForeignHistory: false,
     stateSchema: 'schemaguard',
     embeddedDir: '.schemaguard',

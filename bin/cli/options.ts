@@ -9,6 +9,7 @@
 import type { HistorySource } from '../../lambda/engine/foreign-history/foreign-history';
 import type { MigrationLayout } from '../../lambda/engine/files/layout';
 import type { RuleSetting } from '../../lib/config/settings';
+import type { BackfillSettings } from '../../lambda/engine/backfill/run';
 
 export const FORMATS = ['text', 'json', 'github', 'sarif'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
@@ -107,6 +108,10 @@ export interface ApplyOptions {
   standbyWaitMs: number;
   /** Fail (exit 1) when a standby has not caught up within the wait. */
   standbyStrict: boolean;
+  /** `--backfill-later`: run each backfill's first batch only, leave the rest for later, and refuse a file that waits for one not done. */
+  backfillLater: boolean;
+  /** The project file's `backfill`: batch sizes and health bounds. */
+  backfill: Partial<BackfillSettings>;
 }
 
 export interface AheadOptions {
@@ -252,6 +257,8 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
     ignoreForeignHistory: true,
     standbyWaitMs: true,
     standbyStrict: true,
+    backfillLater: true,
+    backfill: true,
   },
   ahead: { allowAhead: true },
   replication: { replicationPlanned: true },

@@ -14,3 +14,19 @@ export const DEFAULT_LOCK_RETRIES = 3;
 export const DEFAULT_RETRY_DELAY_MS = 500;
 /** After applying, how long to wait for the standbys to replay it (0: report only). */
 export const DEFAULT_STANDBY_WAIT_MS = 60_000;
+/** A backfill's batches and the health bounds it pauses at (the project file's `backfill`, lambda/engine/backfill/). */
+export const DEFAULT_BACKFILL = {
+  /** The duration each batch is sized to take. */
+  batchTimeMs: 200,
+  /** The fewest and the most rows (keys) one batch covers. */
+  minRows: 100,
+  maxRows: 50_000,
+  /** A standby's or Aurora reader's replay lag past which batches pause. */
+  standbyLagMs: 10_000,
+  /** WAL a logical slot retains past which batches pause. */
+  slotRetainedBytes: 1024 ** 3,
+  /** Which autovacuum on the table pauses batches: any (`pause`), one to prevent wraparound, or none (`ignore`). */
+  autovacuum: 'pause' as 'pause' | 'wraparound' | 'ignore',
+  /** Sessions waiting behind one batch at once that pause the next. */
+  lockWaiters: 3,
+};

@@ -9,7 +9,7 @@ import { deadlineCutError, stateLockTimeoutError } from './apply/apply-errors';
 import { applyInFlight, canPipeline, pipelinable } from './apply/apply-pipeline';
 import { BlockerWatcher } from './lock/blockers';
 import { DeadlineWatchdog } from './lock/deadline-watchdog';
-import { DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_RETRY_DELAY_MS } from './defaults';
+import { DEFAULT_BACKFILL, DEFAULT_LOCK_RETRIES, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_RETRY_DELAY_MS } from './defaults';
 import { DeadlineError, LockLostError, lockLostError, MigrationError, sqlstateOf, type Blocker } from './errors/errors';
 import { validateSchemaName } from './state/identifiers';
 import { recordedOf, refuseRetry } from './lock/lock-lost';
@@ -32,6 +32,8 @@ import {
   type AppliedKey,
 } from './state/state';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from './errors/sqlstate';
+import { awaitedBackfills, backfillPendingError, refuseUnknownAfterBackfill, type BackfillMode } from './backfill/gate';
+import { runBackfill, type BackfillProgress, type BackfillRun, type BackfillSettings } from './backfill/run';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -89,6 +91,18 @@ export interface MigrateOptions extends RunnerOptions {
   deadlineFix?: string;
   /** The caller's own checks before anything runs (`run-refusals.ts`: the replication check). @default - the engine's only */
   checks?: readonly RunCheck[];
+  /**
+   * `run`: a file's backfill runs to the end before the next file (and a
+   * file that waits for an earlier one finishes it first); `start`: only its
+   * first batch, the rest left for later (the deployed workflow, or a later
+   * migrate), and a file that waits for a backfill not done is refused.
+   * @default 'run'
+   */
+  backfills?: BackfillMode;
+  /** Batch sizes and health bounds of backfills. @default DEFAULT_BACKFILL */
+  backfillSettings?: Partial<BackfillSettings>;
+  /** With `backfills: 'start'`: what a refused `after-backfill` file's message says to do (the CLI names its flag, the handler its workflow). @default - run migrate without --backfill-later */
+  backfillFix?: string;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -102,7 +116,9 @@ export type RunEvent =
   | { type: 'migration-applied'; migration: Migration; executionMs: number; attempts: number }
   | { type: 'retry'; migration: Migration; attempt: number; delayMs: number; blockers: Blocker[]; message: string }
   | { type: 'note'; message: string }
-  | { type: 'deadline'; remaining: Migration[] };
+  | { type: 'deadline'; remaining: Migration[] }
+  // After each batch of a backfill, and each change of its state (paused and why, running again, done).
+  | { type: 'backfill'; progress: BackfillProgress };
 
 export interface AppliedSummary {
   version: number;
@@ -124,6 +140,8 @@ export interface MigrateResult {
   /** Number of applied migrations after the run. */
   appliedCount: number;
   elapsedMs: number;
+  /** Where each backfill this run started or ran stands at its end (`running` when left for later); absent when it met none. */
+  backfills?: BackfillProgress[];
 }
 
 /** Read the files against the database without writing anything (no lock, no state table). */
@@ -278,6 +296,7 @@ async function planUnderLock(
   // one still as `schemaguard new` wrote it too: recorded, its SQL written later would never run.
   await parseAllNow(plan.pending);
   refuseUnwrittenTemplates(plan.pending, options.source);
+  refuseUnknownAfterBackfill(plan.pending, options.migrations);
   notes.push(...(await refuseAtStep('files-parsed', facts)));
   emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
   for (const message of notes) emit({ type: 'note', message });
@@ -477,6 +496,7 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
       continue;
     }
     const m = pending[k]!;
+    await awaitBackfills(run, m);
     await run.lock.assertHeld();
     const cap = run.settings.statementTimeoutCapMs;
     const startedAt = Date.now();
@@ -497,8 +517,38 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
     } finally {
       watchdog?.stop();
     }
+    if (m.backfill) (result.backfills ??= []).push(await backfillOf(run, m.version, run.options.backfills === 'start' ? 'one-batch' : 'done'));
     k++;
   }
+}
+
+/**
+ * Before `m` runs: each backfill it waits for (`after-backfill`) is done, or
+ * is finished here (`backfills: 'run'`), or `m` is refused with the
+ * backfill's progress (`start`).
+ */
+async function awaitBackfills(run: PendingRun, m: Migration): Promise<void> {
+  if (!m.directives.afterBackfill) return;
+  for (const { file, row } of await awaitedBackfills(run.session, run.settings.stateSchema, m, run.options.migrations)) {
+    if (!row || row.state === 'done') continue;
+    if (run.options.backfills === 'start') throw backfillPendingError(m, file, row, run.options.backfillFix ?? BACKFILL_LATER_FIX);
+    await backfillOf(run, row.version, 'done');
+  }
+}
+
+const BACKFILL_LATER_FIX = 'run migrate without --backfill-later to finish the backfill here (it goes on after its last committed batch)';
+
+/** The backfill of `version` run on the applying session as far as `until`, its progress told as it goes. */
+function backfillOf(run: PendingRun, version: number, until: BackfillRun['until']): Promise<BackfillProgress> {
+  return runBackfill({
+    session: run.session,
+    monitor: run.lock.monitor,
+    stateSchema: run.settings.stateSchema,
+    version,
+    settings: { ...DEFAULT_BACKFILL, ...run.options.backfillSettings },
+    until,
+    onProgress: (progress) => run.emit({ type: 'backfill', progress }),
+  });
 }
 
 function stopAtDeadline(run: PendingRun, remaining: Migration[], result: MigrateResult): void {

@@ -11,6 +11,8 @@ import { validateSchemaName } from '../engine/state/identifiers';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
 import { DEFAULTS, ENV, TLS_MODES, type TlsMode } from './constants';
 import type { FailureContext } from './failure';
+import { DEFAULT_BACKFILL } from '../engine/defaults';
+import type { BackfillSettings } from '../engine/backfill/run';
 
 /** How the server certificate is checked. */
 export type TlsSettings = { mode: 'verify-full' /** PEM bundle the chain is verified against. */; caBundle: string } | { mode: 'disable' };
@@ -64,6 +66,8 @@ export interface RunSettings {
   standbyWaitMs: number;
   /** A standby still behind after the wait fails the request. */
   standbyStrict: boolean;
+  /** Backfills' batch sizes and health bounds; the engine's defaults for those not given. */
+  backfill: Partial<BackfillSettings>;
 }
 
 /** The check after migrating (verify.ts). */
@@ -162,7 +166,32 @@ function runSettings(env: NodeJS.ProcessEnv): RunSettings {
     ...(env[ENV.replicationPlanned] ? { replicationPlanned: env[ENV.replicationPlanned] } : {}),
     standbyWaitMs: optionalInt(env, ENV.standbyWaitMs, 0, 900_000) ?? DEFAULTS.standbyWaitMs,
     standbyStrict: env[ENV.standbyStrict] === 'true',
+    backfill: backfillSettings(env),
   };
+}
+
+/** SCHEMAGUARD_BACKFILL: an object of the engine's backfill settings (the construct writes it from its `backfill` prop and the project file). */
+function backfillSettings(env: NodeJS.ProcessEnv): Partial<BackfillSettings> {
+  const text = env[ENV.backfill];
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const known = Object.keys(DEFAULT_BACKFILL);
+  const bad =
+    typeof value !== 'object' || value === null || Array.isArray(value)
+      ? 'is not a JSON object'
+      : Object.entries(value).find(([k, v]) => !known.includes(k) || typeof v !== typeof DEFAULT_BACKFILL[k as keyof BackfillSettings])?.[0];
+  if (bad !== undefined) {
+    throw new InputError(`${ENV.backfill}: ${bad === 'is not a JSON object' ? bad : `"${bad}" is not one of its settings, or not of its type`}`, {
+      value: text.slice(0, 200),
+      fix: `deploy the function through the SchemaMigrations construct, which writes it from its backfill prop: an object of ${known.join(', ')}`,
+    });
+  }
+  return value as Partial<BackfillSettings>;
 }
 
 function requiredSecretArn(env: NodeJS.ProcessEnv): string {

@@ -79,6 +79,8 @@ export const ENV = {
   standbyWaitMs: 'SCHEMAGUARD_STANDBY_WAIT_MS',
   /** `true`: a standby still behind after the wait fails the deploy; otherwise it is a warning. */
   standbyStrict: 'SCHEMAGUARD_STANDBY_STRICT',
+  /** Backfills' batch sizes and health bounds, JSON in the engine's units (`BackfillSettings`: ms, bytes); unset: the defaults. */
+  backfill: 'SCHEMAGUARD_BACKFILL',
   /**
    * ARN of an Aurora cluster. When set the handler uses the RDS Data API (no
    * connection, no VPC): the secret ARN is passed to the service, never read.

@@ -432,6 +432,10 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
       lockWaitMs: Math.max(0, Math.min(cfg.run.lockWaitMs, deadline - Date.now() - cfg.run.reserveMs)),
       deadlineFix: deadlineFix(deadline - started),
       checks: [replicationCheck({ planned: cfg.run.replicationPlanned, plannedSetting: 'the replicationPlanned prop of SchemaMigrations' })],
+      // A deploy waits for a backfill's expand and first batch, not its end: the rest is a later run's (see docs/guide/backfills.md).
+      backfills: 'start',
+      backfillSettings: cfg.run.backfill,
+      backfillFix: BACKFILL_FIX,
       onEvent: (e) => logRunEvent(inv.log, e),
     }),
   );
@@ -439,6 +443,10 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
   inv.known = { currentVersion: result.currentVersion === null ? 'none' : String(result.currentVersion), appliedCount: String(result.appliedCount) };
   return { result, ahead, driver, migrations, deadline, baseline };
 }
+
+/** What a deploy refused for a backfill not done says to do. */
+const BACKFILL_FIX =
+  'finish the backfill first — `schemaguard migrate` against this database runs it to the end, going on after its last committed batch — then deploy again';
 
 /**
  * A statement cut by the invocation's deadline although its migration had

@@ -66,6 +66,9 @@ export function logRunEvent(log: Logger, e: RunEvent): void {
     case 'deadline':
       log.info('stopping before the invocation runs out of time; the next isComplete continues', { remaining: e.remaining.map((m) => m.file) });
       break;
+    case 'backfill':
+      log.info('backfill', { ...e.progress });
+      break;
   }
 }
 

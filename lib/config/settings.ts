@@ -20,7 +20,8 @@
  * reads the file too.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STANDBY_WAIT_MS } from '../../lambda/engine/defaults';
+import { DEFAULT_BACKFILL, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STANDBY_WAIT_MS } from '../../lambda/engine/defaults';
+import type { BackfillSettings } from '../../lambda/engine/backfill/run';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/files/duration';
 import { InputError } from '../../lambda/engine/errors/errors';
 import { validateSchemaName } from '../../lambda/engine/state/identifiers';
@@ -168,6 +169,70 @@ function readLintRules(value: unknown): Record<string, RuleSetting> {
   return rules;
 }
 
+/** The keys of `backfill`, as the file writes them, and what each fills of the engine's `BackfillSettings`. */
+const BACKFILL_KEYS = {
+  batchTime: { field: 'batchTimeMs', kind: 'duration', text: `"${DEFAULT_BACKFILL.batchTimeMs}ms"` },
+  minRows: { field: 'minRows', kind: 'rows', text: String(DEFAULT_BACKFILL.minRows) },
+  maxRows: { field: 'maxRows', kind: 'rows', text: String(DEFAULT_BACKFILL.maxRows) },
+  standbyLag: { field: 'standbyLagMs', kind: 'duration', text: `"${DEFAULT_BACKFILL.standbyLagMs / 1000}s"` },
+  slotRetainedWal: { field: 'slotRetainedBytes', kind: 'size', text: '"1GB"' },
+  autovacuum: { field: 'autovacuum', kind: 'autovacuum', text: `"${DEFAULT_BACKFILL.autovacuum}"` },
+  lockWaiters: { field: 'lockWaiters', kind: 'rows', text: String(DEFAULT_BACKFILL.lockWaiters) },
+} as const;
+
+const AUTOVACUUM_MODES = ['pause', 'wraparound', 'ignore'] as const;
+const SIZE = /^\s*(\d+)\s*(kB|MB|GB|TB)\s*$/;
+const SIZE_UNITS: Record<string, number> = { kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
+
+/** One key of `backfill`, read into the engine's unit. */
+function backfillValue(key: keyof typeof BACKFILL_KEYS, value: unknown): number | string {
+  const kind = BACKFILL_KEYS[key].kind;
+  if (kind === 'duration') {
+    try {
+      return duration('a batch or a lag of 0 leaves nothing to run')(value);
+    } catch (e) {
+      if (e instanceof SettingValueError) throw new SettingValueError(`"${key}" ${e.problem}`, e.fix);
+      throw e;
+    }
+  }
+  if (kind === 'size') {
+    const m = typeof value === 'string' ? SIZE.exec(value) : null;
+    if (!m) throw new SettingValueError(`"${key}" is not a size`, `write it as PostgreSQL writes sizes, a string: "512MB", "1GB"`);
+    return Number(m[1]) * SIZE_UNITS[m[2]!]!;
+  }
+  if (kind === 'autovacuum') {
+    if (!(AUTOVACUUM_MODES as readonly unknown[]).includes(value))
+      throw new SettingValueError(
+        `"${key}" is ${JSON.stringify(value)}`,
+        `write "pause" (any autovacuum on the table), "wraparound" (only one to prevent wraparound) or "ignore"`,
+      );
+    return value as string;
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new SettingValueError(`"${key}" is not a whole number of at least 1`, `write a number without quotes, e.g. ${BACKFILL_KEYS[key].text}`);
+  return value;
+}
+
+function readBackfill(value: unknown): Partial<BackfillSettings> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SettingValueError('is not an object', 'write e.g. { "batchTime": "200ms", "standbyLag": "10s" }');
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!(key in BACKFILL_KEYS))
+      throw new SettingValueError(
+        `has "${key}", which backfill does not take`,
+        `use ${Object.keys(BACKFILL_KEYS)
+          .map((k) => `"${k}"`)
+          .join(', ')}`,
+      );
+    out[BACKFILL_KEYS[key as keyof typeof BACKFILL_KEYS].field] = backfillValue(key as keyof typeof BACKFILL_KEYS, v);
+  }
+  const read = out as Partial<BackfillSettings>;
+  if ((read.minRows ?? DEFAULT_BACKFILL.minRows) > (read.maxRows ?? DEFAULT_BACKFILL.maxRows))
+    throw new SettingValueError('has "minRows" above "maxRows"', 'write a "minRows" no larger than "maxRows"');
+  return read;
+}
+
 /** The settings of `schemaguard.config.json`, in the reference's order. */
 export const SETTINGS = [
   setting({
@@ -307,6 +372,32 @@ export const SETTINGS = [
       },
     },
     read: readLintRules,
+  }),
+  setting({
+    key: 'backfill',
+    prop: 'backfill',
+    defaultText: `{ ${Object.entries(BACKFILL_KEYS)
+      .map(([k, v]) => `"${k}": ${v.text}`)
+      .join(', ')} }`,
+    default: {},
+    example: { batchTime: '200ms', standbyLag: '30s', slotRetainedWal: '4GB' },
+    description:
+      'How `-- schemaguard:backfill` statements run: each batch sized to take `batchTime` (between `minRows` and `maxRows` keys), and paused, saying why, while a standby or Aurora reader lags more than `standbyLag`, a logical slot retains more than `slotRetainedWal` of WAL, autovacuum works on the table (`autovacuum`: "pause", "wraparound" for only the one that prevents wraparound, "ignore"), or `lockWaiters` sessions wait behind one batch. Keys left out keep their default.',
+    note: "No flag: the bounds are the team's, for every run; `migrate --backfill-later` chooses when a backfill runs.",
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        batchTime: durationSchema(true),
+        minRows: { type: 'integer', minimum: 1 },
+        maxRows: { type: 'integer', minimum: 1 },
+        standbyLag: durationSchema(true),
+        slotRetainedWal: { type: 'string', pattern: SIZE.source },
+        autovacuum: { enum: [...AUTOVACUUM_MODES] },
+        lockWaiters: { type: 'integer', minimum: 1 },
+      },
+    },
+    read: readBackfill,
   }),
   setting({
     key: 'databaseUrlEnv',

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchApply, PSQL } from '../../bench/apply';
+import { benchBackfill } from '../../bench/backfill';
 import { benchCompileCache } from '../../bench/compile-cache';
 import { benchFileCost } from '../../bench/file-cost';
 import { benchLambda } from '../../bench/lambda';
@@ -126,6 +127,14 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       expect(run.max_stall_ms).toBeGreaterThanOrEqual(run.during.max_ms);
       expect(run.max_gap_ms).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it("backfill: the floor and the backfill fill every row; the writers fail nothing; the result has the ratio and the writers' p99", async () => {
+    const r = await benchBackfill({ adminUrl: target.adminUrl, rows: 20_000, writers: 2 });
+    expect(r).toMatchObject({ rows: 20_000, writers: 2, failed_writes: 0 });
+    expect(r.ratio_vs_floor).toBeGreaterThan(0);
+    expect(r.writer_p99_ms).toBeGreaterThan(0);
+    expect(r.batches).toBeGreaterThan(0);
   });
 
   it('race: every runner exits 0, every file runs once, no INVALID index; the result has race.ok and race.wall_ms', async () => {

@@ -9,6 +9,8 @@ import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
 import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
 import { noun, plural } from '../../../lambda/engine/errors/words';
+import { progressWords } from '../../../lambda/engine/backfill/gate';
+import type { BackfillProgress } from '../../../lambda/engine/backfill/run';
 
 export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number> {
   const { opts } = ctx;
@@ -28,6 +30,7 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
   try {
     ctx.progress(`migrate ${driver.target}${where}: ${plural(migrations.length, 'migration')} in ${opts.dir}/`);
     const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);
+    const backfillLines = new BackfillLines(ctx.progress);
     // Imported when run, so the deploy's bundle starts without the checks (it reads the parser only when a publication or slot exists).
     const { replicationCheck } = await import('../../../lambda/checks/replication/refusal');
     const result = await migrate({
@@ -44,10 +47,13 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
       allowOutOfOrder: opts.outOfOrder,
       ignoreForeignHistory: opts.ignoreForeignHistory,
       checks: [replicationCheck({ planned: opts.replicationPlanned })],
+      backfills: opts.backfillLater ? 'start' : 'run',
+      backfillSettings: opts.backfill,
       onEvent: (e) => {
         run.onEvent(e);
+        if (e.type === 'backfill') backfillLines.say(e.progress);
         // --lock-wait 0 makes one try: no "waiting" line before the refusal that names the holder.
-        if (e.type !== 'lock-wait' || opts.lockWaitMs > 0) progressLine(e, ctx.progress, width);
+        else if (e.type !== 'lock-wait' || opts.lockWaitMs > 0) progressLine(e, ctx.progress, width);
       },
     });
     const standbys = result.applied.length ? await standbysAfter(ctx, driver) : undefined;
@@ -119,6 +125,34 @@ export function summary(result: MigrateResult): string {
   return `applied ${plural(result.applied.length, 'migration')} in ${result.elapsedMs} ms (${total} ms in SQL); version ${result.currentVersion}, ${result.appliedCount} applied`;
 }
 
+/**
+ * A backfill's progress lines: one each change of state (paused and why,
+ * running again, done, failed), and while it runs one every few seconds
+ * (rows, rate, ETA), not one a batch.
+ */
+export class BackfillLines {
+  private last = new Map<string, { at: number; state: string }>();
+  constructor(
+    private readonly progress: (line: string) => void,
+    private readonly everyMs = 2000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  say(p: BackfillProgress): void {
+    const before = this.last.get(p.file);
+    if (before && before.state === p.state && this.now() - before.at < this.everyMs) return;
+    this.last.set(p.file, { at: this.now(), state: p.state });
+    this.progress(backfillLine(p));
+  }
+}
+
+/** `  backfill 0007_region.sql: running, 120,000 rows done, 23,400 rows/s, about 42 s left` (or paused and why). */
+export function backfillLine(p: BackfillProgress): string {
+  const rate = p.rowsPerSecond > 0 ? `, ${p.rowsPerSecond.toLocaleString('en-US')} rows/s` : '';
+  const eta = p.state === 'running' && p.etaSeconds !== undefined ? `, about ${p.etaSeconds} s left` : '';
+  return `  backfill ${p.file}: ${progressWords(p)}${p.state === 'paused' ? '' : rate}${eta}${p.state === 'paused' ? ' (resumes by itself)' : ''}`;
+}
+
 /** The progress line while another runner holds the lock. */
 export function lockWaitLine(holders: Blocker[]): string {
   return `  waiting for the migration lock held by ${holders.map(holderName).join(', ') || 'another session'}`;
@@ -160,6 +194,7 @@ export function progressLine(e: RunEvent, progress: (t: string) => void, width: 
       progress(`  stopping before ${e.remaining[0]?.file}: deadline reached, ${e.remaining.length} left for the next run`);
       break;
     case 'lock-acquired':
+    case 'backfill':
       break;
   }
 }

@@ -10,6 +10,8 @@ import { statusTable } from '../format';
 import { githubErrorAnnotation } from '../output/github';
 import { missingFiles, missingFilesNote } from '../../../lambda/engine/state/missing-files';
 import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
+import { readBackfills, type BackfillRow } from '../../../lambda/engine/backfill/progress';
+import { progressWords } from '../../../lambda/engine/backfill/gate';
 
 export async function statusCommand(ctx: ContextOf<'status'>): Promise<number> {
   const { opts } = ctx;
@@ -18,9 +20,11 @@ export async function statusCommand(ctx: ContextOf<'status'>): Promise<number> {
   try {
     const plan = await inspect({ driver, migrations, stateSchema: stateSchemaFlag(opts) });
     const running = await runningLine(driver, plan, stateSchemaFlag(opts));
-    if (opts.json) ctx.out(JSON.stringify({ ...statusJson(driver.target, plan), migrationRunning: running ?? null }));
+    const backfills = await backfillsOf(driver, stateSchemaFlag(opts));
+    if (opts.json) ctx.out(JSON.stringify({ ...statusJson(driver.target, plan), migrationRunning: running ?? null, backfills: backfills.map(backfillJson) }));
     else {
       ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir) ?? (await foreignHistoryLine(driver, plan))));
+      for (const b of backfills) ctx.out(backfillStatusLine(b));
       if (running) ctx.out(`note: ${running}`);
       for (const m of plan.pending.filter(isUnwrittenTemplate)) ctx.out(`note: ${unwrittenTemplateError(m.file, opts.dir).message}; migrate refuses it`);
     }
@@ -45,6 +49,40 @@ async function runningLine(driver: Driver, plan: Plan, stateSchema: string): Pro
   } finally {
     await session.close();
   }
+}
+
+/** The backfills the database records (none before the first). */
+async function backfillsOf(driver: Driver, stateSchema: string): Promise<BackfillRow[]> {
+  const session = await driver.connect();
+  try {
+    return await readBackfills(session, stateSchema);
+  } finally {
+    await session.close();
+  }
+}
+
+/** A backfill in `status --json`: the file, its state, the rows done and why it is paused or failed, then the rest of its progress. */
+export function backfillJson(b: BackfillRow): Record<string, unknown> {
+  return {
+    file: b.file,
+    version: b.version,
+    table: b.table,
+    state: b.state,
+    rows_done: b.rowsDone,
+    reason: b.reason,
+    batches: b.batches,
+    batch_rows: b.batchRows,
+    sweeps: b.sweeps,
+    started_at: b.startedAt.toISOString(),
+    updated_at: b.updatedAt.toISOString(),
+    finished_at: b.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/** `backfill 0007_region.sql (public.orders): running, 120,000 rows done, last batch 18:02:11Z`. */
+export function backfillStatusLine(b: BackfillRow): string {
+  const when = b.finishedAt ?? b.updatedAt;
+  return `backfill ${b.file} (${b.table}): ${progressWords(b)}, ${b.state === 'done' ? 'done' : 'last change'} ${when.toISOString().replace(/\.\d+Z$/, 'Z')}`;
 }
 
 /** Nothing recorded, files pending, and another tool's history table here: baseline first, or (it records nothing) set aside (`foreign-tables.ts`). */

@@ -50,6 +50,8 @@ export const PIPELINE_CHARS = 256 * 1024;
 /** A file that goes whole in one message with nothing to decide on the way. */
 export function pipelinable(m: Migration): boolean {
   // A file read again at each access (over IN_MEMORY_BYTES) is never sent whole.
+  // A backfill, or a file waiting for one, runs between its neighbours' answers (the runner reads the backfill's state).
+  if (m.backfill || m.directives.afterBackfill) return false;
   return heldInMemory(m) && m.checks.length === 0 && !runsOutsideTransaction(m) && m.text.length <= MESSAGE_CHARS;
 }
 

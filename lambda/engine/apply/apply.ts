@@ -42,6 +42,7 @@ import { bodyBatches, runsOutsideTransaction, type Check, type Migration } from 
 import type { SqlStatement } from '../sql/splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from '../state/state';
 import { noun, oneOrMany, verb } from '../errors/words';
+import { recordBackfill, type BackfillRecord } from '../backfill/progress';
 
 export { CHECK_COUNT_LIMIT, CHECK_EXAMPLES } from './apply-errors';
 
@@ -63,6 +64,8 @@ export interface ApplySettings extends LockRetryPolicy {
    */
   held?: string;
   onNote?: (message: string) => void;
+  /** The first batch's size a backfill file records (the batches' bounds apply). @default 1000 */
+  backfillBatchRows?: number;
   /**
    * Under a deadline: epoch ms by which the migration's statements must end
    * (`DeadlineWatchdog`). No statement or lock-timeout retry starts after it
@@ -107,7 +110,8 @@ async function applyInTransaction(session: Session, m: Migration, s: ApplySettin
     attempt: (watcher) => {
       // Each attempt's own: under a deadline a retry has less time left.
       const settings = effectiveSettings(m, s);
-      return scripts(session) ? scriptAttempt(session, m, s, settings, watcher) : statementsAttempt(session, m, s, settings, watcher);
+      // A backfill file records its backfill between its checks and its state row: a statement at a time.
+      return scripts(session) && !m.backfill ? scriptAttempt(session, m, s, settings, watcher) : statementsAttempt(session, m, s, settings, watcher);
     },
     undo: () => rollbackAndReset(session),
   });
@@ -131,6 +135,7 @@ async function statementsAttempt(session: Session, m: Migration, s: ApplySetting
     await runStatement(session, m, stmt, watcher);
   }
   for (const check of m.checks) await runCheck(session, m, check);
+  if (m.backfill) await runStatement(session, m, null, watcher, () => recordBackfill(session, s.stateSchema, backfillRecord(m, s, settings)));
   const executionMs = Math.round(performance.now() - started);
   // The file's session state ends with its checks: the state row is written,
   // and the next file starts, as on a new connection. pg sends the reset
@@ -148,6 +153,21 @@ async function statementsAttempt(session: Session, m: Migration, s: ApplySetting
     await session.commit();
   }
   return executionMs;
+}
+
+/** The first batch's size: small enough to take a moment on any table, large enough that sizing up takes few batches. */
+const FIRST_BATCH_ROWS = 1000;
+
+/** The backfill's row as the expand records it: the file's own timeouts (not a deadline's cap), and the first batch's size. */
+function backfillRecord(m: Migration, s: ApplySettings, settings: TransactionSettings): BackfillRecord {
+  return {
+    version: m.version,
+    file: m.file,
+    statement: m.backfill!,
+    lockTimeoutMs: settings.lockTimeoutMs,
+    statementTimeoutMs: m.directives.statementTimeoutMs ?? s.statementTimeoutMs,
+    batchRows: s.backfillBatchRows ?? FIRST_BATCH_ROWS,
+  };
 }
 
 async function applyWithoutTransaction(session: Session, m: Migration, s: ApplySettings): Promise<ApplyResult> {

@@ -391,6 +391,33 @@ export class StandbyLagError extends MigrationError {
   }
 }
 
+/**
+ * A batch of a backfill failed for a reason another try will not cure (its
+ * statement's own error: a constraint, a cast, a missing privilege): the
+ * backfill is marked failed with the message, its progress kept; the next
+ * run continues after the last committed batch once the cause is fixed.
+ */
+export class BackfillError extends MigrationError {
+  constructor(message: string, options: MigrationErrorOptions = {}) {
+    super(message, options);
+    this.name = 'BackfillError';
+  }
+}
+
+/**
+ * A pending file says `-- schemaguard:after-backfill <file>` and that
+ * backfill is not done: the file is refused (the files before it stay
+ * applied), naming the backfill and how far it is. Exit code 2: what is
+ * needed is time (or `migrate` without `--backfill-later`), not another SQL.
+ */
+export class BackfillPendingError extends MigrationError {
+  override readonly exitCode: number = 2;
+  constructor(message: string, options: MigrationErrorOptions = {}) {
+    super(message, options);
+    this.name = 'BackfillPendingError';
+  }
+}
+
 /** The database could not be reached (or refused us) within the bounded retries. */
 export class ConnectionError extends MigrationError {
   constructor(message: string, options: MigrationErrorOptions = {}) {

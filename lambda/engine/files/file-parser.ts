@@ -22,6 +22,7 @@ import { downMarker, downSectionError, type DownMarker } from './down-section';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from './duration';
 import { InputError } from '../errors/errors';
 import { InputProblems } from '../errors/input-problems';
+import { readBackfillStatement } from '../backfill/statement';
 import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock, TRANSACTION_WORDS, type StatementClass } from '../sql/classify';
@@ -33,7 +34,7 @@ import {
   transactionModesAdvice,
   transactionSettingError,
 } from './transaction-modes';
-import { allowArgument, checksumArgument, readDirectives, type Directive } from '../sql/directives';
+import { afterBackfillArgument, allowArgument, checksumArgument, DIRECTIVE_FORMS, readDirectives, type Directive } from '../sql/directives';
 import { isComment, lexSql, tokenize, type Token } from '../sql/lexer';
 import { readsAsTrue, settingChanges, type SettingChange } from '../sql/settings';
 import { isCopyFromStdin, textIncludes, type LineComment, type ScanSink, type SqlStatement } from '../sql/splitter';
@@ -41,7 +42,7 @@ import { isCopyFromStdin, textIncludes, type LineComment, type ScanSink, type Sq
 /** drizzle-kit's statement separator (its migrator splits a file's text on it). */
 const BREAKPOINT = '--> statement-breakpoint';
 
-const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum', 'replication-planned']);
+const HEADER_DIRECTIVES = new Set(['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum', 'replication-planned', 'after-backfill']);
 
 export interface ParsedFile {
   directives: MigrationDirectives;
@@ -51,6 +52,8 @@ export interface ParsedFile {
   statements?: SqlStatement[];
   /** How many statements the body has. */
   statementCount: number;
+  /** The statement after `-- schemaguard:backfill`, run in batches once the body committed; not one of the body's. */
+  backfill?: SqlStatement;
 }
 
 /** A refused `SET TRANSACTION`, or a change of a transaction-mode setting (`setting`): what its refusal shows. */
@@ -86,6 +89,10 @@ export class MigrationParser implements ScanSink {
   /** Whether a statement set standard_conforming_strings off (refused): the text after it is not read as the server would. */
   private stringsOff = false;
   private readonly problems = new InputProblems();
+  /** The `-- schemaguard:backfill` line, until the statement after it is read. */
+  private backfillMark?: Directive;
+  /** The statement it marks. */
+  private backfill?: SqlStatement;
 
   private readonly keepStatements: boolean;
   private readonly onStatement?: (s: SqlStatement) => void;
@@ -114,6 +121,7 @@ export class MigrationParser implements ScanSink {
     for (const d of readDirectives([c])) {
       this.directives.push(d);
       if (d.name === 'check' && !d.nearMiss) this.checkRegions.push({ line: d.line, directive: d, statements: [] });
+      if (d.name === 'backfill' && !d.nearMiss) this.markBackfill(d);
     }
   }
 
@@ -145,10 +153,51 @@ export class MigrationParser implements ScanSink {
       region.statements.push(s);
       return;
     }
+    if (this.backfillStatement(s)) return;
     this.count++;
     if (this.keepStatements) this.kept.push(s);
     this.onStatement?.(s);
     this.judge(s, changes);
+  }
+
+  /** A second backfill line in the file: refused (one backfill a file, its last statement). */
+  private markBackfill(d: Directive): void {
+    if (this.backfillMark || this.backfill) {
+      this.problems.add(
+        new InputError(`${this.file}:${d.line}: a second schemaguard:backfill in one file`, {
+          file: this.file,
+          line: d.line,
+          value: d.text.trim(),
+          fix: 'one backfill a file: put the other in a file of its own (each file expands, then backfills)',
+        }),
+      );
+      return;
+    }
+    this.backfillMark = d;
+  }
+
+  /**
+   * True when `s` is the backfill statement (the first after its line), kept
+   * apart from the body; a body statement after it is refused: the body
+   * commits before the backfill runs, so it would run before it, unlike its place.
+   */
+  private backfillStatement(s: SqlStatement): boolean {
+    if (this.backfillMark && s.line > this.backfillMark.line) {
+      this.backfill = s;
+      this.backfillMark = undefined;
+      return true;
+    }
+    if (this.backfill) {
+      this.problems.add(
+        new InputError(`${this.file}:${s.line}: a statement after the backfill statement (line ${this.backfill.line})`, {
+          file: this.file,
+          line: s.line,
+          value: s.text.slice(0, 80),
+          fix: `the backfill runs after the rest of the file has committed: move this statement above it, or into a later file that starts with -- schemaguard:after-backfill ${this.file}`,
+        }),
+      );
+    }
+    return false;
   }
 
   /**
@@ -206,8 +255,38 @@ export class MigrationParser implements ScanSink {
         s.setting ? transactionSettingError(this.file, s, s.setting, directives.noTransaction) : setTransactionError(this.file, s, directives.noTransaction),
       );
     }
+    this.problems.attempt(() => this.readBackfill(directives));
     this.problems.throwIfAny();
-    return { directives, allowances, checks, statements: this.keepStatements ? this.kept : undefined, statementCount: this.count };
+    return {
+      directives,
+      allowances,
+      checks,
+      statements: this.keepStatements ? this.kept : undefined,
+      statementCount: this.count,
+      ...(this.backfill ? { backfill: this.backfill } : {}),
+    };
+  }
+
+  /** The backfill statement, refused where batching cannot run it (`backfill/statement.ts`), in a no-transaction file, or missing after its line. */
+  private readBackfill(directives: MigrationDirectives): void {
+    const file = this.file;
+    if (this.backfillMark) {
+      throw new InputError(`${file}:${this.backfillMark.line}: schemaguard:backfill with no statement after it`, {
+        file,
+        line: this.backfillMark.line,
+        value: this.backfillMark.text.trim(),
+        fix: 'put the UPDATE that fills the new column right after the line, as the last statement of the body (before any check)',
+      });
+    }
+    if (!this.backfill) return;
+    if (directives.noTransaction) {
+      throw new InputError(`${file}:${this.backfill.line}: a backfill in a no-transaction file`, {
+        file,
+        line: this.backfill.line,
+        fix: 'put the backfill in a file of its own without -- schemaguard:no-transaction: its expand commits in one transaction with the backfill recorded',
+      });
+    }
+    readBackfillStatement(file, this.backfill);
   }
 
   private readDirectives(): { directives: MigrationDirectives; allowances: Allowance[] } {
@@ -231,13 +310,14 @@ export class MigrationParser implements ScanSink {
     }
     if (HEADER_DIRECTIVES.has(d.name)) this.readHeaderDirective(d, directives);
     else if (d.name === 'check') checkDescription(this.file, d);
+    else if (d.name === 'backfill') noArgument(this.file, d);
     else if (d.name === 'allow') allowances.push(allowance(this.file, d));
     else {
       throw new InputError(`${this.file}:${d.line}: unknown directive schemaguard:${d.name}`, {
         file: this.file,
         line: d.line,
         value: d.text.trim(),
-        fix: 'known directives: no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, replication-planned <reason>, check <description>, allow <rule> <reason>',
+        fix: `known directives: ${DIRECTIVE_FORMS}`,
       });
     }
   }
@@ -270,6 +350,10 @@ export class MigrationParser implements ScanSink {
     }
     if (d.name === 'replication-planned') {
       directives.replicationPlanned = replicationReason(file, d);
+      return;
+    }
+    if (d.name === 'after-backfill') {
+      (directives.afterBackfill ??= []).push(afterBackfillFile(file, d));
       return;
     }
     refuseMissingEquals(file, d);
@@ -518,6 +602,31 @@ function unlikePsql(file: string, s: SqlStatement, changes: readonly SettingChan
     });
   }
   return undefined;
+}
+
+/** `-- schemaguard:backfill` takes nothing after it: it marks the statement below. */
+function noArgument(file: string, d: Directive): void {
+  if (d.argument.trim() === '') return;
+  throw new InputError(`${file}:${d.line}: schemaguard:${d.name} takes no value`, {
+    file,
+    line: d.line,
+    value: d.text.trim(),
+    fix: `write the line as: -- schemaguard:${d.name} (a comment about it goes on a line of its own)`,
+  });
+}
+
+/** The file named by `-- schemaguard:after-backfill <file>`. */
+function afterBackfillFile(file: string, d: Directive): string {
+  const named = afterBackfillArgument(d.argument);
+  if (named === undefined) {
+    throw new InputError(`${file}:${d.line}: schemaguard:after-backfill needs the file name of the migration whose backfill must be done first`, {
+      file,
+      line: d.line,
+      value: d.text.trim(),
+      fix: 'name one file, as it is in the migrations folder, e.g. -- schemaguard:after-backfill 0007_orders_region.sql (one line per file)',
+    });
+  }
+  return named;
 }
 
 function checkDescription(file: string, d: Directive): string {

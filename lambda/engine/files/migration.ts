@@ -26,6 +26,11 @@ export interface MigrationDirectives {
    * for (`ReplicationError` otherwise). Undefined when absent.
    */
   replicationPlanned?: string;
+  /**
+   * From `-- schemaguard:after-backfill <file>` (one line each): the files
+   * whose backfill must be done before this one runs. Undefined when absent.
+   */
+  afterBackfill?: string[];
 }
 
 /** A lint finding silenced in the file with `-- schemaguard:allow <rule> <reason>`. */
@@ -52,6 +57,12 @@ export interface Migration {
   statementCount: number;
   checks: Check[];
   allowances: Allowance[];
+  /**
+   * The statement after `-- schemaguard:backfill`: run in batches by key
+   * range once the body (the expand) has committed (`../backfill/`).
+   * Undefined when the file has none.
+   */
+  backfill?: SqlStatement;
   /**
    * What the tool that generated the file records for it, when its layout
    * says (layout.ts): Prisma's folder name (`_prisma_migrations.migration_name`),

@@ -70,6 +70,7 @@ export function parseMigration(file: string, rawText: string, path = file, ident
     statementCount: parsed.statementCount,
     checks: parsed.checks,
     allowances: parsed.allowances,
+    ...(parsed.backfill ? { backfill: parsed.backfill } : {}),
     ...(origin === undefined ? {} : { origin }),
   };
 }
@@ -93,7 +94,7 @@ export function validateMigrationText(file: string, rawText: string, options: { 
 }
 
 /** What parsing a file gives. */
-type ParsedFields = Pick<Migration, 'directives' | 'statements' | 'statementCount' | 'checks' | 'allowances'>;
+type ParsedFields = Pick<Migration, 'directives' | 'statements' | 'statementCount' | 'checks' | 'allowances' | 'backfill'>;
 
 /**
  * A migration whose text is read, validated as UTF-8 without NUL and hashed
@@ -128,7 +129,14 @@ class DeferredMigration implements Migration {
   get #fields(): ParsedFields {
     if (!this.#parsed) {
       const p = parseText(this.file, [this.text], true);
-      this.#parsed = { directives: p.directives, statements: p.statements!, statementCount: p.statementCount, checks: p.checks, allowances: p.allowances };
+      this.#parsed = {
+        directives: p.directives,
+        statements: p.statements!,
+        statementCount: p.statementCount,
+        checks: p.checks,
+        allowances: p.allowances,
+        ...(p.backfill ? { backfill: p.backfill } : {}),
+      };
     }
     return this.#parsed;
   }
@@ -163,6 +171,9 @@ class DeferredMigration implements Migration {
   set allowances(v: ParsedFields['allowances']) {
     this.#fields.allowances = v;
   }
+  get backfill(): ParsedFields['backfill'] {
+    return this.#fields.backfill;
+  }
 
   /** Every field, parsed, as the other migrations give them to JSON.stringify (a spread copies only the fields read at load). */
   toJSON(): Migration {
@@ -179,9 +190,9 @@ export function parseNow(m: Migration): void {
 /** What migrate and plan say of an empty file. */
 export const EMPTY_FILE_NOTE = 'no statements (empty, or only comments and directives): recorded as applied, nothing runs';
 
-/** Nothing to run: no statement and no check (see the header). */
+/** Nothing to run: no statement, no check and no backfill (see the header). */
 export function isEmptyMigration(m: Migration): boolean {
-  return m.statementCount === 0 && m.checks.length === 0;
+  return m.statementCount === 0 && m.checks.length === 0 && !m.backfill;
 }
 
 /**
@@ -332,6 +343,7 @@ function largeMigration(file: string, path: string, identity?: FileIdentity): Mi
     statementCount: parsed.statementCount,
     checks: parsed.checks,
     allowances: parsed.allowances,
+    ...(parsed.backfill ? { backfill: parsed.backfill } : {}),
   } as Migration;
   if (origin !== undefined) m.origin = origin;
   const loaded = m;

@@ -7,7 +7,7 @@
 import type { LineComment } from './splitter';
 
 export interface Directive {
-  /** Lower-cased name after `schemaguard:` (`no-transaction`, `lock-timeout`, `valid-checksum`, `check`, `allow` …). */
+  /** Lower-cased name after `schemaguard:` (`no-transaction`, `lock-timeout`, `valid-checksum`, `check`, `allow`, `backfill` …). */
   name: string;
   /** Everything after the name, as written (`=5s`, ` every id has a default`). */
   argument: string;
@@ -27,7 +27,21 @@ const DIRECTIVE_LINE = /^[ \t]*--[ \t]*schemaguard:([A-Za-z-]+)(.*)$/;
 const NEAR_MISS_LINE = /^[ \t]*--[ \t]*schemaguard[ \t]*:[ \t]*([A-Za-z-]+)(.*)$/i;
 
 /** The directives the loader knows. */
-export const DIRECTIVE_NAMES = ['no-transaction', 'lock-timeout', 'statement-timeout', 'valid-checksum', 'replication-planned', 'check', 'allow'];
+export const DIRECTIVE_NAMES = [
+  'no-transaction',
+  'lock-timeout',
+  'statement-timeout',
+  'valid-checksum',
+  'replication-planned',
+  'after-backfill',
+  'check',
+  'allow',
+  'backfill',
+];
+
+/** How each directive is written, for the message that refuses an unknown one. */
+export const DIRECTIVE_FORMS =
+  'no-transaction, lock-timeout=<duration>, statement-timeout=<duration>, valid-checksum <sha-256>, replication-planned <reason>, after-backfill <file>, check <description>, allow <rule> <reason>, backfill (before an UPDATE)';
 
 /**
  * The directives among `comments`, in order. A directive after code on the
@@ -81,4 +95,10 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export function checksumArgument(argument: string): string | undefined {
   const sum = argument.trim();
   return SHA256_HEX.test(sum) ? sum : undefined;
+}
+
+/** The file name of `-- schemaguard:after-backfill <file>` (one `<version>_<name>.sql`), or undefined when the argument is not exactly one. */
+export function afterBackfillArgument(argument: string): string | undefined {
+  const file = argument.trim();
+  return /^\s/.test(argument) && /^\d+_[A-Za-z0-9][A-Za-z0-9_.-]*\.sql$/.test(file) ? file : undefined;
 }

@@ -180,6 +180,20 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
     expect(warn.stdout).toContain('0002_b.sql:1:22: warning index-not-concurrent');
     expect(warn.stdout).toContain('(error by default; warning here: a is small)');
   },
+  async backfill() {
+    const files = {
+      'migrations/0001_t.sql': 'CREATE TABLE t (id int PRIMARY KEY, v int);\nINSERT INTO t SELECT g, NULL FROM generate_series(1, 1000) g;\n',
+      'migrations/0002_fill.sql': '-- schemaguard:backfill\nUPDATE t SET v = id WHERE v IS NULL;\n',
+    };
+    // Batches of 100 keys at most: the 1,000 rows take ten, and an eleventh, open-ended range finds the table's end.
+    const url = await freshDatabase(target, 'cfg_backfill');
+    const r = await run(project({ backfill: { minRows: 50, maxRows: 100 } }, files), ['migrate', '--database-url', url]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await rows(url, 'SELECT batches::int AS batches, rows_done::int AS rows_done FROM schemaguard.backfills')).toEqual([
+      { batches: 11, rows_done: 1000 },
+    ]);
+    await refused({ backfill: { batchTime: 200 } }, '"batchTime" is not a duration');
+  },
   async databaseUrlEnv() {
     const url = await freshDatabase(target, 'cfg_url_env');
     const root = project({ databaseUrlEnv: 'APP_DATABASE_URL' }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' });

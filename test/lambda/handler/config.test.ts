@@ -51,6 +51,7 @@ describe('Function: readConfig', () => {
       [ENV.databaseLogGroup]: '/aws/rds/instance/db/postgresql',
       [ENV.snapshotFile]: 'snap.json',
       [ENV.failOnDrift]: 'TRUE',
+      [ENV.backfill]: '{"batchTimeMs":100,"autovacuum":"wraparound"}',
       LAMBDA_TASK_ROOT: '/var/task',
     });
 
@@ -68,7 +69,15 @@ describe('Function: readConfig', () => {
       migrationsDir: '/m',
       migrationsLayout: 'prisma',
       contractsDir: '/var/task/c',
-      run: { stateSchema: 'ops', reserveMs: 20_000, lockTimeoutMs: 100, lockWaitMs: 200, standbyWaitMs: 60_000, standbyStrict: false },
+      run: {
+        stateSchema: 'ops',
+        reserveMs: 20_000,
+        lockTimeoutMs: 100,
+        lockWaitMs: 200,
+        standbyWaitMs: 60_000,
+        standbyStrict: false,
+        backfill: { batchTimeMs: 100, autovacuum: 'wraparound' },
+      },
       verify: { contractsDir: '/var/task/c', stateSchema: 'ops', failOnDrift: true, snapshotFile: '/var/task/snap.json' },
       logGroups: { handlerLogGroup: undefined, databaseLogGroup: '/aws/rds/instance/db/postgresql' },
     });
@@ -130,6 +139,8 @@ describe('Function: readConfig', () => {
       /SCHEMAGUARD_LOCK_TIMEOUT_MS="0" turns the lock timeout off \(lock_timeout 0 in PostgreSQL: a migration waits forever/,
     ],
     [{ [ENV.secretArn]: 'a', [ENV.lockTimeoutMs]: '-1' }, /SCHEMAGUARD_LOCK_TIMEOUT_MS="-1" is not an integer between 1 and 600000/],
+    [{ [ENV.secretArn]: 'a', [ENV.backfill]: '{"batchTimeMs":"200ms"}' }, /SCHEMAGUARD_BACKFILL: "batchTimeMs" is not one of its settings, or not of its type/],
+    [{ [ENV.secretArn]: 'a', [ENV.backfill]: '[1]' }, /SCHEMAGUARD_BACKFILL: is not a JSON object/],
     // A bad value is refused whichever way the database is reached.
     [{ [ENV.secretArn]: 'a', [ENV.clusterArn]: 'arn:c', [ENV.port]: 'x' }, /SCHEMAGUARD_DB_PORT="x" is not an integer/],
   ])('refuses %j', (env, message) => {
