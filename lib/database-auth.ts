@@ -84,7 +84,8 @@ function iamAuth(construct: string, props: AuthProps, givenSecret: string | unde
       `${construct}: "iamAuthentication.username" is ${JSON.stringify(iamUser)}; pass the database user (1 to 63 characters) that was granted rds_iam`,
     );
   }
-  // The name ends the rds-db:connect resource (dbuser:<id>/<user>), where IAM takes * and ? as wildcards: '*' would grant every user, the master too.
+  // The name ends the rds-db:connect resource (dbuser:<id>/<user>), where IAM takes * and ? as wildcards: '*' would grant every user, the master too
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html, "Using wildcards in resource ARNs").
   if (/[*?]/.test(iamUser)) {
     throw new Error(
       `${construct}: "iamAuthentication.username" is ${JSON.stringify(iamUser)}, and * and ? are wildcards in the rds-db:connect grant (dbuser:<resource id>/${iamUser}): it would let the function connect as every matching user, the master user too; pass the one database user that was granted rds_iam`,

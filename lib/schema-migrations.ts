@@ -33,7 +33,7 @@ import {
   OPERATOR_HANDLER_NAME,
   PROP,
 } from '../lambda/handler/constants';
-import { contractEnvironment, type ContractInput } from '../lambda/handler/contract';
+import { boundsOf, contractEnvironment, type ContractInput } from '../lambda/handler/contract';
 import { readFiles, summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { describeSubfolders, sqlSubfolders } from '../lambda/engine/files/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
@@ -410,7 +410,7 @@ export interface StandbyWaitProps {
 function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
   const wait = standbys?.wait;
   if (wait === undefined) return;
-  if (!(wait instanceof Duration) || Token.isUnresolved(wait.toMilliseconds()) || wait.toMilliseconds() > 900_000) {
+  if (!(wait instanceof Duration) || Token.isUnresolved(wait.toMilliseconds()) || wait.toMilliseconds() > MAX_STANDBY_WAIT_MS) {
     throw new Error(
       `SchemaMigrations: "standbys.wait" is ${wait instanceof Duration && !Token.isUnresolved(wait.toMilliseconds()) ? `${wait.toSeconds()} s` : String(wait)}; use a Duration from 0 to 15 minutes (the wait runs inside one handler invocation, within its time)`,
     );
@@ -1113,8 +1113,8 @@ function resolveSettings(props: SchemaMigrationsProps, project: ProjectConfig): 
   return settings;
 }
 
-/** The most `lockTimeout` takes: the handler's limit (SCHEMAGUARD_LOCK_TIMEOUT_MS). */
-const MAX_LOCK_TIMEOUT_MS = 600_000;
+/** The most `lockTimeout` takes: the handler's limit (the contract's SCHEMAGUARD_LOCK_TIMEOUT_MS). */
+const MAX_LOCK_TIMEOUT_MS = boundsOf('lockTimeoutMs').max;
 
 /** `lockTimeout` in milliseconds, else the project file's, else undefined (the handler's 5 s); refused outside 1 ms to 10 minutes. */
 function lockTimeoutOf(given: Duration | undefined, project: ProjectConfig): number | undefined {
@@ -1138,7 +1138,7 @@ function lockTimeoutOf(given: Duration | undefined, project: ProjectConfig): num
 }
 
 /** The longest `standbys.wait` (and the file's `standbyWait`) the handler takes: it waits inside one invocation. */
-const MAX_STANDBY_WAIT_MS = 900_000;
+const MAX_STANDBY_WAIT_MS = boundsOf('standbyWaitMs').max;
 
 /** `standbys.wait` and `standbys.strict`, each prop given winning over the project file's key. */
 function standbysOf(given: StandbyWaitProps | undefined, project: ProjectConfig): Pick<Settings, 'standbyWaitMs' | 'standbyStrict'> {

@@ -4,6 +4,9 @@
  * stack, logical id, type and deciding properties, taken from the very
  * properties the resource is made with. The function refuses any other
  * event, so invoke permission on it never reaches further than the deploy.
+ * Only the deciding properties are written: a function's variables are
+ * limited to 4 KB in all
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
  */
 import { type CfnResource, type CustomResource, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';

@@ -43,18 +43,29 @@ export interface BundleFunction {
 
 const MIGRATIONS = { '1_a.sql': 'CREATE TABLE a (id int);\n', '2_b.sql': 'CREATE TABLE b (id int);\n' };
 
-export function synthConfigurations(): Configuration[] {
+/** The configurations' builders, by name. */
+const BUILDERS: Record<string, (migrationsDir: string) => Stack> = {
+  'rds stack (masterSecret, guard)': (migrationsDir) => new DatabaseStack(new App(), STACK_NAME, { stage: 'dev', migrationsDir }),
+  'aurora stack (Data API, masterSecret, guard)': (migrationsDir) => new AuroraDatabaseStack(new App(), STACK_NAME, { stage: 'dev', migrationsDir }),
+  'instance, secret, every setting': withSecret,
+  'proxy, iamAuthentication': throughProxy,
+  'imported instance, secret': imported,
+  'cluster Data API, secret, guard': dataApi,
+};
+export type ConfigurationName = keyof typeof BUILDERS;
+
+/** The migrations every configuration ships. */
+export const CONFIGURATION_MIGRATIONS = MIGRATIONS;
+
+/** The configurations named (all by default), synthesised. */
+export function synthConfigurations(names: string[] = Object.keys(BUILDERS)): Configuration[] {
   const migrationsDir = tempDir(MIGRATIONS);
-  const out: Configuration[] = [];
-  const add = (name: string, stack: Stack) =>
-    out.push({ name, stackName: stack.stackName, resources: Template.fromStack(stack).toJSON().Resources as Resources });
-  add('rds stack (masterSecret, guard)', new DatabaseStack(new App(), STACK_NAME, { stage: 'dev', migrationsDir }));
-  add('aurora stack (Data API, masterSecret, guard)', new AuroraDatabaseStack(new App(), STACK_NAME, { stage: 'dev', migrationsDir }));
-  add('instance, secret, every setting', withSecret(migrationsDir));
-  add('proxy, iamAuthentication', throughProxy(migrationsDir));
-  add('imported instance, secret', imported(migrationsDir));
-  add('cluster Data API, secret, guard', dataApi(migrationsDir));
-  return out;
+  return names.map((name) => {
+    const build = BUILDERS[name];
+    if (!build) throw new Error(`no configuration named ${name}`);
+    const stack = build(migrationsDir);
+    return { name, stackName: stack.stackName, resources: Template.fromStack(stack).toJSON().Resources as Resources };
+  });
 }
 
 function base(name: string): { stack: Stack; vpc: ec2.Vpc } {
