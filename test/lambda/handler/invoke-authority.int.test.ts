@@ -209,8 +209,6 @@ describe(`Invoke is not authority, on ${target.name}`, () => {
     const d = await deploy('rds stack (masterSecret, guard)', 'pg', 'forged_rds');
     const provisioner = d.handlers.provisioner!;
     const migrations = d.handlers.migrations!;
-    // Another service's schema, owned by the master, which no deploy event names.
-    await withClient(d.rig.master.url, (c) => c.query('CREATE SCHEMA billing; CREATE TABLE billing.cards (id int, pan text)'));
     const migratorEvent = eventOf(d, MIGRATOR_ROLE_RESOURCE_TYPE);
     const guardEvent = eventOf(d, 'Custom::SchemaguardGuardRole');
     const migrationsEvent = eventOf(d, MIGRATIONS_RESOURCE_TYPE);
@@ -221,23 +219,6 @@ describe(`Invoke is not authority, on ${target.name}`, () => {
       () => migrations.onEvent(forged(migrationsEvent, { [PROP.baselineVersion]: '1', [PROP.baselineReason]: 'forged' }), ctx),
       /Custom::SchemaMigrations request's BaselineVersion is "1", and this function was deployed with not set: refused, nothing was changed/,
     );
-    // The migrator resource naming the guard's role, its secret, another schema and an extension.
-    await refused(
-      d,
-      () =>
-        provisioner.onEvent(
-          forged(migratorEvent, {
-            [MIGRATOR_ROLE_PROP.roleName]: d.rig.guard.name,
-            [MIGRATOR_ROLE_PROP.secretArn]: GUARD_SECRET_ARN,
-            [MIGRATOR_ROLE_PROP.schemas]: ['billing'],
-            [MIGRATOR_ROLE_PROP.extensions]: ['pg_buffercache'],
-          }),
-          ctx,
-        ),
-      new RegExp(`RoleName is "${d.rig.guard.name}", and this function was deployed with "${d.rig.migrator!.name}"`),
-    );
-    // Only the schemas differ: refused naming Schemas.
-    await refused(d, () => provisioner.onEvent(forged(migratorEvent, { [MIGRATOR_ROLE_PROP.schemas]: ['billing'] }), ctx), /Schemas is \["billing"\]/);
     // The guard's role with the master as its migrator (whose schemas it would read).
     await refused(
       d,
@@ -270,8 +251,27 @@ describe(`Invoke is not authority, on ${target.name}`, () => {
     await runDeploy(d);
     expect(await rows(d.rig.url, 'SELECT count(*)::int AS n FROM schemaguard.applied_migrations')).toEqual([{ n: 2 }]);
     expect(await rows(d.rig.url, "SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'a'")).toEqual([{ owner: d.rig.migrator!.name }]);
-    expect(await rows(d.rig.url, "SELECT tableowner AS owner FROM pg_tables WHERE schemaname = 'billing'")).toEqual([{ owner: d.rig.master.name }]);
 
+    // Another service's schema, owned by the master, which no deploy event names (made after the first deploy, which refuses a database with tables it does not know).
+    await withClient(d.rig.master.url, (c) => c.query('CREATE SCHEMA billing; CREATE TABLE billing.cards (id int, pan text)'));
+    // The migrator resource naming the guard's role, its secret, another schema and an extension.
+    await refused(
+      d,
+      () =>
+        provisioner.onEvent(
+          forged(migratorEvent, {
+            [MIGRATOR_ROLE_PROP.roleName]: d.rig.guard.name,
+            [MIGRATOR_ROLE_PROP.secretArn]: GUARD_SECRET_ARN,
+            [MIGRATOR_ROLE_PROP.schemas]: ['billing'],
+            [MIGRATOR_ROLE_PROP.extensions]: ['pg_buffercache'],
+          }),
+          ctx,
+        ),
+      new RegExp(`RoleName is "${d.rig.guard.name}", and this function was deployed with "${d.rig.migrator!.name}"`),
+    );
+    // Only the schemas differ: refused naming Schemas.
+    await refused(d, () => provisioner.onEvent(forged(migratorEvent, { [MIGRATOR_ROLE_PROP.schemas]: ['billing'] }), ctx), /Schemas is \["billing"\]/);
+    expect(await rows(d.rig.url, "SELECT tableowner AS owner FROM pg_tables WHERE schemaname = 'billing'")).toEqual([{ owner: d.rig.master.name }]);
     // After the deploy, an Update that names the master as the guard's migrator is refused just the same.
     await refused(
       d,
