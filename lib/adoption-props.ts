@@ -1,7 +1,7 @@
 /**
  * SchemaMigrations' props for adopting a database that already exists:
  * `baseline` (sent to the handler in the resource properties, checked here
- * first with the CLI's rules) and `operatorCommands` (what the deployed
+ * first with the CLI's rules) and `operatorCommands` (what the operator
  * function answers when the CLI invokes it with `--function`).
  */
 import { Token } from 'aws-cdk-lib';
@@ -32,7 +32,7 @@ export type SchemaMigrationsBaseline =
   | { readonly version: number | 'none'; readonly reason: string; readonly from?: never }
   | { readonly from: HistorySource; readonly reason: string; readonly version?: never };
 
-/** What the migration function answers when invoked directly (the CLI's `--function`). */
+/** What the operator function answers when invoked (the CLI's `--function`). */
 export interface OperatorCommands {
   /**
    * Also run `baseline` and `repair` when the CLI asks (their reason and the

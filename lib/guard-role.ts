@@ -120,7 +120,7 @@ export class GuardRole extends Construct {
       properties,
     });
     // The role's name and secret are fixed in the setter's configuration: an event naming another role or secret is refused.
-    setter.served.add(this.resource, properties);
+    setter.serve(this.resource, properties);
     // Grants need the migrated tables.
     this.resource.node.addDependency(props.migrations.resource);
   }

@@ -108,7 +108,7 @@ export class RoleProvisioner extends Construct {
   readonly resource: CustomResource;
   readonly roleName: string;
   /** The resources the function serves, fixed in its configuration: the migrator's, and the guard's role. */
-  readonly served = new ServedResources();
+  private readonly served = new ServedResources();
 
   constructor(scope: Construct, id: string, props: RoleProvisionerProps) {
     super(scope, id);
@@ -135,6 +135,11 @@ export class RoleProvisioner extends Construct {
     // The function runs as the master: it serves this resource, as synthesised, and the guard's role alone.
     this.served.add(this.resource, properties);
     acknowledgeProvisionerFindings(this, props.inVpc);
+  }
+
+  /** Fixes another resource the function serves (the guard's role) in its configuration, with its deciding properties. */
+  serve(resource: CustomResource, properties: Record<string, unknown>): void {
+    this.served.add(resource, properties);
   }
 }
 

@@ -270,11 +270,12 @@ export interface SchemaMigrationsBaseProps extends UserFileProps {
    */
   readonly baseline?: SchemaMigrationsBaseline;
   /**
-   * What the migration function (`onEventHandler`) answers when invoked
-   * directly by `schemaguard … --function <name>`: the read-only commands
+   * What the operator function (`operatorFunction`) answers when invoked
+   * by `schemaguard … --function <name>`: the read-only commands
    * (status, plan, diff, guard, doctor) always, to whoever may invoke it
    * (lambda:InvokeFunction, which this construct grants no one);
-   * `baseline` and `repair` only with `writes: true`.
+   * `baseline` and `repair` only with `writes: true`. The migration
+   * function serves CloudFormation alone.
    * @default - the read-only commands only
    */
   readonly operatorCommands?: OperatorCommands;
@@ -693,17 +694,23 @@ export class SchemaMigrations extends Construct {
 
   /**
    * The function and provider that make roles (the guard's): the role provisioner with `masterSecret`, else the migrations' own;
-   * `served` fixes a resource it serves in its configuration.
+   * `serve` fixes a resource it serves in its configuration.
    */
-  roleSetter(): { serviceToken: string; functionRole: iam.IRole; migratorRoleName?: string; served: ServedResources } {
-    if (this.roles)
+  roleSetter(): {
+    serviceToken: string;
+    functionRole: iam.IRole;
+    migratorRoleName?: string;
+    serve: (resource: CustomResource, properties: Record<string, unknown>) => void;
+  } {
+    const roles = this.roles;
+    if (roles)
       return {
-        serviceToken: this.roles.provider.serviceToken,
-        functionRole: this.roles.role,
-        migratorRoleName: this.roles.roleName,
-        served: this.roles.served,
+        serviceToken: roles.provider.serviceToken,
+        functionRole: roles.role,
+        migratorRoleName: roles.roleName,
+        serve: (resource, properties) => roles.serve(resource, properties),
       };
-    return { serviceToken: this.provider.serviceToken, functionRole: this.handlerRole, served: this.served };
+    return { serviceToken: this.provider.serviceToken, functionRole: this.handlerRole, serve: (resource, properties) => this.served.add(resource, properties) };
   }
 
   /** The operator function: the handlers' code, network and database, a role and a log group of its own, operator commands only. */

@@ -24,10 +24,11 @@ const NOT_OURS = new Set(['NODE_OPTIONS']);
 let configurations: Configuration[];
 let functions: (BundleFunction & { configuration: Configuration })[];
 
+// Synthesising the configurations takes a minute or more on a busy machine.
 beforeAll(() => {
   configurations = synthConfigurations();
   functions = configurations.flatMap((c) => functionsOf(c).map((f) => ({ ...f, configuration: c })));
-});
+}, 300_000);
 
 /** The variables `read` asks `env` for. */
 function namesRead(env: Record<string, string>, read: (env: NodeJS.ProcessEnv) => unknown): Set<string> {

@@ -34,6 +34,7 @@ let configurations: Configuration[];
 const rigs: GuardRig[] = [];
 const standins: DataApiStandin[] = [];
 
+// Synthesising the configurations takes a minute or more on a busy machine.
 beforeAll(() => {
   configurations = synthConfigurations([
     'rds stack (masterSecret, guard)',
@@ -42,7 +43,7 @@ beforeAll(() => {
     'imported instance, secret',
     'cluster Data API, secret, guard',
   ]);
-});
+}, 300_000);
 
 afterAll(async () => {
   for (const r of rigs) await r.close();
