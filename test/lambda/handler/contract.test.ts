@@ -3,7 +3,9 @@
  * (lambda/handler/contract.ts), proven on the templates of every
  * configuration: every key a construct writes is declared and read by the
  * function it is written to, every declared key is written by some
- * configuration (or is for local runs only) and read, a written
+ * configuration (or is for local runs only) and read, every custom resource
+ * of ours is served by one function with the template's own deciding
+ * properties (so its deploy events pass that function's check), a written
  * configuration reads back as written, no function reads a variable of ours
  * around the contract, and a default the project file shares is one value.
  */
@@ -14,7 +16,8 @@ import { readConfig } from '../../../lambda/handler/config';
 import { CONTRACT, type ContractEntry, type ContractKey, contractEnvironment, readContract } from '../../../lambda/handler/contract';
 import { SETTINGS } from '../../../lib/config/settings';
 import { PACKAGE_ROOT } from '../../../lib/paths';
-import { type BundleFunction, type Configuration, functionsOf, resolve, synthConfigurations } from '../../support/configurations';
+import { DECIDING_PROPS, refuseUnserved, type Served } from '../../../lambda/handler/served';
+import { type BundleFunction, type Configuration, functionsOf, resolve, stackIdOf, synthConfigurations } from '../../support/configurations';
 
 const ENTRIES = Object.entries(CONTRACT) as [ContractKey, ContractEntry][];
 const NAMES = new Set(ENTRIES.map(([, e]) => e.name));
@@ -107,6 +110,31 @@ describe('The contract: construct ↔ function', () => {
       operatorWrites: true,
       serves: [],
     });
+  });
+
+  it("every resource of ours is served by exactly one function, with the template's own deciding properties: its deploy events pass the check", () => {
+    for (const c of configurations) {
+      const served = functions
+        .filter((f) => f.configuration === c && f.kind !== 'guard' && f.handler !== 'isComplete')
+        .flatMap((f) => (readContract(resolve(f.environment, c.stackName) as Record<string, string>).serves as Served | undefined) ?? []);
+      const ours = Object.entries(c.resources).filter(([, r]) => r.Type in DECIDING_PROPS);
+      expect(ours.length, c.name).toBeGreaterThan(0);
+      for (const [id, r] of ours) {
+        const event = {
+          RequestType: 'Create' as const,
+          StackId: stackIdOf(c.stackName),
+          RequestId: 'r',
+          LogicalResourceId: id,
+          ResourceType: r.Type,
+          ResourceProperties: resolve(r.Properties ?? {}, c.stackName) as Record<string, unknown>,
+        };
+        expect(
+          served.filter((s) => s.type === r.Type && s.id === id),
+          `${c.name}: ${id}`,
+        ).toHaveLength(1);
+        expect(() => refuseUnserved(event, served), `${c.name}: ${id}`).not.toThrow();
+      }
+    }
   });
 
   it("a default the project file shares (lib/config/settings.ts) is the contract's", () => {
