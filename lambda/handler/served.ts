@@ -100,8 +100,10 @@ function stackName(stackId: unknown): string {
   return typeof stackId === 'string' ? (stackId.split('/')[1] ?? stackId) : String(stackId);
 }
 
+/** Equal as CloudFormation delivers them: an empty list may arrive as no property at all, which the handlers read as empty too. */
 function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  const delivered = (v: unknown) => (Array.isArray(v) && v.length === 0 ? undefined : v);
+  return JSON.stringify(delivered(a)) === JSON.stringify(delivered(b));
 }
 
 function shown(v: unknown): string {
