@@ -1,7 +1,7 @@
 /**
  * SchemaMigrations' props for adopting a database that already exists:
  * `baseline` (sent to the handler in the resource properties, checked here
- * first with the CLI's rules) and `operatorCommands` (what the deployed
+ * first with the CLI's rules) and `operatorCommands` (what the operator
  * function answers when the CLI invokes it with `--function`).
  */
 import { Token } from 'aws-cdk-lib';
@@ -9,7 +9,8 @@ import { baselineFiles } from '../lambda/engine/state/baseline';
 import { InputError } from '../lambda/engine/errors/errors';
 import { HISTORY_SOURCES, type HistorySource } from '../lambda/engine/foreign-history/foreign-history';
 import type { Migration } from '../lambda/engine/files/source';
-import { ENV, PROP } from '../lambda/handler/constants';
+import { PROP } from '../lambda/handler/constants';
+import type { ContractInput } from '../lambda/handler/contract';
 
 /**
  * What the database already holds, for the first deploy onto it; ignored
@@ -31,7 +32,7 @@ export type SchemaMigrationsBaseline =
   | { readonly version: number | 'none'; readonly reason: string; readonly from?: never }
   | { readonly from: HistorySource; readonly reason: string; readonly version?: never };
 
-/** What the migration function answers when invoked directly (the CLI's `--function`). */
+/** What the operator function answers when invoked (the CLI's `--function`). */
 export interface OperatorCommands {
   /**
    * Also run `baseline` and `repair` when the CLI asks (their reason and the
@@ -84,13 +85,13 @@ function baselineVersion(version: unknown, migrations: Migration[]): string {
   return String(version);
 }
 
-/** The handler's environment for `operatorCommands`: writes only when asked for. */
-export function operatorEnvironment(operator: OperatorCommands | undefined): Record<string, string> {
+/** The operator function's configuration for `operatorCommands`: writes only when asked for. */
+export function operatorEnvironment(operator: OperatorCommands | undefined): ContractInput {
   if (operator !== undefined && (operator === null || typeof operator !== 'object')) {
     throw new Error('SchemaMigrations: "operatorCommands" must be an object, e.g. operatorCommands: { writes: true }');
   }
   if (operator?.writes !== undefined && typeof operator.writes !== 'boolean') {
     throw new Error(`SchemaMigrations: "operatorCommands.writes" is ${JSON.stringify(operator.writes)}; use true or false`);
   }
-  return operator?.writes ? { [ENV.operatorWrites]: 'true' } : {};
+  return { operatorWrites: operator?.writes === true };
 }

@@ -14,7 +14,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { IConstruct } from 'constructs';
 import { DOCS_POINTERS } from '../lambda/engine/errors/docs-pointers';
-import { ENV } from '../lambda/handler/constants';
+import type { ContractInput } from '../lambda/handler/contract';
 
 /** IAM database authentication, in place of a secret. */
 export interface IamAuthenticationProps {
@@ -82,6 +82,13 @@ function iamAuth(construct: string, props: AuthProps, givenSecret: string | unde
   if (typeof iamUser !== 'string' || !/^[^\0]{1,63}$/.test(iamUser)) {
     throw new Error(
       `${construct}: "iamAuthentication.username" is ${JSON.stringify(iamUser)}; pass the database user (1 to 63 characters) that was granted rds_iam`,
+    );
+  }
+  // The name ends the rds-db:connect resource (dbuser:<id>/<user>), where IAM takes * and ? as wildcards: '*' would grant every user, the master too
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html, "Using wildcards in resource ARNs").
+  if (/[*?]/.test(iamUser)) {
+    throw new Error(
+      `${construct}: "iamAuthentication.username" is ${JSON.stringify(iamUser)}, and * and ? are wildcards in the rds-db:connect grant (dbuser:<resource id>/${iamUser}): it would let the function connect as every matching user, the master user too; pass the one database user that was granted rds_iam`,
     );
   }
   return { kind: 'iam', username: iamUser };
@@ -160,9 +167,9 @@ function iamAuthenticationOff(database: unknown): IamOff | undefined {
   return undefined;
 }
 
-/** The environment that says how to authenticate: the secret's ARN, or the IAM user. */
-export function authEnvironment(auth: DatabaseAuth): Record<string, string> {
-  return auth.kind === 'secret' ? { [ENV.secretArn]: auth.secret.secretArn } : { [ENV.iamUser]: auth.username };
+/** The configuration that says how to authenticate: the secret's ARN, or the IAM user. */
+export function authEnvironment(auth: DatabaseAuth): ContractInput {
+  return auth.kind === 'secret' ? { secretArn: auth.secret.secretArn } : { iamUser: auth.username };
 }
 
 /**
@@ -171,8 +178,8 @@ export function authEnvironment(auth: DatabaseAuth): Record<string, string> {
  * and the handler told it multiplexes sessions. RDS Proxy listens on the
  * engine's default port, 5432 for PostgreSQL.
  */
-export function proxyEnvironment(database: unknown): Record<string, string> {
+export function proxyEnvironment(database: unknown): ContractInput | undefined {
   const proxy = (database ?? {}) as Partial<rds.IDatabaseProxy>;
-  if (typeof proxy.dbProxyArn !== 'string' || typeof proxy.endpoint !== 'string') return {};
-  return { [ENV.host]: proxy.endpoint, [ENV.port]: '5432', [ENV.pooler]: 'true' };
+  if (typeof proxy.dbProxyArn !== 'string' || typeof proxy.endpoint !== 'string') return undefined;
+  return { host: proxy.endpoint, port: 5432, pooler: true };
 }

@@ -103,21 +103,24 @@ export class GuardRole extends Construct {
     for (const statement of secretStatements(secret, Stack.of(this).region, 'GuardRole')) setter.functionRole.addToPrincipalPolicy(statement);
     // CloudFormation refuses to change a custom resource's ServiceToken ("Modifying service token is not allowed"): served by
     // the provisioner, the resource has an id of its own, so a deployed stack gets a new one (Create) and the old one's Delete touches nothing.
+    const properties = {
+      [GUARD_ROLE_PROP.roleName]: props.roleName,
+      [GUARD_ROLE_PROP.secretArn]: secret.secretArn,
+      [GUARD_ROLE_PROP.filesHash]: props.migrations.files.hash,
+      [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION,
+      // A replaced database (another identity) gets the role in the deploy that replaces it.
+      ...(props.migrations.databaseIdentity === undefined ? {} : { [GUARD_ROLE_PROP.databaseIdentity]: props.migrations.databaseIdentity }),
+      ...(props.migrations.databaseName === undefined ? {} : { [GUARD_ROLE_PROP.databaseName]: props.migrations.databaseName }),
+      ...(setter.migratorRoleName === undefined ? {} : { [GUARD_ROLE_PROP.migratorRole]: setter.migratorRoleName }),
+      ...(props.revision === undefined ? {} : { [GUARD_ROLE_PROP.revision]: String(props.revision) }),
+    };
     this.resource = new CustomResource(this, setter.migratorRoleName === undefined ? 'Resource' : 'AsMaster', {
       serviceToken: setter.serviceToken,
       resourceType: GUARD_ROLE_RESOURCE_TYPE,
-      properties: {
-        [GUARD_ROLE_PROP.roleName]: props.roleName,
-        [GUARD_ROLE_PROP.secretArn]: secret.secretArn,
-        [GUARD_ROLE_PROP.filesHash]: props.migrations.files.hash,
-        [GUARD_ROLE_PROP.privilegesVersion]: GUARD_PRIVILEGES_VERSION,
-        // A replaced database (another identity) gets the role in the deploy that replaces it.
-        ...(props.migrations.databaseIdentity === undefined ? {} : { [GUARD_ROLE_PROP.databaseIdentity]: props.migrations.databaseIdentity }),
-        ...(props.migrations.databaseName === undefined ? {} : { [GUARD_ROLE_PROP.databaseName]: props.migrations.databaseName }),
-        ...(setter.migratorRoleName === undefined ? {} : { [GUARD_ROLE_PROP.migratorRole]: setter.migratorRoleName }),
-        ...(props.revision === undefined ? {} : { [GUARD_ROLE_PROP.revision]: String(props.revision) }),
-      },
+      properties,
     });
+    // The role's name and secret are fixed in the setter's configuration: an event naming another role or secret is refused.
+    setter.serve(this.resource, properties);
     // Grants need the migrated tables.
     this.resource.node.addDependency(props.migrations.resource);
   }

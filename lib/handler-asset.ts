@@ -15,6 +15,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DEFAULTS } from '../lambda/handler/constants';
 import type { MigrationLayout } from '../lambda/engine/files/layout';
 import { migrationFilesOf, readFiles } from '../lambda/handler/files-hash';
+import { refuseLinkOut } from '../lambda/engine/files/links';
 import { HANDLER_BUNDLE_DIR, HANDLER_BUNDLE_FILES } from './paths';
 import type { UserFiles } from './user-files';
 
@@ -36,11 +37,12 @@ class HandlerAssetFiles implements ILocalBundling {
     for (const file of HANDLER_BUNDLE_FILES) copyFileSync(join(this.bundleDir, file), join(outputDir, file));
     // Only the files the handler reads, the ones FilesHash covers (readFiles: the folder's own .sql files, no dot files);
     // a README, another tool's JSON or an archive folder would change the asset and redeploy the function for nothing.
-    // Links are copied as the files they point to.
+    // A link inside the folder is copied as the file it points to; one that leaves the folder is refused (nothing outside it ships).
     // Prisma's folders and drizzle's journal keep their places (migrationFilesOf).
     const copy = (from: string, to: string, files: string[]) => {
       mkdirSync(to, { recursive: true });
       for (const file of files) {
+        refuseLinkOut(from, join(from, file), join(from, file));
         mkdirSync(dirname(join(to, file)), { recursive: true });
         copyFileSync(join(from, file), join(to, file));
       }

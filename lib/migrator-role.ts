@@ -34,6 +34,7 @@ import {
 } from '../lambda/handler/constants';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { acknowledge, arnToken } from './nag';
+import { ServedResources } from './served-resources';
 import { DOCS_POINTERS } from '../lambda/engine/errors/docs-pointers';
 
 export interface RoleProvisionerProps {
@@ -48,8 +49,8 @@ export interface RoleProvisionerProps {
   readonly extensions: readonly string[];
   /** Raised to set the role again from its secret (the resource's `Revision`). */
   readonly revision?: number;
-  /** Makes the function, given its role and the secret it connects with (the migration handler's code and network). */
-  readonly makeFunction: (scope: Construct, role: iam.Role, databaseSecret: secretsmanager.ISecret) => lambda.Function;
+  /** Makes the function, given its role, the secret it connects with and what it serves (SCHEMAGUARD_SERVES): the migration handler's code and network. */
+  readonly makeFunction: (scope: Construct, role: iam.Role, databaseSecret: secretsmanager.ISecret, serves: string) => lambda.Function;
   /** The function runs in the VPC (not through the Data API). */
   readonly inVpc: boolean;
   /** The function role's statements besides the secrets: its logs, its network or the Data API. */
@@ -106,6 +107,8 @@ export class RoleProvisioner extends Construct {
   /** The migrator-role resource; the migrations' resource depends on it. */
   readonly resource: CustomResource;
   readonly roleName: string;
+  /** The resources the function serves, fixed in its configuration: the migrator's, and the guard's role. */
+  private readonly served = new ServedResources();
 
   constructor(scope: Construct, id: string, props: RoleProvisionerProps) {
     super(scope, id);
@@ -118,21 +121,25 @@ export class RoleProvisioner extends Construct {
     props.baseStatements(this.role);
     for (const s of [...props.secretStatements(props.masterSecret, 'Master'), ...props.secretStatements(this.secret, 'Migrator')])
       this.role.addToPrincipalPolicy(s);
-    this.function = props.makeFunction(this, this.role, props.masterSecret);
+    this.function = props.makeFunction(this, this.role, props.masterSecret, this.served.value(this));
     this.provider = new Provider(this, 'Provider', { onEventHandler: this.function });
-    this.resource = new CustomResource(this, 'Resource', {
-      serviceToken: this.provider.serviceToken,
-      resourceType: MIGRATOR_ROLE_RESOURCE_TYPE,
-      properties: {
-        [MIGRATOR_ROLE_PROP.roleName]: props.roleName,
-        [MIGRATOR_ROLE_PROP.secretArn]: this.secret.secretArn,
-        [MIGRATOR_ROLE_PROP.schemas]: [...props.schemas],
-        [MIGRATOR_ROLE_PROP.extensions]: [...props.extensions],
-        [MIGRATOR_ROLE_PROP.privilegesVersion]: MIGRATOR_PRIVILEGES_VERSION,
-        ...(props.revision === undefined ? {} : { [MIGRATOR_ROLE_PROP.revision]: String(props.revision) }),
-      },
-    });
+    const properties = {
+      [MIGRATOR_ROLE_PROP.roleName]: props.roleName,
+      [MIGRATOR_ROLE_PROP.secretArn]: this.secret.secretArn,
+      [MIGRATOR_ROLE_PROP.schemas]: [...props.schemas],
+      [MIGRATOR_ROLE_PROP.extensions]: [...props.extensions],
+      [MIGRATOR_ROLE_PROP.privilegesVersion]: MIGRATOR_PRIVILEGES_VERSION,
+      ...(props.revision === undefined ? {} : { [MIGRATOR_ROLE_PROP.revision]: String(props.revision) }),
+    };
+    this.resource = new CustomResource(this, 'Resource', { serviceToken: this.provider.serviceToken, resourceType: MIGRATOR_ROLE_RESOURCE_TYPE, properties });
+    // The function runs as the master: it serves this resource, as synthesised, and the guard's role alone.
+    this.served.add(this.resource, properties);
     acknowledgeProvisionerFindings(this, props.inVpc);
+  }
+
+  /** Fixes another resource the function serves (the guard's role) in its configuration, with its deciding properties. */
+  serve(resource: CustomResource, properties: Record<string, unknown>): void {
+    this.served.add(resource, properties);
   }
 }
 

@@ -33,7 +33,6 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import {
   DEFAULTS,
-  ENV,
   GUARD_DIMENSION,
   GUARD_HANDLER_NAME,
   GUARD_NAMESPACE,
@@ -41,6 +40,7 @@ import {
   GUARD_ROLE_PREFIX,
   type GuardMetricName,
 } from '../lambda/handler/constants';
+import { contractEnvironment, type ContractInput } from '../lambda/handler/contract';
 import { heapOptions } from '../lambda/handler/memory';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { addGuardWidgets, guardAlarms, guardDashboardWidgets } from './alarms/guard-alarms';
@@ -491,36 +491,38 @@ function identifierOf(target: MigrationsTarget): string | undefined {
 
 /** The guard's environment: its secret, the database, where its files are, the metrics' namespace and dimensions. No secret value. */
 function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, target: MigrationsTarget, auth: DatabaseAuth): Record<string, string> {
-  const environment: Record<string, string> = {
-    ...authEnvironment(auth),
-    [ENV.databaseName]: settings.databaseName,
-    [ENV.migrationsDir]: DEFAULTS.migrationsDir,
-    [ENV.migrationsLayout]: props.migrations.userFiles.migrationsLayout,
-    [ENV.contractsDir]: DEFAULTS.contractsDir,
-    [ENV.snapshotFile]: props.migrations.userFiles.snapshotFile ? DEFAULTS.snapshotFile : '',
-    // One retry: a run that cannot connect is reported, and the next run comes soon.
-    [ENV.connectAttempts]: '2',
-    [ENV.guardNamespace]: settings.namespace,
-    [ENV.guardDatabaseIdentifier]: settings.databaseIdentifier,
+  return {
+    ...contractEnvironment({
+      ...authEnvironment(auth),
+      databaseName: settings.databaseName,
+      migrationsDir: DEFAULTS.migrationsDir,
+      migrationsLayout: props.migrations.userFiles.migrationsLayout,
+      contractsDir: DEFAULTS.contractsDir,
+      snapshotFile: props.migrations.userFiles.snapshotFile ? DEFAULTS.snapshotFile : '',
+      // One retry: a run that cannot connect is reported, and the next run comes soon.
+      connectAttempts: 2,
+      guardNamespace: settings.namespace,
+      guardDatabaseIdentifier: settings.databaseIdentifier,
+      // The migrations' own state table (their stateSchema), which the guard reads for pending migrations.
+      ...(props.migrations.stateSchema === DEFAULT_STATE_SCHEMA ? {} : { stateSchema: props.migrations.stateSchema }),
+      ...guardTarget(props, target),
+    }),
     // V8's heap sized by the function's memory, as the migrations' handler's: the guard peaked at 185 MB in 256 MB on a 3,000-table catalog.
     NODE_OPTIONS: heapOptions(settings.memorySize),
   };
-  // The migrations' own state table (their stateSchema), which the guard reads for pending migrations.
-  if (props.migrations.stateSchema !== DEFAULT_STATE_SCHEMA) environment[ENV.stateSchema] = props.migrations.stateSchema;
-  if (target.kind === 'data-api') {
-    environment[ENV.clusterArn] = target.cluster.clusterArn;
-  } else {
-    const endpoint = databaseEndpoint(target.database);
-    const proxy = proxyEnvironment(target.database);
-    if (!endpoint && !Object.keys(proxy).length && !props.roleSecret) {
-      throw new Error(
-        'SchemaGuard: the migrations\' database is not an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy, so its host is unknown; pass "roleSecret" with host and port',
-      );
-    }
-    if (endpoint) Object.assign(environment, { [ENV.host]: endpoint.host, [ENV.port]: endpoint.port });
-    Object.assign(environment, proxy);
+}
+
+/** The cluster for the Data API; else the database's endpoint, or the proxy's. */
+function guardTarget(props: SchemaGuardProps, target: MigrationsTarget): ContractInput {
+  if (target.kind === 'data-api') return { clusterArn: target.cluster.clusterArn };
+  const endpoint = databaseEndpoint(target.database);
+  const proxy = proxyEnvironment(target.database);
+  if (!endpoint && !proxy && !props.roleSecret) {
+    throw new Error(
+      'SchemaGuard: the migrations\' database is not an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy, so its host is unknown; pass "roleSecret" with host and port',
+    );
   }
-  return environment;
+  return { ...(endpoint ? { host: endpoint.host, port: endpoint.port } : {}), ...proxy };
 }
 
 /** The guard's group: egress to the database port and to Secrets Manager only; the database's group admits it. */

@@ -24,7 +24,16 @@ import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct, type IDependable } from 'constructs';
-import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
+import {
+  ATTR,
+  DEFAULTS,
+  IS_COMPLETE_HANDLER_NAME,
+  MIGRATIONS_RESOURCE_TYPE,
+  ON_EVENT_HANDLER_NAME,
+  OPERATOR_HANDLER_NAME,
+  PROP,
+} from '../lambda/handler/constants';
+import { boundsOf, contractEnvironment, type ContractInput } from '../lambda/handler/contract';
 import { readFiles, summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { describeSubfolders, sqlSubfolders } from '../lambda/engine/files/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
@@ -46,6 +55,7 @@ import type { ProjectConfig } from './config/load';
 import { SETTINGS, SettingValueError } from './config/settings';
 import type { BackfillSettings } from '../lambda/engine/backfill/run';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
+import { ServedResources } from './served-resources';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { andList, oneOrMany, plural } from '../lambda/engine/errors/words';
 
@@ -270,11 +280,12 @@ export interface SchemaMigrationsBaseProps extends UserFileProps {
    */
   readonly baseline?: SchemaMigrationsBaseline;
   /**
-   * What the migration function (`onEventHandler`) answers when invoked
-   * directly by `schemaguard … --function <name>`: the read-only commands
+   * What the operator function (`operatorFunction`) answers when invoked
+   * by `schemaguard … --function <name>`: the read-only commands
    * (status, plan, diff, guard, doctor) always, to whoever may invoke it
    * (lambda:InvokeFunction, which this construct grants no one);
-   * `baseline` and `repair` only with `writes: true`.
+   * `baseline` and `repair` only with `writes: true`. The migration
+   * function serves CloudFormation alone.
    * @default - the read-only commands only
    */
   readonly operatorCommands?: OperatorCommands;
@@ -428,7 +439,7 @@ export interface StandbyWaitProps {
 function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
   const wait = standbys?.wait;
   if (wait === undefined) return;
-  if (!(wait instanceof Duration) || Token.isUnresolved(wait.toMilliseconds()) || wait.toMilliseconds() > 900_000) {
+  if (!(wait instanceof Duration) || Token.isUnresolved(wait.toMilliseconds()) || wait.toMilliseconds() > MAX_STANDBY_WAIT_MS) {
     throw new Error(
       `SchemaMigrations: "standbys.wait" is ${wait instanceof Duration && !Token.isUnresolved(wait.toMilliseconds()) ? `${wait.toSeconds()} s` : String(wait)}; use a Duration from 0 to 15 minutes (the wait runs inside one handler invocation, within its time)`,
     );
@@ -556,8 +567,19 @@ export class SchemaMigrations extends Construct {
   readonly databaseIdentity?: string;
   /** `revision` as given. */
   readonly revision?: number;
+  /**
+   * The function the CLI's `--function` invokes (operator commands only:
+   * status, plan, diff, guard, doctor; baseline and repair with
+   * `operatorCommands.writes`), with a role and inputs of its own: it reads
+   * the database secret and reaches the database as the migrations do, and
+   * serves no CloudFormation event. Grant lambda:InvokeFunction on it
+   * (`operatorFunction.grantInvoke(role)`) to whoever operates the database.
+   */
+  readonly operatorFunction: lambda.Function;
   /** The role of both handlers (onEvent and isComplete). */
   private readonly handlerRole: iam.Role;
+  /** What the migration function serves: its resource, and the guard's role without `masterSecret`. */
+  private readonly served = new ServedResources();
   private readonly givenVersionParameterName?: string;
   private ownVersionParameter?: ssm.StringParameter;
 
@@ -597,9 +619,10 @@ export class SchemaMigrations extends Construct {
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
     this.securityGroup = this.target.kind === 'connection' ? handlerSecurityGroup(this, this.target, this.auth) : undefined;
     this.handlerRole = handlerRole(this, this.target, this.auth);
-    const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth);
+    const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth, { serves: this.served.value(this) });
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
+    this.operatorFunction = this.operatorFunctionOf(props, settings, stateSchema);
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings, baselineProps);
     // The database (and its security group rules, children of it) must exist before the first run.
@@ -613,7 +636,7 @@ export class SchemaMigrations extends Construct {
     if (this.roles) {
       // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
       this.resource.node.addDependency(this.roles.resource);
-      limitReaders(this.roles.secret, [this.handlerRole, this.roles.role]);
+      limitReaders(this.roles.secret, [this.handlerRole, this.roles.role, this.operatorFunction.role!]);
     }
     acknowledgeNagFindings(this);
     const resource = this.resource.node.defaultChild as CfnResource;
@@ -626,6 +649,10 @@ export class SchemaMigrations extends Construct {
     if (props.outputs ?? true) {
       new CfnOutput(this, 'CurrentVersion', { value: this.currentVersion, description: 'Highest applied schema migration version' });
       new CfnOutput(this, 'AppliedCount', { value: this.appliedCount, description: 'Number of applied schema migrations' });
+      new CfnOutput(this, 'OperatorFunctionName', {
+        value: this.operatorFunction.functionName,
+        description: 'The function schemaguard COMMAND --function NAME invokes (grant lambda:InvokeFunction on it to operators)',
+      });
     }
     if (props.versionParameterName !== undefined) void this.versionParameter;
   }
@@ -670,12 +697,16 @@ export class SchemaMigrations extends Construct {
       database: targetDatabase(this.target),
       ...migrator,
       inVpc: this.target.kind === 'connection',
-      makeFunction: (scope, role, databaseSecret) =>
+      makeFunction: (scope, role, databaseSecret, serves) =>
         new lambda.Function(scope, 'Function', {
-          ...this.handlerFunctionProps(props, settings, role, this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema, {
-            kind: 'secret',
-            secret: databaseSecret,
-          }),
+          ...this.handlerFunctionProps(
+            props,
+            settings,
+            role,
+            this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema,
+            { kind: 'secret', secret: databaseSecret },
+            { serves },
+          ),
           handler: `index.${ON_EVENT_HANDLER_NAME}`,
           description: "schemaguard: makes the migrator and the guard's roles, as the master user, during cdk deploy",
         }),
@@ -689,10 +720,43 @@ export class SchemaMigrations extends Construct {
     });
   }
 
-  /** The function and provider that make roles (the guard's): the role provisioner with `masterSecret`, else the migrations' own. */
-  roleSetter(): { serviceToken: string; functionRole: iam.IRole; migratorRoleName?: string } {
-    if (this.roles) return { serviceToken: this.roles.provider.serviceToken, functionRole: this.roles.role, migratorRoleName: this.roles.roleName };
-    return { serviceToken: this.provider.serviceToken, functionRole: this.handlerRole };
+  /**
+   * The function and provider that make roles (the guard's): the role provisioner with `masterSecret`, else the migrations' own;
+   * `serve` fixes a resource it serves in its configuration.
+   */
+  roleSetter(): {
+    serviceToken: string;
+    functionRole: iam.IRole;
+    migratorRoleName?: string;
+    serve: (resource: CustomResource, properties: Record<string, unknown>) => void;
+  } {
+    const roles = this.roles;
+    if (roles)
+      return {
+        serviceToken: roles.provider.serviceToken,
+        functionRole: roles.role,
+        migratorRoleName: roles.roleName,
+        serve: (resource, properties) => roles.serve(resource, properties),
+      };
+    return { serviceToken: this.provider.serviceToken, functionRole: this.handlerRole, serve: (resource, properties) => this.served.add(resource, properties) };
+  }
+
+  /** The operator function: the handlers' code, network and database, a role and a log group of its own, operator commands only. */
+  private operatorFunctionOf(props: SchemaMigrationsProps, settings: Settings, stateSchema: string | undefined): lambda.Function {
+    const logGroup = new logs.LogGroup(this, 'OperatorLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
+    const role = operatorRole(this, this.target, this.auth, logGroup);
+    const fn = new lambda.Function(this, 'Operator', {
+      ...this.handlerFunctionProps(props, settings, role, stateSchema, this.auth, { serves: '[]', ...operatorEnvironment(props.operatorCommands) }),
+      handler: `index.${OPERATOR_HANDLER_NAME}`,
+      logGroup,
+      description: "schemaguard: runs the CLI's operator commands (--function) against the migrated database",
+    });
+    acknowledge(
+      fn,
+      'AwsSolutions-L1',
+      'Pinned to Node.js 22 on purpose: the operator function is the handler bundle, which targets node22 and is tested on it.',
+    );
+    return fn;
   }
 
   /** What onEvent and isComplete share: one code asset, the role, the network, the log group, the environment. */
@@ -702,6 +766,7 @@ export class SchemaMigrations extends Construct {
     role: iam.IRole,
     stateSchema: string | undefined,
     auth: DatabaseAuth,
+    own: ContractInput,
   ): Omit<lambda.FunctionProps, 'handler'> {
     return {
       code: handlerCode(settings),
@@ -720,8 +785,13 @@ export class SchemaMigrations extends Construct {
         : {}),
       logGroup: this.logGroup,
       environment: {
-        ...handlerEnvironment(this, props, settings, auth, this.target),
-        ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }),
+        ...contractEnvironment({
+          ...handlerEnvironment(this, props, settings, auth, this.target),
+          ...(stateSchema === undefined ? {} : { stateSchema: this.stateSchema }),
+          ...own,
+        }),
+        // V8's heap sized by the function's memory, not by what V8 takes the machine to have.
+        NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
       },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
@@ -765,20 +835,24 @@ export class SchemaMigrations extends Construct {
    * `revision`, and `baseline` when set. Unchanged, nothing runs.
    */
   private migrationsResource(settings: Settings, baseline: Record<string, string>): CustomResource {
-    return new CustomResource(this, 'Resource', {
+    const properties = {
+      [PROP.filesHash]: this.files.hash,
+      [PROP.latestVersion]: String(this.files.latestVersion),
+      [PROP.migrationCount]: String(this.files.migrationCount),
+      ...baseline,
+      ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
+      ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
+      ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
+    };
+    const resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,
-      resourceType: 'Custom::SchemaMigrations',
+      resourceType: MIGRATIONS_RESOURCE_TYPE,
       serviceTimeout: settings.serviceTimeout,
-      properties: {
-        [PROP.filesHash]: this.files.hash,
-        [PROP.latestVersion]: String(this.files.latestVersion),
-        [PROP.migrationCount]: String(this.files.migrationCount),
-        ...baseline,
-        ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
-        ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
-        ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
-      },
+      properties,
     });
+    // The baseline decides what a run records: the function takes it from its own configuration, not from an event.
+    this.served.add(resource, properties);
+    return resource;
   }
 }
 
@@ -856,21 +930,38 @@ function handlerRole(self: SchemaMigrations, target: MigrationsTarget, auth: Dat
       ? 'schemaguard migrations handler: its own logs, its VPC network interfaces, and the one database secret'
       : 'schemaguard migrations handler: its own logs, the RDS Data API on the one cluster, and its secret',
   });
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: 'OwnLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      resources: [self.logGroup.logGroupArn],
-    }),
-  );
-  role.addToPrincipalPolicy(reachStatement(target));
-  if (auth.kind === 'iam') grantIamConnect('SchemaMigrations', targetDatabase(target), role, auth.username);
-  else for (const statement of secretStatements(auth.secret, Stack.of(self).region)) role.addToPrincipalPolicy(statement);
+  grantDatabase(role, self.logGroup, target, auth);
   // Whether a failing Update is a rollback (lambda/handler/rollback-report.ts): the stack's own status only.
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ sid: 'OwnStackStatus', actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(self).stackId] }),
   );
   return role;
+}
+
+/** The operator function's role: its own logs, the database as the migrations reach it; nothing of CloudFormation's. */
+function operatorRole(self: SchemaMigrations, target: MigrationsTarget, auth: DatabaseAuth, logGroup: logs.ILogGroup): iam.Role {
+  const role = new iam.Role(self, 'OperatorRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: "schemaguard operator function: its own logs, the database as the migrations reach it (the CLI's --function)",
+  });
+  grantDatabase(role, logGroup, target, auth);
+  if (target.kind === 'connection')
+    acknowledge(
+      role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'Only the VPC network-interface actions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use "*": EC2 has no resource-level permissions for them. Logs and the secret are scoped to their ARNs.',
+    );
+  return role;
+}
+
+/** Writing its own logs, and reaching the database as `auth`: the network or the Data API, and the IAM user's connect or the one secret. */
+function grantDatabase(role: iam.Role, logGroup: logs.ILogGroup, target: MigrationsTarget, auth: DatabaseAuth): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+  );
+  role.addToPrincipalPolicy(reachStatement(target));
+  if (auth.kind === 'iam') grantIamConnect('SchemaMigrations', targetDatabase(target), role, auth.username);
+  else for (const statement of secretStatements(auth.secret, Stack.of(role).region)) role.addToPrincipalPolicy(statement);
 }
 
 /** What a function needs to reach the database: network interfaces in the VPC, or the Data API on the cluster. */
@@ -923,43 +1014,33 @@ export function secretStatements(secret: secretsmanager.ISecret, region: string,
   ];
 }
 
-/** The handler's environment: where its files are, which secret, and the optional settings. No secret value. */
-function handlerEnvironment(
-  scope: Construct,
-  props: SchemaMigrationsProps,
-  settings: Settings,
-  auth: DatabaseAuth,
-  target: MigrationsTarget,
-): Record<string, string> {
-  const environment: Record<string, string> = {
-    ...authEnvironment(auth),
-    ...(target.kind === 'connection' ? proxyEnvironment(target.database) : {}),
-    [ENV.migrationsDir]: DEFAULTS.migrationsDir,
-    [ENV.migrationsLayout]: settings.migrationsLayout,
-    [ENV.contractsDir]: DEFAULTS.contractsDir,
-    [ENV.reserveMs]: String(settings.reserve.toMilliseconds()),
-    // A busy runner lock is tried for again in each isComplete, until the next try would end past this.
-    [ENV.totalTimeoutMs]: String(settings.totalTimeout.toMilliseconds()),
-    [ENV.snapshotFile]: settings.snapshotFile ? DEFAULTS.snapshotFile : '',
-    // V8's heap sized by the function's memory, not by what V8 takes the machine to have.
-    NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
-  };
-  if (settings.lockTimeoutMs !== undefined) environment[ENV.lockTimeoutMs] = String(settings.lockTimeoutMs);
-  if (props.failOnDrift) environment[ENV.failOnDrift] = 'true';
-  Object.assign(environment, operatorEnvironment(props.operatorCommands));
-  if (props.replicationPlanned) environment[ENV.replicationPlanned] = props.replicationPlanned;
-  if (settings.standbyWaitMs !== undefined) environment[ENV.standbyWaitMs] = String(settings.standbyWaitMs);
-  if (settings.standbyStrict) environment[ENV.standbyStrict] = 'true';
-  if (Object.keys(settings.backfill).length > 0) environment[ENV.backfill] = JSON.stringify(settings.backfill);
-  if (props.databaseName) environment[ENV.databaseName] = props.databaseName;
-  if (props.databaseLogGroupName) environment[ENV.databaseLogGroup] = props.databaseLogGroupName;
-  if (target.kind === 'data-api') environment[ENV.clusterArn] = target.cluster.clusterArn;
+/** The handler's configuration: where its files are, which secret, and the optional settings. No secret value. */
+function handlerEnvironment(scope: Construct, props: SchemaMigrationsProps, settings: Settings, auth: DatabaseAuth, target: MigrationsTarget): ContractInput {
   // The endpoint, for a secret without a host (an RDS-managed master secret, manageMasterUserPassword): the secret's host comes first.
   // Only from the construct's own stack: from another, it would be an export that blocks replacing the database.
   const sameStack = target.kind === 'connection' && Construct.isConstruct(target.database) && Stack.of(target.database) === Stack.of(scope);
   const endpoint = sameStack ? databaseEndpoint(target.database) : undefined;
-  if (endpoint) Object.assign(environment, { [ENV.endpointHost]: endpoint.host, [ENV.endpointPort]: endpoint.port });
-  return environment;
+  return {
+    ...authEnvironment(auth),
+    ...(target.kind === 'connection' ? proxyEnvironment(target.database) : {}),
+    migrationsDir: DEFAULTS.migrationsDir,
+    migrationsLayout: settings.migrationsLayout,
+    contractsDir: DEFAULTS.contractsDir,
+    reserveMs: settings.reserve.toMilliseconds(),
+    // A busy runner lock is tried for again in each isComplete, until the next try would end past this.
+    totalTimeoutMs: settings.totalTimeout.toMilliseconds(),
+    snapshotFile: settings.snapshotFile ? DEFAULTS.snapshotFile : '',
+    lockTimeoutMs: settings.lockTimeoutMs,
+    failOnDrift: props.failOnDrift === true,
+    replicationPlanned: props.replicationPlanned || undefined,
+    standbyWaitMs: settings.standbyWaitMs,
+    standbyStrict: settings.standbyStrict,
+    backfill: Object.keys(settings.backfill).length > 0 ? settings.backfill : undefined,
+    databaseName: props.databaseName || undefined,
+    databaseLogGroup: props.databaseLogGroupName || undefined,
+    clusterArn: target.kind === 'data-api' ? target.cluster.clusterArn : undefined,
+    ...(endpoint ? { endpointHost: endpoint.host, endpointPort: endpoint.port } : {}),
+  };
 }
 
 /**
@@ -1071,8 +1152,8 @@ function resolveSettings(props: SchemaMigrationsProps, project: ProjectConfig): 
   return settings;
 }
 
-/** The most `lockTimeout` takes: the handler's limit (SCHEMAGUARD_LOCK_TIMEOUT_MS). */
-const MAX_LOCK_TIMEOUT_MS = 600_000;
+/** The most `lockTimeout` takes: the handler's limit (the contract's SCHEMAGUARD_LOCK_TIMEOUT_MS). */
+const MAX_LOCK_TIMEOUT_MS = boundsOf('lockTimeoutMs').max;
 
 /** `lockTimeout` in milliseconds, else the project file's, else undefined (the handler's 5 s); refused outside 1 ms to 10 minutes. */
 function lockTimeoutOf(given: Duration | undefined, project: ProjectConfig): number | undefined {
@@ -1109,7 +1190,7 @@ function backfillOf(given: BackfillProps | undefined, project: ProjectConfig): P
 }
 
 /** The longest `standbys.wait` (and the file's `standbyWait`) the handler takes: it waits inside one invocation. */
-const MAX_STANDBY_WAIT_MS = 900_000;
+const MAX_STANDBY_WAIT_MS = boundsOf('standbyWaitMs').max;
 
 /** `standbys.wait` and `standbys.strict`, each prop given winning over the project file's key. */
 function standbysOf(given: StandbyWaitProps | undefined, project: ProjectConfig): Pick<Settings, 'standbyWaitMs' | 'standbyStrict'> {
@@ -1408,7 +1489,7 @@ function resolveTarget(props: SchemaMigrationsProps): MigrationsTarget {
   }
   const { database, vpc } = props;
   // RDS Proxy listens on 5432 for PostgreSQL, and its connections carry no default port.
-  const port = props.port ?? database.connections.defaultPort ?? (Object.keys(proxyEnvironment(database)).length ? ec2.Port.tcp(5432) : undefined);
+  const port = props.port ?? database.connections.defaultPort ?? (proxyEnvironment(database) ? ec2.Port.tcp(5432) : undefined);
   if (!port) {
     throw new Error(
       'SchemaMigrations: "port" is not set and the database has no connections.defaultPort; pass port: ec2.Port.tcp(5432) (or the database\'s port)',

@@ -106,13 +106,13 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     key: 'lockWaitMs',
     kind: 'duration',
     value: 'DURATION',
-    help: "how long to wait for another runner's lock, trying again with backoff (default: 60s; 0 = one try)",
+    help: `how long to wait for another runner's lock, trying again with backoff (default: ${DEFAULT_LOCK_WAIT_MS / 1000}s; 0 = one try)`,
   },
   '--lock-timeout': {
     key: 'lockTimeoutMs',
     kind: 'duration',
     value: 'DURATION',
-    help: 'lock_timeout per migration without a directive, more than 0 (default: 5s)',
+    help: `lock_timeout per migration without a directive, more than 0 (default: ${DEFAULT_LOCK_TIMEOUT_MS / 1000}s)`,
     zero: 'lock_timeout 0 in PostgreSQL means none: a statement waits forever behind any lock it conflicts with, and the queries queued behind a waiting ALTER wait too',
   },
   '--statement-timeout': {
@@ -225,7 +225,7 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     key: 'standbyWaitMs',
     kind: 'duration',
     value: 'DURATION',
-    help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)',
+    help: `migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: ${DEFAULT_STANDBY_WAIT_MS / 1000}s; 0 = report their lag only)`,
   },
   '--stdio': {
     key: 'stdio',
@@ -328,6 +328,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     lintRules: {},
     given: new Set(),
     fromFile: new Set(),
+    outsideProject: new Set(),
     args: [],
     format: 'text',
     exitCode: false,

@@ -30,12 +30,16 @@ import { FLAGS, type CliOptions } from './args';
 import type { Command } from './registry';
 import { runCommand } from './commands';
 import { UsageError } from './errors';
+import { formatError } from './format';
 import { runCli, type Io } from './run-cli';
 
 /** The most output returned, in bytes of its JSON: Lambda answers a synchronous invoke with at most 6 MB. */
 const OUTPUT_LIMIT_BYTES = 5_000_000;
 
 export async function runOperatorCommand(request: OperatorRequest, setup: OperatorSetup): Promise<OperatorResult> {
+  // The command first, before any argument is parsed: a flag in its place (`--dir=/etc`) never reaches the parser.
+  const refused = refuseCommand(request);
+  if (refused) return refused;
   const output: [0 | 1, string][] = [];
   let bytes = 0;
   let cut = 0;
@@ -50,7 +54,7 @@ export async function runOperatorCommand(request: OperatorRequest, setup: Operat
     bytes += size;
   };
   const read = readSettings(setup.env);
-  const functionName = setup.env.AWS_LAMBDA_FUNCTION_NAME || 'the migration function';
+  const functionName = setup.env.AWS_LAMBDA_FUNCTION_NAME || 'the operator function';
   // Who a baseline or repair records: the caller the CLI named, and through what.
   const io: Io = {
     noProjectFile: true,
@@ -58,7 +62,7 @@ export async function runOperatorCommand(request: OperatorRequest, setup: Operat
     err: (t) => keep(1, t),
     env: { SCHEMAGUARD_APPLIED_BY: `${String(request.caller?.identity)} via function ${functionName}` },
   };
-  const argv = [...requestArgv(request), ...(read.config ? functionFlags(read.config, request.command) : [])];
+  const argv = [...requestArgv(request), ...(read.config ? functionFlags(read.config, request.command as Command) : [])];
   const connector = createConnector({ ...setup.connector, applicationName: 'schemaguard-operator' });
   const exitCode = await runCli(
     argv,
@@ -94,8 +98,20 @@ function requestArgv(request: OperatorRequest): string[] {
   return [String(request.command), ...args, ...flags];
 }
 
+/** A command outside OPERATOR_COMMANDS, refused as the CLI refuses a usage error (exit 2), nothing parsed or run. */
+function refuseCommand(request: OperatorRequest): OperatorResult | undefined {
+  const commands = Object.keys(OPERATOR_COMMANDS);
+  const command = (request as Partial<OperatorRequest> | null)?.command;
+  if (typeof command === 'string' && commands.includes(command)) return undefined;
+  const error = new UsageError(`the operator function runs ${commands.join(', ')}; not ${JSON.stringify(command)}`, {
+    value: String(command),
+    fix: `send one of ${commands.join(', ')} as "command", its flags in "flags" (only ${OPERATOR_FLAGS.join(', ')}); the function uses its own files, database and state schema`,
+  });
+  return { [OPERATOR_RESULT_FIELD]: OPERATOR_PROTOCOL_VERSION, exitCode: 2, output: [[1, `${formatError(error)}\n`]] };
+}
+
 /** The function's own files and state schema, as paths relative to its directory (as deployed: `migrations/`). */
-function functionFlags(config: HandlerConfig, command: unknown): string[] {
+function functionFlags(config: HandlerConfig, command: Command): string[] {
   const shown = (path: string) => {
     const rel = relative(process.cwd(), path);
     return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
@@ -107,22 +123,15 @@ function functionFlags(config: HandlerConfig, command: unknown): string[] {
     ...(config.verify.snapshotFile && existsSync(config.verify.snapshotFile) ? [['--snapshot', shown(config.verify.snapshotFile)] as [string, string]] : []),
   ];
   // Only the ones the command takes: the parser refuses a flag a command never uses.
-  return flags.filter(([flag]) => FLAGS[flag]?.for === undefined || FLAGS[flag]!.for!.includes(command as Command)).map(([flag, value]) => `${flag}=${value}`);
+  return flags.filter(([flag]) => FLAGS[flag]?.for === undefined || FLAGS[flag]?.for?.includes(command)).map(([flag, value]) => `${flag}=${value}`);
 }
 
 /** The first thing the function does not do for this request, as a usage error. */
 function refuseRequest(request: OperatorRequest, opts: CliOptions, writes: boolean, config: HandlerConfig): void {
-  const commands = Object.keys(OPERATOR_COMMANDS);
-  if (!commands.includes(opts.command)) {
-    throw new UsageError(`the migration function runs ${commands.join(', ')}; not ${opts.command}`, {
-      value: opts.command,
-      fix: 'run it where the database is reachable (--database-url or --cluster-arn)',
-    });
-  }
   const flags = Object.keys(typeof request.flags === 'object' && request.flags !== null ? request.flags : {});
   const stray = flags.filter((f) => !(OPERATOR_FLAGS as readonly string[]).includes(f));
   if (stray.length) {
-    throw new UsageError(`the migration function takes no ${stray.join(', ')}: it uses its own files, database and state schema`, {
+    throw new UsageError(`the operator function takes no ${stray.join(', ')}: it uses its own files, database and state schema`, {
       value: stray.join(' '),
       fix: `send only ${OPERATOR_FLAGS.join(', ')}`,
     });
@@ -132,14 +141,14 @@ function refuseRequest(request: OperatorRequest, opts: CliOptions, writes: boole
   }
   if (OPERATOR_COMMANDS[opts.command as keyof typeof OPERATOR_COMMANDS] === 'writes' && !writes) {
     throw new UsageError(
-      `${opts.command} through the migration function is turned off: it writes the state table, and this function runs only the read-only commands`,
+      `${opts.command} through the operator function is turned off: it writes the state table, and this function runs only the read-only commands`,
       {
         fix: `to allow it, set SchemaMigrations operatorCommands: { writes: true } and deploy (whoever may invoke the function may then write); or run ${opts.command} where the database is reachable (--database-url or --cluster-arn)`,
       },
     );
   }
   if (opts.command === 'diff' && !(config.verify.snapshotFile && existsSync(config.verify.snapshotFile))) {
-    throw new UsageError('diff through the migration function needs the snapshot deployed with it, and it has none', {
+    throw new UsageError('diff through the operator function needs the snapshot deployed with it, and it has none', {
       fix: 'give SchemaMigrations a snapshotFile (schemaguard snapshot writes one) and deploy',
     });
   }

@@ -28,6 +28,8 @@ export interface CommonOptions {
   given: Set<string>;
   /** The options the project file set (by key), where the command line did not. */
   fromFile: Set<string>;
+  /** Of those, the paths outside the project (the file's folder): a command refuses to write there (project-config.ts). */
+  outsideProject: Set<string>;
   /** Positional arguments after the command (`new NAME`, `baseline VERSION`, `repair VERSION…`). */
   args: string[];
 }

@@ -6,10 +6,12 @@
  * names them that way. Without a file every default is the working
  * directory's, as before there was one.
  */
-import { relative, resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { defaultSnapshot, loadProjectConfig, type ProjectConfig } from '../../lib/config/load';
 import { SETTINGS } from '../../lib/config/settings';
 import { FLAGS, type CliOptions } from './args';
+import { UsageError } from './errors';
 
 /** The commands that read no project file: help and version answer without one, init writes it. */
 const WITHOUT_CONFIG: readonly CliOptions['command'][] = ['help', 'version', 'init'];
@@ -40,6 +42,7 @@ export function applyConfig(opts: CliOptions, config: ProjectConfig, cwd: string
     if (value === undefined || !flag || opts.given.has(flag.key)) continue;
     set[flag.key] = setting.path ? fromCwd(cwd, value as string) : value;
     opts.fromFile.add(flag.key);
+    if (setting.path && outside(config.root, value as string)) opts.outsideProject.add(flag.key);
   }
   if (config.file) {
     opts.configFile = fromCwd(cwd, config.file);
@@ -59,4 +62,38 @@ export function applyConfig(opts: CliOptions, config: ProjectConfig, cwd: string
     opts.databaseUrlEnv = config.settings.databaseUrlEnv;
     if (!opts.given.has('databaseUrl')) opts.databaseUrl = env[opts.databaseUrlEnv];
   }
+}
+
+/**
+ * A command that writes to a path the project file set (`new` to the
+ * migrations folder, `snapshot` to the snapshot, `capture` to the contracts,
+ * the embedded server to its folder) refuses one outside the project, links
+ * followed: a checked-out file must not make schemaguard write anywhere else
+ * on the machine. The same path given as a flag is the user's own choice.
+ */
+export function refuseWritingOutside(
+  opts: Pick<CliOptions, 'outsideProject' | 'configFile'> & Partial<Record<'dir' | 'snapshot' | 'contractsDir' | 'embeddedDir', string>>,
+  key: 'dir' | 'snapshot' | 'contractsDir' | 'embeddedDir',
+  what: string,
+): void {
+  if (!opts.outsideProject.has(key)) return;
+  const setting = SETTINGS.find((s) => s.flag !== undefined && FLAGS[s.flag]?.key === key);
+  const value = String(opts[key]);
+  throw new UsageError(
+    `"${setting?.key}" in ${opts.configFile} is ${value}, outside the project (the folder of ${opts.configFile}), and ${what} writes there: refused, nothing was written`,
+    { value, fix: `put it inside the project and write its path there, or pass ${setting?.flag} ${value} to write there on purpose` },
+  );
+}
+
+/** `path` (absolute) is not inside `root`, links followed as far as the path exists. */
+function outside(root: string, path: string): boolean {
+  const rel = relative(real(root), real(path));
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+}
+
+/** The real path of `path`'s nearest existing ancestor, with the rest of `path` after it. */
+function real(path: string): string {
+  if (existsSync(path)) return realpathSync(path);
+  const parent = dirname(path);
+  return parent === path ? path : join(real(parent), basename(path));
 }

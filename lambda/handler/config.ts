@@ -1,6 +1,6 @@
 /**
  * The handler's settings, parsed once per invocation from the environment the
- * construct sets (names in constants.ts) into one typed object, grouped by the
+ * construct sets (the contract: contract.ts) into one typed object, grouped by the
  * step that uses them. A bad value is an error naming the variable, the value
  * and the fix — raised before anything touches the database.
  */
@@ -10,6 +10,8 @@ import { InputError } from '../engine/errors/errors';
 import { validateSchemaName } from '../engine/state/identifiers';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
 import { DEFAULTS, ENV, TLS_MODES, type TlsMode } from './constants';
+import { readContract, type ContractValues } from './contract';
+import { servedBy, type Served } from './served';
 import type { FailureContext } from './failure';
 import { DEFAULT_BACKFILL } from '../engine/defaults';
 import type { BackfillSettings } from '../engine/backfill/run';
@@ -89,97 +91,87 @@ export interface HandlerConfig {
   verify: VerifySettings;
   /** Named in failure messages. */
   logGroups: FailureContext;
+  /** What the function answers: the resources it was made for, operator commands or not (served.ts). */
+  serves: Served;
+  /** The operator function may run `baseline` and `repair` (SchemaMigrations `operatorCommands.writes`). */
+  operatorWrites: boolean;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
+  const values = readContract(env);
   const inBundle = bundlePath(env);
-  const tls = tlsSettings(env);
-  const run = runSettings(env);
-  const migrationsDir = inBundle(env[ENV.migrationsDir] || DEFAULTS.migrationsDir);
-  const contractsDir = inBundle(env[ENV.contractsDir] || DEFAULTS.contractsDir);
-  // Set but empty turns the drift check off: `??`, not `||`.
-  const snapshotFile = env[ENV.snapshotFile] ?? DEFAULTS.snapshotFile;
+  const tls = tlsSettings(values);
+  const run = runSettings(values);
+  const migrationsDir = inBundle(values.migrationsDir ?? DEFAULTS.migrationsDir);
+  const contractsDir = inBundle(values.contractsDir ?? DEFAULTS.contractsDir);
+  // Set but empty turns the drift check off.
+  const snapshotFile = values.snapshotFile;
   return {
-    database: databaseTarget(env, tls),
+    database: databaseTarget(values, tls, env),
     migrationsDir,
-    ...(env[ENV.migrationsLayout] ? { migrationsLayout: parseLayout(env[ENV.migrationsLayout]!, ENV.migrationsLayout) } : {}),
+    ...(values.migrationsLayout ? { migrationsLayout: parseLayout(values.migrationsLayout, ENV.migrationsLayout) } : {}),
     contractsDir,
     run,
     verify: {
       contractsDir,
       stateSchema: run.stateSchema,
-      failOnDrift: failOnDrift(env),
+      failOnDrift: values.failOnDrift === true,
       snapshotFile: snapshotFile ? inBundle(snapshotFile) : undefined,
     },
-    logGroups: {
-      handlerLogGroup: env.AWS_LAMBDA_LOG_GROUP_NAME || undefined,
-      databaseLogGroup: env[ENV.databaseLogGroup] || undefined,
-    },
+    logGroups: { handlerLogGroup: env.AWS_LAMBDA_LOG_GROUP_NAME || undefined, databaseLogGroup: values.databaseLogGroup },
+    serves: servedBy(values.serves, ENV.serves),
+    operatorWrites: values.operatorWrites === true,
   };
 }
 
-function databaseTarget(env: NodeJS.ProcessEnv, tls: TlsSettings): DatabaseTarget {
-  // Every variable is checked whichever way the database is reached: a typo fails the same in both.
-  const databaseName = env[ENV.databaseName] || undefined;
-  const host = env[ENV.host] || undefined;
-  const port = optionalInt(env, ENV.port, 1, 65535);
-  const endpointHost = env[ENV.endpointHost] || undefined;
-  const endpointPort = optionalInt(env, ENV.endpointPort, 1, 65535);
-  const connectAttempts = optionalInt(env, ENV.connectAttempts, 1, 50) ?? DEFAULTS.connectAttempts;
-  const clusterArn = env[ENV.clusterArn] || undefined;
-  const iamUser = env[ENV.iamUser] || undefined;
+function databaseTarget(values: ContractValues, tls: TlsSettings, env: NodeJS.ProcessEnv): DatabaseTarget {
+  const { databaseName, host, port, endpointHost, endpointPort, clusterArn, iamUser } = values;
+  const connectAttempts = values.connectAttempts ?? DEFAULTS.connectAttempts;
   if (clusterArn) {
     if (iamUser)
       throw new InputError(`${ENV.iamUser} is set with ${ENV.clusterArn}`, {
         value: iamUser,
         fix: 'the RDS Data API authenticates with a secret only: leave iamAuthentication unset with dataApiCluster',
       });
-    return { kind: 'data-api', clusterArn, secretArn: requiredSecretArn(env), databaseName };
+    return { kind: 'data-api', clusterArn, secretArn: requiredSecretArn(values), databaseName };
   }
   const endpoint = endpointHost ? { endpoint: { host: endpointHost, ...(endpointPort ? { port: endpointPort } : {}) } } : {};
-  const auth: ConnectionAuth = iamUser ? iamAuth(env, iamUser, tls) : { kind: 'secret', secretArn: requiredSecretArn(env) };
-  return { kind: 'connection', auth, pooler: env[ENV.pooler] === 'true', databaseName, host, port, ...endpoint, connectAttempts, tls };
+  const auth: ConnectionAuth = iamUser ? iamAuth(values, iamUser, tls, env) : { kind: 'secret', secretArn: requiredSecretArn(values) };
+  return { kind: 'connection', auth, pooler: values.pooler === true, databaseName, host, port, ...endpoint, connectAttempts, tls };
 }
 
 /** IAM authentication: no secret beside it, and TLS, which RDS requires for a token. */
-function iamAuth(env: NodeJS.ProcessEnv, username: string, tls: TlsSettings): ConnectionAuth {
-  if (env[ENV.secretArn])
+function iamAuth(values: ContractValues, username: string, tls: TlsSettings, env: NodeJS.ProcessEnv): ConnectionAuth {
+  if (values.secretArn)
     throw new InputError(`${ENV.secretArn} and ${ENV.iamUser} are both set`, { fix: 'give the construct either secret or iamAuthentication, not both' });
-  if (!env[ENV.host] && !env[ENV.endpointHost]) {
+  if (!values.host && !values.endpointHost) {
     throw new InputError(`${ENV.iamUser} is set without ${ENV.host} or ${ENV.endpointHost}: with IAM authentication there is no secret to read the host from`, {
       fix: "pass an rds.DatabaseInstance, DatabaseCluster or DatabaseProxy as the construct's database (its endpoint is used)",
     });
   }
   if (tls.mode === 'disable' && env.AWS_LAMBDA_FUNCTION_NAME)
-    throw new InputError(`${ENV.tls}=disable with ${ENV.iamUser}`, { fix: 'RDS accepts an IAM token over TLS only: leave SCHEMAGUARD_TLS unset' });
+    throw new InputError(`${ENV.tls}=disable with ${ENV.iamUser}`, { fix: `RDS accepts an IAM token over TLS only: leave ${ENV.tls} unset` });
   return { kind: 'iam', username };
 }
 
-function runSettings(env: NodeJS.ProcessEnv): RunSettings {
+function runSettings(values: ContractValues): RunSettings {
   return {
     // Checked here so a bad name fails before anything connects, naming the variable (not a CLI flag).
-    stateSchema: validateSchemaName(env[ENV.stateSchema] || DEFAULT_STATE_SCHEMA, ENV.stateSchema),
-    reserveMs: optionalInt(env, ENV.reserveMs, 0, 600_000) ?? DEFAULTS.reserveMs,
-    lockTimeoutMs: positiveLockTimeout(env) ?? DEFAULTS.lockTimeoutMs,
-    lockWaitMs: optionalInt(env, ENV.lockWaitMs, 0, 900_000) ?? DEFAULTS.lockWaitMs,
-    totalTimeoutMs: optionalInt(env, ENV.totalTimeoutMs, 1000, 3_600_000),
-    ...(env[ENV.replicationPlanned] ? { replicationPlanned: env[ENV.replicationPlanned] } : {}),
-    standbyWaitMs: optionalInt(env, ENV.standbyWaitMs, 0, 900_000) ?? DEFAULTS.standbyWaitMs,
-    standbyStrict: env[ENV.standbyStrict] === 'true',
-    backfill: backfillSettings(env),
+    stateSchema: validateSchemaName(values.stateSchema ?? DEFAULT_STATE_SCHEMA, ENV.stateSchema),
+    reserveMs: values.reserveMs ?? DEFAULTS.reserveMs,
+    lockTimeoutMs: values.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
+    lockWaitMs: values.lockWaitMs ?? DEFAULTS.lockWaitMs,
+    totalTimeoutMs: values.totalTimeoutMs,
+    ...(values.replicationPlanned ? { replicationPlanned: values.replicationPlanned } : {}),
+    standbyWaitMs: values.standbyWaitMs ?? DEFAULTS.standbyWaitMs,
+    standbyStrict: values.standbyStrict === true,
+    backfill: backfillSettings(values.backfill),
   };
 }
 
 /** SCHEMAGUARD_BACKFILL: an object of the engine's backfill settings (the construct writes it from its `backfill` prop and the project file). */
-function backfillSettings(env: NodeJS.ProcessEnv): Partial<BackfillSettings> {
-  const text = env[ENV.backfill];
-  if (!text) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    value = undefined;
-  }
+function backfillSettings(value: unknown): Partial<BackfillSettings> {
+  if (value === undefined) return {};
   const known = Object.keys(DEFAULT_BACKFILL);
   const bad =
     typeof value !== 'object' || value === null || Array.isArray(value)
@@ -187,80 +179,32 @@ function backfillSettings(env: NodeJS.ProcessEnv): Partial<BackfillSettings> {
       : Object.entries(value).find(([k, v]) => !known.includes(k) || typeof v !== typeof DEFAULT_BACKFILL[k as keyof BackfillSettings])?.[0];
   if (bad !== undefined) {
     throw new InputError(`${ENV.backfill}: ${bad === 'is not a JSON object' ? bad : `"${bad}" is not one of its settings, or not of its type`}`, {
-      value: text.slice(0, 200),
+      value: JSON.stringify(value).slice(0, 200),
       fix: `deploy the function through the SchemaMigrations construct, which writes it from its backfill prop: an object of ${known.join(', ')}`,
     });
   }
   return value as Partial<BackfillSettings>;
 }
 
-function requiredSecretArn(env: NodeJS.ProcessEnv): string {
-  const secretArn = env[ENV.secretArn];
-  if (!secretArn) {
+function requiredSecretArn(values: ContractValues): string {
+  if (!values.secretArn) {
     throw new InputError(`${ENV.secretArn} is not set`, {
       fix: 'deploy the function through the SchemaMigrations construct, which sets it to the database secret ARN',
     });
   }
-  return secretArn;
+  return values.secretArn;
 }
 
-function tlsSettings(env: NodeJS.ProcessEnv): TlsSettings {
-  const mode = (env[ENV.tls] || 'verify-full') as TlsMode;
+function tlsSettings(values: ContractValues): TlsSettings {
+  const mode = values.tls as TlsMode;
   if (!TLS_MODES.includes(mode)) {
-    throw new InputError(`${ENV.tls}="${env[ENV.tls]}" is not one of ${TLS_MODES.join(', ')}`, {
-      value: env[ENV.tls],
-      fix: 'leave it unset (verify-full) in AWS',
-    });
+    throw new InputError(`${ENV.tls}="${values.tls}" is not one of ${TLS_MODES.join(', ')}`, { value: values.tls, fix: 'leave it unset (verify-full) in AWS' });
   }
-  return mode === 'disable' ? { mode } : { mode, caBundle: env[ENV.caBundle] || DEFAULTS.caBundle };
+  return mode === 'disable' ? { mode } : { mode, caBundle: values.caBundle ?? DEFAULTS.caBundle };
 }
 
 /** Paths are relative to LAMBDA_TASK_ROOT (where the bundle is unpacked) unless absolute. */
 function bundlePath(env: NodeJS.ProcessEnv): (path: string) => string {
   const root = env.LAMBDA_TASK_ROOT || process.cwd();
   return (path) => (isAbsolute(path) ? path : join(root, path));
-}
-
-function optionalInt(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new InputError(`${name}="${raw}" is not an integer between ${min} and ${max}`, {
-      value: raw,
-      fix: `set ${name} to an integer in ${min}..${max}, or unset it for the default`,
-    });
-  }
-  return n;
-}
-
-/**
- * The lock timeout, more than 0 as the CLI's --lock-timeout: 0 is no timeout
- * in PostgreSQL (a migration waits forever behind any lock), which lint's
- * lock-timeout-disabled refuses in a file.
- */
-function positiveLockTimeout(env: NodeJS.ProcessEnv): number | undefined {
-  const name = ENV.lockTimeoutMs;
-  if (env[name] !== undefined && env[name] !== '' && Number(env[name]) === 0) {
-    throw new InputError(
-      `${name}="${env[name]}" turns the lock timeout off (lock_timeout 0 in PostgreSQL: a migration waits forever behind any lock it conflicts with)`,
-      {
-        value: env[name],
-        fix: `set ${name} to a positive number of milliseconds up to 600000 (schemaguard retries lock timeouts with backoff), or unset it for ${DEFAULTS.lockTimeoutMs}`,
-      },
-    );
-  }
-  return optionalInt(env, name, 1, 600_000);
-}
-
-function failOnDrift(env: NodeJS.ProcessEnv): boolean {
-  const raw = env[ENV.failOnDrift];
-  const value = (raw ?? '').toLowerCase();
-  if (!['', 'true', 'false'].includes(value)) {
-    throw new InputError(`${ENV.failOnDrift}="${raw}" is not true or false`, {
-      value: raw,
-      fix: 'set it to true to fail the deploy on drift, or leave it unset',
-    });
-  }
-  return value === 'true';
 }

@@ -3,132 +3,38 @@
  * deploys (lambda/handler/): a rename breaks the compiler, not the deploy.
  * Nothing here imports aws-cdk-lib.
  */
-import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STANDBY_WAIT_MS } from '../engine/defaults';
+import { CONTRACT } from './contract';
 
 /** Exported handler functions of `lambda/handler/index.ts`. */
 export const ON_EVENT_HANDLER_NAME = 'onEvent';
 export const IS_COMPLETE_HANDLER_NAME = 'isComplete';
+/** The operator function (the CLI's `--function`), in the same bundle. */
+export const OPERATOR_HANDLER_NAME = 'operator';
 /** The scheduled guard (SchemaGuard's function), in the same bundle. */
 export const GUARD_HANDLER_NAME = 'guard';
 
-/** Environment variables the construct sets and the handler reads. */
-export const ENV = {
-  /** ARN of the Secrets Manager secret with `username`, `password`, `host`, `port` (and maybe `dbname`). */
-  secretArn: 'SCHEMAGUARD_SECRET_ARN',
-  /**
-   * IAM database authentication: the database user to connect as, with a
-   * token signed per connection from the function's role, instead of a
-   * secret (then SCHEMAGUARD_SECRET_ARN is not set).
-   */
-  iamUser: 'SCHEMAGUARD_IAM_USER',
-  /** `true`: the endpoint is a pooler or proxy that multiplexes sessions (the runner takes its lease, not a session lock). */
-  pooler: 'SCHEMAGUARD_POOLER',
-  /** Database to migrate; empty means the secret's `dbname`, else `postgres`. */
-  databaseName: 'SCHEMAGUARD_DATABASE_NAME',
-  /** Host override (e.g. a proxy endpoint); empty means the secret's `host`. */
-  host: 'SCHEMAGUARD_DB_HOST',
-  /** Port override; empty means the secret's `port`, else 5432. */
-  port: 'SCHEMAGUARD_DB_PORT',
-  /**
-   * The database's own endpoint (SchemaMigrations sets it from an rds
-   * instance or cluster): used only when the secret has no `host`, as an
-   * RDS-managed master secret (`manageMasterUserPassword`) holds only the
-   * username and password.
-   */
-  endpointHost: 'SCHEMAGUARD_DB_ENDPOINT_HOST',
-  /** The endpoint's port, with `endpointHost`. */
-  endpointPort: 'SCHEMAGUARD_DB_ENDPOINT_PORT',
-  /** Directory of the migration files, relative to LAMBDA_TASK_ROOT (or absolute). */
-  migrationsDir: 'SCHEMAGUARD_MIGRATIONS_DIR',
-  /** How it is laid out (flat, prisma, drizzle: lambda/engine/files/layout.ts), as synth resolved it; detected when unset. */
-  migrationsLayout: 'SCHEMAGUARD_MIGRATIONS_LAYOUT',
-  /** Directory of the contract files, relative to LAMBDA_TASK_ROOT (or absolute). */
-  contractsDir: 'SCHEMAGUARD_CONTRACTS_DIR',
-  /** Schema of the state table. */
-  stateSchema: 'SCHEMAGUARD_STATE_SCHEMA',
-  /** Time kept back before the Lambda deadline (ms): no migration starts inside it. */
-  reserveMs: 'SCHEMAGUARD_RESERVE_MS',
-  /** Connect attempts while a new instance is not reachable yet. */
-  connectAttempts: 'SCHEMAGUARD_CONNECT_ATTEMPTS',
-  /** `lock_timeout` per migration (ms), more than 0. */
-  lockTimeoutMs: 'SCHEMAGUARD_LOCK_TIMEOUT_MS',
-  /**
-   * How long one invocation waits for another runner's lock (ms); then it
-   * answers not complete, and the next isComplete tries again.
-   */
-  lockWaitMs: 'SCHEMAGUARD_LOCK_WAIT_MS',
-  /**
-   * The Provider's totalTimeout (ms), set by SchemaMigrations: the handler
-   * stops trying for a busy runner lock, and fails naming it, when the next
-   * invocation's wait would end past it.
-   */
-  totalTimeoutMs: 'SCHEMAGUARD_TOTAL_TIMEOUT_MS',
-  /** PEM bundle used to verify the server certificate. */
-  caBundle: 'SCHEMAGUARD_CA_BUNDLE',
-  /** `verify-full` (default) or `disable` (local tests against a server without TLS only). */
-  tls: 'SCHEMAGUARD_TLS',
-  /** The database's PostgreSQL log group, named in failure messages. */
-  databaseLogGroup: 'SCHEMAGUARD_DATABASE_LOG_GROUP',
-  /** Schema snapshot (`schemaguard snapshot`) to compare the live schema with after migrating; empty or missing file: no drift check. */
-  snapshotFile: 'SCHEMAGUARD_SNAPSHOT_FILE',
-  /** `true`: drift fails the deploy; otherwise it is reported in the response and the log. */
-  failOnDrift: 'SCHEMAGUARD_FAIL_ON_DRIFT',
-  /** Why changing tables that logical replication carries is planned for (every file); unset: such a file needs its directive. */
-  replicationPlanned: 'SCHEMAGUARD_REPLICATION_PLANNED',
-  /** After applying, how long to wait for the standbys to replay it (ms; 0: report only). */
-  standbyWaitMs: 'SCHEMAGUARD_STANDBY_WAIT_MS',
-  /** `true`: a standby still behind after the wait fails the deploy; otherwise it is a warning. */
-  standbyStrict: 'SCHEMAGUARD_STANDBY_STRICT',
-  /** Backfills' batch sizes and health bounds, JSON in the engine's units (`BackfillSettings`: ms, bytes); unset: the defaults. */
-  backfill: 'SCHEMAGUARD_BACKFILL',
-  /**
-   * ARN of an Aurora cluster. When set the handler uses the RDS Data API (no
-   * connection, no VPC): the secret ARN is passed to the service, never read.
-   */
-  clusterArn: 'SCHEMAGUARD_CLUSTER_ARN',
-  /**
-   * `true`: a direct invocation (the CLI's `--function`) may run `baseline`
-   * and `repair` too (SchemaMigrations `operatorCommands.writes`); otherwise
-   * only the read-only commands.
-   */
-  operatorWrites: 'SCHEMAGUARD_OPERATOR_WRITES',
-  /** The scheduled guard: CloudWatch namespace of its metrics. */
-  guardNamespace: 'SCHEMAGUARD_GUARD_NAMESPACE',
-  /** The scheduled guard: value of the `DatabaseIdentifier` dimension (the instance or cluster identifier). */
-  guardDatabaseIdentifier: 'SCHEMAGUARD_GUARD_DATABASE_IDENTIFIER',
-} as const;
+/** The environment variables the constructs set and the functions read: the contract (contract.ts) declares each once. */
+export { ENV } from './contract';
 
-/** Defaults the handler applies when a variable is unset. */
+/** The defaults the functions apply when a variable is unset, as the contract declares them. */
 export const DEFAULTS = {
-  migrationsDir: 'migrations',
-  contractsDir: 'contracts',
-  snapshotFile: 'schema.snapshot.json',
-  /**
-   * The handler's reserve, passed to the engine on every run (its own 10 s
-   * default in lambda/engine/runner.ts is for a caller with a deadline and no
-   * opinion; the CLI sets no deadline and runs to the end). More than the
-   * engine's because the invocation still has work after its last migration:
-   * the statement cut at the deadline less half the reserve rolls back, then
-   * isComplete checks the contracts and the drift, reads what this request
-   * applied and answers the framework — all before the Lambda timeout.
-   */
-  reserveMs: 15_000,
-  connectAttempts: 8,
-  lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
-  lockWaitMs: DEFAULT_LOCK_WAIT_MS,
+  migrationsDir: CONTRACT.migrationsDir.default,
+  contractsDir: CONTRACT.contractsDir.default,
+  snapshotFile: CONTRACT.snapshotFile.default,
+  reserveMs: CONTRACT.reserveMs.default,
+  connectAttempts: CONTRACT.connectAttempts.default,
+  lockTimeoutMs: CONTRACT.lockTimeoutMs.default,
+  lockWaitMs: CONTRACT.lockWaitMs.default,
   /** The CLI's --standby-wait default too. */
-  standbyWaitMs: DEFAULT_STANDBY_WAIT_MS,
-  /**
-   * The Node.js 20+ Lambda runtimes no longer load the Amazon CA certificates
-   * by default; they ship them in this file (the AWS Lambda Node.js guide,
-   * "CA certificate loading"), which includes the Amazon RDS certificate
-   * authorities.
-   */
-  caBundle: '/var/runtime/ca-cert.pem',
+  standbyWaitMs: CONTRACT.standbyWaitMs.default,
+  caBundle: CONTRACT.caBundle.default,
 } as const;
 
 export const TLS_MODES = ['verify-full', 'disable'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
+
+/** The migrations' custom resource. */
+export const MIGRATIONS_RESOURCE_TYPE = 'Custom::SchemaMigrations';
 
 /** Resource property names of the custom resource. */
 export const PROP = {
@@ -247,7 +153,7 @@ export const GUARD_METRIC = {
 export type GuardMetricName = (typeof GUARD_METRIC)[keyof typeof GUARD_METRIC];
 
 /** Default namespace of the guard's metrics. */
-export const GUARD_NAMESPACE = 'Schemaguard/Schema';
+export const GUARD_NAMESPACE = CONTRACT.guardNamespace.default;
 
 /**
  * Dimensions of every guard metric, in this order: the instance or cluster

@@ -30,7 +30,7 @@
 import type { Driver } from '../engine/ports';
 import { replicationCheck } from '../checks/replication/refusal';
 import { waitForStandbys } from '../checks/replication/standbys';
-import { isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors/errors';
+import { InputError, isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors/errors';
 import { Redactor } from '../engine/errors/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/files/source';
@@ -48,7 +48,8 @@ import {
   ROLLBACK_REPORTED_FIELD,
 } from './constants';
 import { bundledOperator, operatorWrites, type OperatorRunner } from './operator';
-import { isOperatorRequest, type OperatorRequest, type OperatorResult } from './operator-protocol';
+import { isOperatorRequest, OPERATOR_PROTOCOL_VERSION, OPERATOR_RESULT_FIELD, type OperatorRequest, type OperatorResult } from './operator-protocol';
+import { refuseUnserved } from './served';
 import { reasonBudgetBytes, toFailure } from './failure';
 import { summariseFiles } from './files-hash';
 import { guardRoleOnEvent } from './guard/role';
@@ -92,9 +93,11 @@ export interface HandlerDependencies extends ConnectorDependencies {
 
 export interface Handlers {
   onEvent(event: OnEventRequest, context: InvocationContext): Promise<OnEventResponse>;
-  /** A direct invocation (the CLI's --function): the command's output. */
+  /** A direct invocation (the CLI's --function) sent here: refused, naming the operator function. */
   onEvent(event: OperatorRequest, context: InvocationContext): Promise<OperatorResult>;
   isComplete(event: IsCompleteRequest, context: InvocationContext): Promise<IsCompleteResponse>;
+  /** The operator function's entry (the CLI's --function): operator commands only. */
+  operator(event: unknown, context: InvocationContext): Promise<OperatorResult>;
 }
 
 /** What every invocation of one container shares. */
@@ -158,7 +161,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   // provisioner is this same code with the master secret as its database secret.
   const roleHandler = (event: OnEventRequest) => ROLE_HANDLERS[event?.ResourceType];
   const onEventOf = (event: OnEventRequest | OperatorRequest, context: InvocationContext): Promise<OnEventResponse | OperatorResult> => {
-    if (isOperatorRequest(event)) return operatorInvocation(wiring, event, context);
+    if (isOperatorRequest(event)) return Promise.resolve(operatorRefused(wiring, context));
     const role = roleHandler(event);
     return role
       ? guarded(wiring, 'onEvent', event, context, (inv) => role.onEvent({ ...inv, secrets: wiring.secrets }), role.rollbackAnswer)
@@ -168,6 +171,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     onEvent: onEventOf as Handlers['onEvent'],
     isComplete: (event, context) =>
       roleHandler(event) ? Promise.resolve({ IsComplete: true }) : guarded(wiring, 'isComplete', event, context, isComplete, isCompleteRollbackAnswer),
+    operator: (event, context) => operatorEntry(wiring, event, context),
   };
 }
 
@@ -257,12 +261,38 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
 }
 
 /**
- * A direct invocation: its command run by the operator bundle against this
- * function's database, logged with who the caller says it is (unchecked:
- * Lambda tells a function nothing of who invoked it).
+ * The operator function's entry: a direct invocation's command, run by the
+ * operator bundle against this function's database, logged with who the
+ * caller says it is (unchecked: Lambda tells a function nothing of who
+ * invoked it). Anything else — a CloudFormation event — is refused.
  */
-async function operatorInvocation(wiring: Wiring, request: OperatorRequest, context: InvocationContext): Promise<OperatorResult> {
+async function operatorEntry(wiring: Wiring, event: unknown, context: InvocationContext): Promise<OperatorResult> {
   const log = createLogger(new Redactor(), wiring.write, { phase: 'operator', requestId: context.awsRequestId });
+  if (!isOperatorRequest(event)) {
+    log.error('refused: not an operator request', { requestType: (event as Partial<OnEventRequest> | null)?.RequestType });
+    throw new InputError(
+      'the operator function runs operator commands only (schemaguard COMMAND --function NAME); a CloudFormation event goes to the migration function',
+      {
+        fix: 'invoke it with the CLI: schemaguard status --function NAME',
+      },
+    );
+  }
+  return operatorInvocation(wiring, event, log);
+}
+
+/** An operator request sent to a function that serves CloudFormation: refused, with the function to use instead. */
+function operatorRefused(wiring: Wiring, context: InvocationContext): OperatorResult {
+  const log = createLogger(new Redactor(), wiring.write, { phase: 'operator', requestId: context.awsRequestId });
+  const message = `${wiring.env.AWS_LAMBDA_FUNCTION_NAME || 'this function'} serves CloudFormation only: operator commands go to the operator function (SchemaMigrations.operatorFunction), whose permissions and inputs are their own`;
+  log.error('refused: operator request', { message });
+  return {
+    [OPERATOR_RESULT_FIELD]: OPERATOR_PROTOCOL_VERSION,
+    exitCode: 2,
+    output: [[1, `error: ${message}\n  fix: pass --function the operator function's name or ARN (the OperatorFunctionName output)\n`]],
+  };
+}
+
+async function operatorInvocation(wiring: Wiring, request: OperatorRequest, log: Logger): Promise<OperatorResult> {
   log.info('operator command', {
     command: request.command,
     args: request.args,
@@ -337,6 +367,8 @@ async function guarded<T>(
   };
   try {
     validateRequest(event);
+    // Before anything reads a secret or connects: only the resources the function was made for, as synth set them.
+    if (event.RequestType !== 'Delete') refuseUnserved(event, inv.config().serves);
     const out = await body(inv);
     log.info('response', { response: out });
     return out;

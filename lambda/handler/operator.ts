@@ -6,7 +6,7 @@
  * the local command would. Invoke permission (lambda:InvokeFunction on the
  * function) is the access control; the function runs only the commands of
  * OPERATOR_COMMANDS with the flags of OPERATOR_FLAGS, the writing ones only
- * when SchemaMigrations `operatorCommands.writes` set ENV.operatorWrites.
+ * when SchemaMigrations `operatorCommands.writes` set SCHEMAGUARD_OPERATOR_WRITES.
  *
  * The commands are the CLI's own code, bundled apart (bin/operator.ts →
  * dist/handler/operator.js, beside index.js) and loaded only when such a
@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ConnectorDependencies } from './connection';
-import { ENV } from './constants';
+import { readKey } from './contract';
 import type { Logger } from './log';
 import type { OperatorRequest, OperatorResult } from './operator-protocol';
 
@@ -35,7 +35,7 @@ export interface OperatorSetup {
 
 /** Whether the function may run `baseline` and `repair` (SchemaMigrations `operatorCommands.writes`). */
 export function operatorWrites(env: NodeJS.ProcessEnv): boolean {
-  return env[ENV.operatorWrites] === 'true';
+  return readKey(env, 'operatorWrites') === true;
 }
 
 export type OperatorRunner = (request: OperatorRequest, setup: OperatorSetup) => Promise<OperatorResult>;

@@ -27,6 +27,7 @@ import { InputError } from '../../lambda/engine/errors/errors';
 import { validateSchemaName } from '../../lambda/engine/state/identifiers';
 import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/files/layout-types';
 import { SUPPORTED_MAJORS } from '../../lambda/engine/server/server-majors';
+import { boundsOf } from '../../lambda/handler/contract';
 
 /** A JSON Schema fragment (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -424,8 +425,7 @@ export const SETTINGS = [
     defaultText: `"${secondsText(DEFAULT_STANDBY_WAIT_MS)}"`,
     default: secondsText(DEFAULT_STANDBY_WAIT_MS),
     example: '2m',
-    description:
-      'After `migrate` (and each deploy) applied migrations: how long to wait for the streaming standbys (RDS read replicas, Aurora readers) to replay them, so an application deployed next never reads the old schema there; "0" reports their lag without waiting. The custom resource takes up to 15 minutes (it waits inside one invocation).',
+    description: `After \`migrate\` (and each deploy) applied migrations: how long to wait for the streaming standbys (RDS read replicas, Aurora readers) to replay them, so an application deployed next never reads the old schema there; "0" reports their lag without waiting. The custom resource takes up to ${boundsOf('standbyWaitMs').max / 60_000} minutes (it waits inside one invocation).`,
     schema: durationSchema(false),
     read: duration(),
   }),

@@ -10,7 +10,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { expect } from 'vitest';
 import { ENV, PROP } from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
-import { createHandlers, type Handlers, type OnEventRequest } from '../../lambda/handler/handler';
+import type { Handlers, OnEventRequest } from '../../lambda/handler/handler';
+import { asDeployed } from '../support/as-deployed';
 import { freshDatabase, rows, withClient } from '../support/db';
 import { tempDir } from '../support/files';
 import { ProviderHarness, STACK_ID, type LambdaLikeContext } from '../support/provider-framework';
@@ -72,7 +73,8 @@ export async function handlerRig(
     AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/SchemaguardFaults-Handler',
     ...options.env,
   };
-  const handlers = createHandlers({ secrets, env, write: (line) => lines.push(line) });
+  // Configured as a deploy configures the function for each event it gets: these tests are about what a deploy's events do.
+  const handlers = asDeployed({ secrets, env, write: (line) => lines.push(line) });
   const harness = new ProviderHarness({
     onEvent: handlers.onEvent as never,
     isComplete: handlers.isComplete as never,

@@ -87,12 +87,18 @@ describe('Prop: baseline', () => {
 });
 
 describe('Prop: operatorCommands', () => {
-  it('writes: true sets the variable the handler reads; without it the function answers read-only commands only', () => {
+  it('writes: true sets the variable on the operator function alone; without it the function answers read-only commands only', () => {
     const on = synth({ operatorCommands: { writes: true } });
-    on.t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [ENV.operatorWrites]: 'true' }) } });
+    on.t.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.operator',
+      Environment: { Variables: Match.objectLike({ [ENV.operatorWrites]: 'true' }) },
+    });
+    const writers = Object.values(on.t.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.[ENV.operatorWrites]);
+    expect(writers.map((f) => f.Properties.Handler)).toEqual(['index.operator']);
     for (const off of [synth({}), synth({ operatorCommands: {} }), synth({ operatorCommands: { writes: false } })]) {
       const fns = Object.values(off.t.findResources('AWS::Lambda::Function')).filter((f) => f.Properties.Environment?.Variables?.[ENV.secretArn]);
-      expect(fns).toHaveLength(2);
+      // onEvent, isComplete and the operator function.
+      expect(fns).toHaveLength(3);
       for (const f of fns) expect(f.Properties.Environment.Variables[ENV.operatorWrites]).toBeUndefined();
     }
   });

@@ -146,6 +146,12 @@ describe('Class: SchemaMigrations', () => {
     it.each([
       [{ iamAuthentication: { username: 'migrator' }, secret: 'x' }, /pass "secret" or "iamAuthentication", not both/],
       [{ iamAuthentication: { username: '' } }, /"iamAuthentication.username" is ""/],
+      // IAM wildcards in the dbuser resource: every user (the master too), or any user of one letter more.
+      [
+        { iamAuthentication: { username: '*' } },
+        /"iamAuthentication.username" is "\*", and \* and \? are wildcards in the rds-db:connect grant \(dbuser:<resource id>\/\*\): .* the master user too/,
+      ],
+      [{ iamAuthentication: { username: 'app?' } }, /"iamAuthentication.username" is "app\?", and \* and \? are wildcards/],
       [{}, /"secret" and "masterSecret" are undefined; .* or iamAuthentication: \{ username \} to connect with IAM database authentication/],
     ])('refuses %o at synth', (props, message) => {
       const b = build();

@@ -2,7 +2,7 @@
  * The handler's code asset: the pre-built bundle plus the user's files, copied
  * at synth time — no esbuild, no Docker — and hashed on what it holds.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -97,6 +97,17 @@ describe('Function: handlerCode', () => {
         .split('/')
         .pop(),
     ).not.toBe(assets[1]!.split('/').pop());
+  });
+});
+
+describe('Function: handlerCode, with links', () => {
+  it('refuses a contract or migration linked out of its folder: nothing outside the folders ships in the function', () => {
+    const secret = join(tempDir({ 'secrets.env': 'DB_PASSWORD=hunter2\n' }, 'elsewhere'), 'secrets.env');
+    const app = tempDir({ 'migrations/0001_widgets.sql': 'CREATE TABLE widgets (id int);\n', 'contracts/a.sql': 'SELECT 1;\n' }, 'app');
+    symlinkSync(secret, join(app, 'contracts', 'b.sql'));
+    const files = resolveUserFiles('X', {}, app);
+
+    expect(() => synthesise([files])).toThrow(new RegExp(`contracts/b\\.sql: a link to ${secret}, outside .*contracts: refused, not read`));
   });
 });
 

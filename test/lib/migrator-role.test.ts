@@ -78,9 +78,10 @@ describe.each(['rds', 'aurora'] as const)('the %s stack', (kind) => {
       of(res(), 'AWS::IAM::Policy').find(([, p]) => JSON.stringify(p.Properties!.Roles) === JSON.stringify([{ Ref: roleId }]))![0];
     const handler = logicalId(s, s.migrations.node.findChild('HandlerRole') as never);
     const guardFn = logicalId(s, s.guard!.function.role as never);
+    const operator = logicalId(s, s.migrations.operatorFunction.role as never);
 
     expect(readersOf(res(), master)).toEqual([policyOf(provisionerPolicy)]);
-    expect(readersOf(res(), migrator)).toEqual([policyOf(handler), policyOf(provisionerPolicy)].sort());
+    expect(readersOf(res(), migrator)).toEqual([policyOf(handler), policyOf(operator), policyOf(provisionerPolicy)].sort());
     expect(readersOf(res(), guardSecret)).toEqual([policyOf(guardFn), policyOf(provisionerPolicy)].sort());
     const envOf = (fnId: string) => (res()[fnId]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(envOf(logicalId(s, s.migrations.onEventHandler))[ENV.secretArn]).toEqual({ Ref: migrator });
@@ -143,7 +144,15 @@ describe.each(['rds', 'aurora'] as const)('the %s stack', (kind) => {
         Principal: { AWS: '*' },
         Action: 'secretsmanager:GetSecretValue',
         Resource: '*',
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [arn(s.migrations.node.findChild('HandlerRole') as never), arn(s.migrations.roles!.role)] } },
+        Condition: {
+          ArnNotEquals: {
+            'aws:PrincipalArn': [
+              arn(s.migrations.node.findChild('HandlerRole') as never),
+              arn(s.migrations.roles!.role),
+              arn(s.migrations.operatorFunction.role as never),
+            ],
+          },
+        },
       },
     ]);
   });

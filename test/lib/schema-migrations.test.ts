@@ -236,7 +236,8 @@ describe('Class: SchemaMigrations', () => {
           ]),
         },
       });
-      t.resourcePropertiesCountIs('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'kms:Decrypt' })]) } }, 1);
+      // The migration handlers' role and the operator function's, which reads the same secret.
+      t.resourcePropertiesCountIs('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'kms:Decrypt' })]) } }, 2);
     });
 
     it('opens the database port to the handler only, and nothing else', () => {
@@ -408,7 +409,8 @@ describe('Class: SchemaMigrations', () => {
       expect(stack.resolve(onCluster.currentVersion)).toEqual({ 'Fn::GetAtt': [cr, 'CurrentVersion'] });
       expect(stack.resolve(onCluster.appliedCount)).toEqual({ 'Fn::GetAtt': [cr, 'AppliedCount'] });
       expect(stack.resolve(onCluster.outcome)).toEqual({ 'Fn::GetAtt': [cr, 'Outcome'] });
-      expect(Object.keys(t.toJSON().Outputs)).toHaveLength(2);
+      // The applied version and count, and the operator function's name.
+      expect(Object.keys(t.toJSON().Outputs)).toHaveLength(3);
     });
   });
 
@@ -1032,11 +1034,11 @@ describe('Class: SchemaMigrations, wired into an app (the CDK guide)', () => {
         .map((k) => [k, after[k]! - (before[k] ?? 0)]),
     );
     expect(added).toEqual({
-      'AWS::Lambda::Function': 5,
-      'AWS::IAM::Role': 5,
-      'AWS::IAM::Policy': 5,
+      'AWS::Lambda::Function': 6,
+      'AWS::IAM::Role': 6,
+      'AWS::IAM::Policy': 6,
       'AWS::StepFunctions::StateMachine': 1,
-      'AWS::Logs::LogGroup': 3,
+      'AWS::Logs::LogGroup': 4,
       'AWS::EC2::SecurityGroup': 1,
       'AWS::EC2::SecurityGroupIngress': 1,
       'AWS::EC2::SecurityGroupEgress': 1,

@@ -19,7 +19,8 @@ import {
   PROP,
 } from '../../lambda/handler/constants';
 import { summariseFiles } from '../../lambda/handler/files-hash';
-import { createHandlers, type Handlers, type OnEventRequest } from '../../lambda/handler/handler';
+import type { Handlers, OnEventRequest } from '../../lambda/handler/handler';
+import { asDeployed } from './as-deployed';
 import { DataApiStandin } from './data-api-standin';
 import { freshDatabase, withClient } from './db';
 import { TEST_CLUSTER_ARN } from './drivers';
@@ -141,10 +142,10 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
     secretReads,
     standin,
     env,
-    handlers: createHandlers({ secrets, dataApi: standin, env, write: (l) => lines.push(l) }),
+    handlers: asDeployed({ secrets, dataApi: standin, env, write: (l) => lines.push(l) }),
     async migrate(dir, requestType = 'Create', options = {}) {
       const asMigrator = migrator && !options.asMaster;
-      const h = createHandlers({
+      const h = asDeployed({
         secrets,
         dataApi: asMigrator ? migrationsStandin : standin,
         env: { ...env, [ENV.migrationsDir]: dir, ...(asMigrator ? { [ENV.secretArn]: MIGRATOR_SECRET_ARN } : {}) },

@@ -10,6 +10,7 @@ import { captureStatements, type CapturedStatement, type CaptureReport } from '.
 import { loadContracts } from '../../../lambda/checks/contracts';
 import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
+import { refuseWritingOutside } from '../project-config';
 import { connectTarget, stateSchemaFlag, type ContextOf } from './context';
 
 export async function captureCommand(ctx: ContextOf<'capture'>): Promise<number> {
@@ -24,6 +25,7 @@ export async function captureCommand(ctx: ContextOf<'capture'>): Promise<number>
     const report = await captureStatements({ driver, contracts, migrations, minCalls: opts.minCalls, stateSchema });
     const fresh = report.statements.filter((s) => s.status === 'new');
     if (!opts.dryRun && fresh.length) {
+      refuseWritingOutside(opts, 'contractsDir', 'capture');
       mkdirSync(opts.contractsDir, { recursive: true });
       for (const s of fresh) writeFileSync(join(opts.contractsDir, s.file!), s.contract!, { flag: 'wx' });
     }

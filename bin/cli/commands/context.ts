@@ -14,6 +14,7 @@ import type { Command } from '../registry';
 import { defaultTls, DEFAULT_TLS_NOTE } from '../default-tls';
 import type { EmbeddedServer } from '../embedded';
 import { UsageError } from '../errors';
+import { refuseWritingOutside } from '../project-config';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 import { andList, noun, oneOrMany, verb } from '../../../lambda/engine/errors/words';
 
@@ -128,6 +129,7 @@ async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: str
     if (!ctx.opts.embedded) refuseIgnoredPgVariables(ctx.env, variable);
     // Imported here: a run against a URL loads none of the embedded server's code (nor node:child_process).
     const { startEmbedded } = await import('../embedded');
+    refuseWritingOutside(ctx.opts, 'embeddedDir', 'the embedded server');
     const embedded = await startEmbedded({ dir: ctx.opts.embeddedDir, onProgress: ctx.progress });
     ctx.onEmbedded(embedded);
     ctx.redactor.add(embedded.password);

@@ -11,6 +11,7 @@ import { FILE_NAME_PATTERN, MILLISECOND_VERSIONS_FIX } from '../../../lambda/eng
 import { migrationTemplate } from '../../../lambda/engine/files/template';
 import { layoutOf } from '../../../lambda/engine/files/layout';
 import { UsageError } from '../errors';
+import { refuseWritingOutside } from '../project-config';
 import type { ContextOf } from './context';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -118,6 +119,7 @@ function versionTooLarge(newest: string, file: string): InputError {
 export async function newCommand(ctx: ContextOf<'new'>): Promise<number> {
   const { opts } = ctx;
   const name = migrationName(opts.args[0]!);
+  refuseWritingOutside(opts, 'dir', 'new');
   const missing = !existsSync(opts.dir);
   const layout = missing ? 'flat' : layoutOf(opts.dir, opts.layout);
   if (layout !== 'flat') {

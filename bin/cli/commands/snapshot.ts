@@ -14,6 +14,7 @@ import { withMissingRoleFix } from '../../../lambda/engine/apply/dump-fixes';
 import { migrate } from '../../../lambda/engine/runner';
 import { loadMigrations, type Migration } from '../../../lambda/engine/files/source';
 import { startEmbedded } from '../embedded';
+import { refuseWritingOutside } from '../project-config';
 import type { ContextOf } from './context';
 import { plural } from '../../../lambda/engine/errors/words';
 
@@ -79,6 +80,7 @@ export function writeSnapshot(file: string, snapshot: Snapshot, migrations: numb
 
 export async function snapshotCommand(ctx: ContextOf<'snapshot'>): Promise<number> {
   const { opts } = ctx;
+  refuseWritingOutside(opts, 'snapshot', 'snapshot');
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   ctx.progress(`snapshot: applying ${plural(migrations.length, 'migration')} in ${opts.dir}/ to a throwaway embedded PostgreSQL`);
   const snapshot = await snapshotOf(migrations, 'schemaguard snapshot', ctx.progress);

@@ -37,6 +37,7 @@ import type { Driver, Queryable, Session, TransactionSettings } from '../../engi
 import { decodeUtf8 } from '../../engine/files/source';
 import { lockWait } from '../../schema/lock-holders';
 import { databaseFields, InputError, isPgError, MigrationError, type MigrationErrorOptions } from '../../engine/errors/errors';
+import { refuseLinkOut } from '../../engine/files/links';
 import { quoteIdent } from '../../engine/state/identifiers';
 import { lexSql } from '../../engine/sql/lexer';
 import { conformingStringsFix, escapedString } from '../../engine/server/standard-strings';
@@ -221,6 +222,7 @@ export async function loadContracts(dir: string): Promise<Contract[]> {
   for (const entry of entries) {
     if (entry.startsWith('.') || !entry.toLowerCase().endsWith('.sql')) continue;
     const path = join(abs, entry);
+    refuseLinkOut(abs, path, entry);
     if (!statSync(path).isFile()) continue;
     // Decoded strictly, as migrations are: 'utf8' would turn bad bytes into U+FFFD and check a different statement.
     out.push(await parseContract(entry, decodeUtf8(entry, readFileSync(path))));

@@ -190,8 +190,10 @@ export class PgDriver implements Driver {
     }
     const where = this.hostPortUser();
     this.declaredPooler = options.pooler === true ? 'declared' : isRdsProxyEndpoint(where.host) ? 'rds-proxy' : undefined;
-    if (options.iam)
+    if (options.iam) {
+      refuseIamWithoutTls(this.tls, options.connectionString !== undefined && options.ssl === undefined);
       this.password = iamPassword({ hostname: where.host, port: where.port, username: where.user, ...options.iam, onToken: (t) => this.redactor.add(t) });
+    }
   }
 
   /** The host, port and user the connections are for (IAM signs its token for them). */
@@ -795,4 +797,22 @@ const AUTH_REFUSED = new Set([INVALID_PASSWORD, INVALID_AUTHORIZATION_SPECIFICAT
 function urlParts(url: string): ClientConfig {
   const { password: _ignored, ...parts } = parseConnectionString(url);
   return parts as ClientConfig;
+}
+
+/**
+ * A signed token is a password for 15 minutes: sent only over TLS that cannot
+ * fall back to plain text. Below `sslmode=require` (disable, allow, prefer, or
+ * a URL that names no sslmode) a server that asks for a cleartext password
+ * would get it; RDS itself accepts a token over TLS only. `fromUrl`: the TLS
+ * settings come from the URL (an explicit `ssl` option is the caller's own).
+ */
+function refuseIamWithoutTls(tls: UrlTls | undefined, fromUrl: boolean): void {
+  if (!fromUrl || (tls && !['disable', 'allow', 'prefer'].includes(tls.mode))) return;
+  throw new InputError(
+    `IAM authentication sends its token as the password, and ${tls ? `sslmode=${tls.mode}` : 'a URL without sslmode'} may send it without TLS`,
+    {
+      value: tls?.mode ?? '',
+      fix: 'use sslmode=require or stronger (verify-full with the RDS CA bundle: ?sslmode=verify-full&sslrootcert=/path/global-bundle.pem); RDS accepts an IAM token over TLS only',
+    },
+  );
 }

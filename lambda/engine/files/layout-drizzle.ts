@@ -9,6 +9,7 @@
  * list is one drizzle never applies: refused, not skipped (layout.ts).
  */
 import { readFileSync } from 'node:fs';
+import { refuseLinkOut } from './links';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors/errors';
 import { isFileAt, topLevelSql } from './layout-files';
@@ -35,6 +36,7 @@ export function drizzleListing(dir: string): LayoutListing {
 function readJournal(dir: string, abs: string): JournalEntry[] {
   const file = join(dir, DRIZZLE_JOURNAL);
   let journal: { dialect?: unknown; entries?: unknown };
+  refuseLinkOut(abs, join(abs, DRIZZLE_JOURNAL), file);
   try {
     journal = JSON.parse(readFileSync(join(abs, DRIZZLE_JOURNAL), 'utf8')) as typeof journal;
   } catch (cause) {

@@ -6,6 +6,7 @@
  * this, refusing what it would read otherwise (layout.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { refuseLinkOut } from './links';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../errors/errors';
 import { isFileAt, subfolders, topLevelSql } from './layout-files';
@@ -34,6 +35,7 @@ export function prismaListing(dir: string): LayoutListing {
 function readLock(dir: string, abs: string): string[] {
   const path = join(abs, PRISMA_LOCK);
   if (!existsSync(path)) return [];
+  refuseLinkOut(abs, path, join(dir, PRISMA_LOCK));
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
   const at = lines.findIndex((l) => /^\s*provider\s*=/.test(l));

@@ -36,6 +36,7 @@ import type { FileIdentity } from './layout-types';
 import type { Migration } from './migration';
 import { sliceOf, statementLength, StatementScanner, type SqlStatement } from '../sql/splitter';
 import { decodeUtf8 } from './utf8';
+import { refuseLinkOut } from './links';
 
 export { decodeUtf8 } from './utf8';
 
@@ -522,7 +523,10 @@ function* readMigrations(dir: string, options: LoadOptions): Generator<void, Mig
   if (layout !== 'flat') {
     // The layout gives each file its version and order (and refuses what its tool would read otherwise).
     for (const f of listLayout(dir, layout).files) {
-      const m = problems.attempt(() => reader.read(f.file, f.path, f));
+      const m = problems.attempt(() => {
+        refuseLinkOut(abs, f.path, f.file);
+        return reader.read(f.file, f.path, f);
+      });
       if (m) migrations.push(m);
       yield;
     }
@@ -533,6 +537,7 @@ function* readMigrations(dir: string, options: LoadOptions): Generator<void, Mig
     const path = `${abs}/${entry.name}`;
     const m = problems.attempt(() => {
       if (!FILE_NAME_PATTERN.test(entry.name)) parseMigration(entry.name, ''); // raises the precise message
+      refuseLinkOut(abs, path, entry.name);
       return reader.read(entry.name, path);
     });
     if (m) migrations.push(m);
@@ -565,10 +570,15 @@ function inVersionOrder(entries: Dirent[]): Dirent[] {
  */
 export function migrationFiles(dir: string, layout?: MigrationLayout): { file: string; path: string; version: number; name: string }[] {
   const read = layoutOf(dir, layout);
-  if (read !== 'flat') return listLayout(dir, read).files.map(({ file, path, version, name }) => ({ file, path, version, name }));
   const abs = resolve(dir);
+  if (read !== 'flat')
+    return listLayout(dir, read).files.map(({ file, path, version, name }) => {
+      refuseLinkOut(abs, path, file);
+      return { file, path, version, name };
+    });
   return orderMigrations(
     migrationEntries(dir, abs).map((e) => {
+      refuseLinkOut(abs, `${abs}/${e.name}`, e.name);
       const { version, name } = parseFileName(e.name, `${abs}/${e.name}`);
       return { file: e.name, path: `${abs}/${e.name}`, version, name };
     }),

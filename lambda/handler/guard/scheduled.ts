@@ -23,7 +23,8 @@ import { Redactor } from '../../engine/errors/redact';
 import { loadMigrations } from '../../engine/files/source';
 import { readConfig, type HandlerConfig } from '../config';
 import { createConnector, type ConnectorDependencies } from '../connection';
-import { ENV, GUARD_NAMESPACE } from '../constants';
+import { GUARD_NAMESPACE } from '../constants';
+import { readKey } from '../contract';
 import { createLogger, stdoutWriter, type LineWriter, type Logger } from '../log';
 import type { InvocationContext } from '../request';
 import { guardMetricLines, type GuardRunResult, type MetricTarget } from './metrics';
@@ -112,9 +113,9 @@ async function bundledFiles(cfg: HandlerConfig): Promise<Pick<Parameters<typeof 
 /** The namespace and dimension values, from the environment the construct sets (known before anything can fail). */
 function metricTarget(env: NodeJS.ProcessEnv): MetricTarget {
   return {
-    namespace: env[ENV.guardNamespace] || GUARD_NAMESPACE,
-    databaseIdentifier: env[ENV.guardDatabaseIdentifier] || 'unknown',
-    databaseName: env[ENV.databaseName] || 'unknown',
+    namespace: readKey(env, 'guardNamespace') ?? GUARD_NAMESPACE,
+    databaseIdentifier: readKey(env, 'guardDatabaseIdentifier') ?? 'unknown',
+    databaseName: readKey(env, 'databaseName') ?? 'unknown',
   };
 }
 

@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ATTR, ENV, OUTCOME, PROP } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
-import { createHandlers } from '../../../lambda/handler/handler';
+import { asDeployed } from '../../support/as-deployed';
 import { runCli } from '../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
@@ -75,7 +75,7 @@ async function rig(
     }),
   };
   const lines: string[] = [];
-  const handlers = createHandlers({
+  const handlers = asDeployed({
     secrets,
     write: (l) => lines.push(l),
     env: {
@@ -255,7 +255,7 @@ describe.each(targets)('Handler: baseline in the deploy on $name', (target) => {
     const standin = new DataApiStandin(url);
     try {
       const before = await schemas(url);
-      const h = createHandlers({
+      const h = asDeployed({
         dataApi: standin,
         write: () => undefined,
         env: {

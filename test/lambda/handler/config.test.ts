@@ -80,6 +80,8 @@ describe('Function: readConfig', () => {
       },
       verify: { contractsDir: '/var/task/c', stateSchema: 'ops', failOnDrift: true, snapshotFile: '/var/task/snap.json' },
       logGroups: { handlerLogGroup: undefined, databaseLogGroup: '/aws/rds/instance/db/postgresql' },
+      serves: [{ type: 'Custom::SchemaMigrations', fixed: {} }],
+      operatorWrites: false,
     });
   });
 
@@ -160,7 +162,7 @@ describe('Function: readConfig', () => {
 
     expect(e).toBeInstanceOf(InputError);
     expect(e?.message).toBe('SCHEMAGUARD_LOCK_WAIT_MS="-5" is not an integer between 0 and 900000');
-    expect(e?.fix).toBe('set SCHEMAGUARD_LOCK_WAIT_MS to an integer in 0..900000, or unset it for the default');
+    expect(e?.fix).toBe('set SCHEMAGUARD_LOCK_WAIT_MS to an integer in 0..900000, or unset it for the default, 60000');
   });
 
   it('refuses a state schema name PostgreSQL cannot hold, naming the variable (not a CLI flag)', () => {

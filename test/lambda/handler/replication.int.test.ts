@@ -11,7 +11,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, PROP } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
-import { createHandlers } from '../../../lambda/handler/handler';
+import { asDeployed } from '../../support/as-deployed';
 import { targets, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
 import { ProviderHarness } from '../../support/provider-framework';
@@ -31,7 +31,7 @@ async function deploy(primary: StartedServer, files: Record<string, string>, env
       SecretString: JSON.stringify({ username: 'postgres', password: primary.password, host: '127.0.0.1', port: primary.port, dbname: 'app' }),
     }),
   };
-  const handlers = createHandlers({
+  const handlers = asDeployed({
     secrets,
     write: () => undefined,
     env: {

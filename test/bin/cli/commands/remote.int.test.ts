@@ -96,7 +96,7 @@ async function rig(target: Target, label: string, env: Record<string, string> = 
       ...env,
     },
   });
-  const endpoints = new AwsEndpoints({ lambda: (payload) => handlers.onEvent(payload as OperatorRequest, CONTEXT) });
+  const endpoints = new AwsEndpoints({ lambda: (payload) => handlers.operator(payload, CONTEXT) });
   await endpoints.start();
   stops.push(() => endpoints.stop());
   return {
@@ -174,7 +174,7 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
           error: 'UsageError',
           fix: expect.stringContaining('operatorCommands: { writes: true }'),
         });
-      else expect(res.stderr).toContain('baseline through the migration function is turned off');
+      else expect(res.stderr).toContain('baseline through the operator function is turned off');
     }
     expect((await rows<{ t: string | null }>(r.url, "SELECT to_regclass('schemaguard.applied_migrations')::text AS t"))[0]!.t).toBeNull();
   });
@@ -206,7 +206,7 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
   it('the function refuses what it does not run: another command, a flag naming files or a database, a flag as an argument, an unknown payload', async () => {
     const r = await rig(target, 'fn_refusals');
     const ask = (request: Partial<OperatorRequest>) =>
-      r.handlers.onEvent(
+      r.handlers.operator(
         {
           [OPERATOR_REQUEST_FIELD]: OPERATOR_PROTOCOL_VERSION,
           command: 'status',
@@ -216,12 +216,17 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
           ...request,
         } as OperatorRequest,
         CONTEXT,
-      ) as Promise<OperatorResult>;
+      );
     const text = (res: OperatorResult) => res.output.map(([, t]) => t).join('');
     for (const [request, message] of [
-      [{ command: 'migrate' }, 'the migration function runs status, plan, diff, guard, doctor, baseline, repair; not migrate'],
-      [{ command: 'capture' }, 'not capture'],
-      [{ flags: { '--database-url': 'postgres://elsewhere/db' } }, 'the migration function takes no --database-url'],
+      [{ command: 'migrate' }, 'the operator function runs status, plan, diff, guard, doctor, baseline, repair; not "migrate"'],
+      [{ command: 'capture' }, 'not "capture"'],
+      // A flag in the command's place never reaches the parser: the function's own files stay its own.
+      [{ command: '--dir=/etc' }, 'not "--dir=/etc"'],
+      [{ command: '--snapshot', args: ['/proc/self/environ'] }, 'not "--snapshot"'],
+      [{ command: ['status', '--dir=/etc'] as never }, 'not ["status","--dir=/etc"]'],
+      [{ command: 'constructor' }, 'not "constructor"'],
+      [{ flags: { '--database-url': 'postgres://elsewhere/db' } }, 'the operator function takes no --database-url'],
       [{ flags: { '--dir': '/etc' } }, 'takes no --dir'],
       [{ command: 'baseline', args: ['--database-url=postgres://elsewhere/db'] }, 'arguments must be plain values'],
     ] as const) {
@@ -229,9 +234,20 @@ describe.each(targets)('CLI: --function (the deployed migration function) on $na
       expect(res.exitCode, JSON.stringify(request)).toBe(2);
       expect(text(res)).toContain(message);
     }
-    await expect(r.handlers.onEvent({ hello: 'world' } as never, CONTEXT)).rejects.toThrow(
-      /RequestType "undefined" is not Create, Update or Delete.*--function NAME/,
-    );
+    await expect(r.handlers.operator({ hello: 'world' }, CONTEXT)).rejects.toThrow(/the operator function runs operator commands only/);
+    await expect(
+      r.handlers.operator({ RequestType: 'Create', ResourceType: 'Custom::SchemaMigrations', LogicalResourceId: 'M', RequestId: 'r', StackId: 's' }, CONTEXT),
+    ).rejects.toThrow(/the operator function runs operator commands only/);
+    // The migration function serves CloudFormation alone: an operator request sent there is refused, naming the operator function.
+    const there = (await r.handlers.onEvent(
+      { [OPERATOR_REQUEST_FIELD]: OPERATOR_PROTOCOL_VERSION, command: 'status', args: [], flags: {}, caller: { identity: 'x', source: 'actor' } },
+      CONTEXT,
+    )) as OperatorResult;
+    expect(there.exitCode).toBe(2);
+    expect(text(there)).toContain('serves CloudFormation only: operator commands go to the operator function (SchemaMigrations.operatorFunction)');
+    // Every request above finished as a usage error (exit 2): none ran its command.
+    const finished = r.lines.map((l) => JSON.parse(l)).filter((l) => l.message === 'operator command finished');
+    expect(finished.map((l) => l.exitCode)).toEqual(finished.map(() => 2));
     // And the CLI refuses, before invoking, the flags that name local files or a database
     const local = await r.remote(['status', '--dir', r.dir]);
     expect(local.code).toBe(2);
@@ -251,7 +267,7 @@ describe('CLI: --function through the real bundles (dist/handler: index.js loadi
     // The SDK the Lambda runtime provides, here the package's own.
     symlinkSync(join(ROOT, 'node_modules'), join(taskRoot, 'node_modules'));
     const standin = new DataApiStandin(url);
-    const endpoints = new AwsEndpoints({ dataApi: standin, lambda: (payload) => bundle.onEvent(payload, CONTEXT) });
+    const endpoints = new AwsEndpoints({ dataApi: standin, lambda: (payload) => bundle.operator(payload, CONTEXT) });
     await endpoints.start();
     const saved = { ...process.env };
     Object.assign(process.env, endpoints.env(), {
@@ -262,7 +278,7 @@ describe('CLI: --function through the real bundles (dist/handler: index.js loadi
       [ENV.databaseName]: new URL(url).pathname.slice(1),
       [ENV.snapshotFile]: '',
     });
-    const bundle = createRequire(join(taskRoot, 'index.js'))('./index.js') as { onEvent(e: unknown, c: unknown): Promise<unknown> };
+    const bundle = createRequire(join(taskRoot, 'index.js'))('./index.js') as { operator(e: unknown, c: unknown): Promise<unknown> };
     try {
       // Act
       const res = await runCli(['status', '--json', '--function', FUNCTION], { env: { ...endpoints.env(), DATABASE_URL: undefined } });

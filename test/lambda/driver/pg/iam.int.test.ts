@@ -14,6 +14,7 @@ import { ConnectionError } from '../../../../lambda/engine/errors/errors';
 import { CLI, ROOT, runNode } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
+import { turnOnTls } from '../../../support/tls-on';
 
 afterAll(dropDatabases);
 
@@ -36,6 +37,8 @@ describe.each(targets)('IAM authentication, on $name', (target) => {
   let url: string;
   let role: string;
   beforeAll(async () => {
+    // A token goes over TLS only (sslmode=require or stronger): the server offers it.
+    await turnOnTls(target.dataDir!, target.adminUrl);
     url = await freshDatabase(target, 'iam');
     role = `iam_user_${url.slice(-6)}`;
     await withClient(target.adminUrl, (c) => c.query(`DROP ROLE IF EXISTS ${role}`));
@@ -46,7 +49,7 @@ describe.each(targets)('IAM authentication, on $name', (target) => {
   afterEach(() => vi.useRealTimers());
 
   const setPassword = (password: string) => withClient(target.adminUrl, (c) => c.query(`ALTER ROLE ${role} PASSWORD '${password.replaceAll("'", "''")}'`));
-  const iamUrl = () => `postgres://${role}@127.0.0.1:${target.port}/${new URL(url).pathname.slice(1)}?sslmode=disable`;
+  const iamUrl = (sslmode = 'require') => `postgres://${role}@127.0.0.1:${target.port}/${new URL(url).pathname.slice(1)}?sslmode=${sslmode}`;
   const cli = (args: string[]) =>
     runNode(['--require', FIXED_CLOCK, CLI, ...args], {
       env: {
@@ -80,6 +83,21 @@ describe.each(targets)('IAM authentication, on $name', (target) => {
     expect(r.stderr).toContain(`dbuser:<DbiResourceId>/${role}`);
     expect(r.stderr).not.toContain('X-Amz-Signature=');
   });
+
+  it.each(['disable', 'allow', 'prefer'])(
+    '--iam with sslmode=%s is refused before anything connects (exit 2): the token would go without TLS',
+    async (sslmode) => {
+      const token = await tokenAt(NOW, target.port, role);
+      await setPassword(token);
+      const r = await cli(['status', '--iam', '--database-url', iamUrl(sslmode)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`IAM authentication sends its token as the password, and sslmode=${sslmode} may send it without TLS`);
+      expect(r.stderr).toContain('use sslmode=require or stronger');
+      // Refused before connecting: the server saw no connection as the role.
+      const seen = await withClient(target.adminUrl, (c) => c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [role]));
+      expect(seen.rows[0].n).toBe(0);
+    },
+  );
 
   it('--iam with a password in the URL, or without a user, is a usage error (exit 2)', async () => {
     const withPassword = await cli(['status', '--iam', '--database-url', `postgres://${role}:pw@127.0.0.1:${target.port}/x`]);

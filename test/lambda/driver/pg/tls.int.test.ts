@@ -5,7 +5,7 @@
  * knobs that fix it.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
@@ -17,57 +17,12 @@ import { targets } from '../../../support/db';
 import { rejection } from '../../../support/engine';
 import { tempDir } from '../../../support/files';
 import { cleanup, embeddedBinDir, startServer, withClient, type StartedServer } from '../../../support/system-postgres';
+import { reloaded, turnOnTls } from '../../../support/tls-on';
 
 let server: StartedServer;
 let url: string;
 const certDir = mkdtempSync(join(tmpdir(), 'tls-ca-'));
 const caFile = join(certDir, 'ca.pem');
-
-/** A self-signed certificate for the name db.test.internal (not 127.0.0.1), in the data directory, and TLS turned on by reload. */
-async function turnOnTls(s: StartedServer, admin: string): Promise<void> {
-  const crt = join(s.dataDir, 'server.crt');
-  const key = join(s.dataDir, 'server.key');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-new',
-      '-x509',
-      '-days',
-      '2',
-      '-nodes',
-      '-subj',
-      '/CN=db.test.internal',
-      '-addext',
-      'subjectAltName=DNS:db.test.internal',
-      '-keyout',
-      key,
-      '-out',
-      crt,
-    ],
-    { stdio: 'pipe' },
-  );
-  const { uid, gid } = statSync(s.dataDir);
-  for (const f of [crt, key]) chownSync(f, uid, gid);
-  writeFileSync(caFile, readFileSync(crt));
-  await withClient(admin, async (c) => {
-    await c.query('ALTER SYSTEM SET ssl = on');
-    await c.query('SELECT pg_reload_conf()');
-  });
-  await reloaded(admin, "SELECT current_setting('ssl') = 'on' AS done");
-}
-
-/**
- * pg_reload_conf() only signals the postmaster: wait until a new connection
- * sees the new settings (`probe` returns done), at most 10 s.
- */
-async function reloaded(admin: string, probe: string): Promise<void> {
-  for (let tries = 0; tries < 200; tries++) {
-    if ((await withClient(admin, (c) => c.query<{ done: boolean }>(probe))).rows[0]!.done) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`the server did not reload its settings: ${probe}`);
-}
 
 /** TLS on or off on this file's server, by reload. */
 async function setSsl(on: boolean): Promise<void> {
@@ -81,7 +36,7 @@ async function setSsl(on: boolean): Promise<void> {
 beforeAll(async () => {
   server = await startServer(embeddedBinDir(), {}, 'tls');
   url = `postgres://postgres:${server.password}@127.0.0.1:${server.port}/postgres`;
-  await turnOnTls(server, url);
+  writeFileSync(caFile, await turnOnTls(server.dataDir, url));
   // A CA that signed nothing this server has.
   execFileSync(
     'openssl',
