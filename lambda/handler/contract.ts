@@ -274,7 +274,7 @@ export const CONTRACT = {
   backfill: {
     name: 'SCHEMAGUARD_BACKFILL',
     kind: 'json',
-    readBy: ['migrations'],
+    readBy: ['migrations', 'operator'],
     description: "Backfills' batch sizes and health bounds, a JSON object in the engine's units (`BackfillSettings`: ms, bytes); unset: the defaults.",
   },
   serves: {

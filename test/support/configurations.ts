@@ -97,6 +97,7 @@ function withSecret(migrationsDir: string): Stack {
     standbys: { wait: Duration.seconds(30), strict: true },
     failOnDrift: true,
     replicationPlanned: 'switched over',
+    backfill: { batchTime: '150ms', lockWaiters: 5 },
     databaseLogGroupName: '/aws/rds/instance/db/postgresql',
     baseline: { version: 1, reason: 'adopted: built by hand up to 0001' },
     operatorCommands: { writes: true },
