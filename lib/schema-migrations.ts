@@ -564,24 +564,18 @@ export class SchemaMigrations extends Construct {
     this.givenVersionParameterName = props.versionParameterName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
+    // The network before the role provisioner: its function connects to the database too (as the master user).
+    this.securityGroup = this.target.kind === 'connection' ? handlerSecurityGroup(this, this.target, given) : undefined;
     this.roles = props.masterSecret ? this.roleProvisioner(props, props.masterSecret, settings) : undefined;
     this.secret = this.roles?.secret ?? props.secret;
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
-    this.securityGroup = this.target.kind === 'connection' ? handlerSecurityGroup(this, this.target, this.auth) : undefined;
     this.handlerRole = handlerRole(this, this.target, this.auth);
     const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth);
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings, baselineProps);
-    // The database (and its security group rules, children of it) must exist before the first run.
-    this.resource.node.addDependency(database);
-    // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
-    if (this.securityGroup) this.resource.node.addDependency(this.securityGroup);
-    // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
-    for (const endpoint of this.target.kind === 'connection' ? [this.target.secretsManagerEndpoint, this.target.cloudFormationEndpoint] : []) {
-      if (endpoint && Construct.isConstruct(endpoint)) this.resource.node.addDependency(endpoint);
-    }
+    for (const resource of [this.resource, this.roles?.resource]) if (resource) this.afterTheNetwork(resource, database);
     if (this.roles) {
       // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
       this.resource.node.addDependency(this.roles.resource);
@@ -600,6 +594,18 @@ export class SchemaMigrations extends Construct {
       new CfnOutput(this, 'AppliedCount', { value: this.appliedCount, description: 'Number of applied schema migrations' });
     }
     if (props.versionParameterName !== undefined) void this.versionParameter;
+  }
+
+  /** A resource whose function connects (the migrations', the role provisioner's) runs once the database and the way to it exist. */
+  private afterTheNetwork(resource: CustomResource, database: IDependable): void {
+    // The database (and its security group rules, children of it) must exist before the first run.
+    resource.node.addDependency(database);
+    // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
+    if (this.securityGroup) resource.node.addDependency(this.securityGroup);
+    // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
+    for (const endpoint of this.target.kind === 'connection' ? [this.target.secretsManagerEndpoint, this.target.cloudFormationEndpoint] : []) {
+      if (endpoint && Construct.isConstruct(endpoint)) resource.node.addDependency(endpoint);
+    }
   }
 
   /** The name of the SSM parameter that holds the schema version for other stacks (`versionParameterName` or its default). */
