@@ -35,7 +35,7 @@ export type OptionsIn<G extends OptionGroup> = Pick<CliOptions, 'command' | keyo
 /** The options `command` takes (the registry's OPTION_TAKERS): all its code may read. */
 export type OptionsOf<C extends Command> = OptionsIn<GroupsOf<C>>;
 
-type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source' | 'layout';
+type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'version' | 'bool' | 'format' | 'source' | 'layout';
 /**
  * `for`: the commands the flag applies to (in their help), its option's group's (OPTION_TAKERS); given to another, it is refused (parseArgs), never ignored. Every command when absent.
  * `helpFor`: the help line for one command, where the flag means more there (lint's --database-url).
@@ -123,6 +123,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
   '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: 'retries after a lock timeout, with backoff (default: 3)' },
   '--allow-ahead': { key: 'allowAhead', kind: 'bool', help: 'succeed when the database has migrations the files do not (rollbacks); status: with --exit-code' },
   '--out-of-order': { key: 'outOfOrder', kind: 'bool', help: 'apply pending migrations older than the newest applied one' },
+  '--allow-rerun': {
+    key: 'allowRerun',
+    kind: 'version',
+    value: 'VERSION',
+    help: 'apply pending VERSION although an applied version has the same text (checksum): its statements run a second time (without it such a file is refused; a renumbered one is given its version back)',
+  },
   '--ignore-foreign-history': {
     key: 'ignoreForeignHistory',
     kind: 'bool',
@@ -533,6 +539,8 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       return wholeNumber(name, raw, MAX_RETRIES, '3');
     case 'count':
       return wholeNumber(name, raw.replace(/_/g, ''), MAX_COUNT, '1_000_000', raw);
+    case 'version':
+      return wholeNumber(name, raw, MAX_COUNT, '3');
     case 'format':
       return oneOf(name, raw, FORMATS);
     case 'source':

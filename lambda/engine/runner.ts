@@ -60,6 +60,13 @@ export interface MigrateOptions extends RunnerOptions {
   /** Apply pending migrations older than the newest applied one. @default false */
   allowOutOfOrder?: boolean;
   /**
+   * Pending versions to apply although an applied version has the same text
+   * (checksum): their statements run a second time. @default - none: such a
+   * file is refused with an AlreadyAppliedError (a renumbered one is given its
+   * version back)
+   */
+  allowRerun?: readonly number[];
+  /**
    * Run the files on a database another tool migrated (its history table is
    * here: flyway_schema_history, pgmigrations, …) while schemaguard has
    * recorded nothing, with a note. @default false - refused with a

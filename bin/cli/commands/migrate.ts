@@ -42,6 +42,7 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
       allowAhead: opts.allowAhead,
       source: opts.dir,
       allowOutOfOrder: opts.outOfOrder,
+      allowRerun: opts.allowRerun === undefined ? undefined : [opts.allowRerun],
       ignoreForeignHistory: opts.ignoreForeignHistory,
       checks: [replicationCheck({ planned: opts.replicationPlanned })],
       onEvent: (e) => {
