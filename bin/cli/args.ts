@@ -376,10 +376,14 @@ function readFlags(argv: string[], opts: CliOptions): { rest: string[]; flags: s
     const name = eq >= 0 ? arg.slice(0, eq) : arg;
     const spec = FLAGS[name];
     if (!spec) {
-      const near = Object.keys(FLAGS).find((f) => f.startsWith(name.slice(0, 6)));
+      // By edit distance, as commands and the project file's keys are: a shared prefix named --lock-wait for --lock-timout.
+      const near = nearestWord(
+        name.replace(/^--/, ''),
+        Object.keys(FLAGS).map((f) => f.slice(2)),
+      );
       throw new UsageError(`unknown flag ${name}`, {
         value: name,
-        fix: near ? `did you mean ${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags',
+        fix: near ? `did you mean --${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags',
       });
     }
     opts.given.add(spec.key);
