@@ -96,6 +96,13 @@ export interface MigrateOptions extends RunnerOptions {
   deadlineFix?: string;
   /** The caller's own checks before anything runs (`run-refusals.ts`: the replication check). @default - the engine's only */
   checks?: readonly RunCheck[];
+  /**
+   * Run on the applying session once the run applied files, after the last
+   * commit and before the runner lock is released: the caller's wait for the
+   * standbys reads there, on a connection already open, rather than opening
+   * one. Not run when nothing was applied, nor after a failure. @default - nothing
+   */
+  afterApplied?: (session: Queryable) => Promise<void>;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -220,6 +227,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         lost: () => opened.lockLost,
       };
       await applyPending(run, plan.pending, result);
+      if (result.applied.length > 0) await options.afterApplied?.(session);
     }
     result.elapsedMs = Math.round(performance.now() - started);
     return result;

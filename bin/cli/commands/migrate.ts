@@ -2,7 +2,7 @@
 import { hostname, userInfo } from 'node:os';
 import { CheckFailedError, holderName, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
-import type { Driver } from '../../../lambda/engine/ports';
+import type { Queryable } from '../../../lambda/engine/ports';
 import { loadMigrationsAsync } from '../../../lambda/engine/files/source';
 import type { StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
@@ -28,6 +28,7 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
   try {
     ctx.progress(`migrate ${driver.target}${where}: ${plural(migrations.length, 'migration')} in ${opts.dir}/`);
     const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);
+    let standbys: StandbyReport | undefined;
     // Imported when run, so the deploy's bundle starts without the checks (it reads the parser only when a publication or slot exists).
     const { replicationCheck } = await import('../../../lambda/checks/replication/refusal');
     const result = await migrate({
@@ -45,13 +46,16 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
       allowRerun: opts.allowRerun === undefined ? undefined : [opts.allowRerun],
       ignoreForeignHistory: opts.ignoreForeignHistory,
       checks: [replicationCheck({ planned: opts.replicationPlanned })],
+      // On the session that applied: a new connection would cost its handshake's round trips, with the wait's own.
+      afterApplied: async (session) => {
+        standbys = await standbysAfter(ctx, session);
+      },
       onEvent: (e) => {
         run.onEvent(e);
         // --lock-wait 0 makes one try: no "waiting" line before the refusal that names the holder.
         if (e.type !== 'lock-wait' || opts.lockWaitMs > 0) progressLine(e, ctx.progress, width);
       },
     });
-    const standbys = result.applied.length ? await standbysAfter(ctx, driver) : undefined;
     ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result, ...(standbys ? { standbys } : {}) }) : summary(result));
     return 0;
   } catch (e) {
@@ -77,21 +81,16 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
 }
 
 /** After applying: wait (bounded) for the standbys to replay it, and say how each did. */
-async function standbysAfter(ctx: ContextOf<'migrate'>, driver: Driver): Promise<StandbyReport> {
+async function standbysAfter(ctx: ContextOf<'migrate'>, session: Queryable): Promise<StandbyReport> {
   const { waitForStandbys } = await import('../../../lambda/checks/replication/standbys');
-  const session = await driver.connect();
-  try {
-    const report = await waitForStandbys(session, {
-      timeoutMs: ctx.opts.standbyWaitMs,
-      strict: ctx.opts.standbyStrict,
-      onProgress: ctx.progress,
-      settings: standbySettingNames(ctx.opts),
-    });
-    if (report.standbys.length) ctx.progress(report.caughtUp ? report.summary : `warning: ${report.summary}`);
-    return report;
-  } finally {
-    await session.close();
-  }
+  const report = await waitForStandbys(session, {
+    timeoutMs: ctx.opts.standbyWaitMs,
+    strict: ctx.opts.standbyStrict,
+    onProgress: ctx.progress,
+    settings: standbySettingNames(ctx.opts),
+  });
+  if (report.standbys.length) ctx.progress(report.caughtUp ? report.summary : `warning: ${report.summary}`);
+  return report;
 }
 
 /** The flags that set the standby wait, as the messages name them: with the project file's key where the file set it. */
