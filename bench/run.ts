@@ -27,7 +27,8 @@ import { benchOnlineFixes } from './online-fixes';
 import { benchRace } from './race';
 import { measuredEnv, NODE, nodeStartMs } from './lib/proc';
 import { startLatencyProxy } from './lib/latency-proxy';
-import { startBenchServer, dropDatabase, TMPFS_DIR } from './lib/server';
+import { createDatabase, startBenchServer, dropDatabase, TMPFS_DIR } from './lib/server';
+import { schemaguardWireRate } from './lib/wire-rate';
 import { benchStartup } from './startup';
 import { benchSynth } from './synth';
 
@@ -131,6 +132,19 @@ function parse(argv: string[]): Args {
   return { quick, only, databaseUrl, tmpfs, latencyMs, rows, writers };
 }
 
+/** schemaguard's round trips through the proxy, per run and per file (two more runs, of a tenth of the files and of all). */
+async function wireOf(proxy: NonNullable<Awaited<ReturnType<typeof startLatencyProxy>>>, adminUrl: string, migrations: number, say: (line: string) => void) {
+  const fresh = async () => {
+    const db = await createDatabase(adminUrl, 'wire');
+    return { url: db.url, drop: () => dropDatabase(adminUrl, db.name) };
+  };
+  const rate = await schemaguardWireRate(proxy, fresh, Math.max(1, Math.round(migrations / 10)), migrations);
+  say(
+    `apply on the wire (schemaguard, counted by the proxy): ${rate.round_trips_per_run} round trips per run (${rate.handshake_round_trips} of them handshakes) + ${rate.round_trips_per_file} per file, ${rate.connections} connections`,
+  );
+  return rate;
+}
+
 function usage(message: string): never {
   process.stderr.write(
     `bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N] [--rows N] [--writers N]\n`,
@@ -192,7 +206,8 @@ async function main(): Promise<void> {
         );
         const apply = await benchApply({ adminUrl: server.adminUrl, migrations: sizes.migrations, runs: sizes.applyRuns, onRun: say, via: proxy?.url });
         const { applied, ...rest } = apply;
-        if (args.only.has('apply')) out.apply = { ...rest, ...latency };
+        if (args.only.has('apply'))
+          out.apply = { ...rest, ...latency, ...(proxy ? { wire: await wireOf(proxy, server.adminUrl, sizes.migrations, say) } : {}) };
         try {
           if (args.only.has('noop')) {
             say(`noop: ${sizes.migrations} applied, ${sizes.noopRuns} runs`);

@@ -47,6 +47,7 @@ export { DEFAULT_STATE_SCHEMA, type AppliedKey, type AppliedKind, type AppliedMi
 export { baseline, type BaselineOptions, type BaselineResult } from './engine/state/baseline';
 export { repair, type RepairOptions, type RepairResult, type RepairedMigration } from './engine/state/repair';
 export {
+  AlreadyAppliedError,
   CheckFailedError,
   ChecksumMismatchError,
   ConnectionError,

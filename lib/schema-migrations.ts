@@ -7,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct, type IConstruct, type IDependable } from 'constructs';
 import { ATTR, IS_COMPLETE_HANDLER_NAME, MIGRATIONS_RESOURCE_TYPE, ON_EVENT_HANDLER_NAME, OPERATOR_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { contractEnvironment, type ContractInput } from '../lambda/handler/contract';
 import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
@@ -152,10 +152,11 @@ export class SchemaMigrations extends Construct {
     this.givenVersionParameterName = props.versionParameterName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
+    // The network before the role provisioner: its function connects to the database too (as the master user).
+    this.securityGroup = this.target.kind === 'connection' ? handlerSecurityGroup(this, this.target, given) : undefined;
     this.roles = props.masterSecret ? this.roleProvisioner(props, props.masterSecret, settings) : undefined;
     this.secret = this.roles?.secret ?? props.secret;
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
-    this.securityGroup = this.target.kind === 'connection' ? handlerSecurityGroup(this, this.target, this.auth) : undefined;
     this.handlerRole = handlerRole(this, this.target, this.auth);
     const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth, { serves: this.served.value(this) });
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
@@ -163,14 +164,7 @@ export class SchemaMigrations extends Construct {
     this.operatorFunction = this.operatorFunctionOf(props, settings, stateSchema);
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings, baselineProps);
-    // The database (and its security group rules, children of it) must exist before the first run.
-    this.resource.node.addDependency(database);
-    // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
-    if (this.securityGroup) this.resource.node.addDependency(this.securityGroup);
-    // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
-    for (const endpoint of this.target.kind === 'connection' ? [this.target.secretsManagerEndpoint, this.target.cloudFormationEndpoint] : []) {
-      if (endpoint && Construct.isConstruct(endpoint)) this.resource.node.addDependency(endpoint);
-    }
+    for (const resource of [this.resource, this.roles?.resource]) if (resource) this.afterTheNetwork(resource, database);
     if (this.roles) {
       // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
       this.resource.node.addDependency(this.roles.resource);
@@ -193,6 +187,18 @@ export class SchemaMigrations extends Construct {
       });
     }
     if (props.versionParameterName !== undefined) void this.versionParameter;
+  }
+
+  /** A resource whose function connects (the migrations', the role provisioner's) runs once the database and the way to it exist. */
+  private afterTheNetwork(resource: CustomResource, database: IDependable): void {
+    // The database (and its security group rules, children of it) must exist before the first run.
+    resource.node.addDependency(database);
+    // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
+    if (this.securityGroup) resource.node.addDependency(this.securityGroup);
+    // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
+    for (const endpoint of this.target.kind === 'connection' ? [this.target.secretsManagerEndpoint, this.target.cloudFormationEndpoint] : []) {
+      if (endpoint && Construct.isConstruct(endpoint)) resource.node.addDependency(endpoint);
+    }
   }
 
   /** The name of the SSM parameter that holds the schema version for other stacks (`versionParameterName` or its default). */

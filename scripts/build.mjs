@@ -18,7 +18,8 @@ export const PARTS = { cli: buildCli, handler: buildHandler, package: buildPacka
  * without prepack. The package must then be built whole (the constructs'
  * dist/index.js and the declarations too, not only the CLI and the handler a
  * clone's own `npm install` needs), and its manifest stripped of the scripts
- * that run files it does not ship, as `npm pack`'s prepack does.
+ * that run files it does not ship, as `npm run tarball` packs it (in that
+ * clone, which npm throws away after packing it).
  */
 export function gitDependencyBuild(env = process.env) {
   return env.npm_package_resolved !== undefined && env.npm_lifecycle_event === 'prepare';

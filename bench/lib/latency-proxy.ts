@@ -8,15 +8,19 @@
  * held for the rest: no chunk passes sooner than its delay (a smoke test
  * once saw 9.8 ms for two 5 ms delays). The smallest delay is 1 ms each way. It runs in the benchmark's own process,
  * on this machine's cores, and forwards psql's three messages per file as it
- * forwards schemaguard's one.
+ * forwards schemaguard's one. It counts what it forwards: connections and the
+ * round trips a client waited for (wire-count.ts), whatever the delay.
  */
 import { connect, createServer, type Socket } from 'node:net';
+import { WireCount, type WireCounts } from './wire-count';
 
 export interface LatencyProxy {
   /** The delay each way, in ms. */
   oneWayMs: number;
   /** `url` with its host and port replaced by the proxy's. */
   url(url: string): string;
+  /** Connections and round trips through the proxy so far (subtract two readings for what happened between them). */
+  counts(): WireCounts;
   close(): Promise<void>;
 }
 
@@ -24,10 +28,27 @@ export async function startLatencyProxy(serverUrl: string, oneWayMs: number): Pr
   if (!Number.isInteger(oneWayMs) || oneWayMs < 1) throw new Error(`--latency-ms: ${oneWayMs} is not a whole number of milliseconds of at least 1`);
   const target = new URL(serverUrl);
   const open = new Set<Socket>();
+  const totals: WireCounts = { connections: 0, roundTrips: 0, handshakeRoundTrips: 0, requests: 0 };
   const server = createServer((client) => {
     const upstream = connect(Number(target.port || 5432), target.hostname);
-    relay(client, upstream, oneWayMs, open);
-    relay(upstream, client, oneWayMs, open);
+    const count = new WireCount(totals);
+    // The client's bytes counted as they leave it, the server's as they reach it: what the client waited for.
+    relay(
+      client,
+      upstream,
+      oneWayMs,
+      open,
+      (chunk) => count.fromClient(chunk),
+      () => undefined,
+    );
+    relay(
+      upstream,
+      client,
+      oneWayMs,
+      open,
+      () => undefined,
+      (chunk) => count.toClient(chunk),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -42,6 +63,7 @@ export async function startLatencyProxy(serverUrl: string, oneWayMs: number): Pr
       u.port = String(port);
       return u.href;
     },
+    counts: () => ({ ...totals }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of open) s.destroy();
@@ -65,16 +87,22 @@ function delayQueue(delayMs: number): (fn: () => void) => void {
   };
 }
 
-/** Bytes read from `from` are written to `to` `delayMs` later; its end and its errors follow the same way. */
-function relay(from: Socket, to: Socket, delayMs: number, open: Set<Socket>): void {
+/**
+ * Bytes read from `from` are written to `to` `delayMs` later; its end and its
+ * errors follow the same way. `read` sees each chunk as it arrives, `written`
+ * as it is passed on.
+ */
+function relay(from: Socket, to: Socket, delayMs: number, open: Set<Socket>, read: (chunk: Buffer) => void, written: (chunk: Buffer) => void): void {
   open.add(from);
   from.setNoDelay(true);
   const later = delayQueue(delayMs);
-  from.on('data', (chunk: Buffer) =>
+  from.on('data', (chunk: Buffer) => {
+    read(chunk);
     later(() => {
+      written(chunk);
       if (!to.destroyed) to.write(chunk);
-    }),
-  );
+    });
+  });
   from.on('end', () =>
     later(() => {
       if (!to.destroyed) to.end();

@@ -35,7 +35,7 @@ export type OptionsIn<G extends OptionGroup> = Pick<CliOptions, 'command' | keyo
 /** The options `command` takes (the registry's OPTION_TAKERS): all its code may read. */
 export type OptionsOf<C extends Command> = OptionsIn<GroupsOf<C>>;
 
-type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'bool' | 'format' | 'source' | 'layout';
+type FlagKind = 'string' | 'duration' | 'int' | 'count' | 'version' | 'bool' | 'format' | 'source' | 'layout';
 /**
  * `for`: the commands the flag applies to (in their help), its option's group's (OPTION_TAKERS); given to another, it is refused (parseArgs), never ignored. Every command when absent.
  * `helpFor`: the help line for one command, where the flag means more there (lint's --database-url).
@@ -128,6 +128,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     key: 'backfillLater',
     kind: 'bool',
     help: 'run the first batch of each -- schemaguard:backfill and leave the rest for a later migrate (or the deployed workflow); a file that says -- schemaguard:after-backfill of one not done is then refused (exit 2), the files before it applied',
+  },
+  '--allow-rerun': {
+    key: 'allowRerun',
+    kind: 'version',
+    value: 'VERSION',
+    help: 'apply pending VERSION although an applied version has the same text (checksum): its statements run a second time (without it such a file is refused; a renumbered one is given its version back)',
   },
   '--ignore-foreign-history': {
     key: 'ignoreForeignHistory',
@@ -403,10 +409,14 @@ function readFlags(argv: string[], opts: CliOptions): { rest: string[]; flags: s
     const name = eq >= 0 ? arg.slice(0, eq) : arg;
     const spec = FLAGS[name];
     if (!spec) {
-      const near = Object.keys(FLAGS).find((f) => f.startsWith(name.slice(0, 6)));
+      // By edit distance, as commands and the project file's keys are: a shared prefix named --lock-wait for --lock-timout.
+      const near = nearestWord(
+        name.replace(/^--/, ''),
+        Object.keys(FLAGS).map((f) => f.slice(2)),
+      );
       throw new UsageError(`unknown flag ${name}`, {
         value: name,
-        fix: near ? `did you mean ${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags',
+        fix: near ? `did you mean --${near}? (schemaguard --help lists the flags)` : 'schemaguard --help lists the flags',
       });
     }
     opts.given.add(spec.key);
@@ -566,6 +576,8 @@ function convert(name: string, spec: FlagSpec, raw: string): unknown {
       return wholeNumber(name, raw, MAX_RETRIES, '3');
     case 'count':
       return wholeNumber(name, raw.replace(/_/g, ''), MAX_COUNT, '1_000_000', raw);
+    case 'version':
+      return wholeNumber(name, raw, MAX_COUNT, '3');
     case 'format':
       return oneOf(name, raw, FORMATS);
     case 'source':

@@ -1,7 +1,7 @@
 /** Human output of the CLI: progress lines, tables, readable errors. */
 import { formatDuration } from '../../lambda/engine/files/duration';
 import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, MigrationError, type Blocker } from '../../lambda/engine/errors/errors';
-import { appliedAsOther, type Plan, type PlanEntry } from '../../lambda/engine/state/plan';
+import { appliedAsOther, renamedSince, type Plan, type PlanEntry } from '../../lambda/engine/state/plan';
 import { shortChecksum } from '../../lambda/engine/files/checksum';
 import type { Migration } from '../../lambda/engine/files/source';
 import { plural } from '../../lambda/engine/errors/words';
@@ -78,6 +78,13 @@ function statusLabel(e: PlanEntry): string {
   return STATUS_LABEL[e.status];
 }
 
+/** ` (ran as "seed")`: the version ran under another name; ` (ran as version 2)`: a pending file's text already ran; else ''. */
+function ranAsNote(e: PlanEntry): string {
+  const name = appliedAsOther(e) ?? renamedSince(e);
+  if (name !== undefined) return ` (ran as "${name}")`;
+  return e.ranAs ? ` (ran as version ${e.ranAs.version})` : '';
+}
+
 export function statusTable(plan: Plan): string {
   if (plan.entries.length === 0) return '(no migrations)';
   return table(
@@ -85,7 +92,7 @@ export function statusTable(plan: Plan): string {
     plan.entries.map((e) => [
       String(e.version),
       e.name,
-      `${statusLabel(e)}${e.outOfOrder ? ' (out of order)' : ''}${appliedAsOther(e) !== undefined ? ` (ran as "${appliedAsOther(e)}")` : ''}`,
+      `${statusLabel(e)}${e.outOfOrder ? ' (out of order)' : ''}${ranAsNote(e)}`,
       e.applied
         ? e.applied.appliedAt
             .toISOString()

@@ -105,6 +105,8 @@ export interface ApplyOptions {
   statementTimeoutMs: number;
   lockRetries: number;
   outOfOrder: boolean;
+  /** A pending version to apply although an applied version has its text (it runs again). */
+  allowRerun?: number;
   ignoreForeignHistory: boolean;
   /** How long to wait for the standbys to replay what was applied (0: report only). */
   standbyWaitMs: number;
@@ -256,6 +258,7 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
     statementTimeoutMs: true,
     lockRetries: true,
     outOfOrder: true,
+    allowRerun: true,
     ignoreForeignHistory: true,
     standbyWaitMs: true,
     standbyStrict: true,

@@ -133,7 +133,7 @@ const REGISTRY = {
   },
   init: {
     usage: 'init',
-    what: 'write schemaguard.config.json, the migrations and contracts folders and a GitHub Actions workflow\n(what exists is kept, and said)',
+    what: 'write schemaguard.config.json, the migrations and contracts folders and a GitHub Actions workflow\n(what exists is kept, and said; beside drizzle-kit or Prisma, their folder and layout)',
     connects: false,
     stateful: false,
     readsFiles: true,

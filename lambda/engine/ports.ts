@@ -152,6 +152,12 @@ export interface Session extends Queryable {
    */
   readonly standardStrings?: boolean;
   /**
+   * The server's `server_version_num` (180001), where the driver read it on
+   * connecting: checks that need it then ask nothing more.
+   * @default - not known: asked
+   */
+  readonly serverVersion?: number;
+  /**
    * True while a transaction begun with `begin` is open, where the driver
    * knows it (readers that page a result through a cursor declare it there,
    * or begin a transaction of their own).

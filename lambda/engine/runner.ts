@@ -62,6 +62,13 @@ export interface MigrateOptions extends RunnerOptions {
   /** Apply pending migrations older than the newest applied one. @default false */
   allowOutOfOrder?: boolean;
   /**
+   * Pending versions to apply although an applied version has the same text
+   * (checksum): their statements run a second time. @default - none: such a
+   * file is refused with an AlreadyAppliedError (a renumbered one is given its
+   * version back)
+   */
+  allowRerun?: readonly number[];
+  /**
    * Run the files on a database another tool migrated (its history table is
    * here: flyway_schema_history, pgmigrations, …) while schemaguard has
    * recorded nothing, with a note. @default false - refused with a
@@ -103,6 +110,13 @@ export interface MigrateOptions extends RunnerOptions {
   backfillSettings?: Partial<BackfillSettings>;
   /** With `backfills: 'start'`: what a refused `after-backfill` file's message says to do (the CLI names its flag, the handler its workflow). @default - run migrate without --backfill-later */
   backfillFix?: string;
+  /**
+   * Run on the applying session once the run applied files, after the last
+   * commit and before the runner lock is released: the caller's wait for the
+   * standbys reads there, on a connection already open, rather than opening
+   * one. Not run when nothing was applied, nor after a failure. @default - nothing
+   */
+  afterApplied?: (session: Queryable) => Promise<void>;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -231,6 +245,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
         lost: () => opened.lockLost,
       };
       await applyPending(run, plan.pending, result);
+      if (result.applied.length > 0) await options.afterApplied?.(session);
     }
     result.elapsedMs = Math.round(performance.now() - started);
     return result;

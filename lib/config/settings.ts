@@ -286,7 +286,7 @@ export const SETTINGS = [
     example: 'db/migrations/schema.snapshot.json',
     path: {},
     description:
-      'The schema snapshot `schemaguard snapshot` writes and `diff`, `guard` and the custom resource compare a live schema with. By default it sits in the migrations folder, beside the files that produce it.',
+      "The schema snapshot `schemaguard snapshot` writes and `diff`, `guard` and the custom resource compare a live schema with. `schemaguard init` sets it beside the migrations folder, not in it (the folder holds migrations only, and may be a generator's). Without this key it is read in the migrations folder, where a project made before that keeps it: an existing snapshot is read where it is; to move it, `git mv` it and set this key.",
     schema: PATH_SCHEMA,
     read: path('snapshot file'),
   }),

@@ -40,16 +40,16 @@ describe('GitHub workflow: .github/workflows/release.yml', () => {
   it('tests, then packs, then publishes the packed tarball with provenance, then attaches it to the release', () => {
     expect(at('npm ci')).toBeGreaterThan(at('actions/setup-node'));
     expect(at('npm test')).toBeGreaterThan(at('npm ci'));
-    expect(at('npm pack')).toBeGreaterThan(at('npm test'));
+    expect(at('npm run tarball')).toBeGreaterThan(at('npm test'));
     const publish = steps[at('npm publish')]!;
-    expect(at('npm publish')).toBeGreaterThan(at('npm pack'));
+    expect(at('npm publish')).toBeGreaterThan(at('npm run tarball'));
     expect(publish.run).toBe('npm publish "schemaguard-${GITHUB_REF_NAME#v}.tgz" --provenance --access public');
     expect(publish.env?.NODE_AUTH_TOKEN).toBe('${{ secrets.NPM_TOKEN }}');
     expect(steps.find((s) => s.uses?.startsWith('actions/setup-node'))!.with?.['registry-url']).toBe('https://registry.npmjs.org');
     expect(at('gh release create')).toBeGreaterThan(at('npm publish'));
   });
 
-  it("names the tarball npm pack writes for the tag, and refuses a tag that is not the package's version", () => {
+  it("names the tarball npm run tarball writes for the tag, and refuses a tag that is not the package's version", () => {
     expect(bash('echo "schemaguard-${GITHUB_REF_NAME#v}.tgz"', ROOT, `v${version}`).trim()).toBe(`schemaguard-${version}.tgz`);
     const check = steps.find((s) => s.name === "The tag is the package's version")!.run!;
     expect(() => bash(check, ROOT, `v${version}`)).not.toThrow();

@@ -11,6 +11,7 @@ import { DatabaseStack } from '../../lib/database-stack';
 import { PACKAGE_ROOT } from '../../lib/paths';
 import { PROP } from '../../lambda/handler/constants';
 import { tempDir } from '../support/files';
+import { databaseFunctionsOutsideTheVpc, functionsGivenTheDatabase } from '../support/template-rules';
 
 const config = (ctx: Record<string, string>) => readAppConfig((k) => ctx[k], Object.keys(ctx));
 
@@ -69,6 +70,9 @@ describe('Function: buildApp', () => {
       Endpoint: 'db-tickets@example.com',
       TopicArn: { Ref: rds.getLogicalId(rds.alarms.ticketTopic.node.defaultChild as never) },
     });
+    // onEvent, isComplete, the role provisioner and the guard connect: each in the VPC.
+    expect(databaseFunctionsOutsideTheVpc(t.toJSON())).toEqual([]);
+    expect(functionsGivenTheDatabase(t.toJSON())).toHaveLength(4);
   });
 });
 

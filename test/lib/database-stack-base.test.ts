@@ -101,7 +101,7 @@ describe('Class: DatabaseStackBase', () => {
 
   describe('what the guard changes in a stack deployed without it', () => {
     it.each(['rds', 'aurora'] as const)(
-      "%s: only new resources, plus the role provisioner's policy (one statement), the Secrets Manager endpoint's policy (the guard's secret), the dashboard (its rows) and, on RDS, the migrations' DependsOn (the guard's ingress rule is a child of the database)",
+      "%s: only new resources, plus the role provisioner's policy (one statement), the Secrets Manager endpoint's policy (the guard's secret), the dashboard (its rows) and, on RDS, the DependsOn of the migrations and the migrator role (the guard's ingress rule is a child of the database)",
       (kind) => {
         const before = withoutGuard(kind).toJSON().Resources as Record<string, { Properties?: unknown; DependsOn?: string[] }>;
         const after = (kind === 'rds' ? rdsT : auroraT).toJSON().Resources as typeof before;
@@ -113,11 +113,18 @@ describe('Class: DatabaseStackBase', () => {
         expect(Object.keys(before).filter((k) => !(k in after))).toEqual([]);
         expect(changed).toEqual(
           kind === 'rds'
-            ? ['AlarmsDashboard690E1A42', 'SchemaMigrationsA6E9AE51', 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F', 'VpcSecretsManagerC91B0406']
+            ? [
+                'AlarmsDashboard690E1A42',
+                'SchemaMigrationsA6E9AE51',
+                'SchemaMigrationsRolesBA8C95B5',
+                'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F',
+                'VpcSecretsManagerC91B0406',
+              ]
             : ['AlarmsDashboard690E1A42', 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F', 'VpcSecretsManagerC91B0406'],
         );
         if (kind === 'rds')
-          expect(JSON.stringify(before.SchemaMigrationsA6E9AE51!.Properties)).toBe(JSON.stringify(after.SchemaMigrationsA6E9AE51!.Properties));
+          for (const id of ['SchemaMigrationsA6E9AE51', 'SchemaMigrationsRolesBA8C95B5'])
+            expect(JSON.stringify(before[id]!.Properties)).toBe(JSON.stringify(after[id]!.Properties));
         const sids = (r: (typeof before)[string]) =>
           (r.Properties as { PolicyDocument: { Statement: { Sid: string }[] } }).PolicyDocument.Statement.map((s) => s.Sid);
         expect(sids(after.SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F!)).toEqual([

@@ -20,6 +20,7 @@ import { DatabaseStack } from '../../lib/database-stack';
 import { defaultMigratorRoleName } from '../../lib/migrator-role';
 import { SchemaMigrations } from '../../lib/schema-migrations';
 import { tempDir } from '../support/files';
+import { databaseFunctionsOutsideTheVpc, dependencyCycle, functionsGivenTheDatabase } from '../support/template-rules';
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }>;
 interface Statement {
@@ -67,6 +68,15 @@ function readersOf(r: Resources, secretRef: string): string[] {
 describe.each(['rds', 'aurora'] as const)('the %s stack', (kind) => {
   const stack = () => (kind === 'rds' ? rdsStack : auroraStack);
   const res = () => (kind === 'rds' ? rdsR : auroraR);
+
+  it('every function given the database address runs in the VPC (the role provisioner too); through the Data API none is given it', () => {
+    const template = { Resources: res() };
+
+    expect(databaseFunctionsOutsideTheVpc(template)).toEqual([]);
+    // onEvent, isComplete, the role provisioner and the guard over a connection.
+    expect(functionsGivenTheDatabase(template)).toHaveLength(kind === 'rds' ? 4 : 0);
+    expect(dependencyCycle(template)).toBeUndefined();
+  });
 
   it("the master secret is read by the role provisioner's role alone; the migration handler reads the migrator's secret, the guard its own", () => {
     const s = stack();

@@ -1,5 +1,5 @@
 /**
- * schemaguard as an app installs it: `npm pack` of this repository, the
+ * schemaguard as an app installs it: `npm run tarball` of this repository, the
  * tarball installed into a copy of examples/widgets-app (a TypeScript CDK app
  * with its own rds.DatabaseInstance and its own migrations/0001_widgets.sql),
  * with aws-cdk-lib, constructs and typescript from the registry (the npm
@@ -20,9 +20,9 @@ import { ENV, PROP } from '../../lambda/handler/constants';
 import { ERROR_CATALOG } from '../../lib/alarms/error-catalog';
 import { EMBEDDED_INSTALL } from '../../bin/cli/embedded-package';
 import { PACKAGE_ROOT } from '../../lib/paths';
-import { BACKUP_NAME } from '../../scripts/publish-manifest.mjs';
 import { packOnce, type Packed } from '../support/packed';
 import { codeBlocks, region } from '../support/markdown';
+import { databaseFunctionsOutsideTheVpc, functionsGivenTheDatabase } from '../support/template-rules';
 
 const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'widgets-app');
 
@@ -61,16 +61,30 @@ const work = mkdtempSync(join(tmpdir(), 'schemaguard-consumer-'));
 chmodSync(work, 0o711); // as root, the embedded server's OS user enters it (the CLI changes no permission)
 const app = join(work, 'widgets-app');
 let packed: Packed;
-/**
- * The repository's package.json before the pack (prepack writes the published one in its place, postpack puts it back):
- * while another test file packs (support/packed.ts), the repository's is the backup prepack keeps.
- */
-const repoManifestText = readFileSync(join(PACKAGE_ROOT, existsSync(join(PACKAGE_ROOT, BACKUP_NAME)) ? BACKUP_NAME : 'package.json'), 'utf8');
+/** The repository's package.json before the pack, which only reads it (it packs from a staging folder). */
+const repoManifestText = readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8');
 let installOutput: string;
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }> };
 let template: Template;
 /** README.md's CDK quick start, synthesised. */
 let quickStart: Template;
+
+/**
+ * The warnings (and errors) synth left in the cloud assembly at `outdir`, as
+ * `cdk synth` prints them: `path: message`. Each artifact's metadata is in
+ * the manifest or in its additional metadata file.
+ */
+function synthWarnings(outdir: string): string[] {
+  type Entry = { type: string; data: unknown };
+  type Artifact = { metadata?: Record<string, Entry[]>; additionalMetadataFile?: string };
+  const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as { artifacts: Record<string, Artifact> };
+  return Object.values(manifest.artifacts).flatMap((a) => {
+    const extra = a.additionalMetadataFile ? (JSON.parse(readFileSync(join(outdir, a.additionalMetadataFile), 'utf8')) as Record<string, Entry[]>) : {};
+    return Object.entries({ ...a.metadata, ...extra }).flatMap(([path, entries]) =>
+      entries.filter((e) => e.type === 'aws:cdk:warning' || e.type === 'aws:cdk:error').map((e) => `${path}: ${String(e.data)}`),
+    );
+  });
+}
 
 /** The one TypeScript block of README.md's CDK quick start, as printed. */
 function readmeQuickStart(): string {
@@ -168,7 +182,7 @@ describe('the packed tarball', () => {
 
   // Regression: the manifest kept the repository's scripts, "prepare": "node scripts/build.mjs cli handler" among them, and scripts/ is
   // not shipped: npm 11 listed it to the app as an install script to allow ("not yet covered by allowScripts").
-  it("has a package.json without scripts, whose every path is in the tarball, and the repository's own is put back unchanged", () => {
+  it("has a package.json without scripts, whose every path is in the tarball, and the repository's own is left unchanged", () => {
     const manifest = JSON.parse(readFileSync(join(app, 'node_modules', 'schemaguard', 'package.json'), 'utf8'));
     const repo = JSON.parse(repoManifestText);
     expect(manifest.scripts).toBeUndefined();
@@ -233,9 +247,17 @@ describe("README.md's CDK quick start, in the app that installed the tarball", (
     expect(of('Custom::SchemaMigrations')[0]!.Properties[PROP.migrationCount]).toBe('1');
     // masterSecret: the migrations run as a migrator the role provisioner makes first.
     expect(of('Custom::SchemaguardMigratorRole').map((r) => r.Properties.RoleName)).toEqual(['schemaguard_migrator_widgets']);
+    // onEvent, isComplete and the role provisioner connect to the instance in isolated subnets: each in the VPC.
+    expect(databaseFunctionsOutsideTheVpc(quickStart)).toEqual([]);
+    expect(functionsGivenTheDatabase(quickStart)).toHaveLength(3);
     expect(of('AWS::Logs::MetricFilter')).toHaveLength(ERROR_CATALOG.length);
     expect(of('AWS::CloudWatch::Alarm').map((a) => a.Properties.AlarmName)).toContain('widgets-db-page-migration-errors');
     expect(of('AWS::SNS::Subscription').map((r) => [r.Properties.Protocol, r.Properties.Endpoint])).toContainEqual(['email', 'oncall@example.com']);
+  });
+
+  it('synthesises without a warning (cdk synth would print one), as does the example app', () => {
+    expect(synthWarnings(join(app, 'quickstart.out'))).toEqual([]);
+    expect(synthWarnings(join(app, 'cdk.out'))).toEqual([]);
   });
 });
 

@@ -6,7 +6,7 @@
  * `lint` and `plan --exit-code` report the same three errors and exit 1,
  * whether lint takes the applied files from the embedded server or from the
  * git base branch, and says so first when it can take none. `snapshot`
- * writes beside the migrations; a fix names the file with its folder. And
+ * writes where init put it (beside the migrations folder); a fix names the file with its folder. And
  * what npm 11 does with the embedded server's install script when it is
  * skipped: the error names the approval, which works.
  */
@@ -101,7 +101,8 @@ describe("A newcomer's session, from the packed tarball", () => {
       $schema: './node_modules/schemaguard/schemaguard.schema.json',
       migrations: 'migrations',
       contracts: 'contracts',
-      snapshot: 'migrations/schema.snapshot.json',
+      // Beside the migrations folder, not in it.
+      snapshot: 'schema.snapshot.json',
       lockTimeout: '5s',
       lintRules: {},
     });
@@ -127,7 +128,7 @@ describe("A newcomer's session, from the packed tarball", () => {
   it("writes the snapshot beside the migrations, never into a path of schemaguard's own repository", () => {
     const r = sg(['snapshot']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^wrote migrations\/schema\.snapshot\.json: 2 tables, 0 views, 0 sequences, 0 functions, 3 migrations/);
+    expect(r.stdout).toMatch(/^wrote schema\.snapshot\.json: 2 tables, 0 views, 0 sequences, 0 functions, 3 migrations/);
     expect(existsSync(join(app, 'lambda'))).toBe(false);
     // diff reads it from there too: the embedded server has no drift.
     expect(sg(['diff']).code).toBe(0);

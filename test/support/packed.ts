@@ -1,10 +1,9 @@
 /**
- * The package as `npm pack` writes it, packed once per test run and shared by
- * the test files that install it (test/package/): two packs at once in the
- * repository would each rewrite its package.json under the other (prepack
- * writes the published manifest, postpack puts the repository's back). The
- * first file to ask packs into the run's temporary directory; the others wait
- * for its tarball.
+ * The package as `npm run tarball` writes it (scripts/pack.mjs: every part
+ * built, packed from a staging folder), packed once per test run and shared
+ * by the test files that install it (test/package/): a build takes minutes,
+ * and two at once would rewrite dist/ under each other. The first file to ask
+ * packs into the run's temporary directory; the others wait for its tarball.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../lib/paths';
 
-/** npm pack builds every part: minutes on a loaded machine. */
+/** The pack builds every part: minutes on a loaded machine. */
 const PACK_MS = 900_000;
 
 export interface Packed {
@@ -38,7 +37,12 @@ export function packOnce(env: NodeJS.ProcessEnv = process.env): Packed {
     if (!existsSync(done)) throw new Error(`npm pack in another test file did not finish within ${PACK_MS / 1000} s`);
     return JSON.parse(readFileSync(done, 'utf8')) as Packed;
   }
-  const r = spawnSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: PACKAGE_ROOT, env, encoding: 'utf8', timeout: PACK_MS });
+  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'scripts', 'pack.mjs'), '--json', '--pack-destination', dir], {
+    cwd: PACKAGE_ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: PACK_MS,
+  });
   if (r.status !== 0) {
     writeFileSync(failed, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
     throw new Error(`npm pack failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);

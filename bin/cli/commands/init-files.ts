@@ -8,6 +8,8 @@ import { CONFIG_FILE_NAME } from '../../../lib/config/load';
 /** The layout init writes into the project file: paths relative to the project root, with forward slashes. */
 export interface InitLayout {
   migrations: string;
+  /** A generator's layout (drizzle, prisma), written when init recognised one; else detected at each run. */
+  migrationsLayout?: 'drizzle' | 'prisma';
   contracts: string;
   snapshot: string;
   /** The JSON Schema the file names for editors. */
@@ -19,6 +21,7 @@ export function configText(layout: InitLayout): string {
   const config = {
     $schema: layout.schema,
     migrations: layout.migrations,
+    ...(layout.migrationsLayout ? { migrationsLayout: layout.migrationsLayout } : {}),
     contracts: layout.contracts,
     snapshot: layout.snapshot,
     lockTimeout: '5s',

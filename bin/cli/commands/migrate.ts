@@ -2,7 +2,7 @@
 import { hostname, userInfo } from 'node:os';
 import { CheckFailedError, holderName, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
-import type { Driver } from '../../../lambda/engine/ports';
+import type { Queryable } from '../../../lambda/engine/ports';
 import { loadMigrationsAsync } from '../../../lambda/engine/files/source';
 import type { StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
@@ -31,6 +31,7 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
     ctx.progress(`migrate ${driver.target}${where}: ${plural(migrations.length, 'migration')} in ${opts.dir}/`);
     const width = migrations.reduce((w, m) => Math.max(w, m.file.length), 0);
     const backfillLines = new BackfillLines(ctx.progress);
+    let standbys: StandbyReport | undefined;
     // Imported when run, so the deploy's bundle starts without the checks (it reads the parser only when a publication or slot exists).
     const { replicationCheck } = await import('../../../lambda/checks/replication/refusal');
     const result = await migrate({
@@ -45,10 +46,15 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
       allowAhead: opts.allowAhead,
       source: opts.dir,
       allowOutOfOrder: opts.outOfOrder,
+      allowRerun: opts.allowRerun === undefined ? undefined : [opts.allowRerun],
       ignoreForeignHistory: opts.ignoreForeignHistory,
       checks: [replicationCheck({ planned: opts.replicationPlanned })],
       backfills: opts.backfillLater ? 'start' : 'run',
       backfillSettings: opts.backfill,
+      // On the session that applied: a new connection would cost its handshake's round trips, with the wait's own.
+      afterApplied: async (session) => {
+        standbys = await standbysAfter(ctx, session);
+      },
       onEvent: (e) => {
         run.onEvent(e);
         if (e.type === 'backfill') backfillLines.say(e.progress);
@@ -56,7 +62,6 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
         else if (e.type !== 'lock-wait' || opts.lockWaitMs > 0) progressLine(e, ctx.progress, width);
       },
     });
-    const standbys = result.applied.length ? await standbysAfter(ctx, driver) : undefined;
     ctx.out(opts.json ? JSON.stringify({ command: 'migrate', target: driver.target, ...result, ...(standbys ? { standbys } : {}) }) : summary(result));
     return 0;
   } catch (e) {
@@ -82,21 +87,16 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
 }
 
 /** After applying: wait (bounded) for the standbys to replay it, and say how each did. */
-async function standbysAfter(ctx: ContextOf<'migrate'>, driver: Driver): Promise<StandbyReport> {
+async function standbysAfter(ctx: ContextOf<'migrate'>, session: Queryable): Promise<StandbyReport> {
   const { waitForStandbys } = await import('../../../lambda/checks/replication/standbys');
-  const session = await driver.connect();
-  try {
-    const report = await waitForStandbys(session, {
-      timeoutMs: ctx.opts.standbyWaitMs,
-      strict: ctx.opts.standbyStrict,
-      onProgress: ctx.progress,
-      settings: standbySettingNames(ctx.opts),
-    });
-    if (report.standbys.length) ctx.progress(report.caughtUp ? report.summary : `warning: ${report.summary}`);
-    return report;
-  } finally {
-    await session.close();
-  }
+  const report = await waitForStandbys(session, {
+    timeoutMs: ctx.opts.standbyWaitMs,
+    strict: ctx.opts.standbyStrict,
+    onProgress: ctx.progress,
+    settings: standbySettingNames(ctx.opts),
+  });
+  if (report.standbys.length) ctx.progress(report.caughtUp ? report.summary : `warning: ${report.summary}`);
+  return report;
 }
 
 /** The flags that set the standby wait, as the messages name them: with the project file's key where the file set it. */

@@ -151,7 +151,10 @@ export async function newCommand(ctx: ContextOf<'new'>): Promise<number> {
     });
   }
   if (opts.json) ctx.out(JSON.stringify({ command: 'new', version, file, path }));
-  else ctx.out(`created ${path}\n  write its statements, then: schemaguard plan (each statement's lock and table size) and schemaguard lint`);
+  else
+    ctx.out(
+      `created ${path}\n  write its statements, then: schemaguard lint (what it risks), schemaguard plan (each statement's lock and table size), schemaguard migrate`,
+    );
   return 0;
 }
 

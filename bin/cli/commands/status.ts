@@ -1,5 +1,7 @@
 /** `schemaguard status`: applied / pending / changed / unknown, as a table; writes nothing. */
-import { appliedAsOther, type Plan } from '../../../lambda/engine/state/plan';
+import { appliedAsOther, renamedSince, type Plan } from '../../../lambda/engine/state/plan';
+import { AlreadyAppliedError } from '../../../lambda/engine/errors/errors';
+import { stateRefusals } from '../../../lambda/engine/state/state-refusals';
 import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-history/foreign-tables';
 import type { Driver } from '../../../lambda/engine/ports';
 import { inspect } from '../../../lambda/engine/runner';
@@ -23,7 +25,7 @@ export async function statusCommand(ctx: ContextOf<'status'>): Promise<number> {
     const backfills = await backfillsOf(driver, stateSchemaFlag(opts));
     if (opts.json) ctx.out(JSON.stringify({ ...statusJson(driver.target, plan), migrationRunning: running ?? null, backfills: backfills.map(backfillJson) }));
     else {
-      ctx.out(statusReport(`${driver.target}${where}`, plan, missingFilesNote(plan.unknown, migrations, opts.dir) ?? (await foreignHistoryLine(driver, plan))));
+      ctx.out(statusReport(`${driver.target}${where}`, plan, filesNote(plan, migrations, opts.dir) ?? (await foreignHistoryLine(driver, plan))));
       for (const b of backfills) ctx.out(backfillStatusLine(b));
       if (running) ctx.out(`note: ${running}`);
       for (const m of plan.pending.filter(isUnwrittenTemplate)) ctx.out(`note: ${unwrittenTemplateError(m.file, opts.dir).message}; migrate refuses it`);
@@ -85,6 +87,23 @@ export function backfillStatusLine(b: BackfillRow): string {
   return `backfill ${b.file} (${b.table}): ${progressWords(b)}, ${b.state === 'done' ? 'done' : 'last change'} ${when.toISOString().replace(/\.\d+Z$/, 'Z')}`;
 }
 
+/**
+ * Under the table: pending files whose text already ran (renumbered or
+ * copied: migrate refuses them, and says so the same way here), and applied
+ * files missing from the directory (those renumbered are said once, above).
+ */
+function filesNote(plan: Plan, migrations: Migration[], dir: string): string | undefined {
+  const reruns = stateRefusals(plan, { migrations, source: dir }, true).filter((r): r is AlreadyAppliedError => r instanceof AlreadyAppliedError);
+  const renumbered = new Set(reruns.filter((r) => r.renumbered).map((r) => r.appliedVersion));
+  const missing = missingFilesNote(
+    plan.unknown.filter((u) => !renumbered.has(u.version)),
+    migrations,
+    dir,
+  );
+  const lines = [...reruns.map((r) => `${r.message}\n  fix: ${r.fix}`), ...(missing ? [missing] : [])];
+  return lines.length ? lines.join('\n') : undefined;
+}
+
 /** Nothing recorded, files pending, and another tool's history table here: baseline first, or (it records nothing) set aside (`foreign-tables.ts`). */
 async function foreignHistoryLine(driver: Driver, plan: Plan): Promise<string | undefined> {
   if (plan.currentVersion !== null || plan.pending.length === 0) return undefined;
@@ -141,7 +160,8 @@ export function statusJson(target: string, plan: Plan): Record<string, unknown> 
       executionMs: e.applied?.executionMs,
       checksum: e.migration?.checksum,
       appliedChecksum: e.applied?.checksum,
-      appliedName: appliedAsOther(e),
+      appliedName: appliedAsOther(e) ?? renamedSince(e),
+      ranAsVersion: e.ranAs?.version,
     })),
   };
 }

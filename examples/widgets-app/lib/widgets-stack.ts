@@ -15,8 +15,10 @@ export class WidgetsStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps & OnCallProps = {}) {
     super(scope, id, props);
     const vpc = isolatedVpc(this);
-    // The migration handler reads the database secret at run time; without a NAT it needs this endpoint.
+    // The migration handler reads the database secret at run time, and asks CloudFormation whether the stack is rolling back:
+    // without a NAT it needs these endpoints.
     const secretsManager = vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
+    const cloudFormation = vpc.addInterfaceEndpoint('CloudFormation', { service: ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION });
 
     const instanceIdentifier = 'widgets-db';
     const log = postgresLog(this, 'instance', instanceIdentifier);
@@ -41,6 +43,7 @@ export class WidgetsStack extends Stack {
       secret: database.secret!,
       vpc,
       secretsManagerEndpoint: secretsManager,
+      cloudFormationEndpoint: cloudFormation,
       databaseName: 'widgets',
     });
 

@@ -31,17 +31,20 @@ export interface Carriers {
   slots: LogicalSlot[];
 }
 
+/** Both in one statement (one round trip of every migrate with files pending), a row each, told apart by `kind`. */
+const CARRIERS_SQL = `
+SELECT 'publication' AS kind, pubname::text AS name, puballtables AS "all", NULL::text AS plugin, NULL::boolean AS active FROM pg_publication
+UNION ALL
+SELECT 'slot', slot_name::text, NULL, plugin::text, active FROM pg_replication_slots WHERE slot_type = 'logical' AND database = current_database()
+ORDER BY 1, 2`;
+
 /** The publications and this database's logical slots. */
 export async function readCarriers(q: Queryable): Promise<Carriers> {
-  const publications = (await q.query<{ name: string; all: boolean }>('SELECT pubname AS name, puballtables AS "all" FROM pg_publication ORDER BY 1')).rows.map(
-    (r) => ({ name: r.name, allTables: r.all === true }),
-  );
-  const slots = (
-    await q.query<{ name: string; plugin: string; active: boolean }>(
-      "SELECT slot_name AS name, plugin, active FROM pg_replication_slots WHERE slot_type = 'logical' AND database = current_database() ORDER BY 1",
-    )
-  ).rows.map((r) => ({ name: r.name, plugin: r.plugin, active: r.active === true }));
-  return { publications, slots };
+  const rows = (await q.query<{ kind: string; name: string; all: boolean | null; plugin: string | null; active: boolean | null }>(CARRIERS_SQL)).rows;
+  return {
+    publications: rows.filter((r) => r.kind === 'publication').map((r) => ({ name: r.name, allTables: r.all === true })),
+    slots: rows.filter((r) => r.kind === 'slot').map((r) => ({ name: r.name, plugin: r.plugin ?? '', active: r.active === true })),
+  };
 }
 
 /** Whether anything here decodes rows at all: without, no statement needs reading. */

@@ -125,27 +125,36 @@ interface Reader {
   read(): Promise<StandbyState[]>;
 }
 
+// Logical walsenders (a subscription, DMS) are in pg_stat_replication too: those holding a logical slot are left out.
+const PHYSICAL = "NOT EXISTS (SELECT 1 FROM pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical')";
+
+/**
+ * What the first read needs, in one round trip (a run with no standby, the
+ * common case, asks nothing more): whether this server is a standby itself,
+ * Aurora, its WAL position and the time now (what the standbys must reach),
+ * and how many physical standbys stream from it. pg_current_wal_lsn() fails
+ * during recovery: the CASE leaves it out there.
+ */
+const SELF_SQL = `
+SELECT pg_is_in_recovery() AS recovery, to_regprocedure('aurora_replica_status()') IS NOT NULL AS aurora,
+       CASE WHEN NOT pg_is_in_recovery() THEN pg_current_wal_lsn()::text END AS lsn, clock_timestamp()::text AS now,
+       (SELECT count(*) FROM pg_stat_replication r WHERE ${PHYSICAL})::int AS streaming`;
+
 /** How to read this server's standbys: Aurora's readers, or the streaming ones; undefined when it has none (or is a standby itself). */
 async function standbyReader(q: Queryable): Promise<Reader | undefined> {
-  const [self] = (
-    await q.query<{ recovery: boolean; aurora: boolean }>(
-      "SELECT pg_is_in_recovery() AS recovery, to_regprocedure('aurora_replica_status()') IS NOT NULL AS aurora",
-    )
-  ).rows;
+  const [self] = (await q.query<{ recovery: boolean; aurora: boolean; lsn: string | null; now: string; streaming: number }>(SELF_SQL)).rows;
   if (!self || self.recovery) return undefined;
-  if (self.aurora) return auroraReader(q);
-  const [target] = (await q.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows;
-  const reader = { target: target!.lsn, read: () => readStreaming(q, target!.lsn) };
-  return (await reader.read()).length ? reader : undefined;
+  if (self.aurora) return auroraReader(q, self.now);
+  if (Number(self.streaming) === 0) return undefined;
+  return { target: self.lsn!, read: () => readStreaming(q, self.lsn!) };
 }
 
-// Logical walsenders (a subscription, DMS) are in pg_stat_replication too: those holding a logical slot are left out.
 const STREAMING_SQL = `
 SELECT r.application_name AS name, host(r.client_addr) AS address, r.replay_lsn::text AS replay,
        r.replay_lsn >= $1::pg_lsn AS "caughtUp", pg_wal_lsn_diff($1::pg_lsn, r.replay_lsn)::float8 AS behind,
        (extract(epoch FROM r.replay_lag) * 1000)::float8 AS lag
   FROM pg_stat_replication r
- WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots s WHERE s.active_pid = r.pid AND s.slot_type = 'logical')
+ WHERE ${PHYSICAL}
  ORDER BY r.application_name, r.pid`;
 
 async function readStreaming(q: Queryable, target: string): Promise<StandbyState[]> {
@@ -168,10 +177,8 @@ async function readStreaming(q: Queryable, target: string): Promise<StandbyState
   );
 }
 
-/** Aurora readers: caught up once their last status, less their lag, is later than the migrations' commit. */
-async function auroraReader(q: Queryable): Promise<Reader | undefined> {
-  const [now] = (await q.query<{ t: string }>('SELECT clock_timestamp()::text AS t')).rows;
-  const committed = now!.t;
+/** Aurora readers: caught up once their last status, less their lag, is later than the migrations' commit (`committed`, read after it). */
+async function auroraReader(q: Queryable, committed: string): Promise<Reader | undefined> {
   const read = async () =>
     (
       await q.query<{ name: string; lag: number | null; caughtUp: boolean | null }>(

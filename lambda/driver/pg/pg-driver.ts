@@ -502,6 +502,7 @@ class PgSession implements Session {
   private baseline?: string;
   /** standard_conforming_strings as the connection started (init). */
   standardStrings?: boolean;
+  serverVersion?: number;
   private isBroken = false;
   /** While ROLLBACK runs: its "there is no transaction in progress" warning is dropped. */
   private rollingBack = false;
@@ -566,6 +567,7 @@ class PgSession implements Session {
     const identity = { announcedPid: announced, serverPid: r.pid };
     // Through a pooler too: its server sessions take the database's and role's setting.
     this.standardStrings = r.standardStrings;
+    this.serverVersion = r.version;
     if (isPooled(identity) || this.declaredPooler) {
       // No session to configure: a SET would stay with a pooled server connection.
       this.pooler = { ...identity, target: this.target, ...(this.declaredPooler ? { declared: this.declaredPooler } : {}) };
@@ -589,19 +591,19 @@ class PgSession implements Session {
    * orphan within a second. Best effort: where the server refuses the
    * setting, the statement is sent again without it.
    */
-  private async identify(announced: number | undefined): Promise<{ pid: number; checkInterval: boolean; standardStrings: boolean }> {
+  private async identify(announced: number | undefined): Promise<{ pid: number; version: number; checkInterval: boolean; standardStrings: boolean }> {
     const who =
       "SELECT pg_backend_pid() AS pid, current_setting('server_version_num')::int AS version, current_setting('standard_conforming_strings') <> 'off' AS standard";
     const own = Number.isSafeInteger(announced) ? `pg_backend_pid() = ${announced}` : 'false';
     try {
-      const r = await this.client.query<{ pid: number; check_interval: string | null; standard: boolean }>(
+      const r = await this.client.query<{ pid: number; version: number; check_interval: string | null; standard: boolean }>(
         `${who}, CASE WHEN ${own} AND current_setting('server_version_num')::int >= 140000 THEN ${CHECK_INTERVAL_CALL} END AS check_interval`,
       );
-      return { pid: r.rows[0]!.pid, checkInterval: r.rows[0]!.check_interval !== null, standardStrings: r.rows[0]!.standard };
+      return { pid: r.rows[0]!.pid, version: r.rows[0]!.version, checkInterval: r.rows[0]!.check_interval !== null, standardStrings: r.rows[0]!.standard };
     } catch (e) {
       if (isConnectionLoss(e)) throw e;
-      const r = await this.client.query<{ pid: number; standard: boolean }>(who);
-      return { pid: r.rows[0]!.pid, checkInterval: false, standardStrings: r.rows[0]!.standard };
+      const r = await this.client.query<{ pid: number; version: number; standard: boolean }>(who);
+      return { pid: r.rows[0]!.pid, version: r.rows[0]!.version, checkInterval: false, standardStrings: r.rows[0]!.standard };
     }
   }
 

@@ -315,6 +315,27 @@ export class DatabaseAheadError extends MigrationError {
   }
 }
 
+/**
+ * A pending migration's text (checksum) was applied under another version:
+ * an applied migration renumbered, or a copy of one. Running it would run
+ * its statements a second time; nothing was run.
+ */
+export class AlreadyAppliedError extends MigrationError {
+  /** The version the same text was applied as. */
+  readonly appliedVersion: number;
+  /** That version has no file now: the pending file is it, renumbered. */
+  readonly renumbered: boolean;
+  constructor(message: string, options: MigrationErrorOptions & { appliedVersion: number; renumbered: boolean }) {
+    super(message, options);
+    this.name = 'AlreadyAppliedError';
+    this.appliedVersion = options.appliedVersion;
+    this.renumbered = options.renumbered;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), appliedVersion: this.appliedVersion, renumbered: this.renumbered };
+  }
+}
+
 /** A pending migration is older than the newest applied one. */
 export class OutOfOrderError extends MigrationError {
   constructor(message: string, options: MigrationErrorOptions = {}) {

@@ -54,10 +54,14 @@ export interface RunCheck {
   check(facts: RunFacts): Promise<RunCheckResult>;
 }
 
-/** A server older than the oldest supported major: nothing is run on it. Nothing pending runs nothing: a no-op asks nothing more. */
+/**
+ * A server older than the oldest supported major: nothing is run on it. Nothing pending runs nothing: a no-op asks
+ * nothing more, and neither does a reader that read the version on connecting.
+ */
 async function serverMajor(facts: RunFacts): Promise<RunCheckResult> {
   if (facts.pending.length === 0) return {};
-  const v = Number((await facts.reader.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+  const known = (facts.reader as Partial<Pick<Session, 'serverVersion'>>).serverVersion;
+  const v = known ?? Number((await facts.reader.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
   const refused = unsupportedServer(v);
   return refused ? { refusal: new MigrationError(refused.message, { fix: refused.fix }) } : {};
 }

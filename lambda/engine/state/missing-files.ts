@@ -11,6 +11,7 @@ import { noun } from '../errors/words';
 interface FileVersion {
   version: number;
   file: string;
+  name?: string;
 }
 interface Applied {
   version: number;
@@ -36,20 +37,28 @@ function place(m: ReturnType<typeof missingFiles>[number]): string {
   return `version ${m.version}${m.name ? ` (${m.name})` : ''}, ${where}`;
 }
 
-/** What to do about missing files in `dir` (the directory as its user names it; undefined where that is not known, as in the custom resource). */
-export function restoreFix(dir = '<migrations directory>'): string {
-  return (
+/**
+ * What to do about missing files in `dir` (the directory as its user names it;
+ * undefined where that is not known, as in the custom resource). When a file
+ * of another version has a missing version's name, it may be that migration
+ * renumbered and edited: --allow-ahead would run it again, so it is not offered.
+ */
+export function restoreFix(dir = '<migrations directory>', missing: readonly Applied[] = [], files: readonly FileVersion[] = []): string {
+  const restore =
     `restore the file (it was deleted or renamed): git log --diff-filter=DR --name-status -- ${dir}/ names the commit, ` +
     `then git checkout <that commit>^ -- ${dir}/<file>; an applied migration's file stays for good (undo what it did with a new migration). ` +
-    'repair does not apply (it accepts the new text of files that exist); --allow-ahead accepts it as it is'
-  );
+    'repair does not apply (it accepts the new text of files that exist)';
+  const namesake = files.find((f) => f.name !== undefined && missing.some((m) => m.name === f.name && m.version !== f.version));
+  if (!namesake) return `${restore}; --allow-ahead accepts it as it is`;
+  const ran = missing.find((m) => m.name === namesake.name)!;
+  return `${restore}. ${namesake.file} has the name version ${ran.version} ran under: if it is that migration renumbered, give it version ${ran.version} back and put any edit in a new migration (run as it is, it would run again)`;
 }
 
 /** The note status prints under its table when applied files are missing, or undefined. */
 export function missingFilesNote(unknown: readonly Applied[], files: readonly FileVersion[], dir: string): string | undefined {
   const missing = missingFiles(unknown, files);
   if (!missing.length) return undefined;
-  return `applied in the database but missing from ${dir}/: ${missing.map(place).join('; ')}\n  fix: ${restoreFix(dir)}`;
+  return `applied in the database but missing from ${dir}/: ${missing.map(place).join('; ')}\n  fix: ${restoreFix(dir, missing, files)}`;
 }
 
 /**
@@ -63,6 +72,6 @@ export function missingFilesError(unknown: readonly Applied[], files: readonly F
   const ahead = unknown.length - missing.length;
   return new DatabaseAheadError(
     `applied ${noun(missing.length, 'migration')} missing from ${dir !== undefined ? `${dir}/` : 'the migration files'}: ${missing.map(place).join('; ')}${ahead ? `; and ${ahead} newer than every file` : ''}; nothing was run`,
-    { unknownVersions: unknown.map((u) => u.version), version: missing[0]!.version, fix: restoreFix(dir) },
+    { unknownVersions: unknown.map((u) => u.version), version: missing[0]!.version, fix: restoreFix(dir, missing, files) },
   );
 }

@@ -19,6 +19,12 @@ export interface PlanEntry<A extends AppliedKey = AppliedMigration> {
   applied?: A;
   /** A pending migration older than the newest applied one. */
   outOfOrder?: boolean;
+  /**
+   * A pending migration whose text (checksum) an applied version already has:
+   * that migration renumbered (its version has no file now) or copied. Run,
+   * its statements would run a second time.
+   */
+  ranAs?: A;
 }
 
 export interface Plan<A extends AppliedKey = AppliedMigration> {
@@ -33,6 +39,9 @@ export interface Plan<A extends AppliedKey = AppliedMigration> {
 
 export function computePlan<A extends AppliedKey>(migrations: Migration[], applied: A[]): Plan<A> {
   const byVersion = new Map(applied.map((a) => [a.version, a]));
+  // The first applied version of each text: a pending file with one of them ran before, under that version.
+  const byChecksum = new Map<string, A>();
+  for (const a of applied) if (!byChecksum.has(a.checksum)) byChecksum.set(a.checksum, a);
   const files = new Set(migrations.map((m) => m.version));
   // A loop, not Math.max(...list): a spread of that many arguments can overflow the call stack.
   const currentVersion = applied.reduce<number | null>((top, a) => (top === null || a.version > top ? a.version : top), null);
@@ -41,7 +50,8 @@ export function computePlan<A extends AppliedKey>(migrations: Migration[], appli
     const a = byVersion.get(m.version);
     if (!a) {
       const outOfOrder = currentVersion !== null && m.version < currentVersion;
-      entries.push({ version: m.version, name: m.name, status: 'pending', migration: m, outOfOrder });
+      const ranAs = byChecksum.get(m.checksum);
+      entries.push({ version: m.version, name: m.name, status: 'pending', migration: m, outOfOrder, ...(ranAs ? { ranAs } : {}) });
     } else {
       entries.push({ version: m.version, name: m.name, status: sameMigration(m, a) ? 'applied' : 'changed', migration: m, applied: a });
     }
@@ -72,6 +82,19 @@ function sameMigration(m: Migration, a: AppliedKey): boolean {
  */
 export function appliedAsOther<A extends AppliedKey>(e: PlanEntry<A>): string | undefined {
   return e.status === 'changed' && e.applied && e.migration && e.applied.name !== e.migration.name ? e.applied.name : undefined;
+}
+
+/**
+ * The name an applied entry's version ran under, when its file now has
+ * another (a rename within the version: the same text, so nothing runs again).
+ */
+export function renamedSince<A extends AppliedKey>(e: PlanEntry<A>): string | undefined {
+  return e.status === 'applied' && e.applied && e.migration && e.applied.name !== e.migration.name ? e.applied.name : undefined;
+}
+
+/** A pending entry that is an applied migration renumbered: the version its text ran as has no file now. */
+export function isRenumbered<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>): boolean {
+  return e.ranAs !== undefined && !plan.entries.some((x) => x.version === e.ranAs!.version && x.migration);
 }
 
 /** The file (pending or changed, under another version) holding the text a changed entry's version ran: the applied migration renumbered. */

@@ -1,17 +1,19 @@
 /**
  * What `migrate` refuses once it has read the state, before anything else:
- * an applied file changed since (its checksum differs), applied versions
- * with no file, a pending file older than the newest applied one.
+ * an applied file changed since (its checksum differs), a pending file whose
+ * text an applied version has (renumbered or copied: it would run again),
+ * applied versions with no file, a pending file older than the newest
+ * applied one.
  *
  * migrate throws the first, naming the rest of its kind in it (`runner.ts`);
  * `plan` names every one, each at its file, ahead of the refusals
  * `run-refusals.ts` lists (migrate makes those after these).
  */
 import { shortChecksum } from '../files/checksum';
-import { ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type MigrationError } from '../errors/errors';
+import { AlreadyAppliedError, ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type MigrationError } from '../errors/errors';
 import { missingFilesError } from './missing-files';
-import { appliedAsOther, renumberedFile, type Plan, type PlanEntry } from './plan';
-import type { Migration } from '../files/source';
+import { appliedAsOther, isRenumbered, renumberedFile, type Plan, type PlanEntry } from './plan';
+import { isEmptyMigration, type Migration } from '../files/source';
 import type { AppliedKey } from './state';
 import { shellCommand, typedPath } from '../errors/shell-quote';
 import { dirname, join } from 'node:path';
@@ -24,6 +26,8 @@ export interface StateRefusalOptions {
   source?: string;
   allowAhead?: boolean;
   allowOutOfOrder?: boolean;
+  /** Pending versions that may run although an applied version has their text (`--allow-rerun`): their statements run again. */
+  allowRerun?: readonly number[];
 }
 
 /**
@@ -36,6 +40,9 @@ export function stateRefusals<A extends AppliedKey>(plan: Plan<A>, options: Stat
   const refusals: MigrationError[] = [];
   const changed = every ? plan.changed : plan.changed.slice(0, 1);
   for (const c of changed) refusals.push(changedRefusal(plan, c, every ? '' : more(plan.changed.slice(1).map((e) => e.migration!.file))));
+  // Before the missing versions: --allow-ahead accepts a missing file, never the same text run again under a new version.
+  const reruns = rerunEntries(plan, options);
+  for (const e of every ? reruns : reruns.slice(0, 1)) refusals.push(rerunRefusal(plan, e, every ? '' : more(reruns.slice(1).map((x) => x.migration!.file))));
   if (plan.unknown.length && !options.allowAhead) refusals.push(aheadRefusal(plan, options));
   if (!options.allowOutOfOrder) refusals.push(...(every ? plan.outOfOrder : plan.outOfOrder.slice(0, 1)).map((m) => outOfOrderRefusal(plan, m)));
   return refusals;
@@ -78,8 +85,6 @@ function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
   const moved = renumberedFile(plan, e);
   // The file that ran, its version padded as the new file's is (0002_x.sql, not 2_x.sql).
   const ran = `${String(a.version).padStart(/^\d+/.exec(m.file)![0].length, '0')}_${a.name}.sql`;
-  // The renumbered file's name with the applied version, padded as it is padded.
-  const back = moved?.file.replace(/^\d+/, (d) => String(a.version).padStart(d.length, '0'));
   return new ChecksumMismatchError(
     `version ${a.version} was applied as "${a.name}" (checksum ${shortChecksum(a.checksum)}), and its file is now ${m.file}, another migration (checksum ${shortChecksum(m.checksum)})` +
       `${moved ? `; ${moved.file} holds the text that ran as version ${a.version}: it was renumbered, and would run again` : ''}${others}; nothing was run`,
@@ -89,10 +94,57 @@ function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
       appliedChecksum: a.checksum,
       fileChecksum: m.checksum,
       fix:
-        `give ${m.file} a version above the newest applied one${moved ? `, and give ${moved.file} its applied version back (${shellCommand('git', 'mv', typedPath(moved.path), join(dirname(typedPath(moved.path)), back!))})` : `, and restore the migration that ran as ${ran}`}; ` +
+        `give ${m.file} a version above the newest applied one${moved ? `, and ${versionBack(moved, a.version)}` : `, and restore the migration that ran as ${ran}`}; ` +
         `repair refuses this: it would record ${m.file} applied without running it (when ${m.file} is that migration renamed, schemaguard repair ${a.version} --rename accepts the new name)`,
     },
   );
+}
+
+/** Pending files with an applied version's text, not allowed to run again; an empty one runs nothing, so it is not among them. */
+function rerunEntries<A extends AppliedKey>(plan: Plan<A>, options: StateRefusalOptions): PlanEntry<A>[] {
+  return plan.entries.filter((e) => e.ranAs && !options.allowRerun?.includes(e.version) && !isEmptyMigration(e.migration!));
+}
+
+/**
+ * A pending file whose text ran as another version. Renumbered (that version
+ * has no file now): its version is given back, and no flag is offered, for
+ * no flag makes running it again right. Copied (that version's file is
+ * there too): removed, or run again by name.
+ */
+function rerunRefusal<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, others: string): AlreadyAppliedError {
+  const m = e.migration!;
+  const a = e.ranAs!;
+  const renumbered = isRenumbered(plan, e);
+  const same = `the text (checksum ${shortChecksum(m.checksum)}) that was applied as version ${a.version} ("${a.name}")`;
+  const options = { file: m.file, version: m.version, appliedVersion: a.version, renumbered };
+  if (renumbered) {
+    return new AlreadyAppliedError(
+      `${m.file} is version ${a.version} renumbered: it holds ${same}, and version ${a.version} has no file now; run as version ${m.version}, its statements would run a second time${others}; nothing was run`,
+      {
+        ...options,
+        fix: `${versionBack(m, a.version)}; an applied migration keeps its version for good (a change goes in a new migration: schemaguard new NAME)`,
+      },
+    );
+  }
+  const copy = plan.entries.find((x) => x.version === a.version)?.migration?.file;
+  return new AlreadyAppliedError(
+    `${m.file} holds ${same}${copy ? `, whose file ${copy} is there too` : ''}: run as version ${m.version}, its statements would run a second time${others}; nothing was run`,
+    {
+      ...options,
+      fix: `remove ${m.file} if it is a copy; to run the same statements again on purpose, pass --allow-rerun ${m.version} (or make the file say why it runs again: a comment in it makes it a new text)`,
+    },
+  );
+}
+
+/**
+ * How to give a renumbered file its applied version back: the git mv of a
+ * file of its own (its name with the version, padded as it is padded); a
+ * generator's folder or journal entry, in words.
+ */
+function versionBack(m: Migration, version: number): string {
+  if (m.file.includes('/')) return `give ${m.file} its applied version ${version} back`;
+  const back = m.file.replace(/^\d+/, (d) => String(version).padStart(d.length, '0'));
+  return `give ${m.file} its applied version back (${shellCommand('git', 'mv', typedPath(m.path), join(dirname(typedPath(m.path)), back))})`;
 }
 
 /** Applied versions with no file: files deleted or renamed (between the files), or a database ahead of the code. */

@@ -67,6 +67,10 @@ describe('Function: parseArgs', () => {
 
   it.each([
     [['migrate', '--lock-wiat', '5s'], 'unknown flag --lock-wiat', 'did you mean --lock-wait?'],
+    // Regression: the first flag sharing six characters was offered (--lock-wait), and none for a typo early in the name.
+    [['migrate', '--lock-timout', '5s'], 'unknown flag --lock-timout', 'did you mean --lock-timeout?'],
+    [['migrate', '--datbase-url', 'x'], 'unknown flag --datbase-url', 'did you mean --database-url?'],
+    [['migrate', '--allow-ahaed'], 'unknown flag --allow-ahaed', 'did you mean --allow-ahead?'],
     [['migrate', '--lock-wait', '5'], '--lock-wait: bad duration "5"', '5s for seconds, 5ms for milliseconds'],
     [['migrate', '--dir'], '--dir needs a value', '--dir DIR'],
     [['migrate', '--json=yes'], '--json takes no value', '--json alone'],

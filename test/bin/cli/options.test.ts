@@ -6,7 +6,7 @@
  * --noEmit` (which covers test/) fails if any of them compiles.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { FLAGS, parseArgs, type CliOptions, type OptionsOf } from '../../../bin/cli/args';
+import { FLAGS, parseArgs, type CliOptions, type FlagSpec, type OptionsOf } from '../../../bin/cli/args';
 import { UsageError } from '../../../bin/cli/errors';
 import type { CommandTable } from '../../../bin/cli/commands/core';
 import type { ContextOf } from '../../../bin/cli/commands/context';
@@ -76,11 +76,12 @@ describe('Type: OptionsOf', () => {
 });
 
 /** A value each kind of flag takes. */
-const VALUES: Record<string, string | undefined> = {
+const VALUES: Record<FlagSpec['kind'], string | undefined> = {
   string: 'x',
   duration: '5s',
   int: '3',
   count: '10',
+  version: '3',
   bool: undefined,
   format: 'text',
   source: 'flyway',

@@ -6,16 +6,19 @@
  * CURRENT_TIMESTAMP) is evaluated once and stored: no rewrite. A default
  * calling a function whose volatility lint cannot learn (no migration
  * creates it, no database was given, not a known built-in) is reported as
- * one that may rewrite.
+ * one that may rewrite. The fix adds the column nullable; a NOT NULL (or
+ * primary-key) column gets its way back: a CHECK … NOT VALID, validated in a
+ * later migration, then SET NOT NULL without a scan.
  */
 import { quoteLiteral, sqlComment } from '../../../engine/sql/sql-quote';
 import { as, list, typeBase, type Node, type ParsedStatement } from '../../parse';
 import { columnParts, columnRewrite, rewriteContextOf, type DomainFacts } from '../column';
+import { constraintNames, isPartitioned } from '../catalog';
 import { inPlace, renderFix, type FixFile } from '../fix';
-import { columnConstraintText, columnWithout, identityLater } from '../fix-steps';
+import { columnConstraintText, columnWithout, identityLater, notNullSteps } from '../fix-steps';
 import type { AlterTarget } from '../model';
-import type { LintRule } from '../rule';
-import { ident, objectName, regclassName, tableName } from '../sql-text';
+import type { LintRule, RuleContext } from '../rule';
+import { ident, objectName, onlyIn, regclassName, tableName } from '../sql-text';
 
 export const VOLATILE_DEFAULT: LintRule = {
   id: 'volatile-default',
@@ -23,12 +26,12 @@ export const VOLATILE_DEFAULT: LintRule = {
   title:
     'new column on an existing table whose value is computed per row (volatile or unknown default, serial, identity, stored generated, constrained domain)',
   why: 'PostgreSQL rewrites the whole table and its indexes under an ACCESS EXCLUSIVE lock to fill the column: reads and writes stop for the duration (a constant or stable default such as now() is stored once, without a rewrite)',
-  fix: 'add the column without it, SET DEFAULT for new rows, backfill existing rows in batches',
+  fix: 'add the column without it, SET DEFAULT for new rows, backfill existing rows in batches; a NOT NULL column then gets a CHECK … NOT VALID, VALIDATE in a later migration, and SET NOT NULL (no scan)',
   squawk: ['adding-field-with-default'],
   examples: {
     existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, name text);',
     triggers: 'ALTER TABLE leads ADD COLUMN token uuid DEFAULT gen_random_uuid();',
-    passes: "ALTER TABLE leads ADD COLUMN created_at timestamptz NOT NULL DEFAULT now(), ADD COLUMN source text DEFAULT 'web';",
+    passes: 'ALTER TABLE leads ADD COLUMN token uuid;\nALTER TABLE leads ALTER COLUMN token SET DEFAULT gen_random_uuid();',
   },
   alterCommand(ctx, s, t, cmd) {
     if (cmd.subtype !== 'AT_AddColumn' || !t.existing) return;
@@ -40,12 +43,40 @@ export const VOLATILE_DEFAULT: LintRule = {
     ctx.report(VOLATILE_DEFAULT, s, {
       message: `ADD COLUMN ${ident(name)} on existing table ${tableName(t.rel)} with ${rewrite.what}${rewrite.certain ? '' : ': it rewrites the table if that function is VOLATILE'}`,
       fix:
-        renderFix(rewrite.domain ? domainFix(s, t, col, rewrite.domain) : fixFor(s, t, col)) +
+        renderFix(rewrite.domain ? domainFix(s, t, col, rewrite.domain) : withNotNull(ctx, s, t, col, fixFor(s, t, col))) +
         (rewrite.certain ? '' : '\n-- or, when the function is STABLE or IMMUTABLE: lint with --database-url reads its volatility from pg_proc'),
       at: col.location as number | undefined,
     });
   },
 };
+
+/**
+ * A NOT NULL or primary-key column was added nullable by `files` (not an
+ * identity, whose comment says how it becomes NOT NULL): the way back, a
+ * CHECK … NOT VALID with it (new rows get the default), validated in a later
+ * migration once the backfill is done, then SET NOT NULL without a scan
+ * (notNullSteps, as adding-required-field's fix).
+ */
+function withNotNull(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node, files: FixFile[]): FixFile[] {
+  const p = columnParts(col);
+  if (!(p.notNull || p.primaryKey || p.serial) || p.identity) return files;
+  // The CHECK goes with the statements, before the backfill's comment that ends the first file.
+  const first = files[0]!;
+  const backfill = first.lines.filter((l) => l.startsWith('--'));
+  const [added, proven] = notNullSteps(
+    t.rel,
+    String(col.colname),
+    { ...first, lines: first.lines.filter((l) => !l.startsWith('--')) },
+    {
+      only: onlyIn(s),
+      partitioned: isPartitioned(ctx.catalog, t.table),
+      taken: constraintNames(ctx.catalog, t.table),
+    },
+  );
+  added!.lines.push(...backfill);
+  if (p.primaryKey) proven!.lines.push(sqlComment('then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)'));
+  return [added!, proven!, ...files.slice(1)];
+}
 
 /** The column without what rewrites, then the default for new rows; existing rows are backfilled in batches. */
 function fixFor(s: ParsedStatement, t: AlterTarget, col: Node): FixFile[] {

@@ -133,6 +133,8 @@ describe('CLI: schemaguard new', () => {
     expect(await main(['new', 'add_lead_index', '--dir', dir], io)).toBe(0);
     const path = join(dir, '0002_add_lead_index.sql');
     expect(io.stdout).toContain(`created ${path}`);
+    // The checks before the change, in init's order: lint, plan, then migrate.
+    expect(io.stdout).toMatch(/then: schemaguard lint .*, schemaguard plan .*, schemaguard migrate$/m);
     const text = readFileSync(path, 'utf8');
     expect(text).toContain('every lock a statement takes is held until COMMIT');
     expect(text).toContain('-- -- schemaguard:no-transaction');

@@ -59,3 +59,17 @@ describe('Function: missingFilesError', () => {
     expect(missingFilesNote([{ version: 6, name: 'f' }], FILES, 'migrations')).toBeUndefined();
   });
 });
+
+describe("Function: missingFilesError, a file with the missing version's name", () => {
+  it('may be that migration renumbered and edited: the fix says to give it its version back, and does not offer --allow-ahead (which would run it again)', () => {
+    const files = [...FILES, { version: 6, file: '0006_b.sql', name: 'b' }];
+
+    const e = missingFilesError([{ version: 2, name: 'b' }], files, 'migrations');
+    const plain = missingFilesError([{ version: 2, name: 'b' }], FILES, 'migrations');
+
+    expect(e!.fix).toContain('0006_b.sql has the name version 2 ran under: if it is that migration renumbered, give it version 2 back');
+    expect(e!.fix).not.toContain('--allow-ahead');
+    expect(missingFilesNote([{ version: 2, name: 'b' }], files, 'migrations')).not.toContain('--allow-ahead');
+    expect(plain!.fix).toContain('--allow-ahead accepts it as it is');
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computePlan } from '../../../../lambda/engine/state/plan';
+import { computePlan, isRenumbered, renamedSince } from '../../../../lambda/engine/state/plan';
 import { parseMigration } from '../../../../lambda/engine/files/source';
 import type { AppliedMigration } from '../../../../lambda/engine/state/state';
 
@@ -51,5 +51,32 @@ describe('Directive: valid-checksum', () => {
     const rewritten = m(3, `-- schemaguard:valid-checksum ${old.checksum}\nSELECT 3;`);
     const plan = computePlan([rewritten], [applied(3, other.checksum)]);
     expect(plan.changed.map((e) => e.version)).toEqual([3]);
+  });
+});
+
+describe('Field: ranAs (a pending file whose text an applied version has)', () => {
+  it('is the applied row for a renumbered file (its version has no file now) and for a copy (its file is there too); isRenumbered tells them apart', () => {
+    const seed = 'INSERT INTO seeds VALUES (1);';
+    const renumbered = computePlan([m(1), m(3, seed)], [applied(1, m(1).checksum), applied(2, m(2, seed).checksum)]);
+    const copied = computePlan([m(1), m(2, seed), m(4, seed)], [applied(1, m(1).checksum), applied(2, m(2, seed).checksum)]);
+    const three = renumbered.entries.find((e) => e.version === 3)!;
+    const four = copied.entries.find((e) => e.version === 4)!;
+
+    expect(three.ranAs?.version).toBe(2);
+    expect(isRenumbered(renumbered, three)).toBe(true);
+    expect(four.ranAs?.version).toBe(2);
+    expect(isRenumbered(copied, four)).toBe(false);
+    expect(computePlan([m(1), m(3)], [applied(1, m(1).checksum)]).entries.map((e) => e.ranAs)).toEqual([undefined, undefined]);
+  });
+});
+
+describe('Function: renamedSince', () => {
+  it('is the name an applied version ran under when its file, with the same text, has another name now', () => {
+    const renamed = parseMigration('2_seed_users.sql', 'SELECT 2;');
+    const plan = computePlan([renamed], [{ ...applied(2, renamed.checksum), name: 'seed' }]);
+
+    expect(plan.entries[0]!.status).toBe('applied');
+    expect(renamedSince(plan.entries[0]!)).toBe('seed');
+    expect(renamedSince(computePlan([m(2)], [applied(2, m(2).checksum)]).entries[0]!)).toBeUndefined();
   });
 });

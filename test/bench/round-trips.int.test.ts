@@ -1,0 +1,34 @@
+/**
+ * What `schemaguard migrate` costs on the wire, counted, not timed: through
+ * the benchmark's latency proxy (which reads the PostgreSQL protocol and
+ * counts the round trips a client waits for), a run of 5 files and one of
+ * 25 on fresh databases. Over a network each round trip costs its latency
+ * (BENCHMARKS.md: the apply over 1 ms each way); a change that adds one to
+ * every run, or to every file, fails here rather than in a slower deploy.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLatencyProxy, type LatencyProxy } from '../../bench/lib/latency-proxy';
+import { schemaguardWireRate } from '../../bench/lib/wire-rate';
+import { dropDatabases, freshDatabase, targets } from '../support/db';
+
+afterAll(dropDatabases);
+
+const target = targets[0]!;
+let proxy: LatencyProxy;
+
+beforeAll(async () => {
+  proxy = await startLatencyProxy(target.adminUrl, 1);
+});
+afterAll(() => proxy.close());
+
+describe(`schemaguard migrate on the wire (${target.name})`, () => {
+  // Regression: 22 round trips a run at c0c9ae4 became 27 on 3 connections (the replication check's two catalog reads, the
+  // server version asked again, and the standby wait's own connection: its handshake and three reads); the apply over 1 ms slowed.
+  it("makes at most 13 round trips a run besides its 2 connections' handshakes (19 with SCRAM's), and none more per file (pipelined)", async () => {
+    const rate = await schemaguardWireRate(proxy, async () => ({ url: await freshDatabase(target, 'wire'), drop: async () => undefined }), 5, 25);
+
+    expect(rate.connections).toBe(2);
+    expect(rate.round_trips_per_file).toBe(0);
+    expect(rate.round_trips_per_run - rate.handshake_round_trips).toBeLessThanOrEqual(13);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * An applied migration's text under another version, through the real
+ * executable on real PostgreSQL: renumbered (refused with its own message,
+ * given its version back; --allow-ahead cannot run it, and no fix offers a
+ * flag that would), copied (run again only by name: --allow-rerun), and
+ * renamed within its version (status says what it ran as).
+ */
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { catalogFingerprint } from '../../../support/catalog-fingerprint';
+import { runCli } from '../../../support/cli';
+import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
+import { addFile, tempDir } from '../../../support/files';
+
+afterAll(dropDatabases);
+
+const target = targets[0]!;
+const SEED = 'INSERT INTO seeds VALUES (1);\n';
+const seedRows = async (url: string) => (await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM seeds'))[0]!.n;
+const state = (url: string) => rows(url, 'SELECT version, name, checksum FROM schemaguard.applied_migrations ORDER BY version');
+
+/** A database with 0001_seeds.sql (the table) and 0002_seed.sql (a row) applied, and their folder. */
+async function seeded(label: string): Promise<{ url: string; dir: string }> {
+  const url = await freshDatabase(target, label);
+  const dir = tempDir({ '0001_seeds.sql': 'CREATE TABLE seeds (id int);\n', '0002_seed.sql': SEED });
+  const run = await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
+  expect(run.code, run.stderr).toBe(0);
+  return { url, dir };
+}
+
+describe(`CLI: an applied file renumbered (0002_seed.sql renamed 0003_seed.sql), on ${target.name}`, () => {
+  it('migrate refuses it as renumbered, with or without --allow-ahead, and its fix (rename it back) offers no flag; status says the same; the fix applied, nothing runs again', async () => {
+    // Prepare
+    const { url, dir } = await seeded('renumbered');
+    renameSync(join(dir, '0002_seed.sql'), join(dir, '0003_seed.sql'));
+    const before = await catalogFingerprint(url);
+    const stateBefore = await state(url);
+
+    // Act
+    const plain = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    const ahead = await runCli(['migrate', '--allow-ahead', '--dir', dir, '--database-url', url, '--json']);
+    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
+
+    // Assess
+    for (const run of [plain, ahead]) {
+      expect(run.code).toBe(1);
+      const error = JSON.parse(run.stdout) as { error: string; message: string; fix: string };
+      expect(error).toMatchObject({ error: 'AlreadyAppliedError', file: '0003_seed.sql', version: 3, appliedVersion: 2, renumbered: true });
+      expect(error.message).toMatch(/^0003_seed\.sql is version 2 renumbered: it holds the text \(checksum \w+\) that was applied as version 2 \("seed"\)/);
+      expect(error.message).toContain('its statements would run a second time; nothing was run');
+      expect(error.fix).toContain(`git mv ${join(dir, '0003_seed.sql')} ${join(dir, '0002_seed.sql')}`);
+      expect(error.fix).not.toMatch(/--[a-z]/);
+    }
+    expect(status.stdout).toMatch(/3\s+seed\s+pending \(ran as version 2\)/);
+    expect(status.stdout).toContain('0003_seed.sql is version 2 renumbered');
+    expect(status.stdout).not.toMatch(/--allow/);
+    expect(await seedRows(url)).toBe(1);
+    expect(await catalogFingerprint(url)).toBe(before);
+    expect(await state(url)).toEqual(stateBefore);
+
+    // The printed fix followed: up to date, the row still one.
+    renameSync(join(dir, '0003_seed.sql'), join(dir, '0002_seed.sql'));
+    const fixed = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(JSON.parse(fixed.stdout)).toMatchObject({ outcome: 'up-to-date', applied: [] });
+    expect(await seedRows(url)).toBe(1);
+  });
+});
+
+describe(`CLI: an applied file copied under a new version, on ${target.name}`, () => {
+  it('migrate refuses it, naming the file it copies and the named override; --allow-rerun VERSION runs it again', async () => {
+    const { url, dir } = await seeded('copied');
+    addFile(dir, '0003_seed_again.sql', SEED);
+
+    const refused = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('0003_seed_again.sql holds the text');
+    expect(refused.stderr).toContain('that was applied as version 2 ("seed"), whose file 0002_seed.sql is there too');
+    expect(refused.stderr).toContain('pass --allow-rerun 3');
+    expect(await seedRows(url)).toBe(1);
+
+    const allowed = await runCli(['migrate', '--allow-rerun', '3', '--dir', dir, '--database-url', url, '--quiet']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(await seedRows(url)).toBe(2);
+  });
+});
+
+describe(`CLI: an applied file renamed within its version (0002_seed.sql renamed 0002_seed_users.sql), on ${target.name}`, () => {
+  it('migrate runs nothing, and status says it ran under its old name', async () => {
+    const { url, dir } = await seeded('renamed');
+    renameSync(join(dir, '0002_seed.sql'), join(dir, '0002_seed_users.sql'));
+
+    const run = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
+    const json = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);
+
+    expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'up-to-date' });
+    expect(status.stdout).toMatch(/2\s+seed_users\s+applied \(ran as "seed"\)/);
+    expect(JSON.parse(json.stdout).migrations[1]).toMatchObject({ version: 2, name: 'seed_users', status: 'applied', appliedName: 'seed' });
+    expect(await seedRows(url)).toBe(1);
+  });
+});
