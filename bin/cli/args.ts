@@ -207,6 +207,17 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'N',
     help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)',
   },
+  '--trace': {
+    key: 'trace',
+    kind: 'bool',
+    help: 'plan: run each pending file on a copy of the schema without its rows (on the embedded server, or --trace-database), in a transaction rolled back, and show the lock, rewrite and scan PostgreSQL took beside the ones plan predicts; a difference is a trace-mismatch warning',
+  },
+  '--trace-database': {
+    key: 'traceDatabase',
+    kind: 'string',
+    value: 'URL',
+    help: 'plan --trace: the scratch PostgreSQL server to trace on (implies --trace): schemaguard creates a database of its own there for the copy and drops it after (the role needs CREATEDB); never the target database (default: the embedded server)',
+  },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', help: 'capture: only statements executed at least N times (default: 5)' },
   '--dry-run': { key: 'dryRun', kind: 'bool', help: 'capture: list the contracts it would write, write nothing' },
   '--replication-planned': {
@@ -303,6 +314,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     rename: false,
     offline: false,
     warnRows: 100_000,
+    trace: false,
     minCalls: 5,
     dryRun: false,
     standbyWaitMs: DEFAULT_STANDBY_WAIT_MS,

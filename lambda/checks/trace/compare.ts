@@ -7,8 +7,8 @@
  * are copied, which a copy without rows cannot show).
  */
 import type { Finding } from '../finding';
-import { LOCK_FORMS } from '../locks/forms';
-import type { LockMode } from '../locks/modes';
+import { LOCK_FORMS, type TracedDifference } from '../locks/forms';
+import { strongest, type LockMode } from '../locks/modes';
 import type { StatementLockReport } from '../locks/plan-locks';
 import type { ObservedRow, StatementTrace } from './run-files';
 
@@ -53,9 +53,19 @@ export interface RowTrace {
   mismatch: boolean;
   /** What differs, in words. */
   differences?: string[];
+  /** What differs as the model says it does on this server, and why the row stands (`LockForm.traced`). */
+  explained?: string[];
+}
+
+type Aspect = TracedDifference['aspect'];
+
+interface Difference {
+  aspect: Aspect;
+  text: string;
 }
 
 const EMPTIES_TABLE = new Set(LOCK_FORMS.filter((f) => f.emptiesTable).map((f) => f.statement));
+const FORM_OF = new Map(LOCK_FORMS.map((f) => [f.statement, f]));
 
 export function predictedOf(row: StatementLockReport): Predicted {
   return {
@@ -70,21 +80,28 @@ export function predictedOf(row: StatementLockReport): Predicted {
 const yesNo = (b: boolean | null) => (b === null ? 'not known' : b ? 'yes' : 'no');
 const lockText = (l: LockMode | null | undefined) => l ?? 'none';
 
-/** The differences between a row's prediction and the server, in words; none where the row says nothing to compare (a DO block, a table the copy lacks). */
-export function differences(row: StatementLockReport, p: Predicted, o: Observed, first: boolean): string[] {
-  if (o.error || o.skipped || o.absent || row.notRead) return first ? unpredictedText(o) : [];
-  const out: string[] = [];
-  const seenAgain = p.lock !== null && o.held?.includes(p.lock) && (o.lock === null || o.lock === p.lock);
-  if (o.lock !== p.lock && !seenAgain && !(o.outside && p.lock !== null && o.lock === null && !atLeastShareUpdate(p.lock)))
-    out.push(`lock: plan says ${lockText(p.lock)}, the server took ${lockText(o.lock)}`);
+/** The differences between a row's prediction and the server; none where the row says nothing to compare (a DO block, a table the copy lacks). */
+export function differences(row: StatementLockReport, p: Predicted, o: Observed, first: boolean): Difference[] {
+  const unnamed = first ? unnamedDifferences(o) : [];
+  if (o.error || o.skipped || o.absent || o.on !== undefined || row.table === null || row.notRead) return unnamed;
+  const out: Difference[] = [];
+  // A mode the transaction held already is not taken again: only a stronger one newly taken would contradict the row.
+  const seenAgain = p.lock !== null && o.held?.includes(p.lock) && (o.lock === null || strongest(o.lock, p.lock) === p.lock);
+  const unseenOutside = o.outside && p.lock !== null && o.lock === null && !atLeastShareUpdate(p.lock);
+  if (o.lock !== p.lock && !seenAgain && !unseenOutside)
+    out.push({ aspect: 'lock', text: `lock: plan says ${lockText(p.lock)}, the server took ${lockText(o.lock)}` });
   if (o.rewrites !== p.rewrites)
-    out.push(`rewrites: plan says ${yesNo(p.rewrites)}, the server ${o.rewrites ? 'gave it a new file node' : 'kept its file node'}`);
-  if (o.scans !== null && o.scans !== p.scans) out.push(`scans: plan says ${yesNo(p.scans)}, the server ${o.scans ? 'read it' : 'did not read it'}`);
+    out.push({
+      aspect: 'rewrites',
+      text: `rewrites: plan says ${yesNo(p.rewrites)}, the server ${o.rewrites ? 'gave it a new file node' : 'kept its file node'}`,
+    });
+  if (o.scans !== null && o.scans !== p.scans)
+    out.push({ aspect: 'scans', text: `scans: plan says ${yesNo(p.scans)}, the server ${o.scans ? 'read it' : 'did not read it'}` });
   if (p.indexLock && !o.outside && o.indexLock !== p.indexLock)
-    out.push(`lock on its indexes: plan says ${p.indexLock}, the server took ${lockText(o.indexLock)}`);
+    out.push({ aspect: 'lock', text: `lock on its indexes: plan says ${p.indexLock}, the server took ${lockText(o.indexLock)}` });
   if (p.other && !o.outside && o.other !== undefined && o.other !== p.other)
-    out.push(`lock on ${row.other!.table}: plan says ${p.other}, the server took ${lockText(o.other)}`);
-  return [...out, ...(first ? unpredictedText(o) : [])];
+    out.push({ aspect: 'lock', text: `lock on ${row.other!.table}: plan says ${p.other}, the server took ${lockText(o.other)}` });
+  return [...out, ...unnamed];
 }
 
 /** Outside a transaction only a wait at SHARE UPDATE EXCLUSIVE or above is seen. */
@@ -92,12 +109,20 @@ function atLeastShareUpdate(l: LockMode): boolean {
   return !['ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE'].includes(l);
 }
 
-function unpredictedText(o: Observed): string[] {
-  return (o.unpredicted ?? []).map((u) => `also ${u.lock} on ${u.relation}, which plan does not name`);
+function unnamedDifferences(o: Observed): Difference[] {
+  return (o.unpredicted ?? []).map((u) => ({ aspect: 'unnamed', text: `also ${u.lock} on ${u.relation}, which plan does not name` }));
 }
 
-/** Each row with its trace, in the plan's order; rows no trace covers (inside a run of statements alike) keep none. */
-export function traceRows(rows: readonly StatementLockReport[], traces: readonly StatementTrace[]): (RowTrace | undefined)[] {
+/** The form's named difference that explains `d` on `major`, if any. */
+function explanation(row: StatementLockReport, d: Difference, major: number): string | undefined {
+  const named = FORM_OF.get(row.form)?.traced?.find(
+    (t) => t.aspect === d.aspect && (t.majors?.from ?? 0) <= major && major <= (t.majors?.to ?? Number.POSITIVE_INFINITY),
+  );
+  return named && `${d.text}: ${named.why}`;
+}
+
+/** Each row with its trace on a server of `major`, in the plan's order; rows no trace covers (inside a run of statements alike) keep none. */
+export function traceRows(rows: readonly StatementLockReport[], traces: readonly StatementTrace[], major: number): (RowTrace | undefined)[] {
   const byPlace = new Map(traces.map((t) => [`${t.file}:${t.line}:${t.column}`, t]));
   const seen = new Map<string, number>();
   return rows.map((row) => {
@@ -116,8 +141,11 @@ export function traceRows(rows: readonly StatementLockReport[], traces: readonly
       ...(t.skipped ? { skipped: t.skipped } : {}),
     };
     const predicted = predictedOf(row);
-    const diffs = differences(row, predicted, observed, k === 0);
-    return { predicted, observed, mismatch: diffs.length > 0, ...(diffs.length ? { differences: diffs } : {}) };
+    const found = differences(row, predicted, observed, k === 0);
+    const explained = found.map((d) => explanation(row, d, major));
+    const diffs = found.filter((_d, j) => explained[j] === undefined).map((d) => d.text);
+    const why = explained.filter((e): e is string => e !== undefined);
+    return { predicted, observed, mismatch: diffs.length > 0, ...(diffs.length ? { differences: diffs } : {}), ...(why.length ? { explained: why } : {}) };
   });
 }
 

@@ -71,6 +71,9 @@ export async function makeCopy(copy: Queryable, phases: DdlStatement[][]): Promi
   return { made, notCopied: failed.map((f) => ({ object: f.statement.object, error: f.error })) };
 }
 
+/** duplicate_object, duplicate_table, duplicate_function, duplicate_schema: an extension made it already (the catalog lists some of an extension's objects, its domains). */
+const THERE_ALREADY = new Set(['42710', '42P07', '42723', '42P06']);
+
 async function runAll(copy: Queryable, statements: DdlStatement[]): Promise<{ made: number; failed: { statement: DdlStatement; error: string }[] }> {
   let made = 0;
   const failed: { statement: DdlStatement; error: string }[] = [];
@@ -79,6 +82,7 @@ async function runAll(copy: Queryable, statements: DdlStatement[]): Promise<{ ma
       await copy.query(statement.sql);
       made++;
     } catch (e) {
+      if (THERE_ALREADY.has(String((e as { code?: unknown }).code))) continue;
       failed.push({ statement, error: errorText(e) });
     }
   }

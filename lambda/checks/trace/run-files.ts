@@ -34,6 +34,12 @@ export interface ObservedRow {
   other?: LockMode | null;
   /** The row's table is not in the copy before the statement. */
   absent?: true;
+  /**
+   * A row without a table (a DO block, CREATE TABLE): `lock` is the
+   * strongest the statement took on a relation that existed before it,
+   * this one; `rewrites` and `scans` say whether it rewrote or read any.
+   */
+  on?: string;
 }
 
 export interface StatementTrace {
@@ -169,7 +175,7 @@ async function watchInTransaction(
   const { state, ...seen } = await readState(session, book);
   const effect = effectBetween(before.state, state, seen);
   const unpredicted = unnamedLocks(effect, book, targets, rows);
-  return { ...base, locks: locksTaken(effect, book), rows: targets.map((t) => observedRow(t, effect)), ...(unpredicted.length ? { unpredicted } : {}) };
+  return { ...base, locks: locksTaken(effect, book), rows: targets.map((t) => observedRow(t, effect, book)), ...(unpredicted.length ? { unpredicted } : {}) };
 }
 
 /** Kinds of relation whose lock a reader of the plan would want named: tables, partitioned, foreign and materialized. */
@@ -177,8 +183,8 @@ const TABLE_KINDS = new Set(['r', 'p', 'f', 'm']);
 
 /** Locks that block writes on existing tables no row of the statement names. */
 function unnamedLocks(effect: StatementEffect, book: RelationBook, targets: RowTargets[], rows: StatementLockReport[]): { relation: string; lock: LockMode }[] {
-  // A lock on tables the plan does not name one by one (ALL IN TABLESPACE): every one of them is the row's.
-  if (rows.some((r) => r.lock !== null && r.table === null && !r.domain)) return [];
+  // A lock on tables the plan does not name one by one (ALL IN TABLESPACE), or code plan does not read: every lock is the row's.
+  if (rows.some((r) => (r.lock !== null && r.table === null && !r.domain) || r.notRead)) return [];
   const named = new Set(
     targets.flatMap((t) => [
       ...(t.lockOn !== undefined ? [t.lockOn] : []),
@@ -205,7 +211,8 @@ function locksTaken(effect: StatementEffect, book: RelationBook): StatementTrace
     .sort((a, b) => (a.relation < b.relation ? -1 : a.relation > b.relation ? 1 : 0));
 }
 
-function observedRow(t: RowTargets, e: StatementEffect): ObservedRow {
+function observedRow(t: RowTargets, e: StatementEffect, book: RelationBook): ObservedRow {
+  if (t.tableless) return anywhere(e, book);
   if (t.lockOn === undefined) return { lock: null, rewrites: false, scans: false, absent: true };
   const held = e.heldBefore.get(t.lockOn);
   const indexLock = t.indexes.reduce<LockMode | undefined>((a, oid) => strongest(a, e.took.get(oid)), undefined);
@@ -216,6 +223,24 @@ function observedRow(t: RowTargets, e: StatementEffect): ObservedRow {
     ...(held ? { held } : {}),
     ...(indexLock ? { indexLock } : {}),
     ...(t.other !== undefined ? { other: e.took.get(t.other) ?? null } : {}),
+  };
+}
+
+/** What a statement without a table of its own did to the relations that existed before it. */
+function anywhere(e: StatementEffect, book: RelationBook): ObservedRow {
+  let lock: LockMode | undefined;
+  let on: number | undefined;
+  for (const [oid, mode] of e.took) {
+    if (e.created.has(oid) || strongest(lock, mode) === lock) continue;
+    lock = mode;
+    on = oid;
+  }
+  const existing = (oids: Set<number>) => [...oids].some((oid) => !e.created.has(oid));
+  return {
+    lock: lock ?? null,
+    rewrites: existing(e.rewritten),
+    scans: existing(e.scanned),
+    ...(on !== undefined ? { on: book.get(on)?.name ?? String(on) } : {}),
   };
 }
 

@@ -35,10 +35,11 @@ export function rowNames(text: string, rows: readonly StatementLockReport[]): Ro
   const sl = statementLock(s);
   const other = sl.other ? qualified(sl.other.table) : undefined;
   const named = [sl.table, ...(sl.moreTables ?? [])];
+  // A row per table the statement names, in order; where the catalog added rows (the views a CASCADE drops), each by the catalog's name.
+  const positional = named.length === rows.length;
   return rows.map((row, k) => {
-    // ALTER DOMAIN's rows are the catalog's tables, each named as the catalog names it.
     const also = alsoNamed(row);
-    if (sl.domain) return row.table ? { relation: row.table, ...also } : also;
+    if (sl.domain || !positional) return row.table ? { relation: row.table, ...also } : also;
     const ref = named[k];
     if (!ref || !row.table) return also;
     const index = ref.kind === 'index';
@@ -57,6 +58,8 @@ function qualified(ref: RelationRef): string {
 
 /** A row's relations in the copy, by oid; absent where the copy has no such relation. */
 export interface RowTargets {
+  /** The row names no table (CREATE TABLE, a DO block): what the statement did anywhere is its. */
+  tableless?: true;
   /** The relation the row's lock is compared on. */
   lockOn?: number;
   /** The relations whose new file node is the row's rewrite: the index it moves, or the table and its leaf partitions. */
@@ -110,6 +113,7 @@ export function targetsOf(names: readonly RowNames[], json: string): RowTargets[
     const tables = table === undefined ? [] : (row?.leaves ?? [table]);
     const lockOn = n.index && !n.lockOnIndex ? table : oid;
     return {
+      ...(n.relation === undefined ? { tableless: true as const } : {}),
       ...(lockOn !== undefined ? { lockOn } : {}),
       storage: n.lockOnIndex && oid !== undefined ? [oid] : tables,
       tables,
