@@ -244,6 +244,11 @@ export const FLAGS: Record<string, FlagSpec> = Object.fromEntries(Object.entries
 /** The flags that choose or reach a server: unused where a command reads no database. */
 const CONNECTION_FLAGS = ['--database-url', '--embedded', '--embedded-dir', '--connect-timeout', '--connect-retries', '--state-schema'] as const;
 
+/** plan --trace without --trace-database: the copy is made on the embedded server (--embedded-dir's). */
+function tracesOnEmbedded(o: CliOptions): boolean {
+  return o.command === 'plan' && o.trace && o.traceDatabase === undefined;
+}
+
 /**
  * Flags a command takes, but not in this combination, where they would be
  * ignored: refused as a flag the command does not take is.
@@ -256,10 +261,16 @@ const UNUSED_TOGETHER: readonly { flags: readonly string[]; when: (o: CliOptions
     fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)',
   },
   {
-    flags: CONNECTION_FLAGS,
+    flags: CONNECTION_FLAGS.filter((f) => f !== '--embedded-dir'),
     when: (o) => o.command === 'plan' && o.offline,
     why: 'plan --offline reads no database',
     fix: 'drop it, or drop --offline to plan against a database',
+  },
+  {
+    flags: ['--embedded-dir'],
+    when: (o) => o.command === 'plan' && o.offline && !tracesOnEmbedded(o),
+    why: 'plan --offline reads no database (plan --offline --trace runs the files on the embedded server)',
+    fix: 'drop it, add --trace to trace on the embedded server in that directory, or drop --offline to plan against a database',
   },
   {
     flags: CONNECTION_FLAGS,
@@ -269,7 +280,7 @@ const UNUSED_TOGETHER: readonly { flags: readonly string[]; when: (o: CliOptions
   },
   {
     flags: ['--embedded-dir'],
-    when: (o) => o.given.has('databaseUrl'),
+    when: (o) => o.given.has('databaseUrl') && !tracesOnEmbedded(o),
     why: '--database-url names the server, so no embedded server is used',
     fix: 'drop --embedded-dir, or drop --database-url to use the embedded server',
   },

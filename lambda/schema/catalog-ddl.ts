@@ -3,15 +3,15 @@
  * (`catalog.ts`, with `catalog-shape.ts` for what the dump leaves out), in
  * phases whose order satisfies most dependencies: schemas and extensions;
  * types and sequences; functions; tables and partitions; views; CHECKs of
- * domains, constraints and indexes; foreign keys; triggers, row security,
- * policies, replica identity and sequence owners. What one order cannot
+ * domains, constraints and indexes; foreign keys; triggers, rules, row
+ * security, policies, replica identity and sequence owners. What one order cannot
  * satisfy (a view on a view, a function returning a table's row type) is
  * left to the caller to try again once the rest is made (`copySchema`).
  *
  * Made for a copy with the production shape and no rows (`plan --trace`):
  * no owner, grant or comment (a policy is for PUBLIC: the copy's server has
  * none of the roles), no tablespace (it has none of them either), no
- * statistics object or rule. Pure: it reads nothing.
+ * statistics object. Pure: it reads nothing.
  */
 import { qualifiedIdent, quoteIdent } from '../engine/state/identifiers';
 import { labelList, type Catalog, type ColumnInfo, type TableInfo } from './catalog';
@@ -35,7 +35,12 @@ export function catalogDdl(catalog: Catalog, shape: CatalogShape): DdlStatement[
     views(catalog),
     [...domainChecks(catalog), ...constraints(catalog, shape, false), ...indexes(catalog, shape)],
     constraints(catalog, shape, true),
-    [...triggers(catalog), ...tableSettings(catalog), ...sequenceOwners(catalog)],
+    [
+      ...triggers(catalog),
+      ...shape.rules.map((r) => ({ object: `rule ${r.name} on ${r.table}`, sql: r.definition })),
+      ...tableSettings(catalog),
+      ...sequenceOwners(catalog),
+    ],
   ];
 }
 

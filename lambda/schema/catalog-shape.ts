@@ -5,7 +5,7 @@
  * column is stored or virtual; which constraints a table has of its own
  * (a partition's copy of its parent's comes with PARTITION OF); which
  * partition's index is attached to which partitioned index; the composite
- * types. Every name schema-qualified, quoted where it must be.
+ * types; the rules a table has besides a view's. Every name schema-qualified, quoted where it must be.
  */
 import type { Queryable } from '../engine/ports';
 
@@ -40,6 +40,8 @@ export interface CatalogShape {
   /** Each partition's index attached to a partitioned index: [the parent index, the partition's index], `schema.name` quoted. */
   attachedIndexes: [string, string][];
   composites: CompositeType[];
+  /** Rules other than a view's own (`pg_get_ruledef`: the CREATE RULE statement). */
+  rules: { table: string; name: string; definition: string }[];
 }
 
 /** `schema.name` of relation `c` in schema `n`, each quoted where it must be. */
@@ -70,13 +72,18 @@ SELECT
           (SELECT json_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum)
              FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped))), '[]')
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid
-   WHERE n.nspname IN (SELECT nspname FROM s) AND t.typtype = 'c' AND c.relkind = 'c')::text AS composites`;
+   WHERE n.nspname IN (SELECT nspname FROM s) AND t.typtype = 'c' AND c.relkind = 'c')::text AS composites,
+ (SELECT coalesce(json_agg(json_build_array(n.nspname || '.' || c.relname, r.rulename, pg_get_ruledef(r.oid))), '[]')
+    FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname IN (SELECT nspname FROM s) AND r.rulename <> '_RETURN')::text AS rules`;
 
 type TableRow = [string, string | null, boolean, string | null, string[] | null, string[] | null, string[] | null];
 
 /** The shape of `schemas`' tables and types. */
 export async function readCatalogShape(q: Queryable, schemas: readonly string[]): Promise<CatalogShape> {
-  const r = await q.query<{ tables: string; generated: string; inherited: string; indexes: string; composites: string }>(SHAPE_SQL, [JSON.stringify(schemas)]);
+  const r = await q.query<{ tables: string; generated: string; inherited: string; indexes: string; composites: string; rules: string }>(SHAPE_SQL, [
+    JSON.stringify(schemas),
+  ]);
   const row = r.rows[0]!;
   const tables = new Map<string, TableShape>();
   for (const [key, partitionBy, unlogged, accessMethod, options, inherits, columns] of JSON.parse(row.tables) as TableRow[]) {
@@ -98,6 +105,11 @@ export async function readCatalogShape(q: Queryable, schemas: readonly string[])
       schema,
       name,
       attributes: attributes ?? [],
+    })),
+    rules: (JSON.parse(row.rules) as [string, string, string][]).map(([table, name, definition]) => ({
+      table,
+      name,
+      definition: definition.replace(/;\s*$/, ''),
     })),
   };
 }

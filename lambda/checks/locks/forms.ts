@@ -674,6 +674,22 @@ export const LOCK_FORMS: readonly LockForm[] = [
     exampleTable: 'mv',
     saferForm: 'this is already the online form: reads of the view go on, and nothing writes to a materialized view',
   },
+  {
+    id: 'copy-from',
+    statement: 'COPY … FROM (writes rows, as INSERT)',
+    lock: 'ROW EXCLUSIVE',
+    rewrites: false,
+    scans: false,
+    example: "COPY t (id) FROM '/dev/null'",
+  },
+  {
+    id: 'copy-to',
+    statement: 'COPY … TO (reads every row)',
+    lock: 'ACCESS SHARE',
+    rewrites: false,
+    scans: true,
+    example: "COPY t TO '/dev/null'",
+  },
   { id: 'insert', statement: 'INSERT', lock: 'ROW EXCLUSIVE', rewrites: false, scans: false, example: 'INSERT INTO t (id, a) VALUES (1000, 1)' },
   {
     id: 'update-delete',

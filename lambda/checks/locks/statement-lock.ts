@@ -167,6 +167,8 @@ export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): Sta
       return single(form(n.concurrent ? 'refresh-materialized-view-concurrently' : 'refresh-materialized-view'), table(rangeVar(n.relation)));
     case 'InsertStmt':
       return single(form('insert'), table(rangeVar(n.relation)));
+    case 'CopyStmt':
+      return copy(n);
     case 'UpdateStmt':
     case 'DeleteStmt':
     case 'MergeStmt':
@@ -578,6 +580,13 @@ function vacuum(n: Node): StatementLock {
   const rels = list(n.rels).map((r) => table(rangeVar(as(r, 'VacuumRelation')?.relation)));
   const id = !n.is_vacuumcmd ? 'analyze' : optionOn(n.options, 'full') ? 'vacuum-full' : 'vacuum';
   return withMore(single(form(id), rels[0]), rels);
+}
+
+/** COPY of a table, or (TO) of a query: read as that SELECT is. */
+function copy(n: Node): StatementLock {
+  if (n.relation) return single(form(n.is_from ? 'copy-from' : 'copy-to'), table(rangeVar(n.relation)));
+  const query = as(n.query, 'SelectStmt');
+  return query ? select(query) : single(form('no-table-lock'), undefined);
 }
 
 /** A locking clause (FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE) takes ROW SHARE and locks the rows it returns. */
