@@ -210,7 +210,7 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
   '--trace': {
     key: 'trace',
     kind: 'bool',
-    help: 'plan: run each pending file on a copy of the schema without its rows (on the embedded server, or --trace-database), in a transaction rolled back, and show the lock, rewrite and scan PostgreSQL took beside the ones plan predicts; a difference is a trace-mismatch warning',
+    help: 'plan: run each pending file as migrate would on a copy of the schema without its rows (a database of its own on the embedded server, or on --trace-database, dropped after), and show the lock, rewrite and scan PostgreSQL took beside the ones plan predicts; a difference is a trace-mismatch warning',
   },
   '--trace-database': {
     key: 'traceDatabase',
