@@ -449,18 +449,15 @@ async function readCatalogFacts(catalog: Queryable | Session, parsed: Read[]): P
   return 'begin' in catalog ? boundedCatalogRead(catalog, 'the table sizes for plan', work) : work();
 }
 
+/** Without a database: the reads as parsed, nothing known of the tables. */
+function noCatalog(reads: Read[]): CatalogFacts {
+  return { reads, sizes: new Map(), foreignKeys: new Map(), keyNullable: new Map(), indexesThere: new Set() };
+}
+
 export async function planLocks(pending: Migration[], options: LockPlanOptions = {}): Promise<LockPlan> {
   await loadParser();
   const parsed = readAll(pending, options).flatMap(byTable);
-  const { reads, sizes, foreignKeys, keyNullable, indexesThere } = options.catalog
-    ? await readCatalogFacts(options.catalog, parsed)
-    : {
-        reads: parsed,
-        sizes: new Map<string, TableSize>(),
-        foreignKeys: new Map<string, ForeignKey[]>(),
-        keyNullable: new Map<string, string[]>(),
-        indexesThere: new Set<string>(),
-      };
+  const { reads, sizes, foreignKeys, keyNullable, indexesThere } = options.catalog ? await readCatalogFacts(options.catalog, parsed) : noCatalog(parsed);
   const created = new Set<string>();
   /** Dropped by an earlier pending statement: a relation the plan creates under the name is new, whatever the catalog has under it now. */
   const dropped = new Set<string>();
