@@ -57,7 +57,7 @@ async function inTurns<T>(work: (() => Promise<T>)[], n: number): Promise<T[]> {
   return out;
 }
 
-async function onDatabase<T>(url: string, fn: (s: { driver: PgDriver; session: Session }) => Promise<T>): Promise<T> {
+async function onDatabase<T>(url: string, fn: (c: Connection) => Promise<T>): Promise<T> {
   const driver = new PgDriver({ connectionString: url, ssl: false });
   try {
     const session = await driver.connect();
@@ -109,17 +109,28 @@ async function lintCatalogOf(session: Session, files: Migration[], applied: Migr
   );
 }
 
-/** Predicts `files` as plan does, runs them on the database and pairs each row with its trace. */
-async function traceFiles(name: string, url: string, major: number, files: Migration[], applied: Migration[], lint?: LintCatalog): Promise<Outcome[]> {
-  return onDatabase(url, async ({ driver, session }) => {
-    const lintCatalog = lint ?? (await lintCatalogOf(session, files, applied));
-    // A Queryable, not the session: the same reads without the transaction plan's own read is bounded by (nothing else holds a lock here).
-    const plan = await planLocks(files, { catalog: { query: (sql, params) => session.query(sql, params) }, lintCatalog, applied });
-    const traces = await runFiles({ driver, session, major }, files, plan.statements);
-    return traceRows(plan.statements, traces, major).flatMap((trace, k) => {
-      const row = plan.statements[k]!;
-      return trace ? [{ case: name, file: row.file, line: row.line, statement: row.statement, trace }] : [];
-    });
+/** A connection to one database: the forms of a schema run one after the other on it, as migrate runs files on one session. */
+interface Connection {
+  driver: PgDriver;
+  session: Session;
+}
+
+/** Predicts `files` as plan does, runs them on the connection's database and pairs each row with its trace. */
+async function traceFiles(
+  name: string,
+  { driver, session }: Connection,
+  major: number,
+  files: Migration[],
+  applied: Migration[],
+  lint?: LintCatalog,
+): Promise<Outcome[]> {
+  const lintCatalog = lint ?? (await lintCatalogOf(session, files, applied));
+  // A Queryable, not the session: the same reads without the transaction plan's own read is bounded by (nothing else holds a lock here).
+  const plan = await planLocks(files, { catalog: { query: (sql, params) => session.query(sql, params) }, lintCatalog, applied });
+  const traces = await runFiles({ driver, session, major }, files, plan.statements);
+  return traceRows(plan.statements, traces, major).flatMap((trace, k) => {
+    const row = plan.statements[k]!;
+    return trace ? [{ case: name, file: row.file, line: row.line, statement: row.statement, trace }] : [];
   });
 }
 
@@ -127,23 +138,22 @@ async function traceGroup(target: Target, group: FormGroup): Promise<Outcome[]> 
   const applied = group.applied ? [group.applied] : [];
   const shared = await groupDatabase(target, group);
   if (!shared) return [];
-  const lint = await onDatabase(shared, ({ session }) =>
-    lintCatalogOf(
-      session,
+  return onDatabase(shared, async (connection) => {
+    const out: Outcome[] = [];
+    // A no-transaction form commits what it does: those go last, after every form that needs the schema as it was.
+    const ordered = [...group.forms].sort((a, b) => Number(a.file.directives.noTransaction) - Number(b.file.directives.noTransaction));
+    let catalog: LintCatalog | undefined = await lintCatalogOf(
+      connection.session,
       group.forms.map((f) => f.file),
       applied,
-    ),
-  );
-  const out: Outcome[] = [];
-  // A no-transaction form commits what it does: those go last, after every form that needs the schema as it was.
-  const ordered = [...group.forms].sort((a, b) => Number(a.file.directives.noTransaction) - Number(b.file.directives.noTransaction));
-  let catalog: LintCatalog | undefined = lint;
-  for (const form of ordered) {
-    out.push(...(await traceFiles(`${group.name}: ${form.id}`, shared, target.major, [form.file], applied, catalog)));
-    // What it committed is the next form's schema: read again, as plan would.
-    if (form.file.directives.noTransaction) catalog = undefined;
-  }
-  return out;
+    );
+    for (const form of ordered) {
+      out.push(...(await traceFiles(`${group.name}: ${form.id}`, connection, target.major, [form.file], applied, catalog)));
+      // What it committed is the next form's schema: read again, as plan would.
+      if (form.file.directives.noTransaction) catalog = undefined;
+    }
+    return out;
+  });
 }
 
 /** A form whose syntax the server lacks: it fails on it (42601), as its `minMajor` says. */
@@ -157,7 +167,7 @@ async function traceMajor(target: Target): Promise<MajorResult> {
   const started = Date.now();
   const work = [
     ...formGroups().map((group) => () => traceGroup(target, group)),
-    ...historyCases().map((h) => async () => traceFiles(h.name, await freshDatabase(target, 'trace_history'), target.major, h.files, [])),
+    ...historyCases().map((h) => async () => onDatabase(await freshDatabase(target, 'trace_history'), (c) => traceFiles(h.name, c, target.major, h.files, []))),
   ];
   const outcomes = (await inTurns(work, GROUPS_AT_ONCE)).flat();
   return { outcomes, seconds: (Date.now() - started) / 1000 };
