@@ -44,6 +44,14 @@ const LOCKS_CTE = `WITH l AS MATERIALIZED (
   SELECT relation::int8 AS oid, mode FROM pg_locks
    WHERE pid = pg_backend_pid() AND locktype = 'relation' AND relation >= ${FIRST_USER_OID}::oid)`;
 
+/**
+ * A table's sequential scans in this transaction: the function
+ * pg_stat_xact_user_tables.seq_scan reads, without the view's joins and
+ * grouping (0.4 instead of 1.2 ms of server CPU per read on 18; the read
+ * runs before and after every statement traced).
+ */
+const XACT_SCANS = 'pg_stat_get_xact_numscans(c.oid)';
+
 const RELATION_COLUMNS = `json_build_array(c.oid::int8, format('%I.%I', n.nspname, c.relname), c.relkind::text, pg_relation_filenode(c.oid)::int8)`;
 
 /** The state, and the relations named (each locked one, or every one of the database): one round trip, with `extra` columns. */
@@ -51,7 +59,8 @@ function stateSql(relations: 'locked' | 'all', extra = ''): string {
   const which = relations === 'all' ? `c.oid >= ${FIRST_USER_OID}::oid` : 'c.oid IN (SELECT oid FROM l)';
   return `${LOCKS_CTE}
 SELECT (SELECT coalesce(json_agg(json_build_array(oid, mode)), '[]') FROM l)::text AS locks,
-       (SELECT coalesce(json_agg(json_build_array(relid::int8, seq_scan)), '[]') FROM pg_stat_xact_user_tables WHERE seq_scan > 0)::text AS scans,
+       (SELECT coalesce(json_agg(json_build_array(c.oid::int8, ${XACT_SCANS})), '[]') FROM pg_class c
+         WHERE c.oid >= ${FIRST_USER_OID}::oid AND c.relkind IN ('r', 'm', 'p') AND ${XACT_SCANS} > 0)::text AS scans,
        (SELECT coalesce(json_agg(${RELATION_COLUMNS}), '[]') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${which})::text AS relations${extra}`;
 }
 
