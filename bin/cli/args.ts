@@ -219,6 +219,17 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'N',
     help: 'plan: warn when a write-blocking lock is held over a scan or rewrite of a table of at least N rows (default: 100000)',
   },
+  '--trace': {
+    key: 'trace',
+    kind: 'bool',
+    help: 'plan: run each pending file as migrate would on a copy of the schema without its rows (a database of its own on the embedded server, or on --trace-database, dropped after), and show the lock, rewrite and scan PostgreSQL took beside the ones plan predicts; a difference is a trace-mismatch warning',
+  },
+  '--trace-database': {
+    key: 'traceDatabase',
+    kind: 'string',
+    value: 'URL',
+    help: 'plan --trace: the scratch PostgreSQL server to trace on (implies --trace): schemaguard creates a database of its own there for the copy and drops it after (the role needs CREATEDB); never the target database (default: the embedded server)',
+  },
   '--min-calls': { key: 'minCalls', kind: 'count', value: 'N', help: 'capture: only statements executed at least N times (default: 5)' },
   '--dry-run': { key: 'dryRun', kind: 'bool', help: 'capture: list the contracts it would write, write nothing' },
   '--replication-planned': {
@@ -256,6 +267,11 @@ export const FLAGS: Record<string, FlagSpec> = Object.fromEntries(Object.entries
 /** The flags that choose or reach a server: unused where a command reads no database. */
 const CONNECTION_FLAGS = ['--database-url', '--embedded', '--embedded-dir', '--connect-timeout', '--connect-retries', '--state-schema'] as const;
 
+/** plan --trace without --trace-database: the copy is made on the embedded server (--embedded-dir's). */
+function tracesOnEmbedded(o: CliOptions): boolean {
+  return o.command === 'plan' && o.trace && o.traceDatabase === undefined;
+}
+
 /**
  * Flags a command takes, but not in this combination, where they would be
  * ignored: refused as a flag the command does not take is.
@@ -268,10 +284,16 @@ const UNUSED_TOGETHER: readonly { flags: readonly string[]; when: (o: CliOptions
     fix: 'drop --database-url (schemaguard diff --database-url URL compares a live database with the snapshot)',
   },
   {
-    flags: CONNECTION_FLAGS,
+    flags: CONNECTION_FLAGS.filter((f) => f !== '--embedded-dir'),
     when: (o) => o.command === 'plan' && o.offline,
     why: 'plan --offline reads no database',
     fix: 'drop it, or drop --offline to plan against a database',
+  },
+  {
+    flags: ['--embedded-dir'],
+    when: (o) => o.command === 'plan' && o.offline && !tracesOnEmbedded(o),
+    why: 'plan --offline reads no database (plan --offline --trace runs the files on the embedded server)',
+    fix: 'drop it, add --trace to trace on the embedded server in that directory, or drop --offline to plan against a database',
   },
   {
     flags: CONNECTION_FLAGS,
@@ -293,7 +315,7 @@ const UNUSED_TOGETHER: readonly { flags: readonly string[]; when: (o: CliOptions
   },
   {
     flags: ['--embedded-dir'],
-    when: (o) => o.given.has('databaseUrl'),
+    when: (o) => o.given.has('databaseUrl') && !tracesOnEmbedded(o),
     why: '--database-url names the server, so no embedded server is used',
     fix: 'drop --embedded-dir, or drop --database-url to use the embedded server',
   },
@@ -341,6 +363,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     rename: false,
     offline: false,
     warnRows: 100_000,
+    trace: false,
     minCalls: 5,
     dryRun: false,
     standbyWaitMs: DEFAULT_STANDBY_WAIT_MS,

@@ -166,6 +166,10 @@ export interface PlanOptions {
   offline: boolean;
   /** Warn when a write-blocking lock is held over a scan or rewrite of a table with at least this many rows. */
   warnRows: number;
+  /** `plan --trace`: run the pending files on a copy of the schema without rows, and show what PostgreSQL took beside what plan predicts. */
+  trace: boolean;
+  /** `plan --trace-database URL`: the server the copy is made on (a database of its own, dropped after); implies --trace. @default - the embedded server */
+  traceDatabase?: string;
 }
 
 export interface CaptureOptions {
@@ -273,7 +277,7 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
   baseline: { from: true },
   repair: { rename: true },
   lintScope: { since: true },
-  plan: { offline: true, warnRows: true },
+  plan: { offline: true, warnRows: true, trace: true, traceDatabase: true },
   capture: { minCalls: true, dryRun: true },
   lsp: { stdio: true, clientProcessId: true },
 };

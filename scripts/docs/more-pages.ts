@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { lockFormsTable } from '../../lambda/checks/locks/forms-table';
+import { lockFormsTable, tracedDifferencesTable } from '../../lambda/checks/locks/forms-table';
 import { buildApp, buildAuroraApp } from '../../lib/app';
 import { readAppConfig } from '../../lib/app-config';
 import { acknowledgedRules, type AcknowledgedRule } from '../../lib/nag';
@@ -18,6 +18,9 @@ function lockFormsPage(): string {
       '# Locks by statement',
       "The statement forms `schemaguard plan` knows: the lock each takes on its table (PostgreSQL 18's; plan shows an older server's own where it differs), what waits while it is held, and whether it rewrites or reads every row. Each row is run on PostgreSQL 18 and 15 by `test/lambda/checks/locks/forms.int.test.ts`. A form not listed is shown as ACCESS EXCLUSIVE with a `?`; `DO` blocks and `CALL` are not read.",
       lockFormsTable(),
+      '## What a trace sees otherwise',
+      "`plan --trace` runs each statement on a copy of the schema without rows and reads what PostgreSQL did ([Plan proven by running it](../../guide/online-changes.md#plan-proven-by-running-it-plan-trace)). `test/lambda/checks/trace/matrix.int.test.ts` traces every form above, the lint rules' examples, the online-changes guide's, the corpora's and this repository's migrations (at least 300 forms in all) on PostgreSQL 13 to 18: each row equals what the server did, or the difference is one of these, which the model names with its versions and the trace reports as explained, not as a mismatch.",
+      tracedDifferencesTable(),
     ],
   });
 }

@@ -5,6 +5,9 @@ import { ALIKE_KINDS, ALIKE_RUN, formatBytes, type LockPlan, type StatementLockR
 import { omittedLine } from '../../../lambda/checks/lint/kept';
 import { tableLines, writeLines } from '../format';
 import { keptLines } from '../output/kept-lines';
+import type { RowTrace } from '../../../lambda/checks/trace';
+import type { TraceReport } from './plan-trace';
+import { plural } from '../../../lambda/engine/errors/words';
 
 function lockCell(s: StatementLockReport): string {
   if (s.notRead) return '?';
@@ -63,14 +66,41 @@ export function planRow(s: StatementLockReport, sized: boolean): string[] {
   ];
 }
 
+/** What the server did (`plan --trace`), beside each predicted cell: `!` where it differs. */
+function seenCells(t: RowTrace | undefined): [string, string, string] {
+  if (!t) return ['', '', ''];
+  const o = t.observed;
+  if (o.error) return ['failed', '', ''];
+  if (o.skipped) return ['not run', '', ''];
+  const differs = (aspect: string) => (t.differences?.some((d) => d.startsWith(aspect)) ? ' !' : '');
+  const held =
+    t.predicted.lock !== null && !differs('lock') && o.lock !== t.predicted.lock && o.held?.includes(t.predicted.lock)
+      ? `${t.predicted.lock} (held)`
+      : undefined;
+  const lock = held ?? (o.lock ? `${o.lock}${o.on ? ` on ${o.on}` : ''}` : o.absent ? 'not there' : '-');
+  const did = (b: boolean | null) => (b === null ? '?' : yesNo(b));
+  return [`${lock}${differs('lock')}`, `${did(o.rewrites)}${differs('rewrites')}`, `${did(o.scans)}${differs('scans')}`];
+}
+
 /** Prints the table through `out` a block of rows at a time, as the reader takes them: its rows are made when printed, never all held. */
-export async function printLockTable(out: (text: string) => void, drained: () => Promise<void>, locks: LockPlan): Promise<void> {
+export async function printLockTable(out: (text: string) => void, drained: () => Promise<void>, locks: LockPlan, trace?: TraceReport): Promise<void> {
   out(`statements (a lock is held until COMMIT in a transactional file${locks.sized ? '' : '; no database, so no table sizes'}):`);
   const rows = function* (): Generator<string[]> {
-    for (const s of locks.statements) yield planRow(s, locks.sized);
+    for (const [k, s] of locks.statements.entries()) {
+      const row = planRow(s, locks.sized);
+      if (!trace) {
+        yield row;
+        continue;
+      }
+      // The trace's cells beside the predicted ones: seen lock after lock, seen after rewrites and after scans.
+      const [where, lock, table, rowsCell, bytesCell, rewrites, scans, statement] = row as [string, string, string, string, string, string, string, string];
+      const [seenLock, seenRewrites, seenScans] = seenCells(trace.rows[k]);
+      yield [where, lock, seenLock, table, rowsCell, bytesCell, rewrites, seenRewrites, scans, seenScans, statement];
+    }
   };
-  await writeLines(out, tableLines([...PLAN_COLUMNS], rows), drained);
-  const lines: string[] = [];
+  const header = trace ? ['where', 'lock', 'seen lock', 'table', 'rows', 'size', 'rewrites', 'seen', 'scans', 'seen', 'statement'] : [...PLAN_COLUMNS];
+  await writeLines(out, tableLines(header, rows), drained);
+  const lines: string[] = trace ? traceLines(trace) : [];
   for (const s of locks.statements) lines.push(...statementNotes(s));
   lines.push(...markNotes(locks.statements));
   lines.push(...keptLines(locks.findings, locks.omitted, formatFinding, omittedLine));
@@ -87,6 +117,20 @@ export function markNotes(statements: readonly StatementLockReport[]): string[] 
     lines.push('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
   if (statements.some((s) => s.alike)) lines.push(ALIKE_NOTE);
   if (statements.some((s) => s.interleaved)) lines.push(INTERLEAVED_NOTE);
+  return lines;
+}
+
+/** Under the table of a traced plan: where it ran, what the copy lacks, how many rows differ. */
+export function traceLines(t: TraceReport): string[] {
+  const traced = t.rows.filter((r) => r !== undefined);
+  const differ = traced.filter((r) => r.mismatch).length;
+  const failed = traced.filter((r) => r.observed.error).length;
+  const lines = [
+    `seen: what PostgreSQL ${t.major} took running each statement on a copy of the schema without rows, on ${t.where} (${plural(t.copied.made, 'statement')} made the copy): ${plural(differ, 'row')} ${differ === 1 ? 'differs' : 'differ'} from plan (!)${failed ? `, ${plural(failed, 'statement')} failed` : ''}; (held): a mode the file's transaction held already, which a statement does not take again; ?: not known outside a transaction`,
+  ];
+  if (t.targetMajor !== undefined)
+    lines.push(`note: the target runs PostgreSQL ${t.targetMajor} and the copy ${t.major}: each row is compared with what plan says of PostgreSQL ${t.major}`);
+  for (const n of t.copied.notCopied) lines.push(`note: the copy lacks ${n.object}: ${n.error}`);
   return lines;
 }
 

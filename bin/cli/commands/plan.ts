@@ -18,6 +18,10 @@ import { lintPlan, planLintContext, refuseUnknownRules } from './plan-lint';
 import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
 import { replicationCheck } from '../../../lambda/checks/replication/refusal';
 import { printLockTable } from './plan-locks';
+import { traceOfPlan, type TraceReport } from './plan-trace';
+import type { LockPlanOptions } from '../../../lambda/checks/locks/plan-locks';
+import type { Session } from '../../../lambda/engine/ports';
+import { SUPPORTED_MAJORS } from '../../../lambda/engine/server/server-majors';
 
 /** Everything plan reports, gathered before anything is printed. */
 export interface PlanReport {
@@ -37,6 +41,8 @@ export interface PlanReport {
    * None offline.
    */
   outlook: RunOutlook;
+  /** `--trace`: each pending statement run on a copy of the schema, beside its row. */
+  trace?: TraceReport;
 }
 
 const NO_OUTLOOK: RunOutlook = { refusals: [], notes: [] };
@@ -79,8 +85,10 @@ async function offlinePlan(ctx: ContextOf<'plan'>, migrations: Migration[], earl
   const target = 'no database (--offline: every file counts as pending)';
   early?.(target, plan, NO_OUTLOOK);
   const context = { ...(await planLintContext(migrations, plan)), serverMajor: serverVersionFlag(ctx.opts, false) };
-  const locks = await planLocks(plan.pending, { warnRows: ctx.opts.warnRows, applied: context.applied, serverMajor: context.serverMajor });
-  return { target, migrations, plan, locks, lint: await lintPlan(ctx.opts, context), outlook: NO_OUTLOOK };
+  const lockOptions = { warnRows: ctx.opts.warnRows, applied: context.applied, serverMajor: context.serverMajor };
+  const locks = await planLocks(plan.pending, lockOptions);
+  const trace = await maybeTrace(ctx, plan.pending, locks, lockOptions, context.serverMajor);
+  return { target, migrations, plan, locks, lint: await lintPlan(ctx.opts, context), outlook: NO_OUTLOOK, ...(trace ? { trace } : {}) };
 }
 
 async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
@@ -99,14 +107,38 @@ async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: 
       early?.(target, plan, outlook);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
-      const locks = await planLocks(plan.pending, { catalog: session, warnRows: ctx.opts.warnRows, lintCatalog: context.catalog, applied: context.applied });
-      return { target, migrations, plan, locks, lint: await lintPlan(ctx.opts, context), outlook };
+      const lockOptions = { catalog: session, warnRows: ctx.opts.warnRows, lintCatalog: context.catalog, applied: context.applied };
+      const locks = await planLocks(plan.pending, lockOptions);
+      const trace = await maybeTrace(ctx, plan.pending, locks, lockOptions, context.catalog?.serverMajor, session);
+      return { target, migrations, plan, locks, lint: await lintPlan(ctx.opts, context), outlook, ...(trace ? { trace } : {}) };
     } finally {
       await session.close();
     }
   } finally {
     await driver.end();
   }
+}
+
+/** With --trace (or --trace-database): the trace, its findings added to the plan's. */
+async function maybeTrace(
+  ctx: ContextOf<'plan'>,
+  pending: Migration[],
+  locks: LockPlan,
+  lockOptions: LockPlanOptions,
+  major: number | undefined,
+  source?: Session,
+): Promise<TraceReport | undefined> {
+  if (!ctx.opts.trace && ctx.opts.traceDatabase === undefined) return undefined;
+  const trace = await traceOfPlan(ctx, {
+    pending,
+    locks,
+    lockOptions,
+    targetMajor: major ?? SUPPORTED_MAJORS.newest,
+    ...(source ? { source } : {}),
+    stateSchema: stateSchemaFlag(ctx.opts),
+  });
+  locks.findings.push(...trace.findings);
+  return trace;
 }
 
 export function planJson(r: PlanReport): Record<string, unknown> {
@@ -132,11 +164,27 @@ export function planJson(r: PlanReport): Record<string, unknown> {
     note: r.outlook.notes[0] ?? null,
     notes: r.outlook.notes,
     sized: r.locks.sized,
-    statements: r.locks.statements,
+    statements: r.trace ? r.locks.statements.map((row, k) => ({ ...row, ...r.trace!.rows[k] })) : r.locks.statements,
+    ...(r.trace ? { trace: traceSummary(r.trace) } : {}),
     // The first 100 of each rule in each file, then per file and rule how many more.
     warnings: r.locks.findings,
     warningsOmitted: r.locks.omitted,
     lint: lintJson(r.lint),
+  };
+}
+
+/** What `--json` says of the trace as a whole; each statement carries its own `predicted`, `observed` and `mismatch`. */
+function traceSummary(t: TraceReport): Record<string, unknown> {
+  const traced = t.rows.filter((row) => row !== undefined);
+  return {
+    server: t.where,
+    major: t.major,
+    ...(t.targetMajor !== undefined ? { targetMajor: t.targetMajor } : {}),
+    copied: t.copied.made,
+    notCopied: t.copied.notCopied,
+    statements: traced.length,
+    mismatches: traced.filter((row) => row.mismatch).length,
+    failed: traced.filter((row) => row.observed.error).length,
   };
 }
 
@@ -151,6 +199,6 @@ export function printTable(out: (text: string) => void, dir: string, target: str
 
 /** Under the table: the statements' locks, then the lint. */
 export async function printAnalysis(ctx: Pick<CommandContext, 'out' | 'outDrained'>, r: PlanReport): Promise<void> {
-  if (r.locks.statements.length) await printLockTable(ctx.out, ctx.outDrained, r.locks);
+  if (r.locks.statements.length) await printLockTable(ctx.out, ctx.outDrained, r.locks, r.trace);
   ctx.out(lintReport(r.lint));
 }

@@ -4,6 +4,7 @@ import type { Finding, Severity } from '../../../lambda/checks/finding';
 import { guardRules } from '../../../lambda/checks/guard';
 import { RULES as LINT_RULES } from '../../../lambda/checks/lint';
 import { LOCK_WARNING_RULE } from '../../../lambda/checks/locks/plan-locks';
+import { TRACE_FAILED_RULE, TRACE_MISMATCH_RULE } from '../../../lambda/checks/trace/compare';
 import { COMMENT_DRIFT_RULE, CONTRACT_RULES, DRIFT_RULE, type RuleDescription } from '../../../lambda/checks/report-findings';
 import type { ReportingCommand } from '../registry';
 
@@ -45,7 +46,7 @@ export function rulesOf(command: ReportingCommand): SarifRule[] {
     case 'lint':
       return [...LINT_RULES];
     case 'plan':
-      return [MIGRATE_REFUSAL_RULE, PLAN_NOTE_RULE, LOCK_WARNING_RULE, ...LINT_RULES];
+      return [MIGRATE_REFUSAL_RULE, PLAN_NOTE_RULE, LOCK_WARNING_RULE, TRACE_MISMATCH_RULE, TRACE_FAILED_RULE, ...LINT_RULES];
     case 'doctor':
       return DOCTOR_RULES.map((r) => ({ id: r.id, severity: r.severity, title: r.title, why: r.why, fix: r.fix }));
     case 'check':

@@ -61,6 +61,22 @@ export interface LockForm {
    * of every major, test/lambda/checks/locks/forms.int.test.ts).
    */
   until?: { major: number; lock?: LockMode; other?: LockMode };
+  /**
+   * Where a trace (`plan --trace`, test/lambda/checks/trace/matrix.int.test.ts)
+   * sees otherwise than this row on a copy without rows, and why the row
+   * stands: each a difference the trace reports as explained, not as a
+   * mismatch, on the majors given (every one when absent).
+   */
+  traced?: readonly TracedDifference[];
+}
+
+/** A difference between a form's row and what the trace sees, named with the versions it holds on. */
+export interface TracedDifference {
+  /** What differs: the lock on the row's table, its rewrite or scan, or a lock on a table the row does not name. */
+  aspect: 'lock' | 'rewrites' | 'scans' | 'unnamed';
+  /** The majors it holds on. @default - every supported major */
+  majors?: { from?: number; to?: number };
+  why: string;
 }
 
 /**
@@ -86,7 +102,7 @@ export const OTHER_ROLE_TEXT: Record<OtherRole, string> = { referenced: 'the ref
 export const LOCK_EXAMPLE_TABLESPACE = 'sg_example_space';
 export const LOCK_EXAMPLE_TABLESPACE_SQL = ['SET allow_in_place_tablespaces = on', `CREATE TABLESPACE ${LOCK_EXAMPLE_TABLESPACE} LOCATION ''`];
 
-/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`, a stored generated column `twice`), `q` (partitioned, with an index on it only, `q_id`, and one on its partition `q1`, `q1_id`), the sequence `t_seq`, their indexes and constraints. */
+/** What every example runs against: `t` (with rows), `r` (referenced by t), `u` (rows, no primary key), `e` (no rows), `p` (partitioned, with partition `p1`), `p2` (rows within a bound of `p`, not attached), `dt` (a column of domain `dpos`, a stored generated column `twice`), `q` (partitioned, with an index on it only, `q_id`, and one on its partition `q1`, `q1_id`), the sequence `t_seq`, their indexes and constraints. */
 export const LOCK_EXAMPLE_SCHEMA = `
 CREATE TABLE r (id int PRIMARY KEY);
 INSERT INTO r VALUES (1);
@@ -112,12 +128,17 @@ CREATE DOMAIN dpos AS int;
 CREATE TABLE dt (id int, v dpos, twice int GENERATED ALWAYS AS (id * 2) STORED);
 INSERT INTO dt SELECT g, g FROM generate_series(1, 100) g;
 CREATE SEQUENCE t_seq;
+CREATE TABLE e (id int);
 CREATE TABLE q (id int) PARTITION BY RANGE (id);
 CREATE TABLE q1 PARTITION OF q FOR VALUES FROM (0) TO (100);
 CREATE INDEX q_id ON ONLY q (id);
 CREATE INDEX q1_id ON q1 (id);
 ANALYZE t;
 `;
+
+/** Why a trace may see a statement with a WHERE read its whole table. */
+const WHERE_SCANS =
+  "with a WHERE, whether every row is read is the planner's choice, made on the target's statistics and indexes: on a copy without rows it reads the table";
 
 const SPLIT_TYPE = 'add a column of the new type, backfill it in batches, then swap in a short transaction';
 const CONCURRENT_INDEX = 'CREATE INDEX CONCURRENTLY in a "-- schemaguard:no-transaction" file (SHARE UPDATE EXCLUSIVE: writes go on)';
@@ -162,6 +183,17 @@ export const LOCK_FORMS: readonly LockForm[] = [
     example: 'ALTER TABLE t ADD COLUMN x int CHECK (x > 0)',
     saferForm:
       'add the column bare, then its constraint the online way: CHECK or FOREIGN KEY … NOT VALID and VALIDATE CONSTRAINT later; CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … USING INDEX',
+  },
+  {
+    id: 'add-column-not-null',
+    statement:
+      'ALTER TABLE … ADD COLUMN … NOT NULL without a DEFAULT (or DEFAULT NULL): reads every row for a NULL, which each existing row has (the statement fails on a table with rows)',
+    lock: 'ACCESS EXCLUSIVE',
+    rewrites: false,
+    scans: true,
+    example: 'ALTER TABLE e ADD COLUMN x int NOT NULL',
+    exampleTable: 'e',
+    saferForm: 'add the column with a constant DEFAULT (no read, no rewrite), or add it NULL, backfill it, and SET NOT NULL after a validated CHECK',
   },
   {
     id: 'drop-column',
@@ -554,7 +586,14 @@ export const LOCK_FORMS: readonly LockForm[] = [
     saferForm:
       'PostgreSQL has no online form for a domain (ADD … NOT VALID skips the read, but VALIDATE CONSTRAINT takes SHARE and reads too): put the CHECK on each table instead (NOT VALID, then VALIDATE CONSTRAINT: SHARE UPDATE EXCLUSIVE), or run it when writes can wait',
   },
-  { id: 'drop-table', statement: 'DROP TABLE', lock: 'ACCESS EXCLUSIVE', rewrites: false, scans: false, example: 'DROP TABLE t CASCADE' },
+  {
+    id: 'drop-table',
+    statement: 'DROP TABLE (CASCADE: and each view and materialized view that depends on it, which a live catalog names)',
+    lock: 'ACCESS EXCLUSIVE',
+    rewrites: false,
+    scans: false,
+    example: 'DROP TABLE t CASCADE',
+  },
   {
     id: 'truncate',
     statement: 'TRUNCATE (new, empty storage; no row is read)',
@@ -563,6 +602,7 @@ export const LOCK_FORMS: readonly LockForm[] = [
     scans: false,
     example: 'TRUNCATE t',
     emptiesTable: true,
+    traced: [{ aspect: 'scans', why: "the scan counter counts the rebuild of the table's indexes, which reads its new, empty file: no row is read" }],
   },
   {
     id: 'create-trigger',
@@ -590,7 +630,21 @@ export const LOCK_FORMS: readonly LockForm[] = [
     example: "COMMENT ON COLUMN t.a IS 'how many'",
   },
   { id: 'analyze', statement: 'ANALYZE (reads a sample)', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: false, example: 'ANALYZE t' },
-  { id: 'vacuum', statement: 'VACUUM', lock: 'SHARE UPDATE EXCLUSIVE', rewrites: false, scans: true, example: 'VACUUM t', noTransaction: true },
+  {
+    id: 'vacuum',
+    statement: 'VACUUM',
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    rewrites: false,
+    scans: true,
+    example: 'VACUUM t',
+    noTransaction: true,
+    traced: [
+      {
+        aspect: 'scans',
+        why: 'VACUUM reads the pages itself, past the scan counters the trace reads (pg_stat_*.seq_scan), and skips those the visibility map marks all-visible',
+      },
+    ],
+  },
   {
     id: 'vacuum-full',
     statement: 'VACUUM FULL, CLUSTER',
@@ -620,6 +674,22 @@ export const LOCK_FORMS: readonly LockForm[] = [
     exampleTable: 'mv',
     saferForm: 'this is already the online form: reads of the view go on, and nothing writes to a materialized view',
   },
+  {
+    id: 'copy-from',
+    statement: 'COPY … FROM (writes rows, as INSERT)',
+    lock: 'ROW EXCLUSIVE',
+    rewrites: false,
+    scans: false,
+    example: "COPY t (id) FROM '/dev/null'",
+  },
+  {
+    id: 'copy-to',
+    statement: 'COPY … TO (reads every row)',
+    lock: 'ACCESS SHARE',
+    rewrites: false,
+    scans: true,
+    example: "COPY t TO '/dev/null'",
+  },
   { id: 'insert', statement: 'INSERT', lock: 'ROW EXCLUSIVE', rewrites: false, scans: false, example: 'INSERT INTO t (id, a) VALUES (1000, 1)' },
   {
     id: 'update-delete',
@@ -630,8 +700,17 @@ export const LOCK_FORMS: readonly LockForm[] = [
     scans: true,
     example: 'UPDATE t SET a = a + 1',
     saferForm: 'update in batches of rows (a WHERE on a key range), each batch its own short transaction',
+    traced: [{ aspect: 'scans', why: WHERE_SCANS }],
   },
-  { id: 'select', statement: 'SELECT (scans: without WHERE)', lock: 'ACCESS SHARE', rewrites: false, scans: true, example: 'SELECT count(*) FROM t' },
+  {
+    id: 'select',
+    statement: 'SELECT (scans: without WHERE)',
+    lock: 'ACCESS SHARE',
+    rewrites: false,
+    scans: true,
+    example: 'SELECT count(*) FROM t',
+    traced: [{ aspect: 'scans', why: WHERE_SCANS }],
+  },
   {
     id: 'select-for-update',
     statement: 'SELECT … FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE (scans: without WHERE; FOR KEY SHARE lets UPDATE of non-key columns through)',

@@ -15,12 +15,14 @@
  * (`readLintCatalog`), so plan and lint give the same answer.
  */
 import type { Queryable, Session } from '../../engine/ports';
+import { qualifiedIdent } from '../../engine/state/identifiers';
 import { boundedCatalogRead } from '../../schema/bounded-read';
 import type { Migration } from '../../engine/files/source';
 import type { Finding } from '../finding';
 import { FINDINGS_KEPT_PER_RULE, FindingsKeeper, type OmittedFindings } from '../lint/kept';
 import { lintSourceOf, notNullProven, notNullProvenInDatabase, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
 import { domainKey, readDomainTables } from './domain-tables';
+import { readDependentViews } from './dependent-views';
 import { readForeignKeys, touchedKeys, type ForeignKey } from './foreign-keys';
 import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns';
 import { as, list, loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
@@ -30,6 +32,7 @@ import {
   statementLock,
   withCurrentStorage,
   withCurrentTypes,
+  withIndexThere,
   withKeyColumnsNotNull,
   withNotNullProven,
   withVirtualColumns,
@@ -243,7 +246,11 @@ function readOf(m: Migration, s: ParsedStatement, model: PendingModel, catalog: 
   const nullable = key && keyColumnsNullable(model, key);
   const table = raw.table && model.table(raw.table);
   const proven = withNotNullProven(withKeyColumnsNotNull(raw, nullable), raw.notNull && notNullUnproven(model, raw, catalog));
-  const sl = withVirtualColumns(proven, (c) => table?.columns.get(c)?.generated === 'v');
+  const there = !!raw.ifNotExists && model.hasIndex(raw.table?.schema, raw.ifNotExists);
+  const sl = withIndexThere(
+    withVirtualColumns(proven, (c) => table?.columns.get(c)?.generated === 'v'),
+    there,
+  );
   const keyIndex = key && !nullable ? key : undefined;
   const dropped = droppedTables(s);
   const modelTypes = typesBefore(sl, (c) => table?.columns.get(c)?.type);
@@ -273,7 +280,8 @@ function readOf(m: Migration, s: ParsedStatement, model: PendingModel, catalog: 
 function alikeKey(read: Read): string | undefined {
   const { sl } = read;
   if (sl.rewrites || sl.scans || sl.assumed || read.created || read.dropped || read.keyIndex || read.modelTypes) return undefined;
-  if (sl.other || sl.foreignKeys || sl.foreignKeysOn || sl.expressions || sl.domain || sl.moreTables || sl.partitioned || sl.onlyParent) return undefined;
+  if (sl.other || sl.foreignKeys || sl.foreignKeysOn || sl.expressions || sl.domain || sl.moreTables || sl.partitioned || sl.onlyParent || sl.cascade)
+    return undefined;
   if (sl.typeChanges.length || sl.primaryKeyIndex || sl.notNull || sl.storage || sl.parts?.length) return undefined;
   return `${sl.form.id}\0${sl.lock ?? ''}\0${sl.table ? refKey(sl.table) : ''}`;
 }
@@ -403,6 +411,8 @@ interface CatalogFacts {
   sizes: Map<string, TableSize>;
   foreignKeys: Map<string, ForeignKey[]>;
   keyNullable: Map<string, string[]>;
+  /** The indexes a CREATE INDEX … IF NOT EXISTS names that the database has (`indexName`): nothing is built. */
+  indexesThere: Set<string>;
 }
 
 /**
@@ -415,7 +425,7 @@ interface CatalogFacts {
  */
 async function readCatalogFacts(catalog: Queryable | Session, parsed: Read[]): Promise<CatalogFacts> {
   const work = async (): Promise<CatalogFacts> => {
-    const reads = await byDomainTable(parsed, catalog);
+    const reads = await byDependentView(await byDomainTable(parsed, catalog), catalog);
     const refs = reads.flatMap(({ sl }) => [sl.table, sl.other?.table].filter((r): r is RelationRef => !!r));
     const sizes = await readTableSizes(catalog, refs);
     await addDefaultPartitions(catalog, reads, sizes);
@@ -434,17 +444,20 @@ async function readCatalogFacts(catalog: Queryable | Session, parsed: Read[]): P
     if (referencing.length) for (const [k, v] of await readTableSizes(catalog, referencing)) sizes.set(k, v);
     const keys = reads.flatMap((r) => (r.keyIndex ? [r.keyIndex] : []));
     const keyNullable = keys.length ? await readNullableKeyColumns(catalog, keys) : new Map<string, string[]>();
-    return { reads, sizes, foreignKeys, keyNullable };
+    return { reads, sizes, foreignKeys, keyNullable, indexesThere: await readIndexesThere(catalog, reads) };
   };
   return 'begin' in catalog ? boundedCatalogRead(catalog, 'the table sizes for plan', work) : work();
+}
+
+/** Without a database: the reads as parsed, nothing known of the tables. */
+function noCatalog(reads: Read[]): CatalogFacts {
+  return { reads, sizes: new Map(), foreignKeys: new Map(), keyNullable: new Map(), indexesThere: new Set() };
 }
 
 export async function planLocks(pending: Migration[], options: LockPlanOptions = {}): Promise<LockPlan> {
   await loadParser();
   const parsed = readAll(pending, options).flatMap(byTable);
-  const { reads, sizes, foreignKeys, keyNullable } = options.catalog
-    ? await readCatalogFacts(options.catalog, parsed)
-    : { reads: parsed, sizes: new Map<string, TableSize>(), foreignKeys: new Map<string, ForeignKey[]>(), keyNullable: new Map<string, string[]>() };
+  const { reads, sizes, foreignKeys, keyNullable, indexesThere } = options.catalog ? await readCatalogFacts(options.catalog, parsed) : noCatalog(parsed);
   const created = new Set<string>();
   /** Dropped by an earlier pending statement: a relation the plan creates under the name is new, whatever the catalog has under it now. */
   const dropped = new Set<string>();
@@ -464,7 +477,10 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     // The live type decides; offline, or for a column the live table lacks (a pending file adds it), the migrations' own (plan --offline said "rewrites" of varchar(128) → varchar(1024)).
     const currentType = (col: string) => size?.columns.get(col) ?? read.modelTypes?.get(col);
     const typed = withCurrentStorage(withCurrentTypes(onPartitioned(raw, size), currentType, read.utc ?? options.lintCatalog?.utcSessions), size?.storage);
-    const keyed = read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed;
+    const keyed = withIndexThere(
+      read.keyIndex ? withKeyColumnsNotNull(typed, keyNullable.get(indexText(read.keyIndex))) : typed,
+      !!raw.ifNotExists && indexesThere.has(indexName(raw)),
+    );
     const major = options.serverMajor ?? options.lintCatalog?.serverMajor;
     const sl = atServerVersion(keyed, major);
     const report = reportOf(read, sl, size, sizes, created, dropped);
@@ -557,6 +573,31 @@ async function byDomainTable(reads: Read[], catalog: Queryable): Promise<Read[]>
   return reads.flatMap((read) => {
     const on = read.sl.domain && tables.get(domainKey(read.sl.domain));
     return on?.length ? on.map((table) => ({ ...read, sl: { ...read.sl, table } })) : [read];
+  });
+}
+
+/** `schema.index` of a CREATE INDEX … IF NOT EXISTS. */
+function indexName(sl: StatementLock): string {
+  return qualifiedIdent(sl.table?.schema, sl.ifNotExists!);
+}
+
+/** Which indexes the reads' CREATE INDEX … IF NOT EXISTS name the database has (in the table's schema, or on the search path). */
+async function readIndexesThere(catalog: Queryable, reads: Read[]): Promise<Set<string>> {
+  const names = [...new Set(reads.flatMap(({ sl }) => (sl.ifNotExists ? [indexName(sl)] : [])))];
+  if (names.length === 0) return new Set();
+  const r = await catalog.query<{ name: string }>('SELECT n AS name FROM unnest($1::text[]) AS n WHERE to_regclass(n) IS NOT NULL', [names]);
+  return new Set(r.rows.map((row) => row.name));
+}
+
+/** A DROP TABLE … CASCADE, then a read per view it drops with the table (the catalog's views over it), each ACCESS EXCLUSIVE. */
+async function byDependentView(reads: Read[], catalog: Queryable): Promise<Read[]> {
+  const dropped = reads.flatMap(({ sl }) => (sl.cascade && sl.table ? [sl.table] : []));
+  if (dropped.length === 0) return reads;
+  const views = await readDependentViews(catalog, dropped);
+  return reads.flatMap((read) => {
+    const more = read.sl.cascade && read.sl.table ? (views.get(refKey(read.sl.table)) ?? []) : [];
+    // The view goes with the table: no key of its own to drop.
+    return [read, ...more.map((table) => ({ ...read, sl: { ...read.sl, table, foreignKeys: undefined, cascade: undefined } }))];
   });
 }
 

@@ -45,6 +45,10 @@ export interface StatementLock {
   domain?: { schema?: string; name: string };
   /** The statement's other tables, taken the same way as `table` (DROP TABLE a, b; TRUNCATE a, b; INHERITS (a, b); a second REFERENCES): plan gives each a row of its own. */
   moreTables?: RelationRef[];
+  /** DROP TABLE … CASCADE: the views over the table go with it, each a row of its own where the catalog names them. */
+  cascade?: true;
+  /** CREATE INDEX … IF NOT EXISTS: the index's name (nothing is built or read when it exists). */
+  ifNotExists?: string;
   /** The partitioned table whose DEFAULT partition the form also locks (`LockForm.defaultPartition`). */
   partitioned?: RelationRef;
   /** CREATE INDEX … ON ONLY: on a partitioned table it builds the parent's index alone and reads no row (a plain table's index is built as ever). */
@@ -132,11 +136,10 @@ export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): Sta
     case 'AlterTableStmt':
       return alterTable(n, rewrite);
     case 'IndexStmt':
-      return single(
-        form(n.concurrent ? 'create-index-concurrently' : 'create-index'),
-        table(rangeVar(n.relation)),
-        n.relation && (n.relation as Node).inh !== true ? { onlyParent: true } : {},
-      );
+      return single(form(n.concurrent ? 'create-index-concurrently' : 'create-index'), table(rangeVar(n.relation)), {
+        ...(n.relation && (n.relation as Node).inh !== true ? { onlyParent: true as const } : {}),
+        ...(n.if_not_exists === true && typeof n.idxname === 'string' ? { ifNotExists: n.idxname } : {}),
+      });
     case 'DropStmt':
       return drop(n);
     case 'ReindexStmt':
@@ -164,6 +167,8 @@ export function statementLock(s: ParsedStatement, rewrite?: RewriteContext): Sta
       return single(form(n.concurrent ? 'refresh-materialized-view-concurrently' : 'refresh-materialized-view'), table(rangeVar(n.relation)));
     case 'InsertStmt':
       return single(form('insert'), table(rangeVar(n.relation)));
+    case 'CopyStmt':
+      return copy(n);
     case 'UpdateStmt':
     case 'DeleteStmt':
     case 'MergeStmt':
@@ -441,7 +446,16 @@ function addColumn(col: Node | undefined, rewrite: RewriteContext | undefined): 
   const reads =
     constraints.some((c) => c && CONSTRAINTS_READING_ROWS.has(String(c.contype))) || (!!fk && constraints.some((c) => c?.contype === 'CONSTR_DEFAULT'));
   if (reads) return { form: form('add-column-constrained'), ...(other ? { other } : {}) };
+  // NOT NULL with no value to fill the rows: each is read for a NULL ("verifying table", 13 to 18); a constant default fills them unread.
+  if (constraints.some((c) => c?.contype === 'CONSTR_NOTNULL') && nullDefault(constraints))
+    return { form: form('add-column-not-null'), ...(other ? { other } : {}) };
   return other ? { form: form('add-column-references'), other } : { form: form('add-column') };
+}
+
+/** No DEFAULT, or DEFAULT NULL. */
+function nullDefault(constraints: (Node | undefined)[]): boolean {
+  const d = constraints.find((c) => c?.contype === 'CONSTR_DEFAULT');
+  return !d || as(d.raw_expr, 'A_Const')?.isnull === true;
 }
 
 function addConstraint(con: Node | undefined): Part {
@@ -499,7 +513,10 @@ function drop(n: Node): StatementLock {
       );
     case 'OBJECT_TABLE':
       return withMore(
-        single(form('drop-table'), qualifiedName(first, 'table'), { foreignKeys: [{ by: 'all', action: 'drops' }] }),
+        single(form('drop-table'), qualifiedName(first, 'table'), {
+          foreignKeys: [{ by: 'all', action: 'drops' }],
+          ...(n.behavior === 'DROP_CASCADE' ? { cascade: true as const } : {}),
+        }),
         objects.map((o) => qualifiedName(o, 'table')),
       );
     case 'OBJECT_TRIGGER':
@@ -563,6 +580,13 @@ function vacuum(n: Node): StatementLock {
   const rels = list(n.rels).map((r) => table(rangeVar(as(r, 'VacuumRelation')?.relation)));
   const id = !n.is_vacuumcmd ? 'analyze' : optionOn(n.options, 'full') ? 'vacuum-full' : 'vacuum';
   return withMore(single(form(id), rels[0]), rels);
+}
+
+/** COPY of a table, or (TO) of a query: read as that SELECT is. */
+function copy(n: Node): StatementLock {
+  if (n.relation) return single(form(n.is_from ? 'copy-from' : 'copy-to'), table(rangeVar(n.relation)));
+  const query = as(n.query, 'SelectStmt');
+  return query ? select(query) : single(form('no-table-lock'), undefined);
 }
 
 /** A locking clause (FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE) takes ROW SHARE and locks the rows it returns. */
@@ -634,6 +658,15 @@ export function withVirtualColumns(sl: StatementLock, virtual: (column: string) 
  */
 export function withNotNullProven(sl: StatementLock, unproven: string[] | undefined): StatementLock {
   return sl.notNull && unproven?.length === 0 ? cleared(sl, 'notNull') : sl;
+}
+
+/**
+ * CREATE INDEX … IF NOT EXISTS once it is known whether the index is there
+ * (the migrations' model): PostgreSQL takes the table's lock, then finds the
+ * name and builds nothing, reading no row (plan --trace, 13 to 18).
+ */
+export function withIndexThere(sl: StatementLock, there: boolean): StatementLock {
+  return sl.ifNotExists && there ? { ...sl, scans: false } : sl;
 }
 
 /**
