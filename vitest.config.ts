@@ -19,6 +19,22 @@ if (process.env.NODE_EXTRA_CA_CERTS !== undefined) {
   delete process.env.NODE_EXTRA_CA_CERTS;
 }
 
+/**
+ * aws-cdk-lib (since 2.262) checks every synthesised template against its
+ * built-in CloudFormation rules. The first check in a process loads the
+ * rules: a SchemaMigrations stack's first synthesis took 43.6 s here under
+ * load (2.4 s without the check), the next ones 3.3–8.3 s (1.0–1.5 s), and
+ * every test file pays the first again. The findings are warnings (the
+ * `@aws-cdk/core:validateAgainstDefaultRules` flag, which neither the app nor
+ * a test sets, would make them errors) and no test reads them, so the run's
+ * processes synthesise without it: CDK_VALIDATION=false, which aws-cdk-lib's
+ * synthesis reads (core/lib/private/synthesis-validation.js) and `cdk synth
+ * --no-validation` sets. The tests that synthesise as a user does (the
+ * shipped app, test/bin/app.test.ts; the packed tarball in a fresh project,
+ * test/package/consumer.test.ts) keep it (`USER_SYNTH_ENV`).
+ */
+process.env.CDK_VALIDATION ??= 'false';
+
 /** Slow files of the unit project, slowest first (from `.ci/run`'s per-file times; the docs site's build and the compile of the docs' TypeScript blocks measured alone). */
 export const SLOW_FIRST = [
   'test/package/consumer.test.ts',

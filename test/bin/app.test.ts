@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT as REPO_ROOT } from '../../lib/paths';
+import { USER_SYNTH_ENV } from '../support/user-synth';
 
 function runApp(context: Record<string, unknown>): { code: number | null; stderr: string; outdir: string } {
   const outdir = mkdtempSync(join(tmpdir(), 'schemaguard-cdkout-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...USER_SYNTH_ENV, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) };
   // No credentials and no region: synthesis must not need them.
   for (const k of [
     'AWS_ACCESS_KEY_ID',

@@ -23,6 +23,7 @@ import { PACKAGE_ROOT } from '../../lib/paths';
 import { packOnce, type Packed } from '../support/packed';
 import { codeBlocks, region } from '../support/markdown';
 import { databaseFunctionsOutsideTheVpc, functionsGivenTheDatabase } from '../support/template-rules';
+import { USER_SYNTH_ENV } from '../support/user-synth';
 
 const EXAMPLE = join(PACKAGE_ROOT, 'examples', 'widgets-app');
 
@@ -121,6 +122,7 @@ beforeAll(() => {
   // As `cdk synth` runs the app (cdk.json "app"); a Docker that cannot start, so bundling must not need one.
   timed('synth', () =>
     mustRun('synth', process.execPath, ['build/bin/app.js'], app, {
+      ...USER_SYNTH_ENV,
       CDK_OUTDIR: join(app, 'cdk.out'),
       CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:enable-asset-metadata': true }),
       CDK_DOCKER: '/nonexistent/docker',
@@ -129,6 +131,7 @@ beforeAll(() => {
   template = JSON.parse(readFileSync(join(app, 'cdk.out', 'Widgets.template.json'), 'utf8'));
   timed('quick start synth', () =>
     mustRun('the README quick start', process.execPath, ['build/bin/quickstart.js'], app, {
+      ...USER_SYNTH_ENV,
       CDK_OUTDIR: join(app, 'quickstart.out'),
       CDK_DOCKER: '/nonexistent/docker',
     }),

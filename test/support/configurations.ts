@@ -10,6 +10,9 @@
  * CloudFormation would (references made into fixed test strings), so a test
  * can run the handler with exactly what a deploy gives it.
  */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -62,15 +65,34 @@ export type ConfigurationName = keyof typeof BUILDERS;
 /** The migrations every configuration ships. */
 export const CONFIGURATION_MIGRATIONS = MIGRATIONS;
 
-/** The configurations named (all by default), synthesised. */
+/**
+ * The configurations named (all by default), synthesised once per test run:
+ * the tests only read the templates, so the first file to ask synthesises a
+ * configuration and keeps it in the run's temporary directory, and the
+ * others read it from there (a synthesis is seconds of CPU; the contract
+ * tests ask for the same ones).
+ */
 export function synthConfigurations(names: string[] = Object.keys(BUILDERS)): Configuration[] {
-  const migrationsDir = tempDir(MIGRATIONS);
+  let migrationsDir: string | undefined;
   return names.map((name) => {
     const build = BUILDERS[name];
     if (!build) throw new Error(`no configuration named ${name}`);
+    const kept = join(tmpdir(), 'synthesised-configurations', `${name.replace(/[^a-z0-9]+/gi, '-')}.json`);
+    if (existsSync(kept)) return JSON.parse(readFileSync(kept, 'utf8')) as Configuration;
+    migrationsDir ??= tempDir(MIGRATIONS);
     const stack = build(migrationsDir);
-    return { name, stackName: stack.stackName, resources: Template.fromStack(stack).toJSON().Resources as Resources };
+    const configuration = { name, stackName: stack.stackName, resources: Template.fromStack(stack).toJSON().Resources as Resources };
+    keep(kept, configuration);
+    return configuration;
   });
+}
+
+/** Write `configuration` to `path` whole or not at all: another worker may be reading it. */
+function keep(path: string, configuration: Configuration): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const partial = `${path}.${process.pid}`;
+  writeFileSync(partial, JSON.stringify(configuration));
+  renameSync(partial, path);
 }
 
 function base(name: string): { stack: Stack; vpc: ec2.Vpc } {

@@ -13,9 +13,13 @@
 export const KEYED_TABLES = 200;
 export const KEYS_EACH = 20;
 
-export const KEYED_SCHEMA = `
+export const KEYED_SCHEMA = keyedSchema(KEYED_TABLES);
+
+/** The schema with `tables` tables of KEYS_EACH keys (a test that pages by a smaller limit needs fewer). */
+export function keyedSchema(tables: number): string {
+  return `
 DO $d$ BEGIN
-  FOR t IN 1..${KEYED_TABLES} LOOP
+  FOR t IN 1..${tables} LOOP
     EXECUTE format('CREATE TABLE a_table_with_a_long_name_to_fill_a_data_api_response_%s (%s)', t, (
       SELECT string_agg(format('key_%s serial CONSTRAINT a_unique_key_with_a_long_name_to_fill_a_response_%s_%s UNIQUE, parent_%s bigint', k, t, k, k), ', ')
         FROM generate_series(1, ${KEYS_EACH}) k));
@@ -26,3 +30,4 @@ DO $d$ BEGIN
         FROM generate_series(1, ${KEYS_EACH}) k));
   END LOOP;
 END $d$;`;
+}

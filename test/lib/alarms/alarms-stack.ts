@@ -53,6 +53,14 @@ export function alarmsStack(
   };
 }
 
+let shared: AlarmsStack | undefined;
+
+/** The stack with every default, built and synthesised once per file: for the tests that only read it. */
+export function defaultAlarmsStack(): AlarmsStack {
+  shared ??= alarmsStack();
+  return shared;
+}
+
 /** FilterPattern of every AWS::Logs::MetricFilter in the template, by metric name. */
 export function filterPatternsByMetric(template: Template): Map<string, string> {
   const out = new Map<string, string>();

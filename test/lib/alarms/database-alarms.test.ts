@@ -24,7 +24,7 @@ import {
 } from '../../../lib/alarms/error-catalog';
 import { dashboardWidgets, layout } from '../../support/dashboard';
 import { longestAlarmDescriptions } from '../../support/longest-description';
-import { alarmsStack, filterPatternsByMetric, LOG_GROUP_NAME, removeAssemblies } from './alarms-stack';
+import { alarmsStack, defaultAlarmsStack, filterPatternsByMetric, LOG_GROUP_NAME, removeAssemblies } from './alarms-stack';
 
 afterAll(removeAssemblies);
 
@@ -42,7 +42,7 @@ const HELD_PAGED_BY = 'the composite alarm of this stack whose description start
 describe('Construct: DatabaseAlarms', () => {
   describe('metric filters', () => {
     it('creates one filter per catalog class on the PostgreSQL log group, with the catalog pattern', () => {
-      const { template } = alarmsStack();
+      const { template } = defaultAlarmsStack();
       template.resourceCountIs('AWS::Logs::MetricFilter', ERROR_CATALOG.length);
       for (const cls of ERROR_CATALOG) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -54,7 +54,7 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it('uses plain text patterns only (no regex, which CloudWatch limits to 5 per log group) within 1024 characters', () => {
-      const patterns = [...filterPatternsByMetric(alarmsStack().template).values()];
+      const patterns = [...filterPatternsByMetric(defaultAlarmsStack().template).values()];
       expect(patterns).toHaveLength(ERROR_CATALOG.length);
       for (const p of patterns) {
         expect(p.length).toBeLessThanOrEqual(1024);
@@ -65,7 +65,7 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it("does not count the guard roles' lines (their failing contracts page through the guard's own alarm), nor those of the users named instead", () => {
-      const patterns = [...filterPatternsByMetric(alarmsStack().template).values()];
+      const patterns = [...filterPatternsByMetric(defaultAlarmsStack().template).values()];
       // Every user whose name starts with schemaguard_guard: the default roles are schemaguard_guard_<database>.
       for (const p of patterns) expect(p.endsWith(' -":schemaguard_guard"')).toBe(true);
       const prefixed = [...filterPatternsByMetric(alarmsStack({ ignoredUsers: ['shop_guard*', 'metrics'] }).template).values()];
@@ -84,7 +84,7 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it("publishes to the database's own namespace, Schemaguard/Database/<identifier>, the identifier read from the log group name", () => {
-      const { alarms, template } = alarmsStack();
+      const { alarms, template } = defaultAlarmsStack();
       expect(alarms.metricNamespace).toBe('Schemaguard/Database/schemaguard-db');
       expect(alarms.metric('deadlock').namespace).toBe('Schemaguard/Database/schemaguard-db');
       template.allResourcesProperties('AWS::Logs::MetricFilter', {
@@ -200,7 +200,7 @@ describe('Construct: DatabaseAlarms', () => {
 
   describe('alarms', () => {
     it('alarms per class on Sum over 1 minute >= 1, one datapoint out of QUIET_MINUTES, missing data not breaching, alarm and OK actions to the paging topic, or to the ticket topic for a ticket class', () => {
-      const { template } = alarmsStack();
+      const { template } = defaultAlarmsStack();
       template.resourceCountIs('AWS::CloudWatch::Alarm', ERROR_CATALOG.length);
       for (const cls of ERROR_CATALOG) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -362,7 +362,7 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it('has no Lambda alarm without a function', () => {
-      const { template } = alarmsStack();
+      const { template } = defaultAlarmsStack();
       expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain('AWS/Lambda');
     });
   });
@@ -375,7 +375,7 @@ describe('Construct: DatabaseAlarms', () => {
     const composites = (template: Template) => template.findResources('AWS::CloudWatch::CompositeAlarm');
 
     it("pages for it through a composite alarm, its actions suppressed while another paging class's alarm is in ALARM", () => {
-      const { template } = alarmsStack();
+      const { template } = defaultAlarmsStack();
       const all = composites(template);
       expect(Object.keys(all).sort()).toEqual([
         expect.stringMatching(/^DatabaseAlarmsOtherPagesAlarm/),
@@ -449,7 +449,7 @@ describe('Construct: DatabaseAlarms', () => {
 
   describe('topic', () => {
     it('encrypts both topics (pages, tickets) with one rotating KMS key that CloudWatch may use', () => {
-      const { template } = alarmsStack();
+      const { template } = defaultAlarmsStack();
       template.resourceCountIs('AWS::SNS::Topic', 2);
       template.resourceCountIs('AWS::KMS::Key', 1);
       template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseAlarmsTopicKey'), 'Arn'] } });
@@ -470,7 +470,7 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it('lets CloudWatch use the key only for alarms of this account and region (aws:SourceAccount, aws:SourceArn), never unconditionally', () => {
-      const { template } = alarmsStack();
+      const { template } = defaultAlarmsStack();
       const [key] = Object.values(template.findResources('AWS::KMS::Key'));
       const forCloudWatch = (key!.Properties.KeyPolicy.Statement as { Principal?: { Service?: string }; Condition?: unknown; Resource: unknown }[]).filter(
         (st) => st.Principal?.Service === 'cloudwatch.amazonaws.com',
@@ -485,7 +485,7 @@ describe('Construct: DatabaseAlarms', () => {
     });
 
     it('denies publishing without TLS (aws:SecureTransport) on both topics', () => {
-      const { template } = alarmsStack();
+      const { template } = defaultAlarmsStack();
       for (const ref of [topicRef(), ticketTopicRef()]) {
         template.hasResourceProperties('AWS::SNS::TopicPolicy', {
           Topics: [ref],
@@ -673,7 +673,7 @@ describe('Construct: DatabaseAlarms', () => {
 
   describe('subscriptions', () => {
     it('has none when neither email nor HTTPS endpoint is given', () => {
-      alarmsStack().template.resourceCountIs('AWS::SNS::Subscription', 0);
+      defaultAlarmsStack().template.resourceCountIs('AWS::SNS::Subscription', 0);
     });
 
     // Regression (review of the two topics): an app with only alarmEmail got ticket emails before the ticket topic, and none after it.
@@ -717,13 +717,13 @@ describe('Construct: DatabaseAlarms', () => {
 
   describe('saved queries', () => {
     it('are in a folder of this database (schemaguard/<identifier>): two databases in one account would share their names, and a page names its query by name', () => {
-      expect(alarmsStack().alarms.queryFolder).toBe(FOLDER);
+      expect(defaultAlarmsStack().alarms.queryFolder).toBe(FOLDER);
       expect(alarmsStack({ databaseIdentifier: 'orders-staging' }).alarms.queryFolder).toBe('schemaguard/orders-staging');
       expect(alarmsStack({ queryFolder: 'shop/db' }).alarms.queryFolder).toBe('shop/db');
     });
 
     it('saves "last not-null violations with their statements" and "top failing relations" on the log group', () => {
-      const { template } = alarmsStack();
+      const { template } = defaultAlarmsStack();
       template.hasResourceProperties('AWS::Logs::QueryDefinition', {
         Name: `${FOLDER}/Last not-null violations with their statements`,
         QueryString: NOT_NULL_WITH_STATEMENTS_QUERY,
@@ -904,7 +904,7 @@ describe('Construct: DatabaseAlarms', () => {
   });
 
   it('is a construct of its stack', () => {
-    const { alarms } = alarmsStack();
+    const { alarms } = defaultAlarmsStack();
     expect(alarms).toBeInstanceOf(DatabaseAlarms);
     expect(Stack.of(alarms).stackName).toBe('AlarmsTest');
   });

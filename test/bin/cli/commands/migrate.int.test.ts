@@ -289,7 +289,11 @@ describe.each(targets)('CLI: a password in a failing statement on $name', (t) =>
       ["CREATE ROLE pw_app LOGIN PASSWORD'S3cretOne' 'S3cretTwo';\n", 'syntax error at or near "\'****\'"'],
       ["CREATE /* reports */ USER MAPPING FOR nosuchrole SERVER nosrv OPTIONS (user 'x', password'S3cretPW');\n", 'does not exist'],
     ];
-    for (const [sql, message] of cases) {
+    // The masking is the CLI's, the same on every server: each server runs the cases where its own message repeats a
+    // literal (its syntax errors, the part that depends on the server) and its share of the others (three CLI runs a case).
+    const serverRepeats = ([, message]: [string, string]) => message.startsWith('syntax error');
+    const share = (c: [string, string], k: number) => serverRepeats(c) || k % targets.length === targets.indexOf(t);
+    for (const [sql, message] of cases.filter(share)) {
       const dir = tempDir({ '1_role.sql': sql });
       const text = await runCli(['migrate', '--dir', dir, '--database-url', url]);
       const json = await runCli(['migrate', '--json', '--dir', dir, '--database-url', url]);
