@@ -221,6 +221,24 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'DURATION',
     help: 'migrate: after applying, wait this long for every standby to replay the migrations, with progress lines (default: 60s; 0 = report their lag only)',
   },
+  '--fleet-schemas': {
+    key: 'fleetSchemas',
+    kind: 'string',
+    value: 'PATTERN',
+    help: 'a fleet: every schema of the database whose name is LIKE PATTERN (e.g. tenant\\_%) is a tenant, with its own state table, the files run with search_path set to it; one line per tenant and a summary (default: the project file\'s "fleet")',
+  },
+  '--fleet-databases': {
+    key: 'fleetDatabases',
+    kind: 'string',
+    value: 'PATTERN',
+    help: 'a fleet: every database on the server whose name is LIKE PATTERN is a tenant (default: the project file\'s "fleet")',
+  },
+  '--fleet-concurrency': {
+    key: 'fleetConcurrency',
+    kind: 'int',
+    value: 'N',
+    help: 'a fleet: tenants at work at once (default: the project file\'s "fleet.concurrency", else 10)',
+  },
   '--standby-strict': {
     key: 'standbyStrict',
     kind: 'bool',

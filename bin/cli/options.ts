@@ -9,6 +9,7 @@
 import type { HistorySource } from '../../lambda/engine/foreign-history/foreign-history';
 import type { MigrationLayout } from '../../lambda/engine/files/layout';
 import type { RuleSetting } from '../../lib/config/settings';
+import type { FleetSpec } from '../../lambda/engine/fleet/fleet-spec';
 
 export const FORMATS = ['text', 'json', 'github', 'sarif'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
@@ -166,6 +167,18 @@ export interface CaptureOptions {
   dryRun: boolean;
 }
 
+/** A fleet: the project file's `fleet`, and the flags that name its tenants or its concurrency instead (fleet.ts). */
+export interface FleetOptions {
+  /** The project file's `fleet`. */
+  fleet?: FleetSpec;
+  /** `--fleet-schemas PATTERN`: the tenants are the schemas whose name is LIKE it. */
+  fleetSchemas?: string;
+  /** `--fleet-databases PATTERN`: the tenants are the databases on the server whose name is LIKE it. */
+  fleetDatabases?: string;
+  /** `--fleet-concurrency N`: tenants at work at once. */
+  fleetConcurrency?: number;
+}
+
 /** The groups some commands take, by name (registry.ts says which commands). */
 export interface OptionGroups {
   connection: ConnectionOptions;
@@ -186,6 +199,7 @@ export interface OptionGroups {
   lintScope: LintScopeOptions;
   plan: PlanOptions;
   capture: CaptureOptions;
+  fleet: FleetOptions;
 }
 export type OptionGroup = keyof OptionGroups;
 
@@ -212,7 +226,8 @@ export interface AllOptions
     RepairOptions,
     LintScopeOptions,
     PlanOptions,
-    CaptureOptions {}
+    CaptureOptions,
+    FleetOptions {}
 
 /** Each group's keys at run time (the compiler holds each list to its interface): a flag's group is its key's. */
 const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = {
@@ -254,6 +269,7 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
   lintScope: { since: true },
   plan: { offline: true, warnRows: true },
   capture: { minCalls: true, dryRun: true },
+  fleet: { fleet: true, fleetSchemas: true, fleetDatabases: true, fleetConcurrency: true },
 };
 
 /** The group that holds option `key`, or undefined for a common one (every command takes it). */

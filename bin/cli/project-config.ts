@@ -54,6 +54,7 @@ export function applyConfig(opts: CliOptions, config: ProjectConfig, cwd: string
   if (!opts.given.has('snapshot') && config.settings.snapshot === undefined) opts.snapshot = defaultSnapshot(opts.dir);
   opts.projectFiles = !opts.given.has('dir') || resolve(cwd, opts.dir) === (config.settings.migrations ?? resolve(config.root, 'migrations'));
   opts.lintRules = config.settings.lintRules ?? {};
+  opts.fleet = config.settings.fleet;
   if (config.settings.databaseUrlEnv !== undefined) {
     opts.databaseUrlEnv = config.settings.databaseUrlEnv;
     if (!opts.given.has('databaseUrl')) opts.databaseUrl = env[opts.databaseUrlEnv];

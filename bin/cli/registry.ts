@@ -202,6 +202,7 @@ export const OPTION_TAKERS = {
   lintScope: ['lint'],
   plan: ['plan'],
   capture: ['capture'],
+  fleet: ['migrate', 'status', 'plan', 'guard'],
 } as const satisfies Record<OptionGroup, readonly Command[]>;
 
 /** The option groups `command` takes. */

@@ -14,3 +14,7 @@ export const DEFAULT_LOCK_RETRIES = 3;
 export const DEFAULT_RETRY_DELAY_MS = 500;
 /** After applying, how long to wait for the standbys to replay it (0: report only). */
 export const DEFAULT_STANDBY_WAIT_MS = 60_000;
+/** A fleet's tenants at work at once (and a Step Functions wave's MaxConcurrency). */
+export const DEFAULT_FLEET_CONCURRENCY = 10;
+/** A fleet's tenants per wave: a failure stops the rollout at the end of its wave. */
+export const DEFAULT_FLEET_WAVE_SIZE = 50;

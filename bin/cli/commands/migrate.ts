@@ -9,9 +9,12 @@ import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
 import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
 import { noun, plural } from '../../../lambda/engine/errors/words';
+import { fleetOption } from './fleet';
 
 export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number> {
   const { opts } = ctx;
+  const fleet = fleetOption(opts);
+  if (fleet) return (await import('./fleet-migrate')).fleetMigrateCommand(ctx, fleet);
   // The runner lock's connection only: the one that applies is opened by the run once it knows files are pending
   // (while they are parsed), so a run with nothing to do makes one handshake.
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true, layout: opts.layout }));

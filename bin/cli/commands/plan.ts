@@ -4,6 +4,7 @@
  * and whether it rewrites or scans the table under that lock; and the lint
  * findings. Writes nothing. `--offline` reads the files alone.
  */
+import { fleetOption } from './fleet';
 import { lintCounts, type LintResult } from '../../../lambda/checks/lint';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/state/plan';
@@ -43,6 +44,8 @@ const NO_OUTLOOK: RunOutlook = { refusals: [], notes: [] };
 
 export async function planCommand(ctx: ContextOf<'plan'>): Promise<number> {
   const { opts } = ctx;
+  const fleet = fleetOption(opts);
+  if (fleet && !opts.offline) return (await import('./fleet-reads')).fleetReadCommand(ctx, fleet, 'plan');
   refuseUnknownRules(opts);
   // Files first: bad input never reaches (or starts) a database.
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });

@@ -1,4 +1,5 @@
 /** `schemaguard status`: applied / pending / changed / unknown, as a table; writes nothing. */
+import { fleetOption } from './fleet';
 import { appliedAsOther, type Plan } from '../../../lambda/engine/state/plan';
 import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-history/foreign-tables';
 import type { Driver } from '../../../lambda/engine/ports';
@@ -13,6 +14,8 @@ import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } 
 
 export async function statusCommand(ctx: ContextOf<'status'>): Promise<number> {
   const { opts } = ctx;
+  const fleet = fleetOption(opts);
+  if (fleet) return (await import('./fleet-reads')).fleetReadCommand(ctx, fleet, 'status');
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { layout: opts.layout }));
   warnAboutFiles(ctx, migrations.length);
   try {
