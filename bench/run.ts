@@ -4,7 +4,8 @@
  *
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
- *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth
+ *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth,fleet
+ *   npm run bench -- --only fleet --tenants 1000 --fleet-concurrency 10   the fleet's size and concurrency (bench/fleet.ts)
  *   npm run bench -- --tmpfs      the server's data directory in /dev/shm (see lib/server.ts)
  *   npm run bench -- --latency-ms 1   apply and noop through a proxy that delays each way (lib/latency-proxy.ts)
  *   BENCH_NODE=/path/to/node npm run bench   the measured processes on another Node.js
@@ -15,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchApply, PSQL } from './apply';
+import { benchFleet } from './fleet';
 import { benchGuard } from './guard';
 import { benchLambda } from './lambda';
 import { benchMemory } from './memory';
@@ -28,7 +30,7 @@ import { startBenchServer, dropDatabase, TMPFS_DIR } from './lib/server';
 import { benchStartup } from './startup';
 import { benchSynth } from './synth';
 
-const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'lambda', 'synth'] as const;
+const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'lambda', 'synth', 'fleet'] as const;
 type Part = (typeof ALL)[number];
 
 interface Sizes {
@@ -44,6 +46,8 @@ interface Sizes {
   raceFiles: number;
   raceRows: number;
   guardRuns: number;
+  tenants: number;
+  loopSample: number;
 }
 const FULL: Sizes = {
   migrations: 1000,
@@ -58,6 +62,8 @@ const FULL: Sizes = {
   raceFiles: 42,
   raceRows: 1_000_000,
   guardRuns: 20,
+  tenants: 1000,
+  loopSample: 40,
 };
 const QUICK: Sizes = {
   migrations: 300,
@@ -72,9 +78,29 @@ const QUICK: Sizes = {
   raceFiles: 42,
   raceRows: 100_000,
   guardRuns: 7,
+  tenants: 100,
+  loopSample: 10,
 };
 
-function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?: string; tmpfs: boolean; latencyMs?: number } {
+interface BenchArgs {
+  quick: boolean;
+  only: Set<Part>;
+  databaseUrl?: string;
+  tmpfs: boolean;
+  latencyMs?: number;
+  tenants?: number;
+  fleetConcurrency: number;
+}
+
+/** `--tenants N` and `--fleet-concurrency N`: a whole number of at least 1. */
+function count(flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) usage(`${flag}: "${v}" is not a whole number of at least 1`);
+  return Number(v);
+}
+
+function parse(argv: string[]): BenchArgs {
+  let tenants: number | undefined;
+  let fleetConcurrency = 10;
   let quick = false;
   let tmpfs = false;
   let latencyMs: number | undefined;
@@ -95,14 +121,18 @@ function parse(argv: string[]): { quick: boolean; only: Set<Part>; databaseUrl?:
       const v = argv[++k] ?? '';
       latencyMs = Number(v);
       if (!/^\d+$/.test(v) || latencyMs < 1) usage(`--latency-ms: "${v}" is not a whole number of milliseconds of at least 1 (the delay each way)`);
-    } else usage(`unknown argument "${a}"`);
+    } else if (a === '--tenants') tenants = count(a, argv[++k] ?? '');
+    else if (a === '--fleet-concurrency') fleetConcurrency = count(a, argv[++k] ?? '');
+    else usage(`unknown argument "${a}"`);
   }
   if (tmpfs && databaseUrl) usage('--tmpfs places the server this run starts; it cannot move the one of --database-url');
-  return { quick, only, databaseUrl, tmpfs, latencyMs };
+  return { quick, only, databaseUrl, tmpfs, latencyMs, tenants, fleetConcurrency };
 }
 
 function usage(message: string): never {
-  process.stderr.write(`bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N]\n`);
+  process.stderr.write(
+    `bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N] [--tenants N] [--fleet-concurrency N]\n`,
+  );
   process.exit(2);
 }
 
@@ -139,7 +169,7 @@ async function main(): Promise<void> {
   // Every process the parts below start inherits this.
   process.env = measuredEnv();
   say(`node start (node -e 0): ${machine.node_start_ms} ms`);
-  const needsDb = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard'].some((p) => args.only.has(p as Part));
+  const needsDb = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'fleet'].some((p) => args.only.has(p as Part));
   const server = needsDb ? await startBenchServer(args.databaseUrl, { tmpfs: args.tmpfs }) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.
   process.once('SIGINT', () => {
@@ -200,6 +230,14 @@ async function main(): Promise<void> {
       out.race = await benchRace({ adminUrl: server.adminUrl, runners: sizes.raceRunners, files: sizes.raceFiles, rows: sizes.raceRows, onProgress: say });
     }
     if (server && args.only.has('guard')) out.guard = await benchGuard({ adminUrl: server.adminUrl, runs: sizes.guardRuns, onProgress: say });
+    if (server && args.only.has('fleet'))
+      out.fleet = await benchFleet({
+        adminUrl: server.adminUrl,
+        tenants: args.tenants ?? sizes.tenants,
+        concurrency: args.fleetConcurrency,
+        loopSample: sizes.loopSample,
+        onProgress: say,
+      });
   } finally {
     await server?.stop();
   }
