@@ -24,9 +24,9 @@ export async function invalidIndexes(q: Queryable, m?: Migration): Promise<Inval
  * The tables `m`'s CREATE INDEX CONCURRENTLY statements build on, as written
  * (resolved on the file's session): an INVALID index on any other table is
  * not this file's, but another session's build that failed meanwhile (a
- * fleet's tenants in one database run the same files at once). Undefined
- * when the file may leave one elsewhere (REINDEX … CONCURRENTLY) or builds
- * none it names.
+ * fleet's tenants in one database run the same files at once); none when
+ * it builds none. Undefined when the file may leave one elsewhere (REINDEX …
+ * CONCURRENTLY, a build of an unnamed index).
  */
 function buildTables(m: Migration): string[] | undefined {
   const tables: string[] = [];
@@ -34,8 +34,10 @@ function buildTables(m: Migration): string[] | undefined {
     if (/\breindex\b/i.test(stmt.text)) return undefined;
     const target = concurrentIndexTarget(stmt.text);
     if (target) tables.push(target.table);
+    // A build this reading cannot name (an unnamed index): any table.
+    else if (/\bconcurrently\b/i.test(stmt.text) && /\bindex\b/i.test(stmt.text)) return undefined;
   }
-  return tables.length ? tables : undefined;
+  return tables;
 }
 
 /**
