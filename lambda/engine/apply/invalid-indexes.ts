@@ -35,7 +35,7 @@ function buildTables(m: Migration): string[] | undefined {
     const target = concurrentIndexTarget(stmt.text);
     if (target) tables.push(target.table);
     // A build this reading cannot name (an unnamed index): any table.
-    else if (/\bconcurrently\b/i.test(stmt.text) && /\bindex\b/i.test(stmt.text)) return undefined;
+    else if (/\bcreate\s+(unique\s+)?index\s+concurrently\b/i.test(stmt.text)) return undefined;
   }
   return tables;
 }
