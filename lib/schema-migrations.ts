@@ -47,6 +47,8 @@ import { SETTINGS } from './config/settings';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { andList, oneOrMany, plural } from '../lambda/engine/errors/words';
+import { fleetOf, FleetSpecError, readFleetSpec, type Fleet, type FleetSpec } from '../lambda/engine/fleet/fleet-spec';
+import { FleetRollout } from './fleet/fleet-rollout';
 
 /** What SchemaMigrations takes whichever way it reaches the database (SchemaMigrationsProps adds the way). */
 export interface SchemaMigrationsBaseProps extends UserFileProps {
@@ -277,6 +279,20 @@ export interface SchemaMigrationsBaseProps extends UserFileProps {
    * @default - no `Revision` property
    */
   readonly revision?: number;
+  /**
+   * A fleet: the tenants that run the same files, each with its own state
+   * table — schemas of the database (`schemas`, a LIKE pattern, or
+   * `schemaQuery`) or databases of its server (`databases`, `databaseQuery`) —
+   * read at each deploy, as the project file's `fleet` names them. The deploy
+   * then rolls the migrations out on Step Functions (`fleetRollout`): the
+   * canary first, then waves of `waveSize` tenants, `concurrency` at once; it
+   * fails, naming the tenants and why, when the canary fails or more than
+   * `toleratedFailures` do, and no later wave starts. Over a connection only
+   * (not `dataApiCluster`); a schema fleet not through a pooler (each session
+   * searches its tenant's schema).
+   * @default - the project file's "fleet", else none: the one database is migrated
+   */
+  readonly fleet?: FleetSpec;
   /**
    * Name of the SSM parameter the stack writes the schema version to (see
    * `versionFor`). Given, the parameter is always created; otherwise only when
@@ -528,6 +544,10 @@ export class SchemaMigrations extends Construct {
   readonly databaseIdentity?: string;
   /** `revision` as given. */
   readonly revision?: number;
+  /** With a fleet: the state machine that rolls the migrations out to its tenants. */
+  readonly fleetRollout?: FleetRollout;
+  /** The fleet (`fleet`, or the project file's), with its defaults. */
+  readonly fleet?: Fleet;
   /** The role of both handlers (onEvent and isComplete). */
   private readonly handlerRole: iam.Role;
   private readonly givenVersionParameterName?: string;
@@ -569,11 +589,15 @@ export class SchemaMigrations extends Construct {
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
     this.securityGroup = this.target.kind === 'connection' ? handlerSecurityGroup(this, this.target, this.auth) : undefined;
     this.handlerRole = handlerRole(this, this.target, this.auth);
+    this.fleet = resolveFleet(props, project, this.target);
     const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth);
-    this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
-    this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
+    const withFleet = { ...functionProps, environment: { ...functionProps.environment, ...fleetEnvironment(this.fleet) } };
+    this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...withFleet, handler: `index.${ON_EVENT_HANDLER_NAME}` });
+    this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...withFleet, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
+    this.fleetRollout = this.fleet ? this.rolloutFor(this.fleet, settings) : undefined;
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings, baselineProps);
+    if (this.fleetRollout) this.resource.node.addDependency(this.fleetRollout);
     // The database (and its security group rules, children of it) must exist before the first run.
     this.resource.node.addDependency(database);
     // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
@@ -699,6 +723,24 @@ export class SchemaMigrations extends Construct {
     };
   }
 
+  /**
+   * The fleet's state machine, and what the handlers may do with it: start
+   * it, describe and stop its executions (a policy of their own: in the
+   * role's default policy it would make the functions, which the state
+   * machine invokes, depend on it).
+   */
+  private rolloutFor(fleet: Fleet, settings: Settings): FleetRollout {
+    const rollout = new FleetRollout(this, 'FleetRollout', {
+      fleet,
+      migrationFunction: this.onEventHandler,
+      logRetention: settings.retention,
+      logRemovalPolicy: settings.removalPolicy,
+    });
+    const start = new iam.Policy(rollout, 'StartPolicy', { statements: rollout.startStatements() });
+    this.handlerRole.attachInlinePolicy(start);
+    return rollout;
+  }
+
   /** The Provider framework: isComplete every `queryInterval` until `totalTimeout`, its functions and waiter logged. */
   private waiterProvider(settings: Settings): Provider {
     const frameworkLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
@@ -749,9 +791,48 @@ export class SchemaMigrations extends Construct {
         ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
         ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
         ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
+        ...(this.fleetRollout
+          ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet]!, [PROP.fleetStateMachine]: this.fleetRollout.stateMachine.stateMachineArn }
+          : {}),
       },
     });
   }
+}
+
+/** The fleet the construct rolls out: `fleet`, else the project file's; checked, and refused where a fleet cannot go. */
+function resolveFleet(props: SchemaMigrationsProps, project: ProjectConfig, target: MigrationsTarget): Fleet | undefined {
+  const spec = props.fleet ?? project.settings.fleet;
+  if (spec === undefined) return undefined;
+  const where = props.fleet !== undefined ? '"fleet"' : `"fleet" in ${project.file}`;
+  let fleet: Fleet;
+  try {
+    fleet = fleetOf(readFleetSpec(spec));
+  } catch (e) {
+    if (!(e instanceof FleetSpecError)) throw e;
+    throw new Error(`SchemaMigrations: ${where} ${e.problem}; ${e.fix}`);
+  }
+  if (target.kind === 'data-api')
+    throw new Error(
+      `SchemaMigrations: ${where} names a fleet, and "dataApiCluster" migrates through the RDS Data API: a fleet's tenants are reached over a connection (each schema searched first, or each database connected to); pass "database" and "vpc" instead`,
+    );
+  if (!fleet.databases && Object.keys(proxyEnvironment(target.database)).length)
+    throw new Error(
+      `SchemaMigrations: ${where} names tenant schemas, and "database" is a pooler (an RDS Proxy): each tenant's sessions search its schema, a setting a pooler cannot keep; pass the instance or cluster itself as "database"`,
+    );
+  return fleet;
+}
+
+/** SCHEMAGUARD_FLEET: the spec as the handler reads it (the project file's shape, its defaults filled). */
+function fleetEnvironment(fleet: Fleet | undefined): Record<string, string> {
+  if (!fleet) return {};
+  const spec: FleetSpec = {
+    [fleet.source]: fleet.value,
+    ...(fleet.canary !== undefined ? { canary: fleet.canary } : {}),
+    concurrency: fleet.concurrency,
+    waveSize: fleet.waveSize,
+    toleratedFailures: fleet.toleratedFailures,
+  };
+  return { [ENV.fleet]: JSON.stringify(spec) };
 }
 
 /** The handler's group: egress to the database port, to Secrets Manager and to CloudFormation only; the database's group admits it. */

@@ -9,6 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { InputError } from '../engine/errors/errors';
 import { validateSchemaName } from '../engine/state/identifiers';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
+import { fleetOf, FleetSpecError, readFleetSpec, type Fleet } from '../engine/fleet/fleet-spec';
 import { DEFAULTS, ENV, TLS_MODES, type TlsMode } from './constants';
 import type { FailureContext } from './failure';
 
@@ -44,6 +45,8 @@ export interface ConnectionTarget {
   /** Connect attempts while a new instance is not reachable yet. */
   connectAttempts: number;
   tls: TlsSettings;
+  /** A fleet's tenant schema, searched first by every session (the pg driver's `searchPath`). @default - the server's search_path */
+  searchPath?: string;
 }
 
 export type DatabaseTarget = DataApiTarget | ConnectionTarget;
@@ -85,6 +88,8 @@ export interface HandlerConfig {
   verify: VerifySettings;
   /** Named in failure messages. */
   logGroups: FailureContext;
+  /** The fleet the custom resource rolls out (SCHEMAGUARD_FLEET); undefined for one database. */
+  fleet?: Fleet;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
@@ -111,7 +116,25 @@ export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
       handlerLogGroup: env.AWS_LAMBDA_LOG_GROUP_NAME || undefined,
       databaseLogGroup: env[ENV.databaseLogGroup] || undefined,
     },
+    ...(env[ENV.fleet] ? { fleet: fleetSetting(env[ENV.fleet]!) } : {}),
   };
+}
+
+/** SCHEMAGUARD_FLEET: the project file's `fleet`, as JSON, checked as the file's is. */
+function fleetSetting(raw: string): Fleet {
+  const fix = 'deploy the function through SchemaMigrations, which sets it from its fleet (or the project file\'s "fleet")';
+  let spec: unknown;
+  try {
+    spec = JSON.parse(raw);
+  } catch {
+    throw new InputError(`${ENV.fleet} is not JSON`, { value: raw, fix });
+  }
+  try {
+    return fleetOf(readFleetSpec(spec));
+  } catch (e) {
+    if (!(e instanceof FleetSpecError)) throw e;
+    throw new InputError(`${ENV.fleet}: the fleet ${e.problem}`, { value: raw, fix: `${e.fix}; ${fix}` });
+  }
 }
 
 function databaseTarget(env: NodeJS.ProcessEnv, tls: TlsSettings): DatabaseTarget {

@@ -60,6 +60,7 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
       config: { host, port, user, ...(password !== undefined ? { password } : {}), database },
       ...(target.auth.kind === 'iam' ? { iam: {} } : {}),
       ...(target.pooler ? { pooler: true } : {}),
+      ...(target.searchPath !== undefined ? { searchPath: target.searchPath } : {}),
       ssl: tlsOptions(target.tls, host, bundles),
       applicationName: deps.applicationName ?? APPLICATION_NAME,
       connectRetry: { attempts: target.connectAttempts, initialDelayMs: CONNECT_RETRY_INITIAL_DELAY_MS },

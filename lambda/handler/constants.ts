@@ -90,6 +90,13 @@ export const ENV = {
    * only the read-only commands.
    */
   operatorWrites: 'SCHEMAGUARD_OPERATOR_WRITES',
+  /**
+   * A fleet (SchemaMigrations `fleet`, or the project file's): its spec as
+   * JSON, the project file's `fleet` shape. Set, the custom resource migrates
+   * the tenants through the rollout's state machine, and the function answers
+   * the workflow's tenant and tally items.
+   */
+  fleet: 'SCHEMAGUARD_FLEET',
   /** The scheduled guard: CloudWatch namespace of its metrics. */
   guardNamespace: 'SCHEMAGUARD_GUARD_NAMESPACE',
   /** The scheduled guard: value of the `DatabaseIdentifier` dimension (the instance or cluster identifier). */
@@ -152,6 +159,10 @@ export const PROP = {
   databaseName: 'DatabaseName',
   /** SchemaMigrations `revision`, when set: raising it makes the next deploy run again. */
   revision: 'Revision',
+  /** With a fleet: the spec (JSON), so a changed fleet runs again. */
+  fleet: 'Fleet',
+  /** With a fleet: the rollout's state machine, which the custom resource starts. */
+  fleetStateMachine: 'FleetStateMachineArn',
 } as const;
 
 /** `Data` attributes of the response (readable with GetAtt). */
@@ -165,6 +176,8 @@ export const ATTR = {
   message: 'Message',
   /** What SchemaMigrations `baseline` did in this request: `not set`, `recorded: …`, `ignored: …` or `none: …`. */
   baseline: 'Baseline',
+  /** With a fleet: how many tenants, and the failures the rollout tolerated (`200 tenants; 1 failed: …`); empty without one. */
+  tenants: 'Tenants',
   /**
    * Empty, or what went wrong during a rollback: an Update while CloudFormation
    * rolls the stack back never fails (a failed rollback leaves the stack in
@@ -214,6 +227,13 @@ export const ROLLBACK_REPORTED_FIELD = 'SchemaguardRollbackReported';
  * knows how long the request has been running.
  */
 export const REQUEST_STARTED_FIELD = 'SchemaguardRequestStartedAt';
+
+/**
+ * Field of onEvent's response with a fleet: the rollout's execution, which
+ * every isComplete of the request describes. Absent when the fleet had no
+ * tenant (nothing was started).
+ */
+export const FLEET_EXECUTION_FIELD = 'SchemaguardFleetExecutionArn';
 
 /** Physical id prefix; the id never changes across updates of one resource. */
 export const PHYSICAL_ID_PREFIX = 'schemaguard-migrations';

@@ -388,7 +388,8 @@ export const SETTINGS = [
     description:
       "A fleet: the tenants that run the same files, each with its own state table, one line each and a summary. Exactly one of `schemas` (a LIKE pattern of schema names in the target database: each tenant's files run with `search_path` set to its schema, its state in `<schema>.applied_migrations`), `schemaQuery` (a query whose first column is the schema names), `databases` (a LIKE pattern of database names on the server: each its own `stateSchema`) or `databaseQuery`; then `canary` (the tenant run first, alone; default the first by name), `concurrency` (tenants at once, default " +
       `${DEFAULT_FLEET_CONCURRENCY}), \`waveSize\` (tenants per wave, default ${DEFAULT_FLEET_WAVE_SIZE}) and \`toleratedFailures\` (failed tenants the rollout goes on after, default 0): \`migrate\` stops after the wave of the first failure beyond it.`,
-    note: '`--fleet-schemas`, `--fleet-databases` and `--fleet-concurrency` override it on the command line; the constructs take `fleet` for the rollout on Step Functions.',
+    prop: 'fleet',
+    note: '`--fleet-schemas`, `--fleet-databases` and `--fleet-concurrency` override it on the command line; SchemaMigrations rolls it out on Step Functions at each deploy (its `fleet` prop wins).',
     schema: {
       type: 'object',
       additionalProperties: false,

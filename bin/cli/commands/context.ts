@@ -1,4 +1,5 @@
 /** What every command gets from `main`: options, output and a way to reach the database. */
+import { hostname, userInfo } from 'node:os';
 import { parseDatabaseUrl, PgDriver, type PgDriverOptions } from '../../../lambda/driver/pg/pg-driver';
 import { maskUrl } from '../../../lambda/engine/errors/redact';
 import { InputError } from '../../../lambda/engine/errors/errors';
@@ -328,4 +329,16 @@ function subfolderWarning(dir: string, nested: ReturnType<typeof sqlSubfolders>)
     `warning: ${dir}/: ${files} .sql ${noun(files, 'file')} in subfolders ${oneOrMany(nested.length, 'is', 'are')} not read: ${describeSubfolders(nested)}; ` +
     `schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at ${folder}`
   );
+}
+
+/** Who applied, for the state table: SCHEMAGUARD_APPLIED_BY, else `cli:user@host`. */
+export function appliedBy(env: NodeJS.ProcessEnv): string {
+  if (env.SCHEMAGUARD_APPLIED_BY) return env.SCHEMAGUARD_APPLIED_BY;
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry */
+  }
+  return `cli:${user}@${hostname()}`;
 }

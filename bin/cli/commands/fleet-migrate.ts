@@ -13,8 +13,7 @@ import type { TenantOutcome } from '../../../lambda/engine/fleet/rollout';
 import { tenantError, type TenantReport } from '../../../lambda/engine/fleet/tenant-result';
 import type { Tenant } from '../../../lambda/engine/fleet/tenants';
 import type { Driver } from '../../../lambda/engine/ports';
-import { appliedBy } from './migrate';
-import { warnAboutFiles, type ContextOf } from './context';
+import { appliedBy, warnAboutFiles, type ContextOf } from './context';
 import { connectFleet, nameWidth, printFleet, readFleet, readTenantReport, runTenants, tenantLine, type FleetTarget } from './fleet';
 
 export async function fleetMigrateCommand(ctx: ContextOf<'migrate'>, fleet: Fleet): Promise<number> {

@@ -1,5 +1,4 @@
 /** `schemaguard migrate`: apply the pending migrations, a progress line each, then one summary. */
-import { hostname, userInfo } from 'node:os';
 import { CheckFailedError, holderName, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import type { Driver } from '../../../lambda/engine/ports';
@@ -7,7 +6,7 @@ import { loadMigrationsAsync } from '../../../lambda/engine/files/source';
 import type { StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
-import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
+import { appliedBy, namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
 import { noun, plural } from '../../../lambda/engine/errors/words';
 import { fleetOption } from './fleet';
 
@@ -100,18 +99,6 @@ async function standbysAfter(ctx: ContextOf<'migrate'>, driver: Driver): Promise
 function standbySettingNames(opts: ContextOf<'migrate'>['opts']): { wait: string; strict: string } {
   const name = (flag: string, key: string, option: string) => (opts.fromFile.has(option) ? `${flag} (or "${key}" in ${opts.configFile})` : flag);
   return { wait: name('--standby-wait', 'standbyWait', 'standbyWaitMs'), strict: name('--standby-strict', 'standbyStrict', 'standbyStrict') };
-}
-
-/** Who applied, for the state table: SCHEMAGUARD_APPLIED_BY, else `cli:user@host`. */
-export function appliedBy(env: NodeJS.ProcessEnv): string {
-  if (env.SCHEMAGUARD_APPLIED_BY) return env.SCHEMAGUARD_APPLIED_BY;
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    /* no passwd entry */
-  }
-  return `cli:${user}@${hostname()}`;
 }
 
 export function summary(result: MigrateResult): string {

@@ -7,9 +7,9 @@
  * files commits whole or not at all, so every tenant stays at a version it
  * reached whole, and the tenants after the stop are untouched.
  *
- * The Step Functions workflow (lib/fleet/) runs the same order: a Task for
- * the canary, then one Map state per wave with MaxConcurrency, and a
- * Choice that stops after a wave with too many failures.
+ * The Step Functions workflow (lib/fleet/) runs the same order: one Map
+ * state per wave with MaxConcurrency, the canary's first, and after each the
+ * function's tally (lambda/handler/fleet/tally.ts) asks `stopReason`.
  */
 import { plural } from '../errors/words';
 import type { Fleet } from './fleet-spec';
@@ -66,8 +66,8 @@ export async function rollout<R>(tenants: readonly Tenant[], settings: RolloutSe
   return result;
 }
 
-/** Why the rollout stops after wave `w`, or undefined to go on. */
-function stopReason(failed: number, w: number, settings: RolloutSettings): string | undefined {
+/** Why the rollout stops after wave `w` with `failed` tenants failed so far, or undefined to go on (the Step Functions tally asks the same). */
+export function stopReason(failed: number, w: number, settings: Pick<RolloutSettings, 'toleratedFailures' | 'canaryFirst'>): string | undefined {
   if (failed === 0) return undefined;
   if (w === 0 && (settings.canaryFirst ?? true)) return 'the canary failed';
   if (failed > settings.toleratedFailures) return `${plural(failed, 'tenant')} failed, more than the ${settings.toleratedFailures} tolerated`;
