@@ -18,6 +18,7 @@
  *   `dashboard`, its graphs and alarm states (beside and under the error
  *   classes' on DatabaseAlarms' dashboard).
  */
+import { fleetEnvironment } from './fleet/fleet-rollout';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -505,6 +506,8 @@ function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, targ
     // V8's heap sized by the function's memory, as the migrations' handler's: the guard peaked at 185 MB in 256 MB on a 3,000-table catalog.
     NODE_OPTIONS: heapOptions(settings.memorySize),
   };
+  // A fleet: every tenant is checked (lambda/checks/guard/fleet.ts).
+  Object.assign(environment, fleetEnvironment(props.migrations.fleet));
   // The migrations' own state table (their stateSchema), which the guard reads for pending migrations.
   if (props.migrations.stateSchema !== DEFAULT_STATE_SCHEMA) environment[ENV.stateSchema] = props.migrations.stateSchema;
   if (target.kind === 'data-api') {

@@ -48,7 +48,7 @@ import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles 
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { andList, oneOrMany, plural } from '../lambda/engine/errors/words';
 import { fleetOf, FleetSpecError, readFleetSpec, type Fleet, type FleetSpec } from '../lambda/engine/fleet/fleet-spec';
-import { FleetRollout } from './fleet/fleet-rollout';
+import { FleetRollout, fleetEnvironment } from './fleet/fleet-rollout';
 
 /** What SchemaMigrations takes whichever way it reaches the database (SchemaMigrationsProps adds the way). */
 export interface SchemaMigrationsBaseProps extends UserFileProps {
@@ -584,16 +584,16 @@ export class SchemaMigrations extends Construct {
     this.givenVersionParameterName = props.versionParameterName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
+    // Before the functions: each of them (the role provisioner's too, which grants the guard on a schema fleet's tenants) is told it.
+    this.fleet = resolveFleet(props, project, this.target);
     this.roles = props.masterSecret ? this.roleProvisioner(props, props.masterSecret, settings) : undefined;
     this.secret = this.roles?.secret ?? props.secret;
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
     this.securityGroup = this.target.kind === 'connection' ? handlerSecurityGroup(this, this.target, this.auth) : undefined;
     this.handlerRole = handlerRole(this, this.target, this.auth);
-    this.fleet = resolveFleet(props, project, this.target);
     const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth);
-    const withFleet = { ...functionProps, environment: { ...functionProps.environment, ...fleetEnvironment(this.fleet) } };
-    this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...withFleet, handler: `index.${ON_EVENT_HANDLER_NAME}` });
-    this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...withFleet, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
+    this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
+    this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.fleetRollout = this.fleet ? this.rolloutFor(this.fleet, settings) : undefined;
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings, baselineProps);
@@ -718,6 +718,7 @@ export class SchemaMigrations extends Construct {
       environment: {
         ...handlerEnvironment(this, props, settings, auth, this.target),
         ...(stateSchema === undefined ? {} : { [ENV.stateSchema]: this.stateSchema }),
+        ...fleetEnvironment(this.fleet),
       },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
@@ -820,19 +821,6 @@ function resolveFleet(props: SchemaMigrationsProps, project: ProjectConfig, targ
       `SchemaMigrations: ${where} names tenant schemas, and "database" is a pooler (an RDS Proxy): each tenant's sessions search its schema, a setting a pooler cannot keep; pass the instance or cluster itself as "database"`,
     );
   return fleet;
-}
-
-/** SCHEMAGUARD_FLEET: the spec as the handler reads it (the project file's shape, its defaults filled). */
-function fleetEnvironment(fleet: Fleet | undefined): Record<string, string> {
-  if (!fleet) return {};
-  const spec: FleetSpec = {
-    [fleet.source]: fleet.value,
-    ...(fleet.canary !== undefined ? { canary: fleet.canary } : {}),
-    concurrency: fleet.concurrency,
-    waveSize: fleet.waveSize,
-    toleratedFailures: fleet.toleratedFailures,
-  };
-  return { [ENV.fleet]: JSON.stringify(spec) };
 }
 
 /** The handler's group: egress to the database port, to Secrets Manager and to CloudFormation only; the database's group admits it. */

@@ -233,6 +233,11 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'PATTERN',
     help: 'a fleet: every database on the server whose name is LIKE PATTERN is a tenant (default: the project file\'s "fleet")',
   },
+  '--no-fleet': {
+    key: 'noFleet',
+    kind: 'bool',
+    help: 'one database, as without a fleet: the project file\'s "fleet" is set aside (a tenant alone: its URL, with options=-csearch_path=TENANT and --state-schema TENANT for a schema tenant)',
+  },
   '--fleet-concurrency': {
     key: 'fleetConcurrency',
     kind: 'int',

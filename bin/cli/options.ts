@@ -177,6 +177,8 @@ export interface FleetOptions {
   fleetDatabases?: string;
   /** `--fleet-concurrency N`: tenants at work at once. */
   fleetConcurrency?: number;
+  /** `--no-fleet`: one database; the project file's `fleet` set aside. */
+  noFleet?: boolean;
 }
 
 /** The groups some commands take, by name (registry.ts says which commands). */
@@ -269,7 +271,7 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
   lintScope: { since: true },
   plan: { offline: true, warnRows: true },
   capture: { minCalls: true, dryRun: true },
-  fleet: { fleet: true, fleetSchemas: true, fleetDatabases: true, fleetConcurrency: true },
+  fleet: { fleet: true, fleetSchemas: true, fleetDatabases: true, fleetConcurrency: true, noFleet: true },
 };
 
 /** The group that holds option `key`, or undefined for a common one (every command takes it). */

@@ -315,8 +315,9 @@ export const GUARD_ROLE_PROP = {
 /**
  * Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants.
  * 2: SELECT on sequences. 3: no write privilege (a contract planner plans the writing contracts), the migrations' schemas only.
+ * 4: a schema fleet's tenants, and the ones the migrating role makes later.
  */
-export const GUARD_PRIVILEGES_VERSION = '3';
+export const GUARD_PRIVILEGES_VERSION = '4';
 
 /** `Data` of the guard-role resource. */
 export const GUARD_ROLE_ATTR = {

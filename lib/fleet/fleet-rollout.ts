@@ -13,7 +13,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { Fleet } from '../../lambda/engine/fleet/fleet-spec';
+import type { Fleet, FleetSpec } from '../../lambda/engine/fleet/fleet-spec';
+import { ENV } from '../../lambda/handler/constants';
 import { acknowledge, arnToken } from '../nag';
 import { FLEET_MAP_LABEL, FUNCTION_ARN_PLACEHOLDER, fleetDefinition } from './fleet-workflow';
 
@@ -28,6 +29,12 @@ export interface FleetRolloutProps {
 /** The most tenants a wave may hold on Step Functions: a wave's results are state data, which is at most 256 KiB. */
 export const MAX_AWS_WAVE_SIZE = 1000;
 
+/**
+ * The fleet's rollout on Step Functions: a standard state machine that runs
+ * the canary, then the waves, each tenant one invocation of the migration
+ * function (lib/fleet/fleet-workflow.ts). SchemaMigrations makes it when it
+ * has a fleet, and its custom resource starts one execution per deploy.
+ */
 export class FleetRollout extends Construct {
   readonly stateMachine: sfn.StateMachine;
   /** Its execution log (vended logs, as the waiter's). */
@@ -110,6 +117,19 @@ export class FleetRollout extends Construct {
       period,
     });
   }
+}
+
+/** SCHEMAGUARD_FLEET: the spec as the handler reads it (the project file's shape, its defaults filled); none without a fleet. */
+export function fleetEnvironment(fleet: Fleet | undefined): Record<string, string> {
+  if (!fleet) return {};
+  const spec: FleetSpec = {
+    [fleet.source]: fleet.value,
+    ...(fleet.canary !== undefined ? { canary: fleet.canary } : {}),
+    concurrency: fleet.concurrency,
+    waveSize: fleet.waveSize,
+    toleratedFailures: fleet.toleratedFailures,
+  };
+  return { [ENV.fleet]: JSON.stringify(spec) };
 }
 
 /** A wave's results are the Map state's output, state data of at most 256 KiB: past MAX_AWS_WAVE_SIZE tenants it may not fit. */

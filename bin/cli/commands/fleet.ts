@@ -22,12 +22,23 @@ import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
 
 type FleetContext = CommandContext<OptionsIn<'fleet' | 'connection' | 'state' | 'files'>>;
 
-/** The fleet the command line and the project file name, or undefined for one database. */
+/**
+ * The fleet the command line and the project file name, or undefined for one
+ * database. The project file's applies to every command that reaches a
+ * database, whatever names it (`--database-url` names where the tenants
+ * are); `--no-fleet` sets it aside, for one database or one tenant alone.
+ */
 export function fleetOption(opts: OptionsIn<'fleet'>): Fleet | undefined {
   const flags: FleetSpec = {
     ...(opts.fleetSchemas !== undefined ? { schemas: opts.fleetSchemas } : {}),
     ...(opts.fleetDatabases !== undefined ? { databases: opts.fleetDatabases } : {}),
   };
+  if (opts.noFleet) {
+    const given = [opts.fleetSchemas !== undefined && '--fleet-schemas', opts.fleetDatabases !== undefined && '--fleet-databases'].filter(Boolean);
+    if (given.length)
+      throw new UsageError(`--no-fleet and ${given.join(' and ')} contradict each other`, { fix: 'give one: --no-fleet for one database, or the fleet flag' });
+    return undefined;
+  }
   if (!opts.fleet && Object.keys(flags).length === 0) return undefined;
   // A source given as a flag replaces the file's; the file's rollout settings stay.
   const fromFile = Object.keys(flags).length
@@ -158,7 +169,7 @@ export function printFleet(
   command: string,
   target: FleetTarget,
   reports: TenantReport[],
-  extra: { stopped?: string; elapsedMs: number },
+  extra: { stopped?: string; elapsedMs: number; canary?: Record<string, unknown> },
 ): number {
   const failed = reports.filter((r) => r.state === 'failed').length;
   if (ctx.opts.json)
@@ -169,6 +180,7 @@ export function printFleet(
         fleet: { ...target.fleet },
         tenants: reports,
         ...(extra.stopped ? { stopped: extra.stopped } : {}),
+        ...(extra.canary ? { canary: extra.canary } : {}),
         elapsedMs: extra.elapsedMs,
       }),
     );

@@ -10,8 +10,9 @@
  * StartExecution answers the open one with the same input, ExecutionAlreadyExists
  * otherwise). A rollout still running when the request's time is nearly
  * spent (SchemaMigrations totalTimeout) is stopped, and the deploy fails
- * saying so: no later wave starts, the tenants done stay done, and the next
- * deploy resumes with the tenants not at the latest version.
+ * saying so: no later item starts; a tenant whose invocation was running
+ * keeps what its files committed, each whole; the tenants done stay done,
+ * and the next deploy resumes with the tenants not at the latest version.
  */
 import { plural } from '../../engine/errors/words';
 import { MigrationError } from '../../engine/errors/errors';

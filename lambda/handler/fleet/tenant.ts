@@ -23,7 +23,7 @@ import { validateSchemaName } from '../../engine/state/identifiers';
 import { loadBundledMigrations } from '../bundle';
 import { readConfig, type DatabaseTarget, type HandlerConfig } from '../config';
 import { ENV } from '../constants';
-import type { Connector } from '../connection';
+import { fleetConnection, type Connector, type TenantPlace } from '../connection';
 import { toFailure } from '../failure';
 import { createLogger, logRunEvent, logRunFinished, type LineWriter, type Logger } from '../log';
 import type { InvocationContext } from '../request';
@@ -148,13 +148,14 @@ function tenantFailure(e: unknown, c: Pick<TenantItemContext, 'log' | 'redactor'
   return new FleetTenantError(FLEET_ERRORS.failed, message, { cause: e });
 }
 
-/** Where a tenant is: the target with its schema searched first, or its database. */
+/** Where a tenant is: its schema searched first, or its database. */
+export function tenantPlace(fleet: Fleet, name: string): TenantPlace {
+  return fleet.databases ? { databaseName: name } : { searchPath: name };
+}
+
+/** The target with the tenant's place; a fleet is reached over a connection only. */
 export function tenantTarget(database: DatabaseTarget, fleet: Fleet, name: string): DatabaseTarget {
-  if (database.kind !== 'connection')
-    throw new InputError('a fleet is migrated over a connection, and this function reaches its database through the RDS Data API', {
-      fix: 'give SchemaMigrations a database and a vpc (not dataApiCluster) for a fleet',
-    });
-  return fleet.databases ? { ...database, databaseName: name } : { ...database, searchPath: name };
+  return { ...fleetConnection(database), ...tenantPlace(fleet, name) };
 }
 
 /** A tenant's state schema: its own schema, or the configured one in its database. */

@@ -148,6 +148,44 @@ describe('CLI: migrate over a fleet of schemas', () => {
   });
 });
 
+describe('CLI: plan and --no-fleet over a fleet', () => {
+  it("plan shows each tenant's pending files and the canary's plan as one database's; --no-fleet sets the project file's fleet aside", async () => {
+    // Prepare: three tenants, tenant_001 at version 1; a project file naming them.
+    const url = await freshDatabase(target, 'fleet_plan');
+    await tenantSchemas(url, 3);
+    const migrations = dir();
+    const root = tempDir({ 'schemaguard.config.json': JSON.stringify({ fleet: { schemas: 'tenant\\_%' } }) }, 'project');
+    const v1 = tempDir({ '0001_items.sql': FILES['0001_items.sql'] });
+    const run = (...args: string[]) => runCli(args, { env: NO_DB, cwd: root });
+    expect((await run('migrate', '--database-url', url, '--dir', v1, '--fleet-schemas', 'tenant\\_001')).code).toBe(0);
+    // Act
+    const text = await run('plan', '--database-url', url, '--dir', migrations);
+    const json = await run('plan', '--database-url', url, '--dir', migrations, '--json');
+    const alone = await run('status', '--database-url', url, '--dir', migrations, '--no-fleet', '--json');
+    const both = await run('status', '--database-url', url, '--no-fleet', '--fleet-schemas', 'x');
+    // Assess: a line per tenant; the canary's table and its statements' locks, as plan on one database prints them.
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stderr).toMatch(/tenant_001 +version 1, 1 of 2 would run/);
+    expect(text.stdout).toContain("the canary's plan (tenant_000: the first tenant to run");
+    expect(text.stdout).toContain('plan for ');
+    expect(text.stdout).toMatch(/CREATE TABLE orders/);
+    const out = JSON.parse(json.stdout);
+    expect(out.tenants.map((t: { name: string; pending: number }) => [t.name, t.pending])).toEqual([
+      ['tenant_000', 2],
+      ['tenant_001', 1],
+      ['tenant_002', 2],
+    ]);
+    expect(out.canary.name).toBe('tenant_000');
+    expect(out.canary.pending.map((m: { file: string }) => m.file)).toEqual(['0001_items.sql', '0002_orders.sql']);
+    expect(out.canary.statements.length).toBeGreaterThan(0);
+    // --no-fleet: the database alone (its default state schema, nothing applied there), no tenants.
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(JSON.parse(alone.stdout).tenants).toBeUndefined();
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--no-fleet and --fleet-schemas contradict each other');
+  });
+});
+
 /** A project file with a fleet's rollout settings (the flags name the tenants). */
 function config(fleet: Record<string, unknown>): string {
   const root = tempDir({ 'schemaguard.config.json': JSON.stringify({ fleet: { schemas: 'none', ...fleet } }) }, 'project');

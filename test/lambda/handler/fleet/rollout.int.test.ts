@@ -41,7 +41,12 @@ interface Rig {
 }
 
 /** The handler with a fleet, its Step Functions local, behind the Provider framework. */
-async function rig(label: string, fleet: Record<string, unknown>, schemas: string[]): Promise<Rig> {
+async function rig(
+  label: string,
+  fleet: Record<string, unknown>,
+  schemas: string[],
+  more: { files?: Record<string, string>; env?: Record<string, string> } = {},
+): Promise<Rig> {
   const url = await freshDatabase(target, label);
   if (schemas.length) await rows(url, schemas.map((s) => `CREATE SCHEMA "${s.replace(/"/g, '""')}"`).join(';'));
   const { username, password, hostname, port, pathname } = new URL(url);
@@ -60,12 +65,13 @@ async function rig(label: string, fleet: Record<string, unknown>, schemas: strin
   };
   const env = {
     [ENV.secretArn]: SECRET_ARN,
-    [ENV.migrationsDir]: tempDir(FILES),
+    [ENV.migrationsDir]: tempDir(more.files ?? FILES),
     [ENV.contractsDir]: tempDir({}),
     [ENV.tls]: 'disable',
     [ENV.reserveMs]: '1000',
     [ENV.connectAttempts]: '2',
     [ENV.fleet]: JSON.stringify(fleet),
+    ...more.env,
   };
   let running = 0;
   let most = 0;
@@ -168,5 +174,22 @@ describe('Handler: a fleet deploy through the Provider framework and the rollout
     expect(none.Status, none.Reason).toBe('SUCCESS');
     expect(none.Data?.[ATTR.tenants]).toBe('no tenants');
     expect(empty.sfn.starts).toEqual([]);
+  });
+
+  it('stops a rollout still running when the request is nearly out of time, and fails the deploy saying what the next one does', async () => {
+    // Prepare: a request of 61 s (stopped 60 s before its end: at once), a canary whose first file takes 2 s.
+    const schemas = ['tenant_a', 'tenant_b', 'tenant_c'];
+    const files = { '0001_slow.sql': 'SELECT pg_sleep(2);\nCREATE TABLE items (id int);\n' };
+    const r = await rig('fleet_late', { schemas: 'tenant\\_%', concurrency: 2, waveSize: 2 }, schemas, { files, env: { [ENV.totalTimeoutMs]: '61000' } });
+    // Act
+    const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props });
+    // Assess: failed, saying it was stopped and what a deploy again does; only the canary was ever started.
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain('SchemaMigrations totalTimeout): stopped');
+    expect(response.Reason).toContain('deploy again: the rollout resumes with the tenants not at the latest version');
+    // The local runner lets the canary's invocation run to its end: its file commits whole, as any stopped tenant's does.
+    await expect.poll(async () => (await versions(r.url, schemas)).tenant_a, { timeout: 15_000 }).toBe(1);
+    expect(tenantsStarted(r.sfn)).toEqual(['tenant_a']);
+    expect((await versions(r.url, schemas)).tenant_b).toBeNull();
   });
 });
