@@ -24,7 +24,7 @@ import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct, type IDependable } from 'constructs';
-import { ATTR, DEFAULTS, ENV, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
+import { ATTR, DEFAULTS, ENV, FLEET_STOP_MARGIN_MS, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { readFiles, summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { describeSubfolders, sqlSubfolders } from '../lambda/engine/files/subfolders';
 import { DEFAULT_MEMORY_MB, heapOptions, maxFileBytesFor, memoryFix } from '../lambda/handler/memory';
@@ -187,7 +187,9 @@ export interface SchemaMigrationsBaseProps extends UserFileProps {
    */
   readonly reserve?: Duration;
   /**
-   * How often the framework calls isComplete.
+   * How often the framework calls isComplete. With a fleet, less than 60 s:
+   * a rollout still running in the last minute of `totalTimeout` is stopped
+   * by the isComplete call that falls in it.
    * @default Duration.seconds(10)
    */
   readonly queryInterval?: Duration;
@@ -585,7 +587,7 @@ export class SchemaMigrations extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
     // Before the functions: each of them (the role provisioner's too, which grants the guard on a schema fleet's tenants) is told it.
-    this.fleet = resolveFleet(props, project, this.target);
+    this.fleet = resolveFleet(props, project, this.target, settings.queryInterval);
     this.roles = props.masterSecret ? this.roleProvisioner(props, props.masterSecret, settings) : undefined;
     this.secret = this.roles?.secret ?? props.secret;
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
@@ -801,7 +803,7 @@ export class SchemaMigrations extends Construct {
 }
 
 /** The fleet the construct rolls out: `fleet`, else the project file's; checked, and refused where a fleet cannot go. */
-function resolveFleet(props: SchemaMigrationsProps, project: ProjectConfig, target: MigrationsTarget): Fleet | undefined {
+function resolveFleet(props: SchemaMigrationsProps, project: ProjectConfig, target: MigrationsTarget, queryInterval: Duration): Fleet | undefined {
   const spec = props.fleet ?? project.settings.fleet;
   if (spec === undefined) return undefined;
   const where = props.fleet !== undefined ? '"fleet"' : `"fleet" in ${project.file}`;
@@ -820,7 +822,17 @@ function resolveFleet(props: SchemaMigrationsProps, project: ProjectConfig, targ
     throw new Error(
       `SchemaMigrations: ${where} names tenant schemas, and "database" is a pooler (an RDS Proxy): each tenant's sessions search its schema, a setting a pooler cannot keep; pass the instance or cluster itself as "database"`,
     );
+  refuseLateStop(queryInterval);
   return fleet;
+}
+
+/** A rollout still running in the last minute of totalTimeout is stopped by isComplete: one call must fall in that minute. */
+function refuseLateStop(queryInterval: Duration): void {
+  const margin = FLEET_STOP_MARGIN_MS / 1000;
+  if (queryInterval.toSeconds() < margin) return;
+  throw new Error(
+    `SchemaMigrations: "queryInterval" is ${queryInterval.toSeconds()} s with a fleet; use less than ${margin} s: a rollout still running ${margin} s before "totalTimeout" is stopped by the next isComplete, which must come before the Provider framework's timeout (that fails the deploy and leaves the rollout running)`,
+  );
 }
 
 /** The handler's group: egress to the database port, to Secrets Manager and to CloudFormation only; the database's group admits it. */

@@ -379,3 +379,12 @@ export const EXTENSION_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,62}$/;
 
 /** How the migrator's default role begins: `schemaguard_migrator_<database>`. */
 export const MIGRATOR_ROLE_PREFIX = 'schemaguard_migrator';
+
+/**
+ * A running fleet rollout is stopped when less than this is left of the
+ * request's totalTimeout: the Provider framework's own timeout, which fails
+ * the request and leaves the execution running, comes after. isComplete must
+ * be called within it: SchemaMigrations refuses a fleet whose queryInterval
+ * is longer.
+ */
+export const FLEET_STOP_MARGIN_MS = 60_000;

@@ -23,7 +23,7 @@ import { readTenants } from '../../engine/fleet/tenants';
 import type { Migration } from '../../engine/files/source';
 import type { HandlerConfig } from '../config';
 import type { Connector } from '../connection';
-import { ATTR, OUTCOME, PROP, VERIFY_ATTR } from '../constants';
+import { ATTR, FLEET_STOP_MARGIN_MS, OUTCOME, PROP, VERIFY_ATTR } from '../constants';
 import { cut } from '../failure';
 import type { Logger } from '../log';
 import { appliedBy, type IsCompleteResponse, type OnEventRequest } from '../request';
@@ -42,8 +42,6 @@ export interface RolloutContext {
 
 /** Step Functions takes an execution input (and a state's data) of at most 256 KiB. */
 export const MAX_INPUT_BYTES = 262_144;
-/** A running rollout is stopped when less than this is left of the request's totalTimeout: the framework's own timeout comes after. */
-export const STOP_MARGIN_MS = 60_000;
 
 /** A fleet's rollout failed, or could not run. */
 export class FleetRolloutError extends MigrationError {
@@ -112,7 +110,7 @@ export async function rolloutStatus(c: RolloutContext, executionArn: string, mig
   const state = await sfn.describeExecution(executionArn);
   if (state.status === 'RUNNING') {
     const total = c.cfg.run.totalTimeoutMs;
-    if (total !== undefined && elapsedMs !== undefined && elapsedMs + STOP_MARGIN_MS >= total) await stopLate(c, sfn, executionArn, total);
+    if (total !== undefined && elapsedMs !== undefined && elapsedMs + FLEET_STOP_MARGIN_MS >= total) await stopLate(c, sfn, executionArn, total);
     return { IsComplete: false };
   }
   if (state.status === 'SUCCEEDED') return { IsComplete: true, Data: rolloutData(parseOutput(state.output), migrations) };
@@ -125,7 +123,7 @@ async function stopLate(c: RolloutContext, sfn: StepFunctionsClient, executionAr
   await sfn.stopExecution(executionArn, { error: 'FleetRolloutTimedOut', cause: `SchemaMigrations totalTimeout (${seconds} s) nearly spent` });
   c.log.error('fleet rollout stopped: the request is nearly out of time', { executionArn, totalTimeoutMs });
   throw new FleetRolloutError(
-    `the fleet rollout was still running ${seconds - STOP_MARGIN_MS / 1000} s into the request's ${seconds} s (SchemaMigrations totalTimeout): stopped (${executionArn}); the tenants it finished stay at the new version, no later wave started`,
+    `the fleet rollout was still running ${seconds - FLEET_STOP_MARGIN_MS / 1000} s into the request's ${seconds} s (SchemaMigrations totalTimeout): stopped (${executionArn}); the tenants it finished stay at the new version, no later wave started`,
     'deploy again: the rollout resumes with the tenants not at the latest version; for a fleet that needs longer, raise totalTimeout (at most 3540 s) or concurrency',
   );
 }

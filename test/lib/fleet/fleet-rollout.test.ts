@@ -7,7 +7,7 @@
  * resource's properties; the one alarm for a failed rollout; the fleets
  * synth refuses; cdk-nag.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -125,7 +125,7 @@ describe('SchemaMigrations: a fleet', () => {
     expect(JSON.stringify(plain.findResources('AWS::Lambda::Function'))).not.toContain(ENV.fleet);
   });
 
-  it('refuses a fleet through the Data API, a schema fleet through a proxy, a wave too large for Step Functions, and a fleet spec that names no tenants', () => {
+  it('refuses a fleet through the Data API, a schema fleet through a proxy, a wave too large for Step Functions, a fleet spec that names no tenants, and a queryInterval that could miss the late stop', () => {
     const refused = (props: Partial<SchemaMigrationsProps>, build?: (s: ReturnType<typeof stackWith>) => void) => {
       try {
         const s = stackWith(props);
@@ -137,6 +137,8 @@ describe('SchemaMigrations: a fleet', () => {
     };
     expect(refused({ fleet: { ...FLEET, waveSize: 5000 } })).toContain('"waveSize" is 5000; on Step Functions a wave holds at most 1000 tenants');
     expect(refused({ fleet: { concurrency: 3 } as never })).toContain('"fleet" names no tenants');
+    expect(refused({ fleet: FLEET, queryInterval: Duration.seconds(60) })).toContain('"queryInterval" is 60 s with a fleet; use less than 60 s');
+    expect(refused({ fleet: FLEET, queryInterval: Duration.seconds(45) })).toBe('built');
     expect(
       refused({}, ({ stack, instance, vpc }) => {
         const proxy = instance.addProxy('Proxy', { secrets: [instance.secret!], vpc });
