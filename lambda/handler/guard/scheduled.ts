@@ -53,6 +53,8 @@ export interface GuardRunSummary {
   page?: boolean;
   skippedReason?: string;
   error?: string;
+  /** A fleet's tenants not checked (their pass failed, or none was started before the deadline). */
+  uncheckedTenants?: number;
   durationMs: number;
 }
 
@@ -150,6 +152,9 @@ async function fleetRun(
     });
   const durationMs = c.now() - c.started;
   const unchecked = failed.length + result.notReached.length;
+  // Not one tenant checked: the run failed (GuardErrors 1), as when the database cannot be reached.
+  if (!result.tenants.length && result.notReached.length)
+    return { kind: 'failed', error: `no tenant checked: the invocation's time ran out before the first (${result.notReached.length} not reached)`, durationMs };
   if (result.report.outcome === 'skipped')
     return { kind: 'report', outcome: 'skipped', skippedReason: result.report.skippedReason, durationMs, report: result.report };
   return {
@@ -232,5 +237,6 @@ function summary(result: GuardRunResult & { report?: GuardReport }): GuardRunSum
     page: report.page,
     durationMs: result.durationMs,
     ...(report.skippedReason ? { skippedReason: report.skippedReason } : {}),
+    ...(result.kind === 'report' && result.outcome !== 'skipped' && result.unchecked ? { uncheckedTenants: result.unchecked } : {}),
   };
 }

@@ -41,7 +41,7 @@ async function migrateTenant(rig: GuardRig, dir: string, tenant: string, upTo = 
 }
 
 describe('Scheduled guard: a schema fleet', () => {
-  it("checks every tenant, a tenant made after the deploy's grants too, and counts each tenant's findings", async () => {
+  it("checks every tenant, a tenant made after the deploy's grants too, and counts each tenant's findings; a tenant not reached in time is a guard error", async () => {
     // Prepare: three tenants; tenant_b stopped at version 1; the guard role set by the deploy; then tenant_d made.
     const dir = tempDir(FILES);
     const contractsDir = tempDir({ 'item_names.sql': 'SELECT id, name FROM items;\n' });
@@ -77,5 +77,18 @@ describe('Scheduled guard: a schema fleet', () => {
     // The guard's secret read once for the tenant list and once for all the tenants' drivers.
     expect(rig.secretReads.filter((id) => id === GUARD_SECRET_ARN).length - reads).toBe(2);
     for (const secret of rig.secrets()) expect(lines.join('\n')).not.toContain(secret);
+
+    // Act: an invocation with no time left beyond the reserve — no tenant starts.
+    lines.length = 0;
+    const late = await guard({ source: 'aws.events' }, { getRemainingTimeInMillis: () => 20_000 });
+    // Assess: a failed run (GuardErrors 1, no finding count for tenants never checked), with the fix in the log.
+    const lateEmf = extractEmf(lines.filter((l) => l.includes('"_aws"'))[0]!);
+    expect(lateEmf.metrics, lines.join('\n')).toEqual({ GuardErrors: 1 });
+    expect(late.outcome).toBe('failed');
+    expect(late.error).toContain('no tenant checked');
+    const lateLog = lines.filter((l) => !l.includes('"_aws"')).join('\n');
+    expect(lateLog).toContain('tenants not checked');
+    expect(lateLog).toContain('"notReached":4');
+    expect(lateLog).toContain("raise SchemaGuard's timeout");
   });
 });
