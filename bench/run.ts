@@ -4,8 +4,9 @@
  *
  *   npm run bench                 full sizes (1,000 migrations, 2,000,000 rows / appointments)
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
- *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth,backfill,lsp
+ *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth,backfill,lsp,fleet
  *   npm run bench -- --only backfill --rows 2000000 --writers 4   the backfill's size and its writers (default: 20,000,000, or 2,000,000 with --quick; 4)
+ *   npm run bench -- --only fleet --tenants 1000 --fleet-concurrency 10   the fleet's size and concurrency (bench/fleet.ts)
  *   npm run bench -- --tmpfs      the server's data directory in /dev/shm (see lib/server.ts)
  *   npm run bench -- --latency-ms 1   apply and noop through a proxy that delays each way (lib/latency-proxy.ts)
  *   BENCH_NODE=/path/to/node npm run bench   the measured processes on another Node.js
@@ -17,6 +18,7 @@ import { rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchApply, PSQL } from './apply';
 import { benchBackfill } from './backfill';
+import { benchFleet } from './fleet';
 import { benchGuard } from './guard';
 import { benchLambda } from './lambda';
 import { benchLsp } from './lsp';
@@ -32,7 +34,7 @@ import { schemaguardWireRate } from './lib/wire-rate';
 import { benchStartup } from './startup';
 import { benchSynth } from './synth';
 
-const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'lambda', 'synth', 'backfill', 'lsp'] as const;
+const ALL = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'lambda', 'synth', 'backfill', 'lsp', 'fleet'] as const;
 type Part = (typeof ALL)[number];
 
 interface Sizes {
@@ -50,6 +52,8 @@ interface Sizes {
   guardRuns: number;
   lspChanges: number;
   backfillRows: number;
+  tenants: number;
+  loopSample: number;
 }
 const FULL: Sizes = {
   migrations: 1000,
@@ -66,6 +70,8 @@ const FULL: Sizes = {
   guardRuns: 20,
   lspChanges: 60,
   backfillRows: 20_000_000,
+  tenants: 1000,
+  loopSample: 40,
 };
 const QUICK: Sizes = {
   migrations: 300,
@@ -82,6 +88,8 @@ const QUICK: Sizes = {
   guardRuns: 7,
   lspChanges: 20,
   backfillRows: 2_000_000,
+  tenants: 100,
+  loopSample: 10,
 };
 
 interface Args {
@@ -93,6 +101,9 @@ interface Args {
   /** `--rows`, `--writers`: the backfill's table and its application connections. */
   rows?: number;
   writers?: number;
+  /** `--tenants`, `--fleet-concurrency`: the fleet's size and its tenants at work at once. */
+  tenants?: number;
+  fleetConcurrency: number;
 }
 
 /** A whole number of at least `least`, or the usage. */
@@ -104,6 +115,8 @@ function count(flag: string, v: string, least: number): number {
 function parse(argv: string[]): Args {
   let rows: number | undefined;
   let writers: number | undefined;
+  let tenants: number | undefined;
+  let fleetConcurrency = 10;
   let quick = false;
   let tmpfs = false;
   let latencyMs: number | undefined;
@@ -126,10 +139,12 @@ function parse(argv: string[]): Args {
       const v = argv[++k] ?? '';
       latencyMs = Number(v);
       if (!/^\d+$/.test(v) || latencyMs < 1) usage(`--latency-ms: "${v}" is not a whole number of milliseconds of at least 1 (the delay each way)`);
-    } else usage(`unknown argument "${a}"`);
+    } else if (a === '--tenants') tenants = count(a, argv[++k] ?? '', 1);
+    else if (a === '--fleet-concurrency') fleetConcurrency = count(a, argv[++k] ?? '', 1);
+    else usage(`unknown argument "${a}"`);
   }
   if (tmpfs && databaseUrl) usage('--tmpfs places the server this run starts; it cannot move the one of --database-url');
-  return { quick, only, databaseUrl, tmpfs, latencyMs, rows, writers };
+  return { quick, only, databaseUrl, tmpfs, latencyMs, rows, writers, tenants, fleetConcurrency };
 }
 
 /** schemaguard's round trips through the proxy, per run and per file (two more runs, of a tenth of the files and of all). */
@@ -147,7 +162,7 @@ async function wireOf(proxy: NonNullable<Awaited<ReturnType<typeof startLatencyP
 
 function usage(message: string): never {
   process.stderr.write(
-    `bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N] [--rows N] [--writers N]\n`,
+    `bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N] [--rows N] [--writers N] [--tenants N] [--fleet-concurrency N]\n`,
   );
   process.exit(2);
 }
@@ -185,7 +200,7 @@ async function main(): Promise<void> {
   // Every process the parts below start inherits this.
   process.env = measuredEnv();
   say(`node start (node -e 0): ${machine.node_start_ms} ms`);
-  const needsDb = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'backfill'].some((p) => args.only.has(p as Part));
+  const needsDb = ['apply', 'noop', 'startup', 'memory', 'online', 'race', 'guard', 'backfill', 'fleet'].some((p) => args.only.has(p as Part));
   const server = needsDb ? await startBenchServer(args.databaseUrl, { tmpfs: args.tmpfs }) : undefined;
   // Ctrl-C: stop the server this run started and remove its data directory.
   process.once('SIGINT', () => {
@@ -252,6 +267,14 @@ async function main(): Promise<void> {
       say(`backfill: ${rows} rows, ${args.writers ?? 4} writers; one plain UPDATE of the same rows is the floor`);
       out.backfill = await benchBackfill({ adminUrl: server.adminUrl, rows, writers: args.writers, onProgress: say });
     }
+    if (server && args.only.has('fleet'))
+      out.fleet = await benchFleet({
+        adminUrl: server.adminUrl,
+        tenants: args.tenants ?? sizes.tenants,
+        concurrency: args.fleetConcurrency,
+        loopSample: sizes.loopSample,
+        onProgress: say,
+      });
   } finally {
     await server?.stop();
   }

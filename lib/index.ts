@@ -27,6 +27,9 @@ export { SchemaGuard, GUARD_ROLE_PREFIX, type SchemaGuardProps } from './schema-
 export { defaultGuardRoleName, GuardRole, type GuardRoleProps } from './guard-role';
 export { defaultMigratorRoleName, limitReaders, RoleProvisioner, type RoleProvisionerProps } from './migrator-role';
 export type { MigrationsTarget } from './schema-migrations';
+// A fleet: the tenants SchemaMigrations rolls the migrations out to (docs/guide/fleet.md).
+export { FleetRollout, MAX_AWS_WAVE_SIZE, type FleetRolloutProps } from './fleet/fleet-rollout';
+export type { Fleet, FleetSourceKey, FleetSpec } from '../lambda/engine/fleet/fleet-spec';
 
 // The scheduled guard's metrics and alarms: names, severities, runbooks.
 export {

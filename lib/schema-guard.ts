@@ -18,6 +18,7 @@
  *   `dashboard`, its graphs and alarm states (beside and under the error
  *   classes' on DatabaseAlarms' dashboard).
  */
+import { fleetEnvironment } from './fleet/fleet-rollout';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -507,6 +508,8 @@ function guardEnvironment(props: SchemaGuardProps, settings: GuardSettings, targ
       ...(props.migrations.stateSchema === DEFAULT_STATE_SCHEMA ? {} : { stateSchema: props.migrations.stateSchema }),
       ...guardTarget(props, target),
     }),
+    // A fleet: every tenant is checked (lambda/checks/guard/fleet.ts).
+    ...fleetEnvironment(props.migrations.fleet),
     // V8's heap sized by the function's memory, as the migrations' handler's: the guard peaked at 185 MB in 256 MB on a 3,000-table catalog.
     NODE_OPTIONS: heapOptions(settings.memorySize),
   };

@@ -8,7 +8,7 @@ import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct, type IDependable } from 'constructs';
-import { ATTR, IS_COMPLETE_HANDLER_NAME, MIGRATIONS_RESOURCE_TYPE, ON_EVENT_HANDLER_NAME, OPERATOR_HANDLER_NAME, PROP } from '../lambda/handler/constants';
+import { ATTR, ENV, IS_COMPLETE_HANDLER_NAME, MIGRATIONS_RESOURCE_TYPE, ON_EVENT_HANDLER_NAME, OPERATOR_HANDLER_NAME, PROP } from '../lambda/handler/constants';
 import { contractEnvironment, type ContractInput } from '../lambda/handler/contract';
 import { summariseFiles, type FilesSummary } from '../lambda/handler/files-hash';
 import { DEFAULT_MEMORY_MB, heapOptions } from '../lambda/handler/memory';
@@ -24,6 +24,9 @@ import { refuseUnparsable } from './synth-parse';
 import { projectConfigFor, type UserFiles } from './user-files';
 import { ServedResources } from './served-resources';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
+import type { Fleet } from '../lambda/engine/fleet/fleet-spec';
+import { FleetRollout, fleetEnvironment } from './fleet/fleet-rollout';
+import { resolveFleet } from './schema-migrations/fleet';
 import { handlerEnvironment } from './schema-migrations/environment';
 import { handlerRole, operatorRole, reachStatement, secretStatements } from './schema-migrations/access';
 import { noteImplicitFiles, refuseTooLarge, refuseUnloadable, warnOfSubfolders } from './schema-migrations/files';
@@ -105,6 +108,10 @@ export class SchemaMigrations extends Construct {
   readonly databaseIdentity?: string;
   /** `revision` as given. */
   readonly revision?: number;
+  /** With a fleet: the state machine that rolls the migrations out to its tenants. */
+  readonly fleetRollout?: FleetRollout;
+  /** The fleet (`fleet`, or the project file's), with its defaults. */
+  readonly fleet?: Fleet;
   /**
    * The function the CLI's `--function` invokes (operator commands only:
    * status, plan, diff, guard, doctor; baseline and repair with
@@ -152,6 +159,8 @@ export class SchemaMigrations extends Construct {
     this.givenVersionParameterName = props.versionParameterName;
 
     this.logGroup = new logs.LogGroup(this, 'HandlerLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
+    // Before the functions: each of them (the role provisioner's too, which grants the guard on a schema fleet's tenants) is told it.
+    this.fleet = resolveFleet(props, project, this.target, settings.queryInterval);
     // The network before the role provisioner: its function connects to the database too (as the master user).
     this.securityGroup = this.target.kind === 'connection' ? handlerSecurityGroup(this, this.target, given) : undefined;
     this.roles = props.masterSecret ? this.roleProvisioner(props, props.masterSecret, settings) : undefined;
@@ -162,8 +171,10 @@ export class SchemaMigrations extends Construct {
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.operatorFunction = this.operatorFunctionOf(props, settings, stateSchema);
+    this.fleetRollout = this.fleet ? this.rolloutFor(this.fleet, settings) : undefined;
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings, baselineProps);
+    if (this.fleetRollout) this.resource.node.addDependency(this.fleetRollout);
     for (const resource of [this.resource, this.roles?.resource]) if (resource) this.afterTheNetwork(resource, database);
     if (this.roles) {
       // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
@@ -334,11 +345,30 @@ export class SchemaMigrations extends Construct {
           ...(stateSchema === undefined ? {} : { stateSchema: this.stateSchema }),
           ...own,
         }),
+        ...fleetEnvironment(this.fleet),
         // V8's heap sized by the function's memory, not by what V8 takes the machine to have.
         NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
       },
       description: 'schemaguard: applies the migrations during cdk deploy',
     };
+  }
+
+  /**
+   * The fleet's state machine, and what the handlers may do with it: start
+   * it, describe and stop its executions (a policy of their own: in the
+   * role's default policy it would make the functions, which the state
+   * machine invokes, depend on it).
+   */
+  private rolloutFor(fleet: Fleet, settings: Settings): FleetRollout {
+    const rollout = new FleetRollout(this, 'FleetRollout', {
+      fleet,
+      migrationFunction: this.onEventHandler,
+      logRetention: settings.retention,
+      logRemovalPolicy: settings.removalPolicy,
+    });
+    const start = new iam.Policy(rollout, 'StartPolicy', { statements: rollout.startStatements() });
+    this.handlerRole.attachInlinePolicy(start);
+    return rollout;
   }
 
   /** The Provider framework: isComplete every `queryInterval` until `totalTimeout`, its functions and waiter logged. */
@@ -387,6 +417,9 @@ export class SchemaMigrations extends Construct {
       ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
       ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
       ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
+      ...(this.fleetRollout
+        ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet]!, [PROP.fleetStateMachine]: this.fleetRollout.stateMachine.stateMachineArn }
+        : {}),
     };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,

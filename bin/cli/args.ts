@@ -255,6 +255,29 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'PID',
     help: "lsp: the editor's process id (VS Code's language client passes it): the server ends when that process has",
   },
+  '--fleet-schemas': {
+    key: 'fleetSchemas',
+    kind: 'string',
+    value: 'PATTERN',
+    help: 'a fleet: every schema of the database whose name is LIKE PATTERN (e.g. tenant\\_%) is a tenant, with its own state table, the files run with search_path set to it; one line per tenant and a summary (default: the project file\'s "fleet")',
+  },
+  '--fleet-databases': {
+    key: 'fleetDatabases',
+    kind: 'string',
+    value: 'PATTERN',
+    help: 'a fleet: every database on the server whose name is LIKE PATTERN is a tenant (default: the project file\'s "fleet")',
+  },
+  '--no-fleet': {
+    key: 'noFleet',
+    kind: 'bool',
+    help: 'one database, as without a fleet: the project file\'s "fleet" is set aside (a tenant alone: its URL, with options=-csearch_path=TENANT and --state-schema TENANT for a schema tenant)',
+  },
+  '--fleet-concurrency': {
+    key: 'fleetConcurrency',
+    kind: 'int',
+    value: 'N',
+    help: 'a fleet: tenants at work at once (default: the project file\'s "fleet.concurrency", else 10)',
+  },
   '--standby-strict': {
     key: 'standbyStrict',
     kind: 'bool',

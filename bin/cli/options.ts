@@ -10,6 +10,7 @@ import type { HistorySource } from '../../lambda/engine/foreign-history/foreign-
 import type { MigrationLayout } from '../../lambda/engine/files/layout';
 import type { RuleSetting } from '../../lib/config/settings';
 import type { BackfillSettings } from '../../lambda/engine/backfill/run';
+import type { FleetSpec } from '../../lambda/engine/fleet/fleet-spec';
 
 export const FORMATS = ['text', 'json', 'github', 'sarif'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
@@ -186,6 +187,20 @@ export interface LspOptions {
   clientProcessId?: number;
 }
 
+/** A fleet: the project file's `fleet`, and the flags that name its tenants or its concurrency instead (fleet.ts). */
+export interface FleetOptions {
+  /** The project file's `fleet`. */
+  fleet?: FleetSpec;
+  /** `--fleet-schemas PATTERN`: the tenants are the schemas whose name is LIKE it. */
+  fleetSchemas?: string;
+  /** `--fleet-databases PATTERN`: the tenants are the databases on the server whose name is LIKE it. */
+  fleetDatabases?: string;
+  /** `--fleet-concurrency N`: tenants at work at once. */
+  fleetConcurrency?: number;
+  /** `--no-fleet`: one database; the project file's `fleet` set aside. */
+  noFleet?: boolean;
+}
+
 /** The groups some commands take, by name (registry.ts says which commands). */
 export interface OptionGroups {
   connection: ConnectionOptions;
@@ -207,6 +222,7 @@ export interface OptionGroups {
   plan: PlanOptions;
   capture: CaptureOptions;
   lsp: LspOptions;
+  fleet: FleetOptions;
 }
 export type OptionGroup = keyof OptionGroups;
 
@@ -234,7 +250,8 @@ export interface AllOptions
     LintScopeOptions,
     PlanOptions,
     CaptureOptions,
-    LspOptions {}
+    LspOptions,
+    FleetOptions {}
 
 /** Each group's keys at run time (the compiler holds each list to its interface): a flag's group is its key's. */
 const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = {
@@ -280,6 +297,7 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
   plan: { offline: true, warnRows: true, trace: true, traceDatabase: true },
   capture: { minCalls: true, dryRun: true },
   lsp: { stdio: true, clientProcessId: true },
+  fleet: { fleet: true, fleetSchemas: true, fleetDatabases: true, fleetConcurrency: true, noFleet: true },
 };
 
 /** The group that holds option `key`, or undefined for a common one (every command takes it). */

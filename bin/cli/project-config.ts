@@ -58,6 +58,7 @@ export function applyConfig(opts: CliOptions, config: ProjectConfig, cwd: string
   opts.projectFiles = !opts.given.has('dir') || resolve(cwd, opts.dir) === (config.settings.migrations ?? resolve(config.root, 'migrations'));
   opts.lintRules = config.settings.lintRules ?? {};
   opts.backfill = config.settings.backfill ?? {};
+  opts.fleet = config.settings.fleet;
   if (config.settings.databaseUrlEnv !== undefined) {
     opts.databaseUrlEnv = config.settings.databaseUrlEnv;
     if (!opts.given.has('databaseUrl')) opts.databaseUrl = env[opts.databaseUrlEnv];

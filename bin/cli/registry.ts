@@ -211,6 +211,7 @@ export const OPTION_TAKERS = {
   plan: ['plan'],
   capture: ['capture'],
   lsp: ['lsp'],
+  fleet: ['migrate', 'status', 'plan', 'guard'],
 } as const satisfies Record<OptionGroup, readonly Command[]>;
 
 /** The option groups `command` takes. */

@@ -30,3 +30,7 @@ export const DEFAULT_BACKFILL = {
   /** Sessions waiting behind one batch at once that pause the next. */
   lockWaiters: 3,
 };
+/** A fleet's tenants at work at once (and a Step Functions wave's MaxConcurrency). */
+export const DEFAULT_FLEET_CONCURRENCY = 10;
+/** A fleet's tenants per wave: a failure stops the rollout at the end of its wave. */
+export const DEFAULT_FLEET_WAVE_SIZE = 50;

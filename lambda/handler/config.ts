@@ -9,6 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { InputError } from '../engine/errors/errors';
 import { validateSchemaName } from '../engine/state/identifiers';
 import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
+import { fleetOf, FleetSpecError, readFleetSpec, type Fleet } from '../engine/fleet/fleet-spec';
 import { DEFAULTS, ENV, TLS_MODES, type TlsMode } from './constants';
 import { readContract, type ContractValues } from './contract';
 import { servedBy, type Served } from './served';
@@ -48,6 +49,8 @@ export interface ConnectionTarget {
   /** Connect attempts while a new instance is not reachable yet. */
   connectAttempts: number;
   tls: TlsSettings;
+  /** A fleet's tenant schema, searched first by every session (the pg driver's `searchPath`). @default - the server's search_path */
+  searchPath?: string;
 }
 
 export type DatabaseTarget = DataApiTarget | ConnectionTarget;
@@ -95,6 +98,8 @@ export interface HandlerConfig {
   serves: Served;
   /** The operator function may run `baseline` and `repair` (SchemaMigrations `operatorCommands.writes`). */
   operatorWrites: boolean;
+  /** The fleet the custom resource rolls out (SCHEMAGUARD_FLEET); undefined for one database. */
+  fleet?: Fleet;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
@@ -121,7 +126,19 @@ export function readConfig(env: NodeJS.ProcessEnv): HandlerConfig {
     logGroups: { handlerLogGroup: env.AWS_LAMBDA_LOG_GROUP_NAME || undefined, databaseLogGroup: values.databaseLogGroup },
     serves: servedBy(values.serves, ENV.serves),
     operatorWrites: values.operatorWrites === true,
+    ...(values.fleet !== undefined ? { fleet: fleetSetting(values.fleet) } : {}),
   };
+}
+
+/** SCHEMAGUARD_FLEET: the project file's `fleet` (the contract parsed its JSON), checked as the file's is. */
+function fleetSetting(spec: unknown): Fleet {
+  const fix = 'deploy the function through SchemaMigrations, which sets it from its fleet (or the project file\'s "fleet")';
+  try {
+    return fleetOf(readFleetSpec(spec));
+  } catch (e) {
+    if (!(e instanceof FleetSpecError)) throw e;
+    throw new InputError(`${ENV.fleet}: the fleet ${e.problem}`, { value: JSON.stringify(spec), fix: `${e.fix}; ${fix}` });
+  }
 }
 
 function databaseTarget(values: ContractValues, tls: TlsSettings, env: NodeJS.ProcessEnv): DatabaseTarget {

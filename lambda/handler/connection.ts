@@ -47,26 +47,35 @@ export interface ConnectorDependencies {
 /** Opens the database for an invocation. Made once per container: the SDK client and the CA bundle are reused. */
 export interface Connector {
   connect(target: DatabaseTarget, log: Logger, redactor: Redactor): Promise<Driver>;
+  /**
+   * Drivers for a fleet's tenants (each its schema searched first, or its
+   * database), the credentials read once for them all: a guard run over a
+   * thousand tenants reads the secret once. Over a connection only.
+   */
+  tenants(target: DatabaseTarget, log: Logger, redactor: Redactor): Promise<(tenant: TenantPlace) => Driver>;
 }
+
+/** A fleet's target: a connection (SchemaMigrations refuses a fleet beside the Data API at synth; this says so at run time too). */
+export function fleetConnection(target: DatabaseTarget): ConnectionTarget {
+  if (target.kind === 'connection') return target;
+  throw new InputError('a fleet is reached over a connection, and this function reaches its database through the RDS Data API', {
+    fix: 'give SchemaMigrations a database and a vpc (not dataApiCluster) for a fleet',
+  });
+}
+
+/** Where one tenant is: its schema, searched first, or its database. */
+export type TenantPlace = Pick<ConnectionTarget, 'searchPath' | 'databaseName'>;
 
 export function createConnector(deps: ConnectorDependencies = {}): Connector {
   let secrets = deps.secrets;
   const bundles = new CaBundleCache();
 
   async function pgDriver(target: ConnectionTarget, log: Logger, redactor: Redactor): Promise<PgDriver> {
-    const { host, port, user, password, database, names } = await credentialsFor(target, redactor);
-    return new PgDriver({
-      settingNames: names,
-      config: { host, port, user, ...(password !== undefined ? { password } : {}), database },
-      ...(target.auth.kind === 'iam' ? { iam: {} } : {}),
-      ...(target.pooler ? { pooler: true } : {}),
-      ssl: tlsOptions(target.tls, host, bundles),
-      applicationName: deps.applicationName ?? APPLICATION_NAME,
-      connectRetry: { attempts: target.connectAttempts, initialDelayMs: CONNECT_RETRY_INITIAL_DELAY_MS },
-      redactor,
-      onConnectRetry: (attempt, delayMs, message) => log.warn('database not reachable yet; retrying', { attempt, delayMs, error: message }),
-    });
+    return driverWith(target, await credentialsFor(target, redactor), log, redactor);
   }
+
+  const driverWith = (target: ConnectionTarget, credentials: Credentials, log: Logger, redactor: Redactor): PgDriver =>
+    pgDriverOf(target, credentials, { log, redactor, bundles, applicationName: deps.applicationName ?? APPLICATION_NAME });
 
   /** Where and as whom: the secret's fields (read now), or, with IAM, the construct's endpoint and user (the token is signed per connection). */
   async function credentialsFor(target: ConnectionTarget, redactor: Redactor): Promise<Credentials> {
@@ -105,6 +114,11 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
     target.kind === 'data-api' ? dataApiDriver(target, deps.dataApi) : pgDriver(target, log, redactor);
 
   return {
+    async tenants(target, log, redactor) {
+      const connection = fleetConnection(target);
+      const credentials = await credentialsFor(connection, redactor);
+      return (tenant) => driverWith({ ...connection, ...tenant }, { ...credentials, database: tenant.databaseName ?? credentials.database }, log, redactor);
+    },
     async connect(target, log, redactor) {
       for (let attempt = 1; ; attempt++) {
         const driver = await driverFor(target, log, redactor);
@@ -122,6 +136,27 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
       }
     },
   };
+}
+
+/** A driver for `target` with `credentials` read already; its TLS checked against the container's CA bundles. */
+function pgDriverOf(
+  target: ConnectionTarget,
+  credentials: Credentials,
+  o: { log: Logger; redactor: Redactor; bundles: CaBundleCache; applicationName: string },
+): PgDriver {
+  const { host, port, user, password, database, names } = credentials;
+  return new PgDriver({
+    settingNames: names,
+    config: { host, port, user, ...(password !== undefined ? { password } : {}), database },
+    ...(target.auth.kind === 'iam' ? { iam: {} } : {}),
+    ...(target.pooler ? { pooler: true } : {}),
+    ...(target.searchPath !== undefined ? { searchPath: target.searchPath } : {}),
+    ssl: tlsOptions(target.tls, host, o.bundles),
+    applicationName: o.applicationName,
+    connectRetry: { attempts: target.connectAttempts, initialDelayMs: CONNECT_RETRY_INITIAL_DELAY_MS },
+    redactor: o.redactor,
+    onConnectRetry: (attempt, delayMs, message) => o.log.warn('database not reachable yet; retrying', { attempt, delayMs, error: message }),
+  });
 }
 
 /**

@@ -60,6 +60,10 @@ export const PROP = {
   databaseName: 'DatabaseName',
   /** SchemaMigrations `revision`, when set: raising it makes the next deploy run again. */
   revision: 'Revision',
+  /** With a fleet: the spec (JSON), so a changed fleet runs again. */
+  fleet: 'Fleet',
+  /** With a fleet: the rollout's state machine, which the custom resource starts. */
+  fleetStateMachine: 'FleetStateMachineArn',
 } as const;
 
 /** `Data` attributes of the response (readable with GetAtt). */
@@ -73,6 +77,8 @@ export const ATTR = {
   message: 'Message',
   /** What SchemaMigrations `baseline` did in this request: `not set`, `recorded: …`, `ignored: …` or `none: …`. */
   baseline: 'Baseline',
+  /** With a fleet: how many tenants, and the failures the rollout tolerated (`200 tenants; 1 failed: …`); empty without one. */
+  tenants: 'Tenants',
   /**
    * Empty, or what went wrong during a rollback: an Update while CloudFormation
    * rolls the stack back never fails (a failed rollback leaves the stack in
@@ -122,6 +128,13 @@ export const ROLLBACK_REPORTED_FIELD = 'SchemaguardRollbackReported';
  * knows how long the request has been running.
  */
 export const REQUEST_STARTED_FIELD = 'SchemaguardRequestStartedAt';
+
+/**
+ * Field of onEvent's response with a fleet: the rollout's execution, which
+ * every isComplete of the request describes. Absent when the fleet had no
+ * tenant (nothing was started).
+ */
+export const FLEET_EXECUTION_FIELD = 'SchemaguardFleetExecutionArn';
 
 /** Physical id prefix; the id never changes across updates of one resource. */
 export const PHYSICAL_ID_PREFIX = 'schemaguard-migrations';
@@ -203,8 +216,9 @@ export const GUARD_ROLE_PROP = {
 /**
  * Version of the privileges the guard role gets (lambda/handler/guard/role-sql.ts); raised when they change, so every stack re-grants.
  * 2: SELECT on sequences. 3: no write privilege (a contract planner plans the writing contracts), the migrations' schemas only.
+ * 4: a schema fleet's tenants, and the ones the migrating role makes later.
  */
-export const GUARD_PRIVILEGES_VERSION = '3';
+export const GUARD_PRIVILEGES_VERSION = '4';
 
 /** `Data` of the guard-role resource. */
 export const GUARD_ROLE_ATTR = {
@@ -266,3 +280,12 @@ export const EXTENSION_NAME_PATTERN = /^[a-z_][a-z0-9_-]{0,62}$/;
 
 /** How the migrator's default role begins: `schemaguard_migrator_<database>`. */
 export const MIGRATOR_ROLE_PREFIX = 'schemaguard_migrator';
+
+/**
+ * A running fleet rollout is stopped when less than this is left of the
+ * request's totalTimeout: the Provider framework's own timeout, which fails
+ * the request and leaves the execution running, comes after. isComplete must
+ * be called within it: SchemaMigrations refuses a fleet whose queryInterval
+ * is longer.
+ */
+export const FLEET_STOP_MARGIN_MS = 60_000;

@@ -277,6 +277,13 @@ export const CONTRACT = {
     readBy: ['migrations', 'operator'],
     description: "Backfills' batch sizes and health bounds, a JSON object in the engine's units (`BackfillSettings`: ms, bytes); unset: the defaults.",
   },
+  fleet: {
+    name: 'SCHEMAGUARD_FLEET',
+    kind: 'json',
+    readBy: ['migrations', 'guard'],
+    description:
+      "A fleet (SchemaMigrations `fleet`, or the project file's): its spec as JSON, the project file's `fleet` shape. Set, the custom resource migrates the tenants through the rollout's state machine, the function answers the workflow's tenant and tally items, and the guard checks every tenant.",
+  },
   serves: {
     name: 'SCHEMAGUARD_SERVES',
     kind: 'json',

@@ -37,6 +37,7 @@ import { loadMigrations, runsOutsideTransaction, type Migration } from '../engin
 import { readConfig, type HandlerConfig } from './config';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import {
+  FLEET_EXECUTION_FIELD,
   GUARD_ROLE_ATTR,
   GUARD_ROLE_PHYSICAL_ID_PREFIX,
   GUARD_ROLE_PROP,
@@ -68,7 +69,7 @@ import {
   type OnEventRequest,
   type OnEventResponse,
 } from './request';
-import { maxFileBytesFor, memoryFix } from './memory';
+import { loadBundledMigrations } from './bundle';
 import { adoptBeforeMigrate, baselineOutcome, baselineSetting, type BaselineSetting } from './adoption';
 import { existingSchemaCheck } from './first-deploy';
 import { migrateUnlessRollback } from './rollback';
@@ -76,6 +77,13 @@ import { cloudFormationClient, reportIfRollingBack, type StackStatusClient } fro
 import { requestState, responseData, rollbackProblemData, type KnownState } from './response';
 import { secretsManagerClient, type SecretsClient } from './secret';
 import { SKIPPED_ON_ROLLBACK, verifySchema } from './verify';
+import { isFleetTallyEvent, isFleetTenantEvent, type FleetTally, type FleetTallyEvent, type FleetTenantEvent } from './fleet/protocol';
+import { rolloutData, rolloutStatus, startRollout, type RolloutContext } from './fleet/rollout';
+import { stepFunctionsClient, type StepFunctionsClient } from './fleet/step-functions';
+import { tallyWave } from './fleet/tally';
+import { runTenantItem } from './fleet/tenant';
+import type { TenantReport } from '../engine/fleet/tenant-result';
+import type { Fleet } from '../engine/fleet/fleet-spec';
 
 export { CREATE_FAILED_MARKER, type InvocationContext, type IsCompleteRequest, type IsCompleteResponse, type OnEventRequest, type OnEventResponse };
 export type { RequestType } from './request';
@@ -89,12 +97,18 @@ export interface HandlerDependencies extends ConnectorDependencies {
   operator?: OperatorRunner;
   /** Asked whether the stack is rolling back when an Update fails. @default - a CloudFormationClient for the function's region, created on first use */
   stacks?: StackStatusClient;
+  /** Starts and describes a fleet's rollout. @default - an SFNClient for the function's region, created on first use */
+  stepFunctions?: StepFunctionsClient;
 }
 
 export interface Handlers {
   onEvent(event: OnEventRequest, context: InvocationContext): Promise<OnEventResponse>;
   /** A direct invocation (the CLI's --function) sent here: refused, naming the operator function. */
   onEvent(event: OperatorRequest, context: InvocationContext): Promise<OperatorResult>;
+  /** A fleet rollout's tenant item (its workflow's Task): the tenant migrated. */
+  onEvent(event: FleetTenantEvent, context: InvocationContext): Promise<TenantReport>;
+  /** A fleet rollout's tally after a wave: whether it stops. */
+  onEvent(event: FleetTallyEvent, context: InvocationContext): Promise<FleetTally>;
   isComplete(event: IsCompleteRequest, context: InvocationContext): Promise<IsCompleteResponse>;
   /** The operator function's entry (the CLI's --function): operator commands only. */
   operator(event: unknown, context: InvocationContext): Promise<OperatorResult>;
@@ -112,6 +126,8 @@ interface Wiring {
   operator?: OperatorRunner;
   /** The CloudFormation client, made on first use (is a failing Update a rollback?). */
   stacks(): Promise<StackStatusClient>;
+  /** The Step Functions client, made on first use (a fleet's rollout). */
+  stepFunctions(): Promise<StepFunctionsClient>;
 }
 
 /** One invocation: its request, its log and redactor, and its settings. */
@@ -127,6 +143,7 @@ interface Invocation {
   config(): HandlerConfig;
   /** What the database was at when last reached, for a rollback's report. */
   known?: KnownState;
+  stepFunctions(): Promise<StepFunctionsClient>;
 }
 
 /** What a body answers instead of failing when the stack is rolling back. */
@@ -148,6 +165,7 @@ interface Run {
 export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   let secrets: Promise<SecretsClient> | undefined = deps.secrets && Promise.resolve(deps.secrets);
   let stacks: Promise<StackStatusClient> | undefined = deps.stacks && Promise.resolve(deps.stacks);
+  let stepFunctions: Promise<StepFunctionsClient> | undefined = deps.stepFunctions && Promise.resolve(deps.stepFunctions);
   const wiring: Wiring = {
     env: deps.env ?? process.env,
     write: deps.write ?? stdoutWriter,
@@ -156,12 +174,18 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     connectorDeps: { secrets: deps.secrets, dataApi: deps.dataApi, applicationName: deps.applicationName, authRetryDelayMs: deps.authRetryDelayMs },
     operator: deps.operator,
     stacks: () => (stacks ??= cloudFormationClient()),
+    stepFunctions: () => (stepFunctions ??= stepFunctionsClient()),
   };
   // The roles (the guard's, the migrator's) are resources told apart by their type, done in onEvent; the role
   // provisioner is this same code with the master secret as its database secret.
   const roleHandler = (event: OnEventRequest) => ROLE_HANDLERS[event?.ResourceType];
-  const onEventOf = (event: OnEventRequest | OperatorRequest, context: InvocationContext): Promise<OnEventResponse | OperatorResult> => {
+  const onEventOf = (
+    event: OnEventRequest | OperatorRequest | FleetTenantEvent | FleetTallyEvent,
+    context: InvocationContext,
+  ): Promise<OnEventResponse | OperatorResult | TenantReport | FleetTally> => {
     if (isOperatorRequest(event)) return Promise.resolve(operatorRefused(wiring, context));
+    if (isFleetTenantEvent(event)) return runTenantItem(event, wiring, context);
+    if (isFleetTallyEvent(event)) return Promise.resolve(tallyWave(event.fleetTally));
     const role = roleHandler(event);
     return role
       ? guarded(wiring, 'onEvent', event, context, (inv) => role.onEvent({ ...inv, secrets: wiring.secrets }), role.rollbackAnswer)
@@ -217,6 +241,14 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
   const startedAt = Date.now();
   const cfg = inv.config();
   logReplacedDatabase(event, log);
+  if (cfg.fleet) {
+    const started = await startRollout(rolloutContext(inv, cfg as FleetConfig));
+    return {
+      PhysicalResourceId: physicalResourceId(event),
+      [REQUEST_STARTED_FIELD]: startedAt,
+      ...(started ? { [FLEET_EXECUTION_FIELD]: started.executionArn } : {}),
+    };
+  }
   const done = await run(inv, cfg);
   // isComplete follows whatever happened here: it continues, or tries for the lock (or the connection) again.
   if ('busy' in done) lockBusy(done.busy, event, cfg.run, log);
@@ -242,6 +274,7 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   // onEvent reported a rollback's problem: the framework keeps its Data.
   if ((inv.event as IsCompleteRequest)[ROLLBACK_REPORTED_FIELD]) return { IsComplete: true };
   const cfg = inv.config();
+  if (cfg.fleet) return fleetIsComplete(inv, cfg as FleetConfig);
   const done = await run(inv, cfg);
   if ('busy' in done) {
     lockBusy(done.busy, inv.event, cfg.run, inv.log);
@@ -258,6 +291,22 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
   const baseline = baselineOutcome(done.baseline, rows, appliedBy(inv.event));
   const standbys = mine.length && !done.ahead ? await standbysAfter(done, cfg.run, inv.log) : {};
   return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? [], baseline), ...verified, ...standbys } };
+}
+
+type FleetConfig = HandlerConfig & { fleet: Fleet };
+
+function rolloutContext(inv: Invocation, cfg: FleetConfig): RolloutContext {
+  return { event: inv.event, cfg, connector: inv.connector, log: inv.log, redactor: inv.redactor, stepFunctions: inv.stepFunctions };
+}
+
+/** A fleet's isComplete: how its rollout's execution stands (none was started for a fleet without tenants). */
+async function fleetIsComplete(inv: Invocation, cfg: FleetConfig): Promise<IsCompleteResponse> {
+  const event = inv.event as IsCompleteRequest;
+  const migrations = loadBundle(inv, cfg);
+  const executionArn = event[FLEET_EXECUTION_FIELD];
+  if (!executionArn) return { IsComplete: true, Data: rolloutData(undefined, migrations) };
+  const started = Number(event[REQUEST_STARTED_FIELD]);
+  return rolloutStatus(rolloutContext(inv, cfg), executionArn, migrations, Number.isFinite(started) ? Date.now() - started : undefined);
 }
 
 /**
@@ -364,6 +413,7 @@ async function guarded<T>(
     connector: wiring.connector,
     env: wiring.env,
     config: () => parsed.config ?? failWith(parsed.error),
+    stepFunctions: wiring.stepFunctions,
   };
   try {
     validateRequest(event);
@@ -494,14 +544,7 @@ function deadlineFix(invocationMs: number): string {
 
 /** The migrations bundled with the function, with a warning when they are not the files the template was made from. */
 function loadBundle(inv: Invocation, cfg: HandlerConfig): Migration[] {
-  // The largest file this function's memory applies (Lambda says how much it has).
-  const memoryMb = Number(inv.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) || undefined;
-  const migrations = loadMigrations(
-    cfg.migrationsDir,
-    memoryMb
-      ? { maxFileBytes: maxFileBytesFor(memoryMb), tooLargeFix: (bytes) => memoryFix(memoryMb, bytes), layout: cfg.migrationsLayout }
-      : { layout: cfg.migrationsLayout },
-  );
+  const migrations = loadBundledMigrations(cfg, inv.env);
   const files = summariseFiles(cfg.migrationsDir, cfg.contractsDir, cfg.migrationsLayout);
   const expected = inv.event.ResourceProperties?.[PROP.filesHash];
   if (typeof expected === 'string' && expected !== files.hash) {

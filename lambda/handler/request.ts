@@ -5,7 +5,7 @@
  * in the state table's `applied_by`.
  */
 import { InputError } from '../engine/errors/errors';
-import { PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
+import { FLEET_EXECUTION_FIELD, PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
 import { OPERATOR_COMMANDS } from './operator-protocol';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
@@ -31,6 +31,8 @@ export interface IsCompleteRequest extends OnEventRequest {
   [REQUEST_STARTED_FIELD]?: number;
   /** From onEvent's response: it reported a rollback's problem already. */
   [ROLLBACK_REPORTED_FIELD]?: boolean;
+  /** From onEvent's response: the fleet rollout it started. */
+  [FLEET_EXECUTION_FIELD]?: string;
   Data?: Record<string, unknown>;
 }
 
@@ -42,6 +44,8 @@ export interface OnEventResponse {
   Data?: Record<string, string>;
   /** Set when onEvent reported a rollback's problem: its isComplete answers done at once. */
   [ROLLBACK_REPORTED_FIELD]?: boolean;
+  /** With a fleet: the rollout's execution, which isComplete describes. */
+  [FLEET_EXECUTION_FIELD]?: string;
 }
 
 export interface IsCompleteResponse {

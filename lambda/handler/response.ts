@@ -40,6 +40,7 @@ export function responseData(result: MigrateResult, mine: number[], rollback: bo
     [ATTR.message]: message(outcome, mine, ahead, current),
     [ATTR.baseline]: baseline.slice(0, 400),
     [ATTR.rollbackProblem]: '',
+    [ATTR.tenants]: '',
   };
   if (Buffer.byteLength(JSON.stringify(data)) > DATA_MAX_BYTES) data[ATTR.message] = data[ATTR.message]!.slice(0, 200);
   return data;
@@ -71,6 +72,7 @@ export function rollbackProblemData(problem: string, known: KnownState | undefin
     [ATTR.message]: 'the stack is rolling back and this Update met a failure: reported, not failed, so the rollback can finish; see RollbackProblem',
     [ATTR.rollbackProblem]: shown,
     [ATTR.baseline]: 'unknown',
+    [ATTR.tenants]: '',
     [VERIFY_ATTR.contracts]: 'not verified (rollback problem)',
     [VERIFY_ATTR.drift]: 'not verified (rollback problem)',
   };

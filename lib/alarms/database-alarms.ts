@@ -32,6 +32,8 @@ import {
   type ErrorClass,
 } from './error-catalog';
 import { GUARD_ROLE_PREFIX, ROLLBACK_METRIC } from '../../lambda/handler/constants';
+import type { FleetRollout } from '../fleet/fleet-rollout';
+import { deployAlarmDescription, FLEET_ROLLOUT_ALARM } from './deploy-catalog';
 import { urlWithoutPath } from '../../lambda/engine/errors/redact';
 import { DatabaseDashboard } from './database-dashboard';
 import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
@@ -54,6 +56,14 @@ export interface DatabaseAlarmsProps {
    * @default - no migration alarm
    */
   readonly migrationFunctions?: lambda.IFunction[];
+
+  /**
+   * A fleet's rollout (SchemaMigrations `fleetRollout`): one alarm pages when
+   * an execution fails, times out or is aborted (`FLEET_ROLLOUT_ALARM`,
+   * lib/alarms/deploy-catalog.ts).
+   * @default - no rollout alarm
+   */
+  readonly fleetRollout?: FleetRollout;
 
   /**
    * Log group the migration Lambdas write to, named in the alarm's runbook.
@@ -249,6 +259,8 @@ export class DatabaseAlarms extends Construct {
   public readonly metricFilters: Readonly<Record<string, logs.MetricFilter>>;
   /** Alarm on the migration Lambda's Errors, when a function was given. */
   public readonly migrationErrorsAlarm?: cloudwatch.Alarm;
+  /** Alarm on a fleet rollout that did not finish, when `fleetRollout` was given. */
+  public readonly fleetRolloutAlarm?: cloudwatch.Alarm;
   /**
    * The error-class graphs, the alarm states, then the log widgets:
    * `addGraphs` and `addAlarmStates` put more beside the graphs and under the
@@ -282,9 +294,11 @@ export class DatabaseAlarms extends Construct {
     // The runbook names the first function's log group (onEvent: the one that applies).
     const [applying] = props.migrationFunctions ?? [];
     this.migrationErrorsAlarm = migrationErrors && applying && migrationErrorsAlarm(this, props, applying, migrationErrors, action);
+    this.fleetRolloutAlarm = props.fleetRollout && fleetRolloutAlarm(this, props, props.fleetRollout, action);
+    const deployAlarms = [this.migrationErrorsAlarm, this.fleetRolloutAlarm].filter((a): a is cloudwatch.Alarm => a !== undefined);
     this.dashboard = alarmsDashboard(this, props, {
       metricsBySeverity: (severity) => this.classes.filter((c) => c.severity === severity).map((c) => this.metric(c.id)),
-      alarms: [...Object.values(this.alarms), ...Object.values(this.heldPages), ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : [])],
+      alarms: [...Object.values(this.alarms), ...Object.values(this.heldPages), ...deployAlarms],
       migrationErrors,
     });
     claimNamespace(this, props.logGroup);
@@ -689,6 +703,16 @@ function migrationErrorsAlarm(
   });
 }
 
+/** The page when a fleet's rollout did not finish: its failed, timed-out and aborted executions; the runbook from the catalog. */
+function fleetRolloutAlarm(scope: Construct, props: DatabaseAlarmsProps, rollout: FleetRollout, action: cloudwatch.IAlarmAction): cloudwatch.Alarm {
+  const spec = FLEET_ROLLOUT_ALARM;
+  return alarmOnce(scope, 'FleetRolloutAlarm', action, {
+    alarmName: props.alarmNamePrefix ? `${props.alarmNamePrefix}-${spec.severity}-${spec.id}` : undefined,
+    alarmDescription: checkedDescription("the fleet rollout alarm's runbook", deployAlarmDescription(spec), {}, 'Shorten FLEET_ROLLOUT_ALARM'),
+    metric: rollout.metricFailedRollouts(PERIOD),
+  });
+}
+
 /** CloudWatch Logs: a log group name has 1 to 512 characters. */
 const LOG_GROUP_NAME_MAX = 512;
 
@@ -856,8 +880,8 @@ export interface StackAlarmsOptions
     DatabaseAlarmsProps,
     'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'ticketEmail' | 'ticketHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace' | 'topicKeyRemovalPolicy'
   > {
-  /** The custom resource's handlers and their log group. */
-  readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
+  /** The custom resource's handlers and their log group, and a fleet's rollout. */
+  readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup; fleetRollout?: FleetRollout };
   /** Instance or cluster identifier: names the metrics' namespace, prefixes the alarm names and names the dashboard. */
   readonly name: string;
 }
@@ -868,6 +892,7 @@ export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): D
     logGroup: options.logGroup,
     migrationFunctions: [options.migrations.onEventHandler, options.migrations.isCompleteHandler],
     migrationLogGroupName: options.migrations.logGroup.logGroupName,
+    fleetRollout: options.migrations.fleetRollout,
     alarmEmail: options.alarmEmail,
     alarmHttpsUrl: options.alarmHttpsUrl,
     ticketEmail: options.ticketEmail,

@@ -20,7 +20,14 @@
  * reads the file too.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { DEFAULT_BACKFILL, DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_LOCK_WAIT_MS, DEFAULT_STANDBY_WAIT_MS } from '../../lambda/engine/defaults';
+import {
+  DEFAULT_BACKFILL,
+  DEFAULT_FLEET_CONCURRENCY,
+  DEFAULT_FLEET_WAVE_SIZE,
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_LOCK_WAIT_MS,
+  DEFAULT_STANDBY_WAIT_MS,
+} from '../../lambda/engine/defaults';
 import type { BackfillSettings } from '../../lambda/engine/backfill/run';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from '../../lambda/engine/files/duration';
 import { InputError } from '../../lambda/engine/errors/errors';
@@ -28,6 +35,7 @@ import { validateSchemaName } from '../../lambda/engine/state/identifiers';
 import { MIGRATION_LAYOUTS, type MigrationLayout } from '../../lambda/engine/files/layout-types';
 import { SUPPORTED_MAJORS } from '../../lambda/engine/server/server-majors';
 import { boundsOf } from '../../lambda/handler/contract';
+import { FleetSpecError, readFleetSpec } from '../../lambda/engine/fleet/fleet-spec';
 
 /** A JSON Schema fragment (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>;
@@ -464,6 +472,39 @@ export const SETTINGS = [
     note: "The constructs' `iamAuthentication` names the database user and the database to grant `rds-db:connect` on, which belong in code.",
     schema: { type: 'boolean' },
     read: bool('sign IAM tokens'),
+  }),
+  setting({
+    key: 'fleet',
+    defaultText: 'none: one database, its state in `stateSchema`',
+    example: { schemas: 'tenant\\_%', canary: 'tenant_demo', concurrency: 10, waveSize: 50, toleratedFailures: 0 },
+    description:
+      "A fleet: the tenants that run the same files, each with its own state table, one line each and a summary. Exactly one of `schemas` (a LIKE pattern of schema names in the target database: each tenant's files run with `search_path` set to its schema, its state in `<schema>.applied_migrations`), `schemaQuery` (a query whose first column is the schema names), `databases` (a LIKE pattern of database names on the server: each its own `stateSchema`) or `databaseQuery`; then `canary` (the tenant run first, alone; default the first by name), `concurrency` (tenants at once, default " +
+      `${DEFAULT_FLEET_CONCURRENCY}), \`waveSize\` (tenants per wave, default ${DEFAULT_FLEET_WAVE_SIZE}) and \`toleratedFailures\` (failed tenants the rollout goes on after, default 0): \`migrate\` stops after the wave of the first failure beyond it.`,
+    prop: 'fleet',
+    note: '`--fleet-schemas`, `--fleet-databases` and `--fleet-concurrency` override it on the command line; SchemaMigrations rolls it out on Step Functions at each deploy (its `fleet` prop wins).',
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        schemas: { type: 'string', minLength: 1 },
+        schemaQuery: { type: 'string', minLength: 1 },
+        databases: { type: 'string', minLength: 1 },
+        databaseQuery: { type: 'string', minLength: 1 },
+        canary: { type: 'string', minLength: 1 },
+        concurrency: { type: 'integer', minimum: 1, maximum: 10000 },
+        waveSize: { type: 'integer', minimum: 1, maximum: 10000 },
+        toleratedFailures: { type: 'integer', minimum: 0, maximum: 10000 },
+      },
+    },
+    read: (value) => {
+      try {
+        return readFleetSpec(value);
+      } catch (e) {
+        if (e instanceof FleetSpecError) throw new SettingValueError(e.problem, e.fix);
+        throw e;
+      }
+    },
   }),
   setting({
     key: 'embeddedDir',

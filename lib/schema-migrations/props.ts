@@ -1,3 +1,4 @@
+import type { FleetSpec } from '../../lambda/engine/fleet/fleet-spec';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -155,7 +156,9 @@ export interface SchemaMigrationsBaseProps extends UserFileProps {
    */
   readonly reserve?: Duration;
   /**
-   * How often the framework calls isComplete.
+   * How often the framework calls isComplete. With a fleet, less than 60 s:
+   * a rollout still running in the last minute of `totalTimeout` is stopped
+   * by the isComplete call that falls in it.
    * @default Duration.seconds(10)
    */
   readonly queryInterval?: Duration;
@@ -248,6 +251,20 @@ export interface SchemaMigrationsBaseProps extends UserFileProps {
    * @default - no `Revision` property
    */
   readonly revision?: number;
+  /**
+   * A fleet: the tenants that run the same files, each with its own state
+   * table — schemas of the database (`schemas`, a LIKE pattern, or
+   * `schemaQuery`) or databases of its server (`databases`, `databaseQuery`) —
+   * read at each deploy, as the project file's `fleet` names them. The deploy
+   * then rolls the migrations out on Step Functions (`fleetRollout`): the
+   * canary first, then waves of `waveSize` tenants, `concurrency` at once; it
+   * fails, naming the tenants and why, when the canary fails or more than
+   * `toleratedFailures` do, and no later wave starts. Over a connection only
+   * (not `dataApiCluster`); a schema fleet not through a pooler (each session
+   * searches its tenant's schema).
+   * @default - the project file's "fleet", else none: the one database is migrated
+   */
+  readonly fleet?: FleetSpec;
   /**
    * Name of the SSM parameter the stack writes the schema version to (see
    * `versionFor`). Given, the parameter is always created; otherwise only when

@@ -16,6 +16,7 @@ import {
   type ErrorClass,
 } from '../../lib/alarms/error-catalog';
 import { GUARD_ALARMS } from '../../lib/alarms/guard-catalog';
+import { FLEET_ROLLOUT_ALARM } from '../../lib/alarms/deploy-catalog';
 import { GUARD_NAMESPACE, GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
 import { block, code, page, prose, table } from './markdown';
 
@@ -70,7 +71,7 @@ function classPage(cls: ErrorClass, order: number): string {
 function indexPage(): string {
   return page({
     title: 'Alarms and runbooks',
-    source: '`lib/alarms/error-catalog.ts` and `lib/alarms/guard-catalog.ts`',
+    source: '`lib/alarms/error-catalog.ts`, `lib/alarms/guard-catalog.ts` and `lib/alarms/deploy-catalog.ts`',
     body: [
       '# Alarms and runbooks',
       `\`DatabaseAlarms\` counts the ERROR lines of the PostgreSQL log by class and alarms on each: Sum over 1 minute ≥ 1, OK again after ${QUIET_MINUTES} minutes without one. A page goes to the paging topic, a ticket to the ticket topic. In the names below, PREFIX is the construct's \`alarmNamePrefix\` and IDENTIFIER the instance or cluster identifier.`,
@@ -79,6 +80,11 @@ function indexPage(): string {
         ERROR_CATALOG.map((c) => [`[${prose(c.title)}](./${c.id}.md)`, code(c.sqlstate), code(c.metricName), c.severity, c.fragments.map(code).join(' … ')]),
       ),
       'With `migrationFunctions`, one more alarm pages when a migration Lambda reports errors: ' + `${alarmName('page', 'migration-errors')}.`,
+      `With \`fleetRollout\` (a fleet's rollout, [the fleet guide](../../guide/fleet.md)), one more pages when a rollout does not finish: ${alarmName(FLEET_ROLLOUT_ALARM.severity, FLEET_ROLLOUT_ALARM.id)}, on ${prose(FLEET_ROLLOUT_ALARM.metric)}.`,
+      `## ${FLEET_ROLLOUT_ALARM.title}`,
+      `**Meaning:** ${prose(FLEET_ROLLOUT_ALARM.runbook.meaning)}`,
+      `**Find:** ${prose(FLEET_ROLLOUT_ALARM.runbook.find)}`,
+      `**Fix:** ${prose(FLEET_ROLLOUT_ALARM.runbook.fix)}`,
       "The scheduled guard has alarms of its own: [the guard's alarms](./guard-alarms.md).",
     ],
   });

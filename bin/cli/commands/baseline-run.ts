@@ -2,8 +2,8 @@
 import { baseline, type BaselineResult } from '../../../lambda/engine/state/baseline';
 import type { Driver } from '../../../lambda/engine/ports';
 import type { Migration } from '../../../lambda/engine/files/source';
-import { stateSchemaFlag, type ContextOf } from './context';
-import { appliedBy, lockWaitLine } from './migrate';
+import { appliedBy, stateSchemaFlag, type ContextOf } from './context';
+import { lockWaitLine } from './migrate';
 import { oneOrMany, plural } from '../../../lambda/engine/errors/words';
 
 /** Record the files up to `version` on the target and report it. */

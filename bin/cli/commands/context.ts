@@ -1,5 +1,6 @@
 /** What every command gets from `main`: options, output and a way to reach the database. */
-import { parseDatabaseUrl, PgDriver } from '../../../lambda/driver/pg/pg-driver';
+import { hostname, userInfo } from 'node:os';
+import { parseDatabaseUrl, PgDriver, type PgDriverOptions } from '../../../lambda/driver/pg/pg-driver';
 import { maskUrl } from '../../../lambda/engine/errors/redact';
 import { InputError } from '../../../lambda/engine/errors/errors';
 import type { Driver } from '../../../lambda/engine/ports';
@@ -54,7 +55,7 @@ export function namesDatabase(ctx: Pick<Connecting, 'opts' | 'target'>): boolean
  * (--cluster-arn), else --database-url/DATABASE_URL, else the embedded
  * server (started if needed).
  */
-export async function connectTarget(ctx: Connecting): Promise<{ driver: Driver; where: string }> {
+export async function connectTarget(ctx: Connecting): Promise<{ driver: Driver; where: string; options?: PgDriverOptions }> {
   if (ctx.target) return ctx.target();
   refuseStrayDataApiFlags(ctx.opts);
   if (ctx.opts.clusterArn !== undefined) return dataApiTarget(ctx);
@@ -102,7 +103,7 @@ async function dataApiTarget(ctx: Connecting): Promise<{ driver: Driver; where: 
 }
 
 /** A driver for --database-url/DATABASE_URL (or the project file's `databaseUrlEnv`), else for the embedded server (started if needed). */
-async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: string }> {
+async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: string; options: PgDriverOptions }> {
   let url = ctx.opts.databaseUrl;
   const variable = ctx.opts.databaseUrlEnv;
   if (ctx.opts.embedded && url !== undefined) {
@@ -150,7 +151,7 @@ async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: str
   // A URL the user gave (never the embedded server's): TLS verified unless it is for this machine or says otherwise.
   const tls = embeddedTls ? { url, defaulted: false } : defaultTls(url, ctx.env, iam);
   if (tls.defaulted) ctx.progress(DEFAULT_TLS_NOTE);
-  const driver = new PgDriver({
+  const options: PgDriverOptions = {
     connectionString: tls.url,
     redactor: ctx.redactor,
     ...embeddedTls,
@@ -160,8 +161,8 @@ async function pgTarget(ctx: Connecting): Promise<{ driver: PgDriver; where: str
     connectTimeoutMs: ctx.opts.connectTimeoutMs,
     connectRetry: { attempts: ctx.opts.connectRetries + 1 },
     onConnectRetry: (attempt, delayMs, message) => ctx.progress(`  cannot connect yet (attempt ${attempt}): ${message}; retrying in ${delayMs} ms`),
-  });
-  return { driver, where };
+  };
+  return { driver: new PgDriver(options), where, options };
 }
 
 /**
@@ -330,4 +331,16 @@ function subfolderWarning(dir: string, nested: ReturnType<typeof sqlSubfolders>)
     `warning: ${dir}/: ${files} .sql ${noun(files, 'file')} in subfolders ${oneOrMany(nested.length, 'is', 'are')} not read: ${describeSubfolders(nested)}; ` +
     `schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at ${folder}`
   );
+}
+
+/** Who applied, for the state table: SCHEMAGUARD_APPLIED_BY, else `cli:user@host`. */
+export function appliedBy(env: NodeJS.ProcessEnv): string {
+  if (env.SCHEMAGUARD_APPLIED_BY) return env.SCHEMAGUARD_APPLIED_BY;
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry */
+  }
+  return `cli:${user}@${hostname()}`;
 }

@@ -4,6 +4,7 @@
  * migrations pending or unknown). Exit 0 when clean, skipped or with tickets
  * only; 1 when a finding pages; 2 on a usage or input error.
  */
+import { fleetOption } from './fleet';
 import { existsSync } from 'node:fs';
 import { loadContracts, type Contract } from '../../../lambda/checks/contracts';
 import type { Snapshot } from '../../../lambda/checks/drift';
@@ -51,6 +52,8 @@ async function readInputs(ctx: ContextOf<'guard'>): Promise<GuardInputs> {
 
 export async function guardCommand(ctx: ContextOf<'guard'>): Promise<number> {
   const { opts } = ctx;
+  const fleet = fleetOption(opts);
+  if (fleet) return (await import('./fleet-reads')).fleetGuardCommand(ctx, fleet);
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   const inputs = await readInputs(ctx);
   const stateSchema = stateSchemaFlag(opts);

@@ -1,5 +1,4 @@
 /** `schemaguard migrate`: apply the pending migrations, a progress line each, then one summary. */
-import { hostname, userInfo } from 'node:os';
 import { CheckFailedError, holderName, LockTimeoutError, MigrationError, StatementError, type Blocker } from '../../../lambda/engine/errors/errors';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';
 import type { Queryable } from '../../../lambda/engine/ports';
@@ -7,13 +6,16 @@ import { loadMigrationsAsync } from '../../../lambda/engine/files/source';
 import type { StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
-import { namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
+import { appliedBy, namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
 import { noun, plural } from '../../../lambda/engine/errors/words';
 import { progressWords } from '../../../lambda/engine/backfill/gate';
 import type { BackfillProgress } from '../../../lambda/engine/backfill/run';
+import { fleetOption } from './fleet';
 
 export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number> {
   const { opts } = ctx;
+  const fleet = fleetOption(opts);
+  if (fleet) return (await import('./fleet-migrate')).fleetMigrateCommand(ctx, fleet);
   // The runner lock's connection only: the one that applies is opened by the run once it knows files are pending
   // (while they are parsed), so a run with nothing to do makes one handshake.
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { deferParse: true, layout: opts.layout }));
@@ -103,18 +105,6 @@ async function standbysAfter(ctx: ContextOf<'migrate'>, session: Queryable): Pro
 function standbySettingNames(opts: ContextOf<'migrate'>['opts']): { wait: string; strict: string } {
   const name = (flag: string, key: string, option: string) => (opts.fromFile.has(option) ? `${flag} (or "${key}" in ${opts.configFile})` : flag);
   return { wait: name('--standby-wait', 'standbyWait', 'standbyWaitMs'), strict: name('--standby-strict', 'standbyStrict', 'standbyStrict') };
-}
-
-/** Who applied, for the state table: SCHEMAGUARD_APPLIED_BY, else `cli:user@host`. */
-export function appliedBy(env: NodeJS.ProcessEnv): string {
-  if (env.SCHEMAGUARD_APPLIED_BY) return env.SCHEMAGUARD_APPLIED_BY;
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    /* no passwd entry */
-  }
-  return `cli:${user}@${hostname()}`;
 }
 
 export function summary(result: MigrateResult): string {

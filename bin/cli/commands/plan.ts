@@ -4,6 +4,7 @@
  * and whether it rewrites or scans the table under that lock; and the lint
  * findings. Writes nothing. `--offline` reads the files alone.
  */
+import { fleetOption, shownTenant, type FleetTarget } from './fleet';
 import { lintCounts, type LintResult } from '../../../lambda/checks/lint';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { computePlan, type Plan } from '../../../lambda/engine/state/plan';
@@ -17,6 +18,7 @@ import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type
 import { lintPlan, planLintContext, refuseUnknownRules } from './plan-lint';
 import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
 import { replicationCheck } from '../../../lambda/checks/replication/refusal';
+import type { Driver } from '../../../lambda/engine/ports';
 import { printLockTable } from './plan-locks';
 import { traceOfPlan, type TraceReport } from './plan-trace';
 import type { LockPlanOptions } from '../../../lambda/checks/locks/plan-locks';
@@ -49,6 +51,9 @@ const NO_OUTLOOK: RunOutlook = { refusals: [], notes: [] };
 
 export async function planCommand(ctx: ContextOf<'plan'>): Promise<number> {
   const { opts } = ctx;
+  const fleet = fleetOption(opts);
+  if (fleet && !opts.offline)
+    return (await import('./fleet-reads')).fleetReadCommand(ctx, fleet, 'plan', (target, migrations) => canaryPlan(ctx, target, migrations));
   refuseUnknownRules(opts);
   // Files first: bad input never reaches (or starts) a database.
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
@@ -76,8 +81,23 @@ export function planErrors(r: PlanReport): number {
   return lintCounts(r.lint).errors + lintCounts(r.locks).errors + r.outlook.refusals.length;
 }
 
+/** The canary's plan, as `plan` on its own would print it (text: under the fleet's lines; JSON: `canary` beside `tenants`). */
+async function canaryPlan(ctx: ContextOf<'plan'>, target: FleetTarget, migrations: Migration[]): Promise<{ json: Record<string, unknown>; fails: boolean }> {
+  const canary = target.tenants[0]!;
+  const text = ctx.opts.format === 'text' && !ctx.opts.json;
+  if (text) ctx.out(`the canary's plan (${shownTenant(canary.name)}: the first tenant to run; the others run the same files on tables of their own sizes):`);
+  const early: EarlyPlan = text ? (where, plan, outlook) => printTable(ctx.out, ctx.opts.dir, where, migrations, plan, outlook) : undefined;
+  const report = await livePlan(ctx, migrations, early, {
+    connect: async () => ({ driver: target.driverFor(canary), where: ` (tenant ${shownTenant(canary.name)})` }),
+    stateSchema: target.stateSchemaOf(canary),
+  });
+  if (text) await printAnalysis(ctx, report);
+  // As plan on one database: --exit-code makes the canary's errors (lint, locks, what migrate would refuse) exit 1.
+  return { json: { name: canary.name, ...planJson(report) }, fails: Boolean(ctx.opts.exitCode) && planErrors(report) > 0 };
+}
+
 /** Called with the plan before its statements are parsed. */
-type EarlyPlan = ((target: string, plan: Plan, outlook: RunOutlook) => void) | undefined;
+export type EarlyPlan = ((target: string, plan: Plan, outlook: RunOutlook) => void) | undefined;
 
 async function offlinePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const plan = computePlan(migrations, []);
@@ -91,13 +111,19 @@ async function offlinePlan(ctx: ContextOf<'plan'>, migrations: Migration[], earl
   return { target, migrations, plan, locks, lint: await lintPlan(ctx.opts, context), outlook: NO_OUTLOOK, ...(trace ? { trace } : {}) };
 }
 
-async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
+/** Where a live plan looks: the command's target, or (a fleet's plan) one tenant's driver and state schema. */
+export interface PlanTarget {
+  connect(): Promise<{ driver: Driver; where: string }>;
+  stateSchema: string;
+}
+
+export async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: EarlyPlan, at?: PlanTarget): Promise<PlanReport> {
   serverVersionFlag(ctx.opts, true); // refused with a database, before connecting
-  const { driver, where } = await connectTarget(ctx);
+  const { driver, where } = await (at?.connect() ?? connectTarget(ctx));
   try {
     const session = await driver.connect();
     try {
-      const plan = computePlan(migrations, await readApplied(session, stateSchemaFlag(ctx.opts)));
+      const plan = computePlan(migrations, await readApplied(session, at?.stateSchema ?? stateSchemaFlag(ctx.opts)));
       // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
       const target = `${driver.target}${where}`;

@@ -9,8 +9,8 @@ import { repair, repairReason, type RepairResult } from '../../../lambda/engine/
 import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 import { versionArgument } from './version-argument';
-import { connectTarget, stateSchemaFlag, type ContextOf } from './context';
-import { appliedBy, lockWaitLine } from './migrate';
+import { appliedBy, connectTarget, stateSchemaFlag, type ContextOf } from './context';
+import { lockWaitLine } from './migrate';
 import { noun } from '../../../lambda/engine/errors/words';
 
 export async function repairCommand(ctx: ContextOf<'repair'>): Promise<number> {

@@ -2,6 +2,7 @@
 import { appliedAsOther, renamedSince, type Plan } from '../../../lambda/engine/state/plan';
 import { AlreadyAppliedError } from '../../../lambda/engine/errors/errors';
 import { stateRefusals } from '../../../lambda/engine/state/state-refusals';
+import { fleetOption } from './fleet';
 import { emptyForeignHistoryNote, foreignHistoryNote, foreignHistoryTables } from '../../../lambda/engine/foreign-history/foreign-tables';
 import type { Driver } from '../../../lambda/engine/ports';
 import { inspect } from '../../../lambda/engine/runner';
@@ -17,6 +18,8 @@ import { progressWords } from '../../../lambda/engine/backfill/gate';
 
 export async function statusCommand(ctx: ContextOf<'status'>): Promise<number> {
   const { opts } = ctx;
+  const fleet = fleetOption(opts);
+  if (fleet) return (await import('./fleet-reads')).fleetReadCommand(ctx, fleet, 'status');
   const { files: migrations, driver, where } = await readWhileConnecting(ctx, () => loadMigrationsAsync(opts.dir, { layout: opts.layout }));
   warnAboutFiles(ctx, migrations.length);
   try {

@@ -60,6 +60,12 @@ export type GuardOptions = GuardTarget & {
   lockTimeoutMs?: number;
   /** statement_timeout of every statement the guard sends. @default 10000 */
   statementTimeoutMs?: number;
+  /**
+   * Run doctor's rules (they read the whole database). Off for all but one
+   * tenant of a schema fleet, whose tenants share the database (`fleet.ts`).
+   * @default true
+   */
+  doctor?: boolean;
 };
 
 /** One guard run. Throws (a MigrationError) only when it cannot check: no connection, a privilege missing. */
@@ -137,7 +143,7 @@ async function catalogChecks(pass: Session, options: GuardOptions, stateSchema: 
   const drift = { ...found, findings: found.findings.filter((f) => !(f.rule === GUARD_RULES.schemaAddition.id && elsewhere?.schemas.includes(f.object))) };
   // Inside the pass: a rule that reads many tables reads a batch at a time within a savepoint, its locks released after each;
   // a batch whose error ended the transaction (the Data API: no savepoint recovers there) is a note, and the pass goes on in a new one.
-  const checkup = await doctor({ session: pass, inTransaction: true, reopen }, { stateSchema });
+  const checkup = await doctor({ session: pass, inTransaction: true, reopen }, { stateSchema, ...(options.doctor === false ? { rules: [] } : {}) });
   const migrations = [...(plan ? migrationFindings(plan) : []), ...stateFindings(unreadable, stateSchema)];
   return {
     drift: { ...drift, notes: [...(elsewhere ? [elsewhere.note] : []), ...drift.notes, ...checkup.notes] },

@@ -17,6 +17,7 @@ import { ConnectionError, InputError, PoolerError, databaseFields, isConnectionL
 import type { Driver, LockOptions, MigrationLock, QueryResult, ScriptResult, Session, SessionCapabilities, TransactionSettings } from '../../engine/ports';
 import { MASK, maskUrl, Redactor } from '../../engine/errors/redact';
 import { localTimeoutCalls } from '../../engine/apply/script';
+import { quoteLiteral } from '../../engine/sql/sql-quote';
 import { sleep } from '../../engine/runtime/sleep';
 import type { Migration } from '../../engine/files/source';
 import type { LeaseLock, LeaseTimings } from '../data-api/lease-lock';
@@ -85,6 +86,14 @@ export interface PgDriverCommon {
    * @default - the URL's parts
    */
   settingNames?: ConnectionSettingNames;
+  /**
+   * A fleet's tenant schema: every session searches it (alone) for unqualified
+   * names, set by the server from the name as a parameter
+   * (`set_config('search_path', quote_ident($1), false)`) and set again by
+   * each session reset, so each file starts there as in a new connection.
+   * @default - the server's search_path for the user and database
+   */
+  searchPath?: string;
 }
 
 /** The names of a connection's settings in a fix: "check that the server is running …, and <hostAndPort>". */
@@ -257,7 +266,7 @@ export class PgDriver implements Driver {
         // the engine overlaps migration scripts (Session.capabilities.pipelines) and awaits everything else.
         pipeline: true,
       });
-      const session = new PgSession(client, this.target, () => this.lease, this.declaredPooler);
+      const session = new PgSession(client, this.target, () => this.lease, this.declaredPooler, this.options.searchPath);
       try {
         await client.connect();
         await session.init();
@@ -519,6 +528,7 @@ class PgSession implements Session {
     private readonly target: string,
     private readonly lease: () => LeaseLock | undefined,
     private readonly declaredPooler?: PoolerEvidence['declared'],
+    private readonly searchPath?: string,
   ) {
     client.on('notice', (n) => {
       if (this.rollingBack && n.code === NO_ACTIVE_SQL_TRANSACTION) return; // the warning ROLLBACK gives outside a transaction
@@ -571,13 +581,28 @@ class PgSession implements Session {
     if (isPooled(identity) || this.declaredPooler) {
       // No session to configure: a SET would stay with a pooled server connection.
       this.pooler = { ...identity, target: this.target, ...(this.declaredPooler ? { declared: this.declaredPooler } : {}) };
+      if (this.searchPath !== undefined)
+        throw new PoolerError(`a fleet's tenant schema is a session's search_path, which cannot be kept: ${describePooler(this.pooler)}`, {
+          fix: DIRECT_URL_FIX,
+        });
       return;
     }
     this.pid = identity.serverPid;
     this.script = (sql, keepRowsOf, onNotice) => this.runScript(sql, keepRowsOf, onNotice);
     // Scripts may overlap where the client writes each query at once (pg's pipeline mode).
     this.capabilities = { script: true, pipelines: (this.client as unknown as { pipeline?: boolean }).pipeline === true, fusedTransactions: true };
-    if (r.checkInterval) this.baseline = CHECK_INTERVAL_CALL;
+    const baseline = [r.checkInterval ? CHECK_INTERVAL_CALL : '', this.searchPath === undefined ? '' : await this.searchTenant(this.searchPath)];
+    this.baseline = baseline.filter(Boolean).join(', ') || undefined;
+  }
+
+  /**
+   * The tenant's schema as this session's search_path: the name goes to the
+   * server as a parameter and the server quotes it; what it set is what
+   * every reset sets again (a literal of the server's own text).
+   */
+  private async searchTenant(schema: string): Promise<string> {
+    const r = await this.client.query<{ path: string }>("SELECT set_config('search_path', quote_ident($1::text), false) AS path", [schema]);
+    return `set_config('search_path', ${quoteLiteral(r.rows[0]!.path)}, false)`;
   }
 
   /**

@@ -31,6 +31,7 @@ import { retryLockTimeouts, type LockRetryPolicy } from '../lock/lock-retry';
 import {
   dropLeftoverInvalidIndexes,
   dropNewInvalidIndexes,
+  type InvalidBefore,
   invalidIndexes,
   newInvalidIndexes,
   refuseNewInvalidIndexes,
@@ -174,7 +175,7 @@ async function applyWithoutTransaction(session: Session, m: Migration, s: ApplyS
   const settings = effectiveSettings(m, s);
   const started = performance.now();
   let attempts = 1;
-  const invalidBefore = await invalidIndexes(session);
+  const invalidBefore = await invalidIndexes(session, m);
   await session.setTimeouts(settings);
   await nameTheFile(session, m);
   let ended = false;
@@ -286,7 +287,7 @@ async function runWithLockRetries(
   stmt: SqlStatement,
   s: ApplySettings,
   settings: TransactionSettings,
-  invalidBefore: Set<string>,
+  invalidBefore: InvalidBefore,
 ): Promise<number> {
   /** The statement's own lock timeout (file and line), which the last one to give up names. */
   let timedOut: MigrationError | undefined;
@@ -337,7 +338,7 @@ function dropError(m: Migration, stmt: SqlStatement, e: unknown, broken: boolean
  * when the drop cannot be done now (it waits for the sessions that blocked the
  * build), named in a note with what drops them.
  */
-async function dropOrNameNewInvalidIndexes(session: Session, invalidBefore: Set<string>, s: ApplySettings): Promise<void> {
+async function dropOrNameNewInvalidIndexes(session: Session, invalidBefore: InvalidBefore, s: ApplySettings): Promise<void> {
   try {
     await dropNewInvalidIndexes(session, invalidBefore, s);
   } catch {

@@ -9,28 +9,61 @@ import type { Migration } from '../files/source';
 import type { SqlStatement } from '../sql/splitter';
 import { concurrentIndexTarget, indexTarget } from '../sql/classify';
 
-export async function invalidIndexes(q: Queryable): Promise<Set<string>> {
+/** The INVALID indexes before a file ran, and the tables its builds are on (undefined: any table, see `buildTables`). */
+export interface InvalidBefore {
+  oids: Set<string>;
+  tables?: readonly string[];
+}
+
+export async function invalidIndexes(q: Queryable, m?: Migration): Promise<InvalidBefore> {
   const r = await q.query<{ oid: string }>('SELECT indexrelid::bigint::text AS oid FROM pg_index WHERE NOT indisvalid');
-  return new Set(r.rows.map((x) => x.oid));
+  return { oids: new Set(r.rows.map((x) => x.oid)), tables: m && buildTables(m) };
+}
+
+/**
+ * The tables `m`'s CREATE INDEX CONCURRENTLY statements build on, as written
+ * (resolved on the file's session): an INVALID index on any other table is
+ * not this file's, but another session's build that failed meanwhile (a
+ * fleet's tenants in one database run the same files at once); none when
+ * it builds none. Undefined when the file may leave one elsewhere (REINDEX …
+ * CONCURRENTLY, a build of an unnamed index).
+ */
+function buildTables(m: Migration): string[] | undefined {
+  const tables: string[] = [];
+  for (const stmt of m.statements) {
+    if (/\breindex\b/i.test(stmt.text)) return undefined;
+    const target = concurrentIndexTarget(stmt.text);
+    if (target) tables.push(target.table);
+    // A build this reading cannot name (an unnamed index): any table.
+    else if (/\bcreate\s+(unique\s+)?index\s+concurrently\b/i.test(stmt.text)) return undefined;
+  }
+  return tables;
 }
 
 /**
  * Not a partitioned table's index (relkind I): `CREATE INDEX … ON ONLY` makes
  * it INVALID on purpose, until an index of each partition is attached (the
  * way to index a partitioned table without blocking writes, often over
- * several files); PostgreSQL cannot drop it CONCURRENTLY either.
+ * several files); PostgreSQL cannot drop it CONCURRENTLY either. Nor an
+ * index another session is building now (pg_stat_progress_create_index): a
+ * build is INVALID until it ends, and another runner's (a fleet's tenants in
+ * one database, another state schema's files) is not this file's to drop.
  */
-export async function newInvalidIndexes(q: Queryable, before: Set<string>): Promise<string[]> {
+export async function newInvalidIndexes(q: Queryable, before: InvalidBefore): Promise<string[]> {
+  // The tables as one JSON text: the RDS Data API takes no array parameters.
   const r = await q.query<{ oid: string; name: string }>(
     `SELECT i.indexrelid::bigint::text AS oid, format('%I.%I', n.nspname, c.relname) AS name
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT i.indisvalid AND c.relkind <> 'I'`,
+      WHERE NOT i.indisvalid AND c.relkind <> 'I'
+        AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid AND p.pid <> pg_backend_pid())
+        AND ($1::json IS NULL OR i.indrelid IN (SELECT to_regclass(t) FROM json_array_elements_text($1::json) t))`,
+    [before.tables ? JSON.stringify(before.tables) : null],
   );
-  return r.rows.filter((x) => !before.has(x.oid)).map((x) => x.name);
+  return r.rows.filter((x) => !before.oids.has(x.oid)).map((x) => x.name);
 }
 
 /** An index build that failed without its error reaching us still leaves an INVALID index: refuse to record the file. */
-export async function refuseNewInvalidIndexes(session: Session, m: Migration, before: Set<string>): Promise<void> {
+export async function refuseNewInvalidIndexes(session: Session, m: Migration, before: InvalidBefore): Promise<void> {
   const leftover = await newInvalidIndexes(session, before);
   if (leftover.length) {
     throw new MigrationError(`${m.file}: left INVALID index ${leftover.join(', ')}`, {
@@ -41,7 +74,7 @@ export async function refuseNewInvalidIndexes(session: Session, m: Migration, be
   }
 }
 
-export async function dropNewInvalidIndexes(session: Session, before: Set<string>, s: { onNote?: (message: string) => void }): Promise<void> {
+export async function dropNewInvalidIndexes(session: Session, before: InvalidBefore, s: { onNote?: (message: string) => void }): Promise<void> {
   for (const name of await newInvalidIndexes(session, before)) {
     // `name` comes from format('%I.%I'), so it is already quoted.
     await session.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);

@@ -12,7 +12,8 @@
  * Insights.
  *
  * What a run reports:
- * - clean or findings: the six counts and GuardErrors 0;
+ * - clean or findings: the six counts and GuardErrors 0 (1 when some of a
+ *   fleet's tenants could not be checked: the counts are the others');
  * - skipped (a migration is running): GuardErrors 0 only — the counts are
  *   not known, so none is sent, and the finding alarms keep their state;
  * - failed (the database unreachable, a refused password, …): GuardErrors 1.
@@ -25,7 +26,8 @@ export type GuardCounts = GuardMetrics;
 
 /** What one scheduled run ended with: the guard's report, or the failure that stopped it. */
 export type GuardRunResult =
-  | { kind: 'report'; outcome: 'clean' | 'findings'; metrics: GuardCounts; durationMs: number }
+  /** `unchecked`: a fleet's tenants whose pass failed or was not reached in time (a guard error beside the others' counts). */
+  | { kind: 'report'; outcome: 'clean' | 'findings'; metrics: GuardCounts; durationMs: number; unchecked?: number }
   | { kind: 'report'; outcome: 'skipped'; skippedReason?: string; durationMs: number }
   | { kind: 'failed'; error: string; durationMs: number };
 
@@ -80,7 +82,7 @@ function metricValues(result: GuardRunResult): Partial<Record<GuardMetricName, n
     }
     values[name] = n;
   }
-  values[GUARD_METRIC.guardErrors] = 0;
+  values[GUARD_METRIC.guardErrors] = result.unchecked ? 1 : 0;
   return values;
 }
 
@@ -89,6 +91,7 @@ function properties(result: GuardRunResult): Record<string, string | number> {
   const outcome = result.kind === 'failed' ? 'failed' : result.outcome;
   const out: Record<string, string | number> = { message: `schema guard: ${outcome}`, outcome, durationMs: Math.round(result.durationMs) };
   if (result.kind === 'failed') out.error = result.error;
+  if (result.kind === 'report' && result.outcome !== 'skipped' && result.unchecked) out.uncheckedTenants = result.unchecked;
   if (result.kind === 'report' && result.outcome === 'skipped' && result.skippedReason) out.skippedReason = result.skippedReason;
   return out;
 }

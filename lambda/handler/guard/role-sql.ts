@@ -40,6 +40,13 @@ export interface GuardRoleSpec {
   migrator?: string;
   /** The writing contracts the planner may plan (all others are planned by the guard's role itself). */
   contracts: readonly StoredContract[];
+  /**
+   * A schema fleet's tenants: read as the migrations' schemas are, their state
+   * tables with them (a tenant schema holds one, which keeps it out of
+   * `migrationSchemas`), and the tenants the migrating role makes later too.
+   * @default - none
+   */
+  tenantSchemas?: readonly string[];
 }
 
 export type GuardRoleOutcome = 'created' | 'updated';
@@ -78,8 +85,10 @@ async function setRole(session: Session, spec: GuardRoleSpec): Promise<GuardRole
   await ensurePlannerRole(session, planner);
   await securePublicSchema(session, migrator);
   await revokeEverything(session, spec.roleName);
-  const schemas = await migrationSchemas(session, migrator, spec.stateSchema);
+  const tenants = spec.tenantSchemas ?? [];
+  const schemas = [...new Set([...(await migrationSchemas(session, migrator, spec.stateSchema)), ...tenants])].sort();
   await grantReads(session, spec, schemas, migrator);
+  if (tenants.length) await grantLaterTenants(session, spec.roleName, migrator);
   await grantPlanner(session, planner, schemas, migrator);
   const planning = await schemaExists(session, spec.stateSchema);
   if (planning) {
@@ -184,6 +193,20 @@ async function grantReads(session: Session, spec: GuardRoleSpec, schemas: readon
     await session.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${role}`);
     await session.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${role}`);
   }
+}
+
+/**
+ * A tenant the migrating role makes after this deploy (its schema, its
+ * tables, its state table) is readable at once, without another deploy:
+ * default privileges of the migrating role in every schema. Read-only, as
+ * every grant here; revoked with the rest by the next deploy, then made again.
+ */
+async function grantLaterTenants(session: Session, roleName: string, migrator: string): Promise<void> {
+  const role = quoteIdent(roleName);
+  const owner = quoteIdent(migrator);
+  await session.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} GRANT USAGE ON SCHEMAS TO ${role}`);
+  await session.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} GRANT SELECT ON TABLES TO ${role}`);
+  await session.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${owner} GRANT SELECT ON SEQUENCES TO ${role}`);
 }
 
 async function schemaExists(session: Session, schema: string): Promise<boolean> {

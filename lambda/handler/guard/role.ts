@@ -24,6 +24,7 @@ import type { OnEventRequest } from '../request';
 import { roleVerifier, type RoleInvocation, type RoleResponse } from '../role-resource';
 import type { StoredContract } from './planner-sql';
 import { ensureGuardRole } from './role-sql';
+import { readTenants } from '../../engine/fleet/tenants';
 
 /** Create / Update: the role as the secret says; Delete: nothing. */
 export async function guardRoleOnEvent(inv: RoleInvocation): Promise<RoleResponse> {
@@ -42,7 +43,9 @@ export async function guardRoleOnEvent(inv: RoleInvocation): Promise<RoleRespons
   const session = await driver.connect();
   try {
     const contracts = await writingContracts(cfg.contractsDir);
-    const result = await ensureGuardRole(session, { roleName, verifier, stateSchema: cfg.run.stateSchema, migrator, contracts });
+    // A schema fleet's tenants are read too; a database fleet's are other databases, which this resource does not reach.
+    const tenantSchemas = cfg.fleet && !cfg.fleet.databases ? (await readTenants(session, cfg.fleet, 'SchemaMigrations fleet')).map((t) => t.name) : [];
+    const result = await ensureGuardRole(session, { roleName, verifier, stateSchema: cfg.run.stateSchema, migrator, contracts, tenantSchemas });
     log.info(`guard role ${result.outcome}`, { roleName, planner: result.planner, schemas: result.schemas, plannedContracts: contracts.map((c) => c.name) });
     if (result.definers.length) {
       log.warn(

@@ -18,6 +18,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadContracts } from '../../checks/contracts';
 import type { Snapshot } from '../../checks/drift';
 import { runGuard, type GuardReport } from '../../checks/guard';
+import { runFleetGuard } from '../../checks/guard/fleet';
+import type { Fleet } from '../../engine/fleet/fleet-spec';
+import { readTenants, type Tenant } from '../../engine/fleet/tenants';
+import { stateSchemaOf, tenantPlace } from '../fleet/tenant';
 import { MigrationError } from '../../engine/errors/errors';
 import { Redactor } from '../../engine/errors/redact';
 import { loadMigrations } from '../../engine/files/source';
@@ -50,6 +54,8 @@ export interface GuardRunSummary {
   page?: boolean;
   skippedReason?: string;
   error?: string;
+  /** A fleet's tenants not checked (their pass failed, or none was started before the deadline). */
+  uncheckedTenants?: number;
   durationMs: number;
 }
 
@@ -60,12 +66,14 @@ export function createGuardHandler(deps: GuardHandlerDependencies = {}): GuardHa
   const write = deps.write ?? stdoutWriter;
   const now = deps.now ?? Date.now;
   const connector = createConnector({ applicationName: GUARD_APPLICATION_NAME, ...deps });
-  return async () => {
+  return async (_event, context) => {
     const started = now();
     const redactor = new Redactor();
     const log = createLogger(redactor, write, { phase: 'guard' });
     const target = metricTarget(env);
-    const result = await guardRun(env, connector, log, redactor, started, now);
+    // A fleet's tenants are started until the reserve before the invocation's end: the last ones finish, the metrics go out.
+    const deadline = context ? started + context.getRemainingTimeInMillis() - FLEET_RESERVE_MS : undefined;
+    const result = await guardRun(env, connector, log, redactor, started, now, deadline);
     for (const line of guardMetricLines(result, target, now())) write(redactor.redact(line));
     return summary(result);
   };
@@ -79,10 +87,12 @@ async function guardRun(
   redactor: Redactor,
   started: number,
   now: () => number,
+  deadline?: number,
 ): Promise<GuardRunResult & { report?: GuardReport }> {
   try {
     const cfg = readConfig(env);
     const files = await bundledFiles(cfg);
+    if (cfg.fleet) return await fleetRun({ ...cfg, fleet: cfg.fleet }, files, { connector, log, redactor, started, now, deadline });
     const driver = await connector.connect(cfg.database, log, redactor);
     let report: GuardReport;
     try {
@@ -97,6 +107,79 @@ async function guardRun(
     const error = redactor.redact(describe(e));
     log.error('schema guard failed', { error, ...(e instanceof MigrationError ? { fields: e.toJSON() } : {}) });
     return { kind: 'failed', error, durationMs: now() - started };
+  }
+}
+
+/** Kept back from a fleet run's invocation: the passes in flight end (statement_timeout 10 s), the report and metrics are written. */
+const FLEET_RESERVE_MS = 20_000;
+
+interface FleetRunContext {
+  connector: ReturnType<typeof createConnector>;
+  log: Logger;
+  redactor: Redactor;
+  started: number;
+  now: () => number;
+  deadline?: number;
+}
+
+/**
+ * A fleet's run: every tenant's pass (lambda/checks/guard/fleet.ts), the
+ * credentials read once for them all. A tenant that could not be checked —
+ * its pass failed, or it was not reached before the deadline — is a guard
+ * error (GuardErrors 1) beside the others' counts, named in the log.
+ */
+async function fleetRun(
+  cfg: HandlerConfig & { fleet: Fleet },
+  files: Awaited<ReturnType<typeof bundledFiles>>,
+  c: FleetRunContext,
+): Promise<GuardRunResult & { report?: GuardReport }> {
+  const tenants = await readFleetTenants(cfg, c);
+  const driverOf = await c.connector.tenants(cfg.database, c.log, c.redactor);
+  const result = await runFleetGuard({
+    ...files,
+    tenants,
+    fleet: cfg.fleet,
+    driverFor: (t) => driverOf(tenantPlace(cfg.fleet, t.name)),
+    stateSchemaOf: (t) => stateSchemaOf(cfg, t.name),
+    deadline: c.deadline,
+  });
+  const failed = result.tenants.flatMap((t) => ('error' in t ? [{ tenant: t.tenant.name, error: c.redactor.redact(describe(t.error)) }] : []));
+  logReport(c.log, result.report);
+  if (failed.length || result.notReached.length)
+    c.log.error('schema guard: tenants not checked', {
+      failed: failed.slice(0, LOGGED_FINDINGS),
+      notReached: result.notReached.length,
+      ...(result.notReached.length ? { fix: "raise SchemaGuard's timeout (at most the schedule and 15 minutes), or the fleet's concurrency" } : {}),
+    });
+  const durationMs = c.now() - c.started;
+  const unchecked = failed.length + result.notReached.length;
+  // Not one tenant checked: the run failed (GuardErrors 1), as when the database cannot be reached.
+  if (!result.tenants.length && result.notReached.length)
+    return { kind: 'failed', error: `no tenant checked: the invocation's time ran out before the first (${result.notReached.length} not reached)`, durationMs };
+  if (result.report.outcome === 'skipped')
+    return { kind: 'report', outcome: 'skipped', skippedReason: result.report.skippedReason, durationMs, report: result.report };
+  return {
+    kind: 'report',
+    outcome: result.report.outcome,
+    metrics: result.report.metrics,
+    durationMs,
+    report: result.report,
+    ...(unchecked ? { unchecked } : {}),
+  };
+}
+
+/** The fleet's tenants, read from the target database. */
+async function readFleetTenants(cfg: HandlerConfig & { fleet: Fleet }, c: FleetRunContext): Promise<Tenant[]> {
+  const driver = await c.connector.connect(cfg.database, c.log, c.redactor);
+  try {
+    const session = await driver.connect();
+    try {
+      return await readTenants(session, cfg.fleet, 'SchemaMigrations fleet');
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await driver.end().catch(() => undefined);
   }
 }
 
@@ -155,5 +238,6 @@ function summary(result: GuardRunResult & { report?: GuardReport }): GuardRunSum
     page: report.page,
     durationMs: result.durationMs,
     ...(report.skippedReason ? { skippedReason: report.skippedReason } : {}),
+    ...(result.kind === 'report' && result.outcome !== 'skipped' && result.unchecked ? { uncheckedTenants: result.unchecked } : {}),
   };
 }

@@ -126,6 +126,23 @@ const CASES: Record<SettingKey, () => Promise<void>> = {
       await rows(url, "SELECT to_regclass('orders_schemaguard.applied_migrations')::text AS t, to_regclass('schemaguard.applied_migrations')::text AS d"),
     ).toEqual([{ t: 'orders_schemaguard.applied_migrations', d: null }]);
   },
+  async fleet() {
+    const url = await freshDatabase(target, 'cfg_fleet');
+    await rows(url, 'CREATE SCHEMA t_one; CREATE SCHEMA t_two; CREATE SCHEMA other');
+    const root = project({ fleet: { schemas: 't\\_%', concurrency: 2 } }, { 'migrations/0001_a.sql': 'CREATE TABLE a (id int);\n' });
+    const r = await run(root, ['migrate', '--database-url', url, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).tenants).toEqual([
+      { name: 't_one', version: 1, state: 'applied', applied: 1, pending: 0 },
+      { name: 't_two', version: 1, state: 'applied', applied: 1, pending: 0 },
+    ]);
+    expect(await rows(url, "SELECT to_regclass('t_two.a')::text AS a, to_regclass('other.a')::text AS o")).toEqual([{ a: 't_two.a', o: null }]);
+    // The flag names other tenants; the file's concurrency stays.
+    const flag = await run(root, ['status', '--database-url', url, '--fleet-schemas', 'other', '--json']);
+    expect(JSON.parse(flag.stdout).tenants).toEqual([{ name: 'other', version: null, state: 'pending', pending: 1 }]);
+    await refused({ fleet: { schemas: 't_%', databases: 'd_%' } }, 'names its tenants 2 ways (schemas, databases)');
+    await refused({ fleet: { schemas: 't_%', waveSize: 0 } }, '"waveSize": 0 is not a whole number from 1 to 10000');
+  },
   async serverVersion() {
     // MERGE … RETURNING came with PostgreSQL 17.
     const sql =

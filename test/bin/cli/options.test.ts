@@ -65,7 +65,7 @@ describe('Type: OptionsOf', () => {
     expectTypeOf<keyof OptionsOf<'check'>>().toEqualTypeOf<'command' | keyof CommonOptions | GroupKeys<'connection' | 'contracts' | 'snapshot'>>();
     expectTypeOf<keyof OptionsOf<'new'>>().toEqualTypeOf<'command' | keyof CommonOptions | GroupKeys<'files'>>();
     expectTypeOf<keyof OptionsOf<'migrate'>>().toEqualTypeOf<
-      'command' | keyof CommonOptions | GroupKeys<'connection' | 'state' | 'files' | 'runnerLock' | 'apply' | 'ahead' | 'replication'>
+      'command' | keyof CommonOptions | GroupKeys<'connection' | 'state' | 'files' | 'runnerLock' | 'apply' | 'ahead' | 'replication' | 'fleet'>
     >();
   });
 

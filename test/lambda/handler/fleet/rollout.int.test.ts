@@ -1,0 +1,195 @@
+/**
+ * A fleet's deploy as CloudFormation drives it: the real Provider framework
+ * runtime calls the handler's onEvent, which reads the tenant schemas and
+ * starts the rollout; the state machine is the workflow's definition
+ * executed locally (aws-local-stepfunctions), each of its Tasks an
+ * invocation of the same handler entry, against real PostgreSQL; the
+ * waiter's isComplete describes the execution until it ends. Secrets Manager
+ * and Step Functions are the AWS services stood in for.
+ */
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ATTR, ENV, PROP, RESPONSE_LIMIT_BYTES } from '../../../../lambda/handler/constants';
+import { createHandlers, type Handlers } from '../../../../lambda/handler/handler';
+import { isFleetTenantEvent } from '../../../../lambda/handler/fleet/protocol';
+import { fleetDefinition } from '../../../../lib/fleet/fleet-workflow';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { tempDir } from '../../../support/files';
+import { localStepFunctions, type LocalStepFunctions } from '../../../support/local-step-functions';
+import { ProviderHarness } from '../../../support/provider-framework';
+
+afterAll(dropDatabases);
+
+const target = targets[0]!;
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemaguard-fleet-AbCdEf';
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:111111111111:stateMachine:schemaguard-fleet';
+const FUNCTION = 'arn:aws:lambda:eu-west-1:111111111111:function:sg-test-onEvent';
+const FILES = {
+  '0001_items.sql': 'CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL);\n',
+  '0002_orders.sql': 'CREATE TABLE orders (id int PRIMARY KEY, item_id int REFERENCES items (id));\n',
+};
+/** A schema name with a quote, a semicolon and a line break: it stays a name all the way through Step Functions' JSON. */
+const HOSTILE = 'tenant_q\'"; DROP SCHEMA public; --\nx';
+
+interface Rig {
+  harness: ProviderHarness;
+  sfn: LocalStepFunctions;
+  url: string;
+  /** The most tenant items at work at once. */
+  most: () => number;
+  props: Record<string, unknown>;
+}
+
+/** The handler with a fleet, its Step Functions local, behind the Provider framework. */
+async function rig(
+  label: string,
+  fleet: Record<string, unknown>,
+  schemas: string[],
+  more: { files?: Record<string, string>; env?: Record<string, string> } = {},
+): Promise<Rig> {
+  const url = await freshDatabase(target, label);
+  if (schemas.length) await rows(url, schemas.map((s) => `CREATE SCHEMA "${s.replace(/"/g, '""')}"`).join(';'));
+  const { username, password, hostname, port, pathname } = new URL(url);
+  const secrets = {
+    send: async (command: GetSecretValueCommand) => {
+      expect(command.input.SecretId).toBe(SECRET_ARN);
+      const creds = {
+        username: decodeURIComponent(username),
+        password: decodeURIComponent(password),
+        host: hostname,
+        port: Number(port),
+        dbname: pathname.slice(1),
+      };
+      return { SecretString: JSON.stringify(creds) };
+    },
+  };
+  const env = {
+    [ENV.secretArn]: SECRET_ARN,
+    [ENV.migrationsDir]: tempDir(more.files ?? FILES),
+    [ENV.contractsDir]: tempDir({}),
+    [ENV.tls]: 'disable',
+    [ENV.reserveMs]: '1000',
+    [ENV.connectAttempts]: '2',
+    [ENV.fleet]: JSON.stringify(fleet),
+    ...more.env,
+  };
+  let running = 0;
+  let most = 0;
+  // Each Task is one invocation of the function's entry, with a Lambda-like context of its own.
+  const invoke = async (payload: never) => {
+    const item = isFleetTenantEvent(payload);
+    if (item) most = Math.max(most, ++running);
+    try {
+      return await handlers.onEvent(payload, { getRemainingTimeInMillis: () => 15 * 60_000, awsRequestId: 'task' });
+    } finally {
+      if (item) running--;
+    }
+  };
+  const sfn = localStepFunctions(fleetDefinition({ functionArn: FUNCTION, concurrency: Number(fleet.concurrency) }), invoke);
+  const handlers: Handlers = createHandlers({ secrets, env, write: () => undefined, stepFunctions: sfn });
+  const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never, maxIsCompleteAttempts: 600 });
+  await harness.start();
+  return { harness, sfn, url, most: () => most, props: { [PROP.fleetStateMachine]: STATE_MACHINE, [PROP.fleet]: JSON.stringify(fleet) } };
+}
+
+/** The tenant items the function received, in order. */
+function tenantsStarted(sfn: LocalStepFunctions): string[] {
+  return sfn.payloads.filter(isFleetTenantEvent).map((p) => p.fleetTenant);
+}
+
+/** The version each tenant's own state table holds (null: no table). */
+async function versions(url: string, schemas: string[]): Promise<Record<string, number | null>> {
+  return withClient(url, async (c) => {
+    const out: Record<string, number | null> = {};
+    for (const s of schemas) {
+      const table = `${c.escapeIdentifier(s)}.applied_migrations`;
+      const exists = (await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table])).rows[0]!.t;
+      out[s] = exists ? (await c.query<{ v: number }>(`SELECT max(version)::int AS v FROM ${table}`)).rows[0]!.v : null;
+    }
+    return out;
+  });
+}
+
+describe('Handler: a fleet deploy through the Provider framework and the rollout on Step Functions', () => {
+  it('fails the deploy naming the failing tenant, starts no later wave, and a deploy after the fix finishes the rest', async () => {
+    // Prepare: 19 tenants and a hostile name; tenant_12 (the third wave: canary, 01–06, 07–12) has a table 0002 creates.
+    const plain = Array.from({ length: 19 }, (_, k) => `tenant_${String(k).padStart(2, '0')}`);
+    const schemas = [...plain, HOSTILE];
+    const r = await rig('fleet_cr', { schemas: 'tenant\\_%', concurrency: 3, waveSize: 6 }, schemas);
+    await rows(r.url, 'CREATE TABLE tenant_12.orders (x int)');
+    // Act
+    const failed = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props });
+    // Assess: the reason names the tenant and PostgreSQL's error; the canary ran alone first, never more than 3 at once.
+    expect(failed.Status).toBe('FAILED');
+    expect(failed.Reason).toContain('"tenant_12"');
+    expect(failed.Reason).toContain('42P07');
+    expect(failed.Reason).toContain('no later wave started');
+    const started = tenantsStarted(r.sfn);
+    expect(started[0]).toBe('tenant_00');
+    expect([...started].sort()).toEqual(plain.slice(0, 13));
+    expect(r.most()).toBeLessThanOrEqual(3);
+    const before = await versions(r.url, schemas);
+    expect(plain.slice(0, 12).map((s) => before[s])).toEqual(Array(12).fill(2));
+    // tenant_12 kept 0001 whole and nothing of 0002; the waves after it never started.
+    expect(before.tenant_12).toBe(1);
+    expect([...plain.slice(13), HOSTILE].map((s) => before[s])).toEqual(Array(7).fill(null));
+
+    // Act: the table removed, deployed again.
+    await rows(r.url, 'DROP TABLE tenant_12.orders');
+    const done = await r.harness.send({
+      RequestType: 'Update',
+      ResourceProperties: r.props,
+      OldResourceProperties: r.props,
+      PhysicalResourceId: failed.PhysicalResourceId,
+    });
+    // Assess: every tenant at version 2, the hostile name too; the ones done before ran nothing again.
+    expect(done.Status, done.Reason).toBe('SUCCESS');
+    expect(done.Data?.[ATTR.tenants]).toBe('20 tenants in 5 waves; every tenant at version 2');
+    expect(done.Data?.[ATTR.currentVersion]).toBe('2');
+    expect(Object.values(await versions(r.url, schemas))).toEqual(Array(20).fill(2));
+    const runs = await rows<{ n: string }>(r.url, 'SELECT count(DISTINCT applied_by)::text AS n FROM tenant_00.applied_migrations');
+    expect(runs).toEqual([{ n: '1' }]);
+    expect(await rows(r.url, "SELECT 1 FROM pg_namespace WHERE nspname = 'public'")).toHaveLength(1);
+  });
+
+  it('goes on past a tolerated failure and says which tenant stays behind; a fleet without tenants starts nothing', async () => {
+    // Prepare: 8 tenants, one failure tolerated; tenant_3 fails in the first wave after the canary.
+    const schemas = Array.from({ length: 8 }, (_, k) => `tenant_${k}`);
+    const r = await rig('fleet_tol', { schemas: 'tenant\\_%', concurrency: 2, waveSize: 3, toleratedFailures: 1 }, schemas);
+    await rows(r.url, 'CREATE TABLE tenant_3.orders (x int)');
+    // Act
+    const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props });
+    // Assess: the deploy succeeds, naming the tenant that stays at version 1; every other tenant is at 2.
+    expect(response.Status, response.Reason).toBe('SUCCESS');
+    expect(response.Data?.[ATTR.tenants]).toMatch(
+      /^8 tenants in 4 waves; 1 tenant failed, tolerated \(each stays at the version it reached\): "tenant_3": .*42P07/,
+    );
+    expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThan(RESPONSE_LIMIT_BYTES);
+    const now = await versions(r.url, schemas);
+    expect(schemas.map((s) => now[s])).toEqual([2, 2, 2, 1, 2, 2, 2, 2]);
+
+    // A pattern no schema matches: the deploy succeeds and no execution is started.
+    const empty = await rig('fleet_none', { schemas: 'nobody\\_%', concurrency: 2 }, []);
+    const none = await empty.harness.send({ RequestType: 'Create', ResourceProperties: empty.props });
+    expect(none.Status, none.Reason).toBe('SUCCESS');
+    expect(none.Data?.[ATTR.tenants]).toBe('no tenants');
+    expect(empty.sfn.starts).toEqual([]);
+  });
+
+  it('stops a rollout still running when the request is nearly out of time, and fails the deploy saying what the next one does', async () => {
+    // Prepare: a request of 61 s (stopped 60 s before its end: at once), a canary whose first file takes 2 s.
+    const schemas = ['tenant_a', 'tenant_b', 'tenant_c'];
+    const files = { '0001_slow.sql': 'SELECT pg_sleep(2);\nCREATE TABLE items (id int);\n' };
+    const r = await rig('fleet_late', { schemas: 'tenant\\_%', concurrency: 2, waveSize: 2 }, schemas, { files, env: { [ENV.totalTimeoutMs]: '61000' } });
+    // Act
+    const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props });
+    // Assess: failed, saying it was stopped and what a deploy again does; only the canary was ever started.
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain('SchemaMigrations totalTimeout): stopped');
+    expect(response.Reason).toContain('deploy again: the rollout resumes with the tenants not at the latest version');
+    // The local runner lets the canary's invocation run to its end: its file commits whole, as any stopped tenant's does.
+    await expect.poll(async () => (await versions(r.url, schemas)).tenant_a, { timeout: 15_000 }).toBe(1);
+    expect(tenantsStarted(r.sfn)).toEqual(['tenant_a']);
+    expect((await versions(r.url, schemas)).tenant_b).toBeNull();
+  });
+});

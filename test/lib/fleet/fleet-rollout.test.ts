@@ -1,0 +1,202 @@
+/**
+ * SchemaMigrations with a fleet, as synthesised: the rollout's state machine
+ * (its definition valid Amazon States Language, the one the handler tests
+ * execute), its role (the migration function and its own child executions,
+ * nothing else), the custom resource's right to start, describe and stop it
+ * and nothing more, the fleet in the functions' environment and the
+ * resource's properties; the one alarm for a failed rollout; the fleets
+ * synth refuses; cdk-nag.
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV, PROP } from '../../../lambda/handler/constants';
+import { DatabaseAlarms } from '../../../lib/alarms/database-alarms';
+import { deployAlarmDescription, FLEET_ROLLOUT_ALARM } from '../../../lib/alarms/deploy-catalog';
+import { MAX_ALARM_DESCRIPTION_LENGTH } from '../../../lib/alarms/error-catalog';
+import { FUNCTION_ARN_PLACEHOLDER, fleetDefinition } from '../../../lib/fleet/fleet-workflow';
+import { SchemaMigrations, type SchemaMigrationsProps } from '../../../lib/schema-migrations';
+import { tempDir } from '../../support/files';
+
+const migrationsDir = tempDir({ '1_items.sql': 'CREATE TABLE items (id int);\n' });
+const FLEET = { schemas: 'tenant\\_%', concurrency: 4, waveSize: 20, toleratedFailures: 1 };
+
+/** A stack with an instance in a VPC and SchemaMigrations with `props`. */
+function stackWith(props: Partial<SchemaMigrationsProps>): { stack: Stack; migrations: SchemaMigrations; instance: rds.DatabaseInstance; vpc: ec2.Vpc } {
+  const stack = new Stack(new App(), 'Fleet');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+  const instance = new rds.DatabaseInstance(stack, 'Db', {
+    engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+    vpc,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+  });
+  const migrations = new SchemaMigrations(stack, 'Migrations', {
+    database: instance,
+    secret: instance.secret!,
+    vpc,
+    migrationsDir,
+    ...props,
+  } as SchemaMigrationsProps);
+  return { stack, migrations, instance, vpc };
+}
+
+let stack: Stack;
+let migrations: SchemaMigrations;
+let t: Template;
+
+beforeAll(() => {
+  ({ stack, migrations } = stackWith({ fleet: FLEET }));
+  const logGroup = new logs.LogGroup(stack, 'PostgresLog', { logGroupName: '/aws/rds/instance/fleet-db/postgresql' });
+  new DatabaseAlarms(stack, 'Alarms', { logGroup, fleetRollout: migrations.fleetRollout, alarmNamePrefix: 'fleet-db' });
+  t = Template.fromStack(stack);
+});
+
+/** The logical id of a construct's CloudFormation resource. */
+const idOf = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
+
+describe('SchemaMigrations: a fleet', () => {
+  it('makes the rollout state machine with the workflow as its definition, the function its substitution, and a valid one', async () => {
+    const rollout = migrations.fleetRollout!;
+    const [machine] = Object.values(t.findResources('AWS::StepFunctions::StateMachine', { Properties: { DefinitionSubstitutions: Match.anyValue() } }));
+    const definition = machine!.Properties.DefinitionString as string;
+    expect(JSON.parse(definition)).toEqual(fleetDefinition({ functionArn: FUNCTION_ARN_PLACEHOLDER, concurrency: 4 }));
+    expect(machine!.Properties.DefinitionSubstitutions).toEqual({ MigrationFunctionArn: { 'Fn::GetAtt': [idOf(migrations.onEventHandler), 'Arn'] } });
+    expect(machine!.Properties.StateMachineType).toBe('STANDARD');
+    // No types of its own: its one function, as its README describes it.
+    const { default: validate } = (await import('asl-validator' as string)) as { default: (d: unknown) => { isValid: boolean; errors: unknown[] } };
+    const substituted = JSON.parse(definition.replaceAll(FUNCTION_ARN_PLACEHOLDER, 'arn:aws:lambda:eu-west-1:111111111111:function:f'));
+    expect(validate(substituted).errors).toEqual([]);
+    expect(rollout.stateMachine).toBeDefined();
+  });
+
+  it("gives the state machine's role the migration function and its own child executions, nothing else", () => {
+    const role = idOf(migrations.fleetRollout!.stateMachine.role);
+    const actions = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } })).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) => s.Action),
+    );
+    const ownActions = actions.filter((a) => !a.startsWith('logs:') && !a.startsWith('xray:'));
+    expect(new Set(ownActions)).toEqual(new Set(['lambda:InvokeFunction', 'states:StartExecution', 'states:DescribeExecution', 'states:StopExecution']));
+    const machine = idOf(migrations.fleetRollout!.stateMachine);
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: role }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'states:StartExecution', Resource: { Ref: machine } }),
+          Match.objectLike({
+            Action: ['states:DescribeExecution', 'states:StopExecution'],
+            Resource: { 'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [machine, 'Name'] }, '/Tenants:*'])] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("lets the custom resource's function start the state machine, describe and stop its executions, and run after that right exists", () => {
+    const machine = idOf(migrations.fleetRollout!.stateMachine);
+    const handlerRole = stack.getLogicalId(migrations.node.findChild('HandlerRole').node.defaultChild as never);
+    const start = Object.entries(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: handlerRole }] } })).find(([, p]) =>
+      JSON.stringify(p).includes('states:'),
+    );
+    const [startStatement, describeStatement] = start![1].Properties.PolicyDocument.Statement;
+    expect(start![1].Properties.PolicyDocument.Statement).toHaveLength(2);
+    expect(startStatement).toEqual({ Sid: 'StartTheFleetRollout', Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: machine } });
+    expect(describeStatement.Action).toEqual(['states:DescribeExecution', 'states:StopExecution']);
+    // arn:<partition>:states:<region>:<account>:execution:<the state machine's name>:*
+    expect(describeStatement.Resource['Fn::Join'][1].slice(-3)).toEqual([':execution:', { 'Fn::GetAtt': [machine, 'Name'] }, ':*']);
+    const [resource] = Object.values(t.findResources('Custom::SchemaMigrations'));
+    expect(resource!.DependsOn).toEqual(expect.arrayContaining([start![0], machine]));
+    expect(resource!.Properties[PROP.fleetStateMachine]).toEqual({ Ref: machine });
+    expect(JSON.parse(resource!.Properties[PROP.fleet])).toEqual(FLEET);
+  });
+
+  it('tells both functions the fleet, and makes no state machine without one', () => {
+    for (const fn of [migrations.onEventHandler, migrations.isCompleteHandler])
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: Match.stringLikeRegexp(fn === migrations.onEventHandler ? 'onEvent' : 'isComplete'),
+        Environment: { Variables: Match.objectLike({ [ENV.fleet]: JSON.stringify(FLEET) }) },
+      });
+    const plain = Template.fromStack(stackWith({}).stack);
+    // The Provider framework's waiter is the one state machine left.
+    plain.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    expect(JSON.stringify(plain.findResources('AWS::Lambda::Function'))).not.toContain(ENV.fleet);
+  });
+
+  it('refuses a fleet through the Data API, a schema fleet through a proxy, a wave too large for Step Functions, a fleet spec that names no tenants, and a queryInterval that could miss the late stop', () => {
+    const refused = (props: Partial<SchemaMigrationsProps>, build?: (s: ReturnType<typeof stackWith>) => void) => {
+      try {
+        const s = stackWith(props);
+        build?.(s);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'built';
+    };
+    expect(refused({ fleet: { ...FLEET, waveSize: 5000 } })).toContain('"waveSize" is 5000; on Step Functions a wave holds at most 1000 tenants');
+    expect(refused({ fleet: { concurrency: 3 } as never })).toContain('"fleet" names no tenants');
+    expect(refused({ fleet: FLEET, queryInterval: Duration.seconds(60) })).toContain('"queryInterval" is 60 s with a fleet; use less than 60 s');
+    expect(refused({ fleet: FLEET, queryInterval: Duration.seconds(45) })).toBe('built');
+    expect(
+      refused({}, ({ stack, instance, vpc }) => {
+        const proxy = instance.addProxy('Proxy', { secrets: [instance.secret!], vpc });
+        new SchemaMigrations(stack, 'ThroughProxy', {
+          database: proxy,
+          secret: instance.secret!,
+          vpc,
+          migrationsDir,
+          fleet: FLEET,
+          stateSchema: 'through_proxy',
+        });
+      }),
+    ).toContain('names tenant schemas, and "database" is a pooler (an RDS Proxy)');
+    expect(
+      refused({}, ({ stack, vpc }) => {
+        const cluster = new rds.DatabaseCluster(stack, 'Aurora', {
+          engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_17_9 }),
+          writer: rds.ClusterInstance.serverlessV2('writer'),
+          vpc,
+          vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+          enableDataApi: true,
+        });
+        new SchemaMigrations(stack, 'DataApi', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir, fleet: FLEET });
+      }),
+    ).toContain("a fleet's tenants are reached over a connection");
+  });
+
+  it("pages once when a rollout fails, times out or is aborted, the runbook in the alarm's description", () => {
+    const machine = idOf(migrations.fleetRollout!.stateMachine);
+    const perMinute = (name: string, id: string) =>
+      Match.objectLike({
+        Id: id,
+        MetricStat: {
+          Metric: { Namespace: 'AWS/States', MetricName: name, Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }] },
+          Period: 60,
+          Stat: 'Sum',
+        },
+      });
+    const description = deployAlarmDescription(FLEET_ROLLOUT_ALARM);
+    expect(description.length).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH);
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'fleet-db-page-fleet-rollout',
+      AlarmDescription: description,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlarmsTopic') }],
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(f, 0) + FILL(t, 0) + FILL(a, 0)', ReturnData: true }),
+        perMinute('ExecutionsFailed', 'f'),
+        perMinute('ExecutionsTimedOut', 't'),
+        perMinute('ExecutionsAborted', 'a'),
+      ]),
+    });
+  });
+
+  it('leaves no cdk-nag finding of the rollout unacknowledged', () => {
+    const report = new AwsSolutionsChecks().validateScope(migrations.fleetRollout!);
+    expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`)).toEqual([]);
+  });
+});
