@@ -167,7 +167,10 @@ export class SchemaMigrations extends Construct {
     this.secret = this.roles?.secret ?? props.secret;
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
     this.handlerRole = handlerRole(this, this.target, this.auth);
-    const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth, { serves: this.served.value(this) });
+    const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth, {
+      serves: this.served.value(this),
+      ...this.fleetInput(),
+    });
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.operatorFunction = this.operatorFunctionOf(props, settings, stateSchema);
@@ -260,7 +263,7 @@ export class SchemaMigrations extends Construct {
             role,
             this.stateSchema === DEFAULT_STATE_SCHEMA ? undefined : this.stateSchema,
             { kind: 'secret', secret: databaseSecret },
-            { serves },
+            { serves, ...this.fleetInput() },
           ),
           handler: `index.${ON_EVENT_HANDLER_NAME}`,
           description: "schemaguard: makes the migrator and the guard's roles, as the master user, during cdk deploy",
@@ -345,7 +348,6 @@ export class SchemaMigrations extends Construct {
           ...(stateSchema === undefined ? {} : { stateSchema: this.stateSchema }),
           ...own,
         }),
-        ...fleetEnvironment(this.fleet),
         // V8's heap sized by the function's memory, not by what V8 takes the machine to have.
         NODE_OPTIONS: heapOptions(props.memorySize ?? DEFAULT_MEMORY_MB),
       },
@@ -369,6 +371,11 @@ export class SchemaMigrations extends Construct {
     const start = new iam.Policy(rollout, 'StartPolicy', { statements: rollout.startStatements() });
     this.handlerRole.attachInlinePolicy(start);
     return rollout;
+  }
+
+  /** The fleet for the migration functions (they run the rollout's tenants) and the role provisioner (it grants the guard the tenants); the operator function runs one database. */
+  private fleetInput(): { fleet?: string } {
+    return this.fleet ? { fleet: fleetEnvironment(this.fleet)[ENV.fleet] } : {};
   }
 
   /** The Provider framework: isComplete every `queryInterval` until `totalTimeout`, its functions and waiter logged. */

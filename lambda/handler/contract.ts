@@ -280,7 +280,7 @@ export const CONTRACT = {
   fleet: {
     name: 'SCHEMAGUARD_FLEET',
     kind: 'json',
-    readBy: ['migrations', 'guard'],
+    readBy: ['migrations', 'provisioner', 'guard'],
     description:
       "A fleet (SchemaMigrations `fleet`, or the project file's): its spec as JSON, the project file's `fleet` shape. Set, the custom resource migrates the tenants through the rollout's state machine, the function answers the workflow's tenant and tally items, and the guard checks every tenant.",
   },

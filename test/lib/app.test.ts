@@ -70,9 +70,9 @@ describe('Function: buildApp', () => {
       Endpoint: 'db-tickets@example.com',
       TopicArn: { Ref: rds.getLogicalId(rds.alarms.ticketTopic.node.defaultChild as never) },
     });
-    // onEvent, isComplete, the role provisioner and the guard connect: each in the VPC.
+    // onEvent, isComplete, the operator function, the role provisioner and the guard connect: each in the VPC.
     expect(databaseFunctionsOutsideTheVpc(t.toJSON())).toEqual([]);
-    expect(functionsGivenTheDatabase(t.toJSON())).toHaveLength(4);
+    expect(functionsGivenTheDatabase(t.toJSON())).toHaveLength(5);
   });
 });
 

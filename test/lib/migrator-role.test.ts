@@ -73,8 +73,8 @@ describe.each(['rds', 'aurora'] as const)('the %s stack', (kind) => {
     const template = { Resources: res() };
 
     expect(databaseFunctionsOutsideTheVpc(template)).toEqual([]);
-    // onEvent, isComplete, the role provisioner and the guard over a connection.
-    expect(functionsGivenTheDatabase(template)).toHaveLength(kind === 'rds' ? 4 : 0);
+    // onEvent, isComplete, the operator function, the role provisioner and the guard over a connection.
+    expect(functionsGivenTheDatabase(template)).toHaveLength(kind === 'rds' ? 5 : 0);
     expect(dependencyCycle(template)).toBeUndefined();
   });
 

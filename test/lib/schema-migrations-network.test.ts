@@ -121,7 +121,8 @@ function synthConnection(connection: string): Synthesised {
       } as SchemaMigrationsProps);
       const iam = auth === 'iamAuthentication' ? { iamAuthentication: { username: 'guard' } } : {};
       if (guard) new SchemaGuard(p.stack, `${name}Guard`, { migrations, databaseIdentifier: 'orders-db', ...iam });
-      if (connection !== 'Data API') expected += 2 + (auth === 'masterSecret' ? 1 : 0) + (guard ? 1 : 0);
+      // onEvent, isComplete and the operator function; the role provisioner; the guard.
+      if (connection !== 'Data API') expected += 3 + (auth === 'masterSecret' ? 1 : 0) + (guard ? 1 : 0);
     }
   }
   return { template: Template.fromStack(p.stack).toJSON() as { Resources: Record<string, never> }, expected };
@@ -147,8 +148,8 @@ describe('Rule: every function given the database address runs in the VPC', () =
       .map((r) => r.Properties.Environment?.Variables ?? {})
       .filter((v) => ENV.secretArn in v);
 
-    // Two SchemaMigrations with secret, two with masterSecret (a provisioner each), two guards: onEvent and isComplete each.
-    expect(variables).toHaveLength(12);
+    // Two SchemaMigrations with secret, two with masterSecret (a provisioner each), two guards: onEvent, isComplete and the operator function each.
+    expect(variables).toHaveLength(16);
     for (const v of variables) expect(v[ENV.clusterArn]).toBeDefined();
   });
 });

@@ -250,9 +250,9 @@ describe("README.md's CDK quick start, in the app that installed the tarball", (
     expect(of('Custom::SchemaMigrations')[0]!.Properties[PROP.migrationCount]).toBe('1');
     // masterSecret: the migrations run as a migrator the role provisioner makes first.
     expect(of('Custom::SchemaguardMigratorRole').map((r) => r.Properties.RoleName)).toEqual(['schemaguard_migrator_widgets']);
-    // onEvent, isComplete and the role provisioner connect to the instance in isolated subnets: each in the VPC.
+    // onEvent, isComplete, the operator function and the role provisioner connect to the instance in isolated subnets: each in the VPC.
     expect(databaseFunctionsOutsideTheVpc(quickStart)).toEqual([]);
-    expect(functionsGivenTheDatabase(quickStart)).toHaveLength(3);
+    expect(functionsGivenTheDatabase(quickStart)).toHaveLength(4);
     expect(of('AWS::Logs::MetricFilter')).toHaveLength(ERROR_CATALOG.length);
     expect(of('AWS::CloudWatch::Alarm').map((a) => a.Properties.AlarmName)).toContain('widgets-db-page-migration-errors');
     expect(of('AWS::SNS::Subscription').map((r) => [r.Properties.Protocol, r.Properties.Endpoint])).toContainEqual(['email', 'oncall@example.com']);

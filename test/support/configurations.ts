@@ -59,6 +59,7 @@ const BUILDERS: Record<string, (migrationsDir: string) => Stack> = {
   'proxy, iamAuthentication': throughProxy,
   'imported instance, secret': imported,
   'cluster Data API, secret, guard': dataApi,
+  'schema fleet, secret, guard': schemaFleet,
 };
 export type ConfigurationName = keyof typeof BUILDERS;
 
@@ -140,6 +141,23 @@ function throughProxy(migrationsDir: string): Stack {
     iamAuthentication: { username: 'migrator' },
   });
   new SchemaGuard(stack, 'Guard', { migrations, databaseName: 'postgres', databaseIdentifier: 'db', iamAuthentication: { username: 'guard' } });
+  return stack;
+}
+
+/** A fleet of tenant schemas: the rollout's state machine, and a guard that checks every tenant. */
+function schemaFleet(migrationsDir: string): Stack {
+  const { stack, vpc } = base('SchemaFleet');
+  const instance = new rds.DatabaseInstance(stack, 'Db', { engine, vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+  const migrations = new SchemaMigrations(stack, 'Migrations', {
+    database: instance,
+    secret: instance.secret!,
+    vpc,
+    migrationsDir,
+    contractsDir: tempDir({}, 'contracts'),
+    parseAtSynth: false,
+    fleet: { schemas: 'tenant\\_%' },
+  });
+  new SchemaGuard(stack, 'Guard', { migrations, databaseName: 'postgres', databaseIdentifier: 'db', roleSecret: instance.secret! });
   return stack;
 }
 

@@ -81,6 +81,8 @@ export interface RigOptions {
   migrator?: boolean;
   /** The master login's attributes. @default 'CREATEROLE CREATEDB' (as RDS's master has them) */
   masterAttributes?: string;
+  /** More of the handlers' environment (e.g. a fleet), set before they are made: they read it once. */
+  env?: Record<string, string>;
 }
 
 export async function guardRig(target: Target, mode: DriverMode, label: string, options: RigOptions = {}): Promise<GuardRig> {
@@ -128,6 +130,7 @@ export async function guardRig(target: Target, mode: DriverMode, label: string, 
     [ENV.snapshotFile]: '',
     [ENV.contractsDir]: options.contractsDir ?? '/nonexistent/contracts',
     ...(standin ? { [ENV.clusterArn]: TEST_CLUSTER_ARN } : {}),
+    ...options.env,
   };
   const lines: string[] = [];
   const base = { StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Guarded/x', ResourceProperties: {} };

@@ -45,8 +45,7 @@ describe('Scheduled guard: a schema fleet', () => {
     // Prepare: three tenants; tenant_b stopped at version 1; the guard role set by the deploy; then tenant_d made.
     const dir = tempDir(FILES);
     const contractsDir = tempDir({ 'item_names.sql': 'SELECT id, name FROM items;\n' });
-    const rig = await guardRig(targets[0]!, 'pg', 'guard_fleet', { contractsDir });
-    rig.env[ENV.fleet] = FLEET;
+    const rig = await guardRig(targets[0]!, 'pg', 'guard_fleet', { contractsDir, env: { [ENV.fleet]: FLEET } });
     await withClient(rig.master.url, (c) => c.query('CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b; CREATE SCHEMA tenant_c'));
     for (const t of ['tenant_a', 'tenant_c']) await migrateTenant(rig, dir, t);
     await migrateTenant(rig, dir, 'tenant_b', 1);
