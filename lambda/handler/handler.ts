@@ -30,11 +30,16 @@
 import type { Driver } from '../engine/ports';
 import { replicationCheck } from '../checks/replication/refusal';
 import { waitForStandbys } from '../checks/replication/standbys';
-import { isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors/errors';
+import { BackfillPendingError, isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors/errors';
 import { Redactor } from '../engine/errors/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/files/source';
 import { readConfig, type HandlerConfig } from './config';
+import { isBackfillSliceEvent, type BackfillSliceEvent, type BackfillSliceResult } from './backfill/protocol';
+import { backfillSlice } from './backfill/slice';
+import { startBackfillWorkflows } from './backfill/start';
+import { stepFunctionsStarter, type BackfillStarter } from './backfill/step-functions';
+import { waitForBackfill } from './backfill/wait';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import {
   GUARD_ROLE_ATTR,
@@ -88,12 +93,16 @@ export interface HandlerDependencies extends ConnectorDependencies {
   operator?: OperatorRunner;
   /** Asked whether the stack is rolling back when an Update fails. @default - a CloudFormationClient for the function's region, created on first use */
   stacks?: StackStatusClient;
+  /** Starts a backfill's workflow. @default - an SFNClient for the function's region, created on first use */
+  backfillStarter?: BackfillStarter;
 }
 
 export interface Handlers {
   onEvent(event: OnEventRequest, context: InvocationContext): Promise<OnEventResponse>;
   /** A direct invocation (the CLI's --function): the command's output. */
   onEvent(event: OperatorRequest, context: InvocationContext): Promise<OperatorResult>;
+  /** A slice of a backfill's workflow (the state machine's Task): where the backfill stands. */
+  onEvent(event: BackfillSliceEvent, context: InvocationContext): Promise<BackfillSliceResult>;
   isComplete(event: IsCompleteRequest, context: InvocationContext): Promise<IsCompleteResponse>;
 }
 
@@ -109,6 +118,8 @@ interface Wiring {
   operator?: OperatorRunner;
   /** The CloudFormation client, made on first use (is a failing Update a rollback?). */
   stacks(): Promise<StackStatusClient>;
+  /** The Step Functions client, made on first use (a backfill's workflow started). */
+  backfillStarter(): Promise<BackfillStarter>;
 }
 
 /** One invocation: its request, its log and redactor, and its settings. */
@@ -124,6 +135,7 @@ interface Invocation {
   config(): HandlerConfig;
   /** What the database was at when last reached, for a rollback's report. */
   known?: KnownState;
+  backfillStarter(): Promise<BackfillStarter>;
 }
 
 /** What a body answers instead of failing when the stack is rolling back. */
@@ -145,6 +157,7 @@ interface Run {
 export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   let secrets: Promise<SecretsClient> | undefined = deps.secrets && Promise.resolve(deps.secrets);
   let stacks: Promise<StackStatusClient> | undefined = deps.stacks && Promise.resolve(deps.stacks);
+  let starter: Promise<BackfillStarter> | undefined = deps.backfillStarter && Promise.resolve(deps.backfillStarter);
   const wiring: Wiring = {
     env: deps.env ?? process.env,
     write: deps.write ?? stdoutWriter,
@@ -153,12 +166,17 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     connectorDeps: { secrets: deps.secrets, dataApi: deps.dataApi, applicationName: deps.applicationName, authRetryDelayMs: deps.authRetryDelayMs },
     operator: deps.operator,
     stacks: () => (stacks ??= cloudFormationClient()),
+    backfillStarter: () => (starter ??= stepFunctionsStarter()),
   };
   // The roles (the guard's, the migrator's) are resources told apart by their type, done in onEvent; the role
   // provisioner is this same code with the master secret as its database secret.
   const roleHandler = (event: OnEventRequest) => ROLE_HANDLERS[event?.ResourceType];
-  const onEventOf = (event: OnEventRequest | OperatorRequest, context: InvocationContext): Promise<OnEventResponse | OperatorResult> => {
+  const onEventOf = (
+    event: OnEventRequest | OperatorRequest | BackfillSliceEvent,
+    context: InvocationContext,
+  ): Promise<OnEventResponse | OperatorResult | BackfillSliceResult> => {
     if (isOperatorRequest(event)) return operatorInvocation(wiring, event, context);
+    if (isBackfillSliceEvent(event)) return sliceInvocation(wiring, event, context);
     const role = roleHandler(event);
     return role
       ? guarded(wiring, 'onEvent', event, context, (inv) => role.onEvent({ ...inv, secrets: wiring.secrets }), role.rollbackAnswer)
@@ -217,6 +235,7 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
   // isComplete follows whatever happened here: it continues, or tries for the lock (or the connection) again.
   if ('busy' in done) lockBusy(done.busy, event, cfg.run, log);
   if ('lost' in done) connectionLost(done.lost, event, cfg.run, log);
+  if ('waiting' in done) await awaitBackfill(inv, cfg, done.waiting);
   return { PhysicalResourceId: physicalResourceId(event), [REQUEST_STARTED_FIELD]: startedAt };
 }
 
@@ -247,12 +266,17 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
     connectionLost(done.lost, inv.event, cfg.run, inv.log);
     return { IsComplete: false };
   }
+  if ('waiting' in done) {
+    await awaitBackfill(inv, cfg, done.waiting);
+    return { IsComplete: false };
+  }
   if (done.result.outcome === 'partial') return { IsComplete: false };
   // A failed contract throws here (FAILED → the stack rolls back before the new code runs).
   const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log, done.deadline);
   const { mine, rows } = await requestState(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
   const baseline = baselineOutcome(done.baseline, rows, appliedBy(inv.event));
   const standbys = mine.length && !done.ahead ? await standbysAfter(done, cfg.run, inv.log) : {};
+  if (!done.ahead) await startWorkflows(inv, done.driver, cfg);
   return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? [], baseline), ...verified, ...standbys } };
 }
 
@@ -277,6 +301,62 @@ async function operatorInvocation(wiring: Wiring, request: OperatorRequest, cont
   const bytes = result.output.reduce((n, [, text]) => n + Buffer.byteLength(text), 0);
   log.info('operator command finished', { command: request.command, exitCode: result.exitCode, outputBytes: bytes, elapsedMs: Date.now() - started });
   return result;
+}
+
+/**
+ * A slice of a backfill's workflow (backfill/slice.ts): the function's own
+ * database and settings, logged as the workflow's; a bad configuration
+ * throws, failing the slice and the execution.
+ */
+async function sliceInvocation(wiring: Wiring, event: BackfillSliceEvent, context: InvocationContext): Promise<BackfillSliceResult> {
+  const redactor = new Redactor();
+  const log = createLogger(redactor, wiring.write, { phase: 'backfill', requestId: context.awsRequestId });
+  return backfillSlice(event, context, {
+    config: readConfig(wiring.env),
+    connector: wiring.connector,
+    log,
+    redactor,
+    write: wiring.write,
+    functionName: wiring.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
+  });
+}
+
+/** The backfills' state machine this resource starts executions of (a property: the state machine invokes this function). */
+function backfillStateMachine(event: OnEventRequest): string | undefined {
+  const arn = event.ResourceProperties?.[PROP.backfillStateMachine];
+  return typeof arn === 'string' && arn ? arn : undefined;
+}
+
+/** The workflow of each backfill not done, started once (backfill/start.ts); nothing without a state machine. */
+async function startWorkflows(inv: Invocation, driver: Driver, cfg: HandlerConfig): Promise<void> {
+  const stateMachineArn = backfillStateMachine(inv.event);
+  if (!stateMachineArn) return;
+  const session = await driver.connect();
+  try {
+    const identity = inv.event.ResourceProperties?.[PROP.databaseIdentity];
+    await startBackfillWorkflows(session, cfg.run.stateSchema, {
+      stateMachineArn,
+      ...(typeof identity === 'string' ? { databaseIdentity: identity } : {}),
+      starter: inv.backfillStarter,
+      log: inv.log,
+    });
+  } finally {
+    await session.close();
+  }
+}
+
+/** A file waits for a backfill: its workflow started (if it was not), then wait for it (isComplete runs again) or refuse (backfill/wait.ts). */
+async function awaitBackfill(inv: Invocation, cfg: HandlerConfig, e: BackfillPendingError): Promise<void> {
+  const workflow = backfillStateMachine(inv.event) !== undefined;
+  if (workflow && e.awaited?.state !== 'failed') {
+    const driver = await inv.connector.connect(cfg.database, inv.log, inv.redactor);
+    try {
+      await startWorkflows(inv, driver, cfg);
+    } finally {
+      await driver.end().catch(() => undefined);
+    }
+  }
+  waitForBackfill(e, inv.event, cfg.run, workflow, inv.log);
 }
 
 /**
@@ -334,6 +414,7 @@ async function guarded<T>(
     connector: wiring.connector,
     env: wiring.env,
     config: () => parsed.config ?? failWith(parsed.error),
+    backfillStarter: wiring.backfillStarter,
   };
   try {
     validateRequest(event);
@@ -373,12 +454,18 @@ interface Lost {
   lost: MigrationError;
 }
 
+/** A file waits for a backfill not done (`after-backfill`): the files before it are applied. */
+interface Waiting {
+  waiting: BackfillPendingError;
+}
+
 /** Load the bundled files, connect, migrate (or recognise a rollback) until the time runs short. */
-async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy | Lost> {
+async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy | Lost | Waiting> {
   try {
     return await migrateInTime(inv, cfg);
   } catch (e) {
     if (e instanceof LockWaitTimeoutError) return { busy: e };
+    if (e instanceof BackfillPendingError) return { waiting: e };
     // The lock's connection lost (the same failover): the run stopped between migrations, each that committed recorded.
     if (lostInTransaction(e, cfg) || e instanceof LockLostError) return { lost: e };
     throw e;
@@ -446,7 +533,7 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
 
 /** What a deploy refused for a backfill not done says to do. */
 const BACKFILL_FIX =
-  'finish the backfill first — `schemaguard migrate` against this database runs it to the end, going on after its last committed batch — then deploy again';
+  'let the backfill finish — its Step Functions workflow goes on after this deploy (`schemaguard status` shows it), or `schemaguard migrate` against this database runs it to the end after its last committed batch — then deploy again; a failed backfill: fix its cause first (its reason names it)';
 
 /**
  * A statement cut by the invocation's deadline although its migration had

@@ -61,6 +61,7 @@ export function backfillPendingError(m: Migration, file: string, row: BackfillRo
   return new BackfillPendingError(`${m.file} waits for the backfill of ${file} (${progressWords(row)}): it runs once that backfill is done`, {
     file: m.file,
     version: m.version,
+    awaited: { file, state: row.state },
     fix: `${how}; the files before ${m.file} are applied, and \`schemaguard status\` shows the backfill`,
   });
 }
