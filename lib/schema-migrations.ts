@@ -46,6 +46,7 @@ import type { ProjectConfig } from './config/load';
 import { SETTINGS, SettingValueError } from './config/settings';
 import type { BackfillSettings } from '../lambda/engine/backfill/run';
 import { projectConfigFor, resolveUserFiles, type UserFileProps, type UserFiles } from './user-files';
+import { BackfillWorkflow } from './backfill/backfill-workflow';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import { andList, oneOrMany, plural } from '../lambda/engine/errors/words';
 
@@ -341,6 +342,15 @@ export interface DirectConnectionProps {
    */
   readonly cloudFormationEndpoint?: ec2.IConnectable;
   /**
+   * Something the function must reach on 443 for Step Functions (an
+   * interface VPC endpoint with private DNS), when a migration has a
+   * `-- schemaguard:backfill` and `secretsManagerEndpoint` is given (or IAM
+   * authentication): the deploy starts the backfill's workflow. Made on
+   * first use when given as a construct that makes it then (DatabaseStack's).
+   * @default - without `secretsManagerEndpoint` and IAM authentication: HTTPS to anywhere is allowed already; otherwise synth refuses a backfill
+   */
+  readonly stepFunctionsEndpoint?: ec2.IConnectable;
+  /**
    * IAM database authentication instead of a secret: the handler connects as
    * this database user (granted `rds_iam`) with a token signed for each
    * connection, over verified TLS; its role gets `rds-db:connect` on that
@@ -379,6 +389,8 @@ export interface DataApiConnectionProps {
   readonly secretsManagerEndpoint?: never;
   /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
   readonly cloudFormationEndpoint?: never;
+  /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
+  readonly stepFunctionsEndpoint?: never;
   /** The RDS Data API authenticates with a secret only: pass `secret` or `masterSecret`. */
   readonly iamAuthentication?: never;
 }
@@ -556,6 +568,8 @@ export class SchemaMigrations extends Construct {
   readonly databaseIdentity?: string;
   /** `revision` as given. */
   readonly revision?: number;
+  /** When a migration has a `-- schemaguard:backfill`: the Step Functions workflow that runs backfills after the deploy that started them. */
+  readonly backfillWorkflow?: BackfillWorkflow;
   /** The role of both handlers (onEvent and isComplete). */
   private readonly handlerRole: iam.Role;
   private readonly givenVersionParameterName?: string;
@@ -573,7 +587,8 @@ export class SchemaMigrations extends Construct {
     claimStateTable(this, { database, secret: given.kind === 'secret' ? given.secret : undefined, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir, settings.migrationsLayout);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
-    const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB));
+    const migrations = refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB);
+    const baselineProps = baselineProperties(props.baseline, migrations);
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     if (settings.migrationsLayout === 'flat') warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings, project);
@@ -600,14 +615,19 @@ export class SchemaMigrations extends Construct {
     const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth);
     this.onEventHandler = new lambda.Function(this, 'OnEvent', { ...functionProps, handler: `index.${ON_EVENT_HANDLER_NAME}` });
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
+    this.backfillWorkflow = migrations.some((m) => m.backfill) ? this.workflowFor(settings) : undefined;
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings, baselineProps);
+    // The deploy starts a backfill's execution: the state machine, and the handler's permission to start it, exist first.
+    if (this.backfillWorkflow) this.resource.node.addDependency(this.backfillWorkflow);
     // The database (and its security group rules, children of it) must exist before the first run.
     this.resource.node.addDependency(database);
     // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
     if (this.securityGroup) this.resource.node.addDependency(this.securityGroup);
     // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
-    for (const endpoint of this.target.kind === 'connection' ? [this.target.secretsManagerEndpoint, this.target.cloudFormationEndpoint] : []) {
+    for (const endpoint of this.target.kind === 'connection'
+      ? [this.target.secretsManagerEndpoint, this.target.cloudFormationEndpoint, this.target.stepFunctionsEndpoint]
+      : []) {
       if (endpoint && Construct.isConstruct(endpoint)) this.resource.node.addDependency(endpoint);
     }
     if (this.roles) {
@@ -727,6 +747,24 @@ export class SchemaMigrations extends Construct {
     };
   }
 
+  /**
+   * The backfills' workflow, invoking onEvent for each slice, and what the
+   * handlers may do with it: start it (a policy of its own: in the role's
+   * default policy it would make the functions, which the state machine
+   * invokes, depend on it), over HTTPS to Step Functions.
+   */
+  private workflowFor(settings: Settings): BackfillWorkflow {
+    const workflow = new BackfillWorkflow(this, 'BackfillWorkflow', {
+      migrationFunction: this.onEventHandler,
+      functionTimeout: settings.handlerTimeout,
+      logRetention: settings.retention,
+      logRemovalPolicy: settings.removalPolicy,
+    });
+    this.handlerRole.attachInlinePolicy(new iam.Policy(workflow, 'StartPolicy', { statements: [workflow.startStatement()] }));
+    if (this.target.kind === 'connection' && this.securityGroup) reachStepFunctions(this.securityGroup, this.target, this.auth);
+    return workflow;
+  }
+
   /** The Provider framework: isComplete every `queryInterval` until `totalTimeout`, its functions and waiter logged. */
   private waiterProvider(settings: Settings): Provider {
     const frameworkLogs = new logs.LogGroup(this, 'ProviderLogs', { retention: settings.retention, removalPolicy: settings.removalPolicy });
@@ -777,6 +815,7 @@ export class SchemaMigrations extends Construct {
         ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
         ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
         ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
+        ...(this.backfillWorkflow ? { [PROP.backfillStateMachine]: this.backfillWorkflow.stateMachine.stateMachineArn } : {}),
       },
     });
   }
@@ -819,6 +858,28 @@ function handlerSecurityGroup(scope: Construct, network: ConnectionTarget, auth:
     securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'schemaguard migrations handler to Secrets Manager and CloudFormation (HTTPS)');
   }
   return securityGroup;
+}
+
+/**
+ * HTTPS to Step Functions for a backfill's start: through `stepFunctionsEndpoint`,
+ * or already open (no `secretsManagerEndpoint`, a secret: 443 to anywhere);
+ * otherwise the start could not leave the VPC, and synth refuses it.
+ */
+function reachStepFunctions(securityGroup: ec2.SecurityGroup, network: ConnectionTarget, auth: DatabaseAuth): void {
+  if (network.stepFunctionsEndpoint) {
+    securityGroup.connections.allowTo(
+      network.stepFunctionsEndpoint,
+      ec2.Port.tcp(443),
+      "schemaguard migrations handler to Step Functions (a backfill's workflow)",
+    );
+    return;
+  }
+  if (!network.secretsManagerEndpoint && auth.kind === 'secret') return;
+  throw new Error(
+    'SchemaMigrations: a migration has a -- schemaguard:backfill, whose workflow the deploy starts on Step Functions, and the handler reaches HTTPS ' +
+      (auth.kind === 'iam' ? 'nowhere (IAM authentication)' : 'only through "secretsManagerEndpoint"') +
+      ": add an interface endpoint and pass it: stepFunctionsEndpoint: vpc.addInterfaceEndpoint('StepFunctions', { service: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS })",
+  );
 }
 
 /** Egress to Secrets Manager's endpoint only: the handler cannot ask CloudFormation whether a failing Update is a rollback. */
@@ -1371,6 +1432,7 @@ export type MigrationsTarget =
       readonly port: ec2.Port;
       readonly secretsManagerEndpoint?: ec2.IConnectable;
       readonly cloudFormationEndpoint?: ec2.IConnectable;
+      readonly stepFunctionsEndpoint?: ec2.IConnectable;
     }
   | { readonly kind: 'data-api'; readonly cluster: rds.IDatabaseCluster };
 
@@ -1382,7 +1444,7 @@ function targetDatabase(target: MigrationsTarget): IDependable {
 }
 
 /** The props that belong to a connection (DirectConnectionProps), refused beside `dataApiCluster`. */
-const CONNECTION_PROPS = ['database', 'vpc', 'vpcSubnets', 'port', 'secretsManagerEndpoint', 'cloudFormationEndpoint'] as const;
+const CONNECTION_PROPS = ['database', 'vpc', 'vpcSubnets', 'port', 'secretsManagerEndpoint', 'cloudFormationEndpoint', 'stepFunctionsEndpoint'] as const;
 
 /**
  * How the function reaches the database. The types allow one way only; this
@@ -1422,6 +1484,7 @@ function resolveTarget(props: SchemaMigrationsProps): MigrationsTarget {
     port,
     secretsManagerEndpoint: props.secretsManagerEndpoint,
     cloudFormationEndpoint: props.cloudFormationEndpoint,
+    stepFunctionsEndpoint: props.stepFunctionsEndpoint,
   };
 }
 

@@ -276,6 +276,7 @@ export const BACKFILL_METRIC = {
   /** Seconds since a batch last committed (or the backfill started): what grows while it is paused or stuck. */
   secondsSinceProgress: 'BackfillSecondsSinceProgress',
 } as const;
+export type BackfillMetricName = (typeof BACKFILL_METRIC)[keyof typeof BACKFILL_METRIC];
 
 /** Namespace of the backfills' metrics. */
 export const BACKFILL_NAMESPACE = 'Schemaguard/Backfill';

@@ -38,6 +38,8 @@ import { deployedLength, listTokenProblem, listTokens, stringTokens } from './de
 import { claimOnce } from '../synth-claims';
 import { refuseWrongKinds, type PropKind } from '../prop-types';
 import { plural } from '../../lambda/engine/errors/words';
+import type { BackfillWorkflow } from '../backfill/backfill-workflow';
+import { backfillAlarms, backfillGraph } from './backfill-alarms';
 
 export interface DatabaseAlarmsProps {
   /**
@@ -60,6 +62,14 @@ export interface DatabaseAlarmsProps {
    * @default - the first function's: the log group of its logging configuration (SchemaMigrations' own), else `/aws/lambda/<function name>`
    */
   readonly migrationLogGroupName?: string;
+
+  /**
+   * The backfills' workflow (SchemaMigrations' `backfillWorkflow`): with it,
+   * a ticket when a backfill's execution stops before it is done, and one
+   * when a backfill commits no batch for 30 minutes; and their graph.
+   * @default - no backfill alarms
+   */
+  readonly backfillWorkflow?: BackfillWorkflow;
 
   /**
    * Email address subscribed to the paging topic (`topic`: the paging
@@ -249,6 +259,8 @@ export class DatabaseAlarms extends Construct {
   public readonly metricFilters: Readonly<Record<string, logs.MetricFilter>>;
   /** Alarm on the migration Lambda's Errors, when a function was given. */
   public readonly migrationErrorsAlarm?: cloudwatch.Alarm;
+  /** With `backfillWorkflow`: the failed and the stalled backfill's alarms, by id (lib/alarms/backfill-catalog.ts). */
+  public readonly backfillAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /**
    * The error-class graphs, the alarm states, then the log widgets:
    * `addGraphs` and `addAlarmStates` put more beside the graphs and under the
@@ -282,11 +294,23 @@ export class DatabaseAlarms extends Construct {
     // The runbook names the first function's log group (onEvent: the one that applies).
     const [applying] = props.migrationFunctions ?? [];
     this.migrationErrorsAlarm = migrationErrors && applying && migrationErrorsAlarm(this, props, applying, migrationErrors, action);
+    this.backfillAlarms = props.backfillWorkflow
+      ? backfillAlarms(this, props.backfillWorkflow, {
+          alarmNamePrefix: props.alarmNamePrefix,
+          action: (severity) => (severity === 'ticket' ? ticketAction : action),
+        })
+      : {};
     this.dashboard = alarmsDashboard(this, props, {
       metricsBySeverity: (severity) => this.classes.filter((c) => c.severity === severity).map((c) => this.metric(c.id)),
-      alarms: [...Object.values(this.alarms), ...Object.values(this.heldPages), ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : [])],
+      alarms: [
+        ...Object.values(this.alarms),
+        ...Object.values(this.heldPages),
+        ...(this.migrationErrorsAlarm ? [this.migrationErrorsAlarm] : []),
+        ...Object.values(this.backfillAlarms),
+      ],
       migrationErrors,
     });
+    if (props.backfillWorkflow) this.dashboard.addGraphs(backfillGraph(props.backfillWorkflow));
     claimNamespace(this, props.logGroup);
     warnTicketsWithoutDestination(this, props, this.classes);
   }
@@ -856,8 +880,8 @@ export interface StackAlarmsOptions
     DatabaseAlarmsProps,
     'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'ticketEmail' | 'ticketHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace' | 'topicKeyRemovalPolicy'
   > {
-  /** The custom resource's handlers and their log group. */
-  readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup };
+  /** The custom resource's handlers and their log group, and its backfills' workflow. */
+  readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup; backfillWorkflow?: BackfillWorkflow };
   /** Instance or cluster identifier: names the metrics' namespace, prefixes the alarm names and names the dashboard. */
   readonly name: string;
 }
@@ -868,6 +892,7 @@ export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): D
     logGroup: options.logGroup,
     migrationFunctions: [options.migrations.onEventHandler, options.migrations.isCompleteHandler],
     migrationLogGroupName: options.migrations.logGroup.logGroupName,
+    backfillWorkflow: options.migrations.backfillWorkflow,
     alarmEmail: options.alarmEmail,
     alarmHttpsUrl: options.alarmHttpsUrl,
     ticketEmail: options.ticketEmail,

@@ -68,7 +68,7 @@ function sliceTask(o: BackfillDefinitionOptions): Record<string, unknown> {
 }
 
 /** The continuation: a new execution of this state machine with the same backfill, the generation counted; this one ends. */
-const CONTINUATION = {
+const continuation = () => ({
   HandOn: { Type: 'Pass', Parameters: { ...CARRIED, 'generation.$': 'States.MathAdd($.generation, 1)' }, Next: BACKFILL_TASKS.continuation },
   [BACKFILL_TASKS.continuation]: {
     Type: 'Task',
@@ -81,9 +81,9 @@ const CONTINUATION = {
     Retry: [{ ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 5, MaxAttempts: 5, BackoffRate: 2 }],
     End: true,
   },
-};
+});
 
-/** The definition; its input is a BackfillExecutionInput (lambda/handler/backfill/protocol.ts). */
+/** The definition, new objects each call (a validator may annotate what it reads); its input is a BackfillExecutionInput (lambda/handler/backfill/protocol.ts). */
 export function backfillDefinition(o: BackfillDefinitionOptions): Record<string, unknown> {
   return {
     Comment: 'schemaguard backfill: slices of batches until done; waits while paused; fails when the backfill fails',
@@ -105,7 +105,7 @@ export function backfillDefinition(o: BackfillDefinitionOptions): Record<string,
       [BACKFILL_PAUSE_STATE]: { Type: 'Wait', Seconds: o.pauseSeconds, Next: BACKFILL_TASKS.slice },
       Done: { Type: 'Succeed' },
       Failed: { Type: 'Fail', Error: BACKFILL_ERRORS.failed, CausePath: '$.slice.reason' },
-      ...CONTINUATION,
+      ...continuation(),
     },
   };
 }
