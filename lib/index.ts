@@ -27,6 +27,7 @@ export { SchemaGuard, GUARD_ROLE_PREFIX, type SchemaGuardProps } from './schema-
 export { defaultGuardRoleName, GuardRole, type GuardRoleProps } from './guard-role';
 export { defaultMigratorRoleName, limitReaders, RoleProvisioner, type RoleProvisionerProps } from './migrator-role';
 export type { MigrationsTarget } from './schema-migrations';
+export { BackfillWorkflow, type BackfillWorkflowProps } from './backfill/backfill-workflow';
 
 // The scheduled guard's metrics and alarms: names, severities, runbooks.
 export {
@@ -39,6 +40,17 @@ export {
   type GuardRunbookContext,
 } from './alarms/guard-catalog';
 export { GUARD_DIMENSION, GUARD_METRIC, GUARD_NAMESPACE, type GuardMetricName } from '../lambda/handler/constants';
+
+// Backfills on Step Functions: their metrics and alarms.
+export {
+  BACKFILL_ALARMS,
+  BACKFILL_FAILED_ALARM,
+  BACKFILL_STALLED_ALARM,
+  BACKFILL_STALLED_SECONDS,
+  backfillAlarmDescription,
+  type BackfillAlarmSpec,
+} from './alarms/backfill-catalog';
+export { BACKFILL_DIMENSION, BACKFILL_METRIC, BACKFILL_NAMESPACE, type BackfillMetricName } from '../lambda/handler/constants';
 
 // The error classes the alarms page on, and what the filters and queries are made of.
 export {

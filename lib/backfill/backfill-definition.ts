@@ -11,7 +11,8 @@
  * - `running` (the slice's time ran out): the next slice at once.
  *
  * A slice that lost its connection, or could not connect, is retried with
- * back-off (a failover, a reboot), as are Lambda's own transient errors.
+ * back-off (a failover, a reboot), as are Lambda's own transient errors and,
+ * a few times, a slice the function's timeout cut.
  *
  * An execution's history holds at most 25,000 events, about eleven per
  * slice here: after `maxSlices` slices the execution starts its
@@ -62,6 +63,8 @@ function sliceTask(o: BackfillDefinitionOptions): Record<string, unknown> {
     Retry: [
       { ErrorEquals: LAMBDA_TRANSIENT, IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
       { ErrorEquals: [BACKFILL_ERRORS.interrupted], IntervalSeconds: 10, MaxAttempts: 12, BackoffRate: 2, MaxDelaySeconds: 300 },
+      // A function timeout (or out of memory) is Lambda.Unknown: the batch it cut rolled back with its connection; a few tries more.
+      { ErrorEquals: ['Lambda.Unknown'], IntervalSeconds: 10, MaxAttempts: 3, BackoffRate: 2 },
     ],
     Next: 'Count',
   };
