@@ -15,9 +15,11 @@ import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
 import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type CommandContext, type ContextOf } from './context';
 import { lintPlan, planLintContext, refuseUnknownRules } from './plan-lint';
-import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
+import { asRefusal, refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
+import type { Queryable } from '../../../lambda/engine/ports';
 import { replicationCheck } from '../../../lambda/checks/replication/refusal';
 import { printLockTable } from './plan-locks';
+import { awaitingBackfills, refuseUnknownAfterBackfill } from '../../../lambda/engine/backfill/gate';
 
 /** Everything plan reports, gathered before anything is printed. */
 export interface PlanReport {
@@ -76,6 +78,7 @@ type EarlyPlan = ((target: string, plan: Plan, outlook: RunOutlook) => void) | u
 async function offlinePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const plan = computePlan(migrations, []);
   refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
+  refuseUnknownAfterBackfill(plan.pending, migrations);
   const target = 'no database (--offline: every file counts as pending)';
   early?.(target, plan, NO_OUTLOOK);
   const context = { ...(await planLintContext(migrations, plan)), serverMajor: serverVersionFlag(ctx.opts, false) };
@@ -90,12 +93,14 @@ async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: 
     const session = await driver.connect();
     try {
       const plan = computePlan(migrations, await readApplied(session, stateSchemaFlag(ctx.opts)));
-      // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
+      // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it, or one waiting for a backfill no earlier file has.
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
+      refuseUnknownAfterBackfill(plan.pending, migrations);
       const target = `${driver.target}${where}`;
       const outlook = await runOutlook(driver, session, plan, { migrations, source: ctx.opts.dir }, [
         replicationCheck({ planned: ctx.opts.replicationPlanned }),
       ]);
+      await addBackfillOutlook(outlook, session, stateSchemaFlag(ctx.opts), plan, migrations);
       early?.(target, plan, outlook);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
@@ -107,6 +112,13 @@ async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: 
   } finally {
     await driver.end();
   }
+}
+
+/** The files that wait for a backfill the database has not done (refused until it is), and those whose backfill this run starts (noted). */
+async function addBackfillOutlook(outlook: RunOutlook, session: Queryable, schema: string, plan: Plan, migrations: Migration[]): Promise<void> {
+  const { refusals, notes } = await awaitingBackfills(session, schema, plan.pending, migrations);
+  outlook.refusals.push(...refusals.map(asRefusal));
+  outlook.notes.push(...notes);
 }
 
 export function planJson(r: PlanReport): Record<string, unknown> {

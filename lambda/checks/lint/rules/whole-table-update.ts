@@ -35,7 +35,8 @@ export const WHOLE_TABLE_UPDATE: LintRule = {
     passes: 'UPDATE leads SET score = 0 WHERE score IS NULL AND id <= 5000;',
   },
   statement(ctx, s) {
-    if (s.kind !== 'UpdateStmt') return;
+    // A backfill statement runs in batches, each its own transaction: its row locks last one batch.
+    if (s.kind !== 'UpdateStmt' || s.line === ctx.src.backfillLine) return;
     const rel = rangeVar(s.node.relation);
     if (!rel || !ctx.model.isExisting(rel)) return;
     const every = everyRow(ctx, s, rel);
