@@ -21,7 +21,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { refuseWrongKinds } from './prop-types';
 
 export interface DatabaseNetworkProps {
@@ -95,6 +95,27 @@ export class DatabaseNetwork {
   }
 
   /**
+   * An interface endpoint for Step Functions in the isolated subnets (private
+   * DNS, open only to the groups allowed to), made only when something
+   * reaches for it: SchemaMigrations does when a migration has a backfill,
+   * whose workflow the deploy starts. `StepFunctions` under the VPC.
+   */
+  addStepFunctionsEndpoint(): ec2.IConnectable & Construct {
+    return new OnDemandEndpoint(
+      this.vpc,
+      'StepFunctions',
+      (scope) =>
+        new ec2.InterfaceVpcEndpoint(scope, 'Endpoint', {
+          vpc: this.vpc,
+          service: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+          subnets: this.isolatedSubnets,
+          privateDnsEnabled: true,
+          open: false,
+        }),
+    );
+  }
+
+  /**
    * Rotates the database's secret every 30 days with a single-user rotation
    * function in the isolated subnets, in its own security group
    * (`RotationSecurityGroup` in the scope) that may reach the endpoint.
@@ -151,4 +172,22 @@ function subnetConfiguration(natGateways: number): ec2.SubnetConfiguration[] {
     { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
     { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
   ];
+}
+
+/** An endpoint made the first time its `connections` are asked for (a rule to it added); until then, nothing. */
+class OnDemandEndpoint extends Construct implements ec2.IConnectable {
+  private endpoint?: ec2.InterfaceVpcEndpoint;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly make: (scope: Construct) => ec2.InterfaceVpcEndpoint,
+  ) {
+    super(scope, id);
+  }
+
+  get connections(): ec2.Connections {
+    this.endpoint ??= this.make(this);
+    return this.endpoint.connections;
+  }
 }

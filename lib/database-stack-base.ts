@@ -170,6 +170,8 @@ export interface VpcConnection {
   readonly secretsManagerEndpoint: ec2.IConnectable;
   /** What the handler asks whether a failing Update is a rollback's (no route out of the isolated subnets). */
   readonly cloudFormationEndpoint: ec2.IConnectable;
+  /** Where the handler starts a backfill's workflow (made only when a migration has a backfill). */
+  readonly stepFunctionsEndpoint: ec2.IConnectable;
   readonly dataApiCluster?: never;
 }
 

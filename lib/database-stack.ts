@@ -120,6 +120,7 @@ export class DatabaseStack extends DatabaseStackBase<DatabaseStackProps, rds.IIn
       vpcSubnets: this.network.isolatedSubnets,
       secretsManagerEndpoint: this.secretsManagerEndpoint,
       cloudFormationEndpoint: this.network.addCloudFormationEndpoint(),
+      stepFunctionsEndpoint: this.network.addStepFunctionsEndpoint(),
     };
   }
 

@@ -30,6 +30,7 @@ export type { MigrationsTarget } from './schema-migrations';
 // A fleet: the tenants SchemaMigrations rolls the migrations out to (docs/guide/fleet.md).
 export { FleetRollout, MAX_AWS_WAVE_SIZE, type FleetRolloutProps } from './fleet/fleet-rollout';
 export type { Fleet, FleetSourceKey, FleetSpec } from '../lambda/engine/fleet/fleet-spec';
+export { BackfillWorkflow, type BackfillWorkflowProps } from './backfill/backfill-workflow';
 
 // The scheduled guard's metrics and alarms: names, severities, runbooks.
 export {
@@ -42,6 +43,17 @@ export {
   type GuardRunbookContext,
 } from './alarms/guard-catalog';
 export { GUARD_DIMENSION, GUARD_METRIC, GUARD_NAMESPACE, type GuardMetricName } from '../lambda/handler/constants';
+
+// Backfills on Step Functions: their metrics and alarms.
+export {
+  BACKFILL_ALARMS,
+  BACKFILL_FAILED_ALARM,
+  BACKFILL_STALLED_ALARM,
+  BACKFILL_STALLED_SECONDS,
+  backfillAlarmDescription,
+  type BackfillAlarmSpec,
+} from './alarms/backfill-catalog';
+export { BACKFILL_DIMENSION, BACKFILL_METRIC, BACKFILL_NAMESPACE, type BackfillMetricName } from '../lambda/handler/constants';
 
 // The error classes the alarms page on, and what the filters and queries are made of.
 export {

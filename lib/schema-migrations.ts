@@ -27,11 +27,12 @@ import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import type { Fleet } from '../lambda/engine/fleet/fleet-spec';
 import { FleetRollout, fleetEnvironment } from './fleet/fleet-rollout';
 import { resolveFleet } from './schema-migrations/fleet';
+import { BackfillWorkflow } from './backfill/backfill-workflow';
 import { handlerEnvironment } from './schema-migrations/environment';
 import { handlerRole, operatorRole, reachStatement, secretStatements } from './schema-migrations/access';
 import { noteImplicitFiles, refuseTooLarge, refuseUnloadable, warnOfSubfolders } from './schema-migrations/files';
 import { acknowledgeNagFindings } from './schema-migrations/nag-findings';
-import { crossStackFix, handlerSecurityGroup, warnOfUnreachableSecretsManager } from './schema-migrations/network';
+import { crossStackFix, handlerSecurityGroup, reachStepFunctions, warnOfUnreachableSecretsManager } from './schema-migrations/network';
 import { type SchemaMigrationsProps } from './schema-migrations/props';
 import { type Settings, checkedAuth, migratorSettings, resolveSettings } from './schema-migrations/settings';
 import { type MigrationsTarget, refuseIamAcrossStacks, resolveTarget, targetDatabase } from './schema-migrations/target';
@@ -108,6 +109,8 @@ export class SchemaMigrations extends Construct {
   readonly databaseIdentity?: string;
   /** `revision` as given. */
   readonly revision?: number;
+  /** When a migration has a `-- schemaguard:backfill`: the Step Functions workflow that runs backfills after the deploy that started them. */
+  readonly backfillWorkflow?: BackfillWorkflow;
   /** With a fleet: the state machine that rolls the migrations out to its tenants. */
   readonly fleetRollout?: FleetRollout;
   /** The fleet (`fleet`, or the project file's), with its defaults. */
@@ -140,7 +143,8 @@ export class SchemaMigrations extends Construct {
     claimStateTable(this, { database, secret: given.kind === 'secret' ? given.secret : undefined, databaseName: props.databaseName }, this.stateSchema);
     this.files = summariseFiles(settings.migrationsDir, settings.contractsDir, settings.migrationsLayout);
     refuseTooLarge(this.files, props.memorySize ?? DEFAULT_MEMORY_MB);
-    const baselineProps = baselineProperties(props.baseline, refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB));
+    const migrations = refuseUnloadable(settings, props.memorySize ?? DEFAULT_MEMORY_MB);
+    const baselineProps = baselineProperties(props.baseline, migrations);
     if (props.parseAtSynth ?? true) refuseUnparsable('SchemaMigrations', settings, { filesHash: this.files.hash });
     if (settings.migrationsLayout === 'flat') warnOfSubfolders(this, settings.migrationsDir);
     noteImplicitFiles(this, props, settings, project);
@@ -175,9 +179,12 @@ export class SchemaMigrations extends Construct {
     this.isCompleteHandler = new lambda.Function(this, 'IsComplete', { ...functionProps, handler: `index.${IS_COMPLETE_HANDLER_NAME}` });
     this.operatorFunction = this.operatorFunctionOf(props, settings, stateSchema);
     this.fleetRollout = this.fleet ? this.rolloutFor(this.fleet, settings) : undefined;
+    this.backfillWorkflow = migrations.some((m) => m.backfill) ? this.workflowFor(settings) : undefined;
     this.provider = this.waiterProvider(settings);
     this.resource = this.migrationsResource(settings, baselineProps);
+    // The deploy starts the rollout's or a backfill's execution: the state machine, and the handler's permission to start it, exist first.
     if (this.fleetRollout) this.resource.node.addDependency(this.fleetRollout);
+    if (this.backfillWorkflow) this.resource.node.addDependency(this.backfillWorkflow);
     for (const resource of [this.resource, this.roles?.resource]) if (resource) this.afterTheNetwork(resource, database);
     if (this.roles) {
       // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
@@ -210,7 +217,9 @@ export class SchemaMigrations extends Construct {
     // And the handler's own rules (egress to the database and to Secrets Manager), and the endpoint it reads the secret through.
     if (this.securityGroup) resource.node.addDependency(this.securityGroup);
     // Only a construct can be waited for (an endpoint, not a Peer or a bare Connections).
-    for (const endpoint of this.target.kind === 'connection' ? [this.target.secretsManagerEndpoint, this.target.cloudFormationEndpoint] : []) {
+    for (const endpoint of this.target.kind === 'connection'
+      ? [this.target.secretsManagerEndpoint, this.target.cloudFormationEndpoint, this.target.stepFunctionsEndpoint]
+      : []) {
       if (endpoint && Construct.isConstruct(endpoint)) resource.node.addDependency(endpoint);
     }
   }
@@ -370,7 +379,27 @@ export class SchemaMigrations extends Construct {
     });
     const start = new iam.Policy(rollout, 'StartPolicy', { statements: rollout.startStatements() });
     this.handlerRole.attachInlinePolicy(start);
+    if (this.target.kind === 'connection' && this.securityGroup) reachStepFunctions(this.securityGroup, this.target, this.auth, "a fleet's rollout");
     return rollout;
+  }
+
+  /**
+   * The backfills' workflow, invoking onEvent for each slice, and what the
+   * handlers may do with it: start it (a policy of its own: in the role's
+   * default policy it would make the functions, which the state machine
+   * invokes, depend on it), over HTTPS to Step Functions.
+   */
+  private workflowFor(settings: Settings): BackfillWorkflow {
+    const workflow = new BackfillWorkflow(this, 'BackfillWorkflow', {
+      migrationFunction: this.onEventHandler,
+      functionTimeout: settings.handlerTimeout,
+      logRetention: settings.retention,
+      logRemovalPolicy: settings.removalPolicy,
+    });
+    this.handlerRole.attachInlinePolicy(new iam.Policy(workflow, 'StartPolicy', { statements: [workflow.startStatement()] }));
+    if (this.target.kind === 'connection' && this.securityGroup)
+      reachStepFunctions(this.securityGroup, this.target, this.auth, 'a migration has a -- schemaguard:backfill');
+    return workflow;
   }
 
   /** The fleet for the migration functions (they run the rollout's tenants) and the role provisioner (it grants the guard the tenants); the operator function runs one database. */
@@ -427,6 +456,7 @@ export class SchemaMigrations extends Construct {
       ...(this.fleetRollout
         ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet]!, [PROP.fleetStateMachine]: this.fleetRollout.stateMachine.stateMachineArn }
         : {}),
+      ...(this.backfillWorkflow ? { [PROP.backfillStateMachine]: this.backfillWorkflow.stateMachine.stateMachineArn } : {}),
     };
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: this.provider.serviceToken,

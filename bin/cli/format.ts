@@ -61,6 +61,8 @@ export function directivesOf(m: Migration): string {
   if (m.directives.lockTimeoutMs !== undefined) d.push(`lock-timeout=${formatDuration(m.directives.lockTimeoutMs)}`);
   if (m.directives.statementTimeoutMs !== undefined) d.push(`statement-timeout=${formatDuration(m.directives.statementTimeoutMs)}`);
   if (m.checks.length) d.push(plural(m.checks.length, 'check'));
+  if (m.backfill) d.push(`backfill (line ${m.backfill.line})`);
+  for (const file of m.directives.afterBackfill ?? []) d.push(`after-backfill ${file}`);
   return d.join(', ');
 }
 

@@ -64,6 +64,12 @@ export const PROP = {
   fleet: 'Fleet',
   /** With a fleet: the rollout's state machine, which the custom resource starts. */
   fleetStateMachine: 'FleetStateMachineArn',
+  /**
+   * The backfills' state machine (present when a migration has a backfill):
+   * the deploy starts its execution for each backfill not done. A property,
+   * not the function's environment: the state machine invokes the function.
+   */
+  backfillStateMachine: 'BackfillStateMachine',
 } as const;
 
 /** `Data` attributes of the response (readable with GetAtt). */
@@ -176,6 +182,26 @@ export const GUARD_DIMENSION = {
   databaseIdentifier: 'DatabaseIdentifier',
   databaseName: 'DatabaseName',
 } as const;
+
+/**
+ * A backfill's metrics (embedded metric format), one value each per slice
+ * of its workflow. The names are what the alarms (lib/alarms/backfill-catalog.ts) watch.
+ */
+export const BACKFILL_METRIC = {
+  /** The rows the backfill has updated so far, all runners together. */
+  rowsDone: 'BackfillRowsDone',
+  /** Rows per second in this slice, pauses included (0 for a slice that paused at once). */
+  rowsPerSecond: 'BackfillRowsPerSecond',
+  /** Seconds since a batch last committed (or the backfill started): what grows while it is paused or stuck. */
+  secondsSinceProgress: 'BackfillSecondsSinceProgress',
+} as const;
+export type BackfillMetricName = (typeof BACKFILL_METRIC)[keyof typeof BACKFILL_METRIC];
+
+/** Namespace of the backfills' metrics. */
+export const BACKFILL_NAMESPACE = 'Schemaguard/Backfill';
+
+/** The one dimension of every backfill metric: the migration function's name, one per SchemaMigrations (one database). */
+export const BACKFILL_DIMENSION = { migrationFunction: 'MigrationFunction' } as const;
 
 /**
  * The custom resource that creates or updates the guard's read-only role. It

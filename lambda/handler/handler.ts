@@ -30,11 +30,16 @@
 import type { Driver } from '../engine/ports';
 import { replicationCheck } from '../checks/replication/refusal';
 import { waitForStandbys } from '../checks/replication/standbys';
-import { InputError, isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors/errors';
+import { BackfillPendingError, InputError, isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors/errors';
 import { Redactor } from '../engine/errors/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/files/source';
 import { readConfig, type HandlerConfig } from './config';
+import { isBackfillSliceEvent, type BackfillSliceEvent, type BackfillSliceResult } from './backfill/protocol';
+import { backfillSlice } from './backfill/slice';
+import { startBackfillWorkflows } from './backfill/start';
+import { stepFunctionsStarter, type BackfillStarter } from './backfill/step-functions';
+import { waitForBackfill } from './backfill/wait';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import {
   FLEET_EXECUTION_FIELD,
@@ -99,6 +104,8 @@ export interface HandlerDependencies extends ConnectorDependencies {
   stacks?: StackStatusClient;
   /** Starts and describes a fleet's rollout. @default - an SFNClient for the function's region, created on first use */
   stepFunctions?: StepFunctionsClient;
+  /** Starts a backfill's workflow. @default - an SFNClient for the function's region, created on first use */
+  backfillStarter?: BackfillStarter;
 }
 
 export interface Handlers {
@@ -109,6 +116,8 @@ export interface Handlers {
   onEvent(event: FleetTenantEvent, context: InvocationContext): Promise<TenantReport>;
   /** A fleet rollout's tally after a wave: whether it stops. */
   onEvent(event: FleetTallyEvent, context: InvocationContext): Promise<FleetTally>;
+  /** A slice of a backfill's workflow (the state machine's Task): where the backfill stands. */
+  onEvent(event: BackfillSliceEvent, context: InvocationContext): Promise<BackfillSliceResult>;
   isComplete(event: IsCompleteRequest, context: InvocationContext): Promise<IsCompleteResponse>;
   /** The operator function's entry (the CLI's --function): operator commands only. */
   operator(event: unknown, context: InvocationContext): Promise<OperatorResult>;
@@ -128,6 +137,8 @@ interface Wiring {
   stacks(): Promise<StackStatusClient>;
   /** The Step Functions client, made on first use (a fleet's rollout). */
   stepFunctions(): Promise<StepFunctionsClient>;
+  /** The Step Functions client, made on first use (a backfill's workflow started). */
+  backfillStarter(): Promise<BackfillStarter>;
 }
 
 /** One invocation: its request, its log and redactor, and its settings. */
@@ -144,6 +155,7 @@ interface Invocation {
   /** What the database was at when last reached, for a rollback's report. */
   known?: KnownState;
   stepFunctions(): Promise<StepFunctionsClient>;
+  backfillStarter(): Promise<BackfillStarter>;
 }
 
 /** What a body answers instead of failing when the stack is rolling back. */
@@ -166,6 +178,7 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
   let secrets: Promise<SecretsClient> | undefined = deps.secrets && Promise.resolve(deps.secrets);
   let stacks: Promise<StackStatusClient> | undefined = deps.stacks && Promise.resolve(deps.stacks);
   let stepFunctions: Promise<StepFunctionsClient> | undefined = deps.stepFunctions && Promise.resolve(deps.stepFunctions);
+  let starter: Promise<BackfillStarter> | undefined = deps.backfillStarter && Promise.resolve(deps.backfillStarter);
   const wiring: Wiring = {
     env: deps.env ?? process.env,
     write: deps.write ?? stdoutWriter,
@@ -175,17 +188,19 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     operator: deps.operator,
     stacks: () => (stacks ??= cloudFormationClient()),
     stepFunctions: () => (stepFunctions ??= stepFunctionsClient()),
+    backfillStarter: () => (starter ??= stepFunctionsStarter()),
   };
   // The roles (the guard's, the migrator's) are resources told apart by their type, done in onEvent; the role
   // provisioner is this same code with the master secret as its database secret.
   const roleHandler = (event: OnEventRequest) => ROLE_HANDLERS[event?.ResourceType];
   const onEventOf = (
-    event: OnEventRequest | OperatorRequest | FleetTenantEvent | FleetTallyEvent,
+    event: OnEventRequest | OperatorRequest | FleetTenantEvent | FleetTallyEvent | BackfillSliceEvent,
     context: InvocationContext,
-  ): Promise<OnEventResponse | OperatorResult | TenantReport | FleetTally> => {
+  ): Promise<OnEventResponse | OperatorResult | TenantReport | FleetTally | BackfillSliceResult> => {
     if (isOperatorRequest(event)) return Promise.resolve(operatorRefused(wiring, context));
     if (isFleetTenantEvent(event)) return runTenantItem(event, wiring, context);
     if (isFleetTallyEvent(event)) return Promise.resolve(tallyWave(event.fleetTally));
+    if (isBackfillSliceEvent(event)) return sliceInvocation(wiring, event, context);
     const role = roleHandler(event);
     return role
       ? guarded(wiring, 'onEvent', event, context, (inv) => role.onEvent({ ...inv, secrets: wiring.secrets }), role.rollbackAnswer)
@@ -253,6 +268,7 @@ async function onEvent(inv: Invocation): Promise<OnEventResponse> {
   // isComplete follows whatever happened here: it continues, or tries for the lock (or the connection) again.
   if ('busy' in done) lockBusy(done.busy, event, cfg.run, log);
   if ('lost' in done) connectionLost(done.lost, event, cfg.run, log);
+  if ('waiting' in done) await awaitBackfill(inv, cfg, done.waiting);
   return { PhysicalResourceId: physicalResourceId(event), [REQUEST_STARTED_FIELD]: startedAt };
 }
 
@@ -284,12 +300,17 @@ async function isComplete(inv: Invocation): Promise<IsCompleteResponse> {
     connectionLost(done.lost, inv.event, cfg.run, inv.log);
     return { IsComplete: false };
   }
+  if ('waiting' in done) {
+    await awaitBackfill(inv, cfg, done.waiting);
+    return { IsComplete: false };
+  }
   if (done.result.outcome === 'partial') return { IsComplete: false };
   // A failed contract throws here (FAILED → the stack rolls back before the new code runs).
   const verified = done.ahead ? SKIPPED_ON_ROLLBACK : await verifySchema(done.driver, done.migrations, cfg.verify, inv.log, done.deadline);
   const { mine, rows } = await requestState(done.driver, cfg.run.stateSchema, appliedBy(inv.event));
   const baseline = baselineOutcome(done.baseline, rows, appliedBy(inv.event));
   const standbys = mine.length && !done.ahead ? await standbysAfter(done, cfg.run, inv.log) : {};
+  if (!done.ahead) await startWorkflows(inv, done.driver, cfg);
   return { IsComplete: true, Data: { ...responseData(done.result, mine, done.ahead !== undefined, done.ahead ?? [], baseline), ...verified, ...standbys } };
 }
 
@@ -359,6 +380,62 @@ async function operatorInvocation(wiring: Wiring, request: OperatorRequest, log:
 }
 
 /**
+ * A slice of a backfill's workflow (backfill/slice.ts): the function's own
+ * database and settings, logged as the workflow's; a bad configuration
+ * throws, failing the slice and the execution.
+ */
+async function sliceInvocation(wiring: Wiring, event: BackfillSliceEvent, context: InvocationContext): Promise<BackfillSliceResult> {
+  const redactor = new Redactor();
+  const log = createLogger(redactor, wiring.write, { phase: 'backfill', requestId: context.awsRequestId });
+  return backfillSlice(event, context, {
+    config: readConfig(wiring.env),
+    connector: wiring.connector,
+    log,
+    redactor,
+    write: wiring.write,
+    functionName: wiring.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
+  });
+}
+
+/** The backfills' state machine this resource starts executions of (a property: the state machine invokes this function). */
+function backfillStateMachine(event: OnEventRequest): string | undefined {
+  const arn = event.ResourceProperties?.[PROP.backfillStateMachine];
+  return typeof arn === 'string' && arn ? arn : undefined;
+}
+
+/** The workflow of each backfill not done, started once (backfill/start.ts); nothing without a state machine. */
+async function startWorkflows(inv: Invocation, driver: Driver, cfg: HandlerConfig): Promise<void> {
+  const stateMachineArn = backfillStateMachine(inv.event);
+  if (!stateMachineArn) return;
+  const session = await driver.connect();
+  try {
+    const identity = inv.event.ResourceProperties?.[PROP.databaseIdentity];
+    await startBackfillWorkflows(session, cfg.run.stateSchema, {
+      stateMachineArn,
+      ...(typeof identity === 'string' ? { databaseIdentity: identity } : {}),
+      starter: inv.backfillStarter,
+      log: inv.log,
+    });
+  } finally {
+    await session.close();
+  }
+}
+
+/** A file waits for a backfill: its workflow started (if it was not), then wait for it (isComplete runs again) or refuse (backfill/wait.ts). */
+async function awaitBackfill(inv: Invocation, cfg: HandlerConfig, e: BackfillPendingError): Promise<void> {
+  const workflow = backfillStateMachine(inv.event) !== undefined;
+  if (workflow && e.awaited?.state !== 'failed') {
+    const driver = await inv.connector.connect(cfg.database, inv.log, inv.redactor);
+    try {
+      await startWorkflows(inv, driver, cfg);
+    } finally {
+      await driver.end().catch(() => undefined);
+    }
+  }
+  waitForBackfill(e, inv.event, cfg.run, workflow, inv.log);
+}
+
+/**
  * After this request applied migrations: wait for the standbys to replay
  * them, within the invocation's time less the reserve, and say how they did
  * (`Standbys`, at most a few hundred characters). A standby still behind is
@@ -414,6 +491,7 @@ async function guarded<T>(
     env: wiring.env,
     config: () => parsed.config ?? failWith(parsed.error),
     stepFunctions: wiring.stepFunctions,
+    backfillStarter: wiring.backfillStarter,
   };
   try {
     validateRequest(event);
@@ -455,12 +533,18 @@ interface Lost {
   lost: MigrationError;
 }
 
+/** A file waits for a backfill not done (`after-backfill`): the files before it are applied. */
+interface Waiting {
+  waiting: BackfillPendingError;
+}
+
 /** Load the bundled files, connect, migrate (or recognise a rollback) until the time runs short. */
-async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy | Lost> {
+async function run(inv: Invocation, cfg: HandlerConfig): Promise<Run | Busy | Lost | Waiting> {
   try {
     return await migrateInTime(inv, cfg);
   } catch (e) {
     if (e instanceof LockWaitTimeoutError) return { busy: e };
+    if (e instanceof BackfillPendingError) return { waiting: e };
     // The lock's connection lost (the same failover): the run stopped between migrations, each that committed recorded.
     if (lostInTransaction(e, cfg) || e instanceof LockLostError) return { lost: e };
     throw e;
@@ -528,7 +612,7 @@ async function migrateInTime(inv: Invocation, cfg: HandlerConfig): Promise<Run> 
 
 /** What a deploy refused for a backfill not done says to do. */
 const BACKFILL_FIX =
-  'finish the backfill first — `schemaguard migrate` against this database runs it to the end, going on after its last committed batch — then deploy again';
+  'let the backfill finish — its Step Functions workflow goes on after this deploy (`schemaguard status` shows it), or `schemaguard migrate` against this database runs it to the end after its last committed batch — then deploy again; a failed backfill: fix its cause first (its reason names it)';
 
 /**
  * A statement cut by the invocation's deadline although its migration had

@@ -16,13 +16,13 @@ import type { Logger } from './log';
 import type { IsCompleteRequest } from './request';
 
 /** How long the request has run (from onEvent's start, which the framework passes to every isComplete), when known. */
-function elapsedOf(event: Partial<IsCompleteRequest>, now: number): number | undefined {
+export function elapsedOf(event: Partial<IsCompleteRequest>, now: number): number | undefined {
   const started = Number(event[REQUEST_STARTED_FIELD]);
   return Number.isFinite(started) ? now - started : undefined;
 }
 
 /** Whether another try (an invocation's lock wait, about) would end past the request's total timeout. */
-function timeSpent(elapsedMs: number | undefined, run: RunSettings): elapsedMs is number {
+export function timeSpent(elapsedMs: number | undefined, run: RunSettings): elapsedMs is number {
   return run.totalTimeoutMs !== undefined && elapsedMs !== undefined && elapsedMs + run.lockWaitMs >= run.totalTimeoutMs;
 }
 

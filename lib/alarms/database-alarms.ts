@@ -40,6 +40,8 @@ import { deployedLength, listTokenProblem, listTokens, stringTokens } from './de
 import { claimOnce } from '../synth-claims';
 import { refuseWrongKinds, type PropKind } from '../prop-types';
 import { plural } from '../../lambda/engine/errors/words';
+import type { BackfillWorkflow } from '../backfill/backfill-workflow';
+import { backfillAlarms, backfillGraph } from './backfill-alarms';
 
 export interface DatabaseAlarmsProps {
   /**
@@ -70,6 +72,14 @@ export interface DatabaseAlarmsProps {
    * @default - the first function's: the log group of its logging configuration (SchemaMigrations' own), else `/aws/lambda/<function name>`
    */
   readonly migrationLogGroupName?: string;
+
+  /**
+   * The backfills' workflow (SchemaMigrations' `backfillWorkflow`): with it,
+   * a ticket when a backfill's execution stops before it is done, and one
+   * when a backfill commits no batch for 30 minutes; and their graph.
+   * @default - no backfill alarms
+   */
+  readonly backfillWorkflow?: BackfillWorkflow;
 
   /**
    * Email address subscribed to the paging topic (`topic`: the paging
@@ -261,6 +271,8 @@ export class DatabaseAlarms extends Construct {
   public readonly migrationErrorsAlarm?: cloudwatch.Alarm;
   /** Alarm on a fleet rollout that did not finish, when `fleetRollout` was given. */
   public readonly fleetRolloutAlarm?: cloudwatch.Alarm;
+  /** With `backfillWorkflow`: the failed and the stalled backfill's alarms, by id (lib/alarms/backfill-catalog.ts). */
+  public readonly backfillAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /**
    * The error-class graphs, the alarm states, then the log widgets:
    * `addGraphs` and `addAlarmStates` put more beside the graphs and under the
@@ -295,12 +307,19 @@ export class DatabaseAlarms extends Construct {
     const [applying] = props.migrationFunctions ?? [];
     this.migrationErrorsAlarm = migrationErrors && applying && migrationErrorsAlarm(this, props, applying, migrationErrors, action);
     this.fleetRolloutAlarm = props.fleetRollout && fleetRolloutAlarm(this, props, props.fleetRollout, action);
+    this.backfillAlarms = props.backfillWorkflow
+      ? backfillAlarms(this, props.backfillWorkflow, {
+          alarmNamePrefix: props.alarmNamePrefix,
+          action: (severity) => (severity === 'ticket' ? ticketAction : action),
+        })
+      : {};
     const deployAlarms = [this.migrationErrorsAlarm, this.fleetRolloutAlarm].filter((a): a is cloudwatch.Alarm => a !== undefined);
     this.dashboard = alarmsDashboard(this, props, {
       metricsBySeverity: (severity) => this.classes.filter((c) => c.severity === severity).map((c) => this.metric(c.id)),
-      alarms: [...Object.values(this.alarms), ...Object.values(this.heldPages), ...deployAlarms],
+      alarms: [...Object.values(this.alarms), ...Object.values(this.heldPages), ...deployAlarms, ...Object.values(this.backfillAlarms)],
       migrationErrors,
     });
+    if (props.backfillWorkflow) this.dashboard.addGraphs(backfillGraph(props.backfillWorkflow));
     claimNamespace(this, props.logGroup);
     warnTicketsWithoutDestination(this, props, this.classes);
   }
@@ -880,8 +899,14 @@ export interface StackAlarmsOptions
     DatabaseAlarmsProps,
     'logGroup' | 'alarmEmail' | 'alarmHttpsUrl' | 'ticketEmail' | 'ticketHttpsUrl' | 'topic' | 'ticketTopic' | 'metricNamespace' | 'topicKeyRemovalPolicy'
   > {
-  /** The custom resource's handlers and their log group, and a fleet's rollout. */
-  readonly migrations: { onEventHandler: lambda.IFunction; isCompleteHandler: lambda.IFunction; logGroup: logs.ILogGroup; fleetRollout?: FleetRollout };
+  /** The custom resource's handlers and their log group, a fleet's rollout, and its backfills' workflow. */
+  readonly migrations: {
+    onEventHandler: lambda.IFunction;
+    isCompleteHandler: lambda.IFunction;
+    logGroup: logs.ILogGroup;
+    fleetRollout?: FleetRollout;
+    backfillWorkflow?: BackfillWorkflow;
+  };
   /** Instance or cluster identifier: names the metrics' namespace, prefixes the alarm names and names the dashboard. */
   readonly name: string;
 }
@@ -893,6 +918,7 @@ export function alarmsForStack(scope: Construct, options: StackAlarmsOptions): D
     migrationFunctions: [options.migrations.onEventHandler, options.migrations.isCompleteHandler],
     migrationLogGroupName: options.migrations.logGroup.logGroupName,
     fleetRollout: options.migrations.fleetRollout,
+    backfillWorkflow: options.migrations.backfillWorkflow,
     alarmEmail: options.alarmEmail,
     alarmHttpsUrl: options.alarmHttpsUrl,
     ticketEmail: options.ticketEmail,

@@ -104,3 +104,22 @@ export function hasSecretsManagerEndpoint(scope: Construct, vpc: ec2.IVpc): bool
     .findAll()
     .some((c) => c instanceof ec2.CfnVPCEndpoint && c.vpcId === vpc.vpcId && typeof c.serviceName === 'string' && c.serviceName.includes('.secretsmanager'));
 }
+
+/**
+ * HTTPS to Step Functions, for a workflow the deploy starts (`why`): through
+ * `stepFunctionsEndpoint`, or already open (no `secretsManagerEndpoint`, a
+ * secret: 443 to anywhere); otherwise the start could not leave the VPC, and
+ * synth refuses it.
+ */
+export function reachStepFunctions(securityGroup: ec2.SecurityGroup, network: ConnectionTarget, auth: DatabaseAuth, why: string): void {
+  if (network.stepFunctionsEndpoint) {
+    securityGroup.connections.allowTo(network.stepFunctionsEndpoint, ec2.Port.tcp(443), `schemaguard migrations handler to Step Functions (${why})`);
+    return;
+  }
+  if (!network.secretsManagerEndpoint && auth.kind === 'secret') return;
+  throw new Error(
+    `SchemaMigrations: ${why}, whose workflow the deploy starts on Step Functions, and the handler reaches HTTPS ` +
+      (auth.kind === 'iam' ? 'nowhere (IAM authentication)' : 'only through "secretsManagerEndpoint"') +
+      ": add an interface endpoint and pass it: stepFunctionsEndpoint: vpc.addInterfaceEndpoint('StepFunctions', { service: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS })",
+  );
+}

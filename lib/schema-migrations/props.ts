@@ -319,6 +319,16 @@ export interface DirectConnectionProps {
    */
   readonly cloudFormationEndpoint?: ec2.IConnectable;
   /**
+   * Something the function must reach on 443 for Step Functions (an
+   * interface VPC endpoint with private DNS), when the deploy starts a
+   * workflow — a migration has a `-- schemaguard:backfill`, or a `fleet` is
+   * rolled out — and `secretsManagerEndpoint` is given (or IAM
+   * authentication). Made on first use when given as a construct that makes
+   * it then (DatabaseStack's).
+   * @default - without `secretsManagerEndpoint` and IAM authentication: HTTPS to anywhere is allowed already; otherwise synth refuses a backfill or a fleet
+   */
+  readonly stepFunctionsEndpoint?: ec2.IConnectable;
+  /**
    * IAM database authentication instead of a secret: the handler connects as
    * this database user (granted `rds_iam`) with a token signed for each
    * connection, over verified TLS; its role gets `rds-db:connect` on that
@@ -357,6 +367,8 @@ export interface DataApiConnectionProps {
   readonly secretsManagerEndpoint?: never;
   /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
   readonly cloudFormationEndpoint?: never;
+  /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
+  readonly stepFunctionsEndpoint?: never;
   /** The RDS Data API authenticates with a secret only: pass `secret` or `masterSecret`. */
   readonly iamAuthentication?: never;
 }

@@ -36,6 +36,7 @@ export type MigrationsTarget =
       readonly port: ec2.Port;
       readonly secretsManagerEndpoint?: ec2.IConnectable;
       readonly cloudFormationEndpoint?: ec2.IConnectable;
+      readonly stepFunctionsEndpoint?: ec2.IConnectable;
     }
   | { readonly kind: 'data-api'; readonly cluster: rds.IDatabaseCluster };
 
@@ -47,7 +48,7 @@ export function targetDatabase(target: MigrationsTarget): IDependable {
 }
 
 /** The props that belong to a connection (DirectConnectionProps), refused beside `dataApiCluster`. */
-export const CONNECTION_PROPS = ['database', 'vpc', 'vpcSubnets', 'port', 'secretsManagerEndpoint', 'cloudFormationEndpoint'] as const;
+export const CONNECTION_PROPS = ['database', 'vpc', 'vpcSubnets', 'port', 'secretsManagerEndpoint', 'cloudFormationEndpoint', 'stepFunctionsEndpoint'] as const;
 
 /**
  * How the function reaches the database. The types allow one way only; this
@@ -87,6 +88,7 @@ export function resolveTarget(props: SchemaMigrationsProps): MigrationsTarget {
     port,
     secretsManagerEndpoint: props.secretsManagerEndpoint,
     cloudFormationEndpoint: props.cloudFormationEndpoint,
+    stepFunctionsEndpoint: props.stepFunctionsEndpoint,
   };
 }
 

@@ -17,6 +17,7 @@ import {
 } from '../../lib/alarms/error-catalog';
 import { GUARD_ALARMS } from '../../lib/alarms/guard-catalog';
 import { FLEET_ROLLOUT_ALARM } from '../../lib/alarms/deploy-catalog';
+import { BACKFILL_ALARMS } from '../../lib/alarms/backfill-catalog';
 import { GUARD_NAMESPACE, GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
 import { block, code, page, prose, table } from './markdown';
 
@@ -71,7 +72,7 @@ function classPage(cls: ErrorClass, order: number): string {
 function indexPage(): string {
   return page({
     title: 'Alarms and runbooks',
-    source: '`lib/alarms/error-catalog.ts`, `lib/alarms/guard-catalog.ts` and `lib/alarms/deploy-catalog.ts`',
+    source: '`lib/alarms/error-catalog.ts`, `lib/alarms/guard-catalog.ts`, `lib/alarms/deploy-catalog.ts` and `lib/alarms/backfill-catalog.ts`',
     body: [
       '# Alarms and runbooks',
       `\`DatabaseAlarms\` counts the ERROR lines of the PostgreSQL log by class and alarms on each: Sum over 1 minute ≥ 1, OK again after ${QUIET_MINUTES} minutes without one. A page goes to the paging topic, a ticket to the ticket topic. In the names below, PREFIX is the construct's \`alarmNamePrefix\` and IDENTIFIER the instance or cluster identifier.`,
@@ -86,6 +87,18 @@ function indexPage(): string {
       `**Find:** ${prose(FLEET_ROLLOUT_ALARM.runbook.find)}`,
       `**Fix:** ${prose(FLEET_ROLLOUT_ALARM.runbook.fix)}`,
       "The scheduled guard has alarms of its own: [the guard's alarms](./guard-alarms.md).",
+      `With \`backfillWorkflow\` (a migration with a backfill, [the backfills guide](../../guide/backfills.md)), ${BACKFILL_ALARMS.length} more:`,
+      table(
+        ['alarm (with `alarmNamePrefix`)', 'severity', 'on'],
+        BACKFILL_ALARMS.map((a) => [alarmName(a.severity, a.id), a.severity, prose(a.metric)]),
+      ),
+      ...BACKFILL_ALARMS.flatMap((a) => [
+        `## ${a.title}`,
+        `**Meaning:** ${prose(a.runbook.meaning)}`,
+        `**Find:** ${prose(a.runbook.find)}`,
+        `**Fix:** ${prose(a.runbook.fix)}`,
+        `**Over:** ${prose(a.over)}`,
+      ]),
     ],
   });
 }

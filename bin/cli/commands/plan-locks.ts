@@ -15,6 +15,7 @@ function lockCell(s: StatementLockReport): string {
   const held = s.held ? ` (under ${s.held.lock}${s.held.indexLock ? ` + ${s.held.indexLock} on indexes` : ''} from line ${s.held.line})` : '';
   const indexes = s.indexLock ? ` + ${s.indexLock} on indexes` : '';
   const rows = s.rowLocks ? ' + row locks' : '';
+  if (s.batched) return `${s.lock}${rows}, per batch (backfill: a key range each, its own transaction)`;
   return `${s.lock}${s.assumed ? '?' : ''}${indexes}${rows}${held}`;
 }
 

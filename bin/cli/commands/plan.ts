@@ -16,7 +16,8 @@ import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
 import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type CommandContext, type ContextOf } from './context';
 import { lintPlan, planLintContext, refuseUnknownRules } from './plan-lint';
-import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
+import { asRefusal, refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
+import type { Queryable } from '../../../lambda/engine/ports';
 import { replicationCheck } from '../../../lambda/checks/replication/refusal';
 import type { Driver } from '../../../lambda/engine/ports';
 import { printLockTable } from './plan-locks';
@@ -24,6 +25,7 @@ import { traceOfPlan, type TraceReport } from './plan-trace';
 import type { LockPlanOptions } from '../../../lambda/checks/locks/plan-locks';
 import type { Session } from '../../../lambda/engine/ports';
 import { SUPPORTED_MAJORS } from '../../../lambda/engine/server/server-majors';
+import { awaitingBackfills, refuseUnknownAfterBackfill } from '../../../lambda/engine/backfill/gate';
 
 /** Everything plan reports, gathered before anything is printed. */
 export interface PlanReport {
@@ -102,6 +104,7 @@ export type EarlyPlan = ((target: string, plan: Plan, outlook: RunOutlook) => vo
 async function offlinePlan(ctx: ContextOf<'plan'>, migrations: Migration[], early: EarlyPlan): Promise<PlanReport> {
   const plan = computePlan(migrations, []);
   refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
+  refuseUnknownAfterBackfill(plan.pending, migrations);
   const target = 'no database (--offline: every file counts as pending)';
   early?.(target, plan, NO_OUTLOOK);
   const context = { ...(await planLintContext(migrations, plan)), serverMajor: serverVersionFlag(ctx.opts, false) };
@@ -124,12 +127,14 @@ export async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], 
     const session = await driver.connect();
     try {
       const plan = computePlan(migrations, await readApplied(session, at?.stateSchema ?? stateSchemaFlag(ctx.opts)));
-      // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it.
+      // What migrate refuses (exit 2): a file still as `schemaguard new` wrote it, or one waiting for a backfill no earlier file has.
       refuseUnwrittenTemplates(plan.pending, ctx.opts.dir);
+      refuseUnknownAfterBackfill(plan.pending, migrations);
       const target = `${driver.target}${where}`;
       const outlook = await runOutlook(driver, session, plan, { migrations, source: ctx.opts.dir }, [
         replicationCheck({ planned: ctx.opts.replicationPlanned }),
       ]);
+      await addBackfillOutlook(outlook, session, at?.stateSchema ?? stateSchemaFlag(ctx.opts), plan, migrations);
       early?.(target, plan, outlook);
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
@@ -165,6 +170,13 @@ async function maybeTrace(
   });
   locks.findings.push(...trace.findings);
   return trace;
+}
+
+/** The files that wait for a backfill the database has not done (refused until it is), and those whose backfill this run starts (noted). */
+async function addBackfillOutlook(outlook: RunOutlook, session: Queryable, schema: string, plan: Plan, migrations: Migration[]): Promise<void> {
+  const { refusals, notes } = await awaitingBackfills(session, schema, plan.pending, migrations);
+  outlook.refusals.push(...refusals.map(asRefusal));
+  outlook.notes.push(...notes);
 }
 
 export function planJson(r: PlanReport): Record<string, unknown> {

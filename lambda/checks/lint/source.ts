@@ -15,6 +15,8 @@ export interface LintSource {
   validChecksums?: string[];
   /** Already applied: feeds the model, not linted. @default false */
   applied?: boolean;
+  /** The line of the statement after `-- schemaguard:backfill`: run in batches by key range after the file commits, not in one transaction. */
+  backfillLine?: number;
 }
 
 /** The text is read when lint reaches the file (a large migration's text is read from its file again, one file at a time). */
@@ -29,6 +31,7 @@ export function lintSourceOf(m: Migration, applied = false): LintSource {
     allowances: m.allowances,
     applied,
     validChecksums: m.directives.validChecksums,
+    ...(m.backfill ? { backfillLine: m.backfill.line } : {}),
   };
 }
 
@@ -41,7 +44,20 @@ export function lintSourceFromText(file: string, text: string, applied = false):
   const src: LintSource = { file, text: text.replace(/\r\n?/g, '\n'), noTransaction: false, allowances: [], applied };
   // Only the comments are kept: the statements of a large file are not.
   const comments: LineComment[] = [];
-  const scanner = new StatementScanner({ statement: () => undefined, comment: (c) => comments.push(c) }, { file, readText: sliceOf(src.text) });
+  // And the line of the statement after `-- schemaguard:backfill` (the loader refuses a second one).
+  let mark: number | undefined;
+  const scanner = new StatementScanner(
+    {
+      statement: (s) => {
+        if (mark !== undefined && s.line > mark && src.backfillLine === undefined) src.backfillLine = s.line;
+      },
+      comment: (c) => {
+        comments.push(c);
+        if (mark === undefined && readDirectives([c]).some((d) => d.name === 'backfill' && !d.nearMiss)) mark = c.line;
+      },
+    },
+    { file, readText: sliceOf(src.text) },
+  );
   scanner.push(src.text);
   scanner.end();
   for (const d of readDirectives(comments)) {

@@ -87,6 +87,13 @@ export interface StatementLockReport {
   boundMayBeImplied?: true;
   /** Created by a pending migration of this plan: new and empty when this runs. */
   newTable?: boolean;
+  /**
+   * The file's `-- schemaguard:backfill` statement: run after the file's
+   * transaction commits, in batches by key range, each its own short
+   * transaction (lambda/engine/backfill/): its row locks last one batch, no
+   * earlier lock of the file is held through it, and it holds none after.
+   */
+  batched?: true;
   /** The server's version not known (--offline): PostgreSQL `major` and older take `lock` (null: none on the table) instead of this one. */
   olderServers?: { major: number; lock: LockMode | null; other?: LockMode };
   /** The form is not in the table: ACCESS EXCLUSIVE assumed. */
@@ -175,6 +182,8 @@ interface Read {
   modelTypes?: Map<string, string>;
   /** This read stands for a kind of statements of a folded stretch (`Stretch`): how many, the last one's line, whether others lie between. */
   run?: AlikeRun;
+  /** The file's backfill statement (`StatementLockReport.batched`). */
+  batched?: true;
 }
 
 /** What a read standing for statements alike holds of them: how many (with its own), the last one's line, whether other rows' statements lie between. */
@@ -231,11 +240,16 @@ function readsOf(m: Migration, pending: boolean, model: PendingModel, catalog: L
   // A chunk of statements at a time: a large file's parse trees are never all held.
   for (const chunk of parseSqlInChunks(m.text, { file: m.file }).chunks) {
     for (const s of chunk) {
-      if (pending) stretch = addRead(reads, stretch, readOf(m, s, model, catalog));
+      if (pending) stretch = addRead(reads, stretch, batchedIf(readOf(m, s, model, catalog), m));
       model.apply(s);
     }
   }
   return reads;
+}
+
+/** The read marked as the file's backfill statement, when it is (it runs in batches by key range, not in the file's transaction). */
+function batchedIf(read: Read, m: Migration): Read {
+  return m.backfill?.line === read.line ? { ...read, batched: true } : read;
 }
 
 /** What the plan keeps of a pending statement, the model standing just before it. */
@@ -642,7 +656,7 @@ function display(ref: RelationRef): string {
 }
 
 function reportOf(
-  { m, line, column, headline, run }: Read,
+  { m, line, column, headline, run, batched }: Read,
   sl: StatementLock,
   size: TableSize | undefined,
   sizes: Map<string, TableSize>,
@@ -670,7 +684,9 @@ function reportOf(
     rows: isNew ? 0 : (size?.rows ?? null),
     bytes: isNew ? 0 : (size?.bytes ?? null),
     rewrites: sl.rewrites,
-    scans: sl.scans,
+    // A batch reads its own key range by the primary key, not the table: no scan under a lock.
+    scans: batched ? false : sl.scans,
+    ...(batched ? { batched } : {}),
     ...(other ? { other } : {}),
     ...(defaultPartition ? { defaultPartition } : {}),
     ...(isNew ? { newTable: true } : {}),
@@ -682,7 +698,8 @@ function reportOf(
 
 /** In a transactional file, a lock stays until COMMIT: note a stronger one held from an earlier statement. */
 function trackHeld(report: StatementLockReport, m: Migration, held: Map<string, HeldLock>): void {
-  if (m.directives.noTransaction || !report.table || !report.lock) return;
+  // A backfill runs after the file's COMMIT, each batch in its own transaction: it is not under the file's locks, nor holds any after.
+  if (m.directives.noTransaction || report.batched || !report.table || !report.lock) return;
   const before = held.get(report.table);
   const now = blockingLock(report)!;
   if (before && strongest(blockingLock(before), now) !== now) report.held = before;

@@ -9,7 +9,7 @@
 import { BackfillPendingError, InputError } from '../errors/errors';
 import type { Migration } from '../files/migration';
 import type { Queryable } from '../ports';
-import { readBackfill, type BackfillRow } from './progress';
+import { readBackfill, readBackfills, type BackfillRow } from './progress';
 
 /** `run`: a backfill runs to the end inline; `start`: its first batch runs, and the rest is left for later. */
 export type BackfillMode = 'run' | 'start';
@@ -61,6 +61,37 @@ export function backfillPendingError(m: Migration, file: string, row: BackfillRo
   return new BackfillPendingError(`${m.file} waits for the backfill of ${file} (${progressWords(row)}): it runs once that backfill is done`, {
     file: m.file,
     version: m.version,
+    awaited: { file, state: row.state },
     fix: `${how}; the files before ${m.file} are applied, and \`schemaguard status\` shows the backfill`,
   });
 }
+
+/**
+ * What `plan` says of the pending files that wait for a backfill: each one
+ * the database has not done (`refusals`, as the run that leaves backfills
+ * for later refuses it), and each whose backfill file is pending too
+ * (`notes`: the run starts it).
+ */
+export async function awaitingBackfills(
+  q: Queryable,
+  schema: string,
+  pending: readonly Migration[],
+  migrations: readonly Migration[],
+): Promise<{ refusals: BackfillPendingError[]; notes: string[] }> {
+  const rows = await readBackfills(q, schema);
+  const out: { refusals: BackfillPendingError[]; notes: string[] } = { refusals: [], notes: [] };
+  for (const m of pending) {
+    for (const file of m.directives.afterBackfill ?? []) {
+      const target = migrations.find((x) => x.file === file);
+      const row = target && rows.find((r) => r.version === target.version);
+      if (row && row.state !== 'done') out.refusals.push(backfillPendingError(m, file, row, PLAN_BACKFILL_FIX));
+      else if (target && pending.includes(target)) out.notes.push(`${m.file} waits for the backfill of ${file}, which this run starts: ${STARTED_HERE}`);
+    }
+  }
+  return out;
+}
+
+const PLAN_BACKFILL_FIX =
+  'schemaguard migrate finishes the backfill first (after its last committed batch), then applies the file; migrate --backfill-later and the deploy refuse it until the backfill is done (the deployed workflow finishes it)';
+
+const STARTED_HERE = 'migrate runs it to the end before that file; migrate --backfill-later and the deploy refuse that file until the backfill is done';

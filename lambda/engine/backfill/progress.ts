@@ -49,6 +49,8 @@ export interface BackfillRow {
   sweeps: number;
   startedAt: Date;
   updatedAt: Date;
+  /** When a batch last committed, a sweep started or the backfill was recorded: a pause does not move it. */
+  progressAt: Date;
   finishedAt: Date | null;
 }
 
@@ -80,6 +82,7 @@ function backfillDdl(schema: string): string {
   sweeps               integer     NOT NULL DEFAULT 0,
   started_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
   updated_at           timestamptz NOT NULL DEFAULT clock_timestamp(),
+  progress_at          timestamptz NOT NULL DEFAULT clock_timestamp(),
   finished_at          timestamptz
 )`;
 }
@@ -133,7 +136,7 @@ export async function recordBackfill(q: Queryable, schema: string, r: BackfillRe
        key_type = EXCLUDED.key_type, search_path = EXCLUDED.search_path, statement = EXCLUDED.statement, line = EXCLUDED.line,
        lock_timeout_ms = EXCLUDED.lock_timeout_ms, statement_timeout_ms = EXCLUDED.statement_timeout_ms, batch_rows = EXCLUDED.batch_rows,
        state = 'running', reason = NULL, last_key = NULL, key_inclusive = false, pass_ended = false, rows_done = 0, keys_scanned = 0,
-       batches = 0, sweeps = 0, started_at = clock_timestamp(), updated_at = clock_timestamp(), finished_at = NULL`,
+       batches = 0, sweeps = 0, started_at = clock_timestamp(), updated_at = clock_timestamp(), progress_at = clock_timestamp(), finished_at = NULL`,
     [
       r.version,
       r.file,
@@ -193,6 +196,7 @@ interface Row {
   sweeps: number;
   started_at: Date | string;
   updated_at: Date | string;
+  progress_at: Date | string;
   finished_at: Date | string | null;
 }
 
@@ -222,6 +226,7 @@ function fromRow(x: Row): BackfillRow {
     sweeps: Number(x.sweeps),
     startedAt: asDate(x.started_at),
     updatedAt: asDate(x.updated_at),
+    progressAt: asDate(x.progress_at),
     finishedAt: x.finished_at === null ? null : asDate(x.finished_at),
   };
 }

@@ -53,7 +53,7 @@ export interface BackfillRun {
   stateSchema: string;
   version: number;
   settings: BackfillSettings;
-  /** `done`: until done (a failure throws); `one-batch`: the first batch only; a number: no batch starts after this epoch ms. */
+  /** `done`: until done (a failure throws); `one-batch`: the first batch only; a number: no batch but the first starts after this epoch ms. */
   until: 'done' | 'one-batch' | number;
   onProgress?: (p: BackfillProgress) => void;
   /** Between health readings while paused. @default 1000 */
@@ -87,7 +87,8 @@ export async function runBackfill(run: BackfillRun): Promise<BackfillProgress> {
   const walk = await startWalk(run, row);
   if (row.state === 'done') return progressOf(walk);
   for (let batches = 0; ; ) {
-    if (typeof run.until === 'number' && Date.now() >= run.until) return progressOf(walk);
+    // A slice ends at its time, after its first batch at least: one that started late still moves the backfill on.
+    if (typeof run.until === 'number' && batches > 0 && Date.now() >= run.until) return progressOf(walk);
     // After its first batch, a backfill left for later stops (a table that fitted in it is proven done first).
     if (run.until === 'one-batch' && batches > 0 && !walk.row.passEnded) return progressOf(walk);
     const reason = await walk.health.reason();
@@ -210,7 +211,7 @@ async function writeProgress(
 ): Promise<BackfillRow> {
   await q.query(
     `UPDATE ${backfillTable(schema)} SET last_key = $2, key_inclusive = false, pass_ended = $3, rows_done = rows_done + $4, keys_scanned = keys_scanned + $5,
-            batches = batches + 1, batch_rows = $6, state = 'running', reason = NULL, updated_at = clock_timestamp()
+            batches = batches + 1, batch_rows = $6, state = 'running', reason = NULL, updated_at = clock_timestamp(), progress_at = clock_timestamp()
       WHERE version = $1`,
     [row.version, upper, upper === null, rows, keys, batchRows],
   );
@@ -225,6 +226,7 @@ async function writeProgress(
     batchRows,
     state: 'running',
     reason: null,
+    progressAt: new Date(),
   };
 }
 
@@ -288,11 +290,11 @@ async function prove(walk: Walk): Promise<boolean> {
       return sweptTooOften(walk);
     }
     await session.query(
-      `UPDATE ${backfillTable(stateSchema)} SET last_key = $2, key_inclusive = true, pass_ended = false, sweeps = sweeps + 1, updated_at = clock_timestamp() WHERE version = $1`,
+      `UPDATE ${backfillTable(stateSchema)} SET last_key = $2, key_inclusive = true, pass_ended = false, sweeps = sweeps + 1, updated_at = clock_timestamp(), progress_at = clock_timestamp() WHERE version = $1`,
       [version, first],
     );
     await session.commit();
-    walk.row = { ...row, lastKey: first, keyInclusive: true, passEnded: false, sweeps: row.sweeps + 1 };
+    walk.row = { ...row, lastKey: first, keyInclusive: true, passEnded: false, sweeps: row.sweeps + 1, progressAt: new Date() };
     return false;
   } catch (e) {
     await rollback(session);

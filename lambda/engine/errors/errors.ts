@@ -433,9 +433,12 @@ export class BackfillError extends MigrationError {
  */
 export class BackfillPendingError extends MigrationError {
   override readonly exitCode: number = 2;
-  constructor(message: string, options: MigrationErrorOptions = {}) {
+  /** The backfill waited for: its file and state (`running`, `paused`, `failed`); a caller that can wait waits for one not failed. */
+  readonly awaited?: { file: string; state: string };
+  constructor(message: string, options: MigrationErrorOptions & { awaited?: { file: string; state: string } } = {}) {
     super(message, options);
     this.name = 'BackfillPendingError';
+    if (options.awaited) this.awaited = options.awaited;
   }
 }
 

@@ -6,58 +6,19 @@
  * before it applied; once `migrate` has finished the backfill, that deploy
  * succeeds.
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ENV, PROP } from '../../../lambda/handler/constants';
-import { summariseFiles } from '../../../lambda/handler/files-hash';
-import { createHandlers } from '../../../lambda/handler/handler';
 import { runCli } from '../../support/cli';
+import { backfillHandlers, deploy as deployWith } from '../../support/backfill-deploy';
 import { dropDatabases, freshDatabase, rows, targets } from '../../support/db';
 import { addFile, tempDir } from '../../support/files';
-import { ProviderHarness } from '../../support/provider-framework';
 
 afterAll(dropDatabases);
 
-const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:schemaguard-backfill-AbCdEf';
 const target = targets[0]!;
 
-/** One deploy of `dir` by the handler behind the framework, with batches of 500 keys. */
-async function deploy(url: string, dir: string, type: 'Create' | 'Update') {
-  const u = new URL(url);
-  const secrets = {
-    send: async (_c: GetSecretValueCommand) => ({
-      SecretString: JSON.stringify({
-        username: u.username,
-        password: decodeURIComponent(u.password),
-        host: u.hostname,
-        port: Number(u.port),
-        dbname: u.pathname.slice(1),
-      }),
-    }),
-  };
-  const handlers = createHandlers({
-    secrets,
-    write: () => undefined,
-    env: {
-      [ENV.secretArn]: SECRET_ARN,
-      [ENV.migrationsDir]: dir,
-      [ENV.contractsDir]: `${dir}/none`,
-      [ENV.tls]: 'disable',
-      [ENV.reserveMs]: '1000',
-      [ENV.connectAttempts]: '2',
-      [ENV.backfill]: JSON.stringify({ minRows: 500, maxRows: 500 }),
-    },
-  });
-  const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never });
-  await harness.start();
-  try {
-    const s = summariseFiles(dir);
-    const props = { [PROP.filesHash]: s.hash, [PROP.latestVersion]: String(s.latestVersion), [PROP.migrationCount]: String(s.migrationCount) };
-    return await harness.send({ RequestType: type, ResourceProperties: props, ...(type === 'Update' ? { OldResourceProperties: props } : {}) } as never);
-  } finally {
-    await harness.stop();
-  }
-}
+/** One deploy of `dir` by the handler behind the framework, with batches of 500 keys, without a backfill workflow. */
+const deploy = (url: string, dir: string, type: 'Create' | 'Update') =>
+  deployWith(backfillHandlers(url, dir, { backfill: { minRows: 500, maxRows: 500 } }), dir, type);
 
 describe(`Handler: a backfill across deploys, on ${target.name}`, () => {
   it('the deploy ends after the first batch; the next one fails on the file that waits for it; after migrate finishes it, that deploy succeeds', async () => {

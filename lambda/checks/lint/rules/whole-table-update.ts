@@ -10,7 +10,9 @@
  * EXCLUSIVE lock through it too, and then reads wait as well. The table's
  * size is unknown to lint, so this is a warning: on a small table, allow it.
  *
- * The fix backfills in batches of the primary key in a no-transaction file:
+ * The statement after `-- schemaguard:backfill` is not reported: it runs
+ * in batches of the primary key, each its own transaction
+ * (lambda/engine/backfill/). The fix backfills in batches of the primary key in a no-transaction file:
  * a DO block that commits after each batch (PostgreSQL allows COMMIT in a DO
  * run outside a transaction block, as a no-transaction file's statements
  * are), so each batch's row locks last one batch.
@@ -27,7 +29,7 @@ export const WHOLE_TABLE_UPDATE: LintRule = {
   severity: 'warning',
   title: 'UPDATE of every row of an existing table (no WHERE, or one every row matches), in one statement',
   why: "every row it changes stays locked until its transaction commits: the application's writes to those rows wait for the whole table (minutes on millions of rows), and an ALTER TABLE earlier in the same file makes reads wait too",
-  fix: 'backfill in batches of the primary key, each committed on its own (a DO block in a no-transaction file); or allow it with a reason when the table is small',
+  fix: 'put -- schemaguard:backfill on the line before it: schemaguard then runs it in batches of the primary key after the rest of the file commits, each batch committed on its own (see docs/guide/backfills.md); or backfill in batches yourself (a DO block in a no-transaction file); or allow it with a reason when the table is small',
   squawk: [],
   examples: {
     existing: 'CREATE TABLE leads (id bigint PRIMARY KEY, score int);',
@@ -35,7 +37,8 @@ export const WHOLE_TABLE_UPDATE: LintRule = {
     passes: 'UPDATE leads SET score = 0 WHERE score IS NULL AND id <= 5000;',
   },
   statement(ctx, s) {
-    if (s.kind !== 'UpdateStmt') return;
+    // A backfill statement runs in batches, each its own transaction: its row locks last one batch.
+    if (s.kind !== 'UpdateStmt' || s.line === ctx.src.backfillLine) return;
     const rel = rangeVar(s.node.relation);
     if (!rel || !ctx.model.isExisting(rel)) return;
     const every = everyRow(ctx, s, rel);

@@ -20,6 +20,10 @@ describe('Rule: whole-table-update', () => {
     ['a table created in the pending set', 'CREATE TABLE fresh (id int PRIMARY KEY, n int);\nUPDATE fresh SET n = 0;'],
     ['a table created by an earlier pending file', ['CREATE TABLE fresh (id int PRIMARY KEY, n int);', 'UPDATE fresh SET n = 0;']],
     ['an UPDATE inside a DO block', 'DO $$ BEGIN UPDATE leads SET score = 0; END $$;'],
+    [
+      'the backfill statement (it runs in batches, each its own transaction)',
+      "ALTER TABLE leads ADD COLUMN status text;\n-- schemaguard:backfill\nUPDATE leads SET status = 'new' WHERE status IS NULL;",
+    ],
   ])('lets %s pass', async (_what, sql) => {
     expect(await rules(...(Array.isArray(sql) ? sql : [sql]))).toEqual([]);
   });
