@@ -379,7 +379,8 @@ export class SchemaMigrations extends Construct {
     });
     const start = new iam.Policy(rollout, 'StartPolicy', { statements: rollout.startStatements() });
     this.handlerRole.attachInlinePolicy(start);
-    if (this.target.kind === 'connection' && this.securityGroup) reachStepFunctions(this.securityGroup, this.target, this.auth, "a fleet's rollout");
+    if (this.target.kind === 'connection' && this.securityGroup)
+      reachStepFunctions(this.securityGroup, this.target, this.auth, "a fleet's rollout", 'the project names a fleet');
     return rollout;
   }
 
@@ -398,7 +399,7 @@ export class SchemaMigrations extends Construct {
     });
     this.handlerRole.attachInlinePolicy(new iam.Policy(workflow, 'StartPolicy', { statements: [workflow.startStatement()] }));
     if (this.target.kind === 'connection' && this.securityGroup)
-      reachStepFunctions(this.securityGroup, this.target, this.auth, 'a migration has a -- schemaguard:backfill');
+      reachStepFunctions(this.securityGroup, this.target, this.auth, "a backfill's workflow", 'a migration has a -- schemaguard:backfill');
     return workflow;
   }
 

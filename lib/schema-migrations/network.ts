@@ -106,14 +106,14 @@ export function hasSecretsManagerEndpoint(scope: Construct, vpc: ec2.IVpc): bool
 }
 
 /**
- * HTTPS to Step Functions, for a workflow the deploy starts (`why`): through
+ * HTTPS to Step Functions, for a workflow the deploy starts (`why` it does): through
  * `stepFunctionsEndpoint`, or already open (no `secretsManagerEndpoint`, a
  * secret: 443 to anywhere); otherwise the start could not leave the VPC, and
  * synth refuses it.
  */
-export function reachStepFunctions(securityGroup: ec2.SecurityGroup, network: ConnectionTarget, auth: DatabaseAuth, why: string): void {
+export function reachStepFunctions(securityGroup: ec2.SecurityGroup, network: ConnectionTarget, auth: DatabaseAuth, workflow: string, why: string): void {
   if (network.stepFunctionsEndpoint) {
-    securityGroup.connections.allowTo(network.stepFunctionsEndpoint, ec2.Port.tcp(443), `schemaguard migrations handler to Step Functions (${why})`);
+    securityGroup.connections.allowTo(network.stepFunctionsEndpoint, ec2.Port.tcp(443), `schemaguard migrations handler to Step Functions (${workflow})`);
     return;
   }
   if (!network.secretsManagerEndpoint && auth.kind === 'secret') return;

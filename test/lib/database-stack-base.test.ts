@@ -4,6 +4,7 @@
  * with, the shared parts are exposed under the same names, and the props are
  * checked in one order with the concrete stack named.
  */
+import { ENV } from '../../lambda/handler/constants';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -101,7 +102,7 @@ describe('Class: DatabaseStackBase', () => {
 
   describe('what the guard changes in a stack deployed without it', () => {
     it.each(['rds', 'aurora'] as const)(
-      "%s: only new resources, plus the role provisioner's policy (one statement), the Secrets Manager endpoint's policy (the guard's secret), the dashboard (its rows) and, on RDS, the DependsOn of the migrations and the migrator role (the guard's ingress rule is a child of the database)",
+      "%s: only new resources, plus the role provisioner's policy (one statement) and the resources its function serves (the guard's role, in its environment), the Secrets Manager endpoint's policy (the guard's secret), the dashboard (its rows) and, on RDS, the DependsOn of the migrations and the migrator role (the guard's ingress rule is a child of the database)",
       (kind) => {
         const before = withoutGuard(kind).toJSON().Resources as Record<string, { Properties?: unknown; DependsOn?: string[] }>;
         const after = (kind === 'rds' ? rdsT : auroraT).toJSON().Resources as typeof before;
@@ -117,11 +118,23 @@ describe('Class: DatabaseStackBase', () => {
                 'AlarmsDashboard690E1A42',
                 'SchemaMigrationsA6E9AE51',
                 'SchemaMigrationsRolesBA8C95B5',
+                'SchemaMigrationsRolesFunction3E005760',
                 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F',
                 'VpcSecretsManagerC91B0406',
               ]
-            : ['AlarmsDashboard690E1A42', 'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F', 'VpcSecretsManagerC91B0406'],
+            : [
+                'AlarmsDashboard690E1A42',
+                'SchemaMigrationsRolesFunction3E005760',
+                'SchemaMigrationsRolesFunctionRoleDefaultPolicyA9BBA65F',
+                'VpcSecretsManagerC91B0406',
+              ],
         );
+        // The provisioner's function: only what it serves (the guard's role resource now) differs.
+        const variables = (r: (typeof before)[string]) => (r.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment.Variables;
+        const [fnBefore, fnAfter] = [before.SchemaMigrationsRolesFunction3E005760!, after.SchemaMigrationsRolesFunction3E005760!];
+        const differing = Object.keys(variables(fnAfter)).filter((k) => JSON.stringify(variables(fnBefore)[k]) !== JSON.stringify(variables(fnAfter)[k]));
+        expect(differing).toEqual([ENV.serves]);
+        expect({ ...(fnAfter.Properties as object), Environment: null }).toEqual({ ...(fnBefore.Properties as object), Environment: null });
         if (kind === 'rds')
           for (const id of ['SchemaMigrationsA6E9AE51', 'SchemaMigrationsRolesBA8C95B5'])
             expect(JSON.stringify(before[id]!.Properties)).toBe(JSON.stringify(after[id]!.Properties));
