@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadContracts } from '../lambda/checks/contracts';
-import type { Snapshot } from '../lambda/checks/drift';
+import type { Snapshot } from '../lambda/checks/drift/drift';
 import { runGuard, type GuardReport } from '../lambda/checks/guard';
 import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import { migrate } from '../lambda/engine/runner';

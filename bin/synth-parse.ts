@@ -9,7 +9,7 @@
  * could not (the parser is missing, the request is not JSON): the reason on
  * stderr.
  */
-import { parseDeployFiles, type FilesToParse } from '../lambda/checks/parse-files';
+import { parseDeployFiles, type FilesToParse } from '../lambda/checks/deploy/parse-files';
 
 async function readStdin(): Promise<string> {
   const pieces: Buffer[] = [];

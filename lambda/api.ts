@@ -153,8 +153,8 @@ export {
   type DetectDriftOptions,
   type DriftReport,
   type Snapshot,
-} from './checks/drift';
-export { formatFinding, type AllowedFinding, type Finding, type Severity } from './checks/finding';
+} from './checks/drift/drift';
+export { formatFinding, type AllowedFinding, type Finding, type Severity } from './checks/findings/finding';
 
 // Between deploys: the guard (one read-only pass, page/ticket findings, metrics).
 export {
@@ -177,7 +177,7 @@ export {
   type CapturedStatement,
   type CaptureTarget,
 } from './checks/capture';
-export type { Node } from './checks/parse';
+export type { Node } from './checks/parser/parse';
 export type { Catalog, ColumnInfo, ConstraintInfo, Difference, DifferenceKind, ExtensionInfo, FunctionInfo, IndexInfo, TableInfo } from './schema/catalog';
 export type { DomainInfo, EnumInfo, KeyTrigger, PolicyInfo, TriggerInfo } from './schema/catalog-detail';
 export type { ColumnSequence, SequenceInfo, SequenceOptions } from './schema/catalog-sequences';

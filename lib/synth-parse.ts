@@ -15,7 +15,7 @@
 import type { MigrationLayout } from '../lambda/engine/files/layout';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { FilesToParse, ParseRefusal } from '../lambda/checks/parse-files';
+import type { FilesToParse, ParseRefusal } from '../lambda/checks/deploy/parse-files';
 import { SYNTH_PARSE_SCRIPT } from './paths';
 import { noun, oneOrMany } from '../lambda/engine/errors/words';
 

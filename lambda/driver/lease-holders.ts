@@ -23,7 +23,7 @@
 import { MigrationError, sqlstateOf, type Blocker } from '../engine/errors/errors';
 import { quoteIdent } from '../engine/state/identifiers';
 import type { Queryable } from '../engine/ports';
-import { DEFAULT_LEASE_NAME, LEASE_TABLE } from '../engine/lock/runner-lock-names';
+import { DEFAULT_LEASE_NAME, LEASE_TABLE } from '../engine/state/runner-lock-names';
 import { INSUFFICIENT_PRIVILEGE, INVALID_SCHEMA_NAME, UNDEFINED_TABLE } from '../engine/errors/sqlstate';
 
 /** A lease row as the waiting runners read it. */

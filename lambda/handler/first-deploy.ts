@@ -16,7 +16,7 @@
  * schema is (another SchemaMigrations on the same database, with a
  * `stateSchema` of its own, made the tables).
  */
-import { estimateVersion, readExistingTables, type ExistingTables, type VersionEstimate } from '../checks/existing-schema';
+import { estimateVersion, readExistingTables, type ExistingTables, type VersionEstimate } from '../checks/deploy/existing-schema';
 import { ForeignHistoryError, MigrationError, StateRefusalError } from '../engine/errors/errors';
 import { baselineVersionFrom, readForeignHistory } from '../engine/foreign-history/foreign-history';
 import { foreignHistoryTables, type ForeignHistoryTable } from '../engine/foreign-history/foreign-tables';

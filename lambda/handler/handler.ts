@@ -30,7 +30,15 @@
 import type { Driver } from '../engine/ports';
 import { replicationCheck } from '../checks/replication/refusal';
 import { waitForStandbys } from '../checks/replication/standbys';
-import { BackfillPendingError, InputError, isConnectionLoss, LockLostError, LockWaitTimeoutError, MigrationError, StatementError } from '../engine/errors/errors';
+import {
+  BackfillPendingError,
+  InputError,
+  isConnectionLoss,
+  LockLostError,
+  LockWaitTimeoutError,
+  MigrationError,
+  StatementError,
+} from '../engine/errors/errors';
 import { Redactor } from '../engine/errors/redact';
 import { migrate, type MigrateResult } from '../engine/runner';
 import { loadMigrations, runsOutsideTransaction, type Migration } from '../engine/files/source';

@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { assertChecked, assertContracts, checkContracts, loadContracts } from '../checks/contracts';
-import { assertNoDrift, detectDrift, failingDrift, staleSnapshot, type DriftReport, type Snapshot } from '../checks/drift';
+import { assertNoDrift, detectDrift, failingDrift, staleSnapshot, type DriftReport, type Snapshot } from '../checks/drift/drift';
 import { MigrationError } from '../engine/errors/errors';
 import type { Driver } from '../engine/ports';
 import type { Migration } from '../engine/files/source';

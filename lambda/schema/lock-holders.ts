@@ -11,7 +11,7 @@
  * since is not named.
  */
 import { isTrue, type Queryable } from '../engine/ports';
-import { queryFileSql, workerFile } from '../engine/apply/script';
+import { queryFileSql, workerFile } from '../engine/lock/applying-file';
 import { firstFew } from '../engine/errors/words';
 
 interface Holder {

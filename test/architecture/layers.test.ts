@@ -128,17 +128,38 @@ describe('Architecture: import layers', () => {
   });
 });
 
+/** The room (first folder) of a file under `base`, or undefined for a file at its top or outside it. */
+function roomOf(base: string, path: string): string | undefined {
+  if (!under(base)(path)) return undefined;
+  const parts = path.slice(base.length + 1).split('/');
+  return parts.length > 1 ? parts[0] : undefined;
+}
+
+/** The imports between the rooms of `base`, one edge per pair of rooms. */
+function roomEdges(base: string): Edge[] {
+  const pairs = new Set<string>();
+  for (const e of graph) {
+    const from = roomOf(base, e.from);
+    const to = roomOf(base, e.to);
+    if (from && to && from !== to) pairs.add(`${from} ${to}`);
+  }
+  return [...pairs].map((pair) => {
+    const [from = '', to = ''] = pair.split(' ');
+    return { from, to };
+  });
+}
+
+const foldersOf = (dir: string) => readdirSync(dir).filter((entry) => statSync(join(dir, entry)).isDirectory());
+const looseFilesOf = (dir: string) => readdirSync(dir).filter((entry) => entry.endsWith('.ts') && !statSync(join(dir, entry)).isDirectory());
+
 describe('Architecture: engine rooms', () => {
   const ENGINE = join(ROOT, 'lambda', 'engine');
-  const ROOMS = readdirSync(ENGINE).filter((entry) => statSync(join(ENGINE, entry)).isDirectory());
+  const ROOMS = foldersOf(ENGINE);
   const room = (name: string) => under(`lambda/engine/${name}`);
   const otherRoom = (name: string) => (path: string) => under('lambda/engine')(path) && !room(name)(path);
 
-  it('every engine file lives in a room but the front door (runner.ts) and the ports; each room says what it owns', () => {
-    const loose = readdirSync(ENGINE).filter((entry) => entry.endsWith('.ts') && !statSync(join(ENGINE, entry)).isDirectory());
-    expect(
-      loose.filter((file) => !['runner.ts', 'ports.ts', 'defaults.ts', 'capabilities.ts', 'driver-capabilities.ts', 'session-modes.ts'].includes(file)),
-    ).toEqual([]);
+  it('every engine file lives in a room but the front door (runner.ts), the ports and the defaults; each room says what it owns', () => {
+    expect(looseFilesOf(ENGINE).filter((file) => !['runner.ts', 'ports.ts', 'defaults.ts'].includes(file))).toEqual([]);
     expect(ROOMS).toEqual(expect.arrayContaining(['errors', 'runtime', 'sql', 'files', 'state', 'apply', 'lock', 'foreign-history', 'server']));
     expect(ROOMS.filter((name) => !existsSync(join(ENGINE, name, 'README.md')))).toEqual([]);
   });
@@ -149,8 +170,50 @@ describe('Architecture: engine rooms', () => {
     expect(offenders(room('sql'), (to) => otherRoom('sql')(to) && !room('errors')(to))).toEqual([]);
   });
 
+  it('no two rooms import each other, directly or round a circle', () => {
+    expect(roomEdges('lambda/engine').length).toBeGreaterThan(10);
+    expect(cycles(roomEdges('lambda/engine'))).toEqual([]);
+  });
+
   it('no room imports the runner: it is the top of the engine', () => {
     expect(offenders(under('lambda/engine'), (to) => to === 'lambda/engine/runner.ts')).toEqual([]);
+  });
+});
+
+describe('Architecture: checks rooms', () => {
+  const CHECKS = join(ROOT, 'lambda', 'checks');
+  const README = readFileSync(join(CHECKS, 'README.md'), 'utf8');
+  /** The rooms in the order of the README's table, bottom first: the one list of the order. */
+  const ORDER = [...README.matchAll(/^\| \[`([a-z-]+)\/`\]/gm)].map((m) => m[1] ?? '');
+  const imported = (name: string) =>
+    new Set(
+      roomEdges('lambda/checks')
+        .filter((e) => e.from === name)
+        .map((e) => e.to),
+    );
+
+  it('every file lives in a room, each room says what it owns, and the README lists each room once', () => {
+    expect(looseFilesOf(CHECKS)).toEqual([]);
+    expect(foldersOf(CHECKS).filter((name) => !existsSync(join(CHECKS, name, 'README.md')))).toEqual([]);
+    expect([...ORDER].sort()).toEqual(foldersOf(CHECKS).sort());
+  });
+
+  it("a room imports only the rooms above it in the README's table, so no two rooms import each other", () => {
+    const upward = roomEdges('lambda/checks').filter((e) => ORDER.indexOf(e.to) >= ORDER.indexOf(e.from));
+    expect(upward.map((e) => `${e.from}/ → ${e.to}/`)).toEqual([]);
+    expect(cycles(roomEdges('lambda/checks'))).toEqual([]);
+    // The reading works: known imports are in it.
+    expect(imported('lint')).toEqual(new Set(['parser', 'names', 'findings']));
+  });
+
+  it("each room's README names the rooms it imports", () => {
+    const stated = (name: string) => {
+      const sentence = /Imports ([^.]*)\./.exec(readFileSync(join(CHECKS, name, 'README.md'), 'utf8'))?.[1] ?? 'nothing said';
+      return new Set(sentence === 'no other room' ? [] : [...sentence.matchAll(/([a-z-]+)\//g)].map((m) => m[1]));
+    };
+    expect(Object.fromEntries(ORDER.map((name) => [name, [...stated(name)].sort()]))).toEqual(
+      Object.fromEntries(ORDER.map((name) => [name, [...imported(name)].sort()])),
+    );
   });
 });
 

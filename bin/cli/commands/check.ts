@@ -5,9 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { assertChecked, checkContracts, loadContracts, type Contract, type ContractsReport } from '../../../lambda/checks/contracts';
-import type { Snapshot } from '../../../lambda/checks/drift';
-import { nameMissingArbiters } from '../../../lambda/checks/missing-arbiter';
-import { contractFindings } from '../../../lambda/checks/report-findings';
+import type { Snapshot } from '../../../lambda/checks/drift/drift';
+import { nameMissingArbiters } from '../../../lambda/checks/drift/missing-arbiter';
+import { contractFindings } from '../../../lambda/checks/drift/report-findings';
 import type { Driver } from '../../../lambda/engine/ports';
 import { printFindings } from '../output/findings';
 import { alarmedUserNote, connectedUrl } from './alarmed-user';

@@ -1,10 +1,10 @@
 /** `schemaguard diff`: the live schema against the snapshot of what the migrations produce; exit 1 on drift (comment changes alone: reported, exit 0). */
 import { existsSync, readFileSync } from 'node:fs';
-import { detectDrift, failingDrift, formatDrift, isForeignHistory, SNAPSHOT_FORMAT, staleSnapshot, type Snapshot } from '../../../lambda/checks/drift';
+import { detectDrift, failingDrift, formatDrift, isForeignHistory, SNAPSHOT_FORMAT, staleSnapshot, type Snapshot } from '../../../lambda/checks/drift/drift';
 import { InputError } from '../../../lambda/engine/errors/errors';
 import { loadMigrations } from '../../../lambda/engine/files/source';
 import { readApplied } from '../../../lambda/engine/state/state';
-import { driftFindings } from '../../../lambda/checks/report-findings';
+import { driftFindings } from '../../../lambda/checks/drift/report-findings';
 import { printFindings } from '../output/findings';
 import { connectTarget, type ContextOf } from './context';
 import { noun, oneOrMany, plural } from '../../../lambda/engine/errors/words';

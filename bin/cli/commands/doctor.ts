@@ -1,6 +1,6 @@
 /** `schemaguard doctor`: schema problems on any live database, each with its fix. */
 import { doctor } from '../../../lambda/checks/doctor';
-import { countBySeverity, formatFinding } from '../../../lambda/checks/finding';
+import { countBySeverity, formatFinding } from '../../../lambda/checks/findings/finding';
 import { printFindings } from '../output/findings';
 import { connectTarget, type ContextOf } from './context';
 import { plural } from '../../../lambda/engine/errors/words';

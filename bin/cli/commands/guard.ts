@@ -7,8 +7,8 @@
 import { fleetOption } from './fleet';
 import { existsSync } from 'node:fs';
 import { loadContracts, type Contract } from '../../../lambda/checks/contracts';
-import type { Snapshot } from '../../../lambda/checks/drift';
-import type { Finding } from '../../../lambda/checks/finding';
+import type { Snapshot } from '../../../lambda/checks/drift/drift';
+import type { Finding } from '../../../lambda/checks/findings/finding';
 import { runGuard, type GuardFinding, type GuardReport } from '../../../lambda/checks/guard';
 import { InputError } from '../../../lambda/engine/errors/errors';
 import { oneLine } from '../../../lambda/engine/sql/sql-quote';

@@ -8,7 +8,7 @@ import type { MigrationLayout } from '../../../lambda/engine/files/layout';
 import { checksum } from '../../../lambda/engine/files/checksum';
 import { InputProblems } from '../../../lambda/engine/errors/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/files/template';
-import { formatFinding, type AllowedFinding } from '../../../lambda/checks/finding';
+import { formatFinding, type AllowedFinding } from '../../../lambda/checks/findings/finding';
 import { allowedCount, allowedOmittedLine, lintCounts, omittedLine, lintSourceFromText, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
 import { escapeData } from '../output/github';

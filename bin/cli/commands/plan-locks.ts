@@ -1,5 +1,5 @@
 /** `plan`'s statement table: the lock, the table and its size, rewrite and scan, per pending statement. */
-import { formatFinding } from '../../../lambda/checks/finding';
+import { formatFinding } from '../../../lambda/checks/findings/finding';
 import { OTHER_ROLE_TEXT } from '../../../lambda/checks/locks/forms';
 import { ALIKE_KINDS, ALIKE_RUN, formatBytes, type LockPlan, type StatementLockReport } from '../../../lambda/checks/locks/plan-locks';
 import { omittedLine } from '../../../lambda/checks/lint/kept';

@@ -8,7 +8,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { takeSnapshot, type Snapshot } from '../../../lambda/checks/drift';
+import { takeSnapshot, type Snapshot } from '../../../lambda/checks/drift/drift';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { withMissingRoleFix } from '../../../lambda/engine/apply/dump-fixes';
 import { migrate } from '../../../lambda/engine/runner';

@@ -10,7 +10,7 @@
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticSeverity, type Diagnostic, type Position } from 'vscode-languageserver';
 import type { MigrationError } from '../../../lambda/engine/errors/errors';
-import type { Finding } from '../../../lambda/checks/finding';
+import type { Finding } from '../../../lambda/checks/findings/finding';
 import { MIGRATE_REFUSAL_RULE } from '../output/rules';
 import type { Refusal } from '../commands/plan-refusals';
 import type { FileLint } from './project';

@@ -12,7 +12,7 @@ import { checksum } from '../../../lambda/engine/files/checksum';
 import { migrationFiles, readMigrationText } from '../../../lambda/engine/files/source';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/files/template';
 import type { AppliedMigration } from '../../../lambda/engine/state/state';
-import type { Finding } from '../../../lambda/checks/finding';
+import type { Finding } from '../../../lambda/checks/findings/finding';
 import type { LintCatalog } from '../../../lambda/checks/lint';
 import { planLocks, type LockPlan } from '../../../lambda/checks/locks/plan-locks';
 import { boundedCatalogRead } from '../../../lambda/schema/bounded-read';

@@ -3,7 +3,7 @@
  * `sarif` (SARIF 2.1.0 for code scanning). `text` and `json` stay with each
  * command, which knows its own report.
  */
-import { countBySeverity, type Finding } from '../../../lambda/checks/finding';
+import { countBySeverity, type Finding } from '../../../lambda/checks/findings/finding';
 import { omittedLine, type OmittedFindings } from '../../../lambda/checks/lint/kept';
 import type { CommonContext } from '../commands/context';
 import { escapeData, escapeProperty, githubAnnotation, repositoryPath } from './github';

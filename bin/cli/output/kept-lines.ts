@@ -1,5 +1,5 @@
 /** Capped findings as lines: the kept ones, each file's followed by a line per rule with more than were kept. */
-import type { Finding } from '../../../lambda/checks/finding';
+import type { Finding } from '../../../lambda/checks/findings/finding';
 import type { OmittedFindings } from '../../../lambda/checks/lint/kept';
 
 /** The kept findings, in order, each file's followed by its omitted counts (`… and N more`, with `more`). */

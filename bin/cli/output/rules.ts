@@ -1,11 +1,11 @@
 /** Every rule a finding can carry, described for SARIF's rule list and for help text. */
 import { DOCTOR_RULES } from '../../../lambda/checks/doctor';
-import type { Finding, Severity } from '../../../lambda/checks/finding';
+import type { Finding, Severity } from '../../../lambda/checks/findings/finding';
 import { guardRules } from '../../../lambda/checks/guard';
 import { RULES as LINT_RULES } from '../../../lambda/checks/lint';
 import { LOCK_WARNING_RULE } from '../../../lambda/checks/locks/plan-locks';
 import { TRACE_FAILED_RULE, TRACE_MISMATCH_RULE } from '../../../lambda/checks/trace/compare';
-import { COMMENT_DRIFT_RULE, CONTRACT_RULES, DRIFT_RULE, type RuleDescription } from '../../../lambda/checks/report-findings';
+import { COMMENT_DRIFT_RULE, CONTRACT_RULES, DRIFT_RULE, type RuleDescription } from '../../../lambda/checks/drift/report-findings';
 import type { ReportingCommand } from '../registry';
 
 export type { ReportingCommand } from '../registry';

@@ -7,7 +7,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Finding } from '../../../lambda/checks/finding';
+import type { Finding } from '../../../lambda/checks/findings/finding';
 import { VERSION } from '../args';
 import { repositoryPath } from './github';
 import { describeRules, type ReportingCommand, type SarifFinding, type SarifRule } from './rules';

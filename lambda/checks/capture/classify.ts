@@ -8,7 +8,7 @@
  * An application statement is named from its table and kind.
  */
 import type { Queryable } from '../../engine/ports';
-import { as, findAll, list, names, rangeVar, type ParsedStatement } from '../parse';
+import { as, findAll, list, names, rangeVar, type ParsedStatement } from '../parser/parse';
 
 /** `call`: a SELECT whose only application object is a function it calls. */
 export type StatementKind = 'select' | 'insert' | 'upsert' | 'update' | 'delete' | 'merge' | 'call';

@@ -16,7 +16,7 @@ import type { Driver, Queryable } from '../../engine/ports';
 import type { Migration } from '../../engine/files/source';
 import { DEFAULT_STATE_SCHEMA } from '../../engine/state/state';
 import { parseContract, type Contract } from '../contracts';
-import { fingerprint, firstToken, loadParser, parseSql } from '../parse';
+import { fingerprint, firstToken, loadParser, parseSql } from '../parser/parse';
 import { classify } from './classify';
 import { contractText, fileNamer } from './contract-file';
 import { literalCount, normalised, unknownQuotedNames, withoutQuotedText } from './normalise';

@@ -10,7 +10,7 @@
  * skipped with that count.
  */
 import type { Queryable } from '../../engine/ports';
-import { constantsAsParameters, findAll, scanTokens, type Node, type ParsedStatement } from '../parse';
+import { constantsAsParameters, findAll, scanTokens, type Node, type ParsedStatement } from '../parser/parse';
 
 /**
  * `sql` without its comments: the gap between two tokens that held a comment

@@ -16,9 +16,9 @@
 import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import { quoteLiteral } from '../../engine/sql/sql-quote';
-import { conflictTargets, sameColumns, type ConflictTarget } from '../conflict-targets';
+import { conflictTargets, sameColumns, type ConflictTarget } from '../contracts/conflict-targets';
 import type { Contract } from '../contracts';
-import { as, findAll, parseSql, typeNameText, unwrap, type Node } from '../parse';
+import { as, findAll, parseSql, typeNameText, unwrap, type Node } from '../parser/parse';
 
 interface Edit {
   from: number;

@@ -21,7 +21,7 @@
 import { checksum } from '../../engine/files/checksum';
 import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
-import { findAll, type Node } from '../parse';
+import { findAll, type Node } from '../parser/parse';
 
 export const PLANNER = {
   /** The table of the contracts the deploy stored: name, statement, checksum. */

@@ -44,9 +44,9 @@ import { conformingStringsFix, escapedString } from '../../engine/server/standar
 import { orderedRows } from '../../schema/catalog-pages';
 import { duplicateRowsQuery, uniqueKeyOf } from '../doctor/duplicate-rows';
 import { planThroughPlanner, writesData, type PlannerAnswer } from './contract-planner';
-import { IDLE_IN_TRANSACTION } from '../idle-in-transaction';
-import { explainSchemaUsage, mayBeSchemaUsage } from '../schema-usage';
-import { as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar } from '../parse';
+import { IDLE_IN_TRANSACTION } from './idle-in-transaction';
+import { explainSchemaUsage, mayBeSchemaUsage } from './schema-usage';
+import { as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar } from '../parser/parse';
 import {
   DATATYPE_MISMATCH,
   INVALID_COLUMN_REFERENCE,

@@ -4,7 +4,7 @@
  * constraint are validated with it, and so are the parent's finding.
  */
 import { orderedRows } from '../../schema/catalog-pages';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';

@@ -7,7 +7,7 @@
  * with the one query made here, from the index's key (its columns or
  * expressions), its WHERE and NULLS NOT DISTINCT.
  */
-import { usingOffset } from '../index-definition';
+import { usingOffset } from '../names/index-definition';
 import { qualified } from './names';
 
 export interface UniqueKey {

@@ -4,7 +4,7 @@
  */
 import { sqlIdent } from '../../engine/sql/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { qualified } from './names';
 import { keysWithoutDefault } from './pk-without-default';
 import type { DoctorContext, DoctorRule } from './rule';

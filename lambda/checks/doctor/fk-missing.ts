@@ -14,7 +14,7 @@
  */
 import { sqlComment } from '../../engine/sql/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { baseType, sameKeyType } from './key-types';
 import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';

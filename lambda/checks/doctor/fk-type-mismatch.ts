@@ -6,8 +6,8 @@
  * table, are the parent key's finding.
  */
 import { orderedRows } from '../../schema/catalog-pages';
-import type { Finding } from '../finding';
-import { fkTypeVerdict } from '../fk-types';
+import type { Finding } from '../findings/finding';
+import { fkTypeVerdict } from '../findings/fk-types';
 import { baseType, sameKeyType } from './key-types';
 import { qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';

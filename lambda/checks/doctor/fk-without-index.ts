@@ -14,9 +14,9 @@
  * slice `[1:n]` in the SQL: the Data API would read `:n` as a parameter.)
  */
 import { orderedRows } from '../../schema/catalog-pages';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { ident, qualified } from './names';
-import { objectName } from '../object-names';
+import { objectName } from '../names/object-names';
 import { parentIndexLine, partitionIndexLines, type PartitionIndexStep } from './partitioned-index';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';

@@ -14,7 +14,7 @@
  */
 import type { Driver, Queryable, Session } from '../../engine/ports';
 import { DEFAULT_STATE_SCHEMA } from '../../engine/state/state';
-import { reported, type Finding } from '../finding';
+import { reported, type Finding } from '../findings/finding';
 import { CONSTRAINT_NOT_VALIDATED } from './constraint-not-validated';
 import { EXTENSION_MISSING } from './extension-missing';
 import { FK_MISSING } from './fk-missing';

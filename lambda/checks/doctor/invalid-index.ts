@@ -11,8 +11,8 @@
  */
 import { sqlComment } from '../../engine/sql/sql-quote';
 import { orderedRows } from '../../schema/catalog-pages';
-import type { Finding } from '../finding';
-import { usingOffset } from '../index-definition';
+import type { Finding } from '../findings/finding';
+import { usingOffset } from '../names/index-definition';
 import { duplicateRowsQuery } from './duplicate-rows';
 import { ident, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';

@@ -17,7 +17,7 @@
  * set parameter". Each fix says who may run it.
  */
 import { quoteLiteral, sqlComment } from '../../engine/sql/sql-quote';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { ident } from './names';
 import { roleSettings, settingScope, type RoleSetting } from './role-settings';
 import type { DoctorContext, DoctorRule } from './rule';

@@ -1,7 +1,7 @@
 /** pk-without-default: a single-column uuid primary key, or an integer one named `id`, that nothing fills in. */
 import { qualifiedIdent } from '../../engine/state/identifiers';
 import { orderedRows } from '../../schema/catalog-pages';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { ident, literal, qualified } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';

@@ -8,7 +8,7 @@
  * replication apply worker or a one-off data load, never as a default
  * (a restore tool or a migration script that set it and forgot to reset it).
  */
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { ident } from './names';
 import { roleSettings, settingScope, type RoleSetting } from './role-settings';
 import type { DoctorContext, DoctorRule } from './rule';

@@ -7,7 +7,7 @@
 import type { Queryable, Session, TransactionSettings } from '../../engine/ports';
 import { CATALOG_READ_SETTINGS } from '../../schema/bounded-read';
 import { CATALOG_OBJECTS_SELECT, catalogObjects } from '../../schema/catalog-pages';
-import type { Finding, Severity } from '../finding';
+import type { Finding, Severity } from '../findings/finding';
 import { isTimeout, timedOut } from './waits';
 
 /** A schema the rule reports on, and the same schema as it should be: the docs show them, a test runs them. */

@@ -22,7 +22,7 @@ import { isConnectionLoss, isPgError } from '../../engine/errors/errors';
 import { sqlComment } from '../../engine/sql/sql-quote';
 import { isTrue } from '../../engine/ports';
 import { orderedRows } from '../../schema/catalog-pages';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { ident, literal } from './names';
 import type { DoctorContext, DoctorRule } from './rule';
 import { USER_TABLE } from './scope';

@@ -1,7 +1,7 @@
 /** Failing contracts as guard findings: always page (the application sends these statements). */
 import { MigrationError } from '../../engine/errors/errors';
 import type { ContractsReport } from '../contracts';
-import { CONTRACT_RULES } from '../report-findings';
+import { CONTRACT_RULES } from '../drift/report-findings';
 import { deniedFailure } from './contract-access';
 import type { GuardFinding } from './report';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/errors/sqlstate';

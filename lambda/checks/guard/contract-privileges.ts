@@ -13,7 +13,7 @@
  * contract-unchecked ticket on the next run, where `GRANT INSERT, SELECT`
  * alone for an upsert would not.
  */
-import { as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar } from '../parse';
+import { as, findAll, list, loadParser, parseSql, rangeVar, type Node, type RangeVar } from '../parser/parse';
 
 export type TablePrivilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 

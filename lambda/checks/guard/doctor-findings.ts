@@ -7,9 +7,9 @@
 import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import { orderedRows } from '../../schema/catalog-pages';
-import { conflictTargets, sameColumns, type ConflictTarget } from '../conflict-targets';
+import { conflictTargets, sameColumns, type ConflictTarget } from '../contracts/conflict-targets';
 import type { Contract } from '../contracts';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { LOG_LANGUAGE } from '../doctor/log-language';
 import { qualified } from '../doctor/names';
 import type { GuardFinding } from './report';

@@ -5,7 +5,7 @@
  * and a constraint that is only NOT VALID are left to their own findings
  * (`invalid-index`, `constraint-not-validated`), which decide their severity.
  */
-import { compareCatalogs, isCommentDrift } from '../drift';
+import { compareCatalogs, isCommentDrift } from '../drift/drift';
 import { formatDifferences, labelsOf, type Catalog, type Difference } from '../../schema/catalog';
 import { driftFix } from './drift-fixes';
 import type { GuardFinding } from './report';

@@ -8,7 +8,7 @@ import { oneLine, sqlComment } from '../../engine/sql/sql-quote';
 import type { Catalog, ConstraintInfo, Difference, IndexInfo, TableInfo } from '../../schema/catalog';
 import type { KeyTrigger } from '../../schema/catalog-detail';
 import { ident, qualified } from '../doctor/names';
-import { usingOffset } from '../index-definition';
+import { usingOffset } from '../names/index-definition';
 import { INTO_MIGRATION, locate } from './drift-fixes-detail';
 
 /**

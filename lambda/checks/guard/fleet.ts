@@ -17,7 +17,7 @@ import type { Tenant } from '../../engine/fleet/tenants';
 import type { Migration } from '../../engine/files/source';
 import type { Driver } from '../../engine/ports';
 import type { Contract } from '../contracts';
-import type { Snapshot } from '../drift';
+import type { Snapshot } from '../drift/drift';
 import { runGuard, type GuardReport } from './index';
 import { findingsReport, skippedReport } from './report';
 

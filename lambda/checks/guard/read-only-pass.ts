@@ -8,7 +8,7 @@
  * where an error ends the transaction (the Data API).
  */
 import type { Session } from '../../engine/ports';
-import { IDLE_IN_TRANSACTION } from '../idle-in-transaction';
+import { IDLE_IN_TRANSACTION } from '../contracts/idle-in-transaction';
 
 export interface PassSettings {
   /** lock_timeout for every statement of the pass. */

@@ -3,7 +3,7 @@
  * into metrics. Every finding names the exact object and the fix; its
  * severity is defined in `rules.ts`.
  */
-import { reported } from '../finding';
+import { reported } from '../findings/finding';
 import type { GuardFindingKind, GuardSeverity } from './rules';
 
 export interface GuardFinding {

@@ -17,7 +17,7 @@
  * CloudFormation rollback leaves the database ahead of the old files — so
  * drift is reported as ticket until the migrations agree again.
  */
-import { CONTRACT_RULES } from '../report-findings';
+import { CONTRACT_RULES } from '../drift/report-findings';
 import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
 
 export type GuardSeverity = 'page' | 'ticket';

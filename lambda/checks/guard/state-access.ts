@@ -6,7 +6,7 @@
  * ticket naming the table, the privilege and the GRANT; the rest is checked.
  */
 import type { Queryable } from '../../engine/ports';
-import { LEASE_TABLE } from '../../engine/lock/runner-lock-names';
+import { LEASE_TABLE } from '../../engine/state/runner-lock-names';
 import { STATE_TABLE } from '../../engine/state/state';
 import { ident } from '../doctor/names';
 import type { GuardFinding } from './report';

@@ -5,7 +5,7 @@
  * itself reported (unused-allow).
  */
 import type { Allowance } from '../../engine/files/source';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { finding } from './rule';
 import { UNUSED_ALLOW, unusedAllow } from './rules/unused-allow';
 import type { LintSource } from './source';

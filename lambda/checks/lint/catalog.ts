@@ -16,7 +16,7 @@
  * Catalog reads only.
  */
 import type { Queryable } from '../../engine/ports';
-import { as, list, loadParser, parseSql } from '../parse';
+import { as, list, loadParser, parseSql } from '../parser/parse';
 import { notNullColumns } from './model-tables';
 import type { TableModel } from './model-types';
 import { readDependencies, type DependencyGraph } from './dependencies';

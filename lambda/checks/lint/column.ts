@@ -7,7 +7,7 @@
  * CHECK or NOT NULL (every row is checked against the domain, so the table
  * is rewritten even without a default).
  */
-import { as, list, names, typeBase, type Node } from '../parse';
+import { as, list, names, typeBase, type Node } from '../parser/parse';
 import type { RuleContext } from './rule';
 import { callText, callVolatility, functionCalls, type FunctionSignature, type FunctionSources } from './volatility';
 

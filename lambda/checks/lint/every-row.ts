@@ -9,7 +9,7 @@
  * whole-table-delete: such a statement locks every row as one without WHERE
  * does.
  */
-import { as, list, names, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { as, list, names, type Node, type ParsedStatement, type RangeVar } from '../parser/parse';
 import type { TableModel } from './model-types';
 import type { RuleContext } from './rule';
 

@@ -7,13 +7,13 @@
  * lint passes it (fixes.test.ts lints them).
  */
 import { sqlComment } from '../../engine/sql/sql-quote';
-import { as, list, names, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { as, list, names, type Node, type ParsedStatement, type RangeVar } from '../parser/parse';
 import { columnParts } from './column';
 import { inPlace, later, ownNoTransaction, type FixFile, type FixPlace } from './fix';
 import type { RuleContext } from './rule';
 import { defaultConstraintName } from './model-tables';
 import { clauseAt, ident, objectName, sliceOf, tableName, tokensOf } from './sql-text';
-import { freeObjectName } from '../object-names';
+import { freeObjectName } from '../names/object-names';
 
 /** Whether the statement named its table with ONLY (`onlyIn`): the ADD CONSTRAINT … NOT VALID of the fix keeps it. */
 export interface OnlyOption {

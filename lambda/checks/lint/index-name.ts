@@ -10,8 +10,8 @@
  * PostgreSQL 15 and 18. A name already taken gets a number from the server
  * (`…_idx1`), which lint cannot know.
  */
-import { as, list, names, type Node } from '../parse';
-import { cutToBytes, NAME_BYTES, objectName } from '../object-names';
+import { as, list, names, type Node } from '../parser/parse';
+import { cutToBytes, NAME_BYTES, objectName } from '../names/object-names';
 
 /** NAMEDATALEN, the bound ChooseIndexNameAddition and ChooseIndexColumnNames count with. */
 const NAMEDATALEN = NAME_BYTES + 1;

@@ -23,8 +23,8 @@
  * and run `npm run docs:generate` (its reference page comes from its module).
  */
 import type { Allowance } from '../../engine/files/source';
-import type { AllowedFinding, Finding } from '../finding';
-import { loadParser, parseSqlInChunks, type ParsedStatement } from '../parse';
+import type { AllowedFinding, Finding } from '../findings/finding';
+import { loadParser, parseSqlInChunks, type ParsedStatement } from '../parser/parse';
 import { allowanceFor, allowancesByRule, unusedAllows } from './allow';
 import type { LintCatalog } from './catalog';
 import { FindingsKeeper, type OmittedFindings } from './kept';

@@ -5,7 +5,7 @@
  * hundreds of MB and overrun V8's string limit in the report. The counts
  * stay exact (summary lines, exit code, `--json`'s errors and warnings).
  */
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { noun } from '../../engine/errors/words';
 
 /** Findings of one rule in one file kept in the result (and shown); more are counted in {@link OmittedFindings}. */

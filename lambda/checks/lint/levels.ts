@@ -5,7 +5,7 @@
  * level has its findings reported at that level. Applied after the allow
  * directives, so a statement's own allow still counts as used.
  */
-import type { AllowedFinding, Finding, Severity } from '../finding';
+import type { AllowedFinding, Finding, Severity } from '../findings/finding';
 import type { OmittedFindings } from './kept';
 
 export interface RuleLevel {

@@ -4,7 +4,7 @@
  * FUNCTION … IMMUTABLE/STABLE/VOLATILE, DROP FUNCTION. Overloads are told
  * apart by their argument types.
  */
-import { as, list, names, typeNameText, type Node, type ParsedStatement } from '../parse';
+import { as, list, names, typeNameText, type Node, type ParsedStatement } from '../parser/parse';
 import type { FunctionScope, ModelFunction } from './model-types';
 import type { Volatility } from './volatility';
 

@@ -5,9 +5,9 @@
  * PostgreSQL chooses for unnamed constraints are followed, so a later
  * `VALIDATE CONSTRAINT t_a_check` finds its constraint.
  */
-import { as, findAll, list, names, rangeVar, typeNameText, type Node, type RangeVar } from '../parse';
+import { as, findAll, list, names, rangeVar, typeNameText, type Node, type RangeVar } from '../parser/parse';
 import type { ColumnModel, ConstraintKind, ConstraintModel, TableModel } from './model-types';
-import { objectName } from '../object-names';
+import { objectName } from '../names/object-names';
 
 /** Where an ALTER TABLE runs: a NOT VALID constraint remembers it. */
 export interface CommandOrigin {

@@ -1,5 +1,5 @@
 /** The shapes of the pending-set model (`model.ts`): tables, columns, constraints, domains, functions. */
-import type { Node, RangeVar } from '../parse';
+import type { Node, RangeVar } from '../parser/parse';
 import type { FunctionSignature } from './volatility';
 
 /** A function created by a migration: its argument types tell overloads apart for REPLACE, ALTER and DROP. */

@@ -23,9 +23,9 @@
  * of the applied files and the database disagree, the database wins. Functions (for volatility) and domains (a domain with constraints
  * makes ADD COLUMN rewrite) are followed too.
  */
-import { as, list, names, parseSql, plpgsqlStatements, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
-import { cutToBytes } from '../object-names';
-import { searchPathSchemas } from '../search-path';
+import { as, list, names, parseSql, plpgsqlStatements, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parser/parse';
+import { cutToBytes } from '../names/object-names';
+import { searchPathSchemas } from '../names/search-path';
 import { applyFunctionStatement } from './model-functions';
 import { applyAlterCommand, constraintIndexes, createdTable, notNullSettled } from './model-tables';
 import type { AlterTarget, CommandHook, DomainModel, FunctionScope, ModelFunction, TableModel } from './model-types';

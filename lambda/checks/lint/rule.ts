@@ -6,8 +6,8 @@
  * model as it was just before; it reports through the context.
  */
 import { maskStatementSecrets } from '../../engine/errors/statement-secrets';
-import type { Finding, Severity } from '../finding';
-import type { Node, ParsedStatement, TextPositions } from '../parse';
+import type { Finding, Severity } from '../findings/finding';
+import type { Node, ParsedStatement, TextPositions } from '../parser/parse';
 import type { AlterTarget, PendingModel } from './model';
 import type { LintSource } from './source';
 import type { LintCatalog } from './catalog';

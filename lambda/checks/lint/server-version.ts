@@ -9,8 +9,8 @@
  * in a version (uuidv7(), 18) are not reported: a project on an older server
  * often defines its own of that name.
  */
-import type { Finding } from '../finding';
-import type { Node, ParsedStatement, TextPositions } from '../parse';
+import type { Finding } from '../findings/finding';
+import type { Node, ParsedStatement, TextPositions } from '../parser/parse';
 import { UNDEFINED_FUNCTION } from '../../engine/errors/sqlstate';
 
 /** The id such findings carry. */

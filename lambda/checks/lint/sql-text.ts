@@ -6,7 +6,7 @@
  */
 import { quoteIdent } from '../../engine/state/identifiers';
 import { sqlIdent } from '../../engine/sql/sql-quote';
-import { rangeVar, scanTokens, type ParsedStatement, type RangeVar, type ScanToken } from '../parse';
+import { rangeVar, scanTokens, type ParsedStatement, type RangeVar, type ScanToken } from '../parser/parse';
 
 const NEEDS_QUOTES = new Set(['RESERVED_KEYWORD', 'TYPE_FUNC_NAME_KEYWORD']);
 
@@ -38,7 +38,7 @@ export function onlyIn(s: ParsedStatement): boolean {
   return s.kind === 'AlterTableStmt' && (s.node.relation as { inh?: boolean } | undefined)?.inh !== true;
 }
 
-export { objectName } from '../object-names';
+export { objectName } from '../names/object-names';
 
 const tokenCache = new WeakMap<ParsedStatement, ScanToken[]>();
 

@@ -11,7 +11,7 @@
  * (checked on PostgreSQL 18 and 15: `TYPE text USING lower(v)` from varchar
  * gives the table a new file node, `USING v::text` does not).
  */
-import { as, typeNameText, type Node } from '../parse';
+import { as, typeNameText, type Node } from '../parser/parse';
 
 interface ParsedType {
   base: string;

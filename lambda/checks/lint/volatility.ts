@@ -19,7 +19,7 @@
  * and VARIADIC included); when several match, the most volatile counts.
  * Operators and casts inside a default are not looked at.
  */
-import { findAll, names, type Node } from '../parse';
+import { findAll, names, type Node } from '../parser/parse';
 
 export type Volatility = 'immutable' | 'stable' | 'volatile';
 

@@ -18,14 +18,14 @@ import type { Queryable, Session } from '../../engine/ports';
 import { qualifiedIdent } from '../../engine/state/identifiers';
 import { boundedCatalogRead } from '../../schema/bounded-read';
 import type { Migration } from '../../engine/files/source';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { FINDINGS_KEPT_PER_RULE, FindingsKeeper, type OmittedFindings } from '../lint/kept';
 import { lintSourceOf, notNullProven, notNullProvenInDatabase, PendingModel, rewriteContextOf, type LintCatalog } from '../lint';
 import { domainKey, readDomainTables } from './domain-tables';
 import { readDependentViews } from './dependent-views';
 import { readForeignKeys, touchedKeys, type ForeignKey } from './foreign-keys';
 import { indexText, readNullableKeyColumns, type IndexRef } from './key-columns';
-import { as, list, loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parse';
+import { as, list, loadParser, parseSqlInChunks, rangeVar, tableKey, type ParsedStatement } from '../parser/parse';
 import { PARTITION_LOCKS_REFERENCING_FROM, type OtherRole } from './forms';
 import { blocksReads, blocksWrites, strongest, type LockMode } from './modes';
 import {

@@ -8,7 +8,7 @@
  * the rewrite context lint uses (functions' volatility, domains), when given.
  */
 import { isZoneChange, rewritesOnTypeChange, rewritingColumnDefault, usingTransforms, type RewriteContext } from '../lint';
-import { as, list, names, optionOn, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parse';
+import { as, list, names, optionOn, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parser/parse';
 import { form, type LockForm, type OtherRole } from './forms';
 import { LOCK_MODES, strongest, type LockMode } from './modes';
 

@@ -7,7 +7,7 @@
  * and are left alone. Read with PostgreSQL's own parser.
  */
 import type { Migration } from '../../engine/files/source';
-import { as, list, loadParser, names, parseSql, rangeVar, type ParsedStatement } from '../parse';
+import { as, list, loadParser, names, parseSql, rangeVar, type ParsedStatement } from '../parser/parse';
 
 /** A statement that changes a table's rows as they are sent, and the table as written. */
 export interface ShapeChange {

@@ -6,7 +6,7 @@
  * TRUNCATE's empty file is one (the plan's rewrite column says whether rows
  * are copied, which a copy without rows cannot show).
  */
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import { LOCK_FORMS, type TracedDifference } from '../locks/forms';
 import { strongest, type LockMode } from '../locks/modes';
 import type { StatementLockReport } from '../locks/plan-locks';

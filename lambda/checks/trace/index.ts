@@ -7,7 +7,7 @@
  */
 import type { Queryable, Session } from '../../engine/ports';
 import type { Migration } from '../../engine/files/source';
-import type { Finding } from '../finding';
+import type { Finding } from '../findings/finding';
 import type { LockPlan } from '../locks/plan-locks';
 import { makeCopy, schemaStatements, type CopyResult } from './copy';
 import { traceFindings, traceRows, type RowTrace } from './compare';

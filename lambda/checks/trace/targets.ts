@@ -9,7 +9,7 @@
  */
 import type { Queryable } from '../../engine/ports';
 import { qualifiedIdent } from '../../engine/state/identifiers';
-import { parseSql } from '../parse';
+import { parseSql } from '../parser/parse';
 import type { StatementLockReport } from '../locks/plan-locks';
 import { statementLock, type RelationRef } from '../locks/statement-lock';
 

@@ -34,7 +34,7 @@
 import { randomUUID } from 'node:crypto';
 import { holderName, lockWaitFix, LockWaitTimeoutError, MigrationError, type Blocker } from '../../engine/errors/errors';
 import type { Driver, MigrationLock, Queryable, Session } from '../../engine/ports';
-import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/lock/runner-lock-names';
+import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from '../../engine/state/runner-lock-names';
 import { leaseBlocker as toBlocker, type LeaseHolderRow as HolderRow } from '../lease-holders';
 import { pollForLock } from '../lock-poll';
 import { lockHolders } from '../pg/advisory-lock';

@@ -19,7 +19,7 @@
 import { sqlstateOf } from '../../engine/errors/errors';
 import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable, Session } from '../../engine/ports';
-import { LEASE_TABLE, stateDdlLockKey } from '../../engine/lock/runner-lock-names';
+import { LEASE_TABLE, stateDdlLockKey } from '../../engine/state/runner-lock-names';
 import { sleep } from '../../engine/runtime/sleep';
 import { pollDelay } from '../lock-poll';
 import { lockHolders } from '../pg/advisory-lock';

@@ -21,7 +21,7 @@
 import { MigrationError } from '../../engine/errors/errors';
 import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
-import { LEASE_TABLE } from '../../engine/lock/runner-lock-names';
+import { LEASE_TABLE } from '../../engine/state/runner-lock-names';
 import { bodyBatches, runsOutsideTransaction, type Migration } from '../../engine/files/source';
 import { classifySql } from '../../engine/sql/classify';
 import { dollarTag, isComment, tokenize } from '../../engine/sql/lexer';

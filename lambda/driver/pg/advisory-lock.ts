@@ -32,8 +32,8 @@
 import { randomBytes } from 'node:crypto';
 import { holderName, lockLostError, lockWaitFix, LockWaitTimeoutError, PoolerError, type Blocker } from '../../engine/errors/errors';
 import type { Driver, MigrationLock, Session } from '../../engine/ports';
-import { advisoryLockKey } from '../../engine/lock/runner-lock-names';
-import { queryFileSql, workerFile } from '../../engine/apply/script';
+import { advisoryLockKey } from '../../engine/state/runner-lock-names';
+import { queryFileSql, workerFile } from '../../engine/lock/applying-file';
 import { leaseTableExists, otherLeases } from '../lease-holders';
 import { pollForLock } from '../lock-poll';
 

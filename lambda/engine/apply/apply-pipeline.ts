@@ -35,7 +35,7 @@
 import { executionMs, located, MESSAGE_CHARS, wholeFileMessage } from './apply-script';
 import { effectiveSettings, rollbackAndReset, type ApplySettings } from './apply';
 import { lockLostError, type Blocker, type MigrationError } from '../errors/errors';
-import { retryLockTimeouts } from '../lock/lock-retry';
+import { retryLockTimeouts } from './lock-retry';
 import { pipelines, type ScriptSession, type Session } from '../ports';
 import type { ScriptMessage } from './script';
 import { heldInMemory, runsOutsideTransaction, type Migration } from '../files/source';

@@ -27,7 +27,7 @@ import { checkFailure, checkRunError, CHECK_COUNT_LIMIT, refuseOutOfTime, statem
 import { scriptAttempt } from './apply-script';
 import type { BlockerWatcher } from '../lock/blockers';
 import { MigrationError } from '../errors/errors';
-import { retryLockTimeouts, type LockRetryPolicy } from '../lock/lock-retry';
+import { retryLockTimeouts, type LockRetryPolicy } from './lock-retry';
 import {
   dropLeftoverInvalidIndexes,
   dropNewInvalidIndexes,
@@ -44,6 +44,7 @@ import type { SqlStatement } from '../sql/splitter';
 import { insertAppliedLiteralSql, insertAppliedSql } from '../state/state';
 import { noun, oneOrMany, verb } from '../errors/words';
 import { recordBackfill, type BackfillRecord } from '../backfill/progress';
+import { applyingName } from '../lock/applying-file';
 
 export { CHECK_COUNT_LIMIT, CHECK_EXAMPLES } from './apply-errors';
 
@@ -253,7 +254,7 @@ function failsTwice(stmt: SqlStatement): boolean {
  */
 async function nameTheFile(session: Session, m: Migration): Promise<void> {
   if (session.pid === undefined || !scripts(session)) return;
-  await session.query("SELECT set_config('application_name', $1, false)", [`schemaguard: applying ${m.file}`.slice(0, 63)]);
+  await session.query("SELECT set_config('application_name', $1, false)", [applyingName(m.file)]);
 }
 
 /** A no-transaction file's session state ends: its timeouts, and whatever else it set (the driver's reset). */

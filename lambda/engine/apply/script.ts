@@ -19,6 +19,7 @@
 import type { TransactionSettings } from '../ports';
 import type { Check } from '../files/source';
 import { splitSql, type SqlStatement } from '../sql/splitter';
+import { fileComment } from '../lock/applying-file';
 
 /** What a stretch of the message is. */
 export type ScriptPart = { kind: 'own'; sql: string } | { kind: 'statement'; statement: SqlStatement } | { kind: 'check'; check: Check; index: number };
@@ -52,30 +53,6 @@ export function transactionStartSql(s: TransactionSettings, guard?: string, file
   // nothing of the file runs and the rest of the message is skipped; the pipeline reads 22012 here as the guard (isGuard).
   if (guard) calls.push(`1 / (CASE WHEN ${guard} THEN 1 ELSE 0 END) AS guard`);
   return `${file ? fileComment(file) : ''}BEGIN; SELECT ${calls.join(', ')}`;
-}
-
-/**
- * A comment naming the file, heading its message: pg_stat_activity shows the
- * message's text from its start, so a runner waiting for the lock (and an
- * operator) sees which file runs. Free for the server, which skips comments.
- */
-export function fileComment(file: string): string {
-  return `/* schemaguard: applying ${file.replace(/\*\/|\/\*|[\x00-\x1f\x7f]/g, '?').slice(0, 200)} */ `;
-}
-
-/**
- * SQL: the file named by the comment heading a session's query
- * (`fileComment`), or NULL: what a reader of pg_stat_activity takes from
- * another session's query, never the query itself (it may carry the
- * session's data).
- */
-export function queryFileSql(query: string): string {
-  return `substring(${query} from '^/[*] schemaguard: applying (.+?) [*]/')`;
-}
-
-/** The migration file a session runs, from its application_name (a no-transaction file's) or the comment heading its message (`queryFileSql`). */
-export function workerFile(application: string | undefined, queryFile: string | undefined): string | undefined {
-  return /^schemaguard: applying (.+)$/.exec(application ?? '')?.[1] ?? (queryFile || undefined);
 }
 
 /** The transaction's timeouts as set_config calls for a SELECT (`set_config(…, true)` is SET LOCAL). */

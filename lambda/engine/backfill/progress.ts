@@ -12,7 +12,7 @@ import { InputError } from '../errors/errors';
 import type { Queryable } from '../ports';
 import { quoteIdent } from '../state/identifiers';
 import type { SqlStatement } from '../sql/splitter';
-import { readBackfillStatement } from './statement';
+import { readBackfillStatement } from '../files/backfill-statement';
 
 export const BACKFILL_TABLE = 'backfills';
 

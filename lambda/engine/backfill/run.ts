@@ -15,7 +15,7 @@ import type { Queryable, Session } from '../ports';
 import { sleep } from '../runtime/sleep';
 import { HealthCheck, waitersBehind, type HealthBounds } from './health';
 import { backfillTable, readBackfill, setBackfillState, type BackfillRow, type BackfillState } from './progress';
-import { batchSql, leftoverSql, readBackfillStatement, type BackfillStatement } from './statement';
+import { batchSql, leftoverSql, readBackfillStatement, type BackfillStatement } from '../files/backfill-statement';
 
 /** How a backfill's batches are sized and when they pause (`DEFAULT_BACKFILL`; the project file's `backfill`). */
 export interface BackfillSettings extends HealthBounds {

@@ -22,7 +22,7 @@ import { downMarker, downSectionError, type DownMarker } from './down-section';
 import { DURATION_FORMAT_HINT, MAX_DURATION_MS, parseDuration } from './duration';
 import { InputError } from '../errors/errors';
 import { InputProblems } from '../errors/input-problems';
-import { readBackfillStatement } from '../backfill/statement';
+import { readBackfillStatement } from './backfill-statement';
 import { foreignMarkerAdvice, foreignNoTransactionFileName, foreignNoTransactionMarker, type ForeignNoTransactionMarker } from './foreign-no-transaction';
 import type { Allowance, Check, MigrationDirectives } from './migration';
 import { classifyStatement, refusesTransactionBlock, TRANSACTION_WORDS, type StatementClass } from '../sql/classify';

@@ -6,7 +6,7 @@
  */
 import type { Blocker } from '../errors/errors';
 import { isTrue, type Queryable } from '../ports';
-import { queryFileSql } from '../apply/script';
+import { queryFileSql } from './applying-file';
 
 /**
  * Samples pg_blocking_pids() for the migration's session from a second

@@ -22,7 +22,7 @@
  */
 import { MigrationError, sqlstateOf } from '../errors/errors';
 import type { Queryable } from '../ports';
-import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from './runner-lock-names';
+import { advisoryLockKey, DEFAULT_LEASE_NAME, LEASE_TABLE } from '../state/runner-lock-names';
 import { quoteIdent } from '../state/identifiers';
 import { DOCS_POINTERS } from '../errors/docs-pointers';
 import { INVALID_SCHEMA_NAME, UNDEFINED_TABLE } from '../errors/sqlstate';

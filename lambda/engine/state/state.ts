@@ -6,7 +6,7 @@ import type { Queryable, SessionCapabilities } from '../ports';
 import { MigrationError } from '../errors/errors';
 import { quoteIdent } from './identifiers';
 import { quoteLiteral } from '../sql/sql-quote';
-import { stateDdlLockKey } from '../lock/runner-lock-names';
+import { stateDdlLockKey } from './runner-lock-names';
 import { DIVISION_BY_ZERO, INSUFFICIENT_PRIVILEGE } from '../errors/sqlstate';
 import { noun } from '../errors/words';
 

@@ -16,7 +16,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { loadContracts } from '../../checks/contracts';
-import type { Snapshot } from '../../checks/drift';
+import type { Snapshot } from '../../checks/drift/drift';
 import { runGuard, type GuardReport } from '../../checks/guard';
 import { runFleetGuard } from '../../checks/guard/fleet';
 import type { Fleet } from '../../engine/fleet/fleet-spec';

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { advisoryLockKey } from '../../../lambda/engine/lock/runner-lock-names';
+import { advisoryLockKey } from '../../../lambda/engine/state/runner-lock-names';
 import { CONFIG_FILE_NAME } from '../../../lib/config/load';
 import { SETTINGS, type SettingKey } from '../../../lib/config/settings';
 import { runCli, type CliRun } from '../../support/cli';

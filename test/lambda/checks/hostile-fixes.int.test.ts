@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doctor } from '../../../lambda/checks/doctor';
-import type { Snapshot } from '../../../lambda/checks/drift';
-import { takeSnapshot } from '../../../lambda/checks/drift';
+import type { Snapshot } from '../../../lambda/checks/drift/drift';
+import { takeSnapshot } from '../../../lambda/checks/drift/drift';
 import { runGuard } from '../../../lambda/checks/guard';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
 import { quoteLiteral, sqlIdent } from '../../../lambda/engine/sql/sql-quote';

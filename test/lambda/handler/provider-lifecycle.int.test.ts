@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { advisoryLockKey } from '../../../lambda/engine/lock/runner-lock-names';
+import { advisoryLockKey } from '../../../lambda/engine/state/runner-lock-names';
 import { ATTR, VERIFY_ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';
 import { CREATE_FAILED_MARKER, createHandlers, type Handlers } from '../../../lambda/handler/handler';

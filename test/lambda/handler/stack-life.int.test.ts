@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { afterAll, describe, expect, it } from 'vitest';
-import { takeSnapshot } from '../../../lambda/checks/drift';
+import { takeSnapshot } from '../../../lambda/checks/drift/drift';
 import { loadMigrations } from '../../../lambda/engine/files/source';
 import { ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES, ROLLBACK_METRIC, VERIFY_ATTR } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';

@@ -9,7 +9,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
-import { takeSnapshot } from '../../../lambda/checks/drift';
+import { takeSnapshot } from '../../../lambda/checks/drift/drift';
 import { loadMigrations } from '../../../lambda/engine/files/source';
 import { ATTR, VERIFY_ATTR, ENV, OUTCOME, PROP, RESPONSE_LIMIT_BYTES } from '../../../lambda/handler/constants';
 import { CONTRACT_AFTER_MIGRATING } from '../../../lambda/handler/failure';

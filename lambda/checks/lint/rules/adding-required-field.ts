@@ -6,7 +6,7 @@
  * yet cannot insert either.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { as, type Node } from '../../parse';
+import { as, type Node } from '../../parser/parse';
 import { columnParts, isFilled, rewriteContextOf } from '../column';
 import { inPlace, later, renderFix } from '../fix';
 import { columnWithout, deferInto, deferredColumnConstraints, notNullSteps, validatedColumnConstraints } from '../fix-steps';

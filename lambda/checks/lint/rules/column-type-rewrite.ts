@@ -6,7 +6,7 @@
  * the value (not the column itself) rewrites it between any types.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { as, typeNameText } from '../../parse';
+import { as, typeNameText } from '../../parser/parse';
 import { inPlace, later, renderFix } from '../fix';
 import { dropColumnLater, keepsItsName } from '../fix-steps';
 import type { LintRule } from '../rule';

@@ -12,7 +12,7 @@ import {
   type ForeignNoTransactionMarker,
 } from '../../../engine/files/foreign-no-transaction';
 import { scanSql } from '../../../engine/sql/splitter';
-import { optionOn, rangeVar, type ParsedStatement } from '../../parse';
+import { optionOn, rangeVar, type ParsedStatement } from '../../parser/parse';
 import { ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 import { unnamedIndexNamed } from './unnamed-concurrent-index';

@@ -6,7 +6,7 @@
  * domain with a DEFAULT), which PostgreSQL marks valid without checking the
  * rows the column fills.
  */
-import { as, list, typeBase, type Node, type ParsedStatement } from '../../parse';
+import { as, list, typeBase, type Node, type ParsedStatement } from '../../parser/parse';
 import { columnParts, rewriteContextOf } from '../column';
 import { columnWithout, deferInto, deferredColumnConstraints, identityLater, validatedColumnConstraints, type DeferredConstraint } from '../fix-steps';
 import { inPlace, later, renderFix } from '../fix';

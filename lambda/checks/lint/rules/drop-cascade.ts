@@ -34,7 +34,7 @@
  *
  * The fix is the statement without CASCADE.
  */
-import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parser/parse';
 import { inPlace, renderFix } from '../fix';
 import { ALWAYS_IN_GRAPH, cascadeOf, resolve, truncatedWith, type Cascade, type DropKind, type DropTarget } from '../dependencies';
 import type { LintRule, RuleContext } from '../rule';

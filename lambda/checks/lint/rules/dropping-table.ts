@@ -19,7 +19,7 @@
  * leaves under an old name is dropped this way once it has served.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { as, list, names, rangeVar, type ParsedStatement } from '../../parse';
+import { as, list, names, rangeVar, type ParsedStatement } from '../../parser/parse';
 import { inPlace, later, renderFix } from '../fix';
 import { dropTableLater } from '../fix-steps';
 import { HeldFindings } from '../held';

@@ -15,7 +15,7 @@
  * an error.
  */
 import { quoteLiteral, sqlComment } from '../../../engine/sql/sql-quote';
-import { names, type ParsedStatement } from '../../parse';
+import { names, type ParsedStatement } from '../../parser/parse';
 import { lexSql, type Token } from '../../../engine/sql/lexer';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';

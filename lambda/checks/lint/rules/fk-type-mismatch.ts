@@ -5,9 +5,9 @@
  * reference varchar(40).
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parse';
-import type { Severity } from '../../finding';
-import { fkTypeVerdict, sameKeyType } from '../../fk-types';
+import { as, list, names, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../../parser/parse';
+import type { Severity } from '../../findings/finding';
+import { fkTypeVerdict, sameKeyType } from '../../findings/fk-types';
 import { overDomain, rewriteContextOf } from '../column';
 import { inPlace, later, renderFix, type FixFile } from '../fix';
 import { deferInto, deferredColumnConstraints, dropColumnLater, keepsItsName, notValidSteps, type OnlyOption } from '../fix-steps';

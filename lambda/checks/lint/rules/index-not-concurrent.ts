@@ -8,7 +8,7 @@
  * on PostgreSQL 18 and 15 through pg_locks).
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { as, list, names, optionOn, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parser/parse';
 import { columnParts } from '../column';
 import { defaultIndexName } from '../index-name';
 import { columnWithout, notNullSteps, uniqueKeySteps, type KeyStepOptions } from '../fix-steps';

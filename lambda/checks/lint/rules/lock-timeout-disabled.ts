@@ -22,7 +22,7 @@
  * instead of failing with the blocking sessions named.
  */
 import { quoteLiteral, sqlComment } from '../../../engine/sql/sql-quote';
-import { as, findAll, list, names, optionOn, type Node, type ParsedStatement } from '../../parse';
+import { as, findAll, list, names, optionOn, type Node, type ParsedStatement } from '../../parser/parse';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 

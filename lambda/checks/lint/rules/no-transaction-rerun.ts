@@ -8,7 +8,7 @@
  * `relation "…" already exists` (42P07), `column "…" already exists` (42701)
  * — before it reaches the statement that needed fixing.
  */
-import { as, list, rangeVar, type Node, type ParsedStatement } from '../../parse';
+import { as, list, rangeVar, type Node, type ParsedStatement } from '../../parser/parse';
 import { renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, insertInto, replaceIn, tableName, tokenAfter } from '../sql-text';

@@ -11,7 +11,7 @@
  * `pg_attribute.attnotnull` is true while it is NOT VALID, so only
  * `pg_constraint` tells).
  */
-import { as, names, type ParsedStatement } from '../../parse';
+import { as, names, type ParsedStatement } from '../../parser/parse';
 import { inPlace, later, renderFix, type FixFile } from '../fix';
 import type { AlterTarget } from '../model';
 import type { ColumnModel } from '../model-types';

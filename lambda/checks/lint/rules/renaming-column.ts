@@ -12,7 +12,7 @@
  * judged on its own.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { as, rangeVar, type RangeVar } from '../../parse';
+import { as, rangeVar, type RangeVar } from '../../parser/parse';
 import type { TableModel } from '../model';
 import { inPlace, later, renderFix, type FixFile } from '../fix';
 import { dropColumnLater } from '../fix-steps';

@@ -12,7 +12,7 @@
  * names no constraint, which lint cannot see.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { as, rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
+import { as, rangeVar, type ParsedStatement, type RangeVar } from '../../parser/parse';
 import { inPlace, later, renderFix } from '../fix';
 import { HeldFindings } from '../held';
 import type { TableModel } from '../model';

@@ -14,7 +14,7 @@
  * updatable), dropped in a later migration.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import type { ParsedStatement } from '../../parse';
+import type { ParsedStatement } from '../../parser/parse';
 import { inPlace, later, renderFix } from '../fix';
 import { HeldFindings } from '../held';
 import type { TableModel } from '../model';

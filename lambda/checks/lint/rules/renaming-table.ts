@@ -12,7 +12,7 @@
  * into it is judged on its own.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parser/parse';
 import { inPlace, later, renderFix } from '../fix';
 import { HeldFindings } from '../held';
 import type { LintRule, RuleContext } from '../rule';

@@ -9,7 +9,7 @@
  * "existing constraints … are sufficient to prove"). With a database, its
  * validated CHECKs count too (`LintCatalog.notNullChecks`).
  */
-import { as, list, names, type Node, type ParsedStatement } from '../../parse';
+import { as, list, names, type Node, type ParsedStatement } from '../../parser/parse';
 import { inPlace, later, renderFix } from '../fix';
 import { notNullSteps } from '../fix-steps';
 import type { AlterTarget } from '../model';

@@ -18,7 +18,7 @@
  * window or an online rebuild outside the migration.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { as, list, optionOn, rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
+import { as, list, optionOn, rangeVar, type ParsedStatement, type RangeVar } from '../../parser/parse';
 import { inPlace, ownNoTransaction, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName } from '../sql-text';

@@ -6,7 +6,7 @@
  * so it builds another (`…_idx1`) and the INVALID one stays, written on every
  * INSERT and UPDATE and never used. A named build is found and dropped first.
  */
-import { rangeVar, type ParsedStatement } from '../../parse';
+import { rangeVar, type ParsedStatement } from '../../parser/parse';
 import { renderFix } from '../fix';
 import type { LintRule } from '../rule';
 import { partitionedTable } from './index-not-concurrent';

@@ -11,7 +11,7 @@
  * table's id by design and is not reported.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parse';
+import { as, list, names, rangeVar, type Node, type ParsedStatement, type RangeVar } from '../../parser/parse';
 import { columnParts } from '../column';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';

@@ -11,7 +11,7 @@
  * later migration, then SET NOT NULL without a scan.
  */
 import { quoteLiteral, sqlComment } from '../../../engine/sql/sql-quote';
-import { as, list, typeBase, type Node, type ParsedStatement } from '../../parse';
+import { as, list, typeBase, type Node, type ParsedStatement } from '../../parser/parse';
 import { columnParts, columnRewrite, rewriteContextOf, type DomainFacts } from '../column';
 import { constraintNames, isPartitioned } from '../catalog';
 import { inPlace, renderFix, type FixFile } from '../fix';

@@ -11,7 +11,7 @@
  * (fix-steps.ts `byKeyRanges`), or TRUNCATE where its trade-offs fit.
  */
 import { sqlComment } from '../../../engine/sql/sql-quote';
-import { rangeVar } from '../../parse';
+import { rangeVar } from '../../parser/parse';
 import { renderFix } from '../fix';
 import { everyRow } from '../every-row';
 import { byKeyRanges } from '../fix-steps';

@@ -17,7 +17,7 @@
  * run outside a transaction block, as a no-transaction file's statements
  * are), so each batch's row locks last one batch.
  */
-import { rangeVar, type ParsedStatement, type RangeVar } from '../../parse';
+import { rangeVar, type ParsedStatement, type RangeVar } from '../../parser/parse';
 import { renderFix } from '../fix';
 import { everyRow } from '../every-row';
 import { byKeyRanges } from '../fix-steps';

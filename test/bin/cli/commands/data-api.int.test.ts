@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { takeSnapshot } from '../../../../lambda/checks/drift';
+import { takeSnapshot } from '../../../../lambda/checks/drift/drift';
 import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { main } from '../../../../bin/cli/main';
 import { AwsEndpoints } from '../../../support/aws-endpoints';

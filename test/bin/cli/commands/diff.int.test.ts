@@ -1,7 +1,7 @@
 /** `schemaguard diff` through the real executable. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { takeSnapshot } from '../../../../lambda/checks/drift';
+import { takeSnapshot } from '../../../../lambda/checks/drift/drift';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { removeTempDirs, tempDir } from '../../../support/files';

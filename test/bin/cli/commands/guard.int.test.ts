@@ -1,7 +1,7 @@
 /** `schemaguard guard` through the real executable: exit codes, text, JSON and the CI formats. */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advisoryLockKey } from '../../../../lambda/engine/lock/runner-lock-names';
+import { advisoryLockKey } from '../../../../lambda/engine/state/runner-lock-names';
 import { runCli } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';

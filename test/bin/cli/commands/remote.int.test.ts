@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FLAGS } from '../../../../bin/cli/args';
 import type { Command } from '../../../../bin/cli/registry';
 import { runOperatorCommand } from '../../../../bin/cli/in-function';
-import { takeSnapshot } from '../../../../lambda/checks/drift';
+import { takeSnapshot } from '../../../../lambda/checks/drift/drift';
 import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { ENV } from '../../../../lambda/handler/constants';
 import { createHandlers, type Handlers } from '../../../../lambda/handler/handler';

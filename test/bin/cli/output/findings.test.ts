@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { Finding } from '../../../../lambda/checks/finding';
+import type { Finding } from '../../../../lambda/checks/findings/finding';
 import type { CommandContext } from '../../../../bin/cli/commands/context';
 import { printFindings, type FindingsOutput } from '../../../../bin/cli/output/findings';
 import type { SarifFinding } from '../../../../bin/cli/output/rules';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { githubAnnotation, repositoryPath } from '../../../../bin/cli/output/github';
 import { sarifLog } from '../../../../bin/cli/output/sarif';
-import type { Finding } from '../../../../lambda/checks/finding';
+import type { Finding } from '../../../../lambda/checks/findings/finding';
 import { inDirectory, tempDir } from '../../../support/files';
 import { sarifSchemaErrors } from '../../../support/sarif';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { literalCount, normalised, withoutComments, withoutQuotedText } from '../../../../lambda/checks/capture/normalise';
-import { loadParser } from '../../../../lambda/checks/parse';
+import { loadParser } from '../../../../lambda/checks/parser/parse';
 
 beforeAll(loadParser);
 

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { contractText, fileNamer } from '../../../../lambda/checks/capture/contract-file';
 import { restoreTypedLiterals } from '../../../../lambda/checks/capture/restore';
 import { parseContract } from '../../../../lambda/checks/contracts';
-import { fingerprint, firstToken, loadParser } from '../../../../lambda/checks/parse';
+import { fingerprint, firstToken, loadParser } from '../../../../lambda/checks/parser/parse';
 
 beforeAll(loadParser);
 

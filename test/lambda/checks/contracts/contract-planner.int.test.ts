@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
-import type { Snapshot } from '../../../../lambda/checks/drift';
+import type { Snapshot } from '../../../../lambda/checks/drift/drift';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { plannerRoleName } from '../../../../lambda/handler/guard/planner-sql';

@@ -5,7 +5,7 @@
  */
 import { beforeAll } from 'vitest';
 import { doctor, type DoctorRule } from '../../../../lambda/checks/doctor';
-import type { Finding } from '../../../../lambda/checks/finding';
+import type { Finding } from '../../../../lambda/checks/findings/finding';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { splitSql } from '../../../../lambda/engine/sql/splitter';
 import { freshDatabase, withClient } from '../../../support/db';

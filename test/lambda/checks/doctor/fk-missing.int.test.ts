@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FK_MISSING } from '../../../../lambda/checks/doctor/fk-missing';
-import type { Finding } from '../../../../lambda/checks/finding';
+import type { Finding } from '../../../../lambda/checks/findings/finding';
 import { fullMatrixMajors, dropDatabases, rows, withClient } from '../../../support/db';
 import { applyFix, badSchemaDatabase, findingsOfRule, findingsOn, findingsOnSchema } from './bad-schema';
 

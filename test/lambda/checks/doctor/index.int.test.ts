@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCTOR_RULES } from '../../../../lambda/checks/doctor';
 import { FK_MISSING } from '../../../../lambda/checks/doctor/fk-missing';
 import { INVALID_INDEX } from '../../../../lambda/checks/doctor/invalid-index';
-import type { Finding } from '../../../../lambda/checks/finding';
+import type { Finding } from '../../../../lambda/checks/findings/finding';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { allMajors, dropDatabases, freshDatabase } from '../../../support/db';
 import { runFixes } from '../../../support/schema-fixes';

@@ -5,7 +5,7 @@
  * installed contrib extension exactly as an extension script's own tables are.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding } from '../../../../lambda/checks/finding';
+import type { Finding } from '../../../../lambda/checks/findings/finding';
 import { fullMatrixMajors, dropDatabases, rows, withClient } from '../../../support/db';
 import { byRule, findingsOn, findingsOnSchema } from './bad-schema';
 

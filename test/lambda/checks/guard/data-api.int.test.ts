@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContracts, type Contract } from '../../../../lambda/checks/contracts';
-import type { Snapshot } from '../../../../lambda/checks/drift';
+import type { Snapshot } from '../../../../lambda/checks/drift/drift';
 import { SEQUENCE_BATCH } from '../../../../lambda/checks/doctor/sequence-behind';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
 import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';

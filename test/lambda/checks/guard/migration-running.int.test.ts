@@ -14,7 +14,7 @@ import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { MigrationError } from '../../../../lambda/engine/errors/errors';
 import type { Queryable } from '../../../../lambda/engine/ports';
-import { advisoryLockKey } from '../../../../lambda/engine/lock/runner-lock-names';
+import { advisoryLockKey } from '../../../../lambda/engine/state/runner-lock-names';
 import { migrate, type RunEvent } from '../../../../lambda/engine/runner';
 import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';

@@ -13,7 +13,7 @@ import { loadContracts, type Contract } from '../../../../lambda/checks/contract
 import { plannerRoleName } from '../../../../lambda/handler/guard/planner-sql';
 import { ensureGuardRole } from '../../../../lambda/handler/guard/role-sql';
 import { scramSha256Verifier } from '../../../../lambda/handler/guard/scram';
-import type { Snapshot } from '../../../../lambda/checks/drift';
+import type { Snapshot } from '../../../../lambda/checks/drift/drift';
 import { runGuard, type GuardReport } from '../../../../lambda/checks/guard';
 import { LeaseLock } from '../../../../lambda/driver/data-api/lease-lock';
 import { leaseDdl } from '../../../../lambda/driver/data-api/lease-table';

@@ -1,6 +1,6 @@
 /** The guard's report: severities per rule, metrics per finding kind, page findings first. */
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_RULES } from '../../../../lambda/checks/report-findings';
+import { CONTRACT_RULES } from '../../../../lambda/checks/drift/report-findings';
 import { findingsReport, metricsOf, skippedReport, type GuardFinding } from '../../../../lambda/checks/guard/report';
 import { GUARD_RULES, guardRules } from '../../../../lambda/checks/guard/rules';
 

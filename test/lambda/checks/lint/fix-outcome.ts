@@ -5,7 +5,7 @@
  * table, with the NOT NULL columns (and PostgreSQL 18's NOT NULL constraints,
  * by name) and the unique keys; and what lint finds in the fix itself.
  */
-import { formatFinding } from '../../../../lambda/checks/finding';
+import { formatFinding } from '../../../../lambda/checks/findings/finding';
 import { fixFiles } from '../../../../lambda/checks/lint/fix';
 import { freshDatabase, rows, withClient } from '../../../support/db';
 import type { Target } from '../../../support/targets';

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../lambda/checks/lint/fix';
-import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+import { loadParser, parseSql } from '../../../../lambda/checks/parser/parse';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { driverKinds } from '../../../support/drivers';
 import { runEngine } from '../../../support/engine';

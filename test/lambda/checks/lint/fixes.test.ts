@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../lambda/checks/lint/fix';
 import { LINT_RULES, lintMigrations, lintSourceFromText } from '../../../../lambda/checks/lint';
-import { formatFinding } from '../../../../lambda/checks/finding';
+import { formatFinding } from '../../../../lambda/checks/findings/finding';
 import { FIX_CASES, TABLES } from './fix-cases';
 import { lintAfter } from './pending';
 

@@ -6,7 +6,7 @@
  * `victim`, and no line of it starts with the name's statement.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadParser } from '../../../../lambda/checks/parse';
+import { loadParser } from '../../../../lambda/checks/parser/parse';
 import { sqlIdent } from '../../../../lambda/engine/sql/sql-quote';
 import { brokenOutLines, hostileName, statementKinds, victimStatements } from '../../../support/hostile-fixes';
 import { loadLibpg } from '../../../support/sql-parse';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultIndexName } from '../../../../lambda/checks/lint/index-name';
-import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+import { loadParser, parseSql } from '../../../../lambda/checks/parser/parse';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 
 afterAll(dropDatabases);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { lintMigrations, lintSourceFromText, lintSourceOf, RULES } from '../../../../lambda/checks/lint';
-import { formatFinding } from '../../../../lambda/checks/finding';
+import { formatFinding } from '../../../../lambda/checks/findings/finding';
 import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { ROOT } from '../../../support/cli';
 import { lint } from './pending';

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PendingModel } from '../../../../lambda/checks/lint/model';
 import { lintSourceFromText } from '../../../../lambda/checks/lint';
-import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+import { loadParser, parseSql } from '../../../../lambda/checks/parser/parse';
 
 beforeAll(loadParser);
 

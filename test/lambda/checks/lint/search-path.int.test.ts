@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMigrations, lintSourceFromText, readLintCatalog } from '../../../../lambda/checks/lint';
 import { PendingModel } from '../../../../lambda/checks/lint/model';
-import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+import { loadParser, parseSql } from '../../../../lambda/checks/parser/parse';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 
 beforeAll(loadParser);

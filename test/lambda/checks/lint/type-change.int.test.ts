@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMigrations, lintSourceFromText, rewritesOnTypeChange, usingTransforms } from '../../../../lambda/checks/lint';
-import { as, list, loadParser, parseSql, typeNameText } from '../../../../lambda/checks/parse';
+import { as, list, loadParser, parseSql, typeNameText } from '../../../../lambda/checks/parser/parse';
 import { readLintCatalog } from '../../../../lambda/checks/lint/catalog';
 import { isZoneChange } from '../../../../lambda/checks/lint/type-change';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_EXAMPLE_SCHEMA, LOCK_EXAMPLE_TABLESPACE, LOCK_EXAMPLE_TABLESPACE_SQL, LOCK_FORMS, type LockForm } from '../../../../lambda/checks/locks/forms';
 import { blocksReads, blocksWrites, conflicts, LOCK_MODES, pgLocksMode, strongest, type LockMode } from '../../../../lambda/checks/locks/modes';
 import { statementLock, withCurrentTypes, type StatementLock } from '../../../../lambda/checks/locks/statement-lock';
-import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+import { loadParser, parseSql } from '../../../../lambda/checks/parser/parse';
 import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 
 afterAll(dropDatabases);

@@ -1,7 +1,7 @@
 /** Variants of the forms that the form table's one example each does not cover (each seen on PostgreSQL 18 and 15 through pg_locks). */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { statementLock, withCurrentTypes, withKeyColumnsNotNull, withNotNullProven, withVirtualColumns } from '../../../../lambda/checks/locks/statement-lock';
-import { loadParser, parseSql } from '../../../../lambda/checks/parse';
+import { loadParser, parseSql } from '../../../../lambda/checks/parser/parse';
 
 beforeAll(loadParser);
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alteredTables, lintSourceOf, needsDependencies, readLintCatalog, type LintCatalog } from '../../../../lambda/checks/lint';
 import { LOCK_FORMS } from '../../../../lambda/checks/locks/forms';
 import { planLocks } from '../../../../lambda/checks/locks/plan-locks';
-import { loadParser } from '../../../../lambda/checks/parse';
+import { loadParser } from '../../../../lambda/checks/parser/parse';
 import { traceRows, type RowTrace } from '../../../../lambda/checks/trace/compare';
 import { runFiles } from '../../../../lambda/checks/trace/run-files';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';

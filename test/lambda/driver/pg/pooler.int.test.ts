@@ -5,7 +5,7 @@
  * before anything runs.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { detectDrift, takeSnapshot } from '../../../../lambda/checks/drift';
+import { detectDrift, takeSnapshot } from '../../../../lambda/checks/drift/drift';
 import { baseline } from '../../../../lambda/engine/state/baseline';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { ChecksumMismatchError, LockTimeoutError, PoolerError } from '../../../../lambda/engine/errors/errors';

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../../../lambda/handler/constants';
 import { createGuardHandler, type GuardRunSummary } from '../../../../lambda/handler/guard/scheduled';
-import { advisoryLockKey } from '../../../../lambda/engine/lock/runner-lock-names';
+import { advisoryLockKey } from '../../../../lambda/engine/state/runner-lock-names';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { ROOT } from '../../../support/cli';
 import { DataApiStandin } from '../../../support/data-api-standin';

@@ -11,7 +11,7 @@
  * as the statement is.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatFinding } from '../../../../../lambda/checks/finding';
+import { formatFinding } from '../../../../../lambda/checks/findings/finding';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';

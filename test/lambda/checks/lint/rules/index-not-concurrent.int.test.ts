@@ -9,12 +9,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
-import { parseSql } from '../../../../../lambda/checks/parse';
+import { parseSql } from '../../../../../lambda/checks/parser/parse';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
-import { formatFinding } from '../../../../../lambda/checks/finding';
+import { formatFinding } from '../../../../../lambda/checks/findings/finding';
 import { lintAfter } from '../pending';
 import { lintWithDatabase } from '../with-database';
 import { directAndFixed, ONLY_SETUP } from '../fix-outcome';
