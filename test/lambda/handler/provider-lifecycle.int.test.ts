@@ -155,6 +155,7 @@ describe.each(targets)('$name', (target) => {
           [ATTR.aheadVersions]: '',
           [ATTR.message]: 'applied 2 migrations; the database is at version 2',
           [ATTR.rollbackProblem]: '',
+          [ATTR.tenants]: '',
           [VERIFY_ATTR.contracts]: 'none',
           [VERIFY_ATTR.drift]: 'not checked (no snapshot)',
           [ATTR.baseline]: 'not set',
