@@ -53,7 +53,7 @@ async function readInputs(ctx: ContextOf<'guard'>): Promise<GuardInputs> {
 export async function guardCommand(ctx: ContextOf<'guard'>): Promise<number> {
   const { opts } = ctx;
   const fleet = fleetOption(opts);
-  if (fleet) return (await import('./fleet-reads')).fleetGuardCommand(ctx, fleet);
+  if (fleet) return (await import('./fleet-guard')).fleetGuardCommand(ctx, fleet);
   const migrations = loadMigrations(opts.dir, { layout: opts.layout });
   const inputs = await readInputs(ctx);
   const stateSchema = stateSchemaFlag(opts);
