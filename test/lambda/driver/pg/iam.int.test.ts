@@ -14,9 +14,9 @@ import { ConnectionError } from '../../../../lambda/engine/errors/errors';
 import { CLI, ROOT, runNode } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
+import { cleanup, startServer, type StartedServer } from '../../../support/system-postgres';
+import type { Target } from '../../../support/targets';
 import { turnOnTls } from '../../../support/tls-on';
-
-afterAll(dropDatabases);
 
 const CREDENTIALS = { accessKeyId: 'AKIATESTONLY0000EXAM', secretAccessKey: 'test-only/secret+key/0000000000000000000000' };
 const REGION = 'eu-west-1';
@@ -33,10 +33,16 @@ async function tokenAt(at: number, port: number, username: string): Promise<stri
   }
 }
 
-describe.each(targets)('IAM authentication, on $name', (target) => {
+describe.each(targets)('IAM authentication, on $name', (shared) => {
   let url: string;
   let role: string;
+  // A server of this file's own, of the target's major: TLS goes on there, never on the run's shared servers (other files test them without TLS).
+  let own: StartedServer | undefined;
+  let target: Target;
   beforeAll(async () => {
+    own = await startServer(shared.binDir!, {}, 'iam');
+    const adminUrl = `postgres://postgres:${own.password}@127.0.0.1:${own.port}/postgres`;
+    target = { ...shared, adminUrl, port: own.port, dataDir: own.dataDir };
     // A token goes over TLS only (sslmode=require or stronger): the server offers it.
     await turnOnTls(target.dataDir!, target.adminUrl);
     url = await freshDatabase(target, 'iam');
@@ -45,7 +51,11 @@ describe.each(targets)('IAM authentication, on $name', (target) => {
     await withClient(target.adminUrl, (c) => c.query(`CREATE ROLE ${role} LOGIN`));
     await withClient(url, (c) => c.query(`GRANT ALL ON SCHEMA public TO ${role}; GRANT CREATE ON DATABASE ${new URL(url).pathname.slice(1)} TO ${role}`));
   });
-  afterAll(() => withClient(target.adminUrl, (c) => c.query(`DROP OWNED BY ${role}; DROP ROLE IF EXISTS ${role}`).catch(() => undefined)));
+  afterAll(async () => {
+    await dropDatabases();
+    await own?.stop();
+    if (own) cleanup(own);
+  });
   afterEach(() => vi.useRealTimers());
 
   const setPassword = (password: string) => withClient(target.adminUrl, (c) => c.query(`ALTER ROLE ${role} PASSWORD '${password.replaceAll("'", "''")}'`));
