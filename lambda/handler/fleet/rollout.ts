@@ -77,7 +77,7 @@ export async function startRollout(c: RolloutContext): Promise<{ executionArn: s
 }
 
 /** The fleet's tenants, read from the target database (its schemas, or the databases of its server). */
-async function fleetTenants(c: RolloutContext): Promise<{ name: string }[]> {
+export async function fleetTenants(c: Pick<RolloutContext, 'connector' | 'cfg' | 'log' | 'redactor'>): Promise<{ name: string }[]> {
   const driver = await c.connector.connect(c.cfg.database, c.log, c.redactor);
   try {
     const session = await driver.connect();

@@ -30,6 +30,7 @@ import type { InvocationContext } from '../request';
 import { migrateUnlessRollback } from '../rollback';
 import { verifySchema } from '../verify';
 import { FLEET_ERRORS, type FleetTenantEvent } from './protocol';
+import { fleetTenants } from './rollout';
 
 /** What one tenant item needs from the function's wiring. */
 export interface TenantItemContext {
@@ -93,6 +94,12 @@ export async function migrateFleetTenant(event: FleetTenantEvent, c: TenantItemC
   const started = Date.now();
   try {
     if (!c.cfg.fleet.databases) validateSchemaName(name, 'the tenant schema');
+    // The tenant comes from the event: only one the synthesized fleet names now is migrated (an invoker cannot point the files at another schema or database).
+    if (!(await fleetTenants(c)).some((t) => t.name === name))
+      throw new InputError(`the tenant item names ${JSON.stringify(name)}, which is not a tenant of the fleet this function was made for`, {
+        value: name,
+        fix: 'tenant items come from the rollout the deploy starts, which reads the tenants from the fleet; create the tenant first, or deploy again',
+      });
     const migrations = loadBundledMigrations(c.cfg, c.env);
     const driver = await c.connector.connect(tenantTarget(c.cfg.database, c.cfg.fleet, name), c.log, c.redactor);
     try {

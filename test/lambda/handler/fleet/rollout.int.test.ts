@@ -38,6 +38,8 @@ interface Rig {
   /** The most tenant items at work at once. */
   most: () => number;
   props: Record<string, unknown>;
+  /** One invocation of the function's entry, as a Task makes it. */
+  invoke: (payload: never) => Promise<unknown>;
 }
 
 /** The handler with a fleet, its Step Functions local, behind the Provider framework. */
@@ -89,7 +91,7 @@ async function rig(
   const handlers: Handlers = createHandlers({ secrets, env, write: () => undefined, stepFunctions: sfn });
   const harness = new ProviderHarness({ onEvent: handlers.onEvent as never, isComplete: handlers.isComplete as never, maxIsCompleteAttempts: 600 });
   await harness.start();
-  return { harness, sfn, url, most: () => most, props: { [PROP.fleetStateMachine]: STATE_MACHINE, [PROP.fleet]: JSON.stringify(fleet) } };
+  return { harness, sfn, url, invoke, most: () => most, props: { [PROP.fleetStateMachine]: STATE_MACHINE, [PROP.fleet]: JSON.stringify(fleet) } };
 }
 
 /** The tenant items the function received, in order. */
@@ -191,5 +193,20 @@ describe('Handler: a fleet deploy through the Provider framework and the rollout
     await expect.poll(async () => (await versions(r.url, schemas)).tenant_a, { timeout: 15_000 }).toBe(1);
     expect(tenantsStarted(r.sfn)).toEqual(['tenant_a']);
     expect((await versions(r.url, schemas)).tenant_b).toBeNull();
+  });
+  // Invoke is not authority: the tenant comes from the event, and only one the synthesized fleet names is migrated.
+  it('refuses a tenant item naming a schema outside the fleet, and leaves that schema as it was', async () => {
+    // Prepare: one tenant, and another service's schema the pattern does not match.
+    const r = await rig('fleet_forged', { schemas: 'tenant\\_%', concurrency: 1 }, ['tenant_a', 'billing']);
+    const forged = { fleetTenant: 'billing', requestType: 'Create', appliedBy: 'forged' };
+    // Act
+    const err = await r.invoke(forged as never).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    // Assess: refused naming the schema; no state table, nothing of the files in it.
+    expect(err?.message).toContain('"billing", which is not a tenant of the fleet this function was made for');
+    expect(await versions(r.url, ['billing', 'tenant_a'])).toEqual({ billing: null, tenant_a: null });
+    expect((await rows(r.url, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'billing'"))[0]).toEqual({ n: 0 });
   });
 });
