@@ -46,7 +46,6 @@ import { readConfig, type HandlerConfig } from './config';
 import { isBackfillSliceEvent, type BackfillSliceEvent, type BackfillSliceResult } from './backfill/protocol';
 import { backfillSlice } from './backfill/slice';
 import { startBackfillWorkflows } from './backfill/start';
-import { stepFunctionsStarter, type BackfillStarter } from './backfill/step-functions';
 import { waitForBackfill } from './backfill/wait';
 import { createConnector, type Connector, type ConnectorDependencies } from './connection';
 import {
@@ -92,7 +91,7 @@ import { secretsManagerClient, type SecretsClient } from './secret';
 import { SKIPPED_ON_ROLLBACK, verifySchema } from './verify';
 import { isFleetTallyEvent, isFleetTenantEvent, type FleetTally, type FleetTallyEvent, type FleetTenantEvent } from './fleet/protocol';
 import { rolloutData, rolloutStatus, startRollout, type RolloutContext } from './fleet/rollout';
-import { stepFunctionsClient, type StepFunctionsClient } from './fleet/step-functions';
+import { stepFunctionsClient, type BackfillStarter, type StepFunctionsClient } from './step-functions';
 import { tallyWave } from './fleet/tally';
 import { runTenantItem } from './fleet/tenant';
 import type { TenantReport } from '../engine/fleet/tenant-result';
@@ -196,7 +195,8 @@ export function createHandlers(deps: HandlerDependencies = {}): Handlers {
     operator: deps.operator,
     stacks: () => (stacks ??= cloudFormationClient()),
     stepFunctions: () => (stepFunctions ??= stepFunctionsClient()),
-    backfillStarter: () => (starter ??= stepFunctionsStarter()),
+    // One SDK client for both workflows, unless a test passes a starter of its own.
+    backfillStarter: () => (starter ??= wiring.stepFunctions()),
   };
   // The roles (the guard's, the migrator's) are resources told apart by their type, done in onEvent; the role
   // provisioner is this same code with the master secret as its database secret.

@@ -14,7 +14,7 @@ import { readBackfills, type BackfillRow } from '../../engine/backfill/progress'
 import type { Queryable } from '../../engine/ports';
 import type { Logger } from '../log';
 import type { BackfillExecutionInput } from './protocol';
-import type { BackfillStarter } from './step-functions';
+import type { BackfillStarter } from '../step-functions';
 
 export interface WorkflowStart {
   stateMachineArn: string;

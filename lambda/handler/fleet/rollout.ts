@@ -28,7 +28,7 @@ import { cut } from '../failure';
 import type { Logger } from '../log';
 import { appliedBy, type IsCompleteResponse, type OnEventRequest } from '../request';
 import { FLEET_ERRORS, type FleetExecutionInput, type FleetExecutionOutput, type FleetFailure } from './protocol';
-import type { StepFunctionsClient } from './step-functions';
+import type { StepFunctionsClient } from '../step-functions';
 
 /** What the rollout's steps need from the invocation. */
 export interface RolloutContext {

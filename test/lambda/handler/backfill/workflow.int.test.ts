@@ -21,7 +21,7 @@ import { backfillDefinition } from '../../../../lib/backfill/backfill-definition
 import { backfillHandlers, deploy } from '../../../support/backfill-deploy';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
-import { localBackfillWorkflow, type LocalBackfillWorkflow } from '../../../support/local-backfill-workflow';
+import { localBackfillWorkflow, type LocalBackfillWorkflow } from '../../../support/local-step-functions';
 import { adminUrl, removeServer, startPrimary } from '../../../support/replication';
 import type { StartedServer } from '../../../support/system-postgres';
 

@@ -1,8 +1,8 @@
 /**
- * The three Step Functions calls the custom resource makes for a fleet:
- * start the rollout, describe it, stop it. The real client is the SDK's,
- * loaded on first use (a database without a fleet never pays for it); tests
- * pass one that runs the definition locally.
+ * The Step Functions calls the custom resource makes: start a workflow (a
+ * backfill's, a fleet's rollout), describe it, stop it. The real client is
+ * the SDK's, loaded on first use (a deploy without a backfill or a fleet
+ * never pays for it); tests pass one that runs the definition locally.
  */
 
 /** An execution as DescribeExecution says it. */
@@ -16,11 +16,20 @@ export interface ExecutionState {
 }
 
 export interface StepFunctionsClient {
-  /** Starts an execution named `name`; the same name again gives back the execution that has it. */
-  startExecution(request: { stateMachineArn: string; name: string; input: string }): Promise<{ executionArn: string }>;
+  /**
+   * Starts an execution named `name`. The same name again is no second
+   * execution: Step Functions answers an open one's start with the same
+   * input as the first, and refuses a closed one's (ExecutionAlreadyExists);
+   * either way the execution that has the name is given back, `started`
+   * false.
+   */
+  startExecution(request: { stateMachineArn: string; name: string; input: string }): Promise<{ executionArn: string; started: boolean }>;
   describeExecution(executionArn: string): Promise<ExecutionState>;
   stopExecution(executionArn: string, stop: { error: string; cause: string }): Promise<void>;
 }
+
+/** What a backfill's workflow needs of the client: its start. */
+export type BackfillStarter = Pick<StepFunctionsClient, 'startExecution'>;
 
 /** As the Secrets Manager client's (secret.ts): an endpoint it cannot reach fails in seconds, not at the Lambda timeout. */
 const TIMEOUTS = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true } as const;
@@ -32,11 +41,11 @@ export async function stepFunctionsClient(): Promise<StepFunctionsClient> {
     async startExecution(request) {
       try {
         const out = await client.send(new sdk.StartExecutionCommand(request));
-        return { executionArn: out.executionArn! };
+        return { executionArn: out.executionArn!, started: true };
       } catch (e) {
-        // A name is an execution's for 90 days: the request's onEvent delivered again finds its own execution, open or closed.
+        // A name is an execution's for 90 days: a request delivered again, or a later deploy, finds its own execution, open or closed.
         if ((e as { name?: string }).name !== 'ExecutionAlreadyExists') throw e;
-        return { executionArn: executionArnOf(request.stateMachineArn, request.name) };
+        return { executionArn: executionArnOf(request.stateMachineArn, request.name), started: false };
       }
     },
     async describeExecution(executionArn) {
