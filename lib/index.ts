@@ -44,15 +44,19 @@ export {
 } from './alarms/guard-catalog';
 export { GUARD_DIMENSION, GUARD_METRIC, GUARD_NAMESPACE, type GuardMetricName } from '../lambda/handler/constants';
 
-// Backfills on Step Functions: their metrics and alarms.
+// The alarms on a deploy's workflows (a fleet's rollout, backfills on Step Functions), and the backfills' metrics.
 export {
   BACKFILL_ALARMS,
   BACKFILL_FAILED_ALARM,
   BACKFILL_STALLED_ALARM,
   BACKFILL_STALLED_SECONDS,
-  backfillAlarmDescription,
-  type BackfillAlarmSpec,
-} from './alarms/backfill-catalog';
+  DEPLOY_ALARMS,
+  FLEET_ROLLOUT_ALARM,
+  deployAlarmDescription,
+  deployAlarmDescription as backfillAlarmDescription,
+  type DeployAlarmSpec,
+  type DeployAlarmSpec as BackfillAlarmSpec,
+} from './alarms/deploy-catalog';
 export { BACKFILL_DIMENSION, BACKFILL_METRIC, BACKFILL_NAMESPACE, type BackfillMetricName } from '../lambda/handler/constants';
 
 // The error classes the alarms page on, and what the filters and queries are made of.

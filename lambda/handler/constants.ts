@@ -185,7 +185,7 @@ export const GUARD_DIMENSION = {
 
 /**
  * A backfill's metrics (embedded metric format), one value each per slice
- * of its workflow. The names are what the alarms (lib/alarms/backfill-catalog.ts) watch.
+ * of its workflow. The names are what the alarms (lib/alarms/deploy-catalog.ts) watch.
  */
 export const BACKFILL_METRIC = {
   /** The rows the backfill has updated so far, all runners together. */

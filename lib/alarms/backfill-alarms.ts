@@ -1,6 +1,6 @@
 /**
  * The backfills' alarms and their dashboard graph, from BACKFILL_ALARMS
- * (backfill-catalog.ts), on the workflow's metrics (lib/backfill/backfill-workflow.ts):
+ * (deploy-catalog.ts), on the workflow's metrics (lib/backfill/backfill-workflow.ts):
  * children of DatabaseAlarms, their actions its topics.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -8,13 +8,13 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import { BACKFILL_METRIC } from '../../lambda/handler/constants';
 import type { BackfillWorkflow } from '../backfill/backfill-workflow';
-import { BACKFILL_FAILED_ALARM, BACKFILL_STALLED_ALARM, BACKFILL_STALLED_SECONDS, backfillAlarmDescription, type BackfillAlarmSpec } from './backfill-catalog';
+import { BACKFILL_FAILED_ALARM, BACKFILL_STALLED_ALARM, BACKFILL_STALLED_SECONDS, deployAlarmDescription, type DeployAlarmSpec } from './deploy-catalog';
 import { QUIET_MINUTES } from './error-catalog';
 
 export interface BackfillAlarmsOptions {
   readonly alarmNamePrefix?: string;
   /** The topic of each severity. */
-  readonly action: (severity: BackfillAlarmSpec['severity']) => cloudwatch.IAlarmAction;
+  readonly action: (severity: DeployAlarmSpec['severity']) => cloudwatch.IAlarmAction;
 }
 
 /** The stalled metric's period: slices report at least every few minutes (a paused one every 30 s). */
@@ -39,14 +39,14 @@ export function backfillAlarms(scope: Construct, workflow: BackfillWorkflow, o: 
 function alarm(
   scope: Construct,
   id: string,
-  spec: BackfillAlarmSpec,
+  spec: DeployAlarmSpec,
   o: BackfillAlarmsOptions,
   props: Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'evaluationPeriods'>,
 ): cloudwatch.Alarm {
   const alarm = new cloudwatch.Alarm(scope, id, {
     ...props,
     alarmName: o.alarmNamePrefix ? `${o.alarmNamePrefix}-${spec.severity}-${spec.id}` : undefined,
-    alarmDescription: backfillAlarmDescription(spec),
+    alarmDescription: deployAlarmDescription(spec),
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     datapointsToAlarm: 1,
     // No backfill running is no data: nothing is wrong.

@@ -271,7 +271,7 @@ export class DatabaseAlarms extends Construct {
   public readonly migrationErrorsAlarm?: cloudwatch.Alarm;
   /** Alarm on a fleet rollout that did not finish, when `fleetRollout` was given. */
   public readonly fleetRolloutAlarm?: cloudwatch.Alarm;
-  /** With `backfillWorkflow`: the failed and the stalled backfill's alarms, by id (lib/alarms/backfill-catalog.ts). */
+  /** With `backfillWorkflow`: the failed and the stalled backfill's alarms, by id (lib/alarms/deploy-catalog.ts). */
   public readonly backfillAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /**
    * The error-class graphs, the alarm states, then the log widgets:

@@ -16,8 +16,7 @@ import {
   type ErrorClass,
 } from '../../lib/alarms/error-catalog';
 import { GUARD_ALARMS } from '../../lib/alarms/guard-catalog';
-import { FLEET_ROLLOUT_ALARM } from '../../lib/alarms/deploy-catalog';
-import { BACKFILL_ALARMS } from '../../lib/alarms/backfill-catalog';
+import { DEPLOY_ALARMS, type DeployAlarmSpec } from '../../lib/alarms/deploy-catalog';
 import { GUARD_NAMESPACE, GUARD_ROLE_PREFIX } from '../../lambda/handler/constants';
 import { block, code, page, prose, table } from './markdown';
 
@@ -72,7 +71,7 @@ function classPage(cls: ErrorClass, order: number): string {
 function indexPage(): string {
   return page({
     title: 'Alarms and runbooks',
-    source: '`lib/alarms/error-catalog.ts`, `lib/alarms/guard-catalog.ts`, `lib/alarms/deploy-catalog.ts` and `lib/alarms/backfill-catalog.ts`',
+    source: '`lib/alarms/error-catalog.ts`, `lib/alarms/guard-catalog.ts` and `lib/alarms/deploy-catalog.ts`',
     body: [
       '# Alarms and runbooks',
       `\`DatabaseAlarms\` counts the ERROR lines of the PostgreSQL log by class and alarms on each: Sum over 1 minute ≥ 1, OK again after ${QUIET_MINUTES} minutes without one. A page goes to the paging topic, a ticket to the ticket topic. In the names below, PREFIX is the construct's \`alarmNamePrefix\` and IDENTIFIER the instance or cluster identifier.`,
@@ -81,26 +80,30 @@ function indexPage(): string {
         ERROR_CATALOG.map((c) => [`[${prose(c.title)}](./${c.id}.md)`, code(c.sqlstate), code(c.metricName), c.severity, c.fragments.map(code).join(' … ')]),
       ),
       'With `migrationFunctions`, one more alarm pages when a migration Lambda reports errors: ' + `${alarmName('page', 'migration-errors')}.`,
-      `With \`fleetRollout\` (a fleet's rollout, [the fleet guide](../../guide/fleet.md)), one more pages when a rollout does not finish: ${alarmName(FLEET_ROLLOUT_ALARM.severity, FLEET_ROLLOUT_ALARM.id)}, on ${prose(FLEET_ROLLOUT_ALARM.metric)}.`,
-      `## ${FLEET_ROLLOUT_ALARM.title}`,
-      `**Meaning:** ${prose(FLEET_ROLLOUT_ALARM.runbook.meaning)}`,
-      `**Find:** ${prose(FLEET_ROLLOUT_ALARM.runbook.find)}`,
-      `**Fix:** ${prose(FLEET_ROLLOUT_ALARM.runbook.fix)}`,
       "The scheduled guard has alarms of its own: [the guard's alarms](./guard-alarms.md).",
-      `With \`backfillWorkflow\` (a migration with a backfill, [the backfills guide](../../guide/backfills.md)), ${BACKFILL_ALARMS.length} more:`,
-      table(
-        ['alarm (with `alarmNamePrefix`)', 'severity', 'on'],
-        BACKFILL_ALARMS.map((a) => [alarmName(a.severity, a.id), a.severity, prose(a.metric)]),
-      ),
-      ...BACKFILL_ALARMS.flatMap((a) => [
-        `## ${a.title}`,
-        `**Meaning:** ${prose(a.runbook.meaning)}`,
-        `**Find:** ${prose(a.runbook.find)}`,
-        `**Fix:** ${prose(a.runbook.fix)}`,
-        `**Over:** ${prose(a.over)}`,
-      ]),
+      ...deployAlarmSections('fleetRollout', "a fleet's rollout, [the fleet guide](../../guide/fleet.md)"),
+      ...deployAlarmSections('backfillWorkflow', 'a migration with a backfill, [the backfills guide](../../guide/backfills.md)'),
     ],
   });
+}
+
+/** The deploy alarms a DatabaseAlarms prop adds (DEPLOY_ALARMS): a table of them, then each one's runbook. */
+function deployAlarmSections(prop: DeployAlarmSpec['prop'], what: string): string[] {
+  const alarms = DEPLOY_ALARMS.filter((a) => a.prop === prop);
+  return [
+    `With \`${prop}\` (${what}), ${alarms.length === 1 ? 'one more' : `${alarms.length} more`}:`,
+    table(
+      ['alarm (with `alarmNamePrefix`)', 'severity', 'on'],
+      alarms.map((a) => [alarmName(a.severity, a.id), a.severity, prose(a.metric)]),
+    ),
+    ...alarms.flatMap((a) => [
+      `## ${a.title}`,
+      `**Meaning:** ${prose(a.runbook.meaning)}`,
+      `**Find:** ${prose(a.runbook.find)}`,
+      `**Fix:** ${prose(a.runbook.fix)}`,
+      `**Over:** ${prose(a.over)}`,
+    ]),
+  ];
 }
 
 function guardAlarmsPage(): string {

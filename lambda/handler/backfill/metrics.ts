@@ -8,7 +8,7 @@
  * The values: the rows done so far (all runners), this slice's rows per
  * second, and the seconds since a batch last committed — which grows while
  * the backfill is paused or stuck, and which the stalled-backfill alarm
- * watches (lib/alarms/backfill-catalog.ts). The file, state and reason stay
+ * watches (lib/alarms/deploy-catalog.ts). The file, state and reason stay
  * in the log only, searchable in Logs Insights.
  */
 import { BACKFILL_DIMENSION, BACKFILL_METRIC, BACKFILL_NAMESPACE } from '../constants';

@@ -12,7 +12,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKFILL_DIMENSION, BACKFILL_METRIC, BACKFILL_NAMESPACE } from '../../../lambda/handler/constants';
-import { BACKFILL_ALARMS, BACKFILL_STALLED_SECONDS, backfillAlarmDescription } from '../../../lib/alarms/backfill-catalog';
+import { BACKFILL_ALARMS, BACKFILL_STALLED_SECONDS, DEPLOY_ALARMS, deployAlarmDescription } from '../../../lib/alarms/deploy-catalog';
 import { MAX_ALARM_DESCRIPTION_LENGTH, QUIET_MINUTES } from '../../../lib/alarms/error-catalog';
 import { DatabaseStack } from '../../../lib/database-stack';
 import { tempDir } from '../../support/files';
@@ -36,7 +36,7 @@ describe('Construct: DatabaseStack with a backfill', () => {
     const stateMachine = stack.resolve(stack.migrations.backfillWorkflow!.stateMachine.stateMachineArn);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: `${stack.identifier}-ticket-backfill-failed`,
-      AlarmDescription: backfillAlarmDescription(BACKFILL_ALARMS[0]!),
+      AlarmDescription: deployAlarmDescription(BACKFILL_ALARMS[0]!),
       Threshold: 1,
       EvaluationPeriods: QUIET_MINUTES,
       DatapointsToAlarm: 1,
@@ -57,7 +57,7 @@ describe('Construct: DatabaseStack with a backfill', () => {
     const fn = stack.resolve(stack.migrations.onEventHandler.functionName);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: `${stack.identifier}-ticket-backfill-stalled`,
-      AlarmDescription: backfillAlarmDescription(BACKFILL_ALARMS[1]!),
+      AlarmDescription: deployAlarmDescription(BACKFILL_ALARMS[1]!),
       Namespace: BACKFILL_NAMESPACE,
       MetricName: BACKFILL_METRIC.secondsSinceProgress,
       Dimensions: [{ Name: BACKFILL_DIMENSION.migrationFunction, Value: fn }],
@@ -86,12 +86,19 @@ describe('Construct: DatabaseStack with a backfill', () => {
   });
 });
 
-describe('Catalog: BACKFILL_ALARMS', () => {
-  it("has descriptions within CloudWatch's limit, each naming where to look and how to fix", () => {
-    for (const spec of BACKFILL_ALARMS) {
-      const d = backfillAlarmDescription(spec);
+describe('Catalog: DEPLOY_ALARMS', () => {
+  it("has descriptions within CloudWatch's limit, each naming where to look, how to fix and when it clears", () => {
+    for (const spec of DEPLOY_ALARMS) {
+      const d = deployAlarmDescription(spec);
       expect(d.length, spec.id).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION_LENGTH);
-      expect(d).toMatch(/^\[TICKET\] .+\nFind: .+\nFix: .+\nOver: .+$/);
+      expect(d).toMatch(/^\[(TICKET|PAGE)\] .+\nFind: .+\nFix: .+\nOver: .+$/);
     }
+  });
+
+  it("names each alarm once; the backfills' alarms are its backfillWorkflow ones, and they open tickets", () => {
+    expect(new Set(DEPLOY_ALARMS.map((a) => a.id)).size).toBe(DEPLOY_ALARMS.length);
+    expect(BACKFILL_ALARMS.map((a) => a.id)).toEqual(['backfill-failed', 'backfill-stalled']);
+    expect(BACKFILL_ALARMS.map((a) => a.severity)).toEqual(['ticket', 'ticket']);
+    expect(DEPLOY_ALARMS.filter((a) => a.prop === 'fleetRollout').map((a) => a.id)).toEqual(['fleet-rollout']);
   });
 });
