@@ -4,6 +4,7 @@ import { parseDatabaseUrl, PgDriver, type PgDriverOptions } from '../../../lambd
 import { maskUrl } from '../../../lambda/engine/errors/redact';
 import { InputError } from '../../../lambda/engine/errors/errors';
 import type { Driver } from '../../../lambda/engine/ports';
+import type { MigrateOptions } from '../../../lambda/engine/runner';
 import { validateSchemaName } from '../../../lambda/engine/state/identifiers';
 import type { Redactor } from '../../../lambda/engine/errors/redact';
 import { scriptConfigs, skippedLookalikes, upFiles } from '../../../lambda/engine/files/source';
@@ -331,6 +332,27 @@ function subfolderWarning(dir: string, nested: ReturnType<typeof sqlSubfolders>)
     `warning: ${dir}/: ${files} .sql ${noun(files, 'file')} in subfolders ${oneOrMany(nested.length, 'is', 'are')} not read: ${describeSubfolders(nested)}; ` +
     `schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at ${folder}`
   );
+}
+
+/** What `migrate`'s flags tell the runner, the same for one database and for each tenant of a fleet. */
+export function migrateFlags(
+  ctx: ContextOf<'migrate'>,
+): Pick<
+  MigrateOptions,
+  'appliedBy' | 'lockWaitMs' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'lockRetries' | 'allowAhead' | 'source' | 'allowOutOfOrder' | 'ignoreForeignHistory'
+> {
+  const { opts } = ctx;
+  return {
+    appliedBy: appliedBy(ctx.env),
+    lockWaitMs: opts.lockWaitMs,
+    lockTimeoutMs: opts.lockTimeoutMs,
+    statementTimeoutMs: opts.statementTimeoutMs,
+    lockRetries: opts.lockRetries,
+    allowAhead: opts.allowAhead,
+    source: opts.dir,
+    allowOutOfOrder: opts.outOfOrder,
+    ignoreForeignHistory: opts.ignoreForeignHistory,
+  };
 }
 
 /** Who applied, for the state table: SCHEMAGUARD_APPLIED_BY, else `cli:user@host`. */

@@ -13,7 +13,7 @@ import type { TenantOutcome } from '../../../lambda/engine/fleet/rollout';
 import { tenantError, type TenantReport } from '../../../lambda/engine/fleet/tenant-result';
 import type { Tenant } from '../../../lambda/engine/fleet/tenants';
 import type { Driver } from '../../../lambda/engine/ports';
-import { appliedBy, warnAboutFiles, type ContextOf } from './context';
+import { migrateFlags, warnAboutFiles, type ContextOf } from './context';
 import { connectFleet, nameWidth, printFleet, readFleet, readTenantReport, runTenants, tenantLine, type FleetTarget } from './fleet';
 
 export async function fleetMigrateCommand(ctx: ContextOf<'migrate'>, fleet: Fleet): Promise<number> {
@@ -59,20 +59,11 @@ export async function fleetMigrateCommand(ctx: ContextOf<'migrate'>, fleet: Flee
 
 /** One tenant's run: the runner as for one database, with the tenant's state schema. */
 function migrateTenant(ctx: ContextOf<'migrate'>, target: FleetTarget, tenant: Tenant, driver: Driver, migrations: Migration[]): Promise<MigrateResult> {
-  const { opts } = ctx;
   return migrate({
     driver,
     migrations,
     stateSchema: target.stateSchemaOf(tenant),
-    appliedBy: appliedBy(ctx.env),
-    lockWaitMs: opts.lockWaitMs,
-    lockTimeoutMs: opts.lockTimeoutMs,
-    statementTimeoutMs: opts.statementTimeoutMs,
-    lockRetries: opts.lockRetries,
-    allowAhead: opts.allowAhead,
-    source: opts.dir,
-    allowOutOfOrder: opts.outOfOrder,
-    ignoreForeignHistory: opts.ignoreForeignHistory,
+    ...migrateFlags(ctx),
   });
 }
 

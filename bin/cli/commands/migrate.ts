@@ -6,7 +6,7 @@ import { loadMigrationsAsync } from '../../../lambda/engine/files/source';
 import type { StandbyReport } from '../../../lambda/checks/replication/standbys';
 import { directivesOf } from '../format';
 import { RunProgress, sayWhenInterrupted } from './interrupt';
-import { appliedBy, namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
+import { migrateFlags, namesDatabase, readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
 import { noun, plural } from '../../../lambda/engine/errors/words';
 import { progressWords } from '../../../lambda/engine/backfill/gate';
 import type { BackfillProgress } from '../../../lambda/engine/backfill/run';
@@ -40,16 +40,8 @@ export async function migrateCommand(ctx: ContextOf<'migrate'>): Promise<number>
       driver,
       migrations,
       stateSchema: stateSchemaFlag(opts),
-      appliedBy: appliedBy(ctx.env),
-      lockWaitMs: opts.lockWaitMs,
-      lockTimeoutMs: opts.lockTimeoutMs,
-      statementTimeoutMs: opts.statementTimeoutMs,
-      lockRetries: opts.lockRetries,
-      allowAhead: opts.allowAhead,
-      source: opts.dir,
-      allowOutOfOrder: opts.outOfOrder,
+      ...migrateFlags(ctx),
       allowRerun: opts.allowRerun === undefined ? undefined : [opts.allowRerun],
-      ignoreForeignHistory: opts.ignoreForeignHistory,
       checks: [replicationCheck({ planned: opts.replicationPlanned })],
       backfills: opts.backfillLater ? 'start' : 'run',
       backfillSettings: opts.backfill,
