@@ -217,6 +217,27 @@ describe('Architecture: checks rooms', () => {
   });
 });
 
+describe('Architecture: the handler, an adapter', () => {
+  const HANDLER = join(ROOT, 'lambda', 'handler');
+  const entry = (path: string) => path === 'lambda/handler/handler.ts';
+
+  it('hands each request kind to a module of requests/, which says what it owns and never imports the adapter back', () => {
+    expect(foldersOf(HANDLER)).toEqual(expect.arrayContaining(['requests', 'backfill', 'fleet', 'guard', 'migrator']));
+    expect(existsSync(join(HANDLER, 'requests', 'README.md'))).toBe(true);
+    for (const kind of ['on-event', 'is-complete', 'roles', 'operator-request', 'backfill-slice']) {
+      expect(graph).toContainEqual({ from: 'lambda/handler/handler.ts', to: `lambda/handler/requests/${kind}.ts` });
+    }
+    expect(offenders(under('lambda/handler/requests'), entry)).toEqual([]);
+  });
+
+  it("runs no engine nor check itself: no runner, no check, no driver, from the engine only its errors and the fleet item's report", () => {
+    const engineAllowed = (to: string) => under('lambda/engine/errors')(to) || to === 'lambda/engine/fleet/tenant-result.ts';
+    expect(offenders(entry, (to) => under('lambda/checks')(to) || under('lambda/driver')(to) || (under('lambda/engine')(to) && !engineAllowed(to)))).toEqual(
+      [],
+    );
+  });
+});
+
 describe('Function: cycles', () => {
   it('finds a type-only circle like the one between the old driver.ts and lock.ts', () => {
     const found = cycles([
