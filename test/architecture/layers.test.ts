@@ -228,6 +228,9 @@ describe('Architecture: the handler, an adapter', () => {
       expect(graph).toContainEqual({ from: 'lambda/handler/handler.ts', to: `lambda/handler/requests/${kind}.ts` });
     }
     expect(offenders(under('lambda/handler/requests'), entry)).toEqual([]);
+    // Nor do the handler's rooms import each other round a circle.
+    expect(roomEdges('lambda/handler').length).toBeGreaterThan(3);
+    expect(cycles(roomEdges('lambda/handler'))).toEqual([]);
   });
 
   it("runs no engine nor check itself: no runner, no check, no driver, from the engine only its errors and the fleet item's report", () => {
