@@ -395,8 +395,10 @@ async function operatorInvocation(wiring: Wiring, request: OperatorRequest, log:
 async function sliceInvocation(wiring: Wiring, event: BackfillSliceEvent, context: InvocationContext): Promise<BackfillSliceResult> {
   const redactor = new Redactor();
   const log = createLogger(redactor, wiring.write, { phase: 'backfill', requestId: context.awsRequestId });
+  const config = readConfig(wiring.env);
   return backfillSlice(event, context, {
-    config: readConfig(wiring.env),
+    config,
+    migrations: () => loadBundledMigrations(config, wiring.env),
     connector: wiring.connector,
     log,
     redactor,
