@@ -174,7 +174,7 @@ describe.each(targets)('Backfill on $name', (target) => {
     expect(events.at(-1)).toMatchObject({ state: 'done', file: '0002_region.sql', table: 'public.orders' });
   });
 
-  it('sessions piled up behind a batch: the next batch is half as large, after one batch time, not a poll-long pause', async () => {
+  it('sessions piled up behind a batch: the next batch is half as large at once, not after a poll-long pause', async () => {
     const url = await freshDatabase(target, 'backfill_crowded');
     // Each row takes 2 ms to fill: a batch holds its row locks long enough for the writers to queue behind it.
     const dir = tempDir({
@@ -234,7 +234,7 @@ CREATE FUNCTION slow_lower(t text) RETURNS text LANGUAGE sql AS $$ SELECT lower(
     expect(crowded.length).toBeGreaterThan(0);
     // Each answer halves the batch at once (down to minRows)...
     for (const k of crowded) expect(events[k]!.batchRows).toBeLessThanOrEqual(Math.max(10, Math.floor(events[k - 1]!.batchRows / 2)));
-    // ... and waits one batch time: a poll each (5 s) would take longer than the whole run did.
+    // ... and waits a tenth of a batch time: a poll each (5 s) would take longer than the whole run did.
     expect(elapsed).toBeLessThan(crowded.length * 5000);
     expect(failed).toBe(0);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM orders WHERE region IS NULL')).toEqual([{ n: 0 }]);
