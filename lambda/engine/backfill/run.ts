@@ -210,8 +210,9 @@ async function batch(walk: Walk): Promise<'ran' | 'nothing' | 'waited'> {
  * had rolled back, and the next runner does that range again; what relies
  * on the backfill (the proof that marks it done, an after-backfill file)
  * commits synchronously, which flushes every earlier batch with it
- * (https://www.postgresql.org/docs/current/wal-async-commit.html). The
- * flush was a tenth of a batch's time.
+ * (https://www.postgresql.org/docs/current/wal-async-commit.html). Waiting
+ * for the flush took about 7% of each batch's time under the backfill
+ * benchmark's writers.
  */
 async function begin(walk: Walk, batch = false): Promise<void> {
   const { session } = walk.run;
