@@ -45,7 +45,7 @@ const REGISTRY = {
   },
   plan: {
     usage: 'plan',
-    what: "what would run, in order: each statement's lock, its table's size, rewrites and scans, and the lint findings\n(writes nothing; exit 0 as a report, or with --exit-code 1 on an error, as lint)",
+    what: "what would run, in order: each statement's lock, its table's size, rewrites and scans, and the lint findings\n(writes nothing; exit 0 as a report, or with --exit-code 1 on an error, as lint;\n2 on a file that waits for a backfill not done, naming it and its progress)",
     connects: true,
     stateful: true,
     readsFiles: true,

@@ -16,7 +16,7 @@ import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
 import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type CommandContext, type ContextOf } from './context';
 import { lintPlan, planLintContext, refuseUnknownRules } from './plan-lint';
-import { asRefusal, refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
+import { refusalLines, runAnnotations, runOutlook, runResults, type RunOutlook } from './plan-refusals';
 import type { Queryable } from '../../../lambda/engine/ports';
 import { replicationCheck } from '../../../lambda/checks/replication/refusal';
 import type { Driver } from '../../../lambda/engine/ports';
@@ -26,6 +26,7 @@ import type { LockPlanOptions } from '../../../lambda/checks/locks/plan-locks';
 import type { Session } from '../../../lambda/engine/ports';
 import { SUPPORTED_MAJORS } from '../../../lambda/engine/server/server-majors';
 import { awaitingBackfills, refuseUnknownAfterBackfill } from '../../../lambda/engine/backfill/gate';
+import type { BackfillPendingError } from '../../../lambda/engine/errors/errors';
 
 /** Everything plan reports, gathered before anything is printed. */
 export interface PlanReport {
@@ -134,8 +135,10 @@ export async function livePlan(ctx: ContextOf<'plan'>, migrations: Migration[], 
       const outlook = await runOutlook(driver, session, plan, { migrations, source: ctx.opts.dir }, [
         replicationCheck({ planned: ctx.opts.replicationPlanned }),
       ]);
-      await addBackfillOutlook(outlook, session, at?.stateSchema ?? stateSchemaFlag(ctx.opts), plan, migrations);
+      const waiting = await addBackfillOutlook(outlook, session, at?.stateSchema ?? stateSchemaFlag(ctx.opts), plan, migrations);
       early?.(target, plan, outlook);
+      // As migrate --backfill-later and the deploy: a file that waits for a backfill not done is refused (exit 2), naming it and its progress.
+      if (waiting[0]) throw waiting[0];
       // One read of the functions and domains: the lock plan's rewrite answer and lint's come from the same facts.
       const context = await planLintContext(migrations, plan, session, ctx.progress);
       const lockOptions = { catalog: session, warnRows: ctx.opts.warnRows, lintCatalog: context.catalog, applied: context.applied };
@@ -172,11 +175,17 @@ async function maybeTrace(
   return trace;
 }
 
-/** The files that wait for a backfill the database has not done (refused until it is), and those whose backfill this run starts (noted). */
-async function addBackfillOutlook(outlook: RunOutlook, session: Queryable, schema: string, plan: Plan, migrations: Migration[]): Promise<void> {
+/** The files whose backfill this run starts (noted); returns the refusals of those that wait for a backfill the database has not done. */
+async function addBackfillOutlook(
+  outlook: RunOutlook,
+  session: Queryable,
+  schema: string,
+  plan: Plan,
+  migrations: Migration[],
+): Promise<BackfillPendingError[]> {
   const { refusals, notes } = await awaitingBackfills(session, schema, plan.pending, migrations);
-  outlook.refusals.push(...refusals.map(asRefusal));
   outlook.notes.push(...notes);
+  return refusals;
 }
 
 export function planJson(r: PlanReport): Record<string, unknown> {

@@ -3,10 +3,14 @@
  * physical standby or Aurora reader lagging past a bound, a logical slot
  * retaining WAL past a bound, autovacuum working on the table, sessions
  * that waited for locks behind the last batch. The answer is the reason to
- * pause, in words a user acts on, or undefined. Each reading is one short
- * query; a view the role may not read (positions hidden without pg_monitor)
- * is taken as healthy: the bound cannot be known, and a pause that never
- * ends would be worse.
+ * pause, in words a user acts on, or undefined. The lock waiters are known
+ * after every batch; the database's readings (a few short queries) are
+ * taken at most every `HEALTH_READ_EVERY_MS` while healthy and at every
+ * poll while paused: a batch is a fraction of a second, and a lag bound of
+ * seconds is not missed for one second more, where reading before each
+ * batch spent round trips a batch could use. A view the role may not read
+ * (positions hidden without pg_monitor) is taken as healthy: the bound
+ * cannot be known, and a pause that never ends would be worse.
  */
 import type { Queryable } from '../ports';
 
@@ -21,6 +25,9 @@ export interface HealthBounds {
   /** Sessions waiting behind one batch at once. */
   lockWaiters: number;
 }
+
+/** While healthy, the database's readings are this old at most. */
+export const HEALTH_READ_EVERY_MS = 1000;
 
 const MB = 1024 * 1024;
 const mb = (bytes: number) => `${Math.round(bytes / MB)} MB`;
@@ -41,6 +48,8 @@ export class HealthCheck {
   private readonly samples: WalSample[] = [];
   /** Sessions that waited behind the batch that just ran (`noteLockWaiters`). */
   private waiters = 0;
+  /** Until when the last healthy reading stands. */
+  private healthyUntil = 0;
 
   constructor(
     private readonly q: Queryable,
@@ -55,13 +64,20 @@ export class HealthCheck {
     this.waiters = count;
   }
 
-  /** Why to pause now, or undefined: the database is healthy. */
-  async reason(): Promise<string | undefined> {
+  /** Why the last batch held too many sessions waiting (read once), or undefined. */
+  crowded(): string | undefined {
     const waiters = this.waiters;
     this.waiters = 0;
-    if (waiters >= this.bounds.lockWaiters)
-      return `${waiters} sessions waited for locks behind the last batch (bound ${this.bounds.lockWaiters}): next batches are smaller`;
-    return (await this.standbyLag()) ?? (await this.retainedWal()) ?? (await this.autovacuum());
+    if (waiters < this.bounds.lockWaiters) return undefined;
+    return `${waiters} sessions waited for locks behind the last batch (bound ${this.bounds.lockWaiters}): the next batch is half as large`;
+  }
+
+  /** Why to pause now, or undefined: the database is healthy. */
+  async reason(): Promise<string | undefined> {
+    if (this.now() < this.healthyUntil) return undefined;
+    const why = (await this.standbyLag()) ?? (await this.retainedWal()) ?? (await this.autovacuum());
+    this.healthyUntil = why === undefined ? this.now() + HEALTH_READ_EVERY_MS : 0;
+    return why;
   }
 
   private async standbyLag(): Promise<string | undefined> {

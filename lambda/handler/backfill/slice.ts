@@ -15,13 +15,15 @@
 import { readBackfill } from '../../engine/backfill/progress';
 import { runBackfill, type BackfillProgress } from '../../engine/backfill/run';
 import { DEFAULT_BACKFILL } from '../../engine/defaults';
-import { BackfillError, ConnectionError, isConnectionLoss } from '../../engine/errors/errors';
+import { BackfillError, ConnectionError, InputError, isConnectionLoss } from '../../engine/errors/errors';
 import type { Redactor } from '../../engine/errors/redact';
+import type { Migration } from '../../engine/files/source';
 import type { Driver, Session } from '../../engine/ports';
 import type { HandlerConfig } from '../config';
 import type { Connector } from '../connection';
 import type { LineWriter, Logger } from '../log';
 import type { InvocationContext } from '../request';
+import { refuseForeignRow, sliceFile } from './authority';
 import { backfillMetricLine } from './metrics';
 import { BACKFILL_ERRORS, BACKFILL_SLICE_FIELD, type BackfillSliceEvent, type BackfillSliceResult } from './protocol';
 
@@ -34,6 +36,8 @@ export interface SliceWiring {
   write: LineWriter;
   /** The function's name: the metrics' dimension. */
   functionName: string;
+  /** The function's bundled migrations: a slice runs only a backfill of one of them (authority.ts). */
+  migrations: () => readonly Migration[];
 }
 
 /** Runs one slice of `event`'s backfill; throws BackfillSliceInterrupted when the database could not be reached or was lost. */
@@ -44,12 +48,14 @@ export async function backfillSlice(event: BackfillSliceEvent, context: Invocati
   w.log.info('backfill slice', { version, file, until: new Date(until).toISOString() });
   let driver: Driver | undefined;
   try {
+    const m = sliceFile(event[BACKFILL_SLICE_FIELD], w.config.serves, w.migrations());
     driver = await w.connector.connect(w.config.database, w.log, w.redactor);
-    const progress = await runOn(driver, version, until, w);
+    const progress = await runOn(driver, m, until, w);
     const result = await answer(driver, version, file, progress, w);
     w.log.info('backfill slice ended', { ...result, elapsedMs: Date.now() - started });
     return result;
   } catch (e) {
+    if (e instanceof InputError) w.log.error('backfill slice refused', { version, file, error: e.message });
     throw interrupted(e) ?? e;
   } finally {
     await driver?.end().catch(() => undefined);
@@ -57,15 +63,16 @@ export async function backfillSlice(event: BackfillSliceEvent, context: Invocati
 }
 
 /** The backfill's batches on a session of their own, another watching who waits behind them; a failed backfill's progress, not a throw. */
-async function runOn(driver: Driver, version: number, until: number, w: SliceWiring): Promise<BackfillProgress | undefined> {
+async function runOn(driver: Driver, m: Migration, until: number, w: SliceWiring): Promise<BackfillProgress | undefined> {
   const session = await driver.connect();
   const monitor: Session | undefined = session.pid === undefined ? undefined : await driver.connect();
   try {
+    refuseForeignRow(await readBackfill(session, w.config.run.stateSchema, m.version), m, w.config.run.stateSchema);
     return await runBackfill({
       session,
       monitor,
       stateSchema: w.config.run.stateSchema,
-      version,
+      version: m.version,
       settings: { ...DEFAULT_BACKFILL, ...w.config.run.backfill },
       until,
       onProgress: (p) => w.log.info('backfill', { ...p }),

@@ -1,6 +1,7 @@
 import { Redactor } from '../../engine/errors/redact';
 import { backfillSlice } from '../backfill/slice';
 import type { BackfillSliceEvent, BackfillSliceResult } from '../backfill/protocol';
+import { loadBundledMigrations } from '../bundle';
 import { readConfig } from '../config';
 import { createLogger } from '../log';
 import type { InvocationContext } from '../request';
@@ -14,8 +15,10 @@ import type { Wiring } from './invocation';
 export async function sliceInvocation(wiring: Wiring, event: BackfillSliceEvent, context: InvocationContext): Promise<BackfillSliceResult> {
   const redactor = new Redactor();
   const log = createLogger(redactor, wiring.write, { phase: 'backfill', requestId: context.awsRequestId });
+  const config = readConfig(wiring.env);
   return backfillSlice(event, context, {
-    config: readConfig(wiring.env),
+    config,
+    migrations: () => loadBundledMigrations(config, wiring.env),
     connector: wiring.connector,
     log,
     redactor,

@@ -3,7 +3,7 @@
  * statement shown as batches (its row locks per batch, no earlier lock of
  * the file held through it, no scan and no warning of a whole-table
  * UPDATE), the directives in the table, and a file that waits for a
- * backfill not done refused, naming the backfill and its progress.
+ * backfill not done refused (exit 2), naming the backfill and its progress.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,7 +71,7 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
     expect(text.stdout).not.toContain('under ACCESS EXCLUSIVE from line 1');
   });
 
-  it('refuses a file that waits for a backfill not done, naming it and its progress; once migrate finished it, plans the file', async () => {
+  it('refuses, exit 2, a file that waits for a backfill not done, naming it and its progress; once migrate finished it, plans the file', async () => {
     const { url, dir, args } = await project('plan_backfill_refused');
     addFile(dir, '0002_region.sql', REGION);
     addFile(dir, '0003_region_required.sql', REQUIRED);
@@ -79,20 +79,23 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
     expect(later.code, later.stderr).toBe(2);
 
     const json = await runCli(['plan', '--json', ...args]);
-    const text = await runCli(['plan', '--exit-code', ...args]);
+    const text = await runCli(['plan', ...args]);
 
-    expect(json.code, json.stderr).toBe(0);
-    expect(JSON.parse(json.stdout).refusals).toEqual([
-      {
-        message: '0003_region_required.sql waits for the backfill of 0002_region.sql (running, 1,000 rows done): it runs once that backfill is done',
-        fix: expect.stringMatching(/^schemaguard migrate finishes the backfill first \(after its last committed batch\), then applies the file; /),
-        file: '0003_region_required.sql',
-      },
-    ]);
-    expect(text.code).toBe(1);
-    expect(text.stdout).toContain(
-      'warning: migrate through this URL will refuse to run: 0003_region_required.sql waits for the backfill of 0002_region.sql (running, 1,000 rows done)',
+    // Refused, exit 2, with or without --exit-code, as migrate --backfill-later and the deploy refuse it.
+    expect(json.code, json.stderr).toBe(2);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      command: 'plan',
+      message: '0003_region_required.sql waits for the backfill of 0002_region.sql (running, 1,000 rows done): it runs once that backfill is done',
+      fix: expect.stringMatching(/^schemaguard migrate finishes the backfill first \(after its last committed batch\), then applies the file; /),
+      file: '0003_region_required.sql',
+    });
+    expect(text.code, text.stderr).toBe(2);
+    // The table first (where the file stands), then the refusal.
+    expect(text.stdout).toMatch(/0003_region_required\.sql\s+1\s+after-backfill 0002_region\.sql/);
+    expect(text.stderr).toContain(
+      '0003_region_required.sql waits for the backfill of 0002_region.sql (running, 1,000 rows done): it runs once that backfill is done',
     );
+    expect(text.stderr).toContain('fix: schemaguard migrate finishes the backfill first');
 
     const inline = await runCli(['migrate', ...args]);
     expect(inline.code, inline.stderr).toBe(0);

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import type { BackfillProgress } from '../../../../lambda/engine/backfill/run';
+import { runBackfill, type BackfillProgress } from '../../../../lambda/engine/backfill/run';
+import { DEFAULT_BACKFILL } from '../../../../lambda/engine/defaults';
 import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { migrate } from '../../../../lambda/engine/runner';
 import { CLI, ROOT, runCli } from '../../../support/cli';
@@ -171,6 +172,72 @@ describe.each(targets)('Backfill on $name', (target) => {
     expect(b!.n).toBeGreaterThan(40_000);
     expect(b!.sweeps).toBeGreaterThanOrEqual(1);
     expect(events.at(-1)).toMatchObject({ state: 'done', file: '0002_region.sql', table: 'public.orders' });
+  });
+
+  it('sessions piled up behind a batch: the next batch is half as large at once, not after a poll-long pause', async () => {
+    const url = await freshDatabase(target, 'backfill_crowded');
+    // Each row takes 2 ms to fill: a batch holds its row locks long enough for the writers to queue behind it.
+    const dir = tempDir({
+      '0001_orders.sql': `CREATE TABLE orders (id bigint PRIMARY KEY, country text NOT NULL, touched int NOT NULL DEFAULT 0);
+INSERT INTO orders (id, country) SELECT g, 'FR' FROM generate_series(1, 2000) g;
+CREATE FUNCTION slow_lower(t text) RETURNS text LANGUAGE sql AS $$ SELECT lower(t) FROM pg_sleep(0.002) $$;\n`,
+      '0002_region.sql':
+        'ALTER TABLE orders ADD COLUMN region text;\n-- schemaguard:backfill\nUPDATE orders SET region = slow_lower(country) WHERE region IS NULL;\n',
+    });
+    const settings = { ...DEFAULT_BACKFILL, batchTimeMs: 200, minRows: 10, maxRows: 200, lockWaiters: 2 };
+    await migrate({
+      driver: new PgDriver({ connectionString: url }),
+      migrations: loadMigrations(dir),
+      appliedBy: 'test',
+      backfills: 'start',
+      backfillSettings: settings,
+    });
+    let stop = false;
+    let failed = 0;
+    const writer = async () => {
+      const c = new pg.Client({ connectionString: url, application_name: 'app' });
+      await c.connect();
+      try {
+        while (!stop) await c.query('UPDATE orders SET touched = touched + 1 WHERE id = $1', [1 + Math.floor(Math.random() * 2000)]).catch(() => failed++);
+      } finally {
+        await c.end();
+      }
+    };
+    const writers = [0, 1, 2, 3].map(writer);
+    const driver = new PgDriver({ connectionString: url });
+    const [session, monitor] = [await driver.connect(), await driver.connect()];
+    const events: BackfillProgress[] = [];
+    const started = Date.now();
+    try {
+      const end = await runBackfill({
+        session,
+        monitor,
+        stateSchema: 'schemaguard',
+        version: 2,
+        settings,
+        until: 'done',
+        pausePollMs: 5000,
+        onProgress: (p) => events.push(p),
+      });
+      expect(end.state).toBe('done');
+    } finally {
+      stop = true;
+      await Promise.all(writers);
+      await session.close();
+      await monitor.close();
+      await driver.end();
+    }
+    const elapsed = Date.now() - started;
+    const crowded = events.flatMap((e, k) =>
+      e.state === 'paused' && /sessions waited for locks behind the last batch \(bound 2\): the next batch is half as large/.test(e.reason ?? '') ? [k] : [],
+    );
+    expect(crowded.length).toBeGreaterThan(0);
+    // Each answer halves the batch at once (down to minRows)...
+    for (const k of crowded) expect(events[k]!.batchRows).toBeLessThanOrEqual(Math.max(10, Math.floor(events[k - 1]!.batchRows / 2)));
+    // ... and waits a tenth of a batch time: a poll each (5 s) would take longer than the whole run did.
+    expect(elapsed).toBeLessThan(crowded.length * 5000);
+    expect(failed).toBe(0);
+    expect(await rows(url, 'SELECT count(*)::int AS n FROM orders WHERE region IS NULL')).toEqual([{ n: 0 }]);
   });
 
   it('a file after the backfill: refused by migrate --backfill-later (exit 2, the files before it applied), applied by the next migrate', async () => {
