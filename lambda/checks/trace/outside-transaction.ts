@@ -14,9 +14,13 @@
  * a backend's counts to the collector at most every 500 ms, when it goes
  * idle; until then `pg_stat_get_xact_numscans` reads them in the backend
  * itself. So the backend first idles past 500 ms (its counts go, the next
- * idle sends none), and reads its own counts right after the statement;
- * a statement that ran for 450 ms or more may have had its counts sent,
- * and its scans are then not known (null).
+ * idle sends none), and reads its own counts right after the statement.
+ * The window is timed from the sleep's start plus its length (the earliest
+ * the backend can have sent), not from the statement's own start: on a
+ * loaded machine the client may read the sleep's answer late, and the
+ * collector's 500 ms run from the send. A window of 450 ms or more may
+ * have had the statement's counts sent, and its scans are then not known
+ * (null).
  */
 import type { Driver, Queryable, Session } from '../../engine/ports';
 import { sleep } from '../../engine/runtime/sleep';
@@ -51,10 +55,8 @@ export async function observeOutside(copy: Driver, runner: Session, sql: string,
   try {
     const nodesBefore = await fileNodes(watcher, t.storage);
     const counts = await scanCounter(runner, watcher, t.tables, major);
-    const started = Date.now();
     const { lock, error } = await runBehindHolder(copy, runner, watcher, sql, t.lockOn);
-    const elapsed = Date.now() - started;
-    const scans = error ? false : await counts.scannedSince(elapsed);
+    const scans = error ? false : await counts.scannedSince();
     const nodesAfter = await fileNodes(watcher, t.storage);
     const rewrites = [...nodesBefore].some(([oid, node]) => node !== null && nodesAfter.get(oid) !== undefined && nodesAfter.get(oid) !== node);
     return { lock, rewrites, scans, ...(error ? { error } : {}) };
@@ -120,13 +122,13 @@ async function waitingFor(watcher: Queryable, pid: number, table: number): Promi
   return r.rows[0] ? (lockModeOf(r.rows[0].mode) ?? null) : null;
 }
 
-/** Counts the tables' sequential scans from now: `scannedSince(ms)` after the statement, which ran for `ms`. */
+/** Counts the tables' sequential scans from now: `scannedSince()` right after the statement. */
 async function scanCounter(
   runner: Session,
   watcher: Queryable,
   tables: number[],
   major: number,
-): Promise<{ scannedSince(elapsedMs: number): Promise<boolean | null> }> {
+): Promise<{ scannedSince(): Promise<boolean | null> }> {
   if (tables.length === 0) return { scannedSince: async () => false };
   if (major >= FORCED_FLUSH_FROM) {
     const flushed = async () => {
@@ -141,10 +143,12 @@ async function scanCounter(
     return { scannedSince: async () => (await flushed()) > before };
   }
   // The idle after this sends every count the backend held: it holds none, and sends none again for 500 ms.
-  await runner.query(`SELECT pg_sleep(${(COLLECTOR_INTERVAL_MS + 50) / 1000})`);
+  const sleepMs = COLLECTOR_INTERVAL_MS + 50;
+  const sentNoEarlierThan = Date.now() + sleepMs;
+  await runner.query(`SELECT pg_sleep(${sleepMs / 1000})`);
   return {
-    scannedSince: async (elapsedMs) => {
-      if (elapsedMs >= COUNTS_KEPT_BELOW_MS) return null;
+    scannedSince: async () => {
+      if (Date.now() - sentNoEarlierThan >= COUNTS_KEPT_BELOW_MS) return null;
       const r = await runner.query<{ n: string }>('SELECT coalesce(sum(pg_stat_get_xact_numscans(o::oid)), 0)::int8 AS n FROM unnest($1::int8[]) AS o', [
         tables,
       ]);
