@@ -48,13 +48,15 @@ export async function loadEmbeddedModule<T>(specifier: string, load: () => Promi
  * ("error while loading shared libraries: libicuuc.so.60"): the platform
  * package's install script makes the library links, and did not run (npm 11
  * left it unapproved with --strict-allow-scripts, a denial in allowScripts,
- * or --ignore-scripts). Undefined for another failure.
+ * or --ignore-scripts). npm 11's approve does not lift a denial, so the fix
+ * says to delete one. Undefined for another failure.
  */
 export function missingLibrariesFix(text: string): string | undefined {
   if (!/error while loading shared libraries/.test(text)) return undefined;
   const name = platformPackage();
   return (
     `the install script of ${name} (postinstall: node scripts/hydrate-symlinks.js, which links PostgreSQL's libraries) did not run: ` +
-    `npm install-scripts approve ${name} && npm rebuild ${name} (${DOCS_POINTERS.embeddedInstall}); or use a server of your own with --database-url`
+    `npm install-scripts approve ${name} && npm rebuild ${name}; where package.json's allowScripts denies it ("${name}": false, which approve leaves as it is), ` +
+    `delete that entry first (${DOCS_POINTERS.embeddedInstall}); or use a server of your own with --database-url`
   );
 }

@@ -130,9 +130,9 @@ function noneLine(ctx: ScopeContext, files: number): string {
       : opts.projectFiles
         ? `no embedded server data in ${opts.embeddedDir}/`
         : `${opts.dir}/ is not the project's migrations folder, so not the embedded server's`;
-  const database = opts.databaseUrl === '' ? `${opts.databaseUrlEnv} is set but empty` : `no database (--database-url or ${opts.databaseUrlEnv})`;
+  const database = opts.databaseUrl === '' ? `${opts.databaseUrlEnv} is set but empty` : 'no database';
   return (
-    `every file counts as pending, ${all} in ${opts.dir}/: ${database}, ${embedded}, and no git base branch (origin/HEAD) to compare with; ` +
-    'a table these files change counts as new, so the rules for existing tables cannot fire. Give lint what is applied: --since REF, --database-url URL, or run schemaguard migrate first'
+    `every file counts as pending, ${all} in ${opts.dir}/: ${database}, ${embedded}, no git base branch (origin/HEAD); ` +
+    `the rules for existing tables cannot fire until lint knows what is applied: --since REF, --database-url URL (or ${opts.databaseUrlEnv}), or schemaguard migrate first`
   );
 }

@@ -137,14 +137,16 @@ function rerunRefusal<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
 }
 
 /**
- * How to give a renumbered file its applied version back: the git mv of a
- * file of its own (its name with the version, padded as it is padded); a
- * generator's folder or journal entry, in words.
+ * How to give a renumbered file its applied version back: the mv of a file of
+ * its own (its name with the version, padded as it is padded); a generator's
+ * folder or journal entry, in words. mv, because `git mv` fails on a file git
+ * does not track (a folder outside a repository, a file not yet added); the
+ * note names `git mv` for a tracked one, whose rename git then records.
  */
 function versionBack(m: Migration, version: number): string {
   if (m.file.includes('/')) return `give ${m.file} its applied version ${version} back`;
   const back = m.file.replace(/^\d+/, (d) => String(version).padStart(d.length, '0'));
-  return `give ${m.file} its applied version back (${shellCommand('git', 'mv', typedPath(m.path), join(dirname(typedPath(m.path)), back))})`;
+  return `give ${m.file} its applied version back: ${shellCommand('mv', typedPath(m.path), join(dirname(typedPath(m.path)), back))} (git mv, the same arguments, for a file git tracks)`;
 }
 
 /** Applied versions with no file: files deleted or renamed (between the files), or a database ahead of the code. */

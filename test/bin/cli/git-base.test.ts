@@ -59,9 +59,7 @@ describe('Module: git-base', () => {
     // Without it, and without a remote's branch to compare with, every file is pending, and lint says so first.
     const without = await runCli(['lint'], { cwd: root, env: { DATABASE_URL: undefined, GITHUB_BASE_REF: undefined } });
     expect(without.code).toBe(0);
-    expect(without.stdout).toMatch(
-      /^warning: every file counts as pending, all 2 files in migrations\/: .*no git base branch \(origin\/HEAD\) to compare with/,
-    );
+    expect(without.stdout).toMatch(/^warning: every file counts as pending, all 2 files in migrations\/: .*no git base branch \(origin\/HEAD\); /);
     expect(without.stdout).toContain('lint: 2 files, 0 errors, 0 warnings');
   });
 

@@ -26,7 +26,9 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(r.stdout).toContain('lint: 2 files, 1 error, 1 warning');
     expect(r.stderr).toContain(`lint all 2 files in ${dir}/ (every file counts as pending)`);
     // And first on stdout, as a warning: nothing said which files are applied.
-    expect(r.stdout.split('\n')[0]).toMatch(/^warning: every file counts as pending, all 2 files in .*: no database \(--database-url or DATABASE_URL\)/);
+    expect(r.stdout.split('\n')[0]).toMatch(
+      /^warning: every file counts as pending, all 2 files in .*: no database, .*; the rules for existing tables cannot fire until lint knows what is applied: --since REF, --database-url URL \(or DATABASE_URL\), or schemaguard migrate first$/,
+    );
   });
 
   // Regression: a fix echoing a literal that looks like a connection string was printed masked, with nothing to say so.

@@ -5,7 +5,8 @@
  * flag that would), copied (run again only by name: --allow-rerun), and
  * renamed within its version (status says what it ran as).
  */
-import { renameSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
@@ -19,6 +20,9 @@ const target = targets[0]!;
 const SEED = 'INSERT INTO seeds VALUES (1);\n';
 const seedRows = async (url: string) => (await rows<{ n: number }>(url, 'SELECT count(*)::int AS n FROM seeds'))[0]!.n;
 const state = (url: string) => rows(url, 'SELECT version, name, checksum FROM schemaguard.applied_migrations ORDER BY version');
+/** `command` run by a POSIX shell in `cwd`, as a user pastes it. */
+const sh = (command: string, cwd: string) => spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8' });
+const git = (args: string, cwd: string) => sh(`git -c user.name=t -c user.email=t@example.com ${args}`, cwd);
 
 /** A database with 0001_seeds.sql (the table) and 0002_seed.sql (a row) applied, and their folder. */
 async function seeded(label: string): Promise<{ url: string; dir: string }> {
@@ -49,9 +53,10 @@ describe(`CLI: an applied file renumbered (0002_seed.sql renamed 0003_seed.sql),
       expect(error).toMatchObject({ error: 'AlreadyAppliedError', file: '0003_seed.sql', version: 3, appliedVersion: 2, renumbered: true });
       expect(error.message).toMatch(/^0003_seed\.sql is version 2 renumbered: it holds the text \(checksum \w+\) that was applied as version 2 \("seed"\)/);
       expect(error.message).toContain('its statements would run a second time; nothing was run');
-      expect(error.fix).toContain(`git mv ${join(dir, '0003_seed.sql')} ${join(dir, '0002_seed.sql')}`);
+      expect(error.fix).toContain(`back: mv ${join(dir, '0003_seed.sql')} ${join(dir, '0002_seed.sql')} (git mv, the same arguments, for a file git tracks)`);
       expect(error.fix).not.toMatch(/--[a-z]/);
     }
+    const mv = /back: (mv \S+ \S+) \(/.exec((JSON.parse(plain.stdout) as { fix: string }).fix)![1]!;
     expect(status.stdout).toMatch(/3\s+seed\s+pending \(ran as version 2\)/);
     expect(status.stdout).toContain('0003_seed.sql is version 2 renumbered');
     expect(status.stdout).not.toMatch(/--allow/);
@@ -60,11 +65,37 @@ describe(`CLI: an applied file renumbered (0002_seed.sql renamed 0003_seed.sql),
     expect(await state(url)).toEqual(stateBefore);
 
     // The printed fix followed: up to date, the row still one.
-    renameSync(join(dir, '0003_seed.sql'), join(dir, '0002_seed.sql'));
+    expect(sh(mv, dir).status).toBe(0);
+    expect([existsSync(join(dir, '0002_seed.sql')), existsSync(join(dir, '0003_seed.sql'))]).toEqual([true, false]);
     const fixed = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(JSON.parse(fixed.stdout)).toMatchObject({ outcome: 'up-to-date', applied: [] });
     expect(await seedRows(url)).toBe(1);
+  });
+});
+
+describe(`CLI: the renumbered file's fix, pasted into a shell, on ${target.name}`, () => {
+  it('its mv renames a file git does not track (where git mv fails), and its git mv records the rename of a tracked one', async () => {
+    // Prepare
+    const { url, dir } = await seeded('renumbered-fix');
+    renameSync(join(dir, '0002_seed.sql'), join(dir, '0003_seed.sql'));
+    const refused = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    const mv = /back: (mv \S+ \S+) \(git mv, the same arguments, for a file git tracks\)/.exec((JSON.parse(refused.stdout) as { fix: string }).fix)![1]!;
+
+    // Act: untracked, then tracked (the folder made a repository with the renumbered file committed)
+    const gitUntracked = sh(`git ${mv}`, dir);
+    const untracked = sh(mv, dir);
+    renameSync(join(dir, '0002_seed.sql'), join(dir, '0003_seed.sql'));
+    for (const step of ['init -q', 'add -A', 'commit -q -m renumbered']) expect(git(step, dir).status).toBe(0);
+    const tracked = git(mv, dir);
+
+    // Assess
+    expect(gitUntracked.status).not.toBe(0);
+    expect(untracked.status, untracked.stderr).toBe(0);
+    expect(tracked.status, tracked.stderr).toBe(0);
+    expect(git('status --porcelain', dir).stdout).toContain('R  0003_seed.sql -> 0002_seed.sql');
+    const fixed = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    expect(JSON.parse(fixed.stdout)).toMatchObject({ outcome: 'up-to-date', applied: [] });
   });
 });
 

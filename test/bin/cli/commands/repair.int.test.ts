@@ -136,7 +136,9 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
     expect(m.code).toBe(1);
     expect(m.stderr).toContain(`version 2 was applied as "alice" (checksum ${checksum(alice).slice(0, 12)}), and its file is now 2_bob.sql, another migration`);
     expect(m.stderr).toContain('3_alice.sql holds the text that ran as version 2: it was renumbered, and would run again; nothing was run');
-    expect(m.stderr).toContain(`git mv ${join(dir, '3_alice.sql')} ${join(dir, '2_alice.sql')}`);
+    expect(m.stderr).toContain(
+      `give 3_alice.sql its applied version back: mv ${join(dir, '3_alice.sql')} ${join(dir, '2_alice.sql')} (git mv, the same arguments, for a file git tracks)`,
+    );
     const status = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);
     expect(JSON.parse(status.stdout).migrations.find((x: { version: number }) => x.version === 2)).toMatchObject({
       status: 'changed',
