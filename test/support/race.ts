@@ -8,9 +8,9 @@
  * alone (a waiting runner used to stall the index build until lock_timeout,
  * and the race took over 60 s with runners failing).
  *
- * `describeRaces(driver)` declares one driver's races: each driver has a test
- * file of its own (test/lambda/engine/lock/race-*.int.test.ts), so that the
- * two halves run side by side instead of one file of two minutes running on
+ * `describeRaces(driver, runners)` declares a part of the races, each part a
+ * test file of its own (test/lambda/engine/lock/race-*.int.test.ts), so that
+ * the parts run side by side instead of one file of two minutes running on
  * alone at the end of a run.
  */
 import { spawn } from 'node:child_process';
@@ -85,12 +85,13 @@ function inProcess(driver: 'pg' | 'data-api') {
 }
 
 export type RaceDriver = 'pg' | 'data-api';
+export type RaceRunners = 'processes' | 'in-process';
 
 const MODES = [
-  { name: '8 CLI processes (pg driver)', driver: 'pg', runners: 8, run: cliOnPg },
-  { name: '8 processes on the Data API driver', driver: 'data-api', runners: 8, run: processOnDataApi },
-  { name: '10 in-process runners on the pg driver', driver: 'pg', runners: 10, run: inProcess('pg') },
-  { name: '10 in-process runners on the Data API driver', driver: 'data-api', runners: 10, run: inProcess('data-api') },
+  { name: '8 CLI processes (pg driver)', driver: 'pg', runners: 'processes', count: 8, run: cliOnPg },
+  { name: '8 processes on the Data API driver', driver: 'data-api', runners: 'processes', count: 8, run: processOnDataApi },
+  { name: '10 in-process runners on the pg driver', driver: 'pg', runners: 'in-process', count: 10, run: inProcess('pg') },
+  { name: '10 in-process runners on the Data API driver', driver: 'data-api', runners: 'in-process', count: 10, run: inProcess('data-api') },
 ];
 
 const INDEX_SET_FILES = 12;
@@ -137,13 +138,14 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - started };
 }
 
-/** The races of the modes on `driver`, on each target and set. */
-export function describeRaces(driver: RaceDriver): void {
+/** The races of the modes on `driver` (those of `runners` only, when given), on each target and set. */
+export function describeRaces(driver: RaceDriver, runners?: RaceRunners): void {
+  const modes = MODES.filter((m) => m.driver === driver && (runners === undefined || m.runners === runners));
   afterAll(dropDatabases);
-  if (driver === 'data-api') beforeAll(bundleRaceRunner);
+  if (modes.some((m) => m.run === processOnDataApi)) beforeAll(bundleRaceRunner);
   describe.each(targets)('Function: migrate, runners racing on $name', (target) => {
     describe.each(SETS.filter((s) => !('firstServerOnly' in s) || target === targets[0]))('$name', (set) => {
-      it.each(MODES.filter((m) => m.driver === driver))(
+      it.each(modes)(
         "$name: all succeed, each migration runs once, no INVALID index, close to one runner's time",
         async (mode) => {
           const dir = set.dir();
@@ -154,7 +156,7 @@ export function describeRaces(driver: RaceDriver): void {
 
           const url = await freshDatabase(target, 'race');
           await set.prepare(url);
-          const race = await timed(() => Promise.all(Array.from({ length: mode.runners }, () => mode.run(url, dir))));
+          const race = await timed(() => Promise.all(Array.from({ length: mode.count }, () => mode.run(url, dir))));
 
           expect(race.value.filter((o) => !o.ok).map((o) => o.error)).toEqual([]);
           expect(race.value.flatMap((o) => o.applied).sort((a, b) => a - b)).toEqual(set.versions);
