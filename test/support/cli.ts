@@ -42,7 +42,7 @@ export function runCli(args: string[], options: CliRunOptions = {}): Promise<Cli
  * code of the process, output drained before it exits) keeps tests through
  * runCli.
  */
-export async function runCliInProcess(args: string[], options: Pick<CliRunOptions, 'env'> = {}): Promise<CliRun> {
+export async function runCliInProcess(args: string[], options: Pick<CliRunOptions, 'env' | 'cwd'> = {}): Promise<CliRun> {
   const { main } = await import('../../bin/cli/main');
   const env = { ...process.env, ...options.env };
   if (options.env && 'DATABASE_URL' in options.env && options.env.DATABASE_URL === undefined) delete env.DATABASE_URL;
@@ -50,8 +50,15 @@ export async function runCliInProcess(args: string[], options: Pick<CliRunOption
   const line = (name: keyof typeof text) => (t: string) => {
     text[name] += t.endsWith('\n') ? t : `${t}\n`;
   };
-  const code = await main(args, { out: line('stdout'), err: line('stderr'), env });
-  return { code, ...text };
+  // The project file is looked for from the working directory, as the process's would be (one run at a time: a file's tests run in turn).
+  const before = process.cwd();
+  process.chdir(options.cwd ?? ROOT);
+  try {
+    const code = await main(args, { out: line('stdout'), err: line('stderr'), env });
+    return { code, ...text };
+  } finally {
+    process.chdir(before);
+  }
 }
 
 /** Runs `node …argv` as runCli runs the CLI. */
