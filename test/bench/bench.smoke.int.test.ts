@@ -1,34 +1,18 @@
-/**
- * Every benchmark in a small form: correctness only (what was applied, the
- * shape of the result, zero failed operations in the safe run), never timing.
- * Runs on the first server of the test run; `npm run bench` measures.
- */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { benchApply, PSQL } from '../../bench/apply';
 import { benchBackfill } from '../../bench/backfill';
 import { benchCompileCache } from '../../bench/compile-cache';
 import { benchFileCost } from '../../bench/file-cost';
-import { benchLambda } from '../../bench/lambda';
-import { benchLsp } from '../../bench/lsp';
-import { benchMemory } from '../../bench/memory';
-import { TIME } from '../../bench/lib/proc';
 import { startLatencyProxy } from '../../bench/lib/latency-proxy';
-import { dropDatabase, startBenchServer, TMPFS_DIR, withClient } from '../../bench/lib/server';
+import { dropDatabase, withClient } from '../../bench/lib/server';
 import { benchNoop } from '../../bench/noop';
 import { benchOnline, SAFE_LOCK_TIMEOUT_MS } from '../../bench/online';
 import { benchOnlineFixes, FIXES_LOCK_TIMEOUT_MS } from '../../bench/online-fixes';
 import { benchProgressLines } from '../../bench/progress-lines';
 import { benchRace } from '../../bench/race';
 import { benchStartup, STEPS } from '../../bench/startup';
-import { benchStartupParts } from '../../bench/startup-parts';
-import { benchSynth } from '../../bench/synth';
-import { ROOT } from '../support/cli';
 import { targets } from '../support/db';
-import { embeddedBinDir, startServer } from '../support/system-postgres';
 
 const target = targets[0]!;
 
@@ -73,31 +57,6 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
       await dropDatabase(target.adminUrl, apply.applied.name);
       rmSync(apply.applied.dir, { recursive: true, force: true });
     }
-  });
-
-  it('memory: migrate applies the one big file, lint and plan read it; each reports its peak memory', async () => {
-    const r = await benchMemory({ adminUrl: target.adminUrl, bytes: 256 * 1024, runs: 2 });
-    if (!existsSync(TIME)) {
-      expect(r.note).toContain('not found');
-      console.log(`[bench smoke] ${r.note}`);
-      return;
-    }
-    expect(r).toMatchObject({ file_bytes: 256 * 1024 });
-    const m = r as Exclude<typeof r, { note: string }>;
-    expect(m.statements).toBeGreaterThan(2500);
-    for (const mb of [m.migrate_rss_mb, m.lint_rss_mb, m.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
-    // Each of lint and plan ran twice; the figure is the higher peak.
-    expect(m.samples.lint_rss_mb).toHaveLength(2);
-    expect(m.plan_rss_mb).toBe(Math.max(...m.samples.plan_rss_mb));
-    if (existsSync(PSQL)) expect(m.psql_rss_mb).toBeGreaterThan(0);
-    // The same size as one INSERT of many rows: applied (the rows counted by the bench), read by lint and plan.
-    expect(m.one_insert.rows).toBeGreaterThan(4000);
-    for (const mb of [m.one_insert.migrate_rss_mb, m.one_insert.lint_rss_mb, m.one_insert.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
-    // And as one function's body: applied (its row counted), read by lint and plan to its last statement.
-    for (const mb of [m.one_token.migrate_rss_mb, m.one_token.lint_rss_mb, m.one_token.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
-    // And as `SELECT 1;` lines, read by lint and plan (one row for the run, checked by the bench).
-    expect(m.tiny_statements.statements).toBe(Math.floor((256 * 1024 - 3) / 'SELECT 1;\n'.length));
-    for (const mb of [m.tiny_statements.lint_rss_mb, m.tiny_statements.plan_rss_mb]) expect(mb).toBeGreaterThan(10);
   });
 
   it('online.fixes: migrations/ applies to the drifted database under the application; its online forms fail no statement', async () => {
@@ -147,38 +106,6 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
     expect(r.wall_ms).toBeGreaterThan(0);
     expect(r.single_ms).toBeGreaterThan(0);
   });
-
-  it('lambda: bundles the handler (or says it stands in for it) and imports it in a fresh process', async () => {
-    const r = await benchLambda({ runs: 1 });
-
-    expect(r.bundle_bytes).toBeGreaterThan(10_000);
-    expect(r.bundle_with_sdk_bytes).toBeGreaterThan(r.bundle_bytes);
-    expect(r.entry).toBe(r.stand_in ? expect.stringContaining('stand-in') : 'lambda/handler/index.ts');
-    expect(r.shares.map((s) => s.package)).toEqual(expect.arrayContaining(['schemaguard', 'pg']));
-    expect(r.shares.reduce((a, s) => a + s.bytes, 0)).toBeLessThanOrEqual(r.bundle_bytes);
-    expect(r.samples.import).toHaveLength(1);
-  });
-
-  it("lsp: each file's diagnostics come back after every change, the same as when it opened; the result has lsp.p50_ms and lsp.p95_ms", async () => {
-    const r = await benchLsp({ changes: 1, warmUp: 0, lines: { small: 20, large: 50 } });
-
-    expect(r).toMatchObject({ lines: 50, diagnostics: 1, changes: 1, small: { lines: 20, diagnostics: 0 }, worst: { lines: 50, diagnostics: 24 } });
-    expect(r.p50_ms).toBeGreaterThan(0);
-    expect(r.p95_ms).toBeGreaterThanOrEqual(r.p50_ms);
-  }, 120_000);
-
-  it('synth: measures cdk synth when the CDK app is present, and says so when it is not', async () => {
-    const r = await benchSynth({ runs: 1 });
-
-    if (!r.measured) {
-      console.log(`[bench smoke] synth ${r.note}`);
-      expect(r.note).toContain('bin/app.ts');
-      expect(r.synth_ms).toBeNull();
-    } else {
-      expect(r.samples).toHaveLength(1);
-      expect(r.synth_ms).toBeGreaterThan(0);
-    }
-  }, 600_000);
 });
 
 describe(`Benchmark: the server's cost per file (smoke, ${target.name})`, () => {
@@ -195,40 +122,6 @@ describe(`Benchmark: the server's cost per file (smoke, ${target.name})`, () => 
     expect(Object.keys(r.variants)).toEqual(['sent', 'plain_row', 'merged_reset']);
     expect(r.recorded).toEqual({ sent: 12, plain_row: 12, merged_reset: 12 });
   });
-});
-
-describe('Benchmark server placement (smoke)', () => {
-  it('--tmpfs starts the server with its data directory in /dev/shm, and removes it when stopped', async () => {
-    const server = await startBenchServer(undefined, { tmpfs: true });
-    let dataDir = '';
-    try {
-      dataDir = await withClient(server.adminUrl, async (c) => (await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d")).rows[0]!.d);
-      expect(dataDir.startsWith(`${TMPFS_DIR}/schemaguard-bench-`)).toBe(true);
-    } finally {
-      await server.stop();
-    }
-    expect(existsSync(dataDir)).toBe(false);
-  }, 120_000);
-
-  it('a server that cannot start leaves nothing in the directory it was to use', async () => {
-    const parent = mkdtempSync(join(tmpdir(), 'schemaguard-placement-'));
-    chmodSync(parent, 0o755); // the server's own user reaches its directory inside
-    try {
-      await expect(startServer(embeddedBinDir(), { shared_buffers: 'plenty' }, 'bad', parent)).rejects.toThrow(/postgres exited/);
-      expect(readdirSync(parent)).toEqual([]);
-    } finally {
-      rmSync(parent, { recursive: true, force: true });
-    }
-  }, 120_000);
-
-  it('refuses --tmpfs with --database-url (exit 2, naming both)', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'run.ts'), '--tmpfs', '--database-url', 'postgres://localhost/x'], {
-      encoding: 'utf8',
-      cwd: ROOT,
-    });
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--tmpfs places the server this run starts; it cannot move the one of --database-url');
-  }, 60_000);
 });
 
 describe(`Benchmark latency proxy (smoke, ${target.name})`, () => {
@@ -254,16 +147,6 @@ describe(`Benchmark latency proxy (smoke, ${target.name})`, () => {
     } finally {
       await proxy.close();
     }
-  }, 120_000);
-});
-
-describe('Benchmark: start-up parts (smoke)', () => {
-  it("times Node.js, loading migrate's code, and reading and parsing the files, each part positive", async () => {
-    const r = await benchStartupParts({ migrations: 20, runs: 1 });
-    expect(r).toMatchObject({ migrations: 20, runs: 1, node: process.version });
-    for (const k of ['node_ms', 'read_ms', 'parse_ms', 'warm_read_ms', 'warm_parse_ms'] as const) expect(r[k], k).toBeGreaterThan(0);
-    expect(Number.isFinite(r.load_ms)).toBe(true);
-    expect(Number.isFinite(r.core_load_ms)).toBe(true);
   }, 120_000);
 });
 

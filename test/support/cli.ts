@@ -34,6 +34,33 @@ export function runCli(args: string[], options: CliRunOptions = {}): Promise<Cli
   return runNode([CLI, ...args], options);
 }
 
+/**
+ * The CLI in this process: `main(argv, io)`, what bin/schemaguard.cjs runs,
+ * with the same environment and working directory as runCli's process, minus
+ * a Node.js start-up and the SQL parser's load for every run. For the tests of
+ * what a command says and does; the executable itself (the bundle, the exit
+ * code of the process, output drained before it exits) keeps tests through
+ * runCli.
+ */
+export async function runCliInProcess(args: string[], options: Pick<CliRunOptions, 'env' | 'cwd'> = {}): Promise<CliRun> {
+  const { main } = await import('../../bin/cli/main');
+  const env = { ...process.env, ...options.env };
+  if (options.env && 'DATABASE_URL' in options.env && options.env.DATABASE_URL === undefined) delete env.DATABASE_URL;
+  const text = { stdout: '', stderr: '' };
+  const line = (name: keyof typeof text) => (t: string) => {
+    text[name] += t.endsWith('\n') ? t : `${t}\n`;
+  };
+  // The project file is looked for from the working directory, as the process's would be (one run at a time: a file's tests run in turn).
+  const before = process.cwd();
+  process.chdir(options.cwd ?? ROOT);
+  try {
+    const code = await main(args, { out: line('stdout'), err: line('stderr'), env });
+    return { code, ...text };
+  } finally {
+    process.chdir(before);
+  }
+}
+
 /** Runs `node …argv` as runCli runs the CLI. */
 export function runNode(argv: string[], options: CliRunOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,8 @@
 /**
- * Each key of schemaguard.config.json changes what the CLI does, run as a
- * user runs it (the real executable, in the project's folder or a subfolder
- * of it), against real PostgreSQL; a flag given wins over the file; a bad
+ * Each key of schemaguard.config.json changes what the CLI does, run from
+ * the project's folder or a subfolder of it (the CLI's `main` in process,
+ * `runCliInProcess`: the executable reads the same file through it, as
+ * test/bin/cli/commands/*.int.test.ts's first tests show), against real PostgreSQL; a flag given wins over the file; a bad
  * key or value stops every command with exit 2, naming the file, the key,
  * the value and the fix.
  */
@@ -11,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { advisoryLockKey } from '../../../lambda/engine/state/runner-lock-names';
 import { CONFIG_FILE_NAME } from '../../../lib/config/load';
 import { SETTINGS, type SettingKey } from '../../../lib/config/settings';
-import { runCli, type CliRun } from '../../support/cli';
+import { runCliInProcess, type CliRun } from '../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, whileHeld, withClient } from '../../support/db';
 import { tempDir } from '../../support/files';
 import { SYSTEM_PG_BIN } from '../../support/global-setup';
@@ -31,7 +32,7 @@ function project(config: Record<string, unknown>, files: Record<string, string> 
   return root;
 }
 
-const run = (root: string, args: string[], env: NodeJS.ProcessEnv = NO_DB): Promise<CliRun> => runCli(args, { cwd: root, env });
+const run = (root: string, args: string[], env: NodeJS.ProcessEnv = NO_DB): Promise<CliRun> => runCliInProcess(args, { cwd: root, env });
 
 /** A primary with one streaming standby whose replay is paused (started once, for the standby keys): a database of its own per call. */
 let rig: Promise<{ primary: StartedServer; standby: Awaited<ReturnType<typeof startStandby>> }> | undefined;

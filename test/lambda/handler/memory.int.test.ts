@@ -49,7 +49,9 @@ const SHAPES = [
   { shape: 'one INSERT of many rows', make: bigInsertText },
 ];
 
-describe.each(targets)('Handler memory on $name', (target) => {
+// The peak measured is the handler's process (the file's text, the driver's buffers), not the server's: the first server
+// proves it, as on any other major (the same statements, the same small results).
+describe.each(targets.slice(0, 1))('Handler memory on $name', (target) => {
   it.each(SHAPES)(
     `applies a ${MAX_FILE_BYTES / 2 ** 20} MiB migration of $shape within ${DEFAULT_MEMORY_MB - MARGIN_MB} MB`,
     async ({ make }) => {

@@ -3,12 +3,14 @@
  * table. node-pg-migrate runs for real (it is a dev dependency); Flyway's,
  * golang-migrate's and Prisma's history tables are created as those tools
  * create them (golang-migrate's postgres driver, Prisma's schema engine).
+ * The CLI runs as the real executable in the first test, in process
+ * (`runCliInProcess`, the same `main`) in the others.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { ROOT, runCli } from '../../../support/cli';
+import { ROOT, runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
 
@@ -87,8 +89,8 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(await rows(url, 'SELECT name FROM pgmigrations ORDER BY id')).toEqual([{ name: '20240101123045123_leads' }, { name: '20240101123046456_notes' }]);
     const before = await catalogFingerprint(url);
 
-    const kept = await runCli(['baseline', '--from', 'node-pg-migrate', '--dir', theirs, '--database-url', url]);
-    const bigArg = await runCli(['baseline', '20240101123046456', '--dir', theirs, '--database-url', url]);
+    const kept = await runCliInProcess(['baseline', '--from', 'node-pg-migrate', '--dir', theirs, '--database-url', url]);
+    const bigArg = await runCliInProcess(['baseline', '20240101123046456', '--dir', theirs, '--database-url', url]);
     expect(kept.code).toBe(2);
     expect(kept.stderr).toContain(
       '20240101123045123_leads.sql: version 20240101123045123 is too large: schemaguard versions are below 2^53 (9007199254740991), read exactly',
@@ -103,9 +105,9 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
       '20240101123046_notes.sql': 'CREATE TABLE notes (id int PRIMARY KEY);',
       '20240101123047_tags.sql': 'CREATE TABLE tags (id int PRIMARY KEY);',
     });
-    const r = await runCli(['baseline', '--from', 'node-pg-migrate', '--dir', ours, '--database-url', url]);
-    const m = await runCli(['migrate', '--dir', ours, '--database-url', url, '--quiet']);
-    const s = await runCli(['status', '--dir', ours, '--database-url', url, '--json']);
+    const r = await runCliInProcess(['baseline', '--from', 'node-pg-migrate', '--dir', ours, '--database-url', url]);
+    const m = await runCliInProcess(['migrate', '--dir', ours, '--database-url', url, '--quiet']);
+    const s = await runCliInProcess(['status', '--dir', ours, '--database-url', url, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('public.pgmigrations: node-pg-migrate applied up to version 20240101123046');
     expect(m.code, m.stderr).toBe(0);
@@ -131,12 +133,12 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     const note =
       "public.flyway_schema_history (flyway's history) is here and schemaguard has recorded nothing yet: if these files re-create the schema flyway made, " +
       'stop and record them first, without running them: schemaguard baseline --from flyway --reason …';
-    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
+    const status = await runCliInProcess(['status', '--dir', dir, '--database-url', url]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`note: ${note}`);
     // Once baselined, nothing is said.
-    expect((await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url])).code).toBe(0);
-    const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect((await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url])).code).toBe(0);
+    const after = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stderr).not.toContain('flyway');
   });
@@ -156,9 +158,9 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     });
     const before = await catalogFingerprint(url);
 
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-    const json = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
-    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
+    const json = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
 
     expect(m.code).toBe(1);
     expect(m.stderr).toContain(
@@ -175,7 +177,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(await rows(url, 'SELECT v FROM prices')).toEqual([{ v: 20 }]);
     expect(await catalogFingerprint(url)).toBe(before);
 
-    const forced = await runCli(['migrate', '--dir', dir, '--database-url', url, '--ignore-foreign-history']);
+    const forced = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--ignore-foreign-history']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toContain("note: public.flyway_schema_history (flyway's history) is here");
     expect(await rows(url, 'SELECT v FROM prices ORDER BY v')).toEqual([{ v: 20 }, { v: 40 }]);
@@ -191,11 +193,11 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
         (3, NULL, 'views', 'SQL', 'R__views.sql', 'ci', 5, true)`);
     });
     const dir = tempDir({ '1_leads.sql': 'SELECT 1;', '2_notes.sql': 'SELECT 2;', '3_broken.sql': 'SELECT 3;' });
-    const refused = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const refused = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(refused.stderr).toContain(
       "error: public.flyway_schema_history (flyway's history) records 2 applied migrations and repeatable migrations (R__views.sql) and schemaguard has recorded nothing here",
     );
-    const ok = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const ok = await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('baseline 2: recorded 2 files');
     expect(ok.stderr).toContain(
@@ -212,7 +214,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     });
     addFile(dir, '4_tags.sql', 'SELECT 4;');
     const before = await catalogFingerprint(url2);
-    const gap = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url2]);
+    const gap = await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url2]);
     expect(gap.code).toBe(1);
     expect(gap.stderr).toContain('files it never applied: 3_broken.sql; nothing was recorded');
     expect(gap.stderr).toContain(
@@ -248,10 +250,10 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     );
     const based = await history('flyway_baselined', `(1, '5', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', 'ci', 0, true)`);
 
-    const u = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', undone]);
-    const f = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', failed]);
-    const b = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', based]);
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', failed, '--json']);
+    const u = await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', undone]);
+    const f = await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', failed]);
+    const b = await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', based]);
+    const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', failed, '--json']);
 
     expect(u.code, u.stderr).toBe(0);
     expect(u.stdout).toContain('baseline 1: recorded 1 file');
@@ -287,9 +289,9 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     const before = await catalogFingerprint(url);
     const records = 'records only repeatable migrations, no versioned one (R__views.sql, R__grants.sql)';
 
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-    const b = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
-    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
+    const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
+    const b = await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const status = await runCliInProcess(['status', '--dir', dir, '--database-url', url]);
 
     expect(m.code).toBe(1);
     // Not "again": no versioned file ran.
@@ -312,8 +314,8 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(await catalogFingerprint(url)).toBe(before);
 
     // As the fix says: the files that re-create the schema recorded, the next one run.
-    expect((await runCli(['baseline', '2', '--dir', dir, '--database-url', url])).code).toBe(0);
-    const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    expect((await runCliInProcess(['baseline', '2', '--dir', dir, '--database-url', url])).code).toBe(0);
+    const after = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(after.code, after.stderr).toBe(0);
     expect(await rows(url, 'SELECT version, kind FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
       { version: '1', kind: 'baseline' },
@@ -339,8 +341,8 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     });
     const before = await catalogFingerprint(url);
 
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
+    const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
 
     expect(m.code).toBe(1);
     expect(m.stderr).toContain(
@@ -356,8 +358,8 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     );
     expect(await catalogFingerprint(url)).toBe(before);
 
-    const b = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
-    const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const b = await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const after = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stdout).toContain('baseline 2: recorded 2 files');
     expect(after.code, after.stderr).toBe(0);
@@ -376,7 +378,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     const dir = tempDir({ '1_leads.sql': 'SELECT 1;' });
     const before = await catalogFingerprint(url);
 
-    const r = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
 
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('baseline --from flyway: public.flyway_schema_history has "1.0", which has no whole-number version');
@@ -389,9 +391,9 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
   it('refuses a database without that history table (exit 2), and a version together with --from', async () => {
     const url = await freshDatabase(target, 'from_none');
     const dir = tempDir({ '1_a.sql': 'SELECT 1;' });
-    const none = await runCli(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
-    const both = await runCli(['baseline', '1', '--from', 'flyway', '--dir', dir, '--database-url', url]);
-    const bad = await runCli(['baseline', '--from', 'liquibase', '--dir', dir, '--database-url', url]);
+    const none = await runCliInProcess(['baseline', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const both = await runCliInProcess(['baseline', '1', '--from', 'flyway', '--dir', dir, '--database-url', url]);
+    const bad = await runCliInProcess(['baseline', '--from', 'liquibase', '--dir', dir, '--database-url', url]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('baseline --from flyway: no flyway_schema_history table in this database');
     expect(both.code).toBe(2);
@@ -410,8 +412,8 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
       '000003_tags.up.sql': 'CREATE TABLE tags (id int PRIMARY KEY);',
     });
     // Act
-    const r = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', url]);
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
+    const r = await runCliInProcess(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', url]);
+    const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
     // Assess
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('public.schema_migrations: golang-migrate applied up to version 2');
@@ -437,10 +439,10 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     );
     const before = await catalogFingerprint(dirty);
 
-    const d = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', dirty]);
-    const a = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', ahead]);
-    const r = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', rails]);
-    const asDbmate = await runCli(['baseline', '--from', 'dbmate', '--dir', dir, '--database-url', rails]);
+    const d = await runCliInProcess(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', dirty]);
+    const a = await runCliInProcess(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', ahead]);
+    const r = await runCliInProcess(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', rails]);
+    const asDbmate = await runCliInProcess(['baseline', '--from', 'dbmate', '--dir', dir, '--database-url', rails]);
 
     expect(d.code).toBe(1);
     expect(d.stderr).toContain(
@@ -480,7 +482,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
       '20240301000000_tags.sql': 'CREATE TABLE tags (id int PRIMARY KEY);',
     });
 
-    const r = await runCli(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', url, '--json']);
+    const r = await runCliInProcess(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', url, '--json']);
 
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('public._prisma_migrations: prisma applied up to version 20240201000000');
@@ -509,8 +511,8 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     );
     const before = await catalogFingerprint(disagree);
 
-    const f = await runCli(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', failed]);
-    const d = await runCli(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', disagree]);
+    const f = await runCliInProcess(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', failed]);
+    const d = await runCliInProcess(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', disagree]);
 
     expect(f.code).toBe(1);
     expect(f.stderr).toContain(
@@ -535,7 +537,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
       PRISMA_HISTORY,
       "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name) VALUES ('a', 'x', now(), '20240101000000_initial')",
     );
-    const n = await runCli(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', renamed]);
+    const n = await runCliInProcess(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', renamed]);
     expect(n.code).toBe(1);
     expect(n.stderr).toContain(
       `fix: name each file as prisma recorded its migration: git mv ${join(dir, '20240101000000_init.sql')} ${join(dir, '20240101000000_initial.sql')}; then baseline --from prisma again`,
@@ -573,12 +575,12 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
       const note = `note: public.${table} (${tool}'s history) records no applied migration: this database is migrated as a new one, every file runs, and that table is left as it is`;
       const historyBefore = await rows(url, `SELECT * FROM ${table}`);
 
-      const b = await runCli(['baseline', '--from', tool, '--dir', dir, '--database-url', url]);
-      const status = await runCli(['status', '--dir', dir, '--database-url', url]);
-      const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
-      const planJson = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
-      const planGithub = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
-      const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+      const b = await runCliInProcess(['baseline', '--from', tool, '--dir', dir, '--database-url', url]);
+      const status = await runCliInProcess(['status', '--dir', dir, '--database-url', url]);
+      const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
+      const planJson = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json']);
+      const planGithub = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
+      const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
 
       expect(JSON.parse(planJson.stdout).note).toBe(note.slice('note: '.length));
       expect(planGithub.stdout.split('\n')).toContain(`::notice title=schemaguard plan::${note.slice('note: '.length)}`);
@@ -597,7 +599,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
       expect(await rows(url, "SELECT to_regclass('public.a')::text AS a, to_regclass('public.b')::text AS b")).toEqual([{ a: 'a', b: 'b' }]);
       expect(await rows(url, `SELECT * FROM ${table}`)).toEqual(historyBefore);
       // Recorded now: nothing more is said.
-      const again = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+      const again = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
       expect(again.code, again.stderr).toBe(0);
       expect(again.stderr).not.toContain(table);
     },
@@ -611,9 +613,9 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
       'fix: the failed migration may have left part of its change: repair that by hand (finish or undo it), then tell golang-migrate where the schema stands ' +
       '(migrate force VERSION, the version of the last file whose change is complete, or empty the table when none is)';
 
-    const b = await runCli(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', url]);
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const b = await runCliInProcess(['baseline', '--from', 'golang-migrate', '--dir', dir, '--database-url', url]);
+    const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
+    const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
 
     expect(b.code).toBe(1);
     expect(b.stderr).toContain(repair);
@@ -631,7 +633,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
 
     // Repaired as the fix says (none of its files' change is complete): the table emptied, migrate runs.
     await withClient(url, (c) => c.query('DELETE FROM schema_migrations'));
-    const after = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const after = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(after.code, after.stderr).toBe(0);
     expect(after.stderr).toContain("note: public.schema_migrations (golang-migrate's history) records no applied migration");
     expect(await rows(url, "SELECT to_regclass('public.a')::text AS a")).toEqual([{ a: 'a' }]);

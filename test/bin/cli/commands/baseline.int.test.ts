@@ -1,9 +1,9 @@
-/** `schemaguard baseline` through the real executable, on every server of the run. */
+/** `schemaguard baseline` on every server of the run: through the real executable in the first test, in process (`runCliInProcess`, the same `main`) in the others. */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { advisoryLockKey } from '../../../../lambda/driver/pg/advisory-lock';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
 
@@ -64,9 +64,9 @@ describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
   it('a second baseline to the same version records nothing and says so', async () => {
     const url = await handBuilt(target, 'baseline_again');
     const dir = tempDir(FILES);
-    await runCli(['baseline', '3', '--dir', dir, '--database-url', url]);
+    await runCliInProcess(['baseline', '3', '--dir', dir, '--database-url', url]);
     const before = await catalogFingerprint(url);
-    const again = await runCli(['baseline', '3', '--dir', dir, '--database-url', url]);
+    const again = await runCliInProcess(['baseline', '3', '--dir', dir, '--database-url', url]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('nothing to record, every file up to 3 is already applied');
     expect(await catalogFingerprint(url)).toBe(before);
@@ -76,7 +76,7 @@ describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
     const url = await handBuilt(target, 'baseline_beyond');
     const dir = tempDir(FILES);
     const before = await catalogFingerprint(url);
-    const r = await runCli(['baseline', '9', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['baseline', '9', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('baseline 9: no migration file has version 9 (the newest file is 4)');
     expect(r.stderr).toContain('fix: pass the version of the newest file the database already reflects, one of: 1, 2, 3, 4');
@@ -85,8 +85,8 @@ describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
 
   it('refuses a bad VERSION argument and a missing one (exit 2)', async () => {
     const dir = tempDir(FILES);
-    const bad = await runCli(['baseline', 'latest', '--dir', dir, '--database-url', 'postgres://nobody@127.0.0.1:1/x']);
-    const none = await runCli(['baseline', '--dir', dir, '--database-url', 'postgres://nobody@127.0.0.1:1/x']);
+    const bad = await runCliInProcess(['baseline', 'latest', '--dir', dir, '--database-url', 'postgres://nobody@127.0.0.1:1/x']);
+    const none = await runCliInProcess(['baseline', '--dir', dir, '--database-url', 'postgres://nobody@127.0.0.1:1/x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('baseline: "latest" is not a version');
     expect(none.code).toBe(2);
@@ -96,13 +96,13 @@ describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
   it('refuses to baseline over an applied file that changed since (exit 1), writing nothing', async () => {
     const url = await freshDatabase(target, 'baseline_differs');
     const dir = tempDir({ '0001_leads.sql': FILES['0001_leads.sql'] });
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     addFile(dir, '0001_leads.sql', `${FILES['0001_leads.sql']}\n-- edited after it ran`);
     addFile(dir, '0002_purchases.sql', FILES['0002_purchases.sql']);
     const before = await catalogFingerprint(url);
     const stateBefore = await state(url);
 
-    const r = await runCli(['baseline', '2', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['baseline', '2', '--dir', dir, '--database-url', url]);
 
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
@@ -116,10 +116,10 @@ describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
   it('refuses when the database already ran files above the version while files up to it are unrecorded', async () => {
     const url = await freshDatabase(target, 'baseline_above');
     const dir = tempDir({ '0002_purchases_alone.sql': 'CREATE TABLE purchases (id int);' });
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     addFile(dir, '0001_leads.sql', FILES['0001_leads.sql']);
     const before = await catalogFingerprint(url);
-    const r = await runCli(['baseline', '1', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['baseline', '1', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('the database already has migrations above 1 applied (2) while 0001_leads.sql is not recorded; nothing was recorded');
     expect(await catalogFingerprint(url)).toBe(before);
@@ -133,7 +133,7 @@ describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
     try {
       await holder.query('SELECT pg_advisory_lock($1::bigint)', [advisoryLockKey('schemaguard')]);
       const before = await catalogFingerprint(url);
-      const blocked = await runCli(['baseline', '3', '--dir', dir, '--database-url', url, '--lock-wait', '1s']);
+      const blocked = await runCliInProcess(['baseline', '3', '--dir', dir, '--database-url', url, '--lock-wait', '1s']);
       expect(blocked.code).toBe(1);
       expect(blocked.stderr).toContain('waiting for the migration lock held by pid');
       expect(blocked.stderr).toContain('other-runner');
@@ -141,7 +141,7 @@ describe.each(targets)('CLI: schemaguard baseline on $name', (target) => {
     } finally {
       await holder.end();
     }
-    const r = await runCli(['baseline', '3', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['baseline', '3', '--dir', dir, '--database-url', url]);
     expect(r.code, r.stderr).toBe(0);
     expect((await state(url)).map((s) => s.kind)).toEqual(['baseline', 'baseline', 'baseline']);
   });

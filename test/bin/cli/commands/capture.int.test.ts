@@ -1,13 +1,14 @@
 /**
- * `schemaguard capture` through the real executable, on a server with
- * pg_stat_statements loaded: the application's upsert and inserts become
- * contract files; the captured upsert passes `check`, and once
- * unique_active_purchase is dropped `check` and `guard` fail naming it.
+ * `schemaguard capture` on a server with pg_stat_statements loaded: the
+ * application's upsert and inserts become contract files; the captured
+ * upsert passes `check`, and once unique_active_purchase is dropped `check`
+ * and `guard` fail naming it. Through the real executable in the first test,
+ * in process (`runCliInProcess`, the same `main`) in the others.
  */
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { fullMatrixMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { CONTRACTS_DIR, runFixes } from '../../../support/schema-fixes';
@@ -39,7 +40,7 @@ describe.each(fullMatrixMajors)('CLI: schemaguard capture on $name', (target) =>
 
   it('writes one file per statement; the captured upsert passes check, and fails naming the index once it is dropped; a second capture writes nothing', async () => {
     const dir = join(tempDir({}, 'capture'), 'contracts');
-    const r = await runCli(['capture', '--database-url', url, '--contracts', dir]);
+    const r = await runCliInProcess(['capture', '--database-url', url, '--contracts', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(dir).sort()).toEqual([
       'lead_purchases_insert.sql',
@@ -52,16 +53,16 @@ describe.each(fullMatrixMajors)('CLI: schemaguard capture on $name', (target) =>
       /^-- Captured from pg_stat_statements by schemaguard capture \(queryid -?\d+, 5 calls\)\.\n.*\nINSERT INTO student_course_purchases \(student_id, course_id, is_active\)\nVALUES \(\$1, \$2, \$3\)\nON CONFLICT \(student_id, course_id\) WHERE is_active = true\nDO UPDATE SET updated_at = now\(\)\nRETURNING id;\n$/,
     );
 
-    const passed = await runCli(['check', '--database-url', url, '--contracts', dir]);
+    const passed = await runCliInProcess(['check', '--database-url', url, '--contracts', dir]);
     expect(passed.code, passed.stdout).toBe(0);
     expect(passed.stdout).toContain('ON CONFLICT on student_course_purchases infers unique index unique_active_purchase (partial: WHERE is_active = true)');
 
-    const again = await runCli(['capture', '--database-url', url, '--contracts', dir]);
+    const again = await runCliInProcess(['capture', '--database-url', url, '--contracts', dir]);
     expect(again.stdout).toMatch(/^capture: 0 written, 5 already present, 0 skipped/m);
 
     await withClient(url, (c) => c.query('DROP INDEX unique_active_purchase'));
     try {
-      const failed = await runCli(['check', '--database-url', url, '--contracts', dir]);
+      const failed = await runCliInProcess(['check', '--database-url', url, '--contracts', dir]);
       expect(failed.code).toBe(1);
       expect(failed.stdout).toContain('FAILED student_course_purchases_upsert.sql:3');
       expect(failed.stdout).toContain(
@@ -72,7 +73,7 @@ describe.each(fullMatrixMajors)('CLI: schemaguard capture on $name', (target) =>
       expect(failed.stdout).toContain(
         'CREATE UNIQUE INDEX CONCURRENTLY unique_active_purchase ON public.student_course_purchases USING btree (student_id, course_id) WHERE (is_active = true);',
       );
-      const guard = await runCli(['guard', '--database-url', url, '--contracts', dir]);
+      const guard = await runCliInProcess(['guard', '--database-url', url, '--contracts', dir]);
       expect(guard.code).toBe(1);
       expect(guard.stdout).toContain(
         'PAGE   contract-plan student_course_purchases_upsert.sql: contract student_course_purchases_upsert (student_course_purchases_upsert.sql:3) fails: ',
@@ -88,7 +89,7 @@ describe.each(fullMatrixMajors)('CLI: schemaguard capture on $name', (target) =>
   it('statements contracts/ already has are reported present, by their normalised form', async () => {
     const dir = join(tempDir({}, 'capture'), 'contracts');
     cpSync(CONTRACTS_DIR, dir, { recursive: true });
-    const r = await runCli(['capture', '--database-url', url, '--contracts', dir, '--json']);
+    const r = await runCliInProcess(['capture', '--database-url', url, '--contracts', dir, '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout) as { statements: { status: string; file?: string }[] };
     expect(
@@ -101,7 +102,7 @@ describe.each(fullMatrixMajors)('CLI: schemaguard capture on $name', (target) =>
   });
 
   it('exits 2 on --min-calls 0', async () => {
-    const r = await runCli(['capture', '--database-url', url, '--min-calls', '0']);
+    const r = await runCliInProcess(['capture', '--database-url', url, '--min-calls', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--min-calls: must be at least 1');
   });
@@ -111,7 +112,7 @@ describe.each(fullMatrixMajors)('CLI: schemaguard capture on $name without pg_st
   it('exits 2 naming what the server lacks and the fix, and writes nothing', async () => {
     const url = await freshDatabase(target, 'cli_capture_none');
     const dir = join(tempDir({}, 'capture'), 'contracts');
-    const r = await runCli(['capture', '--database-url', url, '--contracts', dir]);
+    const r = await runCliInProcess(['capture', '--database-url', url, '--contracts', dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       'error: capture reads pg_stat_statements, and this server cannot give it: the library is not loaded: shared_preload_libraries is ""',

@@ -1,7 +1,7 @@
-/** `schemaguard check` through the real executable. */
+/** `schemaguard check` through the real executable in the first test, in process (`runCliInProcess`, the same `main`) in the others. */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { runFixes } from '../../../support/schema-fixes';
@@ -26,7 +26,7 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
   });
 
   it('regression: as a user the alarms count, it says so before checking and names the guard role', async () => {
-    const r = await runCli(['check', '--database-url', url]);
+    const r = await runCliInProcess(['check', '--database-url', url]);
     expect(r.stderr).toContain(`note: connected as "${new URL(url).username}": the database alarms count this user's ERROR lines`);
   });
 
@@ -39,7 +39,7 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
       },
       'contracts',
     );
-    const r = await runCli(['check', '--contracts', contracts, '--database-url', url]);
+    const r = await runCliInProcess(['check', '--contracts', contracts, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('FAILED upsert.sql:1 upsert ($1 uuid, $2 uuid)');
     expect(r.stdout).toContain('statement: INSERT INTO student_course_purchases (student_id, course_id, is_active) VALUES ($1, $2, true) ON CONFLICT');
@@ -49,7 +49,7 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
     expect(r.stdout).toContain('FAILED call.sql:1 call');
     expect(r.stdout).toContain('reason: function no_such_function(unknown) does not exist (42883)');
     expect(r.stderr).toContain('error: 2 of 2 contracts failed: call.sql, upsert.sql');
-    const j = await runCli(['check', '--contracts', contracts, '--database-url', url, '--json']);
+    const j = await runCliInProcess(['check', '--contracts', contracts, '--database-url', url, '--json']);
     expect(j.code).toBe(1);
     expect(JSON.parse(j.stdout)).toMatchObject({ command: 'check', passed: 0, failed: 2 });
   });
@@ -59,7 +59,7 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
     await withClient(url, async (holder) => {
       await holder.query('BEGIN; LOCK TABLE student_course_purchases IN SHARE MODE');
       try {
-        const r = await runCli(['check', '--database-url', url]);
+        const r = await runCliInProcess(['check', '--database-url', url]);
         expect(r.code).toBe(1);
         expect(r.stderr).toMatch(/error: contract purchase_upsert\.sql:5 \(purchase_upsert\) could not be checked: canceling statement due to lock timeout/);
         expect(r.stderr).toContain("fix: another session held a lock on its table longer than the check's lock_timeout");
@@ -82,14 +82,14 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
       roleUrl.username = role;
       roleUrl.password = password;
       const contracts = tempDir({ 'price.sql': 'SELECT price FROM lead_purchases WHERE id = $1' }, 'contracts');
-      const r = await runCli(['check', '--contracts', contracts, '--database-url', roleUrl.toString()]);
+      const r = await runCliInProcess(['check', '--contracts', contracts, '--database-url', roleUrl.toString()]);
       expect(r.code).toBe(1);
       expect(r.stdout).toContain(
         `reason: relation "lead_purchases" does not exist (42P01): the table public.lead_purchases exists, but role ${role} has no USAGE on schema public, so PostgreSQL leaves that schema out of its search_path\n`,
       );
       expect(r.stdout).toContain(`fix: GRANT USAGE ON SCHEMA public TO ${role};  -- as the schema's owner or the master user\n`);
       expect(r.stdout).not.toContain('a migration must create the table');
-      const j = await runCli(['check', '--contracts', contracts, '--database-url', roleUrl.toString(), '--json']);
+      const j = await runCliInProcess(['check', '--contracts', contracts, '--database-url', roleUrl.toString(), '--json']);
       expect(JSON.parse(j.stdout).results[0].failures[0]).toMatchObject({
         sqlstate: '42P01',
         schemaWithoutUsage: 'public',
@@ -102,7 +102,7 @@ describe(`CLI: schemaguard check on ${target.name}, on a migrated database`, () 
 
   it('check exits 2 on a bad contract file, naming it', async () => {
     const contracts = tempDir({ 'two.sql': 'SELECT 1; SELECT 2;' }, 'contracts');
-    const r = await runCli(['check', '--contracts', contracts, '--database-url', url]);
+    const r = await runCliInProcess(['check', '--contracts', contracts, '--database-url', url]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('two.sql: a contract file holds exactly one statement (found 2)');
   });

@@ -1,8 +1,8 @@
-/** `schemaguard diff` through the real executable. */
+/** `schemaguard diff` through the real executable in the first test, in process (`runCliInProcess`, the same `main`) in the others. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { takeSnapshot } from '../../../../lambda/checks/drift/drift';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { removeTempDirs, tempDir } from '../../../support/files';
 import { runFixes } from '../../../support/schema-fixes';
@@ -43,14 +43,14 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
   it('comment changes alone are reported but exit 0 (a warning in SARIF); with other drift, exit 1', async () => {
     await withClient(url, (c) => c.query("COMMENT ON TABLE leads IS 'by hand'; COMMENT ON COLUMN leads.id IS 'the lead'"));
     try {
-      const r = await runCli(['diff', '--database-url', url]);
+      const r = await runCliInProcess(['diff', '--database-url', url]);
       expect(r.code, r.stdout).toBe(0);
       expect(r.stdout).toContain('table public.leads: comment differs: snapshot null vs live "by hand"');
       expect(r.stdout).toContain('drift: 2 differences (comment changes only: reported, not failing, exit 0)');
-      const j = await runCli(['diff', '--database-url', url, '--json']);
+      const j = await runCliInProcess(['diff', '--database-url', url, '--json']);
       expect(j.code).toBe(0);
       expect(JSON.parse(j.stdout)).toMatchObject({ drift: true, failing: false });
-      const sarif = JSON.parse((await runCli(['diff', '--database-url', url, '--format', 'sarif'])).stdout) as {
+      const sarif = JSON.parse((await runCliInProcess(['diff', '--database-url', url, '--format', 'sarif'])).stdout) as {
         runs: { results: { ruleId: string; level: string }[] }[];
       };
       expect(sarif.runs[0]!.results.map((x) => [x.ruleId, x.level])).toEqual([
@@ -58,7 +58,7 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
         ['comment-drift', 'warning'],
       ]);
       await withClient(url, (c) => c.query('ALTER TABLE lead_purchases ALTER COLUMN id DROP DEFAULT'));
-      const both = await runCli(['diff', '--database-url', url]);
+      const both = await runCliInProcess(['diff', '--database-url', url]);
       expect(both.code).toBe(1);
       expect(both.stdout).toContain('drift: 3 differences (2 of them comment changes: reported, not failing)');
     } finally {
@@ -72,7 +72,7 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
   async function noteNotDrift(made: string, drop: string, note: string, more: () => Promise<void> = async () => {}): Promise<void> {
     await withClient(url, (c) => c.query(made));
     try {
-      const r = await runCli(['diff', '--database-url', url]);
+      const r = await runCliInProcess(['diff', '--database-url', url]);
       expect(r.code, r.stdout).toBe(0);
       expect(r.stdout).toContain(note);
       expect(r.stdout).toContain('no drift');
@@ -99,7 +99,7 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
       async () => {
         // A table of any other name is drift.
         await withClient(url, (c) => c.query('CREATE TABLE flyway_schema_history_copy (id int)'));
-        expect((await runCli(['diff', '--database-url', url])).code).toBe(1);
+        expect((await runCliInProcess(['diff', '--database-url', url])).code).toBe(1);
       },
     );
   });
@@ -115,10 +115,10 @@ describe(`CLI: schemaguard diff on ${target.name}, on a migrated database`, () =
 
   it('diff says when migrations are not applied yet, and exits 2 without a snapshot', async () => {
     const empty = await freshDatabase(target, 'cli_diff_empty');
-    const r = await runCli(['diff', '--database-url', empty]);
+    const r = await runCliInProcess(['diff', '--database-url', empty]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/note: \d+ migrations are not applied here .*run migrate first/);
-    const missing = await runCli(['diff', '--database-url', empty, '--snapshot', '/nonexistent/snapshot.json']);
+    const missing = await runCliInProcess(['diff', '--database-url', empty, '--snapshot', '/nonexistent/snapshot.json']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('/nonexistent/snapshot.json: cannot read the schema snapshot (ENOENT)');
     expect(missing.stderr).toContain('schemaguard snapshot');
@@ -144,10 +144,10 @@ describe('CLI: schemaguard diff and guard against a snapshot of another major ve
     const url = await freshDatabase(other, 'cli_views_live');
     await withClient(url, (c) => c.query(SCHEMA));
     const note = `note: 1 view's query was not compared: the snapshot was taken on PostgreSQL ${target.major}, this server is ${other.major}`;
-    const diff = await runCli(['diff', '--database-url', url, '--snapshot', join(dir, 'snapshot.json'), '--dir', join(dir, 'migrations')]);
+    const diff = await runCliInProcess(['diff', '--database-url', url, '--snapshot', join(dir, 'snapshot.json'), '--dir', join(dir, 'migrations')]);
     expect(diff.code, diff.stdout + diff.stderr).toBe(0);
     expect(diff.stdout).toContain(note);
-    const guard = await runCli([
+    const guard = await runCliInProcess([
       'guard',
       '--database-url',
       url,

@@ -1,12 +1,14 @@
 /**
  * One policy for files with no statement, the same in lint, plan and migrate:
  * they pass lint, plan and migrate say they record them and run nothing, and
- * migrate records them (psql runs such files without complaint).
+ * migrate records them (psql runs such files without complaint). The CLI
+ * runs as the real executable in the first test, in process
+ * (`runCliInProcess`, the same `main`) in the others.
  */
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 
@@ -51,14 +53,14 @@ describe(`CLI: files with no statement, on ${target.name}`, () => {
   it('refuses a file still as schemaguard new wrote it in migrate, plan and lint (exit 2, nothing recorded), and applies it once written', async () => {
     const url = await freshDatabase(target, 'cli_template');
     const dir = tempDir({ '0001_users.sql': 'CREATE TABLE users (id int);\n', '0002_placeholder.sql': '-- SQLite only\n' });
-    expect((await runCli(['new', 'add_nickname', '--dir', dir])).code).toBe(0);
+    expect((await runCliInProcess(['new', 'add_nickname', '--dir', dir])).code).toBe(0);
     const file = readdirSync(dir).find((f) => f.startsWith('0003_'))!;
     expect(file).toBe('0003_add_nickname.sql');
 
-    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
-    const lint = await runCli(['lint', '--dir', dir]);
-    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
+    const migrate = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
+    const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
+    const lint = await runCliInProcess(['lint', '--dir', dir]);
+    const status = await runCliInProcess(['status', '--dir', dir, '--database-url', url]);
 
     const message = `${file} is still the template schemaguard new wrote, with no statement of yours`;
     const fix = `fix: write its SQL (below the directives), or delete ${dir}/${file} if you no longer need it`;
@@ -72,7 +74,7 @@ describe(`CLI: files with no statement, on ${target.name}`, () => {
     expect(status.stdout).toContain(`note: ${message}`);
 
     appendFileSync(join(dir, file), 'ALTER TABLE users ADD COLUMN nickname text;\n');
-    const written = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const written = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(written.code, written.stderr).toBe(0);
     expect(await rows(url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'users' ORDER BY column_name")).toEqual([
       { column_name: 'id' },

@@ -1,8 +1,12 @@
-/** `schemaguard lint` through the real executable. */
+/**
+ * `schemaguard lint`: through the real executable in the first test and in
+ * those of very many findings (their output's size and the process's stack),
+ * in process (`runCliInProcess`, the same `main`) in the others.
+ */
 import { afterAll, describe, expect, it } from 'vitest';
 import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, ROOT } from '../../../support/cli';
+import { runCli, runCliInProcess, ROOT } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, whileHeld, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { checksum } from '../../../../lambda/engine/files/checksum';
@@ -36,7 +40,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     // legacy: a table no migration creates, so lint takes it as existing.
     const dir = tempDir({ '1_a.sql': "CREATE INDEX legacy_code_pw ON legacy (code) WHERE code <> 'host=x password=LintSecret1';" });
     for (const format of ['text', 'json']) {
-      const r = await runCli(['lint', '--dir', dir, '--format', format], { env: NO_DB });
+      const r = await runCliInProcess(['lint', '--dir', dir, '--format', format], { env: NO_DB });
       expect(r.stdout).toContain('index-not-concurrent');
       expect(r.stdout).not.toContain('LintSecret1');
       expect(r.stdout).toContain('password=****');
@@ -48,7 +52,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
 
   it('names one file as one file in its progress line', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);' });
-    const r = await runCli(['lint', '--dir', dir], { env: NO_DB });
+    const r = await runCliInProcess(['lint', '--dir', dir], { env: NO_DB });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`lint the 1 file in ${dir}/ (every file counts as pending)`);
   });
@@ -94,8 +98,8 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     ];
     for (const c of cases) {
       const dir = tempDir(c.files);
-      const lint = await runCli(['lint', '--dir', dir], { env: NO_DB });
-      const plan = await runCli(['plan', '--offline', '--dir', dir], { env: NO_DB });
+      const lint = await runCliInProcess(['lint', '--dir', dir], { env: NO_DB });
+      const plan = await runCliInProcess(['plan', '--offline', '--dir', dir], { env: NO_DB });
       expect(lint.code).toBe(2);
       expect(lint.stderr).toContain(`error: ${c.error}`);
       expect(lint.stderr).toContain(`fix: ${c.fix}`);
@@ -106,10 +110,10 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     // Over the size limit (a sparse file): refused before it is read, as migrate refuses it.
     const big = tempDir({ '1_big.sql': 'SELECT 1;' });
     truncateSync(join(big, '1_big.sql'), 16 * 1024 * 1024 + 1);
-    const tooLarge = await runCli(['lint', '--dir', big], { env: NO_DB });
+    const tooLarge = await runCliInProcess(['lint', '--dir', big], { env: NO_DB });
     expect(tooLarge.code).toBe(2);
     expect(tooLarge.stderr).toContain('error: 1_big.sql: 16777217 bytes is over the 16777216-byte limit for a migration');
-    const notes = await runCli(['lint', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes', 'seed.csv': 'a,b' })], {
+    const notes = await runCliInProcess(['lint', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes', 'seed.csv': 'a,b' })], {
       env: NO_DB,
     });
     expect(notes.code).toBe(0);
@@ -118,7 +122,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
 
   it('exits 0 with warnings only, and prints JSON with --json', async () => {
     const dir = tempDir({ '1_a.sql': '-- schemaguard:allow index-not-concurrent nothing here\nCREATE TABLE t (id int);' });
-    const r = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
+    const r = await runCliInProcess(['lint', '--dir', dir, '--json'], { env: NO_DB });
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     expect(json).toMatchObject({ command: 'lint', files: ['1_a.sql'], errors: 0, warnings: 1, findings: [{ rule: 'unused-allow', line: 1 }] });
@@ -218,7 +222,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     const dir = tempDir({ '1_a.sql': 'ALTER TABLE accounts ADD COLUMN phone text;' });
     await whileHeld(url, 'ALTER TABLE accounts ADD COLUMN added_by_a_migration int', async (pid) => {
       const started = Date.now();
-      const r = await runCli(['lint', '--dir', dir, '--database-url', url]);
+      const r = await runCliInProcess(['lint', '--dir', dir, '--database-url', url]);
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
@@ -228,15 +232,15 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
       );
       expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
     });
-    const free = await runCli(['lint', '--dir', dir, '--database-url', url]);
+    const free = await runCliInProcess(['lint', '--dir', dir, '--database-url', url]);
     expect(free.code).toBe(0);
   });
 
   // Regression: every allowed finding was kept and printed: a file with an allow before each statement printed a line per statement.
   it('shows the first 100 allowed findings of a rule in a file and one "… and N more allowed" line, counting every one, in text and --json', async () => {
     const dir = tempDir({ '1_reset.sql': '-- schemaguard:allow lock-timeout-disabled the pool resets it anyway\nRESET ALL;\n'.repeat(5000) });
-    const text = await runCli(['lint', '--dir', dir], { env: NO_DB });
-    const json = await runCli(['lint', '--dir', dir, '--json'], { env: NO_DB });
+    const text = await runCliInProcess(['lint', '--dir', dir], { env: NO_DB });
+    const json = await runCliInProcess(['lint', '--dir', dir, '--json'], { env: NO_DB });
 
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout.match(/^1_reset\.sql:\d+:1: allowed lock-timeout-disabled \(the pool resets it anyway\)$/gm)).toHaveLength(100);
@@ -260,10 +264,10 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
   it('with --database-url lints only pending files, with the applied ones as context', async () => {
     const url = await freshDatabase(target, 'cli_lint');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);' });
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     const dir2 = tempDir({ '1_a.sql': 'CREATE TABLE t (id int);', '2_b.sql': 'CREATE INDEX t_id ON t (id);' });
-    const withDb = await runCli(['lint', '--dir', dir2, '--database-url', url]);
-    const withoutDb = await runCli(['lint', '--dir', dir2], { env: NO_DB });
+    const withDb = await runCliInProcess(['lint', '--dir', dir2, '--database-url', url]);
+    const withoutDb = await runCliInProcess(['lint', '--dir', dir2], { env: NO_DB });
     expect(withDb.code).toBe(1);
     expect(withDb.stderr).not.toContain('pg_depend');
     expect(withDb.stdout).toContain('2_b.sql:1:22: error index-not-concurrent');
@@ -274,25 +278,25 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
   it("with --database-url lints a file at a version applied under another name or text, and fails with migrate's refusal (it was skipped as applied: exit 0 on a set migrate refuses)", async () => {
     const url = await freshDatabase(target, 'cli_lint_version_taken');
     const ran = { '0001_a.sql': 'CREATE TABLE t (id int);', '0002_search_path.sql': 'CREATE TABLE u (id int);' };
-    expect((await runCli(['migrate', '--dir', tempDir(ran), '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', tempDir(ran), '--database-url', url, '--quiet'])).code).toBe(0);
     const renamed = tempDir({ '0001_a.sql': ran['0001_a.sql'], '0002_clean.sql': 'CREATE INDEX ui ON u (id);' });
-    const r = await runCli(['lint', '--dir', renamed, '--database-url', url]);
+    const r = await runCliInProcess(['lint', '--dir', renamed, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('0002_clean.sql:1:20: error index-not-concurrent');
     expect(r.stdout).toContain('error: migrate through this URL will refuse to run: version 2 was applied as "search_path" (checksum ');
     expect(r.stdout).toContain('fix: give 0002_clean.sql a version above the newest applied one, and restore the migration that ran as 0002_search_path.sql;');
     expect(r.stdout).toContain('lint: 1 file, 2 errors, 0 warnings');
-    const json = JSON.parse((await runCli(['lint', '--dir', renamed, '--database-url', url, '--json'])).stdout);
+    const json = JSON.parse((await runCliInProcess(['lint', '--dir', renamed, '--database-url', url, '--json'])).stdout);
     expect(json).toMatchObject({
       files: ['0002_clean.sql'],
       errors: 1,
       refusals: [{ file: '0002_clean.sql', message: expect.stringContaining('version 2 was applied as "search_path"') }],
     });
-    const plan = JSON.parse((await runCli(['plan', '--dir', renamed, '--database-url', url, '--json'])).stdout);
+    const plan = JSON.parse((await runCliInProcess(['plan', '--dir', renamed, '--database-url', url, '--json'])).stdout);
     expect(plan.lint.files).toEqual(['0002_clean.sql']);
     // The same name, edited after it ran: linted, and refused as migrate refuses it; a valid-checksum for the text that ran counts as applied.
     const edited = tempDir({ '0001_a.sql': ran['0001_a.sql'], '0002_search_path.sql': 'CREATE TABLE u (id int);\nCREATE INDEX ui ON u (id);' });
-    const e = await runCli(['lint', '--dir', edited, '--database-url', url, '--format', 'github']);
+    const e = await runCliInProcess(['lint', '--dir', edited, '--database-url', url, '--format', 'github']);
     expect(e.code).toBe(1);
     expect(e.stdout).toMatch(
       /^::error file=.*0002_search_path\.sql,line=1,title=schemaguard lint::migrate through this URL will refuse to run: 0002_search_path\.sql was changed after it was applied/m,
@@ -302,7 +306,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
       '0001_a.sql': ran['0001_a.sql'],
       '0002_search_path.sql': `-- schemaguard:valid-checksum ${checksum(ran['0002_search_path.sql'])}\nCREATE TABLE IF NOT EXISTS u (id int);`,
     });
-    const v = await runCli(['lint', '--dir', accepted, '--database-url', url]);
+    const v = await runCliInProcess(['lint', '--dir', accepted, '--database-url', url]);
     expect(v.code, v.stdout).toBe(0);
     expect(v.stdout).toContain('lint: 0 files, 0 errors, 0 warnings');
   });
@@ -310,45 +314,45 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
   it("with --database-url reads functions' volatility from pg_proc: a STABLE function of the database does not rewrite", async () => {
     const url = await freshDatabase(target, 'cli_lint_volatility');
     const applied = { '1_a.sql': 'CREATE TABLE t (id int);' };
-    expect((await runCli(['migrate', '--dir', tempDir(applied), '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', tempDir(applied), '--database-url', url, '--quiet'])).code).toBe(0);
     await withClient(url, (c) =>
       c.query("CREATE TABLE accounts (id int); CREATE FUNCTION tenant() RETURNS text LANGUAGE plpgsql STABLE AS $$BEGIN RETURN 't'; END$$"),
     );
     const dir = tempDir({ ...applied, '2_b.sql': 'ALTER TABLE accounts ADD COLUMN tenant text DEFAULT tenant();' });
-    const withDb = await runCli(['lint', '--dir', dir, '--database-url', url]);
-    const withoutDb = await runCli(['lint', '--dir', dir], { env: NO_DB });
+    const withDb = await runCliInProcess(['lint', '--dir', dir, '--database-url', url]);
+    const withoutDb = await runCliInProcess(['lint', '--dir', dir], { env: NO_DB });
     expect(withDb.code, withDb.stdout).toBe(0);
     expect(withoutDb.code).toBe(1);
     expect(withoutDb.stdout).toContain(
       '2_b.sql:1:33: error volatile-default: ADD COLUMN tenant on existing table accounts with a default calling tenant(), whose volatility lint does not know',
     );
-    const plan = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json']);
     expect(JSON.parse(plan.stdout).lint.findings).toEqual([]);
   });
 
   it('with --database-url names what a DROP … CASCADE would take there now, as PostgreSQL names it; plan says the same', async () => {
     const url = await freshDatabase(target, 'cli_lint_cascade');
     const applied = { '1_a.sql': "CREATE TYPE mood AS ENUM ('ok', 'bad');\nCREATE TABLE leads (id int, m mood);\nCREATE VIEW moods AS SELECT m FROM leads;" };
-    expect((await runCli(['migrate', '--dir', tempDir(applied), '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', tempDir(applied), '--database-url', url, '--quiet'])).code).toBe(0);
     const dir = tempDir({ ...applied, '2_b.sql': 'DROP TYPE mood CASCADE;' });
-    const withDb = await runCli(['lint', '--dir', dir, '--database-url', url]);
+    const withDb = await runCliInProcess(['lint', '--dir', dir, '--database-url', url]);
     expect(withDb.code).toBe(0);
     expect(withDb.stderr).toMatch(/^lint reads what depends on what in .+ \(pg_depend\): a pending file says CASCADE$/m);
     expect(withDb.stdout).toContain(
       '2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is: in the database now, column m of table leads, view moods',
     );
-    const withoutDb = await runCli(['lint', '--dir', tempDir({ '2_b.sql': 'DROP TYPE mood CASCADE;' })], { env: NO_DB });
+    const withoutDb = await runCliInProcess(['lint', '--dir', tempDir({ '2_b.sql': 'DROP TYPE mood CASCADE;' })], { env: NO_DB });
     expect(withoutDb.stdout).toContain(
       '2_b.sql:1:16: warning drop-cascade: DROP TYPE of mood with CASCADE: everything that depends on it is dropped too, and the migration does not say what that is\n',
     );
-    const plan = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json']);
     expect(JSON.parse(plan.stdout).lint.findings).toMatchObject([
       { rule: 'drop-cascade', message: expect.stringMatching(/: in the database now, column m of table leads, view moods$/) },
     ]);
   });
 
   it('passes on migrations/ of this repository', async () => {
-    const r = await runCli(['lint', '--dir', join(ROOT, 'migrations')], { env: NO_DB });
+    const r = await runCliInProcess(['lint', '--dir', join(ROOT, 'migrations')], { env: NO_DB });
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(/lint: \d+ files, 0 errors/);
   });

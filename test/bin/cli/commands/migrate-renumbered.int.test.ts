@@ -3,14 +3,16 @@
  * executable on real PostgreSQL: renumbered (refused with its own message,
  * given its version back; --allow-ahead cannot run it, and no fix offers a
  * flag that would), copied (run again only by name: --allow-rerun), and
- * renamed within its version (status says what it ran as).
+ * renamed within its version (status says what it ran as). The CLI runs as
+ * the real executable in the first test, in process (`runCliInProcess`, the
+ * same `main`) in the others.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
 
@@ -104,14 +106,14 @@ describe(`CLI: an applied file copied under a new version, on ${target.name}`, (
     const { url, dir } = await seeded('copied');
     addFile(dir, '0003_seed_again.sql', SEED);
 
-    const refused = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const refused = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('0003_seed_again.sql holds the text');
     expect(refused.stderr).toContain('that was applied as version 2 ("seed"), whose file 0002_seed.sql is there too');
     expect(refused.stderr).toContain('pass --allow-rerun 3');
     expect(await seedRows(url)).toBe(1);
 
-    const allowed = await runCli(['migrate', '--allow-rerun', '3', '--dir', dir, '--database-url', url, '--quiet']);
+    const allowed = await runCliInProcess(['migrate', '--allow-rerun', '3', '--dir', dir, '--database-url', url, '--quiet']);
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(await seedRows(url)).toBe(2);
   });
@@ -122,9 +124,9 @@ describe(`CLI: an applied file renamed within its version (0002_seed.sql renamed
     const { url, dir } = await seeded('renamed');
     renameSync(join(dir, '0002_seed.sql'), join(dir, '0002_seed_users.sql'));
 
-    const run = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
-    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
-    const json = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);
+    const run = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    const status = await runCliInProcess(['status', '--dir', dir, '--database-url', url]);
+    const json = await runCliInProcess(['status', '--dir', dir, '--database-url', url, '--json']);
 
     expect(JSON.parse(run.stdout)).toMatchObject({ outcome: 'up-to-date' });
     expect(status.stdout).toMatch(/2\s+seed_users\s+applied \(ran as "seed"\)/);

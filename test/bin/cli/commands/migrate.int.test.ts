@@ -1,8 +1,8 @@
-/** `schemaguard migrate` through the real executable. */
+/** `schemaguard migrate` through the real executable in the first test, in process (`runCliInProcess`, the same `main`) in the others. */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { main } from '../../../../bin/cli/main';
@@ -28,9 +28,9 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
   it('exits 1 when an applied file changed, naming the file and both checksums', async () => {
     const url = await freshDatabase(target, 'changed');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-    await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     addFile(dir, '1_a.sql', 'CREATE TABLE a (id int, x int);');
-    const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: 1_a\.sql was changed after it was applied: applied checksum [0-9a-f]{12}, file checksum [0-9a-f]{12}; nothing was run/);
     expect(r.stderr).toContain(
@@ -43,7 +43,7 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
   it('exits 1 with a readable error carrying the line, SQLSTATE, detail', async () => {
     const url = await freshDatabase(target, 'readable');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int NOT NULL);\n\nINSERT INTO a VALUES (NULL);' });
-    const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: 1_a.sql:3: null value in column "id" of relation "a" violates not-null constraint');
     expect(r.stderr).toContain('sqlstate: 23502');
@@ -58,7 +58,7 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
       '2_b.sql': 'CREATE TABLE b (id int);\nINSERT INTO a VALUES (NULL);',
       '3_c.sql': 'CREATE TABLE c (id int);',
     });
-    const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
       'migrate stopped at 2_b.sql: rolled back, nothing of it applied; 1 migration applied before it by this run stays applied, 2 still pending (2_b.sql included)',
@@ -71,7 +71,7 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
     const url = await freshDatabase(target, 'stopped_notx');
     const dup = "CREATE TABLE roles (schemeid text); INSERT INTO roles VALUES ('a'), ('a');";
     const first = tempDir({ '1_a.sql': dup, '2_idx.sql': '-- schemaguard:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY i ON roles (schemeid);' });
-    const r = await runCli(['migrate', '--dir', first, '--database-url', url]);
+    const r = await runCliInProcess(['migrate', '--dir', first, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
       'migrate stopped at 2_idx.sql: not recorded, and nothing of it applied by this run (it runs outside a transaction, and no statement of it committed before the one that failed); 1 migration applied before it by this run stays applied, 1 still pending (2_idx.sql included)',
@@ -81,7 +81,7 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
       '1_a.sql': dup,
       '2_idx.sql': '-- schemaguard:no-transaction\nCREATE INDEX CONCURRENTLY j ON roles (schemeid);\nCREATE UNIQUE INDEX CONCURRENTLY i ON roles (schemeid);',
     });
-    const again = await runCli(['migrate', '--dir', later, '--database-url', url]);
+    const again = await runCliInProcess(['migrate', '--dir', later, '--database-url', url]);
     expect(again.stderr).toContain(
       'migrate stopped at 2_idx.sql: not recorded, though line 2 committed and stays applied (it runs outside a transaction): the next run starts again from its first line; 0 migrations applied before it',
     );
@@ -91,7 +91,7 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
   it('a file the server refuses whole (a syntax error: nothing of it ran) fails with its line and no note about the rollback', async () => {
     const url = await freshDatabase(target, 'syntax');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCREATE TABLEX b (id int);\n' });
-    const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: 1_a.sql:2: syntax error at or near "TABLEX"');
     expect(r.stderr).toContain('sqlstate: 42601');
@@ -115,7 +115,7 @@ describe(`CLI: schemaguard migrate on ${target.name}`, () => {
   ])('exits 2 on %s, names the file, and leaves the database untouched', async (_label, files, message) => {
     const url = await freshDatabase(target, 'badinput');
     const before = await catalogFingerprint(url);
-    const r = await runCli(['migrate', '--dir', tempDir(files as Record<string, string | Uint8Array>), '--database-url', url]);
+    const r = await runCliInProcess(['migrate', '--dir', tempDir(files as Record<string, string | Uint8Array>), '--database-url', url]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`error: ${message}`);
     expect(r.stderr).toContain('fix: ');
@@ -185,9 +185,9 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     const empty = tempDir({ 'README.md': '# migrations', '0005_add_phone': 'ALTER TABLE t ADD COLUMN phone text;', '6_notes.txt': 'x' });
 
     const runs = [
-      await runCli(['migrate', '--quiet', '--dir', empty, '--database-url', url]),
-      await runCli(['status', '--exit-code', '--dir', empty, '--database-url', url]),
-      await runCli(['plan', '--dir', empty, '--database-url', url]),
+      await runCliInProcess(['migrate', '--quiet', '--dir', empty, '--database-url', url]),
+      await runCliInProcess(['status', '--exit-code', '--dir', empty, '--database-url', url]),
+      await runCliInProcess(['plan', '--dir', empty, '--database-url', url]),
     ];
 
     for (const r of runs) {
@@ -202,7 +202,7 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     expect(runs[0]!.stdout).toMatch(/^up to date: version none/);
 
     const some = tempDir({ '1_a.sql': 'SELECT 1;' });
-    const ok = await runCli(['migrate', '--quiet', '--dir', some, '--database-url', url]);
+    const ok = await runCliInProcess(['migrate', '--quiet', '--dir', some, '--database-url', url]);
     expect(ok.stderr).toBe('');
   });
 
@@ -216,14 +216,14 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
       '1_a.sql.conf': 'encoding=UTF-8\n',
     });
 
-    const r = await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['migrate', '--quiet', '--dir', dir, '--database-url', url]);
 
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe(
       `note: ${dir}/: 1_a.sql.conf, 2_idx.sql.conf: Flyway's per-script configuration, which schemaguard does not read; executeInTransaction=false there is schemaguard's no-transaction directive: put -- schemaguard:no-transaction on the first line of 2_idx.sql (docs guide/migration-files#directives)\n`,
     );
     const other = tempDir({ '1_a.sql': 'SELECT 1;', '1_a.sql.conf': 'encoding=UTF-8\n' });
-    expect((await runCli(['plan', '--dir', other, '--database-url', url])).stderr).toContain(
+    expect((await runCliInProcess(['plan', '--dir', other, '--database-url', url])).stderr).toContain(
       `note: ${other}/: 1_a.sql.conf: Flyway's per-script configuration, which schemaguard does not read; for executeInTransaction=false, put -- schemaguard:no-transaction on the first line of the script instead`,
     );
   });
@@ -242,9 +242,9 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     });
 
     const runs = [
-      await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]),
-      await runCli(['status', '--dir', dir, '--database-url', url]),
-      await runCli(['plan', '--dir', dir, '--database-url', url]),
+      await runCliInProcess(['migrate', '--quiet', '--dir', dir, '--database-url', url]),
+      await runCliInProcess(['status', '--dir', dir, '--database-url', url]),
+      await runCliInProcess(['plan', '--dir', dir, '--database-url', url]),
     ];
 
     const warning = `warning: ${dir}/: 3 .sql files in subfolders are not read: archive/ (2 .sql files), v2/ (1 .sql file); schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at the folder that holds them\n`;
@@ -260,7 +260,7 @@ describe(`CLI: schemaguard migrate reads its files while it connects, on ${targe
     const url = await freshDatabase(target, 'up_files');
     const dir = tempDir({ '000001_init.up.sql': 'CREATE TABLE t (id int);' });
 
-    const r = await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['migrate', '--quiet', '--dir', dir, '--database-url', url]);
 
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe(
@@ -295,9 +295,9 @@ describe.each(targets)('CLI: a password in a failing statement on $name', (t) =>
     const share = (c: [string, string], k: number) => serverRepeats(c) || k % targets.length === targets.indexOf(t);
     for (const [sql, message] of cases.filter(share)) {
       const dir = tempDir({ '1_role.sql': sql });
-      const text = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-      const json = await runCli(['migrate', '--json', '--dir', dir, '--database-url', url]);
-      const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+      const text = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
+      const json = await runCliInProcess(['migrate', '--json', '--dir', dir, '--database-url', url]);
+      const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
 
       expect(text.code, text.stderr).toBe(1);
       expect(text.stderr).toContain(message);

@@ -1,8 +1,11 @@
-/** `schemaguard plan` through the real executable. */
+/**
+ * `schemaguard plan`: through the real executable in the first tests, in
+ * process (`runCliInProcess`, the same `main`) in the others.
+ */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, targets, whileHeld, withClient } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
@@ -62,7 +65,7 @@ describe.each(targets)("CLI: schemaguard plan --database-url behind a migration'
     });
     await whileHeld(url, 'LOCK TABLE big IN ACCESS EXCLUSIVE MODE', async (pid) => {
       const started = Date.now();
-      const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
+      const r = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
       expect(Date.now() - started).toBeLessThan(15_000);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
@@ -72,7 +75,7 @@ describe.each(targets)("CLI: schemaguard plan --database-url behind a migration'
       );
       expect(r.stderr).toContain('fix: run it again once that transaction ends (a migration holds its tables until it commits)');
     });
-    const free = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const free = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
     expect(free.code, free.stderr).toBe(0);
     // The key column v is nullable (read from the catalog): the key scans the table for NULLs.
     expect(free.stdout).toMatch(/1_alter\.sql:2\s+ACCESS EXCLUSIVE\s+public\.big\s+1,000\s+\d+ kB\s+no\s+yes\s/);
@@ -87,12 +90,12 @@ describe.each(targets)('CLI: timestamp → timestamptz on $name', (t) => {
     const url = await freshDatabase(t, 'plan_zone');
     await rows(url, `ALTER DATABASE ${url.split('/').pop()!.split('?')[0]} SET timezone = '${zone}'`);
     const dir = tempDir({ '0001_events.sql': 'CREATE TABLE events (id int, at timestamp(3));' });
-    expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
     await rows(url, 'INSERT INTO events SELECT g, now() FROM generate_series(1, 100) g');
     writeFileSync(join(dir, '0002_zone.sql'), 'ALTER TABLE events ALTER COLUMN at TYPE timestamptz;');
 
-    const plan = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
-    const lint = await runCli(['lint', '--dir', dir, '--database-url', url, '--json']);
+    const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const lint = await runCliInProcess(['lint', '--dir', dir, '--database-url', url, '--json']);
 
     expect(plan.code, plan.stderr).toBe(0);
     expect(JSON.parse(plan.stdout).statements.map((s: { rewrites: boolean }) => s.rewrites)).toEqual([rewrites]);
@@ -134,7 +137,7 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
 
   it(`on a ${ROWS.toLocaleString('en-US')}-row table: each statement's lock, the rewrite or scan, and the live size within 10 %`, async () => {
     const before = await catalogFingerprint(url);
-    const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const r = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const { statements, warnings, sized } = JSON.parse(r.stdout);
     const at = (file: string, line = 1) => statements.find((s: { file: string; line: number }) => s.file === file && s.line === line);
@@ -162,8 +165,8 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
   });
 
   it('prints the statements as a table with the warnings; --warn-rows above the table silences them', async () => {
-    const text = await runCli(['plan', '--dir', dir, '--database-url', url]);
-    const quiet = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '1_000_000', '--json']);
+    const text = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
+    const quiet = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '1_000_000', '--json']);
     expect(text.stdout).toMatch(/0002_index\.sql:1\s+SHARE\s+public\.big\s+\d{3},\d{3}\s+\d+ MB\s+no\s+yes\s+CREATE INDEX big_a ON big \(a\)/);
     expect(text.stdout).toMatch(/0004_held\.sql:2\s+ROW EXCLUSIVE \+ row locks \(under ACCESS EXCLUSIVE from line 1\)/);
     expect(text.stdout).toContain('0002_index.sql:1:1: warning blocking-lock-on-large-table: CREATE [UNIQUE] INDEX takes SHARE on public.big');
@@ -185,7 +188,7 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
     };
     const domainDir = tempDir(files);
 
-    const r = await runCli(['plan', '--dir', domainDir, '--database-url', url, '--json']);
+    const r = await runCliInProcess(['plan', '--dir', domainDir, '--database-url', url, '--json']);
 
     expect(r.code, r.stderr).toBe(0);
     const { statements, warnings, lint } = JSON.parse(r.stdout);
@@ -204,8 +207,11 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
     expect(where(lint.findings.filter((f: { rule: string }) => f.rule === 'volatile-default'))).toEqual(where(warnings));
     // Without a database, the files' own CREATE DOMAIN and CREATE FUNCTION still decide.
     const offline = JSON.parse(
-      (await runCli(['plan', '--dir', tempDir({ '0005_own.sql': files['0005_own.sql']! }), '--offline', '--json'], { env: { DATABASE_URL: undefined } }))
-        .stdout,
+      (
+        await runCliInProcess(['plan', '--dir', tempDir({ '0005_own.sql': files['0005_own.sql']! }), '--offline', '--json'], {
+          env: { DATABASE_URL: undefined },
+        })
+      ).stdout,
     );
     expect(offline.statements.filter((s: { statement: string }) => s.statement.includes('ADD COLUMN')).map((s: { rewrites: boolean }) => s.rewrites)).toEqual([
       false,
@@ -229,7 +235,7 @@ describe.each(targets)('CLI: schemaguard plan with statement locks on $name', (t
   });
 
   it('without a database (--offline) the lock and rewrite columns still show; no sizes, no warnings', async () => {
-    const r = await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
+    const r = await runCliInProcess(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
     expect(r.code, r.stderr).toBe(0);
     const { statements, warnings, sized, target } = JSON.parse(r.stdout);
     expect(target).toContain('--offline');
@@ -256,12 +262,12 @@ describe(`CLI: schemaguard plan --offline of a type change, on ${target.name}`, 
       '2_b.sql': 'ALTER TABLE kv ALTER COLUMN v TYPE varchar(1024);\nALTER TABLE elsewhere ALTER COLUMN x TYPE varchar(10);',
     };
     const dir = tempDir(files);
-    const j = JSON.parse((await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } })).stdout);
+    const j = JSON.parse((await runCliInProcess(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } })).stdout);
     expect(j.statements.slice(1).map((s: { rewrites: boolean; scans: boolean; oldTypeUnknown?: boolean }) => [s.rewrites, s.scans, s.oldTypeUnknown])).toEqual([
       [false, false, undefined],
       [true, true, true],
     ]);
-    const text = (await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } })).stdout;
+    const text = (await runCliInProcess(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } })).stdout;
     expect(text).toMatch(/^2_b\.sql:1\s+ACCESS EXCLUSIVE\s+kv\s+no\s+no\s+ALTER TABLE kv/m);
     expect(text).toMatch(/^2_b\.sql:2\s+ACCESS EXCLUSIVE\s+elsewhere\s+\?\s+\?\s+ALTER TABLE elsewhere/m);
     expect(text).toContain(
@@ -288,12 +294,12 @@ describe(`CLI: schemaguard plan of DO blocks and CALL on ${target.name}`, () => 
       ),
     );
     const dir = tempDir({ '1_do.sql': "DO $$BEGIN UPDATE roles SET schemeid = 'x'; ALTER TABLE roles ADD COLUMN z int; END$$;\nCALL touch_roles();" });
-    const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^1_do\.sql:1\s+\?\s+\?\s+\?\s+DO \$\$BEGIN UPDATE roles/m);
     expect(r.stdout).toMatch(/^1_do\.sql:2\s+\?\s+\?\s+\?\s+CALL touch_roles\(\)/m);
     expect(r.stdout).toContain('? alone: DO block or CALL, not read: it takes whatever locks, rewrites and scans its code does (read the code)');
-    const j = JSON.parse((await runCli(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
+    const j = JSON.parse((await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
     expect(j.statements.map((s: { notRead?: boolean; lock: string | null }) => [s.notRead, s.lock])).toEqual([
       [true, null],
       [true, null],
@@ -313,7 +319,7 @@ describe(`CLI: schemaguard plan of DO blocks and CALL on ${target.name}`, () => 
 describe('CLI: schemaguard plan --offline with a file the parser refuses', () => {
   it("prints the table first, then the parser's error (exit 2)", async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE (;' });
-    const r = await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
+    const r = await runCliInProcess(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/2\s+2\s+2_b\.sql\s+1/);
     expect(r.stderr).toContain('2_b.sql:1:14: syntax error at or near "("');
@@ -332,11 +338,11 @@ describe(`CLI: the files' problems in order of version, on ${target.name}`, () =
     const url = await freshDatabase(target, 'problems_by_version');
     const offline = { env: { DATABASE_URL: undefined } };
 
-    const text = await runCli(['plan', '--dir', dir, '--offline'], offline);
-    const json = await runCli(['plan', '--dir', dir, '--offline', '--json'], offline);
-    const github = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], offline);
-    const lint = await runCli(['lint', '--dir', dir], offline);
-    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const text = await runCliInProcess(['plan', '--dir', dir, '--offline'], offline);
+    const json = await runCliInProcess(['plan', '--dir', dir, '--offline', '--json'], offline);
+    const github = await runCliInProcess(['plan', '--dir', dir, '--offline', '--format', 'github'], offline);
+    const lint = await runCliInProcess(['lint', '--dir', dir], offline);
+    const migrate = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
 
     for (const r of [text, json, github, lint, migrate]) expect(r.code, r.stderr).toBe(2);
     expect(named(text.stderr)).toEqual(firstTwenty);
@@ -358,8 +364,8 @@ describe(`CLI: the files' problems in order of version, on ${target.name}`, () =
   it('--format github ends with one annotation on the run counting those not annotated', async () => {
     const dir = tempDir(files);
 
-    const plan = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], { env: { DATABASE_URL: undefined } });
-    const lint = await runCli(['lint', '--dir', dir, '--format', 'github'], { env: { DATABASE_URL: undefined } });
+    const plan = await runCliInProcess(['plan', '--dir', dir, '--offline', '--format', 'github'], { env: { DATABASE_URL: undefined } });
+    const lint = await runCliInProcess(['lint', '--dir', dir, '--format', 'github'], { env: { DATABASE_URL: undefined } });
 
     for (const [command, r] of [
       ['plan', plan],
@@ -378,7 +384,7 @@ describe(`CLI: the files' problems in order of version, on ${target.name}`, () =
 
   it('--format github adds no such annotation when every problem is annotated', async () => {
     const dir = tempDir(Object.fromEntries(Object.entries(files).slice(0, 20)));
-    const r = await runCli(['plan', '--dir', dir, '--offline', '--format', 'github'], { env: { DATABASE_URL: undefined } });
+    const r = await runCliInProcess(['plan', '--dir', dir, '--offline', '--format', 'github'], { env: { DATABASE_URL: undefined } });
     expect(r.code).toBe(2);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('::'))).toHaveLength(20);
     expect(r.stdout).not.toContain('more problem');
@@ -394,10 +400,10 @@ describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings 
     const dir = tempDir({ '1_t.sql': "CREATE TABLE t (p text DEFAULT E'a\\\\b');\n", '2_ins.sql': "INSERT INTO t VALUES ('C:\\dir');\n" });
     const before = await catalogFingerprint(url);
 
-    const text = await runCli(['plan', '--dir', dir, '--database-url', url]);
-    const json = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
-    const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
-    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const text = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
+    const json = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json']);
+    const github = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
+    const migrate = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
 
     const message = "2_ins.sql:1: a string with a backslash, and this session's standard_conforming_strings is off";
     expect(migrate.code).toBe(2);
@@ -433,7 +439,7 @@ describe.each(targets)('CLI: schemaguard plan where standard_conforming_strings 
       [off, clean],
       [on, backslash],
     ] as const) {
-      const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
+      const r = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json']);
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).refusal).toBeNull();
     }
@@ -469,14 +475,14 @@ describe.each(targets)("CLI: plan names migrate's refusals of the files against 
     async (_, change, file, message) => {
       const url = await freshDatabase(t, 'plan_state_refusal');
       const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '3_c.sql': 'CREATE TABLE c (id int);', '5_e.sql': 'CREATE TABLE e (id int);' });
-      expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
+      expect((await runCliInProcess(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
       change(dir);
       const before = await catalogFingerprint(url);
 
-      const json = await runCli(['plan', '--dir', dir, '--database-url', url, '--json']);
-      const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
-      const sarif = await runCli(['plan', '--dir', dir, '--database-url', url, '--format', 'sarif']);
-      const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+      const json = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json']);
+      const github = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--format', 'github']);
+      const sarif = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--format', 'sarif']);
+      const migrate = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
 
       for (const r of [json, github, sarif]) expect(r.code, r.stderr).toBe(0);
       const { refusals, refusal } = JSON.parse(json.stdout) as { refusal: unknown; refusals: { message: string; fix: string; file?: string }[] };
@@ -524,8 +530,8 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
   it('--offline: a run of more than ALIKE_RUN is one row and one JSON entry (alike, lastLine); a run of ALIKE_RUN a row each; every statement counted', async () => {
     const dir = tempDir({ '1_many.sql': many });
 
-    const j = await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
-    const text = await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
+    const j = await runCliInProcess(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
+    const text = await runCliInProcess(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
 
     expect(j.code, j.stderr).toBe(0);
     const { statements, pending } = JSON.parse(j.stdout) as {
@@ -561,8 +567,8 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
       '2_two_locks.sql': pairs(501, () => 'INSERT INTO t VALUES (1);', 'LOCK t IN ROW SHARE MODE;').join('\n'),
     });
 
-    const j = await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
-    const text = await runCli(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
+    const j = await runCliInProcess(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
+    const text = await runCliInProcess(['plan', '--dir', dir, '--offline'], { env: { DATABASE_URL: undefined } });
 
     expect(j.code, j.stderr).toBe(0);
     const { statements, pending } = JSON.parse(j.stdout) as { statements: { file: string; line: number; alike?: number }[]; pending: { statements: number }[] };
@@ -600,7 +606,7 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
     const kinds = ALIKE_KINDS + 1;
     const dir = tempDir({ '1_kinds.sql': lines(ALIKE_RUN + kinds, (k) => `INSERT INTO t${k % kinds} VALUES (1);`).join('\n') });
 
-    const j = await runCli(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
+    const j = await runCliInProcess(['plan', '--dir', dir, '--offline', '--json'], { env: { DATABASE_URL: undefined } });
 
     expect(j.code, j.stderr).toBe(0);
     const { statements } = JSON.parse(j.stdout) as { statements: { alike?: number }[] };
@@ -617,9 +623,9 @@ describe(`CLI: schemaguard plan of long runs of statements alike, on ${target.na
     });
     const more = '… and 901 more blocking-lock-on-large-table findings in 1_many.sql';
 
-    const j = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--json']);
-    const text = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10']);
-    const github = await runCli(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--format', 'github']);
+    const j = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--json']);
+    const text = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10']);
+    const github = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--warn-rows', '10', '--format', 'github']);
 
     expect(j.code, j.stderr).toBe(0);
     const { statements, warnings, warningsOmitted } = JSON.parse(j.stdout) as {

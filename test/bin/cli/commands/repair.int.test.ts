@@ -1,10 +1,10 @@
-/** `schemaguard repair` through the real executable, on every server of the run. */
+/** `schemaguard repair` on every server of the run: through the real executable in the first test, in process (`runCliInProcess`, the same `main`) in the others. */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checksum } from '../../../../lambda/engine/files/checksum';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
 
@@ -59,7 +59,7 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
   it('runs nothing: the edited SQL is not executed', async () => {
     const { url, dir } = await editedAfterApply(target, 'repair_runs_nothing');
     addFile(dir, '2_b.sql', `${B}\nCREATE TABLE should_not_exist (id int);`);
-    const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'reformatted']);
+    const r = await runCliInProcess(['repair', '--dir', dir, '--database-url', url, '--reason', 'reformatted']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('accepted the new text of 2 applied files');
     expect(await rows(url, "SELECT to_regclass('should_not_exist') AS t")).toEqual([{ t: null }]);
@@ -68,8 +68,8 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
   it('refuses without --reason (exit 2), before reading anything', async () => {
     const { url, dir } = await editedAfterApply(target, 'repair_no_reason');
     const before = await catalogFingerprint(url);
-    const none = await runCli(['repair', '--dir', dir, '--database-url', url]);
-    const blank = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', '   ']);
+    const none = await runCliInProcess(['repair', '--dir', dir, '--database-url', url]);
+    const blank = await runCliInProcess(['repair', '--dir', dir, '--database-url', url, '--reason', '   ']);
     for (const r of [none, blank]) {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('repair needs a reason');
@@ -82,7 +82,7 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
     addFile(dir, '3_c.sql', 'CREATE TABLE c (id int);');
     const before = await catalogFingerprint(url);
     const stateBefore = await rows(url, 'SELECT version, checksum FROM schemaguard.applied_migrations ORDER BY version');
-    const r = await runCli(['repair', '1', '3', '--dir', dir, '--database-url', url, '--reason', 'typo']);
+    const r = await runCliInProcess(['repair', '1', '3', '--dir', dir, '--database-url', url, '--reason', 'typo']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('repair: 3_c.sql is not applied; repair accepts the text of applied files only, nothing was changed');
     expect(await catalogFingerprint(url)).toBe(before);
@@ -92,7 +92,7 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
   it('refuses a version no file has (exit 2)', async () => {
     const { url, dir } = await editedAfterApply(target, 'repair_no_file');
     const before = await catalogFingerprint(url);
-    const r = await runCli(['repair', '7', '--dir', dir, '--database-url', url, '--reason', 'typo']);
+    const r = await runCliInProcess(['repair', '7', '--dir', dir, '--database-url', url, '--reason', 'typo']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('repair: no migration file has version 7');
     expect(await catalogFingerprint(url)).toBe(before);
@@ -101,9 +101,9 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
   it('with nothing changed, accepts nothing and writes nothing (no audit table either)', async () => {
     const url = await freshDatabase(target, 'repair_nothing');
     const dir = tempDir({ '1_a.sql': A });
-    await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
+    await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
     const before = await catalogFingerprint(url);
-    const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'checking']);
+    const r = await runCliInProcess(['repair', '--dir', dir, '--database-url', url, '--reason', 'checking']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('nothing to accept, no applied file changed');
     expect(await catalogFingerprint(url)).toBe(before);
@@ -111,7 +111,7 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
 
   it('--json lists what it accepted', async () => {
     const { url, dir } = await editedAfterApply(target, 'repair_json');
-    const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'comment', '--json']);
+    const r = await runCliInProcess(['repair', '--dir', dir, '--database-url', url, '--reason', 'comment', '--json']);
     expect(JSON.parse(r.stdout)).toMatchObject({
       command: 'repair',
       reason: 'comment',
@@ -125,27 +125,27 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
     const url = await freshDatabase(target, 'repair_version_taken');
     const alice = 'CREATE TABLE a2 (id int);';
     const dir = tempDir({ '1_a.sql': A, '2_alice.sql': alice });
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     rmSync(join(dir, '2_alice.sql'));
     addFile(dir, '3_alice.sql', alice);
     addFile(dir, '2_bob.sql', 'CREATE TABLE b2 (id int);');
     const before = await catalogFingerprint(url);
     const stateBefore = await rows(url, 'SELECT version, name, checksum FROM schemaguard.applied_migrations ORDER BY version');
 
-    const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(m.code).toBe(1);
     expect(m.stderr).toContain(`version 2 was applied as "alice" (checksum ${checksum(alice).slice(0, 12)}), and its file is now 2_bob.sql, another migration`);
     expect(m.stderr).toContain('3_alice.sql holds the text that ran as version 2: it was renumbered, and would run again; nothing was run');
     expect(m.stderr).toContain(
       `give 3_alice.sql its applied version back: mv ${join(dir, '3_alice.sql')} ${join(dir, '2_alice.sql')} (git mv, the same arguments, for a file git tracks)`,
     );
-    const status = await runCli(['status', '--dir', dir, '--database-url', url, '--json']);
+    const status = await runCliInProcess(['status', '--dir', dir, '--database-url', url, '--json']);
     expect(JSON.parse(status.stdout).migrations.find((x: { version: number }) => x.version === 2)).toMatchObject({
       status: 'changed',
       name: 'bob',
       appliedName: 'alice',
     });
-    const r = await runCli(['repair', '--dir', dir, '--database-url', url, '--reason', 'typo']);
+    const r = await runCliInProcess(['repair', '--dir', dir, '--database-url', url, '--reason', 'typo']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('repair: 2_bob.sql (version 2 ran as "alice"): another migration may have taken the version');
     expect(await catalogFingerprint(url)).toBe(before);
@@ -156,7 +156,7 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
     rmSync(join(dir, '2_bob.sql'));
     addFile(dir, '2_alice.sql', alice);
     addFile(dir, '3_bob.sql', 'CREATE TABLE b2 (id int);');
-    const fixed = await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
+    const fixed = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet']);
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(await rows(url, "SELECT to_regclass('b2')::text AS t")).toEqual([{ t: 'b2' }]);
   });
@@ -164,15 +164,15 @@ describe.each(targets)('CLI: schemaguard repair on $name', (target) => {
   it('repair --rename accepts the migration that ran, renamed and edited; the audit row says what it ran as', async () => {
     const url = await freshDatabase(target, 'repair_rename');
     const dir = tempDir({ '1_a.sql': A });
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     rmSync(join(dir, '1_a.sql'));
     addFile(dir, '1_create_leads.sql', A_EDITED);
-    const r = await runCli(['repair', '1', '--rename', '--dir', dir, '--database-url', url, '--reason', 'file renamed, comment added']);
+    const r = await runCliInProcess(['repair', '1', '--rename', '--dir', dir, '--database-url', url, '--reason', 'file renamed, comment added']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`1_create_leads.sql: ${checksum(A).slice(0, 12)} -> ${checksum(A_EDITED).slice(0, 12)} (was "a")`);
     expect(await rows(url, 'SELECT name, reason FROM schemaguard.checksum_repairs')).toEqual([
       { name: 'create_leads', reason: 'file renamed, comment added (renamed: it ran as "a")' },
     ]);
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
   });
 });

@@ -1,6 +1,10 @@
-/** `lint` and `plan` against the server's own version: its grammar (syntax newer than it) and the locks it takes. */
+/**
+ * `lint` and `plan` against the server's own version: its grammar (syntax
+ * newer than it) and the locks it takes. Through the real executable in the
+ * first test, in process (`runCliInProcess`, the same `main`) in the others.
+ */
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 
@@ -56,8 +60,8 @@ describe.each(targets)("CLI: lint and plan against $name's version", (target) =>
   it('REINDEX SYSTEM and DATABASE without a name: server-version-syntax on 15 (whose server refuses it, 42601), nothing on 18 (whose server runs it)', async () => {
     const url = await freshDatabase(target, 'server_reindex');
     const dir = tempDir({ '1_reindex.sql': '-- schemaguard:no-transaction\nREINDEX SYSTEM;\nREINDEX (VERBOSE) DATABASE;' });
-    const lint = await runCli(['lint', '--dir', dir, '--database-url', url, '--json']);
-    const migrate = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const lint = await runCliInProcess(['lint', '--dir', dir, '--database-url', url, '--json']);
+    const migrate = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     const found = (JSON.parse(lint.stdout).findings as { rule: string; line: number; message: string }[]).map((f) => `${f.line} ${f.rule}: ${f.message}`);
     if (target.major >= 16) {
       expect(found).toEqual(['3 index-not-concurrent: REINDEX database without CONCURRENTLY']);
@@ -77,14 +81,14 @@ describe.each(targets)("CLI: lint and plan against $name's version", (target) =>
   it("plan shows the lock GRANT takes on the server's version (none on 13 to 17, ACCESS SHARE on 18); offline, which versions take it", async () => {
     const url = await freshDatabase(target, 'server_grant');
     const applied = { '1_a.sql': 'CREATE TABLE t (id int);' };
-    expect((await runCli(['migrate', '--quiet', '--dir', tempDir(applied), '--database-url', url])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--quiet', '--dir', tempDir(applied), '--database-url', url])).code).toBe(0);
     const dir = tempDir({ ...applied, '2_grant.sql': 'GRANT SELECT ON t TO PUBLIC;' });
-    const live = JSON.parse((await runCli(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
+    const live = JSON.parse((await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--json'])).stdout);
     expect(live.statements).toMatchObject([
       { file: '2_grant.sql', form: expect.stringMatching(/^GRANT \/ REVOKE/), lock: target.major <= 17 ? null : 'ACCESS SHARE', table: 'public.t' },
     ]);
     expect(live.statements[0].olderServers).toBeUndefined();
-    const offline = await runCli(['plan', '--dir', dir, '--offline'], { env: NO_DB });
+    const offline = await runCliInProcess(['plan', '--dir', dir, '--offline'], { env: NO_DB });
     expect(offline.stdout).toMatch(/2_grant\.sql:1 +ACCESS SHARE +t /);
     expect(offline.stdout).toContain(
       "2_grant.sql:1: ACCESS SHARE on PostgreSQL 18 and later (seen on each); PostgreSQL 17 and older take no lock on the table (with --database-url, plan shows the server's)",
@@ -95,37 +99,37 @@ describe.each(targets)("CLI: lint and plan against $name's version", (target) =>
 describe('CLI: --server-version, for lint and plan without a database', () => {
   it('reports the syntax that version lacks and plan shows its locks; refused with a database or outside 13 to 18 (exit 2)', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE t (id int, b int GENERATED ALWAYS AS (id * 2) VIRTUAL);', '2_grant.sql': 'GRANT SELECT ON t TO PUBLIC;' });
-    const on15 = await runCli(['lint', '--dir', dir, '--server-version', '15'], { env: NO_DB });
+    const on15 = await runCliInProcess(['lint', '--dir', dir, '--server-version', '15'], { env: NO_DB });
     expect(on15.code).toBe(1);
     expect(on15.stdout).toContain('1_a.sql:1:31: error server-version-syntax: a virtual generated column');
     expect(on15.stdout).toContain('the server is PostgreSQL 15, which refuses it (42601 syntax error)');
-    expect((await runCli(['lint', '--dir', dir, '--server-version', '18'], { env: NO_DB })).code).toBe(0);
-    const plan = JSON.parse((await runCli(['plan', '--dir', dir, '--offline', '--server-version', '15', '--json'], { env: NO_DB })).stdout);
+    expect((await runCliInProcess(['lint', '--dir', dir, '--server-version', '18'], { env: NO_DB })).code).toBe(0);
+    const plan = JSON.parse((await runCliInProcess(['plan', '--dir', dir, '--offline', '--server-version', '15', '--json'], { env: NO_DB })).stdout);
     expect(plan.statements.find((st: { file: string }) => st.file === '2_grant.sql')).toMatchObject({ lock: null });
     expect(plan.lint.findings.map((f: { rule: string }) => f.rule)).toEqual(['server-version-syntax']);
-    const withDb = await runCli(['lint', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
+    const withDb = await runCliInProcess(['lint', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
     expect(withDb.code).toBe(2);
     expect(withDb.stderr).toContain('error: --server-version is for lint and plan without a database: with one, its own version decides');
-    const planWithDb = await runCli(['plan', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
+    const planWithDb = await runCliInProcess(['plan', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
     expect(planWithDb.code).toBe(2);
     // REINDEX SYSTEM without a name in a transactional file: 15's syntax error, not 16's transaction-block refusal (exit 2 either way, before anything runs).
     const reindex = tempDir({ '1_reindex.sql': 'REINDEX SYSTEM;' });
-    const syntax = await runCli(['lint', '--dir', reindex, '--server-version', '15'], { env: NO_DB });
+    const syntax = await runCliInProcess(['lint', '--dir', reindex, '--server-version', '15'], { env: NO_DB });
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toContain(
       "error: 1_reindex.sql:1: REINDEX SYSTEM without the database's name is PostgreSQL 16 syntax; the server is PostgreSQL 15, which refuses it (42601 syntax error)",
     );
-    const block = await runCli(['lint', '--dir', reindex, '--server-version', '16'], { env: NO_DB });
+    const block = await runCliInProcess(['lint', '--dir', reindex, '--server-version', '16'], { env: NO_DB });
     expect(block.code).toBe(2);
     expect(block.stderr).toContain('error: 1_reindex.sql:1: REINDEX cannot run inside a transaction block');
     expect(block.stderr).not.toContain('PostgreSQL 15 and older');
-    expect((await runCli(['lint', '--dir', reindex], { env: NO_DB })).stderr).toContain("on PostgreSQL 15 and older it needs the database's name too");
-    const old = await runCli(['lint', '--dir', dir, '--server-version', '9'], { env: NO_DB });
+    expect((await runCliInProcess(['lint', '--dir', reindex], { env: NO_DB })).stderr).toContain("on PostgreSQL 15 and older it needs the database's name too");
+    const old = await runCliInProcess(['lint', '--dir', dir, '--server-version', '9'], { env: NO_DB });
     expect(old.code).toBe(2);
     expect(old.stderr).toContain('error: --server-version 9 is not a PostgreSQL major version schemaguard supports (13 to 18)');
-    expect((await runCli(['lint', '--dir', dir, '--server-version', '12'], { env: NO_DB })).code).toBe(2);
+    expect((await runCliInProcess(['lint', '--dir', dir, '--server-version', '12'], { env: NO_DB })).code).toBe(2);
     // 13, the oldest: 14's syntax is reported too.
-    const on13 = await runCli(
+    const on13 = await runCliInProcess(
       [
         'lint',
         '--dir',

@@ -1,8 +1,8 @@
-/** `schemaguard status` through the real executable. */
+/** `schemaguard status`: through the real executable in the first test, in process (`runCliInProcess`, the same `main`) in the others. */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
 
@@ -31,13 +31,13 @@ describe.each(targets)('CLI: schemaguard status --exit-code on $name', (t) => {
   it('exits 0 when up to date, 1 when a file is pending or changed, naming them on stderr', async () => {
     const url = await freshDatabase(t, 'status_gate');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
-    const upToDate = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url]);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    const upToDate = await runCliInProcess(['status', '--exit-code', '--dir', dir, '--database-url', url]);
     addFile(dir, '2_b.sql', 'CREATE TABLE b (id int);');
-    const pending = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url]);
-    const plain = await runCli(['status', '--dir', dir, '--database-url', url]);
+    const pending = await runCliInProcess(['status', '--exit-code', '--dir', dir, '--database-url', url]);
+    const plain = await runCliInProcess(['status', '--dir', dir, '--database-url', url]);
     addFile(dir, '1_a.sql', 'CREATE TABLE a (id bigint);');
-    const changed = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url, '--json']);
+    const changed = await runCliInProcess(['status', '--exit-code', '--dir', dir, '--database-url', url, '--json']);
 
     expect(upToDate.code, upToDate.stderr).toBe(0);
     expect(pending.code).toBe(1);
@@ -48,7 +48,7 @@ describe.each(targets)('CLI: schemaguard status --exit-code on $name', (t) => {
     expect(changed.stderr).toContain('1 changed after it was applied (1_a.sql)');
     expect(JSON.parse(changed.stdout).command).toBe('status');
     // Regression (helper): under --format github the gate failed the job with no annotation saying why.
-    const github = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url, '--format', 'github']);
+    const github = await runCliInProcess(['status', '--exit-code', '--dir', dir, '--database-url', url, '--format', 'github']);
     expect(github.code).toBe(1);
     const annotations = github.stdout.split('\n').filter((l) => l.startsWith('::'));
     expect(annotations).toHaveLength(2);
@@ -62,19 +62,19 @@ describe(`CLI: status --exit-code and plan where migrate would refuse, on ${targ
   it('versions applied above every file fail the gate unless --allow-ahead; plan warns of a file older than the newest applied one', async () => {
     const url = await freshDatabase(target, 'status_ahead');
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);' });
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     rmSync(join(dir, '2_b.sql'));
-    const gate = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url]);
+    const gate = await runCliInProcess(['status', '--exit-code', '--dir', dir, '--database-url', url]);
     expect(gate.code).toBe(1);
     expect(gate.stderr).toContain('status --exit-code: 1 applied above the newest file (version 2: migrate refuses without --allow-ahead)');
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(1);
-    expect((await runCli(['status', '--exit-code', '--allow-ahead', '--dir', dir, '--database-url', url])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(1);
+    expect((await runCliInProcess(['status', '--exit-code', '--allow-ahead', '--dir', dir, '--database-url', url])).code).toBe(0);
 
     addFile(dir, '2_b.sql', 'CREATE TABLE b (id int);');
     addFile(dir, '3_c.sql', 'CREATE TABLE c (id int);');
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     addFile(dir, '0_early.sql', 'CREATE TABLE early (id int);');
-    const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
     expect(plan.stdout).toContain(
       'warning: migrate through this URL will refuse to run: 0_early.sql is pending but older than the newest applied version 3\n  fix: renumber it above 3, or pass --out-of-order if it is independent of the newer migrations',
     );
@@ -86,14 +86,14 @@ describe(`CLI: an applied file deleted from between the others, on ${target.name
     // Prepare: three applied, the middle file deleted, a new one added
     const url = await freshDatabase(target, 'missing_middle');
     const dir = tempDir({ '0001_a.sql': 'CREATE TABLE a (id int);', '0002_b.sql': 'CREATE TABLE b (id int);', '0003_c.sql': 'CREATE TABLE c (id int);' });
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     rmSync(join(dir, '0002_b.sql'));
     addFile(dir, '0004_d.sql', 'CREATE TABLE d (id int);');
 
     // Act
-    const status = await runCli(['status', '--dir', dir, '--database-url', url]);
-    const gate = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url]);
-    const run = await runCli(['migrate', '--dir', dir, '--database-url', url, '--json']);
+    const status = await runCliInProcess(['status', '--dir', dir, '--database-url', url]);
+    const gate = await runCliInProcess(['status', '--exit-code', '--dir', dir, '--database-url', url]);
+    const run = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--json']);
 
     // Assess
     expect(status.code).toBe(0);
@@ -108,17 +108,17 @@ describe(`CLI: an applied file deleted from between the others, on ${target.name
     expect(error.fix).toContain('restore the file');
     expect(error.fix).not.toContain('older code');
     // Nothing ran: 0004 is still pending.
-    expect((await runCli(['status', '--dir', dir, '--database-url', url])).stdout).toMatch(/4\s+d\s+pending/);
+    expect((await runCliInProcess(['status', '--dir', dir, '--database-url', url])).stdout).toMatch(/4\s+d\s+pending/);
   });
 
   it('a version above every file is still the database ahead of the code (a rollback), as before', async () => {
     const url = await freshDatabase(target, 'ahead');
     const dir = tempDir({ '0001_a.sql': 'CREATE TABLE a (id int);', '0002_b.sql': 'CREATE TABLE b (id int);' });
-    expect((await runCli(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
     rmSync(join(dir, '0002_b.sql'));
 
-    const run = await runCli(['migrate', '--dir', dir, '--database-url', url]);
-    const status = await runCli(['status', '--exit-code', '--dir', dir, '--database-url', url]);
+    const run = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
+    const status = await runCliInProcess(['status', '--exit-code', '--dir', dir, '--database-url', url]);
 
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the database has applied migrations that are not in the files: 2 (b)');
@@ -126,7 +126,7 @@ describe(`CLI: an applied file deleted from between the others, on ${target.name
     // The gate fails where migrate refuses; --allow-ahead (a rollback expected) passes both.
     expect(status.code).toBe(1);
     expect(status.stdout).not.toContain('missing from');
-    expect((await runCli(['status', '--exit-code', '--allow-ahead', '--dir', dir, '--database-url', url])).code).toBe(0);
-    expect((await runCli(['migrate', '--allow-ahead', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
+    expect((await runCliInProcess(['status', '--exit-code', '--allow-ahead', '--dir', dir, '--database-url', url])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--allow-ahead', '--dir', dir, '--database-url', url, '--quiet'])).code).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * `--format github|sarif` for lint, check, doctor, diff and plan, through the
- * real executable run from a checkout (so paths are the repository's): the
+ * CLI's `main` in process (`runCliInProcess`) run from a checkout (so paths
+ * are the repository's): the
  * SARIF validated against the SARIF 2.1.0 schema and by the SARIF SDK's
  * validator with GitHub's ingestion rules; the annotations in the workflow
  * command syntax.
@@ -8,7 +9,7 @@
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runCli, type CliRun } from '../../../support/cli';
+import { ROOT, runCliInProcess, type CliRun } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { multitoolErrors, sarifSchemaErrors } from '../../../support/sarif';
@@ -49,7 +50,7 @@ describe.each(targets)('CLI: --format on $name', (target) => {
   let root: string;
   let url: string;
   const logs: Log[] = [];
-  const run = (args: string[]) => runCli([...args, '--database-url', url], { cwd: root });
+  const run = (args: string[]) => runCliInProcess([...args, '--database-url', url], { cwd: root });
   beforeAll(async () => {
     root = checkout();
     url = await freshDatabase(target, 'formats');
@@ -180,7 +181,8 @@ describe.each(targets)('CLI: plan --format sarif with refusals and a note, on $n
     );
     const noted = await freshDatabase(target, 'sarif_noted');
     await withClient(noted, (c) => c.query('CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)'));
-    const sarif = async (url: string) => parse(await runCli(['plan', '--dir', 'db/migrations', '--format', 'sarif', '--database-url', url], { cwd: root }));
+    const sarif = async (url: string) =>
+      parse(await runCliInProcess(['plan', '--dir', 'db/migrations', '--format', 'sarif', '--database-url', url], { cwd: root }));
 
     const [a, b] = [await sarif(refused), await sarif(noted)];
 
@@ -222,12 +224,12 @@ describe.each(targets)('CLI: plan --format sarif and github where files and stat
       'checkout',
     );
     const url = await freshDatabase(target, 'sarif_state_refusals');
-    expect((await runCli(['migrate', '--quiet', '--dir', 'db/migrations', '--database-url', url], { cwd: root })).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--quiet', '--dir', 'db/migrations', '--database-url', url], { cwd: root })).code).toBe(0);
     await withClient(url, (c) => c.query(`ALTER DATABASE ${new URL(url).pathname.slice(1)} SET standard_conforming_strings = off`));
     writeFileSync(join(root, 'db/migrations/1_a.sql'), 'CREATE TABLE a (id bigint);\n');
     rmSync(join(root, 'db/migrations/3_c.sql'));
     writeFileSync(join(root, 'db/migrations/2_b.sql'), "CREATE TABLE b (p text DEFAULT 'C:\\dir');\n");
-    const plan = (format: string) => runCli(['plan', '--dir', 'db/migrations', '--format', format, '--database-url', url], { cwd: root });
+    const plan = (format: string) => runCliInProcess(['plan', '--dir', 'db/migrations', '--format', format, '--database-url', url], { cwd: root });
 
     const [sarif, github] = [await plan('sarif'), await plan('github')];
 

@@ -7,22 +7,25 @@
  * no INVALID index is left, and the race takes little longer than one runner
  * alone (a waiting runner used to stall the index build until lock_timeout,
  * and the race took over 60 s with runners failing).
+ *
+ * `describeRaces(driver, runners)` declares a part of the races, each part a
+ * test file of its own (test/lambda/engine/lock/race-*.int.test.ts), so that
+ * the parts run side by side instead of one file of two minutes running on
+ * alone at the end of a run.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
-import { migrate, type MigrateResult } from '../../../../lambda/engine/runner';
-import { loadMigrations } from '../../../../lambda/engine/files/source';
-import { raceFiles } from '../../../../bench/race';
-import { ROOT, runCli } from '../../../support/cli';
-import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
-import { makeDataApiDriver } from '../../../support/drivers';
-import { tempDir } from '../../../support/files';
-import { ALL_VERSIONS, loadFixture, MIGRATIONS_DIR } from '../../../support/schema-fixes';
-
-afterAll(dropDatabases);
+import { PgDriver } from '../../lambda/driver/pg/pg-driver';
+import { migrate, type MigrateResult } from '../../lambda/engine/runner';
+import { loadMigrations } from '../../lambda/engine/files/source';
+import { raceFiles } from '../../bench/race';
+import { ROOT, runCli } from './cli';
+import { dropDatabases, freshDatabase, rows, targets } from './db';
+import { makeDataApiDriver } from './drivers';
+import { tempDir } from './files';
+import { ALL_VERSIONS, loadFixture, MIGRATIONS_DIR } from './schema-fixes';
 
 /** What one runner reports: success and the versions it applied, or its error. */
 interface Outcome {
@@ -41,7 +44,7 @@ async function cliOnPg(url: string, dir: string): Promise<Outcome> {
 /** test/support/race-runner.ts bundled once, so that eight processes start as fast as the CLI bundle does. */
 const RACE_RUNNER = join(ROOT, 'node_modules', '.cache', 'schemaguard-test', 'race-runner.mjs');
 
-beforeAll(async () => {
+async function bundleRaceRunner(): Promise<void> {
   await build({
     entryPoints: [join(ROOT, 'test', 'support', 'race-runner.ts')],
     outfile: RACE_RUNNER,
@@ -52,7 +55,7 @@ beforeAll(async () => {
     packages: 'external',
     logLevel: 'warning',
   });
-});
+}
 
 function processOnDataApi(url: string, dir: string): Promise<Outcome> {
   return new Promise((resolve, reject) => {
@@ -81,11 +84,14 @@ function inProcess(driver: 'pg' | 'data-api') {
   };
 }
 
+export type RaceDriver = 'pg' | 'data-api';
+export type RaceRunners = 'processes' | 'in-process';
+
 const MODES = [
-  { name: '8 CLI processes (pg driver)', runners: 8, run: cliOnPg },
-  { name: '8 processes on the Data API driver', runners: 8, run: processOnDataApi },
-  { name: '10 in-process runners on the pg driver', runners: 10, run: inProcess('pg') },
-  { name: '10 in-process runners on the Data API driver', runners: 10, run: inProcess('data-api') },
+  { name: '8 CLI processes (pg driver)', driver: 'pg', runners: 'processes', count: 8, run: cliOnPg },
+  { name: '8 processes on the Data API driver', driver: 'data-api', runners: 'processes', count: 8, run: processOnDataApi },
+  { name: '10 in-process runners on the pg driver', driver: 'pg', runners: 'in-process', count: 10, run: inProcess('pg') },
+  { name: '10 in-process runners on the Data API driver', driver: 'data-api', runners: 'in-process', count: 10, run: inProcess('data-api') },
 ];
 
 const INDEX_SET_FILES = 12;
@@ -132,34 +138,40 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - started };
 }
 
-describe.each(targets)('Function: migrate, runners racing on $name', (target) => {
-  describe.each(SETS.filter((s) => !('firstServerOnly' in s) || target === targets[0]))('$name', (set) => {
-    it.each(MODES)(
-      "$name: all succeed, each migration runs once, no INVALID index, close to one runner's time",
-      async (mode) => {
-        const dir = set.dir();
-        const alone = await freshDatabase(target, 'race_alone');
-        await set.prepare(alone);
-        const single = await timed(() => mode.run(alone, dir));
-        expect(single.value.error).toBeUndefined();
+/** The races of the modes on `driver` (those of `runners` only, when given), on each target and set. */
+export function describeRaces(driver: RaceDriver, runners?: RaceRunners): void {
+  const modes = MODES.filter((m) => m.driver === driver && (runners === undefined || m.runners === runners));
+  afterAll(dropDatabases);
+  if (modes.some((m) => m.run === processOnDataApi)) beforeAll(bundleRaceRunner);
+  describe.each(targets)('Function: migrate, runners racing on $name', (target) => {
+    describe.each(SETS.filter((s) => !('firstServerOnly' in s) || target === targets[0]))('$name', (set) => {
+      it.each(modes)(
+        "$name: all succeed, each migration runs once, no INVALID index, close to one runner's time",
+        async (mode) => {
+          const dir = set.dir();
+          const alone = await freshDatabase(target, 'race_alone');
+          await set.prepare(alone);
+          const single = await timed(() => mode.run(alone, dir));
+          expect(single.value.error).toBeUndefined();
 
-        const url = await freshDatabase(target, 'race');
-        await set.prepare(url);
-        const race = await timed(() => Promise.all(Array.from({ length: mode.runners }, () => mode.run(url, dir))));
+          const url = await freshDatabase(target, 'race');
+          await set.prepare(url);
+          const race = await timed(() => Promise.all(Array.from({ length: mode.count }, () => mode.run(url, dir))));
 
-        expect(race.value.filter((o) => !o.ok).map((o) => o.error)).toEqual([]);
-        expect(race.value.flatMap((o) => o.applied).sort((a, b) => a - b)).toEqual(set.versions);
-        expect(await rows(url, 'SELECT version::int AS v FROM schemaguard.applied_migrations ORDER BY version')).toEqual(set.versions.map((v) => ({ v })));
-        if (set.countsRuns) {
-          expect(await rows(url, 'SELECT version, count(*)::int AS n FROM runs GROUP BY version ORDER BY version')).toEqual(
-            set.versions.map((version) => ({ version, n: 1 })),
-          );
-        }
-        expect(await rows(url, 'SELECT indexrelid::regclass::text AS index FROM pg_index WHERE NOT indisvalid')).toEqual([]);
-        console.log(`[race] ${target.name} / ${set.name} / ${mode.name}: ${Math.round(race.ms)} ms (one runner alone: ${Math.round(single.ms)} ms)`);
-        expect(race.ms).toBeLessThan(bound(single.ms));
-      },
-      240_000,
-    );
+          expect(race.value.filter((o) => !o.ok).map((o) => o.error)).toEqual([]);
+          expect(race.value.flatMap((o) => o.applied).sort((a, b) => a - b)).toEqual(set.versions);
+          expect(await rows(url, 'SELECT version::int AS v FROM schemaguard.applied_migrations ORDER BY version')).toEqual(set.versions.map((v) => ({ v })));
+          if (set.countsRuns) {
+            expect(await rows(url, 'SELECT version, count(*)::int AS n FROM runs GROUP BY version ORDER BY version')).toEqual(
+              set.versions.map((version) => ({ version, n: 1 })),
+            );
+          }
+          expect(await rows(url, 'SELECT indexrelid::regclass::text AS index FROM pg_index WHERE NOT indisvalid')).toEqual([]);
+          console.log(`[race] ${target.name} / ${set.name} / ${mode.name}: ${Math.round(race.ms)} ms (one runner alone: ${Math.round(single.ms)} ms)`);
+          expect(race.ms).toBeLessThan(bound(single.ms));
+        },
+        240_000,
+      );
+    });
   });
-});
+}
