@@ -257,6 +257,33 @@ describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transacti
     expect(await rows(url, "SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = 'app.purchase_key'::regclass")).toEqual([{ valid: true }]);
   });
 
+  it("keeps the INVALID index another build left on the table the file's SET search_path reaches: it was there before the file ran", async () => {
+    // The INVALID indexes before a file are those of its builds' tables as named; a name resolved before the file's
+    // SET search_path would miss app.purchases, and its old INVALID index would be taken for one the file left.
+    const url = await freshDatabase(target, 'cicother');
+    await leftoverInApp(url);
+
+    const r = await runEngine(
+      driver,
+      url,
+      tempDir({
+        '1_idx.sql':
+          '-- schemaguard:no-transaction\nSET search_path = app;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS purchases_course ON purchases (course_id);\n',
+      }),
+    );
+
+    expect(r.outcome).toBe('applied');
+    expect(
+      await rows(
+        url,
+        "SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'app.purchases'::regclass ORDER BY 1",
+      ),
+    ).toEqual([
+      { name: 'purchase_key', valid: false },
+      { name: 'purchases_course', valid: true },
+    ]);
+  });
+
   it('retries a build blocked by an open transaction, dropping its INVALID index first (the drop waits for the same session), then names the file, line and blocker', async () => {
     // Regression: the drop timed out too, and its bare "canceling statement due to lock timeout" escaped the retries (no file, no blocker).
     const url = await freshDatabase(target, 'cicblocked');
