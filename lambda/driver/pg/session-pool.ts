@@ -31,13 +31,18 @@ export interface KeptConnection {
   identity: KeptIdentity;
 }
 
+/**
+ * Connections kept between drivers of one server, database and user (a
+ * fleet's tenant schemas): give it to each driver as `sessions`, and `end`
+ * it after the last.
+ */
 export class PgSessionPool {
   private readonly idle: { kept: KeptConnection; drop: () => void }[] = [];
   private ended = false;
-  /** Connections given back and taken again: the fleet's connection count is `opened`. */
+  /** Connections taken again instead of opened: the connections (and logins) the pool saved. */
   reused = 0;
 
-  /** A kept connection, or undefined to open a new one. */
+  /** A kept connection, or undefined to open a new one (the driver's). @internal */
   take(): KeptConnection | undefined {
     const entry = this.idle.pop();
     if (!entry) return undefined;
@@ -49,7 +54,8 @@ export class PgSessionPool {
   /**
    * `client` reset (DISCARD ALL) and kept for the next taker; closed when
    * the reset fails (a connection in a transaction block, a lost one) or
-   * the pool has ended.
+   * the pool has ended (the driver's).
+   * @internal
    */
   async giveBack(kept: KeptConnection): Promise<void> {
     try {
