@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { CLI, ROOT } from './apply';
 import { mustSucceed, NODE, timeProcess } from './lib/proc';
 import { createDatabase, dropDatabase, withClient } from './lib/server';
+import { postmasterPid, serverCpuMs } from './lib/server-cpu';
 
 export interface FleetBenchOptions {
   adminUrl: string;
@@ -56,7 +57,11 @@ export async function benchFleet(o: FleetBenchOptions): Promise<Record<string, u
   try {
     const fleet = await tenantDatabase(o.adminUrl, 'fleet', o.tenants);
     let fleetMs: number;
+    // The server's CPU for the fleet's files: what 2 cores cannot do faster than half of (BENCHMARKS.md, "fleet").
+    const postmaster = await postmasterPid(o.adminUrl);
+    let serverMs: number | undefined;
     try {
+      const cpu0 = postmaster === undefined ? 0 : serverCpuMs(postmaster);
       o.onProgress(`fleet: ${o.tenants} tenant schemas x ${files} reference migrations, --fleet-concurrency ${o.concurrency}`);
       const r = await timeProcess(NODE, [
         CLI,
@@ -72,12 +77,17 @@ export async function benchFleet(o: FleetBenchOptions): Promise<Record<string, u
         '--json',
       ]);
       fleetMs = r.ms;
+      // Its backends have ended once they read the goodbye: the postmaster has counted them after a moment.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (postmaster !== undefined) serverMs = serverCpuMs(postmaster) - cpu0;
       const out = JSON.parse(r.stdout || '{"tenants":[]}') as { tenants: { state: string; error?: unknown }[] };
       if (r.code !== 0 || out.tenants.length !== o.tenants || out.tenants.some((t) => t.state !== 'applied'))
         throw new Error(
           `fleet run: exit ${r.code}, not every tenant applied: ${JSON.stringify(out.tenants.filter((t) => t.state === 'failed')).slice(0, 2000)} ${r.stderr.slice(0, 1000)}`,
         );
-      o.onProgress(`fleet: ${Math.round(fleetMs)} ms`);
+      o.onProgress(
+        `fleet: ${Math.round(fleetMs)} ms${serverMs === undefined ? '' : `, the server's CPU ${serverMs} ms (${Math.round(serverMs / o.tenants)} ms a tenant)`}`,
+      );
     } finally {
       await dropDatabase(o.adminUrl, fleet.name);
     }
@@ -106,6 +116,7 @@ export async function benchFleet(o: FleetBenchOptions): Promise<Record<string, u
       loop_ms: Math.round(loopMs),
       loop_measured: { tenants: sample, ms: Math.round(loopMeasured) },
       ratio_vs_loop: Math.round((fleetMs / loopMs) * 1000) / 1000,
+      ...(serverMs === undefined ? {} : { server_cpu_ms: serverMs, server_cpu_ms_per_tenant: Math.round(serverMs / o.tenants) }),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -83,6 +83,7 @@ export type {
 
 // Where the database is: a connection (node-postgres) or the RDS Data API (Aurora).
 export { parseDatabaseUrl, PgDriver, type ConnectionSettingNames, type ConnectRetry, type PgDriverCommon, type PgDriverOptions } from './driver/pg/pg-driver';
+export { PgSessionPool } from './driver/pg/session-pool';
 export type { IamAuthOptions } from './driver/pg/iam-token';
 export type { PoolerEvidence } from './driver/pg/pooler';
 export { DataApiDriver, type DataApiClient, type DataApiDriverOptions } from './driver/data-api/data-api-driver';

@@ -28,7 +28,7 @@ export async function fleetGuardCommand(ctx: ContextOf<'guard'>, fleet: Fleet): 
     const code = printFleet(ctx, 'guard', target, reports, { elapsedMs: Math.round(performance.now() - started) });
     return result.report.page ? 1 : code;
   } finally {
-    await target.driver.end();
+    await target.end();
   }
 }
 

@@ -53,7 +53,7 @@ export async function fleetMigrateCommand(ctx: ContextOf<'migrate'>, fleet: Flee
       { stopped: result.stopped, elapsedMs },
     );
   } finally {
-    await target.driver.end();
+    await target.end();
   }
 }
 

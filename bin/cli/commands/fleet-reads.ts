@@ -39,7 +39,7 @@ export async function fleetReadCommand(ctx: ReadContext, fleet: Fleet, command: 
     const code = printFleet(ctx, command, target, reports, { elapsedMs: Math.round(performance.now() - started), ...(canary ? { canary: canary.json } : {}) });
     return canary?.fails ? 1 : code;
   } finally {
-    await target.driver.end();
+    await target.end();
   }
 }
 

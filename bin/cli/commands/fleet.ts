@@ -7,6 +7,7 @@
  * `tenants`). Exit 1 when any tenant failed.
  */
 import { PgDriver, type PgDriverOptions } from '../../../lambda/driver/pg/pg-driver';
+import { PgSessionPool } from '../../../lambda/driver/pg/session-pool';
 import type { Driver } from '../../../lambda/engine/ports';
 import { describeFleet, fleetOf, FleetSpecError, type Fleet, type FleetSpec } from '../../../lambda/engine/fleet/fleet-spec';
 import { readTenants, type Tenant } from '../../../lambda/engine/fleet/tenants';
@@ -64,6 +65,8 @@ export interface FleetTarget {
   driverFor(tenant: Tenant): Driver;
   /** The state schema of a tenant: its own schema, or `--state-schema` in its database. */
   stateSchemaOf(tenant: Tenant): string;
+  /** Ends the target's driver and closes the connections kept between tenants. */
+  end(): Promise<void>;
 }
 
 /** Connects, reads the fleet's tenants, and says what will run where. */
@@ -84,13 +87,19 @@ export async function connectFleet(ctx: FleetContext, fleet: Fleet, verb: string
   ctx.progress(
     `${verb} ${driver.target}${where}: ${describeFleet(fleet)}: ${plural(tenants.length, 'tenant')} x ${plural(migrations.length, 'migration')} in ${ctx.opts.dir}/`,
   );
+  // Tenant schemas share one database: a tenant's connections, reset, serve the next (databases each need their own).
+  const sessions = fleet.databases ? undefined : new PgSessionPool();
   return {
     fleet,
     driver,
     where,
     tenants,
-    driverFor: (tenant) => new PgDriver(tenantDriverOptions(options, fleet, tenant)),
+    driverFor: (tenant) => new PgDriver({ ...tenantDriverOptions(options, fleet, tenant), ...(sessions ? { sessions } : {}) }),
     stateSchemaOf: (tenant) => (fleet.databases ? stateSchema : tenant.name),
+    end: async () => {
+      await sessions?.end();
+      await driver.end();
+    },
   };
 }
 

@@ -25,6 +25,7 @@ import { iamPassword, iamRefusalFix, type IamAuthOptions } from './iam-token';
 import { announcedPid, describePooler, DIRECT_URL_FIX, isPooled, isRdsProxyEndpoint, refuseNoTransaction, type PoolerEvidence } from './pooler';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { PgRunnerLock } from './runner-lock';
+import type { KeptConnection, KeptIdentity, PgSessionPool } from './session-pool';
 import { ScriptQuery } from './script-query';
 import { CA_FIX, hbaRefusal, RDS_CA_BUNDLE, urlTls, withoutTlsParameters, type UrlTls } from './ssl-mode';
 import {
@@ -94,6 +95,14 @@ export interface PgDriverCommon {
    * @default - the server's search_path for the user and database
    */
   searchPath?: string;
+  /**
+   * Connections shared with other drivers of the same server, database and
+   * user (a fleet's tenants in one database): `connect` takes a kept one
+   * before opening a new one, and a closed session's connection is reset
+   * and kept (`session-pool.ts`). The caller ends the pool.
+   * @default - every session its own connection, closed with it
+   */
+  sessions?: PgSessionPool;
 }
 
 /** The names of a connection's settings in a fix: "check that the server is running …, and <hostAndPort>". */
@@ -249,6 +258,26 @@ export class PgDriver implements Driver {
   }
 
   private async open(): Promise<Session> {
+    const session = (await this.reuse()) ?? (await this.openNew());
+    if (this.options.sessions && session.pooler === undefined) session.keepWith = (kept) => this.options.sessions!.giveBack(kept);
+    return session;
+  }
+
+  /** A kept connection of the shared sessions, set up for this driver; undefined when none is kept (or the one taken failed: it is closed). */
+  private async reuse(): Promise<PgSession | undefined> {
+    for (let kept = this.options.sessions?.take(); kept; kept = this.options.sessions?.take()) {
+      const session = new PgSession(kept.client, this.target, () => this.lease, this.declaredPooler, this.options.searchPath);
+      try {
+        await session.resume(kept.identity);
+        return session;
+      } catch {
+        session.abandon();
+      }
+    }
+    return undefined;
+  }
+
+  private async openNew(): Promise<PgSession> {
     const retry = this.options.connectRetry ?? { attempts: 1 };
     const attempts = Math.max(1, retry.attempts);
     let delay = retry.initialDelayMs ?? 500;
@@ -530,18 +559,27 @@ class PgSession implements Session {
     private readonly declaredPooler?: PoolerEvidence['declared'],
     private readonly searchPath?: string,
   ) {
-    client.on('notice', (n) => {
-      if (this.rollingBack && n.code === NO_ACTIVE_SQL_TRANSACTION) return; // the warning ROLLBACK gives outside a transaction
-      const message = n.message ?? String(n);
-      const script = this.running[0];
-      if (script?.onNotice) script.onNotice(message);
-      else this.noticeListener?.(message);
-    });
+    client.on('notice', this.onNotice);
     // An idle client whose backend is terminated emits 'error'; without a
     // listener that would crash the process. Record it and fail the next call.
-    client.on('error', () => this.lost());
-    client.on('end', () => this.lost());
+    client.on('error', this.onEnd);
+    client.on('end', this.onEnd);
   }
+
+  private readonly onNotice = (n: { code?: string; message?: string }): void => {
+    if (this.rollingBack && n.code === NO_ACTIVE_SQL_TRANSACTION) return; // the warning ROLLBACK gives outside a transaction
+    const message = n.message ?? String(n);
+    const script = this.running[0];
+    if (script?.onNotice) script.onNotice(message);
+    else this.noticeListener?.(message);
+  };
+
+  private readonly onEnd = (): void => this.lost();
+
+  /** Where `close` gives the connection back for another session (`session-pool.ts`); set by the driver. */
+  keepWith?: (kept: KeptConnection) => Promise<void>;
+  /** What init() learned, kept with the connection when it is given back. */
+  private identity?: KeptIdentity;
 
   private lostListener?: () => void;
 
@@ -587,12 +625,27 @@ class PgSession implements Session {
         });
       return;
     }
-    this.pid = identity.serverPid;
+    await this.configure({ pid: identity.serverPid, serverVersion: r.version, standardStrings: r.standardStrings, checkInterval: r.checkInterval });
+  }
+
+  /** A kept connection (`session-pool.ts`), reset since its last session, set up as `init` sets up a new one, in one round trip. */
+  async resume(identity: KeptIdentity): Promise<void> {
+    this.standardStrings = identity.standardStrings;
+    this.serverVersion = identity.serverVersion;
+    await this.configure(identity, identity.checkInterval);
+  }
+
+  /** A session of its own (no pooler): scripts, and the baseline every reset sets again; `setCheckInterval`: set it now (a kept connection's). */
+  private async configure(identity: KeptIdentity, setCheckInterval = false): Promise<void> {
+    this.identity = identity;
+    this.pid = identity.pid;
     this.script = (sql, keepRowsOf, onNotice) => this.runScript(sql, keepRowsOf, onNotice);
     // Scripts may overlap where the client writes each query at once (pg's pipeline mode).
     this.capabilities = { script: true, pipelines: (this.client as unknown as { pipeline?: boolean }).pipeline === true, fusedTransactions: true };
-    const baseline = [r.checkInterval ? CHECK_INTERVAL_CALL : '', this.searchPath === undefined ? '' : await this.searchTenant(this.searchPath)];
-    this.baseline = baseline.filter(Boolean).join(', ') || undefined;
+    const check = identity.checkInterval ? CHECK_INTERVAL_CALL : '';
+    if (setCheckInterval && this.searchPath === undefined) await this.client.query(`SELECT ${check}`);
+    const tenant = this.searchPath === undefined ? '' : await this.searchTenant(this.searchPath, setCheckInterval ? check : '');
+    this.baseline = [check, tenant].filter(Boolean).join(', ') || undefined;
   }
 
   /**
@@ -600,8 +653,9 @@ class PgSession implements Session {
    * server as a parameter and the server quotes it; what it set is what
    * every reset sets again (a literal of the server's own text).
    */
-  private async searchTenant(schema: string): Promise<string> {
-    const r = await this.client.query<{ path: string }>("SELECT set_config('search_path', quote_ident($1::text), false) AS path", [schema]);
+  private async searchTenant(schema: string, alongside = ''): Promise<string> {
+    const also = alongside ? `, ${alongside}` : '';
+    const r = await this.client.query<{ path: string }>(`SELECT set_config('search_path', quote_ident($1::text), false) AS path${also}`, [schema]);
     return `set_config('search_path', ${quoteLiteral(r.rows[0]!.path)}, false)`;
   }
 
@@ -762,6 +816,13 @@ class PgSession implements Session {
 
   async close(): Promise<void> {
     this.lostListener = undefined;
+    if (this.keepWith && this.identity && !this.isBroken && this.running.length === 0) {
+      // Never used through this object again: the connection goes on in another session, or is closed by the pool.
+      this.isBroken = true;
+      this.client.off('notice', this.onNotice).off('error', this.onEnd).off('end', this.onEnd);
+      await this.keepWith({ client: this.client, identity: this.identity });
+      return;
+    }
     if (this.isBroken) {
       // Don't wait for a goodbye from a backend that is gone.
       (this.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();

@@ -16,9 +16,27 @@ export interface InvalidBefore {
 }
 
 export async function invalidIndexes(q: Queryable, m?: Migration): Promise<InvalidBefore> {
-  const r = await q.query<{ oid: string }>('SELECT indexrelid::bigint::text AS oid FROM pg_index WHERE NOT indisvalid');
-  return { oids: new Set(r.rows.map((x) => x.oid)), tables: m && buildTables(m) };
+  const tables = m && buildTables(m);
+  // A file that builds no index leaves none of its own: nothing to compare, and no scan of every index of the database.
+  if (tables?.length === 0) return { oids: new Set(), tables };
+  // The tables resolved now as they are after the file (not every index of a database that may hold a fleet's tenants),
+  // unless the file changes search_path: a name may then resolve elsewhere after, so every INVALID index counts as before.
+  const r =
+    tables && !m!.statements.some((s) => /\bsearch_path\b/i.test(s.text))
+      ? await q.query<{ oid: string }>(`SELECT i.indexrelid::bigint::text AS oid ${INVALID_ON_TABLES}`, [JSON.stringify(tables)])
+      : await q.query<{ oid: string }>('SELECT indexrelid::bigint::text AS oid FROM pg_index WHERE NOT indisvalid');
+  return { oids: new Set(r.rows.map((x) => x.oid)), tables };
 }
+
+/**
+ * The INVALID indexes of the tables `$1` names (a JSON array), each looked
+ * up by pg_index's index on its table (OFFSET 0 keeps the planner from
+ * scanning every index of the database instead, as it would for a join: it
+ * expects almost no INVALID index). The tables as one JSON text: the RDS
+ * Data API takes no array parameters.
+ */
+const INVALID_ON_TABLES = `FROM json_array_elements_text($1::json) t
+  CROSS JOIN LATERAL (SELECT x.indexrelid FROM pg_index x WHERE x.indrelid = to_regclass(t) AND NOT x.indisvalid OFFSET 0) i`;
 
 /**
  * The tables `m`'s CREATE INDEX CONCURRENTLY statements build on, as written
@@ -50,17 +68,19 @@ function buildTables(m: Migration): string[] | undefined {
  * one database, another state schema's files) is not this file's to drop.
  */
 export async function newInvalidIndexes(q: Queryable, before: InvalidBefore): Promise<string[]> {
-  // The tables as one JSON text: the RDS Data API takes no array parameters.
-  const r = await q.query<{ oid: string; name: string }>(
-    `SELECT i.indexrelid::bigint::text AS oid, format('%I.%I', n.nspname, c.relname) AS name
-       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE NOT i.indisvalid AND c.relkind <> 'I'
-        AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid AND p.pid <> pg_backend_pid())
-        AND ($1::json IS NULL OR i.indrelid IN (SELECT to_regclass(t) FROM json_array_elements_text($1::json) t))`,
-    [before.tables ? JSON.stringify(before.tables) : null],
-  );
+  if (before.tables?.length === 0) return [];
+  const r = before.tables
+    ? await q.query<{ oid: string; name: string }>(`${NEW_INVALID} ${INVALID_ON_TABLES} ${NEW_INVALID_NAMED} WHERE ${NOT_BUILDING}`, [
+        JSON.stringify(before.tables),
+      ])
+    : await q.query<{ oid: string; name: string }>(`${NEW_INVALID} FROM pg_index i ${NEW_INVALID_NAMED} WHERE NOT i.indisvalid AND ${NOT_BUILDING}`);
   return r.rows.filter((x) => !before.oids.has(x.oid)).map((x) => x.name);
 }
+
+const NEW_INVALID = `SELECT i.indexrelid::bigint::text AS oid, format('%I.%I', n.nspname, c.relname) AS name`;
+const NEW_INVALID_NAMED = 'JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace';
+const NOT_BUILDING = `c.relkind <> 'I'
+    AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid AND p.pid <> pg_backend_pid())`;
 
 /** An index build that failed without its error reaching us still leaves an INVALID index: refuse to record the file. */
 export async function refuseNewInvalidIndexes(session: Session, m: Migration, before: InvalidBefore): Promise<void> {

@@ -240,21 +240,36 @@ ALTER INDEX ledger_id_at_idx ATTACH PARTITION ledger_2026_id_at_idx;
 
 // Through the Data API a concurrent build runs as a bare call, without lock_timeout, and a session's SET does not outlive its call (data-api-driver.ts).
 describe.each(driverCases().filter((c) => c.driver.name === 'pg'))('no-transaction files in one session on $name', ({ target, driver }) => {
-  it("finds it too when the file's own SET search_path names the schema (looked up just before the statement, in its session)", async () => {
-    const url = await freshDatabase(target, 'cicpath');
+  /** app.purchases with the INVALID purchase_key an earlier build left, then a no-transaction file of `build` after SET search_path = app. */
+  async function buildInApp(label: string, build: string): Promise<{ url: string; r: Awaited<ReturnType<typeof runEngine>> }> {
+    const url = await freshDatabase(target, label);
     await leftoverInApp(url);
+    const r = await runEngine(driver, url, tempDir({ '1_idx.sql': `-- schemaguard:no-transaction\nSET search_path = app;\n${build}\n` }));
+    return { url, r };
+  }
 
-    const r = await runEngine(
-      driver,
-      url,
-      tempDir({
-        '1_idx.sql':
-          '-- schemaguard:no-transaction\nSET search_path = app;\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_key ON purchases (student_id, course_id);\n',
-      }),
-    );
+  it("finds it too when the file's own SET search_path names the schema (looked up just before the statement, in its session)", async () => {
+    const { url, r } = await buildInApp('cicpath', 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS purchase_key ON purchases (student_id, course_id);');
 
     expect(r.outcome).toBe('applied');
     expect(await rows(url, "SELECT i.indisvalid AS valid FROM pg_index i WHERE i.indexrelid = 'app.purchase_key'::regclass")).toEqual([{ valid: true }]);
+  });
+
+  it("keeps the INVALID index another build left on the table the file's SET search_path reaches: it was there before the file ran", async () => {
+    // The INVALID indexes before a file are those of its builds' tables as named; a name resolved before the file's
+    // SET search_path would miss app.purchases, and its old INVALID index would be taken for one the file left.
+    const { url, r } = await buildInApp('cicother', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS purchases_course ON purchases (course_id);');
+
+    expect(r.outcome).toBe('applied');
+    expect(
+      await rows(
+        url,
+        "SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'app.purchases'::regclass ORDER BY 1",
+      ),
+    ).toEqual([
+      { name: 'purchase_key', valid: false },
+      { name: 'purchases_course', valid: true },
+    ]);
   });
 
   it('retries a build blocked by an open transaction, dropping its INVALID index first (the drop waits for the same session), then names the file, line and blocker', async () => {
