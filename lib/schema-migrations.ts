@@ -26,13 +26,13 @@ import { ServedResources } from './served-resources';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import type { Fleet } from '../lambda/engine/fleet/fleet-spec';
 import { FleetRollout, fleetEnvironment } from './fleet/fleet-rollout';
-import { resolveFleet } from './schema-migrations/fleet';
+import { fleetRegistryStatement, resolveFleet } from './schema-migrations/fleet';
 import { BackfillWorkflow } from './backfill/backfill-workflow';
 import { handlerEnvironment } from './schema-migrations/environment';
 import { handlerRole, operatorRole, reachStatement, secretStatements } from './schema-migrations/access';
 import { noteImplicitFiles, refuseTooLarge, refuseUnloadable, warnOfSubfolders } from './schema-migrations/files';
 import { acknowledgeNagFindings } from './schema-migrations/nag-findings';
-import { crossStackFix, handlerSecurityGroup, reachStepFunctions, warnOfUnreachableSecretsManager } from './schema-migrations/network';
+import { crossStackFix, handlerSecurityGroup, reachSsm, reachStepFunctions, warnOfUnreachableSecretsManager } from './schema-migrations/network';
 import { type SchemaMigrationsProps } from './schema-migrations/props';
 import { type Settings, checkedAuth, migratorSettings, resolveSettings } from './schema-migrations/settings';
 import { type MigrationsTarget, refuseIamAcrossStacks, resolveTarget, targetDatabase } from './schema-migrations/target';
@@ -171,6 +171,9 @@ export class SchemaMigrations extends Construct {
     this.secret = this.roles?.secret ?? props.secret;
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
     this.handlerRole = handlerRole(this, this.target, this.auth);
+    // The role provisioner's function shares the handler's group; it reads a schema fleet's tenants for the guard role's grants.
+    for (const role of [this.handlerRole, this.roles?.role])
+      if (role) this.allowFleetRegistry(role, role === this.handlerRole ? this.securityGroup : undefined, 'migrations handler');
     const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth, {
       serves: this.served.value(this),
       ...this.fleetInput(),
@@ -401,6 +404,19 @@ export class SchemaMigrations extends Construct {
     if (this.target.kind === 'connection' && this.securityGroup)
       reachStepFunctions(this.securityGroup, this.target, this.auth, "a backfill's workflow", 'a migration has a -- schemaguard:backfill');
     return workflow;
+  }
+
+  /**
+   * With a fleet named under an SSM path: `role` may read that path, and
+   * `securityGroup` (a function's in the VPC, reaching the database as
+   * `auth`) reaches SSM on 443. The migrations' functions and the guard's
+   * read the same path.
+   */
+  allowFleetRegistry(role: iam.IRole, securityGroup: ec2.SecurityGroup | undefined, who: string, auth: DatabaseAuth = this.auth): void {
+    const statement = fleetRegistryStatement(this, this.fleet);
+    if (!statement) return;
+    role.addToPrincipalPolicy(statement);
+    if (this.target.kind === 'connection' && securityGroup) reachSsm(securityGroup, this.target, auth, who);
   }
 
   /** The fleet for the migration functions (they run the rollout's tenants) and the role provisioner (it grants the guard the tenants); the operator function runs one database. */

@@ -21,6 +21,7 @@ import { runGuard, type GuardReport } from '../../checks/guard';
 import { runFleetGuard } from '../../checks/guard/fleet';
 import type { Fleet } from '../../engine/fleet/fleet-spec';
 import { readTenants, type Tenant } from '../../engine/fleet/tenants';
+import { tenantRegistry } from '../fleet/registry';
 import { stateSchemaOf, tenantPlace } from '../fleet/tenant';
 import { MigrationError } from '../../engine/errors/errors';
 import { Redactor } from '../../engine/errors/redact';
@@ -174,7 +175,7 @@ async function readFleetTenants(cfg: HandlerConfig & { fleet: Fleet }, c: FleetR
   try {
     const session = await driver.connect();
     try {
-      return await readTenants(session, cfg.fleet, 'SchemaMigrations fleet');
+      return await readTenants(session, cfg.fleet, 'SchemaMigrations fleet', tenantRegistry(cfg.fleet));
     } finally {
       await session.close();
     }
