@@ -470,9 +470,7 @@ export class SchemaMigrations extends Construct {
       ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
       ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
       ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
-      ...(this.fleetRollout
-        ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet]!, [PROP.fleetStateMachine]: this.fleetRollout.stateMachine.stateMachineArn }
-        : {}),
+      ...(this.fleetRollout ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet]!, [PROP.fleetStateMachine]: this.fleetRollout.knownArn } : {}),
       ...(this.backfillWorkflow ? { [PROP.backfillStateMachine]: this.backfillWorkflow.stateMachine.stateMachineArn } : {}),
     };
     const resource = new CustomResource(this, 'Resource', {

@@ -111,8 +111,36 @@ describe('SchemaMigrations: a fleet', () => {
     expect(describeStatement.Resource['Fn::Join'][1].slice(-3)).toEqual([':execution:', { 'Fn::GetAtt': [machine, 'Name'] }, ':*']);
     const [resource] = Object.values(t.findResources('Custom::SchemaMigrations'));
     expect(resource!.DependsOn).toEqual(expect.arrayContaining([start![0], machine]));
-    expect(resource!.Properties[PROP.fleetStateMachine]).toEqual({ Ref: machine });
+    expect(resource!.Properties[PROP.fleetStateMachine]).toEqual(stack.resolve(migrations.fleetRollout!.knownArn));
     expect(JSON.parse(resource!.Properties[PROP.fleet])).toEqual(FLEET);
+  });
+
+  it("fixes the state machine's ARN in the functions' configuration (a deciding property) without depending on the state machine", () => {
+    // Prepare
+    const machine = idOf(migrations.fleetRollout!.stateMachine);
+    const arn = stack.resolve(migrations.fleetRollout!.knownArn);
+    const name = t.toJSON().Resources[machine].Properties.StateMachineName as { 'Fn::Join': [string, unknown[]] };
+    // Assess: the ARN is the state machine's own name under the stack's partition, region and account, the name unique to the stack instance.
+    const [prefix, unique] = name['Fn::Join'][1] as [string, unknown];
+    expect(unique).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] });
+    expect(arn).toEqual({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:stateMachine:${prefix}`, unique],
+      ],
+    });
+    for (const fn of [migrations.onEventHandler, migrations.isCompleteHandler]) {
+      const [props] = Object.values(
+        t.findResources('AWS::Lambda::Function', {
+          Properties: { Handler: Match.stringLikeRegexp(fn === migrations.onEventHandler ? 'onEvent' : 'isComplete') },
+        }),
+      );
+      const serves = JSON.stringify(props!.Properties.Environment.Variables.SCHEMAGUARD_SERVES);
+      expect(serves).toContain(`${PROP.fleetStateMachine}\\":\\"arn:`);
+      expect(serves).toContain('AWS::StackId');
+      // No Ref or GetAtt of the state machine: it invokes the function, so the function may not depend on it.
+      expect(JSON.stringify(props)).not.toContain(machine);
+    }
   });
 
   it('tells both functions the fleet, and makes no state machine without one', () => {

@@ -10,7 +10,7 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ATTR, ENV, PROP, RESPONSE_LIMIT_BYTES } from '../../../../lambda/handler/constants';
+import { ATTR, ENV, MIGRATIONS_RESOURCE_TYPE, PROP, RESPONSE_LIMIT_BYTES } from '../../../../lambda/handler/constants';
 import { createHandlers, type Handlers } from '../../../../lambda/handler/handler';
 import { isFleetTenantEvent } from '../../../../lambda/handler/fleet/protocol';
 import { fleetDefinition } from '../../../../lib/fleet/fleet-workflow';
@@ -75,6 +75,8 @@ async function rig(
     [ENV.reserveMs]: '1000',
     [ENV.connectAttempts]: '2',
     [ENV.fleet]: JSON.stringify(fleet),
+    // As the construct fixes it: the state machine is a deciding property of the migrations resource.
+    [ENV.serves]: JSON.stringify([{ type: MIGRATIONS_RESOURCE_TYPE, fixed: { [PROP.fleetStateMachine]: STATE_MACHINE } }]),
     ...more.env,
   };
   let running = 0;
@@ -210,6 +212,19 @@ describe('Handler: a fleet deploy through the Provider framework and the rollout
     expect(err?.message).toContain('"billing", which is not a tenant of the fleet this function was made for');
     expect(await versions(r.url, ['billing', 'tenant_a'])).toEqual({ billing: null, tenant_a: null });
     expect((await rows(r.url, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'billing'"))[0]).toEqual({ n: 0 });
+  });
+
+  it('refuses a deploy event naming another state machine than the one the function was made for, starting nothing', async () => {
+    // Prepare: an event whose FleetStateMachineArn is another state machine (one the role might start).
+    const r = await rig('fleet_machine', { schemas: 'tenant\\_%', concurrency: 1 }, ['tenant_a']);
+    const other = STATE_MACHINE.replace(/schemaguard-fleet$/, 'someone-elses');
+    // Act
+    const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: { ...r.props, [PROP.fleetStateMachine]: other } });
+    // Assess: failed naming the property and both values; no execution, no tenant touched.
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain(`FleetStateMachineArn is ${JSON.stringify(other)}, and this function was deployed with ${JSON.stringify(STATE_MACHINE)}`);
+    expect(r.sfn.starts).toEqual([]);
+    expect(await versions(r.url, ['tenant_a'])).toEqual({ tenant_a: null });
   });
 });
 
