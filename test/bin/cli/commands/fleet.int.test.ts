@@ -241,3 +241,35 @@ describe('CLI: a fleet named in SSM Parameter Store (--fleet-parameter-path)', (
     expect(two.stderr).toContain('names its tenants 2 ways (schemas, parameterPath)');
   });
 });
+
+describe('CLI: two rollouts of one fleet at once', () => {
+  it('ends every tenant at the latest version with each file applied once: a run waits for each tenant the other holds, then finds it done', async () => {
+    // Prepare: 24 tenants, files slow enough (0.2 s each) that the two runs meet on the same tenants.
+    const url = await freshDatabase(target, 'fleet_overlap');
+    const names = await tenantSchemas(url, 24);
+    const slow = tempDir({
+      '0001_items.sql': `SELECT pg_sleep(0.2);\n${FILES['0001_items.sql']}`,
+      '0002_orders.sql': `SELECT pg_sleep(0.2);\n${FILES['0002_orders.sql']}`,
+    });
+    const run = () =>
+      runCli(['migrate', '--database-url', url, '--dir', slow, '--json', '--fleet-schemas', 'tenant\\_%', '--fleet-concurrency', '4'], { env: NO_DB });
+    // Act: both started together.
+    const [a, b] = await Promise.all([run(), run()]);
+    // Assess: both succeed, every tenant at version 2 in each run's report.
+    for (const r of [a, b]) {
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { tenants: { name: string; version: number; state: string; applied: number }[] };
+      expect(out.tenants.map((t) => `${t.name}:${t.state}@${t.version}`).sort()).toEqual(names.map((n) => `${n}:applied@2`));
+    }
+    // Each file applied exactly once per tenant, across the two runs: the runs' counts add up to 2 per tenant, and each state table has one row per version.
+    const appliedBy = (r: typeof a) =>
+      Object.fromEntries((JSON.parse(r.stdout) as { tenants: { name: string; applied: number }[] }).tenants.map((t) => [t.name, t.applied]));
+    const [byA, byB] = [appliedBy(a), appliedBy(b)];
+    expect(names.map((n) => byA[n]! + byB[n]!)).toEqual(Array(names.length).fill(2));
+    const counts = await rows<{ s: string; n: number; v: number }>(
+      url,
+      names.map((n) => `SELECT '${n}' AS s, count(*)::int AS n, count(DISTINCT version)::int AS v FROM ${n}.applied_migrations`).join(' UNION ALL '),
+    );
+    expect(counts.every((c) => c.n === 2 && c.v === 2)).toBe(true);
+  });
+});
