@@ -171,9 +171,7 @@ export class SchemaMigrations extends Construct {
     this.secret = this.roles?.secret ?? props.secret;
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
     this.handlerRole = handlerRole(this, this.target, this.auth);
-    // The role provisioner's function shares the handler's group; it reads a schema fleet's tenants for the guard role's grants.
-    for (const role of [this.handlerRole, this.roles?.role])
-      if (role) this.allowFleetRegistry(role, role === this.handlerRole ? this.securityGroup : undefined, 'migrations handler');
+    this.migrationsReadTheFleet();
     const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth, {
       serves: this.served.value(this),
       ...this.fleetInput(),
@@ -404,6 +402,12 @@ export class SchemaMigrations extends Construct {
     if (this.target.kind === 'connection' && this.securityGroup)
       reachStepFunctions(this.securityGroup, this.target, this.auth, "a backfill's workflow", 'a migration has a -- schemaguard:backfill');
     return workflow;
+  }
+
+  /** The migrations' functions read a fleet's SSM path: the role provisioner's too (a schema fleet's tenants, for the guard role's grants), in the handler's group. */
+  private migrationsReadTheFleet(): void {
+    this.allowFleetRegistry(this.handlerRole, this.securityGroup, 'migrations handler');
+    if (this.roles) this.allowFleetRegistry(this.roles.role, undefined, 'role provisioner');
   }
 
   /**
