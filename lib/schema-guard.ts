@@ -243,6 +243,7 @@ export class SchemaGuard extends Construct {
     });
     this.securityGroup = target.kind === 'connection' ? guardSecurityGroup(this, target, this.auth) : undefined;
     const functionRole = guardFunctionRole(this, target, this.auth);
+    props.migrations.allowFleetRegistry(functionRole, this.securityGroup, 'guard', this.auth);
     this.function = this.guardFunction(props, settings, target, functionRole);
     // Its secret is read by this function and the one that sets the role, no other principal.
     this.role?.limitReaders(functionRole);

@@ -26,13 +26,13 @@ import { ServedResources } from './served-resources';
 import { DEFAULT_STATE_SCHEMA } from '../lambda/engine/state/state';
 import type { Fleet } from '../lambda/engine/fleet/fleet-spec';
 import { FleetRollout, fleetEnvironment } from './fleet/fleet-rollout';
-import { resolveFleet } from './schema-migrations/fleet';
+import { fleetRegistryStatement, resolveFleet } from './schema-migrations/fleet';
 import { BackfillWorkflow } from './backfill/backfill-workflow';
 import { handlerEnvironment } from './schema-migrations/environment';
 import { handlerRole, operatorRole, reachStatement, secretStatements } from './schema-migrations/access';
 import { noteImplicitFiles, refuseTooLarge, refuseUnloadable, warnOfSubfolders } from './schema-migrations/files';
 import { acknowledgeNagFindings } from './schema-migrations/nag-findings';
-import { crossStackFix, handlerSecurityGroup, reachStepFunctions, warnOfUnreachableSecretsManager } from './schema-migrations/network';
+import { crossStackFix, handlerSecurityGroup, reachSsm, reachStepFunctions, warnOfUnreachableSecretsManager } from './schema-migrations/network';
 import { type SchemaMigrationsProps } from './schema-migrations/props';
 import { type Settings, checkedAuth, migratorSettings, resolveSettings } from './schema-migrations/settings';
 import { type MigrationsTarget, refuseIamAcrossStacks, resolveTarget, targetDatabase } from './schema-migrations/target';
@@ -171,6 +171,7 @@ export class SchemaMigrations extends Construct {
     this.secret = this.roles?.secret ?? props.secret;
     this.auth = this.secret ? { kind: 'secret', secret: this.secret } : given;
     this.handlerRole = handlerRole(this, this.target, this.auth);
+    this.migrationsReadTheFleet();
     const functionProps = this.handlerFunctionProps(props, settings, this.handlerRole, stateSchema, this.auth, {
       serves: this.served.value(this),
       ...this.fleetInput(),
@@ -403,6 +404,25 @@ export class SchemaMigrations extends Construct {
     return workflow;
   }
 
+  /** The migrations' functions read a fleet's SSM path: the role provisioner's too (a schema fleet's tenants, for the guard role's grants), in the handler's group. */
+  private migrationsReadTheFleet(): void {
+    this.allowFleetRegistry(this.handlerRole, this.securityGroup, 'migrations handler');
+    if (this.roles) this.allowFleetRegistry(this.roles.role, undefined, 'role provisioner');
+  }
+
+  /**
+   * With a fleet named under an SSM path: `role` may read that path, and
+   * `securityGroup` (a function's in the VPC, reaching the database as
+   * `auth`) reaches SSM on 443. The migrations' functions and the guard's
+   * read the same path.
+   */
+  allowFleetRegistry(role: iam.IRole, securityGroup: ec2.SecurityGroup | undefined, who: string, auth: DatabaseAuth = this.auth): void {
+    const statement = fleetRegistryStatement(this, this.fleet);
+    if (!statement) return;
+    role.addToPrincipalPolicy(statement);
+    if (this.target.kind === 'connection' && securityGroup) reachSsm(securityGroup, this.target, auth, who);
+  }
+
   /** The fleet for the migration functions (they run the rollout's tenants) and the role provisioner (it grants the guard the tenants); the operator function runs one database. */
   private fleetInput(): { fleet?: string } {
     return this.fleet ? { fleet: fleetEnvironment(this.fleet)[ENV.fleet] } : {};
@@ -454,9 +474,7 @@ export class SchemaMigrations extends Construct {
       ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
       ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
       ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
-      ...(this.fleetRollout
-        ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet]!, [PROP.fleetStateMachine]: this.fleetRollout.stateMachine.stateMachineArn }
-        : {}),
+      ...(this.fleetRollout ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet]!, [PROP.fleetStateMachine]: this.fleetRollout.knownArn } : {}),
       ...(this.backfillWorkflow ? { [PROP.backfillStateMachine]: this.backfillWorkflow.stateMachine.stateMachineArn } : {}),
     };
     const resource = new CustomResource(this, 'Resource', {

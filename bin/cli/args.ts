@@ -267,6 +267,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'PATTERN',
     help: 'a fleet: every database on the server whose name is LIKE PATTERN is a tenant (default: the project file\'s "fleet")',
   },
+  '--fleet-parameter-path': {
+    key: 'fleetParameterPath',
+    kind: 'string',
+    value: 'PATH',
+    help: 'a fleet: the value of each String parameter under the SSM Parameter Store PATH (e.g. /myapp/tenants, read recursively with the default AWS credentials and region) is a tenant schema of the database (default: the project file\'s "fleet")',
+  },
   '--no-fleet': {
     key: 'noFleet',
     kind: 'bool',

@@ -195,6 +195,8 @@ export interface FleetOptions {
   fleetSchemas?: string;
   /** `--fleet-databases PATTERN`: the tenants are the databases on the server whose name is LIKE it. */
   fleetDatabases?: string;
+  /** `--fleet-parameter-path PATH`: the tenants are the schemas named by the values of the SSM parameters under it. */
+  fleetParameterPath?: string;
   /** `--fleet-concurrency N`: tenants at work at once. */
   fleetConcurrency?: number;
   /** `--no-fleet`: one database; the project file's `fleet` set aside. */
@@ -297,7 +299,7 @@ const GROUP_KEYS: { [G in OptionGroup]: Record<keyof OptionGroups[G], true> } = 
   plan: { offline: true, warnRows: true, trace: true, traceDatabase: true },
   capture: { minCalls: true, dryRun: true },
   lsp: { stdio: true, clientProcessId: true },
-  fleet: { fleet: true, fleetSchemas: true, fleetDatabases: true, fleetConcurrency: true, noFleet: true },
+  fleet: { fleet: true, fleetSchemas: true, fleetDatabases: true, fleetParameterPath: true, fleetConcurrency: true, noFleet: true },
 };
 
 /** The group that holds option `key`, or undefined for a common one (every command takes it). */

@@ -3,7 +3,7 @@
  * (`SCHEMAGUARD_SERVES`, written by the constructs): the custom resources it
  * was made for — stack, logical id, type — and, for each, the properties
  * that decide what a run may change (a baseline, role names, secrets,
- * schemas, extensions). Invoke permission is not authority: an event for
+ * schemas, extensions, the fleet's state machine). Invoke permission is not authority: an event for
  * another resource, or whose deciding properties differ from the function's
  * own copy, is refused before anything reads a secret or connects, the
  * message naming the property (it becomes CloudFormation's reason).
@@ -32,7 +32,8 @@ export type Served = ServedResource[];
 
 /** The properties of each type that decide what a run changes; the others only make CloudFormation send an Update. */
 export const DECIDING_PROPS: Readonly<Record<string, readonly string[]>> = {
-  [MIGRATIONS_RESOURCE_TYPE]: [PROP.baselineVersion, PROP.baselineFrom, PROP.baselineReason],
+  // The fleet's state machine: the one the deploy starts (an event naming another would start any the role may).
+  [MIGRATIONS_RESOURCE_TYPE]: [PROP.baselineVersion, PROP.baselineFrom, PROP.baselineReason, PROP.fleetStateMachine],
   [MIGRATOR_ROLE_RESOURCE_TYPE]: [MIGRATOR_ROLE_PROP.roleName, MIGRATOR_ROLE_PROP.secretArn, MIGRATOR_ROLE_PROP.schemas, MIGRATOR_ROLE_PROP.extensions],
   [GUARD_ROLE_RESOURCE_TYPE]: [GUARD_ROLE_PROP.roleName, GUARD_ROLE_PROP.secretArn, GUARD_ROLE_PROP.migratorRole],
 };

@@ -478,10 +478,10 @@ export const SETTINGS = [
     defaultText: 'none: one database, its state in `stateSchema`',
     example: { schemas: 'tenant\\_%', canary: 'tenant_demo', concurrency: 10, waveSize: 50, toleratedFailures: 0 },
     description:
-      "A fleet: the tenants that run the same files, each with its own state table, one line each and a summary. Exactly one of `schemas` (a LIKE pattern of schema names in the target database: each tenant's files run with `search_path` set to its schema, its state in `<schema>.applied_migrations`), `schemaQuery` (a query whose first column is the schema names), `databases` (a LIKE pattern of database names on the server: each its own `stateSchema`) or `databaseQuery`; then `canary` (the tenant run first, alone; default the first by name), `concurrency` (tenants at once, default " +
+      "A fleet: the tenants that run the same files, each with its own state table, one line each and a summary. Exactly one of `schemas` (a LIKE pattern of schema names in the target database: each tenant's files run with `search_path` set to its schema, its state in `<schema>.applied_migrations`), `schemaQuery` (a query whose first column is the schema names), `databases` (a LIKE pattern of database names on the server: each its own `stateSchema`), `databaseQuery` or `parameterPath` (an SSM Parameter Store path such as `/myapp/tenants`, read at run time: the value of each String parameter under it, at any depth, is a tenant schema of the target database); then `canary` (the tenant run first, alone; default the first by name), `concurrency` (tenants at once, default " +
       `${DEFAULT_FLEET_CONCURRENCY}), \`waveSize\` (tenants per wave, default ${DEFAULT_FLEET_WAVE_SIZE}) and \`toleratedFailures\` (failed tenants the rollout goes on after, default 0): \`migrate\` stops after the wave of the first failure beyond it.`,
     prop: 'fleet',
-    note: '`--fleet-schemas`, `--fleet-databases` and `--fleet-concurrency` override it on the command line; SchemaMigrations rolls it out on Step Functions at each deploy (its `fleet` prop wins).',
+    note: '`--fleet-schemas`, `--fleet-databases`, `--fleet-parameter-path` and `--fleet-concurrency` override it on the command line; SchemaMigrations rolls it out on Step Functions at each deploy (its `fleet` prop wins), and with `parameterPath` its functions may call `ssm:GetParametersByPath` on that path alone.',
     schema: {
       type: 'object',
       additionalProperties: false,
@@ -491,6 +491,7 @@ export const SETTINGS = [
         schemaQuery: { type: 'string', minLength: 1 },
         databases: { type: 'string', minLength: 1 },
         databaseQuery: { type: 'string', minLength: 1 },
+        parameterPath: { type: 'string', pattern: '^(/[A-Za-z0-9_.-]+){1,15}/?$' },
         canary: { type: 'string', minLength: 1 },
         concurrency: { type: 'integer', minimum: 1, maximum: 10000 },
         waveSize: { type: 'integer', minimum: 1, maximum: 10000 },

@@ -6,7 +6,7 @@
  * else; `startStatements` are what the custom resource's function needs to
  * start, describe and stop its executions.
  */
-import { ArnFormat, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Fn, Names, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -39,6 +39,13 @@ export class FleetRollout extends Construct {
   readonly stateMachine: sfn.StateMachine;
   /** Its execution log (vended logs, as the waiter's). */
   readonly logGroup: logs.LogGroup;
+  /**
+   * The state machine's ARN, built from its name and the stack's pseudo
+   * parameters: it names no resource, so the migration function (which the
+   * state machine invokes) can have it fixed in its configuration without a
+   * circular dependency. The custom resource passes this same value.
+   */
+  readonly knownArn: string;
 
   constructor(scope: Construct, id: string, props: FleetRolloutProps) {
     super(scope, id);
@@ -49,7 +56,11 @@ export class FleetRollout extends Construct {
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,
     });
+    // Unique per stack instance (the stack id's UUID): a stack deleted and deployed again names a new one.
+    const name = `${Names.uniqueResourceName(this, { maxLength: 43, separator: '-' })}-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`;
+    this.knownArn = Stack.of(this).formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: name,
       definitionBody: sfn.DefinitionBody.fromString(
         JSON.stringify(fleetDefinition({ functionArn: FUNCTION_ARN_PLACEHOLDER, concurrency: props.fleet.concurrency })),
       ),

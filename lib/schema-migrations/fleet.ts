@@ -1,5 +1,7 @@
 /** The fleet SchemaMigrations rolls out: `fleet`, else the project file's; checked, and refused where a fleet cannot go. */
-import type { Duration } from 'aws-cdk-lib';
+import { ArnFormat, type Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
 import { fleetOf, FleetSpecError, readFleetSpec, type Fleet } from '../../lambda/engine/fleet/fleet-spec';
 import { FLEET_STOP_MARGIN_MS } from '../../lambda/handler/constants';
 import type { ProjectConfig } from '../config/load';
@@ -29,6 +31,23 @@ export function resolveFleet(props: SchemaMigrationsProps, project: ProjectConfi
     );
   refuseLateStop(queryInterval);
   return fleet;
+}
+
+/**
+ * With `parameterPath`: ssm:GetParametersByPath on that path alone, which is
+ * what the call is authorized against (not the parameters it returns:
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-retrieval-authorization.html).
+ * No kms:Decrypt: a SecureString under the path is refused, never decrypted.
+ */
+export function fleetRegistryStatement(scope: Construct, fleet: Fleet | undefined): iam.PolicyStatement | undefined {
+  if (fleet?.source !== 'parameterPath') return undefined;
+  return new iam.PolicyStatement({
+    sid: 'ReadTheFleetTenants',
+    actions: ['ssm:GetParametersByPath'],
+    resources: [
+      Stack.of(scope).formatArn({ service: 'ssm', resource: 'parameter', resourceName: fleet.value.slice(1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+    ],
+  });
 }
 
 /** A rollout still running in the last minute of totalTimeout is stopped by isComplete: one call must fall in that minute. */

@@ -112,14 +112,44 @@ export function hasSecretsManagerEndpoint(scope: Construct, vpc: ec2.IVpc): bool
  * synth refuses it.
  */
 export function reachStepFunctions(securityGroup: ec2.SecurityGroup, network: ConnectionTarget, auth: DatabaseAuth, workflow: string, why: string): void {
-  if (network.stepFunctionsEndpoint) {
-    securityGroup.connections.allowTo(network.stepFunctionsEndpoint, ec2.Port.tcp(443), `schemaguard migrations handler to Step Functions (${workflow})`);
+  reachService(securityGroup, network, auth, {
+    endpoint: network.stepFunctionsEndpoint,
+    description: `schemaguard migrations handler to Step Functions (${workflow})`,
+    why: `${why}, whose workflow the deploy starts on Step Functions`,
+    fix: "stepFunctionsEndpoint: vpc.addInterfaceEndpoint('StepFunctions', { service: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS })",
+  });
+}
+
+/**
+ * HTTPS to SSM, for a fleet whose tenants are named under a Parameter Store
+ * path (`who`: the function that reads it): through `ssmEndpoint`, or
+ * already open; otherwise the read could not leave the VPC, and synth
+ * refuses it.
+ */
+export function reachSsm(securityGroup: ec2.SecurityGroup, network: ConnectionTarget, auth: DatabaseAuth, who: string): void {
+  reachService(securityGroup, network, auth, {
+    endpoint: network.ssmEndpoint,
+    description: `schemaguard ${who} to SSM (the fleet's tenants)`,
+    why: 'the fleet names its tenants under an SSM parameter path ("parameterPath"), which the functions read at run time',
+    fix: "ssmEndpoint: vpc.addInterfaceEndpoint('Ssm', { service: ec2.InterfaceVpcEndpointAwsService.SSM })",
+  });
+}
+
+/** 443 to a service's endpoint; nothing when 443 to anywhere is open already (a secret, no Secrets Manager endpoint); else refused. */
+function reachService(
+  securityGroup: ec2.SecurityGroup,
+  network: ConnectionTarget,
+  auth: DatabaseAuth,
+  service: { endpoint?: ec2.IConnectable; description: string; why: string; fix: string },
+): void {
+  if (service.endpoint) {
+    securityGroup.connections.allowTo(service.endpoint, ec2.Port.tcp(443), service.description);
     return;
   }
   if (!network.secretsManagerEndpoint && auth.kind === 'secret') return;
   throw new Error(
-    `SchemaMigrations: ${why}, whose workflow the deploy starts on Step Functions, and the handler reaches HTTPS ` +
+    `SchemaMigrations: ${service.why}, and the handler reaches HTTPS ` +
       (auth.kind === 'iam' ? 'nowhere (IAM authentication)' : 'only through "secretsManagerEndpoint"') +
-      ": add an interface endpoint and pass it: stepFunctionsEndpoint: vpc.addInterfaceEndpoint('StepFunctions', { service: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS })",
+      `: add an interface endpoint and pass it: ${service.fix}`,
   );
 }

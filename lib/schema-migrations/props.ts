@@ -329,6 +329,15 @@ export interface DirectConnectionProps {
    */
   readonly stepFunctionsEndpoint?: ec2.IConnectable;
   /**
+   * Something the functions must reach on 443 for SSM (an interface VPC
+   * endpoint with private DNS), when the fleet's tenants are named in
+   * Parameter Store (`fleet.parameterPath`) and `secretsManagerEndpoint` is
+   * given (or IAM authentication): the rollout, each tenant item and the
+   * guard read the path at run time.
+   * @default - without `secretsManagerEndpoint` and IAM authentication: HTTPS to anywhere is allowed already; otherwise synth refuses a fleet with `parameterPath`
+   */
+  readonly ssmEndpoint?: ec2.IConnectable;
+  /**
    * IAM database authentication instead of a secret: the handler connects as
    * this database user (granted `rds_iam`) with a token signed for each
    * connection, over verified TLS; its role gets `rds-db:connect` on that
@@ -369,6 +378,8 @@ export interface DataApiConnectionProps {
   readonly cloudFormationEndpoint?: never;
   /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
   readonly stepFunctionsEndpoint?: never;
+  /** A connection's (DirectConnectionProps): not with `dataApiCluster`. */
+  readonly ssmEndpoint?: never;
   /** The RDS Data API authenticates with a secret only: pass `secret` or `masterSecret`. */
   readonly iamAuthentication?: never;
 }

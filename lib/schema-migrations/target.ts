@@ -37,6 +37,7 @@ export type MigrationsTarget =
       readonly secretsManagerEndpoint?: ec2.IConnectable;
       readonly cloudFormationEndpoint?: ec2.IConnectable;
       readonly stepFunctionsEndpoint?: ec2.IConnectable;
+      readonly ssmEndpoint?: ec2.IConnectable;
     }
   | { readonly kind: 'data-api'; readonly cluster: rds.IDatabaseCluster };
 
@@ -48,7 +49,16 @@ export function targetDatabase(target: MigrationsTarget): IDependable {
 }
 
 /** The props that belong to a connection (DirectConnectionProps), refused beside `dataApiCluster`. */
-export const CONNECTION_PROPS = ['database', 'vpc', 'vpcSubnets', 'port', 'secretsManagerEndpoint', 'cloudFormationEndpoint', 'stepFunctionsEndpoint'] as const;
+export const CONNECTION_PROPS = [
+  'database',
+  'vpc',
+  'vpcSubnets',
+  'port',
+  'secretsManagerEndpoint',
+  'cloudFormationEndpoint',
+  'stepFunctionsEndpoint',
+  'ssmEndpoint',
+] as const;
 
 /**
  * How the function reaches the database. The types allow one way only; this
@@ -89,6 +99,7 @@ export function resolveTarget(props: SchemaMigrationsProps): MigrationsTarget {
     secretsManagerEndpoint: props.secretsManagerEndpoint,
     cloudFormationEndpoint: props.cloudFormationEndpoint,
     stepFunctionsEndpoint: props.stepFunctionsEndpoint,
+    ssmEndpoint: props.ssmEndpoint,
   };
 }
 

@@ -16,6 +16,10 @@
  *   (`X-Amz-Function-Error: Unhandled` and the error as JSON).
  * - STS GetCallerIdentity (awsQuery: POST / with Action=GetCallerIdentity):
  *   a fixed caller ARN, as XML.
+ * - SSM GetParametersByPath (awsJson1_1: POST / with X-Amz-Target
+ *   AmazonSSM.GetParametersByPath): the parameters under the path (at any
+ *   depth when Recursive, else one level), `ssmPageSize` a page, the rest
+ *   behind a NextToken, as the service pages.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +38,16 @@ export interface AwsEndpointsOptions {
   lambda?: (payload: unknown, functionName: string) => Promise<unknown>;
   /** What STS says the caller is. @default 'arn:aws:sts::111111111111:assumed-role/Operator/alice' */
   callerArn?: string;
+  /** The parameters SSM holds. @default none */
+  ssmParameters?: SsmParameter[];
+  /** Parameters in a GetParametersByPath page, at most. @default 10 (the service's MaxResults) */
+  ssmPageSize?: number;
+}
+
+export interface SsmParameter {
+  Name: string;
+  Value: string;
+  Type: 'String' | 'StringList' | 'SecureString';
 }
 
 export const TEST_CALLER_ARN = 'arn:aws:sts::111111111111:assumed-role/Operator/alice';
@@ -43,7 +57,14 @@ export class AwsEndpoints {
   readonly invocations: { functionName: string; payload: string }[] = [];
   /** STS calls. */
   stsCalls = 0;
-  private readonly servers: Record<'dataApi' | 'lambda' | 'sts', Server | undefined> = { dataApi: undefined, lambda: undefined, sts: undefined };
+  /** Every GetParametersByPath request, as sent. */
+  readonly ssmRequests: { Path: string; Recursive?: boolean; WithDecryption?: boolean; MaxResults?: number; NextToken?: string }[] = [];
+  private readonly servers: Record<'dataApi' | 'lambda' | 'sts' | 'ssm', Server | undefined> = {
+    dataApi: undefined,
+    lambda: undefined,
+    sts: undefined,
+    ssm: undefined,
+  };
   private readonly ports: Record<string, number> = {};
 
   constructor(private readonly options: AwsEndpointsOptions) {}
@@ -52,6 +73,7 @@ export class AwsEndpoints {
     await this.listen('dataApi', (req, body, res) => this.dataApi(req, body, res));
     await this.listen('lambda', (req, body, res) => this.lambda(req, body, res));
     await this.listen('sts', (_req, body, res) => this.sts(body, res));
+    await this.listen('ssm', (req, body, res) => this.ssm(req, body, res));
   }
 
   /** The environment of a process whose SDK clients should reach these endpoints (and nothing else: no profile, no instance metadata). */
@@ -60,6 +82,7 @@ export class AwsEndpoints {
       AWS_ENDPOINT_URL_RDS_DATA: `http://127.0.0.1:${this.ports.dataApi}`,
       AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${this.ports.lambda}`,
       AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${this.ports.sts}`,
+      AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${this.ports.ssm}`,
       AWS_ACCESS_KEY_ID: 'AKIDSTANDIN',
       AWS_SECRET_ACCESS_KEY: 'standin-secret',
       AWS_REGION: 'eu-west-1',
@@ -73,7 +96,10 @@ export class AwsEndpoints {
     await Promise.all(Object.values(this.servers).map((s) => new Promise<void>((r) => (s ? s.close(() => r()) : r()))));
   }
 
-  private async listen(name: 'dataApi' | 'lambda' | 'sts', route: (req: IncomingMessage, body: Buffer, res: ServerResponse) => Promise<void>): Promise<void> {
+  private async listen(
+    name: 'dataApi' | 'lambda' | 'sts' | 'ssm',
+    route: (req: IncomingMessage, body: Buffer, res: ServerResponse) => Promise<void>,
+  ): Promise<void> {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -130,6 +156,25 @@ export class AwsEndpoints {
         JSON.stringify({ errorType: err.name, errorMessage: err.message, trace: (err.stack ?? '').split('\n') }),
       );
     }
+  }
+
+  private async ssm(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
+    const json = { 'content-type': 'application/x-amz-json-1.1' };
+    if (req.headers['x-amz-target'] !== 'AmazonSSM.GetParametersByPath') {
+      send(res, 400, json, JSON.stringify({ __type: 'InvalidAction', message: `not stood in: ${String(req.headers['x-amz-target'])}` }));
+      return;
+    }
+    const request = JSON.parse(body.toString('utf8')) as AwsEndpoints['ssmRequests'][number];
+    this.ssmRequests.push(request);
+    const prefix = `${request.Path.replace(/\/$/, '')}/`;
+    const under = (this.options.ssmParameters ?? [])
+      .filter((p) => p.Name.startsWith(prefix) && (request.Recursive || !p.Name.slice(prefix.length).includes('/')))
+      .sort((a, b) => (a.Name < b.Name ? -1 : 1));
+    const size = Math.min(this.options.ssmPageSize ?? 10, request.MaxResults ?? 10);
+    const from = request.NextToken ? Number(Buffer.from(request.NextToken, 'base64').toString('utf8')) : 0;
+    const page = under.slice(from, from + size).map((p) => ({ ...p, Version: 1, ARN: `arn:aws:ssm:eu-west-1:111111111111:parameter${p.Name}` }));
+    const next = from + size < under.length ? { NextToken: Buffer.from(String(from + size)).toString('base64') } : {};
+    send(res, 200, json, JSON.stringify({ Parameters: page, ...next }));
   }
 
   private async sts(body: Buffer, res: ServerResponse): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * `migrate`, `status`, `plan` and `guard` over a fleet (the project file's
- * `fleet`, or `--fleet-schemas` / `--fleet-databases`): the tenants read from
- * the server, each run with a driver of its own (its schema searched first,
+ * `fleet`, or `--fleet-schemas` / `--fleet-databases` /
+ * `--fleet-parameter-path`): the tenants read from the server (or from SSM
+ * Parameter Store), each run with a driver of its own (its schema searched first,
  * or its database), in the rollout's order (`lambda/engine/fleet/rollout.ts`);
  * one line per tenant on stderr, then the summary (or `--json`, with
  * `tenants`). Exit 1 when any tenant failed.
@@ -11,6 +12,7 @@ import { PgSessionPool } from '../../../lambda/driver/pg/session-pool';
 import type { Driver } from '../../../lambda/engine/ports';
 import { describeFleet, fleetOf, FleetSpecError, type Fleet, type FleetSpec } from '../../../lambda/engine/fleet/fleet-spec';
 import { readTenants, type Tenant } from '../../../lambda/engine/fleet/tenants';
+import { parameterStore } from '../../../lambda/driver/ssm/parameter-store';
 import { rollout, type RolloutResult, type RolloutSettings } from '../../../lambda/engine/fleet/rollout';
 import { fleetSummary, tenantError, type TenantReport } from '../../../lambda/engine/fleet/tenant-result';
 import { inspect } from '../../../lambda/engine/runner';
@@ -33,9 +35,10 @@ export function fleetOption(opts: OptionsIn<'fleet'>): Fleet | undefined {
   const flags: FleetSpec = {
     ...(opts.fleetSchemas !== undefined ? { schemas: opts.fleetSchemas } : {}),
     ...(opts.fleetDatabases !== undefined ? { databases: opts.fleetDatabases } : {}),
+    ...(opts.fleetParameterPath !== undefined ? { parameterPath: opts.fleetParameterPath } : {}),
   };
   if (opts.noFleet) {
-    const given = [opts.fleetSchemas !== undefined && '--fleet-schemas', opts.fleetDatabases !== undefined && '--fleet-databases'].filter(Boolean);
+    const given = Object.keys(flags).map((k) => SOURCE_FLAGS[k as keyof typeof SOURCE_FLAGS]);
     if (given.length)
       throw new UsageError(`--no-fleet and ${given.join(' and ')} contradict each other`, { fix: 'give one: --no-fleet for one database, or the fleet flag' });
     return undefined;
@@ -43,16 +46,21 @@ export function fleetOption(opts: OptionsIn<'fleet'>): Fleet | undefined {
   if (!opts.fleet && Object.keys(flags).length === 0) return undefined;
   // A source given as a flag replaces the file's; the file's rollout settings stay.
   const fromFile = Object.keys(flags).length
-    ? { ...opts.fleet, schemas: undefined, schemaQuery: undefined, databases: undefined, databaseQuery: undefined }
+    ? { ...opts.fleet, schemas: undefined, schemaQuery: undefined, databases: undefined, databaseQuery: undefined, parameterPath: undefined }
     : opts.fleet;
   const spec: FleetSpec = { ...fromFile, ...flags, ...(opts.fleetConcurrency !== undefined ? { concurrency: opts.fleetConcurrency } : {}) };
   try {
     return fleetOf(spec);
   } catch (e) {
     if (!(e instanceof FleetSpecError)) throw e;
-    throw new UsageError(`the fleet ${e.problem}`, { fix: `${e.fix}: --fleet-schemas or --fleet-databases, or "fleet" in the project file (one of them)` });
+    throw new UsageError(`the fleet ${e.problem}`, {
+      fix: `${e.fix}: --fleet-schemas, --fleet-databases or --fleet-parameter-path, or "fleet" in the project file (one of them)`,
+    });
   }
 }
+
+/** The flags that name a fleet's tenants, by the spec's key they fill. */
+const SOURCE_FLAGS = { schemas: '--fleet-schemas', databases: '--fleet-databases', parameterPath: '--fleet-parameter-path' } as const;
 
 /** What a fleet command has once connected: the tenants, and a driver for each. */
 export interface FleetTarget {
@@ -79,7 +87,8 @@ export async function connectFleet(ctx: FleetContext, fleet: Fleet, verb: string
   const session = await driver.connect();
   let tenants: Tenant[];
   try {
-    tenants = await readTenants(session, fleet, ctx.opts.fleet ? `${ctx.opts.configFile ?? 'the project file'}: fleet` : 'fleet');
+    const where = ctx.opts.fleet ? `${ctx.opts.configFile ?? 'the project file'}: fleet` : 'fleet';
+    tenants = await readTenants(session, fleet, where, fleet.source === 'parameterPath' ? parameterStore() : undefined);
   } finally {
     await session.close();
   }

@@ -1,16 +1,16 @@
 /**
  * What names a fleet, as the project file's `fleet` holds it (and the CLI's
  * `--fleet-*` flags fill it): where the tenants come from (exactly one of
- * the four sources) and how the rollout runs them. Checked here, once, for
+ * the five sources) and how the rollout runs them. Checked here, once, for
  * the project file, the flags, the handler's environment and the
  * constructs.
  */
 import { DEFAULT_FLEET_CONCURRENCY, DEFAULT_FLEET_WAVE_SIZE } from '../defaults';
 
-/** Where the tenants come from: schemas of the target database, or databases of its server; by a LIKE pattern or by a query. */
-export type FleetSourceKey = 'schemas' | 'schemaQuery' | 'databases' | 'databaseQuery';
+/** Where the tenants come from: schemas of the target database, or databases of its server; by a LIKE pattern or by a query; or schemas named in SSM Parameter Store. */
+export type FleetSourceKey = 'schemas' | 'schemaQuery' | 'databases' | 'databaseQuery' | 'parameterPath';
 
-export const FLEET_SOURCES: readonly FleetSourceKey[] = ['schemas', 'schemaQuery', 'databases', 'databaseQuery'];
+export const FLEET_SOURCES: readonly FleetSourceKey[] = ['schemas', 'schemaQuery', 'databases', 'databaseQuery', 'parameterPath'];
 
 export interface FleetSpec {
   /** A LIKE pattern of schema names in the target database (`tenant\_%`): each one is a tenant. */
@@ -21,6 +21,13 @@ export interface FleetSpec {
   databases?: string;
   /** A query on the target database whose first column is the tenants' database names on its server. */
   databaseQuery?: string;
+  /**
+   * An SSM Parameter Store path (`/myapp/tenants`), read at run time: the
+   * value of each String parameter under it (at any depth) is a tenant's
+   * schema name in the target database. Only names: the endpoint and the
+   * credentials stay the target's.
+   */
+  parameterPath?: string;
   /** The tenant migrated first, alone: a failure there stops the rollout. @default - the first tenant by name */
   canary?: string;
   /** Tenants at work at once. @default 10 */
@@ -65,7 +72,10 @@ export function readFleetSpec(value: unknown): FleetSpec {
   for (const key of [...FLEET_SOURCES, 'canary'] as const) {
     const v = spec[key];
     if (v !== undefined && (typeof v !== 'string' || v.trim() === '' || v.includes('\u0000')))
-      throw new FleetSpecError(`"${key}" is not a non-empty string`, `write "${key}" as a string, e.g. "tenant_%"`);
+      throw new FleetSpecError(
+        `"${key}" is not a non-empty string`,
+        `write "${key}" as a string, e.g. ${key === 'parameterPath' ? '"/myapp/tenants"' : '"tenant_%"'}`,
+      );
   }
   for (const key of NUMBERS) {
     const v = spec[key];
@@ -83,13 +93,14 @@ export function fleetOf(spec: FleetSpec): Fleet {
   if (given.length !== 1)
     throw new FleetSpecError(
       given.length === 0 ? 'names no tenants' : `names its tenants ${given.length} ways (${given.join(', ')})`,
-      'give exactly one of "schemas" (a LIKE pattern of schema names), "schemaQuery", "databases" (a LIKE pattern of database names) or "databaseQuery"',
+      'give exactly one of "schemas" (a LIKE pattern of schema names), "schemaQuery", "databases" (a LIKE pattern of database names), "databaseQuery" or "parameterPath" (an SSM Parameter Store path whose parameters name the tenant schemas)',
     );
   const source = given[0]!;
+  if (source === 'parameterPath') checkParameterPath(spec.parameterPath!);
   const concurrency = spec.concurrency ?? DEFAULT_FLEET_CONCURRENCY;
   return {
     source,
-    value: spec[source]!,
+    value: source === 'parameterPath' ? parameterPathOf(spec.parameterPath!) : spec[source]!,
     canary: spec.canary,
     databases: source === 'databases' || source === 'databaseQuery',
     concurrency,
@@ -98,8 +109,30 @@ export function fleetOf(spec: FleetSpec): Fleet {
   };
 }
 
+/**
+ * A parameter hierarchy as GetParametersByPath takes it: from `/`, at most
+ * 15 levels, of the characters a parameter name may have
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParametersByPath.html).
+ * The root alone is refused: every parameter of the account would name a tenant.
+ */
+const PARAMETER_PATH = /^(\/[A-Za-z0-9_.-]+){1,15}\/?$/;
+
+function checkParameterPath(path: string): void {
+  if (PARAMETER_PATH.test(path)) return;
+  throw new FleetSpecError(
+    `"parameterPath": ${JSON.stringify(path)} is not an SSM parameter path below the root`,
+    'write it as /myapp/tenants: starting with /, 1 to 15 levels of letters, digits, _ . and -',
+  );
+}
+
+/** The path without its trailing slash: what the request and the IAM grant name. */
+function parameterPathOf(path: string): string {
+  return path.replace(/\/$/, '');
+}
+
 /** How the fleet is named, for a progress line: `schemas LIKE 'tenant_%'`. */
 export function describeFleet(fleet: Fleet): string {
   const what = fleet.databases ? 'databases' : 'schemas';
+  if (fleet.source === 'parameterPath') return `schemas named under the SSM path ${JSON.stringify(fleet.value)}`;
   return fleet.source === 'schemas' || fleet.source === 'databases' ? `${what} LIKE ${JSON.stringify(fleet.value)}` : `${what} of a query`;
 }

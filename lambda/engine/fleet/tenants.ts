@@ -1,13 +1,21 @@
 /**
  * The tenants of a fleet, read from the server: schema names from
  * pg_namespace, database names from pg_database, by a LIKE pattern (a
- * parameter) or by the user's own query. A name is only ever a value here;
- * whoever runs SQL in a tenant has the server quote it (`quote_ident`).
+ * parameter) or by the user's own query; or from a registry the user keeps
+ * (SSM Parameter Store, through the TenantRegistry port). A name is only
+ * ever a value here; whoever runs SQL in a tenant has the server quote it
+ * (`quote_ident`).
  */
 import { InputError } from '../errors/errors';
 import type { Queryable } from '../ports';
 import { validateSchemaName } from '../state/identifiers';
 import type { Fleet } from './fleet-spec';
+
+/** Names kept outside the database: the values under a path (lambda/driver/ssm implements it). */
+export interface TenantRegistry {
+  /** Every value under `path`, at any depth; throws an InputError naming the path when one cannot be a name. */
+  namesUnder(path: string): Promise<string[]>;
+}
 
 export interface Tenant {
   /** The schema's or the database's name, as the server has it. */
@@ -27,14 +35,23 @@ const BY_PATTERN = {
  * the canary first. `where`: how the caller names the spec in messages (the
  * project file's key, a flag).
  */
-export async function readTenants(q: Queryable, fleet: Fleet, where = 'fleet'): Promise<Tenant[]> {
-  const names =
-    fleet.source === 'schemas' || fleet.source === 'databases'
-      ? (await q.query<{ name: string }>(BY_PATTERN[fleet.source], [fleet.value])).rows.map((r) => r.name)
-      : await namesOfQuery(q, fleet.value, `${where}.${fleet.source}`);
+export async function readTenants(q: Queryable, fleet: Fleet, where = 'fleet', registry?: TenantRegistry): Promise<Tenant[]> {
+  const names = await namesOf(q, fleet, where, registry);
   const tenants = [...new Set(names)].sort(byteOrder).map((name) => ({ name }));
   if (!fleet.databases) for (const t of tenants) validateSchemaName(t.name, `${where}: tenant schema`);
   return canaryFirst(tenants, fleet.canary, where);
+}
+
+async function namesOf(q: Queryable, fleet: Fleet, where: string, registry: TenantRegistry | undefined): Promise<string[]> {
+  if (fleet.source === 'schemas' || fleet.source === 'databases')
+    return (await q.query<{ name: string }>(BY_PATTERN[fleet.source], [fleet.value])).rows.map((r) => r.name);
+  if (fleet.source !== 'parameterPath') return namesOfQuery(q, fleet.value, `${where}.${fleet.source}`);
+  if (!registry)
+    throw new InputError(`${where}.parameterPath: the tenants are named in SSM Parameter Store, which this run cannot read`, {
+      value: fleet.value,
+      fix: 'run it where the AWS SDK can reach SSM (the CLI, or the function SchemaMigrations deploys)',
+    });
+  return registry.namesUnder(fleet.value);
 }
 
 /** The user's query, its first column's values as names; a query that returns no column, or a NULL, is refused. */

@@ -27,6 +27,7 @@ import { ATTR, FLEET_STOP_MARGIN_MS, OUTCOME, PROP, VERIFY_ATTR } from '../const
 import { cut } from '../failure';
 import type { Logger } from '../log';
 import { appliedBy, type IsCompleteResponse, type OnEventRequest } from '../request';
+import { tenantRegistry } from './registry';
 import { FLEET_ERRORS, type FleetExecutionInput, type FleetExecutionOutput, type FleetFailure } from './protocol';
 import type { StepFunctionsClient } from '../step-functions';
 
@@ -76,13 +77,13 @@ export async function startRollout(c: RolloutContext): Promise<{ executionArn: s
   return { executionArn, tenants: names.length };
 }
 
-/** The fleet's tenants, read from the target database (its schemas, or the databases of its server). */
+/** The fleet's tenants, read from the target database (its schemas, or the databases of its server), or named under its SSM path. */
 export async function fleetTenants(c: Pick<RolloutContext, 'connector' | 'cfg' | 'log' | 'redactor'>): Promise<{ name: string }[]> {
   const driver = await c.connector.connect(c.cfg.database, c.log, c.redactor);
   try {
     const session = await driver.connect();
     try {
-      return await readTenants(session, c.cfg.fleet, 'SchemaMigrations fleet');
+      return await readTenants(session, c.cfg.fleet, 'SchemaMigrations fleet', tenantRegistry(c.cfg.fleet));
     } finally {
       await session.close();
     }

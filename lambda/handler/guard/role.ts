@@ -25,6 +25,7 @@ import { roleVerifier, type RoleInvocation, type RoleResponse } from '../role-re
 import type { StoredContract } from './planner-sql';
 import { ensureGuardRole } from './role-sql';
 import { readTenants } from '../../engine/fleet/tenants';
+import { tenantRegistry } from '../fleet/registry';
 
 /** Create / Update: the role as the secret says; Delete: nothing. */
 export async function guardRoleOnEvent(inv: RoleInvocation): Promise<RoleResponse> {
@@ -44,7 +45,8 @@ export async function guardRoleOnEvent(inv: RoleInvocation): Promise<RoleRespons
   try {
     const contracts = await writingContracts(cfg.contractsDir);
     // A schema fleet's tenants are read too; a database fleet's are other databases, which this resource does not reach.
-    const tenantSchemas = cfg.fleet && !cfg.fleet.databases ? (await readTenants(session, cfg.fleet, 'SchemaMigrations fleet')).map((t) => t.name) : [];
+    const tenantSchemas =
+      cfg.fleet && !cfg.fleet.databases ? (await readTenants(session, cfg.fleet, 'SchemaMigrations fleet', tenantRegistry(cfg.fleet))).map((t) => t.name) : [];
     const result = await ensureGuardRole(session, { roleName, verifier, stateSchema: cfg.run.stateSchema, migrator, contracts, tenantSchemas });
     log.info(`guard role ${result.outcome}`, { roleName, planner: result.planner, schemas: result.schemas, plannedContracts: contracts.map((c) => c.name) });
     if (result.definers.length) {

@@ -19,8 +19,10 @@ import { loadContracts } from '../../checks/contracts';
 import type { Snapshot } from '../../checks/drift/drift';
 import { runGuard, type GuardReport } from '../../checks/guard';
 import { runFleetGuard } from '../../checks/guard/fleet';
-import type { Fleet } from '../../engine/fleet/fleet-spec';
+import { skippedReport } from '../../checks/guard/report';
+import { describeFleet, type Fleet } from '../../engine/fleet/fleet-spec';
 import { readTenants, type Tenant } from '../../engine/fleet/tenants';
+import { tenantRegistry } from '../fleet/registry';
 import { stateSchemaOf, tenantPlace } from '../fleet/tenant';
 import { MigrationError } from '../../engine/errors/errors';
 import { Redactor } from '../../engine/errors/redact';
@@ -144,7 +146,9 @@ async function fleetRun(
     deadline: c.deadline,
   });
   const failed = result.tenants.flatMap((t) => ('error' in t ? [{ tenant: t.tenant.name, error: c.redactor.redact(describe(t.error)) }] : []));
-  logReport(c.log, result.report);
+  // A report only when some tenant was checked: an empty one would read "clean".
+  const checked = result.tenants.length - failed.length;
+  if (checked) logReport(c.log, result.report);
   if (failed.length || result.notReached.length)
     c.log.error('schema guard: tenants not checked', {
       failed: failed.slice(0, LOGGED_FINDINGS),
@@ -153,9 +157,13 @@ async function fleetRun(
     });
   const durationMs = c.now() - c.started;
   const unchecked = failed.length + result.notReached.length;
+  if (!tenants.length) {
+    const skippedReason = `the fleet has no tenants (${describeFleet(cfg.fleet)}): nothing to check`;
+    c.log.warn(`schema guard skipped: ${skippedReason}`);
+    return { kind: 'report', outcome: 'skipped', skippedReason, durationMs, report: skippedReport(skippedReason, durationMs) };
+  }
   // Not one tenant checked: the run failed (GuardErrors 1), as when the database cannot be reached.
-  if (!result.tenants.length && result.notReached.length)
-    return { kind: 'failed', error: `no tenant checked: the invocation's time ran out before the first (${result.notReached.length} not reached)`, durationMs };
+  if (!checked) return { kind: 'failed', error: noTenantChecked(failed, result.notReached.length), durationMs };
   if (result.report.outcome === 'skipped')
     return { kind: 'report', outcome: 'skipped', skippedReason: result.report.skippedReason, durationMs, report: result.report };
   return {
@@ -168,13 +176,22 @@ async function fleetRun(
   };
 }
 
+/** Why a run checked no tenant: the time ran out before the first, or every pass that started failed. */
+function noTenantChecked(failed: { tenant: string; error: string }[], notReached: number): string {
+  const parts = [
+    ...(failed.length ? [`${failed.length} failed (${JSON.stringify(failed[0]!.tenant)}: ${failed[0]!.error})`] : []),
+    ...(notReached ? [`${notReached} not reached: the invocation's time ran out before ${failed.length ? 'them' : 'the first'}`] : []),
+  ];
+  return `no tenant checked: ${parts.join('; ')}`;
+}
+
 /** The fleet's tenants, read from the target database. */
 async function readFleetTenants(cfg: HandlerConfig & { fleet: Fleet }, c: FleetRunContext): Promise<Tenant[]> {
   const driver = await c.connector.connect(cfg.database, c.log, c.redactor);
   try {
     const session = await driver.connect();
     try {
-      return await readTenants(session, cfg.fleet, 'SchemaMigrations fleet');
+      return await readTenants(session, cfg.fleet, 'SchemaMigrations fleet', tenantRegistry(cfg.fleet));
     } finally {
       await session.close();
     }

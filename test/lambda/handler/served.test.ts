@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lambda/engine/errors/errors';
-import { MIGRATOR_ROLE_PROP, MIGRATOR_ROLE_RESOURCE_TYPE, PROP } from '../../../lambda/handler/constants';
+import { MIGRATIONS_RESOURCE_TYPE, MIGRATOR_ROLE_PROP, MIGRATOR_ROLE_RESOURCE_TYPE, PROP } from '../../../lambda/handler/constants';
 import type { OnEventRequest } from '../../../lambda/handler/request';
 import { DEFAULT_SERVED, refuseUnserved, type Served, servedBy } from '../../../lambda/handler/served';
 
@@ -60,6 +60,28 @@ describe('Function: refuseUnserved', () => {
     expect(() => refuseUnserved({ ...migrations, ResourceProperties: { [PROP.baselineVersion]: '3', [PROP.baselineReason]: 'x' } }, DEFAULT_SERVED)).toThrow(
       'BaselineVersion is "3", and this function was deployed with not set',
     );
+  });
+});
+
+describe('Function: refuseUnserved for a fleet', () => {
+  const MACHINE = 'arn:aws:states:eu-west-1:111111111111:stateMachine:MigrationsFleetRollout-0c1d2e3f';
+  const fleet: Served = [{ type: MIGRATIONS_RESOURCE_TYPE, stack: 'Orders', id: 'Migrations', fixed: { [PROP.fleetStateMachine]: MACHINE } }];
+  const request = (props: Record<string, unknown>): OnEventRequest => ({
+    ...event({}),
+    LogicalResourceId: 'Migrations',
+    ResourceType: MIGRATIONS_RESOURCE_TYPE,
+    ResourceProperties: { [PROP.filesHash]: 'h', ...props },
+  });
+
+  it('passes the state machine synth fixed, and refuses another or none, naming FleetStateMachineArn', () => {
+    expect(() => refuseUnserved(request({ [PROP.fleetStateMachine]: MACHINE }), fleet)).not.toThrow();
+    const other = `${MACHINE.replace(/-0c1d2e3f$/, '')}-attacker`;
+    expect(() => refuseUnserved(request({ [PROP.fleetStateMachine]: other }), fleet)).toThrow(
+      `the Custom::SchemaMigrations request's FleetStateMachineArn is ${JSON.stringify(other)}, and this function was deployed with ${JSON.stringify(MACHINE)}: refused, nothing was changed`,
+    );
+    expect(() => refuseUnserved(request({}), fleet)).toThrow('FleetStateMachineArn is not set, and this function was deployed with');
+    // A function made without a fleet refuses an event that names a state machine.
+    expect(() => refuseUnserved(request({ [PROP.fleetStateMachine]: MACHINE }), DEFAULT_SERVED)).toThrow('FleetStateMachineArn is');
   });
 });
 

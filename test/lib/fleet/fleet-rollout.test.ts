@@ -5,7 +5,8 @@
  * nothing else), the custom resource's right to start, describe and stop it
  * and nothing more, the fleet in the functions' environment and the
  * resource's properties; the one alarm for a failed rollout; the fleets
- * synth refuses; cdk-nag.
+ * synth refuses; a fleet named in SSM (its read grant and its endpoint);
+ * cdk-nag.
  */
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -19,6 +20,7 @@ import { DatabaseAlarms } from '../../../lib/alarms/database-alarms';
 import { deployAlarmDescription, FLEET_ROLLOUT_ALARM } from '../../../lib/alarms/deploy-catalog';
 import { MAX_ALARM_DESCRIPTION_LENGTH } from '../../../lib/alarms/error-catalog';
 import { FUNCTION_ARN_PLACEHOLDER, fleetDefinition } from '../../../lib/fleet/fleet-workflow';
+import { SchemaGuard } from '../../../lib/schema-guard';
 import { SchemaMigrations, type SchemaMigrationsProps } from '../../../lib/schema-migrations';
 import { tempDir } from '../../support/files';
 
@@ -109,8 +111,36 @@ describe('SchemaMigrations: a fleet', () => {
     expect(describeStatement.Resource['Fn::Join'][1].slice(-3)).toEqual([':execution:', { 'Fn::GetAtt': [machine, 'Name'] }, ':*']);
     const [resource] = Object.values(t.findResources('Custom::SchemaMigrations'));
     expect(resource!.DependsOn).toEqual(expect.arrayContaining([start![0], machine]));
-    expect(resource!.Properties[PROP.fleetStateMachine]).toEqual({ Ref: machine });
+    expect(resource!.Properties[PROP.fleetStateMachine]).toEqual(stack.resolve(migrations.fleetRollout!.knownArn));
     expect(JSON.parse(resource!.Properties[PROP.fleet])).toEqual(FLEET);
+  });
+
+  it("fixes the state machine's ARN in the functions' configuration (a deciding property) without depending on the state machine", () => {
+    // Prepare
+    const machine = idOf(migrations.fleetRollout!.stateMachine);
+    const arn = stack.resolve(migrations.fleetRollout!.knownArn);
+    const name = t.toJSON().Resources[machine].Properties.StateMachineName as { 'Fn::Join': [string, unknown[]] };
+    // Assess: the ARN is the state machine's own name under the stack's partition, region and account, the name unique to the stack instance.
+    const [prefix, unique] = name['Fn::Join'][1] as [string, unknown];
+    expect(unique).toEqual({ 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] });
+    expect(arn).toEqual({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:stateMachine:${prefix}`, unique],
+      ],
+    });
+    for (const fn of [migrations.onEventHandler, migrations.isCompleteHandler]) {
+      const [props] = Object.values(
+        t.findResources('AWS::Lambda::Function', {
+          Properties: { Handler: Match.stringLikeRegexp(fn === migrations.onEventHandler ? 'onEvent' : 'isComplete') },
+        }),
+      );
+      const serves = JSON.stringify(props!.Properties.Environment.Variables.SCHEMAGUARD_SERVES);
+      expect(serves).toContain(`${PROP.fleetStateMachine}\\":\\"arn:`);
+      expect(serves).toContain('AWS::StackId');
+      // No Ref or GetAtt of the state machine: it invokes the function, so the function may not depend on it.
+      expect(JSON.stringify(props)).not.toContain(machine);
+    }
   });
 
   it('tells both functions the fleet, and makes no state machine without one', () => {
@@ -164,6 +194,75 @@ describe('SchemaMigrations: a fleet', () => {
         new SchemaMigrations(stack, 'DataApi', { dataApiCluster: cluster, secret: cluster.secret!, migrationsDir, fleet: FLEET });
       }),
     ).toContain("a fleet's tenants are reached over a connection");
+  });
+
+  it("reads a fleet named under an SSM path with ssm:GetParametersByPath on that path alone, in the migrations' functions and the guard's", () => {
+    // Prepare: a fleet named in Parameter Store, and the guard over it.
+    const s = stackWith({ fleet: { parameterPath: '/myapp/tenants/', concurrency: 2 } });
+    new SchemaGuard(s.stack, 'Guard', { migrations: s.migrations, databaseName: 'app' });
+    const template = Template.fromStack(s.stack);
+    // Act: every statement that names an SSM action, with the role it is in.
+    const statements = Object.entries(template.findResources('AWS::IAM::Policy')).flatMap(([id, policy]) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .filter((st) => [st.Action].flat().some((a) => a.startsWith('ssm:') || a.startsWith('kms:')))
+        .map((st) => ({ id, roles: JSON.stringify(policy.Properties.Roles), action: st.Action, resource: s.stack.resolve(st.Resource) })),
+    );
+    // Assess: the handler's role (onEvent, isComplete and the tenant items) and the guard's, each on exactly the path; no kms:Decrypt.
+    const path = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/myapp/tenants']],
+    };
+    expect(statements.map((st) => [st.action, st.resource])).toEqual([
+      ['ssm:GetParametersByPath', path],
+      ['ssm:GetParametersByPath', path],
+    ]);
+    const roleOf = (c: { node: { defaultChild?: unknown } }) => s.stack.getLogicalId(c.node.defaultChild as never);
+    const roles = statements.map((st) => st.roles);
+    expect(roles).toHaveLength(2);
+    expect(roles).toEqual(
+      expect.arrayContaining([JSON.stringify([{ Ref: roleOf(s.migrations.onEventHandler.role as never) }]), expect.stringContaining('GuardFunctionRole')]),
+    );
+    // The schemas fleet of the other tests reads no SSM.
+    expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).not.toContain('ssm:GetParametersByPath');
+  });
+
+  it('opens 443 to ssmEndpoint for a fleet named in SSM, and refuses one whose handler reaches HTTPS only through other endpoints', () => {
+    const endpoints = (vpc: ec2.Vpc) => ({
+      secretsManagerEndpoint: vpc.addInterfaceEndpoint('Sm', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER }),
+      stepFunctionsEndpoint: vpc.addInterfaceEndpoint('Sfn', { service: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS }),
+    });
+    const build = (withSsm: boolean) => {
+      const stack = new Stack(new App(), 'FleetSsm');
+      const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 0, subnetConfiguration: [{ name: 'db', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+      const instance = new rds.DatabaseInstance(stack, 'Db', {
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+        vpc,
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      });
+      const ssmEndpoint = withSsm ? vpc.addInterfaceEndpoint('Ssm', { service: ec2.InterfaceVpcEndpointAwsService.SSM }) : undefined;
+      new SchemaMigrations(stack, 'Migrations', {
+        database: instance,
+        secret: instance.secret!,
+        vpc,
+        migrationsDir,
+        fleet: { parameterPath: '/myapp/tenants' },
+        ...endpoints(vpc),
+        ...(ssmEndpoint ? { ssmEndpoint } : {}),
+      });
+      return { template: Template.fromStack(stack), stack, ssmEndpoint };
+    };
+    // Refused without the SSM endpoint, naming the prop and the fix.
+    expect(() => build(false)).toThrow(
+      /the fleet names its tenants under an SSM parameter path \("parameterPath"\).*only through "secretsManagerEndpoint": add an interface endpoint and pass it: ssmEndpoint: vpc\.addInterfaceEndpoint\('Ssm'/,
+    );
+    // With it: the handler's group reaches the endpoint's on 443, described as SSM.
+    const { template, stack, ssmEndpoint } = build(true);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+      Description: Match.stringLikeRegexp("to SSM \\(the fleet's tenants\\)"),
+      DestinationSecurityGroupId: stack.resolve(ssmEndpoint!.connections.securityGroups[0]!.securityGroupId),
+    });
   });
 
   it("pages once when a rollout fails, times out or is aborted, the runbook in the alarm's description", () => {

@@ -4,14 +4,16 @@
  * one's catalog the same as a single-tenant run's; a tenant whose file fails
  * stops the waves after its own, and keeps its previous version with nothing
  * of the file; a rerun after the fix finishes the rest and reruns nothing; a
- * hostile schema name stays a name.
+ * hostile schema name stays a name; a fleet named in SSM Parameter Store
+ * (a local server speaking its protocol) migrates the schemas it names.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
 import { schemaFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { HOSTILE_NAMES } from '../../../support/hostile-names';
+import { AwsEndpoints } from '../../../support/aws-endpoints';
 
 afterAll(dropDatabases);
 
@@ -196,3 +198,78 @@ function config(fleet: Record<string, unknown>): string {
 async function appliedAt(url: string, schema: 'tenant_001'): Promise<unknown[]> {
   return rows(url, `SELECT version, applied_at FROM ${schema}.applied_migrations ORDER BY version`);
 }
+
+describe('CLI: a fleet named in SSM Parameter Store (--fleet-parameter-path)', () => {
+  // SSM stood in by a local server speaking its JSON protocol; the CLI's SDK client reaches it through AWS_ENDPOINT_URL_SSM.
+  const ssm = new AwsEndpoints({
+    ssmPageSize: 3,
+    ssmParameters: [
+      ...['a', 'b', 'c', 'd'].map((k) => ({ Name: `/shop/tenants/${k}`, Value: `tenant_${k}`, Type: 'String' as const })),
+      { Name: '/shop/tenants/deep/e', Value: 'tenant_e', Type: 'String' },
+      { Name: '/shop/staging/f', Value: 'tenant_f', Type: 'String' },
+    ],
+  });
+  beforeAll(() => ssm.start());
+  afterAll(() => ssm.stop());
+
+  it('migrates the schemas the parameters name, at any depth, and status reads the same tenants', async () => {
+    // Prepare: six schemas, five of them named under the path.
+    const url = await freshDatabase(target, 'fleet_ssm_cli');
+    await rows(url, ['a', 'b', 'c', 'd', 'e', 'f'].map((k) => `CREATE SCHEMA tenant_${k}`).join(';'));
+    const env = { ...NO_DB, ...ssm.env() };
+    // Act
+    const r = await runCli(['migrate', '--database-url', url, '--dir', dir(), '--json', '--fleet-parameter-path', '/shop/tenants'], { env });
+    // Assess: five tenants at version 2; tenant_f (under another path) untouched.
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { tenants: { name: string; version: number; state: string }[] };
+    expect(out.tenants.map((t) => [t.name, t.version, t.state]).sort()).toEqual(['a', 'b', 'c', 'd', 'e'].map((k) => [`tenant_${k}`, 2, 'applied']));
+    expect(r.stderr).toContain('schemas named under the SSM path "/shop/tenants"');
+    expect(await rows(url, "SELECT to_regclass('tenant_f.applied_migrations')::text AS t")).toEqual([{ t: null }]);
+    const status = await runCli(['status', '--database-url', url, '--dir', dir(), '--json', '--fleet-parameter-path', '/shop/tenants/'], { env });
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { tenants: unknown[] }).tenants).toHaveLength(5);
+  });
+
+  it('refuses a path that is not one, and two sources at once, naming them (exit 2)', async () => {
+    const url = await freshDatabase(target, 'fleet_ssm_bad');
+    const env = { ...NO_DB, ...ssm.env() };
+    const bad = await runCli(['status', '--database-url', url, '--dir', dir(), '--fleet-parameter-path', 'tenants'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"parameterPath": "tenants" is not an SSM parameter path below the root');
+    const two = await runCli(['status', '--database-url', url, '--dir', dir(), '--fleet-schemas', 't_%', '--fleet-parameter-path', '/shop/tenants'], { env });
+    expect(two.code).toBe(2);
+    expect(two.stderr).toContain('names its tenants 2 ways (schemas, parameterPath)');
+  });
+});
+
+describe('CLI: two rollouts of one fleet at once', () => {
+  it('ends every tenant at the latest version with each file applied once: a run waits for each tenant the other holds, then finds it done', async () => {
+    // Prepare: 24 tenants, files slow enough (0.2 s each) that the two runs meet on the same tenants.
+    const url = await freshDatabase(target, 'fleet_overlap');
+    const names = await tenantSchemas(url, 24);
+    const slow = tempDir({
+      '0001_items.sql': `SELECT pg_sleep(0.2);\n${FILES['0001_items.sql']}`,
+      '0002_orders.sql': `SELECT pg_sleep(0.2);\n${FILES['0002_orders.sql']}`,
+    });
+    const run = () =>
+      runCli(['migrate', '--database-url', url, '--dir', slow, '--json', '--fleet-schemas', 'tenant\\_%', '--fleet-concurrency', '4'], { env: NO_DB });
+    // Act: both started together.
+    const [a, b] = await Promise.all([run(), run()]);
+    // Assess: both succeed, every tenant at version 2 in each run's report.
+    for (const r of [a, b]) {
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { tenants: { name: string; version: number; state: string; applied: number }[] };
+      expect(out.tenants.map((t) => `${t.name}:${t.state}@${t.version}`).sort()).toEqual(names.map((n) => `${n}:applied@2`));
+    }
+    // Each file applied exactly once per tenant, across the two runs: the runs' counts add up to 2 per tenant, and each state table has one row per version.
+    const appliedBy = (r: typeof a) =>
+      Object.fromEntries((JSON.parse(r.stdout) as { tenants: { name: string; applied: number }[] }).tenants.map((t) => [t.name, t.applied]));
+    const [byA, byB] = [appliedBy(a), appliedBy(b)];
+    expect(names.map((n) => byA[n]! + byB[n]!)).toEqual(Array(names.length).fill(2));
+    const counts = await rows<{ s: string; n: number; v: number }>(
+      url,
+      names.map((n) => `SELECT '${n}' AS s, count(*)::int AS n, count(DISTINCT version)::int AS v FROM ${n}.applied_migrations`).join(' UNION ALL '),
+    );
+    expect(counts.every((c) => c.n === 2 && c.v === 2)).toBe(true);
+  });
+});

@@ -5,11 +5,12 @@
  * executed locally (aws-local-stepfunctions), each of its Tasks an
  * invocation of the same handler entry, against real PostgreSQL; the
  * waiter's isComplete describes the execution until it ends. Secrets Manager
- * and Step Functions are the AWS services stood in for.
+ * and Step Functions are the AWS services stood in for (and SSM, for a
+ * fleet named in Parameter Store: a local server speaking its protocol).
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { afterAll, describe, expect, it } from 'vitest';
-import { ATTR, ENV, PROP, RESPONSE_LIMIT_BYTES } from '../../../../lambda/handler/constants';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ATTR, ENV, MIGRATIONS_RESOURCE_TYPE, PROP, RESPONSE_LIMIT_BYTES } from '../../../../lambda/handler/constants';
 import { createHandlers, type Handlers } from '../../../../lambda/handler/handler';
 import { isFleetTenantEvent } from '../../../../lambda/handler/fleet/protocol';
 import { fleetDefinition } from '../../../../lib/fleet/fleet-workflow';
@@ -17,6 +18,7 @@ import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../.
 import { tempDir } from '../../../support/files';
 import { localStepFunctions, type LocalStepFunctions } from '../../../support/local-step-functions';
 import { ProviderHarness } from '../../../support/provider-framework';
+import { AwsEndpoints } from '../../../support/aws-endpoints';
 
 afterAll(dropDatabases);
 
@@ -73,6 +75,8 @@ async function rig(
     [ENV.reserveMs]: '1000',
     [ENV.connectAttempts]: '2',
     [ENV.fleet]: JSON.stringify(fleet),
+    // As the construct fixes it: the state machine is a deciding property of the migrations resource.
+    [ENV.serves]: JSON.stringify([{ type: MIGRATIONS_RESOURCE_TYPE, fixed: { [PROP.fleetStateMachine]: STATE_MACHINE } }]),
     ...more.env,
   };
   let running = 0;
@@ -208,5 +212,95 @@ describe('Handler: a fleet deploy through the Provider framework and the rollout
     expect(err?.message).toContain('"billing", which is not a tenant of the fleet this function was made for');
     expect(await versions(r.url, ['billing', 'tenant_a'])).toEqual({ billing: null, tenant_a: null });
     expect((await rows(r.url, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'billing'"))[0]).toEqual({ n: 0 });
+  });
+
+  it('refuses a deploy event naming another state machine than the one the function was made for, starting nothing', async () => {
+    // Prepare: an event whose FleetStateMachineArn is another state machine (one the role might start).
+    const r = await rig('fleet_machine', { schemas: 'tenant\\_%', concurrency: 1 }, ['tenant_a']);
+    const other = STATE_MACHINE.replace(/schemaguard-fleet$/, 'someone-elses');
+    // Act
+    const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: { ...r.props, [PROP.fleetStateMachine]: other } });
+    // Assess: failed naming the property and both values; no execution, no tenant touched.
+    expect(response.Status).toBe('FAILED');
+    expect(response.Reason).toContain(`FleetStateMachineArn is ${JSON.stringify(other)}, and this function was deployed with ${JSON.stringify(STATE_MACHINE)}`);
+    expect(r.sfn.starts).toEqual([]);
+    expect(await versions(r.url, ['tenant_a'])).toEqual({ tenant_a: null });
+  });
+});
+
+describe('Handler: a fleet whose tenants are named in SSM Parameter Store', () => {
+  // SSM is stood in by a local server speaking its JSON protocol; the real SDK client reaches it through AWS_ENDPOINT_URL_SSM.
+  const ssm = new AwsEndpoints({
+    ssmPageSize: 2,
+    ssmParameters: [
+      { Name: '/myapp/tenants/acme', Value: 'tenant_acme', Type: 'String' },
+      { Name: '/myapp/tenants/eu/globex', Value: 'tenant_globex', Type: 'String' },
+      { Name: '/myapp/tenants/eu/initech', Value: 'tenant_initech', Type: 'String' },
+      { Name: '/myapp/tenants/hostile', Value: HOSTILE, Type: 'String' },
+      { Name: '/myapp/tenants/umbrella', Value: 'tenant_umbrella', Type: 'String' },
+      { Name: '/myapp/other/billing', Value: 'billing', Type: 'String' },
+    ],
+  });
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    await ssm.start();
+    Object.assign(process.env, ssm.env());
+  });
+  afterAll(async () => {
+    for (const key of Object.keys(ssm.env())) if (saved[key] === undefined) delete process.env[key];
+    Object.assign(process.env, saved);
+    await ssm.stop();
+  });
+  const named = ['tenant_acme', 'tenant_globex', 'tenant_initech', HOSTILE, 'tenant_umbrella'];
+
+  it('migrates exactly the schemas the parameters under the path name, read page by page, and refuses an item for any other', async () => {
+    // Prepare: the five named schemas, one the path does not name though it matches tenant_%, and another service's schema.
+    const r = await rig('fleet_ssm', { parameterPath: '/myapp/tenants/', concurrency: 2, waveSize: 2 }, [...named, 'tenant_unlisted', 'billing']);
+    // Act
+    const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props });
+    // Assess: every named tenant at version 2 (the hostile name too), the others untouched; the canary is the first by name.
+    expect(response.Status, response.Reason).toBe('SUCCESS');
+    expect(response.Data?.[ATTR.tenants]).toBe('5 tenants in 3 waves; every tenant at version 2');
+    expect(await versions(r.url, [...named, 'tenant_unlisted', 'billing'])).toEqual({
+      ...Object.fromEntries(named.map((s) => [s, 2])),
+      tenant_unlisted: null,
+      billing: null,
+    });
+    expect(tenantsStarted(r.sfn)[0]).toBe('tenant_acme');
+    // The path read recursively without its trailing slash, never decrypted, to the last page (5 parameters, 2 a page).
+    const listing = ssm.ssmRequests.slice(0, 3);
+    expect(listing.map((q) => [q.Path, q.Recursive, q.WithDecryption, Boolean(q.NextToken)])).toEqual([
+      ['/myapp/tenants', true, undefined, false],
+      ['/myapp/tenants', true, undefined, true],
+      ['/myapp/tenants', true, undefined, true],
+    ]);
+    // A forged item naming a schema the path does not name: refused, the schema left as it was.
+    const err = await r.invoke({ fleetTenant: 'tenant_unlisted', requestType: 'Create', appliedBy: 'forged' } as never).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain('"tenant_unlisted", which is not a tenant of the fleet this function was made for');
+    expect((await versions(r.url, ['tenant_unlisted'])).tenant_unlisted).toBeNull();
+  });
+
+  it('fails the deploy naming the parameter, not its value, when one under the path is a SecureString', async () => {
+    // Prepare: a second stand-in whose path holds a SecureString.
+    const secure = new AwsEndpoints({ ssmParameters: [{ Name: '/secure/tenants/a', Value: 'AQICAHsecretciphertext', Type: 'SecureString' }] });
+    await secure.start();
+    const before = process.env.AWS_ENDPOINT_URL_SSM;
+    process.env.AWS_ENDPOINT_URL_SSM = secure.env().AWS_ENDPOINT_URL_SSM;
+    try {
+      const r = await rig('fleet_ssm_secure', { parameterPath: '/secure/tenants', concurrency: 1 }, ['tenant_a']);
+      // Act
+      const response = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props });
+      // Assess: refused before any execution, naming the parameter and the fix; the value never appears.
+      expect(response.Status).toBe('FAILED');
+      expect(response.Reason).toContain("the SSM parameter /secure/tenants/a under the fleet's path /secure/tenants is a SecureString");
+      expect(response.Reason).not.toContain('AQICAH');
+      expect(r.sfn.starts).toEqual([]);
+    } finally {
+      process.env.AWS_ENDPOINT_URL_SSM = before;
+      await secure.stop();
+    }
   });
 });

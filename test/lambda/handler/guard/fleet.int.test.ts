@@ -84,10 +84,26 @@ describe('Scheduled guard: a schema fleet', () => {
     const lateEmf = extractEmf(lines.filter((l) => l.includes('"_aws"'))[0]!);
     expect(lateEmf.metrics, lines.join('\n')).toEqual({ GuardErrors: 1 });
     expect(late.outcome).toBe('failed');
-    expect(late.error).toContain('no tenant checked');
+    expect(late.error).toBe("no tenant checked: 4 not reached: the invocation's time ran out before the first");
     const lateLog = lines.filter((l) => !l.includes('"_aws"')).join('\n');
     expect(lateLog).toContain('tenants not checked');
     expect(lateLog).toContain('"notReached":4');
     expect(lateLog).toContain("raise SchemaGuard's timeout");
+    // Nothing was checked: no report, and above all no "clean" one, before the failure line.
+    expect(lateLog).not.toContain('schema guard: clean');
+    expect(lateLog).not.toMatch(/"outcome":"clean"/);
+
+    // Act: a fleet whose pattern names no schema.
+    lines.length = 0;
+    const none = createGuardHandler({
+      env: rig.guardEnv({ migrationsDir: dir, contractsDir, snapshotFile: '' }, { [ENV.fleet]: JSON.stringify({ schemas: 'nobody\\_%' }) }),
+      secrets: rig.secretsClient,
+      write: (l) => lines.push(l),
+    });
+    const empty = await none({ source: 'aws.events' }, ctx);
+    // Assess: skipped, saying why; no "clean" report of nothing.
+    expect(empty.outcome, lines.join('\n')).toBe('skipped');
+    expect(lines.join('\n')).toMatch(/the fleet has no tenants \(schemas LIKE .*nobody.*\): nothing to check/);
+    expect(lines.join('\n')).not.toContain('schema guard: clean');
   });
 });
