@@ -22,7 +22,7 @@ import { migrate } from '../../engine/runner';
 import { validateSchemaName } from '../../engine/state/identifiers';
 import { loadBundledMigrations } from '../bundle';
 import { readConfig, type DatabaseTarget, type HandlerConfig } from '../config';
-import { ENV } from '../constants';
+import { ENV, MIGRATIONS_RESOURCE_TYPE } from '../constants';
 import { fleetConnection, type Connector, type TenantPlace } from '../connection';
 import { toFailure } from '../failure';
 import { createLogger, logRunEvent, logRunFinished, type LineWriter, type Logger } from '../log';
@@ -74,6 +74,12 @@ export async function runTenantItem(event: FleetTenantEvent, wiring: TenantItemW
     cfg = readConfig(wiring.env);
     if (!cfg.fleet)
       throw new InputError(`a tenant item came, and ${ENV.fleet} is not set`, { fix: 'deploy the function through SchemaMigrations with a fleet' });
+    // The role provisioner reads the fleet too, and holds the master secret: only a function that runs the migrations takes a tenant item.
+    if (!cfg.serves.some((r) => r.type === MIGRATIONS_RESOURCE_TYPE))
+      throw new InputError(
+        `a tenant item came to a function that does not run the migrations (it serves ${cfg.serves.map((r) => r.type).join(', ')}): refused, nothing connected`,
+        { value: event.fleetTenant, fix: "tenant items come from the fleet's rollout workflow, which invokes the migration function" },
+      );
   } catch (e) {
     throw tenantFailure(e, { log, redactor });
   }

@@ -10,7 +10,7 @@
  */
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ATTR, ENV, MIGRATIONS_RESOURCE_TYPE, PROP, RESPONSE_LIMIT_BYTES } from '../../../../lambda/handler/constants';
+import { ATTR, ENV, MIGRATIONS_RESOURCE_TYPE, MIGRATOR_ROLE_RESOURCE_TYPE, PROP, RESPONSE_LIMIT_BYTES } from '../../../../lambda/handler/constants';
 import { createHandlers, type Handlers } from '../../../../lambda/handler/handler';
 import { isFleetTenantEvent } from '../../../../lambda/handler/fleet/protocol';
 import { fleetDefinition } from '../../../../lib/fleet/fleet-workflow';
@@ -212,6 +212,20 @@ describe('Handler: a fleet deploy through the Provider framework and the rollout
     expect(err?.message).toContain('"billing", which is not a tenant of the fleet this function was made for');
     expect(await versions(r.url, ['billing', 'tenant_a'])).toEqual({ billing: null, tenant_a: null });
     expect((await rows(r.url, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'billing'"))[0]).toEqual({ n: 0 });
+  });
+
+  it("refuses a tenant item sent to the role provisioner (the master secret's function), even for the fleet's own tenant", async () => {
+    // Prepare: the same code and fleet, serving the role resource only, as the provisioner is made.
+    const serves = JSON.stringify([{ type: MIGRATOR_ROLE_RESOURCE_TYPE, fixed: {} }]);
+    const r = await rig('fleet_provisioner', { schemas: 'tenant\\_%', concurrency: 1 }, ['tenant_a'], { env: { [ENV.serves]: serves } });
+    // Act
+    const err = await r.invoke({ fleetTenant: 'tenant_a', requestType: 'Create', appliedBy: 'forged' } as never).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    // Assess: refused before it connected; the tenant has no state table.
+    expect(err?.message).toContain('a tenant item came to a function that does not run the migrations');
+    expect(await versions(r.url, ['tenant_a'])).toEqual({ tenant_a: null });
   });
 
   it('refuses a deploy event naming another state machine than the one the function was made for, starting nothing', async () => {
