@@ -123,12 +123,7 @@ async function waitingFor(watcher: Queryable, pid: number, table: number): Promi
 }
 
 /** Counts the tables' sequential scans from now: `scannedSince()` right after the statement. */
-async function scanCounter(
-  runner: Session,
-  watcher: Queryable,
-  tables: number[],
-  major: number,
-): Promise<{ scannedSince(): Promise<boolean | null> }> {
+async function scanCounter(runner: Session, watcher: Queryable, tables: number[], major: number): Promise<{ scannedSince(): Promise<boolean | null> }> {
   if (tables.length === 0) return { scannedSince: async () => false };
   if (major >= FORCED_FLUSH_FROM) {
     const flushed = async () => {

@@ -32,3 +32,8 @@ export function shellArg(arg: string): string {
 export function shellCommand(...words: string[]): string {
   return words.map(shellArg).join(' ');
 }
+
+/** A file's rename as a printed fix: `mv` works whether or not git tracks the file (`git mv` fails on one it does not), and git's form is named beside it. */
+export function renameCommand(from: string, to: string): string {
+  return `${shellCommand('mv', from, to)} (git mv, the same arguments, for a file git tracks)`;
+}

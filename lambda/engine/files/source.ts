@@ -29,7 +29,7 @@ import { checksum, normaliseLineEndings } from './checksum';
 import { InputError, MigrationError } from '../errors/errors';
 import { LOAD_PATTERNS, MigrationParser, type ParsedFile } from './file-parser';
 import { InputProblems } from '../errors/input-problems';
-import { shellCommand, typedPath } from '../errors/shell-quote';
+import { renameCommand, shellCommand, typedPath } from '../errors/shell-quote';
 import { filePieces, lfByteSize, PieceIndex, piecesFrom, refuseNul } from './file-reader';
 import { layoutOf, listLayout, type MigrationLayout } from './layout';
 import type { FileIdentity } from './layout-types';
@@ -252,7 +252,7 @@ function parseFileName(file: string, path = file): FileIdentity {
         : unnamed
           ? `add a name after an underscore, e.g. ${unnamed[1]}_describe_change.sql (the version, ${unnamed[1]}, kept as it is)`
           : renamed
-            ? `rename it to ${renamed} (${shellCommand('git', 'mv', typed(), beside(renamed))})`
+            ? `rename it to ${renamed}: ${renameCommand(typed(), beside(renamed))}`
             : /^R__/i.test(file)
               ? `Flyway's repeatable migration: schemaguard has none. Put its current text in a new versioned file (the next number: NNNN_${file.slice(3).replace(/[^A-Za-z0-9_.-]+/g, '_')}, written to run on the schema as it is: CREATE OR REPLACE …), delete this one, and make each later change another new file`
               : 'rename it to a number, an underscore and a name of letters, digits, _ . or -, e.g. 0004_add_lead_index.sql',
@@ -264,7 +264,7 @@ function parseFileName(file: string, path = file): FileIdentity {
       file,
       value: m[1],
       fix: isMillisecondVersion(m[1]!)
-        ? `${MILLISECOND_VERSIONS_FIX} (here: ${shellCommand('git', 'mv', typed(), beside(`${m[1]!.slice(0, 14)}_${m[2]}.sql`))})`
+        ? `${MILLISECOND_VERSIONS_FIX}; here: ${renameCommand(typed(), beside(`${m[1]!.slice(0, 14)}_${m[2]}.sql`))}`
         : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
     });
   }

@@ -36,7 +36,7 @@ import type { ForeignHistory, HistorySource, HistoryTool } from './foreign-histo
 import type { Queryable } from '../ports';
 import { isMillisecondVersion, type Migration } from '../files/source';
 import { dirname, join } from 'node:path';
-import { shellCommand, typedPath } from '../errors/shell-quote';
+import { renameCommand, shellCommand, typedPath } from '../errors/shell-quote';
 
 export type { ForeignHistory, HistorySource, HistoryTool } from './foreign-history-types';
 
@@ -393,7 +393,7 @@ function renameFix(history: ForeignHistory, misnamed: Migration[]): string {
   return (
     `name each file as ${history.source} recorded its migration: ${misnamed
       .slice(0, 3)
-      .map((m) => shellCommand('git', 'mv', typedPath(m.path), join(dirname(typedPath(m.path)), `${history.names!.get(m.version)}.sql`)))
+      .map((m) => renameCommand(typedPath(m.path), join(dirname(typedPath(m.path)), `${history.names!.get(m.version)}.sql`)))
       .join(', ')}${misnamed.length > 3 ? ', …' : ''}; ` +
     `then baseline --from ${history.source} again (a file of another migration under that version: the files are not the ones ${history.source} ran)`
   );

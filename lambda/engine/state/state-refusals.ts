@@ -15,7 +15,7 @@ import { missingFilesError } from './missing-files';
 import { appliedAsOther, isRenumbered, renumberedFile, type Plan, type PlanEntry } from './plan';
 import { isEmptyMigration, type Migration } from '../files/source';
 import type { AppliedKey } from './state';
-import { shellCommand, typedPath } from '../errors/shell-quote';
+import { renameCommand, shellCommand, typedPath } from '../errors/shell-quote';
 import { dirname, join } from 'node:path';
 import { oneOrMany } from '../errors/words';
 
@@ -146,7 +146,7 @@ function rerunRefusal<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
 function versionBack(m: Migration, version: number): string {
   if (m.file.includes('/')) return `give ${m.file} its applied version ${version} back`;
   const back = m.file.replace(/^\d+/, (d) => String(version).padStart(d.length, '0'));
-  return `give ${m.file} its applied version back: ${shellCommand('mv', typedPath(m.path), join(dirname(typedPath(m.path)), back))} (git mv, the same arguments, for a file git tracks)`;
+  return `give ${m.file} its applied version back: ${renameCommand(typedPath(m.path), join(dirname(typedPath(m.path)), back))}`;
 }
 
 /** Applied versions with no file: files deleted or renamed (between the files), or a database ahead of the code. */

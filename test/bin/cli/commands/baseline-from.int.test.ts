@@ -95,7 +95,9 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     expect(kept.stderr).toContain(
       '20240101123045123_leads.sql: version 20240101123045123 is too large: schemaguard versions are below 2^53 (9007199254740991), read exactly',
     );
-    expect(kept.stderr).toContain(`(here: git mv ${join(theirs, '20240101123045123_leads.sql')} ${join(theirs, '20240101123045_leads.sql')})`);
+    expect(kept.stderr).toContain(
+      `; here: mv ${join(theirs, '20240101123045123_leads.sql')} ${join(theirs, '20240101123045_leads.sql')} (git mv, the same arguments, for a file git tracks)`,
+    );
     expect(bigArg.code).toBe(2);
     expect(bigArg.stderr).toContain('baseline: version 20240101123046456 is past 2^53 (9007199254740991), the largest schemaguard reads exactly');
     expect(await catalogFingerprint(url)).toBe(before);
@@ -540,7 +542,7 @@ describe.each(targets)('CLI: schemaguard baseline --from on $name', (target) => 
     const n = await runCliInProcess(['baseline', '--from', 'prisma', '--dir', dir, '--database-url', renamed]);
     expect(n.code).toBe(1);
     expect(n.stderr).toContain(
-      `fix: name each file as prisma recorded its migration: git mv ${join(dir, '20240101000000_init.sql')} ${join(dir, '20240101000000_initial.sql')}; then baseline --from prisma again`,
+      `fix: name each file as prisma recorded its migration: mv ${join(dir, '20240101000000_init.sql')} ${join(dir, '20240101000000_initial.sql')} (git mv, the same arguments, for a file git tracks); then baseline --from prisma again`,
     );
   });
   // Regression (exploratory tester): a history table recording no applied migration was a dead end: migrate refused ("baseline first") and baseline --from refused ("run migrate").

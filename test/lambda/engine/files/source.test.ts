@@ -99,7 +99,7 @@ describe('Function: loadMigrations', () => {
   ])('refuses the file name %j, with the exact rename %j', (name, renamed) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
     expect(e.message).toBe(`${name}: file name does not match <version>_<name>.sql`);
-    expect(e.fix).toBe(`rename it to ${renamed} (git mv ${/ /.test(name) ? `'${name}'` : name} ${renamed})`);
+    expect(e.fix).toBe(`rename it to ${renamed}: mv ${/ /.test(name) ? `'${name}'` : name} ${renamed} (git mv, the same arguments, for a file git tracks)`);
   });
 
   // Regression (tester): 0004.sql was told to become 000_4.sql (version 0), 20240101120000.sql 2024010112000_0.sql (another order).
@@ -116,11 +116,11 @@ describe('Function: loadMigrations', () => {
 
   // Regression (tester): the printed git mv did not quote a name with a space (the shell read three names).
   it.each([
-    ['0002_add users.sql', "git mv '0002_add users.sql' 0002_add_users.sql"],
-    ["3 it's.sql", "git mv '3 it'\\''s.sql' 3_it_s.sql"],
+    ['0002_add users.sql', "mv '0002_add users.sql' 0002_add_users.sql"],
+    ["3 it's.sql", "mv '3 it'\\''s.sql' 3_it_s.sql"],
   ])('quotes the printed command for %j', (name, command) => {
     const e = inputError(() => loadMigrations(tempDir({ [name]: 'SELECT 1;' })));
-    expect(e.fix).toContain(`(${command})`);
+    expect(e.fix).toContain(`: ${command} (git mv, the same arguments, for a file git tracks)`);
   });
 
   // Migration files guide: a UTF-8 byte order mark is dropped before the checksum and before the text is sent, as CRLF line endings are.
