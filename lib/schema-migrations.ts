@@ -36,6 +36,7 @@ import { crossStackFix, handlerSecurityGroup, reachStepFunctions, warnOfUnreacha
 import { type SchemaMigrationsProps } from './schema-migrations/props';
 import { type Settings, checkedAuth, migratorSettings, resolveSettings } from './schema-migrations/settings';
 import { type MigrationsTarget, refuseIamAcrossStacks, resolveTarget, targetDatabase } from './schema-migrations/target';
+import { present } from '../lambda/engine/errors/present';
 
 export type {
   BackfillProps,
@@ -189,7 +190,7 @@ export class SchemaMigrations extends Construct {
     if (this.roles) {
       // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
       this.resource.node.addDependency(this.roles.resource);
-      limitReaders(this.roles.secret, [this.handlerRole, this.roles.role, this.operatorFunction.role!]);
+      limitReaders(this.roles.secret, [this.handlerRole, this.roles.role, present(this.operatorFunction.role)]);
     }
     acknowledgeNagFindings(this);
     const resource = this.resource.node.defaultChild as CfnResource;
@@ -455,7 +456,7 @@ export class SchemaMigrations extends Construct {
       ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
       ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
       ...(this.fleetRollout
-        ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet]!, [PROP.fleetStateMachine]: this.fleetRollout.stateMachine.stateMachineArn }
+        ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet], [PROP.fleetStateMachine]: this.fleetRollout.stateMachine.stateMachineArn }
         : {}),
       ...(this.backfillWorkflow ? { [PROP.backfillStateMachine]: this.backfillWorkflow.stateMachine.stateMachineArn } : {}),
     };

@@ -437,7 +437,7 @@ function readFlags(argv: string[], opts: CliOptions): { rest: string[]; flags: s
   const rest: string[] = [];
   const flags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '-h' || arg === '--help') {
       opts.command = 'help';
       opts.helpFor = commandIn(argv);
@@ -491,7 +491,7 @@ function refuseUnusedFlags(opts: CliOptions, flags: readonly string[]): void {
   for (const flag of flags) {
     const unused = UNUSED_TOGETHER.find((u) => u.flags.includes(flag) && u.when(opts));
     if (unused) throw new UsageError(`${command} does not use ${flag}: ${unused.why}`, { value: flag, fix: unused.fix });
-    const takers = FLAGS[flag]!.for;
+    const takers = FLAGS[flag].for;
     if (takers && !takers.includes(command)) {
       throw new UsageError(`${command} does not use ${flag}`, {
         value: flag,
@@ -511,7 +511,7 @@ export function statedArgs(argv: string[]): { command?: Command; format?: Output
   let command: Command | undefined;
   let format: OutputFormat | undefined;
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq >= 0 ? arg.slice(0, eq) : arg;
@@ -546,7 +546,7 @@ function helpArguments(extra: string[]): Command | undefined {
 /** The command of `… COMMAND … --help`: the first argument that is neither a flag nor a flag's value, when it is a command. */
 function commandIn(argv: string[]): Command | undefined {
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg.startsWith('-')) {
       const spec = FLAGS[arg];
       if (spec && spec.kind !== 'bool' && !arg.includes('=')) i++;
@@ -577,7 +577,7 @@ function commandArguments(command: Command, extra: string[]): string[] {
   const [least, most] = spec.args ?? [0, 0];
   const usage = spec.args ? `schemaguard ${spec.usage}` : '';
   if (extra.length > most) {
-    const value = extra[most]!;
+    const value = extra[most];
     throw new UsageError(`unexpected argument "${value}"`, { value, fix: usage ? `write ${usage}` : 'flags start with --; see schemaguard --help' });
   }
   if (extra.length < least) throw new UsageError(`${command} needs an argument`, { value: command, fix: `write ${usage}` });

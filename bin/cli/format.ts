@@ -5,6 +5,7 @@ import { appliedAsOther, renamedSince, type Plan, type PlanEntry } from '../../l
 import { shortChecksum } from '../../lambda/engine/files/checksum';
 import type { Migration } from '../../lambda/engine/files/source';
 import { plural } from '../../lambda/engine/errors/words';
+import { present } from '../../lambda/engine/errors/present';
 
 export function table(headers: string[], rows: string[][]): string {
   return [...tableLines(headers, () => rows)].join('\n');
@@ -24,7 +25,7 @@ export function* tableLines(headers: string[], rows: () => Iterable<string[]>): 
     });
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   yield line(headers);
@@ -102,8 +103,8 @@ export function statusTable(plan: Plan): string {
             .replace(/\.\d+Z$/, 'Z')
         : '',
       e.status === 'changed'
-        ? `db ${shortChecksum(e.applied!.checksum)} != file ${shortChecksum(e.migration!.checksum)}`
-        : shortChecksum(e.migration?.checksum ?? e.applied!.checksum),
+        ? `db ${shortChecksum(present(e.applied).checksum)} != file ${shortChecksum(present(e.migration).checksum)}`
+        : shortChecksum(e.migration?.checksum ?? present(e.applied).checksum),
     ]),
   );
 }

@@ -207,7 +207,7 @@ function backfillValue(key: keyof typeof BACKFILL_KEYS, value: unknown): number 
   if (kind === 'size') {
     const m = typeof value === 'string' ? SIZE.exec(value) : null;
     if (!m) throw new SettingValueError(`"${key}" is not a size`, `write it as PostgreSQL writes sizes, a string: "512MB", "1GB"`);
-    return Number(m[1]) * SIZE_UNITS[m[2]!]!;
+    return Number(m[1]) * SIZE_UNITS[m[2]];
   }
   if (kind === 'autovacuum') {
     if (!(AUTOVACUUM_MODES as readonly unknown[]).includes(value))

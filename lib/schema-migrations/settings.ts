@@ -13,6 +13,7 @@ import { SETTINGS, SettingValueError } from '../config/settings';
 import type { BackfillSettings } from '../../lambda/engine/backfill/run';
 import { resolveUserFiles, type UserFiles } from '../user-files';
 import { type BackfillProps, type SchemaMigrationsProps, type StandbyWaitProps } from './props';
+import { present } from '../../lambda/engine/errors/present';
 
 /** `standbys.wait`: a concrete duration within one invocation's limit (the handler waits inside its invocation). */
 export function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
@@ -155,7 +156,7 @@ export function lockTimeoutOf(given: Duration | undefined, project: ProjectConfi
 export function backfillOf(given: BackfillProps | undefined, project: ProjectConfig): Partial<BackfillSettings> {
   const fromFile = project.settings.backfill ?? {};
   if (given === undefined) return fromFile;
-  const setting = SETTINGS.find((s) => s.key === 'backfill')!;
+  const setting = present(SETTINGS.find((s) => s.key === 'backfill'));
   try {
     return { ...fromFile, ...setting.read(given, { dir: process.cwd() }) };
   } catch (e) {

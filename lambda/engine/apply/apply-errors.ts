@@ -225,7 +225,7 @@ function lockTimeoutFix(blockers: Blocker[]): string {
   const pids = blockers.map((b) => b.pid).join(', ');
   return (
     `no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${pids} ` +
-    `${oneOrMany(blockers.length, 'has', 'have')} one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let ${oneOrMany(blockers.length, 'it', 'them')} finish or end ${oneOrMany(blockers.length, 'it', 'them')} (SELECT pg_terminate_backend(${blockers[0]!.pid})), then run again; or raise --lock-timeout`
+    `${oneOrMany(blockers.length, 'has', 'have')} one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let ${oneOrMany(blockers.length, 'it', 'them')} finish or end ${oneOrMany(blockers.length, 'it', 'them')} (SELECT pg_terminate_backend(${blockers[0].pid})), then run again; or raise --lock-timeout`
   );
 }
 

@@ -5,6 +5,7 @@
  * one, lint (`lambda/checks/lint/source.ts`) reads leniently.
  */
 import type { LineComment } from './splitter';
+import { present } from '../errors/present';
 
 export interface Directive {
   /** Lower-cased name after `schemaguard:` (`no-transaction`, `lock-timeout`, `valid-checksum`, `check`, `allow`, `backfill` …). */
@@ -55,13 +56,19 @@ export function readDirectives(comments: readonly LineComment[]): Directive[] {
     if (!c.ownLine) continue;
     const d = DIRECTIVE_LINE.exec(c.text);
     if (d) {
-      out.push({ name: d[1]!.toLowerCase(), argument: d[2]!, line: c.line, text: c.text });
+      out.push({ name: d[1].toLowerCase(), argument: d[2], line: c.line, text: c.text });
       continue;
     }
     const near = NEAR_MISS_LINE.exec(c.text);
-    const name = near?.[1]!.toLowerCase();
+    const name = present(near?.[1]).toLowerCase();
     if (name && DIRECTIVE_NAMES.includes(name)) {
-      out.push({ name, argument: near![2]!, line: c.line, text: c.text, nearMiss: { canonical: `-- schemaguard:${name}${near![2]!.trimEnd()}` } });
+      out.push({
+        name,
+        argument: present(near)[2],
+        line: c.line,
+        text: c.text,
+        nearMiss: { canonical: `-- schemaguard:${name}${present(near)[2].trimEnd()}` },
+      });
     }
   }
   return out;
@@ -70,7 +77,7 @@ export function readDirectives(comments: readonly LineComment[]): Directive[] {
 /** The rule and reason of `-- schemaguard:allow <rule> <reason>`, or undefined when either is missing. */
 export function allowArgument(argument: string): { rule: string; reason: string } | undefined {
   const a = /^\s+(\S+)\s+(\S.*)$/.exec(argument);
-  return a ? { rule: shared(a[1]!), reason: shared(a[2]!.trim()) } : undefined;
+  return a ? { rule: shared(a[1]), reason: shared(a[2].trim()) } : undefined;
 }
 
 /** Texts seen in allow directives, each kept once: a part of a line keeps its whole comment alive. */

@@ -7,6 +7,7 @@
  */
 import type { Migration } from '../files/source';
 import type { AppliedKey, AppliedMigration } from './state';
+import { present } from '../errors/present';
 
 export type EntryStatus = 'applied' | 'pending' | 'changed' | 'unknown';
 
@@ -62,10 +63,10 @@ export function computePlan<A extends AppliedKey>(migrations: Migration[], appli
   entries.sort((x, y) => x.version - y.version);
   return {
     entries,
-    pending: entries.filter((e) => e.status === 'pending').map((e) => e.migration!),
+    pending: entries.filter((e) => e.status === 'pending').map((e) => present(e.migration)),
     changed: entries.filter((e) => e.status === 'changed'),
-    unknown: entries.filter((e) => e.status === 'unknown').map((e) => e.applied!),
-    outOfOrder: entries.filter((e) => e.outOfOrder).map((e) => e.migration!),
+    unknown: entries.filter((e) => e.status === 'unknown').map((e) => present(e.applied)),
+    outOfOrder: entries.filter((e) => e.outOfOrder).map((e) => present(e.migration)),
     currentVersion,
   };
 }
@@ -94,7 +95,7 @@ export function renamedSince<A extends AppliedKey>(e: PlanEntry<A>): string | un
 
 /** A pending entry that is an applied migration renumbered: the version its text ran as has no file now. */
 export function isRenumbered<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>): boolean {
-  return e.ranAs !== undefined && !plan.entries.some((x) => x.version === e.ranAs!.version && x.migration);
+  return e.ranAs !== undefined && !plan.entries.some((x) => x.version === present(e.ranAs).version && x.migration);
 }
 
 /** The file (pending or changed, under another version) holding the text a changed entry's version ran: the applied migration renumbered. */
