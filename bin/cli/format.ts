@@ -75,6 +75,12 @@ const STATUS_LABEL: Record<PlanEntry['status'], string> = {
 };
 
 /** `applied`, or `baselined` for a row recorded by baseline without running. */
+/** A changed entry's two checksums; the one checksum of any other (an unknown entry has only its applied row). */
+function checksums(e: PlanEntry): string {
+  if (e.status === 'changed' && e.applied && e.migration) return `db ${shortChecksum(e.applied.checksum)} != file ${shortChecksum(e.migration.checksum)}`;
+  return shortChecksum(present(e.migration?.checksum ?? e.applied?.checksum, "an entry's checksum"));
+}
+
 function statusLabel(e: PlanEntry): string {
   if (e.status === 'applied' && e.applied?.kind === 'baseline') return 'baselined';
   if (e.status === 'changed' && e.applied?.kind === 'baseline') return 'CHANGED (baselined)';
@@ -102,9 +108,7 @@ export function statusTable(plan: Plan): string {
             .replace('T', ' ')
             .replace(/\.\d+Z$/, 'Z')
         : '',
-      e.status === 'changed'
-        ? `db ${shortChecksum(present(e.applied).checksum)} != file ${shortChecksum(present(e.migration).checksum)}`
-        : shortChecksum(e.migration?.checksum ?? present(e.applied).checksum),
+      checksums(e),
     ]),
   );
 }

@@ -13,7 +13,6 @@
  */
 import type { Queryable } from '../engine/ports';
 import { catalogRows } from './catalog-pages';
-import { present } from '../engine/errors/present';
 
 export interface TriggerInfo {
   name: string;
@@ -219,7 +218,7 @@ export async function readDetail(
     tables.get(`${r.schema}.${r.table}`)?.policies?.push({ name: r.name, definition: r.definition });
   }
   for (const r of await catalogRows<TriggerInfo & { schema: string; table: string }>(q, SQL_TRIGGERS, names, ['name'])) {
-    present(tables.get(`${r.schema}.${r.table}`)?.triggers).push({ name: r.name, definition: r.definition, enabled: r.enabled });
+    tables.get(`${r.schema}.${r.table}`)?.triggers?.push({ name: r.name, definition: r.definition, enabled: r.enabled });
   }
   for (const r of await catalogRows<{ schema: string; name: string; definition: string }>(q, SQL_VIEWS, names)) {
     const t = tables.get(`${r.schema}.${r.name}`);

@@ -15,7 +15,6 @@ import { missingFiles, missingFilesNote } from '../../../lambda/engine/state/mis
 import { readWhileConnecting, stateSchemaFlag, warnAboutFiles, type ContextOf } from './context';
 import { readBackfills, type BackfillRow } from '../../../lambda/engine/backfill/progress';
 import { progressWords } from '../../../lambda/engine/backfill/gate';
-import { present } from '../../../lambda/engine/errors/present';
 
 export async function statusCommand(ctx: ContextOf<'status'>): Promise<number> {
   const { opts } = ctx;
@@ -132,20 +131,14 @@ function gateExitCode(ctx: ContextOf<'status'>, plan: Plan, files: Migration[], 
   if (ahead.length)
     parts.push(`${ahead.length} applied above the newest file (version ${ahead.map((u) => u.version).join(', ')}: migrate refuses without --allow-ahead)`);
   if (plan.pending.length) parts.push(`${plan.pending.length} pending (${plan.pending.map((m) => m.file).join(', ')})`);
-  if (plan.changed.length) parts.push(`${plan.changed.length} changed after it was applied (${plan.changed.map((c) => present(c.migration).file).join(', ')})`);
+  if (plan.changed.length) parts.push(`${plan.changed.length} changed after it was applied (${plan.changed.map((c) => c.migration.file).join(', ')})`);
   // Pending while a migration applies them is still pending: the exit code stays 1, and the reason says so.
   if (running && plan.pending.length) parts.push(running);
   ctx.err(`status --exit-code: ${parts.join('; ')}`);
   // In a workflow the reason is an annotation too: one for the gate, one on each changed file.
   if (ctx.opts.format === 'github') {
     for (const c of plan.changed)
-      ctx.out(
-        githubErrorAnnotation(
-          'status',
-          { message: `${present(c.migration).file} changed after it was applied`, file: present(c.migration).file, line: 1 },
-          ctx.opts.dir,
-        ),
-      );
+      ctx.out(githubErrorAnnotation('status', { message: `${c.migration.file} changed after it was applied`, file: c.migration.file, line: 1 }, ctx.opts.dir));
     ctx.out(githubErrorAnnotation('status', { message: `status --exit-code: ${parts.join('; ')}` }, ctx.opts.dir));
   }
   return 1;

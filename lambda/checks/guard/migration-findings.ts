@@ -4,7 +4,6 @@ import { appliedAsOther, type Plan } from '../../engine/state/plan';
 import type { GuardFinding } from './report';
 import { GUARD_RULES } from './rules';
 import { plural } from '../../engine/errors/words';
-import { present } from '../../engine/errors/present';
 
 export function migrationFindings(plan: Plan): GuardFinding[] {
   const { migrationPending: pending, migrationChanged: changed, migrationUnknown: unknown } = GUARD_RULES;
@@ -25,16 +24,16 @@ export function migrationFindings(plan: Plan): GuardFinding[] {
         kind: 'migration',
         rule: changed.id,
         severity: changed.severity,
-        object: present(e.migration).file,
+        object: e.migration.file,
         message:
           appliedAsOther(e) === undefined
-            ? `${present(e.migration).file} changed after it was applied (applied ${shortChecksum(present(e.applied).checksum)}, file ${shortChecksum(present(e.migration).checksum)})`
-            : `version ${e.version} ran as "${appliedAsOther(e)}" (${shortChecksum(present(e.applied).checksum)}); its file is now ${present(e.migration).file}, another name (${shortChecksum(present(e.migration).checksum)})`,
+            ? `${e.migration.file} changed after it was applied (applied ${shortChecksum(e.applied.checksum)}, file ${shortChecksum(e.migration.checksum)})`
+            : `version ${e.version} ran as "${appliedAsOther(e)}" (${shortChecksum(e.applied.checksum)}); its file is now ${e.migration.file}, another name (${shortChecksum(e.migration.checksum)})`,
         why: changed.why,
         fix:
           appliedAsOther(e) === undefined
             ? changed.fix.replace('VERSION', String(e.version))
-            : `when ${present(e.migration).file} is another migration, give it a version above the newest applied one (repair would record it applied without running it); when it is the one that ran, renamed: schemaguard repair ${e.version} --rename --reason …`,
+            : `when ${e.migration.file} is another migration, give it a version above the newest applied one (repair would record it applied without running it); when it is the one that ran, renamed: schemaguard repair ${e.version} --rename --reason …`,
       }),
     ),
     ...plan.unknown.map(

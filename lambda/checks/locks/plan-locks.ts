@@ -324,9 +324,11 @@ function addRead(reads: Read[], stretch: Stretch | undefined, read: Read): Stret
   stretch.lastKind = kind;
   const first = stretch.kinds.get(kind);
   if (stretch.folded && first) {
-    present(first.run).count++;
-    present(first.run).lastLine = read.line;
-    if (stretch.interleaved.has(kind)) present(first.run).interleaved = true;
+    // A folded stretch's first read of a kind carries its run (fold() gave it one).
+    const run = present(first.run, "a folded read's run");
+    run.count++;
+    run.lastLine = read.line;
+    if (stretch.interleaved.has(kind)) run.interleaved = true;
     return stretch;
   }
   if (!first) stretch.kinds.set(kind, read);
@@ -353,8 +355,9 @@ function fold(reads: Read[], stretch: Stretch): void {
     const kind = present(alikeKey(read));
     const first = kinds.get(kind);
     if (first) {
-      present(first.run).count++;
-      present(first.run).lastLine = read.line;
+      const run = present(first.run, "a folded read's run");
+      run.count++;
+      run.lastLine = read.line;
     } else {
       read.run = { count: 1, lastLine: read.line, ...(stretch.interleaved.has(kind) ? { interleaved: true as const } : {}) };
       kinds.set(kind, read);

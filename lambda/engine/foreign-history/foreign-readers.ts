@@ -32,7 +32,6 @@
 import { InputError, StateRefusalError } from '../errors/errors';
 import type { ForeignHistory, HistorySource } from './foreign-history-types';
 import type { Queryable } from '../ports';
-import { present } from '../errors/present';
 
 /** A row as the tool names it (for messages) and the version it maps to. */
 interface MappedRow {
@@ -53,7 +52,7 @@ async function namedRows(q: Queryable, source: HistorySource, table: string, sql
 /** `20240101120000_init.js` → 20240101120000; `Migration20240101120000` → 20240101120000; `2024_01_01_init` → 20240101. */
 export function leadingVersion(source: HistorySource, table: string, name: string): number {
   const m = /^(?:Migration)?(\d+(?:[_\-.:]\d+)*)/.exec(name);
-  const digits = present(m?.[1]).replace(/\D/g, '');
+  const digits = m?.[1]?.replace(/\D/g, '');
   if (digits && Number.isSafeInteger(Number(digits))) return Number(digits);
   throw new InputError(
     `baseline --from ${source}: ${table} has "${name}", ${digits ? `whose version ${digits} is past 2^53 (${Number.MAX_SAFE_INTEGER}), the largest schemaguard reads exactly` : 'which has no leading number to take as its version'}`,

@@ -5,7 +5,6 @@
  * one, lint (`lambda/checks/lint/source.ts`) reads leniently.
  */
 import type { LineComment } from './splitter';
-import { present } from '../errors/present';
 
 export interface Directive {
   /** Lower-cased name after `schemaguard:` (`no-transaction`, `lock-timeout`, `valid-checksum`, `check`, `allow`, `backfill` …). */
@@ -60,14 +59,14 @@ export function readDirectives(comments: readonly LineComment[]): Directive[] {
       continue;
     }
     const near = NEAR_MISS_LINE.exec(c.text);
-    const name = present(near?.[1]).toLowerCase();
-    if (name && DIRECTIVE_NAMES.includes(name)) {
+    const name = near?.[1]?.toLowerCase();
+    if (near && name && DIRECTIVE_NAMES.includes(name)) {
       out.push({
         name,
-        argument: present(near)[2],
+        argument: near[2],
         line: c.line,
         text: c.text,
-        nearMiss: { canonical: `-- schemaguard:${name}${present(near)[2].trimEnd()}` },
+        nearMiss: { canonical: `-- schemaguard:${name}${near[2].trimEnd()}` },
       });
     }
   }

@@ -12,7 +12,7 @@
 import { shortChecksum } from '../files/checksum';
 import { AlreadyAppliedError, ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type MigrationError } from '../errors/errors';
 import { missingFilesError } from './missing-files';
-import { appliedAsOther, isRenumbered, renumberedFile, type Plan, type PlanEntry } from './plan';
+import { appliedAsOther, isRenumbered, renumberedFile, type ChangedEntry, type Plan, type PlanEntry } from './plan';
 import { isEmptyMigration, type Migration } from '../files/source';
 import type { AppliedKey } from './state';
 import { shellCommand, typedPath } from '../errors/shell-quote';
@@ -40,7 +40,7 @@ export interface StateRefusalOptions {
 export function stateRefusals<A extends AppliedKey>(plan: Plan<A>, options: StateRefusalOptions, every = false): MigrationError[] {
   const refusals: MigrationError[] = [];
   const changed = every ? plan.changed : plan.changed.slice(0, 1);
-  for (const c of changed) refusals.push(changedRefusal(plan, c, every ? '' : more(plan.changed.slice(1).map((e) => present(e.migration).file))));
+  for (const c of changed) refusals.push(changedRefusal(plan, c, every ? '' : more(plan.changed.slice(1).map((e) => e.migration.file))));
   // Before the missing versions: --allow-ahead accepts a missing file, never the same text run again under a new version.
   const reruns = rerunEntries(plan, options);
   for (const e of every ? reruns : reruns.slice(0, 1))
@@ -55,10 +55,9 @@ function more(files: string[]): string {
   return files.length ? ` (and ${files.length} more: ${files.join(', ')})` : '';
 }
 
-function changedRefusal<A extends AppliedKey>(plan: Plan<A>, changed: PlanEntry<A>, others: string): ChecksumMismatchError {
+function changedRefusal<A extends AppliedKey>(plan: Plan<A>, changed: ChangedEntry<A>, others: string): ChecksumMismatchError {
   if (appliedAsOther(changed) !== undefined) return versionTaken(plan, changed, others);
-  const a = present(changed.applied);
-  const m = present(changed.migration);
+  const { applied: a, migration: m } = changed;
   return new ChecksumMismatchError(
     `${m.file} was changed after it was applied: applied checksum ${shortChecksum(a.checksum)}, file checksum ${shortChecksum(m.checksum)}${others}; nothing was run`,
     {
@@ -81,9 +80,8 @@ function changedRefusal<A extends AppliedKey>(plan: Plan<A>, changed: PlanEntry<
  * ran was renumbered). Accepting its checksum would record it applied
  * without running it, so the fix is to move the new one, not to repair.
  */
-function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, others: string): ChecksumMismatchError {
-  const a = present(e.applied);
-  const m = present(e.migration);
+function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: ChangedEntry<A>, others: string): ChecksumMismatchError {
+  const { applied: a, migration: m } = e;
   const moved = renumberedFile(plan, e);
   // The file that ran, its version padded as the new file's is (0002_x.sql, not 2_x.sql).
   const ran = `${String(a.version).padStart(present(/^\d+/.exec(m.file))[0].length, '0')}_${a.name}.sql`;

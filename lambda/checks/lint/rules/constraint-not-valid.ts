@@ -15,7 +15,6 @@ import { defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { clauseAt, commandsRemoved, edited, ident, onlyIn, tableName, type Edit } from '../sql-text';
 import { andList, oneOrMany } from '../../../engine/errors/words';
-import { present } from '../../../engine/errors/present';
 
 export const CONSTRAINT_NOT_VALID: LintRule = {
   id: 'constraint-not-valid',
@@ -80,12 +79,12 @@ function filledBy(col: Node): string {
  */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
   const found = columnConstraints(ctx, t, col, ifNotExists);
-  if (!found) return;
+  if (!col || !found) return;
   const { cons, unchecked } = found;
   ctx.report(CONSTRAINT_NOT_VALID, s, {
-    ...(unchecked.length ? uncheckedReport(t, present(col), cons.length > unchecked.length) : validatedReport(t, present(col), cons)),
+    ...(unchecked.length ? uncheckedReport(t, col, cons.length > unchecked.length) : validatedReport(t, col, cons)),
     fix: statementFix(ctx, s, t),
-    at: present(col).location as number | undefined,
+    at: col.location as number | undefined,
   });
 }
 
@@ -145,7 +144,7 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
       if (validated(con)) return [constraintPart(s, t, con)];
       const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
       const found = columnConstraints(ctx, t, col, cmd?.missing_ok === true);
-      return found ? [columnPart(s, t, present(col), found)] : [];
+      return col && found ? [columnPart(s, t, col, found)] : [];
     });
   const removed = commandsRemoved(
     s,

@@ -299,13 +299,13 @@ function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con
 /** ADD COLUMN … UNIQUE / PRIMARY KEY: the column is added, then its index is built under the ALTER's ACCESS EXCLUSIVE lock. */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
   const kind = columnKey(t, col, ifNotExists);
-  if (!kind || onlyOnPartitioned(ctx, s, t)) return;
-  const name = String(present(col).colname);
+  if (!col || !kind || onlyOnPartitioned(ctx, s, t)) return;
+  const name = String(col.colname);
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `ADD COLUMN ${ident(name)} … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking reads and writes`,
     why: `the ${kind} index is built in the same statement, under the ACCESS EXCLUSIVE lock ADD COLUMN takes: every read and write of ${tableName(t.rel)} waits until the build ends`,
     fix: statementFix(ctx, s, t),
-    at: present(col).location as number | undefined,
+    at: col.location as number | undefined,
   });
 }
 
@@ -335,11 +335,11 @@ function keyPart(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, cmd: Node
   }
   const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
   const key = columnKey(t, col, cmd?.missing_ok === true);
-  if (!key) return undefined;
-  const [name, at] = [String(present(col).colname), present(col).location as number];
-  const keys = columnKeyConstraints(present(col));
+  if (!col || !key) return undefined;
+  const [name, at] = [String(col.colname), col.location as number];
+  const keys = columnKeyConstraints(col);
   return {
-    edit: { at, end: at + Buffer.byteLength(clauseAt(s, at)), text: columnWithout(s, present(col), (c) => keys.includes(c)) },
+    edit: { at, end: at + Buffer.byteLength(clauseAt(s, at)), text: columnWithout(s, col, (c) => keys.includes(c)) },
     steps: keySteps(t.rel, key, [name], key === 'PRIMARY KEY' ? [name] : [], 'later', writtenKey(keys, key), o),
     fill: key === 'PRIMARY KEY' ? '-- fill the new column for every row (backfill in batches) before the key' : undefined,
   };
