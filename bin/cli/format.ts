@@ -1,6 +1,6 @@
 /** Human output of the CLI: progress lines, tables, readable errors. */
 import { formatDuration } from '../../lambda/engine/files/duration';
-import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, MigrationError, type Blocker } from '../../lambda/engine/errors/errors';
+import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, type MigrationError, type Blocker } from '../../lambda/engine/errors/errors';
 import { appliedAsOther, renamedSince, type Plan, type PlanEntry } from '../../lambda/engine/state/plan';
 import { shortChecksum } from '../../lambda/engine/files/checksum';
 import type { Migration } from '../../lambda/engine/files/source';

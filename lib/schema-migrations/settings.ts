@@ -12,7 +12,7 @@ import type { ProjectConfig } from '../config/load';
 import { SETTINGS, SettingValueError } from '../config/settings';
 import type { BackfillSettings } from '../../lambda/engine/backfill/run';
 import { resolveUserFiles, type UserFiles } from '../user-files';
-import { type BackfillProps, type SchemaMigrationsProps, type StandbyWaitProps } from './props';
+import type { BackfillProps, SchemaMigrationsProps, StandbyWaitProps } from './props';
 import { present } from '../../lambda/engine/errors/present';
 
 /** `standbys.wait`: a concrete duration within one invocation's limit (the handler waits inside its invocation). */

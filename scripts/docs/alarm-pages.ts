@@ -80,7 +80,7 @@ function indexPage(): string {
         ['class', 'SQLSTATE', 'metric', 'severity', 'ERROR line contains'],
         ERROR_CATALOG.map((c) => [`[${prose(c.title)}](./${c.id}.md)`, code(c.sqlstate), code(c.metricName), c.severity, c.fragments.map(code).join(' … ')]),
       ),
-      'With `migrationFunctions`, one more alarm pages when a migration Lambda reports errors: ' + `${alarmName('page', 'migration-errors')}.`,
+      `With \`migrationFunctions\`, one more alarm pages when a migration Lambda reports errors: ${alarmName('page', 'migration-errors')}.`,
       `With \`fleetRollout\` (a fleet's rollout, [the fleet guide](../../guide/fleet.md)), one more pages when a rollout does not finish: ${alarmName(FLEET_ROLLOUT_ALARM.severity, FLEET_ROLLOUT_ALARM.id)}, on ${prose(FLEET_ROLLOUT_ALARM.metric)}.`,
       `## ${FLEET_ROLLOUT_ALARM.title}`,
       `**Meaning:** ${prose(FLEET_ROLLOUT_ALARM.runbook.meaning)}`,
@@ -158,7 +158,7 @@ export function alarmPages(): Map<string, string> {
     ['reference/alarms/index.md', indexPage()],
     ['reference/alarms/guard-alarms.md', guardAlarmsPage()],
   ]);
-  ERROR_CATALOG.forEach((c, k) => pages.set(`reference/alarms/${c.id}.md`, classPage(c, k + 1)));
+  for (const [k, c] of ERROR_CATALOG.entries()) pages.set(`reference/alarms/${c.id}.md`, classPage(c, k + 1));
   pages.set('reference/more/guard-findings.md', guardFindingsPage());
   return pages;
 }

@@ -100,7 +100,7 @@ export function nextMigrationFile(existing: readonly string[], name: string, now
   const next = (newest?.version ?? 0n) + 1n;
   const stamp = newest && isTimestamp(newest.digits) ? timestampOf(now, newest.digits.length) : 0n;
   const version = stamp > next ? stamp : next;
-  const padded = newest && newest.digits.startsWith('0') ? newest.digits.length : newest ? 0 : DEFAULT_WIDTH;
+  const padded = newest?.digits.startsWith('0') ? newest.digits.length : newest ? 0 : DEFAULT_WIDTH;
   const file = `${String(version).padStart(padded, '0')}_${name}.sql`;
   if (version > BigInt(Number.MAX_SAFE_INTEGER)) throw versionTooLarge(present(newest).digits, file);
   return { version: Number(version), file };

@@ -198,7 +198,7 @@ function stepsOfStatement(s: ParsedStatement): Step[] {
     case 'DropStmt':
       if (!FOLLOWED.has(String(n.removeType))) return [];
       return list(n.objects)
-        .map((o) => names((as(o, 'List') ?? {}).items))
+        .map((o) => names(as(o, 'List')?.items))
         .filter((p) => p.length > 0)
         .map((p) => ({ drop: key(p.length > 1 ? p[p.length - 2] : 'public', p[p.length - 1]) }));
     case 'RenameStmt': {

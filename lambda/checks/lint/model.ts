@@ -565,7 +565,7 @@ export class PendingModel implements FunctionScope {
     if (!name) return;
     const key = parts.length > 1 ? `${parts[parts.length - 2]}.${name}` : `${this.creationSchema()}.${name}`;
     const d: DomainModel = { baseType: typeNameText(n.typeName), constraints: new Set(), notNull: false };
-    list(n.constraints).forEach((c, k) => addDomainConstraint(d, as(c, 'Constraint'), k));
+    for (const [k, c] of list(n.constraints).entries()) addDomainConstraint(d, as(c, 'Constraint'), k);
     this.domains.set(key, d);
   }
 

@@ -647,7 +647,7 @@ class PgSession implements Session {
 
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     try {
-      const r = params && params.length ? await this.client.query(sql, params as unknown[]) : await this.client.query(sql);
+      const r = params?.length ? await this.client.query(sql, params as unknown[]) : await this.client.query(sql);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     } catch (e) {
       if (isConnectionLoss(e)) this.lost();

@@ -57,7 +57,7 @@ export async function scriptAttempt(
     line = undefined;
   }
   if (m.checks.length) {
-    m.checks.forEach((check, k) => message.check(check, k, CHECK_COUNT_LIMIT));
+    for (const [k, check] of m.checks.entries()) message.check(check, k, CHECK_COUNT_LIMIT);
     refuseOutOfTime(m, line ?? m.checks[0].statement.line, s.endsAt);
     const result = await send(session, m, message, watcher);
     for (const [index, part] of message.rowsOf) {

@@ -519,6 +519,6 @@ function leafPartitions(ctx: RuleContext, partitions: readonly PartitionRef[], d
 /** Each key's steps (build, the primary key's NOT NULL steps, attach) merged file by file: every build in one no-transaction file, every attach in the last. */
 function keyFiles(steps: FixFile[][], buildPlace: FixPlace): FixFile[] {
   const middle: FixFile[] = [];
-  for (const s of steps) s.slice(1, -1).forEach((f, k) => (middle[k] = later(...(middle[k]?.lines ?? []), ...f.lines)));
+  for (const s of steps) for (const [k, f] of s.slice(1, -1).entries()) middle[k] = later(...(middle[k]?.lines ?? []), ...f.lines);
   return [{ ...ownNoTransaction(...steps.flatMap((s) => s[0].lines)), place: buildPlace }, ...middle, later(...steps.flatMap((s) => present(s.at(-1)).lines))];
 }

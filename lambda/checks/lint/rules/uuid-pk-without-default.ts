@@ -45,7 +45,7 @@ export const UUID_PK_WITHOUT_DEFAULT: LintRule = {
     if (con?.contype !== 'CONSTR_PRIMARY') return;
     const keys = typeof con.indexname === 'string' ? (t.table.indexColumns?.get(con.indexname) ?? []) : names(con.keys);
     const col = keys.length === 1 ? t.table.columns.get(keys[0]) : undefined;
-    if (!col || col.type !== 'uuid' || col.noDefault !== true) return;
+    if (col?.type !== 'uuid' || col.noDefault !== true) return;
     const column = keys[0];
     report(
       ctx,
