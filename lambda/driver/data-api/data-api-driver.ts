@@ -326,8 +326,8 @@ class DataApiSession implements Session {
   readonly errorEndsTransaction = true;
   /** A response is at most 1 MiB (Aurora user guide, Data API limitations: "The response size limit is 1 MiB"). */
   readonly responseLimitBytes = DATA_API_RESPONSE_LIMIT_BYTES;
-  /** A call is one statement, and BEGIN and COMMIT are calls of their own. */
-  readonly capabilities: SessionCapabilities = { script: false, pipelines: false, fusedTransactions: false };
+  /** A call is one statement, and BEGIN and COMMIT are calls of their own: no script, beginWith or commitWith. */
+  readonly capabilities: SessionCapabilities = { pipelines: false };
   private transactionId?: string;
   private timeouts: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
   private txSettings: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };

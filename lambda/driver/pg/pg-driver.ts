@@ -521,8 +521,8 @@ class PgSession implements Session {
   private readonly running: ScriptQuery[] = [];
   /** Several statements in one message: on a connection that is one server session (not through a pooler, where commits are fenced). */
   script?: (sql: readonly (string | Uint8Array)[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void) => Promise<ScriptResult>;
-  /** BEGIN and COMMIT always ride along; `script` (and with it `pipelines`) only on a session of its own, set by init(). */
-  capabilities: SessionCapabilities = { script: false, pipelines: false, fusedTransactions: true };
+  /** BEGIN and COMMIT always ride along (beginWith, commitWith); `script` (and with it `pipelines`) only on a session of its own, set by init(). */
+  capabilities: SessionCapabilities = { pipelines: false };
 
   constructor(
     private readonly client: Client,
@@ -591,7 +591,7 @@ class PgSession implements Session {
     this.pid = identity.serverPid;
     this.script = (sql, keepRowsOf, onNotice) => this.runScript(sql, keepRowsOf, onNotice);
     // Scripts may overlap where the client writes each query at once (pg's pipeline mode).
-    this.capabilities = { script: true, pipelines: (this.client as unknown as { pipeline?: boolean }).pipeline === true, fusedTransactions: true };
+    this.capabilities = { pipelines: (this.client as unknown as { pipeline?: boolean }).pipeline === true };
     const baseline = [r.checkInterval ? CHECK_INTERVAL_CALL : '', this.searchPath === undefined ? '' : await this.searchTenant(this.searchPath)];
     this.baseline = baseline.filter(Boolean).join(', ') || undefined;
   }
