@@ -8,12 +8,19 @@ import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign
 import { MIGRATION_LAYOUTS } from '../../lambda/engine/files/layout';
 import { nearestWord } from '../../lambda/engine/errors/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
-import { SETTINGS } from '../../lib/config/settings';
+import { DEFAULT_MIGRATIONS_DIR, SETTINGS } from '../../lib/config/settings';
 import { UsageError } from './errors';
 import { orList } from '../../lambda/engine/errors/words';
 import { commandSpec, COMMANDS, HELP_ORDER, OPTION_TAKERS, SARIF_COMMANDS, type Command, type GroupsOf } from './registry';
 import { FORMATS, groupOf, type AllOptions, type CommonOptions, type GroupKeys, type OptionGroup, type OutputFormat } from './options';
 import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
+
+/** A setting's default as its flag's help shows it, read from the settings registry (lib/config/settings.ts), which owns it. */
+function registryDefault(flag: string): string {
+  const found = SETTINGS.find((s) => 'flag' in s && s.flag === flag && 'default' in s);
+  if (!found || !('default' in found)) throw new Error(`the settings registry has no default for ${flag}`);
+  return String(found.default);
+}
 
 export const VERSION = '0.1.0';
 
@@ -88,7 +95,7 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'NAME',
     help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)',
   },
-  '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
+  '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: `migrations directory (default: ${registryDefault('--dir')})` },
   '--layout': {
     key: 'layout',
     kind: 'layout',
@@ -121,7 +128,7 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'DURATION',
     help: 'statement_timeout per migration without a directive (default: 0 = none)',
   },
-  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: 'retries after a lock timeout, with backoff (default: 3)' },
+  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: `retries after a lock timeout, with backoff (default: ${DEFAULT_LOCK_RETRIES})` },
   '--allow-ahead': { key: 'allowAhead', kind: 'bool', help: 'succeed when the database has migrations the files do not (rollbacks); status: with --exit-code' },
   '--out-of-order': { key: 'outOfOrder', kind: 'bool', help: 'apply pending migrations older than the newest applied one' },
   '--backfill-later': {
@@ -140,7 +147,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     kind: 'bool',
     help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)",
   },
-  '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', help: "schema for schemaguard's state table (default: schemaguard)" },
+  '--state-schema': {
+    key: 'stateSchema',
+    kind: 'string',
+    value: 'NAME',
+    help: `schema for schemaguard's state table (default: ${registryDefault('--state-schema')})`,
+  },
   '--embedded': {
     key: 'embedded',
     kind: 'bool',
@@ -156,7 +168,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     kind: 'bool',
     help: 'the URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)',
   },
-  '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', help: 'data directory of the embedded server (default: .schemaguard)' },
+  '--embedded-dir': {
+    key: 'embeddedDir',
+    kind: 'string',
+    value: 'DIR',
+    help: `data directory of the embedded server (default: ${registryDefault('--embedded-dir')})`,
+  },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
   '--connect-timeout': {
     key: 'connectTimeoutMs',
@@ -170,7 +187,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'N',
     help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)',
   },
-  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check, guard and capture (default: contracts)' },
+  '--contracts': {
+    key: 'contractsDir',
+    kind: 'string',
+    value: 'DIR',
+    help: `query contracts for check, guard and capture (default: ${registryDefault('--contracts')})`,
+  },
   '--snapshot': {
     key: 'snapshot',
     kind: 'string',
@@ -355,7 +377,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     command: 'help',
     // Set but empty (a CI secret that is missing) is kept: a command that needs a database refuses it (connectTarget).
     databaseUrl: env.DATABASE_URL,
-    dir: 'migrations',
+    dir: DEFAULT_MIGRATIONS_DIR,
     json: false,
     lockWaitMs: DEFAULT_LOCK_WAIT_MS,
     lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
@@ -373,7 +395,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     connectTimeoutMs: 10_000,
     connectRetries: 0,
     contractsDir: 'contracts',
-    snapshot: defaultSnapshot('migrations'),
+    snapshot: defaultSnapshot(DEFAULT_MIGRATIONS_DIR),
     databaseUrlEnv: 'DATABASE_URL',
     projectFiles: true,
     lintRules: {},

@@ -242,16 +242,19 @@ function readBackfill(value: unknown): Partial<BackfillSettings> {
   return read;
 }
 
+/** The migrations folder when neither `--dir` nor the project file names one: the one place it is written. */
+export const DEFAULT_MIGRATIONS_DIR = 'migrations';
+
 /** The settings of `schemaguard.config.json`, in the reference's order. */
 export const SETTINGS = [
   setting({
     key: 'migrations',
     flag: '--dir',
     prop: 'migrationsDir',
-    defaultText: '"migrations"',
-    default: 'migrations',
+    defaultText: `"${DEFAULT_MIGRATIONS_DIR}"`,
+    default: DEFAULT_MIGRATIONS_DIR,
     example: 'db/migrations',
-    path: { default: 'migrations' },
+    path: { default: DEFAULT_MIGRATIONS_DIR },
     description: 'The folder of the migration files (`<version>_<name>.sql`).',
     schema: PATH_SCHEMA,
     read: path('migrations folder'),

@@ -14,6 +14,7 @@ import type { BackfillSettings } from '../../lambda/engine/backfill/run';
 import { resolveUserFiles, type UserFiles } from '../user-files';
 import type { BackfillProps, SchemaMigrationsProps, StandbyWaitProps } from './props';
 import { present } from '../../lambda/engine/errors/present';
+import { formatDuration } from '../../lambda/engine/files/duration';
 
 /** `standbys.wait`: a concrete duration within one invocation's limit (the handler waits inside its invocation). */
 export function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
@@ -137,7 +138,7 @@ export function lockTimeoutOf(given: Duration | undefined, project: ProjectConfi
     const fromFile = project.settings.lockTimeout;
     if (fromFile !== undefined && fromFile > MAX_LOCK_TIMEOUT_MS) {
       throw new Error(
-        `SchemaMigrations: "lockTimeout" in ${project.file} is ${fromFile} ms, over the ${MAX_LOCK_TIMEOUT_MS} ms (10 minutes) the handler takes; write a shorter duration there (a lock timeout is retried with backoff), or pass lockTimeout`,
+        `SchemaMigrations: "lockTimeout" in ${project.file} is ${fromFile} ms, over the ${MAX_LOCK_TIMEOUT_MS} ms (${formatDuration(MAX_LOCK_TIMEOUT_MS)}) the handler takes; write a shorter duration there (a lock timeout is retried with backoff), or pass lockTimeout`,
       );
     }
     return fromFile;
