@@ -40,7 +40,7 @@ export type { BackfillProgress, BackfillSettings } from './engine/backfill/run';
 export type { BackfillState } from './engine/backfill/progress';
 export type { HealthBounds } from './engine/backfill/health';
 export { RUN_STEPS, type RunCheck, type RunCheckResult, type RunFacts, type RunStep } from './engine/server/run-refusals';
-export { computePlan, type EntryStatus, type Plan, type PlanEntry } from './engine/state/plan';
+export { computePlan, type ChangedEntry, type EntryStatus, type Plan, type PlanEntry } from './engine/state/plan';
 export { checksum } from './engine/files/checksum';
 export type { FirstRunCheck } from './engine/server/run-refusals';
 export { DEFAULT_STATE_SCHEMA, type AppliedKey, type AppliedKind, type AppliedMigration } from './engine/state/state';

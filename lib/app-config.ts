@@ -182,7 +182,7 @@ function readEngine(v: Reader): Engine {
 function readInstanceClass(v: Reader): string {
   const instanceClass = v('instanceClass').replace(/^db\./, '');
   const parts = instanceClass.split('.');
-  if (parts.length !== 2 || !/^[a-z]+\d+[a-z-]*$/.test(parts[0]!) || !SIZES.test(parts[1]!)) {
+  if (parts.length !== 2 || !/^[a-z]+\d+[a-z-]*$/.test(parts[0]) || !SIZES.test(parts[1])) {
     throw new ConfigError(
       `context ${CONTEXT_PREFIX}instanceClass: "${v('instanceClass')}" is not an RDS instance class; write it like t4g.micro, m7g.large or db.r6g.xlarge`,
     );

@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { DatabaseStackBase, type DataApiConnection, type DatabaseStackCommonProps } from './database-stack-base';
 import { auroraVersions, DATA_API_FROM, engineVersionProblem } from './engine-versions';
 import { acknowledge, acknowledgeDevDeletionProtection } from './nag';
+import { present } from '../lambda/engine/errors/present';
 
 export interface AuroraDatabaseStackProps extends DatabaseStackCommonProps {
   /**
@@ -65,7 +66,7 @@ export class AuroraDatabaseStack extends DatabaseStackBase<AuroraDatabaseStackPr
     const problem = version === undefined ? undefined : engineVersionProblem('aurora', version);
     if (problem) {
       throw new Error(
-        `AuroraDatabaseStack: "engineVersion" is ${version}; ${problem}: use rds.AuroraPostgresEngineVersion.VER_${auroraVersions().at(-1)!.replace('.', '_')} or another of ${Object.values(DATA_API_FROM).join(', ')} or later in its major`,
+        `AuroraDatabaseStack: "engineVersion" is ${version}; ${problem}: use rds.AuroraPostgresEngineVersion.VER_${present(auroraVersions().at(-1)).replace('.', '_')} or another of ${Object.values(DATA_API_FROM).join(', ')} or later in its major`,
       );
     }
     const { minCapacity: min, maxCapacity: max } = capacityOf(props);

@@ -50,7 +50,7 @@ export function postgresVersions(): string[] {
   return Object.keys(rds.PostgresEngineVersion)
     .map((k) => /^VER_(\d+)(?:_(\d+))?$/.exec(k))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => (m[2] ? `${m[1]}.${m[2]}` : m[1]!))
+    .map((m) => (m[2] ? `${m[1]}.${m[2]}` : m[1]))
     .filter((v) => engineVersionProblem('postgres', v) === undefined)
     .sort(byVersion);
 }

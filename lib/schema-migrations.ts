@@ -1,9 +1,9 @@
 import { CfnOutput, CustomResource, Stack, type CfnResource } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Provider } from 'aws-cdk-lib/custom-resources';
@@ -15,7 +15,7 @@ import { DEFAULT_MEMORY_MB, heapOptions } from '../lambda/handler/memory';
 import { baselineProperties, operatorEnvironment } from './adoption-props';
 import { databaseIdentity } from './database-identity';
 import { handlerCode } from './handler-asset';
-import { type DatabaseAuth } from './database-auth';
+import type { DatabaseAuth } from './database-auth';
 import { acknowledge } from './nag';
 import { limitReaders, RoleProvisioner } from './migrator-role';
 import { defaultVersionParameterName, exportedAttributeProblems, readVersion, refuseBadParameterName, versionParameter } from './schema-version';
@@ -33,9 +33,10 @@ import { handlerRole, operatorRole, reachStatement, secretStatements } from './s
 import { noteImplicitFiles, refuseTooLarge, refuseUnloadable, warnOfSubfolders } from './schema-migrations/files';
 import { acknowledgeNagFindings } from './schema-migrations/nag-findings';
 import { crossStackFix, handlerSecurityGroup, reachSsm, reachStepFunctions, warnOfUnreachableSecretsManager } from './schema-migrations/network';
-import { type SchemaMigrationsProps } from './schema-migrations/props';
+import type { SchemaMigrationsProps } from './schema-migrations/props';
 import { type Settings, checkedAuth, migratorSettings, resolveSettings } from './schema-migrations/settings';
 import { type MigrationsTarget, refuseIamAcrossStacks, resolveTarget, targetDatabase } from './schema-migrations/target';
+import { present } from '../lambda/engine/errors/present';
 
 export type {
   BackfillProps,
@@ -190,7 +191,7 @@ export class SchemaMigrations extends Construct {
     if (this.roles) {
       // The migrations run as the migrator: it exists first; its secret is read by the migration handler and the provisioner alone.
       this.resource.node.addDependency(this.roles.resource);
-      limitReaders(this.roles.secret, [this.handlerRole, this.roles.role, this.operatorFunction.role!]);
+      limitReaders(this.roles.secret, [this.handlerRole, this.roles.role, present(this.operatorFunction.role)]);
     }
     acknowledgeNagFindings(this);
     const resource = this.resource.node.defaultChild as CfnResource;
@@ -474,7 +475,7 @@ export class SchemaMigrations extends Construct {
       ...(this.databaseIdentity === undefined ? {} : { [PROP.databaseIdentity]: this.databaseIdentity }),
       ...(this.databaseName === undefined ? {} : { [PROP.databaseName]: this.databaseName }),
       ...(this.revision === undefined ? {} : { [PROP.revision]: String(this.revision) }),
-      ...(this.fleetRollout ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet]!, [PROP.fleetStateMachine]: this.fleetRollout.knownArn } : {}),
+      ...(this.fleetRollout ? { [PROP.fleet]: fleetEnvironment(this.fleet)[ENV.fleet], [PROP.fleetStateMachine]: this.fleetRollout.knownArn } : {}),
       ...(this.backfillWorkflow ? { [PROP.backfillStateMachine]: this.backfillWorkflow.stateMachine.stateMachineArn } : {}),
     };
     const resource = new CustomResource(this, 'Resource', {

@@ -8,12 +8,19 @@ import { HISTORY_SOURCES, type HistorySource } from '../../lambda/engine/foreign
 import { MIGRATION_LAYOUTS } from '../../lambda/engine/files/layout';
 import { nearestWord } from '../../lambda/engine/errors/nearest';
 import { CONFIG_FILE_NAME, defaultSnapshot } from '../../lib/config/load';
-import { SETTINGS } from '../../lib/config/settings';
+import { DEFAULT_MIGRATIONS_DIR, SETTINGS } from '../../lib/config/settings';
 import { UsageError } from './errors';
 import { orList } from '../../lambda/engine/errors/words';
 import { commandSpec, COMMANDS, HELP_ORDER, OPTION_TAKERS, SARIF_COMMANDS, type Command, type GroupsOf } from './registry';
 import { FORMATS, groupOf, type AllOptions, type CommonOptions, type GroupKeys, type OptionGroup, type OutputFormat } from './options';
 import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
+
+/** A setting's default as its flag's help shows it, read from the settings registry (lib/config/settings.ts), which owns it. */
+function registryDefault(flag: string): string {
+  const found = SETTINGS.find((s) => 'flag' in s && s.flag === flag && 'default' in s);
+  if (!found || !('default' in found)) throw new Error(`the settings registry has no default for ${flag}`);
+  return String(found.default);
+}
 
 export const VERSION = '0.1.0';
 
@@ -88,7 +95,7 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'NAME',
     help: 'with --function: who asks, recorded by the function (default: your ARN from STS GetCallerIdentity)',
   },
-  '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: 'migrations directory (default: migrations)' },
+  '--dir': { key: 'dir', kind: 'string', value: 'DIR', help: `migrations directory (default: ${registryDefault('--dir')})` },
   '--layout': {
     key: 'layout',
     kind: 'layout',
@@ -121,7 +128,7 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'DURATION',
     help: 'statement_timeout per migration without a directive (default: 0 = none)',
   },
-  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: 'retries after a lock timeout, with backoff (default: 3)' },
+  '--lock-retries': { key: 'lockRetries', kind: 'int', value: 'N', help: `retries after a lock timeout, with backoff (default: ${DEFAULT_LOCK_RETRIES})` },
   '--allow-ahead': { key: 'allowAhead', kind: 'bool', help: 'succeed when the database has migrations the files do not (rollbacks); status: with --exit-code' },
   '--out-of-order': { key: 'outOfOrder', kind: 'bool', help: 'apply pending migrations older than the newest applied one' },
   '--backfill-later': {
@@ -140,7 +147,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     kind: 'bool',
     help: "run the files where another tool's history table is and schemaguard has recorded nothing (instead: baseline --from TOOL)",
   },
-  '--state-schema': { key: 'stateSchema', kind: 'string', value: 'NAME', help: "schema for schemaguard's state table (default: schemaguard)" },
+  '--state-schema': {
+    key: 'stateSchema',
+    kind: 'string',
+    value: 'NAME',
+    help: `schema for schemaguard's state table (default: ${registryDefault('--state-schema')})`,
+  },
   '--embedded': {
     key: 'embedded',
     kind: 'bool',
@@ -156,7 +168,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     kind: 'bool',
     help: 'the URL points at a pooler or proxy that multiplexes transactions (RDS Proxy, PgBouncer in transaction mode): the runner lock becomes a lease and no-transaction files are refused (an RDS Proxy endpoint is recognised by its name, another pooler by its start-up)',
   },
-  '--embedded-dir': { key: 'embeddedDir', kind: 'string', value: 'DIR', help: 'data directory of the embedded server (default: .schemaguard)' },
+  '--embedded-dir': {
+    key: 'embeddedDir',
+    kind: 'string',
+    value: 'DIR',
+    help: `data directory of the embedded server (default: ${registryDefault('--embedded-dir')})`,
+  },
   '--quiet': { key: 'quiet', kind: 'bool', help: 'no progress lines' },
   '--connect-timeout': {
     key: 'connectTimeoutMs',
@@ -170,7 +187,12 @@ const FLAG_SPECS: Record<string, Omit<FlagSpec, 'for'>> = {
     value: 'N',
     help: 'retry a failed connection N times with backoff, e.g. while the server starts (default: 0)',
   },
-  '--contracts': { key: 'contractsDir', kind: 'string', value: 'DIR', help: 'query contracts for check, guard and capture (default: contracts)' },
+  '--contracts': {
+    key: 'contractsDir',
+    kind: 'string',
+    value: 'DIR',
+    help: `query contracts for check, guard and capture (default: ${registryDefault('--contracts')})`,
+  },
   '--snapshot': {
     key: 'snapshot',
     kind: 'string',
@@ -361,7 +383,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     command: 'help',
     // Set but empty (a CI secret that is missing) is kept: a command that needs a database refuses it (connectTarget).
     databaseUrl: env.DATABASE_URL,
-    dir: 'migrations',
+    dir: DEFAULT_MIGRATIONS_DIR,
     json: false,
     lockWaitMs: DEFAULT_LOCK_WAIT_MS,
     lockTimeoutMs: DEFAULT_LOCK_TIMEOUT_MS,
@@ -379,7 +401,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): CliOptions {
     connectTimeoutMs: 10_000,
     connectRetries: 0,
     contractsDir: 'contracts',
-    snapshot: defaultSnapshot('migrations'),
+    snapshot: defaultSnapshot(DEFAULT_MIGRATIONS_DIR),
     databaseUrlEnv: 'DATABASE_URL',
     projectFiles: true,
     lintRules: {},
@@ -443,7 +465,7 @@ function readFlags(argv: string[], opts: CliOptions): { rest: string[]; flags: s
   const rest: string[] = [];
   const flags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '-h' || arg === '--help') {
       opts.command = 'help';
       opts.helpFor = commandIn(argv);
@@ -497,7 +519,7 @@ function refuseUnusedFlags(opts: CliOptions, flags: readonly string[]): void {
   for (const flag of flags) {
     const unused = UNUSED_TOGETHER.find((u) => u.flags.includes(flag) && u.when(opts));
     if (unused) throw new UsageError(`${command} does not use ${flag}: ${unused.why}`, { value: flag, fix: unused.fix });
-    const takers = FLAGS[flag]!.for;
+    const takers = FLAGS[flag].for;
     if (takers && !takers.includes(command)) {
       throw new UsageError(`${command} does not use ${flag}`, {
         value: flag,
@@ -517,7 +539,7 @@ export function statedArgs(argv: string[]): { command?: Command; format?: Output
   let command: Command | undefined;
   let format: OutputFormat | undefined;
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq >= 0 ? arg.slice(0, eq) : arg;
@@ -552,7 +574,7 @@ function helpArguments(extra: string[]): Command | undefined {
 /** The command of `… COMMAND … --help`: the first argument that is neither a flag nor a flag's value, when it is a command. */
 function commandIn(argv: string[]): Command | undefined {
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg.startsWith('-')) {
       const spec = FLAGS[arg];
       if (spec && spec.kind !== 'bool' && !arg.includes('=')) i++;
@@ -583,7 +605,7 @@ function commandArguments(command: Command, extra: string[]): string[] {
   const [least, most] = spec.args ?? [0, 0];
   const usage = spec.args ? `schemaguard ${spec.usage}` : '';
   if (extra.length > most) {
-    const value = extra[most]!;
+    const value = extra[most];
     throw new UsageError(`unexpected argument "${value}"`, { value, fix: usage ? `write ${usage}` : 'flags start with --; see schemaguard --help' });
   }
   if (extra.length < least) throw new UsageError(`${command} needs an argument`, { value: command, fix: `write ${usage}` });

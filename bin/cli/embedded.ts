@@ -24,6 +24,7 @@ import { acquireLock, processIdentity, readOrEmpty, type HeldLock } from './embe
 import { runningPostmaster, startedBeforeBoot, StartFailedError, startPostmaster, waitUntilGone, type Postmaster } from './embedded-postmaster';
 import { noun, oneOrMany } from '../../lambda/engine/errors/words';
 import { ADMIN_SHUTDOWN, CANNOT_CONNECT_NOW } from '../../lambda/engine/errors/sqlstate';
+import { present } from '../../lambda/engine/errors/present';
 
 export interface EmbeddedServer {
   url: string;
@@ -132,7 +133,7 @@ function refuseUnreachable(paths: Paths, binDir: string): void {
   const binaries = unenterable(binDir, user);
   const blocked = [...new Map([...data, ...binaries].map((b) => [b.dir, b])).values()].sort((a, b) => (a.dir < b.dir ? -1 : 1));
   if (blocked.length === 0) return;
-  const first = blocked[0]!;
+  const first = blocked[0];
   const what = data.length && binaries.length ? 'its data and its binaries' : data.length ? 'its data' : `its binaries in ${binDir}`;
   const elsewhere = binaries.length
     ? ''
@@ -243,7 +244,7 @@ async function serverWithDatabase(paths: Paths, password: string, database: stri
     const owned = !server;
     if (!server) {
       await startServer(paths, password, options);
-      server = runningPostmaster(paths.dataDir)!;
+      server = present(runningPostmaster(paths.dataDir));
     }
     try {
       await ensureDatabase(server.port, password, database);
@@ -486,14 +487,14 @@ function fatalLines(logFile: string, from: number): string[] {
     const m = /\b(FATAL|PANIC|DETAIL|HINT|LOG):\s+(.*)$/.exec(line);
     // A bad postgresql.conf: each wrong line is a LOG line ("… in file "…" line 889"), then one FATAL.
     if (m?.[1] === 'LOG') {
-      if (/ in file ".*" line \d+$/.test(m[2]!)) lines.push(m[2]!.trim());
+      if (/ in file ".*" line \d+$/.test(m[2])) lines.push(m[2].trim());
       inFatal = false;
       continue;
     }
     if (m && (m[1] === 'FATAL' || m[1] === 'PANIC')) {
       inFatal = true;
-      lines.push(m[2]!.trim());
-    } else if (m && inFatal) lines.push(`${m[1]}: ${m[2]!.trim()}`);
+      lines.push(m[2].trim());
+    } else if (m && inFatal) lines.push(`${m[1]}: ${m[2].trim()}`);
     else inFatal = false;
   }
   return lines;

@@ -1,10 +1,11 @@
 /** Human output of the CLI: progress lines, tables, readable errors. */
 import { formatDuration } from '../../lambda/engine/files/duration';
-import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, MigrationError, type Blocker } from '../../lambda/engine/errors/errors';
+import { CheckFailedError, LockTimeoutError, LockWaitTimeoutError, type MigrationError, type Blocker } from '../../lambda/engine/errors/errors';
 import { appliedAsOther, renamedSince, type Plan, type PlanEntry } from '../../lambda/engine/state/plan';
 import { shortChecksum } from '../../lambda/engine/files/checksum';
 import type { Migration } from '../../lambda/engine/files/source';
 import { plural } from '../../lambda/engine/errors/words';
+import { present } from '../../lambda/engine/errors/present';
 
 export function table(headers: string[], rows: string[][]): string {
   return [...tableLines(headers, () => rows)].join('\n');
@@ -24,7 +25,7 @@ export function* tableLines(headers: string[], rows: () => Iterable<string[]>): 
     });
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   yield line(headers);
@@ -74,6 +75,12 @@ const STATUS_LABEL: Record<PlanEntry['status'], string> = {
 };
 
 /** `applied`, or `baselined` for a row recorded by baseline without running. */
+/** A changed entry's two checksums; the one checksum of any other (an unknown entry has only its applied row). */
+function checksums(e: PlanEntry): string {
+  if (e.status === 'changed' && e.applied && e.migration) return `db ${shortChecksum(e.applied.checksum)} != file ${shortChecksum(e.migration.checksum)}`;
+  return shortChecksum(present(e.migration?.checksum ?? e.applied?.checksum, "an entry's checksum"));
+}
+
 function statusLabel(e: PlanEntry): string {
   if (e.status === 'applied' && e.applied?.kind === 'baseline') return 'baselined';
   if (e.status === 'changed' && e.applied?.kind === 'baseline') return 'CHANGED (baselined)';
@@ -101,9 +108,7 @@ export function statusTable(plan: Plan): string {
             .replace('T', ' ')
             .replace(/\.\d+Z$/, 'Z')
         : '',
-      e.status === 'changed'
-        ? `db ${shortChecksum(e.applied!.checksum)} != file ${shortChecksum(e.migration!.checksum)}`
-        : shortChecksum(e.migration?.checksum ?? e.applied!.checksum),
+      checksums(e),
     ]),
   );
 }

@@ -15,7 +15,7 @@ export function filesAtRef(dir: string, ref: string): Map<string, string> {
   for (const entry of out.split('\0')) {
     // <mode> SP <type> SP <object> TAB <file>
     const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(entry);
-    if (m) files.set(m[2]!, m[1]!);
+    if (m) files.set(m[2], m[1]);
   }
   return files;
 }

@@ -32,6 +32,7 @@ import { runCommand } from './commands';
 import { UsageError } from './errors';
 import { formatError } from './format';
 import { runCli, type Io } from './run-cli';
+import { present } from '../../lambda/engine/errors/present';
 
 /** The most output returned, in bytes of its JSON: Lambda answers a synchronous invoke with at most 6 MB. */
 const OUTPUT_LIMIT_BYTES = 5_000_000;
@@ -69,8 +70,11 @@ export async function runOperatorCommand(request: OperatorRequest, setup: Operat
     io,
     async (ctx) => {
       if (read.error) throw read.error;
-      refuseRequest(request, ctx.opts, operatorWrites(setup.env), read.config!);
-      return runCommand({ ...ctx, target: async () => ({ driver: await connector.connect(read.config!.database, setup.log, ctx.redactor), where: '' }) });
+      refuseRequest(request, ctx.opts, operatorWrites(setup.env), present(read.config));
+      return runCommand({
+        ...ctx,
+        target: async () => ({ driver: await connector.connect(present(read.config).database, setup.log, ctx.redactor), where: '' }),
+      });
     },
     async (command, error, baseDir) => (await import('./output/sarif')).sarifErrorLog(command as never, error, baseDir),
   );

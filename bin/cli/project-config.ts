@@ -9,7 +9,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { defaultSnapshot, loadProjectConfig, type ProjectConfig } from '../../lib/config/load';
-import { SETTINGS } from '../../lib/config/settings';
+import { DEFAULT_MIGRATIONS_DIR, SETTINGS } from '../../lib/config/settings';
 import { FLAGS, type CliOptions } from './args';
 import { UsageError } from './errors';
 
@@ -55,7 +55,7 @@ export function applyConfig(opts: CliOptions, config: ProjectConfig, cwd: string
     }
   }
   if (!opts.given.has('snapshot') && config.settings.snapshot === undefined) opts.snapshot = defaultSnapshot(opts.dir);
-  opts.projectFiles = !opts.given.has('dir') || resolve(cwd, opts.dir) === (config.settings.migrations ?? resolve(config.root, 'migrations'));
+  opts.projectFiles = !opts.given.has('dir') || resolve(cwd, opts.dir) === (config.settings.migrations ?? resolve(config.root, DEFAULT_MIGRATIONS_DIR));
   opts.lintRules = config.settings.lintRules ?? {};
   opts.backfill = config.settings.backfill ?? {};
   opts.fleet = config.settings.fleet;

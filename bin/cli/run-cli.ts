@@ -18,6 +18,7 @@ import { formatError } from './format';
 import { flushOnExit, LineBatcher } from './line-batcher';
 import { githubErrorAnnotation } from './output/github';
 import { noun } from '../../lambda/engine/errors/words';
+import { DEFAULT_MIGRATIONS_DIR } from '../../lib/config/settings';
 
 export interface Io {
   out(text: string): void;
@@ -95,13 +96,13 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
           githubErrorAnnotation(
             stated.command ?? '',
             { message: redactor.redact(e.message), file: e.file, line: e.line, column: e.column },
-            opts?.dir ?? 'migrations',
+            opts?.dir ?? DEFAULT_MIGRATIONS_DIR,
           ),
         );
       }
       // Those not shown get one annotation on the run, as the text's last line counts them.
       if (error instanceof InputProblemsError && error.total > error.problems.length) {
-        out(githubErrorAnnotation(stated.command ?? '', { message: moreProblems(error, stated.command) }, opts?.dir ?? 'migrations'));
+        out(githubErrorAnnotation(stated.command ?? '', { message: moreProblems(error, stated.command) }, opts?.dir ?? DEFAULT_MIGRATIONS_DIR));
       }
     }
     const code = error instanceof InputError ? 2 : error.exitCode;
@@ -113,7 +114,7 @@ export async function runCli(argv: string[], io: Io, runCommand: (ctx: CommandCo
           await sarifErrorLog(
             stated.command,
             { message: redactor.redact(error.message), fix: error.fix, file: error.file, line: error.line, exitCode: code },
-            opts?.dir ?? 'migrations',
+            opts?.dir ?? DEFAULT_MIGRATIONS_DIR,
           ),
           null,
           2,

@@ -86,7 +86,7 @@ export async function otherLeases(q: Queryable, schema: string, exists: Promise<
     // Removed since to_regclass saw it, by a lease runner whose own row was the only one there (it backed off): no lease.
     if (sqlstateOf(e) === UNDEFINED_TABLE || sqlstateOf(e) === INVALID_SCHEMA_NAME) return [];
     if (sqlstateOf(e) !== INSUFFICIENT_PRIVILEGE) throw e;
-    const role = quoteIdent((await q.query<{ r: string }>('SELECT current_user AS r')).rows[0]!.r);
+    const role = quoteIdent((await q.query<{ r: string }>('SELECT current_user AS r')).rows[0].r);
     throw new MigrationError(
       `the runner lock's other form, a lease in ${table(schema)} (taken through the RDS Data API or a connection pooler), cannot be checked: ${e instanceof Error ? e.message : String(e)}; nothing was run`,
       {

@@ -9,17 +9,20 @@
  * - `driver/data-api/` — the RDS Data API (Aurora), which has no session and
  *   therefore brings its own lock, a lease row.
  *
- * Where the engine takes a different path by driver, it reads a named
- * capability (`Session.capabilities`), set by the driver, never whether a
- * method exists:
+ * Where the engine takes a different path by driver, it asks the guards at
+ * the end of this file, which read each capability from one place: a fast
+ * path is a method the session has or lacks, so no flag can claim a method
+ * that is not there.
  *
- * - `script` — the connection is one server session (pg, not through a
- *   pooler): several statements go in one message, so a file costs one
- *   round trip and a syntax error anywhere runs nothing;
- * - `pipelines` — the client writes a script while earlier ones await their
- *   answers (pg's pipeline mode): files go ahead of their answers;
- * - `fusedTransactions` — BEGIN rides with the first statement and COMMIT
- *   with the state row (pg, pooled or not): two round trips fewer a file.
+ * - `script` (a method) — the connection is one server session (pg, not
+ *   through a pooler): several statements go in one message, so a file costs
+ *   one round trip and a syntax error anywhere runs nothing;
+ * - `capabilities.pipelines` (a flag, as no method says it) — the client
+ *   writes a script while earlier ones await their answers (pg's pipeline
+ *   mode): files go ahead of their answers;
+ * - `beginWith` and `commitWith` (methods) — BEGIN rides with the first
+ *   statement and COMMIT with the state row (pg, pooled or not): two round
+ *   trips fewer a file.
  *
  * The RDS Data API has none of them: a call is one statement, and BEGIN and
  * COMMIT are calls of their own.
@@ -67,10 +70,12 @@ export interface TransactionSettings {
   statementTimeoutMs: number;
 }
 
-/** What a session can do that the engine chooses a path by (the header says why each exists). */
+/**
+ * What a session can do that no method's presence says. A fast path a
+ * session has is a method it has (`script`, `beginWith`/`commitWith`): the
+ * guards below read the method itself, so a flag cannot disagree with it.
+ */
 export interface SessionCapabilities {
-  /** `script` is there: several statements in one message. */
-  readonly script: boolean;
   /**
    * `script` calls may overlap: each call's message is written at once,
    * behind the ones not yet answered, and the server runs them one after
@@ -79,8 +84,6 @@ export interface SessionCapabilities {
    * then: `apply-pipeline.ts`). Off: each answer is awaited before the next.
    */
   readonly pipelines: boolean;
-  /** `beginWith` and `commitWith` are there. */
-  readonly fusedTransactions: boolean;
 }
 
 export interface Session extends Queryable {
@@ -92,20 +95,20 @@ export interface Session extends Queryable {
   begin(settings: TransactionSettings): Promise<void>;
   commit(): Promise<void>;
   /**
-   * Fast path, with `capabilities.fusedTransactions`: BEGIN, `settings` and `sql` (one statement, no
+   * Fast path, with `commitWith` (a session has both or neither): BEGIN, `settings` and `sql` (one statement, no
    * parameters) in one round trip. An error's `position` is relative to `sql`.
    * @default - the engine calls `begin` and then `query`
    */
   beginWith?(settings: TransactionSettings, sql: string): Promise<void>;
   /**
-   * Fast path, with `capabilities.fusedTransactions`: `sql` (one or more statements, no parameters) then
+   * Fast path, with `beginWith`: `sql` (one or more statements, no parameters) then
    * COMMIT in one round trip; if `sql` fails, COMMIT does not run and the
    * transaction stays open (aborted).
    * @default - the engine calls `query` and then `commit`
    */
   commitWith?(sql: string): Promise<void>;
   /**
-   * With `capabilities.script`: `sql` (its text in pieces, to be sent as one: strings,
+   * Several statements in one message: `sql` (its text in pieces, to be sent as one: strings,
    * and a long statement as UTF-8 bytes), several
    * statements without parameters, in one round trip (a simple-query message). The server parses all of it first (a
    * syntax error anywhere runs nothing), then runs the statements in order and
@@ -278,9 +281,9 @@ export interface MigrationLock {
   readonly monitor?: Queryable;
 }
 
-/** A session with `script`, known from its capabilities. */
+/** A session with `script`. */
 export type ScriptSession = Session & Required<Pick<Session, 'script'>>;
-/** A session with `beginWith` and `commitWith`, known from its capabilities. */
+/** A session with `beginWith` and `commitWith`. */
 export type FusedSession = Session & Required<Pick<Session, 'beginWith' | 'commitWith'>>;
 
 /** A boolean column as a Queryable returns it: the Data API's may be text ('t', 'true'). */
@@ -289,13 +292,14 @@ export function isTrue(v: unknown): boolean {
 }
 
 export function scripts(session: Session): session is ScriptSession {
-  return session.capabilities.script;
+  return session.script !== undefined;
 }
 
+/** Scripts that may overlap: `pipelines` says so only of a session that has `script`. */
 export function pipelines(session: Session): session is ScriptSession {
-  return session.capabilities.pipelines && session.capabilities.script;
+  return scripts(session) && session.capabilities.pipelines;
 }
 
 export function fusesTransactions(session: Session): session is FusedSession {
-  return session.capabilities.fusedTransactions;
+  return session.beginWith !== undefined && session.commitWith !== undefined;
 }

@@ -34,6 +34,7 @@ import {
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from './errors/sqlstate';
 import { awaitedBackfills, backfillPendingError, refuseUnknownAfterBackfill, type BackfillMode } from './backfill/gate';
 import { runBackfill, type BackfillProgress, type BackfillRun, type BackfillSettings } from './backfill/run';
+import { present } from './errors/present';
 
 export interface RunnerOptions {
   driver: Driver;
@@ -189,7 +190,7 @@ function startApplyingSession(
     opening.catch(() => undefined);
   }
   if (stateUpToDate(columns) || upgradeSkipped) return { opening };
-  const preparing = (opening ?? Promise.resolve(session!)).then((s) =>
+  const preparing = (opening ?? Promise.resolve(present(session))).then((s) =>
     beginStateChange(s, schema, columns, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, monitor),
   );
   preparing.catch(() => undefined);
@@ -491,7 +492,7 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
     // Two or more small files in a row, where the session pipelines: in flight together (apply-pipeline.ts).
     // Not under a deadline: a file written ahead starts later than its deadline check, past the reserve perhaps.
     let end = k;
-    if (canPipeline(run.session) && run.options.deadline === undefined) while (end < pending.length && pipelinable(pending[end]!)) end++;
+    if (canPipeline(run.session) && run.options.deadline === undefined) while (end < pending.length && pipelinable(pending[end])) end++;
     // The server checks the runner lock before each file written ahead: a lock that cannot say how goes one at a time.
     // Every state row is written only while the lock holds, the server checks (`MigrationLock.heldSql`), and so
     // is each file written ahead before it starts.
@@ -505,12 +506,12 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
         const unanswered = pending.slice(k, end).filter((p) => !result.applied.some((a) => a.version === p.version));
         if (run.lost()) await reportCommitted(run, unanswered, result);
         // The file the server ran when it failed: the first of these not applied.
-        throw await lostOrAsIs(run, e, unanswered.find((p) => !result.applied.some((a) => a.version === p.version)) ?? pending[k]!);
+        throw await lostOrAsIs(run, e, unanswered.find((p) => !result.applied.some((a) => a.version === p.version)) ?? pending[k]);
       }
       k = end;
       continue;
     }
-    const m = pending[k]!;
+    const m = pending[k];
     await awaitBackfills(run, m);
     await run.lock.assertHeld();
     const cap = run.settings.statementTimeoutCapMs;

@@ -17,6 +17,7 @@ import { qualifiedIdent, quoteIdent } from '../engine/state/identifiers';
 import { labelList, type Catalog, type ColumnInfo, type TableInfo } from './catalog';
 import type { CatalogShape, TableShape } from './catalog-shape';
 import type { SequenceOptions } from './catalog-sequences';
+import { present } from '../engine/errors/present';
 
 export interface DdlStatement {
   /** What it makes, for a reader: `table public.orders`. */
@@ -69,7 +70,7 @@ function sequenceOptions(s: SequenceOptions, withType: boolean): string {
 }
 
 function types(c: Catalog, shape: CatalogShape): DdlStatement[] {
-  const serial = c.tables.flatMap((t) => t.columns.filter((col) => col.sequence && col.identity === null).map((col) => col.sequence!));
+  const serial = c.tables.flatMap((t) => t.columns.filter((col) => col.sequence && col.identity === null).map((col) => present(col.sequence)));
   return [
     ...(c.types ?? []).map((e) => ({ object: `type ${e.schema}.${e.name}`, sql: `CREATE TYPE ${name(e.schema, e.name)} AS ENUM (${labelList(e.values)})` })),
     ...shape.composites.map((t) => ({ object: `type ${t.schema}.${t.name}`, sql: `CREATE TYPE ${name(t.schema, t.name)} AS (${t.attributes.join(', ')})` })),
@@ -140,7 +141,7 @@ function views(c: Catalog): DdlStatement[] {
     .filter((t) => (t.kind === 'v' || t.kind === 'm') && t.definition !== undefined)
     .map((t) => ({
       object: `${t.kind === 'v' ? 'view' : 'materialized view'} ${t.schema}.${t.name}`,
-      sql: `CREATE ${t.kind === 'v' ? 'VIEW' : 'MATERIALIZED VIEW'} ${name(t.schema, t.name)} AS ${t.definition!.replace(/;\s*$/, '')}`,
+      sql: `CREATE ${t.kind === 'v' ? 'VIEW' : 'MATERIALIZED VIEW'} ${name(t.schema, t.name)} AS ${present(t.definition).replace(/;\s*$/, '')}`,
     }));
 }
 
@@ -215,16 +216,16 @@ function replicaIdentity(identity: string): string {
 
 function sequenceOwners(c: Catalog): DdlStatement[] {
   const owned = [
-    ...(c.sequences ?? []).filter((s) => s.ownedBy !== null).map((s) => ({ s, by: s.ownedBy! })),
+    ...(c.sequences ?? []).filter((s) => s.ownedBy !== null).map((s) => ({ s, by: present(s.ownedBy) })),
     ...c.tables.flatMap((t) =>
-      t.columns.filter((col) => col.sequence && col.identity === null).map((col) => ({ s: col.sequence!, by: `${t.schema}.${t.name}.${col.name}` })),
+      t.columns.filter((col) => col.sequence && col.identity === null).map((col) => ({ s: present(col.sequence), by: `${t.schema}.${t.name}.${col.name}` })),
     ),
   ];
   return owned.map(({ s, by }) => {
     const [schema, table, ...column] = by.split('.');
     return {
       object: `sequence ${s.schema}.${s.name}`,
-      sql: `ALTER SEQUENCE ${name(s.schema, s.name)} OWNED BY ${name(schema!, table!)}.${quoteIdent(column.join('.'))}`,
+      sql: `ALTER SEQUENCE ${name(s.schema, s.name)} OWNED BY ${name(schema, table)}.${quoteIdent(column.join('.'))}`,
     };
   });
 }

@@ -218,7 +218,7 @@ export async function readDetail(
     tables.get(`${r.schema}.${r.table}`)?.policies?.push({ name: r.name, definition: r.definition });
   }
   for (const r of await catalogRows<TriggerInfo & { schema: string; table: string }>(q, SQL_TRIGGERS, names, ['name'])) {
-    tables.get(`${r.schema}.${r.table}`)?.triggers!.push({ name: r.name, definition: r.definition, enabled: r.enabled });
+    tables.get(`${r.schema}.${r.table}`)?.triggers?.push({ name: r.name, definition: r.definition, enabled: r.enabled });
   }
   for (const r of await catalogRows<{ schema: string; name: string; definition: string }>(q, SQL_VIEWS, names)) {
     const t = tables.get(`${r.schema}.${r.name}`);
@@ -235,10 +235,10 @@ export async function readDetail(
   )
     .map(({ check_names: checkNames, check_definitions: definitions, ...d }) => {
       const defs = array(definitions);
-      return { ...d, checks: array(checkNames).map((name, k) => ({ name, definition: defs[k]! })) };
+      return { ...d, checks: array(checkNames).map((name, k) => ({ name, definition: defs[k] })) };
     })
     .sort(bySchemaAndName);
-  const major = Math.floor(Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) / 10_000);
+  const major = Math.floor(Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0].v) / 10_000);
   return { types: enums, domains, serverMajor: major };
 }
 
@@ -258,6 +258,6 @@ function parseTextArray(text: string): string[] {
   if (!inner) return [];
   const out: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|([^,]+)/g;
-  for (let m = re.exec(inner); m; m = re.exec(inner)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!);
+  for (let m = re.exec(inner); m; m = re.exec(inner)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
   return out;
 }

@@ -128,7 +128,7 @@ const likely = new WeakMap<Queryable, Promise<boolean>>();
 function pagesLikely(q: Queryable, limit: number): Promise<boolean> {
   let known = likely.get(q);
   if (!known) {
-    known = q.query<{ objects: string }>(CATALOG_OBJECTS_SQL).then((r) => Number(r.rows[0]!.objects) * TYPICAL_ROW_BYTES > limit / 2);
+    known = q.query<{ objects: string }>(CATALOG_OBJECTS_SQL).then((r) => Number(r.rows[0].objects) * TYPICAL_ROW_BYTES > limit / 2);
     likely.set(q, known);
   }
   return known;
@@ -163,7 +163,7 @@ async function cursorRows<R>(q: Queryable, limit: number, read: PagedRead, close
     for (let n = 1; n > 0; ) {
       const page = (await q.query<R & PageColumns>(`FETCH FORWARD ${n} FROM ${name}`)).rows;
       out.push(...page.map(strip));
-      n = page.length ? Number(page[page.length - 1]!.sg_then) : 0;
+      n = page.length ? Number(page[page.length - 1].sg_then) : 0;
     }
     return out;
   } finally {
@@ -219,8 +219,8 @@ async function keyedPage<R>(
   last: string,
 ): Promise<{ rows: R[]; more: boolean; last: string }> {
   const page = (await q.query<R & PageColumns>(paged.sql, [...params, last, Math.floor(limit / 2), ROW_OVERHEAD_BYTES])).rows;
-  const more = page.length > 0 && isTrue(page[0]!.sg_more);
-  return { rows: page.map(strip), more, last: more ? String(page[page.length - 1]![paged.key.column]) : last };
+  const more = page.length > 0 && isTrue(page[0].sg_more);
+  return { rows: page.map(strip), more, last: more ? String(page[page.length - 1][paged.key.column]) : last };
 }
 
 interface PageColumns {

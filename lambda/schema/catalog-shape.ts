@@ -84,7 +84,7 @@ export async function readCatalogShape(q: Queryable, schemas: readonly string[])
   const r = await q.query<{ tables: string; generated: string; inherited: string; indexes: string; composites: string; rules: string }>(SHAPE_SQL, [
     JSON.stringify(schemas),
   ]);
-  const row = r.rows[0]!;
+  const row = r.rows[0];
   const tables = new Map<string, TableShape>();
   for (const [key, partitionBy, unlogged, accessMethod, options, inherits, columns] of JSON.parse(row.tables) as TableRow[]) {
     tables.set(key, {

@@ -26,6 +26,7 @@ import { readDetail, readDisabledKeyTriggers, type DomainInfo, type EnumInfo, ty
 import { DEFAULT_STATE_SCHEMA } from '../engine/state/state';
 import { catalogRows } from './catalog-pages';
 import { readSequences, type ColumnSequence, type SequenceInfo, type SequenceOptions } from './catalog-sequences';
+import { present } from '../engine/errors/present';
 
 export interface CatalogOptions {
   /** Schemas to dump. @default ['public'] */
@@ -203,7 +204,7 @@ const PRINTING: readonly (readonly [string, string])[] = [
 export async function readCatalog(q: Queryable, options: CatalogOptions = {}): Promise<Catalog> {
   const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
   const schemas = [...new Set(options.schemas ?? ['public'])].filter((s) => s !== stateSchema).sort();
-  const previous = (await q.query<Record<string, string>>(`SELECT ${PRINTING.map(([name], k) => `current_setting('${name}') AS s${k}`).join(', ')}`)).rows[0]!;
+  const previous = (await q.query<Record<string, string>>(`SELECT ${PRINTING.map(([name], k) => `current_setting('${name}') AS s${k}`).join(', ')}`)).rows[0];
   await q.query(`SELECT ${PRINTING.map(([name, value]) => `set_config('${name}', '${value}', false)`).join(', ')}`);
   let failed = false;
   try {
@@ -494,7 +495,7 @@ export function namedSequences(c: Catalog): NamedSequence[] {
   const attached = c.tables.flatMap((t) =>
     t.columns
       .filter((col) => col.sequence && col.identity === null)
-      .map(({ name, sequence: s }): NamedSequence => ({ ...s!, ownedBy: `${key(t.schema, t.name)}.${name}`, attached: true })),
+      .map(({ name, sequence: s }): NamedSequence => ({ ...present(s), ownedBy: `${key(t.schema, t.name)}.${name}`, attached: true })),
   );
   return [...(c.sequences ?? []).map((s) => ({ ...s, attached: false })), ...attached];
 }
@@ -521,7 +522,7 @@ function diffSequences(a: Catalog, b: Catalog, out: Difference[]): void {
       const [sa, sb] = [ca.sequence, cb?.sequence];
       if (!sa || !sb) continue;
       // An identity's sequence takes its column's type (and that type's bounds) when the column's changes: the column's difference says it.
-      const follows = ca.identity !== null && cb!.identity !== null && ca.type !== cb!.type;
+      const follows = ca.identity !== null && present(cb).identity !== null && ca.type !== present(cb).type;
       for (const field of SEQUENCE_FIELDS) {
         if (follows && (field === 'type' || field === 'min' || field === 'max')) continue;
         if (sa[field] !== sb[field])
@@ -543,7 +544,7 @@ function diffSequences(a: Catalog, b: Catalog, out: Difference[]): void {
     [...m.values()].filter((s) => {
       if (!s.attached) return true;
       const there = other.get(key(s.schema, s.name));
-      return there ? !there.attached : otherBare.has(s.ownedBy!);
+      return there ? !there.attached : otherBare.has(present(s.ownedBy));
     });
   diffSets(out, 'sequence', kept(am, bm, bBare), kept(bm, am, aBare), (s) => key(s.schema, s.name), [...SEQUENCE_FIELDS, 'ownedBy']);
 }
@@ -566,7 +567,7 @@ export function labelList(labels: readonly string[]): string {
 
 /** The labels of a `labelList` text. */
 export function labelsOf(list: string): string[] {
-  return [...list.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replaceAll("''", "'"));
+  return [...list.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1].replaceAll("''", "'"));
 }
 
 function diffSets<T>(out: Difference[], kind: DifferenceKind, a: T[], b: T[], nameOf: (x: T) => string, fields: (keyof T & string)[]): void {

@@ -13,6 +13,7 @@ import { InputError } from '../../lambda/engine/errors/errors';
 import { nearestWord } from '../../lambda/engine/errors/nearest';
 import { SETTINGS, SettingValueError, type AnySetting, type SettingsOf } from './settings';
 import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
+import { present } from '../../lambda/engine/errors/present';
 
 export const CONFIG_FILE_NAME = 'schemaguard.config.json';
 
@@ -148,5 +149,5 @@ function parseJson(shown: string, text: string): Record<string, unknown> {
 
 function lineColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
-  return `:${before.length}:${before.at(-1)!.length + 1}`;
+  return `:${before.length}:${present(before.at(-1)).length + 1}`;
 }

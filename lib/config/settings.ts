@@ -207,7 +207,7 @@ function backfillValue(key: keyof typeof BACKFILL_KEYS, value: unknown): number 
   if (kind === 'size') {
     const m = typeof value === 'string' ? SIZE.exec(value) : null;
     if (!m) throw new SettingValueError(`"${key}" is not a size`, `write it as PostgreSQL writes sizes, a string: "512MB", "1GB"`);
-    return Number(m[1]) * SIZE_UNITS[m[2]!]!;
+    return Number(m[1]) * SIZE_UNITS[m[2]];
   }
   if (kind === 'autovacuum') {
     if (!(AUTOVACUUM_MODES as readonly unknown[]).includes(value))
@@ -242,16 +242,19 @@ function readBackfill(value: unknown): Partial<BackfillSettings> {
   return read;
 }
 
+/** The migrations folder when neither `--dir` nor the project file names one: the one place it is written. */
+export const DEFAULT_MIGRATIONS_DIR = 'migrations';
+
 /** The settings of `schemaguard.config.json`, in the reference's order. */
 export const SETTINGS = [
   setting({
     key: 'migrations',
     flag: '--dir',
     prop: 'migrationsDir',
-    defaultText: '"migrations"',
-    default: 'migrations',
+    defaultText: `"${DEFAULT_MIGRATIONS_DIR}"`,
+    default: DEFAULT_MIGRATIONS_DIR,
     example: 'db/migrations',
-    path: { default: 'migrations' },
+    path: { default: DEFAULT_MIGRATIONS_DIR },
     description: 'The folder of the migration files (`<version>_<name>.sql`).',
     schema: PATH_SCHEMA,
     read: path('migrations folder'),

@@ -1,10 +1,10 @@
 import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULTS } from '../../lambda/handler/constants';
-import { type ContractInput } from '../../lambda/handler/contract';
+import type { ContractInput } from '../../lambda/handler/contract';
 import { authEnvironment, proxyEnvironment, type DatabaseAuth } from '../database-auth';
-import { type SchemaMigrationsProps } from './props';
-import { type Settings } from './settings';
+import type { SchemaMigrationsProps } from './props';
+import type { Settings } from './settings';
 import { type MigrationsTarget, databaseEndpoint } from './target';
 
 /** The handler's configuration: where its files are, which secret, and the optional settings. No secret value. */

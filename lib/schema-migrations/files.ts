@@ -1,5 +1,5 @@
 import { Annotations } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { readFiles, type FilesSummary } from '../../lambda/handler/files-hash';
 import { describeSubfolders, sqlSubfolders } from '../../lambda/engine/files/subfolders';
 import { maxFileBytesFor, memoryFix } from '../../lambda/handler/memory';
@@ -8,9 +8,9 @@ import { loadMigrations, type Migration } from '../../lambda/engine/files/source
 import { refuseUnwrittenTemplates } from '../../lambda/engine/files/template';
 import type { ProjectConfig } from '../config/load';
 import { SETTINGS } from '../config/settings';
-import { type UserFiles } from '../user-files';
+import type { UserFiles } from '../user-files';
 import { oneOrMany, plural } from '../../lambda/engine/errors/words';
-import { type SchemaMigrationsProps } from './props';
+import type { SchemaMigrationsProps } from './props';
 
 /** A migration file the handler could not hold in `memoryMb` stops synth, before a deploy would fail on it. */
 export function refuseTooLarge(files: FilesSummary, memoryMb: number): void {

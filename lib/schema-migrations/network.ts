@@ -1,9 +1,9 @@
 import { Annotations, Aspects } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { ATTR } from '../../lambda/handler/constants';
-import { type DatabaseAuth } from '../database-auth';
-import { type ConnectionTarget } from './target';
+import type { DatabaseAuth } from '../database-auth';
+import type { ConnectionTarget } from './target';
 
 /** The handler's group: egress to the database port, to Secrets Manager and to CloudFormation only; the database's group admits it. */
 export function handlerSecurityGroup(scope: Construct, network: ConnectionTarget, auth: DatabaseAuth): ec2.SecurityGroup {

@@ -1,14 +1,14 @@
 import type { FleetSpec } from '../../lambda/engine/fleet/fleet-spec';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as rds from 'aws-cdk-lib/aws-rds';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { type IDependable } from 'constructs';
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { IDependable } from 'constructs';
 import type { MigrationLayout } from '../../lambda/engine/files/layout';
-import { type OperatorCommands, type SchemaMigrationsBaseline } from '../adoption-props';
-import { type IamAuthenticationProps } from '../database-auth';
-import { type UserFileProps } from '../user-files';
+import type { OperatorCommands, SchemaMigrationsBaseline } from '../adoption-props';
+import type { IamAuthenticationProps } from '../database-auth';
+import type { UserFileProps } from '../user-files';
 
 /** What SchemaMigrations takes whichever way it reaches the database (SchemaMigrationsProps adds the way). */
 export interface SchemaMigrationsBaseProps extends UserFileProps {

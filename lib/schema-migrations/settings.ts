@@ -12,7 +12,9 @@ import type { ProjectConfig } from '../config/load';
 import { SETTINGS, SettingValueError } from '../config/settings';
 import type { BackfillSettings } from '../../lambda/engine/backfill/run';
 import { resolveUserFiles, type UserFiles } from '../user-files';
-import { type BackfillProps, type SchemaMigrationsProps, type StandbyWaitProps } from './props';
+import type { BackfillProps, SchemaMigrationsProps, StandbyWaitProps } from './props';
+import { present } from '../../lambda/engine/errors/present';
+import { formatDuration } from '../../lambda/engine/files/duration';
 
 /** `standbys.wait`: a concrete duration within one invocation's limit (the handler waits inside its invocation). */
 export function refuseBadStandbyWait(standbys: StandbyWaitProps | undefined): void {
@@ -136,7 +138,7 @@ export function lockTimeoutOf(given: Duration | undefined, project: ProjectConfi
     const fromFile = project.settings.lockTimeout;
     if (fromFile !== undefined && fromFile > MAX_LOCK_TIMEOUT_MS) {
       throw new Error(
-        `SchemaMigrations: "lockTimeout" in ${project.file} is ${fromFile} ms, over the ${MAX_LOCK_TIMEOUT_MS} ms (10 minutes) the handler takes; write a shorter duration there (a lock timeout is retried with backoff), or pass lockTimeout`,
+        `SchemaMigrations: "lockTimeout" in ${project.file} is ${fromFile} ms, over the ${MAX_LOCK_TIMEOUT_MS} ms (${formatDuration(MAX_LOCK_TIMEOUT_MS)}) the handler takes; write a shorter duration there (a lock timeout is retried with backoff), or pass lockTimeout`,
       );
     }
     return fromFile;
@@ -155,7 +157,7 @@ export function lockTimeoutOf(given: Duration | undefined, project: ProjectConfi
 export function backfillOf(given: BackfillProps | undefined, project: ProjectConfig): Partial<BackfillSettings> {
   const fromFile = project.settings.backfill ?? {};
   if (given === undefined) return fromFile;
-  const setting = SETTINGS.find((s) => s.key === 'backfill')!;
+  const setting = present(SETTINGS.find((s) => s.key === 'backfill'));
   try {
     return { ...fromFile, ...setting.read(given, { dir: process.cwd() }) };
   } catch (e) {

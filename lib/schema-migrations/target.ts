@@ -1,10 +1,10 @@
 import { Resource, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as rds from 'aws-cdk-lib/aws-rds';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct, type IDependable } from 'constructs';
 import { proxyEnvironment } from '../database-auth';
 import { andList } from '../../lambda/engine/errors/words';
-import { type SchemaMigrationsProps } from './props';
+import type { SchemaMigrationsProps } from './props';
 
 /**
  * With IAM authentication the handler has no secret to read the host from: the database's endpoint must be

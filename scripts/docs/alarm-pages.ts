@@ -79,7 +79,7 @@ function indexPage(): string {
         ['class', 'SQLSTATE', 'metric', 'severity', 'ERROR line contains'],
         ERROR_CATALOG.map((c) => [`[${prose(c.title)}](./${c.id}.md)`, code(c.sqlstate), code(c.metricName), c.severity, c.fragments.map(code).join(' … ')]),
       ),
-      'With `migrationFunctions`, one more alarm pages when a migration Lambda reports errors: ' + `${alarmName('page', 'migration-errors')}.`,
+      `With \`migrationFunctions\`, one more alarm pages when a migration Lambda reports errors: ${alarmName('page', 'migration-errors')}.`,
       "The scheduled guard has alarms of its own: [the guard's alarms](./guard-alarms.md).",
       ...deployAlarmSections('fleetRollout', "a fleet's rollout, [the fleet guide](../../guide/fleet.md)"),
       ...deployAlarmSections('backfillWorkflow', 'a migration with a backfill, [the backfills guide](../../guide/backfills.md)'),
@@ -161,7 +161,7 @@ export function alarmPages(): Map<string, string> {
     ['reference/alarms/index.md', indexPage()],
     ['reference/alarms/guard-alarms.md', guardAlarmsPage()],
   ]);
-  ERROR_CATALOG.forEach((c, k) => pages.set(`reference/alarms/${c.id}.md`, classPage(c, k + 1)));
+  for (const [k, c] of ERROR_CATALOG.entries()) pages.set(`reference/alarms/${c.id}.md`, classPage(c, k + 1));
   pages.set('reference/more/guard-findings.md', guardFindingsPage());
   return pages;
 }

@@ -156,6 +156,6 @@ function indexPage(reg: ReturnType<typeof cliRegistry>): string {
 export function cliPages(): Map<string, string> {
   const reg = cliRegistry();
   const pages = new Map<string, string>([['reference/cli/index.md', indexPage(reg)]]);
-  reg.commands.forEach((c, k) => pages.set(`reference/cli/${c.name}.md`, commandPage(c, k + 1, reg.exitCodes)));
+  for (const [k, c] of reg.commands.entries()) pages.set(`reference/cli/${c.name}.md`, commandPage(c, k + 1, reg.exitCodes));
   return pages;
 }

@@ -93,13 +93,13 @@ export function rulePages(): Map<string, string> {
       "`schemaguard lint` (and `plan`) read the pending migrations with PostgreSQL's own parser and report, for each statement, what would hurt a live database. Errors exit 1; warnings do not. In the order the rules run:",
     ]),
   );
-  LINT_RULES.forEach((r, k) => pages.set(`reference/lint/${r.id}.md`, lintPage(r, k + 1)));
+  for (const [k, r] of LINT_RULES.entries()) pages.set(`reference/lint/${r.id}.md`, lintPage(r, k + 1));
   pages.set(
     'reference/doctor/index.md',
     indexPage('doctor', DOCTOR_RULES, [
       '`schemaguard doctor` reads the catalog of a live database (any database, migrated by schemaguard or not) for the root causes of the incidents schemaguard exists for. It exits 1 on an error finding. In report order:',
     ]),
   );
-  DOCTOR_RULES.forEach((r, k) => pages.set(`reference/doctor/${r.id}.md`, doctorPage(r, k + 1)));
+  for (const [k, r] of DOCTOR_RULES.entries()) pages.set(`reference/doctor/${r.id}.md`, doctorPage(r, k + 1));
   return pages;
 }

@@ -194,7 +194,7 @@ describe('Faults: a database that does not answer', () => {
   afterAll(
     () =>
       new Promise<void>((r) => {
-        sockets.forEach((x) => x.destroy());
+        for (const x of sockets) x.destroy();
         silent.close(() => r());
       }),
   );

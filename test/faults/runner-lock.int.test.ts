@@ -5,7 +5,7 @@
  * Each on every server version the tests have.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { LockLostError, MigrationError } from '../../lambda/engine/errors/errors';
+import { LockLostError, type MigrationError } from '../../lambda/engine/errors/errors';
 import { allMajors, dropDatabases, freshDatabase, rows, withClient } from '../support/db';
 import { driverKinds } from '../support/drivers';
 import { rejection, runEngine } from '../support/engine';

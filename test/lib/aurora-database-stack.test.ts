@@ -2,7 +2,7 @@
  * The Aurora variant (`-c schemaguard:engine=aurora`): template assertions and
  * cdk-nag. One App with a dev and a prod stack, synthesised once for the file.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -234,8 +234,8 @@ describe('Class: DatabaseStackBase', () => {
       expect(stack.alarms.topic).toBe(topic);
       expect(stack.alarms.ticketTopic).toBe(tickets);
       // Every alarm but the 25P02's, which pages through its composite (held back while another page is raised).
-      const target = (a: { [key: string]: any }) => {
-        const json = JSON.stringify(a.Properties.AlarmActions ?? 'none');
+      const target = (a: { Properties?: { AlarmActions?: unknown } }) => {
+        const json = JSON.stringify(a.Properties?.AlarmActions ?? 'none');
         return json.includes('OnCall') ? 'OnCall' : json.includes('Queue') ? 'Queue' : 'none';
       };
       const actions = (type: string) => Object.entries(t.findResources(type)).map(([id, a]) => `${id.replace(/[0-9A-F]{8}$/, '')}: ${target(a)}`);

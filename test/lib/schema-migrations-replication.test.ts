@@ -51,9 +51,7 @@ describe('Class: SchemaMigrations', () => {
     });
 
     it('sets none of them by default (the handler waits 60 s and warns)', () => {
-      const vars = Object.values(synth({}).findResources('AWS::Lambda::Function'))
-        .map((f) => Object.keys(f.Properties.Environment?.Variables ?? {}))
-        .flat();
+      const vars = Object.values(synth({}).findResources('AWS::Lambda::Function')).flatMap((f) => Object.keys(f.Properties.Environment?.Variables ?? {}));
       expect(vars).not.toContain(ENV.replicationPlanned);
       expect(vars).not.toContain(ENV.standbyWaitMs);
       expect(vars).not.toContain(ENV.standbyStrict);
@@ -88,9 +86,7 @@ describe('Class: SchemaMigrations', () => {
           .map((i) => i.entry.data),
       ).toEqual([`read ${file} (standbyStrict); a prop given here wins over it`]);
       const notStrict = inDirectory(join(project, 'infra'), () => synth({ standbys: { strict: false } }));
-      const vars = Object.values(notStrict.findResources('AWS::Lambda::Function'))
-        .map((f) => Object.keys(f.Properties.Environment?.Variables ?? {}))
-        .flat();
+      const vars = Object.values(notStrict.findResources('AWS::Lambda::Function')).flatMap((f) => Object.keys(f.Properties.Environment?.Variables ?? {}));
       expect(vars).not.toContain(ENV.standbyStrict);
     });
 

@@ -399,7 +399,7 @@ export function bindParameters(sql: string, params: SqlParameter[]): { text: str
     out += c;
     i++;
   }
-  return { text: out, values: order.map((n) => valueOf(byName.get(n)!)) };
+  return { text: out, values: order.map((n) => parameterValue(byName.get(n)!)) };
 }
 
 function castOf(p: SqlParameter): string {
@@ -427,7 +427,7 @@ function castOf(p: SqlParameter): string {
   }
 }
 
-function valueOf(p: SqlParameter): unknown {
+function parameterValue(p: SqlParameter): unknown {
   const v = (p.value ?? {}) as Record<string, unknown>;
   if (v.isNull) return null;
   if (v.longValue !== undefined) return String(v.longValue);

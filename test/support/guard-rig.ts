@@ -7,7 +7,7 @@
  * Provider framework calls them. Everything printed goes to `lines`.
  */
 import { randomBytes } from 'node:crypto';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import {
   ENV,
   GUARD_PRIVILEGES_VERSION,

@@ -84,7 +84,7 @@ export function localStepFunctions(definition: object, invoke: (payload: never) 
     },
     async stopExecution(executionArn, stop) {
       const run = runs.get(executionArn);
-      if (!run || run.state.status !== 'RUNNING') return;
+      if (run?.state.status !== 'RUNNING') return;
       run.abort();
       run.state = { status: 'ABORTED', ...stop };
     },

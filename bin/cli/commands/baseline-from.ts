@@ -4,10 +4,11 @@ import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 import { runBaseline } from './baseline-run';
 import { connectTarget, type ContextOf } from './context';
+import { present } from '../../../lambda/engine/errors/present';
 
 export async function baselineFromCommand(ctx: ContextOf<'baseline'>): Promise<number> {
   const { opts } = ctx;
-  const source = opts.from!;
+  const source = present(opts.from);
   if (opts.args.length) {
     throw new UsageError(`baseline takes a VERSION or --from ${source}, not both`, { value: opts.args[0], fix: `write schemaguard baseline --from ${source}` });
   }

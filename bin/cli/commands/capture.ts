@@ -12,6 +12,7 @@ import { loadMigrations } from '../../../lambda/engine/files/source';
 import { UsageError } from '../errors';
 import { refuseWritingOutside } from '../project-config';
 import { connectTarget, stateSchemaFlag, type ContextOf } from './context';
+import { present } from '../../../lambda/engine/errors/present';
 
 export async function captureCommand(ctx: ContextOf<'capture'>): Promise<number> {
   const { opts } = ctx;
@@ -27,7 +28,7 @@ export async function captureCommand(ctx: ContextOf<'capture'>): Promise<number>
     if (!opts.dryRun && fresh.length) {
       refuseWritingOutside(opts, 'contractsDir', 'capture');
       mkdirSync(opts.contractsDir, { recursive: true });
-      for (const s of fresh) writeFileSync(join(opts.contractsDir, s.file!), s.contract!, { flag: 'wx' });
+      for (const s of fresh) writeFileSync(join(opts.contractsDir, present(s.file)), present(s.contract), { flag: 'wx' });
     }
     if (opts.json) ctx.out(JSON.stringify({ command: 'capture', target: driver.target, dryRun: opts.dryRun, contractsDir: opts.contractsDir, ...report }));
     else ctx.out(captureText(report, opts.contractsDir, opts.dryRun));
@@ -42,7 +43,7 @@ const oneLine = (s: CapturedStatement) => (s.query ?? '').slice(0, 160);
 export function captureText(report: CaptureReport, dir: string, dryRun: boolean): string {
   const lines: string[] = [];
   const count = (status: CapturedStatement['status']) => report.statements.filter((s) => s.status === status);
-  for (const s of count('new')) lines.push(`${dryRun ? 'would write' : 'wrote      '} ${join(dir, s.file!)} (${s.calls} calls): ${oneLine(s)}`);
+  for (const s of count('new')) lines.push(`${dryRun ? 'would write' : 'wrote      '} ${join(dir, present(s.file))} (${s.calls} calls): ${oneLine(s)}`);
   for (const s of count('present')) lines.push(`present     ${s.file} (${s.calls} calls): ${oneLine(s)}`);
   const skipped = count('skipped');
   // A skipped statement's text is not shown: it may hold what no parameter replaced.

@@ -19,6 +19,7 @@ import { UsageError } from '../errors';
 import { refuseWritingOutside } from '../project-config';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 import { andList, noun, oneOrMany, verb } from '../../../lambda/engine/errors/words';
+import { present } from '../../../lambda/engine/errors/present';
 
 /** `O`: the options the code may read; a command's own (ContextOf), or the groups a helper needs (OptionsIn). */
 export interface CommandContext<O extends Partial<CliOptions> = CliOptions> {
@@ -91,7 +92,10 @@ async function dataApiTarget(ctx: Connecting): Promise<{ driver: Driver; where: 
   // Loaded only here: the SDK is a package of its own, left out of the CLI bundle.
   const { DataApiDriver } = await import('../../../lambda/driver/data-api/data-api-driver');
   try {
-    return { driver: new DataApiDriver({ resourceArn: opts.clusterArn!, secretArn: opts.secretArn, database: opts.database ?? 'postgres' }), where: '' };
+    return {
+      driver: new DataApiDriver({ resourceArn: present(opts.clusterArn), secretArn: opts.secretArn, database: opts.database ?? 'postgres' }),
+      where: '',
+    };
   } catch (e) {
     // The driver's words name its options; here they are flags.
     if (!(e instanceof InputError)) throw e;
@@ -320,14 +324,14 @@ export function warnAboutFiles(ctx: Pick<CommandContext<OptionsIn<'files'>>, 'op
   const ups = upFiles(dir);
   if (ups.length)
     ctx.err(
-      `note: ${dir}/: ${ups.join(', ')} ${verb(ups.length, 'keep')} golang-migrate's .up in the name (${ups[0]!.replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${oneOrMany(ups.length, 'it', 'them')} (a database records the name)`,
+      `note: ${dir}/: ${ups.join(', ')} ${verb(ups.length, 'keep')} golang-migrate's .up in the name (${ups[0].replace(/\.up\.sql$/i, '.sql')} reads better): rename while no database has applied ${oneOrMany(ups.length, 'it', 'them')} (a database records the name)`,
     );
 }
 
 /** .sql files in subfolders of --dir: never read (no recursion), said once with the folders and the fix. */
 function subfolderWarning(dir: string, nested: ReturnType<typeof sqlSubfolders>): string {
   const files = nested.reduce((n, f) => n + f.files, 0);
-  const folder = nested.length === 1 ? `${dir}/${nested[0]!.folder}` : 'the folder that holds them';
+  const folder = nested.length === 1 ? `${dir}/${nested[0].folder}` : 'the folder that holds them';
   return (
     `warning: ${dir}/: ${files} .sql ${noun(files, 'file')} in subfolders ${oneOrMany(nested.length, 'is', 'are')} not read: ${describeSubfolders(nested)}; ` +
     `schemaguard reads only the files directly in ${dir}/ (subfolders are not searched): move them up into ${dir}/ as <version>_<name>.sql, or point --dir at ${folder}`

@@ -24,7 +24,7 @@ export async function fleetGuardCommand(ctx: ContextOf<'guard'>, fleet: Fleet): 
     const width = nameWidth(target.tenants);
     const result = await runFleetGuard({ ...target, fleet, migrations, contracts, snapshot });
     const reports = result.tenants.map((t) => guardReport(t));
-    for (const [k, t] of result.tenants.entries()) ctx.progress(tenantLine(reports[k]!, width, guardLine(t, reports[k]!)));
+    for (const [k, t] of result.tenants.entries()) ctx.progress(tenantLine(reports[k], width, guardLine(t, reports[k])));
     const code = printFleet(ctx, 'guard', target, reports, { elapsedMs: Math.round(performance.now() - started) });
     return result.report.page ? 1 : code;
   } finally {

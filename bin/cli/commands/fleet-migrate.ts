@@ -15,6 +15,7 @@ import type { Tenant } from '../../../lambda/engine/fleet/tenants';
 import type { Driver } from '../../../lambda/engine/ports';
 import { migrateFlags, warnAboutFiles, type ContextOf } from './context';
 import { connectFleet, nameWidth, printFleet, readFleet, readTenantReport, runTenants, tenantLine, type FleetTarget } from './fleet';
+import { get } from '../../../lambda/engine/errors/present';
 
 export async function fleetMigrateCommand(ctx: ContextOf<'migrate'>, fleet: Fleet): Promise<number> {
   const started = performance.now();
@@ -49,7 +50,7 @@ export async function fleetMigrateCommand(ctx: ContextOf<'migrate'>, fleet: Flee
       ctx,
       'migrate',
       target,
-      target.tenants.map((t) => reports.get(t.name)!),
+      target.tenants.map((t) => get(reports, t.name)),
       { stopped: result.stopped, elapsedMs },
     );
   } finally {

@@ -22,6 +22,7 @@ import { hasUnsafeCharacter } from '../../../lambda/engine/sql/sql-quote';
 import { UsageError } from '../errors';
 import type { OptionsIn } from '../args';
 import { connectTarget, stateSchemaFlag, type CommandContext } from './context';
+import { get, present } from '../../../lambda/engine/errors/present';
 
 type FleetContext = CommandContext<OptionsIn<'fleet' | 'connection' | 'state' | 'files'>>;
 
@@ -120,7 +121,7 @@ function tenantDriverOptions(options: PgDriverOptions, fleet: Fleet, tenant: Ten
     url.pathname = `/${encodeURIComponent(tenant.name)}`;
     return { ...options, connectionString: url.toString() };
   }
-  return { ...options, config: { ...options.config!, database: tenant.name } } as PgDriverOptions;
+  return { ...options, config: { ...options.config, database: tenant.name } } as PgDriverOptions;
 }
 
 /** A tenant's name on a line of its own: as it is, or as a JSON string when it holds a quote, a control character or a line break. */
@@ -149,7 +150,9 @@ export async function readTenantReport(target: FleetTarget, tenant: Tenant, driv
       version: plan.currentVersion,
       state: 'failed',
       pending: plan.pending.length,
-      error: { message: `${plural(plan.changed.length, 'file')} changed after it was applied: ${plan.changed.map((c) => c.migration!.file).join(', ')}` },
+      error: {
+        message: `${plural(plan.changed.length, 'file')} changed after it was applied: ${plan.changed.map((c) => present(c.migration).file).join(', ')}`,
+      },
     };
   return { name: tenant.name, version: plan.currentVersion, state: plan.pending.length ? 'pending' : 'applied', pending: plan.pending.length };
 }
@@ -165,7 +168,7 @@ export async function readFleet(target: FleetTarget, migrations: Migration[], te
       o.ok ? o.value : ({ name: o.tenant.name, version: null, state: 'failed', error: tenantError(o.error) } satisfies TenantReport),
     ]),
   );
-  return tenants.map((t) => reports.get(t.name)!);
+  return tenants.map((t) => get(reports, t.name));
 }
 
 /** One tenant's line: `  tenant_a  version 3, applied 2 (41 ms)`. */

@@ -11,6 +11,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { createRequire } from 'node:module';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { CONFIG_FILE_NAME, findConfigFile, SNAPSHOT_FILE_NAME } from '../../../lib/config/load';
+import { DEFAULT_MIGRATIONS_DIR } from '../../../lib/config/settings';
 import { VERSION } from '../args';
 import { EMBEDDED_INSTALL, EMBEDDED_PACKAGE } from '../embedded-package';
 import type { ContextOf } from './context';
@@ -19,7 +20,7 @@ import { generatorIn, type Generator } from './init-generators';
 import { DOCS_POINTERS } from '../../../lambda/engine/errors/docs-pointers';
 
 /** Folders an existing project may already keep its migrations in, tried in order when --dir is not given. */
-const KNOWN_MIGRATION_FOLDERS = ['migrations', 'db/migrations', 'database/migrations', 'sql/migrations'];
+const KNOWN_MIGRATION_FOLDERS = [DEFAULT_MIGRATIONS_DIR, 'db/migrations', 'database/migrations', 'sql/migrations'];
 
 /** One thing init did: `wrote` it, `made` a folder, `kept` it as it was, or `left` a folder to the tool that writes it. */
 interface Step {
@@ -67,7 +68,7 @@ function initLayout(ctx: ContextOf<'init'>, cwd: string, generator: Generator | 
   const { opts } = ctx;
   const inProject = (p: string) => toPosix(relative(cwd, resolve(cwd, p))) || '.';
   const given = opts.given.has('dir') ? opts.dir : undefined;
-  const migrations = inProject(given ?? generator?.folder ?? KNOWN_MIGRATION_FOLDERS.find((f) => existsSync(join(cwd, f))) ?? 'migrations');
+  const migrations = inProject(given ?? generator?.folder ?? KNOWN_MIGRATION_FOLDERS.find((f) => existsSync(join(cwd, f))) ?? DEFAULT_MIGRATIONS_DIR);
   const contracts = opts.given.has('contractsDir') ? opts.contractsDir : 'contracts';
   const snapshot = opts.given.has('snapshot') ? opts.snapshot : posix.join(posix.dirname(migrations), SNAPSHOT_FILE_NAME);
   return {

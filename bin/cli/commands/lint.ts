@@ -18,6 +18,7 @@ import { lintScope, type LintScope } from './lint-scope';
 import { lintWithProjectLevels, refuseUnknownRules } from './plan-lint';
 import { asRefusal, refusalLines, runAnnotations, runResults, type Refusal } from './plan-refusals';
 import { plural, theOneOrAll } from '../../../lambda/engine/errors/words';
+import { present } from '../../../lambda/engine/errors/present';
 
 /**
  * The files `migrate` reads, refused as it refuses them (a misnamed `.sql`
@@ -139,7 +140,7 @@ function scopeJson(scope: LintScope): Record<string, unknown> {
 export function markApplied(sources: VersionedSource[], applied: AppliedMigration[], dir: string): Refusal[] {
   const migrations = sources.map(asMigration);
   const plan = computePlan(migrations, applied);
-  const appliedFiles = new Set(plan.entries.filter((e) => e.status === 'applied').map((e) => e.migration!.file));
+  const appliedFiles = new Set(plan.entries.filter((e) => e.status === 'applied').map((e) => present(e.migration).file));
   for (const s of sources) s.applied = appliedFiles.has(s.file);
   // Only the changed files: lint lints pending ones, and an out-of-order or missing file is plan's and migrate's to refuse.
   return stateRefusals({ ...plan, unknown: [], outOfOrder: [] }, { migrations, source: dir }, true).map(asRefusal);

@@ -13,6 +13,7 @@ import { layoutOf } from '../../../lambda/engine/files/layout';
 import { UsageError } from '../errors';
 import { refuseWritingOutside } from '../project-config';
 import type { ContextOf } from './context';
+import { present } from '../../../lambda/engine/errors/present';
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Digits of the first file's version when the directory has none. */
@@ -55,7 +56,7 @@ export function migrationName(raw: string): string {
 
 /** `2024-q1-cleanup` → `q1-cleanup-2024`: the leading number after the name, joined as it was. */
 function numberAfter(raw: string, name: string): string {
-  const [, digits, separator] = /^(\d+)([_-])/.exec(raw)!;
+  const [, digits, separator] = present(/^(\d+)([_-])/.exec(raw));
   return `${name}${separator}${digits}`;
 }
 
@@ -93,15 +94,15 @@ export function nextMigrationFile(existing: readonly string[], name: string, now
   for (const entry of existing) {
     const m = FILE_NAME_PATTERN.exec(entry);
     if (!m) continue;
-    const version = BigInt(m[1]!);
-    if (!newest || version > newest.version) newest = { version, digits: m[1]! };
+    const version = BigInt(m[1]);
+    if (!newest || version > newest.version) newest = { version, digits: m[1] };
   }
   const next = (newest?.version ?? 0n) + 1n;
   const stamp = newest && isTimestamp(newest.digits) ? timestampOf(now, newest.digits.length) : 0n;
   const version = stamp > next ? stamp : next;
-  const padded = newest && newest.digits.startsWith('0') ? newest.digits.length : newest ? 0 : DEFAULT_WIDTH;
+  const padded = newest?.digits.startsWith('0') ? newest.digits.length : newest ? 0 : DEFAULT_WIDTH;
   const file = `${String(version).padStart(padded, '0')}_${name}.sql`;
-  if (version > BigInt(Number.MAX_SAFE_INTEGER)) throw versionTooLarge(newest!.digits, file);
+  if (version > BigInt(Number.MAX_SAFE_INTEGER)) throw versionTooLarge(present(newest).digits, file);
   return { version: Number(version), file };
 }
 
@@ -118,7 +119,7 @@ function versionTooLarge(newest: string, file: string): InputError {
 
 export async function newCommand(ctx: ContextOf<'new'>): Promise<number> {
   const { opts } = ctx;
-  const name = migrationName(opts.args[0]!);
+  const name = migrationName(opts.args[0]);
   refuseWritingOutside(opts, 'dir', 'new');
   const missing = !existsSync(opts.dir);
   const layout = missing ? 'flat' : layoutOf(opts.dir, opts.layout);

@@ -13,6 +13,7 @@ import { runRefusals, type RunCheck } from '../../../lambda/engine/server/run-re
 import { stateRefusals, type StateRefusalOptions } from '../../../lambda/engine/state/state-refusals';
 import { escapeData, escapeProperty, repositoryPath } from '../output/github';
 import { MIGRATE_REFUSAL_RULE, PLAN_NOTE_RULE, type SarifFinding } from '../output/rules';
+import { present } from '../../../lambda/engine/errors/present';
 
 /** One thing migrate would refuse, in its words (plan runs nothing either way), with its fix and, when it names one, the file. */
 export interface Refusal {
@@ -90,7 +91,7 @@ export function runResults(o: RunOutlook): SarifFinding[] {
         rule: MIGRATE_REFUSAL_RULE.id,
         severity: 'error',
         message: `${REFUSES}: ${r.message}`,
-        why: MIGRATE_REFUSAL_RULE.why!,
+        why: present(MIGRATE_REFUSAL_RULE.why),
         fix: r.fix ?? '',
         ...(r.file ? { file: r.file, line: r.line ?? 1 } : {}),
       }),

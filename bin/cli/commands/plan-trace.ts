@@ -54,7 +54,7 @@ const IDENTITY_SQL = `SELECT pg_postmaster_start_time()::text AS started, curren
 
 /** Refuses a --trace-database that is the target itself (the same server, started at the same moment, and the same database). */
 async function refuseTarget(trace: Session, target: Session | undefined): Promise<number> {
-  const mine = (await trace.query<{ started: string; database: string; oid: string; version: number }>(IDENTITY_SQL)).rows[0]!;
+  const mine = (await trace.query<{ started: string; database: string; oid: string; version: number }>(IDENTITY_SQL)).rows[0];
   const theirs = target ? (await target.query<{ started: string; database: string; oid: string }>(IDENTITY_SQL)).rows[0] : undefined;
   if (theirs && theirs.started === mine.started && theirs.oid === mine.oid) {
     throw new UsageError(`--trace-database names the target database (${mine.database}): plan --trace never runs a migration there`, {

@@ -27,6 +27,7 @@ import type { Session } from '../../../lambda/engine/ports';
 import { SUPPORTED_MAJORS } from '../../../lambda/engine/server/server-majors';
 import { awaitingBackfills, refuseUnknownAfterBackfill } from '../../../lambda/engine/backfill/gate';
 import type { BackfillPendingError } from '../../../lambda/engine/errors/errors';
+import { present } from '../../../lambda/engine/errors/present';
 
 /** Everything plan reports, gathered before anything is printed. */
 export interface PlanReport {
@@ -86,7 +87,7 @@ export function planErrors(r: PlanReport): number {
 
 /** The canary's plan, as `plan` on its own would print it (text: under the fleet's lines; JSON: `canary` beside `tenants`). */
 async function canaryPlan(ctx: ContextOf<'plan'>, target: FleetTarget, migrations: Migration[]): Promise<{ json: Record<string, unknown>; fails: boolean }> {
-  const canary = target.tenants[0]!;
+  const canary = target.tenants[0];
   const text = ctx.opts.format === 'text' && !ctx.opts.json;
   if (text) ctx.out(`the canary's plan (${shownTenant(canary.name)}: the first tenant to run; the others run the same files on tables of their own sizes):`);
   const early: EarlyPlan = text ? (where, plan, outlook) => printTable(ctx.out, ctx.opts.dir, where, migrations, plan, outlook) : undefined;
@@ -203,7 +204,7 @@ export function planJson(r: PlanReport): Record<string, unknown> {
       checks: m.checks.map((c) => c.description),
       directives: m.directives,
     })),
-    changed: plan.changed.map((c) => c.migration!.file),
+    changed: plan.changed.map((c) => present(c.migration).file),
     unknown: plan.unknown.map((u) => u.version),
     // The first of each, as before there were lists, then every one.
     refusal: r.outlook.refusals[0] ?? null,
@@ -211,7 +212,7 @@ export function planJson(r: PlanReport): Record<string, unknown> {
     note: r.outlook.notes[0] ?? null,
     notes: r.outlook.notes,
     sized: r.locks.sized,
-    statements: r.trace ? r.locks.statements.map((row, k) => ({ ...row, ...r.trace!.rows[k] })) : r.locks.statements,
+    statements: r.trace ? r.locks.statements.map((row, k) => ({ ...row, ...present(r.trace).rows[k] })) : r.locks.statements,
     ...(r.trace ? { trace: traceSummary(r.trace) } : {}),
     // The first 100 of each rule in each file, then per file and rule how many more.
     warnings: r.locks.findings,

@@ -31,6 +31,7 @@ import {
 import { FLAGS, type CliOptions } from '../args';
 import { UsageError } from '../errors';
 import type { CommandContext } from './context';
+import { present } from '../../../lambda/engine/errors/present';
 
 /** Flags of the CLI itself in this mode: not sent (--json is sent as --format json). */
 const LOCAL_FLAGS = ['--function', '--actor', '--json'];
@@ -38,7 +39,7 @@ const LOCAL_FLAGS = ['--function', '--actor', '--json'];
 const LAMBDA_ARN = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):\d{12}:function:[^:]+(:[^:]+)?$/;
 
 export async function remoteCommand(ctx: CommandContext): Promise<number> {
-  const fn = ctx.opts.functionName!;
+  const fn = present(ctx.opts.functionName);
   if (!(ctx.opts.command in OPERATOR_COMMANDS)) {
     throw new UsageError(`--function runs ${Object.keys(OPERATOR_COMMANDS).join(', ')}; not ${ctx.opts.command}`, {
       value: ctx.opts.command,

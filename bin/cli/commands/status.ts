@@ -50,7 +50,7 @@ async function runningLine(driver: Driver, plan: Plan, stateSchema: string): Pro
   const session = await driver.connect();
   try {
     const running = await runningMigration(session, stateSchema, 'pass');
-    return running && `${running}, most likely applying ${plan.pending[0]!.file} (the first pending file)`;
+    return running && `${running}, most likely applying ${plan.pending[0].file} (the first pending file)`;
   } finally {
     await session.close();
   }
@@ -131,16 +131,14 @@ function gateExitCode(ctx: ContextOf<'status'>, plan: Plan, files: Migration[], 
   if (ahead.length)
     parts.push(`${ahead.length} applied above the newest file (version ${ahead.map((u) => u.version).join(', ')}: migrate refuses without --allow-ahead)`);
   if (plan.pending.length) parts.push(`${plan.pending.length} pending (${plan.pending.map((m) => m.file).join(', ')})`);
-  if (plan.changed.length) parts.push(`${plan.changed.length} changed after it was applied (${plan.changed.map((c) => c.migration!.file).join(', ')})`);
+  if (plan.changed.length) parts.push(`${plan.changed.length} changed after it was applied (${plan.changed.map((c) => c.migration.file).join(', ')})`);
   // Pending while a migration applies them is still pending: the exit code stays 1, and the reason says so.
   if (running && plan.pending.length) parts.push(running);
   ctx.err(`status --exit-code: ${parts.join('; ')}`);
   // In a workflow the reason is an annotation too: one for the gate, one on each changed file.
   if (ctx.opts.format === 'github') {
     for (const c of plan.changed)
-      ctx.out(
-        githubErrorAnnotation('status', { message: `${c.migration!.file} changed after it was applied`, file: c.migration!.file, line: 1 }, ctx.opts.dir),
-      );
+      ctx.out(githubErrorAnnotation('status', { message: `${c.migration.file} changed after it was applied`, file: c.migration.file, line: 1 }, ctx.opts.dir));
     ctx.out(githubErrorAnnotation('status', { message: `status --exit-code: ${parts.join('; ')}` }, ctx.opts.dir));
   }
   return 1;

@@ -14,6 +14,7 @@
  * parameters.
  */
 import type { Queryable, QueryResult } from '../../../lambda/engine/ports';
+import { get } from '../../../lambda/engine/errors/present';
 
 type Row = Record<string, unknown>;
 
@@ -64,7 +65,7 @@ export class CatalogCache {
     }
     const byKey = this.keyed.get(sql) ?? new Map<string, Row[]>();
     for (const key of keys) byKey.set(key, []);
-    for (const row of rows) byKey.get(firstValue(row) as string)!.push(row);
+    for (const row of rows) get(byKey, firstValue(row) as string).push(row);
     this.keyed.set(sql, byKey);
   }
 

@@ -19,6 +19,7 @@ import { FILE_NAME_PATTERN } from '../../../lambda/engine/files/source';
 import { nextMigrationFile } from '../commands/new';
 import type { DiagnosticData } from './diagnostics';
 import { spanAt, statementSpans, type StatementSpan } from './statements';
+import { present } from '../../../lambda/engine/errors/present';
 
 /** Where the file is in its folder, for the files a fix creates. */
 export interface FixTarget {
@@ -89,7 +90,7 @@ function editPlan(
       add('no_transaction', f.text);
       // The statements after it still run after it: in a file of their own, next.
       if (after.length) {
-        add('rest', text.slice(after[0]!.start, after.at(-1)!.end));
+        add('rest', text.slice(after[0].start, present(after.at(-1)).end));
         edit = { range: rangeOf(doc, span.start, text.length), newText: '' };
       }
     } else if (f.place === 'later') add('later', f.text);

@@ -52,21 +52,21 @@ function planPart(plan: FilePlan, rows: StatementLockReport[]): string[] {
       ? ['sizes of what was named since the last save are read when the file is saved']
       : []
     : ['no database, so no table sizes (as plan --offline)'];
-  const lines = [...notes, ...warnings.map((w) => `${w.severity} ${w.rule}: ${w.message}`), ...sizes].map((line) => `- ${escape(line)}`);
+  const lines = [...notes, ...warnings.map((w) => `${w.severity} ${w.rule}: ${w.message}`), ...sizes].map((line) => `- ${escapeMarkdown(line)}`);
   return [['**plan**', table.join('\n'), ...(lines.length ? [lines.join('\n')] : [])].join('\n\n')];
 }
 
 function diagnosticPart(d: Diagnostic): string {
   const data = (d.data ?? {}) as DiagnosticData;
-  const head = `**${d.severity === 1 ? 'error' : 'warning'} ${d.code ?? ''}**: ${escape(typeof d.message === 'string' ? d.message : d.message.value)}`;
-  return [head, ...(data.why ? [`why: ${escape(data.why)}`] : []), ...(data.fix ? [`fix:\n\n\`\`\`sql\n${data.fix}\n\`\`\``] : [])].join('\n\n');
+  const head = `**${d.severity === 1 ? 'error' : 'warning'} ${d.code ?? ''}**: ${escapeMarkdown(typeof d.message === 'string' ? d.message : d.message.value)}`;
+  return [head, ...(data.why ? [`why: ${escapeMarkdown(data.why)}`] : []), ...(data.fix ? [`fix:\n\n\`\`\`sql\n${data.fix}\n\`\`\``] : [])].join('\n\n');
 }
 
 /** A table cell: Markdown's own characters and the pipe shown as text. */
 function cell(text: string): string {
-  return text === '' ? ' ' : escape(text).replace(/\|/g, '\\|');
+  return text === '' ? ' ' : escapeMarkdown(text).replace(/\|/g, '\\|');
 }
 
-function escape(text: string): string {
+function escapeMarkdown(text: string): string {
   return text.replace(/([\\`*_[\]<>#])/g, '\\$1');
 }

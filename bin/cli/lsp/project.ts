@@ -22,6 +22,7 @@ import { lintScope, type AppliedFrom } from '../commands/lint-scope';
 import { lintWithProjectLevels, refuseUnknownRules } from '../commands/plan-lint';
 import type { Refusal } from '../commands/plan-refusals';
 import { CatalogCache } from './catalog-cache';
+import { get, present } from '../../../lambda/engine/errors/present';
 
 /** The editor's text of each open file, by absolute path. */
 export type OpenTexts = (path: string) => string | undefined;
@@ -138,8 +139,8 @@ export class LspProject {
     const { sources, upTo } = files;
     this.markScope(sources, path, text);
     const migrations = upTo.map(asMigration);
-    const pending = migrations.filter((_, k) => !upTo[k]!.applied);
-    const applied = migrations.filter((_, k) => upTo[k]!.applied);
+    const pending = migrations.filter((_, k) => !upTo[k].applied);
+    const applied = migrations.filter((_, k) => upTo[k].applied);
     const sized = this.sizes.filled;
     const replay = this.sizes.replaying();
     const locks = await planLocks(pending, {
@@ -160,7 +161,7 @@ export class LspProject {
     path: string,
     text: string,
   ): { problems: MigrationError[] } | { sources: VersionedSource[]; upTo: VersionedSource[]; entry: MigrationFileEntry } {
-    const entry = this.entryOf(path)!;
+    const entry = present(this.entryOf(path));
     let own: VersionedSource | undefined;
     const error = inputErrorOf(() => {
       own = lintSourceOfFile(entry, text, this.serverMajor);
@@ -168,7 +169,7 @@ export class LspProject {
     const others = [...this.problems].filter(([p]) => p !== path).map(([, e]) => e);
     const problems = [...(error ? [error] : []), ...others, ...(this.scopeError ? [this.scopeError] : [])];
     if (problems.length) return { problems };
-    const sources = this.entries.map((e) => (e === entry ? own! : { ...this.sources.get(e.path)! }));
+    const sources = this.entries.map((e) => (e === entry ? present(own) : { ...get(this.sources, e.path) }));
     return { sources, upTo: sources.slice(0, this.entries.indexOf(entry) + 1), entry };
   }
 
@@ -220,8 +221,8 @@ export class LspProject {
   /** The sizes plan shows for every pending statement, read once into the cache (a bounded read, as plan's). */
   private async readSizes(sources: VersionedSource[]): Promise<void> {
     const migrations = sources.map(asMigration);
-    const pending = migrations.filter((_, k) => !sources[k]!.applied);
-    const applied = migrations.filter((_, k) => sources[k]!.applied);
+    const pending = migrations.filter((_, k) => !sources[k].applied);
+    const applied = migrations.filter((_, k) => sources[k].applied);
     const { driver } = await connectTarget(this.ctx);
     try {
       const session = await driver.connect();

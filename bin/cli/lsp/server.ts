@@ -113,8 +113,8 @@ class Server {
       await this.ready.catch(() => undefined);
       while (this.queue.size) {
         const [uri] = this.queue;
-        this.queue.delete(uri!);
-        await this.guard('lint', () => this.publish(uri!), undefined);
+        this.queue.delete(uri);
+        await this.guard('lint', () => this.publish(uri), undefined);
       }
     } finally {
       this.draining = false;

@@ -35,7 +35,7 @@ export function spanAt(spans: readonly StatementSpan[], offset: number): Stateme
   let hi = spans.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const s = spans[mid]!;
+    const s = spans[mid];
     if (offset < s.start) hi = mid - 1;
     else if (offset > s.end) lo = mid + 1;
     else return s;

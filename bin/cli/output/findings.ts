@@ -57,7 +57,7 @@ function printSarif(ctx: CommonContext, command: ReportingCommand, results: read
       JSON.stringify(
         sarifLog(
           command,
-          kept.map((k) => results[k]!),
+          kept.map((k) => results[k]),
           output.baseDir,
           left ? [...notes, leftOutLine(command, left)] : notes,
         ),

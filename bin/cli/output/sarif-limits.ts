@@ -41,7 +41,7 @@ const RANK: Record<SarifLevel, number> = { error: 0, warning: 1, note: 2 };
 
 /** The results' positions, most important first: by level, then in their order. */
 function priority(levels: readonly SarifLevel[]): number[] {
-  return levels.map((_, k) => k).sort((a, b) => RANK[levels[a]!] - RANK[levels[b]!] || a - b);
+  return levels.map((_, k) => k).sort((a, b) => RANK[levels[a]] - RANK[levels[b]] || a - b);
 }
 
 function leftOutOf(levels: readonly SarifLevel[], kept: ReadonlySet<number>): LeftOut {

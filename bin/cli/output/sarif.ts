@@ -11,6 +11,7 @@ import type { Finding } from '../../../lambda/checks/findings/finding';
 import { VERSION } from '../args';
 import { repositoryPath } from './github';
 import { describeRules, type ReportingCommand, type SarifFinding, type SarifRule } from './rules';
+import { get } from '../../../lambda/engine/errors/present';
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -18,7 +19,7 @@ function pascal(id: string): string {
   return id
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .map((w) => w[0].toUpperCase() + w.slice(1))
     .join('');
 }
 
@@ -88,7 +89,7 @@ export function sarifLog(
         columnKind: 'unicodeCodePoints',
         results: findings.map((f) => ({
           ruleId: f.rule,
-          ruleIndex: index.get(f.rule)!,
+          ruleIndex: get(index, f.rule),
           level: f.severity,
           message: { text: resultMessage(f) },
           locations: [location(f, baseDir)],
@@ -119,7 +120,7 @@ export function sarifErrorLog(
     ...(error.file ? { file: error.file, line: error.line ?? 1, column: 1 } : {}),
   };
   const log = sarifLog(command, [finding], baseDir) as { runs: Record<string, unknown>[] };
-  log.runs[0]!.invocations = [
+  log.runs[0].invocations = [
     { executionSuccessful: false, exitCode: error.exitCode, toolExecutionNotifications: [{ level: 'error', message: { text: sentence(error.message) } }] },
   ];
   return log;

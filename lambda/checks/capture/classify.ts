@@ -29,15 +29,15 @@ export async function classify(q: Queryable, stmt: ParsedStatement, stateSchema:
   const ctes = new Set(findAll(stmt.stmt, 'CommonTableExpr').map((c) => String(c.ctename)));
   // The written table (INSERT INTO, UPDATE, DELETE FROM, MERGE INTO) is a bare RangeVar in the tree; the others are wrapped.
   const written = [rangeVar(stmt.node.relation), ...findAll(stmt.stmt, 'RangeVar').map(rangeVar)].filter(
-    (r) => r && !(r.schema === undefined && ctes.has(r.name)),
+    (r): r is NonNullable<typeof r> => r !== undefined && !(r.schema === undefined && ctes.has(r.name)),
   );
   const relations: Resolved[] = [];
   for (const r of written) {
-    const found = await resolveRelation(q, r!.schema ? `${quote(r!.schema)}.${quote(r!.name)}` : quote(r!.name));
+    const found = await resolveRelation(q, r.schema ? `${quote(r.schema)}.${quote(r.name)}` : quote(r.name));
     if (!found)
       return {
         application: false,
-        reason: `names ${r!.schema ? `${r!.schema}.` : ''}${r!.name}, which this database does not have (a temporary table, or another search_path)`,
+        reason: `names ${r.schema ? `${r.schema}.` : ''}${r.name}, which this database does not have (a temporary table, or another search_path)`,
       };
     relations.push(found);
   }
@@ -87,8 +87,8 @@ async function resolveFunctions(q: Queryable, stmt: ParsedStatement): Promise<Re
   const out: Resolved[] = [];
   for (const call of findAll(stmt.stmt, 'FuncCall')) {
     const parts = names(list(call.funcname));
-    const name = parts[parts.length - 1]!;
-    const schema = parts.length > 1 ? parts[parts.length - 2]! : null;
+    const name = parts[parts.length - 1];
+    const schema = parts.length > 1 ? parts[parts.length - 2] : null;
     const found = (
       await q.query<Resolved>(
         `SELECT n.nspname AS schema, p.proname AS name,

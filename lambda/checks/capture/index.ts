@@ -24,6 +24,7 @@ import { readStatements, type StatRow } from './read-statements';
 import { assertCaptureAvailable } from './requirements';
 import { restoreArbiterPredicates, restoreTypedLiterals } from './restore';
 import { plural } from '../../engine/errors/words';
+import { present } from '../../engine/errors/present';
 
 export { CaptureUnavailableError } from './requirements';
 
@@ -84,7 +85,7 @@ export async function captureStatements(options: CaptureOptions): Promise<Captur
     throw new InputError(`minCalls must be a whole number of at least 1, not ${minCalls}`, { value: String(minCalls), fix: 'e.g. 5' });
   await loadParser();
   const own = options.session ? undefined : await options.driver.connect();
-  const q = options.session ?? own!;
+  const q = options.session ?? present(own);
   try {
     const pgss = await assertCaptureAvailable(q);
     const known = knownFingerprints(options.contracts, options.migrations ?? []);
@@ -140,7 +141,7 @@ async function captureOne(q: Queryable, row: StatRow, ctx: CaptureContext): Prom
     return { ...base, status: 'skipped', reason: `not parsable: ${withoutQuotedText((e as Error).message)}` };
   }
   if (parsed.length !== 1) return { ...base, status: 'skipped', reason: `${parsed.length} statements in one entry` };
-  const kind = await classify(q, parsed[0]!, ctx.stateSchema);
+  const kind = await classify(q, parsed[0], ctx.stateSchema);
   if (!kind.application) return { ...base, status: 'skipped', reason: kind.reason, notApplication: true };
   const print = fingerprint(row.query);
   if (ctx.thisRun.has(print)) return undefined;
@@ -171,7 +172,7 @@ async function makeContract(q: Queryable, row: StatRow, stem: string, ctx: Captu
         reason: `its ON CONFLICT predicate had constants that pg_stat_statements replaced (${restored.unrestored.join(', ')}), and no unique index of its table has a predicate of that form to take them from`,
       };
     }
-    const unknown = await unknownQuotedNames(q, parseSql(restored.text).statements[0]!, restored.text);
+    const unknown = await unknownQuotedNames(q, parseSql(restored.text).statements[0], restored.text);
     if (unknown)
       return {
         reason: `${plural(unknown, 'quoted name')} neither in the catalog nor defined by the statement, not shown (such a name may be data): write this contract by hand`,

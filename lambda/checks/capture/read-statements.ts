@@ -2,6 +2,7 @@
 import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import type { StatStatements } from './requirements';
+import { present } from '../../engine/errors/present';
 
 export interface StatRow {
   queryid: string;
@@ -25,5 +26,5 @@ export async function readStatements(q: Queryable, pgss: StatStatements, minCall
       [minCalls],
     )
   ).rows;
-  return rows.filter((r) => r.query).map((r) => ({ queryid: r.queryid, query: r.query!.trim(), calls: Number(r.calls) }));
+  return rows.filter((r) => r.query).map((r) => ({ queryid: r.queryid, query: present(r.query).trim(), calls: Number(r.calls) }));
 }

@@ -10,6 +10,7 @@ import { isPgError, MigrationError, sqlstateOf, type MigrationErrorOptions } fro
 import { quoteIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import { OBJECT_NOT_IN_PREREQUISITE_STATE } from '../../engine/errors/sqlstate';
+import { present } from '../../engine/errors/present';
 
 /** The server cannot give capture what it needs. Exit code 2: the fix is the server's configuration, not the files. */
 export class CaptureUnavailableError extends MigrationError {
@@ -58,13 +59,13 @@ SELECT n.nspname AS schema,
 const PRELOAD_FIX = 'add pg_stat_statements to shared_preload_libraries (postgresql.conf; on RDS and Aurora, the DB parameter group) and restart the server';
 
 export async function assertCaptureAvailable(q: Queryable): Promise<StatStatements> {
-  const row = (await q.query<ServerRow>(SERVER_SQL)).rows[0]!;
+  const row = (await q.query<ServerRow>(SERVER_SQL)).rows[0];
   const missing: string[] = [];
   const preloadKnown = row.preload !== null;
   const preloaded =
     preloadKnown &&
-    row
-      .preload!.split(',')
+    present(row.preload)
+      .split(',')
       .map((s) => s.trim().replace(/^"|"$/g, ''))
       .includes('pg_stat_statements');
   if (preloadKnown && !preloaded) missing.push(`the library is not loaded: shared_preload_libraries is "${row.preload}"; ${PRELOAD_FIX}`);
@@ -85,7 +86,7 @@ export async function assertCaptureAvailable(q: Queryable): Promise<StatStatemen
       fix: missing.join('\n'),
     });
   }
-  return { schema: row.schema!, hasToplevel: row.has_toplevel };
+  return { schema: present(row.schema), hasToplevel: row.has_toplevel };
 }
 
 /** The view errors (55000) unless the library was loaded at server start. */

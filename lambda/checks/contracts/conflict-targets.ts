@@ -7,6 +7,7 @@
  */
 import type { Contract } from './';
 import { as, findAll, list, rangeVar, type Node, type RangeVar } from '../parser/parse';
+import { present } from '../../engine/errors/present';
 
 export interface ConflictTarget {
   /** The contract's name. */
@@ -28,7 +29,7 @@ export function conflictTargets(c: Contract): ConflictTarget[] {
     const infer = clause?.infer as Node | undefined;
     if (!table || !infer) continue;
     const elems = list(infer.indexElems).map((e) => as(e, 'IndexElem'));
-    const columns = elems.every((e) => typeof e?.name === 'string') ? elems.map((e) => String(e!.name)) : [];
+    const columns = elems.every((e) => typeof e?.name === 'string') ? elems.map((e) => String(present(e).name)) : [];
     out.push({
       contract: c.name,
       table,

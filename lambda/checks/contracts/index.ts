@@ -59,6 +59,7 @@ import {
   UNDEFINED_OBJECT,
   UNDEFINED_TABLE,
 } from '../../engine/errors/sqlstate';
+import { present } from '../../engine/errors/present';
 
 export interface Contract {
   /** From `-- contract: <name>`, else the file name without `.sql`. */
@@ -156,7 +157,7 @@ export async function parseContract(file: string, text: string): Promise<Contrac
       fix: statements.length ? 'split it into one file per statement' : 'write the statement the application runs, with $1, $2, … for its parameters',
     });
   }
-  const s = statements[0]!;
+  const s = statements[0];
   if (!STATEMENT_KINDS.has(s.kind)) {
     throw new InputError(
       `${file}:${s.line}: ${leadingKeyword(s.text)} is not allowed in a check: a contract is a query or a data change (SELECT, INSERT, UPDATE, DELETE, MERGE)`,
@@ -265,8 +266,8 @@ export interface CheckContractsOptions {
  * `assertContracts` turns failures into a ContractFailedError.
  */
 export async function checkContracts(options: CheckContractsOptions): Promise<ContractsReport> {
-  const own = options.session ? undefined : await options.driver!.connect();
-  const session = options.session ?? own!;
+  const own = options.session ? undefined : await present(options.driver).connect();
+  const session = options.session ?? present(own);
   try {
     const results: ContractResult[] = [];
     const conforming = await conformingStrings(session);
@@ -286,13 +287,13 @@ export async function checkContracts(options: CheckContractsOptions): Promise<Co
 /** Whether the session reads '…' strings as schemaguard does (standard_conforming_strings on), and its database. */
 async function conformingStrings(q: Queryable): Promise<{ on: boolean; database: string }> {
   const r = (await q.query<{ on: string; database: string }>("SELECT current_setting('standard_conforming_strings') AS on, current_database() AS database"))
-    .rows[0]!;
+    .rows[0];
   return { on: r.on === 'on', database: r.database };
 }
 
 /** A contract the server would read otherwise than schemaguard did (`escapedString`): a failure, and nothing sent. */
 function notSent(c: Contract, database: string): ContractResult {
-  const t = escapedString(c.statement)!;
+  const t = present(escapedString(c.statement));
   return {
     name: c.name,
     file: c.file,
@@ -338,7 +339,7 @@ export function assertChecked(report: ContractsReport): void {
 export function assertContracts(report: ContractsReport): void {
   const bad = report.results.filter((r) => !r.ok);
   if (!bad.length) return;
-  const first = bad[0]!;
+  const first = bad[0];
   const more =
     bad.length > 1
       ? ` (and ${bad.length - 1} more: ${bad
@@ -346,14 +347,14 @@ export function assertContracts(report: ContractsReport): void {
           .map((r) => r.file)
           .join(', ')})`
       : '';
-  throw new ContractFailedError(`contract ${first.file}:${first.line} (${first.name}) failed: ${first.failures[0]!.reason}${more}`, {
+  throw new ContractFailedError(`contract ${first.file}:${first.line} (${first.name}) failed: ${first.failures[0].reason}${more}`, {
     file: first.file,
     line: first.line,
     statement: first.statement,
-    sqlstate: first.failures[0]!.sqlstate,
-    detail: first.failures[0]!.detail,
-    hint: first.failures[0]!.hint,
-    fix: first.failures[0]!.fix,
+    sqlstate: first.failures[0].sqlstate,
+    detail: first.failures[0].detail,
+    hint: first.failures[0].hint,
+    fix: first.failures[0].fix,
     report,
   });
 }
@@ -814,7 +815,7 @@ function columnFailure(col: ColumnInfo, chain: DomainInfo[], table: string, set:
   if (col.identity || col.generated) return undefined;
   const notNull = col.notNull || chain.some((d) => d.notNull);
   if (!notNull) return undefined;
-  const domain = col.notNull ? '' : ` (domain ${chain.find((d) => d.notNull)!.name})`;
+  const domain = col.notNull ? '' : ` (domain ${present(chain.find((d) => d.notNull)).name})`;
   if (nulled.has(col.name)) {
     return {
       stage: 'insert',

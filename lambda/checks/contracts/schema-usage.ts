@@ -14,6 +14,7 @@ import type { Queryable } from '../../engine/ports';
 import { findAll, rangeVar, type Node } from '../parser/parse';
 import { searchPathSchemas } from '../names/search-path';
 import { INSUFFICIENT_PRIVILEGE, UNDEFINED_FUNCTION, UNDEFINED_OBJECT, UNDEFINED_TABLE } from '../../engine/errors/sqlstate';
+import { present } from '../../engine/errors/present';
 
 /** The parts of a contract's failure (contracts/index.ts) this reads and rewrites. */
 interface UsageFailure {
@@ -102,7 +103,7 @@ export async function explainSchemaUsage(q: Queryable, tree: Node, failure: Usag
   if (failure.sqlstate === INSUFFICIENT_PRIVILEGE) {
     const schema = NO_SCHEMA.exec(failure.reason)?.[1];
     if (!schema) return;
-    const grant = (await q.query<{ grant: string }>("SELECT format('GRANT USAGE ON SCHEMA %I TO %I;', $1::text, current_user) AS grant", [schema])).rows[0]!
+    const grant = (await q.query<{ grant: string }>("SELECT format('GRANT USAGE ON SCHEMA %I TO %I;', $1::text, current_user) AS grant", [schema])).rows[0]
       .grant;
     failure.schemaWithoutUsage = schema;
     failure.fix = `${grant}  -- as the schema's owner or the master user`;
@@ -116,7 +117,7 @@ export async function explainSchemaUsage(q: Queryable, tree: Node, failure: Usag
 }
 
 async function hiddenObject(q: Queryable, tree: Node, failure: UsageFailure): Promise<HiddenRow | undefined> {
-  const path = async () => JSON.stringify(searchPathSchemas((await q.query<{ p: string }>("SELECT current_setting('search_path') AS p")).rows[0]!.p) ?? []);
+  const path = async () => JSON.stringify(searchPathSchemas((await q.query<{ p: string }>("SELECT current_setting('search_path') AS p")).rows[0].p) ?? []);
   if (failure.sqlstate === UNDEFINED_TABLE) return (await q.query<HiddenRow>(HIDDEN_RELATION, [unqualifiedNames(tree, failure.reason), await path()])).rows[0];
   const called = failure.sqlstate === UNDEFINED_FUNCTION ? NO_FUNCTION.exec(failure.reason)?.[1] : undefined;
   if (called) return (await q.query<HiddenRow>(HIDDEN_FUNCTION, [called, await path()])).rows[0];
@@ -133,7 +134,7 @@ function unqualifiedNames(tree: Node, reason: string): string[] {
       findAll(tree, 'RangeVar')
         .map(rangeVar)
         .filter((r) => r && !r.schema)
-        .map((r) => r!.name),
+        .map((r) => present(r).name),
     ),
   ];
 }

@@ -24,6 +24,7 @@ import { FOREIGN_HISTORY_TABLES } from '../../engine/foreign-history/foreign-tab
 import { STATE_TABLE } from '../../engine/state/state';
 import { cutToBytes } from '../names/object-names';
 import { as, list, loadParser, names, parseSqlInChunks, rangeVar, type Node, type ParsedStatement } from '../parser/parse';
+import { present } from '../../engine/errors/present';
 
 export interface ExistingTables {
   /** How many application tables and views there are. */
@@ -64,7 +65,7 @@ export async function readExistingTables(q: Queryable, stateSchema: string): Pro
            (SELECT coalesce(json_agg(nspname ORDER BY nspname), '[]')::text FROM states) AS states`,
     [stateSchema, JSON.stringify(FOREIGN_HISTORY_TABLES), STATE_TABLE],
   );
-  const row = rows[0]!;
+  const row = rows[0];
   return {
     count: Number(row.n),
     historyNamed: Number(row.h),
@@ -95,22 +96,22 @@ export async function estimateVersion(q: Queryable, migrations: Migration[]): Pr
   await loadParser();
   const files = migrations.map((m) => ({ m, steps: stepsOf(m) }));
   const wanted = new Set(files.flatMap((f) => f.steps.flatMap((s) => ('add' in s ? [s.add] : 'to' in s ? [s.to] : []))));
-  const present = await existing(q, [...wanted]);
-  return replay(files, present, wanted.size);
+  const found = await existing(q, [...wanted]);
+  return replay(files, found, wanted.size);
 }
 
 /** Walk the files' steps, counting the expected objects that are not here; stop at the first file that leaves one missing. */
-function replay(files: { m: Migration; steps: Step[] }[], present: Set<string>, looked: number): VersionEstimate {
+function replay(files: { m: Migration; steps: Step[] }[], found: Set<string>, looked: number): VersionEstimate {
   const expected = new Set<string>();
   let missing = 0;
   const add = (k: string) => {
     if (!expected.has(k)) {
       expected.add(k);
-      if (!present.has(k)) missing++;
+      if (!found.has(k)) missing++;
     }
   };
   const drop = (k: string) => {
-    if (expected.delete(k) && !present.has(k)) missing--;
+    if (expected.delete(k) && !found.has(k)) missing--;
   };
   let version: number | undefined;
   let upTo: number | undefined;
@@ -124,7 +125,7 @@ function replay(files: { m: Migration; steps: Step[] }[], present: Set<string>, 
       }
     }
     if (missing > 0) {
-      const object = objectOf([...expected].find((k) => !present.has(k))!);
+      const object = objectOf(present([...expected].find((k) => !found.has(k))));
       return { version, upTo, missing: { file: m.file, version: m.version, object }, looked };
     }
     if (steps.some((s) => 'add' in s)) version = m.version;
@@ -197,9 +198,9 @@ function stepsOfStatement(s: ParsedStatement): Step[] {
     case 'DropStmt':
       if (!FOLLOWED.has(String(n.removeType))) return [];
       return list(n.objects)
-        .map((o) => names((as(o, 'List') ?? {}).items))
+        .map((o) => names(as(o, 'List')?.items))
         .filter((p) => p.length > 0)
-        .map((p) => ({ drop: key(p.length > 1 ? p[p.length - 2]! : 'public', p[p.length - 1]!) }));
+        .map((p) => ({ drop: key(p.length > 1 ? p[p.length - 2] : 'public', p[p.length - 1]) }));
     case 'RenameStmt': {
       const from = rangeVar(n.relation);
       if (!FOLLOWED.has(String(n.renameType)) || !from || typeof n.newname !== 'string') return [];

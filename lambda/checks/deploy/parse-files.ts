@@ -15,6 +15,7 @@ import { normaliseLineEndings } from '../../engine/files/checksum';
 import { migrationFiles, readMigrationText } from '../../engine/files/source';
 import { loadContracts } from '../contracts';
 import { loadParser, parseSqlInChunks } from '../parser/parse';
+import { present } from '../../engine/errors/present';
 
 /** What to parse: directories, as the handler finds its files in them. */
 export interface FilesToParse {
@@ -50,7 +51,7 @@ export async function parseDeployFiles(files: FilesToParse): Promise<ParseRefusa
   }
   if (files.contractsDir !== undefined) {
     // The handler loads them all or fails on the first (a name used twice too): so does this.
-    const refusal = await asyncRefusalOf('contract', () => loadContracts(files.contractsDir!));
+    const refusal = await asyncRefusalOf('contract', () => loadContracts(present(files.contractsDir)));
     if (refusal) refusals.push(refusal);
   }
   return refusals;

@@ -9,6 +9,7 @@
  */
 import { usingOffset } from '../names/index-definition';
 import { qualified } from './names';
+import { present } from '../../engine/errors/present';
 
 export interface UniqueKey {
   schema: string;
@@ -53,7 +54,7 @@ export function uniqueKeyOf(definition: string, schema: string, table: string): 
 function closing(text: string, open: number): number {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
-    const ch = text[i]!;
+    const ch = text[i];
     if (ch === '"' || ch === "'") i = text.indexOf(ch, i + 1);
     else if (ch === '(') depth++;
     else if (ch === ')' && --depth === 0) return i;
@@ -66,7 +67,7 @@ function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
   let start = 0;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
+    const ch = text[i];
     if (ch === '"' || ch === "'") i = text.indexOf(ch, i + 1);
     else if (ch === '(') i = closing(text, i);
     else if (ch === ',') {
@@ -82,7 +83,7 @@ function splitTopLevel(text: string): string[] {
 /** One key element without its opclass, COLLATE, ASC/DESC or NULLS FIRST/LAST: `(a + b)`, `lower(b)`, `"Col"`. */
 function keyExpression(element: string): string {
   if (element.startsWith('(')) return element.slice(0, closing(element, 0) + 1);
-  const name = /^(?:"(?:[^"]|"")*"|[^\s("]+)(?:\.(?:"(?:[^"]|"")*"|[^\s("]+))*/.exec(element)![0];
+  const name = present(/^(?:"(?:[^"]|"")*"|[^\s("]+)(?:\.(?:"(?:[^"]|"")*"|[^\s("]+))*/.exec(element))[0];
   return element[name.length] === '(' ? element.slice(0, closing(element, name.length) + 1) : name;
 }
 

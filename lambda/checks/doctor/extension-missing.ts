@@ -81,9 +81,9 @@ async function defaultsWithoutExtension(ctx: DoctorContext): Promise<Finding[]> 
   );
   const installed = new Set((await ctx.q.query<{ extname: string }>('SELECT extname FROM pg_extension')).rows.map((r) => r.extname));
   return needs
-    .filter((n) => !installed.has(EXTENSION_FUNCTIONS[n.proname]!))
+    .filter((n) => !installed.has(EXTENSION_FUNCTIONS[n.proname]))
     .map((n) => {
-      const ext = EXTENSION_FUNCTIONS[n.proname]!;
+      const ext = EXTENSION_FUNCTIONS[n.proname];
       const where = `${qualified(n.schema, n.table)}.${n.column}`;
       return {
         rule: EXTENSION_MISSING.id,

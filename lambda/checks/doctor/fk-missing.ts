@@ -213,7 +213,7 @@ function schemaFinding(schema: string, references: Reference[]): Finding {
     object: ident(schema),
     message: `schema ${ident(schema)} has no foreign key at all; ${plural(references.length, 'column')} ${oneOrMany(references.length, 'looks like a reference', 'look like references')}: ${listed}${more}`,
     why: 'a schema without any foreign key is usually a decision (integrity kept by the application, sharding); if it is not, nothing stops rows that point at nothing (orphans)',
-    fix: `-- by design: nothing to do. Otherwise one foreign key at a time, e.g.\n${foreignKeyFix(references[0]!)}`,
+    fix: `-- by design: nothing to do. Otherwise one foreign key at a time, e.g.\n${foreignKeyFix(references[0])}`,
   };
 }
 

@@ -47,7 +47,7 @@ async function logLanguage(ctx: DoctorContext): Promise<Finding[]> {
     await ctx.q.query<{ value: string; source: string; db: string }>(
       "SELECT current_setting('lc_messages') AS value, (SELECT source FROM pg_settings WHERE name = 'lc_messages') AS source, current_database() AS db",
     )
-  ).rows[0]!;
+  ).rows[0];
   // A role's settings apply to its own sessions only: a role that may not log in has none.
   const settings = (await roleSettings(ctx.q, 'lc_messages')).filter((s) => s.can_login !== false && !messagesInEnglish(s.value));
   const findings = settings.map((s) => levelFinding(s, db));

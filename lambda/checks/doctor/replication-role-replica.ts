@@ -33,7 +33,7 @@ DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET session_replication_role = rep
 const isReplica = (value: string) => value.replace(/^['" ]+|['" ]+$/g, '').toLowerCase() === 'replica';
 
 async function replicationRoleReplica(ctx: DoctorContext): Promise<Finding[]> {
-  const db = (await ctx.q.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+  const db = (await ctx.q.query<{ db: string }>('SELECT current_database() AS db')).rows[0].db;
   return (await roleSettings(ctx.q, 'session_replication_role')).filter((s) => isReplica(s.value)).map((s) => finding(s, db));
 }
 

@@ -80,10 +80,10 @@ export interface DoctorContext {
 export async function doctorContext(q: Queryable, stateSchema: string, isolated: DoctorContext['isolated']): Promise<DoctorContext> {
   // Where reads go in pages, the catalog's size with it: whether a read opens its cursor at once (`catalog-pages.ts`).
   const objects = q.responseLimitBytes ? `, ${CATALOG_OBJECTS_SELECT} AS objects` : '';
-  const first = (await q.query<{ v: string; objects?: string }>(`SELECT current_setting('server_version_num') AS v${objects}`)).rows[0]!;
+  const first = (await q.query<{ v: string; objects?: string }>(`SELECT current_setting('server_version_num') AS v${objects}`)).rows[0];
   if (first.objects !== undefined) catalogObjects(q, Number(first.objects));
   const serverVersion = Number(first.v);
-  const hasGenRandomUuid = (await q.query<{ ok: boolean }>("SELECT to_regprocedure('gen_random_uuid()') IS NOT NULL AS ok")).rows[0]!.ok;
+  const hasGenRandomUuid = (await q.query<{ ok: boolean }>("SELECT to_regprocedure('gen_random_uuid()') IS NOT NULL AS ok")).rows[0].ok;
   return { q, stateSchema, serverVersion, hasGenRandomUuid, isolated, notes: [] };
 }
 

@@ -29,6 +29,7 @@ import { USER_TABLE } from './scope';
 import { isTimeout, timedOut } from './waits';
 import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
 import { firstFew, oneOrMany, plural } from '../../engine/errors/words';
+import { present } from '../../engine/errors/present';
 
 export const SEQUENCE_BEHIND: DoctorRule = {
   id: 'sequence-behind',
@@ -154,7 +155,7 @@ async function readExtremes(ctx: DoctorContext, keys: readonly KeySequence[]): P
 function behind(keys: readonly KeySequence[], extremes: ReadonlyArray<{ k: number; next: string; v: string | null }>): Finding[] {
   const findings: Finding[] = [];
   for (const { k, next, v } of extremes) {
-    const key = keys[Number(k)]!;
+    const key = keys[Number(k)];
     if (v === null) continue;
     const up = Number(key.increment) > 0;
     const late = up ? BigInt(next) <= BigInt(v) : BigInt(next) >= BigInt(v);
@@ -182,8 +183,8 @@ function notChecked(keys: readonly KeySequence[], why: string): string {
  * GRANT: read with others, such a table would fail their whole batch (permission denied for schema, 42501).
  */
 function noUsageNotes(keys: readonly KeyRow[]): string[] {
-  const role = keys[0]!.role;
-  return [...new Set(keys.map((k) => k.no_usage!))].map((schema) => {
+  const role = keys[0].role;
+  return [...new Set(keys.map((k) => present(k.no_usage)))].map((schema) => {
     const here = keys.filter((k) => k.no_usage === schema);
     return (
       `sequence-behind: role ${role} has no USAGE on schema ${schema}, so ${plural(here.length, 'key column')} ${oneOrMany(here.length, 'was', 'were')} not checked (${firstFew(
@@ -196,10 +197,10 @@ function noUsageNotes(keys: readonly KeyRow[]): string[] {
 
 /** Said once: the sequences the role may not read (GRANT … ON ALL TABLES does not cover sequences), and the GRANT. */
 function unreadableNote(keys: readonly KeyRow[]): string {
-  const role = ident(keys[0]!.role);
+  const role = ident(keys[0].role);
   const schemas = [...new Set(keys.map((k) => ident(k.schema)))];
   return (
-    `sequence-behind: role ${keys[0]!.role} may not read ${plural(keys.length, 'key sequence')} (${firstFew(
+    `sequence-behind: role ${keys[0].role} may not read ${plural(keys.length, 'key sequence')} (${firstFew(
       keys.map((k) => k.sequence),
       5,
     )}), so their columns were not checked (GRANT … ON ALL TABLES does not cover sequences): ` +

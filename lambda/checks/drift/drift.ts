@@ -22,6 +22,7 @@ import { diffCatalogs, formatDifferences, readCatalog, type Catalog, type Catalo
 import { boundedCatalogRead } from '../../schema/bounded-read';
 import { orderedRows } from '../../schema/catalog-pages';
 import { oneOrMany } from '../../engine/errors/words';
+import { present } from '../../engine/errors/present';
 
 /**
  * The snapshot file's format. A part recorded later (`Catalog.detail`,
@@ -82,7 +83,7 @@ export async function userSchemas(q: Queryable, stateSchema = DEFAULT_STATE_SCHE
 
 /** The snapshot of a database that has just been migrated from empty with `migrations`. */
 export async function takeSnapshot(q: Queryable, migrations: Migration[], stateSchema = DEFAULT_STATE_SCHEMA): Promise<Snapshot> {
-  const serverVersion = Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+  const serverVersion = Number((await q.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0].v);
   const catalog = await readCatalog(q, { schemas: await userSchemas(q, stateSchema), stateSchema });
   return {
     format: SNAPSHOT_FORMAT,
@@ -117,8 +118,8 @@ export interface DetectDriftOptions {
 
 /** Compare the live schema with the snapshot. Reads the catalog only. */
 export async function detectDrift(options: DetectDriftOptions): Promise<DriftReport> {
-  const own = options.session ? undefined : await options.driver!.connect();
-  const q = options.session ?? own!;
+  const own = options.session ? undefined : await present(options.driver).connect();
+  const q = options.session ?? present(own);
   try {
     const schemas = options.snapshot.catalog.schemas;
     const live = await readLiveCatalog(q, { schemas, stateSchema: options.stateSchema, otherSchemas: true });

@@ -7,6 +7,7 @@ import type { ContractsReport, ContractFailure } from '../contracts';
 import { isCommentDrift, type DriftReport } from './drift';
 import type { Finding, Severity } from '../findings/finding';
 import { formatDifferences } from '../../schema/catalog';
+import { present } from '../../engine/errors/present';
 
 export interface RuleDescription {
   id: string;
@@ -62,8 +63,8 @@ export function contractFindings(report: ContractsReport): Finding[] {
         line: r.line,
         column: 1,
         message: `contract ${r.name}: ${f.reason}`,
-        why: [f.detail, f.hint].filter(Boolean).join('; ') || rule.why!,
-        fix: f.fix ?? rule.fix!,
+        why: [f.detail, f.hint].filter(Boolean).join('; ') || present(rule.why),
+        fix: f.fix ?? present(rule.fix),
         object: r.name,
       };
     }),
@@ -90,8 +91,8 @@ export function driftFindings(report: DriftReport, snapshotFile: string): Findin
       line: 1,
       column: 1,
       message: formatDifferences([d], { a: 'snapshot', b: 'live' }),
-      why: rule.why!,
-      fix: rule.fix!,
+      why: present(rule.why),
+      fix: present(rule.fix),
       object: d.name,
     };
   });

@@ -20,6 +20,7 @@ import { statementNeeds, type TableNeed, type TablePrivilege } from './contract-
 import { GUARD_RULES } from './rules';
 import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
 import { INSUFFICIENT_PRIVILEGE } from '../../engine/errors/sqlstate';
+import { present } from '../../engine/errors/present';
 
 /** `permission denied for table t5` (also view, materialized view, schema), PostgreSQL 15 to 18. */
 const DENIED = /permission denied for (table|view|materialized view|schema) (.+?)(?: \([0-9A-Z]{5}\))?\s*$/;
@@ -73,7 +74,7 @@ export async function accessFindings(q: Queryable, denied: readonly Denied[], pl
 
 async function accessFinding(q: Queryable, d: Denied, planner: { stateSchema: string; available: boolean }): Promise<GuardFinding> {
   const rule = GUARD_RULES.contractUnchecked;
-  const reason = deniedFailure(d.result)!.reason;
+  const reason = present(deniedFailure(d.result)).reason;
   const needs = await statementNeeds(d.result.statement);
   const { object, grant, writes } = d.kind === 'schema' ? await schemaGrant(q, d.name, needs) : await tableGrant(q, d.result.statement, d.name, needs);
   return {
@@ -107,7 +108,7 @@ async function plannerGrant(q: Queryable, stateSchema: string): Promise<string> 
       `SELECT current_user::text AS role, EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 AND p.proname = $2) AS exists`,
       [stateSchema, PLANNER.function],
     )
-  ).rows[0]!;
+  ).rows[0];
   if (!r.exists) return `there is none here (a SchemaGuard deploy makes it): check this contract with schemaguard check as the migrating role`;
   return `this role may not call it: GRANT USAGE ON SCHEMA ${ident(stateSchema)} TO ${ident(r.role)}; GRANT EXECUTE ON FUNCTION ${ident(stateSchema)}.${PLANNER.function}(text, text) TO ${ident(r.role)};`;
 }
@@ -124,7 +125,7 @@ interface Access {
  * contract writes (`writes`: the guard's role never gets those).
  */
 async function schemaGrant(q: Queryable, schema: string, needs: readonly TableNeed[]): Promise<Access> {
-  const role = (await q.query<{ role: string }>('SELECT current_user::text AS role')).rows[0]!.role;
+  const role = (await q.query<{ role: string }>('SELECT current_user::text AS role')).rows[0].role;
   const grants = [`GRANT USAGE ON SCHEMA ${ident(schema)} TO ${ident(role)};`];
   const writes = new Set<TablePrivilege>();
   for (const need of needs.filter((n) => n.table.schema === undefined || n.table.schema === schema)) {
@@ -132,7 +133,7 @@ async function schemaGrant(q: Queryable, schema: string, needs: readonly TableNe
     if (!row.schema) continue; // not a table of this schema (a CTE's name, another schema's table)
     const missing = missingPrivileges(row, need.privileges);
     for (const p of missing) if (p !== 'SELECT') writes.add(p);
-    if (missing.includes('SELECT')) grants.push(`GRANT SELECT ON ${ident(row.schema)}.${ident(row.name!)} TO ${ident(role)};`);
+    if (missing.includes('SELECT')) grants.push(`GRANT SELECT ON ${ident(row.schema)}.${ident(present(row.name))} TO ${ident(role)};`);
   }
   return { object: `schema ${schema}`, grant: grants.join(' '), writes: order(writes) };
 }
@@ -148,7 +149,7 @@ async function tableGrant(q: Queryable, statement: string, name: string, needs: 
   const needed = new Set<TablePrivilege>(needs.filter((n) => n.table.name === name).flatMap((n) => [...n.privileges]));
   if (!needed.size) needed.add('SELECT');
   const missing = missingPrivileges(row, needed);
-  const object = row.schema ? `${ident(row.schema)}.${ident(row.name!)}` : name;
+  const object = row.schema ? `${ident(row.schema)}.${ident(present(row.name))}` : name;
   const writes = missing.filter((p) => p !== 'SELECT');
   if (missing.length) return { object, grant: missing.includes('SELECT') ? `GRANT SELECT ON ${object} TO ${ident(row.role)};` : '', writes };
   // A table the statement does not name, behind a view or function it uses: the privilege is its owner's, not the role's.
@@ -191,7 +192,7 @@ async function privilegeRow(q: Queryable, schema: string | null, name: string | 
        LEFT JOIN pg_namespace n ON n.oid = c.relnamespace`,
       [schema, name, regclass],
     )
-  ).rows[0]!;
+  ).rows[0];
 }
 
 /** The schema and table where the statement names the table with its schema (`s5.t5`, `"S5"."t5"`), as the catalog spells them. */
@@ -203,6 +204,6 @@ function qualifiedIn(statement: string, name: string): { schema: string; name: s
   const code = statement.replace(/\/\*[\s\S]*?\*\/|--[^\n]*/g, ' ');
   const m = new RegExp(`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\\s*\\.\\s*${table}(?![A-Za-z0-9_$])`, 'i').exec(code);
   if (!m) return undefined;
-  const schema = m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replace(/""/g, '"') : m[1]!.toLowerCase();
+  const schema = m[1].startsWith('"') ? m[1].slice(1, -1).replace(/""/g, '"') : m[1].toLowerCase();
   return { schema, name };
 }

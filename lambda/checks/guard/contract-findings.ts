@@ -5,6 +5,7 @@ import { CONTRACT_RULES } from '../drift/report-findings';
 import { deniedFailure } from './contract-access';
 import type { GuardFinding } from './report';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/errors/sqlstate';
+import { present } from '../../engine/errors/present';
 
 export function contractFindings(report: ContractsReport): GuardFinding[] {
   assertChecked(report);
@@ -20,8 +21,8 @@ export function contractFindings(report: ContractsReport): GuardFinding[] {
           severity: 'page',
           object: r.file,
           message: `contract ${r.name} (${r.file}:${r.line}) fails: ${f.reason}`,
-          why: [f.detail, f.hint].filter(Boolean).join('; ') || rule.why!,
-          fix: f.fix ?? rule.fix!,
+          why: [f.detail, f.hint].filter(Boolean).join('; ') || present(rule.why),
+          fix: f.fix ?? present(rule.fix),
         };
       }),
     );
@@ -51,7 +52,7 @@ function assertChecked(report: ContractsReport): void {
         sqlstate: stopped.sqlstate,
         file: r.file,
         line: r.line,
-        fix: NOT_CHECKED[stopped.sqlstate!],
+        fix: NOT_CHECKED[present(stopped.sqlstate)],
       });
     }
   }

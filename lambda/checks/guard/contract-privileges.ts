@@ -80,5 +80,5 @@ function targetNeeds(kind: string, node: Node): TablePrivilege[] {
 function mergeActions(node: Node): TablePrivilege[] {
   const commands = list(node.mergeWhenClauses).map((c) => as(c, 'MergeWhenClause')?.commandType);
   const byCommand: Record<string, TablePrivilege> = { CMD_INSERT: 'INSERT', CMD_UPDATE: 'UPDATE', CMD_DELETE: 'DELETE' };
-  return [...new Set(commands.flatMap((c) => (typeof c === 'string' && byCommand[c] ? [byCommand[c]!] : [])))];
+  return [...new Set(commands.flatMap((c) => (typeof c === 'string' && byCommand[c] ? [byCommand[c]] : [])))];
 }

@@ -30,7 +30,7 @@ export function driftFindings(ctx: DriftContext): GuardFinding[] {
       kind: 'drift',
       rule: rule.id,
       severity: unsettled ? 'ticket' : rule.severity,
-      object: diffs[0]!.name,
+      object: diffs[0].name,
       message: unsettled ? `${message} (ticket, not page: ${ctx.unsettled})` : message,
       why: rule.why,
       fix: driftFix(diffs, ctx.snapshot, ctx.live),
@@ -72,7 +72,7 @@ function onlyWidensReplicaIdentity(d: Difference): boolean {
 }
 
 function ruleOf(diffs: readonly Difference[]): GuardRule {
-  if (diffs[0]!.change === 'only-in-b' || diffs.every(onlyAddsLabels) || diffs.every(onlyWidensReplicaIdentity)) return GUARD_RULES.schemaAddition;
+  if (diffs[0].change === 'only-in-b' || diffs.every(onlyAddsLabels) || diffs.every(onlyWidensReplicaIdentity)) return GUARD_RULES.schemaAddition;
   if (diffs.every(isCommentDrift)) return GUARD_RULES.commentDrift;
   return GUARD_RULES.schemaDrift;
 }

@@ -31,7 +31,7 @@ function addedOnTable(d: Difference, live: Catalog, what: 'TRIGGER' | 'POLICY'):
 }
 
 export function triggerFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
-  const d = diffs[0]!;
+  const d = diffs[0];
   if (d.change === 'only-in-b') return addedOnTable(d, live, 'TRIGGER');
   const at = locate(d, [snapshot]);
   const trigger = at?.table.triggers?.find((t) => t.name === at.member);
@@ -72,8 +72,8 @@ export function enumFix(d: Difference, snapshot: Catalog, liveCatalog: Catalog):
   const live = typeof d.b === 'string' ? labelsOf(d.b) : [];
   const missing = type.values.filter((v) => !live.includes(v));
   const extra = live.filter((v) => !type.values.includes(v));
-  if (missing.length === 1 && extra.length === 1 && live.indexOf(extra[0]!) === type.values.indexOf(missing[0]!)) {
-    return `ALTER TYPE ${name} RENAME VALUE ${quoteLiteral(extra[0]!)} TO ${quoteLiteral(missing[0]!)};  ${sqlComment(`rows holding it read ${quoteLiteral(missing[0]!)} again`)}`;
+  if (missing.length === 1 && extra.length === 1 && live.indexOf(extra[0]) === type.values.indexOf(missing[0])) {
+    return `ALTER TYPE ${name} RENAME VALUE ${quoteLiteral(extra[0])} TO ${quoteLiteral(missing[0])};  ${sqlComment(`rows holding it read ${quoteLiteral(missing[0])} again`)}`;
   }
   const adds = missing.map((v) => {
     const k = type.values.indexOf(v);
@@ -98,7 +98,7 @@ export function viewFix(d: Difference, snapshot: Catalog): string {
 
 /** A domain changed by hand: its NOT NULL, default and CHECKs as the snapshot has them (each CHECK added NOT VALID, then validated). */
 export function domainFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
-  const d = diffs[0]!;
+  const d = diffs[0];
   const find = (c: Catalog) => c.domains?.find((x) => `${x.schema}.${x.name}` === d.name);
   const [want, now] = [find(snapshot), find(live)];
   if (d.change === 'only-in-b')

@@ -9,6 +9,7 @@ import { sqlComment } from '../../engine/sql/sql-quote';
 import type { Catalog, IndexInfo, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
 import { parentIndexLine, partitionIndexLines, type PartitionIndexStep } from '../doctor/partitioned-index';
+import { present } from '../../engine/errors/present';
 
 const NAME = String.raw`(?:"(?:[^"]|"")*"|[^\s"])+`;
 const HEAD = new RegExp(String.raw`^CREATE (UNIQUE )?INDEX (${NAME}) ON (ONLY )?(${NAME}) `);
@@ -63,7 +64,7 @@ export function partitionedIndexFix(table: TableInfo, index: IndexInfo, snapshot
 function stepsFor(table: TableInfo, parentIndex: string, like: Shape, snapshot: Catalog, live: Catalog): string[] {
   return partitionsOf(snapshot, table).flatMap((p) => {
     const expected = twin(p, like);
-    const name = expected?.name ?? `${p.name}_${parentIndex.split('.').pop()!.replace(/"/g, '')}`;
+    const name = expected?.name ?? `${p.name}_${present(parentIndex.split('.').pop()).replace(/"/g, '')}`;
     const has = twin(
       live.tables.find((t) => t.schema === p.schema && t.name === p.name),
       like,

@@ -10,6 +10,7 @@ import type { KeyTrigger } from '../../schema/catalog-detail';
 import { ident, qualified } from '../doctor/names';
 import { usingOffset } from '../names/index-definition';
 import { INTO_MIGRATION, locate } from './drift-fixes-detail';
+import { present } from '../../engine/errors/present';
 
 /**
  * A foreign key whose triggers do not fire: the rows written meanwhile that
@@ -76,9 +77,9 @@ const FOREIGN_KEY = new RegExp(String.raw`^FOREIGN KEY \((${IDENTS})\) REFERENCE
 /** The rows of `table` that break foreign key `key` (MATCH SIMPLE: a row with a NULL in the key is not checked; MATCH FULL: all or none NULL), or undefined for a form it does not read (PERIOD). */
 export function orphanQuery(table: string, key: ConstraintInfo): string | undefined {
   const m = FOREIGN_KEY.exec(key.definition);
-  if (!m || /\bPERIOD\b/.test(m[1]!)) return undefined;
+  if (!m || /\bPERIOD\b/.test(m[1])) return undefined;
   const split = (list: string) => list.match(/"(?:[^"]|"")*"|[^,\s]+/g) ?? [];
-  const [columns, referenced] = [split(m[1]!), split(m[3]!)];
+  const [columns, referenced] = [split(m[1]), split(m[3])];
   if (columns.length !== referenced.length) return undefined;
   const match = columns.map((c, k) => `p.${referenced[k]} = c.${c}`).join(' AND ');
   const missing = `NOT EXISTS (SELECT 1 FROM ${m[2]} p WHERE ${match})`;
@@ -103,7 +104,7 @@ function keyOnIndex(table: TableInfo, name: string | null | undefined, live: Cat
   const index = table.indexes.find((i) => i.constraint === name);
   const liveTable = live.tables.find((t) => t.schema === table.schema && t.name === table.name);
   const liveIndex = liveTable?.indexes.find((i) => i.name === index?.name);
-  if (!key || !index || !liveIndex || liveIndex.constraint !== null || liveTable!.constraints.some((c) => c.name === key.name)) return undefined;
+  if (!key || !index || !liveIndex || liveIndex.constraint !== null || present(liveTable).constraints.some((c) => c.name === key.name)) return undefined;
   return { table, key, index, liveIndex };
 }
 
@@ -168,7 +169,7 @@ function partitionKeyFix(table: TableInfo, name: string | null | undefined, snap
   const found = parent && parentKey && keyOnIndex(parent, parentKey.name, live);
   if (!key || !found) return undefined;
   return sqlComment(
-    `made by the fix of ${qualified(parent!.schema, parent!.name)}.${ident(parentKey!.name)} (its partitioned key, replaced by a unique index too: ADD CONSTRAINT on the parent builds each partition's): run that one`,
+    `made by the fix of ${qualified(parent.schema, parent.name)}.${ident(parentKey.name)} (its partitioned key, replaced by a unique index too: ADD CONSTRAINT on the parent builds each partition's): run that one`,
   );
 }
 
@@ -187,7 +188,7 @@ export function partitionStrayIndexFix(d: Difference, snapshot: Catalog, live: C
     stray && parent?.constraints.map((c) => keyOnIndex(parent, c.name, live)).find((k) => k && using(k.liveIndex.definition) === using(stray.definition));
   if (!found || !/^CREATE UNIQUE /.test(stray.definition)) return undefined;
   return sqlComment(
-    `attached to ${qualified(parent!.schema, found.liveIndex.name)}, the unique index in the place of key ${qualified(parent!.schema, parent!.name)}.${ident(found.key.name)}: that key's fix drops it with ${ident(found.liveIndex.name)}: run that one`,
+    `attached to ${qualified(present(parent).schema, found.liveIndex.name)}, the unique index in the place of key ${qualified(present(parent).schema, present(parent).name)}.${ident(found.key.name)}: that key's fix drops it with ${ident(found.liveIndex.name)}: run that one`,
   );
 }
 

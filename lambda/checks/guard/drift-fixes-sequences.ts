@@ -12,6 +12,7 @@ import { namedSequences, SEQUENCE_FIELDS, type Catalog, type Difference, type Na
 import type { SequenceOptions } from '../../schema/catalog-sequences';
 import { ident, literal, qualified } from '../doctor/names';
 import { INTO_MIGRATION, locate } from './drift-fixes-detail';
+import { present } from '../../engine/errors/present';
 
 /** Each option as ALTER / CREATE SEQUENCE sets it. */
 const CLAUSES: Record<keyof SequenceOptions, (v: string | boolean) => string> = {
@@ -25,7 +26,7 @@ const CLAUSES: Record<keyof SequenceOptions, (v: string | boolean) => string> = 
 
 /** A sequence of its own dropped, added or changed by hand (all its differences); a serial column's dropped or added on its column. */
 export function sequenceFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
-  const d = diffs[0]!;
+  const d = diffs[0];
   const find = (c: Catalog) => namedSequences(c).find((s) => `${s.schema}.${s.name}` === d.name);
   if (d.change === 'only-in-b') {
     const s = find(live);
@@ -52,13 +53,13 @@ export function sequenceFix(diffs: readonly Difference[], snapshot: Catalog, liv
   const clauses = SEQUENCE_FIELDS.filter((f) => changed.has(f)).map((f) => CLAUSES[f](s[f]));
   const note = changed.has('ownedBy') ? unnamed : undefined;
   if (changed.has('ownedBy') && !note) clauses.push(`OWNED BY ${owner ?? 'NONE'}`);
-  if (!clauses.length) return note!;
+  if (!clauses.length) return present(note);
   return `ALTER SEQUENCE ${name} ${clauses.join(' ')};${note ? `  ${sqlComment(note)}` : ''}`;
 }
 
 /** A serial column's sequence made again: its column's default calls it again, and it moves past the column's values. */
 function serialFix(s: NamedSequence, snapshot: Catalog): string | undefined {
-  const at = locate({ kind: 'column', name: s.ownedBy!, change: 'changed' }, [snapshot]);
+  const at = locate({ kind: 'column', name: present(s.ownedBy), change: 'changed' }, [snapshot]);
   const column = at?.table.columns.find((c) => c.name === at.member);
   if (!at || !column?.default) return undefined;
   const table = qualified(at.table.schema, at.table.name);
@@ -67,7 +68,7 @@ function serialFix(s: NamedSequence, snapshot: Catalog): string | undefined {
 
 /** A serial column's sequence added by hand: its column's default (which calls it) as the snapshot has it first, or PostgreSQL refuses the DROP. */
 function restoreDefault(s: NamedSequence, snapshot: Catalog): string {
-  const at = locate({ kind: 'column', name: s.ownedBy!, change: 'changed' }, [snapshot]);
+  const at = locate({ kind: 'column', name: present(s.ownedBy), change: 'changed' }, [snapshot]);
   const column = at?.table.columns.find((c) => c.name === at.member);
   if (!at || !column) return '';
   const alter = `ALTER TABLE ${qualified(at.table.schema, at.table.name)} ALTER COLUMN ${ident(column.name)}`;
@@ -91,7 +92,7 @@ export function setvalPast(table: string, column: string, s: Pick<SequenceOption
 export function columnSequenceFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string | undefined {
   const fields = new Set(diffs.map((d) => d.field?.replace(/^sequence\./, '')));
   const [expected, now] = [snapshot, live].map((c) => {
-    const at = locate(diffs[0]!, [c]);
+    const at = locate(diffs[0], [c]);
     return at?.table.columns.find((col) => col.name === at.member)?.sequence;
   });
   if (!expected || !now) return undefined;

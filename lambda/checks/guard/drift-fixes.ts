@@ -16,7 +16,7 @@ import { addedColumnFix, renamedColumn, renamedTable, renameTableSql } from './d
 
 /** The fix for one drifted object (all its differences). */
 export function driftFix(diffs: readonly Difference[], snapshot: Catalog, live: Catalog): string {
-  const d = diffs[0]!;
+  const d = diffs[0];
   const renamed = renameFix(d, snapshot, live);
   if (renamed) return renamed;
   if (d.kind === 'trigger') return triggerFix(diffs, snapshot, live);
@@ -69,7 +69,7 @@ function withSequenceFix(diffs: readonly Difference[], snapshot: Catalog, live: 
   const rest = diffs.filter((d) => !isSequenceField(d));
   const sequence =
     columnSequenceFix(diffs.filter(isSequenceField), snapshot, live) ??
-    `undo the change to the sequence of ${oneLine(diffs[0]!.name)} by hand, ${INTO_MIGRATION}`;
+    `undo the change to the sequence of ${oneLine(diffs[0].name)} by hand, ${INTO_MIGRATION}`;
   return rest.length ? `${driftFix(rest, snapshot, live)}\n${sequence}` : sequence;
 }
 
@@ -132,13 +132,13 @@ function partitionFix(d: Difference, snapshot: Catalog, live: Catalog): string {
 }
 
 function columnFix(diffs: readonly Difference[], snapshot: Catalog): string {
-  const at = locate(diffs[0]!, [snapshot]);
-  if (!at) return `undo the change to ${oneLine(diffs[0]!.name)} by hand, ${INTO_MIGRATION}`;
+  const at = locate(diffs[0], [snapshot]);
+  if (!at) return `undo the change to ${oneLine(diffs[0].name)} by hand, ${INTO_MIGRATION}`;
   const table = qualified(at.table.schema, at.table.name);
   const column = at.table.columns.find((c) => c.name === at.member);
   const alter = `ALTER TABLE ${table} ALTER COLUMN ${ident(at.member)}`;
-  if (!column) return `${oneLine(diffs[0]!.name)} is missing: restore it as the migrations create it (its data from a backup)`;
-  if (diffs[0]!.change === 'only-in-a') {
+  if (!column) return `${oneLine(diffs[0].name)} is missing: restore it as the migrations create it (its data from a backup)`;
+  if (diffs[0].change === 'only-in-a') {
     return `ALTER TABLE ${table} ADD COLUMN ${ident(column.name)} ${column.type}${column.default ? ` DEFAULT ${column.default}` : ''};  ${sqlComment(`${column.nullable ? '' : `then backfill it and ${alter} SET NOT NULL; `}its data is gone: restore it from a backup`)}`;
   }
   return diffs

@@ -8,6 +8,7 @@
 import { sqlComment } from '../../engine/sql/sql-quote';
 import type { Catalog, ColumnInfo, TableInfo } from '../../schema/catalog';
 import { ident, qualified } from '../doctor/names';
+import { present } from '../../engine/errors/present';
 
 const alike = (x: ColumnInfo, y: ColumnInfo) =>
   x.type === y.type && x.nullable === y.nullable && x.default === y.default && x.identity === y.identity && x.generated === y.generated;
@@ -16,8 +17,8 @@ const alike = (x: ColumnInfo, y: ColumnInfo) =>
 export function renamedColumn(table: TableInfo | undefined, other: TableInfo | undefined, name: string): string | undefined {
   const column = table?.columns.find((c) => c.name === name);
   if (!column || !other || other.columns.some((c) => c.name === name)) return undefined;
-  const candidates = other.columns.filter((c) => !table!.columns.some((t) => t.name === c.name) && alike(c, column));
-  return candidates.length === 1 ? candidates[0]!.name : undefined;
+  const candidates = other.columns.filter((c) => !present(table).columns.some((t) => t.name === c.name) && alike(c, column));
+  return candidates.length === 1 ? candidates[0].name : undefined;
 }
 
 /** The one table of `other` that `catalog` lacks and that has `table`'s columns (names and types): a rename (or SET SCHEMA) between the two. */
@@ -57,7 +58,7 @@ export function addedColumnFix(table: TableInfo, name: string, snapshot: Catalog
   const was = added && before ? renameSource(added, table, before) : undefined;
   const count = `SELECT count(${ident(name)}) AS ${ident(`${name}_values`)}${was ? `, count(${ident(was)}) AS ${ident(`${was}_values`)}` : ''}, count(*) AS rows FROM ${at};`;
   const renamed = was
-    ? `\n${sqlComment(`${ident(name)} may be ${ident(was)} renamed (the same type, ${added!.type}), and ${ident(was)} added again since, without its values: if so, copy them back before anything drops it: UPDATE ${at} SET ${ident(was)} = ${ident(name)} WHERE ${ident(was)} IS NULL AND ${ident(name)} IS NOT NULL;  (in batches on a big table)`)}`
+    ? `\n${sqlComment(`${ident(name)} may be ${ident(was)} renamed (the same type, ${present(added).type}), and ${ident(was)} added again since, without its values: if so, copy them back before anything drops it: UPDATE ${at} SET ${ident(was)} = ${ident(name)} WHERE ${ident(was)} IS NULL AND ${ident(name)} IS NOT NULL;  (in batches on a big table)`)}`
     : '';
   return `${count}  ${sqlComment(`what ${ident(name)} holds: dropping it destroys these values`)}${renamed}\nput it in a migration (then schemaguard snapshot), or, once its values are kept elsewhere, drop it: ALTER TABLE ${at} DROP COLUMN ${ident(name)};`;
 }
@@ -74,9 +75,9 @@ function renameSource(added: ColumnInfo, live: TableInfo, before: TableInfo): st
   const lower = added.name.toLowerCase();
   const named = candidates.filter((c) => lower.includes(c.name.toLowerCase()) || c.name.toLowerCase().includes(lower));
   const remade = candidates.filter((c) => {
-    const l = now(c)!;
+    const l = present(now(c));
     return (l.nullable && !c.nullable) || (l.default === null && c.default !== null) || (l.comment === null && c.comment !== null);
   });
   const pick = named.length ? named : remade;
-  return pick.length === 1 ? pick[0]!.name : undefined;
+  return pick.length === 1 ? pick[0].name : undefined;
 }

@@ -86,7 +86,7 @@ export async function runFleetGuard(o: FleetGuardOptions): Promise<FleetGuardRes
 function combined(tenants: TenantGuard[], durationMs: number): GuardReport {
   const reports = tenants.flatMap((t) => ('report' in t ? [{ name: t.tenant.name, report: t.report }] : []));
   const checked = reports.filter((r) => r.report.outcome !== 'skipped');
-  if (reports.length && !checked.length) return skippedReport(`every tenant skipped: ${reports[0]!.report.skippedReason ?? ''}`, durationMs);
+  if (reports.length && !checked.length) return skippedReport(`every tenant skipped: ${reports[0].report.skippedReason ?? ''}`, durationMs);
   const findings = checked.flatMap(({ name, report }) => report.findings.map((f) => ({ ...f, object: `${JSON.stringify(name)}: ${f.object}` })));
   const notes = checked.flatMap(({ name, report }) => (report.notes ?? []).map((n) => `${JSON.stringify(name)}: ${n}`));
   return findingsReport(findings, durationMs, notes);

@@ -40,6 +40,7 @@ import { GUARD_RULES } from './rules';
 import { stateElsewhere, stateFindings, unreadableState } from './state-access';
 import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
 import { INSUFFICIENT_PRIVILEGE, LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../../engine/errors/sqlstate';
+import { present } from '../../engine/errors/present';
 
 export type { GuardFinding, GuardMetrics, GuardReport } from './report';
 export { GUARD_RULES, guardRules, type GuardFindingKind, type GuardRule, type GuardSeverity } from './rules';
@@ -74,7 +75,7 @@ export async function runGuard(options: GuardOptions): Promise<GuardReport> {
   const stateSchema = validateSchemaName(options.stateSchema ?? DEFAULT_STATE_SCHEMA);
   const settings: PassSettings = { lockTimeoutMs: options.lockTimeoutMs ?? 1000, statementTimeoutMs: options.statementTimeoutMs ?? 10_000 };
   const own = options.session ? undefined : await options.driver.connect();
-  const session = options.session ?? own!;
+  const session = options.session ?? present(own);
   try {
     const result = await guardChecks(session, options, stateSchema, settings);
     return typeof result === 'string' ? skippedReport(result, Date.now() - started) : findingsReport(result.findings, Date.now() - started, result.notes);

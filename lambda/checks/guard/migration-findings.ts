@@ -24,16 +24,16 @@ export function migrationFindings(plan: Plan): GuardFinding[] {
         kind: 'migration',
         rule: changed.id,
         severity: changed.severity,
-        object: e.migration!.file,
+        object: e.migration.file,
         message:
           appliedAsOther(e) === undefined
-            ? `${e.migration!.file} changed after it was applied (applied ${shortChecksum(e.applied!.checksum)}, file ${shortChecksum(e.migration!.checksum)})`
-            : `version ${e.version} ran as "${appliedAsOther(e)}" (${shortChecksum(e.applied!.checksum)}); its file is now ${e.migration!.file}, another name (${shortChecksum(e.migration!.checksum)})`,
+            ? `${e.migration.file} changed after it was applied (applied ${shortChecksum(e.applied.checksum)}, file ${shortChecksum(e.migration.checksum)})`
+            : `version ${e.version} ran as "${appliedAsOther(e)}" (${shortChecksum(e.applied.checksum)}); its file is now ${e.migration.file}, another name (${shortChecksum(e.migration.checksum)})`,
         why: changed.why,
         fix:
           appliedAsOther(e) === undefined
             ? changed.fix.replace('VERSION', String(e.version))
-            : `when ${e.migration!.file} is another migration, give it a version above the newest applied one (repair would record it applied without running it); when it is the one that ran, renamed: schemaguard repair ${e.version} --rename --reason …`,
+            : `when ${e.migration.file} is another migration, give it a version above the newest applied one (repair would record it applied without running it); when it is the one that ran, renamed: schemaguard repair ${e.version} --rename --reason …`,
       }),
     ),
     ...plan.unknown.map(

@@ -19,6 +19,7 @@
  */
 import { CONTRACT_RULES } from '../drift/report-findings';
 import { DOCS_POINTERS } from '../../engine/errors/docs-pointers';
+import { present } from '../../engine/errors/present';
 
 export type GuardSeverity = 'page' | 'ticket';
 
@@ -146,8 +147,8 @@ export const CONTRACT_GUARD_RULES: GuardRule[] = Object.values(CONTRACT_RULES).m
   kind: 'contract',
   severity: 'page',
   title: r.title,
-  why: r.why!,
-  fix: r.fix!,
+  why: present(r.why),
+  fix: present(r.fix),
 }));
 
 /** Every rule, in report order. */

@@ -103,7 +103,7 @@ export async function stateElsewhere(q: Queryable, stateSchema: string): Promise
   const tables = rows.map((r) => `${r.schema}.${STATE_TABLE}`).join(', ');
   const note =
     `no ${stateSchema}.${STATE_TABLE} here (the state schema the guard was given), but ${tables} ${oneOrMany(rows.length, 'is a', 'are')} schemaguard state ${noun(rows.length, 'table')}: ` +
-    `this database was migrated with --state-schema ${rows[0]!.schema}; run the guard with --state-schema ${rows[0]!.schema} (the scheduled guard: the migrations' stateSchema). ` +
+    `this database was migrated with --state-schema ${rows[0].schema}; run the guard with --state-schema ${rows[0].schema} (the scheduled guard: the migrations' stateSchema). ` +
     'Migrations pending, changed or unknown were not compared, and a migration running through the RDS Data API is not seen';
   return { note, schemas: rows.map((r) => r.schema) };
 }

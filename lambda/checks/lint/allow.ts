@@ -29,7 +29,7 @@ function lastAtOrBelow<T>(items: readonly T[], value: (item: T) => number, at: n
   let hi = items.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    const v = value(items[mid]!);
+    const v = value(items[mid]);
     if (strict ? v < at : v <= at) lo = mid + 1;
     else hi = mid;
   }
@@ -56,9 +56,9 @@ export function allowanceFor(
   const directives = byRule.get(f.rule);
   const at = lastAtOrBelow(lines, itself, f.line ?? 0, false);
   if (!directives || at < 0) return undefined;
-  const stmt = lines[at]!;
+  const stmt = lines[at];
   const before = lastAtOrBelow(lines, itself, stmt, true);
-  const prev = before < 0 ? -Infinity : lines[before]!;
+  const prev = before < 0 ? -Infinity : lines[before];
   const first = directives[lastAtOrBelow(directives, (d) => d.line, prev, true) + 1];
   return first && first.line < stmt ? first : undefined;
 }

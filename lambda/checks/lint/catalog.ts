@@ -194,8 +194,8 @@ export function alteredTables(sources: readonly LintSource[]): string[] {
   const add = (raw: string) => found.add(raw.startsWith('"') ? raw.slice(1, -1).replaceAll('""', '"') : raw.replace(/[A-Z]+/g, (c) => c.toLowerCase()));
   for (const src of sources) {
     if (src.applied) continue;
-    for (const m of src.text.matchAll(NAMED_TABLE)) add(m[1]!);
-    for (const m of src.text.matchAll(DROP_LIST)) for (const item of m[1]!.matchAll(LIST_ITEM)) add(item[1]!);
+    for (const m of src.text.matchAll(NAMED_TABLE)) add(m[1]);
+    for (const m of src.text.matchAll(DROP_LIST)) for (const item of m[1].matchAll(LIST_ITEM)) add(item[1]);
     if (found.size >= MAX_ALTERED_TABLES) return [...found].slice(0, MAX_ALTERED_TABLES);
   }
   return [...found];
@@ -269,7 +269,7 @@ export async function readLintCatalog(q: Queryable, options: ReadCatalogOptions 
   const partitionedTables = (await q.query<{ schema: string; name: string; schemas: string[]; names: string[] }>(PARTITIONED_SQL)).rows.map((r) => ({
     schema: r.schema,
     name: r.name,
-    partitions: r.names.map((name, k) => ({ schema: r.schemas[k]!, name })),
+    partitions: r.names.map((name, k) => ({ schema: r.schemas[k], name })),
   }));
   const named = options.tables?.length ? await readNamedTables(q, options.tables) : undefined;
   // As text: the RDS Data API returns no arrays.

@@ -119,7 +119,7 @@ export function rewriteContextOf(ctx: Pick<RuleContext, 'model' | 'catalog'>): R
     if (own) return { baseType: own.baseType, constrained: own.constraints.size > 0, notNull: own.notNull, hasDefault: own.hasDefault === true };
     const parts = names((typeName as Node | undefined)?.names);
     const name = parts[parts.length - 1];
-    const schemas = parts.length > 1 ? [parts[parts.length - 2]!] : model.searchPath;
+    const schemas = parts.length > 1 ? [parts[parts.length - 2]] : model.searchPath;
     return catalog?.domains.find((d) => d.name === name && schemas.includes(d.schema));
   };
   return {

@@ -27,6 +27,7 @@
  */
 import type { Queryable } from '../../engine/ports';
 import { INVALID_TABLE_DEFINITION } from '../../engine/errors/sqlstate';
+import { present } from '../../engine/errors/present';
 
 /** What a dropped object is, as the statement names it. */
 export type DropKind = 'relation' | 'type' | 'function' | 'schema' | 'extension' | 'column' | 'constraint';
@@ -380,7 +381,7 @@ export function cascadeOf(graph: DependencyGraph, dropped: readonly string[]): C
   const queue = [...start];
   for (const id of start) flags.set(id, { normal: false, quiet: true });
   while (queue.length) {
-    const id = queue.shift()!;
+    const id = present(queue.shift());
     const [c, o, s] = id.split('/');
     for (const e of graph.byRef.get(`${c}/${o}`) ?? []) {
       if (s !== '0' && String(e.refsub) !== s) continue;
@@ -432,6 +433,6 @@ export function truncatedWith(graph: DependencyGraph, tables: readonly { id: str
     found.push(describe(graph, id));
     if (graph.objects.get(id)?.sub === 'p') for (const partition of graph.children.get(id) ?? []) named(partition);
   };
-  while (queue.length) for (const referencing of graph.referencedBy.get(queue.shift()!) ?? []) named(referencing);
+  while (queue.length) for (const referencing of graph.referencedBy.get(present(queue.shift())) ?? []) named(referencing);
   return found;
 }

@@ -12,6 +12,7 @@
 import { as, list, names, type Node, type ParsedStatement, type RangeVar } from '../parser/parse';
 import type { TableModel } from './model-types';
 import type { RuleContext } from './rule';
+import { present } from '../../engine/errors/present';
 
 /**
  * Whether an UPDATE or DELETE of `rel` reaches every row: '' without WHERE, the
@@ -45,8 +46,8 @@ function everyRowReason(where: unknown, table: TableModel | undefined, rel: Rang
   const column = test ? ownColumn(test.arg, rel, alias) : undefined;
   const model = column === undefined ? undefined : table?.columns.get(column);
   if (!model) return undefined;
-  if (test!.nulltesttype === 'IS_NOT_NULL' && model.notNull) return `${column} is NOT NULL in every row`;
-  if (test!.nulltesttype === 'IS_NULL' && model.nullInEveryRow) return `${column} was added by this run without a default, so it is NULL in every row`;
+  if (present(test).nulltesttype === 'IS_NOT_NULL' && model.notNull) return `${column} is NOT NULL in every row`;
+  if (present(test).nulltesttype === 'IS_NULL' && model.nullInEveryRow) return `${column} was added by this run without a default, so it is NULL in every row`;
   return undefined;
 }
 

@@ -60,8 +60,8 @@ export function deferredColumnConstraints(s: ParsedStatement, rel: RangeVar, col
 export function deferInto(rel: RangeVar, constraints: DeferredConstraint[], add: FixFile, validate: FixFile, o: OnlyOption = {}): void {
   for (const c of constraints) {
     const [a, v] = notValidSteps(rel, c.name, c.clause, [], o);
-    add.lines.push(...a!.lines);
-    validate.lines.push(...v!.lines);
+    add.lines.push(...a.lines);
+    validate.lines.push(...v.lines);
   }
 }
 
@@ -315,7 +315,7 @@ export function byKeyRanges(ctx: RuleContext, s: ParsedStatement, rel: RangeVar,
       sqlComment(`${o.rerun}`),
     );
   }
-  const pk = ident(key[0]!);
+  const pk = ident(key[0]);
   const range = `(sg_done IS NULL OR ${pk} > sg_done) AND ${pk} <= sg_upto`;
   // The statement up to its last token (a comment after it would swallow what follows), with the batch's range
   // (before its own WHERE, when it has one: that WHERE runs to the end of a statement without RETURNING).
@@ -328,7 +328,7 @@ export function byKeyRanges(ctx: RuleContext, s: ParsedStatement, rel: RangeVar,
     sqlComment(
       `${BATCH_ROWS} rows at a time, each batch committed on its own: its row locks last one batch, and the application's writes go on between batches.`,
     ),
-    sqlComment(`${o.rerun[0]!.toUpperCase()}${o.rerun.slice(1)}.`),
+    sqlComment(`${o.rerun[0].toUpperCase()}${o.rerun.slice(1)}.`),
     '-- It runs as long as the table takes unless a statement timeout is set (--statement-timeout, the directive); in a deploy, the time limit of the custom resource stops it, and the batches done stay done.',
     'DO $$',
     'DECLARE',

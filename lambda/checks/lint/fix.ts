@@ -52,7 +52,7 @@ export function placedFixFiles(fix: string): { place: FixPlace; text: string }[]
   for (const line of fix.split('\n')) {
     const marker = MARKER.exec(line);
     if (marker || files.length === 0) files.push({ place: marker ? placeOf(line.slice(marker[0].length)) : 'instead', lines: [] });
-    if (!marker) files[files.length - 1]!.lines.push(line);
+    if (!marker) files[files.length - 1].lines.push(line);
   }
   return files.map((f) => ({ place: f.place, text: f.lines.join('\n') }));
 }

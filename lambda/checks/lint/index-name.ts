@@ -12,6 +12,7 @@
  */
 import { as, list, names, type Node } from '../parser/parse';
 import { cutToBytes, NAME_BYTES, objectName } from '../names/object-names';
+import { present } from '../../engine/errors/present';
 
 /** NAMEDATALEN, the bound ChooseIndexNameAddition and ChooseIndexColumnNames count with. */
 const NAMEDATALEN = NAME_BYTES + 1;
@@ -113,7 +114,7 @@ function good(name: string | undefined): { name: string; strength: number } | un
 function lastString(fields: unknown): { name: string; strength: number } | undefined {
   return good(
     list(fields)
-      .flatMap((f) => (typeof as(f, 'String')?.sval === 'string' ? [String(as(f, 'String')!.sval)] : []))
+      .flatMap((f) => (typeof as(f, 'String')?.sval === 'string' ? [String(present(as(f, 'String')).sval)] : []))
       .at(-1),
   );
 }

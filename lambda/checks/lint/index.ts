@@ -58,6 +58,7 @@ import { WHOLE_TABLE_UPDATE } from './rules/whole-table-update';
 import { VOLATILE_DEFAULT } from './rules/volatile-default';
 import type { LintSource } from './source';
 import { SERVER_VERSION_RULE, serverVersionFindings } from './server-version';
+import { get, present } from '../../engine/errors/present';
 
 export type { CatalogColumn, LintCatalog } from './catalog';
 export { allowedCount, allowedOmittedLine, FINDINGS_KEPT_PER_RULE, lintCounts, omittedLine, type OmittedFindings } from './kept';
@@ -194,7 +195,9 @@ export async function lintMigrations(sources: LintSource[], options: LintOptions
     for (const o of allowedKeeper.omitted()) result.allowedOmitted.push(o);
   }
   const fileIndex = new Map(sources.map((s, i) => [s.file, i]));
-  result.findings.sort((a, b) => fileIndex.get(a.file!)! - fileIndex.get(b.file!)! || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  result.findings.sort(
+    (a, b) => get(fileIndex, present(a.file)) - get(fileIndex, present(b.file)) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+  );
   return result;
 }
 

@@ -31,7 +31,7 @@ export function applyRuleLevels<R extends LevelledFindings>(result: R, levels: R
   const off = (rule: string) => levels[rule]?.level === 'off';
   const allowed: AllowedFinding[] = result.findings
     .filter((f) => off(f.rule))
-    .map((f) => ({ ...f, allowed: { reason: `${source}: ${levels[f.rule]!.reason}`, line: 0 } }));
+    .map((f) => ({ ...f, allowed: { reason: `${source}: ${levels[f.rule].reason}`, line: 0 } }));
   return {
     ...result,
     findings: result.findings.filter((f) => !off(f.rule)).map((f) => relevelled(f, levels[f.rule])),

@@ -9,6 +9,7 @@
  */
 import type { CatalogColumn, LintCatalog } from './catalog';
 import type { TableModel } from './model-types';
+import { get } from '../../engine/errors/present';
 
 /** At most this many tables are named in the note (the others are counted). */
 const TABLES_NAMED = 5;
@@ -28,7 +29,7 @@ export class DatabaseTables {
     for (const c of catalog.columns ?? []) {
       const key = `${c.schema}.${c.table}`;
       if (!this.columns.has(key)) this.columns.set(key, new Map());
-      this.columns.get(key)!.set(c.column, c);
+      get(this.columns, key).set(c.column, c);
     }
     for (const r of catalog.relations ?? []) this.relations.add(`${r.schema}.${r.name}`);
     // A catalog without relations (built by hand, or by an older reader): the tables with columns exist.
@@ -36,7 +37,7 @@ export class DatabaseTables {
     for (const i of catalog.indexes ?? []) {
       const key = `${i.schema}.${i.table}`;
       if (!this.indexes.has(key)) this.indexes.set(key, new Set());
-      this.indexes.get(key)!.add(i.name);
+      get(this.indexes, key).add(i.name);
     }
   }
 

@@ -22,7 +22,7 @@ export function applyFunctionStatement(model: FunctionScope, s: Pick<ParsedState
 
 function qualified(model: FunctionScope, parts: string[]): { schema: string; name: string } {
   const name = parts[parts.length - 1] ?? '';
-  return { schema: parts.length > 1 ? parts[parts.length - 2]! : model.creationSchema(), name };
+  return { schema: parts.length > 1 ? parts[parts.length - 2] : model.creationSchema(), name };
 }
 
 function volatilityOf(options: unknown): Volatility | undefined {
@@ -40,7 +40,7 @@ function createFunction(model: FunctionScope, n: Node): void {
     .filter((p): p is Node => !!p && INPUT_MODES.has(String(p.mode)));
   const argTypes = params.map((p) => typeNameText(p.argType));
   let ndefaults = 0;
-  for (let k = params.length - 1; k >= 0 && params[k]!.defexpr !== undefined; k--) ndefaults++;
+  for (let k = params.length - 1; k >= 0 && params[k].defexpr !== undefined; k--) ndefaults++;
   const f: ModelFunction = {
     schema,
     name,
@@ -64,7 +64,7 @@ function named(model: FunctionScope, o: Node | undefined): ModelFunction[] {
   if (!o) return [];
   const parts = names(o.objname);
   const argTypes = o.args_unspecified ? undefined : list(o.objargs).map((t) => typeNameText(as(t, 'TypeName')));
-  const schemas = parts.length > 1 ? [parts[parts.length - 2]!] : model.searchPath;
+  const schemas = parts.length > 1 ? [parts[parts.length - 2]] : model.searchPath;
   const name = parts[parts.length - 1] ?? '';
   return model.functions.filter((f) => schemas.some((s) => sameFunction(f, s, name, argTypes)));
 }

@@ -8,6 +8,7 @@
 import { as, findAll, list, names, rangeVar, typeNameText, type Node, type RangeVar } from '../parser/parse';
 import type { ColumnModel, ConstraintKind, ConstraintModel, TableModel } from './model-types';
 import { objectName } from '../names/object-names';
+import { present } from '../../engine/errors/present';
 
 /** Where an ALTER TABLE runs: a NOT VALID constraint remembers it. */
 export interface CommandOrigin {
@@ -106,7 +107,7 @@ export function defaultConstraintName(table: string, con: Node, columns: string[
     case 'CONSTR_CHECK': {
       // PostgreSQL names a CHECK after its column when the expression references exactly one.
       const refs = new Set(findAll(con.raw_expr, 'ColumnRef').map((r) => names(r.fields).pop() ?? ''));
-      return refs.size === 1 ? objectName(table, [...refs][0]!, 'check') : objectName(table, 'check');
+      return refs.size === 1 ? objectName(table, [...refs][0], 'check') : objectName(table, 'check');
     }
     default:
       return objectName(table, ...columns, 'not_null');
@@ -276,7 +277,7 @@ function notValidNotNull(t: TableModel, name: string): ColumnModel[] {
 
 function dropColumn(t: TableModel, name: string): undefined {
   t.columns.delete(name);
-  for (const [k, cols] of [...(t.indexColumns ?? [])]) if (cols.includes(name)) t.indexColumns!.delete(k);
+  for (const [k, cols] of [...(t.indexColumns ?? [])]) if (cols.includes(name)) present(t.indexColumns).delete(k);
   for (const [k, c] of [...t.constraints]) if (c.notNullOf?.includes(name) || c.checkColumns?.includes(name)) t.constraints.delete(k);
   return undefined;
 }

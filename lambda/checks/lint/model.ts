@@ -32,6 +32,7 @@ import type { AlterTarget, CommandHook, DomainModel, FunctionScope, ModelFunctio
 import type { LintCatalog } from './catalog';
 import { DatabaseTables, disagreementNote } from './model-database';
 import type { LintSource } from './source';
+import { get, present } from '../../engine/errors/present';
 
 export type { AlterTarget, ColumnModel, CommandHook, ConstraintKind, ConstraintModel, DomainModel, ModelFunction, TableModel } from './model-types';
 
@@ -217,7 +218,7 @@ export class PendingModel implements FunctionScope {
   domain(typeName: unknown): DomainModel | undefined {
     const parts = names((typeName as Node | undefined)?.names);
     if (parts.length === 0) return undefined;
-    const name = parts[parts.length - 1]!;
+    const name = parts[parts.length - 1];
     const keys = parts.length > 1 ? [`${parts[parts.length - 2]}.${name}`] : this.path.map((s) => `${s}.${name}`);
     return keys.map((k) => this.domains.get(k)).find((d) => d !== undefined);
   }
@@ -292,7 +293,7 @@ export class PendingModel implements FunctionScope {
     const parent = n.partbound ? rangeVar(as(list(n.inhRelations)[0], 'RangeVar')) : undefined;
     // A partition of a table of the database is kept on a placeholder of it: lint with a database knows the others (LintCatalog.partitionedTables).
     if (parent) (this.table(parent) ?? this.tableOrPlaceholder(parent)).partitions ??= [];
-    if (parent) this.table(parent)!.partitions!.push(t);
+    if (parent) present(present(this.table(parent)).partitions).push(t);
   }
 
   /** ATTACH / DETACH PARTITION: the partitioned table's list of partitions. */
@@ -447,7 +448,7 @@ export class PendingModel implements FunctionScope {
     t.primaryKey = t.primaryKey.map((c) => (c === from ? to : c));
     if (t.partitionKey) t.partitionKey = t.partitionKey.map((c) => (c === from ? to : c));
     for (const [k, cols] of t.indexColumns ?? [])
-      t.indexColumns!.set(
+      present(t.indexColumns).set(
         k,
         cols.map((c) => (c === from ? to : c)),
       );
@@ -483,7 +484,7 @@ export class PendingModel implements FunctionScope {
       }
       return;
     }
-    const table = this.indexes.get(key)!;
+    const table = get(this.indexes, key);
     this.indexes.delete(key);
     this.indexes.set(`${key.split('.')[0]}.${to}`, table);
     const columns = this.tables.get(table)?.indexColumns;
@@ -564,7 +565,7 @@ export class PendingModel implements FunctionScope {
     if (!name) return;
     const key = parts.length > 1 ? `${parts[parts.length - 2]}.${name}` : `${this.creationSchema()}.${name}`;
     const d: DomainModel = { baseType: typeNameText(n.typeName), constraints: new Set(), notNull: false };
-    list(n.constraints).forEach((c, k) => addDomainConstraint(d, as(c, 'Constraint'), k));
+    for (const [k, c] of list(n.constraints).entries()) addDomainConstraint(d, as(c, 'Constraint'), k);
     this.domains.set(key, d);
   }
 
@@ -640,12 +641,13 @@ export class PendingModel implements FunctionScope {
       const call = as(as(target, 'ResTarget')?.val, 'FuncCall');
       const fn = names(call?.funcname);
       if (fn.at(-1) !== 'set_config' || (fn.length === 2 && fn[0] !== 'pg_catalog') || fn.length > 2) continue;
-      const [name, value] = list(call!.args).map((a) => as(a, 'A_Const'));
+      const [name, value] = list(present(call).args).map((a) => as(a, 'A_Const'));
       const setting = (name?.sval as Node | undefined)?.sval;
       if (typeof setting !== 'string' || setting.toLowerCase() !== 'search_path') continue;
-      if (this.source.noTransaction && booleanConstant(list(call!.args)[2]) !== false) continue;
+      if (this.source.noTransaction && booleanConstant(list(present(call).args)[2]) !== false) continue;
       if (value?.isnull === true) this.path = DEFAULT_SEARCH_PATH;
-      else if (typeof (value?.sval as Node | undefined)?.sval === 'string') this.path = searchPathSchemas(String((value!.sval as Node).sval)) ?? this.path;
+      else if (typeof (value?.sval as Node | undefined)?.sval === 'string')
+        this.path = searchPathSchemas(String((present(value).sval as Node).sval)) ?? this.path;
     }
   }
 }

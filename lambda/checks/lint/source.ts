@@ -65,7 +65,7 @@ export function lintSourceFromText(file: string, text: string, applied = false):
     if (d.name === 'no-transaction') src.noTransaction = true;
     if (d.name === 'lock-timeout') {
       const v = /^\s*=\s*(\S+)/.exec(d.argument);
-      const ms = v ? parseDuration(v[1]!) : undefined;
+      const ms = v ? parseDuration(v[1]) : undefined;
       if (ms !== undefined) src.lockTimeoutMs = ms;
     }
     if (d.name === 'valid-checksum') (src.validChecksums ??= []).push(d.argument.trim());

@@ -7,6 +7,7 @@
 import { quoteIdent } from '../../engine/state/identifiers';
 import { sqlIdent } from '../../engine/sql/sql-quote';
 import { rangeVar, scanTokens, type ParsedStatement, type RangeVar, type ScanToken } from '../parser/parse';
+import { present } from '../../engine/errors/present';
 
 const NEEDS_QUOTES = new Set(['RESERVED_KEYWORD', 'TYPE_FUNC_NAME_KEYWORD']);
 
@@ -14,7 +15,7 @@ const NEEDS_QUOTES = new Set(['RESERVED_KEYWORD', 'TYPE_FUNC_NAME_KEYWORD']);
 export function ident(name: string): string {
   if (/^[a-z_][a-z0-9_$]*$/.test(name)) {
     const tokens = scanTokens(name);
-    if (tokens.length === 1 && !NEEDS_QUOTES.has(tokens[0]!.keywordName)) return name;
+    if (tokens.length === 1 && !NEEDS_QUOTES.has(tokens[0].keywordName)) return name;
   }
   return sqlIdent(name);
 }
@@ -172,8 +173,8 @@ export function commandsRemoved(s: ParsedStatement, ats: number[]): Edit[] | und
   const edits = commands.flatMap((c, k) => {
     if (!gone[k]) return [];
     // Before the first command kept: up to the next command; after it: from the end of the one before.
-    const at = k < firstKept ? (k === 0 ? addBefore(s, ats, c) : c.start) : commands[k - 1]!.end;
-    const end = k < firstKept ? commands[k + 1]!.start : c.end;
+    const at = k < firstKept ? (k === 0 ? addBefore(s, ats, c) : c.start) : commands[k - 1].end;
+    const end = k < firstKept ? commands[k + 1].start : c.end;
     return [{ at: at + s.byteOffset, end: end + s.byteOffset, text: '' }];
   });
   return edits;
@@ -192,7 +193,7 @@ export function commandStarts(s: ParsedStatement): number[] {
   // The name: identifiers joined by dots, then an inheritance `*`.
   if (k >= 0) for (k++; tokens[k]?.text === '.'; k += 2);
   if (k >= 0 && tokens[k]?.text === '*') k++;
-  return spans.map((c, j) => s.byteOffset + (j === 0 && k >= 0 && tokens[k] ? tokens[k]!.start : c.start));
+  return spans.map((c, j) => s.byteOffset + (j === 0 && k >= 0 && tokens[k] ? tokens[k].start : c.start));
 }
 
 /** The byte range (in the statement) of each part between top-level commas: the first holds `ALTER TABLE name` before its command. */
@@ -217,7 +218,7 @@ function commandSpans(s: ParsedStatement): { start: number; end: number }[] {
 /** Where the first command starts: its `ADD`, right before the location in it. */
 function addBefore(s: ParsedStatement, ats: number[], c: { start: number; end: number }): number {
   const tokens = tokensOf(s);
-  const at = ats.find((x) => x - s.byteOffset >= c.start && x - s.byteOffset < c.end)! - s.byteOffset;
+  const at = present(ats.find((x) => x - s.byteOffset >= c.start && x - s.byteOffset < c.end)) - s.byteOffset;
   const k = tokens.findIndex((t) => t.start >= at);
-  return tokens[k - 1]?.text.toLowerCase() === 'add' ? tokens[k - 1]!.start : tokens[k]!.start;
+  return tokens[k - 1]?.text.toLowerCase() === 'add' ? tokens[k - 1].start : tokens[k].start;
 }

@@ -43,7 +43,7 @@ export function isZoneChange(before: string, after: string): boolean {
   const a = parseType(before);
   const b = parseType(after);
   if (!a || !b || a.base === b.base || !TIMESTAMPS.has(a.base) || !TIMESTAMPS.has(b.base)) return false;
-  return b.mods.length === 0 || b.mods[0]! >= (a.mods[0] ?? 6);
+  return b.mods.length === 0 || b.mods[0] >= (a.mods[0] ?? 6);
 }
 
 /** True unless the change is known to be binary-compatible (no rewrite). */
@@ -58,8 +58,8 @@ export function rewritesOnTypeChange(before: string, after: string): boolean {
   if (a.base !== b.base) return true;
   if (b.mods.length === 0) return !(WIDENING.has(a.base) || a.base === 'numeric');
   if (a.mods.length === 0) return true;
-  if (a.base === 'numeric') return (a.mods[1] ?? 0) !== (b.mods[1] ?? 0) || b.mods[0]! < a.mods[0]!;
-  return !WIDENING.has(a.base) || b.mods[0]! < a.mods[0]!;
+  if (a.base === 'numeric') return (a.mods[1] ?? 0) !== (b.mods[1] ?? 0) || b.mods[0] < a.mods[0];
+  return !WIDENING.has(a.base) || b.mods[0] < a.mods[0];
 }
 
 /**

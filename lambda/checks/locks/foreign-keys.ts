@@ -13,6 +13,7 @@ import { qualifiedIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import { refKey } from './table-sizes';
 import type { ForeignKeysTouched, RelationRef } from './statement-lock';
+import { present } from '../../engine/errors/present';
 
 export interface ForeignKey {
   constraint: string;
@@ -57,7 +58,7 @@ export async function readForeignKeys(q: Queryable, tables: RelationRef[]): Prom
 /** Whether the statement's `t` reaches the key: all keys, the key by name (one referencing this table: by the constraint it relies on), or the keys using a column. */
 function touches(t: ForeignKeysTouched, fk: ForeignKey): boolean {
   if (t.by === 'all') return true;
-  if (t.by === 'column') return fk.columns.includes(t.name!);
+  if (t.by === 'column') return fk.columns.includes(present(t.name));
   return fk.referencing ? fk.via === t.name : fk.constraint === t.name;
 }
 

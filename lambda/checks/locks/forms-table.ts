@@ -1,12 +1,13 @@
 /** The form table as its reference page (docs/reference/more/lock-forms.md) shows it: one row per form, from `LOCK_FORMS`; and the differences a trace sees that the model names. */
 import { LOCK_FORMS, OTHER_ROLE_TEXT, type LockForm } from './forms';
 import { modeEffect, strongest } from './modes';
+import { present } from '../../engine/errors/present';
 
 /** What waits while the form's locks are held: its table lock, or its indexes' when stronger; row locks stop UPDATE and DELETE of the rows. */
 export function formEffect(f: LockForm): string {
   if (!f.lock) return '—';
   if (f.rowLocks) return 'reads and inserts go on; UPDATE / DELETE of the rows it locks wait';
-  return modeEffect(strongest(f.lock, f.indexLock)!);
+  return modeEffect(present(strongest(f.lock, f.indexLock)));
 }
 
 function lockText(f: LockForm): string {

@@ -54,7 +54,7 @@ export function pgLocksMode(mode: LockMode): string {
   return `${mode
     .toLowerCase()
     .split(' ')
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .map((w) => w[0].toUpperCase() + w.slice(1))
     .join('')}Lock`;
 }
 

@@ -41,6 +41,7 @@ import {
   type StatementLock,
 } from './statement-lock';
 import { readTableSizes, refKey, type TableSize } from './table-sizes';
+import { present } from '../../engine/errors/present';
 
 export const LOCK_WARNING_RULE = {
   id: 'blocking-lock-on-large-table',
@@ -323,9 +324,11 @@ function addRead(reads: Read[], stretch: Stretch | undefined, read: Read): Stret
   stretch.lastKind = kind;
   const first = stretch.kinds.get(kind);
   if (stretch.folded && first) {
-    first.run!.count++;
-    first.run!.lastLine = read.line;
-    if (stretch.interleaved.has(kind)) first.run!.interleaved = true;
+    // A folded stretch's first read of a kind carries its run (fold() gave it one).
+    const run = present(first.run, "a folded read's run");
+    run.count++;
+    run.lastLine = read.line;
+    if (stretch.interleaved.has(kind)) run.interleaved = true;
     return stretch;
   }
   if (!first) stretch.kinds.set(kind, read);
@@ -349,11 +352,12 @@ function fold(reads: Read[], stretch: Stretch): void {
   const members = reads.splice(stretch.start);
   const kinds = new Map<string, Read>();
   for (const read of members) {
-    const kind = alikeKey(read)!;
+    const kind = present(alikeKey(read));
     const first = kinds.get(kind);
     if (first) {
-      first.run!.count++;
-      first.run!.lastLine = read.line;
+      const run = present(first.run, "a folded read's run");
+      run.count++;
+      run.lastLine = read.line;
     } else {
       read.run = { count: 1, lastLine: read.line, ...(stretch.interleaved.has(kind) ? { interleaved: true as const } : {}) };
       kinds.set(kind, read);
@@ -367,7 +371,7 @@ function fold(reads: Read[], stretch: Stretch): void {
 /** Each read as plan reports it, let go once reported: the reads and their reports are not all held at once. */
 function* releasing(reads: (Read | undefined)[]): Generator<Read> {
   for (let k = 0; k < reads.length; k++) {
-    const read = reads[k]!;
+    const read = present(reads[k]);
     reads[k] = undefined;
     yield read;
   }
@@ -394,7 +398,7 @@ function keyColumnsNullable(model: PendingModel, index: IndexRef): string[] | un
 /** The columns a SET NOT NULL would scan for: those no validated CHECK (or NOT NULL) of the model or of the database proves, as lint judges them; undefined for a table the model does not know. */
 function notNullUnproven(model: PendingModel, sl: StatementLock, catalog: LintCatalog | undefined): string[] | undefined {
   const t = sl.table && (model.table(sl.table) ?? (catalog?.notNullChecks?.length ? model.tableOrPlaceholder(sl.table) : undefined));
-  return t ? sl.notNull!.filter((c) => !notNullProven(t, c) && !notNullProvenInDatabase(catalog, t, c)) : undefined;
+  return t ? present(sl.notNull).filter((c) => !notNullProven(t, c) && !notNullProvenInDatabase(catalog, t, c)) : undefined;
 }
 
 /** The relation a CREATE TABLE (AS), VIEW or SEQUENCE makes. */
@@ -451,7 +455,7 @@ async function readCatalogFacts(catalog: Queryable | Session, parsed: Read[]): P
       }),
     );
     // A DETACH reads each table that references the parent: sized too, for its warning.
-    const detaching = reads.flatMap(({ sl }) => (sl.form.id.startsWith('detach-partition') && keysOf(sl) ? [keysOf(sl)!] : []));
+    const detaching = reads.flatMap(({ sl }) => (sl.form.id.startsWith('detach-partition') && keysOf(sl) ? [present(keysOf(sl))] : []));
     const referencing = detaching.flatMap((t) =>
       (foreignKeys.get(refKey(t)) ?? []).filter((k) => k.referencing).map((k) => ({ ...k.otherRef, kind: 'table' as const })),
     );
@@ -503,7 +507,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     if (sl.form.id === 'alter-column-type' && sl.typeChanges.some((c) => !c.transforms && currentType(c.column) === undefined)) report.oldTypeUnknown = true;
     const on = keysOf(sl);
     const touched = on
-      ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], sl.foreignKeys!).filter(
+      ? touchedKeys(foreignKeys.get(refKey(on)) ?? [], present(sl.foreignKeys)).filter(
           (k) => !(k.action === 'copies' && k.referencing && major !== undefined && major < PARTITION_LOCKS_REFERENCING_FROM),
         )
       : [];
@@ -530,7 +534,7 @@ export async function planLocks(pending: Migration[], options: LockPlanOptions =
     ];
     for (const warning of warnings) {
       // The first of each rule in each file kept, the rest counted: a file where every statement is warned of holds no warning per statement.
-      if (warning && keeper!.keep(warning)) plan.findings.push(warning);
+      if (warning && present(keeper).keep(warning)) plan.findings.push(warning);
     }
     for (const d of read.dropped ?? []) {
       dropped.add(d);
@@ -592,7 +596,7 @@ async function byDomainTable(reads: Read[], catalog: Queryable): Promise<Read[]>
 
 /** `schema.index` of a CREATE INDEX … IF NOT EXISTS. */
 function indexName(sl: StatementLock): string {
-  return qualifiedIdent(sl.table?.schema, sl.ifNotExists!);
+  return qualifiedIdent(sl.table?.schema, present(sl.ifNotExists));
 }
 
 /** Which indexes the reads' CREATE INDEX … IF NOT EXISTS name the database has (in the table's schema, or on the search path). */
@@ -701,7 +705,7 @@ function trackHeld(report: StatementLockReport, m: Migration, held: Map<string, 
   // A backfill runs after the file's COMMIT, each batch in its own transaction: it is not under the file's locks, nor holds any after.
   if (m.directives.noTransaction || report.batched || !report.table || !report.lock) return;
   const before = held.get(report.table);
-  const now = blockingLock(report)!;
+  const now = present(blockingLock(report));
   if (before && strongest(blockingLock(before), now) !== now) report.held = before;
   // A run's statements each take the lock again: the last one's line is where it was last taken.
   else held.set(report.table, { lock: report.lock, ...(report.indexLock ? { indexLock: report.indexLock } : {}), line: report.lastLine ?? report.line });
@@ -709,7 +713,7 @@ function trackHeld(report: StatementLockReport, m: Migration, held: Map<string, 
 
 /** What the held lock stops on the table, in a reviewer's words; undefined when it lets writes through. */
 function stopped(r: StatementLockReport): string | undefined {
-  const lock = blockingLock(r.held ?? r)!;
+  const lock = present(blockingLock(r.held ?? r));
   if (blocksReads(lock)) return 'reads and writes';
   if (blocksWrites(lock)) return 'writes';
   // Every row read is locked until COMMIT: an UPDATE or DELETE of any of them waits.
@@ -719,7 +723,7 @@ function stopped(r: StatementLockReport): string | undefined {
 function lockWarning(r: StatementLockReport, sl: StatementLock, warnRows: number): Finding | undefined {
   const stops = r.lock ? stopped(r) : undefined;
   if (!stops || !(r.rewrites || r.scans) || r.rows === null || r.rows < warnRows || r.newTable) return undefined;
-  const lock = r.held?.lock ?? r.lock!;
+  const lock = r.held?.lock ?? present(r.lock);
   const indexLock = r.held ? r.held.indexLock : r.indexLock;
   const locks = `${lock}${indexLock ? ` (and ${indexLock} on its indexes)` : ''}`;
   const work = r.rewrites ? 'rewrites' : 'scans';
@@ -779,7 +783,7 @@ function defaultPartitionWarning(r: StatementLockReport, warnRows: number): Find
   const d = r.defaultPartition;
   // A validated CHECK on it may exclude the bound: not proved here, and not warned of.
   if (!d?.reads || d.checked || d.rows === null || d.rows < warnRows) return undefined;
-  const parent = r.other?.role === 'parent' ? r.other.table : r.table!;
+  const parent = r.other?.role === 'parent' ? r.other.table : present(r.table);
   const waits = r.lock === 'ACCESS EXCLUSIVE' && r.table === parent ? `reads and writes on ${parent} and all its partitions` : `reads and writes on ${d.table}`;
   return {
     rule: LOCK_WARNING_RULE.id,

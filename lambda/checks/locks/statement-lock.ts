@@ -11,6 +11,7 @@ import { isZoneChange, rewritesOnTypeChange, rewritingColumnDefault, usingTransf
 import { as, list, names, optionOn, rangeVar, typeNameText, type Node, type ParsedStatement, type RangeVar } from '../parser/parse';
 import { form, type LockForm, type OtherRole } from './forms';
 import { LOCK_MODES, strongest, type LockMode } from './modes';
+import { present } from '../../engine/errors/present';
 
 export interface RelationRef {
   schema?: string;
@@ -122,7 +123,7 @@ const table = (r: RangeVar | undefined, kind: RelationRef['kind'] = 'table'): Re
 /** `[schema.]name` parts of a qualified-name list, e.g. DROP INDEX's objects. */
 function qualifiedName(parts: string[], kind: RelationRef['kind']): RelationRef | undefined {
   if (parts.length === 0) return undefined;
-  return parts.length > 1 ? { schema: parts[parts.length - 2], name: parts[parts.length - 1]!, kind } : { name: parts[0]!, kind };
+  return parts.length > 1 ? { schema: parts[parts.length - 2], name: parts[parts.length - 1], kind } : { name: parts[0], kind };
 }
 
 function single(f: LockForm, t: RelationRef | undefined, extra: Partial<StatementLock> = {}): StatementLock {
@@ -208,7 +209,7 @@ function sequenceOwner(n: Node): StatementLock {
     .find((d) => d?.defname === 'owned_by');
   const parts = list(as(owned?.arg, 'List')?.items).map((p) => String(as(p, 'String')?.sval ?? ''));
   if (parts.length < 2) return single(form('no-table-lock'), undefined);
-  return single(form('sequence-owned-by'), { ...(parts.length > 2 ? { schema: parts[parts.length - 3] } : {}), name: parts[parts.length - 2]!, kind: 'table' });
+  return single(form('sequence-owned-by'), { ...(parts.length > 2 ? { schema: parts[parts.length - 3] } : {}), name: parts[parts.length - 2], kind: 'table' });
 }
 
 /** A statement the table does not name: ACCESS EXCLUSIVE assumed when it names a relation, else no table lock. */
@@ -226,12 +227,12 @@ function alterTable(n: Node, rewrite: RewriteContext | undefined): StatementLock
     .map((c) => as(c, 'AlterTableCmd'))
     .filter((c): c is Node => !!c);
   // ATTACH and DETACH PARTITION stand alone in their ALTER TABLE (PostgreSQL's grammar).
-  const partition = cmds.length === 1 ? partitionCommand(cmds[0]!, rel) : undefined;
+  const partition = cmds.length === 1 ? partitionCommand(cmds[0], rel) : undefined;
   if (partition) return partition;
   const parts = cmds.map((c) => alterCommand(c, rewrite));
   if (parts.length === 0) return single(form('alter-table-other'), rel);
   let lock: LockMode | undefined;
-  let main = parts[0]!;
+  let main = parts[0];
   for (const p of parts) {
     const next = strongest(lock, p.form.lock);
     // Among subcommands of the same lock, the first that rewrites or scans names the statement: its safer form is the fix.
@@ -266,7 +267,7 @@ function alterIndex(n: Node, index: RelationRef | undefined): StatementLock {
   if (attach) {
     const f = form('attach-index-partition');
     const partitionIndex = table(rangeVar(as(attach.def, 'PartitionCmd')?.name), 'index');
-    return single(f, index, { other: partitionIndex && { table: partitionIndex, lock: f.other!, role: f.otherRole } });
+    return single(f, index, { other: partitionIndex && { table: partitionIndex, lock: present(f.other), role: f.otherRole } });
   }
   return single(form(cmds.some((c) => c.subtype === 'AT_SetTableSpace') ? 'alter-index-tablespace' : 'alter-index'), index);
 }
@@ -285,7 +286,7 @@ function partitionCommand(cmd: Node, parent: RelationRef | undefined): Statement
     const f = form('attach-partition');
     // The partition gets a copy of each of the parent's foreign keys, validated: SHARE ROW EXCLUSIVE at their other ends.
     return single(f, partition, {
-      other: parent && { table: parent, lock: f.other!, role: f.otherRole },
+      other: parent && { table: parent, lock: present(f.other), role: f.otherRole },
       partitioned: parent,
       foreignKeys: [{ by: 'all', action: 'copies' }],
       foreignKeysOn: parent,
@@ -295,7 +296,7 @@ function partitionCommand(cmd: Node, parent: RelationRef | undefined): Statement
     const f = form(as(cmd.def, 'PartitionCmd')?.concurrent ? 'detach-partition-concurrently' : 'detach-partition');
     // DETACH checks the parent's keys (pg_locks and the scan counters, 18 and 15; CONCURRENTLY too, seen on 18).
     return single(f, parent, {
-      other: partition && { table: partition, lock: f.other!, role: f.otherRole },
+      other: partition && { table: partition, lock: present(f.other), role: f.otherRole },
       partitioned: parent,
       foreignKeys: [{ by: 'all', action: 'detaches' }],
     });
@@ -337,7 +338,7 @@ function cleared(sl: StatementLock, by: Refinement): StatementLock {
 /** The one ADD PRIMARY KEY USING INDEX among `parts` (PostgreSQL takes one key per table). */
 function keyIndex(parts: Part[]): Pick<StatementLock, 'primaryKeyIndex'> {
   const key = parts.filter((p) => p.primaryKeyIndex);
-  return key.length === 1 ? { primaryKeyIndex: key[0]!.primaryKeyIndex } : {};
+  return key.length === 1 ? { primaryKeyIndex: key[0].primaryKeyIndex } : {};
 }
 
 const SUBCOMMAND_FORMS: Record<string, string> = {
@@ -548,7 +549,7 @@ function alterDomain(n: Node): StatementLock {
   const reads = n.subtype === 'O' || n.subtype === 'V' || (n.subtype === 'C' && !con?.skip_validation);
   const parts = names(n.typeName);
   if (!reads || parts.length === 0) return single(form('no-table-lock'), undefined);
-  const name = parts[parts.length - 1]!;
+  const name = parts[parts.length - 1];
   return { ...single(form('alter-domain-check'), undefined), domain: parts.length > 1 ? { schema: parts[parts.length - 2], name } : { name } };
 }
 
@@ -566,7 +567,7 @@ function createTable(n: Node): StatementLock {
     const col = as(e, 'ColumnDef');
     return col ? list(col.constraints).map((c) => as(c, 'Constraint')) : [as(e, 'Constraint')];
   });
-  const referenced = constraints.filter((c) => c?.contype === 'CONSTR_FOREIGN').map((c) => table(rangeVar(c!.pktable)));
+  const referenced = constraints.filter((c) => c?.contype === 'CONSTR_FOREIGN').map((c) => table(rangeVar(present(c).pktable)));
   return referenced[0] ? withMore(single(form('create-table-references'), referenced[0]), referenced) : single(form('create-table'), undefined);
 }
 

@@ -10,6 +10,7 @@
 import { qualifiedIdent } from '../../engine/state/identifiers';
 import type { Queryable } from '../../engine/ports';
 import type { RelationRef } from './statement-lock';
+import { present } from '../../engine/errors/present';
 
 export interface TableSize {
   /** `schema.table`, as the catalog names it. */
@@ -121,10 +122,10 @@ function storageRows(row: SizeRow): Pick<TableSize, 'rows' | 'rowsFrom'> {
  * planner would; its rows are unknown only when no leaf's are known.
  */
 function sizeOf(storages: SizeRow[]): TableSize {
-  const row = storages[0]!;
+  const row = storages[0];
   const parts = storages.map(storageRows);
   const known = parts.filter((p) => p.rows !== null);
-  const rows = known.length ? known.reduce((n, p) => n + p.rows!, 0) : null;
+  const rows = known.length ? known.reduce((n, p) => n + present(p.rows), 0) : null;
   const rowsFrom = parts.map((p) => p.rowsFrom).sort((a, b) => ROWS_FROM.indexOf(b) - ROWS_FROM.indexOf(a))[0] ?? 'empty';
   const columns = new Map(Object.entries(JSON.parse(row.columns ?? '{}') as Record<string, string>));
   const defaultPartition = row.default_schema !== null && row.default_name !== null ? { schema: row.default_schema, name: row.default_name } : undefined;

@@ -41,7 +41,7 @@ export function searchPathSchemas(value: string): string[] | undefined {
 }
 
 function skipSpace(value: string, at: number): number {
-  while (at < value.length && SPACE.test(value[at]!)) at++;
+  while (at < value.length && SPACE.test(value[at])) at++;
   return at;
 }
 
@@ -61,7 +61,7 @@ function quotedName(value: string, at: number): { name: string; end: number } | 
 /** A bare name from `at`, up to whitespace or a comma, A-Z folded; undefined when empty. */
 function unquotedName(value: string, at: number): { name: string; end: number } | undefined {
   let end = at;
-  while (end < value.length && value[end] !== ',' && !SPACE.test(value[end]!)) end++;
+  while (end < value.length && value[end] !== ',' && !SPACE.test(value[end])) end++;
   if (end === at) return undefined;
   return { name: value.slice(at, end).replace(/[A-Z]+/g, (u) => u.toLowerCase()), end };
 }

@@ -74,7 +74,7 @@ const EMPTIED = /^(?:'~\d+'|(\$[^$]*\$)~\d+\1)$/;
  */
 export function quotedAsWritten(message: string, sql: string, at: number): string {
   const near = / at or near "(.*)"$/s.exec(message);
-  if (!near || !EMPTIED.test(near[1]!)) return message;
+  if (!near || !EMPTIED.test(near[1])) return message;
   const cursor = new SqlCursor(sql, { start: Buffer.from(sql).subarray(0, at).toString('utf8').length });
   if (!cursor.next()) return message;
   const token = [...sql.slice(cursor.offset, Math.min(cursor.end, cursor.offset + 2 * QUOTED_CHARS + 2))];

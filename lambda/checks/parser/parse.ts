@@ -16,6 +16,7 @@ import { utf16Offset } from '../../engine/apply/script';
 import { sliceOf, statementLength, StatementScanner } from '../../engine/sql/splitter';
 import { quotedAsWritten, thinLongTokens } from './long-tokens';
 import { beforeCuts, thinValuesRows } from './values-rows';
+import { present } from '../../engine/errors/present';
 
 /** A parse-tree node: `{ NodeType: { …fields } }`. Typed loosely on purpose: the checks read a handful of fields. */
 export type Node = Record<string, unknown>;
@@ -134,10 +135,10 @@ export class TextPositions {
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= byteOffset) lo = mid;
+      if (this.lineStarts[mid] <= byteOffset) lo = mid;
       else hi = mid - 1;
     }
-    const column = this.bytes.subarray(this.lineStarts[lo]!, byteOffset).toString('utf8').length + 1;
+    const column = this.bytes.subarray(this.lineStarts[lo], byteOffset).toString('utf8').length + 1;
     return { line: lo + this.firstLine, column };
   }
   /** The first byte at or after `byteOffset` that is not whitespace or a comment. */
@@ -275,7 +276,7 @@ function parseAt(sql: string, byteBase: number, positions: TextPositions, option
     const location = byteBase + thin.toOriginal(from);
     const start = positions.skipBlank(location);
     const end = raw.stmt_len ? byteBase + thin.toOriginal(from + raw.stmt_len) : byteBase + Buffer.byteLength(sql, 'utf8');
-    const kind = Object.keys(raw.stmt)[0]!;
+    const kind = Object.keys(raw.stmt)[0];
     const { line, column } = positions.at(start);
     statements.push({
       stmt: raw.stmt,
@@ -383,7 +384,7 @@ export function unwrap(n: unknown): [string, Node] | undefined {
   if (!n || typeof n !== 'object') return undefined;
   const keys = Object.keys(n as object);
   if (keys.length !== 1) return undefined;
-  const k = keys[0]!;
+  const k = keys[0];
   return [k, (n as Node)[k] as Node];
 }
 
@@ -447,7 +448,7 @@ export function typeNameText(v: unknown): string {
   const t = v as Node | undefined;
   if (!t) return '';
   const parts = names(t.names);
-  let base = parts.length === 2 && parts[0] === 'pg_catalog' ? parts[1]! : parts.join('.');
+  let base = parts.length === 2 && parts[0] === 'pg_catalog' ? parts[1] : parts.join('.');
   base = TYPE_ALIASES[base] ?? base;
   const mods = list(t.typmods).map((m) => {
     const c = as(m, 'A_Const');
@@ -508,14 +509,14 @@ export function findAll(root: unknown, kind: string): Node[] {
   // Each entry: a value to walk, and whether it is a node of the kind (taken when it is reached).
   const stack: [unknown, boolean][] = [[root, false]];
   while (stack.length > 0) {
-    const [n, match] = stack.pop()!;
+    const [n, match] = present(stack.pop());
     if (match) out.push(n as Node);
     if (Array.isArray(n)) {
       for (let i = n.length - 1; i >= 0; i--) stack.push([n[i], false]);
     } else if (n && typeof n === 'object') {
       const entries = Object.entries(n as Node);
       for (let i = entries.length - 1; i >= 0; i--) {
-        const [k, v] = entries[i]!;
+        const [k, v] = entries[i];
         stack.push([v, k === kind && !!v && typeof v === 'object' && !Array.isArray(v)]);
       }
     }

@@ -87,8 +87,8 @@ export async function resolveTables(q: Queryable, names: readonly { schema?: str
     if (rows.length === 0) continue;
     out.push({
       named: n.schema === undefined ? n.name : `${n.schema}.${n.name}`,
-      schema: rows[0]!.schema,
-      table: rows[0]!.table,
+      schema: rows[0].schema,
+      table: rows[0].table,
       publications: rows.map((r) => r.publication).filter((p): p is string => p !== null),
     });
   }

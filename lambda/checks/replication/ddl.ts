@@ -68,7 +68,7 @@ function changedTables(s: ParsedStatement): { schema?: string; name: string }[] 
     return list(n.objects)
       .map((o) => names(as(o, 'List')?.items))
       .filter((p) => p.length > 0)
-      .map((p) => ({ ...(p.length > 1 ? { schema: p[p.length - 2] } : {}), name: p[p.length - 1]! }));
+      .map((p) => ({ ...(p.length > 1 ? { schema: p[p.length - 2] } : {}), name: p[p.length - 1] }));
   }
   return [];
 }

@@ -11,6 +11,7 @@ import type { RunCheck, RunCheckResult, RunFacts } from '../../engine/server/run
 import { carriesAnything, decodesEveryTable, readCarriers, resolveTables, type Carriers, type ResolvedTable } from './carriers';
 import type { ShapeChange } from './ddl';
 import { plural, verb } from '../../engine/errors/words';
+import { present } from '../../engine/errors/present';
 
 export interface ReplicationCheckOptions {
   /** The run's reason for changing carried tables (every file): the statements are noted, not refused. @default - refused unless the file says so */
@@ -46,7 +47,7 @@ async function checkReplication(facts: RunFacts, options: ReplicationCheckOption
   const carried = changes.flatMap((c) => {
     const t = tables.find((r) => r.named === nameOf(c));
     const by = t ? carriedBy(t, carriers) : [];
-    return by.length ? [{ change: c, table: `${t!.schema}.${t!.table}`, by }] : [];
+    return by.length ? [{ change: c, table: `${present(t).schema}.${present(t).table}`, by }] : [];
   });
   if (carried.length === 0) return {};
   const planned = facts.pending.filter((m) => m.directives.replicationPlanned !== undefined).map((m) => m.file);
@@ -86,7 +87,7 @@ function plannedNote(carried: readonly Carried[], reason: string | undefined): s
 function refusal(refused: readonly Carried[], carriers: Carriers, setting: string): ReplicationError {
   const lines = refused.slice(0, NAMED).map((c) => `  ${c.change.file}:${c.change.line}: ${c.change.what} — ${c.table}, carried by ${c.by.join(', ')}`);
   if (refused.length > NAMED) lines.push(`  … and ${refused.length - NAMED} more`);
-  const first = refused[0]!;
+  const first = refused[0];
   const inactive = carriers.slots.filter((s) => !s.active).map((s) => s.name);
   return new ReplicationError(
     `${first.change.file}:${first.change.line}: ${plural(refused.length, 'pending statement')} ${verb(refused.length, 'change')} tables that logical replication carries; nothing was run\n${lines.join('\n')}` +

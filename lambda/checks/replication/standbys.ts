@@ -13,6 +13,7 @@
  */
 import { StandbyLagError } from '../../engine/errors/errors';
 import type { Queryable } from '../../engine/ports';
+import { present } from '../../engine/errors/present';
 
 export interface StandbyWaitOptions {
   /** How long to wait for every standby. 0: report, do not wait. */
@@ -146,7 +147,7 @@ async function standbyReader(q: Queryable): Promise<Reader | undefined> {
   if (!self || self.recovery) return undefined;
   if (self.aurora) return auroraReader(q, self.now);
   if (Number(self.streaming) === 0) return undefined;
-  return { target: self.lsn!, read: () => readStreaming(q, self.lsn!) };
+  return { target: present(self.lsn), read: () => readStreaming(q, present(self.lsn)) };
 }
 
 const STREAMING_SQL = `

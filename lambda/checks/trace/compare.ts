@@ -11,6 +11,7 @@ import { LOCK_FORMS, type TracedDifference } from '../locks/forms';
 import { strongest, type LockMode } from '../locks/modes';
 import type { StatementLockReport } from '../locks/plan-locks';
 import type { ObservedRow, StatementTrace } from './run-files';
+import { present } from '../../engine/errors/present';
 
 export const TRACE_MISMATCH_RULE = {
   id: 'trace-mismatch',
@@ -100,7 +101,7 @@ export function differences(row: StatementLockReport, p: Predicted, o: Observed,
   if (p.indexLock && !o.outside && o.indexLock !== p.indexLock)
     out.push({ aspect: 'lock', text: `lock on its indexes: plan says ${p.indexLock}, the server took ${lockText(o.indexLock)}` });
   if (p.other && !o.outside && o.other !== undefined && o.other !== p.other)
-    out.push({ aspect: 'lock', text: `lock on ${row.other!.table}: plan says ${p.other}, the server took ${lockText(o.other)}` });
+    out.push({ aspect: 'lock', text: `lock on ${present(row.other).table}: plan says ${p.other}, the server took ${lockText(o.other)}` });
   return [...out, ...unnamed];
 }
 
@@ -156,7 +157,7 @@ export function traceFindings(rows: readonly StatementLockReport[], traced: read
     const t = traced[k];
     if (!t) return;
     const at = { file: row.file, line: row.line, column: row.column };
-    if (t.observed.error && (k === 0 || rows[k - 1]!.line !== row.line || rows[k - 1]!.file !== row.file)) {
+    if (t.observed.error && (k === 0 || rows[k - 1].line !== row.line || rows[k - 1].file !== row.file)) {
       out.push({
         rule: TRACE_FAILED_RULE.id,
         severity: 'warning',
@@ -171,7 +172,7 @@ export function traceFindings(rows: readonly StatementLockReport[], traced: read
         rule: TRACE_MISMATCH_RULE.id,
         severity: 'warning',
         ...at,
-        message: `${row.table ?? 'the statement'}: ${t.differences!.join('; ')}`,
+        message: `${row.table ?? 'the statement'}: ${present(t.differences).join('; ')}`,
         why: TRACE_MISMATCH_RULE.why,
         fix: TRACE_MISMATCH_RULE.fix,
       });

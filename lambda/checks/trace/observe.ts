@@ -11,6 +11,7 @@
  */
 import type { Queryable } from '../../engine/ports';
 import { LOCK_MODES, pgLocksMode, strongest, type LockMode } from '../locks/modes';
+import { present } from '../../engine/errors/present';
 
 /** PostgreSQL's FirstNormalObjectId: below it, the catalogs and what initdb made. */
 const FIRST_USER_OID = 16384;
@@ -111,7 +112,7 @@ export async function readState<X extends object = object>(
 ): Promise<{ state: TransactionState; rewritten: Set<number>; created: Set<number>; extra: X }> {
   const all = !book.loaded;
   const r = await q.query<{ locks: string; scans: string; relations: string } & X>(stateSql(all ? 'all' : 'locked', extra?.columns), extra?.params ?? []);
-  const row = r.rows[0]!;
+  const row = r.rows[0];
   const locks = new Map<number, Set<LockMode>>();
   for (const [oid, mode] of JSON.parse(row.locks) as [number, string][]) {
     const m = lockModeOf(mode);
@@ -143,7 +144,7 @@ export function effectBetween(before: TransactionState, after: TransactionState,
   const took = new Map<number, LockMode>();
   for (const [oid, modes] of after.locks) {
     const had = before.locks.get(oid);
-    for (const m of modes) if (!had?.has(m)) took.set(oid, strongest(took.get(oid), m)!);
+    for (const m of modes) if (!had?.has(m)) took.set(oid, present(strongest(took.get(oid), m)));
   }
   const heldBefore = new Map<number, LockMode[]>();
   for (const [oid, modes] of before.locks)

@@ -26,6 +26,7 @@ import type { Driver, Queryable, Session } from '../../engine/ports';
 import { sleep } from '../../engine/runtime/sleep';
 import type { LockMode } from '../locks/modes';
 import { lockModeOf } from './observe';
+import { present } from '../../engine/errors/present';
 
 /** The first PostgreSQL major with pg_stat_force_next_flush. */
 const FORCED_FLUSH_FROM = 15;
@@ -86,7 +87,7 @@ async function runBehindHolder(
   try {
     if (holder) {
       await holder.query('BEGIN');
-      await holder.query(`LOCK TABLE ONLY ${await regclassText(holder, table!)} IN SHARE UPDATE EXCLUSIVE MODE`);
+      await holder.query(`LOCK TABLE ONLY ${await regclassText(holder, present(table))} IN SHARE UPDATE EXCLUSIVE MODE`);
     }
     let settled = false;
     const running = runner.query(sql).then(
@@ -99,7 +100,7 @@ async function runBehindHolder(
     let lock: LockMode | null = null;
     const until = Date.now() + WAIT_SEEN_WITHIN_MS;
     while (holder && !settled && lock === null && Date.now() < until) {
-      lock = await waitingFor(watcher, runner.pid!, table!);
+      lock = await waitingFor(watcher, present(runner.pid), present(table));
       if (lock === null) await sleep(POLL_MS);
     }
     if (holder) await holder.query('ROLLBACK');
@@ -111,7 +112,7 @@ async function runBehindHolder(
 }
 
 async function regclassText(q: Queryable, oid: number): Promise<string> {
-  return (await q.query<{ name: string }>('SELECT $1::int8::oid::regclass::text AS name', [oid])).rows[0]!.name;
+  return (await q.query<{ name: string }>('SELECT $1::int8::oid::regclass::text AS name', [oid])).rows[0].name;
 }
 
 async function waitingFor(watcher: Queryable, pid: number, table: number): Promise<LockMode | null> {
@@ -132,7 +133,7 @@ async function scanCounter(runner: Session, watcher: Queryable, tables: number[]
         'SELECT coalesce(sum(seq_scan), 0)::int8 AS n FROM pg_stat_all_tables WHERE relid = ANY($1::int8[]::oid[])',
         [tables],
       );
-      return Number(r.rows[0]!.n);
+      return Number(r.rows[0].n);
     };
     const before = await flushed();
     return { scannedSince: async () => (await flushed()) > before };
@@ -147,7 +148,7 @@ async function scanCounter(runner: Session, watcher: Queryable, tables: number[]
       const r = await runner.query<{ n: string }>('SELECT coalesce(sum(pg_stat_get_xact_numscans(o::oid)), 0)::int8 AS n FROM unnest($1::int8[]) AS o', [
         tables,
       ]);
-      return Number(r.rows[0]!.n) > 0;
+      return Number(r.rows[0].n) > 0;
     },
   };
 }

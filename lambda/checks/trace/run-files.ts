@@ -17,6 +17,7 @@ import { blocksWrites, strongest, type LockMode } from '../locks/modes';
 import { effectBetween, readState, RelationBook, type StatementEffect } from './observe';
 import { observeOutside } from './outside-transaction';
 import { resolveTargets, rowNames, targetsColumn, targetsOf, type RowTargets } from './targets';
+import { present } from '../../engine/errors/present';
 
 /** What the server showed of one plan row's statement, on the row's own tables. */
 export interface ObservedRow {
@@ -107,8 +108,8 @@ async function resetSession(session: Session): Promise<void> {
 
 function skippedFile(m: Migration, byPlace: Map<string, StatementLockReport[]>, why: string): StatementTrace[] {
   return [...byPlace.entries()]
-    .filter(([, rows]) => rows[0]!.file === m.file)
-    .map(([, rows]) => ({ file: m.file, line: rows[0]!.line, column: rows[0]!.column, locks: [], rows: rows.map(unobserved), skipped: why }));
+    .filter(([, rows]) => rows[0].file === m.file)
+    .map(([, rows]) => ({ file: m.file, line: rows[0].line, column: rows[0].column, locks: [], rows: rows.map(unobserved), skipped: why }));
 }
 
 const unobserved = (): ObservedRow => ({ lock: null, rewrites: false, scans: null });
@@ -197,7 +198,7 @@ function unnamedLocks(effect: StatementEffect, book: RelationBook, targets: RowT
   );
   return [...effect.took]
     .filter(([oid, lock]) => !effect.created.has(oid) && !named.has(oid) && blocksWrites(lock) && TABLE_KINDS.has(book.get(oid)?.kind ?? ''))
-    .map(([oid, lock]) => ({ relation: book.get(oid)!.name, lock }))
+    .map(([oid, lock]) => ({ relation: present(book.get(oid)).name, lock }))
     .sort((a, b) => (a.relation < b.relation ? -1 : a.relation > b.relation ? 1 : 0));
 }
 
@@ -207,7 +208,7 @@ function locksTaken(effect: StatementEffect, book: RelationBook): StatementTrace
     .filter(([oid]) => !effect.created.has(oid))
     .map(([oid, lock]) => ({ rel: book.get(oid), lock }))
     .filter((x) => x.rel)
-    .map(({ rel, lock }) => ({ relation: rel!.name, kind: rel!.kind, lock }))
+    .map(({ rel, lock }) => ({ relation: present(rel).name, kind: present(rel).kind, lock }))
     .sort((a, b) => (a.relation < b.relation ? -1 : a.relation > b.relation ? 1 : 0));
 }
 

@@ -128,5 +128,5 @@ export function targetsOf(names: readonly RowNames[], json: string): RowTargets[
 export async function resolveTargets(q: Queryable, names: readonly RowNames[]): Promise<RowTargets[]> {
   const { columns, params } = targetsColumn(names);
   const r = await q.query<{ targets: string }>(`SELECT ${columns.slice(1)}`, params);
-  return targetsOf(names, r.rows[0]!.targets);
+  return targetsOf(names, r.rows[0].targets);
 }

@@ -10,6 +10,7 @@
 import type { ColumnMetadata, Field, SqlParameter, TypeHint } from '@aws-sdk/client-rds-data';
 import type { Blocker } from '../../engine/errors/errors';
 import { lexSql } from '../../engine/sql/lexer';
+import { present } from '../../engine/errors/present';
 
 /** A parameter with an explicit Data API type hint (`typed('…', 'UUID')`). */
 export class TypedParameter {
@@ -243,13 +244,13 @@ export function parseSqlErrorMessage(raw: string): { message: string; code?: str
     text = text.slice(0, state.index);
   }
   const parts = text.split(/\n\s+(?=(?:Detail|Hint|Position|Where|Internal Query|Internal Position|Routine|File|Line|Server SQLState): )/);
-  const head = parts.shift()!.replace(/^(?:ERROR|FATAL|PANIC):\s+/, '');
+  const head = present(parts.shift()).replace(/^(?:ERROR|FATAL|PANIC):\s+/, '');
   const out: { message: string; code?: string; detail?: string; hint?: string; position?: string; where?: string } = { message: head };
   if (code) out.code = code;
   for (const p of parts) {
     const m = /^([A-Za-z ]+): ([\s\S]*)$/.exec(p);
     if (!m) continue;
-    const value = m[2]!.trim();
+    const value = m[2].trim();
     if (m[1] === 'Detail') out.detail = value;
     else if (m[1] === 'Hint') out.hint = value;
     else if (m[1] === 'Position') out.position = value;

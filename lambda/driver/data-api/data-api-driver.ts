@@ -70,6 +70,7 @@ import {
   PROGRAM_LIMIT_EXCEEDED,
   QUERY_CANCELED,
 } from '../../engine/errors/sqlstate';
+import { present } from '../../engine/errors/present';
 
 /** How long connecting to the Data API endpoint may take (each SDK attempt). */
 const DATA_API_CONNECTION_TIMEOUT_MS = 5_000;
@@ -227,7 +228,7 @@ export class DataApiDriver implements Driver {
         ),
       true,
     );
-    return r.transactionId!;
+    return present(r.transactionId);
   }
 
   async endTransaction(transactionId: string, commit: boolean): Promise<void> {
@@ -325,8 +326,8 @@ class DataApiSession implements Session {
   readonly errorEndsTransaction = true;
   /** A response is at most 1 MiB (Aurora user guide, Data API limitations: "The response size limit is 1 MiB"). */
   readonly responseLimitBytes = DATA_API_RESPONSE_LIMIT_BYTES;
-  /** A call is one statement, and BEGIN and COMMIT are calls of their own. */
-  readonly capabilities: SessionCapabilities = { script: false, pipelines: false, fusedTransactions: false };
+  /** A call is one statement, and BEGIN and COMMIT are calls of their own: no script, beginWith or commitWith. */
+  readonly capabilities: SessionCapabilities = { pipelines: false };
   private transactionId?: string;
   private timeouts: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
   private txSettings: TransactionSettings = { lockTimeoutMs: 0, statementTimeoutMs: 0 };
@@ -349,7 +350,7 @@ class DataApiSession implements Session {
       // SET does not outlive a call: one-statement transaction with SET LOCAL.
       await this.begin(t);
       try {
-        const r = await this.run<R>(sql, params, this.transactionId!, t);
+        const r = await this.run<R>(sql, params, present(this.transactionId), t);
         await this.commit();
         return r;
       } catch (e) {
@@ -468,7 +469,7 @@ class DataApiSession implements Session {
       const waiting = running.find((x) => x.wait_event_type === 'Lock');
       lockWaitSince = waiting ? (lockWaitSince ?? Date.now()) : undefined;
       const lockedOut =
-        transactionId === undefined && waiting !== undefined && settings.lockTimeoutMs > 0 && Date.now() - lockWaitSince! >= settings.lockTimeoutMs;
+        transactionId === undefined && waiting !== undefined && settings.lockTimeoutMs > 0 && Date.now() - present(lockWaitSince) >= settings.lockTimeoutMs;
       if (lockedOut || Date.now() - started >= limit) {
         const blockers = waiting ? await sampleBlockers(new DataApiSession(this.driver), Number(waiting.pid)).catch(() => []) : [];
         await this.driver.execute({

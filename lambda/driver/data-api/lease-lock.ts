@@ -39,6 +39,7 @@ import { leaseBlocker as toBlocker, type LeaseHolderRow as HolderRow } from '../
 import { pollForLock } from '../lock-poll';
 import { lockHolders } from '../pg/advisory-lock';
 import { ensureLeaseTable, isLeaseTableGone, leaseTable, removeLeaseTable, type LeaseTableCreation } from './lease-table';
+import { present } from '../../engine/errors/present';
 
 export { LEASE_TABLE };
 
@@ -126,6 +127,11 @@ export class LeaseLock implements MigrationLock {
     return this.held;
   }
 
+  /** The session acquire() opened: every step after it runs on this one. */
+  private get open(): Session {
+    return present(this.session, "the lease lock's session");
+  }
+
   /** The drivers fence every commit while the lease is held (`fence`). */
   get fencesCommits(): boolean {
     return this.fencing;
@@ -145,7 +151,7 @@ export class LeaseLock implements MigrationLock {
 
   /** Creates the lease table when there is none, taking the lease in the same transaction: true when it did. */
   private async createTableTaking(): Promise<boolean> {
-    const created = await ensureLeaseTable(this.session!, this.options.stateSchema, (q) => this.tryTake(q));
+    const created = await ensureLeaseTable(this.open, this.options.stateSchema, (q) => this.tryTake(q));
     if (created) this.created = created;
     return created !== undefined;
   }
@@ -156,7 +162,7 @@ export class LeaseLock implements MigrationLock {
    * the table removed when taking the lease created it — and says false.
    */
   private async clearOfAdvisory(): Promise<boolean> {
-    const s = this.session!;
+    const s = this.open;
     if (await this.advisoryFree()) return true;
     if (!(await this.removeCreatedTable(s))) {
       await s.query(`DELETE FROM ${this.table} WHERE name = $1 AND holder = $2`, [this.name, this.holderId]);
@@ -173,7 +179,7 @@ export class LeaseLock implements MigrationLock {
       onBusy: (holders) => onWait?.(holders),
       timeout: (holders) => this.waitError(waitMs, this.seen, holders),
       // Wake up when the current lease would expire, if that is sooner than the next step.
-      wakeWithinMs: () => (this.seen.length ? Math.max(10, Number(this.seen[0]!.expires_in_ms) + 5) : undefined),
+      wakeWithinMs: () => (this.seen.length ? Math.max(10, Number(this.seen[0].expires_in_ms) + 5) : undefined),
     });
   }
 
@@ -183,7 +189,7 @@ export class LeaseLock implements MigrationLock {
    * both are free, then looks for the advisory lock once more (`clearOfAdvisory`).
    */
   private async tryWhileWaiting(): Promise<boolean> {
-    const s = this.session!;
+    const s = this.open;
     this.advisory = [];
     try {
       this.seen = (await this.holders()).filter((h) => h.holder !== this.holderId && Number(h.expires_in_ms) > 0);
@@ -199,7 +205,7 @@ export class LeaseLock implements MigrationLock {
 
   /** No other session holds the advisory lock (its holders are kept for the wait's report). */
   private async advisoryFree(): Promise<boolean> {
-    this.advisory = await lockHolders(this.session!, advisoryLockKey(this.options.stateSchema));
+    this.advisory = await lockHolders(this.open, advisoryLockKey(this.options.stateSchema));
     return this.advisory.length === 0;
   }
 
@@ -218,7 +224,7 @@ export class LeaseLock implements MigrationLock {
   }
 
   private async holders(): Promise<HolderRow[]> {
-    const r = await this.session!.query<HolderRow>(
+    const r = await this.open.query<HolderRow>(
       `SELECT holder, owner, floor(extract(epoch FROM clock_timestamp() - acquired_at))::int AS held_for_s,
               greatest(0, floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000))::bigint AS expires_in_ms
          FROM ${this.table} WHERE name = $1`,
@@ -265,7 +271,7 @@ export class LeaseLock implements MigrationLock {
   /** Extend the lease, expired or not, while it is ours; marks it lost once another runner took it over. */
   private async renew(): Promise<void> {
     if (!this.held || this.lost) return;
-    const r = await this.session!.query<{ ok: number }>(
+    const r = await this.open.query<{ ok: number }>(
       `UPDATE ${this.table}
           SET renewed_at = clock_timestamp(), expires_at = clock_timestamp() + $3::bigint * interval '1 millisecond'
         WHERE name = $1 AND holder = $2

@@ -105,7 +105,7 @@ async function createLeaseTable(s: Session, schema: string, take: (q: Queryable)
             'SELECT to_regclass($1) IS NOT NULL AS table, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS schema',
             [leaseTable(schema), schema],
           )
-        ).rows[0]!;
+        ).rows[0];
         if (before.table) return undefined;
         for (const stmt of leaseDdl(schema, !before.schema)) await s.query(stmt);
         await take(s);

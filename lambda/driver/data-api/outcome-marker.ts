@@ -160,7 +160,7 @@ export async function refuseWithoutMarkerPrivilege(q: Queryable, schema: string,
       `SELECT current_user::text AS role, (SELECT has_schema_privilege(n.oid, 'CREATE') FROM pg_namespace n WHERE n.nspname = $1) AS may`,
       [schema],
     )
-  ).rows[0]!;
+  ).rows[0];
   // No state schema yet: the runner creates it, and owns it.
   if (r.may !== false) return;
   throw new MigrationError(

@@ -143,7 +143,7 @@ export class AdvisoryLock implements MigrationLock {
     // Where the session pipelines, the lease table's check goes in the same round trip, run after the try (`leaseTableExists`).
     const leaseTable = s.capabilities.pipelines ? leaseTableExists(s, this.stateSchema) : undefined;
     leaseTable?.catch(() => undefined);
-    const row = (await trying).rows[0]!;
+    const row = (await trying).rows[0];
     if (s.pid !== undefined && row.pid !== s.pid) {
       throw new PoolerError(
         `the connection to ${this.driver.target} is not one server session: it started on server pid ${s.pid}, and the next statement ran on pid ${row.pid}; it goes through a transaction-pooling proxy (such as PgBouncer with pool_mode=transaction), where a session lock would be left with a pooled server connection; nothing was run`,

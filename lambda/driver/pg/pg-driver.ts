@@ -37,6 +37,7 @@ import {
   NO_ACTIVE_SQL_TRANSACTION,
   TOO_MANY_CONNECTIONS,
 } from '../../engine/errors/sqlstate';
+import { present } from '../../engine/errors/present';
 
 export interface ConnectRetry {
   /** Attempts in all (1 = no retry). @default 1 */
@@ -217,7 +218,7 @@ export class PgDriver implements Driver {
   /** The host, port and user the connections are for (IAM signs its token for them). */
   private hostPortUser(): { host: string; port: number; user: string } {
     // Without the TLS parameters: pg-connection-string would read their files and warn about sslmode=require's meaning.
-    const c = this.options.connectionString !== undefined ? parseConnectionString(withoutTlsParameters(this.options.connectionString)) : this.options.config!;
+    const c = this.options.connectionString !== undefined ? parseConnectionString(withoutTlsParameters(this.options.connectionString)) : this.options.config;
     return { host: c.host ?? 'localhost', port: Number(c.port ?? 5432), user: c.user ?? '' };
   }
 
@@ -340,9 +341,9 @@ export class PgDriver implements Driver {
   /** Where to connect and pg's `ssl` option: an explicit `ssl`, else the URL's sslmode as psql reads it; `plain`: without TLS. */
   private where(plain: boolean): ClientConfig {
     const o = this.options;
-    const url = this.url !== undefined ? { connectionString: this.url } : o.config!;
+    const url = this.url !== undefined ? { connectionString: this.url } : present(o.config);
     // pg lets a URL's (empty) password win over the option: with a token, the URL is given as its parts.
-    const base = this.password ? { ...(this.url !== undefined ? urlParts(this.url) : o.config!), password: this.password } : url;
+    const base = this.password ? { ...(this.url !== undefined ? urlParts(this.url) : present(o.config)), password: this.password } : url;
     const ssl = plain ? false : (o.ssl ?? this.tls?.ssl);
     return ssl !== undefined ? { ...base, ssl } : base;
   }
@@ -549,8 +550,8 @@ class PgSession implements Session {
   private readonly running: ScriptQuery[] = [];
   /** Several statements in one message: on a connection that is one server session (not through a pooler, where commits are fenced). */
   script?: (sql: readonly (string | Uint8Array)[], keepRowsOf?: ReadonlySet<number>, onNotice?: (message: string) => void) => Promise<ScriptResult>;
-  /** BEGIN and COMMIT always ride along; `script` (and with it `pipelines`) only on a session of its own, set by init(). */
-  capabilities: SessionCapabilities = { script: false, pipelines: false, fusedTransactions: true };
+  /** BEGIN and COMMIT always ride along (beginWith, commitWith); `script` (and with it `pipelines`) only on a session of its own, set by init(). */
+  capabilities: SessionCapabilities = { pipelines: false };
 
   constructor(
     private readonly client: Client,
@@ -641,7 +642,7 @@ class PgSession implements Session {
     this.pid = identity.pid;
     this.script = (sql, keepRowsOf, onNotice) => this.runScript(sql, keepRowsOf, onNotice);
     // Scripts may overlap where the client writes each query at once (pg's pipeline mode).
-    this.capabilities = { script: true, pipelines: (this.client as unknown as { pipeline?: boolean }).pipeline === true, fusedTransactions: true };
+    this.capabilities = { pipelines: (this.client as unknown as { pipeline?: boolean }).pipeline === true };
     const check = identity.checkInterval ? CHECK_INTERVAL_CALL : '';
     if (setCheckInterval && this.searchPath === undefined) await this.client.query(`SELECT ${check}`);
     const tenant = this.searchPath === undefined ? '' : await this.searchTenant(this.searchPath, setCheckInterval ? check : '');
@@ -656,7 +657,7 @@ class PgSession implements Session {
   private async searchTenant(schema: string, alongside = ''): Promise<string> {
     const also = alongside ? `, ${alongside}` : '';
     const r = await this.client.query<{ path: string }>(`SELECT set_config('search_path', quote_ident($1::text), false) AS path${also}`, [schema]);
-    return `set_config('search_path', ${quoteLiteral(r.rows[0]!.path)}, false)`;
+    return `set_config('search_path', ${quoteLiteral(r.rows[0].path)}, false)`;
   }
 
   /**
@@ -678,11 +679,11 @@ class PgSession implements Session {
       const r = await this.client.query<{ pid: number; version: number; check_interval: string | null; standard: boolean }>(
         `${who}, CASE WHEN ${own} AND current_setting('server_version_num')::int >= 140000 THEN ${CHECK_INTERVAL_CALL} END AS check_interval`,
       );
-      return { pid: r.rows[0]!.pid, version: r.rows[0]!.version, checkInterval: r.rows[0]!.check_interval !== null, standardStrings: r.rows[0]!.standard };
+      return { pid: r.rows[0].pid, version: r.rows[0].version, checkInterval: r.rows[0].check_interval !== null, standardStrings: r.rows[0].standard };
     } catch (e) {
       if (isConnectionLoss(e)) throw e;
       const r = await this.client.query<{ pid: number; version: number; standard: boolean }>(who);
-      return { pid: r.rows[0]!.pid, version: r.rows[0]!.version, checkInterval: false, standardStrings: r.rows[0]!.standard };
+      return { pid: r.rows[0].pid, version: r.rows[0].version, checkInterval: false, standardStrings: r.rows[0].standard };
     }
   }
 
@@ -700,7 +701,7 @@ class PgSession implements Session {
 
   async query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
     try {
-      const r = params && params.length ? await this.client.query(sql, params as unknown[]) : await this.client.query(sql);
+      const r = params?.length ? await this.client.query(sql, params as unknown[]) : await this.client.query(sql);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     } catch (e) {
       if (isConnectionLoss(e)) this.lost();
@@ -741,7 +742,7 @@ class PgSession implements Session {
     // One round trip; the values are integers we computed, not user text.
     await this.query(beginSql(s));
     // Through a pooler the server session is fixed only inside a transaction: learn its pid there.
-    if (this.pooler) this.pid = (await this.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    if (this.pooler) this.pid = (await this.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   }
 
   async beginWith(s: TransactionSettings, sql: string): Promise<void> {

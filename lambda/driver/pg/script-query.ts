@@ -118,7 +118,7 @@ export class ScriptQuery extends Query {
     try {
       const row: Row = {};
       msg.fields.forEach((value, i) => {
-        row[columns.names[i]!] = value === null ? null : columns.parsers[i]!(value);
+        row[columns.names[i]] = value === null ? null : columns.parsers[i](value);
       });
       const rows = this.kept.get(this.completed);
       if (rows) rows.push(row);

@@ -108,7 +108,7 @@ function lostFix(m: Migration, stmt: SqlStatement | null): string {
     : stmt
       ? `whether line ${stmt.line} finished before the connection was lost is not known (a no-transaction file has no COMMIT: each statement commits as it ends), and the file is not recorded; ${again}`
       : `the statements of this no-transaction file stay applied (each committed as it ended); schemaguard status tells whether the file was recorded before the connection was lost: if it was not, ${again}`;
-  if (!stmt || stmt.words[0] !== 'create' || classifyStatement(stmt).kind !== 'concurrently') return fix;
+  if (stmt?.words[0] !== 'create' || classifyStatement(stmt).kind !== 'concurrently') return fix;
   const target = concurrentIndexTarget(stmt.text);
   return `${fix}. The concurrent build cut off may have left an INVALID index: ${
     target
@@ -225,7 +225,7 @@ function lockTimeoutFix(blockers: Blocker[]): string {
   const pids = blockers.map((b) => b.pid).join(', ');
   return (
     `no session holds a lock on the table: a concurrent build (CREATE INDEX CONCURRENTLY, REINDEX or DROP INDEX CONCURRENTLY) waits for every transaction older than it to end, whatever it touches, and pid ${pids} ` +
-    `${oneOrMany(blockers.length, 'has', 'have')} one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let ${oneOrMany(blockers.length, 'it', 'them')} finish or end ${oneOrMany(blockers.length, 'it', 'them')} (SELECT pg_terminate_backend(${blockers[0]!.pid})), then run again; or raise --lock-timeout`
+    `${oneOrMany(blockers.length, 'has', 'have')} one open (an idle-in-transaction session, a long report, a REPEATABLE READ snapshot): let ${oneOrMany(blockers.length, 'it', 'them')} finish or end ${oneOrMany(blockers.length, 'it', 'them')} (SELECT pg_terminate_backend(${blockers[0].pid})), then run again; or raise --lock-timeout`
   );
 }
 

@@ -134,7 +134,7 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
   let refused: unknown;
   const write = async (): Promise<void> => {
     while (!stopped && next < files.length && written.length < PIPELINE_FILES && (written.length === 0 || chars() < PIPELINE_CHARS)) {
-      const m = files[next]!;
+      const m = files[next];
       try {
         await hooks.admit(m);
       } catch (e) {
@@ -150,7 +150,7 @@ export async function applyInFlight(session: ScriptSession, files: Migration[], 
 
   await write();
   while (written.length) {
-    const head = written[0]!;
+    const head = written[0];
     if (announced === applied) {
       hooks.started(head.m);
       announced++;

@@ -27,6 +27,7 @@ import type { ScriptResult, ScriptSession, TransactionSettings } from '../ports'
 import { ScriptMessage, TRANSACTION_START_STATEMENTS, transactionStartSql } from './script';
 import { bodyBatches, type Migration } from '../files/source';
 import { insertAppliedTimedSql } from '../state/state';
+import { present } from '../errors/present';
 
 /** About this many characters of SQL per message. */
 export const MESSAGE_CHARS = 32 * 1024;
@@ -56,8 +57,8 @@ export async function scriptAttempt(
     line = undefined;
   }
   if (m.checks.length) {
-    m.checks.forEach((check, k) => message.check(check, k, CHECK_COUNT_LIMIT));
-    refuseOutOfTime(m, line ?? m.checks[0]!.statement.line, s.endsAt);
+    for (const [k, check] of m.checks.entries()) message.check(check, k, CHECK_COUNT_LIMIT);
+    refuseOutOfTime(m, line ?? m.checks[0].statement.line, s.endsAt);
     const result = await send(session, m, message, watcher);
     for (const [index, part] of message.rowsOf) {
       const failed = part.kind === 'check' ? checkFailure(m, part.check, result.rows.get(index) ?? []) : undefined;
@@ -135,8 +136,8 @@ export async function sendScript(session: ScriptSession, m: Migration, message: 
 export function located(session: ScriptSession, m: Migration, message: ScriptMessage, e: unknown): MigrationError {
   const where = message.locate(e as { position?: string; statementIndex?: number });
   const part = where?.part;
-  if (part?.kind === 'statement') return statementError(m, part.statement, e, session.broken, where!.position ?? null);
-  if (part?.kind === 'check') return checkRunError(m, part.check, e, session.broken, where!.position);
+  if (part?.kind === 'statement') return statementError(m, part.statement, e, session.broken, present(where).position ?? null);
+  if (part?.kind === 'check') return checkRunError(m, part.check, e, session.broken, present(where).position);
   // schemaguard's own statements (the state row, COMMIT), or a lost connection: the file, without a line.
   return statementError(m, null, e, session.broken, null);
 }

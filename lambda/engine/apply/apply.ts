@@ -45,6 +45,7 @@ import { insertAppliedLiteralSql, insertAppliedSql } from '../state/state';
 import { noun, oneOrMany, verb } from '../errors/words';
 import { recordBackfill, type BackfillRecord } from '../backfill/progress';
 import { applyingName } from '../lock/applying-file';
+import { present } from '../errors/present';
 
 export { CHECK_COUNT_LIMIT, CHECK_EXAMPLES } from './apply-errors';
 
@@ -165,7 +166,7 @@ function backfillRecord(m: Migration, s: ApplySettings, settings: TransactionSet
   return {
     version: m.version,
     file: m.file,
-    statement: m.backfill!,
+    statement: present(m.backfill),
     lockTimeoutMs: settings.lockTimeoutMs,
     statementTimeoutMs: m.directives.statementTimeoutMs ?? s.statementTimeoutMs,
     batchRows: s.backfillBatchRows ?? FIRST_BATCH_ROWS,
@@ -369,7 +370,7 @@ async function runStatement(
   m: Migration,
   stmt: SqlStatement | null,
   watcher: BlockerWatcher,
-  run: () => Promise<unknown> = () => session.query(stmt!.text),
+  run: () => Promise<unknown> = () => session.query(present(stmt).text),
 ): Promise<void> {
   watcher.start();
   try {

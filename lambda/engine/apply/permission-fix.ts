@@ -34,19 +34,19 @@ export function permissionFix(e: MigrationError, role: string, stateSchema: stri
   const msg = e.message;
   let m = /permission denied for schema (\S+)/.exec(msg);
   if (m)
-    return `as the schema's owner (or a superuser): GRANT USAGE, CREATE ON SCHEMA ${sqlIdent(m[1]!)} TO ${role}; or run migrate as the role that owns the schema`;
+    return `as the schema's owner (or a superuser): GRANT USAGE, CREATE ON SCHEMA ${sqlIdent(m[1])} TO ${role}; or run migrate as the role that owns the schema`;
   m = /permission denied for database (\S+)/.exec(msg);
   if (m) {
     return (
       `${role} may not create schemas in ${m[1]}, and migrate creates its state schema ${sqlIdent(stateSchema)} (${stateSetting}) there: ` +
-      `as the database's owner (or a superuser): CREATE SCHEMA ${sqlIdent(stateSchema)} AUTHORIZATION ${role}; or GRANT CREATE ON DATABASE ${sqlIdent(m[1]!)} TO ${role}; or run migrate as the database's owner`
+      `as the database's owner (or a superuser): CREATE SCHEMA ${sqlIdent(stateSchema)} AUTHORIZATION ${role}; or GRANT CREATE ON DATABASE ${sqlIdent(m[1])} TO ${role}; or run migrate as the database's owner`
     );
   }
   m = /must be owner of (\w+(?: \w+)?) (\S+)/.exec(msg);
-  if (m) return `only the owner of ${m[1]} ${qualified(m[2]!)} (or a member of its role) may do this: ${OWNER} ${role}`;
+  if (m) return `only the owner of ${m[1]} ${qualified(m[2])} (or a member of its role) may do this: ${OWNER} ${role}`;
   m = /permission denied for (table|sequence|view|materialized view|function|procedure|type|relation) (\S+)/.exec(msg);
   if (m)
-    return `as its owner: GRANT the privilege the statement needs (SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRIGGER …) ON ${m[1] === 'relation' ? 'TABLE' : m[1]!.toUpperCase()} ${qualified(m[2]!)} TO ${role}; or run migrate as the role that owns it`;
+    return `as its owner: GRANT the privilege the statement needs (SELECT, INSERT, UPDATE, DELETE, REFERENCES, TRIGGER …) ON ${m[1] === 'relation' ? 'TABLE' : m[1].toUpperCase()} ${qualified(m[2])} TO ${role}; or run migrate as the role that owns it`;
   if (/permission denied to create extension/.test(msg)) {
     return 'CREATE EXTENSION of an untrusted extension needs a superuser (on RDS, a member of rds_superuser): run this migration as such a role, or have one create the extension first';
   }

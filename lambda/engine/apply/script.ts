@@ -82,8 +82,8 @@ export function recordFields(text: string): (string | null)[] {
     let value = '';
     if (text[i] === '"') {
       for (i++; i < text.length; i++) {
-        const c = text[i]!;
-        if (c === '\\' || (c === '"' && text[i + 1] === '"')) value += text[++i]!;
+        const c = text[i];
+        if (c === '\\' || (c === '"' && text[i + 1] === '"')) value += text[++i];
         else if (c === '"') break;
         else value += c;
       }
@@ -204,7 +204,7 @@ export class ScriptMessage {
   }
 
   private last(match: (p: Placed) => boolean): Placed | undefined {
-    for (let k = this.placed.length - 1; k >= 0; k--) if (match(this.placed[k]!)) return this.placed[k];
+    for (let k = this.placed.length - 1; k >= 0; k--) if (match(this.placed[k])) return this.placed[k];
     return undefined;
   }
 }

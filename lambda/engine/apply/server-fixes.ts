@@ -78,7 +78,7 @@ function notNullFix(fields: DatabaseErrorFields, message: string, stmt: Pick<Sql
   const m = /^column "((?:[^"]|"")+)" of relation "(?:[^"]|"")+" contains null values/.exec(message);
   const table = relationOf(fields, message);
   if (!m || !table) return undefined;
-  const column = sqlIdent(fields.columnName ?? m[1]!.replace(/""/g, '"'));
+  const column = sqlIdent(fields.columnName ?? m[1].replace(/""/g, '"'));
   const end = inTransaction ? ROLLED_BACK : '';
   if (stmt && addsColumn(stmt.words)) {
     return (
@@ -116,7 +116,7 @@ const IF_NOT_EXISTS: Record<string, string> = {
  */
 function alreadyExistsFix(sqlstate: string, message: string, inTransaction: boolean): string | undefined {
   if (!/already exists/.test(message)) return undefined;
-  const form = IF_NOT_EXISTS[sqlstate]!;
+  const form = IF_NOT_EXISTS[sqlstate];
   if (!inTransaction) {
     return (
       'an earlier run of this no-transaction file may have made it before a later statement failed (each statement commits on its own, and the file, not recorded, runs again from its first line), ' +

@@ -148,7 +148,7 @@ export class InputProblemsError extends InputError {
   readonly total: number;
   constructor(problems: readonly InputError[], total = problems.length) {
     const shown = problems.slice(0, SHOWN_PROBLEMS);
-    const first = shown[0]!;
+    const first = shown[0];
     const lines = shown.map((p) => `  ${p.message}${p.fix ? `\n    fix: ${p.fix}` : ''}`);
     if (total > shown.length) lines.push(`  and ${total - shown.length} more (fix these and run again to see them)`);
     super(`${total} problems in the migration files, each below with its fix:\n${lines.join('\n')}`, {

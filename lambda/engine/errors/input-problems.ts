@@ -6,6 +6,7 @@
  * that leaves the rest unreadable (a string left open) ends the file.
  */
 import { InputError, InputProblemsError } from './errors';
+import { get } from './present';
 
 /** How many problems are kept, at most (the others are counted): bounds the memory a file of thousands of them takes. */
 const KEPT = 1000;
@@ -48,12 +49,12 @@ export class InputProblems {
   /** Throws what was gathered: one problem as itself, several as one InputProblemsError, in order of file (as first met) and line. */
   throwIfAny(): void {
     if (this.count === 0) return;
-    if (this.count === 1) throw this.kept[0]!;
+    if (this.count === 1) throw this.kept[0];
     const files = new Map<string | undefined, number>();
     for (const p of this.kept) if (!files.has(p.file)) files.set(p.file, files.size);
     const ordered = this.kept
       .map((p, k) => ({ p, k }))
-      .sort((a, b) => files.get(a.p.file)! - files.get(b.p.file)! || (a.p.line ?? 0) - (b.p.line ?? 0) || a.k - b.k)
+      .sort((a, b) => get(files, a.p.file) - get(files, b.p.file) || (a.p.line ?? 0) - (b.p.line ?? 0) || a.k - b.k)
       .map((x) => x.p);
     throw new InputProblemsError(ordered, this.count);
   }

@@ -35,7 +35,7 @@ export function maskUrl(url: string): string {
  */
 export function urlWithoutPath(url: string): string {
   const m = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@]*@?[^/?#]*)/i.exec(url);
-  return m ? `${m[1]!.replace(/\/\/[^@/]*@/, '//***@')}/...` : '<not a URL>';
+  return m ? `${m[1].replace(/\/\/[^@/]*@/, '//***@')}/...` : '<not a URL>';
 }
 
 /**

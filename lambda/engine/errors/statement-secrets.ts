@@ -1,3 +1,4 @@
+import { present } from './present';
 /**
  * Passwords written in SQL: `CREATE/ALTER ROLE|USER … [ENCRYPTED] PASSWORD '…'`,
  * a user mapping's `OPTIONS (password '…')`, and a libpq connection string in
@@ -68,7 +69,7 @@ const MASK = '****';
 /** The literal's quoting with `****` for its contents: `'****'`, `E'****'`, `$q$****$q$`. */
 function maskLiteral(literal: string): string {
   if (literal.startsWith('$')) {
-    const tag = /^\$[A-Za-z_0-9]*\$/.exec(literal)![0];
+    const tag = present(/^\$[A-Za-z_0-9]*\$/.exec(literal))[0];
     return `${tag}${MASK}${tag}`;
   }
   const open = literal.indexOf("'");
@@ -78,7 +79,7 @@ function maskLiteral(literal: string): string {
 /** What a literal holds, without its quoting (doubled quotes and escapes left as written). */
 function literalContents(literal: string): string {
   if (literal.startsWith('$')) {
-    const tag = /^\$[A-Za-z_0-9]*\$/.exec(literal)![0];
+    const tag = present(/^\$[A-Za-z_0-9]*\$/.exec(literal))[0];
     const body = literal.slice(tag.length);
     return body.endsWith(tag) ? body.slice(0, -tag.length) : body;
   }
@@ -101,14 +102,14 @@ function passwordLiterals(text: string): Span[] {
   const roles = ROLE_STATEMENT.test(text);
   PASSWORD_LITERAL.lastIndex = 0;
   for (let m = PASSWORD_LITERAL.exec(text); m; m = PASSWORD_LITERAL.exec(text)) {
-    const start = m.index + m.groups!.head!.length;
-    if (m.groups!.gap === undefined && !tightInStatement(text, m.index, roles)) {
+    const start = m.index + present(m.groups).head.length;
+    if (present(m.groups).gap === undefined && !tightInStatement(text, m.index, roles)) {
       // Prose (`the password's …`): read on after the word, not after the quote it took for a literal.
       PASSWORD_LITERAL.lastIndex = m.index + 'password'.length;
       continue;
     }
     // Inside a literal taken already as the continuation of one before.
-    if (spans.length && start < spans[spans.length - 1]!.end) continue;
+    if (spans.length && start < spans[spans.length - 1].end) continue;
     spans.push({ start, end: m.index + m[0].length });
     for (let next = nextLiteral(text, m.index + m[0].length); next; next = nextLiteral(text, next.end)) spans.push(next);
   }
@@ -131,7 +132,7 @@ function tightInStatement(text: string, word: number, roles: boolean): boolean {
 function nextLiteral(text: string, from: number): Span | undefined {
   NEXT_LITERAL.lastIndex = from;
   const m = NEXT_LITERAL.exec(text);
-  return m ? { start: m.index + m[0].length - m[1]!.length, end: m.index + m[0].length } : undefined;
+  return m ? { start: m.index + m[0].length - m[1].length, end: m.index + m[0].length } : undefined;
 }
 
 /** Mask every password literal and connection-string password in `text` (any case, whitespace, comments or newlines between). */
@@ -158,10 +159,10 @@ export function statementSecrets(sql: string, options: { words?: boolean } = {})
   const found: string[] = [];
   for (const { start, end } of passwordLiterals(sql)) found.push(literalContents(sql.slice(start, end)));
   if (options.words && ROLE_STATEMENT.test(sql)) {
-    for (const m of sql.matchAll(PASSWORD_WORD)) found.push(m[1]!);
+    for (const m of sql.matchAll(PASSWORD_WORD)) found.push(m[1]);
   }
   for (const lit of sql.matchAll(CONNINFO_LITERAL)) {
-    for (const v of lit[0].matchAll(CONNINFO_VALUE)) found.push(v[2]!.replace(/^''|''$/g, ''));
+    for (const v of lit[0].matchAll(CONNINFO_VALUE)) found.push(v[2].replace(/^''|''$/g, ''));
   }
   return found.filter((s) => s !== MASK);
 }

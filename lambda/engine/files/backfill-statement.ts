@@ -45,7 +45,7 @@ export function readBackfillStatement(file: string, s: Pick<SqlStatement, 'text'
   if (tokens[k]?.text === '*') k++;
   let alias: string | undefined;
   if (isWord(tokens[k], 'as')) k++;
-  if (tokens[k] && !isWord(tokens[k], 'set') && isName(tokens[k]!)) alias = tokens[k++]!.text;
+  if (tokens[k] && !isWord(tokens[k], 'set') && isName(tokens[k])) alias = tokens[k++].text;
   if (!isWord(tokens[k], 'set')) throw refuse('has no SET after its table');
   const clauses = topLevelClauses(tokens, k + 1);
   if (clauses.returning !== undefined) throw refuse('has RETURNING: a batch returns nothing', `${FORM} (without RETURNING)`);
@@ -54,7 +54,7 @@ export function readBackfillStatement(file: string, s: Pick<SqlStatement, 'text'
       'has no WHERE: batching needs the condition that says a row is not done yet (the last batch proves no row is left by it)',
       `add the condition, e.g. … WHERE region IS NULL; a statement that may update every row again runs as a plain statement, without the directive`,
     );
-  const text = (from: number, to: number) => s.text.slice(tokens[from]!.offset, tokens[to - 1]!.end);
+  const text = (from: number, to: number) => s.text.slice(tokens[from].offset, tokens[to - 1].end);
   if (isWord(tokens[clauses.where + 1], 'current') && isWord(tokens[clauses.where + 2], 'of')) throw refuse('is WHERE CURRENT OF a cursor');
   const setEnd = clauses.from ?? clauses.where;
   if (setEnd === k + 1) throw refuse('has nothing after SET');
@@ -98,11 +98,11 @@ function isName(t: Token): boolean {
 
 /** A possibly qualified name at `k` (`a`, `a.b`, `"A"."b"`), as written, and the index after it. */
 function readName(tokens: readonly Token[], k: number): { text: string; next: number } | undefined {
-  if (!tokens[k] || !isName(tokens[k]!)) return undefined;
-  const parts = [tokens[k]!.text];
+  if (!tokens[k] || !isName(tokens[k])) return undefined;
+  const parts = [tokens[k].text];
   let next = k + 1;
-  while (tokens[next]?.text === '.' && tokens[next + 1] && isName(tokens[next + 1]!)) {
-    parts.push(tokens[next + 1]!.text);
+  while (tokens[next]?.text === '.' && tokens[next + 1] && isName(tokens[next + 1])) {
+    parts.push(tokens[next + 1].text);
     next += 2;
   }
   return { text: parts.join('.'), next };
@@ -113,7 +113,7 @@ function topLevelClauses(tokens: readonly Token[], start: number): { from?: numb
   const found: { from?: number; where?: number; returning?: number } = {};
   let depth = 0;
   for (let k = start; k < tokens.length; k++) {
-    const t = tokens[k]!;
+    const t = tokens[k];
     if (t.text === '(' || t.text === '[') depth++;
     else if (t.text === ')' || t.text === ']') depth--;
     if (depth !== 0 || t.kind !== 'word') continue;

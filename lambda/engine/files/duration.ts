@@ -10,7 +10,7 @@ export function parseDuration(text: string): number | undefined {
   if (!m) return undefined;
   const value = Number(m[1]);
   if (m[2] === undefined) return value === 0 ? 0 : undefined;
-  const ms = Math.round(value * UNITS[m[2]]!);
+  const ms = Math.round(value * UNITS[m[2]]);
   return Number.isSafeInteger(ms) ? ms : undefined;
 }
 

@@ -38,6 +38,7 @@ import { afterBackfillArgument, allowArgument, checksumArgument, DIRECTIVE_FORMS
 import { isComment, lexSql, tokenize, type Token } from '../sql/lexer';
 import { readsAsTrue, settingChanges, type SettingChange } from '../sql/settings';
 import { isCopyFromStdin, textIncludes, type LineComment, type ScanSink, type SqlStatement } from '../sql/splitter';
+import { present } from '../errors/present';
 
 /** drizzle-kit's statement separator (its migrator splits a file's text on it). */
 const BREAKPOINT = '--> statement-breakpoint';
@@ -359,7 +360,7 @@ export class MigrationParser implements ScanSink {
     refuseMissingEquals(file, d);
     const v = /^\s*=\s*(\S+)\s*$/.exec(d.argument);
     // A number with a unit too large to hold exactly is out of range, not malformed.
-    const ms = v ? (parseDuration(v[1]!) ?? (/^\d+(?:\.\d+)?(?:ms|s|m|min|h)$/.test(v[1]!) ? Infinity : undefined)) : undefined;
+    const ms = v ? (parseDuration(v[1]) ?? (/^\d+(?:\.\d+)?(?:ms|s|m|min|h)$/.test(v[1]) ? Infinity : undefined)) : undefined;
     if (ms === undefined) {
       throw new InputError(`${file}:${d.line}: schemaguard:${d.name} has a bad duration "${d.argument.replace(/^\s*=\s*/, '').trim()}"`, {
         file,
@@ -370,11 +371,11 @@ export class MigrationParser implements ScanSink {
     }
     if (ms > MAX_DURATION_MS) {
       throw new InputError(
-        `${file}:${d.line}: schemaguard:${d.name}=${v![1]} is out of range (from 0 to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's largest ${d.name.replace('-', '_')})`,
+        `${file}:${d.line}: schemaguard:${d.name}=${present(v)[1]} is out of range (from 0 to ${MAX_DURATION_MS}ms, about 596h: PostgreSQL's largest ${d.name.replace('-', '_')})`,
         {
           file,
           line: d.line,
-          value: v![1],
+          value: present(v)[1],
           fix: `write a duration from 0 to 596h, e.g. -- schemaguard:${d.name}=5s (0 = none)`,
         },
       );
@@ -395,7 +396,7 @@ export class MigrationParser implements ScanSink {
         fix: 'follow each -- schemaguard:check line with one SELECT that returns the offending rows',
       });
     }
-    const stmt = r.statements[0]!;
+    const stmt = r.statements[0];
     if (classifyStatement(stmt).kind !== 'query') {
       throw new InputError(
         `${file}:${stmt.line}: check "${description}" must be a query (SELECT/WITH/VALUES/TABLE), found ${(stmt.words[0] ?? '').toUpperCase()}`,

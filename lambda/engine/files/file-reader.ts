@@ -111,7 +111,7 @@ export class PieceIndex {
     let hi = this.chars.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.chars[mid]! <= offset) lo = mid;
+      if (this.chars[mid] <= offset) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -122,7 +122,7 @@ export class PieceIndex {
   }
 
   piece(k: number): { chars: number; from: number; to: number; digest: string } {
-    return { chars: this.chars[k]!, from: this.from[k]!, to: this.to[k]!, digest: this.digests[k]! };
+    return { chars: this.chars[k], from: this.from[k], to: this.to[k], digest: this.digests[k] };
   }
 }
 
@@ -181,7 +181,7 @@ function heldBytes(held: Uint8Array, own: Uint8Array, cr: boolean): Buffer {
   const tail = Buffer.concat([held.subarray(Math.max(0, held.length - 4 + own.length)), own.subarray(Math.max(0, own.length - 4))]);
   let carried = 0;
   for (let k = tail.length - 1; k >= Math.max(0, tail.length - 3); k--) {
-    const b = tail[k]!;
+    const b = tail[k];
     if ((b & 0xc0) === 0x80) continue;
     const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
     carried = k + size > tail.length ? tail.length - k : 0;

@@ -100,9 +100,9 @@ function refuseUnlisted(dir: string, abs: string, files: LayoutFile[]): void {
   const unlisted = topLevelSql(abs).filter((f) => !listed.has(f));
   if (!unlisted.length) return;
   throw new InputError(
-    `${join(dir, unlisted[0]!)}: not in ${DRIZZLE_JOURNAL}, so drizzle never applies it${unlisted.length > 1 ? ` (nor ${unlisted.length - 1} more: ${unlisted.slice(1, 4).join(', ')})` : ''}`,
+    `${join(dir, unlisted[0])}: not in ${DRIZZLE_JOURNAL}, so drizzle never applies it${unlisted.length > 1 ? ` (nor ${unlisted.length - 1} more: ${unlisted.slice(1, 4).join(', ')})` : ''}`,
     {
-      file: join(dir, unlisted[0]!),
+      file: join(dir, unlisted[0]),
       value: unlisted[0],
       fix: 'write hand-made SQL with drizzle-kit generate --custom --name NAME (it lists the file in the journal), or move the file out of the folder',
     },

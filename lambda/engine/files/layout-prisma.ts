@@ -11,6 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import { InputError } from '../errors/errors';
 import { isFileAt, subfolders, topLevelSql } from './layout-files';
 import type { LayoutFile, LayoutListing } from './layout-types';
+import { present } from '../errors/present';
 
 export const PRISMA_LOCK = 'migration_lock.toml';
 export const PRISMA_SCRIPT = 'migration.sql';
@@ -39,7 +40,7 @@ function readLock(dir: string, abs: string): string[] {
   const text = readFileSync(path, 'utf8');
   const lines = text.split('\n');
   const at = lines.findIndex((l) => /^\s*provider\s*=/.test(l));
-  const provider = at < 0 ? undefined : /^\s*provider\s*=\s*"([^"]*)"/.exec(lines[at]!)?.[1];
+  const provider = at < 0 ? undefined : /^\s*provider\s*=\s*"([^"]*)"/.exec(lines[at])?.[1];
   if (provider === undefined || !POSTGRES_PROVIDERS.includes(provider)) {
     const file = join(dir, PRISMA_LOCK);
     throw new InputError(
@@ -59,7 +60,7 @@ function readLock(dir: string, abs: string): string[] {
 function refuseLooseFiles(dir: string, abs: string): void {
   const loose = topLevelSql(abs);
   if (!loose.length) return;
-  const file = join(dir, loose[0]!);
+  const file = join(dir, loose[0]);
   throw new InputError(
     `${file}: a .sql file beside Prisma's migration folders, which Prisma never applies${loose.length > 1 ? ` (and ${loose.length - 1} more)` : ''}`,
     {
@@ -91,19 +92,19 @@ function prismaFile(dir: string, abs: string, folder: string): LayoutFile {
       },
     );
   }
-  return { file, path: join(abs, file), version, name: m[2]!, origin: folder };
+  return { file, path: join(abs, file), version, name: m[2], origin: folder };
 }
 
 /** Prisma applies in folder-name order, schemaguard in version order: they must be one order (`9_a` sorts after `10_b`). */
 function refuseOrder(dir: string, files: LayoutFile[]): void {
   for (let k = 1; k < files.length; k++) {
-    const [a, b] = [files[k - 1]!, files[k]!];
+    const [a, b] = [files[k - 1], files[k]];
     if (a.version < b.version) continue;
     const same = a.version === b.version;
     throw new InputError(
       same
         ? `duplicate version ${a.version}: ${join(dir, a.file)} and ${join(dir, b.file)}`
-        : `${join(dir, b.origin!)}: Prisma applies it after ${a.origin} (folder-name order) but its version ${b.version} is lower than ${a.version}`,
+        : `${join(dir, present(b.origin))}: Prisma applies it after ${a.origin} (folder-name order) but its version ${b.version} is lower than ${a.version}`,
       {
         file: join(dir, b.file),
         value: b.origin,

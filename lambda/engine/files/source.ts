@@ -37,6 +37,7 @@ import type { Migration } from './migration';
 import { sliceOf, statementLength, StatementScanner, type SqlStatement } from '../sql/splitter';
 import { decodeUtf8 } from './utf8';
 import { refuseLinkOut } from './links';
+import { present } from '../errors/present';
 
 export { decodeUtf8 } from './utf8';
 
@@ -67,7 +68,7 @@ export function parseMigration(file: string, rawText: string, path = file, ident
     text,
     checksum: checksum(text),
     directives: parsed.directives,
-    statements: parsed.statements!,
+    statements: present(parsed.statements),
     statementCount: parsed.statementCount,
     checks: parsed.checks,
     allowances: parsed.allowances,
@@ -132,7 +133,7 @@ class DeferredMigration implements Migration {
       const p = parseText(this.file, [this.text], true);
       this.#parsed = {
         directives: p.directives,
-        statements: p.statements!,
+        statements: present(p.statements),
         statementCount: p.statementCount,
         checks: p.checks,
         allowances: p.allowances,
@@ -263,12 +264,12 @@ function parseFileName(file: string, path = file): FileIdentity {
     throw new InputError(`${file}: version ${m[1]} is too large: schemaguard versions are below 2^53 (${Number.MAX_SAFE_INTEGER}), read exactly`, {
       file,
       value: m[1],
-      fix: isMillisecondVersion(m[1]!)
-        ? `${MILLISECOND_VERSIONS_FIX}; here: ${renameCommand(typed(), beside(`${m[1]!.slice(0, 14)}_${m[2]}.sql`))}`
+      fix: isMillisecondVersion(m[1])
+        ? `${MILLISECOND_VERSIONS_FIX}; here: ${renameCommand(typed(), beside(`${m[1].slice(0, 14)}_${m[2]}.sql`))}`
         : 'number the files with versions below 2^53 (at most 15 digits), keeping their order',
     });
   }
-  return { version, name: m[2]! };
+  return { version, name: m[2] };
 }
 
 /**
@@ -297,8 +298,8 @@ export function versionedRename(file: string): string | undefined {
   // The version's digits are all the version's (0004.sql has no name: not 000_4.sql).
   const m = /^(\d+)(?!\d)([^A-Za-z0-9]*)(.+?)\.sql$/i.exec(file);
   if (!m) return undefined;
-  let name = m[3]!.replace(/[^A-Za-z0-9_.-]+/g, '_');
-  if (m[2]!.includes('-')) name = name.replace(/-/g, '_');
+  let name = m[3].replace(/[^A-Za-z0-9_.-]+/g, '_');
+  if (m[2].includes('-')) name = name.replace(/-/g, '_');
   name = name.replace(/^[^A-Za-z0-9]+/, '').replace(/_+$/, '');
   const renamed = `${m[1]}_${name}.sql`;
   return FILE_NAME_PATTERN.test(renamed) && renamed !== file ? renamed : undefined;
@@ -353,11 +354,13 @@ function largeMigration(file: string, path: string, identity?: FileIdentity): Mi
     text: { get: () => [...drain(filePieces(file, path), (s) => unchanged(loaded, s))].join(''), enumerable: false },
     statements: {
       get: () =>
-        parseText(
-          file,
-          drain(filePieces(file, path), (s) => unchanged(loaded, s)),
-          true,
-        ).statements!,
+        present(
+          parseText(
+            file,
+            drain(filePieces(file, path), (s) => unchanged(loaded, s)),
+            true,
+          ).statements,
+        ),
       enumerable: false,
     },
   });
@@ -437,12 +440,12 @@ export function* bodyBatches(m: Migration, maxChars: number): Generator<SqlState
     const scanner = new StatementScanner(parser, { file: m.file });
     for (const piece of drain(filePieces(m.file, m.path), (s) => unchanged(m, s))) {
       scanner.push(piece);
-      while (full.length) yield full.shift()!;
+      while (full.length) yield present(full.shift());
     }
     scanner.end();
     parser.finish();
   }
-  while (full.length) yield full.shift()!;
+  while (full.length) yield present(full.shift());
   if (batch.length) yield batch;
 }
 
@@ -810,11 +813,11 @@ function unreadable(file: string, cause: unknown): InputError {
 export function orderMigrations<M extends Pick<Migration, 'version' | 'file'>>(migrations: M[]): M[] {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   for (let k = 1; k < sorted.length; k++) {
-    const a = sorted[k - 1]!;
-    const b = sorted[k]!;
+    const a = sorted[k - 1];
+    const b = sorted[k];
     if (a.version === b.version) {
       // The next free version is above every file: one in a gap would run before files applied after it.
-      const next = sorted[sorted.length - 1]!.version + 1;
+      const next = sorted[sorted.length - 1].version + 1;
       const renamed = (f: string) => f.replace(/^\d+/, (digits) => String(next).padStart(digits.length, '0'));
       throw new InputError(`duplicate version ${a.version}: ${a.file} and ${b.file}`, {
         file: b.file,

@@ -8,6 +8,7 @@
 import { readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { firstFew, plural } from '../errors/words';
+import { present } from '../errors/present';
 
 /** A subfolder of the migrations directory and how many `.sql` files it holds, at any depth. */
 export interface SqlSubfolder {
@@ -48,7 +49,7 @@ function countSql(folder: string): number {
   let count = 0;
   const queue = [folder];
   for (let read = 0; queue.length > 0 && read < MAX_FOLDERS; read++) {
-    const current = queue.shift()!;
+    const current = present(queue.shift());
     for (const e of entries(current)) {
       if (e.name.startsWith('.')) continue;
       if (e.isDirectory()) queue.push(join(current, e.name));

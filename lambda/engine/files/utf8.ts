@@ -36,7 +36,7 @@ export function utf8Fix(bytes: Uint8Array): string {
 function firstInvalidUtf8Offset(b: Uint8Array): number {
   let i = 0;
   while (i < b.length) {
-    const x = b[i]!;
+    const x = b[i];
     let need = 0;
     if (x < 0x80) {
       i++;

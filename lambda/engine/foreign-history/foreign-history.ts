@@ -37,6 +37,7 @@ import type { Queryable } from '../ports';
 import { isMillisecondVersion, type Migration } from '../files/source';
 import { dirname, join } from 'node:path';
 import { renameCommand, shellCommand, typedPath } from '../errors/shell-quote';
+import { present } from '../errors/present';
 
 export type { ForeignHistory, HistorySource, HistoryTool } from './foreign-history-types';
 
@@ -163,13 +164,13 @@ async function readFlyway(q: Queryable, table: string): Promise<ForeignHistory> 
   if (failed) throw flywayFailed(table, failed);
   const applied = [...latest.values()].filter((r) => !FLYWAY_UNDONE.includes(r.type) && r.type !== 'SCHEMA');
   const kept = applied.filter((r) => r.version !== null);
-  const versions = kept.map((r) => versionOf('flyway', r.version!, table));
+  const versions = kept.map((r) => versionOf('flyway', present(r.version), table));
   const base = kept.find((r) => r.type === 'BASELINE');
   return {
     source: 'flyway',
     table,
     versions: [...new Set(versions)].sort((a, b) => a - b),
-    baselineVersion: base ? versionOf('flyway', base.version!, table) : undefined,
+    baselineVersion: base ? versionOf('flyway', present(base.version), table) : undefined,
     repeatables: applied.filter((r) => r.version === null).map((r) => r.script),
   };
 }
@@ -268,7 +269,7 @@ async function readPrisma(q: Queryable, table: string): Promise<ForeignHistory> 
 
 async function findTable(q: Queryable, source: HistorySource): Promise<string> {
   const found = (await historyTables(q)).filter((f) => f.source === source).map((f) => f.table);
-  if (found.length === 1) return found[0]!;
+  if (found.length === 1) return found[0];
   throw new InputError(
     found.length
       ? `baseline --from ${source}: ${found.length} ${TABLES[source]} tables (${found.join(', ')}); cannot tell which one`
@@ -334,7 +335,9 @@ export function baselineVersionFrom(read: ForeignHistory, migrations: Migration[
     const parts = [
       noFile.length ? `applied there but no file here: ${noFile.map((v) => history.names?.get(v) ?? v).join(', ')}` : '',
       notApplied.length ? `files it never applied: ${notApplied.map((m) => m.file).join(', ')}` : '',
-      misnamed.length ? `recorded under another name: ${misnamed.map((m) => `${m.file} (${history.table}: ${history.names!.get(m.version)})`).join(', ')}` : '',
+      misnamed.length
+        ? `recorded under another name: ${misnamed.map((m) => `${m.file} (${history.table}: ${present(history.names).get(m.version)})`).join(', ')}`
+        : '',
     ].filter(Boolean);
     throw new StateRefusalError(`baseline --from ${history.source}: ${history.table} and the files disagree; ${parts.join('; ')}; nothing was recorded`, {
       versions: noFile,
@@ -353,7 +356,7 @@ export function baselineVersionFrom(read: ForeignHistory, migrations: Migration[
  */
 function resolveOrigins(history: ForeignHistory, migrations: Migration[]): ForeignHistory {
   if (!history.origins) return history;
-  const byOrigin = new Map(migrations.filter((m) => m.origin !== undefined).map((m) => [m.origin!, m]));
+  const byOrigin = new Map(migrations.filter((m) => m.origin !== undefined).map((m) => [present(m.origin), m]));
   const versions: number[] = [];
   for (const r of history.origins) {
     const m = byOrigin.get(r.origin);
@@ -393,7 +396,7 @@ function renameFix(history: ForeignHistory, misnamed: Migration[]): string {
   return (
     `name each file as ${history.source} recorded its migration: ${misnamed
       .slice(0, 3)
-      .map((m) => renameCommand(typedPath(m.path), join(dirname(typedPath(m.path)), `${history.names!.get(m.version)}.sql`)))
+      .map((m) => renameCommand(typedPath(m.path), join(dirname(typedPath(m.path)), `${present(history.names).get(m.version)}.sql`)))
       .join(', ')}${misnamed.length > 3 ? ', …' : ''}; ` +
     `then baseline --from ${history.source} again (a file of another migration under that version: the files are not the ones ${history.source} ran)`
   );

@@ -52,7 +52,7 @@ async function namedRows(q: Queryable, source: HistorySource, table: string, sql
 /** `20240101120000_init.js` → 20240101120000; `Migration20240101120000` → 20240101120000; `2024_01_01_init` → 20240101. */
 export function leadingVersion(source: HistorySource, table: string, name: string): number {
   const m = /^(?:Migration)?(\d+(?:[_\-.:]\d+)*)/.exec(name);
-  const digits = m?.[1]!.replace(/\D/g, '');
+  const digits = m?.[1]?.replace(/\D/g, '');
   if (digits && Number.isSafeInteger(Number(digits))) return Number(digits);
   throw new InputError(
     `baseline --from ${source}: ${table} has "${name}", ${digits ? `whose version ${digits} is past 2^53 (${Number.MAX_SAFE_INTEGER}), the largest schemaguard reads exactly` : 'which has no leading number to take as its version'}`,
@@ -66,7 +66,7 @@ export function leadingVersion(source: HistorySource, table: string, name: strin
 /** Two rows on one version, or a row after another whose version is higher: the files cannot keep the tool's order. */
 function refuseDisorder(source: HistorySource, table: string, rows: MappedRow[]): void {
   for (let k = 1; k < rows.length; k++) {
-    const [a, b] = [rows[k - 1]!, rows[k]!];
+    const [a, b] = [rows[k - 1], rows[k]];
     if (a.version < b.version) continue;
     const why =
       a.version === b.version

@@ -20,6 +20,7 @@ import {
 } from './foreign-history';
 import type { Queryable } from '../ports';
 import { oneOrMany, plural } from '../errors/words';
+import { present } from '../errors/present';
 
 /** The other tools' history table names (`diff` does not count them as drift). */
 export const FOREIGN_HISTORY_TABLES: readonly string[] = [...new Set(Object.values(TABLES))];
@@ -108,7 +109,7 @@ function failedPart(failed: string[]): string {
 /** Flyway's history whose one version is its `<< Flyway Baseline >>` row (repeatables aside): the version it was baselined at. */
 function flywayBaselineOnly(history: ForeignHistory | undefined): number | undefined {
   const v = history?.baselineVersion;
-  return v !== undefined && history!.versions.length === 1 ? v : undefined;
+  return v !== undefined && present(history).versions.length === 1 ? v : undefined;
 }
 
 /** Flyway's history holding only repeatable migrations (`R__…`): their scripts. */
@@ -119,7 +120,7 @@ function flywayRepeatables(history: ForeignHistory | undefined): string[] | unde
 /** What the table records, said in the refusal: the count or newest version, Flyway's baseline, its repeatables. */
 function recordsPhrase(r: { count?: number; failed: string[]; newest?: string }, history: ForeignHistory | undefined): string {
   const repeatables = flywayRepeatables(history);
-  if (repeatables) return flywayRepeatablesOnly(history!.table, repeatables).records;
+  if (repeatables) return flywayRepeatablesOnly(present(history).table, repeatables).records;
   const base = flywayBaselineOnly(history);
   const also = history?.repeatables?.length ? ` and repeatable migrations (${repeatableList(history.repeatables)})` : '';
   if (base !== undefined) {

@@ -69,7 +69,7 @@ interface LeaseRow {
  * (the pass reports the missing grant as a finding of its own).
  */
 export async function runningMigration(q: Queryable, stateSchema: string, unreadableLease: 'error' | 'pass' = 'error'): Promise<string | undefined> {
-  const look = (await q.query<LookRow>(LOOK_SQL, [advisoryLockKey(stateSchema), stateSchema, LEASE_TABLE])).rows[0]!;
+  const look = (await q.query<LookRow>(LOOK_SQL, [advisoryLockKey(stateSchema), stateSchema, LEASE_TABLE])).rows[0];
   const pids = typeof look.pids === 'string' ? look.pids.replace(/[{}]/g, '').split(',').filter(Boolean).map(Number) : look.pids;
   if (pids.length) {
     return `a migration is running: server process ${pids.join(', ')} holds the runner lock (advisory lock ${advisoryLockKey(stateSchema)})`;

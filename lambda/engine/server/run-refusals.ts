@@ -61,7 +61,7 @@ export interface RunCheck {
 async function serverMajor(facts: RunFacts): Promise<RunCheckResult> {
   if (facts.pending.length === 0) return {};
   const known = (facts.reader as Partial<Pick<Session, 'serverVersion'>>).serverVersion;
-  const v = known ?? Number((await facts.reader.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+  const v = known ?? Number((await facts.reader.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0].v);
   const refused = unsupportedServer(v);
   return refused ? { refusal: new MigrationError(refused.message, { fix: refused.fix }) } : {};
 }
@@ -100,7 +100,7 @@ async function escapedStrings(facts: RunFacts): Promise<RunCheckResult> {
   const session = await facts.session();
   if (session.standardStrings !== false) return {};
   try {
-    refuseEscapedStrings(facts.pending, (await session.query<{ d: string }>('SELECT current_database() AS d')).rows[0]!.d);
+    refuseEscapedStrings(facts.pending, (await session.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d);
     return {};
   } catch (e) {
     if (!(e instanceof MigrationError)) throw e;

@@ -10,6 +10,7 @@
  */
 import { dollarTag, isComment, lexSql, type Token } from './lexer';
 import { textIncludes } from './splitter';
+import { present } from '../errors/present';
 
 export type StatementKind =
   /** BEGIN, COMMIT, ROLLBACK, END, ABORT, SAVEPOINT, RELEASE, START TRANSACTION, PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED. */
@@ -67,7 +68,7 @@ const NO_TRANSACTION_BLOCK = ['vacuum', 'create database', 'drop database', 'cre
 /** The same, by first word (every statement is classified: this is on the path of every file read). */
 const NO_TRANSACTION_BLOCK_BY_FIRST = new Map<string, string[]>();
 for (const words of NO_TRANSACTION_BLOCK) {
-  const first = words.split(' ')[0]!;
+  const first = words.split(' ')[0];
   NO_TRANSACTION_BLOCK_BY_FIRST.set(first, [...(NO_TRANSACTION_BLOCK_BY_FIRST.get(first) ?? []), words]);
 }
 const REINDEX_OBJECTS = new Set(['index', 'table', 'schema', 'database', 'system']);
@@ -98,7 +99,7 @@ export function classifyStatement(s: StatementWords): StatementClass {
   if (first === 'reindex' && MANY_TABLES.has(s.words.slice(1).find((w) => REINDEX_OBJECTS.has(w)) ?? '')) return at('no-transaction-block', first);
   if (first === 'call') return at('call', first);
   // The words first, a part at a time: a long block's text is decoded whole only when it may hold one.
-  if (first === 'do' && textIncludes(s, TRANSACTION_WORDS) && doBodyEndsTransactions(s.text!)) return at('do-commits', first);
+  if (first === 'do' && textIncludes(s, TRANSACTION_WORDS) && doBodyEndsTransactions(present(s.text))) return at('do-commits', first);
   if (QUERY.has(first)) return at('query', first);
   if (READ.has(first)) return at('read', first);
   return at('other', first);
@@ -163,7 +164,7 @@ function optionValue(s: StatementWords, name: string, list: 'with' | 'parens'): 
   if (open < 1) return 'absent';
   let depth = 0;
   for (let k = open; k < tokens.length; k++) {
-    const t = tokens[k]!;
+    const t = tokens[k];
     if (t.text === '(') depth++;
     if (t.text === ')' && --depth === 0) break;
     const starts = depth === 1 && (tokens[k - 1]?.text === '(' || tokens[k - 1]?.text === ',');

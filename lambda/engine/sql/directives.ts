@@ -55,13 +55,19 @@ export function readDirectives(comments: readonly LineComment[]): Directive[] {
     if (!c.ownLine) continue;
     const d = DIRECTIVE_LINE.exec(c.text);
     if (d) {
-      out.push({ name: d[1]!.toLowerCase(), argument: d[2]!, line: c.line, text: c.text });
+      out.push({ name: d[1].toLowerCase(), argument: d[2], line: c.line, text: c.text });
       continue;
     }
     const near = NEAR_MISS_LINE.exec(c.text);
-    const name = near?.[1]!.toLowerCase();
-    if (name && DIRECTIVE_NAMES.includes(name)) {
-      out.push({ name, argument: near![2]!, line: c.line, text: c.text, nearMiss: { canonical: `-- schemaguard:${name}${near![2]!.trimEnd()}` } });
+    const name = near?.[1]?.toLowerCase();
+    if (near && name && DIRECTIVE_NAMES.includes(name)) {
+      out.push({
+        name,
+        argument: near[2],
+        line: c.line,
+        text: c.text,
+        nearMiss: { canonical: `-- schemaguard:${name}${near[2].trimEnd()}` },
+      });
     }
   }
   return out;
@@ -70,7 +76,7 @@ export function readDirectives(comments: readonly LineComment[]): Directive[] {
 /** The rule and reason of `-- schemaguard:allow <rule> <reason>`, or undefined when either is missing. */
 export function allowArgument(argument: string): { rule: string; reason: string } | undefined {
   const a = /^\s+(\S+)\s+(\S.*)$/.exec(argument);
-  return a ? { rule: shared(a[1]!), reason: shared(a[2]!.trim()) } : undefined;
+  return a ? { rule: shared(a[1]), reason: shared(a[2].trim()) } : undefined;
 }
 
 /** Texts seen in allow directives, each kept once: a part of a line keeps its whole comment alive. */

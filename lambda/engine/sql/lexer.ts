@@ -1,3 +1,4 @@
+import { present } from '../errors/present';
 /**
  * The SQL lexer: the one place that knows where PostgreSQL's strings, quoted
  * identifiers, dollar quotes and comments begin and end. Everything that reads
@@ -227,7 +228,7 @@ function tokenEnd(cursor: { kind: TokenKind }, input: string, i: number): number
   }
   if (c >= 48 && c <= 57) {
     cursor.kind = 'number';
-    return i + stickyMatch(NUMBER, input, i)!.length;
+    return i + present(stickyMatch(NUMBER, input, i)).length;
   }
   cursor.kind = 'symbol';
   return i + 1;
@@ -250,7 +251,7 @@ function wordEnd(input: string, k: number): number {
 
 /** An E or $ right after an identifier character belongs to that identifier or number (xE'…' is x, E, then a plain string). */
 function afterIdentChar(input: string, i: number): boolean {
-  return i > 0 && IDENT_CHAR.test(input[i - 1]!);
+  return i > 0 && IDENT_CHAR.test(input[i - 1]);
 }
 
 function stickyMatch(pattern: RegExp, input: string, at: number): string | undefined {
@@ -301,7 +302,7 @@ export interface OpenToken {
 export function openToken(input: string, token: { kind: TokenKind; offset: number }): OpenToken | undefined {
   const { kind, offset } = token;
   if (kind === 'dollar-string') {
-    const close = stickyMatch(DOLLAR_TAG, input, offset)!;
+    const close = present(stickyMatch(DOLLAR_TAG, input, offset));
     return stillOpen(readOn({ kind, close, backslashes: false, escaped: false, quoteLast: false, overlap: '' }, input.slice(offset + close.length)));
   }
   if (kind !== 'string' && kind !== 'quoted-identifier') return undefined;

@@ -45,9 +45,9 @@ export function settingChanges(tokens: readonly Token[], names: ReadonlySet<stri
 function bodyChanges(code: readonly Token[], names: ReadonlySet<string>): SettingChange[] {
   const changes = [...setStatement(code, 0, names), ...calls(code, names)];
   for (let k = 0; k < code.length; k++) {
-    if (code[k]!.text === ';' || BLOCK_WORDS.has(word(code, k) ?? '')) changes.push(...setStatement(code, k + 1, names));
+    if (code[k].text === ';' || BLOCK_WORDS.has(word(code, k) ?? '')) changes.push(...setStatement(code, k + 1, names));
     const run = word(code, k) === 'execute' ? tokenValue(code[k + 1]) : undefined;
-    if (run !== undefined && code[k + 1]!.kind !== 'word') {
+    if (run !== undefined && code[k + 1].kind !== 'word') {
       const ran = tokenize(run).filter((t) => !isComment(t));
       changes.push(...setStatement(ran, 0, names), ...calls(ran, names));
     }
@@ -93,7 +93,7 @@ function pgSettingsUpdate(code: readonly Token[], k: number, names: ReadonlySet<
   // A name, or the same name quoted ("pg_settings": quoted, only in lower case).
   if ((code[at]?.kind !== 'word' && code[at]?.kind !== 'quoted-identifier') || tokenValue(code[at]) !== 'pg_settings') return [];
   let end = at;
-  while (end < code.length && code[end]!.text !== ';') end++;
+  while (end < code.length && code[end].text !== ';') end++;
   const set = code.findIndex((t, j) => j > at && j < end && t.kind === 'word' && t.text.toLowerCase() === 'set');
   const [value] = set > 0 && tokenValue(code[set + 1]) === 'setting' && code[set + 2]?.text === '=' ? argument(code, set + 3) : [undefined];
   const named = code
@@ -105,7 +105,7 @@ function pgSettingsUpdate(code: readonly Token[], k: number, names: ReadonlySet<
 }
 
 function word(code: readonly Token[], k: number): string | undefined {
-  return code[k]?.kind === 'word' ? code[k]!.text.toLowerCase() : undefined;
+  return code[k]?.kind === 'word' ? code[k].text.toLowerCase() : undefined;
 }
 
 /** A token's value as PostgreSQL reads a name or a setting: a word lower-cased, a quoted identifier or a string (plain, E'…' without escapes, or dollar-quoted) unquoted. */
@@ -124,7 +124,7 @@ export function tokenValue(t: Token | undefined): string | undefined {
 /** A literal argument at `k` and the index after it (past a `::type` cast): [undefined, k] when it is not one literal. */
 function argument(code: readonly Token[], k: number): [string | undefined, number] {
   const value = tokenValue(code[k]);
-  if (value === undefined || code[k]!.kind === 'word') return [undefined, k];
+  if (value === undefined || code[k].kind === 'word') return [undefined, k];
   let next = k + 1;
   while (code[next]?.text === ':' && code[next + 1]?.text === ':' && code[next + 2]?.kind === 'word') next += 3;
   return [value, next];

@@ -11,6 +11,7 @@
  */
 import { InputError } from '../errors/errors';
 import { dollarTag, openToken, readOn, SqlCursor, type OpenToken, type Token } from './lexer';
+import { present } from '../errors/present';
 
 export interface SqlStatement {
   /** The statement text, from its first token to the character before its `;`. */
@@ -587,7 +588,7 @@ class StatementCollector {
       if (this.cut) {
         if (trimSqlEnd(rest).length > 0) this.keepText(rest);
         statement = this.reread
-          ? rereadStatement(this.readText!, this.length, at, this.watch, this.found)
+          ? rereadStatement(present(this.readText), this.length, at, this.watch, this.found)
           : longStatement({ bytes: this.pieces, length: this.length }, at);
       } else {
         const text = trimSqlEnd(this.space + rest);
@@ -638,7 +639,7 @@ const UNTERMINATED: Partial<Record<Token['kind'], { what: string; fix: string }>
 
 function unterminated(token: Token, file: string | undefined): InputError {
   const tag = token.kind === 'dollar-string' ? dollarTag(token) : undefined;
-  const { what, fix } = tag ? { what: `unterminated dollar-quoted string ${tag}`, fix: `close the body with ${tag}` } : UNTERMINATED[token.kind]!;
+  const { what, fix } = tag ? { what: `unterminated dollar-quoted string ${tag}`, fix: `close the body with ${tag}` } : present(UNTERMINATED[token.kind]);
   return new InputError(`${file ?? 'SQL'}:${token.line}: ${what}`, { file, line: token.line, fix });
 }
 
@@ -692,15 +693,15 @@ function isPsqlVariable(input: string, at: number, inBrackets: boolean): boolean
   let k = at - 1;
   // Bounded (within the context a window keeps): the answer must not depend on where the text was cut.
   const floor = Math.max(0, at - 4000);
-  while (k >= floor && /\s/.test(input[k]!)) k--;
+  while (k >= floor && /\s/.test(input[k])) k--;
   if (k < floor) return true;
-  if (/\w/.test(input[k]!)) {
+  if (/\w/.test(input[k])) {
     // A keyword before it (FROM :"t", LIMIT :'n') is no operand.
     let start = k;
-    while (start > floor && /[\w$]/.test(input[start - 1]!)) start--;
+    while (start > floor && /[\w$]/.test(input[start - 1])) start--;
     return KEYWORDS_BEFORE_VALUE.has(input.slice(start, k + 1).toLowerCase());
   }
-  return !/[$)\]"'[:]/.test(input[k]!);
+  return !/[$)\]"'[:]/.test(input[k]);
 }
 
 /** Words after which a value or a name comes, not a slice's lower bound. */

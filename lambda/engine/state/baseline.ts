@@ -16,6 +16,7 @@ import type { Migration } from '../files/source';
 import { ensureState, stateTable, type AppliedMigration } from './state';
 import { withLockedState, type StateWriteOptions } from './state-writer';
 import { oneOrMany } from '../errors/words';
+import { get } from '../errors/present';
 
 export interface BaselineOptions extends StateWriteOptions {
   migrations: Migration[];
@@ -79,14 +80,14 @@ export async function baseline(options: BaselineOptions): Promise<BaselineResult
 
 function refuseConflicts(files: Migration[], applied: AppliedMigration[], version: number, todo: Migration[]): void {
   const fileOf = new Map(files.map((m) => [m.version, m]));
-  const changed = applied.filter((a) => a.version <= version && fileOf.has(a.version) && fileOf.get(a.version)!.checksum !== a.checksum);
+  const changed = applied.filter((a) => a.version <= version && fileOf.has(a.version) && get(fileOf, a.version).checksum !== a.checksum);
   if (changed.length) {
     const list = changed
-      .map((a) => `${fileOf.get(a.version)!.file} (applied ${shortChecksum(a.checksum)}, file ${shortChecksum(fileOf.get(a.version)!.checksum)})`)
+      .map((a) => `${get(fileOf, a.version).file} (applied ${shortChecksum(a.checksum)}, file ${shortChecksum(get(fileOf, a.version).checksum)})`)
       .join(', ');
     throw new StateRefusalError(`baseline ${version}: applied migrations differ from their files: ${list}; nothing was recorded`, {
       versions: changed.map((a) => a.version),
-      file: fileOf.get(changed[0]!.version)!.file,
+      file: get(fileOf, changed[0].version).file,
       fix: 'restore the files as they were applied, or accept the new text with schemaguard repair --reason "…", then baseline again',
     });
   }

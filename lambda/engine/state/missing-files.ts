@@ -7,6 +7,7 @@
  */
 import { DatabaseAheadError } from '../errors/errors';
 import { noun } from '../errors/words';
+import { present } from '../errors/present';
 
 interface FileVersion {
   version: number;
@@ -50,7 +51,7 @@ export function restoreFix(dir = '<migrations directory>', missing: readonly App
     'repair does not apply (it accepts the new text of files that exist)';
   const namesake = files.find((f) => f.name !== undefined && missing.some((m) => m.name === f.name && m.version !== f.version));
   if (!namesake) return `${restore}; --allow-ahead accepts it as it is`;
-  const ran = missing.find((m) => m.name === namesake.name)!;
+  const ran = present(missing.find((m) => m.name === namesake.name));
   return `${restore}. ${namesake.file} has the name version ${ran.version} ran under: if it is that migration renumbered, give it version ${ran.version} back and put any edit in a new migration (run as it is, it would run again)`;
 }
 
@@ -72,6 +73,6 @@ export function missingFilesError(unknown: readonly Applied[], files: readonly F
   const ahead = unknown.length - missing.length;
   return new DatabaseAheadError(
     `applied ${noun(missing.length, 'migration')} missing from ${dir !== undefined ? `${dir}/` : 'the migration files'}: ${missing.map(place).join('; ')}${ahead ? `; and ${ahead} newer than every file` : ''}; nothing was run`,
-    { unknownVersions: unknown.map((u) => u.version), version: missing[0]!.version, fix: restoreFix(dir, missing, files) },
+    { unknownVersions: unknown.map((u) => u.version), version: missing[0].version, fix: restoreFix(dir, missing, files) },
   );
 }

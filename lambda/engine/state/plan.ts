@@ -27,10 +27,13 @@ export interface PlanEntry<A extends AppliedKey = AppliedMigration> {
   ranAs?: A;
 }
 
+/** A changed entry has both sides: the file and the applied row it no longer matches. */
+export type ChangedEntry<A extends AppliedKey = AppliedMigration> = PlanEntry<A> & { migration: Migration; applied: A };
+
 export interface Plan<A extends AppliedKey = AppliedMigration> {
   entries: PlanEntry<A>[];
   pending: Migration[];
-  changed: PlanEntry<A>[];
+  changed: ChangedEntry<A>[];
   unknown: A[];
   outOfOrder: Migration[];
   /** Highest applied version, or null. */
@@ -62,10 +65,10 @@ export function computePlan<A extends AppliedKey>(migrations: Migration[], appli
   entries.sort((x, y) => x.version - y.version);
   return {
     entries,
-    pending: entries.filter((e) => e.status === 'pending').map((e) => e.migration!),
-    changed: entries.filter((e) => e.status === 'changed'),
-    unknown: entries.filter((e) => e.status === 'unknown').map((e) => e.applied!),
-    outOfOrder: entries.filter((e) => e.outOfOrder).map((e) => e.migration!),
+    pending: entries.flatMap((e) => (e.status === 'pending' && e.migration ? [e.migration] : [])),
+    changed: entries.filter((e): e is ChangedEntry<A> => e.status === 'changed' && e.migration !== undefined && e.applied !== undefined),
+    unknown: entries.flatMap((e) => (e.status === 'unknown' && e.applied ? [e.applied] : [])),
+    outOfOrder: entries.flatMap((e) => (e.outOfOrder && e.migration ? [e.migration] : [])),
     currentVersion,
   };
 }
@@ -94,7 +97,8 @@ export function renamedSince<A extends AppliedKey>(e: PlanEntry<A>): string | un
 
 /** A pending entry that is an applied migration renumbered: the version its text ran as has no file now. */
 export function isRenumbered<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>): boolean {
-  return e.ranAs !== undefined && !plan.entries.some((x) => x.version === e.ranAs!.version && x.migration);
+  const ranAs = e.ranAs;
+  return ranAs !== undefined && !plan.entries.some((x) => x.version === ranAs.version && x.migration);
 }
 
 /** The file (pending or changed, under another version) holding the text a changed entry's version ran: the applied migration renumbered. */

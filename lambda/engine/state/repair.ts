@@ -79,7 +79,7 @@ export async function repair(options: RepairOptions): Promise<RepairResult> {
         `repair: ${pending.map((m) => m.file).join(', ')} ${oneOrMany(pending.length, 'is', 'are')} not applied; repair accepts the text of applied files only, nothing was changed`,
         {
           versions: pending.map((m) => m.version),
-          file: pending[0]!.file,
+          file: pending[0].file,
           fix: 'a pending file has no checksum to repair: migrate runs it as it is now',
         },
       );
@@ -87,23 +87,23 @@ export async function repair(options: RepairOptions): Promise<RepairResult> {
     const changed = plan.changed.filter((e) => !wanted || wanted.has(e.version));
     const taken = changed.filter((e) => appliedAsOther(e) !== undefined);
     if (taken.length && !options.rename) {
-      const list = taken.map((e) => `${e.migration!.file} (version ${e.version} ran as "${e.applied!.name}")`).join(', ');
+      const list = taken.map((e) => `${e.migration.file} (version ${e.version} ran as "${e.applied.name}")`).join(', ');
       throw new StateRefusalError(
         `repair: ${list}: another migration may have taken the version, and accepting it would record it applied without running it; nothing was changed`,
         {
           versions: taken.map((e) => e.version),
-          file: taken[0]!.migration!.file,
+          file: taken[0].migration.file,
           fix: `when it is another migration, give it a version above the newest applied one (schemaguard migrate says which file ran); when it is the migration that ran, renamed, repeat with --rename: schemaguard repair ${taken.map((e) => e.version).join(' ')} --rename --reason …`,
         },
       );
     }
     const repaired: RepairedMigration[] = changed.map((e) => ({
       version: e.version,
-      name: e.migration!.name,
-      file: e.migration!.file,
-      oldChecksum: e.applied!.checksum,
-      newChecksum: e.migration!.checksum,
-      ...(appliedAsOther(e) !== undefined ? { oldName: e.applied!.name } : {}),
+      name: e.migration.name,
+      file: e.migration.file,
+      oldChecksum: e.applied.checksum,
+      newChecksum: e.migration.checksum,
+      ...(appliedAsOther(e) !== undefined ? { oldName: e.applied.name } : {}),
     }));
     if (repaired.length === 0) return { repaired };
     await state.transaction(async (q) => {

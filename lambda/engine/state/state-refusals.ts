@@ -12,12 +12,13 @@
 import { shortChecksum } from '../files/checksum';
 import { AlreadyAppliedError, ChecksumMismatchError, DatabaseAheadError, OutOfOrderError, type MigrationError } from '../errors/errors';
 import { missingFilesError } from './missing-files';
-import { appliedAsOther, isRenumbered, renumberedFile, type Plan, type PlanEntry } from './plan';
+import { appliedAsOther, isRenumbered, renumberedFile, type ChangedEntry, type Plan, type PlanEntry } from './plan';
 import { isEmptyMigration, type Migration } from '../files/source';
 import type { AppliedKey } from './state';
 import { renameCommand, shellCommand, typedPath } from '../errors/shell-quote';
 import { dirname, join } from 'node:path';
 import { oneOrMany } from '../errors/words';
+import { present } from '../errors/present';
 
 /** What the refusals read besides the plan: migrate's options of the same names. */
 export interface StateRefusalOptions {
@@ -39,10 +40,11 @@ export interface StateRefusalOptions {
 export function stateRefusals<A extends AppliedKey>(plan: Plan<A>, options: StateRefusalOptions, every = false): MigrationError[] {
   const refusals: MigrationError[] = [];
   const changed = every ? plan.changed : plan.changed.slice(0, 1);
-  for (const c of changed) refusals.push(changedRefusal(plan, c, every ? '' : more(plan.changed.slice(1).map((e) => e.migration!.file))));
+  for (const c of changed) refusals.push(changedRefusal(plan, c, every ? '' : more(plan.changed.slice(1).map((e) => e.migration.file))));
   // Before the missing versions: --allow-ahead accepts a missing file, never the same text run again under a new version.
   const reruns = rerunEntries(plan, options);
-  for (const e of every ? reruns : reruns.slice(0, 1)) refusals.push(rerunRefusal(plan, e, every ? '' : more(reruns.slice(1).map((x) => x.migration!.file))));
+  for (const e of every ? reruns : reruns.slice(0, 1))
+    refusals.push(rerunRefusal(plan, e, every ? '' : more(reruns.slice(1).map((x) => present(x.migration).file))));
   if (plan.unknown.length && !options.allowAhead) refusals.push(aheadRefusal(plan, options));
   if (!options.allowOutOfOrder) refusals.push(...(every ? plan.outOfOrder : plan.outOfOrder.slice(0, 1)).map((m) => outOfOrderRefusal(plan, m)));
   return refusals;
@@ -53,10 +55,9 @@ function more(files: string[]): string {
   return files.length ? ` (and ${files.length} more: ${files.join(', ')})` : '';
 }
 
-function changedRefusal<A extends AppliedKey>(plan: Plan<A>, changed: PlanEntry<A>, others: string): ChecksumMismatchError {
+function changedRefusal<A extends AppliedKey>(plan: Plan<A>, changed: ChangedEntry<A>, others: string): ChecksumMismatchError {
   if (appliedAsOther(changed) !== undefined) return versionTaken(plan, changed, others);
-  const a = changed.applied!;
-  const m = changed.migration!;
+  const { applied: a, migration: m } = changed;
   return new ChecksumMismatchError(
     `${m.file} was changed after it was applied: applied checksum ${shortChecksum(a.checksum)}, file checksum ${shortChecksum(m.checksum)}${others}; nothing was run`,
     {
@@ -79,12 +80,11 @@ function changedRefusal<A extends AppliedKey>(plan: Plan<A>, changed: PlanEntry<
  * ran was renumbered). Accepting its checksum would record it applied
  * without running it, so the fix is to move the new one, not to repair.
  */
-function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, others: string): ChecksumMismatchError {
-  const a = e.applied!;
-  const m = e.migration!;
+function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: ChangedEntry<A>, others: string): ChecksumMismatchError {
+  const { applied: a, migration: m } = e;
   const moved = renumberedFile(plan, e);
   // The file that ran, its version padded as the new file's is (0002_x.sql, not 2_x.sql).
-  const ran = `${String(a.version).padStart(/^\d+/.exec(m.file)![0].length, '0')}_${a.name}.sql`;
+  const ran = `${String(a.version).padStart(present(/^\d+/.exec(m.file))[0].length, '0')}_${a.name}.sql`;
   return new ChecksumMismatchError(
     `version ${a.version} was applied as "${a.name}" (checksum ${shortChecksum(a.checksum)}), and its file is now ${m.file}, another migration (checksum ${shortChecksum(m.checksum)})` +
       `${moved ? `; ${moved.file} holds the text that ran as version ${a.version}: it was renumbered, and would run again` : ''}${others}; nothing was run`,
@@ -102,7 +102,7 @@ function versionTaken<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, othe
 
 /** Pending files with an applied version's text, not allowed to run again; an empty one runs nothing, so it is not among them. */
 function rerunEntries<A extends AppliedKey>(plan: Plan<A>, options: StateRefusalOptions): PlanEntry<A>[] {
-  return plan.entries.filter((e) => e.ranAs && !options.allowRerun?.includes(e.version) && !isEmptyMigration(e.migration!));
+  return plan.entries.filter((e) => e.ranAs && !options.allowRerun?.includes(e.version) && !isEmptyMigration(present(e.migration)));
 }
 
 /**
@@ -112,8 +112,8 @@ function rerunEntries<A extends AppliedKey>(plan: Plan<A>, options: StateRefusal
  * there too): removed, or run again by name.
  */
 function rerunRefusal<A extends AppliedKey>(plan: Plan<A>, e: PlanEntry<A>, others: string): AlreadyAppliedError {
-  const m = e.migration!;
-  const a = e.ranAs!;
+  const m = present(e.migration);
+  const a = present(e.ranAs);
   const renumbered = isRenumbered(plan, e);
   const same = `the text (checksum ${shortChecksum(m.checksum)}) that was applied as version ${a.version} ("${a.name}")`;
   const options = { file: m.file, version: m.version, appliedVersion: a.version, renumbered };

@@ -141,7 +141,7 @@ function stateUpgradeRefusal(schema: string, missing: string[], who: StateOwners
 
 /** True when `columns` (`stateColumns`) are those of the table this version writes: nothing for `prepareState` to do. */
 export function stateUpToDate(columns: Set<string> | undefined): boolean {
-  return columns !== undefined && columns.has('kind') && columns.has('reason');
+  return columns?.has('kind') === true && columns.has('reason');
 }
 
 /** The columns this version writes that a table of an earlier version lacks (`stateColumns`). */

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { SETTINGS } from '../../../lib/config/settings';
 import { join } from 'node:path';
 import { FLAGS, helpText, nearestCommand, parseArgs } from '../../../bin/cli/args';
 import { COMMANDS } from '../../../bin/cli/registry';
@@ -283,5 +285,21 @@ describe('Function: helpText, telling the truth', () => {
     expect(lint).toContain('schemaguard.config.json: "serverVersion"');
     expect(helpText('v', 'migrate')).toMatch(/--lock-timeout DURATION .*; schemaguard\.config\.json: "lockTimeout"/);
     expect(helpText('v', 'plan')).toMatch(/--exit-code +exit 1 when plan reports an error/);
+  });
+});
+
+describe('Constant: FLAGS, the defaults their help shows', () => {
+  const source = readFileSync(join(__dirname, '../../../bin/cli/args.ts'), 'utf8');
+  const owned = SETTINGS.flatMap((s) => ('flag' in s && s.flag && 'default' in s && typeof s.default === 'string' ? [{ flag: s.flag, value: s.default }] : []));
+
+  it('shows the settings registry default of each flag whose setting has one', () => {
+    expect(owned.map((o) => o.flag)).toEqual(expect.arrayContaining(['--dir', '--state-schema', '--contracts', '--embedded-dir']));
+    for (const { flag, value } of owned.filter((o) => FLAGS[o.flag]?.help.includes('(default: '))) {
+      expect(FLAGS[flag]?.help, flag).toContain(`(default: ${value}`);
+    }
+  });
+
+  it('writes none of those defaults in a help text by hand: the registry owns them', () => {
+    for (const { flag, value } of owned) expect(source, flag).not.toContain(`(default: ${value})`);
   });
 });

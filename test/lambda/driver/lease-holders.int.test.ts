@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LeaseLock } from '../../../lambda/driver/data-api/lease-lock';
 import { leaseDdl } from '../../../lambda/driver/data-api/lease-table';
 import { PgDriver } from '../../../lambda/driver/pg/pg-driver';
-import { LockWaitTimeoutError, MigrationError } from '../../../lambda/engine/errors/errors';
+import { LockWaitTimeoutError, type MigrationError } from '../../../lambda/engine/errors/errors';
 import type { Driver } from '../../../lambda/engine/ports';
 import { advisoryLockKey } from '../../../lambda/engine/state/runner-lock-names';
 import { migrate, type MigrateResult, type RunEvent } from '../../../lambda/engine/runner';

@@ -49,11 +49,11 @@ export const ADDING_REQUIRED_FIELD: LintRule = {
       partitioned: isPartitioned(ctx.catalog, t.table),
       taken: constraintNames(ctx.catalog, t.table),
     });
-    deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, validated), add!, validate!, { only });
+    deferInto(t.rel, deferredColumnConstraints(s, t.rel, col, validated), add, validate, { only });
     ctx.report(ADDING_REQUIRED_FIELD, s, {
       message: `ADD COLUMN ${ident(column)} on existing table ${table} is NOT NULL${p.primaryKey ? ' (PRIMARY KEY)' : domainNotNull ? ' (its domain is)' : ''} without a default: it fails with 23502 on any row already there`,
       fix:
-        renderFix([first, add!, validate!]) +
+        renderFix([first, add, validate]) +
         (p.primaryKey ? '\n-- then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)' : ''),
       at: col.location as number | undefined,
     });

@@ -79,12 +79,12 @@ function filledBy(col: Node): string {
  */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
   const found = columnConstraints(ctx, t, col, ifNotExists);
-  if (!found) return;
+  if (!col || !found) return;
   const { cons, unchecked } = found;
   ctx.report(CONSTRAINT_NOT_VALID, s, {
-    ...(unchecked.length ? uncheckedReport(t, col!, cons.length > unchecked.length) : validatedReport(t, col!, cons)),
+    ...(unchecked.length ? uncheckedReport(t, col, cons.length > unchecked.length) : validatedReport(t, col, cons)),
     fix: statementFix(ctx, s, t),
-    at: col!.location as number | undefined,
+    at: col.location as number | undefined,
   });
 }
 
@@ -144,7 +144,7 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
       if (validated(con)) return [constraintPart(s, t, con)];
       const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
       const found = columnConstraints(ctx, t, col, cmd?.missing_ok === true);
-      return found ? [columnPart(s, t, col!, found)] : [];
+      return col && found ? [columnPart(s, t, col, found)] : [];
     });
   const removed = commandsRemoved(
     s,
@@ -157,11 +157,11 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
     deferInto(
       t.rel,
       p.constraints.map((c) => ({ ...c, name: unusedName(c.name, names) })),
-      files[0]!,
-      files[1]!,
+      files[0],
+      files[1],
       { only: onlyIn(s) },
     );
-    if (p.after) files[0]!.lines.push(p.after);
+    if (p.after) files[0].lines.push(p.after);
   }
   const fix = renderFix(files);
   fixes.set(s, fix);
@@ -187,7 +187,7 @@ function validatedReport(t: AlterTarget, col: Node, cons: Node[]): { message: st
     : '';
   return {
     message: `the ${kinds} on new column ${ident(String(col.colname))} of existing table ${tableName(t.rel)} ${oneOrMany(cons.length, 'is', 'are')} validated at once${fk}`,
-    why: why(t, cons[0]!),
+    why: why(t, cons[0]),
   };
 }
 

@@ -41,6 +41,7 @@ import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName, tokensOf } from '../sql-text';
 import { DEPENDENT_OBJECTS_STILL_EXIST } from '../../../engine/errors/sqlstate';
 import { oneOrMany } from '../../../engine/errors/words';
+import { get, present } from '../../../engine/errors/present';
 
 export const DROP_CASCADE: LintRule = {
   id: 'drop-cascade',
@@ -128,16 +129,16 @@ function inDatabase(ctx: RuleContext, targets: DropTarget[] | undefined, truncat
   if (found.some((f) => f.inherited)) return { names: [], complete: true, inherited: true };
   if (found.some((f) => f.typed)) return { names: [], complete: true, typed: true };
   // A function named without its arguments may be one of several overloads: PostgreSQL refuses that name (42725).
-  const usable = found.map((f, k) => (f.ids.length === 1 || targets[k]!.kind !== 'function' ? f.ids : []));
+  const usable = found.map((f, k) => (f.ids.length === 1 || targets[k].kind !== 'function' ? f.ids : []));
   const ids = usable.flat();
   // Complete: each target found, a column nothing depends on, or of a kind whose absence means there is nothing (`ALWAYS_IN_GRAPH`).
-  const complete = usable.every((u, k) => u.length > 0 || found[k]!.independent === true || (!found[k]!.named && ALWAYS_IN_GRAPH.has(targets[k]!.kind)));
+  const complete = usable.every((u, k) => u.length > 0 || found[k].independent === true || (!found[k].named && ALWAYS_IN_GRAPH.has(targets[k].kind)));
   if (!ids.length) return complete && found.some((f) => f.independent) ? { names: [], complete } : undefined;
   if (truncate)
     return {
       names: truncatedWith(
         graph,
-        usable.flatMap((u, k) => u.map((id) => ({ id, only: targets[k]!.only === true }))),
+        usable.flatMap((u, k) => u.map((id) => ({ id, only: targets[k].only === true }))),
       ),
       complete,
     };
@@ -173,7 +174,7 @@ function cascaded(ctx: RuleContext, s: ParsedStatement): Cascaded | undefined {
   }
   if (s.kind === 'TruncateStmt' && n.behavior === 'DROP_CASCADE') {
     const tables = list(n.relations)
-      .map((r) => ({ ...rangeVar(as(r, 'RangeVar'))!, inh: as(r, 'RangeVar')?.inh === true }))
+      .map((r) => ({ ...present(rangeVar(as(r, 'RangeVar'))), inh: as(r, 'RangeVar')?.inh === true }))
       .filter((r) => r.name !== undefined && ctx.model.isNamedBeforeRun(r));
     return tables.length
       ? named(
@@ -234,15 +235,14 @@ const RETYPED = new WeakMap<object, Set<string>>();
 function tableKey(ctx: RuleContext, rel: RangeVar): string {
   const graph = ctx.catalog?.dependencies;
   const path = graph && (ctx.model.searchPathIsDefault ? graph.searchPath : ctx.model.searchPath);
-  const id = graph && resolve(graph, { kind: 'relation', schema: rel.schema, name: rel.name, relkinds: 'rpf' }, path!).ids[0];
+  const id = graph && resolve(graph, { kind: 'relation', schema: rel.schema, name: rel.name, relkinds: 'rpf' }, present(path)).ids[0];
   return id ?? `model:${ctx.model.keyOf(rel)}`;
 }
 
 /** A table and, in the database, its partitions and inheritance children, all the way down: a column or constraint renamed on it is renamed on them. */
 function withDescendants(ctx: RuleContext, key: string): string[] {
   const keys = [key];
-  for (let k = 0; k < keys.length; k++)
-    for (const child of ctx.catalog?.dependencies?.children.get(keys[k]!) ?? []) if (!keys.includes(child)) keys.push(child);
+  for (let k = 0; k < keys.length; k++) for (const child of ctx.catalog?.dependencies?.children.get(keys[k]) ?? []) if (!keys.includes(child)) keys.push(child);
   return keys;
 }
 
@@ -265,7 +265,7 @@ function trackNames(ctx: RuleContext, s: ParsedStatement): void {
     const from = String(n.subname);
     const beforeOf = (k: string) => {
       const known = namesOf(renamed, k);
-      return known.has(from) ? known.get(from)! : from;
+      return known.has(from) ? get(known, from) : from;
     };
     const graph = ctx.catalog?.dependencies;
     const parent = beforeOf(key);
@@ -378,7 +378,7 @@ const ON_TABLE = new Set(['OBJECT_TRIGGER', 'OBJECT_POLICY', 'OBJECT_RULE']);
 function displayName(kind: string, o: unknown): string {
   const parts = nameParts(o).filter((p) => p !== '');
   if (!parts.length) return '';
-  if (ON_TABLE.has(kind) && parts.length > 1) return `${ident(parts[parts.length - 1]!)} ON ${parts.slice(0, -1).map(ident).join('.')}`;
+  if (ON_TABLE.has(kind) && parts.length > 1) return `${ident(parts[parts.length - 1])} ON ${parts.slice(0, -1).map(ident).join('.')}`;
   const name = parts.map(ident).join('.');
   return as(o, 'ObjectWithArgs') ? `${name}(…)` : name;
 }

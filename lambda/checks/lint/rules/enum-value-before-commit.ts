@@ -20,6 +20,7 @@ import { lexSql, type Token } from '../../../engine/sql/lexer';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
 import type { LintSource } from '../source';
+import { get } from '../../../engine/errors/present';
 
 /** An added label: its type (as written, and its name alone), the line, and whether this file created the type. */
 interface Added {
@@ -59,7 +60,7 @@ export const ENUM_VALUE_BEFORE_COMMIT: LintRule = {
     }
     if (!file.labels.size) return;
     const used = usedLabel(s, file.labels);
-    if (used) report(ctx, s, used.label, file.labels.get(used.label)!, used.cast);
+    if (used) report(ctx, s, used.label, get(file.labels, used.label), used.cast);
   },
 };
 

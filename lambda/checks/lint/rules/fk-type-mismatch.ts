@@ -16,6 +16,7 @@ import type { AlterTarget } from '../model-types';
 import { createdTable, defaultConstraintName } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { clauseAt, commandsRemoved, edited, ident, objectName, onlyIn, tableName, typeAsWritten, type Edit } from '../sql-text';
+import { present } from '../../../engine/errors/present';
 
 export const FK_TYPE_MISMATCH: LintRule = {
   id: 'fk-type-mismatch',
@@ -39,7 +40,7 @@ export const FK_TYPE_MISMATCH: LintRule = {
       const col = as(elt, 'ColumnDef');
       for (const c of list(col?.constraints)) {
         const con = as(c, 'Constraint');
-        if (con?.contype === 'CONSTR_FOREIGN') found.push(...mismatches(ctx, rel, own, [String(col!.colname)], con));
+        if (con?.contype === 'CONSTR_FOREIGN') found.push(...mismatches(ctx, rel, own, [String(present(col).colname)], con));
       }
       const con = as(elt, 'Constraint');
       if (con?.contype === 'CONSTR_FOREIGN') found.push(...mismatches(ctx, rel, own, names(con.fk_attrs), con));
@@ -83,7 +84,7 @@ function statementMismatches(ctx: RuleContext, s: ParsedStatement, t: AlterTarge
     return list(col?.constraints)
       .map((c) => as(c, 'Constraint'))
       .filter((c): c is Node => c?.contype === 'CONSTR_FOREIGN')
-      .flatMap((c) => mismatches(ctx, t.rel, own, [String(col!.colname)], c).map((m) => ({ ...m, cmd, inline: col })));
+      .flatMap((c) => mismatches(ctx, t.rel, own, [String(present(col).colname)], c).map((m) => ({ ...m, cmd, inline: col })));
   });
 }
 
@@ -103,17 +104,17 @@ function statementFix(s: ParsedStatement, t: AlterTarget, all: Mismatch[]): FixF
     s,
     swapped.map((m) => m.con.location as number),
   );
-  const edits = [...typeEdits(s, declared), ...moved.map((m) => referencesEdit(s, m.inline!, m.con)), ...(removed ?? [])];
+  const edits = [...typeEdits(s, declared), ...moved.map((m) => referencesEdit(s, present(m.inline), m.con)), ...(removed ?? [])];
   const files = [inPlace(...(removed ? [edited(s, edits)] : [])), later()];
   deferInto(
     t.rel,
-    moved.flatMap((m) => deferredColumnConstraints(s, t.rel, m.inline!, [m.con])),
-    files[0]!,
-    files[1]!,
+    moved.flatMap((m) => deferredColumnConstraints(s, t.rel, present(m.inline), [m.con])),
+    files[0],
+    files[1],
     { only: onlyIn(s) },
   );
-  for (const m of swapped) swapInto(m.target, files[0]!, files[1]!, { only: onlyIn(s) });
-  return files[1]!.lines.length ? files : [files[0]!];
+  for (const m of swapped) swapInto(m.target, files[0], files[1], { only: onlyIn(s) });
+  return files[1].lines.length ? files : [files[0]];
 }
 
 /** The type edits of the mismatched columns, one per column (a column may have several keys). */
@@ -123,7 +124,7 @@ function typeEdits(s: ParsedStatement, found: Mismatch[]): Edit[] {
 
 /** The mismatched column's type as written, replaced by the referenced column's. */
 function typeEdit(s: ParsedStatement, m: Mismatch): Edit {
-  const typeName = declaredIn(s, m.target.fk)!.typeName as Node;
+  const typeName = present(declaredIn(s, m.target.fk)).typeName as Node;
   const at = typeName.location as number;
   return { at, end: at + Buffer.byteLength(typeAsWritten(s, typeName)), text: m.target.type };
 }
@@ -139,7 +140,7 @@ function referencesEdit(s: ParsedStatement, col: Node, con: Node): Edit {
   const end = start + Buffer.byteLength(clauseAt(s, start));
   const b = Buffer.from(s.text);
   let at = (con.location as number) - s.byteOffset;
-  while (at > 0 && /\s/.test(String.fromCharCode(b[at - 1]!))) at--;
+  while (at > 0 && /\s/.test(String.fromCharCode(b[at - 1]))) at--;
   return { at: at + s.byteOffset, end, text: '' };
 }
 
@@ -217,7 +218,7 @@ function retyped(s: ParsedStatement, found: Mismatch[]): string {
 /** The fix for a column of a new table the statement does not declare: the column swapped (`swapInto`). */
 function swapped(t: Target): FixFile[] {
   const files = [inPlace(), later()];
-  swapInto(t, files[0]!, files[1]!);
+  swapInto(t, files[0], files[1]);
   return files;
 }
 
@@ -248,7 +249,7 @@ function swapInto(t: Target, add: FixFile, validate: FixFile, o: OnlyOption = {}
     [`ALTER TABLE ${table} ADD COLUMN ${ident(column)} ${t.type};`],
     o,
   );
-  a!.lines.splice(1, 0, sqlComment(`backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`));
-  add.lines.push(...a!.lines);
-  validate.lines.push(...v!.lines, ...dropColumnLater(table, t.fk), keepsItsName(ident(column), t.fk));
+  a.lines.splice(1, 0, sqlComment(`backfill ${ident(column)} from ${ident(t.fk)} in batches (${ident(t.fk)}::${t.type}), and switch the application to it`));
+  add.lines.push(...a.lines);
+  validate.lines.push(...v.lines, ...dropColumnLater(table, t.fk), keepsItsName(ident(column), t.fk));
 }

@@ -18,6 +18,7 @@ import { notNullProven } from '../model-tables';
 import type { LintRule, RuleContext } from '../rule';
 import { constraintNames, isPartitioned } from '../catalog';
 import { clauseAt, commandsRemoved, edited, ident, insertInto, objectName, onlyIn, replaceIn, sliceOf, tableName, tokenAfter, type Edit } from '../sql-text';
+import { present } from '../../../engine/errors/present';
 
 export const INDEX_NOT_CONCURRENT: LintRule = {
   id: 'index-not-concurrent',
@@ -63,7 +64,7 @@ function reindex(ctx: RuleContext, s: ParsedStatement): void {
   const table = kind === 'REINDEX_OBJECT_TABLE' ? ctx.model.table(rel) : ctx.model.indexTable(rel);
   if (table?.isNew) return;
   const what = kind === 'REINDEX_OBJECT_TABLE' ? `table ${tableName(rel)}` : `index ${tableName(rel)}`;
-  const keyword = tokenAfter(s, s.byteOffset, kind === 'REINDEX_OBJECT_TABLE' ? 'table' : 'index')!;
+  const keyword = present(tokenAfter(s, s.byteOffset, kind === 'REINDEX_OBJECT_TABLE' ? 'table' : 'index'));
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `REINDEX ${what} without CONCURRENTLY`,
     why: `a plain REINDEX holds a SHARE lock on the table (every INSERT, UPDATE and DELETE waits) and an ACCESS EXCLUSIVE lock on each index it rebuilds (queries that would plan with it wait too) until it ends`,
@@ -89,7 +90,7 @@ function reindexMany(ctx: RuleContext, s: ParsedStatement, keyword: 'schema' | '
     why: `a plain REINDEX ${keyword.toUpperCase()} rebuilds every table's indexes in turn, each table under a SHARE lock (its INSERT, UPDATE and DELETE wait) and each index under ACCESS EXCLUSIVE (queries that would plan with it wait too) while it is rebuilt`,
     fix: renderFix([
       ownNoTransaction(
-        `${insertInto(s, tokenAfter(s, s.byteOffset, keyword)!.end, 'CONCURRENTLY')};`,
+        `${insertInto(s, present(tokenAfter(s, s.byteOffset, keyword)).end, 'CONCURRENTLY')};`,
         '-- REINDEX CONCURRENTLY builds each index anew beside the old one and swaps them; like this statement, it cannot run inside a transaction block',
       ),
     ]),
@@ -103,7 +104,7 @@ function indexName(s: ParsedStatement, table: string): string {
 
 /** The statement as written, with CONCURRENTLY (and IF NOT EXISTS and a name, which it needs) after INDEX. */
 function concurrentText(s: ParsedStatement, table: string): string {
-  const index = tokenAfter(s, s.byteOffset, 'index')!;
+  const index = present(tokenAfter(s, s.byteOffset, 'index'));
   const name = typeof s.node.idxname === 'string' ? '' : ` ${ident(indexName(s, table))}`;
   return `${insertInto(s, index.end, `CONCURRENTLY${s.node.if_not_exists ? '' : ' IF NOT EXISTS'}${name}`)};`;
 }
@@ -151,8 +152,8 @@ function concurrentOnPartitioned(ctx: RuleContext, s: ParsedStatement, rel: Rang
   const only = (s.node.relation as Node).inh !== true;
   const isNew = ctx.model.table(rel)?.isNew === true;
   if (!only && !isNew) return partitionedIndex(ctx, s, rel, partitioned, true);
-  const index = tokenAfter(s, s.byteOffset, 'index')!;
-  const concurrently = tokenAfter(s, index.end, 'concurrently')!;
+  const index = present(tokenAfter(s, s.byteOffset, 'index'));
+  const concurrently = present(tokenAfter(s, index.end, 'concurrently'));
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     ...refusedConcurrently(s, rel),
     severity: 'error',
@@ -266,7 +267,7 @@ function partitionedIndex(ctx: RuleContext, s: ParsedStatement, rel: RangeVar, t
 /** The statement's text after its table: `USING …`, the columns, `INCLUDE`, `WHERE`. */
 function indexBody(s: ParsedStatement, rel: RangeVar): string {
   const after = rel.location ?? s.byteOffset;
-  const open = tokenAfter(s, after, '(')!;
+  const open = present(tokenAfter(s, after, '('));
   const using = tokenAfter(s, after, 'using');
   const from = using && using.start < open.start ? using.start : open.start;
   return sliceOf(s, from, s.byteOffset + Buffer.byteLength(s.text))
@@ -298,13 +299,13 @@ function addConstraint(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, con
 /** ADD COLUMN … UNIQUE / PRIMARY KEY: the column is added, then its index is built under the ALTER's ACCESS EXCLUSIVE lock. */
 function addColumn(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: Node | undefined, ifNotExists: boolean): void {
   const kind = columnKey(t, col, ifNotExists);
-  if (!kind || onlyOnPartitioned(ctx, s, t)) return;
-  const name = String(col!.colname);
+  if (!col || !kind || onlyOnPartitioned(ctx, s, t)) return;
+  const name = String(col.colname);
   ctx.report(INDEX_NOT_CONCURRENT, s, {
     message: `ADD COLUMN ${ident(name)} … ${kind} on existing table ${tableName(t.rel)} builds its index while blocking reads and writes`,
     why: `the ${kind} index is built in the same statement, under the ACCESS EXCLUSIVE lock ADD COLUMN takes: every read and write of ${tableName(t.rel)} waits until the build ends`,
     fix: statementFix(ctx, s, t),
-    at: col!.location as number | undefined,
+    at: col.location as number | undefined,
   });
 }
 
@@ -334,11 +335,11 @@ function keyPart(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, cmd: Node
   }
   const col = cmd?.subtype === 'AT_AddColumn' ? as(cmd.def, 'ColumnDef') : undefined;
   const key = columnKey(t, col, cmd?.missing_ok === true);
-  if (!key) return undefined;
-  const [name, at] = [String(col!.colname), col!.location as number];
-  const keys = columnKeyConstraints(col!);
+  if (!col || !key) return undefined;
+  const [name, at] = [String(col.colname), col.location as number];
+  const keys = columnKeyConstraints(col);
   return {
-    edit: { at, end: at + Buffer.byteLength(clauseAt(s, at)), text: columnWithout(s, col!, (c) => keys.includes(c)) },
+    edit: { at, end: at + Buffer.byteLength(clauseAt(s, at)), text: columnWithout(s, col, (c) => keys.includes(c)) },
     steps: keySteps(t.rel, key, [name], key === 'PRIMARY KEY' ? [name] : [], 'later', writtenKey(keys, key), o),
     fill: key === 'PRIMARY KEY' ? '-- fill the new column for every row (backfill in batches) before the key' : undefined,
   };
@@ -363,7 +364,7 @@ function writtenKey(keys: Node[], kind: 'UNIQUE' | 'PRIMARY KEY'): Node | undefi
   const k = keys.findIndex((c) => c.contype === (kind === 'PRIMARY KEY' ? 'CONSTR_PRIMARY' : 'CONSTR_UNIQUE'));
   const next = keys.findIndex((c, j) => j > k && !isAttribute(c));
   const attributes = keys.slice(k + 1, next < 0 ? undefined : next).map((c) => c.contype);
-  return { ...keys[k]!, deferrable: attributes.includes('CONSTR_ATTR_DEFERRABLE'), initdeferred: attributes.includes('CONSTR_ATTR_DEFERRED') };
+  return { ...keys[k], deferrable: attributes.includes('CONSTR_ATTR_DEFERRABLE'), initdeferred: attributes.includes('CONSTR_ATTR_DEFERRED') };
 }
 
 interface KeyOptions {
@@ -518,6 +519,6 @@ function leafPartitions(ctx: RuleContext, partitions: readonly PartitionRef[], d
 /** Each key's steps (build, the primary key's NOT NULL steps, attach) merged file by file: every build in one no-transaction file, every attach in the last. */
 function keyFiles(steps: FixFile[][], buildPlace: FixPlace): FixFile[] {
   const middle: FixFile[] = [];
-  for (const s of steps) s.slice(1, -1).forEach((f, k) => (middle[k] = later(...(middle[k]?.lines ?? []), ...f.lines)));
-  return [{ ...ownNoTransaction(...steps.flatMap((s) => s[0]!.lines)), place: buildPlace }, ...middle, later(...steps.flatMap((s) => s.at(-1)!.lines))];
+  for (const s of steps) for (const [k, f] of s.slice(1, -1).entries()) middle[k] = later(...(middle[k]?.lines ?? []), ...f.lines);
+  return [{ ...ownNoTransaction(...steps.flatMap((s) => s[0].lines)), place: buildPlace }, ...middle, later(...steps.flatMap((s) => present(s.at(-1)).lines))];
 }

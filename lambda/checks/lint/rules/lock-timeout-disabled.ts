@@ -25,6 +25,7 @@ import { quoteLiteral, sqlComment } from '../../../engine/sql/sql-quote';
 import { as, findAll, list, names, optionOn, type Node, type ParsedStatement } from '../../parser/parse';
 import { inPlace, renderFix } from '../fix';
 import type { LintRule, RuleContext } from '../rule';
+import { present } from '../../../engine/errors/present';
 
 export const LOCK_TIMEOUT_DISABLED: LintRule = {
   id: 'lock-timeout-disabled',
@@ -118,7 +119,8 @@ function setStatement(n: Node): Change | undefined {
   if (n.kind === 'VAR_RESET') return { what: 'RESET lock_timeout', to: 'default' };
   if (n.kind === 'VAR_SET_DEFAULT') return { what: 'SET lock_timeout TO DEFAULT', to: 'default' };
   const value = as(list(n.args)[0], 'A_Const');
-  if (n.kind === 'VAR_SET_VALUE' && isZero(value)) return { what: `SET${n.is_local ? ' LOCAL' : ''} lock_timeout = ${constantText(value!)}`, to: 'zero' };
+  if (n.kind === 'VAR_SET_VALUE' && isZero(value))
+    return { what: `SET${n.is_local ? ' LOCAL' : ''} lock_timeout = ${constantText(present(value))}`, to: 'zero' };
   return undefined;
 }
 
@@ -132,7 +134,7 @@ function setConfigCall(s: ParsedStatement): Change | undefined {
     if (typeof setting !== 'string' || setting.toLowerCase() !== 'lock_timeout') continue;
     // A NULL value resets the setting, as RESET does.
     if (value?.isnull === true) return { what: "set_config('lock_timeout', NULL, …)", to: 'default' };
-    if (isZero(value)) return { what: `set_config('lock_timeout', ${constantText(value!)}, …)`, to: 'zero' };
+    if (isZero(value)) return { what: `set_config('lock_timeout', ${constantText(present(value))}, …)`, to: 'zero' };
   }
   return undefined;
 }
@@ -164,9 +166,9 @@ const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, min: 60_000
 export function timeoutMs(text: string): number | undefined {
   const m = /^\s*([+-]?)(0x[0-9a-f]+|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   if (!m) return undefined;
-  const unit = m[3] === '' ? 1 : UNIT_MS[m[3]!];
+  const unit = m[3] === '' ? 1 : UNIT_MS[m[3]];
   if (unit === undefined) return undefined;
-  const value = (m[1] === '-' ? -1 : 1) * (/^0x/i.test(m[2]!) ? parseInt(m[2]!.slice(2), 16) : Number(m[2]));
+  const value = (m[1] === '-' ? -1 : 1) * (/^0x/i.test(m[2]) ? parseInt(m[2].slice(2), 16) : Number(m[2]));
   const ms = value * unit;
   // rint rounds half to even: 0.5 ms is 0.
   const rounded = Math.abs(ms) <= 0.5 ? 0 : Math.round(ms);

@@ -96,6 +96,6 @@ function addColumns(s: ParsedStatement): Once | undefined {
     what: `ADD COLUMN ${columns.map((d) => ident(String(d.colname))).join(', ')}`,
     sqlstate: DUPLICATE_COLUMN,
     fixed: fixed.text,
-    at: columns[0]!.location as number,
+    at: columns[0].location as number,
   };
 }

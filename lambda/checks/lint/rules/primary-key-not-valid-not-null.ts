@@ -18,6 +18,7 @@ import type { ColumnModel } from '../model-types';
 import type { CatalogNotValidNotNull } from '../catalog';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName } from '../sql-text';
+import { present } from '../../../engine/errors/present';
 
 export const PRIMARY_KEY_NOT_VALID_NOT_NULL: LintRule = {
   id: 'primary-key-not-valid-not-null',
@@ -66,7 +67,7 @@ function inDatabase(ctx: RuleContext, t: AlterTarget, index: string | undefined,
     .map((c) => ({ ...c, column: nameNow(c.column), databaseColumn: c.column }))
     .filter(
       (c) =>
-        (known ? known.includes(c.column) : c.indexes.includes(indexInDatabase!)) &&
+        (known ? known.includes(c.column) : c.indexes.includes(present(indexInDatabase))) &&
         !t.table.columns.get(c.column)?.notNullNotValid &&
         !settled?.constraints.has(c.name) &&
         !settled?.columns.has(c.column) &&

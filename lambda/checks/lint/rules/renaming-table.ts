@@ -18,6 +18,7 @@ import { HeldFindings } from '../held';
 import type { LintRule, RuleContext } from '../rule';
 import { ident, tableName } from '../sql-text';
 import { splitKey } from '../model';
+import { present } from '../../../engine/errors/present';
 
 export const RENAMING_TABLE: LintRule = {
   id: 'renaming-table',
@@ -88,7 +89,7 @@ function check(ctx: RuleContext, s: ParsedStatement, m: Move): void {
   const message =
     m.newName !== undefined
       ? `RENAME TO ${ident(m.newName)} of ${what}: the running application still names it ${oldName}, and fails with 42P01 until its new version has replaced it`
-      : `SET SCHEMA ${ident(m.newSchema!)} moves ${what} out of schema ${ident(schema)}: the running application that names it ${ident(schema)}.${ident(m.rel.name)}, or finds it through a search_path without ${ident(m.newSchema!)}, fails with 42P01 until its new version has replaced it`;
+      : `SET SCHEMA ${ident(present(m.newSchema))} moves ${what} out of schema ${ident(schema)}: the running application that names it ${ident(schema)}.${ident(m.rel.name)}, or finds it through a search_path without ${ident(present(m.newSchema))}, fails with 42P01 until its new version has replaced it`;
   const fix = fixFor(s, m, schema);
   HELD.hold(ctx, key, () => ctx.report(RENAMING_TABLE, s, { message, fix }));
 }
@@ -104,7 +105,7 @@ const THROUGH_VIEW: Record<RelationKind, string> = {
 /** The statement and a view under the old name, in the same transaction; the view dropped in a later migration. */
 function fixFor(s: ParsedStatement, m: Move, schema: string): string {
   const old = m.newSchema !== undefined ? `${ident(schema)}.${ident(m.rel.name)}` : tableName(m.rel);
-  const moved = m.newSchema !== undefined ? `${ident(m.newSchema)}.${ident(m.rel.name)}` : tableName({ schema: m.rel.schema, name: m.newName! });
+  const moved = m.newSchema !== undefined ? `${ident(m.newSchema)}.${ident(m.rel.name)}` : tableName({ schema: m.rel.schema, name: present(m.newName) });
   return renderFix([
     inPlace(
       `${s.text};`,

@@ -51,9 +51,10 @@ interface MadeNotNull {
 function madeNotNull(s: ParsedStatement, cmd: Node | undefined): MadeNotNull | undefined {
   if (cmd?.subtype === 'AT_SetNotNull' && typeof cmd.name === 'string') return { column: cmd.name };
   const con = cmd?.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
-  const column = con?.contype === 'CONSTR_NOTNULL' && !con.skip_validation ? names(con.keys)[0] : undefined;
+  if (con?.contype !== 'CONSTR_NOTNULL' || con.skip_validation) return undefined;
+  const column = names(con.keys)[0];
   return column
-    ? { column, added: { clause: clauseAt(s, con!.location as number), name: typeof con!.conname === 'string' ? con!.conname : undefined } }
+    ? { column, added: { clause: clauseAt(s, con.location as number), name: typeof con.conname === 'string' ? con.conname : undefined } }
     : undefined;
 }
 
@@ -77,7 +78,7 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
   const starts = commandStarts(s);
   const made = list(s.node.cmds).flatMap((c, k) => {
     const m = madeNotNull(s, as(c, 'AlterTableCmd'));
-    return m && !proven(ctx, t, m.column) ? [{ ...m, at: starts[k]! }] : [];
+    return m && !proven(ctx, t, m.column) ? [{ ...m, at: starts[k] }] : [];
   });
   const removed = commandsRemoved(
     s,
@@ -98,7 +99,7 @@ function statementFix(ctx: RuleContext, s: ParsedStatement, t: AlterTarget): str
       },
     }),
   );
-  const fix = renderFix([inPlace(...(removed ? [edited(s, removed)] : []), ...steps.flatMap((f) => f[0]!.lines)), later(...steps.flatMap((f) => f[1]!.lines))]);
+  const fix = renderFix([inPlace(...(removed ? [edited(s, removed)] : []), ...steps.flatMap((f) => f[0].lines)), later(...steps.flatMap((f) => f[1].lines))]);
   fixes.set(s, fix);
   return fix;
 }

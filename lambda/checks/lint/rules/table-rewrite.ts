@@ -125,7 +125,7 @@ function storage(ctx: RuleContext, s: ParsedStatement): void {
     .find((c) => c && STORAGE_COMMANDS[String(c.subtype)]);
   const rel = rangeVar(s.node.relation);
   if (!cmd || !rel || !ctx.model.isExisting(rel) || ctx.model.table(rel)?.partitioned) return;
-  const what = STORAGE_COMMANDS[String(cmd.subtype)]!;
+  const what = STORAGE_COMMANDS[String(cmd.subtype)];
   const table = tableName(rel);
   const verb = s.node.objtype === 'OBJECT_MATVIEW' ? 'ALTER MATERIALIZED VIEW' : 'ALTER TABLE';
   ctx.report(TABLE_REWRITE, s, {

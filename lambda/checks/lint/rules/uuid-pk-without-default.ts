@@ -44,9 +44,9 @@ export const UUID_PK_WITHOUT_DEFAULT: LintRule = {
     const con = cmd.subtype === 'AT_AddConstraint' ? as(cmd.def, 'Constraint') : undefined;
     if (con?.contype !== 'CONSTR_PRIMARY') return;
     const keys = typeof con.indexname === 'string' ? (t.table.indexColumns?.get(con.indexname) ?? []) : names(con.keys);
-    const col = keys.length === 1 ? t.table.columns.get(keys[0]!) : undefined;
-    if (!col || col.type !== 'uuid' || col.noDefault !== true) return;
-    const column = keys[0]!;
+    const col = keys.length === 1 ? t.table.columns.get(keys[0]) : undefined;
+    if (col?.type !== 'uuid' || col.noDefault !== true) return;
+    const column = keys[0];
     report(
       ctx,
       s,
@@ -100,6 +100,6 @@ function uuidKeyWithoutDefault(n: Node): Node | undefined {
   const p = columnParts(col);
   if (p.hasDefault || p.generated) return undefined;
   const columnFk = list(col.constraints).some((c) => as(c, 'Constraint')?.contype === 'CONSTR_FOREIGN');
-  const tableFk = tableCons.some((c) => c.contype === 'CONSTR_FOREIGN' && names(c.fk_attrs).includes(pk[0]!));
+  const tableFk = tableCons.some((c) => c.contype === 'CONSTR_FOREIGN' && names(c.fk_attrs).includes(pk[0]));
   return columnFk || tableFk ? undefined : col;
 }

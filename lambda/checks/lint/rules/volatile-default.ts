@@ -61,7 +61,7 @@ function withNotNull(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: 
   const p = columnParts(col);
   if (!(p.notNull || p.primaryKey || p.serial) || p.identity) return files;
   // The CHECK goes with the statements, before the backfill's comment that ends the first file.
-  const first = files[0]!;
+  const first = files[0];
   const backfill = first.lines.filter((l) => l.startsWith('--'));
   const [added, proven] = notNullSteps(
     t.rel,
@@ -73,9 +73,9 @@ function withNotNull(ctx: RuleContext, s: ParsedStatement, t: AlterTarget, col: 
       taken: constraintNames(ctx.catalog, t.table),
     },
   );
-  added!.lines.push(...backfill);
-  if (p.primaryKey) proven!.lines.push(sqlComment('then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)'));
-  return [added!, proven!, ...files.slice(1)];
+  added.lines.push(...backfill);
+  if (p.primaryKey) proven.lines.push(sqlComment('then the primary key, built CONCURRENTLY and attached USING INDEX (see index-not-concurrent)'));
+  return [added, proven, ...files.slice(1)];
 }
 
 /** The column without what rewrites, then the default for new rows; existing rows are backfilled in batches. */

@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../../../../lambda/checks/drift/drift';
 import { loadMigrations } from '../../../../lambda/engine/files/source';

@@ -91,7 +91,7 @@ describe(`CLI: schemaguard lsp with a database (${target.name})`, () => {
 
   it("shows the statement's plan row on hover: the lock, the table and its size from the database", async () => {
     const hover = await lsp.hover(risky, 1, 3);
-    const text = (hover?.contents as { value: string }).value;
+    const text = (hover?.contents as { value: string } | undefined)?.value;
     expect(text).toMatch(/\| SHARE \| public\.purchases \| 2,000 \| [\d.]+ kB \| no \| yes \|/);
     expect(text).toContain('index-not-concurrent');
     expect(text).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS purchases_lead ON purchases (lead_id);');
@@ -103,7 +103,7 @@ describe(`CLI: schemaguard lsp with a database (${target.name})`, () => {
       const edited = `${RISKY}-- more to come\n`;
       const diagnostics = await lsp.change(risky, edited);
       expect(diagnostics.map((d) => d.code)).toEqual(['index-not-concurrent', 'constraint-not-valid']);
-      expect(((await lsp.hover(risky, 1, 3))?.contents as { value: string }).value).toContain('| 2,000 |');
+      expect(((await lsp.hover(risky, 1, 3))?.contents as { value: string } | undefined)?.value).toContain('| 2,000 |');
       expect(lsp.logs.filter((l) => l.type === 1)).toEqual([]);
       const refused = await lsp.save(risky, edited);
       expect(refused).toHaveLength(1);
@@ -171,7 +171,7 @@ describe('CLI: schemaguard lsp on a git project, without a database', () => {
     await expect(lsp.connection.sendRequest('textDocument/hover', {})).resolves.toBeNull();
     await expect(lsp.connection.sendRequest('schemaguard/nothing', { a: 1 })).rejects.toThrow(/Unhandled method/);
     const hover = await lsp.hover(risky, 1, 3);
-    expect((hover?.contents as { value: string }).value).toContain('| SHARE | purchases |');
+    expect((hover?.contents as { value: string } | undefined)?.value).toContain('| SHARE | purchases |');
     expect(lsp.child.exitCode).toBeNull();
   });
 

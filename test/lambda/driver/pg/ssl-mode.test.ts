@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hbaRefusal, urlTls } from '../../../../lambda/driver/pg/ssl-mode';
-import { InputError } from '../../../../lambda/engine/errors/errors';
+import type { InputError } from '../../../../lambda/engine/errors/errors';
 
 const base = 'postgres://app:pw@db.example.internal:5432/app';
 const dir = mkdtempSync(join(tmpdir(), 'sslmode-'));

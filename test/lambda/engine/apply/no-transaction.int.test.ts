@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckFailedError, LockTimeoutError, MigrationError, StatementError } from '../../../../lambda/engine/errors/errors';
+import { CheckFailedError, LockTimeoutError, type MigrationError, type StatementError } from '../../../../lambda/engine/errors/errors';
 import type { RunEvent } from '../../../../lambda/engine/runner';
 import { dropDatabases, freshDatabase, rows, withClient } from '../../../support/db';
 import { driverCases } from '../../../support/drivers';

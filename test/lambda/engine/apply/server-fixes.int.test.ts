@@ -7,7 +7,7 @@
  * file that stopped part-way).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { StatementError } from '../../../../lambda/engine/errors/errors';
+import type { StatementError } from '../../../../lambda/engine/errors/errors';
 import { dropDatabases, freshDatabase, rows } from '../../../support/db';
 import { driverCases } from '../../../support/drivers';
 import { rejection, runEngine } from '../../../support/engine';

@@ -11,7 +11,7 @@
  * set_config, UPDATE pg_settings, a DO block), or transaction_read_only on.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError, InputProblemsError } from '../../../../lambda/engine/errors/errors';
+import { type InputError, InputProblemsError } from '../../../../lambda/engine/errors/errors';
 import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { transactionStartSql } from '../../../../lambda/engine/apply/script';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
