@@ -83,7 +83,7 @@ function delayQueue(delayMs: number): (fn: () => void) => void {
   };
   return (fn) => {
     queue.push({ due: performance.now() + delayMs, fn });
-    timer ??= setTimeout(pump, delayMs);
+    if (timer === undefined) timer = setTimeout(pump, delayMs);
   };
 }
 

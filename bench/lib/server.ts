@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, statfsSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import { cleanup, databaseUrl, embeddedBinDir, startServer, withClient as withTestClient } from '../../test/support/system-postgres';
 
 export interface BenchServer {

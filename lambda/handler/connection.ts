@@ -24,6 +24,7 @@ import type { Logger } from './log';
 import { readCredentials, secretsManagerClient, type DatabaseCredentials, type SecretsClient } from './secret';
 import { CaBundleCache, tlsOptions } from './tls';
 import { INVALID_PASSWORD } from '../engine/errors/sqlstate';
+import { present } from '../engine/errors/present';
 
 /** Reads of the secret when the password is refused, the first included. */
 const AUTH_ATTEMPTS = 3;
@@ -80,7 +81,7 @@ export function createConnector(deps: ConnectorDependencies = {}): Connector {
   /** Where and as whom: the secret's fields (read now), or, with IAM, the construct's endpoint and user (the token is signed per connection). */
   async function credentialsFor(target: ConnectionTarget, redactor: Redactor): Promise<Credentials> {
     if (target.auth.kind === 'iam') {
-      const at = target.host !== undefined ? { host: target.host, port: target.port } : target.endpoint!;
+      const at = target.host !== undefined ? { host: target.host, port: target.port } : present(target.endpoint, "the target's endpoint");
       const database = target.databaseName ?? 'postgres';
       return { host: at.host, port: at.port ?? 5432, user: target.auth.username, database, names: iamSettingNames(target, database) };
     }

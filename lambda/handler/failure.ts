@@ -136,7 +136,7 @@ function problemList(e: InputProblemsError, clean: (text: string) => string): st
 
 /** A data exception's message (class 22) without the value it quotes at its end: `invalid input syntax for type uuid: "…"`. */
 function withoutValue(e: MigrationError): string {
-  return e.sqlstate?.startsWith('22') ? e.message.replace(/: "[^]*"$/, ': "…"') : e.message;
+  return e.sqlstate?.startsWith('22') ? e.message.replace(/: "[\s\S]*"$/, ': "…"') : e.message;
 }
 
 /** Where the detail left out of the Reason is. */

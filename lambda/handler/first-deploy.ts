@@ -24,6 +24,7 @@ import type { Queryable } from '../engine/ports';
 import type { FirstRunCheck } from '../engine/server/run-refusals';
 import type { Migration } from '../engine/files/source';
 import { noun, plural } from '../engine/errors/words';
+import { present } from '../engine/errors/present';
 
 const REASON = "reason: '…'";
 const NONE = `if these tables are not the files' (the files make new objects beside them), baseline: { version: 'none', ${REASON} } runs every file`;
@@ -113,7 +114,7 @@ function estimateText(e: VersionEstimate | MigrationError, fileOf: (v: number) =
   const missing = e.missing ? `, and ${e.missing.file} creates ${e.missing.object}, which does not` : ', as does every one the newer files create';
   const basis = '(estimated from names only: columns, definitions and data were not compared; a name without a schema was looked for in public)';
   if (e.version === undefined)
-    return `None of the files' objects appear to be here: ${e.missing!.file} creates ${e.missing!.object}, which does not exist ${basis}.`;
+    return `None of the files' objects appear to be here: ${present(e.missing).file} creates ${present(e.missing).object}, which does not exist ${basis}.`;
   const range =
     e.upTo !== undefined && e.upTo > e.version
       ? ` The files after it up to ${fileOf(e.upTo)} create nothing it can look for (they alter or fill): if they ran here, the version is up to ${e.upTo}.`

@@ -3,7 +3,7 @@
  * isComplete), of its operator function (operator) and of SchemaGuard's scheduled function (guard), one bundle.
  * The export names are the constants the constructs configure (constants.ts).
  */
-import { GUARD_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, OPERATOR_HANDLER_NAME } from './constants';
+import type { GUARD_HANDLER_NAME, IS_COMPLETE_HANDLER_NAME, ON_EVENT_HANDLER_NAME, OPERATOR_HANDLER_NAME } from './constants';
 import { createGuardHandler } from './guard/scheduled';
 import { createHandlers } from './handler';
 

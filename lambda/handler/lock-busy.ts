@@ -14,6 +14,7 @@ import type { RunSettings } from './config';
 import { REQUEST_STARTED_FIELD } from './constants';
 import type { Logger } from './log';
 import type { IsCompleteRequest } from './request';
+import { present } from '../engine/errors/present';
 
 /** How long the request has run (from onEvent's start, which the framework passes to every isComplete), when known. */
 export function elapsedOf(event: Partial<IsCompleteRequest>, now: number): number | undefined {
@@ -29,7 +30,7 @@ export function timeSpent(elapsedMs: number | undefined, run: RunSettings): elap
 /** Log that the lock is busy; throw when the request's time for it is spent. */
 export function lockBusy(e: LockWaitTimeoutError, event: Partial<IsCompleteRequest>, run: RunSettings, log: Logger, now = Date.now()): void {
   const elapsedMs = elapsedOf(event, now);
-  if (timeSpent(elapsedMs, run)) throw lockBusyError(e, elapsedMs, run.totalTimeoutMs!);
+  if (timeSpent(elapsedMs, run)) throw lockBusyError(e, elapsedMs, present(run.totalTimeoutMs, 'totalTimeoutMs'));
   log.warn('another runner holds the migration lock; nothing was applied; isComplete tries again', {
     holders: e.holders.map((h) => h.pid),
     elapsedMs,

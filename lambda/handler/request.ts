@@ -7,6 +7,7 @@
 import { InputError } from '../engine/errors/errors';
 import { FLEET_EXECUTION_FIELD, PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
 import { OPERATOR_COMMANDS } from './operator-protocol';
+import { present } from '../engine/errors/present';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 
@@ -88,7 +89,7 @@ export function physicalResourceId(event: OnEventRequest): string {
     case 'Create':
       return `${PHYSICAL_ID_PREFIX}-${event.LogicalResourceId}`;
     case 'Update':
-      return event.PhysicalResourceId!;
+      return present(event.PhysicalResourceId, 'PhysicalResourceId');
     case 'Delete':
       return event.PhysicalResourceId ?? CREATE_FAILED_MARKER;
   }

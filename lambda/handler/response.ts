@@ -10,6 +10,7 @@ import { readApplied, type AppliedMigration } from '../engine/state/state';
 import { ATTR, DATA_MAX_BYTES, OUTCOME, VERIFY_ATTR } from './constants';
 import { cut } from './failure';
 import { plural } from '../engine/errors/words';
+import { present } from '../engine/errors/present';
 
 /**
  * The state rows after the run, and the versions this request applied: those
@@ -42,7 +43,7 @@ export function responseData(result: MigrateResult, mine: number[], rollback: bo
     [ATTR.rollbackProblem]: '',
     [ATTR.tenants]: '',
   };
-  if (Buffer.byteLength(JSON.stringify(data)) > DATA_MAX_BYTES) data[ATTR.message] = data[ATTR.message]!.slice(0, 200);
+  if (Buffer.byteLength(JSON.stringify(data)) > DATA_MAX_BYTES) data[ATTR.message] = present(data[ATTR.message], 'the message').slice(0, 200);
   return data;
 }
 

@@ -4,6 +4,7 @@
  * the SDK's, loaded on first use (a deploy without a backfill or a fleet
  * never pays for it); tests pass one that runs the definition locally.
  */
+import { present } from '../engine/errors/present';
 
 /** An execution as DescribeExecution says it. */
 export interface ExecutionState {
@@ -41,7 +42,7 @@ export async function stepFunctionsClient(): Promise<StepFunctionsClient> {
     async startExecution(request) {
       try {
         const out = await client.send(new sdk.StartExecutionCommand(request));
-        return { executionArn: out.executionArn!, started: true };
+        return { executionArn: present(out.executionArn, "StartExecution's executionArn"), started: true };
       } catch (e) {
         // A name is an execution's for 90 days: a request delivered again, or a later deploy, finds its own execution, open or closed.
         if ((e as { name?: string }).name !== 'ExecutionAlreadyExists') throw e;

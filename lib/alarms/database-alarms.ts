@@ -882,7 +882,7 @@ function checkHttpsUrl(prop: string, url: string | undefined, fail: (msg: string
   } catch {
     parsed = undefined;
   }
-  if (!parsed || parsed.protocol !== 'https:') {
+  if (parsed?.protocol !== 'https:') {
     fail(
       `"${prop}" must be an https:// URL or a {{resolve:secretsmanager:...}} dynamic reference, got ${JSON.stringify(urlWithoutPath(url))}; pass such a URL, or leave it unset`,
     );

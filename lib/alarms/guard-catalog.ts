@@ -20,6 +20,7 @@ import { GUARD_METRIC, type GuardMetricName } from '../../lambda/handler/constan
 import { deployedLength, listTokenProblem, listTokens, stringTokens } from './deployed-length';
 import { MAX_ALARM_DESCRIPTION_LENGTH, type Severity } from './error-catalog';
 import { DOCS_POINTERS } from '../../lambda/engine/errors/docs-pointers';
+import { present } from '../../lambda/engine/errors/present';
 
 export interface GuardAlarmSpec {
   /** Stable id, kebab-case: construct ids and alarm names (`<prefix>-<severity>-<id>`). */
@@ -275,7 +276,7 @@ export function guardAlarmDescription(spec: GuardAlarmSpec, ctx: GuardRunbookCon
     [undefined, short, FIRST_COMMAND_SHORT_HINT],
   ];
   const fitting = shapes.find((shape) => deployedLength(build(shape), ctx.tokenMaxLengths) <= MAX_ALARM_DESCRIPTION_LENGTH);
-  return build(fitting ?? shapes[shapes.length - 1]!);
+  return build(fitting ?? present(shapes.at(-1), 'the last shape'));
 }
 
 /** The fields of a runbook context that hold text, as a caller names them. */

@@ -260,7 +260,7 @@ export class PgDriver implements Driver {
 
   private async open(): Promise<Session> {
     const session = (await this.reuse()) ?? (await this.openNew());
-    if (this.options.sessions && session.pooler === undefined) session.keepWith = (kept) => this.options.sessions!.giveBack(kept);
+    if (this.options.sessions && session.pooler === undefined) session.keepWith = (kept) => present(this.options.sessions).giveBack(kept);
     return session;
   }
 

@@ -8,6 +8,7 @@ import type { Queryable, Session } from '../ports';
 import type { Migration } from '../files/source';
 import type { SqlStatement } from '../sql/splitter';
 import { concurrentIndexTarget, indexTarget } from '../sql/classify';
+import { present } from '../errors/present';
 
 /** The INVALID indexes before a file ran, and the tables its builds are on (undefined: any table, see `buildTables`). */
 export interface InvalidBefore {
@@ -22,7 +23,7 @@ export async function invalidIndexes(q: Queryable, m?: Migration): Promise<Inval
   // The tables resolved now as they are after the file (not every index of a database that may hold a fleet's tenants),
   // unless the file changes search_path: a name may then resolve elsewhere after, so every INVALID index counts as before.
   const r =
-    tables && !m!.statements.some((s) => /\bsearch_path\b/i.test(s.text))
+    tables && !present(m).statements.some((s) => /\bsearch_path\b/i.test(s.text))
       ? await q.query<{ oid: string }>(`SELECT i.indexrelid::bigint::text AS oid ${INVALID_ON_TABLES}`, [JSON.stringify(tables)])
       : await q.query<{ oid: string }>('SELECT indexrelid::bigint::text AS oid FROM pg_index WHERE NOT indisvalid');
   return { oids: new Set(r.rows.map((x) => x.oid)), tables };

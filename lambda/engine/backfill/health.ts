@@ -13,6 +13,7 @@
  * cannot be known, and a pause that never ends would be worse.
  */
 import type { Queryable } from '../ports';
+import { present } from '../errors/present';
 
 /** The bounds a backfill pauses at (`BackfillSettings`, the project file's `backfill`). */
 export interface HealthBounds {
@@ -116,7 +117,7 @@ export class HealthCheck {
     const top = r.rows[0];
     const lag = top?.lag == null ? undefined : Number(top.lag);
     if (lag === undefined || lag <= this.bounds.standbyLagMs) return undefined;
-    return `Aurora reader ${top!.name} is ${Math.round(lag / 1000)} s behind (bound ${Math.round(this.bounds.standbyLagMs / 1000)} s)`;
+    return `Aurora reader ${present(top, 'the lagging reader').name} is ${Math.round(lag / 1000)} s behind (bound ${Math.round(this.bounds.standbyLagMs / 1000)} s)`;
   }
 
   private async retainedWal(): Promise<string | undefined> {
@@ -124,7 +125,7 @@ export class HealthCheck {
     const top = r.rows[0];
     const retained = top?.retained == null ? 0 : Number(top.retained);
     if (retained <= this.bounds.slotRetainedBytes) return undefined;
-    return `logical slot ${top!.slot} retains ${mb(retained)} of WAL (bound ${mb(this.bounds.slotRetainedBytes)}): its consumer is behind`;
+    return `logical slot ${present(top, 'the slot').slot} retains ${mb(retained)} of WAL (bound ${mb(this.bounds.slotRetainedBytes)}): its consumer is behind`;
   }
 
   private async autovacuum(): Promise<string | undefined> {

@@ -126,7 +126,7 @@ export interface BackfillRecord {
  */
 export async function recordBackfill(q: Queryable, schema: string, r: BackfillRecord): Promise<void> {
   const b = readBackfillStatement(r.file, r.statement);
-  const facts = (await q.query<KeyFacts>(KEY_SQL, [b.table])).rows[0]!;
+  const facts = (await q.query<KeyFacts>(KEY_SQL, [b.table])).rows[0];
   refuseUnbatchable(r, b.table, facts);
   await q.query(backfillDdl(schema));
   await q.query(

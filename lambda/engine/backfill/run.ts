@@ -17,6 +17,7 @@ import { sleep } from '../runtime/sleep';
 import { HealthCheck, waitersBehind, type HealthBounds } from './health';
 import { backfillTable, readBackfill, setBackfillState, type BackfillRow, type BackfillState } from './progress';
 import { batchSql, leftoverSql, readBackfillStatement, type BackfillStatement } from '../files/backfill-statement';
+import { present } from '../errors/present';
 
 /** How a backfill's batches are sized and when they pause (`DEFAULT_BACKFILL`; the project file's `backfill`). */
 export interface BackfillSettings extends HealthBounds {
@@ -176,7 +177,7 @@ async function batch(walk: Walk): Promise<'ran' | 'nothing' | 'waited'> {
   const watch = watchWaiters(walk);
   try {
     await begin(walk, true);
-    const row = (await readBackfill(session, stateSchema, version, true))!;
+    const row = present(await readBackfill(session, stateSchema, version, true), `backfill ${version}'s row`);
     if (row.state === 'done' || row.passEnded) {
       await session.commit();
       walk.row = row;
@@ -319,7 +320,7 @@ async function prove(walk: Walk): Promise<boolean> {
   const { session, stateSchema, version } = walk.run;
   try {
     await begin(walk);
-    const row = (await readBackfill(session, stateSchema, version, true))!;
+    const row = present(await readBackfill(session, stateSchema, version, true), `backfill ${version}'s row`);
     if (row.state === 'done' || !row.passEnded) {
       await session.commit();
       walk.row = row;
@@ -377,7 +378,7 @@ function watchWaiters(walk: Walk): { stop(): Promise<number> } {
   let reading: Promise<void> = Promise.resolve();
   const timer = setInterval(
     () => {
-      reading = waitersBehind(monitor, session.pid!).then(
+      reading = waitersBehind(monitor, present(session.pid, "the batch session's pid")).then(
         (n) => {
           most = Math.max(most, n);
         },

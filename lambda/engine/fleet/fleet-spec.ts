@@ -6,6 +6,7 @@
  * constructs.
  */
 import { DEFAULT_FLEET_CONCURRENCY, DEFAULT_FLEET_WAVE_SIZE } from '../defaults';
+import { present } from '../errors/present';
 
 /** Where the tenants come from: schemas of the target database, or databases of its server; by a LIKE pattern or by a query; or schemas named in SSM Parameter Store. */
 export type FleetSourceKey = 'schemas' | 'schemaQuery' | 'databases' | 'databaseQuery' | 'parameterPath';
@@ -95,12 +96,12 @@ export function fleetOf(spec: FleetSpec): Fleet {
       given.length === 0 ? 'names no tenants' : `names its tenants ${given.length} ways (${given.join(', ')})`,
       'give exactly one of "schemas" (a LIKE pattern of schema names), "schemaQuery", "databases" (a LIKE pattern of database names), "databaseQuery" or "parameterPath" (an SSM Parameter Store path whose parameters name the tenant schemas)',
     );
-  const source = given[0]!;
-  if (source === 'parameterPath') checkParameterPath(spec.parameterPath!);
+  const source = given[0];
+  if (source === 'parameterPath') checkParameterPath(present(spec.parameterPath));
   const concurrency = spec.concurrency ?? DEFAULT_FLEET_CONCURRENCY;
   return {
     source,
-    value: source === 'parameterPath' ? parameterPathOf(spec.parameterPath!) : spec[source]!,
+    value: source === 'parameterPath' ? parameterPathOf(present(spec.parameterPath)) : present(spec[source]),
     canary: spec.canary,
     databases: source === 'databases' || source === 'databaseQuery',
     concurrency,

@@ -41,7 +41,7 @@ export type RolloutSettings = Pick<Fleet, 'concurrency' | 'waveSize' | 'tolerate
 export function wavesOf<T>(tenants: readonly T[], waveSize: number, canary = true): T[][] {
   const waves: T[][] = [];
   const rest = canary ? tenants.slice(1) : tenants;
-  if (canary && tenants.length) waves.push([tenants[0]!]);
+  if (canary && tenants.length) waves.push([tenants[0]]);
   for (let k = 0; k < rest.length; k += waveSize) waves.push(rest.slice(k, k + waveSize));
   return waves;
 }
@@ -52,8 +52,8 @@ export async function rollout<R>(tenants: readonly Tenant[], settings: RolloutSe
   const result: RolloutResult<R> = { outcomes: [], notStarted: [] };
   let failed = 0;
   for (let w = 0; w < waves.length; w++) {
-    settings.onEvent?.({ type: 'wave', wave: w, tenants: waves[w]! });
-    const outcomes = await runWave(waves[w]!, w, settings, job);
+    settings.onEvent?.({ type: 'wave', wave: w, tenants: waves[w] });
+    const outcomes = await runWave(waves[w], w, settings, job);
     result.outcomes.push(...outcomes);
     failed += outcomes.filter((o) => !o.ok).length;
     const stop = (settings.halts ?? true) ? stopReason(failed, w, settings) : undefined;
@@ -80,7 +80,7 @@ async function runWave<R>(wave: Tenant[], w: number, settings: RolloutSettings, 
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < wave.length) {
-      const tenant = wave[next++]!;
+      const tenant = wave[next++];
       let outcome: TenantOutcome<R>;
       try {
         outcome = { tenant, wave: w, ok: true, value: await job(tenant) };

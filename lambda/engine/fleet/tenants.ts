@@ -79,7 +79,7 @@ function canaryFirst(tenants: Tenant[], canary: string | undefined, where: strin
   if (at < 0)
     throw new InputError(`${where}.canary: ${JSON.stringify(canary)} is not one of the fleet's ${tenants.length} tenants`, {
       value: canary,
-      fix: `name a tenant the fleet has${tenants.length ? ` (e.g. ${JSON.stringify(tenants[0]!.name)})` : ''}, or leave "canary" out: the first tenant by name goes first`,
+      fix: `name a tenant the fleet has${tenants.length ? ` (e.g. ${JSON.stringify(tenants[0].name)})` : ''}, or leave "canary" out: the first tenant by name goes first`,
     });
-  return [tenants[at]!, ...tenants.slice(0, at), ...tenants.slice(at + 1)];
+  return [tenants[at], ...tenants.slice(0, at), ...tenants.slice(at + 1)];
 }

@@ -12,6 +12,7 @@ import type { RunSettings } from '../config';
 import { elapsedOf, timeSpent } from '../lock-busy';
 import type { Logger } from '../log';
 import type { IsCompleteRequest } from '../request';
+import { present } from '../../engine/errors/present';
 
 /** Log the wait; throw the refusal when the backfill failed, no workflow runs it, or the request's time is spent. */
 export function waitForBackfill(
@@ -24,7 +25,7 @@ export function waitForBackfill(
 ): void {
   if (!hasWorkflow || e.awaited?.state === 'failed') throw e;
   const elapsedMs = elapsedOf(event, now);
-  if (timeSpent(elapsedMs, run)) throw waitedTooLong(e, elapsedMs, run.totalTimeoutMs!);
+  if (timeSpent(elapsedMs, run)) throw waitedTooLong(e, elapsedMs, present(run.totalTimeoutMs, 'totalTimeoutMs'));
   log.info('a file waits for a backfill its workflow runs; the files before it are applied; isComplete tries again', {
     file: e.file,
     backfill: e.awaited?.file,

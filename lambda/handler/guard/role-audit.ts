@@ -34,7 +34,7 @@ export interface RoleAudit {
 
 /** The role's ways to write, and the definer functions it may call; `except`: the planner's function (regprocedure text). */
 export async function auditRole(session: Session, role: string, except: string | undefined): Promise<RoleAudit> {
-  const major = Math.floor(Number((await session.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) / 10000);
+  const major = Math.floor(Number((await session.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0].v) / 10000);
   const privileges = major >= 17 ? [...TABLE_WRITES, 'MAINTAIN'] : TABLE_WRITES;
   const rows = (await session.query<{ line: string }>(AUDIT_SQL, [role, privileges])).rows.map((r) => r.line);
   const definers = (await session.query<{ fn: string }>(DEFINERS_SQL, [role, except ?? ''])).rows.map((r) => r.fn);

@@ -68,7 +68,7 @@ export async function revokeEverything(session: Session, role: string): Promise<
     await session.query(`REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ${s} FROM ${r}`);
     if (own) await session.query(`REVOKE ALL ON SCHEMA ${s} FROM ${r}`);
   }
-  const db = (await session.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+  const db = (await session.query<{ db: string }>('SELECT current_database() AS db')).rows[0].db;
   await session.query(`REVOKE CREATE, TEMPORARY ON DATABASE ${quoteIdent(db)} FROM ${r}`);
   await revokeDefaults(session, role);
 }

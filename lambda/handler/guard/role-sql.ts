@@ -175,7 +175,7 @@ function refuseMorePowerful(roleName: string, existing: Record<(typeof POWERS)[n
 /** CONNECT; USAGE and SELECT on the migrations' schemas, their sequences (sequence-behind reads last_value) and later ones; the state tables. */
 async function grantReads(session: Session, spec: GuardRoleSpec, schemas: readonly string[], migrator: string): Promise<void> {
   const role = quoteIdent(spec.roleName);
-  const db = (await session.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+  const db = (await session.query<{ db: string }>('SELECT current_database() AS db')).rows[0].db;
   await session.query(`GRANT CONNECT ON DATABASE ${quoteIdent(db)} TO ${role}`);
   const owner = quoteIdent(migrator);
   for (const schema of schemas) {

@@ -34,6 +34,7 @@ import { readKey } from '../contract';
 import { createLogger, stdoutWriter, type LineWriter, type Logger } from '../log';
 import type { InvocationContext } from '../request';
 import { guardMetricLines, type GuardRunResult, type MetricTarget } from './metrics';
+import { present } from '../../engine/errors/present';
 
 /** Shown in pg_stat_activity and the server log. */
 export const GUARD_APPLICATION_NAME = 'schemaguard-guard';
@@ -179,7 +180,7 @@ async function fleetRun(
 /** Why a run checked no tenant: the time ran out before the first, or every pass that started failed. */
 function noTenantChecked(failed: { tenant: string; error: string }[], notReached: number): string {
   const parts = [
-    ...(failed.length ? [`${failed.length} failed (${JSON.stringify(failed[0]!.tenant)}: ${failed[0]!.error})`] : []),
+    ...(failed.length ? [`${failed.length} failed (${JSON.stringify(failed[0].tenant)}: ${failed[0].error})`] : []),
     ...(notReached ? [`${notReached} not reached: the invocation's time ran out before ${failed.length ? 'them' : 'the first'}`] : []),
   ];
   return `no tenant checked: ${parts.join('; ')}`;
@@ -248,7 +249,7 @@ function describe(e: unknown): string {
 
 function summary(result: GuardRunResult & { report?: GuardReport }): GuardRunSummary {
   if (result.kind === 'failed') return { outcome: 'failed', error: result.error, durationMs: result.durationMs };
-  const report = result.report!;
+  const report = present(result.report, "the guard's report");
   return {
     outcome: report.outcome,
     metrics: report.metrics,

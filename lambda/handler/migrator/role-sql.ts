@@ -99,7 +99,7 @@ async function grantMigrator(session: Session, migrator: string): Promise<void> 
   const role = quoteIdent(migrator);
   const member = (await session.query<{ m: boolean }>(`SELECT pg_has_role(current_user, $1, 'USAGE') AS m`, [migrator])).rows[0]?.m;
   if (!member) await session.query(`GRANT ${role} TO CURRENT_USER`);
-  const db = (await session.query<{ db: string }>('SELECT current_database() AS db')).rows[0]!.db;
+  const db = (await session.query<{ db: string }>('SELECT current_database() AS db')).rows[0].db;
   await session.query(`GRANT CONNECT, CREATE, TEMPORARY ON DATABASE ${quoteIdent(db)} TO ${role}`);
   const publicSchema = (
     await session.query<{ owns: boolean }>(`SELECT pg_has_role($1, nspowner, 'USAGE') AS owns FROM pg_namespace WHERE nspname = 'public'`, [migrator])

@@ -5,7 +5,7 @@
  * were made, without the password.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../bin/cli/embedded';
 import { ATTR, ENV } from '../../../lambda/handler/constants';
@@ -50,7 +50,7 @@ async function lateProxy(targetPort: number, delayMs: number): Promise<{ port: n
     close: () =>
       new Promise<void>((r) => {
         clearTimeout(timer);
-        sockets.forEach((s) => s.destroy());
+        for (const s of sockets) s.destroy();
         if (server) server.close(() => r());
         else r();
       }),

@@ -2,7 +2,7 @@
  * The connector before it reaches any server: a secret without a host stops
  * with a fix a user of SchemaMigrations can apply (it has no host prop).
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../lambda/engine/errors/errors';
 import { Redactor } from '../../../lambda/engine/errors/redact';

@@ -58,7 +58,7 @@ describe.each(targets.slice(0, 1))('Handler memory on $name', (target) => {
       await bundleChild();
       const url = await freshDatabase(target, 'handler_memory');
       const big = make(MAX_FILE_BYTES);
-      const dir = tempDir({ [`1_big.sql`]: big.text });
+      const dir = tempDir({ '1_big.sql': big.text });
       const u = new URL(url);
       const secret = JSON.stringify({
         username: u.username,

@@ -7,7 +7,7 @@
  * response says how the standby did (`Standbys`), and a paused standby with
  * the strict setting fails the deploy.
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV, PROP } from '../../../lambda/handler/constants';
 import { summariseFiles } from '../../../lambda/handler/files-hash';

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it } from 'vitest';
 import { InputError, MigrationError } from '../../../lambda/engine/errors/errors';
 import { readCredentials } from '../../../lambda/handler/secret';

@@ -370,8 +370,8 @@ describe('Construct: DatabaseAlarms', () => {
   describe('one incident, one page: a 25P02 after the error that aborted its transaction', () => {
     /** A composite alarm's rule with each alarm's logical id in place of its ARN. */
     type Part = string | { 'Fn::GetAtt': [string, string] };
-    const ruleOf = (r: { [key: string]: any }) =>
-      (r.Properties.AlarmRule['Fn::Join'][1] as Part[]).map((p) => (typeof p === 'string' ? p : p['Fn::GetAtt'][0])).join('');
+    type Composite = { Properties: { AlarmRule: { 'Fn::Join': [string, Part[]] } } };
+    const ruleOf = (r: object) => (r as Composite).Properties.AlarmRule['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : p['Fn::GetAtt'][0])).join('');
     const composites = (template: Template) => template.findResources('AWS::CloudWatch::CompositeAlarm');
 
     it("pages for it through a composite alarm, its actions suppressed while another paging class's alarm is in ALARM", () => {

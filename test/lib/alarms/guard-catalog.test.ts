@@ -38,9 +38,9 @@ describe('Module: guard-catalog', () => {
       // Assess: the chain and the host name are verified against that file's CAs
       expect(tls?.mode).toBe('verify-full');
       expect(tls?.ssl).toMatchObject({ ca: expect.stringContaining('stand-in') });
-      expect((tls?.ssl as { rejectUnauthorized?: boolean }).rejectUnauthorized).not.toBe(false);
+      expect((tls?.ssl as { rejectUnauthorized?: boolean } | undefined)?.rejectUnauthorized).not.toBe(false);
       expect(tls?.fallBackToPlain).toBe(false);
-      expect((tls?.ssl as { checkServerIdentity?: unknown }).checkServerIdentity).toBeUndefined();
+      expect((tls?.ssl as { checkServerIdentity?: unknown } | undefined)?.checkServerIdentity).toBeUndefined();
       const u = new URL(url);
       expect({ user: u.username, host: u.hostname, database: u.pathname.slice(1), password: u.password }).toEqual({
         user: 'schemaguard_guard_app',

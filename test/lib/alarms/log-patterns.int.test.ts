@@ -71,9 +71,9 @@ function entries(log: string): { lines: string[]; entries: Entry[] } {
         firstLine: i,
         lines: [line],
         pid: m ? Number(m.groups!.pid) : undefined,
-        database: m?.groups!.database,
-        user: m?.groups!.user,
-        level: m?.groups!.level,
+        database: m?.groups?.database,
+        user: m?.groups?.user,
+        level: m?.groups?.level,
       });
     } else {
       const last = out[out.length - 1]!;
@@ -485,7 +485,7 @@ describe.each(binDirs())('Filter patterns on the log of PostgreSQL ($name)', ({ 
         errs.map((e) => e.text.replace(/^.*?\]:ERROR:\s+/, '')),
         `ERROR entries of pid ${s.pid}`,
       ).toHaveLength(s.errors.length);
-      errs.forEach((e, i) => truth.set(e.index, s.errors[i]!));
+      for (const [i, e] of errs.entries()) truth.set(e.index, s.errors[i]!);
     }
   }, 120_000);
 

@@ -8,7 +8,7 @@
  * and Step Functions are the AWS services stood in for (and SSM, for a
  * fleet named in Parameter Store: a local server speaking its protocol).
  */
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ATTR, ENV, MIGRATIONS_RESOURCE_TYPE, MIGRATOR_ROLE_RESOURCE_TYPE, PROP, RESPONSE_LIMIT_BYTES } from '../../../../lambda/handler/constants';
 import { createHandlers, type Handlers } from '../../../../lambda/handler/handler';
