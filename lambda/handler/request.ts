@@ -7,7 +7,6 @@
 import { InputError } from '../engine/errors/errors';
 import { FLEET_EXECUTION_FIELD, PHYSICAL_ID_PREFIX, REQUEST_STARTED_FIELD, ROLLBACK_REPORTED_FIELD } from './constants';
 import { OPERATOR_COMMANDS } from './operator-protocol';
-import { present } from '../engine/errors/present';
 
 export type RequestType = 'Create' | 'Update' | 'Delete';
 
@@ -89,7 +88,8 @@ export function physicalResourceId(event: OnEventRequest): string {
     case 'Create':
       return `${PHYSICAL_ID_PREFIX}-${event.LogicalResourceId}`;
     case 'Update':
-      return present(event.PhysicalResourceId, 'PhysicalResourceId');
+      // CloudFormation sends it on every Update; an event without one keeps the id its Create gave.
+      return event.PhysicalResourceId ?? `${PHYSICAL_ID_PREFIX}-${event.LogicalResourceId}`;
     case 'Delete':
       return event.PhysicalResourceId ?? CREATE_FAILED_MARKER;
   }

@@ -295,7 +295,8 @@ describe.runIf(embedded)('Backfill: a standby whose replay is paused', () => {
         driver: new PgDriver({ connectionString: url }),
         migrations: loadMigrations(dir),
         appliedBy: 'test',
-        backfillSettings: { standbyLagMs: 1000, minRows: 100, maxRows: 100 },
+        // Batches of 10: 3,000 of them outlast the lag bound and the health reading's one second while healthy.
+        backfillSettings: { standbyLagMs: 1000, minRows: 10, maxRows: 10 },
         onEvent: (e) => {
           if (e.type === 'backfill') events.push(e.progress);
         },
