@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffCatalogs, formatDifferences } from '../../lambda/schema/catalog';
 import { CLI, ROOT } from '../support/cli';
-import { dropDatabases, freshDatabase, rows, targets } from '../support/db';
+import { dropDatabases, freshDatabase, rows, targets, withClient } from '../support/db';
 import { loadDriftedDatabase } from '../support/drifted-app';
 import { appliedVersions, ALL_VERSIONS, catalogOf, MIGRATIONS_DIR, runFixes } from '../support/schema-fixes';
 
@@ -67,19 +67,26 @@ describe.each(targets)('$name', (target) => {
       else await sleep(25);
     }
     expect(atKill, first.output()).toBeDefined();
-    first.child.kill('SIGKILL');
-    expect(await first.exit).toBe('SIGKILL');
-
-    // The server ends the orphaned backfill by itself (client_connection_check_interval), within seconds.
-    let left: unknown[] = [];
-    for (let i = 0; i < 100; i++) {
-      left = await rows(
-        url,
-        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND (application_name = 'schemaguard' OR application_name LIKE 'schemaguard: applying %')`,
-      );
-      if (left.length === 0) break;
-      await sleep(50);
-    }
+    // The next batch's progress write waits behind this lock: on a fast machine the loop would otherwise
+    // finish every batch in the second the server takes to notice its client is gone.
+    const left = await withClient(url, async (holder) => {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE schema_fix_audit.uuid_backfill IN SHARE MODE');
+      first.child.kill('SIGKILL');
+      expect(await first.exit).toBe('SIGKILL');
+      // The server ends the orphaned backfill by itself (client_connection_check_interval), within seconds.
+      let running: unknown[] = [];
+      for (let i = 0; i < 100; i++) {
+        running = await rows(
+          url,
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND (application_name = 'schemaguard' OR application_name LIKE 'schemaguard: applying %')`,
+        );
+        if (running.length === 0) break;
+        await sleep(50);
+      }
+      await holder.query('ROLLBACK');
+      return running;
+    });
     expect(left).toEqual([]);
     const stopped = (await progress(url))!;
     expect(stopped.rows_done).toBeGreaterThanOrEqual(atKill!.rows_done);
