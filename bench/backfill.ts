@@ -35,6 +35,10 @@ export interface BackfillBenchResult {
   backfill_ms: number;
   rows_per_s: number;
   ratio_vs_floor: number;
+  /** The engine's own rate, its pauses left out (`BackfillProgress.rowsPerSecond`): how fast the batches ran. */
+  running_rows_per_s: number;
+  /** The rest of backfill_ms: paused while the database was not healthy (autovacuum, lock waiters), and between batches. */
+  paused_ms: number;
   batches: number;
   sweeps: number;
   /** Times the backfill paused (and each reason, once). */
@@ -72,6 +76,8 @@ export async function benchBackfill(o: BackfillBenchOptions): Promise<BackfillBe
       backfill_ms: Math.round(run.ms),
       rows_per_s: Math.round(rowsPerS),
       ratio_vs_floor: round(rowsPerS / floorRowsPerS, 2),
+      running_rows_per_s: run.runningRowsPerS,
+      paused_ms: Math.max(0, Math.round(run.ms - (run.rowsDone / Math.max(1, run.runningRowsPerS)) * 1000)),
       batches: run.batches,
       sweeps: run.sweeps,
       pauses: run.pauses.length,
@@ -84,7 +90,7 @@ export async function benchBackfill(o: BackfillBenchOptions): Promise<BackfillBe
       writer_max_ms: round(run.latencies.reduce((a, b) => Math.max(a, b), 0)),
     };
     o.onProgress?.(
-      `backfill: ${result.rows_per_s} rows/s (${result.ratio_vs_floor}x the floor's ${result.floor_rows_per_s}), ${writers} writers: ${result.failed_writes} failed, p99 ${result.writer_p99_ms} ms`,
+      `backfill: ${result.rows_per_s} rows/s (${result.ratio_vs_floor}x the floor's ${result.floor_rows_per_s}; ${result.running_rows_per_s} rows/s while it ran, ${Math.round(result.paused_ms / 1000)} s paused), ${writers} writers: ${result.failed_writes} failed, p99 ${result.writer_p99_ms} ms`,
     );
     return result;
   } finally {
@@ -119,6 +125,7 @@ async function floor(adminUrl: string, template: string): Promise<number> {
 interface LoadRun {
   ms: number;
   rowsDone: number;
+  runningRowsPerS: number;
   batches: number;
   sweeps: number;
   latencies: number[];
@@ -171,7 +178,7 @@ async function underLoad(adminUrl: string, template: string, rows: number, write
     const ms = performance.now() - first;
     measuring = false;
     if (last?.state !== 'done') throw new Error(`backfill: expected done, got ${JSON.stringify(last)}`);
-    return { ms, rowsDone: last.rowsDone, batches: last.batches, sweeps: last.sweeps, latencies, failed, pauses };
+    return { ms, rowsDone: last.rowsDone, runningRowsPerS: last.rowsPerSecond, batches: last.batches, sweeps: last.sweeps, latencies, failed, pauses };
   } finally {
     stop = true;
     await Promise.allSettled(running);
