@@ -9,8 +9,21 @@ import { inject } from 'vitest';
 import { databaseUrl, withClient } from './system-postgres';
 import type { Target } from './targets';
 
-/** The servers most integration files run on (`describe.each(targets)`): PostgreSQL 18 and 15. */
+/**
+ * The server most integration files run on (`describe.each(targets)`):
+ * PostgreSQL 18, the newest. What differs by major runs on `allMajors`; the
+ * full matrix (`SCHEMAGUARD_TEST_MAJORS=all`) adds 15 here.
+ */
 export const targets: Target[] = inject('targets');
+
+/**
+ * PostgreSQL 18 and 15, on both sides of 16's change to what CREATEROLE
+ * allows (from 16 such a role changes and grants only the roles it holds
+ * WITH ADMIN OPTION, which it gets on the roles it creates; before, nearly
+ * any role but a superuser): the files that make, grant and become roles
+ * run on each.
+ */
+export const roleTargets: Target[] = inject('roleTargets');
 
 /**
  * A server of every major RDS and Aurora run, 13 to 18, oldest first: a
@@ -20,8 +33,8 @@ export const targets: Target[] = inject('targets');
 export const allMajors: Target[] = inject('majors');
 
 /**
- * The servers of the files whose behaviour does not differ by major: 18 and
- * 15 (`targets`) in `npm test`, every major (`allMajors`) in the full matrix,
+ * The servers of the files whose behaviour does not differ by major: 18
+ * (`targets`) in `npm test`, every major (`allMajors`) in the full matrix,
  * `SCHEMAGUARD_TEST_MAJORS=all npm test`. What differs by major (the runner
  * lock, drift, the catalog reads, doctor and guard, lock forms, the syntax
  * gates, the Data API's state table, the shipped fixes) runs on `allMajors`.

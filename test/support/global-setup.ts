@@ -3,7 +3,8 @@
  * and the pre-built handler (every synth deploys it),
  * start the PostgreSQL servers the integration tests use, and hand their URLs
  * to every test file: one server of each major RDS and Aurora run (13–18;
- * `majors`), of which 18 and 15 are the `targets` most files run on.
+ * `majors`), of which 18 is the `target` most files run on, and 18 and 15 the
+ * `roleTargets` of the files on roles.
  * With DATABASE_URL set, that server alone is used. PgBouncer (for the
  * pooler tests) is installed from Debian's packages when missing; when that
  * fails, those tests fail with the reason.
@@ -72,12 +73,19 @@ async function prepare(project: TestProject): Promise<void> {
     console.log(`[schemaguard tests] ${pgbouncer.problem}`);
   }
   project.provide('pgbouncer', pgbouncer);
-  const targets = majors.filter((t) => t.isDefault).sort((a, b) => b.major - a.major);
+  const fullMatrix = process.env.SCHEMAGUARD_TEST_MAJORS?.trim() === FULL_MATRIX;
+  const pair = majors.filter((t) => t.isDefault).sort((a, b) => b.major - a.major);
+  // One server for the files whose behaviour does not differ by major; both of the pair in the full matrix.
+  const targets = fullMatrix ? pair : pair.slice(0, 1);
+  if (targets.length === 0) targets.push(...majors.slice(-1));
   for (const line of skipped) console.log(`[schemaguard tests] ${line}`);
-  console.log(`[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}; all majors: ${majors.map((t) => t.major).join(', ')}`);
+  console.log(
+    `[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}; roles on: ${pair.map((t) => t.major).join(', ')}; all majors: ${majors.map((t) => t.major).join(', ')}`,
+  );
   project.provide('targets', targets);
+  project.provide('roleTargets', pair.length > 0 ? pair : targets);
   project.provide('majors', majors);
-  project.provide('fullMatrix', process.env.SCHEMAGUARD_TEST_MAJORS?.trim() === FULL_MATRIX);
+  project.provide('fullMatrix', fullMatrix);
   project.provide('skippedTargets', skipped);
 }
 
@@ -97,7 +105,12 @@ function requestedMajors(): number[] | undefined {
 /** SCHEMAGUARD_TEST_MAJORS's value that runs every file of the matrix on every major (db.ts's `fullMatrixMajors`). */
 const FULL_MATRIX = 'all';
 
-/** The servers most integration files run on (test/support/db.ts's `targets`): the newest, and Debian's 15 (or the registry's). */
+/**
+ * The pair of servers on both sides of PostgreSQL 16's change to CREATEROLE
+ * (test/support/db.ts's `roleTargets`): the newest, and Debian's 15 (or the
+ * registry's). The first of them is `targets`, the server most integration
+ * files run on; the full matrix runs those files on both.
+ */
 const DEFAULT_MAJORS = [18, 15];
 
 interface Candidate {

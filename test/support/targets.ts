@@ -11,17 +11,19 @@ export interface Target {
   binDir?: string;
   port: number;
   password: string;
-  /** One of the servers most integration files run on (`targets`: 18 and 15); the others are only in `majors`. */
+  /** One of `roleTargets` (18 and 15), the first of which is `targets`; the others are only in `majors`. */
   isDefault: boolean;
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The servers most integration files run on: PostgreSQL 18 and 15. */
+    /** The server most integration files run on: PostgreSQL 18 (18 and 15 in the full matrix). */
     targets: Target[];
+    /** 18 and 15, on both sides of PostgreSQL 16's change to CREATEROLE: the files on roles run on each. */
+    roleTargets: Target[];
     /** A server of every supported major (13–18), oldest first: the version-sensitive files run on each. */
     majors: Target[];
-    /** SCHEMAGUARD_TEST_MAJORS=all: the full matrix (db.ts's `fullMatrixMajors` is every major, not 18 and 15). */
+    /** SCHEMAGUARD_TEST_MAJORS=all: the full matrix (db.ts's `fullMatrixMajors` is every major, not 18; `targets` are 18 and 15). */
     fullMatrix: boolean;
     skippedTargets: string[];
     /** PgBouncer's binary, or why it could not be installed. */

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLANNER } from '../../../../lambda/checks/contracts/contract-planner';
 import { plannerRoleName } from '../../../../lambda/handler/guard/planner-sql';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { dropDatabases, rows, targets, withClient } from '../../../support/db';
+import { dropDatabases, rows, roleTargets, withClient } from '../../../support/db';
 import { dropRigRoles, guardRig, type GuardRig } from '../../../support/guard-rig';
 import { rolePower, tableContents } from '../../../support/role-privileges';
 import { CONTRACTS_DIR, MIGRATIONS_DIR } from '../../../support/schema-fixes';
@@ -63,7 +63,7 @@ const SEED = `INSERT INTO all_leads (name) VALUES ('a'), ('b');
   INSERT INTO web_sessions (visitor_id) VALUES ('v1');
   CREATE SEQUENCE public.order_numbers`;
 
-describe.each(targets)("the guard's role on $name", (target) => {
+describe.each(roleTargets)("the guard's role on $name", (target) => {
   let r: GuardRig;
   let before: { contents: string[]; catalog: string };
   const victim = 'public.web_sessions';

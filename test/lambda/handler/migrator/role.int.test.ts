@@ -13,7 +13,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATOR_ROLE_PROP } from '../../../../lambda/handler/constants';
 import { plannerRoleName } from '../../../../lambda/handler/guard/planner-sql';
-import { dropDatabases, rows, targets, withClient } from '../../../support/db';
+import { dropDatabases, rows, roleTargets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { dropRigRoles, guardRig, MIGRATOR_SECRET_ARN, type DriverMode, type GuardRig, type RigOptions } from '../../../support/guard-rig';
 import { rolePower } from '../../../support/role-privileges';
@@ -28,7 +28,7 @@ afterAll(async () => {
   await dropRigRoles();
 });
 
-async function rig(target: (typeof targets)[number], mode: DriverMode, label: string, options: RigOptions = {}): Promise<GuardRig> {
+async function rig(target: (typeof roleTargets)[number], mode: DriverMode, label: string, options: RigOptions = {}): Promise<GuardRig> {
   const r = await guardRig(target, mode, label, { migrator: true, contractsDir: CONTRACTS_DIR, ...options });
   rigs.push(r);
   return r;
@@ -48,7 +48,7 @@ const owners = (r: GuardRig, schema: string) =>
     [schema],
   );
 
-describe.each(targets)('$name', (target) => {
+describe.each(roleTargets)('$name', (target) => {
   describe.each(['pg', 'data-api'] as const)('through %s', (mode) => {
     it("a new database: the migrator is made first, the migrations run as it and it owns what they make; the guard's role is granted on its schemas", async () => {
       const r = await rig(target, mode, `mig_new_${mode.replace('-', '')}`);
