@@ -85,7 +85,22 @@ class SlowFirst extends BaseSequencer {
   }
 }
 
-/** What both projects share; a project does not inherit the root's setup (the servers would start once per project). */
+/** The integration files that keep a process each (the `integration-isolated` project). */
+const ISOLATED = [
+  'test/lambda/handler/**/*.int.test.ts',
+  'test/faults/**/*.int.test.ts',
+  'test/package/**/*.int.test.ts',
+  'test/bench/**/*.int.test.ts',
+  // They run the handler's code, in process.
+  'test/lambda/checks/contracts/contract-planner.int.test.ts',
+  'test/lambda/checks/guard/read-only-role.int.test.ts',
+  'test/lambda/engine/files/layout-drizzle.int.test.ts',
+  'test/bin/cli/commands/remote.int.test.ts',
+  // It sets TZ.
+  'test/lambda/engine/runner.int.test.ts',
+];
+
+/** What the projects share; a project does not inherit the root's setup (the servers would start once per project). */
 const common = {
   // Each test file's temporary directories are removed after its last test.
   setupFiles: ['test/support/temp-cleanup.ts'],
@@ -111,11 +126,18 @@ export default defineConfig({
       // per file cost more than the tests (measured on the 93 files: 201 s and
       // 381 s of CPU with one process per file, 94 s and 173 s without).
       { test: { ...common, name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.int.test.ts'], isolate: false } },
-      // Files on PostgreSQL (and the handler's per-container state) keep a process each.
-      // Their limit is twice the unit project's: the longest of them without a
-      // limit of its own take 10–30 s here, and a CI machine slower than this
-      // one, with another file beside it, has taken one past 60 s.
-      { test: { ...common, name: 'integration', include: ['test/**/*.int.test.ts'], testTimeout: 120_000 } },
+      // Files on PostgreSQL. Their limit is twice the unit project's: the
+      // longest of them without a limit of its own take 10–30 s here, and a CI
+      // machine slower than this one, with another file beside it, has taken
+      // one past 60 s. Most share their worker processes too: a process per
+      // file cost about 0.7 s of CPU each (the 17 doctor files: 63.7 s of CPU
+      // and 40.8 s with a process each, 51.8 s and 34.2 s without).
+      { test: { ...common, name: 'integration', include: ['test/**/*.int.test.ts'], exclude: ISOLATED, testTimeout: 120_000, isolate: false } },
+      // The handler's per-container state (its caches live as long as the
+      // process, as in a Lambda container), the faults, the packed package and
+      // the benchmarks' smoke runs, and the files that change the process's
+      // environment, keep a process each.
+      { test: { ...common, name: 'integration-isolated', include: ISOLATED, testTimeout: 120_000 } },
     ],
   },
 });

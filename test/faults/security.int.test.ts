@@ -14,7 +14,7 @@ import { advisoryLockKey } from '../../lambda/driver/pg/advisory-lock';
 import { ENV, PROP } from '../../lambda/handler/constants';
 import { buildApp } from '../../lib/app';
 import { readAppConfig } from '../../lib/app-config';
-import { dropDatabases, freshDatabase, rows, roleTargets, withClient } from '../support/db';
+import { dropDatabases, freshDatabase, rows, versionPair, withClient } from '../support/db';
 import { driverKinds } from '../support/drivers';
 import { runCli } from '../support/cli';
 import { rejection, runEngine } from '../support/engine';
@@ -53,9 +53,9 @@ async function prepareVictims(url: string): Promise<void> {
   );
 }
 
-describe.each(roleTargets)('Security: hostile state schema names, on $name', (target) => {
+describe.each(versionPair)('Security: hostile state schema names, on $name', (target) => {
   // Quoting does not depend on the server version: every name on the first server, two on the others.
-  it.each(target === roleTargets[0] ? HOSTILE : HOSTILE.slice(0, 2))(
+  it.each(target === versionPair[0] ? HOSTILE : HOSTILE.slice(0, 2))(
     '--state-schema %j: the state table lives in exactly that schema; migrate, status, plan and a rerun work; nothing is dropped',
     async (schema) => {
       const url = await freshDatabase(target, 'hostile_schema');
@@ -155,7 +155,7 @@ describe('Security: the synthesised cloud assembly', () => {
 
     expect(templates.length).toBe(1);
     expect(texts.filter((x) => URL_WITH_PASSWORD.test(x.t)).map((x) => x.f)).toEqual([]);
-    expect(texts.filter((x) => roleTargets.some((t) => x.t.includes(t.password))).map((x) => x.f)).toEqual([]);
+    expect(texts.filter((x) => versionPair.some((t) => x.t.includes(t.password))).map((x) => x.f)).toEqual([]);
     for (const { t } of templates) {
       // A password may appear only as a dynamic reference resolved by CloudFormation at deploy time.
       for (const m of t.matchAll(/"(MasterUserPassword|Password|password|SecretString)"\s*:\s*("(?:[^"\\]|\\.)*"|\{[^}]*\})/g)) {
@@ -169,6 +169,6 @@ describe('Security: the synthesised cloud assembly', () => {
 describe('Security: the output of these runs', () => {
   it('holds no password and no connection string with a password', () => {
     expect(transcript.texts.length).toBeGreaterThan(20);
-    expect(leaks(transcript.texts, [...transcript.secrets, ...roleTargets.map((t) => t.password)])).toEqual([]);
+    expect(leaks(transcript.texts, [...transcript.secrets, ...versionPair.map((t) => t.password)])).toEqual([]);
   });
 });

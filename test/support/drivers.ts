@@ -54,7 +54,7 @@ export interface DriverCase {
   driver: DriverKind;
 }
 
-/** Each server of `servers` (default: `targets`, 18 and 15; `allMajors` for every major) with each driver. */
+/** Each server of `servers` (default: `targets`, 18, and 15 too in the full matrix; `allMajors` for every major) with each driver. */
 export function driverCases(servers: Target[] = targets): DriverCase[] {
   return servers.flatMap((target) => driverKinds.map((driver) => ({ name: `${target.name} / ${driver.name}`, target, driver })));
 }

@@ -4,7 +4,7 @@
  * start the PostgreSQL servers the integration tests use, and hand their URLs
  * to every test file: one server of each major RDS and Aurora run (13–18;
  * `majors`), of which 18 is the `target` most files run on, and 18 and 15 the
- * `roleTargets` of the files on roles.
+ * `versionPair` of the files that expect something else on an older major.
  * With DATABASE_URL set, that server alone is used. PgBouncer (for the
  * pooler tests) is installed from Debian's packages when missing; when that
  * fails, those tests fail with the reason.
@@ -83,7 +83,7 @@ async function prepare(project: TestProject): Promise<void> {
     `[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}; roles on: ${pair.map((t) => t.major).join(', ')}; all majors: ${majors.map((t) => t.major).join(', ')}`,
   );
   project.provide('targets', targets);
-  project.provide('roleTargets', pair.length > 0 ? pair : targets);
+  project.provide('versionPair', pair.length > 0 ? pair : targets);
   project.provide('majors', majors);
   project.provide('fullMatrix', fullMatrix);
   project.provide('skippedTargets', skipped);
@@ -106,9 +106,9 @@ function requestedMajors(): number[] | undefined {
 const FULL_MATRIX = 'all';
 
 /**
- * The pair of servers on both sides of PostgreSQL 16's change to CREATEROLE
- * (test/support/db.ts's `roleTargets`): the newest, and Debian's 15 (or the
- * registry's). The first of them is `targets`, the server most integration
+ * The pair of servers of the files that expect something else on an older
+ * major (test/support/db.ts's `versionPair`): the newest, and Debian's 15
+ * (or the registry's). The first of them is `targets`, the server most integration
  * files run on; the full matrix runs those files on both.
  */
 const DEFAULT_MAJORS = [18, 15];

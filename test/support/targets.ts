@@ -11,7 +11,7 @@ export interface Target {
   binDir?: string;
   port: number;
   password: string;
-  /** One of `roleTargets` (18 and 15), the first of which is `targets`; the others are only in `majors`. */
+  /** One of `versionPair` (18 and 15), the first of which is `targets` (both, in the full matrix); the others are only in `majors`. */
   isDefault: boolean;
 }
 
@@ -19,8 +19,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The server most integration files run on: PostgreSQL 18 (18 and 15 in the full matrix). */
     targets: Target[];
-    /** 18 and 15, on both sides of PostgreSQL 16's change to CREATEROLE: the files on roles run on each. */
-    roleTargets: Target[];
+    /** 18 and 15: the files on roles, and those that expect something else on an older major, run on each. */
+    versionPair: Target[];
     /** A server of every supported major (13–18), oldest first: the version-sensitive files run on each. */
     majors: Target[];
     /** SCHEMAGUARD_TEST_MAJORS=all: the full matrix (db.ts's `fullMatrixMajors` is every major, not 18; `targets` are 18 and 15). */

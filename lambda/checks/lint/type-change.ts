@@ -1,9 +1,10 @@
 /**
  * Which `ALTER COLUMN … TYPE` changes PostgreSQL makes without rewriting the
- * table: binary-compatible types, and a modifier that only widens. Every
- * pair listed here (and a sample of rewriting ones) is run against a real
- * PostgreSQL 15 and 18 by type-change.int.test.ts, reading the table's file
- * node before and after. Anything else counts as a rewrite.
+ * table: binary-compatible types, and a modifier that only widens. Every pair
+ * listed here (and a sample of rewriting ones) is run against a real
+ * PostgreSQL 18 (15 too in the full matrix) by type-change.int.test.ts,
+ * reading the table's file node before and after. Anything else counts as a
+ * rewrite.
  *
  * A USING clause that computes the value (anything but the column itself,
  * or the column cast to the new type) rewrites the table whatever the types:

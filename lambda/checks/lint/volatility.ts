@@ -11,7 +11,8 @@
  * 2. the database's own `pg_proc.provolatile` (`lint --database-url`);
  * 3. the built-in table below: functions commonly seen in defaults, each
  *    checked against `pg_proc` and against a real `ADD COLUMN` (file node
- *    before and after) on PostgreSQL 15 and 18 by volatility.int.test.ts;
+ *    before and after) on PostgreSQL 18 and 15 by
+ *    volatility.int.test.ts;
  * 4. otherwise unknown: reported as "may rewrite" (lint cannot tell, so it
  *    does not pass it).
  *

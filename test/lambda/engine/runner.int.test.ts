@@ -98,8 +98,8 @@ async function whileBusyUnderDeadline(target: Target, label: string, start: (dir
 }
 
 /**
- * Both drivers on 18 and 15; in the full matrix (`fullMatrixMajors`), the pg
- * driver on every other major too. The Data API driver's own part
+ * Both drivers on 18; in the full matrix (`fullMatrixMajors`), both on 15
+ * too and the pg driver on every other major. The Data API driver's own part
  * (transactions by id, one statement a call, its lease, the deadline without
  * a session to cancel) does not depend on the server's major, and the SQL the
  * engine sends is the same through both. On every major in `npm test`: the

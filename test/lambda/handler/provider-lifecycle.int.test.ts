@@ -651,10 +651,11 @@ describe.each(targets)('$name', (target) => {
 
   describe('work that does not fit in one invocation', () => {
     it('onEvent stops before its time runs out and isComplete continues', async () => {
-      // Reserve 1000 ms; onEvent starts with 1500 ms: migration 1 (two 300 ms statements) starts, 2 does not.
-      const slow = 'CREATE TABLE step_one (id int);\nSELECT pg_sleep(0.3);\nSELECT pg_sleep(0.3);\n';
+      // Reserve 1000 ms; onEvent starts with 4000 ms: migration 1 starts (the handler's setup took over 500 ms on a
+      // loaded machine, so it is given 3000), and its ten 300 ms statements use that up: 2 does not start.
+      const slow = `CREATE TABLE step_one (id int);\n${'SELECT pg_sleep(0.3);\n'.repeat(10)}`;
       const r = await rig(target, 'cfn_continue', { '1_slow.sql': slow, '2_sessions.sql': M2, '3_channel.sql': M3 }, (fn) =>
-        fn === 'onEvent' ? 1500 : 60_000,
+        fn === 'onEvent' ? 4000 : 60_000,
       );
       try {
         const created = await r.harness.send({ RequestType: 'Create', ResourceProperties: r.props() });

@@ -15,7 +15,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../support/cli';
-import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
+import { allMajors, dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import {
   dbmateUp,
@@ -159,13 +159,13 @@ describe.each(targets.slice(0, 1))('CLI: baseline --from each TypeScript tool, r
  * on the run's server older than 18: Debian's PostgreSQL 15, which this kind
  * of machine ships (a run without it fails here saying so, never skips).
  */
-const prismaTarget = targets.find((t) => t.major < 18);
+const prismaTarget = allMajors.find((t) => t.major === 15) ?? allMajors.find((t) => t.major < 18);
 
 describe("CLI: baseline --from prisma, prisma migrate dev run for real on a server older than PostgreSQL 18 (Prisma 6.19's engine stops on 18's NOT NULL rows in pg_constraint)", () => {
   it(`prisma: migrate dev's folder and _prisma_migrations are adopted; the next migration, written by prisma migrate diff, is applied by schemaguard (on ${prismaTarget?.name ?? 'no server older than 18'})`, async () => {
     if (!prismaTarget)
       throw new Error(
-        `no server older than PostgreSQL 18 in this run (${targets.map((t) => t.name).join(', ')}): install Debian's postgresql-15 (/usr/lib/postgresql/15/bin) for Prisma 6.19's migrate dev`,
+        `no server older than PostgreSQL 18 in this run (${allMajors.map((t) => t.name).join(', ')}): install Debian's postgresql-15 (/usr/lib/postgresql/15/bin) for Prisma 6.19's migrate dev`,
       );
     const url = await freshDatabase(prismaTarget, 'from_prisma');
     const work = tempDir({}, 'prisma-app');

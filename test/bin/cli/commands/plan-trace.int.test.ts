@@ -10,12 +10,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readCatalog } from '../../../../lambda/schema/catalog';
 import { runCli } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { dropDatabases, freshDatabase, rows, versionPair, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
 
-const [newest, older] = [targets[0]!, targets[1]];
+const [newest, older] = [versionPair[0]!, versionPair[1]];
 
 const APPLIED = `CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int, note text);
 CREATE INDEX orders_customer ON orders (customer_id);

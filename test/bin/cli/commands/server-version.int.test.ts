@@ -5,14 +5,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, runCliInProcess } from '../../../support/cli';
-import { dropDatabases, freshDatabase, targets } from '../../../support/db';
+import { dropDatabases, freshDatabase, versionPair } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 
 afterAll(dropDatabases);
 
 const NO_DB = { DATABASE_URL: undefined };
 
-describe.each(targets)("CLI: lint and plan against $name's version", (target) => {
+describe.each(versionPair)("CLI: lint and plan against $name's version", (target) => {
   it('reports PostgreSQL 17/18 syntax a PostgreSQL 15 server refuses (42601 at migrate, after lint and plan passed), and nothing on 18', async () => {
     const url = await freshDatabase(target, 'server_syntax');
     const dir = tempDir({
@@ -107,10 +107,10 @@ describe('CLI: --server-version, for lint and plan without a database', () => {
     const plan = JSON.parse((await runCliInProcess(['plan', '--dir', dir, '--offline', '--server-version', '15', '--json'], { env: NO_DB })).stdout);
     expect(plan.statements.find((st: { file: string }) => st.file === '2_grant.sql')).toMatchObject({ lock: null });
     expect(plan.lint.findings.map((f: { rule: string }) => f.rule)).toEqual(['server-version-syntax']);
-    const withDb = await runCliInProcess(['lint', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
+    const withDb = await runCliInProcess(['lint', '--dir', dir, '--server-version', '15', '--database-url', versionPair[0]!.adminUrl]);
     expect(withDb.code).toBe(2);
     expect(withDb.stderr).toContain('error: --server-version is for lint and plan without a database: with one, its own version decides');
-    const planWithDb = await runCliInProcess(['plan', '--dir', dir, '--server-version', '15', '--database-url', targets[0]!.adminUrl]);
+    const planWithDb = await runCliInProcess(['plan', '--dir', dir, '--server-version', '15', '--database-url', versionPair[0]!.adminUrl]);
     expect(planWithDb.code).toBe(2);
     // REINDEX SYSTEM without a name in a transactional file: 15's syntax error, not 16's transaction-block refusal (exit 2 either way, before anything runs).
     const reindex = tempDir({ '1_reindex.sql': 'REINDEX SYSTEM;' });

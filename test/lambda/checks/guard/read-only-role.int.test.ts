@@ -21,7 +21,7 @@ import { PgDriver } from '../../../../lambda/driver/pg/pg-driver';
 import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { ROOT } from '../../../support/cli';
-import { dropDatabases, freshDatabase, roleTargets, withClient } from '../../../support/db';
+import { dropDatabases, freshDatabase, versionPair, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { DataApiStandin } from '../../../support/data-api-standin';
 import { makeDataApiDriver } from '../../../support/drivers';
@@ -99,7 +99,7 @@ afterAll(async () => {
   await dropDatabases();
 });
 
-describe.each(roleTargets)('Function: runGuard as a least-privilege, read-only role on $name', (target) => {
+describe.each(versionPair)('Function: runGuard as a least-privilege, read-only role on $name', (target) => {
   const password = randomBytes(12).toString('hex');
   const role = `sg_guard_${randomBytes(4).toString('hex')}`;
   const deployRole = `${role}_deployed`;

@@ -1,13 +1,13 @@
 /**
- * What lint says CASCADE would take, against what PostgreSQL (18 and 15)
- * says when it does it: each statement runs in a transaction that is rolled
- * back, and its NOTICE lines ("drop cascades to …", "truncate cascades to
- * …") are the list lint's walk of pg_depend must give, object for object.
- * The schema has what a walk can get wrong: views of views (named by the
- * view, not its rewrite rule), a primary key's index that other tables'
+ * What lint says CASCADE would take, against what PostgreSQL (18; 15 too in
+ * the full matrix) says when it does it: each statement runs in a transaction
+ * that is rolled back, and its NOTICE lines ("drop cascades to …", "truncate
+ * cascades to …") are the list lint's walk of pg_depend must give, object for
+ * object. The schema has what a walk can get wrong: views of views (named by
+ * the view, not its rewrite rule), a primary key's index that other tables'
  * foreign keys hang on, partitions and inheritance, an extension's function
- * in a default, a generated column, an index expression, a policy, a rule,
- * a table used as a column's type.
+ * in a default, a generated column, an index expression, a policy, a rule, a
+ * table used as a column's type.
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,9 +1,9 @@
 /**
- * Every fix a rule prints applies on real PostgreSQL (18 and 15): on the
- * existing tables, the fix's files are migrated in order by the engine, as
- * schemaguard would run them. The tables are empty, so a
- * VALIDATE that a backfill would have to prepare succeeds: this checks
- * that each fix is valid SQL naming what exists, in an order that works.
+ * Every fix a rule prints applies on real PostgreSQL (18; 15 too in the full
+ * matrix): on the existing tables, the fix's files are migrated in order by
+ * the engine, as schemaguard would run them. The tables are empty, so a
+ * VALIDATE that a backfill would have to prepare succeeds: this checks that
+ * each fix is valid SQL naming what exists, in an order that works.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../lambda/checks/lint/fix';

@@ -1,7 +1,8 @@
 /**
  * The name lint gives an unnamed index (`defaultIndexName`) is the one
- * PostgreSQL (18 and 15) gives it: each shape of key below is created
- * without a name on a real server, and the name it got is compared.
+ * PostgreSQL (18; 15 too in the full matrix) gives it: each shape of key
+ * below is created without a name on a real server, and the name it got is
+ * compared.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultIndexName } from '../../../../lambda/checks/lint/index-name';

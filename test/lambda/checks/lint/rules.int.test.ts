@@ -1,16 +1,16 @@
 /**
  * What the rules say about PostgreSQL, checked on real servers (18 and 15)
- * with a populated table: the error a required field meets, the lock a
- * validation scan runs under when it shares the ADD's transaction, the lock
- * ADD COLUMN … UNIQUE builds its index under, and the scan a validated CHECK
- * saves SET NOT NULL. Locks are read from pg_locks, scans from
- * pg_stat_xact_user_tables, inside a transaction that is rolled back.
+ * with a populated table: the error a required field meets,
+ * the lock a validation scan runs under when it shares the ADD's transaction,
+ * the lock ADD COLUMN … UNIQUE builds its index under, and the scan a
+ * validated CHECK saves SET NOT NULL. Locks are read from pg_locks, scans
+ * from pg_stat_xact_user_tables, inside a transaction that is rolled back.
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMigrations, lintSourceFromText, readLintCatalog, type LintCatalog } from '../../../../lambda/checks/lint';
 import { ADDING_REQUIRED_FIELD } from '../../../../lambda/checks/lint/rules/adding-required-field';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { dropDatabases, freshDatabase, versionPair, withClient } from '../../../support/db';
 import { lintAfter } from './pending';
 
 afterAll(dropDatabases);
@@ -71,7 +71,7 @@ async function rolledBack<T>(c: pg.Client, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-describe.each(targets)('Lint rules on $name', (target) => {
+describe.each(versionPair)('Lint rules on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'lint_rules');

@@ -1,9 +1,10 @@
 /**
  * The search path lint follows through a file, against the one PostgreSQL
- * (18 and 15) sets: after each way of setting it, the schemas lint looks an
- * unqualified name up in (those that exist) equal `current_schemas(false)`.
- * `SET` takes each constant as one schema's name; `set_config` (pg_dump's
- * scripts begin with it) reads its string as a list of names.
+ * (18; 15 too in the full matrix) sets: after each way of setting it, the
+ * schemas lint looks an unqualified name up in (those that exist) equal
+ * `current_schemas(false)`. `SET` takes each constant as one schema's name;
+ * `set_config` (pg_dump's scripts begin with it) reads its string as a list
+ * of names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMigrations, lintSourceFromText, readLintCatalog } from '../../../../lambda/checks/lint';

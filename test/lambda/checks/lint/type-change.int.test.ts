@@ -1,9 +1,9 @@
 /**
- * rewritesOnTypeChange against real PostgreSQL (18 and 15): for each pair,
- * `ALTER COLUMN … TYPE` on a populated table, reading the table's file node
- * before and after (a new one = a rewrite), with the types written as in a
- * migration and read the way lint reads them. Also through a rename: lint's
- * answer for the renamed column is PostgreSQL's.
+ * rewritesOnTypeChange against real PostgreSQL (18; 15 too in the full
+ * matrix): for each pair, `ALTER COLUMN … TYPE` on a populated table, reading
+ * the table's file node before and after (a new one = a rewrite), with the
+ * types written as in a migration and read the way lint reads them. Also
+ * through a rename: lint's answer for the renamed column is PostgreSQL's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMigrations, lintSourceFromText, rewritesOnTypeChange, usingTransforms } from '../../../../lambda/checks/lint';

@@ -1,14 +1,15 @@
 /**
- * Volatility against real PostgreSQL (18 and 15): every entry of the built-in
- * table matches `pg_proc` and what `ADD COLUMN` with it does to a populated
- * table (a new file node = a rewrite); and with a database, lint judges a
- * default by the database's own `provolatile` — user-defined, overloaded,
- * schema-qualified — and by its domains, agreeing with what PostgreSQL does.
+ * Volatility against real PostgreSQL (18 and 15): every
+ * entry of the built-in table matches `pg_proc` and what `ADD COLUMN` with it
+ * does to a populated table (a new file node = a rewrite); and with a
+ * database, lint judges a default by the database's own `provolatile` —
+ * user-defined, overloaded, schema-qualified — and by its domains, agreeing
+ * with what PostgreSQL does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintMigrations, lintSourceFromText, readLintCatalog, type LintCatalog } from '../../../../lambda/checks/lint';
 import { BUILTIN_FUNCTIONS, type BuiltinFunction } from '../../../../lambda/checks/lint/volatility';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
+import { dropDatabases, freshDatabase, rows, versionPair, withClient } from '../../../support/db';
 import type pg from 'pg';
 
 afterAll(dropDatabases);
@@ -49,7 +50,7 @@ async function lintReports(column: string, catalog?: LintCatalog): Promise<boole
 
 const applies = (b: BuiltinFunction, major: number) => major >= (b.since ?? 0);
 
-describe.each(targets)('Volatility on $name', (target) => {
+describe.each(versionPair)('Volatility on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'lint_volatility');

@@ -1,9 +1,10 @@
 /**
  * planLocks on ALTER DOMAIN: one that checks stored values takes SHARE on
- * every table with a column of the domain, or of a domain over it, and
- * reads each (VALIDATE CONSTRAINT too). With a database, plan names each
- * table with its size; checked against pg_locks and the scan counters on
- * PostgreSQL 18 and 15, and the CLI's text against the same database.
+ * every table with a column of the domain, or of a domain over it, and reads
+ * each (VALIDATE CONSTRAINT too). With a database, plan names each table with
+ * its size; checked against pg_locks and the scan counters on PostgreSQL 18
+ * (every major in the full matrix), and the CLI's text against the same
+ * database.
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

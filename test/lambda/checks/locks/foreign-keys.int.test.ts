@@ -2,8 +2,8 @@
  * planLocks on statements that drop a foreign key, or drop and add it again:
  * PostgreSQL takes ACCESS EXCLUSIVE on the referenced table too. With a
  * database, plan names the keys and their referenced tables; checked against
- * pg_locks on PostgreSQL 18 and 15, and the CLI's text against the same
- * database.
+ * pg_locks on PostgreSQL 18 (every major in the full matrix), and the CLI's
+ * text against the same database.
  */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,7 +59,7 @@ function outsideRig(target: Target) {
   return rig;
 }
 
-// The same on every major; on 18 and 15 in npm test, every major in the full matrix (SCHEMAGUARD_TEST_MAJORS=all).
+// The same on every major; on 18 in npm test, every major in the full matrix (SCHEMAGUARD_TEST_MAJORS=all).
 describe.each(fullMatrixMajors)('Function: planLocks, dropped foreign keys, on $name', (target) => {
   const rig = outsideRig(target);
   const plan = rig.plan;

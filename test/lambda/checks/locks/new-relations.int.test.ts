@@ -1,9 +1,10 @@
 /**
  * planLocks on relations the plan itself makes: a table dropped and created
  * again under its name is new and empty (the catalog's size is the old
- * table's), a view or sequence the plan creates is new, and a CREATE TABLE
- * IF NOT EXISTS of a table the database has makes nothing. What the server
- * holds after each, in a transaction rolled back, is the evidence (18 and 15).
+ * table's), a view or sequence the plan creates is new, and a CREATE TABLE IF
+ * NOT EXISTS of a table the database has makes nothing. What the server holds
+ * after each, in a transaction rolled back, is the evidence (18; every major
+ * in the full matrix).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWithCatalog } from './plan-with-catalog';

@@ -1,8 +1,8 @@
 /**
- * objectName against the names PostgreSQL 18 and 15 give unnamed
- * constraints and indexes: past 63 bytes the table's and the columns' parts
- * are shortened (the longer first, a character never split) and the label
- * is kept whole.
+ * objectName against the names PostgreSQL 18 (15 too in the full matrix)
+ * gives unnamed constraints and indexes: past 63 bytes the table's and the
+ * columns' parts are shortened (the longer first, a character never split)
+ * and the label is kept whole.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { cutToBytes, freeObjectName, objectName } from '../../../../lambda/checks/names/object-names';

@@ -1,8 +1,8 @@
 /**
- * `searchPathSchemas` against PostgreSQL (18 and 15): for each value given
- * to `set_config('search_path', …)`, the schemas read (those that exist,
- * `$user` the role) equal `current_schemas(false)`; a value PostgreSQL
- * refuses reads as undefined.
+ * `searchPathSchemas` against PostgreSQL (18; 15 too in the full matrix): for
+ * each value given to `set_config('search_path', …)`, the schemas read (those
+ * that exist, `$user` the role) equal `current_schemas(false)`; a value
+ * PostgreSQL refuses reads as undefined.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchPathSchemas } from '../../../../lambda/checks/names/search-path';

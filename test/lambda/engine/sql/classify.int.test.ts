@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { classifySql, mayEndTransactions, refusesTransactionBlock } from '../../../../lambda/engine/sql/classify';
 import { sqlstateOf } from '../../../../lambda/engine/errors/errors';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
+import { dropDatabases, freshDatabase, versionPair, withClient } from '../../../support/db';
 
 afterAll(dropDatabases);
 
@@ -134,7 +134,7 @@ async function subscribed<T>(url: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-describe.each(targets)('Function: classifySql against $name', (target) => {
+describe.each(versionPair)('Function: classifySql against $name', (target) => {
   it('says "refuses a transaction block" for exactly the statements PostgreSQL refuses inside BEGIN', async () => {
     const url = await freshDatabase(target, 'classify');
     await withClient(url, (c) => c.query(SETUP));

@@ -46,8 +46,8 @@ const columns = (url: string) =>
   ).then((r) => r[0]!.c);
 
 /**
- * The pg driver on every major; the Data API driver on 18 and 15 (every major
- * in the full matrix, `fullMatrixMajors`). The SQL the upgrade sends is the
+ * The pg driver on every major; the Data API driver on 18 (every major in
+ * the full matrix, `fullMatrixMajors`). The SQL the upgrade sends is the
  * same through both drivers, so the pg cases prove it on each major; what is
  * the Data API driver's own (transactions by id, one statement a call, its
  * lease) does not depend on the server's major (runner.int.test.ts's engine

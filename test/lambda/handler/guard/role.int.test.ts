@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GUARD_ROLE_ATTR, GUARD_ROLE_RESOURCE_TYPE } from '../../../../lambda/handler/constants';
-import { dropDatabases, rows, roleTargets, withClient } from '../../../support/db';
+import { dropDatabases, rows, versionPair, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { dropRigRoles, GUARD_SECRET_ARN, guardRig, type DriverMode, type GuardRig } from '../../../support/guard-rig';
 import { ProviderHarness } from '../../../support/provider-framework';
@@ -49,14 +49,14 @@ const sqlstate = (r: GuardRig, sql: string) =>
     ),
   );
 
-async function deployed(mode: DriverMode, target: (typeof roleTargets)[number], label: string): Promise<GuardRig> {
+async function deployed(mode: DriverMode, target: (typeof versionPair)[number], label: string): Promise<GuardRig> {
   const r = await guardRig(target, mode, label);
   rigs.push(r);
   await r.migrate(tempDir(MIGRATIONS));
   return r;
 }
 
-describe.each(roleTargets)('$name', (target) => {
+describe.each(versionPair)('$name', (target) => {
   describe.each(['pg', 'data-api'] as const)('through %s', (mode) => {
     it("creates the role after the migrations: it logs in with the secret's password, reads what the guard reads, and cannot write", async () => {
       const r = await deployed(mode, target, `role_${mode.replace('-', '')}`);

@@ -1,11 +1,11 @@
 /**
  * The scheduled guard driven locally the way EventBridge invokes it, on real
- * PostgreSQL 18 and 15, through a connection (the secret read from the
- * Secrets Manager stand-in) and through the Data API stand-in (which runs as
- * the guard role): a database deployed by the migration handler with the
- * shipped migrations, contracts and snapshot, and the guard role created by
- * the role resource. What CloudWatch would extract from its EMF line is
- * checked with the spec's rules (test/support/emf.ts):
+ * PostgreSQL 18 (15 too in the full matrix), through a connection (the secret
+ * read from the Secrets Manager stand-in) and through the Data API stand-in
+ * (which runs as the guard role): a database deployed by the migration
+ * handler with the shipped migrations, contracts and snapshot, and the guard
+ * role created by the role resource. What CloudWatch would extract from its
+ * EMF line is checked with the spec's rules (test/support/emf.ts):
  *
  * - clean: every count 0, GuardErrors 0;
  * - after the seeds' hand edits: the counts the findings give, named;

@@ -1,10 +1,11 @@
 /**
- * Every way we know to write as the guard's role, on every server of the
- * run: the role made by the deploy's guard-role resource (after the shipped
- * migrations, with the shipped contracts for its planner), on a database that
- * also holds a second service's state schema and on which PUBLIC has CREATE
- * on schema public (PostgreSQL 13's and 14's default). Each attempt fails, and
- * afterwards not one row of any table, nor the catalog, has changed.
+ * Every way we know to write as the guard's role, on PostgreSQL 18 and 15
+ * (`versionPair`): the role made by the deploy's guard-role resource (after
+ * the shipped migrations, with the shipped contracts for its planner), on a
+ * database that also holds a second service's state schema and on which
+ * PUBLIC has CREATE on schema public (PostgreSQL 13's and 14's default). Each
+ * attempt fails, and afterwards not one row of any table, nor the catalog,
+ * has changed.
  *
  * What PostgreSQL gives every role and no privilege takes away (its own
  * password and session defaults, its own large objects and temporary tables)
@@ -16,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLANNER } from '../../../../lambda/checks/contracts/contract-planner';
 import { plannerRoleName } from '../../../../lambda/handler/guard/planner-sql';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { dropDatabases, rows, roleTargets, withClient } from '../../../support/db';
+import { dropDatabases, rows, versionPair, withClient } from '../../../support/db';
 import { dropRigRoles, guardRig, type GuardRig } from '../../../support/guard-rig';
 import { rolePower, tableContents } from '../../../support/role-privileges';
 import { CONTRACTS_DIR, MIGRATIONS_DIR } from '../../../support/schema-fixes';
@@ -63,7 +64,7 @@ const SEED = `INSERT INTO all_leads (name) VALUES ('a'), ('b');
   INSERT INTO web_sessions (visitor_id) VALUES ('v1');
   CREATE SEQUENCE public.order_numbers`;
 
-describe.each(roleTargets)("the guard's role on $name", (target) => {
+describe.each(versionPair)("the guard's role on $name", (target) => {
   let r: GuardRig;
   let before: { contents: string[]; catalog: string };
   const victim = 'public.web_sessions';

@@ -1,19 +1,18 @@
 /**
- * The migrator-role resource on every server of the run: the role
- * provisioner (the master user's secret) makes the migrator before the
+ * The migrator-role resource on PostgreSQL 18 and 15 (`versionPair`): the
+ * role provisioner (the master user's secret) makes the migrator before the
  * migrations, the migrations run as it (through a connection and through the
  * Data API stand-in), and the guard's role is made after them, granted on the
- * migrator's schemas. On a new database the migrator owns what the
- * migrations make; on an adopted one (migrated as the master before) it takes
- * over what the master owns in the migrations' schemas, and a later ALTER
- * TABLE runs. An extension only the master may create is created by it when
- * listed. The migrator's whole power is asserted, and what it must not do is
- * tried.
+ * migrator's schemas. On a new database the migrator owns what the migrations
+ * make; on an adopted one (migrated as the master before) it takes over what
+ * the master owns in the migrations' schemas, and a later ALTER TABLE runs.
+ * An extension only the master may create is created by it when listed. The
+ * migrator's whole power is asserted, and what it must not do is tried.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATOR_ROLE_PROP } from '../../../../lambda/handler/constants';
 import { plannerRoleName } from '../../../../lambda/handler/guard/planner-sql';
-import { dropDatabases, rows, roleTargets, withClient } from '../../../support/db';
+import { dropDatabases, rows, versionPair, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { dropRigRoles, guardRig, MIGRATOR_SECRET_ARN, type DriverMode, type GuardRig, type RigOptions } from '../../../support/guard-rig';
 import { rolePower } from '../../../support/role-privileges';
@@ -28,7 +27,7 @@ afterAll(async () => {
   await dropRigRoles();
 });
 
-async function rig(target: (typeof roleTargets)[number], mode: DriverMode, label: string, options: RigOptions = {}): Promise<GuardRig> {
+async function rig(target: (typeof versionPair)[number], mode: DriverMode, label: string, options: RigOptions = {}): Promise<GuardRig> {
   const r = await guardRig(target, mode, label, { migrator: true, contractsDir: CONTRACTS_DIR, ...options });
   rigs.push(r);
   return r;
@@ -48,7 +47,7 @@ const owners = (r: GuardRig, schema: string) =>
     [schema],
   );
 
-describe.each(roleTargets)('$name', (target) => {
+describe.each(versionPair)('$name', (target) => {
   describe.each(['pg', 'data-api'] as const)('through %s', (mode) => {
     it("a new database: the migrator is made first, the migrations run as it and it owns what they make; the guard's role is granted on its schemas", async () => {
       const r = await rig(target, mode, `mig_new_${mode.replace('-', '')}`);

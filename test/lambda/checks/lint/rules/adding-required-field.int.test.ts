@@ -1,9 +1,10 @@
 /**
  * adding-required-field: the fix, migrated by the engine, leaves what the
- * statement leaves on PostgreSQL 18 and 15 (tables without rows, so the
- * statement itself succeeds where PostgreSQL allows it): with ALTER TABLE
- * ONLY, the column and its NOT NULL on that table alone, refused where the
- * statement is; PostgreSQL 18's NOT NULL constraint under its usual name.
+ * statement leaves on PostgreSQL 18 (15 too in the full matrix; tables
+ * without rows, so the statement itself succeeds where PostgreSQL allows it):
+ * with ALTER TABLE ONLY, the column and its NOT NULL on that table alone,
+ * refused where the statement is; PostgreSQL 18's NOT NULL constraint under
+ * its usual name.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabases, targets } from '../../../../support/db';

@@ -3,7 +3,8 @@
  * that was there before schemaguard): a type change is judged from the
  * column's type in the database, and SET NOT NULL on a column the database
  * has NOT NULL already reads nothing. Each verdict is checked against the
- * server on PostgreSQL 18 and 15 (the table's file node; the scan counter).
+ * server on PostgreSQL 18, 15 too in the full matrix (the table's file node;
+ * the scan counter).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alteredTables, lintSourceFromText } from '../../../../../lambda/checks/lint';

@@ -1,9 +1,9 @@
 /**
- * constraint-not-valid on real PostgreSQL (18 and 15): the fix for new
- * columns' CHECK and REFERENCES on an existing table, beside other commands
- * of the same ALTER TABLE, applied through the engine, gives every column
- * and constraint the statement meant, each constraint validated; and it
- * passes lint itself. On `ALTER TABLE ONLY`, the fix goes where the
+ * constraint-not-valid on real PostgreSQL (18; 15 too in the full matrix):
+ * the fix for new columns' CHECK and REFERENCES on an existing table, beside
+ * other commands of the same ALTER TABLE, applied through the engine, gives
+ * every column and constraint the statement meant, each constraint validated;
+ * and it passes lint itself. On `ALTER TABLE ONLY`, the fix goes where the
  * statement goes, and is refused where the statement is.
  */
 import { afterAll, describe, expect, it } from 'vitest';

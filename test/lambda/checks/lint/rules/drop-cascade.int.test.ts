@@ -1,11 +1,11 @@
 /**
- * drop-cascade on real PostgreSQL (18 and 15): what CASCADE takes with it
- * that the migration does not name (a sequence's column default, and the
- * running application's INSERTs fail with 23502; a type's column with its
- * data; the tables a TRUNCATE reaches through foreign keys), and that the
- * fix — the statement without CASCADE — fails through the engine with 2BP01
- * naming the dependent, leaving the database as it was, and applies once the
- * dependent is dealt with explicitly.
+ * drop-cascade on real PostgreSQL (18; 15 too in the full matrix): what
+ * CASCADE takes with it that the migration does not name (a sequence's column
+ * default, and the running application's INSERTs fail with 23502; a type's
+ * column with its data; the tables a TRUNCATE reaches through foreign keys),
+ * and that the fix — the statement without CASCADE — fails through the engine
+ * with 2BP01 naming the dependent, leaving the database as it was, and
+ * applies once the dependent is dealt with explicitly.
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -1,8 +1,8 @@
 /**
- * dropping-column on real PostgreSQL (18 and 15): what the rule says happens
- * to the application version still running when the migration drops a column
- * it uses, and that the fix's later migration (allow directive and DROP)
- * applies through the engine.
+ * dropping-column on real PostgreSQL (18; 15 too in the full matrix): what
+ * the rule says happens to the application version still running when the
+ * migration drops a column it uses, and that the fix's later migration (allow
+ * directive and DROP) applies through the engine.
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';

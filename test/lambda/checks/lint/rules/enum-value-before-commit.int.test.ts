@@ -1,8 +1,8 @@
 /**
- * enum-value-before-commit against real PostgreSQL (18 and 15): a label added
- * by ALTER TYPE … ADD VALUE is refused (55P04) later in the same transaction,
- * and accepted once the ADD VALUE committed; lint warns at the statement
- * that uses it, and not in a no-transaction file.
+ * enum-value-before-commit against real PostgreSQL (18; 15 too in the full
+ * matrix): a label added by ALTER TYPE … ADD VALUE is refused (55P04) later
+ * in the same transaction, and accepted once the ADD VALUE committed; lint
+ * warns at the statement that uses it, and not in a no-transaction file.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { lintMigrations, lintSourceFromText } from '../../../../../lambda/checks/lint';

@@ -1,14 +1,14 @@
 /**
- * fk-type-mismatch on real PostgreSQL (18 and 15): two mismatched keys
- * added by one ALTER TABLE get one fix that changes both, and that fix,
- * applied through the engine, gives each column its referenced column's
- * type (a fix per column, each with only its own change, undid the other);
- * and the fix for new columns of an existing table keeps the statement's
- * other commands and each column's other constraints; so does the fix that
- * swaps a column the table already has; and table FOREIGN KEYs on columns
- * the statement adds get one fix that retypes them all. Each fix passes lint
- * itself. On `ALTER TABLE ONLY` of a partitioned table, the fix is refused
- * as the statement is.
+ * fk-type-mismatch on real PostgreSQL (18; 15 too in the full matrix): two
+ * mismatched keys added by one ALTER TABLE get one fix that changes both, and
+ * that fix, applied through the engine, gives each column its referenced
+ * column's type (a fix per column, each with only its own change, undid the
+ * other); and the fix for new columns of an existing table keeps the
+ * statement's other commands and each column's other constraints; so does the
+ * fix that swaps a column the table already has; and table FOREIGN KEYs on
+ * columns the statement adds get one fix that retypes them all. Each fix
+ * passes lint itself. On `ALTER TABLE ONLY` of a partitioned table, the fix
+ * is refused as the statement is.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatFinding } from '../../../../../lambda/checks/findings/finding';

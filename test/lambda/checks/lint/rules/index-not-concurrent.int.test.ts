@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
 import { parseSql } from '../../../../../lambda/checks/parser/parse';
-import { dropDatabases, freshDatabase, targets, withClient } from '../../../../support/db';
+import { dropDatabases, freshDatabase, versionPair, withClient } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
@@ -29,7 +29,7 @@ CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO (
 INSERT INTO events SELECT g, date '2026-01-01' + g FROM generate_series(0, 700) g;
 CREATE TABLE plain (id int, at date);`;
 
-describe.each(targets)('index-not-concurrent on a partitioned table of the database, on $name', (target) => {
+describe.each(versionPair)('index-not-concurrent on a partitioned table of the database, on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'partitioned_index');
@@ -159,7 +159,7 @@ describe.each(targets)('index-not-concurrent on a partitioned table of the datab
 });
 
 // Regression: the fix gave the constraint PostgreSQL's default name (an ORM looks for its own) and dropped NULLS NOT DISTINCT and DEFERRABLE.
-describe.each(targets)(
+describe.each(versionPair)(
   'index-not-concurrent: the fix for ADD CONSTRAINT … UNIQUE / PRIMARY KEY makes the constraint the statement makes, on $name',
   (target) => {
     const TABLE = 'CREATE TABLE book (id int, title text, author_id int, note text);';
@@ -196,7 +196,7 @@ describe.each(targets)(
 );
 
 // Regression: the fix for ADD COLUMN … UNIQUE beside other commands was `ALTER TABLE … ADD COLUMN handle text` alone: ADD COLUMN rank (and every other command) was gone.
-describe.each(targets)("index-not-concurrent: the fix for an ALTER TABLE's keys keeps the statement's other commands, on $name", (target) => {
+describe.each(versionPair)("index-not-concurrent: the fix for an ALTER TABLE's keys keeps the statement's other commands, on $name", (target) => {
   const TABLE = "CREATE TABLE shelf (id int, title text);\nINSERT INTO shelf VALUES (1, 'a');";
   const cases = [
     'ALTER TABLE shelf ADD COLUMN rank int, ADD COLUMN handle text UNIQUE;',
@@ -237,7 +237,7 @@ describe.each(targets)("index-not-concurrent: the fix for an ALTER TABLE's keys 
 
 // Regression: the fix's ADD CONSTRAINT … USING INDEX and its NOT NULL steps dropped the statement's ONLY (a primary key's NOT NULL went to every child table);
 // and ALTER TABLE ONLY of a partitioned table, which builds no index, was given CREATE INDEX CONCURRENTLY, which PostgreSQL refuses there.
-describe.each(targets)('index-not-concurrent: the fix of an ALTER TABLE ONLY, on $name', (target) => {
+describe.each(versionPair)('index-not-concurrent: the fix of an ALTER TABLE ONLY, on $name', (target) => {
   const cases: { sql: string; refused?: string }[] = [
     { sql: 'ALTER TABLE ONLY parent ADD CONSTRAINT parent_id_key UNIQUE (id);' },
     { sql: 'ALTER TABLE parent ADD PRIMARY KEY (n);' },

@@ -1,10 +1,10 @@
 /**
  * lock-timeout-disabled's why for a no-transaction file of concurrent index
- * statements, on real PostgreSQL (18 and 15): a CREATE INDEX CONCURRENTLY
- * waiting for an older transaction holds up no SELECT or INSERT (it holds
- * SHARE UPDATE EXCLUSIVE), but VACUUM and ALTER TABLE wait behind it, and
- * lock_timeout is what bounds its wait (with 0 it waits for as long as the
- * older transaction stays open).
+ * statements, on real PostgreSQL (18; 15 too in the full matrix): a CREATE
+ * INDEX CONCURRENTLY waiting for an older transaction holds up no SELECT or
+ * INSERT (it holds SHARE UPDATE EXCLUSIVE), but VACUUM and ALTER TABLE wait
+ * behind it, and lock_timeout is what bounds its wait (with 0 it waits for as
+ * long as the older transaction stays open).
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';

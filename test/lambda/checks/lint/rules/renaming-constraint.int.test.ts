@@ -1,8 +1,8 @@
 /**
- * renaming-constraint on real PostgreSQL (18 and 15): what the rule says
- * happens to the application version still running when a migration renames
- * a constraint (or the index behind one), and that the fix's later migration
- * applies through the engine.
+ * renaming-constraint on real PostgreSQL (18; 15 too in the full matrix):
+ * what the rule says happens to the application version still running when a
+ * migration renames a constraint (or the index behind one), and that the
+ * fix's later migration applies through the engine.
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';

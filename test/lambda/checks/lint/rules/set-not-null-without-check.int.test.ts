@@ -10,7 +10,7 @@ import { readLintCatalog } from '../../../../../lambda/checks/lint';
 import { fixFiles } from '../../../../../lambda/checks/lint/fix';
 import { planLocks } from '../../../../../lambda/checks/locks/plan-locks';
 import { loadMigrations } from '../../../../../lambda/engine/files/source';
-import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../../support/db';
+import { dropDatabases, freshDatabase, rows, versionPair, withClient } from '../../../../support/db';
 import { driverKinds } from '../../../../support/drivers';
 import { runEngine } from '../../../../support/engine';
 import { tempDir } from '../../../../support/files';
@@ -24,7 +24,7 @@ const OUTSIDE = `CREATE TABLE contacts (id int, email text, phone text);
 INSERT INTO contacts SELECT g, 'x', 'y' FROM generate_series(1, 100) g;
 ALTER TABLE contacts ADD CONSTRAINT contacts_email_present CHECK (email IS NOT NULL AND email <> '');`;
 
-describe.each(targets)('set-not-null-without-check with a database, on $name', (target) => {
+describe.each(versionPair)('set-not-null-without-check with a database, on $name', (target) => {
   let url: string;
   beforeAll(async () => {
     url = await freshDatabase(target, 'not_null_db_check');
@@ -84,7 +84,7 @@ describe.each(targets)('set-not-null-without-check with a database, on $name', (
 
 const LEGACY = "CREATE TABLE legacy (n int, code text, m int);\nINSERT INTO legacy VALUES (1, 'a', 2);";
 
-describe.each(targets)('set-not-null-without-check: the fix of a statement with other commands, on $name', (target) => {
+describe.each(versionPair)('set-not-null-without-check: the fix of a statement with other commands, on $name', (target) => {
   // Regression: the fix kept only the NOT NULL steps; the statement's ADD COLUMN and SET DEFAULT were lost.
   it('applies through the engine, and leaves the table as the statement would: the other commands made, every column NOT NULL', async () => {
     const url = await freshDatabase(target, 'not_null_fix_rest');
@@ -115,7 +115,7 @@ describe.each(targets)('set-not-null-without-check: the fix of a statement with 
 
 // Regression: on PostgreSQL 18 the fix's CHECK took the name of the NOT NULL constraint (`<table>_<column>_not_null`), which PostgreSQL then named `…_not_null1`;
 // and the fix dropped the statement's ONLY, making every child table's column NOT NULL too.
-describe.each(targets)('set-not-null-without-check: the fix leaves what the statement leaves, on $name', (target) => {
+describe.each(versionPair)('set-not-null-without-check: the fix leaves what the statement leaves, on $name', (target) => {
   const LONG = `${ONLY_SETUP}\nCREATE TABLE ${'t'.repeat(63)} (${'é'.repeat(31)} int, id int);`;
   const cases: { sql: string; setup?: string; refused?: string }[] = [
     { sql: 'ALTER TABLE parent ALTER COLUMN n SET NOT NULL;' },
@@ -159,7 +159,7 @@ describe.each(targets)('set-not-null-without-check: the fix leaves what the stat
 });
 
 // Regression: the fix's CHECK was named <table>_<column>_not_null_proof whatever the table had: a constraint of that name in the database made the fix fail.
-describe.each(targets)("set-not-null-without-check: the fix's CHECK takes a name the database's table does not have, on $name", (target) => {
+describe.each(versionPair)("set-not-null-without-check: the fix's CHECK takes a name the database's table does not have, on $name", (target) => {
   const TAKEN = `CREATE TABLE people (id int, email text, CONSTRAINT people_email_not_null_proof CHECK (email <> ''));
 INSERT INTO people VALUES (1, 'a');`;
   const pg = driverKinds.find((d) => d.name === 'pg')!;

@@ -30,7 +30,7 @@ describe('Rule: unnamed-concurrent-index', () => {
     ]);
   });
 
-  // Regression: a cast column was named expr (leads_lower_expr_idx); PostgreSQL names it by the column (index-name.int.test.ts checks many shapes on 15 and 18).
+  // Regression: a cast column was named expr (leads_lower_expr_idx); PostgreSQL names it by the column (index-name.int.test.ts checks many shapes on 18, and on 15 in the full matrix).
   it('names a cast column by the column, a repeated name with a number, and INCLUDE columns too, as PostgreSQL does', async () => {
     const r = await lint(`${NO_TX}CREATE INDEX CONCURRENTLY ON leads (lower(name), (score::int), lower(code)) INCLUDE (price);`);
     expect(r.findings.map((f) => f.fix)).toEqual([

@@ -1,9 +1,9 @@
 /**
  * volatile-default: the fix of a NOT NULL column (a volatile default, a
  * serial), migrated by the engine with the backfill between its files, leaves
- * what the statement leaves on PostgreSQL 18 and 15: the column NOT NULL
- * (PostgreSQL 18's NOT NULL constraint under its usual name), no CHECK left
- * behind; and lint finds nothing in the fix itself.
+ * what the statement leaves on PostgreSQL 18 (15 too in the full matrix): the
+ * column NOT NULL (PostgreSQL 18's NOT NULL constraint under its usual name),
+ * no CHECK left behind; and lint finds nothing in the fix itself.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabases, targets } from '../../../../support/db';

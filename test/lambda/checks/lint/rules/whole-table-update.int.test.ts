@@ -1,10 +1,10 @@
 /**
- * whole-table-update and whole-table-delete on real PostgreSQL (18 and 15),
- * with an application session holding a row lock while the migration runs:
- * the statement as written keeps every row it changed locked until its file
- * commits, and the fix lint prints (a DO block in a no-transaction file, one
- * primary-key range per transaction) lets the application write the rows
- * already done.
+ * whole-table-update and whole-table-delete on real PostgreSQL (18; 15 too in
+ * the full matrix), with an application session holding a row lock while the
+ * migration runs: the statement as written keeps every row it changed locked
+ * until its file commits, and the fix lint prints (a DO block in a
+ * no-transaction file, one primary-key range per transaction) lets the
+ * application write the rows already done.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
