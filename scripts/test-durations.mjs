@@ -13,7 +13,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 const FILE = 'test/support/file-durations.json';
 const log = readFileSync(process.argv[2] ?? '/dev/stdin', 'utf8').replace(/\x1b\[[0-9;]*m/g, '');
 const measured = {};
-for (const m of log.matchAll(/^ [✓×❯] +(?:unit|integration) +(test\/\S+\.test\.ts) \(\d+ tests?[^)]*\) (\d+(?:\.\d+)?)(ms|s)$/gm)) {
+for (const m of log.matchAll(/^ [✓×❯] +(?:unit|integration(?:-isolated)?) +(test\/\S+\.test\.ts) \(\d+ tests?[^)]*\) (\d+(?:\.\d+)?)(ms|s)$/gm)) {
   measured[m[1]] = Math.round((m[3] === 'ms' ? Number(m[2]) / 1000 : Number(m[2])) * 10) / 10;
 }
 if (Object.keys(measured).length === 0) throw new Error('no per-file lines ("✓ integration test/… (N tests) 123ms") in that log');
