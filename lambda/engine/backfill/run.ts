@@ -16,7 +16,7 @@ import { quoteLiteral } from '../sql/sql-quote';
 import { sleep } from '../runtime/sleep';
 import { HealthCheck, waitersBehind, type HealthBounds } from './health';
 import { backfillTable, readBackfill, setBackfillState, type BackfillRow, type BackfillState } from './progress';
-import { batchSql, leftoverSql, readBackfillStatement, type BackfillStatement } from '../files/backfill-statement';
+import { anyLeftoverSql, batchSql, leftoverSql, readBackfillStatement, type BackfillStatement } from '../files/backfill-statement';
 import { present } from '../errors/present';
 
 /** How a backfill's batches are sized and when they pause (`DEFAULT_BACKFILL`; the project file's `backfill`). */
@@ -326,8 +326,7 @@ async function prove(walk: Walk): Promise<boolean> {
       walk.row = row;
       return row.state === 'done';
     }
-    const left = await session.query<{ k: string }>(leftoverSql(walk.statement, row.keyColumn));
-    const first = left.rows[0]?.k;
+    const first = await firstLeftover(session, walk.statement, row.keyColumn);
     if (first === undefined) {
       await setBackfillState(session, stateSchema, version, 'done', null);
       await session.commit();
@@ -351,6 +350,14 @@ async function prove(walk: Walk): Promise<boolean> {
     await afterFailedBatch(walk, e);
     return false;
   }
+}
+
+/** The first key of a row the statement's WHERE still finds, or undefined: asked first in any order, which ends at the first row or scans the table once. */
+async function firstLeftover(session: Session, statement: BackfillStatement, key: string): Promise<string | undefined> {
+  const any = await session.query<{ left: boolean | string }>(anyLeftoverSql(statement));
+  const left = any.rows[0]?.left;
+  if (left !== true && left !== 't' && left !== 'true') return undefined;
+  return (await session.query<{ k: string }>(leftoverSql(statement, key))).rows[0]?.k;
 }
 
 async function sweptTooOften(walk: Walk): Promise<never> {

@@ -82,6 +82,16 @@ export function batchSql(b: BackfillStatement, key: string, keyType: string, ran
   return `UPDATE ${b.target}${b.alias ? ` AS ${b.alias}` : ''} SET ${b.set}${b.from ? ` FROM ${b.from}` : ''} WHERE (${b.where})${bounds.map((x) => ` AND ${x}`).join('')}`;
 }
 
+/**
+ * Whether the statement's condition still finds a row, in any order: a scan
+ * that stops at the first. Asked before `leftoverSql`, whose ORDER BY the
+ * planner reads through the key's index, row by row, to the end when no row
+ * is left (2,000,000 rows: 1.5-2.3 s through the index, 0.16 s this way).
+ */
+export function anyLeftoverSql(b: BackfillStatement): string {
+  return `SELECT EXISTS (SELECT 1 FROM ${b.target}${b.alias ? ` AS ${b.alias}` : ''}${b.from ? `, ${b.from}` : ''} WHERE (${b.where})) AS left`;
+}
+
 /** The first key (as text) of a row the statement's condition still finds, ordered by the key: none when the backfill is done. */
 export function leftoverSql(b: BackfillStatement, key: string): string {
   const k = `${b.qualifier}.${key}`;

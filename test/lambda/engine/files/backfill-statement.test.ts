@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchSql, leftoverSql, readBackfillStatement } from '../../../../lambda/engine/files/backfill-statement';
+import { anyLeftoverSql, batchSql, leftoverSql, readBackfillStatement } from '../../../../lambda/engine/files/backfill-statement';
 import { InputError } from '../../../../lambda/engine/errors/errors';
 import { parseMigration } from '../../../../lambda/engine/files/source';
 
@@ -35,6 +35,7 @@ describe('Function: readBackfillStatement', () => {
       'UPDATE orders SET region = lower(country) WHERE (region IS NULL) AND orders.id >= $1::bigint',
     );
     expect(leftoverSql(b, 'id')).toBe('SELECT orders.id::text AS k FROM orders WHERE (region IS NULL) ORDER BY orders.id LIMIT 1');
+    expect(anyLeftoverSql(b)).toBe('SELECT EXISTS (SELECT 1 FROM orders WHERE (region IS NULL)) AS left');
   });
 
   it.each([
