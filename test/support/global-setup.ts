@@ -80,7 +80,7 @@ async function prepare(project: TestProject): Promise<void> {
   if (targets.length === 0) targets.push(...majors.slice(-1));
   for (const line of skipped) console.log(`[schemaguard tests] ${line}`);
   console.log(
-    `[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}; roles on: ${pair.map((t) => t.major).join(', ')}; all majors: ${majors.map((t) => t.major).join(', ')}`,
+    `[schemaguard tests] integration targets: ${targets.map((t) => t.name).join(', ')}; on 18 and 15 (versionPair): ${pair.map((t) => t.major).join(', ')}; all majors: ${majors.map((t) => t.major).join(', ')}`,
   );
   project.provide('targets', targets);
   project.provide('versionPair', pair.length > 0 ? pair : targets);

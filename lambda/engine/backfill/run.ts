@@ -11,7 +11,7 @@
  */
 import { BackfillError, databaseFields, isConnectionLoss, MigrationError, sqlstateOf } from '../errors/errors';
 import { DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE, QUERY_CANCELED } from '../errors/sqlstate';
-import { fusesTransactions, type Queryable, type Session } from '../ports';
+import { fusesTransactions, isTrue, type Queryable, type Session } from '../ports';
 import { quoteLiteral } from '../sql/sql-quote';
 import { sleep } from '../runtime/sleep';
 import { HealthCheck, waitersBehind, type HealthBounds } from './health';
@@ -355,8 +355,7 @@ async function prove(walk: Walk): Promise<boolean> {
 /** The first key of a row the statement's WHERE still finds, or undefined: asked first in any order, which ends at the first row or scans the table once. */
 async function firstLeftover(session: Session, statement: BackfillStatement, key: string): Promise<string | undefined> {
   const any = await session.query<{ left: boolean | string }>(anyLeftoverSql(statement));
-  const left = any.rows[0]?.left;
-  if (left !== true && left !== 't' && left !== 'true') return undefined;
+  if (!isTrue(any.rows[0]?.left)) return undefined;
   return (await session.query<{ k: string }>(leftoverSql(statement, key))).rows[0]?.k;
 }
 
