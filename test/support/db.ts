@@ -85,17 +85,18 @@ export async function freshDatabase(target: Target, label = 'db'): Promise<strin
 }
 
 /**
- * One admin session per server for CREATE and DROP DATABASE, closed after a
- * second without use: a whole run's helpers made 4,292 connections, 42 ms
+ * One admin session per server for CREATE and DROP DATABASE, closed after
+ * ten seconds without use: a whole run's helpers made 4,292 connections, 42 ms
  * each on average (a run of the integration project, timed in withClient),
- * and one in four of them was freshDatabase's or dropDatabases' own.
+ * and one in four of them was freshDatabase's or dropDatabases' own; with a
+ * second, test/lambda/checks and test/bin/cli still opened 507.
  */
 const adminPools = new Map<string, pg.Pool>();
 
 function admin(target: Target): pg.Pool {
   let pool = adminPools.get(target.adminUrl);
   if (!pool) {
-    pool = new pg.Pool({ connectionString: target.adminUrl, application_name: 'schemaguard-test', max: 1, idleTimeoutMillis: 1000, allowExitOnIdle: true });
+    pool = new pg.Pool({ connectionString: target.adminUrl, application_name: 'schemaguard-test', max: 1, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
     pool.on('error', () => undefined);
     adminPools.set(target.adminUrl, pool);
   }

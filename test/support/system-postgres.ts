@@ -38,16 +38,114 @@ export function databaseUrl(url: string, database: string): string {
   return u.toString();
 }
 
-/** Run `fn` on a fresh client and close it; errors of an idle client are ignored. */
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, applicationName = 'schemaguard-test'): Promise<T> {
+/** What helpers' sessions are named unless a test names them (`withClient`'s third argument). */
+export const TEST_APPLICATION_NAME = 'schemaguard-test';
+
+/**
+ * Run `fn` on a client of `url`. Under the default application name the
+ * session is kept a moment for the next call on `url` (`kept`); a test
+ * that names its session gets a fresh one, closed after. Errors of an idle
+ * client are ignored.
+ */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, applicationName = TEST_APPLICATION_NAME): Promise<T> {
+  if (applicationName === TEST_APPLICATION_NAME) return withKeptClient(url, fn);
   const c = new pg.Client({ connectionString: url, application_name: applicationName });
   c.on('error', () => undefined);
   await c.connect();
   try {
-    return await fn(c);
+    return await watchingSettings(c, fn);
   } finally {
     await c.end().catch(() => undefined);
   }
+}
+
+/**
+ * Helpers' sessions kept between calls, per URL, closed after a second
+ * unused. A connection costs this machine about 25 ms of CPU, 22 of them
+ * the server's (a backend's fork, start and exit), where a query costs
+ * 0.24 ms, and one part of the suite (test/lambda/checks and test/bin/cli)
+ * opened 9,600 of them, half for these helpers. A kept session goes back
+ * as a new one would be: its transaction rolled back and `DISCARD ALL`
+ * (settings, prepared statements, temporary tables, advisory locks).
+ */
+const kept = new Map<string, { sessions: pg.Pool; major?: number }>();
+
+async function withKeptClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  let pool = kept.get(url);
+  if (!pool) {
+    pool = {
+      sessions: new pg.Pool({ connectionString: url, application_name: TEST_APPLICATION_NAME, max: 8, idleTimeoutMillis: 1000, allowExitOnIdle: true }),
+    };
+    pool.sessions.on('error', () => undefined);
+    kept.set(url, pool);
+  }
+  const c = await pool.sessions.connect();
+  if (!watched.has(c)) {
+    watched.add(c);
+    // An error of a session in use is the test's to see in its query; a closed one is not kept.
+    c.on('error', () => undefined);
+    c.on('end', () => ended.add(c));
+  }
+  pool.major ??= Math.floor(Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v) / 10_000);
+  try {
+    return await watchingSettings(c, fn);
+  } finally {
+    const reusable = pool.major >= 15 && !ended.has(c) && (await reset(c));
+    c.release(reusable ? undefined : true);
+  }
+}
+
+const watched = new WeakSet<pg.PoolClient>();
+const ended = new WeakSet<pg.PoolClient>();
+
+/**
+ * A session made as a new one: false when it cannot be (closed, broken).
+ * Its statistics (pg_stat_user_tables' counts of rows written and scans)
+ * are flushed as its exit would flush them: a server flushes a session's at
+ * most once a second while it lives, and a test reads them right after its
+ * helper wrote. PostgreSQL 13 and 14 have no way to ask for it
+ * (pg_stat_force_next_flush is new in 15): their sessions are not kept.
+ */
+async function reset(c: pg.PoolClient): Promise<boolean> {
+  try {
+    if (c.getTransactionStatus() !== 'I') await c.query('ROLLBACK');
+    await c.query('DISCARD ALL');
+    await c.query('SELECT pg_stat_force_next_flush()');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A kept session has the settings of the moment it started: ALTER DATABASE,
+ * ALTER ROLE and ALTER SYSTEM … SET change those of sessions that start
+ * after. A helper that runs one closes every kept session of the process.
+ */
+const CHANGES_NEW_SESSIONS = /\bALTER\s+(?:DATABASE|ROLE|USER|SYSTEM)\b|\bpg_reload_conf\b/i;
+
+async function watchingSettings<T>(c: pg.Client, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const query = c.query;
+  let changed = false;
+  c.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string } | undefined;
+    const text = typeof first === 'string' ? first : first?.text;
+    if (text && CHANGES_NEW_SESSIONS.test(text)) changed = true;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof c.query;
+  try {
+    return await fn(c);
+  } finally {
+    c.query = query;
+    // Not awaited: a pool ends once its sessions in use (this one) are back.
+    if (changed) closeKept();
+  }
+}
+
+function closeKept(): void {
+  const pools = [...kept.values()];
+  kept.clear();
+  for (const p of pools) p.sessions.end().catch(() => undefined);
 }
 
 export interface StartedServer {
