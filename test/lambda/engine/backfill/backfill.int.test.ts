@@ -240,6 +240,51 @@ CREATE FUNCTION slow_lower(t text) RETURNS text LANGUAGE sql AS $$ SELECT lower(
     expect(await rows(url, 'SELECT count(*)::int AS n FROM orders WHERE region IS NULL')).toEqual([{ n: 0 }]);
   });
 
+  it.each([
+    // 1,000 rows: 100 keys a batch are 20 ranges of 100 values (50 rows each) stepped by value, or 10 of 100 rows walked.
+    { keys: 'dense (every second value): ranges stepped by value', step: 2, batches: 20 },
+    { keys: 'sparse (every tenth value): ranges walked through the index', step: 10, batches: 10 },
+  ])(
+    'an integer key, analysed, $keys; every row done once, a row inserted meanwhile past the last key taken by the open last range',
+    async ({ step, batches }) => {
+      const url = await freshDatabase(target, 'backfill_steps');
+      const dir = tempDir({
+        '0001_orders.sql': `CREATE TABLE orders (id bigint PRIMARY KEY, country text NOT NULL);
+INSERT INTO orders (id, country) SELECT ${step} * g, 'FR' FROM generate_series(1, 1000) g;\n`,
+        '0002_region.sql':
+          'ALTER TABLE orders ADD COLUMN region text;\n-- schemaguard:backfill\nUPDATE orders SET region = lower(country) WHERE region IS NULL;\n',
+      });
+      // A batch of 100 keys at any pace.
+      const settings = { ...DEFAULT_BACKFILL, minRows: 100, maxRows: 100 };
+      const driver = new PgDriver({ connectionString: url });
+      try {
+        await migrate({ driver, migrations: loadMigrations(dir).slice(0, 1), appliedBy: 'test' });
+        await rows(url, 'ANALYZE orders');
+        await migrate({ driver, migrations: loadMigrations(dir), appliedBy: 'test', backfills: 'start', backfillSettings: settings });
+        await rows(url, `INSERT INTO orders (id, country) VALUES (${step * 1000 + 1}, 'DE')`);
+        const session = await driver.connect();
+        const events: BackfillProgress[] = [];
+        try {
+          const end = await runBackfill({ session, stateSchema: 'schemaguard', version: 2, settings, until: 'done', onProgress: (p) => events.push(p) });
+          expect(end.state).toBe('done');
+        } finally {
+          await session.close();
+        }
+        expect(events.at(-1)).toMatchObject({ state: 'done', sweeps: 0 });
+        const stats = await rows<{ batches: number; rows_done: number }>(
+          url,
+          'SELECT batches::int AS batches, rows_done::int AS rows_done FROM schemaguard.backfills WHERE version = 2',
+        );
+        expect(stats[0]!.rows_done).toBe(1001);
+        expect(stats[0]!.batches).toBeGreaterThanOrEqual(batches);
+        expect(stats[0]!.batches).toBeLessThanOrEqual(batches + 1);
+        expect(await rows(url, 'SELECT count(*)::int AS n FROM orders WHERE region IS DISTINCT FROM lower(country)')).toEqual([{ n: 0 }]);
+      } finally {
+        await driver.end();
+      }
+    },
+  );
+
   it('a file after the backfill: refused by migrate --backfill-later (exit 2, the files before it applied), applied by the next migrate', async () => {
     const url = await freshDatabase(target, 'backfill_after');
     const { dir, config } = project(5000, { minRows: 1000, maxRows: 1000 });
