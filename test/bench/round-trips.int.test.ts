@@ -30,9 +30,10 @@ describe(`schemaguard migrate on the wire (${target.name})`, () => {
     const [few, many] = rate.runs.map((r) => r.round_trips) as [number, number];
 
     expect(rate.connections).toBe(2);
-    // None per file: 20 more files would add 20 round trips each. The proxy may now and then see one answer arrive in two
-    // reads on a loaded machine (19 and 20 in one run of the suite), so the two runs may differ by one, never by more.
-    expect(Math.abs(many - few)).toBeLessThanOrEqual(1);
+    // None per file: 20 more files would add 20 round trips at least. The proxy may now and then see one answer arrive in
+    // two reads on a loaded machine (19 and 20 in one run of the suite; the two runs 2 apart in another), so the runs may
+    // differ by a few, never by 20.
+    expect(Math.abs(many - few)).toBeLessThanOrEqual(4);
     expect(Math.min(few, many) - rate.handshake_round_trips).toBeLessThanOrEqual(13);
   });
 });
