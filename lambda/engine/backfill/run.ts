@@ -120,16 +120,12 @@ export async function runBackfill(run: BackfillRun): Promise<BackfillProgress> {
 
 async function startWalk(run: BackfillRun, row: BackfillRow): Promise<Walk> {
   const statement = readBackfillStatement(row.file, { text: row.statement, line: row.line });
-  const integer = INTEGER_KEYS.has(row.keyType);
-  const k = row.keyColumn;
-  const ends = integer ? `, (SELECT min(${k})::text FROM ${row.table}) AS lo, (SELECT max(${k})::text FROM ${row.table}) AS hi` : '';
-  const est = await run.session.query<{ n: number | string; lo?: string | null; hi?: string | null }>(
-    `SELECT greatest(reltuples, 0)::float8 AS n${ends} FROM pg_catalog.pg_class WHERE oid = $1::regclass`,
-    [row.table],
-  );
-  const facts = est.rows[0];
-  const rows = Number(facts?.n ?? 0);
-  const span = facts?.lo != null && facts.hi != null ? Number(BigInt(facts.hi) - BigInt(facts.lo)) + 1 : undefined;
+  const est = await run.session.query<{ n: number | string }>('SELECT greatest(reltuples, 0)::float8 AS n FROM pg_catalog.pg_class WHERE oid = $1::regclass', [
+    row.table,
+  ]);
+  const rows = Number(est.rows[0]?.n ?? 0);
+  const ends = INTEGER_KEYS.has(row.keyType) ? await keyEnds(run.session, row, false) : undefined;
+  const span = ends ? Number(ends.hi - ends.lo) + 1 : undefined;
   const byValue = span !== undefined && rows > 0 && span <= rows * MAX_KEYS_PER_ROW;
   return {
     run,
@@ -259,24 +255,37 @@ async function upperKey(q: Queryable, row: BackfillRow, rows: number): Promise<s
 }
 
 /**
- * An integer key's range by value: `rows` values on from the cursor, or null
- * when they reach the largest key (the last range is open). The key is
- * unique, so the range holds `rows` rows at most; it costs two lookups at
- * the ends of the key's index, where the walk through it (`upperKey`) reads
- * every key of the range, and a row's page where writers left it not
- * all-visible: about an eighth of a batch's time under the backfill
- * benchmark's writers.
+ * An integer key's range by value: `rows` values on from the first key past
+ * the cursor (a gap, such as an id far past the others added after the
+ * start, is skipped, not stepped through), or null when they reach the
+ * largest key (the last range is open). The key is unique, so the range
+ * holds `rows` rows at most; it costs two lookups at the ends of the key's
+ * index, where the walk through it (`upperKey`) reads every key of the
+ * range, and a row's page where writers left it not all-visible: about an
+ * eighth of a batch's time under the backfill benchmark's writers.
  */
 async function upperByValue(q: Queryable, row: BackfillRow, rows: number): Promise<string | null> {
+  const ends = await keyEnds(q, row, true);
+  if (!ends) return null;
+  const upper = ends.lo + BigInt(rows) - 1n;
+  return upper >= ends.hi ? null : String(upper);
+}
+
+/**
+ * An integer key's smallest value (past the cursor when `pastCursor`) and
+ * its largest, each read at an end of the key's index; undefined when no key
+ * is left there.
+ */
+async function keyEnds(q: Queryable, row: BackfillRow, pastCursor: boolean): Promise<{ lo: bigint; hi: bigint } | undefined> {
   const k = row.keyColumn;
+  const cursor = pastCursor && row.lastKey !== null;
+  const bound = cursor ? ` WHERE ${k} ${row.keyInclusive ? '>=' : '>'} $1::${row.keyType}` : '';
   const r = await q.query<{ lo: string | null; hi: string | null }>(
-    `SELECT (SELECT min(${k})::text FROM ${row.table}) AS lo, (SELECT max(${k})::text FROM ${row.table}) AS hi`,
+    `SELECT (SELECT min(${k})::text FROM ${row.table}${bound}) AS lo, (SELECT max(${k})::text FROM ${row.table}) AS hi`,
+    cursor ? [row.lastKey] : [],
   );
   const { lo, hi } = r.rows[0] ?? { lo: null, hi: null };
-  if (hi === null || lo === null) return null;
-  const from = row.lastKey === null ? BigInt(lo) : BigInt(row.lastKey) + (row.keyInclusive ? 0n : 1n);
-  const upper = from + BigInt(rows) - 1n;
-  return upper >= BigInt(hi) ? null : String(upper);
+  return lo === null || hi === null ? undefined : { lo: BigInt(lo), hi: BigInt(hi) };
 }
 
 /**

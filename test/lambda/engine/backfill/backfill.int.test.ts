@@ -245,14 +245,15 @@ CREATE FUNCTION slow_lower(t text) RETURNS text LANGUAGE sql AS $$ SELECT lower(
     { keys: 'dense (every second value): ranges stepped by value', step: 2, batches: 20 },
     { keys: 'sparse (every tenth value): ranges walked through the index', step: 10, batches: 10 },
   ])(
-    'an integer key, analysed, $keys; every row done once, a row inserted meanwhile past the last key taken by the open last range',
+    'an integer key, analysed, $keys; every row done once, a row inserted meanwhile far past the last key (10^9) taken by one more range, the gap skipped',
     async ({ step, batches }) => {
       const url = await freshDatabase(target, 'backfill_steps');
       const dir = tempDir({
         '0001_orders.sql': `CREATE TABLE orders (id bigint PRIMARY KEY, country text NOT NULL);
 INSERT INTO orders (id, country) SELECT ${step} * g, 'FR' FROM generate_series(1, 1000) g;\n`,
         '0002_region.sql':
-          'ALTER TABLE orders ADD COLUMN region text;\n-- schemaguard:backfill\nUPDATE orders SET region = lower(country) WHERE region IS NULL;\n',
+          // Each batch sleeps 10 ms (once per statement: an uncorrelated subquery's InitPlan): the row far past the last key lands while batches are left.
+          'ALTER TABLE orders ADD COLUMN region text;\n-- schemaguard:backfill\nUPDATE orders SET region = lower(country) WHERE region IS NULL AND (SELECT true FROM pg_sleep(0.01));\n',
       });
       // A batch of 100 keys at any pace.
       const settings = { ...DEFAULT_BACKFILL, minRows: 100, maxRows: 100 };
@@ -261,15 +262,22 @@ INSERT INTO orders (id, country) SELECT ${step} * g, 'FR' FROM generate_series(1
         await migrate({ driver, migrations: loadMigrations(dir).slice(0, 1), appliedBy: 'test' });
         await rows(url, 'ANALYZE orders');
         await migrate({ driver, migrations: loadMigrations(dir), appliedBy: 'test', backfills: 'start', backfillSettings: settings });
-        await rows(url, `INSERT INTO orders (id, country) VALUES (${step * 1000 + 1}, 'DE')`);
         const session = await driver.connect();
         const events: BackfillProgress[] = [];
+        // After this runner's first batch (its density read without the row), a row far past the others: stepped through by value, the gap would take ten million batches.
+        let far: Promise<number> | undefined;
+        const onProgress = (p: BackfillProgress) => {
+          events.push(p);
+          far ??= rows(url, "INSERT INTO orders (id, country) VALUES (1000000000, 'DE')").then(() => events.length);
+        };
         try {
-          const end = await runBackfill({ session, stateSchema: 'schemaguard', version: 2, settings, until: 'done', onProgress: (p) => events.push(p) });
+          const end = await runBackfill({ session, stateSchema: 'schemaguard', version: 2, settings, until: 'done', onProgress });
           expect(end.state).toBe('done');
         } finally {
           await session.close();
         }
+        // The row was there before the last range.
+        expect(await far).toBeLessThan(events.length - 1);
         expect(events.at(-1)).toMatchObject({ state: 'done', sweeps: 0 });
         const stats = await rows<{ batches: number; rows_done: number }>(
           url,
