@@ -13,6 +13,7 @@ import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import type { BackfillProgress } from '../lambda/engine/backfill/run';
 import { loadMigrations } from '../lambda/engine/files/source';
 import { migrate } from '../lambda/engine/runner';
+import { processCpuMs } from './lib/server-cpu';
 import { createDatabase, dropDatabase, withClient } from './lib/server';
 import { percentile, round } from './lib/stats';
 
@@ -51,6 +52,15 @@ export interface BackfillBenchResult {
   writer_p50_ms: number;
   writer_p99_ms: number;
   writer_max_ms: number;
+  /**
+   * CPU per row of the backend doing the work, in µs: the floor's UPDATE
+   * (median run) and the backfill's sessions; read from /proc (undefined
+   * for a server on another machine).
+   */
+  floor_cpu_us_per_row?: number;
+  backfill_cpu_us_per_row?: number;
+  /** Cores each part had while the backfill ran (CPU ms over wall ms; the machine has `machine.cores`). */
+  cores_used?: { backfill_sessions: number; writer_sessions: number; bench_process: number };
 }
 
 /**
@@ -71,9 +81,11 @@ export async function benchBackfill(o: BackfillBenchOptions): Promise<BackfillBe
     await load(template.url, o.rows);
     const loadMs = performance.now() - started;
     o.onProgress?.(`backfill: loaded ${o.rows} rows in ${Math.round(loadMs)} ms`);
-    const floorRuns: number[] = [];
-    for (let k = 0; k < FLOOR_RUNS; k++) floorRuns.push(await floor(o.adminUrl, template.name));
+    const floors: Floor[] = [];
+    for (let k = 0; k < FLOOR_RUNS; k++) floors.push(await floor(o.adminUrl, template.name));
+    const floorRuns = floors.map((f) => f.ms);
     const floorMs = percentile(floorRuns, 50);
+    const floorCpuMs = floors.find((f) => f.ms === floorMs)?.cpuMs;
     o.onProgress?.(`backfill: floor, one UPDATE of ${o.rows} rows: ${Math.round(floorMs)} ms (median of ${floorRuns.map(Math.round).join(', ')})`);
     const run = await underLoad(o.adminUrl, template.name, o.rows, writers);
     const rowsPerS = (run.rowsDone / run.ms) * 1000;
@@ -100,9 +112,10 @@ export async function benchBackfill(o: BackfillBenchOptions): Promise<BackfillBe
       writer_p99_ms: round(percentile(run.latencies, 99)),
       // Not Math.max(...latencies): a spread of a few hundred thousand arguments overflows the stack.
       writer_max_ms: round(run.latencies.reduce((a, b) => Math.max(a, b), 0)),
+      ...(floorCpuMs === undefined || !run.cpu ? {} : cpuOf(floorCpuMs / o.rows, run.cpu)),
     };
     o.onProgress?.(
-      `backfill: ${result.rows_per_s} rows/s (${result.ratio_vs_floor}x the floor's ${result.floor_rows_per_s}; ${result.running_rows_per_s} rows/s while it ran, ${Math.round(result.paused_ms / 1000)} s paused), ${writers} writers: ${result.failed_writes} failed, p99 ${result.writer_p99_ms} ms`,
+      `backfill: ${result.rows_per_s} rows/s (${result.ratio_vs_floor}x the floor's ${result.floor_rows_per_s}; ${result.running_rows_per_s} rows/s while it ran, ${Math.round(result.paused_ms / 1000)} s paused), ${writers} writers: ${result.failed_writes} failed, p99 ${writers ? `${result.writer_p99_ms} ms` : '—'}${cpuLine(result)}`,
     );
     return result;
   } finally {
@@ -119,19 +132,77 @@ async function load(url: string, rows: number): Promise<void> {
   });
 }
 
+interface Floor {
+  ms: number;
+  /** Its backend's CPU, when /proc can read it. */
+  cpuMs?: number;
+}
+
 /** One plain UPDATE of every row on an idle copy: the rows/s a backfill is measured against. */
-async function floor(adminUrl: string, template: string): Promise<number> {
+async function floor(adminUrl: string, template: string): Promise<Floor> {
   const db = await createDatabase(adminUrl, 'backfill_floor', template);
   try {
     return await withClient(db.url, async (c) => {
       await c.query(EXPAND);
+      const pid = await backendPid(c);
+      const cpu0 = processCpuMs(pid);
       const t0 = performance.now();
       await c.query(FILL);
-      return performance.now() - t0;
+      const ms = performance.now() - t0;
+      const cpu1 = processCpuMs(pid);
+      return { ms, cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 };
     });
   } finally {
     await dropDatabase(adminUrl, db.name);
   }
+}
+
+const backendPid = async (c: pg.Client): Promise<number> => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+
+/** CPU ms of processes so far, summed; undefined when one cannot be read. */
+function cpuOfAll(pids: number[]): number | undefined {
+  let sum = 0;
+  for (const pid of pids) {
+    const ms = processCpuMs(pid);
+    if (ms === undefined) return undefined;
+    sum += ms;
+  }
+  return sum;
+}
+
+interface Reading {
+  at: number;
+  rows: number;
+  backfillMs: number;
+  writersMs: number;
+  benchMs: number;
+}
+
+/** What the backfill's and the writers' processes spent between two readings taken while it ran. */
+interface RunCpu {
+  ms: number;
+  rows: number;
+  backfillMs: number;
+  writersMs: number;
+  benchMs: number;
+}
+
+function cpuOf(floorMsPerRow: number, cpu: RunCpu): Pick<BackfillBenchResult, 'floor_cpu_us_per_row' | 'backfill_cpu_us_per_row' | 'cores_used'> {
+  return {
+    floor_cpu_us_per_row: round(floorMsPerRow * 1000, 2),
+    backfill_cpu_us_per_row: round((cpu.backfillMs / Math.max(1, cpu.rows)) * 1000, 2),
+    cores_used: {
+      backfill_sessions: round(cpu.backfillMs / cpu.ms, 2),
+      writer_sessions: round(cpu.writersMs / cpu.ms, 2),
+      bench_process: round(cpu.benchMs / cpu.ms, 2),
+    },
+  };
+}
+
+function cpuLine(r: BackfillBenchResult): string {
+  if (!r.cores_used) return '';
+  const c = r.cores_used;
+  return `; CPU per row ${r.backfill_cpu_us_per_row} µs (the floor's ${r.floor_cpu_us_per_row}); cores: backfill ${c.backfill_sessions}, writers' sessions ${c.writer_sessions}, this process ${c.bench_process}`;
 }
 
 interface LoadRun {
@@ -143,6 +214,7 @@ interface LoadRun {
   latencies: number[];
   failed: number;
   pauses: string[];
+  cpu?: RunCpu;
 }
 
 /** The backfill through the engine (expand, then batches) while `writers` connections insert and update. */
@@ -172,6 +244,19 @@ async function underLoad(adminUrl: string, template: string, rows: number, write
   let first = 0;
   let last: BackfillProgress | undefined;
   const pauses: string[] = [];
+  // CPU readings while the backfill runs: from once its sessions are found to its last progress event.
+  const writerPids = await Promise.all(clients.map(backendPid));
+  const monitor = await connect(db.url);
+  let backfillPids: number[] | undefined;
+  let from: Reading | undefined;
+  let to: Reading | undefined;
+  const reading = (): Reading | undefined => {
+    const backfillMs = backfillPids && cpuOfAll(backfillPids);
+    const writersMs = cpuOfAll(writerPids);
+    if (backfillMs === undefined || writersMs === undefined) return undefined;
+    const bench = process.cpuUsage();
+    return { at: performance.now(), rows: last?.rowsDone ?? 0, backfillMs, writersMs, benchMs: (bench.user + bench.system) / 1000 };
+  };
   try {
     await new Promise((r) => setTimeout(r, 1000));
     await migrate({
@@ -182,7 +267,17 @@ async function underLoad(adminUrl: string, template: string, rows: number, write
         if (e.type === 'migration-applied') {
           measuring = true;
           first = performance.now();
+          void monitor
+            .query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = 'bench-backfill' AND datname = current_database()")
+            .then(
+              (r) => {
+                backfillPids = r.rows.map((x) => x.pid);
+                from = reading();
+              },
+              () => undefined,
+            );
         }
+        if (e.type === 'backfill' && from) to = reading() ?? to;
         if (e.type === 'backfill' && e.progress.state === 'paused' && last?.state !== 'paused') pauses.push(e.progress.reason ?? '');
         if (e.type === 'backfill') last = e.progress;
       },
@@ -190,11 +285,21 @@ async function underLoad(adminUrl: string, template: string, rows: number, write
     const ms = performance.now() - first;
     measuring = false;
     if (last?.state !== 'done') throw new Error(`backfill: expected done, got ${JSON.stringify(last)}`);
-    return { ms, rowsDone: last.rowsDone, runningRowsPerS: last.rowsPerSecond, batches: last.batches, sweeps: last.sweeps, latencies, failed, pauses };
+    const cpu =
+      from && to && to.at > from.at
+        ? {
+            ms: to.at - from.at,
+            rows: to.rows - from.rows,
+            backfillMs: to.backfillMs - from.backfillMs,
+            writersMs: to.writersMs - from.writersMs,
+            benchMs: to.benchMs - from.benchMs,
+          }
+        : undefined;
+    return { ms, rowsDone: last.rowsDone, runningRowsPerS: last.rowsPerSecond, batches: last.batches, sweeps: last.sweeps, latencies, failed, pauses, cpu };
   } finally {
     stop = true;
     await Promise.allSettled(running);
-    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await Promise.all([...clients, monitor].map((c) => c.end().catch(() => undefined)));
     rmSync(dir, { recursive: true, force: true });
     await dropDatabase(adminUrl, db.name);
   }

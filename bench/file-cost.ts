@@ -28,7 +28,7 @@
  *
  * The last line is one JSON object.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { PgDriver } from '../lambda/driver/pg/pg-driver';
@@ -36,6 +36,7 @@ import type { MigrationLock, TransactionSettings } from '../lambda/engine/ports'
 import { transactionStartSql } from '../lambda/engine/apply/script';
 import { DEFAULT_STATE_SCHEMA, ensureState, IN_FLIGHT_MARK, inFlightGuardSql, insertAppliedTimedSql } from '../lambda/engine/state/state';
 import { migrationText } from './lib/generate';
+import { processCpuMs } from './lib/server-cpu';
 import { createDatabase, dropDatabase, startBenchServer } from './lib/server';
 import { round } from './lib/stats';
 
@@ -46,8 +47,6 @@ type Variant = (typeof VARIANTS)[number] | (typeof FORMS)[number];
 /** The parts added one by one (the default), or the other forms of the file's own statements (`--forms`). */
 export type VariantSet = 'parts' | 'forms';
 const SETS: Record<VariantSet, readonly Variant[]> = { parts: VARIANTS, forms: FORMS };
-/** Linux reports process times in clock ticks of 1/100 s (USER_HZ). */
-const TICK_MS = 10;
 
 function option(argv: string[], name: string): string | undefined {
   const k = argv.indexOf(name);
@@ -99,8 +98,9 @@ function formMessage(form: 'plain_row' | 'merged_reset', k: number, file: string
 
 /** The backend's CPU time so far, in ms. */
 function backendCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  const ms = processCpuMs(pid);
+  if (ms === undefined) throw new Error(`backend pid ${pid}: its CPU time cannot be read from /proc`);
+  return ms;
 }
 
 interface Lane {

@@ -15,6 +15,15 @@ function ticksOf(pid: number, children: boolean): number {
   return Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
 }
 
+/** One process's own CPU so far, in ms (a backend's, by its pid); undefined once it ended or where /proc cannot read it. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    return ticksOf(pid, false) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The server's CPU so far, in ms (at 100 ticks a second). */
 export function serverCpuMs(postmaster: number): number {
   let ticks = ticksOf(postmaster, true);
