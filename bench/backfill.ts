@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PgDriver } from '../lambda/driver/pg/pg-driver';
 import type { BackfillProgress } from '../lambda/engine/backfill/run';
+import { DEFAULT_BACKFILL, type AutovacuumBound } from '../lambda/engine/defaults';
 import { loadMigrations } from '../lambda/engine/files/source';
 import { migrate } from '../lambda/engine/runner';
 import { processCpuMs } from './lib/server-cpu';
@@ -22,12 +23,15 @@ export interface BackfillBenchOptions {
   rows: number;
   /** Application connections writing throughout. @default 4 */
   writers?: number;
+  /** Which autovacuum on the table pauses the backfill. @default the engine's own (`DEFAULT_BACKFILL.autovacuum`) */
+  autovacuum?: AutovacuumBound;
   onProgress?: (line: string) => void;
 }
 
 export interface BackfillBenchResult {
   rows: number;
   writers: number;
+  autovacuum: AutovacuumBound;
   load_ms: number;
   /** One plain UPDATE of every row, nothing else running: the median of `floor_runs_ms`. */
   floor_ms: number;
@@ -59,7 +63,7 @@ export interface BackfillBenchResult {
    */
   floor_cpu_us_per_row?: number;
   backfill_cpu_us_per_row?: number;
-  /** Cores each part had while the backfill ran (CPU ms over wall ms; the machine has `machine.cores`). */
+  /** Cores each part had while the backfill ran (CPU ms over wall ms; the machine has `machine.cores`); absent when it ended before its sessions were found. */
   cores_used?: { backfill_sessions: number; writer_sessions: number; bench_process: number };
 }
 
@@ -87,12 +91,13 @@ export async function benchBackfill(o: BackfillBenchOptions): Promise<BackfillBe
     const floorMs = percentile(floorRuns, 50);
     const floorCpuMs = floors.find((f) => f.ms === floorMs)?.cpuMs;
     o.onProgress?.(`backfill: floor, one UPDATE of ${o.rows} rows: ${Math.round(floorMs)} ms (median of ${floorRuns.map(Math.round).join(', ')})`);
-    const run = await underLoad(o.adminUrl, template.name, o.rows, writers);
+    const run = await underLoad(o.adminUrl, template.name, o.rows, writers, o.autovacuum ?? DEFAULT_BACKFILL.autovacuum);
     const rowsPerS = (run.rowsDone / run.ms) * 1000;
     const floorRowsPerS = (o.rows / floorMs) * 1000;
     const result: BackfillBenchResult = {
       rows: o.rows,
       writers,
+      autovacuum: o.autovacuum ?? DEFAULT_BACKFILL.autovacuum,
       load_ms: Math.round(loadMs),
       floor_ms: Math.round(floorMs),
       floor_runs_ms: floorRuns.map(Math.round),
@@ -112,7 +117,7 @@ export async function benchBackfill(o: BackfillBenchOptions): Promise<BackfillBe
       writer_p99_ms: round(percentile(run.latencies, 99)),
       // Not Math.max(...latencies): a spread of a few hundred thousand arguments overflows the stack.
       writer_max_ms: round(run.latencies.reduce((a, b) => Math.max(a, b), 0)),
-      ...(floorCpuMs === undefined || !run.cpu ? {} : cpuOf(floorCpuMs / o.rows, run.cpu)),
+      ...cpuOf(floorCpuMs === undefined ? undefined : floorCpuMs / o.rows, run.cpu),
     };
     o.onProgress?.(
       `backfill: ${result.rows_per_s} rows/s (${result.ratio_vs_floor}x the floor's ${result.floor_rows_per_s}; ${result.running_rows_per_s} rows/s while it ran, ${Math.round(result.paused_ms / 1000)} s paused), ${writers} writers: ${result.failed_writes} failed, p99 ${writers ? `${result.writer_p99_ms} ms` : '—'}${cpuLine(result)}`,
@@ -187,15 +192,22 @@ interface RunCpu {
   benchMs: number;
 }
 
-function cpuOf(floorMsPerRow: number, cpu: RunCpu): Pick<BackfillBenchResult, 'floor_cpu_us_per_row' | 'backfill_cpu_us_per_row' | 'cores_used'> {
+function cpuOf(
+  floorMsPerRow: number | undefined,
+  cpu: RunCpu | undefined,
+): Pick<BackfillBenchResult, 'floor_cpu_us_per_row' | 'backfill_cpu_us_per_row' | 'cores_used'> {
   return {
-    floor_cpu_us_per_row: round(floorMsPerRow * 1000, 2),
-    backfill_cpu_us_per_row: round((cpu.backfillMs / Math.max(1, cpu.rows)) * 1000, 2),
-    cores_used: {
-      backfill_sessions: round(cpu.backfillMs / cpu.ms, 2),
-      writer_sessions: round(cpu.writersMs / cpu.ms, 2),
-      bench_process: round(cpu.benchMs / cpu.ms, 2),
-    },
+    ...(floorMsPerRow === undefined ? {} : { floor_cpu_us_per_row: round(floorMsPerRow * 1000, 2) }),
+    ...(cpu === undefined
+      ? {}
+      : {
+          backfill_cpu_us_per_row: round((cpu.backfillMs / Math.max(1, cpu.rows)) * 1000, 2),
+          cores_used: {
+            backfill_sessions: round(cpu.backfillMs / cpu.ms, 2),
+            writer_sessions: round(cpu.writersMs / cpu.ms, 2),
+            bench_process: round(cpu.benchMs / cpu.ms, 2),
+          },
+        }),
   };
 }
 
@@ -218,7 +230,7 @@ interface LoadRun {
 }
 
 /** The backfill through the engine (expand, then batches) while `writers` connections insert and update. */
-async function underLoad(adminUrl: string, template: string, rows: number, writers: number): Promise<LoadRun> {
+async function underLoad(adminUrl: string, template: string, rows: number, writers: number, autovacuum: AutovacuumBound): Promise<LoadRun> {
   const db = await createDatabase(adminUrl, 'backfill_run', template);
   const dir = mkdtempSync(join(tmpdir(), 'schemaguard-bench-backfill-'));
   writeFileSync(join(dir, '0001_region.sql'), `${EXPAND};\n\n-- schemaguard:backfill\n${FILL};\n`);
@@ -263,6 +275,7 @@ async function underLoad(adminUrl: string, template: string, rows: number, write
       driver: new PgDriver({ connectionString: db.url, applicationName: 'bench-backfill' }),
       migrations: loadMigrations(dir),
       appliedBy: 'bench',
+      backfillSettings: { ...DEFAULT_BACKFILL, autovacuum },
       onEvent: (e) => {
         if (e.type === 'migration-applied') {
           measuring = true;

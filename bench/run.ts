@@ -6,6 +6,7 @@
  *   npm run bench -- --quick      small sizes, under 3 minutes on 2 cores
  *   npm run bench -- --only apply,noop,startup,memory,online,race,guard,lambda,synth,backfill,lsp,fleet
  *   npm run bench -- --only backfill --rows 2000000 --writers 4   the backfill's size and its writers (default: 20,000,000, or 2,000,000 with --quick; 4)
+ *   npm run bench -- --only backfill --autovacuum wraparound   the backfill's autovacuum bound (default: its own, pause)
  *   npm run bench -- --only fleet --tenants 1000 --fleet-concurrency 10   the fleet's size and concurrency (bench/fleet.ts)
  *   npm run bench -- --tmpfs      the server's data directory in /dev/shm (see lib/server.ts)
  *   npm run bench -- --latency-ms 1   apply and noop through a proxy that delays each way (lib/latency-proxy.ts)
@@ -18,6 +19,7 @@ import { rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchApply, PSQL } from './apply';
 import { benchBackfill } from './backfill';
+import { AUTOVACUUM_BOUNDS, type AutovacuumBound } from '../lambda/engine/defaults';
 import { benchFleet } from './fleet';
 import { benchGuard } from './guard';
 import { benchLambda } from './lambda';
@@ -101,6 +103,8 @@ interface Args {
   /** `--rows`, `--writers`: the backfill's table and its application connections. */
   rows?: number;
   writers?: number;
+  /** `--autovacuum`: which autovacuum on the table pauses the backfill (its `autovacuum` bound). */
+  autovacuum?: AutovacuumBound;
   /** `--tenants`, `--fleet-concurrency`: the fleet's size and its tenants at work at once. */
   tenants?: number;
   fleetConcurrency: number;
@@ -115,6 +119,7 @@ function count(flag: string, v: string, least: number): number {
 function parse(argv: string[]): Args {
   let rows: number | undefined;
   let writers: number | undefined;
+  let autovacuum: AutovacuumBound | undefined;
   let tenants: number | undefined;
   let fleetConcurrency = 10;
   let quick = false;
@@ -135,7 +140,11 @@ function parse(argv: string[]): Args {
     else if (a === '--tmpfs') tmpfs = true;
     else if (a === '--rows') rows = count(a, argv[++k] ?? '', 1);
     else if (a === '--writers') writers = count(a, argv[++k] ?? '', 0);
-    else if (a === '--latency-ms') {
+    else if (a === '--autovacuum') {
+      const v = argv[++k] ?? '';
+      if (!(AUTOVACUUM_BOUNDS as readonly string[]).includes(v)) usage(`--autovacuum: "${v}" is not one of ${AUTOVACUUM_BOUNDS.join(', ')}`);
+      autovacuum = v as AutovacuumBound;
+    } else if (a === '--latency-ms') {
       const v = argv[++k] ?? '';
       latencyMs = Number(v);
       if (!/^\d+$/.test(v) || latencyMs < 1) usage(`--latency-ms: "${v}" is not a whole number of milliseconds of at least 1 (the delay each way)`);
@@ -144,7 +153,7 @@ function parse(argv: string[]): Args {
     else usage(`unknown argument "${a}"`);
   }
   if (tmpfs && databaseUrl) usage('--tmpfs places the server this run starts; it cannot move the one of --database-url');
-  return { quick, only, databaseUrl, tmpfs, latencyMs, rows, writers, tenants, fleetConcurrency };
+  return { quick, only, databaseUrl, tmpfs, latencyMs, rows, writers, autovacuum, tenants, fleetConcurrency };
 }
 
 /** schemaguard's round trips through the proxy, per run and per file (two more runs, of a tenth of the files and of all). */
@@ -162,7 +171,7 @@ async function wireOf(proxy: NonNullable<Awaited<ReturnType<typeof startLatencyP
 
 function usage(message: string): never {
   process.stderr.write(
-    `bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N] [--rows N] [--writers N] [--tenants N] [--fleet-concurrency N]\n`,
+    `bench: ${message}\nusage: npm run bench -- [--quick] [--only ${ALL.join(',')}] [--tmpfs | --database-url URL] [--latency-ms N] [--rows N] [--writers N] [--autovacuum pause|wraparound|ignore] [--tenants N] [--fleet-concurrency N]\n`,
   );
   process.exit(2);
 }
@@ -264,8 +273,9 @@ async function main(): Promise<void> {
     if (server && args.only.has('guard')) out.guard = await benchGuard({ adminUrl: server.adminUrl, runs: sizes.guardRuns, onProgress: say });
     if (server && args.only.has('backfill')) {
       const rows = args.rows ?? sizes.backfillRows;
-      say(`backfill: ${rows} rows, ${args.writers ?? 4} writers; one plain UPDATE of the same rows is the floor`);
-      out.backfill = await benchBackfill({ adminUrl: server.adminUrl, rows, writers: args.writers, onProgress: say });
+      const autovacuum = args.autovacuum ? `, autovacuum: ${args.autovacuum}` : '';
+      say(`backfill: ${rows} rows, ${args.writers ?? 4} writers${autovacuum}; one plain UPDATE of the same rows is the floor`);
+      out.backfill = await benchBackfill({ adminUrl: server.adminUrl, rows, writers: args.writers, autovacuum: args.autovacuum, onProgress: say });
     }
     if (server && args.only.has('fleet'))
       out.fleet = await benchFleet({

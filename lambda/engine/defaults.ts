@@ -14,6 +14,10 @@ export const DEFAULT_LOCK_RETRIES = 3;
 export const DEFAULT_RETRY_DELAY_MS = 500;
 /** After applying, how long to wait for the standbys to replay it (0: report only). */
 export const DEFAULT_STANDBY_WAIT_MS = 60_000;
+/** Which autovacuum on the table pauses a backfill's batches: any, one to prevent wraparound, or none. */
+export const AUTOVACUUM_BOUNDS = ['pause', 'wraparound', 'ignore'] as const;
+export type AutovacuumBound = (typeof AUTOVACUUM_BOUNDS)[number];
+
 /** A backfill's batches and the health bounds it pauses at (the project file's `backfill`, lambda/engine/backfill/). */
 export const DEFAULT_BACKFILL = {
   /** The duration each batch is sized to take. */
@@ -26,7 +30,7 @@ export const DEFAULT_BACKFILL = {
   /** WAL a logical slot retains past which batches pause. */
   slotRetainedBytes: 1024 ** 3,
   /** Which autovacuum on the table pauses batches: any (`pause`), one to prevent wraparound, or none (`ignore`). */
-  autovacuum: 'pause' as 'pause' | 'wraparound' | 'ignore',
+  autovacuum: 'pause' as AutovacuumBound,
   /** Sessions waiting behind one batch at once that pause the next. */
   lockWaiters: 3,
 };

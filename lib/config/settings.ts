@@ -21,6 +21,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import {
+  AUTOVACUUM_BOUNDS,
   DEFAULT_BACKFILL,
   DEFAULT_FLEET_CONCURRENCY,
   DEFAULT_FLEET_WAVE_SIZE,
@@ -189,7 +190,6 @@ const BACKFILL_KEYS = {
   lockWaiters: { field: 'lockWaiters', kind: 'rows', text: String(DEFAULT_BACKFILL.lockWaiters) },
 } as const;
 
-const AUTOVACUUM_MODES = ['pause', 'wraparound', 'ignore'] as const;
 const SIZE = /^\s*(\d+)\s*(kB|MB|GB|TB)\s*$/;
 const SIZE_UNITS: Record<string, number> = { kB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 };
 
@@ -210,7 +210,7 @@ function backfillValue(key: keyof typeof BACKFILL_KEYS, value: unknown): number 
     return Number(m[1]) * SIZE_UNITS[m[2]];
   }
   if (kind === 'autovacuum') {
-    if (!(AUTOVACUUM_MODES as readonly unknown[]).includes(value))
+    if (!(AUTOVACUUM_BOUNDS as readonly unknown[]).includes(value))
       throw new SettingValueError(
         `"${key}" is ${JSON.stringify(value)}`,
         `write "pause" (any autovacuum on the table), "wraparound" (only one to prevent wraparound) or "ignore"`,
@@ -405,7 +405,7 @@ export const SETTINGS = [
         maxRows: { type: 'integer', minimum: 1 },
         standbyLag: durationSchema(true),
         slotRetainedWal: { type: 'string', pattern: SIZE.source },
-        autovacuum: { enum: [...AUTOVACUUM_MODES] },
+        autovacuum: { enum: [...AUTOVACUUM_BOUNDS] },
         lockWaiters: { type: 'integer', minimum: 1 },
       },
     },

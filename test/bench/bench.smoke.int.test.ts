@@ -94,6 +94,8 @@ describe(`Benchmarks (smoke, ${target.name})`, () => {
     expect(r.ratio_vs_floor).toBeGreaterThan(0);
     expect(r.writer_p99_ms).toBeGreaterThan(0);
     expect(r.batches).toBeGreaterThan(0);
+    // The server is on this machine: its floor's backend's CPU is read from /proc.
+    expect(r.floor_cpu_us_per_row).toBeGreaterThan(0);
   });
 
   it('race: every runner exits 0, every file runs once, no INVALID index; the result has race.ok and race.wall_ms', async () => {

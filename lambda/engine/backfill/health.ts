@@ -12,6 +12,7 @@
  * (positions hidden without pg_monitor) is taken as healthy: the bound
  * cannot be known, and a pause that never ends would be worse.
  */
+import type { AutovacuumBound } from '../defaults';
 import type { Queryable } from '../ports';
 import { present } from '../errors/present';
 
@@ -22,7 +23,7 @@ export interface HealthBounds {
   /** WAL a logical slot retains, in bytes. */
   slotRetainedBytes: number;
   /** `pause`: any autovacuum on the table; `wraparound`: only one to prevent wraparound; `ignore`: none. */
-  autovacuum: 'pause' | 'wraparound' | 'ignore';
+  autovacuum: AutovacuumBound;
   /** Sessions waiting behind one batch at once. */
   lockWaiters: number;
 }
