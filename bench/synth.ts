@@ -29,7 +29,8 @@ export async function benchSynth(o: { runs: number }): Promise<SynthResult> {
     const dir = mkdtempSync(join(tmpdir(), 'schemaguard-bench-synth-'));
     try {
       for (const f of files) {
-        if (!existsSync(join(ROOT, f))) continue;
+        // A node_modules that is a symlink (a git worktree's) is not a directory to .gitignore's `node_modules/`: it is linked below.
+        if (f === 'node_modules' || !existsSync(join(ROOT, f))) continue;
         mkdirSync(dirname(join(dir, f)), { recursive: true });
         cpSync(join(ROOT, f), join(dir, f));
       }
