@@ -183,14 +183,8 @@ interface Reading {
   benchMs: number;
 }
 
-/** What the backfill's and the writers' processes spent between two readings taken while it ran. */
-interface RunCpu {
-  ms: number;
-  rows: number;
-  backfillMs: number;
-  writersMs: number;
-  benchMs: number;
-}
+/** What the backfill's and the writers' processes spent between two readings taken while it ran, over `ms`. */
+type RunCpu = Omit<Reading, 'at'> & { ms: number };
 
 function cpuOf(
   floorMsPerRow: number | undefined,
@@ -290,9 +284,9 @@ async function underLoad(adminUrl: string, template: string, rows: number, write
               () => undefined,
             );
         }
-        if (e.type === 'backfill' && from) to = reading() ?? to;
         if (e.type === 'backfill' && e.progress.state === 'paused' && last?.state !== 'paused') pauses.push(e.progress.reason ?? '');
         if (e.type === 'backfill') last = e.progress;
+        if (e.type === 'backfill' && from) to = reading() ?? to;
       },
     });
     const ms = performance.now() - first;
