@@ -33,6 +33,7 @@ import {
 } from './state/state';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from './errors/sqlstate';
 import { awaitedBackfills, backfillPendingError, refuseUnknownAfterBackfill, type BackfillMode } from './backfill/gate';
+import { readBackfills } from './backfill/progress';
 import { runBackfill, type BackfillProgress, type BackfillRun, type BackfillSettings } from './backfill/run';
 import { present } from './errors/present';
 
@@ -232,21 +233,31 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       appliedCount,
       elapsedMs: 0,
     };
-    if (plan.pending.length > 0) {
+    let run: PendingRun | undefined;
+    const applying = async (): Promise<PendingRun> => {
       const session = await openForApplying(options, lock, facts, opened);
-      const settings = applySettings(options, schema, lock, emit, session);
-      const run: PendingRun = {
+      return {
         options,
         session,
         lock,
-        settings,
+        settings: applySettings(options, schema, lock, emit, session),
         reserveMs: options.reserveMs ?? 10_000,
         emit,
         startedAt: Date.now() - Math.round(performance.now() - started),
         lost: () => opened.lockLost,
       };
+    };
+    if (plan.pending.length > 0) {
+      run = await applying();
       await applyPending(run, plan.pending, result);
-      if (result.applied.length > 0) await options.afterApplied?.(session);
+      if (result.applied.length > 0) await options.afterApplied?.(run.session);
+    }
+    if (result.outcome !== 'partial' && finishesLeftBackfills(options)) {
+      for (const version of await leftBackfills(run?.session ?? facts.reader, schema, options.migrations)) {
+        run ??= await applying();
+        await run.lock.assertHeld();
+        (result.backfills ??= []).push(await backfillOf(run, version, 'done'));
+      }
     }
     result.elapsedMs = Math.round(performance.now() - started);
     return result;
@@ -372,6 +383,7 @@ async function upToDateBeforeLock(lock: MigrationLock, options: MigrateOptions, 
     const { applied } = await readStateForRun(q, schema);
     const plan = computePlan(options.migrations, applied);
     if (plan.pending.length > 0) return false;
+    if (finishesLeftBackfills(options) && (await leftBackfills(q, schema, options.migrations)).length > 0) return false;
     refuse(plan, options);
     result = {
       outcome: 'up-to-date',
@@ -550,6 +562,23 @@ async function awaitBackfills(run: PendingRun, m: Migration): Promise<void> {
     if (run.options.backfills === 'start') throw backfillPendingError(m, file, row, run.options.backfillFix ?? BACKFILL_LATER_FIX);
     await backfillOf(run, row.version, 'done');
   }
+}
+
+/**
+ * A run that finishes backfills (not `start`) with no deadline (the CLI's
+ * migrate) also finishes those its files' earlier runs left: started by
+ * `migrate --backfill-later`, stopped by a killed runner, or failed and
+ * since fixed. Under a deadline (a function's invocation) they are left to
+ * the files that wait for them and to the deployed workflow.
+ */
+function finishesLeftBackfills(options: MigrateOptions): boolean {
+  return options.backfills !== 'start' && options.deadline === undefined;
+}
+
+/** The versions of this project's backfills not done, in order. */
+async function leftBackfills(q: Queryable, schema: string, migrations: readonly Migration[]): Promise<number[]> {
+  const ours = new Set(migrations.map((m) => m.version));
+  return (await readBackfills(q, schema)).filter((b) => b.state !== 'done' && ours.has(b.version)).map((b) => b.version);
 }
 
 const BACKFILL_LATER_FIX = 'run migrate without --backfill-later to finish the backfill here (it goes on after its last committed batch)';

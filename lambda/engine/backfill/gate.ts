@@ -56,13 +56,13 @@ export function progressWords(row: Pick<BackfillRow, 'state' | 'rowsDone' | 'rea
   return `${row.state}, ${row.rowsDone.toLocaleString('en-US')} rows done${row.reason ? `: ${row.reason}` : ''}`;
 }
 
-/** The refusal of `m`, whose backfill `row` (of `file`) is not done, where the run leaves backfills for later. */
-export function backfillPendingError(m: Migration, file: string, row: BackfillRow, how: string): BackfillPendingError {
+/** The refusal of `m`, whose backfill `row` (of `file`) is not done, where the run leaves backfills for later (`ran`: files before it were applied; plan applies none). */
+export function backfillPendingError(m: Migration, file: string, row: BackfillRow, how: string, ran = true): BackfillPendingError {
   return new BackfillPendingError(`${m.file} waits for the backfill of ${file} (${progressWords(row)}): it runs once that backfill is done`, {
     file: m.file,
     version: m.version,
     awaited: { file, state: row.state },
-    fix: `${how}; the files before ${m.file} are applied, and \`schemaguard status\` shows the backfill`,
+    fix: `${how}; ${ran ? `the files before ${m.file} are applied, and ` : ''}\`schemaguard status\` shows the backfill`,
   });
 }
 
@@ -84,7 +84,7 @@ export async function awaitingBackfills(
     for (const file of m.directives.afterBackfill ?? []) {
       const target = migrations.find((x) => x.file === file);
       const row = target && rows.find((r) => r.version === target.version);
-      if (row && row.state !== 'done') out.refusals.push(backfillPendingError(m, file, row, PLAN_BACKFILL_FIX));
+      if (row && row.state !== 'done') out.refusals.push(backfillPendingError(m, file, row, PLAN_BACKFILL_FIX, false));
       else if (target && pending.includes(target)) out.notes.push(`${m.file} waits for the backfill of ${file}, which this run starts: ${STARTED_HERE}`);
     }
   }

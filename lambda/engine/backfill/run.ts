@@ -359,7 +359,7 @@ async function afterFailedBatch(walk: Walk, e: unknown): Promise<void> {
     line: walk.row.line,
     version: walk.row.version,
     cause: e,
-    fix: `fix what the error names (the rows it cannot update, the statement), then run migrate again: the backfill continues after its last committed batch (${walk.row.rowsDone} rows done)`,
+    fix: `fix what the error names (the rows it cannot update, the statement), then run migrate again: the backfill continues after its last committed batch (${walk.row.rowsDone.toLocaleString('en-US')} rows done)`,
   });
 }
 

@@ -9,7 +9,7 @@
  * paused pausing the backfill, which goes on once replay resumes.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -316,6 +316,25 @@ INSERT INTO orders (id, country) SELECT ${step} * g, 'FR' FROM generate_series(1
     expect((await runCli(['status', '--dir', dir, '--database-url', url])).stdout).toMatch(
       /^backfill 0002_region\.sql \(public\.orders\): done, 5,000 rows done, done \d{4}-\d\d-\d\dT/m,
     );
+  });
+
+  it('left by migrate --backfill-later with no file waiting for it: the next migrate finishes it, and the one after is up to date', async () => {
+    const url = await freshDatabase(target, 'backfill_left');
+    const { dir, config } = project(5000, { minRows: 1000, maxRows: 1000 });
+    rmSync(join(dir, '0003_region_required.sql'));
+    const later = await runCli(['migrate', '--backfill-later', '--dir', dir, '--config', config, '--database-url', url]);
+    expect(later.code, later.stderr).toBe(0);
+    expect(await progress(url)).toMatchObject({ state: 'running', rows_done: 1000 });
+
+    const next = await runCli(['migrate', '--dir', dir, '--config', config, '--database-url', url]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/backfill 0002_region\.sql: done, 5,000 rows done/);
+    expect(await progress(url)).toMatchObject({ state: 'done', rows_done: 5000 });
+    expect(await left(url)).toBe(0);
+
+    const again = await runCli(['migrate', '--dir', dir, '--config', config, '--database-url', url]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/backfill 0002_region/);
   });
 
   it('a table without a one-column primary key is refused with the way out, and the expand rolled back', async () => {
