@@ -113,11 +113,16 @@ export function statusTable(plan: Plan): string {
   );
 }
 
+/** A file's statements as plan counts them: its body's, and its backfill statement (run after it, in batches). */
+export function statementsOf(m: Pick<Migration, 'statementCount' | 'backfill'>): number {
+  return m.statementCount + (m.backfill ? 1 : 0);
+}
+
 export function planTable(plan: Plan): string {
   if (plan.pending.length === 0) return 'nothing to apply: up to date';
   return table(
     ['#', 'version', 'file', 'statements', 'directives'],
-    plan.pending.map((m, i) => [String(i + 1), String(m.version), m.file, String(m.statementCount), directivesOf(m)]),
+    plan.pending.map((m, i) => [String(i + 1), String(m.version), m.file, String(statementsOf(m)), directivesOf(m)]),
   );
 }
 

@@ -33,7 +33,7 @@ import {
 } from './state/state';
 import { LOCK_NOT_AVAILABLE, QUERY_CANCELED } from './errors/sqlstate';
 import { awaitedBackfills, backfillPendingError, refuseUnknownAfterBackfill, type BackfillMode } from './backfill/gate';
-import { readBackfills } from './backfill/progress';
+import { BACKFILL_TABLE } from './backfill/progress';
 import { runBackfill, type BackfillProgress, type BackfillRun, type BackfillSettings } from './backfill/run';
 import { present } from './errors/present';
 
@@ -223,7 +223,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       return { ...done, elapsedMs: Math.round(performance.now() - started) };
     }
     await acquireLock(lock, options, emit, opened);
-    const { plan, appliedCount, facts } = await planUnderLock(options, schema, lock, emit, opened);
+    const { plan, appliedCount, facts, backfillsLeft } = await planUnderLock(options, schema, lock, emit, opened);
     const result: MigrateResult = {
       outcome: 'up-to-date',
       applied: [],
@@ -253,7 +253,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
       if (result.applied.length > 0) await options.afterApplied?.(run.session);
     }
     if (result.outcome !== 'partial' && finishesLeftBackfills(options)) {
-      for (const version of await leftBackfills(run?.session ?? facts.reader, schema, options.migrations)) {
+      for (const version of ourBackfills(backfillsLeft, options.migrations)) {
         run ??= await applying();
         await run.lock.assertHeld();
         (result.backfills ??= []).push(await backfillOf(run, version, 'done'));
@@ -295,10 +295,10 @@ async function planUnderLock(
   lock: MigrationLock,
   emit: (event: RunEvent) => void,
   opened: Opened,
-): Promise<{ plan: Plan<AppliedKey>; appliedCount: number; facts: RunFacts }> {
+): Promise<{ plan: Plan<AppliedKey>; appliedCount: number; facts: RunFacts; backfillsLeft: number[] }> {
   // The state is read only after the lock is held: a runner that waited sees what the other applied.
   const reader = lock.monitor ?? (opened.session = await options.driver.connect());
-  const { applied, columns } = await readStateForRun(reader, schema);
+  const { applied, columns, backfillsLeft } = await readStateForRun(reader, schema, finishesLeftBackfills(options) ? BACKFILL_TABLE : undefined);
   const plan = computePlan(options.migrations, applied);
   refuse(plan, options);
   // What migrate refuses through this URL (`run-refusals.ts`), each check at its step, in the order plan names them.
@@ -328,7 +328,7 @@ async function planUnderLock(
   emit({ type: 'plan', pending: plan.pending.length, applied: applied.length });
   for (const message of notes) emit({ type: 'note', message });
   if (upgradeSkipped) emit({ type: 'note', message: upgradeSkipped });
-  return { plan, appliedCount: applied.length, facts };
+  return { plan, appliedCount: applied.length, facts, backfillsLeft };
 }
 
 /** The applying session, connected, its state table's transaction committed (under the lock), and announced to waiting runners. */
@@ -380,10 +380,10 @@ async function upToDateBeforeLock(lock: MigrationLock, options: MigrateOptions, 
   let result: MigrateResult | undefined;
   // A refusal, or a state that cannot be read, throws: the lock answers false and the run under it says so, as before.
   const skip = await lock.skipWhen?.(async (q) => {
-    const { applied } = await readStateForRun(q, schema);
+    const { applied, backfillsLeft } = await readStateForRun(q, schema, finishesLeftBackfills(options) ? BACKFILL_TABLE : undefined);
     const plan = computePlan(options.migrations, applied);
     if (plan.pending.length > 0) return false;
-    if (finishesLeftBackfills(options) && (await leftBackfills(q, schema, options.migrations)).length > 0) return false;
+    if (ourBackfills(backfillsLeft, options.migrations).length > 0) return false;
     refuse(plan, options);
     result = {
       outcome: 'up-to-date',
@@ -575,10 +575,10 @@ function finishesLeftBackfills(options: MigrateOptions): boolean {
   return options.backfills !== 'start' && options.deadline === undefined;
 }
 
-/** The versions of this project's backfills not done, in order. */
-async function leftBackfills(q: Queryable, schema: string, migrations: readonly Migration[]): Promise<number[]> {
+/** Of the backfills not done (`readStateForRun`), those of this project's files, in order. */
+function ourBackfills(left: readonly number[], migrations: readonly Migration[]): number[] {
   const ours = new Set(migrations.map((m) => m.version));
-  return (await readBackfills(q, schema)).filter((b) => b.state !== 'done' && ours.has(b.version)).map((b) => b.version);
+  return left.filter((v) => ours.has(v)).sort((a, b) => a - b);
 }
 
 const BACKFILL_LATER_FIX = 'run migrate without --backfill-later to finish the backfill here (it goes on after its last committed batch)';

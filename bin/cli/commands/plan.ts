@@ -11,7 +11,7 @@ import { computePlan, type Plan } from '../../../lambda/engine/state/plan';
 import { EMPTY_FILE_NOTE, isEmptyMigration, loadMigrations, type Migration } from '../../../lambda/engine/files/source';
 import { readApplied } from '../../../lambda/engine/state/state';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/files/template';
-import { planTable } from '../format';
+import { planTable, statementsOf } from '../format';
 import { printFindings } from '../output/findings';
 import { lintJson, lintReport } from './lint';
 import { connectTarget, serverVersionFlag, stateSchemaFlag, warnAboutFiles, type CommandContext, type ContextOf } from './context';
@@ -200,7 +200,7 @@ export function planJson(r: PlanReport): Record<string, unknown> {
       name: m.name,
       file: m.file,
       checksum: m.checksum,
-      statements: m.statementCount,
+      statements: statementsOf(m),
       checks: m.checks.map((c) => c.description),
       directives: m.directives,
     })),

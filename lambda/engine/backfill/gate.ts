@@ -17,7 +17,7 @@ export type BackfillMode = 'run' | 'start';
 /** Every `after-backfill` names an earlier file of `migrations` that has a backfill; an InputError (exit 2) before anything runs otherwise. */
 export function refuseUnknownAfterBackfill(pending: readonly Migration[], migrations: readonly Migration[]): void {
   for (const m of pending) {
-    for (const named of m.directives.afterBackfill ?? []) {
+    for (const [k, named] of (m.directives.afterBackfill ?? []).entries()) {
       const target = migrations.find((x) => x.file === named);
       const why = !target
         ? 'names no file of the migrations'
@@ -27,8 +27,10 @@ export function refuseUnknownAfterBackfill(pending: readonly Migration[], migrat
             ? 'names a file without a backfill (no -- schemaguard:backfill in it)'
             : undefined;
       if (!why) continue;
-      throw new InputError(`${m.file}: schemaguard:after-backfill ${named} ${why}`, {
+      const line = m.directives.afterBackfillLines?.[k];
+      throw new InputError(`${m.file}${line ? `:${line}` : ''}: schemaguard:after-backfill ${named} ${why}`, {
         file: m.file,
+        line,
         value: named,
         fix: 'name the earlier file whose -- schemaguard:backfill must be done first, as its name is in the migrations folder',
       });

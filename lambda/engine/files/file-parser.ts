@@ -355,6 +355,7 @@ export class MigrationParser implements ScanSink {
     }
     if (d.name === 'after-backfill') {
       (directives.afterBackfill ??= []).push(afterBackfillFile(file, d));
+      (directives.afterBackfillLines ??= []).push(d.line);
       return;
     }
     refuseMissingEquals(file, d);

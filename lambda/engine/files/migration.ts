@@ -31,6 +31,8 @@ export interface MigrationDirectives {
    * whose backfill must be done before this one runs. Undefined when absent.
    */
   afterBackfill?: string[];
+  /** The line of each `after-backfill`, in the same order. */
+  afterBackfillLines?: number[];
 }
 
 /** A lint finding silenced in the file with `-- schemaguard:allow <rule> <reason>`. */

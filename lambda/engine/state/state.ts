@@ -84,14 +84,24 @@ export function stateDdl(schema: string, createSchema = true): string {
  * one round trip). Tables created before `kind` and `reason` existed lack them.
  */
 export async function stateColumns(q: Queryable, schema: string): Promise<Set<string> | undefined> {
-  const r = await q.query<{ cols: string | null; t: string | null }>(
+  return (await stateTables(q, schema)).columns;
+}
+
+/** The state table's columns (undefined: no table), and whether `other` (a table of the state schema) exists, in one round trip. */
+async function stateTables(q: Queryable, schema: string, other?: string): Promise<{ columns: Set<string> | undefined; other: boolean }> {
+  const r = await q.query<{ cols: string | null; t: string | null; o: string | null }>(
     `SELECT to_regclass(format('%I.%I', $1::text, $2::text))::text AS t,
             (SELECT string_agg(attname::text, ',') FROM pg_attribute
-              WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND attnum > 0 AND NOT attisdropped) AS cols`,
-    [schema, STATE_TABLE],
+              WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text)) AND attnum > 0 AND NOT attisdropped) AS cols${
+                other
+                  ? `,
+            to_regclass(format('%I.%I', $1::text, $3::text))::text AS o`
+                  : ''
+              }`,
+    other ? [schema, STATE_TABLE, other] : [schema, STATE_TABLE],
   );
   const row = r.rows[0];
-  return row?.t == null ? undefined : new Set((row.cols ?? '').split(','));
+  return { columns: row?.t == null ? undefined : new Set((row.cols ?? '').split(',')), other: row?.o != null };
 }
 
 /** Whether the state table exists (read-only). */
@@ -267,6 +277,8 @@ interface StateRow {
   applied_by: string;
   kind?: string;
   reason?: string | null;
+  /** `readStateForRun`'s backfills not done, versions comma-separated (the same on each row). */
+  backfills_left?: string | null;
 }
 
 /** What comparing the files with the state needs of an applied migration (`computePlan`). */
@@ -297,10 +309,23 @@ export async function readAppliedKeys(q: Queryable, schema: string): Promise<App
 }
 
 /** The applied migrations' keys and the state table's columns (undefined: no table yet), as `migrate` reads them under the runner lock. Writes nothing. */
-export async function readStateForRun(q: Queryable, schema: string): Promise<{ applied: AppliedKey[]; columns: Set<string> | undefined }> {
-  const columns = await stateColumns(q, schema);
-  const rows = await readStateRowsOf(q, schema, columns, ['version', 'name', 'checksum'], ['kind']);
-  return { applied: rows.map((x) => ({ version: Number(x.version), name: x.name, checksum: x.checksum, kind: appliedKind(x.kind) })), columns };
+export async function readStateForRun(
+  q: Queryable,
+  schema: string,
+  backfills?: string,
+): Promise<{ applied: AppliedKey[]; columns: Set<string> | undefined; backfillsLeft: number[] }> {
+  const { columns, other } = await stateTables(q, schema, backfills);
+  // The backfills not done come with the applied rows (once, on each row), so that a run with nothing to do costs no round trip more.
+  const left =
+    backfills && other
+      ? `(SELECT string_agg(version::text, ',') FROM ${quoteIdent(schema)}.${quoteIdent(backfills)} WHERE state <> 'done') AS backfills_left`
+      : undefined;
+  const rows = await readStateRowsOf(q, schema, columns, ['version', 'name', 'checksum', ...(left ? [left] : [])], ['kind']);
+  const backfillsLeft = String(rows[0]?.backfills_left ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map(Number);
+  return { applied: rows.map((x) => ({ version: Number(x.version), name: x.name, checksum: x.checksum, kind: appliedKind(x.kind) })), columns, backfillsLeft };
 }
 
 /** `columns` of every state row, and those of `optional` the table has (a table of an earlier version lacks them). */

@@ -51,6 +51,8 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
 
     expect(json.code, json.stderr).toBe(0);
     const report = JSON.parse(json.stdout);
+    // The ALTER and the backfill's UPDATE: two statements, as the statements table lists them.
+    expect(report.pending).toMatchObject([{ file: '0002_region.sql', statements: 2 }, { file: '0003_region_required.sql', statements: 1 }]);
     const backfill = report.statements.find((s: { file: string; line: number }) => s.file === '0002_region.sql' && s.line === 4);
     expect(backfill).toMatchObject({ lock: 'ROW EXCLUSIVE', rowLocks: true, table: 'public.orders', rows: 3000, scans: false, rewrites: false, batched: true });
     expect(backfill.held).toBeUndefined();
@@ -63,7 +65,7 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
       '0003_region_required.sql waits for the backfill of 0002_region.sql, which this run starts: migrate runs it to the end before that file; migrate --backfill-later and the deploy refuse that file until the backfill is done',
     );
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/0002_region\.sql\s+1\s+backfill \(line 4\)/);
+    expect(text.stdout).toMatch(/0002_region\.sql\s+2\s+backfill \(line 4\)/);
     expect(text.stdout).toMatch(/0003_region_required\.sql\s+1\s+after-backfill 0002_region\.sql/);
     expect(text.stdout).toMatch(
       /0002_region\.sql:4\s+ROW EXCLUSIVE \+ row locks, per batch \(backfill: a key range each, its own transaction\)\s+public\.orders\s+3,000\s+\S+ \S+\s+no\s+no\s+UPDATE orders/,
@@ -112,7 +114,7 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
     const r = await runCli(['plan', ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      '0002_region.sql: schemaguard:after-backfill 0001_orders.sql names a file without a backfill (no -- schemaguard:backfill in it)',
+      '0002_region.sql:1: schemaguard:after-backfill 0001_orders.sql names a file without a backfill (no -- schemaguard:backfill in it)',
     );
   });
 });
