@@ -52,7 +52,10 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
     expect(json.code, json.stderr).toBe(0);
     const report = JSON.parse(json.stdout);
     // The ALTER and the backfill's UPDATE: two statements, as the statements table lists them.
-    expect(report.pending).toMatchObject([{ file: '0002_region.sql', statements: 2 }, { file: '0003_region_required.sql', statements: 1 }]);
+    expect(report.pending).toMatchObject([
+      { file: '0002_region.sql', statements: 2 },
+      { file: '0003_region_required.sql', statements: 1 },
+    ]);
     const backfill = report.statements.find((s: { file: string; line: number }) => s.file === '0002_region.sql' && s.line === 4);
     expect(backfill).toMatchObject({ lock: 'ROW EXCLUSIVE', rowLocks: true, table: 'public.orders', rows: 3000, scans: false, rewrites: false, batched: true });
     expect(backfill.held).toBeUndefined();
