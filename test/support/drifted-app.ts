@@ -248,8 +248,9 @@ export async function watchLockWaits(url: string, applicationName: string, inter
     while (!stopping) {
       // One read of the lock table (a CTE): pg_locks named twice is read twice, at two moments, and a lock held
       // until a COMMIT then showed beside the wait of the next transaction (a false wait-while-holding, once in ~10 runs).
-      // pg_stat_activity is read at another moment too: a session it still shows idle in its transaction, after the
-      // statement before the one that waits, is left to the next sample (its text was the earlier statement's).
+      // pg_stat_activity is read at another moment too: a session it still shows idle in its transaction, or active in
+      // the statement before the one that waits, is left to the next sample (its text was the earlier statement's). Its
+      // wait_event is read in the same row as the text: 'Lock' there keeps a text whose statement had not begun to wait.
       const r = await c
         .query<{ pid: number; waiting_for: string; wanted: string; holding: string[]; statement: string }>(
           `
@@ -258,6 +259,7 @@ export async function watchLockWaits(url: string, applicationName: string, inter
                array_agg(DISTINCT h.relation::regclass::text || ' ' || h.mode) AS holding, left(a.query, 300) AS statement
           FROM l w
           JOIN pg_stat_activity a ON a.pid = w.pid AND a.application_name = $1 AND a.datname = current_database() AND a.state = 'active'
+           AND a.wait_event_type = 'Lock'
           JOIN l h ON h.pid = w.pid AND h.granted AND h.locktype = 'relation' AND h.relation <> w.relation
            AND h.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
           JOIN pg_class hc ON hc.oid = h.relation AND hc.relkind IN ('r', 'p')
