@@ -254,6 +254,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
     if (result.outcome !== 'partial' && finishesLeftBackfills(options)) {
       for (const version of ourBackfills(backfillsLeft, options.migrations)) {
+        // One a pending file waited for was finished before that file ran, and is reported once.
+        if (result.backfills?.some((b) => b.version === version)) continue;
         run ??= await applying();
         await run.lock.assertHeld();
         (result.backfills ??= []).push(await backfillOf(run, version, 'done'));
@@ -524,7 +526,7 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
       continue;
     }
     const m = pending[k];
-    await awaitBackfills(run, m);
+    await awaitBackfills(run, m, result);
     await run.lock.assertHeld();
     const cap = run.settings.statementTimeoutCapMs;
     const startedAt = Date.now();
@@ -552,15 +554,16 @@ async function applyPending(run: PendingRun, pending: Migration[], result: Migra
 
 /**
  * Before `m` runs: each backfill it waits for (`after-backfill`) is done, or
- * is finished here (`backfills: 'run'`), or `m` is refused with the
- * backfill's progress (`start`).
+ * is finished here (`backfills: 'run'`, and reported in the result), or `m`
+ * is refused with the backfill's progress (`start`).
  */
-async function awaitBackfills(run: PendingRun, m: Migration): Promise<void> {
+async function awaitBackfills(run: PendingRun, m: Migration, result: MigrateResult): Promise<void> {
   if (!m.directives.afterBackfill) return;
   for (const { file, row } of await awaitedBackfills(run.session, run.settings.stateSchema, m, run.options.migrations)) {
     if (!row || row.state === 'done') continue;
     if (run.options.backfills === 'start') throw backfillPendingError(m, file, row, run.options.backfillFix ?? BACKFILL_LATER_FIX);
-    await backfillOf(run, row.version, 'done');
+    // Left by an earlier run (one this run's files started is done before the next file runs).
+    (result.backfills ??= []).push(await backfillOf(run, row.version, 'done'));
   }
 }
 

@@ -9,7 +9,7 @@
  * paused pausing the backfill, which goes on once replay resumes.
  */
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ import { runBackfill, type BackfillProgress } from '../../../../lambda/engine/ba
 import { DEFAULT_BACKFILL } from '../../../../lambda/engine/defaults';
 import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { migrate } from '../../../../lambda/engine/runner';
-import { CLI, ROOT, runCli } from '../../../support/cli';
+import { CLI, ROOT, runCli, runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { adminUrl, removeServer, startPrimary, startStandby } from '../../../support/replication';
@@ -335,6 +335,26 @@ INSERT INTO orders (id, country) SELECT ${step} * g, 'FR' FROM generate_series(1
     const again = await runCli(['migrate', '--dir', dir, '--config', config, '--database-url', url]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/backfill 0002_region/);
+  });
+
+  it('left by migrate --backfill-later, then a pending file waits for it: migrate finishes it once, before that file, and reports it once', async () => {
+    const url = await freshDatabase(target, 'backfill_left_waited');
+    const { dir, config } = project(3000, { minRows: 1000, maxRows: 1000 });
+    const waiting = readFileSync(join(dir, '0003_region_required.sql'), 'utf8');
+    rmSync(join(dir, '0003_region_required.sql'));
+    const args = ['--dir', dir, '--config', config, '--database-url', url];
+    expect((await runCliInProcess(['migrate', '--backfill-later', ...args])).code).toBe(0);
+    expect(await progress(url)).toMatchObject({ state: 'running', rows_done: 1000 });
+
+    writeFileSync(join(dir, '0003_region_required.sql'), waiting);
+    const next = await runCliInProcess(['migrate', '--json', ...args]);
+    expect(next.code, next.stderr).toBe(0);
+    const result = JSON.parse(next.stdout) as { applied: { version: number }[]; backfills: { version: number; state: string; rowsDone: number }[] };
+    expect(result.applied.map((a) => a.version)).toEqual([3]);
+    expect(next.stderr.match(/backfill 0002_region\.sql: done, 3,000 rows done/g)).toHaveLength(1);
+    expect(next.stderr.indexOf('backfill 0002_region.sql: done')).toBeLessThan(next.stderr.indexOf('applied 0003_region_required.sql'));
+    expect(result.backfills).toEqual([expect.objectContaining({ version: 2, state: 'done', rowsDone: 3000 })]);
+    expect(await left(url)).toBe(0);
   });
 
   it('a table without a one-column primary key is refused with the way out, and the expand rolled back', async () => {
