@@ -8,6 +8,7 @@ import type { MigrationLayout } from '../../../lambda/engine/files/layout';
 import { checksum } from '../../../lambda/engine/files/checksum';
 import { InputProblems } from '../../../lambda/engine/errors/input-problems';
 import { refuseUnwrittenTemplates } from '../../../lambda/engine/files/template';
+import { refuseUnknownAfterBackfill } from '../../../lambda/engine/backfill/gate';
 import { formatFinding, type AllowedFinding } from '../../../lambda/checks/findings/finding';
 import { allowedCount, allowedOmittedLine, lintCounts, omittedLine, lintSourceFromText, type LintResult, type LintSource } from '../../../lambda/checks/lint';
 import { printFindings } from '../output/findings';
@@ -91,6 +92,18 @@ export async function lintCommand(ctx: ContextOf<'lint'>): Promise<number> {
   refuseUnwrittenTemplates(
     sources.filter((s) => !s.applied).map((s) => ({ file: s.file, checksum: checksum(s.text) })),
     opts.dir,
+  );
+  // And an after-backfill that names no earlier file with a backfill (exit 2), as migrate and plan refuse it.
+  const files = sources.map((s) => ({
+    file: s.file,
+    version: s.version,
+    applied: s.applied,
+    directives: { afterBackfill: s.afterBackfill?.map((a) => a.file), afterBackfillLines: s.afterBackfill?.map((a) => a.line) },
+    backfill: s.backfillLine,
+  }));
+  refuseUnknownAfterBackfill(
+    files.filter((f) => !f.applied),
+    files,
   );
   const result = await lintWithProjectLevels(opts, sources, { catalog: scope.catalog, serverMajor });
   printLint(ctx, result, scope);

@@ -101,10 +101,17 @@ function standbySettingNames(opts: ContextOf<'migrate'>['opts']): { wait: string
 
 export function summary(result: MigrateResult): string {
   if (result.outcome === 'up-to-date') {
-    return `up to date: version ${result.currentVersion ?? 'none'}, ${result.appliedCount} applied${result.unknown.length ? `; the database is ahead of the files (${result.unknown.join(', ')}), allowed` : ''}`;
+    return `up to date: version ${result.currentVersion ?? 'none'}, ${result.appliedCount} applied${result.unknown.length ? `; the database is ahead of the files (${result.unknown.join(', ')}), allowed` : ''}${backfillsSummary(result)}`;
   }
   const total = result.applied.reduce((a, b) => a + b.executionMs, 0);
-  return `applied ${plural(result.applied.length, 'migration')} in ${result.elapsedMs} ms (${total} ms in SQL); version ${result.currentVersion}, ${result.appliedCount} applied`;
+  return `applied ${plural(result.applied.length, 'migration')} in ${result.elapsedMs} ms (${total} ms in SQL); version ${result.currentVersion}, ${result.appliedCount} applied${backfillsSummary(result)}`;
+}
+
+/** What the run did to each backfill it met, on the summary line: the progress lines went to stderr. */
+function backfillsSummary(result: MigrateResult): string {
+  return (result.backfills ?? [])
+    .map((b) => `; backfill ${b.file}: ${progressWords(b)}${b.state === 'done' ? '' : ' (the next migrate without --backfill-later finishes it)'}`)
+    .join('');
 }
 
 /**

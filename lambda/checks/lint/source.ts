@@ -1,6 +1,6 @@
 /** What lint reads of a migration file: its text and the directives that change what a rule says. */
 import { parseDuration } from '../../engine/files/duration';
-import { allowArgument, readDirectives } from '../../engine/sql/directives';
+import { afterBackfillArgument, allowArgument, readDirectives } from '../../engine/sql/directives';
 import { sliceOf, StatementScanner, type LineComment } from '../../engine/sql/splitter';
 import type { Allowance, Migration } from '../../engine/files/source';
 
@@ -17,6 +17,8 @@ export interface LintSource {
   applied?: boolean;
   /** The line of the statement after `-- schemaguard:backfill`: run in batches by key range after the file commits, not in one transaction. */
   backfillLine?: number;
+  /** From `-- schemaguard:after-backfill <file>`: each file named, with its line, checked as migrate checks them (`refuseUnknownAfterBackfill`). */
+  afterBackfill?: { file: string; line: number }[];
 }
 
 /** The text is read when lint reaches the file (a large migration's text is read from its file again, one file at a time). */
@@ -69,6 +71,10 @@ export function lintSourceFromText(file: string, text: string, applied = false):
       if (ms !== undefined) src.lockTimeoutMs = ms;
     }
     if (d.name === 'valid-checksum') (src.validChecksums ??= []).push(d.argument.trim());
+    if (d.name === 'after-backfill') {
+      const named = afterBackfillArgument(d.argument);
+      if (named !== undefined) (src.afterBackfill ??= []).push({ file: named, line: d.line });
+    }
     if (d.name === 'allow') {
       const a = allowArgument(d.argument);
       if (a) src.allowances.push({ ...a, line: d.line });

@@ -14,8 +14,14 @@ import { readBackfill, readBackfills, type BackfillRow } from './progress';
 /** `run`: a backfill runs to the end inline; `start`: its first batch runs, and the rest is left for later. */
 export type BackfillMode = 'run' | 'start';
 
+/** What the check reads of a file (lint's sources have no statements). */
+type AfterBackfillFile = Pick<Migration, 'file' | 'version'> & {
+  directives: Pick<Migration['directives'], 'afterBackfill' | 'afterBackfillLines'>;
+  backfill?: unknown;
+};
+
 /** Every `after-backfill` names an earlier file of `migrations` that has a backfill; an InputError (exit 2) before anything runs otherwise. */
-export function refuseUnknownAfterBackfill(pending: readonly Migration[], migrations: readonly Migration[]): void {
+export function refuseUnknownAfterBackfill(pending: readonly AfterBackfillFile[], migrations: readonly AfterBackfillFile[]): void {
   for (const m of pending) {
     for (const [k, named] of (m.directives.afterBackfill ?? []).entries()) {
       const target = migrations.find((x) => x.file === named);

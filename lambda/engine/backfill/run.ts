@@ -42,6 +42,7 @@ export interface BackfillProgress {
   rowsPerSecond: number;
   /** Seconds left at this runner's pace, from the table's estimated size; undefined before a pace is known. */
   etaSeconds?: number;
+  /** The next batch's size in keys (halved at once when sessions piled up behind the last); `status` shows the last batch's. */
   batchRows: number;
   batches: number;
   sweeps: number;

@@ -57,7 +57,7 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
     expect(r.stderr).toContain(`lint the 1 file in ${dir}/ (every file counts as pending)`);
   });
 
-  it('refuses the files migrate and plan refuse (a .sql name without a version, a version twice, BEGIN, SET TRANSACTION, VACUUM, a bad directive or check), with their message and exit 2; other files are left out', async () => {
+  it('refuses the files migrate and plan refuse (a .sql name without a version, a version twice, BEGIN, SET TRANSACTION, VACUUM, a bad directive or check, an after-backfill naming no earlier backfill), with their message and exit 2; other files are left out', async () => {
     const cases: { files: Record<string, string>; error: string; fix: string }[] = [
       {
         files: { 'V1__init.sql': 'CREATE TABLE t (id int);', 'README.md': '# notes' },
@@ -94,6 +94,19 @@ describe(`CLI: schemaguard lint on ${target.name}`, () => {
         files: { '1_a.sql': 'CREATE TABLE t (id int);\n-- schemaguard:check no rows\n' },
         error: '1_a.sql:2: check "no rows" must be exactly one query (found 0)',
         fix: 'follow each',
+      },
+      {
+        files: { '1_a.sql': 'CREATE TABLE t (id int);', '2_b.sql': '-- schemaguard:after-backfill 9999_missing.sql\nALTER TABLE t ADD COLUMN b int;' },
+        error: '2_b.sql:1: schemaguard:after-backfill 9999_missing.sql names no file of the migrations',
+        fix: 'name the earlier file whose -- schemaguard:backfill must be done first',
+      },
+      {
+        files: {
+          '1_a.sql': 'CREATE TABLE t (id int);',
+          '2_b.sql': '-- b, once a backfill is done\n-- schemaguard:after-backfill 1_a.sql\nALTER TABLE t ADD COLUMN b int;',
+        },
+        error: '2_b.sql:2: schemaguard:after-backfill 1_a.sql names a file without a backfill (no -- schemaguard:backfill in it)',
+        fix: 'name the earlier file',
       },
     ];
     for (const c of cases) {

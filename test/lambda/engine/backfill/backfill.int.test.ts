@@ -325,16 +325,22 @@ INSERT INTO orders (id, country) SELECT ${step} * g, 'FR' FROM generate_series(1
     const later = await runCli(['migrate', '--backfill-later', '--dir', dir, '--config', config, '--database-url', url]);
     expect(later.code, later.stderr).toBe(0);
     expect(await progress(url)).toMatchObject({ state: 'running', rows_done: 1000 });
+    // The summary (stdout) says what became of the backfill, not only the progress lines (stderr).
+    expect(later.stdout).toMatch(
+      /^applied 2 migrations in .*; version 2, 2 applied; backfill 0002_region\.sql: running, 1,000 rows done \(the next migrate without --backfill-later finishes it\)$/m,
+    );
 
     const next = await runCli(['migrate', '--dir', dir, '--config', config, '--database-url', url]);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toMatch(/backfill 0002_region\.sql: done, 5,000 rows done/);
+    expect(next.stdout.trim()).toBe('up to date: version 2, 2 applied; backfill 0002_region.sql: done, 5,000 rows done');
     expect(await progress(url)).toMatchObject({ state: 'done', rows_done: 5000 });
     expect(await left(url)).toBe(0);
 
     const again = await runCli(['migrate', '--dir', dir, '--config', config, '--database-url', url]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/backfill 0002_region/);
+    expect(again.stdout.trim()).toBe('up to date: version 2, 2 applied');
   });
 
   it('left by migrate --backfill-later, then a pending file waits for it: migrate finishes it once, before that file, and reports it once', async () => {
