@@ -20,6 +20,14 @@ afterAll(dropDatabases);
 const sessionsOf = (url: string, app: string) =>
   rows<{ pid: number }>(url, 'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 ORDER BY pid', [app]);
 
+/** The driver's sessions idle after the connection's set-up (`identify`), its last query when no tenant schema is set. */
+const idleAfterSetUp = (url: string, app: string) =>
+  rows<{ pid: number }>(
+    url,
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'idle' AND query LIKE 'SELECT pg_backend_pid() AS pid%'",
+    [app],
+  );
+
 async function until<T>(what: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
   let v = await what();
   for (let k = 0; k < 100 && !done(v); k++) {
@@ -94,8 +102,9 @@ describe.each(targets)('Function: PgDriver.prepareConnection on $name', (target)
     const app = `closed_${randomBytes(3).toString('hex')}`;
     const driver = new PgDriver({ connectionString: url, applicationName: app });
     driver.prepareConnection();
+    // Idle after its set-up query, so it is closed while it waits (not while it is being made).
     const [waiting] = await until(
-      () => sessionsOf(url, app),
+      () => idleAfterSetUp(url, app),
       (s) => s.length === 1,
     );
     expect(waiting).toBeDefined();
