@@ -236,9 +236,16 @@ async function runServer(
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, LC_ALL: 'C' },
       });
+      // The run's servers log to the run's own process: reading what came is cheap at any size
+      // (scanning the whole log on every chunk cost that process minutes of CPU over a run).
+      let ready = false;
       const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('database system is ready to accept')) resolve();
+        const text = chunk.toString();
+        if (!ready && (output.slice(-READY_LINE.length) + text).includes(READY_LINE)) {
+          ready = true;
+          resolve();
+        }
+        output += text;
       };
       child.stderr!.on('data', onData);
       child.stdout!.on('data', onData);
@@ -269,6 +276,9 @@ async function runServer(
     },
   };
 }
+
+/** What a starting server logs once it accepts connections. */
+const READY_LINE = 'database system is ready to accept';
 
 export function cleanup(server: StartedServer): void {
   const base = join(server.dataDir, '..');
