@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { addFile, tempDir } from '../../../support/files';
 
@@ -35,7 +35,7 @@ async function project(name: string): Promise<{ url: string; dir: string; args: 
   writeFileSync(join(root, 'schemaguard.config.json'), JSON.stringify({ backfill: { minRows: 1000, maxRows: 1000 } }));
   const dir = join(root, 'migrations');
   const args = ['--dir', dir, '--config', join(root, 'schemaguard.config.json'), '--database-url', url];
-  const first = await runCli(['migrate', ...args]);
+  const first = await runCliInProcess(['migrate', ...args]);
   expect(first.code, first.stderr).toBe(0);
   return { url, dir, args };
 }
@@ -46,8 +46,8 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
     addFile(dir, '0002_region.sql', REGION);
     addFile(dir, '0003_region_required.sql', REQUIRED);
 
-    const json = await runCli(['plan', '--json', '--warn-rows', '10', ...args]);
-    const text = await runCli(['plan', '--warn-rows', '10', ...args]);
+    const json = await runCliInProcess(['plan', '--json', '--warn-rows', '10', ...args]);
+    const text = await runCliInProcess(['plan', '--warn-rows', '10', ...args]);
 
     expect(json.code, json.stderr).toBe(0);
     const report = JSON.parse(json.stdout);
@@ -80,11 +80,11 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
     const { url, dir, args } = await project('plan_backfill_refused');
     addFile(dir, '0002_region.sql', REGION);
     addFile(dir, '0003_region_required.sql', REQUIRED);
-    const later = await runCli(['migrate', '--backfill-later', ...args]);
+    const later = await runCliInProcess(['migrate', '--backfill-later', ...args]);
     expect(later.code, later.stderr).toBe(2);
 
-    const json = await runCli(['plan', '--json', ...args]);
-    const text = await runCli(['plan', ...args]);
+    const json = await runCliInProcess(['plan', '--json', ...args]);
+    const text = await runCliInProcess(['plan', ...args]);
 
     // Refused, exit 2, with or without --exit-code, as migrate --backfill-later and the deploy refuse it.
     expect(json.code, json.stderr).toBe(2);
@@ -102,11 +102,11 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
     );
     expect(text.stderr).toContain('fix: schemaguard migrate finishes the backfill first');
 
-    const inline = await runCli(['migrate', ...args]);
+    const inline = await runCliInProcess(['migrate', ...args]);
     expect(inline.code, inline.stderr).toBe(0);
     expect(await rows(url, 'SELECT count(*)::int AS n FROM orders WHERE region IS NULL')).toEqual([{ n: 0 }]);
     addFile(dir, '0004_region_valid.sql', '-- schemaguard:after-backfill 0002_region.sql\nALTER TABLE orders VALIDATE CONSTRAINT orders_region_required;\n');
-    const after = await runCli(['plan', '--json', ...args]);
+    const after = await runCliInProcess(['plan', '--json', ...args]);
     expect(after.code, after.stderr).toBe(0);
     expect(JSON.parse(after.stdout)).toMatchObject({ refusals: [], notes: [], pending: [{ file: '0004_region_valid.sql' }] });
   });
@@ -114,7 +114,7 @@ describe(`CLI: schemaguard plan of a backfill, on ${target.name}`, () => {
   it('refuses, exit 2, an after-backfill that names a file without a backfill', async () => {
     const { dir, args } = await project('plan_backfill_unknown');
     addFile(dir, '0002_region.sql', '-- schemaguard:after-backfill 0001_orders.sql\nALTER TABLE orders ADD COLUMN region text;\n');
-    const r = await runCli(['plan', ...args]);
+    const r = await runCliInProcess(['plan', ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       '0002_region.sql:1: schemaguard:after-backfill 0001_orders.sql names a file without a backfill (no -- schemaguard:backfill in it)',

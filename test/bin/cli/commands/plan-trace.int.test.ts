@@ -1,5 +1,6 @@
 /**
- * `schemaguard plan --trace` through the real executable: the pending files
+ * `schemaguard plan --trace` as the CLI runs it (its `main`, in process; with
+ * an embedded server, through the real executable): the pending files
  * run on a copy of the target's schema (a database the trace makes on the
  * scratch server and drops), each row beside what PostgreSQL did, and the
  * target exactly as it was.
@@ -8,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCatalog } from '../../../../lambda/schema/catalog';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, versionPair, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
@@ -36,7 +37,7 @@ DO $$BEGIN EXECUTE 'ALTER TABLE orders ALTER COLUMN note SET NOT NULL'; END$$;
 async function project(label: string, target = newest): Promise<{ url: string; dir: string }> {
   const url = await freshDatabase(target, label);
   const dir = tempDir({ '1_orders.sql': APPLIED });
-  const migrated = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+  const migrated = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
   expect(migrated.code, migrated.stderr).toBe(0);
   for (const [name, text] of Object.entries(PENDING)) writeFileSync(join(dir, name), text);
   return { url, dir };
@@ -58,7 +59,7 @@ describe(`CLI: schemaguard plan --trace, on ${newest.name}`, () => {
     const { url, dir } = await project('trace_json');
     const before = await targetState(url);
 
-    const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--trace-database', newest.adminUrl, '--json']);
+    const r = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--trace-database', newest.adminUrl, '--json']);
 
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -92,7 +93,7 @@ describe(`CLI: schemaguard plan --trace, on ${newest.name}`, () => {
     const { url, dir } = await project('trace_text');
     writeFileSync(join(dir, '4_label.sql'), "SECURITY LABEL FOR nobody ON TABLE orders IS 'x';\n");
 
-    const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--trace-database', newest.adminUrl]);
+    const r = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--trace-database', newest.adminUrl]);
 
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/where\s+lock\s+seen lock\s+table\s+rows\s+size\s+rewrites\s+seen\s+scans\s+seen\s+statement/);
@@ -110,7 +111,7 @@ describe(`CLI: schemaguard plan --trace, on ${newest.name}`, () => {
     const { url, dir } = await project('trace_self');
     const before = await targetState(url);
 
-    const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--trace-database', url]);
+    const r = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--trace-database', url]);
 
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--trace-database names the target database');
@@ -122,7 +123,7 @@ describe(`CLI: schemaguard plan --trace, on ${newest.name}`, () => {
   it('--offline --trace-database: every file runs on an empty copy, in order', async () => {
     const dir = tempDir({ '1_orders.sql': APPLIED, ...PENDING });
 
-    const r = await runCli(['plan', '--offline', '--dir', dir, '--trace-database', newest.adminUrl, '--json']);
+    const r = await runCliInProcess(['plan', '--offline', '--dir', dir, '--trace-database', newest.adminUrl, '--json']);
 
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -135,7 +136,7 @@ describe.runIf(older)('CLI: schemaguard plan --trace on a server of another majo
   it('compares each row with what plan says of the copy server, and says the target runs another major', async () => {
     const { url, dir } = await project('trace_major', older);
 
-    const r = await runCli(['plan', '--dir', dir, '--database-url', url, '--trace-database', newest.adminUrl]);
+    const r = await runCliInProcess(['plan', '--dir', dir, '--database-url', url, '--trace-database', newest.adminUrl]);
 
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(

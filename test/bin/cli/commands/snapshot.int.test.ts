@@ -1,8 +1,8 @@
-/** `schemaguard snapshot` through the real executable: what a package user runs instead of this repository's `npm run snapshot`. */
+/** `schemaguard snapshot` as the CLI runs it (its `main`, in process): what a package user runs instead of this repository's `npm run snapshot`. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 
@@ -17,7 +17,7 @@ describe(`CLI: schemaguard snapshot, then diff on ${target.name}`, () => {
       '2_index.sql': 'CREATE UNIQUE INDEX orders_email_uq ON orders (email);',
     });
     const out = join(tempDir({}), 'schema', 'snapshot.json');
-    const r = await runCli(['snapshot', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
+    const r = await runCliInProcess(['snapshot', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       new RegExp(`^wrote ${out.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: 1 table, 0 views, 1 sequence, 0 functions, 2 migrations, PostgreSQL \\d+\\n$`),
@@ -28,12 +28,12 @@ describe(`CLI: schemaguard snapshot, then diff on ${target.name}`, () => {
     expect(snapshot.catalog.tables.map((t) => t.name)).toEqual(['orders']);
 
     const url = await freshDatabase(target, 'cli_snapshot');
-    expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
-    const clean = await runCli(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
+    expect((await runCliInProcess(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
+    const clean = await runCliInProcess(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
     expect(clean.code, clean.stdout + clean.stderr).toBe(0);
     expect(clean.stdout).toContain('no drift');
     await withClient(url, (c) => c.query('DROP INDEX orders_email_uq'));
-    const drift = await runCli(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
+    const drift = await runCliInProcess(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('orders_email_uq');
   });
@@ -48,10 +48,10 @@ CREATE VIEW open_orders AS SELECT id FROM orders WHERE NOT paid;
 CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
     });
     const out = join(tempDir({}), 'snapshot.json');
-    const text = await runCli(['snapshot', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
+    const text = await runCliInProcess(['snapshot', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/: 1 table, 2 views, 1 materialized view, 2 sequences, 0 functions, 1 migration, PostgreSQL \d+\n$/);
-    const json = await runCli(['snapshot', '--json', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
+    const json = await runCliInProcess(['snapshot', '--json', '--dir', dir, '--snapshot', out], { env: { DATABASE_URL: target.adminUrl } });
     expect(JSON.parse(json.stdout)).toMatchObject({
       command: 'snapshot',
       tables: 1,
@@ -63,11 +63,11 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
     });
 
     const url = await freshDatabase(target, 'cli_snapshot_sequences');
-    expect((await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
+    expect((await runCliInProcess(['migrate', '--quiet', '--dir', dir, '--database-url', url])).code).toBe(0);
     await withClient(url, (c) => c.query("INSERT INTO orders (paid) VALUES (true); SELECT nextval('invoice_no')"));
-    expect((await runCli(['diff', '--dir', dir, '--snapshot', out, '--database-url', url])).code).toBe(0);
+    expect((await runCliInProcess(['diff', '--dir', dir, '--snapshot', out, '--database-url', url])).code).toBe(0);
     await withClient(url, (c) => c.query('ALTER SEQUENCE invoice_no INCREMENT BY 10'));
-    const drift = await runCli(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
+    const drift = await runCliInProcess(['diff', '--dir', dir, '--snapshot', out, '--database-url', url]);
     expect(drift.code).toBe(1);
     expect(drift.stdout).toContain('\nsequence public.invoice_no: increment differs: snapshot "1" vs live "10"\ndrift: 1 difference\n');
 
@@ -76,7 +76,7 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
     for (const t of older.catalog.tables) for (const c of t.columns) delete c.sequence;
     const olderFile = join(tempDir({}), 'older.json');
     writeFileSync(olderFile, JSON.stringify(older));
-    const before = await runCli(['diff', '--dir', dir, '--snapshot', olderFile, '--database-url', url]);
+    const before = await runCliInProcess(['diff', '--dir', dir, '--snapshot', olderFile, '--database-url', url]);
     expect(before.code, before.stdout + before.stderr).toBe(0);
     expect(before.stdout).toContain(
       'note: sequences were not compared: the snapshot was taken before schemaguard recorded them (run schemaguard snapshot to record them)\n',
@@ -86,7 +86,7 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
 
   it('names pg_dump --no-owner --no-privileges when a file gives an object to a role the throwaway server does not have (42704 with no fix)', async () => {
     const dir = tempDir({ '1_initial.sql': 'CREATE SCHEMA app;\nCREATE TABLE app.t (id int);\nALTER TABLE app.t OWNER TO app_owner;' });
-    const r = await runCli(['snapshot', '--dir', dir, '--snapshot', join(tempDir({}), 'snapshot.json')], { env: { DATABASE_URL: target.adminUrl } });
+    const r = await runCliInProcess(['snapshot', '--dir', dir, '--snapshot', join(tempDir({}), 'snapshot.json')], { env: { DATABASE_URL: target.adminUrl } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: 1_initial.sql:3: role "app_owner" does not exist');
     expect(r.stderr).toContain("fix: snapshot's throwaway server has no role but its superuser: dump with pg_dump --schema-only --no-owner --no-privileges");
@@ -95,10 +95,10 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
 
   it('refuses --database-url (a live database may have drifted), and a bad file as migrate does, writing nothing', async () => {
     const out = join(tempDir({}), 'snapshot.json');
-    const flag = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--snapshot', out, '--database-url', target.adminUrl]);
+    const flag = await runCliInProcess(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--snapshot', out, '--database-url', target.adminUrl]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('error: snapshot does not use --database-url: it applies the migrations to a throwaway embedded PostgreSQL');
-    const bad = await runCli(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCOMMIT;' }), '--snapshot', out], {
+    const bad = await runCliInProcess(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCOMMIT;' }), '--snapshot', out], {
       env: { DATABASE_URL: undefined },
     });
     expect(bad.code).toBe(2);

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWithCatalog } from './plan-with-catalog';
 import { serverSees } from './server-sees';
-import { runCli } from '../../../support/cli';
+import { runCliInProcess } from '../../../support/cli';
 import { PARTITION_LOCKS_REFERENCING_FROM } from '../../../../lambda/checks/locks/forms';
 import type { Target } from '../../../support/targets';
 import { allMajors, dropDatabases, freshDatabase, fullMatrixMajors, withClient } from '../../../support/db';
@@ -123,12 +123,12 @@ describe.each(fullMatrixMajors)('Function: planLocks, dropped foreign keys, on $
       '1_drop.sql': 'ALTER TABLE orders DROP CONSTRAINT orders_customer_fk;\n',
       '2_type.sql': 'ALTER TABLE orders ALTER COLUMN region_id TYPE bigint;\n',
     });
-    const online = await runCli(['plan', '--database-url', rig.url, '--dir', dir]);
+    const online = await runCliInProcess(['plan', '--database-url', rig.url, '--dir', dir]);
     expect(online.stdout).toContain('1_drop.sql:1: also ACCESS EXCLUSIVE on public.customers (the referenced table of orders_customer_fk, which this drops)\n');
     expect(online.stdout).toContain(
       '2_type.sql:1: also ACCESS EXCLUSIVE on public.regions (the referenced table of orders_region_fk, which this drops and adds again)\n',
     );
-    const referencing = await runCli([
+    const referencing = await runCliInProcess([
       'plan',
       '--database-url',
       rig.url,
@@ -138,7 +138,7 @@ describe.each(fullMatrixMajors)('Function: planLocks, dropped foreign keys, on $
     expect(referencing.stdout).toContain(
       '1_type.sql:1: also ACCESS EXCLUSIVE on public.orders (which references it through orders_customer_fk, which this drops and adds again)\n',
     );
-    const offline = await runCli(['plan', '--offline', '--dir', dir]);
+    const offline = await runCliInProcess(['plan', '--offline', '--dir', dir]);
     expect(offline.stdout).not.toContain('also ACCESS EXCLUSIVE');
   });
 });
@@ -173,7 +173,7 @@ describe.each(allMajors)("Function: planLocks, a partition's foreign keys, on $n
         await c.query('ROLLBACK');
       }
     });
-    const r = await runCli(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_partition.sql': `${sql};\n` })]);
+    const r = await runCliInProcess(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_partition.sql': `${sql};\n` })]);
     expect(r.stdout).toContain(
       '1_partition.sql:1: also SHARE ROW EXCLUSIVE on public.carriers (the referenced table of shipments_carrier_fk, which the partition gets a copy of)\n',
     );
@@ -194,7 +194,7 @@ describe.each(allMajors)("Function: planLocks, a partition's foreign keys, on $n
     ]);
     const seen = await withClient(rig.url, (c) => serverSees(c, sql, ['carriers', 'labels']));
     expect(seen).toEqual({ locks: { carriers: 'ShareRowExclusiveLock', labels: 'AccessExclusiveLock' }, read: ['labels'] });
-    const r = await runCli(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_detach.sql': `${sql};\n` })]);
+    const r = await runCliInProcess(['plan', '--database-url', rig.url, '--dir', tempDir({ '1_detach.sql': `${sql};\n` })]);
     expect(r.stdout).toContain(
       '1_detach.sql:1: also ACCESS EXCLUSIVE on public.labels (which references the parent through labels_shipment_fk: read for rows that reference the partition)\n',
     );

@@ -10,7 +10,7 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planWithCatalog } from './plan-with-catalog';
-import { runCli } from '../../../support/cli';
+import { runCliInProcess } from '../../../support/cli';
 import { LOCK_FORMS } from '../../../../lambda/checks/locks/forms';
 import { pgLocksMode } from '../../../../lambda/checks/locks/modes';
 import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
@@ -150,7 +150,7 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
       const p = await plan(ATTACH);
       expect(p.statements[0]).toMatchObject({ table: 'public.ev_next', scans: true, boundMayBeImplied: true });
       expect(p.findings.map((f) => f.message)).toEqual([expect.stringContaining('the DEFAULT partition of public.ev')]);
-      const r = await runCli(['plan', '--database-url', url, '--dir', tempDir({ '1_attach.sql': `${ATTACH};\n` }), '--warn-rows', '100']);
+      const r = await runCliInProcess(['plan', '--database-url', url, '--dir', tempDir({ '1_attach.sql': `${ATTACH};\n` }), '--warn-rows', '100']);
       expect(r.stdout).toContain(
         '1_attach.sql:1: public.ev_next has a validated CHECK: if it implies the bound, ATTACH PARTITION reads nothing (not proved here, so no warning)\n',
       );
@@ -181,7 +181,7 @@ describe.each(allMajors)('Function: planLocks, partitions with a DEFAULT partiti
 
   it('the CLI names the second table and the DEFAULT partition under the statement table', async () => {
     const dir = tempDir({ '1_create.sql': `${CREATE};\n`, '2_attach.sql': `${ATTACH};\n`, '3_detach.sql': `${DETACH};\n` });
-    const r = await runCli(['plan', '--database-url', url, '--dir', dir, '--warn-rows', '100'], { cwd: dir });
+    const r = await runCliInProcess(['plan', '--database-url', url, '--dir', dir, '--warn-rows', '100'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain(
       '1_create.sql:1: also ACCESS EXCLUSIVE on public.ev_default (the DEFAULT partition, ~500 rows), which it reads for rows of the new bound\n',

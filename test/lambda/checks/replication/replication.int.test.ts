@@ -8,7 +8,7 @@
  * --standby-strict, a failure.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCliInProcess } from '../../../support/cli';
 import { targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { adminUrl, removeServer, startPrimary, startStandby, subscribe } from '../../../support/replication';
@@ -45,7 +45,7 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
 
   it('refuses ADD COLUMN on the published table before anything runs: exit 2, naming the file, line, table and publication; nothing applied', async () => {
     const dir = tempDir({ '1_notes.sql': 'ALTER TABLE notes ADD COLUMN author text;', '2_orders.sql': 'SELECT 1;\nALTER TABLE orders ADD COLUMN note text;' });
-    const r = await runCli(['migrate', '--database-url', url, '--dir', dir]);
+    const r = await runCliInProcess(['migrate', '--database-url', url, '--dir', dir]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('2_orders.sql:2: 1 pending statement changes tables that logical replication carries; nothing was run');
     expect(r.stderr).toContain('2_orders.sql:2: ALTER TABLE orders ADD COLUMN note text — public.orders, carried by publication orders_pub');
@@ -54,7 +54,7 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
     // The file before it did not run either: the check is made before the first file.
     expect(await columns('notes')).toEqual(['id', 'body']);
     expect(await columns('orders')).toEqual(['id', 'total']);
-    const json = await runCli(['migrate', '--database-url', url, '--dir', dir, '--json']);
+    const json = await runCliInProcess(['migrate', '--database-url', url, '--dir', dir, '--json']);
     expect(json.code).toBe(2);
     expect(JSON.parse(json.stdout)).toMatchObject({
       error: 'ReplicationError',
@@ -64,17 +64,17 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
 
   it('plan shows the same refusal as a warning, and in --json', async () => {
     const dir = tempDir({ '1_orders.sql': 'ALTER TABLE orders ALTER COLUMN total TYPE text;' });
-    const r = await runCli(['plan', '--database-url', url, '--dir', dir]);
+    const r = await runCliInProcess(['plan', '--database-url', url, '--dir', dir]);
     expect(r.stdout).toContain(
       'warning: migrate through this URL will refuse to run: 1_orders.sql:1: 1 pending statement changes tables that logical replication carries',
     );
-    const json = JSON.parse((await runCli(['plan', '--database-url', url, '--dir', dir, '--json'])).stdout);
+    const json = JSON.parse((await runCliInProcess(['plan', '--database-url', url, '--dir', dir, '--json'])).stdout);
     expect(json.refusals).toEqual([expect.objectContaining({ file: '1_orders.sql', line: 1 })]);
   });
 
   it('runs DDL on a table no publication carries, and indexes on the published one', async () => {
     const dir = tempDir({ '1_notes.sql': 'ALTER TABLE notes ADD COLUMN author text;', '2_index.sql': 'CREATE INDEX orders_total ON orders (total);' });
-    const r = await runCli(['migrate', '--database-url', url, '--dir', dir, '--state-schema', 'sg_unpublished']);
+    const r = await runCliInProcess(['migrate', '--database-url', url, '--dir', dir, '--state-schema', 'sg_unpublished']);
     expect(r.code).toBe(0);
     expect(await columns('notes')).toContain('author');
   });
@@ -84,7 +84,7 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
       '1_orders.sql': '-- schemaguard:replication-planned the subscriber got the column in release 41\nALTER TABLE orders ADD COLUMN placed_at timestamptz;',
     });
     await withClient(adminUrl(primary, 'subscriber'), (c) => c.query('ALTER TABLE orders ADD COLUMN placed_at timestamptz'));
-    const r = await runCli(['migrate', '--database-url', url, '--dir', dir, '--state-schema', 'sg_planned_file']);
+    const r = await runCliInProcess(['migrate', '--database-url', url, '--dir', dir, '--state-schema', 'sg_planned_file']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('1 statement in 1_orders.sql changes tables that logical replication carries (public.orders): planned for, as each file says');
     expect(await columns('orders')).toContain('placed_at');
@@ -93,7 +93,7 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
   it('runs with --replication-planned REASON for the whole run', async () => {
     const dir = tempDir({ '1_orders.sql': 'ALTER TABLE orders ADD COLUMN source text;' });
     await withClient(adminUrl(primary, 'subscriber'), (c) => c.query('ALTER TABLE orders ADD COLUMN source text'));
-    const r = await runCli([
+    const r = await runCliInProcess([
       'migrate',
       '--database-url',
       url,
@@ -110,7 +110,7 @@ describe.each(started)('Replication: DDL on a table logical replication carries,
 
   it('refuses a file whose replication-planned directive has no reason (exit 2)', async () => {
     const dir = tempDir({ '1_orders.sql': '-- schemaguard:replication-planned\nALTER TABLE orders ADD COLUMN x int;' });
-    const r = await runCli(['migrate', '--database-url', url, '--dir', dir, '--state-schema', 'sg_no_reason']);
+    const r = await runCliInProcess(['migrate', '--database-url', url, '--dir', dir, '--state-schema', 'sg_no_reason']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('1_orders.sql:1: schemaguard:replication-planned needs a reason');
   });
@@ -130,7 +130,7 @@ describe.each(started)('Replication: a streaming standby after migrate, on $name
 
   it('waits for the standby to replay what it applied, and reports it caught up (text and --json)', async () => {
     const dir = tempDir({ '1_t.sql': 'CREATE TABLE t (id int);' });
-    const r = await runCli(['migrate', '--database-url', adminUrl(primary), '--dir', dir, '--json']);
+    const r = await runCliInProcess(['migrate', '--database-url', adminUrl(primary), '--dir', dir, '--json']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/standbys: 1 caught up \(standby1 \(127\.0\.0\.1\) 0 bytes behind/);
     expect(JSON.parse(r.stdout).standbys).toMatchObject({ caughtUp: true, standbys: [{ name: 'standby1', caughtUp: true }] });
@@ -143,13 +143,13 @@ describe.each(started)('Replication: a streaming standby after migrate, on $name
     await withClient(adminUrl(standby), (c) => c.query('SELECT pg_wal_replay_pause()'));
     try {
       const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-      const warned = await runCli(['migrate', '--database-url', adminUrl(primary), '--dir', dir, '--standby-wait', '1s', '--state-schema', 'sg_paused']);
+      const warned = await runCliInProcess(['migrate', '--database-url', adminUrl(primary), '--dir', dir, '--standby-wait', '1s', '--state-schema', 'sg_paused']);
       expect(warned.code).toBe(0);
       expect(warned.stderr).toMatch(
         /warning: standbys: 1 still behind after \d+ ms: standby1 \(127\.0\.0\.1\) \d+ bytes behind.*the application deployed next may read the old schema there \(a warning: --standby-strict makes it fail the run\)/,
       );
       const strictDir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);', '2_b.sql': 'CREATE TABLE b (id int);' });
-      const strict = await runCli([
+      const strict = await runCliInProcess([
         'migrate',
         '--database-url',
         adminUrl(primary),

@@ -15,7 +15,7 @@ import { detectLayout } from '../../../../lambda/engine/files/layout';
 import { loadMigrations } from '../../../../lambda/engine/files/source';
 import { PROP } from '../../../../lambda/handler/constants';
 import { migrationFilesOf, summariseFiles } from '../../../../lambda/handler/files-hash';
-import { runCli } from '../../../support/cli';
+import { runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { drizzleKitCustom, drizzleKitGenerate } from '../../../support/foreign-tools';
@@ -70,16 +70,16 @@ describe("drizzle-kit's prefix styles", () => {
       expect(summariseFiles(dir)).toMatchObject({ migrationCount: 2, latestVersion: 1 });
 
       const url = await freshDatabase(targets[0]!, `drizzle_${prefix}`);
-      const plan = await runCli(['plan', '--dir', dir, '--database-url', url]);
+      const plan = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
       expect(plan.code, plan.stdout + plan.stderr).toBe(0);
       expect(plan.stdout + plan.stderr).toContain(migrations[1]!.file);
-      const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+      const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
       expect(m.code, m.stderr).toBe(0);
       expect(await rows(url, 'SELECT version::text, name FROM schemaguard.applied_migrations ORDER BY version')).toEqual(
         migrations.map((g) => ({ version: String(g.version), name: g.name })),
       );
       expect(await rows(url, "SELECT to_regclass('public.posts_title_idx') IS NOT NULL AS made")).toEqual([{ made: true }]);
-      const lint = await runCli(['lint', '--dir', dir, '--database-url', url]);
+      const lint = await runCliInProcess(['lint', '--dir', dir, '--database-url', url]);
       expect(lint.code, lint.stdout + lint.stderr).toBe(0);
       expect(lint.stderr).toContain('lint 0 pending of 2 files');
     },

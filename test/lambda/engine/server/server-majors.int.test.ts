@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_MAJORS, unsupportedServer } from '../../../../lambda/engine/server/server-majors';
-import { runCli } from '../../../support/cli';
+import { runCliInProcess } from '../../../support/cli';
 import { allMajors, dropDatabases, freshDatabase, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import { cleanup, databaseUrl, majorBinDir, startServer, type StartedServer } from '../../../support/system-postgres';
@@ -30,7 +30,7 @@ describe.runIf(bin12)('migrate on PostgreSQL 12 (embedded, from the postgresql-1
 
   it("refuses before anything runs, naming the server's version and the supported range (exit 1); the database is left as it was", async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-    const r = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /error: the server is PostgreSQL 12 \(server_version_num 1200\d\d\); schemaguard supports PostgreSQL 13 to 18, the majors RDS and Aurora run: nothing was run/,
@@ -47,7 +47,7 @@ describe.runIf(bin12)('migrate on PostgreSQL 12 (embedded, from the postgresql-1
 
   it('plan names the same refusal', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-    const r = await runCli(['plan', '--dir', dir, '--database-url', url]);
+    const r = await runCliInProcess(['plan', '--dir', dir, '--database-url', url]);
     expect(`${r.stdout}${r.stderr}`).toContain('the server is PostgreSQL 12');
   });
 });
@@ -66,7 +66,7 @@ describe('Function: unsupportedServer', () => {
 describe.each(allMajors)('migrate on $name', (target) => {
   it('runs: the major is supported', async () => {
     const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-    const r = await runCli(['migrate', '--quiet', '--dir', dir, '--database-url', await freshDatabase(target, 'major')]);
+    const r = await runCliInProcess(['migrate', '--quiet', '--dir', dir, '--database-url', await freshDatabase(target, 'major')]);
     expect(r.code, r.stderr).toBe(0);
   });
 });
