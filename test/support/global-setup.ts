@@ -34,7 +34,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const teardown = async () => {
     const cpu = process.cpuUsage();
     const logged = servers.reduce((n, s) => n + s.log().length, 0);
-    console.log(`[schemaguard tests] the run's own process: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of CPU (${(cpu.system / 1e6).toFixed(1)} s in the kernel); the servers logged ${(logged / 1024 / 1024).toFixed(1)} MiB`);
+    console.log(
+      `[schemaguard tests] the run's own process: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s of CPU (${(cpu.system / 1e6).toFixed(1)} s in the kernel); the servers logged ${(logged / 1024 / 1024).toFixed(1)} MiB`,
+    );
     await Promise.all(servers.map((s) => s.stop()));
     servers.forEach(cleanup);
     removeRunTemp();

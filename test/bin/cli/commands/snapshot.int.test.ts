@@ -95,7 +95,15 @@ CREATE MATERIALIZED VIEW order_count AS SELECT count(*) AS n FROM orders;`,
 
   it('refuses --database-url (a live database may have drifted), and a bad file as migrate does, writing nothing', async () => {
     const out = join(tempDir({}), 'snapshot.json');
-    const flag = await runCliInProcess(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }), '--snapshot', out, '--database-url', target.adminUrl]);
+    const flag = await runCliInProcess([
+      'snapshot',
+      '--dir',
+      tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' }),
+      '--snapshot',
+      out,
+      '--database-url',
+      target.adminUrl,
+    ]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('error: snapshot does not use --database-url: it applies the migrations to a throwaway embedded PostgreSQL');
     const bad = await runCliInProcess(['snapshot', '--dir', tempDir({ '1_a.sql': 'CREATE TABLE a (id int);\nCOMMIT;' }), '--snapshot', out], {

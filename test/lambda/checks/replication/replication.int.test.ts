@@ -143,7 +143,17 @@ describe.each(started)('Replication: a streaming standby after migrate, on $name
     await withClient(adminUrl(standby), (c) => c.query('SELECT pg_wal_replay_pause()'));
     try {
       const dir = tempDir({ '1_a.sql': 'CREATE TABLE a (id int);' });
-      const warned = await runCliInProcess(['migrate', '--database-url', adminUrl(primary), '--dir', dir, '--standby-wait', '1s', '--state-schema', 'sg_paused']);
+      const warned = await runCliInProcess([
+        'migrate',
+        '--database-url',
+        adminUrl(primary),
+        '--dir',
+        dir,
+        '--standby-wait',
+        '1s',
+        '--state-schema',
+        'sg_paused',
+      ]);
       expect(warned.code).toBe(0);
       expect(warned.stderr).toMatch(
         /warning: standbys: 1 still behind after \d+ ms: standby1 \(127\.0\.0\.1\) \d+ bytes behind.*the application deployed next may read the old schema there \(a warning: --standby-strict makes it fail the run\)/,
