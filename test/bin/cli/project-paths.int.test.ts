@@ -8,7 +8,7 @@
 import { existsSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli';
+import { runCliInProcess } from '../../support/cli';
 import { tempDir } from '../../support/files';
 
 /** A project folder with its file, and a folder beside it (outside it). */
@@ -20,7 +20,7 @@ function project(settings: Record<string, string>): { root: string; outside: str
   return { root, outside };
 }
 
-const run = (args: string[], cwd: string) => runCli(args, { cwd, env: { DATABASE_URL: undefined } });
+const run = (args: string[], cwd: string) => runCliInProcess(args, { cwd, env: { DATABASE_URL: undefined } });
 
 describe('CLI: a project file cannot make schemaguard write outside its project', () => {
   it.each([

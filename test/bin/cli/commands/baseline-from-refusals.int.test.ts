@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { catalogFingerprint } from '../../../support/catalog-fingerprint';
-import { runCli } from '../../../support/cli';
+import { runCliInProcess } from '../../../support/cli';
 import { dropDatabases, freshDatabase, targets, withClient } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 
@@ -28,7 +28,7 @@ async function withHistory(label: string, sql: string): Promise<string> {
 /** baseline --from `tool` over `dir`: its result, and the database left as it was. */
 async function refused(tool: string, dir: string, url: string): Promise<{ code: number; stderr: string }> {
   const before = await catalogFingerprint(url);
-  const r = await runCli(['baseline', '--from', tool, '--dir', dir, '--database-url', url]);
+  const r = await runCliInProcess(['baseline', '--from', tool, '--dir', dir, '--database-url', url]);
   expect(await catalogFingerprint(url)).toEqual(before);
   return r;
 }
@@ -48,7 +48,7 @@ describe(`CLI: baseline --from refuses what it cannot map, the row named, on ${t
     );
     expect(r.stderr).toContain('knex migrate:unlock');
     await withClient(url, (c) => c.query('UPDATE knex_migrations_lock SET is_locked = 0'));
-    const ok = await runCli(['baseline', '--from', 'knex', '--dir', dir, '--database-url', url]);
+    const ok = await runCliInProcess(['baseline', '--from', 'knex', '--dir', dir, '--database-url', url]);
     expect(ok.code, ok.stderr).toBe(0);
   });
 

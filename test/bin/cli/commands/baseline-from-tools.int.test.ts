@@ -14,7 +14,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCliInProcess } from '../../../support/cli';
 import { allMajors, dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { tempDir } from '../../../support/files';
 import {
@@ -80,19 +80,19 @@ const CODE_TOOLS: CodeTool[] = [
 
 /** migrate refused naming --from TOOL, baseline --from TOOL, a no-op migrate, `next` (which makes `table`) applied, status clean. */
 async function adopt(url: string, dir: string, tool: string, next: () => void, table = 'tags'): Promise<void> {
-  const refused = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+  const refused = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
   expect(refused.code, refused.stderr).toBe(1);
   expect(refused.stderr).toContain(`schemaguard baseline --from ${tool}`);
-  const b = await runCli(['baseline', '--from', tool, '--dir', dir, '--database-url', url]);
+  const b = await runCliInProcess(['baseline', '--from', tool, '--dir', dir, '--database-url', url]);
   expect(b.code, b.stderr).toBe(0);
   expect(b.stdout).toContain('recorded 2 files as applied without running them');
-  const noop = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+  const noop = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
   expect(noop.code, noop.stderr).toBe(0);
   expect(await rows(url, "SELECT count(*)::int AS n FROM schemaguard.applied_migrations WHERE kind = 'migrate'")).toEqual([{ n: 0 }]);
   next();
-  const m = await runCli(['migrate', '--dir', dir, '--database-url', url]);
+  const m = await runCliInProcess(['migrate', '--dir', dir, '--database-url', url]);
   expect(m.code, m.stderr).toBe(0);
-  const s = await runCli(['status', '--dir', dir, '--database-url', url, '--exit-code']);
+  const s = await runCliInProcess(['status', '--dir', dir, '--database-url', url, '--exit-code']);
   expect(s.code, s.stdout + s.stderr).toBe(0);
   expect(await rows(url, 'SELECT kind FROM schemaguard.applied_migrations ORDER BY version')).toEqual([
     { kind: 'baseline' },
@@ -104,7 +104,7 @@ async function adopt(url: string, dir: string, tool: string, next: () => void, t
 
 /** lint with the database: its 3 files are the ones applied there, found by the versions their layout gives them. */
 async function expectLintedApplied(url: string, dir: string): Promise<void> {
-  const lint = await runCli(['lint', '--dir', dir, '--database-url', url]);
+  const lint = await runCliInProcess(['lint', '--dir', dir, '--database-url', url]);
   expect(lint.code, lint.stdout + lint.stderr).toBe(0);
   expect(lint.stderr).toContain('lint 0 pending of 3 files');
 }

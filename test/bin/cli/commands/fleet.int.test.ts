@@ -8,7 +8,7 @@
  * (a local server speaking its protocol) migrates the schemas it names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../support/cli';
+import { runCli, runCliInProcess } from '../../../support/cli';
 import { schemaFingerprint } from '../../../support/catalog-fingerprint';
 import { dropDatabases, freshDatabase, rows, targets } from '../../../support/db';
 import { tempDir } from '../../../support/files';
@@ -42,7 +42,7 @@ async function tenantSchemas(url: string, n: number): Promise<string[]> {
 }
 
 const migrate = (url: string, migrations: string, ...flags: string[]) =>
-  runCli(['migrate', '--database-url', url, '--dir', migrations, '--json', ...flags], { env: NO_DB });
+  runCliInProcess(['migrate', '--database-url', url, '--dir', migrations, '--json', ...flags], { env: NO_DB });
 
 describe('CLI: migrate over a fleet of schemas', () => {
   it('migrates 60 tenant schemas (the canary, a wave of the default 50, and the rest), each with its own state table, each the same as a single-tenant run', async () => {
@@ -81,7 +81,7 @@ describe('CLI: migrate over a fleet of schemas', () => {
     expect((await migrate(url, v1, '--fleet-schemas', 'tenant\\_%')).code).toBe(0);
     await rows(url, 'CREATE TABLE tenant_005.order_totals (name text)');
     // Act
-    const r = await runCli(
+    const r = await runCliInProcess(
       [
         'migrate',
         '--database-url',
@@ -160,7 +160,7 @@ describe('CLI: plan and --no-fleet over a fleet', () => {
     const migrations = dir();
     const root = tempDir({ 'schemaguard.config.json': JSON.stringify({ fleet: { schemas: 'tenant\\_%' } }) }, 'project');
     const v1 = tempDir({ '0001_items.sql': FILES['0001_items.sql'] });
-    const run = (...args: string[]) => runCli(args, { env: NO_DB, cwd: root });
+    const run = (...args: string[]) => runCliInProcess(args, { env: NO_DB, cwd: root });
     expect((await run('migrate', '--database-url', url, '--dir', v1, '--fleet-schemas', 'tenant\\_001')).code).toBe(0);
     // Act
     const text = await run('plan', '--database-url', url, '--dir', migrations);
