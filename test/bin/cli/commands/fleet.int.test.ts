@@ -1,5 +1,6 @@
 /**
- * A fleet as a user runs it (the real executable, `--fleet-schemas`) on real
+ * A fleet as a user runs it (`--fleet-schemas`: the CLI's `main` in process;
+ * the real executable beside the SSM stand-in and for two runs at once) on real
  * PostgreSQL: every tenant schema migrated with its own state table, each
  * one's catalog the same as a single-tenant run's; a tenant whose file fails
  * stops the waves after its own, and keeps its previous version with nothing
