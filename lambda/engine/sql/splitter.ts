@@ -207,18 +207,7 @@ export class StatementScanner {
       if ('hold' in skip) return this.keep(window, start, skip.hold);
       token.skipTo(skip.at);
     }
-    if (this.long) {
-      const stop = final ? window.length : wholeCharacters(window);
-      const end = readOn(this.long.open, window.slice(start, stop));
-      if (typeof end !== 'number') {
-        if (final) return this.stop(found, unterminated(this.long.token, this.options.file));
-        this.long.open = end;
-        collector.carry(stop);
-        return this.keep(window, start, stop);
-      }
-      this.long = undefined;
-      token.skipTo(start + end);
-    }
+    if (this.long && !this.readOnLong(window, start, final, token, found)) return;
     while (token.next()) {
       const kind = token.kind;
       if (!final && token.unterminated && window.length - token.offset >= SCAN_WINDOW) {
@@ -280,6 +269,31 @@ export class StatementScanner {
     if (last) found.push({ statement: last });
     this.handOut(found, undefined);
     this.keep(window, start, hold);
+  }
+
+  /**
+   * The string or body longer than a window that the last window left open,
+   * read on from where it stopped: true when it ended in this window (the
+   * scan goes on after it), false when it is still open (kept for the next
+   * piece) or the input ended inside it (refused).
+   */
+  private readOnLong(window: string, start: number, final: boolean, token: SqlCursor, found: Found[]): boolean {
+    const long = present(this.long);
+    const stop = final ? window.length : wholeCharacters(window);
+    const end = readOn(long.open, window.slice(start, stop));
+    if (typeof end === 'number') {
+      this.long = undefined;
+      token.skipTo(start + end);
+      return true;
+    }
+    if (final) {
+      this.stop(found, unterminated(long.token, this.options.file));
+      return false;
+    }
+    long.open = end;
+    this.collector.carry(stop);
+    this.keep(window, start, stop);
+    return false;
   }
 
   /**
