@@ -236,8 +236,8 @@ async function runServer(
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, LC_ALL: 'C' },
       });
-      // The run's servers log to the run's own process: reading what came is cheap at any size
-      // (scanning the whole log on every chunk cost that process minutes of CPU over a run).
+      // The run's servers log to the run's own process: only the new text is searched for the ready line.
+      // Searching the whole log on every chunk was quadratic: V8 flattens the joined string for each search.
       let ready = false;
       const onData = (chunk: Buffer) => {
         const text = chunk.toString();
